@@ -1,0 +1,39 @@
+/*
+ * api/: one file per resource. Each maps requests to core calls and core
+ * results to JSON; no SQL, no policy. Each exports its route table.
+ */
+#ifndef GH_API_H
+#define GH_API_H
+#include "http/http.h"
+
+extern const gh_route gh_api_routes_system[];  /* healthz, setup, catalog, openapi, pages */
+extern const gh_route gh_api_routes_auth[];    /* sign-in, sign-out, links */
+extern const gh_route gh_api_routes_me[];      /* self-service */
+extern const gh_route gh_api_routes_users[];   /* user administration */
+extern const gh_route gh_api_routes_org[];     /* org settings, roles, api keys */
+extern const gh_route gh_api_routes_audit[];   /* audit trail */
+extern const gh_route gh_api_routes_access[];  /* permission checks */
+
+/* Helpers shared by api/ files. */
+/* Answers the ctx's error when st != GH_OK; returns true if it answered. */
+bool gh_api_failed(gh_req *r, gh_status st);
+
+#endif
+
+/* A job for the hashing pool: verify `verify_secret` against `verify_hash`
+ * and/or hash `new_secret`. Allocate it with gh_api_hash_job_new (in the
+ * request arena; secrets are wiped when the request ends). */
+#include "core/secret.h"
+typedef struct gh_hash_job {
+    const char *verify_hash;   /* NULL: no verification */
+    char *verify_secret;
+    bool verify_ok;
+    char *new_secret;          /* NULL: nothing to hash */
+    char new_hash[GH_PWHASH_MAX];
+    int hash_rc;
+} gh_hash_job;
+gh_hash_job *gh_api_hash_job_new(gh_req *r, const char *verify_hash, const char *verify_secret,
+                                 const char *new_secret);
+void gh_api_hash_work(void *job);
+/* Parses an optional limit query parameter (1..max). */
+bool gh_api_limit_or_reply(gh_req *r, int max, int *out);

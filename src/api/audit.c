@@ -1,0 +1,49 @@
+/* /v1/audit: the organization's audit trail, newest first (users.view). */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "store/store.h"
+
+static bool time_param(gh_req *r, const char *name, int64_t *out)
+{
+    const char *s = gh_req_query(r, name);
+    *out = 0;
+    if (!s) return true;
+    if (gh_time_parse(s, out)) return true;
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_time", name, "'%s' must be an RFC 3339 time", name);
+    gh_reply_ctx_err(r);
+    return false;
+}
+
+static void list_audit(gh_req *r)
+{
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_audit_filter f = {.actor_id = gh_req_query(r, "actor"), .action = gh_req_query(r, "action"),
+                         .target_id = gh_req_query(r, "target")};
+    if (!gh_api_limit_or_reply(r, 500, &f.limit)) return;
+    if (!f.limit) f.limit = 100;
+    if (!time_param(r, "from", &f.from) || !time_param(r, "to", &f.to)) return;
+    const char *cursor = gh_req_query(r, "cursor");
+    if (cursor && !gh_parse_i64(cursor, 1, INT64_MAX, &f.before_seq)) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_cursor", "cursor", "the cursor is not valid");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    json_t *items = json_array();
+    int64_t next = 0;
+    if (!items) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    if (gh_api_failed(r, gh_store_audit_list(ctx->db, ctx->actor.org_id, &f, items, &next, &ctx->err))) {
+        json_decref(items);
+        return;
+    }
+    char c[24];
+    snprintf(c, sizeof c, "%lld", (long long)next);
+    gh_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next ? json_string(c) : json_null()));
+}
+
+const gh_route gh_api_routes_audit[] = {
+    {"GET", "/v1/audit", list_audit, GH_AUTH_ANY, 0, "users.view"},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};

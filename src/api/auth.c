@@ -1,0 +1,152 @@
+/* /v1/auth: sign-in, sign-out, email verification and password reset. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/accounts.h"
+
+/* Sets the session and CSRF cookies. max_age < 0 clears them. */
+static void set_cookies(gh_req *r, const char *token, const char *csrf, int64_t max_age)
+{
+    char c[256];
+    const char *secure = gh_cfg()->secure_cookies ? "; Secure" : "";
+    if (max_age < 0) {
+        snprintf(c, sizeof c, "gh_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s", secure);
+        gh_reply_header(r, "Set-Cookie", c);
+        return;
+    }
+    snprintf(c, sizeof c, "gh_session=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s", token,
+             (long long)max_age, secure);
+    gh_reply_header(r, "Set-Cookie", c);
+    snprintf(c, sizeof c, "gh_csrf=%s; Path=/; Max-Age=%lld; SameSite=Lax%s", csrf, (long long)max_age, secure);
+    gh_reply_header(r, "Set-Cookie", c);
+}
+
+void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const gh_session *s, json_t *user);
+void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const gh_session *s, json_t *user)
+{
+    char exp[32];
+    gh_time_fmt(s->expires_at, exp);
+    set_cookies(r, token, csrf, s->expires_at - gh_now());
+    gh_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:o}", "token", token, "csrf_token", csrf,
+                                    "expires_at", exp, "session_id", s->id, "user", user));
+}
+
+static void login_done(gh_req *r)
+{
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_login *l = gh_req_state(r);
+    gh_hash_job *j = (gh_hash_job *)(l + 1);
+    if (gh_api_failed(r, gh_login_finish(ctx, l, j->verify_ok))) goto out;
+    gh_api_session_answer(r, l->token, l->csrf, &l->session, gh_user_json(&l->user));
+out:
+    sodium_memzero(l->token, sizeof l->token);
+    sodium_memzero(l->csrf, sizeof l->csrf);
+}
+
+static void login(gh_req *r)
+{
+    static const gh_jfield f[] = {{"org", GH_J_STRING, false}, {"email", GH_J_STRING, true},
+                                  {"password", GH_J_STRING, true}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    gh_ctx *ctx = gh_req_ctx(r);
+    /* One arena block: the login state followed by the hash job. */
+    gh_login *l = gh_arena_alloc(gh_req_arena(r), sizeof(gh_login) + sizeof(gh_hash_job));
+    if (!l) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    if (gh_api_failed(r, gh_login_prepare(ctx, gh_jstr(b, "org"), gh_jstr(b, "email"), l))) return;
+    gh_hash_job *j = (gh_hash_job *)(l + 1);
+    j->verify_hash = l->hash;
+    j->verify_secret = gh_arena_strdup(gh_req_arena(r), gh_jstr(b, "password"));
+    if (!j->verify_secret) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    gh_req_set_state(r, l);
+    gh_req_defer(r, gh_api_hash_work, j, login_done);
+}
+
+static void logout(gh_req *r)
+{
+    if (gh_api_failed(r, gh_logout(gh_req_ctx(r)))) return;
+    set_cookies(r, NULL, NULL, -1);
+    gh_reply_empty(r);
+}
+
+/* verify-email and reset-confirm share the shape {token, password}. */
+typedef gh_status (*link_apply)(gh_ctx *, const char *token, const char *hash);
+
+typedef struct { link_apply apply; const char *token; gh_hash_job *job; } link_state;
+
+static void link_done(gh_req *r)
+{
+    link_state *s = gh_req_state(r);
+    if (s->job && s->job->hash_rc != 0) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    if (gh_api_failed(r, s->apply(gh_req_ctx(r), s->token, s->job ? s->job->new_hash : NULL))) return;
+    gh_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+static void link_with_password(gh_req *r, const char *purpose, link_apply apply, bool password_required)
+{
+    static const gh_jfield f[] = {{"token", GH_J_STRING, true}, {"password", GH_J_STRING, false}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    gh_ctx *ctx = gh_req_ctx(r);
+    const char *password = gh_jstr(b, "password");
+    /* Check the link before spending a hash on it. */
+    gh_link_use lu;
+    if (gh_api_failed(r, gh_link_peek(ctx, gh_jstr(b, "token"), purpose, &lu))) return;
+    if (!password && (password_required || !lu.has_password)) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "password_required", "password", "choose a password");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    if (password && gh_api_failed(r, gh_password_check(password, "password", &ctx->err))) return;
+    link_state *s = gh_arena_alloc(gh_req_arena(r), sizeof *s);
+    if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    s->apply = apply;
+    s->token = gh_arena_strdup(gh_req_arena(r), gh_jstr(b, "token"));
+    gh_req_set_state(r, s);
+    if (!password) { link_done(r); return; }
+    s->job = gh_api_hash_job_new(r, NULL, NULL, password);
+    if (!s->job || !s->token) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    gh_req_defer(r, gh_api_hash_work, s->job, link_done);
+}
+
+static void verify_email(gh_req *r) { link_with_password(r, "verify", gh_verify_email, false); }
+static void reset_confirm(gh_req *r) { link_with_password(r, "reset", gh_password_reset_confirm, true); }
+
+static void reset_request(gh_req *r)
+{
+    static const gh_jfield f[] = {{"org", GH_J_STRING, false}, {"email", GH_J_STRING, true}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    /* Always 202, whether or not the account exists. */
+    gh_password_reset_request(gh_req_ctx(r), gh_jstr(b, "org"), gh_jstr(b, "email"));
+    gh_err_clear(&gh_req_ctx(r)->err);
+    gh_reply_json(r, 202, json_pack("{s:s}", "status", "if the account exists, a reset link was sent"));
+}
+
+/* Lets the console show who a link is for before the person sets a password. */
+static void link_info(gh_req *r)
+{
+    gh_ctx *ctx = gh_req_ctx(r);
+    const char *purpose = gh_req_query(r, "purpose");
+    const char *token = gh_req_query(r, "token");
+    if (!purpose || (strcmp(purpose, "verify") != 0 && strcmp(purpose, "reset") != 0)) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_purpose", "purpose", "purpose is verify or reset");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    gh_link_use lu;
+    if (gh_api_failed(r, gh_link_peek(ctx, token, purpose, &lu))) return;
+    gh_reply_json(r, 200, json_pack("{s:s, s:s, s:b}", "email", lu.user.email, "name", lu.user.name,
+                                    "has_password", lu.has_password));
+}
+
+const gh_route gh_api_routes_auth[] = {
+    {"POST", "/v1/auth/login", login, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/auth/logout", logout, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK | GH_R_PIN_CHANGE | GH_R_DEVICE_OK, NULL},
+    {"POST", "/v1/auth/verify-email", verify_email, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/auth/password-reset", reset_request, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/auth/password-reset/confirm", reset_confirm, GH_AUTH_NONE, 0, NULL},
+    {"GET", "/v1/auth/link", link_info, GH_AUTH_NONE, 0, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};

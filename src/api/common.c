@@ -1,0 +1,51 @@
+/* Helpers shared by api/ files. */
+#include <string.h>
+
+#include "api/api.h"
+
+static void wipe_job(void *p)
+{
+    gh_hash_job *j = p;
+    if (j->verify_secret) sodium_memzero(j->verify_secret, strlen(j->verify_secret));
+    if (j->new_secret) sodium_memzero(j->new_secret, strlen(j->new_secret));
+}
+
+gh_hash_job *gh_api_hash_job_new(gh_req *r, const char *verify_hash, const char *verify_secret,
+                                 const char *new_secret)
+{
+    gh_arena *a = gh_req_arena(r);
+    gh_hash_job *j = gh_arena_alloc(a, sizeof *j);
+    if (!j) return NULL;
+    if (verify_hash) {
+        j->verify_hash = gh_arena_strdup(a, verify_hash);
+        j->verify_secret = gh_arena_strdup(a, verify_secret ? verify_secret : "");
+        if (!j->verify_hash || !j->verify_secret) return NULL;
+    }
+    if (new_secret && !(j->new_secret = gh_arena_strdup(a, new_secret))) return NULL;
+    (void)wipe_job;
+    return j;
+}
+
+void gh_api_hash_work(void *p)
+{
+    gh_hash_job *j = p;
+    if (j->verify_hash) j->verify_ok = gh_secret_verify(j->verify_hash, j->verify_secret);
+    if (j->new_secret) j->hash_rc = gh_secret_hash(j->new_secret, j->new_hash);
+    wipe_job(j);
+}
+
+bool gh_api_limit_or_reply(gh_req *r, int max, int *out)
+{
+    const char *s = gh_req_query(r, "limit");
+    int64_t v = 0;
+    *out = 0;
+    if (!s) return true;
+    if (!gh_parse_i64(s, 1, max, &v)) {
+        gh_err e = {0};
+        gh_fail_field(&e, GH_E_INVALID, "invalid_limit", "limit", "limit must be an integer from 1 to %d", max);
+        gh_reply_err(r, &e);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}

@@ -1,0 +1,98 @@
+/* /v1/me: one's own profile, password and sessions. */
+#include <string.h>
+
+#include "api/api.h"
+#include "core/access.h"
+#include "core/accounts.h"
+
+static json_t *me_json(gh_ctx *ctx, const gh_user *u)
+{
+    json_t *o = gh_user_json(u);
+    json_t *summary = gh_access_summary(ctx->actor.org_id, u->id);
+    if (o && summary) json_object_set_new(o, "access", summary);
+    else json_decref(summary);
+    gh_org org;
+    if (gh_store_org_get(ctx->db, ctx->actor.org_id, &org, &ctx->err) == GH_OK)
+        json_object_set_new(o, "org", json_pack("{s:s, s:s, s:s}", "id", org.id, "slug", org.slug, "name", org.name));
+    gh_err_clear(&ctx->err);
+    json_object_set_new(o, "session", json_pack("{s:s, s:b, s:b}", "id", ctx->actor.session_id,
+                                                "kiosk", ctx->actor.kiosk, "pin_change_required",
+                                                ctx->actor.pin_change_required));
+    return o;
+}
+
+static void get_me(gh_req *r)
+{
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_user u;
+    if (gh_api_failed(r, gh_user_get(ctx, ctx->actor.id, &u))) return;
+    gh_reply_json(r, 200, me_json(ctx, &u));
+}
+
+static void patch_me(gh_req *r)
+{
+    static const gh_jfield f[] = {{"name", GH_J_STRING, false}, {"mobile", GH_J_STRING, false}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_user u;
+    if (gh_api_failed(r, gh_me_update(ctx, gh_jstr(b, "name"), gh_jstr(b, "mobile"), &u))) return;
+    gh_reply_json(r, 200, me_json(ctx, &u));
+}
+
+static void password_done(gh_req *r)
+{
+    gh_hash_job *j = gh_req_state(r);
+    if (j->hash_rc != 0) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    if (gh_api_failed(r, gh_me_set_password(gh_req_ctx(r), j->verify_ok, j->new_hash))) return;
+    gh_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+static void change_password(gh_req *r)
+{
+    static const gh_jfield f[] = {{"current_password", GH_J_STRING, true}, {"new_password", GH_J_STRING, true},
+                                  {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    gh_ctx *ctx = gh_req_ctx(r);
+    char hash[GH_PWHASH_MAX];
+    if (gh_api_failed(r, gh_password_check(gh_jstr(b, "new_password"), "new_password", &ctx->err))) return;
+    if (gh_api_failed(r, gh_me_password_hash(ctx, hash))) return;
+    gh_hash_job *j = gh_api_hash_job_new(r, hash, gh_jstr(b, "current_password"), gh_jstr(b, "new_password"));
+    if (!j) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    gh_req_set_state(r, j);
+    gh_req_defer(r, gh_api_hash_work, j, password_done);
+}
+
+static void sessions(gh_req *r)
+{
+    json_t *items;
+    if (gh_api_failed(r, gh_me_sessions(gh_req_ctx(r), &items))) return;
+    gh_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+static void end_session(gh_req *r)
+{
+    gh_ctx *ctx = gh_req_ctx(r);
+    const char *id = gh_req_param(r, "id");
+    if (gh_api_failed(r, gh_me_end_session(ctx, id))) return;
+    gh_reply_empty(r);
+}
+
+static void my_permissions(gh_req *r)
+{
+    gh_ctx *ctx = gh_req_ctx(r);
+    json_t *s = gh_access_summary(ctx->actor.org_id, ctx->actor.id);
+    if (!s) { gh_fail(&ctx->err, GH_E_NOT_FOUND, "user_not_found", "no such user"); gh_reply_ctx_err(r); return; }
+    gh_reply_json(r, 200, s);
+}
+
+const gh_route gh_api_routes_me[] = {
+    {"GET", "/v1/me", get_me, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK | GH_R_PIN_CHANGE, NULL},
+    {"PATCH", "/v1/me", patch_me, GH_AUTH_USER, GH_R_OFFICE, NULL},
+    {"POST", "/v1/me/password", change_password, GH_AUTH_USER, GH_R_OFFICE, NULL},
+    {"GET", "/v1/me/sessions", sessions, GH_AUTH_USER, GH_R_OFFICE | GH_R_DEVICE_OK, NULL},
+    {"DELETE", "/v1/me/sessions/{id}", end_session, GH_AUTH_USER, GH_R_OFFICE | GH_R_DEVICE_OK, NULL},
+    {"GET", "/v1/me/permissions", my_permissions, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};

@@ -1,0 +1,159 @@
+/* Health, first-run setup, OpenAPI document, web pages, and the test clock. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/accounts.h"
+#include "util/assets.h"
+
+static void healthz(gh_req *r)
+{
+    gh_ctx *ctx = gh_req_ctx(r);
+    int64_t orgs = gh_store_org_count(ctx->db);
+    gh_reply_json(r, orgs >= 0 ? 200 : 503,
+                  json_pack("{s:s, s:i, s:b}", "status", orgs >= 0 ? "ok" : "database_unavailable",
+                            "schema_version", gh_db_schema_version(), "set_up", orgs > 0));
+}
+
+typedef struct { gh_org_new n; gh_hash_job *job; } setup_state;
+
+static void setup_done(gh_req *r)
+{
+    setup_state *s = gh_req_state(r);
+    gh_ctx *ctx = gh_req_ctx(r);
+    if (s->job->hash_rc != 0) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    s->n.admin_password_hash = s->job->new_hash;
+    gh_org o;
+    gh_user u;
+    if (gh_api_failed(r, gh_org_create(ctx, &s->n, &o, &u))) return;
+    gh_reply_json(r, 201, json_pack("{s:o, s:o}", "org", gh_org_json(ctx, &o), "admin", gh_user_json(&u)));
+}
+
+static void setup(gh_req *r)
+{
+    static const gh_jfield f[] = {{"token", GH_J_STRING, true}, {"org", GH_J_OBJECT, true},
+                                  {"admin", GH_J_OBJECT, true}, {"template", GH_J_STRING, false}, {NULL, 0, false}};
+    static const gh_jfield fo[] = {{"name", GH_J_STRING, true}, {"slug", GH_J_STRING, true}, {NULL, 0, false}};
+    static const gh_jfield fa[] = {{"email", GH_J_STRING, true}, {"name", GH_J_STRING, true},
+                                   {"password", GH_J_STRING, true}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    json_t *org = json_object_get(b, "org"), *admin = json_object_get(b, "admin");
+    if (!gh_json_check_or_reply(r, org, fo) || !gh_json_check_or_reply(r, admin, fa)) return;
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_arena *a = gh_req_arena(r);
+    setup_state *s = gh_arena_alloc(a, sizeof *s);
+    if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    s->n = (gh_org_new){
+        .slug = gh_arena_strdup(a, gh_jstr(org, "slug")), .name = gh_arena_strdup(a, gh_jstr(org, "name")),
+        .template_set = gh_jstr(b, "template") ? gh_arena_strdup(a, gh_jstr(b, "template")) : NULL,
+        .admin_email = gh_arena_strdup(a, gh_jstr(admin, "email")),
+        .admin_name = gh_arena_strdup(a, gh_jstr(admin, "name")),
+        .setup_token = gh_arena_strdup(a, gh_jstr(b, "token")),
+    };
+    if (gh_api_failed(r, gh_org_validate_new(ctx, &s->n))) return;
+    if (gh_api_failed(r, gh_password_check(gh_jstr(admin, "password"), "admin.password", &ctx->err))) return;
+    s->job = gh_api_hash_job_new(r, NULL, NULL, gh_jstr(admin, "password"));
+    if (!s->job) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    gh_req_set_state(r, s);
+    gh_req_defer(r, gh_api_hash_work, s->job, setup_done);
+}
+
+static void openapi(gh_req *r)
+{
+    gh_reply_bytes(r, 200, "application/json", gh_embedded_openapi, gh_embedded_openapi_len, false);
+}
+
+static const char *mime_of(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot) return "application/octet-stream";
+    static const struct { const char *ext, *type; } types[] = {
+        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"}, {".json", "application/json"}, {".svg", "image/svg+xml"},
+        {".png", "image/png"}, {".ico", "image/x-icon"}, {".webmanifest", "application/manifest+json"}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(dot, types[i].ext) == 0) return types[i].type;
+    return "application/octet-stream";
+}
+
+static const gh_asset *asset_find(const char *path)
+{
+    for (const gh_asset *a = gh_web_assets; a->path; a++)
+        if (strcmp(a->path, path) == 0) return a;
+    return NULL;
+}
+
+/* /console/... and /kiosk/...: a file if it exists, else the app's
+ * index.html (client-side routes such as /kiosk/acme/ or
+ * /console/verify-email). */
+static void pages(gh_req *r)
+{
+    const char *path = gh_req_path(r);
+    bool kiosk = strncmp(path, "/kiosk", 6) == 0;
+    const gh_asset *a = NULL;
+    if (!strstr(path, "..")) {
+        a = asset_find(path);
+        if (!a && kiosk) {
+            /* /kiosk/{org}/app.js -> /kiosk/app.js */
+            const char *slash = strchr(path + 7, '/');
+            if (slash && slash[1]) {
+                char p[256];
+                snprintf(p, sizeof p, "/kiosk%s", slash);
+                a = asset_find(p);
+            }
+        }
+        if (!a) a = asset_find(kiosk ? "/kiosk/index.html" : "/console/index.html");
+    }
+    if (!a) {
+        gh_err e = {0};
+        gh_fail(&e, GH_E_NOT_FOUND, "not_found", "no such page");
+        gh_reply_err(r, &e);
+        return;
+    }
+    gh_reply_bytes(r, 200, mime_of(a->path), a->data, a->len, false);
+    gh_reply_header(r, "Content-Security-Policy",
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
+                    " frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    gh_reply_header(r, "Cache-Control", "no-cache");
+}
+
+static void root(gh_req *r)
+{
+    gh_reply_bytes(r, 302, "text/plain", "see /console/\n", 14, false);
+    gh_reply_header(r, "Location", "/console/");
+}
+
+static void test_clock(gh_req *r)
+{
+    static const gh_jfield f[] = {{"advance_s", GH_J_INT, true}, {NULL, 0, false}};
+    gh_ctx *ctx = gh_req_ctx(r);
+    if (!gh_cfg()->test_clock) {
+        gh_fail(&ctx->err, GH_E_NOT_FOUND, "not_found", "no such resource");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    json_int_t s = json_integer_value(json_object_get(b, "advance_s"));
+    if (s < 0 || s > 10LL * 365 * 86400) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "out_of_range", "advance_s", "advance_s must be 0..10 years");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    gh_clock_advance(s);
+    char now[32];
+    gh_time_fmt(gh_now(), now);
+    gh_reply_json(r, 200, json_pack("{s:s}", "now", now));
+}
+
+const gh_route gh_api_routes_system[] = {
+    {"GET", "/healthz", healthz, GH_AUTH_NONE, 0, NULL},
+    {"GET", "/", root, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/setup", setup, GH_AUTH_NONE, 0, NULL},
+    {"GET", "/v1/openapi.json", openapi, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/test/clock", test_clock, GH_AUTH_NONE, 0, NULL},
+    {"GET", "/console/*", pages, GH_AUTH_NONE, 0, NULL},
+    {"GET", "/kiosk/*", pages, GH_AUTH_NONE, 0, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};

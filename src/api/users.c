@@ -1,0 +1,151 @@
+/* /v1/users: user administration (users.view to read, users.manage to change). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/access.h"
+#include "core/accounts.h"
+
+static void list_users(gh_req *r)
+{
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_user_filter f = {0};
+    if (!gh_api_limit_or_reply(r, 200, &f.limit)) return;
+    f.status = gh_req_query(r, "status");
+    f.role = gh_req_query(r, "role");
+    f.q = gh_req_query(r, "q");
+    f.after_name = gh_req_query(r, "cursor");
+    const char *access = gh_req_query(r, "access");
+    if (f.status && strcmp(f.status, "active") != 0 && strcmp(f.status, "locked") != 0) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_filter", "status", "status is active or locked");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    if (access) {
+        if (strcmp(access, "office") == 0) f.access = 1;
+        else if (strcmp(access, "factory") == 0) f.access = 2;
+        else {
+            gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_filter", "access", "access is office or factory");
+            gh_reply_ctx_err(r);
+            return;
+        }
+    }
+    json_t *items;
+    char *next = NULL;
+    if (gh_api_failed(r, gh_user_list(ctx, &f, &items, &next))) return;
+    gh_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next ? json_string(next) : json_null()));
+    free(next);
+}
+
+static bool modules_ok(gh_req *r, json_t *b, const char *field)
+{
+    json_t *m = json_object_get(b, field);
+    if (!m || json_is_null(m) || json_is_array(m)) return true;
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_type", field, "'%s' must be an array or null", field);
+    gh_reply_ctx_err(r);
+    return false;
+}
+
+static void create_user(gh_req *r)
+{
+    static const gh_jfield f[] = {
+        {"email", GH_J_STRING, true}, {"name", GH_J_STRING, true}, {"role", GH_J_STRING, true},
+        {"mobile", GH_J_STRING, false}, {"modules", GH_J_ANY, false}, {"grants", GH_J_ARRAY, false},
+        {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f) || !modules_ok(r, b, "modules")) return;
+    gh_user_new n = {
+        .email = gh_jstr(b, "email"), .name = gh_jstr(b, "name"), .role = gh_jstr(b, "role"),
+        .mobile = gh_jstr(b, "mobile"), .office_access = true,
+        .modules = json_object_get(b, "modules"), .grants = json_object_get(b, "grants"),
+    };
+    gh_user u;
+    if (gh_api_failed(r, gh_user_create(gh_req_ctx(r), &n, &u))) return;
+    char loc[128];
+    snprintf(loc, sizeof loc, "/v1/users/%s", u.id);
+    gh_reply_header(r, "Location", loc);
+    gh_reply_json(r, 201, gh_user_json(&u));
+}
+
+static void get_user(gh_req *r)
+{
+    gh_user u;
+    if (gh_api_failed(r, gh_user_get(gh_req_ctx(r), gh_req_param(r, "id"), &u))) return;
+    gh_reply_json(r, 200, gh_user_json(&u));
+}
+
+static void patch_user(gh_req *r)
+{
+    static const gh_jfield f[] = {
+        {"email", GH_J_STRING, false}, {"role", GH_J_STRING, false}, {"name", GH_J_STRING, false},
+        {"mobile", GH_J_STRING, false}, {"modules", GH_J_ANY, false}, {"grants", GH_J_ARRAY, false},
+        {"office_access", GH_J_BOOL, false}, {"checkin_exempt", GH_J_BOOL, false}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f) || !modules_ok(r, b, "modules")) return;
+    gh_user_patch p = {
+        .email = gh_jstr(b, "email"), .role = gh_jstr(b, "role"), .name = gh_jstr(b, "name"),
+        .mobile = gh_jstr(b, "mobile"), .modules = json_object_get(b, "modules"),
+        .modules_set = gh_jhas(b, "modules"), .grants = json_object_get(b, "grants"),
+        .office_access_set = gh_jhas(b, "office_access"), .office_access = gh_jbool(b, "office_access", false),
+        .checkin_exempt_set = gh_jhas(b, "checkin_exempt"), .checkin_exempt = gh_jbool(b, "checkin_exempt", false),
+    };
+    gh_user u;
+    if (gh_api_failed(r, gh_user_update(gh_req_ctx(r), gh_req_param(r, "id"), &p, &u))) return;
+    gh_reply_json(r, 200, gh_user_json(&u));
+}
+
+static void delete_user(gh_req *r)
+{
+    if (gh_api_failed(r, gh_user_delete(gh_req_ctx(r), gh_req_param(r, "id")))) return;
+    gh_reply_empty(r);
+}
+
+static void lock_common(gh_req *r, bool lock)
+{
+    gh_user u;
+    if (gh_api_failed(r, gh_user_lock(gh_req_ctx(r), gh_req_param(r, "id"), lock, &u))) return;
+    gh_reply_json(r, 200, gh_user_json(&u));
+}
+static void lock_user(gh_req *r) { lock_common(r, true); }
+static void unlock_user(gh_req *r) { lock_common(r, false); }
+
+static void reset_user(gh_req *r)
+{
+    if (gh_api_failed(r, gh_user_send_reset(gh_req_ctx(r), gh_req_param(r, "id")))) return;
+    gh_reply_json(r, 202, json_pack("{s:s}", "status", "a password reset link was mailed to the user"));
+}
+
+static void revoke_user(gh_req *r)
+{
+    int64_t n = 0;
+    if (gh_api_failed(r, gh_user_revoke_sessions(gh_req_ctx(r), gh_req_param(r, "id"), &n))) return;
+    gh_reply_json(r, 200, json_pack("{s:I}", "sessions_revoked", (json_int_t)n));
+}
+
+static void user_permissions(gh_req *r)
+{
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_user u;
+    if (gh_api_failed(r, gh_user_get(ctx, gh_req_param(r, "id"), &u))) return;
+    const char *explain = gh_req_query(r, "explain");
+    bool ex = explain && (strcmp(explain, "1") == 0 || strcmp(explain, "true") == 0);
+    json_t *o = ex ? gh_access_explain(ctx->actor.org_id, u.id) : gh_access_summary(ctx->actor.org_id, u.id);
+    if (!o) { gh_fail(&ctx->err, GH_E_NOT_FOUND, "user_not_found", "no such user"); gh_reply_ctx_err(r); return; }
+    gh_reply_json(r, 200, o);
+}
+
+const gh_route gh_api_routes_users[] = {
+    {"GET", "/v1/users", list_users, GH_AUTH_ANY, 0, "users.view"},
+    {"POST", "/v1/users", create_user, GH_AUTH_USER, 0, "users.manage"},
+    {"GET", "/v1/users/{id}", get_user, GH_AUTH_ANY, 0, "users.view"},
+    {"PATCH", "/v1/users/{id}", patch_user, GH_AUTH_USER, 0, "users.manage"},
+    {"DELETE", "/v1/users/{id}", delete_user, GH_AUTH_USER, 0, "users.manage"},
+    {"POST", "/v1/users/{id}/lock", lock_user, GH_AUTH_USER, 0, "users.manage"},
+    {"POST", "/v1/users/{id}/unlock", unlock_user, GH_AUTH_USER, 0, "users.manage"},
+    {"POST", "/v1/users/{id}/password-reset", reset_user, GH_AUTH_USER, 0, "users.manage"},
+    {"POST", "/v1/users/{id}/revoke-sessions", revoke_user, GH_AUTH_USER, 0, "users.manage"},
+    {"GET", "/v1/users/{id}/permissions", user_permissions, GH_AUTH_ANY, 0, "users.view"},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};

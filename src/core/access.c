@@ -1,0 +1,443 @@
+/*
+ * The process's authorization state: one immutable gh_authz snapshot behind
+ * a read-write lock. Readers hold the read lock only while they look at the
+ * snapshot (a few hash lookups and bit tests); a rebuild compiles a new
+ * snapshot outside the lock and swaps the pointer in under the write lock.
+ *
+ * A rebuild reads the generation counter and every org, role and user in
+ * one read transaction, so the snapshot and its generation always agree.
+ */
+#include "core/access.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/audit.h"
+#include "core/authz.h"
+#include "util/log.h"
+
+static const gh_catalog *catalog;
+static gh_authz *current;
+static int64_t current_gen = -1;
+static pthread_rwlock_t snap_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_mutex_t rebuild_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static pthread_t poller;
+static bool poller_running;
+static pthread_mutex_t poll_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t poll_cv = PTHREAD_COND_INITIALIZER;
+static bool poll_stop;
+
+int gh_access_init(const gh_catalog *cat)
+{
+    catalog = cat;
+    return 0;
+}
+
+const gh_catalog *gh_access_catalog(void) { return catalog; }
+
+void gh_access_shutdown(void)
+{
+    pthread_rwlock_wrlock(&snap_lock);
+    gh_authz_free(current);
+    current = NULL;
+    current_gen = -1;
+    pthread_rwlock_unlock(&snap_lock);
+}
+
+/* ---- key lists ------------------------------------------------------------------ */
+typedef void (*key_fn)(const char *key, size_t n, void *arg);
+
+static void each_key(const char *list, key_fn fn, void *arg)
+{
+    const char *p = list;
+    while (p && *p) {
+        while (*p == ' ') p++;
+        const char *e = strchr(p, ' ');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n) fn(p, n, arg);
+        p += n;
+    }
+}
+
+static void add_perm(const char *k, size_t n, void *arg)
+{
+    char key[GH_CATALOG_KEY_MAX + 1];
+    if (n > GH_CATALOG_KEY_MAX) return;
+    memcpy(key, k, n);
+    key[n] = '\0';
+    int i = gh_catalog_perm_index(catalog, key);
+    if (i >= 0) gh_permset_set(arg, (size_t)i); /* keys a replaced catalog dropped are ignored */
+}
+
+static void add_module(const char *k, size_t n, void *arg)
+{
+    char key[GH_CATALOG_KEY_MAX + 1];
+    if (n > GH_CATALOG_KEY_MAX) return;
+    memcpy(key, k, n);
+    key[n] = '\0';
+    int i = gh_catalog_module_index(catalog, key);
+    if (i >= 0) *(uint64_t *)arg |= (uint64_t)1 << i;
+}
+
+static void add_addon(const char *k, size_t n, void *arg)
+{
+    char key[GH_CATALOG_KEY_MAX + 1];
+    if (n > GH_CATALOG_KEY_MAX) return;
+    memcpy(key, k, n);
+    key[n] = '\0';
+    int i = gh_catalog_addon_index(catalog, key);
+    if (i >= 0) *(uint64_t *)arg |= (uint64_t)1 << i;
+}
+
+static gh_permset perms_of(const char *list)
+{
+    gh_permset s;
+    memset(&s, 0, sizeof s);
+    each_key(list, add_perm, &s);
+    return s;
+}
+
+static uint64_t modules_of(const char *list)
+{
+    uint64_t m = gh_catalog_always_on_modules(catalog);
+    each_key(list, add_module, &m);
+    return m;
+}
+
+static uint64_t addons_of(const char *list)
+{
+    uint64_t m = 0;
+    each_key(list, add_addon, &m);
+    return m;
+}
+
+/* ---- rebuild -------------------------------------------------------------------- */
+typedef struct {
+    gh_authz_org_in *orgs; size_t norgs, corgs;
+    gh_authz_role_in *roles; size_t nroles, croles;
+    gh_authz_user_in *users; size_t nusers, cusers;
+    gh_arena *strings;
+    bool oom;
+} build_in;
+
+#define PUSH(arr, n, cap, item, b) do { \
+    if ((n) == (cap)) { size_t _c = (cap) ? (cap) * 2 : 64; void *_p = realloc((arr), _c * sizeof *(arr)); \
+        if (!_p) { (b)->oom = true; return; } (arr) = _p; (cap) = _c; } \
+    (arr)[(n)++] = (item); } while (0)
+
+static const char *keep(build_in *b, const char *s)
+{
+    const char *c = gh_arena_strdup(b->strings, s);
+    if (!c) b->oom = true;
+    return c ? c : "";
+}
+
+static void org_in(const gh_org *o, void *arg)
+{
+    build_in *b = arg;
+    gh_authz_org_in x = {keep(b, o->id), modules_of(o->modules), addons_of(o->addons)};
+    PUSH(b->orgs, b->norgs, b->corgs, x, b);
+}
+
+static void role_in(const gh_role *r, void *arg)
+{
+    build_in *b = arg;
+    gh_authz_role_in x = {keep(b, r->org_id), keep(b, r->key), perms_of(r->permissions), r->device};
+    PUSH(b->roles, b->nroles, b->croles, x, b);
+}
+
+static void user_in(const gh_user *u, void *arg)
+{
+    build_in *b = arg;
+    gh_authz_user_in x = {keep(b, u->org_id), keep(b, u->id), keep(b, u->role_key),
+                          u->modules_all ? GH_AUTHZ_ALL_MODULES : modules_of(u->modules), perms_of(u->grants),
+                          strcmp(u->status, "active") == 0};
+    PUSH(b->users, b->nusers, b->cusers, x, b);
+}
+
+int gh_access_refresh(gh_db *db, bool force)
+{
+    int rc = -1;
+    build_in b = {0};
+    gh_err err = {0};
+    gh_authz *fresh = NULL;
+    pthread_mutex_lock(&rebuild_mu);
+    int64_t gen = gh_db_generation(db);
+    if (gen < 0) goto out;
+    if (!force && gen == current_gen) { rc = 0; goto out; }
+    if (gh_db_exec(db, "BEGIN") != 0) goto out;
+    gen = gh_db_generation(db);
+    b.strings = gh_arena_new();
+    if (!b.strings || gh_store_org_each(db, org_in, &b, &err) != GH_OK ||
+        gh_store_role_each(db, NULL, role_in, &b, &err) != GH_OK ||
+        gh_store_user_each(db, NULL, user_in, &b, &err) != GH_OK || b.oom) {
+        gh_db_exec(db, "ROLLBACK");
+        goto out;
+    }
+    gh_db_exec(db, "COMMIT");
+    int brc = gh_authz_build(catalog, b.orgs, b.norgs, b.roles, b.nroles, b.users, b.nusers, &fresh);
+    if (brc != GH_AUTHZ_OK) {
+        gh_logf(GH_LOG_ERROR, "cannot compile authorization state (error %d)", brc);
+        goto out;
+    }
+    pthread_rwlock_wrlock(&snap_lock);
+    gh_authz *old = current;
+    current = fresh;
+    current_gen = gen;
+    pthread_rwlock_unlock(&snap_lock);
+    gh_authz_free(old);
+    fresh = NULL;
+    rc = 0;
+out:
+    pthread_mutex_unlock(&rebuild_mu);
+    gh_authz_free(fresh);
+    gh_err_clear(&err);
+    gh_arena_free(b.strings);
+    free(b.orgs);
+    free(b.roles);
+    free(b.users);
+    return rc;
+}
+
+static void *poll_loop(void *unused)
+{
+    (void)unused;
+    gh_db *db = NULL;
+    char err[256];
+    if (gh_db_open(gh_db_path(), &db, err, sizeof err) != 0) {
+        gh_logf(GH_LOG_ERROR, "poller: %s", err);
+        return NULL;
+    }
+    pthread_mutex_lock(&poll_mu);
+    while (!poll_stop) {
+        pthread_mutex_unlock(&poll_mu);
+        gh_access_refresh(db, false);
+        gh_outbox_deliver(db);
+        pthread_mutex_lock(&poll_mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+        if (!poll_stop) pthread_cond_timedwait(&poll_cv, &poll_mu, &ts);
+    }
+    pthread_mutex_unlock(&poll_mu);
+    gh_db_close(db);
+    return NULL;
+}
+
+int gh_access_start_poller(void)
+{
+    poll_stop = false;
+    if (pthread_create(&poller, NULL, poll_loop, NULL) != 0) return -1;
+    poller_running = true;
+    return 0;
+}
+
+void gh_access_stop_poller(void)
+{
+    if (!poller_running) return;
+    pthread_mutex_lock(&poll_mu);
+    poll_stop = true;
+    pthread_cond_signal(&poll_cv);
+    pthread_mutex_unlock(&poll_mu);
+    pthread_join(poller, NULL);
+    poller_running = false;
+}
+
+/* ---- questions ---------------------------------------------------------------------- */
+bool gh_access_allowed(gh_ctx *ctx, const char *perm)
+{
+    if (ctx->actor.type == GH_ACTOR_API_KEY || ctx->actor.type == GH_ACTOR_SYSTEM) return true;
+    if (ctx->actor.type != GH_ACTOR_USER) return false;
+    pthread_rwlock_rdlock(&snap_lock);
+    bool ok = gh_authz_check(current, ctx->actor.org_id, ctx->actor.id, perm, NULL);
+    pthread_rwlock_unlock(&snap_lock);
+    return ok;
+}
+
+bool gh_access_is_device(gh_ctx *ctx)
+{
+    if (ctx->actor.type != GH_ACTOR_USER) return false;
+    pthread_rwlock_rdlock(&snap_lock);
+    int u = gh_authz_user_index(current, ctx->actor.org_id, ctx->actor.id);
+    bool dev = u >= 0 && gh_authz_user_device(current, u);
+    pthread_rwlock_unlock(&snap_lock);
+    return dev;
+}
+
+bool gh_access_user_active(const char *org_id, const char *user_id)
+{
+    pthread_rwlock_rdlock(&snap_lock);
+    int u = gh_authz_user_index(current, org_id, user_id);
+    bool ok = u >= 0 && gh_authz_user_active(current, u);
+    pthread_rwlock_unlock(&snap_lock);
+    return ok;
+}
+
+bool gh_access_check(const char *org_id, const char *user_id, const char *perm, const char **reason)
+{
+    gh_authz_reason why = GH_AUTHZ_UNKNOWN_USER;
+    pthread_rwlock_rdlock(&snap_lock);
+    bool ok = gh_authz_check(current, org_id, user_id, perm, &why);
+    pthread_rwlock_unlock(&snap_lock);
+    /* Unknown, locked and deleted users read the same: nothing leaks. */
+    *reason = (why == GH_AUTHZ_UNKNOWN_USER || why == GH_AUTHZ_USER_INACTIVE) ? "denied" : gh_authz_reason_str(why);
+    return ok;
+}
+
+json_t *gh_access_summary(const char *org_id, const char *user_id)
+{
+    json_t *o = NULL;
+    pthread_rwlock_rdlock(&snap_lock);
+    int u = gh_authz_user_index(current, org_id, user_id);
+    if (u >= 0) {
+        o = gh_authz_effective_json(current, u);
+        const char *role = gh_authz_user_role(current, u);
+        if (o) {
+            json_object_set_new(o, "role", role ? json_string(role) : json_null());
+            json_object_set_new(o, "device", json_boolean(gh_authz_user_device(current, u)));
+        }
+    }
+    pthread_rwlock_unlock(&snap_lock);
+    return o;
+}
+
+json_t *gh_access_explain(const char *org_id, const char *user_id)
+{
+    json_t *o = NULL;
+    pthread_rwlock_rdlock(&snap_lock);
+    int u = gh_authz_user_index(current, org_id, user_id);
+    if (u >= 0) o = gh_authz_explain(current, catalog, u);
+    pthread_rwlock_unlock(&snap_lock);
+    return o;
+}
+
+bool gh_access_would_hold(const gh_org *o, const gh_role *r, const gh_user *u, const char *perm)
+{
+    gh_permset rp = perms_of(r->permissions), grants = perms_of(u->grants);
+    uint64_t um = u->modules_all ? GH_AUTHZ_ALL_MODULES : modules_of(u->modules);
+    return gh_authz_effective_would_hold(catalog, modules_of(o->modules), addons_of(o->addons), &rp, r->device, um,
+                                         &grants, gh_catalog_perm_index(catalog, perm));
+}
+
+gh_status gh_access_validate_keys(const json_t *array, gh_key_kind kind, const char *field, char *out_list,
+                                  size_t cap, gh_err *err)
+{
+    static const char *const codes[] = {"unknown_permissions", "unknown_modules", "unknown_addons"};
+    static const char *const nouns[] = {"permission", "module", "add-on"};
+    gh_buf out, bad;
+    gh_buf_init(&out, cap ? cap - 1 : 0);
+    gh_buf_init(&bad, 1024);
+    json_t *unknown = json_array();
+    size_t i;
+    json_t *v;
+    gh_status st = GH_OK;
+    if (!json_is_array(array)) {
+        st = gh_fail_field(err, GH_E_INVALID, "invalid_type", field, "'%s' must be an array of keys", field);
+        goto out;
+    }
+    json_array_foreach(array, i, v) {
+        const char *k = json_string_value(v);
+        if (!k) {
+            st = gh_fail_field(err, GH_E_INVALID, "invalid_type", field, "'%s' must contain only strings", field);
+            goto out;
+        }
+        int idx = kind == GH_KEYS_PERMISSIONS ? gh_catalog_perm_index(catalog, k)
+                  : kind == GH_KEYS_MODULES   ? gh_catalog_module_index(catalog, k)
+                                              : gh_catalog_addon_index(catalog, k);
+        if (idx < 0) {
+            json_array_append_new(unknown, json_string(k));
+            gh_buf_printf(&bad, "%s'%s'", bad.len ? ", " : "", k);
+            continue;
+        }
+        if (kind == GH_KEYS_MODULES && gh_catalog_module_always_on(catalog, (size_t)idx)) continue;
+        /* skip duplicates */
+        bool dup = false;
+        if (out.data) {
+            size_t kl = strlen(k);
+            const char *p = out.data;
+            while ((p = strstr(p, k)) != NULL) {
+                bool start = p == out.data || p[-1] == ' ';
+                bool end = p[kl] == '\0' || p[kl] == ' ';
+                if (start && end) { dup = true; break; }
+                p += kl;
+            }
+        }
+        if (dup) continue;
+        if (out.len) gh_buf_puts(&out, " ");
+        gh_buf_puts(&out, k);
+    }
+    if (json_array_size(unknown) > 0) {
+        st = gh_fail_field(err, GH_E_INVALID, codes[kind], field, "unknown %s key(s): %s", nouns[kind],
+                           gh_buf_ok(&bad) ? bad.data : "(many)");
+        gh_err_extra(err, "unknown", unknown);
+        unknown = NULL;
+        goto out;
+    }
+    if (!gh_buf_ok(&out)) {
+        st = gh_fail_field(err, GH_E_INVALID, "too_many_keys", field, "too many keys in '%s'", field);
+        goto out;
+    }
+    gh_strlcpy(out_list, out.data ? out.data : "", cap);
+out:
+    json_decref(unknown);
+    gh_buf_release(&out);
+    gh_buf_release(&bad);
+    return st;
+}
+
+gh_status gh_access_template_roles(const char *set, gh_template_role **roles, size_t *n, const char **owner,
+                                   gh_err *err)
+{
+    int s = gh_catalog_set_index(catalog, set);
+    *roles = NULL;
+    *n = 0;
+    if (s < 0)
+        return gh_fail_field(err, GH_E_INVALID, "unknown_template", "template", "no template set '%s'", set);
+    size_t count = gh_catalog_role_count(catalog, (size_t)s);
+    gh_template_role *out = calloc(count ? count : 1, sizeof *out);
+    if (!out) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    for (size_t r = 0; r < count; r++) {
+        out[r].key = gh_catalog_role_key(catalog, (size_t)s, r);
+        out[r].name = gh_catalog_role_name(catalog, (size_t)s, r);
+        out[r].description = gh_catalog_role_description(catalog, (size_t)s, r);
+        out[r].device = gh_catalog_role_device(catalog, (size_t)s, r);
+        const gh_permset *ps = gh_catalog_role_perms(catalog, (size_t)s, r);
+        gh_buf b;
+        gh_buf_init(&b, sizeof out[r].permissions - 1);
+        for (size_t p = 0; p < gh_catalog_perm_count(catalog); p++) {
+            if (!gh_permset_test(ps, p)) continue;
+            if (b.len) gh_buf_puts(&b, " ");
+            gh_buf_puts(&b, gh_catalog_perm_key(catalog, p));
+        }
+        gh_strlcpy(out[r].permissions, b.data ? b.data : "", sizeof out[r].permissions);
+        gh_buf_release(&b);
+    }
+    *roles = out;
+    *n = count;
+    *owner = gh_catalog_set_owner_role(catalog, (size_t)s);
+    return GH_OK;
+}
+
+const char *gh_access_default_template(void) { return gh_catalog_default_template(catalog); }
+
+static void all_keys(char *out, size_t cap, bool modules)
+{
+    gh_buf b;
+    gh_buf_init(&b, cap - 1);
+    size_t n = modules ? gh_catalog_module_count(catalog) : gh_catalog_addon_count(catalog);
+    for (size_t i = 0; i < n; i++) {
+        if (modules && gh_catalog_module_always_on(catalog, i)) continue;
+        if (b.len) gh_buf_puts(&b, " ");
+        gh_buf_puts(&b, modules ? gh_catalog_module_key(catalog, i) : gh_catalog_addon_key(catalog, i));
+    }
+    gh_strlcpy(out, b.data ? b.data : "", cap);
+    gh_buf_release(&b);
+}
+
+void gh_access_all_modules(char *out, size_t cap) { all_keys(out, cap, true); }
+void gh_access_all_addons(char *out, size_t cap) { all_keys(out, cap, false); }

@@ -1,0 +1,69 @@
+/*
+ * Access decisions for the running process. Wraps the compiled authorization
+ * snapshot (core/authz.h): builds it from the store, swaps it in atomically
+ * when the database generation moves (changes by this process are applied
+ * before the writing request answers; changes by other processes are picked
+ * up by a poller within 250 ms), and answers permission questions from
+ * memory only.
+ */
+#ifndef GH_ACCESS_H
+#define GH_ACCESS_H
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/catalog.h"
+#include "core/ctx.h"
+#include "store/store.h"
+
+int gh_access_init(const gh_catalog *cat);
+void gh_access_shutdown(void);
+/* Rebuilds the snapshot if the generation moved (always when force). */
+int gh_access_refresh(gh_db *db, bool force);
+/* Starts/stops the background loop: generation poll + outbox delivery. */
+int gh_access_start_poller(void);
+void gh_access_stop_poller(void);
+
+/* Does the acting user hold perm? API keys and the system hold everything
+ * routes let them reach; anonymous holds nothing. */
+bool gh_access_allowed(gh_ctx *ctx, const char *perm);
+/* Is the acting user a shared display (device) account? */
+bool gh_access_is_device(gh_ctx *ctx);
+/* Is the user known and active? (from memory) */
+bool gh_access_user_active(const char *org_id, const char *user_id);
+
+/* A check for POST /v1/check: allowed + an outward reason. Unknown, locked
+ * and deleted users all read as {false, "denied"}. */
+bool gh_access_check(const char *org_id, const char *user_id, const char *perm, const char **reason);
+/* {role, modules, permissions, tabs} for a user; NULL if unknown. */
+json_t *gh_access_summary(const char *org_id, const char *user_id);
+/* Per permission and tab, what gives or withholds it; NULL if unknown. */
+json_t *gh_access_explain(const char *org_id, const char *user_id);
+
+/* The write path's question, answered from the proposed rows (not the
+ * snapshot): would user u, with role r, in org o, hold perm? */
+bool gh_access_would_hold(const gh_org *o, const gh_role *r, const gh_user *u, const char *perm);
+
+/* Validates a space-separated list of keys of a kind against the catalog;
+ * on failure names the unknown keys in err (field `field`). */
+typedef enum { GH_KEYS_PERMISSIONS, GH_KEYS_MODULES, GH_KEYS_ADDONS } gh_key_kind;
+gh_status gh_access_validate_keys(const json_t *array, gh_key_kind kind, const char *field,
+                                  char *out_list, size_t cap, gh_err *err);
+
+const gh_catalog *gh_access_catalog(void);
+
+/* ---- catalog facts the domain needs (wrapping core/catalog.h) ---------------- */
+typedef struct gh_template_role {
+    const char *key, *name, *description;
+    char permissions[GH_KEYLIST_MAX];  /* expanded, space-separated */
+    bool device;
+} gh_template_role;
+/* Roles of a template set (caller frees *roles with free()); owner gets the
+ * role the organization's creator receives. GH_E_INVALID if unknown set. */
+gh_status gh_access_template_roles(const char *set, gh_template_role **roles, size_t *n,
+                                   const char **owner, gh_err *err);
+const char *gh_access_default_template(void);
+/* Every non-core module / every add-on of the catalog, space-separated. */
+void gh_access_all_modules(char *out, size_t cap);
+void gh_access_all_addons(char *out, size_t cap);
+
+#endif

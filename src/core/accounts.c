@@ -1,0 +1,1141 @@
+/*
+ * Organizations, office accounts, sign-in, links and API keys. See
+ * accounts.h for the rules; every public function here that changes state
+ * opens a transaction, writes its audit events (and mails) in it, checks
+ * invariants, and commits through gh_tx_commit(), which also brings the
+ * in-memory authorization snapshot up to date before the caller answers.
+ */
+#include "core/accounts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/access.h"
+#include "core/audit.h"
+#include "core/secret.h"
+#include "core/session.h"
+#include "core/throttle.h"
+
+#define VERIFY_TTL_S (72 * 3600)
+#define RESET_TTL_S 3600
+#define SETUP_TTL_S (24 * 3600)
+#define LOGIN_FREE_PER_ACCOUNT 5
+#define LOGIN_FREE_PER_IP 30
+#define PAGE_MAX 200
+#define PAGE_DEFAULT 50
+
+/* ---- small helpers ------------------------------------------------------------ */
+static gh_status oom(gh_ctx *ctx) { return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
+
+static json_t *time_json(int64_t t)
+{
+    if (!t) return json_null();
+    char b[32];
+    gh_time_fmt(t, b);
+    return json_string(b);
+}
+
+/* "a b c" -> ["a","b","c"] */
+static json_t *keylist_json(const char *list)
+{
+    json_t *a = json_array();
+    const char *p = list;
+    while (a && p && *p) {
+        while (*p == ' ') p++;
+        const char *e = strchr(p, ' ');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n) json_array_append_new(a, json_stringn(p, n));
+        p += n;
+    }
+    return a;
+}
+
+gh_status gh_tx_commit(gh_ctx *ctx)
+{
+    gh_status st = gh_db_commit(ctx->db, &ctx->err);
+    if (st == GH_OK) gh_access_refresh(ctx->db, false);
+    return st;
+}
+
+static gh_status begin(gh_ctx *ctx) { return gh_db_begin(ctx->db, &ctx->err); }
+
+static gh_status fail_rollback(gh_ctx *ctx, gh_status st)
+{
+    gh_db_rollback(ctx->db);
+    if (ctx->err.status == GH_OK) gh_fail(&ctx->err, st, "internal", "internal error");
+    return st;
+}
+
+static bool valid_slug(const char *s)
+{
+    size_t n = gh_strnlen_max(s, 63);
+    if (n < 2 || n > 63) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0 && i + 1 < n)))
+            return false;
+    }
+    return true;
+}
+
+static gh_status check_name(gh_ctx *ctx, const char *name, const char *field)
+{
+    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", field,
+                             "a name is 1 to %d characters of text", GH_NAME_MAX);
+    return GH_OK;
+}
+
+static gh_status check_email(gh_ctx *ctx, const char *email, const char *field)
+{
+    if (!email || !gh_email_valid(email))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_email", field, "not a valid email address");
+    return GH_OK;
+}
+
+static gh_status check_mobile(gh_ctx *ctx, const char *m)
+{
+    size_t n = gh_strnlen_max(m, 40);
+    if (n > 40) goto bad;
+    for (size_t i = 0; i < n; i++) {
+        char c = m[i];
+        if (!((c >= '0' && c <= '9') || c == '+' || c == ' ' || c == '-' || c == '(' || c == ')' || c == '.'))
+            goto bad;
+    }
+    return GH_OK;
+bad:
+    return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_mobile", "mobile",
+                         "a mobile number is up to 40 digits, spaces and + - ( ) .");
+}
+
+/* Issues a single-use link token; `token` gets the secret. */
+static gh_status issue_token(gh_ctx *ctx, const char *org_id, const char *user_id, const char *purpose,
+                             const char *email, int64_t ttl, char token[GH_TOKEN_LEN + 1])
+{
+    gh_token t = {0};
+    int64_t now = gh_now();
+    gh_id_new("tok", t.id);
+    gh_strlcpy(t.org_id, org_id ? org_id : "", sizeof t.org_id);
+    gh_strlcpy(t.user_id, user_id ? user_id : "", sizeof t.user_id);
+    gh_strlcpy(t.purpose, purpose, sizeof t.purpose);
+    gh_strlcpy(t.email, email ? email : "", sizeof t.email);
+    gh_token_new(token);
+    gh_token_hash(token, t.token_hash);
+    t.created_at = now;
+    t.expires_at = now + ttl;
+    gh_status st = gh_store_token_supersede(ctx->db, org_id, user_id, purpose, now, &ctx->err);
+    if (st == GH_OK) st = gh_store_token_insert(ctx->db, &t, &ctx->err);
+    return st;
+}
+
+static gh_status mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u)
+{
+    char token[GH_TOKEN_LEN + 1], link[1024], body[2048];
+    gh_status st = issue_token(ctx, o->id, u->id, "verify", u->email, VERIFY_TTL_S, token);
+    if (st != GH_OK) return st;
+    gh_link(link, sizeof link, "/console/verify-email", token);
+    snprintf(body, sizeof body,
+             "Hello %s,\n\nYou have an account in %s on gatehouse. Confirm your email address"
+             " and choose a password by opening this link (valid for 72 hours):\n\n%s\n",
+             u->name, o->name, link);
+    st = gh_mail(ctx, o->id, "verify_email", u->email, "Confirm your email address", body, link);
+    sodium_memzero(token, sizeof token);
+    return st;
+}
+
+static gh_status mail_reset(gh_ctx *ctx, const gh_org *o, const gh_user *u)
+{
+    char token[GH_TOKEN_LEN + 1], link[1024], body[2048];
+    gh_status st = issue_token(ctx, o->id, u->id, "reset", u->email, RESET_TTL_S, token);
+    if (st != GH_OK) return st;
+    gh_link(link, sizeof link, "/console/reset-password", token);
+    snprintf(body, sizeof body,
+             "Hello %s,\n\nA password reset was requested for your account in %s. To choose a new"
+             " password, open this link (valid for 1 hour):\n\n%s\n\nIf you did not ask for this,"
+             " ignore this mail: your password stays as it is.\n",
+             u->name, o->name, link);
+    st = gh_mail(ctx, o->id, "password_reset", u->email, "Reset your password", body, link);
+    sodium_memzero(token, sizeof token);
+    return st;
+}
+
+/* ---- invariants ------------------------------------------------------------------ */
+typedef struct { gh_role *roles; size_t n, cap; } role_vec;
+
+static void role_push(const gh_role *r, void *arg)
+{
+    role_vec *v = arg;
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 16;
+        gh_role *nr = realloc(v->roles, cap * sizeof *nr);
+        if (!nr) return;
+        v->roles = nr;
+        v->cap = cap;
+    }
+    v->roles[v->n++] = *r;
+}
+
+static const gh_role *role_find(const role_vec *v, const char *key)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->roles[i].key, key) == 0) return &v->roles[i];
+    return NULL;
+}
+
+typedef struct {
+    const gh_org *org;
+    const role_vec *roles;
+    const char *actor_id;
+    int64_t holders;
+    bool actor_holds;
+} inv_scan;
+
+static bool user_holds(const gh_org *o, const role_vec *roles, const gh_user *u, const char *perm)
+{
+    if (strcmp(u->status, "active") != 0 || !u->office_access) return false;
+    const gh_role *r = role_find(roles, u->role_key);
+    return r && gh_access_would_hold(o, r, u, perm);
+}
+
+static void inv_visit(const gh_user *u, void *arg)
+{
+    inv_scan *s = arg;
+    if (!user_holds(s->org, s->roles, u, "users.manage")) return;
+    s->holders++;
+    if (s->actor_id && strcmp(u->id, s->actor_id) == 0) s->actor_holds = true;
+}
+
+static gh_status scan_managers(gh_ctx *ctx, const char *org_id, inv_scan *s, gh_org *org, role_vec *roles)
+{
+    gh_status st = gh_store_org_get(ctx->db, org_id, org, &ctx->err);
+    if (st != GH_OK) return st;
+    st = gh_store_role_each(ctx->db, org_id, role_push, roles, &ctx->err);
+    if (st != GH_OK) return st;
+    s->org = org;
+    s->roles = roles;
+    s->actor_id = ctx->actor.type == GH_ACTOR_USER ? ctx->actor.id : NULL;
+    return gh_store_user_each(ctx->db, org_id, inv_visit, s, &ctx->err);
+}
+
+bool gh_accounts_actor_holds_manage(gh_ctx *ctx)
+{
+    if (ctx->actor.type != GH_ACTOR_USER) return false;
+    inv_scan s = {0};
+    gh_org org;
+    role_vec roles = {0};
+    gh_err saved = ctx->err;
+    ctx->err = (gh_err){0};
+    gh_status st = scan_managers(ctx, ctx->actor.org_id, &s, &org, &roles);
+    gh_err_clear(&ctx->err);
+    ctx->err = saved;
+    free(roles.roles);
+    return st == GH_OK && s.actor_holds;
+}
+
+gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool actor_had_manage)
+{
+    inv_scan s = {0};
+    gh_org org;
+    role_vec roles = {0};
+    gh_status st = scan_managers(ctx, org_id, &s, &org, &roles);
+    free(roles.roles);
+    if (st != GH_OK) return st;
+    if (actor_had_manage && s.actor_id && !s.actor_holds)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "self_lockout",
+                       "this would take the users.manage permission away from yourself");
+    if (s.holders == 0)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "last_admin",
+                       "the organization must keep at least one active user who can manage users");
+    return GH_OK;
+}
+
+/* ---- organizations ------------------------------------------------------------------ */
+gh_status gh_org_validate_new(gh_ctx *ctx, const gh_org_new *n)
+{
+    if (!n->slug || !valid_slug(n->slug))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_slug", "org.slug",
+                             "a slug is 2 to 63 lowercase letters, digits and inner dashes");
+    if (check_name(ctx, n->name, "org.name") != GH_OK) return ctx->err.status;
+    if (check_email(ctx, n->admin_email, "admin.email") != GH_OK) return ctx->err.status;
+    if (check_name(ctx, n->admin_name, "admin.name") != GH_OK) return ctx->err.status;
+    if (n->template_set) {
+        gh_template_role *roles = NULL;
+        size_t count;
+        const char *owner;
+        gh_status st = gh_access_template_roles(n->template_set, &roles, &count, &owner, &ctx->err);
+        free(roles);
+        if (st != GH_OK) {
+            gh_strlcpy(ctx->err.field, "template", sizeof ctx->err.field);
+            return st;
+        }
+    }
+    return GH_OK;
+}
+
+static gh_status use_setup_token(gh_ctx *ctx, const char *token)
+{
+    char h[GH_HASH_HEX_LEN + 1];
+    gh_token t;
+    if (!token || strlen(token) != GH_TOKEN_LEN) goto bad;
+    gh_token_hash(token, h);
+    if (gh_store_token_get_by_hash(ctx->db, h, &t, &ctx->err) != GH_OK) goto bad;
+    if (strcmp(t.purpose, "setup") != 0 || t.used_at || gh_now() >= t.expires_at) goto bad;
+    return gh_store_token_mark_used(ctx->db, t.id, gh_now(), &ctx->err);
+bad:
+    gh_err_clear(&ctx->err);
+    return gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "setup_token_invalid", "token",
+                         "the setup link is not valid, already used or expired");
+}
+
+gh_status gh_org_create(gh_ctx *ctx, const gh_org_new *n, gh_org *out_org, gh_user *out_user)
+{
+    gh_template_role *roles = NULL;
+    size_t nroles = 0;
+    const char *owner = NULL;
+    const char *set = n->template_set ? n->template_set : gh_access_default_template();
+    gh_status st = gh_org_validate_new(ctx, n);
+    if (st != GH_OK) return st;
+    st = gh_access_template_roles(set, &roles, &nroles, &owner, &ctx->err);
+    if (st != GH_OK) return st;
+    gh_org o = {0};
+    gh_user *u = calloc(1, sizeof *u);
+    if (!u) { free(roles); return oom(ctx); }
+    int64_t now = gh_now();
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if (ctx->actor.type != GH_ACTOR_SYSTEM && (st = use_setup_token(ctx, n->setup_token)) != GH_OK) goto fail;
+    gh_id_new("org", o.id);
+    gh_strlcpy(o.slug, n->slug, sizeof o.slug);
+    gh_strlcpy(o.name, n->name, sizeof o.name);
+    gh_strlcpy(o.template_set, set, sizeof o.template_set);
+    gh_access_all_modules(o.modules, sizeof o.modules);
+    gh_access_all_addons(o.addons, sizeof o.addons);
+    o.seats_office = o.seats_factory = -1;
+    o.session_idle_s = 1800;
+    o.session_max_s = 12 * 3600;
+    o.invite_ttl_s = 7 * 86400;
+    o.single_task_checkin = true;
+    o.kiosk_pin_min = 6;
+    o.kiosk_idle_s = 120;
+    o.kiosk_session_s = 12 * 3600;
+    o.created_at = now;
+    if ((st = gh_store_org_insert(ctx->db, &o, &ctx->err)) != GH_OK) goto fail;
+    for (size_t i = 0; i < nroles; i++) {
+        gh_role r = {0};
+        gh_strlcpy(r.org_id, o.id, sizeof r.org_id);
+        gh_strlcpy(r.key, roles[i].key, sizeof r.key);
+        gh_strlcpy(r.name, roles[i].name, sizeof r.name);
+        gh_strlcpy(r.description, roles[i].description ? roles[i].description : "", sizeof r.description);
+        gh_strlcpy(r.permissions, roles[i].permissions, sizeof r.permissions);
+        r.device = roles[i].device;
+        r.from_template = true;
+        r.created_at = r.updated_at = now;
+        if ((st = gh_store_role_insert(ctx->db, &r, &ctx->err)) != GH_OK) goto fail;
+    }
+    gh_id_new("usr", u->id);
+    gh_strlcpy(u->org_id, o.id, sizeof u->org_id);
+    gh_strlcpy(u->email, n->admin_email, sizeof u->email);
+    gh_strlcpy(u->name, n->admin_name, sizeof u->name);
+    gh_strlcpy(u->role_key, owner, sizeof u->role_key);
+    gh_strlcpy(u->status, "active", sizeof u->status);
+    gh_strlcpy(u->password_hash, n->admin_password_hash, sizeof u->password_hash);
+    u->email_verified = true; /* proven by the setup link or the operator's shell */
+    u->office_access = true;
+    u->modules_all = true;
+    u->created_at = u->updated_at = now;
+    if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    gh_strlcpy(ctx->actor.org_id, o.id, sizeof ctx->actor.org_id);
+    if ((st = gh_audit(ctx, o.id, "org.created", "org", o.id,
+                       json_pack("{s:s, s:s, s:s}", "slug", o.slug, "name", o.name, "template", set))) != GH_OK)
+        goto fail;
+    if ((st = gh_audit(ctx, o.id, "user.created", "user", u->id,
+                       json_pack("{s:s, s:s, s:b}", "email", u->email, "role", u->role_key, "first_admin", 1))) != GH_OK)
+        goto fail;
+    if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if (out_org) *out_org = o;
+    if (out_user) *out_user = *u;
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    free(roles);
+    free(u);
+    return st;
+}
+
+gh_status gh_setup_token_issue(gh_ctx *ctx, char token[GH_TOKEN_LEN + 1])
+{
+    gh_status st = begin(ctx);
+    if (st != GH_OK) return st;
+    if (gh_store_org_count(ctx->db) != 0) {
+        gh_db_rollback(ctx->db);
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "already_set_up", "an organization exists");
+    }
+    if ((st = issue_token(ctx, NULL, NULL, "setup", NULL, SETUP_TTL_S, token)) != GH_OK)
+        return fail_rollback(ctx, st);
+    return gh_db_commit(ctx->db, &ctx->err);
+}
+
+gh_status gh_org_resolve(gh_ctx *ctx, const char *slug, gh_org *o)
+{
+    if (slug && *slug) return gh_store_org_get_by_slug(ctx->db, slug, o, &ctx->err);
+    gh_status st = gh_store_org_get_single(ctx->db, o, &ctx->err);
+    if (st == GH_E_NOT_FOUND)
+        gh_fail_field(&ctx->err, GH_E_INVALID, "org_required", "org",
+                      "this deployment has several organizations: name one");
+    return st;
+}
+
+static int64_t count_where(gh_db *db, const char *sql, const char *org_id)
+{
+    sqlite3_stmt *st = gh_db_stmt(db, sql);
+    if (!st) return 0;
+    gh_bind_text(st, 1, org_id);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return n;
+}
+
+static json_t *seat_json(int64_t limit, int64_t used)
+{
+    return json_pack("{s:o, s:I, s:o}", "limit", limit < 0 ? json_null() : json_integer(limit), "used",
+                     (json_int_t)used, "available",
+                     limit < 0 ? json_null() : json_integer(limit > used ? limit - used : 0));
+}
+
+json_t *gh_org_json(gh_ctx *ctx, const gh_org *o)
+{
+    char mods[GH_KEYLIST_MAX + 8];
+    snprintf(mods, sizeof mods, "core%s%s", o->modules[0] ? " " : "", o->modules);
+    int64_t office = count_where(ctx->db, "SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND office_access = 1", o->id);
+    int64_t factory = count_where(ctx->db, "SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND factory_access = 1", o->id);
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}, s:{s:I, s:I, s:I, s:b, s:I, s:b, s:I, s:I}, s:o}",
+        "id", o->id, "slug", o->slug, "name", o->name, "template", o->template_set,
+        "modules", keylist_json(mods), "addons", keylist_json(o->addons),
+        "seats", "office", seat_json(o->seats_office, office), "factory", seat_json(o->seats_factory, factory),
+        "settings", "session_idle_timeout_s", (json_int_t)o->session_idle_s,
+        "session_max_lifetime_s", (json_int_t)o->session_max_s, "invite_ttl_s", (json_int_t)o->invite_ttl_s,
+        "single_task_checkin", o->single_task_checkin, "kiosk_pin_min_length", (json_int_t)o->kiosk_pin_min,
+        "kiosk_enrolled_devices_only", o->kiosk_enrolled_devices_only,
+        "kiosk_idle_timeout_s", (json_int_t)o->kiosk_idle_s, "kiosk_session_max_s", (json_int_t)o->kiosk_session_s,
+        "created_at", time_json(o->created_at));
+}
+
+/* ---- users --------------------------------------------------------------------------- */
+json_t *gh_user_json(const gh_user *u)
+{
+    return json_pack(
+        "{s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:b, s:b, s:b, s:o, s:o, s:o}",
+        "id", u->id, "email", u->email[0] ? json_string(u->email) : json_null(), "name", u->name,
+        "mobile", u->mobile, "role", u->role_key, "status", u->status, "email_verified", u->email_verified,
+        "office_access", u->office_access, "factory_access", u->factory_access,
+        "badge", u->badge[0] ? json_string(u->badge) : json_null(),
+        "modules", u->modules_all ? json_null() : keylist_json(u->modules), "grants", keylist_json(u->grants),
+        "has_password", u->password_hash[0] != '\0', "kiosk_pin_set", u->pin_hash[0] != '\0',
+        "kiosk_pin_blocked", u->pin_blocked, "checkin_exempt", u->checkin_exempt,
+        "created_at", time_json(u->created_at), "updated_at", time_json(u->updated_at),
+        "last_login_at", time_json(u->last_login_at));
+}
+
+gh_status gh_user_get(gh_ctx *ctx, const char *id, gh_user *u)
+{
+    return gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err);
+}
+
+static gh_status role_exists(gh_ctx *ctx, const char *key, gh_role *r)
+{
+    gh_status st = gh_store_role_get(ctx->db, ctx->actor.org_id, key, r, &ctx->err);
+    if (st == GH_E_NOT_FOUND) {
+        gh_err_clear(&ctx->err);
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "unknown_role", "role", "no role '%s' in this organization", key);
+    }
+    return st;
+}
+
+/* Validates modules against the catalog and the org's enabled modules. */
+static gh_status apply_modules(gh_ctx *ctx, const json_t *mods, gh_user *u)
+{
+    if (!mods || json_is_null(mods)) {
+        u->modules_all = true;
+        u->modules[0] = '\0';
+        return GH_OK;
+    }
+    if (gh_access_validate_keys(mods, GH_KEYS_MODULES, "modules", u->modules, sizeof u->modules, &ctx->err) != GH_OK)
+        return ctx->err.status;
+    u->modules_all = false;
+    return GH_OK;
+}
+
+gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    gh_org o;
+    gh_role r;
+    gh_status st;
+    if (!u) return oom(ctx);
+    if ((st = check_email(ctx, n->email, "email")) != GH_OK) goto out;
+    if ((st = check_name(ctx, n->name, "name")) != GH_OK) goto out;
+    if (n->mobile && (st = check_mobile(ctx, n->mobile)) != GH_OK) goto out;
+    if (!n->role || !*n->role) { st = gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "role", "'role' is required"); goto out; }
+    int64_t now = gh_now();
+    gh_id_new("usr", u->id);
+    gh_strlcpy(u->org_id, ctx->actor.org_id, sizeof u->org_id);
+    gh_strlcpy(u->email, n->email, sizeof u->email);
+    gh_strlcpy(u->name, n->name, sizeof u->name);
+    gh_strlcpy(u->mobile, n->mobile ? n->mobile : "", sizeof u->mobile);
+    gh_strlcpy(u->role_key, n->role, sizeof u->role_key);
+    gh_strlcpy(u->status, "active", sizeof u->status);
+    u->office_access = true;
+    u->email_verified = n->email_verified;
+    if (n->password_hash) gh_strlcpy(u->password_hash, n->password_hash, sizeof u->password_hash);
+    if ((st = apply_modules(ctx, n->modules, u)) != GH_OK) goto out;
+    if (n->grants && (st = gh_access_validate_keys(n->grants, GH_KEYS_PERMISSIONS, "grants", u->grants,
+                                                   sizeof u->grants, &ctx->err)) != GH_OK)
+        goto out;
+    u->created_at = u->updated_at = now;
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = role_exists(ctx, n->role, &r)) != GH_OK) goto fail;
+    if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "user.created", "user", u->id,
+                       json_pack("{s:s, s:s}", "email", u->email, "role", u->role_key))) != GH_OK)
+        goto fail;
+    if (!u->email_verified && (st = mail_verify(ctx, &o, u)) != GH_OK) goto fail;
+    if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if (out) *out = *u;
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    free(u);
+    return st;
+}
+
+gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh_user *out)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    gh_org o;
+    gh_role r;
+    gh_status st;
+    bool self = ctx->actor.type == GH_ACTOR_USER && strcmp(ctx->actor.id, id) == 0;
+    if (!u) return oom(ctx);
+    if ((p->name || p->mobile) && !self) {
+        st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "profile_owner_only", p->name ? "name" : "mobile",
+                           "only the user can change their own name and mobile number");
+        goto out;
+    }
+    if (p->email && (st = check_email(ctx, p->email, "email")) != GH_OK) goto out;
+    if (p->name && (st = check_name(ctx, p->name, "name")) != GH_OK) goto out;
+    if (p->mobile && (st = check_mobile(ctx, p->mobile)) != GH_OK) goto out;
+    bool had_manage = gh_accounts_actor_holds_manage(ctx);
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    json_t *changes = json_object();
+    bool email_changed = false, sessions_end = false;
+    if (p->email) {
+        char a[GH_EMAIL_MAX + 1], b[GH_EMAIL_MAX + 1];
+        gh_ascii_lower(a, p->email, sizeof a);
+        gh_ascii_lower(b, u->email, sizeof b);
+        if (strcmp(a, b) != 0) {
+            json_object_set_new(changes, "email", json_pack("{s:s, s:s}", "from", u->email, "to", p->email));
+            gh_strlcpy(u->email, p->email, sizeof u->email);
+            u->email_verified = false;
+            email_changed = true;
+        }
+    }
+    if (p->role && strcmp(p->role, u->role_key) != 0) {
+        if ((st = role_exists(ctx, p->role, &r)) != GH_OK) { json_decref(changes); goto fail; }
+        json_object_set_new(changes, "role", json_pack("{s:s, s:s}", "from", u->role_key, "to", p->role));
+        gh_strlcpy(u->role_key, p->role, sizeof u->role_key);
+    }
+    if (p->name && strcmp(p->name, u->name) != 0) {
+        json_object_set_new(changes, "name", json_true());
+        gh_strlcpy(u->name, p->name, sizeof u->name);
+    }
+    if (p->mobile && strcmp(p->mobile, u->mobile) != 0) {
+        json_object_set_new(changes, "mobile", json_true());
+        gh_strlcpy(u->mobile, p->mobile, sizeof u->mobile);
+    }
+    if (p->modules_set) {
+        if ((st = apply_modules(ctx, p->modules, u)) != GH_OK) { json_decref(changes); goto fail; }
+        json_object_set_new(changes, "modules", u->modules_all ? json_null() : keylist_json(u->modules));
+    }
+    if (p->grants) {
+        if ((st = gh_access_validate_keys(p->grants, GH_KEYS_PERMISSIONS, "grants", u->grants, sizeof u->grants,
+                                          &ctx->err)) != GH_OK) { json_decref(changes); goto fail; }
+        json_object_set_new(changes, "grants", keylist_json(u->grants));
+    }
+    if (p->office_access_set && p->office_access != u->office_access) {
+        if (p->office_access && !u->email[0]) {
+            json_decref(changes);
+            st = gh_fail_field(&ctx->err, GH_E_INVALID, "email_required", "office_access",
+                               "office access needs an email address");
+            goto fail;
+        }
+        u->office_access = p->office_access;
+        sessions_end = !p->office_access;
+        json_object_set_new(changes, "office_access", json_boolean(p->office_access));
+    }
+    if (p->checkin_exempt_set && p->checkin_exempt != u->checkin_exempt) {
+        u->checkin_exempt = p->checkin_exempt;
+        json_object_set_new(changes, "checkin_exempt", json_boolean(p->checkin_exempt));
+    }
+    if (json_object_size(changes) == 0) {
+        json_decref(changes);
+        gh_db_rollback(ctx->db);
+        if (out) *out = *u;
+        st = GH_OK;
+        goto out;
+    }
+    u->updated_at = gh_now();
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) { json_decref(changes); goto fail; }
+    if (sessions_end && (st = gh_store_session_delete_user(ctx->db, o.id, u->id, NULL, NULL, &ctx->err)) != GH_OK) {
+        json_decref(changes);
+        goto fail;
+    }
+    if ((st = gh_audit(ctx, NULL, "user.updated", "user", u->id, changes)) != GH_OK) goto fail;
+    if (email_changed && (st = mail_verify(ctx, &o, u)) != GH_OK) goto fail;
+    if ((st = gh_accounts_check_invariants(ctx, o.id, had_manage)) != GH_OK) goto fail;
+    if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if (out) *out = *u;
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    free(u);
+    return st;
+}
+
+gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    gh_status st;
+    if (!u) return oom(ctx);
+    bool had_manage = gh_accounts_actor_holds_manage(ctx);
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    const char *want = lock ? "locked" : "active";
+    if (strcmp(u->status, want) != 0) {
+        gh_strlcpy(u->status, want, sizeof u->status);
+        u->updated_at = gh_now();
+        int64_t ended = 0;
+        if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+        if (lock && (st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, NULL, &ended, &ctx->err)) != GH_OK)
+            goto fail;
+        if ((st = gh_audit(ctx, NULL, lock ? "user.locked" : "user.unlocked", "user", u->id,
+                           lock ? json_pack("{s:I}", "sessions_ended", (json_int_t)ended) : NULL)) != GH_OK)
+            goto fail;
+        if ((st = gh_accounts_check_invariants(ctx, u->org_id, had_manage)) != GH_OK) goto fail;
+        if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    } else {
+        gh_db_rollback(ctx->db);
+    }
+    if (out) *out = *u;
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    free(u);
+    return st;
+}
+
+gh_status gh_user_delete(gh_ctx *ctx, const char *id)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    gh_status st;
+    if (!u) return oom(ctx);
+    if (ctx->actor.type == GH_ACTOR_USER && strcmp(ctx->actor.id, id) == 0) {
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "self_delete", "you cannot delete your own account");
+        goto out;
+    }
+    bool had_manage = gh_accounts_actor_holds_manage(ctx);
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_delete(ctx->db, u->org_id, u->id, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "user.deleted", "user", u->id,
+                       json_pack("{s:s?, s:s, s:s}", "email", u->email[0] ? u->email : NULL, "name", u->name,
+                                 "role", u->role_key))) != GH_OK)
+        goto fail;
+    if ((st = gh_accounts_check_invariants(ctx, u->org_id, had_manage)) != GH_OK) goto fail;
+    st = gh_tx_commit(ctx);
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    free(u);
+    return st;
+}
+
+gh_status gh_user_revoke_sessions(gh_ctx *ctx, const char *id, int64_t *revoked)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    gh_status st;
+    if (!u) return oom(ctx);
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, NULL, revoked, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "user.sessions_revoked", "user", u->id,
+                       json_pack("{s:I}", "sessions_ended", (json_int_t)*revoked))) != GH_OK)
+        goto fail;
+    st = gh_tx_commit(ctx);
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    free(u);
+    return st;
+}
+
+gh_status gh_user_send_reset(gh_ctx *ctx, const char *id)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    gh_org o;
+    gh_status st;
+    if (!u) return oom(ctx);
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    if (!u->email[0] || !u->office_access) {
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "no_office_access", "this user does not sign in with an email");
+        goto fail;
+    }
+    if ((st = mail_reset(ctx, &o, u)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "user.password_reset_sent", "user", u->id, NULL)) != GH_OK) goto fail;
+    st = gh_tx_commit(ctx);
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    free(u);
+    return st;
+}
+
+/* Cursor: hex of "name\nid". */
+static void cursor_encode(const gh_user *u, char *out, size_t cap)
+{
+    char raw[GH_NAME_MAX + GH_ID_MAX + 2];
+    int n = snprintf(raw, sizeof raw, "%s\n%s", u->name, u->id);
+    if (n < 0 || (size_t)n >= sizeof raw || cap < (size_t)n * 2 + 1) { out[0] = '\0'; return; }
+    sodium_bin2hex(out, cap, (const unsigned char *)raw, (size_t)n);
+}
+
+static bool cursor_decode(const char *c, char *name, size_t ncap, char *id, size_t icap)
+{
+    unsigned char raw[GH_NAME_MAX + GH_ID_MAX + 2];
+    size_t len;
+    if (sodium_hex2bin(raw, sizeof raw - 1, c, strlen(c), NULL, &len, NULL) != 0) return false;
+    raw[len] = '\0';
+    char *nl = memchr(raw, '\n', len);
+    if (!nl) return false;
+    *nl = '\0';
+    return gh_strlcpy(name, (char *)raw, ncap) && gh_strlcpy(id, nl + 1, icap);
+}
+
+typedef struct { json_t *items; gh_user last; int n; } list_acc;
+
+static void list_visit(const gh_user *u, void *arg)
+{
+    list_acc *a = arg;
+    json_array_append_new(a->items, gh_user_json(u));
+    a->last = *u;
+    a->n++;
+}
+
+gh_status gh_user_list(gh_ctx *ctx, const gh_user_filter *in, json_t **items, char **next_cursor)
+{
+    gh_user_filter f = *in;
+    char name[GH_NAME_MAX + 1], id[GH_ID_MAX];
+    if (f.limit <= 0) f.limit = PAGE_DEFAULT;
+    if (f.limit > PAGE_MAX) f.limit = PAGE_MAX;
+    if (f.after_name) {
+        if (!cursor_decode(f.after_name, name, sizeof name, id, sizeof id))
+            return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_cursor", "cursor", "the cursor is not valid");
+        f.after_name = name;
+        f.after_id = id;
+    }
+    list_acc *a = calloc(1, sizeof *a);
+    if (!a) return oom(ctx);
+    a->items = json_array();
+    gh_status st = gh_store_user_list(ctx->db, ctx->actor.org_id, &f, list_visit, a, &ctx->err);
+    if (st == GH_OK) {
+        *next_cursor = NULL;
+        if (a->n == f.limit) {
+            char *c = malloc(2 * (GH_NAME_MAX + GH_ID_MAX + 2) + 1);
+            if (c) cursor_encode(&a->last, c, 2 * (GH_NAME_MAX + GH_ID_MAX + 2) + 1);
+            *next_cursor = c;
+        }
+        *items = a->items;
+    } else {
+        json_decref(a->items);
+    }
+    free(a);
+    return st;
+}
+
+/* ---- self-service ---------------------------------------------------------------------- */
+gh_status gh_me_update(gh_ctx *ctx, const char *name, const char *mobile, gh_user *out)
+{
+    gh_user_patch p = {.name = name, .mobile = mobile};
+    return gh_user_update(ctx, ctx->actor.id, &p, out);
+}
+
+gh_status gh_me_password_hash(gh_ctx *ctx, char out[GH_PWHASH_MAX])
+{
+    gh_user *u = calloc(1, sizeof *u);
+    if (!u) return oom(ctx);
+    gh_status st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err);
+    if (st == GH_OK) gh_strlcpy(out, u->password_hash[0] ? u->password_hash : gh_secret_dummy_hash(), GH_PWHASH_MAX);
+    free(u);
+    return st;
+}
+
+gh_status gh_me_set_password(gh_ctx *ctx, bool current_ok, const char *new_hash)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    gh_status st;
+    if (!u) return oom(ctx);
+    if (!current_ok) {
+        st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "invalid_current_password", "current_password",
+                           "the current password is not correct");
+        goto out;
+    }
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) goto fail;
+    gh_strlcpy(u->password_hash, new_hash, sizeof u->password_hash);
+    u->updated_at = gh_now();
+    int64_t ended = 0;
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, ctx->actor.session_id, &ended, &ctx->err)) != GH_OK)
+        goto fail;
+    if ((st = gh_audit(ctx, NULL, "user.password_changed", "user", u->id,
+                       json_pack("{s:I}", "other_sessions_ended", (json_int_t)ended))) != GH_OK)
+        goto fail;
+    st = gh_tx_commit(ctx);
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    free(u);
+    return st;
+}
+
+json_t *gh_session_json(const gh_session *s, const char *current_id)
+{
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:b}", "id", s->id, "kind", s->kind,
+                     "created_at", time_json(s->created_at), "last_seen_at", time_json(s->last_seen_at),
+                     "expires_at", time_json(s->expires_at), "ip", s->ip, "user_agent", s->user_agent,
+                     "current", current_id && strcmp(current_id, s->id) == 0);
+}
+
+typedef struct { json_t *items; const char *current; } sess_acc;
+static void sess_visit(const gh_session *s, void *arg)
+{
+    sess_acc *a = arg;
+    json_array_append_new(a->items, gh_session_json(s, a->current));
+}
+
+gh_status gh_me_sessions(gh_ctx *ctx, json_t **items)
+{
+    sess_acc a = {json_array(), ctx->actor.session_id};
+    if (!a.items) return oom(ctx);
+    gh_status st = gh_store_session_list(ctx->db, ctx->actor.org_id, ctx->actor.id, sess_visit, &a, &ctx->err);
+    if (st != GH_OK) { json_decref(a.items); return st; }
+    *items = a.items;
+    return GH_OK;
+}
+
+gh_status gh_me_end_session(gh_ctx *ctx, const char *session_id)
+{
+    int64_t n = 0;
+    gh_status st = begin(ctx);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_session_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, session_id, &n, &ctx->err)) != GH_OK)
+        return fail_rollback(ctx, st);
+    if (n == 0) {
+        gh_db_rollback(ctx->db);
+        return gh_fail(&ctx->err, GH_E_NOT_FOUND, "session_not_found", "no such session");
+    }
+    if ((st = gh_audit(ctx, NULL, "session.ended", "session", session_id, NULL)) != GH_OK)
+        return fail_rollback(ctx, st);
+    return gh_tx_commit(ctx);
+}
+
+/* ---- sign-in ------------------------------------------------------------------------------- */
+gh_status gh_login_prepare(gh_ctx *ctx, const char *org_slug, const char *email, gh_login *l)
+{
+    memset(l, 0, sizeof *l);
+    char norm[GH_EMAIL_MAX + 1] = "";
+    gh_ascii_lower(norm, email, sizeof norm);
+    gh_err ignored = {0};
+    gh_ctx probe = *ctx;
+    probe.err = ignored;
+    bool org_ok = gh_org_resolve(&probe, org_slug, &l->org) == GH_OK;
+    gh_err_clear(&probe.err);
+    snprintf(l->throttle_acct, sizeof l->throttle_acct, "acct:%s:%s", org_ok ? l->org.id : "-", norm);
+    snprintf(l->throttle_ip, sizeof l->throttle_ip, "ip:%s", ctx->ip ? ctx->ip : "");
+    int wait_a = 0, wait_i = 0;
+    bool ok_a = gh_throttle_allowed(l->throttle_acct, gh_now(), &wait_a);
+    bool ok_i = gh_throttle_allowed(l->throttle_ip, gh_now(), &wait_i);
+    if (!ok_a || !ok_i) {
+        ctx->err.retry_after = wait_a > wait_i ? wait_a : wait_i;
+        return gh_fail(&ctx->err, GH_E_THROTTLED, "too_many_attempts",
+                       "too many failed sign-in attempts; try again later");
+    }
+    if (org_ok) {
+        gh_status st = gh_store_user_get_by_email(ctx->db, l->org.id, email, &l->user, &ignored);
+        gh_err_clear(&ignored);
+        if (st == GH_OK) l->user_found = true;
+        else if (st != GH_E_NOT_FOUND) return gh_fail(&ctx->err, st, "internal", "internal error");
+    }
+    gh_strlcpy(l->hash, l->user_found && l->user.password_hash[0] ? l->user.password_hash : gh_secret_dummy_hash(),
+               sizeof l->hash);
+    return GH_OK;
+}
+
+static void login_failure_audit(gh_ctx *ctx, gh_login *l, const char *reason)
+{
+    if (!l->org.id[0]) return;
+    gh_err e = {0};
+    gh_ctx c = *ctx;
+    c.err = e;
+    if (gh_db_begin(c.db, &c.err) != GH_OK) { gh_err_clear(&c.err); return; }
+    if (gh_audit(&c, l->org.id, "auth.login_failed", l->user_found ? "user" : NULL,
+                 l->user_found ? l->user.id : NULL, json_pack("{s:s}", "reason", reason)) != GH_OK ||
+        gh_db_commit(c.db, &c.err) != GH_OK)
+        gh_db_rollback(c.db);
+    gh_err_clear(&c.err);
+}
+
+gh_status gh_login_finish(gh_ctx *ctx, gh_login *l, bool password_ok)
+{
+    gh_status st;
+    if (!password_ok || !l->user_found || !l->user.password_hash[0]) {
+        gh_throttle_fail(l->throttle_acct, gh_now(), LOGIN_FREE_PER_ACCOUNT);
+        gh_throttle_fail(l->throttle_ip, gh_now(), LOGIN_FREE_PER_IP);
+        login_failure_audit(ctx, l, "invalid_credentials");
+        return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the email or password is not correct");
+    }
+    const char *refusal = NULL, *detail = NULL;
+    if (strcmp(l->user.status, "active") != 0) { refusal = "account_locked"; detail = "this account is locked; ask an administrator"; }
+    else if (!l->user.office_access) { refusal = "no_office_access"; detail = "this account has no office access"; }
+    else if (!l->user.email_verified) { refusal = "email_not_verified"; detail = "confirm your email address first (see the mail we sent)"; }
+    if (refusal) {
+        login_failure_audit(ctx, l, refusal);
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, refusal, "%s", detail);
+    }
+    gh_strlcpy(ctx->actor.org_id, l->org.id, sizeof ctx->actor.org_id);
+    ctx->actor.type = GH_ACTOR_USER;
+    gh_strlcpy(ctx->actor.id, l->user.id, sizeof ctx->actor.id);
+    if ((st = begin(ctx)) != GH_OK) return st;
+    if ((st = gh_session_open(ctx, &l->org, &l->user, "office", l->token, l->csrf, &l->session)) != GH_OK) goto fail;
+    gh_strlcpy(ctx->actor.session_id, l->session.id, sizeof ctx->actor.session_id);
+    l->user.last_login_at = gh_now();
+    if ((st = gh_store_user_touch_login(ctx->db, l->user.id, l->user.last_login_at, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, l->org.id, "auth.login", "session", l->session.id, json_pack("{s:s}", "method", "password"))) != GH_OK)
+        goto fail;
+    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
+    gh_throttle_reset(l->throttle_acct);
+    return GH_OK;
+fail:
+    return fail_rollback(ctx, st);
+}
+
+gh_status gh_logout(gh_ctx *ctx)
+{
+    gh_status st = begin(ctx);
+    int64_t n = 0;
+    if (st != GH_OK) return st;
+    if ((st = gh_store_session_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, ctx->actor.session_id, &n, &ctx->err)) != GH_OK)
+        return fail_rollback(ctx, st);
+    if ((st = gh_audit(ctx, NULL, "auth.logout", "session", ctx->actor.session_id, NULL)) != GH_OK)
+        return fail_rollback(ctx, st);
+    return gh_db_commit(ctx->db, &ctx->err);
+}
+
+/* ---- links ------------------------------------------------------------------------------------ */
+gh_status gh_link_peek(gh_ctx *ctx, const char *token, const char *purpose, gh_link_use *lu)
+{
+    char h[GH_HASH_HEX_LEN + 1];
+    memset(lu, 0, sizeof *lu);
+    if (!token || strlen(token) != GH_TOKEN_LEN) goto invalid;
+    gh_token_hash(token, h);
+    gh_status st = gh_store_token_get_by_hash(ctx->db, h, &lu->token, &ctx->err);
+    if (st == GH_E_NOT_FOUND) { gh_err_clear(&ctx->err); goto invalid; }
+    if (st != GH_OK) return st;
+    if (strcmp(lu->token.purpose, purpose) != 0) goto invalid;
+    if (lu->token.used_at)
+        return gh_fail_field(&ctx->err, GH_E_GONE, "token_used", "token", "this link was already used or replaced by a newer one");
+    if (gh_now() >= lu->token.expires_at)
+        return gh_fail_field(&ctx->err, GH_E_GONE, "token_expired", "token", "this link has expired; ask for a new one");
+    if (lu->token.user_id[0]) {
+        st = gh_store_user_get(ctx->db, lu->token.org_id, lu->token.user_id, &lu->user, &ctx->err);
+        if (st == GH_E_NOT_FOUND) { gh_err_clear(&ctx->err); goto invalid; }
+        if (st != GH_OK) return st;
+        /* A verification link is for the address it was sent to. */
+        if (strcmp(purpose, "verify") == 0 && strcasecmp(lu->user.email, lu->token.email) != 0) goto invalid;
+        lu->has_password = lu->user.password_hash[0] != '\0';
+    }
+    return GH_OK;
+invalid:
+    return gh_fail_field(&ctx->err, GH_E_NOT_FOUND, "token_invalid", "token", "this link is not valid");
+}
+
+gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_hash)
+{
+    gh_link_use *lu = calloc(1, sizeof *lu);
+    gh_status st;
+    if (!lu) return oom(ctx);
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_link_peek(ctx, token, "verify", lu)) != GH_OK) goto fail;
+    if (!lu->has_password && !password_hash) {
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "password_required", "password", "choose a password");
+        goto fail;
+    }
+    gh_user *u = &lu->user;
+    u->email_verified = true;
+    if (password_hash) gh_strlcpy(u->password_hash, password_hash, sizeof u->password_hash);
+    u->updated_at = gh_now();
+    ctx->actor.type = GH_ACTOR_USER;
+    gh_strlcpy(ctx->actor.org_id, u->org_id, sizeof ctx->actor.org_id);
+    gh_strlcpy(ctx->actor.id, u->id, sizeof ctx->actor.id);
+    if ((st = gh_store_token_mark_used(ctx->db, lu->token.id, gh_now(), &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, u->org_id, "user.email_verified", "user", u->id,
+                       json_pack("{s:s, s:b}", "email", u->email, "password_set", password_hash != NULL))) != GH_OK)
+        goto fail;
+    st = gh_tx_commit(ctx);
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    free(lu);
+    return st;
+}
+
+gh_status gh_password_reset_request(gh_ctx *ctx, const char *org_slug, const char *email)
+{
+    gh_org o;
+    gh_user *u = calloc(1, sizeof *u);
+    gh_status st = GH_OK;
+    if (!u) return oom(ctx);
+    gh_err ignored = {0};
+    gh_ctx probe = *ctx;
+    probe.err = ignored;
+    /* Whatever happens, the caller answers 202: nothing here may leak. */
+    if (gh_org_resolve(&probe, org_slug, &o) != GH_OK) goto out;
+    if (gh_store_user_get_by_email(ctx->db, o.id, email, u, &probe.err) != GH_OK) goto out;
+    if (!u->office_access || strcmp(u->status, "active") != 0) goto out;
+    char key[200];
+    int wait;
+    snprintf(key, sizeof key, "reset:%s", u->id);
+    if (!gh_throttle_allowed(key, gh_now(), &wait)) goto out; /* no mail-bombing */
+    gh_throttle_fail(key, gh_now(), 0);
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    gh_strlcpy(ctx->actor.org_id, o.id, sizeof ctx->actor.org_id);
+    if ((st = mail_reset(ctx, &o, u)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, o.id, "auth.password_reset_requested", "user", u->id, NULL)) != GH_OK) goto fail;
+    st = gh_db_commit(ctx->db, &ctx->err);
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    gh_err_clear(&probe.err);
+    free(u);
+    return st;
+}
+
+gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *password_hash)
+{
+    gh_link_use *lu = calloc(1, sizeof *lu);
+    gh_status st;
+    if (!lu) return oom(ctx);
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_link_peek(ctx, token, "reset", lu)) != GH_OK) goto fail;
+    gh_user *u = &lu->user;
+    gh_strlcpy(u->password_hash, password_hash, sizeof u->password_hash);
+    u->email_verified = true; /* the link proved control of the address */
+    u->updated_at = gh_now();
+    int64_t ended = 0;
+    ctx->actor.type = GH_ACTOR_USER;
+    gh_strlcpy(ctx->actor.org_id, u->org_id, sizeof ctx->actor.org_id);
+    gh_strlcpy(ctx->actor.id, u->id, sizeof ctx->actor.id);
+    if ((st = gh_store_token_mark_used(ctx->db, lu->token.id, gh_now(), &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, NULL, &ended, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, u->org_id, "user.password_reset", "user", u->id,
+                       json_pack("{s:I}", "sessions_ended", (json_int_t)ended))) != GH_OK)
+        goto fail;
+    st = gh_tx_commit(ctx);
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    free(lu);
+    return st;
+}
+
+/* ---- API keys ------------------------------------------------------------------------------------ */
+static json_t *apikey_json(const gh_apikey *k)
+{
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", k->id, "name", k->name, "prefix", k->prefix,
+                     "created_by", k->created_by[0] ? json_string(k->created_by) : json_null(),
+                     "created_at", time_json(k->created_at), "expires_at", time_json(k->expires_at),
+                     "last_used_at", time_json(k->last_used_at));
+}
+
+gh_status gh_apikey_create(gh_ctx *ctx, const char *name, int64_t expires_at, json_t **out)
+{
+    if (check_name(ctx, name, "name") != GH_OK) return ctx->err.status;
+    if (expires_at && expires_at <= gh_now())
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_expiry", "expires_at", "the expiry must be in the future");
+    gh_apikey k = {0};
+    char secret[GH_TOKEN_LEN + 1], key[GH_TOKEN_LEN + 8];
+    gh_id_new("key", k.id);
+    gh_strlcpy(k.org_id, ctx->actor.org_id, sizeof k.org_id);
+    gh_strlcpy(k.name, name, sizeof k.name);
+    gh_token_new(secret);
+    snprintf(key, sizeof key, GH_APIKEY_PREFIX "%s", secret);
+    gh_token_hash(key, k.key_hash);
+    snprintf(k.prefix, sizeof k.prefix, "%.12s", key);
+    if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(k.created_by, ctx->actor.id, sizeof k.created_by);
+    k.created_at = gh_now();
+    k.expires_at = expires_at;
+    gh_status st = begin(ctx);
+    if (st != GH_OK) goto out;
+    if ((st = gh_store_apikey_insert(ctx->db, &k, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "api_key.created", "api_key", k.id, json_pack("{s:s}", "name", k.name))) != GH_OK)
+        goto fail;
+    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
+    *out = apikey_json(&k);
+    json_object_set_new(*out, "key", json_string(key));
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    sodium_memzero(secret, sizeof secret);
+    sodium_memzero(key, sizeof key);
+    return st;
+}
+
+static void key_visit(const gh_apikey *k, void *arg) { json_array_append_new(arg, apikey_json(k)); }
+
+gh_status gh_apikey_list(gh_ctx *ctx, json_t **items)
+{
+    json_t *a = json_array();
+    if (!a) return oom(ctx);
+    gh_status st = gh_store_apikey_list(ctx->db, ctx->actor.org_id, key_visit, a, &ctx->err);
+    if (st != GH_OK) { json_decref(a); return st; }
+    *items = a;
+    return GH_OK;
+}
+
+gh_status gh_apikey_delete(gh_ctx *ctx, const char *id)
+{
+    gh_status st = begin(ctx);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_apikey_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK) return fail_rollback(ctx, st);
+    if ((st = gh_audit(ctx, NULL, "api_key.revoked", "api_key", id, NULL)) != GH_OK) return fail_rollback(ctx, st);
+    return gh_db_commit(ctx->db, &ctx->err);
+}

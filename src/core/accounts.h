@@ -1,0 +1,130 @@
+/*
+ * Organizations, office accounts and sessions: the domain rules of the
+ * foundation. Every change runs in one transaction with its audit events and
+ * mails; invariants (nobody locks themselves out, the org keeps an active
+ * user who can manage users) are checked inside that transaction, after the
+ * change and before the commit, so every path that could break them is
+ * covered by one check.
+ *
+ * Slow secret hashing is done by the caller beforehand (the HTTP layer runs
+ * it on the hashing pool): functions here take finished argon2id hashes.
+ */
+#ifndef GH_ACCOUNTS_H
+#define GH_ACCOUNTS_H
+#include <jansson.h>
+
+#include "core/ctx.h"
+#include "store/store.h"
+
+/* ---- organizations ---------------------------------------------------------- */
+typedef struct gh_org_new {
+    const char *slug, *name, *template_set;
+    const char *admin_email, *admin_name;
+    const char *admin_password_hash;   /* argon2id */
+    const char *setup_token;           /* required unless the actor is the system */
+} gh_org_new;
+/* Validates input fields (before hashing), filling ctx->err. */
+gh_status gh_org_validate_new(gh_ctx *ctx, const gh_org_new *n);
+/* Creates the org, its roles from the template set and its first admin.
+ * out_org/out_user may be NULL. */
+gh_status gh_org_create(gh_ctx *ctx, const gh_org_new *n, gh_org *out_org, gh_user *out_user);
+/* Issues a fresh one-time setup token when no organization exists
+ * (previous ones are superseded); token gets the secret. */
+gh_status gh_setup_token_issue(gh_ctx *ctx, char token[GH_TOKEN_LEN + 1]);
+/* Finds an org by slug, or the only one when slug is NULL/empty. */
+gh_status gh_org_resolve(gh_ctx *ctx, const char *slug, gh_org *o);
+json_t *gh_org_json(gh_ctx *ctx, const gh_org *o);
+
+/* ---- users -------------------------------------------------------------------- */
+json_t *gh_user_json(const gh_user *u);
+gh_status gh_user_get(gh_ctx *ctx, const char *id, gh_user *u);
+
+typedef struct gh_user_new {
+    const char *email, *name, *mobile, *role;
+    const char *badge;
+    bool office_access, factory_access;
+    bool email_verified;          /* CLI/seed only */
+    const char *password_hash;    /* CLI/seed only */
+    const json_t *modules;        /* array or NULL (= all) */
+    const json_t *grants;         /* array or NULL */
+} gh_user_new;
+/* Creates an office user and mails a verification link. */
+gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out);
+
+/* A patch from an administrator: NULL/absent members are left alone. */
+typedef struct gh_user_patch {
+    const char *email, *role, *name, *mobile;
+    const json_t *modules;        /* array, or json null for "all" */
+    bool modules_set;
+    const json_t *grants;
+    bool office_access_set, office_access;
+    bool checkin_exempt_set, checkin_exempt;
+} gh_user_patch;
+gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh_user *out);
+gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out);
+gh_status gh_user_delete(gh_ctx *ctx, const char *id);
+gh_status gh_user_revoke_sessions(gh_ctx *ctx, const char *id, int64_t *revoked);
+gh_status gh_user_send_reset(gh_ctx *ctx, const char *id);
+gh_status gh_user_list(gh_ctx *ctx, const gh_user_filter *f, json_t **items, char **next_cursor);
+
+/* ---- self-service --------------------------------------------------------------- */
+gh_status gh_me_update(gh_ctx *ctx, const char *name, const char *mobile, gh_user *out);
+/* Sets a new password (hash), ending one's other sessions. The caller has
+ * verified current_ok (the current password) on the hashing pool. */
+gh_status gh_me_set_password(gh_ctx *ctx, bool current_ok, const char *new_hash);
+/* Current password hash of the acting user, for verification. */
+gh_status gh_me_password_hash(gh_ctx *ctx, char out[GH_PWHASH_MAX]);
+json_t *gh_session_json(const gh_session *s, const char *current_id);
+gh_status gh_me_sessions(gh_ctx *ctx, json_t **items);
+gh_status gh_me_end_session(gh_ctx *ctx, const char *session_id);
+
+/* ---- sign-in --------------------------------------------------------------------- */
+typedef struct gh_login {
+    /* prepared */
+    gh_org org;
+    gh_user user;
+    bool user_found;
+    char hash[GH_PWHASH_MAX];   /* the user's hash, or a dummy one */
+    char throttle_acct[320], throttle_ip[80];
+    /* result */
+    char token[GH_TOKEN_LEN + 1];
+    char csrf[GH_TOKEN_LEN + 1];
+    gh_session session;
+} gh_login;
+/* Checks throttles and loads the account; the caller then verifies the
+ * password against l->hash (always, so unknown accounts take as long). */
+gh_status gh_login_prepare(gh_ctx *ctx, const char *org_slug, const char *email, gh_login *l);
+/* Completes the sign-in given the verification result. */
+gh_status gh_login_finish(gh_ctx *ctx, gh_login *l, bool password_ok);
+gh_status gh_logout(gh_ctx *ctx);
+
+/* Single-use links. */
+typedef struct gh_link_use {
+    gh_token token;
+    gh_user user;
+    bool has_password;
+} gh_link_use;
+/* Looks up a link token of `purpose` without using it (GONE/NOT_FOUND). */
+gh_status gh_link_peek(gh_ctx *ctx, const char *token, const char *purpose, gh_link_use *lu);
+/* verify-email: marks verified, sets the password hash if given. */
+gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_hash);
+gh_status gh_password_reset_request(gh_ctx *ctx, const char *org_slug, const char *email);
+gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *password_hash);
+
+/* ---- API keys ----------------------------------------------------------------- */
+#define GH_APIKEY_PREFIX "ghk_"
+gh_status gh_apikey_create(gh_ctx *ctx, const char *name, int64_t expires_at, json_t **out);
+gh_status gh_apikey_list(gh_ctx *ctx, json_t **items);
+gh_status gh_apikey_delete(gh_ctx *ctx, const char *id);
+
+/* ---- shared helpers for other core modules --------------------------------------- */
+/* Runs the invariant checks of the acting user's org inside the open
+ * transaction: self_lockout and last_admin. actor_had_manage is whether the
+ * actor held users.manage before the change. */
+gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool actor_had_manage);
+/* Does the acting user currently hold users.manage (from the rows)? */
+bool gh_accounts_actor_holds_manage(gh_ctx *ctx);
+/* Finishes a write: commits, then refreshes the authz snapshot. */
+gh_status gh_tx_commit(gh_ctx *ctx);
+
+#endif

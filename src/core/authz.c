@@ -1,0 +1,650 @@
+/*
+ * The compiled authorization snapshot (see authz.h).
+ *
+ * Layout: the hot data is one flat array of bits, `words` 64-bit words per
+ * user, holding the user's effective permissions at bits 0..nperm-1 and, at
+ * bit nperm, whether the user may use keys the catalog does not list
+ * (perm index -1). A check is therefore a bounds test, one multiply-add and
+ * one bit test, and for catalogs of up to 63 permissions a user takes 8
+ * bytes, so 100,000 users fit in 800 KB of cache.
+ *
+ * The cold data (org masks, role, grants, user modules, ids) is kept to
+ * answer "why" (gh_authz_reason_of, explain) and to look users up by id
+ * through an open-addressing hash table keyed by (org id, user id).
+ */
+#include "core/authz.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct az_org {
+    const char *org_id;
+    uint64_t modules, addons; /* masked to the catalog, always-on added */
+};
+
+struct az_role {
+    const char *key;
+    uint32_t org;
+    bool device;
+    gh_permset perms;
+};
+
+struct az_user {
+    const char *user_id;
+    uint32_t org;
+    int32_t role;     /* -1: none */
+    uint64_t modules; /* the user's own mask, masked to the catalog */
+    gh_permset grants;
+    bool active;
+};
+
+/* One hash table slot: idx + 1 (0 = empty) and the key's hash. */
+struct slot {
+    uint32_t hash;
+    uint32_t idx1;
+};
+
+struct map {
+    struct slot *slots;
+    size_t mask;
+};
+
+struct gh_authz {
+    const gh_catalog *cat;
+    size_t nperm, words; /* words per user row in bits */
+    size_t norgs, nroles, nusers;
+    uint64_t *bits; /* nusers * words */
+    struct az_org *orgs;
+    struct az_role *roles;
+    struct az_user *users;
+    struct map user_map;
+    char *strings; /* every id and key above points in here */
+};
+
+static const char *const reason_names[] = {
+    [GH_AUTHZ_GRANTED_BY_ROLE] = "granted_by_role",
+    [GH_AUTHZ_GRANTED_BY_GRANT] = "granted_by_grant",
+    [GH_AUTHZ_UNLISTED_PERMISSION_ALLOWED] = "unlisted_permission_allowed",
+    [GH_AUTHZ_UNLISTED_PERMISSION_DENIED] = "unlisted_permission_denied",
+    [GH_AUTHZ_NOT_GRANTED] = "not_granted",
+    [GH_AUTHZ_MODULE_DISABLED_FOR_ORG] = "module_disabled_for_org",
+    [GH_AUTHZ_MODULE_DISABLED_FOR_USER] = "module_disabled_for_user",
+    [GH_AUTHZ_ADDON_MISSING] = "addon_missing",
+    [GH_AUTHZ_DEVICE_READ_ONLY] = "device_read_only",
+    [GH_AUTHZ_USER_INACTIVE] = "user_inactive",
+    [GH_AUTHZ_UNKNOWN_USER] = "unknown_user",
+};
+
+const char *gh_authz_reason_str(gh_authz_reason reason)
+{
+    size_t i = (size_t)reason;
+    return i < sizeof reason_names / sizeof reason_names[0] ? reason_names[i] : "unknown";
+}
+
+/* ---- the rule -------------------------------------------------------------- */
+
+uint64_t gh_authz_effective_modules(const gh_catalog *cat, uint64_t org_modules,
+                                    uint64_t user_modules)
+{
+    return (org_modules & user_modules & gh_catalog_all_modules(cat)) |
+           gh_catalog_always_on_modules(cat);
+}
+
+/* Permissions usable with these modules and add-ons, whoever holds them. */
+static void gate_of(const gh_catalog *cat, uint64_t modules, uint64_t addons, gh_permset *gate)
+{
+    gh_permset with_addons = *gh_catalog_no_addon_perms(cat);
+    gh_permset_clear(gate);
+    for (size_t m = 0; m < gh_catalog_module_count(cat); m++)
+        if (modules >> m & 1u)
+            gh_permset_or(gate, gh_catalog_module_perms(cat, m));
+    for (size_t a = 0; a < gh_catalog_addon_count(cat); a++)
+        if (addons >> a & 1u)
+            gh_permset_or(&with_addons, gh_catalog_addon_perms(cat, a));
+    gh_permset_and(gate, &with_addons);
+}
+
+void gh_authz_effective_set(const gh_catalog *cat, uint64_t org_modules, uint64_t org_addons,
+                            const gh_permset *role_perms, bool role_device,
+                            uint64_t user_modules, const gh_permset *grants, gh_permset *out)
+{
+    gh_permset gate;
+    gate_of(cat, gh_authz_effective_modules(cat, org_modules, user_modules), org_addons, &gate);
+    gh_permset_clear(out);
+    if (role_perms)
+        gh_permset_or(out, role_perms);
+    if (grants)
+        gh_permset_or(out, grants);
+    gh_permset_and(out, &gate);
+    if (role_device)
+        gh_permset_and(out, gh_catalog_read_only_perms(cat));
+}
+
+/* Whether an active user may use keys the catalog does not list: per the
+ * catalog's policy, except device accounts, which keep only what the
+ * catalog marks read-only and so nothing it does not list. */
+static bool unlisted_allowed(const gh_catalog *cat, bool device)
+{
+    return gh_catalog_unlisted_allowed(cat) && !device;
+}
+
+bool gh_authz_effective_would_hold(const gh_catalog *cat, uint64_t org_modules,
+                                   uint64_t org_addons, const gh_permset *role_perms,
+                                   bool role_device, uint64_t user_modules,
+                                   const gh_permset *grants, int perm_idx)
+{
+    gh_permset eff;
+    if (perm_idx == -1)
+        return unlisted_allowed(cat, role_device);
+    if (perm_idx < 0 || (size_t)perm_idx >= gh_catalog_perm_count(cat))
+        return false;
+    gh_authz_effective_set(cat, org_modules, org_addons, role_perms, role_device, user_modules,
+                           grants, &eff);
+    return gh_permset_test(&eff, (size_t)perm_idx);
+}
+
+/* ---- (org id, key) hash tables ---------------------------------------------- */
+
+enum kind { K_ORG, K_ROLE, K_USER };
+
+static uint32_t hash_pair(const char *a, const char *b)
+{
+    uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a over a, '\0', b */
+    for (; *a; a++)
+        h = (h ^ (unsigned char)*a) * UINT64_C(1099511628211);
+    h *= UINT64_C(1099511628211);
+    for (; *b; b++)
+        h = (h ^ (unsigned char)*b) * UINT64_C(1099511628211);
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static void keys_of(const gh_authz *az, enum kind k, size_t i, const char **a, const char **b)
+{
+    switch (k) {
+    case K_ORG:
+        *a = az->orgs[i].org_id;
+        *b = "";
+        break;
+    case K_ROLE:
+        *a = az->orgs[az->roles[i].org].org_id;
+        *b = az->roles[i].key;
+        break;
+    case K_USER:
+        *a = az->orgs[az->users[i].org].org_id;
+        *b = az->users[i].user_id;
+        break;
+    }
+}
+
+/* Sizes an empty table for n entries (load factor <= 1/2); -1 on out of
+ * memory. */
+static int map_init(struct map *m, size_t n)
+{
+    size_t cap = 32;
+    while (cap / 2 < n) {
+        if (cap > SIZE_MAX / 2)
+            return -1;
+        cap *= 2;
+    }
+    m->slots = calloc(cap, sizeof *m->slots);
+    m->mask = cap - 1;
+    return m->slots ? 0 : -1;
+}
+
+/* Index of the entry with keys (a, b), or -1. */
+static int map_find(const gh_authz *az, const struct map *m, enum kind k, const char *a,
+                    const char *b)
+{
+    uint32_t h = hash_pair(a, b);
+    for (size_t i = h & m->mask;; i = (i + 1) & m->mask) {
+        const struct slot *s = &m->slots[i];
+        const char *ka, *kb;
+        if (s->idx1 == 0)
+            return -1;
+        if (s->hash != h)
+            continue;
+        keys_of(az, k, s->idx1 - 1, &ka, &kb);
+        if (strcmp(ka, a) == 0 && strcmp(kb, b) == 0)
+            return (int)(s->idx1 - 1);
+    }
+}
+
+/* Adds entry idx; false if its keys are already present. */
+static bool map_add(const gh_authz *az, struct map *m, enum kind k, size_t idx)
+{
+    const char *a, *b;
+    keys_of(az, k, idx, &a, &b);
+    if (map_find(az, m, k, a, b) >= 0)
+        return false;
+    uint32_t h = hash_pair(a, b);
+    size_t i = h & m->mask;
+    while (m->slots[i].idx1)
+        i = (i + 1) & m->mask;
+    m->slots[i].hash = h;
+    m->slots[i].idx1 = (uint32_t)idx + 1;
+    return true;
+}
+
+/* ---- building -------------------------------------------------------------- */
+
+/* Copies s into the string area at *pos. */
+static const char *put_str(char *area, size_t *pos, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = area + *pos;
+    memcpy(d, s, n);
+    *pos += n;
+    return d;
+}
+
+static bool add_len(size_t *total, const char *s)
+{
+    size_t n = strlen(s);
+    return n < SIZE_MAX - *total - 1 && (*total += n + 1, true);
+}
+
+/* Total bytes of every id and key, or false if one is NULL or sizes overflow. */
+static bool strings_size(const gh_authz_org_in *orgs, size_t norgs, const gh_authz_role_in *roles,
+                         size_t nroles, const gh_authz_user_in *users, size_t nusers, size_t *total)
+{
+    *total = 1;
+    for (size_t i = 0; i < norgs; i++)
+        if (!orgs[i].org_id || !add_len(total, orgs[i].org_id))
+            return false;
+    for (size_t i = 0; i < nroles; i++)
+        if (!roles[i].org_id || !roles[i].key || !add_len(total, roles[i].key))
+            return false;
+    for (size_t i = 0; i < nusers; i++)
+        if (!users[i].org_id || !users[i].user_id || !add_len(total, users[i].user_id))
+            return false;
+    return true;
+}
+
+static void *alloc_array(size_t n, size_t size)
+{
+    return calloc(n ? n : 1, size); /* calloc checks n * size for overflow */
+}
+
+int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t norgs,
+                   const gh_authz_role_in *roles, size_t nroles, const gh_authz_user_in *users,
+                   size_t nusers, gh_authz **out)
+{
+    gh_authz *az = NULL;
+    struct map org_map = {0}, role_map = {0};
+    size_t strbytes, pos = 0;
+    int rc = GH_AUTHZ_ENOMEM;
+
+    *out = NULL;
+    if (!cat || (norgs && !orgs) || (nroles && !roles) || (nusers && !users)) {
+        rc = GH_AUTHZ_EINVAL;
+        goto out;
+    }
+    if (norgs > INT_MAX || nroles > INT_MAX || nusers > INT_MAX)
+        goto out;
+    if (!strings_size(orgs, norgs, roles, nroles, users, nusers, &strbytes)) {
+        rc = GH_AUTHZ_EINVAL;
+        goto out;
+    }
+    az = calloc(1, sizeof *az);
+    if (!az)
+        goto out;
+    az->cat = cat;
+    az->nperm = gh_catalog_perm_count(cat);
+    az->words = (az->nperm + 1 + 63) / 64; /* + the unlisted-keys bit */
+    az->strings = malloc(strbytes);
+    az->orgs = alloc_array(norgs, sizeof *az->orgs);
+    az->roles = alloc_array(nroles, sizeof *az->roles);
+    az->users = alloc_array(nusers, sizeof *az->users);
+    az->bits = alloc_array(nusers, az->words * sizeof *az->bits);
+    if (!az->strings || !az->orgs || !az->roles || !az->users || !az->bits ||
+        map_init(&org_map, norgs) || map_init(&role_map, nroles) ||
+        map_init(&az->user_map, nusers))
+        goto out;
+
+    rc = GH_AUTHZ_EINVAL; /* from here on, every failure is bad input */
+    uint64_t all_modules = gh_catalog_all_modules(cat), all_addons = gh_catalog_all_addons(cat);
+    for (size_t i = 0; i < norgs; i++) {
+        struct az_org *o = &az->orgs[i];
+        o->org_id = put_str(az->strings, &pos, orgs[i].org_id);
+        o->modules = (orgs[i].modules & all_modules) | gh_catalog_always_on_modules(cat);
+        o->addons = orgs[i].addons & all_addons;
+        az->norgs++;
+        if (!map_add(az, &org_map, K_ORG, i))
+            goto out;
+    }
+    for (size_t i = 0; i < nroles; i++) {
+        struct az_role *r = &az->roles[i];
+        int org = map_find(az, &org_map, K_ORG, roles[i].org_id, "");
+        if (org < 0 || gh_permset_has_beyond(&roles[i].perms, az->nperm))
+            goto out;
+        r->key = put_str(az->strings, &pos, roles[i].key);
+        r->org = (uint32_t)org;
+        r->device = roles[i].device;
+        r->perms = roles[i].perms;
+        az->nroles++;
+        if (!map_add(az, &role_map, K_ROLE, i))
+            goto out;
+    }
+    for (size_t i = 0; i < nusers; i++) {
+        const gh_authz_user_in *in = &users[i];
+        struct az_user *u = &az->users[i];
+        int org = map_find(az, &org_map, K_ORG, in->org_id, "");
+        int role = org < 0 || !in->role_key ? -1
+                                            : map_find(az, &role_map, K_ROLE, in->org_id,
+                                                       in->role_key);
+        if (org < 0 || (in->role_key && role < 0) || gh_permset_has_beyond(&in->grants, az->nperm))
+            goto out;
+        u->user_id = put_str(az->strings, &pos, in->user_id);
+        u->org = (uint32_t)org;
+        u->role = role;
+        u->modules = in->modules & all_modules;
+        u->grants = in->grants;
+        u->active = in->active;
+        az->nusers++;
+        if (!map_add(az, &az->user_map, K_USER, i))
+            goto out;
+        if (!u->active)
+            continue; /* an inactive user's row stays all zero */
+        const struct az_org *o = &az->orgs[org];
+        const struct az_role *r = role >= 0 ? &az->roles[role] : NULL;
+        gh_permset eff;
+        gh_authz_effective_set(cat, o->modules, o->addons, r ? &r->perms : NULL,
+                               r && r->device, u->modules, &u->grants, &eff);
+        uint64_t *row = az->bits + i * az->words;
+        for (size_t w = 0; w < az->words && w < GH_PERMSET_WORDS; w++)
+            row[w] = eff.w[w]; /* bits past nperm are 0 */
+        if (unlisted_allowed(cat, r && r->device))
+            row[az->nperm / 64] |= UINT64_C(1) << (az->nperm % 64);
+    }
+    *out = az;
+    az = NULL;
+    rc = GH_AUTHZ_OK;
+out:
+    free(org_map.slots);
+    free(role_map.slots);
+    gh_authz_free(az);
+    return rc;
+}
+
+void gh_authz_free(gh_authz *az)
+{
+    if (!az)
+        return;
+    free(az->bits);
+    free(az->orgs);
+    free(az->roles);
+    free(az->users);
+    free(az->user_map.slots);
+    free(az->strings);
+    free(az);
+}
+
+/* ---- lookups ----------------------------------------------------------------- */
+
+const gh_catalog *gh_authz_catalog(const gh_authz *az) { return az->cat; }
+
+size_t gh_authz_user_count(const gh_authz *az) { return az->nusers; }
+
+int gh_authz_user_index(const gh_authz *az, const char *org_id, const char *user_id)
+{
+    if (!az || !org_id || !user_id)
+        return -1;
+    return map_find(az, &az->user_map, K_USER, org_id, user_id);
+}
+
+bool gh_authz_allowed(const gh_authz *az, int user_idx, int perm_idx)
+{
+    size_t bit;
+    if (!az || user_idx < 0 || (size_t)user_idx >= az->nusers)
+        return false;
+    if (perm_idx >= 0 && (size_t)perm_idx < az->nperm)
+        bit = (size_t)perm_idx;
+    else if (perm_idx == -1)
+        bit = az->nperm; /* the unlisted-keys bit */
+    else
+        return false;
+    const uint64_t *row = az->bits + (size_t)user_idx * az->words;
+    return (row[bit / 64] >> (bit % 64)) & 1u;
+}
+
+static const struct az_user *user_at(const gh_authz *az, int user_idx)
+{
+    return az && user_idx >= 0 && (size_t)user_idx < az->nusers ? &az->users[user_idx] : NULL;
+}
+
+gh_authz_reason gh_authz_reason_of(const gh_authz *az, int user_idx, int perm_idx)
+{
+    const struct az_user *u = user_at(az, user_idx);
+    if (!u)
+        return GH_AUTHZ_UNKNOWN_USER;
+    if (!u->active)
+        return GH_AUTHZ_USER_INACTIVE;
+    const gh_catalog *cat = az->cat;
+    const struct az_org *o = &az->orgs[u->org];
+    const struct az_role *r = u->role >= 0 ? &az->roles[u->role] : NULL;
+    if (perm_idx < 0 || (size_t)perm_idx >= az->nperm) {
+        if (perm_idx != -1 || !gh_catalog_unlisted_allowed(cat))
+            return GH_AUTHZ_UNLISTED_PERMISSION_DENIED;
+        return unlisted_allowed(cat, r && r->device) ? GH_AUTHZ_UNLISTED_PERMISSION_ALLOWED
+                                        : GH_AUTHZ_DEVICE_READ_ONLY;
+    }
+    size_t p = (size_t)perm_idx;
+    int m = gh_catalog_perm_module(cat, p), a = gh_catalog_perm_addon(cat, p);
+    uint64_t always = gh_catalog_always_on_modules(cat);
+    bool via_role = r && gh_permset_test(&r->perms, p);
+    bool via_grant = gh_permset_test(&u->grants, p);
+    if (!((o->modules | always) >> m & 1u))
+        return GH_AUTHZ_MODULE_DISABLED_FOR_ORG;
+    if (!((u->modules | always) >> m & 1u))
+        return GH_AUTHZ_MODULE_DISABLED_FOR_USER;
+    if (a >= 0 && !(o->addons >> a & 1u))
+        return GH_AUTHZ_ADDON_MISSING;
+    if (!via_role && !via_grant)
+        return GH_AUTHZ_NOT_GRANTED;
+    if (r && r->device && !gh_catalog_perm_read_only(cat, p))
+        return GH_AUTHZ_DEVICE_READ_ONLY;
+    return via_role ? GH_AUTHZ_GRANTED_BY_ROLE : GH_AUTHZ_GRANTED_BY_GRANT;
+}
+
+bool gh_authz_check(const gh_authz *az, const char *org_id, const char *user_id,
+                    const char *perm_key, gh_authz_reason *reason)
+{
+    int u = gh_authz_user_index(az, org_id, user_id);
+    if (u < 0) {
+        if (reason)
+            *reason = GH_AUTHZ_UNKNOWN_USER;
+        return false;
+    }
+    int p = perm_key ? gh_catalog_perm_index(az->cat, perm_key) : -2; /* NULL key: deny */
+    bool ok = gh_authz_allowed(az, u, p);
+    if (reason)
+        *reason = gh_authz_reason_of(az, u, p);
+    return ok;
+}
+
+/* ---- per-user facts ------------------------------------------------------------ */
+
+bool gh_authz_user_active(const gh_authz *az, int user_idx)
+{
+    const struct az_user *u = user_at(az, user_idx);
+    return u && u->active;
+}
+
+bool gh_authz_user_device(const gh_authz *az, int user_idx)
+{
+    const struct az_user *u = user_at(az, user_idx);
+    return u && u->role >= 0 && az->roles[u->role].device;
+}
+
+const char *gh_authz_user_role(const gh_authz *az, int user_idx)
+{
+    const struct az_user *u = user_at(az, user_idx);
+    return u && u->role >= 0 ? az->roles[u->role].key : NULL;
+}
+
+uint64_t gh_authz_user_modules(const gh_authz *az, int user_idx)
+{
+    const struct az_user *u = user_at(az, user_idx);
+    if (!u || !u->active)
+        return 0;
+    return gh_authz_effective_modules(az->cat, az->orgs[u->org].modules, u->modules);
+}
+
+void gh_authz_user_perms(const gh_authz *az, int user_idx, gh_permset *out)
+{
+    gh_permset_clear(out);
+    if (!user_at(az, user_idx))
+        return;
+    const uint64_t *row = az->bits + (size_t)user_idx * az->words;
+    for (size_t w = 0; w < az->words && w < GH_PERMSET_WORDS; w++)
+        out->w[w] = row[w];
+    if (az->nperm < GH_PERM_MAX)
+        gh_permset_unset(out, az->nperm); /* the active bit is not a permission */
+}
+
+/* Whether user_idx sees tab t; if not, *why says why. */
+static bool tab_check(const gh_authz *az, int user_idx, size_t t, gh_authz_reason *why)
+{
+    const struct az_user *u = user_at(az, user_idx);
+    int m = u ? gh_catalog_tab_module(az->cat, t) : -1;
+    uint64_t always = u ? gh_catalog_always_on_modules(az->cat) : 0;
+    *why = GH_AUTHZ_NOT_GRANTED;
+    if (!u)
+        *why = GH_AUTHZ_UNKNOWN_USER;
+    else if (!u->active)
+        *why = GH_AUTHZ_USER_INACTIVE;
+    else if (m < 0)
+        *why = GH_AUTHZ_NOT_GRANTED; /* no such tab */
+    else if (!((az->orgs[u->org].modules | always) >> m & 1u))
+        *why = GH_AUTHZ_MODULE_DISABLED_FOR_ORG;
+    else if (!((u->modules | always) >> m & 1u))
+        *why = GH_AUTHZ_MODULE_DISABLED_FOR_USER;
+    else {
+        const gh_permset *any_of = gh_catalog_tab_any_of(az->cat, t);
+        gh_permset held;
+        gh_authz_user_perms(az, user_idx, &held);
+        gh_permset_and(&held, any_of);
+        return gh_permset_is_empty(any_of) || !gh_permset_is_empty(&held);
+    }
+    return false;
+}
+
+bool gh_authz_tab_visible(const gh_authz *az, int user_idx, size_t tab_idx)
+{
+    gh_authz_reason why;
+    return tab_check(az, user_idx, tab_idx, &why);
+}
+
+/* ---- JSON ------------------------------------------------------------------------ */
+
+static int append(json_t *arr, json_t *item)
+{
+    return item ? json_array_append_new(arr, item) : -1;
+}
+
+json_t *gh_authz_perms_json(const gh_authz *az, int user_idx)
+{
+    gh_permset held;
+    json_t *arr = NULL;
+    if (!user_at(az, user_idx) || !(arr = json_array()))
+        return NULL;
+    gh_authz_user_perms(az, user_idx, &held);
+    for (size_t p = 0; p < az->nperm; p++)
+        if (gh_permset_test(&held, p) &&
+            append(arr, json_string(gh_catalog_perm_key(az->cat, p)))) {
+            json_decref(arr);
+            return NULL;
+        }
+    return arr;
+}
+
+json_t *gh_authz_tabs_json(const gh_authz *az, int user_idx)
+{
+    const gh_catalog *cat = az ? az->cat : NULL;
+    json_t *arr = NULL;
+    if (!user_at(az, user_idx) || !(arr = json_array()))
+        return NULL;
+    for (size_t t = 0; t < gh_catalog_tab_count(cat); t++) {
+        if (!gh_authz_tab_visible(az, user_idx, t))
+            continue;
+        const char *module = gh_catalog_module_key(cat, (size_t)gh_catalog_tab_module(cat, t));
+        if (append(arr, json_pack("{s:s, s:s}", "module", module, "key",
+                                  gh_catalog_tab_key(cat, t)))) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+json_t *gh_authz_modules_json(const gh_authz *az, int user_idx)
+{
+    json_t *arr = NULL;
+    if (!user_at(az, user_idx) || !(arr = json_array()))
+        return NULL;
+    uint64_t mods = gh_authz_user_modules(az, user_idx);
+    for (size_t m = 0; m < gh_catalog_module_count(az->cat); m++)
+        if ((mods >> m & 1u) && append(arr, json_string(gh_catalog_module_key(az->cat, m)))) {
+            json_decref(arr);
+            return NULL;
+        }
+    return arr;
+}
+
+json_t *gh_authz_effective_json(const gh_authz *az, int user_idx)
+{
+    /* "o" steals each reference even when json_pack fails (jansson >= 2.11). */
+    return json_pack("{s:o, s:o, s:o}", "permissions", gh_authz_perms_json(az, user_idx), "tabs",
+                     gh_authz_tabs_json(az, user_idx), "modules",
+                     gh_authz_modules_json(az, user_idx));
+}
+
+json_t *gh_authz_explain(const gh_authz *az, const gh_catalog *cat, int user_idx)
+{
+    const struct az_user *u = user_at(az, user_idx);
+    json_t *perms = NULL, *tabs = NULL, *result = NULL;
+    if (!u || cat != az->cat)
+        goto out;
+    const struct az_org *o = &az->orgs[u->org];
+    const struct az_role *r = u->role >= 0 ? &az->roles[u->role] : NULL;
+    uint64_t always = gh_catalog_always_on_modules(cat);
+    perms = json_array();
+    tabs = json_array();
+    if (!perms || !tabs)
+        goto out;
+    for (size_t p = 0; p < az->nperm; p++) {
+        int m = gh_catalog_perm_module(cat, p), a = gh_catalog_perm_addon(cat, p);
+        gh_authz_reason why = gh_authz_reason_of(az, user_idx, (int)p);
+        if (append(perms,
+                   json_pack("{s:s, s:b, s:s, s:b, s:b, s:s, s:b, s:b, s:s?, s:b}", "key",
+                             gh_catalog_perm_key(cat, p), "allowed",
+                             gh_authz_allowed(az, user_idx, (int)p), "reason",
+                             gh_authz_reason_str(why), "via_role",
+                             r && gh_permset_test(&r->perms, p), "via_grant",
+                             gh_permset_test(&u->grants, p), "module",
+                             gh_catalog_module_key(cat, (size_t)m), "module_enabled_org",
+                             (int)((o->modules | always) >> m & 1u), "module_enabled_user",
+                             (int)((u->modules | always) >> m & 1u), "addon",
+                             a >= 0 ? gh_catalog_addon_key(cat, (size_t)a) : NULL,
+                             "addon_present", (int)(a < 0 || (o->addons >> a & 1u)))))
+            goto out;
+    }
+    for (size_t t = 0; t < gh_catalog_tab_count(cat); t++) {
+        gh_authz_reason why;
+        bool visible = tab_check(az, user_idx, t, &why);
+        const char *module = gh_catalog_module_key(cat, (size_t)gh_catalog_tab_module(cat, t));
+        if (append(tabs, json_pack("{s:s, s:s, s:b, s:s}", "module", module, "key",
+                                   gh_catalog_tab_key(cat, t), "visible", visible, "reason",
+                                   visible ? "visible" : gh_authz_reason_str(why))))
+            goto out;
+    }
+    result = json_pack("{s:s, s:s, s:s?, s:b, s:b, s:o, s:O, s:O}", "org_id", o->org_id,
+                       "user_id", u->user_id, "role", r ? r->key : NULL, "active", u->active,
+                       "device", r && r->device, "modules", gh_authz_modules_json(az, user_idx),
+                       "permissions", perms, "tabs", tabs);
+out:
+    json_decref(perms);
+    json_decref(tabs);
+    return result;
+}

@@ -1,0 +1,174 @@
+/*
+ * The authorization snapshot: a compiled, immutable, in-memory answer to
+ * "may this user do that?" in tens of nanoseconds.
+ *
+ * The store layer reads organizations, roles and users from the database
+ * into the plain *_in structs below and calls gh_authz_build(); the snapshot
+ * copies what it needs, so the inputs may be freed right after. A snapshot
+ * is never modified: any change to a role, grant, module, add-on, membership
+ * or account status builds a new one, which the server swaps in; readers on
+ * any thread may use a snapshot concurrently without locks for as long as
+ * they hold it. A snapshot borrows its catalog, which must outlive it.
+ *
+ * The rule (CATALOG.md), computed once per user at build time:
+ *   effective = (role permissions | grants)
+ *               & permissions whose module is enabled for BOTH the org and
+ *                 the user (always-on modules such as core count as enabled)
+ *               & permissions needing no add-on or an add-on the org has
+ *               & (read-only permissions only, if the role is a device role)
+ *   and nothing at all for an inactive user.
+ * A key the catalog does not list is allowed to every active user when the
+ * catalog's unlisted_permission_policy is "allow" (the default catalog's),
+ * except to device accounts: they keep only what the catalog marks
+ * read-only, so nothing it does not list (reason device_read_only).
+ * Unknown and inactive users are always denied.
+ */
+#ifndef GH_AUTHZ_H
+#define GH_AUTHZ_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/catalog.h"
+#include "core/permset.h"
+
+/* User module mask meaning "every module of the org" (the default). */
+#define GH_AUTHZ_ALL_MODULES UINT64_MAX
+
+/* An organization: its subscription. Bit m of modules is catalog module m,
+ * bit a of addons is catalog add-on a; bits past the catalog's counts are
+ * ignored and always-on modules are enabled whatever the mask says. */
+typedef struct gh_authz_org_in {
+    const char *org_id;
+    uint64_t modules;
+    uint64_t addons;
+} gh_authz_org_in;
+
+/* A role of an organization (key unique within the org). */
+typedef struct gh_authz_role_in {
+    const char *org_id;
+    const char *key;
+    gh_permset perms;
+    bool device; /* shared display account: keeps only read-only permissions */
+} gh_authz_role_in;
+
+/* A user (user_id unique within the org). */
+typedef struct gh_authz_user_in {
+    const char *org_id;
+    const char *user_id;
+    const char *role_key; /* a role of the same org, or NULL for none */
+    uint64_t modules;     /* the user's subset of the org's modules;
+                             GH_AUTHZ_ALL_MODULES = all of the org's */
+    gh_permset grants;    /* per-user grants on top of the role */
+    bool active;          /* false: locked, deactivated, not yet joined */
+} gh_authz_user_in;
+
+/* gh_authz_build results. */
+enum {
+    GH_AUTHZ_OK = 0,
+    GH_AUTHZ_ENOMEM = 1, /* out of memory, or sizes past INT_MAX users */
+    GH_AUTHZ_EINVAL = 2  /* NULL id, duplicate org/role/user, a role or user
+                            naming an unknown org or role, or a permission
+                            set naming indexes past the catalog's */
+};
+
+/* Why a check came out as it did. Names (gh_authz_reason_str) are stable
+ * API. Callers answering outsiders must report unknown_user and
+ * user_inactive identically so nothing leaks about accounts. */
+typedef enum gh_authz_reason {
+    GH_AUTHZ_GRANTED_BY_ROLE,
+    GH_AUTHZ_GRANTED_BY_GRANT,
+    GH_AUTHZ_UNLISTED_PERMISSION_ALLOWED,
+    GH_AUTHZ_UNLISTED_PERMISSION_DENIED, /* policy "deny", or a bad index / NULL key */
+    GH_AUTHZ_NOT_GRANTED,
+    GH_AUTHZ_MODULE_DISABLED_FOR_ORG,
+    GH_AUTHZ_MODULE_DISABLED_FOR_USER,
+    GH_AUTHZ_ADDON_MISSING,
+    GH_AUTHZ_DEVICE_READ_ONLY,
+    GH_AUTHZ_USER_INACTIVE,
+    GH_AUTHZ_UNKNOWN_USER
+} gh_authz_reason;
+
+typedef struct gh_authz gh_authz;
+
+/* "granted_by_role", "not_granted", ... ("unknown" for values out of range). */
+const char *gh_authz_reason_str(gh_authz_reason reason);
+
+/* Compiles a snapshot. Returns GH_AUTHZ_OK and sets *out (free with
+ * gh_authz_free), or an error code with *out NULL. */
+int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t norgs,
+                   const gh_authz_role_in *roles, size_t nroles, const gh_authz_user_in *users,
+                   size_t nusers, gh_authz **out);
+/* Frees a snapshot (NULL is fine). */
+void gh_authz_free(gh_authz *az);
+
+/* The catalog the snapshot was built on. */
+const gh_catalog *gh_authz_catalog(const gh_authz *az);
+/* Number of users; user indexes are 0..count-1 in input order. */
+size_t gh_authz_user_count(const gh_authz *az);
+/* Index of a user of an org (hash lookup), or -1 if unknown in that org. */
+int gh_authz_user_index(const gh_authz *az, const char *org_id, const char *user_id);
+
+/* The hot path: may user user_idx use permission perm_idx (a catalog index,
+ * or -1 for a key the catalog does not list)? False for a NULL snapshot, an
+ * unknown user index, any other perm index and an inactive user. One array
+ * index and one bit test. */
+bool gh_authz_allowed(const gh_authz *az, int user_idx, int perm_idx);
+
+/* The same by strings (two hash lookups). If reason is not NULL it is set
+ * to why (computed only then). */
+bool gh_authz_check(const gh_authz *az, const char *org_id, const char *user_id,
+                    const char *perm_key, gh_authz_reason *reason);
+
+/* Why gh_authz_allowed(az, user_idx, perm_idx) answers as it does. */
+gh_authz_reason gh_authz_reason_of(const gh_authz *az, int user_idx, int perm_idx);
+
+/* Per-user facts (user_idx must be valid; otherwise false/0/NULL/empty). */
+bool gh_authz_user_active(const gh_authz *az, int user_idx);
+bool gh_authz_user_device(const gh_authz *az, int user_idx);
+const char *gh_authz_user_role(const gh_authz *az, int user_idx); /* NULL: no role */
+/* Effective modules: (org & user) | always-on; 0 for an inactive user. */
+uint64_t gh_authz_user_modules(const gh_authz *az, int user_idx);
+/* Effective permissions (empty for an inactive user). */
+void gh_authz_user_perms(const gh_authz *az, int user_idx, gh_permset *out);
+/* Whether the user sees catalog tab tab_idx: active, the tab's module
+ * enabled for org and user, and, if the tab names permissions, holding one. */
+bool gh_authz_tab_visible(const gh_authz *az, int user_idx, size_t tab_idx);
+
+/* Effective lists as new JSON references (NULL on out of memory or bad
+ * index): permission keys held; visible tabs as [{"module","key"}];
+ * module keys. gh_authz_effective_json bundles the three as
+ * {"permissions": [...], "tabs": [...], "modules": [...]}. */
+json_t *gh_authz_perms_json(const gh_authz *az, int user_idx);
+json_t *gh_authz_tabs_json(const gh_authz *az, int user_idx);
+json_t *gh_authz_modules_json(const gh_authz *az, int user_idx);
+json_t *gh_authz_effective_json(const gh_authz *az, int user_idx);
+
+/* Everything about a user's access, for administrators: {"user_id",
+ * "role", "active", "device", "modules", "permissions": [{key, allowed,
+ * reason, via_role, via_grant, module, module_enabled_org,
+ * module_enabled_user, addon (null if none), addon_present (true when no
+ * add-on is needed)}], "tabs": [{module, key, visible, reason}]} where a
+ * visible tab's reason is "visible". cat must be the snapshot's catalog.
+ * New reference; NULL on out of memory or bad index. */
+json_t *gh_authz_explain(const gh_authz *az, const gh_catalog *cat, int user_idx);
+
+/* The rule itself, as a pure function of proposed inputs, so the write path
+ * can test a change (e.g. self-lockout: "would I still hold users.manage?")
+ * before committing it. gh_authz_build uses exactly this function.
+ * role_perms and grants may be NULL (empty); the user is taken as active. */
+void gh_authz_effective_set(const gh_catalog *cat, uint64_t org_modules, uint64_t org_addons,
+                            const gh_permset *role_perms, bool role_device,
+                            uint64_t user_modules, const gh_permset *grants, gh_permset *out);
+/* Whether that effective set holds perm_idx (-1: an unlisted key, answered
+ * by the catalog's unlisted_permission_policy and the device rule). */
+bool gh_authz_effective_would_hold(const gh_catalog *cat, uint64_t org_modules,
+                                   uint64_t org_addons, const gh_permset *role_perms,
+                                   bool role_device, uint64_t user_modules,
+                                   const gh_permset *grants, int perm_idx);
+/* Effective modules for those inputs: (org & user) | always-on. */
+uint64_t gh_authz_effective_modules(const gh_catalog *cat, uint64_t org_modules,
+                                    uint64_t user_modules);
+
+#endif

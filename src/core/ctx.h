@@ -1,0 +1,51 @@
+/*
+ * The context every core function takes: the store handle, who is acting,
+ * the request's id and client address, and the error slot. Core functions
+ * never see HTTP; the HTTP layer builds a gh_ctx per request and the CLI
+ * builds one per command.
+ */
+#ifndef GH_CTX_H
+#define GH_CTX_H
+#include <stdbool.h>
+
+#include "core/err.h"
+#include "store/db.h"
+#include "util/util.h"
+
+typedef enum gh_actor_type {
+    GH_ACTOR_NONE = 0,   /* anonymous */
+    GH_ACTOR_USER,       /* a person (or device account) with a session */
+    GH_ACTOR_API_KEY,    /* a calling service */
+    GH_ACTOR_SYSTEM,     /* the CLI or the server itself */
+} gh_actor_type;
+
+typedef struct gh_actor {
+    gh_actor_type type;
+    char org_id[GH_ID_MAX];
+    char id[GH_ID_MAX];          /* user id or API key id */
+    char session_id[GH_ID_MAX];  /* for users */
+    bool kiosk;                  /* a kiosk (PIN) session */
+    bool pin_change_required;    /* kiosk session opened with a temporary PIN */
+    bool cookie_auth;            /* authenticated by cookie (CSRF applies) */
+} gh_actor;
+
+typedef struct gh_ctx {
+    gh_db *db;
+    gh_actor actor;
+    const char *request_id;
+    const char *ip;
+    const char *user_agent;
+    gh_err err;
+} gh_ctx;
+
+/* Process-wide configuration, set once at start. */
+typedef struct gh_config {
+    char base_url[512];
+    bool secure_cookies;
+    bool test_clock;
+    const struct gh_catalog *catalog;
+} gh_config;
+
+gh_config *gh_cfg(void);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * One error type for the whole domain. Core functions return a gh_status
+ * (0 = success) and fill a gh_err with a stable machine code ("last_admin"),
+ * a human message and, for validation failures, the offending field. The
+ * HTTP layer maps gh_status to an HTTP status in exactly one table
+ * (http/resp.c) and renders the gh_err as RFC 9457 problem+json.
+ */
+#ifndef GH_ERR_H
+#define GH_ERR_H
+#include <jansson.h>
+
+typedef enum gh_status {
+    GH_OK = 0,
+    GH_E_INVALID,          /* 400: bad input */
+    GH_E_UNAUTHENTICATED,  /* 401 */
+    GH_E_FORBIDDEN,        /* 403 */
+    GH_E_NOT_FOUND,        /* 404 */
+    GH_E_METHOD,           /* 405 */
+    GH_E_CONFLICT,         /* 409 */
+    GH_E_GONE,             /* 410: expired or used link */
+    GH_E_TOO_LARGE,        /* 413 */
+    GH_E_UNSUPPORTED_TYPE, /* 415 */
+    GH_E_PRECONDITION,     /* 428: e.g. pin_change_required */
+    GH_E_THROTTLED,        /* 429 */
+    GH_E_INTERNAL,         /* 500 */
+    GH_E_BUSY,             /* 503 */
+    GH_STATUS_COUNT
+} gh_status;
+
+typedef struct gh_err {
+    gh_status status;
+    char code[48];        /* stable machine code, e.g. "self_lockout" */
+    char field[64];       /* offending input field, or "" */
+    char detail[256];     /* human-readable, never secrets */
+    int retry_after;      /* seconds, for GH_E_THROTTLED/BUSY, else 0 */
+    json_t *extra;        /* owned: extra members for the problem document */
+} gh_err;
+
+/* Sets err and returns status, so callers can `return gh_fail(...)`. */
+gh_status gh_fail(gh_err *err, gh_status status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Same, naming the field at fault. */
+gh_status gh_fail_field(gh_err *err, gh_status status, const char *code, const char *field,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Adds an extra member (reference stolen) to the problem document. */
+void gh_err_extra(gh_err *err, const char *key, json_t *value);
+void gh_err_clear(gh_err *err);
+
+#endif

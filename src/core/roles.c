@@ -1,0 +1,275 @@
+/* Roles and organization settings. */
+#include "core/roles.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/access.h"
+#include "core/accounts.h"
+#include "core/audit.h"
+
+static json_t *keylist(const char *list)
+{
+    json_t *a = json_array();
+    const char *p = list;
+    while (a && p && *p) {
+        while (*p == ' ') p++;
+        const char *e = strchr(p, ' ');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n) json_array_append_new(a, json_stringn(p, n));
+        p += n;
+    }
+    return a;
+}
+
+static bool valid_key(const char *k)
+{
+    size_t n = gh_strnlen_max(k, 64);
+    if (n < 1 || n > 64) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) return false;
+    }
+    return true;
+}
+
+json_t *gh_role_json(gh_ctx *ctx, const gh_role *r)
+{
+    int64_t users = gh_store_role_user_count(ctx->db, r->org_id, r->key);
+    return json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:I}", "key", r->key, "name", r->name, "description",
+                     r->description, "permissions", keylist(r->permissions), "device", r->device,
+                     "from_template", r->from_template, "user_count", (json_int_t)(users < 0 ? 0 : users));
+}
+
+typedef struct { gh_ctx *ctx; json_t *items; } role_acc;
+static void role_visit(const gh_role *r, void *arg)
+{
+    role_acc *a = arg;
+    json_array_append_new(a->items, gh_role_json(a->ctx, r));
+}
+
+gh_status gh_role_list(gh_ctx *ctx, json_t **items)
+{
+    role_acc a = {ctx, json_array()};
+    if (!a.items) return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory");
+    gh_status st = gh_store_role_each(ctx->db, ctx->actor.org_id, role_visit, &a, &ctx->err);
+    if (st != GH_OK) { json_decref(a.items); return st; }
+    *items = a.items;
+    return GH_OK;
+}
+
+gh_status gh_role_get(gh_ctx *ctx, const char *key, json_t **out)
+{
+    gh_role r;
+    gh_status st = gh_store_role_get(ctx->db, ctx->actor.org_id, key, &r, &ctx->err);
+    if (st == GH_OK) *out = gh_role_json(ctx, &r);
+    return st;
+}
+
+gh_status gh_role_create(gh_ctx *ctx, const char *key, const char *name, const char *description,
+                         const json_t *permissions, bool device, json_t **out)
+{
+    gh_role r = {0};
+    gh_status st;
+    if (!key || !valid_key(key))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_key", "key",
+                             "a role key is 1 to 64 of a-z 0-9 - _ .");
+    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters", GH_NAME_MAX);
+    if (description && !gh_text_valid(description, 0, 1000))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_description", "description", "at most 1000 characters");
+    if (permissions && gh_access_validate_keys(permissions, GH_KEYS_PERMISSIONS, "permissions", r.permissions,
+                                               sizeof r.permissions, &ctx->err) != GH_OK)
+        return ctx->err.status;
+    gh_strlcpy(r.org_id, ctx->actor.org_id, sizeof r.org_id);
+    gh_strlcpy(r.key, key, sizeof r.key);
+    gh_strlcpy(r.name, name, sizeof r.name);
+    gh_strlcpy(r.description, description ? description : "", sizeof r.description);
+    r.device = device;
+    r.created_at = r.updated_at = gh_now();
+    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_role_insert(ctx->db, &r, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "role.created", "role", r.key,
+                       json_pack("{s:s, s:o, s:b}", "name", r.name, "permissions", keylist(r.permissions),
+                                 "device", r.device))) != GH_OK)
+        goto fail;
+    if ((st = gh_tx_commit(ctx)) != GH_OK) return st;
+    *out = gh_role_json(ctx, &r);
+    return GH_OK;
+fail:
+    gh_db_rollback(ctx->db);
+    return st;
+}
+
+gh_status gh_role_update(gh_ctx *ctx, const char *key, const char *name, const char *description,
+                         const json_t *permissions, json_t **out)
+{
+    gh_role r;
+    gh_status st;
+    char perms[GH_KEYLIST_MAX];
+    if (name && !gh_text_valid(name, 1, GH_NAME_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters", GH_NAME_MAX);
+    if (description && !gh_text_valid(description, 0, 1000))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_description", "description", "at most 1000 characters");
+    if (permissions && gh_access_validate_keys(permissions, GH_KEYS_PERMISSIONS, "permissions", perms, sizeof perms,
+                                               &ctx->err) != GH_OK)
+        return ctx->err.status;
+    bool had_manage = gh_accounts_actor_holds_manage(ctx);
+    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_role_get(ctx->db, ctx->actor.org_id, key, &r, &ctx->err)) != GH_OK) goto fail;
+    json_t *changes = json_object();
+    if (name && strcmp(name, r.name) != 0) {
+        json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", r.name, "to", name));
+        gh_strlcpy(r.name, name, sizeof r.name);
+    }
+    if (description && strcmp(description, r.description) != 0) {
+        json_object_set_new(changes, "description", json_true());
+        gh_strlcpy(r.description, description, sizeof r.description);
+    }
+    if (permissions && strcmp(perms, r.permissions) != 0) {
+        json_object_set_new(changes, "permissions",
+                            json_pack("{s:o, s:o}", "from", keylist(r.permissions), "to", keylist(perms)));
+        gh_strlcpy(r.permissions, perms, sizeof r.permissions);
+    }
+    if (json_object_size(changes) == 0) {
+        json_decref(changes);
+        gh_db_rollback(ctx->db);
+        *out = gh_role_json(ctx, &r);
+        return GH_OK;
+    }
+    r.updated_at = gh_now();
+    if ((st = gh_store_role_update(ctx->db, &r, &ctx->err)) != GH_OK) { json_decref(changes); goto fail; }
+    if ((st = gh_audit(ctx, NULL, "role.updated", "role", r.key, changes)) != GH_OK) goto fail;
+    if ((st = gh_accounts_check_invariants(ctx, ctx->actor.org_id, had_manage)) != GH_OK) goto fail;
+    if ((st = gh_tx_commit(ctx)) != GH_OK) return st;
+    *out = gh_role_json(ctx, &r);
+    return GH_OK;
+fail:
+    gh_db_rollback(ctx->db);
+    return st;
+}
+
+gh_status gh_role_delete(gh_ctx *ctx, const char *key)
+{
+    gh_role r;
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_role_get(ctx->db, ctx->actor.org_id, key, &r, &ctx->err)) != GH_OK) goto fail;
+    int64_t users = gh_store_role_user_count(ctx->db, ctx->actor.org_id, key);
+    if (users != 0) {
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "role_in_use", "the role is assigned to %lld user(s)", (long long)users);
+        gh_err_extra(&ctx->err, "user_count", json_integer(users));
+        goto fail;
+    }
+    if ((st = gh_store_role_delete(ctx->db, ctx->actor.org_id, key, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "role.deleted", "role", key, json_pack("{s:s}", "name", r.name))) != GH_OK) goto fail;
+    return gh_tx_commit(ctx);
+fail:
+    gh_db_rollback(ctx->db);
+    return st;
+}
+
+static gh_status bounded(gh_ctx *ctx, int64_t v, int64_t lo, int64_t hi, const char *field)
+{
+    if (v < lo || v > hi)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "out_of_range", field, "'%s' must be between %lld and %lld",
+                             field, (long long)lo, (long long)hi);
+    return GH_OK;
+}
+
+gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
+{
+    bool it_fields = p->has_idle || p->has_max || p->has_pin_min || p->has_enrolled_only || p->has_kiosk_idle ||
+                     p->has_kiosk_max;
+    bool settings_fields = p->name || p->has_single_task || p->has_invite_ttl;
+    if (it_fields && !gh_access_allowed(ctx, "it.operations"))
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, "permission_denied",
+                       "session and kiosk security settings need the 'it.operations' permission");
+    if (settings_fields && !gh_access_allowed(ctx, "settings.manage"))
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, "permission_denied", "this needs the 'settings.manage' permission");
+    if (p->name && !gh_text_valid(p->name, 1, GH_NAME_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters", GH_NAME_MAX);
+    if ((p->has_invite_ttl && bounded(ctx, p->invite_ttl_s, 3600, 90 * 86400, "invite_ttl_s")) ||
+        (p->has_idle && bounded(ctx, p->idle_s, 60, 30 * 86400, "session_idle_timeout_s")) ||
+        (p->has_max && bounded(ctx, p->max_s, 300, 90 * 86400, "session_max_lifetime_s")) ||
+        (p->has_pin_min && bounded(ctx, p->pin_min, 4, 12, "kiosk_pin_min_length")) ||
+        (p->has_kiosk_idle && bounded(ctx, p->kiosk_idle_s, 15, 3600, "kiosk_idle_timeout_s")) ||
+        (p->has_kiosk_max && bounded(ctx, p->kiosk_max_s, 300, 86400, "kiosk_session_max_s")))
+        return ctx->err.status;
+    gh_org o;
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    json_t *changes = json_object();
+#define SET(cond, field, val, key) \
+    if ((cond) && o.field != (val)) { o.field = (val); json_object_set_new(changes, key, json_integer((json_int_t)(val))); }
+    if (p->name && strcmp(p->name, o.name) != 0) {
+        gh_strlcpy(o.name, p->name, sizeof o.name);
+        json_object_set_new(changes, "name", json_string(p->name));
+    }
+    SET(p->has_single_task, single_task_checkin, p->single_task, "single_task_checkin");
+    SET(p->has_invite_ttl, invite_ttl_s, p->invite_ttl_s, "invite_ttl_s");
+    SET(p->has_idle, session_idle_s, p->idle_s, "session_idle_timeout_s");
+    SET(p->has_max, session_max_s, p->max_s, "session_max_lifetime_s");
+    SET(p->has_pin_min, kiosk_pin_min, p->pin_min, "kiosk_pin_min_length");
+    SET(p->has_enrolled_only, kiosk_enrolled_devices_only, p->enrolled_only, "kiosk_enrolled_devices_only");
+    SET(p->has_kiosk_idle, kiosk_idle_s, p->kiosk_idle_s, "kiosk_idle_timeout_s");
+    SET(p->has_kiosk_max, kiosk_session_s, p->kiosk_max_s, "kiosk_session_max_s");
+#undef SET
+    if (json_object_size(changes) == 0) {
+        json_decref(changes);
+        gh_db_rollback(ctx->db);
+        *out = o;
+        return GH_OK;
+    }
+    if ((st = gh_store_org_update(ctx->db, &o, &ctx->err)) != GH_OK) { json_decref(changes); goto fail; }
+    if ((st = gh_audit(ctx, NULL, "org.settings_changed", "org", o.id, changes)) != GH_OK) goto fail;
+    if ((st = gh_tx_commit(ctx)) != GH_OK) return st;
+    *out = o;
+    return GH_OK;
+fail:
+    gh_db_rollback(ctx->db);
+    return st;
+}
+
+gh_status gh_org_set_modules(gh_ctx *ctx, const char *slug, const json_t *keys, bool addons)
+{
+    gh_org o;
+    char list[GH_KEYLIST_MAX];
+    if (gh_access_validate_keys(keys, addons ? GH_KEYS_ADDONS : GH_KEYS_MODULES, addons ? "addons" : "modules",
+                                list, sizeof list, &ctx->err) != GH_OK)
+        return ctx->err.status;
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_org_get_by_slug(ctx->db, slug, &o, &ctx->err)) != GH_OK) goto fail;
+    gh_strlcpy(ctx->actor.org_id, o.id, sizeof ctx->actor.org_id);
+    gh_strlcpy(addons ? o.addons : o.modules, list, GH_KEYLIST_MAX);
+    if ((st = gh_store_org_update(ctx->db, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, o.id, addons ? "org.addons_set" : "org.modules_set", "org", o.id,
+                       json_pack("{s:o}", addons ? "addons" : "modules", keylist(list)))) != GH_OK)
+        goto fail;
+    return gh_tx_commit(ctx);
+fail:
+    gh_db_rollback(ctx->db);
+    return st;
+}
+
+gh_status gh_org_set_seats(gh_ctx *ctx, const char *slug, int64_t office, int64_t factory)
+{
+    gh_org o;
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_org_get_by_slug(ctx->db, slug, &o, &ctx->err)) != GH_OK) goto fail;
+    gh_strlcpy(ctx->actor.org_id, o.id, sizeof ctx->actor.org_id);
+    o.seats_office = office;
+    o.seats_factory = factory;
+    if ((st = gh_store_org_update(ctx->db, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, o.id, "org.seats_set", "org", o.id,
+                       json_pack("{s:o, s:o}", "office", office < 0 ? json_null() : json_integer(office),
+                                 "factory", factory < 0 ? json_null() : json_integer(factory)))) != GH_OK)
+        goto fail;
+    return gh_tx_commit(ctx);
+fail:
+    gh_db_rollback(ctx->db);
+    return st;
+}

@@ -1,0 +1,35 @@
+/*
+ * Secrets people choose: passwords (NIST SP 800-63B: 8..256 characters, no
+ * composition rules, refused when common) and kiosk PINs, hashed with
+ * argon2id (libsodium crypto_pwhash_str). Hashing is slow on purpose: the
+ * HTTP layer runs it on the hashing pool.
+ */
+#ifndef GH_SECRET_H
+#define GH_SECRET_H
+#include <sodium.h>
+#include <stdbool.h>
+
+#include "core/err.h"
+
+#define GH_PW_MIN 8
+#define GH_PW_MAX 256
+#define GH_PWHASH_MAX crypto_pwhash_STRBYTES
+
+/* Loads the embedded common-password list; call once at start. */
+int gh_secret_init(void);
+/* Is this password acceptable? Fills err (field `field`) when not. */
+gh_status gh_password_check(const char *pw, const char *field, gh_err *err);
+/* True if pw is in the common-password list (case-insensitive). */
+bool gh_password_is_common(const char *pw);
+/* argon2id hash into out; 0 on success. */
+int gh_secret_hash(const char *secret, char out[GH_PWHASH_MAX]);
+/* Constant-time verification against a stored hash. */
+bool gh_secret_verify(const char *hash, const char *secret);
+/* A hash of a random secret, to verify against when the account does not
+ * exist, so unknown and known accounts take the same time. */
+const char *gh_secret_dummy_hash(void);
+
+/* Hashing cost: "interactive" (default) or "moderate". */
+void gh_secret_set_cost(unsigned long long ops, size_t mem);
+
+#endif

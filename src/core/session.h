@@ -1,0 +1,20 @@
+/*
+ * Authentication of requests: session tokens (office and kiosk) and API keys.
+ * Tokens are looked up by their hash; the database never holds a token.
+ */
+#ifndef GH_SESSION_H
+#define GH_SESSION_H
+#include "core/accounts.h"
+#include "core/ctx.h"
+
+/* Fills ctx->actor from a session token; csrf_hash gets the session's CSRF
+ * token hash. GH_E_UNAUTHENTICATED for unknown, expired or idle sessions. */
+gh_status gh_session_authenticate(gh_ctx *ctx, const char *token, char csrf_hash[GH_HASH_HEX_LEN + 1]);
+/* Fills ctx->actor from an API key. */
+gh_status gh_apikey_authenticate(gh_ctx *ctx, const char *key);
+/* Creates a session for u in the open transaction; token and csrf get the
+ * secrets. kind is "office" or "kiosk". */
+gh_status gh_session_open(gh_ctx *ctx, const gh_org *o, const gh_user *u, const char *kind,
+                          char token[GH_TOKEN_LEN + 1], char csrf[GH_TOKEN_LEN + 1], gh_session *out);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * The HTTP layer's interface for api/ handlers: a request with its parsed
+ * JSON body, path parameters and authenticated actor, and the calls that set
+ * the answer. libmicrohttpd stays inside http/.
+ *
+ * A handler runs after the dispatcher has matched the route, authenticated
+ * the caller and checked the route's permission (declared in the route
+ * table, so a handler cannot forget it). It sets exactly one answer with
+ * gh_reply_*(). Work that is slow (argon2id) is handed to the hashing pool
+ * with gh_req_defer(): the connection is suspended and the continuation runs
+ * when the work is done.
+ */
+#ifndef GH_HTTP_H
+#define GH_HTTP_H
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/ctx.h"
+
+typedef struct gh_req gh_req;
+typedef void (*gh_handler)(gh_req *r);
+typedef void (*gh_work_fn)(void *arg);
+
+/* Route authentication requirements. */
+enum {
+    GH_AUTH_NONE = 0,       /* public */
+    GH_AUTH_USER = 1 << 0,  /* a user session (cookie or bearer) */
+    GH_AUTH_KEY = 1 << 1,   /* an API key (bearer) */
+    GH_AUTH_ANY = GH_AUTH_USER | GH_AUTH_KEY,
+};
+
+/* Route flags. */
+enum {
+    GH_R_KIOSK = 1 << 0,       /* kiosk sessions may call it */
+    GH_R_OFFICE = 1 << 1,      /* office sessions may call it (default when no flag) */
+    GH_R_PIN_CHANGE = 1 << 2,  /* allowed while a temporary PIN must be changed */
+    GH_R_DEVICE_OK = 1 << 3,   /* device accounts may call it although it changes state */
+    GH_R_BIG_BODY = 1 << 4,    /* accepts bodies up to 16 MiB (imports) */
+    GH_R_RAW_BODY = 1 << 5,    /* body is not JSON (CSV) */
+};
+
+typedef struct gh_route {
+    const char *method;
+    const char *pattern;   /* "/v1/users/{id}/lock": {x} matches one segment */
+    gh_handler handler;
+    unsigned auth;
+    unsigned flags;
+    const char *perm;      /* catalog permission the caller must hold, or NULL */
+} gh_route;
+
+/* ---- request --------------------------------------------------------------- */
+gh_ctx *gh_req_ctx(gh_req *r);
+const char *gh_req_method(gh_req *r);
+const char *gh_req_path(gh_req *r);
+/* Path parameter by name ("id"), NULL if absent. */
+const char *gh_req_param(gh_req *r, const char *name);
+/* Query parameter, NULL if absent. */
+const char *gh_req_query(gh_req *r, const char *name);
+const char *gh_req_header(gh_req *r, const char *name);
+/* The parsed JSON body (an object), or NULL if there was none. Borrowed. */
+json_t *gh_req_json(gh_req *r);
+/* The raw body (for CSV), NUL-terminated. */
+const char *gh_req_body(gh_req *r, size_t *len);
+gh_arena *gh_req_arena(gh_req *r);
+
+/* ---- answers --------------------------------------------------------------- */
+/* Sends `body` (reference stolen) as application/json with `status`. */
+void gh_reply_json(gh_req *r, unsigned status, json_t *body);
+/* 204 No Content. */
+void gh_reply_empty(gh_req *r);
+/* Sends the error as problem+json, with the status from the one table. */
+void gh_reply_err(gh_req *r, const gh_err *err);
+/* Shortcut: the ctx's error. */
+void gh_reply_ctx_err(gh_req *r);
+/* Adds a response header (copied). */
+void gh_reply_header(gh_req *r, const char *name, const char *value);
+/* Sends a static asset. */
+void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const void *data,
+                    size_t len, bool copy);
+
+/* ---- deferral -------------------------------------------------------------- */
+/* Runs work(arg) on the hashing pool, then cont(r) on an HTTP thread. The
+ * handler returns right after. If the pool is full the request is answered
+ * 503 busy and cont is not called. */
+void gh_req_defer(gh_req *r, gh_work_fn work, void *arg, gh_handler cont);
+/* Slot for the handler's own state across a deferral. */
+void gh_req_set_state(gh_req *r, void *state);
+void *gh_req_state(gh_req *r);
+
+/* ---- JSON input validation ----------------------------------------------- */
+typedef enum { GH_J_STRING, GH_J_BOOL, GH_J_INT, GH_J_OBJECT, GH_J_ARRAY, GH_J_ANY, GH_J_STRING_OR_NULL, GH_J_INT_OR_NULL } gh_jtype;
+typedef struct gh_jfield {
+    const char *name;
+    gh_jtype type;
+    bool required;
+} gh_jfield;
+/* Checks that obj is an object with only the listed fields, of the listed
+ * types, and the required ones present. On failure answers 400 naming the
+ * field and returns false. A NULL obj (no body) counts as {}. */
+bool gh_json_check_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields);
+/* Convenience getters after a successful check (NULL/0/false if absent). */
+const char *gh_jstr(json_t *obj, const char *name);
+bool gh_jbool(json_t *obj, const char *name, bool dflt);
+bool gh_jhas(json_t *obj, const char *name);
+
+/* ---- server --------------------------------------------------------------- */
+typedef struct gh_server_opts {
+    const char *host;
+    unsigned port;
+    unsigned threads;     /* HTTP worker threads; 0 = number of cores */
+    unsigned hash_threads;/* hashing pool; 0 = number of cores */
+} gh_server_opts;
+
+/* Serves until SIGTERM/SIGINT; returns 0 on a clean shutdown. */
+int gh_server_run(const gh_server_opts *opts);
+/* The port actually bound (after start; useful with port 0). */
+unsigned gh_server_port(void);
+
+#endif

@@ -1,0 +1,81 @@
+/* Route tables and matching. Each api/ module exports one table; adding a
+ * module means adding its table to `tables` below. */
+#include "http/router.h"
+
+#include <string.h>
+
+#include "api/api.h"
+#include "util/util.h"
+
+static const gh_route *const tables[] = {
+    gh_api_routes_system,
+    gh_api_routes_auth,
+    gh_api_routes_me,
+    gh_api_routes_users,
+    gh_api_routes_org,
+    gh_api_routes_audit,
+    gh_api_routes_access,
+};
+
+/* Matches one pattern against a path; fills params. */
+static bool match_pattern(const char *pat, const char *path, gh_match *m)
+{
+    int np = 0;
+    const char *p = pat, *s = path;
+    while (*p && *s) {
+        if (p[0] == '*' && p[1] == '\0') { m->nparams = np; return true; } /* prefix route */
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            if (!close) return false;
+            const char *end = strchr(s, '/');
+            size_t vlen = end ? (size_t)(end - s) : strlen(s);
+            if (vlen == 0 || np >= GH_MAX_PARAMS || vlen >= sizeof m->params[0].value) return false;
+            m->params[np].name = p + 1;
+            m->params[np].name_len = (size_t)(close - p - 1);
+            memcpy(m->params[np].value, s, vlen);
+            m->params[np].value[vlen] = '\0';
+            np++;
+            p = close + 1;
+            s += vlen;
+            continue;
+        }
+        if (*p != *s) return false;
+        p++;
+        s++;
+    }
+    if (*p == '*' && p[1] == '\0') { m->nparams = np; return true; }
+    if (*p || *s) return false;
+    m->nparams = np;
+    return true;
+}
+
+void gh_router_match(const char *method, const char *path, gh_match *m)
+{
+    memset(m, 0, sizeof *m);
+    gh_match tmp;
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        for (const gh_route *r = tables[t]; r->method; r++) {
+            memset(&tmp, 0, sizeof tmp);
+            if (!match_pattern(r->pattern, path, &tmp)) continue;
+            if (!m->path_known || !strstr(m->allow, r->method)) {
+                size_t used = strlen(m->allow);
+                snprintf(m->allow + used, sizeof m->allow - used, "%s%s", used ? ", " : "", r->method);
+            }
+            m->path_known = true;
+            if (strcmp(r->method, method) == 0 && !m->route) {
+                char allow[sizeof m->allow];
+                memcpy(allow, m->allow, sizeof allow);
+                *m = tmp;
+                memcpy(m->allow, allow, sizeof allow);
+                m->path_known = true;
+                m->route = r;
+            }
+        }
+    }
+}
+
+void gh_router_each(void (*fn)(const gh_route *, void *), void *arg)
+{
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (const gh_route *r = tables[t]; r->method; r++) fn(r, arg);
+}

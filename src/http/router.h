@@ -1,0 +1,24 @@
+/*
+ * The route table: every API module contributes a table of gh_route entries
+ * (terminated by a zeroed entry); the router matches method and path and
+ * captures {param} segments.
+ */
+#ifndef GH_ROUTER_H
+#define GH_ROUTER_H
+#include "http/http.h"
+
+#define GH_MAX_PARAMS 4
+
+typedef struct gh_match {
+    const gh_route *route;      /* NULL: no route for this method */
+    bool path_known;            /* some route matches the path with another method */
+    char allow[128];            /* methods that match the path, for 405 */
+    struct { const char *name; size_t name_len; char value[128]; } params[GH_MAX_PARAMS];
+    int nparams;
+} gh_match;
+
+void gh_router_match(const char *method, const char *path, gh_match *m);
+/* All routes, for introspection (tests compare them with the OpenAPI document). */
+void gh_router_each(void (*fn)(const gh_route *, void *), void *arg);
+
+#endif

@@ -1,0 +1,649 @@
+/*
+ * libmicrohttpd glue: the access handler collects the body, dispatches to the
+ * matched route after authentication and permission checks, suspends the
+ * connection while slow work runs on the hashing pool, and queues the answer.
+ * One arena per request, freed when the request completes.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/access.h"
+#include "core/session.h"
+#include "http/http.h"
+#include "http/pool.h"
+#include "http/router.h"
+#include "api/api.h"
+#include "util/log.h"
+
+#define BODY_MAX (1u << 20)        /* 1 MiB for JSON bodies */
+#define BIG_BODY_MAX (16u << 20)   /* 16 MiB for imports */
+#define JSON_DEPTH_MAX 32
+#define MAX_HEADERS 8
+
+typedef enum { ST_BODY, ST_DEFERRED, ST_DONE } req_state;
+
+struct gh_req {
+    struct MHD_Connection *conn;
+    gh_arena *arena;
+    gh_ctx ctx;
+    char method[16];
+    char *path;
+    gh_match match;
+    req_state state;
+    gh_buf body;
+    bool too_large;
+    json_t *json;
+    /* answer */
+    struct MHD_Response *resp;
+    unsigned status;
+    struct { char *name, *value; } headers[MAX_HEADERS];
+    int nheaders;
+    /* deferral */
+    gh_work_fn work;
+    void *work_arg;
+    gh_handler cont;
+    void *state_ptr;
+    double started_ms;
+    char request_id[GH_ID_MAX];
+    char ip[INET6_ADDRSTRLEN];
+};
+
+static struct MHD_Daemon *daemon_handle;
+static unsigned bound_port;
+
+/* ---- request accessors ------------------------------------------------------ */
+gh_ctx *gh_req_ctx(gh_req *r) { return &r->ctx; }
+const char *gh_req_method(gh_req *r) { return r->method; }
+const char *gh_req_path(gh_req *r) { return r->path; }
+gh_arena *gh_req_arena(gh_req *r) { return r->arena; }
+json_t *gh_req_json(gh_req *r) { return r->json; }
+void gh_req_set_state(gh_req *r, void *s) { r->state_ptr = s; }
+void *gh_req_state(gh_req *r) { return r->state_ptr; }
+
+const char *gh_req_body(gh_req *r, size_t *len)
+{
+    if (len) *len = r->body.len;
+    return r->body.data ? r->body.data : "";
+}
+
+const char *gh_req_param(gh_req *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < r->match.nparams; i++)
+        if (r->match.params[i].name_len == n && memcmp(r->match.params[i].name, name, n) == 0)
+            return r->match.params[i].value;
+    return NULL;
+}
+
+const char *gh_req_query(gh_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *gh_req_header(gh_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+/* ---- answers ---------------------------------------------------------------- */
+void gh_reply_header(gh_req *r, const char *name, const char *value)
+{
+    if (r->nheaders >= MAX_HEADERS) return;
+    r->headers[r->nheaders].name = gh_arena_strdup(r->arena, name);
+    r->headers[r->nheaders].value = gh_arena_strdup(r->arena, value);
+    if (r->headers[r->nheaders].name && r->headers[r->nheaders].value) r->nheaders++;
+}
+
+void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const void *data,
+                    size_t len, bool copy)
+{
+    if (r->resp) MHD_destroy_response(r->resp);
+    r->resp = MHD_create_response_from_buffer(len, (void *)data,
+                                              copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
+    r->status = status;
+    if (r->resp && content_type) MHD_add_response_header(r->resp, "Content-Type", content_type);
+}
+
+static void reply_json_typed(gh_req *r, unsigned status, json_t *body, const char *type)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (r->resp) MHD_destroy_response(r->resp);
+    r->resp = NULL;
+    if (!text) {
+        static const char oom[] = "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500,\"code\":\"internal\"}";
+        r->resp = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+        r->status = 500;
+        type = "application/problem+json";
+    } else {
+        r->resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        if (!r->resp) free(text);
+        r->status = status;
+    }
+    if (r->resp) MHD_add_response_header(r->resp, "Content-Type", type);
+}
+
+void gh_reply_json(gh_req *r, unsigned status, json_t *body)
+{
+    reply_json_typed(r, status, body, "application/json");
+}
+
+void gh_reply_empty(gh_req *r)
+{
+    if (r->resp) MHD_destroy_response(r->resp);
+    r->resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    r->status = 204;
+}
+
+/* The one table from gh_status to HTTP. */
+static const struct { unsigned http; const char *title; } status_table[GH_STATUS_COUNT] = {
+    [GH_OK] = {200, "OK"},
+    [GH_E_INVALID] = {400, "Bad Request"},
+    [GH_E_UNAUTHENTICATED] = {401, "Unauthorized"},
+    [GH_E_FORBIDDEN] = {403, "Forbidden"},
+    [GH_E_NOT_FOUND] = {404, "Not Found"},
+    [GH_E_METHOD] = {405, "Method Not Allowed"},
+    [GH_E_CONFLICT] = {409, "Conflict"},
+    [GH_E_GONE] = {410, "Gone"},
+    [GH_E_TOO_LARGE] = {413, "Content Too Large"},
+    [GH_E_UNSUPPORTED_TYPE] = {415, "Unsupported Media Type"},
+    [GH_E_PRECONDITION] = {428, "Precondition Required"},
+    [GH_E_THROTTLED] = {429, "Too Many Requests"},
+    [GH_E_INTERNAL] = {500, "Internal Server Error"},
+    [GH_E_BUSY] = {503, "Service Unavailable"},
+};
+
+void gh_reply_err(gh_req *r, const gh_err *err)
+{
+    gh_status st = err->status > GH_OK && err->status < GH_STATUS_COUNT ? err->status : GH_E_INTERNAL;
+    json_t *p = json_object();
+    if (p) {
+        char type[128];
+        snprintf(type, sizeof type, "https://gatehouse.dev/problems/%s", err->code[0] ? err->code : "error");
+        json_object_set_new(p, "type", json_string(type));
+        json_object_set_new(p, "title", json_string(status_table[st].title));
+        json_object_set_new(p, "status", json_integer(status_table[st].http));
+        json_object_set_new(p, "code", json_string(err->code[0] ? err->code : "error"));
+        if (err->detail[0]) json_object_set_new(p, "detail", json_string(err->detail));
+        if (err->field[0]) json_object_set_new(p, "field", json_string(err->field));
+        json_object_set_new(p, "instance", json_string(r->path));
+        json_object_set_new(p, "request_id", json_string(r->request_id));
+        if (err->extra) json_object_update(p, err->extra);
+    }
+    reply_json_typed(r, status_table[st].http, p, "application/problem+json");
+    if (err->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", err->retry_after);
+        gh_reply_header(r, "Retry-After", ra);
+    }
+}
+
+void gh_reply_ctx_err(gh_req *r) { gh_reply_err(r, &r->ctx.err); }
+
+static void reply_fail(gh_req *r, gh_status st, const char *code, const char *detail)
+{
+    gh_err e = {0};
+    gh_fail(&e, st, code, "%s", detail);
+    gh_reply_err(r, &e);
+}
+
+/* ---- deferral ------------------------------------------------------------------ */
+void gh_req_defer(gh_req *r, gh_work_fn work, void *arg, gh_handler cont)
+{
+    r->work = work;
+    r->work_arg = arg;
+    r->cont = cont;
+}
+
+static void deferred_done(void *arg)
+{
+    gh_req *r = arg;
+    MHD_resume_connection(r->conn);
+}
+
+/* ---- JSON input ------------------------------------------------------------- */
+static const char *jtype_name(gh_jtype t)
+{
+    switch (t) {
+    case GH_J_STRING: return "a string";
+    case GH_J_STRING_OR_NULL: return "a string or null";
+    case GH_J_BOOL: return "a boolean";
+    case GH_J_INT: return "an integer";
+    case GH_J_INT_OR_NULL: return "an integer or null";
+    case GH_J_OBJECT: return "an object";
+    case GH_J_ARRAY: return "an array";
+    default: return "a value";
+    }
+}
+
+static bool jtype_ok(json_t *v, gh_jtype t)
+{
+    switch (t) {
+    case GH_J_STRING: return json_is_string(v);
+    case GH_J_STRING_OR_NULL: return json_is_string(v) || json_is_null(v);
+    case GH_J_BOOL: return json_is_boolean(v);
+    case GH_J_INT: return json_is_integer(v);
+    case GH_J_INT_OR_NULL: return json_is_integer(v) || json_is_null(v);
+    case GH_J_OBJECT: return json_is_object(v);
+    case GH_J_ARRAY: return json_is_array(v);
+    default: return true;
+    }
+}
+
+bool gh_json_check_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields)
+{
+    gh_err e = {0};
+    if (obj && !json_is_object(obj)) {
+        gh_fail(&e, GH_E_INVALID, "invalid_body", "the body must be a JSON object");
+        goto fail;
+    }
+    if (obj) {
+        const char *key;
+        json_t *val;
+        json_object_foreach(obj, key, val) {
+            const gh_jfield *f = fields;
+            while (f->name && strcmp(f->name, key) != 0) f++;
+            if (!f->name) {
+                gh_fail_field(&e, GH_E_INVALID, "unknown_field", key, "unknown field '%s'", key);
+                goto fail;
+            }
+            if (!jtype_ok(val, f->type)) {
+                gh_fail_field(&e, GH_E_INVALID, "invalid_type", key, "'%s' must be %s", key, jtype_name(f->type));
+                goto fail;
+            }
+        }
+    }
+    for (const gh_jfield *f = fields; f->name; f++) {
+        if (f->required && (!obj || !json_object_get(obj, f->name))) {
+            gh_fail_field(&e, GH_E_INVALID, "missing_field", f->name, "'%s' is required", f->name);
+            goto fail;
+        }
+    }
+    return true;
+fail:
+    gh_reply_err(r, &e);
+    gh_err_clear(&e);
+    return false;
+}
+
+const char *gh_jstr(json_t *obj, const char *name) { return json_string_value(json_object_get(obj, name)); }
+bool gh_jhas(json_t *obj, const char *name) { return obj && json_object_get(obj, name) != NULL; }
+bool gh_jbool(json_t *obj, const char *name, bool dflt)
+{
+    json_t *v = json_object_get(obj, name);
+    return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+bool gh_api_failed(gh_req *r, gh_status st)
+{
+    if (st == GH_OK) return false;
+    if (r->ctx.err.status == GH_OK) gh_fail(&r->ctx.err, st, "internal", "internal error");
+    gh_reply_ctx_err(r);
+    return true;
+}
+
+/* ---- dispatch ----------------------------------------------------------------- */
+/* Nesting depth of a JSON text, ignoring brackets inside strings. */
+static int json_depth(const char *s, size_t n)
+{
+    int depth = 0, maxd = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = false;
+        } else if (c == '"') in_str = true;
+        else if (c == '{' || c == '[') { if (++depth > maxd) maxd = depth; }
+        else if (c == '}' || c == ']') depth--;
+    }
+    return maxd;
+}
+
+static bool unsafe_method(const char *m)
+{
+    return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0;
+}
+
+/* Finds the session token (bearer or cookie) or API key and authenticates. */
+static bool authenticate_or_reply(gh_req *r, const gh_route *rt)
+{
+    gh_ctx *ctx = &r->ctx;
+    const char *authz = gh_req_header(r, "Authorization");
+    const char *token = NULL;
+    bool from_cookie = false;
+    if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
+        token = authz + 7;
+    } else if (!authz) {
+        token = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "gh_session");
+        from_cookie = token != NULL;
+    }
+    if (!token || !*token) {
+        if (rt->auth == GH_AUTH_NONE) return true;
+        reply_fail(r, GH_E_UNAUTHENTICATED, "unauthenticated", "sign in first");
+        return false;
+    }
+    gh_status st;
+    char csrf_hash[GH_HASH_HEX_LEN + 1] = "";
+    if (strncmp(token, GH_APIKEY_PREFIX, strlen(GH_APIKEY_PREFIX)) == 0 && !from_cookie) {
+        st = gh_apikey_authenticate(ctx, token);
+    } else {
+        st = gh_session_authenticate(ctx, token, csrf_hash);
+    }
+    if (st != GH_OK) {
+        if (rt->auth == GH_AUTH_NONE && st == GH_E_UNAUTHENTICATED) {
+            gh_err_clear(&ctx->err);
+            memset(&ctx->actor, 0, sizeof ctx->actor);
+            return true; /* a stale cookie on a public route is ignored */
+        }
+        gh_reply_ctx_err(r);
+        return false;
+    }
+    ctx->actor.cookie_auth = from_cookie;
+    if (from_cookie && unsafe_method(r->method)) {
+        const char *hdr = gh_req_header(r, "X-CSRF-Token");
+        char h[GH_HASH_HEX_LEN + 1];
+        if (!hdr) { reply_fail(r, GH_E_FORBIDDEN, "csrf_failed", "missing X-CSRF-Token header"); return false; }
+        gh_token_hash(hdr, h);
+        if (!gh_secret_eq(h, csrf_hash)) {
+            reply_fail(r, GH_E_FORBIDDEN, "csrf_failed", "X-CSRF-Token does not match the session");
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool authorize_or_reply(gh_req *r, const gh_route *rt)
+{
+    gh_ctx *ctx = &r->ctx;
+    gh_actor *a = &ctx->actor;
+    if (rt->auth == GH_AUTH_NONE) return true;
+    if (a->type == GH_ACTOR_API_KEY) {
+        if (!(rt->auth & GH_AUTH_KEY)) {
+            reply_fail(r, GH_E_FORBIDDEN, "user_session_required", "this endpoint needs a user session, not an API key");
+            return false;
+        }
+        return true; /* an API key acts for its organization's integration */
+    }
+    if (a->type != GH_ACTOR_USER || !(rt->auth & GH_AUTH_USER)) {
+        reply_fail(r, GH_E_FORBIDDEN, "api_key_required", "this endpoint needs an API key");
+        return false;
+    }
+    unsigned fl = rt->flags;
+    if (a->kiosk && !(fl & GH_R_KIOSK)) {
+        reply_fail(r, GH_E_FORBIDDEN, "kiosk_scope", "a kiosk session cannot do this");
+        return false;
+    }
+    if (!a->kiosk && (fl & GH_R_KIOSK) && !(fl & GH_R_OFFICE)) {
+        reply_fail(r, GH_E_FORBIDDEN, "kiosk_only", "this needs a kiosk session");
+        return false;
+    }
+    if (a->pin_change_required && !(fl & GH_R_PIN_CHANGE)) {
+        reply_fail(r, GH_E_PRECONDITION, "pin_change_required", "set a new PIN first");
+        return false;
+    }
+    if (unsafe_method(r->method) && !(fl & GH_R_DEVICE_OK) && gh_access_is_device(ctx)) {
+        reply_fail(r, GH_E_FORBIDDEN, "device_read_only", "a shared display account can only read");
+        return false;
+    }
+    if (rt->perm && !gh_access_allowed(ctx, rt->perm)) {
+        gh_err e = {0};
+        gh_fail(&e, GH_E_FORBIDDEN, "permission_denied", "this needs the '%s' permission", rt->perm);
+        gh_err_extra(&e, "permission", json_string(rt->perm));
+        gh_reply_err(r, &e);
+        gh_err_clear(&e);
+        return false;
+    }
+    return true;
+}
+
+static void dispatch(gh_req *r)
+{
+    const gh_route *rt = r->match.route;
+    if (!rt) {
+        if (r->match.path_known) {
+            gh_reply_header(r, "Allow", r->match.allow);
+            reply_fail(r, GH_E_METHOD, "method_not_allowed", "method not allowed on this resource");
+        } else {
+            reply_fail(r, GH_E_NOT_FOUND, "not_found", "no such resource");
+        }
+        return;
+    }
+    if (r->too_large) {
+        reply_fail(r, GH_E_TOO_LARGE, "body_too_large", "the request body is too large");
+        return;
+    }
+    if (!gh_buf_ok(&r->body)) {
+        reply_fail(r, GH_E_INTERNAL, "internal", "out of memory");
+        return;
+    }
+    r->ctx.db = gh_db_thread();
+    if (!r->ctx.db) {
+        reply_fail(r, GH_E_BUSY, "database_unavailable", "the database is unavailable");
+        return;
+    }
+    if (!authenticate_or_reply(r, rt) || !authorize_or_reply(r, rt)) return;
+    if (r->body.len > 0 && !(rt->flags & GH_R_RAW_BODY)) {
+        if (json_depth(r->body.data, r->body.len) > JSON_DEPTH_MAX) {
+            reply_fail(r, GH_E_INVALID, "invalid_json", "JSON nested too deeply");
+            return;
+        }
+        json_error_t jerr;
+        r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!r->json) {
+            gh_err e = {0};
+            gh_fail(&e, GH_E_INVALID, "invalid_json", "malformed JSON at line %d column %d: %s",
+                    jerr.line, jerr.column, jerr.text);
+            gh_reply_err(r, &e);
+            return;
+        }
+        if (!json_is_object(r->json)) {
+            reply_fail(r, GH_E_INVALID, "invalid_body", "the body must be a JSON object");
+            return;
+        }
+    }
+    rt->handler(r);
+}
+
+static void finish_log(gh_req *r)
+{
+    json_t *f = json_pack("{s:s, s:s, s:i, s:f, s:s}", "method", r->method, "path", r->path,
+                          "status", (int)r->status, "ms", gh_mono_ms() - r->started_ms, "ip", r->ip);
+    gh_log(GH_LOG_INFO, r->request_id, "request", f);
+}
+
+static enum MHD_Result queue_answer(gh_req *r)
+{
+    if (!r->resp) reply_fail(r, GH_E_INTERNAL, "internal", "no answer was produced");
+    if (!r->resp) return MHD_NO;
+    MHD_add_response_header(r->resp, "X-Request-Id", r->request_id);
+    MHD_add_response_header(r->resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r->resp, "Referrer-Policy", "no-referrer");
+    if (strncmp(r->path, "/v1/", 4) == 0 || strcmp(r->path, "/healthz") == 0)
+        MHD_add_response_header(r->resp, "Cache-Control", "no-store");
+    for (int i = 0; i < r->nheaders; i++)
+        MHD_add_response_header(r->resp, r->headers[i].name, r->headers[i].value);
+    r->state = ST_DONE;
+    enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->resp);
+    finish_log(r);
+    return ret;
+}
+
+static gh_req *req_new(struct MHD_Connection *c, const char *url, const char *method)
+{
+    gh_req *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->arena = gh_arena_new();
+    r->path = r->arena ? gh_arena_strdup(r->arena, url) : NULL;
+    if (!r->path) { gh_arena_free(r->arena); free(r); return NULL; }
+    r->conn = c;
+    r->started_ms = gh_mono_ms();
+    gh_strlcpy(r->method, method, sizeof r->method);
+    gh_id_new("req", r->request_id);
+    r->ctx.request_id = r->request_id;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->ip, sizeof r->ip);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, r->ip, sizeof r->ip);
+    }
+    r->ctx.ip = r->ip;
+    r->ctx.user_agent = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
+    if (!r->ctx.user_agent) r->ctx.user_agent = "";
+    gh_router_match(r->method, r->path, &r->match);
+    size_t max = r->match.route && (r->match.route->flags & GH_R_BIG_BODY) ? BIG_BODY_MAX : BODY_MAX;
+    gh_buf_init(&r->body, max);
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    int64_t n;
+    if (cl && gh_parse_i64(cl, 0, INT64_MAX, &n) && (uint64_t)n > max) r->too_large = true;
+    return r;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_size, void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    gh_req *r = *con_cls;
+    if (!r) {
+        r = req_new(c, url, method);
+        if (!r) return MHD_NO;
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (r->state == ST_BODY) {
+        if (*upload_size) {
+            if (!r->too_large) {
+                gh_buf_append(&r->body, upload_data, *upload_size);
+                if (!gh_buf_ok(&r->body) && r->body.len + *upload_size > r->body.max) {
+                    r->too_large = true;
+                    gh_buf_release(&r->body);
+                }
+            }
+            *upload_size = 0;
+            return MHD_YES;
+        }
+        dispatch(r);
+    } else if (r->state == ST_DEFERRED) {
+        r->ctx.db = gh_db_thread();
+        gh_handler cont = r->cont;
+        r->cont = NULL;
+        cont(r);
+    } else {
+        return MHD_YES;
+    }
+    if (r->work) {
+        gh_work_fn work = r->work;
+        r->work = NULL;
+        r->state = ST_DEFERRED;
+        MHD_suspend_connection(c);
+        if (!gh_pool_submit(work, r->work_arg, deferred_done, r)) {
+            MHD_resume_connection(c);
+            r->state = ST_BODY; /* not re-entered: answer now */
+            gh_err e = {.retry_after = 1};
+            gh_fail(&e, GH_E_BUSY, "busy", "too many sign-ins in progress; retry shortly");
+            gh_reply_err(r, &e);
+            r->cont = NULL;
+            return queue_answer(r);
+        }
+        return MHD_YES;
+    }
+    return queue_answer(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    gh_req *r = *con_cls;
+    if (!r) return;
+    if (r->resp) MHD_destroy_response(r->resp);
+    json_decref(r->json);
+    gh_err_clear(&r->ctx.err);
+    gh_buf_release(&r->body);
+    gh_arena_free(r->arena);
+    free(r);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n')) msg[--n] = '\0';
+    gh_log(GH_LOG_WARN, NULL, msg, json_pack("{s:s}", "source", "libmicrohttpd"));
+}
+
+unsigned gh_server_port(void) { return bound_port; }
+
+int gh_server_run(const gh_server_opts *o)
+{
+    int rc = 1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) cores = 1;
+    unsigned threads = o->threads ? o->threads : (unsigned)cores;
+    unsigned hash_threads = o->hash_threads ? o->hash_threads : (unsigned)cores;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+    if (inet_pton(AF_INET, o->host, &addr.sin_addr) != 1) {
+        gh_logf(GH_LOG_ERROR, "cannot listen on %s: not an IPv4 address", o->host);
+        return 1;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit the mask */
+    if (gh_pool_start(hash_threads, hash_threads * 16) != 0) {
+        gh_logf(GH_LOG_ERROR, "cannot start the hashing pool");
+        return 1;
+    }
+    daemon_handle = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, on_access, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        MHD_OPTION_END);
+    if (!daemon_handle) {
+        gh_logf(GH_LOG_ERROR, "cannot listen on %s:%u (in use?)", o->host, o->port);
+        goto out;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
+    bound_port = di ? di->port : o->port;
+    gh_log(GH_LOG_INFO, NULL, "listening",
+           json_pack("{s:s, s:i, s:i}", "host", o->host, "port", (int)bound_port, "threads", (int)threads));
+    int sig = 0;
+    sigset_t wait_set;
+    sigemptyset(&wait_set);
+    sigaddset(&wait_set, SIGINT);
+    sigaddset(&wait_set, SIGTERM);
+    sigwait(&wait_set, &sig);
+    gh_log(GH_LOG_INFO, NULL, "shutting down", json_pack("{s:i}", "signal", sig));
+    MHD_quiesce_daemon(daemon_handle);
+    gh_pool_stop(); /* finishes queued hashes, which resume their connections */
+    MHD_stop_daemon(daemon_handle);
+    daemon_handle = NULL;
+    rc = 0;
+out:
+    gh_pool_stop();
+    return rc;
+}

@@ -1,0 +1,453 @@
+/*
+ * gatehouse: the server and the operator's CLI.
+ *
+ *   gatehouse serve   [--listen HOST:PORT] [--db PATH] [--base-url URL] [--catalog FILE]
+ *                     [--threads N] [--test-clock] [--quiet]
+ *   gatehouse init    --db PATH --org SLUG --org-name NAME --admin-email EMAIL
+ *                     [--admin-name NAME] [--template SET]
+ *   gatehouse org     list|modules|addons|seats --db PATH [--org SLUG] ...
+ *   gatehouse outbox  --db PATH [--json]
+ *   gatehouse check   --db PATH --org SLUG --user EMAIL|ID --permission KEY
+ *   gatehouse backup  --db PATH --to FILE
+ *   gatehouse version
+ *
+ * Every subcommand that touches the database applies pending migrations
+ * first, and changes made here reach running servers within a second (the
+ * generation counter).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "core/access.h"
+#include "core/accounts.h"
+#include "core/catalog.h"
+#include "core/roles.h"
+#include "core/secret.h"
+#include "http/http.h"
+#include "util/assets.h"
+#include "util/log.h"
+
+#define VERSION "0.1.0"
+
+typedef struct opts {
+    const char *listen, *db, *base_url, *catalog;
+    const char *org, *org_name, *admin_email, *admin_name, *template_set;
+    const char *to, *user, *permission, *office, *factory;
+    bool test_clock, quiet, json;
+    unsigned threads;
+    int nargs;
+    const char *args[64];
+} opts;
+
+static void usage(void)
+{
+    fputs("usage: gatehouse serve|init|org|outbox|check|backup|version [options]\n"
+          "  serve   [--listen HOST:PORT] [--db PATH] [--base-url URL] [--catalog FILE]\n"
+          "          [--threads N] [--test-clock] [--quiet]\n"
+          "  init    --db PATH --org SLUG --org-name NAME --admin-email EMAIL [--admin-name NAME]\n"
+          "          [--template plant|oee|monitoring|quality]   (password: GATEHOUSE_ADMIN_PASSWORD or prompt)\n"
+          "  org list --db PATH\n"
+          "  org modules --db PATH --org SLUG KEY...     (core is always on)\n"
+          "  org addons  --db PATH --org SLUG KEY...\n"
+          "  org seats   --db PATH --org SLUG [--office N|unlimited] [--factory N|unlimited]\n"
+          "  outbox  --db PATH [--json]\n"
+          "  check   --db PATH --org SLUG --user EMAIL|ID --permission KEY\n"
+          "  backup  --db PATH --to FILE\n"
+          "Environment: GATEHOUSE_LISTEN, GATEHOUSE_DB, GATEHOUSE_BASE_URL\n",
+          stderr);
+}
+
+static int parse_opts(int argc, char **argv, int start, opts *o)
+{
+    for (int i = start; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        if (strcmp(a, "--test-clock") == 0) { o->test_clock = true; continue; }
+        if (strcmp(a, "--quiet") == 0) { o->quiet = true; continue; }
+        if (strcmp(a, "--json") == 0) { o->json = true; continue; }
+        if (strcmp(a, "--listen") == 0) slot = &o->listen;
+        else if (strcmp(a, "--db") == 0) slot = &o->db;
+        else if (strcmp(a, "--base-url") == 0) slot = &o->base_url;
+        else if (strcmp(a, "--catalog") == 0) slot = &o->catalog;
+        else if (strcmp(a, "--org") == 0) slot = &o->org;
+        else if (strcmp(a, "--org-name") == 0) slot = &o->org_name;
+        else if (strcmp(a, "--admin-email") == 0) slot = &o->admin_email;
+        else if (strcmp(a, "--admin-name") == 0) slot = &o->admin_name;
+        else if (strcmp(a, "--template") == 0) slot = &o->template_set;
+        else if (strcmp(a, "--to") == 0) slot = &o->to;
+        else if (strcmp(a, "--user") == 0) slot = &o->user;
+        else if (strcmp(a, "--permission") == 0) slot = &o->permission;
+        else if (strcmp(a, "--office") == 0) slot = &o->office;
+        else if (strcmp(a, "--factory") == 0) slot = &o->factory;
+        else if (strcmp(a, "--threads") == 0) {
+            int64_t n;
+            if (i + 1 >= argc || !gh_parse_i64(argv[i + 1], 1, 256, &n)) {
+                fprintf(stderr, "gatehouse: --threads takes a number from 1 to 256\n");
+                return -1;
+            }
+            o->threads = (unsigned)n;
+            i++;
+            continue;
+        } else if (a[0] == '-' && a[1] == '-') {
+            fprintf(stderr, "gatehouse: unknown option %s\n", a);
+            return -1;
+        } else {
+            if (o->nargs >= 64) return -1;
+            o->args[o->nargs++] = a;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "gatehouse: %s needs a value\n", a);
+            return -1;
+        }
+        *slot = argv[++i];
+    }
+    return 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    gh_buf b;
+    gh_buf_init(&b, 16u << 20);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) gh_buf_append(&b, chunk, n);
+    bool ok = !ferror(f) && gh_buf_ok(&b);
+    fclose(f);
+    if (!ok) { gh_buf_release(&b); return NULL; }
+    *len = b.len;
+    return gh_buf_take(&b);
+}
+
+static gh_catalog *catalog_load(const char *path)
+{
+    char err[512];
+    gh_catalog *cat = NULL;
+    if (!path) {
+        if (gh_catalog_parse((const char *)gh_embedded_default_catalog, gh_embedded_default_catalog_len,
+                             "default catalog", &cat, err, sizeof err) != 0) {
+            fprintf(stderr, "gatehouse: the built-in catalog is invalid: %s\n", err);
+            return NULL;
+        }
+        return cat;
+    }
+    size_t len = 0;
+    char *text = read_file(path, &len);
+    if (!text) {
+        fprintf(stderr, "gatehouse: cannot read catalog %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    if (gh_catalog_parse(text, len, path, &cat, err, sizeof err) != 0) {
+        fprintf(stderr, "gatehouse: invalid catalog: %s\n", err);
+        cat = NULL;
+    }
+    free(text);
+    return cat;
+}
+
+/* Shared start: random, secrets, catalog, database with migrations, access. */
+static gh_catalog *boot(const opts *o, gh_db **db)
+{
+    const char *path = o->db ? o->db : getenv("GATEHOUSE_DB");
+    if (!path || !*path) path = "var/gatehouse.db";
+    if (gh_random_init() != 0 || gh_secret_init() != 0) {
+        fprintf(stderr, "gatehouse: cannot initialise libsodium\n");
+        return NULL;
+    }
+    gh_catalog *cat = catalog_load(o->catalog ? o->catalog : getenv("GATEHOUSE_CATALOG"));
+    if (!cat) return NULL;
+    gh_cfg()->catalog = cat;
+    /* Create the database's folder (./var by default). */
+    char dir[4096];
+    if (gh_strlcpy(dir, path, sizeof dir)) {
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = '\0';
+            mkdir(dir, 0750);
+        }
+    }
+    gh_db_set_path(path);
+    char err[512];
+    if (gh_db_open(path, db, err, sizeof err) != 0 || gh_db_migrate(*db, err, sizeof err) != 0) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        if (*db) gh_db_close(*db);
+        *db = NULL;
+        gh_catalog_free(cat);
+        return NULL;
+    }
+    if (gh_access_init(cat) != 0 || gh_access_refresh(*db, true) != 0) {
+        fprintf(stderr, "gatehouse: cannot build the authorization state\n");
+        gh_db_close(*db);
+        *db = NULL;
+        gh_catalog_free(cat);
+        return NULL;
+    }
+    return cat;
+}
+
+static void shutdown_all(gh_db *db, gh_catalog *cat)
+{
+    gh_access_shutdown();
+    gh_db_close(db);
+    gh_catalog_free(cat);
+}
+
+static int cmd_serve(opts *o)
+{
+    const char *listen = o->listen ? o->listen : getenv("GATEHOUSE_LISTEN");
+    if (!listen || !*listen) listen = "127.0.0.1:8080";
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    int64_t port;
+    if (!colon || (size_t)(colon - listen) >= sizeof host || !gh_parse_i64(colon + 1, 0, 65535, &port)) {
+        fprintf(stderr, "gatehouse: --listen takes HOST:PORT\n");
+        return 2;
+    }
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    gh_log_set_quiet(o->quiet);
+    gh_config *cfg = gh_cfg();
+    cfg->test_clock = o->test_clock;
+    gh_db *db = NULL;
+    gh_catalog *cat = boot(o, &db);
+    if (!cat) return 1;
+    gh_server_opts so = {.host = host, .port = (unsigned)port, .threads = o->threads};
+    int rc = 1;
+    /* The base URL defaults to the listening address (resolved after bind for port 0). */
+    const char *base = o->base_url ? o->base_url : getenv("GATEHOUSE_BASE_URL");
+    if (base && *base) gh_strlcpy(cfg->base_url, base, sizeof cfg->base_url);
+    else snprintf(cfg->base_url, sizeof cfg->base_url, "http://%s:%u", host, (unsigned)port);
+    size_t bl = strlen(cfg->base_url);
+    while (bl > 0 && cfg->base_url[bl - 1] == '/') cfg->base_url[--bl] = '\0';
+    cfg->secure_cookies = strncmp(cfg->base_url, "https://", 8) == 0;
+    if (gh_store_org_count(db) == 0) {
+        gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}};
+        char token[GH_TOKEN_LEN + 1];
+        if (gh_setup_token_issue(&ctx, token) == GH_OK) {
+            fprintf(stderr,
+                    "\n  gatehouse has no organization yet. Open this one-time setup link (valid 24 h):\n"
+                    "    %s/console/setup?token=%s\n"
+                    "  or run: gatehouse init --db %s --org SLUG --org-name NAME --admin-email EMAIL\n\n",
+                    cfg->base_url, token, gh_db_path());
+        }
+        gh_err_clear(&ctx.err);
+    }
+    if (gh_access_start_poller() != 0) goto out;
+    rc = gh_server_run(&so);
+    gh_access_stop_poller();
+out:
+    gh_db_thread_close();
+    shutdown_all(db, cat);
+    return rc;
+}
+
+static char *prompt_password(void)
+{
+    const char *env = getenv("GATEHOUSE_ADMIN_PASSWORD");
+    if (env && *env) return strdup(env);
+    if (!isatty(STDIN_FILENO)) {
+        fprintf(stderr, "gatehouse: set GATEHOUSE_ADMIN_PASSWORD or run from a terminal\n");
+        return NULL;
+    }
+    struct termios old, quiet;
+    tcgetattr(STDIN_FILENO, &old);
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    fputs("Admin password: ", stderr);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    char buf[1100];
+    char *line = fgets(buf, sizeof buf, stdin);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    fputc('\n', stderr);
+    if (!line) return NULL;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    char *pw = strdup(buf);
+    sodium_memzero(buf, sizeof buf);
+    return pw;
+}
+
+static int report(gh_ctx *ctx, gh_status st)
+{
+    if (st == GH_OK) return 0;
+    fprintf(stderr, "gatehouse: %s%s%s (%s)\n", ctx->err.detail, ctx->err.field[0] ? ": " : "", ctx->err.field,
+            ctx->err.code);
+    gh_err_clear(&ctx->err);
+    return 1;
+}
+
+static int cmd_init(opts *o)
+{
+    if (!o->db || !o->org || !o->org_name || !o->admin_email) { usage(); return 2; }
+    gh_db *db = NULL;
+    gh_catalog *cat = boot(o, &db);
+    if (!cat) return 1;
+    int rc = 1;
+    gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}, .ip = "", .request_id = "cli"};
+    gh_org_new n = {.slug = o->org, .name = o->org_name, .template_set = o->template_set,
+                    .admin_email = o->admin_email, .admin_name = o->admin_name ? o->admin_name : o->admin_email};
+    char hash[GH_PWHASH_MAX];
+    char *pw = NULL;
+    if (report(&ctx, gh_org_validate_new(&ctx, &n))) goto out;
+    if (!(pw = prompt_password())) goto out;
+    if (report(&ctx, gh_password_check(pw, "password", &ctx.err))) goto out;
+    if (gh_secret_hash(pw, hash) != 0) { fprintf(stderr, "gatehouse: hashing failed\n"); goto out; }
+    n.admin_password_hash = hash;
+    gh_org org;
+    gh_user u;
+    if (report(&ctx, gh_org_create(&ctx, &n, &org, &u))) goto out;
+    printf("created organization %s (%s) with administrator %s (role %s)\n", org.slug, org.id, u.email, u.role_key);
+    rc = 0;
+out:
+    if (pw) { sodium_memzero(pw, strlen(pw)); free(pw); }
+    shutdown_all(db, cat);
+    return rc;
+}
+
+static void print_org(const gh_org *org, void *arg)
+{
+    (void)arg;
+    printf("%s\t%s\t%s\ttemplate=%s\tmodules=core %s\taddons=%s\n", org->slug, org->id, org->name, org->template_set,
+           org->modules, org->addons);
+}
+
+static bool seat_value(const char *s, int64_t *v)
+{
+    if (!s) return true;
+    if (strcmp(s, "unlimited") == 0) { *v = -1; return true; }
+    return gh_parse_i64(s, 0, 10000000, v);
+}
+
+static int cmd_org(opts *o)
+{
+    if (o->nargs < 1 || !o->db) { usage(); return 2; }
+    const char *sub = o->args[0];
+    gh_db *db = NULL;
+    gh_catalog *cat = boot(o, &db);
+    if (!cat) return 1;
+    gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}, .ip = "", .request_id = "cli"};
+    int rc = 1;
+    if (strcmp(sub, "list") == 0) {
+        rc = report(&ctx, gh_store_org_each(db, print_org, NULL, &ctx.err));
+    } else if (strcmp(sub, "modules") == 0 || strcmp(sub, "addons") == 0) {
+        if (!o->org) { usage(); rc = 2; goto out; }
+        json_t *keys = json_array();
+        for (int i = 1; i < o->nargs; i++)
+            if (strcmp(o->args[i], "core") != 0) json_array_append_new(keys, json_string(o->args[i]));
+        rc = report(&ctx, gh_org_set_modules(&ctx, o->org, keys, strcmp(sub, "addons") == 0));
+        json_decref(keys);
+        if (rc == 0) printf("%s of %s set\n", sub, o->org);
+    } else if (strcmp(sub, "seats") == 0) {
+        gh_org org;
+        if (!o->org) { usage(); rc = 2; goto out; }
+        if (report(&ctx, gh_store_org_get_by_slug(db, o->org, &org, &ctx.err))) goto out;
+        int64_t office = org.seats_office, factory = org.seats_factory;
+        if (!seat_value(o->office, &office) || !seat_value(o->factory, &factory)) {
+            fprintf(stderr, "gatehouse: seats are a number or 'unlimited'\n");
+            rc = 2;
+            goto out;
+        }
+        rc = report(&ctx, gh_org_set_seats(&ctx, o->org, office, factory));
+        if (rc == 0) printf("seats of %s: office %lld, factory %lld (-1 = unlimited)\n", o->org, (long long)office,
+                            (long long)factory);
+    } else {
+        usage();
+        rc = 2;
+    }
+out:
+    shutdown_all(db, cat);
+    return rc;
+}
+
+static int cmd_outbox(opts *o)
+{
+    if (!o->db) { usage(); return 2; }
+    gh_db *db = NULL;
+    gh_catalog *cat = boot(o, &db);
+    if (!cat) return 1;
+    gh_err err = {0};
+    json_t *mails = gh_store_outbox_list(db, &err);
+    int rc = mails ? 0 : 1;
+    if (mails && o->json) {
+        char *s = json_dumps(mails, JSON_INDENT(2));
+        if (s) puts(s);
+        free(s);
+    } else if (mails) {
+        size_t i;
+        json_t *m;
+        json_array_foreach(mails, i, m) {
+            printf("--- %s  to %s  [%s]\nSubject: %s\n\n%s\n", json_string_value(json_object_get(m, "created_at")),
+                   json_string_value(json_object_get(m, "to")), json_string_value(json_object_get(m, "status")),
+                   json_string_value(json_object_get(m, "subject")), json_string_value(json_object_get(m, "body")));
+        }
+    }
+    json_decref(mails);
+    gh_err_clear(&err);
+    shutdown_all(db, cat);
+    return rc;
+}
+
+static int cmd_check(opts *o)
+{
+    if (!o->db || !o->org || !o->user || !o->permission) { usage(); return 2; }
+    gh_db *db = NULL;
+    gh_catalog *cat = boot(o, &db);
+    if (!cat) return 1;
+    gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}};
+    gh_org org;
+    gh_user u;
+    int rc = 1;
+    if (report(&ctx, gh_store_org_get_by_slug(db, o->org, &org, &ctx.err))) goto out;
+    gh_status st = strchr(o->user, '@') ? gh_store_user_get_by_email(db, org.id, o->user, &u, &ctx.err)
+                                        : gh_store_user_get(db, org.id, o->user, &u, &ctx.err);
+    const char *reason = "denied";
+    bool ok = st == GH_OK && gh_access_check(org.id, u.id, o->permission, &reason);
+    gh_err_clear(&ctx.err);
+    printf("%s\t%s\n", ok ? "allowed" : "denied", reason);
+    rc = ok ? 0 : 3;
+out:
+    shutdown_all(db, cat);
+    return rc;
+}
+
+static int cmd_backup(opts *o)
+{
+    if (!o->db || !o->to) { usage(); return 2; }
+    gh_db *db = NULL;
+    gh_catalog *cat = boot(o, &db);
+    if (!cat) return 1;
+    sqlite3_stmt *st = NULL;
+    int rc = 1;
+    if (sqlite3_prepare_v2(gh_db_raw(db), "VACUUM INTO ?1", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, o->to, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_DONE) rc = 0;
+    }
+    if (rc) fprintf(stderr, "gatehouse: backup failed: %s\n", sqlite3_errmsg(gh_db_raw(db)));
+    else printf("backup written to %s\n", o->to);
+    sqlite3_finalize(st);
+    shutdown_all(db, cat);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) { usage(); return 2; }
+    opts o = {0};
+    if (parse_opts(argc, argv, 2, &o) != 0) { usage(); return 2; }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0) return cmd_serve(&o);
+    if (strcmp(cmd, "init") == 0) return cmd_init(&o);
+    if (strcmp(cmd, "org") == 0) return cmd_org(&o);
+    if (strcmp(cmd, "outbox") == 0) return cmd_outbox(&o);
+    if (strcmp(cmd, "check") == 0) return cmd_check(&o);
+    if (strcmp(cmd, "backup") == 0) return cmd_backup(&o);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) { puts("gatehouse " VERSION); return 0; }
+    usage();
+    return 2;
+}

@@ -1,0 +1,247 @@
+/* SQLite plumbing for store/: connections, migrations, statement cache,
+ * transactions, generation counter. See db.h. */
+#include "store/db.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/migrations.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#define STMT_CACHE 1024 /* power of two; distinct SQL statements in the program */
+
+struct gh_db {
+    sqlite3 *conn;
+    bool in_tx;
+    struct { const char *sql; sqlite3_stmt *st; } cache[STMT_CACHE];
+};
+
+static char db_path[4096] = "var/gatehouse.db";
+static pthread_key_t thread_key;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+
+static void thread_dtor(void *p) { gh_db_close(p); }
+static void thread_init(void) { pthread_key_create(&thread_key, thread_dtor); }
+
+int gh_db_schema_version(void) { return gh_migrations_count(); }
+
+int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
+{
+    int rc = -1;
+    gh_db *db = calloc(1, sizeof *db);
+    if (!db) { snprintf(err, errlen, "out of memory"); goto out; }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &db->conn, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database %s: %s", path,
+                 db->conn ? sqlite3_errmsg(db->conn) : "out of memory");
+        goto out;
+    }
+    sqlite3_extended_result_codes(db->conn, 1);
+    sqlite3_busy_timeout(db->conn, 5000);
+    /* WAL for concurrent readers; synchronous=FULL makes each commit durable
+     * (NORMAL could lose the last commits on power loss). */
+    if (gh_db_exec(db, "PRAGMA journal_mode=WAL") != 0 ||
+        gh_db_exec(db, "PRAGMA synchronous=FULL") != 0 ||
+        gh_db_exec(db, "PRAGMA foreign_keys=ON") != 0 ||
+        gh_db_exec(db, "PRAGMA temp_store=MEMORY") != 0) {
+        snprintf(err, errlen, "cannot configure database %s: %s", path, sqlite3_errmsg(db->conn));
+        goto out;
+    }
+    *out = db;
+    db = NULL;
+    rc = 0;
+out:
+    gh_db_close(db);
+    return rc;
+}
+
+void gh_db_close(gh_db *db)
+{
+    if (!db) return;
+    for (size_t i = 0; i < STMT_CACHE; i++)
+        if (db->cache[i].st) sqlite3_finalize(db->cache[i].st);
+    sqlite3_close(db->conn);
+    free(db);
+}
+
+sqlite3 *gh_db_raw(gh_db *db) { return db->conn; }
+
+int gh_db_exec(gh_db *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db->conn, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        gh_logf(GH_LOG_ERROR, "sql exec failed: %s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int64_t meta_get(gh_db *db, const char *key)
+{
+    sqlite3_stmt *st = gh_db_stmt(db, "SELECT value FROM meta WHERE key = ?1");
+    if (!st) return -1;
+    gh_bind_text(st, 1, key);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return v;
+}
+
+int gh_db_migrate(gh_db *db, char *err, size_t errlen)
+{
+    int rc = -1;
+    if (gh_db_exec(db, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)") != 0) {
+        snprintf(err, errlen, "cannot create meta table: %s", sqlite3_errmsg(db->conn));
+        return -1;
+    }
+    int target = gh_migrations_count();
+    int64_t current = meta_get(db, "schema_version");
+    if (current < 0) { snprintf(err, errlen, "cannot read schema version"); return -1; }
+    if (current > target) {
+        snprintf(err, errlen,
+                 "database schema version %lld is newer than this gatehouse (%d): "
+                 "refusing to start; run a newer gatehouse or restore a backup",
+                 (long long)current, target);
+        return -1;
+    }
+    for (int v = (int)current + 1; v <= target; v++) {
+        if (gh_db_exec(db, "BEGIN IMMEDIATE") != 0) { snprintf(err, errlen, "cannot begin migration"); return -1; }
+        char *msg = NULL;
+        if (sqlite3_exec(db->conn, gh_migration_sql(v), NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, errlen, "migration %d failed: %s", v, msg ? msg : "?");
+            sqlite3_free(msg);
+            goto fail;
+        }
+        sqlite3_stmt *st = gh_db_stmt(db, "INSERT INTO meta(key, value) VALUES ('schema_version', ?1) "
+                                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+        if (!st) goto fail;
+        gh_bind_i64(st, 1, v);
+        int s = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (s != SQLITE_DONE || gh_db_exec(db, "COMMIT") != 0) {
+            snprintf(err, errlen, "migration %d: cannot record version", v);
+            goto fail;
+        }
+        gh_logf(GH_LOG_INFO, "applied schema migration %d", v);
+    }
+    rc = 0;
+    return rc;
+fail:
+    gh_db_exec(db, "ROLLBACK");
+    return -1;
+}
+
+void gh_db_set_path(const char *path) { gh_strlcpy(db_path, path, sizeof db_path); }
+const char *gh_db_path(void) { return db_path; }
+
+gh_db *gh_db_thread(void)
+{
+    pthread_once(&thread_once, thread_init);
+    gh_db *db = pthread_getspecific(thread_key);
+    if (db) return db;
+    char err[512];
+    if (gh_db_open(db_path, &db, err, sizeof err) != 0) {
+        gh_logf(GH_LOG_ERROR, "%s", err);
+        return NULL;
+    }
+    pthread_setspecific(thread_key, db);
+    return db;
+}
+
+void gh_db_thread_close(void)
+{
+    pthread_once(&thread_once, thread_init);
+    gh_db *db = pthread_getspecific(thread_key);
+    if (db) {
+        gh_db_close(db);
+        pthread_setspecific(thread_key, NULL);
+    }
+}
+
+sqlite3_stmt *gh_db_stmt(gh_db *db, const char *sql)
+{
+    uintptr_t h = (uintptr_t)sql;
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15ull;
+    size_t i = (size_t)(h >> 20) & (STMT_CACHE - 1);
+    for (size_t probe = 0; probe < STMT_CACHE; probe++, i = (i + 1) & (STMT_CACHE - 1)) {
+        if (db->cache[i].sql == sql) {
+            sqlite3_stmt *st = db->cache[i].st;
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return st;
+        }
+        if (!db->cache[i].sql) {
+            sqlite3_stmt *st = NULL;
+            if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+                gh_logf(GH_LOG_ERROR, "sql prepare failed: %s: %s", sqlite3_errmsg(db->conn), sql);
+                return NULL;
+            }
+            db->cache[i].sql = sql;
+            db->cache[i].st = st;
+            return st;
+        }
+    }
+    gh_logf(GH_LOG_ERROR, "statement cache full");
+    return NULL;
+}
+
+gh_status gh_db_begin(gh_db *db, gh_err *err)
+{
+    if (sqlite3_exec(db->conn, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return gh_db_fail(db, err, "begin");
+    db->in_tx = true;
+    return GH_OK;
+}
+
+gh_status gh_db_commit(gh_db *db, gh_err *err)
+{
+    if (sqlite3_exec(db->conn, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        gh_status s = gh_db_fail(db, err, "commit");
+        gh_db_rollback(db);
+        return s;
+    }
+    db->in_tx = false;
+    return GH_OK;
+}
+
+void gh_db_rollback(gh_db *db)
+{
+    if (!sqlite3_get_autocommit(db->conn))
+        sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+    db->in_tx = false;
+}
+
+bool gh_db_in_tx(gh_db *db) { return db->in_tx; }
+
+int64_t gh_db_generation(gh_db *db) { return meta_get(db, "generation"); }
+
+void gh_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s) sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(st, i);
+}
+
+void gh_bind_i64(sqlite3_stmt *st, int i, int64_t v) { sqlite3_bind_int64(st, i, v); }
+
+const char *gh_col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+gh_status gh_db_fail(gh_db *db, gh_err *err, const char *what)
+{
+    int code = sqlite3_extended_errcode(db->conn);
+    gh_logf(GH_LOG_ERROR, "database error in %s: %s", what, sqlite3_errmsg(db->conn));
+    if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
+        err->retry_after = 1;
+        return gh_fail(err, GH_E_BUSY, "database_busy", "the database is busy; retry shortly");
+    }
+    return gh_fail(err, GH_E_INTERNAL, "internal", "internal error");
+}

@@ -1,0 +1,176 @@
+/*
+ * Schema migrations. SQL here stays in the subset SQLite and PostgreSQL share
+ * where it can; times are INTEGER unix seconds (UTC); public ids are TEXT.
+ * Sets of keys (modules, grants, role permissions) are stored as one
+ * space-separated TEXT value: they are always read and written whole, and the
+ * catalog validates every key.
+ *
+ * Triggers bump meta.generation whenever anything a permission check depends
+ * on changes, so every process sharing the database (the CLI, other nodes)
+ * notices and recompiles its in-memory authorization state.
+ */
+#include "store/migrations.h"
+
+#include <stddef.h>
+
+#define GEN_BUMP "UPDATE meta SET value = value + 1 WHERE key = 'generation';"
+
+static const char *const migrations[] = {
+    /* 1: organizations, roles, users, sessions, single-use tokens, outbox,
+     *    audit trail, API keys */
+    "INSERT INTO meta(key, value) VALUES ('generation', 1) ON CONFLICT(key) DO NOTHING;"
+
+    "CREATE TABLE orgs ("
+    " id TEXT PRIMARY KEY,"
+    " slug TEXT NOT NULL UNIQUE,"
+    " name TEXT NOT NULL,"
+    " template TEXT NOT NULL,"
+    " modules TEXT NOT NULL DEFAULT '',"
+    " addons TEXT NOT NULL DEFAULT '',"
+    " seats_office INTEGER,"
+    " seats_factory INTEGER,"
+    " session_idle_s INTEGER NOT NULL DEFAULT 1800,"
+    " session_max_s INTEGER NOT NULL DEFAULT 43200,"
+    " invite_ttl_s INTEGER NOT NULL DEFAULT 604800,"
+    " single_task_checkin INTEGER NOT NULL DEFAULT 1,"
+    " kiosk_pin_min INTEGER NOT NULL DEFAULT 6,"
+    " kiosk_enrolled_devices_only INTEGER NOT NULL DEFAULT 0,"
+    " kiosk_idle_s INTEGER NOT NULL DEFAULT 120,"
+    " kiosk_session_s INTEGER NOT NULL DEFAULT 43200,"
+    " created_at INTEGER NOT NULL);"
+
+    "CREATE TABLE roles ("
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " description TEXT NOT NULL DEFAULT '',"
+    " permissions TEXT NOT NULL DEFAULT '',"
+    " device INTEGER NOT NULL DEFAULT 0,"
+    " from_template INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY (org_id, key));"
+
+    "CREATE TABLE users ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " email TEXT,"
+    " email_norm TEXT,"
+    " name TEXT NOT NULL,"
+    " mobile TEXT NOT NULL DEFAULT '',"
+    " role_key TEXT NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'locked')),"
+    " email_verified INTEGER NOT NULL DEFAULT 0,"
+    " office_access INTEGER NOT NULL DEFAULT 1,"
+    " factory_access INTEGER NOT NULL DEFAULT 0,"
+    " password_hash TEXT,"
+    " modules TEXT,"
+    " grants TEXT NOT NULL DEFAULT '',"
+    " badge TEXT,"
+    " badge_norm TEXT,"
+    " pin_hash TEXT,"
+    " pin_temporary INTEGER NOT NULL DEFAULT 0,"
+    " pin_failures INTEGER NOT NULL DEFAULT 0,"
+    " pin_blocked INTEGER NOT NULL DEFAULT 0,"
+    " checkin_exempt INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " last_login_at INTEGER,"
+    " FOREIGN KEY (org_id, role_key) REFERENCES roles(org_id, key));"
+    "CREATE UNIQUE INDEX users_email ON users(org_id, email_norm) WHERE email_norm IS NOT NULL;"
+    "CREATE UNIQUE INDEX users_badge ON users(org_id, badge_norm) WHERE badge_norm IS NOT NULL;"
+    "CREATE INDEX users_org_name ON users(org_id, name, id);"
+    "CREATE INDEX users_org_role ON users(org_id, role_key);"
+
+    "CREATE TABLE sessions ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " token_hash TEXT NOT NULL UNIQUE,"
+    " csrf_hash TEXT NOT NULL,"
+    " kind TEXT NOT NULL DEFAULT 'office' CHECK (kind IN ('office', 'kiosk')),"
+    " created_at INTEGER NOT NULL,"
+    " last_seen_at INTEGER NOT NULL,"
+    " idle_s INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " ip TEXT NOT NULL DEFAULT '',"
+    " user_agent TEXT NOT NULL DEFAULT '',"
+    " device_id TEXT,"
+    " pin_change_required INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX sessions_user ON sessions(user_id);"
+
+    "CREATE TABLE tokens ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT REFERENCES orgs(id) ON DELETE CASCADE,"
+    " user_id TEXT REFERENCES users(id) ON DELETE CASCADE,"
+    " purpose TEXT NOT NULL,"
+    " token_hash TEXT NOT NULL UNIQUE,"
+    " email TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " used_at INTEGER);"
+    "CREATE INDEX tokens_user ON tokens(user_id, purpose);"
+
+    "CREATE TABLE outbox ("
+    " id TEXT PRIMARY KEY,"
+    " seq INTEGER NOT NULL,"
+    " org_id TEXT,"
+    " kind TEXT NOT NULL,"
+    " to_addr TEXT NOT NULL,"
+    " subject TEXT NOT NULL,"
+    " body TEXT NOT NULL,"
+    " link TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'pending',"
+    " sent_at INTEGER);"
+    "CREATE INDEX outbox_seq ON outbox(seq);"
+
+    "CREATE TABLE audit ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " id TEXT NOT NULL UNIQUE,"
+    " org_id TEXT,"
+    " at INTEGER NOT NULL,"
+    " actor_type TEXT NOT NULL,"
+    " actor_id TEXT,"
+    " action TEXT NOT NULL,"
+    " target_type TEXT,"
+    " target_id TEXT,"
+    " ip TEXT NOT NULL DEFAULT '',"
+    " request_id TEXT NOT NULL DEFAULT '',"
+    " detail TEXT NOT NULL DEFAULT '{}');"
+    "CREATE INDEX audit_org ON audit(org_id, seq);"
+    "CREATE INDEX audit_org_actor ON audit(org_id, actor_id, seq);"
+    "CREATE INDEX audit_org_action ON audit(org_id, action, seq);"
+    "CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
+    "CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
+
+    "CREATE TABLE api_keys ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " key_hash TEXT NOT NULL UNIQUE,"
+    " prefix TEXT NOT NULL,"
+    " created_by TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " expires_at INTEGER,"
+    " last_used_at INTEGER);"
+
+    "CREATE TRIGGER gen_orgs_i AFTER INSERT ON orgs BEGIN " GEN_BUMP " END;"
+    "CREATE TRIGGER gen_orgs_u AFTER UPDATE OF modules, addons ON orgs BEGIN " GEN_BUMP " END;"
+    "CREATE TRIGGER gen_orgs_d AFTER DELETE ON orgs BEGIN " GEN_BUMP " END;"
+    "CREATE TRIGGER gen_roles_i AFTER INSERT ON roles BEGIN " GEN_BUMP " END;"
+    "CREATE TRIGGER gen_roles_u AFTER UPDATE ON roles BEGIN " GEN_BUMP " END;"
+    "CREATE TRIGGER gen_roles_d AFTER DELETE ON roles BEGIN " GEN_BUMP " END;"
+    "CREATE TRIGGER gen_users_i AFTER INSERT ON users BEGIN " GEN_BUMP " END;"
+    "CREATE TRIGGER gen_users_u AFTER UPDATE OF role_key, status, modules, grants, office_access,"
+    " factory_access ON users BEGIN " GEN_BUMP " END;"
+    "CREATE TRIGGER gen_users_d AFTER DELETE ON users BEGIN " GEN_BUMP " END;",
+};
+
+int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
+
+const char *gh_migration_sql(int v)
+{
+    if (v < 1 || v > gh_migrations_count()) return NULL;
+    return migrations[v - 1];
+}

@@ -1,0 +1,209 @@
+/* SQLite implementation of store.h: outbox, audit trail, API keys. */
+#include <string.h>
+
+#include "store/store.h"
+
+#define PREP(db, st, sql, err) \
+    sqlite3_stmt *st = gh_db_stmt(db, sql); \
+    if (!st) return gh_db_fail(db, err, "prepare")
+#define STEP_DONE(db, st, err, what) \
+    do { int _s = sqlite3_step(st); sqlite3_reset(st); \
+         if (_s != SQLITE_DONE) return gh_db_fail(db, err, what); } while (0)
+
+static const char *nz(const char *s) { return s && *s ? s : NULL; }
+
+static json_t *time_or_null(int64_t t)
+{
+    if (!t) return json_null();
+    char buf[32];
+    gh_time_fmt(t, buf);
+    return json_string(buf);
+}
+
+static json_t *text_or_null(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? json_string((const char *)t) : json_null();
+}
+
+/* ---- outbox -------------------------------------------------------------------- */
+gh_status gh_store_outbox_insert(gh_db *db, const gh_mail_row *m, int64_t at, gh_err *err)
+{
+    char id[GH_ID_MAX];
+    gh_id_new("mail", id);
+    PREP(db, st, "INSERT INTO outbox (id, seq, org_id, kind, to_addr, subject, body, link, created_at)"
+                 " VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM outbox), ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err);
+    gh_bind_text(st, 1, id); gh_bind_text(st, 2, nz(m->org_id)); gh_bind_text(st, 3, m->kind);
+    gh_bind_text(st, 4, m->to); gh_bind_text(st, 5, m->subject); gh_bind_text(st, 6, m->body);
+    gh_bind_text(st, 7, nz(m->link)); gh_bind_i64(st, 8, at);
+    STEP_DONE(db, st, err, "outbox insert");
+    return GH_OK;
+}
+
+json_t *gh_store_outbox_list(gh_db *db, gh_err *err)
+{
+    sqlite3_stmt *st = gh_db_stmt(db, "SELECT id, org_id, kind, to_addr, subject, body, link, created_at, status"
+                                      " FROM outbox ORDER BY seq");
+    if (!st) { gh_db_fail(db, err, "prepare"); return NULL; }
+    json_t *arr = json_array();
+    int s;
+    while (arr && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_string(gh_col_text(st, 0)));
+        json_object_set_new(o, "org_id", text_or_null(st, 1));
+        json_object_set_new(o, "kind", json_string(gh_col_text(st, 2)));
+        json_object_set_new(o, "to", json_string(gh_col_text(st, 3)));
+        json_object_set_new(o, "subject", json_string(gh_col_text(st, 4)));
+        json_object_set_new(o, "body", json_string(gh_col_text(st, 5)));
+        json_object_set_new(o, "link", text_or_null(st, 6));
+        json_object_set_new(o, "created_at", time_or_null(sqlite3_column_int64(st, 7)));
+        json_object_set_new(o, "status", json_string(gh_col_text(st, 8)));
+        json_array_append_new(arr, o);
+    }
+    sqlite3_reset(st);
+    return arr;
+}
+
+/* ---- audit ---------------------------------------------------------------------- */
+gh_status gh_store_audit_insert(gh_db *db, const gh_audit_row *a, gh_err *err)
+{
+    char id[GH_ID_MAX];
+    gh_id_new("evt", id);
+    PREP(db, st, "INSERT INTO audit (id, org_id, at, actor_type, actor_id, action, target_type, target_id,"
+                 " ip, request_id, detail) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)", err);
+    gh_bind_text(st, 1, id); gh_bind_text(st, 2, nz(a->org_id)); gh_bind_i64(st, 3, a->at);
+    gh_bind_text(st, 4, a->actor_type); gh_bind_text(st, 5, nz(a->actor_id)); gh_bind_text(st, 6, a->action);
+    gh_bind_text(st, 7, nz(a->target_type)); gh_bind_text(st, 8, nz(a->target_id));
+    gh_bind_text(st, 9, a->ip ? a->ip : ""); gh_bind_text(st, 10, a->request_id ? a->request_id : "");
+    gh_bind_text(st, 11, a->detail_json ? a->detail_json : "{}");
+    STEP_DONE(db, st, err, "audit insert");
+    return GH_OK;
+}
+
+gh_status gh_store_audit_list(gh_db *db, const char *org_id, const gh_audit_filter *f,
+                              json_t *items, int64_t *next_seq, gh_err *err)
+{
+    PREP(db, st, "SELECT seq, id, at, actor_type, actor_id, action, target_type, target_id, ip, request_id, detail"
+                 " FROM audit WHERE org_id = ?1"
+                 " AND (?2 IS NULL OR actor_id = ?2) AND (?3 IS NULL OR action = ?3 OR action LIKE ?3 || '.%')"
+                 " AND (?4 IS NULL OR target_id = ?4)"
+                 " AND (?5 = 0 OR at >= ?5) AND (?6 = 0 OR at < ?6) AND (?7 = 0 OR seq < ?7)"
+                 " ORDER BY seq DESC LIMIT ?8", err);
+    gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, f->actor_id); gh_bind_text(st, 3, f->action);
+    gh_bind_text(st, 4, f->target_id); gh_bind_i64(st, 5, f->from); gh_bind_i64(st, 6, f->to);
+    gh_bind_i64(st, 7, f->before_seq); gh_bind_i64(st, 8, (int64_t)f->limit + 1);
+    int s, n = 0;
+    int64_t last = 0;
+    *next_seq = 0;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == f->limit) { *next_seq = last; break; }
+        last = sqlite3_column_int64(st, 0);
+        json_t *o = json_object();
+        if (!o) break;
+        json_object_set_new(o, "id", json_string(gh_col_text(st, 1)));
+        json_object_set_new(o, "at", time_or_null(sqlite3_column_int64(st, 2)));
+        json_object_set_new(o, "actor_type", json_string(gh_col_text(st, 3)));
+        json_object_set_new(o, "actor_id", text_or_null(st, 4));
+        json_object_set_new(o, "action", json_string(gh_col_text(st, 5)));
+        json_object_set_new(o, "target_type", text_or_null(st, 6));
+        json_object_set_new(o, "target_id", text_or_null(st, 7));
+        json_object_set_new(o, "ip", json_string(gh_col_text(st, 8)));
+        json_object_set_new(o, "request_id", json_string(gh_col_text(st, 9)));
+        json_t *detail = json_loads(gh_col_text(st, 10), 0, NULL);
+        json_object_set_new(o, "detail", detail ? detail : json_object());
+        json_array_append_new(items, o);
+        n++;
+    }
+    if (s == SQLITE_ROW || s == SQLITE_DONE) s = SQLITE_OK;
+    sqlite3_reset(st);
+    return s == SQLITE_OK ? GH_OK : gh_db_fail(db, err, "audit list");
+}
+
+/* ---- API keys ------------------------------------------------------------------- */
+#define KEY_COLS "id, org_id, name, key_hash, prefix, created_by, created_at, expires_at, last_used_at"
+
+static void key_row(sqlite3_stmt *st, gh_apikey *k)
+{
+    memset(k, 0, sizeof *k);
+    gh_strlcpy(k->id, gh_col_text(st, 0), sizeof k->id);
+    gh_strlcpy(k->org_id, gh_col_text(st, 1), sizeof k->org_id);
+    gh_strlcpy(k->name, gh_col_text(st, 2), sizeof k->name);
+    gh_strlcpy(k->key_hash, gh_col_text(st, 3), sizeof k->key_hash);
+    gh_strlcpy(k->prefix, gh_col_text(st, 4), sizeof k->prefix);
+    gh_strlcpy(k->created_by, gh_col_text(st, 5), sizeof k->created_by);
+    k->created_at = sqlite3_column_int64(st, 6);
+    k->expires_at = sqlite3_column_int64(st, 7);
+    k->last_used_at = sqlite3_column_int64(st, 8);
+}
+
+gh_status gh_store_apikey_insert(gh_db *db, const gh_apikey *k, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO api_keys (" KEY_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,NULL)", err);
+    gh_bind_text(st, 1, k->id); gh_bind_text(st, 2, k->org_id); gh_bind_text(st, 3, k->name);
+    gh_bind_text(st, 4, k->key_hash); gh_bind_text(st, 5, k->prefix); gh_bind_text(st, 6, nz(k->created_by));
+    gh_bind_i64(st, 7, k->created_at);
+    if (k->expires_at) gh_bind_i64(st, 8, k->expires_at);
+    else sqlite3_bind_null(st, 8);
+    STEP_DONE(db, st, err, "apikey insert");
+    return GH_OK;
+}
+
+static gh_status key_get(gh_db *db, sqlite3_stmt *st, gh_apikey *k, gh_err *err)
+{
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) key_row(st, k);
+    sqlite3_reset(st);
+    if (s == SQLITE_ROW) return GH_OK;
+    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "api_key_not_found", "no such API key");
+    return gh_db_fail(db, err, "apikey get");
+}
+
+gh_status gh_store_apikey_get_by_hash(gh_db *db, const char *key_hash, gh_apikey *k, gh_err *err)
+{
+    PREP(db, st, "SELECT " KEY_COLS " FROM api_keys WHERE key_hash = ?1", err);
+    gh_bind_text(st, 1, key_hash);
+    return key_get(db, st, k, err);
+}
+
+gh_status gh_store_apikey_get(gh_db *db, const char *org_id, const char *id, gh_apikey *k, gh_err *err)
+{
+    PREP(db, st, "SELECT " KEY_COLS " FROM api_keys WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    return key_get(db, st, k, err);
+}
+
+gh_status gh_store_apikey_touch(gh_db *db, const char *id, int64_t at, gh_err *err)
+{
+    PREP(db, st, "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1", err);
+    gh_bind_text(st, 1, id);
+    gh_bind_i64(st, 2, at);
+    STEP_DONE(db, st, err, "apikey touch");
+    return GH_OK;
+}
+
+gh_status gh_store_apikey_delete(gh_db *db, const char *org_id, const char *id, gh_err *err)
+{
+    PREP(db, st, "DELETE FROM api_keys WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    STEP_DONE(db, st, err, "apikey delete");
+    if (sqlite3_changes(gh_db_raw(db)) != 1)
+        return gh_fail(err, GH_E_NOT_FOUND, "api_key_not_found", "no such API key");
+    return GH_OK;
+}
+
+gh_status gh_store_apikey_list(gh_db *db, const char *org_id, void (*fn)(const gh_apikey *, void *),
+                               void *arg, gh_err *err)
+{
+    PREP(db, st, "SELECT " KEY_COLS " FROM api_keys WHERE org_id = ?1 ORDER BY created_at, id", err);
+    gh_bind_text(st, 1, org_id);
+    gh_apikey k;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        key_row(st, &k);
+        fn(&k, arg);
+    }
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "apikey list");
+}

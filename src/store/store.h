@@ -1,0 +1,212 @@
+/*
+ * The storage interface: every read and write the domain needs, as plain C
+ * calls on plain structs. This header is the backend boundary: SQLite
+ * implements it now (the .c files of store/); a PostgreSQL backend implements the same
+ * functions. Core never sees SQL.
+ *
+ * Conventions: functions return GH_OK, GH_E_NOT_FOUND (for gets), or a
+ * database error filled into err. Every query is scoped by org_id.
+ */
+#ifndef GH_STORE_H
+#define GH_STORE_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/secret.h"
+#include "store/db.h"
+#include "util/util.h"
+
+#define GH_KEYLIST_MAX 4096  /* space-separated key lists */
+#define GH_NAME_MAX 200
+#define GH_EMAIL_MAX 254
+
+/* ---- organizations ----------------------------------------------------------- */
+typedef struct gh_org {
+    char id[GH_ID_MAX];
+    char slug[64];
+    char name[GH_NAME_MAX + 1];
+    char template_set[64];
+    char modules[GH_KEYLIST_MAX];   /* enabled modules (core implied) */
+    char addons[GH_KEYLIST_MAX];
+    int64_t seats_office, seats_factory;   /* -1 = unlimited */
+    int64_t session_idle_s, session_max_s, invite_ttl_s;
+    bool single_task_checkin;
+    int64_t kiosk_pin_min;
+    bool kiosk_enrolled_devices_only;
+    int64_t kiosk_idle_s, kiosk_session_s;
+    int64_t created_at;
+} gh_org;
+
+int64_t gh_store_org_count(gh_db *db);
+gh_status gh_store_org_insert(gh_db *db, const gh_org *o, gh_err *err);
+gh_status gh_store_org_get(gh_db *db, const char *id, gh_org *o, gh_err *err);
+gh_status gh_store_org_get_by_slug(gh_db *db, const char *slug, gh_org *o, gh_err *err);
+/* The only org, when there is exactly one (GH_E_NOT_FOUND otherwise). */
+gh_status gh_store_org_get_single(gh_db *db, gh_org *o, gh_err *err);
+/* Writes every mutable column of o. */
+gh_status gh_store_org_update(gh_db *db, const gh_org *o, gh_err *err);
+/* Calls fn for every org (CLI listing, authz build). */
+gh_status gh_store_org_each(gh_db *db, void (*fn)(const gh_org *, void *), void *arg, gh_err *err);
+
+/* ---- roles ------------------------------------------------------------------- */
+typedef struct gh_role {
+    char org_id[GH_ID_MAX];
+    char key[65];
+    char name[GH_NAME_MAX + 1];
+    char description[1001];
+    char permissions[GH_KEYLIST_MAX];
+    bool device;
+    bool from_template;
+    int64_t created_at, updated_at;
+} gh_role;
+
+gh_status gh_store_role_insert(gh_db *db, const gh_role *r, gh_err *err);
+gh_status gh_store_role_get(gh_db *db, const char *org_id, const char *key, gh_role *r, gh_err *err);
+gh_status gh_store_role_update(gh_db *db, const gh_role *r, gh_err *err);
+gh_status gh_store_role_delete(gh_db *db, const char *org_id, const char *key, gh_err *err);
+gh_status gh_store_role_each(gh_db *db, const char *org_id /* NULL = all orgs */,
+                             void (*fn)(const gh_role *, void *), void *arg, gh_err *err);
+int64_t gh_store_role_user_count(gh_db *db, const char *org_id, const char *key);
+
+/* ---- users ------------------------------------------------------------------- */
+typedef struct gh_user {
+    char id[GH_ID_MAX];
+    char org_id[GH_ID_MAX];
+    char email[GH_EMAIL_MAX + 1];      /* "" when none */
+    char name[GH_NAME_MAX + 1];
+    char mobile[41];
+    char role_key[65];
+    char status[16];                   /* active | locked */
+    bool email_verified;
+    bool office_access, factory_access;
+    char password_hash[GH_PWHASH_MAX]; /* "" when none */
+    bool modules_all;                  /* true: all of the org's modules */
+    char modules[GH_KEYLIST_MAX];
+    char grants[GH_KEYLIST_MAX];
+    char badge[65];                    /* "" when none */
+    char pin_hash[GH_PWHASH_MAX];
+    bool pin_temporary;
+    int64_t pin_failures;
+    bool pin_blocked;
+    bool checkin_exempt;
+    int64_t created_at, updated_at, last_login_at; /* last_login_at 0 = never */
+} gh_user;
+
+gh_status gh_store_user_insert(gh_db *db, const gh_user *u, gh_err *err);
+gh_status gh_store_user_get(gh_db *db, const char *org_id, const char *id, gh_user *u, gh_err *err);
+gh_status gh_store_user_get_by_email(gh_db *db, const char *org_id, const char *email, gh_user *u, gh_err *err);
+gh_status gh_store_user_get_by_badge(gh_db *db, const char *org_id, const char *badge, gh_user *u, gh_err *err);
+/* Writes every mutable column of u (and updated_at). */
+gh_status gh_store_user_update(gh_db *db, const gh_user *u, gh_err *err);
+gh_status gh_store_user_delete(gh_db *db, const char *org_id, const char *id, gh_err *err);
+gh_status gh_store_user_touch_login(gh_db *db, const char *id, int64_t at, gh_err *err);
+
+typedef struct gh_user_filter {
+    const char *status;       /* NULL = any */
+    const char *role;         /* NULL = any */
+    const char *q;            /* substring of name or email, NULL = any */
+    int access;               /* 0 any, 1 office, 2 factory */
+    const char *after_name;   /* keyset cursor (name, id); NULL = start */
+    const char *after_id;
+    int limit;
+} gh_user_filter;
+/* Calls fn per user in (name, id) order; returns how many were visited. */
+gh_status gh_store_user_list(gh_db *db, const char *org_id, const gh_user_filter *f,
+                             void (*fn)(const gh_user *, void *), void *arg, gh_err *err);
+/* Every user of an org (or all orgs when org_id is NULL), for invariant checks
+ * and the authz build: fn gets each user. */
+gh_status gh_store_user_each(gh_db *db, const char *org_id, void (*fn)(const gh_user *, void *),
+                             void *arg, gh_err *err);
+
+/* ---- sessions ---------------------------------------------------------------- */
+typedef struct gh_session {
+    char id[GH_ID_MAX];
+    char org_id[GH_ID_MAX];
+    char user_id[GH_ID_MAX];
+    char token_hash[GH_HASH_HEX_LEN + 1];
+    char csrf_hash[GH_HASH_HEX_LEN + 1];
+    char kind[16];                /* office | kiosk */
+    int64_t created_at, last_seen_at, idle_s, expires_at;
+    char ip[64];
+    char user_agent[256];
+    char device_id[GH_ID_MAX];
+    bool pin_change_required;
+} gh_session;
+
+gh_status gh_store_session_insert(gh_db *db, const gh_session *s, gh_err *err);
+gh_status gh_store_session_get_by_hash(gh_db *db, const char *token_hash, gh_session *s, gh_err *err);
+gh_status gh_store_session_touch(gh_db *db, const char *id, int64_t at, gh_err *err);
+gh_status gh_store_session_set_pin_change(gh_db *db, const char *id, bool required, gh_err *err);
+gh_status gh_store_session_delete(gh_db *db, const char *org_id, const char *user_id, const char *id, int64_t *deleted, gh_err *err);
+/* Deletes all of a user's sessions except `keep_id` (may be NULL). */
+gh_status gh_store_session_delete_user(gh_db *db, const char *org_id, const char *user_id,
+                                       const char *keep_id, int64_t *deleted, gh_err *err);
+gh_status gh_store_session_list(gh_db *db, const char *org_id, const char *user_id,
+                                void (*fn)(const gh_session *, void *), void *arg, gh_err *err);
+
+/* ---- single-use tokens (links) ------------------------------------------------- */
+typedef struct gh_token {
+    char id[GH_ID_MAX];
+    char org_id[GH_ID_MAX];          /* "" for setup */
+    char user_id[GH_ID_MAX];         /* "" when none */
+    char purpose[32];                /* setup | verify | reset | invite */
+    char token_hash[GH_HASH_HEX_LEN + 1];
+    char email[GH_EMAIL_MAX + 1];
+    int64_t created_at, expires_at, used_at;
+} gh_token;
+
+gh_status gh_store_token_insert(gh_db *db, const gh_token *t, gh_err *err);
+gh_status gh_store_token_get_by_hash(gh_db *db, const char *token_hash, gh_token *t, gh_err *err);
+gh_status gh_store_token_mark_used(gh_db *db, const char *id, int64_t at, gh_err *err);
+/* Marks every unused token of that purpose for the user as used (superseded). */
+gh_status gh_store_token_supersede(gh_db *db, const char *org_id, const char *user_id,
+                                   const char *purpose, int64_t at, gh_err *err);
+
+/* ---- outbox -------------------------------------------------------------------- */
+typedef struct gh_mail_row {
+    const char *org_id, *kind, *to, *subject, *body, *link;
+} gh_mail_row;
+gh_status gh_store_outbox_insert(gh_db *db, const gh_mail_row *m, int64_t at, gh_err *err);
+/* All mails, oldest first, as a JSON array of {id, org_id, kind, to, subject,
+ * body, link, created_at, status}. */
+json_t *gh_store_outbox_list(gh_db *db, gh_err *err);
+
+/* ---- audit ----------------------------------------------------------------------- */
+typedef struct gh_audit_row {
+    const char *org_id, *actor_type, *actor_id, *action, *target_type, *target_id, *ip, *request_id;
+    const char *detail_json;
+    int64_t at;
+} gh_audit_row;
+gh_status gh_store_audit_insert(gh_db *db, const gh_audit_row *a, gh_err *err);
+
+typedef struct gh_audit_filter {
+    const char *actor_id, *action, *target_id;
+    int64_t from, to;        /* 0 = open */
+    int64_t before_seq;      /* cursor: rows with seq < before_seq; 0 = newest */
+    int limit;
+} gh_audit_filter;
+/* Newest first; appends to `items` and sets *next_seq (0 when no more). */
+gh_status gh_store_audit_list(gh_db *db, const char *org_id, const gh_audit_filter *f,
+                              json_t *items, int64_t *next_seq, gh_err *err);
+
+/* ---- API keys ------------------------------------------------------------------- */
+typedef struct gh_apikey {
+    char id[GH_ID_MAX];
+    char org_id[GH_ID_MAX];
+    char name[GH_NAME_MAX + 1];
+    char key_hash[GH_HASH_HEX_LEN + 1];
+    char prefix[24];
+    char created_by[GH_ID_MAX];
+    int64_t created_at, expires_at /* 0 = never */, last_used_at /* 0 = never */;
+} gh_apikey;
+gh_status gh_store_apikey_insert(gh_db *db, const gh_apikey *k, gh_err *err);
+gh_status gh_store_apikey_get_by_hash(gh_db *db, const char *key_hash, gh_apikey *k, gh_err *err);
+gh_status gh_store_apikey_get(gh_db *db, const char *org_id, const char *id, gh_apikey *k, gh_err *err);
+gh_status gh_store_apikey_touch(gh_db *db, const char *id, int64_t at, gh_err *err);
+gh_status gh_store_apikey_delete(gh_db *db, const char *org_id, const char *id, gh_err *err);
+gh_status gh_store_apikey_list(gh_db *db, const char *org_id, void (*fn)(const gh_apikey *, void *),
+                               void *arg, gh_err *err);
+
+#endif

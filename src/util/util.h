@@ -1,0 +1,87 @@
+/*
+ * Small, bounded building blocks shared by every layer: the injectable clock,
+ * RFC 3339 times, opaque ids and secret tokens, a growable buffer with a
+ * named maximum, and a per-request arena. Nothing here knows about HTTP or
+ * SQL.
+ */
+#ifndef GH_UTIL_H
+#define GH_UTIL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- clock ---------------------------------------------------------------
+ * All domain code reads time through gh_now(): unix seconds, UTC. Tests move
+ * the clock forward with gh_clock_advance() (only reachable over HTTP when the
+ * server was started with --test-clock). */
+int64_t gh_now(void);
+void gh_clock_advance(int64_t seconds);
+/* Monotonic milliseconds, for latency measurement only. */
+double gh_mono_ms(void);
+
+/* Formats t as "2026-11-23T18:34:57Z" into buf (>= 21 bytes). */
+void gh_time_fmt(int64_t t, char buf[static 32]);
+/* Parses an RFC 3339 UTC or offset time; false if malformed. */
+bool gh_time_parse(const char *s, int64_t *out);
+
+/* ---- ids and tokens -------------------------------------------------------
+ * Public ids are a short type prefix and 128 random bits in lowercase
+ * base32 ("u_3k9..."), opaque and not sequential. Tokens carry 256 random
+ * bits, base64url; only their BLAKE2b-256 hash (hex) is ever stored. */
+#define GH_ID_MAX 40
+#define GH_TOKEN_LEN 43        /* base64url of 32 bytes, no padding */
+#define GH_HASH_HEX_LEN 64
+int gh_random_init(void);
+void gh_id_new(const char *prefix, char out[static GH_ID_MAX]);
+void gh_token_new(char out[static GH_TOKEN_LEN + 1]);
+void gh_token_hash(const char *token, char out[static GH_HASH_HEX_LEN + 1]);
+/* Constant-time string equality for secrets of equal length. */
+bool gh_secret_eq(const char *a, const char *b);
+/* Uniform random integer in [0, bound). */
+uint32_t gh_random_below(uint32_t bound);
+
+/* ---- strings ------------------------------------------------------------- */
+/* Copies at most cap-1 bytes and always terminates; returns false when cut. */
+bool gh_strlcpy(char *dst, const char *src, size_t cap);
+/* Lower-cases ASCII letters into dst (cap bytes); false when cut. */
+bool gh_ascii_lower(char *dst, const char *src, size_t cap);
+bool gh_str_eq(const char *a, const char *b);
+/* Length of s up to max+1 (so callers can tell "too long"). */
+size_t gh_strnlen_max(const char *s, size_t max);
+/* A plausible email: one '@', a dot in the domain, no spaces, <= 254 bytes. */
+bool gh_email_valid(const char *s);
+/* Valid UTF-8 without control characters, length in bytes within [min,max]. */
+bool gh_text_valid(const char *s, size_t min, size_t max);
+/* Checked size arithmetic. */
+bool gh_size_add(size_t a, size_t b, size_t *out);
+bool gh_size_mul(size_t a, size_t b, size_t *out);
+/* Parses a base-10 integer in [min,max]; false on junk or overflow. */
+bool gh_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* ---- growable buffer ------------------------------------------------------
+ * Appends never overflow: past `max` bytes the buffer records the error and
+ * ignores further appends; check gh_buf_ok() once at the end. */
+typedef struct gh_buf {
+    char *data;
+    size_t len, cap, max;
+    bool failed;
+} gh_buf;
+void gh_buf_init(gh_buf *b, size_t max);
+void gh_buf_append(gh_buf *b, const void *p, size_t n);
+void gh_buf_puts(gh_buf *b, const char *s);
+void gh_buf_printf(gh_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool gh_buf_ok(const gh_buf *b);
+/* Hands the NUL-terminated data to the caller (who frees it); resets b. */
+char *gh_buf_take(gh_buf *b);
+void gh_buf_release(gh_buf *b);
+
+/* ---- arena ----------------------------------------------------------------
+ * One per request: allocations live until gh_arena_free(). */
+typedef struct gh_arena gh_arena;
+gh_arena *gh_arena_new(void);
+void *gh_arena_alloc(gh_arena *a, size_t n);
+char *gh_arena_strdup(gh_arena *a, const char *s);
+char *gh_arena_printf(gh_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void gh_arena_free(gh_arena *a);
+
+#endif

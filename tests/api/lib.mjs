@@ -1,0 +1,138 @@
+// Test harness for the API tests: starts the real gatehouse binary on a free
+// port with a temporary database, talks to it with fetch, reads the outbox
+// through the CLI, and stops it (checking that it exits cleanly, which under
+// AddressSanitizer also means no leaks and no memory errors).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import assert from 'node:assert/strict';
+
+export const BIN = process.env.GATEHOUSE_BIN || resolve(import.meta.dirname, '../../build-test/gatehouse');
+export const PASSWORD = 'correct horse battery staple';
+
+export function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Runs the CLI synchronously against db; returns {status, stdout, stderr}. */
+export function cli(db, args, env = {}) {
+  const r = spawnSync(BIN, [...args, '--db', db], {
+    env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Starts a server. Options: init (default true) creates org `acme` with admin
+ * admin@acme.test via `gatehouse init`; template picks the role set; args are
+ * extra serve arguments.
+ */
+export async function startServer(opts = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-test-'));
+  const db = join(dir, 'gatehouse.db');
+  const { init = true, template, args = [], org = 'acme' } = opts;
+  if (init) {
+    const a = ['init', '--org', org, '--org-name', 'Acme Plant', '--admin-email', `admin@${org}.test`,
+      '--admin-name', 'Ada Admin'];
+    if (template) a.push('--template', template);
+    const r = cli(db, a, { GATEHOUSE_ADMIN_PASSWORD: PASSWORD });
+    assert.equal(r.status, 0, `init failed: ${r.stderr}`);
+  }
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--test-clock', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  proc.stdout.on('data', (d) => { stderr += d; });
+  const exited = new Promise((res) => proc.on('exit', (code, signal) => res({ code, signal })));
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`server exited early:\n${stderr}`);
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`server did not start:\n${stderr}`); }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const server = {
+    url, db, dir, proc, org,
+    log: () => stderr,
+    cli: (a, env) => cli(db, a, env),
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      const { code, signal } = await exited;
+      rmSync(dir, { recursive: true, force: true });
+      assert.ok(!/ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/.test(stderr),
+        `sanitizer report in server output:\n${stderr.slice(-4000)}`);
+      assert.equal(code, 0, `server exit code ${code} signal ${signal}\n${stderr.slice(-2000)}`);
+    },
+    /** fetch wrapper: returns {status, body, headers}. */
+    async api(path, { method = 'GET', body, token, headers = {}, raw } = {}) {
+      const h = { ...headers };
+      if (token) h.Authorization = `Bearer ${token}`;
+      let payload;
+      if (raw !== undefined) payload = raw;
+      else if (body !== undefined) { payload = JSON.stringify(body); h['Content-Type'] = 'application/json'; }
+      const r = await fetch(url + path, { method, headers: h, body: payload, redirect: 'manual' });
+      const text = await r.text();
+      let json = null;
+      try { json = text ? JSON.parse(text) : null; } catch { json = text; }
+      return { status: r.status, body: json, headers: r.headers };
+    },
+    async login(email = `admin@${org}.test`, password = PASSWORD, orgSlug) {
+      const body = { email, password };
+      if (orgSlug) body.org = orgSlug;
+      const r = await server.api('/v1/auth/login', { method: 'POST', body });
+      assert.equal(r.status, 200, `login ${email}: ${JSON.stringify(r.body)}`);
+      return r.body.token;
+    },
+    outbox() {
+      const r = cli(db, ['outbox', '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    },
+    /** Token of the newest mail to `to` (optionally of `kind`). */
+    lastToken(to, kind) {
+      const mails = server.outbox().filter((m) => m.to.toLowerCase() === to.toLowerCase() && (!kind || m.kind === kind));
+      assert.ok(mails.length > 0, `no mail to ${to}${kind ? ` of kind ${kind}` : ''}`);
+      return new URL(mails[mails.length - 1].link).searchParams.get('token');
+    },
+    async advance(seconds) {
+      const r = await server.api('/v1/test/clock', { method: 'POST', body: { advance_s: seconds } });
+      assert.equal(r.status, 200);
+    },
+    /** Creates an office user with role, verifies the email and sets the password; returns {id, token}. */
+    async makeUser(adminToken, email, role, name = email.split('@')[0]) {
+      const c = await server.api('/v1/users', { method: 'POST', token: adminToken, body: { email, name, role } });
+      assert.equal(c.status, 201, JSON.stringify(c.body));
+      const v = await server.api('/v1/auth/verify-email', {
+        method: 'POST', body: { token: server.lastToken(email, 'verify_email'), password: PASSWORD },
+      });
+      assert.equal(v.status, 200, JSON.stringify(v.body));
+      return { id: c.body.id, token: await server.login(email) };
+    },
+  };
+  return server;
+}
+
+/** Asserts a problem+json answer with status and code (and field, if given). */
+export function assertProblem(r, status, code, field) {
+  assert.equal(r.status, status, `expected ${status} ${code}, got ${r.status} ${JSON.stringify(r.body)}`);
+  assert.equal(r.headers.get('content-type'), 'application/problem+json');
+  assert.equal(r.body.code, code, JSON.stringify(r.body));
+  assert.equal(r.body.status, status);
+  if (field !== undefined) assert.equal(r.body.field, field, JSON.stringify(r.body));
+}
