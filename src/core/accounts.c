@@ -13,6 +13,7 @@
 
 #include "core/access.h"
 #include "core/audit.h"
+#include "core/seats.h"
 #include "core/secret.h"
 #include "core/session.h"
 #include "core/throttle.h"
@@ -386,16 +387,6 @@ gh_status gh_org_resolve(gh_ctx *ctx, const char *slug, gh_org *o)
     return st;
 }
 
-static int64_t count_where(gh_db *db, const char *sql, const char *org_id)
-{
-    sqlite3_stmt *st = gh_db_stmt(db, sql);
-    if (!st) return 0;
-    gh_bind_text(st, 1, org_id);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return n;
-}
-
 static json_t *seat_json(int64_t limit, int64_t used)
 {
     return json_pack("{s:o, s:I, s:o}", "limit", limit < 0 ? json_null() : json_integer(limit), "used",
@@ -407,8 +398,8 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o)
 {
     char mods[GH_KEYLIST_MAX + 8];
     snprintf(mods, sizeof mods, "core%s%s", o->modules[0] ? " " : "", o->modules);
-    int64_t office = count_where(ctx->db, "SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND office_access = 1", o->id);
-    int64_t factory = count_where(ctx->db, "SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND factory_access = 1", o->id);
+    int64_t office = gh_seats_used(ctx->db, o->id, GH_SEAT_OFFICE);
+    int64_t factory = gh_seats_used(ctx->db, o->id, GH_SEAT_FACTORY);
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}, s:{s:I, s:I, s:I, s:b, s:I, s:b, s:I, s:I}, s:o}",
         "id", o->id, "slug", o->slug, "name", o->name, "template", o->template_set,
@@ -498,6 +489,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = role_exists(ctx, n->role, &r)) != GH_OK) goto fail;
     if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.created", "user", u->id,
                        json_pack("{s:s, s:s}", "email", u->email, "role", u->role_key))) != GH_OK)
         goto fail;
@@ -595,6 +587,10 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         json_decref(changes);
         goto fail;
     }
+    if (p->office_access_set && p->office_access && (st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE)) != GH_OK) {
+        json_decref(changes);
+        goto fail;
+    }
     if ((st = gh_audit(ctx, NULL, "user.updated", "user", u->id, changes)) != GH_OK) goto fail;
     if (email_changed && (st = mail_verify(ctx, &o, u)) != GH_OK) goto fail;
     if ((st = gh_accounts_check_invariants(ctx, o.id, had_manage)) != GH_OK) goto fail;
@@ -605,6 +601,16 @@ fail:
     fail_rollback(ctx, st);
 out:
     free(u);
+    return st;
+}
+
+/* Unlocking gives the user's seats back to them: there must be room. */
+static gh_status unlock_seats(gh_ctx *ctx, const gh_user *u)
+{
+    gh_org o;
+    gh_status st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err);
+    if (st == GH_OK && u->office_access) st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE);
+    if (st == GH_OK && u->factory_access) st = gh_seats_require(ctx, &o, GH_SEAT_FACTORY);
     return st;
 }
 
@@ -622,6 +628,7 @@ gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out)
         u->updated_at = gh_now();
         int64_t ended = 0;
         if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+        if (!lock && (st = unlock_seats(ctx, u)) != GH_OK) goto fail;
         if (lock && (st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, NULL, &ended, &ctx->err)) != GH_OK)
             goto fail;
         if ((st = gh_audit(ctx, NULL, lock ? "user.locked" : "user.unlocked", "user", u->id,
