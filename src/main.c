@@ -9,6 +9,7 @@
  *   gatehouse outbox  --db PATH [--json]
  *   gatehouse check   --db PATH --org SLUG --user EMAIL|ID --permission KEY
  *   gatehouse backup  --db PATH --to FILE
+ *   gatehouse routes     (the route table: method, path, auth, permission)
  *   gatehouse version
  *
  * Every subcommand that touches the database applies pending migrations
@@ -29,6 +30,7 @@
 #include "core/roles.h"
 #include "core/secret.h"
 #include "http/http.h"
+#include "http/router.h"
 #include "util/assets.h"
 #include "util/log.h"
 
@@ -435,6 +437,15 @@ static int cmd_backup(opts *o)
     return rc;
 }
 
+static void print_route(const gh_route *r, void *arg)
+{
+    (void)arg;
+    const char *auth = r->auth == GH_AUTH_NONE ? "none"
+                       : r->auth == GH_AUTH_ANY ? "user,api_key"
+                       : r->auth == GH_AUTH_KEY ? "api_key" : "user";
+    printf("%s\t%s\t%s\t%s\n", r->method, r->pattern, auth, r->perm ? r->perm : "-");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) { usage(); return 2; }
@@ -447,6 +458,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "outbox") == 0) return cmd_outbox(&o);
     if (strcmp(cmd, "check") == 0) return cmd_check(&o);
     if (strcmp(cmd, "backup") == 0) return cmd_backup(&o);
+    if (strcmp(cmd, "routes") == 0) { gh_router_each(print_route, NULL); return 0; }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) { puts("gatehouse " VERSION); return 0; }
     usage();
     return 2;

@@ -1,0 +1,34 @@
+// The OpenAPI document is complete and current: every route of the binary is
+// described with its method, auth and permission, and docs/openapi.json is
+// what tools/openapi-merge.mjs builds from the fragments.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BIN } from './lib.mjs';
+import { merged } from '../../tools/openapi-merge.mjs';
+
+const docPath = resolve(import.meta.dirname, '../../docs/openapi.json');
+
+test('docs/openapi.json is built from the fragments', () => {
+  assert.equal(readFileSync(docPath, 'utf8'), merged(), 'run: node tools/openapi-merge.mjs');
+});
+
+test('every route is documented with its auth and permission', () => {
+  const doc = JSON.parse(readFileSync(docPath, 'utf8'));
+  const r = spawnSync(BIN, ['routes'], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  const routes = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+  assert.ok(routes.length > 20);
+  const internal = new Set(['/', '/console/*', '/kiosk/*', '/v1/test/clock']);
+  for (const [method, path, auth, perm] of routes) {
+    if (internal.has(path)) continue;
+    const op = doc.paths[path]?.[method.toLowerCase()];
+    assert.ok(op, `${method} ${path} is not in docs/openapi.json`);
+    assert.ok(op.summary, `${method} ${path} has no summary`);
+    assert.ok(op.responses, `${method} ${path} has no responses`);
+    assert.equal(op['x-auth'], auth, `${method} ${path}: x-auth`);
+    assert.equal(op['x-permission'] ?? '-', perm, `${method} ${path}: x-permission`);
+  }
+});
