@@ -1144,5 +1144,7 @@ gh_status gh_apikey_delete(gh_ctx *ctx, const char *id)
     if (st != GH_OK) return st;
     if ((st = gh_store_apikey_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK) return fail_rollback(ctx, st);
     if ((st = gh_audit(ctx, NULL, "api_key.revoked", "api_key", id, NULL)) != GH_OK) return fail_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    st = gh_db_commit(ctx->db, &ctx->err);
+    gh_apikey_cache_clear();
+    return st;
 }
