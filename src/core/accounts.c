@@ -364,11 +364,11 @@ out:
     return st;
 }
 
-gh_status gh_setup_token_issue(gh_ctx *ctx, char token[GH_TOKEN_LEN + 1])
+gh_status gh_setup_token_issue(gh_ctx *ctx, bool another, char token[GH_TOKEN_LEN + 1])
 {
     gh_status st = begin(ctx);
     if (st != GH_OK) return st;
-    if (gh_store_org_count(ctx->db) != 0) {
+    if (!another && gh_store_org_count(ctx->db) != 0) {
         gh_db_rollback(ctx->db);
         return gh_fail(&ctx->err, GH_E_CONFLICT, "already_set_up", "an organization exists");
     }
