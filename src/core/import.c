@@ -190,6 +190,21 @@ static gh_status csv_fault(importer *im, const gh_csv *c, size_t rowno)
     return GH_E_INVALID;
 }
 
+/* "E-mail", "Office Access" and "office_access" name the same columns:
+ * case, spaces, dashes and underscores do not matter. */
+static bool header_matches(const char *h, const char *col)
+{
+    for (;;) {
+        while (*h == ' ' || *h == '-' || *h == '_') h++;
+        while (*col == '_') col++;
+        char a = (*h >= 'A' && *h <= 'Z') ? (char)(*h + 32) : *h;
+        if (a != *col) return false;
+        if (!a) return true;
+        h++;
+        col++;
+    }
+}
+
 static gh_status read_header(importer *im, gh_csv *c)
 {
     gh_ctx *ctx = im->ctx;
@@ -206,20 +221,18 @@ static gh_status read_header(importer *im, gh_csv *c)
         im->map[i] = -1;
         if (n == 0) continue; /* an unnamed column (a trailing comma) is ignored */
         if (n >= sizeof name) n = sizeof name - 1;
-        for (size_t k = 0; k < n; k++) {
-            char ch = start[k];
-            name[k] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : (ch == ' ' || ch == '-') ? '_' : ch;
-        }
+        memcpy(name, start, n);
         name[n] = '\0';
         int col = -1;
         for (int k = 0; k < COL_COUNT; k++)
-            if (strcmp(name, col_names[k]) == 0) col = k;
+            if (header_matches(name, col_names[k])) col = k;
         if (col < 0)
             return gh_fail_field(&ctx->err, GH_E_INVALID, "unknown_column", name,
                                  "unknown column '%s' in the header; the columns are name, email, role, badge,"
                                  " office_access, factory_access", name);
         if (seen[col])
-            return gh_fail_field(&ctx->err, GH_E_INVALID, "duplicate_column", name, "the column '%s' appears twice", name);
+            return gh_fail_field(&ctx->err, GH_E_INVALID, "duplicate_column", col_names[col],
+                                 "the column '%s' appears twice", col_names[col]);
         seen[col] = true;
         im->map[i] = col;
     }

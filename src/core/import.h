@@ -2,8 +2,8 @@
  * Bulk import of staff members from CSV (issue 4), for onboarding a whole
  * plant at once.
  *
- * The file has a header row naming its columns, in any order (names are
- * case-insensitive; spaces and dashes count as underscores): name and role
+ * The file has a header row naming its columns, in any order (case,
+ * spaces, dashes and underscores in names do not matter): name and role
  * (required), email, badge, office_access, factory_access. Access columns
  * take true/false, yes/no, y/n, 1/0 or x; blank means "yes if the row has an
  * email" (office) or "yes if it has a badge" (factory). Blank lines are

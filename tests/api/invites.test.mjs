@@ -282,6 +282,13 @@ test('resend issues a fresh link and the old one stops working; cancel ends an i
     assert.equal(re.results[0].status, 'invited');
     assert.notEqual(re.results[0].invite_id, eli);
 
+    // If the address became a user some other way meanwhile, the link cannot make a second one.
+    await invite(s, admin, ['hal@acme.test']);
+    const halToken = s.lastToken('hal@acme.test', 'invite');
+    const direct = await s.api('/v1/users', { method: 'POST', token: admin, body: { email: 'Hal@acme.test', name: 'Hal', role: 'user' } });
+    assert.equal(direct.status, 201);
+    assertProblem(await accept(halToken, 'Hal Again'), 409, 'already_member');
+
     const resent = await audit(s, admin, 'invite.resent');
     assert.deepEqual(resent.map((e) => e.target_id), [dana]);
     const cancelled = await audit(s, admin, 'invite.cancelled');
