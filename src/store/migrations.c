@@ -185,7 +185,9 @@ static const char *const migrations[] = {
     " cancelled_at INTEGER,"
     " user_id TEXT REFERENCES users(id) ON DELETE SET NULL);"
     "CREATE UNIQUE INDEX invites_pending_email ON invites(org_id, email_norm) WHERE status = 'pending';"
-    "CREATE INDEX invites_org_status ON invites(org_id, status, created_at, id);",
+    "CREATE INDEX invites_org_status ON invites(org_id, status, created_at, id);"
+    "CREATE INDEX invites_invited_by ON invites(invited_by);" /* ON DELETE SET NULL lookups */
+    "CREATE INDEX invites_user ON invites(user_id);",
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
