@@ -280,10 +280,11 @@ static gh_status read_rows(importer *im, gh_csv *c)
             const char *s;
             size_t n;
             trim(gh_csv_field(c, i), &s, &n);
-            if (i >= im->ncols || im->map[i] < 0) {
-                if (n) r->extra_fields = i >= im->ncols;
+            if (i >= im->ncols) {
+                if (n) r->extra_fields = true;
                 continue;
             }
+            if (im->map[i] < 0) continue; /* an unnamed column */
             char *v = arena_strndup(im->arena, s, n);
             if (!v) return oom(ctx);
             r->f[im->map[i]] = v;
