@@ -145,6 +145,8 @@ static gh_status mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u)
     return st;
 }
 
+gh_status gh_accounts_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u) { return mail_verify(ctx, o, u); }
+
 static gh_status mail_reset(gh_ctx *ctx, const gh_org *o, const gh_user *u)
 {
     char token[GH_TOKEN_LEN + 1], link[1024], body[2048];

@@ -125,6 +125,9 @@ gh_status gh_apikey_delete(gh_ctx *ctx, const char *id);
 gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool actor_had_manage);
 /* Does the acting user currently hold users.manage (from the rows)? */
 bool gh_accounts_actor_holds_manage(gh_ctx *ctx);
+/* Inside the open transaction: mails u a link to confirm its address and
+ * choose a password (as for a newly created office user). */
+gh_status gh_accounts_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u);
 /* Finishes a write: commits, then refreshes the authz snapshot. */
 gh_status gh_tx_commit(gh_ctx *ctx);
 

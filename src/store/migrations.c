@@ -166,6 +166,29 @@ static const char *const migrations[] = {
     " factory_access ON users BEGIN " GEN_BUMP " END;"
     "CREATE TRIGGER gen_users_d AFTER DELETE ON users BEGIN " GEN_BUMP " END;",
 
+    /* 2 (issue 4): invitations. One pending invitation per email and org; the
+     *    link's token is stored only as a hash and replaced on resend. No
+     *    generation trigger: an invitation grants nothing until accepted. */
+    "CREATE TABLE invites ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " email TEXT NOT NULL,"
+    " email_norm TEXT NOT NULL,"
+    " role_key TEXT NOT NULL,"
+    " invited_by TEXT REFERENCES users(id) ON DELETE SET NULL,"
+    " token_hash TEXT NOT NULL UNIQUE,"
+    " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'cancelled')),"
+    " created_at INTEGER NOT NULL,"
+    " sent_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " accepted_at INTEGER,"
+    " cancelled_at INTEGER,"
+    " user_id TEXT REFERENCES users(id) ON DELETE SET NULL);"
+    "CREATE UNIQUE INDEX invites_pending_email ON invites(org_id, email_norm) WHERE status = 'pending';"
+    "CREATE INDEX invites_org_status ON invites(org_id, status, created_at, id);"
+    "CREATE INDEX invites_invited_by ON invites(invited_by);" /* ON DELETE SET NULL lookups */
+    "CREATE INDEX invites_user ON invites(user_id);",
+
     /* 3: user groups and saved views (view templates, dashboards) shared
      *    with groups. Composite foreign keys on (org_id, id) make a
      *    cross-organization membership or share impossible in the schema
