@@ -16,6 +16,7 @@
 #include "core/seats.h"
 #include "core/secret.h"
 #include "core/session.h"
+#include "store/invites.h"
 #include "core/throttle.h"
 
 #define VERIFY_TTL_S (72 * 3600)
@@ -460,6 +461,20 @@ static gh_status apply_modules(gh_ctx *ctx, const json_t *mods, gh_user *u)
     return GH_OK;
 }
 
+/* A pending invitation already holds a seat for this address: creating the
+ * account as well would hold two and leave a dead link behind. */
+static gh_status refuse_if_invited(gh_ctx *ctx, const char *email)
+{
+    gh_invite inv;
+    gh_status st = gh_store_invite_get_pending(ctx->db, ctx->actor.org_id, email, &inv, &ctx->err);
+    if (st == GH_E_NOT_FOUND) { gh_err_clear(&ctx->err); return GH_OK; }
+    if (st != GH_OK) return st;
+    gh_fail_field(&ctx->err, GH_E_CONFLICT, "already_invited", "email",
+                  "this address has a pending invitation: resend or cancel it instead");
+    gh_err_extra(&ctx->err, "invite_id", json_string(inv.id));
+    return GH_E_CONFLICT;
+}
+
 gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
 {
     gh_user *u = calloc(1, sizeof *u);
@@ -490,6 +505,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = role_exists(ctx, n->role, &r)) != GH_OK) goto fail;
+    if ((st = refuse_if_invited(ctx, u->email)) != GH_OK) goto fail;
     if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.created", "user", u->id,

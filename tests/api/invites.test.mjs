@@ -454,3 +454,24 @@ test('a device account (kiosk role) can only read, whatever it is granted', asyn
     await s.stop();
   }
 });
+
+test('creating an account for an invited address is refused while the invitation is pending', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    await invite(s, admin, ['pending@acme.test']);
+    const r = await s.api('/v1/users', { method: 'POST', token: admin,
+      body: { email: 'Pending@acme.test', name: 'Pen Ding', role: 'user' } });
+    assertProblem(r, 409, 'already_invited', 'email');
+    assert.ok(r.body.invite_id);
+    const users = await s.api('/v1/users?q=pending', { token: admin });
+    assert.equal(users.body.items.length, 0);
+    // Cancelling the invitation frees the address.
+    assert.equal((await s.api(`/v1/invites/${r.body.invite_id}`, { method: 'DELETE', token: admin })).status, 204);
+    const ok = await s.api('/v1/users', { method: 'POST', token: admin,
+      body: { email: 'pending@acme.test', name: 'Pen Ding', role: 'user' } });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+  } finally {
+    await s.stop();
+  }
+});
