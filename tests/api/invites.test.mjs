@@ -285,8 +285,14 @@ test('resend issues a fresh link and the old one stops working; cancel ends an i
     // If the address became a user some other way meanwhile, the link cannot make a second one.
     await invite(s, admin, ['hal@acme.test']);
     const halToken = s.lastToken('hal@acme.test', 'invite');
-    const direct = await s.api('/v1/users', { method: 'POST', token: admin, body: { email: 'Hal@acme.test', name: 'Hal', role: 'user' } });
-    assert.equal(direct.status, 201);
+    // (creating the account directly is refused while the invitation is pending...)
+    assertProblem(await s.api('/v1/users', { method: 'POST', token: admin,
+      body: { email: 'Hal@acme.test', name: 'Hal', role: 'user' } }), 409, 'already_invited', 'email');
+    // (...but an existing user's address can be changed to it)
+    const other = await s.api('/v1/users', { method: 'POST', token: admin, body: { email: 'hal.old@acme.test', name: 'Hal', role: 'user' } });
+    assert.equal(other.status, 201);
+    const moved = await s.api(`/v1/users/${other.body.id}`, { method: 'PATCH', token: admin, body: { email: 'Hal@acme.test' } });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
     assertProblem(await accept(halToken, 'Hal Again'), 409, 'already_member');
 
     const resent = await audit(s, admin, 'invite.resent');
