@@ -13,6 +13,10 @@ extern const gh_route gh_api_routes_users[];   /* user administration */
 extern const gh_route gh_api_routes_org[];     /* org settings, roles, api keys */
 extern const gh_route gh_api_routes_audit[];   /* audit trail */
 extern const gh_route gh_api_routes_access[];  /* permission checks */
+extern const gh_route gh_api_routes_kiosk[];   /* kiosk sign-in, PINs, kiosk devices */
+extern const gh_route gh_api_routes_tasks[];   /* tasks, agenda screens, my agenda */
+extern const gh_route gh_api_routes_checkins[];/* check-ins, timesheets */
+extern const gh_route gh_api_routes_activity[];/* per-user activity data */
 
 /* Helpers shared by api/ files. */
 /* Answers the ctx's error when st != GH_OK; returns true if it answered. */
