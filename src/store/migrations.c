@@ -168,7 +168,7 @@ static const char *const migrations[] = {
 
     /* 4 (issue 6, shop floor): kiosk devices, tasks and their assignees,
      * agenda screens, check-ins (time records) and per-user activity.
-     * checkins.single marks a check-in opened under the single-task limit:
+     * checkins.single_task marks a check-in opened under the single-task limit:
      * the partial unique index then backs the transaction's own check, so
      * two open limited check-ins of one user cannot exist. None of these
      * tables affects permission checks (no generation triggers). */
@@ -231,11 +231,11 @@ static const char *const migrations[] = {
     " ended_at INTEGER,"
     " status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'paused', 'complete', 'error')),"
     " note TEXT,"
-    " single INTEGER NOT NULL DEFAULT 0,"
+    " single_task INTEGER NOT NULL DEFAULT 0,"
     " created_by TEXT,"
     " ended_by TEXT,"
     " CHECK ((ended_at IS NULL) = (status = 'open')));"
-    "CREATE UNIQUE INDEX checkins_single_open ON checkins(user_id) WHERE ended_at IS NULL AND single = 1;"
+    "CREATE UNIQUE INDEX checkins_single_open ON checkins(user_id) WHERE ended_at IS NULL AND single_task = 1;"
     "CREATE UNIQUE INDEX checkins_task_open ON checkins(user_id, task_id) WHERE ended_at IS NULL;"
     "CREATE INDEX checkins_user_time ON checkins(org_id, user_id, started_at);"
 

@@ -390,7 +390,7 @@ gh_status gh_store_screen_links(gh_db *db, gh_screen_link_kind kind, const char 
 
 /* ---- check-ins ------------------------------------------------------------------------------------- */
 #define CHECKIN_COLS "c.id, c.org_id, c.user_id, c.task_id, c.status, c.note, c.created_by, c.ended_by," \
-    " c.started_at, c.ended_at, c.single, t.ref, t.title"
+    " c.started_at, c.ended_at, c.single_task, t.ref, t.title"
 
 static void checkin_row(sqlite3_stmt *st, gh_checkin *c)
 {
@@ -405,7 +405,7 @@ static void checkin_row(sqlite3_stmt *st, gh_checkin *c)
 
 gh_status gh_store_checkin_insert(gh_db *db, const gh_checkin *c, gh_err *err)
 {
-    PREP(db, st, "INSERT INTO checkins (id, org_id, user_id, task_id, status, note, created_by, started_at, single)"
+    PREP(db, st, "INSERT INTO checkins (id, org_id, user_id, task_id, status, note, created_by, started_at, single_task)"
                  " VALUES (?1, ?2, ?3, ?4, 'open', NULL, ?5, ?6, ?7)", err);
     gh_bind_text(st, 1, c->id); gh_bind_text(st, 2, c->org_id); gh_bind_text(st, 3, c->user_id);
     gh_bind_text(st, 4, c->task_id); gh_bind_text(st, 5, nz(c->created_by)); gh_bind_i64(st, 6, c->started_at);
