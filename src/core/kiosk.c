@@ -167,7 +167,10 @@ static gh_status count_failure(gh_ctx *ctx, const char *org_id, const char *user
     *blocked = false;
     if (!u) return GH_E_INTERNAL;
     if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) goto out;
-    if ((st = gh_store_user_get(c.db, org_id, user_id, u, &c.err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_get(c.db, org_id, user_id, u, &c.err)) != GH_OK) {
+        if (st == GH_E_NOT_FOUND) st = GH_OK; /* deleted meanwhile: nothing to count */
+        goto fail;
+    }
     if (u->pin_blocked) {
         *blocked = true;
         gh_db_rollback(c.db);
