@@ -17,6 +17,10 @@ extern const gh_route gh_api_routes_groups[];  /* user groups */
 extern const gh_route gh_api_routes_views[];   /* saved views and their sharing */
 extern const gh_route gh_api_routes_invites[]; /* invitations (issue 4) */
 extern const gh_route gh_api_routes_import[];  /* bulk user import (issue 4) */
+extern const gh_route gh_api_routes_kiosk[];   /* kiosk sign-in, PINs, kiosk devices */
+extern const gh_route gh_api_routes_tasks[];   /* tasks, agenda screens, my agenda */
+extern const gh_route gh_api_routes_checkins[];/* check-ins, timesheets */
+extern const gh_route gh_api_routes_activity[];/* per-user activity data */
 
 /* Helpers shared by api/ files. */
 /* Answers the ctx's error when st != GH_OK; returns true if it answered. */

@@ -49,7 +49,9 @@ typedef struct gh_user_new {
     const json_t *modules;        /* array or NULL (= all) */
     const json_t *grants;         /* array or NULL */
 } gh_user_new;
-/* Creates an office user and mails a verification link. */
+/* Creates a staff member: with office access (needs an email; mails a
+ * verification link), factory access (needs a badge; signs in at the kiosk
+ * with a PIN, see core/kiosk.h), or both. Takes a seat of each kind. */
 gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out);
 
 /* A patch from an administrator: NULL/absent members are left alone. */
@@ -60,6 +62,8 @@ typedef struct gh_user_patch {
     const json_t *grants;
     bool office_access_set, office_access;
     bool checkin_exempt_set, checkin_exempt;
+    bool badge_set; const char *badge;         /* NULL or "" clears */
+    bool factory_access_set, factory_access;
 } gh_user_patch;
 gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh_user *out);
 gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out);

@@ -19,6 +19,10 @@ static const gh_route *const tables[] = {
     gh_api_routes_access,
     gh_api_routes_groups,
     gh_api_routes_views,
+    gh_api_routes_kiosk,
+    gh_api_routes_tasks,
+    gh_api_routes_checkins,
+    gh_api_routes_activity,
 };
 
 /* Matches one pattern against a path; fills params. */
