@@ -878,8 +878,14 @@ gh_status gh_login_prepare(gh_ctx *ctx, const char *org_slug, const char *email,
     gh_err ignored = {0};
     gh_ctx probe = *ctx;
     probe.err = ignored;
-    bool org_ok = gh_org_resolve(&probe, org_slug, &l->org) == GH_OK;
+    gh_status ost = gh_org_resolve(&probe, org_slug, &l->org);
+    bool org_ok = ost == GH_OK;
     gh_err_clear(&probe.err);
+    /* Without an org in a deployment of several, there is nobody to check
+     * the password against: say so (this tells nothing about accounts). */
+    if (!org_ok && (!org_slug || !*org_slug) && gh_store_org_count(ctx->db) > 1)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "org_required", "org",
+                             "this deployment has several organizations: name one");
     snprintf(l->throttle_acct, sizeof l->throttle_acct, "acct:%s:%s", org_ok ? l->org.id : "-", norm);
     snprintf(l->throttle_ip, sizeof l->throttle_ip, "ip:%s", ctx->ip ? ctx->ip : "");
     int wait_a = 0, wait_i = 0;
