@@ -242,12 +242,15 @@ gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool act
     gh_status st = scan_managers(ctx, org_id, &s, &org, &roles);
     free(roles.roles);
     if (st != GH_OK) return st;
-    if (actor_had_manage && s.actor_id && !s.actor_holds)
-        return gh_fail(&ctx->err, GH_E_CONFLICT, "self_lockout",
-                       "this would take the users.manage permission away from yourself");
+    /* last_admin first: when nobody would be left, that is the reason, even
+     * if the actor is the one losing it (the sole admin demoting or locking
+     * themselves); self_lockout is for when others could still manage. */
     if (s.holders == 0)
         return gh_fail(&ctx->err, GH_E_CONFLICT, "last_admin",
                        "the organization must keep at least one active user who can manage users");
+    if (actor_had_manage && s.actor_id && !s.actor_holds)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "self_lockout",
+                       "this would take the users.manage permission away from yourself");
     return GH_OK;
 }
 

@@ -248,6 +248,9 @@ gh_status gh_org_set_modules(gh_ctx *ctx, const char *slug, const json_t *keys, 
     if ((st = gh_audit(ctx, o.id, addons ? "org.addons_set" : "org.modules_set", "org", o.id,
                        json_pack("{s:o}", addons ? "addons" : "modules", keylist(list)))) != GH_OK)
         goto fail;
+    /* A product catalog may put users.manage behind a module or add-on:
+     * switching it off must still leave someone who can manage users. */
+    if ((st = gh_accounts_check_invariants(ctx, o.id, false)) != GH_OK) goto fail;
     return gh_tx_commit(ctx);
 fail:
     gh_db_rollback(ctx->db);
