@@ -743,11 +743,12 @@ static bool cursor_decode(const char *c, char *name, size_t ncap, char *id, size
     return gh_strlcpy(name, (char *)raw, ncap) && gh_strlcpy(id, nl + 1, icap);
 }
 
-typedef struct { json_t *items; gh_user last; int n; } list_acc;
+typedef struct { json_t *items; gh_user last; int n, limit; bool more; } list_acc;
 
 static void list_visit(const gh_user *u, void *arg)
 {
     list_acc *a = arg;
+    if (a->n == a->limit) { a->more = true; return; } /* the look-ahead row */
     json_array_append_new(a->items, gh_user_json(u));
     a->last = *u;
     a->n++;
@@ -768,10 +769,12 @@ gh_status gh_user_list(gh_ctx *ctx, const gh_user_filter *in, json_t **items, ch
     list_acc *a = calloc(1, sizeof *a);
     if (!a) return oom(ctx);
     a->items = json_array();
-    gh_status st = gh_store_user_list(ctx->db, ctx->actor.org_id, &f, list_visit, a, &ctx->err);
+    a->limit = f.limit;
+    f.limit++; /* one more row tells whether there is a next page */
+    gh_status st = a->items ? gh_store_user_list(ctx->db, ctx->actor.org_id, &f, list_visit, a, &ctx->err) : oom(ctx);
     if (st == GH_OK) {
         *next_cursor = NULL;
-        if (a->n == f.limit) {
+        if (a->more) {
             char *c = malloc(2 * (GH_NAME_MAX + GH_ID_MAX + 2) + 1);
             if (c) cursor_encode(&a->last, c, 2 * (GH_NAME_MAX + GH_ID_MAX + 2) + 1);
             *next_cursor = c;
