@@ -2,6 +2,8 @@
 #include "core/audit.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "store/store.h"
 #include "util/log.h"
@@ -19,7 +21,7 @@ static const char *actor_type_name(gh_actor_type t)
 gh_status gh_audit(gh_ctx *ctx, const char *org_id, const char *action, const char *target_type,
                    const char *target_id, json_t *detail)
 {
-    char *text = json_dumps(detail ? detail : json_object(), JSON_COMPACT);
+    char *text = detail ? json_dumps(detail, JSON_COMPACT) : strdup("{}");
     json_decref(detail);
     if (!text) return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory");
     gh_audit_row row = {
