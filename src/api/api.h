@@ -35,5 +35,8 @@ typedef struct gh_hash_job {
 gh_hash_job *gh_api_hash_job_new(gh_req *r, const char *verify_hash, const char *verify_secret,
                                  const char *new_secret);
 void gh_api_hash_work(void *job);
+/* For actions that take no body: {} or none is fine, any field is
+ * unknown_field (400, answered). */
+bool gh_api_no_fields_or_reply(gh_req *r);
 /* Parses an optional limit query parameter (1..max). */
 bool gh_api_limit_or_reply(gh_req *r, int max, int *out);

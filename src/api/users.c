@@ -98,12 +98,14 @@ static void patch_user(gh_req *r)
 
 static void delete_user(gh_req *r)
 {
+    if (!gh_api_no_fields_or_reply(r)) return;
     if (gh_api_failed(r, gh_user_delete(gh_req_ctx(r), gh_req_param(r, "id")))) return;
     gh_reply_empty(r);
 }
 
 static void lock_common(gh_req *r, bool lock)
 {
+    if (!gh_api_no_fields_or_reply(r)) return;
     gh_user u;
     if (gh_api_failed(r, gh_user_lock(gh_req_ctx(r), gh_req_param(r, "id"), lock, &u))) return;
     gh_reply_json(r, 200, gh_user_json(&u));
@@ -113,12 +115,14 @@ static void unlock_user(gh_req *r) { lock_common(r, false); }
 
 static void reset_user(gh_req *r)
 {
+    if (!gh_api_no_fields_or_reply(r)) return;
     if (gh_api_failed(r, gh_user_send_reset(gh_req_ctx(r), gh_req_param(r, "id")))) return;
     gh_reply_json(r, 202, json_pack("{s:s}", "status", "a password reset link was mailed to the user"));
 }
 
 static void revoke_user(gh_req *r)
 {
+    if (!gh_api_no_fields_or_reply(r)) return;
     int64_t n = 0;
     if (gh_api_failed(r, gh_user_revoke_sessions(gh_req_ctx(r), gh_req_param(r, "id"), &n))) return;
     gh_reply_json(r, 200, json_pack("{s:I}", "sessions_revoked", (json_int_t)n));
