@@ -29,7 +29,7 @@ test('sign-in throttling', async () => {
 
     await test('unknown email and wrong password: same answer, about the same time', async () => {
       const known = [], unknown = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 5; i++) {
         const a = await timed(() => login(s, 'victim@acme.test', `wrong password ${i}`));
         const b = await timed(() => login(s, 'nobody@acme.test', `wrong password ${i}`));
         assertProblem(a.r, 401, 'invalid_credentials');
@@ -40,7 +40,7 @@ test('sign-in throttling', async () => {
       }
       // Both verify an argon2id hash; skipping it would be ~50x faster.
       const ratio = median(unknown) / median(known);
-      assert.ok(ratio > 0.33 && ratio < 3, `unknown ${median(unknown)} ms vs known ${median(known)} ms`);
+      assert.ok(ratio > 0.25 && ratio < 4, `unknown ${median(unknown)} ms vs known ${median(known)} ms`);
     });
 
     await test('per account: a few free failures, then 429 with growing Retry-After', async () => {
@@ -53,11 +53,10 @@ test('sign-in throttling', async () => {
         }
         return out;
       };
-      // Three failures each so far: the fourth and fifth are free (5 free),
-      // the sixth starts a 1 s pause.
+      // Five failures each so far, all free; the sixth starts a 1 s pause.
       const a = await seq('victim@acme.test');
       const b = await seq('nobody@acme.test');
-      assert.deepEqual(a.map((r) => r.status), [401, 401, 401, 429]);
+      assert.deepEqual(a.map((r) => r.status), [401, 429]);
       assert.deepEqual(a.map(shape), b.map(shape), 'known and unknown accounts are throttled alike');
       const first = a.at(-1);
       assertProblem(first, 429, 'too_many_attempts');
