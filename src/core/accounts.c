@@ -285,6 +285,11 @@ static gh_status use_setup_token(gh_ctx *ctx, const char *token)
     gh_token_hash(token, h);
     if (gh_store_token_get_by_hash(ctx->db, h, &t, &ctx->err) != GH_OK) goto bad;
     if (strcmp(t.purpose, "setup") != 0 || t.used_at || gh_now() >= t.expires_at) goto bad;
+    /* The link sets up the first organization only: once one exists (made
+     * by `gatehouse init` meanwhile), it is spent. */
+    if (gh_store_org_count(ctx->db) != 0)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "already_set_up",
+                       "an organization exists already; more are created with gatehouse init");
     return gh_store_token_mark_used(ctx->db, t.id, gh_now(), &ctx->err);
 bad:
     gh_err_clear(&ctx->err);

@@ -155,3 +155,25 @@ test('setup link, POST /v1/setup, init of more organizations, tenancy', async ()
     await s.stop();
   }
 });
+
+test('the setup link is spent once `gatehouse init` created an org, and expires after a day', async () => {
+  const s = await startServer({ init: false });
+  try {
+    const token = setupToken(s);
+    await s.advance(24 * 3600 + 1);
+    assertProblem(await s.api('/v1/setup', { method: 'POST', body: goodSetup(token) }), 403, 'setup_token_invalid', 'token');
+    assert.equal((await s.api('/healthz')).body.set_up, false);
+  } finally {
+    await s.stop();
+  }
+  const s2 = await startServer({ init: false });
+  try {
+    const token = setupToken(s2);
+    const r = s2.cli(['init', '--org', 'beta', '--org-name', 'Beta', '--admin-email', 'boss@beta.test'], { GATEHOUSE_ADMIN_PASSWORD: PASSWORD });
+    assert.equal(r.status, 0, r.stderr);
+    assertProblem(await s2.api('/v1/setup', { method: 'POST', body: goodSetup(token) }), 409, 'already_set_up');
+    assert.deepEqual(s2.cli(['org', 'list']).stdout.trim().split('\n').map((l) => l.split('\t')[0]), ['beta']);
+  } finally {
+    await s2.stop();
+  }
+});
