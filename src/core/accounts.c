@@ -997,8 +997,11 @@ gh_status gh_link_peek(gh_ctx *ctx, const char *token, const char *purpose, gh_l
         st = gh_store_user_get(ctx->db, lu->token.org_id, lu->token.user_id, &lu->user, &ctx->err);
         if (st == GH_E_NOT_FOUND) { gh_err_clear(&ctx->err); goto invalid; }
         if (st != GH_OK) return st;
-        /* A verification link is for the address it was sent to. */
-        if (strcmp(purpose, "verify") == 0 && strcasecmp(lu->user.email, lu->token.email) != 0) goto invalid;
+        /* A link is for the address it was sent to: after an email change,
+         * links mailed to the old address prove nothing about the new one
+         * (a reset link would otherwise mark the new address verified and
+         * hand the account to whoever reads the old mailbox). */
+        if (lu->token.email[0] && strcasecmp(lu->user.email, lu->token.email) != 0) goto invalid;
         lu->has_password = lu->user.password_hash[0] != '\0';
     }
     return GH_OK;

@@ -114,6 +114,9 @@ test('user administration', async () => {
     await test('changing an email needs re-verification', async () => {
       assertProblem(await s.api(`/v1/users/${dora.id}`, { method: 'PATCH', token: admin, body: { email: 'W1@acme.test' } }), 409, 'email_taken', 'email');
       assertProblem(await s.api(`/v1/users/${dora.id}`, { method: 'PATCH', token: admin, body: { email: 'dora@' } }), 400, 'invalid_email', 'email');
+      // A reset link mailed to the old address before the change.
+      assert.equal((await s.api(`/v1/users/${dora.id}/password-reset`, { method: 'POST', token: admin })).status, 202);
+      const oldReset = s.lastToken('dora.explorer@acme.test', 'password_reset');
       const r = await s.api(`/v1/users/${dora.id}`, { method: 'PATCH', token: admin, body: { email: 'dora@acme.test' } });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.email, 'dora@acme.test');
@@ -123,7 +126,10 @@ test('user administration', async () => {
       assertProblem(login, 403, 'email_not_verified');
       assertProblem(await s.api('/v1/auth/login', { method: 'POST', body: { email: 'dora@acme.test', password: 'not the password' } }), 401, 'invalid_credentials');
       assertProblem(await s.api('/v1/auth/login', { method: 'POST', body: { email: 'dora.explorer@acme.test', password: PASSWORD } }), 401, 'invalid_credentials');
-      // The old address's link no longer verifies anything.
+      // Links mailed to the old address prove nothing about the new one.
+      const stale = await s.api('/v1/auth/password-reset/confirm', { method: 'POST', body: { token: oldReset, password: 'taken over by the old mailbox' } });
+      assertProblem(stale, 404, 'token_invalid', 'token');
+      assert.equal((await s.api(`/v1/users/${dora.id}`, { token: admin })).body.email_verified, false);
       const token = s.lastToken('dora@acme.test', 'verify_email');
       const info = await s.api(`/v1/auth/link?purpose=verify&token=${token}`);
       assert.equal(info.body.has_password, true);
