@@ -69,6 +69,8 @@ test('user administration', async () => {
       assert.equal(workers.body.items.length, 2); // w6 and w36
       assert.ok(workers.body.items.every((u) => u.name === 'Worker 06'));
       assertProblem(await s.api('/v1/users?status=gone', { token: admin }), 400, 'invalid_filter', 'status');
+      assertProblem(await s.api(`/v1/users?q=${'w'.repeat(201)}`, { token: admin }), 400, 'invalid_filter', 'q');
+      assert.deepEqual((await s.api(`/v1/users?q=${'w'.repeat(200)}`, { token: admin })).body.items, []);
       const active = await s.api('/v1/users?status=active&limit=200', { token: admin });
       assert.equal(active.body.items.length, 67);
       assert.deepEqual((await s.api('/v1/users?status=locked', { token: admin })).body.items, []);
