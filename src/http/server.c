@@ -357,7 +357,11 @@ static bool authenticate_or_reply(gh_req *r, const gh_route *rt)
     }
     gh_status st;
     char csrf_hash[GH_HASH_HEX_LEN + 1] = "";
-    if (strncmp(token, GH_APIKEY_PREFIX, strlen(GH_APIKEY_PREFIX)) == 0 && !from_cookie) {
+    /* An API key is the prefix and a token; a session token is a bare token,
+     * which may itself start with "ghk_" (1 in 16.7 million): the length
+     * tells them apart. */
+    if (!from_cookie && strncmp(token, GH_APIKEY_PREFIX, strlen(GH_APIKEY_PREFIX)) == 0 &&
+        strlen(token) != GH_TOKEN_LEN) {
         st = gh_apikey_authenticate(ctx, token);
     } else {
         st = gh_session_authenticate(ctx, token, csrf_hash);
