@@ -452,7 +452,8 @@ static gh_status role_exists(gh_ctx *ctx, const char *key, gh_role *r)
     return st;
 }
 
-/* Validates modules against the catalog and the org's enabled modules. */
+/* Validates module keys against the catalog. A user may be given a module
+ * the org has not enabled: it counts only once the org has it too. */
 static gh_status apply_modules(gh_ctx *ctx, const json_t *mods, gh_user *u)
 {
     if (!mods || json_is_null(mods)) {
