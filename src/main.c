@@ -167,13 +167,15 @@ static gh_catalog *boot(const opts *o, gh_db **db)
     gh_catalog *cat = catalog_load(o->catalog ? o->catalog : getenv("GATEHOUSE_CATALOG"));
     if (!cat) return NULL;
     gh_cfg()->catalog = cat;
-    /* Create the database's folder (./var by default). */
+    /* Create the database's folders (./var by default), like mkdir -p. */
     char dir[4096];
     if (gh_strlcpy(dir, path, sizeof dir)) {
-        char *slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-            *slash = '\0';
-            mkdir(dir, 0750);
+        char *last = strrchr(dir, '/');
+        for (char *p = dir + 1; last && p <= last; p++) {
+            if (*p != '/') continue;
+            *p = '\0';
+            mkdir(dir, 0750); /* EEXIST is fine; other errors show at open */
+            *p = '/';
         }
     }
     gh_db_set_path(path);

@@ -45,6 +45,9 @@ void gh_api_hash_work(void *job);
  * csrf_token, expires_at, session_id, user} (user stolen). In auth.c. */
 struct gh_session;
 void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const struct gh_session *s, json_t *user);
+/* For actions that take no body: {} or none is fine, any field is
+ * unknown_field (400, answered). */
+bool gh_api_no_fields_or_reply(gh_req *r);
 /* Parses an optional limit query parameter (1..max). */
 bool gh_api_limit_or_reply(gh_req *r, int max, int *out);
 

@@ -65,6 +65,7 @@ static void login(gh_req *r)
 
 static void logout(gh_req *r)
 {
+    if (!gh_api_no_fields_or_reply(r)) return;
     if (gh_api_failed(r, gh_logout(gh_req_ctx(r)))) return;
     set_cookies(r, NULL, NULL, -1);
     gh_reply_empty(r);

@@ -34,6 +34,12 @@ void gh_api_hash_work(void *p)
     wipe_job(j);
 }
 
+bool gh_api_no_fields_or_reply(gh_req *r)
+{
+    static const gh_jfield none[] = {{NULL, 0, false}};
+    return gh_json_check_or_reply(r, gh_req_json(r), none);
+}
+
 bool gh_api_limit_or_reply(gh_req *r, int max, int *out)
 {
     const char *s = gh_req_query(r, "limit");

@@ -77,6 +77,7 @@ static void sessions(gh_req *r)
 
 static void end_session(gh_req *r)
 {
+    if (!gh_api_no_fields_or_reply(r)) return;
     gh_ctx *ctx = gh_req_ctx(r);
     const char *id = gh_req_param(r, "id");
     if (gh_api_failed(r, gh_me_end_session(ctx, id))) return;

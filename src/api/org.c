@@ -102,6 +102,7 @@ static void patch_role(gh_req *r)
 
 static void delete_role(gh_req *r)
 {
+    if (!gh_api_no_fields_or_reply(r)) return;
     if (gh_api_failed(r, gh_role_delete(gh_req_ctx(r), gh_req_param(r, "key")))) return;
     gh_reply_empty(r);
 }
@@ -134,6 +135,7 @@ static void create_key(gh_req *r)
 
 static void delete_key(gh_req *r)
 {
+    if (!gh_api_no_fields_or_reply(r)) return;
     if (gh_api_failed(r, gh_apikey_delete(gh_req_ctx(r), gh_req_param(r, "id")))) return;
     gh_reply_empty(r);
 }

@@ -39,7 +39,7 @@ static void setup(gh_req *r)
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     json_t *org = json_object_get(b, "org"), *admin = json_object_get(b, "admin");
-    if (!gh_json_check_or_reply(r, org, fo) || !gh_json_check_or_reply(r, admin, fa)) return;
+    if (!gh_json_check_in_or_reply(r, org, fo, "org") || !gh_json_check_in_or_reply(r, admin, fa, "admin")) return;
     gh_ctx *ctx = gh_req_ctx(r);
     gh_arena *a = gh_req_arena(r);
     setup_state *s = gh_arena_alloc(a, sizeof *s);

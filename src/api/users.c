@@ -18,6 +18,12 @@ static void list_users(gh_req *r)
     f.q = gh_req_query(r, "q");
     f.after_name = gh_req_query(r, "cursor");
     const char *access = gh_req_query(r, "access");
+    if (f.q && gh_strnlen_max(f.q, GH_NAME_MAX) > GH_NAME_MAX) {
+        /* The store could not lower-case it and would drop the filter. */
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_filter", "q", "q is at most %d characters", GH_NAME_MAX);
+        gh_reply_ctx_err(r);
+        return;
+    }
     if (f.status && strcmp(f.status, "active") != 0 && strcmp(f.status, "locked") != 0) {
         gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_filter", "status", "status is active or locked");
         gh_reply_ctx_err(r);
@@ -111,12 +117,14 @@ static void patch_user(gh_req *r)
 
 static void delete_user(gh_req *r)
 {
+    if (!gh_api_no_fields_or_reply(r)) return;
     if (gh_api_failed(r, gh_user_delete(gh_req_ctx(r), gh_req_param(r, "id")))) return;
     gh_reply_empty(r);
 }
 
 static void lock_common(gh_req *r, bool lock)
 {
+    if (!gh_api_no_fields_or_reply(r)) return;
     gh_user u;
     if (gh_api_failed(r, gh_user_lock(gh_req_ctx(r), gh_req_param(r, "id"), lock, &u))) return;
     gh_reply_json(r, 200, gh_user_json(&u));
@@ -126,12 +134,14 @@ static void unlock_user(gh_req *r) { lock_common(r, false); }
 
 static void reset_user(gh_req *r)
 {
+    if (!gh_api_no_fields_or_reply(r)) return;
     if (gh_api_failed(r, gh_user_send_reset(gh_req_ctx(r), gh_req_param(r, "id")))) return;
     gh_reply_json(r, 202, json_pack("{s:s}", "status", "a password reset link was mailed to the user"));
 }
 
 static void revoke_user(gh_req *r)
 {
+    if (!gh_api_no_fields_or_reply(r)) return;
     int64_t n = 0;
     if (gh_api_failed(r, gh_user_revoke_sessions(gh_req_ctx(r), gh_req_param(r, "id"), &n))) return;
     gh_reply_json(r, 200, json_pack("{s:I}", "sessions_revoked", (json_int_t)n));

@@ -246,12 +246,15 @@ gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool act
     gh_status st = scan_managers(ctx, org_id, &s, &org, &roles);
     free(roles.roles);
     if (st != GH_OK) return st;
-    if (actor_had_manage && s.actor_id && !s.actor_holds)
-        return gh_fail(&ctx->err, GH_E_CONFLICT, "self_lockout",
-                       "this would take the users.manage permission away from yourself");
+    /* last_admin first: when nobody would be left, that is the reason, even
+     * if the actor is the one losing it (the sole admin demoting or locking
+     * themselves); self_lockout is for when others could still manage. */
     if (s.holders == 0)
         return gh_fail(&ctx->err, GH_E_CONFLICT, "last_admin",
                        "the organization must keep at least one active user who can manage users");
+    if (actor_had_manage && s.actor_id && !s.actor_holds)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "self_lockout",
+                       "this would take the users.manage permission away from yourself");
     return GH_OK;
 }
 
@@ -286,6 +289,11 @@ static gh_status use_setup_token(gh_ctx *ctx, const char *token)
     gh_token_hash(token, h);
     if (gh_store_token_get_by_hash(ctx->db, h, &t, &ctx->err) != GH_OK) goto bad;
     if (strcmp(t.purpose, "setup") != 0 || t.used_at || gh_now() >= t.expires_at) goto bad;
+    /* The link sets up the first organization only: once one exists (made
+     * by `gatehouse init` meanwhile), it is spent. */
+    if (gh_store_org_count(ctx->db) != 0)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "already_set_up",
+                       "an organization exists already; more are created with gatehouse init");
     return gh_store_token_mark_used(ctx->db, t.id, gh_now(), &ctx->err);
 bad:
     gh_err_clear(&ctx->err);
@@ -448,7 +456,8 @@ static gh_status role_exists(gh_ctx *ctx, const char *key, gh_role *r)
     return st;
 }
 
-/* Validates modules against the catalog and the org's enabled modules. */
+/* Validates module keys against the catalog. A user may be given a module
+ * the org has not enabled: it counts only once the org has it too. */
 static gh_status apply_modules(gh_ctx *ctx, const json_t *mods, gh_user *u)
 {
     if (!mods || json_is_null(mods)) {
@@ -487,8 +496,11 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     /* Office access signs in with an email; a factory worker (002) may have
      * none and is known at the kiosk by a badge. */
     if (!n->office_access && !n->factory_access) {
-        st = gh_fail_field(&ctx->err, GH_E_INVALID, "no_access", "office_access",
-                           "a staff member needs office access, factory access or both");
+        st = has_email ? gh_fail_field(&ctx->err, GH_E_INVALID, "no_access", "office_access",
+                                       "a staff member needs office access, factory access or both")
+                       : gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "email",
+                                       "'email' is required for office access (a factory worker needs"
+                                       " factory_access and a badge instead)");
         goto out;
     }
     if ((n->office_access || has_email) && (st = check_email(ctx, n->email, "email")) != GH_OK) goto out;
@@ -809,11 +821,12 @@ static bool cursor_decode(const char *c, char *name, size_t ncap, char *id, size
     return gh_strlcpy(name, (char *)raw, ncap) && gh_strlcpy(id, nl + 1, icap);
 }
 
-typedef struct { json_t *items; gh_user last; int n; } list_acc;
+typedef struct { json_t *items; gh_user last; int n, limit; bool more; } list_acc;
 
 static void list_visit(const gh_user *u, void *arg)
 {
     list_acc *a = arg;
+    if (a->n == a->limit) { a->more = true; return; } /* the look-ahead row */
     json_array_append_new(a->items, gh_user_json(u));
     a->last = *u;
     a->n++;
@@ -834,10 +847,12 @@ gh_status gh_user_list(gh_ctx *ctx, const gh_user_filter *in, json_t **items, ch
     list_acc *a = calloc(1, sizeof *a);
     if (!a) return oom(ctx);
     a->items = json_array();
-    gh_status st = gh_store_user_list(ctx->db, ctx->actor.org_id, &f, list_visit, a, &ctx->err);
+    a->limit = f.limit;
+    f.limit++; /* one more row tells whether there is a next page */
+    gh_status st = a->items ? gh_store_user_list(ctx->db, ctx->actor.org_id, &f, list_visit, a, &ctx->err) : oom(ctx);
     if (st == GH_OK) {
         *next_cursor = NULL;
-        if (a->n == f.limit) {
+        if (a->more) {
             char *c = malloc(2 * (GH_NAME_MAX + GH_ID_MAX + 2) + 1);
             if (c) cursor_encode(&a->last, c, 2 * (GH_NAME_MAX + GH_ID_MAX + 2) + 1);
             *next_cursor = c;
@@ -947,8 +962,14 @@ gh_status gh_login_prepare(gh_ctx *ctx, const char *org_slug, const char *email,
     gh_err ignored = {0};
     gh_ctx probe = *ctx;
     probe.err = ignored;
-    bool org_ok = gh_org_resolve(&probe, org_slug, &l->org) == GH_OK;
+    gh_status ost = gh_org_resolve(&probe, org_slug, &l->org);
+    bool org_ok = ost == GH_OK;
     gh_err_clear(&probe.err);
+    /* Without an org in a deployment of several, there is nobody to check
+     * the password against: say so (this tells nothing about accounts). */
+    if (!org_ok && (!org_slug || !*org_slug) && gh_store_org_count(ctx->db) > 1)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "org_required", "org",
+                             "this deployment has several organizations: name one");
     snprintf(l->throttle_acct, sizeof l->throttle_acct, "acct:%s:%s", org_ok ? l->org.id : "-", norm);
     snprintf(l->throttle_ip, sizeof l->throttle_ip, "ip:%s", ctx->ip ? ctx->ip : "");
     int wait_a = 0, wait_i = 0;
@@ -1049,8 +1070,11 @@ gh_status gh_link_peek(gh_ctx *ctx, const char *token, const char *purpose, gh_l
         st = gh_store_user_get(ctx->db, lu->token.org_id, lu->token.user_id, &lu->user, &ctx->err);
         if (st == GH_E_NOT_FOUND) { gh_err_clear(&ctx->err); goto invalid; }
         if (st != GH_OK) return st;
-        /* A verification link is for the address it was sent to. */
-        if (strcmp(purpose, "verify") == 0 && strcasecmp(lu->user.email, lu->token.email) != 0) goto invalid;
+        /* A link is for the address it was sent to: after an email change,
+         * links mailed to the old address prove nothing about the new one
+         * (a reset link would otherwise mark the new address verified and
+         * hand the account to whoever reads the old mailbox). */
+        if (lu->token.email[0] && strcasecmp(lu->user.email, lu->token.email) != 0) goto invalid;
         lu->has_password = lu->user.password_hash[0] != '\0';
     }
     return GH_OK;

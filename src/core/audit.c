@@ -2,6 +2,8 @@
 #include "core/audit.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "store/store.h"
 #include "util/log.h"
@@ -19,8 +21,7 @@ static const char *actor_type_name(gh_actor_type t)
 gh_status gh_audit(gh_ctx *ctx, const char *org_id, const char *action, const char *target_type,
                    const char *target_id, json_t *detail)
 {
-    if (!detail) detail = json_object(); /* ours to free, like a caller's */
-    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    char *text = detail ? json_dumps(detail, JSON_COMPACT) : strdup("{}");
     json_decref(detail);
     if (!text) return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory");
     gh_audit_row row = {
@@ -54,22 +55,19 @@ void gh_link(char *out, size_t cap, const char *path, const char *token)
 
 void gh_outbox_deliver(gh_db *db)
 {
-    sqlite3 *conn = gh_db_raw(db);
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT id, kind, to_addr, subject FROM outbox WHERE status = 'pending' ORDER BY seq LIMIT 100");
-    if (!st) return;
-    int n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    gh_err err = {0};
+    json_t *mails = gh_store_outbox_pending(db, 100, &err);
+    size_t i;
+    json_t *m;
+    /* Each mail is marked by its id, so one queued while this runs waits
+     * for the next round instead of being marked unseen. */
+    json_array_foreach(mails, i, m) {
+        const char *id = json_string_value(json_object_get(m, "id"));
         gh_log(GH_LOG_INFO, NULL, "mail queued (no SMTP configured; see `gatehouse outbox`)",
-               json_pack("{s:s, s:s, s:s, s:s}", "mail_id", gh_col_text(st, 0), "kind", gh_col_text(st, 1),
-                         "to", gh_col_text(st, 2), "subject", gh_col_text(st, 3)));
-        n++;
+               json_pack("{s:s, s:O, s:O, s:O}", "mail_id", id, "kind", json_object_get(m, "kind"), "to",
+                         json_object_get(m, "to"), "subject", json_object_get(m, "subject")));
+        if (gh_store_outbox_mark(db, id, "logged", gh_now(), &err) != GH_OK) break;
     }
-    sqlite3_reset(st);
-    if (n == 0) return;
-    sqlite3_stmt *up = gh_db_stmt(db, "UPDATE outbox SET status = 'logged', sent_at = ?1 WHERE id IN"
-                                      " (SELECT id FROM outbox WHERE status = 'pending' ORDER BY seq LIMIT 100)");
-    if (!up) return;
-    gh_bind_i64(up, 1, gh_now());
-    if (sqlite3_step(up) != SQLITE_DONE) gh_logf(GH_LOG_WARN, "outbox: %s", sqlite3_errmsg(conn));
-    sqlite3_reset(up);
+    json_decref(mails);
+    gh_err_clear(&err);
 }

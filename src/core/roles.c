@@ -203,19 +203,22 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
     json_t *changes = json_object();
 #define SET(cond, field, val, key) \
     if ((cond) && o.field != (val)) { o.field = (val); json_object_set_new(changes, key, json_integer((json_int_t)(val))); }
+#define SETB(cond, field, val, key) \
+    if ((cond) && o.field != (val)) { o.field = (val); json_object_set_new(changes, key, json_boolean(val)); }
     if (p->name && strcmp(p->name, o.name) != 0) {
         gh_strlcpy(o.name, p->name, sizeof o.name);
         json_object_set_new(changes, "name", json_string(p->name));
     }
-    SET(p->has_single_task, single_task_checkin, p->single_task, "single_task_checkin");
+    SETB(p->has_single_task, single_task_checkin, p->single_task, "single_task_checkin");
     SET(p->has_invite_ttl, invite_ttl_s, p->invite_ttl_s, "invite_ttl_s");
     SET(p->has_idle, session_idle_s, p->idle_s, "session_idle_timeout_s");
     SET(p->has_max, session_max_s, p->max_s, "session_max_lifetime_s");
     SET(p->has_pin_min, kiosk_pin_min, p->pin_min, "kiosk_pin_min_length");
-    SET(p->has_enrolled_only, kiosk_enrolled_devices_only, p->enrolled_only, "kiosk_enrolled_devices_only");
+    SETB(p->has_enrolled_only, kiosk_enrolled_devices_only, p->enrolled_only, "kiosk_enrolled_devices_only");
     SET(p->has_kiosk_idle, kiosk_idle_s, p->kiosk_idle_s, "kiosk_idle_timeout_s");
     SET(p->has_kiosk_max, kiosk_session_s, p->kiosk_max_s, "kiosk_session_max_s");
 #undef SET
+#undef SETB
     if (json_object_size(changes) == 0) {
         json_decref(changes);
         gh_db_rollback(ctx->db);
@@ -248,6 +251,9 @@ gh_status gh_org_set_modules(gh_ctx *ctx, const char *slug, const json_t *keys, 
     if ((st = gh_audit(ctx, o.id, addons ? "org.addons_set" : "org.modules_set", "org", o.id,
                        json_pack("{s:o}", addons ? "addons" : "modules", keylist(list)))) != GH_OK)
         goto fail;
+    /* A product catalog may put users.manage behind a module or add-on:
+     * switching it off must still leave someone who can manage users. */
+    if ((st = gh_accounts_check_invariants(ctx, o.id, false)) != GH_OK) goto fail;
     return gh_tx_commit(ctx);
 fail:
     gh_db_rollback(ctx->db);

@@ -10,6 +10,7 @@
 #define SLOTS 8192
 #define PROBE 16
 #define MAX_DELAY 900
+#define FORGET_AFTER 86400 /* a day without failures clears the count */
 
 typedef struct { char key[320]; int failures; int64_t next_allowed, last; } entry;
 static entry table[SLOTS];
@@ -56,6 +57,7 @@ int gh_throttle_fail(const char *key, int64_t now, int free_attempts)
 {
     pthread_mutex_lock(&mu);
     entry *e = find(key, true, now);
+    if (now - e->last > FORGET_AFTER) e->failures = 0;
     e->failures++;
     e->last = now;
     int over = e->failures - free_attempts;

@@ -2,7 +2,9 @@
  * Throttling of guesses (sign-in passwords, kiosk PINs), per key: an account
  * or a client address. The first few failures are free; after that each
  * failure doubles the wait before the next attempt, up to a cap (NIST SP
- * 800-63B rate limiting). State is in memory, shared by all threads.
+ * 800-63B rate limiting). A key with no failure for a day starts over, so
+ * the occasional typo from a busy address never adds up to a lock-out.
+ * State is in memory, shared by all threads.
  */
 #ifndef GH_THROTTLE_H
 #define GH_THROTTLE_H

@@ -98,6 +98,8 @@ typedef struct gh_jfield {
  * types, and the required ones present. On failure answers 400 naming the
  * field and returns false. A NULL obj (no body) counts as {}. */
 bool gh_json_check_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields);
+/* The same for a nested object `in` ("org"): fields are named "org.slug". */
+bool gh_json_check_in_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields, const char *in);
 /* Convenience getters after a successful check (NULL/0/false if absent). */
 const char *gh_jstr(json_t *obj, const char *name);
 bool gh_jbool(json_t *obj, const char *name, bool dflt);

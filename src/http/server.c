@@ -248,9 +248,15 @@ static bool jtype_ok(json_t *v, gh_jtype t)
 
 bool gh_json_check_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields)
 {
+    return gh_json_check_in_or_reply(r, obj, fields, NULL);
+}
+
+bool gh_json_check_in_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields, const char *in)
+{
     gh_err e = {0};
     if (obj && !json_is_object(obj)) {
-        gh_fail(&e, GH_E_INVALID, "invalid_body", "the body must be a JSON object");
+        if (in) gh_fail_field(&e, GH_E_INVALID, "invalid_type", in, "'%s' must be an object", in);
+        else gh_fail(&e, GH_E_INVALID, "invalid_body", "the body must be a JSON object");
         goto fail;
     }
     if (obj) {
@@ -277,6 +283,11 @@ bool gh_json_check_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields)
     }
     return true;
 fail:
+    if (in && e.field[0] && strcmp(e.field, in) != 0) {
+        char f[2 * sizeof e.field + 2];
+        snprintf(f, sizeof f, "%.*s.%s", (int)sizeof e.field, in, e.field);
+        gh_strlcpy(e.field, f, sizeof e.field);
+    }
     gh_reply_err(r, &e);
     gh_err_clear(&e);
     return false;
@@ -316,6 +327,18 @@ static int json_depth(const char *s, size_t n)
     return maxd;
 }
 
+/* A JSON body's Content-Type: absent (lenient), application/json or any
+ * application/...+json, parameters such as charset allowed. */
+static bool json_content_type(const char *ct)
+{
+    if (!ct) return true;
+    while (*ct == ' ' || *ct == '\t') ct++;
+    size_t n = strcspn(ct, ";");
+    while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0) return true;
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
 static bool unsafe_method(const char *m)
 {
     return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0;
@@ -325,6 +348,9 @@ static bool unsafe_method(const char *m)
 static bool authenticate_or_reply(gh_req *r, const gh_route *rt)
 {
     gh_ctx *ctx = &r->ctx;
+    /* Public routes act for nobody: a session cookie the browser sends along
+     * (say, to sign in as someone else) is neither used nor CSRF-checked. */
+    if (rt->auth == GH_AUTH_NONE) return true;
     const char *authz = gh_req_header(r, "Authorization");
     const char *token = NULL;
     bool from_cookie = false;
@@ -335,23 +361,21 @@ static bool authenticate_or_reply(gh_req *r, const gh_route *rt)
         from_cookie = token != NULL;
     }
     if (!token || !*token) {
-        if (rt->auth == GH_AUTH_NONE) return true;
         reply_fail(r, GH_E_UNAUTHENTICATED, "unauthenticated", "sign in first");
         return false;
     }
     gh_status st;
     char csrf_hash[GH_HASH_HEX_LEN + 1] = "";
-    if (strncmp(token, GH_APIKEY_PREFIX, strlen(GH_APIKEY_PREFIX)) == 0 && !from_cookie) {
+    /* An API key is the prefix and a token; a session token is a bare token,
+     * which may itself start with "ghk_" (1 in 16.7 million): the length
+     * tells them apart. */
+    if (!from_cookie && strncmp(token, GH_APIKEY_PREFIX, strlen(GH_APIKEY_PREFIX)) == 0 &&
+        strlen(token) != GH_TOKEN_LEN) {
         st = gh_apikey_authenticate(ctx, token);
     } else {
         st = gh_session_authenticate(ctx, token, csrf_hash);
     }
     if (st != GH_OK) {
-        if (rt->auth == GH_AUTH_NONE && st == GH_E_UNAUTHENTICATED) {
-            gh_err_clear(&ctx->err);
-            memset(&ctx->actor, 0, sizeof ctx->actor);
-            return true; /* a stale cookie on a public route is ignored */
-        }
         gh_reply_ctx_err(r);
         return false;
     }
@@ -440,6 +464,11 @@ static void dispatch(gh_req *r)
     }
     if (!authenticate_or_reply(r, rt) || !authorize_or_reply(r, rt)) return;
     if (r->body.len > 0 && !(rt->flags & GH_R_RAW_BODY)) {
+        if (!json_content_type(gh_req_header(r, "Content-Type"))) {
+            reply_fail(r, GH_E_UNSUPPORTED_TYPE, "unsupported_media_type",
+                       "send the body as Content-Type: application/json");
+            return;
+        }
         if (json_depth(r->body.data, r->body.len) > JSON_DEPTH_MAX) {
             reply_fail(r, GH_E_INVALID, "invalid_json", "JSON nested too deeply");
             return;

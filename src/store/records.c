@@ -64,6 +64,38 @@ json_t *gh_store_outbox_list(gh_db *db, gh_err *err)
     return arr;
 }
 
+json_t *gh_store_outbox_pending(gh_db *db, int limit, gh_err *err)
+{
+    sqlite3_stmt *st = gh_db_stmt(db, "SELECT id, kind, to_addr, subject FROM outbox WHERE status = 'pending'"
+                                      " ORDER BY seq LIMIT ?1");
+    if (!st) { gh_db_fail(db, err, "prepare"); return NULL; }
+    gh_bind_i64(st, 1, limit);
+    json_t *arr = json_array();
+    int s = SQLITE_DONE;
+    while (arr && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "id", gh_col_text(st, 0), "kind",
+                                             gh_col_text(st, 1), "to", gh_col_text(st, 2), "subject",
+                                             gh_col_text(st, 3)));
+    }
+    sqlite3_reset(st);
+    if (arr && s != SQLITE_DONE) {
+        json_decref(arr);
+        gh_db_fail(db, err, "outbox pending");
+        return NULL;
+    }
+    return arr;
+}
+
+gh_status gh_store_outbox_mark(gh_db *db, const char *id, const char *status, int64_t at, gh_err *err)
+{
+    PREP(db, st, "UPDATE outbox SET status = ?2, sent_at = ?3 WHERE id = ?1", err);
+    gh_bind_text(st, 1, id);
+    gh_bind_text(st, 2, status);
+    gh_bind_i64(st, 3, at);
+    STEP_DONE(db, st, err, "outbox mark");
+    return GH_OK;
+}
+
 /* ---- audit ---------------------------------------------------------------------- */
 gh_status gh_store_audit_insert(gh_db *db, const gh_audit_row *a, gh_err *err)
 {

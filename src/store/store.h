@@ -172,6 +172,10 @@ gh_status gh_store_outbox_insert(gh_db *db, const gh_mail_row *m, int64_t at, gh
 /* All mails, oldest first, as a JSON array of {id, org_id, kind, to, subject,
  * body, link, created_at, status}. */
 json_t *gh_store_outbox_list(gh_db *db, gh_err *err);
+/* Up to `limit` pending mails, oldest first, as {id, kind, to, subject}. */
+json_t *gh_store_outbox_pending(gh_db *db, int limit, gh_err *err);
+/* Sets one mail's status ("logged", "sent", ...) and sent_at. */
+gh_status gh_store_outbox_mark(gh_db *db, const char *id, const char *status, int64_t at, gh_err *err);
 
 /* ---- audit ----------------------------------------------------------------------- */
 typedef struct gh_audit_row {

@@ -55,7 +55,10 @@ bool gh_time_parse(const char *s, int64_t *out)
         !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &m) || s[16] != ':' ||
         !digits(s + 17, 2, &sec))
         return false;
-    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return false;
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 || sec > 60) return false;
+    bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+    if (M == 2 && D == 29 && !leap) return false; /* "2025-02-30" is no day at all */
     const char *p = s + 19;
     if (*p == '.') { p++; if (*p < '0' || *p > '9') return false; while (*p >= '0' && *p <= '9') p++; }
     int64_t off = 0;

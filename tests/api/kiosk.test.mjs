@@ -35,7 +35,9 @@ test('factory workers: created without email, badge unique and validated, seats 
     assertProblem(await s.api('/v1/users', { method: 'POST', token: admin,
       body: { name: 'No badge', factory_access: true, role: 'user' } }), 400, 'missing_field', 'badge');
     assertProblem(await s.api('/v1/users', { method: 'POST', token: admin,
-      body: { name: 'Nobody', role: 'user' } }), 400, 'no_access', 'office_access');
+      body: { name: 'Nobody', role: 'user' } }), 400, 'missing_field', 'email');
+    assertProblem(await s.api('/v1/users', { method: 'POST', token: admin,
+      body: { name: 'Nobody', email: 'nobody@acme.test', office_access: false, role: 'user' } }), 400, 'no_access', 'office_access');
     assertProblem(await s.api('/v1/users', { method: 'POST', token: admin,
       body: { name: 'Office no mail', office_access: true, role: 'user' } }), 400, 'invalid_email', 'email');
     assert.equal(await count(), n, 'nothing was created');

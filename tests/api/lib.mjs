@@ -84,7 +84,10 @@ export async function startServer(opts = {}) {
       const h = { ...headers };
       if (token) h.Authorization = `Bearer ${token}`;
       let payload;
-      if (raw !== undefined) payload = raw;
+      if (raw !== undefined) {
+        payload = raw; // JSON unless the caller names another Content-Type
+        if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['Content-Type'] = 'application/json';
+      }
       else if (body !== undefined) { payload = JSON.stringify(body); h['Content-Type'] = 'application/json'; }
       const r = await fetch(url + path, { method, headers: h, body: payload, redirect: 'manual' });
       const text = await r.text();

@@ -32,3 +32,22 @@ test('every route is documented with its auth and permission', () => {
     assert.equal(op['x-permission'] ?? '-', perm, `${method} ${path}: x-permission`);
   }
 });
+
+test('every $ref resolves and every operation says what it answers', () => {
+  const doc = JSON.parse(readFileSync(docPath, 'utf8'));
+  const refs = [];
+  (function walk(o) {
+    if (!o || typeof o !== 'object') return;
+    for (const [k, v] of Object.entries(o)) k === '$ref' ? refs.push(v) : walk(v);
+  })(doc);
+  for (const r of refs) {
+    const target = r.replace(/^#\//, '').split('/').reduce((o, k) => o?.[k], doc);
+    assert.ok(target, `unresolved ${r}`);
+  }
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      assert.ok(op.description, `${method.toUpperCase()} ${path} has no description`);
+      assert.ok(Object.keys(op.responses).some((s) => s.startsWith('2')), `${method.toUpperCase()} ${path} has no success answer`);
+    }
+  }
+});

@@ -1,0 +1,164 @@
+/*
+ * Unit tests for core rules outside the permission engine: sign-in
+ * throttling (free attempts, doubling pauses, the cap, independence of keys,
+ * reset on success, forgetting after a day) and the password policy (NIST SP
+ * 800-63B lengths counted in characters, the common-password list, no
+ * composition rules) with argon2id hashing and verification.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/secret.h"
+#include "core/throttle.h"
+#include "util/util.h"
+
+static const int64_t T0 = 1800000000;
+
+static int wait_of(const char *key, int64_t now)
+{
+    int wait = -1;
+    return gh_throttle_allowed(key, now, &wait) ? 0 : wait;
+}
+
+static void throttle_free_attempts_then_doubling(void **state)
+{
+    (void)state;
+    const char *k = "acct:org_1:ada@acme.test";
+    int64_t now = T0;
+    for (int i = 1; i <= 5; i++) {
+        assert_int_equal(wait_of(k, now), 0);
+        assert_int_equal(gh_throttle_fail(k, now, 5), i);
+        assert_int_equal(wait_of(k, now), 0); /* the first five are free */
+    }
+    int expected[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900};
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+        gh_throttle_fail(k, now, 5);
+        assert_int_equal(wait_of(k, now), expected[i]);
+        assert_int_equal(wait_of(k, now + expected[i] - 1), 1);
+        assert_int_equal(wait_of(k, now + expected[i]), 0);
+        now += expected[i];
+    }
+    /* Other keys are untouched; a success clears the key. */
+    assert_int_equal(wait_of("acct:org_1:bob@acme.test", now - 1), 0);
+    gh_throttle_fail(k, now, 5);
+    assert_true(wait_of(k, now) > 0);
+    gh_throttle_reset(k);
+    assert_int_equal(wait_of(k, now), 0);
+    assert_int_equal(gh_throttle_fail(k, now, 5), 1);
+}
+
+static void throttle_forgets_after_a_day(void **state)
+{
+    (void)state;
+    const char *k = "ip:192.0.2.7";
+    int64_t now = T0;
+    for (int i = 0; i < 40; i++) gh_throttle_fail(k, now + i, 30);
+    assert_true(wait_of(k, now + 40) > 0);
+    /* Within a day of the last failure (at now + 39), the count stands. */
+    assert_int_equal(gh_throttle_fail(k, now + 39 + 86400, 30), 41);
+    /* A day and a second of quiet: it starts over, and one typo is free. */
+    int64_t later = now + 39 + 2 * 86400 + 1;
+    assert_int_equal(gh_throttle_fail(k, later, 30), 1);
+    assert_int_equal(wait_of(k, later), 0);
+}
+
+static void throttle_many_keys(void **state)
+{
+    (void)state;
+    char key[64];
+    /* More keys than the table holds: stale ones are replaced, nothing breaks,
+     * and the newest key is still tracked. */
+    for (int i = 0; i < 20000; i++) {
+        snprintf(key, sizeof key, "acct:many:%d", i);
+        gh_throttle_fail(key, T0 + i, 0);
+    }
+    assert_true(wait_of(key, T0 + 19999) > 0);
+}
+
+static void password_policy(void **state)
+{
+    (void)state;
+    assert_int_equal(gh_secret_init(), 0);
+    gh_err e = {0};
+    assert_int_equal(gh_password_check("tq8#Lw2z", "password", &e), GH_OK);          /* 8 */
+    assert_int_equal(gh_password_check("all lower case words", "password", &e), GH_OK); /* no composition rules */
+    assert_int_equal(gh_password_check("Sieben7", "pw", &e), GH_E_INVALID);
+    assert_string_equal(e.code, "password_too_short");
+    assert_string_equal(e.field, "pw");
+    gh_err_clear(&e);
+    assert_int_equal(gh_password_check("", "pw", &e), GH_E_INVALID);
+    assert_string_equal(e.code, "password_too_short");
+    gh_err_clear(&e);
+    /* Lengths count characters: 7 two-byte characters are too short,
+     * 256 of them (512 bytes) are fine, 257 are too many. */
+    char buf[2048];
+    size_t n = 0;
+    for (int i = 0; i < 7; i++) { buf[n++] = (char)0xc3; buf[n++] = (char)0xa9; }
+    buf[n] = '\0';
+    assert_int_equal(gh_password_check(buf, "pw", &e), GH_E_INVALID);
+    assert_string_equal(e.code, "password_too_short");
+    gh_err_clear(&e);
+    n = 0;
+    for (int i = 0; i < 256; i++) { buf[n++] = (char)0xc3; buf[n++] = (char)0xa9; }
+    buf[n] = '\0';
+    assert_int_equal(gh_password_check(buf, "pw", &e), GH_OK);
+    buf[n++] = 'x';
+    buf[n] = '\0';
+    assert_int_equal(gh_password_check(buf, "pw", &e), GH_E_INVALID);
+    assert_string_equal(e.code, "password_too_long");
+    gh_err_clear(&e);
+    memset(buf, 'a', sizeof buf - 1);
+    buf[sizeof buf - 1] = '\0';
+    assert_int_equal(gh_password_check(buf, "pw", &e), GH_E_INVALID);
+    assert_string_equal(e.code, "password_too_long");
+    gh_err_clear(&e);
+    static const char *const common[] = {"password", "password1", "PASSWORD1", "12345678", "qwertyuiop", "iloveyou",
+                                         "gatehouse", "changeme", "Welcome1"};
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++) {
+        if (gh_password_check(common[i], "pw", &e) == GH_OK) fail_msg("'%s' was accepted", common[i]);
+        assert_string_equal(e.code, "password_common");
+        gh_err_clear(&e);
+    }
+    assert_false(gh_password_is_common("correct horse battery staple"));
+}
+
+static void hashing(void **state)
+{
+    (void)state;
+    gh_secret_set_cost(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
+    char h1[GH_PWHASH_MAX], h2[GH_PWHASH_MAX];
+    assert_int_equal(gh_secret_hash("correct horse", h1), 0);
+    assert_int_equal(gh_secret_hash("correct horse", h2), 0);
+    assert_memory_equal(h1, "$argon2id$", 10);
+    assert_string_not_equal(h1, h2); /* salted */
+    assert_true(gh_secret_verify(h1, "correct horse"));
+    assert_true(gh_secret_verify(h2, "correct horse"));
+    assert_false(gh_secret_verify(h1, "correct horsE"));
+    assert_false(gh_secret_verify(h1, ""));
+    assert_false(gh_secret_verify("", "correct horse"));
+    assert_false(gh_secret_verify(NULL, "correct horse"));
+    assert_false(gh_secret_verify("$argon2id$garbage", "correct horse"));
+    /* The dummy hash (for unknown accounts) verifies nothing a person types. */
+    assert_memory_equal(gh_secret_dummy_hash(), "$argon2id$", 10);
+    assert_false(gh_secret_verify(gh_secret_dummy_hash(), ""));
+    assert_false(gh_secret_verify(gh_secret_dummy_hash(), "password"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(throttle_free_attempts_then_doubling),
+        cmocka_unit_test(throttle_forgets_after_a_day),
+        cmocka_unit_test(throttle_many_keys),
+        cmocka_unit_test(password_policy),
+        cmocka_unit_test(hashing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
