@@ -41,7 +41,7 @@ browser: build-test
 
 test: build-test
 	cd $(TEST_BUILD) && ctest --output-on-failure
-	GATEHOUSE_BIN=$(CURDIR)/$(TEST_BUILD)/gatehouse node --test --test-concurrency=2 tests/api/ tests/browser/
+	GATEHOUSE_BIN=$(CURDIR)/$(TEST_BUILD)/gatehouse node --test --test-concurrency=2 tests/api/ $(wildcard tests/browser)
 
 bench: build
 	bench/run.sh

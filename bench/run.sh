@@ -33,11 +33,11 @@ export GATEHOUSE_ADMIN_PASSWORD='bench password 1234'
 "$BIN" serve --db "$work/gh.db" --listen "127.0.0.1:$GP" --quiet 2>"$work/gh.log" &
 pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$GP/healthz" >/dev/null && break; sleep 0.05; done
-TOKEN=$(curl -sf "http://127.0.0.1:$GP/v1/auth/login" -d "{\"email\":\"admin@bench.test\",\"password\":\"$GATEHOUSE_ADMIN_PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-KEY=$(curl -sf "http://127.0.0.1:$GP/v1/api-keys" -H "Authorization: Bearer $TOKEN" -d '{"name":"bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+TOKEN=$(curl -sf "http://127.0.0.1:$GP/v1/auth/login" -H "Content-Type: application/json" -d "{\"email\":\"admin@bench.test\",\"password\":\"$GATEHOUSE_ADMIN_PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+KEY=$(curl -sf "http://127.0.0.1:$GP/v1/api-keys" -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d '{"name":"bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 USER_ID=$(curl -sf "http://127.0.0.1:$GP/v1/me" -H "Authorization: Bearer $TOKEN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 BODY="{\"user_id\":\"$USER_ID\",\"permission\":\"users.manage\"}"
-echo "check answer: $(curl -sf "http://127.0.0.1:$GP/v1/check" -H "Authorization: Bearer $KEY" -d "$BODY")"
+echo "check answer: $(curl -sf "http://127.0.0.1:$GP/v1/check" -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d "$BODY")"
 
 cat > "$work/nginx.conf" <<NGX
 worker_processes 2;
