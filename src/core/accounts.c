@@ -6,6 +6,7 @@
  * in-memory authorization snapshot up to date before the caller answers.
  */
 #include "core/accounts.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,31 +30,6 @@
 #define PAGE_DEFAULT 50
 
 /* ---- small helpers ------------------------------------------------------------ */
-static gh_status oom(gh_ctx *ctx) { return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
-
-static json_t *time_json(int64_t t)
-{
-    if (!t) return json_null();
-    char b[32];
-    gh_time_fmt(t, b);
-    return json_string(b);
-}
-
-/* "a b c" -> ["a","b","c"] */
-static json_t *keylist_json(const char *list)
-{
-    json_t *a = json_array();
-    const char *p = list;
-    while (a && p && *p) {
-        while (*p == ' ') p++;
-        const char *e = strchr(p, ' ');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n) json_array_append_new(a, json_stringn(p, n));
-        p += n;
-    }
-    return a;
-}
-
 gh_status gh_tx_commit(gh_ctx *ctx)
 {
     gh_status st = gh_db_commit(ctx->db, &ctx->err);
@@ -62,13 +38,6 @@ gh_status gh_tx_commit(gh_ctx *ctx)
 }
 
 static gh_status begin(gh_ctx *ctx) { return gh_db_begin(ctx->db, &ctx->err); }
-
-static gh_status fail_rollback(gh_ctx *ctx, gh_status st)
-{
-    gh_db_rollback(ctx->db);
-    if (ctx->err.status == GH_OK) gh_fail(&ctx->err, st, "internal", "internal error");
-    return st;
-}
 
 static bool valid_slug(const char *s)
 {
@@ -313,7 +282,7 @@ gh_status gh_org_create(gh_ctx *ctx, const gh_org_new *n, gh_org *out_org, gh_us
     if (st != GH_OK) return st;
     gh_org o = {0};
     gh_user *u = calloc(1, sizeof *u);
-    if (!u) { free(roles); return oom(ctx); }
+    if (!u) { free(roles); return gh_ctx_oom(ctx); }
     int64_t now = gh_now();
     if ((st = begin(ctx)) != GH_OK) goto out;
     if (ctx->actor.type != GH_ACTOR_SYSTEM && (st = use_setup_token(ctx, n->setup_token)) != GH_OK) goto fail;
@@ -369,7 +338,7 @@ gh_status gh_org_create(gh_ctx *ctx, const gh_org_new *n, gh_org *out_org, gh_us
     if (out_user) *out_user = *u;
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(roles);
     free(u);
@@ -385,7 +354,7 @@ gh_status gh_setup_token_issue(gh_ctx *ctx, bool another, char token[GH_TOKEN_LE
         return gh_fail(&ctx->err, GH_E_CONFLICT, "already_set_up", "an organization exists");
     }
     if ((st = issue_token(ctx, NULL, NULL, "setup", NULL, SETUP_TTL_S, token)) != GH_OK)
-        return fail_rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     return gh_db_commit(ctx->db, &ctx->err);
 }
 
@@ -415,14 +384,14 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o)
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}, s:{s:I, s:I, s:I, s:b, s:I, s:b, s:I, s:I}, s:o}",
         "id", o->id, "slug", o->slug, "name", o->name, "template", o->template_set,
-        "modules", keylist_json(mods), "addons", keylist_json(o->addons),
+        "modules", gh_json_keylist(mods), "addons", gh_json_keylist(o->addons),
         "seats", "office", seat_json(o->seats_office, office), "factory", seat_json(o->seats_factory, factory),
         "settings", "session_idle_timeout_s", (json_int_t)o->session_idle_s,
         "session_max_lifetime_s", (json_int_t)o->session_max_s, "invite_ttl_s", (json_int_t)o->invite_ttl_s,
         "single_task_checkin", o->single_task_checkin, "kiosk_pin_min_length", (json_int_t)o->kiosk_pin_min,
         "kiosk_enrolled_devices_only", o->kiosk_enrolled_devices_only,
         "kiosk_idle_timeout_s", (json_int_t)o->kiosk_idle_s, "kiosk_session_max_s", (json_int_t)o->kiosk_session_s,
-        "created_at", time_json(o->created_at));
+        "created_at", gh_json_time(o->created_at));
 }
 
 /* ---- users --------------------------------------------------------------------------- */
@@ -434,11 +403,11 @@ json_t *gh_user_json(const gh_user *u)
         "mobile", u->mobile, "role", u->role_key, "status", u->status, "email_verified", u->email_verified,
         "office_access", u->office_access, "factory_access", u->factory_access,
         "badge", u->badge[0] ? json_string(u->badge) : json_null(),
-        "modules", u->modules_all ? json_null() : keylist_json(u->modules), "grants", keylist_json(u->grants),
+        "modules", u->modules_all ? json_null() : gh_json_keylist(u->modules), "grants", gh_json_keylist(u->grants),
         "has_password", u->password_hash[0] != '\0', "kiosk_pin_set", u->pin_hash[0] != '\0',
         "kiosk_pin_blocked", u->pin_blocked, "checkin_exempt", u->checkin_exempt,
-        "created_at", time_json(u->created_at), "updated_at", time_json(u->updated_at),
-        "last_login_at", time_json(u->last_login_at));
+        "created_at", gh_json_time(u->created_at), "updated_at", gh_json_time(u->updated_at),
+        "last_login_at", gh_json_time(u->last_login_at));
 }
 
 gh_status gh_user_get(gh_ctx *ctx, const char *id, gh_user *u)
@@ -491,7 +460,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     gh_org o;
     gh_role r;
     gh_status st;
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     bool has_email = n->email && *n->email;
     /* Office access signs in with an email; a factory worker (002) may have
      * none and is known at the kiosk by a badge. */
@@ -551,7 +520,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     if (out) *out = *u;
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(u);
     return st;
@@ -564,7 +533,7 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     gh_role r;
     gh_status st;
     bool self = ctx->actor.type == GH_ACTOR_USER && strcmp(ctx->actor.id, id) == 0;
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     if ((p->name || p->mobile) && !self) {
         st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "profile_owner_only", p->name ? "name" : "mobile",
                            "only the user can change their own name and mobile number");
@@ -610,12 +579,12 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     }
     if (p->modules_set) {
         if ((st = apply_modules(ctx, p->modules, u)) != GH_OK) { json_decref(changes); goto fail; }
-        json_object_set_new(changes, "modules", u->modules_all ? json_null() : keylist_json(u->modules));
+        json_object_set_new(changes, "modules", u->modules_all ? json_null() : gh_json_keylist(u->modules));
     }
     if (p->grants) {
         if ((st = gh_access_validate_keys(p->grants, GH_KEYS_PERMISSIONS, "grants", u->grants, sizeof u->grants,
                                           &ctx->err)) != GH_OK) { json_decref(changes); goto fail; }
-        json_object_set_new(changes, "grants", keylist_json(u->grants));
+        json_object_set_new(changes, "grants", gh_json_keylist(u->grants));
     }
     if (p->office_access_set && p->office_access != u->office_access) {
         if (p->office_access && !u->email[0]) {
@@ -679,7 +648,7 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     if (out) *out = *u;
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(u);
     return st;
@@ -699,7 +668,7 @@ gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out)
 {
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     bool had_manage = gh_accounts_actor_holds_manage(ctx);
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
@@ -723,7 +692,7 @@ gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out)
     if (out) *out = *u;
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(u);
     return st;
@@ -733,7 +702,7 @@ gh_status gh_user_delete(gh_ctx *ctx, const char *id)
 {
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     if (ctx->actor.type == GH_ACTOR_USER && strcmp(ctx->actor.id, id) == 0) {
         st = gh_fail(&ctx->err, GH_E_CONFLICT, "self_delete", "you cannot delete your own account");
         goto out;
@@ -750,7 +719,7 @@ gh_status gh_user_delete(gh_ctx *ctx, const char *id)
     st = gh_tx_commit(ctx);
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(u);
     return st;
@@ -760,7 +729,7 @@ gh_status gh_user_revoke_sessions(gh_ctx *ctx, const char *id, int64_t *revoked)
 {
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, NULL, revoked, &ctx->err)) != GH_OK) goto fail;
@@ -770,7 +739,7 @@ gh_status gh_user_revoke_sessions(gh_ctx *ctx, const char *id, int64_t *revoked)
     st = gh_tx_commit(ctx);
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(u);
     return st;
@@ -781,7 +750,7 @@ gh_status gh_user_send_reset(gh_ctx *ctx, const char *id)
     gh_user *u = calloc(1, sizeof *u);
     gh_org o;
     gh_status st;
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
@@ -794,7 +763,7 @@ gh_status gh_user_send_reset(gh_ctx *ctx, const char *id)
     st = gh_tx_commit(ctx);
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(u);
     return st;
@@ -845,11 +814,11 @@ gh_status gh_user_list(gh_ctx *ctx, const gh_user_filter *in, json_t **items, ch
         f.after_id = id;
     }
     list_acc *a = calloc(1, sizeof *a);
-    if (!a) return oom(ctx);
+    if (!a) return gh_ctx_oom(ctx);
     a->items = json_array();
     a->limit = f.limit;
     f.limit++; /* one more row tells whether there is a next page */
-    gh_status st = a->items ? gh_store_user_list(ctx->db, ctx->actor.org_id, &f, list_visit, a, &ctx->err) : oom(ctx);
+    gh_status st = a->items ? gh_store_user_list(ctx->db, ctx->actor.org_id, &f, list_visit, a, &ctx->err) : gh_ctx_oom(ctx);
     if (st == GH_OK) {
         *next_cursor = NULL;
         if (a->more) {
@@ -875,7 +844,7 @@ gh_status gh_me_update(gh_ctx *ctx, const char *name, const char *mobile, gh_use
 gh_status gh_me_password_hash(gh_ctx *ctx, char out[GH_PWHASH_MAX])
 {
     gh_user *u = calloc(1, sizeof *u);
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     gh_status st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err);
     if (st == GH_OK) gh_strlcpy(out, u->password_hash[0] ? u->password_hash : gh_secret_dummy_hash(), GH_PWHASH_MAX);
     free(u);
@@ -886,7 +855,7 @@ gh_status gh_me_set_password(gh_ctx *ctx, bool current_ok, const char *new_hash)
 {
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     if (!current_ok) {
         st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "invalid_current_password", "current_password",
                            "the current password is not correct");
@@ -906,7 +875,7 @@ gh_status gh_me_set_password(gh_ctx *ctx, bool current_ok, const char *new_hash)
     st = gh_tx_commit(ctx);
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(u);
     return st;
@@ -915,8 +884,8 @@ out:
 json_t *gh_session_json(const gh_session *s, const char *current_id)
 {
     return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:b}", "id", s->id, "kind", s->kind,
-                     "created_at", time_json(s->created_at), "last_seen_at", time_json(s->last_seen_at),
-                     "expires_at", time_json(s->expires_at), "ip", s->ip, "user_agent", s->user_agent,
+                     "created_at", gh_json_time(s->created_at), "last_seen_at", gh_json_time(s->last_seen_at),
+                     "expires_at", gh_json_time(s->expires_at), "ip", s->ip, "user_agent", s->user_agent,
                      "current", current_id && strcmp(current_id, s->id) == 0);
 }
 
@@ -930,7 +899,7 @@ static void sess_visit(const gh_session *s, void *arg)
 gh_status gh_me_sessions(gh_ctx *ctx, json_t **items)
 {
     sess_acc a = {json_array(), ctx->actor.session_id};
-    if (!a.items) return oom(ctx);
+    if (!a.items) return gh_ctx_oom(ctx);
     gh_status st = gh_store_session_list(ctx->db, ctx->actor.org_id, ctx->actor.id, sess_visit, &a, &ctx->err);
     if (st != GH_OK) { json_decref(a.items); return st; }
     *items = a.items;
@@ -943,13 +912,13 @@ gh_status gh_me_end_session(gh_ctx *ctx, const char *session_id)
     gh_status st = begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_session_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, session_id, &n, &ctx->err)) != GH_OK)
-        return fail_rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     if (n == 0) {
         gh_db_rollback(ctx->db);
         return gh_fail(&ctx->err, GH_E_NOT_FOUND, "session_not_found", "no such session");
     }
     if ((st = gh_audit(ctx, NULL, "session.ended", "session", session_id, NULL)) != GH_OK)
-        return fail_rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     return gh_tx_commit(ctx);
 }
 
@@ -1036,7 +1005,7 @@ gh_status gh_login_finish(gh_ctx *ctx, gh_login *l, bool password_ok)
     gh_throttle_reset(l->throttle_acct);
     return GH_OK;
 fail:
-    return fail_rollback(ctx, st);
+    return gh_ctx_rollback(ctx, st);
 }
 
 gh_status gh_logout(gh_ctx *ctx)
@@ -1045,9 +1014,9 @@ gh_status gh_logout(gh_ctx *ctx)
     int64_t n = 0;
     if (st != GH_OK) return st;
     if ((st = gh_store_session_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, ctx->actor.session_id, &n, &ctx->err)) != GH_OK)
-        return fail_rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     if ((st = gh_audit(ctx, NULL, "auth.logout", "session", ctx->actor.session_id, NULL)) != GH_OK)
-        return fail_rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     return gh_db_commit(ctx->db, &ctx->err);
 }
 
@@ -1086,7 +1055,7 @@ gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_h
 {
     gh_link_use *lu = calloc(1, sizeof *lu);
     gh_status st;
-    if (!lu) return oom(ctx);
+    if (!lu) return gh_ctx_oom(ctx);
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_link_peek(ctx, token, "verify", lu)) != GH_OK) goto fail;
     if (!lu->has_password && !password_hash) {
@@ -1108,7 +1077,7 @@ gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_h
     st = gh_tx_commit(ctx);
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(lu);
     return st;
@@ -1119,7 +1088,7 @@ gh_status gh_password_reset_request(gh_ctx *ctx, const char *org_slug, const cha
     gh_org o;
     gh_user *u = calloc(1, sizeof *u);
     gh_status st = GH_OK;
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     gh_err ignored = {0};
     gh_ctx probe = *ctx;
     probe.err = ignored;
@@ -1139,7 +1108,7 @@ gh_status gh_password_reset_request(gh_ctx *ctx, const char *org_slug, const cha
     st = gh_db_commit(ctx->db, &ctx->err);
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     gh_err_clear(&probe.err);
     free(u);
@@ -1150,7 +1119,7 @@ gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *
 {
     gh_link_use *lu = calloc(1, sizeof *lu);
     gh_status st;
-    if (!lu) return oom(ctx);
+    if (!lu) return gh_ctx_oom(ctx);
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_link_peek(ctx, token, "reset", lu)) != GH_OK) goto fail;
     gh_user *u = &lu->user;
@@ -1170,7 +1139,7 @@ gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *
     st = gh_tx_commit(ctx);
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(lu);
     return st;
@@ -1181,8 +1150,8 @@ static json_t *apikey_json(const gh_apikey *k)
 {
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", k->id, "name", k->name, "prefix", k->prefix,
                      "created_by", k->created_by[0] ? json_string(k->created_by) : json_null(),
-                     "created_at", time_json(k->created_at), "expires_at", time_json(k->expires_at),
-                     "last_used_at", time_json(k->last_used_at));
+                     "created_at", gh_json_time(k->created_at), "expires_at", gh_json_time(k->expires_at),
+                     "last_used_at", gh_json_time(k->last_used_at));
 }
 
 gh_status gh_apikey_create(gh_ctx *ctx, const char *name, int64_t expires_at, json_t **out)
@@ -1212,7 +1181,7 @@ gh_status gh_apikey_create(gh_ctx *ctx, const char *name, int64_t expires_at, js
     json_object_set_new(*out, "key", json_string(key));
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     sodium_memzero(secret, sizeof secret);
     sodium_memzero(key, sizeof key);
@@ -1224,7 +1193,7 @@ static void key_visit(const gh_apikey *k, void *arg) { json_array_append_new(arg
 gh_status gh_apikey_list(gh_ctx *ctx, json_t **items)
 {
     json_t *a = json_array();
-    if (!a) return oom(ctx);
+    if (!a) return gh_ctx_oom(ctx);
     gh_status st = gh_store_apikey_list(ctx->db, ctx->actor.org_id, key_visit, a, &ctx->err);
     if (st != GH_OK) { json_decref(a); return st; }
     *items = a;
@@ -1235,8 +1204,8 @@ gh_status gh_apikey_delete(gh_ctx *ctx, const char *id)
 {
     gh_status st = begin(ctx);
     if (st != GH_OK) return st;
-    if ((st = gh_store_apikey_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK) return fail_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "api_key.revoked", "api_key", id, NULL)) != GH_OK) return fail_rollback(ctx, st);
+    if ((st = gh_store_apikey_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_audit(ctx, NULL, "api_key.revoked", "api_key", id, NULL)) != GH_OK) return gh_ctx_rollback(ctx, st);
     st = gh_db_commit(ctx->db, &ctx->err);
     gh_apikey_cache_clear();
     return st;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/access.h"
+#include "util/json.h"
 #include "core/shopfloor.h"
 
 #define PAGE_DEFAULT 100
@@ -24,18 +25,11 @@ static bool type_in(const char *t, const char *const *list, size_t n)
     return false;
 }
 
-static json_t *time_json(int64_t t)
-{
-    char b[32];
-    gh_time_fmt(t, b);
-    return json_string(b);
-}
-
 static json_t *activity_json(const gh_activity *a)
 {
     json_t *detail = json_loads(a->detail_json ? a->detail_json : "{}", 0, NULL);
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", a->id, "user_id", a->user_id, "type", a->type, "ref",
-                     a->ref, "at", time_json(a->at), "detail", detail ? detail : json_object());
+                     a->ref, "at", gh_json_time(a->at), "detail", detail ? detail : json_object());
 }
 
 /* Writes one event in the caller's transaction. detail is stolen. */
@@ -105,7 +99,7 @@ gh_status gh_activity_record(gh_ctx *ctx, const char *user_id, const char *type,
     if ((st = add(ctx, u->id, type, ref, at, json_incref(d), &a)) != GH_OK) { json_decref(d); goto fail; }
     if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) { json_decref(d); goto out; }
     *out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", a.id, "user_id", a.user_id, "type", a.type, "ref", a.ref,
-                     "at", time_json(a.at), "detail", d);
+                     "at", gh_json_time(a.at), "detail", d);
     goto out;
 fail:
     gh_db_rollback(ctx->db);
@@ -182,8 +176,8 @@ gh_status gh_activity_user(gh_ctx *ctx, const char *user_id, const char *type, i
         goto fail;
     char next[48] = "";
     if (l.n == f.limit) snprintf(next, sizeof next, "%lld.%lld", (long long)l.last_at, (long long)l.last_seq);
-    *out = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "user_id", user_id, "from", time_json(from), "to",
-                     time_json(to), "items", l.items, "next_cursor", next[0] ? json_string(next) : json_null(),
+    *out = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "user_id", user_id, "from", gh_json_time(from), "to",
+                     gh_json_time(to), "items", l.items, "next_cursor", next[0] ? json_string(next) : json_null(),
                      "days", c.days);
     if (!*out) return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory");
     return GH_OK;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/access.h"
+#include "util/json.h"
 #include "core/accounts.h"
 #include "core/audit.h"
 #include "core/shopfloor.h"
@@ -13,33 +14,14 @@
 #define OPEN_SCAN_MAX 100
 #define DAY 86400
 
-static gh_status oom(gh_ctx *ctx) { return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
-
-static gh_status rollback(gh_ctx *ctx, gh_status st)
-{
-    gh_db_rollback(ctx->db);
-    if (ctx->err.status == GH_OK) gh_fail(&ctx->err, st, "internal", "internal error");
-    return st;
-}
-
-static json_t *time_json(int64_t t)
-{
-    if (!t) return json_null();
-    char b[32];
-    gh_time_fmt(t, b);
-    return json_string(b);
-}
-
-static json_t *str_or_null(const char *s) { return s && *s ? json_string(s) : json_null(); }
-
 json_t *gh_checkin_json(const gh_checkin *c)
 {
     return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id", c->id, "user_id",
                      c->user_id, "task", "id", c->task_id, "ref", c->task_ref, "title", c->task_title, "status",
-                     c->status, "started_at", time_json(c->started_at), "ended_at", time_json(c->ended_at),
+                     c->status, "started_at", gh_json_time(c->started_at), "ended_at", gh_json_time(c->ended_at),
                      "duration_s", c->ended_at ? json_integer(c->ended_at - c->started_at) : json_null(), "note",
-                     str_or_null(c->note), "created_by", str_or_null(c->created_by), "ended_by",
-                     str_or_null(c->ended_by));
+                     gh_json_str_or_null(c->note), "created_by", gh_json_str_or_null(c->created_by), "ended_by",
+                     gh_json_str_or_null(c->ended_by));
 }
 
 /* Is `user_id` someone else than the acting user? */
@@ -80,7 +62,7 @@ gh_status gh_checkin_open(gh_ctx *ctx, const char *task_id, const char *user_id,
     checkin_vec open = {calloc(OPEN_SCAN_MAX, sizeof(gh_checkin)), 0, OPEN_SCAN_MAX};
     gh_checkin *c = calloc(1, sizeof *c);
     gh_status st;
-    if (!u || !open.items || !c) { st = oom(ctx); goto out; }
+    if (!u || !open.items || !c) { st = gh_ctx_oom(ctx); goto out; }
     /* BEGIN IMMEDIATE: concurrent check-ins of one worker run one after the
      * other, so the second sees the first's row. */
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
@@ -156,7 +138,7 @@ gh_status gh_checkin_open(gh_ctx *ctx, const char *task_id, const char *user_id,
     *out = gh_checkin_json(c);
     goto out;
 fail:
-    rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(u);
     free(open.items);
@@ -187,7 +169,7 @@ gh_status gh_checkin_close(gh_ctx *ctx, const char *id, const char *status, cons
                              GH_NOTE_MAX);
     gh_checkin *c = calloc(1, sizeof *c);
     gh_status st;
-    if (!c) return oom(ctx);
+    if (!c) return gh_ctx_oom(ctx);
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
     if ((st = gh_store_checkin_get(ctx->db, ctx->actor.org_id, id, c, &ctx->err)) != GH_OK) goto fail;
     /* Someone else's check-in only for tasks.assign holders; others do not
@@ -229,7 +211,7 @@ gh_status gh_checkin_close(gh_ctx *ctx, const char *id, const char *status, cons
     json_object_set_new(*out, "task_completed", json_boolean(completed));
     goto out;
 fail:
-    rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(c);
     return st;
@@ -251,7 +233,7 @@ static gh_status resolve_subject(gh_ctx *ctx, const char *user_id, const char **
     if (st != GH_OK) return st;
     *uid = user_id ? user_id : ctx->actor.id;
     gh_user *u = calloc(1, sizeof *u);
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     st = gh_store_user_get(ctx->db, ctx->actor.org_id, *uid, u, &ctx->err);
     if (st == GH_E_NOT_FOUND) gh_strlcpy(ctx->err.field, "user_id", sizeof ctx->err.field);
     free(u);
@@ -291,7 +273,7 @@ gh_status gh_checkin_list(gh_ctx *ctx, const char *user_id, bool open_only, cons
         f.before_id = cid;
     }
     list_acc a = {.items = json_array()};
-    if (!a.items) return oom(ctx);
+    if (!a.items) return gh_ctx_oom(ctx);
     if ((st = gh_store_checkin_list(ctx->db, ctx->actor.org_id, &f, list_visit, &a, &ctx->err)) != GH_OK) {
         json_decref(a.items);
         return st;
@@ -394,13 +376,13 @@ gh_status gh_timesheet(gh_ctx *ctx, const char *user_id, int64_t from, int64_t t
     if ((st = resolve_subject(ctx, user_id, &uid)) != GH_OK) return st;
     sheet_acc a = {.days = json_array(), .tasks = json_array()};
     sheet_ctx s = {&a, from, to};
-    if (!a.days || !a.tasks) { st = oom(ctx); goto fail; }
+    if (!a.days || !a.tasks) { st = gh_ctx_oom(ctx); goto fail; }
     if ((st = gh_store_checkin_closed_between(ctx->db, ctx->actor.org_id, uid, from, to, sheet_visit, &s,
                                               &ctx->err)) != GH_OK)
         goto fail;
-    *out = json_pack("{s:s, s:o, s:o, s:I, s:o, s:o}", "user_id", uid, "from", time_json(from), "to", time_json(to),
+    *out = json_pack("{s:s, s:o, s:o, s:I, s:o, s:o}", "user_id", uid, "from", gh_json_time(from), "to", gh_json_time(to),
                      "total_s", (json_int_t)a.total, "days", a.days, "tasks", a.tasks);
-    if (!*out) return oom(ctx);
+    if (!*out) return gh_ctx_oom(ctx);
     return GH_OK;
 fail:
     json_decref(a.days);

@@ -48,4 +48,10 @@ typedef struct gh_config {
 
 gh_config *gh_cfg(void);
 
+/* Fills ctx->err with "out of memory" and returns GH_E_INTERNAL. */
+gh_status gh_ctx_oom(gh_ctx *ctx);
+/* Rolls back the open transaction; makes sure ctx->err says something;
+ * returns st. For the failure path of a write. */
+gh_status gh_ctx_rollback(gh_ctx *ctx, gh_status st);
+
 #endif

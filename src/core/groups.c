@@ -1,5 +1,6 @@
 /* User groups and their membership; see groups.h. */
 #include "core/groups.h"
+#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,22 +13,13 @@
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 200
 
-static gh_status oom(gh_ctx *ctx) { return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
-
-static json_t *time_json(int64_t t)
-{
-    char b[32];
-    gh_time_fmt(t, b);
-    return json_string(b);
-}
-
 static const char *viewer(gh_ctx *ctx) { return ctx->actor.type == GH_ACTOR_USER ? ctx->actor.id : NULL; }
 
 static json_t *group_json(const gh_group *g)
 {
     return json_pack("{s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "id", g->id, "name", g->name, "description",
                      g->description, "member_count", (json_int_t)g->member_count, "is_member", g->is_member,
-                     "created_at", time_json(g->created_at), "updated_at", time_json(g->updated_at));
+                     "created_at", gh_json_time(g->created_at), "updated_at", gh_json_time(g->updated_at));
 }
 
 static gh_status check_name(gh_ctx *ctx, const char *name)
@@ -70,7 +62,7 @@ gh_status gh_group_list(gh_ctx *ctx, const char *cursor, int limit, json_t **ite
     if (cursor && !gh_cursor_decode(cursor, name, sizeof name, id, sizeof id))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_cursor", "cursor", "the cursor is not valid");
     list_acc *a = calloc(1, sizeof *a);
-    if (!a || !(a->items = json_array())) { free(a); return oom(ctx); }
+    if (!a || !(a->items = json_array())) { free(a); return gh_ctx_oom(ctx); }
     st = gh_store_group_list(ctx->db, ctx->actor.org_id, viewer(ctx), cursor ? name : NULL, cursor ? id : NULL,
                              limit, list_visit, a, &ctx->err);
     if (st == GH_OK && a->n == limit) {
@@ -89,7 +81,7 @@ static void member_visit(const gh_group_member *m, void *arg)
 {
     json_array_append_new(arg, json_pack("{s:s, s:s, s:o, s:o}", "id", m->user_id, "name", m->name, "email",
                                          m->email[0] ? json_string(m->email) : json_null(), "added_at",
-                                         time_json(m->added_at)));
+                                         gh_json_time(m->added_at)));
 }
 
 /* Member lists name people and their emails: they are for those who manage
@@ -105,10 +97,10 @@ static gh_status group_out(gh_ctx *ctx, const char *id, json_t **out)
     gh_status st = gh_store_group_get(ctx->db, ctx->actor.org_id, id, viewer(ctx), &g, &ctx->err);
     if (st != GH_OK) return st;
     json_t *o = group_json(&g);
-    if (!o) return oom(ctx);
+    if (!o) return gh_ctx_oom(ctx);
     if (may_see_members(ctx)) {
         json_t *members = json_array();
-        if (!members) { json_decref(o); return oom(ctx); }
+        if (!members) { json_decref(o); return gh_ctx_oom(ctx); }
         st = gh_store_group_members(ctx->db, ctx->actor.org_id, g.id, member_visit, members, &ctx->err);
         if (st != GH_OK) { json_decref(members); json_decref(o); return st; }
         json_object_set_new(o, "members", members);
@@ -152,7 +144,7 @@ gh_status gh_group_update(gh_ctx *ctx, const char *id, const char *name, const c
     if (description && check_description(ctx, description) != GH_OK) return ctx->err.status;
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
     if ((st = gh_store_group_get(ctx->db, ctx->actor.org_id, id, NULL, &g, &ctx->err)) != GH_OK) goto fail;
-    if (!(changes = json_object())) { st = oom(ctx); goto fail; }
+    if (!(changes = json_object())) { st = gh_ctx_oom(ctx); goto fail; }
     if (name && strcmp(name, g.name) != 0) {
         json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", g.name, "to", name));
         gh_strlcpy(g.name, name, sizeof g.name);
@@ -203,7 +195,7 @@ gh_status gh_group_member_set(gh_ctx *ctx, const char *group_id, const char *use
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
     bool changed = false;
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
     if ((st = gh_store_group_get(ctx->db, ctx->actor.org_id, group_id, NULL, &g, &ctx->err)) != GH_OK) goto fail;
     /* A user of another org reads as unknown: nothing leaks across orgs. */
@@ -241,7 +233,7 @@ static void of_user_visit(const gh_group *g, void *arg)
 json_t *gh_groups_of_user(gh_ctx *ctx, const char *user_id)
 {
     json_t *a = json_array();
-    if (!a) { oom(ctx); return NULL; }
+    if (!a) { gh_ctx_oom(ctx); return NULL; }
     if (gh_store_groups_of_user(ctx->db, ctx->actor.org_id, user_id, of_user_visit, a, &ctx->err) != GH_OK) {
         json_decref(a);
         return NULL;

@@ -8,6 +8,7 @@
  * the same actions.
  */
 #include "core/import.h"
+#include "util/json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,8 +65,6 @@ typedef struct importer {
     int64_t used[2], limit[2];   /* office, factory */
     size_t counts[4];            /* per action */
 } importer;
-
-static gh_status oom(gh_ctx *ctx) { return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
 
 /* ---- small helpers ------------------------------------------------------------------ */
 static bool strset_init(strset *s, size_t n)
@@ -267,7 +266,7 @@ static gh_status read_rows(importer *im, gh_csv *c)
         if (im->nrows == im->cap) {
             size_t cap = im->cap ? im->cap * 2 : 64;
             row *nr = realloc(im->rows, cap * sizeof *nr);
-            if (!nr) return oom(ctx);
+            if (!nr) return gh_ctx_oom(ctx);
             im->rows = nr;
             im->cap = cap;
         }
@@ -286,7 +285,7 @@ static gh_status read_rows(importer *im, gh_csv *c)
             }
             if (im->map[i] < 0) continue; /* an unnamed column */
             char *v = arena_strndup(im->arena, s, n);
-            if (!v) return oom(ctx);
+            if (!v) return gh_ctx_oom(ctx);
             r->f[im->map[i]] = v;
         }
         im->nrows++;
@@ -315,12 +314,12 @@ static gh_status decide(importer *im, row *r, gh_user *u, gh_invite *pending)
      * row's email or badge is reported even when this row fails. */
     if (email_ok) {
         char *k = lower_dup(im, email);
-        if (!k) return oom(ctx);
+        if (!k) return gh_ctx_oom(ctx);
         email_dup = strset_put(&im->emails, k, r->row);
     }
     if (badge_ok) {
         char *k = lower_dup(im, badge);
-        if (!k) return oom(ctx);
+        if (!k) return gh_ctx_oom(ctx);
         badge_dup = strset_put(&im->badges, k, r->row);
     }
     if (r->extra_fields) {
@@ -398,7 +397,7 @@ static gh_status decide(importer *im, row *r, gh_user *u, gh_invite *pending)
         }
         if (st == GH_OK && r->office && !r->factory) {
             r->renew = gh_arena_alloc(im->arena, sizeof *r->renew);
-            if (!r->renew) return oom(ctx);
+            if (!r->renew) return gh_ctx_oom(ctx);
             *r->renew = *pending;
         }
         if (st != GH_OK && st != GH_E_NOT_FOUND) return st;
@@ -543,21 +542,21 @@ gh_status gh_users_import(gh_ctx *ctx, const char *data, size_t len, const gh_im
     bool in_tx = false;
     gh_status st;
     *report = NULL;
-    if (!im || !u || !pending || !(im->arena = gh_arena_new())) { st = oom(ctx); goto out; }
+    if (!im || !u || !pending || !(im->arena = gh_arena_new())) { st = gh_ctx_oom(ctx); goto out; }
     im->ctx = ctx;
     if (!gh_csv_init(&c, data, len)) {
-        st = c.err_line ? csv_fault(im, &c, 0) : oom(ctx);
+        st = c.err_line ? csv_fault(im, &c, 0) : gh_ctx_oom(ctx);
         goto out;
     }
     if ((st = read_header(im, &c)) != GH_OK) goto out;
     if ((st = read_rows(im, &c)) != GH_OK) goto out;
-    if (!strset_init(&im->emails, im->nrows) || !strset_init(&im->badges, im->nrows)) { st = oom(ctx); goto out; }
+    if (!strset_init(&im->emails, im->nrows) || !strset_init(&im->badges, im->nrows)) { st = gh_ctx_oom(ctx); goto out; }
 
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
     in_tx = true;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &im->org, &ctx->err)) != GH_OK) goto out;
     if ((st = gh_store_role_each(ctx->db, im->org.id, role_push, im, &ctx->err)) != GH_OK) goto out;
-    if (im->roles_oom) { st = oom(ctx); goto out; }
+    if (im->roles_oom) { st = gh_ctx_oom(ctx); goto out; }
     im->limit[0] = im->org.seats_office;
     im->limit[1] = im->org.seats_factory;
     im->used[0] = gh_seats_used(ctx->db, im->org.id, GH_SEAT_OFFICE);
@@ -588,7 +587,7 @@ gh_status gh_users_import(gh_ctx *ctx, const char *data, size_t len, const gh_im
     *report = json_pack("{s:b, s:b, s:b, s:b, s:o, s:o}", "dry_run", opts->dry_run, "all_or_nothing",
                         opts->all_or_nothing, "applied", applied, "rejected", rejected, "summary", summary(im),
                         "rows", report_rows(im, applied));
-    if (!*report) st = oom(ctx);
+    if (!*report) st = gh_ctx_oom(ctx);
 out:
     if (in_tx) gh_db_rollback(ctx->db);
     if (st != GH_OK && ctx->err.status == GH_OK) gh_fail(&ctx->err, st, "internal", "internal error");

@@ -5,6 +5,7 @@
  * before the answer leaves.
  */
 #include "core/invites.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,23 +20,6 @@
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200
 
-static gh_status oom(gh_ctx *ctx) { return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
-
-static gh_status fail_rollback(gh_ctx *ctx, gh_status st)
-{
-    gh_db_rollback(ctx->db);
-    if (ctx->err.status == GH_OK) gh_fail(&ctx->err, st, "internal", "internal error");
-    return st;
-}
-
-static json_t *time_json(int64_t t)
-{
-    if (!t) return json_null();
-    char b[32];
-    gh_time_fmt(t, b);
-    return json_string(b);
-}
-
 static bool is_expired(const gh_invite *v, int64_t now)
 {
     return strcmp(v->status, "pending") == 0 && now >= v->expires_at;
@@ -48,9 +32,9 @@ json_t *gh_invite_json(const gh_invite *v)
                                   : json_null();
     return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:b, s:o, s:o}", "id", v->id, "email", v->email,
                      "role", v->role_key, "invited_by", by, "status", v->status, "created_at",
-                     time_json(v->created_at), "sent_at", time_json(v->sent_at), "expires_at",
-                     time_json(v->expires_at), "expired", is_expired(v, gh_now()), "accepted_at",
-                     time_json(v->accepted_at), "user_id", v->user_id[0] ? json_string(v->user_id) : json_null());
+                     gh_json_time(v->created_at), "sent_at", gh_json_time(v->sent_at), "expires_at",
+                     gh_json_time(v->expires_at), "expired", is_expired(v, gh_now()), "accepted_at",
+                     gh_json_time(v->accepted_at), "user_id", v->user_id[0] ? json_string(v->user_id) : json_null());
 }
 
 static int64_t ttl_of(const gh_org *o) { return o->invite_ttl_s > 0 ? o->invite_ttl_s : DEFAULT_TTL_S; }
@@ -172,7 +156,7 @@ gh_status gh_invite_create(gh_ctx *ctx, const json_t *emails, const char *role, 
     json_t *out = json_array();
     size_t nseen = 0;
     int64_t added = 0, now = gh_now();
-    if (!seen || !u || !pending || !out) { st = oom(ctx); goto out; }
+    if (!seen || !u || !pending || !out) { st = gh_ctx_oom(ctx); goto out; }
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = role_for_invite(ctx, role, &r)) != GH_OK) goto fail;
@@ -216,7 +200,7 @@ gh_status gh_invite_create(gh_ctx *ctx, const json_t *emails, const char *role, 
             goto fail;
         added++;
         json_t *ok = json_pack("{s:s, s:s, s:s, s:o}", "email", v.email, "status", "invited", "invite_id", v.id,
-                               "expires_at", time_json(v.expires_at));
+                               "expires_at", gh_json_time(v.expires_at));
         if (renew) json_object_set_new(ok, "renewed", json_true());
         json_array_append_new(out, ok);
     }
@@ -227,7 +211,7 @@ gh_status gh_invite_create(gh_ctx *ctx, const json_t *emails, const char *role, 
     out = NULL;
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     json_decref(out);
     free(seen);
@@ -274,10 +258,10 @@ gh_status gh_invite_list(gh_ctx *ctx, int limit, const char *cursor, json_t **it
         f.after_id = after_id;
     }
     list_acc *a = calloc(1, sizeof *a);
-    if (!a) return oom(ctx);
+    if (!a) return gh_ctx_oom(ctx);
     a->items = json_array();
     gh_status st = a->items ? gh_store_invite_list_pending(ctx->db, ctx->actor.org_id, &f, list_visit, a, &ctx->err)
-                            : oom(ctx);
+                            : gh_ctx_oom(ctx);
     if (st == GH_OK) {
         *next_cursor = NULL;
         if (a->n == f.limit) {
@@ -344,7 +328,7 @@ gh_status gh_invite_resend(gh_ctx *ctx, const char *id, gh_invite *out)
     if (out) *out = v;
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     sodium_memzero(token, sizeof token);
     return st;
@@ -367,7 +351,7 @@ gh_status gh_invite_cancel(gh_ctx *ctx, const char *id)
         goto fail;
     return gh_tx_commit(ctx);
 fail:
-    return fail_rollback(ctx, st);
+    return gh_ctx_rollback(ctx, st);
 }
 
 /* ---- the invitee's side ---------------------------------------------------------------- */
@@ -437,7 +421,7 @@ static gh_status check_name(gh_ctx *ctx, const char *name)
 gh_status gh_invite_check(gh_ctx *ctx, const char *token, const char *name)
 {
     gh_invite_link *l = malloc(sizeof *l);
-    if (!l) return oom(ctx);
+    if (!l) return gh_ctx_oom(ctx);
     gh_status st = gh_invite_lookup(ctx, token, l);
     if (st == GH_OK && l->expired) st = refuse_expired(ctx, &l->invite);
     if (st == GH_OK) st = check_name(ctx, name);
@@ -453,7 +437,7 @@ gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, con
     gh_role r;
     gh_status st;
     memset(out, 0, sizeof *out);
-    if (!l || !existing) { st = oom(ctx); goto out; }
+    if (!l || !existing) { st = gh_ctx_oom(ctx); goto out; }
     if ((st = check_name(ctx, name)) != GH_OK) goto out;
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
     if ((st = gh_invite_lookup(ctx, token, l)) != GH_OK) goto fail;
@@ -517,7 +501,7 @@ gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, con
     st = gh_tx_commit(ctx);
     goto out;
 fail:
-    fail_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     if (st != GH_OK) {
         sodium_memzero(out->token, sizeof out->token);

@@ -5,6 +5,7 @@
  * changes nothing else).
  */
 #include "core/kiosk.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,15 +127,6 @@ void gh_pin_generate(int len, const char *badge, char out[GH_PIN_MAX + 1])
 }
 
 /* ---- helpers --------------------------------------------------------------------------- */
-static gh_status oom(gh_ctx *ctx) { return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
-
-static gh_status rollback(gh_ctx *ctx, gh_status st)
-{
-    gh_db_rollback(ctx->db);
-    if (ctx->err.status == GH_OK) gh_fail(&ctx->err, st, "internal", "internal error");
-    return st;
-}
-
 static void worker_key(char *out, size_t cap, const char *org_id, const char *badge)
 {
     char norm[GH_BADGE_MAX + 1] = "";
@@ -240,8 +232,8 @@ gh_status gh_kiosk_pin_issue_finish(gh_ctx *ctx, gh_pin_issue *pi, const char *p
     gh_status st = gh_db_begin(ctx->db, &ctx->err);
     if (st != GH_OK) return st;
     /* Re-read: the account may have changed while the PIN was hashed. */
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, u->id, u, &ctx->err)) != GH_OK) return rollback(ctx, st);
-    if ((st = pin_eligible(ctx, u)) != GH_OK) return rollback(ctx, st);
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, u->id, u, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = pin_eligible(ctx, u)) != GH_OK) return gh_ctx_rollback(ctx, st);
     bool was_blocked = u->pin_blocked;
     gh_strlcpy(u->pin_hash, pin_hash, sizeof u->pin_hash);
     u->pin_temporary = true;
@@ -249,13 +241,13 @@ gh_status gh_kiosk_pin_issue_finish(gh_ctx *ctx, gh_pin_issue *pi, const char *p
     u->pin_blocked = false;
     u->updated_at = gh_now();
     int64_t ended = 0;
-    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return rollback(ctx, st);
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = gh_store_session_delete_kiosk(ctx->db, u->org_id, u->id, NULL, NULL, &ended, &ctx->err)) != GH_OK)
-        return rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     if ((st = gh_audit(ctx, NULL, "kiosk.pin_set", "user", u->id,
                        json_pack("{s:b, s:b, s:I}", "temporary", 1, "unblocked", was_blocked, "sessions_ended",
                                  (json_int_t)ended))) != GH_OK)
-        return rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     if ((st = gh_tx_commit(ctx)) != GH_OK) return st;
     char key[320];
     worker_key(key, sizeof key, u->org_id, u->badge);
@@ -267,7 +259,7 @@ gh_status gh_kiosk_pin_revoke(gh_ctx *ctx, const char *user_id, gh_user *out)
 {
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err)) != GH_OK) goto fail;
     bool had_pin = u->pin_hash[0] != '\0';
@@ -288,7 +280,7 @@ gh_status gh_kiosk_pin_revoke(gh_ctx *ctx, const char *user_id, gh_user *out)
     if (out) *out = *u;
     goto out;
 fail:
-    rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(u);
     return st;
@@ -382,7 +374,7 @@ gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok)
     gh_strlcpy(ctx->actor.id, l->user.id, sizeof ctx->actor.id);
     ctx->actor.kiosk = true;
     gh_user *u = calloc(1, sizeof *u);
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, l->org.id, l->user.id, u, &ctx->err)) != GH_OK) goto fail;
     /* Changed while the PIN was checked (new PIN, revoked, blocked, locked)? */
@@ -424,7 +416,7 @@ gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok)
     l->user = *u;
     goto out;
 fail:
-    rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(u);
     return st;
@@ -441,7 +433,7 @@ gh_status gh_kiosk_pin_change_prepare(gh_ctx *ctx, const char *current_pin, cons
     gh_org o;
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) goto out;
     if ((st = gh_pin_check(new_pin, o.kiosk_pin_min, current_pin, u->badge, "new_pin", &ctx->err)) != GH_OK) goto out;
@@ -472,7 +464,7 @@ gh_status gh_kiosk_pin_change_finish(gh_ctx *ctx, gh_pin_change *pc, bool curren
                              "the current PIN is not correct");
     }
     gh_user *u = calloc(1, sizeof *u);
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) goto fail;
     if (u->pin_blocked) { st = blocked_answer(ctx); goto fail; }
@@ -501,26 +493,18 @@ gh_status gh_kiosk_pin_change_finish(gh_ctx *ctx, gh_pin_change *pc, bool curren
     ctx->actor.pin_change_required = false;
     goto out;
 fail:
-    rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     free(u);
     return st;
 }
 
 /* ---- devices -------------------------------------------------------------------------------------- */
-static json_t *time_json(int64_t t)
-{
-    if (!t) return json_null();
-    char b[32];
-    gh_time_fmt(t, b);
-    return json_string(b);
-}
-
 static json_t *device_json(const gh_kiosk_device *d)
 {
     return json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", d->id, "name", d->name, "created_by",
                      d->created_by[0] ? json_string(d->created_by) : json_null(), "created_at",
-                     time_json(d->created_at), "last_used_at", time_json(d->last_used_at));
+                     gh_json_time(d->created_at), "last_used_at", gh_json_time(d->last_used_at));
 }
 
 gh_status gh_kiosk_device_enrol(gh_ctx *ctx, const char *name, json_t **out)
@@ -548,7 +532,7 @@ gh_status gh_kiosk_device_enrol(gh_ctx *ctx, const char *name, json_t **out)
     json_object_set_new(*out, "token", json_string(token));
     goto out;
 fail:
-    rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
 out:
     sodium_memzero(secret, sizeof secret);
     sodium_memzero(token, sizeof token);
@@ -560,7 +544,7 @@ static void device_visit(const gh_kiosk_device *d, void *arg) { json_array_appen
 gh_status gh_kiosk_device_list(gh_ctx *ctx, json_t **items)
 {
     json_t *a = json_array();
-    if (!a) return oom(ctx);
+    if (!a) return gh_ctx_oom(ctx);
     gh_status st = gh_store_device_list(ctx->db, ctx->actor.org_id, device_visit, a, &ctx->err);
     if (st != GH_OK) { json_decref(a); return st; }
     *items = a;
@@ -572,11 +556,11 @@ gh_status gh_kiosk_device_revoke(gh_ctx *ctx, const char *id)
     int64_t ended = 0;
     gh_status st = gh_db_begin(ctx->db, &ctx->err);
     if (st != GH_OK) return st;
-    if ((st = gh_store_device_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK) return rollback(ctx, st);
+    if ((st = gh_store_device_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = gh_store_session_delete_kiosk(ctx->db, ctx->actor.org_id, NULL, id, NULL, &ended, &ctx->err)) != GH_OK)
-        return rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     if ((st = gh_audit(ctx, NULL, "device.revoked", "kiosk_device", id,
                        json_pack("{s:I}", "sessions_ended", (json_int_t)ended))) != GH_OK)
-        return rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     return gh_db_commit(ctx->db, &ctx->err);
 }

@@ -1,5 +1,6 @@
 /* Roles and organization settings. */
 #include "core/roles.h"
+#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -7,20 +8,6 @@
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/audit.h"
-
-static json_t *keylist(const char *list)
-{
-    json_t *a = json_array();
-    const char *p = list;
-    while (a && p && *p) {
-        while (*p == ' ') p++;
-        const char *e = strchr(p, ' ');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n) json_array_append_new(a, json_stringn(p, n));
-        p += n;
-    }
-    return a;
-}
 
 static bool valid_key(const char *k)
 {
@@ -37,7 +24,7 @@ json_t *gh_role_json(gh_ctx *ctx, const gh_role *r)
 {
     int64_t users = gh_store_role_user_count(ctx->db, r->org_id, r->key);
     return json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:I}", "key", r->key, "name", r->name, "description",
-                     r->description, "permissions", keylist(r->permissions), "device", r->device,
+                     r->description, "permissions", gh_json_keylist(r->permissions), "device", r->device,
                      "from_template", r->from_template, "user_count", (json_int_t)(users < 0 ? 0 : users));
 }
 
@@ -90,7 +77,7 @@ gh_status gh_role_create(gh_ctx *ctx, const char *key, const char *name, const c
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
     if ((st = gh_store_role_insert(ctx->db, &r, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "role.created", "role", r.key,
-                       json_pack("{s:s, s:o, s:b}", "name", r.name, "permissions", keylist(r.permissions),
+                       json_pack("{s:s, s:o, s:b}", "name", r.name, "permissions", gh_json_keylist(r.permissions),
                                  "device", r.device))) != GH_OK)
         goto fail;
     if ((st = gh_tx_commit(ctx)) != GH_OK) return st;
@@ -128,7 +115,7 @@ gh_status gh_role_update(gh_ctx *ctx, const char *key, const char *name, const c
     }
     if (permissions && strcmp(perms, r.permissions) != 0) {
         json_object_set_new(changes, "permissions",
-                            json_pack("{s:o, s:o}", "from", keylist(r.permissions), "to", keylist(perms)));
+                            json_pack("{s:o, s:o}", "from", gh_json_keylist(r.permissions), "to", gh_json_keylist(perms)));
         gh_strlcpy(r.permissions, perms, sizeof r.permissions);
     }
     if (json_object_size(changes) == 0) {
@@ -249,7 +236,7 @@ gh_status gh_org_set_modules(gh_ctx *ctx, const char *slug, const json_t *keys, 
     gh_strlcpy(addons ? o.addons : o.modules, list, GH_KEYLIST_MAX);
     if ((st = gh_store_org_update(ctx->db, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, o.id, addons ? "org.addons_set" : "org.modules_set", "org", o.id,
-                       json_pack("{s:o}", addons ? "addons" : "modules", keylist(list)))) != GH_OK)
+                       json_pack("{s:o}", addons ? "addons" : "modules", gh_json_keylist(list)))) != GH_OK)
         goto fail;
     /* A product catalog may put users.manage behind a module or add-on:
      * switching it off must still leave someone who can manage users. */

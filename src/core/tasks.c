@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/access.h"
+#include "util/json.h"
 #include "core/accounts.h"
 #include "core/audit.h"
 #include "core/shopfloor.h"
@@ -13,25 +14,6 @@
 #define PAGE_MAX 200
 #define AGENDA_ROWS_MAX 2000
 #define OPEN_CHECKINS_MAX 100
-
-static gh_status oom(gh_ctx *ctx) { return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
-
-static gh_status rollback(gh_ctx *ctx, gh_status st)
-{
-    gh_db_rollback(ctx->db);
-    if (ctx->err.status == GH_OK) gh_fail(&ctx->err, st, "internal", "internal error");
-    return st;
-}
-
-static json_t *time_json(int64_t t)
-{
-    if (!t) return json_null();
-    char b[32];
-    gh_time_fmt(t, b);
-    return json_string(b);
-}
-
-static json_t *str_or_null(const char *s) { return s && *s ? json_string(s) : json_null(); }
 
 gh_status gh_require_any(gh_ctx *ctx, const char *a, const char *b)
 {
@@ -45,9 +27,9 @@ gh_status gh_require_any(gh_ctx *ctx, const char *a, const char *b)
 static json_t *task_json(const gh_task *t)
 {
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id", t->id, "ref", t->ref, "title",
-                     t->title, "order_ref", str_or_null(t->order_ref), "due", time_json(t->due_at), "status",
-                     t->status, "created_at", time_json(t->created_at), "created_by", str_or_null(t->created_by),
-                     "completed_at", time_json(t->completed_at), "completed_by", str_or_null(t->completed_by));
+                     t->title, "order_ref", gh_json_str_or_null(t->order_ref), "due", gh_json_time(t->due_at), "status",
+                     t->status, "created_at", gh_json_time(t->created_at), "created_by", gh_json_str_or_null(t->created_by),
+                     "completed_at", gh_json_time(t->completed_at), "completed_by", gh_json_str_or_null(t->completed_by));
 }
 
 /* ---- tasks -------------------------------------------------------------------------- */
@@ -76,11 +58,11 @@ gh_status gh_task_create(gh_ctx *ctx, const gh_task_new *n, json_t **out)
     t.created_at = gh_now();
     gh_status st = gh_db_begin(ctx->db, &ctx->err);
     if (st != GH_OK) return st;
-    if ((st = gh_store_task_insert(ctx->db, &t, &ctx->err)) != GH_OK) return rollback(ctx, st);
+    if ((st = gh_store_task_insert(ctx->db, &t, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = gh_audit(ctx, NULL, "task.created", "task", t.id,
                        json_pack("{s:s, s:s, s:s?}", "ref", t.ref, "title", t.title, "order_ref",
                                  t.order_ref[0] ? t.order_ref : NULL))) != GH_OK)
-        return rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
     *out = task_json(&t);
     return GH_OK;
@@ -115,7 +97,7 @@ gh_status gh_task_list(gh_ctx *ctx, const char *status, const char *order_ref, c
         f.after_ref = after;
     }
     task_acc a = {.items = json_array()};
-    if (!a.items) return oom(ctx);
+    if (!a.items) return gh_ctx_oom(ctx);
     if ((st = gh_store_task_list(ctx->db, ctx->actor.org_id, &f, task_visit, &a, &ctx->err)) != GH_OK) {
         json_decref(a.items);
         return st;
@@ -148,7 +130,7 @@ gh_status gh_task_get(gh_ctx *ctx, const char *id, json_t **out)
         if (!assigned && !on_screen) return gh_fail(&ctx->err, GH_E_NOT_FOUND, "task_not_found", "no such task");
     }
     json_t *assignees = json_array();
-    if (!assignees) return oom(ctx);
+    if (!assignees) return gh_ctx_oom(ctx);
     if ((st = gh_store_task_assignees(ctx->db, ctx->actor.org_id, id, pair_visit, assignees, &ctx->err)) != GH_OK) {
         json_decref(assignees);
         return st;
@@ -161,7 +143,7 @@ gh_status gh_task_get(gh_ctx *ctx, const char *id, json_t **out)
 static gh_status user_in_org(gh_ctx *ctx, const char *user_id)
 {
     gh_user *u = calloc(1, sizeof *u);
-    if (!u) return oom(ctx);
+    if (!u) return gh_ctx_oom(ctx);
     gh_status st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err);
     if (st == GH_E_NOT_FOUND) gh_strlcpy(ctx->err.field, "user_id", sizeof ctx->err.field);
     free(u);
@@ -174,10 +156,10 @@ gh_status gh_task_assign(gh_ctx *ctx, const char *task_id, const char *user_id, 
     bool changed = false;
     gh_status st = gh_db_begin(ctx->db, &ctx->err);
     if (st != GH_OK) return st;
-    if ((st = gh_store_task_get(ctx->db, ctx->actor.org_id, task_id, &t, &ctx->err)) != GH_OK) return rollback(ctx, st);
-    if ((st = user_in_org(ctx, user_id)) != GH_OK) return rollback(ctx, st);
+    if ((st = gh_store_task_get(ctx->db, ctx->actor.org_id, task_id, &t, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = user_in_org(ctx, user_id)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = gh_store_task_assign(ctx->db, t.id, user_id, add, gh_now(), &changed, &ctx->err)) != GH_OK)
-        return rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     if (!changed) {
         gh_db_rollback(ctx->db);
         if (add) return GH_OK; /* already assigned: PUT is idempotent */
@@ -185,14 +167,14 @@ gh_status gh_task_assign(gh_ctx *ctx, const char *task_id, const char *user_id, 
     }
     if ((st = gh_audit(ctx, NULL, add ? "task.assigned" : "task.unassigned", "task", t.id,
                        json_pack("{s:s, s:s}", "user_id", user_id, "ref", t.ref))) != GH_OK)
-        return rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     return gh_db_commit(ctx->db, &ctx->err);
 }
 
 /* ---- screens ----------------------------------------------------------------------------- */
 static json_t *screen_json(const gh_screen *s)
 {
-    return json_pack("{s:s, s:s, s:o}", "id", s->id, "name", s->name, "created_at", time_json(s->created_at));
+    return json_pack("{s:s, s:s, s:o}", "id", s->id, "name", s->name, "created_at", gh_json_time(s->created_at));
 }
 
 gh_status gh_screen_create(gh_ctx *ctx, const char *name, json_t **out)
@@ -207,9 +189,9 @@ gh_status gh_screen_create(gh_ctx *ctx, const char *name, json_t **out)
     s.created_at = gh_now();
     gh_status st = gh_db_begin(ctx->db, &ctx->err);
     if (st != GH_OK) return st;
-    if ((st = gh_store_screen_insert(ctx->db, &s, &ctx->err)) != GH_OK) return rollback(ctx, st);
+    if ((st = gh_store_screen_insert(ctx->db, &s, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = gh_audit(ctx, NULL, "screen.created", "screen", s.id, json_pack("{s:s}", "name", s.name))) != GH_OK)
-        return rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
     *out = screen_json(&s);
     json_object_set_new(*out, "tasks", json_array());
@@ -228,7 +210,7 @@ static void screen_visit(const gh_screen *s, void *arg) { json_array_append_new(
 gh_status gh_screen_list(gh_ctx *ctx, json_t **items)
 {
     screen_acc a = {json_array()};
-    if (!a.items) return oom(ctx);
+    if (!a.items) return gh_ctx_oom(ctx);
     gh_status st = gh_store_screen_list(ctx->db, ctx->actor.org_id, screen_visit, &a, &ctx->err);
     size_t i;
     json_t *o;
@@ -254,12 +236,12 @@ gh_status gh_screen_link(gh_ctx *ctx, const char *screen_id, gh_screen_link_kind
     bool tasks = kind == GH_SCREEN_TASKS;
     gh_status st = gh_db_begin(ctx->db, &ctx->err);
     if (st != GH_OK) return st;
-    if ((st = gh_store_screen_get(ctx->db, ctx->actor.org_id, screen_id, &s, &ctx->err)) != GH_OK) return rollback(ctx, st);
+    if ((st = gh_store_screen_get(ctx->db, ctx->actor.org_id, screen_id, &s, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if (tasks) st = gh_store_task_get(ctx->db, ctx->actor.org_id, other_id, &t, &ctx->err);
     else st = user_in_org(ctx, other_id);
-    if (st != GH_OK) return rollback(ctx, st);
+    if (st != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = gh_store_screen_link(ctx->db, kind, s.id, other_id, add, &changed, &ctx->err)) != GH_OK)
-        return rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     if (!changed) {
         gh_db_rollback(ctx->db);
         if (add) return GH_OK;
@@ -271,7 +253,7 @@ gh_status gh_screen_link(gh_ctx *ctx, const char *screen_id, gh_screen_link_kind
                                : (add ? "screen.member_added" : "screen.member_removed");
     if ((st = gh_audit(ctx, NULL, action, "screen", s.id,
                        json_pack("{s:s}", tasks ? "task_id" : "user_id", other_id))) != GH_OK)
-        return rollback(ctx, st);
+        return gh_ctx_rollback(ctx, st);
     return gh_db_commit(ctx->db, &ctx->err);
 }
 
@@ -318,7 +300,7 @@ gh_status gh_agenda(gh_ctx *ctx, bool open_only, json_t **out)
 {
     agenda_acc a = {.items = json_array(), .open = json_array()};
     gh_status st = GH_OK;
-    if (!a.items || !a.open) { st = oom(ctx); goto fail; }
+    if (!a.items || !a.open) { st = gh_ctx_oom(ctx); goto fail; }
     gh_checkin_filter f = {.user_id = ctx->actor.id, .open_only = true, .limit = OPEN_CHECKINS_MAX};
     if ((st = gh_store_checkin_list(ctx->db, ctx->actor.org_id, &f, open_visit, a.open, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_agenda(ctx->db, ctx->actor.org_id, ctx->actor.id, open_only, AGENDA_ROWS_MAX, agenda_visit, &a,
@@ -327,7 +309,7 @@ gh_status gh_agenda(gh_ctx *ctx, bool open_only, json_t **out)
     json_t *first = json_array_get(a.open, 0);
     *out = json_pack("{s:o, s:O, s:o, s:b}", "items", a.items, "open_checkin", first ? first : json_null(),
                      "open_checkins", a.open, "truncated", a.rows >= AGENDA_ROWS_MAX);
-    if (!*out) return oom(ctx);
+    if (!*out) return gh_ctx_oom(ctx);
     return GH_OK;
 fail:
     json_decref(a.items);

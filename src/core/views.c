@@ -1,5 +1,6 @@
 /* Saved views and their sharing with groups; the rules are in views.h. */
 #include "core/views.h"
+#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +13,6 @@
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 200
 #define SHARE_GROUPS_MAX 100
-
-static gh_status oom(gh_ctx *ctx) { return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
-
-static json_t *time_json(int64_t t)
-{
-    char b[32];
-    gh_time_fmt(t, b);
-    return json_string(b);
-}
 
 /* ---- who may do what ------------------------------------------------------------ */
 /* The actor's standing, from the in-memory permission snapshot. */
@@ -66,7 +58,7 @@ static gh_status access_load(gh_ctx *ctx, const caps *c, const gh_view *v, acces
     memset(a, 0, sizeof *a);
     a->via = json_array();
     a->shared_with = json_array();
-    if (!a->via || !a->shared_with) { access_release(a); return oom(ctx); }
+    if (!a->via || !a->shared_with) { access_release(a); return gh_ctx_oom(ctx); }
     gh_status st = gh_store_view_shares(ctx->db, ctx->actor.org_id, v->id, ctx->actor.id, share_visit, a, &ctx->err);
     if (st != GH_OK) { access_release(a); return st; }
     a->owner = v->owner_id[0] && strcmp(v->owner_id, ctx->actor.id) == 0;
@@ -93,8 +85,8 @@ static json_t *view_json(const gh_view *v, const access *a)
 {
     json_t *owner = v->owner_id[0] ? json_pack("{s:s, s:s}", "id", v->owner_id, "name", v->owner_name) : json_null();
     json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:O, s:{s:b, s:b, s:b, s:b, s:O}}", "id", v->id, "kind",
-                          v->kind, "name", v->name, "owner", owner, "created_at", time_json(v->created_at),
-                          "updated_at", time_json(v->updated_at), "shared_with", a->shared_with, "access", "owner",
+                          v->kind, "name", v->name, "owner", owner, "created_at", gh_json_time(v->created_at),
+                          "updated_at", gh_json_time(v->updated_at), "shared_with", a->shared_with, "access", "owner",
                           a->owner, "shared", a->shared, "editable", a->editable, "deletable", a->deletable,
                           "via_groups", a->via);
     if (o && v->config) {
@@ -126,7 +118,7 @@ static gh_status config_text(gh_ctx *ctx, const json_t *config, char **out)
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_config", "config", "config must be a JSON object");
     for (int prec = 15; prec <= 17 && !text; prec++) {
         char *t = json_dumps(config, JSON_COMPACT | JSON_REAL_PRECISION(prec));
-        if (!t) return oom(ctx);
+        if (!t) return gh_ctx_oom(ctx);
         json_t *back = prec < 17 ? json_loads(t, 0, NULL) : NULL;
         bool same = prec == 17 || (back && json_equal(back, config));
         json_decref(back);
@@ -171,7 +163,7 @@ static void list_visit(const gh_view *v, void *arg)
     if ((a->st = access_load(a->ctx, &a->c, v, &ac)) != GH_OK) return;
     json_t *o = view_json(v, &ac);
     access_release(&ac);
-    if (!o || json_array_append_new(a->items, o) != 0) a->st = oom(a->ctx);
+    if (!o || json_array_append_new(a->items, o) != 0) a->st = gh_ctx_oom(a->ctx);
 }
 
 gh_status gh_view_list(gh_ctx *ctx, const gh_view_query *q, json_t **items, char **next_cursor)
@@ -181,7 +173,7 @@ gh_status gh_view_list(gh_ctx *ctx, const gh_view_query *q, json_t **items, char
     *next_cursor = NULL;
     if ((st = need_user(ctx)) != GH_OK) return st;
     list_acc *a = calloc(1, sizeof *a);
-    if (!a) return oom(ctx);
+    if (!a) return gh_ctx_oom(ctx);
     a->ctx = ctx;
     a->c = actor_caps(ctx);
     gh_view_filter f = {.user_id = ctx->actor.id, .all = q->all, .kind = q->kind, .limit = q->limit,
@@ -206,7 +198,7 @@ gh_status gh_view_list(gh_ctx *ctx, const gh_view_query *q, json_t **items, char
         f.after_name = name;
         f.after_id = id;
     }
-    if (!(a->items = json_array())) { st = oom(ctx); goto out; }
+    if (!(a->items = json_array())) { st = gh_ctx_oom(ctx); goto out; }
     st = gh_store_view_list(ctx->db, ctx->actor.org_id, &f, list_visit, a, &ctx->err);
     if (st == GH_OK) st = a->st;
     if (st != GH_OK) goto out;
@@ -235,7 +227,7 @@ gh_status gh_view_get(gh_ctx *ctx, const char *id, json_t **out)
     *out = view_json(&v, &a);
     access_release(&a);
     gh_view_release(&v);
-    return *out ? GH_OK : oom(ctx);
+    return *out ? GH_OK : gh_ctx_oom(ctx);
 }
 
 gh_status gh_view_create(gh_ctx *ctx, const char *name, const char *kind, const json_t *config, json_t **out)
@@ -286,7 +278,7 @@ gh_status gh_view_update(gh_ctx *ctx, const char *id, const char *name, const js
         st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "view_read_only", "this view is read-only for you");
         goto fail;
     }
-    if (!(changes = json_object())) { st = oom(ctx); goto fail; }
+    if (!(changes = json_object())) { st = gh_ctx_oom(ctx); goto fail; }
     if (name && strcmp(name, v.name) != 0) {
         json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", v.name, "to", name));
         gh_strlcpy(v.name, name, sizeof v.name);
@@ -378,7 +370,7 @@ static gh_status wanted_groups(gh_ctx *ctx, const json_t *group_ids, json_t **ou
         return gh_fail_field(&ctx->err, GH_E_INVALID, "too_many_groups", "group_ids",
                              "a view can be shared with at most %d groups", SHARE_GROUPS_MAX);
     json_t *w = json_array();
-    if (!w) return oom(ctx);
+    if (!w) return gh_ctx_oom(ctx);
     json_array_foreach(group_ids, i, x) {
         if (!json_is_string(x) || json_string_length(x) == 0) {
             json_decref(w);
@@ -401,7 +393,7 @@ static gh_status check_share_targets(gh_ctx *ctx, const json_t *wanted, const js
     json_t *unknown = json_array();
     gh_buf names;
     gh_status st = GH_OK;
-    if (!unknown) return oom(ctx);
+    if (!unknown) return gh_ctx_oom(ctx);
     gh_buf_init(&names, 200);
     json_array_foreach(wanted, i, x) {
         const char *gid = json_string_value(x);
@@ -454,7 +446,7 @@ gh_status gh_view_share(gh_ctx *ctx, const char *id, const json_t *group_ids, js
     current = json_array();
     added = json_array();
     removed = json_array();
-    if (!current || !added || !removed) { st = oom(ctx); goto out; }
+    if (!current || !added || !removed) { st = gh_ctx_oom(ctx); goto out; }
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
     if ((st = view_load(ctx, &c, id, &v, &a)) != GH_OK) goto fail;
     if (!a.editable) {

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "util/json.h"
 
 #define PREP(db, st, sql, err) \
     sqlite3_stmt *st = gh_db_stmt(db, sql); \
@@ -11,14 +12,6 @@
          if (_s != SQLITE_DONE) return gh_db_fail(db, err, what); } while (0)
 
 static const char *nz(const char *s) { return s && *s ? s : NULL; }
-
-static json_t *time_or_null(int64_t t)
-{
-    if (!t) return json_null();
-    char buf[32];
-    gh_time_fmt(t, buf);
-    return json_string(buf);
-}
 
 static json_t *text_or_null(sqlite3_stmt *st, int col)
 {
@@ -56,7 +49,7 @@ json_t *gh_store_outbox_list(gh_db *db, gh_err *err)
         json_object_set_new(o, "subject", json_string(gh_col_text(st, 4)));
         json_object_set_new(o, "body", json_string(gh_col_text(st, 5)));
         json_object_set_new(o, "link", text_or_null(st, 6));
-        json_object_set_new(o, "created_at", time_or_null(sqlite3_column_int64(st, 7)));
+        json_object_set_new(o, "created_at", gh_json_time(sqlite3_column_int64(st, 7)));
         json_object_set_new(o, "status", json_string(gh_col_text(st, 8)));
         json_array_append_new(arr, o);
     }
@@ -133,7 +126,7 @@ gh_status gh_store_audit_list(gh_db *db, const char *org_id, const gh_audit_filt
         json_t *o = json_object();
         if (!o) break;
         json_object_set_new(o, "id", json_string(gh_col_text(st, 1)));
-        json_object_set_new(o, "at", time_or_null(sqlite3_column_int64(st, 2)));
+        json_object_set_new(o, "at", gh_json_time(sqlite3_column_int64(st, 2)));
         json_object_set_new(o, "actor_type", json_string(gh_col_text(st, 3)));
         json_object_set_new(o, "actor_id", text_or_null(st, 4));
         json_object_set_new(o, "action", json_string(gh_col_text(st, 5)));
