@@ -101,38 +101,45 @@ static gh_status issue_token(gh_ctx *ctx, const char *org_id, const char *user_i
     return st;
 }
 
-static gh_status mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u)
+/* A mail carrying a single-use link: what it is for, where the link goes,
+ * and the text around it. */
+typedef struct link_mail {
+    const char *purpose, *path, *kind, *subject;
+    int64_t ttl;
+    const char *fmt; /* printf: user name, org name, link */
+} link_mail;
+
+static const link_mail MAIL_VERIFY = {
+    "verify", "/console/verify-email", "verify_email", "Confirm your email address", VERIFY_TTL_S,
+    "Hello %s,\n\nYou have an account in %s on gatehouse. Confirm your email address"
+    " and choose a password by opening this link (valid for 72 hours):\n\n%s\n"};
+static const link_mail MAIL_RESET = {
+    "reset", "/console/reset-password", "password_reset", "Reset your password", RESET_TTL_S,
+    "Hello %s,\n\nA password reset was requested for your account in %s. To choose a new"
+    " password, open this link (valid for 1 hour):\n\n%s\n\nIf you did not ask for this,"
+    " ignore this mail: your password stays as it is.\n"};
+
+static gh_status mail_link(gh_ctx *ctx, const gh_org *o, const gh_user *u, const link_mail *m)
 {
     char token[GH_TOKEN_LEN + 1], link[1024], body[2048];
-    gh_status st = issue_token(ctx, o->id, u->id, "verify", u->email, VERIFY_TTL_S, token);
+    gh_status st = issue_token(ctx, o->id, u->id, m->purpose, u->email, m->ttl, token);
     if (st != GH_OK) return st;
-    gh_link(link, sizeof link, "/console/verify-email", token);
-    snprintf(body, sizeof body,
-             "Hello %s,\n\nYou have an account in %s on gatehouse. Confirm your email address"
-             " and choose a password by opening this link (valid for 72 hours):\n\n%s\n",
-             u->name, o->name, link);
-    st = gh_mail(ctx, o->id, "verify_email", u->email, "Confirm your email address", body, link);
+    gh_link(link, sizeof link, m->path, token);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    snprintf(body, sizeof body, m->fmt, u->name, o->name, link);
+#pragma GCC diagnostic pop
+    st = gh_mail(ctx, o->id, m->kind, u->email, m->subject, body, link);
     sodium_memzero(token, sizeof token);
+    sodium_memzero(link, sizeof link);
+    sodium_memzero(body, sizeof body);
     return st;
 }
+
+static gh_status mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u) { return mail_link(ctx, o, u, &MAIL_VERIFY); }
+static gh_status mail_reset(gh_ctx *ctx, const gh_org *o, const gh_user *u) { return mail_link(ctx, o, u, &MAIL_RESET); }
 
 gh_status gh_accounts_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u) { return mail_verify(ctx, o, u); }
-
-static gh_status mail_reset(gh_ctx *ctx, const gh_org *o, const gh_user *u)
-{
-    char token[GH_TOKEN_LEN + 1], link[1024], body[2048];
-    gh_status st = issue_token(ctx, o->id, u->id, "reset", u->email, RESET_TTL_S, token);
-    if (st != GH_OK) return st;
-    gh_link(link, sizeof link, "/console/reset-password", token);
-    snprintf(body, sizeof body,
-             "Hello %s,\n\nA password reset was requested for your account in %s. To choose a new"
-             " password, open this link (valid for 1 hour):\n\n%s\n\nIf you did not ask for this,"
-             " ignore this mail: your password stays as it is.\n",
-             u->name, o->name, link);
-    st = gh_mail(ctx, o->id, "password_reset", u->email, "Reset your password", body, link);
-    sodium_memzero(token, sizeof token);
-    return st;
-}
 
 /* ---- invariants ------------------------------------------------------------------ */
 typedef struct { gh_role *roles; size_t n, cap; } role_vec;
