@@ -2,7 +2,7 @@
 // shell (top bar, navigation that follows the user's permissions and tabs,
 // main landmark) and the session lifecycle. Pages live in /console/pages/ and
 // export render(ctx).
-import { api, onUnauthenticated } from '/console/api.js';
+import { api, ApiError, onUnauthenticated } from '/console/api.js';
 import { h, clear, toast } from '/console/dom.js';
 import { state, loadMe, forget, can, hasTab } from '/console/state.js';
 
@@ -206,8 +206,8 @@ export async function render() {
     await mod[route.fn]({ main: shell.main, params, query, navigate, state, refreshMe, isCurrent: () => seq === renderSeq });
     if (seq === renderSeq) focusHeading(shell.main);
   } catch (e) {
-    console.error(e);
-    if (e.status === 401) return;
+    if (e.status === 401) return; // onUnauthenticated has taken over
+    if (!(e instanceof ApiError)) console.error(e);
     if (!shell && state.me) buildShell();
     if (shell) showMessage('Something went wrong', e.detail || e.message);
     else toast(e.detail || e.message, 'error');

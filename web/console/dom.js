@@ -105,7 +105,8 @@ export function showError(form, err) {
     return;
   }
   const box = h('div', { class: 'form-error', role: 'alert', tabindex: '-1' }, detail);
-  form.prepend(box);
+  const head = form.firstElementChild;
+  if (head && /^H[1-3]$/.test(head.tagName)) head.after(box); else form.prepend(box);
   box.focus();
 }
 

@@ -64,7 +64,8 @@ export async function render({ main, query }) {
   const targetCell = (e) => {
     if (!e.target_id) return '—';
     if (e.target_type === 'user') return h('a', { href: `/console/users/${encodeURIComponent(e.target_id)}` }, names.get(e.target_id) || e.target_id);
-    return h('span', null, e.target_type ? `${e.target_type} ` : '', h('code', null, e.target_id));
+    const short = e.target_id.length > 14 ? `${e.target_id.slice(0, 12)}…` : e.target_id;
+    return h('span', { title: e.target_id }, e.target_type ? `${e.target_type.replace(/_/g, ' ')} ` : '', h('code', null, short));
   };
   const rowOf = (e) => h('tr', null,
     h('td', { class: 'small' }, fmtTime(e.at)),
