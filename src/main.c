@@ -57,6 +57,7 @@ static void usage(void)
           "  org modules --db PATH --org SLUG KEY...     (core is always on)\n"
           "  org addons  --db PATH --org SLUG KEY...\n"
           "  org seats   --db PATH --org SLUG [--office N|unlimited] [--factory N|unlimited]\n"
+          "  org setup-link --db PATH [--base-url URL]   (one-time link to create another organization)\n"
           "  outbox  --db PATH [--json]\n"
           "  check   --db PATH --org SLUG --user EMAIL|ID --permission KEY\n"
           "  backup  --db PATH --to FILE\n"
@@ -232,7 +233,7 @@ static int cmd_serve(opts *o)
     if (gh_store_org_count(db) == 0) {
         gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}};
         char token[GH_TOKEN_LEN + 1];
-        if (gh_setup_token_issue(&ctx, token) == GH_OK) {
+        if (gh_setup_token_issue(&ctx, false, token) == GH_OK) {
             fprintf(stderr,
                     "\n  gatehouse has no organization yet. Open this one-time setup link (valid 24 h):\n"
                     "    %s/console/setup?token=%s\n"
@@ -345,6 +346,13 @@ static int cmd_org(opts *o)
         rc = report(&ctx, gh_org_set_modules(&ctx, o->org, keys, strcmp(sub, "addons") == 0));
         json_decref(keys);
         if (rc == 0) printf("%s of %s set\n", sub, o->org);
+    } else if (strcmp(sub, "setup-link") == 0) {
+        /* One more organization through the web setup page. */
+        char token[GH_TOKEN_LEN + 1];
+        const char *base = o->base_url ? o->base_url : getenv("GATEHOUSE_BASE_URL");
+        rc = report(&ctx, gh_setup_token_issue(&ctx, true, token));
+        if (rc == 0) printf("%s/console/setup?token=%s\n", base && *base ? base : "http://127.0.0.1:8080", token);
+        sodium_memzero(token, sizeof token);
     } else if (strcmp(sub, "seats") == 0) {
         gh_org org;
         if (!o->org) { usage(); rc = 2; goto out; }

@@ -364,11 +364,11 @@ out:
     return st;
 }
 
-gh_status gh_setup_token_issue(gh_ctx *ctx, char token[GH_TOKEN_LEN + 1])
+gh_status gh_setup_token_issue(gh_ctx *ctx, bool another, char token[GH_TOKEN_LEN + 1])
 {
     gh_status st = begin(ctx);
     if (st != GH_OK) return st;
-    if (gh_store_org_count(ctx->db) != 0) {
+    if (!another && gh_store_org_count(ctx->db) != 0) {
         gh_db_rollback(ctx->db);
         return gh_fail(&ctx->err, GH_E_CONFLICT, "already_set_up", "an organization exists");
     }
@@ -1144,5 +1144,7 @@ gh_status gh_apikey_delete(gh_ctx *ctx, const char *id)
     if (st != GH_OK) return st;
     if ((st = gh_store_apikey_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK) return fail_rollback(ctx, st);
     if ((st = gh_audit(ctx, NULL, "api_key.revoked", "api_key", id, NULL)) != GH_OK) return fail_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    st = gh_db_commit(ctx->db, &ctx->err);
+    gh_apikey_cache_clear();
+    return st;
 }

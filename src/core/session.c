@@ -1,6 +1,7 @@
 /* Session and API key authentication; session creation. */
 #include "core/session.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "core/access.h"
@@ -43,20 +44,59 @@ unauth:
     return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "unauthenticated", "sign in first");
 }
 
+/* API keys authenticate every request of a calling service, so verified keys
+ * are kept for up to a second: at most one database read per key per second.
+ * Revoking a key clears the cache in this process at once; other processes
+ * sharing the database stop accepting it within the second. */
+#define KEY_CACHE_SLOTS 64
+#define KEY_CACHE_MS 1000.0
+static struct { char hash[GH_HASH_HEX_LEN + 1]; gh_apikey key; double fetched_ms; } key_cache[KEY_CACHE_SLOTS];
+static pthread_mutex_t key_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void gh_apikey_cache_clear(void)
+{
+    pthread_mutex_lock(&key_cache_mu);
+    memset(key_cache, 0, sizeof key_cache);
+    pthread_mutex_unlock(&key_cache_mu);
+}
+
+static size_t key_slot(const char *hash)
+{
+    size_t v = 0;
+    for (int i = 0; i < 8; i++) v = v * 16 + (size_t)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
+    return v % KEY_CACHE_SLOTS;
+}
+
 gh_status gh_apikey_authenticate(gh_ctx *ctx, const char *key)
 {
     char h[GH_HASH_HEX_LEN + 1];
     gh_apikey k;
     gh_err ignored = {0};
     gh_token_hash(key, h);
-    gh_status st = gh_store_apikey_get_by_hash(ctx->db, h, &k, &ignored);
-    gh_err_clear(&ignored);
-    if (st == GH_E_NOT_FOUND) return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "unauthenticated", "unknown API key");
-    if (st != GH_OK) return gh_fail(&ctx->err, st, "internal", "cannot check the API key");
+    size_t slot = key_slot(h);
+    double now_ms = gh_mono_ms();
+    bool cached = false;
+    pthread_mutex_lock(&key_cache_mu);
+    if (strcmp(key_cache[slot].hash, h) == 0 && now_ms - key_cache[slot].fetched_ms < KEY_CACHE_MS) {
+        k = key_cache[slot].key;
+        cached = true;
+    }
+    pthread_mutex_unlock(&key_cache_mu);
+    if (!cached) {
+        gh_status st = gh_store_apikey_get_by_hash(ctx->db, h, &k, &ignored);
+        gh_err_clear(&ignored);
+        if (st == GH_E_NOT_FOUND) return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "unauthenticated", "unknown API key");
+        if (st != GH_OK) return gh_fail(&ctx->err, st, "internal", "cannot check the API key");
+        pthread_mutex_lock(&key_cache_mu);
+        gh_strlcpy(key_cache[slot].hash, h, sizeof key_cache[slot].hash);
+        key_cache[slot].key = k;
+        key_cache[slot].fetched_ms = now_ms;
+        pthread_mutex_unlock(&key_cache_mu);
+    }
     int64_t now = gh_now();
     if (k.expires_at && now >= k.expires_at)
         return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "api_key_expired", "the API key has expired");
-    if (now - k.last_used_at >= 60) {
+    if (!cached && now - k.last_used_at >= 60) {
         gh_store_apikey_touch(ctx->db, k.id, now, &ignored);
         gh_err_clear(&ignored);
     }

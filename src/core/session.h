@@ -10,6 +10,8 @@
 /* Fills ctx->actor from a session token; csrf_hash gets the session's CSRF
  * token hash. GH_E_UNAUTHENTICATED for unknown, expired or idle sessions. */
 gh_status gh_session_authenticate(gh_ctx *ctx, const char *token, char csrf_hash[GH_HASH_HEX_LEN + 1]);
+/* Forgets cached API keys (after a revocation). */
+void gh_apikey_cache_clear(void);
 /* Fills ctx->actor from an API key. */
 gh_status gh_apikey_authenticate(gh_ctx *ctx, const char *key);
 /* Creates a session for u in the open transaction; token and csrf get the

@@ -7,7 +7,9 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,13 @@ struct gh_req {
 };
 
 static struct MHD_Daemon *daemon_handle;
+static char request_prefix[16];
+static void request_prefix_init(void)
+{
+    char id[GH_ID_MAX];
+    gh_id_new("", id);
+    snprintf(request_prefix, sizeof request_prefix, "%.10s", id + 1);
+}
 static unsigned bound_port;
 
 /* ---- request accessors ------------------------------------------------------ */
@@ -454,6 +463,7 @@ static void dispatch(gh_req *r)
 
 static void finish_log(gh_req *r)
 {
+    if (gh_log_is_quiet()) return;
     json_t *f = json_pack("{s:s, s:s, s:i, s:f, s:s}", "method", r->method, "path", r->path,
                           "status", (int)r->status, "ms", gh_mono_ms() - r->started_ms, "ip", r->ip);
     gh_log(GH_LOG_INFO, r->request_id, "request", f);
@@ -476,6 +486,16 @@ static enum MHD_Result queue_answer(gh_req *r)
     return ret;
 }
 
+/* Request ids need to be unique, not secret: a random per-process prefix and
+ * a counter (no system call per request). */
+static void request_id_new(char out[GH_ID_MAX])
+{
+    static _Atomic uint64_t counter;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, request_prefix_init);
+    snprintf(out, GH_ID_MAX, "req_%s%llx", request_prefix, (unsigned long long)atomic_fetch_add(&counter, 1));
+}
+
 static gh_req *req_new(struct MHD_Connection *c, const char *url, const char *method)
 {
     gh_req *r = calloc(1, sizeof *r);
@@ -486,7 +506,7 @@ static gh_req *req_new(struct MHD_Connection *c, const char *url, const char *me
     r->conn = c;
     r->started_ms = gh_mono_ms();
     gh_strlcpy(r->method, method, sizeof r->method);
-    gh_id_new("req", r->request_id);
+    request_id_new(r->request_id);
     r->ctx.request_id = r->request_id;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr) {

@@ -11,6 +11,7 @@ static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static int log_quiet;
 
 void gh_log_set_quiet(int quiet) { log_quiet = quiet; }
+int gh_log_is_quiet(void) { return log_quiet; }
 
 void gh_log(gh_log_level level, const char *request_id, const char *msg, json_t *fields)
 {

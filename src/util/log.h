@@ -9,6 +9,8 @@
 typedef enum { GH_LOG_DEBUG, GH_LOG_INFO, GH_LOG_WARN, GH_LOG_ERROR } gh_log_level;
 
 void gh_log_set_quiet(int quiet);
+/* True when info lines are suppressed (--quiet). */
+int gh_log_is_quiet(void);
 /* Logs msg with the fields of `fields` (may be NULL; a reference is stolen). */
 void gh_log(gh_log_level level, const char *request_id, const char *msg, json_t *fields);
 /* printf-style convenience without extra fields. */

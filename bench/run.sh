@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# gatehouse benchmarks, all on this machine in one run:
+#  1. in-process permission checks (bench_authz) next to a reference loop;
+#  2. POST /v1/check over HTTP keep-alive with wrk, next to nginx answering
+#     the same JSON from memory, with the same wrk settings.
+# Usage: bench/run.sh [DURATION_SECONDS]   (needs `make build` first; the
+# Makefile's `make bench` does both). Prints a summary and writes it to
+# bench/results.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${1:-10}
+BIN=build/gatehouse
+WRK_ARGS=(-t2 -c64 "-d${DUR}s" --latency)
+[ -x "$BIN" ] || { echo "build first: make build"; exit 1; }
+command -v wrk >/dev/null || { echo "wrk missing: scripts/install-deps.sh --test"; exit 1; }
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "nginx missing"; exit 1; }
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+echo "== in-process checks"
+build/bench_authz catalog/default.json | tee "$work/inproc.json"
+
+echo "== HTTP: gatehouse POST /v1/check vs nginx static JSON (wrk ${WRK_ARGS[*]})"
+GP=$(free_port); NP=$(free_port)
+export GATEHOUSE_ADMIN_PASSWORD='bench password 1234'
+"$BIN" init --db "$work/gh.db" --org bench --org-name Bench --admin-email admin@bench.test >/dev/null
+"$BIN" serve --db "$work/gh.db" --listen "127.0.0.1:$GP" --quiet 2>"$work/gh.log" &
+pids+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$GP/healthz" >/dev/null && break; sleep 0.05; done
+TOKEN=$(curl -sf "http://127.0.0.1:$GP/v1/auth/login" -d "{\"email\":\"admin@bench.test\",\"password\":\"$GATEHOUSE_ADMIN_PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+KEY=$(curl -sf "http://127.0.0.1:$GP/v1/api-keys" -H "Authorization: Bearer $TOKEN" -d '{"name":"bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+USER_ID=$(curl -sf "http://127.0.0.1:$GP/v1/me" -H "Authorization: Bearer $TOKEN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+BODY="{\"user_id\":\"$USER_ID\",\"permission\":\"users.manage\"}"
+echo "check answer: $(curl -sf "http://127.0.0.1:$GP/v1/check" -H "Authorization: Bearer $KEY" -d "$BODY")"
+
+cat > "$work/nginx.conf" <<NGX
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx.err warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$NP;
+    location = /v1/check {
+      default_type application/json;
+      return 200 '{"allowed":true,"reason":"granted_by_role"}';
+    }
+  }
+}
+NGX
+"$NGINX" -c "$work/nginx.conf" -g 'daemon off;' 2>"$work/nginx.out" &
+pids+=($!)
+for _ in $(seq 100); do curl -sf -XPOST "http://127.0.0.1:$NP/v1/check" >/dev/null && break; sleep 0.05; done
+
+cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$BODY'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $KEY"
+LUA
+
+wrk "${WRK_ARGS[@]}" -s "$work/post.lua" "http://127.0.0.1:$NP/v1/check" > "$work/nginx.txt"
+wrk "${WRK_ARGS[@]}" -s "$work/post.lua" "http://127.0.0.1:$GP/v1/check" > "$work/gh.txt"
+
+python3 - "$work" <<'PY' | tee bench/results.txt
+import json, re, sys, os
+w = sys.argv[1]
+def parse(p):
+    t = open(p).read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+    def ms(s):
+        v, u = re.match(r"([\d.]+)(us|ms|s)", s).groups(); v = float(v)
+        return v / 1000 if u == "us" else v * 1000 if u == "s" else v
+    p99 = ms(re.search(r"99%\s+(\S+)", t).group(1))
+    errs = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+    sock = re.search(r"Socket errors: (.*)", t)
+    return rps, p99, int(errs.group(1)) if errs else 0, sock.group(1) if sock else "none"
+n = parse(os.path.join(w, "nginx.txt")); g = parse(os.path.join(w, "gh.txt"))
+inproc = json.loads(open(os.path.join(w, "inproc.json")).read().strip().splitlines()[-1])
+print(f"nginx static      : {n[0]:10.0f} req/s  p99 {n[1]:.3f} ms  non-2xx {n[2]}  socket errors {n[3]}")
+print(f"gatehouse /v1/check: {g[0]:10.0f} req/s  p99 {g[1]:.3f} ms  non-2xx {g[2]}  socket errors {g[3]}")
+print(f"ratio gatehouse/nginx: {g[0]/n[0]:.2f}")
+print("in-process:", json.dumps(inproc))
+PY
