@@ -13,6 +13,8 @@ extern const gh_route gh_api_routes_users[];   /* user administration */
 extern const gh_route gh_api_routes_org[];     /* org settings, roles, api keys */
 extern const gh_route gh_api_routes_audit[];   /* audit trail */
 extern const gh_route gh_api_routes_access[];  /* permission checks */
+extern const gh_route gh_api_routes_groups[];  /* user groups */
+extern const gh_route gh_api_routes_views[];   /* saved views and their sharing */
 
 /* Helpers shared by api/ files. */
 /* Answers the ctx's error when st != GH_OK; returns true if it answered. */

@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "core/access.h"
 #include "core/accounts.h"
+#include "core/groups.h"
 
 static json_t *me_json(gh_ctx *ctx, const gh_user *u)
 {
@@ -14,6 +15,9 @@ static json_t *me_json(gh_ctx *ctx, const gh_user *u)
     gh_org org;
     if (gh_store_org_get(ctx->db, ctx->actor.org_id, &org, &ctx->err) == GH_OK)
         json_object_set_new(o, "org", json_pack("{s:s, s:s, s:s}", "id", org.id, "slug", org.slug, "name", org.name));
+    gh_err_clear(&ctx->err);
+    json_t *groups = gh_groups_of_user(ctx, u->id);
+    json_object_set_new(o, "groups", groups ? groups : json_array());
     gh_err_clear(&ctx->err);
     json_object_set_new(o, "session", json_pack("{s:s, s:b, s:b}", "id", ctx->actor.session_id,
                                                 "kiosk", ctx->actor.kiosk, "pin_change_required",

@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "core/access.h"
 #include "core/accounts.h"
+#include "core/groups.h"
 
 static void list_users(gh_req *r)
 {
@@ -71,9 +72,14 @@ static void create_user(gh_req *r)
 
 static void get_user(gh_req *r)
 {
+    gh_ctx *ctx = gh_req_ctx(r);
     gh_user u;
-    if (gh_api_failed(r, gh_user_get(gh_req_ctx(r), gh_req_param(r, "id"), &u))) return;
-    gh_reply_json(r, 200, gh_user_json(&u));
+    if (gh_api_failed(r, gh_user_get(ctx, gh_req_param(r, "id"), &u))) return;
+    json_t *groups = gh_groups_of_user(ctx, u.id);
+    if (!groups) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    json_t *o = gh_user_json(&u);
+    json_object_set_new(o, "groups", groups);
+    gh_reply_json(r, 200, o);
 }
 
 static void patch_user(gh_req *r)

@@ -15,6 +15,8 @@ static const gh_route *const tables[] = {
     gh_api_routes_org,
     gh_api_routes_audit,
     gh_api_routes_access,
+    gh_api_routes_groups,
+    gh_api_routes_views,
 };
 
 /* Matches one pattern against a path; fills params. */

@@ -165,6 +165,65 @@ static const char *const migrations[] = {
     "CREATE TRIGGER gen_users_u AFTER UPDATE OF role_key, status, modules, grants, office_access,"
     " factory_access ON users BEGIN " GEN_BUMP " END;"
     "CREATE TRIGGER gen_users_d AFTER DELETE ON users BEGIN " GEN_BUMP " END;",
+
+    /* 3: user groups and saved views (view templates, dashboards) shared
+     *    with groups. Composite foreign keys on (org_id, id) make a
+     *    cross-organization membership or share impossible in the schema
+     *    itself. Nothing here changes a permission check (views are read
+     *    from the database on every request), so no generation triggers.
+     *    A deleted user's personal views go with them; views they shared
+     *    stay for their groups, with owner_id NULL. */
+    "CREATE UNIQUE INDEX users_org_id ON users(org_id, id);"
+
+    "CREATE TABLE groups ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " name_norm TEXT NOT NULL,"
+    " description TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " UNIQUE (org_id, id));"
+    "CREATE UNIQUE INDEX groups_org_name ON groups(org_id, name_norm);"
+
+    "CREATE TABLE group_members ("
+    " org_id TEXT NOT NULL,"
+    " group_id TEXT NOT NULL,"
+    " user_id TEXT NOT NULL,"
+    " added_at INTEGER NOT NULL,"
+    " added_by TEXT,"
+    " PRIMARY KEY (group_id, user_id),"
+    " FOREIGN KEY (org_id, group_id) REFERENCES groups(org_id, id) ON DELETE CASCADE,"
+    " FOREIGN KEY (org_id, user_id) REFERENCES users(org_id, id) ON DELETE CASCADE);"
+    "CREATE INDEX group_members_user ON group_members(org_id, user_id);"
+
+    "CREATE TABLE views ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " owner_id TEXT REFERENCES users(id) ON DELETE SET NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('template', 'dashboard')),"
+    " name TEXT NOT NULL,"
+    " config TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " UNIQUE (org_id, id));"
+    "CREATE INDEX views_owner ON views(org_id, owner_id);"
+
+    "CREATE TABLE view_shares ("
+    " org_id TEXT NOT NULL,"
+    " view_id TEXT NOT NULL,"
+    " group_id TEXT NOT NULL,"
+    " shared_by TEXT,"
+    " shared_at INTEGER NOT NULL,"
+    " PRIMARY KEY (view_id, group_id),"
+    " FOREIGN KEY (org_id, view_id) REFERENCES views(org_id, id) ON DELETE CASCADE,"
+    " FOREIGN KEY (org_id, group_id) REFERENCES groups(org_id, id) ON DELETE CASCADE);"
+    "CREATE INDEX view_shares_group ON view_shares(group_id);"
+
+    /* Runs before the row goes (and before owner_id is set NULL). */
+    "CREATE TRIGGER views_drop_personal BEFORE DELETE ON users BEGIN"
+    " DELETE FROM views WHERE owner_id = OLD.id"
+    " AND NOT EXISTS (SELECT 1 FROM view_shares s WHERE s.view_id = views.id); END;",
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -1,0 +1,250 @@
+/* User groups and their membership; see groups.h. */
+#include "core/groups.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/access.h"
+#include "core/accounts.h"
+#include "core/audit.h"
+#include "util/cursor.h"
+
+#define PAGE_DEFAULT 100
+#define PAGE_MAX 200
+
+static gh_status oom(gh_ctx *ctx) { return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
+
+static json_t *time_json(int64_t t)
+{
+    char b[32];
+    gh_time_fmt(t, b);
+    return json_string(b);
+}
+
+static const char *viewer(gh_ctx *ctx) { return ctx->actor.type == GH_ACTOR_USER ? ctx->actor.id : NULL; }
+
+static json_t *group_json(const gh_group *g)
+{
+    return json_pack("{s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "id", g->id, "name", g->name, "description",
+                     g->description, "member_count", (json_int_t)g->member_count, "is_member", g->is_member,
+                     "created_at", time_json(g->created_at), "updated_at", time_json(g->updated_at));
+}
+
+static gh_status check_name(gh_ctx *ctx, const char *name)
+{
+    if (!gh_text_valid(name, 1, GH_NAME_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters",
+                             GH_NAME_MAX);
+    if (name[0] == ' ' || name[strlen(name) - 1] == ' ')
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name",
+                             "a name cannot start or end with a space");
+    return GH_OK;
+}
+
+static gh_status check_description(gh_ctx *ctx, const char *d)
+{
+    if (!gh_text_valid(d, 0, GH_GROUP_DESC_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_description", "description",
+                             "a description is at most %d characters", GH_GROUP_DESC_MAX);
+    return GH_OK;
+}
+
+/* ---- list ------------------------------------------------------------------------ */
+typedef struct { json_t *items; gh_group last; int n; } list_acc;
+
+static void list_visit(const gh_group *g, void *arg)
+{
+    list_acc *a = arg;
+    json_array_append_new(a->items, group_json(g));
+    a->last = *g;
+    a->n++;
+}
+
+gh_status gh_group_list(gh_ctx *ctx, const char *cursor, int limit, json_t **items, char **next_cursor)
+{
+    char name[GH_NAME_MAX + 1], id[GH_ID_MAX];
+    gh_status st;
+    *next_cursor = NULL;
+    if (limit <= 0) limit = PAGE_DEFAULT;
+    if (limit > PAGE_MAX) limit = PAGE_MAX;
+    if (cursor && !gh_cursor_decode(cursor, name, sizeof name, id, sizeof id))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_cursor", "cursor", "the cursor is not valid");
+    list_acc *a = calloc(1, sizeof *a);
+    if (!a || !(a->items = json_array())) { free(a); return oom(ctx); }
+    st = gh_store_group_list(ctx->db, ctx->actor.org_id, viewer(ctx), cursor ? name : NULL, cursor ? id : NULL,
+                             limit, list_visit, a, &ctx->err);
+    if (st == GH_OK && a->n == limit) {
+        char *c = malloc(GH_CURSOR_MAX);
+        if (c && gh_cursor_encode(a->last.name, a->last.id, c)) *next_cursor = c;
+        else free(c);
+    }
+    if (st == GH_OK) *items = a->items;
+    else json_decref(a->items);
+    free(a);
+    return st;
+}
+
+/* ---- get ------------------------------------------------------------------------- */
+static void member_visit(const gh_group_member *m, void *arg)
+{
+    json_array_append_new(arg, json_pack("{s:s, s:s, s:o, s:o}", "id", m->user_id, "name", m->name, "email",
+                                         m->email[0] ? json_string(m->email) : json_null(), "added_at",
+                                         time_json(m->added_at)));
+}
+
+/* Member lists name people and their emails: they are for those who manage
+ * groups or may see the user directory. */
+static bool may_see_members(gh_ctx *ctx)
+{
+    return gh_access_allowed(ctx, "groups.manage") || gh_access_allowed(ctx, "users.view");
+}
+
+static gh_status group_out(gh_ctx *ctx, const char *id, json_t **out)
+{
+    gh_group g;
+    gh_status st = gh_store_group_get(ctx->db, ctx->actor.org_id, id, viewer(ctx), &g, &ctx->err);
+    if (st != GH_OK) return st;
+    json_t *o = group_json(&g);
+    if (!o) return oom(ctx);
+    if (may_see_members(ctx)) {
+        json_t *members = json_array();
+        if (!members) { json_decref(o); return oom(ctx); }
+        st = gh_store_group_members(ctx->db, ctx->actor.org_id, g.id, member_visit, members, &ctx->err);
+        if (st != GH_OK) { json_decref(members); json_decref(o); return st; }
+        json_object_set_new(o, "members", members);
+    }
+    *out = o;
+    return GH_OK;
+}
+
+gh_status gh_group_get(gh_ctx *ctx, const char *id, json_t **out) { return group_out(ctx, id, out); }
+
+/* ---- changes ----------------------------------------------------------------------- */
+gh_status gh_group_create(gh_ctx *ctx, const char *name, const char *description, json_t **out)
+{
+    gh_group g = {0};
+    gh_status st;
+    if (check_name(ctx, name) != GH_OK) return ctx->err.status;
+    if (description && check_description(ctx, description) != GH_OK) return ctx->err.status;
+    gh_id_new("grp", g.id);
+    gh_strlcpy(g.org_id, ctx->actor.org_id, sizeof g.org_id);
+    gh_strlcpy(g.name, name, sizeof g.name);
+    gh_strlcpy(g.description, description ? description : "", sizeof g.description);
+    g.created_at = g.updated_at = gh_now();
+    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_group_insert(ctx->db, &g, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "group.created", "group", g.id,
+                       json_pack("{s:s, s:s}", "name", g.name, "description", g.description))) != GH_OK)
+        goto fail;
+    if ((st = gh_tx_commit(ctx)) != GH_OK) return st;
+    return group_out(ctx, g.id, out);
+fail:
+    gh_db_rollback(ctx->db);
+    return st;
+}
+
+gh_status gh_group_update(gh_ctx *ctx, const char *id, const char *name, const char *description, json_t **out)
+{
+    gh_group g;
+    gh_status st;
+    json_t *changes = NULL;
+    if (name && check_name(ctx, name) != GH_OK) return ctx->err.status;
+    if (description && check_description(ctx, description) != GH_OK) return ctx->err.status;
+    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_group_get(ctx->db, ctx->actor.org_id, id, NULL, &g, &ctx->err)) != GH_OK) goto fail;
+    if (!(changes = json_object())) { st = oom(ctx); goto fail; }
+    if (name && strcmp(name, g.name) != 0) {
+        json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", g.name, "to", name));
+        gh_strlcpy(g.name, name, sizeof g.name);
+    }
+    if (description && strcmp(description, g.description) != 0) {
+        json_object_set_new(changes, "description", json_pack("{s:s, s:s}", "from", g.description, "to", description));
+        gh_strlcpy(g.description, description, sizeof g.description);
+    }
+    if (json_object_size(changes) == 0) {
+        json_decref(changes);
+        gh_db_rollback(ctx->db);
+        return group_out(ctx, id, out);
+    }
+    g.updated_at = gh_now();
+    if ((st = gh_store_group_update(ctx->db, &g, &ctx->err)) != GH_OK) goto fail;
+    st = gh_audit(ctx, NULL, "group.updated", "group", g.id, changes);
+    changes = NULL; /* stolen */
+    if (st != GH_OK) goto fail;
+    if ((st = gh_tx_commit(ctx)) != GH_OK) return st;
+    return group_out(ctx, id, out);
+fail:
+    json_decref(changes);
+    gh_db_rollback(ctx->db);
+    return st;
+}
+
+gh_status gh_group_delete(gh_ctx *ctx, const char *id)
+{
+    gh_group g;
+    gh_status st;
+    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_group_get(ctx->db, ctx->actor.org_id, id, NULL, &g, &ctx->err)) != GH_OK) goto fail;
+    int64_t shares = gh_store_group_share_count(ctx->db, ctx->actor.org_id, g.id);
+    if ((st = gh_store_group_delete(ctx->db, ctx->actor.org_id, g.id, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "group.deleted", "group", g.id,
+                       json_pack("{s:s, s:I, s:I}", "name", g.name, "member_count", (json_int_t)g.member_count,
+                                 "views_unshared", (json_int_t)(shares < 0 ? 0 : shares)))) != GH_OK)
+        goto fail;
+    return gh_tx_commit(ctx);
+fail:
+    gh_db_rollback(ctx->db);
+    return st;
+}
+
+gh_status gh_group_member_set(gh_ctx *ctx, const char *group_id, const char *user_id, bool member)
+{
+    gh_group g;
+    gh_user *u = calloc(1, sizeof *u);
+    gh_status st;
+    bool changed = false;
+    if (!u) return oom(ctx);
+    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_store_group_get(ctx->db, ctx->actor.org_id, group_id, NULL, &g, &ctx->err)) != GH_OK) goto fail;
+    /* A user of another org reads as unknown: nothing leaks across orgs. */
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err)) != GH_OK) goto fail;
+    if (member)
+        st = gh_store_group_member_add(ctx->db, ctx->actor.org_id, g.id, u->id,
+                                       ctx->actor.type == GH_ACTOR_NONE ? NULL : ctx->actor.id, gh_now(), &changed,
+                                       &ctx->err);
+    else
+        st = gh_store_group_member_remove(ctx->db, ctx->actor.org_id, g.id, u->id, &changed, &ctx->err);
+    if (st != GH_OK) goto fail;
+    if (!changed) {  /* idempotent: nothing to record */
+        gh_db_rollback(ctx->db);
+        goto out;
+    }
+    if ((st = gh_audit(ctx, NULL, member ? "group.member_added" : "group.member_removed", "group", g.id,
+                       json_pack("{s:s, s:s, s:s}", "group_name", g.name, "user_id", u->id, "user_name",
+                                 u->name))) != GH_OK)
+        goto fail;
+    st = gh_tx_commit(ctx);
+    goto out;
+fail:
+    gh_db_rollback(ctx->db);
+out:
+    free(u);
+    return st;
+}
+
+/* ---- a user's groups ----------------------------------------------------------------- */
+static void of_user_visit(const gh_group *g, void *arg)
+{
+    json_array_append_new(arg, json_pack("{s:s, s:s}", "id", g->id, "name", g->name));
+}
+
+json_t *gh_groups_of_user(gh_ctx *ctx, const char *user_id)
+{
+    json_t *a = json_array();
+    if (!a) { oom(ctx); return NULL; }
+    if (gh_store_groups_of_user(ctx->db, ctx->actor.org_id, user_id, of_user_visit, a, &ctx->err) != GH_OK) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}

@@ -1,0 +1,348 @@
+/* SQLite implementation of store/groups.h: groups, membership, views and
+ * shares. */
+#include "store/groups.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PREP(db, st, sql, err) \
+    sqlite3_stmt *st = gh_db_stmt(db, sql); \
+    if (!st) return gh_db_fail(db, err, "prepare")
+#define STEP_DONE(db, st, err, what) \
+    do { int _s = sqlite3_step(st); sqlite3_reset(st); \
+         if (_s != SQLITE_DONE) return gh_db_fail(db, err, what); } while (0)
+
+static void cp(char *dst, size_t cap, sqlite3_stmt *st, int col) { gh_strlcpy(dst, gh_col_text(st, col), cap); }
+#define CP(field, col) cp(field, sizeof(field), st, col)
+
+static const char *nz(const char *s) { return s && *s ? s : NULL; }
+
+/* ---- groups ------------------------------------------------------------------ */
+#define GROUP_COLS "g.id, g.org_id, g.name, g.description, g.created_at, g.updated_at," \
+    " (SELECT count(*) FROM group_members m WHERE m.group_id = g.id)," \
+    " (SELECT count(*) FROM group_members m WHERE m.group_id = g.id AND m.user_id = ?3)"
+
+static void group_row(sqlite3_stmt *st, gh_group *g)
+{
+    memset(g, 0, sizeof *g);
+    CP(g->id, 0); CP(g->org_id, 1); CP(g->name, 2); CP(g->description, 3);
+    g->created_at = sqlite3_column_int64(st, 4);
+    g->updated_at = sqlite3_column_int64(st, 5);
+    g->member_count = sqlite3_column_int64(st, 6);
+    g->is_member = sqlite3_column_int64(st, 7) > 0;
+}
+
+static gh_status group_write_result(gh_db *db, int s, gh_err *err)
+{
+    if (s == SQLITE_DONE) return GH_OK;
+    if (s == SQLITE_CONSTRAINT_UNIQUE)
+        return gh_fail_field(err, GH_E_CONFLICT, "group_name_taken", "name", "another group has this name");
+    return gh_db_fail(db, err, "group write");
+}
+
+gh_status gh_store_group_insert(gh_db *db, const gh_group *g, gh_err *err)
+{
+    char norm[GH_NAME_MAX + 1];
+    gh_ascii_lower(norm, g->name, sizeof norm);
+    PREP(db, st, "INSERT INTO groups (id, org_id, name, name_norm, description, created_at, updated_at)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", err);
+    gh_bind_text(st, 1, g->id); gh_bind_text(st, 2, g->org_id); gh_bind_text(st, 3, g->name);
+    gh_bind_text(st, 4, norm); gh_bind_text(st, 5, g->description);
+    gh_bind_i64(st, 6, g->created_at); gh_bind_i64(st, 7, g->updated_at);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    return group_write_result(db, s, err);
+}
+
+gh_status gh_store_group_update(gh_db *db, const gh_group *g, gh_err *err)
+{
+    char norm[GH_NAME_MAX + 1];
+    gh_ascii_lower(norm, g->name, sizeof norm);
+    PREP(db, st, "UPDATE groups SET name = ?3, name_norm = ?4, description = ?5, updated_at = ?6"
+                 " WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, g->org_id); gh_bind_text(st, 2, g->id); gh_bind_text(st, 3, g->name);
+    gh_bind_text(st, 4, norm); gh_bind_text(st, 5, g->description); gh_bind_i64(st, 6, g->updated_at);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    return group_write_result(db, s, err);
+}
+
+gh_status gh_store_group_get(gh_db *db, const char *org_id, const char *id, const char *viewer_id,
+                             gh_group *g, gh_err *err)
+{
+    PREP(db, st, "SELECT " GROUP_COLS " FROM groups g WHERE g.org_id = ?1 AND g.id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    gh_bind_text(st, 3, viewer_id);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) group_row(st, g);
+    sqlite3_reset(st);
+    if (s == SQLITE_ROW) return GH_OK;
+    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "group_not_found", "no such group");
+    return gh_db_fail(db, err, "group get");
+}
+
+gh_status gh_store_group_delete(gh_db *db, const char *org_id, const char *id, gh_err *err)
+{
+    PREP(db, st, "DELETE FROM groups WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    STEP_DONE(db, st, err, "group delete");
+    if (sqlite3_changes(gh_db_raw(db)) != 1) return gh_fail(err, GH_E_NOT_FOUND, "group_not_found", "no such group");
+    return GH_OK;
+}
+
+gh_status gh_store_group_list(gh_db *db, const char *org_id, const char *viewer_id, const char *after_name,
+                              const char *after_id, int limit, void (*fn)(const gh_group *, void *), void *arg,
+                              gh_err *err)
+{
+    PREP(db, st, "SELECT " GROUP_COLS " FROM groups g WHERE g.org_id = ?1"
+                 " AND (?4 IS NULL OR g.name > ?4 OR (g.name = ?4 AND g.id > ?5))"
+                 " ORDER BY g.name, g.id LIMIT ?6", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 3, viewer_id);
+    gh_bind_text(st, 4, after_name);
+    gh_bind_text(st, 5, after_id ? after_id : "");
+    gh_bind_i64(st, 6, limit);
+    gh_group *g = malloc(sizeof *g);
+    if (!g) { sqlite3_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        group_row(st, g);
+        fn(g, arg);
+    }
+    sqlite3_reset(st);
+    free(g);
+    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "group list");
+}
+
+int64_t gh_store_group_share_count(gh_db *db, const char *org_id, const char *group_id)
+{
+    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM view_shares WHERE org_id = ?1 AND group_id = ?2");
+    if (!st) return -1;
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, group_id);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return n;
+}
+
+/* ---- membership -------------------------------------------------------------- */
+gh_status gh_store_group_member_add(gh_db *db, const char *org_id, const char *group_id, const char *user_id,
+                                    const char *added_by, int64_t at, bool *changed, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO group_members (org_id, group_id, user_id, added_at, added_by)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (group_id, user_id) DO NOTHING", err);
+    gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, group_id); gh_bind_text(st, 3, user_id);
+    gh_bind_i64(st, 4, at); gh_bind_text(st, 5, nz(added_by));
+    STEP_DONE(db, st, err, "group member add");
+    *changed = sqlite3_changes(gh_db_raw(db)) == 1;
+    return GH_OK;
+}
+
+gh_status gh_store_group_member_remove(gh_db *db, const char *org_id, const char *group_id, const char *user_id,
+                                       bool *changed, gh_err *err)
+{
+    PREP(db, st, "DELETE FROM group_members WHERE org_id = ?1 AND group_id = ?2 AND user_id = ?3", err);
+    gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, group_id); gh_bind_text(st, 3, user_id);
+    STEP_DONE(db, st, err, "group member remove");
+    *changed = sqlite3_changes(gh_db_raw(db)) == 1;
+    return GH_OK;
+}
+
+gh_status gh_store_group_is_member(gh_db *db, const char *org_id, const char *group_id, const char *user_id,
+                                   bool *member, gh_err *err)
+{
+    PREP(db, st, "SELECT count(*) FROM group_members WHERE org_id = ?1 AND group_id = ?2 AND user_id = ?3", err);
+    gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, group_id); gh_bind_text(st, 3, user_id);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) *member = sqlite3_column_int64(st, 0) > 0;
+    sqlite3_reset(st);
+    return s == SQLITE_ROW ? GH_OK : gh_db_fail(db, err, "group member check");
+}
+
+gh_status gh_store_group_members(gh_db *db, const char *org_id, const char *group_id,
+                                 void (*fn)(const gh_group_member *, void *), void *arg, gh_err *err)
+{
+    PREP(db, st, "SELECT u.id, u.name, coalesce(u.email, ''), m.added_at FROM group_members m"
+                 " JOIN users u ON u.org_id = m.org_id AND u.id = m.user_id"
+                 " WHERE m.org_id = ?1 AND m.group_id = ?2 ORDER BY u.name, u.id", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, group_id);
+    gh_group_member m;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&m, 0, sizeof m);
+        CP(m.user_id, 0); CP(m.name, 1); CP(m.email, 2);
+        m.added_at = sqlite3_column_int64(st, 3);
+        fn(&m, arg);
+    }
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "group members");
+}
+
+gh_status gh_store_groups_of_user(gh_db *db, const char *org_id, const char *user_id,
+                                  void (*fn)(const gh_group *, void *), void *arg, gh_err *err)
+{
+    PREP(db, st, "SELECT g.id, g.name FROM group_members m JOIN groups g ON g.org_id = m.org_id AND g.id = m.group_id"
+                 " WHERE m.org_id = ?1 AND m.user_id = ?2 ORDER BY g.name, g.id", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, user_id);
+    gh_group *g = malloc(sizeof *g);
+    if (!g) { sqlite3_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(g, 0, sizeof *g);
+        CP(g->id, 0); CP(g->name, 1);
+        gh_strlcpy(g->org_id, org_id, sizeof g->org_id);
+        g->is_member = true;
+        fn(g, arg);
+    }
+    sqlite3_reset(st);
+    free(g);
+    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "groups of user");
+}
+
+/* ---- views ------------------------------------------------------------------- */
+void gh_view_release(gh_view *v)
+{
+    if (!v) return;
+    free(v->config);
+    v->config = NULL;
+}
+
+/* Columns 0..8; column 6 is the config or NULL. */
+#define VIEW_COLS(config_expr) "v.id, v.org_id, coalesce(v.owner_id, ''), coalesce(u.name, ''), v.kind, v.name, " \
+    config_expr ", v.created_at, v.updated_at FROM views v LEFT JOIN users u ON u.id = v.owner_id"
+
+/* Fills v from a row; config is copied (malloc) when present. false on OOM. */
+static bool view_row(sqlite3_stmt *st, gh_view *v)
+{
+    memset(v, 0, sizeof *v);
+    CP(v->id, 0); CP(v->org_id, 1); CP(v->owner_id, 2); CP(v->owner_name, 3); CP(v->kind, 4); CP(v->name, 5);
+    v->created_at = sqlite3_column_int64(st, 7);
+    v->updated_at = sqlite3_column_int64(st, 8);
+    if (sqlite3_column_type(st, 6) == SQLITE_NULL) return true;
+    const unsigned char *c = sqlite3_column_text(st, 6);
+    size_t n = (size_t)sqlite3_column_bytes(st, 6);
+    if (!c || !(v->config = malloc(n + 1))) return false;
+    memcpy(v->config, c, n);
+    v->config[n] = '\0';
+    return true;
+}
+
+gh_status gh_store_view_insert(gh_db *db, const gh_view *v, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO views (id, org_id, owner_id, kind, name, config, created_at, updated_at)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err);
+    gh_bind_text(st, 1, v->id); gh_bind_text(st, 2, v->org_id); gh_bind_text(st, 3, nz(v->owner_id));
+    gh_bind_text(st, 4, v->kind); gh_bind_text(st, 5, v->name); gh_bind_text(st, 6, v->config ? v->config : "{}");
+    gh_bind_i64(st, 7, v->created_at); gh_bind_i64(st, 8, v->updated_at);
+    STEP_DONE(db, st, err, "view insert");
+    return GH_OK;
+}
+
+gh_status gh_store_view_update(gh_db *db, const gh_view *v, gh_err *err)
+{
+    PREP(db, st, "UPDATE views SET name = ?3, config = ?4, updated_at = ?5 WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, v->org_id); gh_bind_text(st, 2, v->id); gh_bind_text(st, 3, v->name);
+    gh_bind_text(st, 4, v->config ? v->config : "{}"); gh_bind_i64(st, 5, v->updated_at);
+    STEP_DONE(db, st, err, "view update");
+    if (sqlite3_changes(gh_db_raw(db)) != 1) return gh_fail(err, GH_E_NOT_FOUND, "view_not_found", "no such view");
+    return GH_OK;
+}
+
+gh_status gh_store_view_delete(gh_db *db, const char *org_id, const char *id, gh_err *err)
+{
+    PREP(db, st, "DELETE FROM views WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    STEP_DONE(db, st, err, "view delete");
+    if (sqlite3_changes(gh_db_raw(db)) != 1) return gh_fail(err, GH_E_NOT_FOUND, "view_not_found", "no such view");
+    return GH_OK;
+}
+
+gh_status gh_store_view_get(gh_db *db, const char *org_id, const char *id, gh_view *v, gh_err *err)
+{
+    PREP(db, st, "SELECT " VIEW_COLS("v.config") " WHERE v.org_id = ?1 AND v.id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    int s = sqlite3_step(st);
+    bool ok = s != SQLITE_ROW || view_row(st, v);
+    sqlite3_reset(st);
+    if (!ok) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    if (s == SQLITE_ROW) return GH_OK;
+    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "view_not_found", "no such view");
+    return gh_db_fail(db, err, "view get");
+}
+
+gh_status gh_store_view_list(gh_db *db, const char *org_id, const gh_view_filter *f,
+                             void (*fn)(const gh_view *, void *), void *arg, gh_err *err)
+{
+    PREP(db, st, "SELECT " VIEW_COLS("CASE WHEN ?7 = 1 THEN v.config ELSE NULL END")
+                 " WHERE v.org_id = ?1 AND (?3 IS NULL OR v.kind = ?3)"
+                 " AND (?4 = 1 OR v.owner_id = ?2 OR EXISTS (SELECT 1 FROM view_shares s"
+                 "      JOIN group_members m ON m.group_id = s.group_id"
+                 "      WHERE s.view_id = v.id AND m.user_id = ?2))"
+                 " AND (?5 IS NULL OR v.name > ?5 OR (v.name = ?5 AND v.id > ?6))"
+                 " ORDER BY v.name, v.id LIMIT ?8", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, f->user_id ? f->user_id : "");
+    gh_bind_text(st, 3, f->kind);
+    gh_bind_i64(st, 4, f->all);
+    gh_bind_text(st, 5, f->after_name);
+    gh_bind_text(st, 6, f->after_id ? f->after_id : "");
+    gh_bind_i64(st, 7, f->with_config);
+    gh_bind_i64(st, 8, f->limit);
+    gh_view *v = malloc(sizeof *v);
+    if (!v) { sqlite3_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
+    int s;
+    bool ok = true;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!(ok = view_row(st, v))) break;
+        fn(v, arg);
+        gh_view_release(v);
+    }
+    sqlite3_reset(st);
+    free(v);
+    if (!ok) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "view list");
+}
+
+/* ---- shares ------------------------------------------------------------------ */
+gh_status gh_store_view_shares(gh_db *db, const char *org_id, const char *view_id, const char *user_id,
+                               void (*fn)(const char *group_id, const char *group_name, bool member, void *),
+                               void *arg, gh_err *err)
+{
+    PREP(db, st, "SELECT g.id, g.name, (SELECT count(*) FROM group_members m WHERE m.group_id = g.id AND m.user_id = ?3)"
+                 " FROM view_shares s JOIN groups g ON g.org_id = s.org_id AND g.id = s.group_id"
+                 " WHERE s.org_id = ?1 AND s.view_id = ?2 ORDER BY g.name, g.id", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, view_id);
+    gh_bind_text(st, 3, user_id);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW)
+        fn(gh_col_text(st, 0), gh_col_text(st, 1), sqlite3_column_int64(st, 2) > 0, arg);
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "view shares");
+}
+
+gh_status gh_store_view_share_add(gh_db *db, const char *org_id, const char *view_id, const char *group_id,
+                                  const char *shared_by, int64_t at, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO view_shares (org_id, view_id, group_id, shared_by, shared_at)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (view_id, group_id) DO NOTHING", err);
+    gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, view_id); gh_bind_text(st, 3, group_id);
+    gh_bind_text(st, 4, nz(shared_by)); gh_bind_i64(st, 5, at);
+    STEP_DONE(db, st, err, "view share add");
+    return GH_OK;
+}
+
+gh_status gh_store_view_share_remove(gh_db *db, const char *org_id, const char *view_id, const char *group_id,
+                                     gh_err *err)
+{
+    PREP(db, st, "DELETE FROM view_shares WHERE org_id = ?1 AND view_id = ?2 AND group_id = ?3", err);
+    gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, view_id); gh_bind_text(st, 3, group_id);
+    STEP_DONE(db, st, err, "view share remove");
+    return GH_OK;
+}
