@@ -87,7 +87,8 @@ export async function render(ctx) {
       h('dt', null, 'Role'), h('dd', null, r.items.find((x) => x.key === a.role)?.name || a.role || '—'),
       h('dt', null, 'Modules'), h('dd', null, a.modules.map((m) => moduleName(cat, m)).join(', ')),
       h('dt', null, 'Tabs'), h('dd', { 'data-testid': 'my-tabs' }, h('span', { class: 'badges' }, a.tabs.map((t) => badge(tabName(cat, t.module, t.key), 'outline')))),
-      h('dt', null, 'Permissions'), h('dd', null, `${a.permissions.length} of ${cat.permissions.length}`))));
+      h('dt', null, 'Permissions'), h('dd', null, `${a.permissions.length} of ${cat.permissions.length}`),
+      Array.isArray(me.groups) ? [h('dt', null, 'Groups'), h('dd', null, me.groups.length ? me.groups.map((g) => g.name).join(', ') : 'None')] : null)));
 }
 
 function describeAgent(ua) {
