@@ -10,7 +10,6 @@ const ACTIONS = {
   'user.locked': 'Locked a user', 'user.unlocked': 'Unlocked a user', 'user.email_verified': 'Confirmed an email',
   'user.password_changed': 'Changed a password', 'user.password_reset': 'Reset a password',
   'user.password_reset_sent': 'Sent a password reset link', 'user.sessions_revoked': 'Revoked sessions',
-  'user.pin_set': 'Set a kiosk PIN', 'user.pin_revoked': 'Revoked factory access', 'user.pin_changed': 'Changed a kiosk PIN',
   'role.created': 'Created a role', 'role.updated': 'Changed a role', 'role.deleted': 'Deleted a role',
   'org.created': 'Created the organization', 'org.settings_changed': 'Changed settings', 'org.modules_set': 'Set modules',
   'org.addons_set': 'Set add-ons', 'org.seats_set': 'Set seats',
@@ -21,13 +20,18 @@ const ACTIONS = {
   'group.member_added': 'Added a group member', 'group.member_removed': 'Removed a group member',
   'view.shared': 'Shared a view', 'view.created': 'Created a view', 'view.deleted': 'Deleted a view',
   'kiosk.login': 'Signed in at the kiosk', 'kiosk.login_failed': 'Kiosk sign-in failed',
+  'kiosk.pin_set': 'Set a temporary kiosk PIN', 'kiosk.pin_revoked': 'Revoked a kiosk PIN', 'kiosk.pin_changed': 'Chose a new kiosk PIN',
+  'kiosk.pin_blocked': 'Kiosk PIN blocked', 'device.enrolled': 'Enrolled a kiosk device', 'device.revoked': 'Revoked a kiosk device',
+  'task.created': 'Created a task', 'task.completed': 'Completed a task', 'task.assigned': 'Assigned a task', 'task.unassigned': 'Unassigned a task',
+  'screen.created': 'Created an agenda screen', 'users.imported': 'Imported users', 'view.updated': 'Changed a view',
   'checkin.opened': 'Checked in', 'checkin.closed': 'Checked out',
 };
 const AREAS = [
   { value: '', label: 'Any action' }, { value: 'auth', label: 'Sign-in and sign-out' }, { value: 'user', label: 'Users' },
   { value: 'invite', label: 'Invitations' }, { value: 'role', label: 'Roles' }, { value: 'group', label: 'Groups' },
   { value: 'view', label: 'Views and dashboards' }, { value: 'org', label: 'Organization' }, { value: 'api_key', label: 'API keys' },
-  { value: 'session', label: 'Sessions' }, { value: 'kiosk', label: 'Kiosk' }, { value: 'checkin', label: 'Check-ins' },
+  { value: 'session', label: 'Sessions' }, { value: 'kiosk', label: 'Kiosk' }, { value: 'device', label: 'Kiosk devices' },
+  { value: 'task', label: 'Tasks' }, { value: 'checkin', label: 'Check-ins' },
 ];
 
 /** An event's detail as "key: value" lines. */

@@ -42,7 +42,6 @@ export async function signIn({ main, query, navigate }) {
   h('h1', null, 'Sign in'),
   query.reset === '1' ? h('div', { class: 'notice ok', role: 'status' }, 'Your password was changed. Sign in with the new one.') : null,
   query.verified === '1' ? h('div', { class: 'notice ok', role: 'status' }, 'Your email is confirmed. Sign in to continue.') : null,
-  query.joined === '1' ? h('div', { class: 'notice ok', role: 'status' }, 'Welcome! Your account is ready. Sign in to continue.') : null,
   email, password, org,
   h('button', { type: 'submit', class: 'btn primary' }, 'Sign in'));
   main.append(f,
@@ -140,21 +139,34 @@ export async function verifyEmail({ main, query, navigate }) {
 
 export async function acceptInvite({ main, query, navigate }) {
   const token = query.token || '';
-  let info = null;
+  let info;
   try { info = await api('/v1/invites/lookup', { query: { token } }); } catch (e) {
-    if (e.status !== 404 || e.code !== 'not_found') { badLink(main, e, 'invitation'); return; }
+    const msgs = {
+      invite_cancelled: 'This invitation was cancelled.',
+      invite_used: 'This invitation was already accepted. Sign in instead.',
+      token_invalid: 'This invitation link is not valid. It may have been replaced by a newer one: check your latest mail.',
+    };
+    main.append(h('h1', null, 'Invitation not valid'), h('div', { class: 'form-error', role: 'alert' }, msgs[e.code] || e.detail),
+      h('p', null, 'Ask the person who invited you to send a new invitation.'),
+      h('div', { class: 'auth-links' }, h('a', { href: '/console/sign-in' }, 'Go to sign in')));
+    return;
   }
-  const name = field({ label: 'Your name', name: 'name', required: true, attrs: { autocomplete: 'name' } });
+  if (info.expired) {
+    main.append(h('h1', null, 'Invitation expired'),
+      h('div', { class: 'form-error', role: 'alert' }, `This invitation to ${info.org.name} expired on ${new Date(info.expires_at).toLocaleDateString()}.`),
+      h('p', null, `Ask ${info.invited_by || 'the person who invited you'} to send it again.`));
+    return;
+  }
+  const name = field({ label: 'Your name', name: 'name', required: true, attrs: { autocomplete: 'name', autofocus: true } });
   const { pw, pw2, check } = newPasswordFields();
   const f = form(async () => {
-    await api('/v1/invites/accept', { method: 'POST', body: { token, name: name.input.value.trim(), password: check() } });
-    navigate('/sign-in?joined=1', { replace: true });
+    await api('/v1/invites/accept', { method: 'POST', quiet401: true, body: { token, name: name.input.value.trim(), password: check() } });
+    await loadMe();
+    navigate('/', { replace: true });
   },
-  h('h1', null, 'Join your team'),
-  h('p', { class: 'muted' }, info
-    ? `You were invited to ${info.org_name || info.org?.name || 'gatehouse'} as ${info.email}${info.role_name ? ` (${info.role_name})` : ''}. Choose your name and a password.`
-    : 'You were invited to gatehouse. Choose your name and a password to join.'),
-  info ? h('input', { type: 'text', name: 'username', value: info.email, autocomplete: 'username', hidden: true, readOnly: true }) : null,
+  h('h1', null, `Join ${info.org.name}`),
+  h('p', { class: 'muted' }, `${info.invited_by ? `${info.invited_by} invited you` : 'You were invited'} as ${info.email}, with the role ${info.role.name}. Choose your name and a password.`),
+  h('input', { type: 'text', name: 'username', value: info.email, autocomplete: 'username', hidden: true, readOnly: true }),
   name, pw, pw2, h('button', { type: 'submit', class: 'btn primary' }, 'Create my account'));
   main.append(f);
 }

@@ -215,57 +215,78 @@ function actionRow(title, text, button) {
   return h('div', { class: 'action-row' }, h('div', null, h('h3', null, title), h('p', { class: 'muted small' }, text)), button);
 }
 
-/** Factory access (002): set a temporary kiosk PIN, shown once with the kiosk link; revoke. */
+/** Factory access (002): badge and factory seat; a temporary kiosk PIN shown once with the kiosk link; revoke. */
 function factoryCard(u, o, manage, who, redraw) {
   const kioskLink = `${location.origin}/kiosk/${encodeURIComponent(o.slug)}/`;
+  const personal = u.badge ? `${kioskLink}?badge=${encodeURIComponent(u.badge)}` : kioskLink;
   const pinState = !u.factory_access ? 'No factory access.'
-    : u.kiosk_pin_blocked ? 'The PIN is blocked after too many wrong attempts. Set a new one.'
-      : u.kiosk_pin_set ? 'Has a kiosk PIN.' : 'No PIN yet: set one so they can sign in at the kiosk.';
+    : u.kiosk_pin_blocked ? 'Blocked after too many wrong attempts. Set a new PIN to unblock.'
+      : u.kiosk_pin_set ? 'Set.' : 'Not set yet: set one so they can sign in at the kiosk.';
+  const factory = checkbox({ label: 'Factory access', name: 'factory_access', checked: u.factory_access, disabled: !manage,
+    desc: 'Signs in at the kiosk with badge and PIN. Uses a factory seat.' });
+  const badgeF = field({ label: 'Badge or employee code', name: 'badge', value: u.badge || '', disabled: !manage,
+    hint: 'Typed or scanned at the kiosk. Unique in the organization.', attrs: { autocomplete: 'off' } });
+  const form = h('form', { novalidate: true },
+    h('div', { class: 'field', 'data-field': 'factory_access' }, factory, h('div', { class: 'error', hidden: true })), badgeF,
+    manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn' }, 'Save factory access')) : null);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    const body = {};
+    if (factory.input.checked !== u.factory_access) body.factory_access = factory.input.checked;
+    const b = badgeF.input.value.trim();
+    if (b !== (u.badge || '')) body.badge = b || null;
+    if (!Object.keys(body).length) { toast('Nothing changed.'); return; }
+    await busy(e.submitter, async () => {
+      try { await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body }); toast('Factory access saved.'); await redraw(); } catch (err) { showError(form, err); }
+    });
+  });
   const card = h('section', { class: 'card', 'aria-labelledby': 'factory-h' },
     h('div', { class: 'card-head' }, h('h2', { id: 'factory-h' }, 'Factory access'),
-      manage ? h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'btn primary', onclick: setPin }, u.kiosk_pin_set ? 'Reset kiosk PIN' : 'Set kiosk PIN'),
-        u.factory_access ? h('button', { type: 'button', class: 'btn danger', onclick: revoke }, 'Revoke factory access') : null) : null),
-    h('dl', { class: 'dl' },
-      h('dt', null, 'Badge'), h('dd', null, u.badge || '—'),
-      h('dt', null, 'Kiosk PIN'), h('dd', null, pinState),
-      h('dt', null, 'Kiosk'), h('dd', null, h('a', { href: kioskLink }, kioskLink))));
+      manage && u.factory_access ? h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'btn primary', onclick: setPin, disabled: !u.badge }, u.kiosk_pin_set ? 'Reset kiosk PIN' : 'Set kiosk PIN'),
+        u.kiosk_pin_set ? h('button', { type: 'button', class: 'btn danger', onclick: revoke }, 'Revoke PIN') : null) : null),
+    h('div', { class: 'grid-2' },
+      form,
+      h('dl', { class: 'dl' },
+        h('dt', null, 'Kiosk PIN'), h('dd', { 'data-testid': 'pin-state' }, pinState),
+        h('dt', null, 'Kiosk link'), h('dd', null, h('a', { href: personal }, personal)))));
   async function setPin() {
     let result = null;
     const go = await openDialog({
       title: 'Set a temporary kiosk PIN',
-      body: h('div', null, h('p', null, `gatehouse makes a temporary PIN for ${who}. It is shown once. At the kiosk, they enter it and must then choose their own PIN.`),
-        u.kiosk_pin_set ? h('p', { class: 'notice warn' }, 'Their current PIN stops working.') : null),
+      body: h('div', null, h('p', null, `gatehouse makes a temporary PIN for ${who}. It is shown once. At the kiosk they enter it and must then choose their own PIN.`),
+        u.kiosk_pin_set ? h('p', { class: 'notice warn' }, 'Their current PIN stops working and any kiosk session of theirs ends.') : null),
       actions: [{ label: 'Cancel', value: false }, { label: 'Create PIN', kind: 'primary', value: true, onClick: async (dlg) => {
-        try { result = await api(`/v1/users/${encodeURIComponent(u.id)}/pin`, { method: 'POST' }); return true; } catch (e) {
+        try { result = await api(`/v1/users/${encodeURIComponent(u.id)}/pin`, { method: 'POST', body: {} }); return true; } catch (e) {
           dlg.querySelector('.dlg-body').prepend(h('div', { class: 'form-error', role: 'alert' }, e.detail));
           return false;
         }
       } }],
     });
     if (!go || !result) return;
-    const link = result.kiosk_link || result.link || kioskLink;
-    const pinEl = h('code', { class: 'secret big', 'data-testid': 'temp-pin' }, result.pin || result.temporary_pin);
+    const link = result.personal_kiosk_url || result.kiosk_url || personal;
+    const pinEl = h('code', { class: 'secret big', 'data-testid': 'temp-pin' }, result.pin);
     const linkEl = h('code', { class: 'secret' }, link);
     await openDialog({
       title: 'Temporary PIN',
       body: h('div', null,
         h('p', null, `Give ${who} this PIN and the kiosk link. It is shown only now.`),
         h('div', { class: 'field' }, h('div', { class: 'label' }, 'Temporary PIN'), pinEl),
-        h('div', { class: 'field' }, h('div', { class: 'label' }, 'Kiosk link'), linkEl, u.badge ? h('p', { class: 'hint' }, `They sign in with badge ${u.badge}.`) : null),
+        h('div', { class: 'field' }, h('div', { class: 'label' }, 'Kiosk link'), linkEl,
+          h('p', { class: 'hint' }, `They sign in with badge ${u.badge} and this PIN, then choose their own PIN.`)),
         h('div', { class: 'row' },
-          h('button', { type: 'button', class: 'btn small', onclick: () => copyText(`Kiosk: ${link}\nTemporary PIN: ${pinEl.textContent}`, pinEl) }, 'Copy link and PIN'))),
+          h('button', { type: 'button', class: 'btn small', onclick: () => copyText(`Kiosk: ${link}\nTemporary PIN: ${result.pin}`, pinEl) }, 'Copy link and PIN'))),
       actions: [{ label: 'OK', kind: 'primary', value: true }],
     });
     await redraw();
   }
   async function revoke() {
-    const ok = await confirmDialog({ title: `Revoke factory access for ${who}?`,
-      message: `${who} can no longer sign in at the kiosk; any kiosk session ends. This frees a factory seat. Their records stay.`,
-      confirmLabel: 'Revoke factory access', danger: true,
+    const ok = await confirmDialog({ title: `Revoke the kiosk PIN of ${who}?`,
+      message: `${who} can no longer sign in at the kiosk until you set a new PIN; any kiosk session of theirs ends. To free their factory seat, also untick Factory access.`,
+      confirmLabel: 'Revoke PIN', danger: true,
       action: () => api(`/v1/users/${encodeURIComponent(u.id)}/pin`, { method: 'DELETE' }) });
-    if (ok) { toast(`Factory access revoked for ${who}.`); await redraw(); }
+    if (ok) { toast(`Kiosk PIN revoked for ${who}.`); await redraw(); }
   }
   return card;
 }
-
