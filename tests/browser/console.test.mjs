@@ -5,14 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, PASSWORD } from '../api/lib.mjs';
-import { launch, newPage, signIn, navLabels } from './lib.mjs';
+import { launch, newPage, signIn, navLabels, serverHas } from './lib.mjs';
 
-test('admin: role matrix changes a user\'s tabs; a locked user is refused', async () => {
+test('admin: invitations, role matrix changes a user\'s tabs, a locked user is refused', async () => {
   const s = await startServer();
   const browser = await launch();
   try {
     const adminToken = await s.login();
-    const bob = await s.makeUser(adminToken, 'bob@acme.test', 'user', 'Bob Builder');
+    const invitesOn = await serverHas(s, '/v1/invites');
 
     // A wrong password is shown to the person, and nothing else happens.
     const admin = await newPage(browser);
@@ -24,15 +24,64 @@ test('admin: role matrix changes a user\'s tabs; a locked user is refused', asyn
     await admin.shot('console-01-signin-error');
 
     await signIn(admin, s.url, 'admin@acme.test', PASSWORD);
-    assert.deepEqual(await navLabels(admin), ['Users', 'Roles', 'Settings', 'API keys', 'Audit log', 'My profile']);
+    assert.deepEqual((await navLabels(admin)).filter((l) => !['Groups', 'Views & dashboards', 'Kiosk devices'].includes(l)),
+      ['Users', 'Roles', 'Settings', 'API keys', 'Audit log', 'My profile']);
     await admin.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+
+    const bobPage = await newPage(browser);
+    if (invitesOn) {
+      // "Invite others" (003): one email per line, one role; per-email results.
+      await admin.getByRole('button', { name: 'Invite others' }).first().click();
+      const dlg = admin.getByRole('dialog', { name: 'Invite others' });
+      await dlg.getByLabel('Email addresses').fill('bob@acme.test\nnot-an-email\ncarl@acme.test\nadmin@acme.test');
+      await dlg.getByLabel('Role').selectOption({ label: 'User' });
+      await dlg.getByRole('button', { name: 'Send invitations' }).click();
+      await dlg.getByText('2 of 4 invitations sent.').waitFor();
+      const results = dlg.getByRole('region', { name: 'Invitation results' });
+      assert.match(await results.getByRole('row', { name: /not-an-email/ }).textContent(), /Not invited/);
+      assert.match(await results.getByRole('row', { name: /admin@acme\.test/ }).textContent(), /Not invited/);
+      assert.match(await results.getByRole('row', { name: /carl@acme\.test/ }).textContent(), /Invited/);
+      // Only the addresses that failed stay in the box, to fix and send again.
+      assert.equal(await dlg.getByLabel('Email addresses').inputValue(), 'not-an-email\nadmin@acme.test');
+      await admin.shot('console-02-invite-results');
+      await dlg.getByRole('button', { name: 'Close' }).click();
+      await admin.getByRole('tab', { name: /Invitations/ }).click();
+      const invTable = admin.getByRole('region', { name: 'Pending invitations' });
+      await invTable.getByRole('cell', { name: 'carl@acme.test', exact: true }).waitFor();
+      await invTable.getByRole('cell', { name: 'bob@acme.test', exact: true }).waitFor();
+      await admin.shot('console-03-invitations');
+
+      // Bob accepts through the mailed link and is signed in.
+      await bobPage.goto(`${s.url}/console/accept-invite?token=${encodeURIComponent(s.lastToken('bob@acme.test', 'invite'))}`);
+      await bobPage.getByRole('heading', { name: 'Join Acme Plant' }).waitFor();
+      await bobPage.getByLabel('Your name').fill('Bob Builder');
+      await bobPage.getByLabel('New password', { exact: true }).fill(PASSWORD);
+      await bobPage.getByLabel('Repeat the new password').fill(PASSWORD);
+      await bobPage.getByRole('button', { name: 'Create my account' }).click();
+      await bobPage.locator('nav#sidebar').waitFor({ state: 'attached' });
+      // The link works once.
+      const again = await newPage(browser);
+      await again.goto(`${s.url}/console/accept-invite?token=${encodeURIComponent(s.lastToken('bob@acme.test', 'invite'))}`);
+      await again.getByText('This invitation was already accepted. Sign in instead.').waitFor();
+      await again.context().close();
+      // Bob's invitation leaves the table; Carl's stays.
+      await admin.reload();
+      await admin.getByRole('tab', { name: /Invitations/ }).click();
+      await invTable.getByRole('cell', { name: 'carl@acme.test', exact: true }).waitFor();
+      assert.equal(await invTable.getByRole('cell', { name: 'bob@acme.test', exact: true }).count(), 0);
+      await admin.getByRole('tab', { name: /Users/ }).click();
+    } else {
+      await s.makeUser(adminToken, 'bob@acme.test', 'user', 'Bob Builder');
+      await signIn(bobPage, s.url, 'bob@acme.test', PASSWORD);
+    }
+    const bob = (await s.api('/v1/users?q=bob', { token: adminToken })).body.items[0];
+    assert.equal(bob.name, 'Bob Builder');
     await admin.getByRole('link', { name: 'Bob Builder' }).waitFor();
-    await admin.shot('console-02-users');
+    await admin.shot('console-04-users');
 
     // Bob, a plain user, sees no Users tab.
-    const bobPage = await newPage(browser);
-    await signIn(bobPage, s.url, 'bob@acme.test', PASSWORD);
-    assert.deepEqual(await navLabels(bobPage), ['My profile']);
+    assert.deepEqual((await navLabels(bobPage)).filter((l) => l !== 'Views & dashboards'), ['My profile']);
+    await bobPage.goto(`${s.url}/console/profile`);
     const tabs = bobPage.getByTestId('my-tabs');
     await tabs.waitFor();
     assert.doesNotMatch(await tabs.textContent(), /Users/);
@@ -43,7 +92,7 @@ test('admin: role matrix changes a user\'s tabs; a locked user is refused', asyn
     await admin.getByLabel(/Why can or can't Bob Builder/).selectOption({ label: 'see the Users tab (hidden)' });
     const why = admin.getByTestId('why-answer');
     assert.match(await why.textContent(), /^No\. The Users tab shows only to people with “View user management page” or “Manage users”; the role User/);
-    await admin.shot('console-03-user-explained');
+    await admin.shot('console-05-user-explained');
 
     // Roles matrix: give the User role "View user management page".
     await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Roles' }).click();
@@ -51,7 +100,7 @@ test('admin: role matrix changes a user\'s tabs; a locked user is refused', asyn
     assert.equal(await box.isChecked(), false);
     await box.check();
     await admin.locator('#matrix-status').filter({ hasText: 'Saved: User now includes “View user management page”' }).waitFor();
-    await admin.shot('console-04-roles-matrix');
+    await admin.shot('console-06-roles-matrix');
     const role = await s.api('/v1/roles/user', { token: adminToken });
     assert.ok(role.body.permissions.includes('users.view'), 'the role was saved on the server');
 
@@ -64,7 +113,7 @@ test('admin: role matrix changes a user\'s tabs; a locked user is refused', asyn
     // Bob's tabs change on his next page load.
     await bobPage.reload();
     await bobPage.getByRole('navigation', { name: 'Main' }).waitFor();
-    assert.deepEqual(await navLabels(bobPage), ['Users', 'Roles', 'Audit log', 'My profile']);
+    assert.deepEqual((await navLabels(bobPage)).filter((l) => l !== 'Views & dashboards'), ['Users', 'Roles', 'Audit log', 'My profile']);
     assert.match(await bobPage.getByTestId('my-tabs').textContent(), /Users/);
     // ... and he can look at users but not change them.
     await bobPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
@@ -81,7 +130,7 @@ test('admin: role matrix changes a user\'s tabs; a locked user is refused', asyn
     await admin.getByRole('button', { name: 'Lock', exact: true }).first().click();
     const dlg = admin.getByRole('dialog', { name: 'Lock Bob Builder?' });
     await dlg.waitFor();
-    await admin.shot('console-05-lock-confirm');
+    await admin.shot('console-07-lock-confirm');
     await dlg.getByRole('button', { name: 'Lock account' }).click();
     await admin.locator('.page-head .badge', { hasText: 'Locked' }).waitFor();
     const u = await s.api(`/v1/users/${bob.id}`, { token: adminToken });
@@ -94,7 +143,7 @@ test('admin: role matrix changes a user\'s tabs; a locked user is refused', asyn
     await bobPage.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await bobPage.getByRole('button', { name: 'Sign in' }).click();
     await bobPage.getByRole('alert').filter({ hasText: 'this account is locked; ask an administrator' }).waitFor();
-    await bobPage.shot('console-06-locked-refused');
+    await bobPage.shot('console-08-locked-refused');
     assert.match(bobPage.url(), /\/console\/sign-in/);
 
     admin.assertClean();
@@ -148,7 +197,7 @@ test('user page: errors land on their field; delete names the user', async () =>
     dlg = page.getByRole('dialog', { name: 'Delete Ada Admin?' });
     await dlg.getByRole('button', { name: 'Delete Ada Admin' }).click();
     await dlg.getByRole('alert').waitFor();
-    await page.shot('console-07-self-delete-refused');
+    await page.shot('console-09-self-delete-refused');
     await dlg.getByRole('button', { name: 'Cancel' }).click();
     page.assertClean();
   } finally {

@@ -19,7 +19,7 @@ const DEVICE_KEY = `gh_kiosk_device:${slug}`;
 /* Everything about the signed-in worker lives here and only here. */
 let S = fresh();
 function fresh() {
-  return { badge: '', pin: '', user: null, idleS: 120, agenda: null, today: 0, todayAt: 0, timers: [], busy: false };
+  return { badge: '', pin: '', user: null, orgName: '', idleS: 120, agenda: null, today: 0, todayAt: 0, timers: [], busy: false };
 }
 
 /* ---- the clock in the header ---- */
@@ -64,6 +64,7 @@ async function signOut(message) {
   idleBar.hidden = true;
   document.querySelectorAll('dialog').forEach((d) => d.remove());
   whoEl.hidden = true; whoEl.textContent = '';
+  orgEl.textContent = slug ? `Kiosk · ${slug}` : 'Kiosk';
   signOutBtn.hidden = true;
   clear(main);
   if (hadSession) { try { await api('/v1/auth/logout', { method: 'POST', quiet401: true }); } catch { /* gone already */ } }
@@ -237,6 +238,10 @@ async function load() {
     api('/v1/timesheets', { query: { from: todayUtc(), to: todayUtc() } }).catch(() => ({ total_s: 0 })),
   ]);
   S.agenda = agenda;
+  if (!S.orgName) {
+    try { S.orgName = (await api('/v1/me')).org?.name; } catch { /* the slug will do */ }
+    if (S.orgName) orgEl.textContent = S.orgName;
+  }
   S.today = sheet.total_s || 0;
   S.todayAt = Date.now();
 }
@@ -368,6 +373,9 @@ async function reportError(open) {
     const me = await api('/v1/me', { quiet401: true });
     if (me.session?.kiosk) await api('/v1/auth/logout', { method: 'POST', quiet401: true });
   } catch { /* nobody signed in: the normal case */ }
+  // A personal kiosk link (?badge=...) names the worker once; the address is
+  // cleaned so a reload or the next worker does not inherit it.
   const prefill = new URLSearchParams(location.search).get('badge');
+  if (prefill) history.replaceState(null, '', location.pathname);
   if (prefill) { S.badge = prefill; pinScreen(); } else badgeScreen();
 })();

@@ -97,9 +97,8 @@ export async function render({ main, query, navigate }) {
     const page = await api('/v1/invites', { query: { limit: 200 } });
     const items = page.items || [];
     const irow = (inv) => h('tr', { 'data-invite': inv.id },
-      h('td', null, inv.email),
+      h('td', null, inv.email, (inv.invited_by?.name || inv.invited_by_name) ? h('span', { class: 'sub' }, `invited by ${inv.invited_by?.name || inv.invited_by_name}`) : null),
       h('td', null, roleName(inv.role)),
-      h('td', null, inv.invited_by_name || inv.invited_by?.name || inv.invited_by || '—'),
       h('td', { class: 'small' }, fmtTime(inv.sent_at || inv.created_at)),
       h('td', { class: 'small' }, inv.expired ? badge('Expired', 'warn') : fmtTime(inv.expires_at)),
       h('td', null, manage ? h('span', { class: 'row' },
@@ -115,7 +114,7 @@ export async function render({ main, query, navigate }) {
           if (ok) { toast(`Invitation to ${inv.email} cancelled`); await reloadAll(); }
         } }, 'Cancel')) : null));
     clear(invHost, table({
-      columns: [{ label: 'Email' }, { label: 'Role' }, { label: 'Invited by' }, { label: 'Sent' }, { label: 'Expires' }, { label: 'Actions' }],
+      columns: [{ label: 'Email' }, { label: 'Role' }, { label: 'Sent' }, { label: 'Expires' }, { label: 'Actions' }],
       rows: items.map(irow), caption: 'Pending invitations', empty: 'No invitations are waiting.',
     }), manage ? h('div', { class: 'table-foot' }, h('span', { class: 'spacer' }),
       h('button', { type: 'button', class: 'btn primary', onclick: () => invite(r, reloadAll) }, 'Invite others')) : null);
@@ -193,7 +192,7 @@ function showInviteResults(host, out, emailsField) {
     return h('tr', { class: good ? '' : 'row-error' },
       h('td', null, x.email),
       h('td', null, good ? badge('Invited', 'ok') : badge('Not invited', 'danger')),
-      h('td', { class: 'small' }, good ? '' : (x.detail || REASONS[x.code || x.status] || x.code || x.status)));
+      h('td', { class: 'small wrap' }, good ? '' : (x.detail || REASONS[x.code || x.status] || x.code || x.status)));
   });
   clear(host, 
     h('div', { class: ok.length === items.length ? 'notice ok' : 'notice warn', role: 'status' },
