@@ -47,7 +47,7 @@ export async function render({ main }) {
     if (f) return f.text();
     return text.input.value;
   }
-  const invalidate = () => { apply.hidden = true; lastCsv = null; };
+  const invalidate = () => { apply.hidden = true; lastCsv = null; preview.className = 'btn primary'; };
   file.input.addEventListener('change', invalidate);
   text.input.addEventListener('input', invalidate);
 
@@ -77,6 +77,7 @@ export async function render({ main }) {
         const doable = (s.invite || 0) + (s.create || 0);
         apply.hidden = !doable || (allOrNothing.input.checked && s.error > 0);
         apply.textContent = `Import ${doable} row${doable === 1 ? '' : 's'}`;
+        preview.className = apply.hidden ? 'btn primary' : 'btn';
         showReport(out, report, true);
       } catch (err) { invalidate(); clear(out); showError(form, err); }
     });
