@@ -15,12 +15,16 @@ extern const gh_route gh_api_routes_audit[];   /* audit trail */
 extern const gh_route gh_api_routes_access[];  /* permission checks */
 extern const gh_route gh_api_routes_groups[];  /* user groups */
 extern const gh_route gh_api_routes_views[];   /* saved views and their sharing */
+extern const gh_route gh_api_routes_invites[]; /* invitations (issue 4) */
+extern const gh_route gh_api_routes_import[];  /* bulk user import (issue 4) */
+extern const gh_route gh_api_routes_kiosk[];   /* kiosk sign-in, PINs, kiosk devices */
+extern const gh_route gh_api_routes_tasks[];   /* tasks, agenda screens, my agenda */
+extern const gh_route gh_api_routes_checkins[];/* check-ins, timesheets */
+extern const gh_route gh_api_routes_activity[];/* per-user activity data */
 
 /* Helpers shared by api/ files. */
 /* Answers the ctx's error when st != GH_OK; returns true if it answered. */
 bool gh_api_failed(gh_req *r, gh_status st);
-
-#endif
 
 /* A job for the hashing pool: verify `verify_secret` against `verify_hash`
  * and/or hash `new_secret`. Allocate it with gh_api_hash_job_new (in the
@@ -37,5 +41,11 @@ typedef struct gh_hash_job {
 gh_hash_job *gh_api_hash_job_new(gh_req *r, const char *verify_hash, const char *verify_secret,
                                  const char *new_secret);
 void gh_api_hash_work(void *job);
+/* Answers a sign-in: sets the session cookies and sends {token,
+ * csrf_token, expires_at, session_id, user} (user stolen). In auth.c. */
+struct gh_session;
+void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const struct gh_session *s, json_t *user);
 /* Parses an optional limit query parameter (1..max). */
 bool gh_api_limit_or_reply(gh_req *r, int max, int *out);
+
+#endif

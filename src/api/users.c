@@ -52,14 +52,18 @@ static bool modules_ok(gh_req *r, json_t *b, const char *field)
 static void create_user(gh_req *r)
 {
     static const gh_jfield f[] = {
-        {"email", GH_J_STRING, true}, {"name", GH_J_STRING, true}, {"role", GH_J_STRING, true},
+        {"email", GH_J_STRING, false}, {"name", GH_J_STRING, true}, {"role", GH_J_STRING, true},
         {"mobile", GH_J_STRING, false}, {"modules", GH_J_ANY, false}, {"grants", GH_J_ARRAY, false},
+        {"badge", GH_J_STRING, false}, {"office_access", GH_J_BOOL, false}, {"factory_access", GH_J_BOOL, false},
         {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f) || !modules_ok(r, b, "modules")) return;
+    /* Office access is the default when an email is given (002: factory
+     * workers may have none). */
     gh_user_new n = {
         .email = gh_jstr(b, "email"), .name = gh_jstr(b, "name"), .role = gh_jstr(b, "role"),
-        .mobile = gh_jstr(b, "mobile"), .office_access = true,
+        .mobile = gh_jstr(b, "mobile"), .office_access = gh_jbool(b, "office_access", gh_jhas(b, "email")),
+        .badge = gh_jstr(b, "badge"), .factory_access = gh_jbool(b, "factory_access", false),
         .modules = json_object_get(b, "modules"), .grants = json_object_get(b, "grants"),
     };
     gh_user u;
@@ -87,7 +91,8 @@ static void patch_user(gh_req *r)
     static const gh_jfield f[] = {
         {"email", GH_J_STRING, false}, {"role", GH_J_STRING, false}, {"name", GH_J_STRING, false},
         {"mobile", GH_J_STRING, false}, {"modules", GH_J_ANY, false}, {"grants", GH_J_ARRAY, false},
-        {"office_access", GH_J_BOOL, false}, {"checkin_exempt", GH_J_BOOL, false}, {NULL, 0, false}};
+        {"office_access", GH_J_BOOL, false}, {"checkin_exempt", GH_J_BOOL, false},
+        {"badge", GH_J_STRING_OR_NULL, false}, {"factory_access", GH_J_BOOL, false}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f) || !modules_ok(r, b, "modules")) return;
     gh_user_patch p = {
@@ -96,6 +101,8 @@ static void patch_user(gh_req *r)
         .modules_set = gh_jhas(b, "modules"), .grants = json_object_get(b, "grants"),
         .office_access_set = gh_jhas(b, "office_access"), .office_access = gh_jbool(b, "office_access", false),
         .checkin_exempt_set = gh_jhas(b, "checkin_exempt"), .checkin_exempt = gh_jbool(b, "checkin_exempt", false),
+        .badge_set = gh_jhas(b, "badge"), .badge = gh_jstr(b, "badge"),
+        .factory_access_set = gh_jhas(b, "factory_access"), .factory_access = gh_jbool(b, "factory_access", false),
     };
     gh_user u;
     if (gh_api_failed(r, gh_user_update(gh_req_ctx(r), gh_req_param(r, "id"), &p, &u))) return;

@@ -13,9 +13,11 @@
 
 #include "core/access.h"
 #include "core/audit.h"
+#include "core/kiosk.h"
 #include "core/seats.h"
 #include "core/secret.h"
 #include "core/session.h"
+#include "store/invites.h"
 #include "core/throttle.h"
 
 #define VERIFY_TTL_S (72 * 3600)
@@ -144,6 +146,8 @@ static gh_status mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u)
     sodium_memzero(token, sizeof token);
     return st;
 }
+
+gh_status gh_accounts_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u) { return mail_verify(ctx, o, u); }
 
 static gh_status mail_reset(gh_ctx *ctx, const gh_org *o, const gh_user *u)
 {
@@ -458,6 +462,20 @@ static gh_status apply_modules(gh_ctx *ctx, const json_t *mods, gh_user *u)
     return GH_OK;
 }
 
+/* A pending invitation already holds a seat for this address: creating the
+ * account as well would hold two and leave a dead link behind. */
+static gh_status refuse_if_invited(gh_ctx *ctx, const char *email)
+{
+    gh_invite inv;
+    gh_status st = gh_store_invite_get_pending(ctx->db, ctx->actor.org_id, email, &inv, &ctx->err);
+    if (st == GH_E_NOT_FOUND) { gh_err_clear(&ctx->err); return GH_OK; }
+    if (st != GH_OK) return st;
+    gh_fail_field(&ctx->err, GH_E_CONFLICT, "already_invited", "email",
+                  "this address has a pending invitation: resend or cancel it instead");
+    gh_err_extra(&ctx->err, "invite_id", json_string(inv.id));
+    return GH_E_CONFLICT;
+}
+
 gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
 {
     gh_user *u = calloc(1, sizeof *u);
@@ -465,19 +483,38 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     gh_role r;
     gh_status st;
     if (!u) return oom(ctx);
-    if ((st = check_email(ctx, n->email, "email")) != GH_OK) goto out;
+    bool has_email = n->email && *n->email;
+    /* Office access signs in with an email; a factory worker (002) may have
+     * none and is known at the kiosk by a badge. */
+    if (!n->office_access && !n->factory_access) {
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "no_access", "office_access",
+                           "a staff member needs office access, factory access or both");
+        goto out;
+    }
+    if ((n->office_access || has_email) && (st = check_email(ctx, n->email, "email")) != GH_OK) goto out;
+    if (n->badge && !gh_badge_valid(n->badge)) {
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_badge", "badge",
+                           "a badge is 1 to %d letters, digits, '-', '_' or '.'", GH_BADGE_MAX);
+        goto out;
+    }
+    if (n->factory_access && !n->badge) {
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "badge", "factory access needs a badge (employee code)");
+        goto out;
+    }
     if ((st = check_name(ctx, n->name, "name")) != GH_OK) goto out;
     if (n->mobile && (st = check_mobile(ctx, n->mobile)) != GH_OK) goto out;
     if (!n->role || !*n->role) { st = gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "role", "'role' is required"); goto out; }
     int64_t now = gh_now();
     gh_id_new("usr", u->id);
     gh_strlcpy(u->org_id, ctx->actor.org_id, sizeof u->org_id);
-    gh_strlcpy(u->email, n->email, sizeof u->email);
+    gh_strlcpy(u->email, has_email ? n->email : "", sizeof u->email);
     gh_strlcpy(u->name, n->name, sizeof u->name);
     gh_strlcpy(u->mobile, n->mobile ? n->mobile : "", sizeof u->mobile);
     gh_strlcpy(u->role_key, n->role, sizeof u->role_key);
     gh_strlcpy(u->status, "active", sizeof u->status);
-    u->office_access = true;
+    gh_strlcpy(u->badge, n->badge ? n->badge : "", sizeof u->badge);
+    u->office_access = n->office_access;
+    u->factory_access = n->factory_access;
     u->email_verified = n->email_verified;
     if (n->password_hash) gh_strlcpy(u->password_hash, n->password_hash, sizeof u->password_hash);
     if ((st = apply_modules(ctx, n->modules, u)) != GH_OK) goto out;
@@ -488,12 +525,16 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = role_exists(ctx, n->role, &r)) != GH_OK) goto fail;
+    if ((st = refuse_if_invited(ctx, u->email)) != GH_OK) goto fail;
     if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE)) != GH_OK) goto fail;
+    if (u->office_access && (st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE)) != GH_OK) goto fail;
+    if (u->factory_access && (st = gh_seats_require(ctx, &o, GH_SEAT_FACTORY)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.created", "user", u->id,
-                       json_pack("{s:s, s:s}", "email", u->email, "role", u->role_key))) != GH_OK)
+                       json_pack("{s:s?, s:s, s:s?, s:b, s:b}", "email", has_email ? u->email : NULL, "role",
+                                 u->role_key, "badge", u->badge[0] ? u->badge : NULL, "office_access",
+                                 u->office_access, "factory_access", u->factory_access))) != GH_OK)
         goto fail;
-    if (!u->email_verified && (st = mail_verify(ctx, &o, u)) != GH_OK) goto fail;
+    if (u->office_access && !u->email_verified && (st = mail_verify(ctx, &o, u)) != GH_OK) goto fail;
     if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
     if (out) *out = *u;
     goto out;
@@ -520,12 +561,17 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     if (p->email && (st = check_email(ctx, p->email, "email")) != GH_OK) goto out;
     if (p->name && (st = check_name(ctx, p->name, "name")) != GH_OK) goto out;
     if (p->mobile && (st = check_mobile(ctx, p->mobile)) != GH_OK) goto out;
+    if (p->badge_set && p->badge && *p->badge && !gh_badge_valid(p->badge)) {
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_badge", "badge",
+                           "a badge is 1 to %d letters, digits, '-', '_' or '.'", GH_BADGE_MAX);
+        goto out;
+    }
     bool had_manage = gh_accounts_actor_holds_manage(ctx);
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
     json_t *changes = json_object();
-    bool email_changed = false, sessions_end = false;
+    bool email_changed = false, sessions_end = false, kiosk_end = false;
     if (p->email) {
         char a[GH_EMAIL_MAX + 1], b[GH_EMAIL_MAX + 1];
         gh_ascii_lower(a, p->email, sizeof a);
@@ -574,6 +620,21 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         u->checkin_exempt = p->checkin_exempt;
         json_object_set_new(changes, "checkin_exempt", json_boolean(p->checkin_exempt));
     }
+    if (p->badge_set && strcmp(p->badge ? p->badge : "", u->badge) != 0) {
+        json_object_set_new(changes, "badge", json_pack("{s:s?, s:s?}", "from", u->badge[0] ? u->badge : NULL,
+                                                        "to", p->badge && *p->badge ? p->badge : NULL));
+        gh_strlcpy(u->badge, p->badge ? p->badge : "", sizeof u->badge);
+    }
+    if (p->factory_access_set && p->factory_access != u->factory_access) {
+        u->factory_access = p->factory_access;
+        kiosk_end = !p->factory_access;
+        json_object_set_new(changes, "factory_access", json_boolean(p->factory_access));
+    }
+    if ((p->badge_set || p->factory_access_set) && u->factory_access && !u->badge[0]) {
+        json_decref(changes);
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "badge_required", "badge", "factory access needs a badge (employee code)");
+        goto fail;
+    }
     if (json_object_size(changes) == 0) {
         json_decref(changes);
         gh_db_rollback(ctx->db);
@@ -588,6 +649,14 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         goto fail;
     }
     if (p->office_access_set && p->office_access && (st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE)) != GH_OK) {
+        json_decref(changes);
+        goto fail;
+    }
+    if (kiosk_end && (st = gh_store_session_delete_kiosk(ctx->db, o.id, u->id, NULL, NULL, NULL, &ctx->err)) != GH_OK) {
+        json_decref(changes);
+        goto fail;
+    }
+    if (p->factory_access_set && p->factory_access && (st = gh_seats_require(ctx, &o, GH_SEAT_FACTORY)) != GH_OK) {
         json_decref(changes);
         goto fail;
     }

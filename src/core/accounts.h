@@ -49,7 +49,9 @@ typedef struct gh_user_new {
     const json_t *modules;        /* array or NULL (= all) */
     const json_t *grants;         /* array or NULL */
 } gh_user_new;
-/* Creates an office user and mails a verification link. */
+/* Creates a staff member: with office access (needs an email; mails a
+ * verification link), factory access (needs a badge; signs in at the kiosk
+ * with a PIN, see core/kiosk.h), or both. Takes a seat of each kind. */
 gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out);
 
 /* A patch from an administrator: NULL/absent members are left alone. */
@@ -60,6 +62,8 @@ typedef struct gh_user_patch {
     const json_t *grants;
     bool office_access_set, office_access;
     bool checkin_exempt_set, checkin_exempt;
+    bool badge_set; const char *badge;         /* NULL or "" clears */
+    bool factory_access_set, factory_access;
 } gh_user_patch;
 gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh_user *out);
 gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out);
@@ -125,6 +129,9 @@ gh_status gh_apikey_delete(gh_ctx *ctx, const char *id);
 gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool actor_had_manage);
 /* Does the acting user currently hold users.manage (from the rows)? */
 bool gh_accounts_actor_holds_manage(gh_ctx *ctx);
+/* Inside the open transaction: mails u a link to confirm its address and
+ * choose a password (as for a newly created office user). */
+gh_status gh_accounts_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u);
 /* Finishes a write: commits, then refreshes the authz snapshot. */
 gh_status gh_tx_commit(gh_ctx *ctx);
 

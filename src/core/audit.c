@@ -19,7 +19,8 @@ static const char *actor_type_name(gh_actor_type t)
 gh_status gh_audit(gh_ctx *ctx, const char *org_id, const char *action, const char *target_type,
                    const char *target_id, json_t *detail)
 {
-    char *text = json_dumps(detail ? detail : json_object(), JSON_COMPACT);
+    if (!detail) detail = json_object(); /* ours to free, like a caller's */
+    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     json_decref(detail);
     if (!text) return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory");
     gh_audit_row row = {

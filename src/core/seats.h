@@ -21,5 +21,9 @@ int64_t gh_seats_used(gh_db *db, const char *org_id, gh_seat_kind kind);
 /* GH_E_CONFLICT "seat_limit_reached" (with limit and used) when the count
  * now exceeds the org's limit. Call after applying the change. */
 gh_status gh_seats_require(gh_ctx *ctx, const gh_org *o, gh_seat_kind kind);
+/* Same, for a change that added `added` seats at once (bulk invitations):
+ * "used" in the problem is the count before the change, "requested" is
+ * `added`. */
+gh_status gh_seats_require_n(gh_ctx *ctx, const gh_org *o, gh_seat_kind kind, int64_t added);
 
 #endif

@@ -11,12 +11,18 @@ static const gh_route *const tables[] = {
     gh_api_routes_system,
     gh_api_routes_auth,
     gh_api_routes_me,
+    gh_api_routes_invites,
+    gh_api_routes_import, /* before users: /v1/users/import is literal */
     gh_api_routes_users,
     gh_api_routes_org,
     gh_api_routes_audit,
     gh_api_routes_access,
     gh_api_routes_groups,
     gh_api_routes_views,
+    gh_api_routes_kiosk,
+    gh_api_routes_tasks,
+    gh_api_routes_checkins,
+    gh_api_routes_activity,
 };
 
 /* Matches one pattern against a path; fills params. */

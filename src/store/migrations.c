@@ -166,6 +166,29 @@ static const char *const migrations[] = {
     " factory_access ON users BEGIN " GEN_BUMP " END;"
     "CREATE TRIGGER gen_users_d AFTER DELETE ON users BEGIN " GEN_BUMP " END;",
 
+    /* 2 (issue 4): invitations. One pending invitation per email and org; the
+     *    link's token is stored only as a hash and replaced on resend. No
+     *    generation trigger: an invitation grants nothing until accepted. */
+    "CREATE TABLE invites ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " email TEXT NOT NULL,"
+    " email_norm TEXT NOT NULL,"
+    " role_key TEXT NOT NULL,"
+    " invited_by TEXT REFERENCES users(id) ON DELETE SET NULL,"
+    " token_hash TEXT NOT NULL UNIQUE,"
+    " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'cancelled')),"
+    " created_at INTEGER NOT NULL,"
+    " sent_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " accepted_at INTEGER,"
+    " cancelled_at INTEGER,"
+    " user_id TEXT REFERENCES users(id) ON DELETE SET NULL);"
+    "CREATE UNIQUE INDEX invites_pending_email ON invites(org_id, email_norm) WHERE status = 'pending';"
+    "CREATE INDEX invites_org_status ON invites(org_id, status, created_at, id);"
+    "CREATE INDEX invites_invited_by ON invites(invited_by);" /* ON DELETE SET NULL lookups */
+    "CREATE INDEX invites_user ON invites(user_id);",
+
     /* 3: user groups and saved views (view templates, dashboards) shared
      *    with groups. Composite foreign keys on (org_id, id) make a
      *    cross-organization membership or share impossible in the schema
@@ -224,6 +247,91 @@ static const char *const migrations[] = {
     "CREATE TRIGGER views_drop_personal BEFORE DELETE ON users BEGIN"
     " DELETE FROM views WHERE owner_id = OLD.id"
     " AND NOT EXISTS (SELECT 1 FROM view_shares s WHERE s.view_id = views.id); END;",
+
+    /* 4 (issue 6, shop floor): kiosk devices, tasks and their assignees,
+     * agenda screens, check-ins (time records) and per-user activity.
+     * checkins.single_task marks a check-in opened under the single-task limit:
+     * the partial unique index then backs the transaction's own check, so
+     * two open limited check-ins of one user cannot exist. None of these
+     * tables affects permission checks (no generation triggers). */
+    "CREATE TABLE kiosk_devices ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " token_hash TEXT NOT NULL UNIQUE,"
+    " created_by TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " last_used_at INTEGER);"
+    "CREATE INDEX kiosk_devices_org ON kiosk_devices(org_id, created_at);"
+    "CREATE INDEX sessions_device ON sessions(device_id) WHERE device_id IS NOT NULL;"
+
+    "CREATE TABLE tasks ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " ref TEXT NOT NULL,"
+    " title TEXT NOT NULL,"
+    " order_ref TEXT,"
+    " due_at INTEGER,"
+    " status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),"
+    " created_at INTEGER NOT NULL,"
+    " created_by TEXT,"
+    " completed_at INTEGER,"
+    " completed_by TEXT,"
+    " UNIQUE (org_id, ref));"
+    "CREATE INDEX tasks_org_order ON tasks(org_id, order_ref);"
+
+    "CREATE TABLE task_assignees ("
+    " task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " created_at INTEGER NOT NULL,"
+    " PRIMARY KEY (task_id, user_id));"
+    "CREATE INDEX task_assignees_user ON task_assignees(user_id);"
+
+    "CREATE TABLE screens ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL);"
+    "CREATE INDEX screens_org ON screens(org_id, name);"
+    "CREATE TABLE screen_tasks ("
+    " screen_id TEXT NOT NULL REFERENCES screens(id) ON DELETE CASCADE,"
+    " task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    " PRIMARY KEY (screen_id, task_id));"
+    "CREATE INDEX screen_tasks_task ON screen_tasks(task_id);"
+    "CREATE TABLE screen_members ("
+    " screen_id TEXT NOT NULL REFERENCES screens(id) ON DELETE CASCADE,"
+    " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " PRIMARY KEY (screen_id, user_id));"
+    "CREATE INDEX screen_members_user ON screen_members(user_id);"
+
+    "CREATE TABLE checkins ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    " started_at INTEGER NOT NULL,"
+    " ended_at INTEGER,"
+    " status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'paused', 'complete', 'error')),"
+    " note TEXT,"
+    " single_task INTEGER NOT NULL DEFAULT 0,"
+    " created_by TEXT,"
+    " ended_by TEXT,"
+    " CHECK ((ended_at IS NULL) = (status = 'open')));"
+    "CREATE UNIQUE INDEX checkins_single_open ON checkins(user_id) WHERE ended_at IS NULL AND single_task = 1;"
+    "CREATE UNIQUE INDEX checkins_task_open ON checkins(user_id, task_id) WHERE ended_at IS NULL;"
+    "CREATE INDEX checkins_user_time ON checkins(org_id, user_id, started_at);"
+
+    "CREATE TABLE activity ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " id TEXT NOT NULL UNIQUE,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " type TEXT NOT NULL CHECK (type IN ('form_submission', 'order_event', 'asset_event', 'checkin')),"
+    " ref TEXT NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " detail TEXT NOT NULL DEFAULT '{}',"
+    " created_at INTEGER NOT NULL);"
+    "CREATE INDEX activity_user_time ON activity(org_id, user_id, at, seq);",
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -1,0 +1,529 @@
+/*
+ * Invitations: see invites.h for the rules. Every change runs in one
+ * transaction with its audit events and mails and commits through
+ * gh_tx_commit(), so the authorization snapshot knows an accepted user
+ * before the answer leaves.
+ */
+#include "core/invites.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/accounts.h"
+#include "core/audit.h"
+#include "core/seats.h"
+#include "core/session.h"
+
+#define DEFAULT_TTL_S (7 * 86400)
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 200
+
+static gh_status oom(gh_ctx *ctx) { return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
+
+static gh_status fail_rollback(gh_ctx *ctx, gh_status st)
+{
+    gh_db_rollback(ctx->db);
+    if (ctx->err.status == GH_OK) gh_fail(&ctx->err, st, "internal", "internal error");
+    return st;
+}
+
+static json_t *time_json(int64_t t)
+{
+    if (!t) return json_null();
+    char b[32];
+    gh_time_fmt(t, b);
+    return json_string(b);
+}
+
+static bool is_expired(const gh_invite *v, int64_t now)
+{
+    return strcmp(v->status, "pending") == 0 && now >= v->expires_at;
+}
+
+json_t *gh_invite_json(const gh_invite *v)
+{
+    json_t *by = v->invited_by[0] ? json_pack("{s:s, s:o}", "id", v->invited_by, "name",
+                                              v->invited_by_name[0] ? json_string(v->invited_by_name) : json_null())
+                                  : json_null();
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:b, s:o, s:o}", "id", v->id, "email", v->email,
+                     "role", v->role_key, "invited_by", by, "status", v->status, "created_at",
+                     time_json(v->created_at), "sent_at", time_json(v->sent_at), "expires_at",
+                     time_json(v->expires_at), "expired", is_expired(v, gh_now()), "accepted_at",
+                     time_json(v->accepted_at), "user_id", v->user_id[0] ? json_string(v->user_id) : json_null());
+}
+
+static int64_t ttl_of(const gh_org *o) { return o->invite_ttl_s > 0 ? o->invite_ttl_s : DEFAULT_TTL_S; }
+
+void gh_invite_inviter_name(gh_ctx *ctx, const gh_org *o, char out[GH_NAME_MAX + 1])
+{
+    gh_strlcpy(out, o->name, GH_NAME_MAX + 1);
+    if (ctx->actor.type != GH_ACTOR_USER) return;
+    gh_user *u = malloc(sizeof *u);
+    gh_err ignored = {0};
+    if (u && gh_store_user_get(ctx->db, o->id, ctx->actor.id, u, &ignored) == GH_OK)
+        gh_strlcpy(out, u->name, GH_NAME_MAX + 1);
+    gh_err_clear(&ignored);
+    free(u);
+}
+
+static gh_status mail_invite(gh_ctx *ctx, const gh_org *o, const gh_role *r, const gh_invite *v,
+                             const char *token, const char *inviter)
+{
+    char link[1024], body[3072], exp[32];
+    gh_link(link, sizeof link, "/console/accept-invite", token);
+    gh_time_fmt(v->expires_at, exp);
+    snprintf(body, sizeof body,
+             "Hello,\n\n%s invited you to join %s on gatehouse with the role %s. To accept, open this link,"
+             " then choose your name and a password (the link works once and expires at %s):\n\n%s\n\n"
+             "If you did not expect this invitation, ignore this mail.\n",
+             inviter, o->name, r->name, exp, link);
+    char subject[GH_NAME_MAX + 64];
+    snprintf(subject, sizeof subject, "You are invited to %s", o->name);
+    return gh_mail(ctx, o->id, "invite", v->email, subject, body, link);
+}
+
+gh_status gh_invite_issue(gh_ctx *ctx, const gh_org *o, const gh_role *r, const char *email,
+                          const gh_invite *expired, const char *inviter_name, const char *source,
+                          gh_invite *out)
+{
+    gh_invite v = {0};
+    char token[GH_TOKEN_LEN + 1];
+    int64_t now = gh_now();
+    gh_status st;
+    if (expired) {
+        v = *expired;
+    } else {
+        gh_id_new("inv", v.id);
+        gh_strlcpy(v.org_id, o->id, sizeof v.org_id);
+        gh_strlcpy(v.email, email, sizeof v.email);
+        v.created_at = now;
+    }
+    gh_strlcpy(v.role_key, r->key, sizeof v.role_key);
+    gh_strlcpy(v.invited_by, ctx->actor.type == GH_ACTOR_USER ? ctx->actor.id : "", sizeof v.invited_by);
+    gh_strlcpy(v.status, "pending", sizeof v.status);
+    v.sent_at = now;
+    v.expires_at = now + ttl_of(o);
+    gh_token_new(token);
+    gh_token_hash(token, v.token_hash);
+    st = expired ? gh_store_invite_update(ctx->db, &v, &ctx->err) : gh_store_invite_insert(ctx->db, &v, &ctx->err);
+    if (st == GH_OK) st = mail_invite(ctx, o, r, &v, token, inviter_name);
+    if (st == GH_OK)
+        st = gh_audit(ctx, o->id, "invite.sent", "invite", v.id,
+                      json_pack("{s:s, s:s, s:b, s:s}", "email", v.email, "role", v.role_key, "renewed",
+                                expired != NULL, "source", source));
+    sodium_memzero(token, sizeof token);
+    if (st == GH_OK && out) *out = v;
+    return st;
+}
+
+/* Trims ASCII blanks around s into out; false when it does not fit. */
+static bool trim_into(const char *s, char *out, size_t cap)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n')) n--;
+    if (n >= cap) return false;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return true;
+}
+
+static json_t *skipped(const char *email, const char *code, const char *detail)
+{
+    return json_pack("{s:s, s:s, s:s, s:s}", "email", email, "status", "skipped", "code", code, "detail", detail);
+}
+
+static gh_status role_for_invite(gh_ctx *ctx, const char *key, gh_role *r)
+{
+    gh_status st = gh_store_role_get(ctx->db, ctx->actor.org_id, key, r, &ctx->err);
+    if (st == GH_E_NOT_FOUND) {
+        gh_err_clear(&ctx->err);
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "unknown_role", "role", "no role '%s' in this organization", key);
+    }
+    return st;
+}
+
+gh_status gh_invite_create(gh_ctx *ctx, const json_t *emails, const char *role, json_t **results)
+{
+    size_t n = json_array_size(emails);
+    if (!json_is_array(emails) || n == 0)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "emails", "name at least one email address");
+    if (n > GH_INVITE_EMAILS_MAX)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "too_many_emails", "emails",
+                             "at most %d addresses per invitation; use the bulk import for more", GH_INVITE_EMAILS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (!json_is_string(json_array_get(emails, i))) {
+            char field[32];
+            snprintf(field, sizeof field, "emails[%zu]", i);
+            return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_type", field, "%s must be a string", field);
+        }
+    }
+    if (!role || !*role) return gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "role", "'role' is required");
+
+    gh_org o;
+    gh_role r;
+    gh_status st;
+    char inviter[GH_NAME_MAX + 1];
+    /* Normalized addresses seen so far, for duplicates within the request. */
+    char (*seen)[GH_EMAIL_MAX + 1] = calloc(n, sizeof *seen);
+    gh_user *u = malloc(sizeof *u);
+    gh_invite *pending = malloc(sizeof *pending);
+    json_t *out = json_array();
+    size_t nseen = 0;
+    int64_t added = 0, now = gh_now();
+    if (!seen || !u || !pending || !out) { st = oom(ctx); goto out; }
+    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = role_for_invite(ctx, role, &r)) != GH_OK) goto fail;
+    gh_invite_inviter_name(ctx, &o, inviter);
+    for (size_t i = 0; i < n; i++) {
+        const char *raw = json_string_value(json_array_get(emails, i));
+        char email[GH_EMAIL_MAX + 1], norm[GH_EMAIL_MAX + 1];
+        if (!trim_into(raw, email, sizeof email) || !gh_email_valid(email)) {
+            json_array_append_new(out, skipped(raw, "malformed", "not a valid email address"));
+            continue;
+        }
+        gh_ascii_lower(norm, email, sizeof norm);
+        bool dup = false;
+        for (size_t k = 0; k < nseen && !dup; k++) dup = strcmp(seen[k], norm) == 0;
+        if (dup) {
+            json_array_append_new(out, skipped(email, "duplicate", "this address is listed more than once"));
+            continue;
+        }
+        memcpy(seen[nseen++], norm, sizeof seen[0]);
+        st = gh_store_user_get_by_email(ctx->db, o.id, email, u, &ctx->err);
+        if (st == GH_OK) {
+            json_t *s = skipped(email, "already_member", "a user with this address exists");
+            json_object_set_new(s, "user_id", json_string(u->id));
+            json_array_append_new(out, s);
+            continue;
+        }
+        if (st != GH_E_NOT_FOUND) goto fail;
+        gh_err_clear(&ctx->err);
+        st = gh_store_invite_get_pending(ctx->db, o.id, email, pending, &ctx->err);
+        if (st != GH_OK && st != GH_E_NOT_FOUND) goto fail;
+        gh_err_clear(&ctx->err);
+        bool renew = st == GH_OK;
+        if (renew && !is_expired(pending, now)) {
+            json_t *s = skipped(email, "already_invited", "this address has a pending invitation; resend it instead");
+            json_object_set_new(s, "invite_id", json_string(pending->id));
+            json_array_append_new(out, s);
+            continue;
+        }
+        gh_invite v;
+        if ((st = gh_invite_issue(ctx, &o, &r, email, renew ? pending : NULL, inviter, "invite", &v)) != GH_OK)
+            goto fail;
+        added++;
+        json_t *ok = json_pack("{s:s, s:s, s:s, s:o}", "email", v.email, "status", "invited", "invite_id", v.id,
+                               "expires_at", time_json(v.expires_at));
+        if (renew) json_object_set_new(ok, "renewed", json_true());
+        json_array_append_new(out, ok);
+    }
+    if ((st = gh_seats_require_n(ctx, &o, GH_SEAT_OFFICE, added)) != GH_OK) goto fail;
+    if (added > 0 && (st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if (added == 0) gh_db_rollback(ctx->db);
+    *results = out;
+    out = NULL;
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    json_decref(out);
+    free(seen);
+    free(u);
+    free(pending);
+    return st;
+}
+
+/* Cursor: "<created_at>.<id>". */
+static bool cursor_parse(const char *c, int64_t *created, char id[GH_ID_MAX])
+{
+    const char *dot = strchr(c, '.');
+    char num[24];
+    if (!dot || (size_t)(dot - c) >= sizeof num) return false;
+    memcpy(num, c, (size_t)(dot - c));
+    num[dot - c] = '\0';
+    if (!gh_parse_i64(num, 0, INT64_MAX, created)) return false;
+    const char *p = dot + 1;
+    size_t n = gh_strnlen_max(p, GH_ID_MAX - 1);
+    if (n == 0 || n > GH_ID_MAX - 1) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_')) return false;
+    memcpy(id, p, n + 1);
+    return true;
+}
+
+typedef struct { json_t *items; gh_invite last; int n; } list_acc;
+
+static void list_visit(const gh_invite *v, void *arg)
+{
+    list_acc *a = arg;
+    json_array_append_new(a->items, gh_invite_json(v));
+    a->last = *v;
+    a->n++;
+}
+
+gh_status gh_invite_list(gh_ctx *ctx, int limit, const char *cursor, json_t **items, char **next_cursor)
+{
+    char after_id[GH_ID_MAX];
+    gh_invite_filter f = {.limit = limit <= 0 ? PAGE_DEFAULT : limit > PAGE_MAX ? PAGE_MAX : limit};
+    if (cursor) {
+        if (!cursor_parse(cursor, &f.after_created, after_id))
+            return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_cursor", "cursor", "the cursor is not valid");
+        f.after_id = after_id;
+    }
+    list_acc *a = calloc(1, sizeof *a);
+    if (!a) return oom(ctx);
+    a->items = json_array();
+    gh_status st = a->items ? gh_store_invite_list_pending(ctx->db, ctx->actor.org_id, &f, list_visit, a, &ctx->err)
+                            : oom(ctx);
+    if (st == GH_OK) {
+        *next_cursor = NULL;
+        if (a->n == f.limit) {
+            char *c = malloc(24 + GH_ID_MAX);
+            if (c) snprintf(c, 24 + GH_ID_MAX, "%lld.%s", (long long)a->last.created_at, a->last.id);
+            *next_cursor = c;
+        }
+        *items = a->items;
+    } else {
+        json_decref(a->items);
+    }
+    free(a);
+    return st;
+}
+
+gh_status gh_invite_get(gh_ctx *ctx, const char *id, gh_invite *out)
+{
+    return gh_store_invite_get(ctx->db, ctx->actor.org_id, id, out, &ctx->err);
+}
+
+/* Only pending invitations can be resent or cancelled. */
+static gh_status require_pending(gh_ctx *ctx, const gh_invite *v)
+{
+    if (strcmp(v->status, "accepted") == 0)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "invite_accepted", "this invitation was already accepted");
+    if (strcmp(v->status, "cancelled") == 0)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "invite_cancelled", "this invitation was cancelled");
+    return GH_OK;
+}
+
+gh_status gh_invite_resend(gh_ctx *ctx, const char *id, gh_invite *out)
+{
+    gh_invite v;
+    gh_org o;
+    gh_role r;
+    char token[GH_TOKEN_LEN + 1], inviter[GH_NAME_MAX + 1];
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_invite_get(ctx->db, o.id, id, &v, &ctx->err)) != GH_OK) goto fail;
+    if ((st = require_pending(ctx, &v)) != GH_OK) goto fail;
+    st = gh_store_role_get(ctx->db, o.id, v.role_key, &r, &ctx->err);
+    if (st == GH_E_NOT_FOUND) {
+        gh_err_clear(&ctx->err);
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "invite_role_missing",
+                     "the role '%s' of this invitation no longer exists; cancel it and invite again", v.role_key);
+    }
+    if (st != GH_OK) goto fail;
+    bool was_expired = is_expired(&v, gh_now());
+    v.sent_at = gh_now();
+    v.expires_at = v.sent_at + ttl_of(&o);
+    gh_token_new(token);
+    gh_token_hash(token, v.token_hash); /* the old link stops working */
+    gh_invite_inviter_name(ctx, &o, inviter);
+    if ((st = gh_store_invite_update(ctx->db, &v, &ctx->err)) != GH_OK) goto fail;
+    /* An expired invitation held no seat; resent, it holds one again. */
+    if (was_expired && (st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE)) != GH_OK) goto fail;
+    if ((st = mail_invite(ctx, &o, &r, &v, token, inviter)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "invite.resent", "invite", v.id,
+                       json_pack("{s:s, s:s, s:b}", "email", v.email, "role", v.role_key, "was_expired", was_expired))) !=
+        GH_OK)
+        goto fail;
+    if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if (out) *out = v;
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    sodium_memzero(token, sizeof token);
+    return st;
+}
+
+gh_status gh_invite_cancel(gh_ctx *ctx, const char *id)
+{
+    gh_invite v;
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_invite_get(ctx->db, ctx->actor.org_id, id, &v, &ctx->err)) != GH_OK) goto fail;
+    if ((st = require_pending(ctx, &v)) != GH_OK) goto fail;
+    bool was_expired = is_expired(&v, gh_now());
+    gh_strlcpy(v.status, "cancelled", sizeof v.status);
+    v.cancelled_at = gh_now();
+    if ((st = gh_store_invite_update(ctx->db, &v, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "invite.cancelled", "invite", v.id,
+                       json_pack("{s:s, s:s, s:b}", "email", v.email, "role", v.role_key, "was_expired", was_expired))) !=
+        GH_OK)
+        goto fail;
+    return gh_tx_commit(ctx);
+fail:
+    return fail_rollback(ctx, st);
+}
+
+/* ---- the invitee's side ---------------------------------------------------------------- */
+static gh_status token_invalid(gh_ctx *ctx)
+{
+    return gh_fail_field(&ctx->err, GH_E_NOT_FOUND, "token_invalid", "token",
+                         "this invitation link is not valid (a newer mail may have replaced it)");
+}
+
+gh_status gh_invite_lookup(gh_ctx *ctx, const char *token, gh_invite_link *out)
+{
+    char h[GH_HASH_HEX_LEN + 1];
+    memset(out, 0, sizeof *out);
+    if (!token || strlen(token) != GH_TOKEN_LEN) return token_invalid(ctx);
+    gh_token_hash(token, h);
+    gh_status st = gh_store_invite_get_by_token(ctx->db, h, &out->invite, &ctx->err);
+    if (st == GH_E_NOT_FOUND) { gh_err_clear(&ctx->err); return token_invalid(ctx); }
+    if (st != GH_OK) return st;
+    if (strcmp(out->invite.status, "cancelled") == 0)
+        return gh_fail_field(&ctx->err, GH_E_GONE, "invite_cancelled", "token",
+                             "this invitation was cancelled; ask for a new one");
+    if (strcmp(out->invite.status, "accepted") == 0)
+        return gh_fail_field(&ctx->err, GH_E_GONE, "invite_used", "token",
+                             "this invitation was already accepted; sign in instead");
+    if ((st = gh_store_org_get(ctx->db, out->invite.org_id, &out->org, &ctx->err)) != GH_OK) return st;
+    gh_role r;
+    gh_err ignored = {0};
+    gh_strlcpy(out->role_name, out->invite.role_key, sizeof out->role_name);
+    if (gh_store_role_get(ctx->db, out->org.id, out->invite.role_key, &r, &ignored) == GH_OK)
+        gh_strlcpy(out->role_name, r.name, sizeof out->role_name);
+    gh_err_clear(&ignored);
+    out->expired = is_expired(&out->invite, gh_now());
+    return GH_OK;
+}
+
+/* Records an attempt to accept an expired link, in its own transaction (the
+ * attempt itself changes nothing). */
+static void audit_expired_use(gh_ctx *ctx, const gh_invite *v)
+{
+    gh_ctx c = *ctx;
+    c.err = (gh_err){0};
+    if (gh_db_begin(c.db, &c.err) != GH_OK) { gh_err_clear(&c.err); return; }
+    char exp[32];
+    gh_time_fmt(v->expires_at, exp);
+    if (gh_audit(&c, v->org_id, "invite.expired_use", "invite", v->id,
+                 json_pack("{s:s, s:s}", "email", v->email, "expired_at", exp)) != GH_OK ||
+        gh_db_commit(c.db, &c.err) != GH_OK)
+        gh_db_rollback(c.db);
+    gh_err_clear(&c.err);
+}
+
+static gh_status refuse_expired(gh_ctx *ctx, const gh_invite *v)
+{
+    audit_expired_use(ctx, v);
+    return gh_fail_field(&ctx->err, GH_E_GONE, "invite_expired", "token",
+                         "this invitation has expired; ask for it to be sent again");
+}
+
+static gh_status check_name(gh_ctx *ctx, const char *name)
+{
+    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name",
+                             "a name is 1 to %d characters of text", GH_NAME_MAX);
+    return GH_OK;
+}
+
+gh_status gh_invite_check(gh_ctx *ctx, const char *token, const char *name)
+{
+    gh_invite_link *l = malloc(sizeof *l);
+    if (!l) return oom(ctx);
+    gh_status st = gh_invite_lookup(ctx, token, l);
+    if (st == GH_OK && l->expired) st = refuse_expired(ctx, &l->invite);
+    if (st == GH_OK) st = check_name(ctx, name);
+    free(l);
+    return st;
+}
+
+gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, const char *password_hash,
+                           gh_invite_accepted *out)
+{
+    gh_invite_link *l = malloc(sizeof *l);
+    gh_user *existing = malloc(sizeof *existing);
+    gh_role r;
+    gh_status st;
+    memset(out, 0, sizeof *out);
+    if (!l || !existing) { st = oom(ctx); goto out; }
+    if ((st = check_name(ctx, name)) != GH_OK) goto out;
+    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_invite_lookup(ctx, token, l)) != GH_OK) goto fail;
+    gh_invite *v = &l->invite;
+    if (l->expired) {
+        gh_db_rollback(ctx->db);
+        st = refuse_expired(ctx, v);
+        goto out;
+    }
+    int64_t now = gh_now();
+    st = gh_store_role_get(ctx->db, v->org_id, v->role_key, &r, &ctx->err);
+    if (st == GH_E_NOT_FOUND) {
+        gh_err_clear(&ctx->err);
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "invite_role_missing",
+                     "the role of this invitation no longer exists; ask for a new invitation");
+    }
+    if (st != GH_OK) goto fail;
+    st = gh_store_user_get_by_email(ctx->db, v->org_id, v->email, existing, &ctx->err);
+    if (st == GH_OK) {
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "already_member", "a user with this address exists; sign in instead");
+        goto fail;
+    }
+    if (st != GH_E_NOT_FOUND) goto fail;
+    gh_err_clear(&ctx->err);
+
+    gh_user *u = &out->user;
+    gh_id_new("usr", u->id);
+    gh_strlcpy(u->org_id, v->org_id, sizeof u->org_id);
+    gh_strlcpy(u->email, v->email, sizeof u->email);
+    gh_strlcpy(u->name, name, sizeof u->name);
+    gh_strlcpy(u->role_key, v->role_key, sizeof u->role_key);
+    gh_strlcpy(u->status, "active", sizeof u->status);
+    gh_strlcpy(u->password_hash, password_hash, sizeof u->password_hash);
+    u->email_verified = true; /* the link reached the address */
+    u->office_access = true;
+    u->modules_all = true;
+    u->created_at = u->updated_at = u->last_login_at = now;
+    if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    gh_strlcpy(v->status, "accepted", sizeof v->status);
+    v->accepted_at = now;
+    gh_strlcpy(v->user_id, u->id, sizeof v->user_id);
+    if ((st = gh_store_invite_update(ctx->db, v, &ctx->err)) != GH_OK) goto fail;
+    /* The invitation's seat became the user's: this only fails when the
+     * seats were lowered below the count since the invitation was sent. */
+    if ((st = gh_seats_require(ctx, &l->org, GH_SEAT_OFFICE)) != GH_OK) goto fail;
+    ctx->actor = (gh_actor){.type = GH_ACTOR_USER};
+    gh_strlcpy(ctx->actor.org_id, u->org_id, sizeof ctx->actor.org_id);
+    gh_strlcpy(ctx->actor.id, u->id, sizeof ctx->actor.id);
+    if ((st = gh_audit(ctx, NULL, "invite.accepted", "invite", v->id,
+                       json_pack("{s:s, s:s, s:s}", "email", v->email, "role", v->role_key, "user_id", u->id))) != GH_OK)
+        goto fail;
+    if ((st = gh_audit(ctx, NULL, "user.created", "user", u->id,
+                       json_pack("{s:s, s:s, s:s, s:b}", "email", u->email, "role", u->role_key, "invite_id", v->id,
+                                 "device", r.device))) != GH_OK)
+        goto fail;
+    if ((st = gh_session_open(ctx, &l->org, u, "office", out->token, out->csrf, &out->session)) != GH_OK) goto fail;
+    gh_strlcpy(ctx->actor.session_id, out->session.id, sizeof ctx->actor.session_id);
+    if ((st = gh_audit(ctx, NULL, "auth.login", "session", out->session.id, json_pack("{s:s}", "method", "invite"))) !=
+        GH_OK)
+        goto fail;
+    st = gh_tx_commit(ctx);
+    goto out;
+fail:
+    fail_rollback(ctx, st);
+out:
+    if (st != GH_OK) {
+        sodium_memzero(out->token, sizeof out->token);
+        sodium_memzero(out->csrf, sizeof out->csrf);
+    }
+    free(l);
+    free(existing);
+    return st;
+}

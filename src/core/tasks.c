@@ -1,0 +1,336 @@
+/* Tasks, their assignees, agenda screens and a worker's agenda. See
+ * shopfloor.h for the rules. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/access.h"
+#include "core/accounts.h"
+#include "core/audit.h"
+#include "core/shopfloor.h"
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 200
+#define AGENDA_ROWS_MAX 2000
+#define OPEN_CHECKINS_MAX 100
+
+static gh_status oom(gh_ctx *ctx) { return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
+
+static gh_status rollback(gh_ctx *ctx, gh_status st)
+{
+    gh_db_rollback(ctx->db);
+    if (ctx->err.status == GH_OK) gh_fail(&ctx->err, st, "internal", "internal error");
+    return st;
+}
+
+static json_t *time_json(int64_t t)
+{
+    if (!t) return json_null();
+    char b[32];
+    gh_time_fmt(t, b);
+    return json_string(b);
+}
+
+static json_t *str_or_null(const char *s) { return s && *s ? json_string(s) : json_null(); }
+
+gh_status gh_require_any(gh_ctx *ctx, const char *a, const char *b)
+{
+    if (gh_access_allowed(ctx, a) || (b && gh_access_allowed(ctx, b))) return GH_OK;
+    gh_fail(&ctx->err, GH_E_FORBIDDEN, "permission_denied", "this needs the '%s'%s%s%s permission", a,
+            b ? " or the '" : "", b ? b : "", b ? "'" : "");
+    gh_err_extra(&ctx->err, "permission", json_string(a));
+    return GH_E_FORBIDDEN;
+}
+
+static json_t *task_json(const gh_task *t)
+{
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id", t->id, "ref", t->ref, "title",
+                     t->title, "order_ref", str_or_null(t->order_ref), "due", time_json(t->due_at), "status",
+                     t->status, "created_at", time_json(t->created_at), "created_by", str_or_null(t->created_by),
+                     "completed_at", time_json(t->completed_at), "completed_by", str_or_null(t->completed_by));
+}
+
+/* ---- tasks -------------------------------------------------------------------------- */
+gh_status gh_task_create(gh_ctx *ctx, const gh_task_new *n, json_t **out)
+{
+    if (!n->ref || !gh_text_valid(n->ref, 1, GH_REF_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_ref", "ref", "a ref is 1 to %d characters of text",
+                             GH_REF_MAX);
+    if (!n->title || !gh_text_valid(n->title, 1, GH_NAME_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_title", "title",
+                             "a title is 1 to %d characters of text", GH_NAME_MAX);
+    if (n->order_ref && !gh_text_valid(n->order_ref, 1, GH_REF_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_ref", "order_ref",
+                             "an order ref is 1 to %d characters of text", GH_REF_MAX);
+    if (n->due_at < 0)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_time", "due", "due must be after 1970");
+    gh_task t = {0};
+    gh_id_new("tsk", t.id);
+    gh_strlcpy(t.org_id, ctx->actor.org_id, sizeof t.org_id);
+    gh_strlcpy(t.ref, n->ref, sizeof t.ref);
+    gh_strlcpy(t.title, n->title, sizeof t.title);
+    gh_strlcpy(t.order_ref, n->order_ref ? n->order_ref : "", sizeof t.order_ref);
+    gh_strlcpy(t.status, "open", sizeof t.status);
+    gh_strlcpy(t.created_by, ctx->actor.id, sizeof t.created_by);
+    t.due_at = n->due_at;
+    t.created_at = gh_now();
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_task_insert(ctx->db, &t, &ctx->err)) != GH_OK) return rollback(ctx, st);
+    if ((st = gh_audit(ctx, NULL, "task.created", "task", t.id,
+                       json_pack("{s:s, s:s, s:s?}", "ref", t.ref, "title", t.title, "order_ref",
+                                 t.order_ref[0] ? t.order_ref : NULL))) != GH_OK)
+        return rollback(ctx, st);
+    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
+    *out = task_json(&t);
+    return GH_OK;
+}
+
+typedef struct { json_t *items; char last_ref[GH_REF_MAX + 1]; int n; } task_acc;
+static void task_visit(const gh_task *t, void *arg)
+{
+    task_acc *a = arg;
+    json_array_append_new(a->items, task_json(t));
+    gh_strlcpy(a->last_ref, t->ref, sizeof a->last_ref);
+    a->n++;
+}
+
+gh_status gh_task_list(gh_ctx *ctx, const char *status, const char *order_ref, const char *cursor, int limit,
+                       json_t **items, char **next_cursor)
+{
+    gh_status st = gh_require_any(ctx, "tasks.assign", "users.view");
+    if (st != GH_OK) return st;
+    if (status && strcmp(status, "open") != 0 && strcmp(status, "done") != 0)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_filter", "status", "status is open or done");
+    char after[GH_REF_MAX + 1];
+    gh_task_filter f = {.status = status, .order_ref = order_ref, .limit = limit};
+    if (f.limit <= 0) f.limit = PAGE_DEFAULT;
+    if (f.limit > PAGE_MAX) f.limit = PAGE_MAX;
+    if (cursor) {
+        size_t len;
+        if (sodium_hex2bin((unsigned char *)after, sizeof after - 1, cursor, strlen(cursor), NULL, &len, NULL) != 0 ||
+            len == 0)
+            return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_cursor", "cursor", "the cursor is not valid");
+        after[len] = '\0';
+        f.after_ref = after;
+    }
+    task_acc a = {.items = json_array()};
+    if (!a.items) return oom(ctx);
+    if ((st = gh_store_task_list(ctx->db, ctx->actor.org_id, &f, task_visit, &a, &ctx->err)) != GH_OK) {
+        json_decref(a.items);
+        return st;
+    }
+    *next_cursor = NULL;
+    if (a.n == f.limit) {
+        size_t len = strlen(a.last_ref);
+        char *c = malloc(len * 2 + 1);
+        if (c) sodium_bin2hex(c, len * 2 + 1, (const unsigned char *)a.last_ref, len);
+        *next_cursor = c;
+    }
+    *items = a.items;
+    return GH_OK;
+}
+
+static void pair_visit(const char *id, const char *label, void *arg)
+{
+    json_array_append_new(arg, json_pack("{s:s, s:s}", "id", id, "name", label));
+}
+
+gh_status gh_task_get(gh_ctx *ctx, const char *id, json_t **out)
+{
+    gh_task t;
+    gh_status st = gh_store_task_get(ctx->db, ctx->actor.org_id, id, &t, &ctx->err);
+    if (st != GH_OK) return st;
+    if (!gh_access_allowed(ctx, "tasks.assign") && !gh_access_allowed(ctx, "users.view")) {
+        bool assigned = false, on_screen = false;
+        st = gh_store_task_visibility(ctx->db, ctx->actor.org_id, id, ctx->actor.id, &assigned, &on_screen, &ctx->err);
+        if (st != GH_OK) return st;
+        if (!assigned && !on_screen) return gh_fail(&ctx->err, GH_E_NOT_FOUND, "task_not_found", "no such task");
+    }
+    json_t *assignees = json_array();
+    if (!assignees) return oom(ctx);
+    if ((st = gh_store_task_assignees(ctx->db, ctx->actor.org_id, id, pair_visit, assignees, &ctx->err)) != GH_OK) {
+        json_decref(assignees);
+        return st;
+    }
+    *out = task_json(&t);
+    json_object_set_new(*out, "assignees", assignees);
+    return GH_OK;
+}
+
+static gh_status user_in_org(gh_ctx *ctx, const char *user_id)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    if (!u) return oom(ctx);
+    gh_status st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err);
+    if (st == GH_E_NOT_FOUND) gh_strlcpy(ctx->err.field, "user_id", sizeof ctx->err.field);
+    free(u);
+    return st;
+}
+
+gh_status gh_task_assign(gh_ctx *ctx, const char *task_id, const char *user_id, bool add)
+{
+    gh_task t;
+    bool changed = false;
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_task_get(ctx->db, ctx->actor.org_id, task_id, &t, &ctx->err)) != GH_OK) return rollback(ctx, st);
+    if ((st = user_in_org(ctx, user_id)) != GH_OK) return rollback(ctx, st);
+    if ((st = gh_store_task_assign(ctx->db, t.id, user_id, add, gh_now(), &changed, &ctx->err)) != GH_OK)
+        return rollback(ctx, st);
+    if (!changed) {
+        gh_db_rollback(ctx->db);
+        if (add) return GH_OK; /* already assigned: PUT is idempotent */
+        return gh_fail_field(&ctx->err, GH_E_NOT_FOUND, "not_assigned", "user_id", "this user is not assigned to the task");
+    }
+    if ((st = gh_audit(ctx, NULL, add ? "task.assigned" : "task.unassigned", "task", t.id,
+                       json_pack("{s:s, s:s}", "user_id", user_id, "ref", t.ref))) != GH_OK)
+        return rollback(ctx, st);
+    return gh_db_commit(ctx->db, &ctx->err);
+}
+
+/* ---- screens ----------------------------------------------------------------------------- */
+static json_t *screen_json(const gh_screen *s)
+{
+    return json_pack("{s:s, s:s, s:o}", "id", s->id, "name", s->name, "created_at", time_json(s->created_at));
+}
+
+gh_status gh_screen_create(gh_ctx *ctx, const char *name, json_t **out)
+{
+    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters of text",
+                             GH_NAME_MAX);
+    gh_screen s = {0};
+    gh_id_new("scr", s.id);
+    gh_strlcpy(s.org_id, ctx->actor.org_id, sizeof s.org_id);
+    gh_strlcpy(s.name, name, sizeof s.name);
+    s.created_at = gh_now();
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_screen_insert(ctx->db, &s, &ctx->err)) != GH_OK) return rollback(ctx, st);
+    if ((st = gh_audit(ctx, NULL, "screen.created", "screen", s.id, json_pack("{s:s}", "name", s.name))) != GH_OK)
+        return rollback(ctx, st);
+    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
+    *out = screen_json(&s);
+    json_object_set_new(*out, "tasks", json_array());
+    json_object_set_new(*out, "members", json_array());
+    return GH_OK;
+}
+
+static void ref_visit(const char *id, const char *ref, void *arg)
+{
+    json_array_append_new(arg, json_pack("{s:s, s:s}", "id", id, "ref", ref));
+}
+
+typedef struct { json_t *items; } screen_acc;
+static void screen_visit(const gh_screen *s, void *arg) { json_array_append_new(((screen_acc *)arg)->items, screen_json(s)); }
+
+gh_status gh_screen_list(gh_ctx *ctx, json_t **items)
+{
+    screen_acc a = {json_array()};
+    if (!a.items) return oom(ctx);
+    gh_status st = gh_store_screen_list(ctx->db, ctx->actor.org_id, screen_visit, &a, &ctx->err);
+    size_t i;
+    json_t *o;
+    json_array_foreach(a.items, i, o) {
+        if (st != GH_OK) break;
+        json_t *tasks = json_array(), *members = json_array();
+        const char *sid = json_string_value(json_object_get(o, "id"));
+        json_object_set_new(o, "tasks", tasks);
+        json_object_set_new(o, "members", members);
+        st = gh_store_screen_links(ctx->db, GH_SCREEN_TASKS, sid, ref_visit, tasks, &ctx->err);
+        if (st == GH_OK) st = gh_store_screen_links(ctx->db, GH_SCREEN_MEMBERS, sid, pair_visit, members, &ctx->err);
+    }
+    if (st != GH_OK) { json_decref(a.items); return st; }
+    *items = a.items;
+    return GH_OK;
+}
+
+gh_status gh_screen_link(gh_ctx *ctx, const char *screen_id, gh_screen_link_kind kind, const char *other_id, bool add)
+{
+    gh_screen s;
+    gh_task t;
+    bool changed = false;
+    bool tasks = kind == GH_SCREEN_TASKS;
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_screen_get(ctx->db, ctx->actor.org_id, screen_id, &s, &ctx->err)) != GH_OK) return rollback(ctx, st);
+    if (tasks) st = gh_store_task_get(ctx->db, ctx->actor.org_id, other_id, &t, &ctx->err);
+    else st = user_in_org(ctx, other_id);
+    if (st != GH_OK) return rollback(ctx, st);
+    if ((st = gh_store_screen_link(ctx->db, kind, s.id, other_id, add, &changed, &ctx->err)) != GH_OK)
+        return rollback(ctx, st);
+    if (!changed) {
+        gh_db_rollback(ctx->db);
+        if (add) return GH_OK;
+        return tasks ? gh_fail_field(&ctx->err, GH_E_NOT_FOUND, "not_on_screen", "task_id", "the task is not on this screen")
+                     : gh_fail_field(&ctx->err, GH_E_NOT_FOUND, "not_a_member", "user_id",
+                                     "the user is not a member of this screen");
+    }
+    const char *action = tasks ? (add ? "screen.task_added" : "screen.task_removed")
+                               : (add ? "screen.member_added" : "screen.member_removed");
+    if ((st = gh_audit(ctx, NULL, action, "screen", s.id,
+                       json_pack("{s:s}", tasks ? "task_id" : "user_id", other_id))) != GH_OK)
+        return rollback(ctx, st);
+    return gh_db_commit(ctx->db, &ctx->err);
+}
+
+/* ---- agenda ------------------------------------------------------------------------------------- */
+typedef struct {
+    json_t *items;
+    json_t *cur;            /* the item of the current task */
+    json_t *open;           /* my open check-ins */
+    int rows;
+} agenda_acc;
+
+static void open_visit(const gh_checkin *c, void *arg) { json_array_append_new(arg, gh_checkin_json(c)); }
+
+static json_t *open_checkin_on(json_t *open, const char *task_id)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(open, i, c) {
+        if (strcmp(json_string_value(json_object_get(json_object_get(c, "task"), "id")), task_id) == 0)
+            return json_string(json_string_value(json_object_get(c, "id")));
+    }
+    return json_null();
+}
+
+static void agenda_visit(const gh_agenda_row *r, void *arg)
+{
+    agenda_acc *a = arg;
+    a->rows++;
+    const char *cur_id = a->cur ? json_string_value(json_object_get(a->cur, "id")) : NULL;
+    if (!cur_id || strcmp(cur_id, r->task.id) != 0) {
+        a->cur = task_json(&r->task);
+        if (!a->cur) return;
+        json_object_set_new(a->cur, "assigned", json_false());
+        json_object_set_new(a->cur, "screens", json_array());
+        json_object_set_new(a->cur, "open_checkin_id", open_checkin_on(a->open, r->task.id));
+        json_array_append_new(a->items, a->cur);
+    }
+    if (r->assigned) json_object_set_new(a->cur, "assigned", json_true());
+    else json_array_append_new(json_object_get(a->cur, "screens"),
+                               json_pack("{s:s, s:s}", "id", r->screen_id, "name", r->screen_name));
+}
+
+gh_status gh_agenda(gh_ctx *ctx, bool open_only, json_t **out)
+{
+    agenda_acc a = {.items = json_array(), .open = json_array()};
+    gh_status st = GH_OK;
+    if (!a.items || !a.open) { st = oom(ctx); goto fail; }
+    gh_checkin_filter f = {.user_id = ctx->actor.id, .open_only = true, .limit = OPEN_CHECKINS_MAX};
+    if ((st = gh_store_checkin_list(ctx->db, ctx->actor.org_id, &f, open_visit, a.open, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_agenda(ctx->db, ctx->actor.org_id, ctx->actor.id, open_only, AGENDA_ROWS_MAX, agenda_visit, &a,
+                              &ctx->err)) != GH_OK)
+        goto fail;
+    json_t *first = json_array_get(a.open, 0);
+    *out = json_pack("{s:o, s:O, s:o, s:b}", "items", a.items, "open_checkin", first ? first : json_null(),
+                     "open_checkins", a.open, "truncated", a.rows >= AGENDA_ROWS_MAX);
+    if (!*out) return oom(ctx);
+    return GH_OK;
+fail:
+    json_decref(a.items);
+    json_decref(a.open);
+    return st;
+}

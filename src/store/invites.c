@@ -1,0 +1,136 @@
+/* SQLite implementation of store/invites.h. */
+#include "store/invites.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PREP(db, st, sql, err) \
+    sqlite3_stmt *st = gh_db_stmt(db, sql); \
+    if (!st) return gh_db_fail(db, err, "prepare")
+
+static const char *nz(const char *s) { return s && *s ? s : NULL; }
+
+static void bind_time(sqlite3_stmt *st, int i, int64_t t)
+{
+    if (t) gh_bind_i64(st, i, t);
+    else sqlite3_bind_null(st, i);
+}
+
+/* Columns of every SELECT below; the inviter's name comes from a join. */
+#define INVITE_COLS "i.id, i.org_id, i.email, i.role_key, i.invited_by, coalesce(u.name, ''), i.token_hash," \
+    " i.status, i.created_at, i.sent_at, i.expires_at, i.accepted_at, i.cancelled_at, i.user_id"
+#define INVITE_FROM " FROM invites i LEFT JOIN users u ON u.id = i.invited_by"
+
+static void cp(char *dst, size_t cap, sqlite3_stmt *st, int col) { gh_strlcpy(dst, gh_col_text(st, col), cap); }
+#define CP(field, col) cp(field, sizeof(field), st, col)
+
+static void invite_row(sqlite3_stmt *st, gh_invite *v)
+{
+    memset(v, 0, sizeof *v);
+    CP(v->id, 0); CP(v->org_id, 1); CP(v->email, 2); CP(v->role_key, 3); CP(v->invited_by, 4);
+    CP(v->invited_by_name, 5); CP(v->token_hash, 6); CP(v->status, 7);
+    v->created_at = sqlite3_column_int64(st, 8);
+    v->sent_at = sqlite3_column_int64(st, 9);
+    v->expires_at = sqlite3_column_int64(st, 10);
+    v->accepted_at = sqlite3_column_int64(st, 11);
+    v->cancelled_at = sqlite3_column_int64(st, 12);
+    CP(v->user_id, 13);
+}
+
+gh_status gh_store_invite_insert(gh_db *db, const gh_invite *v, gh_err *err)
+{
+    char norm[GH_EMAIL_MAX + 1];
+    gh_ascii_lower(norm, v->email, sizeof norm);
+    PREP(db, st, "INSERT INTO invites (id, org_id, email, email_norm, role_key, invited_by, token_hash, status,"
+                 " created_at, sent_at, expires_at, accepted_at, cancelled_at, user_id)"
+                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)", err);
+    gh_bind_text(st, 1, v->id); gh_bind_text(st, 2, v->org_id); gh_bind_text(st, 3, v->email);
+    gh_bind_text(st, 4, norm); gh_bind_text(st, 5, v->role_key); gh_bind_text(st, 6, nz(v->invited_by));
+    gh_bind_text(st, 7, v->token_hash); gh_bind_text(st, 8, v->status[0] ? v->status : "pending");
+    gh_bind_i64(st, 9, v->created_at); gh_bind_i64(st, 10, v->sent_at); gh_bind_i64(st, 11, v->expires_at);
+    bind_time(st, 12, v->accepted_at); bind_time(st, 13, v->cancelled_at); gh_bind_text(st, 14, nz(v->user_id));
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (s == SQLITE_CONSTRAINT_UNIQUE)
+        return gh_fail_field(err, GH_E_CONFLICT, "already_invited", "email", "this address already has a pending invitation");
+    if (s != SQLITE_DONE) return gh_db_fail(db, err, "invite insert");
+    return GH_OK;
+}
+
+gh_status gh_store_invite_update(gh_db *db, const gh_invite *v, gh_err *err)
+{
+    PREP(db, st, "UPDATE invites SET role_key = ?3, invited_by = ?4, token_hash = ?5, status = ?6, sent_at = ?7,"
+                 " expires_at = ?8, accepted_at = ?9, cancelled_at = ?10, user_id = ?11"
+                 " WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, v->org_id); gh_bind_text(st, 2, v->id); gh_bind_text(st, 3, v->role_key);
+    gh_bind_text(st, 4, nz(v->invited_by)); gh_bind_text(st, 5, v->token_hash); gh_bind_text(st, 6, v->status);
+    gh_bind_i64(st, 7, v->sent_at); gh_bind_i64(st, 8, v->expires_at); bind_time(st, 9, v->accepted_at);
+    bind_time(st, 10, v->cancelled_at); gh_bind_text(st, 11, nz(v->user_id));
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (s == SQLITE_CONSTRAINT_UNIQUE)
+        return gh_fail_field(err, GH_E_CONFLICT, "already_invited", "email", "this address already has a pending invitation");
+    if (s != SQLITE_DONE) return gh_db_fail(db, err, "invite update");
+    if (sqlite3_changes(gh_db_raw(db)) != 1)
+        return gh_fail(err, GH_E_NOT_FOUND, "invite_not_found", "no such invitation");
+    return GH_OK;
+}
+
+static gh_status invite_get(gh_db *db, sqlite3_stmt *st, gh_invite *v, gh_err *err)
+{
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) invite_row(st, v);
+    sqlite3_reset(st);
+    if (s == SQLITE_ROW) return GH_OK;
+    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "invite_not_found", "no such invitation");
+    return gh_db_fail(db, err, "invite get");
+}
+
+gh_status gh_store_invite_get(gh_db *db, const char *org_id, const char *id, gh_invite *v, gh_err *err)
+{
+    PREP(db, st, "SELECT " INVITE_COLS INVITE_FROM " WHERE i.org_id = ?1 AND i.id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    return invite_get(db, st, v, err);
+}
+
+gh_status gh_store_invite_get_by_token(gh_db *db, const char *token_hash, gh_invite *v, gh_err *err)
+{
+    PREP(db, st, "SELECT " INVITE_COLS INVITE_FROM " WHERE i.token_hash = ?1", err);
+    gh_bind_text(st, 1, token_hash);
+    return invite_get(db, st, v, err);
+}
+
+gh_status gh_store_invite_get_pending(gh_db *db, const char *org_id, const char *email, gh_invite *v, gh_err *err)
+{
+    char norm[GH_EMAIL_MAX + 1];
+    if (!gh_ascii_lower(norm, email, sizeof norm))
+        return gh_fail(err, GH_E_NOT_FOUND, "invite_not_found", "no such invitation");
+    PREP(db, st, "SELECT " INVITE_COLS INVITE_FROM
+                 " WHERE i.org_id = ?1 AND i.email_norm = ?2 AND i.status = 'pending'", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, norm);
+    return invite_get(db, st, v, err);
+}
+
+gh_status gh_store_invite_list_pending(gh_db *db, const char *org_id, const gh_invite_filter *f,
+                                       void (*fn)(const gh_invite *, void *), void *arg, gh_err *err)
+{
+    PREP(db, st, "SELECT " INVITE_COLS INVITE_FROM " WHERE i.org_id = ?1 AND i.status = 'pending'"
+                 " AND (?3 IS NULL OR i.created_at > ?2 OR (i.created_at = ?2 AND i.id > ?3))"
+                 " ORDER BY i.created_at, i.id LIMIT ?4", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_i64(st, 2, f->after_created);
+    gh_bind_text(st, 3, f->after_id);
+    gh_bind_i64(st, 4, f->limit);
+    gh_invite *v = malloc(sizeof *v);
+    if (!v) { sqlite3_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        invite_row(st, v);
+        fn(v, arg);
+    }
+    sqlite3_reset(st);
+    free(v);
+    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "invite list");
+}
