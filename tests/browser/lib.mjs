@@ -58,12 +58,3 @@ export async function navLabels(page) {
   return page.locator('nav#sidebar a').allTextContents();
 }
 
-/**
- * Does this server offer the API path (per its OpenAPI document)? Lets a
- * scenario use a feature from a branch that has not been merged yet, and run
- * in full once it has.
- */
-export async function serverHas(s, path) {
-  const doc = await s.api('/v1/openapi.json');
-  return Object.hasOwn(doc.body.paths || {}, path);
-}
