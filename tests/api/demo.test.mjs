@@ -48,6 +48,41 @@ test('serve --demo loads a plant, prints how to sign in, and cleans up', async (
     const key = out.match(/API key {2}(ghk_\S+)/)[1];
     assert.equal((await s.api('/v1/users', { token: key })).status, 200);
 
+    // Factory workers sign in at the kiosk with the printed badges and PINs.
+    const workers = [...out.matchAll(/badge (\S+)\s+PIN (\d+)\s+(.+?)\s{2,}(.*)$/gm)].map((m) => ({ badge: m[1], pin: m[2], name: m[3], how: m[4] }));
+    assert.ok(workers.length >= 3, out);
+    for (const w of workers) {
+      const r = await s.api('/v1/kiosk/riverside/login', { method: 'POST', body: { badge: w.badge, pin: w.pin } });
+      assert.equal(r.status, 200, `${w.badge}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.pin_change_required, /temporary/.test(w.how), w.how);
+      if (r.body.pin_change_required) continue;
+      const agenda = await s.api('/v1/me/tasks', { token: r.body.token });
+      assert.ok(agenda.body.items.length > 0, `${w.name} has tasks`);
+    }
+    const wanda = (await s.api('/v1/kiosk/riverside/login', { method: 'POST', body: { badge: workers[0].badge, pin: workers[0].pin } })).body;
+    const agenda = (await s.api('/v1/me/tasks', { token: wanda.token })).body;
+    assert.ok(agenda.open_checkin, 'a worker is checked in right now');
+
+    // A few days of activity, and the clock is back to now.
+    const wid = wanda.user.id;
+    const act = await s.api(`/v1/users/${wid}/activity`, { token: admin });
+    assert.equal(act.status, 200, JSON.stringify(act.body));
+    const busyDays = act.body.days.filter((d) => d.total > 0);
+    assert.ok(busyDays.length >= 4, JSON.stringify(act.body.days));
+    assert.ok(busyDays.every((d) => d.counts.checkin > 0));
+    const started = Date.parse(agenda.open_checkin.started_at);
+    assert.ok(Math.abs(Date.now() - started - 3600e3) < 120e3, 'the open check-in started an hour ago');
+    const sheet = await s.api(`/v1/timesheets?user_id=${wid}`, { token: admin });
+    assert.ok(sheet.body.total_s > 4 * 3600, JSON.stringify(sheet.body));
+
+    // Groups, shared dashboards and pending invitations.
+    const groups = (await s.api('/v1/groups', { token: admin })).body.items;
+    assert.ok(groups.length >= 3);
+    const views = (await s.api('/v1/views', { token: admin })).body.items;
+    assert.ok(views.some((v) => v.kind === 'dashboard' && v.shared_with.length > 0));
+    const invites = (await s.api('/v1/invites', { token: admin })).body.items;
+    assert.equal(invites.length, 2);
+
     // The display account can read but not change anything.
     const display = (await s.api('/v1/auth/login', { method: 'POST', body: { email: 'display-line1@riverside.example', password: DEMO_PASSWORD } })).body.token;
     assertProblem(await s.api('/v1/me', { method: 'PATCH', token: display, body: { name: 'x' } }), 403, 'device_read_only');
