@@ -64,6 +64,7 @@ async function signOut(message) {
   idleBar.hidden = true;
   document.querySelectorAll('dialog').forEach((d) => d.remove());
   whoEl.hidden = true; whoEl.textContent = '';
+  document.body.classList.remove('signed-in');
   orgEl.textContent = slug ? `Kiosk · ${slug}` : 'Kiosk';
   signOutBtn.hidden = true;
   clear(main);
@@ -190,6 +191,7 @@ function showWho() {
   whoEl.textContent = S.user?.name || '';
   whoEl.hidden = !S.user;
   signOutBtn.hidden = !S.user;
+  document.body.classList.toggle('signed-in', !!S.user);
 }
 
 /* ---- 3. forced PIN change after a temporary PIN ---- */

@@ -2,7 +2,7 @@
 // order events and asset events as a stacked bar chart (SVG, no library),
 // with the same numbers in a table for screen readers, and the latest events.
 import { api } from '/console/api.js';
-import { h, clear, field, table, fmtTime } from '/console/dom.js';
+import { h, clear, field, table, fmtTime, fmtDuration } from '/console/dom.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const svg = (tag, attrs = {}, ...kids) => {
@@ -13,7 +13,7 @@ const svg = (tag, attrs = {}, ...kids) => {
 };
 
 export const TYPES = [
-  { key: 'checkin', label: 'Check-ins' },
+  { key: 'checkin', label: 'Check-in events' },
   { key: 'form', label: 'Forms' },
   { key: 'order', label: 'Order events' },
   { key: 'asset', label: 'Asset events' },
@@ -80,10 +80,10 @@ export async function activityCard(card, u) {
   const today = new Date();
   const to = isoDay(today);
   const from14 = isoDay(new Date(today.getTime() - 13 * 86400000));
-  const range = field({ label: 'Period', name: 'range', type: 'select', value: '14', options: [
+  const range = field({ label: 'Period', name: 'range', type: 'select', value: '14', attrs: { class: 'narrow' }, options: [
     { value: '7', label: 'Last 7 days' }, { value: '14', label: 'Last 14 days' }, { value: '30', label: 'Last 30 days' }] });
   const host = h('div');
-  card.append(h('p', { class: 'muted' }, 'Check-in time, form submissions, order events and asset events per day (UTC).'), range, host);
+  card.append(h('p', { class: 'muted' }, 'Time checked in, and check-ins and check-outs, form submissions, order events and asset events per day (UTC).'), range, host);
   async function load() {
     const n = Number(range.input.value);
     const from = n === 14 ? from14 : isoDay(new Date(today.getTime() - (n - 1) * 86400000));
@@ -91,8 +91,12 @@ export async function activityCard(card, u) {
     const rows = dailySeries(res.days || res.per_day || [], from, to);
     const total = (k) => rows.reduce((s, r) => s + r[k], 0);
     const events = res.items || res.events || [];
+    let worked = null;
+    try { worked = (await api('/v1/timesheets', { query: { user_id: u.id, from, to } })).total_s; } catch { /* needs users.view or tasks.assign */ }
     clear(host, 
-      h('div', { class: 'stats' }, TYPES.map((t) => h('div', { class: 'stat' }, h('span', { class: 'label' }, t.label), h('span', { class: 'value' }, String(total(t.key)))))),
+      h('div', { class: 'stats' },
+        worked !== null ? h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Time checked in'), h('span', { class: 'value' }, fmtDuration(worked))) : null,
+        TYPES.map((t) => h('div', { class: 'stat' }, h('span', { class: 'label' }, t.label), h('span', { class: 'value' }, String(total(t.key)))))),
       chart(rows),
       h('div', { class: 'legend', 'aria-hidden': 'true' }, TYPES.map((t) => h('span', null, h('span', { class: `swatch ${t.key}` }), t.label))),
       h('details', null, h('summary', null, 'Numbers per day'),

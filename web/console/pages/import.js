@@ -107,12 +107,13 @@ function showReport(host, report, dry) {
     const a = ACTION[r.action] || { label: r.action, kind: '' };
     return h('tr', { class: r.action === 'error' ? 'row-error' : '' },
       h('td', { class: 'num' }, String(r.row)),
-      h('td', null, r.name || '—'), h('td', null, r.email || '—'), h('td', null, r.badge || '—'), h('td', null, r.role || '—'),
+      h('td', null, r.name || '—', h('span', { class: 'sub' }, [r.email, r.badge ? `badge ${r.badge}` : null].filter(Boolean).join(' · ') || 'no email or badge')),
+      h('td', null, r.role || '—'),
       h('td', null, badge(a.label, a.kind)),
       h('td', { class: 'wrap small' }, r.detail ? [r.column ? h('strong', null, `${r.column}: `) : null, r.detail] : r.renewed ? 'renews an expired invitation' : ''));
   });
   clear(host,
     head,
     h('div', { class: 'import-summary' }, ['invite', 'create', 'skip', 'error'].map((k) => badge(`${n(k)} ${ACTION[k].label.toLowerCase()}`, ACTION[k].kind))),
-    table({ caption: 'Rows', columns: [{ label: 'Row', class: 'num' }, { label: 'Name' }, { label: 'Email' }, { label: 'Badge' }, { label: 'Role' }, { label: 'Action' }, { label: 'Problem' }], rows }));
+    table({ caption: 'Rows', columns: [{ label: 'Row', class: 'num' }, { label: 'Name, email, badge' }, { label: 'Role' }, { label: 'Action' }, { label: 'Problem' }], rows }));
 }

@@ -66,7 +66,7 @@ export async function render({ main, query, navigate }) {
   const rowOf = (u) => h('tr', { 'data-user': u.id },
     h('td', null, h('a', { href: `/console/users/${encodeURIComponent(u.id)}` }, u.name || '(no name)'), u.badge ? h('span', { class: 'sub' }, `Badge ${u.badge}`) : null),
     h('td', null, u.email || h('span', { class: 'muted' }, '—')),
-    h('td', null, u.mobile || h('span', { class: 'muted' }, '—')),
+    h('td', { class: 'phone' }, u.mobile || h('span', { class: 'muted' }, '—')),
     h('td', null, roleName(u.role)),
     h('td', null, statusBadge(u)),
     h('td', null, accessBadges(u)),

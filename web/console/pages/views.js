@@ -3,7 +3,7 @@
 // of dashboards.manage share views with groups they belong to; holders of
 // dashboards.manage_any can see and edit every view in the organization.
 import { api, apiAll } from '/console/api.js';
-import { h, clear, field, checkbox, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, fmtTime, table } from '/console/dom.js';
+import { h, clear, field, checkbox, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, fmtDate, table } from '/console/dom.js';
 import { can } from '/console/state.js';
 
 const KIND = { template: 'View template', dashboard: 'Dashboard' };
@@ -29,17 +29,15 @@ export async function render({ main, query }) {
     const items = await apiAll('/v1/views', q);
     clear(host, table({
       caption: 'Views and dashboards', empty: 'No views yet. Create one, or ask an administrator to share one with your group.',
-      columns: [{ label: 'Name' }, { label: 'Kind' }, { label: 'Owner' }, { label: 'Shared with' }, { label: 'Your access' }, { label: 'Updated' }, { label: 'Actions' }],
+      columns: [{ label: 'Name' }, { label: 'Owner' }, { label: 'Shared with' }, { label: 'Your access' }, { label: 'Actions' }],
       rows: items.map((v) => {
         const acc = v.access || {};
         const how = acc.owner ? badge('Owner', 'accent') : acc.editable ? badge('Can edit', 'ok') : badge('Read-only');
         return h('tr', { 'data-view': v.id },
-          h('td', null, v.name),
-          h('td', null, KIND[v.kind] || v.kind),
+          h('td', null, v.name, h('span', { class: 'sub' }, `${KIND[v.kind] || v.kind} · updated ${fmtDate(v.updated_at)}`)),
           h('td', null, v.owner?.name || '—'),
           h('td', null, v.shared_with?.length ? h('span', { class: 'badges' }, v.shared_with.map((g) => badge(g.name, 'outline'))) : h('span', { class: 'muted' }, 'Personal')),
           h('td', null, how),
-          h('td', { class: 'small' }, fmtTime(v.updated_at)),
           h('td', null, h('span', { class: 'row' },
             acc.editable ? h('button', { type: 'button', class: 'btn small', 'aria-label': `Edit ${v.name}`, onclick: () => editView(v, load) }, 'Edit') : null,
             sharer && (acc.owner || acc.editable) ? h('button', { type: 'button', class: 'btn small', 'aria-label': `Share ${v.name}`, onclick: async () => { groups ||= await apiAll('/v1/groups'); await shareView(v, groups, load); } }, 'Share') : null,
