@@ -89,3 +89,57 @@ test('factory worker: badge, temporary PIN shown once with the kiosk link, kiosk
     await s.stop();
   }
 });
+
+test('kiosk devices: enrolled-only sign-in refuses other devices until the enrolment link is opened', async () => {
+  const s = await startServer();
+  const browser = await launch();
+  try {
+    const admin = await s.login();
+    const w = await s.api('/v1/users', { method: 'POST', token: admin, body: { name: 'Dora Drill', role: 'user', badge: '3001', factory_access: true } });
+    const pin = (await s.api(`/v1/users/${w.body.id}/pin`, { method: 'POST', token: admin, body: {} })).body.pin;
+
+    const page = await newPage(browser);
+    await signIn(page, s.url, 'admin@acme.test', PASSWORD);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Kiosk devices' }).click();
+    await page.getByRole('button', { name: 'Enrol a device' }).click();
+    const dlg = page.getByRole('dialog', { name: 'Enrol a kiosk device' });
+    await dlg.getByLabel('Device name').fill('Line 3 tablet');
+    await dlg.getByRole('button', { name: 'Enrol' }).click();
+    const shown = page.getByRole('dialog', { name: 'Enrol Line 3 tablet' });
+    const link = (await shown.locator('code').textContent()).trim();
+    assert.match(link, /\/kiosk\/acme\/#device=ghd_/);
+    await shown.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('cell', { name: 'Line 3 tablet', exact: true }).waitFor();
+
+    // Only enrolled devices from now on (it.operations, in settings).
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Kiosk sign-in only from enrolled devices').check();
+    await page.getByRole('region', { name: 'Sessions and kiosk security' }).getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Security settings saved.').waitFor();
+    assert.equal((await s.api('/v1/org', { token: admin })).body.settings.kiosk_enrolled_devices_only, true);
+
+    const kiosk = await newPage(browser);
+    await kiosk.goto(`${s.url}/kiosk/acme/?badge=3001`);
+    await kiosk.getByRole('heading', { name: 'Enter your PIN' }).waitFor();
+    await kiosk.keyboard.type(pin);
+    await kiosk.keyboard.press('Enter');
+    await kiosk.getByRole('alert').filter({ hasText: 'This device is not enrolled as a kiosk' }).waitFor();
+
+    // Opening the enrolment link once makes this browser a kiosk; the secret leaves the address bar.
+    await kiosk.goto('about:blank');
+    await kiosk.goto(link);
+    await kiosk.getByLabel('Badge or employee code').waitFor();
+    assert.equal(new URL(kiosk.url()).hash, '');
+    await kiosk.getByLabel('Badge or employee code').fill('3001');
+    await kiosk.keyboard.press('Enter');
+    await kiosk.getByRole('heading', { name: 'Enter your PIN' }).waitFor();
+    await kiosk.keyboard.type(pin);
+    await kiosk.keyboard.press('Enter');
+    await kiosk.getByRole('heading', { name: 'Choose your own PIN' }).waitFor();
+    page.assertClean();
+    kiosk.assertClean();
+  } finally {
+    await browser.close();
+    await s.stop();
+  }
+});

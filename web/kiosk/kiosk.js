@@ -29,12 +29,14 @@ tickClock();
 setInterval(tickClock, 10000);
 
 /* ---- device enrolment: /kiosk/{org}/#device=kdt_... is stored and removed from the address ---- */
-(function takeDeviceToken() {
+function takeDeviceToken() {
   const m = location.hash.match(/device=([A-Za-z0-9_-]+)/);
   if (!m) return;
   try { localStorage.setItem(DEVICE_KEY, m[1]); } catch { /* private mode: sign-in works without */ }
   history.replaceState(null, '', location.pathname + location.search);
-})();
+}
+takeDeviceToken();
+window.addEventListener('hashchange', takeDeviceToken);
 function deviceToken() { try { return localStorage.getItem(DEVICE_KEY) || undefined; } catch { return undefined; } }
 
 /* ---- idle sign-out ---- */
