@@ -2,7 +2,7 @@
  * gatehouse: the server and the operator's CLI.
  *
  *   gatehouse serve   [--listen HOST:PORT] [--db PATH] [--base-url URL] [--catalog FILE]
- *                     [--threads N] [--test-clock] [--quiet]
+ *                     [--threads N] [--test-clock] [--quiet] [--demo]
  *   gatehouse init    --db PATH --org SLUG --org-name NAME --admin-email EMAIL
  *                     [--admin-name NAME] [--template SET]
  *   gatehouse org     list|modules|addons|seats --db PATH [--org SLUG] ...
@@ -27,6 +27,7 @@
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/catalog.h"
+#include "core/demo.h"
 #include "core/roles.h"
 #include "core/secret.h"
 #include "http/http.h"
@@ -40,7 +41,7 @@ typedef struct opts {
     const char *listen, *db, *base_url, *catalog;
     const char *org, *org_name, *admin_email, *admin_name, *template_set;
     const char *to, *user, *permission, *office, *factory;
-    bool test_clock, quiet, json;
+    bool test_clock, quiet, json, demo;
     unsigned threads;
     int nargs;
     const char *args[64];
@@ -50,7 +51,8 @@ static void usage(void)
 {
     fputs("usage: gatehouse serve|init|org|outbox|check|backup|version [options]\n"
           "  serve   [--listen HOST:PORT] [--db PATH] [--base-url URL] [--catalog FILE]\n"
-          "          [--threads N] [--test-clock] [--quiet]\n"
+          "          [--threads N] [--test-clock] [--quiet] [--demo]\n"
+          "          --demo serves a demo plant from a throw-away database (--db is ignored)\n"
           "  init    --db PATH --org SLUG --org-name NAME --admin-email EMAIL [--admin-name NAME]\n"
           "          [--template plant|oee|monitoring|quality]   (password: GATEHOUSE_ADMIN_PASSWORD or prompt)\n"
           "  org list --db PATH\n"
@@ -73,6 +75,7 @@ static int parse_opts(int argc, char **argv, int start, opts *o)
         if (strcmp(a, "--test-clock") == 0) { o->test_clock = true; continue; }
         if (strcmp(a, "--quiet") == 0) { o->quiet = true; continue; }
         if (strcmp(a, "--json") == 0) { o->json = true; continue; }
+        if (strcmp(a, "--demo") == 0) { o->demo = true; continue; }
         if (strcmp(a, "--listen") == 0) slot = &o->listen;
         else if (strcmp(a, "--db") == 0) slot = &o->db;
         else if (strcmp(a, "--base-url") == 0) slot = &o->base_url;
@@ -204,8 +207,61 @@ static void shutdown_all(gh_db *db, gh_catalog *cat)
     gh_catalog_free(cat);
 }
 
+static int report(gh_ctx *ctx, gh_status st);
+
+/* Prints how to sign in to the demo plant. */
+static void print_demo(const json_t *sum, const char *base_url, const char *dir)
+{
+    const json_t *org = json_object_get(sum, "org"), *accounts = json_object_get(sum, "accounts"), *a;
+    size_t i;
+    printf("\n  gatehouse demo: %s (a throw-away database in %s, deleted when the server stops)\n\n",
+           json_string_value(json_object_get(org, "name")), dir);
+    printf("  Console  %s/console/\n", base_url);
+    printf("           every office account's password: %s\n\n", json_string_value(json_object_get(sum, "password")));
+    json_array_foreach(accounts, i, a) {
+        if (!json_object_get(a, "email")) continue;
+        printf("    %-34s %-12s %s\n", json_string_value(json_object_get(a, "email")),
+               json_string_value(json_object_get(a, "role")), json_string_value(json_object_get(a, "how")));
+    }
+    bool kiosk_header = false;
+    json_array_foreach(accounts, i, a) {
+        if (!json_object_get(a, "badge")) continue;
+        if (!kiosk_header) {
+            printf("\n  Kiosk    %s/kiosk/%s/\n\n", base_url, json_string_value(json_object_get(org, "slug")));
+            kiosk_header = true;
+        }
+        printf("    badge %-8s PIN %-8s %-22s %s\n", json_string_value(json_object_get(a, "badge")),
+               json_string_value(json_object_get(a, "pin")), json_string_value(json_object_get(a, "name")),
+               json_string_value(json_object_get(a, "how")));
+    }
+    printf("\n  API key  %s\n\n", json_string_value(json_object_get(sum, "api_key")));
+    fflush(stdout);
+}
+
+static void remove_demo_dir(const char *dir, const char *dbpath)
+{
+    char p[600];
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", dbpath, suffixes[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
 static int cmd_serve(opts *o)
 {
+    char demo_dir[64] = "", demo_db[128] = "";
+    if (o->demo) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(demo_dir, sizeof demo_dir, "%s/gatehouse-demo-XXXXXX", tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
+        if (!mkdtemp(demo_dir)) {
+            fprintf(stderr, "gatehouse: cannot create a temporary folder for the demo: %s\n", strerror(errno));
+            return 1;
+        }
+        snprintf(demo_db, sizeof demo_db, "%s/demo.db", demo_dir);
+        o->db = demo_db;
+    }
     const char *listen = o->listen ? o->listen : getenv("GATEHOUSE_LISTEN");
     if (!listen || !*listen) listen = "127.0.0.1:8080";
     char host[256];
@@ -222,7 +278,10 @@ static int cmd_serve(opts *o)
     cfg->test_clock = o->test_clock;
     gh_db *db = NULL;
     gh_catalog *cat = boot(o, &db);
-    if (!cat) return 1;
+    if (!cat) {
+        if (o->demo) remove_demo_dir(demo_dir, demo_db);
+        return 1;
+    }
     gh_server_opts so = {.host = host, .port = (unsigned)port, .threads = o->threads};
     int rc = 1;
     /* The base URL defaults to the listening address (resolved after bind for port 0). */
@@ -232,7 +291,13 @@ static int cmd_serve(opts *o)
     size_t bl = strlen(cfg->base_url);
     while (bl > 0 && cfg->base_url[bl - 1] == '/') cfg->base_url[--bl] = '\0';
     cfg->secure_cookies = strncmp(cfg->base_url, "https://", 8) == 0;
-    if (gh_store_org_count(db) == 0) {
+    if (o->demo) {
+        gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}, .ip = "", .request_id = "demo"};
+        json_t *sum = NULL;
+        if (report(&ctx, gh_demo_load(&ctx, &sum))) goto out;
+        print_demo(sum, cfg->base_url, demo_dir);
+        json_decref(sum);
+    } else if (gh_store_org_count(db) == 0) {
         gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}};
         char token[GH_TOKEN_LEN + 1];
         if (gh_setup_token_issue(&ctx, false, token) == GH_OK) {
@@ -250,6 +315,7 @@ static int cmd_serve(opts *o)
 out:
     gh_db_thread_close();
     shutdown_all(db, cat);
+    if (o->demo) remove_demo_dir(demo_dir, demo_db);
     return rc;
 }
 

@@ -1,0 +1,166 @@
+// Scenario 2, in a real browser: a worker signs in at the kiosk with a
+// temporary PIN, sets a new one, checks into a task, is stopped by the
+// single-task limit, completes the first task. Plus sign-out, a wrong PIN,
+// and the idle sign-out that leaves nothing behind for the next worker.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../api/lib.mjs';
+import { launch, newPage } from './lib.mjs';
+
+async function plant(s) {
+  const admin = await s.login();
+  const w = await s.api('/v1/users', { method: 'POST', token: admin, body: { name: 'Wanda Weld', role: 'user', badge: '1001', factory_access: true } });
+  assert.equal(w.status, 201, JSON.stringify(w.body));
+  const pin = await s.api(`/v1/users/${w.body.id}/pin`, { method: 'POST', token: admin, body: {} });
+  assert.equal(pin.status, 200, JSON.stringify(pin.body));
+  const tasks = [];
+  for (const [ref, title] of [['T-100', 'Cut steel plates'], ['T-101', 'Weld frame']]) {
+    const t = await s.api('/v1/tasks', { method: 'POST', token: admin, body: { ref, title, order_ref: 'SO-7' } });
+    assert.equal(t.status, 201, JSON.stringify(t.body));
+    assert.equal((await s.api(`/v1/tasks/${t.body.id}/assignees/${w.body.id}`, { method: 'PUT', token: admin })).status, 204);
+    tasks.push(t.body);
+  }
+  return { admin, worker: w.body, tempPin: pin.body.pin, tasks };
+}
+
+async function typeBadge(page, url, badge) {
+  await page.goto(`${url}/kiosk/acme/`);
+  await page.getByLabel('Badge or employee code').fill(badge);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Enter your PIN' }).waitFor();
+}
+
+async function pressPin(page, pin) {
+  const pad = page.getByRole('group', { name: 'PIN pad' });
+  for (const d of pin) await pad.getByRole('button', { name: d, exact: true }).click();
+}
+
+test('kiosk: temporary PIN, new PIN, check in, single-task limit, complete', async () => {
+  const s = await startServer();
+  const browser = await launch();
+  try {
+    const { admin, worker, tempPin, tasks } = await plant(s);
+    const page = await newPage(browser, { viewport: { width: 1024, height: 768 } });
+
+    // A wrong PIN is refused with a message, and the pad stays.
+    await typeBadge(page, s.url, '1001');
+    await page.shot('kiosk-01-pin-pad');
+    await page.keyboard.type('999999');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'That badge and PIN do not match' }).waitFor();
+
+    // The temporary PIN, on the pad's buttons, leads to the forced PIN change.
+    await pressPin(page, tempPin);
+    await page.getByRole('group', { name: 'PIN pad' }).getByRole('button', { name: 'OK' }).click();
+    await page.getByRole('heading', { name: 'Choose your own PIN' }).waitFor();
+    await page.shot('kiosk-02-choose-pin');
+    // Nothing else is allowed with a temporary PIN (428 from the API).
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'gh_session').value;
+    const blocked = await s.api('/v1/me/tasks', { token: cookie });
+    assert.equal(blocked.status, 428);
+    assert.equal(blocked.body.code, 'pin_change_required');
+
+    // A trivial PIN is refused; typing digits on the keyboard works too.
+    await page.keyboard.type('123456');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Repeat your new PIN' }).waitFor();
+    await page.keyboard.type('123456');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Choose your own PIN' }).waitFor();
+    await page.getByRole('alert').first().waitFor();
+    // Two different entries start again.
+    await page.keyboard.type('274916');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('274917');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'The two PINs were different' }).waitFor();
+    await page.keyboard.type('274916');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('274916');
+    await page.keyboard.press('Enter');
+
+    // Home: tasks and today's time.
+    await page.getByRole('heading', { name: 'Hello, Wanda' }).waitFor();
+    await page.getByText('Your new PIN is saved').waitFor();
+    assert.equal(await page.getByTestId('today').textContent(), '0 min');
+    await page.getByRole('button', { name: 'Check in: Cut steel plates' }).click();
+    await page.getByTestId('current').filter({ hasText: 'Cut steel plates' }).waitFor();
+    await page.shot('kiosk-03-tasks');
+
+    // The single-task limit stops the second check-in and asks to resolve the first.
+    await page.getByRole('button', { name: 'Check in: Weld frame' }).click();
+    const dlg = page.getByRole('dialog', { name: 'Finish your other task first' });
+    await dlg.waitFor();
+    await page.shot('kiosk-04-single-task');
+    await dlg.getByRole('button', { name: 'Complete “Cut steel plates”' }).click();
+    await page.getByTestId('current').filter({ hasText: 'Weld frame' }).waitFor();
+    await page.getByText('Checked in: Weld frame').waitFor();
+    await page.shot('kiosk-05-second-task');
+
+    const first = await s.api(`/v1/tasks/${tasks[0].id}`, { token: admin });
+    assert.equal(first.body.status, 'done', 'the first task is complete');
+    const open = await s.api(`/v1/checkins?user_id=${worker.id}&open=1`, { token: admin });
+    assert.deepEqual(open.body.items.map((c) => c.task.ref), ['T-101']);
+    const closed = await s.api(`/v1/checkins?user_id=${worker.id}`, { token: admin });
+    assert.ok(closed.body.items.some((c) => c.task.ref === 'T-100' && c.status === 'complete'));
+
+    // Pause the second one; it stays on the list to check into again.
+    await page.getByTestId('current').getByRole('button', { name: 'Pause' }).click();
+    await page.getByText('Paused: Weld frame').waitFor();
+    assert.equal(await page.getByTestId('current').count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Check in: Cut steel plates' }).count(), 0, 'a completed task leaves the list');
+    await page.getByRole('button', { name: 'Check in: Weld frame' }).waitFor();
+
+    // Sign out: the session is gone, and the new PIN works for the next sign-in.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Badge or employee code').waitFor();
+    assert.equal((await s.api('/v1/me', { token: cookie })).status, 401);
+    await typeBadge(page, s.url, '1001');
+    await page.keyboard.type('274916');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Hello, Wanda' }).waitFor();
+    page.assertClean();
+  } finally {
+    await browser.close();
+    await s.stop();
+  }
+});
+
+test('kiosk: idle sign-out leaves nothing for the next worker; phone width', async () => {
+  const s = await startServer();
+  const browser = await launch();
+  try {
+    const { admin, tempPin } = await plant(s);
+    const r = await s.api('/v1/org', { method: 'PATCH', token: admin, body: { kiosk_idle_timeout_s: 15 } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const page = await newPage(browser, { viewport: { width: 375, height: 740 } });
+    await page.goto(`${s.url}/kiosk/acme/?badge=1001`); // the personal kiosk link
+    await page.getByRole('heading', { name: 'Enter your PIN' }).waitFor();
+    await page.shot('kiosk-06-phone-pin');
+    await page.keyboard.type(tempPin);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Choose your own PIN' }).waitFor();
+    await page.keyboard.type('582039');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('582039');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Hello, Wanda' }).waitFor();
+    await page.shot('kiosk-07-phone-tasks');
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'gh_session').value;
+
+    // The warning, then the sign-out, with no touch for the idle time.
+    await page.getByRole('alert').filter({ hasText: /Signing out in \d+ s/ }).waitFor({ timeout: 20000 });
+    await page.getByText('You were signed out after a while without activity.').waitFor({ timeout: 20000 });
+    assert.equal(await page.getByText('Wanda').count(), 0, 'no trace of the previous worker');
+    assert.equal(await page.getByLabel('Badge or employee code').inputValue(), '');
+    assert.equal((await s.api('/v1/me', { token: cookie })).status, 401, 'the session ended on the server');
+
+    // A reload does not resume anyone's session either.
+    await page.reload();
+    await page.getByLabel('Badge or employee code').waitFor();
+    page.assertClean();
+  } finally {
+    await browser.close();
+    await s.stop();
+  }
+});

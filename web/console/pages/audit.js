@@ -1,0 +1,101 @@
+// The audit log: every change and sign-in, newest first, filtered by who,
+// what, which target and when.
+import { api, apiAll } from '/console/api.js';
+import { h, clear, field, busy, fmtTime, table, toast } from '/console/dom.js';
+
+const ACTIONS = {
+  'auth.login': 'Signed in', 'auth.login_failed': 'Sign-in failed', 'auth.logout': 'Signed out',
+  'auth.password_reset_requested': 'Asked for a password reset', 'session.ended': 'Ended a session',
+  'user.created': 'Created a user', 'user.updated': 'Changed a user', 'user.deleted': 'Deleted a user',
+  'user.locked': 'Locked a user', 'user.unlocked': 'Unlocked a user', 'user.email_verified': 'Confirmed an email',
+  'user.password_changed': 'Changed a password', 'user.password_reset': 'Reset a password',
+  'user.password_reset_sent': 'Sent a password reset link', 'user.sessions_revoked': 'Revoked sessions',
+  'role.created': 'Created a role', 'role.updated': 'Changed a role', 'role.deleted': 'Deleted a role',
+  'org.created': 'Created the organization', 'org.settings_changed': 'Changed settings', 'org.modules_set': 'Set modules',
+  'org.addons_set': 'Set add-ons', 'org.seats_set': 'Set seats',
+  'api_key.created': 'Created an API key', 'api_key.revoked': 'Deleted an API key',
+  'invite.sent': 'Sent an invitation', 'invite.resent': 'Resent an invitation', 'invite.cancelled': 'Cancelled an invitation',
+  'invite.accepted': 'Accepted an invitation', 'invite.expired_use': 'Used an expired invitation',
+  'group.created': 'Created a group', 'group.updated': 'Changed a group', 'group.deleted': 'Deleted a group',
+  'group.member_added': 'Added a group member', 'group.member_removed': 'Removed a group member',
+  'view.shared': 'Shared a view', 'view.created': 'Created a view', 'view.deleted': 'Deleted a view',
+  'kiosk.login': 'Signed in at the kiosk', 'kiosk.login_failed': 'Kiosk sign-in failed',
+  'kiosk.pin_set': 'Set a temporary kiosk PIN', 'kiosk.pin_revoked': 'Revoked a kiosk PIN', 'kiosk.pin_changed': 'Chose a new kiosk PIN',
+  'kiosk.pin_blocked': 'Kiosk PIN blocked', 'device.enrolled': 'Enrolled a kiosk device', 'device.revoked': 'Revoked a kiosk device',
+  'task.created': 'Created a task', 'task.completed': 'Completed a task', 'task.assigned': 'Assigned a task', 'task.unassigned': 'Unassigned a task',
+  'screen.created': 'Created an agenda screen', 'users.imported': 'Imported users', 'view.updated': 'Changed a view',
+  'checkin.opened': 'Checked in', 'checkin.closed': 'Checked out',
+};
+const AREAS = [
+  { value: '', label: 'Any action' }, { value: 'auth', label: 'Sign-in and sign-out' }, { value: 'user', label: 'Users' },
+  { value: 'invite', label: 'Invitations' }, { value: 'role', label: 'Roles' }, { value: 'group', label: 'Groups' },
+  { value: 'view', label: 'Views and dashboards' }, { value: 'org', label: 'Organization' }, { value: 'api_key', label: 'API keys' },
+  { value: 'session', label: 'Sessions' }, { value: 'kiosk', label: 'Kiosk' }, { value: 'device', label: 'Kiosk devices' },
+  { value: 'task', label: 'Tasks' }, { value: 'checkin', label: 'Check-ins' },
+];
+
+/** An event's detail as "key: value" lines. */
+function detailList(d) {
+  if (!d || typeof d !== 'object' || !Object.keys(d).length) return '';
+  const val = (v) => (Array.isArray(v) ? v.join(', ') || '(none)' : v && typeof v === 'object' ? JSON.stringify(v) : String(v));
+  return h('div', { class: 'kv' }, Object.entries(d).map(([k, v]) => {
+    const text = `${k.replace(/_/g, ' ')}: ${val(v)}`;
+    return h('span', { title: text }, h('b', null, `${k.replace(/_/g, ' ')}: `), val(v));
+  }));
+}
+
+export async function render({ main, query }) {
+  let users = [];
+  try { users = await apiAll('/v1/users', {}, 1000); } catch { /* names are a nicety */ }
+  const names = new Map(users.map((u) => [u.id, u.name || u.email]));
+  main.append(h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Audit log'),
+    h('p', { class: 'sub' }, 'Every change and sign-in in the organization, newest first. Entries cannot be edited or deleted.'))));
+
+  const actor = field({ label: 'Who', name: 'actor', type: 'select', value: query.actor || '',
+    options: [{ value: '', label: 'Anyone' }, ...users.map((u) => ({ value: u.id, label: u.name || u.email }))] });
+  const action = field({ label: 'Action', name: 'action', type: 'select', value: query.action || '', options: AREAS });
+  const target = field({ label: 'Target id', name: 'target', value: query.target || '', attrs: { placeholder: 'usr_…', autocomplete: 'off' } });
+  const from = field({ label: 'From', name: 'from', type: 'date', value: query.from || '' });
+  const to = field({ label: 'To', name: 'to', type: 'date', value: query.to || '' });
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter the audit log' }, actor, action, target, from, to,
+    h('button', { type: 'submit', class: 'btn primary' }, 'Filter'));
+  const host = h('div');
+  const foot = h('div', { class: 'table-foot' });
+  main.append(form, host, foot);
+  let cursor = null, rows = [];
+
+  const who = (e) => e.actor_type === 'system' ? 'System' : e.actor_type === 'api_key' ? `API key ${e.actor_id}` : names.get(e.actor_id) || e.actor_id || '—';
+  const targetCell = (e) => {
+    if (!e.target_id) return '—';
+    if (e.target_type === 'user') return h('a', { href: `/console/users/${encodeURIComponent(e.target_id)}` }, names.get(e.target_id) || e.target_id);
+    const short = e.target_id.length > 14 ? `${e.target_id.slice(0, 12)}…` : e.target_id;
+    return h('span', { title: e.target_id }, e.target_type ? `${e.target_type.replace(/_/g, ' ')} ` : '', h('code', null, short));
+  };
+  const rowOf = (e) => h('tr', null,
+    h('td', { class: 'small' }, fmtTime(e.at)),
+    h('td', null, who(e)),
+    h('td', null, ACTIONS[e.action] || e.action, h('span', { class: 'sub mono' }, e.action)),
+    h('td', null, targetCell(e)),
+    h('td', { class: 'wrap' }, detailList(e.detail)),
+    h('td', { class: 'small' }, e.ip || ''));
+
+  async function load(more = false) {
+    const q = { actor: actor.input.value, action: action.input.value, target: target.input.value.trim(),
+      from: from.input.value ? `${from.input.value}T00:00:00Z` : '', to: to.input.value ? `${to.input.value}T23:59:59Z` : '' };
+    if (!more) {
+      const sp = new URLSearchParams(Object.entries({ actor: q.actor, action: q.action, target: q.target, from: from.input.value, to: to.input.value }).filter(([, v]) => v));
+      history.replaceState(null, '', `/console/audit${sp.toString() ? `?${sp}` : ''}`);
+    }
+    const page = await api('/v1/audit', { query: { ...q, limit: 100, cursor: more ? cursor : undefined } });
+    rows = more ? rows.concat(page.items) : page.items;
+    cursor = page.next_cursor;
+    clear(host, table({ caption: 'Audit events', empty: 'No events match these filters.',
+      columns: [{ label: 'When' }, { label: 'Who' }, { label: 'Action' }, { label: 'Target' }, { label: 'Details' }, { label: 'Address' }],
+      rows: rows.map(rowOf) }));
+    clear(foot, h('span', { role: 'status' }, `${rows.length} event${rows.length === 1 ? '' : 's'} shown`),
+      cursor ? h('button', { type: 'button', class: 'btn small', onclick: (ev) => busy(ev.target, () => load(true)) }, 'Load more') : null);
+  }
+  form.addEventListener('submit', (e) => { e.preventDefault(); busy(e.submitter, () => load().catch((err) => toast(err.detail, 'error'))); });
+  [actor, action].forEach((f) => f.input.addEventListener('change', () => load().catch((err) => toast(err.detail, 'error'))));
+  await load();
+}

@@ -1,0 +1,97 @@
+// Organization settings: general settings (settings.manage), session and
+// kiosk security (it.operations), and the subscription (modules, add-ons,
+// seats), which is read-only here: it is set by the operator's CLI.
+import { api } from '/console/api.js';
+import { h, field, checkbox, showError, clearErrors, busy, toast, badge, table } from '/console/dom.js';
+import { can, catalog, org } from '/console/state.js';
+import { seatStats } from '/console/pages/users.js';
+
+/* Settings edited in a friendlier unit than the API's seconds. */
+function numberField(label, name, value, unit, scale, min, max, hint) {
+  const f = field({ label: `${label} (${unit})`, name, type: 'number', value: String(Math.round((value / scale) * 100) / 100),
+    hint, attrs: { min: String(min / scale), max: String(max / scale), step: 'any', inputmode: 'decimal' } });
+  f.read = () => Math.round(Number(f.input.value) * scale);
+  f.original = value;
+  return f;
+}
+
+function sectionForm(fields, onSave) {
+  const form = h('form', { novalidate: true }, fields, h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    await busy(e.submitter, async () => {
+      try { await onSave(); } catch (err) { showError(form, err); }
+    });
+  });
+  return form;
+}
+
+export async function render({ main }) {
+  const [o, cat] = await Promise.all([org(true), catalog()]);
+  const s = o.settings;
+  main.append(h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Organization settings'),
+    h('p', { class: 'sub' }, `${o.name} · short name `, h('code', null, o.slug)))));
+
+  const save = async (body, what) => {
+    const fresh = await api('/v1/org', { method: 'PATCH', body });
+    Object.assign(o, fresh);
+    toast(`${what} saved.`);
+  };
+
+  if (can('settings.manage')) {
+    const name = field({ label: 'Organization name', name: 'name', value: o.name, required: true });
+    const single = checkbox({ label: 'Single-task check-in limit', name: 'single_task_checkin', checked: s.single_task_checkin,
+      desc: 'A worker checked into one task must check out, complete it or mark it in error before checking into another. Recommended unless people run batch operations (exempt them on their user page).' });
+    const ttl = numberField('Invitation links expire after', 'invite_ttl_s', s.invite_ttl_s, 'days', 86400, 3600, 90 * 86400, 'From 1 hour (0.05 days) to 90 days.');
+    const form = sectionForm([name, h('div', { class: 'field', 'data-field': 'single_task_checkin' }, single), ttl], () => {
+      const body = {};
+      if (name.input.value.trim() !== o.name) body.name = name.input.value.trim();
+      if (single.input.checked !== o.settings.single_task_checkin) body.single_task_checkin = single.input.checked;
+      if (ttl.read() !== o.settings.invite_ttl_s) body.invite_ttl_s = ttl.read();
+      if (!Object.keys(body).length) { toast('Nothing changed.'); return null; }
+      return save(body, 'Settings');
+    });
+    main.append(h('section', { class: 'card', 'aria-labelledby': 'gen-h' }, h('h2', { id: 'gen-h' }, 'General'), form));
+  }
+
+  if (can('it.operations')) {
+    const idle = numberField('Sign out office users after inactivity of', 'session_idle_timeout_s', s.session_idle_timeout_s, 'minutes', 60, 60, 30 * 86400);
+    const max = numberField('Office sessions last at most', 'session_max_lifetime_s', s.session_max_lifetime_s, 'hours', 3600, 300, 90 * 86400);
+    const pinMin = field({ label: 'Minimum kiosk PIN length (digits)', name: 'kiosk_pin_min_length', type: 'number', value: String(s.kiosk_pin_min_length),
+      attrs: { min: '4', max: '12', step: '1', inputmode: 'numeric' }, hint: 'From 4 to 12.' });
+    const kIdle = numberField('Kiosk signs a worker out after inactivity of', 'kiosk_idle_timeout_s', s.kiosk_idle_timeout_s, 'seconds', 1, 15, 3600, 'From 15 to 3600 seconds. Keep it short on shared devices.');
+    const kMax = numberField('Kiosk sessions last at most', 'kiosk_session_max_s', s.kiosk_session_max_s, 'hours', 3600, 300, 86400);
+    const enrolled = checkbox({ label: 'Kiosk sign-in only from enrolled devices', name: 'kiosk_enrolled_devices_only', checked: s.kiosk_enrolled_devices_only,
+      desc: 'PINs are short; with this on they cannot be tried from anywhere but the plant’s own kiosks.' });
+    const form = sectionForm([h('div', { class: 'grid-2' }, h('div', null, idle, max), h('div', null, pinMin, kIdle, kMax)),
+      h('div', { class: 'field', 'data-field': 'kiosk_enrolled_devices_only' }, enrolled)], () => {
+      const cur = o.settings, body = {};
+      if (idle.read() !== cur.session_idle_timeout_s) body.session_idle_timeout_s = idle.read();
+      if (max.read() !== cur.session_max_lifetime_s) body.session_max_lifetime_s = max.read();
+      if (Number(pinMin.input.value) !== cur.kiosk_pin_min_length) body.kiosk_pin_min_length = Number(pinMin.input.value);
+      if (kIdle.read() !== cur.kiosk_idle_timeout_s) body.kiosk_idle_timeout_s = kIdle.read();
+      if (kMax.read() !== cur.kiosk_session_max_s) body.kiosk_session_max_s = kMax.read();
+      if (enrolled.input.checked !== cur.kiosk_enrolled_devices_only) body.kiosk_enrolled_devices_only = enrolled.input.checked;
+      if (!Object.keys(body).length) { toast('Nothing changed.'); return null; }
+      return save(body, 'Security settings');
+    });
+    main.append(h('section', { class: 'card', 'aria-labelledby': 'sec-h' }, h('h2', { id: 'sec-h' }, 'Sessions and kiosk security'), form));
+  }
+
+  const modRows = cat.modules.map((m) => h('tr', null,
+    h('th', { scope: 'row' }, m.name, h('span', { class: 'sub mono' }, m.key)),
+    h('td', null, o.modules.includes(m.key) ? badge(m.always_on ? 'Always on' : 'Enabled', 'ok') : badge('Not subscribed')),
+    h('td', { class: 'small' }, m.tabs.map((t) => t.name).join(', '))));
+  const addonRows = cat.addons.map((a) => h('tr', null,
+    h('th', { scope: 'row' }, a.name, h('span', { class: 'sub mono' }, a.key)),
+    h('td', null, o.addons.includes(a.key) ? badge('Enabled', 'ok') : badge('Not subscribed')),
+    h('td', { class: 'small' }, a.description)));
+  main.append(h('section', { class: 'card', 'aria-labelledby': 'sub-h' },
+    h('h2', { id: 'sub-h' }, 'Subscription'),
+    h('p', { class: 'muted' }, 'Modules, add-ons and seats come with the subscription; the operator changes them with the gatehouse command line.'),
+    seatStats(o),
+    table({ columns: [{ label: 'Module' }, { label: 'Status' }, { label: 'Tabs' }], rows: modRows, caption: 'Modules' }),
+    h('div', { class: 'mt' }),
+    table({ columns: [{ label: 'Add-on' }, { label: 'Status' }, { label: 'What it adds' }], rows: addonRows, caption: 'Add-ons' })));
+}

@@ -1,0 +1,292 @@
+// A user's page (003): email, role, modules and direct grants; lock/unlock,
+// password reset, revoke sessions, delete; factory access (002: kiosk PIN
+// shown once with the kiosk link, revoke); groups; the access explanation;
+// and the person's activity per day (000).
+import { api } from '/console/api.js';
+import { h, clear, field, checkbox, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, copyText } from '/console/dom.js';
+import { state, can, catalog, roles, org } from '/console/state.js';
+import { hasFeature, refreshMe } from '/console/app.js';
+import { statusBadge, accessBadges } from '/console/pages/users.js';
+import { explainCard } from '/console/pages/explain.js';
+import { activityCard } from '/console/pages/activity.js';
+
+export async function render(ctx) {
+  const { main, params, navigate } = ctx;
+  const id = params.id;
+  const [u, cat, r, o] = await Promise.all([api(`/v1/users/${encodeURIComponent(id)}`), catalog(), roles(true), org(true)]);
+  const manage = can('users.manage');
+  const self = u.id === state.me.id;
+  const roleName = (k) => r.items.find((x) => x.key === k)?.name || k || '(none)';
+  const who = u.name || u.email || 'this person';
+  const redraw = () => { clear(main); return render(ctx); };
+
+  main.append(
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '/console/users' }, 'Users'), ' / ', u.name),
+    h('div', { class: 'page-head' },
+      h('div', null,
+        h('h1', null, u.name || u.email),
+        h('p', { class: 'sub' }, [u.email, roleName(u.role)].filter(Boolean).join(' · ')),
+        h('div', { class: 'badges' }, statusBadge(u), accessBadges(u), self ? badge('You', 'outline') : null)),
+      manage ? h('div', { class: 'actions' }, u.status === 'locked'
+        ? h('button', { type: 'button', class: 'btn', onclick: (e) => act(e.target, 'unlock', `${who} can sign in again.`) }, 'Unlock')
+        : h('button', { type: 'button', class: 'btn', onclick: () => lockUser() }, 'Lock')) : null));
+
+  async function act(btn, verb, msg) {
+    await busy(btn, async () => {
+      try { await api(`/v1/users/${encodeURIComponent(u.id)}/${verb}`, { method: 'POST' }); toast(msg); await redraw(); } catch (e) { toast(e.detail, 'error'); }
+    });
+  }
+  async function lockUser() {
+    const ok = await confirmDialog({
+      title: `Lock ${who}?`,
+      message: `${who} is signed out everywhere and cannot sign in until unlocked. Use this for temporary or seasonal workers; their data stays.`,
+      confirmLabel: 'Lock account', danger: true,
+      action: () => api(`/v1/users/${encodeURIComponent(u.id)}/lock`, { method: 'POST' }),
+    });
+    if (ok) { toast(`${who} is locked.`); await redraw(); }
+  }
+
+  /* ---- account details ---- */
+  const email = field({ label: 'Email', name: 'email', type: 'email', value: u.email || '', disabled: !manage,
+    hint: u.office_access && !u.email_verified ? 'Not confirmed yet.' : undefined });
+  const name = field({ label: 'Name', name: 'name', value: u.name, readonly: true, hint: self ? 'Change it in My profile.' : 'Only they can change it, in their profile.' });
+  const mobile = field({ label: 'Mobile', name: 'mobile', value: u.mobile || '', readonly: true, hint: self ? 'Change it in My profile.' : 'Only they can change it, in their profile.' });
+  const role = field({ label: 'Role', name: 'role', type: 'select', value: u.role, disabled: !manage,
+    options: r.items.map((x) => ({ value: x.key, label: x.device ? `${x.name} (shared display)` : x.name })) });
+  const office = checkbox({ label: 'Office access', name: 'office_access', checked: u.office_access, disabled: !manage,
+    desc: 'Signs in to the console with email and password. Uses an office seat.' });
+  const exempt = checkbox({ label: 'Exempt from the single-task check-in limit', name: 'checkin_exempt', checked: u.checkin_exempt, disabled: !manage,
+    desc: 'For people who run batch operations or several tasks at once.' });
+  const accountForm = h('form', { novalidate: true, 'aria-labelledby': 'acct-h' },
+    h('div', { class: 'grid-2' }, name, mobile, email, role),
+    h('div', { class: 'field', 'data-field': 'office_access' }, office, h('div', { class: 'error', hidden: true })),
+    h('div', { class: 'field', 'data-field': 'checkin_exempt' }, exempt, h('div', { class: 'error', hidden: true })),
+    manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save changes')) : null);
+  accountForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(accountForm);
+    const body = {};
+    if ((email.input.value.trim() || '') !== (u.email || '')) body.email = email.input.value.trim();
+    if (role.input.value !== u.role) body.role = role.input.value;
+    if (office.input.checked !== u.office_access) body.office_access = office.input.checked;
+    if (exempt.input.checked !== u.checkin_exempt) body.checkin_exempt = exempt.input.checked;
+    if (!Object.keys(body).length) { toast('Nothing changed.'); return; }
+    await busy(e.submitter, async () => {
+      try {
+        await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body });
+        toast('Changes saved.');
+        if (self) await refreshMe();
+        await redraw();
+      } catch (err) { showError(accountForm, err); }
+    });
+  });
+  main.append(h('section', { class: 'card', 'aria-labelledby': 'acct-h' }, h('h2', { id: 'acct-h' }, 'Account'), accountForm));
+
+  /* ---- explanation ---- */
+  try {
+    const ex = await api(`/v1/users/${encodeURIComponent(u.id)}/permissions`, { query: { explain: 1 } });
+    main.append(explainCard(ex, cat, roleName, who));
+  } catch (e) { main.append(h('section', { class: 'card' }, h('h2', null, 'Access explained'), h('p', { class: 'form-error' }, e.detail))); }
+
+  /* ---- modules and direct grants ---- */
+  const orgModules = o.modules;
+  const allMods = h('input', { type: 'radio', name: 'modmode', id: 'mods-all', value: 'all', checked: u.modules === null, disabled: !manage });
+  const someMods = h('input', { type: 'radio', name: 'modmode', id: 'mods-some', value: 'some', checked: u.modules !== null, disabled: !manage });
+  const modBoxes = cat.modules.filter((m) => orgModules.includes(m.key)).map((m) => checkbox({
+    label: m.name, name: 'module', value: m.key, desc: m.always_on ? 'Always on.' : m.tabs.map((t) => t.name).join(', '),
+    checked: m.always_on || u.modules === null || u.modules.includes(m.key), disabled: !manage || m.always_on || u.modules === null,
+  }));
+  const syncMods = () => modBoxes.forEach((b) => {
+    const m = cat.modules.find((x) => x.key === b.input.value);
+    b.input.disabled = !manage || m.always_on || allMods.checked;
+    if (allMods.checked) b.input.checked = true;
+  });
+  allMods.addEventListener('change', syncMods);
+  someMods.addEventListener('change', syncMods);
+  const notInOrg = cat.modules.filter((m) => !orgModules.includes(m.key)).map((m) => m.name);
+
+  const rolePerms = new Set(r.items.find((x) => x.key === u.role)?.permissions || []);
+  const grantBoxes = [];
+  const grantGroups = cat.modules.map((m) => {
+    const perms = cat.permissions.filter((p) => p.module === m.key);
+    if (!perms.length) return null;
+    return h('fieldset', null, h('legend', null, m.name),
+      h('div', { class: 'checks-grid' }, perms.map((p) => {
+        const b = checkbox({ label: p.name, name: 'grant', value: p.key, checked: u.grants.includes(p.key), disabled: !manage,
+          desc: rolePerms.has(p.key) ? `Already in the role ${roleName(u.role)}.` : (p.addon ? `Needs the ${cat.addons.find((a) => a.key === p.addon)?.name || p.addon} add-on.` : null) });
+        grantBoxes.push(b);
+        return b;
+      })));
+  });
+  const accessForm = h('form', { novalidate: true },
+    h('fieldset', { class: 'field', 'data-field': 'modules' },
+      h('legend', null, 'Modules'),
+      h('p', { class: 'muted small' }, 'Only the tabs of these modules are shown to the person, and only their permissions count.'),
+      h('label', { class: 'check', for: 'mods-all' }, allMods, h('span', null, 'All the organization’s modules (new modules included)')),
+      h('label', { class: 'check', for: 'mods-some' }, someMods, h('span', null, 'Only these modules:')),
+      h('div', { class: 'checks-grid' }, modBoxes),
+      notInOrg.length ? h('p', { class: 'muted small' }, `Not in the organization’s subscription: ${notInOrg.join(', ')}.`) : null,
+      h('div', { class: 'error', hidden: true })),
+    h('div', { class: 'field', 'data-field': 'grants' },
+      h('div', { class: 'label' }, 'Direct grants'),
+      h('p', { class: 'muted small' }, `Permissions given to ${who} on top of the role. Permissions are not hierarchical: each one stands alone.`),
+      h('details', { open: u.grants.length > 0 },
+        h('summary', null, u.grants.length ? `${u.grants.length} direct grant${u.grants.length === 1 ? '' : 's'}` : 'No direct grants: show all permissions'),
+        grantGroups),
+      h('div', { class: 'error', hidden: true })),
+    manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save access')) : null);
+  accessForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(accessForm);
+    const body = {
+      modules: allMods.checked ? null : modBoxes.filter((b) => b.input.checked).map((b) => b.input.value),
+      grants: grantBoxes.filter((b) => b.input.checked).map((b) => b.input.value),
+    };
+    await busy(e.submitter, async () => {
+      try {
+        await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body });
+        toast('Access saved.');
+        if (self) await refreshMe();
+        await redraw();
+      } catch (err) { showError(accessForm, err); }
+    });
+  });
+  main.append(h('section', { class: 'card', 'aria-labelledby': 'access-h' }, h('h2', { id: 'access-h' }, 'Modules and direct grants'), accessForm));
+
+  /* ---- factory access (kiosk PIN) ---- */
+  if (hasFeature('/v1/users/{id}/pin')) main.append(factoryCard(u, o, manage, who, redraw));
+
+  /* ---- groups ---- */
+  if (Array.isArray(u.groups)) {
+    main.append(h('section', { class: 'card', 'aria-labelledby': 'groups-h' },
+      h('div', { class: 'card-head' }, h('h2', { id: 'groups-h' }, 'Groups'),
+        can('groups.manage') ? h('div', { class: 'actions' }, h('a', { class: 'btn small', href: '/console/groups' }, 'Manage groups')) : null),
+      u.groups.length ? h('ul', { class: 'badges plain' }, u.groups.map((g) => h('li', null,
+        can('groups.manage') ? h('a', { class: 'badge accent', href: `/console/groups/${encodeURIComponent(g.id)}` }, g.name) : badge(g.name, 'accent'))))
+        : h('p', { class: 'muted' }, `${who} is in no group. Groups share view templates and dashboards.`)));
+  }
+
+  /* ---- activity ---- */
+  if (hasFeature('/v1/users/{id}/activity')) {
+    const card = h('section', { class: 'card', 'aria-labelledby': 'act-h' }, h('h2', { id: 'act-h' }, 'Activity'));
+    main.append(card);
+    activityCard(card, u).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
+  }
+
+  /* ---- account actions ---- */
+  if (manage) {
+    const actions = h('section', { class: 'card', 'aria-labelledby': 'danger-h' },
+      h('h2', { id: 'danger-h' }, 'Sign-in and account'),
+      h('div', { class: 'stack' },
+        actionRow('Reset password', `Mails ${u.email || 'the person'} a link to choose a new password.`,
+          h('button', { type: 'button', class: 'btn', disabled: !u.email, onclick: (e) => act(e.target, 'password-reset', `A password reset link was mailed to ${u.email}.`) }, 'Send reset link')),
+        actionRow('Revoke all sessions', `Signs ${who} out of every browser and device now. Use it when a device is lost or compromised.`,
+          h('button', { type: 'button', class: 'btn', onclick: async (e) => {
+            await busy(e.target, async () => {
+              try {
+                const res = await api(`/v1/users/${encodeURIComponent(u.id)}/revoke-sessions`, { method: 'POST' });
+                toast(`${res.sessions_revoked} session${res.sessions_revoked === 1 ? '' : 's'} ended.`);
+                if (self) location.assign('/console/sign-in');
+              } catch (err) { toast(err.detail, 'error'); }
+            });
+          } }, 'Revoke sessions')),
+        u.status === 'locked'
+          ? actionRow('Unlock account', `${who} can sign in again.`, h('button', { type: 'button', class: 'btn', onclick: (e) => act(e.target, 'unlock', `${who} can sign in again.`) }, 'Unlock'))
+          : actionRow('Lock account', 'For temporary or seasonal workers: they cannot sign in until unlocked, and nothing is lost.',
+            h('button', { type: 'button', class: 'btn', onclick: () => lockUser() }, 'Lock')),
+        actionRow('Delete user', 'Removes the account for good; it cannot be restored. To suspend someone for a while, lock the account instead.',
+          h('button', { type: 'button', class: 'btn danger', onclick: () => deleteUser() }, 'Delete user…'))));
+    main.append(actions);
+  }
+
+  async function deleteUser() {
+    const ok = await confirmDialog({
+      title: `Delete ${who}?`,
+      message: [h('p', null, `This permanently deletes `, h('strong', null, who), u.email ? ` (${u.email})` : '', '. It cannot be undone.'),
+        h('p', { class: 'muted' }, 'Their audit trail stays. To suspend them for a while, lock the account instead.')],
+      confirmLabel: `Delete ${who}`, danger: true,
+      action: () => api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'DELETE' }),
+    });
+    if (ok) { toast(`${who} was deleted.`); navigate('/users'); }
+  }
+}
+
+function actionRow(title, text, button) {
+  return h('div', { class: 'action-row' }, h('div', null, h('h3', null, title), h('p', { class: 'muted small' }, text)), button);
+}
+
+/** Factory access (002): badge and factory seat; a temporary kiosk PIN shown once with the kiosk link; revoke. */
+function factoryCard(u, o, manage, who, redraw) {
+  const kioskLink = `${location.origin}/kiosk/${encodeURIComponent(o.slug)}/`;
+  const personal = u.badge ? `${kioskLink}?badge=${encodeURIComponent(u.badge)}` : kioskLink;
+  const pinState = !u.factory_access ? 'No factory access.'
+    : u.kiosk_pin_blocked ? 'Blocked after too many wrong attempts. Set a new PIN to unblock.'
+      : u.kiosk_pin_set ? 'Set.' : 'Not set yet: set one so they can sign in at the kiosk.';
+  const factory = checkbox({ label: 'Factory access', name: 'factory_access', checked: u.factory_access, disabled: !manage,
+    desc: 'Signs in at the kiosk with badge and PIN. Uses a factory seat.' });
+  const badgeF = field({ label: 'Badge or employee code', name: 'badge', value: u.badge || '', disabled: !manage,
+    hint: 'Typed or scanned at the kiosk. Unique in the organization.', attrs: { autocomplete: 'off' } });
+  const form = h('form', { novalidate: true },
+    h('div', { class: 'field', 'data-field': 'factory_access' }, factory, h('div', { class: 'error', hidden: true })), badgeF,
+    manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn' }, 'Save factory access')) : null);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    const body = {};
+    if (factory.input.checked !== u.factory_access) body.factory_access = factory.input.checked;
+    const b = badgeF.input.value.trim();
+    if (b !== (u.badge || '')) body.badge = b || null;
+    if (!Object.keys(body).length) { toast('Nothing changed.'); return; }
+    await busy(e.submitter, async () => {
+      try { await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body }); toast('Factory access saved.'); await redraw(); } catch (err) { showError(form, err); }
+    });
+  });
+  const card = h('section', { class: 'card', 'aria-labelledby': 'factory-h' },
+    h('div', { class: 'card-head' }, h('h2', { id: 'factory-h' }, 'Factory access'),
+      manage && u.factory_access ? h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'btn primary', onclick: setPin, disabled: !u.badge }, u.kiosk_pin_set ? 'Reset kiosk PIN' : 'Set kiosk PIN'),
+        u.kiosk_pin_set ? h('button', { type: 'button', class: 'btn danger', onclick: revoke }, 'Revoke PIN') : null) : null),
+    h('div', { class: 'grid-2' },
+      form,
+      h('dl', { class: 'dl' },
+        h('dt', null, 'Kiosk PIN'), h('dd', { 'data-testid': 'pin-state' }, pinState),
+        h('dt', null, 'Kiosk link'), h('dd', null, h('a', { href: personal }, personal)))));
+  async function setPin() {
+    let result = null;
+    const go = await openDialog({
+      title: 'Set a temporary kiosk PIN',
+      body: h('div', null, h('p', null, `gatehouse makes a temporary PIN for ${who}. It is shown once. At the kiosk they enter it and must then choose their own PIN.`),
+        u.kiosk_pin_set ? h('p', { class: 'notice warn' }, 'Their current PIN stops working and any kiosk session of theirs ends.') : null),
+      actions: [{ label: 'Cancel', value: false }, { label: 'Create PIN', kind: 'primary', value: true, onClick: async (dlg) => {
+        try { result = await api(`/v1/users/${encodeURIComponent(u.id)}/pin`, { method: 'POST', body: {} }); return true; } catch (e) {
+          dlg.querySelector('.dlg-body').prepend(h('div', { class: 'form-error', role: 'alert' }, e.detail));
+          return false;
+        }
+      } }],
+    });
+    if (!go || !result) return;
+    const link = result.personal_kiosk_url || result.kiosk_url || personal;
+    const pinEl = h('code', { class: 'secret big', 'data-testid': 'temp-pin' }, result.pin);
+    const linkEl = h('code', { class: 'secret' }, link);
+    await openDialog({
+      title: 'Temporary PIN',
+      body: h('div', null,
+        h('p', null, `Give ${who} this PIN and the kiosk link. It is shown only now.`),
+        h('div', { class: 'field' }, h('div', { class: 'label' }, 'Temporary PIN'), pinEl),
+        h('div', { class: 'field' }, h('div', { class: 'label' }, 'Kiosk link'), linkEl,
+          h('p', { class: 'hint' }, `They sign in with badge ${u.badge} and this PIN, then choose their own PIN.`)),
+        h('div', { class: 'row' },
+          h('button', { type: 'button', class: 'btn small', onclick: () => copyText(`Kiosk: ${link}\nTemporary PIN: ${result.pin}`, pinEl) }, 'Copy link and PIN'))),
+      actions: [{ label: 'OK', kind: 'primary', value: true }],
+    });
+    await redraw();
+  }
+  async function revoke() {
+    const ok = await confirmDialog({ title: `Revoke the kiosk PIN of ${who}?`,
+      message: `${who} can no longer sign in at the kiosk until you set a new PIN; any kiosk session of theirs ends. To free their factory seat, also untick Factory access.`,
+      confirmLabel: 'Revoke PIN', danger: true,
+      action: () => api(`/v1/users/${encodeURIComponent(u.id)}/pin`, { method: 'DELETE' }) });
+    if (ok) { toast(`Kiosk PIN revoked for ${who}.`); await redraw(); }
+  }
+  return card;
+}

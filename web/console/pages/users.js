@@ -1,0 +1,245 @@
+// The Users page (003): seats, the users table with search and filters, the
+// invitations table with resend and cancel, and the Invite and Add dialogs.
+import { api } from '/console/api.js';
+import { h, clear, field, showError, clearErrors, openDialog, confirmDialog, toast, badge, fmtTime, table, debounce, tabs, busy } from '/console/dom.js';
+import { can, roles, org } from '/console/state.js';
+import { hasFeature } from '/console/app.js';
+
+export function statusBadge(u) {
+  if (u.status === 'locked') return badge('Locked', 'danger');
+  if (u.status === 'active' && u.office_access && !u.email_verified && !u.has_password) return badge('Not confirmed', 'warn');
+  return badge(u.status === 'active' ? 'Active' : u.status, u.status === 'active' ? 'ok' : '');
+}
+
+export function accessBadges(u) {
+  const b = [];
+  if (u.office_access) b.push(badge('Office', 'accent'));
+  if (u.factory_access) b.push(badge(u.kiosk_pin_blocked ? 'Factory (PIN blocked)' : 'Factory', u.kiosk_pin_blocked ? 'danger' : 'outline'));
+  if (!b.length) b.push(badge('No access'));
+  return h('span', { class: 'badges' }, b);
+}
+
+export function seatStats(o) {
+  const stat = (label, s) => {
+    const full = s.limit !== null && s.available !== null && s.available <= 0;
+    return h('div', { class: `stat${full ? ' full' : ''}` },
+      h('span', { class: 'label' }, label),
+      h('span', { class: 'value' }, s.limit === null ? `${s.used} used · unlimited` : `${s.used} of ${s.limit} used`),
+      s.limit !== null ? h('span', { class: 'sub muted small' }, ` ${Math.max(0, s.available)} available`) : null);
+  };
+  return h('div', { class: 'stats', 'aria-label': 'Seats' },
+    stat('Office seats', o.seats.office), stat('Factory seats', o.seats.factory));
+}
+
+export async function render({ main, query, navigate }) {
+  const manage = can('users.manage');
+  const invitesOn = hasFeature('/v1/invites');
+  const importOn = hasFeature('/v1/users/import');
+  const [r, o] = await Promise.all([roles(true), org(true)]);
+  const roleName = (k) => r.items.find((x) => x.key === k)?.name || k;
+
+  const actions = h('div', { class: 'actions' });
+  if (manage && importOn) actions.append(h('a', { class: 'btn', href: '/console/users/import' }, 'Import CSV'));
+  if (manage) actions.append(h('button', { type: 'button', class: 'btn', onclick: () => addUser(r, navigate) }, 'Add staff member'));
+  if (manage && invitesOn) actions.append(h('button', { type: 'button', class: 'btn primary', onclick: () => invite(r, reloadAll) }, 'Invite others'));
+
+  const stats = h('div', null, seatStats(o));
+  main.append(h('div', { class: 'page-head' },
+    h('div', null, h('h1', null, 'Users'), h('p', { class: 'sub' }, 'Everyone who can sign in to the console or the kiosk.')),
+    actions), stats);
+
+  /* ---- users table ---- */
+  const q = field({ label: 'Search', name: 'q', type: 'search', value: query.q || '', attrs: { placeholder: 'Name or email', autocomplete: 'off' } });
+  q.classList.add('grow');
+  const role = field({ label: 'Role', name: 'role', type: 'select', value: query.role || '',
+    options: [{ value: '', label: 'All roles' }, ...r.items.map((x) => ({ value: x.key, label: x.name }))] });
+  const status = field({ label: 'Status', name: 'status', type: 'select', value: query.status || '',
+    options: [{ value: '', label: 'Any status' }, { value: 'active', label: 'Active' }, { value: 'locked', label: 'Locked' }] });
+  const access = field({ label: 'Access', name: 'access', type: 'select', value: query.access || '',
+    options: [{ value: '', label: 'Any access' }, { value: 'office', label: 'Office' }, { value: 'factory', label: 'Factory' }] });
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter users', onsubmit: (e) => { e.preventDefault(); load(); } }, q, role, status, access);
+  const tableHost = h('div');
+  const foot = h('div', { class: 'table-foot' });
+  let cursor = null, rows = [];
+
+  const columns = [{ label: 'Name' }, { label: 'Email' }, { label: 'Mobile' }, { label: 'Role' }, { label: 'Status' }, { label: 'Access' }, { label: 'Last sign-in' }];
+  const rowOf = (u) => h('tr', { 'data-user': u.id },
+    h('td', null, h('a', { href: `/console/users/${encodeURIComponent(u.id)}` }, u.name || '(no name)'), u.badge ? h('span', { class: 'sub' }, `Badge ${u.badge}`) : null),
+    h('td', null, u.email || h('span', { class: 'muted' }, '—')),
+    h('td', { class: 'phone' }, u.mobile || h('span', { class: 'muted' }, '—')),
+    h('td', null, roleName(u.role)),
+    h('td', null, statusBadge(u)),
+    h('td', null, accessBadges(u)),
+    h('td', { class: 'small' }, fmtTime(u.last_login_at)));
+
+  async function load(more = false) {
+    const params = { q: q.input.value.trim(), role: role.input.value, status: status.input.value, access: access.input.value };
+    if (!more) {
+      const sp = new URLSearchParams(Object.entries(params).filter(([, v]) => v));
+      history.replaceState(null, '', `/console/users${sp.toString() ? `?${sp}` : ''}`);
+    }
+    const page = await api('/v1/users', { query: { ...params, limit: 50, cursor: more ? cursor : undefined } });
+    rows = more ? rows.concat(page.items) : page.items;
+    cursor = page.next_cursor;
+    clear(tableHost, table({ columns, rows: rows.map(rowOf), caption: 'Users', empty: 'No users match these filters.' }));
+    clear(foot, h('span', { role: 'status' }, `${rows.length} user${rows.length === 1 ? '' : 's'} shown`),
+      cursor ? h('button', { type: 'button', class: 'btn small', onclick: (e) => busy(e.target, () => load(true)) }, 'Load more') : null);
+  }
+  const reload = debounce(() => load().catch((e) => toast(e.detail, 'error')), 250);
+  q.input.addEventListener('input', reload);
+  [role, status, access].forEach((f) => f.input.addEventListener('change', reload));
+  const usersPanel = h('div', null, filters, tableHost, foot);
+
+  /* ---- invitations table ---- */
+  const invHost = h('div');
+  async function loadInvites() {
+    if (!invitesOn) return;
+    const page = await api('/v1/invites', { query: { limit: 200 } });
+    const items = page.items || [];
+    const irow = (inv) => h('tr', { 'data-invite': inv.id },
+      h('td', null, inv.email, (inv.invited_by?.name || inv.invited_by_name) ? h('span', { class: 'sub' }, `invited by ${inv.invited_by?.name || inv.invited_by_name}`) : null),
+      h('td', null, roleName(inv.role)),
+      h('td', { class: 'small' }, fmtTime(inv.sent_at || inv.created_at)),
+      h('td', { class: 'small' }, inv.expired ? badge('Expired', 'warn') : fmtTime(inv.expires_at)),
+      h('td', null, manage ? h('span', { class: 'row' },
+        h('button', { type: 'button', class: 'btn small', 'aria-label': `Resend invitation to ${inv.email}`, onclick: async (e) => {
+          await busy(e.target, async () => {
+            try { await api(`/v1/invites/${encodeURIComponent(inv.id)}/resend`, { method: 'POST' }); toast(`Invitation sent again to ${inv.email}`); await loadInvites(); } catch (err) { toast(err.detail, 'error'); }
+          });
+        } }, 'Resend'),
+        h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Cancel invitation to ${inv.email}`, onclick: async () => {
+          const ok = await confirmDialog({ title: 'Cancel invitation', message: `Cancel the invitation to ${inv.email}? The link in their mail stops working.`,
+            confirmLabel: 'Cancel invitation', danger: true,
+            action: () => api(`/v1/invites/${encodeURIComponent(inv.id)}`, { method: 'DELETE' }) });
+          if (ok) { toast(`Invitation to ${inv.email} cancelled`); await reloadAll(); }
+        } }, 'Cancel')) : null));
+    clear(invHost, table({
+      columns: [{ label: 'Email' }, { label: 'Role' }, { label: 'Sent' }, { label: 'Expires' }, { label: 'Actions' }],
+      rows: items.map(irow), caption: 'Pending invitations', empty: 'No invitations are waiting.',
+    }), manage ? h('div', { class: 'table-foot' }, h('span', { class: 'spacer' }),
+      h('button', { type: 'button', class: 'btn primary', onclick: () => invite(r, reloadAll) }, 'Invite others')) : null);
+    if (tabsEl) tabsEl.querySelector('[data-count=invites]').textContent = String(items.length);
+  }
+
+  async function reloadAll() {
+    const o2 = await org(true);
+    clear(stats, seatStats(o2));
+    await Promise.all([load(), loadInvites()]);
+  }
+
+  let tabsEl = null;
+  if (invitesOn) {
+    tabsEl = tabs([
+      { id: 'users', label: h('span', null, 'Users'), panel: usersPanel },
+      { id: 'invites', label: h('span', null, 'Invitations', h('span', { class: 'badge count', 'data-count': 'invites' }, '…')), panel: invHost },
+    ], query.tab === 'invites' ? 'invites' : 'users');
+    main.append(tabsEl);
+  } else {
+    main.append(usersPanel);
+  }
+  await Promise.all([load(), loadInvites()]);
+}
+
+/** "Invite others" (003): one email per line, one role for all. */
+export async function invite(r, after) {
+  const emails = field({ label: 'Email addresses', name: 'emails', type: 'textarea', required: true,
+    hint: 'One email address per line. Everyone invited together gets the same role.', attrs: { autocomplete: 'off', spellcheck: 'false' } });
+  const assignable = r.items;
+  const role = field({ label: 'Role', name: 'role', type: 'select', required: true,
+    value: assignable.find((x) => !x.permissions.includes('users.manage') && !x.device)?.key || assignable[0]?.key,
+    options: assignable.map((x) => ({ value: x.key, label: x.device ? `${x.name} (shared display account)` : x.name })) });
+  const results = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { id: 'invite-form', novalidate: true }, emails, role, results);
+  let sent = false;
+  await openDialog({
+    title: 'Invite others', body: form, label: 'Invite others',
+    actions: [
+      { label: 'Close', value: null },
+      { label: 'Send invitations', kind: 'primary', submit: true, form: 'invite-form' },
+    ],
+    onOpen: (dlg) => {
+      emails.input.focus();
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        clearErrors(form);
+        const list = emails.input.value.split(/[\n,;]+/).map((s) => s.trim()).filter(Boolean);
+        if (!list.length) { showError(form, { field: 'emails', detail: 'Enter at least one email address.' }); return; }
+        const btn = dlg.querySelector('button[type=submit]');
+        await busy(btn, async () => {
+          try {
+            const out = await api('/v1/invites', { method: 'POST', body: { emails: list, role: role.input.value } });
+            sent = true;
+            showInviteResults(results, out, emails);
+          } catch (err) { showError(form, err); }
+        });
+      });
+    },
+  });
+  if (sent) await after?.();
+}
+
+const REASONS = {
+  invalid_email: 'not a valid email address', malformed: 'not a valid email address',
+  already_member: 'already a member', already_invited: 'already invited', duplicate: 'listed twice',
+  seat_limit_reached: 'no office seat left',
+};
+
+function showInviteResults(host, out, emailsField) {
+  const items = out.results || out.items || [];
+  const ok = items.filter((x) => x.status === 'invited' || x.invited === true);
+  const rows = items.map((x) => {
+    const good = x.status === 'invited' || x.invited === true;
+    return h('tr', { class: good ? '' : 'row-error' },
+      h('td', null, x.email),
+      h('td', null, good ? badge('Invited', 'ok') : badge('Not invited', 'danger')),
+      h('td', { class: 'small wrap' }, good ? '' : (x.detail || REASONS[x.code || x.status] || x.code || x.status)));
+  });
+  clear(host, 
+    h('div', { class: ok.length === items.length ? 'notice ok' : 'notice warn', role: 'status' },
+      `${ok.length} of ${items.length} invitation${items.length === 1 ? '' : 's'} sent.`),
+    table({ columns: [{ label: 'Email' }, { label: 'Result' }, { label: 'Why not' }], rows, caption: 'Invitation results' }));
+  // Leave only the addresses that failed, to fix and send again.
+  emailsField.input.value = items.filter((x) => !(x.status === 'invited' || x.invited === true)).map((x) => x.email).join('\n');
+}
+
+/** Adds one staff member: an office user (mailed a confirmation link) or, with factory access, a worker with a badge. */
+async function addUser(r, navigate) {
+  const factoryOn = hasFeature('/v1/users/{id}/pin');
+  const name = field({ label: 'Name', name: 'name', required: true, attrs: { autocomplete: 'off' } });
+  const email = field({ label: 'Email', name: 'email', type: 'email', hint: 'They get a link to confirm it and choose a password.', attrs: { autocomplete: 'off' } });
+  const role = field({ label: 'Role', name: 'role', type: 'select', value: r.items.find((x) => !x.permissions.includes('users.manage'))?.key,
+    options: r.items.filter((x) => !x.device).map((x) => ({ value: x.key, label: x.name })) });
+  const kind = factoryOn ? field({ label: 'Access', name: 'kind', type: 'select', value: 'office', options: [
+    { value: 'office', label: 'Office: signs in with email and password' },
+    { value: 'factory', label: 'Factory: signs in at the kiosk with badge and PIN' },
+  ] }) : null;
+  const badgeF = field({ label: 'Badge or employee code', name: 'badge', hint: 'Typed or scanned at the kiosk.', attrs: { autocomplete: 'off' } });
+  badgeF.hidden = true;
+  if (kind) kind.input.addEventListener('change', () => {
+    const f = kind.input.value === 'factory';
+    badgeF.hidden = !f; email.hidden = f;
+  });
+  const form = h('form', { id: 'add-user-form', novalidate: true }, name, kind, email, badgeF, role);
+  await openDialog({
+    title: 'Add staff member', body: form,
+    actions: [{ label: 'Cancel' }, { label: 'Add', kind: 'primary', submit: true, form: 'add-user-form' }],
+    onOpen: (dlg) => {
+      name.input.focus();
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        clearErrors(form);
+        const factory = kind?.input.value === 'factory';
+        const body = { name: name.input.value.trim(), role: role.input.value };
+        if (factory) { body.badge = badgeF.input.value.trim(); body.factory_access = true; } else body.email = email.input.value.trim();
+        await busy(dlg.querySelector('button[type=submit]'), async () => {
+          try {
+            const u = await api('/v1/users', { method: 'POST', body });
+            dlg.finish(u);
+            toast(factory ? `${u.name} added. Set a kiosk PIN to let them sign in.` : `${u.name} added; a confirmation link was mailed to ${u.email}.`);
+            navigate(`/users/${encodeURIComponent(u.id)}`);
+          } catch (err) { showError(form, err); }
+        });
+      });
+    },
+  });
+}
