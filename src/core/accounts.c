@@ -565,6 +565,7 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         gh_ascii_lower(a, p->email, sizeof a);
         gh_ascii_lower(b, u->email, sizeof b);
         if (strcmp(a, b) != 0) {
+            if ((st = refuse_if_invited(ctx, p->email)) != GH_OK) { json_decref(changes); goto fail; }
             json_object_set_new(changes, "email", json_pack("{s:s, s:s}", "from", u->email, "to", p->email));
             gh_strlcpy(u->email, p->email, sizeof u->email);
             u->email_verified = false;

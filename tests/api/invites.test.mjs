@@ -288,12 +288,16 @@ test('resend issues a fresh link and the old one stops working; cancel ends an i
     // (creating the account directly is refused while the invitation is pending...)
     assertProblem(await s.api('/v1/users', { method: 'POST', token: admin,
       body: { email: 'Hal@acme.test', name: 'Hal', role: 'user' } }), 409, 'already_invited', 'email');
-    // (...but an existing user's address can be changed to it)
+    // (...and so is moving an existing user's address onto it: that would hold two seats)
     const other = await s.api('/v1/users', { method: 'POST', token: admin, body: { email: 'hal.old@acme.test', name: 'Hal', role: 'user' } });
     assert.equal(other.status, 201);
-    const moved = await s.api(`/v1/users/${other.body.id}`, { method: 'PATCH', token: admin, body: { email: 'Hal@acme.test' } });
-    assert.equal(moved.status, 200, JSON.stringify(moved.body));
-    assertProblem(await accept(halToken, 'Hal Again'), 409, 'already_member');
+    assertProblem(await s.api(`/v1/users/${other.body.id}`, { method: 'PATCH', token: admin, body: { email: 'Hal@acme.test' } }),
+      409, 'already_invited', 'email');
+    assert.equal((await s.api(`/v1/users/${other.body.id}`, { token: admin })).body.email, 'hal.old@acme.test');
+    // The pending invitation is untouched and still works.
+    const hal = await accept(halToken, 'Hal');
+    assert.equal(hal.status, 200, JSON.stringify(hal.body));
+    assertProblem(await accept(halToken, 'Hal Again'), 410, 'invite_used', 'token');
 
     const resent = await audit(s, admin, 'invite.resent');
     assert.deepEqual(resent.map((e) => e.target_id), [dana]);
