@@ -213,6 +213,18 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
         return GH_OK;
     }
     if ((st = gh_store_org_update(ctx->db, &o, &ctx->err)) != GH_OK) { json_decref(changes); goto fail; }
+    /* Shorter timeouts apply to the sessions already open, at once; longer
+     * ones only to sessions started from now on. */
+    if ((p->has_idle || p->has_max) &&
+        (st = gh_store_session_clamp(ctx->db, o.id, "office", o.session_idle_s, o.session_max_s, &ctx->err)) != GH_OK) {
+        json_decref(changes);
+        goto fail;
+    }
+    if ((p->has_kiosk_idle || p->has_kiosk_max) &&
+        (st = gh_store_session_clamp(ctx->db, o.id, "kiosk", o.kiosk_idle_s, o.kiosk_session_s, &ctx->err)) != GH_OK) {
+        json_decref(changes);
+        goto fail;
+    }
     if ((st = gh_audit(ctx, NULL, "org.settings_changed", "org", o.id, changes)) != GH_OK) goto fail;
     if ((st = gh_tx_commit(ctx)) != GH_OK) return st;
     *out = o;

@@ -476,6 +476,20 @@ gh_status gh_store_session_touch(gh_db *db, const char *id, int64_t at, gh_err *
     return GH_OK;
 }
 
+gh_status gh_store_session_clamp(gh_db *db, const char *org_id, const char *kind, int64_t idle_s, int64_t max_s,
+                                 gh_err *err)
+{
+    PREP(db, st,
+         "UPDATE sessions SET idle_s = min(idle_s, ?3), expires_at = min(expires_at, created_at + ?4)"
+         " WHERE org_id = ?1 AND kind = ?2 AND (idle_s > ?3 OR expires_at > created_at + ?4)", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, kind);
+    gh_bind_i64(st, 3, idle_s);
+    gh_bind_i64(st, 4, max_s);
+    STEP_DONE(db, st, err, "session clamp");
+    return GH_OK;
+}
+
 gh_status gh_store_session_set_pin_change(gh_db *db, const char *id, bool required, gh_err *err)
 {
     PREP(db, st, "UPDATE sessions SET pin_change_required = ?2 WHERE id = ?1", err);

@@ -143,6 +143,11 @@ gh_status gh_store_session_delete(gh_db *db, const char *org_id, const char *use
 /* Deletes all of a user's sessions except `keep_id` (may be NULL). */
 gh_status gh_store_session_delete_user(gh_db *db, const char *org_id, const char *user_id,
                                        const char *keep_id, int64_t *deleted, gh_err *err);
+/* Shortens the org's open sessions of one kind ('office' or 'kiosk') to at
+ * most idle_s of idleness and max_s of lifetime counted from their start;
+ * never lengthens one. */
+gh_status gh_store_session_clamp(gh_db *db, const char *org_id, const char *kind, int64_t idle_s, int64_t max_s,
+                                 gh_err *err);
 gh_status gh_store_session_list(gh_db *db, const char *org_id, const char *user_id,
                                 void (*fn)(const gh_session *, void *), void *arg, gh_err *err);
 

@@ -304,6 +304,24 @@ test('office accounts and sessions', async () => {
       }
       await s.advance(60); // 630 s after sign-in, though never idle for long
       assertProblem(await s.api('/v1/me', { token: t }), 401, 'session_expired');
+
+      // Shorter limits apply to sessions already open; longer ones do not stretch them.
+      t = (await signIn(s, 'bob@acme.test', bobPassword)).body.token;
+      admin = await s.login();
+      const longer = await s.api('/v1/org', { method: 'PATCH', token: admin, body: { session_max_lifetime_s: 7200, session_idle_timeout_s: 3600 } });
+      assert.equal(longer.status, 200, JSON.stringify(longer.body));
+      await s.advance(400); // idle longer than the 300 s the session started with
+      assertProblem(await s.api('/v1/me', { token: t }), 401, 'session_expired');
+      admin = await s.login();
+      t = (await signIn(s, 'bob@acme.test', bobPassword)).body.token;
+      const shorter = await s.api('/v1/org', { method: 'PATCH', token: admin, body: { session_idle_timeout_s: 120 } });
+      assert.equal(shorter.status, 200, JSON.stringify(shorter.body));
+      await s.advance(100);
+      assert.equal((await s.api('/v1/me', { token: t })).status, 200);
+      await s.advance(121);
+      assertProblem(await s.api('/v1/me', { token: t }), 401, 'session_expired');
+      // The admin's own session, opened before the change, is bound by it too.
+      assertProblem(await s.api('/v1/me', { token: admin }), 401, 'session_expired');
     });
   } finally {
     await s.stop();
