@@ -37,7 +37,7 @@ static gh_status add(gh_ctx *ctx, const char *user_id, const char *type, const c
                      gh_activity *out)
 {
     if (!detail) detail = json_object();
-    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    char *text = detail ? gh_json_dump(detail, JSON_COMPACT) : NULL;
     json_decref(detail);
     if (!text) return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory");
     gh_activity a = {.at = at, .detail_json = text};
@@ -77,7 +77,9 @@ gh_status gh_activity_record(gh_ctx *ctx, const char *user_id, const char *type,
     if (detail && !json_is_object(detail))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_type", "detail", "'detail' must be an object");
     json_t *d = detail ? json_deep_copy(detail) : json_object();
-    size_t len = d ? json_dumpb(d, NULL, 0, JSON_COMPACT) : 0;
+    char *text = d ? gh_json_dump(d, JSON_COMPACT) : NULL;
+    size_t len = text ? strlen(text) : 0;
+    free(text);
     if (!d || len == 0) { json_decref(d); return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
     if (len > GH_ACTIVITY_DETAIL_MAX) {
         json_decref(d);

@@ -108,23 +108,16 @@ static gh_status check_name(gh_ctx *ctx, const char *name)
 static bool kind_valid(const char *k) { return k && (strcmp(k, "template") == 0 || strcmp(k, "dashboard") == 0); }
 
 /* The configuration as compact JSON text (malloc). Reals are written with the
- * fewest digits (15..17) that read back to the same values, so a config is
- * stored as given and its size is what the client sent, not an expansion. */
+ * fewest digits that read back to the same values (gh_json_dump), so a config
+ * is stored as given and its size is what the client sent, not an expansion. */
 static gh_status config_text(gh_ctx *ctx, const json_t *config, char **out)
 {
     char *text = NULL;
     *out = NULL;
     if (!json_is_object(config))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_config", "config", "config must be a JSON object");
-    for (int prec = 15; prec <= 17 && !text; prec++) {
-        char *t = json_dumps(config, JSON_COMPACT | JSON_REAL_PRECISION(prec));
-        if (!t) return gh_ctx_oom(ctx);
-        json_t *back = prec < 17 ? json_loads(t, 0, NULL) : NULL;
-        bool same = prec == 17 || (back && json_equal(back, config));
-        json_decref(back);
-        if (same) text = t;
-        else free(t);
-    }
+    text = gh_json_dump(config, JSON_COMPACT);
+    if (!text) return gh_ctx_oom(ctx);
     if (strlen(text) > GH_VIEW_CONFIG_MAX) {
         free(text);
         gh_fail_field(&ctx->err, GH_E_INVALID, "config_too_large", "config",

@@ -22,6 +22,7 @@
 #include "http/pool.h"
 #include "http/router.h"
 #include "api/api.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #define BODY_MAX (1u << 20)        /* 1 MiB for JSON bodies */
@@ -122,7 +123,7 @@ void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const 
 
 static void reply_json_typed(gh_req *r, unsigned status, json_t *body, const char *type)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    char *text = body ? gh_json_dump(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (r->resp) MHD_destroy_response(r->resp);
     r->resp = NULL;

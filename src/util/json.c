@@ -1,6 +1,8 @@
 /* JSON building helpers (see json.h). */
 #include "util/json.h"
 
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/util.h"
@@ -27,4 +29,35 @@ json_t *gh_json_keylist(const char *list)
         p += n;
     }
     return a;
+}
+
+static bool has_real(const json_t *v, int depth)
+{
+    if (depth > 64) return true; /* deeper than jansson's parser allows: take the careful path */
+    if (json_is_real(v)) return true;
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (has_real(json_array_get(v, i), depth + 1)) return true;
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x)
+            if (has_real(x, depth + 1)) return true;
+    }
+    return false;
+}
+
+char *gh_json_dump(const json_t *v, size_t flags)
+{
+    if (!has_real(v, 0)) return json_dumps(v, flags);
+    for (int prec = 15; prec < 17; prec++) {
+        char *t = json_dumps(v, flags | JSON_REAL_PRECISION(prec));
+        if (!t) return NULL;
+        json_t *back = json_loads(t, JSON_DECODE_ANY, NULL);
+        bool same = back && json_equal(back, v);
+        json_decref(back);
+        if (same) return t;
+        free(t);
+    }
+    return json_dumps(v, flags | JSON_REAL_PRECISION(17));
 }

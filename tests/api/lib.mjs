@@ -93,7 +93,7 @@ export async function startServer(opts = {}) {
       const text = await r.text();
       let json = null;
       try { json = text ? JSON.parse(text) : null; } catch { json = text; }
-      return { status: r.status, body: json, headers: r.headers };
+      return { status: r.status, body: json, headers: r.headers, text };
     },
     async login(email = `admin@${org}.test`, password = PASSWORD, orgSlug) {
       const body = { email, password };

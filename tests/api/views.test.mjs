@@ -61,6 +61,10 @@ test('personal views: the owner sees and changes them, nobody else but manage_an
     assert.match(v.id, /^view_/);
     assert.equal(v.kind, 'template');
     assert.deepEqual(v.config, config, 'stored as given');
+    // Reals keep the digits they were sent with, not a 17-digit expansion.
+    const raw = await s.api(`/v1/views/${v.id}`, { token: c.alice });
+    assert.match(raw.text, /"ratio":0\.1[,}]/);
+    assert.match(raw.text, /"big":9007199254740991[,}]/);
     assert.deepEqual(v.owner, { id: c.aliceId, name: 'Alice' });
     assert.deepEqual(v.shared_with, []);
     assert.deepEqual(v.access, { owner: true, shared: false, editable: true, deletable: true, via_groups: [] });

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "util/json.h"
 #include "util/util.h"
 
 static int64_t parse(const char *s)
@@ -262,6 +263,36 @@ static void clock_advances(void **state)
     gh_clock_advance(-3600);
 }
 
+/* Reals come out with the fewest digits that read back to the same values. */
+static void json_dump_shortest_reals(void **state)
+{
+    (void)state;
+    static const struct { const char *in, *out; } cases[] = {
+        {"{\"a\":0.1}", "{\"a\":0.1}"},
+        {"[2.5, 1e300, 0.25]", "[2.5, 1e300, 0.25]"},
+        /* one precision for the whole text: a real that needs 17 digits
+         * gives every real 17 (still exact, only longer) */
+        {"[0.30000000000000004, 2.5, 1e300]", "[0.30000000000000004, 2.5, 1.0000000000000001e300]"},
+        {"{\"n\":9007199254740991,\"s\":\"0.1\",\"x\":[{\"y\":-0.7}]}",
+         "{\"n\":9007199254740991,\"s\":\"0.1\",\"x\":[{\"y\":-0.7}]}"},
+        {"{\"no\":[1,true,null]}", "{\"no\":[1,true,null]}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_error_t e;
+        json_t *v = json_loads(cases[i].in, JSON_DECODE_ANY, &e);
+        assert_non_null(v);
+        size_t flags = cases[i].in[0] == '[' ? JSON_ENCODE_ANY : JSON_COMPACT;
+        char *t = gh_json_dump(v, flags);
+        assert_non_null(t);
+        assert_string_equal(t, cases[i].out);
+        json_t *back = json_loads(t, JSON_DECODE_ANY, &e);
+        assert_true(json_equal(back, v));
+        json_decref(back);
+        free(t);
+        json_decref(v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +306,7 @@ int main(void)
         cmocka_unit_test(arena_allocations),
         cmocka_unit_test(ids_and_tokens),
         cmocka_unit_test(clock_advances),
+        cmocka_unit_test(json_dump_shortest_reals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
