@@ -12,16 +12,23 @@ function numberField(label, name, value, unit, scale, min, max, hint) {
     hint, attrs: { min: String(min / scale), max: String(max / scale), step: 'any', inputmode: 'decimal' } });
   f.read = () => Math.round(Number(f.input.value) * scale);
   f.original = value;
+  // The server names the limits in its own unit (seconds); people typed days, hours or minutes.
+  const n = (v) => String(Math.round(v * 1000) / 1000);
+  f.rangeText = `Enter a number from ${n(min / scale)} to ${n(max / scale)} ${unit}.`;
   return f;
 }
 
 function sectionForm(fields, onSave) {
   const form = h('form', { novalidate: true }, fields, h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save')));
+  const numbers = fields.flatMap((f) => [f, ...f.querySelectorAll('.field')]).filter((f) => f.rangeText);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
     await busy(e.submitter, async () => {
-      try { await onSave(); } catch (err) { showError(form, err); }
+      try { await onSave(); } catch (err) {
+        const nf = err.code === 'out_of_range' && numbers.find((f) => f.dataset.field === err.field);
+        showError(form, nf ? { field: err.field, detail: nf.rangeText } : err);
+      }
     });
   });
   return form;
@@ -60,6 +67,7 @@ export async function render({ main }) {
     const max = numberField('Office sessions last at most', 'session_max_lifetime_s', s.session_max_lifetime_s, 'hours', 3600, 300, 90 * 86400);
     const pinMin = field({ label: 'Minimum kiosk PIN length (digits)', name: 'kiosk_pin_min_length', type: 'number', value: String(s.kiosk_pin_min_length),
       attrs: { min: '4', max: '12', step: '1', inputmode: 'numeric' }, hint: 'From 4 to 12.' });
+    pinMin.rangeText = 'Enter a number from 4 to 12.';
     const kIdle = numberField('Kiosk signs a worker out after inactivity of', 'kiosk_idle_timeout_s', s.kiosk_idle_timeout_s, 'seconds', 1, 15, 3600, 'From 15 to 3600 seconds. Keep it short on shared devices.');
     const kMax = numberField('Kiosk sessions last at most', 'kiosk_session_max_s', s.kiosk_session_max_s, 'hours', 3600, 300, 86400);
     const enrolled = checkbox({ label: 'Kiosk sign-in only from enrolled devices', name: 'kiosk_enrolled_devices_only', checked: s.kiosk_enrolled_devices_only,

@@ -27,7 +27,7 @@ export function seatStats(o) {
       h('span', { class: 'value' }, s.limit === null ? `${s.used} used · unlimited` : `${s.used} of ${s.limit} used`),
       s.limit !== null ? h('span', { class: 'sub muted small' }, ` ${Math.max(0, s.available)} available`) : null);
   };
-  return h('div', { class: 'stats', 'aria-label': 'Seats' },
+  return h('div', { class: 'stats', role: 'group', 'aria-label': 'Seats' },
     stat('Office seats', o.seats.office), stat('Factory seats', o.seats.factory));
 }
 
