@@ -142,7 +142,7 @@ test('user page: role, modules and a direct grant, explained; reset link; revoke
     const saveAccess = page.getByRole('button', { name: 'Save access' });
 
     await why.selectOption({ label: 'do: Manage inspections (not allowed)' });
-    assert.equal(await answer.textContent(), 'No. the role User does not include “Manage inspections”, and Uma Ulm has no direct grant for it. Add it to the role on the Roles page, or give a direct grant on this page.');
+    assert.equal(await answer.textContent(), 'No. The role User does not include “Manage inspections”, and Uma Ulm has no direct grant for it. Add it to the role on the Roles page, or give a direct grant on this page.');
 
     // A direct grant.
     await page.getByText('No direct grants: show all permissions').click();
@@ -150,7 +150,7 @@ test('user page: role, modules and a direct grant, explained; reset link; revoke
     await expectToast(page, 'Access saved.', () => saveAccess.click());
     await page.getByText('1 direct grant', { exact: true }).waitFor();
     await why.selectOption({ label: 'do: Manage inspections' });
-    assert.equal(await answer.textContent(), 'Yes. the role User does not include “Manage inspections”, but a direct grant to Uma Ulm gives it.');
+    assert.equal(await answer.textContent(), 'Yes. The role User does not include “Manage inspections”, but a direct grant to Uma Ulm gives it.');
     assert.deepEqual((await s.api(`/v1/users/${uma.id}`, { token: admin })).body.grants, ['qc.inspections.manage']);
 
     // Modules: the QC module turned off for Uma withholds the granted permission and the QC tabs.
@@ -207,7 +207,7 @@ test('user page: role, modules and a direct grant, explained; reset link; revoke
     const chart = activity.getByRole('img', { name: 'Activity per day (the table below has the numbers)' });
     await chart.waitFor();
     assert.deepEqual(await chart.locator('rect title').allTextContents(),
-      [`${day(now - 86400000)}: 1 order events`, `${day(now)}: 2 forms`]);
+      [`${day(now - 86400000)}: 1 order event`, `${day(now)}: 2 forms`]);
     const stat = async (label) => (await activity.locator('.stat', { hasText: label }).locator('.value').textContent());
     assert.equal(await stat('Forms'), '2');
     assert.equal(await stat('Order events'), '1');

@@ -13,10 +13,10 @@ const svg = (tag, attrs = {}, ...kids) => {
 };
 
 export const TYPES = [
-  { key: 'checkin', label: 'Check-in events' },
-  { key: 'form', label: 'Forms' },
-  { key: 'order', label: 'Order events' },
-  { key: 'asset', label: 'Asset events' },
+  { key: 'checkin', label: 'Check-in events', one: 'check-in event', many: 'check-in events' },
+  { key: 'form', label: 'Forms', one: 'form', many: 'forms' },
+  { key: 'order', label: 'Order events', one: 'order event', many: 'order events' },
+  { key: 'asset', label: 'Asset events', one: 'asset event', many: 'asset events' },
 ];
 
 /** Maps an API type name to one of the four series. */
@@ -62,7 +62,7 @@ export function chart(rows) {
       const v = r[t.key];
       if (!v) continue;
       const rect = svg('rect', { x, y: y(acc + v), width: bw, height: y(acc) - y(acc + v), class: `bar-${t.key}` },
-        svg('title', {}, `${r.day}: ${v} ${t.label.toLowerCase()}`));
+        svg('title', {}, `${r.day}: ${v} ${v === 1 ? t.one : t.many}`));
       g.append(rect);
       acc += v;
     }

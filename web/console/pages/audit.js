@@ -79,7 +79,11 @@ export async function render({ main, query }) {
     h('td', { class: 'wrap' }, detailList(e.detail)),
     h('td', { class: 'small' }, e.ip || ''));
 
+  /* Answers can arrive out of order (a slow search, then a fast one): only
+     the newest request may fill the table. */
+  let seq = 0;
   async function load(more = false) {
+    const mine = ++seq;
     const q = { actor: actor.input.value, action: action.input.value, target: target.input.value.trim(),
       from: from.input.value ? `${from.input.value}T00:00:00Z` : '', to: to.input.value ? `${to.input.value}T23:59:59Z` : '' };
     if (!more) {
@@ -87,6 +91,7 @@ export async function render({ main, query }) {
       history.replaceState(null, '', `/console/audit${sp.toString() ? `?${sp}` : ''}`);
     }
     const page = await api('/v1/audit', { query: { ...q, limit: 100, cursor: more ? cursor : undefined } });
+    if (mine !== seq) return;
     rows = more ? rows.concat(page.items) : page.items;
     cursor = page.next_cursor;
     clear(host, table({ caption: 'Audit events', empty: 'No events match these filters.',

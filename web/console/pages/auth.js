@@ -89,7 +89,7 @@ function badLink(main, e, what) {
 
 function newPasswordFields() {
   const pw = field({ label: 'New password', name: 'password', type: 'password', required: true,
-    hint: 'At least 12 characters. Avoid common passwords.', attrs: { autocomplete: 'new-password', minlength: '12' } });
+    hint: 'At least 8 characters; a long phrase is best. Common passwords are refused.', attrs: { autocomplete: 'new-password', minlength: '8' } });
   const pw2 = field({ label: 'Repeat the new password', name: 'password2', type: 'password', required: true, attrs: { autocomplete: 'new-password' } });
   const check = () => {
     if (pw.input.value !== pw2.input.value) {

@@ -8,15 +8,15 @@ import { permName, moduleName, addonName, tabName } from '/console/state.js';
 export function explainPermission(ex, p, cat, roleName, who) {
   const perm = `“${permName(cat, p.key)}”`;
   const mod = moduleName(cat, p.module);
-  const role = `the role ${roleName(ex.role)}`;
+  const Role = `The role ${roleName(ex.role)}`;
   const both = p.via_role && p.via_grant;
   switch (p.reason) {
     case 'granted_by_role':
-      return { allowed: true, text: `Yes. ${role} includes ${perm}${both ? ', and a direct grant gives it too' : ''}.` };
+      return { allowed: true, text: `Yes. ${Role} includes ${perm}${both ? ', and a direct grant gives it too' : ''}.` };
     case 'granted_by_grant':
-      return { allowed: true, text: `Yes. ${role} does not include ${perm}, but a direct grant to ${who} gives it.` };
+      return { allowed: true, text: `Yes. ${Role} does not include ${perm}, but a direct grant to ${who} gives it.` };
     case 'not_granted':
-      return { allowed: false, text: `No. ${role} does not include ${perm}, and ${who} has no direct grant for it. Add it to the role on the Roles page, or give a direct grant on this page.` };
+      return { allowed: false, text: `No. ${Role} does not include ${perm}, and ${who} has no direct grant for it. Add it to the role on the Roles page, or give a direct grant on this page.` };
     case 'module_disabled_for_org':
       return { allowed: false, text: `No. ${perm} belongs to the ${mod} module, which the organization's subscription does not include${p.via_role || p.via_grant ? ` (${p.via_role ? 'the role' : 'a direct grant'} would give it otherwise)` : ''}.` };
     case 'module_disabled_for_user':

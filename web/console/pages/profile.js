@@ -32,7 +32,7 @@ export async function render(ctx) {
 
   /* password */
   const cur = field({ label: 'Current password', name: 'current_password', type: 'password', required: true, attrs: { autocomplete: 'current-password' } });
-  const nw = field({ label: 'New password', name: 'new_password', type: 'password', required: true, hint: 'At least 12 characters. Avoid common passwords.', attrs: { autocomplete: 'new-password' } });
+  const nw = field({ label: 'New password', name: 'new_password', type: 'password', required: true, hint: 'At least 8 characters; a long phrase is best. Common passwords are refused.', attrs: { autocomplete: 'new-password' } });
   const nw2 = field({ label: 'Repeat the new password', name: 'new_password2', type: 'password', required: true, attrs: { autocomplete: 'new-password' } });
   const pwf = h('form', { novalidate: true }, h('input', { type: 'text', name: 'username', value: me.email, autocomplete: 'username', hidden: true, readOnly: true }),
     cur, nw, nw2, h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Change password')));
@@ -61,13 +61,12 @@ export async function render(ctx) {
   async function loadSessions() {
     const { items } = await api('/v1/me/sessions');
     clear(sessHost, table({ caption: 'Your sessions', empty: 'No sessions.',
-      columns: [{ label: 'Device' }, { label: 'Address' }, { label: 'Signed in' }, { label: 'Last seen' }, { label: 'Expires' }, { label: '' }],
+      columns: [{ label: 'Device and address' }, { label: 'Signed in' }, { label: 'Last seen' }, { label: '' }],
       rows: items.map((s) => h('tr', null,
-        h('td', null, describeAgent(s.user_agent), ' ', s.current ? badge('This browser', 'accent') : null, s.kind !== 'office' ? badge(s.kind, 'outline') : null),
-        h('td', { class: 'small' }, s.ip || '—'),
-        h('td', { class: 'small' }, fmtTime(s.created_at)),
+        h('td', null, describeAgent(s.user_agent), ' ', s.current ? badge('This browser', 'accent') : null, s.kind !== 'office' ? badge(s.kind, 'outline') : null,
+          h('span', { class: 'sub' }, s.ip || 'address unknown')),
+        h('td', { class: 'small' }, fmtTime(s.created_at), h('span', { class: 'sub' }, `ends by ${fmtTime(s.expires_at)}`)),
         h('td', { class: 'small' }, fmtTime(s.last_seen_at)),
-        h('td', { class: 'small' }, fmtTime(s.expires_at)),
         h('td', null, h('button', { type: 'button', class: 'btn small', 'aria-label': s.current ? 'Sign out of this browser' : `End the session from ${describeAgent(s.user_agent)}`,
           onclick: async () => {
             const ok = await confirmDialog({ title: s.current ? 'Sign out here?' : 'End this session?',

@@ -72,13 +72,18 @@ export async function render({ main, query, navigate }) {
     h('td', null, accessBadges(u)),
     h('td', { class: 'small' }, fmtTime(u.last_login_at)));
 
+  /* Answers can arrive out of order (a slow search, then a fast one): only
+     the newest request may fill the table. */
+  let seq = 0;
   async function load(more = false) {
+    const mine = ++seq;
     const params = { q: q.input.value.trim(), role: role.input.value, status: status.input.value, access: access.input.value };
     if (!more) {
       const sp = new URLSearchParams(Object.entries(params).filter(([, v]) => v));
       history.replaceState(null, '', `/console/users${sp.toString() ? `?${sp}` : ''}`);
     }
     const page = await api('/v1/users', { query: { ...params, limit: 50, cursor: more ? cursor : undefined } });
+    if (mine !== seq) return;
     rows = more ? rows.concat(page.items) : page.items;
     cursor = page.next_cursor;
     clear(tableHost, table({ columns, rows: rows.map(rowOf), caption: 'Users', empty: 'No users match these filters.' }));
