@@ -58,3 +58,21 @@ export async function navLabels(page) {
   return page.locator('nav#sidebar a').allTextContents();
 }
 
+
+/**
+ * Runs axe-core (from the npm registry, pinned in tests/package-lock.json)
+ * on the page against WCAG 2.1 A and AA (labels, names, roles, contrast,
+ * landmarks, ...) and returns the violations as readable lines. The page's
+ * context must be made with { context: { bypassCSP: true } }: the pages'
+ * Content-Security-Policy rightly refuses the injected script otherwise.
+ */
+export async function axeViolations(page) {
+  const { createRequire } = await import('node:module');
+  const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    resultTypes: ['violations'],
+  }));
+  return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${v.help} — ${n.target.join(' ')} ${n.failureSummary?.split('\n')[1]?.trim() || ''}`));
+}

@@ -1,0 +1,94 @@
+// Accessibility, checked by a machine: axe-core's WCAG 2.1 A and AA rules
+// (form labels, accessible names, roles, contrast, landmarks, ...) on every
+// console page and every kiosk screen of the demo plant, at tablet width,
+// with dialogs open where a page has one. Keyboard use and focus are checked
+// by the scenario tests; this catches what a person reviewing pages misses.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../api/lib.mjs';
+import { launch, newPage, signIn, axeViolations } from './lib.mjs';
+
+const PASSWORD = 'demo-plant-password';
+
+test('console and kiosk pages have no WCAG 2.1 A/AA violations that axe finds', async () => {
+  const s = await startServer({ init: false, args: ['--demo'] });
+  const browser = await launch();
+  try {
+    const found = [];
+    const audit = async (page, name) => {
+      await page.waitForTimeout(200);
+      for (const v of await axeViolations(page)) found.push(`${name}: ${v}`);
+    };
+    const page = await newPage(browser, { context: { bypassCSP: true } });
+    await page.goto(`${s.url}/console/sign-in`);
+    await page.getByLabel('Email').waitFor();
+    await audit(page, 'sign-in');
+    await page.goto(`${s.url}/console/forgot-password`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    await audit(page, 'forgot-password');
+
+    await signIn(page, s.url, 'ada@riverside.example', PASSWORD);
+    await page.getByRole('link', { name: 'Wanda Kowalski' }).waitFor();
+    await audit(page, 'users');
+    await page.getByRole('button', { name: 'Invite others' }).first().click();
+    await page.getByRole('dialog', { name: 'Invite others' }).waitFor();
+    await audit(page, 'users: invite dialog');
+    await page.keyboard.press('Escape');
+    await page.getByRole('tab', { name: /Invitations/ }).click();
+    await page.getByRole('region', { name: 'Pending invitations' }).waitFor();
+    await audit(page, 'users: invitations');
+
+    await page.goto(`${s.url}/console/users?q=wanda`);
+    await page.getByRole('link', { name: 'Wanda Kowalski' }).click();
+    await page.getByRole('heading', { name: 'Wanda Kowalski', level: 1 }).waitFor();
+    await page.locator('.chart').waitFor();
+    await audit(page, 'user page');
+
+    const pages = [
+      ['users/import', () => page.getByLabel('Or paste the rows').waitFor()],
+      ['roles', () => page.locator('#roles-matrix').waitFor()],
+      ['groups', () => page.getByRole('link', { name: 'Line 1 leads' }).waitFor()],
+      ['views', () => page.getByRole('row', { name: /Line 1 output/ }).waitFor()],
+      ['settings', () => page.getByRole('heading', { name: 'General' }).waitFor()],
+      ['kiosk-devices', () => page.getByRole('heading', { level: 1 }).waitFor()],
+      ['api-keys', () => page.getByRole('heading', { level: 1 }).waitFor()],
+      ['audit', () => page.getByRole('region', { name: 'Audit events' }).waitFor()],
+      ['profile', () => page.getByRole('region', { name: 'Your sessions' }).waitFor()],
+    ];
+    for (const [path, ready] of pages) {
+      await page.goto(`${s.url}/console/${path}`);
+      await ready();
+      await audit(page, path);
+    }
+    await page.goto(`${s.url}/console/groups`);
+    await page.getByRole('link', { name: 'Line 1 leads' }).click();
+    await page.getByRole('heading', { name: 'Line 1 leads' }).waitFor();
+    await audit(page, 'group page');
+
+    // The kiosk: badge entry, PIN pad, tasks, the single-task prompt.
+    const out = s.log();
+    const [, wBadge, wPin] = out.match(/badge (\S+)\s+PIN (\d+)\s+Wanda Kowalski/);
+    const kiosk = await newPage(browser, { context: { bypassCSP: true } });
+    await kiosk.goto(`${s.url}/kiosk/riverside/`);
+    await kiosk.getByLabel('Badge or employee code').waitFor();
+    await audit(kiosk, 'kiosk: badge');
+    await kiosk.getByLabel('Badge or employee code').fill(wBadge);
+    await kiosk.keyboard.press('Enter');
+    await kiosk.getByRole('heading', { name: 'Enter your PIN' }).waitFor();
+    await audit(kiosk, 'kiosk: PIN pad');
+    await kiosk.keyboard.type(wPin);
+    await kiosk.keyboard.press('Enter');
+    await kiosk.getByRole('heading', { name: /Hello, Wanda/ }).waitFor();
+    await audit(kiosk, 'kiosk: tasks');
+    await kiosk.getByRole('button', { name: /Check in: Drill|Check in: Final/ }).first().click();
+    await kiosk.getByRole('dialog', { name: 'Finish your other task first' }).waitFor();
+    await audit(kiosk, 'kiosk: single-task prompt');
+
+    assert.deepEqual(found, [], `accessibility violations:\n${found.join('\n')}`);
+    page.assertClean();
+    kiosk.assertClean();
+  } finally {
+    await browser.close();
+    await s.stop();
+  }
+});
