@@ -1,4 +1,5 @@
-/* /v1/tasks, /v1/screens (agenda screens) and /v1/me/tasks (a worker's agenda). */
+/* /v1/tasks, /v1/orders/assignees, /v1/screens (agenda screens) and /v1/me/tasks
+ * (a worker's agenda). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,44 @@ static void assign(gh_req *r, bool add)
 static void put_assignee(gh_req *r) { assign(r, true); }
 static void delete_assignee(gh_req *r) { assign(r, false); }
 
+/* Orders are known only by reference, and references may hold '/', so they
+ * travel in the body or the query string, never in the path. */
+static void put_order_assignee(gh_req *r)
+{
+    static const gh_jfield f[] = {{"order_ref", GH_J_STRING, true}, {"user_id", GH_J_STRING, true}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    if (gh_api_failed(r, gh_order_assign(gh_req_ctx(r), gh_jstr(b, "order_ref"), gh_jstr(b, "user_id"), true))) return;
+    gh_reply_empty(r);
+}
+
+static bool query_or_reply(gh_req *r, const char *name, const char **out)
+{
+    *out = gh_req_query(r, name);
+    if (*out && **out) return true;
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", name, "the query parameter '%s' is required", name);
+    gh_reply_ctx_err(r);
+    return false;
+}
+
+static void delete_order_assignee(gh_req *r)
+{
+    const char *order_ref, *user_id;
+    if (!query_or_reply(r, "order_ref", &order_ref) || !query_or_reply(r, "user_id", &user_id)) return;
+    if (gh_api_failed(r, gh_order_assign(gh_req_ctx(r), order_ref, user_id, false))) return;
+    gh_reply_empty(r);
+}
+
+static void get_order(gh_req *r)
+{
+    const char *order_ref;
+    if (!query_or_reply(r, "order_ref", &order_ref)) return;
+    json_t *out;
+    if (gh_api_failed(r, gh_order_get(gh_req_ctx(r), order_ref, &out))) return;
+    gh_reply_json(r, 200, out);
+}
+
 static void create_screen(gh_req *r)
 {
     static const gh_jfield f[] = {{"name", GH_J_STRING, true}, {NULL, 0, false}};
@@ -102,6 +141,9 @@ const gh_route gh_api_routes_tasks[] = {
     {"GET", "/v1/tasks/{id}", get_task, GH_AUTH_ANY, GH_R_OFFICE | GH_R_KIOSK, NULL},
     {"PUT", "/v1/tasks/{id}/assignees/{user_id}", put_assignee, GH_AUTH_ANY, 0, "tasks.assign"},
     {"DELETE", "/v1/tasks/{id}/assignees/{user_id}", delete_assignee, GH_AUTH_ANY, 0, "tasks.assign"},
+    {"GET", "/v1/orders/assignees", get_order, GH_AUTH_ANY, 0, NULL},
+    {"PUT", "/v1/orders/assignees", put_order_assignee, GH_AUTH_ANY, 0, "tasks.assign"},
+    {"DELETE", "/v1/orders/assignees", delete_order_assignee, GH_AUTH_ANY, 0, "tasks.assign"},
     {"POST", "/v1/screens", create_screen, GH_AUTH_ANY, 0, "tasks.assign"},
     {"GET", "/v1/screens", list_screens, GH_AUTH_ANY, 0, "tasks.assign"},
     {"PUT", "/v1/screens/{id}/tasks/{task_id}", put_screen_task, GH_AUTH_ANY, 0, "tasks.assign"},

@@ -64,7 +64,7 @@ static const struct {
 } demo_workers[] = {
     {"Wanda Kowalski", "1001", "4821", "welder, line 1"},
     {"Tomasz Nowak", "1002", "7394", "machinist, line 1"},
-    {"Priya Raman", "1003", "6158", "painter, paint shop"},
+    {"Priya Raman", "1003", "6158", "painter, paint shop, assigned to order SO-1041"},
     {"Jonas Keller", "1004", NULL, "new assembler: temporary PIN, must choose his own"},
 };
 
@@ -302,6 +302,9 @@ static gh_status demo_floor(gh_ctx *ctx, char (*office)[GH_ID_MAX], json_t *acco
             (st = gh_screen_link(ctx, screens[demo_tasks[i].screen], GH_SCREEN_TASKS, tasks[i], true)) != GH_OK)
             return st;
     }
+    /* Priya paints the whole of order SO-1041 (primer and top coat): she is
+     * assigned to the order, not task by task. */
+    if ((st = gh_order_assign(ctx, "SO-1041", workers[2], true)) != GH_OK) return st;
     /* This morning: Wanda cut plates and is welding now; Tomasz drilled for a
      * while; Priya is priming. */
     if ((st = work(ctx, tasks[0], workers[0], now - 170 * 60, 100, "complete")) != GH_OK ||

@@ -4,8 +4,9 @@
  *
  * - Tasks are the embedding product's work items (an external ref unique in
  *   the org, a title, an optional order ref and due time). Holders of
- *   tasks.assign (or an API key) create them and assign people; agenda
- *   screens group tasks, and a screen's members see its tasks.
+ *   tasks.assign (or an API key) create them and assign people, to a task
+ *   or to an order (every task with that order ref, also later ones);
+ *   agenda screens group tasks, and a screen's members see its tasks.
  * - A worker checks in to a task they are assigned to or see on one of
  *   their screens. With the org setting single_task_checkin on (000
  *   recommends it) and the worker not exempt (users.checkin_exempt, for
@@ -46,6 +47,14 @@ gh_status gh_task_list(gh_ctx *ctx, const char *status, const char *order_ref, c
  * for workers who see the task (404 otherwise, nothing leaks). */
 gh_status gh_task_get(gh_ctx *ctx, const char *id, json_t **out);
 gh_status gh_task_assign(gh_ctx *ctx, const char *task_id, const char *user_id, bool add);
+
+/* ---- orders --------------------------------------------------------------------------- */
+/* Assigns user_id to every task with this order ref, present and future
+ * (000: "assigning users to orders and tasks"); idempotent add, 404
+ * not_assigned on removing a non-assignee. The caller checked tasks.assign. */
+gh_status gh_order_assign(gh_ctx *ctx, const char *order_ref, const char *user_id, bool add);
+/* The order's assignees and (up to 200) tasks. Needs tasks.assign or users.view. */
+gh_status gh_order_get(gh_ctx *ctx, const char *order_ref, json_t **out);
 
 /* ---- agenda screens ----------------------------------------------------------------- */
 gh_status gh_screen_create(gh_ctx *ctx, const char *name, json_t **out);

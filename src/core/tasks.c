@@ -135,8 +135,17 @@ gh_status gh_task_get(gh_ctx *ctx, const char *id, json_t **out)
         json_decref(assignees);
         return st;
     }
+    json_t *order_assignees = json_array();
+    if (!order_assignees) { json_decref(assignees); return gh_ctx_oom(ctx); }
+    if (t.order_ref[0] && (st = gh_store_order_assignees(ctx->db, ctx->actor.org_id, t.order_ref, pair_visit,
+                                                         order_assignees, &ctx->err)) != GH_OK) {
+        json_decref(assignees);
+        json_decref(order_assignees);
+        return st;
+    }
     *out = task_json(&t);
     json_object_set_new(*out, "assignees", assignees);
+    json_object_set_new(*out, "order_assignees", order_assignees);
     return GH_OK;
 }
 
@@ -169,6 +178,60 @@ gh_status gh_task_assign(gh_ctx *ctx, const char *task_id, const char *user_id, 
                        json_pack("{s:s, s:s}", "user_id", user_id, "ref", t.ref))) != GH_OK)
         return gh_ctx_rollback(ctx, st);
     return gh_db_commit(ctx->db, &ctx->err);
+}
+
+/* ---- orders ------------------------------------------------------------------------------ */
+static gh_status check_order_ref(gh_ctx *ctx, const char *order_ref)
+{
+    if (!order_ref || !gh_text_valid(order_ref, 1, GH_REF_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_ref", "order_ref",
+                             "an order ref is 1 to %d characters of text", GH_REF_MAX);
+    return GH_OK;
+}
+
+gh_status gh_order_assign(gh_ctx *ctx, const char *order_ref, const char *user_id, bool add)
+{
+    bool changed = false;
+    gh_status st = check_order_ref(ctx, order_ref);
+    if (st != GH_OK) return st;
+    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = user_in_org(ctx, user_id)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_store_order_assign(ctx->db, ctx->actor.org_id, order_ref, user_id, add, gh_now(), &changed,
+                                    &ctx->err)) != GH_OK)
+        return gh_ctx_rollback(ctx, st);
+    if (!changed) {
+        gh_db_rollback(ctx->db);
+        if (add) return GH_OK; /* already assigned: PUT is idempotent */
+        return gh_fail_field(&ctx->err, GH_E_NOT_FOUND, "not_assigned", "user_id",
+                             "this user is not assigned to the order");
+    }
+    if ((st = gh_audit(ctx, NULL, add ? "order.assigned" : "order.unassigned", "order", order_ref,
+                       json_pack("{s:s}", "user_id", user_id))) != GH_OK)
+        return gh_ctx_rollback(ctx, st);
+    return gh_db_commit(ctx->db, &ctx->err);
+}
+
+gh_status gh_order_get(gh_ctx *ctx, const char *order_ref, json_t **out)
+{
+    gh_status st = gh_require_any(ctx, "tasks.assign", "users.view");
+    if (st != GH_OK) return st;
+    if ((st = check_order_ref(ctx, order_ref)) != GH_OK) return st;
+    json_t *assignees = json_array();
+    task_acc a = {.items = json_array()};
+    gh_task_filter f = {.order_ref = order_ref, .limit = PAGE_MAX};
+    if (!assignees || !a.items) { st = gh_ctx_oom(ctx); goto fail; }
+    if ((st = gh_store_order_assignees(ctx->db, ctx->actor.org_id, order_ref, pair_visit, assignees, &ctx->err)) !=
+        GH_OK)
+        goto fail;
+    if ((st = gh_store_task_list(ctx->db, ctx->actor.org_id, &f, task_visit, &a, &ctx->err)) != GH_OK) goto fail;
+    *out = json_pack("{s:s, s:o, s:o, s:b}", "order_ref", order_ref, "assignees", assignees, "tasks", a.items,
+                     "tasks_truncated", a.n == f.limit);
+    if (!*out) return gh_ctx_oom(ctx);
+    return GH_OK;
+fail:
+    json_decref(assignees);
+    json_decref(a.items);
+    return st;
 }
 
 /* ---- screens ----------------------------------------------------------------------------- */
@@ -287,13 +350,20 @@ static void agenda_visit(const gh_agenda_row *r, void *arg)
         a->cur = task_json(&r->task);
         if (!a->cur) return;
         json_object_set_new(a->cur, "assigned", json_false());
+        json_object_set_new(a->cur, "order_assigned", json_false());
         json_object_set_new(a->cur, "screens", json_array());
         json_object_set_new(a->cur, "open_checkin_id", open_checkin_on(a->open, r->task.id));
         json_array_append_new(a->items, a->cur);
     }
-    if (r->assigned) json_object_set_new(a->cur, "assigned", json_true());
-    else json_array_append_new(json_object_get(a->cur, "screens"),
-                               json_pack("{s:s, s:s}", "id", r->screen_id, "name", r->screen_name));
+    if (r->via == GH_AGENDA_ORDER) {
+        json_object_set_new(a->cur, "assigned", json_true());
+        json_object_set_new(a->cur, "order_assigned", json_true());
+    } else if (r->via == GH_AGENDA_ASSIGNED) {
+        json_object_set_new(a->cur, "assigned", json_true());
+    } else {
+        json_array_append_new(json_object_get(a->cur, "screens"),
+                              json_pack("{s:s, s:s}", "id", r->screen_id, "name", r->screen_name));
+    }
 }
 
 gh_status gh_agenda(gh_ctx *ctx, bool open_only, json_t **out)

@@ -332,6 +332,18 @@ static const char *const migrations[] = {
     " detail TEXT NOT NULL DEFAULT '{}',"
     " created_at INTEGER NOT NULL);"
     "CREATE INDEX activity_user_time ON activity(org_id, user_id, at, seq);",
+
+    /* 5 (issue 6, 000 "assigning users to orders and tasks"): a person
+     * assigned to an order is assigned to every task with that order_ref,
+     * those that exist and those created later. Orders are the embedding
+     * product's; gatehouse knows them only by reference. */
+    "CREATE TABLE order_assignees ("
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " order_ref TEXT NOT NULL,"
+    " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " created_at INTEGER NOT NULL,"
+    " PRIMARY KEY (org_id, order_ref, user_id));"
+    "CREATE INDEX order_assignees_user ON order_assignees(user_id);",
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -251,7 +251,10 @@ gh_status gh_store_task_visibility(gh_db *db, const char *org_id, const char *ta
 {
     PREP(db, st, "SELECT"
                  " EXISTS (SELECT 1 FROM task_assignees a JOIN tasks t ON t.id = a.task_id"
-                 "         WHERE t.org_id = ?1 AND a.task_id = ?2 AND a.user_id = ?3),"
+                 "         WHERE t.org_id = ?1 AND a.task_id = ?2 AND a.user_id = ?3)"
+                 " OR EXISTS (SELECT 1 FROM tasks t JOIN order_assignees o"
+                 "            ON o.org_id = t.org_id AND o.order_ref = t.order_ref"
+                 "            WHERE t.org_id = ?1 AND t.id = ?2 AND o.user_id = ?3),"
                  " EXISTS (SELECT 1 FROM screen_tasks st JOIN screen_members m ON m.screen_id = st.screen_id"
                  "         JOIN screens s ON s.id = st.screen_id"
                  "         WHERE s.org_id = ?1 AND st.task_id = ?2 AND m.user_id = ?3)", err);
@@ -267,12 +270,40 @@ gh_status gh_store_task_visibility(gh_db *db, const char *org_id, const char *ta
     return s == SQLITE_ROW ? GH_OK : gh_db_fail(db, err, "task visibility");
 }
 
+gh_status gh_store_order_assign(gh_db *db, const char *org_id, const char *order_ref, const char *user_id, bool add,
+                                int64_t at, bool *changed, gh_err *err)
+{
+    sqlite3_stmt *st = add ? gh_db_stmt(db, "INSERT INTO order_assignees (org_id, order_ref, user_id, created_at)"
+                                            " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING")
+                           : gh_db_stmt(db, "DELETE FROM order_assignees"
+                                            " WHERE org_id = ?1 AND order_ref = ?2 AND user_id = ?3");
+    if (!st) return gh_db_fail(db, err, "prepare");
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, order_ref);
+    gh_bind_text(st, 3, user_id);
+    if (add) gh_bind_i64(st, 4, at);
+    STEP_DONE(db, st, err, "order assign");
+    *changed = sqlite3_changes(gh_db_raw(db)) == 1;
+    return GH_OK;
+}
+
+gh_status gh_store_order_assignees(gh_db *db, const char *org_id, const char *order_ref,
+                                   void (*fn)(const char *, const char *, void *), void *arg, gh_err *err)
+{
+    PREP(db, st, "SELECT u.id, u.name FROM order_assignees o JOIN users u ON u.id = o.user_id"
+                 " WHERE o.org_id = ?1 AND u.org_id = ?1 AND o.order_ref = ?2 ORDER BY u.name, u.id", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, order_ref);
+    pair_cb cb = {fn, arg};
+    return each_row(db, st, pair_visit, &cb, err, "order assignees");
+}
+
 typedef struct { void (*fn)(const gh_agenda_row *, void *); void *arg; gh_agenda_row row; } agenda_cb;
 static void agenda_visit(sqlite3_stmt *st, void *arg)
 {
     agenda_cb *cb = arg;
     task_row(st, &cb->row.task);
-    cb->row.assigned = sqlite3_column_int64(st, TASK_NCOLS) != 0;
+    cb->row.via = (gh_agenda_via)sqlite3_column_int64(st, TASK_NCOLS);
     gh_strlcpy(cb->row.screen_id, gh_col_text(st, TASK_NCOLS + 1), sizeof cb->row.screen_id);
     gh_strlcpy(cb->row.screen_name, gh_col_text(st, TASK_NCOLS + 2), sizeof cb->row.screen_name);
     cb->fn(&cb->row, cb->arg);
@@ -282,11 +313,15 @@ gh_status gh_store_agenda(gh_db *db, const char *org_id, const char *user_id, bo
                           void (*fn)(const gh_agenda_row *, void *), void *arg, gh_err *err)
 {
     /* due_at NULL sorts last; ref is unique per org, so rows of one task are
-     * adjacent (assigned row first). */
+     * adjacent (order row, then assigned row, then screens). */
     PREP(db, st, "SELECT * FROM ("
                  " SELECT " TASK_COLS ", 1 AS assigned, NULL AS screen_id, NULL AS screen_name"
                  "  FROM task_assignees a JOIN tasks t ON t.id = a.task_id"
                  "  WHERE t.org_id = ?1 AND a.user_id = ?2 AND (?3 = 0 OR t.status = 'open')"
+                 " UNION ALL"
+                 " SELECT " TASK_COLS ", 2, NULL, NULL"
+                 "  FROM order_assignees o JOIN tasks t ON t.org_id = o.org_id AND t.order_ref = o.order_ref"
+                 "  WHERE o.org_id = ?1 AND o.user_id = ?2 AND (?3 = 0 OR t.status = 'open')"
                  " UNION ALL"
                  " SELECT " TASK_COLS ", 0, s.id, s.name"
                  "  FROM screen_members m JOIN screens s ON s.id = m.screen_id"

@@ -76,15 +76,28 @@ gh_status gh_store_task_assign(gh_db *db, const char *task_id, const char *user_
 /* Assignees of a task: fn(user_id, name). */
 gh_status gh_store_task_assignees(gh_db *db, const char *org_id, const char *task_id,
                                   void (*fn)(const char *, const char *, void *), void *arg, gh_err *err);
-/* Whether user sees the task: assigned to it, and/or on a screen they belong to. */
+/* Whether user sees the task: assigned to it (directly or through its
+ * order), and/or on a screen they belong to. */
 gh_status gh_store_task_visibility(gh_db *db, const char *org_id, const char *task_id, const char *user_id,
                                    bool *assigned, bool *on_screen, gh_err *err);
 
-/* One row of a worker's agenda: the task and why they see it (assigned, or
- * through screen_id). Rows of one task are adjacent. */
+/* Adds (add) or removes a person assigned to an order; *changed tells
+ * whether a row was written. The caller has checked the user's org. */
+gh_status gh_store_order_assign(gh_db *db, const char *org_id, const char *order_ref, const char *user_id, bool add,
+                                int64_t at, bool *changed, gh_err *err);
+/* People assigned to an order: fn(user_id, name). */
+gh_status gh_store_order_assignees(gh_db *db, const char *org_id, const char *order_ref,
+                                   void (*fn)(const char *, const char *, void *), void *arg, gh_err *err);
+
+/* How an agenda row reaches the worker. */
+typedef enum { GH_AGENDA_SCREEN = 0, GH_AGENDA_ASSIGNED = 1, GH_AGENDA_ORDER = 2 } gh_agenda_via;
+
+/* One row of a worker's agenda: the task and why they see it (assigned to
+ * it, assigned to its order, or through screen_id). Rows of one task are
+ * adjacent, the order row first, then the assigned one, then screens. */
 typedef struct gh_agenda_row {
     gh_task task;
-    bool assigned;
+    gh_agenda_via via;
     char screen_id[GH_ID_MAX];
     char screen_name[GH_NAME_MAX + 1];
 } gh_agenda_row;

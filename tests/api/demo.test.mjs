@@ -58,6 +58,10 @@ test('serve --demo loads a plant, prints how to sign in, and cleans up', async (
       if (r.body.pin_change_required) continue;
       const agenda = await s.api('/v1/me/tasks', { token: r.body.token });
       assert.ok(agenda.body.items.length > 0, `${w.name} has tasks`);
+      if (/assigned to order SO-1041/.test(w.how)) {
+        const viaOrder = agenda.body.items.filter((t) => t.order_assigned).map((t) => t.ref);
+        assert.deepEqual(viaOrder, ['T-2045', 'T-2046'], `${w.name} works on the whole order`);
+      }
     }
     const wanda = (await s.api('/v1/kiosk/riverside/login', { method: 'POST', body: { badge: workers[0].badge, pin: workers[0].pin } })).body;
     const agenda = (await s.api('/v1/me/tasks', { token: wanda.token })).body;
