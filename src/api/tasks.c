@@ -46,6 +46,34 @@ static void get_task(gh_req *r)
     gh_reply_json(r, 200, out);
 }
 
+static void patch_task(gh_req *r)
+{
+    static const gh_jfield f[] = {{"title", GH_J_STRING, false}, {"order_ref", GH_J_STRING_OR_NULL, false},
+                                  {"due", GH_J_STRING_OR_NULL, false}, {"status", GH_J_STRING, false},
+                                  {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_task_patch p = {.title = gh_jstr(b, "title"), .order_ref_set = json_object_get(b, "order_ref") != NULL,
+                       .order_ref = gh_jstr(b, "order_ref"), .due_set = json_object_get(b, "due") != NULL,
+                       .status = gh_jstr(b, "status")};
+    const char *due = gh_jstr(b, "due");
+    if (due && !gh_time_parse(due, &p.due_at)) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_time", "due", "'due' must be an RFC 3339 time");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    json_t *out;
+    if (gh_api_failed(r, gh_task_update(ctx, gh_req_param(r, "id"), &p, &out))) return;
+    gh_reply_json(r, 200, out);
+}
+
+static void delete_task(gh_req *r)
+{
+    if (gh_api_failed(r, gh_task_delete(gh_req_ctx(r), gh_req_param(r, "id")))) return;
+    gh_reply_empty(r);
+}
+
 static void assign(gh_req *r, bool add)
 {
     if (gh_api_failed(r, gh_task_assign(gh_req_ctx(r), gh_req_param(r, "id"), gh_req_param(r, "user_id"), add))) return;
@@ -139,6 +167,8 @@ const gh_route gh_api_routes_tasks[] = {
     {"POST", "/v1/tasks", create_task, GH_AUTH_ANY, 0, "tasks.assign"},
     {"GET", "/v1/tasks", list_tasks, GH_AUTH_ANY, 0, NULL},
     {"GET", "/v1/tasks/{id}", get_task, GH_AUTH_ANY, GH_R_OFFICE | GH_R_KIOSK, NULL},
+    {"PATCH", "/v1/tasks/{id}", patch_task, GH_AUTH_ANY, 0, "tasks.assign"},
+    {"DELETE", "/v1/tasks/{id}", delete_task, GH_AUTH_ANY, 0, "tasks.assign"},
     {"PUT", "/v1/tasks/{id}/assignees/{user_id}", put_assignee, GH_AUTH_ANY, 0, "tasks.assign"},
     {"DELETE", "/v1/tasks/{id}/assignees/{user_id}", delete_assignee, GH_AUTH_ANY, 0, "tasks.assign"},
     {"GET", "/v1/orders/assignees", get_order, GH_AUTH_ANY, 0, NULL},

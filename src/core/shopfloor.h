@@ -43,6 +43,21 @@ gh_status gh_task_create(gh_ctx *ctx, const gh_task_new *n, json_t **out);
 /* Needs tasks.assign or users.view. cursor: from a previous next_cursor. */
 gh_status gh_task_list(gh_ctx *ctx, const char *status, const char *order_ref, const char *cursor, int limit,
                        json_t **items, char **next_cursor);
+/* A change to a task; absent fields are left alone. The ref is the
+ * embedding product's key and does not change. */
+typedef struct gh_task_patch {
+    const char *title;                /* NULL: unchanged */
+    bool order_ref_set;               /* order_ref NULL or "": none */
+    const char *order_ref;
+    bool due_set;                     /* due_at 0: none */
+    int64_t due_at;
+    const char *status;               /* NULL, "open" (reopen) or "done" */
+} gh_task_patch;
+/* The caller checked tasks.assign. Audited as task.updated with what changed. */
+gh_status gh_task_update(gh_ctx *ctx, const char *id, const gh_task_patch *p, json_t **out);
+/* Deletes a task nobody has checked in to (its check-ins are time records:
+ * 409 task_has_checkins; mark it done instead). The caller checked tasks.assign. */
+gh_status gh_task_delete(gh_ctx *ctx, const char *id);
 /* The task with its assignees: for tasks.assign / users.view holders, and
  * for workers who see the task (404 otherwise, nothing leaks). */
 gh_status gh_task_get(gh_ctx *ctx, const char *id, json_t **out);

@@ -68,6 +68,85 @@ gh_status gh_task_create(gh_ctx *ctx, const gh_task_new *n, json_t **out)
     return GH_OK;
 }
 
+gh_status gh_task_update(gh_ctx *ctx, const char *id, const gh_task_patch *p, json_t **out)
+{
+    if (p->title && !gh_text_valid(p->title, 1, GH_NAME_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_title", "title",
+                             "a title is 1 to %d characters of text", GH_NAME_MAX);
+    if (p->order_ref_set && p->order_ref && *p->order_ref && !gh_text_valid(p->order_ref, 1, GH_REF_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_ref", "order_ref",
+                             "an order ref is 1 to %d characters of text", GH_REF_MAX);
+    if (p->due_set && p->due_at < 0)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_time", "due", "due must be after 1970");
+    if (p->status && strcmp(p->status, "open") != 0 && strcmp(p->status, "done") != 0)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_status", "status", "status is open or done");
+    gh_task t;
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_task_get(ctx->db, ctx->actor.org_id, id, &t, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    json_t *changes = json_object();
+    if (!changes) return gh_ctx_rollback(ctx, gh_ctx_oom(ctx));
+    if (p->title && strcmp(p->title, t.title) != 0) {
+        json_object_set_new(changes, "title", json_pack("{s:s, s:s}", "from", t.title, "to", p->title));
+        gh_strlcpy(t.title, p->title, sizeof t.title);
+    }
+    const char *new_order = p->order_ref ? p->order_ref : "";
+    if (p->order_ref_set && strcmp(new_order, t.order_ref) != 0) {
+        json_object_set_new(changes, "order_ref", json_pack("{s:o, s:o}", "from", gh_json_str_or_null(t.order_ref),
+                                                            "to", gh_json_str_or_null(new_order)));
+        gh_strlcpy(t.order_ref, new_order, sizeof t.order_ref);
+    }
+    if (p->due_set && p->due_at != t.due_at) {
+        json_object_set_new(changes, "due", json_pack("{s:o, s:o}", "from", gh_json_time(t.due_at), "to",
+                                                      gh_json_time(p->due_at)));
+        t.due_at = p->due_at;
+    }
+    if (p->status && strcmp(p->status, t.status) != 0) {
+        json_object_set_new(changes, "status", json_pack("{s:s, s:s}", "from", t.status, "to", p->status));
+        gh_strlcpy(t.status, p->status, sizeof t.status);
+        bool done = strcmp(p->status, "done") == 0;
+        t.completed_at = done ? gh_now() : 0;
+        gh_strlcpy(t.completed_by, done ? ctx->actor.id : "", sizeof t.completed_by);
+    }
+    if (json_object_size(changes) == 0) {
+        json_decref(changes);
+        gh_db_rollback(ctx->db);
+        return gh_task_get(ctx, id, out);
+    }
+    json_object_set_new(changes, "ref", json_string(t.ref));
+    if ((st = gh_store_task_update(ctx->db, &t, &ctx->err)) != GH_OK) {
+        json_decref(changes);
+        return gh_ctx_rollback(ctx, st);
+    }
+    if ((st = gh_audit(ctx, NULL, "task.updated", "task", t.id, changes)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
+    return gh_task_get(ctx, id, out);
+}
+
+gh_status gh_task_delete(gh_ctx *ctx, const char *id)
+{
+    gh_task t;
+    int64_t n = 0;
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_task_get(ctx->db, ctx->actor.org_id, id, &t, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_store_task_checkin_count(ctx->db, t.org_id, t.id, &n, &ctx->err)) != GH_OK)
+        return gh_ctx_rollback(ctx, st);
+    if (n > 0) {
+        gh_db_rollback(ctx->db);
+        gh_fail(&ctx->err, GH_E_CONFLICT, "task_has_checkins",
+                "people have checked in to this task and their check-ins are time records: mark it done instead");
+        gh_err_extra(&ctx->err, "checkins", json_integer((json_int_t)n));
+        return GH_E_CONFLICT;
+    }
+    if ((st = gh_store_task_delete(ctx->db, t.org_id, t.id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_audit(ctx, NULL, "task.deleted", "task", t.id,
+                       json_pack("{s:s, s:s, s:s?}", "ref", t.ref, "title", t.title, "order_ref",
+                                 t.order_ref[0] ? t.order_ref : NULL))) != GH_OK)
+        return gh_ctx_rollback(ctx, st);
+    return gh_db_commit(ctx->db, &ctx->err);
+}
+
 typedef struct { json_t *items; char last_ref[GH_REF_MAX + 1]; int n; } task_acc;
 static void task_visit(const gh_task *t, void *arg)
 {

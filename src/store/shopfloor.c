@@ -175,6 +175,38 @@ gh_status gh_store_task_get(gh_db *db, const char *org_id, const char *id, gh_ta
     return gh_db_fail(db, err, "task get");
 }
 
+gh_status gh_store_task_update(gh_db *db, const gh_task *t, gh_err *err)
+{
+    PREP(db, st, "UPDATE tasks SET title = ?3, order_ref = ?4, due_at = ?5, status = ?6, completed_at = ?7,"
+                 " completed_by = ?8 WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, t->org_id); gh_bind_text(st, 2, t->id); gh_bind_text(st, 3, t->title);
+    gh_bind_text(st, 4, nz(t->order_ref)); bind_time(st, 5, t->due_at); gh_bind_text(st, 6, t->status);
+    bind_time(st, 7, t->completed_at); gh_bind_text(st, 8, nz(t->completed_by));
+    STEP_DONE(db, st, err, "task update");
+    return GH_OK;
+}
+
+gh_status gh_store_task_checkin_count(gh_db *db, const char *org_id, const char *id, int64_t *n, gh_err *err)
+{
+    PREP(db, st, "SELECT count(*) FROM checkins WHERE org_id = ?1 AND task_id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return s == SQLITE_ROW ? GH_OK : gh_db_fail(db, err, "task check-in count");
+}
+
+gh_status gh_store_task_delete(gh_db *db, const char *org_id, const char *id, gh_err *err)
+{
+    PREP(db, st, "DELETE FROM tasks WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    STEP_DONE(db, st, err, "task delete");
+    if (sqlite3_changes(gh_db_raw(db)) != 1) return gh_fail(err, GH_E_NOT_FOUND, "task_not_found", "no such task");
+    return GH_OK;
+}
+
 gh_status gh_store_task_complete(gh_db *db, const char *org_id, const char *id, int64_t at, const char *by,
                                  bool *changed, gh_err *err)
 {

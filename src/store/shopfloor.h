@@ -55,6 +55,13 @@ typedef struct gh_task {
 /* GH_E_CONFLICT "task_ref_taken" when the org already has a task with ref. */
 gh_status gh_store_task_insert(gh_db *db, const gh_task *t, gh_err *err);
 gh_status gh_store_task_get(gh_db *db, const char *org_id, const char *id, gh_task *t, gh_err *err);
+/* Writes title, order_ref, due_at, status, completed_at and completed_by. */
+gh_status gh_store_task_update(gh_db *db, const gh_task *t, gh_err *err);
+/* Number of check-ins (open or closed) on the task. */
+gh_status gh_store_task_checkin_count(gh_db *db, const char *org_id, const char *id, int64_t *n, gh_err *err);
+/* Deletes the task with its assignments and screen links; GH_E_NOT_FOUND
+ * task_not_found when there is none. */
+gh_status gh_store_task_delete(gh_db *db, const char *org_id, const char *id, gh_err *err);
 /* Marks an open task done; *changed tells whether it was open. */
 gh_status gh_store_task_complete(gh_db *db, const char *org_id, const char *id, int64_t at, const char *by,
                                  bool *changed, gh_err *err);
