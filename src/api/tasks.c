@@ -137,6 +137,29 @@ static void list_screens(gh_req *r)
     gh_reply_json(r, 200, json_pack("{s:o}", "items", items));
 }
 
+static void get_screen(gh_req *r)
+{
+    json_t *out;
+    if (gh_api_failed(r, gh_screen_get(gh_req_ctx(r), gh_req_param(r, "id"), &out))) return;
+    gh_reply_json(r, 200, out);
+}
+
+static void patch_screen(gh_req *r)
+{
+    static const gh_jfield f[] = {{"name", GH_J_STRING, true}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    json_t *out;
+    if (gh_api_failed(r, gh_screen_rename(gh_req_ctx(r), gh_req_param(r, "id"), gh_jstr(b, "name"), &out))) return;
+    gh_reply_json(r, 200, out);
+}
+
+static void delete_screen(gh_req *r)
+{
+    if (gh_api_failed(r, gh_screen_delete(gh_req_ctx(r), gh_req_param(r, "id")))) return;
+    gh_reply_empty(r);
+}
+
 static void screen_link(gh_req *r, gh_screen_link_kind kind, bool add)
 {
     const char *other = gh_req_param(r, kind == GH_SCREEN_TASKS ? "task_id" : "user_id");
@@ -176,6 +199,9 @@ const gh_route gh_api_routes_tasks[] = {
     {"DELETE", "/v1/orders/assignees", delete_order_assignee, GH_AUTH_ANY, 0, "tasks.assign"},
     {"POST", "/v1/screens", create_screen, GH_AUTH_ANY, 0, "tasks.assign"},
     {"GET", "/v1/screens", list_screens, GH_AUTH_ANY, 0, "tasks.assign"},
+    {"GET", "/v1/screens/{id}", get_screen, GH_AUTH_ANY, 0, "tasks.assign"},
+    {"PATCH", "/v1/screens/{id}", patch_screen, GH_AUTH_ANY, 0, "tasks.assign"},
+    {"DELETE", "/v1/screens/{id}", delete_screen, GH_AUTH_ANY, 0, "tasks.assign"},
     {"PUT", "/v1/screens/{id}/tasks/{task_id}", put_screen_task, GH_AUTH_ANY, 0, "tasks.assign"},
     {"DELETE", "/v1/screens/{id}/tasks/{task_id}", delete_screen_task, GH_AUTH_ANY, 0, "tasks.assign"},
     {"PUT", "/v1/screens/{id}/members/{user_id}", put_screen_member, GH_AUTH_ANY, 0, "tasks.assign"},

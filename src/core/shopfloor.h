@@ -74,6 +74,12 @@ gh_status gh_order_get(gh_ctx *ctx, const char *order_ref, json_t **out);
 /* ---- agenda screens ----------------------------------------------------------------- */
 gh_status gh_screen_create(gh_ctx *ctx, const char *name, json_t **out);
 gh_status gh_screen_list(gh_ctx *ctx, json_t **items);
+/* One screen with its tasks and members. */
+gh_status gh_screen_get(gh_ctx *ctx, const char *id, json_t **out);
+/* Renames (screen.renamed) or deletes (screen.deleted) a screen; deleting
+ * takes its tasks off its members' agendas, the tasks themselves stay. */
+gh_status gh_screen_rename(gh_ctx *ctx, const char *id, const char *name, json_t **out);
+gh_status gh_screen_delete(gh_ctx *ctx, const char *id);
 gh_status gh_screen_link(gh_ctx *ctx, const char *screen_id, gh_screen_link_kind kind, const char *other_id,
                          bool add);
 

@@ -349,6 +349,19 @@ static void ref_visit(const char *id, const char *ref, void *arg)
 typedef struct { json_t *items; } screen_acc;
 static void screen_visit(const gh_screen *s, void *arg) { json_array_append_new(((screen_acc *)arg)->items, screen_json(s)); }
 
+/* Adds the screen's tasks and members to its JSON object o. */
+static gh_status screen_links(gh_ctx *ctx, json_t *o)
+{
+    const char *sid = json_string_value(json_object_get(o, "id"));
+    json_t *tasks = json_array();
+    if (!sid || json_object_set_new(o, "tasks", tasks)) return gh_ctx_oom(ctx);
+    json_t *members = json_array();
+    if (json_object_set_new(o, "members", members)) return gh_ctx_oom(ctx);
+    gh_status st = gh_store_screen_links(ctx->db, GH_SCREEN_TASKS, sid, ref_visit, tasks, &ctx->err);
+    if (st == GH_OK) st = gh_store_screen_links(ctx->db, GH_SCREEN_MEMBERS, sid, pair_visit, members, &ctx->err);
+    return st;
+}
+
 gh_status gh_screen_list(gh_ctx *ctx, json_t **items)
 {
     screen_acc a = {json_array()};
@@ -358,16 +371,56 @@ gh_status gh_screen_list(gh_ctx *ctx, json_t **items)
     json_t *o;
     json_array_foreach(a.items, i, o) {
         if (st != GH_OK) break;
-        json_t *tasks = json_array(), *members = json_array();
-        const char *sid = json_string_value(json_object_get(o, "id"));
-        json_object_set_new(o, "tasks", tasks);
-        json_object_set_new(o, "members", members);
-        st = gh_store_screen_links(ctx->db, GH_SCREEN_TASKS, sid, ref_visit, tasks, &ctx->err);
-        if (st == GH_OK) st = gh_store_screen_links(ctx->db, GH_SCREEN_MEMBERS, sid, pair_visit, members, &ctx->err);
+        st = screen_links(ctx, o);
     }
     if (st != GH_OK) { json_decref(a.items); return st; }
     *items = a.items;
     return GH_OK;
+}
+
+gh_status gh_screen_get(gh_ctx *ctx, const char *id, json_t **out)
+{
+    gh_screen s;
+    gh_status st = gh_store_screen_get(ctx->db, ctx->actor.org_id, id, &s, &ctx->err);
+    if (st != GH_OK) return st;
+    json_t *o = screen_json(&s);
+    if (!o) return gh_ctx_oom(ctx);
+    if ((st = screen_links(ctx, o)) != GH_OK) { json_decref(o); return st; }
+    *out = o;
+    return GH_OK;
+}
+
+gh_status gh_screen_rename(gh_ctx *ctx, const char *id, const char *name, json_t **out)
+{
+    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters of text",
+                             GH_NAME_MAX);
+    gh_screen s;
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_screen_get(ctx->db, ctx->actor.org_id, id, &s, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if (strcmp(s.name, name) == 0) {
+        gh_db_rollback(ctx->db);
+        return gh_screen_get(ctx, id, out);
+    }
+    if ((st = gh_store_screen_rename(ctx->db, s.org_id, s.id, name, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_audit(ctx, NULL, "screen.renamed", "screen", s.id, json_pack("{s:s, s:s}", "from", s.name, "to", name))) !=
+        GH_OK)
+        return gh_ctx_rollback(ctx, st);
+    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
+    return gh_screen_get(ctx, id, out);
+}
+
+gh_status gh_screen_delete(gh_ctx *ctx, const char *id)
+{
+    gh_screen s;
+    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_screen_get(ctx->db, ctx->actor.org_id, id, &s, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_store_screen_delete(ctx->db, s.org_id, s.id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_audit(ctx, NULL, "screen.deleted", "screen", s.id, json_pack("{s:s}", "name", s.name))) != GH_OK)
+        return gh_ctx_rollback(ctx, st);
+    return gh_db_commit(ctx->db, &ctx->err);
 }
 
 gh_status gh_screen_link(gh_ctx *ctx, const char *screen_id, gh_screen_link_kind kind, const char *other_id, bool add)

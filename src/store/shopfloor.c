@@ -403,6 +403,27 @@ gh_status gh_store_screen_get(gh_db *db, const char *org_id, const char *id, gh_
     return gh_db_fail(db, err, "screen get");
 }
 
+gh_status gh_store_screen_rename(gh_db *db, const char *org_id, const char *id, const char *name, gh_err *err)
+{
+    PREP(db, st, "UPDATE screens SET name = ?3 WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    gh_bind_text(st, 3, name);
+    STEP_DONE(db, st, err, "screen rename");
+    return GH_OK;
+}
+
+gh_status gh_store_screen_delete(gh_db *db, const char *org_id, const char *id, gh_err *err)
+{
+    PREP(db, st, "DELETE FROM screens WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    STEP_DONE(db, st, err, "screen delete");
+    if (sqlite3_changes(gh_db_raw(db)) != 1)
+        return gh_fail(err, GH_E_NOT_FOUND, "screen_not_found", "no such agenda screen");
+    return GH_OK;
+}
+
 typedef struct { void (*fn)(const gh_screen *, void *); void *arg; } screen_cb;
 static void screen_visit(sqlite3_stmt *st, void *arg)
 {

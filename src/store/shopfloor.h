@@ -121,6 +121,10 @@ typedef struct gh_screen {
 
 gh_status gh_store_screen_insert(gh_db *db, const gh_screen *s, gh_err *err);
 gh_status gh_store_screen_get(gh_db *db, const char *org_id, const char *id, gh_screen *s, gh_err *err);
+gh_status gh_store_screen_rename(gh_db *db, const char *org_id, const char *id, const char *name, gh_err *err);
+/* Deletes the screen and its task and member links; GH_E_NOT_FOUND
+ * screen_not_found when there is none. */
+gh_status gh_store_screen_delete(gh_db *db, const char *org_id, const char *id, gh_err *err);
 gh_status gh_store_screen_list(gh_db *db, const char *org_id, void (*fn)(const gh_screen *, void *), void *arg,
                                gh_err *err);
 typedef enum { GH_SCREEN_TASKS, GH_SCREEN_MEMBERS } gh_screen_link_kind;

@@ -99,3 +99,46 @@ test('deleting a task: only without time records; bad input and permissions chan
     await s.stop();
   }
 });
+
+test('agenda screens: read one, rename, delete (its tasks leave its members\' agendas, the tasks stay)', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const w = await s.makeUser(admin, 'worker@acme.test', 'user');
+    const t = await makeTask(s, admin, 'OP-1');
+    const sc = (await s.api('/v1/screens', { method: 'POST', token: admin, body: { name: 'Bay 1' } })).body;
+    for (const path of [`/v1/screens/${sc.id}/tasks/${t.id}`, `/v1/screens/${sc.id}/members/${w.id}`])
+      assert.equal((await s.api(path, { method: 'PUT', token: admin })).status, 204);
+
+    const one = await s.api(`/v1/screens/${sc.id}`, { token: admin });
+    assert.equal(one.status, 200);
+    assert.equal(one.body.name, 'Bay 1');
+    assert.deepEqual(one.body.tasks.map((x) => x.ref), ['OP-1']);
+    assert.deepEqual(one.body.members.map((x) => x.id), [w.id]);
+
+    const renamed = await s.api(`/v1/screens/${sc.id}`, { method: 'PATCH', token: admin, body: { name: 'Welding bay 1' } });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    assert.equal(renamed.body.name, 'Welding bay 1');
+    assert.deepEqual((await s.api('/v1/me/tasks', { token: w.token })).body.items[0].screens, [{ id: sc.id, name: 'Welding bay 1' }]);
+
+    // Refusals change nothing.
+    assertProblem(await s.api(`/v1/screens/${sc.id}`, { method: 'PATCH', token: admin, body: { name: '' } }), 400, 'invalid_name', 'name');
+    assertProblem(await s.api(`/v1/screens/${sc.id}`, { method: 'PATCH', token: admin, body: {} }), 400, 'missing_field', 'name');
+    assertProblem(await s.api(`/v1/screens/${sc.id}`, { method: 'PATCH', token: w.token, body: { name: 'x' } }), 403, 'permission_denied');
+    assertProblem(await s.api(`/v1/screens/${sc.id}`, { method: 'DELETE', token: w.token }), 403, 'permission_denied');
+    assertProblem(await s.api(`/v1/screens/${sc.id}`, { token: w.token }), 403, 'permission_denied');
+    assertProblem(await s.api('/v1/screens/scr_nobody', { token: admin }), 404, 'screen_not_found');
+    assertProblem(await s.api('/v1/screens/scr_nobody', { method: 'PATCH', token: admin, body: { name: 'x' } }), 404, 'screen_not_found');
+    assertProblem(await s.api('/v1/screens/scr_nobody', { method: 'DELETE', token: admin }), 404, 'screen_not_found');
+    assert.equal((await s.api(`/v1/screens/${sc.id}`, { token: admin })).body.name, 'Welding bay 1');
+
+    assert.equal((await s.api(`/v1/screens/${sc.id}`, { method: 'DELETE', token: admin })).status, 204);
+    assertProblem(await s.api(`/v1/screens/${sc.id}`, { token: admin }), 404, 'screen_not_found');
+    assert.deepEqual((await s.api('/v1/me/tasks', { token: w.token })).body.items, []);
+    assert.equal((await s.api(`/v1/tasks/${t.id}`, { token: admin })).status, 200, 'the task stays');
+    assert.deepEqual((await auditActions(s, admin, 'screen.renamed')).map((e) => e.detail), [{ from: 'Bay 1', to: 'Welding bay 1' }]);
+    assert.deepEqual((await auditActions(s, admin, 'screen.deleted')).map((e) => e.detail), [{ name: 'Welding bay 1' }]);
+  } finally {
+    await s.stop();
+  }
+});
