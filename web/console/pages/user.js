@@ -1,9 +1,10 @@
 // A user's page (003): email, role, modules and direct grants; lock/unlock,
 // password reset, revoke sessions, delete; factory access (002: kiosk PIN
 // shown once with the kiosk link, revoke); groups; the access explanation;
-// and the person's activity per day (000).
+// the person's activity per day (000) and their time records (check-ins per
+// day and task, 000).
 import { api } from '/console/api.js';
-import { h, clear, field, checkbox, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, copyText } from '/console/dom.js';
+import { h, clear, field, checkbox, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, copyText, table, fmtTime, fmtDuration } from '/console/dom.js';
 import { state, can, catalog, roles, org } from '/console/state.js';
 import { hasFeature, refreshMe } from '/console/app.js';
 import { statusBadge, accessBadges } from '/console/pages/users.js';
@@ -173,6 +174,13 @@ export async function render(ctx) {
     activityCard(card, u).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
   }
 
+  /* ---- time records (check-ins) ---- */
+  if (hasFeature('/v1/timesheets') && (can('tasks.assign') || can('users.view'))) {
+    const card = h('section', { class: 'card', 'aria-labelledby': 'time-h' }, h('h2', { id: 'time-h' }, 'Time records'));
+    main.append(card);
+    timeCard(card, u, who).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
+  }
+
   /* ---- account actions ---- */
   if (manage) {
     const actions = h('section', { class: 'card', 'aria-labelledby': 'danger-h' },
@@ -209,6 +217,28 @@ export async function render(ctx) {
     });
     if (ok) { toast(`${who} was deleted.`); navigate('/users'); }
   }
+}
+
+/** Time checked in per UTC day and task over the last 7 days (the server's default range), and any open check-in. */
+async function timeCard(card, u, who) {
+  const [ts, open] = await Promise.all([
+    api('/v1/timesheets', { query: { user_id: u.id } }),
+    api('/v1/checkins', { query: { user_id: u.id, open: 1, limit: 20 } }).catch(() => ({ items: [] })),
+  ]);
+  const taskLink = (t) => h('a', { href: `/console/tasks/${encodeURIComponent(t.task_id || t.id)}` }, t.ref);
+  card.append(
+    h('p', { class: 'muted' }, `Closed check-ins of ${who} in the last 7 days, per UTC day and task. Open check-ins count once checked out.`),
+    h('div', { class: 'stats' }, h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Last 7 days'), h('span', { class: 'value' }, fmtDuration(ts.total_s)))),
+    open.items.length ? h('p', { class: 'notice', 'data-testid': 'open-checkins' }, `Checked in now: `,
+      open.items.map((c, i) => [i ? ', ' : '', taskLink(c.task), ` ${c.task.title} since ${fmtTime(c.started_at)}`])) : null,
+    table({
+      caption: 'Time records', empty: `No time recorded in the last 7 days.`,
+      columns: [{ label: 'Day (UTC)' }, { label: 'Tasks' }, { label: 'Total', class: 'num' }],
+      rows: (ts.days || []).map((d) => h('tr', null,
+        h('th', { scope: 'row', class: 'nowrap' }, d.date),
+        h('td', { class: 'wrap' }, h('ul', { class: 'plain' }, d.tasks.map((t) => h('li', null, taskLink(t), ` ${t.title}: ${fmtDuration(t.seconds)}`)))),
+        h('td', { class: 'num nowrap' }, fmtDuration(d.total_s)))),
+    }));
 }
 
 function actionRow(title, text, button) {
