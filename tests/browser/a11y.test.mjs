@@ -42,6 +42,7 @@ test('console and kiosk pages have no WCAG 2.1 A/AA violations that axe finds', 
     await page.getByRole('link', { name: 'Wanda Kowalski' }).click();
     await page.getByRole('heading', { name: 'Wanda Kowalski', level: 1 }).waitFor();
     await page.locator('.chart').waitFor();
+    await page.getByRole('table', { name: 'Time records' }).waitFor();
     await audit(page, 'user page');
 
     const pages = [
@@ -54,6 +55,9 @@ test('console and kiosk pages have no WCAG 2.1 A/AA violations that axe finds', 
       ['api-keys', () => page.getByRole('heading', { level: 1 }).waitFor()],
       ['audit', () => page.getByRole('region', { name: 'Audit events' }).waitFor()],
       ['profile', () => page.getByRole('region', { name: 'Your sessions' }).waitFor()],
+      ['tasks', () => page.getByRole('link', { name: 'T-2042' }).waitFor()],
+      ['orders?ref=SO-1041', () => page.getByRole('region', { name: 'People assigned to the order' }).getByText('Priya Raman').waitFor()],
+      ['screens', () => page.getByRole('link', { name: 'Paint shop' }).waitFor()],
     ];
     for (const [path, ready] of pages) {
       await page.goto(`${s.url}/console/${path}`);
@@ -64,6 +68,31 @@ test('console and kiosk pages have no WCAG 2.1 A/AA violations that axe finds', 
     await page.getByRole('link', { name: 'Line 1 leads' }).click();
     await page.getByRole('heading', { name: 'Line 1 leads' }).waitFor();
     await audit(page, 'group page');
+
+    // The shop floor: a task (with its delete confirmation), the New task dialog, an agenda screen.
+    await page.goto(`${s.url}/console/tasks`);
+    await page.getByRole('button', { name: 'New task' }).click();
+    await page.getByRole('dialog', { name: 'New task' }).waitFor();
+    await audit(page, 'tasks: new task dialog');
+    await page.keyboard.press('Escape');
+    await page.getByRole('link', { name: 'T-2045' }).click();
+    await page.getByRole('heading', { name: 'T-2045: Prime frame A', level: 1 }).waitFor();
+    await page.getByRole('list', { name: 'People assigned to order SO-1041' }).waitFor();
+    await audit(page, 'task page');
+    // T-2042 has Wanda's open check-in: deleting it is refused.
+    await page.goto(`${s.url}/console/tasks`);
+    await page.getByRole('link', { name: 'T-2042' }).click();
+    await page.getByRole('heading', { name: 'T-2042: Weld frame B', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog', { name: 'Delete the task T-2042?' }).getByRole('button', { name: 'Delete T-2042' }).click();
+    await page.getByRole('dialog').getByRole('alert').waitFor();
+    await audit(page, 'task page: delete refused');
+    await page.keyboard.press('Escape');
+    await page.goto(`${s.url}/console/screens`);
+    await page.getByRole('link', { name: 'Line 1' }).click();
+    await page.getByRole('heading', { name: 'Line 1', level: 1 }).waitFor();
+    await page.getByRole('region', { name: 'Members' }).getByText('Wanda Kowalski').waitFor();
+    await audit(page, 'agenda screen page');
 
     // The kiosk: badge entry, PIN pad, tasks, the single-task prompt.
     const out = s.log();
