@@ -269,7 +269,7 @@ test('shop floor: tasks in an order, order assignees, edit, done and reopen, ref
   }
 });
 
-test('shop floor: someone who may only view users reads tasks and orders, changes nothing', async () => {
+test('shop floor: someone who may only view users pages through tasks and reads orders, changes nothing', async () => {
   const s = await startServer();
   const browser = await launch();
   try {
@@ -279,6 +279,9 @@ test('shop floor: someone who may only view users reads tasks and orders, change
     await s.makeUser(admin, 'vera@acme.test', 'viewer', 'Vera Viewer');
     const t = await s.api('/v1/tasks', { method: 'POST', token: admin, body: { ref: 'T-5', title: 'Paint', order_ref: 'SO-5' } });
     assert.equal(t.status, 201);
+    for (let i = 100; i < 152; i++) {
+      assert.equal((await s.api('/v1/tasks', { method: 'POST', token: admin, body: { ref: `T-${i}`, title: `Batch ${i}` } })).status, 201);
+    }
 
     const page = await newPage(browser);
     await signIn(page, s.url, 'vera@acme.test', PASSWORD);
@@ -288,6 +291,13 @@ test('shop floor: someone who may only view users reads tasks and orders, change
     await mainNav(page).getByRole('link', { name: 'Tasks' }).click();
     await page.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'New task' }).count(), 0);
+    // Pages of 50, with Load more.
+    const shown = page.locator('.table-foot [role=status]');
+    await shown.filter({ hasText: '50 tasks shown' }).waitFor();
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await shown.filter({ hasText: '53 tasks shown' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0);
+    assert.equal(await page.getByRole('region', { name: 'Tasks' }).getByRole('row').count(), 54);
     await page.getByRole('link', { name: 'T-5' }).click();
     await page.getByRole('heading', { name: 'T-5: Paint', level: 1 }).waitFor();
     assert.equal(await page.getByLabel('Title').isDisabled(), true);
