@@ -20,6 +20,10 @@ async function plant(s) {
     assert.equal((await s.api(`/v1/tasks/${t.body.id}/assignees/${w.body.id}`, { method: 'PUT', token: admin })).status, 204);
     tasks.push(t.body);
   }
+  // A third task reaches Wanda through its order, not by itself.
+  const paint = await s.api('/v1/tasks', { method: 'POST', token: admin, body: { ref: 'T-102', title: 'Paint frame', order_ref: 'SO-8' } });
+  assert.equal(paint.status, 201, JSON.stringify(paint.body));
+  assert.equal((await s.api('/v1/orders/assignees', { method: 'PUT', token: admin, body: { order_ref: 'SO-8', user_id: w.body.id } })).status, 204);
   return { admin, worker: w.body, tempPin: pin.body.pin, tasks };
 }
 
@@ -83,6 +87,9 @@ test('kiosk: temporary PIN, new PIN, check in, single-task limit, complete', asy
     await page.getByRole('heading', { name: 'Hello, Wanda' }).waitFor();
     await page.getByText('Your new PIN is saved').waitFor();
     assert.equal(await page.getByTestId('today').textContent(), '0 min');
+    const myTasks = page.getByRole('list', { name: 'My tasks' });
+    assert.match(await myTasks.getByRole('listitem').filter({ hasText: 'Paint frame' }).textContent(), /Your order SO-8/);
+    assert.match(await myTasks.getByRole('listitem').filter({ hasText: 'Weld frame' }).textContent(), /Assigned to you/);
     await page.getByRole('button', { name: 'Check in: Cut steel plates' }).click();
     await page.getByTestId('current').filter({ hasText: 'Cut steel plates' }).waitFor();
     await page.shot('kiosk-03-tasks');

@@ -280,7 +280,7 @@ async function homeScreen(message) {
   const items = S.agenda.items || [];
   const list = items.length ? h('ul', { class: 'k-tasks', 'aria-label': 'My tasks' }, items.map((t) => {
     const isOpen = !!t.open_checkin_id;
-    const where = [t.assigned ? h('span', { class: 'k-tag' }, 'Assigned to you') : null,
+    const where = [t.assigned ? h('span', { class: 'k-tag' }, t.order_assigned && t.order_ref ? `Your order ${t.order_ref}` : 'Assigned to you') : null,
       ...(t.screens || []).map((s) => h('span', { class: 'k-tag' }, s.name))];
     return h('li', { class: `k-task${isOpen ? ' active' : ''}`, 'data-task': t.ref },
       h('div', { class: 'info' },
