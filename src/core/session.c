@@ -77,7 +77,7 @@ gh_status gh_apikey_authenticate(gh_ctx *ctx, const char *key)
     double now_ms = gh_mono_ms();
     bool cached = false;
     pthread_mutex_lock(&key_cache_mu);
-    if (strcmp(key_cache[slot].hash, h) == 0 && now_ms - key_cache[slot].fetched_ms < KEY_CACHE_MS) {
+    if (gh_secret_eq(key_cache[slot].hash, h) && now_ms - key_cache[slot].fetched_ms < KEY_CACHE_MS) {
         k = key_cache[slot].key;
         cached = true;
     }
