@@ -59,6 +59,7 @@ static void usage(void)
           "  org modules --db PATH --org SLUG KEY...     (core is always on)\n"
           "  org addons  --db PATH --org SLUG KEY...\n"
           "  org seats   --db PATH --org SLUG [--office N|unlimited] [--factory N|unlimited]\n"
+          "  org allow-ips --db PATH --org SLUG [CIDR...]    (none: any address)\n"
           "  org setup-link --db PATH [--base-url URL]   (one-time link to create another organization)\n"
           "  outbox  --db PATH [--json]\n"
           "  check   --db PATH --org SLUG --user EMAIL|ID --permission KEY\n"
@@ -414,6 +415,15 @@ static int cmd_org(opts *o)
         rc = report(&ctx, gh_org_set_modules(&ctx, o->org, keys, strcmp(sub, "addons") == 0));
         json_decref(keys);
         if (rc == 0) printf("%s of %s set\n", sub, o->org);
+    } else if (strcmp(sub, "allow-ips") == 0) {
+        /* The org's IP allowlist; no networks: any address. The operator's
+         * way back in when an org has locked itself out of its networks. */
+        if (!o->org) { usage(); rc = 2; goto out; }
+        json_t *nets = json_array();
+        for (int i = 1; i < o->nargs; i++) json_array_append_new(nets, json_string(o->args[i]));
+        rc = report(&ctx, gh_org_set_ip_allowlist(&ctx, o->org, nets));
+        json_decref(nets);
+        if (rc == 0) printf("IP allowlist of %s set (%s)\n", o->org, o->nargs > 1 ? "listed networks only" : "any address");
     } else if (strcmp(sub, "setup-link") == 0) {
         /* One more organization through the web setup page. */
         char token[GH_TOKEN_LEN + 1];

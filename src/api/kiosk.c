@@ -46,17 +46,6 @@ static void revoke_pin(gh_req *r)
 }
 
 /* ---- kiosk sign-in -------------------------------------------------------------------- */
-static void kiosk_cookies(gh_req *r, const char *token, const char *csrf, int64_t max_age)
-{
-    char c[256];
-    const char *secure = gh_cfg()->secure_cookies ? "; Secure" : "";
-    snprintf(c, sizeof c, "gh_session=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s", token,
-             (long long)max_age, secure);
-    gh_reply_header(r, "Set-Cookie", c);
-    snprintf(c, sizeof c, "gh_csrf=%s; Path=/; Max-Age=%lld; SameSite=Lax%s", csrf, (long long)max_age, secure);
-    gh_reply_header(r, "Set-Cookie", c);
-}
-
 static void login_done(gh_req *r)
 {
     gh_ctx *ctx = gh_req_ctx(r);
@@ -65,7 +54,6 @@ static void login_done(gh_req *r)
     if (gh_api_failed(r, gh_kiosk_login_finish(ctx, l, j->verify_ok))) goto out;
     char exp[32];
     gh_time_fmt(l->session.expires_at, exp);
-    kiosk_cookies(r, l->token, l->csrf, l->session.expires_at - gh_now());
     gh_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "token", l->token, "csrf_token",
                                     l->csrf, "expires_at", exp, "session_id", l->session.id, "kind", "kiosk",
                                     "idle_timeout_s", (json_int_t)l->session.idle_s, "pin_change_required",

@@ -23,6 +23,14 @@ static const gh_catalog *catalog;
 static gh_authz *current;
 static int64_t current_gen = -1;
 static pthread_rwlock_t snap_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* The orgs that have an IP allowlist, parsed, swapped with the snapshot. */
+typedef struct {
+    char org_id[GH_ID_MAX];
+    int n;
+    gh_cidr nets[GH_IP_ALLOWLIST_MAX];
+} org_nets;
+static org_nets *nets_current;
+static size_t nnets_current;
 static pthread_mutex_t rebuild_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_t poller;
@@ -45,7 +53,49 @@ void gh_access_shutdown(void)
     gh_authz_free(current);
     current = NULL;
     current_gen = -1;
+    free(nets_current);
+    nets_current = NULL;
+    nnets_current = 0;
     pthread_rwlock_unlock(&snap_lock);
+}
+
+int gh_ip_allowlist_parse(const char *list, gh_cidr *nets)
+{
+    char one[GH_CIDR_TEXT_MAX];
+    int n = 0;
+    const char *p = list;
+    while (p && *p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        size_t len = strcspn(p, " ");
+        if (len >= sizeof one || n >= GH_IP_ALLOWLIST_MAX) return -1;
+        memcpy(one, p, len);
+        one[len] = '\0';
+        if (!gh_cidr_parse(one, &nets[n])) return -1;
+        n++;
+        p += len;
+    }
+    return n;
+}
+
+bool gh_ip_allowlist_contains(const gh_cidr *nets, int n, const char *ip)
+{
+    for (int i = 0; i < n; i++)
+        if (gh_cidr_contains(&nets[i], ip)) return true;
+    return false;
+}
+
+bool gh_access_ip_allowed(const char *org_id, const char *ip)
+{
+    bool ok = true;
+    pthread_rwlock_rdlock(&snap_lock);
+    for (size_t i = 0; i < nnets_current; i++) {
+        if (strcmp(nets_current[i].org_id, org_id) != 0) continue;
+        ok = gh_ip_allowlist_contains(nets_current[i].nets, nets_current[i].n, ip);
+        break;
+    }
+    pthread_rwlock_unlock(&snap_lock);
+    return ok;
 }
 
 /* ---- key lists ------------------------------------------------------------------ */
@@ -120,6 +170,7 @@ typedef struct {
     gh_authz_org_in *orgs; size_t norgs, corgs;
     gh_authz_role_in *roles; size_t nroles, croles;
     gh_authz_user_in *users; size_t nusers, cusers;
+    org_nets *nets; size_t nnets, cnets;
     gh_arena *strings;
     bool oom;
 } build_in;
@@ -141,6 +192,17 @@ static void org_in(const gh_org *o, void *arg)
     build_in *b = arg;
     gh_authz_org_in x = {keep(b, o->id), modules_of(o->modules), addons_of(o->addons)};
     PUSH(b->orgs, b->norgs, b->corgs, x, b);
+    if (!o->ip_allowlist[0]) return;
+    org_nets nets = {.n = 0};
+    gh_strlcpy(nets.org_id, o->id, sizeof nets.org_id);
+    nets.n = gh_ip_allowlist_parse(o->ip_allowlist, nets.nets);
+    /* Only valid lists are ever stored; should one not parse, nobody gets
+     * in from anywhere rather than everybody from everywhere. */
+    if (nets.n < 0) {
+        gh_logf(GH_LOG_ERROR, "org %s: unreadable IP allowlist; refusing every address", o->id);
+        nets.n = 0;
+    }
+    PUSH(b->nets, b->nnets, b->cnets, nets, b);
 }
 
 static void role_in(const gh_role *r, void *arg)
@@ -186,10 +248,15 @@ int gh_access_refresh(gh_db *db, bool force)
     }
     pthread_rwlock_wrlock(&snap_lock);
     gh_authz *old = current;
+    org_nets *old_nets = nets_current;
     current = fresh;
     current_gen = gen;
+    nets_current = b.nets;
+    nnets_current = b.nnets;
+    b.nets = NULL;
     pthread_rwlock_unlock(&snap_lock);
     gh_authz_free(old);
+    free(old_nets);
     fresh = NULL;
     rc = 0;
 out:
@@ -200,6 +267,7 @@ out:
     free(b.orgs);
     free(b.roles);
     free(b.users);
+    free(b.nets);
     return rc;
 }
 

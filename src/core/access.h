@@ -14,6 +14,7 @@
 #include "core/catalog.h"
 #include "core/ctx.h"
 #include "store/store.h"
+#include "util/net.h"
 
 int gh_access_init(const gh_catalog *cat);
 void gh_access_shutdown(void);
@@ -30,6 +31,15 @@ bool gh_access_allowed(gh_ctx *ctx, const char *perm);
 bool gh_access_is_device(gh_ctx *ctx);
 /* Is the user known and active? (from memory) */
 bool gh_access_user_active(const char *org_id, const char *user_id);
+
+/* May the org's people work from address ip? True when the org has no IP
+ * allowlist (from memory, refreshed with the snapshot). */
+bool gh_access_ip_allowed(const char *org_id, const char *ip);
+/* Parses a space-separated list of CIDRs into nets (at most
+ * GH_IP_ALLOWLIST_MAX); the number parsed, or -1 if any is malformed. */
+int gh_ip_allowlist_parse(const char *list, gh_cidr *nets);
+/* Whether ip lies in any of n nets. */
+bool gh_ip_allowlist_contains(const gh_cidr *nets, int n, const char *ip);
 
 /* A check for POST /v1/check: allowed + an outward reason. Unknown, locked
  * and deleted users all read as {false, "denied"}. */

@@ -389,7 +389,7 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o)
     int64_t office = gh_seats_used(ctx->db, o->id, GH_SEAT_OFFICE);
     int64_t factory = gh_seats_used(ctx->db, o->id, GH_SEAT_FACTORY);
     return json_pack(
-        "{s:s, s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}, s:{s:I, s:I, s:I, s:b, s:I, s:b, s:I, s:I}, s:o}",
+        "{s:s, s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}, s:{s:I, s:I, s:I, s:b, s:I, s:b, s:I, s:I, s:o}, s:o}",
         "id", o->id, "slug", o->slug, "name", o->name, "template", o->template_set,
         "modules", gh_json_keylist(mods), "addons", gh_json_keylist(o->addons),
         "seats", "office", seat_json(o->seats_office, office), "factory", seat_json(o->seats_factory, factory),
@@ -398,7 +398,7 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o)
         "single_task_checkin", o->single_task_checkin, "kiosk_pin_min_length", (json_int_t)o->kiosk_pin_min,
         "kiosk_enrolled_devices_only", o->kiosk_enrolled_devices_only,
         "kiosk_idle_timeout_s", (json_int_t)o->kiosk_idle_s, "kiosk_session_max_s", (json_int_t)o->kiosk_session_s,
-        "created_at", gh_json_time(o->created_at));
+        "ip_allowlist", gh_json_keylist(o->ip_allowlist), "created_at", gh_json_time(o->created_at));
 }
 
 /* ---- users --------------------------------------------------------------------------- */
@@ -931,6 +931,17 @@ gh_status gh_me_end_session(gh_ctx *ctx, const char *session_id)
 }
 
 /* ---- sign-in ------------------------------------------------------------------------------- */
+static void login_failure_audit(gh_ctx *ctx, gh_login *l, const char *reason);
+
+gh_status gh_ip_refused(gh_ctx *ctx)
+{
+    gh_fail(&ctx->err, GH_E_FORBIDDEN, "ip_not_allowed",
+            "this organization allows sign-in only from its own networks, and %s is not one of them",
+            ctx->ip && *ctx->ip ? ctx->ip : "this address");
+    gh_err_extra(&ctx->err, "address", json_string(ctx->ip ? ctx->ip : ""));
+    return GH_E_FORBIDDEN;
+}
+
 gh_status gh_login_prepare(gh_ctx *ctx, const char *org_slug, const char *email, gh_login *l)
 {
     memset(l, 0, sizeof *l);
@@ -956,6 +967,13 @@ gh_status gh_login_prepare(gh_ctx *ctx, const char *org_slug, const char *email,
         ctx->err.retry_after = wait_a > wait_i ? wait_a : wait_i;
         return gh_fail(&ctx->err, GH_E_THROTTLED, "too_many_attempts",
                        "too many failed sign-in attempts; try again later");
+    }
+    /* The org's networks are the org's business, not an account's: the
+     * answer is the same whoever signs in, so it tells nothing about them. */
+    if (org_ok && !gh_access_ip_allowed(l->org.id, ctx->ip)) {
+        gh_throttle_fail(l->throttle_ip, gh_now(), LOGIN_FREE_PER_IP); /* and so is the audit trail */
+        login_failure_audit(ctx, l, "ip_not_allowed");
+        return gh_ip_refused(ctx);
     }
     if (org_ok) {
         gh_status st = gh_store_user_get_by_email(ctx->db, l->org.id, email, &l->user, &ignored);

@@ -135,4 +135,7 @@ gh_status gh_accounts_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u
 /* Finishes a write: commits, then refreshes the authz snapshot. */
 gh_status gh_tx_commit(gh_ctx *ctx);
 
+/* 403 ip_not_allowed for the client address (org IP allowlist). */
+gh_status gh_ip_refused(gh_ctx *ctx);
+
 #endif

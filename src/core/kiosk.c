@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/access.h"
 #include "core/accounts.h"
 #include "core/audit.h"
 #include "core/secret.h"
@@ -327,6 +328,11 @@ gh_status gh_kiosk_login_prepare(gh_ctx *ctx, const char *org_slug, const char *
         gh_err_clear(&ignored);
         if (st == GH_OK) gh_strlcpy(l->device_id, d.id, sizeof l->device_id);
         else if (st != GH_E_NOT_FOUND) return gh_fail(&ctx->err, st, "internal", "internal error");
+    }
+    if (l->org_found && !gh_access_ip_allowed(l->org.id, ctx->ip)) {
+        gh_throttle_fail(l->throttle_ip, gh_now(), ADDRESS_FREE_FAILURES);
+        audit_alone(ctx, l->org.id, "kiosk.login_failed", NULL, NULL, json_pack("{s:s}", "reason", "ip_not_allowed"));
+        return gh_ip_refused(ctx);
     }
     if (l->org_found && l->org.kiosk_enrolled_devices_only && !l->device_id[0]) return device_not_enrolled(ctx, l);
     if (l->org_found) {

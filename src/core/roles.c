@@ -164,10 +164,49 @@ static gh_status bounded(gh_ctx *ctx, int64_t v, int64_t lo, int64_t hi, const c
     return GH_OK;
 }
 
+gh_status gh_ip_allowlist_from_json(gh_ctx *ctx, const json_t *a, char out[GH_IP_ALLOWLIST_TEXT_MAX])
+{
+    char field[48];
+    size_t i, used = 0;
+    json_t *v;
+    out[0] = '\0';
+    if (!json_is_array(a))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_type", "ip_allowlist",
+                             "'ip_allowlist' is an array of addresses or networks (CIDR)");
+    if (json_array_size(a) > GH_IP_ALLOWLIST_MAX) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "too_many_networks", "ip_allowlist",
+                      "an allowlist holds at most %d networks", GH_IP_ALLOWLIST_MAX);
+        gh_err_extra(&ctx->err, "max", json_integer(GH_IP_ALLOWLIST_MAX));
+        return GH_E_INVALID;
+    }
+    json_array_foreach(a, i, v) {
+        gh_cidr c;
+        char text[GH_CIDR_TEXT_MAX], padded[GH_CIDR_TEXT_MAX + 2];
+        snprintf(field, sizeof field, "ip_allowlist[%zu]", i);
+        if (!json_is_string(v))
+            return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_type", field, "each entry is a string");
+        if (!gh_cidr_parse(json_string_value(v), &c))
+            return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_network", field,
+                                 "'%.60s' is not an IPv4 or IPv6 address or network (as 10.0.0.0/8 or 2001:db8::/32)",
+                                 json_string_value(v));
+        gh_cidr_format(&c, text);
+        snprintf(padded, sizeof padded, " %s ", text);
+        char haystack[GH_IP_ALLOWLIST_TEXT_MAX + 2];
+        snprintf(haystack, sizeof haystack, " %s ", out);
+        if (strstr(haystack, padded)) continue; /* the same network twice */
+        int n = snprintf(out + used, GH_IP_ALLOWLIST_TEXT_MAX - used, "%s%s", used ? " " : "", text);
+        if (n < 0 || (size_t)n >= GH_IP_ALLOWLIST_TEXT_MAX - used)
+            return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "allowlist too long");
+        used += (size_t)n;
+    }
+    return GH_OK;
+}
+
 gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
 {
+    char allow[GH_IP_ALLOWLIST_TEXT_MAX];
     bool it_fields = p->has_idle || p->has_max || p->has_pin_min || p->has_enrolled_only || p->has_kiosk_idle ||
-                     p->has_kiosk_max;
+                     p->has_kiosk_max || p->ip_allowlist;
     bool settings_fields = p->name || p->has_single_task || p->has_invite_ttl;
     if (it_fields && !gh_access_allowed(ctx, "it.operations"))
         return gh_fail(&ctx->err, GH_E_FORBIDDEN, "permission_denied",
@@ -183,6 +222,20 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
         (p->has_kiosk_idle && bounded(ctx, p->kiosk_idle_s, 15, 3600, "kiosk_idle_timeout_s")) ||
         (p->has_kiosk_max && bounded(ctx, p->kiosk_max_s, 300, 86400, "kiosk_session_max_s")))
         return ctx->err.status;
+    if (p->ip_allowlist) {
+        gh_status ast = gh_ip_allowlist_from_json(ctx, p->ip_allowlist, allow);
+        if (ast != GH_OK) return ast;
+        /* Lockout prevention: whoever sets the list must stay inside it. */
+        gh_cidr nets[GH_IP_ALLOWLIST_MAX];
+        int n = gh_ip_allowlist_parse(allow, nets);
+        if (allow[0] && ctx->actor.type == GH_ACTOR_USER && !gh_ip_allowlist_contains(nets, n, ctx->ip)) {
+            gh_fail_field(&ctx->err, GH_E_CONFLICT, "ip_self_lockout", "ip_allowlist",
+                          "your own address (%s) is not in the list: you would lock yourself out",
+                          ctx->ip ? ctx->ip : "unknown");
+            gh_err_extra(&ctx->err, "address", json_string(ctx->ip ? ctx->ip : ""));
+            return GH_E_CONFLICT;
+        }
+    }
     gh_org o;
     gh_status st = gh_db_begin(ctx->db, &ctx->err);
     if (st != GH_OK) return st;
@@ -204,6 +257,11 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
     SETB(p->has_enrolled_only, kiosk_enrolled_devices_only, p->enrolled_only, "kiosk_enrolled_devices_only");
     SET(p->has_kiosk_idle, kiosk_idle_s, p->kiosk_idle_s, "kiosk_idle_timeout_s");
     SET(p->has_kiosk_max, kiosk_session_s, p->kiosk_max_s, "kiosk_session_max_s");
+    if (p->ip_allowlist && strcmp(allow, o.ip_allowlist) != 0) {
+        json_object_set_new(changes, "ip_allowlist",
+                            json_pack("{s:o, s:o}", "from", gh_json_keylist(o.ip_allowlist), "to", gh_json_keylist(allow)));
+        gh_strlcpy(o.ip_allowlist, allow, sizeof o.ip_allowlist);
+    }
 #undef SET
 #undef SETB
     if (json_object_size(changes) == 0) {
@@ -253,6 +311,25 @@ gh_status gh_org_set_modules(gh_ctx *ctx, const char *slug, const json_t *keys, 
     /* A product catalog may put users.manage behind a module or add-on:
      * switching it off must still leave someone who can manage users. */
     if ((st = gh_accounts_check_invariants(ctx, o.id, false)) != GH_OK) goto fail;
+    return gh_tx_commit(ctx);
+fail:
+    gh_db_rollback(ctx->db);
+    return st;
+}
+
+gh_status gh_org_set_ip_allowlist(gh_ctx *ctx, const char *slug, const json_t *cidrs)
+{
+    char allow[GH_IP_ALLOWLIST_TEXT_MAX];
+    gh_org o;
+    gh_status st = gh_ip_allowlist_from_json(ctx, cidrs, allow);
+    if (st != GH_OK) return st;
+    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_org_get_by_slug(ctx->db, slug, &o, &ctx->err)) != GH_OK) goto fail;
+    gh_strlcpy(ctx->actor.org_id, o.id, sizeof ctx->actor.org_id);
+    json_t *detail = json_pack("{s:o, s:o}", "from", gh_json_keylist(o.ip_allowlist), "to", gh_json_keylist(allow));
+    gh_strlcpy(o.ip_allowlist, allow, sizeof o.ip_allowlist);
+    if ((st = gh_store_org_update(ctx->db, &o, &ctx->err)) != GH_OK) { json_decref(detail); goto fail; }
+    if ((st = gh_audit(ctx, o.id, "org.ip_allowlist_set", "org", o.id, detail)) != GH_OK) goto fail;
     return gh_tx_commit(ctx);
 fail:
     gh_db_rollback(ctx->db);

@@ -35,8 +35,16 @@ typedef struct gh_org_patch {
     bool has_enrolled_only, enrolled_only;
     bool has_kiosk_idle; int64_t kiosk_idle_s;
     bool has_kiosk_max; int64_t kiosk_max_s;
+    const json_t *ip_allowlist;  /* NULL: unchanged; an array of CIDR strings ([] = any address) */
 } gh_org_patch;
 gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out);
+
+/* Validates an array of CIDR strings into canonical space-separated text
+ * (de-duplicated, at most GH_IP_ALLOWLIST_MAX); errors name the element. */
+gh_status gh_ip_allowlist_from_json(gh_ctx *ctx, const json_t *a, char out[GH_IP_ALLOWLIST_TEXT_MAX]);
+/* Operator command (CLI): sets an org's IP allowlist (no lockout check:
+ * this is how an operator recovers an org locked out of its networks). */
+gh_status gh_org_set_ip_allowlist(gh_ctx *ctx, const char *slug, const json_t *cidrs);
 
 /* Operator commands (CLI): modules, add-ons, seats. */
 gh_status gh_org_set_modules(gh_ctx *ctx, const char *slug, const json_t *modules, bool addons);

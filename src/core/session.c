@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/access.h"
+#include "core/accounts.h"
 #include "store/store.h"
 
 #define TOUCH_EVERY_S 15  /* last_seen_at is written at most this often */
@@ -28,6 +29,9 @@ gh_status gh_session_authenticate(gh_ctx *ctx, const char *token, char csrf_hash
         return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "session_expired", "the session has expired; sign in again");
     }
     if (!gh_access_user_active(s.org_id, s.user_id)) goto unauth;
+    /* The org's IP allowlist holds for sessions opened before it was set and
+     * for a session carried to another network. */
+    if (!gh_access_ip_allowed(s.org_id, ctx->ip)) return gh_ip_refused(ctx);
     if (now - s.last_seen_at >= TOUCH_EVERY_S) {
         gh_store_session_touch(ctx->db, s.id, now, &ignored);
         gh_err_clear(&ignored);
@@ -77,7 +81,7 @@ gh_status gh_apikey_authenticate(gh_ctx *ctx, const char *key)
     double now_ms = gh_mono_ms();
     bool cached = false;
     pthread_mutex_lock(&key_cache_mu);
-    if (strcmp(key_cache[slot].hash, h) == 0 && now_ms - key_cache[slot].fetched_ms < KEY_CACHE_MS) {
+    if (gh_secret_eq(key_cache[slot].hash, h) && now_ms - key_cache[slot].fetched_ms < KEY_CACHE_MS) {
         k = key_cache[slot].key;
         cached = true;
     }

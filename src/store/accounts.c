@@ -18,7 +18,7 @@ static void cp(char *dst, size_t cap, sqlite3_stmt *st, int col) { gh_strlcpy(ds
 /* ---- orgs ---------------------------------------------------------------------- */
 #define ORG_COLS "id, slug, name, template, modules, addons, seats_office, seats_factory," \
     " session_idle_s, session_max_s, invite_ttl_s, single_task_checkin, kiosk_pin_min," \
-    " kiosk_enrolled_devices_only, kiosk_idle_s, kiosk_session_s, created_at"
+    " kiosk_enrolled_devices_only, kiosk_idle_s, kiosk_session_s, created_at, ip_allowlist"
 
 static void org_row(sqlite3_stmt *st, gh_org *o)
 {
@@ -36,6 +36,7 @@ static void org_row(sqlite3_stmt *st, gh_org *o)
     o->kiosk_idle_s = sqlite3_column_int64(st, 14);
     o->kiosk_session_s = sqlite3_column_int64(st, 15);
     o->created_at = sqlite3_column_int64(st, 16);
+    CP(o->ip_allowlist, 17);
 }
 
 static void bind_seats(sqlite3_stmt *st, int i, int64_t v)
@@ -53,7 +54,7 @@ static void org_bind(sqlite3_stmt *st, const gh_org *o)
     gh_bind_i64(st, 11, o->invite_ttl_s); gh_bind_i64(st, 12, o->single_task_checkin);
     gh_bind_i64(st, 13, o->kiosk_pin_min); gh_bind_i64(st, 14, o->kiosk_enrolled_devices_only);
     gh_bind_i64(st, 15, o->kiosk_idle_s); gh_bind_i64(st, 16, o->kiosk_session_s);
-    gh_bind_i64(st, 17, o->created_at);
+    gh_bind_i64(st, 17, o->created_at); gh_bind_text(st, 18, o->ip_allowlist);
 }
 
 int64_t gh_store_org_count(gh_db *db)
@@ -67,7 +68,7 @@ int64_t gh_store_org_count(gh_db *db)
 
 gh_status gh_store_org_insert(gh_db *db, const gh_org *o, gh_err *err)
 {
-    PREP(db, st, "INSERT INTO orgs (" ORG_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)", err);
+    PREP(db, st, "INSERT INTO orgs (" ORG_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)", err);
     org_bind(st, o);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
@@ -114,8 +115,8 @@ gh_status gh_store_org_update(gh_db *db, const gh_org *o, gh_err *err)
     PREP(db, st, "UPDATE orgs SET slug = ?2, name = ?3, template = ?4, modules = ?5, addons = ?6,"
                  " seats_office = ?7, seats_factory = ?8, session_idle_s = ?9, session_max_s = ?10,"
                  " invite_ttl_s = ?11, single_task_checkin = ?12, kiosk_pin_min = ?13,"
-                 " kiosk_enrolled_devices_only = ?14, kiosk_idle_s = ?15, kiosk_session_s = ?16"
-                 " WHERE id = ?1 AND created_at = ?17", err);
+                 " kiosk_enrolled_devices_only = ?14, kiosk_idle_s = ?15, kiosk_session_s = ?16,"
+                 " ip_allowlist = ?18 WHERE id = ?1 AND created_at = ?17", err);
     org_bind(st, o);
     STEP_DONE(db, st, err, "org update");
     return GH_OK;

@@ -344,6 +344,13 @@ static const char *const migrations[] = {
     " created_at INTEGER NOT NULL,"
     " PRIMARY KEY (org_id, order_ref, user_id));"
     "CREATE INDEX order_assignees_user ON order_assignees(user_id);",
+
+    /* 6 (001, 003: IT Operations > IP addresses): the networks an org's
+     * people may sign in and work from, as space-separated canonical CIDRs;
+     * empty allows any address. A change reaches every server's snapshot
+     * like a module change. */
+    "ALTER TABLE orgs ADD COLUMN ip_allowlist TEXT NOT NULL DEFAULT '';"
+    "CREATE TRIGGER gen_orgs_ip AFTER UPDATE OF ip_allowlist ON orgs BEGIN " GEN_BUMP " END;",
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

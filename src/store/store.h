@@ -19,6 +19,8 @@
 #include "util/util.h"
 
 #define GH_KEYLIST_MAX 4096  /* space-separated key lists */
+#define GH_IP_ALLOWLIST_MAX 32            /* networks in an org's IP allowlist */
+#define GH_IP_ALLOWLIST_TEXT_MAX (GH_IP_ALLOWLIST_MAX * 50)
 #define GH_NAME_MAX 200
 #define GH_EMAIL_MAX 254
 
@@ -37,6 +39,7 @@ typedef struct gh_org {
     bool kiosk_enrolled_devices_only;
     int64_t kiosk_idle_s, kiosk_session_s;
     int64_t created_at;
+    char ip_allowlist[GH_IP_ALLOWLIST_TEXT_MAX]; /* canonical CIDRs, space-separated; "" = any */
 } gh_org;
 
 int64_t gh_store_org_count(gh_db *db);

@@ -118,6 +118,21 @@ export async function startServer(opts = {}) {
       assert.equal(r.status, 200);
     },
     /** Creates an office user with role, verifies the email and sets the password; returns {id, token}. */
+    /**
+     * Creates another organization with the CLI (another process) and waits
+     * until this server has picked it up; returns its administrator's token.
+     */
+    async otherOrg(slug = 'beta') {
+      const r = cli(db, ['init', '--org', slug, '--org-name', slug, '--admin-email', `admin@${slug}.test`],
+        { GATEHOUSE_ADMIN_PASSWORD: PASSWORD });
+      assert.equal(r.status, 0, r.stderr);
+      for (let i = 0; i < 40; i++) {
+        const l = await server.api('/v1/auth/login', { method: 'POST', body: { email: `admin@${slug}.test`, password: PASSWORD, org: slug } });
+        if (l.status === 200 && (await server.api('/v1/me', { token: l.body.token })).status === 200) return l.body.token;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      assert.fail(`the ${slug} administrator cannot sign in`);
+    },
     async makeUser(adminToken, email, role, name = email.split('@')[0]) {
       const c = await server.api('/v1/users', { method: 'POST', token: adminToken, body: { email, name, role } });
       assert.equal(c.status, 201, JSON.stringify(c.body));

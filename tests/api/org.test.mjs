@@ -26,7 +26,7 @@ test('organization settings and concurrency', async () => {
       assert.equal(n.body.settings.single_task_checkin, false);
       assert.equal(n.body.settings.invite_ttl_s, 86400);
       for (const body of [{ session_idle_timeout_s: 600 }, { session_max_lifetime_s: 3600 }, { kiosk_pin_min_length: 8 },
-        { kiosk_enrolled_devices_only: true }, { kiosk_idle_timeout_s: 60 }, { kiosk_session_max_s: 3600 }, { name: 'X', session_idle_timeout_s: 600 }]) {
+        { kiosk_enrolled_devices_only: true }, { kiosk_idle_timeout_s: 60 }, { kiosk_session_max_s: 3600 }, { name: 'X', session_idle_timeout_s: 600 }, { ip_allowlist: [] }]) {
         const r = await patch(settings, body);
         assertProblem(r, 403, 'permission_denied');
         assert.match(r.body.detail, /it\.operations/);
@@ -37,6 +37,7 @@ test('organization settings and concurrency', async () => {
       assert.deepEqual(sec.body.settings, {
         session_idle_timeout_s: 600, session_max_lifetime_s: 3600, invite_ttl_s: 86400, single_task_checkin: false,
         kiosk_pin_min_length: 8, kiosk_enrolled_devices_only: true, kiosk_idle_timeout_s: 60, kiosk_session_max_s: 3600,
+        ip_allowlist: [],
       });
       assert.equal(sec.body.name, 'Acme Works');
       // Bounds; a refused patch changes nothing, even its valid fields.

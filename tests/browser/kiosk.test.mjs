@@ -4,7 +4,7 @@
 // and the idle sign-out that leaves nothing behind for the next worker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../api/lib.mjs';
+import { startServer, PASSWORD } from '../api/lib.mjs';
 import { launch, newPage } from './lib.mjs';
 
 async function plant(s) {
@@ -20,6 +20,10 @@ async function plant(s) {
     assert.equal((await s.api(`/v1/tasks/${t.body.id}/assignees/${w.body.id}`, { method: 'PUT', token: admin })).status, 204);
     tasks.push(t.body);
   }
+  // A third task reaches Wanda through its order, not by itself.
+  const paint = await s.api('/v1/tasks', { method: 'POST', token: admin, body: { ref: 'T-102', title: 'Paint frame', order_ref: 'SO-8' } });
+  assert.equal(paint.status, 201, JSON.stringify(paint.body));
+  assert.equal((await s.api('/v1/orders/assignees', { method: 'PUT', token: admin, body: { order_ref: 'SO-8', user_id: w.body.id } })).status, 204);
   return { admin, worker: w.body, tempPin: pin.body.pin, tasks };
 }
 
@@ -28,6 +32,13 @@ async function typeBadge(page, url, badge) {
   await page.getByLabel('Badge or employee code').fill(badge);
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Enter your PIN' }).waitFor();
+}
+
+/** The kiosk session's token, as the page keeps it for this tab. */
+async function kioskToken(page) {
+  const t = await page.evaluate(() => sessionStorage.getItem('gh_kiosk_session:acme'));
+  assert.ok(t, 'the kiosk holds a session token');
+  return t;
 }
 
 async function pressPin(page, pin) {
@@ -55,7 +66,9 @@ test('kiosk: temporary PIN, new PIN, check in, single-task limit, complete', asy
     await page.getByRole('heading', { name: 'Choose your own PIN' }).waitFor();
     await page.shot('kiosk-02-choose-pin');
     // Nothing else is allowed with a temporary PIN (428 from the API).
-    const cookie = (await page.context().cookies()).find((c) => c.name === 'gh_session').value;
+    // Kiosk sessions are bearer tokens held by the page, never cookies.
+    assert.equal((await page.context().cookies()).find((c) => c.name === 'gh_session'), undefined);
+    const cookie = await kioskToken(page);
     const blocked = await s.api('/v1/me/tasks', { token: cookie });
     assert.equal(blocked.status, 428);
     assert.equal(blocked.body.code, 'pin_change_required');
@@ -83,6 +96,9 @@ test('kiosk: temporary PIN, new PIN, check in, single-task limit, complete', asy
     await page.getByRole('heading', { name: 'Hello, Wanda' }).waitFor();
     await page.getByText('Your new PIN is saved').waitFor();
     assert.equal(await page.getByTestId('today').textContent(), '0 min');
+    const myTasks = page.getByRole('list', { name: 'My tasks' });
+    assert.match(await myTasks.getByRole('listitem').filter({ hasText: 'Paint frame' }).textContent(), /Your order SO-8/);
+    assert.match(await myTasks.getByRole('listitem').filter({ hasText: 'Weld frame' }).textContent(), /Assigned to you/);
     await page.getByRole('button', { name: 'Check in: Cut steel plates' }).click();
     await page.getByTestId('current').filter({ hasText: 'Cut steel plates' }).waitFor();
     await page.shot('kiosk-03-tasks');
@@ -146,7 +162,7 @@ test('kiosk: idle sign-out leaves nothing for the next worker; phone width', asy
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Hello, Wanda' }).waitFor();
     await page.shot('kiosk-07-phone-tasks');
-    const cookie = (await page.context().cookies()).find((c) => c.name === 'gh_session').value;
+    const cookie = await kioskToken(page);
 
     // The warning, then the sign-out, with no touch for the idle time.
     await page.getByRole('alert').filter({ hasText: /Signing out in \d+ s/ }).waitFor({ timeout: 20000 });
@@ -158,6 +174,48 @@ test('kiosk: idle sign-out leaves nothing for the next worker; phone width', asy
     // A reload does not resume anyone's session either.
     await page.reload();
     await page.getByLabel('Badge or employee code').waitFor();
+    page.assertClean();
+  } finally {
+    await browser.close();
+    await s.stop();
+  }
+});
+
+test('kiosk: a sign-in in the same browser leaves its console session alone; a reload ends the kiosk session', async () => {
+  const s = await startServer();
+  const browser = await launch();
+  try {
+    const { admin } = await plant(s);
+    const page = await newPage(browser);
+    // The administrator is signed in to the console in this browser...
+    await page.goto(`${s.url}/console/sign-in`);
+    await page.getByLabel('Email').fill('admin@acme.test');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('nav#sidebar').waitFor({ state: 'attached' });
+    const consoleCookie = (await page.context().cookies()).find((c) => c.name === 'gh_session').value;
+    // ...and tries the kiosk with a worker's PIN in another tab.
+    const w = await s.api('/v1/users', { method: 'POST', token: admin, body: { name: 'Kai Kiosk', role: 'user', badge: '2002', factory_access: true } });
+    const temp = (await s.api(`/v1/users/${w.body.id}/pin`, { method: 'POST', token: admin, body: {} })).body.pin;
+    const kiosk = await page.context().newPage();
+    await kiosk.goto(`${s.url}/kiosk/acme/?badge=2002`);
+    await kiosk.getByRole('heading', { name: 'Enter your PIN' }).waitFor();
+    await kiosk.keyboard.type(temp);
+    await kiosk.keyboard.press('Enter');
+    await kiosk.getByRole('heading', { name: 'Choose your own PIN' }).waitFor();
+    const kioskSession = await kioskToken(kiosk);
+    assert.equal((await s.api('/v1/me', { token: kioskSession })).body.session.kiosk, true);
+    // The console still answers as the administrator.
+    assert.equal((await page.context().cookies()).find((c) => c.name === 'gh_session').value, consoleCookie);
+    await page.reload();
+    await page.locator('nav#sidebar').waitFor({ state: 'attached' });
+    assert.equal((await s.api('/v1/me', { token: consoleCookie })).body.email, 'admin@acme.test');
+    // Reloading the kiosk ends its session on the server; the console's stays.
+    await kiosk.reload();
+    await kiosk.getByLabel('Badge or employee code').waitFor();
+    for (let i = 0; i < 50 && (await s.api('/v1/me', { token: kioskSession })).status !== 401; i++) await kiosk.waitForTimeout(100);
+    assert.equal((await s.api('/v1/me', { token: kioskSession })).status, 401);
+    assert.equal((await s.api('/v1/me', { token: consoleCookie })).status, 200);
     page.assertClean();
   } finally {
     await browser.close();

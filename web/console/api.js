@@ -30,7 +30,8 @@ export function onUnauthenticated(fn) { listeners.add(fn); }
 
 /**
  * api('/v1/users', {query: {q}}) -> parsed JSON (null for 204).
- * opts: method, body (JSON), raw (string body), contentType, query, quiet401.
+ * opts: method, body (JSON), raw (string body), contentType, query, quiet401,
+ * token (a bearer token instead of the cookies: the kiosk's sessions).
  */
 export async function api(path, opts = {}) {
   const method = opts.method || 'GET';
@@ -38,7 +39,8 @@ export async function api(path, opts = {}) {
   let body;
   if (opts.raw !== undefined) { body = opts.raw; headers['Content-Type'] = opts.contentType || 'text/plain'; }
   else if (opts.body !== undefined) { body = JSON.stringify(opts.body); headers['Content-Type'] = 'application/json'; }
-  if (!['GET', 'HEAD'].includes(method)) {
+  if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+  else if (!['GET', 'HEAD'].includes(method)) {
     const csrf = cookie('gh_csrf');
     if (csrf) headers['X-CSRF-Token'] = csrf;
   }
@@ -51,7 +53,7 @@ export async function api(path, opts = {}) {
   }
   let res;
   try {
-    res = await fetch(url, { method, headers, body, credentials: 'same-origin' });
+    res = await fetch(url, { method, headers, body, credentials: opts.token ? 'omit' : 'same-origin' });
   } catch {
     throw new ApiError(0, { code: 'network', detail: 'The server cannot be reached. Check the connection and try again.' });
   }

@@ -5,7 +5,7 @@
 // signs out. The single-task limit asks them to resolve the open check-in
 // first. After the org's idle timeout the kiosk signs out and forgets
 // everything, so the next worker starts fresh.
-import { api, onUnauthenticated } from '/console/api.js';
+import { api as apiCall, onUnauthenticated } from '/console/api.js';
 import { h, clear } from '/console/dom.js';
 
 const slug = decodeURIComponent(location.pathname.split('/')[2] || '');
@@ -19,8 +19,18 @@ const DEVICE_KEY = `gh_kiosk_device:${slug}`;
 /* Everything about the signed-in worker lives here and only here. */
 let S = fresh();
 function fresh() {
-  return { badge: '', pin: '', user: null, orgName: '', idleS: 120, agenda: null, today: 0, todayAt: 0, timers: [], busy: false };
+  return { badge: '', pin: '', user: null, token: '', orgName: '', idleS: 120, agenda: null, today: 0, todayAt: 0, timers: [], busy: false };
 }
+
+/* Kiosk sessions are bearer tokens, never cookies: a kiosk sign-in leaves
+ * the browser's console session alone. The token is also kept in this tab's
+ * sessionStorage for one purpose: a reload signs that session out. */
+const TOKEN_KEY = `gh_kiosk_session:${slug}`;
+function keepToken(t) {
+  S.token = t;
+  try { if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY); } catch { /* private mode */ }
+}
+const api = (path, opts = {}) => apiCall(path, { ...opts, token: opts.token ?? S.token });
 
 /* ---- the clock in the header ---- */
 const clockEl = document.getElementById('k-clock');
@@ -60,8 +70,10 @@ function armIdle() {
 /* ---- sign-out: the server session, then every trace on this page ---- */
 async function signOut(message) {
   const hadSession = !!S.user;
+  const token = S.token;
   S.timers.forEach(clearInterval);
   S = fresh();
+  keepToken('');
   clearTimeout(idleTimer); clearTimeout(warnTimer); clearInterval(countdown);
   idleBar.hidden = true;
   document.querySelectorAll('dialog').forEach((d) => d.remove());
@@ -70,7 +82,7 @@ async function signOut(message) {
   orgEl.textContent = slug ? `Kiosk · ${slug}` : 'Kiosk';
   signOutBtn.hidden = true;
   clear(main);
-  if (hadSession) { try { await api('/v1/auth/logout', { method: 'POST', quiet401: true }); } catch { /* gone already */ } }
+  if (hadSession && token) { try { await api('/v1/auth/logout', { method: 'POST', quiet401: true, token }); } catch { /* gone already */ } }
   badgeScreen(message);
 }
 signOutBtn.addEventListener('click', () => signOut('You are signed out.'));
@@ -168,6 +180,7 @@ function pinScreen() {
       try {
         const r = await api(`/v1/kiosk/${encodeURIComponent(slug)}/login`, { method: 'POST', quiet401: true,
           body: { badge: S.badge, pin, device_token: deviceToken() } });
+        keepToken(r.token);
         S.user = r.user;
         S.idleS = r.idle_timeout_s || 120;
         showWho();
@@ -280,7 +293,7 @@ async function homeScreen(message) {
   const items = S.agenda.items || [];
   const list = items.length ? h('ul', { class: 'k-tasks', 'aria-label': 'My tasks' }, items.map((t) => {
     const isOpen = !!t.open_checkin_id;
-    const where = [t.assigned ? h('span', { class: 'k-tag' }, 'Assigned to you') : null,
+    const where = [t.assigned ? h('span', { class: 'k-tag' }, t.order_assigned && t.order_ref ? `Your order ${t.order_ref}` : 'Assigned to you') : null,
       ...(t.screens || []).map((s) => h('span', { class: 'k-tag' }, s.name))];
     return h('li', { class: `k-task${isOpen ? ' active' : ''}`, 'data-task': t.ref },
       h('div', { class: 'info' },
@@ -373,10 +386,10 @@ async function reportError(open) {
 /* ---- start: never resume a previous worker's session ---- */
 (async function start() {
   orgEl.textContent = slug ? `Kiosk · ${slug}` : 'Kiosk';
-  try {
-    const me = await api('/v1/me', { quiet401: true });
-    if (me.session?.kiosk) await api('/v1/auth/logout', { method: 'POST', quiet401: true });
-  } catch { /* nobody signed in: the normal case */ }
+  let left = '';
+  try { left = sessionStorage.getItem(TOKEN_KEY) || ''; } catch { /* private mode */ }
+  keepToken('');
+  if (left) { try { await api('/v1/auth/logout', { method: 'POST', quiet401: true, token: left }); } catch { /* expired already */ } }
   // A personal kiosk link (?badge=...) names the worker once; the address is
   // cleaned so a reload or the next worker does not inherit it.
   const prefill = new URLSearchParams(location.search).get('badge');

@@ -85,6 +85,28 @@ export async function render({ main }) {
       return save(body, 'Security settings');
     });
     main.append(h('section', { class: 'card', 'aria-labelledby': 'sec-h' }, h('h2', { id: 'sec-h' }, 'Sessions and kiosk security'), form));
+
+    // IP allowlist (IT Operations > IP addresses): one network per line.
+    const nets = field({ label: 'Allowed networks', name: 'ip_allowlist', type: 'textarea', value: (s.ip_allowlist || []).join('\n'),
+      attrs: { rows: '4', spellcheck: 'false', autocomplete: 'off' },
+      hint: 'One address or network per line, as 10.0.0.0/8 or 2001:db8::/32. People can then sign in and work only from these networks (API keys are not limited). Leave empty to allow any address. Your own address must be in the list.' });
+    const netForm = h('form', { novalidate: true }, nets,
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save')));
+    netForm.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      clearErrors(netForm);
+      const list = nets.input.value.split('\n').map((x) => x.trim()).filter(Boolean);
+      await busy(e.submitter, async () => {
+        try {
+          await save({ ip_allowlist: list }, 'Network access');
+          nets.input.value = (o.settings.ip_allowlist || []).join('\n');
+        } catch (err) {
+          // Errors name the entry (ip_allowlist[2]); show them on the box.
+          showError(netForm, err.field?.startsWith('ip_allowlist') ? { field: 'ip_allowlist', detail: err.detail } : err);
+        }
+      });
+    });
+    main.append(h('section', { class: 'card', 'aria-labelledby': 'net-h' }, h('h2', { id: 'net-h' }, 'Network access'), netForm));
   }
 
   const modRows = cat.modules.map((m) => h('tr', null,
