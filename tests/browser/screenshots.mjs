@@ -75,6 +75,14 @@ try {
   await page.getByRole('region', { name: 'Audit events' }).waitFor();
   await shot(page, 'audit');
 
+  await page.goto(`${s.url}/console/tasks`);
+  await page.getByRole('region', { name: 'Tasks', exact: true }).getByRole('row', { name: /T-2042/ }).waitFor();
+  await shot(page, 'tasks');
+
+  await page.goto(`${s.url}/console/orders?ref=SO-1041`);
+  await page.getByRole('region', { name: 'People assigned to the order' }).getByText('Priya Raman').waitFor();
+  await shot(page, 'order');
+
   await page.goto(`${s.url}/console/users/import`);
   await page.getByLabel('Or paste the rows').fill('name,email,role,badge\nLena Berg,lena.b@riverside.example,supervisor,\nKarl Stein,,operator,1010\nMo Ali,mo@riverside,operator,\nAda Admin,ada@riverside.example,admin,\n');
   await page.getByRole('button', { name: 'Preview' }).click();
