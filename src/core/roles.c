@@ -164,12 +164,15 @@ static gh_status bounded(gh_ctx *ctx, int64_t v, int64_t lo, int64_t hi, const c
     return GH_OK;
 }
 
-gh_status gh_ip_allowlist_from_json(gh_ctx *ctx, const json_t *a, char out[GH_IP_ALLOWLIST_TEXT_MAX])
+gh_status gh_ip_allowlist_from_json(gh_ctx *ctx, const json_t *a, char out[GH_IP_ALLOWLIST_TEXT_MAX],
+                                    gh_cidr nets[GH_IP_ALLOWLIST_MAX], int *count)
 {
     char field[48];
     size_t i, used = 0;
+    int n = 0;
     json_t *v;
     out[0] = '\0';
+    *count = 0;
     if (!json_is_array(a))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_type", "ip_allowlist",
                              "'ip_allowlist' is an array of addresses or networks (CIDR)");
@@ -180,25 +183,25 @@ gh_status gh_ip_allowlist_from_json(gh_ctx *ctx, const json_t *a, char out[GH_IP
         return GH_E_INVALID;
     }
     json_array_foreach(a, i, v) {
-        gh_cidr c;
-        char text[GH_CIDR_TEXT_MAX], padded[GH_CIDR_TEXT_MAX + 2];
         snprintf(field, sizeof field, "ip_allowlist[%zu]", i);
         if (!json_is_string(v))
             return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_type", field, "each entry is a string");
-        if (!gh_cidr_parse(json_string_value(v), &c))
+        if (!gh_cidr_parse(json_string_value(v), &nets[n]))
             return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_network", field,
                                  "'%.60s' is not an IPv4 or IPv6 address or network (as 10.0.0.0/8 or 2001:db8::/32)",
                                  json_string_value(v));
-        gh_cidr_format(&c, text);
-        snprintf(padded, sizeof padded, " %s ", text);
-        char haystack[GH_IP_ALLOWLIST_TEXT_MAX + 2];
-        snprintf(haystack, sizeof haystack, " %s ", out);
-        if (strstr(haystack, padded)) continue; /* the same network twice */
-        int n = snprintf(out + used, GH_IP_ALLOWLIST_TEXT_MAX - used, "%s%s", used ? " " : "", text);
-        if (n < 0 || (size_t)n >= GH_IP_ALLOWLIST_TEXT_MAX - used)
+        bool seen = false; /* the same network twice (canonical, so compared whole) */
+        for (int k = 0; k < n && !seen; k++) seen = memcmp(&nets[k], &nets[n], sizeof nets[n]) == 0;
+        if (seen) continue;
+        char text[GH_CIDR_TEXT_MAX];
+        gh_cidr_format(&nets[n], text);
+        int w = snprintf(out + used, GH_IP_ALLOWLIST_TEXT_MAX - used, "%s%s", used ? " " : "", text);
+        if (w < 0 || (size_t)w >= GH_IP_ALLOWLIST_TEXT_MAX - used)
             return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "allowlist too long");
-        used += (size_t)n;
+        used += (size_t)w;
+        n++;
     }
+    *count = n;
     return GH_OK;
 }
 
@@ -223,11 +226,11 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
         (p->has_kiosk_max && bounded(ctx, p->kiosk_max_s, 300, 86400, "kiosk_session_max_s")))
         return ctx->err.status;
     if (p->ip_allowlist) {
-        gh_status ast = gh_ip_allowlist_from_json(ctx, p->ip_allowlist, allow);
+        gh_cidr nets[GH_IP_ALLOWLIST_MAX];
+        int n = 0;
+        gh_status ast = gh_ip_allowlist_from_json(ctx, p->ip_allowlist, allow, nets, &n);
         if (ast != GH_OK) return ast;
         /* Lockout prevention: whoever sets the list must stay inside it. */
-        gh_cidr nets[GH_IP_ALLOWLIST_MAX];
-        int n = gh_ip_allowlist_parse(allow, nets);
         if (allow[0] && ctx->actor.type == GH_ACTOR_USER && !gh_ip_allowlist_contains(nets, n, ctx->ip)) {
             gh_fail_field(&ctx->err, GH_E_CONFLICT, "ip_self_lockout", "ip_allowlist",
                           "your own address (%s) is not in the list: you would lock yourself out",
@@ -321,7 +324,9 @@ gh_status gh_org_set_ip_allowlist(gh_ctx *ctx, const char *slug, const json_t *c
 {
     char allow[GH_IP_ALLOWLIST_TEXT_MAX];
     gh_org o;
-    gh_status st = gh_ip_allowlist_from_json(ctx, cidrs, allow);
+    gh_cidr nets[GH_IP_ALLOWLIST_MAX];
+    int n = 0;
+    gh_status st = gh_ip_allowlist_from_json(ctx, cidrs, allow, nets, &n);
     if (st != GH_OK) return st;
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
     if ((st = gh_store_org_get_by_slug(ctx->db, slug, &o, &ctx->err)) != GH_OK) goto fail;

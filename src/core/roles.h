@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "core/ctx.h"
+#include "util/net.h"
 #include "store/store.h"
 
 json_t *gh_role_json(gh_ctx *ctx, const gh_role *r);
@@ -40,8 +41,10 @@ typedef struct gh_org_patch {
 gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out);
 
 /* Validates an array of CIDR strings into canonical space-separated text
- * (de-duplicated, at most GH_IP_ALLOWLIST_MAX); errors name the element. */
-gh_status gh_ip_allowlist_from_json(gh_ctx *ctx, const json_t *a, char out[GH_IP_ALLOWLIST_TEXT_MAX]);
+ * and the parsed networks (de-duplicated, at most GH_IP_ALLOWLIST_MAX, their
+ * number in *count); errors name the element. */
+gh_status gh_ip_allowlist_from_json(gh_ctx *ctx, const json_t *a, char out[GH_IP_ALLOWLIST_TEXT_MAX],
+                                    gh_cidr nets[GH_IP_ALLOWLIST_MAX], int *count);
 /* Operator command (CLI): sets an org's IP allowlist (no lockout check:
  * this is how an operator recovers an org locked out of its networks). */
 gh_status gh_org_set_ip_allowlist(gh_ctx *ctx, const char *slug, const json_t *cidrs);
