@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BIN, PASSWORD, startServer, assertProblem } from './lib.mjs';
 
 // The keys the server itself checks (src/core/catalog.c gh_catalog_server_perms):
@@ -159,4 +159,28 @@ test('a product catalog replaces the vocabulary; lockout covers its modules', as
     await s.stop();
     rmSync(t.dir, { recursive: true, force: true });
   }
+});
+
+test('the list of server keys covers every permission the code checks', () => {
+  // The one list (src/core/catalog.c gh_catalog_server_perms) against every
+  // permission literal handed to a check in src/core and src/api, and every
+  // permission of the route table: a key the code checks must be in the list,
+  // or a product catalog without it would start and fail closed on it.
+  const src = resolve(import.meta.dirname, '../../src');
+  const catalogC = readFileSync(join(src, 'core/catalog.c'), 'utf8');
+  const listText = catalogC.match(/gh_catalog_server_perms\[\] = \{([^}]*)\}/)[1];
+  const list = new Set([...listText.matchAll(/"([a-z0-9_.-]+)"/g)].map((m) => m[1]));
+  assert.ok(list.size >= 10);
+  const used = new Set();
+  for (const dir of ['core', 'api']) {
+    for (const f of readdirSync(join(src, dir)).filter((n) => n.endsWith('.c'))) {
+      const text = readFileSync(join(src, dir, f), 'utf8');
+      for (const m of text.matchAll(/gh_(?:access_allowed|require_any|access_check|access_would_hold)\(([^;]*)/g))
+        for (const k of m[1].matchAll(/"([a-z0-9_]+\.[a-z0-9_.]+)"/g)) used.add(k[1]);
+    }
+  }
+  const r = spawnSync(BIN, ['routes'], { encoding: 'utf8' });
+  for (const l of r.stdout.trim().split('\n')) { const perm = l.split('\t')[3]; if (perm !== '-') used.add(perm); }
+  assert.ok(used.size >= 8, [...used].join(' '));
+  for (const k of used) assert.ok(list.has(k), `${k} is checked by the code but not in gh_catalog_server_perms`);
 });
