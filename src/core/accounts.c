@@ -1218,7 +1218,13 @@ static gh_status apikey_scopes_parse(gh_ctx *ctx, const json_t *scopes, gh_apike
             goto out;
         }
         if (!gh_scope_service_bit(s) && gh_catalog_perm_index(gh_access_catalog(), s) < 0) {
-            if (json_array_size(unknown) < 20 && json_array_append_new(unknown, json_string(s))) {
+            /* At most 20 named, each cut to 80 bytes: the answer stays small. */
+            size_t sl = strlen(s);
+            if (sl > 80) {
+                sl = 80;
+                while (sl > 0 && ((unsigned char)s[sl] & 0xC0) == 0x80) sl--; /* a whole UTF-8 character */
+            }
+            if (json_array_size(unknown) < 20 && json_array_append_new(unknown, json_stringn(s, sl))) {
                 st = gh_ctx_oom(ctx);
                 goto out;
             }

@@ -57,6 +57,9 @@ test('API key scopes: default, subset, escalation, refusals', async () => {
     assertProblem(unk, 400, 'unknown_scopes', 'scopes');
     assert.deepEqual(unk.body.unknown, ['users.manag', 'everything']);
     assertProblem(await makeKey(s, admin, { name: 'x', scopes: [] }), 400, 'invalid_scopes', 'scopes');
+    const long = await makeKey(s, admin, { name: 'x', scopes: ['é'.repeat(3000)] });
+    assertProblem(long, 400, 'unknown_scopes', 'scopes');
+    assert.equal(long.body.unknown[0], 'é'.repeat(40), 'named, cut to 80 bytes on a character boundary');
     assertProblem(await makeKey(s, admin, { name: 'x', scopes: [7] }), 400, 'invalid_scopes', 'scopes');
     assertProblem(await makeKey(s, admin, { name: 'x', scopes: 'authz.check' }), 400, 'invalid_type', 'scopes');
     assert.equal((await s.api('/v1/api-keys', { token: admin })).body.items.length, before);
