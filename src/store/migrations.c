@@ -362,8 +362,8 @@ static const char *const migrations[] = {
      * (tasks, orders, screens, check-ins, timesheets) and users.view (users,
      * invitations, audit trail, permissions). An administrator narrows one
      * by creating a new key and revoking the old. */
-    "ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'authz.check';"
-    "UPDATE api_keys SET scopes = 'authz.check activity.write tasks.write users.view';",
+    ("ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'authz.check';"
+     "UPDATE api_keys SET scopes = 'authz.check activity.write tasks.write users.view';"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
