@@ -143,6 +143,9 @@ test('user page: role, modules and a direct grant, explained; reset link; revoke
 
     await why.selectOption({ label: 'do: Manage inspections (not allowed)' });
     assert.equal(await answer.textContent(), 'No. The role User does not include “Manage inspections”, and Uma Ulm has no direct grant for it. Add it to the role on the Roles page, or give a direct grant on this page.');
+    // Open permissions (issue 11): held by everyone, whatever the role.
+    await why.selectOption({ label: 'do: View dashboards' });
+    assert.equal(await answer.textContent(), 'Yes. “View dashboards” is open to everyone in the organization: every active person has it, whatever their role.');
 
     // A direct grant.
     await page.getByText('No direct grants: show all permissions').click();
