@@ -122,7 +122,7 @@ int main(int argc, char **argv)
     }
     size_t nperm = gh_catalog_perm_count(cat), nmod = gh_catalog_module_count(cat);
     const char *org = "plant-1";
-    gh_authz_org_in o = {org, GH_AUTHZ_ALL_MODULES, 1}; /* every module, first add-on */
+    gh_authz_org_in o = {org, GH_AUTHZ_ALL_MODULES, 1, *gh_catalog_set_open(cat, (size_t)set)}; /* every module, first add-on */
     roles[0] = (gh_authz_role_in){org, "user", *gh_catalog_role_perms(cat, (size_t)set, (size_t)r_user), false};
     roles[1] = (gh_authz_role_in){org, "admin", *gh_catalog_role_perms(cat, (size_t)set, (size_t)r_admin), false};
 

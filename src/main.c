@@ -9,7 +9,7 @@
  *   gatehouse outbox  --db PATH [--json]
  *   gatehouse check   --db PATH --org SLUG --user EMAIL|ID --permission KEY
  *   gatehouse backup  --db PATH --to FILE
- *   gatehouse routes     (the route table: method, path, auth, permission)
+ *   gatehouse routes     (the route table: method, path, auth, permission, API key scope)
  *   gatehouse version
  *
  * Every subcommand that touches the database applies pending migrations
@@ -133,17 +133,36 @@ static char *read_file(const char *path, size_t *len)
     return gh_buf_take(&b);
 }
 
+/* Refuses (frees, NULL) a catalog that lacks a permission key the server
+ * itself checks, naming each one. */
+static gh_catalog *catalog_has_server_keys(gh_catalog *cat, const char *source)
+{
+    char missing[1024];
+    size_t n = cat ? gh_catalog_missing_server_perms(cat, missing, sizeof missing) : 0;
+    if (n == 0) return cat;
+    fprintf(stderr,
+            "gatehouse: catalog %s lacks %zu permission%s the server itself checks: %s "
+            "(add %s to its permissions)\n",
+            source, n, n == 1 ? "" : "s", missing, n == 1 ? "it" : "them");
+    gh_catalog_free(cat);
+    return NULL;
+}
+
 static gh_catalog *catalog_load(const char *path)
 {
     char err[512];
     gh_catalog *cat = NULL;
+    if (gh_routes_check(err, sizeof err) != 0) {
+        fprintf(stderr, "gatehouse: the route table is inconsistent: %s\n", err);
+        return NULL;
+    }
     if (!path) {
         if (gh_catalog_parse((const char *)gh_embedded_default_catalog, gh_embedded_default_catalog_len,
                              "default catalog", &cat, err, sizeof err) != 0) {
             fprintf(stderr, "gatehouse: the built-in catalog is invalid: %s\n", err);
             return NULL;
         }
-        return cat;
+        return catalog_has_server_keys(cat, "(built in)");
     }
     size_t len = 0;
     char *text = read_file(path, &len);
@@ -156,7 +175,7 @@ static gh_catalog *catalog_load(const char *path)
         cat = NULL;
     }
     free(text);
-    return cat;
+    return catalog_has_server_keys(cat, path);
 }
 
 /* Shared start: random, secrets, catalog, database with migrations, access. */
@@ -529,7 +548,8 @@ static void print_route(const gh_route *r, void *arg)
     const char *auth = r->auth == GH_AUTH_NONE ? "none"
                        : r->auth == GH_AUTH_ANY ? "user,api_key"
                        : r->auth == GH_AUTH_KEY ? "api_key" : "user";
-    printf("%s\t%s\t%s\t%s\n", r->method, r->pattern, auth, r->perm ? r->perm : "-");
+    const char *scope = gh_route_key_scope(r);
+    printf("%s\t%s\t%s\t%s\t%s\n", r->method, r->pattern, auth, r->perm ? r->perm : "-", scope ? scope : "-");
 }
 
 int main(int argc, char **argv)

@@ -93,6 +93,6 @@ static void check(gh_req *r)
 }
 
 const gh_route gh_api_routes_access[] = {
-    {"POST", "/v1/check", check, GH_AUTH_ANY, GH_R_OFFICE | GH_R_KIOSK | GH_R_DEVICE_OK, NULL},
+    {"POST", "/v1/check", check, GH_AUTH_ANY, GH_R_OFFICE | GH_R_KIOSK | GH_R_DEVICE_OK | GH_R_SCOPE_AUTHZ_CHECK, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

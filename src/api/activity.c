@@ -39,7 +39,7 @@ static void user_activity(gh_req *r)
 }
 
 const gh_route gh_api_routes_activity[] = {
-    {"POST", "/v1/activity", record, GH_AUTH_KEY, 0, NULL},
-    {"GET", "/v1/users/{id}/activity", user_activity, GH_AUTH_ANY, 0, NULL},
+    {"POST", "/v1/activity", record, GH_AUTH_KEY, GH_R_SCOPE_ACTIVITY_WRITE, NULL},
+    {"GET", "/v1/users/{id}/activity", user_activity, GH_AUTH_ANY, GH_R_SCOPE_ACTIVITY_WRITE, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -66,8 +66,8 @@ static void timesheet(gh_req *r)
 
 const gh_route gh_api_routes_checkins[] = {
     {"POST", "/v1/checkins", check_in, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK, "tasks.work"},
-    {"GET", "/v1/checkins", list_checkins, GH_AUTH_ANY, GH_R_OFFICE | GH_R_KIOSK, NULL},
+    {"GET", "/v1/checkins", list_checkins, GH_AUTH_ANY, GH_R_OFFICE | GH_R_KIOSK | GH_R_SCOPE_TASKS_WRITE, NULL},
     {"POST", "/v1/checkins/{id}/checkout", check_out, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK, "tasks.work"},
-    {"GET", "/v1/timesheets", timesheet, GH_AUTH_ANY, GH_R_OFFICE | GH_R_KIOSK, NULL},
+    {"GET", "/v1/timesheets", timesheet, GH_AUTH_ANY, GH_R_OFFICE | GH_R_KIOSK | GH_R_SCOPE_TASKS_WRITE, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

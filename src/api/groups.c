@@ -64,9 +64,9 @@ static void add_member(gh_req *r) { member_common(r, true); }
 static void remove_member(gh_req *r) { member_common(r, false); }
 
 const gh_route gh_api_routes_groups[] = {
-    {"GET", "/v1/groups", list_groups, GH_AUTH_ANY, 0, NULL},
+    {"GET", "/v1/groups", list_groups, GH_AUTH_ANY, GH_R_SCOPE_AUTHZ_CHECK, NULL},
     {"POST", "/v1/groups", create_group, GH_AUTH_USER, 0, "groups.manage"},
-    {"GET", "/v1/groups/{id}", get_group, GH_AUTH_ANY, 0, NULL},
+    {"GET", "/v1/groups/{id}", get_group, GH_AUTH_ANY, GH_R_SCOPE_AUTHZ_CHECK, NULL},
     {"PATCH", "/v1/groups/{id}", patch_group, GH_AUTH_USER, 0, "groups.manage"},
     {"DELETE", "/v1/groups/{id}", delete_group, GH_AUTH_USER, 0, "groups.manage"},
     {"PUT", "/v1/groups/{id}/members/{user_id}", add_member, GH_AUTH_USER, 0, "groups.manage"},

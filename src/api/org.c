@@ -117,7 +117,8 @@ static void list_keys(gh_req *r)
 
 static void create_key(gh_req *r)
 {
-    static const gh_jfield f[] = {{"name", GH_J_STRING, true}, {"expires_at", GH_J_STRING_OR_NULL, false}, {NULL, 0, false}};
+    static const gh_jfield f[] = {{"name", GH_J_STRING, true}, {"scopes", GH_J_ARRAY, false},
+                                  {"expires_at", GH_J_STRING_OR_NULL, false}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     gh_ctx *ctx = gh_req_ctx(r);
@@ -129,7 +130,7 @@ static void create_key(gh_req *r)
         return;
     }
     json_t *out;
-    if (gh_api_failed(r, gh_apikey_create(ctx, gh_jstr(b, "name"), exp, &out))) return;
+    if (gh_api_failed(r, gh_apikey_create(ctx, gh_jstr(b, "name"), json_object_get(b, "scopes"), exp, &out))) return;
     gh_reply_json(r, 201, out);
 }
 
@@ -141,12 +142,12 @@ static void delete_key(gh_req *r)
 }
 
 const gh_route gh_api_routes_org[] = {
-    {"GET", "/v1/org", get_org, GH_AUTH_ANY, 0, NULL},
+    {"GET", "/v1/org", get_org, GH_AUTH_ANY, GH_R_SCOPE_AUTHZ_CHECK, NULL},
     {"PATCH", "/v1/org", patch_org, GH_AUTH_USER, 0, NULL},
-    {"GET", "/v1/catalog", get_catalog, GH_AUTH_ANY, GH_R_OFFICE | GH_R_KIOSK, NULL},
-    {"GET", "/v1/roles", list_roles, GH_AUTH_ANY, 0, NULL},
+    {"GET", "/v1/catalog", get_catalog, GH_AUTH_ANY, GH_R_OFFICE | GH_R_KIOSK | GH_R_SCOPE_AUTHZ_CHECK, NULL},
+    {"GET", "/v1/roles", list_roles, GH_AUTH_ANY, GH_R_SCOPE_AUTHZ_CHECK, NULL},
     {"POST", "/v1/roles", create_role, GH_AUTH_USER, 0, "users.manage"},
-    {"GET", "/v1/roles/{key}", get_role, GH_AUTH_ANY, 0, NULL},
+    {"GET", "/v1/roles/{key}", get_role, GH_AUTH_ANY, GH_R_SCOPE_AUTHZ_CHECK, NULL},
     {"PATCH", "/v1/roles/{key}", patch_role, GH_AUTH_USER, 0, "users.manage"},
     {"DELETE", "/v1/roles/{key}", delete_role, GH_AUTH_USER, 0, "users.manage"},
     {"GET", "/v1/api-keys", list_keys, GH_AUTH_USER, 0, "it.operations"},

@@ -165,6 +165,16 @@ static uint64_t addons_of(const char *list)
     return m;
 }
 
+/* The permissions open to everyone of an org: its template set's (the
+ * catalog's own open ones for a set the catalog no longer lists). */
+static const gh_permset *open_of(const gh_org *o)
+{
+    int s = gh_catalog_set_index(catalog, o->template_set);
+    return s >= 0 ? gh_catalog_set_open(catalog, (size_t)s) : gh_catalog_open_perms(catalog);
+}
+
+const gh_permset *gh_access_org_open(const gh_org *o) { return open_of(o); }
+
 /* ---- rebuild -------------------------------------------------------------------- */
 typedef struct {
     gh_authz_org_in *orgs; size_t norgs, corgs;
@@ -190,7 +200,7 @@ static const char *keep(build_in *b, const char *s)
 static void org_in(const gh_org *o, void *arg)
 {
     build_in *b = arg;
-    gh_authz_org_in x = {keep(b, o->id), modules_of(o->modules), addons_of(o->addons)};
+    gh_authz_org_in x = {keep(b, o->id), modules_of(o->modules), addons_of(o->addons), *open_of(o)};
     PUSH(b->orgs, b->norgs, b->corgs, x, b);
     if (!o->ip_allowlist[0]) return;
     org_nets nets = {.n = 0};
@@ -317,9 +327,57 @@ void gh_access_stop_poller(void)
 }
 
 /* ---- questions ---------------------------------------------------------------------- */
+static const char *const service_scopes[] = {"authz.check", "activity.write", "tasks.write", "scim"};
+
+const char *gh_scope_service_name(unsigned bit)
+{
+    for (size_t i = 0; i < sizeof service_scopes / sizeof service_scopes[0]; i++)
+        if (bit == 1u << i) return service_scopes[i];
+    return NULL;
+}
+
+unsigned gh_scope_service_bit(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof service_scopes / sizeof service_scopes[0]; i++)
+        if (strcmp(service_scopes[i], name) == 0) return 1u << i;
+    return 0;
+}
+
+static void add_scope(const char *k, size_t n, void *arg)
+{
+    gh_actor *a = arg;
+    char key[GH_CATALOG_KEY_MAX + 1];
+    if (n > GH_CATALOG_KEY_MAX) return;
+    memcpy(key, k, n);
+    key[n] = '\0';
+    unsigned bit = gh_scope_service_bit(key);
+    int i = bit ? -1 : gh_catalog_perm_index(catalog, key);
+    a->key_services |= bit;
+    if (i >= 0) gh_permset_set(&a->key_perms, (size_t)i);
+}
+
+void gh_access_key_scopes(const char *list, gh_actor *a)
+{
+    gh_permset_clear(&a->key_perms);
+    a->key_services = 0;
+    each_key(list, add_scope, a);
+}
+
+bool gh_access_key_holds(const gh_actor *a, const char *scope)
+{
+    if (a->type != GH_ACTOR_API_KEY || !scope) return false;
+    unsigned bit = gh_scope_service_bit(scope);
+    if (bit) return (a->key_services & bit) != 0;
+    int i = gh_catalog_perm_index(catalog, scope);
+    return i >= 0 && gh_permset_test(&a->key_perms, (size_t)i);
+}
+
 bool gh_access_allowed(gh_ctx *ctx, const char *perm)
 {
-    if (ctx->actor.type == GH_ACTOR_API_KEY || ctx->actor.type == GH_ACTOR_SYSTEM) return true;
+    if (ctx->actor.type == GH_ACTOR_SYSTEM) return true;
+    if (ctx->actor.type == GH_ACTOR_API_KEY)
+        return gh_access_key_holds(&ctx->actor, perm) ||
+               (perm && strcmp(perm, "tasks.assign") == 0 && (ctx->actor.key_services & GH_SCOPE_TASKS_WRITE));
     if (ctx->actor.type != GH_ACTOR_USER) return false;
     pthread_rwlock_rdlock(&snap_lock);
     bool ok = gh_authz_check(current, ctx->actor.org_id, ctx->actor.id, perm, NULL);
@@ -388,8 +446,19 @@ bool gh_access_would_hold(const gh_org *o, const gh_role *r, const gh_user *u, c
 {
     gh_permset rp = perms_of(r->permissions), grants = perms_of(u->grants);
     uint64_t um = u->modules_all ? GH_AUTHZ_ALL_MODULES : modules_of(u->modules);
-    return gh_authz_effective_would_hold(catalog, modules_of(o->modules), addons_of(o->addons), &rp, r->device, um,
-                                         &grants, gh_catalog_perm_index(catalog, perm));
+    return gh_authz_effective_would_hold(catalog, modules_of(o->modules), addons_of(o->addons), open_of(o), &rp,
+                                         r->device, um, &grants, gh_catalog_perm_index(catalog, perm));
+}
+
+void gh_access_effective_rows(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out)
+{
+    gh_permset rp, grants = perms_of(u->grants);
+    gh_permset_clear(out);
+    if (strcmp(u->status, "active") != 0) return; /* an inactive person holds nothing */
+    if (r) rp = perms_of(r->permissions);
+    uint64_t um = u->modules_all ? GH_AUTHZ_ALL_MODULES : modules_of(u->modules);
+    gh_authz_effective_set(catalog, modules_of(o->modules), addons_of(o->addons), open_of(o), r ? &rp : NULL,
+                           r && r->device, um, &grants, out);
 }
 
 gh_status gh_access_validate_keys(const json_t *array, gh_key_kind kind, const char *field, char *out_list,

@@ -24,9 +24,36 @@ int gh_access_refresh(gh_db *db, bool force);
 int gh_access_start_poller(void);
 void gh_access_stop_poller(void);
 
-/* Does the acting user hold perm? API keys and the system hold everything
- * routes let them reach; anonymous holds nothing. */
+/* Does the actor hold perm? A user: from the snapshot. An API key: only
+ * what its scopes name (tasks.write stands for tasks.assign). The system
+ * holds everything; anonymous nothing. */
 bool gh_access_allowed(gh_ctx *ctx, const char *perm);
+
+/* ---- API key scopes ----------------------------------------------------------
+ * A key's scopes are catalog permission keys (a subset of its creator's) and
+ * the service scopes below, which name what a calling service does rather
+ * than a person's permission. */
+enum {
+    GH_SCOPE_AUTHZ_CHECK = 1u << 0,    /* POST /v1/check, and the catalog, org and roles */
+    GH_SCOPE_ACTIVITY_WRITE = 1u << 1, /* POST /v1/activity, and reading activity back */
+    GH_SCOPE_TASKS_WRITE = 1u << 2,    /* tasks, assignees, orders, screens, time records */
+    GH_SCOPE_SCIM = 1u << 3,           /* reserved for SCIM provisioning (accepted, unused) */
+};
+/* Name of service scope bit (one bit), or NULL. */
+const char *gh_scope_service_name(unsigned bit);
+/* Bit of a service scope name, or 0 when it is not one. */
+unsigned gh_scope_service_bit(const char *name);
+/* The scopes a new key gets when it names none. */
+#define GH_SCOPE_DEFAULT "authz.check"
+/* Compiles a space-separated scope list for the actor (unknown keys, e.g.
+ * ones a replaced catalog dropped, are ignored: fail closed). */
+void gh_access_key_scopes(const char *list, gh_actor *a);
+/* Whether an API key actor's scopes hold scope (a service scope or a
+ * permission key). False for any other actor. */
+bool gh_access_key_holds(const gh_actor *a, const char *scope);
+/* The effective permissions of user u (role r, org o) computed from these
+ * rows, as the snapshot would: for checks inside a write transaction. */
+void gh_access_effective_rows(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out);
 /* Is the acting user a shared display (device) account? */
 bool gh_access_is_device(gh_ctx *ctx);
 /* Is the user known and active? (from memory) */
@@ -60,6 +87,8 @@ gh_status gh_access_validate_keys(const json_t *array, gh_key_kind kind, const c
                                   char *out_list, size_t cap, gh_err *err);
 
 const gh_catalog *gh_access_catalog(void);
+/* The permissions open to every active person of org o (its template set's). */
+const gh_permset *gh_access_org_open(const gh_org *o);
 
 /* ---- catalog facts the domain needs (wrapping core/catalog.h) ---------------- */
 typedef struct gh_template_role {

@@ -1174,36 +1174,162 @@ out:
 /* ---- API keys ------------------------------------------------------------------------------------ */
 static json_t *apikey_json(const gh_apikey *k)
 {
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", k->id, "name", k->name, "prefix", k->prefix,
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", k->id, "name", k->name, "prefix", k->prefix,
                      "created_by", k->created_by[0] ? json_string(k->created_by) : json_null(),
                      "created_at", gh_json_time(k->created_at), "expires_at", gh_json_time(k->expires_at),
-                     "last_used_at", gh_json_time(k->last_used_at));
+                     "last_used_at", gh_json_time(k->last_used_at), "scopes", gh_json_keylist(k->scopes));
 }
 
-gh_status gh_apikey_create(gh_ctx *ctx, const char *name, int64_t expires_at, json_t **out)
+/* Whether the space-separated list holds key as a whole word. */
+static bool keylist_has(const char *list, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = list; *p;) {
+        size_t w = strcspn(p, " ");
+        if (w == n && memcmp(p, key, n) == 0) return true;
+        p += w;
+        while (*p == ' ') p++;
+    }
+    return false;
+}
+
+/* Reads the requested scopes (NULL: the default) into the key's
+ * space-separated list, without repeats: service scopes and catalog
+ * permission keys; anything else is 400 unknown_scopes naming it. */
+static gh_status apikey_scopes_parse(gh_ctx *ctx, const json_t *scopes, gh_apikey *k)
+{
+    gh_status st = GH_OK;
+    json_t *unknown = NULL;
+    size_t i, used = 0;
+    json_t *v;
+    if (!scopes) {
+        gh_strlcpy(k->scopes, GH_SCOPE_DEFAULT, sizeof k->scopes);
+        return GH_OK;
+    }
+    if (!json_is_array(scopes) || json_array_size(scopes) == 0)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_scopes", "scopes",
+                             "scopes is a non-empty list of scope names");
+    if (!(unknown = json_array())) return gh_ctx_oom(ctx);
+    k->scopes[0] = '\0';
+    json_array_foreach(scopes, i, v) {
+        const char *s = json_string_value(v);
+        if (!s) {
+            st = gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_scopes", "scopes", "scopes[%zu] must be a string", i);
+            goto out;
+        }
+        if (!gh_scope_service_bit(s) && gh_catalog_perm_index(gh_access_catalog(), s) < 0) {
+            /* At most 20 named, each cut to 80 bytes: the answer stays small. */
+            size_t sl = strlen(s);
+            if (sl > 80) {
+                sl = 80;
+                while (sl > 0 && ((unsigned char)s[sl] & 0xC0) == 0x80) sl--; /* a whole UTF-8 character */
+            }
+            if (json_array_size(unknown) < 20 && json_array_append_new(unknown, json_stringn(s, sl))) {
+                st = gh_ctx_oom(ctx);
+                goto out;
+            }
+            continue;
+        }
+        /* Repeats are dropped; every name is at most 64 characters. */
+        if (keylist_has(k->scopes, s)) continue;
+        size_t n = strlen(s);
+        if (used + n + 2 > sizeof k->scopes) {
+            st = gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_scopes", "scopes", "too many scopes");
+            goto out;
+        }
+        if (used) k->scopes[used++] = ' ';
+        memcpy(k->scopes + used, s, n + 1);
+        used += n;
+    }
+    if (json_array_size(unknown) > 0) {
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "unknown_scopes", "scopes",
+                           "not a scope: each is a service scope (authz.check, activity.write, tasks.write, "
+                           "scim) or a permission key of the catalog");
+        gh_err_extra(&ctx->err, "unknown", json_incref(unknown));
+    }
+out:
+    json_decref(unknown);
+    return st;
+}
+
+/* "A key carries only what its creator holds" (issue 11): the permission
+ * scopes, and tasks.assign for tasks.write (which acts as it), must be in
+ * the creator's effective permissions, read from the rows inside the write
+ * transaction. Isolated so the escalation slice's actor-permission guard can
+ * replace the computation. Service scopes other than tasks.write need only
+ * the route's own permission (it.operations). */
+static gh_status apikey_escalation_check(gh_ctx *ctx, const gh_apikey *k)
+{
+    if (ctx->actor.type == GH_ACTOR_SYSTEM) return GH_OK;
+    gh_status st = GH_OK;
+    gh_org *o = calloc(1, sizeof *o);
+    gh_user *u = calloc(1, sizeof *u);
+    gh_role *r = calloc(1, sizeof *r);
+    json_t *missing = json_array();
+    const gh_catalog *cat = gh_access_catalog();
+    gh_permset held, need;
+    if (!o || !u || !r || !missing) { st = gh_ctx_oom(ctx); goto out; }
+    gh_permset_clear(&held);
+    if (ctx->actor.type == GH_ACTOR_USER) {
+        if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, o, &ctx->err)) != GH_OK) goto out;
+        if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) goto out;
+        bool has_role = u->role_key[0] != '\0';
+        if (has_role && (st = gh_store_role_get(ctx->db, ctx->actor.org_id, u->role_key, r, &ctx->err)) != GH_OK)
+            goto out;
+        gh_access_effective_rows(o, has_role ? r : NULL, u, &held);
+    }
+    gh_actor want = {.type = GH_ACTOR_API_KEY};
+    gh_access_key_scopes(k->scopes, &want);
+    need = want.key_perms;
+    int assign = gh_catalog_perm_index(cat, "tasks.assign");
+    if ((want.key_services & GH_SCOPE_TASKS_WRITE) && assign >= 0) gh_permset_set(&need, (size_t)assign);
+    gh_permset_andnot(&need, &held);
+    for (size_t p = 0; p < gh_catalog_perm_count(cat); p++)
+        if (gh_permset_test(&need, p) && json_array_append_new(missing, json_string(gh_catalog_perm_key(cat, p)))) {
+            st = gh_ctx_oom(ctx);
+            goto out;
+        }
+    if (json_array_size(missing) > 0) {
+        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "escalation",
+                     "a key can only carry permissions its creator holds; missing: see 'missing'");
+        gh_err_extra(&ctx->err, "missing", json_incref(missing));
+    }
+out:
+    json_decref(missing);
+    free(o);
+    free(u);
+    free(r);
+    return st;
+}
+
+gh_status gh_apikey_create(gh_ctx *ctx, const char *name, const json_t *scopes, int64_t expires_at, json_t **out)
 {
     if (check_name(ctx, name, "name") != GH_OK) return ctx->err.status;
     if (expires_at && expires_at <= gh_now())
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_expiry", "expires_at", "the expiry must be in the future");
-    gh_apikey k = {0};
-    char secret[GH_TOKEN_LEN + 1], key[GH_TOKEN_LEN + 8];
-    gh_id_new("key", k.id);
-    gh_strlcpy(k.org_id, ctx->actor.org_id, sizeof k.org_id);
-    gh_strlcpy(k.name, name, sizeof k.name);
+    char secret[GH_TOKEN_LEN + 1] = "", key[GH_TOKEN_LEN + 8] = "";
+    gh_apikey *k = calloc(1, sizeof *k); /* 4 KiB of scopes: not on the stack */
+    if (!k) return gh_ctx_oom(ctx);
+    gh_status st = apikey_scopes_parse(ctx, scopes, k);
+    if (st != GH_OK) goto out;
+    gh_id_new("key", k->id);
+    gh_strlcpy(k->org_id, ctx->actor.org_id, sizeof k->org_id);
+    gh_strlcpy(k->name, name, sizeof k->name);
     gh_token_new(secret);
     snprintf(key, sizeof key, GH_APIKEY_PREFIX "%s", secret);
-    gh_token_hash(key, k.key_hash);
-    snprintf(k.prefix, sizeof k.prefix, "%.12s", key);
-    if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(k.created_by, ctx->actor.id, sizeof k.created_by);
-    k.created_at = gh_now();
-    k.expires_at = expires_at;
-    gh_status st = begin(ctx);
-    if (st != GH_OK) goto out;
-    if ((st = gh_store_apikey_insert(ctx->db, &k, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "api_key.created", "api_key", k.id, json_pack("{s:s}", "name", k.name))) != GH_OK)
+    gh_token_hash(key, k->key_hash);
+    snprintf(k->prefix, sizeof k->prefix, "%.12s", key);
+    if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(k->created_by, ctx->actor.id, sizeof k->created_by);
+    k->created_at = gh_now();
+    k->expires_at = expires_at;
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = apikey_escalation_check(ctx, k)) != GH_OK) goto fail;
+    if ((st = gh_store_apikey_insert(ctx->db, k, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "api_key.created", "api_key", k->id,
+                       json_pack("{s:s, s:o}", "name", k->name, "scopes", gh_json_keylist(k->scopes)))) != GH_OK)
         goto fail;
     if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
-    *out = apikey_json(&k);
+    *out = apikey_json(k);
     json_object_set_new(*out, "key", json_string(key));
     goto out;
 fail:
@@ -1211,6 +1337,7 @@ fail:
 out:
     sodium_memzero(secret, sizeof secret);
     sodium_memzero(key, sizeof key);
+    free(k);
     return st;
 }
 

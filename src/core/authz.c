@@ -2,9 +2,9 @@
  * The compiled authorization snapshot (see authz.h).
  *
  * Layout: the hot data is one flat array of bits, `words` 64-bit words per
- * user, holding the user's effective permissions at bits 0..nperm-1 and, at
- * bit nperm, whether the user may use keys the catalog does not list
- * (perm index -1). A check is therefore a bounds test, one multiply-add and
+ * user, holding the user's effective permissions at bits 0..nperm-1 (keys
+ * the catalog does not list, perm index -1, are denied to everyone). A
+ * check is therefore a bounds test, one multiply-add and
  * one bit test, and for catalogs of up to 63 permissions a user takes 8
  * bytes, so 100,000 users fit in 800 KB of cache.
  *
@@ -21,6 +21,7 @@
 struct az_org {
     const char *org_id;
     uint64_t modules, addons; /* masked to the catalog, always-on added */
+    gh_permset open;          /* open to everyone of the org */
 };
 
 struct az_role {
@@ -65,8 +66,8 @@ struct gh_authz {
 static const char *const reason_names[] = {
     [GH_AUTHZ_GRANTED_BY_ROLE] = "granted_by_role",
     [GH_AUTHZ_GRANTED_BY_GRANT] = "granted_by_grant",
-    [GH_AUTHZ_UNLISTED_PERMISSION_ALLOWED] = "unlisted_permission_allowed",
-    [GH_AUTHZ_UNLISTED_PERMISSION_DENIED] = "unlisted_permission_denied",
+    [GH_AUTHZ_OPEN] = "open",
+    [GH_AUTHZ_UNKNOWN_PERMISSION] = "unknown_permission",
     [GH_AUTHZ_NOT_GRANTED] = "not_granted",
     [GH_AUTHZ_MODULE_DISABLED_FOR_ORG] = "module_disabled_for_org",
     [GH_AUTHZ_MODULE_DISABLED_FOR_USER] = "module_disabled_for_user",
@@ -106,12 +107,15 @@ static void gate_of(const gh_catalog *cat, uint64_t modules, uint64_t addons, gh
 }
 
 void gh_authz_effective_set(const gh_catalog *cat, uint64_t org_modules, uint64_t org_addons,
-                            const gh_permset *role_perms, bool role_device,
-                            uint64_t user_modules, const gh_permset *grants, gh_permset *out)
+                            const gh_permset *org_open, const gh_permset *role_perms,
+                            bool role_device, uint64_t user_modules, const gh_permset *grants,
+                            gh_permset *out)
 {
     gh_permset gate;
     gate_of(cat, gh_authz_effective_modules(cat, org_modules, user_modules), org_addons, &gate);
     gh_permset_clear(out);
+    if (org_open)
+        gh_permset_or(out, org_open);
     if (role_perms)
         gh_permset_or(out, role_perms);
     if (grants)
@@ -121,26 +125,16 @@ void gh_authz_effective_set(const gh_catalog *cat, uint64_t org_modules, uint64_
         gh_permset_and(out, gh_catalog_read_only_perms(cat));
 }
 
-/* Whether an active user may use keys the catalog does not list: per the
- * catalog's policy, except device accounts, which keep only what the
- * catalog marks read-only and so nothing it does not list. */
-static bool unlisted_allowed(const gh_catalog *cat, bool device)
-{
-    return gh_catalog_unlisted_allowed(cat) && !device;
-}
-
 bool gh_authz_effective_would_hold(const gh_catalog *cat, uint64_t org_modules,
-                                   uint64_t org_addons, const gh_permset *role_perms,
-                                   bool role_device, uint64_t user_modules,
-                                   const gh_permset *grants, int perm_idx)
+                                   uint64_t org_addons, const gh_permset *org_open,
+                                   const gh_permset *role_perms, bool role_device,
+                                   uint64_t user_modules, const gh_permset *grants, int perm_idx)
 {
     gh_permset eff;
-    if (perm_idx == -1)
-        return unlisted_allowed(cat, role_device);
     if (perm_idx < 0 || (size_t)perm_idx >= gh_catalog_perm_count(cat))
         return false;
-    gh_authz_effective_set(cat, org_modules, org_addons, role_perms, role_device, user_modules,
-                           grants, &eff);
+    gh_authz_effective_set(cat, org_modules, org_addons, org_open, role_perms, role_device,
+                           user_modules, grants, &eff);
     return gh_permset_test(&eff, (size_t)perm_idx);
 }
 
@@ -291,7 +285,7 @@ int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t no
         goto out;
     az->cat = cat;
     az->nperm = gh_catalog_perm_count(cat);
-    az->words = (az->nperm + 1 + 63) / 64; /* + the unlisted-keys bit */
+    az->words = (az->nperm + 63) / 64 ? (az->nperm + 63) / 64 : 1;
     az->strings = malloc(strbytes);
     az->orgs = alloc_array(norgs, sizeof *az->orgs);
     az->roles = alloc_array(nroles, sizeof *az->roles);
@@ -309,6 +303,9 @@ int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t no
         o->org_id = put_str(az->strings, &pos, orgs[i].org_id);
         o->modules = (orgs[i].modules & all_modules) | gh_catalog_always_on_modules(cat);
         o->addons = orgs[i].addons & all_addons;
+        if (gh_permset_has_beyond(&orgs[i].open, az->nperm))
+            goto out;
+        o->open = orgs[i].open;
         az->norgs++;
         if (!map_add(az, &org_map, K_ORG, i))
             goto out;
@@ -349,13 +346,11 @@ int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t no
         const struct az_org *o = &az->orgs[org];
         const struct az_role *r = role >= 0 ? &az->roles[role] : NULL;
         gh_permset eff;
-        gh_authz_effective_set(cat, o->modules, o->addons, r ? &r->perms : NULL,
+        gh_authz_effective_set(cat, o->modules, o->addons, &o->open, r ? &r->perms : NULL,
                                r && r->device, u->modules, &u->grants, &eff);
         uint64_t *row = az->bits + i * az->words;
         for (size_t w = 0; w < az->words && w < GH_PERMSET_WORDS; w++)
             row[w] = eff.w[w]; /* bits past nperm are 0 */
-        if (unlisted_allowed(cat, r && r->device))
-            row[az->nperm / 64] |= UINT64_C(1) << (az->nperm % 64);
     }
     *out = az;
     az = NULL;
@@ -400,10 +395,8 @@ bool gh_authz_allowed(const gh_authz *az, int user_idx, int perm_idx)
         return false;
     if (perm_idx >= 0 && (size_t)perm_idx < az->nperm)
         bit = (size_t)perm_idx;
-    else if (perm_idx == -1)
-        bit = az->nperm; /* the unlisted-keys bit */
     else
-        return false;
+        return false; /* fail closed: a key the catalog does not list */
     const uint64_t *row = az->bits + (size_t)user_idx * az->words;
     return (row[bit / 64] >> (bit % 64)) & 1u;
 }
@@ -423,28 +416,27 @@ gh_authz_reason gh_authz_reason_of(const gh_authz *az, int user_idx, int perm_id
     const gh_catalog *cat = az->cat;
     const struct az_org *o = &az->orgs[u->org];
     const struct az_role *r = u->role >= 0 ? &az->roles[u->role] : NULL;
-    if (perm_idx < 0 || (size_t)perm_idx >= az->nperm) {
-        if (perm_idx != -1 || !gh_catalog_unlisted_allowed(cat))
-            return GH_AUTHZ_UNLISTED_PERMISSION_DENIED;
-        return unlisted_allowed(cat, r && r->device) ? GH_AUTHZ_UNLISTED_PERMISSION_ALLOWED
-                                        : GH_AUTHZ_DEVICE_READ_ONLY;
-    }
+    if (perm_idx < 0 || (size_t)perm_idx >= az->nperm)
+        return GH_AUTHZ_UNKNOWN_PERMISSION;
     size_t p = (size_t)perm_idx;
     int m = gh_catalog_perm_module(cat, p), a = gh_catalog_perm_addon(cat, p);
     uint64_t always = gh_catalog_always_on_modules(cat);
     bool via_role = r && gh_permset_test(&r->perms, p);
     bool via_grant = gh_permset_test(&u->grants, p);
+    bool via_open = gh_permset_test(&o->open, p);
     if (!((o->modules | always) >> m & 1u))
         return GH_AUTHZ_MODULE_DISABLED_FOR_ORG;
     if (!((u->modules | always) >> m & 1u))
         return GH_AUTHZ_MODULE_DISABLED_FOR_USER;
     if (a >= 0 && !(o->addons >> a & 1u))
         return GH_AUTHZ_ADDON_MISSING;
-    if (!via_role && !via_grant)
+    if (!via_role && !via_grant && !via_open)
         return GH_AUTHZ_NOT_GRANTED;
     if (r && r->device && !gh_catalog_perm_read_only(cat, p))
         return GH_AUTHZ_DEVICE_READ_ONLY;
-    return via_role ? GH_AUTHZ_GRANTED_BY_ROLE : GH_AUTHZ_GRANTED_BY_GRANT;
+    return via_role    ? GH_AUTHZ_GRANTED_BY_ROLE
+           : via_grant ? GH_AUTHZ_GRANTED_BY_GRANT
+                       : GH_AUTHZ_OPEN;
 }
 
 bool gh_authz_check(const gh_authz *az, const char *org_id, const char *user_id,
@@ -499,8 +491,6 @@ void gh_authz_user_perms(const gh_authz *az, int user_idx, gh_permset *out)
     const uint64_t *row = az->bits + (size_t)user_idx * az->words;
     for (size_t w = 0; w < az->words && w < GH_PERMSET_WORDS; w++)
         out->w[w] = row[w];
-    if (az->nperm < GH_PERM_MAX)
-        gh_permset_unset(out, az->nperm); /* the active bit is not a permission */
 }
 
 /* Whether user_idx sees tab t; if not, *why says why. */
@@ -617,12 +607,13 @@ json_t *gh_authz_explain(const gh_authz *az, const gh_catalog *cat, int user_idx
         int m = gh_catalog_perm_module(cat, p), a = gh_catalog_perm_addon(cat, p);
         gh_authz_reason why = gh_authz_reason_of(az, user_idx, (int)p);
         if (append(perms,
-                   json_pack("{s:s, s:b, s:s, s:b, s:b, s:s, s:b, s:b, s:s?, s:b}", "key",
+                   json_pack("{s:s, s:b, s:s, s:b, s:b, s:b, s:s, s:b, s:b, s:s?, s:b}", "key",
                              gh_catalog_perm_key(cat, p), "allowed",
                              gh_authz_allowed(az, user_idx, (int)p), "reason",
                              gh_authz_reason_str(why), "via_role",
                              r && gh_permset_test(&r->perms, p), "via_grant",
-                             gh_permset_test(&u->grants, p), "module",
+                             gh_permset_test(&u->grants, p), "via_open",
+                             gh_permset_test(&o->open, p), "module",
                              gh_catalog_module_key(cat, (size_t)m), "module_enabled_org",
                              (int)((o->modules | always) >> m & 1u), "module_enabled_user",
                              (int)((u->modules | always) >> m & 1u), "addon",

@@ -11,17 +11,16 @@
  * they hold it. A snapshot borrows its catalog, which must outlive it.
  *
  * The rule (CATALOG.md), computed once per user at build time:
- *   effective = (role permissions | grants)
+ *   effective = (role permissions | grants | the org's open permissions)
  *               & permissions whose module is enabled for BOTH the org and
  *                 the user (always-on modules such as core count as enabled)
  *               & permissions needing no add-on or an add-on the org has
  *               & (read-only permissions only, if the role is a device role)
  *   and nothing at all for an inactive user.
- * A key the catalog does not list is allowed to every active user when the
- * catalog's unlisted_permission_policy is "allow" (the default catalog's),
- * except to device accounts: they keep only what the catalog marks
- * read-only, so nothing it does not list (reason device_read_only).
- * Unknown and inactive users are always denied.
+ * The org's open permissions are those its template set opens to everyone
+ * (gh_catalog_set_open); a device account gets the read-only ones.
+ * A key the catalog does not list is denied to everyone (fail closed:
+ * reason unknown_permission). Unknown and inactive users are always denied.
  */
 #ifndef GH_AUTHZ_H
 #define GH_AUTHZ_H
@@ -43,6 +42,7 @@ typedef struct gh_authz_org_in {
     const char *org_id;
     uint64_t modules;
     uint64_t addons;
+    gh_permset open; /* open to every active person (gh_catalog_set_open of its set) */
 } gh_authz_org_in;
 
 /* A role of an organization (key unique within the org). */
@@ -79,8 +79,8 @@ enum {
 typedef enum gh_authz_reason {
     GH_AUTHZ_GRANTED_BY_ROLE,
     GH_AUTHZ_GRANTED_BY_GRANT,
-    GH_AUTHZ_UNLISTED_PERMISSION_ALLOWED,
-    GH_AUTHZ_UNLISTED_PERMISSION_DENIED, /* policy "deny", or a bad index / NULL key */
+    GH_AUTHZ_OPEN,               /* open to everyone of the org (catalog or template set) */
+    GH_AUTHZ_UNKNOWN_PERMISSION, /* a key the catalog does not list, a bad index, NULL */
     GH_AUTHZ_NOT_GRANTED,
     GH_AUTHZ_MODULE_DISABLED_FOR_ORG,
     GH_AUTHZ_MODULE_DISABLED_FOR_USER,
@@ -110,9 +110,9 @@ size_t gh_authz_user_count(const gh_authz *az);
 /* Index of a user of an org (hash lookup), or -1 if unknown in that org. */
 int gh_authz_user_index(const gh_authz *az, const char *org_id, const char *user_id);
 
-/* The hot path: may user user_idx use permission perm_idx (a catalog index,
- * or -1 for a key the catalog does not list)? False for a NULL snapshot, an
- * unknown user index, any other perm index and an inactive user. One array
+/* The hot path: may user user_idx use permission perm_idx (a catalog index)?
+ * False for a NULL snapshot, an unknown user index, any other perm index
+ * (-1: a key the catalog does not list) and an inactive user. One array
  * index and one bit test. */
 bool gh_authz_allowed(const gh_authz *az, int user_idx, int perm_idx);
 
@@ -147,7 +147,7 @@ json_t *gh_authz_effective_json(const gh_authz *az, int user_idx);
 
 /* Everything about a user's access, for administrators: {"user_id",
  * "role", "active", "device", "modules", "permissions": [{key, allowed,
- * reason, via_role, via_grant, module, module_enabled_org,
+ * reason, via_role, via_grant, via_open, module, module_enabled_org,
  * module_enabled_user, addon (null if none), addon_present (true when no
  * add-on is needed)}], "tabs": [{module, key, visible, reason}]} where a
  * visible tab's reason is "visible". cat must be the snapshot's catalog.
@@ -157,14 +157,17 @@ json_t *gh_authz_explain(const gh_authz *az, const gh_catalog *cat, int user_idx
 /* The rule itself, as a pure function of proposed inputs, so the write path
  * can test a change (e.g. self-lockout: "would I still hold users.manage?")
  * before committing it. gh_authz_build uses exactly this function.
- * role_perms and grants may be NULL (empty); the user is taken as active. */
+ * org_open (the org's open permissions), role_perms and grants may be NULL
+ * (empty); the user is taken as active. */
 void gh_authz_effective_set(const gh_catalog *cat, uint64_t org_modules, uint64_t org_addons,
-                            const gh_permset *role_perms, bool role_device,
-                            uint64_t user_modules, const gh_permset *grants, gh_permset *out);
-/* Whether that effective set holds perm_idx (-1: an unlisted key, answered
- * by the catalog's unlisted_permission_policy and the device rule). */
+                            const gh_permset *org_open, const gh_permset *role_perms,
+                            bool role_device, uint64_t user_modules, const gh_permset *grants,
+                            gh_permset *out);
+/* Whether that effective set holds perm_idx (false for -1, a key the catalog
+ * does not list, and any index out of range). */
 bool gh_authz_effective_would_hold(const gh_catalog *cat, uint64_t org_modules,
-                                   uint64_t org_addons, const gh_permset *role_perms,
+                                   uint64_t org_addons, const gh_permset *org_open,
+                                   const gh_permset *role_perms,
                                    bool role_device, uint64_t user_modules,
                                    const gh_permset *grants, int perm_idx);
 /* Effective modules for those inputs: (org & user) | always-on. */

@@ -86,6 +86,7 @@ struct perm {
     const char *key, *name, *description, *source;
     int module, addon; /* addon -1: none */
     bool read_only;
+    bool open; /* granted to every active person of every organization */
 };
 
 struct module {
@@ -112,6 +113,8 @@ struct role {
 struct tset {
     const char *key, *name, *description, *source;
     int owner; /* role index */
+    gh_permset open;             /* the catalog's open permissions and the set's own */
+    const char **open_reasons;   /* per permission index: why the set opens it, or NULL */
     struct role *roles;
     size_t nroles;
     struct keymap role_map;
@@ -120,7 +123,6 @@ struct tset {
 struct gh_catalog {
     json_t *root; /* owns every string below */
     int version;
-    bool unlisted_allowed;
     const char *default_set;
     struct perm *perms;
     struct module *modules;
@@ -130,7 +132,7 @@ struct gh_catalog {
     size_t nperms, nmodules, naddons, ntabs, nsets;
     struct keymap perm_map, module_map, addon_map, set_map;
     uint64_t always_on;
-    gh_permset all, read_only, no_addon, empty;
+    gh_permset all, read_only, no_addon, open, empty;
     gh_permset module_perms[GH_CATALOG_MODULE_MAX];
     gh_permset addon_perms[GH_CATALOG_ADDON_MAX];
 };
@@ -288,6 +290,63 @@ static int parse_perm_list(struct ctx *c, const gh_catalog *cat, const json_t *a
     return 0;
 }
 
+/* ---- the server's own keys ------------------------------------------------ */
+
+/* Every permission key the server itself checks: the route table's
+ * permissions and the literals in src/core. The one list: the server refuses
+ * to start on a catalog that lacks one (gh_catalog_missing_server_perms),
+ * `gatehouse routes` checks the route table against it at start, and no
+ * catalog may open one to everyone. */
+const char *const gh_catalog_server_perms[] = {
+    "users.view",     "users.manage",      "settings.manage",       "it.operations",
+    "groups.manage",  "dashboards.manage", "dashboards.manage_any", "analytics.view",
+    "tasks.assign",   "tasks.work",        NULL,
+};
+
+bool gh_catalog_is_server_perm(const char *key)
+{
+    for (size_t i = 0; key && gh_catalog_server_perms[i]; i++)
+        if (strcmp(gh_catalog_server_perms[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* Why a key may never be open to everyone, or NULL when it may: the server's
+ * own keys and the administrative and sign-off permissions of issue 11. */
+static const char *open_forbidden(const char *key)
+{
+    static const char *const admin[] = {"settings.manage", "it.operations", "dashboards.manage_any",
+                                        "erp.manage",      "groups.manage", "tasks.assign", NULL};
+    if (gh_catalog_is_server_perm(key))
+        return "the server itself checks it";
+    if (strncmp(key, "users.", 6) == 0)
+        return "user management is never open";
+    for (size_t i = 0; admin[i]; i++)
+        if (strcmp(admin[i], key) == 0)
+            return "an administrative permission is never open";
+    if (strncmp(key, "qc.inspections.", 15) == 0)
+        return "inspection sign-off is never open";
+    return NULL;
+}
+
+size_t gh_catalog_missing_server_perms(const gh_catalog *cat, char *out, size_t cap)
+{
+    size_t n = 0, used = 0;
+    if (out && cap)
+        out[0] = '\0';
+    for (size_t i = 0; gh_catalog_server_perms[i]; i++) {
+        if (keymap_find(&cat->perm_map, gh_catalog_server_perms[i]) >= 0)
+            continue;
+        if (out && used < cap) {
+            int w = snprintf(out + used, cap - used, "%s%s", n ? ", " : "", gh_catalog_server_perms[i]);
+            if (w > 0)
+                used += (size_t)w < cap - used ? (size_t)w : cap - used;
+        }
+        n++;
+    }
+    return n;
+}
+
 /* ---- the sections, in dependency order ----------------------------------- */
 
 static int parse_modules(struct ctx *c, gh_catalog *cat, const json_t *arr)
@@ -358,7 +417,7 @@ static int parse_addons(struct ctx *c, gh_catalog *cat, const json_t *arr)
 static int parse_perms(struct ctx *c, gh_catalog *cat, const json_t *arr)
 {
     static const char *const fields[] = {"key",         "module", "addon",     "name",
-                                         "description", "source", "read_only", NULL};
+                                         "description", "source", "read_only", "open", NULL};
     char path[64];
     size_t n = json_array_size(arr);
     if (n == 0)
@@ -381,7 +440,8 @@ static int parse_perms(struct ctx *c, gh_catalog *cat, const json_t *arr)
             get_str(c, o, path, "name", true, &p->name) ||
             get_str(c, o, path, "description", true, &p->description) ||
             get_str(c, o, path, "source", false, &p->source) ||
-            get_bool(c, o, path, "read_only", &p->read_only))
+            get_bool(c, o, path, "read_only", &p->read_only) ||
+            get_bool(c, o, path, "open", &p->open))
             return -1;
         p->module = keymap_find(&cat->module_map, module);
         if (p->module < 0)
@@ -399,6 +459,12 @@ static int parse_perms(struct ctx *c, gh_catalog *cat, const json_t *arr)
             gh_permset_set(&cat->no_addon, i);
         if (p->read_only)
             gh_permset_set(&cat->read_only, i);
+        if (p->open) {
+            const char *why = open_forbidden(p->key);
+            if (why)
+                return fail(c, path, "open", "'%s' cannot be open to everyone: %s", p->key, why);
+            gh_permset_set(&cat->open, i);
+        }
         cat->nperms++;
     }
     return 0;
@@ -513,10 +579,50 @@ static int parse_roles(struct ctx *c, const gh_catalog *cat, struct tset *s, con
     return 0;
 }
 
+/* A set's "open": [{"key", "reason"}]: permissions granted to every active
+ * person of an organization using the set, each with why (the source text).
+ * The catalog's own open permissions are open in every set. */
+static int parse_set_open(struct ctx *c, const gh_catalog *cat, struct tset *s, const json_t *o,
+                          const char *spath)
+{
+    static const char *const fields[] = {"key", "reason", NULL};
+    char path[128];
+    json_t *arr, *v;
+    size_t i;
+    s->open = cat->open;
+    if (get_array(c, o, spath, "open", false, &arr))
+        return -1;
+    if (!arr)
+        return 0;
+    s->open_reasons = calloc(cat->nperms ? cat->nperms : 1, sizeof *s->open_reasons);
+    if (!s->open_reasons)
+        return fail_oom(c);
+    json_array_foreach(arr, i, v) {
+        const char *key, *reason;
+        fmt_path(path, sizeof path, "%s.open[%zu]", spath, i);
+        if (expect_object(c, v, path) || check_fields(c, v, path, fields) ||
+            get_str(c, v, path, "key", true, &key) || get_str(c, v, path, "reason", true, &reason))
+            return -1;
+        int p = keymap_find(&cat->perm_map, key);
+        if (p < 0)
+            return fail(c, path, "key", "unknown permission '%.80s'", key);
+        const char *why = open_forbidden(key);
+        if (why)
+            return fail(c, path, "key", "'%s' cannot be open to everyone: %s", key, why);
+        if (!*reason)
+            return fail(c, path, "reason", "say why the set opens '%s'", key);
+        if (s->open_reasons[p])
+            return fail(c, path, "key", "permission '%s' listed twice", key);
+        s->open_reasons[p] = reason;
+        gh_permset_set(&s->open, (size_t)p);
+    }
+    return 0;
+}
+
 static int parse_sets(struct ctx *c, gh_catalog *cat, const json_t *arr)
 {
     static const char *const fields[] = {"key",        "name",  "description", "source",
-                                         "owner_role", "roles", NULL};
+                                         "owner_role", "roles", "open", NULL};
     char path[64];
     size_t n = json_array_size(arr);
     if (n == 0)
@@ -550,6 +656,8 @@ static int parse_sets(struct ctx *c, gh_catalog *cat, const json_t *arr)
                         s->key);
         if (manage < 0 || !gh_permset_test(&s->roles[s->owner].perms, (size_t)manage))
             return fail(c, path, "owner_role", "role '%s' does not hold users.manage", owner);
+        if (parse_set_open(c, cat, s, o, path))
+            return -1;
     }
     return 0;
 }
@@ -558,7 +666,6 @@ int gh_catalog_parse(const char *text, size_t len, const char *source_name, gh_c
                      char *err, size_t errlen)
 {
     static const char *const fields[] = {"version",     "default_template_set",
-                                         "unlisted_permission_policy",
                                          "notes",       "modules",
                                          "addons",      "permissions",
                                          "template_sets", NULL};
@@ -566,7 +673,6 @@ int gh_catalog_parse(const char *text, size_t len, const char *source_name, gh_c
     gh_catalog *cat = NULL;
     json_error_t jerr;
     json_t *root = NULL, *modules, *addons, *perms, *sets, *notes;
-    const char *policy;
     int rc = -1;
 
     *out = NULL;
@@ -588,21 +694,24 @@ int gh_catalog_parse(const char *text, size_t len, const char *source_name, gh_c
 
     const json_t *r = cat->root;
     json_t *version = json_object_get(r, "version");
-    if (expect_object(&c, r, "") || check_fields(&c, r, "", fields))
+    if (expect_object(&c, r, ""))
+        goto out;
+    if (json_object_get(r, "unlisted_permission_policy")) {
+        fail(&c, "", "unlisted_permission_policy",
+             "no longer supported: a permission key the catalog does not list is now always denied "
+             "(reason unknown_permission); list the keys everyone may use with \"open\": true on the "
+             "permission, or in a template set's \"open\" list with the reason");
+        goto out;
+    }
+    if (check_fields(&c, r, "", fields))
         goto out;
     if (!json_is_integer(version) || json_integer_value(version) != 1) {
         fail(&c, "", "version", "expected 1");
         goto out;
     }
     cat->version = 1;
-    if (get_key(&c, r, "", "default_template_set", true, &cat->default_set) ||
-        get_str(&c, r, "", "unlisted_permission_policy", true, &policy))
+    if (get_key(&c, r, "", "default_template_set", true, &cat->default_set))
         goto out;
-    if (strcmp(policy, "allow") != 0 && strcmp(policy, "deny") != 0) {
-        fail(&c, "", "unlisted_permission_policy", "expected \"allow\" or \"deny\"");
-        goto out;
-    }
-    cat->unlisted_allowed = strcmp(policy, "allow") == 0;
     notes = json_object_get(r, "notes");
     if (notes && !json_is_string(notes) && !json_is_array(notes)) {
         fail(&c, "", "notes", "expected a string or an array of strings");
@@ -635,6 +744,7 @@ void gh_catalog_free(gh_catalog *cat)
         return;
     for (size_t i = 0; i < cat->nsets; i++) {
         free(cat->sets[i].roles);
+        free(cat->sets[i].open_reasons);
         keymap_release(&cat->sets[i].role_map);
     }
     free(cat->sets);
@@ -714,7 +824,13 @@ const gh_permset *gh_catalog_addon_perms(const gh_catalog *cat, size_t a)
     return a < cat->naddons ? &cat->addon_perms[a] : &cat->empty;
 }
 
-bool gh_catalog_unlisted_allowed(const gh_catalog *cat) { return cat->unlisted_allowed; }
+bool gh_catalog_perm_open(const gh_catalog *cat, size_t idx)
+{
+    const struct perm *p = perm_at(cat, idx);
+    return p && p->open;
+}
+
+const gh_permset *gh_catalog_open_perms(const gh_catalog *cat) { return &cat->open; }
 
 size_t gh_catalog_module_count(const gh_catalog *cat) { return cat->nmodules; }
 
@@ -804,6 +920,22 @@ const char *gh_catalog_set_owner_role(const gh_catalog *cat, size_t s)
 }
 
 const char *gh_catalog_default_template(const gh_catalog *cat) { return cat->default_set; }
+
+const gh_permset *gh_catalog_set_open(const gh_catalog *cat, size_t s)
+{
+    const struct tset *t = set_at(cat, s);
+    return t ? &t->open : &cat->open;
+}
+
+const char *gh_catalog_set_open_reason(const gh_catalog *cat, size_t s, size_t idx)
+{
+    const struct tset *t = set_at(cat, s);
+    if (!t || idx >= cat->nperms)
+        return NULL;
+    if (t->open_reasons && t->open_reasons[idx])
+        return t->open_reasons[idx];
+    return cat->perms[idx].open ? "open to everyone in the catalog" : NULL;
+}
 
 size_t gh_catalog_role_count(const gh_catalog *cat, size_t s)
 {
@@ -914,11 +1046,11 @@ json_t *gh_catalog_to_json(const gh_catalog *cat)
             goto out;
     for (size_t i = 0; i < cat->nperms; i++) {
         const struct perm *p = &cat->perms[i];
-        if (append(perms, json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s*, s:b}", "key", p->key,
+        if (append(perms, json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s*, s:b, s:b}", "key", p->key,
                                     "module", cat->modules[p->module].key, "addon",
                                     p->addon >= 0 ? cat->addons[p->addon].key : NULL, "name",
                                     p->name, "description", p->description, "source", p->source,
-                                    "read_only", p->read_only)))
+                                    "read_only", p->read_only, "open", p->open)))
             goto out;
     }
     for (size_t s = 0; s < cat->nsets; s++) {
@@ -936,14 +1068,26 @@ json_t *gh_catalog_to_json(const gh_catalog *cat)
                 goto out;
             }
         }
-        if (append(sets, json_pack("{s:s, s:s, s:s*, s:s*, s:s, s:o}", "key", ts->key, "name",
+        json_t *open = json_array();
+        for (size_t i = 0; open && ts->open_reasons && i < cat->nperms; i++)
+            if (ts->open_reasons[i] &&
+                append(open, json_pack("{s:s, s:s}", "key", cat->perms[i].key, "reason",
+                                       ts->open_reasons[i]))) {
+                json_decref(open);
+                open = NULL;
+            }
+        if (!open) {
+            json_decref(roles);
+            goto out;
+        }
+        if (append(sets, json_pack("{s:s, s:s, s:s*, s:s*, s:s, s:o, s:o}", "key", ts->key, "name",
                                    ts->name, "description", ts->description, "source", ts->source,
-                                   "owner_role", ts->roles[ts->owner].key, "roles", roles)))
+                                   "owner_role", ts->roles[ts->owner].key, "roles", roles, "open",
+                                   open)))
             goto out;
     }
-    doc = json_pack("{s:i, s:s, s:s, s:O, s:O, s:O, s:O}", "version", cat->version,
-                    "default_template_set", cat->default_set, "unlisted_permission_policy",
-                    cat->unlisted_allowed ? "allow" : "deny", "modules", modules, "addons", addons,
+    doc = json_pack("{s:i, s:s, s:O, s:O, s:O, s:O}", "version", cat->version,
+                    "default_template_set", cat->default_set, "modules", modules, "addons", addons,
                     "permissions", perms, "template_sets", sets);
     result = doc;
 out:

@@ -59,9 +59,22 @@ const gh_permset *gh_catalog_read_only_perms(const gh_catalog *cat);
 const gh_permset *gh_catalog_module_perms(const gh_catalog *cat, size_t m);
 const gh_permset *gh_catalog_addon_perms(const gh_catalog *cat, size_t a);
 const gh_permset *gh_catalog_no_addon_perms(const gh_catalog *cat);
-/* Whether a client asking about a key the catalog does not list is allowed
- * ("unlisted_permission_policy": "allow") or denied ("deny"). */
-bool gh_catalog_unlisted_allowed(const gh_catalog *cat);
+/* A key the catalog does not list is always denied (unknown_permission).
+ * Permissions marked "open": true are granted to every active person of
+ * every organization; a template set may open more ("open": [{key, reason}]).
+ * Neither may open a server key, users.*, settings.manage, it.operations,
+ * dashboards.manage_any, erp.manage, groups.manage, tasks.assign or an
+ * inspection sign-off permission (qc.inspections.*): the loader refuses. */
+bool gh_catalog_perm_open(const gh_catalog *cat, size_t idx);
+const gh_permset *gh_catalog_open_perms(const gh_catalog *cat);
+
+/* ---- the server's own permission keys ---- */
+/* Every key the server checks itself (routes and core), NULL-terminated:
+ * the one list. */
+extern const char *const gh_catalog_server_perms[];
+bool gh_catalog_is_server_perm(const char *key);
+/* Number of server keys cat lacks; their names, ", "-separated, in out. */
+size_t gh_catalog_missing_server_perms(const gh_catalog *cat, char *out, size_t cap);
 
 /* ---- modules and add-ons ---- */
 /* Number of modules (<= GH_CATALOG_MODULE_MAX); module m is mask bit m. */
@@ -108,6 +121,13 @@ const char *gh_catalog_set_name(const gh_catalog *cat, size_t s);
 const char *gh_catalog_set_owner_role(const gh_catalog *cat, size_t s);
 /* Key of the template set used when an organization names none. */
 const char *gh_catalog_default_template(const gh_catalog *cat);
+/* Permissions open to every active person of an organization using set s:
+ * the catalog's open ones and the set's own (the catalog's open ones for an
+ * unknown s). */
+const gh_permset *gh_catalog_set_open(const gh_catalog *cat, size_t s);
+/* Why set s opens permission idx (the set's reason, or a fixed text for the
+ * catalog's open ones); NULL when it is not open there. */
+const char *gh_catalog_set_open_reason(const gh_catalog *cat, size_t s, size_t idx);
 /* Number of roles of template set s. */
 size_t gh_catalog_role_count(const gh_catalog *cat, size_t s);
 /* Index of role key within set s, or -1. */

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "core/err.h"
+#include "core/permset.h"
 #include "store/db.h"
 #include "util/util.h"
 
@@ -27,6 +28,10 @@ typedef struct gh_actor {
     bool kiosk;                  /* a kiosk (PIN) session */
     bool pin_change_required;    /* kiosk session opened with a temporary PIN */
     bool cookie_auth;            /* authenticated by cookie (CSRF applies) */
+    /* API keys: the scopes the key carries, compiled at authentication:
+     * catalog permissions by index and service scopes (GH_SCOPE_* bits). */
+    gh_permset key_perms;
+    unsigned key_services;
 } gh_actor;
 
 typedef struct gh_ctx {

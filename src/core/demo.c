@@ -429,7 +429,10 @@ gh_status gh_demo_load(gh_ctx *ctx, json_t **summary)
 
     if ((st = demo_floor(ctx, office_ids, accounts, first_day, real_now)) != GH_OK) goto out;
 
-    if ((st = gh_apikey_create(ctx, "MES integration (demo)", 0, &key)) != GH_OK) goto out;
+    json_t *scopes = json_pack("[ssss]", "authz.check", "activity.write", "tasks.write", "users.view");
+    st = scopes ? gh_apikey_create(ctx, "MES integration (demo)", scopes, 0, &key) : gh_ctx_oom(ctx);
+    json_decref(scopes);
+    if (st != GH_OK) goto out;
     json_object_set_new(out, "org", json_pack("{s:s, s:s}", "slug", org.slug, "name", org.name));
     json_object_set_new(out, "password", json_string(GH_DEMO_PASSWORD));
     json_object_set(out, "accounts", accounts);

@@ -53,6 +53,39 @@ gh_status gh_role_get(gh_ctx *ctx, const char *key, json_t **out)
     return st;
 }
 
+/* A device role (a shared display) keeps only read-only permissions; one
+ * that changes anything is refused rather than silently dropped:
+ * 400 device_write_permission naming each (list is space-separated). */
+static gh_status device_perms_check(gh_ctx *ctx, const char *list)
+{
+    const gh_catalog *cat = gh_access_catalog();
+    json_t *bad = json_array();
+    char key[GH_CATALOG_KEY_MAX + 1];
+    if (!bad) return gh_ctx_oom(ctx);
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n > 0 && n <= GH_CATALOG_KEY_MAX) {
+            memcpy(key, p, n);
+            key[n] = '\0';
+            int i = gh_catalog_perm_index(cat, key);
+            if (i >= 0 && !gh_catalog_perm_read_only(cat, (size_t)i) && json_array_append_new(bad, json_string(key))) {
+                json_decref(bad);
+                return gh_ctx_oom(ctx);
+            }
+        }
+        p += n;
+        while (*p == ' ') p++;
+    }
+    if (json_array_size(bad) == 0) {
+        json_decref(bad);
+        return GH_OK;
+    }
+    gh_fail_field(&ctx->err, GH_E_INVALID, "device_write_permission", "permissions",
+                  "a device role can only hold read-only permissions; these change things: see 'permissions'");
+    gh_err_extra(&ctx->err, "permissions", bad);
+    return GH_E_INVALID;
+}
+
 gh_status gh_role_create(gh_ctx *ctx, const char *key, const char *name, const char *description,
                          const json_t *permissions, bool device, json_t **out)
 {
@@ -68,6 +101,7 @@ gh_status gh_role_create(gh_ctx *ctx, const char *key, const char *name, const c
     if (permissions && gh_access_validate_keys(permissions, GH_KEYS_PERMISSIONS, "permissions", r.permissions,
                                                sizeof r.permissions, &ctx->err) != GH_OK)
         return ctx->err.status;
+    if (device && device_perms_check(ctx, r.permissions) != GH_OK) return ctx->err.status;
     gh_strlcpy(r.org_id, ctx->actor.org_id, sizeof r.org_id);
     gh_strlcpy(r.key, key, sizeof r.key);
     gh_strlcpy(r.name, name, sizeof r.name);
@@ -104,6 +138,7 @@ gh_status gh_role_update(gh_ctx *ctx, const char *key, const char *name, const c
     bool had_manage = gh_accounts_actor_holds_manage(ctx);
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
     if ((st = gh_store_role_get(ctx->db, ctx->actor.org_id, key, &r, &ctx->err)) != GH_OK) goto fail;
+    if (permissions && r.device && (st = device_perms_check(ctx, perms)) != GH_OK) goto fail;
     json_t *changes = json_object();
     if (name && strcmp(name, r.name) != 0) {
         json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", r.name, "to", name));

@@ -107,6 +107,7 @@ gh_status gh_apikey_authenticate(gh_ctx *ctx, const char *key)
     ctx->actor.type = GH_ACTOR_API_KEY;
     gh_strlcpy(ctx->actor.org_id, k.org_id, sizeof ctx->actor.org_id);
     gh_strlcpy(ctx->actor.id, k.id, sizeof ctx->actor.id);
+    gh_access_key_scopes(k.scopes, &ctx->actor);
     return GH_OK;
 }
 

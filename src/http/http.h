@@ -37,7 +37,15 @@ enum {
     GH_R_DEVICE_OK = 1 << 3,   /* device accounts may call it although it changes state */
     GH_R_BIG_BODY = 1 << 4,    /* accepts bodies up to 16 MiB (imports) */
     GH_R_RAW_BODY = 1 << 5,    /* body is not JSON (CSV) */
+    /* The service scope an API key needs for the route (core/access.h
+     * GH_SCOPE_*); without one, a key needs the route's permission as a
+     * scope. Every route a key may call has one or the other. */
+    GH_R_SCOPE_AUTHZ_CHECK = 1 << 8,
+    GH_R_SCOPE_ACTIVITY_WRITE = 1 << 9,
+    GH_R_SCOPE_TASKS_WRITE = 1 << 10,
+    GH_R_SCOPE_SCIM = 1 << 11,
 };
+#define GH_R_SCOPE_SHIFT 8 /* flag >> shift = GH_SCOPE_* bit */
 
 typedef struct gh_route {
     const char *method;
@@ -47,6 +55,11 @@ typedef struct gh_route {
     unsigned flags;
     const char *perm;      /* catalog permission the caller must hold, or NULL */
 } gh_route;
+
+/* The scope an API key needs to call rt: its service scope (a GH_R_SCOPE_*
+ * flag) or else its permission; NULL when no key may call it or it names
+ * neither (the server refuses to start then: gh_routes_check). */
+const char *gh_route_key_scope(const gh_route *rt);
 
 /* ---- request --------------------------------------------------------------- */
 gh_ctx *gh_req_ctx(gh_req *r);

@@ -2,9 +2,12 @@
  * module means adding its table to `tables` below. */
 #include "http/router.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "core/access.h"
+#include "core/catalog.h"
 #include "util/util.h"
 
 static const gh_route *const tables[] = {
@@ -89,4 +92,34 @@ void gh_router_each(void (*fn)(const gh_route *, void *), void *arg)
 {
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const gh_route *r = tables[t]; r->method; r++) fn(r, arg);
+}
+
+const char *gh_route_key_scope(const gh_route *rt)
+{
+    if (!(rt->auth & GH_AUTH_KEY)) return NULL;
+    unsigned bits = (rt->flags >> GH_R_SCOPE_SHIFT) & 0xFu;
+    if (bits) return gh_scope_service_name(bits);
+    return rt->perm;
+}
+
+int gh_routes_check(char *err, size_t cap)
+{
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (const gh_route *r = tables[t]; r->method; r++) {
+            unsigned bits = (r->flags >> GH_R_SCOPE_SHIFT) & 0xFu;
+            if (bits && (bits & (bits - 1))) {
+                snprintf(err, cap, "%s %s: more than one service scope", r->method, r->pattern);
+                return -1;
+            }
+            if ((r->auth & GH_AUTH_KEY) && !gh_route_key_scope(r)) {
+                snprintf(err, cap, "%s %s: an API key may call it but it names no scope", r->method, r->pattern);
+                return -1;
+            }
+            if (r->perm && !gh_catalog_is_server_perm(r->perm)) {
+                snprintf(err, cap, "%s %s: permission '%s' is not in gh_catalog_server_perms", r->method,
+                         r->pattern, r->perm);
+                return -1;
+            }
+        }
+    return 0;
 }

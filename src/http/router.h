@@ -20,5 +20,10 @@ typedef struct gh_match {
 void gh_router_match(const char *method, const char *path, gh_match *m);
 /* All routes, for introspection (tests compare them with the OpenAPI document). */
 void gh_router_each(void (*fn)(const gh_route *, void *), void *arg);
+/* Checks the route table against the rules the dispatcher relies on: every
+ * route a key may call has a scope, every permission a route names is one
+ * of the server's own keys (gh_catalog_server_perms). Writes the first
+ * problem into err; 0 when all is well. */
+int gh_routes_check(char *err, size_t cap);
 
 #endif

@@ -404,7 +404,18 @@ static bool authorize_or_reply(gh_req *r, const gh_route *rt)
             reply_fail(r, GH_E_FORBIDDEN, "user_session_required", "this endpoint needs a user session, not an API key");
             return false;
         }
-        return true; /* an API key acts for its organization's integration */
+        /* A key acts for its organization's integration, within its scopes. */
+        const char *need = gh_route_key_scope(rt);
+        if (!gh_access_key_holds(a, need)) {
+            gh_err e = {0};
+            gh_fail(&e, GH_E_FORBIDDEN, "scope_missing", "this API key lacks the '%s' scope",
+                    need ? need : "(none)");
+            if (need) gh_err_extra(&e, "scope", json_string(need));
+            gh_reply_err(r, &e);
+            gh_err_clear(&e);
+            return false;
+        }
+        return true;
     }
     if (a->type != GH_ACTOR_USER || !(rt->auth & GH_AUTH_USER)) {
         reply_fail(r, GH_E_FORBIDDEN, "api_key_required", "this endpoint needs an API key");

@@ -351,6 +351,19 @@ static const char *const migrations[] = {
      * like a module change. */
     "ALTER TABLE orgs ADD COLUMN ip_allowlist TEXT NOT NULL DEFAULT '';"
     "CREATE TRIGGER gen_orgs_ip AFTER UPDATE OF ip_allowlist ON orgs BEGIN " GEN_BUMP " END;",
+
+    /* 7 (issue 11, slice "scopes"): API keys carry scopes, space-separated:
+     * service scopes (authz.check, activity.write, tasks.write, scim) and
+     * catalog permission keys. A new key gets what its creator names, by
+     * default authz.check. Keys made before this migration could call every
+     * route open to keys, so they get exactly the scopes those routes now
+     * need and keep working: authz.check (check, catalog, org, roles,
+     * groups), activity.write (recording and reading activity), tasks.write
+     * (tasks, orders, screens, check-ins, timesheets) and users.view (users,
+     * invitations, audit trail, permissions). An administrator narrows one
+     * by creating a new key and revoking the old. */
+    ("ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'authz.check';"
+     "UPDATE api_keys SET scopes = 'authz.check activity.write tasks.write users.view';"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -145,7 +145,7 @@ gh_status gh_store_audit_list(gh_db *db, const char *org_id, const gh_audit_filt
 }
 
 /* ---- API keys ------------------------------------------------------------------- */
-#define KEY_COLS "id, org_id, name, key_hash, prefix, created_by, created_at, expires_at, last_used_at"
+#define KEY_COLS "id, org_id, name, key_hash, prefix, created_by, created_at, expires_at, last_used_at, scopes"
 
 static void key_row(sqlite3_stmt *st, gh_apikey *k)
 {
@@ -159,16 +159,18 @@ static void key_row(sqlite3_stmt *st, gh_apikey *k)
     k->created_at = sqlite3_column_int64(st, 6);
     k->expires_at = sqlite3_column_int64(st, 7);
     k->last_used_at = sqlite3_column_int64(st, 8);
+    gh_strlcpy(k->scopes, gh_col_text(st, 9), sizeof k->scopes);
 }
 
 gh_status gh_store_apikey_insert(gh_db *db, const gh_apikey *k, gh_err *err)
 {
-    PREP(db, st, "INSERT INTO api_keys (" KEY_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,NULL)", err);
+    PREP(db, st, "INSERT INTO api_keys (" KEY_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,NULL,?9)", err);
     gh_bind_text(st, 1, k->id); gh_bind_text(st, 2, k->org_id); gh_bind_text(st, 3, k->name);
     gh_bind_text(st, 4, k->key_hash); gh_bind_text(st, 5, k->prefix); gh_bind_text(st, 6, nz(k->created_by));
     gh_bind_i64(st, 7, k->created_at);
     if (k->expires_at) gh_bind_i64(st, 8, k->expires_at);
     else sqlite3_bind_null(st, 8);
+    gh_bind_text(st, 9, k->scopes);
     STEP_DONE(db, st, err, "apikey insert");
     return GH_OK;
 }

@@ -212,6 +212,7 @@ typedef struct gh_apikey {
     char prefix[24];
     char created_by[GH_ID_MAX];
     int64_t created_at, expires_at /* 0 = never */, last_used_at /* 0 = never */;
+    char scopes[GH_KEYLIST_MAX]; /* space-separated: service scopes and permission keys */
 } gh_apikey;
 gh_status gh_store_apikey_insert(gh_db *db, const gh_apikey *k, gh_err *err);
 gh_status gh_store_apikey_get_by_hash(gh_db *db, const char *key_hash, gh_apikey *k, gh_err *err);

@@ -12,7 +12,7 @@ test('permission engine', async () => {
   try {
     const admin = await s.login();
     const adminId = (await s.api('/v1/me', { token: admin })).body.id;
-    const key = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'checker' } })).body.key;
+    const key = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'checker', scopes: ['authz.check', 'users.view'] } })).body.key;
     const check = async (userId, permission, token = key) => {
       const r = await s.api('/v1/check', { method: 'POST', token, body: userId !== null ? { user_id: userId, permission } : { permission } });
       assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -112,7 +112,7 @@ test('permission engine', async () => {
       assert.deepEqual(await check(worker.id, 'analytics.view'), { allowed: true, reason: 'granted_by_grant' }, 'core stays on');
       const mine = await s.api('/v1/me/permissions', { token: worker.token });
       assert.deepEqual(mine.body.modules, ['core', 'production']);
-      assert.deepEqual(mine.body.permissions.sort(), ['analytics.view', 'documents.upload', 'orders.enter', 'production_data.enter', 'quality_data.enter', 'tasks.work']);
+      assert.deepEqual(mine.body.permissions.sort(), ['analytics.view', 'dashboards.view', 'documents.upload', 'orders.enter', 'production_data.enter', 'quality_data.enter', 'reports.view', 'tasks.work'], 'role, grants and the open views');
       assert.equal(mine.body.role, 'user');
       assert.ok(mine.body.tabs.every((t) => t.module === 'core' || t.module === 'production'));
       const all = await s.api(`/v1/users/${worker.id}`, { method: 'PATCH', token: admin, body: { modules: null } });
@@ -127,15 +127,17 @@ test('permission engine', async () => {
       assert.equal(r.status, 200);
       assert.equal(r.body.user_id, worker.id);
       assert.equal(r.body.role, 'user');
-      assert.equal(r.body.permissions.length, 49);
+      assert.equal(r.body.permissions.length, 52);
       const p = (k) => r.body.permissions.find((x) => x.key === k);
-      assert.deepEqual(p('orders.enter'), { key: 'orders.enter', allowed: true, reason: 'granted_by_role', via_role: true, via_grant: false, module: 'production', module_enabled_org: true, module_enabled_user: true, addon: null, addon_present: true });
+      assert.deepEqual(p('orders.enter'), { key: 'orders.enter', allowed: true, reason: 'granted_by_role', via_role: true, via_grant: false, via_open: false, module: 'production', module_enabled_org: true, module_enabled_user: true, addon: null, addon_present: true });
       assert.equal(p('qms.use').reason, 'granted_by_grant');
       assert.equal(p('qms.use').via_grant, true);
       assert.equal(p('qc.plans.manage').reason, 'module_disabled_for_user');
       assert.equal(p('qc.plans.manage').module_enabled_user, false);
       assert.equal(p('users.manage').reason, 'not_granted');
       assert.equal(p('qms.docs.manage').addon, 'docs');
+      assert.equal(p('dashboards.view').reason, 'open');
+      assert.equal(p('dashboards.view').via_open, true);
       const tabs = r.body.tabs.filter((t) => !t.visible);
       assert.ok(tabs.some((t) => t.key === 'users' && t.reason === 'not_granted'));
       assert.ok(tabs.some((t) => t.key === 'gages' && t.reason === 'module_disabled_for_user'));
@@ -146,8 +148,10 @@ test('permission engine', async () => {
       await s.api(`/v1/users/${worker.id}`, { method: 'PATCH', token: admin, body: { modules: null, grants: [] } });
     });
 
-    await test('keys the catalog does not list are allowed; locked, deleted and unknown users are denied alike', async () => {
-      assert.deepEqual(await check(worker.id, 'widgets.polish'), { allowed: true, reason: 'unlisted_permission_allowed' });
+    await test('keys the catalog does not list are denied (fail closed); locked, deleted and unknown users are denied alike', async () => {
+      assert.deepEqual(await check(worker.id, 'widgets.polish'), { allowed: false, reason: 'unknown_permission' });
+      assert.deepEqual(await check(adminId, 'users.manag'), { allowed: false, reason: 'unknown_permission' }, 'a typo grants nothing, even to the admin');
+      assert.deepEqual(await check(worker.id, 'reports.view'), { allowed: true, reason: 'open' });
       const gone = await s.makeUser(admin, 'gone@acme.test', 'admin');
       const locked = await s.makeUser(admin, 'locked@acme.test', 'admin');
       assert.equal((await s.api(`/v1/users/${locked.id}/lock`, { method: 'POST', token: admin })).status, 200);
@@ -266,8 +270,9 @@ test('permission engine', async () => {
       assertProblem(await s.api('/v1/api-keys', { method: 'POST', token: admin, body: {} }), 400, 'missing_field', 'name');
       assertProblem(await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'x', expires_at: 'soon' } }), 400, 'invalid_time', 'expires_at');
       assertProblem(await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'x', expires_at: '2001-01-01T00:00:00Z' } }), 400, 'invalid_expiry', 'expires_at');
-      const c = await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'MES bridge' } });
+      const c = await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'MES bridge', scopes: ['authz.check', 'users.view'] } });
       assert.equal(c.status, 201);
+      assert.deepEqual(c.body.scopes, ['authz.check', 'users.view']);
       assert.match(c.body.key, /^ghk_[A-Za-z0-9_-]{43}$/);
       assert.equal(c.body.prefix, c.body.key.slice(0, 12));
       assert.equal(c.body.created_by, adminId);
@@ -277,7 +282,8 @@ test('permission engine', async () => {
       assert.equal(list.status, 200);
       assert.ok(!JSON.stringify(list.body).includes(c.body.key), 'the list shows the key');
       const item = list.body.items.find((k) => k.id === c.body.id);
-      assert.deepEqual(Object.keys(item).sort(), ['created_at', 'created_by', 'expires_at', 'id', 'last_used_at', 'name', 'prefix']);
+      assert.deepEqual(Object.keys(item).sort(), ['created_at', 'created_by', 'expires_at', 'id', 'last_used_at', 'name', 'prefix', 'scopes']);
+      assert.deepEqual(item.scopes, ['authz.check', 'users.view'], 'the list shows the scopes');
       assert.deepEqual(await check(worker.id, 'orders.enter', c.body.key), { allowed: true, reason: 'granted_by_role' });
       assert.equal((await s.api('/v1/users?limit=1', { token: c.body.key })).status, 200);
       assertProblem(await s.api('/v1/api-keys', { token: c.body.key }), 403, 'user_session_required');

@@ -121,8 +121,12 @@ test('member lists are for group managers and user viewers; changes need groups.
     }
     assert.equal((await s.api(`/v1/groups/${g.id}`, { token: admin })).body.member_count, 3);
 
-    // API keys read groups but do not change them.
-    const k = await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'sync' } });
+    // API keys read groups but do not change them; members need users.view.
+    const bare = await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'bare' } });
+    const bg = await s.api(`/v1/groups/${g.id}`, { token: bare.body.key });
+    assert.equal(bg.status, 200);
+    assert.equal(bg.body.members, undefined, 'an authz.check key does not see who is in a group');
+    const k = await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'sync', scopes: ['authz.check', 'users.view'] } });
     assert.equal(k.status, 201, JSON.stringify(k.body));
     const kl = await s.api('/v1/groups', { token: k.body.key });
     assert.equal(kl.status, 200);

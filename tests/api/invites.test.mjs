@@ -394,10 +394,15 @@ test('a device account (kiosk role) can only read, whatever it is granted', asyn
     assert.equal(me.body.access.device, true);
 
     // Someone tries to make the display an administrator: through its role...
+    // (issue 11: a device role refuses write permissions, naming them,
+    // instead of accepting and silently ignoring them)
     let r = await s.api('/v1/roles/kiosk', {
       method: 'PATCH', token: admin,
       body: { permissions: ['users.manage', 'users.view', 'settings.manage', 'it.operations', 'reports.download'] },
     });
+    assertProblem(r, 400, 'device_write_permission', 'permissions');
+    assert.deepEqual(r.body.permissions, ['users.manage', 'settings.manage', 'it.operations']);
+    r = await s.api('/v1/roles/kiosk', { method: 'PATCH', token: admin, body: { permissions: ['users.view', 'reports.download'] } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     // ...and through grants on the account itself.
     r = await s.api(`/v1/users/${devId}`, { method: 'PATCH', token: admin, body: { grants: ['users.manage', 'groups.manage'] } });
@@ -447,9 +452,13 @@ test('a device account (kiosk role) can only read, whatever it is granted', asyn
     // And it can sign out.
     assert.equal((await s.api('/v1/auth/logout', { method: 'POST', token: dev })).status, 204);
 
-    // A role created as a device role behaves the same.
-    r = await s.api('/v1/roles', {
+    // A role created as a device role behaves the same (and refuses a write
+    // permission when created, issue 11).
+    assertProblem(await s.api('/v1/roles', {
       method: 'POST', token: admin, body: { key: 'wallboard', name: 'Wallboard', device: true, permissions: ['users.manage'] },
+    }), 400, 'device_write_permission', 'permissions');
+    r = await s.api('/v1/roles', {
+      method: 'POST', token: admin, body: { key: 'wallboard', name: 'Wallboard', device: true, permissions: ['users.view'] },
     });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     await invite(s, admin, ['wall@acme.test'], 'wallboard');

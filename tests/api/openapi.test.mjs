@@ -33,6 +33,29 @@ test('every route is documented with its auth and permission', () => {
   }
 });
 
+test('every route an API key can call names its scope, in the operation and in the table', () => {
+  const doc = JSON.parse(readFileSync(docPath, 'utf8'));
+  const r = spawnSync(BIN, ['routes'], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  const routes = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+  const table = new Set(doc.info.description.split('\n').filter((l) => /^\| [A-Z]+ \| `/.test(l)));
+  let keyRoutes = 0;
+  for (const [method, path, auth, , scope] of routes) {
+    assert.ok(scope, `${method} ${path}: gatehouse routes prints no scope column`);
+    const keyCalls = auth.split(',').includes('api_key');
+    assert.equal(scope !== '-', keyCalls, `${method} ${path}: a scope exactly when an API key may call it`);
+    const op = doc.paths[path]?.[method.toLowerCase()];
+    if (!op) continue; /* internal routes: the test above */
+    assert.equal(op['x-gatehouse-scope'] ?? '-', scope, `${method} ${path}: x-gatehouse-scope`);
+    if (scope === '-') continue;
+    keyRoutes++;
+    assert.ok(table.has(`| ${method} | \`${path}\` | \`${scope}\` |`), `${method} ${path}: missing from the table of scopes`);
+    assert.match(op.description, new RegExp(`scope \`${scope.replace('.', '\\.')}\``), `${method} ${path}: description names the scope`);
+  }
+  assert.equal(table.size, keyRoutes, 'the table lists exactly the routes a key can call');
+  assert.ok(keyRoutes >= 30);
+});
+
 test('every $ref resolves and every operation says what it answers', () => {
   const doc = JSON.parse(readFileSync(docPath, 'utf8'));
   const refs = [];

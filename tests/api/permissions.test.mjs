@@ -15,6 +15,8 @@ const PERMISSIONS = [
   ['it.operations', 'core', null, '001, 003'],
   ['partmaster.manage', 'core', null, '001'],
   ['groups.manage', 'core', null, '000, 004'],
+  ['dashboards.view', 'core', null, '000, 003, 004'],
+  ['reports.view', 'core', null, '000, 003, 004'],
   ['dashboards.manage', 'core', null, '000, 004'],
   ['dashboards.manage_any', 'core', null, '003'],
   ['reports.manage', 'core', null, '004'],
@@ -51,6 +53,7 @@ const PERMISSIONS = [
   ['gages.manage', 'gages', null, '001'],
   ['gages.calibrate', 'gages', null, '001'],
   ['portal.use', 'portal', null, '001'],
+  ['oee.view', 'oee', null, '004'],
   ['oee.stop_reasons.manage', 'oee', null, '004'],
   ['oee.config.edit', 'oee', null, '004'],
   ['oee.products.manage', 'oee', null, '004'],
@@ -61,8 +64,13 @@ const PERMISSIONS = [
 ];
 const ALL = PERMISSIONS.map(([k]) => k);
 const except = (...keys) => ALL.filter((k) => !keys.includes(k));
+// Issue 11: what is open to everyone is explicit. The catalog opens the two
+// views every role of every source has; the oee set opens what 004's matrix
+// leaves to all roles.
+const OPEN = ['dashboards.view', 'reports.view'];
+const OPEN_BY_SET = { oee: ['oee.view'] };
 // "every permission in 004's matrix except users.manage and webshop.view"
-const MATRIX_004 = PERMISSIONS.filter(([, , , src]) => src.split(', ').includes('004')).map(([k]) => k);
+const MATRIX_004 = PERMISSIONS.filter(([k, , , src]) => src.split(', ').includes('004') && !OPEN.includes(k) && k !== 'oee.view').map(([k]) => k);
 
 // CATALOG.md "Role templates". owner: the role the org's creator gets.
 const SETS = {
@@ -106,10 +114,10 @@ const SETS = {
 };
 
 test('the matrix has the shape CATALOG.md gives', () => {
-  assert.equal(ALL.length, 49);
+  assert.equal(ALL.length, 52);
   assert.equal(MATRIX_004.length, 23);
   assert.equal(SETS.oee.roles.manager.length, 21);
-  assert.equal(SETS.monitoring.roles.executive.length, 46);
+  assert.equal(SETS.monitoring.roles.executive.length, 49);
 });
 
 for (const [set, spec] of Object.entries(SETS)) {
@@ -135,7 +143,11 @@ for (const [set, spec] of Object.entries(SETS)) {
       assert.equal(roles.body.template, set);
       assert.deepEqual(roles.body.items.map((r) => r.key).sort(), Object.keys(spec.roles).sort(), 'the org has exactly the set\'s roles');
 
-      for (const [role, expected] of Object.entries(spec.roles)) {
+      const open = [...OPEN, ...(OPEN_BY_SET[set] ?? [])];
+      assert.deepEqual(catSet.open.map((o) => o.key), OPEN_BY_SET[set] ?? [], `${set}: open list`);
+      for (const o of catSet.open) assert.match(o.reason, /^004: /, `${set}: ${o.key} says why`);
+      for (const [role, byRole] of Object.entries(spec.roles)) {
+        const expected = [...new Set([...byRole, ...open])];
         const token = role === spec.owner ? owner : (await s.makeUser(owner, `${role}@acme.test`, role)).token;
         const checks = ALL.map((permission) => ({ permission }));
         const r = await s.api('/v1/check', { method: 'POST', token, body: { checks } });
@@ -143,7 +155,8 @@ for (const [set, spec] of Object.entries(SETS)) {
         const got = ALL.filter((_, i) => r.body.results[i].allowed);
         assert.deepEqual(got, ALL.filter((k) => expected.includes(k)), `${set}/${role}: allowed permissions`);
         r.body.results.forEach((res, i) => {
-          assert.equal(res.reason, res.allowed ? 'granted_by_role' : 'not_granted', `${set}/${role}/${ALL[i]}: reason`);
+          const want = byRole.includes(ALL[i]) ? 'granted_by_role' : open.includes(ALL[i]) ? 'open' : 'not_granted';
+          assert.equal(res.reason, want, `${set}/${role}/${ALL[i]}: reason`);
         });
         const mine = await s.api('/v1/me/permissions', { token });
         assert.equal(mine.status, 200);
@@ -153,11 +166,14 @@ for (const [set, spec] of Object.entries(SETS)) {
         assert.equal(tabs.includes('core/users'), expected.includes('users.view') || expected.includes('users.manage'), `${set}/${role}: users tab`);
         assert.equal(tabs.includes('core/settings'), expected.includes('settings.manage'), `${set}/${role}: settings tab`);
         assert.ok(tabs.includes('core/dashboards') && tabs.includes('qms/analytics') && tabs.includes('oee/operator_view'), `${set}/${role}: module tabs`);
-        // Keys the catalog does not list are open to every signed-in
-        // person (004), but not to a shared device account.
+        // Fail closed: keys the catalog does not list are denied to everyone
+        // (a typo never grants); a shared device account gets the open
+        // read-only features (issue 11: it used to be refused them).
         const device = (spec.device ?? []).includes(role);
         const unlisted = await s.api('/v1/check', { method: 'POST', token, body: { permission: 'widgets.polish' } });
-        assert.deepEqual(unlisted.body, device ? { allowed: false, reason: 'device_read_only' } : { allowed: true, reason: 'unlisted_permission_allowed' });
+        assert.deepEqual(unlisted.body, { allowed: false, reason: 'unknown_permission' });
+        const typo = await s.api('/v1/check', { method: 'POST', token, body: { permission: 'users.manag' } });
+        assert.deepEqual(typo.body, { allowed: false, reason: 'unknown_permission' });
         if (device) {
           assert.equal(mine.body.device, true);
           assertProblem(await s.api('/v1/me', { method: 'PATCH', token, body: { name: 'Screen 2' } }), 403, 'device_read_only');

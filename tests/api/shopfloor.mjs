@@ -41,8 +41,9 @@ export async function kioskWorker(s, admin, badge, pin = GOOD_PINS[0], opts = {}
   return { id: u.id, badge, pin, token: l.body.token };
 }
 
-export async function apiKey(s, admin, name = 'erp') {
-  const r = await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name } });
+// The embedding product's key: tasks and orders, activity, reading people.
+export async function apiKey(s, admin, name = 'erp', scopes = ['tasks.write', 'activity.write', 'users.view', 'authz.check']) {
+  const r = await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name, scopes } });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body.key;
 }

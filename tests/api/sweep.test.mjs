@@ -7,15 +7,15 @@
 // sure no route was forgotten.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, BIN } from './lib.mjs';
+import { startServer, BIN, PASSWORD } from './lib.mjs';
 import { spawnSync } from 'node:child_process';
 
 function routes() {
   const r = spawnSync(BIN, ['routes'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim().split('\n').map((l) => {
-    const [method, pattern, auth] = l.split('\t');
-    return { method, pattern, auth };
+    const [method, pattern, auth, perm, scope] = l.split('\t');
+    return { method, pattern, auth, perm: perm === '-' ? null : perm, scope: scope === '-' ? null : scope };
   });
 }
 
@@ -45,7 +45,8 @@ test('every route answers junk with a 4xx problem (or a success), never a 5xx', 
   try {
     const admin = await s.login();
     const user = await s.makeUser(admin, 'plain@acme.test', 'user');
-    const key = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'sweep' } })).body.key;
+    const key = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'sweep',
+      scopes: ['authz.check', 'activity.write', 'tasks.write', 'users.view'] } })).body.key;
     assert.ok(key, 'an API key for the sweep');
     const callers = [['admin', admin], ['user', user.token], ['api key', key], ['nobody', undefined]];
     let calls = 0;
@@ -87,6 +88,133 @@ test('every route answers junk with a 4xx problem (or a success), never a 5xx', 
     // Still healthy, and the administrator still works.
     assert.equal((await s.api('/healthz')).status, 200);
     assert.equal((await s.api('/v1/me', { token: admin })).status, 200);
+  } finally {
+    await s.stop();
+  }
+});
+
+// The refusals themselves (issue 11), for every route of the route table:
+// nobody gets 401; a person without the route's permission gets 403; an API
+// key without the route's scope gets 403 scope_missing (and a key is refused
+// on routes for people); ids of another organization are 404. Each rule is
+// read from the route table, so a new route is covered the day it is added.
+const ANSWERS_ANONYMOUS = new Set(['none']);
+
+/** Resources of one organization, by the path parameter that names them. */
+async function resources(s, admin, tag, plainRole = 'user') {
+  const ok = (r, what) => { assert.ok(r.status < 300, `${tag} ${what}: ${r.status} ${JSON.stringify(r.body)}`); return r.body; };
+  // s.makeUser signs in without naming the org: fine while there is one.
+  const email = `worker-${tag}@${tag}.test`;
+  const c = ok(await s.api('/v1/users', { method: 'POST', token: admin, body: { email, name: `Worker ${tag}`, role: plainRole } }), 'user');
+  ok(await s.api('/v1/auth/verify-email', { method: 'POST', body: { token: s.lastToken(email, 'verify_email'), password: PASSWORD } }), 'verify');
+  const worker = { id: c.id, token: await s.login(email, PASSWORD, tag) };
+  const role = ok(await s.api('/v1/roles', { method: 'POST', token: admin, body: { key: `only-${tag}`, name: `Only ${tag}`, permissions: [] } }), 'role');
+  const group = ok(await s.api('/v1/groups', { method: 'POST', token: admin, body: { name: `G ${tag}` } }), 'group');
+  const view = ok(await s.api('/v1/views', { method: 'POST', token: admin, body: { name: `V ${tag}`, kind: 'dashboard', config: {} } }), 'view');
+  const task = ok(await s.api('/v1/tasks', { method: 'POST', token: admin, body: { ref: `OP-${tag}`, title: 'Cut' } }), 'task');
+  const screen = ok(await s.api('/v1/screens', { method: 'POST', token: admin, body: { name: `S ${tag}` } }), 'screen');
+  const key = ok(await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: `k ${tag}` } }), 'api key');
+  const device = ok(await s.api('/v1/kiosk-devices', { method: 'POST', token: admin, body: { name: `d ${tag}` } }), 'device');
+  ok(await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: [`invited-${tag}@${tag}.test`], role: plainRole } }), 'invite');
+  const invite = (await s.api('/v1/invites', { token: admin })).body.items[0];
+  ok(await s.api(`/v1/tasks/${task.id}/assignees/${worker.id}`, { method: 'PUT', token: admin }), 'assign');
+  const checkin = ok(await s.api('/v1/checkins', { method: 'POST', token: worker.token, body: { task_id: task.id } }), 'check-in');
+  const session = (await s.api('/v1/me/sessions', { token: worker.token })).body.items[0];
+  return {
+    worker,
+    ids: {
+      '/v1/me/sessions/': session.id, '/v1/invites/': invite.id, '/v1/users/': worker.id, '/v1/roles/': role.key,
+      '/v1/api-keys/': key.id, '/v1/groups/': group.id, '/v1/views/': view.id, '/v1/kiosk-devices/': device.id,
+      '/v1/tasks/': task.id, '/v1/screens/': screen.id, '/v1/checkins/': checkin.id,
+      user_id: worker.id, task_id: task.id,
+    },
+  };
+}
+
+/** The route's path with each {param} from ids; `foreign` names the one taken from other. */
+function pathWith(pattern, own, other, foreign) {
+  let i = 0;
+  return pattern.replace(/\{([^}]+)\}/g, (m, name, off) => {
+    const which = i++ === foreign ? other : own;
+    if (name === 'user_id' || name === 'task_id') return which[name];
+    const prefix = Object.keys(which).find((p) => p.startsWith('/') && pattern.slice(0, off).endsWith(p.slice(0, -1) + '/'));
+    return prefix ? which[prefix] : 'unknown-param';
+  });
+}
+
+// Valid bodies for routes that check their body before finding the record,
+// so that the cross-organization call reaches the lookup.
+const BODIES = { 'PUT /v1/views/{id}/shares': { group_ids: [] }, 'PATCH /v1/screens/{id}': { name: 'x' },
+  'POST /v1/checkins/{id}/checkout': { status: 'complete' } };
+
+// Routes whose {param} is not an id of the organization's records.
+const NOT_ORG_SCOPED = new Set(['POST /v1/kiosk/{org}/login']);
+
+test('every route refuses: 401 for nobody, 403 without the permission or the key scope, 404 for another organization', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    // A person holding nothing but what every person holds.
+    assert.equal((await s.api('/v1/roles', { method: 'POST', token: admin, body: { key: 'bare', name: 'Bare', permissions: [] } })).status, 201);
+    const bare = await s.makeUser(admin, 'bare@acme.test', 'bare');
+    const mine = await resources(s, admin, 'acme');
+    const beta = await s.otherOrg('beta');
+    const theirs = await resources(s, beta, 'beta');
+    // A key holding only the reserved scim scope: no route's scope.
+    const scimKey = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'scim', scopes: ['scim'] } })).body.key;
+    // A key holding every scope (to show the refusal is the scope's, not the key's).
+    const allKey = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'all',
+      scopes: ['authz.check', 'activity.write', 'tasks.write', 'users.view'] } })).body.key;
+    const failures = [];
+    const expect = (what, r, status, code, extra) => {
+      if (r.status !== status || (code && r.body?.code !== code) || (extra && !extra(r.body)))
+        failures.push(`${what}: want ${status} ${code ?? ''}, got ${r.status} ${r.text.slice(0, 160)}`);
+    };
+    let counted = 0;
+    for (const rt of routes()) {
+      const id = `${rt.method} ${rt.pattern}`;
+      if (SKIP.has(id) || rt.auth === 'none') continue;
+      counted++;
+      const path = pathWith(rt.pattern, mine.ids, theirs.ids, -1);
+      const call = (token) => s.api(path, { method: rt.method, token, raw: rt.method === 'GET' ? undefined : '{}' });
+      // 1. nobody
+      expect(`nobody ${id}`, await call(undefined), 401, 'unauthenticated');
+      // 2. a person without the route's permission
+      if (rt.perm) {
+        const r = await call(bare.token);
+        const code = rt.auth === 'api_key' ? 'api_key_required' : undefined;
+        expect(`bare user ${id}`, r, 403, code, (b) => code || b.code === 'permission_denied' || b.code === 'kiosk_only');
+        if (!code && r.body?.code === 'permission_denied' && r.body.permission !== rt.perm)
+          failures.push(`bare user ${id}: names ${r.body.permission}, not ${rt.perm}`);
+      }
+      // 3. an API key without the route's scope; on routes for people, any key
+      const k = await call(scimKey);
+      if (rt.scope) expect(`scim key ${id}`, k, 403, 'scope_missing', (b) => b.scope === rt.scope);
+      else expect(`key ${id}`, k, 403, rt.auth === 'user' ? 'user_session_required' : undefined);
+      if (rt.scope) {
+        const a = await call(allKey);
+        if (a.body?.code === 'scope_missing') failures.push(`all-scope key ${id}: refused for its scope`);
+      }
+      // 4. another organization's ids: 404 (for each parameter in turn)
+      const nparams = (rt.pattern.match(/\{/g) || []).length;
+      if (NOT_ORG_SCOPED.has(id)) continue;
+      for (let i = 0; i < nparams; i++) {
+        const foreign = pathWith(rt.pattern, mine.ids, theirs.ids, i);
+        for (const [who, token] of [['admin', admin], ...(rt.scope ? [['key', allKey]] : [])]) {
+          const tok = rt.pattern.startsWith('/v1/me/sessions') ? mine.worker.token
+            : rt.pattern === '/v1/checkins/{id}/checkout' ? mine.worker.token : token;
+          const raw = rt.method === 'GET' ? undefined : JSON.stringify(BODIES[id] ?? {});
+          const r = await s.api(foreign, { method: rt.method, token: tok, raw });
+          expect(`${who} ${id} with beta's {param ${i}}`, r, 404);
+        }
+      }
+    }
+    assert.deepEqual(failures, [], `${failures.length} wrong refusals:\n${failures.slice(0, 60).join('\n')}`);
+    assert.ok(counted > 60, `${counted} routes`);
+    // Nothing of beta's changed: its worker, task and group are still there.
+    assert.equal((await s.api(`/v1/users/${theirs.ids['/v1/users/']}`, { token: beta })).status, 200);
+    assert.equal((await s.api(`/v1/tasks/${theirs.ids['/v1/tasks/']}`, { token: beta })).status, 200);
+    assert.equal((await s.api(`/v1/groups/${theirs.ids['/v1/groups/']}`, { token: beta })).status, 200);
   } finally {
     await s.stop();
   }

@@ -370,11 +370,18 @@ test('device accounts read views shared with their groups and change nothing', a
   const s = await startServer();
   try {
     const c = await cast(s);
-    const role = await s.api('/v1/roles', {
+    // A device role refuses dashboards.manage outright (issue 11); it used to
+    // accept it and then ignore it.
+    assertProblem(await s.api('/v1/roles', {
       method: 'POST', token: c.admin, body: { key: 'display', name: 'Shop display', device: true, permissions: ['dashboards.manage'] },
+    }), 400, 'device_write_permission', 'permissions');
+    const role = await s.api('/v1/roles', {
+      method: 'POST', token: c.admin, body: { key: 'display', name: 'Shop display', device: true, permissions: [] },
     });
     assert.equal(role.status, 201, JSON.stringify(role.body));
     const screen = await s.makeUser(c.admin, 'screen@acme.test', 'display');
+    // ...and a direct grant of it still gives a device account nothing that writes.
+    assert.equal((await s.api(`/v1/users/${screen.id}`, { method: 'PATCH', token: c.admin, body: { grants: ['dashboards.manage'] } })).status, 200);
     await s.api(`/v1/groups/${c.line1}/members/${screen.id}`, { method: 'PUT', token: c.admin });
     const v = await view(s, c.carol, 'Wall board');
     await share(s, c.carol, v.id, [c.line1]);

@@ -143,6 +143,9 @@ test('user page: role, modules and a direct grant, explained; reset link; revoke
 
     await why.selectOption({ label: 'do: Manage inspections (not allowed)' });
     assert.equal(await answer.textContent(), 'No. The role User does not include “Manage inspections”, and Uma Ulm has no direct grant for it. Add it to the role on the Roles page, or give a direct grant on this page.');
+    // Open permissions (issue 11): held by everyone, whatever the role.
+    await why.selectOption({ label: 'do: View dashboards' });
+    assert.equal(await answer.textContent(), 'Yes. “View dashboards” is open to everyone in the organization: every active person has it, whatever their role.');
 
     // A direct grant.
     await page.getByText('No direct grants: show all permissions').click();
@@ -444,7 +447,13 @@ test('settings persist; an API key is shown once and deleted; the audit log filt
     await page.getByRole('region', { name: 'API keys' }).getByText('No API keys yet.').waitFor();
     await page.getByRole('button', { name: 'New API key' }).click();
     const nk = page.getByRole('dialog', { name: 'New API key' });
-    await nk.getByLabel('Name').fill('ERP sync');
+    await nk.getByLabel('Name', { exact: true }).fill('ERP sync');
+    // Scopes: checking permissions is the default; this key also records
+    // activity and reads people (users.view), which its creator holds.
+    assert.equal(await nk.getByRole('checkbox', { name: /Check permissions/ }).isChecked(), true);
+    await nk.getByRole('checkbox', { name: /Record activity/ }).check();
+    await nk.getByText('Permissions (as a person holding them)').click();
+    await nk.getByRole('checkbox', { name: /users\.view/ }).check();
     await nk.getByRole('button', { name: 'Create key' }).click();
     const shown = page.getByRole('dialog', { name: 'Copy the new key now' });
     const key = (await shown.getByTestId('api-key').textContent()).trim();
@@ -456,7 +465,8 @@ test('settings persist; an API key is shown once and deleted; the audit log filt
     await shown.getByRole('button', { name: 'Done' }).click();
     const keys = page.getByRole('region', { name: 'API keys' });
     const keyRow = keys.getByRole('row', { name: /ERP sync/ });
-    assert.match(await keyRow.textContent(), new RegExp(`ERP sync${key.slice(0, 12)}…`));
+    assert.match(await keyRow.textContent(), new RegExp(`ERP sync${key.slice(0, 12)}…Check permissions, Record activity, View user management page`));
+    assert.equal((await s.api('/v1/tasks', { token: key })).status, 403, 'no tasks.write: refused');
     assert.ok(!(await page.locator('body').textContent()).includes(key), 'the key is not shown again');
     await page.reload();
     await keyRow.waitFor();

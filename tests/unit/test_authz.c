@@ -140,6 +140,16 @@ static void add_template(struct world *w, const char *org, const char *set)
                  gh_catalog_role_device(cat, (size_t)s, r));
 }
 
+/* The org opens what template set `set` opens (as gh_access builds it). */
+static void open_as(struct world *w, const char *org, const char *set)
+{
+    int s = gh_catalog_set_index(cat, set);
+    assert_true(s >= 0);
+    for (size_t o = 0; o < w->norgs; o++)
+        if (strcmp(w->orgs[o].org_id, org) == 0)
+            w->orgs[o].open = *gh_catalog_set_open(cat, (size_t)s);
+}
+
 /* Adds a user and returns its index (input order). */
 static int add_user(struct world *w, const char *org, const char *id, const char *role,
                     uint64_t modules, gh_permset grants, bool active)
@@ -338,6 +348,7 @@ static void device_accounts_are_read_only(void **state)
     struct world *w = world_new();
     add_org(w, "mm", ALL_MODULES, UINT64_MAX);
     add_template(w, "mm", "monitoring");
+    open_as(w, "mm", "monitoring");
     add_role(w, "mm", "wall", *gh_catalog_all_perms(cat), true); /* a device role given "*" */
     int kiosk = add_user(w, "mm", "kiosk", "kiosk", ALL_MODULES,
                          perms("reports.download", "users.manage", "alerts.view_config", NULL), true);
@@ -347,14 +358,17 @@ static void device_accounts_are_read_only(void **state)
     assert_reason(az, "mm", "kiosk", "reports.download", true, GH_AUTHZ_GRANTED_BY_GRANT);
     assert_reason(az, "mm", "kiosk", "users.manage", false, GH_AUTHZ_DEVICE_READ_ONLY);
     assert_reason(az, "mm", "kiosk", "tasks.work", false, GH_AUTHZ_NOT_GRANTED);
-    /* a device never gets what the catalog does not list */
+    /* nobody gets what the catalog does not list; a device does get the
+     * open read-only features (issue 11: it used to be refused them) */
     assert_false(gh_authz_allowed(az, kiosk, -1));
-    assert_reason(az, "mm", "kiosk", "dashboards.view", false, GH_AUTHZ_DEVICE_READ_ONLY);
-    gh_permset want = perms("reports.download", "alerts.view_config", NULL);
+    assert_reason(az, "mm", "kiosk", "widgets.polish", false, GH_AUTHZ_UNKNOWN_PERMISSION);
+    assert_reason(az, "mm", "kiosk", "dashboards.view", true, GH_AUTHZ_OPEN);
+    assert_reason(az, "mm", "kiosk", "reports.view", true, GH_AUTHZ_OPEN);
+    gh_permset want = perms("reports.download", "alerts.view_config", "dashboards.view", "reports.view", NULL);
     assert_holds_exactly(az, kiosk, &want);
     /* a device role holding everything keeps exactly the read-only ones */
     assert_holds_exactly(az, wall, gh_catalog_read_only_perms(cat));
-    assert_int_equal(gh_permset_count(gh_catalog_read_only_perms(cat)), 7);
+    assert_int_equal(gh_permset_count(gh_catalog_read_only_perms(cat)), 10);
     gh_authz_free(az);
     free(w);
 }
@@ -380,40 +394,76 @@ static void inactive_users_get_nothing(void **state)
     free(w);
 }
 
-static void unlisted_keys_follow_the_policy(void **state)
+/* Fail closed: a key the catalog does not list is denied to everyone; open
+ * permissions are granted to every active person of an org whose set opens
+ * them, and to device accounts only when read-only. */
+static void unknown_keys_are_denied_open_keys_granted(void **state)
 {
     (void)state;
     struct world *w = world_new();
     add_org(w, "acme", ALL_MODULES, UINT64_MAX);
     add_template(w, "acme", "oee");
+    open_as(w, "acme", "oee");
+    add_org(w, "bolt", ALL_MODULES, UINT64_MAX);
+    add_template(w, "bolt", "plant");
+    open_as(w, "bolt", "plant");
+    add_org(w, "cast", ALL_MODULES, UINT64_MAX);
+    add_template(w, "cast", "monitoring");
+    open_as(w, "cast", "monitoring");
     int ro = add_user(w, "acme", "guest", "read-only", ALL_MODULES, none(), true);
+    add_user(w, "acme", "nomod", "read-only", 0, none(), true);
+    add_user(w, "acme", "locked", "read-only", ALL_MODULES, none(), false);
+    add_user(w, "bolt", "worker", "user", ALL_MODULES, none(), true);
+    add_user(w, "cast", "display", "kiosk", ALL_MODULES, none(), true);
     gh_authz *az = build(w);
-    assert_true(gh_authz_allowed(az, ro, -1));
-    assert_reason(az, "acme", "guest", "anything.else", true, GH_AUTHZ_UNLISTED_PERMISSION_ALLOWED);
+    assert_false(gh_authz_allowed(az, ro, -1));
+    assert_reason(az, "acme", "guest", "anything.else", false, GH_AUTHZ_UNKNOWN_PERMISSION);
+    assert_reason(az, "acme", "guest", "users.manag", false, GH_AUTHZ_UNKNOWN_PERMISSION);
     assert_false(gh_authz_allowed(az, ro, -2));
     assert_false(gh_authz_allowed(az, ro, (int)gh_catalog_perm_count(cat)));
     assert_false(gh_authz_check(az, "acme", "guest", NULL, NULL));
+    /* the oee set opens oee.view; the catalog opens dashboards.view */
+    assert_reason(az, "acme", "guest", "oee.view", true, GH_AUTHZ_OPEN);
+    assert_reason(az, "acme", "guest", "dashboards.view", true, GH_AUTHZ_OPEN);
+    assert_reason(az, "acme", "guest", "links.external", false, GH_AUTHZ_NOT_GRANTED);
+    assert_reason(az, "acme", "nomod", "oee.view", false, GH_AUTHZ_MODULE_DISABLED_FOR_USER);
+    assert_reason(az, "acme", "locked", "oee.view", false, GH_AUTHZ_USER_INACTIVE);
+    /* another set does not open what oee opens */
+    assert_reason(az, "bolt", "worker", "oee.view", false, GH_AUTHZ_NOT_GRANTED);
+    assert_reason(az, "bolt", "worker", "reports.view", true, GH_AUTHZ_OPEN);
+    /* a device account sees the open read-only features */
+    assert_reason(az, "cast", "display", "dashboards.view", true, GH_AUTHZ_OPEN);
+    assert_reason(az, "cast", "display", "reports.view", true, GH_AUTHZ_OPEN);
+    assert_reason(az, "cast", "display", "users.view", false, GH_AUTHZ_NOT_GRANTED);
     gh_authz_free(az);
 
-    /* the same world on a catalog whose policy is "deny" */
-    static const char deny[] =
-        "{\"version\":1,\"default_template_set\":\"s\",\"unlisted_permission_policy\":\"deny\","
+    /* an open permission that changes things stays closed to a device */
+    static const char text[] =
+        "{\"version\":1,\"default_template_set\":\"s\","
         "\"modules\":[{\"key\":\"core\",\"name\":\"C\",\"always_on\":true}],"
-        "\"permissions\":[{\"key\":\"users.manage\",\"module\":\"core\",\"name\":\"M\",\"description\":\"d\"}],"
+        "\"permissions\":[{\"key\":\"users.manage\",\"module\":\"core\",\"name\":\"M\",\"description\":\"d\"},"
+        "{\"key\":\"widgets.polish\",\"module\":\"core\",\"name\":\"P\",\"description\":\"d\",\"open\":true},"
+        "{\"key\":\"widgets.look\",\"module\":\"core\",\"name\":\"L\",\"description\":\"d\",\"open\":true,\"read_only\":true}],"
         "\"template_sets\":[{\"key\":\"s\",\"name\":\"S\",\"owner_role\":\"a\",\"roles\":["
-        "{\"key\":\"a\",\"name\":\"A\",\"description\":\"d\",\"permissions\":\"*\"}]}]}";
-    gh_catalog *strict = NULL;
+        "{\"key\":\"a\",\"name\":\"A\",\"description\":\"d\",\"permissions\":\"*\"},"
+        "{\"key\":\"d\",\"name\":\"D\",\"description\":\"d\",\"device\":true,\"permissions\":[]}]}]}";
+    gh_catalog *c2 = NULL;
     char err[256];
-    if (gh_catalog_parse(deny, sizeof deny - 1, "deny.json", &strict, err, sizeof err))
+    if (gh_catalog_parse(text, sizeof text - 1, "open.json", &c2, err, sizeof err))
         fail_msg("%s", err);
-    gh_authz_org_in org = {"acme", 0, 0};
-    gh_authz_user_in user = {.org_id = "acme", .user_id = "x", .modules = ALL_MODULES, .active = true};
-    assert_int_equal(gh_authz_build(strict, &org, 1, NULL, 0, &user, 1, &az), GH_AUTHZ_OK);
-    gh_authz_reason why;
-    assert_false(gh_authz_check(az, "acme", "x", "anything.else", &why));
-    assert_int_equal(why, GH_AUTHZ_UNLISTED_PERMISSION_DENIED);
+    gh_authz_org_in org = {"acme", 0, 0, *gh_catalog_set_open(c2, 0)};
+    gh_authz_role_in dev = {.org_id = "acme", .key = "d", .device = true};
+    gh_authz_user_in users[] = {
+        {.org_id = "acme", .user_id = "x", .modules = ALL_MODULES, .active = true},
+        {.org_id = "acme", .user_id = "screen", .role_key = "d", .modules = ALL_MODULES, .active = true}};
+    assert_int_equal(gh_authz_build(c2, &org, 1, &dev, 1, users, 2, &az), GH_AUTHZ_OK);
+    assert_reason(az, "acme", "x", "widgets.polish", true, GH_AUTHZ_OPEN);
+    assert_reason(az, "acme", "x", "users.manage", false, GH_AUTHZ_NOT_GRANTED);
+    assert_reason(az, "acme", "x", "anything.else", false, GH_AUTHZ_UNKNOWN_PERMISSION);
+    assert_reason(az, "acme", "screen", "widgets.look", true, GH_AUTHZ_OPEN);
+    assert_reason(az, "acme", "screen", "widgets.polish", false, GH_AUTHZ_DEVICE_READ_ONLY);
     gh_authz_free(az);
-    gh_catalog_free(strict);
+    gh_catalog_free(c2);
     free(w);
 }
 
@@ -504,7 +554,7 @@ static void build_rejects_bad_input(void **state)
 static bool reason_grants(gh_authz_reason r)
 {
     return r == GH_AUTHZ_GRANTED_BY_ROLE || r == GH_AUTHZ_GRANTED_BY_GRANT ||
-           r == GH_AUTHZ_UNLISTED_PERMISSION_ALLOWED;
+           r == GH_AUTHZ_OPEN;
 }
 
 static uint64_t rnd(uint64_t *x) /* xorshift64 */
@@ -528,6 +578,8 @@ static void snapshot_agrees_with_rule(void **state)
         uint64_t modules = rnd(&x), addons = rnd(&x);
         add_org(w, orgs[o], modules, addons);
         add_template(w, orgs[o], sets[o]);
+        if (o % 2)
+            open_as(w, orgs[o], sets[o]);
     }
     size_t nperm = gh_catalog_perm_count(cat);
     for (size_t i = 0; i < 1500; i++) {
@@ -561,7 +613,7 @@ static void snapshot_agrees_with_rule(void **state)
         for (int p = -1; p < (int)nperm; p++) {
             bool got = gh_authz_allowed(az, (int)i, p);
             bool rule = in->active && gh_authz_effective_would_hold(
-                                          cat, org->modules, org->addons,
+                                          cat, org->modules, org->addons, &org->open,
                                           role ? &role->perms : NULL, role && role->device,
                                           in->modules, &in->grants, p);
             gh_authz_reason why = gh_authz_reason_of(az, (int)i, p);
@@ -687,15 +739,18 @@ static void self_lockout_helper(void **state)
     const gh_permset *user = gh_catalog_role_perms(cat, (size_t)s, (size_t)gh_catalog_role_index(cat, (size_t)s, "user"));
     int manage = P("users.manage");
     gh_permset keep = perms("users.manage", NULL);
-    assert_true(gh_authz_effective_would_hold(cat, 0, 0, admin, false, ALL_MODULES, NULL, manage));
-    assert_false(gh_authz_effective_would_hold(cat, 0, 0, user, false, ALL_MODULES, NULL, manage));
-    assert_true(gh_authz_effective_would_hold(cat, 0, 0, user, false, 0, &keep, manage));
-    assert_false(gh_authz_effective_would_hold(cat, 0, 0, admin, true, ALL_MODULES, NULL, manage));
-    assert_true(gh_authz_effective_would_hold(cat, 0, 0, NULL, false, 0, NULL, -1));
-    assert_false(gh_authz_effective_would_hold(cat, 0, 0, NULL, true, 0, NULL, -1));
-    assert_false(gh_authz_effective_would_hold(cat, 0, 0, admin, false, 0, NULL, 999));
+    const gh_permset *open = gh_catalog_open_perms(cat);
+    assert_true(gh_authz_effective_would_hold(cat, 0, 0, NULL, admin, false, ALL_MODULES, NULL, manage));
+    assert_false(gh_authz_effective_would_hold(cat, 0, 0, NULL, user, false, ALL_MODULES, NULL, manage));
+    assert_true(gh_authz_effective_would_hold(cat, 0, 0, NULL, user, false, 0, &keep, manage));
+    assert_false(gh_authz_effective_would_hold(cat, 0, 0, NULL, admin, true, ALL_MODULES, NULL, manage));
+    assert_false(gh_authz_effective_would_hold(cat, 0, 0, open, NULL, false, 0, NULL, -1));
+    assert_true(gh_authz_effective_would_hold(cat, 0, 0, open, NULL, false, 0, NULL, P("dashboards.view")));
+    assert_true(gh_authz_effective_would_hold(cat, 0, 0, open, NULL, true, 0, NULL, P("dashboards.view")));
+    assert_false(gh_authz_effective_would_hold(cat, 0, 0, NULL, NULL, false, 0, NULL, P("dashboards.view")));
+    assert_false(gh_authz_effective_would_hold(cat, 0, 0, NULL, admin, false, 0, NULL, 999));
     gh_permset eff;
-    gh_authz_effective_set(cat, UINT64_MAX, UINT64_MAX, admin, false, ALL_MODULES, NULL, &eff);
+    gh_authz_effective_set(cat, UINT64_MAX, UINT64_MAX, NULL, admin, false, ALL_MODULES, NULL, &eff);
     assert_true(gh_permset_equal(&eff, gh_catalog_all_perms(cat)));
     assert_int_equal(gh_authz_effective_modules(cat, M("qc"), M("qms")), M("core"));
 }
@@ -704,8 +759,8 @@ static void reason_names_are_stable(void **state)
 {
     (void)state;
     static const char *const names[] = {
-        "granted_by_role", "granted_by_grant", "unlisted_permission_allowed",
-        "unlisted_permission_denied", "not_granted", "module_disabled_for_org",
+        "granted_by_role", "granted_by_grant", "open",
+        "unknown_permission", "not_granted", "module_disabled_for_org",
         "module_disabled_for_user", "addon_missing", "device_read_only", "user_inactive",
         "unknown_user"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -723,7 +778,7 @@ int main(void)
         cmocka_unit_test(addons_gate_by_org),
         cmocka_unit_test(device_accounts_are_read_only),
         cmocka_unit_test(inactive_users_get_nothing),
-        cmocka_unit_test(unlisted_keys_follow_the_policy),
+        cmocka_unit_test(unknown_keys_are_denied_open_keys_granted),
         cmocka_unit_test(unknown_users_are_denied),
         cmocka_unit_test(build_rejects_bad_input),
         cmocka_unit_test(snapshot_agrees_with_rule),

@@ -85,6 +85,8 @@ static const struct perm_fact PERMS[] = {
     {"it.operations", "core", NULL, false},
     {"partmaster.manage", "core", NULL, false},
     {"groups.manage", "core", NULL, false},
+    {"dashboards.view", "core", NULL, true},   /* open: issue 11's explicit "accessible to all" */
+    {"reports.view", "core", NULL, true},      /* open */
     {"dashboards.manage", "core", NULL, false},
     {"dashboards.manage_any", "core", NULL, false},
     {"reports.manage", "core", NULL, false},
@@ -121,6 +123,7 @@ static const struct perm_fact PERMS[] = {
     {"gages.manage", "gages", NULL, false},
     {"gages.calibrate", "gages", NULL, false},
     {"portal.use", "portal", NULL, false},
+    {"oee.view", "oee", NULL, true},           /* opened by the oee set */
     {"oee.stop_reasons.manage", "oee", NULL, false},
     {"oee.config.edit", "oee", NULL, false},
     {"oee.products.manage", "oee", NULL, false},
@@ -160,7 +163,7 @@ static const struct tab_fact TABS[] = {
 /* Every permission ("admin: everything", "it-admin: everything"). */
 static const char *const ALL[] = {
     "users.view", "users.manage", "settings.manage", "it.operations", "partmaster.manage",
-    "groups.manage", "dashboards.manage", "dashboards.manage_any", "reports.manage",
+    "groups.manage", "dashboards.view", "reports.view", "dashboards.manage", "dashboards.manage_any", "reports.manage",
     "reports.delete", "reports.download", "alerts.view_config", "alerts.view_recipients",
     "alerts.edit", "links.external", "webshop.view", "prices.edit", "carbon.manage",
     "naming.edit", "erp.manage", "analytics.view", "schedules.manage", "orders.enter",
@@ -168,7 +171,7 @@ static const char *const ALL[] = {
     "quality_data.enter", "jobs.add", "jobs.bulk_upload", "qc.plans.manage",
     "qc.suppliers.manage", "qc.inspections.manage", "qc.inspections.use", "qms.use",
     "qms.issues.manage", "qms.docs.manage", "qms.training.manage", "gages.use", "gages.manage",
-    "gages.calibrate", "portal.use", "oee.stop_reasons.manage", "oee.config.edit",
+    "gages.calibrate", "portal.use", "oee.view", "oee.stop_reasons.manage", "oee.config.edit",
     "oee.products.manage", "oee.target_speed.edit", "oee.batches.run", "oee.stops.explain",
     "oee.quality.insert", NULL};
 
@@ -176,14 +179,14 @@ static const char *const ALL[] = {
  * erp.manage, dashboards.manage_any. */
 static const char *const MON_EXEC[] = {
     "users.view", "users.manage", "settings.manage", "partmaster.manage", "groups.manage",
-    "dashboards.manage", "reports.manage", "reports.delete", "reports.download",
+    "dashboards.view", "reports.view", "dashboards.manage", "reports.manage", "reports.delete", "reports.download",
     "alerts.view_config", "alerts.view_recipients", "alerts.edit", "links.external",
     "webshop.view", "prices.edit", "carbon.manage", "naming.edit", "analytics.view",
     "schedules.manage", "orders.enter", "documents.upload", "tasks.work", "tasks.assign",
     "production_data.enter", "quality_data.enter", "jobs.add", "jobs.bulk_upload",
     "qc.plans.manage", "qc.suppliers.manage", "qc.inspections.manage", "qc.inspections.use",
     "qms.use", "qms.issues.manage", "qms.docs.manage", "qms.training.manage", "gages.use",
-    "gages.manage", "gages.calibrate", "portal.use", "oee.stop_reasons.manage", "oee.config.edit",
+    "gages.manage", "gages.calibrate", "portal.use", "oee.view", "oee.stop_reasons.manage", "oee.config.edit",
     "oee.products.manage", "oee.target_speed.edit", "oee.batches.run", "oee.stops.explain",
     "oee.quality.insert", NULL};
 
@@ -281,7 +284,20 @@ static void default_catalog_shape(void **state)
 {
     const gh_catalog *cat = *state;
     assert_string_equal(gh_catalog_default_template(cat), "plant");
-    assert_true(gh_catalog_unlisted_allowed(cat));
+    /* fail closed, with what is open said explicitly (issue 11) */
+    assert_int_equal(gh_catalog_perm_index(cat, "users.manag"), -1);
+    assert_int_equal(gh_permset_count(gh_catalog_open_perms(cat)), 2);
+    assert_true(gh_catalog_perm_open(cat, (size_t)gh_catalog_perm_index(cat, "dashboards.view")));
+    assert_true(gh_catalog_perm_open(cat, (size_t)gh_catalog_perm_index(cat, "reports.view")));
+    int oee = gh_catalog_set_index(cat, "oee"), oview = gh_catalog_perm_index(cat, "oee.view");
+    assert_true(gh_permset_test(gh_catalog_set_open(cat, (size_t)oee), (size_t)oview));
+    assert_non_null(strstr(gh_catalog_set_open_reason(cat, (size_t)oee, (size_t)oview), "004"));
+    assert_int_equal(gh_permset_count(gh_catalog_set_open(cat, (size_t)oee)), 3);
+    int plant = gh_catalog_set_index(cat, "plant");
+    assert_false(gh_permset_test(gh_catalog_set_open(cat, (size_t)plant), (size_t)oview));
+    assert_null(gh_catalog_set_open_reason(cat, (size_t)plant, (size_t)oview));
+    char missing[256];
+    assert_int_equal(gh_catalog_missing_server_perms(cat, missing, sizeof missing), 0);
     assert_int_equal(gh_catalog_module_count(cat), 7);
     static const char *const modules[] = {"core", "production", "qc", "qms",
                                           "gages", "portal", "oee"};
@@ -373,11 +389,11 @@ static void literal_lists_match_catalog_md(void **state)
     size_t n = 0;
     while (ALL[n])
         n++;
-    assert_int_equal(n, 49);
+    assert_int_equal(n, 52);
     n = 0;
     while (MON_EXEC[n])
         n++;
-    assert_int_equal(n, 49 - 3);
+    assert_int_equal(n, 52 - 3);
     n = 0;
     while (OEE_MANAGER[n])
         n++;
@@ -400,7 +416,7 @@ static void to_json_round_trips(void **state)
             continue;
         json_t *exec = json_array_get(json_object_get(set, "roles"), 0);
         assert_string_equal(json_string_value(json_object_get(exec, "key")), "executive");
-        assert_int_equal(json_array_size(json_object_get(exec, "permissions")), 46);
+        assert_int_equal(json_array_size(json_object_get(exec, "permissions")), 49);
         saw_exec = true;
     }
     assert_true(saw_exec);
@@ -444,7 +460,7 @@ static char *mini(const char *modules, const char *addons, const char *perms, co
                   const char *default_set)
 {
 #define MINI_FMT                                                                             \
-    "{\"version\":1,\"default_template_set\":\"%s\",\"unlisted_permission_policy\":\"allow\"," \
+    "{\"version\":1,\"default_template_set\":\"%s\"," \
     "\"modules\":%s,\"addons\":%s,\"permissions\":%s,\"template_sets\":%s}"
     const char *d = default_set ? default_set : "s";
     const char *m = modules ? modules : D_MODULES, *a = addons ? addons : D_ADDONS;
@@ -627,8 +643,9 @@ static void rejects_bad_fields(void **state)
                        "{\"key\":\"admin\",\"name\":\"A\",\"description\":\"d\",\"device\":1,\"permissions\":\"*\"}]}]",
                        NULL, "template_sets[0].roles[0].device: expected true or false");
     expect_reject("{\"version\":2}", "bad.json: version: expected 1");
-    expect_reject("{\"version\":1,\"default_template_set\":\"s\",\"unlisted_permission_policy\":\"maybe\"}",
-                  "unlisted_permission_policy: expected \"allow\" or \"deny\"");
+    expect_reject("{\"version\":1,\"default_template_set\":\"s\",\"unlisted_permission_policy\":\"allow\"}",
+                  "unlisted_permission_policy: no longer supported: a permission key the catalog does not "
+                  "list is now always denied");
     expect_reject("{\"version\":1,\"extra\":1}", "bad.json: extra: unknown field");
 }
 
@@ -655,6 +672,58 @@ static void rejects_bad_template_sets(void **state)
                        "{\"key\":\"admin\",\"name\":\"A\",\"description\":\"d\","
                        "\"permissions\":[\"users.manage\",\"users.manage\"]}]}]",
                        NULL, "permissions[1]: permission 'users.manage' listed twice");
+}
+
+/* Open permissions: never a server key or an administrative one; a set's
+ * open list names known keys, each with a reason. */
+static void rejects_forbidden_open(void **state)
+{
+    (void)state;
+    static const char *const forbidden[] = {"users.manage", "users.anything", "settings.manage",
+                                            "it.operations", "dashboards.manage_any", "erp.manage",
+                                            "groups.manage", "tasks.assign", "tasks.work",
+                                            "qc.inspections.manage", "analytics.view", NULL};
+    char perms[512];
+    for (size_t i = 0; forbidden[i]; i++) {
+        snprintf(perms, sizeof perms,
+                 "[{\"key\":\"users.manage\",\"module\":\"core\",\"name\":\"M\",\"description\":\"d\"%s},"
+                 "{\"key\":\"%s\",\"module\":\"core\",\"name\":\"X\",\"description\":\"d\",\"open\":true}]",
+                 "", strcmp(forbidden[i], "users.manage") == 0 ? "users.other" : forbidden[i]);
+        expect_reject_mini(NULL, NULL, perms, NULL, NULL, "cannot be open to everyone");
+    }
+    expect_reject_mini(NULL, NULL, NULL,
+                       "[{\"key\":\"s\",\"name\":\"S\",\"owner_role\":\"admin\",\"open\":[{\"key\":\"users.manage\","
+                       "\"reason\":\"r\"}],\"roles\":[{\"key\":\"admin\",\"name\":\"A\",\"description\":\"d\","
+                       "\"permissions\":\"*\"}]}]",
+                       NULL, "template_sets[0].open[0].key: 'users.manage' cannot be open to everyone");
+    expect_reject_mini(NULL, NULL, NULL,
+                       "[{\"key\":\"s\",\"name\":\"S\",\"owner_role\":\"admin\",\"open\":[{\"key\":\"qc.nope\","
+                       "\"reason\":\"r\"}],\"roles\":[{\"key\":\"admin\",\"name\":\"A\",\"description\":\"d\","
+                       "\"permissions\":\"*\"}]}]",
+                       NULL, "template_sets[0].open[0].key: unknown permission 'qc.nope'");
+    expect_reject_mini(NULL, NULL, NULL,
+                       "[{\"key\":\"s\",\"name\":\"S\",\"owner_role\":\"admin\",\"open\":[{\"key\":\"qc.use\"}],"
+                       "\"roles\":[{\"key\":\"admin\",\"name\":\"A\",\"description\":\"d\",\"permissions\":\"*\"}]}]",
+                       NULL, "template_sets[0].open[0].reason: missing");
+    /* a valid set opening qc.use: open there, with its reason */
+    char *text = mini(NULL, NULL, NULL,
+                      "[{\"key\":\"s\",\"name\":\"S\",\"owner_role\":\"admin\",\"open\":[{\"key\":\"qc.use\","
+                      "\"reason\":\"because\"}],\"roles\":[{\"key\":\"admin\",\"name\":\"A\",\"description\":\"d\","
+                      "\"permissions\":\"*\"}]}]",
+                      NULL);
+    gh_catalog *cat = NULL;
+    char err[256];
+    if (gh_catalog_parse(text, strlen(text), "ok.json", &cat, err, sizeof err))
+        fail_msg("%s", err);
+    assert_string_equal(gh_catalog_set_open_reason(cat, 0, 1), "because");
+    assert_true(gh_permset_test(gh_catalog_set_open(cat, 0), 1));
+    /* a small catalog lacks most server keys, and says which */
+    char missing[512];
+    assert_int_equal(gh_catalog_missing_server_perms(cat, missing, sizeof missing), 9);
+    assert_non_null(strstr(missing, "users.view, settings.manage"));
+    assert_null(strstr(missing, "users.manage"));
+    gh_catalog_free(cat);
+    free(text);
 }
 
 /* More entries than fit a gh_permset / a module mask. */
@@ -707,6 +776,7 @@ int main(void)
         cmocka_unit_test(rejects_bad_fields),
         cmocka_unit_test(rejects_bad_template_sets),
         cmocka_unit_test(rejects_too_many),
+        cmocka_unit_test(rejects_forbidden_open),
     };
     int failed = cmocka_run_group_tests_name("default catalog", with_default, load_default,
                                              free_default);

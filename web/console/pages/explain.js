@@ -15,6 +15,10 @@ export function explainPermission(ex, p, cat, roleName, who) {
       return { allowed: true, text: `Yes. ${Role} includes ${perm}${both ? ', and a direct grant gives it too' : ''}.` };
     case 'granted_by_grant':
       return { allowed: true, text: `Yes. ${Role} does not include ${perm}, but a direct grant to ${who} gives it.` };
+    case 'open':
+      return { allowed: true, text: `Yes. ${perm} is open to everyone in the organization: every active person has it, whatever their role.` };
+    case 'unknown_permission':
+      return { allowed: false, text: `No. ${perm} is not in the catalog, and a permission the catalog does not list is never granted.` };
     case 'not_granted':
       return { allowed: false, text: `No. ${Role} does not include ${perm}, and ${who} has no direct grant for it. Add it to the role on the Roles page, or give a direct grant on this page.` };
     case 'module_disabled_for_org':
