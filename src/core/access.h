@@ -53,6 +53,16 @@ json_t *gh_access_explain(const char *org_id, const char *user_id);
  * snapshot): would user u, with role r, in org o, hold perm? */
 bool gh_access_would_hold(const gh_org *o, const gh_role *r, const gh_user *u, const char *perm);
 
+/* The rule over rows: the permissions user u (role r, NULL for none) of
+ * org o effectively holds, taken as active (whatever u->status says). The
+ * same pure function as the snapshot (gh_authz_effective_set). */
+void gh_access_rows_effective(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out);
+/* Every permission that can be effective for anyone in org o (its modules
+ * and add-ons; read-only ones only, for a device role). */
+void gh_access_org_reachable(const gh_org *o, bool device, gh_permset *out);
+/* A space-separated key list as a set (keys the catalog lacks are ignored). */
+void gh_access_perms_of(const char *list, gh_permset *out);
+
 /* Validates a space-separated list of keys of a kind against the catalog;
  * on failure names the unknown keys in err (field `field`). */
 typedef enum { GH_KEYS_PERMISSIONS, GH_KEYS_MODULES, GH_KEYS_ADDONS } gh_key_kind;
