@@ -200,21 +200,6 @@ static gh_status scan_managers(gh_ctx *ctx, const char *org_id, inv_scan *s, gh_
     return gh_store_user_each(ctx->db, org_id, inv_visit, s, &ctx->err);
 }
 
-bool gh_accounts_actor_holds_manage(gh_ctx *ctx)
-{
-    if (ctx->actor.type != GH_ACTOR_USER) return false;
-    inv_scan s = {0};
-    gh_org org;
-    role_vec roles = {0};
-    gh_err saved = ctx->err;
-    ctx->err = (gh_err){0};
-    gh_status st = scan_managers(ctx, ctx->actor.org_id, &s, &org, &roles);
-    gh_err_clear(&ctx->err);
-    ctx->err = saved;
-    free(roles.roles);
-    return st == GH_OK && s.actor_holds;
-}
-
 gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool actor_had_manage)
 {
     inv_scan s = {0};
