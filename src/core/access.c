@@ -400,10 +400,12 @@ void gh_access_rows_effective(const gh_org *o, const gh_role *r, const gh_user *
                            out);
 }
 
-void gh_access_org_reachable(const gh_org *o, bool device, gh_permset *out)
+void gh_access_rows_latent(const gh_role *r, const gh_user *u, gh_permset *out)
 {
-    gh_authz_effective_set(catalog, modules_of(o->modules), addons_of(o->addons), gh_catalog_all_perms(catalog), device,
-                           GH_AUTHZ_ALL_MODULES, NULL, out);
+    gh_permset rp = perms_of(r ? r->permissions : ""), grants = perms_of(u->grants);
+    uint64_t um = u->modules_all ? GH_AUTHZ_ALL_MODULES : modules_of(u->modules);
+    gh_authz_effective_set(catalog, gh_catalog_all_modules(catalog), gh_catalog_all_addons(catalog), &rp,
+                           r && r->device, um, &grants, out);
 }
 
 void gh_access_perms_of(const char *list, gh_permset *out) { *out = perms_of(list); }

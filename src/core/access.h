@@ -57,9 +57,10 @@ bool gh_access_would_hold(const gh_org *o, const gh_role *r, const gh_user *u, c
  * org o effectively holds, taken as active (whatever u->status says). The
  * same pure function as the snapshot (gh_authz_effective_set). */
 void gh_access_rows_effective(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out);
-/* Every permission that can be effective for anyone in org o (its modules
- * and add-ons; read-only ones only, for a device role). */
-void gh_access_org_reachable(const gh_org *o, bool device, gh_permset *out);
+/* The same as if the organization had every module and add-on: what u
+ * holds now or would hold once the operator extends the subscription (the
+ * measure of the no-escalation rule, core/guard.h). */
+void gh_access_rows_latent(const gh_role *r, const gh_user *u, gh_permset *out);
 /* A space-separated key list as a set (keys the catalog lacks are ignored). */
 void gh_access_perms_of(const char *list, gh_permset *out);
 

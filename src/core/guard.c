@@ -74,26 +74,42 @@ static bool holds_key(const gh_permset *s, bool device, const char *perm)
     return i == -1 && gh_catalog_unlisted_allowed(cat) && !device;
 }
 
-/* u's standing permissions in o; *device tells whether its role is a
- * device role. A role that no longer exists gives nothing. */
+/* u's role into r; *has is false when it has none or it no longer exists
+ * (which gives nothing). */
+static gh_status role_of(gh_ctx *ctx, const char *org_id, const gh_user *u, gh_role *r, bool *has)
+{
+    *has = false;
+    if (!u->role_key[0]) return GH_OK;
+    gh_status st = gh_store_role_get(ctx->db, org_id, u->role_key, r, &ctx->err);
+    if (st == GH_E_NOT_FOUND) {
+        gh_err_clear(&ctx->err);
+        return GH_OK;
+    }
+    if (st == GH_OK) *has = true;
+    return st;
+}
+
+/* u's effective permissions in o now (taken as active); *device tells
+ * whether its role is a device role. */
 static gh_status standing(gh_ctx *ctx, const gh_org *o, const gh_user *u, gh_permset *out, bool *device)
 {
     gh_role r;
-    bool has = false;
-    if (u->role_key[0]) {
-        gh_status st = gh_store_role_get(ctx->db, o->id, u->role_key, &r, &ctx->err);
-        if (st == GH_E_NOT_FOUND) gh_err_clear(&ctx->err);
-        else if (st != GH_OK) return st;
-        else has = true;
-    }
+    bool has;
+    gh_status st = role_of(ctx, o->id, u, &r, &has);
+    if (st != GH_OK) return st;
     gh_access_rows_effective(o, has ? &r : NULL, u, out);
     if (device) *device = has && r.device;
     return GH_OK;
 }
 
-gh_status gh_guard_user_perms(gh_ctx *ctx, const gh_org *o, const gh_user *u, gh_permset *out)
+gh_status gh_guard_user_latent(gh_ctx *ctx, const gh_org *o, const gh_user *u, gh_permset *out)
 {
-    return standing(ctx, o, u, out, NULL);
+    gh_role r;
+    bool has;
+    gh_status st = role_of(ctx, o->id, u, &r, &has);
+    if (st != GH_OK) return st;
+    gh_access_rows_latent(has ? &r : NULL, u, out);
+    return GH_OK;
 }
 
 static gh_status gone(gh_ctx *ctx, const char *code, const char *detail)
@@ -219,10 +235,30 @@ gh_status gh_guard_require_perm(gh_ctx *ctx, const char *perm)
     return gh_guard_actor_holds(ctx, perm) ? GH_OK : denied(ctx, perm);
 }
 
+gh_status gh_guard_actor_latent(gh_ctx *ctx, gh_permset *out)
+{
+    gh_permset_clear(out);
+    if (ctx->actor.type == GH_ACTOR_SYSTEM || ctx->actor.type == GH_ACTOR_API_KEY) {
+        *out = *gh_catalog_all_perms(gh_access_catalog());
+        return GH_OK;
+    }
+    if (ctx->actor.type != GH_ACTOR_USER) return GH_OK;
+    gh_user *u = calloc(1, sizeof *u);
+    gh_org o;
+    if (!u) return gh_ctx_oom(ctx);
+    gh_status st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err);
+    if (st == GH_OK && strcmp(u->status, "active") == 0 &&
+        (st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) == GH_OK)
+        st = gh_guard_user_latent(ctx, &o, u, out);
+    free(u);
+    if (st == GH_E_NOT_FOUND) { gh_err_clear(&ctx->err); st = GH_OK; } /* gone: holds nothing */
+    return st;
+}
+
 gh_status gh_guard_require_all(gh_ctx *ctx, const gh_permset *need, const char *what)
 {
     gh_permset held;
-    gh_status st = gh_guard_actor_perms(ctx, &held);
+    gh_status st = gh_guard_actor_latent(ctx, &held);
     if (st != GH_OK) return st;
     return gh_guard_escalation(&ctx->err, gh_access_catalog(), &held, need, what);
 }
@@ -237,8 +273,8 @@ gh_status gh_guard_confer(gh_ctx *ctx, const gh_org *o, const gh_user *before, c
     gh_permset was, will, gained;
     gh_status st;
     gh_permset_clear(&was);
-    if (before && (st = standing(ctx, o, before, &was, NULL)) != GH_OK) return st;
-    if ((st = standing(ctx, o, after, &will, NULL)) != GH_OK) return st;
+    if (before && (st = gh_guard_user_latent(ctx, o, before, &was)) != GH_OK) return st;
+    if ((st = gh_guard_user_latent(ctx, o, after, &will)) != GH_OK) return st;
     gh_guard_gained(&was, &will, &gained);
     return gh_guard_require_all(ctx, &gained,
                                 is_self(ctx, after) ? "you cannot raise your own permissions"
@@ -250,20 +286,16 @@ gh_status gh_guard_target(gh_ctx *ctx, const gh_org *o, const gh_user *target)
     gh_permset theirs;
     gh_status st;
     if (is_self(ctx, target)) return GH_OK;
-    if ((st = standing(ctx, o, target, &theirs, NULL)) != GH_OK) return st;
+    if ((st = gh_guard_user_latent(ctx, o, target, &theirs)) != GH_OK) return st;
     return gh_guard_require_all(ctx, &theirs, "this person holds permissions you do not");
 }
 
-gh_status gh_guard_role_perms(gh_ctx *ctx, const gh_org *o, bool device, const char *old_list, const char *new_list)
+gh_status gh_guard_role_perms(gh_ctx *ctx, bool device, const char *old_list, const char *new_list)
 {
-    gh_permset was, will, added, reach;
+    gh_permset was, will, added;
     gh_access_perms_of(old_list, &was);
     gh_access_perms_of(new_list, &will);
     gh_guard_gained(&was, &will, &added);
-    /* A permission of a module or add-on the org does not have confers
-     * nothing (template roles list them all); it counts once the operator
-     * gives the org that module. */
-    gh_access_org_reachable(o, device, &reach);
-    gh_permset_and(&added, &reach);
+    if (device) gh_permset_and(&added, gh_catalog_read_only_perms(gh_access_catalog())); /* all a device keeps */
     return gh_guard_require_all(ctx, &added, "you cannot give a role permissions you do not hold yourself");
 }

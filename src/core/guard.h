@@ -18,11 +18,16 @@
  * 403 `escalation` with the keys at fault in the problem's `missing`
  * member. Removing permissions is never refused by this rule.
  *
- * A person's "standing" permissions are what they hold when active:
- * (role | grants) & their modules & the org's modules and add-ons (and
- * read-only only for a device role), computed by the same pure function as
- * the snapshot (gh_authz_effective_set). Standing, not current: a locked
- * IT Admin is still above a Manager (who may therefore not unlock them).
+ * The rule measures people by what they hold when active and when the
+ * organization has every module and add-on: (role | grants) & their own
+ * modules (and read-only only for a device role), computed by the same
+ * pure function as the snapshot (gh_authz_effective_set) with the org's
+ * subscription taken as complete. So a locked IT Admin is still above a
+ * Manager (who may not unlock them), enabling a module for someone confers
+ * exactly what it adds for them, and nothing can be staged in a role or on
+ * a person that would exceed the actor once the operator extends the
+ * subscription. Permission checks (gh_tx_begin, gh_guard_actor_holds) use
+ * the actor's effective permissions now, with the org's subscription.
  */
 #ifndef GH_GUARD_H
 #define GH_GUARD_H
@@ -53,8 +58,12 @@ bool gh_guard_actor_holds(gh_ctx *ctx, const char *perm);
 /* 403 permission_denied (extra `permission`) unless the actor holds perm. */
 gh_status gh_guard_require_perm(gh_ctx *ctx, const char *perm);
 
-/* u's standing permissions in org o, reading u's role from the rows. */
-gh_status gh_guard_user_perms(gh_ctx *ctx, const gh_org *o, const gh_user *u, gh_permset *out);
+/* The measure of the no-escalation rule (see above), from the rows: u's
+ * permissions in org o, reading u's role, and the actor's (the system and
+ * API keys: every permission; anonymous: none; a gone or locked actor:
+ * none). */
+gh_status gh_guard_user_latent(gh_ctx *ctx, const gh_org *o, const gh_user *u, gh_permset *out);
+gh_status gh_guard_actor_latent(gh_ctx *ctx, gh_permset *out);
 
 /* 403 escalation unless the actor holds every permission of need. `what`
  * starts the detail ("you cannot give permissions you do not hold"). */
@@ -67,10 +76,9 @@ gh_status gh_guard_confer(gh_ctx *ctx, const gh_org *o, const gh_user *before, c
  * target (trivially true for oneself). */
 gh_status gh_guard_target(gh_ctx *ctx, const gh_org *o, const gh_user *target);
 /* A role's permissions change from old_list to new_list (old_list "" for a
- * new role): what is added and could be effective in org o must be held by
- * the actor. */
-gh_status gh_guard_role_perms(gh_ctx *ctx, const gh_org *o, bool device, const char *old_list,
-                              const char *new_list);
+ * new role): what is added (read-only keys only, for a device role) must be
+ * held by the actor. */
+gh_status gh_guard_role_perms(gh_ctx *ctx, bool device, const char *old_list, const char *new_list);
 
 /* ---- pure parts (unit-tested) ------------------------------------------------ */
 /* missing = need & ~held; true when something is missing. */

@@ -509,7 +509,7 @@ static gh_status refuse_escalation(importer *im, gh_user *u)
 {
     gh_ctx *ctx = im->ctx;
     gh_permset held, need, gives, miss;
-    gh_status st = gh_guard_actor_perms(ctx, &held);
+    gh_status st = gh_guard_actor_latent(ctx, &held);
     if (st != GH_OK) return st;
     gh_permset_clear(&need);
     json_t *rows = json_array();
@@ -520,7 +520,7 @@ static gh_status refuse_escalation(importer *im, gh_user *u)
         memset(u, 0, sizeof *u);
         gh_strlcpy(u->role_key, r->role->key, sizeof u->role_key);
         u->modules_all = true;
-        if ((st = gh_guard_user_perms(ctx, &im->org, u, &gives)) != GH_OK) { json_decref(rows); return st; }
+        if ((st = gh_guard_user_latent(ctx, &im->org, u, &gives)) != GH_OK) { json_decref(rows); return st; }
         if (!gh_guard_missing(&held, &gives, &miss)) continue;
         gh_permset_or(&need, &gives);
         json_array_append_new(rows, json_integer((json_int_t)r->row));

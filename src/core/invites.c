@@ -473,10 +473,10 @@ static gh_status inviter_still_allows(gh_ctx *ctx, const gh_org *o, const gh_inv
     st = gh_store_user_get(ctx->db, o->id, v->invited_by, scratch, &ctx->err);
     if (st == GH_E_NOT_FOUND) gh_err_clear(&ctx->err);
     else if (st != GH_OK) return st;
-    else if (strcmp(scratch->status, "active") == 0 && (st = gh_guard_user_perms(ctx, o, scratch, &held)) != GH_OK)
+    else if (strcmp(scratch->status, "active") == 0 && (st = gh_guard_user_latent(ctx, o, scratch, &held)) != GH_OK)
         return st;
     invitee_of(o->id, v->role_key, scratch);
-    if ((st = gh_guard_user_perms(ctx, o, scratch, &gives)) != GH_OK) return st;
+    if ((st = gh_guard_user_latent(ctx, o, scratch, &gives)) != GH_OK) return st;
     return gh_guard_escalation(&ctx->err, gh_access_catalog(), &held, &gives,
                                "whoever sent this invitation may no longer give its permissions; ask for a new one");
 }

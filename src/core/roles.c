@@ -75,10 +75,8 @@ gh_status gh_role_create(gh_ctx *ctx, const char *key, const char *name, const c
     gh_strlcpy(r.description, description ? description : "", sizeof r.description);
     r.device = device;
     r.created_at = r.updated_at = gh_now();
-    gh_org o;
     if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_guard_role_perms(ctx, &o, r.device, "", r.permissions)) != GH_OK) goto fail;
+    if ((st = gh_guard_role_perms(ctx, r.device, "", r.permissions)) != GH_OK) goto fail;
     if ((st = gh_store_role_insert(ctx->db, &r, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "role.created", "role", r.key,
                        json_pack("{s:s, s:o, s:b}", "name", r.name, "permissions", gh_json_keylist(r.permissions),
@@ -105,12 +103,10 @@ gh_status gh_role_update(gh_ctx *ctx, const char *key, const char *name, const c
     if (permissions && gh_access_validate_keys(permissions, GH_KEYS_PERMISSIONS, "permissions", perms, sizeof perms,
                                                &ctx->err) != GH_OK)
         return ctx->err.status;
-    gh_org o;
     if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
     bool had_manage = gh_guard_actor_holds(ctx, "users.manage");
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_role_get(ctx->db, ctx->actor.org_id, key, &r, &ctx->err)) != GH_OK) goto fail;
-    if (permissions && (st = gh_guard_role_perms(ctx, &o, r.device, r.permissions, perms)) != GH_OK) goto fail;
+    if (permissions && (st = gh_guard_role_perms(ctx, r.device, r.permissions, perms)) != GH_OK) goto fail;
     json_t *changes = json_object();
     if (name && strcmp(name, r.name) != 0) {
         json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", r.name, "to", name));

@@ -121,6 +121,15 @@ test('no escalation: a Manager confers only what it holds, and acts only on peop
       assert.equal(r2.status, 201, JSON.stringify(r2.body));
       const r3 = await s.api('/v1/roles/supervisor', { method: 'PATCH', token: mgr.token, body: { permissions: ['reports.download', 'jobs.add', 'jobs.bulk_upload'] } });
       assert.equal(r3.status, 200, JSON.stringify(r3.body));
+      // Without the oee module in the subscription, oee permissions are still measured: the IT Admin
+      // may stage them in a role (it holds them once the operator adds the module), the Manager, who
+      // works in production only, may not (they would exceed it then).
+      const sub = s.cli(['org', 'modules', '--org', 'acme', 'production', 'qc', 'qms', 'gages', 'portal']);
+      assert.equal(sub.status, 0, sub.stderr);
+      await refused(s, admin, await s.api('/v1/roles', { method: 'POST', token: mgr.token, body: { key: 'oee1', name: 'OEE', permissions: ['oee.config.edit'] } }), ['oee.config.edit']);
+      const staged = await s.api('/v1/roles', { method: 'POST', token: admin, body: { key: 'oee2', name: 'OEE', permissions: ['oee.config.edit'] } });
+      assert.equal(staged.status, 201, JSON.stringify(staged.body));
+      assert.equal(s.cli(['org', 'modules', '--org', 'acme', 'production', 'qc', 'qms', 'gages', 'portal', 'oee']).status, 0);
       // Back to all modules for the next steps (the IT Admin may).
       assert.equal((await s.api(`/v1/users/${mgr.id}`, { method: 'PATCH', token: admin, body: { modules: null } })).status, 200);
     });
