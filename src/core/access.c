@@ -450,16 +450,23 @@ bool gh_access_would_hold(const gh_org *o, const gh_role *r, const gh_user *u, c
                                          r->device, um, &grants, gh_catalog_perm_index(catalog, perm));
 }
 
-void gh_access_effective_rows(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out)
+void gh_access_rows_effective(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out)
 {
-    gh_permset rp, grants = perms_of(u->grants);
-    gh_permset_clear(out);
-    if (strcmp(u->status, "active") != 0) return; /* an inactive person holds nothing */
-    if (r) rp = perms_of(r->permissions);
+    gh_permset rp = perms_of(r ? r->permissions : ""), grants = perms_of(u->grants);
     uint64_t um = u->modules_all ? GH_AUTHZ_ALL_MODULES : modules_of(u->modules);
-    gh_authz_effective_set(catalog, modules_of(o->modules), addons_of(o->addons), open_of(o), r ? &rp : NULL,
+    gh_authz_effective_set(catalog, modules_of(o->modules), addons_of(o->addons), open_of(o), &rp, r && r->device, um,
+                           &grants, out);
+}
+
+void gh_access_rows_latent(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out)
+{
+    gh_permset rp = perms_of(r ? r->permissions : ""), grants = perms_of(u->grants);
+    uint64_t um = u->modules_all ? GH_AUTHZ_ALL_MODULES : modules_of(u->modules);
+    gh_authz_effective_set(catalog, gh_catalog_all_modules(catalog), gh_catalog_all_addons(catalog), open_of(o), &rp,
                            r && r->device, um, &grants, out);
 }
+
+void gh_access_perms_of(const char *list, gh_permset *out) { *out = perms_of(list); }
 
 gh_status gh_access_validate_keys(const json_t *array, gh_key_kind kind, const char *field, char *out_list,
                                   size_t cap, gh_err *err)

@@ -51,9 +51,6 @@ void gh_access_key_scopes(const char *list, gh_actor *a);
 /* Whether an API key actor's scopes hold scope (a service scope or a
  * permission key). False for any other actor. */
 bool gh_access_key_holds(const gh_actor *a, const char *scope);
-/* The effective permissions of user u (role r, org o) computed from these
- * rows, as the snapshot would: for checks inside a write transaction. */
-void gh_access_effective_rows(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out);
 /* Is the acting user a shared display (device) account? */
 bool gh_access_is_device(gh_ctx *ctx);
 /* Is the user known and active? (from memory) */
@@ -79,6 +76,17 @@ json_t *gh_access_explain(const char *org_id, const char *user_id);
 /* The write path's question, answered from the proposed rows (not the
  * snapshot): would user u, with role r, in org o, hold perm? */
 bool gh_access_would_hold(const gh_org *o, const gh_role *r, const gh_user *u, const char *perm);
+
+/* The rule over rows: the permissions user u (role r, NULL for none) of
+ * org o effectively holds, taken as active (whatever u->status says). The
+ * same pure function as the snapshot (gh_authz_effective_set). */
+void gh_access_rows_effective(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out);
+/* The same as if the organization had every module and add-on: what u
+ * holds now or would hold once the operator extends the subscription (the
+ * measure of the no-escalation rule, core/guard.h). */
+void gh_access_rows_latent(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out);
+/* A space-separated key list as a set (keys the catalog lacks are ignored). */
+void gh_access_perms_of(const char *list, gh_permset *out);
 
 /* Validates a space-separated list of keys of a kind against the catalog;
  * on failure names the unknown keys in err (field `field`). */

@@ -20,6 +20,7 @@
 #include "core/session.h"
 #include "store/invites.h"
 #include "core/throttle.h"
+#include "core/guard.h"
 
 #define VERIFY_TTL_S (72 * 3600)
 #define RESET_TTL_S 3600
@@ -37,7 +38,7 @@ gh_status gh_tx_commit(gh_ctx *ctx)
     return st;
 }
 
-static gh_status begin(gh_ctx *ctx) { return gh_db_begin(ctx->db, &ctx->err); }
+static gh_status begin(gh_ctx *ctx) { return gh_tx_begin(ctx); }
 
 static bool valid_slug(const char *s)
 {
@@ -197,21 +198,6 @@ static gh_status scan_managers(gh_ctx *ctx, const char *org_id, inv_scan *s, gh_
     s->roles = roles;
     s->actor_id = ctx->actor.type == GH_ACTOR_USER ? ctx->actor.id : NULL;
     return gh_store_user_each(ctx->db, org_id, inv_visit, s, &ctx->err);
-}
-
-bool gh_accounts_actor_holds_manage(gh_ctx *ctx)
-{
-    if (ctx->actor.type != GH_ACTOR_USER) return false;
-    inv_scan s = {0};
-    gh_org org;
-    role_vec roles = {0};
-    gh_err saved = ctx->err;
-    ctx->err = (gh_err){0};
-    gh_status st = scan_managers(ctx, ctx->actor.org_id, &s, &org, &roles);
-    gh_err_clear(&ctx->err);
-    ctx->err = saved;
-    free(roles.roles);
-    return st == GH_OK && s.actor_holds;
 }
 
 gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool actor_had_manage)
@@ -513,6 +499,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = role_exists(ctx, n->role, &r)) != GH_OK) goto fail;
+    if ((st = gh_guard_confer(ctx, &o, NULL, u)) != GH_OK) goto fail;
     if ((st = refuse_if_invited(ctx, u->email)) != GH_OK) goto fail;
     if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
     if (u->office_access && (st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE)) != GH_OK) goto fail;
@@ -536,11 +523,12 @@ out:
 gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh_user *out)
 {
     gh_user *u = calloc(1, sizeof *u);
+    gh_user *before = malloc(sizeof *before);
     gh_org o;
     gh_role r;
     gh_status st;
     bool self = ctx->actor.type == GH_ACTOR_USER && strcmp(ctx->actor.id, id) == 0;
-    if (!u) return gh_ctx_oom(ctx);
+    if (!u || !before) { st = gh_ctx_oom(ctx); goto out; }
     if ((p->name || p->mobile) && !self) {
         st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "profile_owner_only", p->name ? "name" : "mobile",
                            "only the user can change their own name and mobile number");
@@ -554,10 +542,13 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
                            "a badge is 1 to %d letters, digits, '-', '_' or '.'", GH_BADGE_MAX);
         goto out;
     }
-    bool had_manage = gh_accounts_actor_holds_manage(ctx);
     if ((st = begin(ctx)) != GH_OK) goto out;
+    bool had_manage = gh_guard_actor_holds(ctx, "users.manage");
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    /* Whoever the actor may not act on (someone above) is left alone. */
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
+    *before = *u;
     json_t *changes = json_object();
     bool email_changed = false, sessions_end = false, kiosk_end = false;
     if (p->email) {
@@ -631,6 +622,8 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         st = GH_OK;
         goto out;
     }
+    /* Role, grants and modules may only confer what the actor holds. */
+    if ((st = gh_guard_confer(ctx, &o, before, u)) != GH_OK) { json_decref(changes); goto fail; }
     u->updated_at = gh_now();
     if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) { json_decref(changes); goto fail; }
     if (sessions_end && (st = gh_store_session_delete_user(ctx->db, o.id, u->id, NULL, NULL, &ctx->err)) != GH_OK) {
@@ -658,6 +651,7 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
 fail:
     gh_ctx_rollback(ctx, st);
 out:
+    free(before);
     free(u);
     return st;
 }
@@ -677,9 +671,12 @@ gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out)
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
     if (!u) return gh_ctx_oom(ctx);
-    bool had_manage = gh_accounts_actor_holds_manage(ctx);
+    gh_org o;
     if ((st = begin(ctx)) != GH_OK) goto out;
+    bool had_manage = gh_guard_actor_holds(ctx, "users.manage");
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
     const char *want = lock ? "locked" : "active";
     if (strcmp(u->status, want) != 0) {
         gh_strlcpy(u->status, want, sizeof u->status);
@@ -715,9 +712,12 @@ gh_status gh_user_delete(gh_ctx *ctx, const char *id)
         st = gh_fail(&ctx->err, GH_E_CONFLICT, "self_delete", "you cannot delete your own account");
         goto out;
     }
-    bool had_manage = gh_accounts_actor_holds_manage(ctx);
+    gh_org o;
     if ((st = begin(ctx)) != GH_OK) goto out;
+    bool had_manage = gh_guard_actor_holds(ctx, "users.manage");
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
     if ((st = gh_store_user_delete(ctx->db, u->org_id, u->id, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.deleted", "user", u->id,
                        json_pack("{s:s?, s:s, s:s}", "email", u->email[0] ? u->email : NULL, "name", u->name,
@@ -738,8 +738,11 @@ gh_status gh_user_revoke_sessions(gh_ctx *ctx, const char *id, int64_t *revoked)
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
     if (!u) return gh_ctx_oom(ctx);
+    gh_org o;
     if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
     if ((st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, NULL, revoked, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.sessions_revoked", "user", u->id,
                        json_pack("{s:I}", "sessions_ended", (json_int_t)*revoked))) != GH_OK)
@@ -762,6 +765,7 @@ gh_status gh_user_send_reset(gh_ctx *ctx, const char *id)
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
     if (!u->email[0] || !u->office_access) {
         st = gh_fail(&ctx->err, GH_E_CONFLICT, "no_office_access", "this user does not sign in with an email");
         goto fail;
@@ -1253,53 +1257,18 @@ out:
 }
 
 /* "A key carries only what its creator holds" (issue 11): the permission
- * scopes, and tasks.assign for tasks.write (which acts as it), must be in
- * the creator's effective permissions, read from the rows inside the write
- * transaction. Isolated so the escalation slice's actor-permission guard can
- * replace the computation. Service scopes other than tasks.write need only
- * the route's own permission (it.operations). */
+ * scopes, and tasks.assign for tasks.write (which acts as it), must all be
+ * held by the creator, judged by the write guard from the rows inside the
+ * transaction like every other grant. Service scopes other than tasks.write
+ * need only the route's own permission (it.operations). */
 static gh_status apikey_escalation_check(gh_ctx *ctx, const gh_apikey *k)
 {
-    if (ctx->actor.type == GH_ACTOR_SYSTEM) return GH_OK;
-    gh_status st = GH_OK;
-    gh_org *o = calloc(1, sizeof *o);
-    gh_user *u = calloc(1, sizeof *u);
-    gh_role *r = calloc(1, sizeof *r);
-    json_t *missing = json_array();
-    const gh_catalog *cat = gh_access_catalog();
-    gh_permset held, need;
-    if (!o || !u || !r || !missing) { st = gh_ctx_oom(ctx); goto out; }
-    gh_permset_clear(&held);
-    if (ctx->actor.type == GH_ACTOR_USER) {
-        if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, o, &ctx->err)) != GH_OK) goto out;
-        if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) goto out;
-        bool has_role = u->role_key[0] != '\0';
-        if (has_role && (st = gh_store_role_get(ctx->db, ctx->actor.org_id, u->role_key, r, &ctx->err)) != GH_OK)
-            goto out;
-        gh_access_effective_rows(o, has_role ? r : NULL, u, &held);
-    }
     gh_actor want = {.type = GH_ACTOR_API_KEY};
     gh_access_key_scopes(k->scopes, &want);
-    need = want.key_perms;
-    int assign = gh_catalog_perm_index(cat, "tasks.assign");
+    gh_permset need = want.key_perms;
+    int assign = gh_catalog_perm_index(gh_access_catalog(), "tasks.assign");
     if ((want.key_services & GH_SCOPE_TASKS_WRITE) && assign >= 0) gh_permset_set(&need, (size_t)assign);
-    gh_permset_andnot(&need, &held);
-    for (size_t p = 0; p < gh_catalog_perm_count(cat); p++)
-        if (gh_permset_test(&need, p) && json_array_append_new(missing, json_string(gh_catalog_perm_key(cat, p)))) {
-            st = gh_ctx_oom(ctx);
-            goto out;
-        }
-    if (json_array_size(missing) > 0) {
-        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "escalation",
-                     "a key can only carry permissions its creator holds; missing: see 'missing'");
-        gh_err_extra(&ctx->err, "missing", json_incref(missing));
-    }
-out:
-    json_decref(missing);
-    free(o);
-    free(u);
-    free(r);
-    return st;
+    return gh_guard_require_all(ctx, &need, "a key can only carry permissions its creator holds");
 }
 
 gh_status gh_apikey_create(gh_ctx *ctx, const char *name, const json_t *scopes, int64_t expires_at, json_t **out)

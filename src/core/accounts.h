@@ -131,8 +131,8 @@ gh_status gh_apikey_delete(gh_ctx *ctx, const char *id);
  * transaction: self_lockout and last_admin. actor_had_manage is whether the
  * actor held users.manage before the change. */
 gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool actor_had_manage);
-/* Does the acting user currently hold users.manage (from the rows)? */
-bool gh_accounts_actor_holds_manage(gh_ctx *ctx);
+/* (Whether the actor holds a permission, from the rows inside the write
+ * transaction: gh_guard_actor_holds in core/guard.h.) */
 /* Inside the open transaction: mails u a link to confirm its address and
  * choose a password (as for a newly created office user). */
 gh_status gh_accounts_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u);

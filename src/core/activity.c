@@ -9,6 +9,7 @@
 #include "core/access.h"
 #include "util/json.h"
 #include "core/shopfloor.h"
+#include "core/guard.h"
 
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 500
@@ -92,7 +93,7 @@ gh_status gh_activity_record(gh_ctx *ctx, const char *user_id, const char *type,
     gh_activity a;
     gh_status st;
     if (!u) { json_decref(d); return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) { json_decref(d); goto out; }
+    if ((st = gh_tx_begin(ctx)) != GH_OK) { json_decref(d); goto out; }
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id ? user_id : "", u, &ctx->err)) != GH_OK) {
         json_decref(d);
         if (st == GH_E_NOT_FOUND) gh_strlcpy(ctx->err.field, "user_id", sizeof ctx->err.field);

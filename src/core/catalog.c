@@ -658,6 +658,30 @@ static int parse_sets(struct ctx *c, gh_catalog *cat, const json_t *arr)
             return fail(c, path, "owner_role", "role '%s' does not hold users.manage", owner);
         if (parse_set_open(c, cat, s, o, path))
             return -1;
+        if (s->roles[s->owner].device)
+            return fail(c, path, "owner_role", "role '%s' is a device role", owner);
+        /* Nobody may give a permission they do not hold (no escalation), so
+         * the creator of an organization must hold every permission the
+         * set's roles give, or those could never be given to anyone. */
+        gh_permset lacks;
+        gh_permset_clear(&lacks);
+        for (size_t r = 0; r < s->nroles; r++)
+            gh_permset_or(&lacks, &s->roles[r].perms);
+        gh_permset_andnot(&lacks, &s->roles[s->owner].perms);
+        if (!gh_permset_is_empty(&lacks)) {
+            char list[160] = "";
+            size_t used = 0;
+            for (size_t k = 0; k < cat->nperms && used < sizeof list; k++) {
+                if (!gh_permset_test(&lacks, k)) continue;
+                int w = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", cat->perms[k].key);
+                if (w < 0) break;
+                used += (size_t)w;
+            }
+            return fail(c, path, "owner_role",
+                        "role '%s' lacks %s, which other roles of the set give (the organization's creator"
+                        " must hold every permission its roles give)",
+                        owner, list);
+        }
     }
     return 0;
 }

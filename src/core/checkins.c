@@ -8,6 +8,7 @@
 #include "core/accounts.h"
 #include "core/audit.h"
 #include "core/shopfloor.h"
+#include "core/guard.h"
 
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200
@@ -65,7 +66,13 @@ gh_status gh_checkin_open(gh_ctx *ctx, const char *task_id, const char *user_id,
     if (!u || !open.items || !c) { st = gh_ctx_oom(ctx); goto out; }
     /* BEGIN IMMEDIATE: concurrent check-ins of one worker run one after the
      * other, so the second sees the first's row. */
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    /* The snapshot answered above; the rows decide. */
+    if (for_other && !gh_guard_actor_holds(ctx, "tasks.assign")) {
+        st = gh_guard_require_perm(ctx, "tasks.assign");
+        gh_strlcpy(ctx->err.field, "user_id", sizeof ctx->err.field);
+        goto fail;
+    }
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_task_get(ctx->db, o.id, task_id, &t, &ctx->err)) != GH_OK) {
         if (st == GH_E_NOT_FOUND) gh_strlcpy(ctx->err.field, "task_id", sizeof ctx->err.field);
@@ -170,11 +177,11 @@ gh_status gh_checkin_close(gh_ctx *ctx, const char *id, const char *status, cons
     gh_checkin *c = calloc(1, sizeof *c);
     gh_status st;
     if (!c) return gh_ctx_oom(ctx);
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_checkin_get(ctx->db, ctx->actor.org_id, id, c, &ctx->err)) != GH_OK) goto fail;
     /* Someone else's check-in only for tasks.assign holders; others do not
      * learn that it exists. */
-    if (other_user(ctx, c->user_id) && !gh_access_allowed(ctx, "tasks.assign")) {
+    if (other_user(ctx, c->user_id) && !gh_guard_actor_holds(ctx, "tasks.assign")) {
         st = gh_fail(&ctx->err, GH_E_NOT_FOUND, "checkin_not_found", "no such check-in");
         goto fail;
     }

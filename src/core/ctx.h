@@ -40,6 +40,13 @@ typedef struct gh_ctx {
     const char *request_id;
     const char *ip;
     const char *user_agent;
+    /* The catalog permission the route required (set by the dispatcher;
+     * NULL for none): gh_tx_begin re-checks it from the rows. */
+    const char *required_perm;
+    /* Filled by gh_tx_begin (core/guard.h) inside the open transaction: the
+     * actor's effective permissions read from the rows. */
+    gh_permset actor_perms;
+    bool actor_perms_ok;
     gh_err err;
 } gh_ctx;
 

@@ -8,6 +8,7 @@
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/audit.h"
+#include "core/guard.h"
 #include "util/cursor.h"
 
 #define PAGE_DEFAULT 100
@@ -123,7 +124,7 @@ gh_status gh_group_create(gh_ctx *ctx, const char *name, const char *description
     gh_strlcpy(g.name, name, sizeof g.name);
     gh_strlcpy(g.description, description ? description : "", sizeof g.description);
     g.created_at = g.updated_at = gh_now();
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
     if ((st = gh_store_group_insert(ctx->db, &g, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "group.created", "group", g.id,
                        json_pack("{s:s, s:s}", "name", g.name, "description", g.description))) != GH_OK)
@@ -142,7 +143,7 @@ gh_status gh_group_update(gh_ctx *ctx, const char *id, const char *name, const c
     json_t *changes = NULL;
     if (name && check_name(ctx, name) != GH_OK) return ctx->err.status;
     if (description && check_description(ctx, description) != GH_OK) return ctx->err.status;
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
     if ((st = gh_store_group_get(ctx->db, ctx->actor.org_id, id, NULL, &g, &ctx->err)) != GH_OK) goto fail;
     if (!(changes = json_object())) { st = gh_ctx_oom(ctx); goto fail; }
     if (name && strcmp(name, g.name) != 0) {
@@ -175,7 +176,7 @@ gh_status gh_group_delete(gh_ctx *ctx, const char *id)
 {
     gh_group g;
     gh_status st;
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
     if ((st = gh_store_group_get(ctx->db, ctx->actor.org_id, id, NULL, &g, &ctx->err)) != GH_OK) goto fail;
     int64_t shares = gh_store_group_share_count(ctx->db, ctx->actor.org_id, g.id);
     if ((st = gh_store_group_delete(ctx->db, ctx->actor.org_id, g.id, &ctx->err)) != GH_OK) goto fail;
@@ -196,7 +197,7 @@ gh_status gh_group_member_set(gh_ctx *ctx, const char *group_id, const char *use
     gh_status st;
     bool changed = false;
     if (!u) return gh_ctx_oom(ctx);
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_group_get(ctx->db, ctx->actor.org_id, group_id, NULL, &g, &ctx->err)) != GH_OK) goto fail;
     /* A user of another org reads as unknown: nothing leaks across orgs. */
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err)) != GH_OK) goto fail;

@@ -15,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/access.h"
 #include "core/accounts.h"
 #include "core/audit.h"
 #include "core/csv.h"
 #include "core/invites.h"
 #include "core/seats.h"
+#include "core/guard.h"
 #include "store/invites.h"
 #include "store/store.h"
 
@@ -498,6 +500,38 @@ static gh_status apply(importer *im, gh_user *u)
     return st;
 }
 
+/* ---- no escalation ------------------------------------------------------------------------ */
+/* Inside the transaction: every role the file would give (to invitees and
+ * new staff, with every module and no grants) may only confer permissions
+ * the actor holds; otherwise the whole file is refused (403 escalation,
+ * `missing` the union, `rows` the rows asking for them). u is scratch. */
+static gh_status refuse_escalation(importer *im, gh_user *u)
+{
+    gh_ctx *ctx = im->ctx;
+    gh_permset held, need, gives, miss;
+    gh_status st = gh_guard_actor_latent(ctx, &held);
+    if (st != GH_OK) return st;
+    gh_permset_clear(&need);
+    json_t *rows = json_array();
+    if (!rows) return gh_ctx_oom(ctx);
+    for (size_t i = 0; i < im->nrows; i++) {
+        const row *r = &im->rows[i];
+        if (r->act != ACT_INVITE && r->act != ACT_CREATE) continue;
+        memset(u, 0, sizeof *u);
+        gh_strlcpy(u->role_key, r->role->key, sizeof u->role_key);
+        u->modules_all = true;
+        if ((st = gh_guard_user_latent(ctx, &im->org, u, &gives)) != GH_OK) { json_decref(rows); return st; }
+        if (!gh_guard_missing(&held, &gives, &miss)) continue;
+        gh_permset_or(&need, &gives);
+        json_array_append_new(rows, json_integer((json_int_t)r->row));
+    }
+    st = gh_guard_escalation(&ctx->err, gh_access_catalog(), &held, &need,
+                             "the file gives roles with permissions you do not hold yourself");
+    if (st != GH_OK) gh_err_extra(&ctx->err, "rows", rows);
+    else json_decref(rows);
+    return st;
+}
+
 /* ---- the report ------------------------------------------------------------------------- */
 static json_t *nz_json(const char *s) { return s && *s ? json_string(s) : json_null(); }
 
@@ -552,7 +586,7 @@ gh_status gh_users_import(gh_ctx *ctx, const char *data, size_t len, const gh_im
     if ((st = read_rows(im, &c)) != GH_OK) goto out;
     if (!strset_init(&im->emails, im->nrows) || !strset_init(&im->badges, im->nrows)) { st = gh_ctx_oom(ctx); goto out; }
 
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     in_tx = true;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &im->org, &ctx->err)) != GH_OK) goto out;
     if ((st = gh_store_role_each(ctx->db, im->org.id, role_push, im, &ctx->err)) != GH_OK) goto out;
@@ -569,6 +603,7 @@ gh_status gh_users_import(gh_ctx *ctx, const char *data, size_t len, const gh_im
         if ((st = decide(im, &im->rows[i], u, pending)) != GH_OK) goto out;
         im->counts[im->rows[i].act]++;
     }
+    if ((st = refuse_escalation(im, u)) != GH_OK) goto out;
     bool rejected = opts->all_or_nothing && im->counts[ACT_ERROR] > 0;
     bool changes = im->counts[ACT_INVITE] + im->counts[ACT_CREATE] > 0;
     bool applied = !opts->dry_run && !rejected && changes;

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/access.h"
 #include "core/accounts.h"
 #include "core/audit.h"
 #include "core/seats.h"
 #include "core/session.h"
+#include "core/guard.h"
 
 #define DEFAULT_TTL_S (7 * 86400)
 #define PAGE_DEFAULT 50
@@ -118,6 +120,29 @@ static json_t *skipped(const char *email, const char *code, const char *detail)
     return json_pack("{s:s, s:s, s:s, s:s}", "email", email, "status", "skipped", "code", code, "detail", detail);
 }
 
+/* The person an invitation with role_key would create: the role, every
+ * module of the org, no grants. */
+static void invitee_of(const char *org_id, const char *role_key, gh_user *u)
+{
+    memset(u, 0, sizeof *u);
+    gh_strlcpy(u->org_id, org_id, sizeof u->org_id);
+    gh_strlcpy(u->role_key, role_key, sizeof u->role_key);
+    gh_strlcpy(u->status, "active", sizeof u->status);
+    u->modules_all = true;
+}
+
+/* Inside the transaction: the actor may invite with this role only if it
+ * holds every permission the role would give the invitee. */
+static gh_status may_invite_as(gh_ctx *ctx, const gh_org *o, const char *role_key)
+{
+    gh_user *u = malloc(sizeof *u);
+    if (!u) return gh_ctx_oom(ctx);
+    invitee_of(o->id, role_key, u);
+    gh_status st = gh_guard_confer(ctx, o, NULL, u);
+    free(u);
+    return st;
+}
+
 static gh_status role_for_invite(gh_ctx *ctx, const char *key, gh_role *r)
 {
     gh_status st = gh_store_role_get(ctx->db, ctx->actor.org_id, key, r, &ctx->err);
@@ -157,9 +182,10 @@ gh_status gh_invite_create(gh_ctx *ctx, const json_t *emails, const char *role, 
     size_t nseen = 0;
     int64_t added = 0, now = gh_now();
     if (!seen || !u || !pending || !out) { st = gh_ctx_oom(ctx); goto out; }
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = role_for_invite(ctx, role, &r)) != GH_OK) goto fail;
+    if ((st = may_invite_as(ctx, &o, r.key)) != GH_OK) goto fail;
     gh_invite_inviter_name(ctx, &o, inviter);
     for (size_t i = 0; i < n; i++) {
         const char *raw = json_string_value(json_array_get(emails, i));
@@ -298,7 +324,7 @@ gh_status gh_invite_resend(gh_ctx *ctx, const char *id, gh_invite *out)
     gh_org o;
     gh_role r;
     char token[GH_TOKEN_LEN + 1], inviter[GH_NAME_MAX + 1];
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_invite_get(ctx->db, o.id, id, &v, &ctx->err)) != GH_OK) goto fail;
@@ -310,6 +336,10 @@ gh_status gh_invite_resend(gh_ctx *ctx, const char *id, gh_invite *out)
                      "the role '%s' of this invitation no longer exists; cancel it and invite again", v.role_key);
     }
     if (st != GH_OK) goto fail;
+    /* Resending vouches for the invitation anew: the resender must be
+     * allowed to give its role, and acceptance is checked against them. */
+    if ((st = may_invite_as(ctx, &o, v.role_key)) != GH_OK) goto fail;
+    if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(v.invited_by, ctx->actor.id, sizeof v.invited_by);
     bool was_expired = is_expired(&v, gh_now());
     v.sent_at = gh_now();
     v.expires_at = v.sent_at + ttl_of(&o);
@@ -337,7 +367,7 @@ out:
 gh_status gh_invite_cancel(gh_ctx *ctx, const char *id)
 {
     gh_invite v;
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_invite_get(ctx->db, ctx->actor.org_id, id, &v, &ctx->err)) != GH_OK) goto fail;
     if ((st = require_pending(ctx, &v)) != GH_OK) goto fail;
@@ -429,6 +459,28 @@ gh_status gh_invite_check(gh_ctx *ctx, const char *token, const char *name)
     return st;
 }
 
+/* Acceptance keeps what the inviter was allowed: read now, inside the
+ * accepting transaction, the inviter must still hold every permission the
+ * role gives (a locked or demoted inviter no longer vouches for it). An
+ * invitation from an API key or the operator (no inviter) is not limited.
+ * scratch is a gh_user the caller owns. */
+static gh_status inviter_still_allows(gh_ctx *ctx, const gh_org *o, const gh_invite *v, gh_user *scratch)
+{
+    gh_permset held, gives;
+    gh_status st;
+    if (!v->invited_by[0]) return GH_OK;
+    gh_permset_clear(&held);
+    st = gh_store_user_get(ctx->db, o->id, v->invited_by, scratch, &ctx->err);
+    if (st == GH_E_NOT_FOUND) gh_err_clear(&ctx->err);
+    else if (st != GH_OK) return st;
+    else if (strcmp(scratch->status, "active") == 0 && (st = gh_guard_user_latent(ctx, o, scratch, &held)) != GH_OK)
+        return st;
+    invitee_of(o->id, v->role_key, scratch);
+    if ((st = gh_guard_user_latent(ctx, o, scratch, &gives)) != GH_OK) return st;
+    return gh_guard_escalation(&ctx->err, gh_access_catalog(), &held, &gives,
+                               "whoever sent this invitation may no longer give its permissions; ask for a new one");
+}
+
 gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, const char *password_hash,
                            gh_invite_accepted *out)
 {
@@ -439,7 +491,7 @@ gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, con
     memset(out, 0, sizeof *out);
     if (!l || !existing) { st = gh_ctx_oom(ctx); goto out; }
     if ((st = check_name(ctx, name)) != GH_OK) goto out;
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = gh_invite_lookup(ctx, token, l)) != GH_OK) goto fail;
     gh_invite *v = &l->invite;
     if (l->expired) {
@@ -455,6 +507,7 @@ gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, con
                      "the role of this invitation no longer exists; ask for a new invitation");
     }
     if (st != GH_OK) goto fail;
+    if ((st = inviter_still_allows(ctx, &l->org, v, existing)) != GH_OK) goto fail;
     st = gh_store_user_get_by_email(ctx->db, v->org_id, v->email, existing, &ctx->err);
     if (st == GH_OK) {
         st = gh_fail(&ctx->err, GH_E_CONFLICT, "already_member", "a user with this address exists; sign in instead");

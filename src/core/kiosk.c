@@ -17,6 +17,7 @@
 #include "core/secret.h"
 #include "core/session.h"
 #include "core/throttle.h"
+#include "core/guard.h"
 
 #define WORKER_FREE_FAILURES 2   /* then 1 s, 2 s, 4 s ... before the next try */
 #define ADDRESS_FREE_FAILURES 20 /* a shared kiosk serves many workers from one address */
@@ -219,6 +220,8 @@ gh_status gh_kiosk_pin_issue_prepare(gh_ctx *ctx, const char *user_id, gh_pin_is
     gh_status st = gh_store_org_get(ctx->db, ctx->actor.org_id, &pi->org, &ctx->err);
     if (st != GH_OK) return st;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, &pi->user, &ctx->err)) != GH_OK) return st;
+    /* Early answer before any hashing; _finish decides on the fresh rows. */
+    if ((st = gh_guard_target(ctx, &pi->org, &pi->user)) != GH_OK) return st;
     if ((st = pin_eligible(ctx, &pi->user)) != GH_OK) return st;
     gh_pin_generate((int)pi->org.kiosk_pin_min, pi->user.badge, pi->pin);
     snprintf(pi->kiosk_url, sizeof pi->kiosk_url, "%s/kiosk/%s/", gh_cfg()->base_url, pi->org.slug);
@@ -230,10 +233,12 @@ gh_status gh_kiosk_pin_issue_prepare(gh_ctx *ctx, const char *user_id, gh_pin_is
 gh_status gh_kiosk_pin_issue_finish(gh_ctx *ctx, gh_pin_issue *pi, const char *pin_hash)
 {
     gh_user *u = &pi->user;
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     /* Re-read: the account may have changed while the PIN was hashed. */
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, u->id, u, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &pi->org, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_guard_target(ctx, &pi->org, u)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = pin_eligible(ctx, u)) != GH_OK) return gh_ctx_rollback(ctx, st);
     bool was_blocked = u->pin_blocked;
     gh_strlcpy(u->pin_hash, pin_hash, sizeof u->pin_hash);
@@ -261,8 +266,11 @@ gh_status gh_kiosk_pin_revoke(gh_ctx *ctx, const char *user_id, gh_user *out)
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
     if (!u) return gh_ctx_oom(ctx);
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    gh_org o;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
     bool had_pin = u->pin_hash[0] != '\0';
     u->pin_hash[0] = '\0';
     u->pin_temporary = false;
@@ -381,7 +389,7 @@ gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok)
     ctx->actor.kiosk = true;
     gh_user *u = calloc(1, sizeof *u);
     if (!u) return gh_ctx_oom(ctx);
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, l->org.id, l->user.id, u, &ctx->err)) != GH_OK) goto fail;
     /* Changed while the PIN was checked (new PIN, revoked, blocked, locked)? */
     if (strcmp(u->pin_hash, l->user.pin_hash) != 0 || !u->factory_access || strcmp(u->status, "active") != 0) {
@@ -471,7 +479,7 @@ gh_status gh_kiosk_pin_change_finish(gh_ctx *ctx, gh_pin_change *pc, bool curren
     }
     gh_user *u = calloc(1, sizeof *u);
     if (!u) return gh_ctx_oom(ctx);
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) goto fail;
     if (u->pin_blocked) { st = blocked_answer(ctx); goto fail; }
     if (strcmp(u->pin_hash, pc->hash) != 0) {
@@ -528,7 +536,7 @@ gh_status gh_kiosk_device_enrol(gh_ctx *ctx, const char *name, json_t **out)
     gh_token_new(secret);
     snprintf(token, sizeof token, GH_DEVICE_TOKEN_PREFIX "%s", secret);
     gh_token_hash(token, d.token_hash);
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) goto out;
     if ((st = gh_store_device_insert(ctx->db, &d, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "device.enrolled", "kiosk_device", d.id, json_pack("{s:s}", "name", d.name))) != GH_OK)
@@ -560,7 +568,7 @@ gh_status gh_kiosk_device_list(gh_ctx *ctx, json_t **items)
 gh_status gh_kiosk_device_revoke(gh_ctx *ctx, const char *id)
 {
     int64_t ended = 0;
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_device_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = gh_store_session_delete_kiosk(ctx->db, ctx->actor.org_id, NULL, id, NULL, &ended, &ctx->err)) != GH_OK)

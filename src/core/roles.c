@@ -8,6 +8,7 @@
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/audit.h"
+#include "core/guard.h"
 
 static bool valid_key(const char *k)
 {
@@ -108,7 +109,8 @@ gh_status gh_role_create(gh_ctx *ctx, const char *key, const char *name, const c
     gh_strlcpy(r.description, description ? description : "", sizeof r.description);
     r.device = device;
     r.created_at = r.updated_at = gh_now();
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
+    if ((st = gh_guard_role_perms(ctx, r.device, "", r.permissions)) != GH_OK) goto fail;
     if ((st = gh_store_role_insert(ctx->db, &r, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "role.created", "role", r.key,
                        json_pack("{s:s, s:o, s:b}", "name", r.name, "permissions", gh_json_keylist(r.permissions),
@@ -135,10 +137,11 @@ gh_status gh_role_update(gh_ctx *ctx, const char *key, const char *name, const c
     if (permissions && gh_access_validate_keys(permissions, GH_KEYS_PERMISSIONS, "permissions", perms, sizeof perms,
                                                &ctx->err) != GH_OK)
         return ctx->err.status;
-    bool had_manage = gh_accounts_actor_holds_manage(ctx);
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
+    bool had_manage = gh_guard_actor_holds(ctx, "users.manage");
     if ((st = gh_store_role_get(ctx->db, ctx->actor.org_id, key, &r, &ctx->err)) != GH_OK) goto fail;
     if (permissions && r.device && (st = device_perms_check(ctx, perms)) != GH_OK) goto fail;
+    if (permissions && (st = gh_guard_role_perms(ctx, r.device, r.permissions, perms)) != GH_OK) goto fail;
     json_t *changes = json_object();
     if (name && strcmp(name, r.name) != 0) {
         json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", r.name, "to", name));
@@ -174,7 +177,7 @@ fail:
 gh_status gh_role_delete(gh_ctx *ctx, const char *key)
 {
     gh_role r;
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_role_get(ctx->db, ctx->actor.org_id, key, &r, &ctx->err)) != GH_OK) goto fail;
     int64_t users = gh_store_role_user_count(ctx->db, ctx->actor.org_id, key);
@@ -275,8 +278,12 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
         }
     }
     gh_org o;
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
+    /* The snapshot answered above; the rows decide. */
+    if ((it_fields && (st = gh_guard_require_perm(ctx, "it.operations")) != GH_OK) ||
+        (settings_fields && (st = gh_guard_require_perm(ctx, "settings.manage")) != GH_OK))
+        goto fail;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     json_t *changes = json_object();
 #define SET(cond, field, val, key) \
@@ -337,7 +344,7 @@ gh_status gh_org_set_modules(gh_ctx *ctx, const char *slug, const json_t *keys, 
     if (gh_access_validate_keys(keys, addons ? GH_KEYS_ADDONS : GH_KEYS_MODULES, addons ? "addons" : "modules",
                                 list, sizeof list, &ctx->err) != GH_OK)
         return ctx->err.status;
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_org_get_by_slug(ctx->db, slug, &o, &ctx->err)) != GH_OK) goto fail;
     gh_strlcpy(ctx->actor.org_id, o.id, sizeof ctx->actor.org_id);
@@ -363,7 +370,7 @@ gh_status gh_org_set_ip_allowlist(gh_ctx *ctx, const char *slug, const json_t *c
     int n = 0;
     gh_status st = gh_ip_allowlist_from_json(ctx, cidrs, allow, nets, &n);
     if (st != GH_OK) return st;
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
     if ((st = gh_store_org_get_by_slug(ctx->db, slug, &o, &ctx->err)) != GH_OK) goto fail;
     gh_strlcpy(ctx->actor.org_id, o.id, sizeof ctx->actor.org_id);
     json_t *detail = json_pack("{s:o, s:o}", "from", gh_json_keylist(o.ip_allowlist), "to", gh_json_keylist(allow));
@@ -379,7 +386,7 @@ fail:
 gh_status gh_org_set_seats(gh_ctx *ctx, const char *slug, int64_t office, int64_t factory)
 {
     gh_org o;
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_org_get_by_slug(ctx->db, slug, &o, &ctx->err)) != GH_OK) goto fail;
     gh_strlcpy(ctx->actor.org_id, o.id, sizeof ctx->actor.org_id);

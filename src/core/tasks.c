@@ -9,6 +9,7 @@
 #include "core/accounts.h"
 #include "core/audit.h"
 #include "core/shopfloor.h"
+#include "core/guard.h"
 
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200
@@ -56,7 +57,7 @@ gh_status gh_task_create(gh_ctx *ctx, const gh_task_new *n, json_t **out)
     gh_strlcpy(t.created_by, ctx->actor.id, sizeof t.created_by);
     t.due_at = n->due_at;
     t.created_at = gh_now();
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_task_insert(ctx->db, &t, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = gh_audit(ctx, NULL, "task.created", "task", t.id,
@@ -81,7 +82,7 @@ gh_status gh_task_update(gh_ctx *ctx, const char *id, const gh_task_patch *p, js
     if (p->status && strcmp(p->status, "open") != 0 && strcmp(p->status, "done") != 0)
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_status", "status", "status is open or done");
     gh_task t;
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_task_get(ctx->db, ctx->actor.org_id, id, &t, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     json_t *changes = json_object();
@@ -127,7 +128,7 @@ gh_status gh_task_delete(gh_ctx *ctx, const char *id)
 {
     gh_task t;
     int64_t n = 0;
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_task_get(ctx->db, ctx->actor.org_id, id, &t, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = gh_store_task_checkin_count(ctx->db, t.org_id, t.id, &n, &ctx->err)) != GH_OK)
@@ -242,7 +243,7 @@ gh_status gh_task_assign(gh_ctx *ctx, const char *task_id, const char *user_id, 
 {
     gh_task t;
     bool changed = false;
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_task_get(ctx->db, ctx->actor.org_id, task_id, &t, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = user_in_org(ctx, user_id)) != GH_OK) return gh_ctx_rollback(ctx, st);
@@ -273,7 +274,7 @@ gh_status gh_order_assign(gh_ctx *ctx, const char *order_ref, const char *user_i
     bool changed = false;
     gh_status st = check_order_ref(ctx, order_ref);
     if (st != GH_OK) return st;
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
     if ((st = user_in_org(ctx, user_id)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = gh_store_order_assign(ctx->db, ctx->actor.org_id, order_ref, user_id, add, gh_now(), &changed,
                                     &ctx->err)) != GH_OK)
@@ -329,7 +330,7 @@ gh_status gh_screen_create(gh_ctx *ctx, const char *name, json_t **out)
     gh_strlcpy(s.org_id, ctx->actor.org_id, sizeof s.org_id);
     gh_strlcpy(s.name, name, sizeof s.name);
     s.created_at = gh_now();
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_screen_insert(ctx->db, &s, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = gh_audit(ctx, NULL, "screen.created", "screen", s.id, json_pack("{s:s}", "name", s.name))) != GH_OK)
@@ -396,7 +397,7 @@ gh_status gh_screen_rename(gh_ctx *ctx, const char *id, const char *name, json_t
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters of text",
                              GH_NAME_MAX);
     gh_screen s;
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_screen_get(ctx->db, ctx->actor.org_id, id, &s, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if (strcmp(s.name, name) == 0) {
@@ -414,7 +415,7 @@ gh_status gh_screen_rename(gh_ctx *ctx, const char *id, const char *name, json_t
 gh_status gh_screen_delete(gh_ctx *ctx, const char *id)
 {
     gh_screen s;
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_screen_get(ctx->db, ctx->actor.org_id, id, &s, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if ((st = gh_store_screen_delete(ctx->db, s.org_id, s.id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
@@ -429,7 +430,7 @@ gh_status gh_screen_link(gh_ctx *ctx, const char *screen_id, gh_screen_link_kind
     gh_task t;
     bool changed = false;
     bool tasks = kind == GH_SCREEN_TASKS;
-    gh_status st = gh_db_begin(ctx->db, &ctx->err);
+    gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_screen_get(ctx->db, ctx->actor.org_id, screen_id, &s, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
     if (tasks) st = gh_store_task_get(ctx->db, ctx->actor.org_id, other_id, &t, &ctx->err);

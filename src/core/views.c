@@ -8,6 +8,7 @@
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/audit.h"
+#include "core/guard.h"
 #include "util/cursor.h"
 
 #define PAGE_DEFAULT 100
@@ -238,7 +239,7 @@ gh_status gh_view_create(gh_ctx *ctx, const char *name, const char *kind, const 
     gh_strlcpy(v.kind, kind, sizeof v.kind);
     gh_strlcpy(v.name, name, sizeof v.name);
     v.created_at = v.updated_at = gh_now();
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_view_insert(ctx->db, &v, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "view.created", "view", v.id,
                        json_pack("{s:s, s:s, s:I}", "name", v.name, "kind", v.kind, "config_bytes",
@@ -265,7 +266,7 @@ gh_status gh_view_update(gh_ctx *ctx, const char *id, const char *name, const js
     if (name && check_name(ctx, name) != GH_OK) return ctx->err.status;
     if (config && (st = config_text(ctx, config, &text)) != GH_OK) return st;
     caps c = actor_caps(ctx);
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = view_load(ctx, &c, id, &v, &a)) != GH_OK) goto fail;
     if (!a.editable) {
         st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "view_read_only", "this view is read-only for you");
@@ -314,7 +315,7 @@ gh_status gh_view_delete(gh_ctx *ctx, const char *id)
     gh_status st;
     if ((st = need_user(ctx)) != GH_OK) return st;
     caps c = actor_caps(ctx);
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
     if ((st = view_load(ctx, &c, id, &v, &a)) != GH_OK) goto fail;
     if (!a.editable) {
         st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "view_read_only", "this view is read-only for you");
@@ -440,7 +441,7 @@ gh_status gh_view_share(gh_ctx *ctx, const char *id, const json_t *group_ids, js
     added = json_array();
     removed = json_array();
     if (!current || !added || !removed) { st = gh_ctx_oom(ctx); goto out; }
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = view_load(ctx, &c, id, &v, &a)) != GH_OK) goto fail;
     if (!a.editable) {
         st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "view_read_only", "this view is read-only for you");

@@ -399,6 +399,9 @@ static bool authorize_or_reply(gh_req *r, const gh_route *rt)
     gh_ctx *ctx = &r->ctx;
     gh_actor *a = &ctx->actor;
     if (rt->auth == GH_AUTH_NONE) return true;
+    /* Checked here against the snapshot, and again from the rows when the
+     * handler's write takes the write lock (gh_tx_begin, core/guard.h). */
+    ctx->required_perm = rt->perm;
     if (a->type == GH_ACTOR_API_KEY) {
         if (!(rt->auth & GH_AUTH_KEY)) {
             reply_fail(r, GH_E_FORBIDDEN, "user_session_required", "this endpoint needs a user session, not an API key");

@@ -468,6 +468,21 @@ gh_status gh_store_session_get_by_hash(gh_db *db, const char *token_hash, gh_ses
     return gh_db_fail(db, err, "session get");
 }
 
+gh_status gh_store_session_get(gh_db *db, const char *org_id, const char *user_id, const char *id, gh_session *s,
+                              gh_err *err)
+{
+    PREP(db, st, "SELECT " SESSION_COLS " FROM sessions WHERE org_id = ?1 AND user_id = ?2 AND id = ?3", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, user_id);
+    gh_bind_text(st, 3, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) session_row(st, s);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) return GH_OK;
+    if (rc == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "session_not_found", "no such session");
+    return gh_db_fail(db, err, "session get");
+}
+
 gh_status gh_store_session_touch(gh_db *db, const char *id, int64_t at, gh_err *err)
 {
     PREP(db, st, "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1", err);

@@ -29,6 +29,33 @@ static void thread_init(void) { pthread_key_create(&thread_key, thread_dtor); }
 
 int gh_db_schema_version(void) { return gh_migrations_count(); }
 
+/* Waiting for another connection's lock: SQLite's own busy_timeout schedule
+ * (sleeps growing from 1 ms to 100 ms, BUSY_WAIT_MS in all), plus one log
+ * line when a wait starts, so an operator (and the concurrency tests) can
+ * see that a request is waiting for the write lock. */
+#define BUSY_WAIT_MS 5000
+static int busy_wait(void *unused, int count)
+{
+    static const int delays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+    static const int totals[] = {0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228};
+    enum { N = (int)(sizeof delays / sizeof delays[0]) };
+    (void)unused;
+    if (count < 0) return 0;
+    int delay, prior;
+    if (count < N) {
+        delay = delays[count];
+        prior = totals[count];
+    } else {
+        delay = delays[N - 1];
+        prior = totals[N - 1] + delay * (count - (N - 1));
+    }
+    if (prior >= BUSY_WAIT_MS) return 0;
+    if (prior + delay > BUSY_WAIT_MS) delay = BUSY_WAIT_MS - prior;
+    if (count == 0) gh_logf(GH_LOG_INFO, "database_busy_wait: waiting for another connection's lock");
+    sqlite3_sleep(delay);
+    return 1;
+}
+
 int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
 {
     int rc = -1;
@@ -41,7 +68,7 @@ int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
         goto out;
     }
     sqlite3_extended_result_codes(db->conn, 1);
-    sqlite3_busy_timeout(db->conn, 5000);
+    sqlite3_busy_handler(db->conn, busy_wait, NULL);
     /* WAL for concurrent readers; synchronous=FULL makes each commit durable
      * (NORMAL could lose the last commits on power loss). */
     if (gh_db_exec(db, "PRAGMA journal_mode=WAL") != 0 ||

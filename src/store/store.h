@@ -140,6 +140,10 @@ typedef struct gh_session {
 
 gh_status gh_store_session_insert(gh_db *db, const gh_session *s, gh_err *err);
 gh_status gh_store_session_get_by_hash(gh_db *db, const char *token_hash, gh_session *s, gh_err *err);
+/* A session of a user by its id (the write guard re-reads it inside the
+ * transaction: a revoked session no longer acts). */
+gh_status gh_store_session_get(gh_db *db, const char *org_id, const char *user_id, const char *id, gh_session *s,
+                              gh_err *err);
 gh_status gh_store_session_touch(gh_db *db, const char *id, int64_t at, gh_err *err);
 gh_status gh_store_session_set_pin_change(gh_db *db, const char *id, bool required, gh_err *err);
 gh_status gh_store_session_delete(gh_db *db, const char *org_id, const char *user_id, const char *id, int64_t *deleted, gh_err *err);

@@ -231,8 +231,12 @@ test('user administration', async () => {
       assert.deepEqual((await s.api(`/v1/users/${gil.id}`, { token: admin })).body.grants, ['users.manage']);
       // Role edit: removing users.manage from one's own role while Gil can still manage.
       assertProblem(await s.api('/v1/roles/admin', { method: 'PATCH', token: admin, body: { permissions: ['users.view', 'settings.manage'] } }), 409, 'self_lockout');
-      // Others may take it away: Gil demotes Bea, Bea's next request is refused.
-      const demote = await s.api(`/v1/users/${bea.id}`, { method: 'PATCH', token: gil.token, body: { role: 'user' } });
+      // Others may take it away, if they hold all Bea holds (issue 11: Gil, a manager by grant, may not act on
+      // an admin above him); the admin demotes Bea, and Bea's next request is refused.
+      const above = await s.api(`/v1/users/${bea.id}`, { method: 'PATCH', token: gil.token, body: { role: 'user' } });
+      assertProblem(above, 403, 'escalation');
+      assert.ok(above.body.missing.includes('settings.manage'), JSON.stringify(above.body));
+      const demote = await s.api(`/v1/users/${bea.id}`, { method: 'PATCH', token: admin, body: { role: 'user' } });
       assert.equal(demote.status, 200, JSON.stringify(demote.body));
       assertProblem(await s.api('/v1/users?limit=1', { token: bea.token }), 403, 'permission_denied');
       // ...and the admin may remove Gil's grant; Gil still signs in, without users.manage.

@@ -435,7 +435,7 @@ test('a device account (kiosk role) can only read, whatever it is granted', asyn
     // Nothing changed.
     const users = (await s.api('/v1/users', { token: admin })).body.items;
     assert.deepEqual(users.map((u) => u.email).sort(), ['admin@acme.test', 'display@acme.test']);
-    assert.equal(users.find((u) => u.id === adminId).role, 'executive');
+    assert.equal(users.find((u) => u.id === adminId).role, 'it-admin');
     assert.equal((await s.api('/v1/org', { token: admin })).body.name, 'Acme Plant');
     assert.deepEqual(await pending(s, admin), []);
 

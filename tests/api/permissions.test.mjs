@@ -84,7 +84,7 @@ const SETS = {
     },
   },
   monitoring: {
-    owner: 'executive',
+    owner: 'it-admin', // the role holding every permission (issue 11; was executive)
     roles: {
       executive: except('it.operations', 'erp.manage', 'dashboards.manage_any'),
       manager: except('it.operations', 'erp.manage', 'dashboards.manage_any'),

@@ -57,7 +57,7 @@ test('setup link, POST /v1/setup, init of more organizations, tenancy', async ()
       assert.equal(r.body.org.name, 'Acme Plant');
       assert.equal(r.body.org.template, 'monitoring');
       assert.equal(r.body.admin.email, 'Ada@Acme.test');
-      assert.equal(r.body.admin.role, 'executive', 'the monitoring role that holds users.manage');
+      assert.equal(r.body.admin.role, 'it-admin', 'the monitoring role that holds every permission (issue 11)');
       assert.equal(r.body.admin.email_verified, true);
       assert.equal(r.body.admin.has_password, true);
       assert.ok(!('password_hash' in r.body.admin));

@@ -237,7 +237,7 @@ static const struct set_fact SETS[] = {
       {"manager", false, OEE_MANAGER},
       {"staff", false, OEE_STAFF},
       {"read-only", false, NONE}}},
-    {"monitoring", "executive", 5,
+    {"monitoring", "it-admin", 5, /* the role holding every permission (issue 11) */
      {{"executive", false, MON_EXEC},
       {"manager", false, MON_EXEC},
       {"it-admin", false, ALL},
@@ -672,6 +672,18 @@ static void rejects_bad_template_sets(void **state)
                        "{\"key\":\"admin\",\"name\":\"A\",\"description\":\"d\","
                        "\"permissions\":[\"users.manage\",\"users.manage\"]}]}]",
                        NULL, "permissions[1]: permission 'users.manage' listed twice");
+    /* The creator must hold every permission the set's roles give: nobody
+     * can give what they do not hold (issue 11, no escalation). */
+    expect_reject_mini(NULL, NULL, NULL,
+                       "[{\"key\":\"s\",\"name\":\"S\",\"owner_role\":\"boss\",\"roles\":["
+                       "{\"key\":\"boss\",\"name\":\"B\",\"description\":\"d\",\"permissions\":[\"users.manage\"]},"
+                       "{\"key\":\"qc\",\"name\":\"Q\",\"description\":\"d\",\"permissions\":[\"qc.use\"]}]}]",
+                       NULL, "template_sets[0].owner_role: role 'boss' lacks qc.use, which other roles of the set give");
+    expect_reject_mini(NULL, NULL, NULL,
+                       "[{\"key\":\"s\",\"name\":\"S\",\"owner_role\":\"boss\",\"roles\":["
+                       "{\"key\":\"boss\",\"name\":\"B\",\"description\":\"d\",\"device\":true,"
+                       "\"permissions\":[\"users.manage\"]}]}]",
+                       NULL, "template_sets[0].owner_role: role 'boss' is a device role");
 }
 
 /* Open permissions: never a server key or an administrative one; a set's
