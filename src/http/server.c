@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/access.h"
+#include "core/denials.h"
 #include "core/session.h"
 #include "http/http.h"
 #include "http/pool.h"
@@ -56,6 +57,9 @@ struct gh_req {
     double started_ms;
     char request_id[GH_ID_MAX];
     char ip[INET6_ADDRSTRLEN];
+    /* the last 403 answer's code and permission, for gh_denial_note */
+    char denied_code[48];
+    char denied_perm[128];
 };
 
 static struct MHD_Daemon *daemon_handle;
@@ -186,6 +190,11 @@ void gh_reply_err(gh_req *r, const gh_err *err)
         json_object_set_new(p, "instance", json_string(r->path));
         json_object_set_new(p, "request_id", json_string(r->request_id));
         if (err->extra) json_object_update(p, err->extra);
+    }
+    if (st == GH_E_FORBIDDEN) {
+        gh_strlcpy(r->denied_code, err->code[0] ? err->code : "error", sizeof r->denied_code);
+        const char *perm = err->extra ? json_string_value(json_object_get(err->extra, "permission")) : NULL;
+        gh_strlcpy(r->denied_perm, perm ? perm : "", sizeof r->denied_perm);
     }
     reply_json_typed(r, status_table[st].http, p, "application/problem+json");
     if (err->retry_after > 0) {
@@ -499,10 +508,26 @@ static void finish_log(gh_req *r)
     gh_log(GH_LOG_INFO, r->request_id, "request", f);
 }
 
+/* Every 403 leaves through here, whoever raised it (dispatcher or core):
+ * logged, and recorded in the audit trail at a bounded rate per actor. */
+static void note_denial(gh_req *r)
+{
+    const gh_actor *a = &r->ctx.actor;
+    const gh_route *rt = r->match.route;
+    gh_denial d = {
+        .org_id = a->org_id, .actor_type = a->type, .actor_id = a->id, .method = r->method,
+        .route = rt ? rt->pattern : r->path, .path = r->path,
+        .permission = r->denied_perm[0] ? r->denied_perm : (rt ? rt->perm : NULL),
+        .code = r->denied_code, .ip = r->ip, .request_id = r->request_id,
+    };
+    gh_denial_note(&d);
+}
+
 static enum MHD_Result queue_answer(gh_req *r)
 {
     if (!r->resp) reply_fail(r, GH_E_INTERNAL, "internal", "no answer was produced");
     if (!r->resp) return MHD_NO;
+    if (r->status == 403) note_denial(r);
     MHD_add_response_header(r->resp, "X-Request-Id", r->request_id);
     MHD_add_response_header(r->resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r->resp, "Referrer-Policy", "no-referrer");
