@@ -388,7 +388,7 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o)
     snprintf(mods, sizeof mods, "core%s%s", o->modules[0] ? " " : "", o->modules);
     int64_t office = gh_seats_used(ctx->db, o->id, GH_SEAT_OFFICE);
     int64_t factory = gh_seats_used(ctx->db, o->id, GH_SEAT_FACTORY);
-    return json_pack(
+    json_t *j = json_pack(
         "{s:s, s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}, s:{s:I, s:I, s:I, s:b, s:I, s:b, s:I, s:I, s:o}, s:o}",
         "id", o->id, "slug", o->slug, "name", o->name, "template", o->template_set,
         "modules", gh_json_keylist(mods), "addons", gh_json_keylist(o->addons),
@@ -399,6 +399,9 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o)
         "kiosk_enrolled_devices_only", o->kiosk_enrolled_devices_only,
         "kiosk_idle_timeout_s", (json_int_t)o->kiosk_idle_s, "kiosk_session_max_s", (json_int_t)o->kiosk_session_s,
         "ip_allowlist", gh_json_keylist(o->ip_allowlist), "created_at", gh_json_time(o->created_at));
+    json_t *settings = j ? json_object_get(j, "settings") : NULL;
+    if (settings) json_object_set_new(settings, "erase_deleted_names", json_boolean(o->erase_deleted_names));
+    return j;
 }
 
 /* ---- users --------------------------------------------------------------------------- */
@@ -417,9 +420,38 @@ json_t *gh_user_json(const gh_user *u)
         "last_login_at", gh_json_time(u->last_login_at));
 }
 
+json_t *gh_tombstone_json(const gh_tombstone *t)
+{
+    return json_pack("{s:s, s:s, s:b, s:o}", "id", t->id, "name", t->name, "name_erased", t->name_erased,
+                     "deleted_at", gh_json_time(t->deleted_at));
+}
+
 gh_status gh_user_get(gh_ctx *ctx, const char *id, gh_user *u)
 {
-    return gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err);
+    gh_status st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err);
+    if (st == GH_E_NOT_FOUND && id) {
+        /* Still 404 (the account is gone), but say whose records remain. */
+        gh_tombstone t;
+        gh_err ignored = {0};
+        if (gh_store_tombstone_get(ctx->db, ctx->actor.org_id, id, &t, &ignored) == GH_OK)
+            gh_err_extra(&ctx->err, "deleted_user", gh_tombstone_json(&t));
+        gh_err_clear(&ignored);
+    }
+    return st;
+}
+
+gh_status gh_person_check(gh_ctx *ctx, const char *id, gh_tombstone *t, bool *deleted)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    if (!u) return gh_ctx_oom(ctx);
+    *deleted = false;
+    gh_status st = gh_store_user_get(ctx->db, ctx->actor.org_id, id ? id : "", u, &ctx->err);
+    free(u);
+    if (st != GH_E_NOT_FOUND || !id) return st;
+    gh_err_clear(&ctx->err);
+    st = gh_store_tombstone_get(ctx->db, ctx->actor.org_id, id, t, &ctx->err);
+    if (st == GH_OK) *deleted = true;
+    return st;
 }
 
 static gh_status role_exists(gh_ctx *ctx, const char *key, gh_role *r)
@@ -708,6 +740,7 @@ out:
 
 gh_status gh_user_delete(gh_ctx *ctx, const char *id)
 {
+    gh_org o;
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
     if (!u) return gh_ctx_oom(ctx);
@@ -718,10 +751,26 @@ gh_status gh_user_delete(gh_ctx *ctx, const char *id)
     bool had_manage = gh_accounts_actor_holds_manage(ctx);
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    /* The plant's records stay (000: time records and activity are payroll
+     * and traceability data): open check-ins end now, and the person leaves
+     * a tombstone the records stay attributed to. */
+    int64_t closed = 0;
+    if ((st = gh_store_checkin_close_all_open(ctx->db, u->org_id, u->id, gh_now(),
+                                              ctx->actor.type == GH_ACTOR_USER ? ctx->actor.id : NULL, &closed,
+                                              &ctx->err)) != GH_OK)
+        goto fail;
+    gh_tombstone t = {.name_erased = o.erase_deleted_names, .deleted_at = gh_now()};
+    gh_strlcpy(t.id, u->id, sizeof t.id);
+    gh_strlcpy(t.org_id, u->org_id, sizeof t.org_id);
+    gh_strlcpy(t.name, o.erase_deleted_names ? "deleted user" : u->name, sizeof t.name);
+    if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(t.deleted_by, ctx->actor.id, sizeof t.deleted_by);
     if ((st = gh_store_user_delete(ctx->db, u->org_id, u->id, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_tombstone_insert(ctx->db, &t, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.deleted", "user", u->id,
-                       json_pack("{s:s?, s:s, s:s}", "email", u->email[0] ? u->email : NULL, "name", u->name,
-                                 "role", u->role_key))) != GH_OK)
+                       json_pack("{s:s?, s:s, s:s, s:I, s:b}", "email", u->email[0] ? u->email : NULL, "name", u->name,
+                                 "role", u->role_key, "checkins_closed", (json_int_t)closed,
+                                 "name_erased", o.erase_deleted_names))) != GH_OK)
         goto fail;
     if ((st = gh_accounts_check_invariants(ctx, u->org_id, had_manage)) != GH_OK) goto fail;
     st = gh_tx_commit(ctx);

@@ -38,7 +38,16 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o);
 
 /* ---- users -------------------------------------------------------------------- */
 json_t *gh_user_json(const gh_user *u);
+/* GH_E_NOT_FOUND for a deleted person too; the problem then carries
+ * `deleted_user` (the tombstone) so a client can say whose records remain. */
 gh_status gh_user_get(gh_ctx *ctx, const char *id, gh_user *u);
+/* A tombstone as JSON: id, name (as it was or "deleted user"), deleted_at. */
+json_t *gh_tombstone_json(const gh_tombstone *t);
+/* Whether id is a person of the actor's org whose records may be read: a
+ * user (GH_OK, *deleted false) or a deleted one (GH_OK, *deleted true, t
+ * filled); GH_E_NOT_FOUND otherwise. For the lists of time records and
+ * activity, which outlive the account. */
+gh_status gh_person_check(gh_ctx *ctx, const char *id, gh_tombstone *t, bool *deleted);
 
 typedef struct gh_user_new {
     const char *email, *name, *mobile, *role;

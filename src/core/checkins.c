@@ -225,18 +225,19 @@ static gh_status may_see_user(gh_ctx *ctx, const char *user_id)
     return gh_require_any(ctx, "users.view", "tasks.assign");
 }
 
-static gh_status resolve_subject(gh_ctx *ctx, const char *user_id, const char **uid)
+/* t->id is "" unless the subject is a deleted person. */
+static gh_status resolve_subject(gh_ctx *ctx, const char *user_id, const char **uid, gh_tombstone *t)
 {
     if (!user_id && ctx->actor.type != GH_ACTOR_USER)
         return gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "user_id", "name the user (user_id)");
     gh_status st = may_see_user(ctx, user_id);
     if (st != GH_OK) return st;
     *uid = user_id ? user_id : ctx->actor.id;
-    gh_user *u = calloc(1, sizeof *u);
-    if (!u) return gh_ctx_oom(ctx);
-    st = gh_store_user_get(ctx->db, ctx->actor.org_id, *uid, u, &ctx->err);
+    /* A deleted person's time records stay readable (issue 11 item 6). */
+    bool deleted = false;
+    st = gh_person_check(ctx, *uid, t, &deleted);
     if (st == GH_E_NOT_FOUND) gh_strlcpy(ctx->err.field, "user_id", sizeof ctx->err.field);
-    free(u);
+    if (st == GH_OK && !deleted) t->id[0] = '\0';
     return st;
 }
 
@@ -254,7 +255,8 @@ gh_status gh_checkin_list(gh_ctx *ctx, const char *user_id, bool open_only, cons
                           json_t **items, char **next_cursor)
 {
     const char *uid;
-    gh_status st = resolve_subject(ctx, user_id, &uid);
+    gh_tombstone t;
+    gh_status st = resolve_subject(ctx, user_id, &uid, &t);
     if (st != GH_OK) return st;
     gh_checkin_filter f = {.user_id = uid, .open_only = open_only, .limit = limit};
     if (f.limit <= 0) f.limit = PAGE_DEFAULT;
@@ -373,7 +375,8 @@ gh_status gh_timesheet(gh_ctx *ctx, const char *user_id, int64_t from, int64_t t
     gh_status st = gh_range_check(ctx, from, to);
     if (st != GH_OK) return st;
     const char *uid;
-    if ((st = resolve_subject(ctx, user_id, &uid)) != GH_OK) return st;
+    gh_tombstone t;
+    if ((st = resolve_subject(ctx, user_id, &uid, &t)) != GH_OK) return st;
     sheet_acc a = {.days = json_array(), .tasks = json_array()};
     sheet_ctx s = {&a, from, to};
     if (!a.days || !a.tasks) { st = gh_ctx_oom(ctx); goto fail; }
@@ -383,6 +386,7 @@ gh_status gh_timesheet(gh_ctx *ctx, const char *user_id, int64_t from, int64_t t
     *out = json_pack("{s:s, s:o, s:o, s:I, s:o, s:o}", "user_id", uid, "from", gh_json_time(from), "to", gh_json_time(to),
                      "total_s", (json_int_t)a.total, "days", a.days, "tasks", a.tasks);
     if (!*out) return gh_ctx_oom(ctx);
+    if (t.id[0]) json_object_set_new(*out, "deleted_user", gh_tombstone_json(&t));
     return GH_OK;
 fail:
     json_decref(a.days);

@@ -210,7 +210,7 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
     char allow[GH_IP_ALLOWLIST_TEXT_MAX];
     bool it_fields = p->has_idle || p->has_max || p->has_pin_min || p->has_enrolled_only || p->has_kiosk_idle ||
                      p->has_kiosk_max || p->ip_allowlist;
-    bool settings_fields = p->name || p->has_single_task || p->has_invite_ttl;
+    bool settings_fields = p->name || p->has_single_task || p->has_invite_ttl || p->has_erase_names;
     if (it_fields && !gh_access_allowed(ctx, "it.operations"))
         return gh_fail(&ctx->err, GH_E_FORBIDDEN, "permission_denied",
                        "session and kiosk security settings need the 'it.operations' permission");
@@ -253,6 +253,7 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
         json_object_set_new(changes, "name", json_string(p->name));
     }
     SETB(p->has_single_task, single_task_checkin, p->single_task, "single_task_checkin");
+    SETB(p->has_erase_names, erase_deleted_names, p->erase_names, "erase_deleted_names");
     SET(p->has_invite_ttl, invite_ttl_s, p->invite_ttl_s, "invite_ttl_s");
     SET(p->has_idle, session_idle_s, p->idle_s, "session_idle_timeout_s");
     SET(p->has_max, session_max_s, p->max_s, "session_max_lifetime_s");

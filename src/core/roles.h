@@ -29,6 +29,7 @@ gh_status gh_role_delete(gh_ctx *ctx, const char *key);
 typedef struct gh_org_patch {
     const char *name;
     bool has_single_task, single_task;
+    bool has_erase_names, erase_names;   /* tombstones of people deleted from now on say "deleted user" */
     bool has_invite_ttl; int64_t invite_ttl_s;
     bool has_idle; int64_t idle_s;
     bool has_max; int64_t max_s;
