@@ -37,6 +37,11 @@ enum {
     GH_R_DEVICE_OK = 1 << 3,   /* device accounts may call it although it changes state */
     GH_R_BIG_BODY = 1 << 4,    /* accepts bodies up to 16 MiB (imports) */
     GH_R_RAW_BODY = 1 << 5,    /* body is not JSON (CSV) */
+    /* perm or its managing permission (gh_route_perm_alt: users.view or
+     * users.manage). The catalog stays flat (no permission implies
+     * another); the route says it accepts either, as the Users tab does
+     * (001: the Users tile is controlled by Manage Users). */
+    GH_R_OR_MANAGE = 1 << 6,
 };
 
 typedef struct gh_route {
@@ -47,6 +52,9 @@ typedef struct gh_route {
     unsigned flags;
     const char *perm;      /* catalog permission the caller must hold, or NULL */
 } gh_route;
+
+/* The permission a GH_R_OR_MANAGE route accepts instead of its perm, or NULL. */
+const char *gh_route_perm_alt(const gh_route *rt);
 
 /* ---- request --------------------------------------------------------------- */
 gh_ctx *gh_req_ctx(gh_req *r);

