@@ -53,9 +53,7 @@ static bool valid_slug(const char *s)
 
 static gh_status check_name(gh_ctx *ctx, const char *name, const char *field)
 {
-    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", field,
-                             "a name is 1 to %d characters of text", GH_NAME_MAX);
+    if (gh_check_text(&ctx->err, "invalid_name", field, name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
     return GH_OK;
 }
 

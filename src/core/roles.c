@@ -61,8 +61,7 @@ gh_status gh_role_create(gh_ctx *ctx, const char *key, const char *name, const c
     if (!key || !valid_key(key))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_key", "key",
                              "a role key is 1 to 64 of a-z 0-9 - _ .");
-    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters", GH_NAME_MAX);
+    if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
     if (description && !gh_text_valid(description, 0, 1000))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_description", "description", "at most 1000 characters");
     if (permissions && gh_access_validate_keys(permissions, GH_KEYS_PERMISSIONS, "permissions", r.permissions,
@@ -94,8 +93,7 @@ gh_status gh_role_update(gh_ctx *ctx, const char *key, const char *name, const c
     gh_role r;
     gh_status st;
     char perms[GH_KEYLIST_MAX];
-    if (name && !gh_text_valid(name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters", GH_NAME_MAX);
+    if (name && gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
     if (description && !gh_text_valid(description, 0, 1000))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_description", "description", "at most 1000 characters");
     if (permissions && gh_access_validate_keys(permissions, GH_KEYS_PERMISSIONS, "permissions", perms, sizeof perms,
@@ -216,8 +214,8 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
                        "session and kiosk security settings need the 'it.operations' permission");
     if (settings_fields && !gh_access_allowed(ctx, "settings.manage"))
         return gh_fail(&ctx->err, GH_E_FORBIDDEN, "permission_denied", "this needs the 'settings.manage' permission");
-    if (p->name && !gh_text_valid(p->name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters", GH_NAME_MAX);
+    if (p->name && gh_check_text(&ctx->err, "invalid_name", "name", p->name, 1, GH_NAME_MAX) != GH_OK)
+        return GH_E_INVALID;
     if ((p->has_invite_ttl && bounded(ctx, p->invite_ttl_s, 3600, 90 * 86400, "invite_ttl_s")) ||
         (p->has_idle && bounded(ctx, p->idle_s, 60, 30 * 86400, "session_idle_timeout_s")) ||
         (p->has_max && bounded(ctx, p->max_s, 300, 90 * 86400, "session_max_lifetime_s")) ||

@@ -38,9 +38,7 @@ gh_status gh_task_create(gh_ctx *ctx, const gh_task_new *n, json_t **out)
     if (!n->ref || !gh_text_valid(n->ref, 1, GH_REF_MAX))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_ref", "ref", "a ref is 1 to %d characters of text",
                              GH_REF_MAX);
-    if (!n->title || !gh_text_valid(n->title, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_title", "title",
-                             "a title is 1 to %d characters of text", GH_NAME_MAX);
+    if (gh_check_text(&ctx->err, "invalid_title", "title", n->title, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
     if (n->order_ref && !gh_text_valid(n->order_ref, 1, GH_REF_MAX))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_ref", "order_ref",
                              "an order ref is 1 to %d characters of text", GH_REF_MAX);
@@ -70,9 +68,8 @@ gh_status gh_task_create(gh_ctx *ctx, const gh_task_new *n, json_t **out)
 
 gh_status gh_task_update(gh_ctx *ctx, const char *id, const gh_task_patch *p, json_t **out)
 {
-    if (p->title && !gh_text_valid(p->title, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_title", "title",
-                             "a title is 1 to %d characters of text", GH_NAME_MAX);
+    if (p->title && gh_check_text(&ctx->err, "invalid_title", "title", p->title, 1, GH_NAME_MAX) != GH_OK)
+        return GH_E_INVALID;
     if (p->order_ref_set && p->order_ref && *p->order_ref && !gh_text_valid(p->order_ref, 1, GH_REF_MAX))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_ref", "order_ref",
                              "an order ref is 1 to %d characters of text", GH_REF_MAX);
@@ -321,9 +318,7 @@ static json_t *screen_json(const gh_screen *s)
 
 gh_status gh_screen_create(gh_ctx *ctx, const char *name, json_t **out)
 {
-    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters of text",
-                             GH_NAME_MAX);
+    if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
     gh_screen s = {0};
     gh_id_new("scr", s.id);
     gh_strlcpy(s.org_id, ctx->actor.org_id, sizeof s.org_id);
@@ -392,9 +387,7 @@ gh_status gh_screen_get(gh_ctx *ctx, const char *id, json_t **out)
 
 gh_status gh_screen_rename(gh_ctx *ctx, const char *id, const char *name, json_t **out)
 {
-    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters of text",
-                             GH_NAME_MAX);
+    if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
     gh_screen s;
     gh_status st = gh_db_begin(ctx->db, &ctx->err);
     if (st != GH_OK) return st;

@@ -102,9 +102,7 @@ static json_t *view_json(const gh_view *v, const access *a)
 /* ---- input -------------------------------------------------------------------- */
 static gh_status check_name(gh_ctx *ctx, const char *name)
 {
-    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters",
-                             GH_NAME_MAX);
+    if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
     return GH_OK;
 }
 

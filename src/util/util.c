@@ -180,21 +180,63 @@ bool gh_email_valid(const char *s)
     return true;
 }
 
-bool gh_text_valid(const char *s, size_t min, size_t max)
+/* Decodes one UTF-8 sequence at p (strict: no overlongs, surrogates or
+ * values over U+10FFFF); returns its length, 0 when invalid. */
+static size_t utf8_decode(const unsigned char *p, uint32_t *out)
 {
-    size_t n = gh_strnlen_max(s, max);
-    if (n < min || n > max) return false;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        if (*p < 0x20 || *p == 0x7f) return false;
-        size_t len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
-        if (len == 0) return false;
-        for (size_t i = 1; i < len; i++)
-            if ((p[i] & 0xC0) != 0x80) return false;
-        p += len;
+    uint32_t c;
+    size_t len;
+    if (p[0] < 0x80) { *out = p[0]; return 1; }
+    if ((p[0] & 0xE0) == 0xC0) { c = p[0] & 0x1F; len = 2; }
+    else if ((p[0] & 0xF0) == 0xE0) { c = p[0] & 0x0F; len = 3; }
+    else if ((p[0] & 0xF8) == 0xF0) { c = p[0] & 0x07; len = 4; }
+    else return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (p[i] & 0x3F);
     }
-    return true;
+    static const uint32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (c < min_for_len[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    *out = c;
+    return len;
 }
+
+static bool is_bidi_control(uint32_t c)
+{
+    return c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+static bool is_space(uint32_t c)
+{
+    return c == ' ' || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200B) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF || c == 0x2060 || c == 0x180E;
+}
+
+gh_text_fault gh_text_check(const char *s, size_t min, size_t max, uint32_t *cp)
+{
+    if (!s) return GH_TEXT_MISSING;
+    size_t n = gh_strnlen_max(s, max);
+    const unsigned char *p = (const unsigned char *)s;
+    bool blank = true;
+    /* Characters first (within the first max+1 bytes), so a long text with
+     * a control character is reported for the character. */
+    for (size_t i = 0; i < n && p[i];) {
+        uint32_t c;
+        size_t len = utf8_decode(p + i, &c);
+        if (len == 0) return GH_TEXT_BAD_UTF8;
+        if (i + len > n) break; /* a sequence cut by the max+1 scan window: the length decides */
+        if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F)) { if (cp) *cp = c; return GH_TEXT_CONTROL; }
+        if (is_bidi_control(c)) { if (cp) *cp = c; return GH_TEXT_BIDI; }
+        if (!is_space(c)) blank = false;
+        i += len;
+    }
+    if (n > max) return GH_TEXT_TOO_LONG;
+    if (n < min) return GH_TEXT_TOO_SHORT;
+    if (min > 0 && blank) return GH_TEXT_BLANK;
+    return GH_TEXT_OK;
+}
+
+bool gh_text_valid(const char *s, size_t min, size_t max) { return gh_text_check(s, min, max, NULL) == GH_TEXT_OK; }
 
 bool gh_size_add(size_t a, size_t b, size_t *out) { return !__builtin_add_overflow(a, b, out); }
 bool gh_size_mul(size_t a, size_t b, size_t *out) { return !__builtin_mul_overflow(a, b, out); }

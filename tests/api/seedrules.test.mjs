@@ -88,3 +88,56 @@ test('004: only dashboards.manage creates, edits and deletes gatehouse dashboard
     await s.stop();
   }
 });
+
+// Names that look empty or read differently from what they are.
+const BAD_NAMES = [
+  ['   ', 'blank', /only white space/],
+  ['\u00a0\u3000', 'blank', /only white space/],
+  ['Bob\u202Egnp.exe', 'bidi_control', /bidirectional control character \(U\+202E\)/],
+  ['Ada\u2066x\u2069', 'bidi_control', /bidirectional/],
+  ['Bell\u0007', 'control_character', /control character \(U\+0007\)/],
+  ['Next\u0085line', 'control_character', /control character \(U\+0085\)/],
+  ['', 'too_short', /is empty/],
+  ['n'.repeat(201), 'too_long', /longer than 200 bytes/],
+];
+
+test('one name check everywhere: blank, bidi and control characters refused with the real reason', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const bob = await s.makeUser(admin, 'bob@acme.test', 'user', 'Bob');
+    const g = await s.api('/v1/groups', { method: 'POST', token: admin, body: { name: 'Line 1' } });
+    const v = await s.api('/v1/views', { method: 'POST', token: admin, body: { name: 'Board', kind: 'dashboard', config: {} } });
+    await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['casey@acme.test'], role: 'user' } });
+    const inviteToken = s.lastToken('casey@acme.test', 'invite');
+    const tries = [
+      ['user create', (name) => s.api('/v1/users', { method: 'POST', token: admin, body: { email: 'x@acme.test', name, role: 'user' } })],
+      ['own profile', (name) => s.api('/v1/me', { method: 'PATCH', token: bob.token, body: { name } })],
+      ['invite acceptance', (name) => s.api('/v1/invites/accept', { method: 'POST', body: { token: inviteToken, name, password: 'a long enough passphrase' } })],
+      ['group create', (name) => s.api('/v1/groups', { method: 'POST', token: admin, body: { name } })],
+      ['group rename', (name) => s.api(`/v1/groups/${g.body.id}`, { method: 'PATCH', token: admin, body: { name } })],
+      ['role create', (name) => s.api('/v1/roles', { method: 'POST', token: admin, body: { key: 'r1', name, permissions: [] } })],
+      ['role rename', (name) => s.api('/v1/roles/user', { method: 'PATCH', token: admin, body: { name } })],
+      ['view create', (name) => s.api('/v1/views', { method: 'POST', token: admin, body: { name, kind: 'template', config: {} } })],
+      ['view rename', (name) => s.api(`/v1/views/${v.body.id}`, { method: 'PATCH', token: admin, body: { name } })],
+    ];
+    const before = JSON.stringify([(await s.api('/v1/users', { token: admin })).body.items,
+      (await s.api('/v1/groups', { token: admin })).body.items, (await s.api('/v1/roles', { token: admin })).body.items]);
+    for (const [where, call] of tries) {
+      for (const [name, reason, detail] of BAD_NAMES) {
+        const r = await call(name);
+        assertProblem(r, 400, 'invalid_name', 'name');
+        assert.equal(r.body.reason, reason, `${where} ${JSON.stringify(name)}: ${JSON.stringify(r.body)}`);
+        assert.match(r.body.detail, detail, `${where}: ${r.body.detail}`);
+      }
+    }
+    const after = JSON.stringify([(await s.api('/v1/users', { token: admin })).body.items,
+      (await s.api('/v1/groups', { token: admin })).body.items, (await s.api('/v1/roles', { token: admin })).body.items]);
+    assert.equal(after, before, 'a refused name changes nothing');
+    // Ordinary names with accents, CJK and inner spaces are fine.
+    const ok = await s.api('/v1/users', { method: 'POST', token: admin, body: { email: 'zoe@acme.test', name: 'Zoë Ørsted 日本', role: 'user' } });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+  } finally {
+    await s.stop();
+  }
+});
