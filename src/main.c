@@ -41,7 +41,7 @@ typedef struct opts {
     const char *listen, *db, *base_url, *catalog;
     const char *org, *org_name, *admin_email, *admin_name, *template_set;
     const char *to, *user, *permission, *office, *factory;
-    bool test_clock, quiet, json, demo;
+    bool test_clock, quiet, json, demo, force;
     unsigned threads;
     int nargs;
     const char *args[64];
@@ -58,9 +58,10 @@ static void usage(void)
           "  org list --db PATH\n"
           "  org modules --db PATH --org SLUG KEY...     (core is always on)\n"
           "  org addons  --db PATH --org SLUG KEY...\n"
-          "  org seats   --db PATH --org SLUG [--office N|unlimited] [--factory N|unlimited]\n"
+          "  org seats   --db PATH --org SLUG [--office N|unlimited] [--factory N|unlimited] [--force]\n"
+          "              (a limit below the seats in use is refused unless --force)\n"
           "  org allow-ips --db PATH --org SLUG [CIDR...]    (none: any address)\n"
-          "  org setup-link --db PATH [--base-url URL]   (one-time link to create another organization)\n"
+          "  org setup-link --db PATH [--base-url URL]   (one-time link, 24 h, that creates one more organization)\n"
           "  outbox  --db PATH [--json]\n"
           "  check   --db PATH --org SLUG --user EMAIL|ID --permission KEY\n"
           "  backup  --db PATH --to FILE\n"
@@ -77,6 +78,7 @@ static int parse_opts(int argc, char **argv, int start, opts *o)
         if (strcmp(a, "--quiet") == 0) { o->quiet = true; continue; }
         if (strcmp(a, "--json") == 0) { o->json = true; continue; }
         if (strcmp(a, "--demo") == 0) { o->demo = true; continue; }
+        if (strcmp(a, "--force") == 0) { o->force = true; continue; }
         if (strcmp(a, "--listen") == 0) slot = &o->listen;
         else if (strcmp(a, "--db") == 0) slot = &o->db;
         else if (strcmp(a, "--base-url") == 0) slot = &o->base_url;
@@ -441,7 +443,7 @@ static int cmd_org(opts *o)
             rc = 2;
             goto out;
         }
-        rc = report(&ctx, gh_org_set_seats(&ctx, o->org, office, factory));
+        rc = report(&ctx, gh_org_set_seats(&ctx, o->org, office, factory, o->force));
         if (rc == 0) printf("seats of %s: office %lld, factory %lld (-1 = unlimited)\n", o->org, (long long)office,
                             (long long)factory);
     } else {

@@ -262,10 +262,12 @@ static gh_status use_setup_token(gh_ctx *ctx, const char *token)
     if (!token || strlen(token) != GH_TOKEN_LEN) goto bad;
     gh_token_hash(token, h);
     if (gh_store_token_get_by_hash(ctx->db, h, &t, &ctx->err) != GH_OK) goto bad;
-    if (strcmp(t.purpose, "setup") != 0 || t.used_at || gh_now() >= t.expires_at) goto bad;
-    /* The link sets up the first organization only: once one exists (made
-     * by `gatehouse init` meanwhile), it is spent. */
-    if (gh_store_org_count(ctx->db) != 0)
+    bool another = strcmp(t.purpose, "setup_another") == 0;
+    if ((!another && strcmp(t.purpose, "setup") != 0) || t.used_at || gh_now() >= t.expires_at) goto bad;
+    /* The first-start link sets up the first organization only: once one
+     * exists (made by `gatehouse init` meanwhile), it is spent. A link from
+     * `gatehouse org setup-link` (purpose setup_another) creates one more. */
+    if (!another && gh_store_org_count(ctx->db) != 0)
         return gh_fail(&ctx->err, GH_E_CONFLICT, "already_set_up",
                        "an organization exists already; more are created with gatehouse init");
     return gh_store_token_mark_used(ctx->db, t.id, gh_now(), &ctx->err);
@@ -358,7 +360,7 @@ gh_status gh_setup_token_issue(gh_ctx *ctx, bool another, char token[GH_TOKEN_LE
         gh_db_rollback(ctx->db);
         return gh_fail(&ctx->err, GH_E_CONFLICT, "already_set_up", "an organization exists");
     }
-    if ((st = issue_token(ctx, NULL, NULL, "setup", NULL, SETUP_TTL_S, token)) != GH_OK)
+    if ((st = issue_token(ctx, NULL, NULL, another ? "setup_another" : "setup", NULL, SETUP_TTL_S, token)) != GH_OK)
         return gh_ctx_rollback(ctx, st);
     return gh_db_commit(ctx->db, &ctx->err);
 }
@@ -462,8 +464,53 @@ static gh_status role_exists(gh_ctx *ctx, const char *key, gh_role *r)
     return st;
 }
 
-/* Validates module keys against the catalog. A user may be given a module
- * the org has not enabled: it counts only once the org has it too. */
+/* Is `key` one of the space-separated keys in list? */
+static bool keylist_has(const char *list, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = list; *p;) {
+        while (*p == ' ') p++;
+        size_t n = strcspn(p, " ");
+        if (n == kl && n > 0 && strncmp(p, key, kl) == 0) return true;
+        p += n;
+    }
+    return false;
+}
+
+/* Issue 11: a person can only be given modules the organization has
+ * (400 module_not_enabled naming the others, in `modules_not_enabled`). */
+static gh_status modules_in_org(gh_ctx *ctx, const gh_org *o, const gh_user *u)
+{
+    if (u->modules_all) return GH_OK;
+    json_t *missing = json_array();
+    char names[512] = "";
+    size_t used = 0;
+    if (!missing) return gh_ctx_oom(ctx);
+    for (const char *p = u->modules; *p;) {
+        while (*p == ' ') p++;
+        size_t n = strcspn(p, " ");
+        char key[128];
+        if (n > 0 && n < sizeof key) {
+            memcpy(key, p, n);
+            key[n] = '\0';
+            if (!keylist_has(o->modules, key)) {
+                json_array_append_new(missing, json_string(key));
+                int w = snprintf(names + used, sizeof names - used, "%s'%s'", used ? ", " : "", key);
+                if (w > 0 && (size_t)w < sizeof names - used) used += (size_t)w;
+            }
+        }
+        p += n;
+    }
+    if (json_array_size(missing) == 0) { json_decref(missing); return GH_OK; }
+    gh_fail_field(&ctx->err, GH_E_INVALID, "module_not_enabled", "modules",
+                  "the organization does not have the module(s) %s; an operator enables modules with "
+                  "`gatehouse org modules`", names);
+    gh_err_extra(&ctx->err, "modules_not_enabled", missing);
+    return GH_E_INVALID;
+}
+
+/* Validates module keys against the catalog; modules_in_org then checks the
+ * organization has them. */
 static gh_status apply_modules(gh_ctx *ctx, const json_t *mods, gh_user *u)
 {
     if (!mods || json_is_null(mods)) {
@@ -542,6 +589,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     u->created_at = u->updated_at = now;
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = modules_in_org(ctx, &o, u)) != GH_OK) goto fail;
     if ((st = role_exists(ctx, n->role, &r)) != GH_OK) goto fail;
     if ((st = refuse_if_invited(ctx, u->email)) != GH_OK) goto fail;
     if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
@@ -616,7 +664,10 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         gh_strlcpy(u->mobile, p->mobile, sizeof u->mobile);
     }
     if (p->modules_set) {
-        if ((st = apply_modules(ctx, p->modules, u)) != GH_OK) { json_decref(changes); goto fail; }
+        if ((st = apply_modules(ctx, p->modules, u)) != GH_OK || (st = modules_in_org(ctx, &o, u)) != GH_OK) {
+            json_decref(changes);
+            goto fail;
+        }
         json_object_set_new(changes, "modules", u->modules_all ? json_null() : gh_json_keylist(u->modules));
     }
     if (p->grants) {

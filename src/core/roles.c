@@ -2,12 +2,14 @@
 #include "core/roles.h"
 #include "util/json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/audit.h"
+#include "core/seats.h"
 
 static bool valid_key(const char *k)
 {
@@ -340,19 +342,45 @@ fail:
     return st;
 }
 
-gh_status gh_org_set_seats(gh_ctx *ctx, const char *slug, int64_t office, int64_t factory)
+gh_status gh_org_set_seats(gh_ctx *ctx, const char *slug, int64_t office, int64_t factory, bool force)
 {
     gh_org o;
     gh_status st = gh_db_begin(ctx->db, &ctx->err);
     if (st != GH_OK) return st;
     if ((st = gh_store_org_get_by_slug(ctx->db, slug, &o, &ctx->err)) != GH_OK) goto fail;
     gh_strlcpy(ctx->actor.org_id, o.id, sizeof ctx->actor.org_id);
+    /* Counted inside the write transaction, so the numbers are the ones the
+     * new limit is compared with. */
+    int64_t used_office = gh_seats_used(ctx->db, o.id, GH_SEAT_OFFICE);
+    int64_t used_factory = gh_seats_used(ctx->db, o.id, GH_SEAT_FACTORY);
+    if (used_office < 0 || used_factory < 0) { st = gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "cannot count seats"); goto fail; }
+    int64_t over_office = office >= 0 && used_office > office ? used_office - office : 0;
+    int64_t over_factory = factory >= 0 && used_factory > factory ? used_factory - factory : 0;
+    if ((over_office || over_factory) && !force) {
+        char what[256] = "";
+        if (over_office)
+            snprintf(what, sizeof what, "office: %lld in use, limit %lld (%lld over)", (long long)used_office,
+                     (long long)office, (long long)over_office);
+        if (over_factory) {
+            size_t n = strlen(what);
+            snprintf(what + n, sizeof what - n, "%sfactory: %lld in use, limit %lld (%lld over)", n ? "; " : "",
+                     (long long)used_factory, (long long)factory, (long long)over_factory);
+        }
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "seats_below_use",
+                     "the new limit is below the seats in use (%s); free seats first, or pass --force to set it "
+                     "anyway (nobody loses access; nobody new gets a seat until enough are freed)", what);
+        gh_err_extra(&ctx->err, "over", json_pack("{s:I, s:I}", "office", (json_int_t)over_office, "factory",
+                                                  (json_int_t)over_factory));
+        goto fail;
+    }
     o.seats_office = office;
     o.seats_factory = factory;
     if ((st = gh_store_org_update(ctx->db, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, o.id, "org.seats_set", "org", o.id,
-                       json_pack("{s:o, s:o}", "office", office < 0 ? json_null() : json_integer(office),
-                                 "factory", factory < 0 ? json_null() : json_integer(factory)))) != GH_OK)
+                       json_pack("{s:o, s:o, s:b, s:I, s:I}", "office", office < 0 ? json_null() : json_integer(office),
+                                 "factory", factory < 0 ? json_null() : json_integer(factory), "forced",
+                                 force && (over_office || over_factory), "office_over", (json_int_t)over_office,
+                                 "factory_over", (json_int_t)over_factory))) != GH_OK)
         goto fail;
     return gh_tx_commit(ctx);
 fail:

@@ -52,6 +52,9 @@ gh_status gh_org_set_ip_allowlist(gh_ctx *ctx, const char *slug, const json_t *c
 
 /* Operator commands (CLI): modules, add-ons, seats. */
 gh_status gh_org_set_modules(gh_ctx *ctx, const char *slug, const json_t *modules, bool addons);
-gh_status gh_org_set_seats(gh_ctx *ctx, const char *slug, int64_t office, int64_t factory);
+/* Seats: a limit below the seats in use is refused (409 seats_below_use,
+ * naming how many are over) unless `force`; forced, nobody loses access,
+ * but nobody new gets a seat until enough are freed. */
+gh_status gh_org_set_seats(gh_ctx *ctx, const char *slug, int64_t office, int64_t factory, bool force);
 
 #endif

@@ -141,3 +141,70 @@ test('one name check everywhere: blank, bidi and control characters refused with
     await s.stop();
   }
 });
+
+test('modules a person is given must be the organization\'s', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    assert.equal(s.cli(['org', 'modules', '--org', 'acme', 'production', 'qc']).status, 0);
+    const bob = await s.makeUser(admin, 'bob@acme.test', 'user', 'Bob');
+    const before = (await s.api(`/v1/users/${bob.id}`, { token: admin })).body;
+    const r = await s.api(`/v1/users/${bob.id}`, { method: 'PATCH', token: admin, body: { modules: ['production', 'oee', 'gages'] } });
+    assertProblem(r, 400, 'module_not_enabled', 'modules');
+    assert.deepEqual(r.body.modules_not_enabled, ['oee', 'gages']);
+    assert.match(r.body.detail, /'oee', 'gages'/);
+    assert.deepEqual((await s.api(`/v1/users/${bob.id}`, { token: admin })).body, before, 'nothing changed');
+    const c = await s.api('/v1/users', { method: 'POST', token: admin, body: { email: 'c@acme.test', name: 'C', role: 'user', modules: ['qms'] } });
+    assertProblem(c, 400, 'module_not_enabled', 'modules');
+    assert.equal((await s.api('/v1/users?q=c@acme', { token: admin })).body.items.length, 0);
+    // The org's own modules (and core) are fine.
+    const ok = await s.api(`/v1/users/${bob.id}`, { method: 'PATCH', token: admin, body: { modules: ['core', 'qc'] } });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.deepEqual(ok.body.modules, ['qc']);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('CLI: org setup-link creates another organization; org seats refuses a limit below use unless --force', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    await s.makeUser(admin, 'u1@acme.test', 'user');
+    await s.makeUser(admin, 'u2@acme.test', 'user');
+    // setup-link, with an organization already there.
+    const l = s.cli(['org', 'setup-link', '--base-url', s.url]);
+    assert.equal(l.status, 0, l.stderr);
+    const link = new URL(l.stdout.trim());
+    assert.equal(link.pathname, '/console/setup');
+    const token = link.searchParams.get('token');
+    const body = (t, slug) => ({ token: t, template: 'oee', org: { name: `Org ${slug}`, slug }, admin: { email: `boss@${slug}.test`, name: 'Boss', password: 'a long enough passphrase' } });
+    const made = await s.api('/v1/setup', { method: 'POST', body: body(token, 'beta') });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.deepEqual(s.cli(['org', 'list']).stdout.trim().split('\n').map((x) => x.split('\t')[0]), ['acme', 'beta']);
+    // Single use.
+    assertProblem(await s.api('/v1/setup', { method: 'POST', body: body(token, 'gamma') }), 403, 'setup_token_invalid', 'token');
+    // A newer link supersedes an older unused one.
+    const t1 = new URL(s.cli(['org', 'setup-link']).stdout.trim()).searchParams.get('token');
+    const t2 = new URL(s.cli(['org', 'setup-link']).stdout.trim()).searchParams.get('token');
+    assertProblem(await s.api('/v1/setup', { method: 'POST', body: body(t1, 'gamma') }), 403, 'setup_token_invalid', 'token');
+    assert.equal((await s.api('/v1/setup', { method: 'POST', body: body(t2, 'gamma') })).status, 201);
+
+    // seats: 3 office seats in use (admin + 2, made above).
+    const refused = s.cli(['org', 'seats', '--org', 'acme', '--office', '1']);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /office: 3 in use, limit 1 \(2 over\)/);
+    assert.match(refused.stderr, /--force/);
+    assert.equal((await s.api('/v1/org', { token: admin })).body.seats.office.limit, null, 'nothing changed');
+    assert.equal(s.cli(['org', 'seats', '--org', 'acme', '--office', '3']).status, 0, 'exactly the use is fine');
+    const forced = s.cli(['org', 'seats', '--org', 'acme', '--office', '1', '--force']);
+    assert.equal(forced.status, 0, forced.stderr);
+    const seats = (await s.api('/v1/org', { token: admin })).body.seats.office;
+    assert.deepEqual([seats.limit, seats.used], [1, 3]);
+    const ev = (await s.api('/v1/audit?action=org.seats_set', { token: admin })).body.items[0];
+    assert.equal(ev.detail.forced, true);
+    assert.equal(ev.detail.office_over, 2);
+  } finally {
+    await s.stop();
+  }
+});
