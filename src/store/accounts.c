@@ -277,6 +277,9 @@ static void user_bind(sqlite3_stmt *st, const gh_user *u)
     gh_bind_i64(st, 23, u->updated_at);
     if (u->last_login_at) gh_bind_i64(st, 24, u->last_login_at);
     else sqlite3_bind_null(st, 24);
+    char key[GH_NAME_KEY_MAX];
+    gh_name_sort_key(u->name, key, sizeof key);
+    sqlite3_bind_text(st, 25, key, -1, SQLITE_TRANSIENT);
 }
 
 static gh_status user_write_result(gh_db *db, int s, gh_err *err)
@@ -298,8 +301,8 @@ gh_status gh_store_user_insert(gh_db *db, const gh_user *u, gh_err *err)
     PREP(db, st, "INSERT INTO users (id, org_id, email, email_norm, name, mobile, role_key, status,"
                  " email_verified, office_access, factory_access, password_hash, modules, grants, badge,"
                  " badge_norm, pin_hash, pin_temporary, pin_failures, pin_blocked, checkin_exempt,"
-                 " created_at, updated_at, last_login_at)"
-                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)", err);
+                 " created_at, updated_at, last_login_at, name_sort)"
+                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)", err);
     user_bind(st, u);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
@@ -352,7 +355,7 @@ gh_status gh_store_user_update(gh_db *db, const gh_user *u, gh_err *err)
                  " status = ?8, email_verified = ?9, office_access = ?10, factory_access = ?11,"
                  " password_hash = ?12, modules = ?13, grants = ?14, badge = ?15, badge_norm = ?16,"
                  " pin_hash = ?17, pin_temporary = ?18, pin_failures = ?19, pin_blocked = ?20,"
-                 " checkin_exempt = ?21, updated_at = ?23, last_login_at = ?24"
+                 " checkin_exempt = ?21, updated_at = ?23, last_login_at = ?24, name_sort = ?25"
                  " WHERE id = ?1 AND org_id = ?2 AND created_at = ?22", err);
     user_bind(st, u);
     int s = sqlite3_step(st);
@@ -428,8 +431,8 @@ gh_status gh_store_user_list(gh_db *db, const char *org_id, const gh_user_filter
                  " AND (?4 IS NULL OR instr(lower(name), ?4) > 0 OR instr(email_norm, ?4) > 0"
                  "      OR instr(lower(coalesce(badge, '')), ?4) > 0)"
                  " AND (?5 = 0 OR (?5 = 1 AND office_access = 1) OR (?5 = 2 AND factory_access = 1))"
-                 " AND (?6 IS NULL OR name > ?6 OR (name = ?6 AND id > ?7))"
-                 " ORDER BY name, id LIMIT ?8", err);
+                 " AND (?6 IS NULL OR name_sort > ?6 OR (name_sort = ?6 AND id > ?7))"
+                 " ORDER BY name_sort, id LIMIT ?8", err);
     char q[GH_NAME_MAX + 1];
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, f->status);
@@ -437,7 +440,13 @@ gh_status gh_store_user_list(gh_db *db, const char *org_id, const gh_user_filter
     if (f->q && *f->q && gh_ascii_lower(q, f->q, sizeof q)) gh_bind_text(st, 4, q);
     else sqlite3_bind_null(st, 4);
     gh_bind_i64(st, 5, f->access);
-    gh_bind_text(st, 6, f->after_name);
+    char after_key[GH_NAME_KEY_MAX];
+    if (f->after_name) {
+        gh_name_sort_key(f->after_name, after_key, sizeof after_key);
+        sqlite3_bind_text(st, 6, after_key, -1, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(st, 6);
+    }
     gh_bind_text(st, 7, f->after_id ? f->after_id : "");
     gh_bind_i64(st, 8, f->limit);
     gh_user *u = malloc(sizeof *u);

@@ -405,7 +405,17 @@ static const char *const migrations[] = {
     "INSERT INTO activity_kept SELECT seq, id, org_id, user_id, type, ref, at, detail, created_at FROM activity;"
     "DROP TABLE activity;"
     "ALTER TABLE activity_kept RENAME TO activity;"
-    "CREATE INDEX activity_user_time ON activity(org_id, user_id, at, seq);",
+    "CREATE INDEX activity_user_time ON activity(org_id, user_id, at, seq);"
+
+    /* (same slice) Lists in name order sort as people read (util.h
+     * gh_name_sort_key: case-insensitive, by code point, numbers by value),
+     * not by bytes. Users, the list that grows to 100,000, keep the key in
+     * a column with a plain index, so paging stays an index walk; shorter
+     * lists sort with the gh_name collation. */
+    "ALTER TABLE users ADD COLUMN name_sort TEXT NOT NULL DEFAULT '';"
+    "UPDATE users SET name_sort = gh_name_key(name);"
+    "DROP INDEX users_org_name;"
+    "CREATE INDEX users_org_name ON users(org_id, name_sort, id);",
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -238,6 +238,89 @@ gh_text_fault gh_text_check(const char *s, size_t min, size_t max, uint32_t *cp)
 
 bool gh_text_valid(const char *s, size_t min, size_t max) { return gh_text_check(s, min, max, NULL) == GH_TEXT_OK; }
 
+/* Simple lower-case mapping for the scripts plant staff lists mostly hold;
+ * everything else compares by its code point. */
+static uint32_t fold_case(uint32_t c)
+{
+    if (c >= 'A' && c <= 'Z') return c + 32;
+    if (c < 0xC0) return c;
+    if (c <= 0xDE) return c == 0xD7 ? c : c + 32;                       /* Latin-1 */
+    if (c >= 0x100 && c <= 0x137) return c | 1;                         /* Latin Extended-A pairs */
+    if (c >= 0x139 && c <= 0x148) return (c & 1) ? c + 1 : c;
+    if (c >= 0x14A && c <= 0x177) return c | 1;
+    if (c == 0x178) return 0xFF;
+    if (c >= 0x179 && c <= 0x17E) return (c & 1) ? c + 1 : c;
+    if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 32;          /* Greek */
+    if (c >= 0x400 && c <= 0x40F) return c + 80;                         /* Cyrillic */
+    if (c >= 0x410 && c <= 0x42F) return c + 32;
+    return c;
+}
+
+static size_t utf8_encode(uint32_t c, char *o)
+{
+    if (c < 0x80) { o[0] = (char)c; return 1; }
+    if (c < 0x800) { o[0] = (char)(0xC0 | (c >> 6)); o[1] = (char)(0x80 | (c & 0x3F)); return 2; }
+    if (c < 0x10000) {
+        o[0] = (char)(0xE0 | (c >> 12)); o[1] = (char)(0x80 | ((c >> 6) & 0x3F)); o[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (c >> 18)); o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((c >> 6) & 0x3F)); o[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+size_t gh_name_sort_key(const char *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    if (cap == 0) return 0;
+#define PUT(b) do { if (n + 1 < cap) out[n++] = (char)(b); } while (0)
+    while (*p) {
+        if (*p >= '0' && *p <= '9') {
+            /* A digit run: '0', a length byte, the digits without leading
+             * zeros, so shorter numbers sort first and equal lengths by
+             * digit. Runs longer than 64 digits continue as a new run. */
+            while (*p == '0' && p[1] >= '0' && p[1] <= '9') p++;
+            size_t len = 0;
+            while (p[len] >= '0' && p[len] <= '9' && len < 64) len++;
+            PUT('0');
+            PUT(0x21 + len);
+            for (size_t i = 0; i < len; i++) PUT(p[i]);
+            p += len;
+            continue;
+        }
+        uint32_t c;
+        size_t len = utf8_decode(p, &c);
+        if (len == 0) { PUT(*p); p++; continue; }
+        char enc[4];
+        size_t el = utf8_encode(fold_case(c), enc);
+        for (size_t i = 0; i < el; i++) PUT(enc[i]);
+        p += len;
+    }
+#undef PUT
+    out[n] = '\0';
+    return n;
+}
+
+int gh_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    char ka[GH_NAME_KEY_MAX], kb[GH_NAME_KEY_MAX], ta[GH_NAME_KEY_MAX], tb[GH_NAME_KEY_MAX];
+    /* The inputs need not be NUL-terminated (SQLite collations). */
+    size_t la = alen < sizeof ta - 1 ? alen : sizeof ta - 1, lb = blen < sizeof tb - 1 ? blen : sizeof tb - 1;
+    memcpy(ta, a, la);
+    ta[la] = '\0';
+    memcpy(tb, b, lb);
+    tb[lb] = '\0';
+    size_t na = gh_name_sort_key(ta, ka, sizeof ka), nb = gh_name_sort_key(tb, kb, sizeof kb);
+    int c = memcmp(ka, kb, na < nb ? na : nb);
+    if (c == 0 && na != nb) c = na < nb ? -1 : 1;
+    if (c == 0) {
+        c = memcmp(a, b, alen < blen ? alen : blen);
+        if (c == 0 && alen != blen) c = alen < blen ? -1 : 1;
+    }
+    return c;
+}
+
 bool gh_size_add(size_t a, size_t b, size_t *out) { return !__builtin_add_overflow(a, b, out); }
 bool gh_size_mul(size_t a, size_t b, size_t *out) { return !__builtin_mul_overflow(a, b, out); }
 

@@ -208,3 +208,52 @@ test('CLI: org setup-link creates another organization; org seats refuses a limi
     await s.stop();
   }
 });
+
+test('lists in name order sort case-insensitively, by code point, numbers by value; paging agrees', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    // Ada Admin exists already.
+    const names = ['Zoë', 'bulk-10', 'bulk-2', 'Émile', 'zed', 'bulk-1', 'BULK-3', 'anna'];
+    for (const [i, name] of names.entries()) {
+      const r = await s.api('/v1/users', { method: 'POST', token: admin, body: { email: `p${i}@acme.test`, name, role: 'user' } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    const want = ['Ada Admin', 'anna', 'bulk-1', 'bulk-2', 'BULK-3', 'bulk-10', 'zed', 'Zoë', 'Émile'];
+    const all = await s.api('/v1/users?limit=200', { token: admin });
+    assert.deepEqual(all.body.items.map((u) => u.name), want);
+    // The cursor walks the same order, two at a time.
+    const paged = [];
+    let cursor = null;
+    for (let i = 0; i < 10; i++) {
+      const r = await s.api(`/v1/users?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: admin });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      paged.push(...r.body.items.map((u) => u.name));
+      cursor = r.body.next_cursor;
+      if (!cursor) break;
+    }
+    assert.deepEqual(paged, want);
+    // A rename moves the person to the new place.
+    const zed = all.body.items.find((u) => u.name === 'zed');
+    const zedToken = await (async () => {
+      await s.api('/v1/auth/verify-email', { method: 'POST', body: { token: s.lastToken(`p4@acme.test`, 'verify_email'), password: 'zed has a passphrase' } });
+      return s.login('p4@acme.test', 'zed has a passphrase');
+    })();
+    assert.equal((await s.api('/v1/me', { method: 'PATCH', token: zedToken, body: { name: 'Aaron' } })).status, 200);
+    assert.deepEqual((await s.api('/v1/users?limit=3', { token: admin })).body.items.map((u) => u.id).slice(0, 1), [zed.id]);
+
+    // Groups and views: the same order.
+    for (const name of ['line 10', 'Line 2', 'line 1', 'Ölraum']) {
+      assert.equal((await s.api('/v1/groups', { method: 'POST', token: admin, body: { name } })).status, 201);
+      assert.equal((await s.api('/v1/views', { method: 'POST', token: admin, body: { name, kind: 'template', config: {} } })).status, 201);
+    }
+    const order = ['line 1', 'Line 2', 'line 10', 'Ölraum'];
+    assert.deepEqual((await s.api('/v1/groups', { token: admin })).body.items.map((g) => g.name), order);
+    assert.deepEqual((await s.api('/v1/views', { token: admin })).body.items.map((v) => v.name), order);
+    const g1 = await s.api('/v1/groups?limit=2', { token: admin });
+    const g2 = await s.api(`/v1/groups?limit=2&cursor=${g1.body.next_cursor}`, { token: admin });
+    assert.deepEqual([...g1.body.items, ...g2.body.items].map((g) => g.name), order);
+  } finally {
+    await s.stop();
+  }
+});

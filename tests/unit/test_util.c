@@ -113,6 +113,32 @@ static void text_validation(void **state)
     assert_false(gh_text_valid("a\x80", 1, 100));         /* stray continuation byte */
 }
 
+/* Issue 11: names sort as people read them. */
+static int ncmp(const char *a, const char *b) { return gh_name_cmp(a, strlen(a), b, strlen(b)); }
+static void name_order(void **state)
+{
+    (void)state;
+    assert_true(ncmp("bulk-1", "Zoë") < 0);          /* bytes would put 'Z' first */
+    assert_true(ncmp("anna", "Bob") < 0);
+    assert_true(ncmp("Bob", "anna") > 0);
+    assert_true(ncmp("bulk-2", "bulk-10") < 0);      /* numbers by value */
+    assert_true(ncmp("bulk-010", "bulk-9") > 0);
+    assert_true(ncmp("zed", "Zoë") < 0);
+    assert_true(ncmp("Zoë", "Émile") < 0);           /* then by code point */
+    assert_true(ncmp("ÉMILE", "émile") != 0);        /* equal keys: bytes decide, never 0 */
+    assert_true(ncmp("émile", "émile") == 0);
+    assert_true(ncmp("ÉMILE", "émile") == -ncmp("émile", "ÉMILE"));
+    assert_true(ncmp("Ωmega", "ωmega") != 0 && ncmp("Ωmega", "ψ") > 0);   /* Greek folds */
+    assert_true(ncmp("Яков", "анна") > 0 && ncmp("Анна", "борис") < 0);   /* Cyrillic folds */
+    char k1[GH_NAME_KEY_MAX], k2[GH_NAME_KEY_MAX];
+    gh_name_sort_key("Line 2", k1, sizeof k1);
+    gh_name_sort_key("line 10", k2, sizeof k2);
+    assert_true(strcmp(k1, k2) < 0);                 /* the stored key orders like the comparison */
+    char small[4];
+    assert_int_equal(gh_name_sort_key("abcdef", small, sizeof small), 3);
+    assert_string_equal(small, "abc");
+}
+
 /* Issue 11: the one name check says what is wrong. */
 static void text_faults(void **state)
 {
@@ -332,6 +358,7 @@ int main(void)
         cmocka_unit_test(email_validation),
         cmocka_unit_test(text_validation),
         cmocka_unit_test(text_faults),
+        cmocka_unit_test(name_order),
         cmocka_unit_test(numbers_and_strings),
         cmocka_unit_test(buf_has_a_named_maximum),
         cmocka_unit_test(arena_allocations),
