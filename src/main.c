@@ -9,7 +9,7 @@
  *   gatehouse outbox  --db PATH [--json]
  *   gatehouse check   --db PATH --org SLUG --user EMAIL|ID --permission KEY
  *   gatehouse backup  --db PATH --to FILE
- *   gatehouse routes     (the route table: method, path, auth, permission, alternative)
+ *   gatehouse routes     (the route table: method, path, auth, permission, alternative, query parameters)
  *   gatehouse version
  *
  * Every subcommand that touches the database applies pending migrations
@@ -531,8 +531,9 @@ static void print_route(const gh_route *r, void *arg)
     const char *auth = r->auth == GH_AUTH_NONE ? "none"
                        : r->auth == GH_AUTH_ANY ? "user,api_key"
                        : r->auth == GH_AUTH_KEY ? "api_key" : "user";
-    printf("%s\t%s\t%s\t%s\t%s\n", r->method, r->pattern, auth, r->perm ? r->perm : "-",
-           gh_route_perm_alt(r) ? gh_route_perm_alt(r) : "-");
+    const char *q = gh_route_query_params(r);
+    printf("%s\t%s\t%s\t%s\t%s\t%s\n", r->method, r->pattern, auth, r->perm ? r->perm : "-",
+           gh_route_perm_alt(r) ? gh_route_perm_alt(r) : "-", q && *q ? q : "-");
 }
 
 int main(int argc, char **argv)

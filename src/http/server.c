@@ -460,6 +460,42 @@ static bool authorize_or_reply(gh_req *r, const gh_route *rt)
     return true;
 }
 
+typedef struct { const gh_route *rt; const char *unknown; } query_scan;
+
+static enum MHD_Result scan_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    (void)value;
+    query_scan *q = cls;
+    if (!gh_route_takes_query(q->rt, key ? key : "")) {
+        q->unknown = key ? key : "";
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* Unknown query parameters are refused the same way on every route (issue
+ * 11), from the one table in router.c, before the handler runs. */
+static bool query_known_or_reply(gh_req *r, const gh_route *rt)
+{
+    query_scan q = {rt, NULL};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, scan_query, &q);
+    if (!q.unknown) return true;
+    const char *takes = gh_route_query_params(rt);
+    gh_err e = {0};
+    char name[64];
+    gh_strlcpy(name, q.unknown, sizeof name);
+    if (takes && *takes)
+        gh_fail_field(&e, GH_E_INVALID, "unknown_parameter", name, "unknown query parameter '%s'; this takes: %s",
+                      name, takes);
+    else
+        gh_fail_field(&e, GH_E_INVALID, "unknown_parameter", name, "unknown query parameter '%s'; this takes none",
+                      name);
+    gh_reply_err(r, &e);
+    gh_err_clear(&e);
+    return false;
+}
+
 static void dispatch(gh_req *r)
 {
     const gh_route *rt = r->match.route;
@@ -485,7 +521,7 @@ static void dispatch(gh_req *r)
         reply_fail(r, GH_E_BUSY, "database_unavailable", "the database is unavailable");
         return;
     }
-    if (!authenticate_or_reply(r, rt) || !authorize_or_reply(r, rt)) return;
+    if (!authenticate_or_reply(r, rt) || !authorize_or_reply(r, rt) || !query_known_or_reply(r, rt)) return;
     if (r->body.len > 0 && !(rt->flags & GH_R_RAW_BODY)) {
         if (!json_content_type(gh_req_header(r, "Content-Type"))) {
             reply_fail(r, GH_E_UNSUPPORTED_TYPE, "unsupported_media_type",

@@ -257,3 +257,42 @@ test('lists in name order sort case-insensitively, by code point, numbers by val
     await s.stop();
   }
 });
+
+test('unknown query parameters are refused the same way on every route; error details name the real problem', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { BIN } = await import('./lib.mjs');
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const key = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'q' } })).body.key;
+    const routes = spawnSync(BIN, ['routes'], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.split('\t'));
+    let n = 0;
+    const refusedEarlier = [];
+    for (const [method, pattern, auth, , , query] of routes) {
+      if (!pattern.startsWith('/v1/') || pattern === '/v1/auth/logout') continue;
+      const token = auth === 'api_key' ? key : auth === 'none' ? undefined : admin;
+      const path = pattern.replace(/\{[^}]+\}/g, 'nope');
+      const r = await s.api(`${path}?limit=5&bogus_param=1`, { method, token, raw: method === 'GET' || method === 'DELETE' ? undefined : '{}' });
+      if (r.status === 403 || r.status === 401) { refusedEarlier.push(`${method} ${pattern} ${r.body.code}`); continue; }
+      const takesLimit = query !== '-' && query.split(' ').includes('limit');
+      assertProblem(r, 400, 'unknown_parameter', takesLimit ? 'bogus_param' : 'limit');
+      assert.match(r.body.detail, takesLimit ? /'bogus_param'; this takes: / : query === '-' ? /'limit'; this takes none/ : new RegExp(`'limit'; this takes: ${query}`));
+      n++;
+    }
+    assert.ok(n > 50, `${n} routes checked`);
+    // Only credentials of the wrong kind (kiosk-only routes, a session-only route for a key) come first.
+    for (const x of refusedEarlier) assert.match(x, /kiosk_only|api_key_required|user_session_required/, x);
+    // Documented parameters still work.
+    assert.equal((await s.api('/v1/users?limit=1&q=ada', { token: admin })).status, 200);
+
+    // A 5,000-character permission key is too long, not missing.
+    const long = await s.api('/v1/check', { method: 'POST', token: key, body: { user_id: 'usr_x', permission: 'p'.repeat(5000) } });
+    assertProblem(long, 400, 'invalid_permission', 'permission');
+    assert.match(long.body.detail, /5000 bytes long; a permission key is at most 128/);
+    assertProblem(await s.api('/v1/check', { method: 'POST', token: key, body: { user_id: 'usr_x' } }), 400, 'missing_field', 'permission');
+    const typed = await s.api('/v1/check', { method: 'POST', token: key, body: { user_id: 'usr_x', permission: 5 } });
+    assertProblem(typed, 400, 'invalid_type', 'permission');
+  } finally {
+    await s.stop();
+  }
+});
