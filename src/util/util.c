@@ -307,15 +307,16 @@ int gh_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
     char ka[GH_NAME_KEY_MAX], kb[GH_NAME_KEY_MAX], ta[GH_NAME_KEY_MAX], tb[GH_NAME_KEY_MAX];
     /* The inputs need not be NUL-terminated (SQLite collations). */
     size_t la = alen < sizeof ta - 1 ? alen : sizeof ta - 1, lb = blen < sizeof tb - 1 ? blen : sizeof tb - 1;
-    memcpy(ta, a, la);
+    if (la) memcpy(ta, a, la);
     ta[la] = '\0';
-    memcpy(tb, b, lb);
+    if (lb) memcpy(tb, b, lb);
     tb[lb] = '\0';
     size_t na = gh_name_sort_key(ta, ka, sizeof ka), nb = gh_name_sort_key(tb, kb, sizeof kb);
     int c = memcmp(ka, kb, na < nb ? na : nb);
     if (c == 0 && na != nb) c = na < nb ? -1 : 1;
     if (c == 0) {
-        c = memcmp(a, b, alen < blen ? alen : blen);
+        size_t common = alen < blen ? alen : blen;
+        c = common ? memcmp(a, b, common) : 0;
         if (c == 0 && alen != blen) c = alen < blen ? -1 : 1;
     }
     return c;
