@@ -68,9 +68,7 @@ gh_status gh_activity_record(gh_ctx *ctx, const char *user_id, const char *type,
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_activity_type", "type",
                              "type is form_submission, order_event or asset_event (check-ins are recorded by"
                              " POST /v1/checkins)");
-    if (!ref || !gh_text_valid(ref, 1, GH_REF_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_ref", "ref", "a ref is 1 to %d characters of text",
-                             GH_REF_MAX);
+    if (gh_check_text(&ctx->err, "invalid_ref", "ref", ref, 1, GH_REF_MAX) != GH_OK) return GH_E_INVALID;
     int64_t now = gh_now();
     if (at == 0) at = now;
     if (at < 0 || at > now + FUTURE_SLACK_S)

@@ -33,9 +33,8 @@ static gh_status check_name(gh_ctx *ctx, const char *name)
 
 static gh_status check_description(gh_ctx *ctx, const char *d)
 {
-    if (!gh_text_valid(d, 0, GH_GROUP_DESC_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_description", "description",
-                             "a description is at most %d characters", GH_GROUP_DESC_MAX);
+    if (gh_check_text(&ctx->err, "invalid_description", "description", d, 0, GH_GROUP_DESC_MAX) != GH_OK)
+        return GH_E_INVALID;
     return GH_OK;
 }
 

@@ -64,8 +64,8 @@ gh_status gh_role_create(gh_ctx *ctx, const char *key, const char *name, const c
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_key", "key",
                              "a role key is 1 to 64 of a-z 0-9 - _ .");
     if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
-    if (description && !gh_text_valid(description, 0, 1000))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_description", "description", "at most 1000 characters");
+    if (description && gh_check_text(&ctx->err, "invalid_description", "description", description, 0, 1000) != GH_OK)
+        return GH_E_INVALID;
     if (permissions && gh_access_validate_keys(permissions, GH_KEYS_PERMISSIONS, "permissions", r.permissions,
                                                sizeof r.permissions, &ctx->err) != GH_OK)
         return ctx->err.status;
@@ -96,8 +96,8 @@ gh_status gh_role_update(gh_ctx *ctx, const char *key, const char *name, const c
     gh_status st;
     char perms[GH_KEYLIST_MAX];
     if (name && gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
-    if (description && !gh_text_valid(description, 0, 1000))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_description", "description", "at most 1000 characters");
+    if (description && gh_check_text(&ctx->err, "invalid_description", "description", description, 0, 1000) != GH_OK)
+        return GH_E_INVALID;
     if (permissions && gh_access_validate_keys(permissions, GH_KEYS_PERMISSIONS, "permissions", perms, sizeof perms,
                                                &ctx->err) != GH_OK)
         return ctx->err.status;

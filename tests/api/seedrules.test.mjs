@@ -134,6 +134,16 @@ test('one name check everywhere: blank, bidi and control characters refused with
     const after = JSON.stringify([(await s.api('/v1/users', { token: admin })).body.items,
       (await s.api('/v1/groups', { token: admin })).body.items, (await s.api('/v1/roles', { token: admin })).body.items]);
     assert.equal(after, before, 'a refused name changes nothing');
+    // Other texts say what is wrong the same way.
+    const desc = await s.api('/v1/roles', { method: 'POST', token: admin, body: { key: 'r2', name: 'R2', description: 'a\u202Eb', permissions: [] } });
+    assertProblem(desc, 400, 'invalid_description', 'description');
+    assert.equal(desc.body.reason, 'bidi_control');
+    const ref = await s.api('/v1/tasks', { method: 'POST', token: admin, body: { ref: 'OP\u0001', title: 'T' } });
+    assertProblem(ref, 400, 'invalid_ref', 'ref');
+    assert.match(ref.body.detail, /control character \(U\+0001\)/);
+    const longRef = await s.api('/v1/tasks', { method: 'POST', token: admin, body: { ref: 'r'.repeat(5000), title: 'T' } });
+    assertProblem(longRef, 400, 'invalid_ref', 'ref');
+    assert.equal(longRef.body.reason, 'too_long');
     // Ordinary names with accents, CJK and inner spaces are fine.
     const ok = await s.api('/v1/users', { method: 'POST', token: admin, body: { email: 'zoe@acme.test', name: 'Zoë Ørsted 日本', role: 'user' } });
     assert.equal(ok.status, 201, JSON.stringify(ok.body));
