@@ -9,7 +9,7 @@
  *   gatehouse outbox  --db PATH [--json]
  *   gatehouse check   --db PATH --org SLUG --user EMAIL|ID --permission KEY
  *   gatehouse backup  --db PATH --to FILE
- *   gatehouse routes     (the route table: method, path, auth, permission, API key scope)
+ *   gatehouse routes     (the route table: method, path, auth, permission, API key scope, alternative, query parameters)
  *   gatehouse version
  *
  * Every subcommand that touches the database applies pending migrations
@@ -41,7 +41,7 @@ typedef struct opts {
     const char *listen, *db, *base_url, *catalog;
     const char *org, *org_name, *admin_email, *admin_name, *template_set;
     const char *to, *user, *permission, *office, *factory;
-    bool test_clock, quiet, json, demo;
+    bool test_clock, quiet, json, demo, force;
     unsigned threads;
     int nargs;
     const char *args[64];
@@ -58,9 +58,10 @@ static void usage(void)
           "  org list --db PATH\n"
           "  org modules --db PATH --org SLUG KEY...     (core is always on)\n"
           "  org addons  --db PATH --org SLUG KEY...\n"
-          "  org seats   --db PATH --org SLUG [--office N|unlimited] [--factory N|unlimited]\n"
+          "  org seats   --db PATH --org SLUG [--office N|unlimited] [--factory N|unlimited] [--force]\n"
+          "              (a limit below the seats in use is refused unless --force)\n"
           "  org allow-ips --db PATH --org SLUG [CIDR...]    (none: any address)\n"
-          "  org setup-link --db PATH [--base-url URL]   (one-time link to create another organization)\n"
+          "  org setup-link --db PATH [--base-url URL]   (one-time link, 24 h, that creates one more organization)\n"
           "  outbox  --db PATH [--json]\n"
           "  check   --db PATH --org SLUG --user EMAIL|ID --permission KEY\n"
           "  backup  --db PATH --to FILE\n"
@@ -77,6 +78,7 @@ static int parse_opts(int argc, char **argv, int start, opts *o)
         if (strcmp(a, "--quiet") == 0) { o->quiet = true; continue; }
         if (strcmp(a, "--json") == 0) { o->json = true; continue; }
         if (strcmp(a, "--demo") == 0) { o->demo = true; continue; }
+        if (strcmp(a, "--force") == 0) { o->force = true; continue; }
         if (strcmp(a, "--listen") == 0) slot = &o->listen;
         else if (strcmp(a, "--db") == 0) slot = &o->db;
         else if (strcmp(a, "--base-url") == 0) slot = &o->base_url;
@@ -460,7 +462,7 @@ static int cmd_org(opts *o)
             rc = 2;
             goto out;
         }
-        rc = report(&ctx, gh_org_set_seats(&ctx, o->org, office, factory));
+        rc = report(&ctx, gh_org_set_seats(&ctx, o->org, office, factory, o->force));
         if (rc == 0) printf("seats of %s: office %lld, factory %lld (-1 = unlimited)\n", o->org, (long long)office,
                             (long long)factory);
     } else {
@@ -549,7 +551,9 @@ static void print_route(const gh_route *r, void *arg)
                        : r->auth == GH_AUTH_ANY ? "user,api_key"
                        : r->auth == GH_AUTH_KEY ? "api_key" : "user";
     const char *scope = gh_route_key_scope(r);
-    printf("%s\t%s\t%s\t%s\t%s\n", r->method, r->pattern, auth, r->perm ? r->perm : "-", scope ? scope : "-");
+    const char *q = gh_route_query_params(r);
+    printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r->method, r->pattern, auth, r->perm ? r->perm : "-", scope ? scope : "-",
+           gh_route_perm_alt(r) ? gh_route_perm_alt(r) : "-", q && *q ? q : "-");
 }
 
 int main(int argc, char **argv)

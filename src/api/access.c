@@ -6,6 +6,7 @@
 #include "core/access.h"
 
 #define BATCH_MAX 1000
+#define PERMISSION_KEY_MAX 128
 
 /* One check; answers NULL after replying with an error. */
 static json_t *one_check(gh_req *r, json_t *item, const char *field)
@@ -20,9 +21,24 @@ static json_t *one_check(gh_req *r, json_t *item, const char *field)
             return NULL;
         }
     }
-    if (!json_is_string(perm) || json_string_length(perm) == 0 || json_string_length(perm) > 128) {
-        gh_fail_field(&ctx->err, GH_E_INVALID, json_is_string(perm) || !perm ? "missing_field" : "invalid_type",
-                      "permission", "'permission' must be a non-empty string");
+    /* Each detail names the real problem (issue 11). */
+    if (!perm) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "permission", "'permission' is required");
+        return NULL;
+    }
+    if (!json_is_string(perm)) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_type", "permission", "'permission' must be a string");
+        return NULL;
+    }
+    if (json_string_length(perm) == 0) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "permission", "'permission' is empty");
+        return NULL;
+    }
+    if (json_string_length(perm) > PERMISSION_KEY_MAX) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_permission", "permission",
+                      "'permission' is %zu bytes long; a permission key is at most %d", json_string_length(perm),
+                      PERMISSION_KEY_MAX);
+        gh_err_extra(&ctx->err, "max_bytes", json_integer(PERMISSION_KEY_MAX));
         return NULL;
     }
     const char *user_id;

@@ -133,9 +133,9 @@ static void accept_invite(gh_req *r)
 const gh_route gh_api_routes_invites[] = {
     {"GET", "/v1/invites/lookup", lookup_invite, GH_AUTH_NONE, 0, NULL},
     {"POST", "/v1/invites/accept", accept_invite, GH_AUTH_NONE, 0, NULL},
-    {"GET", "/v1/invites", list_invites, GH_AUTH_ANY, 0, "users.view"},
+    {"GET", "/v1/invites", list_invites, GH_AUTH_ANY, GH_R_OR_MANAGE, "users.view"},
     {"POST", "/v1/invites", create_invites, GH_AUTH_USER, 0, "users.manage"},
-    {"GET", "/v1/invites/{id}", get_invite, GH_AUTH_ANY, 0, "users.view"},
+    {"GET", "/v1/invites/{id}", get_invite, GH_AUTH_ANY, GH_R_OR_MANAGE, "users.view"},
     {"DELETE", "/v1/invites/{id}", cancel_invite, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/invites/{id}/resend", resend_invite, GH_AUTH_USER, 0, "users.manage"},
     {NULL, NULL, NULL, 0, 0, NULL},

@@ -31,12 +31,15 @@ static void patch_org(gh_req *r)
         {"invite_ttl_s", GH_J_INT, false}, {"session_idle_timeout_s", GH_J_INT, false},
         {"session_max_lifetime_s", GH_J_INT, false}, {"kiosk_pin_min_length", GH_J_INT, false},
         {"kiosk_enrolled_devices_only", GH_J_BOOL, false}, {"kiosk_idle_timeout_s", GH_J_INT, false},
-        {"kiosk_session_max_s", GH_J_INT, false}, {"ip_allowlist", GH_J_ARRAY, false}, {NULL, 0, false}};
+        {"kiosk_session_max_s", GH_J_INT, false}, {"ip_allowlist", GH_J_ARRAY, false},
+        {"erase_deleted_names", GH_J_BOOL, false}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     gh_org_patch p = {.name = gh_jstr(b, "name"), .ip_allowlist = json_object_get(b, "ip_allowlist")};
     p.has_single_task = gh_jhas(b, "single_task_checkin");
     p.single_task = gh_jbool(b, "single_task_checkin", false);
+    p.has_erase_names = gh_jhas(b, "erase_deleted_names");
+    p.erase_names = gh_jbool(b, "erase_deleted_names", false);
     p.has_enrolled_only = gh_jhas(b, "kiosk_enrolled_devices_only");
     p.enrolled_only = gh_jbool(b, "kiosk_enrolled_devices_only", false);
     int_field(b, "invite_ttl_s", &p.has_invite_ttl, &p.invite_ttl_s);

@@ -160,15 +160,15 @@ static void user_permissions(gh_req *r)
 }
 
 const gh_route gh_api_routes_users[] = {
-    {"GET", "/v1/users", list_users, GH_AUTH_ANY, 0, "users.view"},
+    {"GET", "/v1/users", list_users, GH_AUTH_ANY, GH_R_OR_MANAGE, "users.view"},
     {"POST", "/v1/users", create_user, GH_AUTH_USER, 0, "users.manage"},
-    {"GET", "/v1/users/{id}", get_user, GH_AUTH_ANY, 0, "users.view"},
+    {"GET", "/v1/users/{id}", get_user, GH_AUTH_ANY, GH_R_OR_MANAGE, "users.view"},
     {"PATCH", "/v1/users/{id}", patch_user, GH_AUTH_USER, 0, "users.manage"},
     {"DELETE", "/v1/users/{id}", delete_user, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/users/{id}/lock", lock_user, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/users/{id}/unlock", unlock_user, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/users/{id}/password-reset", reset_user, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/users/{id}/revoke-sessions", revoke_user, GH_AUTH_USER, 0, "users.manage"},
-    {"GET", "/v1/users/{id}/permissions", user_permissions, GH_AUTH_ANY, 0, "users.view"},
+    {"GET", "/v1/users/{id}/permissions", user_permissions, GH_AUTH_ANY, GH_R_OR_MANAGE, "users.view"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

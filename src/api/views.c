@@ -87,7 +87,7 @@ static void share_view(gh_req *r)
 
 const gh_route gh_api_routes_views[] = {
     {"GET", "/v1/views", list_views, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK, NULL},
-    {"POST", "/v1/views", create_view, GH_AUTH_USER, 0, NULL},
+    {"POST", "/v1/views", create_view, GH_AUTH_USER, 0, "dashboards.manage"},
     {"GET", "/v1/views/{id}", get_view, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK, NULL},
     {"PATCH", "/v1/views/{id}", patch_view, GH_AUTH_USER, 0, NULL},
     {"DELETE", "/v1/views/{id}", delete_view, GH_AUTH_USER, 0, NULL},

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/audit.h"
+#include "core/denials.h"
 #include "core/authz.h"
 #include "util/log.h"
 
@@ -295,6 +296,7 @@ static void *poll_loop(void *unused)
         pthread_mutex_unlock(&poll_mu);
         gh_access_refresh(db, false);
         gh_outbox_deliver(db);
+        gh_denials_flush(db);
         pthread_mutex_lock(&poll_mu);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -303,6 +305,7 @@ static void *poll_loop(void *unused)
         if (!poll_stop) pthread_cond_timedwait(&poll_cv, &poll_mu, &ts);
     }
     pthread_mutex_unlock(&poll_mu);
+    gh_denials_flush(db); /* what the last requests refused */
     gh_db_close(db);
     return NULL;
 }

@@ -54,9 +54,7 @@ static bool valid_slug(const char *s)
 
 static gh_status check_name(gh_ctx *ctx, const char *name, const char *field)
 {
-    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", field,
-                             "a name is 1 to %d characters of text", GH_NAME_MAX);
+    if (gh_check_text(&ctx->err, "invalid_name", field, name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
     return GH_OK;
 }
 
@@ -250,10 +248,12 @@ static gh_status use_setup_token(gh_ctx *ctx, const char *token)
     if (!token || strlen(token) != GH_TOKEN_LEN) goto bad;
     gh_token_hash(token, h);
     if (gh_store_token_get_by_hash(ctx->db, h, &t, &ctx->err) != GH_OK) goto bad;
-    if (strcmp(t.purpose, "setup") != 0 || t.used_at || gh_now() >= t.expires_at) goto bad;
-    /* The link sets up the first organization only: once one exists (made
-     * by `gatehouse init` meanwhile), it is spent. */
-    if (gh_store_org_count(ctx->db) != 0)
+    bool another = strcmp(t.purpose, "setup_another") == 0;
+    if ((!another && strcmp(t.purpose, "setup") != 0) || t.used_at || gh_now() >= t.expires_at) goto bad;
+    /* The first-start link sets up the first organization only: once one
+     * exists (made by `gatehouse init` meanwhile), it is spent. A link from
+     * `gatehouse org setup-link` (purpose setup_another) creates one more. */
+    if (!another && gh_store_org_count(ctx->db) != 0)
         return gh_fail(&ctx->err, GH_E_CONFLICT, "already_set_up",
                        "an organization exists already; more are created with gatehouse init");
     return gh_store_token_mark_used(ctx->db, t.id, gh_now(), &ctx->err);
@@ -346,7 +346,7 @@ gh_status gh_setup_token_issue(gh_ctx *ctx, bool another, char token[GH_TOKEN_LE
         gh_db_rollback(ctx->db);
         return gh_fail(&ctx->err, GH_E_CONFLICT, "already_set_up", "an organization exists");
     }
-    if ((st = issue_token(ctx, NULL, NULL, "setup", NULL, SETUP_TTL_S, token)) != GH_OK)
+    if ((st = issue_token(ctx, NULL, NULL, another ? "setup_another" : "setup", NULL, SETUP_TTL_S, token)) != GH_OK)
         return gh_ctx_rollback(ctx, st);
     return gh_db_commit(ctx->db, &ctx->err);
 }
@@ -374,7 +374,7 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o)
     snprintf(mods, sizeof mods, "core%s%s", o->modules[0] ? " " : "", o->modules);
     int64_t office = gh_seats_used(ctx->db, o->id, GH_SEAT_OFFICE);
     int64_t factory = gh_seats_used(ctx->db, o->id, GH_SEAT_FACTORY);
-    return json_pack(
+    json_t *j = json_pack(
         "{s:s, s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}, s:{s:I, s:I, s:I, s:b, s:I, s:b, s:I, s:I, s:o}, s:o}",
         "id", o->id, "slug", o->slug, "name", o->name, "template", o->template_set,
         "modules", gh_json_keylist(mods), "addons", gh_json_keylist(o->addons),
@@ -385,6 +385,9 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o)
         "kiosk_enrolled_devices_only", o->kiosk_enrolled_devices_only,
         "kiosk_idle_timeout_s", (json_int_t)o->kiosk_idle_s, "kiosk_session_max_s", (json_int_t)o->kiosk_session_s,
         "ip_allowlist", gh_json_keylist(o->ip_allowlist), "created_at", gh_json_time(o->created_at));
+    json_t *settings = j ? json_object_get(j, "settings") : NULL;
+    if (settings) json_object_set_new(settings, "erase_deleted_names", json_boolean(o->erase_deleted_names));
+    return j;
 }
 
 /* ---- users --------------------------------------------------------------------------- */
@@ -403,9 +406,38 @@ json_t *gh_user_json(const gh_user *u)
         "last_login_at", gh_json_time(u->last_login_at));
 }
 
+json_t *gh_tombstone_json(const gh_tombstone *t)
+{
+    return json_pack("{s:s, s:s, s:b, s:o}", "id", t->id, "name", t->name, "name_erased", t->name_erased,
+                     "deleted_at", gh_json_time(t->deleted_at));
+}
+
 gh_status gh_user_get(gh_ctx *ctx, const char *id, gh_user *u)
 {
-    return gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err);
+    gh_status st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err);
+    if (st == GH_E_NOT_FOUND && id) {
+        /* Still 404 (the account is gone), but say whose records remain. */
+        gh_tombstone t;
+        gh_err ignored = {0};
+        if (gh_store_tombstone_get(ctx->db, ctx->actor.org_id, id, &t, &ignored) == GH_OK)
+            gh_err_extra(&ctx->err, "deleted_user", gh_tombstone_json(&t));
+        gh_err_clear(&ignored);
+    }
+    return st;
+}
+
+gh_status gh_person_check(gh_ctx *ctx, const char *id, gh_tombstone *t, bool *deleted)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    if (!u) return gh_ctx_oom(ctx);
+    *deleted = false;
+    gh_status st = gh_store_user_get(ctx->db, ctx->actor.org_id, id ? id : "", u, &ctx->err);
+    free(u);
+    if (st != GH_E_NOT_FOUND || !id) return st;
+    gh_err_clear(&ctx->err);
+    st = gh_store_tombstone_get(ctx->db, ctx->actor.org_id, id, t, &ctx->err);
+    if (st == GH_OK) *deleted = true;
+    return st;
 }
 
 static gh_status role_exists(gh_ctx *ctx, const char *key, gh_role *r)
@@ -418,8 +450,53 @@ static gh_status role_exists(gh_ctx *ctx, const char *key, gh_role *r)
     return st;
 }
 
-/* Validates module keys against the catalog. A user may be given a module
- * the org has not enabled: it counts only once the org has it too. */
+/* Is `key` one of the space-separated keys in list? */
+static bool keylist_has(const char *list, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = list; *p;) {
+        while (*p == ' ') p++;
+        size_t n = strcspn(p, " ");
+        if (n == kl && n > 0 && strncmp(p, key, kl) == 0) return true;
+        p += n;
+    }
+    return false;
+}
+
+/* Issue 11: a person can only be given modules the organization has
+ * (400 module_not_enabled naming the others, in `modules_not_enabled`). */
+static gh_status modules_in_org(gh_ctx *ctx, const gh_org *o, const gh_user *u)
+{
+    if (u->modules_all) return GH_OK;
+    json_t *missing = json_array();
+    char names[512] = "";
+    size_t used = 0;
+    if (!missing) return gh_ctx_oom(ctx);
+    for (const char *p = u->modules; *p;) {
+        while (*p == ' ') p++;
+        size_t n = strcspn(p, " ");
+        char key[128];
+        if (n > 0 && n < sizeof key) {
+            memcpy(key, p, n);
+            key[n] = '\0';
+            if (!keylist_has(o->modules, key)) {
+                json_array_append_new(missing, json_string(key));
+                int w = snprintf(names + used, sizeof names - used, "%s'%s'", used ? ", " : "", key);
+                if (w > 0 && (size_t)w < sizeof names - used) used += (size_t)w;
+            }
+        }
+        p += n;
+    }
+    if (json_array_size(missing) == 0) { json_decref(missing); return GH_OK; }
+    gh_fail_field(&ctx->err, GH_E_INVALID, "module_not_enabled", "modules",
+                  "the organization does not have the module(s) %s; an operator enables modules with "
+                  "`gatehouse org modules`", names);
+    gh_err_extra(&ctx->err, "modules_not_enabled", missing);
+    return GH_E_INVALID;
+}
+
+/* Validates module keys against the catalog; modules_in_org then checks the
+ * organization has them. */
 static gh_status apply_modules(gh_ctx *ctx, const json_t *mods, gh_user *u)
 {
     if (!mods || json_is_null(mods)) {
@@ -498,6 +575,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     u->created_at = u->updated_at = now;
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = modules_in_org(ctx, &o, u)) != GH_OK) goto fail;
     if ((st = role_exists(ctx, n->role, &r)) != GH_OK) goto fail;
     if ((st = gh_guard_confer(ctx, &o, NULL, u)) != GH_OK) goto fail;
     if ((st = refuse_if_invited(ctx, u->email)) != GH_OK) goto fail;
@@ -577,7 +655,10 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         gh_strlcpy(u->mobile, p->mobile, sizeof u->mobile);
     }
     if (p->modules_set) {
-        if ((st = apply_modules(ctx, p->modules, u)) != GH_OK) { json_decref(changes); goto fail; }
+        if ((st = apply_modules(ctx, p->modules, u)) != GH_OK || (st = modules_in_org(ctx, &o, u)) != GH_OK) {
+            json_decref(changes);
+            goto fail;
+        }
         json_object_set_new(changes, "modules", u->modules_all ? json_null() : gh_json_keylist(u->modules));
     }
     if (p->grants) {
@@ -705,6 +786,7 @@ out:
 
 gh_status gh_user_delete(gh_ctx *ctx, const char *id)
 {
+    gh_org o;
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
     if (!u) return gh_ctx_oom(ctx);
@@ -712,16 +794,30 @@ gh_status gh_user_delete(gh_ctx *ctx, const char *id)
         st = gh_fail(&ctx->err, GH_E_CONFLICT, "self_delete", "you cannot delete your own account");
         goto out;
     }
-    gh_org o;
     if ((st = begin(ctx)) != GH_OK) goto out;
     bool had_manage = gh_guard_actor_holds(ctx, "users.manage");
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
+    /* The plant's records stay (000: time records and activity are payroll
+     * and traceability data): open check-ins end now, and the person leaves
+     * a tombstone the records stay attributed to. */
+    int64_t closed = 0;
+    if ((st = gh_store_checkin_close_all_open(ctx->db, u->org_id, u->id, gh_now(),
+                                              ctx->actor.type == GH_ACTOR_USER ? ctx->actor.id : NULL, &closed,
+                                              &ctx->err)) != GH_OK)
+        goto fail;
+    gh_tombstone t = {.name_erased = o.erase_deleted_names, .deleted_at = gh_now()};
+    gh_strlcpy(t.id, u->id, sizeof t.id);
+    gh_strlcpy(t.org_id, u->org_id, sizeof t.org_id);
+    gh_strlcpy(t.name, o.erase_deleted_names ? "deleted user" : u->name, sizeof t.name);
+    if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(t.deleted_by, ctx->actor.id, sizeof t.deleted_by);
     if ((st = gh_store_user_delete(ctx->db, u->org_id, u->id, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_tombstone_insert(ctx->db, &t, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.deleted", "user", u->id,
-                       json_pack("{s:s?, s:s, s:s}", "email", u->email[0] ? u->email : NULL, "name", u->name,
-                                 "role", u->role_key))) != GH_OK)
+                       json_pack("{s:s?, s:s, s:s, s:I, s:b}", "email", u->email[0] ? u->email : NULL, "name", u->name,
+                                 "role", u->role_key, "checkins_closed", (json_int_t)closed,
+                                 "name_erased", o.erase_deleted_names))) != GH_OK)
         goto fail;
     if ((st = gh_accounts_check_invariants(ctx, u->org_id, had_manage)) != GH_OK) goto fail;
     st = gh_tx_commit(ctx);
@@ -1182,19 +1278,6 @@ static json_t *apikey_json(const gh_apikey *k)
                      "created_by", k->created_by[0] ? json_string(k->created_by) : json_null(),
                      "created_at", gh_json_time(k->created_at), "expires_at", gh_json_time(k->expires_at),
                      "last_used_at", gh_json_time(k->last_used_at), "scopes", gh_json_keylist(k->scopes));
-}
-
-/* Whether the space-separated list holds key as a whole word. */
-static bool keylist_has(const char *list, const char *key)
-{
-    size_t n = strlen(key);
-    for (const char *p = list; *p;) {
-        size_t w = strcspn(p, " ");
-        if (w == n && memcmp(p, key, n) == 0) return true;
-        p += w;
-        while (*p == ' ') p++;
-    }
-    return false;
 }
 
 /* Reads the requested scopes (NULL: the default) into the key's

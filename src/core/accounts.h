@@ -28,9 +28,11 @@ gh_status gh_org_validate_new(gh_ctx *ctx, const gh_org_new *n);
 /* Creates the org, its roles from the template set and its first admin.
  * out_org/out_user may be NULL. */
 gh_status gh_org_create(gh_ctx *ctx, const gh_org_new *n, gh_org *out_org, gh_user *out_user);
-/* Issues a fresh one-time setup token (previous ones are superseded); token
- * gets the secret. Unless `another` (an operator asking for one more
- * organization), only while no organization exists. */
+/* Issues a fresh one-time setup token (previous ones of the same kind are
+ * superseded); token gets the secret. Unless `another` (an operator asking
+ * for one more organization: `gatehouse org setup-link`), only while no
+ * organization exists, and such a link is spent once one exists; a link
+ * issued with `another` creates one more organization at any time. */
 gh_status gh_setup_token_issue(gh_ctx *ctx, bool another, char token[GH_TOKEN_LEN + 1]);
 /* Finds an org by slug, or the only one when slug is NULL/empty. */
 gh_status gh_org_resolve(gh_ctx *ctx, const char *slug, gh_org *o);
@@ -38,7 +40,16 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o);
 
 /* ---- users -------------------------------------------------------------------- */
 json_t *gh_user_json(const gh_user *u);
+/* GH_E_NOT_FOUND for a deleted person too; the problem then carries
+ * `deleted_user` (the tombstone) so a client can say whose records remain. */
 gh_status gh_user_get(gh_ctx *ctx, const char *id, gh_user *u);
+/* A tombstone as JSON: id, name (as it was or "deleted user"), deleted_at. */
+json_t *gh_tombstone_json(const gh_tombstone *t);
+/* Whether id is a person of the actor's org whose records may be read: a
+ * user (GH_OK, *deleted false) or a deleted one (GH_OK, *deleted true, t
+ * filled); GH_E_NOT_FOUND otherwise. For the lists of time records and
+ * activity, which outlive the account. */
+gh_status gh_person_check(gh_ctx *ctx, const char *id, gh_tombstone *t, bool *deleted);
 
 typedef struct gh_user_new {
     const char *email, *name, *mobile, *role;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/access.h"
+#include "core/accounts.h"
 #include "util/json.h"
 #include "core/shopfloor.h"
 #include "core/guard.h"
@@ -68,9 +69,7 @@ gh_status gh_activity_record(gh_ctx *ctx, const char *user_id, const char *type,
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_activity_type", "type",
                              "type is form_submission, order_event or asset_event (check-ins are recorded by"
                              " POST /v1/checkins)");
-    if (!ref || !gh_text_valid(ref, 1, GH_REF_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_ref", "ref", "a ref is 1 to %d characters of text",
-                             GH_REF_MAX);
+    if (gh_check_text(&ctx->err, "invalid_ref", "ref", ref, 1, GH_REF_MAX) != GH_OK) return GH_E_INVALID;
     int64_t now = gh_now();
     if (at == 0) at = now;
     if (at < 0 || at > now + FUTURE_SLACK_S)
@@ -166,11 +165,10 @@ gh_status gh_activity_user(gh_ctx *ctx, const char *user_id, const char *type, i
         if (!gh_parse_i64(num, 0, INT64_MAX, &f.before_at))
             return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_cursor", "cursor", "the cursor is not valid");
     }
-    gh_user *u = calloc(1, sizeof *u);
-    if (!u) return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory");
-    st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err);
-    free(u);
-    if (st != GH_OK) return st;
+    /* A deleted person's activity stays readable (issue 11 item 6). */
+    gh_tombstone t;
+    bool deleted = false;
+    if ((st = gh_person_check(ctx, user_id, &t, &deleted)) != GH_OK) return st;
     list_acc l = {.items = json_array()};
     count_acc c = {.days = json_array()};
     if (!l.items || !c.days) { st = gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); goto fail; }
@@ -183,6 +181,7 @@ gh_status gh_activity_user(gh_ctx *ctx, const char *user_id, const char *type, i
                      gh_json_time(to), "items", l.items, "next_cursor", next[0] ? json_string(next) : json_null(),
                      "days", c.days);
     if (!*out) return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory");
+    if (deleted) json_object_set_new(*out, "deleted_user", gh_tombstone_json(&t));
     return GH_OK;
 fail:
     json_decref(l.items);

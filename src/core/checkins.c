@@ -154,26 +154,25 @@ out:
 }
 
 /* ---- check out -------------------------------------------------------------------------- */
-/* A note: up to GH_NOTE_MAX bytes of text; line breaks and tabs allowed. */
-static bool note_valid(const char *note)
+/* A note: up to GH_NOTE_MAX bytes of text; line breaks and tabs allowed,
+ * other control characters and bidirectional controls not (the one text
+ * check, so the detail names the problem). */
+static gh_status check_note(gh_ctx *ctx, const char *note)
 {
     size_t n = gh_strnlen_max(note, GH_NOTE_MAX);
-    if (n > GH_NOTE_MAX) return false;
-    char buf[GH_NOTE_MAX + 1];
+    char buf[GH_NOTE_MAX + 2];
     memcpy(buf, note, n);
     buf[n] = '\0';
     for (size_t i = 0; i < n; i++)
         if (buf[i] == '\n' || buf[i] == '\r' || buf[i] == '\t') buf[i] = ' ';
-    return gh_text_valid(buf, 0, GH_NOTE_MAX);
+    return gh_check_text(&ctx->err, "invalid_note", "note", buf, 0, GH_NOTE_MAX);
 }
 
 gh_status gh_checkin_close(gh_ctx *ctx, const char *id, const char *status, const char *note, json_t **out)
 {
     if (!status || (strcmp(status, "paused") != 0 && strcmp(status, "complete") != 0 && strcmp(status, "error") != 0))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_status", "status", "status is paused, complete or error");
-    if (note && !note_valid(note))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_note", "note", "a note is up to %d characters of text",
-                             GH_NOTE_MAX);
+    if (note && check_note(ctx, note) != GH_OK) return GH_E_INVALID;
     gh_checkin *c = calloc(1, sizeof *c);
     gh_status st;
     if (!c) return gh_ctx_oom(ctx);
@@ -232,18 +231,19 @@ static gh_status may_see_user(gh_ctx *ctx, const char *user_id)
     return gh_require_any(ctx, "users.view", "tasks.assign");
 }
 
-static gh_status resolve_subject(gh_ctx *ctx, const char *user_id, const char **uid)
+/* t->id is "" unless the subject is a deleted person. */
+static gh_status resolve_subject(gh_ctx *ctx, const char *user_id, const char **uid, gh_tombstone *t)
 {
     if (!user_id && ctx->actor.type != GH_ACTOR_USER)
         return gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "user_id", "name the user (user_id)");
     gh_status st = may_see_user(ctx, user_id);
     if (st != GH_OK) return st;
     *uid = user_id ? user_id : ctx->actor.id;
-    gh_user *u = calloc(1, sizeof *u);
-    if (!u) return gh_ctx_oom(ctx);
-    st = gh_store_user_get(ctx->db, ctx->actor.org_id, *uid, u, &ctx->err);
+    /* A deleted person's time records stay readable (issue 11 item 6). */
+    bool deleted = false;
+    st = gh_person_check(ctx, *uid, t, &deleted);
     if (st == GH_E_NOT_FOUND) gh_strlcpy(ctx->err.field, "user_id", sizeof ctx->err.field);
-    free(u);
+    if (st == GH_OK && !deleted) t->id[0] = '\0';
     return st;
 }
 
@@ -261,7 +261,8 @@ gh_status gh_checkin_list(gh_ctx *ctx, const char *user_id, bool open_only, cons
                           json_t **items, char **next_cursor)
 {
     const char *uid;
-    gh_status st = resolve_subject(ctx, user_id, &uid);
+    gh_tombstone t;
+    gh_status st = resolve_subject(ctx, user_id, &uid, &t);
     if (st != GH_OK) return st;
     gh_checkin_filter f = {.user_id = uid, .open_only = open_only, .limit = limit};
     if (f.limit <= 0) f.limit = PAGE_DEFAULT;
@@ -380,7 +381,8 @@ gh_status gh_timesheet(gh_ctx *ctx, const char *user_id, int64_t from, int64_t t
     gh_status st = gh_range_check(ctx, from, to);
     if (st != GH_OK) return st;
     const char *uid;
-    if ((st = resolve_subject(ctx, user_id, &uid)) != GH_OK) return st;
+    gh_tombstone t;
+    if ((st = resolve_subject(ctx, user_id, &uid, &t)) != GH_OK) return st;
     sheet_acc a = {.days = json_array(), .tasks = json_array()};
     sheet_ctx s = {&a, from, to};
     if (!a.days || !a.tasks) { st = gh_ctx_oom(ctx); goto fail; }
@@ -390,6 +392,7 @@ gh_status gh_timesheet(gh_ctx *ctx, const char *user_id, int64_t from, int64_t t
     *out = json_pack("{s:s, s:o, s:o, s:I, s:o, s:o}", "user_id", uid, "from", gh_json_time(from), "to", gh_json_time(to),
                      "total_s", (json_int_t)a.total, "days", a.days, "tasks", a.tasks);
     if (!*out) return gh_ctx_oom(ctx);
+    if (t.id[0]) json_object_set_new(*out, "deleted_user", gh_tombstone_json(&t));
     return GH_OK;
 fail:
     json_decref(a.days);

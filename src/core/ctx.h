@@ -43,6 +43,9 @@ typedef struct gh_ctx {
     /* The catalog permission the route required (set by the dispatcher;
      * NULL for none): gh_tx_begin re-checks it from the rows. */
     const char *required_perm;
+    /* ...or this one instead (a route that accepts either, e.g. users.view
+     * or users.manage: http.h GH_R_OR_MANAGE); NULL for none. */
+    const char *required_alt;
     /* Filled by gh_tx_begin (core/guard.h) inside the open transaction: the
      * actor's effective permissions read from the rows. */
     gh_permset actor_perms;

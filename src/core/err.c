@@ -48,3 +48,46 @@ void gh_err_clear(gh_err *err)
     json_decref(err->extra);
     *err = (gh_err){0};
 }
+
+gh_status gh_check_text(gh_err *err, const char *code, const char *field, const char *s, size_t min, size_t max)
+{
+    uint32_t cp = 0;
+    gh_text_fault f = gh_text_check(s, min, max, &cp);
+    switch (f) {
+    case GH_TEXT_OK: return GH_OK;
+    case GH_TEXT_MISSING:
+        gh_fail_field(err, GH_E_INVALID, code, field, "'%s' is required", field);
+        gh_err_extra(err, "reason", json_string("missing"));
+        break;
+    case GH_TEXT_TOO_SHORT:
+        if (min <= 1) gh_fail_field(err, GH_E_INVALID, code, field, "'%s' is empty", field);
+        else gh_fail_field(err, GH_E_INVALID, code, field, "'%s' is shorter than %zu bytes", field, min);
+        gh_err_extra(err, "reason", json_string("too_short"));
+        break;
+    case GH_TEXT_TOO_LONG:
+        gh_fail_field(err, GH_E_INVALID, code, field, "'%s' is longer than %zu bytes", field, max);
+        gh_err_extra(err, "reason", json_string("too_long"));
+        gh_err_extra(err, "max_bytes", json_integer((json_int_t)max));
+        break;
+    case GH_TEXT_BAD_UTF8:
+        gh_fail_field(err, GH_E_INVALID, code, field, "'%s' is not valid UTF-8", field);
+        gh_err_extra(err, "reason", json_string("invalid_utf8"));
+        break;
+    case GH_TEXT_CONTROL:
+        gh_fail_field(err, GH_E_INVALID, code, field, "'%s' contains a control character (U+%04X); use one line of text",
+                      field, (unsigned)cp);
+        gh_err_extra(err, "reason", json_string("control_character"));
+        break;
+    case GH_TEXT_BIDI:
+        gh_fail_field(err, GH_E_INVALID, code, field,
+                      "'%s' contains a bidirectional control character (U+%04X), which can make text read differently "
+                      "from what it is", field, (unsigned)cp);
+        gh_err_extra(err, "reason", json_string("bidi_control"));
+        break;
+    case GH_TEXT_BLANK:
+        gh_fail_field(err, GH_E_INVALID, code, field, "'%s' is only white space", field);
+        gh_err_extra(err, "reason", json_string("blank"));
+        break;
+    }
+    return GH_E_INVALID;
+}

@@ -46,4 +46,12 @@ gh_status gh_fail_field(gh_err *err, gh_status status, const char *code, const c
 void gh_err_extra(gh_err *err, const char *key, json_t *value);
 void gh_err_clear(gh_err *err);
 
+/* The one check for names and other one-line texts people type (issue 11):
+ * fills err with GH_E_INVALID `code` on `field`, and a detail that names the
+ * real problem ("'name' contains a bidirectional control character
+ * (U+202E)", "'name' is only white space", "'name' is longer than 200
+ * bytes"), plus `reason` (missing, too_short, too_long, invalid_utf8,
+ * control_character, bidi_control, blank). GH_OK when s is fine. */
+gh_status gh_check_text(gh_err *err, const char *code, const char *field, const char *s, size_t min, size_t max);
+
 #endif

@@ -25,9 +25,7 @@ static json_t *group_json(const gh_group *g)
 
 static gh_status check_name(gh_ctx *ctx, const char *name)
 {
-    if (!gh_text_valid(name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters",
-                             GH_NAME_MAX);
+    if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
     if (name[0] == ' ' || name[strlen(name) - 1] == ' ')
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name",
                              "a name cannot start or end with a space");
@@ -36,9 +34,8 @@ static gh_status check_name(gh_ctx *ctx, const char *name)
 
 static gh_status check_description(gh_ctx *ctx, const char *d)
 {
-    if (!gh_text_valid(d, 0, GH_GROUP_DESC_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_description", "description",
-                             "a description is at most %d characters", GH_GROUP_DESC_MAX);
+    if (gh_check_text(&ctx->err, "invalid_description", "description", d, 0, GH_GROUP_DESC_MAX) != GH_OK)
+        return GH_E_INVALID;
     return GH_OK;
 }
 

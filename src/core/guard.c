@@ -72,6 +72,15 @@ static bool holds_key(const gh_permset *s, const char *perm)
     return i >= 0 && gh_permset_test(s, (size_t)i);
 }
 
+/* Whether the actor's permissions (ctx->actor_perms) still satisfy the
+ * route: its permission, or the alternative it accepts instead. */
+static bool holds_required(const gh_ctx *ctx)
+{
+    if (!ctx->required_perm) return true;
+    return holds_key(&ctx->actor_perms, ctx->required_perm) ||
+           (ctx->required_alt && holds_key(&ctx->actor_perms, ctx->required_alt));
+}
+
 /* What an API key may do: the permissions its scopes name, and
  * tasks.assign for the tasks.write service scope (which acts as it). */
 static void key_perms(const gh_actor *a, gh_permset *out)
@@ -155,8 +164,7 @@ static gh_status recheck_user(gh_ctx *ctx)
     if ((st = standing(ctx, &o, u, &ctx->actor_perms, &device)) != GH_OK) goto out;
     ctx->actor_perms_ok = true;
     (void)device;
-    if (ctx->required_perm && !holds_key(&ctx->actor_perms, ctx->required_perm))
-        st = denied(ctx, ctx->required_perm);
+    if (!holds_required(ctx)) st = denied(ctx, ctx->required_perm);
 out:
     free(u);
     return st;
@@ -175,7 +183,7 @@ static gh_status recheck_key(gh_ctx *ctx)
     gh_access_key_scopes(k.scopes, &fresh);
     key_perms(&fresh, &ctx->actor_perms);
     ctx->actor_perms_ok = true;
-    if (ctx->required_perm && !holds_key(&ctx->actor_perms, ctx->required_perm)) return denied(ctx, ctx->required_perm);
+    if (!holds_required(ctx)) return denied(ctx, ctx->required_perm);
     return GH_OK;
 }
 

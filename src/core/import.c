@@ -329,8 +329,11 @@ static gh_status decide(importer *im, row *r, gh_user *u, gh_invite *pending)
         return GH_OK;
     }
     if (!*name) { row_set(im, r, ACT_ERROR, "missing_name", "name", "the name is empty"); return GH_OK; }
-    if (!gh_text_valid(name, 1, GH_NAME_MAX)) {
-        row_set(im, r, ACT_ERROR, "invalid_name", "name", "a name is 1 to %d characters of text, on one line", GH_NAME_MAX);
+    gh_err name_err = {0};
+    if (gh_check_text(&name_err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) {
+        /* the same check and wording as every other name */
+        row_set(im, r, ACT_ERROR, "invalid_name", "name", "%s", name_err.detail);
+        gh_err_clear(&name_err);
         return GH_OK;
     }
     if (!*role) { row_set(im, r, ACT_ERROR, "missing_role", "role", "the role is empty"); return GH_OK; }

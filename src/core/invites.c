@@ -442,9 +442,7 @@ static gh_status refuse_expired(gh_ctx *ctx, const gh_invite *v)
 
 static gh_status check_name(gh_ctx *ctx, const char *name)
 {
-    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name",
-                             "a name is 1 to %d characters of text", GH_NAME_MAX);
+    if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
     return GH_OK;
 }
 

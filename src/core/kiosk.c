@@ -523,9 +523,7 @@ static json_t *device_json(const gh_kiosk_device *d)
 
 gh_status gh_kiosk_device_enrol(gh_ctx *ctx, const char *name, json_t **out)
 {
-    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters of text",
-                             GH_NAME_MAX);
+    if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
     gh_kiosk_device d = {0};
     char secret[GH_TOKEN_LEN + 1], token[GH_TOKEN_LEN + 8];
     gh_id_new("kdv", d.id);

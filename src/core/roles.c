@@ -2,6 +2,7 @@
 #include "core/roles.h"
 #include "util/json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "core/accounts.h"
 #include "core/audit.h"
 #include "core/guard.h"
+#include "core/seats.h"
 
 static bool valid_key(const char *k)
 {
@@ -95,10 +97,9 @@ gh_status gh_role_create(gh_ctx *ctx, const char *key, const char *name, const c
     if (!key || !valid_key(key))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_key", "key",
                              "a role key is 1 to 64 of a-z 0-9 - _ .");
-    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters", GH_NAME_MAX);
-    if (description && !gh_text_valid(description, 0, 1000))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_description", "description", "at most 1000 characters");
+    if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
+    if (description && gh_check_text(&ctx->err, "invalid_description", "description", description, 0, 1000) != GH_OK)
+        return GH_E_INVALID;
     if (permissions && gh_access_validate_keys(permissions, GH_KEYS_PERMISSIONS, "permissions", r.permissions,
                                                sizeof r.permissions, &ctx->err) != GH_OK)
         return ctx->err.status;
@@ -130,10 +131,9 @@ gh_status gh_role_update(gh_ctx *ctx, const char *key, const char *name, const c
     gh_role r;
     gh_status st;
     char perms[GH_KEYLIST_MAX];
-    if (name && !gh_text_valid(name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters", GH_NAME_MAX);
-    if (description && !gh_text_valid(description, 0, 1000))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_description", "description", "at most 1000 characters");
+    if (name && gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
+    if (description && gh_check_text(&ctx->err, "invalid_description", "description", description, 0, 1000) != GH_OK)
+        return GH_E_INVALID;
     if (permissions && gh_access_validate_keys(permissions, GH_KEYS_PERMISSIONS, "permissions", perms, sizeof perms,
                                                &ctx->err) != GH_OK)
         return ctx->err.status;
@@ -248,14 +248,14 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
     char allow[GH_IP_ALLOWLIST_TEXT_MAX];
     bool it_fields = p->has_idle || p->has_max || p->has_pin_min || p->has_enrolled_only || p->has_kiosk_idle ||
                      p->has_kiosk_max || p->ip_allowlist;
-    bool settings_fields = p->name || p->has_single_task || p->has_invite_ttl;
+    bool settings_fields = p->name || p->has_single_task || p->has_invite_ttl || p->has_erase_names;
     if (it_fields && !gh_access_allowed(ctx, "it.operations"))
         return gh_fail(&ctx->err, GH_E_FORBIDDEN, "permission_denied",
                        "session and kiosk security settings need the 'it.operations' permission");
     if (settings_fields && !gh_access_allowed(ctx, "settings.manage"))
         return gh_fail(&ctx->err, GH_E_FORBIDDEN, "permission_denied", "this needs the 'settings.manage' permission");
-    if (p->name && !gh_text_valid(p->name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters", GH_NAME_MAX);
+    if (p->name && gh_check_text(&ctx->err, "invalid_name", "name", p->name, 1, GH_NAME_MAX) != GH_OK)
+        return GH_E_INVALID;
     if ((p->has_invite_ttl && bounded(ctx, p->invite_ttl_s, 3600, 90 * 86400, "invite_ttl_s")) ||
         (p->has_idle && bounded(ctx, p->idle_s, 60, 30 * 86400, "session_idle_timeout_s")) ||
         (p->has_max && bounded(ctx, p->max_s, 300, 90 * 86400, "session_max_lifetime_s")) ||
@@ -295,6 +295,7 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
         json_object_set_new(changes, "name", json_string(p->name));
     }
     SETB(p->has_single_task, single_task_checkin, p->single_task, "single_task_checkin");
+    SETB(p->has_erase_names, erase_deleted_names, p->erase_names, "erase_deleted_names");
     SET(p->has_invite_ttl, invite_ttl_s, p->invite_ttl_s, "invite_ttl_s");
     SET(p->has_idle, session_idle_s, p->idle_s, "session_idle_timeout_s");
     SET(p->has_max, session_max_s, p->max_s, "session_max_lifetime_s");
@@ -383,19 +384,45 @@ fail:
     return st;
 }
 
-gh_status gh_org_set_seats(gh_ctx *ctx, const char *slug, int64_t office, int64_t factory)
+gh_status gh_org_set_seats(gh_ctx *ctx, const char *slug, int64_t office, int64_t factory, bool force)
 {
     gh_org o;
     gh_status st = gh_tx_begin(ctx);
     if (st != GH_OK) return st;
     if ((st = gh_store_org_get_by_slug(ctx->db, slug, &o, &ctx->err)) != GH_OK) goto fail;
     gh_strlcpy(ctx->actor.org_id, o.id, sizeof ctx->actor.org_id);
+    /* Counted inside the write transaction, so the numbers are the ones the
+     * new limit is compared with. */
+    int64_t used_office = gh_seats_used(ctx->db, o.id, GH_SEAT_OFFICE);
+    int64_t used_factory = gh_seats_used(ctx->db, o.id, GH_SEAT_FACTORY);
+    if (used_office < 0 || used_factory < 0) { st = gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "cannot count seats"); goto fail; }
+    int64_t over_office = office >= 0 && used_office > office ? used_office - office : 0;
+    int64_t over_factory = factory >= 0 && used_factory > factory ? used_factory - factory : 0;
+    if ((over_office || over_factory) && !force) {
+        char what[256] = "";
+        if (over_office)
+            snprintf(what, sizeof what, "office: %lld in use, limit %lld (%lld over)", (long long)used_office,
+                     (long long)office, (long long)over_office);
+        if (over_factory) {
+            size_t n = strlen(what);
+            snprintf(what + n, sizeof what - n, "%sfactory: %lld in use, limit %lld (%lld over)", n ? "; " : "",
+                     (long long)used_factory, (long long)factory, (long long)over_factory);
+        }
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "seats_below_use",
+                     "the new limit is below the seats in use (%s); free seats first, or pass --force to set it "
+                     "anyway (nobody loses access; nobody new gets a seat until enough are freed)", what);
+        gh_err_extra(&ctx->err, "over", json_pack("{s:I, s:I}", "office", (json_int_t)over_office, "factory",
+                                                  (json_int_t)over_factory));
+        goto fail;
+    }
     o.seats_office = office;
     o.seats_factory = factory;
     if ((st = gh_store_org_update(ctx->db, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, o.id, "org.seats_set", "org", o.id,
-                       json_pack("{s:o, s:o}", "office", office < 0 ? json_null() : json_integer(office),
-                                 "factory", factory < 0 ? json_null() : json_integer(factory)))) != GH_OK)
+                       json_pack("{s:o, s:o, s:b, s:I, s:I}", "office", office < 0 ? json_null() : json_integer(office),
+                                 "factory", factory < 0 ? json_null() : json_integer(factory), "forced",
+                                 force && (over_office || over_factory), "office_over", (json_int_t)over_office,
+                                 "factory_over", (json_int_t)over_factory))) != GH_OK)
         goto fail;
     return gh_tx_commit(ctx);
 fail:

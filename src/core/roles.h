@@ -29,6 +29,7 @@ gh_status gh_role_delete(gh_ctx *ctx, const char *key);
 typedef struct gh_org_patch {
     const char *name;
     bool has_single_task, single_task;
+    bool has_erase_names, erase_names;   /* tombstones of people deleted from now on say "deleted user" */
     bool has_invite_ttl; int64_t invite_ttl_s;
     bool has_idle; int64_t idle_s;
     bool has_max; int64_t max_s;
@@ -51,6 +52,9 @@ gh_status gh_org_set_ip_allowlist(gh_ctx *ctx, const char *slug, const json_t *c
 
 /* Operator commands (CLI): modules, add-ons, seats. */
 gh_status gh_org_set_modules(gh_ctx *ctx, const char *slug, const json_t *modules, bool addons);
-gh_status gh_org_set_seats(gh_ctx *ctx, const char *slug, int64_t office, int64_t factory);
+/* Seats: a limit below the seats in use is refused (409 seats_below_use,
+ * naming how many are over) unless `force`; forced, nobody loses access,
+ * but nobody new gets a seat until enough are freed. */
+gh_status gh_org_set_seats(gh_ctx *ctx, const char *slug, int64_t office, int64_t factory, bool force);
 
 #endif

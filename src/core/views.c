@@ -65,8 +65,11 @@ static gh_status access_load(gh_ctx *ctx, const caps *c, const gh_view *v, acces
     a->owner = v->owner_id[0] && strcmp(v->owner_id, ctx->actor.id) == 0;
     a->shared = json_array_size(a->via) > 0;
     a->visible = a->owner || a->shared || c->manage_any;
-    a->editable = !c->read_only && (a->owner || c->manage_any || (c->manage && a->shared));
-    a->deletable = !c->read_only && (a->owner || c->manage_any);
+    /* 004: creating, editing and deleting dashboards and view templates is
+     * for holders of dashboards.manage (Admin, Manager); an owner who lost
+     * it keeps reading their views. */
+    a->editable = !c->read_only && (c->manage_any || (c->manage && (a->owner || a->shared)));
+    a->deletable = !c->read_only && (c->manage_any || (c->manage && a->owner));
     return GH_OK;
 }
 
@@ -100,9 +103,7 @@ static json_t *view_json(const gh_view *v, const access *a)
 /* ---- input -------------------------------------------------------------------- */
 static gh_status check_name(gh_ctx *ctx, const char *name)
 {
-    if (!name || !gh_text_valid(name, 1, GH_NAME_MAX))
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_name", "name", "a name is 1 to %d characters",
-                             GH_NAME_MAX);
+    if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
     return GH_OK;
 }
 
@@ -134,6 +135,30 @@ static gh_status need_user(gh_ctx *ctx)
 {
     if (ctx->actor.type == GH_ACTOR_USER) return GH_OK;
     return gh_fail(&ctx->err, GH_E_FORBIDDEN, "user_session_required", "views belong to users: sign in as a user");
+}
+
+/* 403 permission_denied unless the actor holds dashboards.manage (004:
+ * creating dashboards and view templates is for Admin and Manager). */
+static gh_status need_manage(gh_ctx *ctx)
+{
+    if (gh_access_allowed(ctx, "dashboards.manage")) return GH_OK;
+    gh_fail(&ctx->err, GH_E_FORBIDDEN, "permission_denied",
+            "creating dashboards and view templates needs the 'dashboards.manage' permission");
+    gh_err_extra(&ctx->err, "permission", json_string("dashboards.manage"));
+    return GH_E_FORBIDDEN;
+}
+
+/* A refusal to change a view the actor can see: permission_denied naming
+ * dashboards.manage when that is what is missing, view_read_only otherwise. */
+static gh_status refuse_change(gh_ctx *ctx, const caps *c)
+{
+    if (!c->read_only && !c->manage && !c->manage_any) {
+        gh_fail(&ctx->err, GH_E_FORBIDDEN, "permission_denied",
+                "changing dashboards and view templates needs the 'dashboards.manage' permission");
+        gh_err_extra(&ctx->err, "permission", json_string("dashboards.manage"));
+        return GH_E_FORBIDDEN;
+    }
+    return gh_fail(&ctx->err, GH_E_FORBIDDEN, "view_read_only", "this view is read-only for you");
 }
 
 /* ---- list ------------------------------------------------------------------------- */
@@ -229,6 +254,7 @@ gh_status gh_view_create(gh_ctx *ctx, const char *name, const char *kind, const 
     gh_view v = {0};
     gh_status st;
     if ((st = need_user(ctx)) != GH_OK) return st;
+    if ((st = need_manage(ctx)) != GH_OK) return st;
     if (check_name(ctx, name) != GH_OK) return ctx->err.status;
     if (!kind_valid(kind))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_kind", "kind", "kind is template or dashboard");
@@ -269,7 +295,7 @@ gh_status gh_view_update(gh_ctx *ctx, const char *id, const char *name, const js
     if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = view_load(ctx, &c, id, &v, &a)) != GH_OK) goto fail;
     if (!a.editable) {
-        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "view_read_only", "this view is read-only for you");
+        st = refuse_change(ctx, &c);
         goto fail;
     }
     if (!(changes = json_object())) { st = gh_ctx_oom(ctx); goto fail; }
@@ -318,7 +344,7 @@ gh_status gh_view_delete(gh_ctx *ctx, const char *id)
     if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
     if ((st = view_load(ctx, &c, id, &v, &a)) != GH_OK) goto fail;
     if (!a.editable) {
-        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "view_read_only", "this view is read-only for you");
+        st = refuse_change(ctx, &c);
         goto fail;
     }
     if (!a.deletable) {
@@ -444,7 +470,7 @@ gh_status gh_view_share(gh_ctx *ctx, const char *id, const json_t *group_ids, js
     if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = view_load(ctx, &c, id, &v, &a)) != GH_OK) goto fail;
     if (!a.editable) {
-        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "view_read_only", "this view is read-only for you");
+        st = refuse_change(ctx, &c);
         goto fail;
     }
     json_array_foreach(a.shared_with, i, x) json_array_append_new(current, json_incref(json_object_get(x, "id")));

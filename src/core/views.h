@@ -8,12 +8,18 @@
  * holder of dashboards.manage_any (any view of the org). Anybody else gets
  * 404, so the existence of a view does not leak.
  *
- * Who changes a view:
- *  - edit (name, config): the owner; a holder of dashboards.manage who is a
- *    member of a group the view is shared with (000: "can be edited by any
- *    admin that has access via a User Group"); a holder of
- *    dashboards.manage_any (003's IT Admin). Others get 403 view_read_only.
- *  - delete: the owner or a holder of dashboards.manage_any only; an editor
+ * Who changes a view (004: creating, editing and deleting dashboards and
+ * view templates is for Admin and Manager, i.e. dashboards.manage):
+ *  - create: holders of dashboards.manage (403 permission_denied otherwise).
+ *  - edit (name, config): the owner holding dashboards.manage; a holder of
+ *    dashboards.manage who is a member of a group the view is shared with
+ *    (000: "can be edited by any admin that has access via a User Group");
+ *    a holder of dashboards.manage_any (003's IT Admin). Someone holding
+ *    neither permission gets 403 permission_denied (naming
+ *    dashboards.manage), others 403 view_read_only; an owner who lost
+ *    dashboards.manage still sees their views.
+ *  - delete: the owner holding dashboards.manage, or a holder of
+ *    dashboards.manage_any only; an editor
  *    through a group gets 403 view_not_owner (a group editor should not be
  *    able to make a colleague's dashboard disappear).
  *  - share (PUT shares, route needs dashboards.manage): whoever may edit. A

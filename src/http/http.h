@@ -44,6 +44,11 @@ enum {
     GH_R_SCOPE_ACTIVITY_WRITE = 1 << 9,
     GH_R_SCOPE_TASKS_WRITE = 1 << 10,
     GH_R_SCOPE_SCIM = 1 << 11,
+    /* perm or its managing permission (gh_route_perm_alt: users.view or
+     * users.manage). The catalog stays flat (no permission implies
+     * another); the route says it accepts either, as the Users tab does
+     * (001: the Users tile is controlled by Manage Users). */
+    GH_R_OR_MANAGE = 1 << 6,
 };
 #define GH_R_SCOPE_SHIFT 8 /* flag >> shift = GH_SCOPE_* bit */
 
@@ -60,6 +65,8 @@ typedef struct gh_route {
  * flag) or else its permission; NULL when no key may call it or it names
  * neither (the server refuses to start then: gh_routes_check). */
 const char *gh_route_key_scope(const gh_route *rt);
+/* The permission a GH_R_OR_MANAGE route accepts instead of its perm, or NULL. */
+const char *gh_route_perm_alt(const gh_route *rt);
 
 /* ---- request --------------------------------------------------------------- */
 gh_ctx *gh_req_ctx(gh_req *r);

@@ -88,6 +88,54 @@ void gh_router_match(const char *method, const char *path, gh_match *m)
     }
 }
 
+/* The query parameters each route takes (issue 11): one table, so an
+ * unknown parameter is refused the same way everywhere (400
+ * unknown_parameter, by the dispatcher, before the handler runs). A route
+ * under /v1/ or /healthz that is not listed takes none. The OpenAPI test
+ * compares this table with each operation's documented query parameters. */
+static const struct { const char *method, *pattern, *params; } query_params[] = {
+    {"GET", "/v1/auth/link", "purpose token"},
+    {"GET", "/v1/users", "limit cursor status q role access"},
+    {"GET", "/v1/users/{id}/permissions", "explain"},
+    {"GET", "/v1/audit", "actor action target from to limit cursor"},
+    {"GET", "/v1/groups", "limit cursor"},
+    {"GET", "/v1/views", "kind all include_config limit cursor"},
+    {"GET", "/v1/invites", "limit cursor"},
+    {"GET", "/v1/invites/lookup", "token"},
+    {"POST", "/v1/users/import", "dry_run all_or_nothing"},
+    {"GET", "/v1/me/tasks", "status"},
+    {"GET", "/v1/tasks", "status order_ref limit cursor"},
+    {"GET", "/v1/checkins", "user_id open limit cursor"},
+    {"GET", "/v1/timesheets", "user_id from to"},
+    {"GET", "/v1/users/{id}/activity", "type from to limit cursor"},
+    {"GET", "/v1/orders/assignees", "order_ref"},
+    {"DELETE", "/v1/orders/assignees", "order_ref user_id"},
+};
+
+const char *gh_route_query_params(const gh_route *rt)
+{
+    if (strncmp(rt->pattern, "/v1/", 4) != 0 && strcmp(rt->pattern, "/healthz") != 0) return NULL;
+    for (size_t i = 0; i < sizeof query_params / sizeof query_params[0]; i++)
+        if (strcmp(query_params[i].method, rt->method) == 0 && strcmp(query_params[i].pattern, rt->pattern) == 0)
+            return query_params[i].params;
+    return "";
+}
+
+bool gh_route_takes_query(const gh_route *rt, const char *name)
+{
+    const char *list = gh_route_query_params(rt);
+    if (!list) return true;
+    size_t n = strlen(name);
+    if (n == 0) return false;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, " ");
+        if (len == n && strncmp(p, name, n) == 0) return true;
+        p += len;
+        while (*p == ' ') p++;
+    }
+    return false;
+}
+
 void gh_router_each(void (*fn)(const gh_route *, void *), void *arg)
 {
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)

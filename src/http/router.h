@@ -19,6 +19,10 @@ typedef struct gh_match {
 
 void gh_router_match(const char *method, const char *path, gh_match *m);
 /* All routes, for introspection (tests compare them with the OpenAPI document). */
+/* The route's query parameters, space-separated ("" = none; NULL = not
+ * checked: file routes outside /v1/), and whether it takes `name`. */
+const char *gh_route_query_params(const gh_route *rt);
+bool gh_route_takes_query(const gh_route *rt, const char *name);
 void gh_router_each(void (*fn)(const gh_route *, void *), void *arg);
 /* Checks the route table against the rules the dispatcher relies on: every
  * route a key may call has a scope, every permission a route names is one

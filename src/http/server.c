@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/access.h"
+#include "core/denials.h"
 #include "core/session.h"
 #include "http/http.h"
 #include "http/pool.h"
@@ -56,6 +57,9 @@ struct gh_req {
     double started_ms;
     char request_id[GH_ID_MAX];
     char ip[INET6_ADDRSTRLEN];
+    /* the last 403 answer's code and permission, for gh_denial_note */
+    char denied_code[48];
+    char denied_perm[128];
 };
 
 static struct MHD_Daemon *daemon_handle;
@@ -186,6 +190,11 @@ void gh_reply_err(gh_req *r, const gh_err *err)
         json_object_set_new(p, "instance", json_string(r->path));
         json_object_set_new(p, "request_id", json_string(r->request_id));
         if (err->extra) json_object_update(p, err->extra);
+    }
+    if (st == GH_E_FORBIDDEN) {
+        gh_strlcpy(r->denied_code, err->code[0] ? err->code : "error", sizeof r->denied_code);
+        const char *perm = err->extra ? json_string_value(json_object_get(err->extra, "permission")) : NULL;
+        gh_strlcpy(r->denied_perm, perm ? perm : "", sizeof r->denied_perm);
     }
     reply_json_typed(r, status_table[st].http, p, "application/problem+json");
     if (err->retry_after > 0) {
@@ -394,6 +403,15 @@ static bool authenticate_or_reply(gh_req *r, const gh_route *rt)
     return true;
 }
 
+const char *gh_route_perm_alt(const gh_route *rt)
+{
+    static const struct { const char *view, *manage; } pairs[] = {{"users.view", "users.manage"}};
+    if (!rt->perm || !(rt->flags & GH_R_OR_MANAGE)) return NULL;
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (strcmp(rt->perm, pairs[i].view) == 0) return pairs[i].manage;
+    return NULL;
+}
+
 static bool authorize_or_reply(gh_req *r, const gh_route *rt)
 {
     gh_ctx *ctx = &r->ctx;
@@ -402,6 +420,7 @@ static bool authorize_or_reply(gh_req *r, const gh_route *rt)
     /* Checked here against the snapshot, and again from the rows when the
      * handler's write takes the write lock (gh_tx_begin, core/guard.h). */
     ctx->required_perm = rt->perm;
+    ctx->required_alt = gh_route_perm_alt(rt);
     if (a->type == GH_ACTOR_API_KEY) {
         if (!(rt->auth & GH_AUTH_KEY)) {
             reply_fail(r, GH_E_FORBIDDEN, "user_session_required", "this endpoint needs a user session, not an API key");
@@ -441,15 +460,55 @@ static bool authorize_or_reply(gh_req *r, const gh_route *rt)
         reply_fail(r, GH_E_FORBIDDEN, "device_read_only", "a shared display account can only read");
         return false;
     }
-    if (rt->perm && !gh_access_allowed(ctx, rt->perm)) {
+    const char *alt = gh_route_perm_alt(rt);
+    if (rt->perm && !gh_access_allowed(ctx, rt->perm) && !(alt && gh_access_allowed(ctx, alt))) {
         gh_err e = {0};
-        gh_fail(&e, GH_E_FORBIDDEN, "permission_denied", "this needs the '%s' permission", rt->perm);
+        if (alt)
+            gh_fail(&e, GH_E_FORBIDDEN, "permission_denied", "this needs the '%s' or the '%s' permission", rt->perm, alt);
+        else
+            gh_fail(&e, GH_E_FORBIDDEN, "permission_denied", "this needs the '%s' permission", rt->perm);
         gh_err_extra(&e, "permission", json_string(rt->perm));
         gh_reply_err(r, &e);
         gh_err_clear(&e);
         return false;
     }
     return true;
+}
+
+typedef struct { const gh_route *rt; const char *unknown; } query_scan;
+
+static enum MHD_Result scan_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    (void)value;
+    query_scan *q = cls;
+    if (!gh_route_takes_query(q->rt, key ? key : "")) {
+        q->unknown = key ? key : "";
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* Unknown query parameters are refused the same way on every route (issue
+ * 11), from the one table in router.c, before the handler runs. */
+static bool query_known_or_reply(gh_req *r, const gh_route *rt)
+{
+    query_scan q = {rt, NULL};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, scan_query, &q);
+    if (!q.unknown) return true;
+    const char *takes = gh_route_query_params(rt);
+    gh_err e = {0};
+    char name[64];
+    gh_strlcpy(name, q.unknown, sizeof name);
+    if (takes && *takes)
+        gh_fail_field(&e, GH_E_INVALID, "unknown_parameter", name, "unknown query parameter '%s'; this takes: %s",
+                      name, takes);
+    else
+        gh_fail_field(&e, GH_E_INVALID, "unknown_parameter", name, "unknown query parameter '%s'; this takes none",
+                      name);
+    gh_reply_err(r, &e);
+    gh_err_clear(&e);
+    return false;
 }
 
 static void dispatch(gh_req *r)
@@ -477,7 +536,7 @@ static void dispatch(gh_req *r)
         reply_fail(r, GH_E_BUSY, "database_unavailable", "the database is unavailable");
         return;
     }
-    if (!authenticate_or_reply(r, rt) || !authorize_or_reply(r, rt)) return;
+    if (!authenticate_or_reply(r, rt) || !authorize_or_reply(r, rt) || !query_known_or_reply(r, rt)) return;
     if (r->body.len > 0 && !(rt->flags & GH_R_RAW_BODY)) {
         if (!json_content_type(gh_req_header(r, "Content-Type"))) {
             reply_fail(r, GH_E_UNSUPPORTED_TYPE, "unsupported_media_type",
@@ -513,10 +572,26 @@ static void finish_log(gh_req *r)
     gh_log(GH_LOG_INFO, r->request_id, "request", f);
 }
 
+/* Every 403 leaves through here, whoever raised it (dispatcher or core):
+ * logged, and recorded in the audit trail at a bounded rate per actor. */
+static void note_denial(gh_req *r)
+{
+    const gh_actor *a = &r->ctx.actor;
+    const gh_route *rt = r->match.route;
+    gh_denial d = {
+        .org_id = a->org_id, .actor_type = a->type, .actor_id = a->id, .method = r->method,
+        .route = rt ? rt->pattern : r->path, .path = r->path,
+        .permission = r->denied_perm[0] ? r->denied_perm : (rt ? rt->perm : NULL),
+        .code = r->denied_code, .ip = r->ip, .request_id = r->request_id,
+    };
+    gh_denial_note(&d);
+}
+
 static enum MHD_Result queue_answer(gh_req *r)
 {
     if (!r->resp) reply_fail(r, GH_E_INTERNAL, "internal", "no answer was produced");
     if (!r->resp) return MHD_NO;
+    if (r->status == 403) note_denial(r);
     MHD_add_response_header(r->resp, "X-Request-Id", r->request_id);
     MHD_add_response_header(r->resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r->resp, "Referrer-Policy", "no-referrer");

@@ -18,7 +18,7 @@ static void cp(char *dst, size_t cap, sqlite3_stmt *st, int col) { gh_strlcpy(ds
 /* ---- orgs ---------------------------------------------------------------------- */
 #define ORG_COLS "id, slug, name, template, modules, addons, seats_office, seats_factory," \
     " session_idle_s, session_max_s, invite_ttl_s, single_task_checkin, kiosk_pin_min," \
-    " kiosk_enrolled_devices_only, kiosk_idle_s, kiosk_session_s, created_at, ip_allowlist"
+    " kiosk_enrolled_devices_only, kiosk_idle_s, kiosk_session_s, created_at, ip_allowlist, erase_deleted_names"
 
 static void org_row(sqlite3_stmt *st, gh_org *o)
 {
@@ -37,6 +37,7 @@ static void org_row(sqlite3_stmt *st, gh_org *o)
     o->kiosk_session_s = sqlite3_column_int64(st, 15);
     o->created_at = sqlite3_column_int64(st, 16);
     CP(o->ip_allowlist, 17);
+    o->erase_deleted_names = sqlite3_column_int64(st, 18) != 0;
 }
 
 static void bind_seats(sqlite3_stmt *st, int i, int64_t v)
@@ -55,6 +56,7 @@ static void org_bind(sqlite3_stmt *st, const gh_org *o)
     gh_bind_i64(st, 13, o->kiosk_pin_min); gh_bind_i64(st, 14, o->kiosk_enrolled_devices_only);
     gh_bind_i64(st, 15, o->kiosk_idle_s); gh_bind_i64(st, 16, o->kiosk_session_s);
     gh_bind_i64(st, 17, o->created_at); gh_bind_text(st, 18, o->ip_allowlist);
+    gh_bind_i64(st, 19, o->erase_deleted_names);
 }
 
 int64_t gh_store_org_count(gh_db *db)
@@ -68,7 +70,7 @@ int64_t gh_store_org_count(gh_db *db)
 
 gh_status gh_store_org_insert(gh_db *db, const gh_org *o, gh_err *err)
 {
-    PREP(db, st, "INSERT INTO orgs (" ORG_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)", err);
+    PREP(db, st, "INSERT INTO orgs (" ORG_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)", err);
     org_bind(st, o);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
@@ -116,7 +118,7 @@ gh_status gh_store_org_update(gh_db *db, const gh_org *o, gh_err *err)
                  " seats_office = ?7, seats_factory = ?8, session_idle_s = ?9, session_max_s = ?10,"
                  " invite_ttl_s = ?11, single_task_checkin = ?12, kiosk_pin_min = ?13,"
                  " kiosk_enrolled_devices_only = ?14, kiosk_idle_s = ?15, kiosk_session_s = ?16,"
-                 " ip_allowlist = ?18 WHERE id = ?1 AND created_at = ?17", err);
+                 " ip_allowlist = ?18, erase_deleted_names = ?19 WHERE id = ?1 AND created_at = ?17", err);
     org_bind(st, o);
     STEP_DONE(db, st, err, "org update");
     return GH_OK;
@@ -275,6 +277,9 @@ static void user_bind(sqlite3_stmt *st, const gh_user *u)
     gh_bind_i64(st, 23, u->updated_at);
     if (u->last_login_at) gh_bind_i64(st, 24, u->last_login_at);
     else sqlite3_bind_null(st, 24);
+    char key[GH_NAME_KEY_MAX];
+    gh_name_sort_key(u->name, key, sizeof key);
+    sqlite3_bind_text(st, 25, key, -1, SQLITE_TRANSIENT);
 }
 
 static gh_status user_write_result(gh_db *db, int s, gh_err *err)
@@ -296,8 +301,8 @@ gh_status gh_store_user_insert(gh_db *db, const gh_user *u, gh_err *err)
     PREP(db, st, "INSERT INTO users (id, org_id, email, email_norm, name, mobile, role_key, status,"
                  " email_verified, office_access, factory_access, password_hash, modules, grants, badge,"
                  " badge_norm, pin_hash, pin_temporary, pin_failures, pin_blocked, checkin_exempt,"
-                 " created_at, updated_at, last_login_at)"
-                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)", err);
+                 " created_at, updated_at, last_login_at, name_sort)"
+                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)", err);
     user_bind(st, u);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
@@ -350,7 +355,7 @@ gh_status gh_store_user_update(gh_db *db, const gh_user *u, gh_err *err)
                  " status = ?8, email_verified = ?9, office_access = ?10, factory_access = ?11,"
                  " password_hash = ?12, modules = ?13, grants = ?14, badge = ?15, badge_norm = ?16,"
                  " pin_hash = ?17, pin_temporary = ?18, pin_failures = ?19, pin_blocked = ?20,"
-                 " checkin_exempt = ?21, updated_at = ?23, last_login_at = ?24"
+                 " checkin_exempt = ?21, updated_at = ?23, last_login_at = ?24, name_sort = ?25"
                  " WHERE id = ?1 AND org_id = ?2 AND created_at = ?22", err);
     user_bind(st, u);
     int s = sqlite3_step(st);
@@ -364,6 +369,47 @@ gh_status gh_store_user_delete(gh_db *db, const char *org_id, const char *id, gh
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
     STEP_DONE(db, st, err, "user delete");
+    return GH_OK;
+}
+
+gh_status gh_store_tombstone_insert(gh_db *db, const gh_tombstone *t, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO user_tombstones (id, org_id, name, name_erased, deleted_at, deleted_by)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err);
+    gh_bind_text(st, 1, t->id); gh_bind_text(st, 2, t->org_id); gh_bind_text(st, 3, t->name);
+    gh_bind_i64(st, 4, t->name_erased); gh_bind_i64(st, 5, t->deleted_at); gh_bind_text(st, 6, nz(t->deleted_by));
+    STEP_DONE(db, st, err, "tombstone insert");
+    return GH_OK;
+}
+
+gh_status gh_store_tombstone_get(gh_db *db, const char *org_id, const char *id, gh_tombstone *t, gh_err *err)
+{
+    PREP(db, st, "SELECT id, org_id, name, name_erased, deleted_at, deleted_by FROM user_tombstones"
+                 " WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        memset(t, 0, sizeof *t);
+        CP(t->id, 0); CP(t->org_id, 1); CP(t->name, 2);
+        t->name_erased = sqlite3_column_int64(st, 3) != 0;
+        t->deleted_at = sqlite3_column_int64(st, 4);
+        CP(t->deleted_by, 5);
+    }
+    sqlite3_reset(st);
+    if (s == SQLITE_ROW) return GH_OK;
+    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "user_not_found", "no such user");
+    return gh_db_fail(db, err, "tombstone get");
+}
+
+gh_status gh_store_checkin_close_all_open(gh_db *db, const char *org_id, const char *user_id, int64_t at,
+                                          const char *by, int64_t *n, gh_err *err)
+{
+    PREP(db, st, "UPDATE checkins SET ended_at = max(?3, started_at), status = 'paused', ended_by = ?4"
+                 " WHERE org_id = ?1 AND user_id = ?2 AND ended_at IS NULL", err);
+    gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, user_id); gh_bind_i64(st, 3, at); gh_bind_text(st, 4, nz(by));
+    STEP_DONE(db, st, err, "check-in close all");
+    *n = sqlite3_changes(gh_db_raw(db));
     return GH_OK;
 }
 
@@ -385,8 +431,8 @@ gh_status gh_store_user_list(gh_db *db, const char *org_id, const gh_user_filter
                  " AND (?4 IS NULL OR instr(lower(name), ?4) > 0 OR instr(email_norm, ?4) > 0"
                  "      OR instr(lower(coalesce(badge, '')), ?4) > 0)"
                  " AND (?5 = 0 OR (?5 = 1 AND office_access = 1) OR (?5 = 2 AND factory_access = 1))"
-                 " AND (?6 IS NULL OR name > ?6 OR (name = ?6 AND id > ?7))"
-                 " ORDER BY name, id LIMIT ?8", err);
+                 " AND (?6 IS NULL OR name_sort > ?6 OR (name_sort = ?6 AND id > ?7))"
+                 " ORDER BY name_sort, id LIMIT ?8", err);
     char q[GH_NAME_MAX + 1];
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, f->status);
@@ -394,7 +440,13 @@ gh_status gh_store_user_list(gh_db *db, const char *org_id, const gh_user_filter
     if (f->q && *f->q && gh_ascii_lower(q, f->q, sizeof q)) gh_bind_text(st, 4, q);
     else sqlite3_bind_null(st, 4);
     gh_bind_i64(st, 5, f->access);
-    gh_bind_text(st, 6, f->after_name);
+    char after_key[GH_NAME_KEY_MAX];
+    if (f->after_name) {
+        gh_name_sort_key(f->after_name, after_key, sizeof after_key);
+        sqlite3_bind_text(st, 6, after_key, -1, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(st, 6);
+    }
     gh_bind_text(st, 7, f->after_id ? f->after_id : "");
     gh_bind_i64(st, 8, f->limit);
     gh_user *u = malloc(sizeof *u);

@@ -56,6 +56,26 @@ static int busy_wait(void *unused, int count)
     return 1;
 }
 
+/* Name order (util.h gh_name_sort_key) inside SQL: the collation gh_name for
+ * ORDER BY on short lists, and gh_name_key(text) for the stored sort key of
+ * users (computed by the migration that adds it; the store writes it on
+ * every insert and update). Both deterministic and registered on every
+ * connection. */
+static int name_collation(void *unused, int alen, const void *a, int blen, const void *b)
+{
+    (void)unused;
+    return gh_name_cmp(a, alen > 0 ? (size_t)alen : 0, b, blen > 0 ? (size_t)blen : 0);
+}
+
+static void name_key_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const unsigned char *t = sqlite3_value_text(argv[0]);
+    char key[GH_NAME_KEY_MAX];
+    size_t n = gh_name_sort_key(t ? (const char *)t : "", key, sizeof key);
+    sqlite3_result_text(cx, key, (int)n, SQLITE_TRANSIENT);
+}
+
 int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
 {
     int rc = -1;
@@ -68,6 +88,12 @@ int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
         goto out;
     }
     sqlite3_extended_result_codes(db->conn, 1);
+    if (sqlite3_create_collation_v2(db->conn, "gh_name", SQLITE_UTF8, NULL, name_collation, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(db->conn, "gh_name_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, name_key_fn,
+                                   NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot register the name order: %s", sqlite3_errmsg(db->conn));
+        goto out;
+    }
     sqlite3_busy_handler(db->conn, busy_wait, NULL);
     /* WAL for concurrent readers; synchronous=FULL makes each commit durable
      * (NORMAL could lose the last commits on power loss). */

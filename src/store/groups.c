@@ -97,8 +97,8 @@ gh_status gh_store_group_list(gh_db *db, const char *org_id, const char *viewer_
                               gh_err *err)
 {
     PREP(db, st, "SELECT " GROUP_COLS " FROM groups g WHERE g.org_id = ?1"
-                 " AND (?4 IS NULL OR g.name > ?4 OR (g.name = ?4 AND g.id > ?5))"
-                 " ORDER BY g.name, g.id LIMIT ?6", err);
+                 " AND (?4 IS NULL OR g.name COLLATE gh_name > ?4 OR (g.name = ?4 AND g.id > ?5))"
+                 " ORDER BY g.name COLLATE gh_name, g.id LIMIT ?6", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 3, viewer_id);
     gh_bind_text(st, 4, after_name);
@@ -166,7 +166,7 @@ gh_status gh_store_group_members(gh_db *db, const char *org_id, const char *grou
 {
     PREP(db, st, "SELECT u.id, u.name, coalesce(u.email, ''), m.added_at FROM group_members m"
                  " JOIN users u ON u.org_id = m.org_id AND u.id = m.user_id"
-                 " WHERE m.org_id = ?1 AND m.group_id = ?2 ORDER BY u.name, u.id", err);
+                 " WHERE m.org_id = ?1 AND m.group_id = ?2 ORDER BY u.name COLLATE gh_name, u.id", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, group_id);
     gh_group_member m;
@@ -185,7 +185,7 @@ gh_status gh_store_groups_of_user(gh_db *db, const char *org_id, const char *use
                                   void (*fn)(const gh_group *, void *), void *arg, gh_err *err)
 {
     PREP(db, st, "SELECT g.id, g.name FROM group_members m JOIN groups g ON g.org_id = m.org_id AND g.id = m.group_id"
-                 " WHERE m.org_id = ?1 AND m.user_id = ?2 ORDER BY g.name, g.id", err);
+                 " WHERE m.org_id = ?1 AND m.user_id = ?2 ORDER BY g.name COLLATE gh_name, g.id", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
     gh_group *g = malloc(sizeof *g);
@@ -284,8 +284,8 @@ gh_status gh_store_view_list(gh_db *db, const char *org_id, const gh_view_filter
                  " AND (?4 = 1 OR v.owner_id = ?2 OR EXISTS (SELECT 1 FROM view_shares s"
                  "      JOIN group_members m ON m.group_id = s.group_id"
                  "      WHERE s.view_id = v.id AND m.user_id = ?2))"
-                 " AND (?5 IS NULL OR v.name > ?5 OR (v.name = ?5 AND v.id > ?6))"
-                 " ORDER BY v.name, v.id LIMIT ?8", err);
+                 " AND (?5 IS NULL OR v.name COLLATE gh_name > ?5 OR (v.name = ?5 AND v.id > ?6))"
+                 " ORDER BY v.name COLLATE gh_name, v.id LIMIT ?8", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, f->user_id ? f->user_id : "");
     gh_bind_text(st, 3, f->kind);
@@ -316,7 +316,7 @@ gh_status gh_store_view_shares(gh_db *db, const char *org_id, const char *view_i
 {
     PREP(db, st, "SELECT g.id, g.name, (SELECT count(*) FROM group_members m WHERE m.group_id = g.id AND m.user_id = ?3)"
                  " FROM view_shares s JOIN groups g ON g.org_id = s.org_id AND g.id = s.group_id"
-                 " WHERE s.org_id = ?1 AND s.view_id = ?2 ORDER BY g.name, g.id", err);
+                 " WHERE s.org_id = ?1 AND s.view_id = ?2 ORDER BY g.name COLLATE gh_name, g.id", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, view_id);
     gh_bind_text(st, 3, user_id);

@@ -352,7 +352,72 @@ static const char *const migrations[] = {
     "ALTER TABLE orgs ADD COLUMN ip_allowlist TEXT NOT NULL DEFAULT '';"
     "CREATE TRIGGER gen_orgs_ip AFTER UPDATE OF ip_allowlist ON orgs BEGIN " GEN_BUMP " END;",
 
-    /* 7 (issue 11, slice "scopes"): API keys carry scopes, space-separated:
+    /* 7 (issue 11 item 6):
+     * deleting a person keeps the plant's records. Check-ins (time records)
+     * and activity no longer go with the users row: both tables are rebuilt
+     * without the cascading foreign key to users, and the person leaves a
+     * tombstone (id, name as it was or "deleted user", when) that lists and
+     * timesheets are attributed to. A tombstone is not a user: it cannot
+     * sign in, be checked or take a seat. orgs.erase_deleted_names is the
+     * org's choice to keep no names of deleted people. The audit trail is
+     * never touched. */
+    "CREATE TABLE user_tombstones ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " name_erased INTEGER NOT NULL DEFAULT 0,"
+    " deleted_at INTEGER NOT NULL,"
+    " deleted_by TEXT);"
+    "CREATE INDEX user_tombstones_org ON user_tombstones(org_id, id);"
+    "ALTER TABLE orgs ADD COLUMN erase_deleted_names INTEGER NOT NULL DEFAULT 0;"
+
+    "CREATE TABLE checkins_kept ("
+    " id TEXT PRIMARY KEY,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " user_id TEXT NOT NULL,"
+    " task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    " started_at INTEGER NOT NULL,"
+    " ended_at INTEGER,"
+    " status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'paused', 'complete', 'error')),"
+    " note TEXT,"
+    " single_task INTEGER NOT NULL DEFAULT 0,"
+    " created_by TEXT,"
+    " ended_by TEXT,"
+    " CHECK ((ended_at IS NULL) = (status = 'open')));"
+    "INSERT INTO checkins_kept SELECT id, org_id, user_id, task_id, started_at, ended_at, status, note,"
+    " single_task, created_by, ended_by FROM checkins;"
+    "DROP TABLE checkins;"
+    "ALTER TABLE checkins_kept RENAME TO checkins;"
+    "CREATE UNIQUE INDEX checkins_single_open ON checkins(user_id) WHERE ended_at IS NULL AND single_task = 1;"
+    "CREATE UNIQUE INDEX checkins_task_open ON checkins(user_id, task_id) WHERE ended_at IS NULL;"
+    "CREATE INDEX checkins_user_time ON checkins(org_id, user_id, started_at);"
+
+    "CREATE TABLE activity_kept ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " id TEXT NOT NULL UNIQUE,"
+    " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+    " user_id TEXT NOT NULL,"
+    " type TEXT NOT NULL CHECK (type IN ('form_submission', 'order_event', 'asset_event', 'checkin')),"
+    " ref TEXT NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " detail TEXT NOT NULL DEFAULT '{}',"
+    " created_at INTEGER NOT NULL);"
+    "INSERT INTO activity_kept SELECT seq, id, org_id, user_id, type, ref, at, detail, created_at FROM activity;"
+    "DROP TABLE activity;"
+    "ALTER TABLE activity_kept RENAME TO activity;"
+    "CREATE INDEX activity_user_time ON activity(org_id, user_id, at, seq);"
+
+    /* (same slice) Lists in name order sort as people read (util.h
+     * gh_name_sort_key: case-insensitive, by code point, numbers by value),
+     * not by bytes. Users, the list that grows to 100,000, keep the key in
+     * a column with a plain index, so paging stays an index walk; shorter
+     * lists sort with the gh_name collation. */
+    "ALTER TABLE users ADD COLUMN name_sort TEXT NOT NULL DEFAULT '';"
+    "UPDATE users SET name_sort = gh_name_key(name);"
+    "DROP INDEX users_org_name;"
+    "CREATE INDEX users_org_name ON users(org_id, name_sort, id);",
+
+    /* 8 (issue 11): API keys carry scopes, space-separated:
      * service scopes (authz.check, activity.write, tasks.write, scim) and
      * catalog permission keys. A new key gets what its creator names, by
      * default authz.check. Keys made before this migration could call every

@@ -271,7 +271,7 @@ gh_status gh_store_task_assignees(gh_db *db, const char *org_id, const char *tas
                                   void (*fn)(const char *, const char *, void *), void *arg, gh_err *err)
 {
     PREP(db, st, "SELECT u.id, u.name FROM task_assignees a JOIN users u ON u.id = a.user_id"
-                 " WHERE u.org_id = ?1 AND a.task_id = ?2 ORDER BY u.name, u.id", err);
+                 " WHERE u.org_id = ?1 AND a.task_id = ?2 ORDER BY u.name COLLATE gh_name, u.id", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, task_id);
     pair_cb cb = {fn, arg};
@@ -323,7 +323,7 @@ gh_status gh_store_order_assignees(gh_db *db, const char *org_id, const char *or
                                    void (*fn)(const char *, const char *, void *), void *arg, gh_err *err)
 {
     PREP(db, st, "SELECT u.id, u.name FROM order_assignees o JOIN users u ON u.id = o.user_id"
-                 " WHERE o.org_id = ?1 AND u.org_id = ?1 AND o.order_ref = ?2 ORDER BY u.name, u.id", err);
+                 " WHERE o.org_id = ?1 AND u.org_id = ?1 AND o.order_ref = ?2 ORDER BY u.name COLLATE gh_name, u.id", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, order_ref);
     pair_cb cb = {fn, arg};
@@ -436,7 +436,7 @@ static void screen_visit(sqlite3_stmt *st, void *arg)
 gh_status gh_store_screen_list(gh_db *db, const char *org_id, void (*fn)(const gh_screen *, void *), void *arg,
                                gh_err *err)
 {
-    PREP(db, st, "SELECT id, org_id, name, created_at FROM screens WHERE org_id = ?1 ORDER BY name, id", err);
+    PREP(db, st, "SELECT id, org_id, name, created_at FROM screens WHERE org_id = ?1 ORDER BY name COLLATE gh_name, id", err);
     gh_bind_text(st, 1, org_id);
     screen_cb cb = {fn, arg};
     return each_row(db, st, screen_visit, &cb, err, "screen list");
@@ -469,7 +469,7 @@ gh_status gh_store_screen_links(gh_db *db, gh_screen_link_kind kind, const char 
         ? gh_db_stmt(db, "SELECT t.id, t.ref FROM screen_tasks l JOIN tasks t ON t.id = l.task_id"
                          " WHERE l.screen_id = ?1 ORDER BY t.ref")
         : gh_db_stmt(db, "SELECT u.id, u.name FROM screen_members l JOIN users u ON u.id = l.user_id"
-                         " WHERE l.screen_id = ?1 ORDER BY u.name, u.id");
+                         " WHERE l.screen_id = ?1 ORDER BY u.name COLLATE gh_name, u.id");
     if (!st) return gh_db_fail(db, err, "prepare");
     gh_bind_text(st, 1, screen_id);
     pair_cb cb = {fn, arg};

@@ -40,6 +40,7 @@ typedef struct gh_org {
     int64_t kiosk_idle_s, kiosk_session_s;
     int64_t created_at;
     char ip_allowlist[GH_IP_ALLOWLIST_TEXT_MAX]; /* canonical CIDRs, space-separated; "" = any */
+    bool erase_deleted_names;      /* tombstones keep "deleted user", not the name */
 } gh_org;
 
 int64_t gh_store_org_count(gh_db *db);
@@ -103,7 +104,25 @@ gh_status gh_store_user_get_by_email(gh_db *db, const char *org_id, const char *
 gh_status gh_store_user_get_by_badge(gh_db *db, const char *org_id, const char *badge, gh_user *u, gh_err *err);
 /* Writes every mutable column of u (and updated_at). */
 gh_status gh_store_user_update(gh_db *db, const gh_user *u, gh_err *err);
+/* Deletes the account (sessions, tokens, grants, memberships and
+ * assignments go with it; check-ins and activity stay) and, in the same
+ * statement sequence, closes the person's open check-ins at `at` (status
+ * 'paused', ended_by `by`) and leaves the tombstone `t`. */
+typedef struct gh_tombstone {
+    char id[GH_ID_MAX];
+    char org_id[GH_ID_MAX];
+    char name[GH_NAME_MAX + 1];    /* as it was, or "deleted user" */
+    bool name_erased;
+    int64_t deleted_at;
+    char deleted_by[GH_ID_MAX];    /* "" when not a user */
+} gh_tombstone;
 gh_status gh_store_user_delete(gh_db *db, const char *org_id, const char *id, gh_err *err);
+gh_status gh_store_tombstone_insert(gh_db *db, const gh_tombstone *t, gh_err *err);
+/* GH_E_NOT_FOUND "user_not_found" when id is no deleted person of org_id. */
+gh_status gh_store_tombstone_get(gh_db *db, const char *org_id, const char *id, gh_tombstone *t, gh_err *err);
+/* Closes every open check-in of a user (status 'paused'); *n gets how many. */
+gh_status gh_store_checkin_close_all_open(gh_db *db, const char *org_id, const char *user_id, int64_t at,
+                                          const char *by, int64_t *n, gh_err *err);
 gh_status gh_store_user_touch_login(gh_db *db, const char *id, int64_t at, gh_err *err);
 
 typedef struct gh_user_filter {

@@ -180,20 +180,146 @@ bool gh_email_valid(const char *s)
     return true;
 }
 
-bool gh_text_valid(const char *s, size_t min, size_t max)
+/* Decodes one UTF-8 sequence at p (strict: no overlongs, surrogates or
+ * values over U+10FFFF); returns its length, 0 when invalid. */
+static size_t utf8_decode(const unsigned char *p, uint32_t *out)
 {
+    uint32_t c;
+    size_t len;
+    if (p[0] < 0x80) { *out = p[0]; return 1; }
+    if ((p[0] & 0xE0) == 0xC0) { c = p[0] & 0x1F; len = 2; }
+    else if ((p[0] & 0xF0) == 0xE0) { c = p[0] & 0x0F; len = 3; }
+    else if ((p[0] & 0xF8) == 0xF0) { c = p[0] & 0x07; len = 4; }
+    else return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (p[i] & 0x3F);
+    }
+    static const uint32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (c < min_for_len[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    *out = c;
+    return len;
+}
+
+static bool is_bidi_control(uint32_t c)
+{
+    return c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+static bool is_space(uint32_t c)
+{
+    return c == ' ' || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200B) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF || c == 0x2060 || c == 0x180E;
+}
+
+gh_text_fault gh_text_check(const char *s, size_t min, size_t max, uint32_t *cp)
+{
+    if (!s) return GH_TEXT_MISSING;
     size_t n = gh_strnlen_max(s, max);
-    if (n < min || n > max) return false;
     const unsigned char *p = (const unsigned char *)s;
+    bool blank = true;
+    /* Characters first (within the first max+1 bytes), so a long text with
+     * a control character is reported for the character. */
+    for (size_t i = 0; i < n && p[i];) {
+        uint32_t c;
+        size_t len = utf8_decode(p + i, &c);
+        if (len == 0) return GH_TEXT_BAD_UTF8;
+        if (i + len > n) break; /* a sequence cut by the max+1 scan window: the length decides */
+        if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F)) { if (cp) *cp = c; return GH_TEXT_CONTROL; }
+        if (is_bidi_control(c)) { if (cp) *cp = c; return GH_TEXT_BIDI; }
+        if (!is_space(c)) blank = false;
+        i += len;
+    }
+    if (n > max) return GH_TEXT_TOO_LONG;
+    if (n < min) return GH_TEXT_TOO_SHORT;
+    if (min > 0 && blank) return GH_TEXT_BLANK;
+    return GH_TEXT_OK;
+}
+
+bool gh_text_valid(const char *s, size_t min, size_t max) { return gh_text_check(s, min, max, NULL) == GH_TEXT_OK; }
+
+/* Simple lower-case mapping for the scripts plant staff lists mostly hold;
+ * everything else compares by its code point. */
+static uint32_t fold_case(uint32_t c)
+{
+    if (c >= 'A' && c <= 'Z') return c + 32;
+    if (c < 0xC0) return c;
+    if (c <= 0xDE) return c == 0xD7 ? c : c + 32;                       /* Latin-1 */
+    if (c >= 0x100 && c <= 0x137) return c | 1;                         /* Latin Extended-A pairs */
+    if (c >= 0x139 && c <= 0x148) return (c & 1) ? c + 1 : c;
+    if (c >= 0x14A && c <= 0x177) return c | 1;
+    if (c == 0x178) return 0xFF;
+    if (c >= 0x179 && c <= 0x17E) return (c & 1) ? c + 1 : c;
+    if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 32;          /* Greek */
+    if (c >= 0x400 && c <= 0x40F) return c + 80;                         /* Cyrillic */
+    if (c >= 0x410 && c <= 0x42F) return c + 32;
+    return c;
+}
+
+static size_t utf8_encode(uint32_t c, char *o)
+{
+    if (c < 0x80) { o[0] = (char)c; return 1; }
+    if (c < 0x800) { o[0] = (char)(0xC0 | (c >> 6)); o[1] = (char)(0x80 | (c & 0x3F)); return 2; }
+    if (c < 0x10000) {
+        o[0] = (char)(0xE0 | (c >> 12)); o[1] = (char)(0x80 | ((c >> 6) & 0x3F)); o[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (c >> 18)); o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((c >> 6) & 0x3F)); o[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+size_t gh_name_sort_key(const char *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    if (cap == 0) return 0;
+#define PUT(b) do { if (n + 1 < cap) out[n++] = (char)(b); } while (0)
     while (*p) {
-        if (*p < 0x20 || *p == 0x7f) return false;
-        size_t len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
-        if (len == 0) return false;
-        for (size_t i = 1; i < len; i++)
-            if ((p[i] & 0xC0) != 0x80) return false;
+        if (*p >= '0' && *p <= '9') {
+            /* A digit run: '0', a length byte, the digits without leading
+             * zeros, so shorter numbers sort first and equal lengths by
+             * digit. Runs longer than 64 digits continue as a new run. */
+            while (*p == '0' && p[1] >= '0' && p[1] <= '9') p++;
+            size_t len = 0;
+            while (p[len] >= '0' && p[len] <= '9' && len < 64) len++;
+            PUT('0');
+            PUT(0x21 + len);
+            for (size_t i = 0; i < len; i++) PUT(p[i]);
+            p += len;
+            continue;
+        }
+        uint32_t c;
+        size_t len = utf8_decode(p, &c);
+        if (len == 0) { PUT(*p); p++; continue; }
+        char enc[4];
+        size_t el = utf8_encode(fold_case(c), enc);
+        for (size_t i = 0; i < el; i++) PUT(enc[i]);
         p += len;
     }
-    return true;
+#undef PUT
+    out[n] = '\0';
+    return n;
+}
+
+int gh_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    char ka[GH_NAME_KEY_MAX], kb[GH_NAME_KEY_MAX], ta[GH_NAME_KEY_MAX], tb[GH_NAME_KEY_MAX];
+    /* The inputs need not be NUL-terminated (SQLite collations). */
+    size_t la = alen < sizeof ta - 1 ? alen : sizeof ta - 1, lb = blen < sizeof tb - 1 ? blen : sizeof tb - 1;
+    if (la) memcpy(ta, a, la);
+    ta[la] = '\0';
+    if (lb) memcpy(tb, b, lb);
+    tb[lb] = '\0';
+    size_t na = gh_name_sort_key(ta, ka, sizeof ka), nb = gh_name_sort_key(tb, kb, sizeof kb);
+    int c = memcmp(ka, kb, na < nb ? na : nb);
+    if (c == 0 && na != nb) c = na < nb ? -1 : 1;
+    if (c == 0) {
+        size_t common = alen < blen ? alen : blen;
+        c = common ? memcmp(a, b, common) : 0;
+        if (c == 0 && alen != blen) c = alen < blen ? -1 : 1;
+    }
+    return c;
 }
 
 bool gh_size_add(size_t a, size_t b, size_t *out) { return !__builtin_add_overflow(a, b, out); }

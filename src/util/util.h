@@ -50,8 +50,35 @@ bool gh_str_eq(const char *a, const char *b);
 size_t gh_strnlen_max(const char *s, size_t max);
 /* A plausible email: one '@', a dot in the domain, no spaces, <= 254 bytes. */
 bool gh_email_valid(const char *s);
-/* Valid UTF-8 without control characters, length in bytes within [min,max]. */
+/* What is wrong with a text (gh_text_check); GH_TEXT_OK when nothing. */
+typedef enum gh_text_fault {
+    GH_TEXT_OK = 0,
+    GH_TEXT_MISSING,     /* NULL */
+    GH_TEXT_TOO_SHORT,   /* fewer than min bytes ("" for min 1) */
+    GH_TEXT_TOO_LONG,    /* more than max bytes */
+    GH_TEXT_BAD_UTF8,    /* not valid UTF-8 (overlong, surrogate, cut) */
+    GH_TEXT_CONTROL,     /* C0/C1 control character or DEL (no tabs, no newlines) */
+    GH_TEXT_BIDI,        /* bidirectional override, embedding, isolate or mark (Trojan Source) */
+    GH_TEXT_BLANK,       /* only white space, when min > 0 */
+} gh_text_fault;
+/* Checks s: valid UTF-8, no control or bidirectional-control characters,
+ * length in bytes within [min,max], and, when min > 0, not only white
+ * space. *cp (may be NULL) gets the offending code point for CONTROL/BIDI. */
+gh_text_fault gh_text_check(const char *s, size_t min, size_t max, uint32_t *cp);
+/* gh_text_check(s, min, max, NULL) == GH_TEXT_OK. */
 bool gh_text_valid(const char *s, size_t min, size_t max);
+
+/* Name order (issue 11): a byte string whose byte order (memcmp) is the
+ * order people expect for names: case-insensitive (simple case folding of
+ * Latin, Greek and Cyrillic), otherwise by Unicode code point, and runs of
+ * digits by their number ("bulk-2" before "bulk-10"). Deterministic and
+ * locale-free. Writes at most cap-1 bytes and a NUL (cut keys still order
+ * consistently); returns the key's length. Invalid UTF-8 bytes are kept as
+ * they are. GH_NAME_KEY_MAX fits the key of any valid 200-byte name. */
+#define GH_NAME_KEY_MAX 1024
+size_t gh_name_sort_key(const char *s, char *out, size_t cap);
+/* Compares two names in that order, ties broken by bytes (0 only when equal). */
+int gh_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Checked size arithmetic. */
 bool gh_size_add(size_t a, size_t b, size_t *out);
 bool gh_size_mul(size_t a, size_t b, size_t *out);

@@ -93,17 +93,21 @@ test('API key scopes: default, subset, escalation, refusals', async () => {
   }
 });
 
-test('keys made before scopes keep working (migration 7)', async () => {
+const SCOPES_MIGRATION = 8;
+
+test('keys made before scopes keep working (migration 8)', async () => {
   const s = await startServer();
   let proc;
   try {
     const admin = await s.login();
     const worker = await s.makeUser(admin, 'worker@acme.test', 'user');
     const key = (await makeKey(s, admin, { name: 'legacy' })).body.key;
-    // Stop this server but keep its database; make it a version 6 database.
+    // Stop this server but keep its database; make it a database from before
+    // the scopes migration (SCOPES_MIGRATION, the last one so far: every
+    // migration after it would have to be undone too).
     s.proc.kill('SIGTERM');
     await new Promise((res) => (s.proc.exitCode !== null ? res() : s.proc.on('exit', res)));
-    const sql = spawnSync('sqlite3', [s.db, "ALTER TABLE api_keys DROP COLUMN scopes; UPDATE meta SET value = '6' WHERE key = 'schema_version';"], { encoding: 'utf8' });
+    const sql = spawnSync('sqlite3', [s.db, `ALTER TABLE api_keys DROP COLUMN scopes; UPDATE meta SET value = '${SCOPES_MIGRATION - 1}' WHERE key = 'schema_version';`], { encoding: 'utf8' });
     assert.equal(sql.status, 0, sql.stderr);
     const port = await freePort();
     proc = spawn(BIN, ['serve', '--db', s.db, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -22,7 +22,7 @@ test('every route is documented with its auth and permission', () => {
   const routes = r.stdout.trim().split('\n').map((l) => l.split('\t'));
   assert.ok(routes.length > 20);
   const internal = new Set(['/', '/console/*', '/kiosk/*', '/v1/test/clock']);
-  for (const [method, path, auth, perm] of routes) {
+  for (const [method, path, auth, perm, , alt, query] of routes) {
     if (internal.has(path)) continue;
     const op = doc.paths[path]?.[method.toLowerCase()];
     assert.ok(op, `${method} ${path} is not in docs/openapi.json`);
@@ -30,6 +30,11 @@ test('every route is documented with its auth and permission', () => {
     assert.ok(op.responses, `${method} ${path} has no responses`);
     assert.equal(op['x-auth'], auth, `${method} ${path}: x-auth`);
     assert.equal(op['x-permission'] ?? '-', perm, `${method} ${path}: x-permission`);
+    assert.equal(op['x-permission-alternative'] ?? '-', alt, `${method} ${path}: x-permission-alternative`);
+    // The query parameters the server accepts (others: 400 unknown_parameter) are the documented ones.
+    const documented = (op.parameters ?? []).map((p) => (p.$ref ? doc.components.parameters[p.$ref.split('/').pop()] : p))
+      .filter((p) => p.in === 'query').map((p) => p.name).sort();
+    assert.deepEqual(query === '-' ? [] : query.split(' ').sort(), documented, `${method} ${path}: query parameters`);
   }
 });
 

@@ -141,7 +141,10 @@ test('accepting is refused when the seats were lowered below the count meanwhile
     const admin = await s.login();
     const r = await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['late@acme.test'], role: 'user' } });
     assert.equal(r.body.invited, 1);
-    setSeats(s, 1, 'unlimited');
+    // Below the count: refused without --force (issue 11), set with it.
+    assert.equal(s.cli(['org', 'seats', '--org', 'acme', '--office', '1']).status, 1);
+    const forced = s.cli(['org', 'seats', '--org', 'acme', '--office', '1', '--force']);
+    assert.equal(forced.status, 0, forced.stderr);
     assert.deepEqual((await seats(s, admin)).office, { limit: 1, used: 2, available: 0 });
     const acc = await s.api('/v1/invites/accept', {
       method: 'POST', body: { token: s.lastToken('late@acme.test', 'invite'), name: 'Late', password: PASSWORD },

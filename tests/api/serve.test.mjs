@@ -122,7 +122,9 @@ test('operator commands: outbox, check, backup, routes, version, usage', async (
     assert.equal(cli(to, ['org', 'list']).stdout.split('\t')[0], 'acme', 'the backup is a usable database');
     const routes = spawnSync(BIN, ['routes'], { encoding: 'utf8' });
     assert.equal(routes.status, 0);
-    assert.match(routes.stdout, /^POST\t\/v1\/check\tuser,api_key\t-\tauthz\.check$/m, 'method, path, auth, permission, API key scope');
+    // method, path, auth, permission, API key scope, alternative permission, query parameters
+    assert.match(routes.stdout, /^POST\t\/v1\/check\tuser,api_key\t-\tauthz\.check\t-\t-$/m);
+    assert.match(routes.stdout, /^GET\t\/v1\/users\tuser,api_key\tusers\.view\tusers\.view\tusers\.manage\tlimit cursor status q role access$/m);
     assert.match(spawnSync(BIN, ['version'], { encoding: 'utf8' }).stdout, /^gatehouse \d+\.\d+\.\d+/);
     assert.equal(spawnSync(BIN, ['frobnicate'], { encoding: 'utf8' }).status, 2);
     assert.equal(spawnSync(BIN, ['serve', '--nope'], { encoding: 'utf8' }).status, 2);

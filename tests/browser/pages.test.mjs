@@ -381,6 +381,8 @@ test('groups and dashboards: members added and removed; a dashboard shared with 
     await signIn(hankPage, s.url, 'hank@acme.test', PASSWORD);
     await mainNav(hankPage).getByRole('link', { name: 'Views & dashboards' }).click();
     await hankPage.getByRole('region', { name: 'Views and dashboards' }).getByText(/^No views yet\./).waitFor();
+    // 004: without dashboards.manage the console offers no way to create one (issue 11).
+    assert.equal(await hankPage.getByRole('button', { name: 'New view' }).count(), 0);
     // The server agrees: Gina can read it and not change it.
     const list = (await s.api('/v1/views', { token: (await s.login('gina@acme.test')) })).body.items;
     assert.equal(list.length, 1);
@@ -428,6 +430,9 @@ test('settings persist; an API key is shown once and deleted; the audit log filt
     await security.locator('.field[data-field=kiosk_idle_timeout_s] .error', { hasText: 'Enter a number from 15 to 3600 seconds.' }).waitFor();
     await single.uncheck();
     await ttl.fill('3');
+    const erase = general.getByLabel('Erase the names of deleted people');
+    assert.equal(await erase.isChecked(), false);
+    await erase.check();
     await expectToast(page, 'Settings saved.', () => general.getByRole('button', { name: 'Save' }).click());
     await page.reload();
     await general.waitFor();
@@ -436,6 +441,8 @@ test('settings persist; an API key is shown once and deleted; the audit log filt
     const settings = (await s.api('/v1/org', { token: admin })).body.settings;
     assert.equal(settings.single_task_checkin, false);
     assert.equal(settings.invite_ttl_s, 3 * 86400);
+    assert.equal(settings.erase_deleted_names, true);
+    assert.equal(await erase.isChecked(), true);
     // New invitations expire after three days.
     const inv = await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['new@acme.test'], role: 'user' } });
     assert.equal(inv.status, 200, JSON.stringify(inv.body));

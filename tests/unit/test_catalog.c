@@ -140,7 +140,7 @@ struct tab_fact {
 static const struct tab_fact TABS[] = {
     {"core", "master_data", {NULL}},
     {"core", "users", {"users.view", "users.manage", NULL}},
-    {"core", "settings", {"settings.manage", NULL}},
+    {"core", "settings", {"settings.manage", "it.operations", NULL}},
     {"core", "dashboards", {NULL}},
     {"core", "reports", {NULL}},
     {"production", "orders", {NULL}},

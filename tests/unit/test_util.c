@@ -113,6 +113,62 @@ static void text_validation(void **state)
     assert_false(gh_text_valid("a\x80", 1, 100));         /* stray continuation byte */
 }
 
+/* Issue 11: names sort as people read them. */
+static int ncmp(const char *a, const char *b) { return gh_name_cmp(a, strlen(a), b, strlen(b)); }
+static void name_order(void **state)
+{
+    (void)state;
+    assert_true(ncmp("bulk-1", "Zoë") < 0);          /* bytes would put 'Z' first */
+    assert_true(ncmp("anna", "Bob") < 0);
+    assert_true(ncmp("Bob", "anna") > 0);
+    assert_true(ncmp("bulk-2", "bulk-10") < 0);      /* numbers by value */
+    assert_true(ncmp("bulk-010", "bulk-9") > 0);
+    assert_true(ncmp("zed", "Zoë") < 0);
+    assert_true(ncmp("Zoë", "Émile") < 0);           /* then by code point */
+    assert_true(ncmp("ÉMILE", "émile") != 0);        /* equal keys: bytes decide, never 0 */
+    assert_true(ncmp("émile", "émile") == 0);
+    assert_true(ncmp("ÉMILE", "émile") == -ncmp("émile", "ÉMILE"));
+    assert_true(ncmp("Ωmega", "ωmega") != 0 && ncmp("Ωmega", "ψ") > 0);   /* Greek folds */
+    assert_true(ncmp("Яков", "анна") > 0 && ncmp("Анна", "борис") < 0);   /* Cyrillic folds */
+    char k1[GH_NAME_KEY_MAX], k2[GH_NAME_KEY_MAX];
+    gh_name_sort_key("Line 2", k1, sizeof k1);
+    gh_name_sort_key("line 10", k2, sizeof k2);
+    assert_true(strcmp(k1, k2) < 0);                 /* the stored key orders like the comparison */
+    char small[4];
+    assert_int_equal(gh_name_sort_key("abcdef", small, sizeof small), 3);
+    assert_string_equal(small, "abc");
+}
+
+/* Issue 11: the one name check says what is wrong. */
+static void text_faults(void **state)
+{
+    (void)state;
+    uint32_t cp = 0;
+    assert_int_equal(gh_text_check(NULL, 1, 10, NULL), GH_TEXT_MISSING);
+    assert_int_equal(gh_text_check("", 1, 10, NULL), GH_TEXT_TOO_SHORT);
+    assert_int_equal(gh_text_check("   ", 1, 10, NULL), GH_TEXT_BLANK);
+    assert_int_equal(gh_text_check("\xc2\xa0\xe3\x80\x80 ", 1, 10, NULL), GH_TEXT_BLANK); /* NBSP, ideographic space */
+    assert_int_equal(gh_text_check("   ", 0, 10, NULL), GH_TEXT_OK);  /* optional texts may be blank */
+    assert_int_equal(gh_text_check("a b", 1, 10, NULL), GH_TEXT_OK);
+    assert_int_equal(gh_text_check("bell\x07", 1, 100, &cp), GH_TEXT_CONTROL);
+    assert_int_equal(cp, 7);
+    assert_int_equal(gh_text_check("c1\xc2\x85", 1, 100, &cp), GH_TEXT_CONTROL); /* U+0085 NEL */
+    assert_int_equal(cp, 0x85);
+    assert_int_equal(gh_text_check("evil\xe2\x80\xaegnp.exe", 1, 100, &cp), GH_TEXT_BIDI); /* U+202E */
+    assert_int_equal(cp, 0x202E);
+    assert_int_equal(gh_text_check("iso\xe2\x81\xa6x", 1, 100, &cp), GH_TEXT_BIDI); /* U+2066 */
+    assert_int_equal(gh_text_check("mark\xe2\x80\x8f", 1, 100, &cp), GH_TEXT_BIDI); /* U+200F */
+    assert_int_equal(gh_text_check("\xc0\xaf", 1, 100, NULL), GH_TEXT_BAD_UTF8); /* overlong '/' */
+    assert_int_equal(gh_text_check("\xed\xa0\x80", 1, 100, NULL), GH_TEXT_BAD_UTF8); /* surrogate */
+    assert_int_equal(gh_text_check("\xf4\x90\x80\x80", 1, 100, NULL), GH_TEXT_BAD_UTF8); /* > U+10FFFF */
+    assert_int_equal(gh_text_check("01234567890", 1, 10, NULL), GH_TEXT_TOO_LONG);
+    /* A control character is reported as such even in a long text. */
+    assert_int_equal(gh_text_check("\x01" "234567890ab", 1, 10, NULL), GH_TEXT_CONTROL);
+    /* A multi-byte character cut by the length limit is too long, not bad UTF-8. */
+    assert_int_equal(gh_text_check("123456789\xc3\xab", 1, 10, NULL), GH_TEXT_TOO_LONG);
+    assert_int_equal(gh_text_check("12345678\xc3\xab", 1, 10, NULL), GH_TEXT_OK);
+}
+
 static void numbers_and_strings(void **state)
 {
     (void)state;
@@ -301,6 +357,8 @@ int main(void)
         cmocka_unit_test(time_round_trip),
         cmocka_unit_test(email_validation),
         cmocka_unit_test(text_validation),
+        cmocka_unit_test(text_faults),
+        cmocka_unit_test(name_order),
         cmocka_unit_test(numbers_and_strings),
         cmocka_unit_test(buf_has_a_named_maximum),
         cmocka_unit_test(arena_allocations),

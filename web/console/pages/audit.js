@@ -25,6 +25,7 @@ const ACTIONS = {
   'task.created': 'Created a task', 'task.completed': 'Completed a task', 'task.assigned': 'Assigned a task', 'task.unassigned': 'Unassigned a task',
   'screen.created': 'Created an agenda screen', 'users.imported': 'Imported users', 'view.updated': 'Changed a view',
   'checkin.opened': 'Checked in', 'checkin.closed': 'Checked out',
+  'access.denied': 'Was refused',
 };
 const AREAS = [
   { value: '', label: 'Any action' }, { value: 'auth', label: 'Sign-in and sign-out' }, { value: 'user', label: 'Users' },
@@ -32,6 +33,7 @@ const AREAS = [
   { value: 'view', label: 'Views and dashboards' }, { value: 'org', label: 'Organization' }, { value: 'api_key', label: 'API keys' },
   { value: 'session', label: 'Sessions' }, { value: 'kiosk', label: 'Kiosk' }, { value: 'device', label: 'Kiosk devices' },
   { value: 'task', label: 'Tasks' }, { value: 'checkin', label: 'Check-ins' },
+  { value: 'access', label: 'Refusals (no permission)' },
 ];
 
 /** An event's detail as "key: value" lines. */

@@ -51,11 +51,15 @@ export async function render({ main }) {
     const single = checkbox({ label: 'Single-task check-in limit', name: 'single_task_checkin', checked: s.single_task_checkin,
       desc: 'A worker checked into one task must check out, complete it or mark it in error before checking into another. Recommended unless people run batch operations (exempt them on their user page).' });
     const ttl = numberField('Invitation links expire after', 'invite_ttl_s', s.invite_ttl_s, 'days', 86400, 3600, 90 * 86400, 'From 1 hour (0.05 days) to 90 days.');
-    const form = sectionForm([name, h('div', { class: 'field', 'data-field': 'single_task_checkin' }, single), ttl], () => {
+    const erase = checkbox({ label: 'Erase the names of deleted people', name: 'erase_deleted_names', checked: !!s.erase_deleted_names,
+      desc: 'Time records and activity always outlive a deleted account. With this on, they are shown as "deleted user" instead of the name the person had; the audit log keeps what it recorded.' });
+    const form = sectionForm([name, h('div', { class: 'field', 'data-field': 'single_task_checkin' }, single), ttl,
+      h('div', { class: 'field', 'data-field': 'erase_deleted_names' }, erase)], () => {
       const body = {};
       if (name.input.value.trim() !== o.name) body.name = name.input.value.trim();
       if (single.input.checked !== o.settings.single_task_checkin) body.single_task_checkin = single.input.checked;
       if (ttl.read() !== o.settings.invite_ttl_s) body.invite_ttl_s = ttl.read();
+      if (erase.input.checked !== !!o.settings.erase_deleted_names) body.erase_deleted_names = erase.input.checked;
       if (!Object.keys(body).length) { toast('Nothing changed.'); return null; }
       return save(body, 'Settings');
     });

@@ -1,6 +1,7 @@
 // Views and dashboards (000, 003, 004): one's own personal views, plus every
 // view shared with one's groups (read-only unless one may edit it). Holders
-// of dashboards.manage share views with groups they belong to; holders of
+// of dashboards.manage create views (004: Admin and Manager) and share them
+// with groups they belong to; holders of
 // dashboards.manage_any can see and edit every view in the organization.
 import { api, apiAll } from '/console/api.js';
 import { h, clear, field, checkbox, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, fmtDate, table } from '/console/dom.js';
@@ -18,7 +19,8 @@ export async function render({ main, query }) {
   main.append(h('div', { class: 'page-head' },
     h('div', null, h('h1', null, 'Views and dashboards'),
       h('p', { class: 'sub' }, 'Your own views and those shared with your groups. Shared views are read-only unless you may edit them; changes show on the next page load.')),
-    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn primary', onclick: () => editView(null, load) }, 'New view'))),
+    // 004: creating dashboards and view templates needs dashboards.manage.
+    sharer ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn primary', onclick: () => editView(null, load) }, 'New view')) : null),
   h('div', { class: 'filters' }, kind, all ? h('div', { class: 'field' }, all) : null), host);
 
   let groups = null;
@@ -28,7 +30,7 @@ export async function render({ main, query }) {
     history.replaceState(null, '', `/console/views${sp.toString() ? `?${sp}` : ''}`);
     const items = await apiAll('/v1/views', q);
     clear(host, table({
-      caption: 'Views and dashboards', empty: 'No views yet. Create one, or ask an administrator to share one with your group.',
+      caption: 'Views and dashboards', empty: sharer ? 'No views yet. Create one, or ask an administrator to share one with your group.' : 'No views yet. Ask an administrator to share one with your group.',
       columns: [{ label: 'Name' }, { label: 'Owner' }, { label: 'Shared with' }, { label: 'Your access' }, { label: 'Actions' }],
       rows: items.map((v) => {
         const acc = v.access || {};
