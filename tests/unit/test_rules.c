@@ -82,6 +82,71 @@ static void throttle_many_keys(void **state)
     assert_true(wait_of(key, T0 + 19999) > 0);
 }
 
+
+/* Issue 12: an attempt is reserved before its hash runs, so concurrent
+ * guesses for one key verify one at a time and are counted in between. */
+static void throttle_reserves_in_flight(void **state)
+{
+    (void)state;
+    gh_throttle_clear_all();
+    const char *k = "login:org_1:inflight@acme.test";
+    int64_t now = T0;
+    int wait = 0;
+    assert_true(gh_throttle_reserve(k, now, &wait));
+    for (int i = 0; i < 30; i++) {
+        wait = 0;
+        assert_false(gh_throttle_reserve(k, now, &wait));
+        assert_true(wait >= 1);
+    }
+    assert_int_equal(wait_of(k, now), 1);
+    gh_throttle_release(k, now, true, 1);
+    assert_int_equal(gh_throttle_failures(k, now), 1);
+    assert_true(gh_throttle_reserve(k, now, &wait)); /* one failure is free */
+    gh_throttle_release(k, now, true, 1);
+    assert_false(gh_throttle_reserve(k, now, &wait)); /* the second costs a second */
+    assert_int_equal(wait, 1);
+    assert_true(gh_throttle_reserve(k, now + 1, &wait));
+    gh_throttle_release(k, now + 1, false, 1);
+    assert_int_equal(gh_throttle_failures(k, now + 1), 2); /* a success does not reset by itself */
+    /* A lost reservation lapses after its lease. */
+    assert_true(gh_throttle_reserve(k, now + 10, &wait));
+    assert_false(gh_throttle_reserve(k, now + 10 + GH_THROTTLE_LEASE - 1, &wait));
+    assert_true(gh_throttle_reserve(k, now + 10 + GH_THROTTLE_LEASE, &wait));
+    gh_throttle_release(k, now + 10 + GH_THROTTLE_LEASE, false, 1);
+    gh_throttle_reset(k);
+    assert_int_equal(gh_throttle_failures(k, now + 200), 0);
+}
+
+/* A flood of fresh keys never evicts a key that is still penalised, in
+ * flight or known. */
+static void throttle_keeps_penalised_entries(void **state)
+{
+    (void)state;
+    gh_throttle_clear_all();
+    const char *victim = "login:org_1:victim@acme.test";
+    const char *busy = "login:org_1:busy@acme.test";
+    const char *known = "pair:org_1:owner@acme.test:192.0.2.1";
+    int64_t now = T0;
+    int wait = 0;
+    for (int i = 0; i < 8; i++) gh_throttle_fail(victim, now, 0);
+    int before = wait_of(victim, now);
+    assert_true(before >= 100);
+    assert_true(gh_throttle_reserve(busy, now, &wait));
+    gh_throttle_mark_known(known, now);
+    char key[64];
+    int refused = 0;
+    for (int i = 0; i < 100000; i++) {
+        snprintf(key, sizeof key, "flood:%d", i);
+        if (gh_throttle_fail(key, now, 0) == 0) refused++;
+    }
+    assert_true(refused > 0); /* the table filled up with penalised keys */
+    assert_int_equal(wait_of(victim, now), before);
+    assert_false(gh_throttle_reserve(busy, now, &wait));
+    assert_true(gh_throttle_is_known(known, now));
+    assert_false(gh_throttle_is_known("pair:org_1:owner@acme.test:192.0.2.2", now));
+    gh_throttle_clear_all();
+}
+
 static void password_policy(void **state)
 {
     (void)state;
@@ -157,6 +222,8 @@ int main(void)
         cmocka_unit_test(throttle_free_attempts_then_doubling),
         cmocka_unit_test(throttle_forgets_after_a_day),
         cmocka_unit_test(throttle_many_keys),
+        cmocka_unit_test(throttle_reserves_in_flight),
+        cmocka_unit_test(throttle_keeps_penalised_entries),
         cmocka_unit_test(password_policy),
         cmocka_unit_test(hashing),
     };
