@@ -23,6 +23,7 @@ typedef struct {
     int64_t last;               /* last failure, reservation or success */
     int64_t inflight_until;     /* an attempt is reserved until then (lease) */
     int64_t known_until;        /* a success came from this key */
+    uint32_t epoch;             /* see gh_throttle_epoch */
 } entry;
 
 static entry table[SLOTS];
@@ -43,9 +44,18 @@ static uint64_t hash_of(const char *key)
 }
 
 /* Whether an entry still matters and must not be evicted. */
-static bool pinned(const entry *e, int64_t now)
+static bool pinned(const entry *e, int64_t now) { return e->next_allowed > now || e->inflight_until > now; }
+
+/* Eviction order among unpinned entries: empty, then not known, then the
+ * stalest. True if a is a better victim than b. */
+static bool better_victim(const entry *a, const entry *b, int64_t now)
 {
-    return e->next_allowed > now || e->inflight_until > now || e->known_until > now;
+    if (!b) return true;
+    if (!b->h) return false;
+    if (!a->h) return true;
+    bool ka = a->known_until > now, kb = b->known_until > now;
+    if (ka != kb) return kb;
+    return a->last < b->last;
 }
 
 /* Finds key, or (create) a slot for it; NULL if absent and !create, or if
@@ -58,15 +68,14 @@ static entry *find(const char *key, bool create, int64_t now)
     for (size_t i = 0; i < PROBE; i++) {
         entry *e = &table[(s + i) % SLOTS];
         if (e->h == h) return e;
-        if (!create) continue;
-        if (!e->h) { if (!victim || victim->h) victim = e; continue; }
-        if (pinned(e, now)) continue;
-        if (!victim || (victim->h && e->last < victim->last)) victim = e;
+        if (!create || (e->h && pinned(e, now))) continue;
+        if (better_victim(e, victim, now)) victim = e;
     }
     if (!create || !victim) return NULL;
     memset(victim, 0, sizeof *victim);
     victim->h = h;
     victim->last = now;
+    victim->epoch = randombytes_random() | 1u;
     return victim;
 }
 
@@ -185,6 +194,27 @@ bool gh_throttle_is_known(const char *key, int64_t now)
     bool k = e && e->known_until > now;
     pthread_mutex_unlock(&mu);
     return k;
+}
+
+uint32_t gh_throttle_epoch(const char *key, int64_t now)
+{
+    pthread_mutex_lock(&mu);
+    entry *e = find(key, true, now);
+    uint32_t ep = e ? e->epoch : 0;
+    pthread_mutex_unlock(&mu);
+    return ep;
+}
+
+void gh_throttle_forget(const char *key, int64_t now)
+{
+    pthread_mutex_lock(&mu);
+    entry *e = find(key, false, now);
+    if (e) {
+        e->failures = 0;
+        e->next_allowed = 0;
+        e->epoch = randombytes_random() | 1u;
+    }
+    pthread_mutex_unlock(&mu);
 }
 
 void gh_throttle_clear_all(void)

@@ -15,9 +15,9 @@
  *
  * Keys are never stored: the table holds a keyed hash of each key
  * (crypto_shorthash under a random per-process key), so nobody can choose
- * keys that collide, and an entry that is penalised, in flight or known is
- * never evicted to make room (a full neighbourhood refuses new keys
- * instead). State is in memory, shared by all threads.
+ * keys that collide, and an entry that is penalised or in flight is never
+ * evicted to make room (a full neighbourhood refuses new keys instead);
+ * known keys are evicted only when nothing else can be. State is in memory, shared by all threads.
  */
 #ifndef GH_THROTTLE_H
 #define GH_THROTTLE_H
@@ -47,6 +47,13 @@ void gh_throttle_reset(const char *key);
 #define GH_THROTTLE_KNOWN_FOR (90 * 86400)
 void gh_throttle_mark_known(const char *key, int64_t now);
 bool gh_throttle_is_known(const char *key, int64_t now);
+/* A random number drawn when key's entry was created (or last forgotten),
+ * to fold into the names of keys that belong to it (an account's address
+ * pairs): gh_throttle_forget(key) then orphans all of them at once. 0 when
+ * the table has no room. */
+uint32_t gh_throttle_epoch(const char *key, int64_t now);
+/* Clears the key's failures and penalty and draws a new epoch. */
+void gh_throttle_forget(const char *key, int64_t now);
 /* Forgets everything (tests). */
 void gh_throttle_clear_all(void);
 

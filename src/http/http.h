@@ -37,6 +37,9 @@ enum {
     GH_R_DEVICE_OK = 1 << 3,   /* device accounts may call it although it changes state */
     GH_R_BIG_BODY = 1 << 4,    /* accepts bodies up to 16 MiB (imports) */
     GH_R_RAW_BODY = 1 << 5,    /* body is not JSON (CSV) */
+    GH_R_SECRET = 1 << 6,      /* body carries passwords or PINs: the raw body and
+                                * every string of the parsed JSON are wiped when the
+                                * request ends, whatever the answer */
 };
 
 typedef struct gh_route {
@@ -83,6 +86,11 @@ void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const 
  * handler returns right after. If the pool is full the request is answered
  * 503 busy and cont is not called. */
 void gh_req_defer(gh_req *r, gh_work_fn work, void *arg, gh_handler cont);
+/* Registers fn(arg) to run once when the request ends, on every path: after
+ * the answer, after a refused (503) deferral, or when the client went away
+ * while the work ran. For releasing reservations and wiping secrets. One
+ * per request (a second call replaces the first). */
+void gh_req_on_done(gh_req *r, gh_work_fn fn, void *arg);
 /* Slot for the handler's own state across a deferral. */
 void gh_req_set_state(gh_req *r, void *state);
 void *gh_req_state(gh_req *r);

@@ -53,6 +53,8 @@ struct gh_req {
     void *work_arg;
     gh_handler cont;
     void *state_ptr;
+    gh_work_fn on_done;
+    void *on_done_arg;
     double started_ms;
     char request_id[GH_ID_MAX];
     char ip[INET6_ADDRSTRLEN];
@@ -76,6 +78,11 @@ gh_arena *gh_req_arena(gh_req *r) { return r->arena; }
 json_t *gh_req_json(gh_req *r) { return r->json; }
 void gh_req_set_state(gh_req *r, void *s) { r->state_ptr = s; }
 void *gh_req_state(gh_req *r) { return r->state_ptr; }
+void gh_req_on_done(gh_req *r, gh_work_fn fn, void *arg)
+{
+    r->on_done = fn;
+    r->on_done_arg = arg;
+}
 
 const char *gh_req_body(gh_req *r, size_t *len)
 {
@@ -552,6 +559,7 @@ static gh_req *req_new(struct MHD_Connection *c, const char *url, const char *me
     gh_router_match(r->method, r->path, &r->match);
     size_t max = r->match.route && (r->match.route->flags & GH_R_BIG_BODY) ? BIG_BODY_MAX : BODY_MAX;
     gh_buf_init(&r->body, max);
+    r->body.wipe = r->match.route && (r->match.route->flags & GH_R_SECRET);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     int64_t n;
     if (cl && gh_parse_i64(cl, 0, INT64_MAX, &n) && (uint64_t)n > max) r->too_large = true;
@@ -619,7 +627,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     gh_req *r = *con_cls;
     if (!r) return;
+    if (r->on_done) r->on_done(r->on_done_arg);
     if (r->resp) MHD_destroy_response(r->resp);
+    if (r->body.wipe) gh_json_wipe_strings(r->json); /* the raw body is wiped by gh_buf_release */
     json_decref(r->json);
     gh_err_clear(&r->ctx.err);
     gh_buf_release(&r->body);

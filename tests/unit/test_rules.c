@@ -128,12 +128,20 @@ static void throttle_keeps_penalised_entries(void **state)
     const char *known = "pair:org_1:owner@acme.test:192.0.2.1";
     int64_t now = T0;
     int wait = 0;
+    gh_throttle_mark_known(known, now);
+    char key[64];
+    /* Unpenalised keys replace each other, never a known one. */
+    for (int i = 0; i < 100000; i++) {
+        snprintf(key, sizeof key, "quiet:%d", i);
+        assert_int_equal(gh_throttle_fail(key, now, 5), 1);
+    }
+    assert_true(gh_throttle_is_known(known, now));
     for (int i = 0; i < 8; i++) gh_throttle_fail(victim, now, 0);
     int before = wait_of(victim, now);
     assert_true(before >= 100);
     assert_true(gh_throttle_reserve(busy, now, &wait));
-    gh_throttle_mark_known(known, now);
-    char key[64];
+    uint32_t epoch = gh_throttle_epoch(victim, now);
+    assert_true(epoch != 0);
     int refused = 0;
     for (int i = 0; i < 100000; i++) {
         snprintf(key, sizeof key, "flood:%d", i);
@@ -142,8 +150,11 @@ static void throttle_keeps_penalised_entries(void **state)
     assert_true(refused > 0); /* the table filled up with penalised keys */
     assert_int_equal(wait_of(victim, now), before);
     assert_false(gh_throttle_reserve(busy, now, &wait));
-    assert_true(gh_throttle_is_known(known, now));
     assert_false(gh_throttle_is_known("pair:org_1:owner@acme.test:192.0.2.2", now));
+    assert_int_equal(gh_throttle_epoch(victim, now), epoch);
+    gh_throttle_forget(victim, now); /* unlock: no penalty, a new epoch */
+    assert_int_equal(wait_of(victim, now), 0);
+    assert_true(gh_throttle_epoch(victim, now) != epoch);
     gh_throttle_clear_all();
 }
 
