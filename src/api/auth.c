@@ -32,16 +32,26 @@ void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const
                                     "expires_at", exp, "session_id", s->id, "user", user));
 }
 
+typedef struct { gh_login l; gh_hash_job *job; bool finished; } login_state;
+
 static void login_done(gh_req *r)
 {
     gh_ctx *ctx = gh_req_ctx(r);
-    gh_login *l = gh_req_state(r);
-    gh_hash_job *j = (gh_hash_job *)(l + 1);
-    if (gh_api_failed(r, gh_login_finish(ctx, l, j->verify_ok))) goto out;
-    gh_api_session_answer(r, l->token, l->csrf, &l->session, gh_user_json(&l->user));
+    login_state *s = gh_req_state(r);
+    s->finished = true;
+    if (gh_api_failed(r, gh_login_finish(ctx, &s->l, s->job->verify_ok))) goto out;
+    gh_api_session_answer(r, s->l.token, s->l.csrf, &s->l.session, gh_user_json(&s->l.user));
 out:
-    sodium_memzero(l->token, sizeof l->token);
-    sodium_memzero(l->csrf, sizeof l->csrf);
+    sodium_memzero(s->l.token, sizeof s->l.token);
+    sodium_memzero(s->l.csrf, sizeof s->l.csrf);
+}
+
+/* The request ended without login_done (503, client gone): release the guess. */
+static void login_cleanup(gh_hash_job *j, void *arg)
+{
+    login_state *s = arg;
+    if (!s->finished) gh_login_abandon(&s->l, atomic_load(&j->ran), j->verify_ok);
+    sodium_memzero(s->l.hash, sizeof s->l.hash);
 }
 
 static void login(gh_req *r)
@@ -51,16 +61,21 @@ static void login(gh_req *r)
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     gh_ctx *ctx = gh_req_ctx(r);
-    /* One arena block: the login state followed by the hash job. */
-    gh_login *l = gh_arena_alloc(gh_req_arena(r), sizeof(gh_login) + sizeof(gh_hash_job));
-    if (!l) { gh_api_failed(r, GH_E_INTERNAL); return; }
-    if (gh_api_failed(r, gh_login_prepare(ctx, gh_jstr(b, "org"), gh_jstr(b, "email"), l))) return;
-    gh_hash_job *j = (gh_hash_job *)(l + 1);
-    j->verify_hash = l->hash;
-    j->verify_secret = gh_arena_strdup(gh_req_arena(r), gh_jstr(b, "password"));
-    if (!j->verify_secret) { gh_api_failed(r, GH_E_INTERNAL); return; }
-    gh_req_set_state(r, l);
-    gh_req_defer(r, gh_api_hash_work, j, login_done);
+    login_state *s = gh_arena_alloc(gh_req_arena(r), sizeof *s);
+    if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    s->finished = false;
+    if (gh_api_failed(r, gh_login_prepare(ctx, gh_jstr(b, "org"), gh_jstr(b, "email"), &s->l))) return;
+    /* From here the guess is reserved: every path must release it. */
+    s->job = gh_api_hash_job_new(r, s->l.hash, gh_jstr(b, "password"), NULL);
+    if (!s->job) {
+        gh_login_abandon(&s->l, false, false);
+        gh_api_failed(r, GH_E_INTERNAL);
+        return;
+    }
+    s->job->cleanup = login_cleanup;
+    s->job->cleanup_arg = s;
+    gh_req_set_state(r, s);
+    gh_req_defer(r, gh_api_hash_work, s->job, login_done);
 }
 
 static void logout(gh_req *r)
@@ -143,11 +158,11 @@ static void link_info(gh_req *r)
 }
 
 const gh_route gh_api_routes_auth[] = {
-    {"POST", "/v1/auth/login", login, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/auth/login", login, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"POST", "/v1/auth/logout", logout, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK | GH_R_PIN_CHANGE | GH_R_DEVICE_OK, NULL},
-    {"POST", "/v1/auth/verify-email", verify_email, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/auth/verify-email", verify_email, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"POST", "/v1/auth/password-reset", reset_request, GH_AUTH_NONE, 0, NULL},
-    {"POST", "/v1/auth/password-reset/confirm", reset_confirm, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/auth/password-reset/confirm", reset_confirm, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"GET", "/v1/auth/link", link_info, GH_AUTH_NONE, 0, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

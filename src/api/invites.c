@@ -132,7 +132,7 @@ static void accept_invite(gh_req *r)
 /* Literal paths before {id} paths. */
 const gh_route gh_api_routes_invites[] = {
     {"GET", "/v1/invites/lookup", lookup_invite, GH_AUTH_NONE, 0, NULL},
-    {"POST", "/v1/invites/accept", accept_invite, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/invites/accept", accept_invite, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"GET", "/v1/invites", list_invites, GH_AUTH_ANY, 0, "users.view"},
     {"POST", "/v1/invites", create_invites, GH_AUTH_USER, 0, "users.manage"},
     {"GET", "/v1/invites/{id}", get_invite, GH_AUTH_ANY, 0, "users.view"},

@@ -150,7 +150,7 @@ static void test_clock(gh_req *r)
 const gh_route gh_api_routes_system[] = {
     {"GET", "/healthz", healthz, GH_AUTH_NONE, 0, NULL},
     {"GET", "/", root, GH_AUTH_NONE, 0, NULL},
-    {"POST", "/v1/setup", setup, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/setup", setup, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"GET", "/v1/openapi.json", openapi, GH_AUTH_NONE, 0, NULL},
     {"POST", "/v1/test/clock", test_clock, GH_AUTH_NONE, 0, NULL},
     {"GET", "/console/*", pages, GH_AUTH_NONE, 0, NULL},

@@ -6,12 +6,15 @@
  * alone; the PIN is a second secret, digits only, hashed with argon2id like
  * a password. An administrator issues a temporary PIN that only lets the
  * worker choose their own (the kiosk session carries pin_change_required
- * until then). Guessing is bounded three ways: growing delays per worker
- * and per client address (core/throttle.h), a hard block after
- * GH_PIN_MAX_FAILURES consecutive failures (until an administrator issues a
- * new PIN), and, with the org setting kiosk_enrolled_devices_only, sign-in
- * only from enrolled devices. Unknown badges, office-only users and users
- * without a PIN all answer like a wrong PIN and take as long.
+ * until then). Guessing is bounded: one attempt per badge in flight at a
+ * time with growing delays per badge, growing delays per enrolled kiosk
+ * device (or, without one, per client address) (core/throttle.h), and, with
+ * the org setting kiosk_enrolled_devices_only, sign-in only from enrolled
+ * devices. Wrong PINs at sign-in never block a PIN for good (anyone who
+ * knows a badge could shut its worker out); only wrong current PINs in a
+ * worker's own session do, after GH_PIN_MAX_FAILURES. Unknown badges,
+ * office-only users, users without a PIN and blocked PINs all answer a
+ * wrong PIN alike (401) and take as long.
  *
  * As in accounts.h, slow hashing is done by the caller on the hashing pool:
  * the *_prepare functions return the hash to verify against, the *_finish
@@ -73,7 +76,9 @@ typedef struct gh_kiosk_login {
     bool user_found;
     char device_id[GH_ID_MAX];         /* "" when not from an enrolled device */
     char hash[GH_PWHASH_MAX];          /* the worker's PIN hash, or a dummy one */
-    char throttle_worker[320], throttle_ip[96];
+    char throttle_worker[320], throttle_ip[96];   /* the badge; the device or address */
+    bool held_worker;                  /* the badge's attempt is reserved */
+    int64_t audit_mark;                /* audit seq before the worker was read */
     /* result */
     char token[GH_TOKEN_LEN + 1];
     char csrf[GH_TOKEN_LEN + 1];
@@ -88,6 +93,13 @@ gh_status gh_kiosk_login_prepare(gh_ctx *ctx, const char *org_slug, const char *
  * temporary PIN), or 401 invalid_credentials / 403 pin_blocked /
  * 403 account_locked, counting failures. */
 gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok);
+/* Releases the badge's reserved attempt of a sign-in that never finished
+ * (counted as a failure if the PIN was verified and wrong). Idempotent. */
+void gh_kiosk_login_abandon(gh_kiosk_login *l, bool verified, bool pin_ok);
+
+/* Forgets the PIN throttle of the worker with this badge (an administrator's
+ * unlock or new PIN). */
+void gh_kiosk_throttle_forget(const char *org_id, const char *badge);
 
 /* ---- PIN change (kiosk session) ------------------------------------------------------------ */
 typedef struct gh_pin_change {
