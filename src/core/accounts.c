@@ -701,10 +701,10 @@ gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out)
             goto fail;
         if ((st = gh_accounts_check_invariants(ctx, u->org_id, had_manage)) != GH_OK) goto fail;
         if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
-        if (!lock) forget_guesses(u);
     } else {
         gh_db_rollback(ctx->db);
     }
+    if (!lock) forget_guesses(u); /* also lets a throttled, unlocked person back in */
     if (out) *out = *u;
     goto out;
 fail:
