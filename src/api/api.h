@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "http/http.h"
+#include "http/pool.h"
 
 extern const gh_route gh_api_routes_system[];  /* healthz, setup, catalog, openapi, pages */
 extern const gh_route gh_api_routes_auth[];    /* sign-in, sign-out, links */

@@ -74,6 +74,10 @@ static void login(gh_req *r)
     }
     s->job->cleanup = login_cleanup;
     s->job->cleanup_arg = s;
+    /* The hashing queue's share is the account's and the address's; a known
+     * address may use the reserve (http/pool.h). */
+    gh_pool_tag tag = {.keys = {s->l.guard.acct, ctx->ip}, .priority = s->l.guard.known};
+    gh_req_defer_for(r, &tag);
     gh_req_set_state(r, s);
     gh_req_defer(r, gh_api_hash_work, s->job, login_done);
 }

@@ -96,6 +96,10 @@ static void kiosk_login(gh_req *r)
     }
     s->job->cleanup = login_cleanup;
     s->job->cleanup_arg = s;
+    /* Shared by badge and by enrolled device (or address): never by the
+     * address alone when a device is known, since one kiosk serves a shift. */
+    gh_pool_tag tag = {.keys = {s->l.throttle_worker, s->l.throttle_ip}, .priority = s->l.device_id[0] != '\0'};
+    gh_req_defer_for(r, &tag);
     gh_req_set_state(r, s);
     gh_req_defer(r, gh_api_hash_work, s->job, login_done);
 }

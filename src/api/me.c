@@ -89,6 +89,8 @@ static void change_password(gh_req *r)
     }
     s->job->cleanup = password_cleanup;
     s->job->cleanup_arg = s;
+    gh_pool_tag tag = {.keys = {s->ra.guard.acct, ctx->ip}, .priority = s->ra.guard.known};
+    gh_req_defer_for(r, &tag);
     gh_req_set_state(r, s);
     gh_req_defer(r, gh_api_hash_work, s->job, password_done);
 }

@@ -1001,6 +1001,7 @@ static void login_failure_audit(gh_ctx *ctx, gh_login *l, const char *reason)
     gh_err e = {0};
     gh_ctx c = *ctx;
     c.err = e;
+    memset(&c.actor, 0, sizeof c.actor); /* a refused sign-in acts for nobody */
     if (gh_db_begin(c.db, &c.err) != GH_OK) { gh_err_clear(&c.err); return; }
     if (gh_audit(&c, l->org.id, "auth.login_failed", l->user_found ? "user" : NULL,
                  l->user_found ? l->user.id : NULL, json_pack("{s:s}", "reason", reason)) != GH_OK ||

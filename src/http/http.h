@@ -86,6 +86,11 @@ void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const 
  * handler returns right after. If the pool is full the request is answered
  * 503 busy and cont is not called. */
 void gh_req_defer(gh_req *r, gh_work_fn work, void *arg, gh_handler cont);
+/* Names who the next deferral is for (http/pool.h: the fair share of the
+ * hashing queue and its priority reserve). Call before gh_req_defer; the
+ * key strings need only live until the handler returns. */
+struct gh_pool_tag;
+void gh_req_defer_for(gh_req *r, const struct gh_pool_tag *tag);
 /* Registers fn(arg) to run once when the request ends, on every path: after
  * the answer, after a refused (503) deferral, or when the client went away
  * while the work ran. For releasing reservations and wiping secrets. One

@@ -55,6 +55,7 @@ struct gh_req {
     void *state_ptr;
     gh_work_fn on_done;
     void *on_done_arg;
+    gh_pool_tag tag;    /* who the deferred work is for (fair share) */
     double started_ms;
     char request_id[GH_ID_MAX];
     char ip[INET6_ADDRSTRLEN];
@@ -78,6 +79,7 @@ gh_arena *gh_req_arena(gh_req *r) { return r->arena; }
 json_t *gh_req_json(gh_req *r) { return r->json; }
 void gh_req_set_state(gh_req *r, void *s) { r->state_ptr = s; }
 void *gh_req_state(gh_req *r) { return r->state_ptr; }
+void gh_req_defer_for(gh_req *r, const gh_pool_tag *tag) { r->tag = *tag; }
 void gh_req_on_done(gh_req *r, gh_work_fn fn, void *arg)
 {
     r->on_done = fn;
@@ -605,7 +607,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         r->work = NULL;
         r->state = ST_DEFERRED;
         MHD_suspend_connection(c);
-        if (!gh_pool_submit(work, r->work_arg, deferred_done, r)) {
+        if (gh_pool_submit_tagged(work, r->work_arg, deferred_done, r, &r->tag) != GH_POOL_OK) {
             MHD_resume_connection(c);
             r->state = ST_BODY; /* not re-entered: answer now */
             gh_err e = {.retry_after = 1};
