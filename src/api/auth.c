@@ -118,7 +118,7 @@ static void link_with_password(gh_req *r, const char *purpose, link_apply apply,
         gh_reply_ctx_err(r);
         return;
     }
-    if (password && gh_api_failed(r, gh_password_check(password, "password", &ctx->err))) return;
+    if (password && gh_api_failed(r, gh_password_check_user(ctx, password, "password", &lu.user))) return;
     link_state *s = gh_arena_alloc(gh_req_arena(r), sizeof *s);
     if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
     s->apply = apply;

@@ -76,7 +76,9 @@ static void change_password(gh_req *r)
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     gh_ctx *ctx = gh_req_ctx(r);
-    if (gh_api_failed(r, gh_password_check(gh_jstr(b, "new_password"), "new_password", &ctx->err))) return;
+    gh_user u;
+    if (gh_api_failed(r, gh_user_get(ctx, ctx->actor.id, &u))) return;
+    if (gh_api_failed(r, gh_password_check_user(ctx, gh_jstr(b, "new_password"), "new_password", &u))) return;
     password_state *s = gh_arena_alloc(gh_req_arena(r), sizeof *s);
     if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
     s->finished = false;

@@ -52,7 +52,8 @@ static void setup(gh_req *r)
         .setup_token = gh_arena_strdup(a, gh_jstr(b, "token")),
     };
     if (gh_api_failed(r, gh_org_validate_new(ctx, &s->n))) return;
-    if (gh_api_failed(r, gh_password_check(gh_jstr(admin, "password"), "admin.password", &ctx->err))) return;
+    gh_pw_context pc = {.email = s->n.admin_email, .name = s->n.admin_name, .org_name = s->n.name};
+    if (gh_api_failed(r, gh_password_check_for(gh_jstr(admin, "password"), "admin.password", &pc, &ctx->err))) return;
     s->job = gh_api_hash_job_new(r, NULL, NULL, gh_jstr(admin, "password"));
     if (!s->job) { gh_api_failed(r, GH_E_INTERNAL); return; }
     gh_req_set_state(r, s);

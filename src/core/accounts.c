@@ -857,6 +857,16 @@ gh_status gh_me_update(gh_ctx *ctx, const char *name, const char *mobile, gh_use
     return gh_user_update(ctx, ctx->actor.id, &p, out);
 }
 
+gh_status gh_password_check_user(gh_ctx *ctx, const char *pw, const char *field, const gh_user *u)
+{
+    gh_org o;
+    gh_err ignored = {0};
+    bool org_ok = gh_store_org_get(ctx->db, u->org_id, &o, &ignored) == GH_OK;
+    gh_err_clear(&ignored);
+    gh_pw_context pc = {.email = u->email, .name = u->name, .org_name = org_ok ? o.name : NULL};
+    return gh_password_check_for(pw, field, &pc, &ctx->err);
+}
+
 gh_status gh_me_set_password(gh_ctx *ctx, gh_reauth *ra, bool current_ok, const char *new_hash)
 {
     gh_user *u = calloc(1, sizeof *u);

@@ -74,6 +74,9 @@ gh_status gh_user_send_reset(gh_ctx *ctx, const char *id);
 gh_status gh_user_list(gh_ctx *ctx, const gh_user_filter *f, json_t **items, char **next_cursor);
 
 /* ---- self-service --------------------------------------------------------------- */
+/* The password policy for u's new password (core/secret.h), against u's
+ * e-mail and name and the org's name. */
+gh_status gh_password_check_user(gh_ctx *ctx, const char *pw, const char *field, const gh_user *u);
 gh_status gh_me_update(gh_ctx *ctx, const char *name, const char *mobile, gh_user *out);
 /* Sets a new password (hash), ending one's other sessions. ra is the
  * re-authentication from gh_reauth_prepare, whose hash the caller verified
