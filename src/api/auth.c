@@ -1,25 +1,33 @@
 /* /v1/auth: sign-in, sign-out, email verification and password reset. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "core/accounts.h"
+#include "util/log.h"
 
-/* Sets the session and CSRF cookies. max_age < 0 clears them. */
+/* Sets the session and CSRF cookies. max_age < 0 clears them. Served over
+ * https (a https base URL) they carry the __Host- prefix, which browsers
+ * accept only with Secure, Path=/ and no Domain, so a sibling subdomain
+ * cannot plant or shadow them; server.c then reads only the prefixed one. */
 static void set_cookies(gh_req *r, const char *token, const char *csrf, int64_t max_age)
 {
     char c[256];
-    const char *secure = gh_cfg()->secure_cookies ? "; Secure" : "";
+    bool https = gh_cfg()->secure_cookies;
+    const char *secure = https ? "; Secure" : "";
+    const char *prefix = https ? "__Host-" : "";
     if (max_age < 0) {
-        snprintf(c, sizeof c, "gh_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s", secure);
+        snprintf(c, sizeof c, "%sgh_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s", prefix, secure);
         gh_reply_header(r, "Set-Cookie", c);
         return;
     }
-    snprintf(c, sizeof c, "gh_session=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s", token,
+    snprintf(c, sizeof c, "%sgh_session=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s", prefix, token,
              (long long)max_age, secure);
     gh_reply_header(r, "Set-Cookie", c);
-    snprintf(c, sizeof c, "gh_csrf=%s; Path=/; Max-Age=%lld; SameSite=Lax%s", csrf, (long long)max_age, secure);
+    snprintf(c, sizeof c, "%sgh_csrf=%s; Path=/; Max-Age=%lld; SameSite=Lax%s", prefix, csrf, (long long)max_age, secure);
     gh_reply_header(r, "Set-Cookie", c);
+    sodium_memzero(c, sizeof c);
 }
 
 void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const gh_session *s, json_t *user);
@@ -133,14 +141,60 @@ static void link_with_password(gh_req *r, const char *purpose, link_apply apply,
 static void verify_email(gh_req *r) { link_with_password(r, "verify", gh_verify_email, false); }
 static void reset_confirm(gh_req *r) { link_with_password(r, "reset", gh_password_reset_confirm, true); }
 
+/* A password-reset request, done after the answer on the hashing pool. */
+typedef struct reset_job {
+    char org[128];
+    char email[GH_EMAIL_MAX + 1];
+    char ip[64];
+    char request_id[GH_ID_MAX];
+} reset_job;
+
+static void reset_work(void *p)
+{
+    reset_job *j = p;
+    gh_ctx ctx = {.db = gh_db_thread(), .ip = j->ip, .request_id = j->request_id, .user_agent = ""};
+    if (ctx.db) gh_password_reset_request(&ctx, j->org[0] ? j->org : NULL, j->email);
+    gh_err_clear(&ctx.err);
+    free(j);
+}
+
+/* Runs when the answer has gone out: queues the request's work. */
+static void reset_queue(void *p)
+{
+    reset_job *j = p;
+    /* Shared per address asked about (a few may wait, the rest are
+     * dropped); never per client address, which would drop real requests
+     * from a busy office behind one address. */
+    char key[sizeof j->email + 8];
+    snprintf(key, sizeof key, "reset:%s", j->email);
+    gh_pool_tag tag = {.keys = {key, NULL}};
+    if (gh_pool_submit_tagged(reset_work, j, NULL, NULL, &tag) == GH_POOL_OK) return;
+    gh_log(GH_LOG_WARN, j->request_id, "password reset request dropped: the queue is full", NULL);
+    free(j);
+}
+
+/* Always 202 at once, whether or not the account exists: the lookup, the
+ * mail and the audit are queued once the answer has gone out, so the
+ * answer's timing tells nothing either. */
 static void reset_request(gh_req *r)
 {
     static const gh_jfield f[] = {{"org", GH_J_STRING, false}, {"email", GH_J_STRING, true}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
-    /* Always 202, whether or not the account exists. */
-    gh_password_reset_request(gh_req_ctx(r), gh_jstr(b, "org"), gh_jstr(b, "email"));
-    gh_err_clear(&gh_req_ctx(r)->err);
+    gh_ctx *ctx = gh_req_ctx(r);
+    const char *org = gh_jstr(b, "org") ? gh_jstr(b, "org") : "";
+    const char *email = gh_jstr(b, "email");
+    reset_job *j = calloc(1, sizeof *j);
+    /* Names too long to store belong to no account: nothing to do. */
+    if (j && strlen(org) < sizeof j->org && strlen(email) < sizeof j->email) {
+        gh_strlcpy(j->org, org, sizeof j->org);
+        gh_strlcpy(j->email, email, sizeof j->email);
+        gh_strlcpy(j->ip, ctx->ip ? ctx->ip : "", sizeof j->ip);
+        gh_strlcpy(j->request_id, ctx->request_id ? ctx->request_id : "", sizeof j->request_id);
+        gh_req_on_done(r, reset_queue, j);
+        j = NULL;
+    }
+    free(j);
     gh_reply_json(r, 202, json_pack("{s:s}", "status", "if the account exists, a reset link was sent"));
 }
 

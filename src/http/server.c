@@ -367,7 +367,9 @@ static bool authenticate_or_reply(gh_req *r, const gh_route *rt)
     if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
         token = authz + 7;
     } else if (!authz) {
-        token = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "gh_session");
+        /* Over https only the __Host- cookie counts (api/auth.c set_cookies). */
+        token = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
+                                            gh_cfg()->secure_cookies ? "__Host-gh_session" : "gh_session");
         from_cookie = token != NULL;
     }
     if (!token || !*token) {

@@ -156,3 +156,75 @@ test('unlock and an administrator\'s reset clear the sign-in throttle', async ()
     await s.stop();
   }
 });
+
+test('forgot-password answers take the same time for known and unknown accounts', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const N = 25;
+    for (let i = 0; i < N; i++) {
+      const c = await s.api('/v1/users', { method: 'POST', token: admin, body: { email: `known${i}@acme.test`, name: `Known ${i}`, role: 'user' } });
+      assert.equal(c.status, 201, JSON.stringify(c.body));
+    }
+    const timed = async (email) => {
+      const t0 = performance.now();
+      const r = await s.api('/v1/auth/password-reset', { method: 'POST', body: { email } });
+      const ms = performance.now() - t0;
+      assert.equal(r.status, 202);
+      return { ms, body: r.body };
+    };
+    // Warm up both paths, then interleave in a random order, with a pause
+    // for the queued work of the previous request, so that whatever runs
+    // after one answer falls on either kind alike.
+    await timed('warmup@acme.test');
+    const known = [], unknown = [];
+    const pause = () => new Promise((res) => setTimeout(res, 15));
+    for (let i = 0; i < N; i++) {
+      const pair = [[`known${i}@acme.test`, known], [`unknown${i}@acme.test`, unknown]];
+      if (Math.random() < 0.5) pair.reverse();
+      const bodies = [];
+      for (const [email, into] of pair) {
+        await pause();
+        const t = await timed(email);
+        into.push(t.ms);
+        bodies.push(t.body);
+      }
+      assert.deepEqual(bodies[0], bodies[1]);
+    }
+    const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    const ratio = median(known) / median(unknown);
+    if (process.env.GH_SHOW_RATIO) console.log(`RATIO ${ratio.toFixed(2)} known ${median(known).toFixed(2)} unknown ${median(unknown).toFixed(2)}`);
+    assert.ok(ratio > 0.5 && ratio < 2, `known ${median(known).toFixed(2)} ms vs unknown ${median(unknown).toFixed(2)} ms`);
+    // The work still happens, after the answer.
+    await s.waitMail(`known${N - 1}@acme.test`, 'password_reset', 1);
+    assert.equal(s.outbox().filter((m) => m.kind === 'password_reset' && m.to.startsWith('unknown')).length, 0);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('over https the cookies carry the __Host- prefix, and only those count', async () => {
+  const s = await startServer({ args: ['--base-url', 'https://gatehouse.example.test'] });
+  try {
+    await s.login();
+    const r = await fetch(`${s.url}/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@acme.test', password: PASSWORD }) });
+    assert.equal(r.status, 200);
+    const body = await r.json();
+    const set = r.headers.getSetCookie();
+    const session = set.find((c) => c.startsWith('__Host-gh_session='));
+    const csrf = set.find((c) => c.startsWith('__Host-gh_csrf='));
+    assert.ok(session && csrf, set.join(' | '));
+    for (const c of [session, csrf]) {
+      assert.match(c, /; Secure/);
+      assert.match(c, /; Path=\//);
+      assert.doesNotMatch(c, /Domain=/i);
+    }
+    const me = (cookie) => s.api('/v1/me', { headers: { Cookie: cookie } });
+    assert.equal((await me(`__Host-gh_session=${body.token}`)).status, 200);
+    // A cookie without the prefix (which a sibling subdomain could set) is not read.
+    assertProblem(await me(`gh_session=${body.token}`), 401, 'unauthenticated');
+  } finally {
+    await s.stop();
+  }
+});
