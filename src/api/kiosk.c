@@ -107,6 +107,13 @@ static void kiosk_login(gh_req *r)
 /* ---- PIN change (kiosk session) ---------------------------------------------------------- */
 typedef struct { gh_pin_change pc; gh_hash_job *job; } pin_change_state;
 
+static void pin_change_cleanup(gh_hash_job *j, void *arg)
+{
+    pin_change_state *s = arg;
+    gh_kiosk_pin_change_abandon(&s->pc, atomic_load(&j->ran), j->verify_ok);
+    sodium_memzero(s->pc.hash, sizeof s->pc.hash);
+}
+
 static void pin_change_done(gh_req *r)
 {
     pin_change_state *s = gh_req_state(r);
@@ -127,7 +134,15 @@ static void change_pin(gh_req *r)
     if (gh_api_failed(r, gh_kiosk_pin_change_prepare(ctx, gh_jstr(b, "current_pin"), gh_jstr(b, "new_pin"), &s->pc)))
         return;
     s->job = gh_api_hash_job_new(r, s->pc.hash, gh_jstr(b, "current_pin"), gh_jstr(b, "new_pin"));
-    if (!s->job) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    if (!s->job) {
+        gh_kiosk_pin_change_abandon(&s->pc, false, false);
+        gh_api_failed(r, GH_E_INTERNAL);
+        return;
+    }
+    s->job->cleanup = pin_change_cleanup;
+    s->job->cleanup_arg = s;
+    gh_pool_tag tag = {.keys = {s->pc.throttle_worker, NULL}};
+    gh_req_defer_for(r, &tag);
     gh_req_set_state(r, s);
     gh_req_defer(r, gh_api_hash_work, s->job, pin_change_done);
 }

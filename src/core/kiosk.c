@@ -483,24 +483,32 @@ gh_status gh_kiosk_pin_change_prepare(gh_ctx *ctx, const char *current_pin, cons
     if ((st = gh_pin_check(new_pin, o.kiosk_pin_min, current_pin, u->badge, "new_pin", &ctx->err)) != GH_OK) goto out;
     worker_key(pc->throttle_worker, sizeof pc->throttle_worker, o.id, u->badge);
     int wait = 0;
-    if (!gh_throttle_allowed(pc->throttle_worker, gh_now(), &wait)) {
+    if (u->pin_blocked) { st = blocked_answer(ctx); goto out; }
+    if (!gh_throttle_reserve(pc->throttle_worker, gh_now(), &wait)) {
         ctx->err.retry_after = wait;
         st = gh_fail(&ctx->err, GH_E_THROTTLED, "too_many_attempts", "too many failed PIN attempts; wait before trying again");
         goto out;
     }
-    if (u->pin_blocked) { st = blocked_answer(ctx); goto out; }
+    pc->held_worker = true;
     gh_strlcpy(pc->hash, u->pin_hash[0] ? u->pin_hash : gh_secret_dummy_hash(), sizeof pc->hash);
 out:
     free(u);
     return st;
 }
 
+void gh_kiosk_pin_change_abandon(gh_pin_change *pc, bool verified, bool current_ok)
+{
+    if (!pc->held_worker) return;
+    pc->held_worker = false;
+    gh_throttle_release(pc->throttle_worker, gh_now(), verified && !current_ok, WORKER_FREE_FAILURES);
+}
+
 gh_status gh_kiosk_pin_change_finish(gh_ctx *ctx, gh_pin_change *pc, bool current_ok, const char *new_hash)
 {
     gh_status st;
+    gh_kiosk_pin_change_abandon(pc, true, current_ok); /* counts a wrong current PIN */
     if (!current_ok) {
         bool blocked = false;
-        gh_throttle_fail(pc->throttle_worker, gh_now(), WORKER_FREE_FAILURES);
         if (count_failure(ctx, ctx->actor.org_id, ctx->actor.id, "invalid_current_pin", true, &blocked) != GH_OK)
             return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "internal error");
         if (blocked) return blocked_answer(ctx);

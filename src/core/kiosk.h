@@ -105,13 +105,18 @@ void gh_kiosk_throttle_forget(const char *org_id, const char *badge);
 typedef struct gh_pin_change {
     char hash[GH_PWHASH_MAX];          /* current PIN hash (or a dummy) */
     char throttle_worker[320];
+    bool held_worker;                  /* the badge's attempt is reserved */
 } gh_pin_change;
-/* Checks the new PIN against the policy (field new_pin) and the throttle. */
+/* Checks the new PIN against the policy (field new_pin) and reserves an
+ * attempt on the badge's throttle (429): _finish or _abandon releases it. */
 gh_status gh_kiosk_pin_change_prepare(gh_ctx *ctx, const char *current_pin, const char *new_pin,
                                       gh_pin_change *pc);
 /* Sets the new PIN (no longer temporary) if current_ok; a wrong current PIN
  * counts as a failed attempt. Other kiosk sessions of the worker end. */
 gh_status gh_kiosk_pin_change_finish(gh_ctx *ctx, gh_pin_change *pc, bool current_ok, const char *new_hash);
+/* Releases the reserved attempt of a PIN change that never finished
+ * (counted as a failure if verified and wrong). Idempotent. */
+void gh_kiosk_pin_change_abandon(gh_pin_change *pc, bool verified, bool current_ok);
 
 /* ---- enrolled kiosk devices ------------------------------------------------------------------ */
 #define GH_DEVICE_TOKEN_PREFIX "ghd_"
