@@ -98,7 +98,7 @@ bool gh_pin_trivial(const char *pin)
 gh_status gh_pin_check(const char *pin, int64_t org_min, const char *previous, const char *badge,
                        const char *field, gh_err *err)
 {
-    int64_t min = org_min < GH_PIN_FLOOR ? GH_PIN_FLOOR : org_min > GH_PIN_MAX ? GH_PIN_MAX : org_min;
+    int64_t min = org_min < GH_PIN_POLICY_FLOOR ? GH_PIN_POLICY_FLOOR : org_min > GH_PIN_MAX ? GH_PIN_MAX : org_min;
     size_t n;
     if (!pin || !digits_only(pin, &n) || n < (size_t)min || n > GH_PIN_MAX) {
         gh_fail_field(err, GH_E_INVALID, "pin_invalid", field, "a PIN is %lld to %d digits (0-9 only)",
@@ -119,7 +119,7 @@ gh_status gh_pin_check(const char *pin, int64_t org_min, const char *previous, c
 
 void gh_pin_generate(int len, const char *badge, char out[GH_PIN_MAX + 1])
 {
-    if (len < GH_PIN_FLOOR) len = GH_PIN_FLOOR;
+    if (len < GH_PIN_POLICY_FLOOR) len = GH_PIN_POLICY_FLOOR;
     if (len > GH_PIN_MAX) len = GH_PIN_MAX;
     do {
         for (int i = 0; i < len; i++) out[i] = (char)('0' + gh_random_below(10));

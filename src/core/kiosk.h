@@ -28,7 +28,8 @@
 #include "store/shopfloor.h"
 #include "store/store.h"
 
-#define GH_PIN_FLOOR 4          /* no org may allow shorter PINs */
+#define GH_PIN_FLOOR 4          /* shortest PIN accepted at sign-in (older PINs keep working) */
+#define GH_PIN_POLICY_FLOOR 6   /* no org may allow shorter new PINs (issue 12; the catalog sets no other) */
 #define GH_PIN_MAX 12
 #define GH_PIN_MAX_FAILURES 5   /* consecutive failures that block a PIN */
 
@@ -40,14 +41,15 @@ bool gh_badge_valid(const char *badge);
  * 890123), the most common PINs, and 4-digit years 19xx/20xx. */
 bool gh_pin_trivial(const char *pin);
 /* The whole policy for a new PIN: digits only ("pin_invalid"), between
- * max(org_min, 4) and 12 digits ("pin_invalid"), not trivial and not equal to
+ * max(org_min, GH_PIN_POLICY_FLOOR) and 12 digits ("pin_invalid"), not trivial and not equal to
  * `previous` or to the badge ("pin_too_weak"). Either may be NULL. */
 gh_status gh_pin_check(const char *pin, int64_t org_min, const char *previous, const char *badge,
                        const char *field, gh_err *err);
 /* Shape of a PIN typed at sign-in: 4..12 digits (whatever the org minimum
  * is now, so older PINs keep working). */
 bool gh_pin_well_formed(const char *pin);
-/* A random temporary PIN of len digits (4..12) that passes the policy. */
+/* A random temporary PIN of len digits (GH_PIN_POLICY_FLOOR..12) that
+ * passes the policy. */
 void gh_pin_generate(int len, const char *badge, char out[GH_PIN_MAX + 1]);
 
 /* ---- administration: temporary PINs -------------------------------------------------- */
