@@ -389,7 +389,8 @@ static int cmd_init(opts *o)
     char *pw = NULL;
     if (report(&ctx, gh_org_validate_new(&ctx, &n))) goto out;
     if (!(pw = prompt_password())) goto out;
-    if (report(&ctx, gh_password_check(pw, "password", &ctx.err))) goto out;
+    gh_pw_context pc = {.email = n.admin_email, .name = n.admin_name, .org_name = n.name};
+    if (report(&ctx, gh_password_check_for(pw, "password", &pc, &ctx.err))) goto out;
     if (gh_secret_hash(pw, hash) != 0) { fprintf(stderr, "gatehouse: hashing failed\n"); goto out; }
     n.admin_password_hash = hash;
     gh_org org;

@@ -4,7 +4,10 @@
  */
 #ifndef GH_API_H
 #define GH_API_H
+#include <stdatomic.h>
+
 #include "http/http.h"
+#include "http/pool.h"
 
 extern const gh_route gh_api_routes_system[];  /* healthz, setup, catalog, openapi, pages */
 extern const gh_route gh_api_routes_auth[];    /* sign-in, sign-out, links */
@@ -37,7 +40,14 @@ typedef struct gh_hash_job {
     char *new_secret;          /* NULL: nothing to hash */
     char new_hash[GH_PWHASH_MAX];
     int hash_rc;
+    _Atomic bool ran;          /* the work ran (set on the pool thread) */
+    /* Optional: runs when the request ends, on every path, after the
+     * secrets are wiped (release throttle reservations here). */
+    void (*cleanup)(struct gh_hash_job *j, void *arg);
+    void *cleanup_arg;
 } gh_hash_job;
+/* The job's secrets are wiped when the work has run and again when the
+ * request ends on any path (answered, refused 503, client gone). */
 gh_hash_job *gh_api_hash_job_new(gh_req *r, const char *verify_hash, const char *verify_secret,
                                  const char *new_secret);
 void gh_api_hash_work(void *job);

@@ -1,25 +1,33 @@
 /* /v1/auth: sign-in, sign-out, email verification and password reset. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "core/accounts.h"
+#include "util/log.h"
 
-/* Sets the session and CSRF cookies. max_age < 0 clears them. */
+/* Sets the session and CSRF cookies. max_age < 0 clears them. Served over
+ * https (a https base URL) they carry the __Host- prefix, which browsers
+ * accept only with Secure, Path=/ and no Domain, so a sibling subdomain
+ * cannot plant or shadow them; server.c then reads only the prefixed one. */
 static void set_cookies(gh_req *r, const char *token, const char *csrf, int64_t max_age)
 {
     char c[256];
-    const char *secure = gh_cfg()->secure_cookies ? "; Secure" : "";
+    bool https = gh_cfg()->secure_cookies;
+    const char *secure = https ? "; Secure" : "";
+    const char *prefix = https ? "__Host-" : "";
     if (max_age < 0) {
-        snprintf(c, sizeof c, "gh_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s", secure);
+        snprintf(c, sizeof c, "%sgh_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s", prefix, secure);
         gh_reply_header(r, "Set-Cookie", c);
         return;
     }
-    snprintf(c, sizeof c, "gh_session=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s", token,
+    snprintf(c, sizeof c, "%sgh_session=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s", prefix, token,
              (long long)max_age, secure);
     gh_reply_header(r, "Set-Cookie", c);
-    snprintf(c, sizeof c, "gh_csrf=%s; Path=/; Max-Age=%lld; SameSite=Lax%s", csrf, (long long)max_age, secure);
+    snprintf(c, sizeof c, "%sgh_csrf=%s; Path=/; Max-Age=%lld; SameSite=Lax%s", prefix, csrf, (long long)max_age, secure);
     gh_reply_header(r, "Set-Cookie", c);
+    sodium_memzero(c, sizeof c);
 }
 
 void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const gh_session *s, json_t *user);
@@ -32,16 +40,26 @@ void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const
                                     "expires_at", exp, "session_id", s->id, "user", user));
 }
 
+typedef struct { gh_login l; gh_hash_job *job; bool finished; } login_state;
+
 static void login_done(gh_req *r)
 {
     gh_ctx *ctx = gh_req_ctx(r);
-    gh_login *l = gh_req_state(r);
-    gh_hash_job *j = (gh_hash_job *)(l + 1);
-    if (gh_api_failed(r, gh_login_finish(ctx, l, j->verify_ok))) goto out;
-    gh_api_session_answer(r, l->token, l->csrf, &l->session, gh_user_json(&l->user));
+    login_state *s = gh_req_state(r);
+    s->finished = true;
+    if (gh_api_failed(r, gh_login_finish(ctx, &s->l, s->job->verify_ok))) goto out;
+    gh_api_session_answer(r, s->l.token, s->l.csrf, &s->l.session, gh_user_json(&s->l.user));
 out:
-    sodium_memzero(l->token, sizeof l->token);
-    sodium_memzero(l->csrf, sizeof l->csrf);
+    sodium_memzero(s->l.token, sizeof s->l.token);
+    sodium_memzero(s->l.csrf, sizeof s->l.csrf);
+}
+
+/* The request ended without login_done (503, client gone): release the guess. */
+static void login_cleanup(gh_hash_job *j, void *arg)
+{
+    login_state *s = arg;
+    if (!s->finished) gh_login_abandon(&s->l, atomic_load(&j->ran), j->verify_ok);
+    sodium_memzero(s->l.hash, sizeof s->l.hash);
 }
 
 static void login(gh_req *r)
@@ -51,16 +69,25 @@ static void login(gh_req *r)
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     gh_ctx *ctx = gh_req_ctx(r);
-    /* One arena block: the login state followed by the hash job. */
-    gh_login *l = gh_arena_alloc(gh_req_arena(r), sizeof(gh_login) + sizeof(gh_hash_job));
-    if (!l) { gh_api_failed(r, GH_E_INTERNAL); return; }
-    if (gh_api_failed(r, gh_login_prepare(ctx, gh_jstr(b, "org"), gh_jstr(b, "email"), l))) return;
-    gh_hash_job *j = (gh_hash_job *)(l + 1);
-    j->verify_hash = l->hash;
-    j->verify_secret = gh_arena_strdup(gh_req_arena(r), gh_jstr(b, "password"));
-    if (!j->verify_secret) { gh_api_failed(r, GH_E_INTERNAL); return; }
-    gh_req_set_state(r, l);
-    gh_req_defer(r, gh_api_hash_work, j, login_done);
+    login_state *s = gh_arena_alloc(gh_req_arena(r), sizeof *s);
+    if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    s->finished = false;
+    if (gh_api_failed(r, gh_login_prepare(ctx, gh_jstr(b, "org"), gh_jstr(b, "email"), &s->l))) return;
+    /* From here the guess is reserved: every path must release it. */
+    s->job = gh_api_hash_job_new(r, s->l.hash, gh_jstr(b, "password"), NULL);
+    if (!s->job) {
+        gh_login_abandon(&s->l, false, false);
+        gh_api_failed(r, GH_E_INTERNAL);
+        return;
+    }
+    s->job->cleanup = login_cleanup;
+    s->job->cleanup_arg = s;
+    /* The hashing queue's share is the account's and the address's; a known
+     * address may use the reserve (http/pool.h). */
+    gh_pool_tag tag = {.keys = {s->l.guard.acct, ctx->ip}, .priority = s->l.guard.known};
+    gh_req_defer_for(r, &tag);
+    gh_req_set_state(r, s);
+    gh_req_defer(r, gh_api_hash_work, s->job, login_done);
 }
 
 static void logout(gh_req *r)
@@ -99,7 +126,7 @@ static void link_with_password(gh_req *r, const char *purpose, link_apply apply,
         gh_reply_ctx_err(r);
         return;
     }
-    if (password && gh_api_failed(r, gh_password_check(password, "password", &ctx->err))) return;
+    if (password && gh_api_failed(r, gh_password_check_user(ctx, password, "password", &lu.user))) return;
     link_state *s = gh_arena_alloc(gh_req_arena(r), sizeof *s);
     if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
     s->apply = apply;
@@ -114,14 +141,60 @@ static void link_with_password(gh_req *r, const char *purpose, link_apply apply,
 static void verify_email(gh_req *r) { link_with_password(r, "verify", gh_verify_email, false); }
 static void reset_confirm(gh_req *r) { link_with_password(r, "reset", gh_password_reset_confirm, true); }
 
+/* A password-reset request, done after the answer on the hashing pool. */
+typedef struct reset_job {
+    char org[128];
+    char email[GH_EMAIL_MAX + 1];
+    char ip[64];
+    char request_id[GH_ID_MAX];
+} reset_job;
+
+static void reset_work(void *p)
+{
+    reset_job *j = p;
+    gh_ctx ctx = {.db = gh_db_thread(), .ip = j->ip, .request_id = j->request_id, .user_agent = ""};
+    if (ctx.db) gh_password_reset_request(&ctx, j->org[0] ? j->org : NULL, j->email);
+    gh_err_clear(&ctx.err);
+    free(j);
+}
+
+/* Runs when the answer has gone out: queues the request's work. */
+static void reset_queue(void *p)
+{
+    reset_job *j = p;
+    /* Shared per address asked about (a few may wait, the rest are
+     * dropped); never per client address, which would drop real requests
+     * from a busy office behind one address. */
+    char key[sizeof j->email + 8];
+    snprintf(key, sizeof key, "reset:%s", j->email);
+    gh_pool_tag tag = {.keys = {key, NULL}};
+    if (gh_pool_submit_tagged(reset_work, j, NULL, NULL, &tag) == GH_POOL_OK) return;
+    gh_log(GH_LOG_WARN, j->request_id, "password reset request dropped: the queue is full", NULL);
+    free(j);
+}
+
+/* Always 202 at once, whether or not the account exists: the lookup, the
+ * mail and the audit are queued once the answer has gone out, so the
+ * answer's timing tells nothing either. */
 static void reset_request(gh_req *r)
 {
     static const gh_jfield f[] = {{"org", GH_J_STRING, false}, {"email", GH_J_STRING, true}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
-    /* Always 202, whether or not the account exists. */
-    gh_password_reset_request(gh_req_ctx(r), gh_jstr(b, "org"), gh_jstr(b, "email"));
-    gh_err_clear(&gh_req_ctx(r)->err);
+    gh_ctx *ctx = gh_req_ctx(r);
+    const char *org = gh_jstr(b, "org") ? gh_jstr(b, "org") : "";
+    const char *email = gh_jstr(b, "email");
+    reset_job *j = calloc(1, sizeof *j);
+    /* Names too long to store belong to no account: nothing to do. */
+    if (j && strlen(org) < sizeof j->org && strlen(email) < sizeof j->email) {
+        gh_strlcpy(j->org, org, sizeof j->org);
+        gh_strlcpy(j->email, email, sizeof j->email);
+        gh_strlcpy(j->ip, ctx->ip ? ctx->ip : "", sizeof j->ip);
+        gh_strlcpy(j->request_id, ctx->request_id ? ctx->request_id : "", sizeof j->request_id);
+        gh_req_on_done(r, reset_queue, j);
+        j = NULL;
+    }
+    free(j);
     gh_reply_json(r, 202, json_pack("{s:s}", "status", "if the account exists, a reset link was sent"));
 }
 
@@ -143,11 +216,11 @@ static void link_info(gh_req *r)
 }
 
 const gh_route gh_api_routes_auth[] = {
-    {"POST", "/v1/auth/login", login, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/auth/login", login, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"POST", "/v1/auth/logout", logout, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK | GH_R_PIN_CHANGE | GH_R_DEVICE_OK, NULL},
-    {"POST", "/v1/auth/verify-email", verify_email, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/auth/verify-email", verify_email, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"POST", "/v1/auth/password-reset", reset_request, GH_AUTH_NONE, 0, NULL},
-    {"POST", "/v1/auth/password-reset/confirm", reset_confirm, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/auth/password-reset/confirm", reset_confirm, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"GET", "/v1/auth/link", link_info, GH_AUTH_NONE, 0, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

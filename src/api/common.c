@@ -1,4 +1,5 @@
 /* Helpers shared by api/ files. */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -10,19 +11,30 @@ static void wipe_job(void *p)
     if (j->new_secret) sodium_memzero(j->new_secret, strlen(j->new_secret));
 }
 
+/* When the request ends: the job may never have run (503) or its answer
+ * never been sent (client gone). */
+static void job_request_done(void *p)
+{
+    gh_hash_job *j = p;
+    wipe_job(j);
+    sodium_memzero(j->new_hash, sizeof j->new_hash);
+    if (j->cleanup) j->cleanup(j, j->cleanup_arg);
+}
+
 gh_hash_job *gh_api_hash_job_new(gh_req *r, const char *verify_hash, const char *verify_secret,
                                  const char *new_secret)
 {
     gh_arena *a = gh_req_arena(r);
     gh_hash_job *j = gh_arena_alloc(a, sizeof *j);
     if (!j) return NULL;
+    memset(j, 0, sizeof *j);
+    gh_req_on_done(r, job_request_done, j);
     if (verify_hash) {
         j->verify_hash = gh_arena_strdup(a, verify_hash);
         j->verify_secret = gh_arena_strdup(a, verify_secret ? verify_secret : "");
         if (!j->verify_hash || !j->verify_secret) return NULL;
     }
     if (new_secret && !(j->new_secret = gh_arena_strdup(a, new_secret))) return NULL;
-    (void)wipe_job;
     return j;
 }
 
@@ -32,6 +44,7 @@ void gh_api_hash_work(void *p)
     if (j->verify_hash) j->verify_ok = gh_secret_verify(j->verify_hash, j->verify_secret);
     if (j->new_secret) j->hash_rc = gh_secret_hash(j->new_secret, j->new_hash);
     wipe_job(j);
+    atomic_store(&j->ran, true);
 }
 
 bool gh_api_no_fields_or_reply(gh_req *r)

@@ -116,8 +116,7 @@ static void accept_invite(gh_req *r)
     if (!gh_json_check_or_reply(r, b, f)) return;
     gh_ctx *ctx = gh_req_ctx(r);
     /* Check the link and the name before spending a hash on them. */
-    if (gh_api_failed(r, gh_invite_check(ctx, gh_jstr(b, "token"), gh_jstr(b, "name")))) return;
-    if (gh_api_failed(r, gh_password_check(gh_jstr(b, "password"), "password", &ctx->err))) return;
+    if (gh_api_failed(r, gh_invite_check(ctx, gh_jstr(b, "token"), gh_jstr(b, "name"), gh_jstr(b, "password")))) return;
     gh_arena *a = gh_req_arena(r);
     accept_state *s = gh_arena_alloc(a, sizeof *s);
     if (!s || !(s->token = gh_arena_strdup(a, gh_jstr(b, "token"))) || !(s->name = gh_arena_strdup(a, gh_jstr(b, "name"))) ||
@@ -132,7 +131,7 @@ static void accept_invite(gh_req *r)
 /* Literal paths before {id} paths. */
 const gh_route gh_api_routes_invites[] = {
     {"GET", "/v1/invites/lookup", lookup_invite, GH_AUTH_NONE, 0, NULL},
-    {"POST", "/v1/invites/accept", accept_invite, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/invites/accept", accept_invite, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"GET", "/v1/invites", list_invites, GH_AUTH_ANY, GH_R_OR_MANAGE, "users.view"},
     {"POST", "/v1/invites", create_invites, GH_AUTH_USER, 0, "users.manage"},
     {"GET", "/v1/invites/{id}", get_invite, GH_AUTH_ANY, GH_R_OR_MANAGE, "users.view"},

@@ -46,12 +46,14 @@ static void revoke_pin(gh_req *r)
 }
 
 /* ---- kiosk sign-in -------------------------------------------------------------------- */
+typedef struct { gh_kiosk_login l; gh_hash_job *job; } kiosk_login_state;
+
 static void login_done(gh_req *r)
 {
     gh_ctx *ctx = gh_req_ctx(r);
-    gh_kiosk_login *l = gh_req_state(r);
-    gh_hash_job *j = (gh_hash_job *)(l + 1);
-    if (gh_api_failed(r, gh_kiosk_login_finish(ctx, l, j->verify_ok))) goto out;
+    kiosk_login_state *s = gh_req_state(r);
+    gh_kiosk_login *l = &s->l;
+    if (gh_api_failed(r, gh_kiosk_login_finish(ctx, l, s->job->verify_ok))) goto out;
     char exp[32];
     gh_time_fmt(l->session.expires_at, exp);
     gh_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "token", l->token, "csrf_token",
@@ -65,6 +67,15 @@ out:
     sodium_memzero(l->csrf, sizeof l->csrf);
 }
 
+/* The request ended: release the badge if login_done never ran (503,
+ * client gone); a no-op otherwise. */
+static void login_cleanup(gh_hash_job *j, void *arg)
+{
+    kiosk_login_state *s = arg;
+    gh_kiosk_login_abandon(&s->l, atomic_load(&j->ran), j->verify_ok);
+    sodium_memzero(s->l.hash, sizeof s->l.hash);
+}
+
 static void kiosk_login(gh_req *r)
 {
     static const gh_jfield f[] = {{"badge", GH_J_STRING, true}, {"pin", GH_J_STRING, true},
@@ -72,23 +83,36 @@ static void kiosk_login(gh_req *r)
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     gh_ctx *ctx = gh_req_ctx(r);
-    /* One arena block: the sign-in state followed by the hash job. */
-    gh_kiosk_login *l = gh_arena_alloc(gh_req_arena(r), sizeof(gh_kiosk_login) + sizeof(gh_hash_job));
-    if (!l) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    kiosk_login_state *s = gh_arena_alloc(gh_req_arena(r), sizeof *s);
+    if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
     if (gh_api_failed(r, gh_kiosk_login_prepare(ctx, gh_req_param(r, "org"), gh_jstr(b, "badge"), gh_jstr(b, "pin"),
-                                                gh_jstr(b, "device_token"), l)))
+                                                gh_jstr(b, "device_token"), &s->l)))
         return;
-    gh_hash_job *j = (gh_hash_job *)(l + 1);
-    memset(j, 0, sizeof *j);
-    j->verify_hash = l->hash;
-    j->verify_secret = gh_arena_strdup(gh_req_arena(r), gh_jstr(b, "pin"));
-    if (!j->verify_secret) { gh_api_failed(r, GH_E_INTERNAL); return; }
-    gh_req_set_state(r, l);
-    gh_req_defer(r, gh_api_hash_work, j, login_done);
+    s->job = gh_api_hash_job_new(r, s->l.hash, gh_jstr(b, "pin"), NULL);
+    if (!s->job) {
+        gh_kiosk_login_abandon(&s->l, false, false);
+        gh_api_failed(r, GH_E_INTERNAL);
+        return;
+    }
+    s->job->cleanup = login_cleanup;
+    s->job->cleanup_arg = s;
+    /* Shared by badge and by enrolled device (or address): never by the
+     * address alone when a device is known, since one kiosk serves a shift. */
+    gh_pool_tag tag = {.keys = {s->l.throttle_worker, s->l.throttle_ip}, .priority = s->l.device_id[0] != '\0'};
+    gh_req_defer_for(r, &tag);
+    gh_req_set_state(r, s);
+    gh_req_defer(r, gh_api_hash_work, s->job, login_done);
 }
 
 /* ---- PIN change (kiosk session) ---------------------------------------------------------- */
 typedef struct { gh_pin_change pc; gh_hash_job *job; } pin_change_state;
+
+static void pin_change_cleanup(gh_hash_job *j, void *arg)
+{
+    pin_change_state *s = arg;
+    gh_kiosk_pin_change_abandon(&s->pc, atomic_load(&j->ran), j->verify_ok);
+    sodium_memzero(s->pc.hash, sizeof s->pc.hash);
+}
 
 static void pin_change_done(gh_req *r)
 {
@@ -110,7 +134,15 @@ static void change_pin(gh_req *r)
     if (gh_api_failed(r, gh_kiosk_pin_change_prepare(ctx, gh_jstr(b, "current_pin"), gh_jstr(b, "new_pin"), &s->pc)))
         return;
     s->job = gh_api_hash_job_new(r, s->pc.hash, gh_jstr(b, "current_pin"), gh_jstr(b, "new_pin"));
-    if (!s->job) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    if (!s->job) {
+        gh_kiosk_pin_change_abandon(&s->pc, false, false);
+        gh_api_failed(r, GH_E_INTERNAL);
+        return;
+    }
+    s->job->cleanup = pin_change_cleanup;
+    s->job->cleanup_arg = s;
+    gh_pool_tag tag = {.keys = {s->pc.throttle_worker, NULL}};
+    gh_req_defer_for(r, &tag);
     gh_req_set_state(r, s);
     gh_req_defer(r, gh_api_hash_work, s->job, pin_change_done);
 }
@@ -140,8 +172,8 @@ static void revoke_device(gh_req *r)
 }
 
 const gh_route gh_api_routes_kiosk[] = {
-    {"POST", "/v1/kiosk/pin", change_pin, GH_AUTH_USER, GH_R_KIOSK | GH_R_PIN_CHANGE, NULL},
-    {"POST", "/v1/kiosk/{org}/login", kiosk_login, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/kiosk/pin", change_pin, GH_AUTH_USER, GH_R_KIOSK | GH_R_PIN_CHANGE | GH_R_SECRET, NULL},
+    {"POST", "/v1/kiosk/{org}/login", kiosk_login, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"POST", "/v1/users/{id}/pin", set_pin, GH_AUTH_USER, 0, "users.manage"},
     {"DELETE", "/v1/users/{id}/pin", revoke_pin, GH_AUTH_USER, 0, "users.manage"},
     {"GET", "/v1/kiosk-devices", list_devices, GH_AUTH_USER, 0, "it.operations"},

@@ -44,14 +44,31 @@ static void patch_me(gh_req *r)
     gh_reply_json(r, 200, me_json(ctx, &u));
 }
 
+typedef struct { gh_reauth ra; gh_hash_job *job; bool finished; } password_state;
+
 static void password_done(gh_req *r)
 {
-    gh_hash_job *j = gh_req_state(r);
-    if (j->hash_rc != 0) { gh_api_failed(r, GH_E_INTERNAL); return; }
-    if (gh_api_failed(r, gh_me_set_password(gh_req_ctx(r), j->verify_ok, j->new_hash))) return;
+    password_state *s = gh_req_state(r);
+    s->finished = true;
+    if (s->job->hash_rc != 0) {
+        gh_reauth_abandon(&s->ra, true, s->job->verify_ok);
+        gh_api_failed(r, GH_E_INTERNAL);
+        return;
+    }
+    if (gh_api_failed(r, gh_me_set_password(gh_req_ctx(r), &s->ra, s->job->verify_ok, s->job->new_hash))) return;
     gh_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
+static void password_cleanup(gh_hash_job *j, void *arg)
+{
+    password_state *s = arg;
+    if (!s->finished) gh_reauth_abandon(&s->ra, atomic_load(&j->ran), j->verify_ok);
+    sodium_memzero(s->ra.hash, sizeof s->ra.hash);
+}
+
+/* Changing one's password re-authenticates with the current one: the same
+ * throttle as sign-in (core/reauth.h), so a stolen session cannot guess it
+ * at hashing speed. */
 static void change_password(gh_req *r)
 {
     static const gh_jfield f[] = {{"current_password", GH_J_STRING, true}, {"new_password", GH_J_STRING, true},
@@ -59,13 +76,25 @@ static void change_password(gh_req *r)
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     gh_ctx *ctx = gh_req_ctx(r);
-    char hash[GH_PWHASH_MAX];
-    if (gh_api_failed(r, gh_password_check(gh_jstr(b, "new_password"), "new_password", &ctx->err))) return;
-    if (gh_api_failed(r, gh_me_password_hash(ctx, hash))) return;
-    gh_hash_job *j = gh_api_hash_job_new(r, hash, gh_jstr(b, "current_password"), gh_jstr(b, "new_password"));
-    if (!j) { gh_api_failed(r, GH_E_INTERNAL); return; }
-    gh_req_set_state(r, j);
-    gh_req_defer(r, gh_api_hash_work, j, password_done);
+    gh_user u;
+    if (gh_api_failed(r, gh_user_get(ctx, ctx->actor.id, &u))) return;
+    if (gh_api_failed(r, gh_password_check_user(ctx, gh_jstr(b, "new_password"), "new_password", &u))) return;
+    password_state *s = gh_arena_alloc(gh_req_arena(r), sizeof *s);
+    if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    s->finished = false;
+    if (gh_api_failed(r, gh_reauth_prepare(ctx, "password_change", "current_password", &s->ra))) return;
+    s->job = gh_api_hash_job_new(r, s->ra.hash, gh_jstr(b, "current_password"), gh_jstr(b, "new_password"));
+    if (!s->job) {
+        gh_reauth_abandon(&s->ra, false, false);
+        gh_api_failed(r, GH_E_INTERNAL);
+        return;
+    }
+    s->job->cleanup = password_cleanup;
+    s->job->cleanup_arg = s;
+    gh_pool_tag tag = {.keys = {s->ra.guard.acct, ctx->ip}, .priority = s->ra.guard.known};
+    gh_req_defer_for(r, &tag);
+    gh_req_set_state(r, s);
+    gh_req_defer(r, gh_api_hash_work, s->job, password_done);
 }
 
 static void sessions(gh_req *r)
@@ -95,7 +124,7 @@ static void my_permissions(gh_req *r)
 const gh_route gh_api_routes_me[] = {
     {"GET", "/v1/me", get_me, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK | GH_R_PIN_CHANGE, NULL},
     {"PATCH", "/v1/me", patch_me, GH_AUTH_USER, GH_R_OFFICE, NULL},
-    {"POST", "/v1/me/password", change_password, GH_AUTH_USER, GH_R_OFFICE, NULL},
+    {"POST", "/v1/me/password", change_password, GH_AUTH_USER, GH_R_OFFICE | GH_R_SECRET, NULL},
     {"GET", "/v1/me/sessions", sessions, GH_AUTH_USER, GH_R_OFFICE | GH_R_DEVICE_OK, NULL},
     {"DELETE", "/v1/me/sessions/{id}", end_session, GH_AUTH_USER, GH_R_OFFICE | GH_R_DEVICE_OK, NULL},
     {"GET", "/v1/me/permissions", my_permissions, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK, NULL},

@@ -52,7 +52,8 @@ static void setup(gh_req *r)
         .setup_token = gh_arena_strdup(a, gh_jstr(b, "token")),
     };
     if (gh_api_failed(r, gh_org_validate_new(ctx, &s->n))) return;
-    if (gh_api_failed(r, gh_password_check(gh_jstr(admin, "password"), "admin.password", &ctx->err))) return;
+    gh_pw_context pc = {.email = s->n.admin_email, .name = s->n.admin_name, .org_name = s->n.name};
+    if (gh_api_failed(r, gh_password_check_for(gh_jstr(admin, "password"), "admin.password", &pc, &ctx->err))) return;
     s->job = gh_api_hash_job_new(r, NULL, NULL, gh_jstr(admin, "password"));
     if (!s->job) { gh_api_failed(r, GH_E_INTERNAL); return; }
     gh_req_set_state(r, s);
@@ -150,7 +151,7 @@ static void test_clock(gh_req *r)
 const gh_route gh_api_routes_system[] = {
     {"GET", "/healthz", healthz, GH_AUTH_NONE, 0, NULL},
     {"GET", "/", root, GH_AUTH_NONE, 0, NULL},
-    {"POST", "/v1/setup", setup, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/setup", setup, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"GET", "/v1/openapi.json", openapi, GH_AUTH_NONE, 0, NULL},
     {"POST", "/v1/test/clock", test_clock, GH_AUTH_NONE, 0, NULL},
     {"GET", "/console/*", pages, GH_AUTH_NONE, 0, NULL},

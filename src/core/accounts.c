@@ -25,7 +25,6 @@
 #define VERIFY_TTL_S (72 * 3600)
 #define RESET_TTL_S 3600
 #define SETUP_TTL_S (24 * 3600)
-#define LOGIN_FREE_PER_ACCOUNT 5
 #define LOGIN_FREE_PER_IP 30
 #define PAGE_MAX 200
 #define PAGE_DEFAULT 50
@@ -747,6 +746,14 @@ static gh_status unlock_seats(gh_ctx *ctx, const gh_user *u)
     return st;
 }
 
+/* An administrator's unlock or reset lets the person straight back in:
+ * their password and PIN throttles start over. */
+static void forget_guesses(const gh_user *u)
+{
+    if (u->email[0]) gh_pwguard_forget(u->org_id, u->email);
+    if (u->badge[0]) gh_kiosk_throttle_forget(u->org_id, u->badge);
+}
+
 gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out)
 {
     gh_user *u = calloc(1, sizeof *u);
@@ -775,6 +782,7 @@ gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out)
     } else {
         gh_db_rollback(ctx->db);
     }
+    if (!lock) forget_guesses(u); /* also lets a throttled, unlocked person back in */
     if (out) *out = *u;
     goto out;
 fail:
@@ -868,7 +876,7 @@ gh_status gh_user_send_reset(gh_ctx *ctx, const char *id)
     }
     if ((st = mail_reset(ctx, &o, u)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.password_reset_sent", "user", u->id, NULL)) != GH_OK) goto fail;
-    st = gh_tx_commit(ctx);
+    if ((st = gh_tx_commit(ctx)) == GH_OK) forget_guesses(u);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
@@ -949,28 +957,30 @@ gh_status gh_me_update(gh_ctx *ctx, const char *name, const char *mobile, gh_use
     return gh_user_update(ctx, ctx->actor.id, &p, out);
 }
 
-gh_status gh_me_password_hash(gh_ctx *ctx, char out[GH_PWHASH_MAX])
+gh_status gh_password_check_user(gh_ctx *ctx, const char *pw, const char *field, const gh_user *u)
 {
-    gh_user *u = calloc(1, sizeof *u);
-    if (!u) return gh_ctx_oom(ctx);
-    gh_status st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err);
-    if (st == GH_OK) gh_strlcpy(out, u->password_hash[0] ? u->password_hash : gh_secret_dummy_hash(), GH_PWHASH_MAX);
-    free(u);
-    return st;
+    gh_org o;
+    gh_err ignored = {0};
+    bool org_ok = gh_store_org_get(ctx->db, u->org_id, &o, &ignored) == GH_OK;
+    gh_err_clear(&ignored);
+    gh_pw_context pc = {.email = u->email, .name = u->name, .org_name = org_ok ? o.name : NULL};
+    return gh_password_check_for(pw, field, &pc, &ctx->err);
 }
 
-gh_status gh_me_set_password(gh_ctx *ctx, bool current_ok, const char *new_hash)
+gh_status gh_me_set_password(gh_ctx *ctx, gh_reauth *ra, bool current_ok, const char *new_hash)
 {
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
-    if (!u) return gh_ctx_oom(ctx);
-    if (!current_ok) {
-        st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "invalid_current_password", "current_password",
-                           "the current password is not correct");
-        goto out;
-    }
+    if (!u) { gh_reauth_abandon(ra, true, current_ok); return gh_ctx_oom(ctx); }
+    if ((st = gh_reauth_finish(ctx, ra, current_ok)) != GH_OK) goto out;
     if ((st = begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) goto fail;
+    /* The password proven is the one stored now (not changed meanwhile). */
+    if (!gh_secret_eq(u->password_hash, ra->hash)) {
+        st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "password_changed", ra->field,
+                           "the password was changed meanwhile; sign in again");
+        goto fail;
+    }
     gh_strlcpy(u->password_hash, new_hash, sizeof u->password_hash);
     u->updated_at = gh_now();
     int64_t ended = 0;
@@ -978,7 +988,7 @@ gh_status gh_me_set_password(gh_ctx *ctx, bool current_ok, const char *new_hash)
     if ((st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, ctx->actor.session_id, &ended, &ctx->err)) != GH_OK)
         goto fail;
     if ((st = gh_audit(ctx, NULL, "user.password_changed", "user", u->id,
-                       json_pack("{s:I}", "other_sessions_ended", (json_int_t)ended))) != GH_OK)
+                       json_pack("{s:I, s:b}", "other_sessions_ended", (json_int_t)ended, "reauthenticated", 1))) != GH_OK)
         goto fail;
     st = gh_tx_commit(ctx);
     goto out;
@@ -1045,8 +1055,6 @@ gh_status gh_ip_refused(gh_ctx *ctx)
 gh_status gh_login_prepare(gh_ctx *ctx, const char *org_slug, const char *email, gh_login *l)
 {
     memset(l, 0, sizeof *l);
-    char norm[GH_EMAIL_MAX + 1] = "";
-    gh_ascii_lower(norm, email, sizeof norm);
     gh_err ignored = {0};
     gh_ctx probe = *ctx;
     probe.err = ignored;
@@ -1058,32 +1066,43 @@ gh_status gh_login_prepare(gh_ctx *ctx, const char *org_slug, const char *email,
     if (!org_ok && (!org_slug || !*org_slug) && gh_store_org_count(ctx->db) > 1)
         return gh_fail_field(&ctx->err, GH_E_INVALID, "org_required", "org",
                              "this deployment has several organizations: name one");
-    snprintf(l->throttle_acct, sizeof l->throttle_acct, "acct:%s:%s", org_ok ? l->org.id : "-", norm);
     snprintf(l->throttle_ip, sizeof l->throttle_ip, "ip:%s", ctx->ip ? ctx->ip : "");
-    int wait_a = 0, wait_i = 0;
-    bool ok_a = gh_throttle_allowed(l->throttle_acct, gh_now(), &wait_a);
-    bool ok_i = gh_throttle_allowed(l->throttle_ip, gh_now(), &wait_i);
-    if (!ok_a || !ok_i) {
-        ctx->err.retry_after = wait_a > wait_i ? wait_a : wait_i;
+    int wait_i = 0;
+    if (!gh_throttle_allowed(l->throttle_ip, gh_now(), &wait_i)) {
+        ctx->err.retry_after = wait_i;
         return gh_fail(&ctx->err, GH_E_THROTTLED, "too_many_attempts",
                        "too many failed sign-in attempts; try again later");
     }
+    gh_status st = gh_pwguard_enter(ctx, &l->guard, org_ok ? l->org.id : NULL, email);
+    if (st != GH_OK) return st;
     /* The org's networks are the org's business, not an account's: the
      * answer is the same whoever signs in, so it tells nothing about them. */
     if (org_ok && !gh_access_ip_allowed(l->org.id, ctx->ip)) {
+        gh_pwguard_leave(&l->guard, GH_PWGUARD_ABANDONED);
         gh_throttle_fail(l->throttle_ip, gh_now(), LOGIN_FREE_PER_IP); /* and so is the audit trail */
         login_failure_audit(ctx, l, "ip_not_allowed");
         return gh_ip_refused(ctx);
     }
     if (org_ok) {
-        gh_status st = gh_store_user_get_by_email(ctx->db, l->org.id, email, &l->user, &ignored);
+        /* The mark first: whatever commits after it is seen by _finish. */
+        if ((st = gh_store_audit_last_seq(ctx->db, &l->audit_mark, &ignored)) == GH_OK) {
+            st = gh_store_user_get_by_email(ctx->db, l->org.id, email, &l->user, &ignored);
+            if (st == GH_OK) l->user_found = true;
+        }
         gh_err_clear(&ignored);
-        if (st == GH_OK) l->user_found = true;
-        else if (st != GH_E_NOT_FOUND) return gh_fail(&ctx->err, st, "internal", "internal error");
+        if (st != GH_OK && st != GH_E_NOT_FOUND) {
+            gh_pwguard_leave(&l->guard, GH_PWGUARD_ABANDONED);
+            return gh_fail(&ctx->err, st, "internal", "internal error");
+        }
     }
     gh_strlcpy(l->hash, l->user_found && l->user.password_hash[0] ? l->user.password_hash : gh_secret_dummy_hash(),
                sizeof l->hash);
     return GH_OK;
+}
+
+void gh_login_abandon(gh_login *l, bool verified, bool password_ok)
+{
+    gh_pwguard_leave(&l->guard, verified && !password_ok ? GH_PWGUARD_FAILED : GH_PWGUARD_ABANDONED);
 }
 
 static void login_failure_audit(gh_ctx *ctx, gh_login *l, const char *reason)
@@ -1092,6 +1111,7 @@ static void login_failure_audit(gh_ctx *ctx, gh_login *l, const char *reason)
     gh_err e = {0};
     gh_ctx c = *ctx;
     c.err = e;
+    memset(&c.actor, 0, sizeof c.actor); /* a refused sign-in acts for nobody */
     if (gh_db_begin(c.db, &c.err) != GH_OK) { gh_err_clear(&c.err); return; }
     if (gh_audit(&c, l->org.id, "auth.login_failed", l->user_found ? "user" : NULL,
                  l->user_found ? l->user.id : NULL, json_pack("{s:s}", "reason", reason)) != GH_OK ||
@@ -1100,38 +1120,68 @@ static void login_failure_audit(gh_ctx *ctx, gh_login *l, const char *reason)
     gh_err_clear(&c.err);
 }
 
+/* Why a verified password still may not sign in, from the account's row. */
+static const char *login_refusal(const gh_user *u, const char **detail)
+{
+    if (strcmp(u->status, "active") != 0) { *detail = "this account is locked; ask an administrator"; return "account_locked"; }
+    if (!u->office_access) { *detail = "this account has no office access"; return "no_office_access"; }
+    if (!u->email_verified) { *detail = "confirm your email address first (see the mail we sent)"; return "email_not_verified"; }
+    return NULL;
+}
+
 gh_status gh_login_finish(gh_ctx *ctx, gh_login *l, bool password_ok)
 {
     gh_status st;
     if (!password_ok || !l->user_found || !l->user.password_hash[0]) {
-        gh_throttle_fail(l->throttle_acct, gh_now(), LOGIN_FREE_PER_ACCOUNT);
+        gh_pwguard_leave(&l->guard, GH_PWGUARD_FAILED);
         gh_throttle_fail(l->throttle_ip, gh_now(), LOGIN_FREE_PER_IP);
         login_failure_audit(ctx, l, "invalid_credentials");
         return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the email or password is not correct");
     }
     const char *refusal = NULL, *detail = NULL;
-    if (strcmp(l->user.status, "active") != 0) { refusal = "account_locked"; detail = "this account is locked; ask an administrator"; }
-    else if (!l->user.office_access) { refusal = "no_office_access"; detail = "this account has no office access"; }
-    else if (!l->user.email_verified) { refusal = "email_not_verified"; detail = "confirm your email address first (see the mail we sent)"; }
-    if (refusal) {
-        login_failure_audit(ctx, l, refusal);
-        return gh_fail(&ctx->err, GH_E_FORBIDDEN, refusal, "%s", detail);
-    }
+    gh_user *u = calloc(1, sizeof *u);
+    if (!u) { gh_pwguard_leave(&l->guard, GH_PWGUARD_ABANDONED); return gh_ctx_oom(ctx); }
     gh_strlcpy(ctx->actor.org_id, l->org.id, sizeof ctx->actor.org_id);
     ctx->actor.type = GH_ACTOR_USER;
     gh_strlcpy(ctx->actor.id, l->user.id, sizeof ctx->actor.id);
-    if ((st = begin(ctx)) != GH_OK) return st;
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    /* Decide on the row as it is now, inside the transaction that opens the
+     * session: whatever committed while the hash was verified wins. */
+    st = gh_store_user_get(ctx->db, l->org.id, l->user.id, u, &ctx->err);
+    bool ended = false;
+    if (st == GH_OK)
+        st = gh_store_audit_signin_ended_since(ctx->db, l->org.id, l->user.id, l->audit_mark, &ended, &ctx->err);
+    if (st == GH_E_NOT_FOUND || (st == GH_OK && (ended || !gh_secret_eq(u->password_hash, l->user.password_hash)))) {
+        /* Deleted, password changed or sessions revoked meanwhile. */
+        gh_err_clear(&ctx->err);
+        gh_db_rollback(ctx->db);
+        login_failure_audit(ctx, l, st == GH_E_NOT_FOUND ? "account_deleted" : "changed_during_sign_in");
+        st = gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the email or password is not correct");
+        goto out;
+    }
+    if (st != GH_OK) goto fail;
+    if ((refusal = login_refusal(u, &detail)) != NULL) {
+        gh_db_rollback(ctx->db);
+        login_failure_audit(ctx, l, refusal);
+        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, refusal, "%s", detail);
+        goto out;
+    }
+    l->user = *u;
     if ((st = gh_session_open(ctx, &l->org, &l->user, "office", l->token, l->csrf, &l->session)) != GH_OK) goto fail;
     gh_strlcpy(ctx->actor.session_id, l->session.id, sizeof ctx->actor.session_id);
     l->user.last_login_at = gh_now();
     if ((st = gh_store_user_touch_login(ctx->db, l->user.id, l->user.last_login_at, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, l->org.id, "auth.login", "session", l->session.id, json_pack("{s:s}", "method", "password"))) != GH_OK)
         goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
-    gh_throttle_reset(l->throttle_acct);
-    return GH_OK;
+    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
+    gh_pwguard_leave(&l->guard, GH_PWGUARD_OK);
+    goto out;
 fail:
-    return gh_ctx_rollback(ctx, st);
+    gh_ctx_rollback(ctx, st);
+out:
+    gh_pwguard_leave(&l->guard, GH_PWGUARD_ABANDONED); /* no-op after OK */
+    free(u);
+    return st;
 }
 
 gh_status gh_logout(gh_ctx *ctx)
@@ -1262,7 +1312,7 @@ gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *
     if ((st = gh_audit(ctx, u->org_id, "user.password_reset", "user", u->id,
                        json_pack("{s:I}", "sessions_ended", (json_int_t)ended))) != GH_OK)
         goto fail;
-    st = gh_tx_commit(ctx);
+    if ((st = gh_tx_commit(ctx)) == GH_OK) gh_pwguard_forget(u->org_id, u->email);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);

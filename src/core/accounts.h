@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "core/ctx.h"
+#include "core/reauth.h"
 #include "store/store.h"
 
 /* ---- organizations ---------------------------------------------------------- */
@@ -84,12 +85,15 @@ gh_status gh_user_send_reset(gh_ctx *ctx, const char *id);
 gh_status gh_user_list(gh_ctx *ctx, const gh_user_filter *f, json_t **items, char **next_cursor);
 
 /* ---- self-service --------------------------------------------------------------- */
+/* The password policy for u's new password (core/secret.h), against u's
+ * e-mail and name and the org's name. */
+gh_status gh_password_check_user(gh_ctx *ctx, const char *pw, const char *field, const gh_user *u);
 gh_status gh_me_update(gh_ctx *ctx, const char *name, const char *mobile, gh_user *out);
-/* Sets a new password (hash), ending one's other sessions. The caller has
- * verified current_ok (the current password) on the hashing pool. */
-gh_status gh_me_set_password(gh_ctx *ctx, bool current_ok, const char *new_hash);
-/* Current password hash of the acting user, for verification. */
-gh_status gh_me_password_hash(gh_ctx *ctx, char out[GH_PWHASH_MAX]);
+/* Sets a new password (hash), ending one's other sessions. ra is the
+ * re-authentication from gh_reauth_prepare, whose hash the caller verified
+ * on the hashing pool (current_ok); it is finished here (throttle, audit).
+ * 409 password_changed if the password changed meanwhile. */
+gh_status gh_me_set_password(gh_ctx *ctx, gh_reauth *ra, bool current_ok, const char *new_hash);
 json_t *gh_session_json(const gh_session *s, const char *current_id);
 gh_status gh_me_sessions(gh_ctx *ctx, json_t **items);
 gh_status gh_me_end_session(gh_ctx *ctx, const char *session_id);
@@ -101,17 +105,26 @@ typedef struct gh_login {
     gh_user user;
     bool user_found;
     char hash[GH_PWHASH_MAX];   /* the user's hash, or a dummy one */
-    char throttle_acct[320], throttle_ip[80];
+    gh_pwguard guard;           /* the reserved guess (core/reauth.h) */
+    char throttle_ip[80];       /* spraying many accounts from one address */
+    int64_t audit_mark;         /* audit seq before the account was read */
     /* result */
     char token[GH_TOKEN_LEN + 1];
     char csrf[GH_TOKEN_LEN + 1];
     gh_session session;
 } gh_login;
-/* Checks throttles and loads the account; the caller then verifies the
- * password against l->hash (always, so unknown accounts take as long). */
+/* Checks and reserves the guess (core/reauth.h; 429) and loads the account;
+ * the caller then verifies the password against l->hash (always, so
+ * unknown accounts take as long), then calls _finish, or _abandon if the
+ * request ended first. */
 gh_status gh_login_prepare(gh_ctx *ctx, const char *org_slug, const char *email, gh_login *l);
-/* Completes the sign-in given the verification result. */
+/* Completes the sign-in given the verification result. The account is read
+ * again inside the transaction that creates the session: a lock, deletion,
+ * loss of office access, password change or session revocation that
+ * committed while the password was verified wins (401/403, no session). */
 gh_status gh_login_finish(gh_ctx *ctx, gh_login *l, bool password_ok);
+/* Releases the reserved guess of a sign-in that never finished. */
+void gh_login_abandon(gh_login *l, bool verified, bool password_ok);
 gh_status gh_logout(gh_ctx *ctx);
 
 /* Single-use links. */

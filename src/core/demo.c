@@ -62,9 +62,9 @@ static const struct {
 static const struct {
     const char *name, *badge, *pin, *note;
 } demo_workers[] = {
-    {"Wanda Kowalski", "1001", "4821", "welder, line 1"},
-    {"Tomasz Nowak", "1002", "7394", "machinist, line 1"},
-    {"Priya Raman", "1003", "6158", "painter, paint shop, assigned to order SO-1041"},
+    {"Wanda Kowalski", "1001", "482915", "welder, line 1"},
+    {"Tomasz Nowak", "1002", "739418", "machinist, line 1"},
+    {"Priya Raman", "1003", "615827", "painter, paint shop, assigned to order SO-1041"},
     {"Jonas Keller", "1004", NULL, "new assembler: temporary PIN, must choose his own"},
 };
 
@@ -382,7 +382,7 @@ gh_status gh_demo_load(gh_ctx *ctx, json_t **summary)
     gh_strlcpy(ctx->actor.org_id, org.id, sizeof ctx->actor.org_id);
 
     gh_org_patch op = {.has_single_task = true, .single_task = true, .has_kiosk_idle = true, .kiosk_idle_s = 90,
-                       .has_pin_min = true, .pin_min = 4};
+                       .has_pin_min = true, .pin_min = 6};
     gh_org o2;
     if ((st = gh_org_update(ctx, &op, &o2)) != GH_OK) goto out;
 

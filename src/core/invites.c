@@ -5,6 +5,7 @@
  * before the answer leaves.
  */
 #include "core/invites.h"
+#include "core/secret.h"
 #include "util/json.h"
 
 #include <stdio.h>
@@ -446,13 +447,17 @@ static gh_status check_name(gh_ctx *ctx, const char *name)
     return GH_OK;
 }
 
-gh_status gh_invite_check(gh_ctx *ctx, const char *token, const char *name)
+gh_status gh_invite_check(gh_ctx *ctx, const char *token, const char *name, const char *password)
 {
     gh_invite_link *l = malloc(sizeof *l);
     if (!l) return gh_ctx_oom(ctx);
     gh_status st = gh_invite_lookup(ctx, token, l);
     if (st == GH_OK && l->expired) st = refuse_expired(ctx, &l->invite);
     if (st == GH_OK) st = check_name(ctx, name);
+    if (st == GH_OK) {
+        gh_pw_context pc = {.email = l->invite.email, .name = name, .org_name = l->org.name};
+        st = gh_password_check_for(password, "password", &pc, &ctx->err);
+    }
     free(l);
     return st;
 }

@@ -59,8 +59,9 @@ typedef struct gh_invite_link {
 gh_status gh_invite_lookup(gh_ctx *ctx, const char *token, gh_invite_link *out);
 /* Checks an acceptance before the password is hashed: the link as
  * gh_invite_lookup, but expired is 410 invite_expired (and audited as
- * invite.expired_use); then the name (400 invalid_name). */
-gh_status gh_invite_check(gh_ctx *ctx, const char *token, const char *name);
+ * invite.expired_use); then the name (400 invalid_name); then the password
+ * (core/secret.h, against the invitee's e-mail, name and org). */
+gh_status gh_invite_check(gh_ctx *ctx, const char *token, const char *name, const char *password);
 
 typedef struct gh_invite_accepted {
     gh_user user;

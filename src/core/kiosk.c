@@ -99,7 +99,7 @@ bool gh_pin_trivial(const char *pin)
 gh_status gh_pin_check(const char *pin, int64_t org_min, const char *previous, const char *badge,
                        const char *field, gh_err *err)
 {
-    int64_t min = org_min < GH_PIN_FLOOR ? GH_PIN_FLOOR : org_min > GH_PIN_MAX ? GH_PIN_MAX : org_min;
+    int64_t min = org_min < GH_PIN_POLICY_FLOOR ? GH_PIN_POLICY_FLOOR : org_min > GH_PIN_MAX ? GH_PIN_MAX : org_min;
     size_t n;
     if (!pin || !digits_only(pin, &n) || n < (size_t)min || n > GH_PIN_MAX) {
         gh_fail_field(err, GH_E_INVALID, "pin_invalid", field, "a PIN is %lld to %d digits (0-9 only)",
@@ -120,7 +120,7 @@ gh_status gh_pin_check(const char *pin, int64_t org_min, const char *previous, c
 
 void gh_pin_generate(int len, const char *badge, char out[GH_PIN_MAX + 1])
 {
-    if (len < GH_PIN_FLOOR) len = GH_PIN_FLOOR;
+    if (len < GH_PIN_POLICY_FLOOR) len = GH_PIN_POLICY_FLOOR;
     if (len > GH_PIN_MAX) len = GH_PIN_MAX;
     do {
         for (int i = 0; i < len; i++) out[i] = (char)('0' + gh_random_below(10));
@@ -134,6 +134,13 @@ static void worker_key(char *out, size_t cap, const char *org_id, const char *ba
     char norm[GH_BADGE_MAX + 1] = "";
     gh_ascii_lower(norm, badge ? badge : "", sizeof norm);
     snprintf(out, cap, "kiosk:%s:%s", org_id && *org_id ? org_id : "-", norm);
+}
+
+void gh_kiosk_throttle_forget(const char *org_id, const char *badge)
+{
+    char key[320];
+    worker_key(key, sizeof key, org_id, badge);
+    gh_throttle_forget(key, gh_now());
 }
 
 /* Records an audit event in a transaction of its own (failed attempts). */
@@ -152,7 +159,7 @@ static void audit_alone(gh_ctx *ctx, const char *org_id, const char *action, con
  * limit (ending their kiosk sessions); *blocked tells whether the PIN is
  * blocked now. */
 static gh_status count_failure(gh_ctx *ctx, const char *org_id, const char *user_id, const char *reason,
-                               bool *blocked)
+                               bool may_block, bool *blocked)
 {
     gh_ctx c = *ctx;
     c.err = (gh_err){0};
@@ -170,8 +177,8 @@ static gh_status count_failure(gh_ctx *ctx, const char *org_id, const char *user
         gh_db_rollback(c.db);
         goto out;
     }
-    u->pin_failures++;
-    *blocked = u->pin_failures >= GH_PIN_MAX_FAILURES;
+    if (u->pin_failures < INT32_MAX) u->pin_failures++;
+    *blocked = may_block && u->pin_failures >= GH_PIN_MAX_FAILURES;
     u->pin_blocked = *blocked;
     u->updated_at = gh_now();
     int64_t ended = 0;
@@ -318,16 +325,6 @@ gh_status gh_kiosk_login_prepare(gh_ctx *ctx, const char *org_slug, const char *
     gh_err_clear(&ignored);
     if (st != GH_OK && st != GH_E_NOT_FOUND) return gh_fail(&ctx->err, st, "internal", "internal error");
     l->org_found = st == GH_OK;
-    worker_key(l->throttle_worker, sizeof l->throttle_worker, l->org_found ? l->org.id : NULL, badge);
-    snprintf(l->throttle_ip, sizeof l->throttle_ip, "kiosk-ip:%s", ctx->ip ? ctx->ip : "");
-    int wait_w = 0, wait_i = 0;
-    bool ok_w = gh_throttle_allowed(l->throttle_worker, gh_now(), &wait_w);
-    bool ok_i = gh_throttle_allowed(l->throttle_ip, gh_now(), &wait_i);
-    if (!ok_w || !ok_i) {
-        ctx->err.retry_after = wait_w > wait_i ? wait_w : wait_i;
-        return gh_fail(&ctx->err, GH_E_THROTTLED, "too_many_attempts",
-                       "too many failed PIN attempts; wait before trying again");
-    }
     if (l->org_found && device_token && *device_token) {
         char h[GH_HASH_HEX_LEN + 1];
         gh_kiosk_device d;
@@ -337,47 +334,78 @@ gh_status gh_kiosk_login_prepare(gh_ctx *ctx, const char *org_slug, const char *
         if (st == GH_OK) gh_strlcpy(l->device_id, d.id, sizeof l->device_id);
         else if (st != GH_E_NOT_FOUND) return gh_fail(&ctx->err, st, "internal", "internal error");
     }
+    /* Two throttles: the badge (one attempt in flight at a time, growing
+     * pauses), and the source, an enrolled kiosk device or else the address
+     * (generous: a shared kiosk serves a whole shift). Neither blocks for
+     * good, so nobody can shut a worker out by typing their badge. */
+    worker_key(l->throttle_worker, sizeof l->throttle_worker, l->org_found ? l->org.id : NULL, badge);
+    if (l->device_id[0]) snprintf(l->throttle_ip, sizeof l->throttle_ip, "kiosk-dev:%s", l->device_id);
+    else snprintf(l->throttle_ip, sizeof l->throttle_ip, "kiosk-ip:%s", ctx->ip ? ctx->ip : "");
+    int wait_w = 0, wait_i = 0;
+    bool ok_i = gh_throttle_allowed(l->throttle_ip, gh_now(), &wait_i);
+    bool ok_w = ok_i && gh_throttle_reserve(l->throttle_worker, gh_now(), &wait_w);
+    if (!ok_w || !ok_i) {
+        ctx->err.retry_after = wait_w > wait_i ? wait_w : wait_i;
+        return gh_fail(&ctx->err, GH_E_THROTTLED, "too_many_attempts",
+                       "too many failed PIN attempts; wait before trying again");
+    }
+    l->held_worker = true;
     if (l->org_found && !gh_access_ip_allowed(l->org.id, ctx->ip)) {
+        gh_kiosk_login_abandon(l, false, false);
         gh_throttle_fail(l->throttle_ip, gh_now(), ADDRESS_FREE_FAILURES);
         audit_alone(ctx, l->org.id, "kiosk.login_failed", NULL, NULL, json_pack("{s:s}", "reason", "ip_not_allowed"));
         return gh_ip_refused(ctx);
     }
-    if (l->org_found && l->org.kiosk_enrolled_devices_only && !l->device_id[0]) return device_not_enrolled(ctx, l);
+    if (l->org_found && l->org.kiosk_enrolled_devices_only && !l->device_id[0]) {
+        gh_kiosk_login_abandon(l, false, false);
+        return device_not_enrolled(ctx, l);
+    }
     if (l->org_found) {
-        st = gh_store_user_get_by_badge(ctx->db, l->org.id, badge, &l->user, &ignored);
+        st = gh_store_audit_last_seq(ctx->db, &l->audit_mark, &ignored);
+        if (st == GH_OK) st = gh_store_user_get_by_badge(ctx->db, l->org.id, badge, &l->user, &ignored);
         gh_err_clear(&ignored);
         if (st == GH_OK) l->user_found = true;
-        else if (st != GH_E_NOT_FOUND) return gh_fail(&ctx->err, st, "internal", "internal error");
+        else if (st != GH_E_NOT_FOUND) {
+            gh_kiosk_login_abandon(l, false, false);
+            return gh_fail(&ctx->err, st, "internal", "internal error");
+        }
     }
     gh_strlcpy(l->hash, l->user_found && l->user.pin_hash[0] ? l->user.pin_hash : gh_secret_dummy_hash(),
                sizeof l->hash);
     return GH_OK;
 }
 
+void gh_kiosk_login_abandon(gh_kiosk_login *l, bool verified, bool pin_ok)
+{
+    if (!l->held_worker) return;
+    l->held_worker = false;
+    gh_throttle_release(l->throttle_worker, gh_now(), verified && !pin_ok, WORKER_FREE_FAILURES);
+}
+
 gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok)
 {
     /* Only a worker with factory access and a PIN can sign in here; every
-     * other case reads exactly like a wrong PIN. */
+     * other case reads exactly like a wrong PIN, and so does a blocked PIN
+     * unless the PIN typed is right (which only its owner knows). */
     bool eligible = l->user_found && l->user.pin_hash[0] && l->user.factory_access;
     gh_status st;
-    if (eligible && l->user.pin_blocked) {
-        gh_throttle_fail(l->throttle_ip, gh_now(), ADDRESS_FREE_FAILURES);
-        audit_alone(ctx, l->org.id, "kiosk.login_failed", "user", l->user.id, json_pack("{s:s}", "reason", "pin_blocked"));
-        return blocked_answer(ctx);
-    }
     if (!pin_ok || !eligible) {
-        gh_throttle_fail(l->throttle_worker, gh_now(), WORKER_FREE_FAILURES);
+        gh_kiosk_login_abandon(l, true, false);
         gh_throttle_fail(l->throttle_ip, gh_now(), ADDRESS_FREE_FAILURES);
         bool blocked = false;
         if (eligible) {
-            if (count_failure(ctx, l->org.id, l->user.id, "invalid_credentials", &blocked) != GH_OK)
+            if (count_failure(ctx, l->org.id, l->user.id, "invalid_credentials", false, &blocked) != GH_OK)
                 return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "internal error");
         } else if (l->org_found) {
             audit_alone(ctx, l->org.id, "kiosk.login_failed", l->user_found ? "user" : NULL,
                         l->user_found ? l->user.id : NULL, json_pack("{s:s}", "reason", "invalid_credentials"));
         }
-        if (blocked) return blocked_answer(ctx);
         return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the badge or PIN is not correct");
+    }
+    gh_kiosk_login_abandon(l, true, true);
+    if (l->user.pin_blocked) {
+        audit_alone(ctx, l->org.id, "kiosk.login_failed", "user", l->user.id, json_pack("{s:s}", "reason", "pin_blocked"));
+        return blocked_answer(ctx);
     }
     if (strcmp(l->user.status, "active") != 0) {
         audit_alone(ctx, l->org.id, "kiosk.login_failed", "user", l->user.id, json_pack("{s:s}", "reason", "account_locked"));
@@ -390,9 +418,19 @@ gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok)
     gh_user *u = calloc(1, sizeof *u);
     if (!u) return gh_ctx_oom(ctx);
     if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_user_get(ctx->db, l->org.id, l->user.id, u, &ctx->err)) != GH_OK) goto fail;
-    /* Changed while the PIN was checked (new PIN, revoked, blocked, locked)? */
-    if (strcmp(u->pin_hash, l->user.pin_hash) != 0 || !u->factory_access || strcmp(u->status, "active") != 0) {
+    st = gh_store_user_get(ctx->db, l->org.id, l->user.id, u, &ctx->err);
+    bool ended = false;
+    if (st == GH_OK)
+        st = gh_store_audit_signin_ended_since(ctx->db, l->org.id, l->user.id, l->audit_mark, &ended, &ctx->err);
+    if (st == GH_E_NOT_FOUND) {
+        gh_err_clear(&ctx->err);
+        st = gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the badge or PIN is not correct");
+        goto fail;
+    }
+    if (st != GH_OK) goto fail;
+    /* Changed while the PIN was checked (new PIN, revoked, blocked, locked,
+     * sessions revoked)? */
+    if (ended || strcmp(u->pin_hash, l->user.pin_hash) != 0 || !u->factory_access || strcmp(u->status, "active") != 0) {
         st = gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the badge or PIN is not correct");
         goto fail;
     }
@@ -453,25 +491,33 @@ gh_status gh_kiosk_pin_change_prepare(gh_ctx *ctx, const char *current_pin, cons
     if ((st = gh_pin_check(new_pin, o.kiosk_pin_min, current_pin, u->badge, "new_pin", &ctx->err)) != GH_OK) goto out;
     worker_key(pc->throttle_worker, sizeof pc->throttle_worker, o.id, u->badge);
     int wait = 0;
-    if (!gh_throttle_allowed(pc->throttle_worker, gh_now(), &wait)) {
+    if (u->pin_blocked) { st = blocked_answer(ctx); goto out; }
+    if (!gh_throttle_reserve(pc->throttle_worker, gh_now(), &wait)) {
         ctx->err.retry_after = wait;
         st = gh_fail(&ctx->err, GH_E_THROTTLED, "too_many_attempts", "too many failed PIN attempts; wait before trying again");
         goto out;
     }
-    if (u->pin_blocked) { st = blocked_answer(ctx); goto out; }
+    pc->held_worker = true;
     gh_strlcpy(pc->hash, u->pin_hash[0] ? u->pin_hash : gh_secret_dummy_hash(), sizeof pc->hash);
 out:
     free(u);
     return st;
 }
 
+void gh_kiosk_pin_change_abandon(gh_pin_change *pc, bool verified, bool current_ok)
+{
+    if (!pc->held_worker) return;
+    pc->held_worker = false;
+    gh_throttle_release(pc->throttle_worker, gh_now(), verified && !current_ok, WORKER_FREE_FAILURES);
+}
+
 gh_status gh_kiosk_pin_change_finish(gh_ctx *ctx, gh_pin_change *pc, bool current_ok, const char *new_hash)
 {
     gh_status st;
+    gh_kiosk_pin_change_abandon(pc, true, current_ok); /* counts a wrong current PIN */
     if (!current_ok) {
         bool blocked = false;
-        gh_throttle_fail(pc->throttle_worker, gh_now(), WORKER_FREE_FAILURES);
-        if (count_failure(ctx, ctx->actor.org_id, ctx->actor.id, "invalid_current_pin", &blocked) != GH_OK)
+        if (count_failure(ctx, ctx->actor.org_id, ctx->actor.id, "invalid_current_pin", true, &blocked) != GH_OK)
             return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "internal error");
         if (blocked) return blocked_answer(ctx);
         return gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "invalid_current_pin", "current_pin",

@@ -11,6 +11,7 @@
 #include "core/audit.h"
 #include "core/guard.h"
 #include "core/seats.h"
+#include "core/kiosk.h"
 
 static bool valid_key(const char *k)
 {
@@ -259,7 +260,7 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
     if ((p->has_invite_ttl && bounded(ctx, p->invite_ttl_s, 3600, 90 * 86400, "invite_ttl_s")) ||
         (p->has_idle && bounded(ctx, p->idle_s, 60, 30 * 86400, "session_idle_timeout_s")) ||
         (p->has_max && bounded(ctx, p->max_s, 300, 90 * 86400, "session_max_lifetime_s")) ||
-        (p->has_pin_min && bounded(ctx, p->pin_min, 4, 12, "kiosk_pin_min_length")) ||
+        (p->has_pin_min && bounded(ctx, p->pin_min, GH_PIN_POLICY_FLOOR, GH_PIN_MAX, "kiosk_pin_min_length")) ||
         (p->has_kiosk_idle && bounded(ctx, p->kiosk_idle_s, 15, 3600, "kiosk_idle_timeout_s")) ||
         (p->has_kiosk_max && bounded(ctx, p->kiosk_max_s, 300, 86400, "kiosk_session_max_s")))
         return ctx->err.status;

@@ -3,8 +3,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <uninorm.h>
+#include <unistr.h>
 
 #include "util/assets.h"
+#include "store/store.h"
 #include "util/util.h"
 
 static unsigned long long pw_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
@@ -81,12 +85,50 @@ bool gh_password_is_common(const char *pw)
     return false;
 }
 
-gh_status gh_password_check(const char *pw, const char *field, gh_err *err)
+char *gh_secret_normalize(const char *pw)
 {
-    size_t n = gh_strnlen_max(pw, GH_PW_MAX * 4);
-    /* Length counts characters (code points), not bytes. */
-    size_t chars = 0;
-    for (size_t i = 0; i < n; i++) chars += ((unsigned char)pw[i] & 0xC0) != 0x80;
+    size_t n = strlen(pw);
+    if (u8_check((const uint8_t *)pw, n) != NULL) return NULL;
+    size_t outn = 0;
+    uint8_t *out = u8_normalize(UNINORM_NFKC, (const uint8_t *)pw, n, NULL, &outn);
+    if (!out) return NULL;
+    /* u8_normalize does not terminate; one byte more, wiping the first copy. */
+    char *z = malloc(outn + 1);
+    if (z) {
+        memcpy(z, out, outn);
+        z[outn] = '\0';
+    }
+    sodium_memzero(out, outn);
+    free(out);
+    return z;
+}
+
+static void free_secret(char *s)
+{
+    if (!s) return;
+    sodium_memzero(s, strlen(s));
+    free(s);
+}
+
+/* Code points of a valid UTF-8 string, at most max + 1 of them into cps. */
+static size_t code_points(const char *s, ucs4_t *cps, size_t max)
+{
+    size_t k = 0;
+    const uint8_t *p = (const uint8_t *)s;
+    ucs4_t c;
+    while (*p && k <= max) {
+        int len = u8_mbtouc(&c, p, strlen((const char *)p));
+        if (len <= 0) break;
+        cps[k++] = c;
+        p += len;
+    }
+    return k;
+}
+
+static gh_status check_normalized(const char *pw, const char *field, gh_err *err)
+{
+    ucs4_t cps[GH_PW_MAX + 1];
+    size_t chars = code_points(pw, cps, GH_PW_MAX);
     if (chars < GH_PW_MIN)
         return gh_fail_field(err, GH_E_INVALID, "password_too_short", field,
                              "a password needs at least %d characters", GH_PW_MIN);
@@ -96,18 +138,89 @@ gh_status gh_password_check(const char *pw, const char *field, gh_err *err)
     if (gh_password_is_common(pw))
         return gh_fail_field(err, GH_E_INVALID, "password_common", field,
                              "this password is too common; choose another");
+    bool same = true, up = true, down = true;
+    for (size_t i = 1; i < chars; i++) {
+        same = same && cps[i] == cps[0];
+        up = up && cps[i] == cps[i - 1] + 1;
+        down = down && cps[i] + 1 == cps[i - 1];
+    }
+    if (same)
+        return gh_fail_field(err, GH_E_INVALID, "password_repetitive", field,
+                             "a password cannot be one character repeated");
+    if (up || down)
+        return gh_fail_field(err, GH_E_INVALID, "password_sequential", field,
+                             "a password cannot be a run of consecutive characters such as 12345678");
     return GH_OK;
+}
+
+gh_status gh_password_check(const char *pw, const char *field, gh_err *err)
+{
+    return gh_password_check_for(pw, field, NULL, err);
+}
+
+/* Whether hay contains needle (both NFKC), ignoring ASCII case. Needles
+ * shorter than 4 bytes never match. */
+static bool contains_folded(const char *hay, const char *needle)
+{
+    if (!needle) return false;
+    char *n = gh_secret_normalize(needle);
+    if (!n) return false;
+    size_t hn = strlen(hay), nn = strlen(n);
+    bool found = false;
+    if (nn >= 4) {
+        for (size_t i = 0; !found && i + nn <= hn; i++) found = strncasecmp(hay + i, n, nn) == 0;
+    }
+    free_secret(n);
+    return found;
+}
+
+gh_status gh_password_check_for(const char *pw, const char *field, const gh_pw_context *c, gh_err *err)
+{
+    if (!pw) pw = "";
+    if (strlen(pw) > (size_t)GH_PW_MAX * 4)
+        return gh_fail_field(err, GH_E_INVALID, "password_too_long", field,
+                             "a password can have at most %d characters", GH_PW_MAX);
+    char *norm = gh_secret_normalize(pw);
+    if (!norm)
+        return gh_fail_field(err, GH_E_INVALID, "password_invalid", field, "a password must be valid UTF-8 text");
+    gh_status st = check_normalized(norm, field, err);
+    if (st == GH_OK && c) {
+        char local[GH_EMAIL_MAX + 1] = "";
+        if (c->email) {
+            gh_strlcpy(local, c->email, sizeof local);
+            char *at = strchr(local, '@');
+            if (at) *at = '\0';
+        }
+        if (contains_folded(norm, c->email) || contains_folded(norm, local))
+            st = gh_fail_field(err, GH_E_INVALID, "password_contains_email", field,
+                               "a password cannot contain your e-mail address");
+        else if (contains_folded(norm, c->name))
+            st = gh_fail_field(err, GH_E_INVALID, "password_contains_name", field, "a password cannot contain your name");
+        else if (contains_folded(norm, c->org_name))
+            st = gh_fail_field(err, GH_E_INVALID, "password_contains_org", field,
+                               "a password cannot contain the organization's name");
+    }
+    free_secret(norm);
+    return st;
 }
 
 int gh_secret_hash(const char *secret, char out[GH_PWHASH_MAX])
 {
-    return crypto_pwhash_str(out, secret, strlen(secret), pw_ops, pw_mem);
+    char *norm = gh_secret_normalize(secret);
+    const char *s = norm ? norm : secret;
+    int rc = crypto_pwhash_str(out, s, strlen(s), pw_ops, pw_mem);
+    free_secret(norm);
+    return rc;
 }
 
 bool gh_secret_verify(const char *hash, const char *secret)
 {
     if (!hash || !*hash) return false;
-    return crypto_pwhash_str_verify(hash, secret, strlen(secret)) == 0;
+    char *norm = gh_secret_normalize(secret);
+    const char *s = norm ? norm : secret;
+    bool ok = crypto_pwhash_str_verify(hash, s, strlen(s)) == 0;
+    free_secret(norm);
+    return ok;
 }
 
 const char *gh_secret_dummy_hash(void) { return dummy_hash; }

@@ -17,8 +17,24 @@
 
 /* Loads the embedded common-password list; call once at start. */
 int gh_secret_init(void);
-/* Is this password acceptable? Fills err (field `field`) when not. */
+/* Is this password acceptable? Fills err (field `field`) when not. Checks
+ * the NFKC form (NIST SP 800-63B): 8..256 characters (password_too_short,
+ * password_too_long), valid UTF-8 (password_invalid), not common
+ * (password_common), not one character repeated (password_repetitive:
+ * "aaaaaaaa", eight spaces) nor a run of consecutive characters
+ * (password_sequential: "12345678", "hgfedcba"). */
 gh_status gh_password_check(const char *pw, const char *field, gh_err *err);
+/* What a password must not contain: its person's e-mail address or its
+ * local part (password_contains_email), their name (password_contains_name)
+ * and the organization's name (password_contains_org), compared in NFKC
+ * and case-insensitively; parts shorter than 4 characters are ignored. Any
+ * member may be NULL. */
+typedef struct gh_pw_context { const char *email, *name, *org_name; } gh_pw_context;
+gh_status gh_password_check_for(const char *pw, const char *field, const gh_pw_context *c, gh_err *err);
+/* The NFKC form of a secret (malloc'd, the caller wipes and frees it), or
+ * NULL when pw is not valid UTF-8 or memory ran out. Hashing and
+ * verification apply it themselves. */
+char *gh_secret_normalize(const char *pw);
 /* True if pw is in the common-password list (case-insensitive). */
 bool gh_password_is_common(const char *pw);
 /* argon2id hash into out; 0 on success. */

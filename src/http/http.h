@@ -49,6 +49,9 @@ enum {
      * another); the route says it accepts either, as the Users tab does
      * (001: the Users tile is controlled by Manage Users). */
     GH_R_OR_MANAGE = 1 << 6,
+    GH_R_SECRET = 1 << 7,      /* body carries passwords or PINs: the raw body and
+                                * every string of the parsed JSON are wiped when the
+                                * request ends, whatever the answer */
 };
 #define GH_R_SCOPE_SHIFT 8 /* flag >> shift = GH_SCOPE_* bit */
 
@@ -103,6 +106,16 @@ void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const 
  * handler returns right after. If the pool is full the request is answered
  * 503 busy and cont is not called. */
 void gh_req_defer(gh_req *r, gh_work_fn work, void *arg, gh_handler cont);
+/* Names who the next deferral is for (http/pool.h: the fair share of the
+ * hashing queue and its priority reserve). Call before gh_req_defer; the
+ * key strings need only live until the handler returns. */
+struct gh_pool_tag;
+void gh_req_defer_for(gh_req *r, const struct gh_pool_tag *tag);
+/* Registers fn(arg) to run once when the request ends, on every path: after
+ * the answer, after a refused (503) deferral, or when the client went away
+ * while the work ran. For releasing reservations and wiping secrets. One
+ * per request (a second call replaces the first). */
+void gh_req_on_done(gh_req *r, gh_work_fn fn, void *arg);
 /* Slot for the handler's own state across a deferral. */
 void gh_req_set_state(gh_req *r, void *state);
 void *gh_req_state(gh_req *r);

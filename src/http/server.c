@@ -54,6 +54,9 @@ struct gh_req {
     void *work_arg;
     gh_handler cont;
     void *state_ptr;
+    gh_work_fn on_done;
+    void *on_done_arg;
+    gh_pool_tag tag;    /* who the deferred work is for (fair share) */
     double started_ms;
     char request_id[GH_ID_MAX];
     char ip[INET6_ADDRSTRLEN];
@@ -80,6 +83,12 @@ gh_arena *gh_req_arena(gh_req *r) { return r->arena; }
 json_t *gh_req_json(gh_req *r) { return r->json; }
 void gh_req_set_state(gh_req *r, void *s) { r->state_ptr = s; }
 void *gh_req_state(gh_req *r) { return r->state_ptr; }
+void gh_req_defer_for(gh_req *r, const gh_pool_tag *tag) { r->tag = *tag; }
+void gh_req_on_done(gh_req *r, gh_work_fn fn, void *arg)
+{
+    r->on_done = fn;
+    r->on_done_arg = arg;
+}
 
 const char *gh_req_body(gh_req *r, size_t *len)
 {
@@ -367,7 +376,9 @@ static bool authenticate_or_reply(gh_req *r, const gh_route *rt)
     if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
         token = authz + 7;
     } else if (!authz) {
-        token = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "gh_session");
+        /* Over https only the __Host- cookie counts (api/auth.c set_cookies). */
+        token = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
+                                            gh_cfg()->secure_cookies ? "__Host-gh_session" : "gh_session");
         from_cookie = token != NULL;
     }
     if (!token || !*token) {
@@ -641,6 +652,7 @@ static gh_req *req_new(struct MHD_Connection *c, const char *url, const char *me
     gh_router_match(r->method, r->path, &r->match);
     size_t max = r->match.route && (r->match.route->flags & GH_R_BIG_BODY) ? BIG_BODY_MAX : BODY_MAX;
     gh_buf_init(&r->body, max);
+    r->body.wipe = r->match.route && (r->match.route->flags & GH_R_SECRET);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     int64_t n;
     if (cl && gh_parse_i64(cl, 0, INT64_MAX, &n) && (uint64_t)n > max) r->too_large = true;
@@ -686,7 +698,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         r->work = NULL;
         r->state = ST_DEFERRED;
         MHD_suspend_connection(c);
-        if (!gh_pool_submit(work, r->work_arg, deferred_done, r)) {
+        if (gh_pool_submit_tagged(work, r->work_arg, deferred_done, r, &r->tag) != GH_POOL_OK) {
             MHD_resume_connection(c);
             r->state = ST_BODY; /* not re-entered: answer now */
             gh_err e = {.retry_after = 1};
@@ -708,7 +720,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     gh_req *r = *con_cls;
     if (!r) return;
+    if (r->on_done) r->on_done(r->on_done_arg);
     if (r->resp) MHD_destroy_response(r->resp);
+    if (r->body.wipe) gh_json_wipe_strings(r->json); /* the raw body is wiped by gh_buf_release */
     json_decref(r->json);
     gh_err_clear(&r->ctx.err);
     gh_buf_release(&r->body);

@@ -105,6 +105,32 @@ gh_status gh_store_audit_insert(gh_db *db, const gh_audit_row *a, gh_err *err)
     return GH_OK;
 }
 
+gh_status gh_store_audit_last_seq(gh_db *db, int64_t *seq, gh_err *err)
+{
+    PREP(db, st, "SELECT coalesce(max(seq), 0) FROM audit", err);
+    int s = sqlite3_step(st);
+    *seq = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (s != SQLITE_ROW) return gh_db_fail(db, err, "audit last seq");
+    return GH_OK;
+}
+
+gh_status gh_store_audit_signin_ended_since(gh_db *db, const char *org_id, const char *user_id, int64_t seq,
+                                            bool *ended, gh_err *err)
+{
+    PREP(db, st, "SELECT 1 FROM audit WHERE seq > ?1 AND org_id = ?2 AND target_type = 'user' AND target_id = ?3"
+                 " AND action IN ('user.sessions_revoked', 'user.locked', 'user.deleted', 'user.password_reset',"
+                 " 'user.password_changed') LIMIT 1", err);
+    gh_bind_i64(st, 1, seq);
+    gh_bind_text(st, 2, org_id);
+    gh_bind_text(st, 3, user_id);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE) return gh_db_fail(db, err, "audit since");
+    *ended = s == SQLITE_ROW;
+    return GH_OK;
+}
+
 gh_status gh_store_audit_list(gh_db *db, const char *org_id, const gh_audit_filter *f,
                               json_t *items, int64_t *next_seq, gh_err *err)
 {

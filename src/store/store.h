@@ -222,6 +222,15 @@ typedef struct gh_audit_filter {
     int64_t before_seq;      /* cursor: rows with seq < before_seq; 0 = newest */
     int limit;
 } gh_audit_filter;
+/* The newest audit sequence number (0 for none): a mark taken before slow
+ * work, to ask afterwards what committed meanwhile. */
+gh_status gh_store_audit_last_seq(gh_db *db, int64_t *seq, gh_err *err);
+/* Whether, after audit sequence `seq`, something ended the user's sessions
+ * or sign-in (user.sessions_revoked, user.locked, user.deleted, password
+ * changes and resets): a sign-in verified before it must not open a
+ * session after it. */
+gh_status gh_store_audit_signin_ended_since(gh_db *db, const char *org_id, const char *user_id, int64_t seq,
+                                            bool *ended, gh_err *err);
 /* Newest first; appends to `items` and sets *next_seq (0 when no more). */
 gh_status gh_store_audit_list(gh_db *db, const char *org_id, const gh_audit_filter *f,
                               json_t *items, int64_t *next_seq, gh_err *err);

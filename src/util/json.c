@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "util/util.h"
 
 json_t *gh_json_time(int64_t t)
@@ -60,4 +62,21 @@ char *gh_json_dump(const json_t *v, size_t flags)
         free(t);
     }
     return json_dumps(v, flags | JSON_REAL_PRECISION(17));
+}
+
+void gh_json_wipe_strings(json_t *v)
+{
+    if (json_is_string(v)) {
+        /* jansson owns the bytes; they are ours to overwrite before the free */
+        char *p = (char *)(uintptr_t)json_string_value(v);
+        if (p) sodium_memzero(p, json_string_length(v));
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x) gh_json_wipe_strings(x);
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) gh_json_wipe_strings(x);
+    }
 }

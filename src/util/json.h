@@ -19,5 +19,9 @@ json_t *gh_json_keylist(const char *list);
  * Values without reals cost one walk. malloc'd text, NULL when out of
  * memory. */
 char *gh_json_dump(const json_t *v, size_t flags);
+/* Overwrites the bytes of every string value in v (recursively) with zeros,
+ * for bodies that carried secrets, before the last reference is dropped.
+ * Object keys are left alone. NULL is fine. */
+void gh_json_wipe_strings(json_t *v);
 
 #endif

@@ -358,8 +358,20 @@ void gh_buf_append(gh_buf *b, const void *p, size_t n)
         while (cap < need) {
             if (!gh_size_mul(cap, 2, &cap)) { b->failed = true; return; }
         }
-        char *d = realloc(b->data, cap);
-        if (!d) { b->failed = true; return; }
+        char *d;
+        if (b->wipe) {
+            /* realloc could leave a copy of the secret behind in freed memory */
+            d = malloc(cap);
+            if (!d) { b->failed = true; return; }
+            if (b->data) {
+                memcpy(d, b->data, b->len + 1);
+                sodium_memzero(b->data, b->cap);
+                free(b->data);
+            }
+        } else {
+            d = realloc(b->data, cap);
+            if (!d) { b->failed = true; return; }
+        }
         b->data = d;
         b->cap = cap;
     }
@@ -400,8 +412,9 @@ char *gh_buf_take(gh_buf *b)
 
 void gh_buf_release(gh_buf *b)
 {
+    if (b->wipe && b->data) sodium_memzero(b->data, b->cap);
     free(b->data);
-    *b = (gh_buf){.max = b->max};
+    *b = (gh_buf){.max = b->max, .wipe = b->wipe};
 }
 
 /* ---- arena ---------------------------------------------------------------- */

@@ -92,6 +92,7 @@ typedef struct gh_buf {
     char *data;
     size_t len, cap, max;
     bool failed;
+    bool wipe;     /* holds secrets: zeroed before every free (growth included) */
 } gh_buf;
 void gh_buf_init(gh_buf *b, size_t max);
 void gh_buf_append(gh_buf *b, const void *p, size_t n);

@@ -181,9 +181,9 @@ test('user administration', async () => {
       assert.equal(rv.body.sessions_revoked, 2);
       assertProblem(await s.api('/v1/me', { token: doraToken }), 401, 'unauthenticated');
       assertProblem(await s.api('/v1/me', { token: other }), 401, 'unauthenticated');
-      const ok = await s.api('/v1/auth/password-reset/confirm', { method: 'POST', body: { token: s.lastToken('dora@acme.test', 'password_reset'), password: 'dora resets her password' } });
+      const ok = await s.api('/v1/auth/password-reset/confirm', { method: 'POST', body: { token: s.lastToken('dora@acme.test', 'password_reset'), password: 'a fresh passphrase for her' } });
       assert.equal(ok.status, 200);
-      doraToken = await s.login('dora@acme.test', 'dora resets her password');
+      doraToken = await s.login('dora@acme.test', 'a fresh passphrase for her');
       assertProblem(await s.api('/v1/users/usr_nope/password-reset', { method: 'POST', token: admin }), 404, 'user_not_found');
       assertProblem(await s.api('/v1/users/usr_nope/revoke-sessions', { method: 'POST', token: admin }), 404, 'user_not_found');
     });

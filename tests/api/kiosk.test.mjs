@@ -161,28 +161,36 @@ test('trivial PINs are refused', async () => {
     assertProblem(await s.api('/v1/kiosk/pin', { method: 'POST', token: tb,
       body: { current_pin: ib.pin, new_pin: '48213957' } }), 400, 'pin_too_weak', 'new_pin');
 
-    // With a 4-digit minimum, years and 4-digit patterns are refused, others accepted.
-    await setOrg(s, admin, { kiosk_pin_min_length: 4 });
-    const floor = await s.api('/v1/org', { method: 'PATCH', token: admin, body: { kiosk_pin_min_length: 3 } });
-    assert.equal(floor.status, 400, 'never below 4 digits');
-    assert.equal(floor.body.field, 'kiosk_pin_min_length');
-    for (const pin of ['1987', '2024', '1234', '4321', '1111', '1212', '2580', '1122']) {
-      const r = await s.api('/v1/kiosk/pin', { method: 'POST', token: tok, body: { current_pin: issued.pin, new_pin: pin } });
-      assertProblem(r, 400, 'pin_too_weak', 'new_pin');
+    // Issue 12: the floor is 6 digits; an administrator cannot lower it
+    // (it was 4). Shorter PINs are refused whatever the org says.
+    for (const min of [3, 4, 5]) {
+      const floor = await s.api('/v1/org', { method: 'PATCH', token: admin, body: { kiosk_pin_min_length: min } });
+      assert.equal(floor.status, 400, `never below 6 digits (${min})`);
+      assert.equal(floor.body.field, 'kiosk_pin_min_length');
     }
+    for (const pin of ['1987', '5830', '58301']) {
+      const r = await s.api('/v1/kiosk/pin', { method: 'POST', token: tok, body: { current_pin: issued.pin, new_pin: pin } });
+      assertProblem(r, 400, 'pin_invalid', 'new_pin');
+    }
+    await setOrg(s, admin, { kiosk_pin_min_length: 8 });
     assertProblem(await s.api('/v1/kiosk/pin', { method: 'POST', token: tok,
-      body: { current_pin: issued.pin, new_pin: '583' } }), 400, 'pin_invalid', 'new_pin');
-    const ok = await s.api('/v1/kiosk/pin', { method: 'POST', token: tok, body: { current_pin: issued.pin, new_pin: '5830' } });
+      body: { current_pin: issued.pin, new_pin: '583016' } }), 400, 'pin_invalid', 'new_pin');
+    const ok = await s.api('/v1/kiosk/pin', { method: 'POST', token: tok, body: { current_pin: issued.pin, new_pin: '58301647' } });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
-    assert.equal((await kioskLogin(s, 'B-100', '5830')).status, 200);
-    // A temporary PIN follows the org minimum.
-    assert.match((await issuePin(s, admin, w.id)).pin, /^\d{4}$/);
+    assert.equal((await kioskLogin(s, 'B-100', '58301647')).status, 200);
+    // A temporary PIN follows the org minimum, and never goes below the floor.
+    assert.match((await issuePin(s, admin, w.id)).pin, /^\d{8}$/);
+    await setOrg(s, admin, { kiosk_pin_min_length: 6 });
+    assert.match((await issuePin(s, admin, w.id)).pin, /^\d{6}$/);
   } finally {
     await s.stop();
   }
 });
 
-test('PIN throttling with growing delays, then the PIN is blocked until an admin resets it', async () => {
+// Issue 12 changed this: wrong PINs at sign-in no longer block a PIN for
+// good (anyone who knows a badge could shut its worker out); they only add
+// growing delays, and a blocked PIN answers a wrong PIN like any other.
+test('PIN throttling with growing delays, never a permanent block from sign-in', async () => {
   const s = await startServer();
   try {
     const admin = await s.login();
@@ -203,36 +211,32 @@ test('PIN throttling with growing delays, then the PIN is blocked until an admin
     const t2 = await kioskLogin(s, 'B-100', bad);
     assertProblem(t2, 429, 'too_many_attempts');
     assert.ok(Number(t2.headers.get('retry-after')) >= 2, 'the delay grows');
-    await s.advance(5);
-    // Fifth consecutive failure: blocked.
-    assertProblem(await kioskLogin(s, 'B-100', bad), 403, 'pin_blocked');
-    await s.advance(60);
-    assertProblem(await kioskLogin(s, 'B-100', GOOD_PINS[0]), 403, 'pin_blocked');
-    const u = await s.api(`/v1/users/${w.id}`, { token: admin });
-    assert.equal(u.body.kiosk_pin_blocked, true);
-    assert.equal((await auditActions(s, admin, 'kiosk.pin_blocked')).length, 1);
-    assert.ok((await auditActions(s, admin, 'kiosk.login_failed')).length >= 5);
-    // The blocked worker's open kiosk session ended too.
-    assertProblem(await s.api('/v1/me', { token: w.token }), 401, 'unauthenticated');
+    // The worker's open kiosk session is untouched.
+    assert.equal((await s.api('/v1/me', { token: w.token })).status, 200);
     assert.equal((await s.api('/v1/me', { token: other.token })).status, 200);
-
-    // An administrator issues a new PIN: unblocked, no waiting.
-    const issued = await issuePin(s, admin, w.id);
-    assert.equal(issued.user.kiosk_pin_blocked, false);
-    const l = await kioskLogin(s, 'B-100', issued.pin);
-    assert.equal(l.status, 200, JSON.stringify(l.body));
-    assert.equal(l.body.pin_change_required, true);
-
-    // A success resets the count of consecutive failures.
-    await s.api('/v1/kiosk/pin', { method: 'POST', token: l.body.token, body: { current_pin: issued.pin, new_pin: GOOD_PINS[3] } });
-    assertProblem(await kioskLogin(s, 'B-100', bad), 401, 'invalid_credentials');
-    assert.equal((await kioskLogin(s, 'B-100', GOOD_PINS[3])).status, 200);
+    // Many more wrong PINs: only ever 401 or 429, and the delays keep growing.
+    let last = 0;
     for (let i = 0; i < 4; i++) {
-      await s.advance(20);
+      await s.advance(1000);
       assertProblem(await kioskLogin(s, 'B-100', bad), 401, 'invalid_credentials');
+      const r = await kioskLogin(s, 'B-100', bad);
+      assertProblem(r, 429, 'too_many_attempts');
+      const ra = Number(r.headers.get('retry-after'));
+      assert.ok(ra > last, `delays: ${last} then ${ra}`);
+      last = ra;
     }
-    await s.advance(20);
-    assert.equal((await kioskLogin(s, 'B-100', GOOD_PINS[3])).status, 200, 'four failures after a success do not block');
+    const admin2 = await s.login();
+    const u = await s.api(`/v1/users/${w.id}`, { token: admin2 });
+    assert.equal(u.body.kiosk_pin_blocked, false);
+    assert.equal((await auditActions(s, admin2, 'kiosk.pin_blocked')).length, 0);
+    assert.ok((await auditActions(s, admin2, 'kiosk.login_failed')).length >= 7);
+    // After the pause the right PIN works.
+    await s.advance(1000);
+    const ok = await kioskLogin(s, 'B-100', GOOD_PINS[0]);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    // A success resets the badge's count: the next wrong PIN is free again.
+    assertProblem(await kioskLogin(s, 'B-100', bad), 401, 'invalid_credentials');
+    assert.equal((await kioskLogin(s, 'B-100', GOOD_PINS[0])).status, 200);
   } finally {
     await s.stop();
   }

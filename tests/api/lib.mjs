@@ -113,6 +113,19 @@ export async function startServer(opts = {}) {
       assert.ok(mails.length > 0, `no mail to ${to}${kind ? ` of kind ${kind}` : ''}`);
       return new URL(mails[mails.length - 1].link).searchParams.get('token');
     },
+    /**
+     * Waits until the outbox holds at least n mails to `to` (of `kind`): for
+     * work done after the answer (a password-reset request answers 202 at
+     * once and mails afterwards). Polls; the bound only stops a hang.
+     */
+    async waitMail(to, kind, n = 1) {
+      for (let i = 0; ; i++) {
+        const k = server.outbox().filter((m) => m.to.toLowerCase() === to.toLowerCase() && (!kind || m.kind === kind)).length;
+        if (k >= n) return k;
+        assert.ok(i < 600, `no ${kind || ''} mail to ${to} arrived`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    },
     async advance(seconds) {
       const r = await server.api('/v1/test/clock', { method: 'POST', body: { advance_s: seconds } });
       assert.equal(r.status, 200);

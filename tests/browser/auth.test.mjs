@@ -55,6 +55,7 @@ test('forgot password: same answer for any email, the mailed link sets a new pas
     await confirmation.filter({ hasText: 'Check your inbox' }).waitFor();
     assert.equal(await confirmation.textContent(), unknownAnswer);
     await page.getByRole('button', { name: 'Send again' }).waitFor();
+    await s.waitMail('bob@acme.test', 'password_reset', 1); // mailed after the answer (issue 12)
     const token = s.lastToken('bob@acme.test', 'password_reset');
 
     // The mailed link names the account; the two passwords must match.
@@ -173,6 +174,7 @@ test('expired and mangled links say so and change nothing', async () => {
     const c = await s.api('/v1/users', { method: 'POST', token: adminToken, body: { email: 'vera@acme.test', name: 'Vera Vance', role: 'user' } });
     assert.equal(c.status, 201, JSON.stringify(c.body));
     assert.equal((await s.api('/v1/auth/password-reset', { method: 'POST', body: { email: 'bob@acme.test' } })).status, 202);
+    await s.waitMail('bob@acme.test', 'password_reset', 1);
     const resetLink = `${s.url}/console/reset-password?token=${encodeURIComponent(s.lastToken('bob@acme.test', 'password_reset'))}`;
     const verifyLink = `${s.url}/console/verify-email?token=${encodeURIComponent(s.lastToken('vera@acme.test', 'verify_email'))}`;
     const page = await newPage(browser);

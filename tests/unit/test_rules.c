@@ -82,6 +82,82 @@ static void throttle_many_keys(void **state)
     assert_true(wait_of(key, T0 + 19999) > 0);
 }
 
+
+/* Issue 12: an attempt is reserved before its hash runs, so concurrent
+ * guesses for one key verify one at a time and are counted in between. */
+static void throttle_reserves_in_flight(void **state)
+{
+    (void)state;
+    gh_throttle_clear_all();
+    const char *k = "login:org_1:inflight@acme.test";
+    int64_t now = T0;
+    int wait = 0;
+    assert_true(gh_throttle_reserve(k, now, &wait));
+    for (int i = 0; i < 30; i++) {
+        wait = 0;
+        assert_false(gh_throttle_reserve(k, now, &wait));
+        assert_true(wait >= 1);
+    }
+    assert_int_equal(wait_of(k, now), 1);
+    gh_throttle_release(k, now, true, 1);
+    assert_int_equal(gh_throttle_failures(k, now), 1);
+    assert_true(gh_throttle_reserve(k, now, &wait)); /* one failure is free */
+    gh_throttle_release(k, now, true, 1);
+    assert_false(gh_throttle_reserve(k, now, &wait)); /* the second costs a second */
+    assert_int_equal(wait, 1);
+    assert_true(gh_throttle_reserve(k, now + 1, &wait));
+    gh_throttle_release(k, now + 1, false, 1);
+    assert_int_equal(gh_throttle_failures(k, now + 1), 2); /* a success does not reset by itself */
+    /* A lost reservation lapses after its lease. */
+    assert_true(gh_throttle_reserve(k, now + 10, &wait));
+    assert_false(gh_throttle_reserve(k, now + 10 + GH_THROTTLE_LEASE - 1, &wait));
+    assert_true(gh_throttle_reserve(k, now + 10 + GH_THROTTLE_LEASE, &wait));
+    gh_throttle_release(k, now + 10 + GH_THROTTLE_LEASE, false, 1);
+    gh_throttle_reset(k);
+    assert_int_equal(gh_throttle_failures(k, now + 200), 0);
+}
+
+/* A flood of fresh keys never evicts a key that is still penalised, in
+ * flight or known. */
+static void throttle_keeps_penalised_entries(void **state)
+{
+    (void)state;
+    gh_throttle_clear_all();
+    const char *victim = "login:org_1:victim@acme.test";
+    const char *busy = "login:org_1:busy@acme.test";
+    const char *known = "pair:org_1:owner@acme.test:192.0.2.1";
+    int64_t now = T0;
+    int wait = 0;
+    gh_throttle_mark_known(known, now);
+    char key[64];
+    /* Unpenalised keys replace each other, never a known one. */
+    for (int i = 0; i < 100000; i++) {
+        snprintf(key, sizeof key, "quiet:%d", i);
+        assert_int_equal(gh_throttle_fail(key, now, 5), 1);
+    }
+    assert_true(gh_throttle_is_known(known, now));
+    for (int i = 0; i < 8; i++) gh_throttle_fail(victim, now, 0);
+    int before = wait_of(victim, now);
+    assert_true(before >= 100);
+    assert_true(gh_throttle_reserve(busy, now, &wait));
+    uint32_t epoch = gh_throttle_epoch(victim, now);
+    assert_true(epoch != 0);
+    int refused = 0;
+    for (int i = 0; i < 100000; i++) {
+        snprintf(key, sizeof key, "flood:%d", i);
+        if (gh_throttle_fail(key, now, 0) == 0) refused++;
+    }
+    assert_true(refused > 0); /* the table filled up with penalised keys */
+    assert_int_equal(wait_of(victim, now), before);
+    assert_false(gh_throttle_reserve(busy, now, &wait));
+    assert_false(gh_throttle_is_known("pair:org_1:owner@acme.test:192.0.2.2", now));
+    assert_int_equal(gh_throttle_epoch(victim, now), epoch);
+    gh_throttle_forget(victim, now); /* unlock: no penalty, a new epoch */
+    assert_int_equal(wait_of(victim, now), 0);
+    assert_true(gh_throttle_epoch(victim, now) != epoch);
+    gh_throttle_clear_all();
+}
+
 static void password_policy(void **state)
 {
     (void)state;
@@ -106,7 +182,8 @@ static void password_policy(void **state)
     assert_string_equal(e.code, "password_too_short");
     gh_err_clear(&e);
     n = 0;
-    for (int i = 0; i < 256; i++) { buf[n++] = (char)0xc3; buf[n++] = (char)0xa9; }
+    /* (alternating é and è: one repeated character is refused since issue 12) */
+    for (int i = 0; i < 256; i++) { buf[n++] = (char)0xc3; buf[n++] = (char)(i % 2 ? 0xa8 : 0xa9); }
     buf[n] = '\0';
     assert_int_equal(gh_password_check(buf, "pw", &e), GH_OK);
     buf[n++] = 'x';
@@ -127,6 +204,51 @@ static void password_policy(void **state)
         gh_err_clear(&e);
     }
     assert_false(gh_password_is_common("correct horse battery staple"));
+}
+
+/* Issue 12: NFKC before checking and hashing; repeated and sequential
+ * characters; the person's e-mail and name and the org's name. */
+static void password_rules_nfkc(void **state)
+{
+    (void)state;
+    assert_int_equal(gh_secret_init(), 0);
+    gh_err e = {0};
+    struct { const char *pw, *code; } bad[] = {
+        {"aaaaaaaa", "password_repetitive"}, {"        ", "password_repetitive"},
+        {"\xef\xbd\x90\xef\xbd\x81\xef\xbd\x93\xef\xbd\x93\xef\xbd\x97\xef\xbd\x8f\xef\xbd\x92\xef\xbd\x84",
+         "password_common"},                                  /* full-width "password" */
+        {"23456789", "password_sequential"}, {"hgfedcba", "password_sequential"}, {"lmnopqrstu", "password_sequential"},
+        {"abc\xff" "defgh", "password_invalid"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (gh_password_check(bad[i].pw, "pw", &e) == GH_OK) fail_msg("'%s' was accepted", bad[i].pw);
+        assert_string_equal(e.code, bad[i].code);
+        gh_err_clear(&e);
+    }
+    assert_int_equal(gh_password_check("aaaaaaab", "pw", &e), GH_OK);
+    assert_int_equal(gh_password_check("12345679", "pw", &e), GH_OK);
+    gh_pw_context c = {.email = "Ada.Lovelace@acme.test", .name = "Ada Lovelace", .org_name = "Acme Plant"};
+    struct { const char *pw, *code; } mine[] = {
+        {"ada.lovelace@acme.test", "password_contains_email"}, {"my ADA.LOVELACE pass", "password_contains_email"},
+        {"xx ada lovelace xx", "password_contains_name"}, {"acme plant rocks", "password_contains_org"},
+        {"\xef\xbc\xa1" "cme Plant 2024", "password_contains_org"}, /* full-width A */
+    };
+    for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++) {
+        if (gh_password_check_for(mine[i].pw, "pw", &c, &e) == GH_OK) fail_msg("'%s' was accepted", mine[i].pw);
+        assert_string_equal(e.code, mine[i].code);
+        gh_err_clear(&e);
+    }
+    assert_int_equal(gh_password_check_for("correct horse battery staple", "pw", &c, &e), GH_OK);
+    /* Short parts never match. */
+    gh_pw_context s = {.email = "al@x.io", .name = "Al", .org_name = "X"};
+    assert_int_equal(gh_password_check_for("albatross xylophone", "pw", &s, &e), GH_OK);
+    /* Hashing and verifying both normalise: a compatibility form of the same
+     * password verifies, a different one does not. */
+    gh_secret_set_cost(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
+    char h[GH_PWHASH_MAX];
+    assert_int_equal(gh_secret_hash("\xef\xbc\xa1" "bc horse \xe2\x85\xa0", h), 0); /* full-width A, roman numeral one */
+    assert_true(gh_secret_verify(h, "Abc horse I"));
+    assert_false(gh_secret_verify(h, "abc horse I"));
 }
 
 static void hashing(void **state)
@@ -157,7 +279,10 @@ int main(void)
         cmocka_unit_test(throttle_free_attempts_then_doubling),
         cmocka_unit_test(throttle_forgets_after_a_day),
         cmocka_unit_test(throttle_many_keys),
+        cmocka_unit_test(throttle_reserves_in_flight),
+        cmocka_unit_test(throttle_keeps_penalised_entries),
         cmocka_unit_test(password_policy),
+        cmocka_unit_test(password_rules_nfkc),
         cmocka_unit_test(hashing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

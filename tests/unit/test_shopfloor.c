@@ -48,10 +48,12 @@ static void test_pin_shape(void **state)
     gh_err_clear(&e);
     assert_int_equal(gh_pin_check("5839205839201", 6, NULL, NULL, "pin", &e), GH_E_INVALID);
     gh_err_clear(&e);
-    /* never below 4 digits, whatever the org says */
+    /* never below 6 digits, whatever the org says (4 before issue 12) */
     assert_int_equal(gh_pin_check("583", 2, NULL, NULL, "pin", &e), GH_E_INVALID);
     gh_err_clear(&e);
-    assert_int_equal(gh_pin_check("5830", 2, NULL, NULL, "pin", &e), GH_OK);
+    assert_int_equal(gh_pin_check("5830", 2, NULL, NULL, "pin", &e), GH_E_INVALID);
+    gh_err_clear(&e);
+    assert_int_equal(gh_pin_check("583016", 2, NULL, NULL, "pin", &e), GH_OK);
     assert_true(gh_pin_well_formed("0000"));
     assert_true(gh_pin_well_formed("123456789012"));
     assert_false(gh_pin_well_formed("123"));
@@ -86,6 +88,11 @@ static void test_pin_trivial(void **state)
     assert_int_equal(gh_pin_check("48213957", 6, NULL, "48213957", "new_pin", &e), GH_E_INVALID);
     assert_string_equal(e.code, "pin_too_weak");
     gh_err_clear(&e);
+    /* Issue 12: no org minimum lowers the floor for new PINs below 6 digits. */
+    assert_int_equal(gh_pin_check("58301", 4, NULL, NULL, "new_pin", &e), GH_E_INVALID);
+    assert_string_equal(e.code, "pin_invalid");
+    gh_err_clear(&e);
+    assert_int_equal(gh_pin_check("583016", 4, NULL, NULL, "new_pin", &e), GH_OK);
 }
 
 static void test_pin_generate(void **state)
@@ -96,7 +103,8 @@ static void test_pin_generate(void **state)
         for (int k = 0; k < 50; k++) {
             char pin[GH_PIN_MAX + 1];
             gh_pin_generate(len, "5830", pin);
-            int want = len < GH_PIN_FLOOR ? GH_PIN_FLOOR : len > GH_PIN_MAX ? GH_PIN_MAX : len;
+            /* (the floor for new PINs is 6 digits since issue 12) */
+            int want = len < GH_PIN_POLICY_FLOOR ? GH_PIN_POLICY_FLOOR : len > GH_PIN_MAX ? GH_PIN_MAX : len;
             assert_int_equal((int)strlen(pin), want);
             gh_err e = {0};
             if (gh_pin_check(pin, want, NULL, "5830", "pin", &e) != GH_OK) fail_msg("generated %s: %s", pin, e.detail);

@@ -1,5 +1,5 @@
 // The JSON API client for the console. The session lives in the HttpOnly
-// gh_session cookie set at sign-in; every unsafe request carries the
+// gh_session cookie set at sign-in (__Host-gh_session over https); every unsafe request carries the
 // X-CSRF-Token header with the value of the readable gh_csrf cookie. Errors
 // are RFC 9457 problem+json documents, thrown as ApiError with their code,
 // detail and field.
@@ -41,7 +41,7 @@ export async function api(path, opts = {}) {
   else if (opts.body !== undefined) { body = JSON.stringify(opts.body); headers['Content-Type'] = 'application/json'; }
   if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
   else if (!['GET', 'HEAD'].includes(method)) {
-    const csrf = cookie('gh_csrf');
+    const csrf = cookie('__Host-gh_csrf') || cookie('gh_csrf'); // __Host- when served over https
     if (csrf) headers['X-CSRF-Token'] = csrf;
   }
   let url = path;

@@ -70,8 +70,8 @@ export async function render({ main }) {
     const idle = numberField('Sign out office users after inactivity of', 'session_idle_timeout_s', s.session_idle_timeout_s, 'minutes', 60, 60, 30 * 86400);
     const max = numberField('Office sessions last at most', 'session_max_lifetime_s', s.session_max_lifetime_s, 'hours', 3600, 300, 90 * 86400);
     const pinMin = field({ label: 'Minimum kiosk PIN length (digits)', name: 'kiosk_pin_min_length', type: 'number', value: String(s.kiosk_pin_min_length),
-      attrs: { min: '4', max: '12', step: '1', inputmode: 'numeric' }, hint: 'From 4 to 12.' });
-    pinMin.rangeText = 'Enter a number from 4 to 12.';
+      attrs: { min: '6', max: '12', step: '1', inputmode: 'numeric' }, hint: 'From 6 to 12.' });
+    pinMin.rangeText = 'Enter a number from 6 to 12.';
     const kIdle = numberField('Kiosk signs a worker out after inactivity of', 'kiosk_idle_timeout_s', s.kiosk_idle_timeout_s, 'seconds', 1, 15, 3600, 'From 15 to 3600 seconds. Keep it short on shared devices.');
     const kMax = numberField('Kiosk sessions last at most', 'kiosk_session_max_s', s.kiosk_session_max_s, 'hours', 3600, 300, 86400);
     const enrolled = checkbox({ label: 'Kiosk sign-in only from enrolled devices', name: 'kiosk_enrolled_devices_only', checked: s.kiosk_enrolled_devices_only,
