@@ -37,6 +37,7 @@ enum {
     GH_R_DEVICE_OK = 1 << 3,   /* device accounts may call it although it changes state */
     GH_R_BIG_BODY = 1 << 4,    /* accepts bodies up to 16 MiB (imports) */
     GH_R_RAW_BODY = 1 << 5,    /* body is not JSON (CSV) */
+    GH_R_NO_DB = 1 << 6,       /* answers without a database (ctx->db may be NULL): probes */
 };
 
 typedef struct gh_route {
@@ -111,11 +112,20 @@ typedef struct gh_server_opts {
     unsigned port;
     unsigned threads;     /* HTTP worker threads; 0 = number of cores */
     unsigned hash_threads;/* hashing pool; 0 = number of cores */
+    unsigned per_ip_connections; /* open connections per client address; 0 = default */
+    unsigned request_deadline_s; /* headers + body of one request; 0 = default */
 } gh_server_opts;
 
-/* Serves until SIGTERM/SIGINT; returns 0 on a clean shutdown. */
+#define GH_PER_IP_CONNECTIONS_DEFAULT 128u
+#define GH_REQUEST_DEADLINE_DEFAULT_S 30u
+
+/* Serves until SIGTERM/SIGINT, then stops accepting, lets the requests in
+ * flight finish (at most 10 s) and returns 0. host is IPv4 or IPv6 ("::",
+ * "[::1]"); IPv6 listens dual-stack. */
 int gh_server_run(const gh_server_opts *opts);
 /* The port actually bound (after start; useful with port 0). */
 unsigned gh_server_port(void);
+/* True from SIGTERM on (for /readyz). */
+bool gh_server_draining(void);
 
 #endif

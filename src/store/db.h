@@ -20,6 +20,8 @@ typedef struct gh_db gh_db;
 
 /* The schema version this binary writes. */
 int gh_db_schema_version(void);
+/* The schema version recorded in the database; -1 if it cannot be read. */
+int64_t gh_db_stored_schema_version(gh_db *db);
 
 /* Opens (creating if needed) the database at path. err gets a message. */
 int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen);
