@@ -17,6 +17,7 @@
 
 #include "core/audit.h"
 #include "core/authz.h"
+#include "core/session.h"
 #include "util/log.h"
 
 static const gh_catalog *catalog;
@@ -295,6 +296,7 @@ static void *poll_loop(void *unused)
     while (!poll_stop) {
         pthread_mutex_unlock(&poll_mu);
         gh_access_refresh(db, false);
+        gh_session_touches_flush(db);
         gh_outbox_deliver(db);
         pthread_mutex_lock(&poll_mu);
         struct timespec ts;
@@ -304,6 +306,7 @@ static void *poll_loop(void *unused)
         if (!poll_stop) pthread_cond_timedwait(&poll_cv, &poll_mu, &ts);
     }
     pthread_mutex_unlock(&poll_mu);
+    gh_session_touches_flush(db); /* what the last requests queued */
     gh_db_close(db);
     return NULL;
 }

@@ -13,6 +13,7 @@
 #include "util/util.h"
 
 #define STMT_CACHE 1024 /* power of two; distinct SQL statements in the program */
+#define BUSY_TIMEOUT_MS 5000
 
 struct gh_db {
     sqlite3 *conn;
@@ -41,7 +42,7 @@ int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
         goto out;
     }
     sqlite3_extended_result_codes(db->conn, 1);
-    sqlite3_busy_timeout(db->conn, 5000);
+    sqlite3_busy_timeout(db->conn, BUSY_TIMEOUT_MS);
     /* WAL for concurrent readers; synchronous=FULL makes each commit durable
      * (NORMAL could lose the last commits on power loss). */
     if (gh_db_exec(db, "PRAGMA journal_mode=WAL") != 0 ||
@@ -218,6 +219,22 @@ gh_status gh_db_begin(gh_db *db, gh_err *err)
         return gh_db_fail(db, err, "begin");
     db->in_tx = true;
     return GH_OK;
+}
+
+gh_status gh_db_begin_nowait(gh_db *db, gh_err *err)
+{
+    sqlite3_busy_timeout(db->conn, 0);
+    int rc = sqlite3_exec(db->conn, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    sqlite3_busy_timeout(db->conn, BUSY_TIMEOUT_MS);
+    if (rc == SQLITE_OK) {
+        db->in_tx = true;
+        return GH_OK;
+    }
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+        err->retry_after = 1;
+        return gh_fail(err, GH_E_BUSY, "database_busy", "another writer holds the database");
+    }
+    return gh_db_fail(db, err, "begin");
 }
 
 gh_status gh_db_commit(gh_db *db, gh_err *err)

@@ -48,6 +48,9 @@ int gh_db_exec(gh_db *db, const char *sql);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. begin and commit fill err on failure
  * (busy database -> GH_E_BUSY). Rollback is always safe to call. */
 gh_status gh_db_begin(gh_db *db, gh_err *err);
+/* BEGIN IMMEDIATE without waiting: GH_E_BUSY at once (not logged) when
+ * another connection holds the write lock. For work that may be skipped. */
+gh_status gh_db_begin_nowait(gh_db *db, gh_err *err);
 gh_status gh_db_commit(gh_db *db, gh_err *err);
 void gh_db_rollback(gh_db *db);
 bool gh_db_in_tx(gh_db *db);
