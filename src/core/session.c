@@ -180,44 +180,63 @@ static size_t key_slot(const char *hash)
     return v % KEY_CACHE_SLOTS;
 }
 
+/* A fresh cached key for hash h. *epoch gets the cache's epoch, to be
+ * passed to key_cache_store after a database read. */
+static bool key_cache_lookup(const char *h, double now_ms, gh_apikey *k, uint64_t *epoch)
+{
+    size_t slot = key_slot(h);
+    bool hit = false;
+    pthread_mutex_lock(&key_cache_mu);
+    if (gh_secret_eq(key_cache[slot].hash, h) && now_ms - key_cache[slot].fetched_ms < KEY_CACHE_MS) {
+        *k = key_cache[slot].key;
+        hit = true;
+    }
+    *epoch = key_cache_epoch;
+    pthread_mutex_unlock(&key_cache_mu);
+    return hit;
+}
+
+/* Caches a key read from the database, unless the cache was cleared since
+ * the lookup that preceded the read (false: the read may predate a
+ * revocation and must not be trusted). */
+static bool key_cache_store(const char *h, const gh_apikey *k, uint64_t epoch, double now_ms)
+{
+    size_t slot = key_slot(h);
+    pthread_mutex_lock(&key_cache_mu);
+    bool fresh = key_cache_epoch == epoch;
+    if (fresh) {
+        gh_strlcpy(key_cache[slot].hash, h, sizeof key_cache[slot].hash);
+        key_cache[slot].key = *k;
+        key_cache[slot].fetched_ms = now_ms;
+    }
+    pthread_mutex_unlock(&key_cache_mu);
+    return fresh;
+}
+
+static gh_status key_read(gh_ctx *ctx, const char *h, gh_apikey *k)
+{
+    gh_err ignored = {0};
+    gh_status st = gh_store_apikey_get_by_hash(ctx->db, h, k, &ignored);
+    gh_err_clear(&ignored);
+    if (st == GH_E_NOT_FOUND) return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "unauthenticated", "unknown API key");
+    if (st != GH_OK) return gh_fail(&ctx->err, st, "internal", "cannot check the API key");
+    return GH_OK;
+}
+
 gh_status gh_apikey_authenticate(gh_ctx *ctx, const char *key)
 {
     char h[GH_HASH_HEX_LEN + 1];
     gh_apikey k;
-    gh_err ignored = {0};
-    gh_token_hash(key, h);
-    size_t slot = key_slot(h);
-    double now_ms = gh_mono_ms();
-    bool cached = false;
     uint64_t epoch;
-    pthread_mutex_lock(&key_cache_mu);
-    if (gh_secret_eq(key_cache[slot].hash, h) && now_ms - key_cache[slot].fetched_ms < KEY_CACHE_MS) {
-        k = key_cache[slot].key;
-        cached = true;
-    }
-    epoch = key_cache_epoch;
-    pthread_mutex_unlock(&key_cache_mu);
+    gh_token_hash(key, h);
+    double now_ms = gh_mono_ms();
+    bool cached = key_cache_lookup(h, now_ms, &k, &epoch);
     if (!cached) {
-        gh_status st = gh_store_apikey_get_by_hash(ctx->db, h, &k, &ignored);
-        gh_err_clear(&ignored);
-        if (st == GH_E_NOT_FOUND) return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "unauthenticated", "unknown API key");
-        if (st != GH_OK) return gh_fail(&ctx->err, st, "internal", "cannot check the API key");
-        pthread_mutex_lock(&key_cache_mu);
-        bool stale = key_cache_epoch != epoch;
-        if (!stale) {
-            gh_strlcpy(key_cache[slot].hash, h, sizeof key_cache[slot].hash);
-            key_cache[slot].key = k;
-            key_cache[slot].fetched_ms = now_ms;
-        }
-        pthread_mutex_unlock(&key_cache_mu);
-        /* A revocation committed while this key was being read: read again,
-         * now after the commit, rather than trust the older read. */
-        if (stale) {
-            st = gh_store_apikey_get_by_hash(ctx->db, h, &k, &ignored);
-            gh_err_clear(&ignored);
-            if (st == GH_E_NOT_FOUND) return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "unauthenticated", "unknown API key");
-            if (st != GH_OK) return gh_fail(&ctx->err, st, "internal", "cannot check the API key");
-        }
+        gh_status st = key_read(ctx, h, &k);
+        if (st != GH_OK) return st;
+        /* A revocation committed while the key was being read: read again,
+         * now after that commit, rather than trust the older read. */
+        if (!key_cache_store(h, &k, epoch, now_ms) && (st = key_read(ctx, h, &k)) != GH_OK) return st;
     }
     int64_t now = gh_now();
     if (k.expires_at && now >= k.expires_at)
