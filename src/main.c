@@ -320,6 +320,7 @@ static int cmd_serve(opts *o)
         }
         gh_err_clear(&ctx.err);
     }
+    gh_server_block_signals(); /* before the poller thread starts */
     if (gh_access_start_poller() != 0) goto out;
     rc = gh_server_run(&so);
     gh_access_stop_poller();

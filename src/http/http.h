@@ -123,6 +123,11 @@ typedef struct gh_server_opts {
  * flight finish (at most 10 s) and returns 0. host is IPv4 or IPv6 ("::",
  * "[::1]"); IPv6 listens dual-stack. */
 int gh_server_run(const gh_server_opts *opts);
+/* Blocks SIGINT, SIGTERM and SIGPIPE in the calling thread and the threads
+ * it starts afterwards: call before starting any thread, so that only
+ * gh_server_run's sigwait receives a stop signal (a second one during the
+ * drain is left pending, not fatal). */
+void gh_server_block_signals(void);
 /* The port actually bound (after start; useful with port 0). */
 unsigned gh_server_port(void);
 /* True from SIGTERM on (for /readyz). */

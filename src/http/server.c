@@ -873,6 +873,16 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 unsigned gh_server_port(void) { return bound_port; }
 bool gh_server_draining(void) { return atomic_load(&draining); }
 
+void gh_server_block_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads created later inherit the mask */
+}
+
 /* "127.0.0.1", "::", "[::1]" into a socket address with port. */
 static bool listen_addr(const char *host, unsigned port, struct sockaddr_storage *ss, bool *v6)
 {
@@ -907,7 +917,6 @@ static bool listen_addr(const char *host, unsigned port, struct sockaddr_storage
  * DRAIN_MAX_MS), answered with Connection: close. */
 static void drain(void)
 {
-    atomic_store(&draining, true);
     MHD_socket lfd = MHD_quiesce_daemon(daemon_handle);
     if (lfd != MHD_INVALID_SOCKET) close(lfd);
     double until = gh_mono_ms() + DRAIN_MAX_MS;
@@ -935,12 +944,7 @@ int gh_server_run(const gh_server_opts *o)
         return 1;
     }
     atomic_store(&draining, false);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit the mask */
+    gh_server_block_signals();
     if (gh_pool_start(hash_threads, hash_threads * 16) != 0) {
         gh_logf(GH_LOG_ERROR, "cannot start the hashing pool");
         return 1;
@@ -980,6 +984,7 @@ int gh_server_run(const gh_server_opts *o)
     sigaddset(&wait_set, SIGINT);
     sigaddset(&wait_set, SIGTERM);
     sigwait(&wait_set, &sig);
+    atomic_store(&draining, true); /* /readyz answers 503 from here on */
     gh_log(GH_LOG_INFO, NULL, "shutting down", json_pack("{s:i}", "signal", sig));
     drain();
     reaper_end();
