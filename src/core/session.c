@@ -57,13 +57,17 @@ out:
     pthread_mutex_unlock(&touch_mu);
 }
 
-/* The newest queued, unwritten touch of a session (0 if none). */
+/* The newest queued, unwritten touch of a session (0 if none); -1 if its
+ * removal is queued (it is gone, as if already deleted). */
 static int64_t touch_pending_at(const char *session_id)
 {
     int64_t at = 0;
     pthread_mutex_lock(&touch_mu);
-    for (size_t i = 0; i < touch_n; i++)
-        if (touch_queue[i].kind == TOUCH_SESSION && strcmp(touch_queue[i].id, session_id) == 0) at = touch_queue[i].at;
+    for (size_t i = 0; i < touch_n; i++) {
+        if (strcmp(touch_queue[i].id, session_id) != 0) continue;
+        if (touch_queue[i].kind == TOUCH_SESSION_DELETE) { at = -1; break; }
+        if (touch_queue[i].kind == TOUCH_SESSION) at = touch_queue[i].at;
+    }
     pthread_mutex_unlock(&touch_mu);
     return at;
 }
@@ -130,6 +134,7 @@ gh_status gh_session_authenticate(gh_ctx *ctx, const char *token, char csrf_hash
     if (st != GH_OK) return gh_fail(&ctx->err, st, "internal", "cannot check the session");
     int64_t now = gh_now();
     int64_t pending = touch_pending_at(s.id);
+    if (pending < 0) goto unauth; /* expired, its removal queued */
     if (pending > s.last_seen_at) s.last_seen_at = pending;
     if (now >= s.expires_at || now - s.last_seen_at > s.idle_s) {
         touch_enqueue(TOUCH_SESSION_DELETE, s.id, s.org_id, s.user_id, now);

@@ -860,6 +860,8 @@ static void reaper_end(void)
     reaper_running = false;
 }
 
+/* libmicrohttpd's messages are printf formats of its own. */
+__attribute__((format(printf, 2, 0)))
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;

@@ -61,6 +61,8 @@ static void touches_merge_and_count_while_queued(void **state)
     assert_int_equal(touch_pending_at("ses_a"), 130);
     assert_int_equal(touch_pending_at("ses_b"), 110);
     assert_int_equal(touch_pending_at("ses_c"), 0);
+    touch_enqueue(TOUCH_SESSION_DELETE, "ses_b", "org_1", "usr_1", 140);
+    assert_int_equal(touch_pending_at("ses_b"), -1); /* removal queued: gone */
     touch_n = 0;
 }
 
