@@ -59,43 +59,45 @@ test('ten simultaneous starts on one new database all succeed', { timeout: 12000
 test('SIGTERM: every accepted request is answered; /readyz says draining meanwhile', { timeout: 120000 }, async () => {
   const s = await startServer();
   const port = Number(new URL(s.url).port);
-  assert.deepEqual((await s.api('/readyz')).body, { status: 'ready', schema_version: (await s.api('/healthz')).body.schema_version });
-  // A kept-alive connection, opened before the signal, asks /readyz after it.
-  const probe = await open(port);
-  probe.on('error', () => {});
-  let answer = readResponse(probe);
-  probe.write('GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n');
-  assert.equal((await answer).status, 200);
-  // Sign-ins take an argon2id verification each on a two-thread pool: they
-  // are still in flight when the signal comes.
-  const body = JSON.stringify({ email: 'admin@acme.test', password: PASSWORD });
   const socks = [];
-  const answers = [];
-  for (let i = 0; i < 12; i++) {
-    const sock = await open(port);
-    sock.on('error', () => {});
-    answers.push(readResponse(sock));
-    sock.write(`POST /v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-    socks.push(sock);
+  try {
+    // A kept-alive connection, opened before the signal, asks /readyz after it.
+    const probe = await open(port);
+    probe.on('error', () => {});
+    socks.push(probe);
+    let answer = readResponse(probe);
+    probe.write('GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n');
+    assert.equal((await answer).status, 200);
+    // Sign-ins take an argon2id verification each on a two-thread pool: they
+    // are still in flight when the signal comes.
+    const body = JSON.stringify({ email: 'admin@acme.test', password: PASSWORD });
+    const answers = [];
+    for (let i = 0; i < 12; i++) {
+      const sock = await open(port);
+      sock.on('error', () => {});
+      answers.push(readResponse(sock));
+      sock.write(`POST /v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      socks.push(sock);
+    }
+    // Once one is answered, all twelve have been accepted and are being served.
+    await Promise.race(answers);
+    s.proc.kill('SIGTERM');
+    while (!/"msg":"shutting down"/.test(s.log())) await new Promise((res) => setTimeout(res, 10));
+    answer = readResponse(probe);
+    probe.write('GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n');
+    const results = await Promise.all(answers);
+    assert.deepEqual(results.map((r) => r.status), Array(12).fill(200), 'a request in flight was cut off');
+    for (const r of results) assert.ok(JSON.parse(r.body).token);
+    const ready = await answer;
+    assert.equal(ready.status, 503);
+    assert.equal(JSON.parse(ready.body).status, 'draining');
+    assert.equal(ready.headers.connection, 'close');
+    // A new connection is refused: the server no longer listens.
+    await assert.rejects(open(port));
+  } finally {
+    for (const sock of socks) sock.destroy();
+    await s.stop(); // exit code 0, no sanitizer report
   }
-  // Once one is answered, all twelve have been accepted and are being served.
-  await Promise.race(answers);
-  s.proc.kill('SIGTERM');
-  while (!/"msg":"shutting down"/.test(s.log())) await new Promise((res) => setTimeout(res, 10));
-  answer = readResponse(probe);
-  probe.write('GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n');
-  const ready = await answer;
-  assert.equal(ready.status, 503);
-  assert.equal(JSON.parse(ready.body).status, 'draining');
-  assert.equal(ready.headers.connection, 'close');
-  const results = await Promise.all(answers);
-  for (const sock of socks) sock.destroy();
-  probe.destroy();
-  assert.deepEqual(results.map((r) => r.status), Array(12).fill(200), 'a request in flight was cut off');
-  for (const r of results) assert.ok(JSON.parse(r.body).token);
-  // A new connection is refused: the server no longer listens.
-  await assert.rejects(open(port));
-  await s.stop(); // exit code 0, no sanitizer report
 });
 
 test('/healthz is liveness only; /readyz needs the database at this schema', async () => {
