@@ -29,9 +29,10 @@ function run(args, env = {}) {
 
 test('ten simultaneous starts on one new database all succeed', { timeout: 120000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gh-starts-'));
+  let serves = [];
   try {
     const db = join(dir, 'new.db');
-    const serves = Array.from({ length: 7 }, () => run(['serve', '--db', db, '--listen', '127.0.0.1:0']));
+    serves = Array.from({ length: 7 }, () => run(['serve', '--db', db, '--listen', '127.0.0.1:0']));
     const inits = Array.from({ length: 3 }, (_, i) => run(['init', '--db', db, '--org', `org${i}`, '--org-name', `Org ${i}`,
       '--admin-email', `admin@org${i}.test`], { GATEHOUSE_ADMIN_PASSWORD: PASSWORD }));
     for (const s of serves) {
@@ -52,6 +53,7 @@ test('ten simultaneous starts on one new database all succeed', { timeout: 12000
     assert.equal(list.status, 0, list.stderr);
     assert.equal(list.stdout.trim().split('\n').length, 3);
   } finally {
+    for (const s of serves) if (s.p.exitCode === null) s.p.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });
