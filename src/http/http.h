@@ -116,7 +116,7 @@ typedef struct gh_server_opts {
     unsigned request_deadline_s; /* headers + body of one request; 0 = default */
 } gh_server_opts;
 
-#define GH_PER_IP_CONNECTIONS_DEFAULT 128u
+#define GH_PER_IP_CONNECTIONS_DEFAULT 256u
 #define GH_REQUEST_DEADLINE_DEFAULT_S 30u
 
 /* Serves until SIGTERM/SIGINT, then stops accepting, lets the requests in
