@@ -1,14 +1,27 @@
 # gatehouse: the two commands.
 #   make run    install what is missing, build, serve on http://127.0.0.1:8080
-#   make test   install what is missing, build with ASan+UBSan, run every test
+#   make test   install what is missing, build with ASan+UBSan, run every test;
+#               also a clang build (warnings as errors) and the concurrency
+#               tests under ThreadSanitizer (make tsan)
+#   make clang  compile everything with clang, warnings as errors
+#   make tsan   build with ThreadSanitizer, run the unit tests and the
+#               concurrency API tests ($(TSAN_TESTS)) under it
 # Extra arguments for serve: make run ARGS="--demo"
 
 BUILD      ?= build
 TEST_BUILD ?= build-test
+CLANG_BUILD ?= build-clang
+TSAN_BUILD ?= build-tsan
+# The API tests that exercise threads against each other: drain under load,
+# concurrent guesses and sign-ins racing a lock, writes racing a demotion,
+# simultaneous starts, the background writer against a locked database, the
+# key cache during revocations, the connection reaper and budgets.
+TSAN_TESTS ?= tests/api/service.test.mjs tests/api/freshness.test.mjs tests/api/edge.test.mjs \
+             tests/api/signin-concurrency.test.mjs tests/api/escalation.test.mjs
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 ARGS       ?=
 
-.PHONY: all run test deps deps-test build build-test unit api browser bench clean
+.PHONY: all run test deps deps-test build build-test clang tsan unit api browser bench clean
 
 all: build
 
@@ -30,6 +43,16 @@ build-test: deps-test
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DGH_SANITIZE=ON -DGH_TESTS=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 
+clang: deps-test
+	@cmake -S . -B $(CLANG_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DGH_TESTS=ON >/dev/null
+	@cmake --build $(CLANG_BUILD) -j $(JOBS)
+
+tsan: deps-test
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DGH_TSAN=ON -DGH_TESTS=ON >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS)
+	cd $(TSAN_BUILD) && ctest --output-on-failure
+	GATEHOUSE_BIN=$(CURDIR)/$(TSAN_BUILD)/gatehouse node --test --test-concurrency=1 $(TSAN_TESTS)
+
 unit: build-test
 	cd $(TEST_BUILD) && ctest --output-on-failure
 
@@ -39,12 +62,13 @@ api: build-test
 browser: build-test
 	GATEHOUSE_BIN=$(CURDIR)/$(TEST_BUILD)/gatehouse node --test --test-concurrency=1 tests/browser/
 
-test: build-test
+test: build-test clang
 	cd $(TEST_BUILD) && ctest --output-on-failure
 	GATEHOUSE_BIN=$(CURDIR)/$(TEST_BUILD)/gatehouse node --test --test-concurrency=2 tests/api/ $(wildcard tests/browser)
+	@$(MAKE) --no-print-directory tsan
 
 bench: build
 	bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(CLANG_BUILD) $(TSAN_BUILD)

@@ -3,7 +3,9 @@
 # already there. Idempotent: a second run does nothing but check.
 #   scripts/install-deps.sh          build + run dependencies
 #   scripts/install-deps.sh --test   also the test tools (cmocka, chromium, wrk,
-#                                    nginx, node packages for tests/)
+#                                    nginx, sqlite3 CLI, clang for the second
+#                                    compiler's warnings, node packages for
+#                                    tests/; ThreadSanitizer comes with gcc)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 want_test=0
@@ -12,7 +14,7 @@ want_test=0
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
       libsqlite3-dev libsodium-dev libunistring-dev john-data)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(libcmocka-dev chromium wrk nginx-light nodejs npm sqlite3)
+  pkgs+=(libcmocka-dev chromium wrk nginx-light nodejs npm sqlite3 clang)
 fi
 
 missing=()

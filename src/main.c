@@ -2,7 +2,8 @@
  * gatehouse: the server and the operator's CLI.
  *
  *   gatehouse serve   [--listen HOST:PORT] [--db PATH] [--base-url URL] [--catalog FILE]
- *                     [--threads N] [--test-clock] [--quiet] [--demo]
+ *                     [--threads N] [--per-ip-connections N] [--request-deadline S]
+ *                     [--test-clock] [--quiet] [--demo]
  *   gatehouse init    --db PATH --org SLUG --org-name NAME --admin-email EMAIL
  *                     [--admin-name NAME] [--template SET]
  *   gatehouse org     list|modules|addons|seats --db PATH [--org SLUG] ...
@@ -42,7 +43,7 @@ typedef struct opts {
     const char *org, *org_name, *admin_email, *admin_name, *template_set;
     const char *to, *user, *permission, *office, *factory;
     bool test_clock, quiet, json, demo, force;
-    unsigned threads;
+    unsigned threads, per_ip_connections, request_deadline_s;
     int nargs;
     const char *args[64];
 } opts;
@@ -51,7 +52,9 @@ static void usage(void)
 {
     fputs("usage: gatehouse serve|init|org|outbox|check|backup|version [options]\n"
           "  serve   [--listen HOST:PORT] [--db PATH] [--base-url URL] [--catalog FILE]\n"
-          "          [--threads N] [--test-clock] [--quiet] [--demo]\n"
+          "          [--threads N] [--per-ip-connections N] [--request-deadline S]\n"
+          "          [--test-clock] [--quiet] [--demo]\n"
+          "          HOST is IPv4 or IPv6 in brackets ([::]:8080 also accepts IPv4)\n"
           "          --demo serves a demo plant from a throw-away database (--db is ignored)\n"
           "  init    --db PATH --org SLUG --org-name NAME --admin-email EMAIL [--admin-name NAME]\n"
           "          [--template plant|oee|monitoring|quality]   (password: GATEHOUSE_ADMIN_PASSWORD or prompt)\n"
@@ -93,13 +96,19 @@ static int parse_opts(int argc, char **argv, int start, opts *o)
         else if (strcmp(a, "--permission") == 0) slot = &o->permission;
         else if (strcmp(a, "--office") == 0) slot = &o->office;
         else if (strcmp(a, "--factory") == 0) slot = &o->factory;
-        else if (strcmp(a, "--threads") == 0) {
+        else if (strcmp(a, "--threads") == 0 || strcmp(a, "--per-ip-connections") == 0 ||
+                 strcmp(a, "--request-deadline") == 0) {
+            static const struct { const char *name; int64_t max; } nums[] = {
+                {"--threads", 256}, {"--per-ip-connections", 4096}, {"--request-deadline", 3600}};
+            unsigned *dest[] = {&o->threads, &o->per_ip_connections, &o->request_deadline_s};
+            size_t k = 0;
+            while (strcmp(a, nums[k].name) != 0) k++;
             int64_t n;
-            if (i + 1 >= argc || !gh_parse_i64(argv[i + 1], 1, 256, &n)) {
-                fprintf(stderr, "gatehouse: --threads takes a number from 1 to 256\n");
+            if (i + 1 >= argc || !gh_parse_i64(argv[i + 1], 1, nums[k].max, &n)) {
+                fprintf(stderr, "gatehouse: %s takes a number from 1 to %lld\n", a, (long long)nums[k].max);
                 return -1;
             }
-            o->threads = (unsigned)n;
+            *dest[k] = (unsigned)n;
             i++;
             continue;
         } else if (a[0] == '-' && a[1] == '-') {
@@ -304,7 +313,8 @@ static int cmd_serve(opts *o)
         if (o->demo) remove_demo_dir(demo_dir, demo_db);
         return 1;
     }
-    gh_server_opts so = {.host = host, .port = (unsigned)port, .threads = o->threads};
+    gh_server_opts so = {.host = host, .port = (unsigned)port, .threads = o->threads,
+                         .per_ip_connections = o->per_ip_connections, .request_deadline_s = o->request_deadline_s};
     int rc = 1;
     /* The base URL defaults to the listening address (resolved after bind for port 0). */
     const char *base = o->base_url ? o->base_url : getenv("GATEHOUSE_BASE_URL");
@@ -331,6 +341,7 @@ static int cmd_serve(opts *o)
         }
         gh_err_clear(&ctx.err);
     }
+    gh_server_block_signals(); /* before the poller thread starts */
     if (gh_access_start_poller() != 0) goto out;
     rc = gh_server_run(&so);
     gh_access_stop_poller();

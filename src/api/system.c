@@ -3,16 +3,36 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/access.h"
 #include "core/accounts.h"
 #include "util/assets.h"
 
+/* Liveness: the process serves HTTP. Always 200; set_up only when the
+ * database answers (a broken database is /readyz's business: restarting a
+ * live process does not mend it). */
 static void healthz(gh_req *r)
 {
     gh_ctx *ctx = gh_req_ctx(r);
-    int64_t orgs = gh_store_org_count(ctx->db);
-    gh_reply_json(r, orgs >= 0 ? 200 : 503,
-                  json_pack("{s:s, s:i, s:b}", "status", orgs >= 0 ? "ok" : "database_unavailable",
-                            "schema_version", gh_db_schema_version(), "set_up", orgs > 0));
+    int64_t orgs = ctx->db ? gh_store_org_count(ctx->db) : -1;
+    json_t *b = json_pack("{s:s, s:i}", "status", "ok", "schema_version", gh_db_schema_version());
+    if (b && orgs >= 0) json_object_set_new(b, "set_up", json_boolean(orgs > 0));
+    gh_reply_json(r, 200, b);
+}
+
+/* Readiness: 200 only when this process should get traffic: migrations
+ * applied (the database is at this binary's schema), the authorization
+ * snapshot built, and not draining after SIGTERM. */
+static void readyz(gh_req *r)
+{
+    gh_ctx *ctx = gh_req_ctx(r);
+    const char *status = "ready";
+    int64_t stored = ctx->db ? gh_db_stored_schema_version(ctx->db) : -1;
+    if (gh_server_draining()) status = "draining";
+    else if (stored < 0) status = "database_unavailable";
+    else if (stored != gh_db_schema_version()) status = "migrating";
+    else if (!gh_access_ready()) status = "starting";
+    bool ready = strcmp(status, "ready") == 0;
+    gh_reply_json(r, ready ? 200 : 503, json_pack("{s:s, s:i}", "status", status, "schema_version", (int)stored));
 }
 
 typedef struct { gh_org_new n; gh_hash_job *job; } setup_state;
@@ -149,7 +169,8 @@ static void test_clock(gh_req *r)
 }
 
 const gh_route gh_api_routes_system[] = {
-    {"GET", "/healthz", healthz, GH_AUTH_NONE, 0, NULL},
+    {"GET", "/healthz", healthz, GH_AUTH_NONE, GH_R_NO_DB, NULL},
+    {"GET", "/readyz", readyz, GH_AUTH_NONE, GH_R_NO_DB, NULL},
     {"GET", "/", root, GH_AUTH_NONE, 0, NULL},
     {"POST", "/v1/setup", setup, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"GET", "/v1/openapi.json", openapi, GH_AUTH_NONE, 0, NULL},

@@ -18,6 +18,7 @@
 #include "core/audit.h"
 #include "core/denials.h"
 #include "core/authz.h"
+#include "core/session.h"
 #include "util/log.h"
 
 static const gh_catalog *catalog;
@@ -36,6 +37,7 @@ static pthread_mutex_t rebuild_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_t poller;
 static bool poller_running;
+static unsigned refresh_failures;   /* consecutive failed rebuilds (under rebuild_mu) */
 static pthread_mutex_t poll_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t poll_cv = PTHREAD_COND_INITIALIZER;
 static bool poll_stop;
@@ -271,6 +273,16 @@ int gh_access_refresh(gh_db *db, bool force)
     fresh = NULL;
     rc = 0;
 out:
+    /* A failed rebuild leaves the old snapshot and its generation in place,
+     * so the poller retries on its next tick; the first failure of a streak
+     * and the recovery are logged. */
+    if (rc != 0 && refresh_failures++ == 0)
+        gh_logf(GH_LOG_ERROR, "cannot rebuild the authorization state (%s); checks use the previous one until a retry succeeds",
+                err.detail[0] ? err.detail : "database read failed");
+    else if (rc == 0 && refresh_failures > 0) {
+        gh_logf(GH_LOG_INFO, "authorization state rebuilt after %u failed attempts", refresh_failures);
+        refresh_failures = 0;
+    }
     pthread_mutex_unlock(&rebuild_mu);
     gh_authz_free(fresh);
     gh_err_clear(&err);
@@ -295,6 +307,7 @@ static void *poll_loop(void *unused)
     while (!poll_stop) {
         pthread_mutex_unlock(&poll_mu);
         gh_access_refresh(db, false);
+        gh_session_touches_flush(db);
         gh_outbox_deliver(db);
         gh_denials_flush(db);
         pthread_mutex_lock(&poll_mu);
@@ -306,8 +319,24 @@ static void *poll_loop(void *unused)
     }
     pthread_mutex_unlock(&poll_mu);
     gh_denials_flush(db); /* what the last requests refused */
+    gh_session_touches_flush(db); /* what the last requests queued */
     gh_db_close(db);
     return NULL;
+}
+
+bool gh_access_ready(void)
+{
+    pthread_rwlock_rdlock(&snap_lock);
+    bool ok = current != NULL;
+    pthread_rwlock_unlock(&snap_lock);
+    return ok;
+}
+
+void gh_access_refresh_soon(void)
+{
+    pthread_mutex_lock(&poll_mu);
+    pthread_cond_signal(&poll_cv);
+    pthread_mutex_unlock(&poll_mu);
 }
 
 int gh_access_start_poller(void)

@@ -18,8 +18,13 @@
 
 int gh_access_init(const gh_catalog *cat);
 void gh_access_shutdown(void);
-/* Rebuilds the snapshot if the generation moved (always when force). */
+/* Rebuilds the snapshot if the generation moved (always when force). On
+ * failure (logged) the previous snapshot stays and the poller retries. */
 int gh_access_refresh(gh_db *db, bool force);
+/* Wakes the poller to retry a rebuild now. */
+void gh_access_refresh_soon(void);
+/* Has a snapshot been built? (readiness) */
+bool gh_access_ready(void);
 /* Starts/stops the background loop: generation poll + outbox delivery. */
 int gh_access_start_poller(void);
 void gh_access_stop_poller(void);

@@ -33,7 +33,9 @@
 gh_status gh_tx_commit(gh_ctx *ctx)
 {
     gh_status st = gh_db_commit(ctx->db, &ctx->err);
-    if (st == GH_OK) gh_access_refresh(ctx->db, false);
+    /* The change is committed whatever happens here; should the rebuild fail
+     * (logged), the poller is woken to retry at once. */
+    if (st == GH_OK && gh_access_refresh(ctx->db, false) != 0) gh_access_refresh_soon();
     return st;
 }
 

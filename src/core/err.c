@@ -6,6 +6,9 @@
 
 #include "util/util.h"
 
+/* The format attribute lets the compiler check the callers' formats
+ * (gh_fail and gh_fail_field pass theirs on) instead of warning here. */
+__attribute__((format(printf, 5, 0)))
 static gh_status vfail(gh_err *err, gh_status status, const char *code, const char *field,
                        const char *fmt, va_list ap)
 {

@@ -10,6 +10,11 @@
 /* Fills ctx->actor from a session token; csrf_hash gets the session's CSRF
  * token hash. GH_E_UNAUTHENTICATED for unknown, expired or idle sessions. */
 gh_status gh_session_authenticate(gh_ctx *ctx, const char *token, char csrf_hash[GH_HASH_HEX_LEN + 1]);
+/* Writes the queued "last used" times and expired-session removals in one
+ * transaction, without waiting for the write lock: 0 written (or nothing to
+ * do), 1 skipped because the database is busy (kept for the next round),
+ * -1 failed (logged). Called by the background loop, never by a request. */
+int gh_session_touches_flush(gh_db *db);
 /* Forgets cached API keys (after a revocation). */
 void gh_apikey_cache_clear(void);
 /* Fills ctx->actor from an API key. */

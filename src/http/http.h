@@ -52,6 +52,7 @@ enum {
     GH_R_SECRET = 1 << 7,      /* body carries passwords or PINs: the raw body and
                                 * every string of the parsed JSON are wiped when the
                                 * request ends, whatever the answer */
+    GH_R_NO_DB = 1 << 12,      /* answers without a database (ctx->db may be NULL): probes */
 };
 #define GH_R_SCOPE_SHIFT 8 /* flag >> shift = GH_SCOPE_* bit */
 
@@ -144,11 +145,25 @@ typedef struct gh_server_opts {
     unsigned port;
     unsigned threads;     /* HTTP worker threads; 0 = number of cores */
     unsigned hash_threads;/* hashing pool; 0 = number of cores */
+    unsigned per_ip_connections; /* open connections per client address; 0 = default */
+    unsigned request_deadline_s; /* headers + body of one request; 0 = default */
 } gh_server_opts;
 
-/* Serves until SIGTERM/SIGINT; returns 0 on a clean shutdown. */
+#define GH_PER_IP_CONNECTIONS_DEFAULT 256u
+#define GH_REQUEST_DEADLINE_DEFAULT_S 30u
+
+/* Serves until SIGTERM/SIGINT, then stops accepting, lets the requests in
+ * flight finish (at most 10 s) and returns 0. host is IPv4 or IPv6 ("::",
+ * "[::1]"); IPv6 listens dual-stack. */
 int gh_server_run(const gh_server_opts *opts);
+/* Blocks SIGINT, SIGTERM and SIGPIPE in the calling thread and the threads
+ * it starts afterwards: call before starting any thread, so that only
+ * gh_server_run's sigwait receives a stop signal (a second one during the
+ * drain is left pending, not fatal). */
+void gh_server_block_signals(void);
 /* The port actually bound (after start; useful with port 0). */
 unsigned gh_server_port(void);
+/* True from SIGTERM on (for /readyz). */
+bool gh_server_draining(void);
 
 #endif

@@ -1,10 +1,18 @@
 /*
- * libmicrohttpd glue: the access handler collects the body, dispatches to the
- * matched route after authentication and permission checks, suspends the
- * connection while slow work runs on the hashing pool, and queues the answer.
- * One arena per request, freed when the request completes.
+ * libmicrohttpd glue: the access handler matches the route and, on the
+ * headers alone (before any body byte is read), refuses an over-limit
+ * Content-Length, authenticates and checks the route's permission; then it
+ * collects the body, dispatches to the handler, suspends the connection
+ * while slow work runs on the hashing pool, and queues the answer. One arena
+ * per request, freed when the request completes.
+ *
+ * Connections are tracked from accept to close (conn_slot) so that a reaper
+ * can close those still sending headers or body after an absolute deadline
+ * (libmicrohttpd's own timeout restarts with every byte), and so that a
+ * SIGTERM can let the requests in flight finish before the daemon stops.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -14,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/access.h"
@@ -30,8 +39,25 @@
 #define BIG_BODY_MAX (16u << 20)   /* 16 MiB for imports */
 #define JSON_DEPTH_MAX 32
 #define MAX_HEADERS 8
+/* Body bytes that requests nobody has authenticated (public routes: sign-in,
+ * setup, links) may hold at once, over all connections. */
+#define UNAUTH_BODY_BUDGET (32u << 20)
+#define CONN_MEMORY_LIMIT (32u << 10) /* per connection: headers and buffers */
+#define CONN_LIMIT 4096u
+#define DRAIN_MAX_MS 10000.0        /* SIGTERM: how long requests in flight may take */
 
 typedef enum { ST_BODY, ST_DEFERRED, ST_DONE } req_state;
+
+/* A connection from accept to close. phase says whether it is still sending
+ * (headers or body: subject to the absolute deadline) or being answered. */
+typedef enum { PH_RECEIVING, PH_ANSWERING } conn_phase;
+typedef struct conn_slot {
+    struct conn_slot *prev, *next;
+    int fd;
+    double since_ms;   /* start of the current request (or of the connection) */
+    conn_phase phase;
+    bool reaped;
+} conn_slot;
 
 struct gh_req {
     struct MHD_Connection *conn;
@@ -43,6 +69,9 @@ struct gh_req {
     req_state state;
     gh_buf body;
     bool too_large;
+    bool authed;          /* authenticated and authorized on the headers */
+    bool over_budget;     /* a body without Content-Length outgrew the budget */
+    size_t reserved;      /* bytes of UNAUTH_BODY_BUDGET this request holds */
     json_t *json;
     /* answer */
     struct MHD_Response *resp;
@@ -66,6 +95,11 @@ struct gh_req {
 };
 
 static struct MHD_Daemon *daemon_handle;
+static _Atomic size_t unauth_bytes;      /* reserved from UNAUTH_BODY_BUDGET */
+static _Atomic unsigned requests_alive;  /* gh_req objects not yet completed */
+static atomic_bool draining;
+static pthread_mutex_t conns_mu = PTHREAD_MUTEX_INITIALIZER;
+static conn_slot *conns;                 /* every open connection */
 static char request_prefix[16];
 static void request_prefix_init(void)
 {
@@ -522,7 +556,30 @@ static bool query_known_or_reply(gh_req *r, const gh_route *rt)
     return false;
 }
 
-static void dispatch(gh_req *r)
+/* Takes n bytes from the budget for unauthenticated bodies; false when it
+ * is spent (the request is refused, nothing is buffered). */
+static bool unauth_reserve(gh_req *r, size_t n)
+{
+    size_t cur = atomic_load(&unauth_bytes);
+    do {
+        if (n > UNAUTH_BODY_BUDGET - cur) return false;
+    } while (!atomic_compare_exchange_weak(&unauth_bytes, &cur, cur + n));
+    r->reserved += n;
+    return true;
+}
+
+static void reply_budget_spent(gh_req *r)
+{
+    gh_err e = {.retry_after = 1};
+    gh_fail(&e, GH_E_BUSY, "server_busy", "too many unauthenticated uploads in progress; retry shortly");
+    gh_reply_err(r, &e);
+}
+
+/* Everything decided on the request line and headers, before any body byte
+ * is read: the route, the declared size, authentication, permission, and a
+ * share of the unauthenticated body budget. Answers and returns false to
+ * refuse. */
+static bool admit_or_reply(gh_req *r, uint64_t declared)
 {
     const gh_route *rt = r->match.route;
     if (!rt) {
@@ -532,10 +589,36 @@ static void dispatch(gh_req *r)
         } else {
             reply_fail(r, GH_E_NOT_FOUND, "not_found", "no such resource");
         }
-        return;
+        return false;
     }
     if (r->too_large) {
         reply_fail(r, GH_E_TOO_LARGE, "body_too_large", "the request body is too large");
+        return false;
+    }
+    r->ctx.db = gh_db_thread();
+    if (!r->ctx.db && !(rt->flags & GH_R_NO_DB)) {
+        reply_fail(r, GH_E_BUSY, "database_unavailable", "the database is unavailable");
+        return false;
+    }
+    if (!authenticate_or_reply(r, rt) || !authorize_or_reply(r, rt) || !query_known_or_reply(r, rt)) return false;
+    if (rt->auth == GH_AUTH_NONE && declared > 0 && !unauth_reserve(r, (size_t)declared)) {
+        reply_budget_spent(r);
+        return false;
+    }
+    r->authed = true;
+    return true;
+}
+
+/* The body is complete: parse it and run the handler. */
+static void dispatch(gh_req *r)
+{
+    const gh_route *rt = r->match.route;
+    if (r->too_large) {
+        reply_fail(r, GH_E_TOO_LARGE, "body_too_large", "the request body is too large");
+        return;
+    }
+    if (r->over_budget) {
+        reply_budget_spent(r);
         return;
     }
     if (!gh_buf_ok(&r->body)) {
@@ -543,11 +626,10 @@ static void dispatch(gh_req *r)
         return;
     }
     r->ctx.db = gh_db_thread();
-    if (!r->ctx.db) {
+    if (!r->ctx.db && !(rt->flags & GH_R_NO_DB)) {
         reply_fail(r, GH_E_BUSY, "database_unavailable", "the database is unavailable");
         return;
     }
-    if (!authenticate_or_reply(r, rt) || !authorize_or_reply(r, rt) || !query_known_or_reply(r, rt)) return;
     if (r->body.len > 0 && !(rt->flags & GH_R_RAW_BODY)) {
         if (!json_content_type(gh_req_header(r, "Content-Type"))) {
             reply_fail(r, GH_E_UNSUPPORTED_TYPE, "unsupported_media_type",
@@ -606,10 +688,12 @@ static enum MHD_Result queue_answer(gh_req *r)
     MHD_add_response_header(r->resp, "X-Request-Id", r->request_id);
     MHD_add_response_header(r->resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r->resp, "Referrer-Policy", "no-referrer");
-    if (strncmp(r->path, "/v1/", 4) == 0 || strcmp(r->path, "/healthz") == 0)
+    if (strncmp(r->path, "/v1/", 4) == 0 || strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/readyz") == 0)
         MHD_add_response_header(r->resp, "Cache-Control", "no-store");
     for (int i = 0; i < r->nheaders; i++)
         MHD_add_response_header(r->resp, r->headers[i].name, r->headers[i].value);
+    /* Draining: the client should not send another request on this one. */
+    if (atomic_load(&draining)) MHD_add_response_header(r->resp, "Connection", "close");
     r->state = ST_DONE;
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->resp);
     finish_log(r);
@@ -626,7 +710,16 @@ static void request_id_new(char out[GH_ID_MAX])
     snprintf(out, GH_ID_MAX, "req_%s%llx", request_prefix, (unsigned long long)atomic_fetch_add(&counter, 1));
 }
 
-static gh_req *req_new(struct MHD_Connection *c, const char *url, const char *method)
+/* An IPv6 peer as text; an IPv4-mapped one (::ffff:a.b.c.d, how a
+ * dual-stack socket shows IPv4 clients) as plain IPv4, so the allowlist,
+ * the throttles and the audit trail see one address per client. */
+static void gh_ip6_text(const struct in6_addr *a, char *out, size_t cap)
+{
+    if (IN6_IS_ADDR_V4MAPPED(a)) inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)cap);
+    else inet_ntop(AF_INET6, a, out, (socklen_t)cap);
+}
+
+static gh_req *req_new(struct MHD_Connection *c, const char *url, const char *method, uint64_t *declared)
 {
     gh_req *r = calloc(1, sizeof *r);
     if (!r) return NULL;
@@ -644,7 +737,7 @@ static gh_req *req_new(struct MHD_Connection *c, const char *url, const char *me
         if (sa->sa_family == AF_INET)
             inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->ip, sizeof r->ip);
         else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, r->ip, sizeof r->ip);
+            gh_ip6_text(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, r->ip, sizeof r->ip);
     }
     r->ctx.ip = r->ip;
     r->ctx.user_agent = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
@@ -655,8 +748,53 @@ static gh_req *req_new(struct MHD_Connection *c, const char *url, const char *me
     r->body.wipe = r->match.route && (r->match.route->flags & GH_R_SECRET);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     int64_t n;
-    if (cl && gh_parse_i64(cl, 0, INT64_MAX, &n) && (uint64_t)n > max) r->too_large = true;
+    *declared = 0;
+    if (cl && gh_parse_i64(cl, 0, INT64_MAX, &n)) {
+        if ((uint64_t)n > max) r->too_large = true;
+        else *declared = (uint64_t)n;
+    }
+    atomic_fetch_add(&requests_alive, 1);
     return r;
+}
+
+static conn_slot *conn_slot_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void conn_phase_set(struct MHD_Connection *c, conn_phase ph, bool restart)
+{
+    conn_slot *s = conn_slot_of(c);
+    if (!s) return;
+    pthread_mutex_lock(&conns_mu);
+    s->phase = ph;
+    if (restart) s->since_ms = gh_mono_ms();
+    pthread_mutex_unlock(&conns_mu);
+}
+
+/* Appends a piece of the body; false if it cannot be kept. */
+static void body_append(gh_req *r, const char *data, size_t n)
+{
+    if (r->too_large || r->over_budget) return;
+    if (r->match.route->auth == GH_AUTH_NONE && r->body.len + n > r->reserved) {
+        /* No (or a wrong) Content-Length: take the budget as bytes come. */
+        if (r->body.len + n > r->body.max) {
+            r->too_large = true;
+            gh_buf_release(&r->body);
+            return;
+        }
+        if (!unauth_reserve(r, r->body.len + n - r->reserved)) {
+            r->over_budget = true;
+            gh_buf_release(&r->body);
+            return;
+        }
+    }
+    gh_buf_append(&r->body, data, n);
+    if (!gh_buf_ok(&r->body) && r->body.len + n > r->body.max) {
+        r->too_large = true;
+        gh_buf_release(&r->body);
+    }
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -667,23 +805,24 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     (void)version;
     gh_req *r = *con_cls;
     if (!r) {
-        r = req_new(c, url, method);
+        /* The headers are complete; no body byte has been read. */
+        uint64_t declared;
+        r = req_new(c, url, method, &declared);
         if (!r) return MHD_NO;
         *con_cls = r;
+        if (!admit_or_reply(r, declared)) {
+            conn_phase_set(c, PH_ANSWERING, false);
+            return queue_answer(r);
+        }
         return MHD_YES;
     }
     if (r->state == ST_BODY) {
         if (*upload_size) {
-            if (!r->too_large) {
-                gh_buf_append(&r->body, upload_data, *upload_size);
-                if (!gh_buf_ok(&r->body) && r->body.len + *upload_size > r->body.max) {
-                    r->too_large = true;
-                    gh_buf_release(&r->body);
-                }
-            }
+            body_append(r, upload_data, *upload_size);
             *upload_size = 0;
             return MHD_YES;
         }
+        conn_phase_set(c, PH_ANSWERING, false);
         dispatch(r);
     } else if (r->state == ST_DEFERRED) {
         r->ctx.db = gh_db_thread();
@@ -716,7 +855,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)c;
     (void)toe;
     gh_req *r = *con_cls;
     if (!r) return;
@@ -727,10 +865,106 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     gh_err_clear(&r->ctx.err);
     gh_buf_release(&r->body);
     gh_arena_free(r->arena);
+    if (r->reserved) atomic_fetch_sub(&unauth_bytes, r->reserved);
     free(r);
     *con_cls = NULL;
+    /* A kept-alive connection starts its next request's deadline now. */
+    conn_phase_set(c, PH_RECEIVING, true);
+    atomic_fetch_sub(&requests_alive, 1);
 }
 
+/* Registers connections from accept to close (libmicrohttpd calls CLOSED
+ * before it closes the socket, so a slot's fd is open while listed). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_slot *s = calloc(1, sizeof *s);
+        if (!s) return; /* untracked: only MHD's idle timeout applies */
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        s->fd = ci ? ci->connect_fd : -1;
+        s->since_ms = gh_mono_ms();
+        s->phase = PH_RECEIVING;
+        pthread_mutex_lock(&conns_mu);
+        s->next = conns;
+        if (conns) conns->prev = s;
+        conns = s;
+        pthread_mutex_unlock(&conns_mu);
+        *socket_context = s;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_slot *s = *socket_context;
+        if (!s) return;
+        pthread_mutex_lock(&conns_mu);
+        if (s->prev) s->prev->next = s->next;
+        else conns = s->next;
+        if (s->next) s->next->prev = s->prev;
+        pthread_mutex_unlock(&conns_mu);
+        free(s);
+        *socket_context = NULL;
+    }
+}
+
+/* ---- the reaper: an absolute deadline for headers and body ------------------- */
+static pthread_t reaper;
+static bool reaper_running;
+static pthread_mutex_t reaper_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reaper_cv = PTHREAD_COND_INITIALIZER;
+static bool reaper_stop;
+static unsigned deadline_s;
+
+/* Shuts down (does not close: libmicrohttpd owns the descriptor) every
+ * connection that has been sending one request's headers or body for longer
+ * than the deadline; libmicrohttpd then sees the end of the stream and
+ * closes it. */
+static unsigned reap_once(void)
+{
+    unsigned n = 0;
+    double now = gh_mono_ms(), limit = (double)deadline_s * 1000.0;
+    pthread_mutex_lock(&conns_mu);
+    for (conn_slot *s = conns; s; s = s->next) {
+        if (s->reaped || s->fd < 0 || s->phase != PH_RECEIVING || now - s->since_ms < limit) continue;
+        shutdown(s->fd, SHUT_RDWR);
+        s->reaped = true;
+        n++;
+    }
+    pthread_mutex_unlock(&conns_mu);
+    return n;
+}
+
+static void *reaper_loop(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&reaper_mu);
+    while (!reaper_stop) {
+        pthread_mutex_unlock(&reaper_mu);
+        unsigned n = reap_once();
+        if (n) gh_log(GH_LOG_WARN, NULL, "closed connections past the request deadline",
+                      json_pack("{s:i, s:i}", "connections", (int)n, "deadline_s", (int)deadline_s));
+        pthread_mutex_lock(&reaper_mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+        if (!reaper_stop) pthread_cond_timedwait(&reaper_cv, &reaper_mu, &ts);
+    }
+    pthread_mutex_unlock(&reaper_mu);
+    return NULL;
+}
+
+static void reaper_end(void)
+{
+    if (!reaper_running) return;
+    pthread_mutex_lock(&reaper_mu);
+    reaper_stop = true;
+    pthread_cond_signal(&reaper_cv);
+    pthread_mutex_unlock(&reaper_mu);
+    pthread_join(reaper, NULL);
+    reaper_running = false;
+}
+
+/* libmicrohttpd's messages are printf formats of its own. */
+__attribute__((format(printf, 2, 0)))
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -742,6 +976,62 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 unsigned gh_server_port(void) { return bound_port; }
+bool gh_server_draining(void) { return atomic_load(&draining); }
+
+void gh_server_block_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads created later inherit the mask */
+}
+
+/* "127.0.0.1", "::", "[::1]" into a socket address with port. */
+static bool listen_addr(const char *host, unsigned port, struct sockaddr_storage *ss, bool *v6)
+{
+    char h[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        if (n - 2 >= sizeof h) return false;
+        memcpy(h, host + 1, n - 2);
+        h[n - 2] = '\0';
+    } else if (!gh_strlcpy(h, host, sizeof h)) {
+        return false;
+    }
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)ss;
+    if (inet_pton(AF_INET, h, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        *v6 = false;
+        return true;
+    }
+    if (inet_pton(AF_INET6, h, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *v6 = true;
+        return true;
+    }
+    return false;
+}
+
+/* SIGTERM: no new connections; requests already accepted finish (at most
+ * DRAIN_MAX_MS), answered with Connection: close. */
+static void drain(void)
+{
+    MHD_socket lfd = MHD_quiesce_daemon(daemon_handle);
+    if (lfd != MHD_INVALID_SOCKET) close(lfd);
+    double until = gh_mono_ms() + DRAIN_MAX_MS;
+    unsigned left;
+    while ((left = atomic_load(&requests_alive)) > 0 && gh_mono_ms() < until) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (left) gh_log(GH_LOG_WARN, NULL, "stopping with requests still in flight", json_pack("{s:i}", "requests", (int)left));
+}
 
 int gh_server_run(const gh_server_opts *o)
 {
@@ -750,30 +1040,35 @@ int gh_server_run(const gh_server_opts *o)
     if (cores < 1) cores = 1;
     unsigned threads = o->threads ? o->threads : (unsigned)cores;
     unsigned hash_threads = o->hash_threads ? o->hash_threads : (unsigned)cores;
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
-    if (inet_pton(AF_INET, o->host, &addr.sin_addr) != 1) {
-        gh_logf(GH_LOG_ERROR, "cannot listen on %s: not an IPv4 address", o->host);
+    unsigned per_ip = o->per_ip_connections ? o->per_ip_connections : GH_PER_IP_CONNECTIONS_DEFAULT;
+    deadline_s = o->request_deadline_s ? o->request_deadline_s : GH_REQUEST_DEADLINE_DEFAULT_S;
+    struct sockaddr_storage addr;
+    bool v6 = false;
+    if (!listen_addr(o->host, o->port, &addr, &v6)) {
+        gh_logf(GH_LOG_ERROR, "cannot listen on %s: not an IPv4 or IPv6 address (IPv6 in brackets: [::]:8080)", o->host);
         return 1;
     }
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit the mask */
+    atomic_store(&draining, false);
+    gh_server_block_signals();
     if (gh_pool_start(hash_threads, hash_threads * 16) != 0) {
         gh_logf(GH_LOG_ERROR, "cannot start the hashing pool");
         return 1;
     }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    /* An IPv6 address listens dual-stack: IPv4 clients arrive as ::ffff:a.b.c.d
+     * and are shown as IPv4 (gh_ip6_text). */
+    if (v6) flags |= MHD_USE_DUAL_STACK;
     daemon_handle = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-        0, NULL, NULL, on_access, NULL,
+        flags, 0, NULL, NULL, on_access, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+        MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         MHD_OPTION_END);
     if (!daemon_handle) {
@@ -782,21 +1077,28 @@ int gh_server_run(const gh_server_opts *o)
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
     bound_port = di ? di->port : o->port;
+    reaper_stop = false;
+    if (pthread_create(&reaper, NULL, reaper_loop, NULL) == 0) reaper_running = true;
+    else gh_logf(GH_LOG_WARN, "cannot start the connection reaper; only the idle timeout applies");
     gh_log(GH_LOG_INFO, NULL, "listening",
-           json_pack("{s:s, s:i, s:i}", "host", o->host, "port", (int)bound_port, "threads", (int)threads));
+           json_pack("{s:s, s:i, s:i, s:i, s:i}", "host", o->host, "port", (int)bound_port, "threads", (int)threads,
+                     "per_ip_connections", (int)per_ip, "request_deadline_s", (int)deadline_s));
     int sig = 0;
     sigset_t wait_set;
     sigemptyset(&wait_set);
     sigaddset(&wait_set, SIGINT);
     sigaddset(&wait_set, SIGTERM);
     sigwait(&wait_set, &sig);
+    atomic_store(&draining, true); /* /readyz answers 503 from here on */
     gh_log(GH_LOG_INFO, NULL, "shutting down", json_pack("{s:i}", "signal", sig));
-    MHD_quiesce_daemon(daemon_handle);
+    drain();
+    reaper_end();
     gh_pool_stop(); /* finishes queued hashes, which resume their connections */
     MHD_stop_daemon(daemon_handle);
     daemon_handle = NULL;
     rc = 0;
 out:
+    reaper_end();
     gh_pool_stop();
     return rc;
 }

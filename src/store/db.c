@@ -135,35 +135,58 @@ int gh_db_exec(gh_db *db, const char *sql)
     return 0;
 }
 
+/* A meta value; 0 if absent, -1 if it cannot be read. */
 static int64_t meta_get(gh_db *db, const char *key)
 {
     sqlite3_stmt *st = gh_db_stmt(db, "SELECT value FROM meta WHERE key = ?1");
     if (!st) return -1;
     gh_bind_text(st, 1, key);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int rc = sqlite3_step(st);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
     sqlite3_reset(st);
     return v;
 }
 
+int64_t gh_db_stored_schema_version(gh_db *db)
+{
+    sqlite3_stmt *st = gh_db_stmt(db, "SELECT value FROM meta WHERE key = 'schema_version'");
+    if (!st) return -1;
+    int rc = sqlite3_step(st);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
+    sqlite3_reset(st);
+    return v;
+}
+
+/* Each migration runs in its own write transaction and re-reads the version
+ * inside it, after taking the write lock: of several processes starting on
+ * one new database at once, one applies a migration and the others, who
+ * waited for the lock (busy timeout), find it applied and go on. */
 int gh_db_migrate(gh_db *db, char *err, size_t errlen)
 {
-    int rc = -1;
-    if (gh_db_exec(db, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)") != 0) {
-        snprintf(err, errlen, "cannot create meta table: %s", sqlite3_errmsg(db->conn));
-        return -1;
-    }
     int target = gh_migrations_count();
-    int64_t current = meta_get(db, "schema_version");
-    if (current < 0) { snprintf(err, errlen, "cannot read schema version"); return -1; }
-    if (current > target) {
-        snprintf(err, errlen,
-                 "database schema version %lld is newer than this gatehouse (%d): "
-                 "refusing to start; run a newer gatehouse or restore a backup",
-                 (long long)current, target);
-        return -1;
-    }
-    for (int v = (int)current + 1; v <= target; v++) {
-        if (gh_db_exec(db, "BEGIN IMMEDIATE") != 0) { snprintf(err, errlen, "cannot begin migration"); return -1; }
+    for (;;) {
+        if (gh_db_exec(db, "BEGIN IMMEDIATE") != 0) {
+            snprintf(err, errlen, "cannot begin migration: %s", sqlite3_errmsg(db->conn));
+            return -1;
+        }
+        if (gh_db_exec(db, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)") != 0) {
+            snprintf(err, errlen, "cannot create meta table: %s", sqlite3_errmsg(db->conn));
+            goto fail;
+        }
+        int64_t current = meta_get(db, "schema_version");
+        if (current < 0) { snprintf(err, errlen, "cannot read schema version"); goto fail; }
+        if (current > target) {
+            snprintf(err, errlen,
+                     "database schema version %lld is newer than this gatehouse (%d): "
+                     "refusing to start; run a newer gatehouse or restore a backup",
+                     (long long)current, target);
+            goto fail;
+        }
+        if (current == target) {
+            gh_db_exec(db, "COMMIT");
+            return 0;
+        }
+        int v = (int)current + 1;
         char *msg = NULL;
         if (sqlite3_exec(db->conn, gh_migration_sql(v), NULL, NULL, &msg) != SQLITE_OK) {
             snprintf(err, errlen, "migration %d failed: %s", v, msg ? msg : "?");
@@ -172,7 +195,7 @@ int gh_db_migrate(gh_db *db, char *err, size_t errlen)
         }
         sqlite3_stmt *st = gh_db_stmt(db, "INSERT INTO meta(key, value) VALUES ('schema_version', ?1) "
                                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-        if (!st) goto fail;
+        if (!st) { snprintf(err, errlen, "migration %d: cannot record version", v); goto fail; }
         gh_bind_i64(st, 1, v);
         int s = sqlite3_step(st);
         sqlite3_reset(st);
@@ -182,8 +205,6 @@ int gh_db_migrate(gh_db *db, char *err, size_t errlen)
         }
         gh_logf(GH_LOG_INFO, "applied schema migration %d", v);
     }
-    rc = 0;
-    return rc;
 fail:
     gh_db_exec(db, "ROLLBACK");
     return -1;
@@ -250,6 +271,22 @@ gh_status gh_db_begin(gh_db *db, gh_err *err)
         return gh_db_fail(db, err, "begin");
     db->in_tx = true;
     return GH_OK;
+}
+
+gh_status gh_db_begin_nowait(gh_db *db, gh_err *err)
+{
+    sqlite3_busy_handler(db->conn, NULL, NULL); /* no waiting this once */
+    int rc = sqlite3_exec(db->conn, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    sqlite3_busy_handler(db->conn, busy_wait, NULL);
+    if (rc == SQLITE_OK) {
+        db->in_tx = true;
+        return GH_OK;
+    }
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+        err->retry_after = 1;
+        return gh_fail(err, GH_E_BUSY, "database_busy", "another writer holds the database");
+    }
+    return gh_db_fail(db, err, "begin");
 }
 
 gh_status gh_db_commit(gh_db *db, gh_err *err)

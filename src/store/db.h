@@ -20,6 +20,8 @@ typedef struct gh_db gh_db;
 
 /* The schema version this binary writes. */
 int gh_db_schema_version(void);
+/* The schema version recorded in the database; -1 if it cannot be read. */
+int64_t gh_db_stored_schema_version(gh_db *db);
 
 /* Opens (creating if needed) the database at path. err gets a message. */
 int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen);
@@ -46,6 +48,9 @@ int gh_db_exec(gh_db *db, const char *sql);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. begin and commit fill err on failure
  * (busy database -> GH_E_BUSY). Rollback is always safe to call. */
 gh_status gh_db_begin(gh_db *db, gh_err *err);
+/* BEGIN IMMEDIATE without waiting: GH_E_BUSY at once (not logged) when
+ * another connection holds the write lock. For work that may be skipped. */
+gh_status gh_db_begin_nowait(gh_db *db, gh_err *err);
 gh_status gh_db_commit(gh_db *db, gh_err *err);
 void gh_db_rollback(gh_db *db);
 bool gh_db_in_tx(gh_db *db);

@@ -417,7 +417,30 @@ static const char *const migrations[] = {
     "DROP INDEX users_org_name;"
     "CREATE INDEX users_org_name ON users(org_id, name_sort, id);",
 
-    /* 8 (issue 11): API keys carry scopes, space-separated:
+    /* 8 (issue 12): the generation moves only when a value
+     * a check depends on changes. "UPDATE OF col" fires whenever the UPDATE
+     * names the column, and the store writes whole rows, so a changed
+     * mobile number or role description rebuilt every snapshot. */
+    "DROP TRIGGER gen_users_u;"
+    "CREATE TRIGGER gen_users_u AFTER UPDATE ON users WHEN"
+    " OLD.org_id IS NOT NEW.org_id OR OLD.role_key IS NOT NEW.role_key OR OLD.status IS NOT NEW.status"
+    " OR OLD.modules IS NOT NEW.modules OR OLD.grants IS NOT NEW.grants"
+    " OR OLD.office_access IS NOT NEW.office_access OR OLD.factory_access IS NOT NEW.factory_access"
+    " BEGIN " GEN_BUMP " END;"
+    "DROP TRIGGER gen_roles_u;"
+    "CREATE TRIGGER gen_roles_u AFTER UPDATE ON roles WHEN"
+    " OLD.org_id IS NOT NEW.org_id OR OLD.key IS NOT NEW.key OR OLD.permissions IS NOT NEW.permissions"
+    " OR OLD.device IS NOT NEW.device"
+    " BEGIN " GEN_BUMP " END;"
+    "DROP TRIGGER gen_orgs_u;"
+    "CREATE TRIGGER gen_orgs_u AFTER UPDATE ON orgs WHEN"
+    " OLD.modules IS NOT NEW.modules OR OLD.addons IS NOT NEW.addons"
+    " BEGIN " GEN_BUMP " END;"
+    "DROP TRIGGER gen_orgs_ip;"
+    "CREATE TRIGGER gen_orgs_ip AFTER UPDATE ON orgs WHEN OLD.ip_allowlist IS NOT NEW.ip_allowlist"
+    " BEGIN " GEN_BUMP " END;",
+
+    /* 9 (issue 11): API keys carry scopes, space-separated:
      * service scopes (authz.check, activity.write, tasks.write, scim) and
      * catalog permission keys. A new key gets what its creator names, by
      * default authz.check. Keys made before this migration could call every

@@ -295,7 +295,13 @@ test('permission engine', async () => {
       assert.deepEqual(await check(worker.id, 'orders.enter', c.body.key), { allowed: true, reason: 'granted_by_role' });
       assert.equal((await s.api('/v1/users?limit=1', { token: c.body.key })).status, 200);
       assertProblem(await s.api('/v1/api-keys', { token: c.body.key }), 403, 'user_session_required');
-      const used = (await s.api('/v1/api-keys', { token: admin })).body.items.find((k) => k.id === c.body.id);
+      // The last use is written by the background writer, not by the request (issue 12).
+      let used;
+      for (let i = 0; i < 100; i++) {
+        used = (await s.api('/v1/api-keys', { token: admin })).body.items.find((k) => k.id === c.body.id);
+        if (used.last_used_at) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       assert.ok(used.last_used_at, 'last use is recorded');
       const d = await s.api(`/v1/api-keys/${c.body.id}`, { method: 'DELETE', token: admin });
       assert.equal(d.status, 204);

@@ -93,9 +93,9 @@ test('API key scopes: default, subset, escalation, refusals', async () => {
   }
 });
 
-const SCOPES_MIGRATION = 8;
+const SCOPES_MIGRATION = 9;
 
-test('keys made before scopes keep working (migration 8)', async () => {
+test('keys made before scopes keep working (migration 9)', async () => {
   const s = await startServer();
   let proc;
   try {

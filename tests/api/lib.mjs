@@ -75,7 +75,7 @@ export async function startServer(opts = {}) {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       const { code, signal } = await exited;
       rmSync(dir, { recursive: true, force: true });
-      assert.ok(!/ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/.test(stderr),
+      assert.ok(!/ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:/.test(stderr),
         `sanitizer report in server output:\n${stderr.slice(-4000)}`);
       assert.equal(code, 0, `server exit code ${code} signal ${signal}\n${stderr.slice(-2000)}`);
     },
