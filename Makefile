@@ -1,6 +1,7 @@
 # gatehouse: the two commands.
 #   make run    install what is missing, build, serve on http://127.0.0.1:8080
 #   make test   install what is missing, build with ASan+UBSan, run every test;
+#               also the release build that make run serves,
 #               also a clang build (warnings as errors) and the concurrency
 #               tests under ThreadSanitizer (make tsan)
 #   make clang  compile everything with clang, warnings as errors
@@ -62,7 +63,7 @@ api: build-test
 browser: build-test
 	GATEHOUSE_BIN=$(CURDIR)/$(TEST_BUILD)/gatehouse node --test --test-concurrency=1 tests/browser/
 
-test: build-test clang
+test: build-test clang build
 	cd $(TEST_BUILD) && ctest --output-on-failure
 	GATEHOUSE_BIN=$(CURDIR)/$(TEST_BUILD)/gatehouse node --test --test-concurrency=2 tests/api/ $(wildcard tests/browser)
 	@$(MAKE) --no-print-directory tsan
