@@ -1,0 +1,108 @@
+// Findings of the review of issues 11 and 12 (a second pair of eyes on the
+// merged guard, throttles and write paths). Each test here failed on the
+// merged main before its fix.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { startServer, assertProblem } from './lib.mjs';
+
+/** Waits for cond() (polled every 10 ms); fails with why() after ms (only stops a hang). */
+async function waitFor(cond, ms, why = () => 'timed out') {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(why());
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Sends request() while another process (the sqlite3 CLI) holds the write
+ * lock with `sql` pending, and commits `sql` once the server has logged that
+ * the request waits for the lock: the dispatcher and the handler had let it
+ * through on the snapshot, which could not see the change yet.
+ */
+async function raced(s, sql, request) {
+  const p = spawn('sqlite3', [s.db], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.stderr.on('data', (d) => { err += d; });
+  const exited = new Promise((res) => p.on('exit', res));
+  try {
+    p.stdin.write(`.timeout 20000\nBEGIN IMMEDIATE;\n${sql}\nSELECT 'held';\n`);
+    await waitFor(() => out.includes('held') || p.exitCode !== null, 20000, () => `sqlite3 never held the lock: ${err}`);
+    assert.ok(out.includes('held'), err);
+    const from = s.log().length;
+    const answer = request();
+    await waitFor(() => s.log().slice(from).includes('database_busy_wait'), 20000,
+      () => `the request never waited for the lock:\n${s.log().slice(from)}`);
+    p.stdin.write("COMMIT;\nSELECT 'committed';\n");
+    await waitFor(() => out.includes('committed'), 20000, () => `sqlite3 did not commit: ${err}`);
+    assert.equal(err, '');
+    return await answer;
+  } finally {
+    p.stdin.end();
+    await exited;
+  }
+}
+
+test('views: losing dashboards.manage_any while a change waits for the lock wins over the change', async (t) => {
+  const s = await startServer({ template: 'monitoring' });
+  try {
+    const admin = await s.login();
+    const mgr = await s.makeUser(admin, 'mo@acme.test', 'manager', 'Mo Manager');
+    const created = await s.api('/v1/views', { method: 'POST', token: mgr.token,
+      body: { name: 'Line 1', kind: 'dashboard', config: { widgets: [] } } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id;
+    const demote = (u) => `UPDATE users SET role_key = 'manager' WHERE id = '${u}';`;
+    const unchanged = async () => {
+      const v = await s.api(`/v1/views/${id}`, { token: mgr.token });
+      assert.equal(v.status, 200, JSON.stringify(v.body));
+      assert.equal(v.body.name, 'Line 1');
+    };
+
+    await t.test('PATCH another person\'s view', async () => {
+      const it = await s.makeUser(admin, 'ian@acme.test', 'it-admin', 'Ian IT');
+      // Holding manage_any, the IT Admin may rename it ...
+      assert.equal((await s.api(`/v1/views/${id}`, { token: it.token })).body.access.editable, true);
+      // ... but not once demoted to Manager (who cannot see someone else's unshared view).
+      const r = await raced(s, demote(it.id),
+        () => s.api(`/v1/views/${id}`, { method: 'PATCH', token: it.token, body: { name: 'Renamed' } }));
+      assertProblem(r, 404, 'view_not_found');
+      await unchanged();
+    });
+
+    await t.test('DELETE another person\'s view', async () => {
+      const it = await s.makeUser(admin, 'ivy@acme.test', 'it-admin', 'Ivy IT');
+      const r = await raced(s, demote(it.id), () => s.api(`/v1/views/${id}`, { method: 'DELETE', token: it.token }));
+      assertProblem(r, 404, 'view_not_found');
+      await unchanged();
+    });
+
+    await t.test('PUT shares of another person\'s view', async () => {
+      const it = await s.makeUser(admin, 'isa@acme.test', 'it-admin', 'Isa IT');
+      const g = await s.api('/v1/groups', { method: 'POST', token: admin, body: { name: 'Line crew' } });
+      assert.equal(g.status, 201);
+      assert.equal((await s.api(`/v1/groups/${g.body.id}/members/${it.id}`, { method: 'PUT', token: admin })).status, 204);
+      const r = await raced(s, demote(it.id),
+        () => s.api(`/v1/views/${id}/shares`, { method: 'PUT', token: it.token, body: { group_ids: [g.body.id] } }));
+      assertProblem(r, 404, 'view_not_found');
+      const v = await s.api(`/v1/views/${id}`, { token: mgr.token });
+      assert.deepEqual(v.body.shared_with, []);
+    });
+
+    await t.test('PATCH own view after losing dashboards.manage', async () => {
+      const own = await s.makeUser(admin, 'oli@acme.test', 'manager', 'Oli Manager');
+      const v = await s.api('/v1/views', { method: 'POST', token: own.token,
+        body: { name: 'Mine', kind: 'dashboard', config: {} } });
+      assert.equal(v.status, 201);
+      const r = await raced(s, `UPDATE users SET role_key = 'supervisor' WHERE id = '${own.id}';`,
+        () => s.api(`/v1/views/${v.body.id}`, { method: 'PATCH', token: own.token, body: { name: 'Changed' } }));
+      assertProblem(r, 403, 'permission_denied');
+      assert.equal((await s.api(`/v1/views/${v.body.id}`, { token: own.token })).body.name, 'Mine');
+    });
+  } finally {
+    await s.stop();
+  }
+});
