@@ -77,7 +77,9 @@ gh_status gh_guard_confer(gh_ctx *ctx, const gh_org *o, const gh_user *before, c
 gh_status gh_guard_target(gh_ctx *ctx, const gh_org *o, const gh_user *target);
 /* A role's permissions change from old_list to new_list (old_list "" for a
  * new role): what is added (read-only keys only, for a device role) must be
- * held by the actor. */
+ * held by the actor; and if anything is taken away, the actor must hold
+ * everything the role gave (trimming a role acts on all its holders, like
+ * gh_guard_target). */
 gh_status gh_guard_role_perms(gh_ctx *ctx, bool device, const char *old_list, const char *new_list);
 
 /* ---- pure parts (unit-tested) ------------------------------------------------ */

@@ -106,3 +106,32 @@ test('views: losing dashboards.manage_any while a change waits for the lock wins
     await s.stop();
   }
 });
+
+test('roles: a Manager cannot strip permissions from a role that gives more than it holds (the IT Admin\'s)', async () => {
+  const s = await startServer({ template: 'monitoring' });
+  try {
+    const admin = await s.login();
+    const mgr = await s.makeUser(admin, 'mo@acme.test', 'manager', 'Mo Manager');
+    const role = await s.api('/v1/roles/it-admin', { token: admin });
+    assert.equal(role.status, 200, JSON.stringify(role.body));
+    const perms = role.body.permissions;
+    assert.ok(perms.includes('it.operations'));
+    // Taking it.operations (held by nobody else) away from the only role that
+    // gives it would leave it unreachable: nobody could ever give it again.
+    const r = await s.api('/v1/roles/it-admin', { method: 'PATCH', token: mgr.token,
+      body: { permissions: perms.filter((p) => p !== 'it.operations') } });
+    assertProblem(r, 403, 'escalation');
+    assert.deepEqual([...r.body.missing].sort(), ['dashboards.manage_any', 'erp.manage', 'it.operations']);
+    const r2 = await s.api('/v1/roles/it-admin', { method: 'PATCH', token: mgr.token, body: { permissions: ['users.view'] } });
+    assertProblem(r2, 403, 'escalation');
+    assert.deepEqual((await s.api('/v1/roles/it-admin', { token: admin })).body.permissions, perms, 'unchanged');
+    assert.equal((await s.api('/v1/kiosk-devices', { token: admin })).status, 200, 'the IT Admin keeps it.operations');
+    // A role within the Manager's reach can still be trimmed, and the IT Admin may trim any.
+    const sup = await s.api('/v1/roles/supervisor', { method: 'PATCH', token: mgr.token, body: { permissions: ['reports.download'] } });
+    assert.equal(sup.status, 200, JSON.stringify(sup.body));
+    const exec = await s.api('/v1/roles/executive', { method: 'PATCH', token: admin, body: { permissions: ['users.view'] } });
+    assert.equal(exec.status, 200, JSON.stringify(exec.body));
+  } finally {
+    await s.stop();
+  }
+});
