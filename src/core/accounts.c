@@ -599,6 +599,15 @@ out:
     return st;
 }
 
+bool gh_user_patch_needs_reauth(const gh_ctx *ctx, const gh_user *u, const gh_user_patch *p)
+{
+    if (!p->email || ctx->actor.type != GH_ACTOR_USER || strcmp(ctx->actor.id, u->id) != 0) return false;
+    char a[GH_EMAIL_MAX + 1], b[GH_EMAIL_MAX + 1];
+    if (!gh_ascii_lower(a, p->email, sizeof a)) return true; /* too long: not the same address */
+    gh_ascii_lower(b, u->email, sizeof b);
+    return strcmp(a, b) != 0;
+}
+
 gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh_user *out)
 {
     gh_user *u = calloc(1, sizeof *u);
@@ -627,6 +636,18 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
     /* Whoever the actor may not act on (someone above) is left alone. */
     if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
+    if (gh_user_patch_needs_reauth(ctx, u, p)) {
+        if (!p->reauth_hash) {
+            st = gh_fail_field(&ctx->err, GH_E_INVALID, "current_password_required", "current_password",
+                               "changing your own e-mail address needs your current password");
+            goto fail;
+        }
+        if (!u->password_hash[0] || !gh_secret_eq(u->password_hash, p->reauth_hash)) {
+            st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "password_changed", "current_password",
+                               "the password was changed meanwhile; sign in again");
+            goto fail;
+        }
+    }
     *before = *u;
     json_t *changes = json_object();
     bool email_changed = false, sessions_end = false, kiosk_end = false;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startServer, assertProblem } from './lib.mjs';
+import { startServer, assertProblem, PASSWORD } from './lib.mjs';
 
 /** Waits for cond() (polled every 10 ms); fails with why() after ms (only stops a hang). */
 async function waitFor(cond, ms, why = () => 'timed out') {
@@ -131,6 +131,51 @@ test('roles: a Manager cannot strip permissions from a role that gives more than
     assert.equal(sup.status, 200, JSON.stringify(sup.body));
     const exec = await s.api('/v1/roles/executive', { method: 'PATCH', token: admin, body: { permissions: ['users.view'] } });
     assert.equal(exec.status, 200, JSON.stringify(exec.body));
+  } finally {
+    await s.stop();
+  }
+});
+
+test('changing one\'s own e-mail re-authenticates, through the sign-in throttle (a stolen session cannot take the account over)', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const me = (await s.api('/v1/me', { token: admin })).body;
+    const mails = () => s.outbox().length;
+    const before = mails();
+    const patch = (body) => s.api(`/v1/users/${me.id}`, { method: 'PATCH', token: admin, body });
+    // Without the password: refused, nothing changed, no mail.
+    assertProblem(await patch({ email: 'thief@evil.test' }), 400, 'current_password_required', 'current_password');
+    // A wrong password: refused and audited; guesses are throttled like sign-in.
+    assertProblem(await patch({ email: 'thief@evil.test', current_password: 'wrong password 1' }), 403,
+      'invalid_current_password', 'current_password');
+    let throttled = null;
+    for (let i = 0; i < 10 && !throttled; i++) {
+      const r = await patch({ email: 'thief@evil.test', current_password: `wrong password ${i + 2}` });
+      if (r.status === 429) throttled = r;
+      else assertProblem(r, 403, 'invalid_current_password', 'current_password');
+    }
+    assert.ok(throttled, 'wrong current passwords were never throttled');
+    assertProblem(throttled, 429, 'too_many_attempts');
+    assert.ok(Number(throttled.headers.get('retry-after')) >= 1);
+    const mine = await s.api(`/v1/users/${me.id}`, { token: admin });
+    assert.equal(mine.body.email, me.email, 'the e-mail is unchanged');
+    assert.equal(mails(), before, 'no verification mail was sent');
+    const audit = (await s.api('/v1/audit?limit=500', { token: admin })).body.items;
+    assert.ok(audit.some((e) => e.action === 'auth.reauth_failed'), 'wrong passwords are audited');
+    assert.ok(!audit.some((e) => e.action === 'user.updated'), 'nothing was updated');
+
+    // Once the pause is over, the right password changes it.
+    await s.advance(Number(throttled.headers.get('retry-after')) + 1);
+    const ok = await patch({ email: 'ada2@acme.test', current_password: PASSWORD });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.email, 'ada2@acme.test');
+    // The same address in another case, or other fields, need no password.
+    assert.equal((await patch({ email: 'ADA2@acme.test' })).status, 200);
+    // An administrator changing someone else's address is not asked for theirs.
+    const bob = await s.makeUser(admin, 'bob@acme.test', 'user', 'Bob');
+    const other = await s.api(`/v1/users/${bob.id}`, { method: 'PATCH', token: admin, body: { email: 'bob2@acme.test' } });
+    assert.equal(other.status, 200, JSON.stringify(other.body));
   } finally {
     await s.stop();
   }
