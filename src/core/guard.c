@@ -118,6 +118,16 @@ static gh_status standing(gh_ctx *ctx, const gh_org *o, const gh_user *u, gh_per
     return GH_OK;
 }
 
+gh_status gh_guard_user_holds(gh_ctx *ctx, const gh_org *o, const gh_user *u, const char *perm, bool *holds)
+{
+    gh_permset s;
+    *holds = false;
+    if (strcmp(u->status, "active") != 0) return GH_OK;
+    gh_status st = standing(ctx, o, u, &s, NULL);
+    if (st == GH_OK) *holds = holds_key(&s, perm);
+    return st;
+}
+
 gh_status gh_guard_user_latent(gh_ctx *ctx, const gh_org *o, const gh_user *u, gh_permset *out)
 {
     gh_role r;

@@ -58,6 +58,11 @@ bool gh_guard_actor_holds(gh_ctx *ctx, const char *perm);
 /* 403 permission_denied (extra `permission`) unless the actor holds perm. */
 gh_status gh_guard_require_perm(gh_ctx *ctx, const char *perm);
 
+/* Whether person u (read by the caller inside the transaction) holds perm
+ * in org o now: active, with the org's subscription (what a check would
+ * answer once the snapshot catches up). */
+gh_status gh_guard_user_holds(gh_ctx *ctx, const gh_org *o, const gh_user *u, const char *perm, bool *holds);
+
 /* The measure of the no-escalation rule (see above), from the rows: u's
  * permissions in org o, reading u's role, and the actor's (the system and
  * API keys: every permission; anonymous: none; a gone or locked actor:

@@ -180,3 +180,23 @@ test('changing one\'s own e-mail re-authenticates, through the sign-in throttle 
     await s.stop();
   }
 });
+
+test('check-in for someone else: a worker who lost tasks.work while the check-in waited for the lock is not checked in', async () => {
+  const s = await startServer({ template: 'monitoring' });
+  try {
+    const admin = await s.login();
+    const sup = await s.makeUser(admin, 'sue@acme.test', 'supervisor', 'Sue Supervisor');
+    const wes = await s.makeUser(admin, 'wes@acme.test', 'supervisor', 'Wes Worker');
+    const task = await s.api('/v1/tasks', { method: 'POST', token: admin, body: { ref: 'OP-1', title: 'Weld' } });
+    assert.equal(task.status, 201, JSON.stringify(task.body));
+    assert.equal((await s.api(`/v1/tasks/${task.body.id}/assignees/${wes.id}`, { method: 'PUT', token: admin })).status, 204);
+    const r = await raced(s, `UPDATE users SET role_key = 'kiosk' WHERE id = '${wes.id}';`,
+      () => s.api('/v1/checkins', { method: 'POST', token: sup.token, body: { task_id: task.body.id, user_id: wes.id } }));
+    assertProblem(r, 409, 'worker_not_permitted', 'user_id');
+    const open = await s.api(`/v1/checkins?user_id=${wes.id}`, { token: admin });
+    assert.equal(open.status, 200, JSON.stringify(open.body));
+    assert.deepEqual(open.body.items, [], 'no time record was opened');
+  } finally {
+    await s.stop();
+  }
+});
