@@ -650,6 +650,7 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     }
     *before = *u;
     json_t *changes = json_object();
+    if (!changes) { st = gh_ctx_oom(ctx); goto fail; } /* else "nothing changed" would be answered */
     bool email_changed = false, sessions_end = false, kiosk_end = false;
     if (p->email) {
         char a[GH_EMAIL_MAX + 1], b[GH_EMAIL_MAX + 1];
