@@ -844,12 +844,19 @@ gh_status gh_user_delete(gh_ctx *ctx, const char *id)
     gh_strlcpy(t.org_id, u->org_id, sizeof t.org_id);
     gh_strlcpy(t.name, o.erase_deleted_names ? "deleted user" : u->name, sizeof t.name);
     if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(t.deleted_by, ctx->actor.id, sizeof t.deleted_by);
+    /* A deleted person no longer vouches for the invitations they sent
+     * (like a demoted or locked one, see invites.c): deleting would set
+     * invited_by to NULL, which reads as "from the operator", unlimited. */
+    int64_t invites_cancelled = 0;
+    if ((st = gh_store_invite_cancel_by_inviter(ctx->db, u->org_id, u->id, gh_now(), &invites_cancelled, &ctx->err)) !=
+        GH_OK)
+        goto fail;
     if ((st = gh_store_user_delete(ctx->db, u->org_id, u->id, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_tombstone_insert(ctx->db, &t, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.deleted", "user", u->id,
-                       json_pack("{s:s?, s:s, s:s, s:I, s:b}", "email", u->email[0] ? u->email : NULL, "name", u->name,
-                                 "role", u->role_key, "checkins_closed", (json_int_t)closed,
-                                 "name_erased", o.erase_deleted_names))) != GH_OK)
+                       json_pack("{s:s?, s:s, s:s, s:I, s:b, s:I}", "email", u->email[0] ? u->email : NULL, "name",
+                                 u->name, "role", u->role_key, "checkins_closed", (json_int_t)closed, "name_erased",
+                                 o.erase_deleted_names, "invites_cancelled", (json_int_t)invites_cancelled))) != GH_OK)
         goto fail;
     if ((st = gh_accounts_check_invariants(ctx, u->org_id, had_manage)) != GH_OK) goto fail;
     st = gh_tx_commit(ctx);

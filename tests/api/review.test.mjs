@@ -200,3 +200,29 @@ test('check-in for someone else: a worker who lost tasks.work while the check-in
     await s.stop();
   }
 });
+
+test('invitations: a deleted inviter no longer vouches for their pending invitations', async () => {
+  const s = await startServer({ template: 'monitoring' });
+  try {
+    const admin = await s.login();
+    const mgr = await s.makeUser(admin, 'mo@acme.test', 'manager', 'Mo Manager');
+    const inv = await s.api('/v1/invites', { method: 'POST', token: mgr.token, body: { emails: ['nia@acme.test'], role: 'manager' } });
+    assert.ok(inv.status === 200 || inv.status === 201 || inv.status === 207, JSON.stringify(inv.body));
+    const token = s.lastToken('nia@acme.test', 'invite');
+    // Deleting the inviter (ON DELETE SET NULL) used to turn the invitation
+    // into one "from the operator", which acceptance does not limit.
+    assert.equal((await s.api(`/v1/users/${mgr.id}`, { method: 'DELETE', token: admin })).status, 204);
+    const acc = await s.api('/v1/invites/accept', { method: 'POST', body: { token, name: 'Nia', password: PASSWORD } });
+    assert.notEqual(acc.status, 200, JSON.stringify(acc.body));
+    assertProblem(acc, 410, 'invite_cancelled', 'token');
+    assert.ok(!(await s.api('/v1/users?limit=200', { token: admin })).body.items.some((u) => u.email === 'nia@acme.test'));
+    const pending = (await s.api('/v1/invites?limit=200', { token: admin })).body.items
+      .filter((v) => v.email === 'nia@acme.test' && v.status === 'pending');
+    assert.deepEqual(pending, [], 'no longer pending');
+    const audit = (await s.api('/v1/audit?limit=500', { token: admin })).body.items;
+    const del = audit.find((e) => e.action === 'user.deleted');
+    assert.equal(del.detail.invites_cancelled, 1, JSON.stringify(del));
+  } finally {
+    await s.stop();
+  }
+});
