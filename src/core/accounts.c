@@ -599,6 +599,15 @@ out:
     return st;
 }
 
+bool gh_user_patch_needs_reauth(const gh_ctx *ctx, const gh_user *u, const gh_user_patch *p)
+{
+    if (!p->email || ctx->actor.type != GH_ACTOR_USER || strcmp(ctx->actor.id, u->id) != 0) return false;
+    char a[GH_EMAIL_MAX + 1], b[GH_EMAIL_MAX + 1];
+    if (!gh_ascii_lower(a, p->email, sizeof a)) return true; /* too long: not the same address */
+    gh_ascii_lower(b, u->email, sizeof b);
+    return strcmp(a, b) != 0;
+}
+
 gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh_user *out)
 {
     gh_user *u = calloc(1, sizeof *u);
@@ -627,8 +636,21 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
     /* Whoever the actor may not act on (someone above) is left alone. */
     if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
+    if (gh_user_patch_needs_reauth(ctx, u, p)) {
+        if (!p->reauth_hash) {
+            st = gh_fail_field(&ctx->err, GH_E_INVALID, "current_password_required", "current_password",
+                               "changing your own e-mail address needs your current password");
+            goto fail;
+        }
+        if (!u->password_hash[0] || !gh_secret_eq(u->password_hash, p->reauth_hash)) {
+            st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "password_changed", "current_password",
+                               "the password was changed meanwhile; sign in again");
+            goto fail;
+        }
+    }
     *before = *u;
     json_t *changes = json_object();
+    if (!changes) { st = gh_ctx_oom(ctx); goto fail; } /* else "nothing changed" would be answered */
     bool email_changed = false, sessions_end = false, kiosk_end = false;
     if (p->email) {
         char a[GH_EMAIL_MAX + 1], b[GH_EMAIL_MAX + 1];
@@ -822,12 +844,19 @@ gh_status gh_user_delete(gh_ctx *ctx, const char *id)
     gh_strlcpy(t.org_id, u->org_id, sizeof t.org_id);
     gh_strlcpy(t.name, o.erase_deleted_names ? "deleted user" : u->name, sizeof t.name);
     if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(t.deleted_by, ctx->actor.id, sizeof t.deleted_by);
+    /* A deleted person no longer vouches for the invitations they sent
+     * (like a demoted or locked one, see invites.c): deleting would set
+     * invited_by to NULL, which reads as "from the operator", unlimited. */
+    int64_t invites_cancelled = 0;
+    if ((st = gh_store_invite_cancel_by_inviter(ctx->db, u->org_id, u->id, gh_now(), &invites_cancelled, &ctx->err)) !=
+        GH_OK)
+        goto fail;
     if ((st = gh_store_user_delete(ctx->db, u->org_id, u->id, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_tombstone_insert(ctx->db, &t, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.deleted", "user", u->id,
-                       json_pack("{s:s?, s:s, s:s, s:I, s:b}", "email", u->email[0] ? u->email : NULL, "name", u->name,
-                                 "role", u->role_key, "checkins_closed", (json_int_t)closed,
-                                 "name_erased", o.erase_deleted_names))) != GH_OK)
+                       json_pack("{s:s?, s:s, s:s, s:I, s:b, s:I}", "email", u->email[0] ? u->email : NULL, "name",
+                                 u->name, "role", u->role_key, "checkins_closed", (json_int_t)closed, "name_erased",
+                                 o.erase_deleted_names, "invites_cancelled", (json_int_t)invites_cancelled))) != GH_OK)
         goto fail;
     if ((st = gh_accounts_check_invariants(ctx, u->org_id, had_manage)) != GH_OK) goto fail;
     st = gh_tx_commit(ctx);

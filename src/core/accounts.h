@@ -76,7 +76,17 @@ typedef struct gh_user_patch {
     bool checkin_exempt_set, checkin_exempt;
     bool badge_set; const char *badge;         /* NULL or "" clears */
     bool factory_access_set, factory_access;
+    /* Changing one's own e-mail re-authenticates (a stolen session must not
+     * move the account to another mailbox, verify it and set a password):
+     * the password hash the actor just proved through the throttled gate
+     * (core/reauth.h, finished by the caller), or NULL (400
+     * current_password_required; 409 password_changed if it is no longer
+     * the stored one). */
+    const char *reauth_hash;
 } gh_user_patch;
+/* Whether p changes the e-mail of user u on the actor's own account, so
+ * that gh_user_update needs p->reauth_hash. */
+bool gh_user_patch_needs_reauth(const gh_ctx *ctx, const gh_user *u, const gh_user_patch *p);
 gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh_user *out);
 gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out);
 gh_status gh_user_delete(gh_ctx *ctx, const char *id);

@@ -86,8 +86,9 @@ gh_status gh_checkin_open(gh_ctx *ctx, const char *task_id, const char *user_id,
         st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "user_locked", "user_id", "this user is locked");
         goto fail;
     }
-    const char *reason;
-    if (for_other && !gh_access_check(o.id, u->id, "tasks.work", &reason)) {
+    bool works = true; /* the worker's permission from the row, not the snapshot */
+    if (for_other && (st = gh_guard_user_holds(ctx, &o, u, "tasks.work", &works)) != GH_OK) goto fail;
+    if (!works) {
         st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "worker_not_permitted", "user_id",
                            "this user does not have the 'tasks.work' permission");
         gh_err_extra(&ctx->err, "permission", json_string("tasks.work"));

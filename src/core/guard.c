@@ -118,6 +118,16 @@ static gh_status standing(gh_ctx *ctx, const gh_org *o, const gh_user *u, gh_per
     return GH_OK;
 }
 
+gh_status gh_guard_user_holds(gh_ctx *ctx, const gh_org *o, const gh_user *u, const char *perm, bool *holds)
+{
+    gh_permset s;
+    *holds = false;
+    if (strcmp(u->status, "active") != 0) return GH_OK;
+    gh_status st = standing(ctx, o, u, &s, NULL);
+    if (st == GH_OK) *holds = holds_key(&s, perm);
+    return st;
+}
+
 gh_status gh_guard_user_latent(gh_ctx *ctx, const gh_org *o, const gh_user *u, gh_permset *out)
 {
     gh_role r;
@@ -316,10 +326,23 @@ gh_status gh_guard_target(gh_ctx *ctx, const gh_org *o, const gh_user *target)
 
 gh_status gh_guard_role_perms(gh_ctx *ctx, bool device, const char *old_list, const char *new_list)
 {
-    gh_permset was, will, added;
+    gh_permset was, will, added, removed;
+    gh_status st;
     gh_access_perms_of(old_list, &was);
     gh_access_perms_of(new_list, &will);
+    if (device) { /* all a device keeps */
+        gh_permset_and(&was, gh_catalog_read_only_perms(gh_access_catalog()));
+        gh_permset_and(&will, gh_catalog_read_only_perms(gh_access_catalog()));
+    }
     gh_guard_gained(&was, &will, &added);
-    if (device) gh_permset_and(&added, gh_catalog_read_only_perms(gh_access_catalog())); /* all a device keeps */
+    gh_guard_gained(&will, &was, &removed);
+    /* Taking permissions away from a role acts on everyone holding it: only
+     * someone holding all the role gives may do it (a Manager stripping
+     * it.operations from the IT Admin's role would demote people above it
+     * and could leave a permission nobody can ever give again). */
+    if (!gh_permset_is_empty(&removed) &&
+        (st = gh_guard_require_all(ctx, &was, "this role gives permissions you do not hold; you cannot take any "
+                                              "away")) != GH_OK)
+        return st;
     return gh_guard_require_all(ctx, &added, "you cannot give a role permissions you do not hold yourself");
 }

@@ -58,6 +58,11 @@ bool gh_guard_actor_holds(gh_ctx *ctx, const char *perm);
 /* 403 permission_denied (extra `permission`) unless the actor holds perm. */
 gh_status gh_guard_require_perm(gh_ctx *ctx, const char *perm);
 
+/* Whether person u (read by the caller inside the transaction) holds perm
+ * in org o now: active, with the org's subscription (what a check would
+ * answer once the snapshot catches up). */
+gh_status gh_guard_user_holds(gh_ctx *ctx, const gh_org *o, const gh_user *u, const char *perm, bool *holds);
+
 /* The measure of the no-escalation rule (see above), from the rows: u's
  * permissions in org o, reading u's role, and the actor's (the system and
  * API keys: every permission; anonymous: none; a gone or locked actor:
@@ -77,7 +82,9 @@ gh_status gh_guard_confer(gh_ctx *ctx, const gh_org *o, const gh_user *before, c
 gh_status gh_guard_target(gh_ctx *ctx, const gh_org *o, const gh_user *target);
 /* A role's permissions change from old_list to new_list (old_list "" for a
  * new role): what is added (read-only keys only, for a device role) must be
- * held by the actor. */
+ * held by the actor; and if anything is taken away, the actor must hold
+ * everything the role gave (trimming a role acts on all its holders, like
+ * gh_guard_target). */
 gh_status gh_guard_role_perms(gh_ctx *ctx, bool device, const char *old_list, const char *new_list);
 
 /* ---- pure parts (unit-tested) ------------------------------------------------ */

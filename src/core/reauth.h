@@ -1,7 +1,7 @@
 /*
  * Proving a password, throttled: the one gate that office sign-in and every
  * re-authentication ("this person, just now": changing one's password, and
- * later e-mail changes, e-signatures, factor changes) pass through, so a
+ * one's own e-mail, later e-signatures and factor changes) pass through, so a
  * guess costs the same wherever it is made (DESIGN.md, "Re-authentication").
  *
  * A guess is reserved before its argon2id verification runs and released

@@ -144,6 +144,7 @@ gh_status gh_role_update(gh_ctx *ctx, const char *key, const char *name, const c
     if (permissions && r.device && (st = device_perms_check(ctx, perms)) != GH_OK) goto fail;
     if (permissions && (st = gh_guard_role_perms(ctx, r.device, r.permissions, perms)) != GH_OK) goto fail;
     json_t *changes = json_object();
+    if (!changes) { st = gh_ctx_oom(ctx); goto fail; }
     if (name && strcmp(name, r.name) != 0) {
         json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", r.name, "to", name));
         gh_strlcpy(r.name, name, sizeof r.name);
@@ -287,6 +288,7 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
         goto fail;
     if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
     json_t *changes = json_object();
+    if (!changes) { st = gh_ctx_oom(ctx); goto fail; }
 #define SET(cond, field, val, key) \
     if ((cond) && o.field != (val)) { o.field = (val); json_object_set_new(changes, key, json_integer((json_int_t)(val))); }
 #define SETB(cond, field, val, key) \

@@ -125,9 +125,19 @@ static size_t code_points(const char *s, ucs4_t *cps, size_t max)
     return k;
 }
 
+static gh_status check_normalized_cps(const char *pw, ucs4_t *cps, const char *field, gh_err *err);
+
+/* The password's code points are a copy of the secret: wiped on return. */
 static gh_status check_normalized(const char *pw, const char *field, gh_err *err)
 {
     ucs4_t cps[GH_PW_MAX + 1];
+    gh_status st = check_normalized_cps(pw, cps, field, err);
+    sodium_memzero(cps, sizeof cps);
+    return st;
+}
+
+static gh_status check_normalized_cps(const char *pw, ucs4_t *cps, const char *field, gh_err *err)
+{
     size_t chars = code_points(pw, cps, GH_PW_MAX);
     if (chars < GH_PW_MIN)
         return gh_fail_field(err, GH_E_INVALID, "password_too_short", field,
@@ -206,9 +216,11 @@ gh_status gh_password_check_for(const char *pw, const char *field, const gh_pw_c
 
 int gh_secret_hash(const char *secret, char out[GH_PWHASH_MAX])
 {
+    /* Never store a hash of the unnormalised text (out of memory, or not
+     * UTF-8): it would not verify against the normalised guess later. */
     char *norm = gh_secret_normalize(secret);
-    const char *s = norm ? norm : secret;
-    int rc = crypto_pwhash_str(out, s, strlen(s), pw_ops, pw_mem);
+    if (!norm) return -1;
+    int rc = crypto_pwhash_str(out, norm, strlen(norm), pw_ops, pw_mem);
     free_secret(norm);
     return rc;
 }

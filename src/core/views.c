@@ -33,6 +33,17 @@ static caps actor_caps(gh_ctx *ctx)
     return c;
 }
 
+/* The same inside a write's transaction, from the rows (core/guard.h): a
+ * demotion committed while the write waited for the lock wins. */
+static caps actor_caps_tx(gh_ctx *ctx)
+{
+    caps c = actor_caps(ctx);
+    if (c.read_only) return c;
+    c.manage = gh_guard_actor_holds(ctx, "dashboards.manage");
+    c.manage_any = gh_guard_actor_holds(ctx, "dashboards.manage_any");
+    return c;
+}
+
 /* How the actor has one view. */
 typedef struct access {
     bool owner, shared, visible, editable, deletable;
@@ -291,8 +302,9 @@ gh_status gh_view_update(gh_ctx *ctx, const char *id, const char *name, const js
     if ((st = need_user(ctx)) != GH_OK) return st;
     if (name && check_name(ctx, name) != GH_OK) return ctx->err.status;
     if (config && (st = config_text(ctx, config, &text)) != GH_OK) return st;
-    caps c = actor_caps(ctx);
+    caps c;
     if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    c = actor_caps_tx(ctx);
     if ((st = view_load(ctx, &c, id, &v, &a)) != GH_OK) goto fail;
     if (!a.editable) {
         st = refuse_change(ctx, &c);
@@ -340,8 +352,9 @@ gh_status gh_view_delete(gh_ctx *ctx, const char *id)
     access a = {0};
     gh_status st;
     if ((st = need_user(ctx)) != GH_OK) return st;
-    caps c = actor_caps(ctx);
+    caps c;
     if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
+    c = actor_caps_tx(ctx);
     if ((st = view_load(ctx, &c, id, &v, &a)) != GH_OK) goto fail;
     if (!a.editable) {
         st = refuse_change(ctx, &c);
@@ -462,12 +475,13 @@ gh_status gh_view_share(gh_ctx *ctx, const char *id, const json_t *group_ids, js
     gh_status st;
     if ((st = need_user(ctx)) != GH_OK) return st;
     if ((st = wanted_groups(ctx, group_ids, &wanted)) != GH_OK) return st;
-    caps c = actor_caps(ctx);
+    caps c;
     current = json_array();
     added = json_array();
     removed = json_array();
     if (!current || !added || !removed) { st = gh_ctx_oom(ctx); goto out; }
     if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    c = actor_caps_tx(ctx);
     if ((st = view_load(ctx, &c, id, &v, &a)) != GH_OK) goto fail;
     if (!a.editable) {
         st = refuse_change(ctx, &c);

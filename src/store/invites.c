@@ -76,6 +76,19 @@ gh_status gh_store_invite_update(gh_db *db, const gh_invite *v, gh_err *err)
     return GH_OK;
 }
 
+gh_status gh_store_invite_cancel_by_inviter(gh_db *db, const char *org_id, const char *user_id, int64_t at, int64_t *n,
+                                            gh_err *err)
+{
+    PREP(db, st, "UPDATE invites SET status = 'cancelled', cancelled_at = ?3"
+                 " WHERE org_id = ?1 AND invited_by = ?2 AND status = 'pending'", err);
+    gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, user_id); gh_bind_i64(st, 3, at);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (s != SQLITE_DONE) return gh_db_fail(db, err, "invite cancel");
+    *n = sqlite3_changes(gh_db_raw(db));
+    return GH_OK;
+}
+
 static gh_status invite_get(gh_db *db, sqlite3_stmt *st, gh_invite *v, gh_err *err)
 {
     int s = sqlite3_step(st);

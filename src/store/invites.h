@@ -33,6 +33,9 @@ gh_status gh_store_invite_insert(gh_db *db, const gh_invite *v, gh_err *err);
 /* Writes role_key, invited_by, token_hash, status, sent_at, expires_at,
  * accepted_at, cancelled_at and user_id. */
 gh_status gh_store_invite_update(gh_db *db, const gh_invite *v, gh_err *err);
+/* Cancels the pending invitations user_id sent (at `at`); *n how many. */
+gh_status gh_store_invite_cancel_by_inviter(gh_db *db, const char *org_id, const char *user_id, int64_t at, int64_t *n,
+                                            gh_err *err);
 gh_status gh_store_invite_get(gh_db *db, const char *org_id, const char *id, gh_invite *v, gh_err *err);
 /* Any org: the token is the invitee's only credential. */
 gh_status gh_store_invite_get_by_token(gh_db *db, const char *token_hash, gh_invite *v, gh_err *err);

@@ -193,6 +193,17 @@ test('user page: errors land on their field; delete names the user', async () =>
     await dlg.getByRole('alert').waitFor();
     await page.shot('console-09-self-delete-refused');
     await dlg.getByRole('button', { name: 'Cancel' }).click();
+    await dlg.waitFor({ state: 'detached' });
+
+    // Changing one's own email asks for the current password (a stolen session cannot move the account).
+    await page.getByRole('textbox', { name: 'Email' }).fill('ada2@acme.test');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('.field[data-field=current_password] .error', { hasText: 'current password' }).waitFor();
+    assert.equal((await s.api('/v1/me', { token: adminToken })).body.email, 'admin@acme.test');
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Changes saved.').waitFor();
+    assert.equal((await s.api('/v1/me', { token: adminToken })).body.email, 'ada2@acme.test');
     page.assertClean();
   } finally {
     await browser.close();

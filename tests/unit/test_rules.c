@@ -249,6 +249,9 @@ static void password_rules_nfkc(void **state)
     assert_int_equal(gh_secret_hash("\xef\xbc\xa1" "bc horse \xe2\x85\xa0", h), 0); /* full-width A, roman numeral one */
     assert_true(gh_secret_verify(h, "Abc horse I"));
     assert_false(gh_secret_verify(h, "abc horse I"));
+    /* Text that cannot be normalised is never hashed as it is (it would not
+     * verify against a normalised guess later). */
+    assert_int_not_equal(gh_secret_hash("bad \xff utf-8 password", h), 0);
 }
 
 static void hashing(void **state)

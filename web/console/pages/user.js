@@ -58,8 +58,11 @@ export async function render(ctx) {
     desc: 'Signs in to the console with email and password. Uses an office seat.' });
   const exempt = checkbox({ label: 'Exempt from the single-task check-in limit', name: 'checkin_exempt', checked: u.checkin_exempt, disabled: !manage,
     desc: 'For people who run batch operations or several tasks at once.' });
+  // Changing one's own e-mail address re-authenticates (the server asks for the password).
+  const current = self && manage ? field({ label: 'Current password', name: 'current_password', type: 'password',
+    hint: 'Needed only to change your own email address.', attrs: { autocomplete: 'current-password' } }) : null;
   const accountForm = h('form', { novalidate: true, 'aria-labelledby': 'acct-h' },
-    h('div', { class: 'grid-2' }, name, mobile, email, role),
+    h('div', { class: 'grid-2' }, name, mobile, email, role, current),
     h('div', { class: 'field', 'data-field': 'office_access' }, office, h('div', { class: 'error', hidden: true })),
     h('div', { class: 'field', 'data-field': 'checkin_exempt' }, exempt, h('div', { class: 'error', hidden: true })),
     manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save changes')) : null);
@@ -68,6 +71,7 @@ export async function render(ctx) {
     clearErrors(accountForm);
     const body = {};
     if ((email.input.value.trim() || '') !== (u.email || '')) body.email = email.input.value.trim();
+    if (body.email !== undefined && current && current.input.value) body.current_password = current.input.value;
     if (role.input.value !== u.role) body.role = role.input.value;
     if (office.input.checked !== u.office_access) body.office_access = office.input.checked;
     if (exempt.input.checked !== u.checkin_exempt) body.checkin_exempt = exempt.input.checked;
@@ -75,6 +79,7 @@ export async function render(ctx) {
     await busy(e.submitter, async () => {
       try {
         await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body });
+        if (current) current.input.value = '';
         toast('Changes saved.');
         if (self) await refreshMe();
         await redraw();
