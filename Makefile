@@ -37,7 +37,7 @@ build: deps
 
 run: build
 	@mkdir -p var
-	$(BUILD)/gatehouse serve $(ARGS)
+	$(BUILD)/gatehouse serve --create $(ARGS)
 
 build-test: deps-test
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DGH_SANITIZE=ON -DGH_TESTS=ON >/dev/null

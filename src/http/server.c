@@ -1069,10 +1069,13 @@ int gh_server_run(const gh_server_opts *o)
         MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        /* 0: SO_REUSEADDR only (a restart binds past TIME_WAIT) and never
+         * SO_REUSEPORT, so a second server on the same port fails to start
+         * instead of silently taking half of the connections. */
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)0,
         MHD_OPTION_END);
     if (!daemon_handle) {
-        gh_logf(GH_LOG_ERROR, "cannot listen on %s:%u (in use?)", o->host, o->port);
+        gh_logf(GH_LOG_ERROR, "cannot listen on %s:%u: the address is in use or not available", o->host, o->port);
         goto out;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);

@@ -76,12 +76,12 @@ static void name_key_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
     sqlite3_result_text(cx, key, (int)n, SQLITE_TRANSIENT);
 }
 
-int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
+static int db_open(const char *path, int flags, gh_db **out, char *err, size_t errlen)
 {
     int rc = -1;
+    bool readonly = (flags & SQLITE_OPEN_READONLY) != 0;
     gh_db *db = calloc(1, sizeof *db);
     if (!db) { snprintf(err, errlen, "out of memory"); goto out; }
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &db->conn, flags, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open database %s: %s", path,
                  db->conn ? sqlite3_errmsg(db->conn) : "out of memory");
@@ -97,7 +97,12 @@ int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
     sqlite3_busy_handler(db->conn, busy_wait, NULL);
     /* WAL for concurrent readers; synchronous=FULL makes each commit durable
      * (NORMAL could lose the last commits on power loss). */
-    if (gh_db_exec(db, "PRAGMA journal_mode=WAL") != 0 ||
+    if (readonly) {
+        if (gh_db_exec(db, "PRAGMA query_only=ON") != 0) {
+            snprintf(err, errlen, "cannot open database %s: %s", path, sqlite3_errmsg(db->conn));
+            goto out;
+        }
+    } else if (gh_db_exec(db, "PRAGMA journal_mode=WAL") != 0 ||
         gh_db_exec(db, "PRAGMA synchronous=FULL") != 0 ||
         gh_db_exec(db, "PRAGMA foreign_keys=ON") != 0 ||
         gh_db_exec(db, "PRAGMA temp_store=MEMORY") != 0) {
@@ -110,6 +115,17 @@ int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
 out:
     gh_db_close(db);
     return rc;
+}
+
+int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
+{
+    return db_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, out, err, errlen);
+}
+
+int gh_db_open_existing(const char *path, bool readonly, gh_db **out, char *err, size_t errlen)
+{
+    return db_open(path, (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX, out, err,
+                   errlen);
 }
 
 void gh_db_close(gh_db *db)

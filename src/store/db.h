@@ -25,6 +25,9 @@ int64_t gh_db_stored_schema_version(gh_db *db);
 
 /* Opens (creating if needed) the database at path. err gets a message. */
 int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen);
+/* Opens a database that must exist (no file is created); readonly opens it
+ * for reading only and leaves its journal mode alone (for backups). */
+int gh_db_open_existing(const char *path, bool readonly, gh_db **out, char *err, size_t errlen);
 void gh_db_close(gh_db *db);
 /* Applies pending migrations, each in its own transaction. Refuses (non-zero,
  * with a message) a database whose schema is newer than this binary. */
