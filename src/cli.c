@@ -84,20 +84,23 @@ static bool parse_bool(const char *s, bool *out)
 static int set_value(gh_cli *cli, gh_opt_id id, const char *value, bool from_file, const char *source)
 {
     const gh_opt *o = &gh_opts[id];
+    /* "--threads takes ...", "FILE:3: threads takes ...", "GATEHOUSE_THREADS: threads takes ..." */
+    bool is_flag = strncmp(source, "--", 2) == 0;
+    const char *sep = is_flag ? "" : ": ", *name = is_flag ? "" : o->name;
     if (o->kind == GH_K_FLAG) {
         bool b = true;
         if (value && !parse_bool(value, &b)) {
-            fprintf(stderr, "gatehouse: %s: %s takes 1/0, true/false or yes/no, not '%s'\n", source, o->name, value);
+            fprintf(stderr, "gatehouse: %s%s%s takes 1/0, true/false or yes/no, not '%s'\n", source, sep, name, value);
             return 2;
         }
         cli->num[id] = b;
     } else if (o->kind == GH_K_NUM) {
         if (!value || !gh_parse_i64(value, 1, o->max, &cli->num[id])) {
-            fprintf(stderr, "gatehouse: %s: %s takes a number from 1 to %lld\n", source, o->name, (long long)o->max);
+            fprintf(stderr, "gatehouse: %s%s%s takes a number from 1 to %lld\n", source, sep, name, (long long)o->max);
             return 2;
         }
     } else if (!value || !*value) {
-        fprintf(stderr, "gatehouse: %s: %s needs a value\n", source, o->name);
+        fprintf(stderr, "gatehouse: %s%s%s needs a value\n", source, sep, name);
         return 2;
     }
     cli->val[id] = value;

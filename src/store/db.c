@@ -97,15 +97,10 @@ static int db_open(const char *path, int flags, gh_db **out, char *err, size_t e
     sqlite3_busy_handler(db->conn, busy_wait, NULL);
     /* WAL for concurrent readers; synchronous=FULL makes each commit durable
      * (NORMAL could lose the last commits on power loss). */
-    if (readonly) {
-        if (gh_db_exec(db, "PRAGMA query_only=ON") != 0) {
-            snprintf(err, errlen, "cannot open database %s: %s", path, sqlite3_errmsg(db->conn));
-            goto out;
-        }
-    } else if (gh_db_exec(db, "PRAGMA journal_mode=WAL") != 0 ||
+    if (!readonly && (gh_db_exec(db, "PRAGMA journal_mode=WAL") != 0 ||
         gh_db_exec(db, "PRAGMA synchronous=FULL") != 0 ||
         gh_db_exec(db, "PRAGMA foreign_keys=ON") != 0 ||
-        gh_db_exec(db, "PRAGMA temp_store=MEMORY") != 0) {
+        gh_db_exec(db, "PRAGMA temp_store=MEMORY") != 0)) {
         snprintf(err, errlen, "cannot configure database %s: %s", path, sqlite3_errmsg(db->conn));
         goto out;
     }
