@@ -199,6 +199,16 @@ static void remove_demo_dir(const char *dir, const char *dbpath)
     rmdir(dir);
 }
 
+/* "HOST:PORT" (HOST may be a bracketed IPv6 address). */
+static bool split_hostport(const char *s, char *host, size_t cap, int64_t *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || (size_t)(colon - s) >= cap || !gh_parse_i64(colon + 1, 0, 65535, port)) return false;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    return true;
+}
+
 static int cmd_serve(gh_cli *o)
 {
     char demo_dir[64] = "", demo_db[128] = "";
@@ -218,15 +228,16 @@ static int cmd_serve(gh_cli *o)
     }
     const char *listen = S(LISTEN);
     if (!listen) listen = "127.0.0.1:8080";
-    char host[256];
-    const char *colon = strrchr(listen, ':');
-    int64_t port;
-    if (!colon || (size_t)(colon - listen) >= sizeof host || !gh_parse_i64(colon + 1, 0, 65535, &port)) {
+    char host[256], mhost[256];
+    int64_t port, mport = 0;
+    if (!split_hostport(listen, host, sizeof host, &port)) {
         fprintf(stderr, "gatehouse: --listen takes HOST:PORT\n");
         return 2;
     }
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
+    if (S(METRICS_LISTEN) && !split_hostport(S(METRICS_LISTEN), mhost, sizeof mhost, &mport)) {
+        fprintf(stderr, "gatehouse: --metrics-listen takes HOST:PORT\n");
+        return 2;
+    }
     gh_log_set_quiet(F(QUIET));
     gh_config *cfg = gh_cfg();
     cfg->test_clock = F(TEST_CLOCK);
@@ -238,7 +249,8 @@ static int cmd_serve(gh_cli *o)
     }
     gh_server_opts so = {.host = host, .port = (unsigned)port, .threads = gh_cli_num(o, GH_OPT_THREADS),
                          .per_ip_connections = gh_cli_num(o, GH_OPT_PER_IP_CONNECTIONS),
-                         .request_deadline_s = gh_cli_num(o, GH_OPT_REQUEST_DEADLINE)};
+                         .request_deadline_s = gh_cli_num(o, GH_OPT_REQUEST_DEADLINE),
+                         .metrics_host = S(METRICS_LISTEN) ? mhost : NULL, .metrics_port = (unsigned)mport};
     int rc = 1;
     /* The base URL defaults to the listening address (resolved after bind for port 0). */
     const char *base = S(BASE_URL);

@@ -34,6 +34,7 @@
 #include "api/api.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 #define BODY_MAX (1u << 20)        /* 1 MiB for JSON bodies */
 #define BIG_BODY_MAX (16u << 20)   /* 16 MiB for imports */
@@ -657,6 +658,32 @@ static void dispatch(gh_req *r)
     rt->handler(r);
 }
 
+static gh_metric *m_requests, *m_duration, *m_throttled;
+
+static void register_metrics(void)
+{
+    m_requests = gh_metric_counter("gatehouse_http_requests_total", "HTTP requests answered, by route, method and status",
+                                   "route,method,status");
+    m_duration = gh_metric_histogram("gatehouse_http_request_duration_seconds",
+                                     "time from the first byte of a request to its answer, by route and method",
+                                     "route,method", NULL, 0);
+    m_throttled = gh_metric_counter("gatehouse_throttled_total", "requests refused with 429 (throttled), by route",
+                                    "route");
+    gh_api_metrics_register();
+}
+
+/* Counted under the route's pattern (bounded), never the raw path. */
+static void count_request(gh_req *r)
+{
+    const char *route = r->match.route ? r->match.route->pattern : r->match.path_known ? "(method)" : "(unmatched)";
+    char status[8];
+    snprintf(status, sizeof status, "%u", r->status);
+    const char *method = r->match.route ? r->method : "other"; /* a route matched: its method or HEAD */
+    gh_metric_inc(m_requests, (const char *[]){route, method, status});
+    gh_metric_observe(m_duration, (const char *[]){route, method}, (gh_mono_ms() - r->started_ms) / 1000.0);
+    if (r->status == 429) gh_metric_inc(m_throttled, (const char *[]){route});
+}
+
 static void finish_log(gh_req *r)
 {
     if (gh_log_is_quiet()) return;
@@ -696,6 +723,7 @@ static enum MHD_Result queue_answer(gh_req *r)
     if (atomic_load(&draining)) MHD_add_response_header(r->resp, "Connection", "close");
     r->state = ST_DONE;
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->resp);
+    count_request(r);
     finish_log(r);
     return ret;
 }
@@ -1018,6 +1046,84 @@ static bool listen_addr(const char *host, unsigned port, struct sockaddr_storage
     return false;
 }
 
+/* ---- the metrics address (--metrics-listen) ---------------------------------- */
+static struct MHD_Daemon *metrics_daemon;
+static atomic_bool metrics_separate;
+static unsigned metrics_bound_port;
+
+bool gh_server_metrics_separate(void) { return atomic_load(&metrics_separate); }
+unsigned gh_server_metrics_port(void) { return metrics_bound_port; }
+
+/* GET|HEAD /metrics and /healthz; everything else 404, no body read. */
+static enum MHD_Result on_metrics_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                         const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    (void)upload;
+    if (*con_cls == NULL) { *con_cls = c; return MHD_YES; } /* headers only, first call */
+    if (*upload_size) { *upload_size = 0; return MHD_YES; } /* discard any body */
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    unsigned status = 404;
+    const char *type = "text/plain; charset=utf-8";
+    gh_buf b;
+    gh_buf_init(&b, 8u << 20);
+    if (get && strcmp(url, "/metrics") == 0) {
+        gh_metrics_render(&b);
+        status = gh_buf_ok(&b) ? 200 : 500;
+        type = "text/plain; version=0.0.4; charset=utf-8";
+    } else if (get && strcmp(url, "/healthz") == 0) {
+        gh_buf_puts(&b, "ok\n");
+        status = 200;
+    } else {
+        gh_buf_puts(&b, "not found: this address serves /metrics and /healthz\n");
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(gh_buf_ok(&b) ? b.len : 0, b.data ? b.data : (void *)"", MHD_RESPMEM_MUST_COPY);
+    gh_buf_release(&b);
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static bool metrics_start(const gh_server_opts *o)
+{
+    struct sockaddr_storage addr;
+    bool v6 = false;
+    if (!listen_addr(o->metrics_host, o->metrics_port, &addr, &v6)) {
+        gh_logf(GH_LOG_ERROR, "cannot listen on %s for metrics: not an IPv4 or IPv6 address", o->metrics_host);
+        return false;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_DUAL_STACK : 0);
+    metrics_daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_metrics_access, NULL,
+                                      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                                      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                                      MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                                      MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)0,
+                                      MHD_OPTION_END);
+    if (!metrics_daemon) {
+        gh_logf(GH_LOG_ERROR, "cannot listen on %s:%u for metrics: the address is in use or not available",
+                o->metrics_host, o->metrics_port);
+        return false;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(metrics_daemon, MHD_DAEMON_INFO_BIND_PORT);
+    metrics_bound_port = di ? di->port : o->metrics_port;
+    gh_log(GH_LOG_INFO, NULL, "metrics listening",
+           json_pack("{s:s, s:i}", "host", o->metrics_host, "port", (int)metrics_bound_port));
+    return true;
+}
+
+static void metrics_stop(void)
+{
+    if (!metrics_daemon) return;
+    MHD_stop_daemon(metrics_daemon);
+    metrics_daemon = NULL;
+}
+
 /* SIGTERM: no new connections; requests already accepted finish (at most
  * DRAIN_MAX_MS), answered with Connection: close. */
 static void drain(void)
@@ -1049,6 +1155,8 @@ int gh_server_run(const gh_server_opts *o)
         return 1;
     }
     atomic_store(&draining, false);
+    register_metrics();
+    atomic_store(&metrics_separate, o->metrics_host != NULL);
     gh_server_block_signals();
     if (gh_pool_start(hash_threads, hash_threads * 16) != 0) {
         gh_logf(GH_LOG_ERROR, "cannot start the hashing pool");
@@ -1080,6 +1188,11 @@ int gh_server_run(const gh_server_opts *o)
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
     bound_port = di ? di->port : o->port;
+    if (o->metrics_host && !metrics_start(o)) {
+        MHD_stop_daemon(daemon_handle);
+        daemon_handle = NULL;
+        goto out;
+    }
     reaper_stop = false;
     if (pthread_create(&reaper, NULL, reaper_loop, NULL) == 0) reaper_running = true;
     else gh_logf(GH_LOG_WARN, "cannot start the connection reaper; only the idle timeout applies");
@@ -1101,6 +1214,7 @@ int gh_server_run(const gh_server_opts *o)
     daemon_handle = NULL;
     rc = 0;
 out:
+    metrics_stop();
     reaper_end();
     gh_pool_stop();
     return rc;

@@ -10,6 +10,7 @@
 
 #include "store/migrations.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/util.h"
 
 #define STMT_CACHE 1024 /* power of two; distinct SQL statements in the program */
@@ -340,6 +341,10 @@ gh_status gh_db_fail(gh_db *db, gh_err *err, const char *what)
 {
     int code = sqlite3_extended_errcode(db->conn);
     gh_logf(GH_LOG_ERROR, "database error in %s: %s", what, sqlite3_errmsg(db->conn));
+    /* Registered on first use (the lookup takes a lock: error path only). */
+    gh_metric *errors = gh_metric_counter("gatehouse_db_errors_total", "failed database statements, by kind", "kind");
+    const bool busy = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
+    gh_metric_inc(errors, (const char *[]){busy ? "busy" : "error"});
     if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
         err->retry_after = 1;
         return gh_fail(err, GH_E_BUSY, "database_busy", "the database is busy; retry shortly");
