@@ -44,12 +44,16 @@ void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const
 typedef struct { gh_login l; gh_hash_job *job; bool finished; } login_state;
 
 /* gatehouse_signins_total{outcome}: "success" or the refusal's code. */
+gh_metric *gh_api_metric_signins(void)
+{
+    return gh_metric_counter("gatehouse_signins_total", "password sign-ins by outcome (success or the error code)",
+                             "outcome");
+}
+
 static gh_status count_signin(gh_ctx *ctx, gh_status st)
 {
     const char *outcome = st == GH_OK ? "success" : ctx->err.code[0] ? ctx->err.code : "error";
-    gh_metric_inc(gh_metric_counter("gatehouse_signins_total", "password sign-ins by outcome (success or the error code)",
-                                    "outcome"),
-                  (const char *[]){outcome});
+    gh_metric_inc(gh_api_metric_signins(), (const char *[]){outcome});
     return st;
 }
 

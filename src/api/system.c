@@ -112,6 +112,10 @@ void gh_api_metrics_register(void)
                        NULL);
     gh_metric_gauge_fn("gatehouse_mail_backlog", "mails waiting in the outbox", mail_backlog, NULL);
     gh_metric_gauge_fn("gatehouse_draining", "1 from SIGTERM on", draining_gauge, NULL);
+    /* Listed from the start, before their first event. */
+    gh_api_metric_signins();
+    gh_api_metric_checks();
+    gh_db_metric_errors();
 }
 
 /* Prometheus text format (util/metrics.h). */

@@ -337,12 +337,17 @@ const char *gh_col_text(sqlite3_stmt *st, int i)
     return t ? (const char *)t : "";
 }
 
+gh_metric *gh_db_metric_errors(void)
+{
+    return gh_metric_counter("gatehouse_db_errors_total", "failed database statements, by kind (busy, error)", "kind");
+}
+
 gh_status gh_db_fail(gh_db *db, gh_err *err, const char *what)
 {
     int code = sqlite3_extended_errcode(db->conn);
     gh_logf(GH_LOG_ERROR, "database error in %s: %s", what, sqlite3_errmsg(db->conn));
-    /* Registered on first use (the lookup takes a lock: error path only). */
-    gh_metric *errors = gh_metric_counter("gatehouse_db_errors_total", "failed database statements, by kind", "kind");
+    /* Looked up on each error (it takes a lock: error path only). */
+    gh_metric *errors = gh_db_metric_errors();
     const bool busy = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
     gh_metric_inc(errors, (const char *[]){busy ? "busy" : "error"});
     if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {

@@ -67,6 +67,8 @@ void gh_bind_text(sqlite3_stmt *st, int i, const char *s);
 void gh_bind_i64(sqlite3_stmt *st, int i, int64_t v);
 /* Column helpers: NULL becomes "" / 0. */
 const char *gh_col_text(sqlite3_stmt *st, int i);
+/* gatehouse_db_errors_total{kind} (util/metrics.h), registered on first call. */
+struct gh_metric *gh_db_metric_errors(void);
 /* Reports a failed step as GH_E_INTERNAL (or GH_E_BUSY) and logs it. */
 gh_status gh_db_fail(gh_db *db, gh_err *err, const char *what);
 

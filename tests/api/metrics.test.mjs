@@ -6,6 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { BIN, freePort, startServer } from './lib.mjs';
 import { parsePrometheus, sample } from './prom.mjs';
 
@@ -122,5 +124,22 @@ test('--metrics-listen: /metrics on its own address only', async () => {
     assert.match(bad.stderr, /--metrics-listen takes HOST:PORT/);
   } finally {
     await s2.stop();
+  }
+});
+
+test('the sample alerts and the Grafana dashboard use only metrics the server exposes', async () => {
+  const dir = resolve(import.meta.dirname, '../../packaging');
+  const alerts = readFileSync(join(dir, 'prometheus-alerts.yml'), 'utf8');
+  const dash = JSON.parse(readFileSync(join(dir, 'grafana-dashboard.json'), 'utf8'));
+  const s = await startServer();
+  try {
+    const f = await scrape(s);
+    const used = new Set([...`${alerts}\n${JSON.stringify(dash)}`.matchAll(/gatehouse_[a-z_]+/g)]
+      .map((m) => m[0].replace(/_(bucket|sum|count)$/, '')));
+    assert.ok(used.size >= 8);
+    for (const name of used) assert.ok(f.has(name), `${name} (used by packaging/) is not exposed`);
+    for (const p of dash.panels) assert.ok(p.targets.length > 0 && p.title, 'every panel has a query');
+  } finally {
+    await s.stop();
   }
 });
