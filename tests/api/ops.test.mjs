@@ -347,3 +347,13 @@ test('restore drill: back up a live server under write load, restore to a new pa
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('gatehouse(8) is built by the build and names every command and option of the table', () => {
+  const man = join(resolve(BIN, '..'), 'gatehouse.8');
+  assert.ok(existsSync(man), `${man} is built (scdoc)`);
+  const text = readFileSync(man, 'utf8');
+  assert.match(text, /^\.TH "gatehouse" "8"/m);
+  const plain = text.replace(/\\f[BIRP]/g, '').replace(/\\-/g, '-').replace(/\\&/g, '');
+  for (const c of commands()) assert.match(plain, new RegExp(`^${c}\\b`, 'm'), `command ${c}`);
+  for (const flag of new Set(optionTable().map((o) => o.flag))) assert.ok(plain.includes(flag), `option ${flag}`);
+});
