@@ -61,6 +61,9 @@ typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
       "address to listen on (default 127.0.0.1:8080; IPv6 in brackets, [::]:8080 also takes IPv4)")               \
     X(METRICS_LISTEN, "metrics-listen", GH_K_STR, GH_C_SERVE, "HOST:PORT", 0,                                      \
       "serve GET /metrics on this address only (default: on --listen)")                                            \
+    X(TLS_CERT, "tls-cert", GH_K_STR, GH_C_SERVE, "FILE", 0,                                                       \
+      "serve HTTPS with this PEM certificate chain (with --tls-key; SIGHUP reloads both)")                         \
+    X(TLS_KEY, "tls-key", GH_K_STR, GH_C_SERVE, "FILE", 0, "the PEM private key of --tls-cert")                   \
     X(CREATE, "create", GH_K_FLAG, GH_C_SERVE, NULL, 0, "create the database if it does not exist")               \
     X(BASE_URL, "base-url", GH_K_STR, GH_C_SERVE | GH_C_ORG, "URL", 0,                                             \
       "public URL of the server, for links in mails (default http://LISTEN)")                                      \

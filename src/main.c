@@ -234,6 +234,10 @@ static int cmd_serve(gh_cli *o)
         fprintf(stderr, "gatehouse: --listen takes HOST:PORT\n");
         return 2;
     }
+    if (!S(TLS_CERT) != !S(TLS_KEY)) {
+        fprintf(stderr, "gatehouse: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
     if (S(METRICS_LISTEN) && !split_hostport(S(METRICS_LISTEN), mhost, sizeof mhost, &mport)) {
         fprintf(stderr, "gatehouse: --metrics-listen takes HOST:PORT\n");
         return 2;
@@ -250,15 +254,16 @@ static int cmd_serve(gh_cli *o)
     gh_server_opts so = {.host = host, .port = (unsigned)port, .threads = gh_cli_num(o, GH_OPT_THREADS),
                          .per_ip_connections = gh_cli_num(o, GH_OPT_PER_IP_CONNECTIONS),
                          .request_deadline_s = gh_cli_num(o, GH_OPT_REQUEST_DEADLINE),
-                         .metrics_host = S(METRICS_LISTEN) ? mhost : NULL, .metrics_port = (unsigned)mport};
+                         .metrics_host = S(METRICS_LISTEN) ? mhost : NULL, .metrics_port = (unsigned)mport,
+                         .tls_cert = S(TLS_CERT), .tls_key = S(TLS_KEY)};
     int rc = 1;
     /* The base URL defaults to the listening address (resolved after bind for port 0). */
     const char *base = S(BASE_URL);
     if (base) gh_strlcpy(cfg->base_url, base, sizeof cfg->base_url);
-    else snprintf(cfg->base_url, sizeof cfg->base_url, "http://%s:%u", host, (unsigned)port);
+    else snprintf(cfg->base_url, sizeof cfg->base_url, "%s://%s:%u", S(TLS_CERT) ? "https" : "http", host, (unsigned)port);
     size_t bl = strlen(cfg->base_url);
     while (bl > 0 && cfg->base_url[bl - 1] == '/') cfg->base_url[--bl] = '\0';
-    cfg->secure_cookies = strncmp(cfg->base_url, "https://", 8) == 0;
+    cfg->secure_cookies = S(TLS_CERT) || strncmp(cfg->base_url, "https://", 8) == 0;
     if (demo) {
         gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}, .ip = "", .request_id = "demo"};
         json_t *sum = NULL;

@@ -150,6 +150,7 @@ typedef struct gh_server_opts {
     const char *metrics_host; /* non-NULL: GET /metrics (and /healthz) on this
                                * address only, not on the main one */
     unsigned metrics_port;
+    const char *tls_cert, *tls_key; /* both: HTTPS (PEM files; SIGHUP reloads them) */
 } gh_server_opts;
 
 #define GH_PER_IP_CONNECTIONS_DEFAULT 256u

@@ -31,6 +31,7 @@
 #include "http/http.h"
 #include "http/pool.h"
 #include "http/router.h"
+#include "http/tls.h"
 #include "api/api.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -659,6 +660,7 @@ static void dispatch(gh_req *r)
 }
 
 static gh_metric *m_requests, *m_duration, *m_throttled;
+static bool serving_tls; /* set before the daemon starts */
 
 static void register_metrics(void)
 {
@@ -715,6 +717,7 @@ static enum MHD_Result queue_answer(gh_req *r)
     MHD_add_response_header(r->resp, "X-Request-Id", r->request_id);
     MHD_add_response_header(r->resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r->resp, "Referrer-Policy", "no-referrer");
+    if (serving_tls) MHD_add_response_header(r->resp, "Strict-Transport-Security", "max-age=31536000");
     if (strncmp(r->path, "/v1/", 4) == 0 || strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/readyz") == 0)
         MHD_add_response_header(r->resp, "Cache-Control", "no-store");
     for (int i = 0; i < r->nheaders; i++)
@@ -1013,6 +1016,7 @@ void gh_server_block_signals(void)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGPIPE);
+    sigaddset(&set, SIGHUP); /* taken by sigwait: reloads the TLS pair */
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads created later inherit the mask */
 }
 
@@ -1166,6 +1170,15 @@ int gh_server_run(const gh_server_opts *o)
     /* An IPv6 address listens dual-stack: IPv4 clients arrive as ::ffff:a.b.c.d
      * and are shown as IPv4 (gh_ip6_text). */
     if (v6) flags |= MHD_USE_DUAL_STACK;
+    if (o->tls_cert) {
+        char err[600];
+        if (gh_tls_load(o->tls_cert, o->tls_key, err, sizeof err) != 0) {
+            gh_logf(GH_LOG_ERROR, "cannot serve HTTPS: %s", err);
+            goto out;
+        }
+        flags |= MHD_USE_TLS;
+        serving_tls = true;
+    }
     daemon_handle = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
@@ -1181,6 +1194,8 @@ int gh_server_run(const gh_server_opts *o)
          * SO_REUSEPORT, so a second server on the same port fails to start
          * instead of silently taking half of the connections. */
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)0,
+        /* Ignored without MHD_USE_TLS. */
+        o->tls_cert ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, gh_tls_retrieve,
         MHD_OPTION_END);
     if (!daemon_handle) {
         gh_logf(GH_LOG_ERROR, "cannot listen on %s:%u: the address is in use or not available", o->host, o->port);
@@ -1204,7 +1219,17 @@ int gh_server_run(const gh_server_opts *o)
     sigemptyset(&wait_set);
     sigaddset(&wait_set, SIGINT);
     sigaddset(&wait_set, SIGTERM);
-    sigwait(&wait_set, &sig);
+    sigaddset(&wait_set, SIGHUP);
+    for (;;) {
+        sigwait(&wait_set, &sig);
+        if (sig != SIGHUP) break;
+        /* New handshakes take the new pair; open connections keep theirs. */
+        char err[600];
+        if (!o->tls_cert) gh_logf(GH_LOG_INFO, "SIGHUP: nothing to reload (no --tls-cert)");
+        else if (gh_tls_load(o->tls_cert, o->tls_key, err, sizeof err) == 0)
+            gh_logf(GH_LOG_INFO, "SIGHUP: TLS certificate and key reloaded from %s", o->tls_cert);
+        else gh_logf(GH_LOG_ERROR, "SIGHUP: TLS reload refused, the previous certificate stays: %s", err);
+    }
     atomic_store(&draining, true); /* /readyz answers 503 from here on */
     gh_log(GH_LOG_INFO, NULL, "shutting down", json_pack("{s:i}", "signal", sig));
     drain();
@@ -1215,6 +1240,7 @@ int gh_server_run(const gh_server_opts *o)
     rc = 0;
 out:
     metrics_stop();
+    gh_tls_shutdown();
     reaper_end();
     gh_pool_stop();
     return rc;
