@@ -32,6 +32,8 @@
 #include "http/pool.h"
 #include "http/router.h"
 #include "http/tls.h"
+
+#include <systemd/sd-daemon.h>
 #include "api/api.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -1220,16 +1222,21 @@ int gh_server_run(const gh_server_opts *o)
     sigaddset(&wait_set, SIGINT);
     sigaddset(&wait_set, SIGTERM);
     sigaddset(&wait_set, SIGHUP);
+    /* systemd Type=notify: ready once listening (a no-op outside systemd). */
+    sd_notifyf(0, "READY=1\nSTATUS=listening on %s:%u", o->host, bound_port);
     for (;;) {
         sigwait(&wait_set, &sig);
         if (sig != SIGHUP) break;
+        sd_notify(0, "RELOADING=1");
         /* New handshakes take the new pair; open connections keep theirs. */
         char err[600];
         if (!o->tls_cert) gh_logf(GH_LOG_INFO, "SIGHUP: nothing to reload (no --tls-cert)");
         else if (gh_tls_load(o->tls_cert, o->tls_key, err, sizeof err) == 0)
             gh_logf(GH_LOG_INFO, "SIGHUP: TLS certificate and key reloaded from %s", o->tls_cert);
         else gh_logf(GH_LOG_ERROR, "SIGHUP: TLS reload refused, the previous certificate stays: %s", err);
+        sd_notify(0, "READY=1");
     }
+    sd_notify(0, "STOPPING=1");
     atomic_store(&draining, true); /* /readyz answers 503 from here on */
     gh_log(GH_LOG_INFO, NULL, "shutting down", json_pack("{s:i}", "signal", sig));
     drain();
