@@ -64,6 +64,10 @@ typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
     X(TLS_CERT, "tls-cert", GH_K_STR, GH_C_SERVE, "FILE", 0,                                                       \
       "serve HTTPS with this PEM certificate chain (with --tls-key; SIGHUP reloads both)")                         \
     X(TLS_KEY, "tls-key", GH_K_STR, GH_C_SERVE, "FILE", 0, "the PEM private key of --tls-cert")                   \
+    X(BACKUP_DIR, "backup-dir", GH_K_STR, GH_C_SERVE, "DIR", 0,                                                    \
+      "write scheduled whole-database backups here (with --backup-every)")                                         \
+    X(BACKUP_EVERY, "backup-every", GH_K_STR, GH_C_SERVE, "DURATION", 0, "interval of scheduled backups: 90s, 30m, 24h, 7d") \
+    X(BACKUP_KEEP, "backup-keep", GH_K_NUM, GH_C_SERVE, "N", 10000, "scheduled backups kept (default 14)")         \
     X(CREATE, "create", GH_K_FLAG, GH_C_SERVE, NULL, 0, "create the database if it does not exist")               \
     X(BASE_URL, "base-url", GH_K_STR, GH_C_SERVE | GH_C_ORG, "URL", 0,                                             \
       "public URL of the server, for links in mails (default http://LISTEN)")                                      \

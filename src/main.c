@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "core/access.h"
 #include "core/accounts.h"
+#include "core/backups.h"
 #include "core/catalog.h"
 #include "core/demo.h"
 #include "core/roles.h"
@@ -238,6 +239,11 @@ static int cmd_serve(gh_cli *o)
         fprintf(stderr, "gatehouse: --tls-cert and --tls-key go together\n");
         return 2;
     }
+    int64_t backup_every = 0;
+    if (!S(BACKUP_DIR) != !S(BACKUP_EVERY) || (S(BACKUP_EVERY) && !gh_duration_parse(S(BACKUP_EVERY), &backup_every))) {
+        fprintf(stderr, "gatehouse: --backup-dir DIR and --backup-every DURATION (90s, 30m, 24h, 7d) go together\n");
+        return 2;
+    }
     if (S(METRICS_LISTEN) && !split_hostport(S(METRICS_LISTEN), mhost, sizeof mhost, &mport)) {
         fprintf(stderr, "gatehouse: --metrics-listen takes HOST:PORT\n");
         return 2;
@@ -284,7 +290,13 @@ static int cmd_serve(gh_cli *o)
     }
     gh_server_block_signals(); /* before the poller thread starts */
     if (gh_access_start_poller() != 0) goto out;
+    if (S(BACKUP_DIR) && gh_backups_start(S(BACKUP_DIR), backup_every,
+                                          gh_cli_num(o, GH_OPT_BACKUP_KEEP) ? gh_cli_num(o, GH_OPT_BACKUP_KEEP) : 14) != 0) {
+        gh_access_stop_poller();
+        goto out;
+    }
     rc = gh_server_run(&so);
+    gh_backups_stop();
     gh_access_stop_poller();
 out:
     gh_db_thread_close();

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BIN, PASSWORD, cli, freePort, startServer } from './lib.mjs';
@@ -356,4 +356,35 @@ test('gatehouse(8) is built by the build and names every command and option of t
   const plain = text.replace(/\\f[BIRP]/g, '').replace(/\\-/g, '-').replace(/\\&/g, '');
   for (const c of commands()) assert.match(plain, new RegExp(`^${c}\\b`, 'm'), `command ${c}`);
   for (const flag of new Set(optionTable().map((o) => o.flag))) assert.ok(plain.includes(flag), `option ${flag}`);
+});
+
+test('scheduled backups: every interval into --backup-dir, 0600, the oldest beyond --backup-keep deleted, restorable', { timeout: 120000 }, async () => {
+  const dir = tmp();
+  const bdir = join(dir, 'backups');
+  const s = await startServer({ args: ['--backup-dir', bdir, '--backup-every', '1s', '--backup-keep', '2'] });
+  try {
+    const written = () => (s.log().match(/scheduled backup written to/g) || []).length;
+    while (written() < 3) {
+      assert.doesNotMatch(s.log(), /scheduled backup to .* failed/);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    while (!/scheduled backup .* deleted \(keeping 2\)/.test(s.log())) await new Promise((r) => setTimeout(r, 100));
+    const files = readdirSync(bdir).filter((f) => /^gatehouse-\d{8}T\d{6}Z\.db$/.test(f));
+    assert.ok(files.length <= 3 && files.length >= 2, files.join(' '));
+    assert.equal((statSync(bdir).mode & 0o777).toString(8), '700');
+    const newest = join(bdir, files.sort().at(-1));
+    assert.equal((statSync(newest).mode & 0o777).toString(8), '600');
+    const r = gh(['restore', '--from', newest, '--db', join(dir, 'r.db')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /1 organization, 1 user/);
+  } finally {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const args of [['--backup-dir', '/tmp/x'], ['--backup-every', '1h'], ['--backup-dir', '/tmp/x', '--backup-every', 'soon'],
+    ['--backup-dir', '/tmp/x', '--backup-every', '0s']]) {
+    const r = gh(['serve', '--db', '/nonexistent/x.db', ...args]);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, /--backup-dir DIR and --backup-every DURATION/);
+  }
 });
