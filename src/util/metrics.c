@@ -46,7 +46,7 @@ static _Atomic uint64_t dropped;
 static const double default_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 static gh_metric *reg(const char *name, const char *help, kind k, const char *labels, const double *bounds,
-                      size_t nbounds)
+                      size_t nbounds, double (*fn)(void *), void *arg)
 {
     gh_metric *m = NULL;
     pthread_mutex_lock(&lock);
@@ -59,6 +59,8 @@ static gh_metric *reg(const char *name, const char *help, kind k, const char *la
     gh_strlcpy(m->name, name, sizeof m->name);
     gh_strlcpy(m->help, help, sizeof m->help);
     m->k = k;
+    m->fn = fn; /* set before the metric is published: render reads it unlocked */
+    m->arg = arg;
     for (const char *p = labels; p && *p && m->nlabels < GH_METRIC_MAX_LABELS;) {
         size_t len = strcspn(p, ",");
         if (len >= sizeof m->labels[0]) len = sizeof m->labels[0] - 1;
@@ -86,30 +88,23 @@ out:
 
 gh_metric *gh_metric_counter(const char *name, const char *help, const char *labels)
 {
-    return reg(name, help, K_COUNTER, labels, NULL, 0);
+    return reg(name, help, K_COUNTER, labels, NULL, 0, NULL, NULL);
 }
 
 gh_metric *gh_metric_gauge(const char *name, const char *help, const char *labels)
 {
-    return reg(name, help, K_GAUGE, labels, NULL, 0);
+    return reg(name, help, K_GAUGE, labels, NULL, 0, NULL, NULL);
 }
 
 gh_metric *gh_metric_histogram(const char *name, const char *help, const char *labels, const double *bounds,
                                size_t nbounds)
 {
-    return reg(name, help, K_HISTOGRAM, labels, bounds, nbounds);
+    return reg(name, help, K_HISTOGRAM, labels, bounds, nbounds, NULL, NULL);
 }
 
 gh_metric *gh_metric_gauge_fn(const char *name, const char *help, double (*fn)(void *arg), void *arg)
 {
-    gh_metric *m = reg(name, help, K_GAUGE_FN, NULL, NULL, 0);
-    if (m) {
-        pthread_mutex_lock(&lock);
-        m->fn = fn;
-        m->arg = arg;
-        pthread_mutex_unlock(&lock);
-    }
-    return m;
+    return reg(name, help, K_GAUGE_FN, NULL, NULL, 0, fn, arg);
 }
 
 /* The series for these label values, created when new; NULL when full. */
