@@ -5,6 +5,8 @@
 #               also a clang build (warnings as errors) and the concurrency
 #               tests under ThreadSanitizer (make tsan)
 #   make clang  compile everything with clang, warnings as errors
+#   make deb    build the Debian package into dist/ (scripts/make-deb.sh)
+#   make deb-test  build it, install it with dpkg -i, check it, remove it
 #   make tsan   build with ThreadSanitizer, run the unit tests and the
 #               concurrency API tests ($(TSAN_TESTS)) under it
 # Extra arguments for serve: make run ARGS="--demo"
@@ -13,6 +15,7 @@ BUILD      ?= build
 TEST_BUILD ?= build-test
 CLANG_BUILD ?= build-clang
 TSAN_BUILD ?= build-tsan
+DEB_BUILD  ?= build-deb
 # The API tests that exercise threads against each other: drain under load,
 # concurrent guesses and sign-ins racing a lock, writes racing a demotion,
 # simultaneous starts, the background writer against a locked database, the
@@ -22,7 +25,7 @@ TSAN_TESTS ?= tests/api/service.test.mjs tests/api/freshness.test.mjs tests/api/
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 ARGS       ?=
 
-.PHONY: all run test deps deps-test build build-test clang tsan unit api browser bench clean
+.PHONY: all run test deps deps-test build build-test clang tsan unit api browser bench clean deb deb-test
 
 all: build
 
@@ -38,7 +41,7 @@ build: deps
 
 run: build
 	@mkdir -p var
-	$(BUILD)/gatehouse serve $(ARGS)
+	$(BUILD)/gatehouse serve --create $(ARGS)
 
 build-test: deps-test
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DGH_SANITIZE=ON -DGH_TESTS=ON >/dev/null
@@ -67,9 +70,18 @@ test: build-test clang build
 	cd $(TEST_BUILD) && ctest --output-on-failure
 	GATEHOUSE_BIN=$(CURDIR)/$(TEST_BUILD)/gatehouse node --test --test-concurrency=2 tests/api/ $(wildcard tests/browser)
 	@$(MAKE) --no-print-directory tsan
+	@$(MAKE) --no-print-directory deb-test
+
+deb: deps
+	@cmake -S . -B $(DEB_BUILD) -DCMAKE_BUILD_TYPE=Release -DGH_DEFAULT_CONFIG=/etc/gatehouse/gatehouse.conf >/dev/null
+	@cmake --build $(DEB_BUILD) -j $(JOBS) --target gatehouse manpage
+	@scripts/make-deb.sh $(DEB_BUILD) dist
+
+deb-test: deb deps-test
+	GATEHOUSE_DEB=$$(ls -t dist/gatehouse_*.deb | head -1) node --test tests/packaging/
 
 bench: build
 	bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) $(CLANG_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(CLANG_BUILD) $(TSAN_BUILD) $(DEB_BUILD) dist

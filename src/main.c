@@ -1,17 +1,6 @@
 /*
- * gatehouse: the server and the operator's CLI.
- *
- *   gatehouse serve   [--listen HOST:PORT] [--db PATH] [--base-url URL] [--catalog FILE]
- *                     [--threads N] [--per-ip-connections N] [--request-deadline S]
- *                     [--test-clock] [--quiet] [--demo]
- *   gatehouse init    --db PATH --org SLUG --org-name NAME --admin-email EMAIL
- *                     [--admin-name NAME] [--template SET]
- *   gatehouse org     list|modules|addons|seats --db PATH [--org SLUG] ...
- *   gatehouse outbox  --db PATH [--json]
- *   gatehouse check   --db PATH --org SLUG --user EMAIL|ID --permission KEY
- *   gatehouse backup  --db PATH --to FILE
- *   gatehouse routes     (the route table: method, path, auth, permission, API key scope, alternative, query parameters)
- *   gatehouse version
+ * gatehouse: the server and the operator's CLI. The commands and their
+ * options are one table in cli.h (`gatehouse help`, `gatehouse options`).
  *
  * Every subcommand that touches the database applies pending migrations
  * first, and changes made here reach running servers within a second (the
@@ -25,107 +14,29 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "core/access.h"
 #include "core/accounts.h"
+#include "core/backups.h"
 #include "core/catalog.h"
 #include "core/demo.h"
 #include "core/roles.h"
 #include "core/secret.h"
 #include "http/http.h"
 #include "http/router.h"
+#include "store/backup.h"
 #include "util/assets.h"
 #include "util/log.h"
 
 #define VERSION "0.1.0"
 
-typedef struct opts {
-    const char *listen, *db, *base_url, *catalog;
-    const char *org, *org_name, *admin_email, *admin_name, *template_set;
-    const char *to, *user, *permission, *office, *factory;
-    bool test_clock, quiet, json, demo, force;
-    unsigned threads, per_ip_connections, request_deadline_s;
-    int nargs;
-    const char *args[64];
-} opts;
+#define S(id) gh_cli_str(o, GH_OPT_##id)
+#define F(id) gh_cli_flag(o, GH_OPT_##id)
 
-static void usage(void)
+static int usage(const gh_cli *o)
 {
-    fputs("usage: gatehouse serve|init|org|outbox|check|backup|version [options]\n"
-          "  serve   [--listen HOST:PORT] [--db PATH] [--base-url URL] [--catalog FILE]\n"
-          "          [--threads N] [--per-ip-connections N] [--request-deadline S]\n"
-          "          [--test-clock] [--quiet] [--demo]\n"
-          "          HOST is IPv4 or IPv6 in brackets ([::]:8080 also accepts IPv4)\n"
-          "          --demo serves a demo plant from a throw-away database (--db is ignored)\n"
-          "  init    --db PATH --org SLUG --org-name NAME --admin-email EMAIL [--admin-name NAME]\n"
-          "          [--template plant|oee|monitoring|quality]   (password: GATEHOUSE_ADMIN_PASSWORD or prompt)\n"
-          "  org list --db PATH\n"
-          "  org modules --db PATH --org SLUG KEY...     (core is always on)\n"
-          "  org addons  --db PATH --org SLUG KEY...\n"
-          "  org seats   --db PATH --org SLUG [--office N|unlimited] [--factory N|unlimited] [--force]\n"
-          "              (a limit below the seats in use is refused unless --force)\n"
-          "  org allow-ips --db PATH --org SLUG [CIDR...]    (none: any address)\n"
-          "  org setup-link --db PATH [--base-url URL]   (one-time link, 24 h, that creates one more organization)\n"
-          "  outbox  --db PATH [--json]\n"
-          "  check   --db PATH --org SLUG --user EMAIL|ID --permission KEY\n"
-          "  backup  --db PATH --to FILE\n"
-          "Environment: GATEHOUSE_LISTEN, GATEHOUSE_DB, GATEHOUSE_BASE_URL\n",
-          stderr);
-}
-
-static int parse_opts(int argc, char **argv, int start, opts *o)
-{
-    for (int i = start; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (strcmp(a, "--test-clock") == 0) { o->test_clock = true; continue; }
-        if (strcmp(a, "--quiet") == 0) { o->quiet = true; continue; }
-        if (strcmp(a, "--json") == 0) { o->json = true; continue; }
-        if (strcmp(a, "--demo") == 0) { o->demo = true; continue; }
-        if (strcmp(a, "--force") == 0) { o->force = true; continue; }
-        if (strcmp(a, "--listen") == 0) slot = &o->listen;
-        else if (strcmp(a, "--db") == 0) slot = &o->db;
-        else if (strcmp(a, "--base-url") == 0) slot = &o->base_url;
-        else if (strcmp(a, "--catalog") == 0) slot = &o->catalog;
-        else if (strcmp(a, "--org") == 0) slot = &o->org;
-        else if (strcmp(a, "--org-name") == 0) slot = &o->org_name;
-        else if (strcmp(a, "--admin-email") == 0) slot = &o->admin_email;
-        else if (strcmp(a, "--admin-name") == 0) slot = &o->admin_name;
-        else if (strcmp(a, "--template") == 0) slot = &o->template_set;
-        else if (strcmp(a, "--to") == 0) slot = &o->to;
-        else if (strcmp(a, "--user") == 0) slot = &o->user;
-        else if (strcmp(a, "--permission") == 0) slot = &o->permission;
-        else if (strcmp(a, "--office") == 0) slot = &o->office;
-        else if (strcmp(a, "--factory") == 0) slot = &o->factory;
-        else if (strcmp(a, "--threads") == 0 || strcmp(a, "--per-ip-connections") == 0 ||
-                 strcmp(a, "--request-deadline") == 0) {
-            static const struct { const char *name; int64_t max; } nums[] = {
-                {"--threads", 256}, {"--per-ip-connections", 4096}, {"--request-deadline", 3600}};
-            unsigned *dest[] = {&o->threads, &o->per_ip_connections, &o->request_deadline_s};
-            size_t k = 0;
-            while (strcmp(a, nums[k].name) != 0) k++;
-            int64_t n;
-            if (i + 1 >= argc || !gh_parse_i64(argv[i + 1], 1, nums[k].max, &n)) {
-                fprintf(stderr, "gatehouse: %s takes a number from 1 to %lld\n", a, (long long)nums[k].max);
-                return -1;
-            }
-            *dest[k] = (unsigned)n;
-            i++;
-            continue;
-        } else if (a[0] == '-' && a[1] == '-') {
-            fprintf(stderr, "gatehouse: unknown option %s\n", a);
-            return -1;
-        } else {
-            if (o->nargs >= 64) return -1;
-            o->args[o->nargs++] = a;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "gatehouse: %s needs a value\n", a);
-            return -1;
-        }
-        *slot = argv[++i];
-    }
-    return 0;
+    gh_cli_help(stderr, o->cmd);
+    return 2;
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -190,27 +101,36 @@ static gh_catalog *catalog_load(const char *path)
 }
 
 /* Shared start: random, secrets, catalog, database with migrations, access. */
-static gh_catalog *boot(const opts *o, gh_db **db)
+static gh_catalog *boot(const gh_cli *o, bool may_create, gh_db **db)
 {
-    const char *path = o->db ? o->db : getenv("GATEHOUSE_DB");
-    if (!path || !*path) path = "var/gatehouse.db";
+    const char *path = S(DB);
+    if (!path) path = "var/gatehouse.db";
     if (gh_random_init() != 0 || gh_secret_init() != 0) {
         fprintf(stderr, "gatehouse: cannot initialise libsodium\n");
         return NULL;
     }
-    gh_catalog *cat = catalog_load(o->catalog ? o->catalog : getenv("GATEHOUSE_CATALOG"));
+    gh_catalog *cat = catalog_load(S(CATALOG));
     if (!cat) return NULL;
     gh_cfg()->catalog = cat;
     /* Create the database's folders (./var by default), like mkdir -p. */
     char dir[4096];
-    if (gh_strlcpy(dir, path, sizeof dir)) {
+    if (may_create && gh_strlcpy(dir, path, sizeof dir)) {
         char *last = strrchr(dir, '/');
         for (char *p = dir + 1; last && p <= last; p++) {
             if (*p != '/') continue;
             *p = '\0';
-            mkdir(dir, 0750); /* EEXIST is fine; other errors show at open */
+            mkdir(dir, 0700); /* EEXIST is fine; other errors show at open */
             *p = '/';
         }
+    }
+    struct stat sb;
+    if (!may_create && stat(path, &sb) != 0) {
+        fprintf(stderr,
+                "gatehouse: the database %s does not exist%s\n", path,
+                o->cmd->bit == GH_C_SERVE ? " (serve --create makes a new one; check --db)" : " (check --db)");
+        gh_catalog_free(cat);
+        gh_cfg()->catalog = NULL;
+        return NULL;
     }
     gh_db_set_path(path);
     char err[512];
@@ -280,10 +200,21 @@ static void remove_demo_dir(const char *dir, const char *dbpath)
     rmdir(dir);
 }
 
-static int cmd_serve(opts *o)
+/* "HOST:PORT" (HOST may be a bracketed IPv6 address). */
+static bool split_hostport(const char *s, char *host, size_t cap, int64_t *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || (size_t)(colon - s) >= cap || !gh_parse_i64(colon + 1, 0, 65535, port)) return false;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    return true;
+}
+
+static int cmd_serve(gh_cli *o)
 {
     char demo_dir[64] = "", demo_db[128] = "";
-    if (o->demo) {
+    bool demo = F(DEMO);
+    if (demo) {
         const char *tmp = getenv("TMPDIR");
         snprintf(demo_dir, sizeof demo_dir, "%s/gatehouse-demo-XXXXXX", tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
         if (!mkdtemp(demo_dir)) {
@@ -291,39 +222,55 @@ static int cmd_serve(opts *o)
             return 1;
         }
         snprintf(demo_db, sizeof demo_db, "%s/demo.db", demo_dir);
-        o->db = demo_db;
+        o->val[GH_OPT_DB] = demo_db;
+        o->set[GH_OPT_DB] = true;
+        o->set[GH_OPT_CREATE] = true;
+        o->num[GH_OPT_CREATE] = 1;
     }
-    const char *listen = o->listen ? o->listen : getenv("GATEHOUSE_LISTEN");
-    if (!listen || !*listen) listen = "127.0.0.1:8080";
-    char host[256];
-    const char *colon = strrchr(listen, ':');
-    int64_t port;
-    if (!colon || (size_t)(colon - listen) >= sizeof host || !gh_parse_i64(colon + 1, 0, 65535, &port)) {
+    const char *listen = S(LISTEN);
+    if (!listen) listen = "127.0.0.1:8080";
+    char host[256], mhost[256];
+    int64_t port, mport = 0;
+    if (!split_hostport(listen, host, sizeof host, &port)) {
         fprintf(stderr, "gatehouse: --listen takes HOST:PORT\n");
         return 2;
     }
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    gh_log_set_quiet(o->quiet);
+    if (!S(TLS_CERT) != !S(TLS_KEY)) {
+        fprintf(stderr, "gatehouse: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    int64_t backup_every = 0;
+    if (!S(BACKUP_DIR) != !S(BACKUP_EVERY) || (S(BACKUP_EVERY) && !gh_duration_parse(S(BACKUP_EVERY), &backup_every))) {
+        fprintf(stderr, "gatehouse: --backup-dir DIR and --backup-every DURATION (90s, 30m, 24h, 7d) go together\n");
+        return 2;
+    }
+    if (S(METRICS_LISTEN) && !split_hostport(S(METRICS_LISTEN), mhost, sizeof mhost, &mport)) {
+        fprintf(stderr, "gatehouse: --metrics-listen takes HOST:PORT\n");
+        return 2;
+    }
+    gh_log_set_quiet(F(QUIET));
     gh_config *cfg = gh_cfg();
-    cfg->test_clock = o->test_clock;
+    cfg->test_clock = F(TEST_CLOCK);
     gh_db *db = NULL;
-    gh_catalog *cat = boot(o, &db);
+    gh_catalog *cat = boot(o, F(CREATE), &db);
     if (!cat) {
-        if (o->demo) remove_demo_dir(demo_dir, demo_db);
+        if (demo) remove_demo_dir(demo_dir, demo_db);
         return 1;
     }
-    gh_server_opts so = {.host = host, .port = (unsigned)port, .threads = o->threads,
-                         .per_ip_connections = o->per_ip_connections, .request_deadline_s = o->request_deadline_s};
+    gh_server_opts so = {.host = host, .port = (unsigned)port, .threads = gh_cli_num(o, GH_OPT_THREADS),
+                         .per_ip_connections = gh_cli_num(o, GH_OPT_PER_IP_CONNECTIONS),
+                         .request_deadline_s = gh_cli_num(o, GH_OPT_REQUEST_DEADLINE),
+                         .metrics_host = S(METRICS_LISTEN) ? mhost : NULL, .metrics_port = (unsigned)mport,
+                         .tls_cert = S(TLS_CERT), .tls_key = S(TLS_KEY)};
     int rc = 1;
     /* The base URL defaults to the listening address (resolved after bind for port 0). */
-    const char *base = o->base_url ? o->base_url : getenv("GATEHOUSE_BASE_URL");
-    if (base && *base) gh_strlcpy(cfg->base_url, base, sizeof cfg->base_url);
-    else snprintf(cfg->base_url, sizeof cfg->base_url, "http://%s:%u", host, (unsigned)port);
+    const char *base = S(BASE_URL);
+    if (base) gh_strlcpy(cfg->base_url, base, sizeof cfg->base_url);
+    else snprintf(cfg->base_url, sizeof cfg->base_url, "%s://%s:%u", S(TLS_CERT) ? "https" : "http", host, (unsigned)port);
     size_t bl = strlen(cfg->base_url);
     while (bl > 0 && cfg->base_url[bl - 1] == '/') cfg->base_url[--bl] = '\0';
-    cfg->secure_cookies = strncmp(cfg->base_url, "https://", 8) == 0;
-    if (o->demo) {
+    cfg->secure_cookies = S(TLS_CERT) || strncmp(cfg->base_url, "https://", 8) == 0;
+    if (demo) {
         gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}, .ip = "", .request_id = "demo"};
         json_t *sum = NULL;
         if (report(&ctx, gh_demo_load(&ctx, &sum))) goto out;
@@ -343,21 +290,28 @@ static int cmd_serve(opts *o)
     }
     gh_server_block_signals(); /* before the poller thread starts */
     if (gh_access_start_poller() != 0) goto out;
+    if (S(BACKUP_DIR) && gh_backups_start(S(BACKUP_DIR), backup_every,
+                                          gh_cli_num(o, GH_OPT_BACKUP_KEEP) ? gh_cli_num(o, GH_OPT_BACKUP_KEEP) : 14) != 0) {
+        gh_access_stop_poller();
+        goto out;
+    }
     rc = gh_server_run(&so);
+    gh_backups_stop();
     gh_access_stop_poller();
 out:
     gh_db_thread_close();
     shutdown_all(db, cat);
-    if (o->demo) remove_demo_dir(demo_dir, demo_db);
+    if (demo) remove_demo_dir(demo_dir, demo_db);
     return rc;
 }
 
-static char *prompt_password(void)
+static char *prompt_password(const gh_cli *o)
 {
-    const char *env = getenv("GATEHOUSE_ADMIN_PASSWORD");
-    if (env && *env) return strdup(env);
+    bool given = false;
+    char *pw = gh_cli_secret(o, GH_OPT_ADMIN_PASSWORD, &given);
+    if (given) return pw;
     if (!isatty(STDIN_FILENO)) {
-        fprintf(stderr, "gatehouse: set GATEHOUSE_ADMIN_PASSWORD or run from a terminal\n");
+        fprintf(stderr, "gatehouse: give --admin-password-file FILE (or GATEHOUSE_ADMIN_PASSWORD) or run from a terminal\n");
         return NULL;
     }
     struct termios old, quiet;
@@ -372,7 +326,7 @@ static char *prompt_password(void)
     fputc('\n', stderr);
     if (!line) return NULL;
     buf[strcspn(buf, "\r\n")] = '\0';
-    char *pw = strdup(buf);
+    pw = strdup(buf);
     sodium_memzero(buf, sizeof buf);
     return pw;
 }
@@ -386,20 +340,20 @@ static int report(gh_ctx *ctx, gh_status st)
     return 1;
 }
 
-static int cmd_init(opts *o)
+static int cmd_init(gh_cli *o)
 {
-    if (!o->db || !o->org || !o->org_name || !o->admin_email) { usage(); return 2; }
+    if (!S(DB) || !S(ORG) || !S(ORG_NAME) || !S(ADMIN_EMAIL)) return usage(o);
     gh_db *db = NULL;
-    gh_catalog *cat = boot(o, &db);
+    gh_catalog *cat = boot(o, true, &db);
     if (!cat) return 1;
     int rc = 1;
     gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}, .ip = "", .request_id = "cli"};
-    gh_org_new n = {.slug = o->org, .name = o->org_name, .template_set = o->template_set,
-                    .admin_email = o->admin_email, .admin_name = o->admin_name ? o->admin_name : o->admin_email};
+    gh_org_new n = {.slug = S(ORG), .name = S(ORG_NAME), .template_set = S(TEMPLATE),
+                    .admin_email = S(ADMIN_EMAIL), .admin_name = S(ADMIN_NAME) ? S(ADMIN_NAME) : S(ADMIN_EMAIL)};
     char hash[GH_PWHASH_MAX];
     char *pw = NULL;
     if (report(&ctx, gh_org_validate_new(&ctx, &n))) goto out;
-    if (!(pw = prompt_password())) goto out;
+    if (!(pw = prompt_password(o))) goto out;
     gh_pw_context pc = {.email = n.admin_email, .name = n.admin_name, .org_name = n.name};
     if (report(&ctx, gh_password_check_for(pw, "password", &pc, &ctx.err))) goto out;
     if (gh_secret_hash(pw, hash) != 0) { fprintf(stderr, "gatehouse: hashing failed\n"); goto out; }
@@ -429,73 +383,73 @@ static bool seat_value(const char *s, int64_t *v)
     return gh_parse_i64(s, 0, 10000000, v);
 }
 
-static int cmd_org(opts *o)
+static int cmd_org(gh_cli *o)
 {
-    if (o->nargs < 1 || !o->db) { usage(); return 2; }
+    if (o->nargs < 1 || !S(DB)) return usage(o);
     const char *sub = o->args[0];
     gh_db *db = NULL;
-    gh_catalog *cat = boot(o, &db);
+    gh_catalog *cat = boot(o, false, &db);
     if (!cat) return 1;
     gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}, .ip = "", .request_id = "cli"};
     int rc = 1;
     if (strcmp(sub, "list") == 0) {
         rc = report(&ctx, gh_store_org_each(db, print_org, NULL, &ctx.err));
     } else if (strcmp(sub, "modules") == 0 || strcmp(sub, "addons") == 0) {
-        if (!o->org) { usage(); rc = 2; goto out; }
+        if (!S(ORG)) { rc = usage(o); goto out; }
         json_t *keys = json_array();
         for (int i = 1; i < o->nargs; i++)
             if (strcmp(o->args[i], "core") != 0) json_array_append_new(keys, json_string(o->args[i]));
-        rc = report(&ctx, gh_org_set_modules(&ctx, o->org, keys, strcmp(sub, "addons") == 0));
+        rc = report(&ctx, gh_org_set_modules(&ctx, S(ORG), keys, strcmp(sub, "addons") == 0));
         json_decref(keys);
-        if (rc == 0) printf("%s of %s set\n", sub, o->org);
+        if (rc == 0) printf("%s of %s set\n", sub, S(ORG));
     } else if (strcmp(sub, "allow-ips") == 0) {
         /* The org's IP allowlist; no networks: any address. The operator's
          * way back in when an org has locked itself out of its networks. */
-        if (!o->org) { usage(); rc = 2; goto out; }
+        if (!S(ORG)) { rc = usage(o); goto out; }
         json_t *nets = json_array();
         for (int i = 1; i < o->nargs; i++) json_array_append_new(nets, json_string(o->args[i]));
-        rc = report(&ctx, gh_org_set_ip_allowlist(&ctx, o->org, nets));
+        rc = report(&ctx, gh_org_set_ip_allowlist(&ctx, S(ORG), nets));
         json_decref(nets);
-        if (rc == 0) printf("IP allowlist of %s set (%s)\n", o->org, o->nargs > 1 ? "listed networks only" : "any address");
+        if (rc == 0) printf("IP allowlist of %s set (%s)\n", S(ORG), o->nargs > 1 ? "listed networks only" : "any address");
     } else if (strcmp(sub, "setup-link") == 0) {
         /* One more organization through the web setup page. */
         char token[GH_TOKEN_LEN + 1];
-        const char *base = o->base_url ? o->base_url : getenv("GATEHOUSE_BASE_URL");
+        const char *base = S(BASE_URL);
         rc = report(&ctx, gh_setup_token_issue(&ctx, true, token));
         if (rc == 0) printf("%s/console/setup?token=%s\n", base && *base ? base : "http://127.0.0.1:8080", token);
         sodium_memzero(token, sizeof token);
     } else if (strcmp(sub, "seats") == 0) {
         gh_org org;
-        if (!o->org) { usage(); rc = 2; goto out; }
-        if (report(&ctx, gh_store_org_get_by_slug(db, o->org, &org, &ctx.err))) goto out;
+        if (!S(ORG)) { rc = usage(o); goto out; }
+        if (report(&ctx, gh_store_org_get_by_slug(db, S(ORG), &org, &ctx.err))) goto out;
         int64_t office = org.seats_office, factory = org.seats_factory;
-        if (!seat_value(o->office, &office) || !seat_value(o->factory, &factory)) {
+        if (!seat_value(S(OFFICE), &office) || !seat_value(S(FACTORY), &factory)) {
             fprintf(stderr, "gatehouse: seats are a number or 'unlimited'\n");
             rc = 2;
             goto out;
         }
-        rc = report(&ctx, gh_org_set_seats(&ctx, o->org, office, factory, o->force));
-        if (rc == 0) printf("seats of %s: office %lld, factory %lld (-1 = unlimited)\n", o->org, (long long)office,
+        rc = report(&ctx, gh_org_set_seats(&ctx, S(ORG), office, factory, F(FORCE)));
+        if (rc == 0) printf("seats of %s: office %lld, factory %lld (-1 = unlimited)\n", S(ORG), (long long)office,
                             (long long)factory);
     } else {
-        usage();
-        rc = 2;
+        fprintf(stderr, "gatehouse org: unknown subcommand '%s'\n", sub);
+        rc = usage(o);
     }
 out:
     shutdown_all(db, cat);
     return rc;
 }
 
-static int cmd_outbox(opts *o)
+static int cmd_outbox(gh_cli *o)
 {
-    if (!o->db) { usage(); return 2; }
+    if (!S(DB)) return usage(o);
     gh_db *db = NULL;
-    gh_catalog *cat = boot(o, &db);
+    gh_catalog *cat = boot(o, false, &db);
     if (!cat) return 1;
     gh_err err = {0};
     json_t *mails = gh_store_outbox_list(db, &err);
     int rc = mails ? 0 : 1;
-    if (mails && o->json) {
+    if (mails && F(JSON)) {
         char *s = json_dumps(mails, JSON_INDENT(2));
         if (s) puts(s);
         free(s);
@@ -514,21 +468,21 @@ static int cmd_outbox(opts *o)
     return rc;
 }
 
-static int cmd_check(opts *o)
+static int cmd_check(gh_cli *o)
 {
-    if (!o->db || !o->org || !o->user || !o->permission) { usage(); return 2; }
+    if (!S(DB) || !S(ORG) || !S(USER) || !S(PERMISSION)) return usage(o);
     gh_db *db = NULL;
-    gh_catalog *cat = boot(o, &db);
+    gh_catalog *cat = boot(o, false, &db);
     if (!cat) return 1;
     gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}};
     gh_org org;
     gh_user u;
     int rc = 1;
-    if (report(&ctx, gh_store_org_get_by_slug(db, o->org, &org, &ctx.err))) goto out;
-    gh_status st = strchr(o->user, '@') ? gh_store_user_get_by_email(db, org.id, o->user, &u, &ctx.err)
-                                        : gh_store_user_get(db, org.id, o->user, &u, &ctx.err);
+    if (report(&ctx, gh_store_org_get_by_slug(db, S(ORG), &org, &ctx.err))) goto out;
+    gh_status st = strchr(S(USER), '@') ? gh_store_user_get_by_email(db, org.id, S(USER), &u, &ctx.err)
+                                        : gh_store_user_get(db, org.id, S(USER), &u, &ctx.err);
     const char *reason = "denied";
-    bool ok = st == GH_OK && gh_access_check(org.id, u.id, o->permission, &reason);
+    bool ok = st == GH_OK && gh_access_check(org.id, u.id, S(PERMISSION), &reason);
     gh_err_clear(&ctx.err);
     printf("%s\t%s\n", ok ? "allowed" : "denied", reason);
     rc = ok ? 0 : 3;
@@ -537,23 +491,55 @@ out:
     return rc;
 }
 
-static int cmd_backup(opts *o)
+static int cmd_backup(gh_cli *o)
 {
-    if (!o->db || !o->to) { usage(); return 2; }
+    if (!S(DB) || !S(TO)) return usage(o);
     gh_db *db = NULL;
-    gh_catalog *cat = boot(o, &db);
+    gh_catalog *cat = boot(o, false, &db);
     if (!cat) return 1;
-    sqlite3_stmt *st = NULL;
-    int rc = 1;
-    if (sqlite3_prepare_v2(gh_db_raw(db), "VACUUM INTO ?1", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, o->to, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) == SQLITE_DONE) rc = 0;
-    }
-    if (rc) fprintf(stderr, "gatehouse: backup failed: %s\n", sqlite3_errmsg(gh_db_raw(db)));
-    else printf("backup written to %s\n", o->to);
-    sqlite3_finalize(st);
+    char err[600];
+    int rc = gh_store_backup_write(db, S(TO), err, sizeof err) == 0 ? 0 : 1;
+    if (rc) fprintf(stderr, "gatehouse: backup failed: %s\n", err);
+    else printf("backup written to %s (the secret key file is not in it: keep it apart)\n", S(TO));
     shutdown_all(db, cat);
     return rc;
+}
+
+/* Checks a whole-database backup and installs it as --db: integrity, schema
+ * version not newer than this binary, an existing database only with
+ * --force; then migrates it and says what it holds. */
+static int cmd_restore(gh_cli *o)
+{
+    if (!S(DB) || !S(FROM)) return usage(o);
+    const char *from = S(FROM), *to = S(DB);
+    char err[600];
+    gh_backup_info info;
+    struct stat sb;
+    if (gh_store_backup_inspect(from, &info, err, sizeof err) != 0) {
+        fprintf(stderr, "gatehouse: restore refused: %s\n", err);
+        return 1;
+    }
+    if (stat(to, &sb) == 0 && !F(FORCE)) {
+        fprintf(stderr, "gatehouse: restore refused: %s exists (stop the servers using it and add --force to "
+                        "replace it)\n", to);
+        return 1;
+    }
+    if (gh_store_backup_install(from, to, err, sizeof err) != 0) {
+        fprintf(stderr, "gatehouse: restore failed: %s\n", err);
+        return 1;
+    }
+    gh_db *db = NULL;
+    if (gh_db_open(to, &db, err, sizeof err) != 0 || gh_db_migrate(db, err, sizeof err) != 0) {
+        fprintf(stderr, "gatehouse: the restored database does not open: %s\n", err);
+        gh_db_close(db);
+        return 1;
+    }
+    printf("restored %s to %s: schema version %lld (now %d), %lld organization%s, %lld user%s, %lld audit event%s\n",
+           from, to, (long long)info.schema_version, gh_db_schema_version(), (long long)info.orgs,
+           info.orgs == 1 ? "" : "s", (long long)info.users, info.users == 1 ? "" : "s", (long long)info.audit_events,
+           info.audit_events == 1 ? "" : "s");
+    gh_db_close(db);
+    return 0;
 }
 
 static void print_route(const gh_route *r, void *arg)
@@ -568,20 +554,44 @@ static void print_route(const gh_route *r, void *arg)
            gh_route_perm_alt(r) ? gh_route_perm_alt(r) : "-", q && *q ? q : "-");
 }
 
+static int run(gh_cli *o)
+{
+    const char *cmd = o->cmd->name;
+    if (o->help) { gh_cli_help(stdout, o->cmd); return 0; }
+    if (o->cmd->bit != GH_C_ORG && o->cmd->bit != GH_C_HELP && o->nargs > 0) {
+        fprintf(stderr, "gatehouse %s: unexpected argument '%s'\n", cmd, o->args[0]);
+        return usage(o);
+    }
+    if (strcmp(cmd, "serve") == 0) return cmd_serve(o);
+    if (strcmp(cmd, "init") == 0) return cmd_init(o);
+    if (strcmp(cmd, "org") == 0) return cmd_org(o);
+    if (strcmp(cmd, "outbox") == 0) return cmd_outbox(o);
+    if (strcmp(cmd, "check") == 0) return cmd_check(o);
+    if (strcmp(cmd, "backup") == 0) return cmd_backup(o);
+    if (strcmp(cmd, "restore") == 0) return cmd_restore(o);
+    if (strcmp(cmd, "routes") == 0) { gh_router_each(print_route, NULL); return 0; }
+    if (strcmp(cmd, "options") == 0) { gh_cli_print_table(stdout); return 0; }
+    if (strcmp(cmd, "version") == 0) { puts("gatehouse " VERSION); return 0; }
+    /* help [COMMAND] */
+    if (o->nargs == 0) { gh_cli_help(stdout, NULL); return 0; }
+    const gh_cmd *c = gh_cmd_find(o->args[0]);
+    if (!c || o->nargs > 1) {
+        fprintf(stderr, "gatehouse help: unknown command '%s'\n", o->args[0]);
+        gh_cli_help(stderr, NULL);
+        return 2;
+    }
+    gh_cli_help(stdout, c);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) { usage(); return 2; }
-    opts o = {0};
-    if (parse_opts(argc, argv, 2, &o) != 0) { usage(); return 2; }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "serve") == 0) return cmd_serve(&o);
-    if (strcmp(cmd, "init") == 0) return cmd_init(&o);
-    if (strcmp(cmd, "org") == 0) return cmd_org(&o);
-    if (strcmp(cmd, "outbox") == 0) return cmd_outbox(&o);
-    if (strcmp(cmd, "check") == 0) return cmd_check(&o);
-    if (strcmp(cmd, "backup") == 0) return cmd_backup(&o);
-    if (strcmp(cmd, "routes") == 0) { gh_router_each(print_route, NULL); return 0; }
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) { puts("gatehouse " VERSION); return 0; }
-    usage();
-    return 2;
+    /* Database, WAL, backups and keys are the service's alone: files 0600,
+     * folders 0700. */
+    umask(077);
+    gh_cli o;
+    int rc = gh_cli_parse(&o, argc, argv);
+    if (rc == 0) rc = run(&o);
+    gh_cli_release(&o);
+    return rc;
 }

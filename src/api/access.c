@@ -4,6 +4,7 @@
 
 #include "api/api.h"
 #include "core/access.h"
+#include "util/metrics.h"
 
 #define BATCH_MAX 1000
 #define PERMISSION_KEY_MAX 128
@@ -59,7 +60,13 @@ static json_t *one_check(gh_req *r, json_t *item, const char *field)
     }
     const char *reason = NULL;
     bool ok = gh_access_check(ctx->actor.org_id, user_id, json_string_value(perm), &reason);
+    gh_metric_inc(gh_api_metric_checks(), (const char *[]){ok ? "allowed" : "denied"});
     return json_pack("{s:b, s:s}", "allowed", ok, "reason", reason);
+}
+
+gh_metric *gh_api_metric_checks(void)
+{
+    return gh_metric_counter("gatehouse_checks_total", "permission checks answered by POST /v1/check", "result");
 }
 
 static void check(gh_req *r)

@@ -9,6 +9,11 @@
 #include "http/http.h"
 #include "http/pool.h"
 
+/* The metrics the API layer computes at scrape time (sessions, mail
+ * backlog); called once by the server before it listens. */
+void gh_api_metrics_register(void);
+struct gh_metric *gh_api_metric_signins(void);
+struct gh_metric *gh_api_metric_checks(void);
 extern const gh_route gh_api_routes_system[];  /* healthz, setup, catalog, openapi, pages */
 extern const gh_route gh_api_routes_auth[];    /* sign-in, sign-out, links */
 extern const gh_route gh_api_routes_me[];      /* self-service */

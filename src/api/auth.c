@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "core/accounts.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 /* Sets the session and CSRF cookies. max_age < 0 clears them. Served over
  * https (a https base URL) they carry the __Host- prefix, which browsers
@@ -42,12 +43,26 @@ void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const
 
 typedef struct { gh_login l; gh_hash_job *job; bool finished; } login_state;
 
+/* gatehouse_signins_total{outcome}: "success" or the refusal's code. */
+gh_metric *gh_api_metric_signins(void)
+{
+    return gh_metric_counter("gatehouse_signins_total", "password sign-ins by outcome (success or the error code)",
+                             "outcome");
+}
+
+static gh_status count_signin(gh_ctx *ctx, gh_status st)
+{
+    const char *outcome = st == GH_OK ? "success" : ctx->err.code[0] ? ctx->err.code : "error";
+    gh_metric_inc(gh_api_metric_signins(), (const char *[]){outcome});
+    return st;
+}
+
 static void login_done(gh_req *r)
 {
     gh_ctx *ctx = gh_req_ctx(r);
     login_state *s = gh_req_state(r);
     s->finished = true;
-    if (gh_api_failed(r, gh_login_finish(ctx, &s->l, s->job->verify_ok))) goto out;
+    if (gh_api_failed(r, count_signin(ctx, gh_login_finish(ctx, &s->l, s->job->verify_ok)))) goto out;
     gh_api_session_answer(r, s->l.token, s->l.csrf, &s->l.session, gh_user_json(&s->l.user));
 out:
     sodium_memzero(s->l.token, sizeof s->l.token);
@@ -72,7 +87,9 @@ static void login(gh_req *r)
     login_state *s = gh_arena_alloc(gh_req_arena(r), sizeof *s);
     if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
     s->finished = false;
-    if (gh_api_failed(r, gh_login_prepare(ctx, gh_jstr(b, "org"), gh_jstr(b, "email"), &s->l))) return;
+    gh_status st = gh_login_prepare(ctx, gh_jstr(b, "org"), gh_jstr(b, "email"), &s->l);
+    if (st != GH_OK) count_signin(ctx, st); /* refused before hashing; the rest count in login_done */
+    if (gh_api_failed(r, st)) return;
     /* From here the guess is reserved: every path must release it. */
     s->job = gh_api_hash_job_new(r, s->l.hash, gh_jstr(b, "password"), NULL);
     if (!s->job) {

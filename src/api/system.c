@@ -1,10 +1,13 @@
 /* Health, first-run setup, OpenAPI document, web pages, and the test clock. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "core/access.h"
 #include "core/accounts.h"
+#include "store/stats.h"
+#include "util/metrics.h"
 #include "util/assets.h"
 
 /* Liveness: the process serves HTTP. Always 200; set_up only when the
@@ -78,6 +81,63 @@ static void setup(gh_req *r)
     if (!s->job) { gh_api_failed(r, GH_E_INTERNAL); return; }
     gh_req_set_state(r, s);
     gh_req_defer(r, gh_api_hash_work, s->job, setup_done);
+}
+
+/* Gauges read from the database at scrape time, on the scraping thread. */
+static double sessions_open(void *unused)
+{
+    (void)unused;
+    gh_db *db = gh_db_thread();
+    int64_t n = db ? gh_store_sessions_open(db, gh_now()) : -1;
+    return n < 0 ? NAN : (double)n;
+}
+
+static double mail_backlog(void *unused)
+{
+    (void)unused;
+    gh_db *db = gh_db_thread();
+    int64_t n = db ? gh_store_outbox_backlog(db) : -1;
+    return n < 0 ? NAN : (double)n;
+}
+
+static double draining_gauge(void *unused)
+{
+    (void)unused;
+    return gh_server_draining() ? 1 : 0;
+}
+
+void gh_api_metrics_register(void)
+{
+    gh_metric_gauge_fn("gatehouse_sessions_open", "sessions neither expired nor idle, all organizations", sessions_open,
+                       NULL);
+    gh_metric_gauge_fn("gatehouse_mail_backlog", "mails waiting in the outbox", mail_backlog, NULL);
+    gh_metric_gauge_fn("gatehouse_draining", "1 from SIGTERM on", draining_gauge, NULL);
+    /* Listed from the start, before their first event. */
+    gh_api_metric_signins();
+    gh_api_metric_checks();
+    gh_db_metric_errors();
+}
+
+/* Prometheus text format (util/metrics.h). */
+static void metrics(gh_req *r)
+{
+    if (gh_server_metrics_separate()) { /* --metrics-listen: only there */
+        gh_err e = {0};
+        gh_fail(&e, GH_E_NOT_FOUND, "not_found", "metrics are served on the metrics address (--metrics-listen)");
+        gh_reply_err(r, &e);
+        gh_err_clear(&e);
+        return;
+    }
+    gh_buf b;
+    gh_buf_init(&b, 8u << 20);
+    gh_metrics_render(&b);
+    if (!gh_buf_ok(&b)) {
+        gh_buf_release(&b);
+        gh_api_failed(r, GH_E_INTERNAL);
+        return;
+    }
+    gh_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len, true);
+    gh_buf_release(&b);
 }
 
 static void openapi(gh_req *r)
@@ -171,6 +231,7 @@ static void test_clock(gh_req *r)
 const gh_route gh_api_routes_system[] = {
     {"GET", "/healthz", healthz, GH_AUTH_NONE, GH_R_NO_DB, NULL},
     {"GET", "/readyz", readyz, GH_AUTH_NONE, GH_R_NO_DB, NULL},
+    {"GET", "/metrics", metrics, GH_AUTH_NONE, 0, NULL},
     {"GET", "/", root, GH_AUTH_NONE, 0, NULL},
     {"POST", "/v1/setup", setup, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"GET", "/v1/openapi.json", openapi, GH_AUTH_NONE, 0, NULL},

@@ -20,6 +20,8 @@
 #include "core/authz.h"
 #include "core/session.h"
 #include "util/log.h"
+#include "util/metrics.h"
+#include "util/util.h"
 
 static const gh_catalog *catalog;
 static gh_authz *current;
@@ -244,6 +246,7 @@ int gh_access_refresh(gh_db *db, bool force)
     int64_t gen = gh_db_generation(db);
     if (gen < 0) goto out;
     if (!force && gen == current_gen) { rc = 0; goto out; }
+    double t0 = gh_mono_ms();
     if (gh_db_exec(db, "BEGIN") != 0) goto out;
     gen = gh_db_generation(db);
     b.strings = gh_arena_new();
@@ -271,6 +274,11 @@ int gh_access_refresh(gh_db *db, bool force)
     gh_authz_free(old);
     free(old_nets);
     fresh = NULL;
+    gh_metric_set(gh_metric_gauge("gatehouse_snapshot_generation", "generation of the authorization snapshot in use", NULL),
+                  NULL, gen);
+    gh_metric_observe(gh_metric_histogram("gatehouse_snapshot_rebuild_seconds",
+                                          "time to read and compile the authorization snapshot", NULL, NULL, 0),
+                      NULL, (gh_mono_ms() - t0) / 1000.0);
     rc = 0;
 out:
     /* A failed rebuild leaves the old snapshot and its generation in place,

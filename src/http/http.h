@@ -147,6 +147,10 @@ typedef struct gh_server_opts {
     unsigned hash_threads;/* hashing pool; 0 = number of cores */
     unsigned per_ip_connections; /* open connections per client address; 0 = default */
     unsigned request_deadline_s; /* headers + body of one request; 0 = default */
+    const char *metrics_host; /* non-NULL: GET /metrics (and /healthz) on this
+                               * address only, not on the main one */
+    unsigned metrics_port;
+    const char *tls_cert, *tls_key; /* both: HTTPS (PEM files; SIGHUP reloads them) */
 } gh_server_opts;
 
 #define GH_PER_IP_CONNECTIONS_DEFAULT 256u
@@ -163,6 +167,10 @@ int gh_server_run(const gh_server_opts *opts);
 void gh_server_block_signals(void);
 /* The port actually bound (after start; useful with port 0). */
 unsigned gh_server_port(void);
+/* True when /metrics is served on its own address (--metrics-listen). */
+bool gh_server_metrics_separate(void);
+/* The metrics address's port actually bound (0 when none). */
+unsigned gh_server_metrics_port(void);
 /* True from SIGTERM on (for /readyz). */
 bool gh_server_draining(void);
 

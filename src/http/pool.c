@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/metrics.h"
+#include "util/util.h"
+
 typedef struct job {
     gh_pool_fn fn;
     void *arg;
@@ -15,6 +18,7 @@ typedef struct job {
     void *done_arg;
     uint64_t keys[GH_POOL_KEYS];  /* keyed hashes of the sources; 0 = none */
     bool priority;
+    double queued_ms; /* gh_mono_ms() when queued */
 } job;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -48,6 +52,17 @@ static unsigned held_by(uint64_t h)
     return n;
 }
 
+static gh_metric *wait_metric;
+
+static double queue_depth(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&mu);
+    unsigned n = qlen;
+    pthread_mutex_unlock(&mu);
+    return n;
+}
+
 static void *worker(void *slot)
 {
     job *mine = slot;
@@ -65,6 +80,7 @@ static void *worker(void *slot)
         qlen--;
         job j = *mine;
         pthread_mutex_unlock(&mu);
+        gh_metric_observe(wait_metric, NULL, (gh_mono_ms() - j.queued_ms) / 1000.0);
         j.fn(j.arg);
         if (j.done) j.done(j.done_arg);
     }
@@ -74,6 +90,9 @@ int gh_pool_start(unsigned n, unsigned queue_max)
 {
     if (n == 0 || queue_max < 4) return -1;
     randombytes_buf(hkey, sizeof hkey);
+    gh_metric_gauge_fn("gatehouse_hash_queue_depth", "password hashes waiting for a hashing thread", queue_depth, NULL);
+    wait_metric = gh_metric_histogram("gatehouse_hash_queue_wait_seconds",
+                                      "time a password hash waited in the queue before a thread took it", NULL, NULL, 0);
     queue = calloc(queue_max, sizeof *queue);
     running = calloc(n, sizeof *running);
     threads = calloc(n, sizeof *threads);
@@ -105,6 +124,7 @@ gh_pool_result gh_pool_submit_tagged(gh_pool_fn fn, void *arg, gh_pool_fn done, 
     if (stopping || nthreads == 0 || qlen >= (j.priority ? qmax : open_max)) goto out;
     for (unsigned k = 0; k < GH_POOL_KEYS; k++)
         if (j.keys[k] && held_by(j.keys[k]) >= share) { res = GH_POOL_SOURCE_FULL; goto out; }
+    j.queued_ms = gh_mono_ms();
     queue[qlen++] = j;
     res = GH_POOL_OK;
     pthread_cond_signal(&cv);

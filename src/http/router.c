@@ -73,10 +73,14 @@ void gh_router_match(const char *method, const char *path, gh_match *m)
             if (!match_pattern(r->pattern, path, &tmp)) continue;
             if (!m->path_known || !strstr(m->allow, r->method)) {
                 size_t used = strlen(m->allow);
-                snprintf(m->allow + used, sizeof m->allow - used, "%s%s", used ? ", " : "", r->method);
+                /* HEAD is answered wherever GET is (the body is left out). */
+                snprintf(m->allow + used, sizeof m->allow - used, "%s%s%s", used ? ", " : "", r->method,
+                         strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
             }
             m->path_known = true;
-            if (strcmp(r->method, method) == 0 && !m->route) {
+            bool same = strcmp(r->method, method) == 0 ||
+                        (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0);
+            if (same && !m->route) {
                 char allow[sizeof m->allow];
                 memcpy(allow, m->allow, sizeof allow);
                 *m = tmp;

@@ -31,9 +31,13 @@
 #include "http/http.h"
 #include "http/pool.h"
 #include "http/router.h"
+#include "http/tls.h"
+
+#include <systemd/sd-daemon.h>
 #include "api/api.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 #define BODY_MAX (1u << 20)        /* 1 MiB for JSON bodies */
 #define BIG_BODY_MAX (16u << 20)   /* 16 MiB for imports */
@@ -657,6 +661,33 @@ static void dispatch(gh_req *r)
     rt->handler(r);
 }
 
+static gh_metric *m_requests, *m_duration, *m_throttled;
+static bool serving_tls; /* set before the daemon starts */
+
+static void register_metrics(void)
+{
+    m_requests = gh_metric_counter("gatehouse_http_requests_total", "HTTP requests answered, by route, method and status",
+                                   "route,method,status");
+    m_duration = gh_metric_histogram("gatehouse_http_request_duration_seconds",
+                                     "time from the first byte of a request to its answer, by route and method",
+                                     "route,method", NULL, 0);
+    m_throttled = gh_metric_counter("gatehouse_throttled_total", "requests refused with 429 (throttled), by route",
+                                    "route");
+    gh_api_metrics_register();
+}
+
+/* Counted under the route's pattern (bounded), never the raw path. */
+static void count_request(gh_req *r)
+{
+    const char *route = r->match.route ? r->match.route->pattern : r->match.path_known ? "(method)" : "(unmatched)";
+    char status[8];
+    snprintf(status, sizeof status, "%u", r->status);
+    const char *method = r->match.route ? r->method : "other"; /* a route matched: its method or HEAD */
+    gh_metric_inc(m_requests, (const char *[]){route, method, status});
+    gh_metric_observe(m_duration, (const char *[]){route, method}, (gh_mono_ms() - r->started_ms) / 1000.0);
+    if (r->status == 429) gh_metric_inc(m_throttled, (const char *[]){route});
+}
+
 static void finish_log(gh_req *r)
 {
     if (gh_log_is_quiet()) return;
@@ -688,6 +719,7 @@ static enum MHD_Result queue_answer(gh_req *r)
     MHD_add_response_header(r->resp, "X-Request-Id", r->request_id);
     MHD_add_response_header(r->resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r->resp, "Referrer-Policy", "no-referrer");
+    if (serving_tls) MHD_add_response_header(r->resp, "Strict-Transport-Security", "max-age=31536000");
     if (strncmp(r->path, "/v1/", 4) == 0 || strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/readyz") == 0)
         MHD_add_response_header(r->resp, "Cache-Control", "no-store");
     for (int i = 0; i < r->nheaders; i++)
@@ -696,6 +728,7 @@ static enum MHD_Result queue_answer(gh_req *r)
     if (atomic_load(&draining)) MHD_add_response_header(r->resp, "Connection", "close");
     r->state = ST_DONE;
     enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->resp);
+    count_request(r);
     finish_log(r);
     return ret;
 }
@@ -985,6 +1018,7 @@ void gh_server_block_signals(void)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGPIPE);
+    sigaddset(&set, SIGHUP); /* taken by sigwait: reloads the TLS pair */
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads created later inherit the mask */
 }
 
@@ -1018,6 +1052,84 @@ static bool listen_addr(const char *host, unsigned port, struct sockaddr_storage
     return false;
 }
 
+/* ---- the metrics address (--metrics-listen) ---------------------------------- */
+static struct MHD_Daemon *metrics_daemon;
+static atomic_bool metrics_separate;
+static unsigned metrics_bound_port;
+
+bool gh_server_metrics_separate(void) { return atomic_load(&metrics_separate); }
+unsigned gh_server_metrics_port(void) { return metrics_bound_port; }
+
+/* GET|HEAD /metrics and /healthz; everything else 404, no body read. */
+static enum MHD_Result on_metrics_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                         const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    (void)upload;
+    if (*con_cls == NULL) { *con_cls = c; return MHD_YES; } /* headers only, first call */
+    if (*upload_size) { *upload_size = 0; return MHD_YES; } /* discard any body */
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    unsigned status = 404;
+    const char *type = "text/plain; charset=utf-8";
+    gh_buf b;
+    gh_buf_init(&b, 8u << 20);
+    if (get && strcmp(url, "/metrics") == 0) {
+        gh_metrics_render(&b);
+        status = gh_buf_ok(&b) ? 200 : 500;
+        type = "text/plain; version=0.0.4; charset=utf-8";
+    } else if (get && strcmp(url, "/healthz") == 0) {
+        gh_buf_puts(&b, "ok\n");
+        status = 200;
+    } else {
+        gh_buf_puts(&b, "not found: this address serves /metrics and /healthz\n");
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(gh_buf_ok(&b) ? b.len : 0, b.data ? b.data : (void *)"", MHD_RESPMEM_MUST_COPY);
+    gh_buf_release(&b);
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static bool metrics_start(const gh_server_opts *o)
+{
+    struct sockaddr_storage addr;
+    bool v6 = false;
+    if (!listen_addr(o->metrics_host, o->metrics_port, &addr, &v6)) {
+        gh_logf(GH_LOG_ERROR, "cannot listen on %s for metrics: not an IPv4 or IPv6 address", o->metrics_host);
+        return false;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_DUAL_STACK : 0);
+    metrics_daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_metrics_access, NULL,
+                                      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                                      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                                      MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+                                      MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)0,
+                                      MHD_OPTION_END);
+    if (!metrics_daemon) {
+        gh_logf(GH_LOG_ERROR, "cannot listen on %s:%u for metrics: the address is in use or not available",
+                o->metrics_host, o->metrics_port);
+        return false;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(metrics_daemon, MHD_DAEMON_INFO_BIND_PORT);
+    metrics_bound_port = di ? di->port : o->metrics_port;
+    gh_log(GH_LOG_INFO, NULL, "metrics listening",
+           json_pack("{s:s, s:i}", "host", o->metrics_host, "port", (int)metrics_bound_port));
+    return true;
+}
+
+static void metrics_stop(void)
+{
+    if (!metrics_daemon) return;
+    MHD_stop_daemon(metrics_daemon);
+    metrics_daemon = NULL;
+}
+
 /* SIGTERM: no new connections; requests already accepted finish (at most
  * DRAIN_MAX_MS), answered with Connection: close. */
 static void drain(void)
@@ -1049,6 +1161,8 @@ int gh_server_run(const gh_server_opts *o)
         return 1;
     }
     atomic_store(&draining, false);
+    register_metrics();
+    atomic_store(&metrics_separate, o->metrics_host != NULL);
     gh_server_block_signals();
     if (gh_pool_start(hash_threads, hash_threads * 16) != 0) {
         gh_logf(GH_LOG_ERROR, "cannot start the hashing pool");
@@ -1058,6 +1172,15 @@ int gh_server_run(const gh_server_opts *o)
     /* An IPv6 address listens dual-stack: IPv4 clients arrive as ::ffff:a.b.c.d
      * and are shown as IPv4 (gh_ip6_text). */
     if (v6) flags |= MHD_USE_DUAL_STACK;
+    if (o->tls_cert) {
+        char err[600];
+        if (gh_tls_load(o->tls_cert, o->tls_key, err, sizeof err) != 0) {
+            gh_logf(GH_LOG_ERROR, "cannot serve HTTPS: %s", err);
+            goto out;
+        }
+        flags |= MHD_USE_TLS;
+        serving_tls = true;
+    }
     daemon_handle = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
@@ -1069,14 +1192,24 @@ int gh_server_run(const gh_server_opts *o)
         MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        /* 0: SO_REUSEADDR only (a restart binds past TIME_WAIT) and never
+         * SO_REUSEPORT, so a second server on the same port fails to start
+         * instead of silently taking half of the connections. */
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)0,
+        /* Ignored without MHD_USE_TLS. */
+        o->tls_cert ? MHD_OPTION_HTTPS_CERT_CALLBACK : MHD_OPTION_END, gh_tls_retrieve,
         MHD_OPTION_END);
     if (!daemon_handle) {
-        gh_logf(GH_LOG_ERROR, "cannot listen on %s:%u (in use?)", o->host, o->port);
+        gh_logf(GH_LOG_ERROR, "cannot listen on %s:%u: the address is in use or not available", o->host, o->port);
         goto out;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
     bound_port = di ? di->port : o->port;
+    if (o->metrics_host && !metrics_start(o)) {
+        MHD_stop_daemon(daemon_handle);
+        daemon_handle = NULL;
+        goto out;
+    }
     reaper_stop = false;
     if (pthread_create(&reaper, NULL, reaper_loop, NULL) == 0) reaper_running = true;
     else gh_logf(GH_LOG_WARN, "cannot start the connection reaper; only the idle timeout applies");
@@ -1088,7 +1221,22 @@ int gh_server_run(const gh_server_opts *o)
     sigemptyset(&wait_set);
     sigaddset(&wait_set, SIGINT);
     sigaddset(&wait_set, SIGTERM);
-    sigwait(&wait_set, &sig);
+    sigaddset(&wait_set, SIGHUP);
+    /* systemd Type=notify: ready once listening (a no-op outside systemd). */
+    sd_notifyf(0, "READY=1\nSTATUS=listening on %s:%u", o->host, bound_port);
+    for (;;) {
+        sigwait(&wait_set, &sig);
+        if (sig != SIGHUP) break;
+        sd_notify(0, "RELOADING=1");
+        /* New handshakes take the new pair; open connections keep theirs. */
+        char err[600];
+        if (!o->tls_cert) gh_logf(GH_LOG_INFO, "SIGHUP: nothing to reload (no --tls-cert)");
+        else if (gh_tls_load(o->tls_cert, o->tls_key, err, sizeof err) == 0)
+            gh_logf(GH_LOG_INFO, "SIGHUP: TLS certificate and key reloaded from %s", o->tls_cert);
+        else gh_logf(GH_LOG_ERROR, "SIGHUP: TLS reload refused, the previous certificate stays: %s", err);
+        sd_notify(0, "READY=1");
+    }
+    sd_notify(0, "STOPPING=1");
     atomic_store(&draining, true); /* /readyz answers 503 from here on */
     gh_log(GH_LOG_INFO, NULL, "shutting down", json_pack("{s:i}", "signal", sig));
     drain();
@@ -1098,6 +1246,8 @@ int gh_server_run(const gh_server_opts *o)
     daemon_handle = NULL;
     rc = 0;
 out:
+    metrics_stop();
+    gh_tls_shutdown();
     reaper_end();
     gh_pool_stop();
     return rc;

@@ -10,6 +10,7 @@
 
 #include "store/migrations.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/util.h"
 
 #define STMT_CACHE 1024 /* power of two; distinct SQL statements in the program */
@@ -76,12 +77,12 @@ static void name_key_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
     sqlite3_result_text(cx, key, (int)n, SQLITE_TRANSIENT);
 }
 
-int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
+static int db_open(const char *path, int flags, gh_db **out, char *err, size_t errlen)
 {
     int rc = -1;
+    bool readonly = (flags & SQLITE_OPEN_READONLY) != 0;
     gh_db *db = calloc(1, sizeof *db);
     if (!db) { snprintf(err, errlen, "out of memory"); goto out; }
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &db->conn, flags, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open database %s: %s", path,
                  db->conn ? sqlite3_errmsg(db->conn) : "out of memory");
@@ -97,10 +98,10 @@ int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
     sqlite3_busy_handler(db->conn, busy_wait, NULL);
     /* WAL for concurrent readers; synchronous=FULL makes each commit durable
      * (NORMAL could lose the last commits on power loss). */
-    if (gh_db_exec(db, "PRAGMA journal_mode=WAL") != 0 ||
+    if (!readonly && (gh_db_exec(db, "PRAGMA journal_mode=WAL") != 0 ||
         gh_db_exec(db, "PRAGMA synchronous=FULL") != 0 ||
         gh_db_exec(db, "PRAGMA foreign_keys=ON") != 0 ||
-        gh_db_exec(db, "PRAGMA temp_store=MEMORY") != 0) {
+        gh_db_exec(db, "PRAGMA temp_store=MEMORY") != 0)) {
         snprintf(err, errlen, "cannot configure database %s: %s", path, sqlite3_errmsg(db->conn));
         goto out;
     }
@@ -110,6 +111,17 @@ int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
 out:
     gh_db_close(db);
     return rc;
+}
+
+int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
+{
+    return db_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, out, err, errlen);
+}
+
+int gh_db_open_existing(const char *path, bool readonly, gh_db **out, char *err, size_t errlen)
+{
+    return db_open(path, (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX, out, err,
+                   errlen);
 }
 
 void gh_db_close(gh_db *db)
@@ -325,10 +337,19 @@ const char *gh_col_text(sqlite3_stmt *st, int i)
     return t ? (const char *)t : "";
 }
 
+gh_metric *gh_db_metric_errors(void)
+{
+    return gh_metric_counter("gatehouse_db_errors_total", "failed database statements, by kind (busy, error)", "kind");
+}
+
 gh_status gh_db_fail(gh_db *db, gh_err *err, const char *what)
 {
     int code = sqlite3_extended_errcode(db->conn);
     gh_logf(GH_LOG_ERROR, "database error in %s: %s", what, sqlite3_errmsg(db->conn));
+    /* Looked up on each error (it takes a lock: error path only). */
+    gh_metric *errors = gh_db_metric_errors();
+    const bool busy = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
+    gh_metric_inc(errors, (const char *[]){busy ? "busy" : "error"});
     if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
         err->retry_after = 1;
         return gh_fail(err, GH_E_BUSY, "database_busy", "the database is busy; retry shortly");

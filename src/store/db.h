@@ -25,6 +25,9 @@ int64_t gh_db_stored_schema_version(gh_db *db);
 
 /* Opens (creating if needed) the database at path. err gets a message. */
 int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen);
+/* Opens a database that must exist (no file is created); readonly opens it
+ * for reading only and leaves its journal mode alone (for backups). */
+int gh_db_open_existing(const char *path, bool readonly, gh_db **out, char *err, size_t errlen);
 void gh_db_close(gh_db *db);
 /* Applies pending migrations, each in its own transaction. Refuses (non-zero,
  * with a message) a database whose schema is newer than this binary. */
@@ -64,6 +67,8 @@ void gh_bind_text(sqlite3_stmt *st, int i, const char *s);
 void gh_bind_i64(sqlite3_stmt *st, int i, int64_t v);
 /* Column helpers: NULL becomes "" / 0. */
 const char *gh_col_text(sqlite3_stmt *st, int i);
+/* gatehouse_db_errors_total{kind} (util/metrics.h), registered on first call. */
+struct gh_metric *gh_db_metric_errors(void);
 /* Reports a failed step as GH_E_INTERNAL (or GH_E_BUSY) and logs it. */
 gh_status gh_db_fail(gh_db *db, gh_err *err, const char *what);
 

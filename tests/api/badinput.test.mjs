@@ -92,13 +92,13 @@ test('bad input', async () => {
       assertProblem(await s.api('/nothing'), 404, 'not_found');
       const m = await s.api('/v1/users', { method: 'PUT', token: admin, body: {} });
       assertProblem(m, 405, 'method_not_allowed');
-      assert.equal(m.headers.get('allow'), 'GET, POST');
+      assert.equal(m.headers.get('allow'), 'GET, HEAD, POST'); // HEAD wherever GET (issue 21)
       const m2 = await s.api(`/v1/users/${user.id}`, { method: 'POST', token: admin, body: {} });
       assertProblem(m2, 405, 'method_not_allowed');
-      assert.equal(m2.headers.get('allow'), 'GET, PATCH, DELETE');
+      assert.equal(m2.headers.get('allow'), 'GET, HEAD, PATCH, DELETE');
       const m3 = await s.api('/v1/me', { method: 'DELETE' });
       assertProblem(m3, 405, 'method_not_allowed');
-      assert.equal(m3.headers.get('allow'), 'GET, PATCH');
+      assert.equal(m3.headers.get('allow'), 'GET, HEAD, PATCH');
     });
 
     await test('authentication and permission refusals', async () => {

@@ -50,7 +50,8 @@ export async function startServer(opts = {}) {
   }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const proc = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--test-clock', ...args], {
+  const create = init ? [] : ['--create']; // a new database only on purpose
+  const proc = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--test-clock', ...create, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

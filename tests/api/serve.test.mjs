@@ -27,7 +27,7 @@ test('environment configuration, JSON logs, graceful shutdown on SIGINT', async 
     const db = join(dir, 'sub', 'dir', 'g.db'); // folders are created
     const port = await freePort();
     const env = { ...process.env, GATEHOUSE_DB: db, GATEHOUSE_LISTEN: `127.0.0.1:${port}`, GATEHOUSE_BASE_URL: 'https://gate.example.com/' };
-    const proc = spawn(BIN, ['serve', '--test-clock'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(BIN, ['serve', '--test-clock', '--create'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stderr.on('data', (d) => { out += d; });
     proc.stdout.on('data', (d) => { out += d; });

@@ -32,7 +32,7 @@ test('ten simultaneous starts on one new database all succeed', { timeout: 12000
   let serves = [];
   try {
     const db = join(dir, 'new.db');
-    serves = Array.from({ length: 7 }, () => run(['serve', '--db', db, '--listen', '127.0.0.1:0']));
+    serves = Array.from({ length: 7 }, () => run(['serve', '--db', db, '--listen', '127.0.0.1:0', '--create']));
     const inits = Array.from({ length: 3 }, (_, i) => run(['init', '--db', db, '--org', `org${i}`, '--org-name', `Org ${i}`,
       '--admin-email', `admin@org${i}.test`], { GATEHOUSE_ADMIN_PASSWORD: PASSWORD }));
     for (const s of serves) {
