@@ -3,7 +3,7 @@
  *
  *   gatehouse serve   [--listen HOST:PORT] [--db PATH] [--base-url URL] [--catalog FILE]
  *                     [--threads N] [--per-ip-connections N] [--request-deadline S]
- *                     [--test-clock] [--quiet] [--demo]
+ *                     [--secret-key-file FILE] [--test-clock] [--quiet] [--demo]
  *   gatehouse init    --db PATH --org SLUG --org-name NAME --admin-email EMAIL
  *                     [--admin-name NAME] [--template SET]
  *   gatehouse org     list|modules|addons|seats --db PATH [--org SLUG] ...
@@ -31,6 +31,7 @@
 #include "core/demo.h"
 #include "core/roles.h"
 #include "core/secret.h"
+#include "core/secretbox.h"
 #include "http/http.h"
 #include "http/router.h"
 #include "util/assets.h"
@@ -39,7 +40,7 @@
 #define VERSION "0.1.0"
 
 typedef struct opts {
-    const char *listen, *db, *base_url, *catalog;
+    const char *listen, *db, *base_url, *catalog, *secret_key_file;
     const char *org, *org_name, *admin_email, *admin_name, *template_set;
     const char *to, *user, *permission, *office, *factory;
     bool test_clock, quiet, json, demo, force;
@@ -53,7 +54,7 @@ static void usage(void)
     fputs("usage: gatehouse serve|init|org|outbox|check|backup|version [options]\n"
           "  serve   [--listen HOST:PORT] [--db PATH] [--base-url URL] [--catalog FILE]\n"
           "          [--threads N] [--per-ip-connections N] [--request-deadline S]\n"
-          "          [--test-clock] [--quiet] [--demo]\n"
+          "          [--secret-key-file FILE] [--test-clock] [--quiet] [--demo]\n"
           "          HOST is IPv4 or IPv6 in brackets ([::]:8080 also accepts IPv4)\n"
           "          --demo serves a demo plant from a throw-away database (--db is ignored)\n"
           "  init    --db PATH --org SLUG --org-name NAME --admin-email EMAIL [--admin-name NAME]\n"
@@ -86,6 +87,7 @@ static int parse_opts(int argc, char **argv, int start, opts *o)
         else if (strcmp(a, "--db") == 0) slot = &o->db;
         else if (strcmp(a, "--base-url") == 0) slot = &o->base_url;
         else if (strcmp(a, "--catalog") == 0) slot = &o->catalog;
+        else if (strcmp(a, "--secret-key-file") == 0) slot = &o->secret_key_file;
         else if (strcmp(a, "--org") == 0) slot = &o->org;
         else if (strcmp(a, "--org-name") == 0) slot = &o->org_name;
         else if (strcmp(a, "--admin-email") == 0) slot = &o->admin_email;
@@ -272,7 +274,7 @@ static void print_demo(const json_t *sum, const char *base_url, const char *dir)
 static void remove_demo_dir(const char *dir, const char *dbpath)
 {
     char p[600];
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal", ".secret-key"};
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         snprintf(p, sizeof p, "%s%s", dbpath, suffixes[i]);
         unlink(p);
@@ -312,6 +314,19 @@ static int cmd_serve(opts *o)
     if (!cat) {
         if (o->demo) remove_demo_dir(demo_dir, demo_db);
         return 1;
+    }
+    /* The secret box's key (core/secretbox.h): by default beside the database. */
+    {
+        const char *kf = o->secret_key_file ? o->secret_key_file : getenv("GATEHOUSE_SECRET_KEY_FILE");
+        char kpath[4096], kerr[512];
+        if (kf && *kf) gh_strlcpy(kpath, kf, sizeof kpath);
+        else snprintf(kpath, sizeof kpath, "%s.secret-key", gh_db_path());
+        if (gh_secretbox_init(kpath, kerr, sizeof kerr) != 0) {
+            fprintf(stderr, "gatehouse: %s\n", kerr);
+            shutdown_all(db, cat);
+            if (o->demo) remove_demo_dir(demo_dir, demo_db);
+            return 1;
+        }
     }
     gh_server_opts so = {.host = host, .port = (unsigned)port, .threads = o->threads,
                          .per_ip_connections = o->per_ip_connections, .request_deadline_s = o->request_deadline_s};
