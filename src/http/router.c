@@ -17,6 +17,7 @@ static const gh_route *const tables[] = {
     gh_api_routes_invites,
     gh_api_routes_import, /* before users: /v1/users/import is literal */
     gh_api_routes_users,
+    gh_api_routes_sso,
     gh_api_routes_org,
     gh_api_routes_audit,
     gh_api_routes_access,
