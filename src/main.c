@@ -3,7 +3,7 @@
  *
  *   gatehouse serve   [--listen HOST:PORT] [--db PATH] [--base-url URL] [--catalog FILE]
  *                     [--threads N] [--per-ip-connections N] [--request-deadline S]
- *                     [--secret-key-file FILE] [--test-clock] [--quiet] [--demo]
+ *                     [--secret-key-file FILE] [--idp-ca-file FILE] [--test-clock] [--quiet] [--demo]
  *   gatehouse init    --db PATH --org SLUG --org-name NAME --admin-email EMAIL
  *                     [--admin-name NAME] [--template SET]
  *   gatehouse org     list|modules|addons|seats --db PATH [--org SLUG] ...
@@ -31,6 +31,7 @@
 #include "core/demo.h"
 #include "core/roles.h"
 #include "core/secret.h"
+#include "core/idphttp.h"
 #include "core/secretbox.h"
 #include "http/http.h"
 #include "http/router.h"
@@ -40,7 +41,7 @@
 #define VERSION "0.1.0"
 
 typedef struct opts {
-    const char *listen, *db, *base_url, *catalog, *secret_key_file;
+    const char *listen, *db, *base_url, *catalog, *secret_key_file, *idp_ca_file;
     const char *org, *org_name, *admin_email, *admin_name, *template_set;
     const char *to, *user, *permission, *office, *factory;
     bool test_clock, quiet, json, demo, force;
@@ -54,7 +55,7 @@ static void usage(void)
     fputs("usage: gatehouse serve|init|org|outbox|check|backup|version [options]\n"
           "  serve   [--listen HOST:PORT] [--db PATH] [--base-url URL] [--catalog FILE]\n"
           "          [--threads N] [--per-ip-connections N] [--request-deadline S]\n"
-          "          [--secret-key-file FILE] [--test-clock] [--quiet] [--demo]\n"
+          "          [--secret-key-file FILE] [--idp-ca-file FILE] [--test-clock] [--quiet] [--demo]\n"
           "          HOST is IPv4 or IPv6 in brackets ([::]:8080 also accepts IPv4)\n"
           "          --demo serves a demo plant from a throw-away database (--db is ignored)\n"
           "  init    --db PATH --org SLUG --org-name NAME --admin-email EMAIL [--admin-name NAME]\n"
@@ -88,6 +89,7 @@ static int parse_opts(int argc, char **argv, int start, opts *o)
         else if (strcmp(a, "--base-url") == 0) slot = &o->base_url;
         else if (strcmp(a, "--catalog") == 0) slot = &o->catalog;
         else if (strcmp(a, "--secret-key-file") == 0) slot = &o->secret_key_file;
+        else if (strcmp(a, "--idp-ca-file") == 0) slot = &o->idp_ca_file;
         else if (strcmp(a, "--org") == 0) slot = &o->org;
         else if (strcmp(a, "--org-name") == 0) slot = &o->org_name;
         else if (strcmp(a, "--admin-email") == 0) slot = &o->admin_email;
@@ -321,7 +323,8 @@ static int cmd_serve(opts *o)
         char kpath[4096], kerr[512];
         if (kf && *kf) gh_strlcpy(kpath, kf, sizeof kpath);
         else snprintf(kpath, sizeof kpath, "%s.secret-key", gh_db_path());
-        if (gh_secretbox_init(kpath, kerr, sizeof kerr) != 0) {
+        const char *ca = o->idp_ca_file ? o->idp_ca_file : getenv("GATEHOUSE_IDP_CA_FILE");
+        if (gh_secretbox_init(kpath, kerr, sizeof kerr) != 0 || gh_idphttp_init(ca, kerr, sizeof kerr) != 0) {
             fprintf(stderr, "gatehouse: %s\n", kerr);
             shutdown_all(db, cat);
             if (o->demo) remove_demo_dir(demo_dir, demo_db);

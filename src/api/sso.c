@@ -42,9 +42,29 @@ static void delete_sso(gh_req *r)
     gh_reply_empty(r);
 }
 
+/* POST /v1/org/sso/test: the IdP calls run on the IdP-call threads
+ * (gh_req_defer_idp), the answer is written back here. */
+static void test_done(gh_req *r)
+{
+    json_t *out;
+    if (gh_api_failed(r, gh_sso_test_finish(gh_req_ctx(r), gh_req_state(r), &out))) return;
+    gh_reply_json(r, 200, out);
+}
+
+static void test_sso(gh_req *r)
+{
+    if (!gh_api_no_fields_or_reply(r)) return;
+    gh_sso_test *t;
+    if (gh_api_failed(r, gh_sso_test_prepare(gh_req_ctx(r), &t))) return;
+    gh_req_set_state(r, t);
+    gh_req_on_done(r, gh_sso_test_free, t);
+    gh_req_defer_idp(r, gh_sso_test_run, t, test_done);
+}
+
 const gh_route gh_api_routes_sso[] = {
     {"GET", "/v1/org/sso", get_sso, GH_AUTH_USER, 0, "it.operations"},
     {"PUT", "/v1/org/sso", put_sso, GH_AUTH_USER, 0, "it.operations"},
     {"DELETE", "/v1/org/sso", delete_sso, GH_AUTH_USER, 0, "it.operations"},
+    {"POST", "/v1/org/sso/test", test_sso, GH_AUTH_USER, 0, "it.operations"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

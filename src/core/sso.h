@@ -62,4 +62,19 @@ bool gh_sso_domain_valid(const char *d);
 bool gh_sso_email_domain_allowed(const char *email, const json_t *domains);
 /* Is id one of the space-separated ids of list? */
 bool gh_sso_id_listed(const char *list, const char *id);
+/* ---- Test connection (POST /v1/org/sso/test) ----------------------------------- */
+/* Three phases, so the network never runs on an HTTP thread: prepare reads
+ * the configuration (with the database), run makes the IdP calls (on the
+ * IdP-call threads, no database), finish records the outcome (last test,
+ * audited sso.tested) and builds the answer {ok, error, checks}. A failed
+ * check is an answer (ok false, the first failure in error), never a 5xx.
+ * OIDC: discovery (issuer matches exactly, endpoints allowed, code flow,
+ * S256, an accepted signing algorithm, client_secret_basic) and the JWKS
+ * (at least one RSA or EC signing key). SAML: the metadata (URL or XML)
+ * names an IdP with a single sign-on service and a signing certificate. */
+typedef struct gh_sso_test gh_sso_test;
+gh_status gh_sso_test_prepare(gh_ctx *ctx, gh_sso_test **out);
+void gh_sso_test_run(void *test);
+gh_status gh_sso_test_finish(gh_ctx *ctx, gh_sso_test *t, json_t **out);
+void gh_sso_test_free(void *test);
 #endif
