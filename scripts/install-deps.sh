@@ -12,7 +12,7 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
-      libsqlite3-dev libsodium-dev libunistring-dev john-data libcurl4-openssl-dev)
+      libsqlite3-dev libsodium-dev libunistring-dev john-data libcurl4-openssl-dev libcjose-dev)
 if [ "$want_test" = 1 ]; then
   pkgs+=(libcmocka-dev chromium wrk nginx-light nodejs npm sqlite3 clang)
 fi
