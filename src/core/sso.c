@@ -331,6 +331,7 @@ static json_t *row_json(const gh_org *o, const gh_sso_row *row)
     const char *base = gh_cfg()->base_url;
     if (strcmp(row->protocol, "oidc") == 0) {
         json_object_set_new(cfg, "client_secret_set", json_boolean(row->client_secret[0] != '\0'));
+        json_object_set_new(cfg, "client_secret_key_id", gh_json_str_or_null(row->secret_kid));
         snprintf(url, sizeof url, "%s/v1/auth/sso/oidc/callback", base);
         json_object_set_new(cfg, "redirect_uri", json_string(url));
     } else {
