@@ -1,7 +1,12 @@
 /* /v1/org/sso: the organization's company sign-in (issue 16). */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "core/accounts.h"
+#include "core/oidc.h"
 #include "core/sso.h"
 #include "util/json.h"
 
@@ -61,10 +66,112 @@ static void test_sso(gh_req *r)
     gh_req_defer_idp(r, gh_sso_test_run, t, test_done);
 }
 
+/* ---- OIDC sign-in: /v1/auth/sso/start and /v1/auth/sso/oidc/callback ---- */
+#define STATE_COOKIE "gh_sso_state"
+
+static void set_state_cookie(gh_req *r, const char *state)
+{
+    char c[200];
+    bool https = gh_cfg()->secure_cookies;
+    if (state)
+        snprintf(c, sizeof c, STATE_COOKIE "=%s; Path=/v1/auth/sso; Max-Age=%d; HttpOnly; SameSite=Lax%s", state,
+                 GH_OIDC_STATE_TTL_S, https ? "; Secure" : "");
+    else
+        snprintf(c, sizeof c, STATE_COOKIE "=; Path=/v1/auth/sso; Max-Age=0; HttpOnly; SameSite=Lax%s",
+                 https ? "; Secure" : "");
+    gh_reply_header(r, "Set-Cookie", c);
+    sodium_memzero(c, sizeof c);
+}
+
+/* The value of cookie `name` from the Cookie header, into out ("" if none). */
+static void cookie_value(gh_req *r, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *h = gh_req_header(r, "Cookie");
+    size_t n = strlen(name);
+    for (const char *p = h; p && *p;) {
+        while (*p == ' ' || *p == ';') p++;
+        size_t l = strcspn(p, ";");
+        if (l > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+            size_t vl = l - n - 1;
+            if (vl < cap) { memcpy(out, p + n + 1, vl); out[vl] = '\0'; }
+            return;
+        }
+        p += l;
+    }
+}
+
+static void redirect_to(gh_req *r, const char *location)
+{
+    gh_reply_bytes(r, 302, "text/plain", "redirecting\n", 12, false);
+    gh_reply_header(r, "Location", location);
+    gh_reply_header(r, "Cache-Control", "no-store");
+}
+
+static void start_done(gh_req *r)
+{
+    char *location = NULL, state[GH_TOKEN_LEN + 1];
+    if (gh_api_failed(r, gh_oidc_start_finish(gh_req_ctx(r), gh_req_state(r), &location, state))) return;
+    redirect_to(r, location);
+    set_state_cookie(r, state);
+    sodium_memzero(state, sizeof state);
+    free(location);
+}
+
+static void sso_start(gh_req *r)
+{
+    gh_oidc_flow *f;
+    if (gh_api_failed(r, gh_oidc_start_prepare(gh_req_ctx(r), gh_req_query(r, "org"), &f))) return;
+    gh_req_set_state(r, f);
+    gh_req_on_done(r, gh_oidc_flow_free, f);
+    gh_req_defer_idp(r, gh_oidc_start_run, f, start_done);
+}
+
+void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const gh_session *s, json_t *user);
+
+static void callback_done(gh_req *r)
+{
+    gh_oidc_signin *in = calloc(1, sizeof *in);
+    if (!in) { gh_api_failed(r, gh_ctx_oom(gh_req_ctx(r))); return; }
+    set_state_cookie(r, NULL);
+    if (!gh_api_failed(r, gh_oidc_callback_finish(gh_req_ctx(r), gh_req_state(r), in))) {
+        /* The same cookies and answer as a password sign-in; a browser
+         * (Accept: text/html) is sent on to the console. */
+        const char *accept = gh_req_header(r, "Accept");
+        if (accept && strstr(accept, "text/html")) {
+            redirect_to(r, "/console/");
+            gh_api_session_cookies(r, in->token, in->csrf, &in->session);
+        } else {
+            gh_api_session_answer(r, in->token, in->csrf, &in->session, gh_user_json(&in->user));
+        }
+    }
+    sodium_memzero(in, sizeof *in);
+    free(in);
+}
+
+static void sso_callback(gh_req *r)
+{
+    char cookie[GH_TOKEN_LEN + 2];
+    cookie_value(r, STATE_COOKIE, cookie, sizeof cookie);
+    const char *err = gh_req_query(r, "error"), *desc = gh_req_query(r, "error_description");
+    char idp_error[300];
+    if (err) snprintf(idp_error, sizeof idp_error, "%s%s%s", err, desc ? " - " : "", desc ? desc : "");
+    gh_oidc_flow *f;
+    gh_status st = gh_oidc_callback_prepare(gh_req_ctx(r), gh_req_query(r, "state"), cookie, gh_req_query(r, "code"),
+                                            gh_req_query(r, "iss"), err ? idp_error : NULL, &f);
+    sodium_memzero(cookie, sizeof cookie);
+    if (gh_api_failed(r, st)) { set_state_cookie(r, NULL); return; }
+    gh_req_set_state(r, f);
+    gh_req_on_done(r, gh_oidc_flow_free, f);
+    gh_req_defer_idp(r, gh_oidc_callback_run, f, callback_done);
+}
+
 const gh_route gh_api_routes_sso[] = {
     {"GET", "/v1/org/sso", get_sso, GH_AUTH_USER, 0, "it.operations"},
     {"PUT", "/v1/org/sso", put_sso, GH_AUTH_USER, 0, "it.operations"},
     {"DELETE", "/v1/org/sso", delete_sso, GH_AUTH_USER, 0, "it.operations"},
     {"POST", "/v1/org/sso/test", test_sso, GH_AUTH_USER, 0, "it.operations"},
+    {"GET", "/v1/auth/sso/start", sso_start, GH_AUTH_NONE, 0, NULL},
+    {"GET", "/v1/auth/sso/oidc/callback", sso_callback, GH_AUTH_NONE, 0, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -2,6 +2,7 @@
 #include "core/idphttp.h"
 
 #include <curl/curl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,8 +63,45 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
     return add;
 }
 
+static bool perform(const char *url, const char *accept, const char *auth_header, const char *form, size_t max,
+                    char **body, size_t *len, long *status, char *err, size_t errlen);
+
 bool gh_idphttp_get(const char *url, const char *accept, size_t max, char **body, size_t *len, long *status,
                     char *err, size_t errlen)
+{
+    return perform(url, accept, NULL, NULL, max, body, len, status, err, errlen);
+}
+
+bool gh_idphttp_post_form(const char *url, const char *client_id, const char *client_secret, const char *form,
+                          size_t max, char **body, size_t *len, long *status, char *err, size_t errlen)
+{
+    /* client_secret_basic (RFC 6749 2.3.1): both form-urlencoded, then Basic. */
+    char *id = curl_easy_escape(NULL, client_id, 0), *pw = curl_easy_escape(NULL, client_secret, 0);
+    char *pair = NULL, *hdr = NULL;
+    bool ok = false;
+    if (!id || !pw) goto oom;
+    size_t plen = strlen(id) + 1 + strlen(pw);
+    size_t blen = sodium_base64_ENCODED_LEN(plen, sodium_base64_VARIANT_ORIGINAL);
+    pair = malloc(plen + 1);
+    hdr = malloc(blen + 32);
+    if (!pair || !hdr) goto oom;
+    snprintf(pair, plen + 1, "%s:%s", id, pw);
+    memcpy(hdr, "Authorization: Basic ", 21);
+    sodium_bin2base64(hdr + 21, blen, (const unsigned char *)pair, plen, sodium_base64_VARIANT_ORIGINAL);
+    ok = perform(url, "application/json", hdr, form, max, body, len, status, err, errlen);
+    goto out;
+oom:
+    snprintf(err, errlen, "out of memory");
+out:
+    if (pair) { sodium_memzero(pair, strlen(pair)); free(pair); }
+    if (hdr) { sodium_memzero(hdr, strlen(hdr)); free(hdr); }
+    if (pw) { sodium_memzero(pw, strlen(pw)); curl_free(pw); }
+    curl_free(id);
+    return ok;
+}
+
+static bool perform(const char *url, const char *accept, const char *auth_header, const char *form, size_t max,
+                    char **body, size_t *len, long *status, char *err, size_t errlen)
 {
     sink s = {.max = max < GH_IDPHTTP_BODY_MAX ? max : GH_IDPHTTP_BODY_MAX};
     struct curl_slist *hdr = NULL;
@@ -83,6 +121,12 @@ bool gh_idphttp_get(const char *url, const char *accept, size_t max, char **body
     }
     snprintf(h, sizeof h, "Accept: %s", accept ? accept : "*/*");
     hdr = curl_slist_append(NULL, h);
+    if (hdr && auth_header) hdr = curl_slist_append(hdr, auth_header);
+    if (!hdr) {
+        snprintf(err, errlen, "out of memory");
+        curl_easy_cleanup(c);
+        return false;
+    }
     char cerr[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -96,6 +140,7 @@ bool gh_idphttp_get(const char *url, const char *accept, size_t max, char **body
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.max);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "gatehouse");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+    if (form) curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);

@@ -23,4 +23,9 @@ int gh_idphttp_init(const char *ca_file, char *err, size_t errlen);
  * returns false with a message for an IT administrator in err. */
 bool gh_idphttp_get(const char *url, const char *accept, size_t max, char **body, size_t *len, long *status,
                     char *err, size_t errlen);
+/* POSTs form (application/x-www-form-urlencoded) to a token endpoint with
+ * client_secret_basic authentication; otherwise as gh_idphttp_get. The
+ * credentials are wiped from memory afterwards. */
+bool gh_idphttp_post_form(const char *url, const char *client_id, const char *client_secret, const char *form,
+                          size_t max, char **body, size_t *len, long *status, char *err, size_t errlen);
 #endif

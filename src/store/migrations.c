@@ -482,7 +482,19 @@ static const char *const migrations[] = {
      " created_at INTEGER NOT NULL,"
      " last_used_at INTEGER NOT NULL DEFAULT 0,"
      " UNIQUE (org_id, kind, issuer, subject));"
-     "CREATE INDEX identities_user ON identities(org_id, user_id);"),
+     "CREATE INDEX identities_user ON identities(org_id, user_id);"
+     /* An OIDC sign-in in progress: the state is stored as its hash, the
+      * PKCE verifier sealed (the nonce is derived from it); single use,
+      * ten minutes. */
+     "CREATE TABLE sso_states ("
+     " state_hash TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " verifier TEXT NOT NULL,"
+     " purpose TEXT NOT NULL DEFAULT 'login',"
+     " user_id TEXT NOT NULL DEFAULT '',"
+     " created_at INTEGER NOT NULL,"
+     " expires_at INTEGER NOT NULL,"
+     " used_at INTEGER NOT NULL DEFAULT 0);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -174,3 +174,52 @@ int64_t gh_store_identity_count_for_user(gh_db *db, const char *org_id, const ch
     sqlite3_reset(st);
     return n;
 }
+
+gh_status gh_store_sso_state_insert(gh_db *db, const gh_sso_state *s, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO sso_states (state_hash, org_id, verifier, purpose, user_id, created_at, expires_at)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", err);
+    gh_bind_text(st, 1, s->state_hash);
+    gh_bind_text(st, 2, s->org_id);
+    gh_bind_text(st, 3, s->verifier);
+    gh_bind_text(st, 4, s->purpose);
+    gh_bind_text(st, 5, s->user_id);
+    gh_bind_i64(st, 6, s->created_at);
+    gh_bind_i64(st, 7, s->expires_at);
+    STEP_DONE(db, st, err, "sso state insert");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_state_take(gh_db *db, const char *state_hash, int64_t now, gh_sso_state *s, gh_err *err)
+{
+    memset(s, 0, sizeof *s);
+    {
+        PREP(db, st, "SELECT state_hash, org_id, verifier, purpose, user_id, created_at, expires_at, used_at"
+                     " FROM sso_states WHERE state_hash = ?1", err);
+        gh_bind_text(st, 1, state_hash);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            CP(s->state_hash, 0); CP(s->org_id, 1); CP(s->verifier, 2); CP(s->purpose, 3); CP(s->user_id, 4);
+            s->created_at = sqlite3_column_int64(st, 5);
+            s->expires_at = sqlite3_column_int64(st, 6);
+            s->used_at = sqlite3_column_int64(st, 7);
+        }
+        sqlite3_reset(st);
+        if (r == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "sso_state_invalid", "unknown sign-in state");
+        if (r != SQLITE_ROW) return gh_db_fail(db, err, "sso state get");
+    }
+    if (s->used_at) return GH_OK;
+    PREP(db, up, "UPDATE sso_states SET used_at = ?2 WHERE state_hash = ?1 AND used_at = 0", err);
+    gh_bind_text(up, 1, state_hash);
+    gh_bind_i64(up, 2, now);
+    STEP_DONE(db, up, err, "sso state take");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_state_purge(gh_db *db, int64_t before, gh_err *err)
+{
+    PREP(db, st, "DELETE FROM sso_states WHERE expires_at < ?1", err);
+    gh_bind_i64(st, 1, before);
+    STEP_DONE(db, st, err, "sso state purge");
+    return GH_OK;
+}

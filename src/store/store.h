@@ -301,4 +301,20 @@ gh_status gh_store_identity_touch(gh_db *db, const char *org_id, const char *id,
 /* How many identities link to user_id. */
 int64_t gh_store_identity_count_for_user(gh_db *db, const char *org_id, const char *user_id);
 
+typedef struct gh_sso_state {
+    char state_hash[GH_HASH_HEX_LEN + 1];
+    char org_id[GH_ID_MAX];
+    char verifier[GH_SSO_SEALED_MAX]; /* sealed PKCE verifier */
+    char purpose[16];                 /* login | reauth */
+    char user_id[GH_ID_MAX];          /* reauth: who */
+    int64_t created_at, expires_at, used_at;
+} gh_sso_state;
+gh_status gh_store_sso_state_insert(gh_db *db, const gh_sso_state *s, gh_err *err);
+/* Reads the state and marks it used (in the caller's transaction).
+ * GH_E_NOT_FOUND when unknown; *s->used_at tells a replay (non-zero:
+ * it was used before this call). */
+gh_status gh_store_sso_state_take(gh_db *db, const char *state_hash, int64_t now, gh_sso_state *s, gh_err *err);
+/* Forgets states that expired before `before`. */
+gh_status gh_store_sso_state_purge(gh_db *db, int64_t before, gh_err *err);
+
 #endif
