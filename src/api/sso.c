@@ -112,7 +112,13 @@ static void start_done(gh_req *r)
 {
     char *location = NULL, state[GH_TOKEN_LEN + 1];
     if (gh_api_failed(r, gh_oidc_start_finish(gh_req_ctx(r), gh_req_state(r), &location, state))) return;
-    redirect_to(r, location);
+    /* A browser's navigation is redirected; a script (Accept: application/json)
+     * gets the URL to go to, with the same cookie. */
+    const char *accept = gh_req_header(r, "Accept");
+    if (accept && strstr(accept, "application/json") && !strstr(accept, "text/html"))
+        gh_reply_json(r, 200, json_pack("{s:s}", "authorization_url", location));
+    else
+        redirect_to(r, location);
     set_state_cookie(r, state);
     sodium_memzero(state, sizeof state);
     free(location);
