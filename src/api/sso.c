@@ -1,4 +1,5 @@
 /* /v1/org/sso: the organization's company sign-in (issue 16). */
+#include <curl/curl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,30 @@ static void sso_start(gh_req *r)
     gh_req_defer_idp(r, gh_oidc_start_run, f, start_done);
 }
 
+static void sso_discover(gh_req *r)
+{
+    json_t *out;
+    if (gh_api_failed(r, gh_sso_discover(gh_req_ctx(r), gh_req_query(r, "org"), &out))) return;
+    gh_reply_json(r, 200, out);
+}
+
+/* A browser whose sign-in failed goes back to the sign-in page, which
+ * explains the reason (the audit trail has the details). */
+static bool browser_failure(gh_req *r, const char *org_slug)
+{
+    const char *accept = gh_req_header(r, "Accept");
+    gh_ctx *ctx = gh_req_ctx(r);
+    if (!accept || !strstr(accept, "text/html") || !json_is_string(json_object_get(ctx->err.extra, "reason"))) return false;
+    char *reason = curl_easy_escape(NULL, json_string_value(json_object_get(ctx->err.extra, "reason")), 0);
+    char loc[300];
+    snprintf(loc, sizeof loc, "/console/sign-in?sso_error=%s%s%s", reason ? reason : "failed", org_slug ? "&org=" : "",
+             org_slug ? org_slug : "");
+    curl_free(reason);
+    gh_err_clear(&ctx->err);
+    redirect_to(r, loc);
+    return true;
+}
+
 void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const gh_session *s, json_t *user);
 
 static void callback_done(gh_req *r)
@@ -140,7 +165,10 @@ static void callback_done(gh_req *r)
     gh_oidc_signin *in = calloc(1, sizeof *in);
     if (!in) { gh_api_failed(r, gh_ctx_oom(gh_req_ctx(r))); return; }
     set_state_cookie(r, NULL);
-    if (!gh_api_failed(r, gh_oidc_callback_finish(gh_req_ctx(r), gh_req_state(r), in))) {
+    gh_status st = gh_oidc_callback_finish(gh_req_ctx(r), gh_req_state(r), in);
+    if (st != GH_OK && browser_failure(r, gh_oidc_flow_org_slug(gh_req_state(r)))) {
+        /* answered */
+    } else if (!gh_api_failed(r, st)) {
         /* The same cookies and answer as a password sign-in; a browser
          * (Accept: text/html) is sent on to the console. */
         const char *accept = gh_req_header(r, "Accept");
@@ -166,7 +194,11 @@ static void sso_callback(gh_req *r)
     gh_status st = gh_oidc_callback_prepare(gh_req_ctx(r), gh_req_query(r, "state"), cookie, gh_req_query(r, "code"),
                                             gh_req_query(r, "iss"), err ? idp_error : NULL, &f);
     sodium_memzero(cookie, sizeof cookie);
-    if (gh_api_failed(r, st)) { set_state_cookie(r, NULL); return; }
+    if (st != GH_OK) {
+        if (!browser_failure(r, NULL)) gh_api_failed(r, st);
+        set_state_cookie(r, NULL);
+        return;
+    }
     gh_req_set_state(r, f);
     gh_req_on_done(r, gh_oidc_flow_free, f);
     gh_req_defer_idp(r, gh_oidc_callback_run, f, callback_done);
@@ -177,6 +209,7 @@ const gh_route gh_api_routes_sso[] = {
     {"PUT", "/v1/org/sso", put_sso, GH_AUTH_USER, 0, "it.operations"},
     {"DELETE", "/v1/org/sso", delete_sso, GH_AUTH_USER, 0, "it.operations"},
     {"POST", "/v1/org/sso/test", test_sso, GH_AUTH_USER, 0, "it.operations"},
+    {"GET", "/v1/auth/sso/discover", sso_discover, GH_AUTH_NONE, 0, NULL},
     {"GET", "/v1/auth/sso/start", sso_start, GH_AUTH_NONE, 0, NULL},
     {"GET", "/v1/auth/sso/oidc/callback", sso_callback, GH_AUTH_NONE, 0, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},

@@ -54,6 +54,8 @@ void gh_oidc_flow_free(void *flow)
     free(f);
 }
 
+const char *gh_oidc_flow_org_slug(const gh_oidc_flow *f) { return f ? f->org.slug : ""; }
+
 __attribute__((format(printf, 3, 4)))
 static void flow_fail(gh_oidc_flow *f, const char *reason, const char *fmt, ...)
 {

@@ -35,6 +35,8 @@
 
 typedef struct gh_oidc_flow gh_oidc_flow;
 void gh_oidc_flow_free(void *flow);
+/* The flow's organization's slug ("" before it is known). */
+const char *gh_oidc_flow_org_slug(const gh_oidc_flow *f);
 
 /* GET /v1/auth/sso/start?org=SLUG */
 gh_status gh_oidc_start_prepare(gh_ctx *ctx, const char *org_slug, gh_oidc_flow **out);

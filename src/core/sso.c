@@ -543,6 +543,33 @@ gh_status gh_sso_password_allowed(gh_ctx *ctx, const char *org_id, const char *u
     return GH_OK;
 }
 
+gh_status gh_sso_discover(gh_ctx *ctx, const char *slug, json_t **out)
+{
+    gh_org o;
+    gh_sso_row *row = calloc(1, sizeof *row);
+    gh_status st;
+    *out = NULL;
+    if (!row) return gh_ctx_oom(ctx);
+    st = slug && *slug ? gh_store_org_get_by_slug(ctx->db, slug, &o, &ctx->err) : gh_store_org_get_single(ctx->db, &o, &ctx->err);
+    if (st == GH_OK) st = gh_store_sso_get(ctx->db, o.id, row, &ctx->err);
+    if (st == GH_E_NOT_FOUND) {
+        gh_err_clear(&ctx->err);
+        st = gh_fail(&ctx->err, GH_E_NOT_FOUND, "sso_not_configured", "no company sign-in here");
+    }
+    if (st == GH_OK) {
+        json_t *cfg = json_loads(row->config, 0, NULL);
+        char url[200];
+        snprintf(url, sizeof url, "/v1/auth/sso/start?org=%s", o.slug);
+        *out = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "org", o.slug, "org_name", o.name, "protocol", row->protocol,
+                         "display_name", json_string_value(json_object_get(cfg, "display_name")), "start_url", url);
+        json_decref(cfg);
+        if (!*out) st = gh_ctx_oom(ctx);
+    }
+    gh_sso_row_release(row);
+    free(row);
+    return st;
+}
+
 /* ---- Test connection ------------------------------------------------------------- */
 struct gh_sso_test {
     char org_id[GH_ID_MAX];

@@ -62,6 +62,12 @@ bool gh_sso_domain_valid(const char *d);
 bool gh_sso_email_domain_allowed(const char *email, const json_t *domains);
 /* Is id one of the space-separated ids of list? */
 bool gh_sso_id_listed(const char *list, const char *id);
+/* For the sign-in page: the org (by slug, or the only one when slug is
+ * NULL) and its IdP's name: {org, org_name, protocol, display_name,
+ * start_url}. 404 sso_not_configured otherwise. Public: reveals only what
+ * the sign-in button shows. */
+gh_status gh_sso_discover(gh_ctx *ctx, const char *slug, json_t **out);
+
 /* ---- Test connection (POST /v1/org/sso/test) ----------------------------------- */
 /* Three phases, so the network never runs on an HTTP thread: prepare reads
  * the configuration (with the database), run makes the IdP calls (on the
