@@ -125,6 +125,16 @@ static void start_done(gh_req *r)
     free(location);
 }
 
+static void reauth_started(gh_req *r)
+{
+    char *location = NULL, state[GH_TOKEN_LEN + 1];
+    if (gh_api_failed(r, gh_oidc_start_finish(gh_req_ctx(r), gh_req_state(r), &location, state))) return;
+    gh_reply_json(r, 200, json_pack("{s:s}", "authorization_url", location));
+    set_state_cookie(r, state);
+    sodium_memzero(state, sizeof state);
+    free(location);
+}
+
 static void sso_start(gh_req *r)
 {
     gh_oidc_flow *f;
@@ -172,7 +182,10 @@ static void callback_done(gh_req *r)
         /* The same cookies and answer as a password sign-in; a browser
          * (Accept: text/html) is sent on to the console. */
         const char *accept = gh_req_header(r, "Accept");
-        if (accept && strstr(accept, "text/html")) {
+        if (in->reauth) {
+            if (accept && strstr(accept, "text/html")) redirect_to(r, "/console/?reauthenticated=1");
+            else gh_reply_json(r, 200, json_pack("{s:b, s:s}", "reauthenticated", 1, "purpose", in->purpose));
+        } else if (accept && strstr(accept, "text/html")) {
             redirect_to(r, "/console/");
             gh_api_session_cookies(r, in->token, in->csrf, &in->session);
         } else {
@@ -204,12 +217,27 @@ static void sso_callback(gh_req *r)
     gh_req_defer_idp(r, gh_oidc_callback_run, f, callback_done);
 }
 
+/* POST /v1/me/reauth/sso {purpose}: the URL where the acting person signs
+ * in again at the IdP (prompt=login, max_age=0), with the state cookie. */
+static void reauth_sso(gh_req *r)
+{
+    static const gh_jfield fl[] = {{"purpose", GH_J_STRING, true}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, fl)) return;
+    gh_oidc_flow *f;
+    if (gh_api_failed(r, gh_oidc_reauth_prepare(gh_req_ctx(r), gh_jstr(b, "purpose"), &f))) return;
+    gh_req_set_state(r, f);
+    gh_req_on_done(r, gh_oidc_flow_free, f);
+    gh_req_defer_idp(r, gh_oidc_start_run, f, reauth_started);
+}
+
 const gh_route gh_api_routes_sso[] = {
     {"GET", "/v1/org/sso", get_sso, GH_AUTH_USER, 0, "it.operations"},
     {"PUT", "/v1/org/sso", put_sso, GH_AUTH_USER, 0, "it.operations"},
     {"DELETE", "/v1/org/sso", delete_sso, GH_AUTH_USER, 0, "it.operations"},
     {"POST", "/v1/org/sso/test", test_sso, GH_AUTH_USER, 0, "it.operations"},
     {"GET", "/v1/auth/sso/discover", sso_discover, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/me/reauth/sso", reauth_sso, GH_AUTH_USER, GH_R_OFFICE, NULL},
     {"GET", "/v1/auth/sso/start", sso_start, GH_AUTH_NONE, 0, NULL},
     {"GET", "/v1/auth/sso/oidc/callback", sso_callback, GH_AUTH_NONE, 0, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},

@@ -34,6 +34,10 @@ struct gh_oidc_flow {
     char *authz_ep, *token_ep, *jwks_uri;
     char *code;
     int64_t requested_at;
+    char state_hash[GH_HASH_HEX_LEN + 1];
+    char purpose[64];            /* login | reauth:<why> */
+    char user_id[GH_ID_MAX];     /* reauth: who must prove themselves */
+    bool reauth;
     bool ok;
     char reason[48];
     char error[512];
@@ -115,31 +119,20 @@ out:
     return st;
 }
 
-gh_status gh_oidc_start_prepare(gh_ctx *ctx, const char *org_slug, gh_oidc_flow **out)
+/* Stores a new state for f (org and config loaded) and fills its secrets. */
+static gh_status new_state(gh_ctx *ctx, gh_oidc_flow *f)
 {
-    gh_oidc_flow *f = calloc(1, sizeof *f);
     gh_sso_state *s = calloc(1, sizeof *s);
     gh_status st;
-    *out = NULL;
-    if (!f || !s) { st = gh_ctx_oom(ctx); goto out; }
-    if (!org_slug || !*org_slug) {
-        st = gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "org", "name the organization (?org=slug)");
-        goto out;
-    }
-    st = gh_store_org_get_by_slug(ctx->db, org_slug, &f->org, &ctx->err);
-    if (st == GH_E_NOT_FOUND) {
-        gh_err_clear(&ctx->err);
-        st = gh_fail(&ctx->err, GH_E_NOT_FOUND, "sso_not_configured", "this organization has no company sign-in");
-    }
-    if (st != GH_OK) goto out;
-    if ((st = load_config(ctx, f, false)) != GH_OK) goto out;
+    if (!s) return gh_ctx_oom(ctx);
     gh_token_new(f->state);
     gh_token_new(f->verifier);
     derive_nonce(f->verifier, f->nonce);
     f->requested_at = gh_now();
     gh_token_hash(f->state, s->state_hash);
     gh_strlcpy(s->org_id, f->org.id, sizeof s->org_id);
-    gh_strlcpy(s->purpose, "login", sizeof s->purpose);
+    gh_strlcpy(s->purpose, f->purpose, sizeof s->purpose);
+    gh_strlcpy(s->user_id, f->user_id, sizeof s->user_id);
     s->created_at = f->requested_at;
     s->expires_at = f->requested_at + GH_OIDC_STATE_TTL_S;
     char sctx[GH_HASH_HEX_LEN + 40];
@@ -152,13 +145,82 @@ gh_status gh_oidc_start_prepare(gh_ctx *ctx, const char *org_slug, gh_oidc_flow 
         gh_ctx_rollback(ctx, st);
         goto out;
     }
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
+    st = gh_db_commit(ctx->db, &ctx->err);
+out:
+    sodium_memzero(s, sizeof *s);
+    free(s);
+    return st;
+}
+
+gh_status gh_oidc_start_prepare(gh_ctx *ctx, const char *org_slug, gh_oidc_flow **out)
+{
+    gh_oidc_flow *f = calloc(1, sizeof *f);
+    gh_status st;
+    *out = NULL;
+    if (!f) return gh_ctx_oom(ctx);
+    if (!org_slug || !*org_slug) {
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "org", "name the organization (?org=slug)");
+        goto out;
+    }
+    st = gh_store_org_get_by_slug(ctx->db, org_slug, &f->org, &ctx->err);
+    if (st == GH_E_NOT_FOUND) {
+        gh_err_clear(&ctx->err);
+        st = gh_fail(&ctx->err, GH_E_NOT_FOUND, "sso_not_configured", "this organization has no company sign-in");
+    }
+    if (st != GH_OK) goto out;
+    if ((st = load_config(ctx, f, false)) != GH_OK) goto out;
+    gh_strlcpy(f->purpose, "login", sizeof f->purpose);
+    if ((st = new_state(ctx, f)) != GH_OK) goto out;
     *out = f;
     f = NULL;
 out:
-    if (s) { sodium_memzero(s, sizeof *s); free(s); }
     gh_oidc_flow_free(f);
     return st;
+}
+
+gh_status gh_oidc_reauth_prepare(gh_ctx *ctx, const char *why, gh_oidc_flow **out)
+{
+    gh_oidc_flow *f = calloc(1, sizeof *f);
+    gh_status st;
+    *out = NULL;
+    if (!f) return gh_ctx_oom(ctx);
+    size_t n = why ? strlen(why) : 0;
+    bool ok = n > 0 && n <= 40;
+    for (size_t i = 0; ok && i < n; i++) ok = (why[i] >= 'a' && why[i] <= 'z') || why[i] == '_' || why[i] == '.';
+    if (!ok) {
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_purpose", "purpose",
+                           "purpose is 1 to 40 lowercase letters, '_' or '.' (e.g. e_signature)");
+        goto out;
+    }
+    if (ctx->actor.type != GH_ACTOR_USER) {
+        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "user_session_required", "only a person can re-authenticate");
+        goto out;
+    }
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &f->org, &ctx->err)) != GH_OK) goto out;
+    if ((st = load_config(ctx, f, false)) != GH_OK) goto out;
+    snprintf(f->purpose, sizeof f->purpose, "reauth:%s", why);
+    gh_strlcpy(f->user_id, ctx->actor.id, sizeof f->user_id);
+    f->reauth = true;
+    if ((st = new_state(ctx, f)) != GH_OK) goto out;
+    *out = f;
+    f = NULL;
+out:
+    gh_oidc_flow_free(f);
+    return st;
+}
+
+gh_status gh_oidc_reauth_consume(gh_ctx *ctx, const char *why, int64_t max_age_s)
+{
+    char purpose[64];
+    bool found = false;
+    snprintf(purpose, sizeof purpose, "reauth:%s", why ? why : "");
+    gh_status st = gh_store_sso_reauth_consume(ctx->db, ctx->actor.org_id, ctx->actor.id, purpose, gh_now() - max_age_s,
+                                               &found, &ctx->err);
+    if (st != GH_OK) return st;
+    if (!found)
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, "reauth_required",
+                       "sign in again with your company account first (it proves it is you, just now)");
+    return GH_OK;
 }
 
 /* ---- discovery and JWKS, cached per issuer ---------------------------------------- */
@@ -335,7 +397,9 @@ gh_status gh_oidc_start_finish(gh_ctx *ctx, gh_oidc_flow *f, char **location, ch
               param(&url, &len, &cap, "scope", scopes, false) && param(&url, &len, &cap, "state", f->state, false) &&
               param(&url, &len, &cap, "nonce", f->nonce, false) &&
               param(&url, &len, &cap, "code_challenge", challenge, false) &&
-              param(&url, &len, &cap, "code_challenge_method", "S256", false);
+              param(&url, &len, &cap, "code_challenge_method", "S256", false) &&
+              (!f->reauth || (param(&url, &len, &cap, "prompt", "login", false) &&
+                              param(&url, &len, &cap, "max_age", "0", false)));
     if (!ok) { free(url); return gh_ctx_oom(ctx); }
     *location = url;
     memcpy(state, f->state, GH_TOKEN_LEN + 1);
@@ -436,6 +500,10 @@ gh_status gh_oidc_callback_prepare(gh_ctx *ctx, const char *state, const char *c
     if ((st = gh_secretbox_open(sctx, s->verifier, f->verifier, sizeof f->verifier, &n, &ctx->err)) != GH_OK) goto out;
     derive_nonce(f->verifier, f->nonce);
     memcpy(f->state, state, GH_TOKEN_LEN + 1);
+    memcpy(f->state_hash, state_hash, sizeof f->state_hash);
+    gh_strlcpy(f->purpose, s->purpose, sizeof f->purpose);
+    gh_strlcpy(f->user_id, s->user_id, sizeof f->user_id);
+    f->reauth = strncmp(s->purpose, "reauth:", 7) == 0;
     f->requested_at = s->created_at;
     f->code = strdup(code);
     if (!f->code) { st = gh_ctx_oom(ctx); goto out; }
@@ -487,7 +555,7 @@ void gh_oidc_callback_run(void *flow)
     const char *id_token = json_string_value(json_object_get(tok, "id_token"));
     if (!id_token) { flow_fail(f, "token_malformed", "the IdP sent no ID token"); goto out; }
     gh_idtoken_expect e = {.issuer = f->issuer, .client_id = f->client_id, .nonce = f->nonce, .now = gh_now(),
-                           .requested_at = f->requested_at};
+                           .reauth = f->reauth, .requested_at = f->requested_at};
     for (int attempt = 0; attempt < 2; attempt++) {
         free(jwks);
         if (!(jwks = jwks_for(f, attempt > 0))) goto out;
@@ -597,10 +665,42 @@ static gh_status resolve_user(gh_ctx *ctx, gh_oidc_flow *f, const char *sub, con
     return st;
 }
 
+/* A re-authentication: the IdP signed in again the person who asked. */
+static gh_status reauth_finish(gh_ctx *ctx, gh_oidc_flow *f, gh_oidc_signin *out)
+{
+    const char *sub = json_string_value(json_object_get(f->claims, "sub"));
+    gh_identity id;
+    gh_status st = gh_store_identity_find(ctx->db, f->org.id, "oidc", f->issuer, sub, &id, &ctx->err);
+    if (st == GH_E_NOT_FOUND || (st == GH_OK && strcmp(id.user_id, f->user_id) != 0))
+        return refuse(ctx, f->org.id, f->user_id, "reauth_wrong_person",
+                      "the IdP signed in someone else, not the person who asked to re-authenticate");
+    if (st != GH_OK) return st;
+    gh_ctx c = *ctx;
+    memset(&c.err, 0, sizeof c.err);
+    memset(&c.actor, 0, sizeof c.actor);
+    c.actor.type = GH_ACTOR_USER;
+    gh_strlcpy(c.actor.org_id, f->org.id, sizeof c.actor.org_id);
+    gh_strlcpy(c.actor.id, f->user_id, sizeof c.actor.id);
+    int64_t now = gh_now();
+    if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
+    if ((st = gh_store_sso_state_prove(c.db, f->state_hash, now, &c.err)) != GH_OK ||
+        (st = gh_audit(&c, f->org.id, "auth.reauthenticated", "user", f->user_id,
+                       json_pack("{s:s, s:s, s:s}", "method", "sso", "purpose", f->purpose + 7, "issuer", f->issuer))) != GH_OK) {
+        gh_db_rollback(c.db);
+        ctx->err = c.err;
+        return st;
+    }
+    if ((st = gh_db_commit(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
+    out->reauth = true;
+    gh_strlcpy(out->purpose, f->purpose + 7, sizeof out->purpose);
+    return GH_OK;
+}
+
 gh_status gh_oidc_callback_finish(gh_ctx *ctx, gh_oidc_flow *f, gh_oidc_signin *out)
 {
     memset(out, 0, sizeof *out);
-    if (!f->ok) return refuse(ctx, f->org.id, NULL, f->reason, "%s", f->error);
+    if (!f->ok) return refuse(ctx, f->org.id, f->reauth ? f->user_id : NULL, f->reason, "%s", f->error);
+    if (f->reauth) return reauth_finish(ctx, f, out);
     const char *sub = json_string_value(json_object_get(f->claims, "sub"));
     const char *email_claim = json_string_value(json_object_get(f->cfg, "email_claim"));
     const char *email = json_string_value(json_object_get(f->claims, email_claim ? email_claim : "email"));

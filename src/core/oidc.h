@@ -53,6 +53,22 @@ typedef struct gh_oidc_signin {
     char csrf[GH_TOKEN_LEN + 1];
     gh_session session;
     gh_user user;
+    bool reauth;          /* a re-authentication: no session, only the proof */
+    char purpose[64];
 } gh_oidc_signin;
 gh_status gh_oidc_callback_finish(gh_ctx *ctx, gh_oidc_flow *f, gh_oidc_signin *out);
+/* Re-authentication by the IdP (DESIGN.md "Re-authentication"; for
+ * e-signatures and other "this person, just now" checks), next to
+ * core/reauth.h's password path: starts a flow for the acting user with
+ * prompt=login and max_age=0; run and finish as for a sign-in
+ * (gh_oidc_start_run, gh_oidc_start_finish). Its callback requires an ID
+ * token whose auth_time is not older than the request and whose (issuer,
+ * sub) is linked to that same user, then records the proof (audited
+ * auth.reauthenticated) instead of opening a session. why: 1 to 40 of
+ * a-z, '_', '.' ("e_signature"). */
+gh_status gh_oidc_reauth_prepare(gh_ctx *ctx, const char *why, gh_oidc_flow **out);
+/* Inside the caller's write transaction: consumes the acting user's newest
+ * proof for why that is at most max_age_s old (single use). 403
+ * reauth_required when there is none. */
+gh_status gh_oidc_reauth_consume(gh_ctx *ctx, const char *why, int64_t max_age_s);
 #endif

@@ -494,7 +494,8 @@ static const char *const migrations[] = {
      " user_id TEXT NOT NULL DEFAULT '',"
      " created_at INTEGER NOT NULL,"
      " expires_at INTEGER NOT NULL,"
-     " used_at INTEGER NOT NULL DEFAULT 0);"),
+     " used_at INTEGER NOT NULL DEFAULT 0,"
+     " proved_at INTEGER NOT NULL DEFAULT 0);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

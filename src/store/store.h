@@ -305,7 +305,7 @@ typedef struct gh_sso_state {
     char state_hash[GH_HASH_HEX_LEN + 1];
     char org_id[GH_ID_MAX];
     char verifier[GH_SSO_SEALED_MAX]; /* sealed PKCE verifier */
-    char purpose[16];                 /* login | reauth */
+    char purpose[64];                 /* login | reauth:<why> */
     char user_id[GH_ID_MAX];          /* reauth: who */
     int64_t created_at, expires_at, used_at;
 } gh_sso_state;
@@ -314,6 +314,12 @@ gh_status gh_store_sso_state_insert(gh_db *db, const gh_sso_state *s, gh_err *er
  * GH_E_NOT_FOUND when unknown; *s->used_at tells a replay (non-zero:
  * it was used before this call). */
 gh_status gh_store_sso_state_take(gh_db *db, const char *state_hash, int64_t now, gh_sso_state *s, gh_err *err);
+/* Records that the re-authentication of this state succeeded at `at`. */
+gh_status gh_store_sso_state_prove(gh_db *db, const char *state_hash, int64_t at, gh_err *err);
+/* Consumes the newest proof of user_id for purpose proved at or after
+ * `since` (proved_at becomes -1); *found says whether there was one. */
+gh_status gh_store_sso_reauth_consume(gh_db *db, const char *org_id, const char *user_id, const char *purpose,
+                                      int64_t since, bool *found, gh_err *err);
 /* Forgets states that expired before `before`. */
 gh_status gh_store_sso_state_purge(gh_db *db, int64_t before, gh_err *err);
 

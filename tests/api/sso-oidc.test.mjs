@@ -163,3 +163,42 @@ test('OIDC sign-in refuses forged, expired and misdirected ID tokens', async () 
     await s.stop();
   }
 });
+
+test('re-authentication by the IdP (prompt=login, max_age=0) for the same person only', async () => {
+  const s = await startServer();
+  const accounts = {
+    'sub-worker': { email: 'worker@acme.test', email_verified: true, name: 'Walt Worker' },
+    'sub-admin': { email: 'admin@acme.test', email_verified: true, name: 'Ada Admin' },
+  };
+  const op = await realOp(s.url, accounts);
+  try {
+    const admin = await s.login();
+    const worker = await s.makeUser(admin, 'worker@acme.test', 'user');
+    assert.equal((await configure(s, admin, { protocol: 'oidc', display_name: 'Acme OP', issuer: op.issuer, client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET })).status, 200);
+    assert.equal((await signInVia(s.url, 'acme', 'sub-worker')).status, 200);
+    assert.equal((await signInVia(s.url, 'acme', 'sub-admin')).status, 200);
+
+    const r = await signInVia(s.url, 'acme', 'sub-worker', { reauth: { token: worker.token, purpose: 'e_signature' } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body, { reauthenticated: true, purpose: 'e_signature' });
+    const auth = new URL(r.authUrl);
+    assert.equal(auth.searchParams.get('prompt'), 'login');
+    assert.equal(auth.searchParams.get('max_age'), '0');
+    const ev = (await s.api('/v1/audit?action=auth.reauthenticated', { token: admin })).body.items;
+    assert.equal(ev.length, 1);
+    assert.equal(ev[0].target_id, worker.id);
+    assert.equal(ev[0].detail.purpose, 'e_signature');
+
+    // Someone else at the IdP's login page does not prove the worker.
+    const wrong = await signInVia(s.url, 'acme', 'sub-admin', { reauth: { token: worker.token, purpose: 'e_signature' } });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.reason, 'reauth_wrong_person');
+    assertProblem(await s.api('/v1/me/reauth/sso', { method: 'POST', token: worker.token, body: { purpose: 'E-Sign!' } }), 400,
+      'invalid_purpose', 'purpose');
+    assertProblem(await s.api('/v1/me/reauth/sso', { method: 'POST', body: { purpose: 'e_signature' } }), 401, 'unauthenticated');
+  } finally {
+    op.close();
+    await s.stop();
+  }
+});

@@ -70,7 +70,7 @@ function jar() {
  * Returns the callback's answer {status, body, url} (and replay(), which
  * sends the same callback request again).
  */
-export async function signInVia(ghUrl, org, login, { accept = 'application/json', otherBrowser = false } = {}) {
+export async function signInVia(ghUrl, org, login, { accept = 'application/json', otherBrowser = false, reauth } = {}) {
   const j = jar();
   const go = async (url, init = {}) => {
     const headers = { ...(init.headers || {}), Cookie: j.header(url) };
@@ -78,9 +78,19 @@ export async function signInVia(ghUrl, org, login, { accept = 'application/json'
     j.take(url, res);
     return res;
   };
-  let res = await go(`${ghUrl}/v1/auth/sso/start?org=${org}`);
-  if (res.status !== 302) return { status: res.status, body: await res.json().catch(() => null) };
-  let url = new URL(res.headers.get('location'), ghUrl).href;
+  let res, url;
+  if (reauth) {
+    // reauth: {token, purpose}: a signed-in person asks to prove themselves again.
+    res = await go(`${ghUrl}/v1/me/reauth/sso`, { method: 'POST', headers: { Authorization: `Bearer ${reauth.token}`,
+      'Content-Type': 'application/json' }, body: JSON.stringify({ purpose: reauth.purpose }) });
+    const b = await res.json().catch(() => null);
+    if (res.status !== 200) return { status: res.status, body: b };
+    url = b.authorization_url;
+  } else {
+    res = await go(`${ghUrl}/v1/auth/sso/start?org=${org}`);
+    if (res.status !== 302) return { status: res.status, body: await res.json().catch(() => null) };
+    url = new URL(res.headers.get('location'), ghUrl).href;
+  }
   const authUrl = url;
   for (let i = 0; i < 20; i++) {
     if (url.startsWith(`${ghUrl}/v1/auth/sso/oidc/callback`)) {
