@@ -64,6 +64,10 @@ typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
     X(TLS_CERT, "tls-cert", GH_K_STR, GH_C_SERVE, "FILE", 0,                                                       \
       "serve HTTPS with this PEM certificate chain (with --tls-key; SIGHUP reloads both)")                         \
     X(TLS_KEY, "tls-key", GH_K_STR, GH_C_SERVE, "FILE", 0, "the PEM private key of --tls-cert")                   \
+    X(SECRET_KEY_FILE, "secret-key-file", GH_K_STR, GH_C_SERVE, "FILE", 0,                                         \
+      "the secret box key file (default: the database path + .secret-key; created 0600)")                         \
+    X(IDP_CA_FILE, "idp-ca-file", GH_K_STR, GH_C_SERVE, "FILE", 0,                                                 \
+      "CA certificates that identity providers' TLS is verified against (default: the system's)")               \
     X(BACKUP_DIR, "backup-dir", GH_K_STR, GH_C_SERVE, "DIR", 0,                                                    \
       "write scheduled whole-database backups here (with --backup-every)")                                         \
     X(BACKUP_EVERY, "backup-every", GH_K_STR, GH_C_SERVE, "DURATION", 0, "interval of scheduled backups: 90s, 30m, 24h, 7d") \

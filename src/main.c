@@ -22,6 +22,8 @@
 #include "core/demo.h"
 #include "core/roles.h"
 #include "core/secret.h"
+#include "core/idphttp.h"
+#include "core/secretbox.h"
 #include "http/http.h"
 #include "http/router.h"
 #include "store/backup.h"
@@ -192,7 +194,7 @@ static void print_demo(const json_t *sum, const char *base_url, const char *dir)
 static void remove_demo_dir(const char *dir, const char *dbpath)
 {
     char p[600];
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal", ".secret-key"};
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         snprintf(p, sizeof p, "%s%s", dbpath, suffixes[i]);
         unlink(p);
@@ -256,6 +258,19 @@ static int cmd_serve(gh_cli *o)
     if (!cat) {
         if (demo) remove_demo_dir(demo_dir, demo_db);
         return 1;
+    }
+    /* The secret box's key (core/secretbox.h): by default beside the database. */
+    {
+        const char *kf = S(SECRET_KEY_FILE);
+        char kpath[4096], kerr[512];
+        if (kf && *kf) gh_strlcpy(kpath, kf, sizeof kpath);
+        else snprintf(kpath, sizeof kpath, "%s.secret-key", gh_db_path());
+        if (gh_secretbox_init(kpath, kerr, sizeof kerr) != 0 || gh_idphttp_init(S(IDP_CA_FILE), kerr, sizeof kerr) != 0) {
+            fprintf(stderr, "gatehouse: %s\n", kerr);
+            shutdown_all(db, cat);
+            if (demo) remove_demo_dir(demo_dir, demo_db);
+            return 1;
+        }
     }
     gh_server_opts so = {.host = host, .port = (unsigned)port, .threads = gh_cli_num(o, GH_OPT_THREADS),
                          .per_ip_connections = gh_cli_num(o, GH_OPT_PER_IP_CONNECTIONS),

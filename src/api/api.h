@@ -19,6 +19,10 @@ extern const gh_route gh_api_routes_auth[];    /* sign-in, sign-out, links */
 extern const gh_route gh_api_routes_me[];      /* self-service */
 extern const gh_route gh_api_routes_users[];   /* user administration */
 extern const gh_route gh_api_routes_org[];     /* org settings, roles, api keys */
+extern const gh_route gh_api_routes_sso[];     /* company sign-in (issue 16) */
+/* Sets the session cookies as a sign-in does (api/auth.c). */
+struct gh_session;
+void gh_api_session_cookies(gh_req *r, const char *token, const char *csrf, const struct gh_session *s);
 extern const gh_route gh_api_routes_audit[];   /* audit trail */
 extern const gh_route gh_api_routes_access[];  /* permission checks */
 extern const gh_route gh_api_routes_groups[];  /* user groups */

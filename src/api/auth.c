@@ -31,6 +31,11 @@ static void set_cookies(gh_req *r, const char *token, const char *csrf, int64_t 
     sodium_memzero(c, sizeof c);
 }
 
+void gh_api_session_cookies(gh_req *r, const char *token, const char *csrf, const gh_session *s)
+{
+    set_cookies(r, token, csrf, s->expires_at - gh_now());
+}
+
 void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const gh_session *s, json_t *user);
 void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const gh_session *s, json_t *user)
 {

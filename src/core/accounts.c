@@ -21,6 +21,7 @@
 #include "store/invites.h"
 #include "core/throttle.h"
 #include "core/guard.h"
+#include "core/sso.h"
 
 #define VERIFY_TTL_S (72 * 3600)
 #define RESET_TTL_S 3600
@@ -170,6 +171,8 @@ typedef struct {
     const char *actor_id;
     int64_t holders;
     bool actor_holds;
+    const char *break_glass; /* required SSO's break-glass ids (issue 16), NULL when not required */
+    int64_t break_glass_holders;
 } inv_scan;
 
 static bool user_holds(const gh_org *o, const role_vec *roles, const gh_user *u, const char *perm)
@@ -185,6 +188,7 @@ static void inv_visit(const gh_user *u, void *arg)
     if (!user_holds(s->org, s->roles, u, "users.manage")) return;
     s->holders++;
     if (s->actor_id && strcmp(u->id, s->actor_id) == 0) s->actor_holds = true;
+    if (s->break_glass && gh_sso_id_listed(s->break_glass, u->id)) s->break_glass_holders++;
 }
 
 static gh_status scan_managers(gh_ctx *ctx, const char *org_id, inv_scan *s, gh_org *org, role_vec *roles)
@@ -204,7 +208,12 @@ gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool act
     inv_scan s = {0};
     gh_org org;
     role_vec roles = {0};
-    gh_status st = scan_managers(ctx, org_id, &s, &org, &roles);
+    bool sso_required = false;
+    char break_glass[GH_SSO_BREAK_GLASS_MAX * GH_ID_MAX];
+    gh_status st = gh_sso_policy(ctx, org_id, &sso_required, break_glass, sizeof break_glass);
+    if (st != GH_OK) return st;
+    if (sso_required) s.break_glass = break_glass;
+    st = scan_managers(ctx, org_id, &s, &org, &roles);
     free(roles.roles);
     if (st != GH_OK) return st;
     /* last_admin first: when nobody would be left, that is the reason, even
@@ -216,6 +225,13 @@ gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool act
     if (actor_had_manage && s.actor_id && !s.actor_holds)
         return gh_fail(&ctx->err, GH_E_CONFLICT, "self_lockout",
                        "this would take the users.manage permission away from yourself");
+    /* With company sign-in required, password sign-in is left only to the
+     * break-glass accounts: one of them must be able to manage users, or a
+     * broken IdP would lock everyone out (issue 16). */
+    if (sso_required && s.break_glass_holders == 0)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "last_admin",
+                       "company sign-in is required, so at least one break-glass account must stay active"
+                       " and able to manage users");
     return GH_OK;
 }
 
@@ -1195,6 +1211,13 @@ gh_status gh_login_finish(gh_ctx *ctx, gh_login *l, bool password_ok)
         gh_db_rollback(ctx->db);
         login_failure_audit(ctx, l, refusal);
         st = gh_fail(&ctx->err, GH_E_FORBIDDEN, refusal, "%s", detail);
+        goto out;
+    }
+    /* Required company sign-in: only break-glass accounts use a password. */
+    if ((st = gh_sso_password_allowed(ctx, l->org.id, u->id)) != GH_OK) {
+        if (st != GH_E_FORBIDDEN) goto fail;
+        gh_db_rollback(ctx->db);
+        login_failure_audit(ctx, l, "sso_required");
         goto out;
     }
     l->user = *u;

@@ -107,6 +107,10 @@ void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const 
  * handler returns right after. If the pool is full the request is answered
  * 503 busy and cont is not called. */
 void gh_req_defer(gh_req *r, gh_work_fn work, void *arg, gh_handler cont);
+/* The same for work that calls an identity provider (issue 16): it runs on
+ * the IdP-call threads (http/idpcall.h; the shared outbound workers once
+ * issue 15 lands), never on the hashing pool. A full queue answers 503. */
+void gh_req_defer_idp(gh_req *r, gh_work_fn work, void *arg, gh_handler cont);
 /* Names who the next deferral is for (http/pool.h: the fair share of the
  * hashing queue and its priority reserve). Call before gh_req_defer; the
  * key strings need only live until the handler returns. */

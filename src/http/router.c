@@ -17,6 +17,7 @@ static const gh_route *const tables[] = {
     gh_api_routes_invites,
     gh_api_routes_import, /* before users: /v1/users/import is literal */
     gh_api_routes_users,
+    gh_api_routes_sso,
     gh_api_routes_org,
     gh_api_routes_audit,
     gh_api_routes_access,
@@ -99,6 +100,9 @@ void gh_router_match(const char *method, const char *path, gh_match *m)
  * compares this table with each operation's documented query parameters. */
 static const struct { const char *method, *pattern, *params; } query_params[] = {
     {"GET", "/v1/auth/link", "purpose token"},
+    {"GET", "/v1/auth/sso/start", "org"},
+    {"GET", "/v1/auth/sso/discover", "org"},
+    {"GET", "/v1/auth/sso/oidc/callback", "state code iss session_state error error_description error_uri"},
     {"GET", "/v1/users", "limit cursor status q role access"},
     {"GET", "/v1/users/{id}/permissions", "explain"},
     {"GET", "/v1/audit", "actor action target from to limit cursor"},

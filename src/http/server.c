@@ -29,6 +29,7 @@
 #include "core/denials.h"
 #include "core/session.h"
 #include "http/http.h"
+#include "http/idpcall.h"
 #include "http/pool.h"
 #include "http/router.h"
 #include "http/tls.h"
@@ -90,6 +91,7 @@ struct gh_req {
     gh_work_fn on_done;
     void *on_done_arg;
     gh_pool_tag tag;    /* who the deferred work is for (fair share) */
+    bool idp_call;      /* the deferred work calls an IdP: http/idpcall.h, not the hashing pool */
     double started_ms;
     char request_id[GH_ID_MAX];
     char ip[INET6_ADDRSTRLEN];
@@ -266,6 +268,12 @@ void gh_req_defer(gh_req *r, gh_work_fn work, void *arg, gh_handler cont)
     r->work = work;
     r->work_arg = arg;
     r->cont = cont;
+}
+
+void gh_req_defer_idp(gh_req *r, gh_work_fn work, void *arg, gh_handler cont)
+{
+    gh_req_defer(r, work, arg, cont);
+    r->idp_call = true;
 }
 
 static void deferred_done(void *arg)
@@ -870,7 +878,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         r->work = NULL;
         r->state = ST_DEFERRED;
         MHD_suspend_connection(c);
-        if (gh_pool_submit_tagged(work, r->work_arg, deferred_done, r, &r->tag) != GH_POOL_OK) {
+        bool idp = r->idp_call;
+        r->idp_call = false;
+        if (idp ? !gh_idpcall_submit(work, r->work_arg, deferred_done, r)
+                : gh_pool_submit_tagged(work, r->work_arg, deferred_done, r, &r->tag) != GH_POOL_OK) {
             MHD_resume_connection(c);
             r->state = ST_BODY; /* not re-entered: answer now */
             gh_err e = {.retry_after = 1};
@@ -1168,6 +1179,12 @@ int gh_server_run(const gh_server_opts *o)
         gh_logf(GH_LOG_ERROR, "cannot start the hashing pool");
         return 1;
     }
+    if (gh_idpcall_start() != 0) {
+        gh_logf(GH_LOG_ERROR, "cannot start the IdP-call threads");
+        gh_idpcall_stop();
+        gh_pool_stop();
+        return 1;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     /* An IPv6 address listens dual-stack: IPv4 clients arrive as ::ffff:a.b.c.d
      * and are shown as IPv4 (gh_ip6_text). */
@@ -1242,6 +1259,7 @@ int gh_server_run(const gh_server_opts *o)
     drain();
     reaper_end();
     gh_pool_stop(); /* finishes queued hashes, which resume their connections */
+    gh_idpcall_stop(); /* likewise for IdP calls (each bounded by its timeouts) */
     MHD_stop_daemon(daemon_handle);
     daemon_handle = NULL;
     rc = 0;
@@ -1250,5 +1268,6 @@ out:
     gh_tls_shutdown();
     reaper_end();
     gh_pool_stop();
+    gh_idpcall_stop();
     return rc;
 }

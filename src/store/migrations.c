@@ -452,6 +452,50 @@ static const char *const migrations[] = {
      * by creating a new key and revoking the old. */
     ("ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'authz.check';"
      "UPDATE api_keys SET scopes = 'authz.check activity.write tasks.write users.view';"),
+
+    /* 10 (issue 16): company sign-in. One SSO configuration per org: the
+     * protocol, the settings as JSON (no secret in it), the client secret
+     * sealed by core/secretbox.c with its key id beside it, the policy
+     * (required, break-glass user ids space-separated) and the last test's
+     * outcome. identities links people to outside identities by (issuer,
+     * subject) for OIDC, (entity id, NameID) for SAML, (client, externalId)
+     * for provisioning: after the first link an e-mail never links again. */
+    ("CREATE TABLE org_sso ("
+     " org_id TEXT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,"
+     " protocol TEXT NOT NULL CHECK (protocol IN ('oidc', 'saml')),"
+     " config TEXT NOT NULL,"
+     " client_secret TEXT NOT NULL DEFAULT '',"
+     " secret_kid TEXT NOT NULL DEFAULT '',"
+     " required INTEGER NOT NULL DEFAULT 0,"
+     " break_glass TEXT NOT NULL DEFAULT '',"
+     " last_test_at INTEGER NOT NULL DEFAULT 0,"
+     " last_error TEXT NOT NULL DEFAULT '',"
+     " created_at INTEGER NOT NULL,"
+     " updated_at INTEGER NOT NULL);"
+     "CREATE TABLE identities ("
+     " id TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     " kind TEXT NOT NULL CHECK (kind IN ('oidc', 'saml', 'scim')),"
+     " issuer TEXT NOT NULL,"
+     " subject TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL,"
+     " last_used_at INTEGER NOT NULL DEFAULT 0,"
+     " UNIQUE (org_id, kind, issuer, subject));"
+     "CREATE INDEX identities_user ON identities(org_id, user_id);"
+     /* An OIDC sign-in in progress: the state is stored as its hash, the
+      * PKCE verifier sealed (the nonce is derived from it); single use,
+      * ten minutes. */
+     "CREATE TABLE sso_states ("
+     " state_hash TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " verifier TEXT NOT NULL,"
+     " purpose TEXT NOT NULL DEFAULT 'login',"
+     " user_id TEXT NOT NULL DEFAULT '',"
+     " created_at INTEGER NOT NULL,"
+     " expires_at INTEGER NOT NULL,"
+     " used_at INTEGER NOT NULL DEFAULT 0,"
+     " proved_at INTEGER NOT NULL DEFAULT 0);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

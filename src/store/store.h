@@ -254,4 +254,73 @@ gh_status gh_store_apikey_delete(gh_db *db, const char *org_id, const char *id, 
 gh_status gh_store_apikey_list(gh_db *db, const char *org_id, void (*fn)(const gh_apikey *, void *),
                                void *arg, gh_err *err);
 
+/* ---- company sign-in (issue 16) ------------------------------------------------- */
+#define GH_SSO_BREAK_GLASS_MAX 16
+#define GH_SSO_CONFIG_MAX (1024 * 1024) /* settings JSON, with SAML metadata XML */
+#define GH_SSO_SEALED_MAX 8192          /* >= GH_SECRETBOX_SEALED_MAX */
+typedef struct gh_sso_row {
+    char org_id[GH_ID_MAX];
+    char protocol[8];                   /* oidc | saml */
+    char *config;                       /* JSON text without secrets; owned (gh_sso_row_release) */
+    char client_secret[GH_SSO_SEALED_MAX]; /* sealed (core/secretbox.h), "" when none */
+    char secret_kid[24];                /* the key id that opens it */
+    bool required;                      /* password sign-in only for break_glass */
+    char break_glass[GH_SSO_BREAK_GLASS_MAX * GH_ID_MAX]; /* user ids, space-separated */
+    int64_t last_test_at;               /* 0 = never */
+    char last_error[512];
+    int64_t created_at, updated_at;
+} gh_sso_row;
+/* Frees row->config (the row itself is the caller's). */
+void gh_sso_row_release(gh_sso_row *row);
+/* GH_E_NOT_FOUND sso_not_configured when the org has none. */
+gh_status gh_store_sso_get(gh_db *db, const char *org_id, gh_sso_row *row, gh_err *err);
+/* Inserts or replaces the org's configuration. */
+gh_status gh_store_sso_put(gh_db *db, const gh_sso_row *row, gh_err *err);
+gh_status gh_store_sso_delete(gh_db *db, const char *org_id, gh_err *err);
+/* Records the outcome of a connection test ("" = it worked). */
+gh_status gh_store_sso_set_test(gh_db *db, const char *org_id, int64_t at, const char *error, gh_err *err);
+/* The policy alone (no allocation): required and the break-glass ids
+ * ("" and false when the org has no configuration). */
+gh_status gh_store_sso_policy(gh_db *db, const char *org_id, bool *required,
+                              char break_glass[GH_SSO_BREAK_GLASS_MAX * GH_ID_MAX], gh_err *err);
+
+typedef struct gh_identity {
+    char id[GH_ID_MAX];
+    char org_id[GH_ID_MAX];
+    char user_id[GH_ID_MAX];
+    char kind[8];            /* oidc | saml | scim */
+    char issuer[512];        /* OIDC issuer, SAML IdP entity id, provisioning client */
+    char subject[256];       /* sub, NameID, externalId */
+    int64_t created_at, last_used_at;
+} gh_identity;
+gh_status gh_store_identity_insert(gh_db *db, const gh_identity *i, gh_err *err);
+/* GH_E_NOT_FOUND identity_not_found when nobody is linked to it. */
+gh_status gh_store_identity_find(gh_db *db, const char *org_id, const char *kind, const char *issuer,
+                                 const char *subject, gh_identity *i, gh_err *err);
+gh_status gh_store_identity_touch(gh_db *db, const char *org_id, const char *id, int64_t at, gh_err *err);
+/* How many identities link to user_id. */
+int64_t gh_store_identity_count_for_user(gh_db *db, const char *org_id, const char *user_id);
+
+typedef struct gh_sso_state {
+    char state_hash[GH_HASH_HEX_LEN + 1];
+    char org_id[GH_ID_MAX];
+    char verifier[GH_SSO_SEALED_MAX]; /* sealed PKCE verifier */
+    char purpose[64];                 /* login | reauth:<why> */
+    char user_id[GH_ID_MAX];          /* reauth: who */
+    int64_t created_at, expires_at, used_at;
+} gh_sso_state;
+gh_status gh_store_sso_state_insert(gh_db *db, const gh_sso_state *s, gh_err *err);
+/* Reads the state and marks it used (in the caller's transaction).
+ * GH_E_NOT_FOUND when unknown; *s->used_at tells a replay (non-zero:
+ * it was used before this call). */
+gh_status gh_store_sso_state_take(gh_db *db, const char *state_hash, int64_t now, gh_sso_state *s, gh_err *err);
+/* Records that the re-authentication of this state succeeded at `at`. */
+gh_status gh_store_sso_state_prove(gh_db *db, const char *state_hash, int64_t at, gh_err *err);
+/* Consumes the newest proof of user_id for purpose proved at or after
+ * `since` (proved_at becomes -1); *found says whether there was one. */
+gh_status gh_store_sso_reauth_consume(gh_db *db, const char *org_id, const char *user_id, const char *purpose,
+                                      int64_t since, bool *found, gh_err *err);
+/* Forgets states that expired before `before`. */
+gh_status gh_store_sso_state_purge(gh_db *db, int64_t before, gh_err *err);
+
 #endif

@@ -103,11 +103,13 @@ test('keys made before scopes keep working (migration 9)', async () => {
     const worker = await s.makeUser(admin, 'worker@acme.test', 'user');
     const key = (await makeKey(s, admin, { name: 'legacy' })).body.key;
     // Stop this server but keep its database; make it a database from before
-    // the scopes migration (SCOPES_MIGRATION, the last one so far: every
-    // migration after it would have to be undone too).
+    // the scopes migration (SCOPES_MIGRATION: every migration after it is
+    // undone too).
     s.proc.kill('SIGTERM');
     await new Promise((res) => (s.proc.exitCode !== null ? res() : s.proc.on('exit', res)));
-    const sql = spawnSync('sqlite3', [s.db, `ALTER TABLE api_keys DROP COLUMN scopes; UPDATE meta SET value = '${SCOPES_MIGRATION - 1}' WHERE key = 'schema_version';`], { encoding: 'utf8' });
+    // Migration 10 (issue 16, company sign-in) came after it: undone first.
+    const undo10 = 'DROP TABLE sso_states; DROP TABLE identities; DROP TABLE org_sso;';
+    const sql = spawnSync('sqlite3', [s.db, `${undo10} ALTER TABLE api_keys DROP COLUMN scopes; UPDATE meta SET value = '${SCOPES_MIGRATION - 1}' WHERE key = 'schema_version';`], { encoding: 'utf8' });
     assert.equal(sql.status, 0, sql.stderr);
     const port = await freePort();
     proc = spawn(BIN, ['serve', '--db', s.db, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -20,6 +20,19 @@ function safeNext(next) {
   return next && next.startsWith('/console/') && !next.startsWith('//') && !next.includes('/sign-in') ? next : '/console/';
 }
 
+const SSO_ERRORS = {
+  no_account: 'Your company account has no gatehouse account here yet. Ask an administrator to invite you.',
+  domain_not_allowed: 'Accounts from your e-mail domain are not created automatically here. Ask an administrator.',
+  account_locked: 'This account is locked. Ask an administrator.',
+  ip_not_allowed: 'Sign-in is not allowed from this network.',
+  state_replayed: 'That sign-in was already used. Start again.',
+  state_expired: 'That sign-in took too long. Start again.',
+  state_cookie_mismatch: 'That sign-in was started in another browser. Start again.',
+};
+function ssoErrorText(reason) {
+  return SSO_ERRORS[reason] || `Company sign-in failed (${reason}). An administrator can see the details in the audit log.`;
+}
+
 export async function signIn({ main, query, navigate }) {
   const email = field({ label: 'Email', name: 'email', type: 'email', required: true, attrs: { autocomplete: 'username', autofocus: true } });
   const password = field({ label: 'Password', name: 'password', type: 'password', required: true, attrs: { autocomplete: 'current-password' } });
@@ -48,6 +61,17 @@ export async function signIn({ main, query, navigate }) {
     h('div', { class: 'auth-links' },
       h('a', { href: '/console/forgot-password' }, 'Forgot your password?')),
     h('p', { class: 'muted small' }, 'Shop-floor workers sign in at the kiosk with their badge and PIN.'));
+  // Company sign-in (issue 16): "Sign in with <IdP>" for the organization
+  // named in the address (?org=slug), or the only one.
+  if (query.sso_error) {
+    main.prepend(h('div', { class: 'form-error', role: 'alert' }, ssoErrorText(query.sso_error)));
+  }
+  try {
+    const sso = await api('/v1/auth/sso/discover', { query: { org: query.org }, quiet401: true });
+    main.prepend(h('div', { class: 'sso-signin' },
+      h('a', { class: 'btn primary block', href: sso.start_url }, `Sign in with ${sso.display_name}`),
+      h('p', { class: 'muted small' }, `or with your ${sso.org_name} password:`)));
+  } catch { /* no company sign-in: passwords only */ }
   if (state.me) {
     main.prepend(h('div', { class: 'notice', role: 'status' }, `You are signed in as ${state.me.email}. `,
       h('a', { href: '/console/' }, 'Go to the console')));

@@ -5,6 +5,7 @@ import { api } from '/console/api.js';
 import { h, field, checkbox, showError, clearErrors, busy, toast, badge, table } from '/console/dom.js';
 import { can, catalog, org } from '/console/state.js';
 import { seatStats } from '/console/pages/users.js';
+import { ssoSection } from '/console/pages/sso.js';
 
 /* Settings edited in a friendlier unit than the API's seconds. */
 function numberField(label, name, value, unit, scale, min, max, hint) {
@@ -111,6 +112,7 @@ export async function render({ main }) {
       });
     });
     main.append(h('section', { class: 'card', 'aria-labelledby': 'net-h' }, h('h2', { id: 'net-h' }, 'Network access'), netForm));
+    await ssoSection(main);
   }
 
   const modRows = cat.modules.map((m) => h('tr', null,

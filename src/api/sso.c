@@ -1,0 +1,244 @@
+/* /v1/org/sso: the organization's company sign-in (issue 16). */
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/accounts.h"
+#include "core/oidc.h"
+#include "core/sso.h"
+#include "util/json.h"
+
+static void get_sso(gh_req *r)
+{
+    json_t *out;
+    if (gh_api_failed(r, gh_sso_get(gh_req_ctx(r), &out))) return;
+    gh_reply_json(r, 200, out);
+}
+
+static void put_sso(gh_req *r)
+{
+    static const gh_jfield f[] = {
+        {"protocol", GH_J_STRING, true}, {"display_name", GH_J_STRING, true},
+        {"issuer", GH_J_STRING, false}, {"client_id", GH_J_STRING, false},
+        {"client_secret", GH_J_STRING, false}, {"scopes", GH_J_ARRAY, false},
+        {"email_claim", GH_J_STRING_OR_NULL, false}, {"groups_claim", GH_J_STRING_OR_NULL, false},
+        {"idp_metadata_xml", GH_J_STRING, false}, {"idp_metadata_url", GH_J_STRING, false},
+        {"jit", GH_J_OBJECT, false}, {"role_map", GH_J_OBJECT, false},
+        {"required", GH_J_BOOL, false}, {"break_glass", GH_J_ARRAY, false}, {NULL, 0, false}};
+    static const gh_jfield jit[] = {{"enabled", GH_J_BOOL, true}, {"default_role", GH_J_STRING_OR_NULL, false},
+                                    {"domains", GH_J_ARRAY, false}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    json_t *out = NULL;
+    if (!gh_json_check_or_reply(r, b, f)) goto out;
+    json_t *j = json_object_get(b, "jit");
+    if (j && !gh_json_check_in_or_reply(r, j, jit, "jit")) goto out;
+    if (gh_api_failed(r, gh_sso_put(gh_req_ctx(r), b, &out))) goto out;
+    gh_reply_json(r, 200, out);
+out:
+    gh_json_wipe_strings(json_object_get(b, "client_secret"));
+}
+
+static void delete_sso(gh_req *r)
+{
+    if (!gh_api_no_fields_or_reply(r)) return;
+    if (gh_api_failed(r, gh_sso_delete(gh_req_ctx(r)))) return;
+    gh_reply_empty(r);
+}
+
+/* POST /v1/org/sso/test: the IdP calls run on the IdP-call threads
+ * (gh_req_defer_idp), the answer is written back here. */
+static void test_done(gh_req *r)
+{
+    json_t *out;
+    if (gh_api_failed(r, gh_sso_test_finish(gh_req_ctx(r), gh_req_state(r), &out))) return;
+    gh_reply_json(r, 200, out);
+}
+
+static void test_sso(gh_req *r)
+{
+    if (!gh_api_no_fields_or_reply(r)) return;
+    gh_sso_test *t;
+    if (gh_api_failed(r, gh_sso_test_prepare(gh_req_ctx(r), &t))) return;
+    gh_req_set_state(r, t);
+    gh_req_on_done(r, gh_sso_test_free, t);
+    gh_req_defer_idp(r, gh_sso_test_run, t, test_done);
+}
+
+/* ---- OIDC sign-in: /v1/auth/sso/start and /v1/auth/sso/oidc/callback ---- */
+#define STATE_COOKIE "gh_sso_state"
+
+static void set_state_cookie(gh_req *r, const char *state)
+{
+    char c[200];
+    bool https = gh_cfg()->secure_cookies;
+    if (state)
+        snprintf(c, sizeof c, STATE_COOKIE "=%s; Path=/v1/auth/sso; Max-Age=%d; HttpOnly; SameSite=Lax%s", state,
+                 GH_OIDC_STATE_TTL_S, https ? "; Secure" : "");
+    else
+        snprintf(c, sizeof c, STATE_COOKIE "=; Path=/v1/auth/sso; Max-Age=0; HttpOnly; SameSite=Lax%s",
+                 https ? "; Secure" : "");
+    gh_reply_header(r, "Set-Cookie", c);
+    sodium_memzero(c, sizeof c);
+}
+
+/* The value of cookie `name` from the Cookie header, into out ("" if none). */
+static void cookie_value(gh_req *r, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *h = gh_req_header(r, "Cookie");
+    size_t n = strlen(name);
+    for (const char *p = h; p && *p;) {
+        while (*p == ' ' || *p == ';') p++;
+        size_t l = strcspn(p, ";");
+        if (l > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+            size_t vl = l - n - 1;
+            if (vl < cap) { memcpy(out, p + n + 1, vl); out[vl] = '\0'; }
+            return;
+        }
+        p += l;
+    }
+}
+
+static void redirect_to(gh_req *r, const char *location)
+{
+    gh_reply_bytes(r, 302, "text/plain", "redirecting\n", 12, false);
+    gh_reply_header(r, "Location", location);
+    gh_reply_header(r, "Cache-Control", "no-store");
+}
+
+static void start_done(gh_req *r)
+{
+    char *location = NULL, state[GH_TOKEN_LEN + 1];
+    if (gh_api_failed(r, gh_oidc_start_finish(gh_req_ctx(r), gh_req_state(r), &location, state))) return;
+    /* A browser's navigation is redirected; a script (Accept: application/json)
+     * gets the URL to go to, with the same cookie. */
+    const char *accept = gh_req_header(r, "Accept");
+    if (accept && strstr(accept, "application/json") && !strstr(accept, "text/html"))
+        gh_reply_json(r, 200, json_pack("{s:s}", "authorization_url", location));
+    else
+        redirect_to(r, location);
+    set_state_cookie(r, state);
+    sodium_memzero(state, sizeof state);
+    free(location);
+}
+
+static void reauth_started(gh_req *r)
+{
+    char *location = NULL, state[GH_TOKEN_LEN + 1];
+    if (gh_api_failed(r, gh_oidc_start_finish(gh_req_ctx(r), gh_req_state(r), &location, state))) return;
+    gh_reply_json(r, 200, json_pack("{s:s}", "authorization_url", location));
+    set_state_cookie(r, state);
+    sodium_memzero(state, sizeof state);
+    free(location);
+}
+
+static void sso_start(gh_req *r)
+{
+    gh_oidc_flow *f;
+    if (gh_api_failed(r, gh_oidc_start_prepare(gh_req_ctx(r), gh_req_query(r, "org"), &f))) return;
+    gh_req_set_state(r, f);
+    gh_req_on_done(r, gh_oidc_flow_free, f);
+    gh_req_defer_idp(r, gh_oidc_start_run, f, start_done);
+}
+
+static void sso_discover(gh_req *r)
+{
+    json_t *out;
+    if (gh_api_failed(r, gh_sso_discover(gh_req_ctx(r), gh_req_query(r, "org"), &out))) return;
+    gh_reply_json(r, 200, out);
+}
+
+/* A browser whose sign-in failed goes back to the sign-in page, which
+ * explains the reason (the audit trail has the details). */
+static bool browser_failure(gh_req *r, const char *org_slug)
+{
+    const char *accept = gh_req_header(r, "Accept");
+    gh_ctx *ctx = gh_req_ctx(r);
+    if (!accept || !strstr(accept, "text/html") || !json_is_string(json_object_get(ctx->err.extra, "reason"))) return false;
+    char *reason = curl_easy_escape(NULL, json_string_value(json_object_get(ctx->err.extra, "reason")), 0);
+    char loc[300];
+    snprintf(loc, sizeof loc, "/console/sign-in?sso_error=%s%s%s", reason ? reason : "failed", org_slug ? "&org=" : "",
+             org_slug ? org_slug : "");
+    curl_free(reason);
+    gh_err_clear(&ctx->err);
+    redirect_to(r, loc);
+    return true;
+}
+
+void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const gh_session *s, json_t *user);
+
+static void callback_done(gh_req *r)
+{
+    gh_oidc_signin *in = calloc(1, sizeof *in);
+    if (!in) { gh_api_failed(r, gh_ctx_oom(gh_req_ctx(r))); return; }
+    set_state_cookie(r, NULL);
+    gh_status st = gh_oidc_callback_finish(gh_req_ctx(r), gh_req_state(r), in);
+    if (st != GH_OK && browser_failure(r, gh_oidc_flow_org_slug(gh_req_state(r)))) {
+        /* answered */
+    } else if (!gh_api_failed(r, st)) {
+        /* The same cookies and answer as a password sign-in; a browser
+         * (Accept: text/html) is sent on to the console. */
+        const char *accept = gh_req_header(r, "Accept");
+        if (in->reauth) {
+            if (accept && strstr(accept, "text/html")) redirect_to(r, "/console/?reauthenticated=1");
+            else gh_reply_json(r, 200, json_pack("{s:b, s:s}", "reauthenticated", 1, "purpose", in->purpose));
+        } else if (accept && strstr(accept, "text/html")) {
+            redirect_to(r, "/console/");
+            gh_api_session_cookies(r, in->token, in->csrf, &in->session);
+        } else {
+            gh_api_session_answer(r, in->token, in->csrf, &in->session, gh_user_json(&in->user));
+        }
+    }
+    sodium_memzero(in, sizeof *in);
+    free(in);
+}
+
+static void sso_callback(gh_req *r)
+{
+    char cookie[GH_TOKEN_LEN + 2];
+    cookie_value(r, STATE_COOKIE, cookie, sizeof cookie);
+    const char *err = gh_req_query(r, "error"), *desc = gh_req_query(r, "error_description");
+    char idp_error[300];
+    if (err) snprintf(idp_error, sizeof idp_error, "%s%s%s", err, desc ? " - " : "", desc ? desc : "");
+    gh_oidc_flow *f;
+    gh_status st = gh_oidc_callback_prepare(gh_req_ctx(r), gh_req_query(r, "state"), cookie, gh_req_query(r, "code"),
+                                            gh_req_query(r, "iss"), err ? idp_error : NULL, &f);
+    sodium_memzero(cookie, sizeof cookie);
+    if (st != GH_OK) {
+        if (!browser_failure(r, NULL)) gh_api_failed(r, st);
+        set_state_cookie(r, NULL);
+        return;
+    }
+    gh_req_set_state(r, f);
+    gh_req_on_done(r, gh_oidc_flow_free, f);
+    gh_req_defer_idp(r, gh_oidc_callback_run, f, callback_done);
+}
+
+/* POST /v1/me/reauth/sso {purpose}: the URL where the acting person signs
+ * in again at the IdP (prompt=login, max_age=0), with the state cookie. */
+static void reauth_sso(gh_req *r)
+{
+    static const gh_jfield fl[] = {{"purpose", GH_J_STRING, true}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, fl)) return;
+    gh_oidc_flow *f;
+    if (gh_api_failed(r, gh_oidc_reauth_prepare(gh_req_ctx(r), gh_jstr(b, "purpose"), &f))) return;
+    gh_req_set_state(r, f);
+    gh_req_on_done(r, gh_oidc_flow_free, f);
+    gh_req_defer_idp(r, gh_oidc_start_run, f, reauth_started);
+}
+
+const gh_route gh_api_routes_sso[] = {
+    {"GET", "/v1/org/sso", get_sso, GH_AUTH_USER, 0, "it.operations"},
+    {"PUT", "/v1/org/sso", put_sso, GH_AUTH_USER, 0, "it.operations"},
+    {"DELETE", "/v1/org/sso", delete_sso, GH_AUTH_USER, 0, "it.operations"},
+    {"POST", "/v1/org/sso/test", test_sso, GH_AUTH_USER, 0, "it.operations"},
+    {"GET", "/v1/auth/sso/discover", sso_discover, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/me/reauth/sso", reauth_sso, GH_AUTH_USER, GH_R_OFFICE, NULL},
+    {"GET", "/v1/auth/sso/start", sso_start, GH_AUTH_NONE, 0, NULL},
+    {"GET", "/v1/auth/sso/oidc/callback", sso_callback, GH_AUTH_NONE, 0, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};

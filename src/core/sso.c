@@ -1,0 +1,788 @@
+/* Company sign-in configuration and policy: see sso.h. */
+#include "core/sso.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/accounts.h"
+#include "core/audit.h"
+#include "core/guard.h"
+#include "core/idphttp.h"
+#include "core/secretbox.h"
+#include "store/store.h"
+#include "util/json.h"
+#include "util/net.h"
+
+#define DISPLAY_NAME_MAX 80
+#define CLAIM_MAX 100
+#define GROUP_MAX 256
+
+/* ---- pure parts ------------------------------------------------------------------ */
+static bool set_why(char *why, size_t cap, const char *msg)
+{
+    if (cap > 0) snprintf(why, cap, "%s", msg);
+    return false;
+}
+
+static bool loopback_host(const char *host, size_t n)
+{
+    char h[64];
+    if (n == 0 || n >= sizeof h) return false;
+    memcpy(h, host, n);
+    h[n] = '\0';
+    if (strcasecmp(h, "localhost") == 0 || strcmp(h, "[::1]") == 0) return true;
+    gh_cidr lo;
+    return gh_cidr_parse("127.0.0.0/8", &lo) && gh_cidr_contains(&lo, h);
+}
+
+bool gh_sso_url_allowed(const char *url, char *why, size_t cap)
+{
+    if (!url || !*url) return set_why(why, cap, "a URL is needed");
+    size_t n = strlen(url);
+    if (n > GH_SSO_URL_MAX) return set_why(why, cap, "the URL is too long");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)url[i];
+        if (c <= 0x20 || c >= 0x7f) return set_why(why, cap, "the URL holds spaces or characters outside ASCII");
+    }
+    bool https = strncmp(url, "https://", 8) == 0, http = strncmp(url, "http://", 7) == 0;
+    if (!https && !http) return set_why(why, cap, "the URL must start with https://");
+    const char *host = url + (https ? 8 : 7);
+    size_t hl = strcspn(host, "/?#");
+    if (memchr(host, '@', hl)) return set_why(why, cap, "the URL must not carry a user name or password");
+    if (strchr(url, '#')) return set_why(why, cap, "the URL must not have a fragment (#...)");
+    /* host without the port */
+    size_t name_len = hl;
+    if (hl > 0 && host[0] == '[') {
+        const char *close = memchr(host, ']', hl);
+        if (!close) return set_why(why, cap, "the URL's IPv6 address is not closed with ]");
+        name_len = (size_t)(close - host) + 1;
+    } else {
+        const char *colon = memchr(host, ':', hl);
+        if (colon) name_len = (size_t)(colon - host);
+    }
+    if (name_len == 0) return set_why(why, cap, "the URL has no host");
+    if (name_len < hl) {
+        if (host[name_len] != ':' || name_len + 1 == hl) return set_why(why, cap, "the URL's port is not valid");
+        long port = 0;
+        if (hl - name_len - 1 > 5) return set_why(why, cap, "the URL's port is not valid");
+        for (size_t i = name_len + 1; i < hl; i++) {
+            if (host[i] < '0' || host[i] > '9') return set_why(why, cap, "the URL's port is not valid");
+            port = port * 10 + (host[i] - '0');
+        }
+        if (port < 1 || port > 65535) return set_why(why, cap, "the URL's port is not valid");
+    }
+    if (http && !loopback_host(host, name_len))
+        return set_why(why, cap, "plain http is allowed only to a loopback address (127.0.0.1, [::1], localhost); use https");
+    return true;
+}
+
+bool gh_sso_domain_valid(const char *d)
+{
+    size_t n = d ? strlen(d) : 0;
+    if (n == 0 || n > 253) return false;
+    size_t labels = 0, len = 0;
+    for (size_t i = 0; i <= n; i++) {
+        char c = d[i];
+        if (c == '.' || c == '\0') {
+            if (len == 0 || len > 63 || d[i - 1] == '-') return false;
+            labels++;
+            len = 0;
+            continue;
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+        if (c == '-' && len == 0) return false;
+        len++;
+    }
+    return labels >= 2;
+}
+
+bool gh_sso_email_domain_allowed(const char *email, const json_t *domains)
+{
+    const char *at = email ? strrchr(email, '@') : NULL;
+    if (!at || !at[1]) return false;
+    size_t i;
+    const json_t *d;
+    json_array_foreach(domains, i, d) {
+        const char *s = json_string_value(d);
+        if (s && strcasecmp(at + 1, s) == 0) return true;
+    }
+    return false;
+}
+
+bool gh_sso_id_listed(const char *list, const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0) return false;
+    for (const char *p = list; p && *p;) {
+        while (*p == ' ') p++;
+        size_t l = strcspn(p, " ");
+        if (l == n && memcmp(p, id, n) == 0) return true;
+        p += l;
+    }
+    return false;
+}
+
+/* ---- validation ------------------------------------------------------------------ */
+static gh_status invalid(gh_ctx *ctx, const char *code, const char *field, const char *detail)
+{
+    return gh_fail_field(&ctx->err, GH_E_INVALID, code, field, "%s", detail);
+}
+
+static gh_status not_for(gh_ctx *ctx, const json_t *b, const char *const *names, const char *protocol)
+{
+    for (size_t i = 0; names[i]; i++)
+        if (json_object_get(b, names[i]))
+            return gh_fail_field(&ctx->err, GH_E_INVALID, "field_not_for_protocol", names[i],
+                                 "'%s' does not apply to %s", names[i], protocol);
+    return GH_OK;
+}
+
+static gh_status check_url(gh_ctx *ctx, const char *field, const char *url)
+{
+    char why[160];
+    if (!gh_sso_url_allowed(url, why, sizeof why)) return invalid(ctx, "invalid_url", field, why);
+    return GH_OK;
+}
+
+/* A scope token (RFC 6749 3.3): %x21 / %x23-5B / %x5D-7E. */
+static bool scope_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 100) return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') return false;
+    }
+    return true;
+}
+
+/* The values of body, checked, into cfg (the stored settings: no secret). */
+static gh_status validate(gh_ctx *ctx, const json_t *b, json_t *cfg)
+{
+    static const char *const oidc_only[] = {"issuer", "client_id", "client_secret", "scopes", NULL};
+    static const char *const saml_only[] = {"idp_metadata_xml", "idp_metadata_url", NULL};
+    const char *protocol = json_string_value(json_object_get(b, "protocol"));
+    if (!protocol || (strcmp(protocol, "oidc") != 0 && strcmp(protocol, "saml") != 0))
+        return invalid(ctx, "invalid_protocol", "protocol", "protocol is \"oidc\" or \"saml\"");
+    json_object_set_new(cfg, "protocol", json_string(protocol));
+    const char *name = json_string_value(json_object_get(b, "display_name"));
+    if (gh_check_text(&ctx->err, "invalid_display_name", "display_name", name, 1, DISPLAY_NAME_MAX) != GH_OK)
+        return GH_E_INVALID;
+    json_object_set_new(cfg, "display_name", json_string(name));
+    bool oidc = strcmp(protocol, "oidc") == 0;
+    if (oidc) {
+        if (not_for(ctx, b, saml_only, "OpenID Connect") != GH_OK) return GH_E_INVALID;
+        const char *issuer = json_string_value(json_object_get(b, "issuer"));
+        if (!issuer) return invalid(ctx, "missing_field", "issuer", "issuer is required for OpenID Connect");
+        if (check_url(ctx, "issuer", issuer) != GH_OK) return GH_E_INVALID;
+        if (strchr(issuer, '?')) return invalid(ctx, "invalid_url", "issuer", "an issuer has no query (?...)");
+        json_object_set_new(cfg, "issuer", json_string(issuer));
+        const char *client_id = json_string_value(json_object_get(b, "client_id"));
+        if (!client_id) return invalid(ctx, "missing_field", "client_id", "client_id is required for OpenID Connect");
+        if (gh_check_text(&ctx->err, "invalid_client_id", "client_id", client_id, 1, 255) != GH_OK) return GH_E_INVALID;
+        json_object_set_new(cfg, "client_id", json_string(client_id));
+        const json_t *secret = json_object_get(b, "client_secret");
+        if (secret && (json_string_length(secret) == 0 || json_string_length(secret) > 1024))
+            return invalid(ctx, "invalid_client_secret", "client_secret", "client_secret is 1 to 1024 characters");
+        const json_t *scopes = json_object_get(b, "scopes");
+        json_t *sc = json_array();
+        json_object_set_new(cfg, "scopes", sc);
+        bool has_openid = false;
+        if (scopes) {
+            if (json_array_size(scopes) > GH_SSO_SCOPES_MAX)
+                return invalid(ctx, "invalid_scopes", "scopes", "at most 20 scopes");
+            size_t i;
+            const json_t *s;
+            json_array_foreach(scopes, i, s) {
+                const char *v = json_string_value(s);
+                if (!v || !scope_valid(v))
+                    return invalid(ctx, "invalid_scopes", "scopes", "each scope is a word of printable ASCII without quotes");
+                if (strcmp(v, "openid") == 0) has_openid = true;
+                json_array_append_new(sc, json_string(v));
+            }
+            if (!has_openid) return invalid(ctx, "invalid_scopes", "scopes", "scopes must include openid");
+        } else {
+            json_array_append_new(sc, json_string("openid"));
+            json_array_append_new(sc, json_string("email"));
+            json_array_append_new(sc, json_string("profile"));
+        }
+    } else {
+        if (not_for(ctx, b, oidc_only, "SAML") != GH_OK) return GH_E_INVALID;
+        const json_t *xml = json_object_get(b, "idp_metadata_xml"), *url = json_object_get(b, "idp_metadata_url");
+        if (!!xml == !!url)
+            return invalid(ctx, "idp_metadata_required", xml ? "idp_metadata_url" : "idp_metadata_xml",
+                           "give the IdP's metadata either as idp_metadata_xml or as idp_metadata_url");
+        if (url) {
+            if (check_url(ctx, "idp_metadata_url", json_string_value(url)) != GH_OK) return GH_E_INVALID;
+            json_object_set_new(cfg, "idp_metadata_url", json_copy((json_t *)url));
+        } else {
+            const char *x = json_string_value(xml);
+            size_t n = json_string_length(xml);
+            if (n > GH_SSO_METADATA_XML_MAX)
+                return invalid(ctx, "idp_metadata_too_large", "idp_metadata_xml", "the metadata is larger than 512 KiB");
+            if (n != strlen(x) || !strstr(x, "EntityDescriptor"))
+                return invalid(ctx, "invalid_idp_metadata", "idp_metadata_xml",
+                               "this is not SAML metadata (no EntityDescriptor)");
+            json_object_set_new(cfg, "idp_metadata_xml", json_copy((json_t *)xml));
+        }
+    }
+    const char *email_claim = json_string_value(json_object_get(b, "email_claim"));
+    if (email_claim) {
+        if (gh_check_text(&ctx->err, "invalid_claim", "email_claim", email_claim, 1, CLAIM_MAX) != GH_OK)
+            return GH_E_INVALID;
+    } else if (oidc) {
+        email_claim = "email";
+    }
+    json_object_set_new(cfg, "email_claim", email_claim ? json_string(email_claim) : json_null());
+    const char *groups_claim = json_string_value(json_object_get(b, "groups_claim"));
+    if (groups_claim && gh_check_text(&ctx->err, "invalid_claim", "groups_claim", groups_claim, 1, CLAIM_MAX) != GH_OK)
+        return GH_E_INVALID;
+    json_object_set_new(cfg, "groups_claim", groups_claim ? json_string(groups_claim) : json_null());
+
+    const json_t *jit = json_object_get(b, "jit");
+    json_t *j = json_pack("{s:b, s:n, s:[]}", "enabled", 0, "default_role", "domains");
+    json_object_set_new(cfg, "jit", j);
+    if (jit) {
+        bool enabled = json_is_true(json_object_get(jit, "enabled"));
+        json_object_set_new(j, "enabled", json_boolean(enabled));
+        const char *role = json_string_value(json_object_get(jit, "default_role"));
+        if (role) json_object_set_new(j, "default_role", json_string(role));
+        else if (enabled)
+            return invalid(ctx, "missing_field", "jit.default_role", "creating people at first sign-in needs a default role");
+        const json_t *domains = json_object_get(jit, "domains");
+        json_t *dl = json_object_get(j, "domains");
+        if (json_array_size(domains) > GH_SSO_DOMAINS_MAX)
+            return invalid(ctx, "invalid_domain", "jit.domains", "at most 50 domains");
+        size_t i;
+        const json_t *d;
+        json_array_foreach(domains, i, d) {
+            const char *s = json_string_value(d);
+            if (!s || !gh_sso_domain_valid(s))
+                return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_domain", "jit.domains",
+                                     "'%s' is not a domain name (lowercase, like acme.com)", s ? s : "");
+            json_array_append_new(dl, json_string(s));
+        }
+        if (enabled && json_array_size(dl) == 0)
+            return invalid(ctx, "missing_field", "jit.domains",
+                           "creating people at first sign-in needs the e-mail domains they may come from");
+    }
+    const json_t *map = json_object_get(b, "role_map");
+    json_t *m = json_object();
+    json_object_set_new(cfg, "role_map", m);
+    if (map) {
+        if (json_object_size(map) > GH_SSO_ROLE_MAP_MAX)
+            return invalid(ctx, "invalid_role_map", "role_map", "at most 100 groups");
+        const char *group;
+        const json_t *role;
+        json_object_foreach((json_t *)map, group, role) {
+            if (gh_check_text(&ctx->err, "invalid_role_map", "role_map", group, 1, GROUP_MAX) != GH_OK)
+                return GH_E_INVALID;
+            if (!json_is_string(role))
+                return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_role_map", "role_map",
+                                     "the group '%s' must map to a role key", group);
+            json_object_set_new(m, group, json_copy((json_t *)role));
+        }
+    }
+    return GH_OK;
+}
+
+/* The role named key exists in the org, is not a device role, and the
+ * actor could give it to a new person (the no-escalation rule). */
+static gh_status check_role(gh_ctx *ctx, const gh_org *o, const char *key, const char *field)
+{
+    gh_role r;
+    gh_status st = gh_store_role_get(ctx->db, o->id, key, &r, &ctx->err);
+    if (st == GH_E_NOT_FOUND) {
+        gh_err_clear(&ctx->err);
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "unknown_role", field, "there is no role '%s'", key);
+    }
+    if (st != GH_OK) return st;
+    if (r.device)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "device_role", field,
+                             "'%s' is a device role; people signing in need a person's role", key);
+    gh_user *hypo = calloc(1, sizeof *hypo);
+    if (!hypo) return gh_ctx_oom(ctx);
+    gh_strlcpy(hypo->org_id, o->id, sizeof hypo->org_id);
+    gh_strlcpy(hypo->role_key, key, sizeof hypo->role_key);
+    gh_strlcpy(hypo->status, "active", sizeof hypo->status);
+    hypo->office_access = true;
+    hypo->modules_all = true;
+    st = gh_guard_confer(ctx, o, NULL, hypo);
+    free(hypo);
+    if (st != GH_OK && !ctx->err.field[0]) gh_strlcpy(ctx->err.field, field, sizeof ctx->err.field);
+    return st;
+}
+
+static void secret_context(const char *org_id, char *out, size_t cap)
+{
+    snprintf(out, cap, "org_sso:%s:client_secret", org_id);
+}
+
+static json_t *row_json(const gh_org *o, const gh_sso_row *row)
+{
+    json_t *cfg = json_loads(row->config, 0, NULL);
+    if (!cfg) return NULL;
+    json_object_del(cfg, "configured_by");
+    char url[1024];
+    const char *base = gh_cfg()->base_url;
+    if (strcmp(row->protocol, "oidc") == 0) {
+        json_object_set_new(cfg, "client_secret_set", json_boolean(row->client_secret[0] != '\0'));
+        json_object_set_new(cfg, "client_secret_key_id", gh_json_str_or_null(row->secret_kid));
+        snprintf(url, sizeof url, "%s/v1/auth/sso/oidc/callback", base);
+        json_object_set_new(cfg, "redirect_uri", json_string(url));
+    } else {
+        json_t *sp = json_object();
+        snprintf(url, sizeof url, "%s/v1/auth/sso/%s/saml/metadata", base, o->slug);
+        json_object_set_new(sp, "entity_id", json_string(url));
+        json_object_set_new(sp, "metadata_url", json_string(url));
+        snprintf(url, sizeof url, "%s/v1/auth/sso/%s/saml/acs", base, o->slug);
+        json_object_set_new(sp, "acs_url", json_string(url));
+        json_object_set_new(cfg, "sp", sp);
+    }
+    json_object_set_new(cfg, "required", json_boolean(row->required));
+    json_object_set_new(cfg, "break_glass", gh_json_keylist(row->break_glass));
+    json_object_set_new(cfg, "last_test_at", row->last_test_at ? gh_json_time(row->last_test_at) : json_null());
+    json_object_set_new(cfg, "last_error", gh_json_str_or_null(row->last_error[0] ? row->last_error : NULL));
+    json_object_set_new(cfg, "updated_at", gh_json_time(row->updated_at));
+    return cfg;
+}
+
+gh_status gh_sso_get(gh_ctx *ctx, json_t **out)
+{
+    gh_sso_row *row = calloc(1, sizeof *row);
+    gh_org o;
+    *out = NULL;
+    if (!row) return gh_ctx_oom(ctx);
+    gh_status st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err);
+    if (st == GH_OK) st = gh_store_sso_get(ctx->db, ctx->actor.org_id, row, &ctx->err);
+    if (st == GH_OK && !(*out = row_json(&o, row))) st = gh_ctx_oom(ctx);
+    gh_sso_row_release(row);
+    free(row);
+    return st;
+}
+
+/* The break-glass ids of body, each a person of the org, deduplicated,
+ * space-separated into out. */
+static gh_status break_glass_list(gh_ctx *ctx, const json_t *ids, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (json_array_size(ids) > GH_SSO_BREAK_GLASS_MAX)
+        return invalid(ctx, "invalid_break_glass", "break_glass", "at most 16 break-glass accounts");
+    gh_user *u = malloc(sizeof *u);
+    if (!u) return gh_ctx_oom(ctx);
+    gh_status st = GH_OK;
+    size_t i, len = 0;
+    const json_t *x;
+    json_array_foreach(ids, i, x) {
+        const char *id = json_string_value(x);
+        if (!id || strlen(id) >= GH_ID_MAX) {
+            st = invalid(ctx, "invalid_break_glass", "break_glass", "break_glass lists user ids");
+            goto out;
+        }
+        st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err);
+        if (st == GH_E_NOT_FOUND) {
+            gh_err_clear(&ctx->err);
+            st = gh_fail_field(&ctx->err, GH_E_INVALID, "unknown_user", "break_glass", "there is no user %s", id);
+        }
+        if (st != GH_OK) goto out;
+        if (gh_sso_id_listed(out, id)) continue;
+        int w = snprintf(out + len, cap - len, "%s%s", len ? " " : "", id);
+        if (w < 0 || (size_t)w >= cap - len) {
+            st = invalid(ctx, "invalid_break_glass", "break_glass", "too many break-glass accounts");
+            goto out;
+        }
+        len += (size_t)w;
+    }
+out:
+    free(u);
+    return st;
+}
+
+gh_status gh_sso_put(gh_ctx *ctx, const json_t *body, json_t **out)
+{
+    gh_sso_row *old = calloc(1, sizeof *old), *row = calloc(1, sizeof *row);
+    json_t *cfg = json_object(), *detail = NULL;
+    char sctx[GH_ID_MAX + 40];
+    gh_org o;
+    gh_status st = GH_E_INTERNAL;
+    bool have_old = false, secret_changed = false, in_tx = false;
+    *out = NULL;
+    if (!old || !row || !cfg) { st = gh_ctx_oom(ctx); goto out; }
+    if ((st = validate(ctx, body, cfg)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    in_tx = true;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto out;
+    st = gh_store_sso_get(ctx->db, o.id, old, &ctx->err);
+    if (st == GH_E_NOT_FOUND) gh_err_clear(&ctx->err);
+    else if (st != GH_OK) goto out;
+    else have_old = true;
+    bool oidc = strcmp(json_string_value(json_object_get(cfg, "protocol")), "oidc") == 0;
+    gh_strlcpy(row->org_id, o.id, sizeof row->org_id);
+    gh_strlcpy(row->protocol, oidc ? "oidc" : "saml", sizeof row->protocol);
+    /* The client secret: a new one is sealed; an absent one keeps the stored
+     * one only while the issuer stays the same, so whoever repoints the
+     * configuration at another server cannot make it send the old secret there. */
+    if (oidc) {
+        const json_t *secret = json_object_get(body, "client_secret");
+        secret_context(o.id, sctx, sizeof sctx);
+        if (secret) {
+            if ((st = gh_secretbox_seal(sctx, json_string_value(secret), json_string_length(secret), row->client_secret,
+                                        sizeof row->client_secret, &ctx->err)) != GH_OK)
+                goto out;
+            gh_strlcpy(row->secret_kid, gh_secretbox_current_kid(), sizeof row->secret_kid);
+            secret_changed = true;
+        } else {
+            json_t *oc = have_old ? json_loads(old->config, 0, NULL) : NULL;
+            const char *oi = json_string_value(json_object_get(oc, "issuer"));
+            bool same = have_old && strcmp(old->protocol, "oidc") == 0 && old->client_secret[0] && oi &&
+                        strcmp(oi, json_string_value(json_object_get(cfg, "issuer"))) == 0;
+            json_decref(oc);
+            if (!same) {
+                st = invalid(ctx, "client_secret_required", "client_secret",
+                             have_old ? "a new issuer needs its client secret" : "client_secret is required");
+                goto out;
+            }
+            gh_strlcpy(row->client_secret, old->client_secret, sizeof row->client_secret);
+            gh_strlcpy(row->secret_kid, old->secret_kid, sizeof row->secret_kid);
+        }
+    }
+    /* Roles a sign-in may give: they exist, and the author could give them. */
+    json_t *jit = json_object_get(cfg, "jit");
+    const char *dr = json_string_value(json_object_get(jit, "default_role"));
+    if (dr && (st = check_role(ctx, &o, dr, "jit.default_role")) != GH_OK) goto out;
+    const char *group;
+    json_t *role;
+    json_object_foreach(json_object_get(cfg, "role_map"), group, role) {
+        if ((st = check_role(ctx, &o, json_string_value(role), "role_map")) != GH_OK) goto out;
+    }
+    if ((st = break_glass_list(ctx, json_object_get(body, "break_glass"), row->break_glass,
+                               sizeof row->break_glass)) != GH_OK)
+        goto out;
+    row->required = json_is_true(json_object_get(body, "required"));
+    if (row->required && ctx->actor.type == GH_ACTOR_USER && !gh_sso_id_listed(row->break_glass, ctx->actor.id) &&
+        gh_store_identity_count_for_user(ctx->db, o.id, ctx->actor.id) <= 0) {
+        st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "self_lockout", "required",
+                           "you would lose password sign-in before you have signed in with this IdP once:"
+                           " add yourself to break_glass, or sign in with SSO first");
+        goto out;
+    }
+    json_object_set_new(cfg, "configured_by", json_string(ctx->actor.id));
+    row->config = gh_json_dump(cfg, JSON_COMPACT);
+    if (!row->config) { st = gh_ctx_oom(ctx); goto out; }
+    if (strlen(row->config) > GH_SSO_CONFIG_MAX) {
+        st = gh_fail(&ctx->err, GH_E_TOO_LARGE, "sso_config_too_large", "the configuration is too large");
+        goto out;
+    }
+    int64_t now = gh_now();
+    row->created_at = have_old ? old->created_at : now;
+    row->updated_at = now;
+    if ((st = gh_store_sso_put(ctx->db, row, &ctx->err)) != GH_OK) goto out;
+    /* Required SSO needs an active break-glass account that can manage users
+     * (the same check every lock, delete and role change runs). */
+    if ((st = gh_accounts_check_invariants(ctx, o.id, false)) != GH_OK) goto out;
+    detail = json_pack("{s:s, s:s, s:b, s:b, s:b, s:o}", "protocol", row->protocol, "display_name",
+                       json_string_value(json_object_get(cfg, "display_name")), "required", row->required,
+                       "jit", json_is_true(json_object_get(jit, "enabled")), "secret_changed", secret_changed,
+                       "break_glass", gh_json_keylist(row->break_glass));
+    if (!detail) { st = gh_ctx_oom(ctx); goto out; }
+    const char *where = json_string_value(json_object_get(cfg, oidc ? "issuer" : "idp_metadata_url"));
+    if (where) json_object_set_new(detail, oidc ? "issuer" : "idp_metadata_url", json_string(where));
+    if (dr) json_object_set_new(detail, "default_role", json_string(dr));
+    json_object_set_new(detail, "role_map", json_copy(json_object_get(cfg, "role_map")));
+    st = gh_audit(ctx, NULL, have_old ? "sso.updated" : "sso.configured", "org", o.id, detail);
+    detail = NULL;
+    if (st != GH_OK) goto out;
+    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) { in_tx = false; goto out; }
+    in_tx = false;
+    if (!(*out = row_json(&o, row))) st = gh_ctx_oom(ctx);
+out:
+    if (in_tx) gh_ctx_rollback(ctx, st);
+    json_decref(detail);
+    json_decref(cfg);
+    if (row) {
+        sodium_memzero(row->client_secret, sizeof row->client_secret);
+        free(row->config);
+    }
+    if (old) gh_sso_row_release(old);
+    free(old);
+    free(row);
+    return st;
+}
+
+gh_status gh_sso_delete(gh_ctx *ctx)
+{
+    gh_status st = gh_tx_begin(ctx);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_sso_delete(ctx->db, ctx->actor.org_id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_audit(ctx, NULL, "sso.removed", "org", ctx->actor.org_id, NULL)) != GH_OK)
+        return gh_ctx_rollback(ctx, st);
+    return gh_db_commit(ctx->db, &ctx->err);
+}
+
+gh_status gh_sso_policy(gh_ctx *ctx, const char *org_id, bool *required, char *break_glass, size_t cap)
+{
+    char bg[GH_SSO_BREAK_GLASS_MAX * GH_ID_MAX];
+    gh_status st = gh_store_sso_policy(ctx->db, org_id, required, bg, &ctx->err);
+    if (st == GH_OK && break_glass) gh_strlcpy(break_glass, bg, cap);
+    return st;
+}
+
+gh_status gh_sso_password_allowed(gh_ctx *ctx, const char *org_id, const char *user_id)
+{
+    bool required = false;
+    char bg[GH_SSO_BREAK_GLASS_MAX * GH_ID_MAX];
+    gh_status st = gh_store_sso_policy(ctx->db, org_id, &required, bg, &ctx->err);
+    if (st != GH_OK) return st;
+    if (required && !gh_sso_id_listed(bg, user_id))
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, "sso_required",
+                       "this organization signs in with its company account: use \"Sign in with\" your IdP");
+    return GH_OK;
+}
+
+gh_status gh_sso_discover(gh_ctx *ctx, const char *slug, json_t **out)
+{
+    gh_org o;
+    gh_sso_row *row = calloc(1, sizeof *row);
+    gh_status st;
+    *out = NULL;
+    if (!row) return gh_ctx_oom(ctx);
+    st = slug && *slug ? gh_store_org_get_by_slug(ctx->db, slug, &o, &ctx->err) : gh_store_org_get_single(ctx->db, &o, &ctx->err);
+    if (st == GH_OK) st = gh_store_sso_get(ctx->db, o.id, row, &ctx->err);
+    if (st == GH_E_NOT_FOUND) {
+        gh_err_clear(&ctx->err);
+        st = gh_fail(&ctx->err, GH_E_NOT_FOUND, "sso_not_configured", "no company sign-in here");
+    }
+    if (st == GH_OK) {
+        json_t *cfg = json_loads(row->config, 0, NULL);
+        char url[200];
+        snprintf(url, sizeof url, "/v1/auth/sso/start?org=%s", o.slug);
+        *out = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "org", o.slug, "org_name", o.name, "protocol", row->protocol,
+                         "display_name", json_string_value(json_object_get(cfg, "display_name")), "start_url", url);
+        json_decref(cfg);
+        if (!*out) st = gh_ctx_oom(ctx);
+    }
+    gh_sso_row_release(row);
+    free(row);
+    return st;
+}
+
+/* ---- Test connection ------------------------------------------------------------- */
+struct gh_sso_test {
+    char org_id[GH_ID_MAX];
+    bool oidc;
+    char *issuer;        /* OIDC */
+    char *metadata_url;  /* SAML, or NULL */
+    char *metadata_xml;  /* SAML, or NULL */
+    json_t *checks;      /* [{name, ok, detail}] */
+    bool ok;
+    char error[512];
+};
+
+void gh_sso_test_free(void *test)
+{
+    gh_sso_test *t = test;
+    if (!t) return;
+    free(t->issuer);
+    free(t->metadata_url);
+    free(t->metadata_xml);
+    json_decref(t->checks);
+    free(t);
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+gh_status gh_sso_test_prepare(gh_ctx *ctx, gh_sso_test **out)
+{
+    gh_sso_row *row = calloc(1, sizeof *row);
+    gh_sso_test *t = calloc(1, sizeof *t);
+    json_t *cfg = NULL;
+    gh_status st;
+    *out = NULL;
+    if (!row || !t) { st = gh_ctx_oom(ctx); goto out; }
+    if ((st = gh_store_sso_get(ctx->db, ctx->actor.org_id, row, &ctx->err)) != GH_OK) goto out;
+    cfg = json_loads(row->config, 0, NULL);
+    if (!cfg) { st = gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "the stored configuration is damaged"); goto out; }
+    gh_strlcpy(t->org_id, row->org_id, sizeof t->org_id);
+    t->oidc = strcmp(row->protocol, "oidc") == 0;
+    t->issuer = dup_or_null(json_string_value(json_object_get(cfg, "issuer")));
+    t->metadata_url = dup_or_null(json_string_value(json_object_get(cfg, "idp_metadata_url")));
+    t->metadata_xml = dup_or_null(json_string_value(json_object_get(cfg, "idp_metadata_xml")));
+    t->checks = json_array();
+    if (!t->checks || (t->oidc && !t->issuer) || (!t->oidc && !t->metadata_url && !t->metadata_xml)) {
+        st = gh_ctx_oom(ctx);
+        goto out;
+    }
+    *out = t;
+    t = NULL;
+    st = GH_OK;
+out:
+    json_decref(cfg);
+    if (row) gh_sso_row_release(row);
+    free(row);
+    gh_sso_test_free(t);
+    return st;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static bool check(gh_sso_test *t, const char *name, bool ok, const char *fmt, ...)
+{
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    json_array_append_new(t->checks, json_pack("{s:s, s:b, s:s}", "name", name, "ok", ok, "detail", detail));
+    if (!ok && t->ok) {
+        t->ok = false;
+        snprintf(t->error, sizeof t->error, "%s", detail);
+    }
+    return ok;
+}
+
+static bool str_in(const json_t *arr, const char *s)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(arr, i, v) if (json_is_string(v) && strcmp(json_string_value(v), s) == 0) return true;
+    return false;
+}
+
+/* GET url as JSON into *doc; false (with a failed check) otherwise. */
+static bool fetch_json(gh_sso_test *t, const char *name, const char *url, json_t **doc)
+{
+    char *body = NULL, err[512];
+    size_t len = 0;
+    long status = 0;
+    *doc = NULL;
+    if (!gh_idphttp_get(url, "application/json", GH_IDPHTTP_BODY_MAX, &body, &len, &status, err, sizeof err))
+        return check(t, name, false, "%s", err);
+    if (status != 200) {
+        free(body);
+        return check(t, name, false, "%s answered HTTP %ld", url, status);
+    }
+    json_error_t je;
+    *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    free(body);
+    if (!json_is_object(*doc)) {
+        json_decref(*doc);
+        *doc = NULL;
+        return check(t, name, false, "%s did not answer a JSON object", url);
+    }
+    return true;
+}
+
+static void run_oidc(gh_sso_test *t)
+{
+    char url[GH_SSO_URL_MAX + 64];
+    json_t *d = NULL, *jwks = NULL;
+    size_t n = strlen(t->issuer);
+    while (n > 0 && t->issuer[n - 1] == '/') n--;
+    snprintf(url, sizeof url, "%.*s/.well-known/openid-configuration", (int)n, t->issuer);
+    if (!fetch_json(t, "discovery", url, &d)) goto out;
+    check(t, "discovery", true, "%s", url);
+    const char *iss = json_string_value(json_object_get(d, "issuer"));
+    if (!check(t, "issuer", iss && strcmp(iss, t->issuer) == 0,
+               "the IdP names itself %s%s%s; the configured issuer is %s", iss ? "\"" : "", iss ? iss : "nothing",
+               iss ? "\"" : "", t->issuer))
+        goto out;
+    static const char *const endpoints[] = {"authorization_endpoint", "token_endpoint", "jwks_uri"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *e = json_string_value(json_object_get(d, endpoints[i]));
+        char why[200] = "";
+        if (!check(t, endpoints[i], e && gh_sso_url_allowed(e, why, sizeof why), "%s%s%s", e ? e : "missing",
+                   why[0] ? ": " : "", why))
+            goto out;
+    }
+    if (!check(t, "code_flow", str_in(json_object_get(d, "response_types_supported"), "code"),
+               "response_types_supported %s \"code\"",
+               str_in(json_object_get(d, "response_types_supported"), "code") ? "includes" : "lacks"))
+        goto out;
+    const json_t *pkce = json_object_get(d, "code_challenge_methods_supported");
+    if (!check(t, "pkce_s256", !pkce || str_in(pkce, "S256"),
+               pkce ? "code_challenge_methods_supported %s S256" : "PKCE methods not announced; S256 will be sent",
+               str_in(pkce, "S256") ? "includes" : "lacks"))
+        goto out;
+    const json_t *algs = json_object_get(d, "id_token_signing_alg_values_supported");
+    bool alg_ok = str_in(algs, "RS256") || str_in(algs, "ES256") || str_in(algs, "PS256");
+    if (!check(t, "signing_alg", alg_ok, "ID tokens signed with %s",
+               alg_ok ? "RS256, ES256 or PS256" : "none of RS256, ES256, PS256 (gatehouse refuses none and HMAC)"))
+        goto out;
+    const json_t *auth = json_object_get(d, "token_endpoint_auth_methods_supported");
+    if (!check(t, "client_auth", !auth || str_in(auth, "client_secret_basic"),
+               "token endpoint %s client_secret_basic", !auth || str_in(auth, "client_secret_basic") ? "accepts" : "does not accept"))
+        goto out;
+    const char *jwks_uri = json_string_value(json_object_get(d, "jwks_uri"));
+    if (!fetch_json(t, "jwks", jwks_uri, &jwks)) goto out;
+    size_t i, keys = 0;
+    const json_t *k;
+    json_array_foreach(json_object_get(jwks, "keys"), i, k) {
+        const char *kty = json_string_value(json_object_get(k, "kty"));
+        const char *use = json_string_value(json_object_get(k, "use"));
+        if (kty && (strcmp(kty, "RSA") == 0 || strcmp(kty, "EC") == 0) && (!use || strcmp(use, "sig") == 0)) keys++;
+    }
+    check(t, "jwks", keys > 0, "%zu signing key%s (RSA or EC) at %s", keys, keys == 1 ? "" : "s", jwks_uri);
+out:
+    json_decref(d);
+    json_decref(jwks);
+}
+
+static void run_saml(gh_sso_test *t)
+{
+    char *body = NULL, err[512];
+    const char *xml = t->metadata_xml;
+    if (t->metadata_url) {
+        size_t len = 0;
+        long status = 0;
+        if (!gh_idphttp_get(t->metadata_url, "application/samlmetadata+xml, application/xml", GH_SSO_METADATA_XML_MAX,
+                            &body, &len, &status, err, sizeof err)) {
+            check(t, "metadata", false, "%s", err);
+            return;
+        }
+        if (status != 200 || strlen(body) != len) {
+            check(t, "metadata", false, "%s answered HTTP %ld", t->metadata_url, status);
+            goto out;
+        }
+        xml = body;
+    }
+    if (!check(t, "metadata", strstr(xml, "EntityDescriptor") != NULL, "%s",
+               strstr(xml, "EntityDescriptor") ? "SAML metadata" : "not SAML metadata (no EntityDescriptor)"))
+        goto out;
+    if (!check(t, "idp", strstr(xml, "IDPSSODescriptor") && strstr(xml, "SingleSignOnService"), "%s",
+               "an identity provider with a single sign-on service"))
+        goto out;
+    check(t, "signing_certificate", strstr(xml, "X509Certificate") != NULL, "%s",
+          strstr(xml, "X509Certificate") ? "a signing certificate" : "no signing certificate in the metadata");
+out:
+    free(body);
+}
+
+void gh_sso_test_run(void *test)
+{
+    gh_sso_test *t = test;
+    t->ok = true;
+    if (t->oidc) run_oidc(t);
+    else run_saml(t);
+}
+
+gh_status gh_sso_test_finish(gh_ctx *ctx, gh_sso_test *t, json_t **out)
+{
+    *out = NULL;
+    int64_t now = gh_now();
+    gh_status st = gh_tx_begin(ctx);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_sso_set_test(ctx->db, t->org_id, now, t->ok ? "" : t->error, &ctx->err)) != GH_OK)
+        return gh_ctx_rollback(ctx, st);
+    json_t *detail = json_pack("{s:b}", "ok", t->ok);
+    if (detail && !t->ok) json_object_set_new(detail, "error", json_string(t->error));
+    if ((st = gh_audit(ctx, NULL, "sso.tested", "org", t->org_id, detail)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
+    *out = json_pack("{s:b, s:o, s:O, s:o}", "ok", t->ok, "error", t->ok ? json_null() : json_string(t->error),
+                     "checks", t->checks, "tested_at", gh_json_time(now));
+    return *out ? GH_OK : gh_ctx_oom(ctx);
+}

@@ -1,0 +1,250 @@
+/* SQLite implementation of store.h: SSO configurations and linked identities. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+#define STEP_DONE(db, st, err, what) \
+    do { int _s = sqlite3_step(st); sqlite3_reset(st); \
+         if (_s != SQLITE_DONE) return gh_db_fail(db, err, what); } while (0)
+
+#define PREP(db, st, sql, err) \
+    sqlite3_stmt *st = gh_db_stmt(db, sql); \
+    if (!st) return gh_db_fail(db, err, "prepare")
+
+static void cp(char *dst, size_t cap, sqlite3_stmt *st, int col) { gh_strlcpy(dst, gh_col_text(st, col), cap); }
+#define CP(field, col) cp(field, sizeof(field), st, col)
+
+void gh_sso_row_release(gh_sso_row *row)
+{
+    free(row->config);
+    row->config = NULL;
+}
+
+gh_status gh_store_sso_get(gh_db *db, const char *org_id, gh_sso_row *row, gh_err *err)
+{
+    memset(row, 0, sizeof *row);
+    PREP(db, st, "SELECT org_id, protocol, config, client_secret, secret_kid, required, break_glass,"
+                 " last_test_at, last_error, created_at, updated_at FROM org_sso WHERE org_id = ?1", err);
+    gh_bind_text(st, 1, org_id);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return gh_fail(err, GH_E_NOT_FOUND, "sso_not_configured", "this organization has no company sign-in");
+    }
+    if (s != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return gh_db_fail(db, err, "sso get");
+    }
+    CP(row->org_id, 0);
+    CP(row->protocol, 1);
+    row->config = strdup(gh_col_text(st, 2));
+    CP(row->client_secret, 3);
+    CP(row->secret_kid, 4);
+    row->required = sqlite3_column_int64(st, 5) != 0;
+    CP(row->break_glass, 6);
+    row->last_test_at = sqlite3_column_int64(st, 7);
+    CP(row->last_error, 8);
+    row->created_at = sqlite3_column_int64(st, 9);
+    row->updated_at = sqlite3_column_int64(st, 10);
+    sqlite3_reset(st);
+    if (!row->config) return gh_fail(err, GH_E_INTERNAL, "out_of_memory", "out of memory");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_put(gh_db *db, const gh_sso_row *row, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO org_sso (org_id, protocol, config, client_secret, secret_kid, required, break_glass,"
+                 " last_test_at, last_error, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                 " ON CONFLICT (org_id) DO UPDATE SET protocol = ?2, config = ?3, client_secret = ?4,"
+                 " secret_kid = ?5, required = ?6, break_glass = ?7, last_test_at = ?8, last_error = ?9,"
+                 " updated_at = ?11", err);
+    gh_bind_text(st, 1, row->org_id);
+    gh_bind_text(st, 2, row->protocol);
+    gh_bind_text(st, 3, row->config ? row->config : "{}");
+    gh_bind_text(st, 4, row->client_secret);
+    gh_bind_text(st, 5, row->secret_kid);
+    gh_bind_i64(st, 6, row->required ? 1 : 0);
+    gh_bind_text(st, 7, row->break_glass);
+    gh_bind_i64(st, 8, row->last_test_at);
+    gh_bind_text(st, 9, row->last_error);
+    gh_bind_i64(st, 10, row->created_at);
+    gh_bind_i64(st, 11, row->updated_at);
+    STEP_DONE(db, st, err, "sso put");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_delete(gh_db *db, const char *org_id, gh_err *err)
+{
+    PREP(db, st, "DELETE FROM org_sso WHERE org_id = ?1", err);
+    gh_bind_text(st, 1, org_id);
+    STEP_DONE(db, st, err, "sso delete");
+    if (sqlite3_changes(gh_db_raw(db)) == 0)
+        return gh_fail(err, GH_E_NOT_FOUND, "sso_not_configured", "this organization has no company sign-in");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_set_test(gh_db *db, const char *org_id, int64_t at, const char *error, gh_err *err)
+{
+    PREP(db, st, "UPDATE org_sso SET last_test_at = ?2, last_error = ?3 WHERE org_id = ?1", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_i64(st, 2, at);
+    gh_bind_text(st, 3, error ? error : "");
+    STEP_DONE(db, st, err, "sso test");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_policy(gh_db *db, const char *org_id, bool *required,
+                              char break_glass[GH_SSO_BREAK_GLASS_MAX * GH_ID_MAX], gh_err *err)
+{
+    *required = false;
+    break_glass[0] = '\0';
+    PREP(db, st, "SELECT required, break_glass FROM org_sso WHERE org_id = ?1", err);
+    gh_bind_text(st, 1, org_id);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        *required = sqlite3_column_int64(st, 0) != 0;
+        gh_strlcpy(break_glass, gh_col_text(st, 1), GH_SSO_BREAK_GLASS_MAX * GH_ID_MAX);
+    }
+    sqlite3_reset(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE) return gh_db_fail(db, err, "sso policy");
+    return GH_OK;
+}
+
+gh_status gh_store_identity_insert(gh_db *db, const gh_identity *i, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO identities (id, org_id, user_id, kind, issuer, subject, created_at, last_used_at)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err);
+    gh_bind_text(st, 1, i->id);
+    gh_bind_text(st, 2, i->org_id);
+    gh_bind_text(st, 3, i->user_id);
+    gh_bind_text(st, 4, i->kind);
+    gh_bind_text(st, 5, i->issuer);
+    gh_bind_text(st, 6, i->subject);
+    gh_bind_i64(st, 7, i->created_at);
+    gh_bind_i64(st, 8, i->last_used_at);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (s == SQLITE_CONSTRAINT)
+        return gh_fail(err, GH_E_CONFLICT, "identity_linked", "this outside identity is linked to someone already");
+    if (s != SQLITE_DONE) return gh_db_fail(db, err, "identity insert");
+    return GH_OK;
+}
+
+gh_status gh_store_identity_find(gh_db *db, const char *org_id, const char *kind, const char *issuer,
+                                 const char *subject, gh_identity *i, gh_err *err)
+{
+    memset(i, 0, sizeof *i);
+    PREP(db, st, "SELECT id, org_id, user_id, kind, issuer, subject, created_at, last_used_at FROM identities"
+                 " WHERE org_id = ?1 AND kind = ?2 AND issuer = ?3 AND subject = ?4", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, kind);
+    gh_bind_text(st, 3, issuer);
+    gh_bind_text(st, 4, subject);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        CP(i->id, 0); CP(i->org_id, 1); CP(i->user_id, 2); CP(i->kind, 3);
+        CP(i->issuer, 4); CP(i->subject, 5);
+        i->created_at = sqlite3_column_int64(st, 6);
+        i->last_used_at = sqlite3_column_int64(st, 7);
+    }
+    sqlite3_reset(st);
+    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "identity_not_found", "nobody is linked to this identity");
+    if (s != SQLITE_ROW) return gh_db_fail(db, err, "identity find");
+    return GH_OK;
+}
+
+gh_status gh_store_identity_touch(gh_db *db, const char *org_id, const char *id, int64_t at, gh_err *err)
+{
+    PREP(db, st, "UPDATE identities SET last_used_at = ?3 WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    gh_bind_i64(st, 3, at);
+    STEP_DONE(db, st, err, "identity touch");
+    return GH_OK;
+}
+
+int64_t gh_store_identity_count_for_user(gh_db *db, const char *org_id, const char *user_id)
+{
+    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM identities WHERE org_id = ?1 AND user_id = ?2");
+    if (!st) return -1;
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, user_id);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return n;
+}
+
+gh_status gh_store_sso_state_insert(gh_db *db, const gh_sso_state *s, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO sso_states (state_hash, org_id, verifier, purpose, user_id, created_at, expires_at)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", err);
+    gh_bind_text(st, 1, s->state_hash);
+    gh_bind_text(st, 2, s->org_id);
+    gh_bind_text(st, 3, s->verifier);
+    gh_bind_text(st, 4, s->purpose);
+    gh_bind_text(st, 5, s->user_id);
+    gh_bind_i64(st, 6, s->created_at);
+    gh_bind_i64(st, 7, s->expires_at);
+    STEP_DONE(db, st, err, "sso state insert");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_state_take(gh_db *db, const char *state_hash, int64_t now, gh_sso_state *s, gh_err *err)
+{
+    memset(s, 0, sizeof *s);
+    {
+        PREP(db, st, "SELECT state_hash, org_id, verifier, purpose, user_id, created_at, expires_at, used_at"
+                     " FROM sso_states WHERE state_hash = ?1", err);
+        gh_bind_text(st, 1, state_hash);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            CP(s->state_hash, 0); CP(s->org_id, 1); CP(s->verifier, 2); CP(s->purpose, 3); CP(s->user_id, 4);
+            s->created_at = sqlite3_column_int64(st, 5);
+            s->expires_at = sqlite3_column_int64(st, 6);
+            s->used_at = sqlite3_column_int64(st, 7);
+        }
+        sqlite3_reset(st);
+        if (r == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "sso_state_invalid", "unknown sign-in state");
+        if (r != SQLITE_ROW) return gh_db_fail(db, err, "sso state get");
+    }
+    if (s->used_at) return GH_OK;
+    PREP(db, up, "UPDATE sso_states SET used_at = ?2 WHERE state_hash = ?1 AND used_at = 0", err);
+    gh_bind_text(up, 1, state_hash);
+    gh_bind_i64(up, 2, now);
+    STEP_DONE(db, up, err, "sso state take");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_state_purge(gh_db *db, int64_t before, gh_err *err)
+{
+    PREP(db, st, "DELETE FROM sso_states WHERE expires_at < ?1", err);
+    gh_bind_i64(st, 1, before);
+    STEP_DONE(db, st, err, "sso state purge");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_state_prove(gh_db *db, const char *state_hash, int64_t at, gh_err *err)
+{
+    PREP(db, st, "UPDATE sso_states SET proved_at = ?2 WHERE state_hash = ?1", err);
+    gh_bind_text(st, 1, state_hash);
+    gh_bind_i64(st, 2, at);
+    STEP_DONE(db, st, err, "sso state prove");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_reauth_consume(gh_db *db, const char *org_id, const char *user_id, const char *purpose,
+                                      int64_t since, bool *found, gh_err *err)
+{
+    *found = false;
+    PREP(db, st, "UPDATE sso_states SET proved_at = -1 WHERE state_hash = (SELECT state_hash FROM sso_states"
+                 " WHERE org_id = ?1 AND user_id = ?2 AND purpose = ?3 AND proved_at > 0 AND proved_at >= ?4"
+                 " ORDER BY proved_at DESC LIMIT 1)", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, user_id);
+    gh_bind_text(st, 3, purpose);
+    gh_bind_i64(st, 4, since);
+    STEP_DONE(db, st, err, "sso reauth consume");
+    *found = sqlite3_changes(gh_db_raw(db)) > 0;
+    return GH_OK;
+}

@@ -1,0 +1,98 @@
+// The settings page's "Company sign-in (SSO)" section (issue 16), for
+// holders of it.operations: the OpenID Connect settings, the redirect URI to
+// register at the IdP, the outcome of the last connection test and a "Test
+// connection" button. The client secret is write-only: the field stays
+// empty, and leaving it empty keeps the stored one. SAML configurations are
+// shown (status, SP URLs) and set through the API for now.
+import { api } from '/console/api.js';
+import { h, field, checkbox, showError, clearErrors, busy, toast, badge, clear } from '/console/dom.js';
+
+const split = (v) => v.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+
+function status(cfg) {
+  if (!cfg) return h('p', { class: 'muted' }, 'Company sign-in is not configured: everyone signs in with a password.');
+  const tested = cfg.last_test_at
+    ? (cfg.last_error ? [badge('Last test failed', 'warn'), ' ', cfg.last_error] : [badge('Last test passed', 'ok')])
+    : [badge('Not tested yet')];
+  return h('div', { class: 'sso-status' },
+    h('p', null, `${cfg.protocol === 'oidc' ? 'OpenID Connect' : 'SAML 2.0'}: ${cfg.display_name}. `,
+      cfg.required ? 'Required for office users (break-glass accounts keep their password).' : 'Optional: passwords still work.'),
+    h('p', { class: 'sso-test' }, tested),
+    cfg.redirect_uri ? h('p', { class: 'small' }, 'Redirect URI to register at the IdP: ', h('code', null, cfg.redirect_uri)) : null,
+    cfg.sp ? h('p', { class: 'small' }, 'Service provider entity id: ', h('code', null, cfg.sp.entity_id), ' · ACS URL: ', h('code', null, cfg.sp.acs_url)) : null);
+}
+
+export async function ssoSection(main) {
+  let cfg = null;
+  try { cfg = await api('/v1/org/sso'); } catch (err) { if (err.code !== 'sso_not_configured') throw err; }
+  const roles = (await api('/v1/roles')).items.filter((r) => !r.device);
+  const section = h('section', { class: 'card', 'aria-labelledby': 'sso-h' }, h('h2', { id: 'sso-h' }, 'Company sign-in (SSO)'));
+  const statusHost = h('div', { 'aria-live': 'polite' }, status(cfg));
+  const oidc = !cfg || cfg.protocol === 'oidc';
+  const c = cfg || {};
+  const name = field({ label: 'Name on the sign-in button', name: 'display_name', value: c.display_name || '', required: true, hint: 'People see "Sign in with <name>".' });
+  const issuer = field({ label: 'Issuer URL', name: 'issuer', value: c.issuer || '', hint: 'Entra ID: https://login.microsoftonline.com/<tenant id>/v2.0 · Okta: https://<org>.okta.com · Keycloak: https://<host>/realms/<realm>', attrs: { spellcheck: 'false', autocomplete: 'off' } });
+  const clientId = field({ label: 'Client id', name: 'client_id', value: c.client_id || '', attrs: { spellcheck: 'false', autocomplete: 'off' } });
+  const secret = field({ label: 'Client secret', name: 'client_secret', type: 'password', value: '',
+    hint: c.client_secret_set ? 'A secret is stored. Leave empty to keep it; a new issuer needs it again.' : 'Stored encrypted; never shown again.', attrs: { autocomplete: 'new-password' } });
+  const scopes = field({ label: 'Scopes', name: 'scopes', value: (c.scopes || ['openid', 'email', 'profile']).join(' ') });
+  const emailClaim = field({ label: 'Claim with the e-mail address', name: 'email_claim', value: c.email_claim || 'email' });
+  const groupsClaim = field({ label: 'Claim with the groups (optional)', name: 'groups_claim', value: c.groups_claim || '' });
+  const jit = checkbox({ label: 'Create people at their first sign-in', name: 'jit.enabled', checked: !!c.jit?.enabled,
+    desc: 'Only from the e-mail domains below, with the default role, within the seats.' });
+  const role = field({ label: 'Default role for new people', name: 'jit.default_role', type: 'select', value: c.jit?.default_role || '',
+    options: [{ value: '', label: '—' }, ...roles.map((r) => ({ value: r.key, label: r.name }))] });
+  const domains = field({ label: 'E-mail domains', name: 'jit.domains', value: (c.jit?.domains || []).join(' '), hint: 'e.g. acme.com acme.de' });
+  const required = checkbox({ label: 'Require company sign-in for office users', name: 'required', checked: !!c.required,
+    desc: 'Passwords then work only for the break-glass accounts, which keep the organization reachable if the IdP fails.' });
+  const breakGlass = field({ label: 'Break-glass accounts (user ids)', name: 'break_glass', value: (c.break_glass || []).join(' ') });
+  const form = h('form', { novalidate: true, 'aria-label': 'Company sign-in settings' },
+    h('div', { class: 'grid-2' }, h('div', null, name, issuer, clientId, secret), h('div', null, scopes, emailClaim, groupsClaim)),
+    h('div', { class: 'field', 'data-field': 'jit.enabled' }, jit), h('div', { class: 'grid-2' }, h('div', null, role), h('div', null, domains)),
+    h('div', { class: 'field', 'data-field': 'required' }, required), breakGlass,
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'submit', class: 'btn primary' }, 'Save'),
+      h('button', { type: 'button', class: 'btn', name: 'test', disabled: !cfg }, 'Test connection'),
+      h('button', { type: 'button', class: 'btn danger', name: 'remove', disabled: !cfg }, 'Remove')));
+  const testBtn = form.querySelector('button[name=test]'), removeBtn = form.querySelector('button[name=remove]');
+  const refresh = (fresh) => {
+    cfg = fresh;
+    clear(statusHost, status(cfg));
+    testBtn.disabled = removeBtn.disabled = !cfg;
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    const body = {
+      protocol: 'oidc', display_name: name.input.value.trim(), issuer: issuer.input.value.trim(), client_id: clientId.input.value.trim(),
+      scopes: split(scopes.input.value), email_claim: emailClaim.input.value.trim() || null, groups_claim: groupsClaim.input.value.trim() || null,
+      jit: { enabled: jit.input.checked, default_role: role.input.value || null, domains: split(domains.input.value) },
+      role_map: cfg?.role_map || {}, required: required.input.checked, break_glass: split(breakGlass.input.value),
+    };
+    if (secret.input.value) body.client_secret = secret.input.value;
+    await busy(e.submitter, async () => {
+      try {
+        refresh(await api('/v1/org/sso', { method: 'PUT', body }));
+        secret.input.value = '';
+        toast('Company sign-in saved.');
+      } catch (err) { showError(form, err); }
+    });
+  });
+  testBtn.addEventListener('click', () => busy(testBtn, async () => {
+    clearErrors(form);
+    try {
+      const r = await api('/v1/org/sso/test', { method: 'POST' });
+      refresh(await api('/v1/org/sso'));
+      toast(r.ok ? 'The connection works.' : `The connection test failed: ${r.error}`, r.ok ? '' : 'error');
+    } catch (err) { showError(form, err); }
+  }));
+  removeBtn.addEventListener('click', () => busy(removeBtn, async () => {
+    try {
+      await api('/v1/org/sso', { method: 'DELETE' });
+      refresh(null);
+      toast('Company sign-in removed: everyone signs in with a password.');
+    } catch (err) { showError(form, err); }
+  }));
+  section.append(statusHost, oidc ? form : h('p', { class: 'muted' }, 'This SAML configuration is managed through the API (PUT /v1/org/sso).'));
+  main.append(section);
+}
