@@ -214,13 +214,13 @@ test('secret key file: refused when others can read it', async () => {
   writeFileSync(keyFile, `${'ab'.repeat(32)}\n`);
   chmodSync(keyFile, 0o644);
   try {
-    const r = spawnSync(BIN, ['serve', '--db', join(s.dir, 'other.db'), '--listen', '127.0.0.1:0', '--secret-key-file', keyFile],
+    const r = spawnSync(BIN, ['serve', '--create', '--db', join(s.dir, 'other.db'), '--listen', '127.0.0.1:0', '--secret-key-file', keyFile],
       { encoding: 'utf8', timeout: 60000 });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /readable by others.*chmod 600/);
     writeFileSync(keyFile, 'not a key\n');
     chmodSync(keyFile, 0o600);
-    const bad = spawnSync(BIN, ['serve', '--db', join(s.dir, 'other.db'), '--listen', '127.0.0.1:0', '--secret-key-file', keyFile],
+    const bad = spawnSync(BIN, ['serve', '--create', '--db', join(s.dir, 'other.db'), '--listen', '127.0.0.1:0', '--secret-key-file', keyFile],
       { encoding: 'utf8', timeout: 60000 });
     assert.equal(bad.status, 1, bad.stderr);
     assert.match(bad.stderr, /line 1 of the secret key file is not a key/);
