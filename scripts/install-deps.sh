@@ -12,9 +12,9 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
-      libsqlite3-dev libsodium-dev libunistring-dev john-data)
+      libsqlite3-dev libsodium-dev libunistring-dev libcurl4-openssl-dev john-data)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(libcmocka-dev chromium wrk nginx-light nodejs npm sqlite3 clang)
+  pkgs+=(libcmocka-dev chromium wrk nginx-light nodejs npm sqlite3 clang openssl)
 fi
 
 missing=()
