@@ -8,6 +8,9 @@
  *                     [--admin-name NAME] [--template SET]
  *   gatehouse org     list|modules|addons|seats --db PATH [--org SLUG] ...
  *   gatehouse outbox  --db PATH [--json]
+ *   gatehouse mail test --to ADDR [--db PATH] [mail options]
+ *   mail options (serve, mail test): [--smtp-url URL] [--smtp-plain] [--mail-from "Name <addr>"]
+ *                     [--smtp-ca-file FILE]; GATEHOUSE_SMTP_USER, GATEHOUSE_SMTP_PASSWORD(_FILE)
  *   gatehouse check   --db PATH --org SLUG --user EMAIL|ID --permission KEY
  *   gatehouse backup  --db PATH --to FILE
  *   gatehouse routes     (the route table: method, path, auth, permission, API key scope, alternative, query parameters)
@@ -28,7 +31,9 @@
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/catalog.h"
+#include "core/delivery.h"
 #include "core/demo.h"
+#include "core/outbound.h"
 #include "core/roles.h"
 #include "core/secret.h"
 #include "http/http.h"
@@ -43,6 +48,9 @@ typedef struct opts {
     const char *org, *org_name, *admin_email, *admin_name, *template_set;
     const char *to, *user, *permission, *office, *factory;
     bool test_clock, quiet, json, demo, force;
+    /* mail (issue 15) */
+    const char *smtp_url, *mail_from, *smtp_ca_file;
+    bool smtp_plain;
     unsigned threads, per_ip_connections, request_deadline_s;
     int nargs;
     const char *args[64];
@@ -66,9 +74,14 @@ static void usage(void)
           "  org allow-ips --db PATH --org SLUG [CIDR...]    (none: any address)\n"
           "  org setup-link --db PATH [--base-url URL]   (one-time link, 24 h, that creates one more organization)\n"
           "  outbox  --db PATH [--json]\n"
+          "  mail test --to ADDR [--db PATH]   (sends a test message; prints the server's answer)\n"
+          "  mail options (serve, mail test): --smtp-url smtp://HOST:587|smtps://HOST:465 [--smtp-plain]\n"
+          "          --mail-from \"Name <addr>\" [--smtp-ca-file FILE]\n"
           "  check   --db PATH --org SLUG --user EMAIL|ID --permission KEY\n"
           "  backup  --db PATH --to FILE\n"
-          "Environment: GATEHOUSE_LISTEN, GATEHOUSE_DB, GATEHOUSE_BASE_URL\n",
+          "Environment: GATEHOUSE_LISTEN, GATEHOUSE_DB, GATEHOUSE_BASE_URL,\n"
+          "  GATEHOUSE_SMTP_URL, GATEHOUSE_SMTP_PLAIN=1, GATEHOUSE_SMTP_USER, GATEHOUSE_SMTP_PASSWORD,\n"
+          "  GATEHOUSE_SMTP_PASSWORD_FILE, GATEHOUSE_MAIL_FROM, GATEHOUSE_SMTP_CA_FILE\n",
           stderr);
 }
 
@@ -82,6 +95,11 @@ static int parse_opts(int argc, char **argv, int start, opts *o)
         if (strcmp(a, "--json") == 0) { o->json = true; continue; }
         if (strcmp(a, "--demo") == 0) { o->demo = true; continue; }
         if (strcmp(a, "--force") == 0) { o->force = true; continue; }
+        /* mail (issue 15) */
+        if (strcmp(a, "--smtp-plain") == 0) { o->smtp_plain = true; continue; }
+        if (strcmp(a, "--smtp-url") == 0) { slot = &o->smtp_url; goto value; }
+        if (strcmp(a, "--mail-from") == 0) { slot = &o->mail_from; goto value; }
+        if (strcmp(a, "--smtp-ca-file") == 0) { slot = &o->smtp_ca_file; goto value; }
         if (strcmp(a, "--listen") == 0) slot = &o->listen;
         else if (strcmp(a, "--db") == 0) slot = &o->db;
         else if (strcmp(a, "--base-url") == 0) slot = &o->base_url;
@@ -119,6 +137,7 @@ static int parse_opts(int argc, char **argv, int start, opts *o)
             o->args[o->nargs++] = a;
             continue;
         }
+    value:
         if (i + 1 >= argc) {
             fprintf(stderr, "gatehouse: %s needs a value\n", a);
             return -1;
@@ -280,6 +299,43 @@ static void remove_demo_dir(const char *dir, const char *dbpath)
     rmdir(dir);
 }
 
+/* Mail settings from the options and the environment (issue 15). The
+ * password is read from GATEHOUSE_SMTP_PASSWORD or the file named by
+ * GATEHOUSE_SMTP_PASSWORD_FILE and wiped once kept. 0, or 2 with a message. */
+static int configure_mail(const opts *o)
+{
+    const char *env_plain = getenv("GATEHOUSE_SMTP_PLAIN");
+    const char *pw_file = getenv("GATEHOUSE_SMTP_PASSWORD_FILE");
+    char *pw = NULL;
+    size_t pw_len = 0;
+    if (pw_file && *pw_file) {
+        if (!(pw = read_file(pw_file, &pw_len))) {
+            fprintf(stderr, "gatehouse: cannot read GATEHOUSE_SMTP_PASSWORD_FILE %s\n", pw_file);
+            return 2;
+        }
+        while (pw_len > 0 && (pw[pw_len - 1] == '\n' || pw[pw_len - 1] == '\r')) pw[--pw_len] = '\0';
+    }
+    gh_smtp_settings ms = {
+        .url = o->smtp_url ? o->smtp_url : getenv("GATEHOUSE_SMTP_URL"),
+        .plain = o->smtp_plain || (env_plain && strcmp(env_plain, "1") == 0),
+        .user = getenv("GATEHOUSE_SMTP_USER"),
+        .password = pw ? pw : getenv("GATEHOUSE_SMTP_PASSWORD"),
+        .from = o->mail_from ? o->mail_from : getenv("GATEHOUSE_MAIL_FROM"),
+        .ca_file = o->smtp_ca_file ? o->smtp_ca_file : getenv("GATEHOUSE_SMTP_CA_FILE"),
+    };
+    char err[256] = "";
+    int rc = gh_delivery_configure(&ms, err, sizeof err);
+    if (pw) {
+        sodium_memzero(pw, pw_len);
+        free(pw);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
+
 static int cmd_serve(opts *o)
 {
     char demo_dir[64] = "", demo_db[128] = "";
@@ -341,11 +397,22 @@ static int cmd_serve(opts *o)
         }
         gh_err_clear(&ctx.err);
     }
-    gh_server_block_signals(); /* before the poller thread starts */
+    if ((rc = configure_mail(o)) != 0) goto out;
+    rc = 1;
+    gh_server_block_signals(); /* before the poller and outbound threads start */
     if (gh_access_start_poller() != 0) goto out;
+    if (gh_outbound_start(4, 1024) != 0 || gh_delivery_start() != 0) {
+        fprintf(stderr, "gatehouse: cannot start the outbound workers\n");
+        gh_access_stop_poller();
+        gh_outbound_stop();
+        goto out;
+    }
     rc = gh_server_run(&so);
+    gh_delivery_stop();
+    gh_outbound_stop();
     gh_access_stop_poller();
 out:
+    gh_delivery_forget();
     gh_db_thread_close();
     shutdown_all(db, cat);
     if (o->demo) remove_demo_dir(demo_dir, demo_db);
@@ -493,7 +560,7 @@ static int cmd_outbox(opts *o)
     gh_catalog *cat = boot(o, &db);
     if (!cat) return 1;
     gh_err err = {0};
-    json_t *mails = gh_store_outbox_list(db, &err);
+    json_t *mails = gh_store_outbox_list(db, NULL, 0, &err);
     int rc = mails ? 0 : 1;
     if (mails && o->json) {
         char *s = json_dumps(mails, JSON_INDENT(2));
@@ -511,6 +578,30 @@ static int cmd_outbox(opts *o)
     json_decref(mails);
     gh_err_clear(&err);
     shutdown_all(db, cat);
+    return rc;
+}
+
+/* gatehouse mail test --to ADDR: one message with the configured settings. */
+static int cmd_mail(opts *o)
+{
+    if (o->nargs < 1 || strcmp(o->args[0], "test") != 0 || !o->to) { usage(); return 2; }
+    int rc = configure_mail(o);
+    if (rc != 0) return rc;
+    char org_name[GH_NAME_MAX + 1] = "gatehouse";
+    if (o->db || getenv("GATEHOUSE_DB")) {
+        gh_db *db = NULL;
+        gh_catalog *cat = boot(o, &db);
+        if (!cat) { gh_delivery_forget(); return 1; }
+        gh_org org;
+        gh_err err = {0};
+        if (gh_store_org_get_single(db, &org, &err) == GH_OK) gh_strlcpy(org_name, org.name, sizeof org_name);
+        gh_err_clear(&err);
+        shutdown_all(db, cat);
+    }
+    char reply[600];
+    rc = gh_delivery_send_test(o->to, org_name, reply, sizeof reply) == 0 ? 0 : 1;
+    printf("%s: %s\n", rc == 0 ? "sent" : "not sent", reply);
+    gh_delivery_forget();
     return rc;
 }
 
@@ -578,6 +669,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "init") == 0) return cmd_init(&o);
     if (strcmp(cmd, "org") == 0) return cmd_org(&o);
     if (strcmp(cmd, "outbox") == 0) return cmd_outbox(&o);
+    if (strcmp(cmd, "mail") == 0) return cmd_mail(&o);
     if (strcmp(cmd, "check") == 0) return cmd_check(&o);
     if (strcmp(cmd, "backup") == 0) return cmd_backup(&o);
     if (strcmp(cmd, "routes") == 0) { gh_router_each(print_route, NULL); return 0; }
