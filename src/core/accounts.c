@@ -14,6 +14,7 @@
 
 #include "core/access.h"
 #include "core/audit.h"
+#include "core/delivery.h"
 #include "core/kiosk.h"
 #include "core/seats.h"
 #include "core/secret.h"
@@ -386,6 +387,7 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o)
         "ip_allowlist", gh_json_keylist(o->ip_allowlist), "created_at", gh_json_time(o->created_at));
     json_t *settings = j ? json_object_get(j, "settings") : NULL;
     if (settings) json_object_set_new(settings, "erase_deleted_names", json_boolean(o->erase_deleted_names));
+    if (j) json_object_set_new(j, "mail_configured", json_boolean(gh_delivery_configured()));
     return j;
 }
 
@@ -878,6 +880,35 @@ gh_status gh_user_send_reset(gh_ctx *ctx, const char *id)
     if ((st = mail_reset(ctx, &o, u)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.password_reset_sent", "user", u->id, NULL)) != GH_OK) goto fail;
     if ((st = gh_tx_commit(ctx)) == GH_OK) forget_guesses(u);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+out:
+    free(u);
+    return st;
+}
+
+gh_status gh_user_resend_verification(gh_ctx *ctx, const char *id)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    gh_org o;
+    gh_status st;
+    if (!u) return gh_ctx_oom(ctx);
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
+    if (!u->email[0] || !u->office_access) {
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "no_office_access", "this user does not sign in with an email");
+        goto fail;
+    }
+    if (u->email_verified) {
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "email_already_verified", "this user's email address is confirmed");
+        goto fail;
+    }
+    if ((st = mail_verify(ctx, &o, u)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "user.verification_resent", "user", u->id, NULL)) != GH_OK) goto fail;
+    st = gh_tx_commit(ctx);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);

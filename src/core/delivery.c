@@ -81,6 +81,7 @@ bool gh_delivery_configured(void) { return cfg.configured; }
 typedef struct send_result {
     int outcome; /* 0 sent, 1 temporary failure, 2 permanent failure, 3 not attempted */
     long code;
+    bool error_seen;
     char reply[512];
 } send_result;
 
@@ -99,17 +100,21 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *arg)
     return n;
 }
 
-/* Keeps the server's last reply line. */
+/* Keeps the server's first error reply (4xx/5xx) and its last other reply
+ * but the closing "221". */
 static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 {
     (void)h;
     send_result *r = arg;
-    if (type != CURLINFO_HEADER_IN || size == 0) return 0;
+    if (type != CURLINFO_HEADER_IN || size < 3) return 0;
+    bool error = data[0] == '4' || data[0] == '5';
+    if (r->error_seen || (!error && strncmp(data, "221", 3) == 0)) return 0;
     size_t n = size < sizeof r->reply - 1 ? size : sizeof r->reply - 1;
     while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r')) n--;
     memcpy(r->reply, data, n);
     r->reply[n] = '\0';
     for (size_t i = 0; i < n; i++) if ((unsigned char)r->reply[i] < 0x20) r->reply[i] = ' ';
+    r->error_seen = error;
     return 0;
 }
 
@@ -163,9 +168,9 @@ static void smtp_send(const char *to, const char *msg, size_t len, send_result *
         r->outcome = 0;
     } else {
         r->outcome = r->code >= 500 && r->code < 600 ? 2 : 1;
-        if (rc == CURLE_ABORTED_BY_CALLBACK) r->outcome = 3;
+        if (rc == CURLE_ABORTED_BY_CALLBACK || atomic_load(&aborting)) r->outcome = 3;
         /* The server's reply when it gave one, else what libcurl saw. */
-        if (r->code < 400 || !r->reply[0])
+        if (!r->error_seen)
             snprintf(r->reply, sizeof r->reply, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
     }
 out:
@@ -451,4 +456,43 @@ int gh_delivery_send_test(const char *to, const char *org_name, char *reply, siz
     }
     snprintf(reply, cap, "%s", t.r.reply[0] ? t.r.reply : (t.rc == 0 ? "accepted" : "no answer"));
     return t.rc;
+}
+
+/* ---- the API's view ------------------------------------------------------------ */
+static json_t *metadata(json_t *m)
+{
+    static const char *const drop[] = {"body", "link", "org_id"};
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++) json_object_del(m, drop[i]);
+    return m;
+}
+
+json_t *gh_delivery_list(gh_ctx *ctx, int limit)
+{
+    json_t *all = gh_store_outbox_list(ctx->db, ctx->actor.org_id, limit, &ctx->err);
+    size_t i;
+    json_t *m;
+    json_array_foreach(all, i, m) metadata(m);
+    return all;
+}
+
+void gh_delivery_annotate(gh_ctx *ctx, json_t *items, const char *kind, const char *email_key, const char *skip_key)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        const char *to = json_string_value(json_object_get(it, email_key));
+        if (!to || (skip_key && json_is_true(json_object_get(it, skip_key)))) continue;
+        gh_err err = {0};
+        json_t *m = gh_store_outbox_latest(ctx->db, ctx->actor.org_id, kind, to, &err);
+        gh_err_clear(&err);
+        if (!m) continue;
+        if (json_is_object(m)) {
+            json_t *o = json_pack("{s:O, s:O, s:O, s:O}", "status", json_object_get(m, "status"), "attempts",
+                                  json_object_get(m, "attempts"), "last_error", json_object_get(m, "last_error"),
+                                  "sent_at", json_object_get(m, "sent_at"));
+            json_decref(m);
+            m = o ? o : json_null();
+        }
+        json_object_set_new(it, "mail", m);
+    }
 }

@@ -51,4 +51,16 @@ void gh_delivery_forget(void);
  * answer or libcurl's error. */
 int gh_delivery_send_test(const char *to, const char *org_name, char *reply, size_t cap);
 
+/* ---- for the API (org-scoped to ctx's actor) ---- */
+#include <jansson.h>
+#include "core/ctx.h"
+/* The org's newest `limit` mails, oldest first, metadata only (no body, no
+ * link): {id, kind, to, subject, status, attempts, last_error,
+ * next_attempt_at, created_at, sent_at}. NULL with ctx->err on failure. */
+json_t *gh_delivery_list(gh_ctx *ctx, int limit);
+/* Adds "mail": {status, attempts, last_error, sent_at} (or null when no mail
+ * of `kind` went to it) to each object of items whose `email_key` is a
+ * string and whose `skip_key` (may be NULL) is not true. */
+void gh_delivery_annotate(gh_ctx *ctx, json_t *items, const char *kind, const char *email_key, const char *skip_key);
+
 #endif

@@ -4,6 +4,8 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "util/log.h"
 
@@ -28,6 +30,42 @@ static bool stopping, started;
 static _Thread_local bool tl_cancelled;
 
 bool gh_outbound_cancelled(void) { return tl_cancelled; }
+
+/* The sockets of transfers in progress, so that stopping can interrupt them
+ * (libcurl's blocking waits, e.g. for the reply to an SMTP DATA, do not call
+ * the progress callback). Guarded by mu. */
+#define MAX_SOCKETS 64
+static curl_socket_t sockets[MAX_SOCKETS];
+static size_t nsockets;
+
+static curl_socket_t open_socket(void *unused, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)unused;
+    (void)purpose;
+    pthread_mutex_lock(&mu);
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    if (!stopping && nsockets < MAX_SOCKETS) {
+        fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+        if (fd >= 0) sockets[nsockets++] = fd;
+        else fd = CURL_SOCKET_BAD;
+    }
+    pthread_mutex_unlock(&mu);
+    return fd;
+}
+
+static int close_socket(void *unused, curl_socket_t fd)
+{
+    (void)unused;
+    pthread_mutex_lock(&mu);
+    for (size_t i = 0; i < nsockets; i++) {
+        if (sockets[i] == fd) {
+            sockets[i] = sockets[--nsockets];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&mu);
+    return close(fd);
+}
 
 static void *worker(void *unused)
 {
@@ -92,6 +130,8 @@ void gh_outbound_stop(void)
     }
     stopping = true;
     pthread_cond_broadcast(&work_cv);
+    /* Transfers in progress end now with an error instead of at their timeout. */
+    for (size_t i = 0; i < nsockets; i++) shutdown(sockets[i], SHUT_RDWR);
     pthread_mutex_unlock(&mu);
     for (unsigned i = 0; i < nthreads; i++) pthread_join(threads[i], NULL);
     pthread_mutex_lock(&mu);
@@ -165,4 +205,6 @@ void gh_outbound_curl_setup(void *curl_easy, long timeout_s, const char *ca_file
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (ca_file && *ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
 }

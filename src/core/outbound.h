@@ -16,8 +16,10 @@
  *     options: timeouts, TLS verification on, no signals, protocols limited
  *     to the URL's scheme family.
  * The workers are started once by `serve` (gh_outbound_start) and stopped at
- * shutdown (gh_outbound_stop, which lets running jobs finish and runs the
- * queued ones' fn with gh_outbound_cancelled() true so they can free arg).
+ * shutdown (gh_outbound_stop, which interrupts the transfers in progress
+ * (their sockets are shut down: libcurl returns an error at once), lets the
+ * running jobs finish, and runs the queued ones' fn with
+ * gh_outbound_cancelled() true so they can free arg).
  */
 #ifndef GH_OUTBOUND_H
 #define GH_OUTBOUND_H
@@ -46,7 +48,8 @@ size_t gh_outbound_busy(void);
 
 /* Common options for a libcurl easy handle (void * keeps curl.h out of the
  * callers that do not need it): total timeout, connect timeout, verified TLS
- * (ca_file NULL or "" = system store), CURLOPT_NOSIGNAL. */
+ * (ca_file NULL or "" = system store), CURLOPT_NOSIGNAL, and the socket
+ * callbacks that let gh_outbound_stop interrupt the transfer. */
 void gh_outbound_curl_setup(void *curl_easy, long timeout_s, const char *ca_file);
 
 #endif
