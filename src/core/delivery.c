@@ -331,10 +331,13 @@ static bool dispatch_one(gh_db *db)
     goto out;
 defer:
     gh_store_outbox_finish(db, id, "deferred", now, now + BACKOFF_FIRST_S, "could not start the delivery", &err);
-out:
+out:;
     /* The claimed row holds the link until it is sent: wipe our copy. */
-    const char *body = json_string_value(json_object_get(m, "body"));
-    if (body) sodium_memzero((void *)body, strlen(body));
+    const char *fields[] = {"body", "html", "link"};
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
+        const char *v = json_string_value(json_object_get(m, fields[k]));
+        if (v) sodium_memzero((void *)v, strlen(v));
+    }
     json_decref(m);
     gh_err_clear(&err);
     return true;
