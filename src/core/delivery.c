@@ -224,9 +224,34 @@ static int64_t backoff_s(int64_t attempts)
     return d / 2 + (int64_t)randombytes_uniform((uint32_t)(d / 2 + 1));
 }
 
+static void record_once(const mail_job *j, const send_result *r, gh_err *err, gh_status *out);
+
+/* Records the outcome; a busy database (another process writing) is retried
+ * a few times, since an unrecorded send waits for its lease to run out and is
+ * then sent again. */
 static void record(const mail_job *j, const send_result *r)
 {
+    gh_status st = GH_OK;
+    for (int i = 0; i < 5; i++) {
+        gh_err err = {0};
+        record_once(j, r, &err, &st);
+        if (st == GH_OK || st != GH_E_BUSY) {
+            if (st != GH_OK)
+                gh_logf(GH_LOG_ERROR, "cannot record the delivery of %s: %s", j->id, err.detail[0] ? err.detail : "db");
+            gh_err_clear(&err);
+            return;
+        }
+        gh_err_clear(&err);
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    gh_logf(GH_LOG_ERROR, "cannot record the delivery of %s: the database stayed busy; it is sent again after its lease", j->id);
+}
+
+static void record_once(const mail_job *j, const send_result *r, gh_err *errp, gh_status *out)
+{
     gh_db *db = gh_db_thread();
+    *out = GH_E_INTERNAL;
     if (!db) return; /* the lease runs out and the mail is claimed again */
     gh_err err = {0};
     int64_t now = gh_now();
@@ -255,12 +280,12 @@ static void record(const mail_job *j, const send_result *r)
             st = gh_store_outbox_finish(db, j->id, "deferred", now, next, r->reply, &err);
         }
     }
-    gh_log(r->outcome == 0 ? GH_LOG_INFO : GH_LOG_WARN, NULL, "mail delivery",
+    if (st == GH_OK)
+        gh_log(r->outcome == 0 ? GH_LOG_INFO : GH_LOG_WARN, NULL, "mail delivery",
            json_pack("{s:s, s:s, s:I, s:s}", "mail_id", j->id, "status", status, "attempts",
                      (json_int_t)j->attempts, "reply", r->reply));
-    if (st != GH_OK)
-        gh_logf(GH_LOG_ERROR, "cannot record the delivery of %s: %s", j->id, err.detail[0] ? err.detail : "db");
-    gh_err_clear(&err);
+    *out = st;
+    *errp = err;
 }
 
 static void job_free(mail_job *j)
