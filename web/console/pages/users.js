@@ -220,9 +220,12 @@ async function showInviteResults(host, out, emailsField) {
       h('td', null, good ? badge('Invited', 'ok') : badge('Not invited', 'danger')),
       h('td', { class: 'small wrap' }, good ? '' : (x.detail || REASONS[x.code || x.status] || x.code || x.status)));
   });
-  clear(host, 
+  // Issue 15: "sent" only when mail can leave; otherwise say plainly that it cannot.
+  const mailOn = (await org()).mail_configured !== false;
+  clear(host,
     h('div', { class: ok.length === items.length ? 'notice ok' : 'notice warn', role: 'status' },
-      `${ok.length} of ${items.length} invitation${items.length === 1 ? '' : 's'} sent.`),
+      mailOn ? `${ok.length} of ${items.length} invitation${items.length === 1 ? '' : 's'} queued for mailing; the Invitations tab shows when each mail went out.`
+        : `${ok.length} of ${items.length} invitation${items.length === 1 ? '' : 's'} created. Mail is not configured on this server, so no mail was sent: an operator can read the links with "gatehouse outbox".`),
     table({ columns: [{ label: 'Email' }, { label: 'Result' }, { label: 'Why not' }], rows, caption: 'Invitation results' }));
   // Leave only the addresses that failed, to fix and send again.
   emailsField.input.value = items.filter((x) => !(x.status === 'invited' || x.invited === true)).map((x) => x.email).join('\n');
