@@ -15,7 +15,7 @@ pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
       libsqlite3-dev libsodium-dev libunistring-dev john-data scdoc
       libgnutls28-dev libsystemd-dev libcurl4-openssl-dev libcjose-dev)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(libcmocka-dev chromium wrk nginx-light nodejs npm sqlite3 clang)
+  pkgs+=(libcmocka-dev chromium wrk nginx-light nodejs npm sqlite3 clang openssl)
 fi
 
 missing=()

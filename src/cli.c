@@ -32,7 +32,9 @@ const gh_cmd gh_cmds[] = {
      "list|modules KEY...|addons KEY...|seats|allow-ips [CIDR...]|setup-link --db PATH [--org SLUG] [options]",
      "list organizations; set an organization's modules, add-ons, seat limits or IP allowlist (no CIDR: any "
      "address); print a one-time link (24 h) that creates one more organization"},
-    {"outbox", GH_C_OUTBOX, "--db PATH [--json]", "print the mails waiting to be sent"},
+    {"outbox", GH_C_OUTBOX, "--db PATH [--json]", "print the mails with their delivery status"},
+    {"mail", GH_C_MAIL, "test --to ADDR [--db PATH] [options]",
+     "send a test message with the mail settings and print the server's answer"},
     {"check", GH_C_CHECK, "--db PATH --org SLUG --user EMAIL|ID --permission KEY",
      "does the user hold the permission? (exit 0 allowed, 3 denied)"},
     {"backup", GH_C_BACKUP, "--db PATH --to FILE", "write a consistent copy of the whole database (the server may run)"},

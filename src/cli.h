@@ -44,10 +44,11 @@ enum {
     GH_C_VERSION = 1u << 8,
     GH_C_HELP = 1u << 9,
     GH_C_OPTIONS = 1u << 10,
+    GH_C_MAIL = 1u << 11,
 };
 /* Commands that open a database. */
-#define GH_C_DB (GH_C_SERVE | GH_C_INIT | GH_C_ORG | GH_C_OUTBOX | GH_C_CHECK | GH_C_BACKUP | GH_C_RESTORE)
-#define GH_C_ALL 0x7ffu
+#define GH_C_DB (GH_C_SERVE | GH_C_INIT | GH_C_ORG | GH_C_OUTBOX | GH_C_CHECK | GH_C_BACKUP | GH_C_RESTORE | GH_C_MAIL)
+#define GH_C_ALL 0xfffu
 
 typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
 
@@ -68,6 +69,15 @@ typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
       "the secret box key file (default: the database path + .secret-key; created 0600)")                         \
     X(IDP_CA_FILE, "idp-ca-file", GH_K_STR, GH_C_SERVE, "FILE", 0,                                                 \
       "CA certificates that identity providers' TLS is verified against (default: the system's)")               \
+    X(SMTP_URL, "smtp-url", GH_K_STR, GH_C_SERVE | GH_C_MAIL, "URL", 0,                                          \
+      "mail relay: smtp://HOST:587 (STARTTLS required) or smtps://HOST:465; none: mails stay in the outbox")      \
+    X(SMTP_PLAIN, "smtp-plain", GH_K_FLAG, GH_C_SERVE | GH_C_MAIL, NULL, 0,                                        \
+      "allow smtp:// without STARTTLS (a local relay)")                                                          \
+    X(SMTP_USER, "smtp-user", GH_K_STR, GH_C_SERVE | GH_C_MAIL, "NAME", 0, "SMTP AUTH user name")                \
+    X(SMTP_PASSWORD, "smtp-password", GH_K_SECRET, GH_C_SERVE | GH_C_MAIL, "FILE", 0, "SMTP AUTH password")      \
+    X(MAIL_FROM, "mail-from", GH_K_STR, GH_C_SERVE | GH_C_MAIL, "\"NAME <ADDR>\"", 0, "the sender of mails")     \
+    X(SMTP_CA_FILE, "smtp-ca-file", GH_K_STR, GH_C_SERVE | GH_C_MAIL, "FILE", 0,                                   \
+      "CA certificates the relay's TLS is verified against (a private relay)")                                   \
     X(BACKUP_DIR, "backup-dir", GH_K_STR, GH_C_SERVE, "DIR", 0,                                                    \
       "write scheduled whole-database backups here (with --backup-every)")                                         \
     X(BACKUP_EVERY, "backup-every", GH_K_STR, GH_C_SERVE, "DURATION", 0, "interval of scheduled backups: 90s, 30m, 24h, 7d") \
@@ -97,7 +107,8 @@ typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
     X(JSON, "json", GH_K_FLAG, GH_C_OUTBOX, NULL, 0, "print JSON")                                                \
     X(USER, "user", GH_K_STR, GH_C_CHECK, "EMAIL|ID", 0, "the user to check")                                     \
     X(PERMISSION, "permission", GH_K_STR, GH_C_CHECK, "KEY", 0, "the permission to check")                      \
-    X(TO, "to", GH_K_STR, GH_C_BACKUP, "FILE", 0, "where the backup is written (must not exist)")               \
+    X(TO, "to", GH_K_STR, GH_C_BACKUP | GH_C_MAIL, "FILE|ADDR", 0,                                               \
+      "backup: the file written (must not exist); mail test: the recipient")                                     \
     X(FROM, "from", GH_K_STR, GH_C_RESTORE, "FILE", 0, "the backup to restore")
 
 typedef enum {

@@ -19,7 +19,9 @@
 #include "core/accounts.h"
 #include "core/backups.h"
 #include "core/catalog.h"
+#include "core/delivery.h"
 #include "core/demo.h"
+#include "core/outbound.h"
 #include "core/roles.h"
 #include "core/secret.h"
 #include "core/idphttp.h"
@@ -202,6 +204,36 @@ static void remove_demo_dir(const char *dir, const char *dbpath)
     rmdir(dir);
 }
 
+/* Mail settings (issue 15) from the option table: flags, GATEHOUSE_SMTP_*
+ * and GATEHOUSE_MAIL_FROM, the configuration file; the password from
+ * --smtp-password-file, GATEHOUSE_SMTP_PASSWORD(_FILE), wiped once kept.
+ * 0, or 2 with a message. */
+static int configure_mail(const gh_cli *o)
+{
+    bool pw_given = false;
+    char *pw = gh_cli_secret(o, GH_OPT_SMTP_PASSWORD, &pw_given);
+    if (pw_given && !pw) return 2;
+    gh_smtp_settings ms = {
+        .url = S(SMTP_URL),
+        .plain = F(SMTP_PLAIN),
+        .user = S(SMTP_USER),
+        .password = pw,
+        .from = S(MAIL_FROM),
+        .ca_file = S(SMTP_CA_FILE),
+    };
+    char err[256] = "";
+    int rc = gh_delivery_configure(&ms, err, sizeof err);
+    if (pw) {
+        sodium_memzero(pw, strlen(pw));
+        free(pw);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
+
 /* "HOST:PORT" (HOST may be a bracketed IPv6 address). */
 static bool split_hostport(const char *s, char *host, size_t cap, int64_t *port)
 {
@@ -303,17 +335,29 @@ static int cmd_serve(gh_cli *o)
         }
         gh_err_clear(&ctx.err);
     }
-    gh_server_block_signals(); /* before the poller thread starts */
+    if ((rc = configure_mail(o)) != 0) goto out;
+    rc = 1;
+    gh_server_block_signals(); /* before the poller and outbound threads start */
     if (gh_access_start_poller() != 0) goto out;
     if (S(BACKUP_DIR) && gh_backups_start(S(BACKUP_DIR), backup_every,
                                           gh_cli_num(o, GH_OPT_BACKUP_KEEP) ? gh_cli_num(o, GH_OPT_BACKUP_KEEP) : 14) != 0) {
         gh_access_stop_poller();
         goto out;
     }
+    if (gh_outbound_start(4, 1024) != 0 || gh_delivery_start() != 0) {
+        fprintf(stderr, "gatehouse: cannot start the outbound workers\n");
+        gh_backups_stop();
+        gh_access_stop_poller();
+        gh_outbound_stop();
+        goto out;
+    }
     rc = gh_server_run(&so);
+    gh_delivery_stop();
+    gh_outbound_stop();
     gh_backups_stop();
     gh_access_stop_poller();
 out:
+    gh_delivery_forget();
     gh_db_thread_close();
     shutdown_all(db, cat);
     if (demo) remove_demo_dir(demo_dir, demo_db);
@@ -462,7 +506,7 @@ static int cmd_outbox(gh_cli *o)
     gh_catalog *cat = boot(o, false, &db);
     if (!cat) return 1;
     gh_err err = {0};
-    json_t *mails = gh_store_outbox_list(db, &err);
+    json_t *mails = gh_store_outbox_list(db, NULL, 0, &err);
     int rc = mails ? 0 : 1;
     if (mails && F(JSON)) {
         char *s = json_dumps(mails, JSON_INDENT(2));
@@ -480,6 +524,30 @@ static int cmd_outbox(gh_cli *o)
     json_decref(mails);
     gh_err_clear(&err);
     shutdown_all(db, cat);
+    return rc;
+}
+
+/* gatehouse mail test --to ADDR: one message with the configured settings. */
+static int cmd_mail(gh_cli *o)
+{
+    if (o->nargs < 1 || strcmp(o->args[0], "test") != 0 || !S(TO)) return usage(o);
+    int rc = configure_mail(o);
+    if (rc != 0) return rc;
+    char org_name[GH_NAME_MAX + 1] = "gatehouse";
+    if (S(DB)) {
+        gh_db *db = NULL;
+        gh_catalog *cat = boot(o, false, &db);
+        if (!cat) { gh_delivery_forget(); return 1; }
+        gh_org org;
+        gh_err err = {0};
+        if (gh_store_org_get_single(db, &org, &err) == GH_OK) gh_strlcpy(org_name, org.name, sizeof org_name);
+        gh_err_clear(&err);
+        shutdown_all(db, cat);
+    }
+    char reply[600];
+    rc = gh_delivery_send_test(S(TO), org_name, reply, sizeof reply) == 0 ? 0 : 1;
+    printf("%s: %s\n", rc == 0 ? "sent" : "not sent", reply);
+    gh_delivery_forget();
     return rc;
 }
 
@@ -573,7 +641,7 @@ static int run(gh_cli *o)
 {
     const char *cmd = o->cmd->name;
     if (o->help) { gh_cli_help(stdout, o->cmd); return 0; }
-    if (o->cmd->bit != GH_C_ORG && o->cmd->bit != GH_C_HELP && o->nargs > 0) {
+    if (o->cmd->bit != GH_C_ORG && o->cmd->bit != GH_C_HELP && o->cmd->bit != GH_C_MAIL && o->nargs > 0) {
         fprintf(stderr, "gatehouse %s: unexpected argument '%s'\n", cmd, o->args[0]);
         return usage(o);
     }
@@ -581,6 +649,7 @@ static int run(gh_cli *o)
     if (strcmp(cmd, "init") == 0) return cmd_init(o);
     if (strcmp(cmd, "org") == 0) return cmd_org(o);
     if (strcmp(cmd, "outbox") == 0) return cmd_outbox(o);
+    if (strcmp(cmd, "mail") == 0) return cmd_mail(o);
     if (strcmp(cmd, "check") == 0) return cmd_check(o);
     if (strcmp(cmd, "backup") == 0) return cmd_backup(o);
     if (strcmp(cmd, "restore") == 0) return cmd_restore(o);

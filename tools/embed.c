@@ -3,7 +3,7 @@
  * the gatehouse binary carries its default catalog, the common-password list
  * and the web pages with it and needs no files at run time.
  *
- *   gh_embed OUT.c SRCDIR catalog:FILE passwords:FILE web:DIR
+ *   gh_embed OUT.c SRCDIR catalog:FILE passwords:FILE web:DIR mail:DIR
  *
  * The generated symbols are declared in src/util/assets.h.
  */
@@ -20,6 +20,9 @@
 typedef struct { char url[MAX_PATH]; char sym[64]; size_t len; } asset;
 static asset assets[MAX_ASSETS];
 static size_t n_assets;
+/* The mail templates (mail:DIR) go to their own table, gh_mail_assets. */
+static asset mail_assets[MAX_ASSETS];
+static size_t n_mail_assets;
 
 static int emit_bytes(FILE *out, const char *sym, const char *path, size_t *len_out)
 {
@@ -38,7 +41,7 @@ static int emit_bytes(FILE *out, const char *sym, const char *path, size_t *len_
     return 0;
 }
 
-static int walk(FILE *out, const char *root, const char *rel)
+static int walk(FILE *out, const char *root, const char *rel, asset *tab, size_t *n, const char *prefix)
 {
     char dirpath[MAX_PATH];
     if (snprintf(dirpath, sizeof dirpath, "%s%s", root, rel) >= (int)sizeof dirpath) return -1;
@@ -53,14 +56,14 @@ static int walk(FILE *out, const char *root, const char *rel)
             snprintf(full, sizeof full, "%s%s", root, relp) >= (int)sizeof full) { rc = -1; break; }
         struct stat st;
         if (stat(full, &st) != 0) { rc = -1; break; }
-        if (S_ISDIR(st.st_mode)) { rc = walk(out, root, relp); continue; }
+        if (S_ISDIR(st.st_mode)) { rc = walk(out, root, relp, tab, n, prefix); continue; }
         if (!S_ISREG(st.st_mode)) continue;
-        if (n_assets >= MAX_ASSETS) { fprintf(stderr, "gh_embed: too many files\n"); rc = -1; break; }
-        asset *a = &assets[n_assets];
+        if (*n >= MAX_ASSETS) { fprintf(stderr, "gh_embed: too many files\n"); rc = -1; break; }
+        asset *a = &tab[*n];
         snprintf(a->url, sizeof a->url, "%s", relp);
-        snprintf(a->sym, sizeof a->sym, "gh_web_%zu", n_assets);
+        snprintf(a->sym, sizeof a->sym, "gh_%s_%zu", prefix, *n);
         if (emit_bytes(out, a->sym, full, &a->len) != 0) { rc = -1; break; }
-        n_assets++;
+        (*n)++;
     }
     closedir(d);
     return rc;
@@ -91,7 +94,9 @@ int main(int argc, char **argv)
             rc = emit_bytes(out, "gh_embedded_openapi", path, &len);
             fprintf(out, "const size_t gh_embedded_openapi_len = %zu;\n", len);
         } else if (klen == 3 && memcmp(argv[i], "web", 3) == 0) {
-            rc = walk(out, path, "");
+            rc = walk(out, path, "", assets, &n_assets, "web");
+        } else if (klen == 4 && memcmp(argv[i], "mail", 4) == 0) {
+            rc = walk(out, path, "", mail_assets, &n_mail_assets, "mail");
         } else {
             fprintf(stderr, "gh_embed: unknown kind in %s\n", argv[i]);
             rc = -1;
@@ -102,6 +107,10 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < n_assets; i++)
             fprintf(out, "  {\"%s\", %s, %zu},\n", assets[i].url, assets[i].sym, assets[i].len);
         fprintf(out, "  {NULL, NULL, 0}\n};\nconst size_t gh_web_assets_count = %zu;\n", n_assets);
+        fprintf(out, "const gh_asset gh_mail_assets[] = {\n");
+        for (size_t i = 0; i < n_mail_assets; i++)
+            fprintf(out, "  {\"%s\", %s, %zu},\n", mail_assets[i].url, mail_assets[i].sym, mail_assets[i].len);
+        fprintf(out, "  {NULL, NULL, 0}\n};\nconst size_t gh_mail_assets_count = %zu;\n", n_mail_assets);
     }
     if (fclose(out) != 0) rc = -1;
     if (rc == 0 && rename(tmp, argv[1]) != 0) { perror(argv[1]); rc = -1; }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/delivery.h"
 #include "core/accounts.h"
 #include "core/invites.h"
 
@@ -16,6 +17,7 @@ static void list_invites(gh_req *r)
     json_t *items;
     char *next = NULL;
     if (gh_api_failed(r, gh_invite_list(ctx, limit, gh_req_query(r, "cursor"), &items, &next))) return;
+    gh_delivery_annotate(ctx, items, "invite", "email", NULL);
     gh_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next ? json_string(next) : json_null()));
     free(next);
 }

@@ -6,6 +6,7 @@
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/catalog.h"
+#include "core/delivery.h"
 #include "core/roles.h"
 
 static void get_org(gh_req *r)
@@ -144,7 +145,19 @@ static void delete_key(gh_req *r)
     gh_reply_empty(r);
 }
 
+/* GET /v1/outbox: the org's mails with their delivery status (issue 15). */
+static void list_outbox(gh_req *r)
+{
+    gh_ctx *ctx = gh_req_ctx(r);
+    int limit = 100;
+    if (!gh_api_limit_or_reply(r, 500, &limit)) return;
+    json_t *items = gh_delivery_list(ctx, limit);
+    if (!items) { gh_reply_ctx_err(r); return; }
+    gh_reply_json(r, 200, json_pack("{s:o, s:b}", "items", items, "mail_configured", gh_delivery_configured()));
+}
+
 const gh_route gh_api_routes_org[] = {
+    {"GET", "/v1/outbox", list_outbox, GH_AUTH_USER, 0, "it.operations"},
     {"GET", "/v1/org", get_org, GH_AUTH_ANY, GH_R_SCOPE_AUTHZ_CHECK, NULL},
     {"PATCH", "/v1/org", patch_org, GH_AUTH_USER, 0, NULL},
     {"GET", "/v1/catalog", get_catalog, GH_AUTH_ANY, GH_R_OFFICE | GH_R_KIOSK | GH_R_SCOPE_AUTHZ_CHECK, NULL},

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/delivery.h"
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/groups.h"
@@ -42,6 +43,8 @@ static void list_users(gh_req *r)
     json_t *items;
     char *next = NULL;
     if (gh_api_failed(r, gh_user_list(ctx, &f, &items, &next))) return;
+    /* Whether the verification mail of each unconfirmed user went out. */
+    gh_delivery_annotate(ctx, items, "verify_email", "email", "email_verified");
     gh_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next ? json_string(next) : json_null()));
     free(next);
 }
@@ -195,6 +198,13 @@ static void reset_user(gh_req *r)
     gh_reply_json(r, 202, json_pack("{s:s}", "status", "a password reset link was mailed to the user"));
 }
 
+static void resend_verification(gh_req *r)
+{
+    if (!gh_api_no_fields_or_reply(r)) return;
+    if (gh_api_failed(r, gh_user_resend_verification(gh_req_ctx(r), gh_req_param(r, "id")))) return;
+    gh_reply_json(r, 202, json_pack("{s:s}", "status", "a new verification link was queued for the user"));
+}
+
 static void revoke_user(gh_req *r)
 {
     if (!gh_api_no_fields_or_reply(r)) return;
@@ -224,6 +234,7 @@ const gh_route gh_api_routes_users[] = {
     {"POST", "/v1/users/{id}/lock", lock_user, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/users/{id}/unlock", unlock_user, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/users/{id}/password-reset", reset_user, GH_AUTH_USER, 0, "users.manage"},
+    {"POST", "/v1/users/{id}/resend-verification", resend_verification, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/users/{id}/revoke-sessions", revoke_user, GH_AUTH_USER, 0, "users.manage"},
     {"GET", "/v1/users/{id}/permissions", user_permissions, GH_AUTH_ANY, GH_R_OR_MANAGE, "users.view"},
     {NULL, NULL, NULL, 0, 0, NULL},

@@ -316,7 +316,6 @@ static void *poll_loop(void *unused)
         pthread_mutex_unlock(&poll_mu);
         gh_access_refresh(db, false);
         gh_session_touches_flush(db);
-        gh_outbox_deliver(db);
         gh_denials_flush(db);
         pthread_mutex_lock(&poll_mu);
         struct timespec ts;

@@ -14,6 +14,7 @@
 
 #include "core/access.h"
 #include "core/audit.h"
+#include "core/delivery.h"
 #include "core/kiosk.h"
 #include "core/seats.h"
 #include "core/secret.h"
@@ -103,38 +104,36 @@ static gh_status issue_token(gh_ctx *ctx, const char *org_id, const char *user_i
 }
 
 /* A mail carrying a single-use link: what it is for, where the link goes,
- * and the text around it. */
+ * and its template (mail/<kind>.txt). */
 typedef struct link_mail {
-    const char *purpose, *path, *kind, *subject;
+    const char *purpose, *path, *kind;
     int64_t ttl;
-    const char *fmt; /* printf: user name, org name, link */
 } link_mail;
 
-static const link_mail MAIL_VERIFY = {
-    "verify", "/console/verify-email", "verify_email", "Confirm your email address", VERIFY_TTL_S,
-    "Hello %s,\n\nYou have an account in %s on gatehouse. Confirm your email address"
-    " and choose a password by opening this link (valid for 72 hours):\n\n%s\n"};
-static const link_mail MAIL_RESET = {
-    "reset", "/console/reset-password", "password_reset", "Reset your password", RESET_TTL_S,
-    "Hello %s,\n\nA password reset was requested for your account in %s. To choose a new"
-    " password, open this link (valid for 1 hour):\n\n%s\n\nIf you did not ask for this,"
-    " ignore this mail: your password stays as it is.\n"};
+static const link_mail MAIL_VERIFY = {"verify", "/console/verify-email", "verify_email", VERIFY_TTL_S};
+static const link_mail MAIL_RESET = {"reset", "/console/reset-password", "password_reset", RESET_TTL_S};
 
 static gh_status mail_link(gh_ctx *ctx, const gh_org *o, const gh_user *u, const link_mail *m)
 {
-    char token[GH_TOKEN_LEN + 1], link[1024], body[2048];
+    char token[GH_TOKEN_LEN + 1], link[1024];
     gh_status st = issue_token(ctx, o->id, u->id, m->purpose, u->email, m->ttl, token);
     if (st != GH_OK) return st;
     gh_link(link, sizeof link, m->path, token);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    snprintf(body, sizeof body, m->fmt, u->name, o->name, link);
-#pragma GCC diagnostic pop
-    st = gh_mail(ctx, o->id, m->kind, u->email, m->subject, body, link);
+    gh_mail_var vars[] = {{"org", o->name}, {"name", u->name}, {"link", link}, {NULL, NULL}};
+    st = gh_mail(ctx, o->id, m->kind, u->email, vars, link, gh_now() + m->ttl);
     sodium_memzero(token, sizeof token);
     sodium_memzero(link, sizeof link);
-    sodium_memzero(body, sizeof body);
     return st;
+}
+
+/* Notices without a link: "your e-mail address was changed" (to the old
+ * address) and "your password was changed". */
+static gh_status mail_notice(gh_ctx *ctx, const gh_org *o, const gh_user *u, const char *kind, const char *to,
+                             const char *new_email)
+{
+    if (!to || !*to) return GH_OK;
+    gh_mail_var vars[] = {{"org", o->name}, {"name", u->name}, {"email", new_email}, {NULL, NULL}};
+    return gh_mail(ctx, o->id, kind, to, vars, NULL, 0);
 }
 
 static gh_status mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u) { return mail_link(ctx, o, u, &MAIL_VERIFY); }
@@ -404,6 +403,7 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o)
         "ip_allowlist", gh_json_keylist(o->ip_allowlist), "created_at", gh_json_time(o->created_at));
     json_t *settings = j ? json_object_get(j, "settings") : NULL;
     if (settings) json_object_set_new(settings, "erase_deleted_names", json_boolean(o->erase_deleted_names));
+    if (j) json_object_set_new(j, "mail_configured", json_boolean(gh_delivery_configured()));
     return j;
 }
 
@@ -764,6 +764,7 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     }
     if ((st = gh_audit(ctx, NULL, "user.updated", "user", u->id, changes)) != GH_OK) goto fail;
     if (email_changed && (st = mail_verify(ctx, &o, u)) != GH_OK) goto fail;
+    if (email_changed && (st = mail_notice(ctx, &o, u, "email_changed", before->email, u->email)) != GH_OK) goto fail;
     if ((st = gh_accounts_check_invariants(ctx, o.id, had_manage)) != GH_OK) goto fail;
     if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
     if (out) *out = *u;
@@ -932,6 +933,35 @@ out:
     return st;
 }
 
+gh_status gh_user_resend_verification(gh_ctx *ctx, const char *id)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    gh_org o;
+    gh_status st;
+    if (!u) return gh_ctx_oom(ctx);
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
+    if (!u->email[0] || !u->office_access) {
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "no_office_access", "this user does not sign in with an email");
+        goto fail;
+    }
+    if (u->email_verified) {
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "email_already_verified", "this user's email address is confirmed");
+        goto fail;
+    }
+    if ((st = mail_verify(ctx, &o, u)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "user.verification_resent", "user", u->id, NULL)) != GH_OK) goto fail;
+    st = gh_tx_commit(ctx);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+out:
+    free(u);
+    return st;
+}
+
 /* Cursor: hex of "name\nid". */
 static void cursor_encode(const gh_user *u, char *out, size_t cap)
 {
@@ -1016,6 +1046,7 @@ gh_status gh_password_check_user(gh_ctx *ctx, const char *pw, const char *field,
 
 gh_status gh_me_set_password(gh_ctx *ctx, gh_reauth *ra, bool current_ok, const char *new_hash)
 {
+    gh_org o;
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
     if (!u) { gh_reauth_abandon(ra, true, current_ok); return gh_ctx_oom(ctx); }
@@ -1037,6 +1068,8 @@ gh_status gh_me_set_password(gh_ctx *ctx, gh_reauth *ra, bool current_ok, const 
     if ((st = gh_audit(ctx, NULL, "user.password_changed", "user", u->id,
                        json_pack("{s:I, s:b}", "other_sessions_ended", (json_int_t)ended, "reauthenticated", 1))) != GH_OK)
         goto fail;
+    if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = mail_notice(ctx, &o, u, "password_changed", u->email, NULL)) != GH_OK) goto fail;
     st = gh_tx_commit(ctx);
     goto out;
 fail:

@@ -92,6 +92,10 @@ gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out);
 gh_status gh_user_delete(gh_ctx *ctx, const char *id);
 gh_status gh_user_revoke_sessions(gh_ctx *ctx, const char *id, int64_t *revoked);
 gh_status gh_user_send_reset(gh_ctx *ctx, const char *id);
+/* Mails a new verification link to an office user whose address is not yet
+ * confirmed (the previous link stops working). 409 no_office_access,
+ * 409 email_already_verified. */
+gh_status gh_user_resend_verification(gh_ctx *ctx, const char *id);
 gh_status gh_user_list(gh_ctx *ctx, const gh_user_filter *f, json_t **items, char **next_cursor);
 
 /* ---- self-service --------------------------------------------------------------- */

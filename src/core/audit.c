@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mail.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -42,32 +43,19 @@ gh_status gh_audit(gh_ctx *ctx, const char *org_id, const char *action, const ch
 }
 
 gh_status gh_mail(gh_ctx *ctx, const char *org_id, const char *kind, const char *to,
-                  const char *subject, const char *body, const char *link)
+                  const gh_mail_var *vars, const char *link, int64_t link_expires_at)
 {
-    gh_mail_row m = {.org_id = org_id, .kind = kind, .to = to, .subject = subject, .body = body, .link = link};
-    return gh_store_outbox_insert(ctx->db, &m, gh_now(), &ctx->err);
+    gh_mail_text t = {0};
+    if (gh_mail_render(kind, vars, &t) != 0)
+        return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "cannot render the mail");
+    gh_mail_row m = {.org_id = org_id, .kind = kind, .to = to, .subject = t.subject, .body = t.text,
+                     .html = t.html, .link = link, .link_expires_at = link ? link_expires_at : 0};
+    gh_status st = gh_store_outbox_insert(ctx->db, &m, gh_now(), &ctx->err);
+    gh_mail_text_free(&t);
+    return st;
 }
 
 void gh_link(char *out, size_t cap, const char *path, const char *token)
 {
     snprintf(out, cap, "%s%s?token=%s", gh_cfg()->base_url, path, token);
-}
-
-void gh_outbox_deliver(gh_db *db)
-{
-    gh_err err = {0};
-    json_t *mails = gh_store_outbox_pending(db, 100, &err);
-    size_t i;
-    json_t *m;
-    /* Each mail is marked by its id, so one queued while this runs waits
-     * for the next round instead of being marked unseen. */
-    json_array_foreach(mails, i, m) {
-        const char *id = json_string_value(json_object_get(m, "id"));
-        gh_log(GH_LOG_INFO, NULL, "mail queued (no SMTP configured; see `gatehouse outbox`)",
-               json_pack("{s:s, s:O, s:O, s:O}", "mail_id", id, "kind", json_object_get(m, "kind"), "to",
-                         json_object_get(m, "to"), "subject", json_object_get(m, "subject")));
-        if (gh_store_outbox_mark(db, id, "logged", gh_now(), &err) != GH_OK) break;
-    }
-    json_decref(mails);
-    gh_err_clear(&err);
 }

@@ -8,21 +8,22 @@
 #include <jansson.h>
 
 #include "core/ctx.h"
+#include "core/mail.h"
 
 /* Records `action` by ctx's actor on (target_type, target_id) in org_id
  * (NULL: the actor's org). detail (stolen, may be NULL) must hold no secrets. */
 gh_status gh_audit(gh_ctx *ctx, const char *org_id, const char *action, const char *target_type,
                    const char *target_id, json_t *detail);
 
-/* Queues a mail. link, when given, is the URL the reader should open. */
+/* Queues a mail rendered from the template mail/<kind>.txt with vars (see
+ * core/mail.h; {NULL, NULL}-terminated) into the delivery outbox
+ * (core/delivery.h). link, when given, is the URL the reader should open and
+ * holds a live token until the mail is sent or link_expires_at passes. */
 gh_status gh_mail(gh_ctx *ctx, const char *org_id, const char *kind, const char *to,
-                  const char *subject, const char *body, const char *link);
+                  const gh_mail_var *vars, const char *link, int64_t link_expires_at);
 
 /* Builds "{base_url}{path}?token={token}" into out. */
 void gh_link(char *out, size_t cap, const char *path, const char *token);
 
-/* Delivers pending mails: logs them (SMTP is a later issue) and marks them
- * sent. Called by the background loop. */
-void gh_outbox_deliver(gh_db *db);
 
 #endif

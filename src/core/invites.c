@@ -8,6 +8,7 @@
 #include "core/secret.h"
 #include "util/json.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,17 +58,14 @@ void gh_invite_inviter_name(gh_ctx *ctx, const gh_org *o, char out[GH_NAME_MAX +
 static gh_status mail_invite(gh_ctx *ctx, const gh_org *o, const gh_role *r, const gh_invite *v,
                              const char *token, const char *inviter)
 {
-    char link[1024], body[3072], exp[32];
+    char link[1024], exp[32];
     gh_link(link, sizeof link, "/console/accept-invite", token);
     gh_time_fmt(v->expires_at, exp);
-    snprintf(body, sizeof body,
-             "Hello,\n\n%s invited you to join %s on gatehouse with the role %s. To accept, open this link,"
-             " then choose your name and a password (the link works once and expires at %s):\n\n%s\n\n"
-             "If you did not expect this invitation, ignore this mail.\n",
-             inviter, o->name, r->name, exp, link);
-    char subject[GH_NAME_MAX + 64];
-    snprintf(subject, sizeof subject, "You are invited to %s", o->name);
-    return gh_mail(ctx, o->id, "invite", v->email, subject, body, link);
+    gh_mail_var vars[] = {{"org", o->name}, {"inviter", inviter}, {"role", r->name}, {"expires", exp},
+                          {"link", link}, {NULL, NULL}};
+    gh_status st = gh_mail(ctx, o->id, "invite", v->email, vars, link, v->expires_at);
+    sodium_memzero(link, sizeof link);
+    return st;
 }
 
 gh_status gh_invite_issue(gh_ctx *ctx, const gh_org *o, const gh_role *r, const char *email,

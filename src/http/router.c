@@ -109,6 +109,7 @@ static const struct { const char *method, *pattern, *params; } query_params[] = 
     {"GET", "/v1/groups", "limit cursor"},
     {"GET", "/v1/views", "kind all include_config limit cursor"},
     {"GET", "/v1/invites", "limit cursor"},
+    {"GET", "/v1/outbox", "limit"},
     {"GET", "/v1/invites/lookup", "token"},
     {"POST", "/v1/users/import", "dry_run all_or_nothing"},
     {"GET", "/v1/me/tasks", "status"},

@@ -496,6 +496,22 @@ static const char *const migrations[] = {
      " expires_at INTEGER NOT NULL,"
      " used_at INTEGER NOT NULL DEFAULT 0,"
      " proved_at INTEGER NOT NULL DEFAULT 0);"),
+
+    /* 11 (issue 15): the delivery outbox. Mails are 'queued' (was 'pending'),
+     * claimed with a lease ('sending', lease_until) by exactly one process,
+     * then 'sent', 'deferred' (next_attempt_at, last_error) or 'failed';
+     * 'logged' when no SMTP is configured. html is the HTML part;
+     * link_expires_at is when the link in the mail stops working (after it,
+     * or once sent, the token is scrubbed from body, html and link). */
+    ("ALTER TABLE outbox ADD COLUMN html TEXT;"
+     "ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE outbox ADD COLUMN last_error TEXT;"
+     "ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE outbox ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE outbox ADD COLUMN link_expires_at INTEGER;"
+     "ALTER TABLE outbox ADD COLUMN scrubbed INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE outbox SET status = 'queued' WHERE status = 'pending';"
+     "CREATE INDEX outbox_due ON outbox(status, next_attempt_at);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

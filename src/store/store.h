@@ -196,17 +196,32 @@ gh_status gh_store_token_supersede(gh_db *db, const char *org_id, const char *us
                                    const char *purpose, int64_t at, gh_err *err);
 
 /* ---- outbox -------------------------------------------------------------------- */
+/* The delivery outbox (core/delivery.h). Statuses: queued, sending, sent,
+ * deferred, failed, logged (no SMTP configured). */
 typedef struct gh_mail_row {
-    const char *org_id, *kind, *to, *subject, *body, *link;
+    const char *org_id, *kind, *to, *subject, *body, *html, *link;
+    int64_t link_expires_at; /* 0 = the mail has no expiring link */
 } gh_mail_row;
 gh_status gh_store_outbox_insert(gh_db *db, const gh_mail_row *m, int64_t at, gh_err *err);
-/* All mails, oldest first, as a JSON array of {id, org_id, kind, to, subject,
- * body, link, created_at, status}. */
-json_t *gh_store_outbox_list(gh_db *db, gh_err *err);
-/* Up to `limit` pending mails, oldest first, as {id, kind, to, subject}. */
-json_t *gh_store_outbox_pending(gh_db *db, int limit, gh_err *err);
-/* Sets one mail's status ("logged", "sent", ...) and sent_at. */
-gh_status gh_store_outbox_mark(gh_db *db, const char *id, const char *status, int64_t at, gh_err *err);
+/* Mails, oldest first (org_id NULL: every org), as a JSON array of {id,
+ * org_id, kind, to, subject, body, link, created_at, status, attempts,
+ * last_error, next_attempt_at, sent_at}; at most `limit` newest when limit > 0. */
+json_t *gh_store_outbox_list(gh_db *db, const char *org_id, int limit, gh_err *err);
+/* Claims the oldest due mail (queued, or deferred and due, or sending with an
+ * expired lease) for this process: status 'sending', lease_until = now +
+ * lease_s, attempts + 1, in one UPDATE ... RETURNING, so exactly one process
+ * gets it. *out (caller frees) is {id, org_id, kind, to, subject, body, html,
+ * link, attempts, created_at} or NULL when nothing is due. */
+gh_status gh_store_outbox_claim(gh_db *db, int64_t now, int64_t lease_s, json_t **out, gh_err *err);
+/* Final or next state of a claimed mail. status 'sent', 'logged', 'failed'
+ * or 'deferred' (next_at, error). error may be NULL. */
+gh_status gh_store_outbox_finish(gh_db *db, const char *id, const char *status, int64_t now, int64_t next_at,
+                                 const char *error, gh_err *err);
+/* Removes the raw token from body, html and link of mails that were sent or
+ * failed, or whose link expired before `now`. Returns the number scrubbed or -1. */
+int gh_store_outbox_scrub(gh_db *db, int64_t now, gh_err *err);
+/* The latest mail of `kind` to `to` in the org, as a list entry, or NULL. */
+json_t *gh_store_outbox_latest(gh_db *db, const char *org_id, const char *kind, const char *to, gh_err *err);
 
 /* ---- audit ----------------------------------------------------------------------- */
 typedef struct gh_audit_row {

@@ -21,5 +21,8 @@ extern const unsigned char gh_embedded_openapi[];
 extern const size_t gh_embedded_openapi_len;
 extern const gh_asset gh_web_assets[];  /* terminated by a {NULL} entry */
 extern const size_t gh_web_assets_count;
+/* The mail templates of mail/ ("/invite.txt", "/layout.html", ...). */
+extern const gh_asset gh_mail_assets[];  /* terminated by a {NULL} entry */
+extern const size_t gh_mail_assets_count;
 
 #endif

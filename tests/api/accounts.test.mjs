@@ -50,7 +50,7 @@ test('office accounts and sessions', async () => {
       assert.equal(link.pathname, '/console/verify-email');
       assert.equal(link.searchParams.get('token').length, 43);
       assert.ok(mails[0].body.includes(mails[0].link), 'the mail body carries the link');
-      assert.equal(mails[0].subject, 'Confirm your email address');
+      assert.equal(mails[0].subject, 'Confirm your email address for Acme Plant');
     });
 
     await test('emails are unique within the org, case-insensitively', async () => {

@@ -95,6 +95,16 @@ test('API key scopes: default, subset, escalation, refusals', async () => {
 
 const SCOPES_MIGRATION = 9;
 
+// Winding the schema back to 8 must also undo the migrations after 9.
+const UNDO_AFTER_9 = [
+  // 11 (issue 15): the delivery outbox's columns
+  'DROP INDEX outbox_due;',
+  ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']
+    .map((c) => `ALTER TABLE outbox DROP COLUMN ${c};`),
+  // 10 (issue 16): company sign-in
+  'DROP TABLE sso_states; DROP TABLE identities; DROP TABLE org_sso;',
+].join(' ');
+
 test('keys made before scopes keep working (migration 9)', async () => {
   const s = await startServer();
   let proc;
@@ -107,9 +117,7 @@ test('keys made before scopes keep working (migration 9)', async () => {
     // undone too).
     s.proc.kill('SIGTERM');
     await new Promise((res) => (s.proc.exitCode !== null ? res() : s.proc.on('exit', res)));
-    // Migration 10 (issue 16, company sign-in) came after it: undone first.
-    const undo10 = 'DROP TABLE sso_states; DROP TABLE identities; DROP TABLE org_sso;';
-    const sql = spawnSync('sqlite3', [s.db, `${undo10} ALTER TABLE api_keys DROP COLUMN scopes; UPDATE meta SET value = '${SCOPES_MIGRATION - 1}' WHERE key = 'schema_version';`], { encoding: 'utf8' });
+    const sql = spawnSync('sqlite3', [s.db, `ALTER TABLE api_keys DROP COLUMN scopes; ${UNDO_AFTER_9} UPDATE meta SET value = '${SCOPES_MIGRATION - 1}' WHERE key = 'schema_version';`], { encoding: 'utf8' });
     assert.equal(sql.status, 0, sql.stderr);
     const port = await freePort();
     proc = spawn(BIN, ['serve', '--db', s.db, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -25,7 +25,10 @@ async function snapshot(s, token) {
   // Refusals themselves are recorded (access.denied, issue 11 item 7, written
   // in the background): everything else must be as it was.
   const audit = (await s.api('/v1/audit?limit=500', { token })).body.items.filter((e) => e.action !== 'access.denied');
-  return { users, roles, invites, audit: audit.length, mails: s.outbox().length };
+  // `mail` (issue 15) is the delivery status of a mail, which the background
+  // dispatcher moves on (queued, then logged or sent) by itself.
+  const noMail = (items) => items.map(({ mail, ...rest }) => rest);
+  return { users: noMail(users), roles, invites: noMail(invites), audit: audit.length, mails: s.outbox().length };
 }
 
 async function refused(s, token, r, missing) {

@@ -15,7 +15,9 @@ async function state(s, token) {
   const invites = (await s.api('/v1/invites?limit=200', { token })).body.items;
   const audit = (await s.api('/v1/audit?limit=500', { token })).body.items;
   // refusals are recorded as access.denied (issue 11); they change nothing else
-  return { users, invites, mails: s.outbox().length, audit: audit.filter((e) => e.action !== 'access.denied').length };
+  // `mail` (issue 15) is a mail's delivery status, moved on by the background dispatcher.
+  const noMail = (items) => items.map(({ mail, ...rest }) => rest);
+  return { users: noMail(users), invites: noMail(invites), mails: s.outbox().length, audit: audit.filter((e) => e.action !== 'access.denied').length };
 }
 
 const row = (r) => [r.row, r.action, r.code, r.column];

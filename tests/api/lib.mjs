@@ -35,14 +35,15 @@ export function cli(db, args, env = {}) {
 /**
  * Starts a server. Options: init (default true) creates org `acme` with admin
  * admin@acme.test via `gatehouse init`; template picks the role set; args are
- * extra serve arguments.
+ * extra serve arguments; env adds environment variables; db serves an existing
+ * database (init is then skipped); orgName names the organization.
  */
 export async function startServer(opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gh-test-'));
-  const db = join(dir, 'gatehouse.db');
-  const { init = true, template, args = [], org = 'acme' } = opts;
+  const db = opts.db || join(dir, 'gatehouse.db');
+  const { init = !opts.db, template, args = [], org = 'acme', env = {}, orgName = 'Acme Plant' } = opts;
   if (init) {
-    const a = ['init', '--org', org, '--org-name', 'Acme Plant', '--admin-email', `admin@${org}.test`,
+    const a = ['init', '--org', org, '--org-name', orgName, '--admin-email', `admin@${org}.test`,
       '--admin-name', 'Ada Admin'];
     if (template) a.push('--template', template);
     const r = cli(db, a, { GATEHOUSE_ADMIN_PASSWORD: PASSWORD });
@@ -52,7 +53,7 @@ export async function startServer(opts = {}) {
   const url = `http://127.0.0.1:${port}`;
   const create = init ? [] : ['--create']; // a new database only on purpose
   const proc = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--test-clock', ...create, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
   });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });

@@ -100,10 +100,10 @@ test('operator commands: outbox, check, backup, routes, version, usage', async (
     assert.match(text.stdout, /to mail@acme\.test/);
     assert.match(text.stdout, /Subject: Confirm your email address/);
     const json = s.outbox();
-    assert.deepEqual(Object.keys(json[0]).sort(), ['body', 'created_at', 'id', 'kind', 'link', 'org_id', 'status', 'subject', 'to']);
+    assert.deepEqual(Object.keys(json[0]).sort(), ['attempts', 'body', 'created_at', 'id', 'kind', 'last_error', 'link', 'next_attempt_at', 'org_id', 'sent_at', 'status', 'subject', 'to']);
     // The background loop logs pending mails and marks them.
     const t0 = Date.now();
-    while (Date.now() - t0 < 3000 && s.outbox()[0].status === 'pending') await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() - t0 < 3000 && s.outbox()[0].status === 'queued') await new Promise((r) => setTimeout(r, 100));
     assert.equal(s.outbox()[0].status, 'logged');
     await new Promise((r) => setTimeout(r, 200)); // let the server's output arrive
     assert.match(s.log(), /mail queued.*"to":"mail@acme\.test"/);

@@ -40,6 +40,11 @@ export async function render({ main }) {
   const s = o.settings;
   main.append(h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Organization settings'),
     h('p', { class: 'sub' }, `${o.name} · short name `, h('code', null, o.slug)))));
+  // Mail (issue 15): configured by the operator (--smtp-url); never shows the password.
+  main.append(h('section', { class: 'card', 'aria-labelledby': 'mail-h' }, h('h2', { id: 'mail-h' }, 'Mail'),
+    h('p', { 'data-mail': o.mail_configured ? 'configured' : 'not-configured' }, o.mail_configured
+      ? 'Mail is configured: invitations, confirmation and password reset links are mailed to people.'
+      : 'Mail is not configured on this server: no mail leaves gatehouse. Invitation links can be read by an operator with `gatehouse outbox`; the server operator sets --smtp-url and --mail-from to send mail.')));
 
   const save = async (body, what) => {
     const fresh = await api('/v1/org', { method: 'PATCH', body });

@@ -11,6 +11,20 @@ export function statusBadge(u) {
   return badge(u.status === 'active' ? 'Active' : u.status, u.status === 'active' ? 'ok' : '');
 }
 
+/** Whether a mail went out (issue 15): `mail` of an invitation or an unconfirmed user. */
+export function mailBadge(mail, configured) {
+  if (!mail) return null;
+  const err = mail.last_error ? ` (${mail.last_error})` : '';
+  switch (mail.status) {
+    case 'sent': return badge('Mail sent', 'ok');
+    case 'queued': case 'sending': return badge('Mail being sent', 'outline');
+    case 'deferred': return h('span', { title: `Will retry${err}` }, badge(`Mail delayed${err}`, 'warn'));
+    case 'failed': return h('span', { title: mail.last_error || '' }, badge(`Mail failed${err}`, 'danger'));
+    case 'logged': return badge(configured ? 'Mail not sent' : 'Mail not sent: mail is not configured', 'warn');
+    default: return badge(mail.status);
+  }
+}
+
 export function accessBadges(u) {
   const b = [];
   if (u.office_access) b.push(badge('Office', 'accent'));
@@ -36,6 +50,7 @@ export async function render({ main, query, navigate }) {
   const invitesOn = hasFeature('/v1/invites');
   const importOn = hasFeature('/v1/users/import');
   const [r, o] = await Promise.all([roles(true), org(true)]);
+  const mailOn = o.mail_configured !== false;
   const roleName = (k) => r.items.find((x) => x.key === k)?.name || k;
 
   const actions = h('div', { class: 'actions' });
@@ -68,7 +83,12 @@ export async function render({ main, query, navigate }) {
     h('td', null, u.email || h('span', { class: 'muted' }, '—')),
     h('td', { class: 'phone' }, u.mobile || h('span', { class: 'muted' }, '—')),
     h('td', null, roleName(u.role)),
-    h('td', null, statusBadge(u)),
+    h('td', null, statusBadge(u), u.mail !== undefined && !u.email_verified ? h('span', { class: 'sub' }, mailBadge(u.mail, mailOn),
+      manage && u.office_access ? h('button', { type: 'button', class: 'btn small', 'aria-label': `Resend verification mail to ${u.email}`, onclick: async (e) => {
+        await busy(e.target, async () => {
+          try { await api(`/v1/users/${encodeURIComponent(u.id)}/resend-verification`, { method: 'POST' }); toast(`Verification mail queued again for ${u.email}`); await load(); } catch (err) { toast(err.detail, 'error'); }
+        });
+      } }, 'Resend') : null) : null),
     h('td', null, accessBadges(u)),
     h('td', { class: 'small' }, fmtTime(u.last_login_at)));
 
@@ -105,6 +125,7 @@ export async function render({ main, query, navigate }) {
       h('td', null, inv.email, (inv.invited_by?.name || inv.invited_by_name) ? h('span', { class: 'sub' }, `invited by ${inv.invited_by?.name || inv.invited_by_name}`) : null),
       h('td', null, roleName(inv.role)),
       h('td', { class: 'small' }, fmtTime(inv.sent_at || inv.created_at)),
+      h('td', null, mailBadge(inv.mail, mailOn)),
       h('td', { class: 'small' }, inv.expired ? badge('Expired', 'warn') : fmtTime(inv.expires_at)),
       h('td', null, manage ? h('span', { class: 'row' },
         h('button', { type: 'button', class: 'btn small', 'aria-label': `Resend invitation to ${inv.email}`, onclick: async (e) => {
@@ -119,7 +140,7 @@ export async function render({ main, query, navigate }) {
           if (ok) { toast(`Invitation to ${inv.email} cancelled`); await reloadAll(); }
         } }, 'Cancel')) : null));
     clear(invHost, table({
-      columns: [{ label: 'Email' }, { label: 'Role' }, { label: 'Sent' }, { label: 'Expires' }, { label: 'Actions' }],
+      columns: [{ label: 'Email' }, { label: 'Role' }, { label: 'Invited' }, { label: 'Mail' }, { label: 'Expires' }, { label: 'Actions' }],
       rows: items.map(irow), caption: 'Pending invitations', empty: 'No invitations are waiting.',
     }), manage ? h('div', { class: 'table-foot' }, h('span', { class: 'spacer' }),
       h('button', { type: 'button', class: 'btn primary', onclick: () => invite(r, reloadAll) }, 'Invite others')) : null);
@@ -174,7 +195,7 @@ export async function invite(r, after) {
           try {
             const out = await api('/v1/invites', { method: 'POST', body: { emails: list, role: role.input.value } });
             sent = true;
-            showInviteResults(results, out, emails);
+            await showInviteResults(results, out, emails);
           } catch (err) { showError(form, err); }
         });
       });
@@ -189,7 +210,7 @@ const REASONS = {
   seat_limit_reached: 'no office seat left',
 };
 
-function showInviteResults(host, out, emailsField) {
+async function showInviteResults(host, out, emailsField) {
   const items = out.results || out.items || [];
   const ok = items.filter((x) => x.status === 'invited' || x.invited === true);
   const rows = items.map((x) => {
@@ -199,9 +220,12 @@ function showInviteResults(host, out, emailsField) {
       h('td', null, good ? badge('Invited', 'ok') : badge('Not invited', 'danger')),
       h('td', { class: 'small wrap' }, good ? '' : (x.detail || REASONS[x.code || x.status] || x.code || x.status)));
   });
-  clear(host, 
+  // Issue 15: "sent" only when mail can leave; otherwise say plainly that it cannot.
+  const mailOn = (await org()).mail_configured !== false;
+  clear(host,
     h('div', { class: ok.length === items.length ? 'notice ok' : 'notice warn', role: 'status' },
-      `${ok.length} of ${items.length} invitation${items.length === 1 ? '' : 's'} sent.`),
+      mailOn ? `${ok.length} of ${items.length} invitation${items.length === 1 ? '' : 's'} queued for mailing; the Invitations tab shows when each mail went out.`
+        : `${ok.length} of ${items.length} invitation${items.length === 1 ? '' : 's'} created. Mail is not configured on this server, so no mail was sent: an operator can read the links with "gatehouse outbox".`),
     table({ columns: [{ label: 'Email' }, { label: 'Result' }, { label: 'Why not' }], rows, caption: 'Invitation results' }));
   // Leave only the addresses that failed, to fix and send again.
   emailsField.input.value = items.filter((x) => !(x.status === 'invited' || x.invited === true)).map((x) => x.email).join('\n');
