@@ -42,7 +42,7 @@ typedef struct opts {
     const char *listen, *db, *base_url, *catalog;
     const char *org, *org_name, *admin_email, *admin_name, *template_set;
     const char *to, *user, *permission, *office, *factory;
-    bool test_clock, quiet, json, demo, force;
+    bool test_clock, test_cost, quiet, json, demo, force;
     unsigned threads, per_ip_connections, request_deadline_s;
     int nargs;
     const char *args[64];
@@ -53,7 +53,8 @@ static void usage(void)
     fputs("usage: gatehouse serve|init|org|outbox|check|backup|version [options]\n"
           "  serve   [--listen HOST:PORT] [--db PATH] [--base-url URL] [--catalog FILE]\n"
           "          [--threads N] [--per-ip-connections N] [--request-deadline S]\n"
-          "          [--test-clock] [--quiet] [--demo]\n"
+          "          [--test-clock [--test-cost]] [--quiet] [--demo]\n"
+          "          --test-cost (tests only, with --test-clock) hashes passwords at argon2id's minimum cost\n"
           "          HOST is IPv4 or IPv6 in brackets ([::]:8080 also accepts IPv4)\n"
           "          --demo serves a demo plant from a throw-away database (--db is ignored)\n"
           "  init    --db PATH --org SLUG --org-name NAME --admin-email EMAIL [--admin-name NAME]\n"
@@ -78,6 +79,7 @@ static int parse_opts(int argc, char **argv, int start, opts *o)
         const char *a = argv[i];
         const char **slot = NULL;
         if (strcmp(a, "--test-clock") == 0) { o->test_clock = true; continue; }
+        if (strcmp(a, "--test-cost") == 0) { o->test_cost = true; continue; }
         if (strcmp(a, "--quiet") == 0) { o->quiet = true; continue; }
         if (strcmp(a, "--json") == 0) { o->json = true; continue; }
         if (strcmp(a, "--demo") == 0) { o->demo = true; continue; }
@@ -573,6 +575,16 @@ int main(int argc, char **argv)
     if (argc < 2) { usage(); return 2; }
     opts o = {0};
     if (parse_opts(argc, argv, 2, &o) != 0) { usage(); return 2; }
+    /* Minimum hashing cost is for tests only: it is refused without the
+     * test clock, which no production server runs with. It applies to every
+     * command (init hashes the first administrator's password too). */
+    if (o.test_cost) {
+        if (!o.test_clock) {
+            fputs("gatehouse: --test-cost is for tests only and needs --test-clock\n", stderr);
+            return 2;
+        }
+        gh_secret_set_cost(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
+    }
     const char *cmd = argv[1];
     if (strcmp(cmd, "serve") == 0) return cmd_serve(&o);
     if (strcmp(cmd, "init") == 0) return cmd_init(&o);
