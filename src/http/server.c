@@ -38,7 +38,6 @@
 #define BODY_MAX (1u << 20)        /* 1 MiB for JSON bodies */
 #define BIG_BODY_MAX (16u << 20)   /* 16 MiB for imports */
 #define JSON_DEPTH_MAX 32
-#define MAX_HEADERS 8
 /* Body bytes that requests nobody has authenticated (public routes: sign-in,
  * setup, links) may hold at once, over all connections. */
 #define UNAUTH_BODY_BUDGET (32u << 20)
@@ -76,8 +75,8 @@ struct gh_req {
     /* answer */
     struct MHD_Response *resp;
     unsigned status;
-    struct { char *name, *value; } headers[MAX_HEADERS];
-    int nheaders;
+    struct reply_header *headers, **headers_end; /* in the arena, in order */
+    bool headers_lost;    /* one could not be kept: the answer becomes a 500 */
     /* deferral */
     gh_work_fn work;
     void *work_arg;
@@ -92,6 +91,11 @@ struct gh_req {
     /* the last 403 answer's code and permission, for gh_denial_note */
     char denied_code[48];
     char denied_perm[128];
+};
+
+struct reply_header {
+    struct reply_header *next;
+    char *name, *value;
 };
 
 static struct MHD_Daemon *daemon_handle;
@@ -152,10 +156,21 @@ const char *gh_req_header(gh_req *r, const char *name)
 /* ---- answers ---------------------------------------------------------------- */
 void gh_reply_header(gh_req *r, const char *name, const char *value)
 {
-    if (r->nheaders >= MAX_HEADERS) return;
-    r->headers[r->nheaders].name = gh_arena_strdup(r->arena, name);
-    r->headers[r->nheaders].value = gh_arena_strdup(r->arena, value);
-    if (r->headers[r->nheaders].name && r->headers[r->nheaders].value) r->nheaders++;
+    /* As many as the handler sets; one that cannot be kept is not dropped
+     * silently: queue_answer answers 500 instead of a partial answer. */
+    struct reply_header *h = gh_arena_alloc(r->arena, sizeof *h);
+    if (h) {
+        h->next = NULL;
+        h->name = gh_arena_strdup(r->arena, name);
+        h->value = gh_arena_strdup(r->arena, value);
+    }
+    if (!h || !h->name || !h->value) {
+        r->headers_lost = true;
+        return;
+    }
+    if (!r->headers_end) r->headers_end = &r->headers;
+    *r->headers_end = h;
+    r->headers_end = &h->next;
 }
 
 void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const void *data,
@@ -680,9 +695,30 @@ static void note_denial(gh_req *r)
     gh_denial_note(&d);
 }
 
+/* Adds the handler's headers; false when one could not be added. */
+static bool add_reply_headers(gh_req *r)
+{
+    if (r->headers_lost) return false;
+    for (const struct reply_header *h = r->headers; h; h = h->next)
+        if (MHD_add_response_header(r->resp, h->name, h->value) != MHD_YES) return false;
+    return true;
+}
+
 static enum MHD_Result queue_answer(gh_req *r)
 {
     if (!r->resp) reply_fail(r, GH_E_INTERNAL, "internal", "no answer was produced");
+    if (r->resp && !add_reply_headers(r)) {
+        /* A partial answer (a lost Set-Cookie, Retry-After or Location)
+         * would mislead the client: a clean 500 without them instead. */
+        r->headers = NULL;
+        r->headers_end = NULL;
+        r->headers_lost = false;
+        reply_fail(r, GH_E_INTERNAL, "internal", "out of memory");
+        if (r->resp && !add_reply_headers(r)) {
+            MHD_destroy_response(r->resp);
+            r->resp = NULL;
+        }
+    }
     if (!r->resp) return MHD_NO;
     if (r->status == 403) note_denial(r);
     MHD_add_response_header(r->resp, "X-Request-Id", r->request_id);
@@ -690,8 +726,6 @@ static enum MHD_Result queue_answer(gh_req *r)
     MHD_add_response_header(r->resp, "Referrer-Policy", "no-referrer");
     if (strncmp(r->path, "/v1/", 4) == 0 || strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/readyz") == 0)
         MHD_add_response_header(r->resp, "Cache-Control", "no-store");
-    for (int i = 0; i < r->nheaders; i++)
-        MHD_add_response_header(r->resp, r->headers[i].name, r->headers[i].value);
     /* Draining: the client should not send another request on this one. */
     if (atomic_load(&draining)) MHD_add_response_header(r->resp, "Connection", "close");
     r->state = ST_DONE;
