@@ -831,6 +831,22 @@ static void body_append(gh_req *r, const char *data, size_t n)
     }
 }
 
+/* No memory for the request itself: a fixed 500 problem rather than a
+ * dropped connection, and the connection closes after it. */
+static enum MHD_Result answer_no_memory(struct MHD_Connection *c)
+{
+    static const char body[] = "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500,"
+                               "\"code\":\"internal\",\"detail\":\"out of memory\"}";
+    struct MHD_Response *resp = MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!resp) return MHD_NO;
+    enum MHD_Result ret = MHD_NO;
+    if (MHD_add_response_header(resp, "Content-Type", "application/problem+json") == MHD_YES &&
+        MHD_add_response_header(resp, "Connection", "close") == MHD_YES)
+        ret = MHD_queue_response(c, 500, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_size, void **con_cls)
@@ -842,7 +858,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         /* The headers are complete; no body byte has been read. */
         uint64_t declared;
         r = req_new(c, url, method, &declared);
-        if (!r) return MHD_NO;
+        if (!r) return answer_no_memory(c);
         *con_cls = r;
         if (!admit_or_reply(r, declared)) {
             conn_phase_set(c, PH_ANSWERING, false);

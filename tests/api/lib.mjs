@@ -59,12 +59,13 @@ export async function waitReady(proc, url, log = () => '') {
  * admin@acme.test via `gatehouse init`; template picks the role set; args are
  * extra serve arguments. Passwords are hashed at argon2id's minimum cost
  * (--test-cost) unless realCost is true: tests that measure hashing time
- * (throttling, the hashing pool) ask for the real parameters.
+ * (throttling, the hashing pool) ask for the real parameters. env adds to the
+ * server's environment.
  */
 export async function startServer(opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gh-test-'));
   const db = join(dir, 'gatehouse.db');
-  const { init = true, template, args = [], org = 'acme', realCost = false } = opts;
+  const { init = true, template, args = [], org = 'acme', realCost = false, env = {} } = opts;
   const cost = realCost ? [] : ['--test-clock', '--test-cost'];
   if (init) {
     const a = ['init', '--org', org, '--org-name', 'Acme Plant', '--admin-email', `admin@${org}.test`,
@@ -77,7 +78,7 @@ export async function startServer(opts = {}) {
   const url = `http://127.0.0.1:${port}`;
   const proc = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--test-clock',
     ...(realCost ? [] : ['--test-cost']), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
   });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });

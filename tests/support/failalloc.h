@@ -8,7 +8,9 @@
  * separately (tests/api/failure.test.mjs).
  *
  * The server reads GH_FAIL_ALLOC=N at start (counting from the first
- * allocation of the process); release builds have none of this.
+ * allocation of the process) and then says on stderr when it failed it;
+ * GH_FAIL_ALLOC_COUNT=1 makes it print how many allocations it made at exit.
+ * Release builds have none of this.
  */
 #ifndef GH_FAILALLOC_H
 #define GH_FAILALLOC_H
