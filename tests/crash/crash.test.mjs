@@ -90,13 +90,17 @@ test(`crash: ${CYCLES} SIGKILL cycles under mixed writes lose no acknowledged wr
           if (a.status === 201) { users.set(a.body.id, { role: 'user', maybe: new Set(), edits: 0 }); acked++; }
           else assert.equal(a.status, 409, JSON.stringify(a.body)); // seats full
         } else if (roll < 0.55) {
-          const id = pick([...users.keys()]);
+          // One edit at a time per user, so that each one is a change.
+          const idle = [...users].filter(([, x]) => !x.busy).map(([id]) => id);
+          if (!idle.length) return;
+          const id = pick(idle);
           const u = users.get(id);
           const role = u.role === 'user' ? 'editor' : 'user';
           u.maybe.add(role);
+          u.busy = true;
           const a = await s.api(`/v1/users/${id}`, { method: 'PATCH', token, body: { role } });
           assert.equal(a.status, 200, JSON.stringify(a.body));
-          u.role = role; u.maybe.clear(); u.edits++; acked++;
+          u.role = role; u.maybe.clear(); u.edits++; u.busy = false; acked++;
         } else if (roll < 0.7) {
           const email = `inv${n}@acme.test`;
           const a = await s.api('/v1/invites', { method: 'POST', token, body: { emails: [email], role: 'user' } });
@@ -147,7 +151,9 @@ test(`crash: ${CYCLES} SIGKILL cycles under mixed writes lose no acknowledged wr
         assert.ok(row.role_key === u.role || u.maybe.has(row.role_key), `cycle ${cycle}: ${id} has role ${row.role_key}, acknowledged ${u.role}`);
         assert.equal(row.created, 1, `cycle ${cycle}: ${id} has no user.created audit row`);
         assert.ok(row.updated >= u.edits, `cycle ${cycle}: ${id} has ${row.updated} user.updated rows for ${u.edits} acknowledged edits`);
-        if (row.role_key !== u.role) { u.role = row.role_key; u.maybe.clear(); u.edits++; } // an unanswered edit that committed
+        if (row.role_key !== u.role) { u.role = row.role_key; u.edits++; } // an unanswered edit that committed
+        u.maybe.clear();
+        u.busy = false;
       }
       const inv = new Set(query(db, "SELECT email FROM invites WHERE status = 'pending'").map((x) => x.email));
       for (const e of invites) assert.ok(inv.has(e), `cycle ${cycle}: acknowledged invitation ${e} lost`);
