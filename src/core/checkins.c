@@ -260,7 +260,7 @@ static void list_visit(const gh_checkin *c, void *arg)
 gh_status gh_checkin_list(gh_ctx *ctx, const char *user_id, bool open_only, const char *cursor, int limit,
                           json_t **items, char **next_cursor)
 {
-    const char *uid;
+    const char *uid = NULL;
     gh_tombstone t;
     gh_status st = resolve_subject(ctx, user_id, &uid, &t);
     if (st != GH_OK) return st;
@@ -380,7 +380,7 @@ gh_status gh_timesheet(gh_ctx *ctx, const char *user_id, int64_t from, int64_t t
 {
     gh_status st = gh_range_check(ctx, from, to);
     if (st != GH_OK) return st;
-    const char *uid;
+    const char *uid = NULL;
     gh_tombstone t;
     if ((st = resolve_subject(ctx, user_id, &uid, &t)) != GH_OK) return st;
     sheet_acc a = {.days = json_array(), .tasks = json_array()};
