@@ -835,7 +835,7 @@ static void body_append(gh_req *r, const char *data, size_t n)
  * dropped connection, and the connection closes after it. */
 static enum MHD_Result answer_no_memory(struct MHD_Connection *c)
 {
-    static const char body[] = "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500,"
+    static const char body[] = "{\"type\":\"https://gatehouse.dev/problems/internal\",\"title\":\"Internal Server Error\",\"status\":500,"
                                "\"code\":\"internal\",\"detail\":\"out of memory\"}";
     struct MHD_Response *resp = MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
     if (!resp) return MHD_NO;
