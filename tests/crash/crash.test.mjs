@@ -9,10 +9,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, PASSWORD, cli, freePort, waitReady } from '../api/lib.mjs';
+import { BIN as BUILT, PASSWORD, freePort, waitReady } from '../api/lib.mjs';
 
 const CYCLES = Number(process.env.CRASH_CYCLES) || 30;
 const OFFICE_SEATS = 60;
@@ -22,6 +22,14 @@ function query(db, q) {
   const r = spawnSync('sqlite3', ['-json', db, q], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim() ? JSON.parse(r.stdout) : [];
+}
+
+// A copy of the binary: a long run (make torture) must not meet a rebuild.
+let BIN = BUILT;
+function cli(db, args, env = {}) {
+  const r = spawnSync(BIN, [...args, '--db', db], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60000 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 async function start(db) {
@@ -48,6 +56,8 @@ const pick = (xs) => xs[Math.floor(Math.random() * xs.length)];
 test(`crash: ${CYCLES} SIGKILL cycles under mixed writes lose no acknowledged write`, { timeout: CYCLES * 60000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gh-crash-'));
   const db = join(dir, 'gatehouse.db');
+  BIN = join(dir, 'gatehouse');
+  copyFileSync(BUILT, BIN);
   try {
     let r = cli(db, ['init', '--org', 'acme', '--org-name', 'Acme', '--admin-email', 'admin@acme.test', '--template', 'quality', ...COST],
       { GATEHOUSE_ADMIN_PASSWORD: PASSWORD });
