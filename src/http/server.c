@@ -657,6 +657,11 @@ static void dispatch(gh_req *r)
         }
         json_error_t jerr;
         r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!r->json && json_error_code(&jerr) == json_error_out_of_memory) {
+            /* Not the client's fault: no "malformed JSON" for it. */
+            reply_fail(r, GH_E_INTERNAL, "internal", "out of memory");
+            return;
+        }
         if (!r->json) {
             gh_err e = {0};
             gh_fail(&e, GH_E_INVALID, "invalid_json", "malformed JSON at line %d column %d: %s",
