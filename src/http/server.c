@@ -657,8 +657,9 @@ static void dispatch(gh_req *r)
         }
         json_error_t jerr;
         r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!r->json && json_error_code(&jerr) == json_error_out_of_memory) {
-            /* Not the client's fault: no "malformed JSON" for it. */
+        if (!r->json && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0])) {
+            /* Not the client's fault: no "malformed JSON" for it (jansson
+             * leaves the text empty when it cannot even start reading). */
             reply_fail(r, GH_E_INTERNAL, "internal", "out of memory");
             return;
         }
