@@ -657,6 +657,10 @@ static void dispatch(gh_req *r)
         }
         json_error_t jerr;
         r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
+        /* jansson reports some allocation failures as syntax errors (its
+         * lexer's buffers): a second read tells a transient failure from
+         * a malformed body, which fails again at the same place. */
+        if (!r->json) r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
         if (!r->json && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0])) {
             /* Not the client's fault: no "malformed JSON" for it (jansson
              * leaves the text empty when it cannot even start reading). */
