@@ -9,6 +9,12 @@
 #   make deb-test  build it, install it with dpkg -i, check it, remove it
 #   make tsan   build with ThreadSanitizer, run the unit tests and the
 #               concurrency API tests ($(TSAN_TESTS)) under it
+#   make fuzz   build the libFuzzer targets (fuzz/) with clang and run each
+#               for FUZZ_SECONDS (default 60); make test runs each 3 s after
+#               replaying its corpus and kept crashes (fuzz-smoke)
+#   make torture  the crash test (tests/crash/) for 1,000 SIGKILL cycles;
+#               make test runs it for 30
+#   docs/RELIABILITY.md has the last results; bench/soak.sh is the soak
 # Extra arguments for serve: make run ARGS="--demo"
 
 BUILD      ?= build
@@ -16,6 +22,11 @@ TEST_BUILD ?= build-test
 CLANG_BUILD ?= build-clang
 TSAN_BUILD ?= build-tsan
 DEB_BUILD  ?= build-deb
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,fuzz_%,$(wildcard fuzz/fuzz_*.c))
+CRASH_CYCLES ?= 30
 # The API tests that exercise threads against each other: drain under load,
 # concurrent guesses and sign-ins racing a lock, writes racing a demotion,
 # simultaneous starts, the background writer against a locked database, the
@@ -25,7 +36,8 @@ TSAN_TESTS ?= tests/api/service.test.mjs tests/api/freshness.test.mjs tests/api/
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 ARGS       ?=
 
-.PHONY: all run test deps deps-test build build-test clang tsan unit api browser bench clean deb deb-test
+.PHONY: all run test deps deps-test build build-test clang tsan unit api browser bench clean deb deb-test \
+        fuzz-build fuzz fuzz-smoke crash torture
 
 all: build
 
@@ -57,6 +69,22 @@ tsan: deps-test
 	cd $(TSAN_BUILD) && ctest --output-on-failure
 	GATEHOUSE_BIN=$(CURDIR)/$(TSAN_BUILD)/gatehouse node --test --test-concurrency=1 $(TSAN_TESTS)
 
+fuzz-build: deps-test
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DGH_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	FUZZ_BUILD=$(CURDIR)/$(FUZZ_BUILD) scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	FUZZ_BUILD=$(CURDIR)/$(FUZZ_BUILD) scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+
+crash: build-test
+	CRASH_CYCLES=$(CRASH_CYCLES) GATEHOUSE_BIN=$(CURDIR)/$(TEST_BUILD)/gatehouse node --test tests/crash/
+
+torture: build-test
+	CRASH_CYCLES=1000 GATEHOUSE_BIN=$(CURDIR)/$(TEST_BUILD)/gatehouse node --test tests/crash/
+
 unit: build-test
 	cd $(TEST_BUILD) && ctest --output-on-failure
 
@@ -68,6 +96,8 @@ browser: build-test
 
 test: build-test clang build
 	cd $(TEST_BUILD) && ctest --output-on-failure
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory crash
 	GATEHOUSE_BIN=$(CURDIR)/$(TEST_BUILD)/gatehouse node --test --test-concurrency=2 tests/api/ $(wildcard tests/browser)
 	@$(MAKE) --no-print-directory tsan
 	@$(MAKE) --no-print-directory deb-test
@@ -84,4 +114,4 @@ bench: build
 	bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) $(CLANG_BUILD) $(TSAN_BUILD) $(DEB_BUILD) dist
+	rm -rf $(BUILD) $(TEST_BUILD) $(CLANG_BUILD) $(TSAN_BUILD) $(DEB_BUILD) $(FUZZ_BUILD) dist

@@ -3,7 +3,8 @@
 # already there. Idempotent: a second run does nothing but check.
 #   scripts/install-deps.sh          build + run dependencies
 #   scripts/install-deps.sh --test   also the test tools (cmocka, chromium, wrk,
-#                                    nginx, sqlite3 CLI, clang for the second
+#                                    nginx, sqlite3 CLI, clang (and libFuzzer:
+#                                    libclang-rt-14-dev) for the second
 #                                    compiler's warnings, node packages for
 #                                    tests/; ThreadSanitizer comes with gcc)
 set -euo pipefail
@@ -15,7 +16,7 @@ pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
       libsqlite3-dev libsodium-dev libunistring-dev john-data scdoc
       libgnutls28-dev libsystemd-dev libcurl4-openssl-dev libcjose-dev)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(libcmocka-dev chromium wrk nginx-light nodejs npm sqlite3 clang openssl)
+  pkgs+=(libcmocka-dev chromium wrk nginx-light nodejs npm sqlite3 clang libclang-rt-14-dev openssl)
 fi
 
 missing=()

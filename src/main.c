@@ -673,9 +673,20 @@ int main(int argc, char **argv)
     /* Database, WAL, backups and keys are the service's alone: files 0600,
      * folders 0700. */
     umask(077);
-    gh_cli o;
-    int rc = gh_cli_parse(&o, argc, argv);
-    if (rc == 0) rc = run(&o);
-    gh_cli_release(&o);
+    gh_cli cli;
+    int rc = gh_cli_parse(&cli, argc, argv);
+    /* Minimum hashing cost is for tests only: it is refused without the
+     * test clock, which no production server runs with. It applies to every
+     * command (init hashes the first administrator's password too). */
+    if (rc == 0 && gh_cli_flag(&cli, GH_OPT_TEST_COST)) {
+        if (!gh_cli_flag(&cli, GH_OPT_TEST_CLOCK)) {
+            fputs("gatehouse: --test-cost is for tests only and needs --test-clock\n", stderr);
+            rc = 2;
+        } else {
+            gh_secret_set_cost(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
+        }
+    }
+    if (rc == 0) rc = run(&cli);
+    gh_cli_release(&cli);
     return rc;
 }

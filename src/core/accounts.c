@@ -8,6 +8,7 @@
 #include "core/accounts.h"
 #include "util/json.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,15 +143,21 @@ static gh_status mail_reset(gh_ctx *ctx, const gh_org *o, const gh_user *u) { re
 gh_status gh_accounts_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u) { return mail_verify(ctx, o, u); }
 
 /* ---- invariants ------------------------------------------------------------------ */
-typedef struct { gh_role *roles; size_t n, cap; } role_vec;
+/* A role that cannot be kept (no memory) marks the vector failed: a scan
+ * that silently skipped a role could count its holders wrong. */
+typedef struct { gh_role *roles; size_t n, cap; bool failed; } role_vec;
 
 static void role_push(const gh_role *r, void *arg)
 {
     role_vec *v = arg;
+    if (v->failed) return;
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 16;
-        gh_role *nr = realloc(v->roles, cap * sizeof *nr);
-        if (!nr) return;
+        gh_role *nr = cap > SIZE_MAX / sizeof *nr ? NULL : realloc(v->roles, cap * sizeof *nr);
+        if (!nr) {
+            v->failed = true;
+            return;
+        }
         v->roles = nr;
         v->cap = cap;
     }
@@ -196,6 +203,8 @@ static gh_status scan_managers(gh_ctx *ctx, const char *org_id, inv_scan *s, gh_
     if (st != GH_OK) return st;
     st = gh_store_role_each(ctx->db, org_id, role_push, roles, &ctx->err);
     if (st != GH_OK) return st;
+    if (roles->failed)
+        return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory while checking the organization's roles");
     s->org = org;
     s->roles = roles;
     s->actor_id = ctx->actor.type == GH_ACTOR_USER ? ctx->actor.id : NULL;
@@ -624,6 +633,13 @@ bool gh_user_patch_needs_reauth(const gh_ctx *ctx, const gh_user *u, const gh_us
     return strcmp(a, b) != 0;
 }
 
+/* Notes one change for the audit row; a value or entry that could not be
+ * made (no memory) sets *oom. json_object_set_new releases v either way. */
+static void note(bool *oom, json_t *changes, const char *key, json_t *v)
+{
+    if (json_object_set_new(changes, key, v) != 0) *oom = true;
+}
+
 gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh_user *out)
 {
     gh_user *u = calloc(1, sizeof *u);
@@ -667,14 +683,14 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     *before = *u;
     json_t *changes = json_object();
     if (!changes) { st = gh_ctx_oom(ctx); goto fail; } /* else "nothing changed" would be answered */
-    bool email_changed = false, sessions_end = false, kiosk_end = false;
+    bool oom = false, email_changed = false, sessions_end = false, kiosk_end = false;
     if (p->email) {
         char a[GH_EMAIL_MAX + 1], b[GH_EMAIL_MAX + 1];
         gh_ascii_lower(a, p->email, sizeof a);
         gh_ascii_lower(b, u->email, sizeof b);
         if (strcmp(a, b) != 0) {
             if ((st = refuse_if_invited(ctx, p->email)) != GH_OK) { json_decref(changes); goto fail; }
-            json_object_set_new(changes, "email", json_pack("{s:s, s:s}", "from", u->email, "to", p->email));
+            note(&oom, changes, "email", json_pack("{s:s, s:s}", "from", u->email, "to", p->email));
             gh_strlcpy(u->email, p->email, sizeof u->email);
             u->email_verified = false;
             email_changed = true;
@@ -682,15 +698,15 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     }
     if (p->role && strcmp(p->role, u->role_key) != 0) {
         if ((st = role_exists(ctx, p->role, &r)) != GH_OK) { json_decref(changes); goto fail; }
-        json_object_set_new(changes, "role", json_pack("{s:s, s:s}", "from", u->role_key, "to", p->role));
+        note(&oom, changes, "role", json_pack("{s:s, s:s}", "from", u->role_key, "to", p->role));
         gh_strlcpy(u->role_key, p->role, sizeof u->role_key);
     }
     if (p->name && strcmp(p->name, u->name) != 0) {
-        json_object_set_new(changes, "name", json_true());
+        note(&oom, changes, "name", json_true());
         gh_strlcpy(u->name, p->name, sizeof u->name);
     }
     if (p->mobile && strcmp(p->mobile, u->mobile) != 0) {
-        json_object_set_new(changes, "mobile", json_true());
+        note(&oom, changes, "mobile", json_true());
         gh_strlcpy(u->mobile, p->mobile, sizeof u->mobile);
     }
     if (p->modules_set) {
@@ -698,12 +714,12 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
             json_decref(changes);
             goto fail;
         }
-        json_object_set_new(changes, "modules", u->modules_all ? json_null() : gh_json_keylist(u->modules));
+        note(&oom, changes, "modules", u->modules_all ? json_null() : gh_json_keylist(u->modules));
     }
     if (p->grants) {
         if ((st = gh_access_validate_keys(p->grants, GH_KEYS_PERMISSIONS, "grants", u->grants, sizeof u->grants,
                                           &ctx->err)) != GH_OK) { json_decref(changes); goto fail; }
-        json_object_set_new(changes, "grants", gh_json_keylist(u->grants));
+        note(&oom, changes, "grants", gh_json_keylist(u->grants));
     }
     if (p->office_access_set && p->office_access != u->office_access) {
         if (p->office_access && !u->email[0]) {
@@ -714,25 +730,32 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         }
         u->office_access = p->office_access;
         sessions_end = !p->office_access;
-        json_object_set_new(changes, "office_access", json_boolean(p->office_access));
+        note(&oom, changes, "office_access", json_boolean(p->office_access));
     }
     if (p->checkin_exempt_set && p->checkin_exempt != u->checkin_exempt) {
         u->checkin_exempt = p->checkin_exempt;
-        json_object_set_new(changes, "checkin_exempt", json_boolean(p->checkin_exempt));
+        note(&oom, changes, "checkin_exempt", json_boolean(p->checkin_exempt));
     }
     if (p->badge_set && strcmp(p->badge ? p->badge : "", u->badge) != 0) {
-        json_object_set_new(changes, "badge", json_pack("{s:s?, s:s?}", "from", u->badge[0] ? u->badge : NULL,
+        note(&oom, changes, "badge", json_pack("{s:s?, s:s?}", "from", u->badge[0] ? u->badge : NULL,
                                                         "to", p->badge && *p->badge ? p->badge : NULL));
         gh_strlcpy(u->badge, p->badge ? p->badge : "", sizeof u->badge);
     }
     if (p->factory_access_set && p->factory_access != u->factory_access) {
         u->factory_access = p->factory_access;
         kiosk_end = !p->factory_access;
-        json_object_set_new(changes, "factory_access", json_boolean(p->factory_access));
+        note(&oom, changes, "factory_access", json_boolean(p->factory_access));
     }
     if ((p->badge_set || p->factory_access_set) && u->factory_access && !u->badge[0]) {
         json_decref(changes);
         st = gh_fail_field(&ctx->err, GH_E_INVALID, "badge_required", "badge", "factory access needs a badge (employee code)");
+        goto fail;
+    }
+    /* A change that could not be noted must not look like no change (a 200
+     * that wrote nothing) nor be written unaudited. */
+    if (oom) {
+        json_decref(changes);
+        st = gh_ctx_oom(ctx);
         goto fail;
     }
     if (json_object_size(changes) == 0) {

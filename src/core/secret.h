@@ -45,7 +45,8 @@ bool gh_secret_verify(const char *hash, const char *secret);
  * exist, so unknown and known accounts take the same time. */
 const char *gh_secret_dummy_hash(void);
 
-/* Hashing cost: "interactive" (default) or "moderate". */
+/* Hashing cost: interactive by default; main sets the minimum for
+ * --test-cost (tests only). */
 void gh_secret_set_cost(unsigned long long ops, size_t mem);
 
 #endif

@@ -43,7 +43,6 @@
 #define BODY_MAX (1u << 20)        /* 1 MiB for JSON bodies */
 #define BIG_BODY_MAX (16u << 20)   /* 16 MiB for imports */
 #define JSON_DEPTH_MAX 32
-#define MAX_HEADERS 8
 /* Body bytes that requests nobody has authenticated (public routes: sign-in,
  * setup, links) may hold at once, over all connections. */
 #define UNAUTH_BODY_BUDGET (32u << 20)
@@ -81,8 +80,8 @@ struct gh_req {
     /* answer */
     struct MHD_Response *resp;
     unsigned status;
-    struct { char *name, *value; } headers[MAX_HEADERS];
-    int nheaders;
+    struct reply_header *headers, **headers_end; /* in the arena, in order */
+    bool headers_lost;    /* one could not be kept: the answer becomes a 500 */
     /* deferral */
     gh_work_fn work;
     void *work_arg;
@@ -98,6 +97,11 @@ struct gh_req {
     /* the last 403 answer's code and permission, for gh_denial_note */
     char denied_code[48];
     char denied_perm[128];
+};
+
+struct reply_header {
+    struct reply_header *next;
+    char *name, *value;
 };
 
 static struct MHD_Daemon *daemon_handle;
@@ -158,10 +162,21 @@ const char *gh_req_header(gh_req *r, const char *name)
 /* ---- answers ---------------------------------------------------------------- */
 void gh_reply_header(gh_req *r, const char *name, const char *value)
 {
-    if (r->nheaders >= MAX_HEADERS) return;
-    r->headers[r->nheaders].name = gh_arena_strdup(r->arena, name);
-    r->headers[r->nheaders].value = gh_arena_strdup(r->arena, value);
-    if (r->headers[r->nheaders].name && r->headers[r->nheaders].value) r->nheaders++;
+    /* As many as the handler sets; one that cannot be kept is not dropped
+     * silently: queue_answer answers 500 instead of a partial answer. */
+    struct reply_header *h = gh_arena_alloc(r->arena, sizeof *h);
+    if (h) {
+        h->next = NULL;
+        h->name = gh_arena_strdup(r->arena, name);
+        h->value = gh_arena_strdup(r->arena, value);
+    }
+    if (!h || !h->name || !h->value) {
+        r->headers_lost = true;
+        return;
+    }
+    if (!r->headers_end) r->headers_end = &r->headers;
+    *r->headers_end = h;
+    r->headers_end = &h->next;
 }
 
 void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const void *data,
@@ -654,6 +669,16 @@ static void dispatch(gh_req *r)
         }
         json_error_t jerr;
         r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
+        /* jansson reports some allocation failures as syntax errors (its
+         * lexer's buffers): a second read tells a transient failure from
+         * a malformed body, which fails again at the same place. */
+        if (!r->json) r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!r->json && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0])) {
+            /* Not the client's fault: no "malformed JSON" for it (jansson
+             * leaves the text empty when it cannot even start reading). */
+            reply_fail(r, GH_E_INTERNAL, "internal", "out of memory");
+            return;
+        }
         if (!r->json) {
             gh_err e = {0};
             gh_fail(&e, GH_E_INVALID, "invalid_json", "malformed JSON at line %d column %d: %s",
@@ -719,9 +744,30 @@ static void note_denial(gh_req *r)
     gh_denial_note(&d);
 }
 
+/* Adds the handler's headers; false when one could not be added. */
+static bool add_reply_headers(gh_req *r)
+{
+    if (r->headers_lost) return false;
+    for (const struct reply_header *h = r->headers; h; h = h->next)
+        if (MHD_add_response_header(r->resp, h->name, h->value) != MHD_YES) return false;
+    return true;
+}
+
 static enum MHD_Result queue_answer(gh_req *r)
 {
     if (!r->resp) reply_fail(r, GH_E_INTERNAL, "internal", "no answer was produced");
+    if (r->resp && !add_reply_headers(r)) {
+        /* A partial answer (a lost Set-Cookie, Retry-After or Location)
+         * would mislead the client: a clean 500 without them instead. */
+        r->headers = NULL;
+        r->headers_end = NULL;
+        r->headers_lost = false;
+        reply_fail(r, GH_E_INTERNAL, "internal", "out of memory");
+        if (r->resp && !add_reply_headers(r)) {
+            MHD_destroy_response(r->resp);
+            r->resp = NULL;
+        }
+    }
     if (!r->resp) return MHD_NO;
     if (r->status == 403) note_denial(r);
     MHD_add_response_header(r->resp, "X-Request-Id", r->request_id);
@@ -730,8 +776,6 @@ static enum MHD_Result queue_answer(gh_req *r)
     if (serving_tls) MHD_add_response_header(r->resp, "Strict-Transport-Security", "max-age=31536000");
     if (strncmp(r->path, "/v1/", 4) == 0 || strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/readyz") == 0)
         MHD_add_response_header(r->resp, "Cache-Control", "no-store");
-    for (int i = 0; i < r->nheaders; i++)
-        MHD_add_response_header(r->resp, r->headers[i].name, r->headers[i].value);
     /* Draining: the client should not send another request on this one. */
     if (atomic_load(&draining)) MHD_add_response_header(r->resp, "Connection", "close");
     r->state = ST_DONE;
@@ -838,6 +882,22 @@ static void body_append(gh_req *r, const char *data, size_t n)
     }
 }
 
+/* No memory for the request itself: a fixed 500 problem rather than a
+ * dropped connection, and the connection closes after it. */
+static enum MHD_Result answer_no_memory(struct MHD_Connection *c)
+{
+    static const char body[] = "{\"type\":\"https://gatehouse.dev/problems/internal\",\"title\":\"Internal Server Error\",\"status\":500,"
+                               "\"code\":\"internal\",\"detail\":\"out of memory\"}";
+    struct MHD_Response *resp = MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!resp) return MHD_NO;
+    enum MHD_Result ret = MHD_NO;
+    if (MHD_add_response_header(resp, "Content-Type", "application/problem+json") == MHD_YES &&
+        MHD_add_response_header(resp, "Connection", "close") == MHD_YES)
+        ret = MHD_queue_response(c, 500, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_size, void **con_cls)
@@ -849,7 +909,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         /* The headers are complete; no body byte has been read. */
         uint64_t declared;
         r = req_new(c, url, method, &declared);
-        if (!r) return MHD_NO;
+        if (!r) return answer_no_memory(c);
         *con_cls = r;
         if (!admit_or_reply(r, declared)) {
             conn_phase_set(c, PH_ANSWERING, false);

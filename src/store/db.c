@@ -105,6 +105,20 @@ static int db_open(const char *path, int flags, gh_db **out, char *err, size_t e
         snprintf(err, errlen, "cannot configure database %s: %s", path, sqlite3_errmsg(db->conn));
         goto out;
     }
+#ifdef GH_TEST_HOOKS
+    /* Test builds only: GH_TEST_MAX_PAGES caps the file so that writes meet
+     * SQLITE_FULL, as on a full disk (tests/api/failure.test.mjs). */
+    const char *pages = getenv("GH_TEST_MAX_PAGES");
+    int64_t max_pages;
+    if (pages && *pages && gh_parse_i64(pages, 1, INT32_MAX, &max_pages)) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA max_page_count=%lld", (long long)max_pages);
+        if (gh_db_exec(db, sql) != 0) {
+            snprintf(err, errlen, "cannot cap database %s: %s", path, sqlite3_errmsg(db->conn));
+            goto out;
+        }
+    }
+#endif
     *out = db;
     db = NULL;
     rc = 0;
@@ -354,5 +368,8 @@ gh_status gh_db_fail(gh_db *db, gh_err *err, const char *what)
         err->retry_after = 1;
         return gh_fail(err, GH_E_BUSY, "database_busy", "the database is busy; retry shortly");
     }
+    /* A full disk is the operator's to fix; say so rather than "internal". */
+    if ((code & 0xff) == SQLITE_FULL)
+        return gh_fail(err, GH_E_INTERNAL, "storage_full", "the database cannot grow: its disk is full");
     return gh_fail(err, GH_E_INTERNAL, "internal", "internal error");
 }

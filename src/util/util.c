@@ -31,7 +31,11 @@ void gh_time_fmt(int64_t t, char buf[static 32])
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    if (!gmtime_r(&tt, &tm) || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    /* Four-digit years always (strftime's %Y writes "226" for 226, which
+     * is no RFC 3339 time: found by fuzz/fuzz_time.c). */
+    if (!gmtime_r(&tt, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900 ||
+        snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec) >= 32)
         gh_strlcpy(buf, "1970-01-01T00:00:00Z", 32);
 }
 

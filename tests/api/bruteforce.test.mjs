@@ -22,7 +22,7 @@ async function timed(fn) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 test('sign-in throttling', async () => {
-  const s = await startServer();
+  const s = await startServer({ realCost: true });
   try {
     const admin = await s.login();
     const victim = await s.makeUser(admin, 'victim@acme.test', 'user');

@@ -13,7 +13,7 @@ const login = (s, email, password) => s.api('/v1/auth/login', { method: 'POST', 
 const count = (rs, status) => rs.filter((r) => r.status === status).length;
 
 test('30 concurrent wrong passwords verify no more than the throttle allows', async () => {
-  const s = await startServer();
+  const s = await startServer({ realCost: true });
   try {
     const admin = await s.login();
     const victim = await s.makeUser(admin, 'victim@acme.test', 'user');
@@ -38,7 +38,7 @@ test('30 concurrent wrong passwords verify no more than the throttle allows', as
 });
 
 test('30 concurrent wrong PINs for one badge verify no more than the throttle allows; unknown badges alike', async () => {
-  const s = await startServer();
+  const s = await startServer({ realCost: true });
   try {
     const admin = await s.login();
     const w = await kioskWorker(s, admin, 'B-100', GOOD_PINS[0]);
@@ -67,7 +67,7 @@ test('30 concurrent wrong PINs for one badge verify no more than the throttle al
 });
 
 test('the current-password check is throttled and audited like sign-in', async () => {
-  const s = await startServer();
+  const s = await startServer({ realCost: true });
   try {
     const admin = await s.login();
     await s.makeUser(admin, 'eve@acme.test', 'user');
@@ -102,7 +102,7 @@ test('the current-password check is throttled and audited like sign-in', async (
 });
 
 test('a lock committed while a sign-in is verified wins, and unlock does not revive a session', async () => {
-  const s = await startServer();
+  const s = await startServer({ realCost: true });
   try {
     const admin = await s.login();
     const u = await s.makeUser(admin, 'racer@acme.test', 'user');
@@ -132,7 +132,7 @@ test('a lock committed while a sign-in is verified wins, and unlock does not rev
 });
 
 test('unlock and an administrator\'s reset clear the sign-in throttle', async () => {
-  const s = await startServer();
+  const s = await startServer({ realCost: true });
   try {
     const admin = await s.login();
     const u = await s.makeUser(admin, 'stuck@acme.test', 'user');
@@ -158,7 +158,7 @@ test('unlock and an administrator\'s reset clear the sign-in throttle', async ()
 });
 
 test('forgot-password answers take the same time for known and unknown accounts', async () => {
-  const s = await startServer();
+  const s = await startServer({ realCost: true });
   try {
     const admin = await s.login();
     const N = 25;
@@ -204,7 +204,7 @@ test('forgot-password answers take the same time for known and unknown accounts'
 });
 
 test('over https the cookies carry the __Host- prefix, and only those count', async () => {
-  const s = await startServer({ args: ['--base-url', 'https://gatehouse.example.test'] });
+  const s = await startServer({ realCost: true, args: ['--base-url', 'https://gatehouse.example.test'] });
   try {
     await s.login();
     const r = await fetch(`${s.url}/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },

@@ -70,6 +70,12 @@ static void time_round_trip(void **state)
     }
     gh_time_fmt(1795458897, buf);
     assert_string_equal(buf, "2026-11-23T18:34:57Z");
+    /* Years before 1000 keep four digits (found by fuzz/fuzz_time.c). */
+    int64_t early = parse("0226-02-03T00:00:00Z");
+    gh_time_fmt(early, buf);
+    assert_string_equal(buf, "0226-02-03T00:00:00Z");
+    gh_time_fmt(parse("0001-01-01T00:00:00Z"), buf);
+    assert_string_equal(buf, "0001-01-01T00:00:00Z");
 }
 
 static void email_validation(void **state)
