@@ -29,9 +29,10 @@ const gh_cmd gh_cmds[] = {
      "create an organization and its first administrator (password: --admin-password-file, "
      "GATEHOUSE_ADMIN_PASSWORD or the terminal)"},
     {"org", GH_C_ORG,
-     "list|modules KEY...|addons KEY...|seats|allow-ips [CIDR...]|setup-link --db PATH [--org SLUG] [options]",
+     "list|modules KEY...|addons KEY...|seats|allow-ips [CIDR...]|setup-link|import --db PATH [--org SLUG] [options]",
      "list organizations; set an organization's modules, add-ons, seat limits or IP allowlist (no CIDR: any "
-     "address); print a one-time link (24 h) that creates one more organization"},
+     "address); print a one-time link (24 h) that creates one more organization; import an encrypted "
+     "organization backup (--from FILE --passphrase-file F [--as-slug NEW])"},
     {"outbox", GH_C_OUTBOX, "--db PATH [--json]", "print the mails waiting to be sent"},
     {"check", GH_C_CHECK, "--db PATH --org SLUG --user EMAIL|ID --permission KEY",
      "does the user hold the permission? (exit 0 allowed, 3 denied)"},

@@ -6,6 +6,7 @@
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/catalog.h"
+#include "core/orgbackup.h"
 #include "core/roles.h"
 
 static void get_org(gh_req *r)
@@ -144,6 +145,35 @@ static void delete_key(gh_req *r)
     gh_reply_empty(r);
 }
 
+/* ---- encrypted backup of this organization (issue 21 item 6) ---- */
+static void post_backup(gh_req *r)
+{
+    static const gh_jfield f[] = {{"passphrase", GH_J_STRING, true}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_org o;
+    if (gh_api_failed(r, gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err))) return;
+    /* An unlinked temporary file: the export is written (encrypted) inside
+     * one transaction, then streamed from the file after the commit. */
+    FILE *out = tmpfile();
+    if (!out) {
+        gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "no room for the backup");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    if (gh_orgbackup_export(ctx, gh_jstr(b, "passphrase"), out) != GH_OK || fseek(out, 0, SEEK_SET) != 0) {
+        fclose(out);
+        if (ctx->err.status == GH_OK) gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "cannot read the backup back");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    char cd[160];
+    snprintf(cd, sizeof cd, "attachment; filename=\"gatehouse-%s.ghbackup\"", o.slug);
+    gh_reply_header(r, "Content-Disposition", cd);
+    gh_reply_stream(r, 200, "application/octet-stream", out);
+}
+
 const gh_route gh_api_routes_org[] = {
     {"GET", "/v1/org", get_org, GH_AUTH_ANY, GH_R_SCOPE_AUTHZ_CHECK, NULL},
     {"PATCH", "/v1/org", patch_org, GH_AUTH_USER, 0, NULL},
@@ -156,5 +186,6 @@ const gh_route gh_api_routes_org[] = {
     {"GET", "/v1/api-keys", list_keys, GH_AUTH_USER, 0, "it.operations"},
     {"POST", "/v1/api-keys", create_key, GH_AUTH_USER, 0, "it.operations"},
     {"DELETE", "/v1/api-keys/{id}", delete_key, GH_AUTH_USER, 0, "it.operations"},
+    {"POST", "/v1/backup", post_backup, GH_AUTH_USER, GH_R_SECRET, "it.operations"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
