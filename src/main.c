@@ -426,7 +426,8 @@ static int cmd_org(gh_cli *o)
     if (o->nargs < 1 || !S(DB)) return usage(o);
     const char *sub = o->args[0];
     gh_db *db = NULL;
-    gh_catalog *cat = boot(o, false, &db);
+    /* import may make a new database: restoring into an empty server */
+    gh_catalog *cat = boot(o, strcmp(sub, "import") == 0, &db);
     if (!cat) return 1;
     gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}, .ip = "", .request_id = "cli"};
     int rc = 1;
