@@ -19,6 +19,7 @@
 #define FORMAT_VERSION 1u
 #define PARAMS_LEN (8 + 4 + 4 + 8 + 8 + crypto_pwhash_SALTBYTES) /* authenticated as every chunk's AD */
 #define HEADER_LEN (PARAMS_LEN + crypto_secretstream_xchacha20poly1305_HEADERBYTES)
+_Static_assert(PARAMS_LEN == GH_ORGBACKUP_PARAMS_LEN, "header layout");
 #define CHUNK 65536u
 #define CIPHER_MAX (CHUNK + crypto_secretstream_xchacha20poly1305_ABYTES)
 #define LINE_MAX_BYTES (4u << 20)
@@ -45,7 +46,7 @@ static uint64_t get_u64(const unsigned char *p)
     return v;
 }
 
-static gh_status check_pass(gh_err *err, const char *pass)
+gh_status gh_orgbackup_check_passphrase(gh_err *err, const char *pass)
 {
     size_t n = pass ? gh_strnlen_max(pass, GH_ORGBACKUP_PASS_MAX + 1) : 0;
     if (n < GH_ORGBACKUP_PASS_MIN || n > GH_ORGBACKUP_PASS_MAX)
@@ -116,31 +117,32 @@ static int emit_row(const char *table, json_t *row, void *arg)
     return rc;
 }
 
-gh_status gh_orgbackup_export(gh_ctx *ctx, const char *passphrase, FILE *out)
+void gh_orgbackup_derive(gh_orgbackup_key *k, const char *passphrase)
 {
-    gh_status st = check_pass(&ctx->err, passphrase);
-    if (st != GH_OK) return st;
-    writer *w = sodium_malloc(sizeof *w);
-    if (!w) return gh_ctx_oom(ctx);
-    memset(w, 0, sizeof *w);
-    w->out = out;
-    unsigned char key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
-    unsigned char header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
-    unsigned char *p = w->params;
+    unsigned char *p = k->params;
     memcpy(p, MAGIC, 8);
     put_u32(p + 8, FORMAT_VERSION);
     put_u32(p + 12, (uint32_t)crypto_pwhash_ALG_ARGON2ID13);
     put_u64(p + 16, crypto_pwhash_OPSLIMIT_INTERACTIVE);
     put_u64(p + 24, crypto_pwhash_MEMLIMIT_INTERACTIVE);
     randombytes_buf(p + 32, crypto_pwhash_SALTBYTES);
+    k->rc = crypto_pwhash(k->key, sizeof k->key, passphrase, strlen(passphrase), p + 32,
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                          crypto_pwhash_ALG_ARGON2ID13);
+}
+
+gh_status gh_orgbackup_export(gh_ctx *ctx, const gh_orgbackup_key *k, FILE *out)
+{
+    if (k->rc != 0) return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "cannot derive the backup key");
+    writer *w = sodium_malloc(sizeof *w);
+    if (!w) return gh_ctx_oom(ctx);
+    memset(w, 0, sizeof *w);
+    w->out = out;
+    memcpy(w->params, k->params, sizeof w->params);
+    unsigned char header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+    gh_status st = GH_OK;
     bool in_tx = false;
-    /* Derived before the transaction: argon2id takes a while. */
-    if (crypto_pwhash(key, sizeof key, passphrase, strlen(passphrase), p + 32, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                      crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
-        st = gh_ctx_oom(ctx);
-        goto out;
-    }
-    crypto_secretstream_xchacha20poly1305_init_push(&w->ss, header, key);
+    crypto_secretstream_xchacha20poly1305_init_push(&w->ss, header, k->key);
     if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     in_tx = true;
     gh_org org;
@@ -171,7 +173,6 @@ io:
     st = gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "cannot write the backup");
 out:
     if (in_tx) gh_ctx_rollback(ctx, st);
-    sodium_memzero(key, sizeof key);
     sodium_free(w);
     return st;
 }

@@ -16,9 +16,24 @@
 #define GH_ORGBACKUP_PASS_MIN 12
 #define GH_ORGBACKUP_PASS_MAX 1024
 
-/* Writes the actor's organization to out, encrypted with passphrase, and
+#define GH_ORGBACKUP_PARAMS_LEN 48 /* magic .. salt: the header part every chunk authenticates */
+
+/* 400 weak_passphrase (field passphrase) unless 12..1024 bytes. */
+gh_status gh_orgbackup_check_passphrase(gh_err *err, const char *passphrase);
+
+/* The export key: fresh salt, argon2id parameters and the derived key.
+ * Derived apart from the export (slow: the API runs it on the hashing pool).
+ * Allocate with sodium_malloc and free with sodium_free (wipes it). */
+typedef struct gh_orgbackup_key {
+    unsigned char params[GH_ORGBACKUP_PARAMS_LEN];
+    unsigned char key[32];
+    int rc; /* 0 when derived */
+} gh_orgbackup_key;
+void gh_orgbackup_derive(gh_orgbackup_key *k, const char *passphrase);
+
+/* Writes the actor's organization to out, encrypted with k (derived), and
  * audits org.backup_exported in the same (read-consistent) transaction. */
-gh_status gh_orgbackup_export(gh_ctx *ctx, const char *passphrase, FILE *out);
+gh_status gh_orgbackup_export(gh_ctx *ctx, const gh_orgbackup_key *k, FILE *out);
 
 typedef struct gh_orgbackup_summary {
     char org_id[64], slug[64];
