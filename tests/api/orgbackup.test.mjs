@@ -193,3 +193,34 @@ test('POST /v1/backup: it.operations only, passphrase required and long enough',
     await s.stop();
   }
 });
+
+test('org import: a role permission this server\'s catalog lacks is refused, nothing written', { timeout: 120000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-orgbk-'));
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const roles = (await s.api('/v1/roles', { token: admin })).body;
+    const held = new Set((roles.items || roles).flatMap((r) => r.permissions || []));
+    const cat = JSON.parse(readFileSync(new URL('../../catalog/default.json', import.meta.url), 'utf8'));
+    // a permission a role holds that the server itself does not check (removable from a valid catalog)
+    const serverChecked = new Set(['it.operations', 'users.manage', 'users.view', 'tasks.assign', 'settings.manage']);
+    const gone = cat.permissions.map((p) => p.key).find((k) => held.has(k) && !serverChecked.has(k));
+    assert.ok(gone, 'a removable permission');
+    const strip = (v) => (Array.isArray(v) ? v.filter((x) => x !== gone && !(x && x.key === gone)).map(strip)
+      : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strip(x)])) : v);
+    const catFile = join(dir, 'lacking.json');
+    writeFileSync(catFile, JSON.stringify(strip(cat)));
+    const e = await exportOrg(s, admin);
+    assert.equal(e.status, 200);
+    const file = join(dir, 'b.ghbackup');
+    writeFileSync(file, e.buf);
+    const db = join(dir, 'n.db');
+    const r = importInto(dir, db, file, PASS, ['--catalog', catFile]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`import refused, nothing written: .*${gone.replace('.', '\\.')}`));
+    assert.deepEqual(orgList(db), []);
+  } finally {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
