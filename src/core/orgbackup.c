@@ -271,7 +271,7 @@ static gh_status load_line(reader *rd, const char *text, size_t n)
                                         (st = check_keys(ctx, row, "modules", GH_KEYS_MODULES, table)) != GH_OK))
         goto out;
     char err[512];
-    if (gh_store_org_load(ctx->db, table, row, err, sizeof err) != 0) {
+    if (gh_store_org_load(ctx->db, rd->sum->org_id, table, row, err, sizeof err) != 0) {
         st = gh_fail(&ctx->err, strstr(err, "collides") ? GH_E_CONFLICT : GH_E_INVALID,
                      strstr(err, "collides") ? "id_collision" : "invalid_backup", "%s", err);
         goto out;

@@ -110,7 +110,46 @@ static bool plain_ident(const char *s)
     return true;
 }
 
-int gh_store_org_load(gh_db *db, const char *table, json_t *row, char *err, size_t errlen)
+/* References that the schema alone does not keep inside one organization
+ * (plain foreign keys to a parent's id): each must name a row of the org
+ * being imported, so a crafted file cannot link to another org's rows. */
+static const struct {
+    const char *table, *column, *parent;
+} refs[] = {
+    {"task_assignees", "task_id", "tasks"},   {"task_assignees", "user_id", "users"},
+    {"screen_tasks", "screen_id", "screens"}, {"screen_tasks", "task_id", "tasks"},
+    {"screen_members", "screen_id", "screens"}, {"screen_members", "user_id", "users"},
+    {"checkins", "task_id", "tasks"},         {"views", "owner_id", "users"},
+    {"invites", "invited_by", "users"},       {"invites", "user_id", "users"},
+    {"order_assignees", "user_id", "users"},
+};
+
+static int refs_in_org(gh_db *db, const char *org_id, const char *table, json_t *row, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+        if (strcmp(refs[i].table, table) != 0) continue;
+        json_t *v = json_object_get(row, refs[i].column);
+        if (!v || json_is_null(v)) continue;
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT 1 FROM %s WHERE id = ?1 AND org_id = ?2", refs[i].parent);
+        sqlite3_stmt *st = NULL;
+        bool ok = json_is_string(v) && sqlite3_prepare_v2(gh_db_raw(db), sql, -1, &st, NULL) == SQLITE_OK;
+        if (ok) {
+            sqlite3_bind_text(st, 1, json_string_value(v), -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, org_id, -1, SQLITE_STATIC);
+            ok = sqlite3_step(st) == SQLITE_ROW;
+        }
+        sqlite3_finalize(st);
+        if (!ok) {
+            snprintf(err, errlen, "%s.%s names a %s row that is not this organization's", table, refs[i].column,
+                     refs[i].parent);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int gh_store_org_load(gh_db *db, const char *org_id, const char *table, json_t *row, char *err, size_t errlen)
 {
     sqlite3 *h = gh_db_raw(db);
     sqlite3_stmt *st = NULL;
@@ -120,6 +159,7 @@ int gh_store_org_load(gh_db *db, const char *table, json_t *row, char *err, size
         snprintf(err, errlen, "unknown table or malformed row '%.64s'", table);
         return -1;
     }
+    if (refs_in_org(db, org_id, t->name, row, err, errlen) != 0) return -1;
     char sql[4096], vals[512];
     size_t sl = 0, vl = 0;
     int n = snprintf(sql, sizeof sql, "INSERT INTO %s (", t->name);

@@ -18,10 +18,12 @@
 int gh_store_org_dump(gh_db *db, const char *org_id, int (*emit)(const char *table, json_t *row, void *arg),
                       void *arg, char *err, size_t errlen);
 
-/* Inserts one dumped row into `table` (a name gh_store_org_dump emits; other
- * names are refused). Column names must be plain identifiers. Audit and
- * activity rows get a new seq (the sequence is the server's). Returns 0, or
- * -1 with err naming the table and the collision. */
-int gh_store_org_load(gh_db *db, const char *table, json_t *row, char *err, size_t errlen);
+/* Inserts one dumped row of org org_id into `table` (a name gh_store_org_dump
+ * emits; other names are refused). Column names must be plain identifiers;
+ * references to parents without an org_id check (task, screen, user ids)
+ * must name rows of org_id. Audit and activity rows get a new seq (the
+ * sequence is the server's). Returns 0, or -1 with err naming the table and
+ * the collision. */
+int gh_store_org_load(gh_db *db, const char *org_id, const char *table, json_t *row, char *err, size_t errlen);
 
 #endif

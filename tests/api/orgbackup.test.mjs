@@ -45,6 +45,17 @@ test('org backup: exports org A only, round trip into an empty server where an e
     const worker = await s.makeUser(admin, 'worker@acme.test', 'user', 'Walter Worker');
     const g = await s.api('/v1/groups', { method: 'POST', token: admin, body: { name: 'Night shift' } });
     assert.equal(g.status, 201, JSON.stringify(g.body));
+    // shop floor, views and invitations too (parents load before children)
+    const t = await s.api('/v1/tasks', { method: 'POST', token: admin, body: { ref: 'OP-1', title: 'Cut' } });
+    assert.equal(t.status, 201, JSON.stringify(t.body));
+    const sc = await s.api('/v1/screens', { method: 'POST', token: admin, body: { name: 'Bay 1' } });
+    assert.equal(sc.status, 201, JSON.stringify(sc.body));
+    for (const path of [`/v1/tasks/${t.body.id}/assignees/${worker.id}`, `/v1/screens/${sc.body.id}/tasks/${t.body.id}`,
+      `/v1/screens/${sc.body.id}/members/${worker.id}`])
+      assert.equal((await s.api(path, { method: 'PUT', token: admin })).status, 204, path);
+    assert.equal((await s.api('/v1/views', { method: 'POST', token: admin,
+      body: { name: 'OEE board', kind: 'dashboard', config: { widgets: [{ type: 'oee', machine: 'M1' }] } } })).status, 201);
+    assert.equal((await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['newcomer@acme.test'], role: 'user' } })).status, 200);
     const betaAdmin = await s.otherOrg('beta');
     const bu = await s.api('/v1/users', { method: 'POST', token: betaAdmin,
       body: { email: 'secret-beta-person@beta.test', name: 'Bertha Beta', role: 'user' } });
@@ -77,7 +88,10 @@ test('org backup: exports org A only, round trip into an empty server where an e
       assert.ok(!dump.stdout.includes('Bertha'));
       assert.ok(!dump.stdout.includes('Beta only group'));
       assert.ok(!dump.stdout.includes('secret-beta-person'));
-      assert.ok(dump.stdout.includes('Night shift'));
+      for (const x of ['Night shift', 'OP-1', 'Bay 1', 'OEE board', 'newcomer@acme.test'])
+        assert.ok(dump.stdout.includes(x), x);
+      for (const x of ['INSERT INTO sessions', 'INSERT INTO tokens', 'INSERT INTO outbox'])
+        assert.ok(!dump.stdout.includes(x), `not exported: ${x}`);
     }
 
     // serve the imported database and sign in as the exported user with their password
