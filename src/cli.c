@@ -29,9 +29,10 @@ const gh_cmd gh_cmds[] = {
      "create an organization and its first administrator (password: --admin-password-file, "
      "GATEHOUSE_ADMIN_PASSWORD or the terminal)"},
     {"org", GH_C_ORG,
-     "list|modules KEY...|addons KEY...|seats|allow-ips [CIDR...]|setup-link --db PATH [--org SLUG] [options]",
+     "list|modules KEY...|addons KEY...|seats|allow-ips [CIDR...]|setup-link|import --db PATH [--org SLUG] [options]",
      "list organizations; set an organization's modules, add-ons, seat limits or IP allowlist (no CIDR: any "
-     "address); print a one-time link (24 h) that creates one more organization"},
+     "address); print a one-time link (24 h) that creates one more organization; import an encrypted "
+     "organization backup (--from FILE --passphrase-file F [--as-slug NEW])"},
     {"outbox", GH_C_OUTBOX, "--db PATH [--json]", "print the mails with their delivery status"},
     {"mail", GH_C_MAIL, "test --to ADDR [--db PATH] [options]",
      "send a test message with the mail settings and print the server's answer"},

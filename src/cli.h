@@ -111,7 +111,9 @@ typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
     X(PERMISSION, "permission", GH_K_STR, GH_C_CHECK, "KEY", 0, "the permission to check")                      \
     X(TO, "to", GH_K_STR, GH_C_BACKUP | GH_C_MAIL, "FILE|ADDR", 0,                                               \
       "backup: the file written (must not exist); mail test: the recipient")                                     \
-    X(FROM, "from", GH_K_STR, GH_C_RESTORE, "FILE", 0, "the backup to restore")
+    X(FROM, "from", GH_K_STR, GH_C_RESTORE | GH_C_ORG, "FILE", 0, "the backup to restore (org import: an org backup)") \
+    X(PASSPHRASE, "passphrase", GH_K_SECRET, GH_C_ORG, "FILE", 0, "org import: file holding the backup's passphrase") \
+    X(AS_SLUG, "as-slug", GH_K_STR, GH_C_ORG, "SLUG", 0, "org import: restore under this new slug")
 
 typedef enum {
 #define GH_OPT_ENUM(id, name, kind, cmds, meta, max, help) GH_OPT_##id,

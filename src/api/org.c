@@ -1,4 +1,5 @@
 /* /v1/org, /v1/roles, /v1/api-keys, /v1/catalog. */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,6 +8,8 @@
 #include "core/accounts.h"
 #include "core/catalog.h"
 #include "core/delivery.h"
+#include "core/orgbackup.h"
+#include "http/pool.h"
 #include "core/roles.h"
 
 static void get_org(gh_req *r)
@@ -156,6 +159,70 @@ static void list_outbox(gh_req *r)
     gh_reply_json(r, 200, json_pack("{s:o, s:b}", "items", items, "mail_configured", gh_delivery_configured()));
 }
 
+/* ---- encrypted backup of this organization (issue 21 item 6) ---- */
+typedef struct backup_state {
+    gh_orgbackup_key *key; /* sodium_malloc: wiped when freed */
+    const char *passphrase; /* the request body's (wiped at the end: GH_R_SECRET) */
+} backup_state;
+
+/* On the hashing pool: argon2id must not hold an HTTP thread. */
+static void backup_derive(void *arg)
+{
+    backup_state *s = arg;
+    gh_orgbackup_derive(s->key, s->passphrase);
+}
+
+static void backup_free(void *arg)
+{
+    backup_state *s = arg;
+    sodium_free(s->key);
+    s->key = NULL;
+}
+
+static void backup_send(gh_req *r)
+{
+    backup_state *s = gh_req_state(r);
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_org o;
+    if (gh_api_failed(r, gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err))) return;
+    /* An unlinked temporary file: the export is written (encrypted) inside
+     * one transaction, then streamed from the file after the commit. */
+    FILE *out = tmpfile();
+    if (!out) {
+        gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "no room for the backup");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    if (gh_orgbackup_export(ctx, s->key, out) != GH_OK || fseek(out, 0, SEEK_SET) != 0) {
+        fclose(out);
+        if (ctx->err.status == GH_OK) gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "cannot read the backup back");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    char cd[160];
+    snprintf(cd, sizeof cd, "attachment; filename=\"gatehouse-%s.ghbackup\"", o.slug);
+    gh_reply_header(r, "Content-Disposition", cd);
+    gh_reply_stream(r, 200, "application/octet-stream", out);
+}
+
+static void post_backup(gh_req *r)
+{
+    static const gh_jfield f[] = {{"passphrase", GH_J_STRING, true}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    gh_ctx *ctx = gh_req_ctx(r);
+    if (gh_api_failed(r, gh_orgbackup_check_passphrase(&ctx->err, gh_jstr(b, "passphrase")))) return;
+    backup_state *s = gh_arena_alloc(gh_req_arena(r), sizeof *s);
+    if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    s->passphrase = gh_jstr(b, "passphrase");
+    if (!(s->key = sodium_malloc(sizeof *s->key))) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    gh_req_on_done(r, backup_free, s);
+    gh_pool_tag tag = {.keys = {ctx->actor.org_id, ctx->ip}};
+    gh_req_defer_for(r, &tag);
+    gh_req_set_state(r, s);
+    gh_req_defer(r, backup_derive, s, backup_send);
+}
+
 const gh_route gh_api_routes_org[] = {
     {"GET", "/v1/outbox", list_outbox, GH_AUTH_USER, 0, "it.operations"},
     {"GET", "/v1/org", get_org, GH_AUTH_ANY, GH_R_SCOPE_AUTHZ_CHECK, NULL},
@@ -169,5 +236,6 @@ const gh_route gh_api_routes_org[] = {
     {"GET", "/v1/api-keys", list_keys, GH_AUTH_USER, 0, "it.operations"},
     {"POST", "/v1/api-keys", create_key, GH_AUTH_USER, 0, "it.operations"},
     {"DELETE", "/v1/api-keys/{id}", delete_key, GH_AUTH_USER, 0, "it.operations"},
+    {"POST", "/v1/backup", post_backup, GH_AUTH_USER, GH_R_SECRET, "it.operations"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -14,6 +14,7 @@
 #define GH_HTTP_H
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "core/ctx.h"
 
@@ -101,6 +102,10 @@ void gh_reply_header(gh_req *r, const char *name, const char *value);
 /* Sends a static asset. */
 void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const void *data,
                     size_t len, bool copy);
+
+/* Streams the file f from its current position to its end (f is owned and
+ * closed when the answer is done, on every path). */
+void gh_reply_stream(gh_req *r, unsigned status, const char *content_type, FILE *f);
 
 /* ---- deferral -------------------------------------------------------------- */
 /* Runs work(arg) on the hashing pool, then cont(r) on an HTTP thread. The

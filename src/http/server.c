@@ -189,6 +189,31 @@ void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const 
     if (r->resp && content_type) MHD_add_response_header(r->resp, "Content-Type", content_type);
 }
 
+/* Streams the rest of a file: the callback reads it chunk by chunk while
+ * libmicrohttpd sends, so the answer is never held in memory whole. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    FILE *f = cls;
+    size_t n = fread(buf, 1, max, f);
+    if (n > 0) return (ssize_t)n;
+    return ferror(f) ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void stream_free(void *cls) { fclose(cls); }
+
+void gh_reply_stream(gh_req *r, unsigned status, const char *content_type, FILE *f)
+{
+    if (r->resp) MHD_destroy_response(r->resp);
+    r->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, f, stream_free);
+    if (!r->resp) {
+        fclose(f); /* no answer: the dispatcher answers 500 */
+        return;
+    }
+    r->status = status;
+    if (content_type) MHD_add_response_header(r->resp, "Content-Type", content_type);
+}
+
 static void reply_json_typed(gh_req *r, unsigned status, json_t *body, const char *type)
 {
     char *text = body ? gh_json_dump(body, JSON_COMPACT) : NULL;

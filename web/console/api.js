@@ -31,7 +31,8 @@ export function onUnauthenticated(fn) { listeners.add(fn); }
 /**
  * api('/v1/users', {query: {q}}) -> parsed JSON (null for 204).
  * opts: method, body (JSON), raw (string body), contentType, query, quiet401,
- * token (a bearer token instead of the cookies: the kiosk's sessions).
+ * token (a bearer token instead of the cookies: the kiosk's sessions),
+ * blob (answer a Blob instead of JSON: downloads).
  */
 export async function api(path, opts = {}) {
   const method = opts.method || 'GET';
@@ -57,6 +58,7 @@ export async function api(path, opts = {}) {
   } catch {
     throw new ApiError(0, { code: 'network', detail: 'The server cannot be reached. Check the connection and try again.' });
   }
+  if (opts.blob && res.ok) return res.blob(); // a download (the organization backup)
   const text = await res.text();
   let data = null;
   if (text) { try { data = JSON.parse(text); } catch { data = { detail: text }; } }

@@ -117,6 +117,40 @@ export async function render({ main }) {
       });
     });
     main.append(h('section', { class: 'card', 'aria-labelledby': 'net-h' }, h('h2', { id: 'net-h' }, 'Network access'), netForm));
+
+    // Download backup (issue 21): this organization only, encrypted with a passphrase asked twice.
+    const pass = field({ label: 'Backup passphrase', name: 'passphrase', type: 'password', required: true,
+      attrs: { autocomplete: 'new-password', minlength: '12' },
+      hint: 'At least 12 characters. Keep it safe: without it the backup cannot be restored.' });
+    const again = field({ label: 'Repeat the passphrase', name: 'passphrase_again', type: 'password', required: true,
+      attrs: { autocomplete: 'new-password' } });
+    const bkForm = h('form', { novalidate: true }, h('div', { class: 'grid-2' }, pass, again),
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Download backup')));
+    bkForm.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      clearErrors(bkForm);
+      if (pass.input.value !== again.input.value) {
+        showError(bkForm, { field: 'passphrase_again', detail: 'The two passphrases differ.' });
+        return;
+      }
+      await busy(e.submitter, async () => {
+        try {
+          const blob = await api('/v1/backup', { method: 'POST', body: { passphrase: pass.input.value }, blob: true });
+          const url = URL.createObjectURL(blob);
+          const a = h('a', { href: url, download: `gatehouse-${o.slug}.ghbackup`, hidden: true });
+          document.body.append(a);
+          a.click();
+          a.remove();
+          setTimeout(() => URL.revokeObjectURL(url), 60000);
+          pass.input.value = '';
+          again.input.value = '';
+          toast('Backup downloaded.');
+        } catch (err) { showError(bkForm, err); }
+      });
+    });
+    main.append(h('section', { class: 'card', 'aria-labelledby': 'bk-h' }, h('h2', { id: 'bk-h' }, 'Backup'),
+      h('p', { class: 'muted' }, 'A backup of this organization only: its people (with their passwords), roles, groups, views, shop floor records and audit log, encrypted with your passphrase. The server operator restores it with gatehouse org import.'),
+      bkForm));
     await ssoSection(main);
   }
 
