@@ -1,11 +1,17 @@
-/* IdP-call threads: see idpcall.h (to be replaced by core/outbound.h). */
+/* IdP calls for suspended requests, run on the shared outbound workers
+ * (core/outbound.h): see idpcall.h. */
 #include "http/idpcall.h"
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdlib.h>
 
-#define THREADS 2
-#define QUEUE_MAX 16
+#include "core/outbound.h"
+
+/* IdP calls in flight at once: a bound of their own, so a slow identity
+ * provider can hold at most this many of the shared workers' queue places
+ * (mail keeps the rest), and each beyond it is answered 503 at once. */
+#define IN_FLIGHT_MAX 16
 
 typedef struct call {
     gh_idpcall_fn fn, done;
@@ -13,56 +19,55 @@ typedef struct call {
 } call;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static call queue[QUEUE_MAX];
-static unsigned head, len, started;
-static bool stopping;
-static pthread_t threads[THREADS];
+static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
+static unsigned in_flight;
+static bool accepting;
 
-static void *worker(void *unused)
+/* On an outbound worker. The call runs even while the workers drain at
+ * shutdown: each is bounded by its own timeouts, and its continuation must
+ * resume the suspended connection in any case. */
+static void run_call(void *arg)
 {
-    (void)unused;
-    for (;;) {
-        pthread_mutex_lock(&mu);
-        while (len == 0 && !stopping) pthread_cond_wait(&cv, &mu);
-        if (len == 0) { pthread_mutex_unlock(&mu); return NULL; }
-        call c = queue[head];
-        head = (head + 1) % QUEUE_MAX;
-        len--;
-        pthread_mutex_unlock(&mu);
-        c.fn(c.arg);
-        if (c.done) c.done(c.done_arg);
-    }
+    call *c = arg;
+    c->fn(c->arg);
+    if (c->done) c->done(c->done_arg);
+    free(c);
+    pthread_mutex_lock(&mu);
+    if (--in_flight == 0) pthread_cond_broadcast(&idle_cv);
+    pthread_mutex_unlock(&mu);
 }
 
 int gh_idpcall_start(void)
 {
-    stopping = false;
-    for (started = 0; started < THREADS; started++)
-        if (pthread_create(&threads[started], NULL, worker, NULL) != 0) break;
-    return started == THREADS ? 0 : -1;
+    pthread_mutex_lock(&mu);
+    accepting = true;
+    pthread_mutex_unlock(&mu);
+    return 0;
 }
 
 bool gh_idpcall_submit(gh_idpcall_fn fn, void *arg, gh_idpcall_fn done, void *done_arg)
 {
-    bool ok = false;
+    call *c = malloc(sizeof *c);
+    if (!c) return false;
+    *c = (call){fn, done, arg, done_arg};
     pthread_mutex_lock(&mu);
-    if (!stopping && started > 0 && len < QUEUE_MAX) {
-        queue[(head + len) % QUEUE_MAX] = (call){fn, done, arg, done_arg};
-        len++;
-        ok = true;
-        pthread_cond_signal(&cv);
-    }
+    bool ok = accepting && in_flight < IN_FLIGHT_MAX;
+    if (ok) in_flight++;
     pthread_mutex_unlock(&mu);
+    if (ok && gh_outbound_submit(run_call, c) != 0) {
+        pthread_mutex_lock(&mu);
+        if (--in_flight == 0) pthread_cond_broadcast(&idle_cv);
+        pthread_mutex_unlock(&mu);
+        ok = false;
+    }
+    if (!ok) free(c);
     return ok;
 }
 
 void gh_idpcall_stop(void)
 {
     pthread_mutex_lock(&mu);
-    stopping = true;
-    pthread_cond_broadcast(&cv);
+    accepting = false;
+    while (in_flight > 0) pthread_cond_wait(&idle_cv, &mu);
     pthread_mutex_unlock(&mu);
-    for (unsigned i = 0; i < started; i++) pthread_join(threads[i], NULL);
-    started = 0;
 }

@@ -1,14 +1,10 @@
 /*
- * IdP calls off the HTTP threads and off the hashing pool (issue 16).
- *
- * TEMPORARY, ISOLATED ON PURPOSE: DESIGN.md wants every outbound call (SMTP,
- * webhooks, IdP discovery/JWKS/token calls, SAML metadata) on the shared
- * outbound workers, which issue 15 is building in src/core/outbound.{c,h}
- * in parallel. Until that is merged, company sign-in runs its calls here:
- * two threads and a bounded queue of 16, used only through
- * gh_req_defer_idp() (http.h). Switching to the shared workers means
- * replacing gh_idpcall_submit's body (and start/stop) with the outbound
- * module's submit; nothing else calls this file.
+ * IdP calls (discovery, JWKS, token endpoint, SAML metadata) for requests
+ * suspended while they run (issue 16), used only through gh_req_defer_idp()
+ * (http.h). They run on the shared outbound workers (core/outbound.h, built
+ * for mail), never on an HTTP thread or the argon2id pool, with a bound of
+ * their own on calls in flight (beyond it the request is answered 503), so
+ * a slow identity provider cannot starve mail delivery or sign-ins.
  */
 #ifndef GH_IDPCALL_H
 #define GH_IDPCALL_H
@@ -17,9 +13,12 @@
 typedef void (*gh_idpcall_fn)(void *arg);
 
 int gh_idpcall_start(void);
-/* Runs fn(arg) then done(done_arg) on an IdP-call thread; false when the
- * queue is full (the caller answers 503). */
+/* Runs fn(arg) then done(done_arg) on an outbound worker; false when too
+ * many IdP calls are in flight or the workers are not running (the caller
+ * answers 503). */
 bool gh_idpcall_submit(gh_idpcall_fn fn, void *arg, gh_idpcall_fn done, void *done_arg);
-/* Finishes queued calls and joins the threads. */
+/* Stops taking calls and waits for those in flight (each bounded by its
+ * timeouts), so no continuation resumes a connection after the daemon
+ * stops. */
 void gh_idpcall_stop(void);
 #endif
