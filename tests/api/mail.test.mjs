@@ -329,3 +329,40 @@ test('without SMTP the console says so; mail test reports the server answer; bad
     await relay.close();
   }
 });
+
+test('"password changed" notice after a reset by link and after verify-email replaces a password, once, in the same step', { timeout: 300000 }, async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const notices = (to) => s.outbox().filter((m) => m.to === to && m.kind === 'password_changed');
+    const bob = await s.api('/v1/users', { method: 'POST', token: admin, body: { email: 'bob@acme.test', name: 'Bob', role: 'user', office_access: true } });
+    assert.equal(bob.status, 201, JSON.stringify(bob.body));
+    // The first password, chosen through the verification link, is no change: no notice.
+    const v = await s.api('/v1/auth/verify-email', { method: 'POST', body: { token: s.lastToken('bob@acme.test', 'verify_email'), password: PASSWORD } });
+    assert.ok(v.status < 300, JSON.stringify(v.body));
+    assert.equal(notices('bob@acme.test').length, 0);
+    // A refused reset (bad token) sends nothing.
+    const bad = await s.api('/v1/auth/password-reset/confirm', { method: 'POST', body: { token: 'x'.repeat(43), password: `${PASSWORD}-2` } });
+    assert.ok(bad.status >= 400);
+    assert.equal(notices('bob@acme.test').length, 0);
+    // Reset by link: one notice.
+    assert.equal((await s.api(`/v1/users/${bob.body.id}/password-reset`, { method: 'POST', token: admin })).status, 202);
+    const r = await s.api('/v1/auth/password-reset/confirm', { method: 'POST', body: { token: s.lastToken('bob@acme.test', 'password_reset'), password: `${PASSWORD}-2` } });
+    assert.ok(r.status < 300, JSON.stringify(r.body));
+    assert.equal(notices('bob@acme.test').length, 1, 'the reset is announced once');
+    // The address changes; verifying the new one without a password: no notice.
+    const admin2 = await s.login();
+    assert.equal((await s.api(`/v1/users/${bob.body.id}`, { method: 'PATCH', token: admin2, body: { email: 'robert@acme.test' } })).status, 200);
+    const v2 = await s.api('/v1/auth/verify-email', { method: 'POST', body: { token: s.lastToken('robert@acme.test', 'verify_email') } });
+    assert.ok(v2.status < 300, JSON.stringify(v2.body));
+    assert.equal(notices('robert@acme.test').length, 0);
+    // Again, now verify-email replaces the existing password: one notice.
+    assert.equal((await s.api(`/v1/users/${bob.body.id}`, { method: 'PATCH', token: admin2, body: { email: 'rob@acme.test' } })).status, 200);
+    const v3 = await s.api('/v1/auth/verify-email', { method: 'POST', body: { token: s.lastToken('rob@acme.test', 'verify_email'), password: `${PASSWORD}-3` } });
+    assert.ok(v3.status < 300, JSON.stringify(v3.body));
+    assert.equal(notices('rob@acme.test').length, 1, 'the replaced password is announced once');
+    assert.equal(notices('bob@acme.test').length, 1);
+  } finally {
+    await s.stop();
+  }
+});
