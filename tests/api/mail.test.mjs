@@ -114,6 +114,7 @@ test('invitation, verification, admin reset and e-mail-change notice arrive once
 
     const inv = await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['ines@plant.test'], role: 'user' } });
     assert.ok(inv.status === 200 || inv.status === 201, JSON.stringify(inv.body));
+    assert.ok(!('link' in inv.body.results[0]), 'with mail configured no link is offered');
     const bob = await s.api('/v1/users', { method: 'POST', token: admin, body: { email: 'bob@plant.test', name: 'Bob Brücke', role: 'user', office_access: true } });
     assert.equal(bob.status, 201, JSON.stringify(bob.body));
     await until('verification', () => relay.to('bob@plant.test').length >= 1);
@@ -362,6 +363,55 @@ test('"password changed" notice after a reset by link and after verify-email rep
     assert.ok(v3.status < 300, JSON.stringify(v3.body));
     assert.equal(notices('rob@acme.test').length, 1, 'the replaced password is announced once');
     assert.equal(notices('bob@acme.test').length, 1);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('invitation links are offered to the inviter only when mail is not configured; audited without the token', { timeout: 300000 }, async () => {
+  const relay = await smtp();
+  const withMail = await startServer({ env: mailEnv(relay) });
+  try {
+    const admin = await withMail.login();
+    const inv = await withMail.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['kai@acme.test'], role: 'user' } });
+    assert.equal(inv.status, 200, JSON.stringify(inv.body));
+    assert.ok(!('link' in inv.body.results[0]), 'with mail configured no link is offered');
+    const rs = await withMail.api(`/v1/invites/${inv.body.results[0].invite_id}/resend`, { method: 'POST', token: admin });
+    assert.equal(rs.status, 200, JSON.stringify(rs.body));
+    assert.ok(!('link' in rs.body), 'nor on resend');
+  } finally {
+    await withMail.stop();
+    await relay.close();
+  }
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const inv = await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['kai@acme.test', 'bad', 'lu@acme.test'], role: 'user' } });
+    assert.equal(inv.status, 200, JSON.stringify(inv.body));
+    const [kai, bad, lu] = inv.body.results;
+    assert.ok(!('link' in bad), 'no link for a skipped address');
+    assert.equal(kai.link, s.outbox().filter((m) => m.to === 'kai@acme.test').pop().link);
+    assert.equal(lu.link, s.outbox().filter((m) => m.to === 'lu@acme.test').pop().link);
+    assert.notEqual(kai.link, lu.link);
+    // Resend: a fresh link is offered; the old one stops working.
+    const rs = await s.api(`/v1/invites/${kai.invite_id}/resend`, { method: 'POST', token: admin });
+    assert.equal(rs.status, 200, JSON.stringify(rs.body));
+    assert.ok(rs.body.link && rs.body.link !== kai.link);
+    const tok = (l) => new URL(l).searchParams.get('token');
+    assert.equal((await s.api(`/v1/invites/lookup?token=${tok(rs.body.link)}`)).status, 200, 'the offered link works');
+    assert.notEqual((await s.api(`/v1/invites/lookup?token=${tok(kai.link)}`)).status, 200);
+    // A refused resend offers nothing.
+    const gone = await s.api('/v1/invites/inv_nope/resend', { method: 'POST', token: admin });
+    assert.equal(gone.status, 404);
+    assert.ok(!('link' in gone.body));
+    // The audit trail says the link was shown, never the token.
+    const audit = await s.api('/v1/audit?limit=50', { token: admin });
+    assert.equal(audit.status, 200, JSON.stringify(audit.body));
+    const evs = audit.body.items.filter((e) => e.action === 'invite.sent' || e.action === 'invite.resent');
+    assert.equal(evs.length, 3);
+    for (const e of evs) assert.equal(e.detail.link_shown, true, JSON.stringify(e));
+    const all = JSON.stringify(audit.body);
+    for (const l of [kai.link, lu.link, rs.body.link]) assert.ok(!all.includes(tok(l)), 'no token in the audit trail');
   } finally {
     await s.stop();
   }
