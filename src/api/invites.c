@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "api/api.h"
 #include "core/delivery.h"
@@ -67,8 +68,12 @@ static void get_invite(gh_req *r)
 static void resend_invite(gh_req *r)
 {
     gh_invite v;
-    if (gh_api_failed(r, gh_invite_resend(gh_req_ctx(r), gh_req_param(r, "id"), &v))) return;
-    gh_reply_json(r, 200, gh_invite_json(&v));
+    char link[GH_INVITE_LINK_MAX] = "";
+    if (gh_api_failed(r, gh_invite_resend(gh_req_ctx(r), gh_req_param(r, "id"), &v, link))) return;
+    json_t *j = gh_invite_json(&v);
+    if (j && link[0]) json_object_set_new(j, "link", json_string(link));
+    sodium_memzero(link, sizeof link);
+    gh_reply_json(r, 200, j);
 }
 
 static void cancel_invite(gh_req *r)

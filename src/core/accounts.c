@@ -1339,6 +1339,7 @@ invalid:
 
 gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_hash)
 {
+    gh_org o;
     gh_link_use *lu = calloc(1, sizeof *lu);
     gh_status st;
     if (!lu) return gh_ctx_oom(ctx);
@@ -1360,6 +1361,11 @@ gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_h
     if ((st = gh_audit(ctx, u->org_id, "user.email_verified", "user", u->id,
                        json_pack("{s:s, s:b}", "email", u->email, "password_set", password_hash != NULL))) != GH_OK)
         goto fail;
+    /* A password replacing an existing one is announced, as on /v1/me/password. */
+    if (password_hash && lu->has_password) {
+        if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) goto fail;
+        if ((st = mail_notice(ctx, &o, u, "password_changed", u->email, NULL)) != GH_OK) goto fail;
+    }
     st = gh_tx_commit(ctx);
     goto out;
 fail:
@@ -1403,6 +1409,7 @@ out:
 
 gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *password_hash)
 {
+    gh_org o;
     gh_link_use *lu = calloc(1, sizeof *lu);
     gh_status st;
     if (!lu) return gh_ctx_oom(ctx);
@@ -1422,6 +1429,8 @@ gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *
     if ((st = gh_audit(ctx, u->org_id, "user.password_reset", "user", u->id,
                        json_pack("{s:I}", "sessions_ended", (json_int_t)ended))) != GH_OK)
         goto fail;
+    if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = mail_notice(ctx, &o, u, "password_changed", u->email, NULL)) != GH_OK) goto fail;
     if ((st = gh_tx_commit(ctx)) == GH_OK) gh_pwguard_forget(u->org_id, u->email);
     goto out;
 fail:

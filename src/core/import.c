@@ -480,7 +480,7 @@ static gh_status apply(importer *im, gh_user *u)
         row *r = &im->rows[i];
         if (r->act == ACT_INVITE) {
             gh_invite v;
-            st = gh_invite_issue(ctx, &im->org, r->role, r->f[COL_EMAIL], r->renew, inviter, "import", &v);
+            st = gh_invite_issue(ctx, &im->org, r->role, r->f[COL_EMAIL], r->renew, inviter, "import", &v, NULL);
             if (st == GH_OK) gh_strlcpy(r->id, v.id, sizeof r->id);
         } else if (r->act == ACT_CREATE) {
             st = create_member(im, r, u);

@@ -19,6 +19,7 @@
 #include "core/seats.h"
 #include "core/session.h"
 #include "core/guard.h"
+#include "core/delivery.h"
 
 #define DEFAULT_TTL_S (7 * 86400)
 #define PAGE_DEFAULT 50
@@ -55,11 +56,17 @@ void gh_invite_inviter_name(gh_ctx *ctx, const gh_org *o, char out[GH_NAME_MAX +
     free(u);
 }
 
+/* Without mail configured the inviter is given the link to pass on
+ * (shown != NULL, GH_INVITE_LINK_MAX bytes); shown[0] is '\0' otherwise. */
 static gh_status mail_invite(gh_ctx *ctx, const gh_org *o, const gh_role *r, const gh_invite *v,
-                             const char *token, const char *inviter)
+                             const char *token, const char *inviter, char *shown)
 {
-    char link[1024], exp[32];
+    char link[GH_INVITE_LINK_MAX], exp[32];
     gh_link(link, sizeof link, "/console/accept-invite", token);
+    if (shown) {
+        shown[0] = '\0';
+        if (!gh_delivery_configured()) gh_strlcpy(shown, link, GH_INVITE_LINK_MAX);
+    }
     gh_time_fmt(v->expires_at, exp);
     gh_mail_var vars[] = {{"org", o->name}, {"inviter", inviter}, {"role", r->name}, {"expires", exp},
                           {"link", link}, {NULL, NULL}};
@@ -70,7 +77,7 @@ static gh_status mail_invite(gh_ctx *ctx, const gh_org *o, const gh_role *r, con
 
 gh_status gh_invite_issue(gh_ctx *ctx, const gh_org *o, const gh_role *r, const char *email,
                           const gh_invite *expired, const char *inviter_name, const char *source,
-                          gh_invite *out)
+                          gh_invite *out, char *shown_link)
 {
     gh_invite v = {0};
     char token[GH_TOKEN_LEN + 1];
@@ -92,11 +99,11 @@ gh_status gh_invite_issue(gh_ctx *ctx, const gh_org *o, const gh_role *r, const 
     gh_token_new(token);
     gh_token_hash(token, v.token_hash);
     st = expired ? gh_store_invite_update(ctx->db, &v, &ctx->err) : gh_store_invite_insert(ctx->db, &v, &ctx->err);
-    if (st == GH_OK) st = mail_invite(ctx, o, r, &v, token, inviter_name);
+    if (st == GH_OK) st = mail_invite(ctx, o, r, &v, token, inviter_name, shown_link);
     if (st == GH_OK)
         st = gh_audit(ctx, o->id, "invite.sent", "invite", v.id,
-                      json_pack("{s:s, s:s, s:b, s:s}", "email", v.email, "role", v.role_key, "renewed",
-                                expired != NULL, "source", source));
+                      json_pack("{s:s, s:s, s:b, s:s, s:b}", "email", v.email, "role", v.role_key, "renewed",
+                                expired != NULL, "source", source, "link_shown", shown_link && shown_link[0]));
     sodium_memzero(token, sizeof token);
     if (st == GH_OK && out) *out = v;
     return st;
@@ -172,7 +179,7 @@ gh_status gh_invite_create(gh_ctx *ctx, const json_t *emails, const char *role, 
     gh_org o;
     gh_role r;
     gh_status st;
-    char inviter[GH_NAME_MAX + 1];
+    char inviter[GH_NAME_MAX + 1], link[GH_INVITE_LINK_MAX] = "";
     /* Normalized addresses seen so far, for duplicates within the request. */
     char (*seen)[GH_EMAIL_MAX + 1] = calloc(n, sizeof *seen);
     gh_user *u = malloc(sizeof *u);
@@ -221,12 +228,14 @@ gh_status gh_invite_create(gh_ctx *ctx, const json_t *emails, const char *role, 
             continue;
         }
         gh_invite v;
-        if ((st = gh_invite_issue(ctx, &o, &r, email, renew ? pending : NULL, inviter, "invite", &v)) != GH_OK)
-            goto fail;
+        st = gh_invite_issue(ctx, &o, &r, email, renew ? pending : NULL, inviter, "invite", &v, link);
+        if (st != GH_OK) goto fail;
         added++;
         json_t *ok = json_pack("{s:s, s:s, s:s, s:o}", "email", v.email, "status", "invited", "invite_id", v.id,
                                "expires_at", gh_json_time(v.expires_at));
+        if (!ok) { st = gh_ctx_oom(ctx); goto fail; }
         if (renew) json_object_set_new(ok, "renewed", json_true());
+        if (link[0]) json_object_set_new(ok, "link", json_string(link));
         json_array_append_new(out, ok);
     }
     if ((st = gh_seats_require_n(ctx, &o, GH_SEAT_OFFICE, added)) != GH_OK) goto fail;
@@ -239,6 +248,7 @@ fail:
     gh_ctx_rollback(ctx, st);
 out:
     json_decref(out);
+    sodium_memzero(link, sizeof link);
     free(seen);
     free(u);
     free(pending);
@@ -317,7 +327,7 @@ static gh_status require_pending(gh_ctx *ctx, const gh_invite *v)
     return GH_OK;
 }
 
-gh_status gh_invite_resend(gh_ctx *ctx, const char *id, gh_invite *out)
+gh_status gh_invite_resend(gh_ctx *ctx, const char *id, gh_invite *out, char *shown_link)
 {
     gh_invite v;
     gh_org o;
@@ -348,16 +358,17 @@ gh_status gh_invite_resend(gh_ctx *ctx, const char *id, gh_invite *out)
     if ((st = gh_store_invite_update(ctx->db, &v, &ctx->err)) != GH_OK) goto fail;
     /* An expired invitation held no seat; resent, it holds one again. */
     if (was_expired && (st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE)) != GH_OK) goto fail;
-    if ((st = mail_invite(ctx, &o, &r, &v, token, inviter)) != GH_OK) goto fail;
+    if ((st = mail_invite(ctx, &o, &r, &v, token, inviter, shown_link)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "invite.resent", "invite", v.id,
-                       json_pack("{s:s, s:s, s:b}", "email", v.email, "role", v.role_key, "was_expired", was_expired))) !=
-        GH_OK)
+                       json_pack("{s:s, s:s, s:b, s:b}", "email", v.email, "role", v.role_key, "was_expired", was_expired,
+                                 "link_shown", shown_link && shown_link[0]))) != GH_OK)
         goto fail;
     if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
     if (out) *out = v;
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
+    if (shown_link) sodium_memzero(shown_link, GH_INVITE_LINK_MAX);
 out:
     sodium_memzero(token, sizeof token);
     return st;

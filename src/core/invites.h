@@ -42,8 +42,13 @@ gh_status gh_invite_create(gh_ctx *ctx, const json_t *emails, const char *role, 
  * limit 0 = default; cursor from the previous page or NULL. */
 gh_status gh_invite_list(gh_ctx *ctx, int limit, const char *cursor, json_t **items, char **next_cursor);
 gh_status gh_invite_get(gh_ctx *ctx, const char *id, gh_invite *out);
-/* Mails a fresh link (the old one stops working) and restarts the expiry. */
-gh_status gh_invite_resend(gh_ctx *ctx, const char *id, gh_invite *out);
+/* Mails a fresh link (the old one stops working) and restarts the expiry.
+ * Without mail configured (gh_delivery_configured), the acceptance link is
+ * copied into shown_link (GH_INVITE_LINK_MAX bytes, may be NULL) for the
+ * inviter to pass on, and the audit event says link_shown; "" otherwise.
+ * gh_invite_create puts it in each invited result as "link" likewise. */
+#define GH_INVITE_LINK_MAX 1024
+gh_status gh_invite_resend(gh_ctx *ctx, const char *id, gh_invite *out, char *shown_link);
 gh_status gh_invite_cancel(gh_ctx *ctx, const char *id);
 
 /* ---- the invitee's side (no authentication: the link is the credential) ---- */
@@ -84,7 +89,7 @@ gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, con
  * The caller checks seats. out may be NULL. */
 gh_status gh_invite_issue(gh_ctx *ctx, const gh_org *o, const gh_role *r, const char *email,
                           const gh_invite *expired, const char *inviter_name, const char *source,
-                          gh_invite *out);
+                          gh_invite *out, char *shown_link);
 /* The acting user's name for invitation mails (the org's name for others). */
 void gh_invite_inviter_name(gh_ctx *ctx, const gh_org *o, char out[GH_NAME_MAX + 1]);
 

@@ -114,6 +114,7 @@ test('invitation, verification, admin reset and e-mail-change notice arrive once
 
     const inv = await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['ines@plant.test'], role: 'user' } });
     assert.ok(inv.status === 200 || inv.status === 201, JSON.stringify(inv.body));
+    assert.ok(!('link' in inv.body.results[0]), 'with mail configured no link is offered');
     const bob = await s.api('/v1/users', { method: 'POST', token: admin, body: { email: 'bob@plant.test', name: 'Bob Brücke', role: 'user', office_access: true } });
     assert.equal(bob.status, 201, JSON.stringify(bob.body));
     await until('verification', () => relay.to('bob@plant.test').length >= 1);
@@ -327,5 +328,91 @@ test('without SMTP the console says so; mail test reports the server answer; bad
   } finally {
     await s.stop();
     await relay.close();
+  }
+});
+
+test('"password changed" notice after a reset by link and after verify-email replaces a password, once, in the same step', { timeout: 300000 }, async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const notices = (to) => s.outbox().filter((m) => m.to === to && m.kind === 'password_changed');
+    const bob = await s.api('/v1/users', { method: 'POST', token: admin, body: { email: 'bob@acme.test', name: 'Bob', role: 'user', office_access: true } });
+    assert.equal(bob.status, 201, JSON.stringify(bob.body));
+    // The first password, chosen through the verification link, is no change: no notice.
+    const v = await s.api('/v1/auth/verify-email', { method: 'POST', body: { token: s.lastToken('bob@acme.test', 'verify_email'), password: PASSWORD } });
+    assert.ok(v.status < 300, JSON.stringify(v.body));
+    assert.equal(notices('bob@acme.test').length, 0);
+    // A refused reset (bad token) sends nothing.
+    const bad = await s.api('/v1/auth/password-reset/confirm', { method: 'POST', body: { token: 'x'.repeat(43), password: `${PASSWORD}-2` } });
+    assert.ok(bad.status >= 400);
+    assert.equal(notices('bob@acme.test').length, 0);
+    // Reset by link: one notice.
+    assert.equal((await s.api(`/v1/users/${bob.body.id}/password-reset`, { method: 'POST', token: admin })).status, 202);
+    const r = await s.api('/v1/auth/password-reset/confirm', { method: 'POST', body: { token: s.lastToken('bob@acme.test', 'password_reset'), password: `${PASSWORD}-2` } });
+    assert.ok(r.status < 300, JSON.stringify(r.body));
+    assert.equal(notices('bob@acme.test').length, 1, 'the reset is announced once');
+    // The address changes; verifying the new one without a password: no notice.
+    const admin2 = await s.login();
+    assert.equal((await s.api(`/v1/users/${bob.body.id}`, { method: 'PATCH', token: admin2, body: { email: 'robert@acme.test' } })).status, 200);
+    const v2 = await s.api('/v1/auth/verify-email', { method: 'POST', body: { token: s.lastToken('robert@acme.test', 'verify_email') } });
+    assert.ok(v2.status < 300, JSON.stringify(v2.body));
+    assert.equal(notices('robert@acme.test').length, 0);
+    // Again, now verify-email replaces the existing password: one notice.
+    assert.equal((await s.api(`/v1/users/${bob.body.id}`, { method: 'PATCH', token: admin2, body: { email: 'rob@acme.test' } })).status, 200);
+    const v3 = await s.api('/v1/auth/verify-email', { method: 'POST', body: { token: s.lastToken('rob@acme.test', 'verify_email'), password: `${PASSWORD}-3` } });
+    assert.ok(v3.status < 300, JSON.stringify(v3.body));
+    assert.equal(notices('rob@acme.test').length, 1, 'the replaced password is announced once');
+    assert.equal(notices('bob@acme.test').length, 1);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('invitation links are offered to the inviter only when mail is not configured; audited without the token', { timeout: 300000 }, async () => {
+  const relay = await smtp();
+  const withMail = await startServer({ env: mailEnv(relay) });
+  try {
+    const admin = await withMail.login();
+    const inv = await withMail.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['kai@acme.test'], role: 'user' } });
+    assert.equal(inv.status, 200, JSON.stringify(inv.body));
+    assert.ok(!('link' in inv.body.results[0]), 'with mail configured no link is offered');
+    const rs = await withMail.api(`/v1/invites/${inv.body.results[0].invite_id}/resend`, { method: 'POST', token: admin });
+    assert.equal(rs.status, 200, JSON.stringify(rs.body));
+    assert.ok(!('link' in rs.body), 'nor on resend');
+  } finally {
+    await withMail.stop();
+    await relay.close();
+  }
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const inv = await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['kai@acme.test', 'bad', 'lu@acme.test'], role: 'user' } });
+    assert.equal(inv.status, 200, JSON.stringify(inv.body));
+    const [kai, bad, lu] = inv.body.results;
+    assert.ok(!('link' in bad), 'no link for a skipped address');
+    assert.equal(kai.link, s.outbox().filter((m) => m.to === 'kai@acme.test').pop().link);
+    assert.equal(lu.link, s.outbox().filter((m) => m.to === 'lu@acme.test').pop().link);
+    assert.notEqual(kai.link, lu.link);
+    // Resend: a fresh link is offered; the old one stops working.
+    const rs = await s.api(`/v1/invites/${kai.invite_id}/resend`, { method: 'POST', token: admin });
+    assert.equal(rs.status, 200, JSON.stringify(rs.body));
+    assert.ok(rs.body.link && rs.body.link !== kai.link);
+    const tok = (l) => new URL(l).searchParams.get('token');
+    assert.equal((await s.api(`/v1/invites/lookup?token=${tok(rs.body.link)}`)).status, 200, 'the offered link works');
+    assert.notEqual((await s.api(`/v1/invites/lookup?token=${tok(kai.link)}`)).status, 200);
+    // A refused resend offers nothing.
+    const gone = await s.api('/v1/invites/inv_nope/resend', { method: 'POST', token: admin });
+    assert.equal(gone.status, 404);
+    assert.ok(!('link' in gone.body));
+    // The audit trail says the link was shown, never the token.
+    const audit = await s.api('/v1/audit?limit=50', { token: admin });
+    assert.equal(audit.status, 200, JSON.stringify(audit.body));
+    const evs = audit.body.items.filter((e) => e.action === 'invite.sent' || e.action === 'invite.resent');
+    assert.equal(evs.length, 3);
+    for (const e of evs) assert.equal(e.detail.link_shown, true, JSON.stringify(e));
+    const all = JSON.stringify(audit.body);
+    for (const l of [kai.link, lu.link, rs.body.link]) assert.ok(!all.includes(tok(l)), 'no token in the audit trail');
+  } finally {
+    await s.stop();
   }
 });

@@ -39,6 +39,12 @@ test('admin: invitations, role matrix changes a user\'s tabs, a locked user is r
     assert.match(await results.getByRole('row', { name: /not-an-email/ }).textContent(), /Not invited/);
     assert.match(await results.getByRole('row', { name: /admin@acme\.test/ }).textContent(), /Not invited/);
     assert.match(await results.getByRole('row', { name: /carl@acme\.test/ }).textContent(), /Invited/);
+    // Mail is not configured: each invitation's link is offered to copy (issue 15).
+    const carlRow = results.getByRole('row', { name: /carl@acme\.test/ });
+    assert.match(await carlRow.textContent(), /Mail is not configured: copy this link and send it to carl@acme\.test\./);
+    assert.ok((await carlRow.textContent()).includes(`token=${s.lastToken('carl@acme.test', 'invite')}`), 'the link is shown');
+    await carlRow.getByRole('button', { name: 'Copy the invitation link for carl@acme.test' }).waitFor();
+    assert.doesNotMatch(await results.getByRole('row', { name: /admin@acme\.test/ }).textContent(), /token=/);
     // Only the addresses that failed stay in the box, to fix and send again.
     assert.equal(await inviteDlg.getByLabel('Email addresses').inputValue(), 'not-an-email\nadmin@acme.test');
     await admin.shot('console-02-invite-results');

@@ -1,7 +1,7 @@
 // The Users page (003): seats, the users table with search and filters, the
 // invitations table with resend and cancel, and the Invite and Add dialogs.
 import { api } from '/console/api.js';
-import { h, clear, field, showError, clearErrors, openDialog, confirmDialog, toast, badge, fmtTime, table, debounce, tabs, busy } from '/console/dom.js';
+import { h, clear, field, showError, clearErrors, openDialog, confirmDialog, toast, badge, fmtTime, table, debounce, tabs, busy, copyText } from '/console/dom.js';
 import { can, roles, org } from '/console/state.js';
 import { hasFeature } from '/console/app.js';
 
@@ -130,7 +130,13 @@ export async function render({ main, query, navigate }) {
       h('td', null, manage ? h('span', { class: 'row' },
         h('button', { type: 'button', class: 'btn small', 'aria-label': `Resend invitation to ${inv.email}`, onclick: async (e) => {
           await busy(e.target, async () => {
-            try { await api(`/v1/invites/${encodeURIComponent(inv.id)}/resend`, { method: 'POST' }); toast(`Invitation sent again to ${inv.email}`); await loadInvites(); } catch (err) { toast(err.detail, 'error'); }
+            try {
+              const again = await api(`/v1/invites/${encodeURIComponent(inv.id)}/resend`, { method: 'POST' });
+              // Issue 15: without mail the server hands the new link to copy instead.
+              if (again.link) await showInviteLink(inv.email, again.link);
+              else toast(`Invitation sent again to ${inv.email}`);
+              await loadInvites();
+            } catch (err) { toast(err.detail, 'error'); }
           });
         } }, 'Resend'),
         h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Cancel invitation to ${inv.email}`, onclick: async () => {
@@ -210,6 +216,20 @@ const REASONS = {
   seat_limit_reached: 'no office seat left',
 };
 
+/** An invitation link to copy (issue 15: only offered when mail is not configured). */
+function inviteLinkBox(email, link) {
+  const el = h('code', { class: 'secret' }, link);
+  return h('div', { 'data-invite-link': email }, h('p', { class: 'small' }, `Mail is not configured: copy this link and send it to ${email}.`), el,
+    h('div', { class: 'row mt' }, h('button', { type: 'button', class: 'btn small', 'aria-label': `Copy the invitation link for ${email}`, onclick: () => copyText(link, el) }, 'Copy')));
+}
+
+async function showInviteLink(email, link) {
+  await openDialog({
+    title: 'Copy the invitation link', body: inviteLinkBox(email, link),
+    actions: [{ label: 'Done', kind: 'primary' }],
+  });
+}
+
 async function showInviteResults(host, out, emailsField) {
   const items = out.results || out.items || [];
   const ok = items.filter((x) => x.status === 'invited' || x.invited === true);
@@ -218,15 +238,15 @@ async function showInviteResults(host, out, emailsField) {
     return h('tr', { class: good ? '' : 'row-error' },
       h('td', null, x.email),
       h('td', null, good ? badge('Invited', 'ok') : badge('Not invited', 'danger')),
-      h('td', { class: 'small wrap' }, good ? '' : (x.detail || REASONS[x.code || x.status] || x.code || x.status)));
+      h('td', { class: 'small wrap' }, good ? (x.link ? inviteLinkBox(x.email, x.link) : '') : (x.detail || REASONS[x.code || x.status] || x.code || x.status)));
   });
   // Issue 15: "sent" only when mail can leave; otherwise say plainly that it cannot.
   const mailOn = (await org()).mail_configured !== false;
   clear(host,
     h('div', { class: ok.length === items.length ? 'notice ok' : 'notice warn', role: 'status' },
       mailOn ? `${ok.length} of ${items.length} invitation${items.length === 1 ? '' : 's'} queued for mailing; the Invitations tab shows when each mail went out.`
-        : `${ok.length} of ${items.length} invitation${items.length === 1 ? '' : 's'} created. Mail is not configured on this server, so no mail was sent: an operator can read the links with "gatehouse outbox".`),
-    table({ columns: [{ label: 'Email' }, { label: 'Result' }, { label: 'Why not' }], rows, caption: 'Invitation results' }));
+        : `${ok.length} of ${items.length} invitation${items.length === 1 ? '' : 's'} created. Mail is not configured on this server, so no mail was sent: copy each link below and send it to the person invited.`),
+    table({ columns: [{ label: 'Email' }, { label: 'Result' }, { label: mailOn ? 'Why not' : 'Link, or why not' }], rows, caption: 'Invitation results' }));
   // Leave only the addresses that failed, to fix and send again.
   emailsField.input.value = items.filter((x) => !(x.status === 'invited' || x.invited === true)).map((x) => x.email).join('\n');
 }
