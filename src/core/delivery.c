@@ -14,6 +14,7 @@
 #include "core/outbound.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/util.h"
 
 #define MAX_INFLIGHT 4
@@ -226,6 +227,10 @@ static int64_t backoff_s(int64_t attempts)
 
 static void record_once(const mail_job *j, const send_result *r, gh_err *err, gh_status *out);
 
+/* gatehouse_mail_deliveries_total{result}: registered by gh_delivery_start,
+ * before the dispatcher's thread exists. */
+static gh_metric *deliveries_metric;
+
 /* Records the outcome; a busy database (another process writing) is retried
  * a few times, since an unrecorded send waits for its lease to run out and is
  * then sent again. */
@@ -280,6 +285,7 @@ static void record_once(const mail_job *j, const send_result *r, gh_err *errp, g
             st = gh_store_outbox_finish(db, j->id, "deferred", now, next, r->reply, &err);
         }
     }
+    if (st == GH_OK && deliveries_metric) gh_metric_inc(deliveries_metric, (const char *[]){status});
     if (st == GH_OK)
         gh_log(r->outcome == 0 ? GH_LOG_INFO : GH_LOG_WARN, NULL, "mail delivery",
            json_pack("{s:s, s:s, s:I, s:s}", "mail_id", j->id, "status", status, "attempts",
@@ -405,6 +411,10 @@ static void *dispatch_loop(void *unused)
 
 int gh_delivery_start(void)
 {
+    if (!deliveries_metric)
+        deliveries_metric = gh_metric_counter("gatehouse_mail_deliveries_total",
+                                              "mail delivery attempts recorded, by result (sent, deferred, failed)",
+                                              "result");
     pthread_mutex_lock(&mu);
     stop_flag = false;
     atomic_store(&aborting, false);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
 import { startServer, freePort, BIN, PASSWORD } from './lib.mjs';
+import { parsePrometheus, sample } from './prom.mjs';
 
 const ORG_NAME = 'Zoë\'s Fräswerk';
 const SMTP_USER = 'gatehouse';
@@ -225,6 +226,11 @@ test('550: failed with the server reply, visible, not retried', { timeout: 30000
     await until('after', () => relay.to('after@acme.test').length === 1, () => JSON.stringify(s.outbox().map((m) => [m.to, m.status, m.last_error])));
     assert.equal(statusOf(s, 'bounce@acme.test').attempts, 1, 'not retried');
     assert.equal(statusOf(s, 'bounce@acme.test').status, 'failed');
+    // The outcomes are counted for monitoring (issue 21's mail failures metric).
+    const m = parsePrometheus(await (await fetch(`${s.url}/metrics`)).text());
+    const n = (result) => sample(m, 'gatehouse_mail_deliveries_total', 'gatehouse_mail_deliveries_total', { result });
+    assert.equal(n('failed'), 1);
+    assert.ok(n('sent') >= 1, 'the mail after it was sent');
   } finally {
     await s.stop();
     await relay.close();
