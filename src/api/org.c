@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "core/access.h"
+#include "core/apikeys.h"
 #include "core/accounts.h"
 #include "core/catalog.h"
 #include "core/delivery.h"

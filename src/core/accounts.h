@@ -154,16 +154,6 @@ gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_h
 gh_status gh_password_reset_request(gh_ctx *ctx, const char *org_slug, const char *email);
 gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *password_hash);
 
-/* ---- API keys ----------------------------------------------------------------- */
-#define GH_APIKEY_PREFIX "ghk_"
-/* scopes: a JSON array of service scopes and permission keys, NULL for
- * the default (authz.check). 400 unknown_scopes / invalid_scopes; 403
- * escalation (with "missing") when it names a permission the creator does
- * not hold. */
-gh_status gh_apikey_create(gh_ctx *ctx, const char *name, const json_t *scopes, int64_t expires_at, json_t **out);
-gh_status gh_apikey_list(gh_ctx *ctx, json_t **items);
-gh_status gh_apikey_delete(gh_ctx *ctx, const char *id);
-
 /* ---- shared helpers for other core modules --------------------------------------- */
 /* Runs the invariant checks of the acting user's org inside the open
  * transaction: self_lockout and last_admin. actor_had_manage is whether the

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "core/accounts.h"
+#include "core/apikeys.h"
 #include "core/demo.h"
 #include "core/groups.h"
 #include "core/invites.h"

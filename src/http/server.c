@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/access.h"
+#include "core/apikeys.h"
 #include "core/denials.h"
 #include "core/session.h"
 #include "http/http.h"

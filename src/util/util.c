@@ -480,3 +480,15 @@ void gh_arena_free(gh_arena *a)
     while (c) { struct chunk *n = c->next; free(c); c = n; }
     free(a);
 }
+
+bool gh_keylist_has(const char *list, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = list; *p;) {
+        while (*p == ' ') p++;
+        size_t n = strcspn(p, " ");
+        if (n == kl && n > 0 && strncmp(p, key, kl) == 0) return true;
+        p += n;
+    }
+    return false;
+}

@@ -48,6 +48,8 @@ bool gh_ascii_lower(char *dst, const char *src, size_t cap);
 bool gh_str_eq(const char *a, const char *b);
 /* Length of s up to max+1 (so callers can tell "too long"). */
 size_t gh_strnlen_max(const char *s, size_t max);
+/* Is key one of the space-separated keys in list (whole words only)? */
+bool gh_keylist_has(const char *list, const char *key);
 /* A plausible email: one '@', a dot in the domain, no spaces, <= 254 bytes. */
 bool gh_email_valid(const char *s);
 /* What is wrong with a text (gh_text_check); GH_TEXT_OK when nothing. */
