@@ -918,6 +918,20 @@ out:
     return st;
 }
 
+/* Inside the open transaction: the person an administrator mails a link
+ * to (reset, verification): of the actor's org, not above the actor, and
+ * signing in with an e-mail. */
+static gh_status office_target(gh_ctx *ctx, const char *id, gh_org *o, gh_user *u)
+{
+    gh_status st;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, o, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_guard_target(ctx, o, u)) != GH_OK) return st;
+    if (!u->email[0] || !u->office_access)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "no_office_access", "this user does not sign in with an email");
+    return GH_OK;
+}
+
 gh_status gh_user_send_reset(gh_ctx *ctx, const char *id)
 {
     gh_user *u = calloc(1, sizeof *u);
@@ -925,13 +939,7 @@ gh_status gh_user_send_reset(gh_ctx *ctx, const char *id)
     gh_status st;
     if (!u) return gh_ctx_oom(ctx);
     if ((st = begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
-    if (!u->email[0] || !u->office_access) {
-        st = gh_fail(&ctx->err, GH_E_CONFLICT, "no_office_access", "this user does not sign in with an email");
-        goto fail;
-    }
+    if ((st = office_target(ctx, id, &o, u)) != GH_OK) goto fail;
     if ((st = mail_reset(ctx, &o, u)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.password_reset_sent", "user", u->id, NULL)) != GH_OK) goto fail;
     if ((st = gh_tx_commit(ctx)) == GH_OK) forget_guesses(u);
@@ -950,13 +958,7 @@ gh_status gh_user_resend_verification(gh_ctx *ctx, const char *id)
     gh_status st;
     if (!u) return gh_ctx_oom(ctx);
     if ((st = begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
-    if (!u->email[0] || !u->office_access) {
-        st = gh_fail(&ctx->err, GH_E_CONFLICT, "no_office_access", "this user does not sign in with an email");
-        goto fail;
-    }
+    if ((st = office_target(ctx, id, &o, u)) != GH_OK) goto fail;
     if (u->email_verified) {
         st = gh_fail(&ctx->err, GH_E_CONFLICT, "email_already_verified", "this user's email address is confirmed");
         goto fail;
