@@ -247,16 +247,16 @@ int gh_access_refresh(gh_db *db, bool force)
     if (gen < 0) goto out;
     if (!force && gen == current_gen) { rc = 0; goto out; }
     double t0 = gh_mono_ms();
-    if (gh_db_exec(db, "BEGIN") != 0) goto out;
+    if (gh_db_begin_read(db, &err) != GH_OK) goto out;
     gen = gh_db_generation(db);
     b.strings = gh_arena_new();
     if (!b.strings || gh_store_org_each(db, org_in, &b, &err) != GH_OK ||
         gh_store_role_each(db, NULL, role_in, &b, &err) != GH_OK ||
         gh_store_user_each(db, NULL, user_in, &b, &err) != GH_OK || b.oom) {
-        gh_db_exec(db, "ROLLBACK");
+        gh_db_end_read(db);
         goto out;
     }
-    gh_db_exec(db, "COMMIT");
+    gh_db_end_read(db);
     int brc = gh_authz_build(catalog, b.orgs, b.norgs, b.roles, b.nroles, b.users, b.nusers, &fresh);
     if (brc != GH_AUTHZ_OK) {
         gh_logf(GH_LOG_ERROR, "cannot compile authorization state (error %d)", brc);

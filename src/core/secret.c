@@ -11,6 +11,8 @@
 #include "store/store.h"
 #include "util/util.h"
 
+_Static_assert(GH_PWHASH_MAX == crypto_pwhash_STRBYTES, "GH_PWHASH_MAX (util/util.h) must match libsodium");
+
 static unsigned long long pw_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 static size_t pw_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
 

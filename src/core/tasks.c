@@ -1,5 +1,6 @@
 /* Tasks, their assignees, agenda screens and a worker's agenda. See
  * shopfloor.h for the rules. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

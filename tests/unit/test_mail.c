@@ -17,6 +17,7 @@
 #include "core/mail.h"
 #include "store/store.h"
 #include "util/util.h"
+#include "store/sqlite_int.h" /* white-box: reads rows directly */
 
 /* Decodes one header made of =?UTF-8?B?..?= words (separated by CRLF SP). */
 static void decode_words(const char *h, char *out, size_t cap)
