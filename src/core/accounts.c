@@ -386,6 +386,11 @@ gh_status gh_org_resolve(gh_ctx *ctx, const char *slug, gh_org *o)
     return st;
 }
 
+gh_status gh_org_of_actor(gh_ctx *ctx, gh_org *o)
+{
+    return gh_store_org_get(ctx->db, ctx->actor.org_id, o, &ctx->err);
+}
+
 static json_t *seat_json(int64_t limit, int64_t used)
 {
     return json_pack("{s:o, s:I, s:o}", "limit", limit < 0 ? json_null() : json_integer(limit), "used",

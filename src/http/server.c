@@ -407,14 +407,6 @@ bool gh_jbool(json_t *obj, const char *name, bool dflt)
     return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
-bool gh_api_failed(gh_req *r, gh_status st)
-{
-    if (st == GH_OK) return false;
-    if (r->ctx.err.status == GH_OK) gh_fail(&r->ctx.err, st, "internal", "internal error");
-    gh_reply_ctx_err(r);
-    return true;
-}
-
 /* ---- dispatch ----------------------------------------------------------------- */
 /* Nesting depth of a JSON text, ignoring brackets inside strings. */
 static int json_depth(const char *s, size_t n)

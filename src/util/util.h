@@ -117,4 +117,7 @@ char *gh_arena_strdup(gh_arena *a, const char *s);
 char *gh_arena_printf(gh_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gh_arena_free(gh_arena *a);
 
+/* Last: unbounded string functions are compile errors from here on. */
+#include "util/banned.h"
+
 #endif
