@@ -61,7 +61,7 @@ static void test_header_words(void **state)
 
     /* Long: several words, split between characters (ü is 2 bytes; odd offsets). */
     char longs[400] = "x";
-    for (int i = 0; i < 60; i++) strcat(longs, "üß");
+    for (size_t i = 0, len = 1; i < 60; i++) len += (size_t)snprintf(longs + len, sizeof longs - len, "üß");
     gh_buf_init(&b, 4096);
     gh_mail_header_text(&b, longs);
     assert_non_null(strstr(b.data, "\r\n =?UTF-8?B?"));
