@@ -24,6 +24,7 @@
 #include "core/guard.h"
 #include "store/invites.h"
 #include "store/store.h"
+#include "util/hash.h"
 
 enum { COL_NAME, COL_EMAIL, COL_ROLE, COL_BADGE, COL_OFFICE, COL_FACTORY, COL_COUNT };
 static const char *const col_names[COL_COUNT] = {"name", "email", "role", "badge", "office_access", "factory_access"};
@@ -88,8 +89,7 @@ static void strset_free(strset *s)
 /* Adds key (kept by reference) for row; returns the row that had it, or 0. */
 static size_t strset_put(strset *s, const char *key, size_t rowno)
 {
-    uint64_t h = 1469598103934665603u;
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++) h = (h ^ *p) * 1099511628211u;
+    uint64_t h = gh_hash_str(key);
     size_t i = (size_t)h & (s->cap - 1);
     while (s->keys[i]) {
         if (strcmp(s->keys[i], key) == 0) return s->rows[i];
