@@ -5,6 +5,7 @@
  * invariants, and commits through gh_tx_commit(), which also brings the
  * in-memory authorization snapshot up to date before the caller answers.
  */
+#include "util/cursor.h"
 #include "core/accounts.h"
 #include "util/json.h"
 
@@ -979,27 +980,6 @@ out:
     return st;
 }
 
-/* Cursor: hex of "name\nid". */
-static void cursor_encode(const gh_user *u, char *out, size_t cap)
-{
-    char raw[GH_NAME_MAX + GH_ID_MAX + 2];
-    int n = snprintf(raw, sizeof raw, "%s\n%s", u->name, u->id);
-    if (n < 0 || (size_t)n >= sizeof raw || cap < (size_t)n * 2 + 1) { out[0] = '\0'; return; }
-    sodium_bin2hex(out, cap, (const unsigned char *)raw, (size_t)n);
-}
-
-static bool cursor_decode(const char *c, char *name, size_t ncap, char *id, size_t icap)
-{
-    unsigned char raw[GH_NAME_MAX + GH_ID_MAX + 2];
-    size_t len;
-    if (sodium_hex2bin(raw, sizeof raw - 1, c, strlen(c), NULL, &len, NULL) != 0) return false;
-    raw[len] = '\0';
-    char *nl = memchr(raw, '\n', len);
-    if (!nl) return false;
-    *nl = '\0';
-    return gh_strlcpy(name, (char *)raw, ncap) && gh_strlcpy(id, nl + 1, icap);
-}
-
 typedef struct { json_t *items; gh_user last; int n, limit; bool more; } list_acc;
 
 static void list_visit(const gh_user *u, void *arg)
@@ -1018,7 +998,7 @@ gh_status gh_user_list(gh_ctx *ctx, const gh_user_filter *in, json_t **items, ch
     if (f.limit <= 0) f.limit = PAGE_DEFAULT;
     if (f.limit > PAGE_MAX) f.limit = PAGE_MAX;
     if (f.after_name) {
-        if (!cursor_decode(f.after_name, name, sizeof name, id, sizeof id))
+        if (!gh_cursor_decode(f.after_name, name, sizeof name, id, sizeof id))
             return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_cursor", "cursor", "the cursor is not valid");
         f.after_name = name;
         f.after_id = id;
@@ -1032,8 +1012,8 @@ gh_status gh_user_list(gh_ctx *ctx, const gh_user_filter *in, json_t **items, ch
     if (st == GH_OK) {
         *next_cursor = NULL;
         if (a->more) {
-            char *c = malloc(2 * (GH_NAME_MAX + GH_ID_MAX + 2) + 1);
-            if (c) cursor_encode(&a->last, c, 2 * (GH_NAME_MAX + GH_ID_MAX + 2) + 1);
+            char *c = malloc(GH_CURSOR_MAX);
+            if (c) gh_cursor_encode(a->last.name, a->last.id, c);
             *next_cursor = c;
         }
         *items = a->items;
