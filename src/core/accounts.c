@@ -2,7 +2,7 @@
  * Organizations, office accounts, sign-in, links and API keys. See
  * accounts.h for the rules; every public function here that changes state
  * opens a transaction, writes its audit events (and mails) in it, checks
- * invariants, and commits through gh_tx_commit(), which also brings the
+ * invariants, and commits through gh_tx_commit_and_refresh(), which also brings the
  * in-memory authorization snapshot up to date before the caller answers.
  */
 #include "util/cursor.h"
@@ -34,15 +34,6 @@
 #define PAGE_DEFAULT 50
 
 /* ---- small helpers ------------------------------------------------------------ */
-gh_status gh_tx_commit(gh_ctx *ctx)
-{
-    gh_status st = gh_db_commit(ctx->db, &ctx->err);
-    /* The change is committed whatever happens here; should the rebuild fail
-     * (logged), the poller is woken to retry at once. */
-    if (st == GH_OK && gh_access_refresh(ctx->db, false) != 0) gh_access_refresh_soon();
-    return st;
-}
-
 static gh_status begin(gh_ctx *ctx) { return gh_tx_begin(ctx); }
 
 static bool valid_slug(const char *s)
@@ -352,7 +343,7 @@ gh_status gh_org_create(gh_ctx *ctx, const gh_org_new *n, gh_org *out_org, gh_us
     if ((st = gh_audit(ctx, o.id, "user.created", "user", u->id,
                        json_pack("{s:s, s:s, s:b}", "email", u->email, "role", u->role_key, "first_admin", 1))) != GH_OK)
         goto fail;
-    if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
     if (out_org) *out_org = o;
     if (out_user) *out_user = *u;
     goto out;
@@ -607,7 +598,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
                                  u->office_access, "factory_access", u->factory_access))) != GH_OK)
         goto fail;
     if (u->office_access && !u->email_verified && (st = mail_verify(ctx, &o, u)) != GH_OK) goto fail;
-    if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
     if (out) *out = *u;
     goto out;
 fail:
@@ -782,7 +773,7 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     if (email_changed && (st = mail_verify(ctx, &o, u)) != GH_OK) goto fail;
     if (email_changed && (st = mail_notice(ctx, &o, u, "email_changed", before->email, u->email)) != GH_OK) goto fail;
     if ((st = gh_accounts_check_invariants(ctx, o.id, had_manage)) != GH_OK) goto fail;
-    if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
     if (out) *out = *u;
     goto out;
 fail:
@@ -835,7 +826,7 @@ gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out)
                            lock ? json_pack("{s:I}", "sessions_ended", (json_int_t)ended) : NULL)) != GH_OK)
             goto fail;
         if ((st = gh_accounts_check_invariants(ctx, u->org_id, had_manage)) != GH_OK) goto fail;
-        if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+        if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
     } else {
         gh_db_rollback(ctx->db);
     }
@@ -892,7 +883,7 @@ gh_status gh_user_delete(gh_ctx *ctx, const char *id)
                                  o.erase_deleted_names, "invites_cancelled", (json_int_t)invites_cancelled))) != GH_OK)
         goto fail;
     if ((st = gh_accounts_check_invariants(ctx, u->org_id, had_manage)) != GH_OK) goto fail;
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
@@ -915,7 +906,7 @@ gh_status gh_user_revoke_sessions(gh_ctx *ctx, const char *id, int64_t *revoked)
     if ((st = gh_audit(ctx, NULL, "user.sessions_revoked", "user", u->id,
                        json_pack("{s:I}", "sessions_ended", (json_int_t)*revoked))) != GH_OK)
         goto fail;
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
@@ -948,7 +939,7 @@ gh_status gh_user_send_reset(gh_ctx *ctx, const char *id)
     if ((st = office_target(ctx, id, &o, u)) != GH_OK) goto fail;
     if ((st = mail_reset(ctx, &o, u)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.password_reset_sent", "user", u->id, NULL)) != GH_OK) goto fail;
-    if ((st = gh_tx_commit(ctx)) == GH_OK) forget_guesses(u);
+    if ((st = gh_tx_commit_and_refresh(ctx)) == GH_OK) forget_guesses(u);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
@@ -971,7 +962,7 @@ gh_status gh_user_resend_verification(gh_ctx *ctx, const char *id)
     }
     if ((st = mail_verify(ctx, &o, u)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.verification_resent", "user", u->id, NULL)) != GH_OK) goto fail;
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
@@ -1067,7 +1058,7 @@ gh_status gh_me_set_password(gh_ctx *ctx, gh_reauth *ra, bool current_ok, const 
         goto fail;
     if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = mail_notice(ctx, &o, u, "password_changed", u->email, NULL)) != GH_OK) goto fail;
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
@@ -1114,7 +1105,7 @@ gh_status gh_me_end_session(gh_ctx *ctx, const char *session_id)
     }
     if ((st = gh_audit(ctx, NULL, "session.ended", "session", session_id, NULL)) != GH_OK)
         return gh_ctx_rollback(ctx, st);
-    return gh_tx_commit(ctx);
+    return gh_tx_commit_and_refresh(ctx);
 }
 
 /* ---- sign-in ------------------------------------------------------------------------------- */
@@ -1340,7 +1331,7 @@ gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_h
         if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) goto fail;
         if ((st = mail_notice(ctx, &o, u, "password_changed", u->email, NULL)) != GH_OK) goto fail;
     }
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
@@ -1405,7 +1396,7 @@ gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *
         goto fail;
     if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) goto fail;
     if ((st = mail_notice(ctx, &o, u, "password_changed", u->email, NULL)) != GH_OK) goto fail;
-    if ((st = gh_tx_commit(ctx)) == GH_OK) gh_pwguard_forget(u->org_id, u->email);
+    if ((st = gh_tx_commit_and_refresh(ctx)) == GH_OK) gh_pwguard_forget(u->org_id, u->email);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);

@@ -166,8 +166,6 @@ gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool act
 /* Inside the open transaction: mails u a link to confirm its address and
  * choose a password (as for a newly created office user). */
 gh_status gh_accounts_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u);
-/* Finishes a write: commits, then refreshes the authz snapshot. */
-gh_status gh_tx_commit(gh_ctx *ctx);
 
 /* 403 ip_not_allowed for the client address (org IP allowlist). */
 gh_status gh_ip_refused(gh_ctx *ctx);

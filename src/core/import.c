@@ -613,7 +613,7 @@ gh_status gh_users_import(gh_ctx *ctx, const char *data, size_t len, const gh_im
     if (applied) {
         if ((st = apply(im, u)) != GH_OK) goto out;
         in_tx = false;
-        if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+        if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
     }
     if (rejected && !opts->dry_run) {
         st = gh_fail(&ctx->err, GH_E_CONFLICT, "import_rejected",
