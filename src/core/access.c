@@ -7,6 +7,7 @@
  * A rebuild reads the generation counter and every org, role and user in
  * one read transaction, so the snapshot and its generation always agree.
  */
+#include "core/ipallow.h"
 #include "core/access.h"
 
 #include <pthread.h>
@@ -62,32 +63,6 @@ void gh_access_shutdown(void)
     nets_current = NULL;
     nnets_current = 0;
     pthread_rwlock_unlock(&snap_lock);
-}
-
-int gh_ip_allowlist_parse(const char *list, gh_cidr *nets)
-{
-    char one[GH_CIDR_TEXT_MAX];
-    int n = 0;
-    const char *p = list;
-    while (p && *p) {
-        while (*p == ' ') p++;
-        if (!*p) break;
-        size_t len = strcspn(p, " ");
-        if (len >= sizeof one || n >= GH_IP_ALLOWLIST_MAX) return -1;
-        memcpy(one, p, len);
-        one[len] = '\0';
-        if (!gh_cidr_parse(one, &nets[n])) return -1;
-        n++;
-        p += len;
-    }
-    return n;
-}
-
-bool gh_ip_allowlist_contains(const gh_cidr *nets, int n, const char *ip)
-{
-    for (int i = 0; i < n; i++)
-        if (gh_cidr_contains(&nets[i], ip)) return true;
-    return false;
 }
 
 bool gh_access_ip_allowed(const char *org_id, const char *ip)

@@ -6,6 +6,7 @@
  * in-memory authorization snapshot up to date before the caller answers.
  */
 #include "util/cursor.h"
+#include "core/ipallow.h"
 #include "core/accounts.h"
 #include "util/json.h"
 
@@ -1110,15 +1111,6 @@ gh_status gh_me_end_session(gh_ctx *ctx, const char *session_id)
 
 /* ---- sign-in ------------------------------------------------------------------------------- */
 static void login_failure_audit(gh_ctx *ctx, gh_login *l, const char *reason);
-
-gh_status gh_ip_refused(gh_ctx *ctx)
-{
-    gh_fail(&ctx->err, GH_E_FORBIDDEN, "ip_not_allowed",
-            "this organization allows sign-in only from its own networks, and %s is not one of them",
-            ctx->ip && *ctx->ip ? ctx->ip : "this address");
-    gh_err_extra(&ctx->err, "address", json_string(ctx->ip ? ctx->ip : ""));
-    return GH_E_FORBIDDEN;
-}
 
 gh_status gh_login_prepare(gh_ctx *ctx, const char *org_slug, const char *email, gh_login *l)
 {

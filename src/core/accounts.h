@@ -167,7 +167,5 @@ gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool act
  * choose a password (as for a newly created office user). */
 gh_status gh_accounts_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u);
 
-/* 403 ip_not_allowed for the client address (org IP allowlist). */
-gh_status gh_ip_refused(gh_ctx *ctx);
 
 #endif

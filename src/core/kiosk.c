@@ -4,6 +4,7 @@
  * attempts are recorded in a transaction of their own (the attempt itself
  * changes nothing else).
  */
+#include "core/ipallow.h"
 #include "core/kiosk.h"
 #include "util/json.h"
 
@@ -12,7 +13,6 @@
 #include <string.h>
 
 #include "core/access.h"
-#include "core/accounts.h"
 #include "core/audit.h"
 #include "core/secret.h"
 #include "core/session.h"

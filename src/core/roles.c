@@ -1,4 +1,5 @@
 /* Roles and organization settings. */
+#include "core/ipallow.h"
 #include "core/roles.h"
 #include "util/json.h"
 
