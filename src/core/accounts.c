@@ -1,6 +1,6 @@
 /*
- * Organizations, office accounts, sign-in, links and API keys. See
- * accounts.h for the rules; every public function here that changes state
+ * Organizations, office accounts, sign-in and links (API keys are in
+ * apikeys.c, the IP allowlist in ipallow.c). See accounts.h for the rules; every public function here that changes state
  * opens a transaction, writes its audit events (and mails) in it, checks
  * invariants, and commits through gh_tx_commit_and_refresh(), which also brings the
  * in-memory authorization snapshot up to date before the caller answers.
