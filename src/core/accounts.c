@@ -1,9 +1,15 @@
 /*
  * Organizations, office accounts, sign-in and links (API keys are in
- * apikeys.c, the IP allowlist in ipallow.c). See accounts.h for the rules; every public function here that changes state
- * opens a transaction, writes its audit events (and mails) in it, checks
- * invariants, and commits through gh_tx_commit_and_refresh(), which also brings the
+ * apikeys.c, the IP allowlist in ipallow.c). See accounts.h for the rules;
+ * every public function here that changes state opens a transaction, writes
+ * its audit events (and mails) in it, checks invariants, and commits
+ * through gh_tx_commit_and_refresh() (core/guard.h), which also brings the
  * in-memory authorization snapshot up to date before the caller answers.
+ *
+ * Over 600 lines: still the hub of organizations, users, self-service,
+ * sign-in and links. The next split, by section, is core/orgs.c,
+ * core/users.c, core/signin.c, core/links.c and core/invariants.c, with the
+ * shared static helpers in a private accounts_int.h.
  */
 #include "util/cursor.h"
 #include "core/ipallow.h"

@@ -3,6 +3,9 @@
  * Every change runs in one transaction with its audit events; failed
  * attempts are recorded in a transaction of their own (the attempt itself
  * changes nothing else).
+ *
+ * Over 600 lines: PINs, PIN sign-in and kiosk devices share the kiosk
+ * throttle and the PIN rules.
  */
 #include "core/ipallow.h"
 #include "core/kiosk.h"

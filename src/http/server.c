@@ -10,6 +10,11 @@
  * can close those still sending headers or body after an absolute deadline
  * (libmicrohttpd's own timeout restarts with every byte), and so that a
  * SIGTERM can let the requests in flight finish before the daemon stops.
+ *
+ * Over 600 lines: the libmicrohttpd life cycle of one request (first call,
+ * body, dispatch, answer, completion) is one state machine, and its
+ * static helpers share the request struct; the next split is the JSON body
+ * checker and the problem+json renderer into files of their own.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,7 @@
 /* SQLite implementation of store.h: organizations, roles, users, sessions and
  * single-use tokens. */
+/* Over 600 lines: the SQL of the account tables (organizations, roles,
+ * users, sessions, single-use tokens), one short function per query. */
 #include <string.h>
 
 #include "store/store.h"

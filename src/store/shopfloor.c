@@ -1,4 +1,7 @@
 /* SQLite implementation of store/shopfloor.h. */
+/* Over 600 lines: the SQL of the shop-floor tables (kiosk devices, tasks,
+ * screens, check-ins, activity), one short function per query; a split
+ * per table family is next. */
 #include "store/shopfloor.h"
 #include "store/sqlite_int.h"
 
