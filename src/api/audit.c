@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "store/store.h"
+#include "core/audit.h"
 
 static bool time_param(gh_req *r, const char *name, int64_t *out)
 {
@@ -34,7 +34,7 @@ static void list_audit(gh_req *r)
     json_t *items = json_array();
     int64_t next = 0;
     if (!items) { gh_api_failed(r, GH_E_INTERNAL); return; }
-    if (gh_api_failed(r, gh_store_audit_list(ctx->db, ctx->actor.org_id, &f, items, &next, &ctx->err))) {
+    if (gh_api_failed(r, gh_audit_list(ctx, &f, items, &next))) {
         json_decref(items);
         return;
     }

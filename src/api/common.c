@@ -4,6 +4,15 @@
 
 #include "api/api.h"
 
+bool gh_api_failed(gh_req *r, gh_status st)
+{
+    if (st == GH_OK) return false;
+    gh_ctx *ctx = gh_req_ctx(r);
+    if (ctx->err.status == GH_OK) gh_fail(&ctx->err, st, "internal", "internal error");
+    gh_reply_ctx_err(r);
+    return true;
+}
+
 static void wipe_job(void *p)
 {
     gh_hash_job *j = p;

@@ -13,7 +13,7 @@ static json_t *me_json(gh_ctx *ctx, const gh_user *u)
     if (o && summary) json_object_set_new(o, "access", summary);
     else json_decref(summary);
     gh_org org;
-    if (gh_store_org_get(ctx->db, ctx->actor.org_id, &org, &ctx->err) == GH_OK)
+    if (gh_org_of_actor(ctx, &org) == GH_OK)
         json_object_set_new(o, "org", json_pack("{s:s, s:s, s:s}", "id", org.id, "slug", org.slug, "name", org.name));
     gh_err_clear(&ctx->err);
     json_t *groups = gh_groups_of_user(ctx, u->id);

@@ -17,7 +17,7 @@ static void get_org(gh_req *r)
 {
     gh_ctx *ctx = gh_req_ctx(r);
     gh_org o;
-    if (gh_api_failed(r, gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err))) return;
+    if (gh_api_failed(r, gh_org_of_actor(ctx, &o))) return;
     gh_reply_json(r, 200, gh_org_json(ctx, &o));
 }
 
@@ -69,7 +69,7 @@ static void list_roles(gh_req *r)
     if (gh_api_failed(r, gh_role_list(ctx, &items))) return;
     gh_org o;
     const char *set = "";
-    if (gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err) == GH_OK) set = o.template_set;
+    if (gh_org_of_actor(ctx, &o) == GH_OK) set = o.template_set;
     gh_err_clear(&ctx->err);
     gh_reply_json(r, 200, json_pack("{s:o, s:s}", "items", items, "template", set));
 }
@@ -185,7 +185,7 @@ static void backup_send(gh_req *r)
     backup_state *s = gh_req_state(r);
     gh_ctx *ctx = gh_req_ctx(r);
     gh_org o;
-    if (gh_api_failed(r, gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err))) return;
+    if (gh_api_failed(r, gh_org_of_actor(ctx, &o))) return;
     /* An unlinked temporary file: the export is written (encrypted) inside
      * one transaction, then streamed from the file after the commit. */
     FILE *out = tmpfile();

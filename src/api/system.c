@@ -6,7 +6,7 @@
 #include "api/api.h"
 #include "core/access.h"
 #include "core/accounts.h"
-#include "store/stats.h"
+#include "core/health.h"
 #include "util/metrics.h"
 #include "util/assets.h"
 
@@ -16,8 +16,8 @@
 static void healthz(gh_req *r)
 {
     gh_ctx *ctx = gh_req_ctx(r);
-    int64_t orgs = ctx->db ? gh_store_org_count(ctx->db) : -1;
-    json_t *b = json_pack("{s:s, s:i}", "status", "ok", "schema_version", gh_db_schema_version());
+    int64_t orgs = ctx->db ? gh_health_org_count(ctx->db) : -1;
+    json_t *b = json_pack("{s:s, s:i}", "status", "ok", "schema_version", gh_health_schema_version());
     if (b && orgs >= 0) json_object_set_new(b, "set_up", json_boolean(orgs > 0));
     gh_reply_json(r, 200, b);
 }
@@ -29,10 +29,10 @@ static void readyz(gh_req *r)
 {
     gh_ctx *ctx = gh_req_ctx(r);
     const char *status = "ready";
-    int64_t stored = ctx->db ? gh_db_stored_schema_version(ctx->db) : -1;
+    int64_t stored = ctx->db ? gh_health_stored_schema_version(ctx->db) : -1;
     if (gh_server_draining()) status = "draining";
     else if (stored < 0) status = "database_unavailable";
-    else if (stored != gh_db_schema_version()) status = "migrating";
+    else if (stored != gh_health_schema_version()) status = "migrating";
     else if (!gh_access_ready()) status = "starting";
     bool ready = strcmp(status, "ready") == 0;
     gh_reply_json(r, ready ? 200 : 503, json_pack("{s:s, s:i}", "status", status, "schema_version", (int)stored));
@@ -88,7 +88,7 @@ static double sessions_open(void *unused)
 {
     (void)unused;
     gh_db *db = gh_db_thread();
-    int64_t n = db ? gh_store_sessions_open(db, gh_now()) : -1;
+    int64_t n = db ? gh_health_sessions_open(db, gh_now()) : -1;
     return n < 0 ? NAN : (double)n;
 }
 
@@ -96,7 +96,7 @@ static double mail_backlog(void *unused)
 {
     (void)unused;
     gh_db *db = gh_db_thread();
-    int64_t n = db ? gh_store_outbox_backlog(db) : -1;
+    int64_t n = db ? gh_health_mail_backlog(db) : -1;
     return n < 0 ? NAN : (double)n;
 }
 
@@ -115,7 +115,7 @@ void gh_api_metrics_register(void)
     /* Listed from the start, before their first event. */
     gh_api_metric_signins();
     gh_api_metric_checks();
-    gh_db_metric_errors();
+    gh_health_metrics_register();
 }
 
 /* Prometheus text format (util/metrics.h). */

@@ -64,11 +64,6 @@ bool gh_access_user_active(const char *org_id, const char *user_id);
 /* May the org's people work from address ip? True when the org has no IP
  * allowlist (from memory, refreshed with the snapshot). */
 bool gh_access_ip_allowed(const char *org_id, const char *ip);
-/* Parses a space-separated list of CIDRs into nets (at most
- * GH_IP_ALLOWLIST_MAX); the number parsed, or -1 if any is malformed. */
-int gh_ip_allowlist_parse(const char *list, gh_cidr *nets);
-/* Whether ip lies in any of n nets. */
-bool gh_ip_allowlist_contains(const gh_cidr *nets, int n, const char *ip);
 
 /* A check for POST /v1/check: allowed + an outward reason. Unknown, locked
  * and deleted users all read as {false, "denied"}. */

@@ -37,6 +37,8 @@ gh_status gh_org_create(gh_ctx *ctx, const gh_org_new *n, gh_org *out_org, gh_us
 gh_status gh_setup_token_issue(gh_ctx *ctx, bool another, char token[GH_TOKEN_LEN + 1]);
 /* Finds an org by slug, or the only one when slug is NULL/empty. */
 gh_status gh_org_resolve(gh_ctx *ctx, const char *slug, gh_org *o);
+/* The signed-in actor's own organization. */
+gh_status gh_org_of_actor(gh_ctx *ctx, gh_org *o);
 json_t *gh_org_json(gh_ctx *ctx, const gh_org *o);
 
 /* ---- users -------------------------------------------------------------------- */
@@ -164,10 +166,6 @@ gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool act
 /* Inside the open transaction: mails u a link to confirm its address and
  * choose a password (as for a newly created office user). */
 gh_status gh_accounts_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u);
-/* Finishes a write: commits, then refreshes the authz snapshot. */
-gh_status gh_tx_commit(gh_ctx *ctx);
 
-/* 403 ip_not_allowed for the client address (org IP allowlist). */
-gh_status gh_ip_refused(gh_ctx *ctx);
 
 #endif

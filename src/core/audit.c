@@ -59,3 +59,8 @@ void gh_link(char *out, size_t cap, const char *path, const char *token)
 {
     snprintf(out, cap, "%s%s?token=%s", gh_cfg()->base_url, path, token);
 }
+
+gh_status gh_audit_list(gh_ctx *ctx, const gh_audit_filter *f, json_t *items, int64_t *next_seq)
+{
+    return gh_store_audit_list(ctx->db, ctx->actor.org_id, f, items, next_seq, &ctx->err);
+}

@@ -8,7 +8,7 @@
 #define GH_CTX_H
 #include <stdbool.h>
 
-#include "core/err.h"
+#include "util/err.h"
 #include "core/permset.h"
 #include "store/db.h"
 #include "util/util.h"

@@ -9,6 +9,7 @@
 
 #include "store/store.h"
 #include "util/log.h"
+#include "util/hash.h"
 
 #define SLOTS 512     /* actors tracked at once (open addressing) */
 #define PROBE 8
@@ -47,18 +48,11 @@ static const char *actor_type_name(gh_actor_type t)
     }
 }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) { h ^= (unsigned char)*s; h *= 1099511628211ull; }
-    return h;
-}
-
 /* The actor's slot (claimed if new); under mu. Falls back to the slot with
  * the oldest window when every probed slot belongs to a recent actor. */
 static slot *slot_for(const char *key, int64_t now)
 {
-    size_t i0 = (size_t)(fnv1a(key) % SLOTS);
+    size_t i0 = (size_t)(gh_hash_str(key) % SLOTS);
     slot *oldest = NULL;
     for (size_t k = 0; k < PROBE; k++) {
         slot *s = &slots[(i0 + k) % SLOTS];

@@ -126,7 +126,7 @@ gh_status gh_group_create(gh_ctx *ctx, const char *name, const char *description
     if ((st = gh_audit(ctx, NULL, "group.created", "group", g.id,
                        json_pack("{s:s, s:s}", "name", g.name, "description", g.description))) != GH_OK)
         goto fail;
-    if ((st = gh_tx_commit(ctx)) != GH_OK) return st;
+    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) return st;
     return group_out(ctx, g.id, out);
 fail:
     gh_db_rollback(ctx->db);
@@ -161,7 +161,7 @@ gh_status gh_group_update(gh_ctx *ctx, const char *id, const char *name, const c
     st = gh_audit(ctx, NULL, "group.updated", "group", g.id, changes);
     changes = NULL; /* stolen */
     if (st != GH_OK) goto fail;
-    if ((st = gh_tx_commit(ctx)) != GH_OK) return st;
+    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) return st;
     return group_out(ctx, id, out);
 fail:
     json_decref(changes);
@@ -181,7 +181,7 @@ gh_status gh_group_delete(gh_ctx *ctx, const char *id)
                        json_pack("{s:s, s:I, s:I}", "name", g.name, "member_count", (json_int_t)g.member_count,
                                  "views_unshared", (json_int_t)(shares < 0 ? 0 : shares)))) != GH_OK)
         goto fail;
-    return gh_tx_commit(ctx);
+    return gh_tx_commit_and_refresh(ctx);
 fail:
     gh_db_rollback(ctx->db);
     return st;
@@ -213,7 +213,7 @@ gh_status gh_group_member_set(gh_ctx *ctx, const char *group_id, const char *use
                        json_pack("{s:s, s:s, s:s}", "group_name", g.name, "user_id", u->id, "user_name",
                                  u->name))) != GH_OK)
         goto fail;
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
     goto out;
 fail:
     gh_db_rollback(ctx->db);

@@ -197,6 +197,15 @@ static gh_status recheck_key(gh_ctx *ctx)
     return GH_OK;
 }
 
+gh_status gh_tx_commit_and_refresh(gh_ctx *ctx)
+{
+    gh_status st = gh_db_commit(ctx->db, &ctx->err);
+    /* The change is committed whatever happens here; should the rebuild fail
+     * (logged), the poller is woken to retry at once. */
+    if (st == GH_OK && gh_access_refresh(ctx->db, false) != 0) gh_access_refresh_soon();
+    return st;
+}
+
 gh_status gh_tx_begin(gh_ctx *ctx)
 {
     ctx->actor_perms_ok = false;

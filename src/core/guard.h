@@ -48,6 +48,11 @@
  * and a user being signed in (no session yet: the sign-in path re-reads
  * the account itself) are not re-checked. */
 gh_status gh_tx_begin(gh_ctx *ctx);
+/* Finishes a write begun by gh_tx_begin: commits (the change and its audit
+ * event together), then refreshes the authorization snapshot so the next
+ * request on this process sees the change. On a failed commit nothing is
+ * kept and ctx->err says why. (store's gh_db_commit commits only.) */
+gh_status gh_tx_commit_and_refresh(gh_ctx *ctx);
 
 /* Inside the open transaction: the actor's effective permissions from the
  * rows (the system and API keys: every catalog permission; anonymous:

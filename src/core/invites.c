@@ -1,7 +1,7 @@
 /*
  * Invitations: see invites.h for the rules. Every change runs in one
  * transaction with its audit events and mails and commits through
- * gh_tx_commit(), so the authorization snapshot knows an accepted user
+ * gh_tx_commit_and_refresh(), so the authorization snapshot knows an accepted user
  * before the answer leaves.
  */
 #include "core/invites.h"
@@ -239,7 +239,7 @@ gh_status gh_invite_create(gh_ctx *ctx, const json_t *emails, const char *role, 
         json_array_append_new(out, ok);
     }
     if ((st = gh_seats_require_n(ctx, &o, GH_SEAT_OFFICE, added)) != GH_OK) goto fail;
-    if (added > 0 && (st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if (added > 0 && (st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
     if (added == 0) gh_db_rollback(ctx->db);
     *results = out;
     out = NULL;
@@ -363,7 +363,7 @@ gh_status gh_invite_resend(gh_ctx *ctx, const char *id, gh_invite *out, char *sh
                        json_pack("{s:s, s:s, s:b, s:b}", "email", v.email, "role", v.role_key, "was_expired", was_expired,
                                  "link_shown", shown_link && shown_link[0]))) != GH_OK)
         goto fail;
-    if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
     if (out) *out = v;
     goto out;
 fail:
@@ -389,7 +389,7 @@ gh_status gh_invite_cancel(gh_ctx *ctx, const char *id)
                        json_pack("{s:s, s:s, s:b}", "email", v.email, "role", v.role_key, "was_expired", was_expired))) !=
         GH_OK)
         goto fail;
-    return gh_tx_commit(ctx);
+    return gh_tx_commit_and_refresh(ctx);
 fail:
     return gh_ctx_rollback(ctx, st);
 }
@@ -563,7 +563,7 @@ gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, con
     if ((st = gh_audit(ctx, NULL, "auth.login", "session", out->session.id, json_pack("{s:s}", "method", "invite"))) !=
         GH_OK)
         goto fail;
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);

@@ -1,4 +1,6 @@
 /* OpenID Connect sign-in: see oidc.h. */
+/* Over 600 lines: one protocol flow (start, callback, token exchange,
+ * ID token checks) over one state struct. */
 #include "core/oidc.h"
 
 #include <curl/curl.h>

@@ -1,4 +1,5 @@
 /* Roles and organization settings. */
+#include "core/ipallow.h"
 #include "core/roles.h"
 #include "util/json.h"
 
@@ -118,7 +119,7 @@ gh_status gh_role_create(gh_ctx *ctx, const char *key, const char *name, const c
                        json_pack("{s:s, s:o, s:b}", "name", r.name, "permissions", gh_json_keylist(r.permissions),
                                  "device", r.device))) != GH_OK)
         goto fail;
-    if ((st = gh_tx_commit(ctx)) != GH_OK) return st;
+    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) return st;
     *out = gh_role_json(ctx, &r);
     return GH_OK;
 fail:
@@ -168,7 +169,7 @@ gh_status gh_role_update(gh_ctx *ctx, const char *key, const char *name, const c
     if ((st = gh_store_role_update(ctx->db, &r, &ctx->err)) != GH_OK) { json_decref(changes); goto fail; }
     if ((st = gh_audit(ctx, NULL, "role.updated", "role", r.key, changes)) != GH_OK) goto fail;
     if ((st = gh_accounts_check_invariants(ctx, ctx->actor.org_id, had_manage)) != GH_OK) goto fail;
-    if ((st = gh_tx_commit(ctx)) != GH_OK) return st;
+    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) return st;
     *out = gh_role_json(ctx, &r);
     return GH_OK;
 fail:
@@ -190,7 +191,7 @@ gh_status gh_role_delete(gh_ctx *ctx, const char *key)
     }
     if ((st = gh_store_role_delete(ctx->db, ctx->actor.org_id, key, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "role.deleted", "role", key, json_pack("{s:s}", "name", r.name))) != GH_OK) goto fail;
-    return gh_tx_commit(ctx);
+    return gh_tx_commit_and_refresh(ctx);
 fail:
     gh_db_rollback(ctx->db);
     return st;
@@ -333,7 +334,7 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
         goto fail;
     }
     if ((st = gh_audit(ctx, NULL, "org.settings_changed", "org", o.id, changes)) != GH_OK) goto fail;
-    if ((st = gh_tx_commit(ctx)) != GH_OK) return st;
+    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) return st;
     *out = o;
     return GH_OK;
 fail:
@@ -360,7 +361,7 @@ gh_status gh_org_set_modules(gh_ctx *ctx, const char *slug, const json_t *keys, 
     /* A product catalog may put users.manage behind a module or add-on:
      * switching it off must still leave someone who can manage users. */
     if ((st = gh_accounts_check_invariants(ctx, o.id, false)) != GH_OK) goto fail;
-    return gh_tx_commit(ctx);
+    return gh_tx_commit_and_refresh(ctx);
 fail:
     gh_db_rollback(ctx->db);
     return st;
@@ -381,7 +382,7 @@ gh_status gh_org_set_ip_allowlist(gh_ctx *ctx, const char *slug, const json_t *c
     gh_strlcpy(o.ip_allowlist, allow, sizeof o.ip_allowlist);
     if ((st = gh_store_org_update(ctx->db, &o, &ctx->err)) != GH_OK) { json_decref(detail); goto fail; }
     if ((st = gh_audit(ctx, o.id, "org.ip_allowlist_set", "org", o.id, detail)) != GH_OK) goto fail;
-    return gh_tx_commit(ctx);
+    return gh_tx_commit_and_refresh(ctx);
 fail:
     gh_db_rollback(ctx->db);
     return st;
@@ -427,7 +428,7 @@ gh_status gh_org_set_seats(gh_ctx *ctx, const char *slug, int64_t office, int64_
                                  force && (over_office || over_factory), "office_over", (json_int_t)over_office,
                                  "factory_over", (json_int_t)over_factory))) != GH_OK)
         goto fail;
-    return gh_tx_commit(ctx);
+    return gh_tx_commit_and_refresh(ctx);
 fail:
     gh_db_rollback(ctx->db);
     return st;

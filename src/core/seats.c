@@ -3,20 +3,8 @@
 
 int64_t gh_seats_used(gh_db *db, const char *org_id, gh_seat_kind kind)
 {
-    /* An office seat is held by an active user with office access or by a
-     * pending invitation that has not expired (accepting one turns it into
-     * the user in the same transaction, so nothing is counted twice). */
-    const char *sql = kind == GH_SEAT_OFFICE
-                          ? "SELECT (SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND office_access = 1)"
-                            " + (SELECT count(*) FROM invites WHERE org_id = ?1 AND status = 'pending' AND expires_at > ?2)"
-                          : "SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND factory_access = 1";
-    sqlite3_stmt *st = gh_db_stmt(db, sql);
-    if (!st) return -1;
-    gh_bind_text(st, 1, org_id);
-    if (kind == GH_SEAT_OFFICE) gh_bind_i64(st, 2, gh_now());
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
-    return n;
+    return kind == GH_SEAT_OFFICE ? gh_store_office_seats_used(db, org_id, gh_now())
+                                  : gh_store_factory_seats_used(db, org_id);
 }
 
 gh_status gh_seats_require_n(gh_ctx *ctx, const gh_org *o, gh_seat_kind kind, int64_t added)

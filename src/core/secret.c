@@ -10,6 +10,9 @@
 #include "util/assets.h"
 #include "store/store.h"
 #include "util/util.h"
+#include "util/hash.h"
+
+_Static_assert(GH_PWHASH_MAX == crypto_pwhash_STRBYTES, "GH_PWHASH_MAX (util/util.h) must match libsodium");
 
 static unsigned long long pw_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 static size_t pw_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
@@ -22,13 +25,15 @@ static char dummy_hash[GH_PWHASH_MAX];
 
 static uint64_t hash64(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
+    /* ASCII letters folded to lower case; a text longer than the buffer is
+     * hashed as it is (no list entry is that long, so it cannot match). */
+    char low[1024];
+    if (n > sizeof low) return gh_hash(s, n) | 1;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-        h = (h ^ c) * 1099511628211ull;
+        low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
     }
-    return h | 1; /* 0 marks an empty slot */
+    return gh_hash(low, n) | 1; /* 0 marks an empty slot */
 }
 
 static void common_add(const char *s, size_t n)

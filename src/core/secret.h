@@ -9,11 +9,11 @@
 #include <sodium.h>
 #include <stdbool.h>
 
-#include "core/err.h"
+#include "util/err.h"
+#include "util/util.h"
 
 #define GH_PW_MIN 8
 #define GH_PW_MAX 256
-#define GH_PWHASH_MAX crypto_pwhash_STRBYTES
 
 /* Loads the embedded common-password list; call once at start. */
 int gh_secret_init(void);

@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/err.h"
+#include "util/err.h"
 
 #define GH_SECRETBOX_KEYS_MAX 8
 #define GH_SECRETBOX_PLAIN_MAX 4096 /* the longest value that may be sealed */

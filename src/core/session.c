@@ -1,5 +1,6 @@
 /* Session and API key authentication; session creation; the queue of
  * "last used" writes that authentication leaves to a background writer. */
+#include "core/ipallow.h"
 #include "core/session.h"
 
 #include <pthread.h>

@@ -1,4 +1,6 @@
 /* Company sign-in configuration and policy: see sso.h. */
+/* Over 600 lines: the configuration, its validation and the sign-in
+ * policy of one feature share the sealed-secret handling. */
 #include "core/sso.h"
 
 #include <sodium.h>

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/access.h"
+#include "util/cursor.h"
 #include "util/json.h"
 #include "core/accounts.h"
 #include "core/audit.h"
@@ -163,11 +164,8 @@ gh_status gh_task_list(gh_ctx *ctx, const char *status, const char *order_ref, c
     if (f.limit <= 0) f.limit = PAGE_DEFAULT;
     if (f.limit > PAGE_MAX) f.limit = PAGE_MAX;
     if (cursor) {
-        size_t len;
-        if (sodium_hex2bin((unsigned char *)after, sizeof after - 1, cursor, strlen(cursor), NULL, &len, NULL) != 0 ||
-            len == 0)
+        if (!gh_cursor_decode_key(cursor, after, sizeof after))
             return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_cursor", "cursor", "the cursor is not valid");
-        after[len] = '\0';
         f.after_ref = after;
     }
     task_acc a = {.items = json_array()};
@@ -180,7 +178,7 @@ gh_status gh_task_list(gh_ctx *ctx, const char *status, const char *order_ref, c
     if (a.n == f.limit) {
         size_t len = strlen(a.last_ref);
         char *c = malloc(len * 2 + 1);
-        if (c) sodium_bin2hex(c, len * 2 + 1, (const unsigned char *)a.last_ref, len);
+        if (c) gh_cursor_encode_key(a.last_ref, c, len * 2 + 1);
         *next_cursor = c;
     }
     *items = a.items;

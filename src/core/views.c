@@ -282,7 +282,7 @@ gh_status gh_view_create(gh_ctx *ctx, const char *name, const char *kind, const 
                        json_pack("{s:s, s:s, s:I}", "name", v.name, "kind", v.kind, "config_bytes",
                                  (json_int_t)strlen(v.config)))) != GH_OK)
         goto fail;
-    if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
     st = gh_view_get(ctx, v.id, out);
     goto out;
 fail:
@@ -333,7 +333,7 @@ gh_status gh_view_update(gh_ctx *ctx, const char *id, const char *name, const js
     st = gh_audit(ctx, NULL, "view.updated", "view", v.id, changes);
     changes = NULL; /* stolen */
     if (st != GH_OK) goto fail;
-    if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
     st = gh_view_get(ctx, id, out);
     goto out;
 fail:
@@ -371,7 +371,7 @@ gh_status gh_view_delete(gh_ctx *ctx, const char *id)
                                  v.owner_id[0] ? json_string(v.owner_id) : json_null(), "shared_with",
                                  a.shared_with))) != GH_OK)
         goto fail;
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
     goto out;
 fail:
     gh_db_rollback(ctx->db);
@@ -512,7 +512,7 @@ gh_status gh_view_share(gh_ctx *ctx, const char *id, const json_t *group_ids, js
                        json_pack("{s:s, s:O, s:O, s:O}", "name", v.name, "group_ids", wanted, "added", added,
                                  "removed", removed))) != GH_OK)
         goto fail;
-    if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
     st = gh_view_get(ctx, id, out);
     goto out;
 fail:

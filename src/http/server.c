@@ -10,6 +10,11 @@
  * can close those still sending headers or body after an absolute deadline
  * (libmicrohttpd's own timeout restarts with every byte), and so that a
  * SIGTERM can let the requests in flight finish before the daemon stops.
+ *
+ * Over 600 lines: the libmicrohttpd life cycle of one request (first call,
+ * body, dispatch, answer, completion) is one state machine, and its
+ * static helpers share the request struct; the next split is the JSON body
+ * checker and the problem+json renderer into files of their own.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -405,14 +410,6 @@ bool gh_jbool(json_t *obj, const char *name, bool dflt)
 {
     json_t *v = json_object_get(obj, name);
     return json_is_boolean(v) ? json_is_true(v) : dflt;
-}
-
-bool gh_api_failed(gh_req *r, gh_status st)
-{
-    if (st == GH_OK) return false;
-    if (r->ctx.err.status == GH_OK) gh_fail(&r->ctx.err, st, "internal", "internal error");
-    gh_reply_ctx_err(r);
-    return true;
 }
 
 /* ---- dispatch ----------------------------------------------------------------- */

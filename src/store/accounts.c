@@ -1,19 +1,11 @@
 /* SQLite implementation of store.h: organizations, roles, users, sessions and
  * single-use tokens. */
+/* Over 600 lines: the SQL of the account tables (organizations, roles,
+ * users, sessions, single-use tokens), one short function per query. */
 #include <string.h>
 
 #include "store/store.h"
-
-#define STEP_DONE(db, st, err, what) \
-    do { int _s = sqlite3_step(st); sqlite3_reset(st); \
-         if (_s != SQLITE_DONE) return gh_db_fail(db, err, what); } while (0)
-
-#define PREP(db, st, sql, err) \
-    sqlite3_stmt *st = gh_db_stmt(db, sql); \
-    if (!st) return gh_db_fail(db, err, "prepare")
-
-static void cp(char *dst, size_t cap, sqlite3_stmt *st, int col) { gh_strlcpy(dst, gh_col_text(st, col), cap); }
-#define CP(field, col) cp(field, sizeof(field), st, col)
+#include "store/sqlite_int.h"
 
 /* ---- orgs ---------------------------------------------------------------------- */
 #define ORG_COLS "id, slug, name, template, modules, addons, seats_office, seats_factory," \
@@ -232,6 +224,31 @@ int64_t gh_store_role_user_count(gh_db *db, const char *org_id, const char *key)
 }
 
 /* ---- users ------------------------------------------------------------------------ */
+/* An office seat is held by an active user with office access or by a
+ * pending invitation that has not expired (accepting one turns it into the
+ * user in the same transaction, so nothing is counted twice). */
+int64_t gh_store_office_seats_used(gh_db *db, const char *org_id, int64_t now)
+{
+    sqlite3_stmt *st = gh_db_stmt(db, "SELECT (SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND office_access = 1)"
+                                      " + (SELECT count(*) FROM invites WHERE org_id = ?1 AND status = 'pending' AND expires_at > ?2)");
+    if (!st) return -1;
+    gh_bind_text(st, 1, org_id);
+    gh_bind_i64(st, 2, now);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return n;
+}
+
+int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id)
+{
+    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND factory_access = 1");
+    if (!st) return -1;
+    gh_bind_text(st, 1, org_id);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return n;
+}
+
 #define USER_COLS "id, org_id, email, name, mobile, role_key, status, email_verified, office_access," \
     " factory_access, password_hash, modules, grants, badge, pin_hash, pin_temporary, pin_failures," \
     " pin_blocked, checkin_exempt, created_at, updated_at, last_login_at"
@@ -256,22 +273,20 @@ static void user_row(sqlite3_stmt *st, gh_user *u)
     u->last_login_at = sqlite3_column_int64(st, 21);
 }
 
-static const char *nz(const char *s) { return s && *s ? s : NULL; }
-
 static void user_bind(sqlite3_stmt *st, const gh_user *u)
 {
     char email_norm[GH_EMAIL_MAX + 1], badge_norm[65];
     gh_ascii_lower(email_norm, u->email, sizeof email_norm);
     gh_ascii_lower(badge_norm, u->badge, sizeof badge_norm);
     gh_bind_text(st, 1, u->id); gh_bind_text(st, 2, u->org_id);
-    gh_bind_text(st, 3, nz(u->email)); gh_bind_text(st, 4, nz(email_norm));
+    gh_bind_text(st, 3, gh_sql_null_if_empty(u->email)); gh_bind_text(st, 4, gh_sql_null_if_empty(email_norm));
     gh_bind_text(st, 5, u->name); gh_bind_text(st, 6, u->mobile); gh_bind_text(st, 7, u->role_key);
     gh_bind_text(st, 8, u->status[0] ? u->status : "active");
     gh_bind_i64(st, 9, u->email_verified); gh_bind_i64(st, 10, u->office_access);
-    gh_bind_i64(st, 11, u->factory_access); gh_bind_text(st, 12, nz(u->password_hash));
+    gh_bind_i64(st, 11, u->factory_access); gh_bind_text(st, 12, gh_sql_null_if_empty(u->password_hash));
     gh_bind_text(st, 13, u->modules_all ? NULL : u->modules); gh_bind_text(st, 14, u->grants);
-    gh_bind_text(st, 15, nz(u->badge)); gh_bind_text(st, 16, nz(badge_norm));
-    gh_bind_text(st, 17, nz(u->pin_hash)); gh_bind_i64(st, 18, u->pin_temporary);
+    gh_bind_text(st, 15, gh_sql_null_if_empty(u->badge)); gh_bind_text(st, 16, gh_sql_null_if_empty(badge_norm));
+    gh_bind_text(st, 17, gh_sql_null_if_empty(u->pin_hash)); gh_bind_i64(st, 18, u->pin_temporary);
     gh_bind_i64(st, 19, u->pin_failures); gh_bind_i64(st, 20, u->pin_blocked);
     gh_bind_i64(st, 21, u->checkin_exempt); gh_bind_i64(st, 22, u->created_at);
     gh_bind_i64(st, 23, u->updated_at);
@@ -377,7 +392,7 @@ gh_status gh_store_tombstone_insert(gh_db *db, const gh_tombstone *t, gh_err *er
     PREP(db, st, "INSERT INTO user_tombstones (id, org_id, name, name_erased, deleted_at, deleted_by)"
                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err);
     gh_bind_text(st, 1, t->id); gh_bind_text(st, 2, t->org_id); gh_bind_text(st, 3, t->name);
-    gh_bind_i64(st, 4, t->name_erased); gh_bind_i64(st, 5, t->deleted_at); gh_bind_text(st, 6, nz(t->deleted_by));
+    gh_bind_i64(st, 4, t->name_erased); gh_bind_i64(st, 5, t->deleted_at); gh_bind_text(st, 6, gh_sql_null_if_empty(t->deleted_by));
     STEP_DONE(db, st, err, "tombstone insert");
     return GH_OK;
 }
@@ -407,7 +422,7 @@ gh_status gh_store_checkin_close_all_open(gh_db *db, const char *org_id, const c
 {
     PREP(db, st, "UPDATE checkins SET ended_at = max(?3, started_at), status = 'paused', ended_by = ?4"
                  " WHERE org_id = ?1 AND user_id = ?2 AND ended_at IS NULL", err);
-    gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, user_id); gh_bind_i64(st, 3, at); gh_bind_text(st, 4, nz(by));
+    gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, user_id); gh_bind_i64(st, 3, at); gh_bind_text(st, 4, gh_sql_null_if_empty(by));
     STEP_DONE(db, st, err, "check-in close all");
     *n = sqlite3_changes(gh_db_raw(db));
     return GH_OK;
@@ -503,7 +518,7 @@ gh_status gh_store_session_insert(gh_db *db, const gh_session *s, gh_err *err)
     gh_bind_i64(st, 7, s->created_at); gh_bind_i64(st, 8, s->last_seen_at);
     gh_bind_i64(st, 9, s->idle_s); gh_bind_i64(st, 10, s->expires_at);
     gh_bind_text(st, 11, s->ip); gh_bind_text(st, 12, s->user_agent);
-    gh_bind_text(st, 13, nz(s->device_id)); gh_bind_i64(st, 14, s->pin_change_required);
+    gh_bind_text(st, 13, gh_sql_null_if_empty(s->device_id)); gh_bind_i64(st, 14, s->pin_change_required);
     STEP_DONE(db, st, err, "session insert");
     return GH_OK;
 }
@@ -612,8 +627,8 @@ gh_status gh_store_token_insert(gh_db *db, const gh_token *t, gh_err *err)
 {
     PREP(db, st, "INSERT INTO tokens (id, org_id, user_id, purpose, token_hash, email, created_at, expires_at)"
                  " VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", err);
-    gh_bind_text(st, 1, t->id); gh_bind_text(st, 2, nz(t->org_id)); gh_bind_text(st, 3, nz(t->user_id));
-    gh_bind_text(st, 4, t->purpose); gh_bind_text(st, 5, t->token_hash); gh_bind_text(st, 6, nz(t->email));
+    gh_bind_text(st, 1, t->id); gh_bind_text(st, 2, gh_sql_null_if_empty(t->org_id)); gh_bind_text(st, 3, gh_sql_null_if_empty(t->user_id));
+    gh_bind_text(st, 4, t->purpose); gh_bind_text(st, 5, t->token_hash); gh_bind_text(st, 6, gh_sql_null_if_empty(t->email));
     gh_bind_i64(st, 7, t->created_at); gh_bind_i64(st, 8, t->expires_at);
     STEP_DONE(db, st, err, "token insert");
     return GH_OK;
@@ -655,8 +670,8 @@ gh_status gh_store_token_supersede(gh_db *db, const char *org_id, const char *us
 {
     PREP(db, st, "UPDATE tokens SET used_at = ?4 WHERE ((?1 IS NULL AND org_id IS NULL) OR org_id = ?1)"
                  " AND ((?2 IS NULL AND user_id IS NULL) OR user_id = ?2) AND purpose = ?3 AND used_at IS NULL", err);
-    gh_bind_text(st, 1, nz(org_id));
-    gh_bind_text(st, 2, nz(user_id));
+    gh_bind_text(st, 1, gh_sql_null_if_empty(org_id));
+    gh_bind_text(st, 2, gh_sql_null_if_empty(user_id));
     gh_bind_text(st, 3, purpose);
     gh_bind_i64(st, 4, at);
     STEP_DONE(db, st, err, "token supersede");

@@ -1,5 +1,6 @@
 /* Whole-database backup and restore (see backup.h). */
 #include "store/backup.h"
+#include "store/sqlite_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

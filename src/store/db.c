@@ -1,25 +1,17 @@
-/* SQLite plumbing for store/: connections, migrations, statement cache,
- * transactions, generation counter. See db.h. */
+/* The public face of the store's connections (store/db.h): the backend
+ * chosen at open, each thread's own connection, and the transaction calls,
+ * all dispatched through the backend's operations table (store/backend.h). */
 #include "store/db.h"
 
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "store/backend.h"
 #include "store/migrations.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/util.h"
-
-#define STMT_CACHE 1024 /* power of two; distinct SQL statements in the program */
-
-struct gh_db {
-    sqlite3 *conn;
-    bool in_tx;
-    struct { const char *sql; sqlite3_stmt *st; } cache[STMT_CACHE];
-};
 
 static char db_path[4096] = "var/gatehouse.db";
 static pthread_key_t thread_key;
@@ -28,213 +20,46 @@ static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
 static void thread_dtor(void *p) { gh_db_close(p); }
 static void thread_init(void) { pthread_key_create(&thread_key, thread_dtor); }
 
+/* Every backend's connection begins with a gh_db_head. */
+static gh_db_head *head(gh_db *db) { return (gh_db_head *)db; }
+
+const gh_store_ops *gh_store_backend_for(const char *path, char *err, size_t errlen)
+{
+    /* A URL scheme names another backend; none is built in yet. */
+    if (strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0) {
+        snprintf(err, errlen, "%s: this gatehouse has no PostgreSQL backend", path);
+        return NULL;
+    }
+    return &gh_store_sqlite_ops;
+}
+
 int gh_db_schema_version(void) { return gh_migrations_count(); }
 
-/* Waiting for another connection's lock: SQLite's own busy_timeout schedule
- * (sleeps growing from 1 ms to 100 ms, BUSY_WAIT_MS in all), plus one log
- * line when a wait starts, so an operator (and the concurrency tests) can
- * see that a request is waiting for the write lock. */
-#define BUSY_WAIT_MS 5000
-static int busy_wait(void *unused, int count)
+static int open_with(const char *path, bool create, bool readonly, gh_db **out, char *err, size_t errlen)
 {
-    static const int delays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
-    static const int totals[] = {0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228};
-    enum { N = (int)(sizeof delays / sizeof delays[0]) };
-    (void)unused;
-    if (count < 0) return 0;
-    int delay, prior;
-    if (count < N) {
-        delay = delays[count];
-        prior = totals[count];
-    } else {
-        delay = delays[N - 1];
-        prior = totals[N - 1] + delay * (count - (N - 1));
-    }
-    if (prior >= BUSY_WAIT_MS) return 0;
-    if (prior + delay > BUSY_WAIT_MS) delay = BUSY_WAIT_MS - prior;
-    if (count == 0) gh_logf(GH_LOG_INFO, "database_busy_wait: waiting for another connection's lock");
-    sqlite3_sleep(delay);
-    return 1;
-}
-
-/* Name order (util.h gh_name_sort_key) inside SQL: the collation gh_name for
- * ORDER BY on short lists, and gh_name_key(text) for the stored sort key of
- * users (computed by the migration that adds it; the store writes it on
- * every insert and update). Both deterministic and registered on every
- * connection. */
-static int name_collation(void *unused, int alen, const void *a, int blen, const void *b)
-{
-    (void)unused;
-    return gh_name_cmp(a, alen > 0 ? (size_t)alen : 0, b, blen > 0 ? (size_t)blen : 0);
-}
-
-static void name_key_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    const unsigned char *t = sqlite3_value_text(argv[0]);
-    char key[GH_NAME_KEY_MAX];
-    size_t n = gh_name_sort_key(t ? (const char *)t : "", key, sizeof key);
-    sqlite3_result_text(cx, key, (int)n, SQLITE_TRANSIENT);
-}
-
-static int db_open(const char *path, int flags, gh_db **out, char *err, size_t errlen)
-{
-    int rc = -1;
-    bool readonly = (flags & SQLITE_OPEN_READONLY) != 0;
-    gh_db *db = calloc(1, sizeof *db);
-    if (!db) { snprintf(err, errlen, "out of memory"); goto out; }
-    if (sqlite3_open_v2(path, &db->conn, flags, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open database %s: %s", path,
-                 db->conn ? sqlite3_errmsg(db->conn) : "out of memory");
-        goto out;
-    }
-    sqlite3_extended_result_codes(db->conn, 1);
-    if (sqlite3_create_collation_v2(db->conn, "gh_name", SQLITE_UTF8, NULL, name_collation, NULL) != SQLITE_OK ||
-        sqlite3_create_function_v2(db->conn, "gh_name_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, name_key_fn,
-                                   NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot register the name order: %s", sqlite3_errmsg(db->conn));
-        goto out;
-    }
-    sqlite3_busy_handler(db->conn, busy_wait, NULL);
-    /* WAL for concurrent readers; synchronous=FULL makes each commit durable
-     * (NORMAL could lose the last commits on power loss). */
-    if (!readonly && (gh_db_exec(db, "PRAGMA journal_mode=WAL") != 0 ||
-        gh_db_exec(db, "PRAGMA synchronous=FULL") != 0 ||
-        gh_db_exec(db, "PRAGMA foreign_keys=ON") != 0 ||
-        gh_db_exec(db, "PRAGMA temp_store=MEMORY") != 0)) {
-        snprintf(err, errlen, "cannot configure database %s: %s", path, sqlite3_errmsg(db->conn));
-        goto out;
-    }
-#ifdef GH_TEST_HOOKS
-    /* Test builds only: GH_TEST_MAX_PAGES caps the file so that writes meet
-     * SQLITE_FULL, as on a full disk (tests/api/failure.test.mjs). */
-    const char *pages = getenv("GH_TEST_MAX_PAGES");
-    int64_t max_pages;
-    if (pages && *pages && gh_parse_i64(pages, 1, INT32_MAX, &max_pages)) {
-        char sql[64];
-        snprintf(sql, sizeof sql, "PRAGMA max_page_count=%lld", (long long)max_pages);
-        if (gh_db_exec(db, sql) != 0) {
-            snprintf(err, errlen, "cannot cap database %s: %s", path, sqlite3_errmsg(db->conn));
-            goto out;
-        }
-    }
-#endif
-    *out = db;
-    db = NULL;
-    rc = 0;
-out:
-    gh_db_close(db);
-    return rc;
+    const gh_store_ops *ops = gh_store_backend_for(path, err, errlen);
+    if (!ops) return -1;
+    return ops->open(path, create, readonly, out, err, errlen);
 }
 
 int gh_db_open(const char *path, gh_db **out, char *err, size_t errlen)
 {
-    return db_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, out, err, errlen);
+    return open_with(path, true, false, out, err, errlen);
 }
 
 int gh_db_open_existing(const char *path, bool readonly, gh_db **out, char *err, size_t errlen)
 {
-    return db_open(path, (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX, out, err,
-                   errlen);
+    return open_with(path, false, readonly, out, err, errlen);
 }
 
 void gh_db_close(gh_db *db)
 {
-    if (!db) return;
-    for (size_t i = 0; i < STMT_CACHE; i++)
-        if (db->cache[i].st) sqlite3_finalize(db->cache[i].st);
-    sqlite3_close(db->conn);
-    free(db);
+    if (db) head(db)->ops->close(db);
 }
 
-sqlite3 *gh_db_raw(gh_db *db) { return db->conn; }
-
-int gh_db_exec(gh_db *db, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(db->conn, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        gh_logf(GH_LOG_ERROR, "sql exec failed: %s", msg ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
-        return -1;
-    }
-    return 0;
-}
-
-/* A meta value; 0 if absent, -1 if it cannot be read. */
-static int64_t meta_get(gh_db *db, const char *key)
-{
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT value FROM meta WHERE key = ?1");
-    if (!st) return -1;
-    gh_bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
-    sqlite3_reset(st);
-    return v;
-}
-
-int64_t gh_db_stored_schema_version(gh_db *db)
-{
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT value FROM meta WHERE key = 'schema_version'");
-    if (!st) return -1;
-    int rc = sqlite3_step(st);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
-    sqlite3_reset(st);
-    return v;
-}
-
-/* Each migration runs in its own write transaction and re-reads the version
- * inside it, after taking the write lock: of several processes starting on
- * one new database at once, one applies a migration and the others, who
- * waited for the lock (busy timeout), find it applied and go on. */
-int gh_db_migrate(gh_db *db, char *err, size_t errlen)
-{
-    int target = gh_migrations_count();
-    for (;;) {
-        if (gh_db_exec(db, "BEGIN IMMEDIATE") != 0) {
-            snprintf(err, errlen, "cannot begin migration: %s", sqlite3_errmsg(db->conn));
-            return -1;
-        }
-        if (gh_db_exec(db, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)") != 0) {
-            snprintf(err, errlen, "cannot create meta table: %s", sqlite3_errmsg(db->conn));
-            goto fail;
-        }
-        int64_t current = meta_get(db, "schema_version");
-        if (current < 0) { snprintf(err, errlen, "cannot read schema version"); goto fail; }
-        if (current > target) {
-            snprintf(err, errlen,
-                     "database schema version %lld is newer than this gatehouse (%d): "
-                     "refusing to start; run a newer gatehouse or restore a backup",
-                     (long long)current, target);
-            goto fail;
-        }
-        if (current == target) {
-            gh_db_exec(db, "COMMIT");
-            return 0;
-        }
-        int v = (int)current + 1;
-        char *msg = NULL;
-        if (sqlite3_exec(db->conn, gh_migration_sql(v), NULL, NULL, &msg) != SQLITE_OK) {
-            snprintf(err, errlen, "migration %d failed: %s", v, msg ? msg : "?");
-            sqlite3_free(msg);
-            goto fail;
-        }
-        sqlite3_stmt *st = gh_db_stmt(db, "INSERT INTO meta(key, value) VALUES ('schema_version', ?1) "
-                                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-        if (!st) { snprintf(err, errlen, "migration %d: cannot record version", v); goto fail; }
-        gh_bind_i64(st, 1, v);
-        int s = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (s != SQLITE_DONE || gh_db_exec(db, "COMMIT") != 0) {
-            snprintf(err, errlen, "migration %d: cannot record version", v);
-            goto fail;
-        }
-        gh_logf(GH_LOG_INFO, "applied schema migration %d", v);
-    }
-fail:
-    gh_db_exec(db, "ROLLBACK");
-    return -1;
-}
+int gh_db_migrate(gh_db *db, char *err, size_t errlen) { return head(db)->ops->migrate(db, err, errlen); }
+int64_t gh_db_stored_schema_version(gh_db *db) { return head(db)->ops->stored_schema_version(db); }
+const char *gh_db_backend_name(gh_db *db) { return head(db)->ops->name; }
 
 void gh_db_set_path(const char *path) { gh_strlcpy(db_path, path, sizeof db_path); }
 const char *gh_db_path(void) { return db_path; }
@@ -263,113 +88,45 @@ void gh_db_thread_close(void)
     }
 }
 
-sqlite3_stmt *gh_db_stmt(gh_db *db, const char *sql)
-{
-    uintptr_t h = (uintptr_t)sql;
-    h ^= h >> 17;
-    h *= 0x9E3779B97F4A7C15ull;
-    size_t i = (size_t)(h >> 20) & (STMT_CACHE - 1);
-    for (size_t probe = 0; probe < STMT_CACHE; probe++, i = (i + 1) & (STMT_CACHE - 1)) {
-        if (db->cache[i].sql == sql) {
-            sqlite3_stmt *st = db->cache[i].st;
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
-            return st;
-        }
-        if (!db->cache[i].sql) {
-            sqlite3_stmt *st = NULL;
-            if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-                gh_logf(GH_LOG_ERROR, "sql prepare failed: %s: %s", sqlite3_errmsg(db->conn), sql);
-                return NULL;
-            }
-            db->cache[i].sql = sql;
-            db->cache[i].st = st;
-            return st;
-        }
-    }
-    gh_logf(GH_LOG_ERROR, "statement cache full");
-    return NULL;
-}
-
 gh_status gh_db_begin(gh_db *db, gh_err *err)
 {
-    if (sqlite3_exec(db->conn, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return gh_db_fail(db, err, "begin");
-    db->in_tx = true;
-    return GH_OK;
+    gh_status s = head(db)->ops->begin_write(db, true, err);
+    if (s == GH_OK) head(db)->in_tx = true;
+    return s;
 }
 
 gh_status gh_db_begin_nowait(gh_db *db, gh_err *err)
 {
-    sqlite3_busy_handler(db->conn, NULL, NULL); /* no waiting this once */
-    int rc = sqlite3_exec(db->conn, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    sqlite3_busy_handler(db->conn, busy_wait, NULL);
-    if (rc == SQLITE_OK) {
-        db->in_tx = true;
-        return GH_OK;
-    }
-    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
-        err->retry_after = 1;
-        return gh_fail(err, GH_E_BUSY, "database_busy", "another writer holds the database");
-    }
-    return gh_db_fail(db, err, "begin");
+    gh_status s = head(db)->ops->begin_write(db, false, err);
+    if (s == GH_OK) head(db)->in_tx = true;
+    return s;
 }
 
 gh_status gh_db_commit(gh_db *db, gh_err *err)
 {
-    if (sqlite3_exec(db->conn, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        gh_status s = gh_db_fail(db, err, "commit");
+    gh_status s = head(db)->ops->commit(db, err);
+    if (s != GH_OK) {
         gh_db_rollback(db);
         return s;
     }
-    db->in_tx = false;
+    head(db)->in_tx = false;
     return GH_OK;
 }
 
 void gh_db_rollback(gh_db *db)
 {
-    if (!sqlite3_get_autocommit(db->conn))
-        sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
-    db->in_tx = false;
+    head(db)->ops->rollback(db);
+    head(db)->in_tx = false;
 }
 
-bool gh_db_in_tx(gh_db *db) { return db->in_tx; }
+gh_status gh_db_begin_read(gh_db *db, gh_err *err) { return head(db)->ops->begin_read(db, err); }
+void gh_db_end_read(gh_db *db) { head(db)->ops->end_read(db); }
 
-int64_t gh_db_generation(gh_db *db) { return meta_get(db, "generation"); }
+bool gh_db_in_tx(gh_db *db) { return head(db)->in_tx; }
 
-void gh_bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s) sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else sqlite3_bind_null(st, i);
-}
-
-void gh_bind_i64(sqlite3_stmt *st, int i, int64_t v) { sqlite3_bind_int64(st, i, v); }
-
-const char *gh_col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
+int64_t gh_db_generation(gh_db *db) { return head(db)->ops->generation(db); }
 
 gh_metric *gh_db_metric_errors(void)
 {
     return gh_metric_counter("gatehouse_db_errors_total", "failed database statements, by kind (busy, error)", "kind");
-}
-
-gh_status gh_db_fail(gh_db *db, gh_err *err, const char *what)
-{
-    int code = sqlite3_extended_errcode(db->conn);
-    gh_logf(GH_LOG_ERROR, "database error in %s: %s", what, sqlite3_errmsg(db->conn));
-    /* Looked up on each error (it takes a lock: error path only). */
-    gh_metric *errors = gh_db_metric_errors();
-    const bool busy = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
-    gh_metric_inc(errors, (const char *[]){busy ? "busy" : "error"});
-    if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
-        err->retry_after = 1;
-        return gh_fail(err, GH_E_BUSY, "database_busy", "the database is busy; retry shortly");
-    }
-    /* A full disk is the operator's to fix; say so rather than "internal". */
-    if ((code & 0xff) == SQLITE_FULL)
-        return gh_fail(err, GH_E_INTERNAL, "storage_full", "the database cannot grow: its disk is full");
-    return gh_fail(err, GH_E_INTERNAL, "internal", "internal error");
 }

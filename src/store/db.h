@@ -1,20 +1,26 @@
 /*
- * The storage handle. store/ is the only layer that speaks SQL; this file is
- * its plumbing: opening SQLite in WAL mode with durable commits, applying the
- * versioned forward-only migrations, a per-connection cache of prepared
- * statements, write transactions, and the generation counter that tells every
+ * The storage handle. store/ is the only layer that speaks SQL; this header
+ * is what the layers above see of its plumbing: an opaque connection
+ * (gh_db), opening it and applying the versioned forward-only migrations,
+ * read and write transactions, and the generation counter that tells every
  * process sharing the database that authorization state changed.
+ *
+ * A gh_db carries the operations table of the backend that opened it
+ * (store/backend.h; SQLite in WAL mode with durable commits is the only one
+ * today), so a second backend is added inside src/store/ without touching
+ * core. Statements, bindings and <sqlite3.h> are private to src/store/
+ * (store/sqlite_int.h).
  *
  * One gh_db is one connection and must only be used by one thread at a time;
  * the server gives each worker thread its own (gh_db_thread()).
  */
 #ifndef GH_DB_H
 #define GH_DB_H
-#include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "core/err.h"
+#include "util/err.h"
 
 typedef struct gh_db gh_db;
 
@@ -40,21 +46,23 @@ const char *gh_db_path(void);
 gh_db *gh_db_thread(void);
 void gh_db_thread_close(void);
 
-sqlite3 *gh_db_raw(gh_db *db);
-/* A cached prepared statement for `sql`, reset and with bindings cleared.
- * `sql` must be a string literal (the cache is keyed by its address).
- * NULL on error (logged). */
-sqlite3_stmt *gh_db_stmt(gh_db *db, const char *sql);
-/* Runs SQL with no parameters and no result rows. */
-int gh_db_exec(gh_db *db, const char *sql);
+/* The backend's name ("sqlite"), for logs and the status page. */
+const char *gh_db_backend_name(gh_db *db);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. begin and commit fill err on failure
- * (busy database -> GH_E_BUSY). Rollback is always safe to call. */
+/* Write transactions: begin takes the write lock (BEGIN IMMEDIATE in
+ * SQLite), commit makes the change durable, rollback undoes it. begin and
+ * commit fill err on failure (busy database -> GH_E_BUSY). Rollback is
+ * always safe to call. Neither refreshes the authorization snapshot: core's
+ * gh_tx_commit_and_refresh (core/guard.h) does both. */
 gh_status gh_db_begin(gh_db *db, gh_err *err);
-/* BEGIN IMMEDIATE without waiting: GH_E_BUSY at once (not logged) when
+/* Begin without waiting: GH_E_BUSY at once (not logged) when
  * another connection holds the write lock. For work that may be skipped. */
 gh_status gh_db_begin_nowait(gh_db *db, gh_err *err);
 gh_status gh_db_commit(gh_db *db, gh_err *err);
+/* A read transaction: one consistent view of the database across several
+ * reads (the snapshot builder), ended by gh_db_end_read. */
+gh_status gh_db_begin_read(gh_db *db, gh_err *err);
+void gh_db_end_read(gh_db *db);
 void gh_db_rollback(gh_db *db);
 bool gh_db_in_tx(gh_db *db);
 
@@ -62,14 +70,7 @@ bool gh_db_in_tx(gh_db *db);
  * permission check depends on changes, from any process. */
 int64_t gh_db_generation(gh_db *db);
 
-/* Binding helpers: NULL strings bind SQL NULL. */
-void gh_bind_text(sqlite3_stmt *st, int i, const char *s);
-void gh_bind_i64(sqlite3_stmt *st, int i, int64_t v);
-/* Column helpers: NULL becomes "" / 0. */
-const char *gh_col_text(sqlite3_stmt *st, int i);
 /* gatehouse_db_errors_total{kind} (util/metrics.h), registered on first call. */
 struct gh_metric *gh_db_metric_errors(void);
-/* Reports a failed step as GH_E_INTERNAL (or GH_E_BUSY) and logs it. */
-gh_status gh_db_fail(gh_db *db, gh_err *err, const char *what);
 
 #endif

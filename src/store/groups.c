@@ -1,21 +1,10 @@
 /* SQLite implementation of store/groups.h: groups, membership, views and
  * shares. */
 #include "store/groups.h"
+#include "store/sqlite_int.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define PREP(db, st, sql, err) \
-    sqlite3_stmt *st = gh_db_stmt(db, sql); \
-    if (!st) return gh_db_fail(db, err, "prepare")
-#define STEP_DONE(db, st, err, what) \
-    do { int _s = sqlite3_step(st); sqlite3_reset(st); \
-         if (_s != SQLITE_DONE) return gh_db_fail(db, err, what); } while (0)
-
-static void cp(char *dst, size_t cap, sqlite3_stmt *st, int col) { gh_strlcpy(dst, gh_col_text(st, col), cap); }
-#define CP(field, col) cp(field, sizeof(field), st, col)
-
-static const char *nz(const char *s) { return s && *s ? s : NULL; }
 
 /* ---- groups ------------------------------------------------------------------ */
 #define GROUP_COLS "g.id, g.org_id, g.name, g.description, g.created_at, g.updated_at," \
@@ -134,7 +123,7 @@ gh_status gh_store_group_member_add(gh_db *db, const char *org_id, const char *g
     PREP(db, st, "INSERT INTO group_members (org_id, group_id, user_id, added_at, added_by)"
                  " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (group_id, user_id) DO NOTHING", err);
     gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, group_id); gh_bind_text(st, 3, user_id);
-    gh_bind_i64(st, 4, at); gh_bind_text(st, 5, nz(added_by));
+    gh_bind_i64(st, 4, at); gh_bind_text(st, 5, gh_sql_null_if_empty(added_by));
     STEP_DONE(db, st, err, "group member add");
     *changed = sqlite3_changes(gh_db_raw(db)) == 1;
     return GH_OK;
@@ -235,7 +224,7 @@ gh_status gh_store_view_insert(gh_db *db, const gh_view *v, gh_err *err)
 {
     PREP(db, st, "INSERT INTO views (id, org_id, owner_id, kind, name, config, created_at, updated_at)"
                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err);
-    gh_bind_text(st, 1, v->id); gh_bind_text(st, 2, v->org_id); gh_bind_text(st, 3, nz(v->owner_id));
+    gh_bind_text(st, 1, v->id); gh_bind_text(st, 2, v->org_id); gh_bind_text(st, 3, gh_sql_null_if_empty(v->owner_id));
     gh_bind_text(st, 4, v->kind); gh_bind_text(st, 5, v->name); gh_bind_text(st, 6, v->config ? v->config : "{}");
     gh_bind_i64(st, 7, v->created_at); gh_bind_i64(st, 8, v->updated_at);
     STEP_DONE(db, st, err, "view insert");
@@ -333,7 +322,7 @@ gh_status gh_store_view_share_add(gh_db *db, const char *org_id, const char *vie
     PREP(db, st, "INSERT INTO view_shares (org_id, view_id, group_id, shared_by, shared_at)"
                  " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (view_id, group_id) DO NOTHING", err);
     gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, view_id); gh_bind_text(st, 3, group_id);
-    gh_bind_text(st, 4, nz(shared_by)); gh_bind_i64(st, 5, at);
+    gh_bind_text(st, 4, gh_sql_null_if_empty(shared_by)); gh_bind_i64(st, 5, at);
     STEP_DONE(db, st, err, "view share add");
     return GH_OK;
 }

@@ -1,14 +1,9 @@
 /* SQLite implementation of store/invites.h. */
 #include "store/invites.h"
+#include "store/sqlite_int.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define PREP(db, st, sql, err) \
-    sqlite3_stmt *st = gh_db_stmt(db, sql); \
-    if (!st) return gh_db_fail(db, err, "prepare")
-
-static const char *nz(const char *s) { return s && *s ? s : NULL; }
 
 static void bind_time(sqlite3_stmt *st, int i, int64_t t)
 {
@@ -20,9 +15,6 @@ static void bind_time(sqlite3_stmt *st, int i, int64_t t)
 #define INVITE_COLS "i.id, i.org_id, i.email, i.role_key, i.invited_by, coalesce(u.name, ''), i.token_hash," \
     " i.status, i.created_at, i.sent_at, i.expires_at, i.accepted_at, i.cancelled_at, i.user_id"
 #define INVITE_FROM " FROM invites i LEFT JOIN users u ON u.id = i.invited_by"
-
-static void cp(char *dst, size_t cap, sqlite3_stmt *st, int col) { gh_strlcpy(dst, gh_col_text(st, col), cap); }
-#define CP(field, col) cp(field, sizeof(field), st, col)
 
 static void invite_row(sqlite3_stmt *st, gh_invite *v)
 {
@@ -45,10 +37,10 @@ gh_status gh_store_invite_insert(gh_db *db, const gh_invite *v, gh_err *err)
                  " created_at, sent_at, expires_at, accepted_at, cancelled_at, user_id)"
                  " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)", err);
     gh_bind_text(st, 1, v->id); gh_bind_text(st, 2, v->org_id); gh_bind_text(st, 3, v->email);
-    gh_bind_text(st, 4, norm); gh_bind_text(st, 5, v->role_key); gh_bind_text(st, 6, nz(v->invited_by));
+    gh_bind_text(st, 4, norm); gh_bind_text(st, 5, v->role_key); gh_bind_text(st, 6, gh_sql_null_if_empty(v->invited_by));
     gh_bind_text(st, 7, v->token_hash); gh_bind_text(st, 8, v->status[0] ? v->status : "pending");
     gh_bind_i64(st, 9, v->created_at); gh_bind_i64(st, 10, v->sent_at); gh_bind_i64(st, 11, v->expires_at);
-    bind_time(st, 12, v->accepted_at); bind_time(st, 13, v->cancelled_at); gh_bind_text(st, 14, nz(v->user_id));
+    bind_time(st, 12, v->accepted_at); bind_time(st, 13, v->cancelled_at); gh_bind_text(st, 14, gh_sql_null_if_empty(v->user_id));
     int s = sqlite3_step(st);
     sqlite3_reset(st);
     if (s == SQLITE_CONSTRAINT_UNIQUE)
@@ -63,9 +55,9 @@ gh_status gh_store_invite_update(gh_db *db, const gh_invite *v, gh_err *err)
                  " expires_at = ?8, accepted_at = ?9, cancelled_at = ?10, user_id = ?11"
                  " WHERE org_id = ?1 AND id = ?2", err);
     gh_bind_text(st, 1, v->org_id); gh_bind_text(st, 2, v->id); gh_bind_text(st, 3, v->role_key);
-    gh_bind_text(st, 4, nz(v->invited_by)); gh_bind_text(st, 5, v->token_hash); gh_bind_text(st, 6, v->status);
+    gh_bind_text(st, 4, gh_sql_null_if_empty(v->invited_by)); gh_bind_text(st, 5, v->token_hash); gh_bind_text(st, 6, v->status);
     gh_bind_i64(st, 7, v->sent_at); gh_bind_i64(st, 8, v->expires_at); bind_time(st, 9, v->accepted_at);
-    bind_time(st, 10, v->cancelled_at); gh_bind_text(st, 11, nz(v->user_id));
+    bind_time(st, 10, v->cancelled_at); gh_bind_text(st, 11, gh_sql_null_if_empty(v->user_id));
     int s = sqlite3_step(st);
     sqlite3_reset(st);
     if (s == SQLITE_CONSTRAINT_UNIQUE)

@@ -1,5 +1,6 @@
 /* One organization's rows out and in (see orgdump.h). */
 #include "store/orgdump.h"
+#include "store/sqlite_int.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -2,16 +2,8 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "store/sqlite_int.h"
 #include "util/json.h"
-
-#define PREP(db, st, sql, err) \
-    sqlite3_stmt *st = gh_db_stmt(db, sql); \
-    if (!st) return gh_db_fail(db, err, "prepare")
-#define STEP_DONE(db, st, err, what) \
-    do { int _s = sqlite3_step(st); sqlite3_reset(st); \
-         if (_s != SQLITE_DONE) return gh_db_fail(db, err, what); } while (0)
-
-static const char *nz(const char *s) { return s && *s ? s : NULL; }
 
 static json_t *text_or_null(sqlite3_stmt *st, int col)
 {
@@ -28,9 +20,9 @@ gh_status gh_store_outbox_insert(gh_db *db, const gh_mail_row *m, int64_t at, gh
                  " status, link_expires_at)"
                  " VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM outbox), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
                  " 'queued', ?10)", err);
-    gh_bind_text(st, 1, id); gh_bind_text(st, 2, nz(m->org_id)); gh_bind_text(st, 3, m->kind);
+    gh_bind_text(st, 1, id); gh_bind_text(st, 2, gh_sql_null_if_empty(m->org_id)); gh_bind_text(st, 3, m->kind);
     gh_bind_text(st, 4, m->to); gh_bind_text(st, 5, m->subject); gh_bind_text(st, 6, m->body);
-    gh_bind_text(st, 7, nz(m->html)); gh_bind_text(st, 8, nz(m->link)); gh_bind_i64(st, 9, at);
+    gh_bind_text(st, 7, gh_sql_null_if_empty(m->html)); gh_bind_text(st, 8, gh_sql_null_if_empty(m->link)); gh_bind_i64(st, 9, at);
     if (m->link_expires_at > 0) gh_bind_i64(st, 10, m->link_expires_at); else sqlite3_bind_null(st, 10);
     STEP_DONE(db, st, err, "outbox insert");
     return GH_OK;
@@ -191,9 +183,9 @@ gh_status gh_store_audit_insert(gh_db *db, const gh_audit_row *a, gh_err *err)
     gh_id_new("evt", id);
     PREP(db, st, "INSERT INTO audit (id, org_id, at, actor_type, actor_id, action, target_type, target_id,"
                  " ip, request_id, detail) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)", err);
-    gh_bind_text(st, 1, id); gh_bind_text(st, 2, nz(a->org_id)); gh_bind_i64(st, 3, a->at);
-    gh_bind_text(st, 4, a->actor_type); gh_bind_text(st, 5, nz(a->actor_id)); gh_bind_text(st, 6, a->action);
-    gh_bind_text(st, 7, nz(a->target_type)); gh_bind_text(st, 8, nz(a->target_id));
+    gh_bind_text(st, 1, id); gh_bind_text(st, 2, gh_sql_null_if_empty(a->org_id)); gh_bind_i64(st, 3, a->at);
+    gh_bind_text(st, 4, a->actor_type); gh_bind_text(st, 5, gh_sql_null_if_empty(a->actor_id)); gh_bind_text(st, 6, a->action);
+    gh_bind_text(st, 7, gh_sql_null_if_empty(a->target_type)); gh_bind_text(st, 8, gh_sql_null_if_empty(a->target_id));
     gh_bind_text(st, 9, a->ip ? a->ip : ""); gh_bind_text(st, 10, a->request_id ? a->request_id : "");
     gh_bind_text(st, 11, a->detail_json ? a->detail_json : "{}");
     STEP_DONE(db, st, err, "audit insert");
@@ -287,7 +279,7 @@ gh_status gh_store_apikey_insert(gh_db *db, const gh_apikey *k, gh_err *err)
 {
     PREP(db, st, "INSERT INTO api_keys (" KEY_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,NULL,?9)", err);
     gh_bind_text(st, 1, k->id); gh_bind_text(st, 2, k->org_id); gh_bind_text(st, 3, k->name);
-    gh_bind_text(st, 4, k->key_hash); gh_bind_text(st, 5, k->prefix); gh_bind_text(st, 6, nz(k->created_by));
+    gh_bind_text(st, 4, k->key_hash); gh_bind_text(st, 5, k->prefix); gh_bind_text(st, 6, gh_sql_null_if_empty(k->created_by));
     gh_bind_i64(st, 7, k->created_at);
     if (k->expires_at) gh_bind_i64(st, 8, k->expires_at);
     else sqlite3_bind_null(st, 8);

@@ -1,19 +1,12 @@
 /* SQLite implementation of store/shopfloor.h. */
+/* Over 600 lines: the SQL of the shop-floor tables (kiosk devices, tasks,
+ * screens, check-ins, activity), one short function per query; a split
+ * per table family is next. */
 #include "store/shopfloor.h"
+#include "store/sqlite_int.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define PREP(db, st, sql, err) \
-    sqlite3_stmt *st = gh_db_stmt(db, sql); \
-    if (!st) return gh_db_fail(db, err, "prepare")
-#define STEP_DONE(db, st, err, what) \
-    do { int _s = sqlite3_step(st); sqlite3_reset(st); \
-         if (_s != SQLITE_DONE) return gh_db_fail(db, err, what); } while (0)
-
-static const char *nz(const char *s) { return s && *s ? s : NULL; }
-static void cp(char *dst, size_t cap, sqlite3_stmt *st, int col) { gh_strlcpy(dst, gh_col_text(st, col), cap); }
-#define CP(field, col) cp(field, sizeof(field), st, col)
 
 static void bind_time(sqlite3_stmt *st, int i, int64_t t)
 {
@@ -46,7 +39,7 @@ gh_status gh_store_device_insert(gh_db *db, const gh_kiosk_device *d, gh_err *er
 {
     PREP(db, st, "INSERT INTO kiosk_devices (" DEVICE_COLS ") VALUES (?1,?2,?3,?4,?5,?6,NULL)", err);
     gh_bind_text(st, 1, d->id); gh_bind_text(st, 2, d->org_id); gh_bind_text(st, 3, d->name);
-    gh_bind_text(st, 4, d->token_hash); gh_bind_text(st, 5, nz(d->created_by)); gh_bind_i64(st, 6, d->created_at);
+    gh_bind_text(st, 4, d->token_hash); gh_bind_text(st, 5, gh_sql_null_if_empty(d->created_by)); gh_bind_i64(st, 6, d->created_at);
     STEP_DONE(db, st, err, "device insert");
     return GH_OK;
 }
@@ -108,7 +101,7 @@ gh_status gh_store_session_set_device(gh_db *db, const char *session_id, const c
 {
     PREP(db, st, "UPDATE sessions SET device_id = ?2 WHERE id = ?1", err);
     gh_bind_text(st, 1, session_id);
-    gh_bind_text(st, 2, nz(device_id));
+    gh_bind_text(st, 2, gh_sql_null_if_empty(device_id));
     STEP_DONE(db, st, err, "session device");
     return GH_OK;
 }
@@ -117,14 +110,14 @@ gh_status gh_store_session_delete_kiosk(gh_db *db, const char *org_id, const cha
                                         const char *device_id, const char *keep_id, int64_t *deleted,
                                         gh_err *err)
 {
-    if (!nz(user_id) && !nz(device_id)) return gh_fail(err, GH_E_INTERNAL, "internal", "internal error");
+    if (!gh_sql_null_if_empty(user_id) && !gh_sql_null_if_empty(device_id)) return gh_fail(err, GH_E_INTERNAL, "internal", "internal error");
     PREP(db, st, "DELETE FROM sessions WHERE org_id = ?1 AND kind = 'kiosk'"
                  " AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR device_id = ?3)"
                  " AND (?4 IS NULL OR id <> ?4)", err);
     gh_bind_text(st, 1, org_id);
-    gh_bind_text(st, 2, nz(user_id));
-    gh_bind_text(st, 3, nz(device_id));
-    gh_bind_text(st, 4, nz(keep_id));
+    gh_bind_text(st, 2, gh_sql_null_if_empty(user_id));
+    gh_bind_text(st, 3, gh_sql_null_if_empty(device_id));
+    gh_bind_text(st, 4, gh_sql_null_if_empty(keep_id));
     STEP_DONE(db, st, err, "kiosk session delete");
     if (deleted) *deleted = sqlite3_changes(gh_db_raw(db));
     return GH_OK;
@@ -150,9 +143,9 @@ gh_status gh_store_task_insert(gh_db *db, const gh_task *t, gh_err *err)
     PREP(db, st, "INSERT INTO tasks (id, org_id, ref, title, order_ref, status, created_by, completed_by,"
                  " due_at, created_at, completed_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)", err);
     gh_bind_text(st, 1, t->id); gh_bind_text(st, 2, t->org_id); gh_bind_text(st, 3, t->ref);
-    gh_bind_text(st, 4, t->title); gh_bind_text(st, 5, nz(t->order_ref));
-    gh_bind_text(st, 6, t->status[0] ? t->status : "open"); gh_bind_text(st, 7, nz(t->created_by));
-    gh_bind_text(st, 8, nz(t->completed_by)); bind_time(st, 9, t->due_at); gh_bind_i64(st, 10, t->created_at);
+    gh_bind_text(st, 4, t->title); gh_bind_text(st, 5, gh_sql_null_if_empty(t->order_ref));
+    gh_bind_text(st, 6, t->status[0] ? t->status : "open"); gh_bind_text(st, 7, gh_sql_null_if_empty(t->created_by));
+    gh_bind_text(st, 8, gh_sql_null_if_empty(t->completed_by)); bind_time(st, 9, t->due_at); gh_bind_i64(st, 10, t->created_at);
     bind_time(st, 11, t->completed_at);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
@@ -180,8 +173,8 @@ gh_status gh_store_task_update(gh_db *db, const gh_task *t, gh_err *err)
     PREP(db, st, "UPDATE tasks SET title = ?3, order_ref = ?4, due_at = ?5, status = ?6, completed_at = ?7,"
                  " completed_by = ?8 WHERE org_id = ?1 AND id = ?2", err);
     gh_bind_text(st, 1, t->org_id); gh_bind_text(st, 2, t->id); gh_bind_text(st, 3, t->title);
-    gh_bind_text(st, 4, nz(t->order_ref)); bind_time(st, 5, t->due_at); gh_bind_text(st, 6, t->status);
-    bind_time(st, 7, t->completed_at); gh_bind_text(st, 8, nz(t->completed_by));
+    gh_bind_text(st, 4, gh_sql_null_if_empty(t->order_ref)); bind_time(st, 5, t->due_at); gh_bind_text(st, 6, t->status);
+    bind_time(st, 7, t->completed_at); gh_bind_text(st, 8, gh_sql_null_if_empty(t->completed_by));
     STEP_DONE(db, st, err, "task update");
     return GH_OK;
 }
@@ -215,7 +208,7 @@ gh_status gh_store_task_complete(gh_db *db, const char *org_id, const char *id, 
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
     gh_bind_i64(st, 3, at);
-    gh_bind_text(st, 4, nz(by));
+    gh_bind_text(st, 4, gh_sql_null_if_empty(by));
     STEP_DONE(db, st, err, "task complete");
     *changed = sqlite3_changes(gh_db_raw(db)) == 1;
     return GH_OK;
@@ -496,7 +489,7 @@ gh_status gh_store_checkin_insert(gh_db *db, const gh_checkin *c, gh_err *err)
     PREP(db, st, "INSERT INTO checkins (id, org_id, user_id, task_id, status, note, created_by, started_at, single_task)"
                  " VALUES (?1, ?2, ?3, ?4, 'open', NULL, ?5, ?6, ?7)", err);
     gh_bind_text(st, 1, c->id); gh_bind_text(st, 2, c->org_id); gh_bind_text(st, 3, c->user_id);
-    gh_bind_text(st, 4, c->task_id); gh_bind_text(st, 5, nz(c->created_by)); gh_bind_i64(st, 6, c->started_at);
+    gh_bind_text(st, 4, c->task_id); gh_bind_text(st, 5, gh_sql_null_if_empty(c->created_by)); gh_bind_i64(st, 6, c->started_at);
     gh_bind_i64(st, 7, c->single);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
@@ -529,7 +522,7 @@ gh_status gh_store_checkin_close(gh_db *db, const gh_checkin *c, gh_err *err)
     PREP(db, st, "UPDATE checkins SET status = ?3, note = ?4, ended_at = ?5, ended_by = ?6"
                  " WHERE org_id = ?1 AND id = ?2 AND ended_at IS NULL", err);
     gh_bind_text(st, 1, c->org_id); gh_bind_text(st, 2, c->id); gh_bind_text(st, 3, c->status);
-    gh_bind_text(st, 4, nz(c->note)); gh_bind_i64(st, 5, c->ended_at); gh_bind_text(st, 6, nz(c->ended_by));
+    gh_bind_text(st, 4, gh_sql_null_if_empty(c->note)); gh_bind_i64(st, 5, c->ended_at); gh_bind_text(st, 6, gh_sql_null_if_empty(c->ended_by));
     STEP_DONE(db, st, err, "checkin close");
     if (sqlite3_changes(gh_db_raw(db)) != 1)
         return gh_fail(err, GH_E_CONFLICT, "checkin_closed", "this check-in is already closed");

@@ -3,17 +3,7 @@
 #include <string.h>
 
 #include "store/store.h"
-
-#define STEP_DONE(db, st, err, what) \
-    do { int _s = sqlite3_step(st); sqlite3_reset(st); \
-         if (_s != SQLITE_DONE) return gh_db_fail(db, err, what); } while (0)
-
-#define PREP(db, st, sql, err) \
-    sqlite3_stmt *st = gh_db_stmt(db, sql); \
-    if (!st) return gh_db_fail(db, err, "prepare")
-
-static void cp(char *dst, size_t cap, sqlite3_stmt *st, int col) { gh_strlcpy(dst, gh_col_text(st, col), cap); }
-#define CP(field, col) cp(field, sizeof(field), st, col)
+#include "store/sqlite_int.h"
 
 void gh_sso_row_release(gh_sso_row *row)
 {

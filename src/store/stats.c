@@ -1,5 +1,6 @@
 /* Counts for the metrics (see stats.h). */
 #include "store/stats.h"
+#include "store/sqlite_int.h"
 
 static int64_t one_count(gh_db *db, sqlite3_stmt *st)
 {

@@ -13,8 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/err.h"
-#include "core/secret.h"
+#include "util/err.h"
 #include "store/db.h"
 #include "util/util.h"
 
@@ -75,6 +74,12 @@ gh_status gh_store_role_each(gh_db *db, const char *org_id /* NULL = all orgs */
 int64_t gh_store_role_user_count(gh_db *db, const char *org_id, const char *key);
 
 /* ---- users ------------------------------------------------------------------- */
+/* Seats in use (core/seats.h), inside the caller's transaction: office seats
+ * are active users with office access plus pending invitations not expired
+ * at `now`; factory seats are active users with factory access. -1 on error. */
+int64_t gh_store_office_seats_used(gh_db *db, const char *org_id, int64_t now);
+int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id);
+
 typedef struct gh_user {
     char id[GH_ID_MAX];
     char org_id[GH_ID_MAX];

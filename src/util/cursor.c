@@ -29,3 +29,23 @@ bool gh_cursor_decode(const char *cursor, char *name, size_t ncap, char *id, siz
     *nl = '\0';
     return gh_strlcpy(name, (char *)raw, ncap) && gh_strlcpy(id, nl + 1, icap);
 }
+
+bool gh_cursor_encode_key(const char *key, char *out, size_t cap)
+{
+    size_t len = strlen(key);
+    if (cap == 0) return false;
+    out[0] = '\0';
+    if (len > (cap - 1) / 2) return false;
+    sodium_bin2hex(out, cap, (const unsigned char *)key, len);
+    return true;
+}
+
+bool gh_cursor_decode_key(const char *cursor, char *key, size_t cap)
+{
+    size_t len = 0;
+    if (!cursor || cap == 0 || strlen(cursor) > 2 * (cap - 1)) return false;
+    if (sodium_hex2bin((unsigned char *)key, cap - 1, cursor, strlen(cursor), NULL, &len, NULL) != 0) return false;
+    if (len == 0 || memchr(key, '\0', len)) return false;
+    key[len] = '\0';
+    return true;
+}

@@ -2,6 +2,7 @@
  * published by an atomic count; updates are atomic adds on the series found
  * by a lock-free scan, so a hot path costs a hash and a few compares. */
 #include "util/metrics.h"
+#include "util/hash.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -120,8 +121,7 @@ static series *find(gh_metric *m, const char *const *values)
         len += (size_t)w;
     }
     key[len] = '\0';
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
+    uint64_t h = gh_hash(key, len);
     size_t n = atomic_load_explicit(&m->nseries, memory_order_acquire);
     for (size_t i = 0; i < n; i++)
         if (m->series[i].hash == h && strcmp(m->series[i].key, key) == 0) return &m->series[i];

@@ -31,6 +31,9 @@ bool gh_time_parse(const char *s, int64_t *out);
 #define GH_ID_MAX 40
 #define GH_TOKEN_LEN 43        /* base64url of 32 bytes, no padding */
 #define GH_HASH_HEX_LEN 64
+/* Room for an argon2id hash string (libsodium crypto_pwhash_STRBYTES; checked
+ * in core/secret.c), so the store can hold one without including core/. */
+#define GH_PWHASH_MAX 128
 int gh_random_init(void);
 void gh_id_new(const char *prefix, char out[static GH_ID_MAX]);
 void gh_token_new(char out[static GH_TOKEN_LEN + 1]);
@@ -113,5 +116,8 @@ void *gh_arena_alloc(gh_arena *a, size_t n);
 char *gh_arena_strdup(gh_arena *a, const char *s);
 char *gh_arena_printf(gh_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gh_arena_free(gh_arena *a);
+
+/* Last: unbounded string functions are compile errors from here on. */
+#include "util/banned.h"
 
 #endif

@@ -7,12 +7,29 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BIN } from './lib.mjs';
-import { merged } from '../../tools/openapi-merge.mjs';
+import { lint, merged, operationIdOf } from '../../tools/openapi-merge.mjs';
 
 const docPath = resolve(import.meta.dirname, '../../docs/openapi.json');
 
 test('docs/openapi.json is built from the fragments', () => {
   assert.equal(readFileSync(docPath, 'utf8'), merged(), 'run: node tools/openapi-merge.mjs');
+});
+
+test('lint: every operation has a unique operationId and a security entry', () => {
+  const doc = JSON.parse(readFileSync(docPath, 'utf8'));
+  assert.deepEqual(lint(doc), []);
+  let n = 0;
+  for (const ops of Object.values(doc.paths)) for (const op of Object.values(ops)) if (op.responses) n++;
+  assert.ok(n > 100, `${n} operations`);
+  // the lint finds what it is for
+  const bad = { paths: { '/a': { get: { operationId: 'x', responses: {} }, post: { operationId: 'x', security: [], responses: {} } }, '/b': { get: { security: [] } } } };
+  assert.deepEqual(lint(bad), [
+    'GET /a: no security entry ([] when open to anyone)',
+    "POST /a: operationId x is also GET /a's",
+    'GET /b: no operationId',
+  ]);
+  assert.equal(operationIdOf('get', '/v1/users/{id}/permissions'), 'getUsersByIdPermissions');
+  assert.equal(operationIdOf('delete', '/v1/groups/{id}/members/{user_id}'), 'deleteGroupsByIdMembersByUserId');
 });
 
 test('every route is documented with its auth and permission', () => {

@@ -20,6 +20,7 @@
 
 #include "store/orgdump.h"
 #include "store/store.h"
+#include "store/sqlite_int.h" /* white-box: reads rows directly */
 
 typedef struct fx {
     char path[64], path2[64];

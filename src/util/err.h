@@ -1,9 +1,11 @@
 /*
- * One error type for the whole domain. Core functions return a gh_status
- * (0 = success) and fill a gh_err with a stable machine code ("last_admin"),
- * a human message and, for validation failures, the offending field. The
- * HTTP layer maps gh_status to an HTTP status in exactly one table
- * (http/resp.c) and renders the gh_err as RFC 9457 problem+json.
+ * One error type for the whole program. Store and core functions return a
+ * gh_status (0 = success) and fill a gh_err with a stable machine code
+ * ("last_admin"), a human message and, for validation failures, the
+ * offending field. It lives in util/ so every layer, the store included,
+ * can use it without depending on anything above. The HTTP layer maps
+ * gh_status to an HTTP status in exactly one table (status_table in
+ * http/server.c) and renders the gh_err as RFC 9457 problem+json.
  */
 #ifndef GH_ERR_H
 #define GH_ERR_H
@@ -46,7 +48,7 @@ gh_status gh_fail_field(gh_err *err, gh_status status, const char *code, const c
 void gh_err_extra(gh_err *err, const char *key, json_t *value);
 void gh_err_clear(gh_err *err);
 
-/* The one check for names and other one-line texts people type (issue 11):
+/* The one check for names and other one-line texts people type:
  * fills err with GH_E_INVALID `code` on `field`, and a detail that names the
  * real problem ("'name' contains a bidirectional control character
  * (U+202E)", "'name' is only white space", "'name' is longer than 200

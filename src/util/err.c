@@ -1,5 +1,5 @@
 /* gh_err helpers. */
-#include "core/err.h"
+#include "util/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,0 +1,30 @@
+#!/bin/sh
+# The layer rules that the compiler cannot see (docs/ARCHITECTURE.md):
+#   - only src/store/ includes a database client header (sqlite3.h,
+#     libpq-fe.h) or the store's private headers (store/sqlite_int.h,
+#     store/backend.h);
+#   - src/store/ includes nothing from core/, api/ or http/;
+#   - src/util/ includes nothing from store/, core/, api/ or http/;
+#   - handlers (src/api/) and the HTTP layer call core, never gh_store_*.
+# Run by ctest (check_layers); prints each offending line and exits 1.
+set -u
+root=${1:-$(dirname "$0")/..}
+cd "$root" || exit 2
+bad=0
+report() { echo "layer rule broken ($1):"; echo "$2"; bad=1; }
+
+out=$(grep -rnE '#[[:space:]]*include[[:space:]]*[<"](sqlite3\.h|libpq-fe\.h|store/sqlite_int\.h|store/backend\.h)[>"]' src \
+      --include='*.c' --include='*.h' | grep -v '^src/store/')
+[ -n "$out" ] && report "database headers outside src/store/" "$out"
+
+out=$(grep -rnE '#[[:space:]]*include[[:space:]]*"(core|api|http)/' src/store --include='*.c' --include='*.h')
+[ -n "$out" ] && report "src/store/ includes a header from above" "$out"
+
+out=$(grep -rnE '#[[:space:]]*include[[:space:]]*"(store|core|api|http)/' src/util --include='*.c' --include='*.h')
+[ -n "$out" ] && report "src/util/ includes a header from above" "$out"
+
+out=$(grep -rnE '\bgh_store_[a-z_]+\(|#[[:space:]]*include[[:space:]]*"store/' src/api src/http --include='*.c' --include='*.h')
+[ -n "$out" ] && report "api/ or http/ reaches the store (call core instead)" "$out"
+
+[ $bad -eq 0 ] && echo "layers: ok"
+exit $bad
