@@ -19,9 +19,11 @@ static json_t *me_json(gh_ctx *ctx, const gh_user *u)
     json_t *groups = gh_groups_of_user(ctx, u->id);
     json_object_set_new(o, "groups", groups ? groups : json_array());
     gh_err_clear(&ctx->err);
-    json_object_set_new(o, "session", json_pack("{s:s, s:b, s:b}", "id", ctx->actor.session_id,
+    json_object_set_new(o, "session", json_pack("{s:s, s:b, s:b, s:o}", "id", ctx->actor.session_id,
                                                 "kiosk", ctx->actor.kiosk, "pin_change_required",
-                                                ctx->actor.pin_change_required));
+                                                ctx->actor.pin_change_required, "mfa_pending",
+                                                ctx->actor.mfa_pending[0] ? json_string(ctx->actor.mfa_pending)
+                                                                          : json_null()));
     return o;
 }
 
@@ -122,7 +124,7 @@ static void my_permissions(gh_req *r)
 }
 
 const gh_route gh_api_routes_me[] = {
-    {"GET", "/v1/me", get_me, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK | GH_R_PIN_CHANGE, NULL},
+    {"GET", "/v1/me", get_me, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK | GH_R_PIN_CHANGE | GH_R_MFA_STEP, NULL},
     {"PATCH", "/v1/me", patch_me, GH_AUTH_USER, GH_R_OFFICE, NULL},
     {"POST", "/v1/me/password", change_password, GH_AUTH_USER, GH_R_OFFICE | GH_R_SECRET, NULL},
     {"GET", "/v1/me/sessions", sessions, GH_AUTH_USER, GH_R_OFFICE | GH_R_DEVICE_OK, NULL},
