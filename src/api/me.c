@@ -5,6 +5,7 @@
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/groups.h"
+#include "core/mfa.h"
 
 static json_t *me_json(gh_ctx *ctx, const gh_user *u)
 {
@@ -74,13 +75,15 @@ static void password_cleanup(gh_hash_job *j, void *arg)
 static void change_password(gh_req *r)
 {
     static const gh_jfield f[] = {{"current_password", GH_J_STRING, true}, {"new_password", GH_J_STRING, true},
-                                  {NULL, 0, false}};
+                                  {"otp", GH_J_STRING, false}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     gh_ctx *ctx = gh_req_ctx(r);
     gh_user u;
     if (gh_api_failed(r, gh_user_get(ctx, ctx->actor.id, &u))) return;
     if (gh_api_failed(r, gh_password_check_user(ctx, gh_jstr(b, "new_password"), "new_password", &u))) return;
+    /* Who has a second factor re-authenticates with it too (core/mfa.h). */
+    if (gh_api_failed(r, gh_mfa_reauth_check(ctx, gh_jstr(b, "otp"), "otp"))) return;
     password_state *s = gh_arena_alloc(gh_req_arena(r), sizeof *s);
     if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
     s->finished = false;
