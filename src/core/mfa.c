@@ -203,6 +203,17 @@ static gh_status check_totp(gh_ctx *ctx, gh_mfa_factor *f, const char *code, con
     seal_context(f, sctx, sizeof sctx);
     if ((st = gh_secretbox_open(sctx, f->secret, (char *)secret, sizeof secret, &n, &ctx->err)) != GH_OK) return st;
     gh_totp_result r = gh_totp_verify(secret, n, now, code, f->last_step, &step);
+    /* Key rotation (core/secretbox.h): a secret sealed under an older key is
+     * sealed again under the current one when it is next used. */
+    if (r == GH_TOTP_OK && strcmp(f->secret_kid, gh_secretbox_current_kid()) != 0) {
+        char *sealed = malloc(GH_MFA_SEALED_MAX);
+        if (!sealed) { sodium_memzero(secret, sizeof secret); return gh_ctx_oom(ctx); }
+        st = gh_secretbox_seal(sctx, secret, n, sealed, GH_MFA_SEALED_MAX, &ctx->err);
+        if (st == GH_OK)
+            st = gh_store_mfa_factor_reseal(ctx->db, f->org_id, f->id, sealed, gh_secretbox_current_kid(), &ctx->err);
+        free(sealed);
+        if (st != GH_OK) { sodium_memzero(secret, sizeof secret); return st; }
+    }
     sodium_memzero(secret, sizeof secret);
     if (r == GH_TOTP_WRONG)
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_code", field, "the code is not correct");

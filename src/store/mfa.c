@@ -80,6 +80,18 @@ gh_status gh_store_mfa_factor_use_step(gh_db *db, const char *org_id, const char
     return GH_OK;
 }
 
+gh_status gh_store_mfa_factor_reseal(gh_db *db, const char *org_id, const char *id, const char *secret, const char *kid,
+                                     gh_err *err)
+{
+    PREP(db, st, "UPDATE mfa_factors SET secret = ?3, secret_kid = ?4 WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    gh_bind_text(st, 3, secret);
+    gh_bind_text(st, 4, kid);
+    STEP_DONE(db, st, err, "mfa factor reseal");
+    return GH_OK;
+}
+
 gh_status gh_store_mfa_factor_delete(gh_db *db, const char *org_id, const char *user_id, const char *kind,
                                      bool unconfirmed_only, int64_t *n, gh_err *err)
 {

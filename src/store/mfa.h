@@ -32,6 +32,9 @@ gh_status gh_store_mfa_factor_confirm(gh_db *db, const char *org_id, const char 
  * another request already used it (or a newer one). */
 gh_status gh_store_mfa_factor_use_step(gh_db *db, const char *org_id, const char *id, int64_t step, int64_t at,
                                        bool *won, gh_err *err);
+/* Replaces a factor's sealed secret (sealed again under the current key). */
+gh_status gh_store_mfa_factor_reseal(gh_db *db, const char *org_id, const char *id, const char *secret, const char *kid,
+                                     gh_err *err);
 /* Deletes the user's factors of kind (NULL: all kinds); *n gets how many. */
 gh_status gh_store_mfa_factor_delete(gh_db *db, const char *org_id, const char *user_id, const char *kind,
                                      bool unconfirmed_only, int64_t *n, gh_err *err);

@@ -7,6 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { PASSWORD, startServer, assertProblem } from './lib.mjs';
 import { totp, serverNow } from './totp.mjs';
 import { CLIENT_ID, CLIENT_SECRET, forgeOp, signInVia } from './ssolib.mjs';
@@ -346,5 +348,42 @@ test('SSO: the IdP\'s MFA counts when the org says so (amr)', async () => {
   } finally {
     op.close();
     await s.stop();
+  }
+});
+
+test('rotation of the secret key: a TOTP secret is sealed again under the new key when next used', async () => {
+  const s = await startServer();
+  let s2;
+  try {
+    const admin = await s.login();
+    const e = await enrol(s, admin);
+    const kid = () => spawnSync('sqlite3', [s.db, 'SELECT secret_kid FROM mfa_factors;'], { encoding: 'utf8' }).stdout.trim();
+    const before = kid();
+    // Stop the server, keep its database; a new key first, the old one below.
+    s.proc.kill('SIGTERM');
+    await new Promise((res) => (s.proc.exitCode !== null ? res() : s.proc.on('exit', res)));
+    const keyFile = `${s.db}.secret-key`;
+    const old = readFileSync(keyFile, 'utf8');
+    writeFileSync(keyFile, `${randomBytes(32).toString('hex')}\n${old}`, { mode: 0o600 });
+    s2 = await startServer({ db: s.db });
+    const p = await signIn(s2, 'admin@acme.test');
+    const step = await freshStep(s2, 30);
+    assert.ok(step > e.step);
+    const v1 = await post(s2, '/v1/auth/mfa', p.token, { code: totp(e.secret, step) });
+    assert.equal(v1.status, 200, JSON.stringify(v1.body));
+    const after = kid();
+    assert.match(after, /^[0-9a-f]{16}$/);
+    assert.notEqual(after, before);
+    // Only the new key now: the secret still opens.
+    writeFileSync(keyFile, readFileSync(keyFile, 'utf8').split('\n')[0] + '\n', { mode: 0o600 });
+    await s2.stop();
+    s2 = await startServer({ db: s.db });
+    const p2 = await signIn(s2, 'admin@acme.test');
+    const step2 = await freshStep(s2, Math.max(0, (step + 1) * 30 - (await serverNow(s2)))); // the clock starts again at now
+    const v2 = await post(s2, '/v1/auth/mfa', p2.token, { code: totp(e.secret, step2) });
+    assert.equal(v2.status, 200, JSON.stringify(v2.body));
+  } finally {
+    if (s2) await s2.stop();
+    rmSync(s.dir, { recursive: true, force: true });
   }
 });
