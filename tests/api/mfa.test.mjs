@@ -181,6 +181,13 @@ test('policy: required for privileged people or everyone; forced enrolment at si
     assertProblem(await s.api('/v1/me/permissions', { token: u.token }), 428, 'mfa_required');
     // Signing out is allowed while pending.
     assert.equal((await post(s, '/v1/auth/logout', u.token)).status, 204);
+
+    // Accepting an invitation signs the new person in: pending as well.
+    assert.equal((await post(s, '/v1/invites', e.session.token, { emails: ['ivy@acme.test'], role: 'user' })).status, 200);
+    const acc = await post(s, '/v1/invites/accept', undefined, { token: s.lastToken('ivy@acme.test', 'invite'), name: 'Ivy New', password: PASSWORD });
+    assert.equal(acc.status, 200, JSON.stringify(acc.body));
+    assert.equal(acc.body.mfa_pending, 'enrol');
+    assertProblem(await s.api('/v1/users', { token: acc.body.token }), 428, 'mfa_required');
   } finally {
     await s.stop();
   }
