@@ -42,8 +42,10 @@ void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const
     char exp[32];
     gh_time_fmt(s->expires_at, exp);
     set_cookies(r, token, csrf, s->expires_at - gh_now());
-    gh_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:o}", "token", token, "csrf_token", csrf,
-                                    "expires_at", exp, "session_id", s->id, "user", user));
+    /* mfa_pending: the second step is due ("verify" or "enrol"; core/mfa.h). */
+    gh_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "token", token, "csrf_token", csrf,
+                                    "expires_at", exp, "session_id", s->id, "user", user, "mfa_pending",
+                                    s->mfa_pending[0] ? json_string(s->mfa_pending) : json_null()));
 }
 
 typedef struct { gh_login l; gh_hash_job *job; bool finished; } login_state;
@@ -239,7 +241,7 @@ static void link_info(gh_req *r)
 
 const gh_route gh_api_routes_auth[] = {
     {"POST", "/v1/auth/login", login, GH_AUTH_NONE, GH_R_SECRET, NULL},
-    {"POST", "/v1/auth/logout", logout, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK | GH_R_PIN_CHANGE | GH_R_DEVICE_OK, NULL},
+    {"POST", "/v1/auth/logout", logout, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK | GH_R_PIN_CHANGE | GH_R_DEVICE_OK | GH_R_MFA_STEP, NULL},
     {"POST", "/v1/auth/verify-email", verify_email, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"POST", "/v1/auth/password-reset", reset_request, GH_AUTH_NONE, 0, NULL},
     {"POST", "/v1/auth/password-reset/confirm", reset_confirm, GH_AUTH_NONE, GH_R_SECRET, NULL},

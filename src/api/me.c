@@ -5,6 +5,7 @@
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/groups.h"
+#include "core/mfa.h"
 
 static json_t *me_json(gh_ctx *ctx, const gh_user *u)
 {
@@ -19,9 +20,11 @@ static json_t *me_json(gh_ctx *ctx, const gh_user *u)
     json_t *groups = gh_groups_of_user(ctx, u->id);
     json_object_set_new(o, "groups", groups ? groups : json_array());
     gh_err_clear(&ctx->err);
-    json_object_set_new(o, "session", json_pack("{s:s, s:b, s:b}", "id", ctx->actor.session_id,
+    json_object_set_new(o, "session", json_pack("{s:s, s:b, s:b, s:o}", "id", ctx->actor.session_id,
                                                 "kiosk", ctx->actor.kiosk, "pin_change_required",
-                                                ctx->actor.pin_change_required));
+                                                ctx->actor.pin_change_required, "mfa_pending",
+                                                ctx->actor.mfa_pending[0] ? json_string(ctx->actor.mfa_pending)
+                                                                          : json_null()));
     return o;
 }
 
@@ -72,13 +75,15 @@ static void password_cleanup(gh_hash_job *j, void *arg)
 static void change_password(gh_req *r)
 {
     static const gh_jfield f[] = {{"current_password", GH_J_STRING, true}, {"new_password", GH_J_STRING, true},
-                                  {NULL, 0, false}};
+                                  {"otp", GH_J_STRING, false}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     gh_ctx *ctx = gh_req_ctx(r);
     gh_user u;
     if (gh_api_failed(r, gh_user_get(ctx, ctx->actor.id, &u))) return;
     if (gh_api_failed(r, gh_password_check_user(ctx, gh_jstr(b, "new_password"), "new_password", &u))) return;
+    /* Who has a second factor re-authenticates with it too (core/mfa.h). */
+    if (gh_api_failed(r, gh_mfa_reauth_check(ctx, gh_jstr(b, "otp"), "otp"))) return;
     password_state *s = gh_arena_alloc(gh_req_arena(r), sizeof *s);
     if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
     s->finished = false;
@@ -122,7 +127,7 @@ static void my_permissions(gh_req *r)
 }
 
 const gh_route gh_api_routes_me[] = {
-    {"GET", "/v1/me", get_me, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK | GH_R_PIN_CHANGE, NULL},
+    {"GET", "/v1/me", get_me, GH_AUTH_USER, GH_R_OFFICE | GH_R_KIOSK | GH_R_PIN_CHANGE | GH_R_MFA_STEP, NULL},
     {"PATCH", "/v1/me", patch_me, GH_AUTH_USER, GH_R_OFFICE, NULL},
     {"POST", "/v1/me/password", change_password, GH_AUTH_USER, GH_R_OFFICE | GH_R_SECRET, NULL},
     {"GET", "/v1/me/sessions", sessions, GH_AUTH_USER, GH_R_OFFICE | GH_R_DEVICE_OK, NULL},

@@ -25,6 +25,7 @@
 #include "core/audit.h"
 #include "core/delivery.h"
 #include "core/kiosk.h"
+#include "core/mfa.h"
 #include "core/seats.h"
 #include "core/secret.h"
 #include "core/session.h"
@@ -1240,11 +1241,16 @@ gh_status gh_login_finish(gh_ctx *ctx, gh_login *l, bool password_ok)
         goto out;
     }
     l->user = *u;
-    if ((st = gh_session_open(ctx, &l->org, &l->user, "office", l->token, l->csrf, &l->session)) != GH_OK) goto fail;
+    /* The second step, if one is due, on a pending session (core/mfa.h). */
+    char pending[8];
+    if ((st = gh_mfa_signin_step(ctx, &l->org, &l->user, NULL, pending)) != GH_OK) goto fail;
+    if ((st = gh_session_open_pending(ctx, &l->org, &l->user, pending, l->token, l->csrf, &l->session)) != GH_OK) goto fail;
     gh_strlcpy(ctx->actor.session_id, l->session.id, sizeof ctx->actor.session_id);
     l->user.last_login_at = gh_now();
     if ((st = gh_store_user_touch_login(ctx->db, l->user.id, l->user.last_login_at, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, l->org.id, "auth.login", "session", l->session.id, json_pack("{s:s}", "method", "password"))) != GH_OK)
+    json_t *audit_detail = json_pack("{s:s}", "method", "password");
+    if (audit_detail && pending[0]) json_object_set_new(audit_detail, "mfa_pending", json_string(pending));
+    if ((st = gh_audit(ctx, l->org.id, "auth.login", "session", l->session.id, audit_detail)) != GH_OK)
         goto fail;
     if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
     gh_pwguard_leave(&l->guard, GH_PWGUARD_OK);

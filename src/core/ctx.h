@@ -27,6 +27,7 @@ typedef struct gh_actor {
     char session_id[GH_ID_MAX];  /* for users */
     bool kiosk;                  /* a kiosk (PIN) session */
     bool pin_change_required;    /* kiosk session opened with a temporary PIN */
+    char mfa_pending[8];         /* "" full; "verify"/"enrol": the sign-in's second step is due (core/mfa.h) */
     bool cookie_auth;            /* authenticated by cookie (CSRF applies) */
     /* API keys: the scopes the key carries, compiled at authentication:
      * catalog permissions by index and service scopes (GH_SCOPE_* bits). */

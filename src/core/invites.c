@@ -15,6 +15,7 @@
 
 #include "core/access.h"
 #include "core/accounts.h"
+#include "core/mfa.h"
 #include "core/audit.h"
 #include "core/seats.h"
 #include "core/session.h"
@@ -558,7 +559,11 @@ gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, con
                        json_pack("{s:s, s:s, s:s, s:b}", "email", u->email, "role", u->role_key, "invite_id", v->id,
                                  "device", r.device))) != GH_OK)
         goto fail;
-    if ((st = gh_session_open(ctx, &l->org, u, "office", out->token, out->csrf, &out->session)) != GH_OK) goto fail;
+    /* Where the org requires a second factor, the new person sets one up
+     * before getting a full session (core/mfa.h). */
+    char pending[8];
+    if ((st = gh_mfa_signin_step(ctx, &l->org, u, NULL, pending)) != GH_OK) goto fail;
+    if ((st = gh_session_open_pending(ctx, &l->org, u, pending, out->token, out->csrf, &out->session)) != GH_OK) goto fail;
     gh_strlcpy(ctx->actor.session_id, out->session.id, sizeof ctx->actor.session_id);
     if ((st = gh_audit(ctx, NULL, "auth.login", "session", out->session.id, json_pack("{s:s}", "method", "invite"))) !=
         GH_OK)

@@ -16,6 +16,7 @@
 #include "core/accounts.h"
 #include "core/audit.h"
 #include "core/guard.h"
+#include "core/mfa.h"
 #include "core/idphttp.h"
 #include "core/idtoken.h"
 #include "core/secretbox.h"
@@ -743,13 +744,17 @@ gh_status gh_oidc_callback_finish(gh_ctx *ctx, gh_oidc_flow *f, gh_oidc_signin *
         goto out;
     }
     if (!u->email_verified) u->email_verified = true; /* the IdP vouched for it */
-    if ((st = gh_session_open(ctx, &f->org, u, "office", out->token, out->csrf, &out->session)) != GH_OK) goto fail;
+    /* The second step, unless the IdP's MFA counts (core/mfa.h). */
+    char pending[8];
+    if ((st = gh_mfa_signin_step(ctx, &f->org, u, f->claims, pending)) != GH_OK) goto fail;
+    if ((st = gh_session_open_pending(ctx, &f->org, u, pending, out->token, out->csrf, &out->session)) != GH_OK) goto fail;
     gh_strlcpy(ctx->actor.session_id, out->session.id, sizeof ctx->actor.session_id);
     u->last_login_at = gh_now();
     if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, f->org.id, "auth.login", "session", out->session.id,
-                       json_pack("{s:s, s:s, s:s}", "method", "sso", "idp",
-                                 json_string_value(json_object_get(f->cfg, "display_name")), "issuer", f->issuer))) != GH_OK)
+    json_t *detail = json_pack("{s:s, s:s, s:s}", "method", "sso", "idp",
+                               json_string_value(json_object_get(f->cfg, "display_name")), "issuer", f->issuer);
+    if (detail && pending[0]) json_object_set_new(detail, "mfa_pending", json_string(pending));
+    if ((st = gh_audit(ctx, f->org.id, "auth.login", "session", out->session.id, detail)) != GH_OK)
         goto fail;
     if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
     out->user = *u;

@@ -9,6 +9,7 @@
 
 #include "core/access.h"
 #include "core/accounts.h"
+#include "core/mfa.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -152,6 +153,7 @@ gh_status gh_session_authenticate(gh_ctx *ctx, const char *token, char csrf_hash
     gh_strlcpy(ctx->actor.session_id, s.id, sizeof ctx->actor.session_id);
     ctx->actor.kiosk = strcmp(s.kind, "kiosk") == 0;
     ctx->actor.pin_change_required = s.pin_change_required;
+    gh_strlcpy(ctx->actor.mfa_pending, s.mfa_pending, sizeof ctx->actor.mfa_pending);
     gh_strlcpy(csrf_hash, s.csrf_hash, GH_HASH_HEX_LEN + 1);
     return GH_OK;
 unauth:
@@ -255,8 +257,23 @@ gh_status gh_apikey_authenticate(gh_ctx *ctx, const char *key)
     return GH_OK;
 }
 
+static gh_status session_open(gh_ctx *ctx, const gh_org *o, const gh_user *u, const char *kind, const char *pending,
+                              char token[GH_TOKEN_LEN + 1], char csrf[GH_TOKEN_LEN + 1], gh_session *out);
+
 gh_status gh_session_open(gh_ctx *ctx, const gh_org *o, const gh_user *u, const char *kind,
                           char token[GH_TOKEN_LEN + 1], char csrf[GH_TOKEN_LEN + 1], gh_session *out)
+{
+    return session_open(ctx, o, u, kind, "", token, csrf, out);
+}
+
+gh_status gh_session_open_pending(gh_ctx *ctx, const gh_org *o, const gh_user *u, const char *pending,
+                                  char token[GH_TOKEN_LEN + 1], char csrf[GH_TOKEN_LEN + 1], gh_session *out)
+{
+    return session_open(ctx, o, u, "office", pending, token, csrf, out);
+}
+
+static gh_status session_open(gh_ctx *ctx, const gh_org *o, const gh_user *u, const char *kind, const char *pending,
+                              char token[GH_TOKEN_LEN + 1], char csrf[GH_TOKEN_LEN + 1], gh_session *out)
 {
     gh_session s = {0};
     int64_t now = gh_now();
@@ -275,6 +292,12 @@ gh_status gh_session_open(gh_ctx *ctx, const gh_org *o, const gh_user *u, const 
     gh_strlcpy(s.ip, ctx->ip ? ctx->ip : "", sizeof s.ip);
     gh_strlcpy(s.user_agent, ctx->user_agent ? ctx->user_agent : "", sizeof s.user_agent);
     s.pin_change_required = kiosk && u->pin_temporary;
+    if (pending && *pending) {
+        /* Only the second step: short-lived (core/mfa.h). */
+        gh_strlcpy(s.mfa_pending, pending, sizeof s.mfa_pending);
+        if (s.idle_s > GH_MFA_PENDING_S) s.idle_s = GH_MFA_PENDING_S;
+        s.expires_at = now + GH_MFA_PENDING_S;
+    }
     gh_status st = gh_store_session_insert(ctx->db, &s, &ctx->err);
     if (st == GH_OK && out) *out = s;
     return st;

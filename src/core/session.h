@@ -23,5 +23,9 @@ gh_status gh_apikey_authenticate(gh_ctx *ctx, const char *key);
  * secrets. kind is "office" or "kiosk". */
 gh_status gh_session_open(gh_ctx *ctx, const gh_org *o, const gh_user *u, const char *kind,
                           char token[GH_TOKEN_LEN + 1], char csrf[GH_TOKEN_LEN + 1], gh_session *out);
+/* The same for a sign-in whose second step is due (core/mfa.h): an office
+ * session marked pending ("verify" or "enrol"), ten minutes at most. */
+gh_status gh_session_open_pending(gh_ctx *ctx, const gh_org *o, const gh_user *u, const char *pending,
+                                  char token[GH_TOKEN_LEN + 1], char csrf[GH_TOKEN_LEN + 1], gh_session *out);
 
 #endif

@@ -54,6 +54,7 @@ enum {
                                 * every string of the parsed JSON are wiped when the
                                 * request ends, whatever the answer */
     GH_R_NO_DB = 1 << 12,      /* answers without a database (ctx->db may be NULL): probes */
+    GH_R_MFA_STEP = 1 << 13,   /* allowed to a session whose second sign-in step is due (core/mfa.h) */
 };
 #define GH_R_SCOPE_SHIFT 8 /* flag >> shift = GH_SCOPE_* bit */
 

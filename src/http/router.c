@@ -14,6 +14,7 @@ static const gh_route *const tables[] = {
     gh_api_routes_system,
     gh_api_routes_auth,
     gh_api_routes_me,
+    gh_api_routes_mfa, /* before users: /v1/users/{id}/mfa */
     gh_api_routes_invites,
     gh_api_routes_import, /* before users: /v1/users/import is literal */
     gh_api_routes_users,

@@ -547,6 +547,11 @@ static bool authorize_or_reply(gh_req *r, const gh_route *rt)
         reply_fail(r, GH_E_FORBIDDEN, "kiosk_only", "this needs a kiosk session");
         return false;
     }
+    if (a->mfa_pending[0] && !(fl & GH_R_MFA_STEP)) {
+        reply_fail(r, GH_E_PRECONDITION, "mfa_required",
+                   strcmp(a->mfa_pending, "enrol") == 0 ? "set up a second factor first" : "give your second factor first");
+        return false;
+    }
     if (a->pin_change_required && !(fl & GH_R_PIN_CHANGE)) {
         reply_fail(r, GH_E_PRECONDITION, "pin_change_required", "set a new PIN first");
         return false;

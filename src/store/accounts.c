@@ -495,7 +495,7 @@ gh_status gh_store_user_each(gh_db *db, const char *org_id, void (*fn)(const gh_
 
 /* ---- sessions ------------------------------------------------------------------- */
 #define SESSION_COLS "id, org_id, user_id, token_hash, csrf_hash, kind, created_at, last_seen_at," \
-    " idle_s, expires_at, ip, user_agent, device_id, pin_change_required"
+    " idle_s, expires_at, ip, user_agent, device_id, pin_change_required, mfa_pending"
 
 static void session_row(sqlite3_stmt *st, gh_session *s)
 {
@@ -508,17 +508,19 @@ static void session_row(sqlite3_stmt *st, gh_session *s)
     s->expires_at = sqlite3_column_int64(st, 9);
     CP(s->ip, 10); CP(s->user_agent, 11); CP(s->device_id, 12);
     s->pin_change_required = sqlite3_column_int64(st, 13) != 0;
+    CP(s->mfa_pending, 14);
 }
 
 gh_status gh_store_session_insert(gh_db *db, const gh_session *s, gh_err *err)
 {
-    PREP(db, st, "INSERT INTO sessions (" SESSION_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)", err);
+    PREP(db, st, "INSERT INTO sessions (" SESSION_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)", err);
     gh_bind_text(st, 1, s->id); gh_bind_text(st, 2, s->org_id); gh_bind_text(st, 3, s->user_id);
     gh_bind_text(st, 4, s->token_hash); gh_bind_text(st, 5, s->csrf_hash); gh_bind_text(st, 6, s->kind);
     gh_bind_i64(st, 7, s->created_at); gh_bind_i64(st, 8, s->last_seen_at);
     gh_bind_i64(st, 9, s->idle_s); gh_bind_i64(st, 10, s->expires_at);
     gh_bind_text(st, 11, s->ip); gh_bind_text(st, 12, s->user_agent);
     gh_bind_text(st, 13, gh_sql_null_if_empty(s->device_id)); gh_bind_i64(st, 14, s->pin_change_required);
+    gh_bind_text(st, 15, s->mfa_pending);
     STEP_DONE(db, st, err, "session insert");
     return GH_OK;
 }

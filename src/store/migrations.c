@@ -512,6 +512,45 @@ static const char *const migrations[] = {
      "ALTER TABLE outbox ADD COLUMN scrubbed INTEGER NOT NULL DEFAULT 0;"
      "UPDATE outbox SET status = 'queued' WHERE status = 'pending';"
      "CREATE INDEX outbox_due ON outbox(status, next_attempt_at);"),
+
+    /* 12 (issue 20): second factors. mfa_factors holds a person's factors
+     * (kind totp now, webauthn next): the TOTP secret sealed by
+     * core/secretbox.c with its key id beside it, confirmed once a first code
+     * was given, and the last accepted time step (no code is accepted twice).
+     * mfa_recovery_codes holds keyed hashes of the single-use recovery codes
+     * (used_at 0 = unused). org_mfa is the policy per org: optional,
+     * privileged (holders of users.manage or it.operations) or all office
+     * users, and whether an IdP's assertion of MFA (amr "mfa", or the acr
+     * named) counts. sessions.mfa_pending marks a sign-in that has passed its
+     * first step only: 'verify' (a factor must be given) or 'enrol' (one must
+     * be set up); such a session can do nothing else (http/server.c). */
+    ("CREATE TABLE mfa_factors ("
+     " id TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     " kind TEXT NOT NULL CHECK (kind IN ('totp', 'webauthn')),"
+     " label TEXT NOT NULL DEFAULT '',"
+     " secret TEXT NOT NULL DEFAULT '',"
+     " secret_kid TEXT NOT NULL DEFAULT '',"
+     " confirmed INTEGER NOT NULL DEFAULT 0,"
+     " last_step INTEGER NOT NULL DEFAULT 0,"
+     " created_at INTEGER NOT NULL,"
+     " last_used_at INTEGER NOT NULL DEFAULT 0);"
+     "CREATE INDEX mfa_factors_user ON mfa_factors(org_id, user_id);"
+     "CREATE TABLE mfa_recovery_codes ("
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     " code_hash TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL,"
+     " used_at INTEGER NOT NULL DEFAULT 0,"
+     " PRIMARY KEY (user_id, code_hash));"
+     "CREATE TABLE org_mfa ("
+     " org_id TEXT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,"
+     " policy TEXT NOT NULL DEFAULT 'optional' CHECK (policy IN ('optional', 'privileged', 'all')),"
+     " sso_counts INTEGER NOT NULL DEFAULT 0,"
+     " sso_acr TEXT NOT NULL DEFAULT '',"
+     " updated_at INTEGER NOT NULL);"
+     "ALTER TABLE sessions ADD COLUMN mfa_pending TEXT NOT NULL DEFAULT '';"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -160,6 +160,7 @@ typedef struct gh_session {
     char user_agent[256];
     char device_id[GH_ID_MAX];
     bool pin_change_required;
+    char mfa_pending[8];          /* "" full; "verify" or "enrol": second step due (core/mfa.h) */
 } gh_session;
 
 gh_status gh_store_session_insert(gh_db *db, const gh_session *s, gh_err *err);

@@ -138,6 +138,8 @@ static void test_templates(void **state)
     check_template("password_reset", true);
     check_template("email_changed", false);
     check_template("password_changed", false);
+    check_template("mfa_recovery_used", false);
+    check_template("mfa_reset", false);
     check_template("test", false);
     gh_mail_text t;
     assert_int_equal(gh_mail_render("no_such_kind", NULL, &t), -1);

@@ -102,7 +102,12 @@ static int setup(void **state)
                 "INSERT INTO sessions(id, org_id, user_id, token_hash, csrf_hash, created_at, last_seen_at, idle_s, expires_at)"
                 " VALUES ('ses_a', 'org_a', 'usr_a1', 'h1', 'c1', 1, 1, 60, 99);"
                 "INSERT INTO tokens(id, org_id, user_id, purpose, token_hash, created_at, expires_at)"
-                " VALUES ('tok_a', 'org_a', 'usr_a1', 'reset', 'h2', 1, 99);");
+                " VALUES ('tok_a', 'org_a', 'usr_a1', 'reset', 'h2', 1, 99);"
+                "INSERT INTO mfa_factors(id, org_id, user_id, kind, secret, created_at)"
+                " VALUES ('mfa_a', 'org_a', 'usr_a1', 'totp', 'gh1.sealed_a', 1), ('mfa_b', 'org_b', 'usr_b1', 'totp', 'gh1.sealed_b', 1);"
+                "INSERT INTO mfa_recovery_codes(org_id, user_id, code_hash, created_at) VALUES ('org_a', 'usr_a1', 'rc_a', 1),"
+                " ('org_b', 'usr_b1', 'rc_b', 1);"
+                "INSERT INTO org_mfa(org_id, policy, updated_at) VALUES ('org_a', 'all', 1);");
     *state = f;
     return 0;
 }
@@ -148,6 +153,12 @@ static void test_dump_holds_one_org(void **state)
     assert_null(strstr(text, "\"sessions\""));
     assert_null(strstr(text, "\"tokens\""));
     assert_null(strstr(text, "ses_a"));
+    /* second factors travel with their org (sealed, hashed), and only theirs */
+    assert_non_null(strstr(text, "gh1.sealed_a"));
+    assert_non_null(strstr(text, "rc_a"));
+    assert_non_null(strstr(text, "\"org_mfa\""));
+    assert_null(strstr(text, "gh1.sealed_b"));
+    assert_null(strstr(text, "rc_b"));
     free(text);
     /* the first row is the org; it all loads into an empty database */
     assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "table")), "orgs");

@@ -17,6 +17,7 @@ const routes = [
   { path: '/verify-email', page: 'auth.js', fn: 'verifyEmail', public: true, title: 'Confirm your email' },
   { path: '/accept-invite', page: 'auth.js', fn: 'acceptInvite', public: true, title: 'Accept invitation' },
   { path: '/setup', page: 'auth.js', fn: 'setup', public: true, title: 'Set up gatehouse' },
+  { path: '/second-step', page: 'mfa.js', fn: 'secondStep', public: true, title: 'Second step' },
   { path: '/users', page: 'users.js', fn: 'render', allow: () => hasTab('users'), title: 'Users', nav: 'users' },
   { path: '/users/import', page: 'import.js', fn: 'render', allow: () => can('users.manage'), title: 'Import users', nav: 'users' },
   { path: '/users/:id', page: 'user.js', fn: 'render', allow: () => hasTab('users'), title: 'User', nav: 'users' },
@@ -174,6 +175,12 @@ export async function render() {
           }
           throw e;
         }
+      }
+      if (state.me.session?.mfa_pending) {
+        // A sign-in whose second step is due can do nothing else (core/mfa.h).
+        const next = url.pathname + url.search;
+        navigate(`/second-step?next=${encodeURIComponent(next)}`, { replace: true });
+        return;
       }
       if (state.me.session?.kiosk) {
         location.replace(`/kiosk/${encodeURIComponent(state.me.org.slug)}/`);

@@ -42,12 +42,17 @@ export async function signIn({ main, query, navigate }) {
   const f = form(async () => {
     const body = { email: email.input.value.trim(), password: password.input.value };
     if (org.input.value.trim()) body.org = org.input.value.trim();
+    let r;
     try {
-      await api('/v1/auth/login', { method: 'POST', body, quiet401: true });
+      r = await api('/v1/auth/login', { method: 'POST', body, quiet401: true });
     } catch (e) {
       if (e.code === 'org_required') org.hidden = false;
       if (e.code === 'invalid_credentials') password.input.value = '';
       throw e;
+    }
+    if (r.mfa_pending) { // a code, or setting up an app, comes first
+      navigate(`/second-step?next=${encodeURIComponent(safeNext(query.next))}`, { replace: true });
+      return;
     }
     await loadMe();
     navigate(safeNext(query.next), { replace: true });

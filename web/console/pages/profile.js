@@ -4,6 +4,7 @@ import { api } from '/console/api.js';
 import { h, clear, field, showError, clearErrors, busy, toast, badge, fmtTime, table, confirmDialog } from '/console/dom.js';
 import { state, catalog, roles, tabName, moduleName } from '/console/state.js';
 import { refreshMe } from '/console/app.js';
+import { securitySection } from '/console/pages/mfa.js';
 
 export async function render(ctx) {
   const { main } = ctx;
@@ -34,15 +35,19 @@ export async function render(ctx) {
   const cur = field({ label: 'Current password', name: 'current_password', type: 'password', required: true, attrs: { autocomplete: 'current-password' } });
   const nw = field({ label: 'New password', name: 'new_password', type: 'password', required: true, hint: 'At least 8 characters; a long phrase is best. Common passwords are refused.', attrs: { autocomplete: 'new-password' } });
   const nw2 = field({ label: 'Repeat the new password', name: 'new_password2', type: 'password', required: true, attrs: { autocomplete: 'new-password' } });
+  const otp = field({ label: 'Code from your authenticator app', name: 'otp', hint: 'Only if you set one up (Security, below).',
+    attrs: { autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: '6' } });
   const pwf = h('form', { novalidate: true }, h('input', { type: 'text', name: 'username', value: me.email, autocomplete: 'username', hidden: true, readOnly: true }),
-    cur, nw, nw2, h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Change password')));
+    cur, nw, nw2, otp, h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Change password')));
   pwf.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(pwf);
     if (nw.input.value !== nw2.input.value) { showError(pwf, { field: 'new_password2', detail: 'The two passwords differ.' }); return; }
     await busy(e.submitter, async () => {
       try {
-        await api('/v1/me/password', { method: 'POST', body: { current_password: cur.input.value, new_password: nw.input.value } });
+        const body = { current_password: cur.input.value, new_password: nw.input.value };
+        if (otp.input.value.trim()) body.otp = otp.input.value.trim();
+        await api('/v1/me/password', { method: 'POST', body });
         pwf.reset();
         toast('Password changed. Your other sessions were signed out.');
         await loadSessions();
@@ -54,6 +59,11 @@ export async function render(ctx) {
     h('section', { class: 'card', 'aria-labelledby': 'p-h' }, h('h2', { id: 'p-h' }, 'Your details'),
       h('p', { class: 'muted small' }, 'Only you can change your name and mobile number.'), pf),
     h('section', { class: 'card', 'aria-labelledby': 'pw-h' }, h('h2', { id: 'pw-h' }, 'Password'), pwf)));
+
+  /* second factors */
+  const secHost = h('section', { class: 'card', 'aria-labelledby': 'sec-h', 'data-testid': 'security' });
+  main.append(secHost);
+  await securitySection(secHost);
 
   /* sessions */
   const sessHost = h('div');

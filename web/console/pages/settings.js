@@ -118,6 +118,23 @@ export async function render({ main }) {
     });
     main.append(h('section', { class: 'card', 'aria-labelledby': 'net-h' }, h('h2', { id: 'net-h' }, 'Network access'), netForm));
 
+    // Second factors (issue 20): who must use an authenticator app; whether the IdP's MFA counts.
+    const mp = await api('/v1/org/mfa');
+    const policy = field({ label: 'Second factor at sign-in', name: 'policy', type: 'select', value: mp.policy, options: [
+      { value: 'optional', label: 'Optional: each person decides' },
+      { value: 'privileged', label: 'Required for people who manage users or IT operations' },
+      { value: 'all', label: 'Required for everyone who signs in to the console' }],
+      hint: 'People who must and have none set up an authenticator app at their next sign-in.' });
+    const ssoCounts = checkbox({ label: 'Company sign-in counts as the second factor when the company IdP says it used one',
+      name: 'sso_counts_as_mfa', checked: mp.sso_counts_as_mfa, desc: 'The ID token\'s amr names mfa (or its acr is the value below).' });
+    const acr = field({ label: 'acr value that means MFA (optional)', name: 'sso_acr', value: mp.sso_acr || '', attrs: { autocomplete: 'off', spellcheck: 'false' } });
+    const mfaForm = sectionForm([policy, h('div', { class: 'field', 'data-field': 'sso_counts_as_mfa' }, ssoCounts), acr], async () => {
+      await api('/v1/org/mfa', { method: 'PUT', body: { policy: policy.input.value,
+        sso_counts_as_mfa: ssoCounts.input.checked, sso_acr: acr.input.value.trim() } });
+      toast('Second-factor policy saved.');
+    });
+    main.append(h('section', { class: 'card', 'aria-labelledby': 'mfa-h' }, h('h2', { id: 'mfa-h' }, 'Second factor'), mfaForm));
+
     // Download backup (issue 21): this organization only, encrypted with a passphrase asked twice.
     const pass = field({ label: 'Backup passphrase', name: 'passphrase', type: 'password', required: true,
       attrs: { autocomplete: 'new-password', minlength: '12' },

@@ -47,6 +47,28 @@ export async function render(ctx) {
     if (ok) { toast(`${who} is locked.`); await redraw(); }
   }
 
+  /* ---- second factors: which ones, and a reset (never the factors themselves) ---- */
+  if (u.office_access && hasFeature('/v1/users/{id}/mfa')) {
+    const mfaHost = h('section', { class: 'card', 'aria-labelledby': 'mfa-h', 'data-testid': 'user-mfa' });
+    main.append(mfaHost);
+    try {
+      const m = await api(`/v1/users/${encodeURIComponent(u.id)}/mfa`);
+      const reset = manage && !self && (m.totp || m.recovery_codes_left > 0)
+        ? h('button', { type: 'button', class: 'btn danger', onclick: async () => {
+          const ok = await confirmDialog({ title: `Reset ${who}'s second factor?`,
+            message: `${who}'s authenticator app and recovery codes stop working, and ${who} is told by mail. Do this when the phone is lost.`,
+            confirmLabel: 'Reset', danger: true,
+            action: () => api(`/v1/users/${encodeURIComponent(u.id)}/mfa/reset`, { method: 'POST' }) });
+          if (ok) { toast(`${who}'s second factor was reset.`); await redraw(); }
+        } }, 'Reset second factor') : null;
+      mfaHost.append(h('h2', { id: 'mfa-h' }, 'Second factor'),
+        h('p', null, 'Authenticator app: ', m.totp ? badge('set up', 'ok') : badge('none', 'outline'),
+          m.totp ? ` · ${m.recovery_codes_left} of 10 recovery codes left` : '',
+          m.required && !m.totp ? h('span', { class: 'sub' }, 'Required by the organization: set up at the next sign-in.') : null),
+        reset);
+    } catch (e) { mfaHost.append(h('p', { class: 'muted' }, e.detail || 'Not available.')); }
+  }
+
   /* ---- account details ---- */
   const email = field({ label: 'Email', name: 'email', type: 'email', value: u.email || '', disabled: !manage,
     hint: u.office_access && !u.email_verified ? 'Not confirmed yet.' : undefined });

@@ -1,0 +1,646 @@
+/* Second factors: the sign-in's second step, TOTP, recovery codes, policy
+ * (see core/mfa.h for the rules). */
+#include "core/mfa.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/accounts.h"
+#include "core/audit.h"
+#include "core/guard.h"
+#include "core/secretbox.h"
+#include "core/session.h"
+#include "core/throttle.h"
+#include "core/totp.h"
+#include "store/mfa.h"
+#include "util/json.h"
+#include "util/log.h"
+
+/* ---- pure parts --------------------------------------------------------------------- */
+bool gh_mfa_policy_requires(const char *policy, bool privileged)
+{
+    if (strcmp(policy, "all") == 0) return true;
+    if (strcmp(policy, "privileged") == 0) return privileged;
+    return false;
+}
+
+bool gh_mfa_idp_asserted(const json_t *claims, const char *acr)
+{
+    const json_t *amr = json_object_get(claims, "amr");
+    size_t i;
+    const json_t *v;
+    if (json_is_array(amr))
+        json_array_foreach(amr, i, v) if (json_is_string(v) && strcmp(json_string_value(v), "mfa") == 0) return true;
+    const char *got = json_string_value(json_object_get(claims, "acr"));
+    return acr && *acr && got && strcmp(got, acr) == 0;
+}
+
+/* 32 symbols, 5 bits each; no l, o, 0 or 1 to misread. */
+static const char RECOVERY_ALPHABET[] = "abcdefghijkmnpqrstuvwxyz23456789";
+
+bool gh_mfa_recovery_normalise(const char *in, char out[17])
+{
+    size_t k = 0;
+    out[0] = '\0';
+    if (!in) return false;
+    for (const char *p = in; *p; p++) {
+        char c = *p;
+        if (c == '-' || c == ' ') continue;
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (!strchr(RECOVERY_ALPHABET, c) || k == 16) return false;
+        out[k++] = c;
+    }
+    out[k] = '\0';
+    return k == 16;
+}
+
+/* A recovery code's stored form. The codes carry 80 random bits, so a fast
+ * hash is enough: a stolen table cannot be searched in any useful time, and
+ * argon2id would only make every sign-in with a code cost a hashing slot.
+ * BLAKE2b is keyed with the person (org and user id), so a hash copied into
+ * another person's rows matches nothing. */
+static void recovery_hash(const char *org_id, const char *user_id, const char norm[17],
+                          char out[GH_HASH_HEX_LEN + 1])
+{
+    unsigned char key[crypto_generichash_KEYBYTES], h[32];
+    char who[2 * GH_ID_MAX + 8];
+    snprintf(who, sizeof who, "%s:%s", org_id, user_id);
+    crypto_generichash(key, sizeof key, (const unsigned char *)who, strlen(who), NULL, 0);
+    crypto_generichash(h, sizeof h, (const unsigned char *)norm, strlen(norm), key, sizeof key);
+    sodium_bin2hex(out, GH_HASH_HEX_LEN + 1, h, sizeof h);
+    sodium_memzero(key, sizeof key);
+}
+
+static void recovery_new(char out[GH_MFA_RECOVERY_LEN + 1], char norm[17])
+{
+    size_t k = 0;
+    for (int i = 0; i < 16; i++) {
+        char c = RECOVERY_ALPHABET[randombytes_uniform(32)];
+        norm[i] = c;
+        if (i && i % 4 == 0) out[k++] = '-';
+        out[k++] = c;
+    }
+    norm[16] = '\0';
+    out[k] = '\0';
+}
+
+void gh_mfa_result_wipe(gh_mfa_result *r) { sodium_memzero(r, sizeof *r); }
+
+void gh_mfa_enrolment_free(gh_mfa_enrolment *e)
+{
+    char *p[] = {e->uri, e->secret, e->qr_svg};
+    for (size_t i = 0; i < 3; i++)
+        if (p[i]) { sodium_memzero(p[i], strlen(p[i])); free(p[i]); }
+    memset(e, 0, sizeof *e);
+}
+
+/* ---- helpers --------------------------------------------------------------------------- */
+static void seal_context(const gh_mfa_factor *f, char *out, size_t cap)
+{
+    snprintf(out, cap, "mfa_totp:%s:%s:%s", f->org_id, f->user_id, f->id);
+}
+
+/* Whether u holds users.manage or it.operations (inside the transaction). */
+static gh_status privileged(gh_ctx *ctx, const gh_org *o, const gh_user *u, bool *out)
+{
+    bool a = false, b = false;
+    gh_status st = gh_guard_user_holds(ctx, o, u, "users.manage", &a);
+    if (st == GH_OK) st = gh_guard_user_holds(ctx, o, u, "it.operations", &b);
+    *out = a || b;
+    return st;
+}
+
+static gh_status required_for(gh_ctx *ctx, const gh_org *o, const gh_user *u, const gh_mfa_policy *p, bool *req)
+{
+    bool priv = false;
+    *req = false;
+    if (strcmp(p->policy, "privileged") == 0) {
+        gh_status st = privileged(ctx, o, u, &priv);
+        if (st != GH_OK) return st;
+    }
+    *req = gh_mfa_policy_requires(p->policy, priv);
+    return GH_OK;
+}
+
+static bool has_confirmed_totp(gh_ctx *ctx, const char *org_id, const char *user_id, gh_mfa_factor *f, gh_status *st)
+{
+    gh_err e = {0};
+    *st = gh_store_mfa_factor_get(ctx->db, org_id, user_id, "totp", f, &e);
+    if (*st == GH_E_NOT_FOUND) { *st = GH_OK; gh_err_clear(&e); return false; }
+    if (*st != GH_OK) { ctx->err = e; return false; }
+    return f->confirmed;
+}
+
+gh_status gh_mfa_signin_step(gh_ctx *ctx, const gh_org *o, const gh_user *u, const json_t *idp_claims,
+                             char pending[8])
+{
+    gh_mfa_policy p;
+    gh_mfa_factor *f = calloc(1, sizeof *f);
+    gh_status st;
+    bool req = false;
+    pending[0] = '\0';
+    if (!f) return gh_ctx_oom(ctx);
+    if ((st = gh_store_mfa_policy_get(ctx->db, o->id, &p, &ctx->err)) != GH_OK) goto out;
+    if (idp_claims && p.sso_counts && gh_mfa_idp_asserted(idp_claims, p.sso_acr)) goto out; /* the IdP did it */
+    bool has = has_confirmed_totp(ctx, o->id, u->id, f, &st);
+    if (st != GH_OK) goto out;
+    if (has) { gh_strlcpy(pending, "verify", 8); goto out; }
+    if ((st = required_for(ctx, o, u, &p, &req)) != GH_OK) goto out;
+    if (req) gh_strlcpy(pending, "enrol", 8);
+out:
+    sodium_memzero(f, sizeof *f);
+    free(f);
+    return st;
+}
+
+/* ---- the throttle ---------------------------------------------------------------------- */
+typedef struct { char key[2 * GH_ID_MAX + 8]; bool held; } mfa_guard;
+
+static gh_status guard_enter(gh_ctx *ctx, mfa_guard *g)
+{
+    snprintf(g->key, sizeof g->key, "mfa:%s:%s", ctx->actor.org_id, ctx->actor.id);
+    int wait = 0;
+    g->held = gh_throttle_reserve(g->key, gh_now(), &wait);
+    if (g->held) return GH_OK;
+    ctx->err.retry_after = wait;
+    return gh_fail(&ctx->err, GH_E_THROTTLED, "too_many_attempts", "too many wrong codes; try again later");
+}
+
+static void guard_leave(mfa_guard *g, bool failed)
+{
+    if (!g->held) return;
+    gh_throttle_release(g->key, gh_now(), failed, GH_MFA_FREE_FAILURES);
+    g->held = false;
+}
+
+/* A refused code, audited in its own transaction (the caller's was rolled back). */
+static void failure_audit(gh_ctx *ctx, const char *purpose, const char *factor, const char *reason)
+{
+    gh_ctx c = *ctx;
+    memset(&c.err, 0, sizeof c.err);
+    if (gh_db_begin(c.db, &c.err) != GH_OK) { gh_err_clear(&c.err); return; }
+    if (gh_audit(&c, NULL, "auth.mfa_failed", "user", ctx->actor.id,
+                 json_pack("{s:s, s:s, s:s}", "purpose", purpose, "factor", factor, "reason", reason)) != GH_OK ||
+        gh_db_commit(c.db, &c.err) != GH_OK)
+        gh_db_rollback(c.db);
+    gh_err_clear(&c.err);
+}
+
+/* ---- checking a code (inside the open transaction) ----------------------------------- */
+typedef enum { CHECK_USE, CHECK_CONFIRM } check_mode;
+
+/* Checks a TOTP code of the actor against factor f and records its step.
+ * On a refusal ctx->err says why (400 invalid_code / code_reused on field). */
+static gh_status check_totp(gh_ctx *ctx, gh_mfa_factor *f, const char *code, const char *field, check_mode mode)
+{
+    char sctx[3 * GH_ID_MAX + 16];
+    unsigned char secret[GH_TOTP_SECRET_LEN + 1];
+    size_t n = 0;
+    int64_t step = 0, now = gh_now();
+    gh_status st;
+    seal_context(f, sctx, sizeof sctx);
+    if ((st = gh_secretbox_open(sctx, f->secret, (char *)secret, sizeof secret, &n, &ctx->err)) != GH_OK) return st;
+    gh_totp_result r = gh_totp_verify(secret, n, now, code, f->last_step, &step);
+    /* Key rotation (core/secretbox.h): a secret sealed under an older key is
+     * sealed again under the current one when it is next used. */
+    if (r == GH_TOTP_OK && strcmp(f->secret_kid, gh_secretbox_current_kid()) != 0) {
+        char *sealed = malloc(GH_MFA_SEALED_MAX);
+        if (!sealed) { sodium_memzero(secret, sizeof secret); return gh_ctx_oom(ctx); }
+        st = gh_secretbox_seal(sctx, secret, n, sealed, GH_MFA_SEALED_MAX, &ctx->err);
+        if (st == GH_OK)
+            st = gh_store_mfa_factor_reseal(ctx->db, f->org_id, f->id, sealed, gh_secretbox_current_kid(), &ctx->err);
+        free(sealed);
+        if (st != GH_OK) { sodium_memzero(secret, sizeof secret); return st; }
+    }
+    sodium_memzero(secret, sizeof secret);
+    if (r == GH_TOTP_WRONG)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_code", field, "the code is not correct");
+    if (r == GH_TOTP_REUSED)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "code_reused", field,
+                             "this code was used already; wait for the next one");
+    if (mode == CHECK_CONFIRM) return gh_store_mfa_factor_confirm(ctx->db, f->org_id, f->id, step, now, &ctx->err);
+    bool won = false;
+    if ((st = gh_store_mfa_factor_use_step(ctx->db, f->org_id, f->id, step, now, &won, &ctx->err)) != GH_OK) return st;
+    if (!won)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "code_reused", field,
+                             "this code was used already; wait for the next one");
+    return GH_OK;
+}
+
+static gh_status check_recovery(gh_ctx *ctx, const char *code, const char *field)
+{
+    char norm[17], h[GH_HASH_HEX_LEN + 1];
+    bool won = false;
+    gh_status st = GH_OK;
+    if (gh_mfa_recovery_normalise(code, norm)) {
+        recovery_hash(ctx->actor.org_id, ctx->actor.id, norm, h);
+        st = gh_store_mfa_recovery_use(ctx->db, ctx->actor.org_id, ctx->actor.id, h, gh_now(), &won, &ctx->err);
+    }
+    sodium_memzero(norm, sizeof norm);
+    if (st != GH_OK) return st;
+    if (!won) return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_code", field,
+                                   "this recovery code is not correct or was used already");
+    return GH_OK;
+}
+
+/* Replaces n recovery codes of the actor with new ones, into res. */
+static gh_status recovery_issue(gh_ctx *ctx, gh_mfa_result *res)
+{
+    gh_status st = gh_store_mfa_recovery_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, &ctx->err);
+    char norm[17], h[GH_HASH_HEX_LEN + 1];
+    int64_t now = gh_now();
+    res->ncodes = 0;
+    for (int i = 0; i < GH_MFA_RECOVERY_N && st == GH_OK; i++) {
+        recovery_new(res->codes[i], norm);
+        recovery_hash(ctx->actor.org_id, ctx->actor.id, norm, h);
+        st = gh_store_mfa_recovery_insert(ctx->db, ctx->actor.org_id, ctx->actor.id, h, now, &ctx->err);
+        res->ncodes++;
+    }
+    sodium_memzero(norm, sizeof norm);
+    return st;
+}
+
+/* Replaces the actor's pending session with a full one (new tokens). */
+static gh_status upgrade_session(gh_ctx *ctx, const char *factor, gh_mfa_result *res)
+{
+    gh_org o;
+    gh_status st;
+    int64_t n = 0;
+    char old[GH_ID_MAX];
+    gh_strlcpy(old, ctx->actor.session_id, sizeof old);
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, &res->user, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_session_delete(ctx->db, o.id, res->user.id, old, &n, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_session_open(ctx, &o, &res->user, "office", res->token, res->csrf, &res->session)) != GH_OK) return st;
+    gh_strlcpy(ctx->actor.session_id, res->session.id, sizeof ctx->actor.session_id);
+    ctx->actor.mfa_pending[0] = '\0';
+    res->session_opened = true;
+    return gh_audit(ctx, NULL, "auth.mfa_verified", "session", res->session.id,
+                    json_pack("{s:s, s:s}", "factor", factor, "pending_session", old));
+}
+
+static gh_status mail_person(gh_ctx *ctx, const char *user_id, const char *kind)
+{
+    gh_org o;
+    gh_user *u = calloc(1, sizeof *u);
+    gh_status st;
+    if (!u) return gh_ctx_oom(ctx);
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) == GH_OK &&
+        (st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err)) == GH_OK && u->email[0]) {
+        char left[24];
+        snprintf(left, sizeof left, "%lld", (long long)gh_store_mfa_recovery_left(ctx->db, o.id, u->id));
+        gh_mail_var vars[] = {{"org", o.name}, {"name", u->name}, {"left", left}, {NULL, NULL}};
+        st = gh_mail(ctx, o.id, kind, u->email, vars, NULL, 0);
+    }
+    free(u);
+    return st;
+}
+
+/* ---- the second step ---------------------------------------------------------------------- */
+gh_status gh_mfa_verify(gh_ctx *ctx, const char *code, const char *recovery_code, gh_mfa_result *res)
+{
+    mfa_guard g = {0};
+    gh_mfa_factor *f = NULL;
+    gh_status st;
+    bool failed = false;
+    const char *factor = recovery_code ? "recovery_code" : "totp";
+    memset(res, 0, sizeof *res);
+    if ((code == NULL) == (recovery_code == NULL))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "code", "give either 'code' or 'recovery_code'");
+    if (strcmp(ctx->actor.mfa_pending, "verify") != 0)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_not_pending", "this session is not waiting for a second factor");
+    if (!(f = calloc(1, sizeof *f))) return gh_ctx_oom(ctx);
+    if ((st = guard_enter(ctx, &g)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    if (recovery_code) {
+        st = check_recovery(ctx, recovery_code, "recovery_code");
+    } else {
+        bool has = has_confirmed_totp(ctx, ctx->actor.org_id, ctx->actor.id, f, &st);
+        if (st == GH_OK && !has)
+            st = gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_not_enrolled", "there is no authenticator app to check");
+        if (st == GH_OK) st = check_totp(ctx, f, code, "code", CHECK_USE);
+    }
+    if (st != GH_OK) { failed = st == GH_E_INVALID; goto fail; }
+    if (recovery_code) {
+        if ((st = gh_audit(ctx, NULL, "mfa.recovery_code_used", "user", ctx->actor.id,
+                           json_pack("{s:I}", "left", (json_int_t)gh_store_mfa_recovery_left(ctx->db, ctx->actor.org_id,
+                                                                                               ctx->actor.id)))) != GH_OK)
+            goto fail;
+        if ((st = mail_person(ctx, ctx->actor.id, "mfa_recovery_used")) != GH_OK) goto fail;
+    }
+    if ((st = upgrade_session(ctx, factor, res)) != GH_OK) goto fail;
+    st = gh_tx_commit(ctx);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+    if (failed) failure_audit(ctx, "sign_in", factor, ctx->err.code);
+out:
+    guard_leave(&g, failed);
+    if (st != GH_OK) gh_mfa_result_wipe(res);
+    if (f) { sodium_memzero(f, sizeof *f); free(f); }
+    return st;
+}
+
+/* ---- enrolment --------------------------------------------------------------------------------- */
+static gh_status not_while_verifying(gh_ctx *ctx)
+{
+    if (strcmp(ctx->actor.mfa_pending, "verify") == 0)
+        return gh_fail(&ctx->err, GH_E_PRECONDITION, "mfa_required", "give your second factor first");
+    return GH_OK;
+}
+
+gh_status gh_mfa_totp_begin(gh_ctx *ctx, gh_mfa_enrolment *out)
+{
+    unsigned char secret[GH_TOTP_SECRET_LEN];
+    char b32[GH_TOTP_B32_MAX], sctx[3 * GH_ID_MAX + 16];
+    gh_mfa_factor *f = calloc(1, sizeof *f), *cur = calloc(1, sizeof *cur);
+    gh_user *u = calloc(1, sizeof *u);
+    gh_org o;
+    gh_status st;
+    memset(out, 0, sizeof *out);
+    if (!f || !cur || !u) { st = gh_ctx_oom(ctx); goto out; }
+    if ((st = not_while_verifying(ctx)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    if (has_confirmed_totp(ctx, ctx->actor.org_id, ctx->actor.id, cur, &st)) {
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_already_enrolled",
+                     "an authenticator app is set up already; remove it first");
+        goto fail;
+    }
+    if (st != GH_OK) goto fail;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_mfa_factor_delete(ctx->db, o.id, u->id, "totp", true, NULL, &ctx->err)) != GH_OK) goto fail;
+    randombytes_buf(secret, sizeof secret);
+    gh_id_new("mfa", f->id);
+    gh_strlcpy(f->org_id, o.id, sizeof f->org_id);
+    gh_strlcpy(f->user_id, u->id, sizeof f->user_id);
+    gh_strlcpy(f->kind, "totp", sizeof f->kind);
+    gh_strlcpy(f->label, "Authenticator app", sizeof f->label);
+    f->created_at = gh_now();
+    seal_context(f, sctx, sizeof sctx);
+    if ((st = gh_secretbox_seal(sctx, secret, sizeof secret, f->secret, sizeof f->secret, &ctx->err)) != GH_OK) goto fail;
+    gh_strlcpy(f->secret_kid, gh_secretbox_current_kid(), sizeof f->secret_kid);
+    if ((st = gh_store_mfa_factor_insert(ctx->db, f, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "mfa.totp_enrolment_started", "user", u->id, NULL)) != GH_OK) goto fail;
+    if (gh_totp_base32(secret, sizeof secret, b32) != 0 || !(out->secret = strdup(b32)) ||
+        !(out->uri = gh_totp_uri(o.name, u->email[0] ? u->email : u->name, b32)) || !(out->qr_svg = gh_qr_svg(out->uri))) {
+        st = gh_ctx_oom(ctx);
+        goto fail;
+    }
+    st = gh_tx_commit(ctx);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+out:
+    if (st != GH_OK) gh_mfa_enrolment_free(out);
+    sodium_memzero(secret, sizeof secret);
+    sodium_memzero(b32, sizeof b32);
+    if (f) sodium_memzero(f, sizeof *f);
+    if (cur) sodium_memzero(cur, sizeof *cur);
+    free(f);
+    free(cur);
+    free(u);
+    return st;
+}
+
+gh_status gh_mfa_totp_confirm(gh_ctx *ctx, const char *code, gh_mfa_result *res)
+{
+    mfa_guard g = {0};
+    gh_mfa_factor *f = calloc(1, sizeof *f);
+    gh_status st;
+    bool failed = false;
+    memset(res, 0, sizeof *res);
+    if (!f) return gh_ctx_oom(ctx);
+    if ((st = not_while_verifying(ctx)) != GH_OK) goto out;
+    if ((st = guard_enter(ctx, &g)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    gh_err e = {0};
+    st = gh_store_mfa_factor_get(ctx->db, ctx->actor.org_id, ctx->actor.id, "totp", f, &e);
+    if (st == GH_OK && f->confirmed)
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_already_enrolled", "this authenticator app is confirmed already");
+    else if (st == GH_E_NOT_FOUND)
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_not_enrolled", "start setting up an authenticator app first");
+    else if (st != GH_OK)
+        ctx->err = e, e = (gh_err){0};
+    gh_err_clear(&e);
+    if (st != GH_OK) goto fail;
+    if ((st = check_totp(ctx, f, code, "code", CHECK_CONFIRM)) != GH_OK) { failed = st == GH_E_INVALID; goto fail; }
+    if ((st = recovery_issue(ctx, res)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "mfa.totp_enrolled", "user", ctx->actor.id,
+                       json_pack("{s:I}", "recovery_codes", (json_int_t)res->ncodes))) != GH_OK)
+        goto fail;
+    if (strcmp(ctx->actor.mfa_pending, "enrol") == 0 && (st = upgrade_session(ctx, "totp", res)) != GH_OK) goto fail;
+    st = gh_tx_commit(ctx);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+    if (failed) failure_audit(ctx, "enrolment", "totp", ctx->err.code);
+out:
+    guard_leave(&g, failed);
+    if (st != GH_OK) gh_mfa_result_wipe(res);
+    sodium_memzero(f, sizeof *f);
+    free(f);
+    return st;
+}
+
+/* Opens a transaction in which the actor proved a current TOTP code. */
+static gh_status begin_with_code(gh_ctx *ctx, const char *code, const char *field, const char *purpose, mfa_guard *g,
+                                 bool *failed)
+{
+    gh_mfa_factor *f = calloc(1, sizeof *f);
+    gh_status st;
+    *failed = false;
+    if (!f) return gh_ctx_oom(ctx);
+    if ((st = not_while_verifying(ctx)) != GH_OK) goto out;
+    if ((st = guard_enter(ctx, g)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    bool has = has_confirmed_totp(ctx, ctx->actor.org_id, ctx->actor.id, f, &st);
+    if (st == GH_OK && !has)
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_not_enrolled", "no authenticator app is set up");
+    if (st == GH_OK && !code)
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "otp_required", field, "give a current code of your authenticator app");
+    if (st == GH_OK && (st = check_totp(ctx, f, code, field, CHECK_USE)) != GH_OK) *failed = st == GH_E_INVALID;
+    if (st != GH_OK) {
+        gh_ctx_rollback(ctx, st);
+        if (*failed) failure_audit(ctx, purpose, "totp", ctx->err.code);
+    }
+out:
+    sodium_memzero(f, sizeof *f);
+    free(f);
+    return st;
+}
+
+gh_status gh_mfa_totp_remove(gh_ctx *ctx, const char *code)
+{
+    mfa_guard g = {0};
+    bool failed = false;
+    int64_t n = 0;
+    gh_status st = begin_with_code(ctx, code, "code", "remove", &g, &failed);
+    if (st != GH_OK) goto out;
+    if ((st = gh_store_mfa_factor_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, "totp", false, &n, &ctx->err)) != GH_OK ||
+        (st = gh_store_mfa_recovery_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, &ctx->err)) != GH_OK ||
+        (st = gh_audit(ctx, NULL, "mfa.totp_removed", "user", ctx->actor.id, NULL)) != GH_OK) {
+        gh_ctx_rollback(ctx, st);
+        goto out;
+    }
+    st = gh_tx_commit(ctx);
+out:
+    guard_leave(&g, failed);
+    return st;
+}
+
+gh_status gh_mfa_recovery_regenerate(gh_ctx *ctx, const char *code, gh_mfa_result *res)
+{
+    mfa_guard g = {0};
+    bool failed = false;
+    memset(res, 0, sizeof *res);
+    gh_status st = begin_with_code(ctx, code, "code", "recovery_codes", &g, &failed);
+    if (st != GH_OK) goto out;
+    if ((st = recovery_issue(ctx, res)) != GH_OK ||
+        (st = gh_audit(ctx, NULL, "mfa.recovery_codes_generated", "user", ctx->actor.id,
+                       json_pack("{s:I}", "recovery_codes", (json_int_t)res->ncodes))) != GH_OK) {
+        gh_ctx_rollback(ctx, st);
+        goto out;
+    }
+    st = gh_tx_commit(ctx);
+out:
+    guard_leave(&g, failed);
+    if (st != GH_OK) gh_mfa_result_wipe(res);
+    return st;
+}
+
+gh_status gh_mfa_reauth_check(gh_ctx *ctx, const char *code, const char *field)
+{
+    gh_mfa_factor *f = calloc(1, sizeof *f);
+    gh_status st;
+    if (!f) return gh_ctx_oom(ctx);
+    bool has = has_confirmed_totp(ctx, ctx->actor.org_id, ctx->actor.id, f, &st);
+    sodium_memzero(f, sizeof *f);
+    free(f);
+    if (st != GH_OK || !has) return st;
+    mfa_guard g = {0};
+    bool failed = false;
+    if ((st = begin_with_code(ctx, code, field, "reauth", &g, &failed)) == GH_OK) {
+        if ((st = gh_audit(ctx, NULL, "auth.mfa_verified", "user", ctx->actor.id,
+                           json_pack("{s:s, s:s}", "factor", "totp", "purpose", "reauth"))) != GH_OK)
+            gh_ctx_rollback(ctx, st);
+        else
+            st = gh_tx_commit(ctx);
+    }
+    guard_leave(&g, failed);
+    return st;
+}
+
+/* ---- status, reset, policy -------------------------------------------------------------------- */
+gh_status gh_mfa_status(gh_ctx *ctx, const char *user_id, json_t **out)
+{
+    gh_org o;
+    gh_mfa_policy p;
+    gh_user *u = calloc(1, sizeof *u);
+    json_t *factors = NULL;
+    gh_status st;
+    bool req = false;
+    *out = NULL;
+    if (!u) return gh_ctx_oom(ctx);
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_store_mfa_policy_get(ctx->db, o.id, &p, &ctx->err)) != GH_OK) goto out;
+    if ((st = required_for(ctx, &o, u, &p, &req)) != GH_OK) goto out;
+    if (!(factors = gh_store_mfa_factor_list(ctx->db, o.id, u->id, &ctx->err))) { st = GH_E_INTERNAL; goto out; }
+    bool totp = false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(factors, i, v) if (strcmp(json_string_value(json_object_get(v, "kind")), "totp") == 0) totp = true;
+    *out = json_pack("{s:o, s:b, s:I, s:b, s:s}", "factors", factors, "totp", totp, "recovery_codes_left",
+                     (json_int_t)gh_store_mfa_recovery_left(ctx->db, o.id, u->id), "required", req, "policy", p.policy);
+    factors = NULL;
+    if (!*out) st = gh_ctx_oom(ctx);
+out:
+    json_decref(factors);
+    free(u);
+    return st;
+}
+
+gh_status gh_mfa_reset(gh_ctx *ctx, const char *user_id)
+{
+    gh_org o;
+    gh_user *u = calloc(1, sizeof *u);
+    gh_status st;
+    int64_t n = 0;
+    if (!u) return gh_ctx_oom(ctx);
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err)) != GH_OK) goto fail;
+    if (ctx->actor.type == GH_ACTOR_USER && strcmp(u->id, ctx->actor.id) == 0) {
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_reset_self",
+                     "you cannot reset your own factors here; remove them under My profile, Security");
+        goto fail;
+    }
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
+    if ((st = gh_store_mfa_factor_delete(ctx->db, o.id, u->id, NULL, false, &n, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_mfa_recovery_delete(ctx->db, o.id, u->id, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, NULL, "user.mfa_reset", "user", u->id, json_pack("{s:I}", "factors", (json_int_t)n))) != GH_OK)
+        goto fail;
+    if ((st = mail_person(ctx, u->id, "mfa_reset")) != GH_OK) goto fail;
+    st = gh_tx_commit(ctx);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+out:
+    free(u);
+    return st;
+}
+
+static json_t *policy_json(const gh_mfa_policy *p)
+{
+    return json_pack("{s:s, s:b, s:s, s:o}", "policy", p->policy, "sso_counts_as_mfa", p->sso_counts, "sso_acr",
+                     p->sso_acr, "updated_at", p->updated_at ? gh_json_time(p->updated_at) : json_null());
+}
+
+gh_status gh_mfa_policy_get(gh_ctx *ctx, json_t **out)
+{
+    gh_mfa_policy p;
+    gh_status st = gh_store_mfa_policy_get(ctx->db, ctx->actor.org_id, &p, &ctx->err);
+    if (st != GH_OK) return st;
+    if (!(*out = policy_json(&p))) return gh_ctx_oom(ctx);
+    return GH_OK;
+}
+
+gh_status gh_mfa_policy_set(gh_ctx *ctx, const char *policy, const json_t *sso_counts, const char *sso_acr,
+                            json_t **out)
+{
+    gh_mfa_policy p;
+    gh_status st;
+    *out = NULL;
+    if (policy && strcmp(policy, "optional") != 0 && strcmp(policy, "privileged") != 0 && strcmp(policy, "all") != 0)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_mfa_policy", "policy",
+                             "policy is optional, privileged or all");
+    if (sso_acr && *sso_acr && gh_check_text(&ctx->err, "invalid_acr", "sso_acr", sso_acr, 0, sizeof p.sso_acr - 1) != GH_OK)
+        return GH_E_INVALID;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
+    if ((st = gh_store_mfa_policy_get(ctx->db, ctx->actor.org_id, &p, &ctx->err)) != GH_OK) goto fail;
+    json_t *before = policy_json(&p);
+    if (policy) gh_strlcpy(p.policy, policy, sizeof p.policy);
+    if (sso_counts) p.sso_counts = json_is_true(sso_counts);
+    if (sso_acr) gh_strlcpy(p.sso_acr, sso_acr, sizeof p.sso_acr);
+    p.updated_at = gh_now();
+    json_t *after = policy_json(&p);
+    if ((st = gh_store_mfa_policy_put(ctx->db, ctx->actor.org_id, &p, &ctx->err)) != GH_OK) {
+        json_decref(before);
+        json_decref(after);
+        goto fail;
+    }
+    if ((st = gh_audit(ctx, NULL, "org.mfa_policy_changed", "org", ctx->actor.org_id,
+                       json_pack("{s:o, s:O}", "before", before ? before : json_null(), "after",
+                                 after ? after : json_null()))) != GH_OK) {
+        json_decref(after);
+        goto fail;
+    }
+    if ((st = gh_tx_commit(ctx)) == GH_OK) *out = after;
+    else json_decref(after);
+    return st;
+fail:
+    return gh_ctx_rollback(ctx, st);
+}
