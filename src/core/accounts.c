@@ -593,6 +593,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     if ((st = gh_guard_confer(ctx, &o, NULL, u)) != GH_OK) goto fail;
     if ((st = refuse_if_invited(ctx, u->email)) != GH_OK) goto fail;
     if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    if (n->scim && (st = gh_store_user_scim_put(ctx->db, u->org_id, u->id, n->scim, &ctx->err)) != GH_OK) goto fail;
     if (u->office_access && (st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE)) != GH_OK) goto fail;
     if (u->factory_access && (st = gh_seats_require(ctx, &o, GH_SEAT_FACTORY)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.created", "user", u->id,
@@ -635,8 +636,10 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     gh_role r;
     gh_status st;
     bool self = ctx->actor.type == GH_ACTOR_USER && strcmp(ctx->actor.id, id) == 0;
+    bool provisioning = ctx->actor.type == GH_ACTOR_API_KEY && (ctx->actor.key_services & GH_SCOPE_SCIM);
+    gh_user_scim scim_before;
     if (!u || !before) { st = gh_ctx_oom(ctx); goto out; }
-    if ((p->name || p->mobile) && !self) {
+    if ((p->name || p->mobile) && !self && !provisioning) {
         st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "profile_owner_only", p->name ? "name" : "mobile",
                            "only the user can change their own name and mobile number");
         goto out;
@@ -733,6 +736,30 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         kiosk_end = !p->factory_access;
         note(&oom, changes, "factory_access", json_boolean(p->factory_access));
     }
+    if (p->scim) {
+        if ((st = gh_store_user_scim_get(ctx->db, o.id, u->id, &scim_before, &ctx->err)) != GH_OK) {
+            json_decref(changes);
+            goto fail;
+        }
+        {
+            json_t *f = json_array();
+            const struct { const char *name; const char *a, *b; } cols[] = {
+                {"externalId", scim_before.external_id, p->scim->external_id},
+                {"title", scim_before.title, p->scim->title},
+                {"name.givenName", scim_before.given_name, p->scim->given_name},
+                {"name.familyName", scim_before.family_name, p->scim->family_name},
+                {"employeeNumber", scim_before.employee_number, p->scim->employee_number},
+                {"department", scim_before.department, p->scim->department},
+                {"manager", scim_before.manager_id, p->scim->manager_id},
+            };
+            for (size_t i = 0; f && i < sizeof cols / sizeof cols[0]; i++)
+                if (strcmp(cols[i].a, cols[i].b) != 0 && json_array_append_new(f, json_string(cols[i].name)) != 0)
+                    oom = true;
+            if (json_array_size(f) > 0) note(&oom, changes, "scim", f);
+            else json_decref(f);
+            if (!f) oom = true;
+        }
+    }
     if ((p->badge_set || p->factory_access_set) && u->factory_access && !u->badge[0]) {
         json_decref(changes);
         st = gh_fail_field(&ctx->err, GH_E_INVALID, "badge_required", "badge", "factory access needs a badge (employee code)");
@@ -756,6 +783,10 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     if ((st = gh_guard_confer(ctx, &o, before, u)) != GH_OK) { json_decref(changes); goto fail; }
     u->updated_at = gh_now();
     if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) { json_decref(changes); goto fail; }
+    if (p->scim && (st = gh_store_user_scim_put(ctx->db, o.id, u->id, p->scim, &ctx->err)) != GH_OK) {
+        json_decref(changes);
+        goto fail;
+    }
     if (sessions_end && (st = gh_store_session_delete_user(ctx->db, o.id, u->id, NULL, NULL, &ctx->err)) != GH_OK) {
         json_decref(changes);
         goto fail;

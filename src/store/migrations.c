@@ -512,6 +512,20 @@ static const char *const migrations[] = {
      "ALTER TABLE outbox ADD COLUMN scrubbed INTEGER NOT NULL DEFAULT 0;"
      "UPDATE outbox SET status = 'queued' WHERE status = 'pending';"
      "CREATE INDEX outbox_due ON outbox(status, next_attempt_at);"),
+
+    /* 12 (issue 19): what a SCIM provisioning client keeps on a person
+     * beyond gatehouse's own columns (store/scim.h). */
+    ("CREATE TABLE scim_users ("
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+     " external_id TEXT NOT NULL DEFAULT '',"
+     " title TEXT NOT NULL DEFAULT '',"
+     " given_name TEXT NOT NULL DEFAULT '',"
+     " family_name TEXT NOT NULL DEFAULT '',"
+     " employee_number TEXT NOT NULL DEFAULT '',"
+     " department TEXT NOT NULL DEFAULT '',"
+     " manager_id TEXT NOT NULL DEFAULT '');"
+     "CREATE INDEX scim_users_org ON scim_users(org_id);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

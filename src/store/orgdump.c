@@ -33,6 +33,7 @@ static const dump_table tables[] = {
     {"screen_members", "screen_id IN (SELECT id FROM screens WHERE org_id = ?1)", "screen_id, user_id", false},
     {"order_assignees", BY_ORG, "order_ref, user_id", false},
     {"user_tombstones", BY_ORG, "id", false},
+    {"scim_users", BY_ORG, "user_id", false},
     {"checkins", BY_ORG, "id", false},
     {"activity", BY_ORG, "seq", true},
     {"audit", BY_ORG, "seq", true},
@@ -121,7 +122,7 @@ static const struct {
     {"screen_members", "screen_id", "screens"}, {"screen_members", "user_id", "users"},
     {"checkins", "task_id", "tasks"},         {"views", "owner_id", "users"},
     {"invites", "invited_by", "users"},       {"invites", "user_id", "users"},
-    {"order_assignees", "user_id", "users"},
+    {"order_assignees", "user_id", "users"},   {"scim_users", "user_id", "users"},
 };
 
 static int refs_in_org(gh_db *db, const char *org_id, const char *table, json_t *row, char *err, size_t errlen)
