@@ -93,8 +93,8 @@ static void user_get(gh_req *r)
     const char *inm = gh_req_header(r, "If-None-Match");
     const char *tag = json_string_value(json_object_get(json_object_get(out, "meta"), "version"));
     if (inm && tag && strcmp(inm, tag) == 0) {
+        gh_reply_header(r, "ETag", tag); /* copied */
         json_decref(out);
-        gh_reply_header(r, "ETag", tag);
         gh_reply_bytes(r, 304, NULL, "", 0, false);
         return;
     }

@@ -57,7 +57,7 @@ typedef struct gh_user_new {
     const char *email, *name, *mobile, *role;
     const char *badge;
     bool office_access, factory_access;
-    bool email_verified;          /* CLI/seed only */
+    bool email_verified;          /* CLI/seed, and SCIM under required SSO (no invitation mail) */
     const char *password_hash;    /* CLI/seed only */
     const json_t *modules;        /* array or NULL (= all) */
     const json_t *grants;         /* array or NULL */

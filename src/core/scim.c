@@ -13,6 +13,7 @@
 #include "core/accounts.h"
 #include "core/groups.h"
 #include "core/scimfilter.h"
+#include "core/sso.h"
 #include "store/scim.h"
 #include "util/json.h"
 
@@ -365,11 +366,19 @@ gh_status gh_scim_user_create(gh_ctx *ctx, const json_t *in, json_t **out)
     if (!u || !made) { st = gh_ctx_oom(ctx); goto done; }
     if ((st = user_parse(ctx, in, u)) != GH_OK) goto done;
     if ((st = manager_check(ctx, u, NULL)) != GH_OK) goto done;
+    /* Provisioned people have no password. Where the organization requires
+     * company sign-in, the identity provider vouches for the address and no
+     * invitation to choose a password is sent; elsewhere the usual mail
+     * lets the person choose one. */
+    bool sso_required = false;
+    char break_glass[GH_SSO_BREAK_GLASS_MAX * GH_ID_MAX];
+    if ((st = gh_sso_policy(ctx, ctx->actor.org_id, &sso_required, break_glass, sizeof break_glass)) != GH_OK) goto done;
     gh_user_new n = {
         .email = u->email, .name = u->name, .mobile = u->mobile && *u->mobile ? u->mobile : NULL,
         .role = u->role ? u->role : "user", .badge = u->badge && *u->badge ? u->badge : NULL,
         .office_access = u->office_set ? u->office : true, .factory_access = u->factory_set && u->factory,
         .modules = u->modules_set && json_is_array(u->modules) ? u->modules : NULL, .scim = &u->x,
+        .email_verified = sso_required,
     };
     if ((st = gh_user_create(ctx, &n, made)) != GH_OK) goto done;
     if (u->active_set && !u->active && (st = gh_user_lock(ctx, made->id, true, NULL)) != GH_OK) goto done;

@@ -145,6 +145,9 @@ test('users: create, read, duplicate, filter, paginate, sort, attributes', async
     assert.equal(r.status, 200);
     assert.deepEqual(r.body, u);
     assertScimError(await scim('/Users/usr_nope'), 404, undefined, 'user_not_found');
+    const nm = await scim(`/Users/${u.id}`, { headers: { 'If-None-Match': u.meta.version } });
+    assert.equal(nm.status, 304);
+    assert.equal(nm.headers.get('etag'), u.meta.version);
     // Duplicate userName (any case): 409 uniqueness, nothing made.
     const dup = await scim('/Users', { method: 'POST', body: newUser('BJensen@acme.test') });
     assertScimError(dup, 409, 'uniqueness', 'email_taken');
@@ -256,6 +259,7 @@ test('PATCH: every op with and without path, value filters, Entra and Okta shape
     r = await patch([{ op: 'replace', path: 'emails[type eq "work"].value', value: 'pat.smith@acme.test' }]);
     assert.equal(r.status, 200, r.text);
     assert.equal(r.body.userName, 'pat@acme.test'); // userName is the e-mail: emails follow it, not lead it
+    assertScimError(await patch([{ op: 'replace', path: 'userName', value: 'admin@acme.test' }]), 409, 'uniqueness', 'email_taken');
     r = await patch([{ op: 'replace', path: 'userName', value: 'pat.smith@acme.test' }]);
     assert.equal(r.body.userName, 'pat.smith@acme.test');
     assert.equal(r.body.emails[0].value, 'pat.smith@acme.test');
@@ -434,6 +438,30 @@ test("gatehouse's refusals are SCIM errors that say they are permanent", async (
     assertScimError(seat, 409, undefined, 'seat_limit_reached');
     assert.equal(seat.body.permanent, true);
     assert.equal((await s.api('/v1/users', { token: admin })).body.items.length, used);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('provisioned people have no password; under required SSO no invitation mail is sent', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const adminId = (await s.api('/v1/me', { token: admin })).body.id;
+    const scim = scimClient(s, await makeKey(s, admin, ['scim', 'users.manage', ...USER_ROLE]));
+    const a = await scim('/Users', { method: 'POST', body: newUser('invited@acme.test') });
+    assert.equal(a.status, 201, a.text);
+    assert.equal(s.outbox().filter((m) => m.to === 'invited@acme.test' && m.kind === 'verify_email').length, 1);
+    const sso = await s.api('/v1/org/sso', { method: 'PUT', token: admin, body: { protocol: 'oidc', display_name: 'Entra ID',
+      issuer: 'http://127.0.0.1:9/tenant', client_id: 'gatehouse', client_secret: 'very-secret-client-value-4711',
+      required: true, break_glass: [adminId] } });
+    assert.equal(sso.status, 200, sso.text);
+    const b = await scim('/Users', { method: 'POST', body: newUser('sso@acme.test') });
+    assert.equal(b.status, 201, b.text);
+    assert.equal(s.outbox().filter((m) => m.to === 'sso@acme.test').length, 0);
+    const g = (await s.api(`/v1/users/${b.body.id}`, { token: admin })).body;
+    assert.equal(g.has_password, false);
+    assert.equal(g.email_verified, true);
   } finally {
     await s.stop();
   }
