@@ -467,6 +467,61 @@ test('provisioned people have no password; under required SSO no invitation mail
   }
 });
 
+test('odd PATCH operations, bodies and filters are 4xx SCIM errors or successes, never a 5xx', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const scim = scimClient(s, await makeKey(s, admin, ['scim', 'users.manage', 'groups.manage', ...USER_ROLE]));
+    const u = (await scim('/Users', { method: 'POST', body: newUser('odd@acme.test') })).body;
+    const g = (await scim('/Groups', { method: 'POST', body: { schemas: [GROUP], displayName: 'Odd', members: [{ value: u.id }] } })).body;
+    const ops = [
+      [1], ['x'], [null], [{ op: 1 }], [{ op: 'add', path: 7, value: 1 }], [{ op: 'add', path: 'title' }],
+      [{ op: 'add', value: 'x' }], [{ op: 'add', value: [] }], [{ op: 'replace', path: 'emails', value: 'x' }],
+      [{ op: 'replace', path: 'emails[type eq "work"]', value: 'x' }], [{ op: 'add', path: 'emails[type eq "x"].value', value: { a: 1 } }],
+      [{ op: 'replace', path: 'name', value: 5 }], [{ op: 'replace', path: 'name.givenName', value: { deep: [1] } }],
+      [{ op: 'replace', path: 'title[value eq 1]', value: 'x' }], [{ op: 'remove', path: 'emails[value pr]' }],
+      [{ op: 'replace', path: 'emails[not (type eq "work")].value', value: 'y' }], [{ op: 'add', path: 'phoneNumbers', value: [{ value: 5 }] }],
+      [{ op: 'replace', path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User', value: 'flat' }],
+      [{ op: 'replace', path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager', value: [1, 2] }],
+      [{ op: 'replace', path: 'urn:gatehouse:params:scim:schemas:extension:2.0:User:modules', value: 'all' }],
+      [{ op: 'replace', path: 'urn:gatehouse:params:scim:schemas:extension:2.0:User:role', value: 'no-such-role' }],
+      [{ op: 'replace', path: 'urn:gatehouse:params:scim:schemas:extension:2.0:User:officeAccess', value: 'False' }],
+      [{ op: 'replace', path: 'userName', value: null }], [{ op: 'remove', path: 'userName' }],
+      [{ op: 'replace', path: 'displayName', value: 'x'.repeat(5000) }], [{ op: 'replace', path: 'members', value: 'x' }],
+      [{ op: 'add', path: 'members', value: [{ value: 5 }] }], [{ op: 'remove', path: 'members', value: 'x' }],
+      [{ op: 'replace', value: { displayName: null } }], [{ op: 'add', path: 'a'.repeat(300), value: 1 }],
+    ];
+    const bad = [];
+    for (const o of ops) {
+      for (const path of [`/Users/${u.id}`, `/Groups/${g.id}`]) {
+        const r = await scim(path, { method: 'PATCH', body: { schemas: [PATCH], Operations: o } });
+        if (r.status >= 500 || (r.status >= 400 && r.body?.schemas?.[0] !== ERROR)) bad.push(`${path} ${JSON.stringify(o)}: ${r.status} ${r.text.slice(0, 120)}`);
+      }
+    }
+    for (const b of [[], 'x', 5, { userName: 5 }, { userName: 'a@b.test', name: 'flat' }, { userName: 'a@b.test', emails: 'x' },
+      { userName: 'a@b.test', phoneNumbers: [1] }, { userName: 'a@b.test', [ENT]: [] }, { userName: 'a@b.test', [GH]: { modules: 5 } },
+      { displayName: 5 }, { displayName: 'x', members: {} }]) {
+      for (const [m, path] of [['POST', '/Users'], ['PUT', `/Users/${u.id}`], ['POST', '/Groups'], ['PUT', `/Groups/${g.id}`]]) {
+        const r = await scim(path, { method: m, raw: JSON.stringify(b) });
+        if (r.status >= 500 || (r.status >= 400 && r.body?.schemas?.[0] !== ERROR)) bad.push(`${m} ${path} ${JSON.stringify(b)}: ${r.status} ${r.text.slice(0, 120)}`);
+      }
+    }
+    for (const f of ['a eq "' + 'x'.repeat(5000) + '"', '('.repeat(100) + 'a pr' + ')'.repeat(100), 'emails[emails[a pr]]',
+      'a eq 1e999', 'a eq "\\ud800"', 'urn:x eq 1', 'a.b.c.d.e eq 1', 'meta eq "x"', 'emails[value pr] or name[x pr]']) {
+      for (const kind of ['Users', 'Groups']) {
+        const r = await scim(`/${kind}?filter=${encodeURIComponent(f)}`);
+        if (r.status >= 500 || (r.status >= 400 && r.body?.schemas?.[0] !== ERROR)) bad.push(`filter ${f.slice(0, 40)}: ${r.status}`);
+      }
+    }
+    assert.deepEqual(bad, []);
+    // Still the same person and group.
+    assert.equal((await scim(`/Users/${u.id}`)).status, 200);
+    assert.equal((await scim(`/Groups/${g.id}`)).status, 200);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('parallel creates of the same userName: exactly one wins, the others are 409 uniqueness', async () => {
   const s = await startServer();
   try {
