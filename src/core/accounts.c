@@ -628,6 +628,9 @@ static void note(bool *oom, json_t *changes, const char *key, json_t *v)
     if (json_object_set_new(changes, key, v) != 0) *oom = true;
 }
 
+static gh_status unlock_seats(gh_ctx *ctx, const gh_user *u);
+static void forget_guesses(const gh_user *u);
+
 gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh_user *out)
 {
     gh_user *u = calloc(1, sizeof *u);
@@ -772,7 +775,9 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         st = gh_ctx_oom(ctx);
         goto fail;
     }
-    if (json_object_size(changes) == 0) {
+    bool lock_change = p->status_set && strcmp(u->status, p->locked ? "locked" : "active") != 0;
+    if (lock_change) gh_strlcpy(u->status, p->locked ? "locked" : "active", sizeof u->status);
+    if (json_object_size(changes) == 0 && !lock_change) {
         json_decref(changes);
         gh_db_rollback(ctx->db);
         if (out) *out = *u;
@@ -803,11 +808,23 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         json_decref(changes);
         goto fail;
     }
-    if ((st = gh_audit(ctx, NULL, "user.updated", "user", u->id, changes)) != GH_OK) goto fail;
+    int64_t ended = 0;
+    if (lock_change && p->locked &&
+        (st = gh_store_session_delete_user(ctx->db, o.id, u->id, NULL, &ended, &ctx->err)) != GH_OK) {
+        json_decref(changes);
+        goto fail;
+    }
+    if (lock_change && !p->locked && (st = unlock_seats(ctx, u)) != GH_OK) { json_decref(changes); goto fail; }
+    if (json_object_size(changes) == 0) json_decref(changes);
+    else if ((st = gh_audit(ctx, NULL, "user.updated", "user", u->id, changes)) != GH_OK) goto fail;
+    if (lock_change && (st = gh_audit(ctx, NULL, p->locked ? "user.locked" : "user.unlocked", "user", u->id,
+                                      p->locked ? json_pack("{s:I}", "sessions_ended", (json_int_t)ended) : NULL)) != GH_OK)
+        goto fail;
     if (email_changed && (st = mail_verify(ctx, &o, u)) != GH_OK) goto fail;
     if (email_changed && (st = mail_notice(ctx, &o, u, "email_changed", before->email, u->email)) != GH_OK) goto fail;
     if ((st = gh_accounts_check_invariants(ctx, o.id, had_manage)) != GH_OK) goto fail;
     if ((st = gh_tx_commit(ctx)) != GH_OK) goto out;
+    if (lock_change && !p->locked) forget_guesses(u);
     if (out) *out = *u;
     goto out;
 fail:

@@ -90,6 +90,10 @@ typedef struct gh_user_patch {
     /* A provisioning client's attributes (SCIM): replaced as a whole, in
      * the same transaction; NULL leaves them alone. */
     const gh_user_scim *scim;
+    /* Lock (locked true: sessions end) or unlock (a seat must be free) in
+     * the same transaction, audited user.locked / user.unlocked as
+     * gh_user_lock does; for provisioning, whose one change may carry both. */
+    bool status_set, locked;
 } gh_user_patch;
 /* Whether p changes the e-mail of user u on the actor's own account, so
  * that gh_user_update needs p->reauth_hash. */

@@ -414,9 +414,8 @@ static gh_status user_apply(gh_ctx *ctx, const char *id, const json_t *in, const
     if (u->badge_set) { p.badge_set = true; p.badge = u->badge; }
     if (u->office_set) { p.office_access_set = true; p.office_access = u->office; }
     if (u->factory_set) { p.factory_access_set = true; p.factory_access = u->factory; }
+    if (u->active_set) { p.status_set = true; p.locked = !u->active; }
     if ((st = gh_user_update(ctx, id, &p, NULL)) != GH_OK) goto done;
-    bool active = strcmp(cur->status, "active") == 0;
-    if (u->active_set && u->active != active && (st = gh_user_lock(ctx, id, !u->active, NULL)) != GH_OK) goto done;
     st = user_load(ctx, id, out);
 done:
     json_decref(now);

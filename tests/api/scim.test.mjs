@@ -431,13 +431,22 @@ test("gatehouse's refusals are SCIM errors that say they are permanent", async (
     assertScimError(await full(`/Users/${adminId}`, { method: 'DELETE' }), 409, undefined, 'last_admin');
     assert.equal((await s.api('/v1/me', { token: admin })).status, 200);
     // seat_limit_reached: the org's office seats are all taken.
-    const used = (await s.api('/v1/users', { token: admin })).body.items.length;
+    const held = (await scim('/Users', { method: 'POST', body: newUser('held@acme.test', { active: false, title: 'Before' }) })).body;
+    assert.equal(held.active, false);
+    const used = (await s.api('/v1/users?status=active', { token: admin })).body.items.length;
     const seats = s.cli(['org', 'seats', '--org', 'acme', '--office', String(used)]);
     assert.equal(seats.status, 0, seats.stderr);
     const seat = await scim('/Users', { method: 'POST', body: newUser('seat@acme.test') });
     assertScimError(seat, 409, undefined, 'seat_limit_reached');
     assert.equal(seat.body.permanent, true);
-    assert.equal((await s.api('/v1/users', { token: admin })).body.items.length, used);
+    assert.equal((await s.api('/v1/users?status=active', { token: admin })).body.items.length, used);
+    // Reactivating needs a seat too; the attributes of the same change stay as they were (one transaction).
+    const back = await scim(`/Users/${held.id}`, { method: 'PATCH', body: { schemas: [PATCH], Operations: [
+      { op: 'replace', path: 'title', value: 'After' }, { op: 'replace', path: 'active', value: true }] } });
+    assertScimError(back, 409, undefined, 'seat_limit_reached');
+    const still = (await scim(`/Users/${held.id}`)).body;
+    assert.equal(still.title, 'Before');
+    assert.equal(still.active, false);
   } finally {
     await s.stop();
   }
