@@ -34,6 +34,7 @@ extern const gh_route gh_api_routes_kiosk[];   /* kiosk sign-in, PINs, kiosk dev
 extern const gh_route gh_api_routes_tasks[];   /* tasks, agenda screens, my agenda */
 extern const gh_route gh_api_routes_checkins[];/* check-ins, timesheets */
 extern const gh_route gh_api_routes_activity[];/* per-user activity data */
+extern const gh_route gh_api_routes_scim[];    /* SCIM 2.0 provisioning (issue 19) */
 
 /* Helpers shared by api/ files. */
 /* Answers the ctx's error when st != GH_OK; returns true if it answered. */

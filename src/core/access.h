@@ -42,7 +42,7 @@ enum {
     GH_SCOPE_AUTHZ_CHECK = 1u << 0,    /* POST /v1/check, and the catalog, org and roles */
     GH_SCOPE_ACTIVITY_WRITE = 1u << 1, /* POST /v1/activity, and reading activity back */
     GH_SCOPE_TASKS_WRITE = 1u << 2,    /* tasks, assignees, orders, screens, time records */
-    GH_SCOPE_SCIM = 1u << 3,           /* reserved for SCIM provisioning (accepted, unused) */
+    GH_SCOPE_SCIM = 1u << 3,           /* SCIM provisioning (/scim/v2/, api/scim.c) */
 };
 /* Name of service scope bit (one bit), or NULL. */
 const char *gh_scope_service_name(unsigned bit);

@@ -598,6 +598,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     if ((st = gh_guard_confer(ctx, &o, NULL, u)) != GH_OK) goto fail;
     if ((st = refuse_if_invited(ctx, u->email)) != GH_OK) goto fail;
     if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    if (n->scim && (st = gh_store_user_scim_put(ctx->db, u->org_id, u->id, n->scim, &ctx->err)) != GH_OK) goto fail;
     if (u->office_access && (st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE)) != GH_OK) goto fail;
     if (u->factory_access && (st = gh_seats_require(ctx, &o, GH_SEAT_FACTORY)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, NULL, "user.created", "user", u->id,
@@ -632,6 +633,9 @@ static void note(bool *oom, json_t *changes, const char *key, json_t *v)
     if (json_object_set_new(changes, key, v) != 0) *oom = true;
 }
 
+static gh_status unlock_seats(gh_ctx *ctx, const gh_user *u);
+static void forget_guesses(const gh_user *u);
+
 gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh_user *out)
 {
     gh_user *u = calloc(1, sizeof *u);
@@ -640,8 +644,10 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     gh_role r;
     gh_status st;
     bool self = ctx->actor.type == GH_ACTOR_USER && strcmp(ctx->actor.id, id) == 0;
+    bool provisioning = ctx->actor.type == GH_ACTOR_API_KEY && (ctx->actor.key_services & GH_SCOPE_SCIM);
+    gh_user_scim scim_before;
     if (!u || !before) { st = gh_ctx_oom(ctx); goto out; }
-    if ((p->name || p->mobile) && !self) {
+    if ((p->name || p->mobile) && !self && !provisioning) {
         st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "profile_owner_only", p->name ? "name" : "mobile",
                            "only the user can change their own name and mobile number");
         goto out;
@@ -738,6 +744,30 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         kiosk_end = !p->factory_access;
         note(&oom, changes, "factory_access", json_boolean(p->factory_access));
     }
+    if (p->scim) {
+        if ((st = gh_store_user_scim_get(ctx->db, o.id, u->id, &scim_before, &ctx->err)) != GH_OK) {
+            json_decref(changes);
+            goto fail;
+        }
+        {
+            json_t *f = json_array();
+            const struct { const char *name; const char *a, *b; } cols[] = {
+                {"externalId", scim_before.external_id, p->scim->external_id},
+                {"title", scim_before.title, p->scim->title},
+                {"name.givenName", scim_before.given_name, p->scim->given_name},
+                {"name.familyName", scim_before.family_name, p->scim->family_name},
+                {"employeeNumber", scim_before.employee_number, p->scim->employee_number},
+                {"department", scim_before.department, p->scim->department},
+                {"manager", scim_before.manager_id, p->scim->manager_id},
+            };
+            for (size_t i = 0; f && i < sizeof cols / sizeof cols[0]; i++)
+                if (strcmp(cols[i].a, cols[i].b) != 0 && json_array_append_new(f, json_string(cols[i].name)) != 0)
+                    oom = true;
+            if (json_array_size(f) > 0) note(&oom, changes, "scim", f);
+            else json_decref(f);
+            if (!f) oom = true;
+        }
+    }
     if ((p->badge_set || p->factory_access_set) && u->factory_access && !u->badge[0]) {
         json_decref(changes);
         st = gh_fail_field(&ctx->err, GH_E_INVALID, "badge_required", "badge", "factory access needs a badge (employee code)");
@@ -750,7 +780,9 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         st = gh_ctx_oom(ctx);
         goto fail;
     }
-    if (json_object_size(changes) == 0) {
+    bool lock_change = p->status_set && strcmp(u->status, p->locked ? "locked" : "active") != 0;
+    if (lock_change) gh_strlcpy(u->status, p->locked ? "locked" : "active", sizeof u->status);
+    if (json_object_size(changes) == 0 && !lock_change) {
         json_decref(changes);
         gh_db_rollback(ctx->db);
         if (out) *out = *u;
@@ -761,6 +793,10 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     if ((st = gh_guard_confer(ctx, &o, before, u)) != GH_OK) { json_decref(changes); goto fail; }
     u->updated_at = gh_now();
     if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) { json_decref(changes); goto fail; }
+    if (p->scim && (st = gh_store_user_scim_put(ctx->db, o.id, u->id, p->scim, &ctx->err)) != GH_OK) {
+        json_decref(changes);
+        goto fail;
+    }
     if (sessions_end && (st = gh_store_session_delete_user(ctx->db, o.id, u->id, NULL, NULL, &ctx->err)) != GH_OK) {
         json_decref(changes);
         goto fail;
@@ -777,11 +813,23 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
         json_decref(changes);
         goto fail;
     }
-    if ((st = gh_audit(ctx, NULL, "user.updated", "user", u->id, changes)) != GH_OK) goto fail;
+    int64_t ended = 0;
+    if (lock_change && p->locked &&
+        (st = gh_store_session_delete_user(ctx->db, o.id, u->id, NULL, &ended, &ctx->err)) != GH_OK) {
+        json_decref(changes);
+        goto fail;
+    }
+    if (lock_change && !p->locked && (st = unlock_seats(ctx, u)) != GH_OK) { json_decref(changes); goto fail; }
+    if (json_object_size(changes) == 0) json_decref(changes);
+    else if ((st = gh_audit(ctx, NULL, "user.updated", "user", u->id, changes)) != GH_OK) goto fail;
+    if (lock_change && (st = gh_audit(ctx, NULL, p->locked ? "user.locked" : "user.unlocked", "user", u->id,
+                                      p->locked ? json_pack("{s:I}", "sessions_ended", (json_int_t)ended) : NULL)) != GH_OK)
+        goto fail;
     if (email_changed && (st = mail_verify(ctx, &o, u)) != GH_OK) goto fail;
     if (email_changed && (st = mail_notice(ctx, &o, u, "email_changed", before->email, u->email)) != GH_OK) goto fail;
     if ((st = gh_accounts_check_invariants(ctx, o.id, had_manage)) != GH_OK) goto fail;
     if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
+    if (lock_change && !p->locked) forget_guesses(u);
     if (out) *out = *u;
     goto out;
 fail:

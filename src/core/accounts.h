@@ -15,6 +15,7 @@
 
 #include "core/ctx.h"
 #include "core/reauth.h"
+#include "store/scim.h"
 #include "store/store.h"
 
 /* ---- organizations ---------------------------------------------------------- */
@@ -58,10 +59,13 @@ typedef struct gh_user_new {
     const char *email, *name, *mobile, *role;
     const char *badge;
     bool office_access, factory_access;
-    bool email_verified;          /* CLI/seed only */
+    bool email_verified;          /* CLI/seed, and SCIM under required SSO (no invitation mail) */
     const char *password_hash;    /* CLI/seed only */
     const json_t *modules;        /* array or NULL (= all) */
     const json_t *grants;         /* array or NULL */
+    /* A provisioning client's attributes (SCIM), written in the same
+     * transaction; NULL for none. */
+    const gh_user_scim *scim;
 } gh_user_new;
 /* Creates a staff member: with office access (needs an email; mails a
  * verification link), factory access (needs a badge; signs in at the kiosk
@@ -85,10 +89,20 @@ typedef struct gh_user_patch {
      * current_password_required; 409 password_changed if it is no longer
      * the stored one). */
     const char *reauth_hash;
+    /* A provisioning client's attributes (SCIM): replaced as a whole, in
+     * the same transaction; NULL leaves them alone. */
+    const gh_user_scim *scim;
+    /* Lock (locked true: sessions end) or unlock (a seat must be free) in
+     * the same transaction, audited user.locked / user.unlocked as
+     * gh_user_lock does; for provisioning, whose one change may carry both. */
+    bool status_set, locked;
 } gh_user_patch;
 /* Whether p changes the e-mail of user u on the actor's own account, so
  * that gh_user_update needs p->reauth_hash. */
 bool gh_user_patch_needs_reauth(const gh_ctx *ctx, const gh_user *u, const gh_user_patch *p);
+/* Name and mobile are the person's own (003), except for a provisioning
+ * client (an API key with the scim scope), which keeps them in step with
+ * the company directory; the change is audited as the client's. */
 gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh_user *out);
 gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out);
 gh_status gh_user_delete(gh_ctx *ctx, const char *id);

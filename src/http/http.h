@@ -92,6 +92,8 @@ gh_arena *gh_req_arena(gh_req *r);
 /* ---- answers --------------------------------------------------------------- */
 /* Sends `body` (reference stolen) as application/json with `status`. */
 void gh_reply_json(gh_req *r, unsigned status, json_t *body);
+/* The same as application/scim+json (SCIM answers). */
+void gh_reply_scim(gh_req *r, unsigned status, json_t *body);
 /* 204 No Content. */
 void gh_reply_empty(gh_req *r);
 /* Sends the error as problem+json, with the status from the one table. */

@@ -28,6 +28,7 @@ static const gh_route *const tables[] = {
     gh_api_routes_tasks,
     gh_api_routes_checkins,
     gh_api_routes_activity,
+    gh_api_routes_scim,
 };
 
 /* Matches one pattern against a path; fills params. */
@@ -120,11 +121,23 @@ static const struct { const char *method, *pattern, *params; } query_params[] = 
     {"GET", "/v1/users/{id}/activity", "type from to limit cursor"},
     {"GET", "/v1/orders/assignees", "order_ref"},
     {"DELETE", "/v1/orders/assignees", "order_ref user_id"},
+    {"GET", "/scim/v2/Users", "filter startIndex count sortBy sortOrder attributes excludedAttributes"},
+    {"GET", "/scim/v2/Groups", "filter startIndex count sortBy sortOrder attributes excludedAttributes"},
+    {"GET", "/scim/v2/Users/{id}", "attributes excludedAttributes"},
+    {"GET", "/scim/v2/Groups/{id}", "attributes excludedAttributes"},
+    {"POST", "/scim/v2/Users", "attributes excludedAttributes"},
+    {"POST", "/scim/v2/Groups", "attributes excludedAttributes"},
+    {"PUT", "/scim/v2/Users/{id}", "attributes excludedAttributes"},
+    {"PUT", "/scim/v2/Groups/{id}", "attributes excludedAttributes"},
+    {"PATCH", "/scim/v2/Users/{id}", "attributes excludedAttributes"},
+    {"PATCH", "/scim/v2/Groups/{id}", "attributes excludedAttributes"},
 };
 
 const char *gh_route_query_params(const gh_route *rt)
 {
-    if (strncmp(rt->pattern, "/v1/", 4) != 0 && strcmp(rt->pattern, "/healthz") != 0) return NULL;
+    if (strncmp(rt->pattern, "/v1/", 4) != 0 && strncmp(rt->pattern, "/scim/", 6) != 0 &&
+        strcmp(rt->pattern, "/healthz") != 0)
+        return NULL;
     for (size_t i = 0; i < sizeof query_params / sizeof query_params[0]; i++)
         if (strcmp(query_params[i].method, rt->method) == 0 && strcmp(query_params[i].pattern, rt->pattern) == 0)
             return query_params[i].params;

@@ -33,6 +33,7 @@
 #include "core/access.h"
 #include "core/apikeys.h"
 #include "core/denials.h"
+#include "core/scim.h"
 #include "core/session.h"
 #include "http/http.h"
 #include "http/idpcall.h"
@@ -267,13 +268,25 @@ static const struct { unsigned http; const char *title; } status_table[GH_STATUS
     [GH_E_THROTTLED] = {429, "Too Many Requests"},
     [GH_E_INTERNAL] = {500, "Internal Server Error"},
     [GH_E_BUSY] = {503, "Service Unavailable"},
+    [GH_E_STALE] = {412, "Precondition Failed"},
 };
+
+void gh_reply_scim(gh_req *r, unsigned status, json_t *body)
+{
+    reply_json_typed(r, status, body, "application/scim+json");
+}
+
+/* Under /scim/ every refusal, the dispatcher's too, is a SCIM Error
+ * message (RFC 7644 §3.12) that keeps gatehouse's stable code. */
+static bool scim_path(const gh_req *r) { return strncmp(r->path, "/scim/", 6) == 0; }
 
 void gh_reply_err(gh_req *r, const gh_err *err)
 {
     gh_status st = err->status > GH_OK && err->status < GH_STATUS_COUNT ? err->status : GH_E_INTERNAL;
-    json_t *p = json_object();
-    if (p) {
+    bool scim = scim_path(r);
+    json_t *p = scim ? gh_scim_error_json(err, status_table[st].http) : json_object();
+    if (p && scim) json_object_set_new(p, "request_id", json_string(r->request_id));
+    if (p && !scim) {
         char type[128];
         snprintf(type, sizeof type, "https://gatehouse.dev/problems/%s", err->code[0] ? err->code : "error");
         json_object_set_new(p, "type", json_string(type));
@@ -291,7 +304,7 @@ void gh_reply_err(gh_req *r, const gh_err *err)
         const char *perm = err->extra ? json_string_value(json_object_get(err->extra, "permission")) : NULL;
         gh_strlcpy(r->denied_perm, perm ? perm : "", sizeof r->denied_perm);
     }
-    reply_json_typed(r, status_table[st].http, p, "application/problem+json");
+    reply_json_typed(r, status_table[st].http, p, scim ? "application/scim+json" : "application/problem+json");
     if (err->retry_after > 0) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", err->retry_after);

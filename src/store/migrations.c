@@ -513,7 +513,7 @@ static const char *const migrations[] = {
      "UPDATE outbox SET status = 'queued' WHERE status = 'pending';"
      "CREATE INDEX outbox_due ON outbox(status, next_attempt_at);"),
 
-    /* 12 (issue 20): second factors. mfa_factors holds a person's factors
+    /* 12: second factors. mfa_factors holds a person's factors
      * (kind totp now, webauthn next): the TOTP secret sealed by
      * core/secretbox.c with its key id beside it, confirmed once a first code
      * was given, and the last accepted time step (no code is accepted twice).
@@ -551,6 +551,19 @@ static const char *const migrations[] = {
      " sso_acr TEXT NOT NULL DEFAULT '',"
      " updated_at INTEGER NOT NULL);"
      "ALTER TABLE sessions ADD COLUMN mfa_pending TEXT NOT NULL DEFAULT '';"),
+    /* 13: what a SCIM provisioning client keeps on a person
+     * beyond gatehouse's own columns (store/scim.h). */
+    ("CREATE TABLE scim_users ("
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+     " external_id TEXT NOT NULL DEFAULT '',"
+     " title TEXT NOT NULL DEFAULT '',"
+     " given_name TEXT NOT NULL DEFAULT '',"
+     " family_name TEXT NOT NULL DEFAULT '',"
+     " employee_number TEXT NOT NULL DEFAULT '',"
+     " department TEXT NOT NULL DEFAULT '',"
+     " manager_id TEXT NOT NULL DEFAULT '');"
+     "CREATE INDEX scim_users_org ON scim_users(org_id);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -37,6 +37,7 @@ static const dump_table tables[] = {
     {"org_mfa", BY_ORG, "org_id", false},
     {"mfa_factors", BY_ORG, "id", false},
     {"mfa_recovery_codes", BY_ORG, "user_id, code_hash", false},
+    {"scim_users", BY_ORG, "user_id", false},
     {"checkins", BY_ORG, "id", false},
     {"activity", BY_ORG, "seq", true},
     {"audit", BY_ORG, "seq", true},
@@ -125,7 +126,7 @@ static const struct {
     {"screen_members", "screen_id", "screens"}, {"screen_members", "user_id", "users"},
     {"checkins", "task_id", "tasks"},         {"views", "owner_id", "users"},
     {"invites", "invited_by", "users"},       {"invites", "user_id", "users"},
-    {"order_assignees", "user_id", "users"},
+    {"order_assignees", "user_id", "users"},   {"scim_users", "user_id", "users"},
 };
 
 static int refs_in_org(gh_db *db, const char *org_id, const char *table, json_t *row, char *err, size_t errlen)

@@ -26,6 +26,7 @@ typedef enum gh_status {
     GH_E_THROTTLED,        /* 429 */
     GH_E_INTERNAL,         /* 500 */
     GH_E_BUSY,             /* 503 */
+    GH_E_STALE,            /* 412: If-Match names another version */
     GH_STATUS_COUNT
 } gh_status;
 

@@ -97,9 +97,11 @@ const SCOPES_MIGRATION = 9;
 
 // Winding the schema back to 8 must also undo the migrations after 9.
 const UNDO_AFTER_9 = [
-  // 12 (issue 20): second factors
+  // 12: second factors
   'ALTER TABLE sessions DROP COLUMN mfa_pending;',
   'DROP TABLE org_mfa; DROP TABLE mfa_recovery_codes; DROP INDEX mfa_factors_user; DROP TABLE mfa_factors;',
+  // 13: SCIM attributes
+  'DROP TABLE scim_users;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
   ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']

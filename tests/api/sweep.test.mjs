@@ -1,7 +1,8 @@
 // A sweep over every route in the route table (`gatehouse routes`): junk path
 // parameters, junk query strings and malformed or mistyped bodies, sent by an
 // administrator, a plain user, an API key and nobody. Whatever the route,
-// the answer is never a 5xx, a refusal is problem+json with a stable code,
+// the answer is never a 5xx, a refusal is problem+json with a stable code
+// (under /scim/, a SCIM Error message that keeps the code),
 // and the server (under ASan/UBSan in `make test`) stays healthy and exits
 // cleanly. The focused tests check each route's own codes; this one makes
 // sure no route was forgotten.
@@ -49,12 +50,21 @@ test('every route answers junk with a 4xx problem (or a success), never a 5xx', 
       scopes: ['authz.check', 'activity.write', 'tasks.write', 'users.view'] } })).body.key;
     assert.ok(key, 'an API key for the sweep');
     const callers = [['admin', admin], ['user', user.token], ['api key', key], ['nobody', undefined]];
+    // SCIM routes answer only keys with the scim scope: one more caller there.
+    const scimKey = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'sweep scim',
+      scopes: ['scim', 'users.manage', 'groups.manage', 'users.view'] } })).body.key;
+    assert.ok(scimKey, 'a SCIM key for the sweep');
     let calls = 0;
     const failures = [];
     const check = (what, r) => {
       calls++;
       if (r.status >= 500) failures.push(`${what}: ${r.status} ${r.text.slice(0, 200)}`);
-      else if (r.status >= 400) {
+      else if (r.status >= 400 && what.includes(' /scim/')) {
+        const type = r.headers.get('content-type') || '';
+        if (!type.startsWith('application/scim+json') || typeof r.body?.code !== 'string' || r.body.status !== String(r.status) ||
+            r.body.schemas?.[0] !== 'urn:ietf:params:scim:api:messages:2.0:Error')
+          failures.push(`${what}: ${r.status} is not a SCIM error with a code: ${type} ${r.text.slice(0, 200)}`);
+      } else if (r.status >= 400) {
         const type = r.headers.get('content-type') || '';
         if (!type.startsWith('application/problem+json') || typeof r.body?.code !== 'string' || r.body.status !== r.status)
           failures.push(`${what}: ${r.status} is not a problem with a code: ${type} ${r.text.slice(0, 200)}`);
@@ -63,7 +73,8 @@ test('every route answers junk with a 4xx problem (or a success), never a 5xx', 
     for (const rt of routes()) {
       if (SKIP.has(`${rt.method} ${rt.pattern}`)) continue;
       const paths = rt.pattern.includes('{') ? JUNK_PARAMS.map((p) => fill(rt.pattern, p)) : [rt.pattern];
-      for (const [who, token] of callers) {
+      const who_calls = rt.pattern.startsWith('/scim/') ? [...callers, ['scim key', scimKey]] : callers;
+      for (const [who, token] of who_calls) {
         for (const path of paths) {
           if (rt.method === 'GET' || rt.method === 'DELETE') {
             for (const q of JUNK_QUERIES) {
@@ -126,6 +137,7 @@ async function resources(s, admin, tag, plainRole = 'user') {
       '/v1/me/sessions/': session.id, '/v1/invites/': invite.id, '/v1/users/': worker.id, '/v1/roles/': role.key,
       '/v1/api-keys/': key.id, '/v1/groups/': group.id, '/v1/views/': view.id, '/v1/kiosk-devices/': device.id,
       '/v1/tasks/': task.id, '/v1/screens/': screen.id, '/v1/checkins/': checkin.id,
+      '/scim/v2/Users/': worker.id, '/scim/v2/Groups/': group.id,
       user_id: worker.id, task_id: task.id,
     },
   };
@@ -148,7 +160,7 @@ const BODIES = { 'PUT /v1/views/{id}/shares': { group_ids: [] }, 'PATCH /v1/scre
   'POST /v1/checkins/{id}/checkout': { status: 'complete' } };
 
 // Routes whose {param} is not an id of the organization's records.
-const NOT_ORG_SCOPED = new Set(['POST /v1/kiosk/{org}/login']);
+const NOT_ORG_SCOPED = new Set(['POST /v1/kiosk/{org}/login', 'GET /scim/v2/ResourceTypes/{id}', 'GET /scim/v2/Schemas/{id}']);
 
 test('every route refuses: 401 for nobody, 403 without the permission or the key scope, 404 for another organization', async () => {
   const s = await startServer();
@@ -165,6 +177,9 @@ test('every route refuses: 401 for nobody, 403 without the permission or the key
     // A key holding every scope (to show the refusal is the scope's, not the key's).
     const allKey = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'all',
       scopes: ['authz.check', 'activity.write', 'tasks.write', 'users.view'] } })).body.key;
+    // A key for the SCIM routes (whose scope is scim): it may read and change people and groups.
+    const scimAllKey = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'scim all',
+      scopes: ['scim', 'users.manage', 'groups.manage'] } })).body.key;
     const failures = [];
     const expect = (what, r, status, code, extra) => {
       if (r.status !== status || (code && r.body?.code !== code) || (extra && !extra(r.body)))
@@ -188,19 +203,22 @@ test('every route refuses: 401 for nobody, 403 without the permission or the key
           failures.push(`bare user ${id}: names ${r.body.permission}, not ${rt.perm}`);
       }
       // 3. an API key without the route's scope; on routes for people, any key
-      const k = await call(scimKey);
-      if (rt.scope) expect(`scim key ${id}`, k, 403, 'scope_missing', (b) => b.scope === rt.scope);
+      // (For the SCIM routes, whose scope is scim, the keys swap roles.)
+      const scim = rt.scope === 'scim';
+      const k = await call(scim ? allKey : scimKey);
+      if (rt.scope) expect(`${scim ? 'all-scope' : 'scim'} key ${id}`, k, 403, 'scope_missing', (b) => b.scope === rt.scope);
       else expect(`key ${id}`, k, 403, rt.auth === 'user' ? 'user_session_required' : undefined);
       if (rt.scope) {
-        const a = await call(allKey);
-        if (a.body?.code === 'scope_missing') failures.push(`all-scope key ${id}: refused for its scope`);
+        const a = await call(scim ? scimAllKey : allKey);
+        if (a.body?.code === 'scope_missing') failures.push(`${scim ? 'scim' : 'all-scope'} key ${id}: refused for its scope`);
       }
       // 4. another organization's ids: 404 (for each parameter in turn)
       const nparams = (rt.pattern.match(/\{/g) || []).length;
       if (NOT_ORG_SCOPED.has(id)) continue;
       for (let i = 0; i < nparams; i++) {
         const foreign = pathWith(rt.pattern, mine.ids, theirs.ids, i);
-        for (const [who, token] of [['admin', admin], ...(rt.scope ? [['key', allKey]] : [])]) {
+        const people = rt.auth === 'api_key' ? [] : [['admin', admin]];
+        for (const [who, token] of [...people, ...(rt.scope ? [['key', rt.scope === 'scim' ? scimAllKey : allKey]] : [])]) {
           const tok = rt.pattern.startsWith('/v1/me/sessions') ? mine.worker.token
             : rt.pattern === '/v1/checkins/{id}/checkout' ? mine.worker.token : token;
           const raw = rt.method === 'GET' ? undefined : JSON.stringify(BODIES[id] ?? {});
