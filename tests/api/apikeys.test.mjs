@@ -97,6 +97,9 @@ const SCOPES_MIGRATION = 9;
 
 // Winding the schema back to 8 must also undo the migrations after 9.
 const UNDO_AFTER_9 = [
+  // 12 (issue 17): the user search index
+  'DROP TRIGGER users_search_ins; DROP TRIGGER users_search_upd; DROP TRIGGER users_search_del;',
+  'DROP TABLE users_search; DROP TABLE user_search_ids; ALTER TABLE users DROP COLUMN search_key;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
   ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']
