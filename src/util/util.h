@@ -72,7 +72,9 @@ bool gh_text_valid(const char *s, size_t min, size_t max);
 
 /* Name order (issue 11): a byte string whose byte order (memcmp) is the
  * order people expect for names: case-insensitive (simple case folding of
- * Latin, Greek and Cyrillic), otherwise by Unicode code point, and runs of
+ * Latin, Greek and Cyrillic) and accent-insensitive for Latin letters
+ * (issue 17: "É" sorts with "E"; combining marks are ignored), otherwise by
+ * Unicode code point, and runs of
  * digits by their number ("bulk-2" before "bulk-10"). Deterministic and
  * locale-free. Writes at most cap-1 bytes and a NUL (cut keys still order
  * consistently); returns the key's length. Invalid UTF-8 bytes are kept as
