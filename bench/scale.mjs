@@ -84,7 +84,7 @@ async function runSize(n) {
   const out = { people: n };
   try {
     const admin = (await api(s, '/v1/auth/login', { method: 'POST', body: { email: 'admin@bench.test', password: PASSWORD } })).token;
-    const key = (await api(s, '/v1/api-keys', { method: 'POST', token: admin, body: { name: 'bench' } })).key;
+    const key = (await api(s, '/v1/api-keys', { method: 'POST', token: admin, body: { name: 'bench', scopes: ['tasks.write', 'users.view', 'authz.check'] } })).key;
     // People: CSV imports of up to 10,000 rows (the API's maximum), one
     // transaction each; a tenth office users with e-mail, the rest workers.
     let importMs = 0;

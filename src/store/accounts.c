@@ -425,33 +425,56 @@ gh_status gh_store_user_touch_login(gh_db *db, const char *id, int64_t at, gh_er
     return GH_OK;
 }
 
-/* The filters every user list shares (?1 org, ?2 status, ?3 role, ?5 access,
- * ?6/?7 the cursor), then the name order and ?8 the page size. */
-#define USER_LIST_TAIL \
+/* The filters every user list shares (?1 org, ?2 status, ?3 role, ?5 access),
+ * then the name order and ?8 the page size. With a cursor, the row value
+ * (name_sort, id) > (?6, ?7) seeks in users_org_name instead of walking to it. */
+#define USER_FILTERS \
     " AND (?2 IS NULL OR status = ?2)" \
     " AND (?3 IS NULL OR role_key = ?3)" \
-    " AND (?5 = 0 OR (?5 = 1 AND office_access = 1) OR (?5 = 2 AND factory_access = 1))" \
-    " AND (?6 IS NULL OR name_sort > ?6 OR (name_sort = ?6 AND users.id > ?7))" \
-    " ORDER BY name_sort, users.id LIMIT ?8"
+    " AND (?5 = 0 OR (?5 = 1 AND office_access = 1) OR (?5 = 2 AND factory_access = 1))"
+#define USER_AFTER " AND (name_sort, users.id) > (?6, ?7)"
+#define USER_ORDER " ORDER BY name_sort, users.id LIMIT ?8"
+#define USER_FROM_INDEX "SELECT " USER_COLS " FROM users WHERE org_id = ?1"
+#define USER_FROM_SEARCH \
+    "SELECT " USER_COLS " FROM users_search s CROSS JOIN user_search_ids m CROSS JOIN users" \
+    " WHERE s.k MATCH ?4 AND s.oid = ?1 AND m.rid = s.rowid AND users.id = m.user_id AND users.org_id = ?1"
+#define USER_KEY_HAS " AND instr(search_key, ?4) > 0"
 
-/* Search (issue 17): q folded like the stored keys; three characters or
- * more are looked up in the trigram index (users_search, driven from the
- * index: CROSS JOIN fixes the order), shorter ones scan the org's keys
- * (a trigram index cannot answer them). The FTS5 query is q as one phrase,
- * its quotes doubled. */
+/* A search of three characters or more that matches fewer people than this
+ * is answered from the trigram index (the matches sorted by name); one that
+ * matches more walks the name order and tests each key, which finds a page
+ * of 100 within about 100 * N / SEARCH_BROAD rows. Both stay flat in N. */
+#define SEARCH_BROAD 2000
+
+typedef enum { UQ_ALL, UQ_INDEXED, UQ_WALK } uq_mode;
+
 typedef struct user_query {
     char q[GH_SEARCH_KEY_MAX];
     char phrase[2 * GH_SEARCH_KEY_MAX + 3];
     char after_key[GH_NAME_KEY_MAX];
     size_t qn;
-    bool indexed;
+    uq_mode mode;
 } user_query;
 
-static const char *user_list_sql(const gh_user_filter *f, user_query *uq)
+/* How many people of org_id match the phrase, counting up to SEARCH_BROAD. */
+static int64_t search_count(gh_db *db, const char *org_id, const char *phrase)
+{
+    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM (SELECT 1 FROM users_search"
+                                      " WHERE k MATCH ?1 AND oid = ?2 LIMIT ?3)");
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, phrase, -1, SQLITE_STATIC);
+    gh_bind_text(st, 2, org_id);
+    sqlite3_bind_int64(st, 3, SEARCH_BROAD);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return n;
+}
+
+static const char *user_list_sql(gh_db *db, const char *org_id, const gh_user_filter *f, user_query *uq)
 {
     uq->qn = f->q && *f->q ? gh_search_fold(f->q, uq->q, sizeof uq->q) : 0;
-    uq->indexed = uq->qn > 0 && gh_search_chars(uq->q) >= 3;
-    if (uq->indexed) {
+    uq->mode = uq->qn == 0 ? UQ_ALL : UQ_WALK;
+    if (uq->qn > 0 && gh_search_chars(uq->q) >= 3) {
         size_t n = 0;
         uq->phrase[n++] = '"';
         for (size_t i = 0; i < uq->qn && n + 3 < sizeof uq->phrase; i++) {
@@ -460,13 +483,19 @@ static const char *user_list_sql(const gh_user_filter *f, user_query *uq)
         }
         uq->phrase[n++] = '"';
         uq->phrase[n] = '\0';
-        return "SELECT " USER_COLS " FROM users_search s CROSS JOIN user_search_ids m CROSS JOIN users"
-               " WHERE s.k MATCH ?4 AND s.oid = ?1 AND m.rid = s.rowid AND users.id = m.user_id"
-               " AND users.org_id = ?1" USER_LIST_TAIL;
+        int64_t matches = search_count(db, org_id, uq->phrase);
+        if (matches >= 0 && matches < SEARCH_BROAD) uq->mode = UQ_INDEXED;
     }
-    if (uq->qn > 0)
-        return "SELECT " USER_COLS " FROM users WHERE org_id = ?1 AND instr(search_key, ?4) > 0" USER_LIST_TAIL;
-    return "SELECT " USER_COLS " FROM users WHERE org_id = ?1" USER_LIST_TAIL;
+    bool after = f->after_name != NULL;
+    switch (uq->mode) {
+    case UQ_INDEXED:
+        return after ? USER_FROM_SEARCH USER_FILTERS USER_AFTER USER_ORDER : USER_FROM_SEARCH USER_FILTERS USER_ORDER;
+    case UQ_WALK:
+        return after ? USER_FROM_INDEX USER_KEY_HAS USER_FILTERS USER_AFTER USER_ORDER
+                     : USER_FROM_INDEX USER_KEY_HAS USER_FILTERS USER_ORDER;
+    default:
+        return after ? USER_FROM_INDEX USER_FILTERS USER_AFTER USER_ORDER : USER_FROM_INDEX USER_FILTERS USER_ORDER;
+    }
 }
 
 static void user_list_bind(sqlite3_stmt *st, const char *org_id, const gh_user_filter *f, user_query *uq)
@@ -474,15 +503,14 @@ static void user_list_bind(sqlite3_stmt *st, const char *org_id, const gh_user_f
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, f->status);
     gh_bind_text(st, 3, f->role);
-    if (uq->qn > 0) sqlite3_bind_text(st, 4, uq->indexed ? uq->phrase : uq->q, -1, SQLITE_TRANSIENT);
+    if (uq->mode != UQ_ALL)
+        sqlite3_bind_text(st, 4, uq->mode == UQ_INDEXED ? uq->phrase : uq->q, -1, SQLITE_TRANSIENT);
     gh_bind_i64(st, 5, f->access);
     if (f->after_name) {
         gh_name_sort_key(f->after_name, uq->after_key, sizeof uq->after_key);
         sqlite3_bind_text(st, 6, uq->after_key, -1, SQLITE_TRANSIENT);
-    } else {
-        sqlite3_bind_null(st, 6);
+        gh_bind_text(st, 7, f->after_id ? f->after_id : "");
     }
-    gh_bind_text(st, 7, f->after_id ? f->after_id : "");
     gh_bind_i64(st, 8, f->limit);
 }
 
@@ -494,7 +522,7 @@ gh_status gh_store_user_list_plan(gh_db *db, const char *org_id, const gh_user_f
     char *sql = NULL;
     user_query *uq = malloc(sizeof *uq);
     if (!uq) { rc = gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); goto done; }
-    const char *q = user_list_sql(f, uq);
+    const char *q = user_list_sql(db, org_id, f, uq);
     sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", q);
     if (!sql || sqlite3_prepare_v2(gh_db_raw(db), sql, -1, &st, NULL) != SQLITE_OK) {
         rc = gh_db_fail(db, err, "plan");
@@ -515,17 +543,18 @@ done:
     return rc;
 }
 
-/* Search (issue 17): q folded like the stored keys; three characters or
- * more are looked up in the trigram index (users_search, driven from the
- * index: CROSS JOIN fixes the order), shorter ones scan the org's keys
- * (a trigram index cannot answer them). The FTS5 query is q as one phrase,
- * its quotes doubled. */
+/* Search (issue 17): q folded like the stored keys. Three characters or
+ * more matching fewer than SEARCH_BROAD people: looked up in the trigram
+ * index (users_search, driven from the index: CROSS JOIN fixes the order)
+ * and sorted; broader ones, and shorter ones (a trigram index cannot answer
+ * them), walk users_org_name in name order testing each key. The FTS5
+ * query is q as one phrase, its quotes doubled. */
 gh_status gh_store_user_list(gh_db *db, const char *org_id, const gh_user_filter *f,
                              void (*fn)(const gh_user *, void *), void *arg, gh_err *err)
 {
     user_query *uq = malloc(sizeof *uq);
     if (!uq) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
-    sqlite3_stmt *st = gh_db_stmt(db, user_list_sql(f, uq));
+    sqlite3_stmt *st = gh_db_stmt(db, user_list_sql(db, org_id, f, uq));
     if (!st) { free(uq); return gh_db_fail(db, err, "prepare"); }
     user_list_bind(st, org_id, f, uq); /* bound as copies */
     free(uq);

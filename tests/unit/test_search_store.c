@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "store/db.h"
 #include "store/store.h"
 
 typedef struct fx {
@@ -205,6 +206,38 @@ static void searches_use_the_index(void **state)
     for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) assert_no_full_scan(f, &pages[i]);
 }
 
+/* A search that matches more than the index path's limit walks the name
+ * order instead (the same answers, pages continue by cursor), and still
+ * never scans the table. */
+static void broad_search_pages_in_name_order(void **state)
+{
+    fx *f = *state;
+    gh_err e = {0};
+    char id[32], name[64];
+    assert_int_equal(gh_db_exec(f->db, "BEGIN"), 0);
+    for (int i = 0; i < 2100; i++) {
+        snprintf(id, sizeof id, "usr_c%04d", i);
+        snprintf(name, sizeof name, "Common Person %d", 2099 - i);
+        add_user(f->db, "org_a", id, name, NULL, NULL);
+    }
+    assert_int_equal(gh_db_exec(f->db, "COMMIT"), 0);
+    hits h = {0};
+    gh_user_filter fl = {.q = "COMMON", .limit = 3};
+    assert_int_equal(gh_store_user_list(f->db, "org_a", &fl, collect, &h, &e), GH_OK);
+    assert_string_equal(h.ids, "usr_c2099,usr_c2098,usr_c2097"); /* Common Person 0, 1, 2 */
+    memset(&h, 0, sizeof h);
+    gh_user_filter next = {.q = "common", .limit = 2, .after_name = "Common Person 2", .after_id = "usr_c2097"};
+    assert_int_equal(gh_store_user_list(f->db, "org_a", &next, collect, &h, &e), GH_OK);
+    assert_string_equal(h.ids, "usr_c2096,usr_c2095");
+    /* A narrow search in the same org still uses the trigram index. */
+    assert_string_equal(find(f, "org_a", "person 2099"), "usr_c0000");
+    assert_no_full_scan(f, &(gh_user_filter){.q = "person 2099", .limit = 100});
+    char plan[2048];
+    assert_int_equal(gh_store_user_list_plan(f->db, "org_a", &fl, plan, sizeof plan, &e), GH_OK);
+    assert_non_null(strstr(plan, "USING INDEX users_org_name"));
+    assert_null(strstr(plan, "TEMP B-TREE"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +245,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(index_follows_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(name_order_ignores_case_and_accents, setup, teardown),
         cmocka_unit_test_setup_teardown(searches_use_the_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(broad_search_pages_in_name_order, setup, teardown),
     };
     return cmocka_run_group_tests_name("user search store", tests, NULL, NULL) ? 1 : 0;
 }
