@@ -36,14 +36,21 @@ async function start(dir) {
   return { url, db, proc, port };
 }
 
+let retries503 = 0;
 async function api(s, path, { method = 'GET', body, token, raw, type } = {}) {
   const h = {};
   if (token) h.Authorization = `Bearer ${token}`;
   let payload;
   if (raw !== undefined) { payload = raw; h['Content-Type'] = type || 'text/csv'; }
   else if (body !== undefined) { payload = JSON.stringify(body); h['Content-Type'] = 'application/json'; }
-  const r = await fetch(s.url + path, { method, headers: h, body: payload });
-  const text = await r.text();
+  let r, text;
+  for (let attempt = 0; ; attempt++) {
+    r = await fetch(s.url + path, { method, headers: h, body: payload });
+    text = await r.text();
+    if (r.status !== 503 || attempt === 5) break;
+    retries503++; // database_busy: counted and reported, then retried as its Retry-After says
+    await new Promise((res) => setTimeout(res, 1000 * Number(r.headers.get('retry-after') || 1)));
+  }
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = text; }
   if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 300)}`);
@@ -128,6 +135,8 @@ async function runSize(n) {
     out.get_one = await load(500, 4, (k) => api(s, `/v1/users/${ids[k % ids.length]}`, { token: admin }));
     out.rss_mb = +(rss(s.proc.pid) / 1048576).toFixed(1);
     out.rss_bytes_per_person = Math.round(rss(s.proc.pid) / n);
+    out.retried_503 = retries503;
+    retries503 = 0;
   } finally {
     s.proc.kill('SIGTERM');
     await new Promise((r) => s.proc.on('exit', r));
