@@ -19,7 +19,6 @@ command -v wrk >/dev/null || { echo "wrk missing: scripts/install-deps.sh --test
 echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "== organizations of $SIZES people"
 nice node bench/scale.mjs "$BIN" "$SIZES"
-[ "${SKIP_PEERS_OF_SCALE:-}" = 1 ] && exit 0
 echo "== sign-ins and checks under sign-in load (${SECS}s each)"
 nice node bench/signin.mjs "$BIN" "$SECS"
 echo "== shift change: 100 workers at 5 kiosks at once"

@@ -27,7 +27,7 @@ const cores = cpus().length;
 const bare = JSON.parse(spawnSync(join(dir, 'pwhash_rate'), [String(cores), String(SECS)], { encoding: 'utf8' }).stdout);
 
 const db = join(dir, 'gh.db');
-const init = spawnSync(BIN, ['init', '--db', db, '--org', 'bench', '--org-name', 'Bench', '--admin-email', 'admin@bench.test'],
+const init = spawnSync(BIN, ['init', '--db', db, '--org', 'bench', '--org-name', 'Plant One', '--admin-email', 'admin@bench.test'],
   { env: { ...process.env, GATEHOUSE_ADMIN_PASSWORD: PASSWORD }, encoding: 'utf8' });
 if (init.status !== 0) throw new Error(init.stderr);
 const port = await freePort();
