@@ -29,7 +29,7 @@ build/bench_authz catalog/default.json | tee "$work/inproc.json"
 echo "== HTTP: gatehouse POST /v1/check vs nginx static JSON (wrk -t2, -c64 and -c16, ${DUR}s each)"
 GP=$(free_port); NP=$(free_port)
 export GATEHOUSE_ADMIN_PASSWORD='bench password 1234'
-"$BIN" init --db "$work/gh.db" --org bench --org-name Bench --admin-email admin@bench.test >/dev/null
+"$BIN" init --db "$work/gh.db" --org bench --org-name "Plant One" --admin-email admin@bench.test >/dev/null
 "$BIN" serve --db "$work/gh.db" --listen "127.0.0.1:$GP" --quiet 2>"$work/gh.log" &
 pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$GP/healthz" >/dev/null && break; sleep 0.05; done
