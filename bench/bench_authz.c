@@ -154,7 +154,8 @@ int main(int argc, char **argv)
     }
     double build_s = now_s() - t0;
     struct mallinfo2 m1 = mallinfo2();
-    size_t snap_bytes = m1.uordblks > m0.uordblks ? m1.uordblks - m0.uordblks : 0;
+    size_t used0 = m0.uordblks + m0.hblkhd, used1 = m1.uordblks + m1.hblkhd; /* small blocks + mmapped ones */
+    size_t snap_bytes = used1 > used0 ? used1 - used0 : 0;
 
     for (size_t i = 0; i < RING; i++) {
         pairs[i].user = (int32_t)(rnd() % NUSERS);
