@@ -19,6 +19,7 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #endif
 #include <stdint.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,12 +145,17 @@ int main(int argc, char **argv)
             gh_permset_set(&u->grants, rnd() % nperm);
         u->active = rnd() % 50 != 0;
     }
+    /* Snapshot memory (issue 17): heap in use before and after the build. */
+    struct mallinfo2 m0 = mallinfo2();
     double t0 = now_s();
     if (gh_authz_build(cat, &o, 1, roles, 2, users, NUSERS, &az) != GH_AUTHZ_OK) {
         fprintf(stderr, "bench_authz: build failed\n");
         goto out;
     }
     double build_s = now_s() - t0;
+    struct mallinfo2 m1 = mallinfo2();
+    size_t used0 = m0.uordblks + m0.hblkhd, used1 = m1.uordblks + m1.hblkhd; /* small blocks + mmapped ones */
+    size_t snap_bytes = used1 > used0 ? used1 - used0 : 0;
 
     for (size_t i = 0; i < RING; i++) {
         pairs[i].user = (int32_t)(rnd() % NUSERS);
@@ -197,7 +203,9 @@ int main(int argc, char **argv)
     }
     double check_s = now_s() - t0;
 
-    printf("{\"bench\":\"authz\",\"users\":%d,\"permissions\":%zu,\"build_ms\":%.1f,"
+    printf("{\"bench\":\"authz\",\"snapshot_bytes\":%zu,\"snapshot_bytes_per_user\":%.0f,", snap_bytes,
+           (double)snap_bytes / NUSERS);
+    printf("\"users\":%d,\"permissions\":%zu,\"build_ms\":%.1f,"
            "\"allowed\":{\"calls\":%lu,\"seconds\":%.4f,\"ns_per_call\":%.2f,\"per_second\":%.0f,"
            "\"granted_fraction\":%.3f},"
            "\"check_string\":{\"calls\":%lu,\"seconds\":%.4f,\"ns_per_call\":%.2f,"

@@ -2,7 +2,8 @@
 # gatehouse benchmarks, all on this machine in one run:
 #  1. in-process permission checks (bench_authz) next to a reference loop;
 #  2. POST /v1/check over HTTP keep-alive with wrk, next to nginx answering
-#     the same JSON from memory, with the same wrk settings.
+#     the same JSON from memory, with the same wrk settings; then both again
+#     with their request logs on (nginx's buffered access log).
 # Usage: bench/run.sh [DURATION_SECONDS]   (needs `make build` first; the
 # Makefile's `make bench` does both). Prints a summary and writes it to
 # bench/results.txt.
@@ -28,7 +29,7 @@ build/bench_authz catalog/default.json | tee "$work/inproc.json"
 echo "== HTTP: gatehouse POST /v1/check vs nginx static JSON (wrk -t2, -c64 and -c16, ${DUR}s each)"
 GP=$(free_port); NP=$(free_port)
 export GATEHOUSE_ADMIN_PASSWORD='bench password 1234'
-"$BIN" init --db "$work/gh.db" --org bench --org-name Bench --admin-email admin@bench.test >/dev/null
+"$BIN" init --db "$work/gh.db" --org bench --org-name "Plant One" --admin-email admin@bench.test >/dev/null
 "$BIN" serve --db "$work/gh.db" --listen "127.0.0.1:$GP" --quiet 2>"$work/gh.log" &
 pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$GP/healthz" >/dev/null && break; sleep 0.05; done
@@ -72,6 +73,19 @@ for c in 64 16; do
   wrk -t2 "-c$c" "-d${DUR}s" --latency -s "$work/post.lua" "http://127.0.0.1:$GP/v1/check" > "$work/gh-c$c.txt"
 done
 
+# With request logs on (issue 17): nginx's access log buffered (64 KiB,
+# flushed every second) next to gatehouse's default request log (one JSON
+# line per request, through its writer thread), both to files.
+kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; pids=()
+sed -e "s|access_log off;|access_log $work/access.log combined buffer=64k flush=1s;|" "$work/nginx.conf" > "$work/nginx-log.conf"
+"$NGINX" -c "$work/nginx-log.conf" -g 'daemon off;' 2>"$work/nginx.out" &
+pids+=($!)
+"$BIN" serve --db "$work/gh.db" --listen "127.0.0.1:$GP" 2>"$work/gh-requests.log" &
+pids+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$GP/healthz" >/dev/null && curl -sf -XPOST "http://127.0.0.1:$NP/v1/check" >/dev/null && break; sleep 0.05; done
+wrk -t2 -c16 "-d${DUR}s" --latency -s "$work/post.lua" "http://127.0.0.1:$NP/v1/check" > "$work/nginx-log-c16.txt"
+wrk -t2 -c16 "-d${DUR}s" --latency -s "$work/post.lua" "http://127.0.0.1:$GP/v1/check" > "$work/gh-log-c16.txt"
+
 python3 - "$work" <<'PY' | tee bench/results.txt
 import json, re, sys, os
 w = sys.argv[1]
@@ -91,11 +105,17 @@ for c in (64, 16):
     print(f"  nginx static       : {n[0]:10.0f} req/s  p99 {n[1]:.3f} ms  non-2xx {n[2]}  socket errors {n[3]}")
     print(f"  gatehouse /v1/check: {g[0]:10.0f} req/s  p99 {g[1]:.3f} ms  non-2xx {g[2]}  socket errors {g[3]}")
     print(f"  ratio gatehouse/nginx: {g[0]/n[0]:.2f} req/s, {g[1]/n[1]:.2f} p99")
+n = parse(os.path.join(w, "nginx-log-c16.txt")); g = parse(os.path.join(w, "gh-log-c16.txt"))
+print("wrk -t2 -c16, request logs on (nginx access_log buffer=64k; gatehouse default log)")
+print(f"  nginx static       : {n[0]:10.0f} req/s  p99 {n[1]:.3f} ms")
+print(f"  gatehouse /v1/check: {g[0]:10.0f} req/s  p99 {g[1]:.3f} ms")
+print(f"  ratio gatehouse/nginx: {g[0]/n[0]:.2f} req/s, {g[1]/n[1]:.2f} p99")
 inproc = json.loads(open(os.path.join(w, "inproc.json")).read().strip().splitlines()[-1])
 a, cs, rc = inproc["allowed"], inproc["check_string"], inproc["reference_call"]
 print(f"in-process, one thread, {inproc['users']} users:")
 print(f"  gh_authz_allowed (by index)    : {a['per_second']/1e6:8.1f} M checks/s  {a['ns_per_call']:.2f} ns  ({a['ns_per_call']/rc['ns_per_iteration']:.2f} x an empty call)")
 print(f"  gh_authz_check (by id strings) : {cs['per_second']/1e6:8.2f} M checks/s  {cs['ns_per_call']:.1f} ns")
 print(f"  reference empty call           : {rc['per_second']/1e6:8.1f} M calls/s   {rc['ns_per_iteration']:.2f} ns")
+print(f"  snapshot memory                : {inproc['snapshot_bytes']/1048576:.1f} MiB, {inproc['snapshot_bytes_per_user']:.0f} bytes per user")
 print("raw:", json.dumps(inproc))
 PY

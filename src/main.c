@@ -307,6 +307,7 @@ static int cmd_serve(gh_cli *o)
             if (demo) remove_demo_dir(demo_dir, demo_db);
             return 1;
         }
+        (void)gh_pin_dummy_hash(); /* made now (at the PIN cost, peppered), not on a request */
     }
     gh_server_opts so = {.host = host, .port = (unsigned)port, .threads = gh_cli_num(o, GH_OPT_THREADS),
                          .per_ip_connections = gh_cli_num(o, GH_OPT_PER_IP_CONNECTIONS),

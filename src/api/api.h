@@ -51,6 +51,9 @@ typedef struct gh_hash_job {
     char *new_secret;          /* NULL: nothing to hash */
     char new_hash[GH_PWHASH_MAX];
     int hash_rc;
+    bool pin;                  /* kiosk PINs: gh_pin_hash / gh_pin_verify (secret.h) */
+    bool upgrade;              /* a right PIN with a stale hash gets a new one in new_hash */
+    bool upgraded;             /* ... and it did */
     _Atomic bool ran;          /* the work ran (set on the pool thread) */
     /* Optional: runs when the request ends, on every path, after the
      * secrets are wiped (release throttle reservations here). */

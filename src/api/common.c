@@ -50,8 +50,13 @@ gh_hash_job *gh_api_hash_job_new(gh_req *r, const char *verify_hash, const char 
 void gh_api_hash_work(void *p)
 {
     gh_hash_job *j = p;
-    if (j->verify_hash) j->verify_ok = gh_secret_verify(j->verify_hash, j->verify_secret);
-    if (j->new_secret) j->hash_rc = gh_secret_hash(j->new_secret, j->new_hash);
+    bool stale = false;
+    if (j->verify_hash)
+        j->verify_ok = j->pin ? gh_pin_verify(j->verify_hash, j->verify_secret, &stale)
+                              : gh_secret_verify(j->verify_hash, j->verify_secret);
+    if (j->new_secret) j->hash_rc = j->pin ? gh_pin_hash(j->new_secret, j->new_hash) : gh_secret_hash(j->new_secret, j->new_hash);
+    else if (j->pin && j->upgrade && j->verify_ok && stale)
+        j->upgraded = gh_pin_hash(j->verify_secret, j->new_hash) == 0;
     wipe_job(j);
     atomic_store(&j->ran, true);
 }

@@ -34,6 +34,7 @@ static void set_pin(gh_req *r)
     if (gh_api_failed(r, gh_kiosk_pin_issue_prepare(ctx, gh_req_param(r, "id"), &s->pi))) return;
     s->job = gh_api_hash_job_new(r, NULL, NULL, s->pi.pin);
     if (!s->job) { sodium_memzero(s->pi.pin, sizeof s->pi.pin); gh_api_failed(r, GH_E_INTERNAL); return; }
+    s->job->pin = true;
     gh_req_set_state(r, s);
     gh_req_defer(r, gh_api_hash_work, s->job, pin_issue_done);
 }
@@ -53,7 +54,8 @@ static void login_done(gh_req *r)
     gh_ctx *ctx = gh_req_ctx(r);
     kiosk_login_state *s = gh_req_state(r);
     gh_kiosk_login *l = &s->l;
-    if (gh_api_failed(r, gh_kiosk_login_finish(ctx, l, s->job->verify_ok))) goto out;
+    if (gh_api_failed(r, gh_kiosk_login_finish(ctx, l, s->job->verify_ok,
+                                                  s->job->upgraded ? s->job->new_hash : NULL))) goto out;
     char exp[32];
     gh_time_fmt(l->session.expires_at, exp);
     gh_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "token", l->token, "csrf_token",
@@ -94,11 +96,13 @@ static void kiosk_login(gh_req *r)
         gh_api_failed(r, GH_E_INTERNAL);
         return;
     }
+    s->job->pin = true;
+    s->job->upgrade = true; /* a PIN hashed before the pepper gets it now */
     s->job->cleanup = login_cleanup;
     s->job->cleanup_arg = s;
     /* Shared by badge and by enrolled device (or address): never by the
      * address alone when a device is known, since one kiosk serves a shift. */
-    gh_pool_tag tag = {.keys = {s->l.throttle_worker, s->l.throttle_ip}, .priority = s->l.device_id[0] != '\0'};
+    gh_pool_tag tag = {.keys = {s->l.throttle_worker, s->l.throttle_ip}, .priority = s->l.device_id[0] != '\0', .wait = true};
     gh_req_defer_for(r, &tag);
     gh_req_set_state(r, s);
     gh_req_defer(r, gh_api_hash_work, s->job, login_done);
@@ -139,6 +143,7 @@ static void change_pin(gh_req *r)
         gh_api_failed(r, GH_E_INTERNAL);
         return;
     }
+    s->job->pin = true;
     s->job->cleanup = pin_change_cleanup;
     s->job->cleanup_arg = s;
     gh_pool_tag tag = {.keys = {s->pc.throttle_worker, NULL}};

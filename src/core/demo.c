@@ -121,7 +121,7 @@ static gh_status add_worker(gh_ctx *ctx, const char *name, const char *badge, co
     if (st != GH_OK) return st;
     gh_pin_issue pi;
     if ((st = gh_kiosk_pin_issue_prepare(ctx, u->id, &pi)) != GH_OK) return st;
-    if (gh_secret_hash(pi.pin, hash) != 0) return oom(ctx);
+    if (gh_pin_hash(pi.pin, hash) != 0) return oom(ctx);
     if ((st = gh_kiosk_pin_issue_finish(ctx, &pi, hash)) != GH_OK) return st;
     gh_strlcpy(out_pin, pi.pin, GH_PIN_MAX + 1);
     if (pin) {
@@ -133,7 +133,7 @@ static gh_status add_worker(gh_ctx *ctx, const char *name, const char *badge, co
         gh_strlcpy(w.actor.id, u->id, sizeof w.actor.id);
         gh_pin_change pc;
         if ((st = gh_kiosk_pin_change_prepare(&w, pi.pin, pin, &pc)) != GH_OK ||
-            (gh_secret_hash(pin, hash) != 0 && (st = oom(&w)) != GH_OK) ||
+            (gh_pin_hash(pin, hash) != 0 && (st = oom(&w)) != GH_OK) ||
             (st = gh_kiosk_pin_change_finish(&w, &pc, true, hash)) != GH_OK) {
             ctx->err = w.err;
             return st;

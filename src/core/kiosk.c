@@ -373,7 +373,7 @@ gh_status gh_kiosk_login_prepare(gh_ctx *ctx, const char *org_slug, const char *
             return gh_fail(&ctx->err, st, "internal", "internal error");
         }
     }
-    gh_strlcpy(l->hash, l->user_found && l->user.pin_hash[0] ? l->user.pin_hash : gh_secret_dummy_hash(),
+    gh_strlcpy(l->hash, l->user_found && l->user.pin_hash[0] ? l->user.pin_hash : gh_pin_dummy_hash(),
                sizeof l->hash);
     return GH_OK;
 }
@@ -385,7 +385,7 @@ void gh_kiosk_login_abandon(gh_kiosk_login *l, bool verified, bool pin_ok)
     gh_throttle_release(l->throttle_worker, gh_now(), verified && !pin_ok, WORKER_FREE_FAILURES);
 }
 
-gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok)
+gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok, const char *new_pin_hash)
 {
     /* Only a worker with factory access and a PIN can sign in here; every
      * other case reads exactly like a wrong PIN, and so does a blocked PIN
@@ -438,8 +438,12 @@ gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok)
         goto fail;
     }
     if (u->pin_blocked) { st = blocked_answer(ctx); goto fail; }
-    if (u->pin_failures) {
+    /* A right PIN under a stale hash (before the pepper, an older key):
+     * stored again under the current one, in this transaction. */
+    bool rehashed = new_pin_hash && *new_pin_hash;
+    if (u->pin_failures || rehashed) {
         u->pin_failures = 0;
+        if (rehashed) gh_strlcpy(u->pin_hash, new_pin_hash, sizeof u->pin_hash);
         if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
     }
     if ((st = gh_session_open(ctx, &l->org, u, "kiosk", l->token, l->csrf, &l->session)) != GH_OK) goto fail;
@@ -457,9 +461,10 @@ gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok)
     u->last_login_at = gh_now();
     if ((st = gh_store_user_touch_login(ctx->db, u->id, u->last_login_at, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_audit(ctx, l->org.id, "kiosk.login", "session", l->session.id,
-                       json_pack("{s:s, s:s, s:o, s:b, s:I}", "method", "pin", "user_id", u->id, "device_id",
+                       json_pack("{s:s, s:s, s:o, s:b, s:I, s:b}", "method", "pin", "user_id", u->id, "device_id",
                                  l->device_id[0] ? json_string(l->device_id) : json_null(), "pin_change_required",
-                                 l->session.pin_change_required, "device_sessions_ended", (json_int_t)replaced))) != GH_OK)
+                                 l->session.pin_change_required, "device_sessions_ended", (json_int_t)replaced,
+                                 "pin_rehashed", rehashed))) != GH_OK)
         goto fail;
     if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
     /* A shared kiosk serves a whole shift from one address: a success
@@ -501,7 +506,7 @@ gh_status gh_kiosk_pin_change_prepare(gh_ctx *ctx, const char *current_pin, cons
         goto out;
     }
     pc->held_worker = true;
-    gh_strlcpy(pc->hash, u->pin_hash[0] ? u->pin_hash : gh_secret_dummy_hash(), sizeof pc->hash);
+    gh_strlcpy(pc->hash, u->pin_hash[0] ? u->pin_hash : gh_pin_dummy_hash(), sizeof pc->hash);
 out:
     free(u);
     return st;

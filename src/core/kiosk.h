@@ -94,7 +94,7 @@ gh_status gh_kiosk_login_prepare(gh_ctx *ctx, const char *org_slug, const char *
 /* Completes the sign-in: a kiosk session (pin_change_required for a
  * temporary PIN), or 401 invalid_credentials / 403 pin_blocked /
  * 403 account_locked, counting failures. */
-gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok);
+gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok, const char *new_pin_hash);
 /* Releases the badge's reserved attempt of a sign-in that never finished
  * (counted as a failure if the PIN was verified and wrong). Idempotent. */
 void gh_kiosk_login_abandon(gh_kiosk_login *l, bool verified, bool pin_ok);

@@ -1,12 +1,15 @@
 /* Password policy, common-password list and argon2id hashing. */
 #include "core/secret.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <uninorm.h>
 #include <unistr.h>
 
+#include "core/secretbox.h"
 #include "util/assets.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -16,6 +19,8 @@ _Static_assert(GH_PWHASH_MAX == crypto_pwhash_STRBYTES, "GH_PWHASH_MAX (util/uti
 
 static unsigned long long pw_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 static size_t pw_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+static unsigned long long pin_ops = GH_PIN_OPSLIMIT;
+static size_t pin_mem = GH_PIN_MEMLIMIT;
 
 /* Common passwords: an open-addressing set of 64-bit hashes of the
  * lower-cased entries. */
@@ -48,6 +53,8 @@ void gh_secret_set_cost(unsigned long long ops, size_t mem)
 {
     pw_ops = ops;
     pw_mem = mem;
+    pin_ops = ops < GH_PIN_OPSLIMIT ? ops : GH_PIN_OPSLIMIT;
+    pin_mem = mem < GH_PIN_MEMLIMIT ? mem : GH_PIN_MEMLIMIT;
 }
 
 int gh_secret_init(void)
@@ -241,3 +248,95 @@ bool gh_secret_verify(const char *hash, const char *secret)
 }
 
 const char *gh_secret_dummy_hash(void) { return dummy_hash; }
+
+/* ---- kiosk PINs ------------------------------------------------------------------ */
+#define PIN_PREFIX "$ghpin1$"
+#define PIN_PEPPER_CONTEXT "kiosk_pin:pepper"
+
+/* The argon2id input for a PIN under the pepper of key kid (NULL: the
+ * current key): BLAKE2b-256 keyed with the derived pepper, of the PIN. */
+static int pin_peppered(const char *kid, const char *pin, unsigned char in[32], char kid_out[GH_SECRETBOX_KID_LEN + 1])
+{
+    unsigned char pepper[GH_SECRETBOX_SUBKEY_BYTES];
+    gh_err e = {0};
+    int rc = -1;
+    if (gh_secretbox_derive(kid, PIN_PEPPER_CONTEXT, pepper, kid_out, &e) != GH_OK) goto done;
+    char *norm = gh_secret_normalize(pin);
+    if (!norm) goto done;
+    crypto_generichash(in, 32, (const unsigned char *)norm, strlen(norm), pepper, sizeof pepper);
+    free_secret(norm);
+    rc = 0;
+done:
+    gh_err_clear(&e);
+    sodium_memzero(pepper, sizeof pepper);
+    return rc;
+}
+
+int gh_pin_hash(const char *pin, char out[GH_PWHASH_MAX])
+{
+    if (!gh_secretbox_ready()) {
+        /* Tools and tests without a key file: an unpeppered hash at the PIN
+         * cost, upgraded at the next sign-in with a key. */
+        char *norm = gh_secret_normalize(pin);
+        if (!norm) return -1;
+        int rc = crypto_pwhash_str(out, norm, strlen(norm), pin_ops, pin_mem);
+        free_secret(norm);
+        return rc;
+    }
+    unsigned char in[32];
+    char kid[GH_SECRETBOX_KID_LEN + 1], inner[crypto_pwhash_STRBYTES];
+    int rc = -1;
+    if (pin_peppered(NULL, pin, in, kid) != 0) goto done;
+    if (crypto_pwhash_str(inner, (const char *)in, sizeof in, pin_ops, pin_mem) != 0) goto done;
+    int n = snprintf(out, GH_PWHASH_MAX, PIN_PREFIX "%s$%s", kid, inner);
+    rc = n > 0 && (size_t)n < GH_PWHASH_MAX ? 0 : -1;
+done:
+    sodium_memzero(in, sizeof in);
+    if (rc != 0) sodium_memzero(out, GH_PWHASH_MAX);
+    return rc;
+}
+
+bool gh_pin_verify(const char *hash, const char *pin, bool *stale)
+{
+    if (stale) *stale = false;
+    if (!hash || !*hash) return false;
+    if (strncmp(hash, PIN_PREFIX, sizeof PIN_PREFIX - 1) != 0) {
+        /* Before the pepper: a plain argon2id hash of the PIN. */
+        bool ok = gh_secret_verify(hash, pin);
+        if (stale) *stale = gh_secretbox_ready();
+        return ok;
+    }
+    const char *k = hash + sizeof PIN_PREFIX - 1;
+    if (strlen(k) < GH_SECRETBOX_KID_LEN + 1 || k[GH_SECRETBOX_KID_LEN] != '$') return false;
+    char kid[GH_SECRETBOX_KID_LEN + 1];
+    memcpy(kid, k, GH_SECRETBOX_KID_LEN);
+    kid[GH_SECRETBOX_KID_LEN] = '\0';
+    const char *inner = k + GH_SECRETBOX_KID_LEN + 1;
+    unsigned char in[32];
+    if (pin_peppered(kid, pin, in, NULL) != 0) return false;
+    bool ok = crypto_pwhash_str_verify(inner, (const char *)in, sizeof in) == 0;
+    sodium_memzero(in, sizeof in);
+    if (ok && stale)
+        *stale = strcmp(kid, gh_secretbox_current_kid()) != 0 ||
+                 crypto_pwhash_str_needs_rehash(inner, pin_ops, pin_mem) != 0;
+    return ok;
+}
+
+/* A PIN hash of a random secret at the PIN cost, for unknown badges (so
+ * they take as long as known ones); made once, on first use. */
+static char pin_dummy[GH_PWHASH_MAX];
+static pthread_once_t pin_dummy_once = PTHREAD_ONCE_INIT;
+
+static void pin_dummy_init(void)
+{
+    char rnd[GH_TOKEN_LEN + 1];
+    gh_token_new(rnd);
+    if (gh_pin_hash(rnd, pin_dummy) != 0) pin_dummy[0] = '\0';
+    sodium_memzero(rnd, sizeof rnd);
+}
+
+const char *gh_pin_dummy_hash(void)
+{
+    pthread_once(&pin_dummy_once, pin_dummy_init);
+    return pin_dummy[0] ? pin_dummy : gh_secret_dummy_hash();
+}

@@ -45,6 +45,29 @@ bool gh_secret_verify(const char *hash, const char *secret);
  * exist, so unknown and known accounts take the same time. */
 const char *gh_secret_dummy_hash(void);
 
+/* Kiosk PINs (issue 22). A 6-digit PIN has a million values: no hashing
+ * cost protects it against someone who holds its hash and can guess
+ * offline, so its strength comes from throttling (kiosk.h) and from a
+ * pepper: the hash is argon2id of BLAKE2b(PIN) keyed with a key derived
+ * from the secret box's key (secretbox.h), which never enters the
+ * database, so a stolen database or backup alone cannot be cracked. The
+ * argon2id cost is therefore low (GH_PIN_OPSLIMIT passes over
+ * GH_PIN_MEMLIMIT bytes, about 10 ms here): a shift of 100 workers signs
+ * in within a second of hashing on 2 cores. Stored as
+ * "$ghpin1$<key id>$<argon2id string>". */
+#define GH_PIN_OPSLIMIT 2ULL
+#define GH_PIN_MEMLIMIT (4096U * 1024U)
+/* The PIN's hash into out; 0 on success. Without a loaded key (tools,
+ * some tests) a plain argon2id hash at the PIN cost. */
+int gh_pin_hash(const char *pin, char out[GH_PWHASH_MAX]);
+/* Verifies a PIN against a stored hash: a peppered one, or one from before
+ * the pepper (plain argon2id). *stale (may be NULL) is set when the PIN was
+ * right but its hash should be replaced by gh_pin_hash (no pepper, an older
+ * key, other costs): the sign-in upgrades it. */
+bool gh_pin_verify(const char *hash, const char *pin, bool *stale);
+/* A PIN hash of a random secret, for unknown badges. */
+const char *gh_pin_dummy_hash(void);
+
 /* Hashing cost: interactive by default; main sets the minimum for
  * --test-cost (tests only). */
 void gh_secret_set_cost(unsigned long long ops, size_t mem);

@@ -290,3 +290,16 @@ out:
     sodium_memzero(buf, sizeof buf);
     return st;
 }
+
+gh_status gh_secretbox_derive(const char *kid, const char *context, unsigned char out[GH_SECRETBOX_SUBKEY_BYTES],
+                              char kid_out[GH_SECRETBOX_KID_LEN + 1], gh_err *err)
+{
+    for (size_t i = 0; i < nkeys; i++) {
+        if (kid && strcmp(kid, keys[i].kid) != 0) continue;
+        derive(&keys[i], context, out);
+        if (kid_out) memcpy(kid_out, keys[i].kid, GH_SECRETBOX_KID_LEN + 1);
+        return GH_OK;
+    }
+    return gh_fail(err, GH_E_INTERNAL, "secret_unreadable",
+                   nkeys ? "no key in the secret key file has this id" : "no secret key is loaded");
+}

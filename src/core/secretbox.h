@@ -59,4 +59,11 @@ gh_status gh_secretbox_open(const char *context, const char *sealed, char *out, 
                             gh_err *err);
 /* The key id a sealed value names ("" when it is not a sealed value). */
 void gh_secretbox_kid_of(const char *sealed, char out[GH_SECRETBOX_KID_LEN + 1]);
+/* A 32-byte key derived from a server key and context, for keyed hashes
+ * (the kiosk PIN pepper, secret.h): from the key with id kid, or the
+ * sealing key when kid is NULL; kid_out (may be NULL) gets the key's id.
+ * GH_E_INTERNAL secret_unreadable when no such key is loaded. */
+#define GH_SECRETBOX_SUBKEY_BYTES 32
+gh_status gh_secretbox_derive(const char *kid, const char *context, unsigned char out[GH_SECRETBOX_SUBKEY_BYTES],
+                              char kid_out[GH_SECRETBOX_KID_LEN + 1], gh_err *err);
 #endif

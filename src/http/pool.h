@@ -13,6 +13,9 @@
  * kept for priority jobs (guesses from an address the account signed in
  * from before), which also run first: a flood of guesses from many
  * addresses fills the rest and gets 503, while the owner still gets in.
+ * Jobs tagged `wait` (kiosk sign-ins) are not refused when the queue is
+ * full: they wait in a bounded line and are queued in arrival order as
+ * room frees up, each source limited to its share as before.
  */
 #ifndef GH_POOL_H
 #define GH_POOL_H
@@ -26,7 +29,15 @@ typedef void (*gh_pool_fn)(void *arg);
 typedef struct gh_pool_tag {
     const char *keys[GH_POOL_KEYS];  /* NULL or "" = unused; copied as hashes */
     bool priority;
+    /* Wait in line when the queue or a source's share is full, instead of
+     * failing (kiosk sign-ins at shift change, issue 22): the job is queued,
+     * oldest first, as soon as there is room for it; a source at its share
+     * is passed over. At most GH_POOL_WAIT_MAX jobs wait, GH_POOL_WAIT_SHARE
+     * per source. */
+    bool wait;
 } gh_pool_tag;
+#define GH_POOL_WAIT_MAX 1024
+#define GH_POOL_WAIT_SHARE 128
 
 typedef enum {
     GH_POOL_OK = 0,

@@ -295,6 +295,9 @@ static void user_bind(sqlite3_stmt *st, const gh_user *u)
     char key[GH_NAME_KEY_MAX];
     gh_name_sort_key(u->name, key, sizeof key);
     sqlite3_bind_text(st, 25, key, -1, SQLITE_TRANSIENT);
+    char skey[GH_SEARCH_KEY_MAX];
+    gh_search_key(u->name, u->email, u->badge, skey, sizeof skey);
+    sqlite3_bind_text(st, 26, skey, -1, SQLITE_TRANSIENT);
 }
 
 static gh_status user_write_result(gh_db *db, int s, gh_err *err)
@@ -316,8 +319,8 @@ gh_status gh_store_user_insert(gh_db *db, const gh_user *u, gh_err *err)
     PREP(db, st, "INSERT INTO users (id, org_id, email, email_norm, name, mobile, role_key, status,"
                  " email_verified, office_access, factory_access, password_hash, modules, grants, badge,"
                  " badge_norm, pin_hash, pin_temporary, pin_failures, pin_blocked, checkin_exempt,"
-                 " created_at, updated_at, last_login_at, name_sort)"
-                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)", err);
+                 " created_at, updated_at, last_login_at, name_sort, search_key)"
+                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26)", err);
     user_bind(st, u);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
@@ -370,8 +373,8 @@ gh_status gh_store_user_update(gh_db *db, const gh_user *u, gh_err *err)
                  " status = ?8, email_verified = ?9, office_access = ?10, factory_access = ?11,"
                  " password_hash = ?12, modules = ?13, grants = ?14, badge = ?15, badge_norm = ?16,"
                  " pin_hash = ?17, pin_temporary = ?18, pin_failures = ?19, pin_blocked = ?20,"
-                 " checkin_exempt = ?21, updated_at = ?23, last_login_at = ?24, name_sort = ?25"
-                 " WHERE id = ?1 AND org_id = ?2 AND created_at = ?22", err);
+                 " checkin_exempt = ?21, updated_at = ?23, last_login_at = ?24, name_sort = ?25,"
+                 " search_key = ?26 WHERE id = ?1 AND org_id = ?2 AND created_at = ?22", err);
     user_bind(st, u);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
@@ -437,33 +440,139 @@ gh_status gh_store_user_touch_login(gh_db *db, const char *id, int64_t at, gh_er
     return GH_OK;
 }
 
-gh_status gh_store_user_list(gh_db *db, const char *org_id, const gh_user_filter *f,
-                             void (*fn)(const gh_user *, void *), void *arg, gh_err *err)
+/* The filters every user list shares (?1 org, ?2 status, ?3 role, ?5 access),
+ * then the name order and ?8 the page size. With a cursor, the row value
+ * (name_sort, id) > (?6, ?7) seeks in users_org_name instead of walking to it. */
+#define USER_FILTERS \
+    " AND (?2 IS NULL OR status = ?2)" \
+    " AND (?3 IS NULL OR role_key = ?3)" \
+    " AND (?5 = 0 OR (?5 = 1 AND office_access = 1) OR (?5 = 2 AND factory_access = 1))"
+#define USER_AFTER " AND (name_sort, users.id) > (?6, ?7)"
+#define USER_ORDER " ORDER BY name_sort, users.id LIMIT ?8"
+#define USER_FROM_INDEX "SELECT " USER_COLS " FROM users WHERE org_id = ?1"
+#define USER_FROM_SEARCH \
+    "SELECT " USER_COLS " FROM users_search s CROSS JOIN user_search_ids m CROSS JOIN users" \
+    " WHERE s.k MATCH ?4 AND s.oid = ?1 AND m.rid = s.rowid AND users.id = m.user_id AND users.org_id = ?1"
+#define USER_KEY_HAS " AND instr(search_key, ?4) > 0"
+
+/* A search of three characters or more that matches fewer people than this
+ * is answered from the trigram index (the matches sorted by name); one that
+ * matches more walks the name order and tests each key, which finds a page
+ * of 100 within about 100 * N / SEARCH_BROAD rows. Both stay flat in N. */
+#define SEARCH_BROAD 2000
+
+typedef enum { UQ_ALL, UQ_INDEXED, UQ_WALK } uq_mode;
+
+typedef struct user_query {
+    char q[GH_SEARCH_KEY_MAX];
+    char phrase[2 * GH_SEARCH_KEY_MAX + 3];
+    char after_key[GH_NAME_KEY_MAX];
+    size_t qn;
+    uq_mode mode;
+} user_query;
+
+/* How many people of org_id match the phrase, counting up to SEARCH_BROAD. */
+static int64_t search_count(gh_db *db, const char *org_id, const char *phrase)
 {
-    PREP(db, st, "SELECT " USER_COLS " FROM users WHERE org_id = ?1"
-                 " AND (?2 IS NULL OR status = ?2)"
-                 " AND (?3 IS NULL OR role_key = ?3)"
-                 " AND (?4 IS NULL OR instr(lower(name), ?4) > 0 OR instr(email_norm, ?4) > 0"
-                 "      OR instr(lower(coalesce(badge, '')), ?4) > 0)"
-                 " AND (?5 = 0 OR (?5 = 1 AND office_access = 1) OR (?5 = 2 AND factory_access = 1))"
-                 " AND (?6 IS NULL OR name_sort > ?6 OR (name_sort = ?6 AND id > ?7))"
-                 " ORDER BY name_sort, id LIMIT ?8", err);
-    char q[GH_NAME_MAX + 1];
+    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM (SELECT 1 FROM users_search"
+                                      " WHERE k MATCH ?1 AND oid = ?2 LIMIT ?3)");
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, phrase, -1, SQLITE_STATIC);
+    gh_bind_text(st, 2, org_id);
+    sqlite3_bind_int64(st, 3, SEARCH_BROAD);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return n;
+}
+
+static const char *user_list_sql(gh_db *db, const char *org_id, const gh_user_filter *f, user_query *uq)
+{
+    uq->qn = f->q && *f->q ? gh_search_fold(f->q, uq->q, sizeof uq->q) : 0;
+    uq->mode = uq->qn == 0 ? UQ_ALL : UQ_WALK;
+    if (uq->qn > 0 && gh_search_chars(uq->q) >= 3) {
+        size_t n = 0;
+        uq->phrase[n++] = '"';
+        for (size_t i = 0; i < uq->qn && n + 3 < sizeof uq->phrase; i++) {
+            if (uq->q[i] == '"') uq->phrase[n++] = '"';
+            uq->phrase[n++] = uq->q[i];
+        }
+        uq->phrase[n++] = '"';
+        uq->phrase[n] = '\0';
+        int64_t matches = search_count(db, org_id, uq->phrase);
+        if (matches >= 0 && matches < SEARCH_BROAD) uq->mode = UQ_INDEXED;
+    }
+    bool after = f->after_name != NULL;
+    switch (uq->mode) {
+    case UQ_INDEXED:
+        return after ? USER_FROM_SEARCH USER_FILTERS USER_AFTER USER_ORDER : USER_FROM_SEARCH USER_FILTERS USER_ORDER;
+    case UQ_WALK:
+        return after ? USER_FROM_INDEX USER_KEY_HAS USER_FILTERS USER_AFTER USER_ORDER
+                     : USER_FROM_INDEX USER_KEY_HAS USER_FILTERS USER_ORDER;
+    default:
+        return after ? USER_FROM_INDEX USER_FILTERS USER_AFTER USER_ORDER : USER_FROM_INDEX USER_FILTERS USER_ORDER;
+    }
+}
+
+static void user_list_bind(sqlite3_stmt *st, const char *org_id, const gh_user_filter *f, user_query *uq)
+{
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, f->status);
     gh_bind_text(st, 3, f->role);
-    if (f->q && *f->q && gh_ascii_lower(q, f->q, sizeof q)) gh_bind_text(st, 4, q);
-    else sqlite3_bind_null(st, 4);
+    if (uq->mode != UQ_ALL)
+        sqlite3_bind_text(st, 4, uq->mode == UQ_INDEXED ? uq->phrase : uq->q, -1, SQLITE_TRANSIENT);
     gh_bind_i64(st, 5, f->access);
-    char after_key[GH_NAME_KEY_MAX];
     if (f->after_name) {
-        gh_name_sort_key(f->after_name, after_key, sizeof after_key);
-        sqlite3_bind_text(st, 6, after_key, -1, SQLITE_TRANSIENT);
-    } else {
-        sqlite3_bind_null(st, 6);
+        gh_name_sort_key(f->after_name, uq->after_key, sizeof uq->after_key);
+        sqlite3_bind_text(st, 6, uq->after_key, -1, SQLITE_TRANSIENT);
+        gh_bind_text(st, 7, f->after_id ? f->after_id : "");
     }
-    gh_bind_text(st, 7, f->after_id ? f->after_id : "");
     gh_bind_i64(st, 8, f->limit);
+}
+
+gh_status gh_store_user_list_plan(gh_db *db, const char *org_id, const gh_user_filter *f, char *out, size_t cap,
+                                  gh_err *err)
+{
+    gh_status rc = GH_OK;
+    sqlite3_stmt *st = NULL;
+    char *sql = NULL;
+    user_query *uq = malloc(sizeof *uq);
+    if (!uq) { rc = gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); goto done; }
+    const char *q = user_list_sql(db, org_id, f, uq);
+    sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", q);
+    if (!sql || sqlite3_prepare_v2(gh_db_raw(db), sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = gh_db_fail(db, err, "plan");
+        goto done;
+    }
+    user_list_bind(st, org_id, f, uq);
+    size_t n = 0;
+    if (cap) out[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int w = snprintf(out + n, cap - n, "%s\n", gh_col_text(st, 3));
+        if (w < 0 || (size_t)w >= cap - n) break;
+        n += (size_t)w;
+    }
+done:
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+    free(uq);
+    return rc;
+}
+
+/* Search (issue 17): q folded like the stored keys. Three characters or
+ * more matching fewer than SEARCH_BROAD people: looked up in the trigram
+ * index (users_search, driven from the index: CROSS JOIN fixes the order)
+ * and sorted; broader ones, and shorter ones (a trigram index cannot answer
+ * them), walk users_org_name in name order testing each key. The FTS5
+ * query is q as one phrase, its quotes doubled. */
+gh_status gh_store_user_list(gh_db *db, const char *org_id, const gh_user_filter *f,
+                             void (*fn)(const gh_user *, void *), void *arg, gh_err *err)
+{
+    user_query *uq = malloc(sizeof *uq);
+    if (!uq) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    sqlite3_stmt *st = gh_db_stmt(db, user_list_sql(db, org_id, f, uq));
+    if (!st) { free(uq); return gh_db_fail(db, err, "prepare"); }
+    user_list_bind(st, org_id, f, uq); /* bound as copies */
+    free(uq);
     gh_user *u = malloc(sizeof *u);
     if (!u) { sqlite3_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
     int s;

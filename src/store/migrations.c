@@ -564,6 +564,34 @@ static const char *const migrations[] = {
      " department TEXT NOT NULL DEFAULT '',"
      " manager_id TEXT NOT NULL DEFAULT '');"
      "CREATE INDEX scim_users_org ON scim_users(org_id);"),
+    /* 14: search served by an index. search_key is the folded
+     * (case- and accent-insensitive, util.h gh_search_key) name, e-mail and
+     * badge, written by the store; users_search indexes it with FTS5's
+     * trigram tokenizer for substring matches. Its rowids come from
+     * user_search_ids (an INTEGER PRIMARY KEY, which VACUUM keeps, unlike
+     * the users table's implicit rowid); triggers keep both in step with
+     * users. name_sort is recomputed: the name order now ignores accents. */
+    ("ALTER TABLE users ADD COLUMN search_key TEXT NOT NULL DEFAULT '';"
+     "UPDATE users SET search_key = gh_search_key(name, email, badge), name_sort = gh_name_key(name);"
+     "CREATE TABLE user_search_ids (rid INTEGER PRIMARY KEY, user_id TEXT NOT NULL UNIQUE);"
+     "CREATE VIRTUAL TABLE users_search USING fts5(k, oid UNINDEXED, tokenize = 'trigram');"
+     "INSERT INTO user_search_ids (user_id) SELECT id FROM users ORDER BY org_id, name_sort;"
+     "INSERT INTO users_search (rowid, k, oid)"
+     " SELECT m.rid, u.search_key, u.org_id FROM user_search_ids m JOIN users u ON u.id = m.user_id;"
+     "CREATE TRIGGER users_search_ins AFTER INSERT ON users BEGIN"
+     " INSERT INTO user_search_ids (user_id) VALUES (new.id);"
+     " INSERT INTO users_search (rowid, k, oid)"
+     "  VALUES ((SELECT rid FROM user_search_ids WHERE user_id = new.id), new.search_key, new.org_id);"
+     " END;"
+     "CREATE TRIGGER users_search_upd AFTER UPDATE OF search_key ON users"
+     " WHEN old.search_key IS NOT new.search_key BEGIN"
+     " UPDATE users_search SET k = new.search_key"
+     "  WHERE rowid = (SELECT rid FROM user_search_ids WHERE user_id = new.id);"
+     " END;"
+     "CREATE TRIGGER users_search_del AFTER DELETE ON users BEGIN"
+     " DELETE FROM users_search WHERE rowid = (SELECT rid FROM user_search_ids WHERE user_id = old.id);"
+     " DELETE FROM user_search_ids WHERE user_id = old.id;"
+     " END;"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -70,6 +70,19 @@ static void name_key_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
     sqlite3_result_text(cx, key, (int)n, SQLITE_TRANSIENT);
 }
 
+static void search_key_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *part[3];
+    for (int i = 0; i < 3; i++) {
+        const unsigned char *t = sqlite3_value_text(argv[i]);
+        part[i] = t ? (const char *)t : "";
+    }
+    char key[GH_SEARCH_KEY_MAX];
+    size_t n = gh_search_key(part[0], part[1], part[2], key, sizeof key);
+    sqlite3_result_text(cx, key, (int)n, SQLITE_TRANSIENT);
+}
+
 static void sqlite_close(gh_db *db);
 
 static int sqlite_open(const char *path, bool create, bool readonly, gh_db **out, char *err, size_t errlen)
@@ -88,7 +101,9 @@ static int sqlite_open(const char *path, bool create, bool readonly, gh_db **out
     sqlite3_extended_result_codes(db->conn, 1);
     if (sqlite3_create_collation_v2(db->conn, "gh_name", SQLITE_UTF8, NULL, name_collation, NULL) != SQLITE_OK ||
         sqlite3_create_function_v2(db->conn, "gh_name_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, name_key_fn,
-                                   NULL, NULL, NULL) != SQLITE_OK) {
+                                   NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(db->conn, "gh_search_key", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                   search_key_fn, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot register the name order: %s", sqlite3_errmsg(db->conn));
         goto out;
     }

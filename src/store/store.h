@@ -142,6 +142,10 @@ typedef struct gh_user_filter {
 /* Calls fn per user in (name, id) order; returns how many were visited. */
 gh_status gh_store_user_list(gh_db *db, const char *org_id, const gh_user_filter *f,
                              void (*fn)(const gh_user *, void *), void *arg, gh_err *err);
+/* The query plan (EXPLAIN QUERY PLAN detail lines, one per line) of the
+ * list gh_store_user_list runs for f: tests check no search scans the org. */
+gh_status gh_store_user_list_plan(gh_db *db, const char *org_id, const gh_user_filter *f, char *out, size_t cap,
+                                  gh_err *err);
 /* Every user of an org (or all orgs when org_id is NULL), for invariant checks
  * and the authz build: fn gets each user. */
 gh_status gh_store_user_each(gh_db *db, const char *org_id, void (*fn)(const gh_user *, void *),

@@ -260,6 +260,25 @@ static uint32_t fold_case(uint32_t c)
     return c;
 }
 
+/* The base letter of an accented Latin letter (already folded to lower
+ * case), or c. Latin-1 and Latin Extended-A; ligatures and letters without
+ * a base (æ, ß, þ, œ) stay as they are. */
+static uint32_t strip_accent(uint32_t c)
+{
+    static const char latin1[] = "aaaaaa.ceeeeiiiidnooooo.ouuuuy..";                    /* U+00E0..U+00FF */
+    static const char exta[] = "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii..jjkkk"
+                               "llllllllllnnnnnnnnnoooooo..rrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs"; /* U+0100..U+017F */
+    _Static_assert(sizeof latin1 == 33 && sizeof exta == 129, "one letter per code point");
+    char b = '.';
+    if (c >= 0xE0 && c <= 0xFF) b = latin1[c - 0xE0];
+    else if (c >= 0x100 && c <= 0x17F) b = exta[c - 0x100];
+    if (c == 0xFF) b = 'y';
+    return b == '.' ? c : (uint32_t)(unsigned char)b;
+}
+
+/* Combining diacritical marks (a decomposed accent): dropped by the keys. */
+static bool is_combining(uint32_t c) { return c >= 0x300 && c <= 0x36F; }
+
 static size_t utf8_encode(uint32_t c, char *o)
 {
     if (c < 0x80) { o[0] = (char)c; return 1; }
@@ -296,13 +315,56 @@ size_t gh_name_sort_key(const char *s, char *out, size_t cap)
         uint32_t c;
         size_t len = utf8_decode(p, &c);
         if (len == 0) { PUT(*p); p++; continue; }
-        char enc[4];
-        size_t el = utf8_encode(fold_case(c), enc);
-        for (size_t i = 0; i < el; i++) PUT(enc[i]);
         p += len;
+        if (is_combining(c)) continue;
+        char enc[4];
+        size_t el = utf8_encode(strip_accent(fold_case(c)), enc);
+        for (size_t i = 0; i < el; i++) PUT(enc[i]);
     }
 #undef PUT
     out[n] = '\0';
+    return n;
+}
+
+size_t gh_search_fold(const char *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    if (cap == 0) return 0;
+    while (*p) {
+        uint32_t c;
+        size_t len = utf8_decode(p, &c);
+        if (len == 0) { c = *p; len = 1; }
+        p += len;
+        if (is_combining(c)) continue;
+        char enc[4];
+        size_t el = utf8_encode(strip_accent(fold_case(c)), enc);
+        if (n + el >= cap) break; /* never a cut character */
+        memcpy(out + n, enc, el);
+        n += el;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+size_t gh_search_key(const char *name, const char *email, const char *badge, char *out, size_t cap)
+{
+    if (cap == 0) return 0;
+    size_t n = gh_search_fold(name, out, cap);
+    const char *parts[] = {email, badge};
+    for (size_t i = 0; i < 2; i++) {
+        if (!parts[i] || !*parts[i] || n + 2 >= cap) continue;
+        out[n++] = '\x1f';
+        n += gh_search_fold(parts[i], out + n, cap - n);
+    }
+    out[n] = '\0';
+    return n;
+}
+
+size_t gh_search_chars(const char *key)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) n += (*p & 0xC0) != 0x80;
     return n;
 }
 

@@ -75,13 +75,25 @@ bool gh_text_valid(const char *s, size_t min, size_t max);
 
 /* Name order (issue 11): a byte string whose byte order (memcmp) is the
  * order people expect for names: case-insensitive (simple case folding of
- * Latin, Greek and Cyrillic), otherwise by Unicode code point, and runs of
+ * Latin, Greek and Cyrillic) and accent-insensitive for Latin letters
+ * (issue 17: "É" sorts with "E"; combining marks are ignored), otherwise by
+ * Unicode code point, and runs of
  * digits by their number ("bulk-2" before "bulk-10"). Deterministic and
  * locale-free. Writes at most cap-1 bytes and a NUL (cut keys still order
  * consistently); returns the key's length. Invalid UTF-8 bytes are kept as
  * they are. GH_NAME_KEY_MAX fits the key of any valid 200-byte name. */
 #define GH_NAME_KEY_MAX 1024
 size_t gh_name_sort_key(const char *s, char *out, size_t cap);
+/* Search (issue 17): the case- and accent-insensitive form of s (the
+ * folding of the name order, accents of Latin letters and combining marks
+ * removed), cut at a character boundary to fit cap; returns its length. */
+size_t gh_search_fold(const char *s, char *out, size_t cap);
+/* A user's search key: the folded name, e-mail and badge joined by U+001F
+ * (which no validated text holds, so a match never spans two of them). */
+#define GH_SEARCH_KEY_MAX 1024
+size_t gh_search_key(const char *name, const char *email, const char *badge, char *out, size_t cap);
+/* The number of characters (code points) in a UTF-8 string. */
+size_t gh_search_chars(const char *key);
 /* Compares two names in that order, ties broken by bytes (0 only when equal). */
 int gh_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Checked size arithmetic. */

@@ -102,6 +102,9 @@ const UNDO_AFTER_9 = [
   'DROP TABLE org_mfa; DROP TABLE mfa_recovery_codes; DROP INDEX mfa_factors_user; DROP TABLE mfa_factors;',
   // 13: SCIM attributes
   'DROP TABLE scim_users;',
+  // 14: the user search index
+  'DROP TRIGGER users_search_ins; DROP TRIGGER users_search_upd; DROP TRIGGER users_search_del;',
+  'DROP TABLE users_search; DROP TABLE user_search_ids; ALTER TABLE users DROP COLUMN search_key;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
   ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']

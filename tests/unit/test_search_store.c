@@ -1,0 +1,251 @@
+/*
+ * Unit tests for user search (issue 17, src/store/accounts.c and migration
+ * 12): q is a case- and accent-insensitive substring of the name, e-mail or
+ * badge, answered from the trigram index (the query plan never scans the
+ * organization's users for a query of three characters or more, nor for a
+ * page without q); the index follows inserts, renames and deletes; name
+ * order ignores case and accents.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/db.h"
+#include "store/store.h"
+
+typedef struct fx {
+    char path[64];
+    gh_db *db;
+} fx;
+
+static void add_org(gh_db *db, const char *id, const char *slug)
+{
+    gh_org o = {0};
+    gh_err e = {0};
+    gh_strlcpy(o.id, id, sizeof o.id);
+    gh_strlcpy(o.slug, slug, sizeof o.slug);
+    gh_strlcpy(o.name, slug, sizeof o.name);
+    gh_strlcpy(o.template_set, "plant", sizeof o.template_set);
+    o.seats_office = o.seats_factory = -1;
+    o.session_idle_s = o.session_max_s = o.invite_ttl_s = 3600;
+    o.kiosk_pin_min = 6;
+    o.kiosk_idle_s = o.kiosk_session_s = 60;
+    o.created_at = 1;
+    assert_int_equal(gh_store_org_insert(db, &o, &e), GH_OK);
+    gh_role r = {0};
+    gh_strlcpy(r.org_id, id, sizeof r.org_id);
+    gh_strlcpy(r.key, "user", sizeof r.key);
+    gh_strlcpy(r.name, "User", sizeof r.name);
+    r.created_at = r.updated_at = 1;
+    assert_int_equal(gh_store_role_insert(db, &r, &e), GH_OK);
+}
+
+static void add_user(gh_db *db, const char *org, const char *id, const char *name, const char *email,
+                     const char *badge)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    gh_err e = {0};
+    assert_non_null(u);
+    gh_strlcpy(u->id, id, sizeof u->id);
+    gh_strlcpy(u->org_id, org, sizeof u->org_id);
+    gh_strlcpy(u->name, name, sizeof u->name);
+    if (email) gh_strlcpy(u->email, email, sizeof u->email);
+    if (badge) gh_strlcpy(u->badge, badge, sizeof u->badge);
+    gh_strlcpy(u->role_key, "user", sizeof u->role_key);
+    u->office_access = true;
+    u->modules_all = true;
+    u->created_at = u->updated_at = 1;
+    assert_int_equal(gh_store_user_insert(db, u, &e), GH_OK);
+    free(u);
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    char msg[256];
+    assert_non_null(f);
+    assert_int_equal(gh_random_init(), 0);
+    snprintf(f->path, sizeof f->path, "/tmp/gh-unit-search-%d.db", (int)getpid());
+    unlink(f->path);
+    assert_int_equal(gh_db_open(f->path, &f->db, msg, sizeof msg), 0);
+    assert_int_equal(gh_db_migrate(f->db, msg, sizeof msg), 0);
+    add_org(f->db, "org_a", "a");
+    add_org(f->db, "org_b", "b");
+    add_user(f->db, "org_a", "usr_1", "Émile Zola", "emile.zola@plant.test", "B-1001");
+    add_user(f->db, "org_a", "usr_2", "José Núñez", "JNunez@Plant.test", NULL);
+    add_user(f->db, "org_a", "usr_3", "eve Adams", NULL, "X77-Ärger");
+    /* "Zoë" with a combining diaeresis (decomposed input). */
+    add_user(f->db, "org_a", "usr_4", "Zoe\xCC\x88 Schmidt", "zoe@plant.test", NULL);
+    add_user(f->db, "org_a", "usr_5", "élodie Martin", NULL, NULL);
+    add_user(f->db, "org_b", "usr_b1", "Emile Other", "emile@other.test", "B-1001");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    gh_db_close(f->db);
+    char wal[80], shm[80];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    snprintf(shm, sizeof shm, "%s-shm", f->path);
+    unlink(f->path);
+    unlink(wal);
+    unlink(shm);
+    free(f);
+    return 0;
+}
+
+typedef struct hits { char ids[512]; } hits;
+
+static void collect(const gh_user *u, void *arg)
+{
+    hits *h = arg;
+    size_t n = strlen(h->ids);
+    snprintf(h->ids + n, sizeof h->ids - n, "%s%s", n ? "," : "", u->id);
+}
+
+static const char *find(fx *f, const char *org, const char *q)
+{
+    static hits h;
+    gh_err e = {0};
+    memset(&h, 0, sizeof h);
+    gh_user_filter fl = {.q = q, .limit = 100};
+    assert_int_equal(gh_store_user_list(f->db, org, &fl, collect, &h, &e), GH_OK);
+    return h.ids;
+}
+
+static void search_ignores_case_and_accents(void **state)
+{
+    fx *f = *state;
+    assert_string_equal(find(f, "org_a", "emile"), "usr_1");
+    assert_string_equal(find(f, "org_a", "ÉMILE"), "usr_1");
+    assert_string_equal(find(f, "org_a", "ZOLA"), "usr_1");
+    assert_string_equal(find(f, "org_a", "nunez"), "usr_2");
+    assert_string_equal(find(f, "org_a", "Núñ"), "usr_2");
+    assert_string_equal(find(f, "org_a", "zoë"), "usr_4");      /* composed query, decomposed name */
+    assert_string_equal(find(f, "org_a", "zoe sch"), "usr_4");  /* across a space */
+    /* Substrings anywhere: middle of the name, e-mail, badge. */
+    assert_string_equal(find(f, "org_a", "lodi"), "usr_5");
+    assert_string_equal(find(f, "org_a", "jnunez@"), "usr_2");
+    assert_string_equal(find(f, "org_a", "plant.test"), "usr_1,usr_2,usr_4");
+    assert_string_equal(find(f, "org_a", "b-100"), "usr_1");
+    assert_string_equal(find(f, "org_a", "arger"), "usr_3");
+    /* Short queries (no trigram) still match, by scanning the keys. */
+    assert_string_equal(find(f, "org_a", "Zo"), "usr_1,usr_4");
+    assert_string_equal(find(f, "org_a", "é"), "usr_5,usr_1,usr_3,usr_2,usr_4"); /* name order */
+    /* Never across organizations, never across fields, quotes are text. */
+    assert_string_equal(find(f, "org_b", "emile"), "usr_b1");
+    assert_string_equal(find(f, "org_a", "zolaemile"), "");
+    assert_string_equal(find(f, "org_a", "\"zola"), "");
+    assert_string_equal(find(f, "org_a", "zola OR eve"), "");
+}
+
+static void index_follows_writes(void **state)
+{
+    fx *f = *state;
+    gh_err e = {0};
+    gh_user *u = calloc(1, sizeof *u);
+    assert_non_null(u);
+    assert_int_equal(gh_store_user_get(f->db, "org_a", "usr_3", u, &e), GH_OK);
+    gh_strlcpy(u->name, "Evelyn Ängström", sizeof u->name);
+    assert_int_equal(gh_store_user_update(f->db, u, &e), GH_OK);
+    free(u);
+    assert_string_equal(find(f, "org_a", "adams"), "");
+    assert_string_equal(find(f, "org_a", "angstr"), "usr_3");
+    assert_int_equal(gh_store_user_delete(f->db, "org_a", "usr_3", &e), GH_OK);
+    assert_string_equal(find(f, "org_a", "angstr"), "");
+    assert_string_equal(find(f, "org_a", "x77"), "");
+}
+
+static void name_order_ignores_case_and_accents(void **state)
+{
+    fx *f = *state;
+    assert_string_equal(find(f, "org_a", NULL), "usr_5,usr_1,usr_3,usr_2,usr_4");
+}
+
+/* A full scan shows as "SCAN users" (or its FTS/id tables) without an index. */
+static void assert_no_full_scan(fx *f, const gh_user_filter *fl)
+{
+    char plan[2048];
+    gh_err e = {0};
+    assert_int_equal(gh_store_user_list_plan(f->db, "org_a", fl, plan, sizeof plan, &e), GH_OK);
+    assert_true(plan[0] != '\0');
+    for (char *line = plan; *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        if (strncmp(line, "SCAN ", 5) == 0 && !strstr(line, "USING INDEX") && !strstr(line, "USING COVERING INDEX") &&
+            !strstr(line, "VIRTUAL TABLE INDEX")) {
+            fail_msg("full scan in the plan for q=%s: %s", fl->q ? fl->q : "(none)", line);
+        }
+        if (strstr(line, "USING INDEX users_org_name") && fl->q && strlen(fl->q) >= 3)
+            fail_msg("a search walks the org's name index: %s", line);
+        if (!nl) break;
+        line = nl + 1;
+    }
+}
+
+static void searches_use_the_index(void **state)
+{
+    fx *f = *state;
+    gh_user_filter pages[] = {
+        {.limit = 100},
+        {.limit = 100, .after_name = "eve Adams", .after_id = "usr_3"},
+        {.q = "emile", .limit = 100},
+        {.q = "Núñez", .limit = 100, .status = "active"},
+        {.q = "plant", .limit = 100, .after_name = "Émile Zola", .after_id = "usr_1", .access = 1},
+        {.q = "b-1001", .limit = 100, .role = "user"},
+    };
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) assert_no_full_scan(f, &pages[i]);
+}
+
+/* A search that matches more than the index path's limit walks the name
+ * order instead (the same answers, pages continue by cursor), and still
+ * never scans the table. */
+static void broad_search_pages_in_name_order(void **state)
+{
+    fx *f = *state;
+    gh_err e = {0};
+    char id[32], name[64];
+    assert_int_equal(gh_db_exec(f->db, "BEGIN"), 0);
+    for (int i = 0; i < 2100; i++) {
+        snprintf(id, sizeof id, "usr_c%04d", i);
+        snprintf(name, sizeof name, "Common Person %d", 2099 - i);
+        add_user(f->db, "org_a", id, name, NULL, NULL);
+    }
+    assert_int_equal(gh_db_exec(f->db, "COMMIT"), 0);
+    hits h = {0};
+    gh_user_filter fl = {.q = "COMMON", .limit = 3};
+    assert_int_equal(gh_store_user_list(f->db, "org_a", &fl, collect, &h, &e), GH_OK);
+    assert_string_equal(h.ids, "usr_c2099,usr_c2098,usr_c2097"); /* Common Person 0, 1, 2 */
+    memset(&h, 0, sizeof h);
+    gh_user_filter next = {.q = "common", .limit = 2, .after_name = "Common Person 2", .after_id = "usr_c2097"};
+    assert_int_equal(gh_store_user_list(f->db, "org_a", &next, collect, &h, &e), GH_OK);
+    assert_string_equal(h.ids, "usr_c2096,usr_c2095");
+    /* A narrow search in the same org still uses the trigram index. */
+    assert_string_equal(find(f, "org_a", "person 2099"), "usr_c0000");
+    assert_no_full_scan(f, &(gh_user_filter){.q = "person 2099", .limit = 100});
+    char plan[2048];
+    assert_int_equal(gh_store_user_list_plan(f->db, "org_a", &fl, plan, sizeof plan, &e), GH_OK);
+    assert_non_null(strstr(plan, "USING INDEX users_org_name"));
+    assert_null(strstr(plan, "TEMP B-TREE"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(search_ignores_case_and_accents, setup, teardown),
+        cmocka_unit_test_setup_teardown(index_follows_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(name_order_ignores_case_and_accents, setup, teardown),
+        cmocka_unit_test_setup_teardown(searches_use_the_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(broad_search_pages_in_name_order, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("user search store", tests, NULL, NULL) ? 1 : 0;
+}
