@@ -331,7 +331,7 @@ gh_status gh_mfa_verify(gh_ctx *ctx, const char *code, const char *recovery_code
         if ((st = mail_person(ctx, ctx->actor.id, "mfa_recovery_used")) != GH_OK) goto fail;
     }
     if ((st = upgrade_session(ctx, factor, res)) != GH_OK) goto fail;
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
@@ -389,7 +389,7 @@ gh_status gh_mfa_totp_begin(gh_ctx *ctx, gh_mfa_enrolment *out)
         st = gh_ctx_oom(ctx);
         goto fail;
     }
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
@@ -432,7 +432,7 @@ gh_status gh_mfa_totp_confirm(gh_ctx *ctx, const char *code, gh_mfa_result *res)
                        json_pack("{s:I}", "recovery_codes", (json_int_t)res->ncodes))) != GH_OK)
         goto fail;
     if (strcmp(ctx->actor.mfa_pending, "enrol") == 0 && (st = upgrade_session(ctx, "totp", res)) != GH_OK) goto fail;
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
@@ -485,7 +485,7 @@ gh_status gh_mfa_totp_remove(gh_ctx *ctx, const char *code)
         gh_ctx_rollback(ctx, st);
         goto out;
     }
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
 out:
     guard_leave(&g, failed);
     return st;
@@ -504,7 +504,7 @@ gh_status gh_mfa_recovery_regenerate(gh_ctx *ctx, const char *code, gh_mfa_resul
         gh_ctx_rollback(ctx, st);
         goto out;
     }
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
 out:
     guard_leave(&g, failed);
     if (st != GH_OK) gh_mfa_result_wipe(res);
@@ -527,7 +527,7 @@ gh_status gh_mfa_reauth_check(gh_ctx *ctx, const char *code, const char *field)
                            json_pack("{s:s, s:s}", "factor", "totp", "purpose", "reauth"))) != GH_OK)
             gh_ctx_rollback(ctx, st);
         else
-            st = gh_tx_commit(ctx);
+            st = gh_tx_commit_and_refresh(ctx);
     }
     guard_leave(&g, failed);
     return st;
@@ -584,7 +584,7 @@ gh_status gh_mfa_reset(gh_ctx *ctx, const char *user_id)
     if ((st = gh_audit(ctx, NULL, "user.mfa_reset", "user", u->id, json_pack("{s:I}", "factors", (json_int_t)n))) != GH_OK)
         goto fail;
     if ((st = mail_person(ctx, u->id, "mfa_reset")) != GH_OK) goto fail;
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
@@ -638,7 +638,7 @@ gh_status gh_mfa_policy_set(gh_ctx *ctx, const char *policy, const json_t *sso_c
         json_decref(after);
         goto fail;
     }
-    if ((st = gh_tx_commit(ctx)) == GH_OK) *out = after;
+    if ((st = gh_tx_commit_and_refresh(ctx)) == GH_OK) *out = after;
     else json_decref(after);
     return st;
 fail:

@@ -1,20 +1,10 @@
 /* SQLite implementation of store/mfa.h: second factors and the MFA policy. */
 #include "store/mfa.h"
+#include "store/sqlite_int.h"
 
 #include <string.h>
 
 #include "util/json.h"
-
-#define STEP_DONE(db, st, err, what) \
-    do { int _s = sqlite3_step(st); sqlite3_reset(st); \
-         if (_s != SQLITE_DONE) return gh_db_fail(db, err, what); } while (0)
-
-#define PREP(db, st, sql, err) \
-    sqlite3_stmt *st = gh_db_stmt(db, sql); \
-    if (!st) return gh_db_fail(db, err, "prepare")
-
-static void cp(char *dst, size_t cap, sqlite3_stmt *st, int col) { gh_strlcpy(dst, gh_col_text(st, col), cap); }
-#define CP(field, col) cp(field, sizeof(field), st, col)
 
 #define FACTOR_COLS "id, org_id, user_id, kind, label, secret, secret_kid, confirmed, last_step, created_at, last_used_at"
 

@@ -1,14 +1,8 @@
 /* SQLite implementation of store/scim.h. */
 #include "store/scim.h"
+#include "store/sqlite_int.h"
 
 #include <string.h>
-
-#define PREP(db, st, sql, err) \
-    sqlite3_stmt *st = gh_db_stmt(db, sql); \
-    if (!st) return gh_db_fail(db, err, "prepare")
-
-static void cp(char *dst, size_t cap, sqlite3_stmt *st, int col) { gh_strlcpy(dst, gh_col_text(st, col), cap); }
-#define CP(field, col) cp(field, sizeof(field), st, col)
 
 #define SCIM_COLS "user_id, external_id, title, given_name, family_name, employee_number, department, manager_id"
 

@@ -19,6 +19,7 @@
 
 #include "store/db.h"
 #include "store/store.h"
+#include "store/sqlite_int.h"
 
 typedef struct fx {
     char path[64];
