@@ -555,19 +555,30 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
                                        " factory_access and a badge instead)");
         goto out;
     }
-    if ((n->office_access || has_email) && (st = check_email(ctx, n->email, "email")) != GH_OK) goto out;
+    /* Every invalid field is reported at once (the problem's `errors`). */
+    gh_err all = {0};
+    if ((n->office_access || has_email) && check_email(ctx, n->email, "email") != GH_OK) gh_err_merge(&all, &ctx->err);
     if (n->badge && !gh_badge_valid(n->badge)) {
-        st = gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_badge", "badge",
-                           "a badge is 1 to %d letters, digits, '-', '_' or '.'", GH_BADGE_MAX);
-        goto out;
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_badge", "badge",
+                      "a badge is 1 to %d letters, digits, '-', '_' or '.'", GH_BADGE_MAX);
+        gh_err_merge(&all, &ctx->err);
     }
     if (n->factory_access && !n->badge) {
-        st = gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "badge", "factory access needs a badge (employee code)");
+        gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "badge", "factory access needs a badge (employee code)");
+        gh_err_merge(&all, &ctx->err);
+    }
+    if (check_name(ctx, n->name, "name") != GH_OK) gh_err_merge(&all, &ctx->err);
+    if (n->mobile && check_mobile(ctx, n->mobile) != GH_OK) gh_err_merge(&all, &ctx->err);
+    if (!n->role || !*n->role) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "role", "'role' is required");
+        gh_err_merge(&all, &ctx->err);
+    }
+    if (all.status != GH_OK) {
+        gh_err_clear(&ctx->err);
+        ctx->err = all;
+        st = all.status;
         goto out;
     }
-    if ((st = check_name(ctx, n->name, "name")) != GH_OK) goto out;
-    if (n->mobile && (st = check_mobile(ctx, n->mobile)) != GH_OK) goto out;
-    if (!n->role || !*n->role) { st = gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "role", "'role' is required"); goto out; }
     int64_t now = gh_now();
     gh_id_new("usr", u->id);
     gh_strlcpy(u->org_id, ctx->actor.org_id, sizeof u->org_id);
@@ -636,17 +647,27 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     gh_status st;
     bool self = ctx->actor.type == GH_ACTOR_USER && strcmp(ctx->actor.id, id) == 0;
     if (!u || !before) { st = gh_ctx_oom(ctx); goto out; }
-    if ((p->name || p->mobile) && !self) {
-        st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "profile_owner_only", p->name ? "name" : "mobile",
-                           "only the user can change their own name and mobile number");
+    /* Office users' name and mobile are theirs alone (their profile); a
+     * factory worker has no profile, so users.manage corrects their name
+     * (checked on the row below, once it is known which one it is). */
+    if (p->mobile && !self) {
+        st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "profile_owner_only", "mobile",
+                           "Only the user can change their own name and mobile number.");
         goto out;
     }
-    if (p->email && (st = check_email(ctx, p->email, "email")) != GH_OK) goto out;
-    if (p->name && (st = check_name(ctx, p->name, "name")) != GH_OK) goto out;
-    if (p->mobile && (st = check_mobile(ctx, p->mobile)) != GH_OK) goto out;
+    gh_err all = {0};
+    if (p->email && check_email(ctx, p->email, "email") != GH_OK) gh_err_merge(&all, &ctx->err);
+    if (p->name && check_name(ctx, p->name, "name") != GH_OK) gh_err_merge(&all, &ctx->err);
+    if (p->mobile && check_mobile(ctx, p->mobile) != GH_OK) gh_err_merge(&all, &ctx->err);
     if (p->badge_set && p->badge && *p->badge && !gh_badge_valid(p->badge)) {
-        st = gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_badge", "badge",
-                           "a badge is 1 to %d letters, digits, '-', '_' or '.'", GH_BADGE_MAX);
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_badge", "badge",
+                      "a badge is 1 to %d letters, digits, '-', '_' or '.'", GH_BADGE_MAX);
+        gh_err_merge(&all, &ctx->err);
+    }
+    if (all.status != GH_OK) {
+        gh_err_clear(&ctx->err);
+        ctx->err = all;
+        st = all.status;
         goto out;
     }
     if ((st = begin(ctx)) != GH_OK) goto out;
@@ -655,6 +676,12 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
     /* Whoever the actor may not act on (someone above) is left alone. */
     if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
+    if (p->name && !self && (u->office_access || !gh_guard_actor_holds(ctx, "users.manage"))) {
+        st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "profile_owner_only", "name",
+                           "Only the user can change their own name and mobile number; administrators correct the "
+                           "names of factory workers without office access.");
+        goto fail;
+    }
     if (gh_user_patch_needs_reauth(ctx, u, p)) {
         if (!p->reauth_hash) {
             st = gh_fail_field(&ctx->err, GH_E_INVALID, "current_password_required", "current_password",
