@@ -60,7 +60,7 @@ void gh_err_sentence(const char *in, char *out, size_t cap)
     size_t n = strlen(out);
     if (n == 0) return;
     size_t w = strcspn(out, " :,;");
-    bool ident = w < 2 || out[0] < 'a' || out[0] > 'z';
+    bool ident = (w < 2 && out[0] != 'a') || out[0] < 'a' || out[0] > 'z';
     for (size_t i = 0; i < w && !ident; i++)
         if (!(out[i] >= 'a' && out[i] <= 'z') && out[i] != '-' && out[i] != '\'') ident = true;
     if (!ident) out[0] = (char)(out[0] - 'a' + 'A');
