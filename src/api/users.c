@@ -299,6 +299,20 @@ static void revoke_user(gh_req *r)
     gh_reply_json(r, 200, json_pack("{s:I}", "sessions_revoked", (json_int_t)n));
 }
 
+static void user_sessions(gh_req *r)
+{
+    json_t *items;
+    if (gh_api_failed(r, gh_user_sessions(gh_req_ctx(r), gh_req_param(r, "id"), &items))) return;
+    gh_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+static void end_user_session(gh_req *r)
+{
+    if (!gh_api_no_fields_or_reply(r)) return;
+    if (gh_api_failed(r, gh_user_end_session(gh_req_ctx(r), gh_req_param(r, "id"), gh_req_param(r, "sid")))) return;
+    gh_reply_empty(r);
+}
+
 static void user_permissions(gh_req *r)
 {
     gh_ctx *ctx = gh_req_ctx(r);
@@ -323,6 +337,8 @@ const gh_route gh_api_routes_users[] = {
     {"POST", "/v1/users/{id}/password-reset", reset_user, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/users/{id}/resend-verification", resend_verification, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/users/{id}/revoke-sessions", revoke_user, GH_AUTH_USER, 0, "users.manage"},
+    {"GET", "/v1/users/{id}/sessions", user_sessions, GH_AUTH_USER, 0, "users.manage"},
+    {"DELETE", "/v1/users/{id}/sessions/{sid}", end_user_session, GH_AUTH_USER, 0, "users.manage"},
     {"GET", "/v1/users/{id}/permissions", user_permissions, GH_AUTH_ANY, GH_R_OR_MANAGE, "users.view"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -97,6 +97,8 @@ const SCOPES_MIGRATION = 9;
 
 // Winding the schema back to 8 must also undo the migrations after 9.
 const UNDO_AFTER_9 = [
+  // 12 (issue 22): the device session policy
+  'ALTER TABLE sessions DROP COLUMN device; ALTER TABLE orgs DROP COLUMN device_idle_s; ALTER TABLE orgs DROP COLUMN device_session_s;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
   ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']
