@@ -4,7 +4,7 @@
 // the person's activity per day (000) and their time records (check-ins per
 // day and task, 000).
 import { api } from '/console/api.js';
-import { h, clear, field, checkbox, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, copyText, table, fmtTime, fmtDuration } from '/console/dom.js';
+import { h, clear, append, field, checkbox, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, copyText, table, fmtTime, fmtDuration } from '/console/dom.js';
 import { state, can, catalog, roles, org } from '/console/state.js';
 import { hasFeature, refreshMe } from '/console/app.js';
 import { statusBadge, accessBadges } from '/console/pages/users.js';
@@ -242,7 +242,8 @@ async function timeCard(card, u, who) {
     api('/v1/checkins', { query: { user_id: u.id, open: 1, limit: 20 } }).catch(() => ({ items: [] })),
   ]);
   const taskLink = (t) => h('a', { href: `/console/tasks/${encodeURIComponent(t.task_id || t.id)}` }, t.ref);
-  card.append(
+  // dom.js append skips what is absent (the DOM's own append would write "null").
+  append(card, [
     h('p', { class: 'muted' }, `Closed check-ins of ${who} in the last 7 days, per UTC day and task. Open check-ins count once checked out.`),
     h('div', { class: 'stats' }, h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Last 7 days'), h('span', { class: 'value' }, fmtDuration(ts.total_s)))),
     open.items.length ? h('p', { class: 'notice', 'data-testid': 'open-checkins' }, `Checked in now: `,
@@ -254,7 +255,7 @@ async function timeCard(card, u, who) {
         h('th', { scope: 'row', class: 'nowrap' }, d.date),
         h('td', { class: 'wrap' }, h('ul', { class: 'plain' }, d.tasks.map((t) => h('li', null, taskLink(t), ` ${t.title}: ${fmtDuration(t.seconds)}`)))),
         h('td', { class: 'num nowrap' }, fmtDuration(d.total_s)))),
-    }));
+    })]);
 }
 
 /** The person's (or display account's) open sessions, each with its own end button. */
