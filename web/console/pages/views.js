@@ -184,7 +184,7 @@ async function editView(v, after) {
   const kind = v ? null : field({ label: 'Kind', name: 'kind', type: 'select', value: 'dashboard',
     options: [{ value: 'dashboard', label: 'Dashboard' }, { value: 'template', label: 'View template' }] });
   const kindOf = () => (v ? full.kind : kind.input.value);
-  const cfg = configEditor(kindOf, full?.config ?? (v ? {} : { widgets: [] }));
+  const cfg = configEditor(kindOf, full?.config ?? {});
   kind?.input.addEventListener('change', cfg.showKind);
   // Sharing, in the same form: the groups one belongs to (and those it is shared with already).
   let boxes = [];
