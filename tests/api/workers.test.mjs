@@ -149,3 +149,23 @@ test('bulk actions: each item through the same rules, one result per id', async 
     assert.deepEqual(deleted, [ws[4].id, ...ids].sort());
   } finally { await s.stop(); }
 });
+
+test('tasks are searched on the server by reference or title, page by page', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    for (const [ref, title] of [['T-1', 'Weld frame'], ['T-2', 'Paint frame'], ['T-3', 'Drill plate'], ['X-10', 'Final check']]) {
+      const r = await s.api('/v1/tasks', { method: 'POST', token: admin, body: { ref, title } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    const refs = async (q, extra = '') => (await s.api(`/v1/tasks?q=${encodeURIComponent(q)}${extra}`, { token: admin })).body.items.map((t) => t.ref);
+    assert.deepEqual(await refs('FRAME'), ['T-1', 'T-2']);
+    assert.deepEqual(await refs('x-1'), ['X-10']);
+    assert.deepEqual(await refs('nothing'), []);
+    const p1 = await s.api('/v1/tasks?q=t-&limit=2', { token: admin });
+    assert.deepEqual(p1.body.items.map((t) => t.ref), ['T-1', 'T-2']);
+    const p2 = await s.api(`/v1/tasks?q=t-&limit=2&cursor=${p1.body.next_cursor}`, { token: admin });
+    assert.deepEqual(p2.body.items.map((t) => t.ref), ['T-3']);
+    assertProblem(await s.api(`/v1/tasks?q=${'a'.repeat(201)}`, { token: admin }), 400, 'invalid_filter', 'q');
+  } finally { await s.stop(); }
+});
