@@ -47,7 +47,7 @@ test('console and kiosk pages have no WCAG 2.1 A/AA violations that axe finds', 
     await page.getByRole('heading', { name: 'Wanda Kowalski', level: 1 }).waitFor();
     await page.locator('.chart').waitFor();
     await page.getByRole('table', { name: 'Time records' }).waitFor();
-    await page.getByRole('table', { name: 'Sessions', exact: true }).waitFor();
+    await page.getByRole('table', { name: 'Open sessions', exact: true }).waitFor();
     await audit(page, 'user page');
 
     const pages = [

@@ -269,7 +269,7 @@ async function sessionsCard(card, u, who, r) {
     const list = await api(`/v1/users/${encodeURIComponent(u.id)}/sessions`);
     host.removeAttribute('aria-busy');
     clear(host, table({
-      caption: 'Sessions', empty: `${who} is not signed in anywhere.`,
+      caption: 'Open sessions', empty: `${who} is not signed in anywhere.`,
       columns: [{ label: 'Where' }, { label: 'Started' }, { label: 'Last seen' }, { label: 'Ends' }, { label: 'Actions' }],
       rows: list.items.map((x) => h('tr', { 'data-session': x.id },
         h('td', { class: 'wrap' }, x.kind === 'kiosk' ? 'Kiosk' : (x.device ? 'Display' : 'Console'), h('span', { class: 'sub' }, [x.ip, x.user_agent].filter(Boolean).join(' · '))),
