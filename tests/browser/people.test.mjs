@@ -36,7 +36,7 @@ test('a group\'s member picker finds people beyond the first 2,000 on the server
     await signIn(page, s.url, 'admin@acme.test', PASSWORD);
     await page.goto(`${s.url}/console/groups/${g.body.id}`);
     await page.getByRole('heading', { name: 'Night shift', level: 1 }).waitFor();
-    const form = page.getByRole('form', { name: 'Add a person to Night shift' });
+    const form = page.getByRole('form', { name: 'Add people to Night shift' });
     // Unfiltered: 50 shown, and the page says there are more.
     await form.getByText('The first 50 matches are shown: type more to narrow them.').waitFor();
     assert.equal(await form.getByLabel('Add a person').locator('option').count(), 50);

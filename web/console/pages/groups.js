@@ -54,7 +54,7 @@ export async function renderOne(ctx) {
   const card = h('section', { class: 'card', 'aria-labelledby': 'm-h' }, h('h2', { id: 'm-h' }, 'Members'));
   if (manage) {
     // People are found on the server as one types (any size of plant), never from a downloaded list.
-    card.append(await personPicker({ button: 'Add to group', label: `Add a person to ${g.name}`, exclude: memberIds,
+    card.append(await personPicker({ button: 'Add to group', label: `Add people to ${g.name}`, exclude: memberIds,
       pickLabel: 'Add a person', empty: 'Everyone is already a member',
       onAdd: async (id) => {
         await api(`/v1/groups/${encodeURIComponent(g.id)}/members/${encodeURIComponent(id)}`, { method: 'PUT' });
