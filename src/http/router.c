@@ -115,7 +115,7 @@ static const struct { const char *method, *pattern, *params; } query_params[] = 
     {"GET", "/v1/invites/lookup", "token"},
     {"POST", "/v1/users/import", "dry_run all_or_nothing"},
     {"GET", "/v1/me/tasks", "status"},
-    {"GET", "/v1/tasks", "status order_ref limit cursor"},
+    {"GET", "/v1/tasks", "status order_ref q limit cursor"},
     {"GET", "/v1/checkins", "user_id open limit cursor"},
     {"GET", "/v1/timesheets", "user_id from to"},
     {"GET", "/v1/users/{id}/activity", "type from to limit cursor"},

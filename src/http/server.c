@@ -280,6 +280,33 @@ void gh_reply_scim(gh_req *r, unsigned status, json_t *body)
  * message (RFC 7644 §3.12) that keeps gatehouse's stable code. */
 static bool scim_path(const gh_req *r) { return strncmp(r->path, "/scim/", 6) == 0; }
 
+/* The `errors` list of a problem whose fields were checked together, or a
+ * one-item list for a problem about one field, with every detail
+ * sentence-cased. */
+static json_t *problem_errors(const gh_err *err)
+{
+    json_t *given = err->extra ? json_object_get(err->extra, "errors") : NULL;
+    json_t *list = json_array();
+    if (!list) return NULL;
+    char d[sizeof err->detail + 2];
+    if (json_is_array(given)) {
+        size_t i;
+        json_t *it;
+        json_array_foreach(given, i, it) {
+            const char *detail = json_string_value(json_object_get(it, "detail"));
+            gh_err_sentence(detail ? detail : "", d, sizeof d);
+            json_array_append_new(list, json_pack("{s:O, s:O, s:s}", "field", json_object_get(it, "field"), "code",
+                                                  json_object_get(it, "code"), "detail", d));
+        }
+    } else if (err->field[0]) {
+        gh_err_sentence(err->detail, d, sizeof d);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "field", err->field, "code",
+                                              err->code[0] ? err->code : "error", "detail", d));
+    }
+    if (json_array_size(list) == 0) { json_decref(list); return NULL; }
+    return list;
+}
+
 void gh_reply_err(gh_req *r, const gh_err *err)
 {
     gh_status st = err->status > GH_OK && err->status < GH_STATUS_COUNT ? err->status : GH_E_INTERNAL;
@@ -293,11 +320,17 @@ void gh_reply_err(gh_req *r, const gh_err *err)
         json_object_set_new(p, "title", json_string(status_table[st].title));
         json_object_set_new(p, "status", json_integer(status_table[st].http));
         json_object_set_new(p, "code", json_string(err->code[0] ? err->code : "error"));
-        if (err->detail[0]) json_object_set_new(p, "detail", json_string(err->detail));
+        if (err->detail[0]) {
+            char d[sizeof err->detail + 2];
+            gh_err_sentence(err->detail, d, sizeof d);
+            json_object_set_new(p, "detail", json_string(d));
+        }
         if (err->field[0]) json_object_set_new(p, "field", json_string(err->field));
         json_object_set_new(p, "instance", json_string(r->path));
         json_object_set_new(p, "request_id", json_string(r->request_id));
         if (err->extra) json_object_update(p, err->extra);
+        json_t *errors = problem_errors(err);
+        if (errors) json_object_set_new(p, "errors", errors);
     }
     if (st == GH_E_FORBIDDEN) {
         gh_strlcpy(r->denied_code, err->code[0] ? err->code : "error", sizeof r->denied_code);
@@ -375,12 +408,23 @@ bool gh_json_check_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields)
     return gh_json_check_in_or_reply(r, obj, fields, NULL);
 }
 
+/* Prefixes a field name with the object it is in ("org.name"). */
+static void field_in(gh_err *e, const char *in)
+{
+    if (!in || !e->field[0] || strcmp(e->field, in) == 0) return;
+    char f[2 * sizeof e->field + 2];
+    snprintf(f, sizeof f, "%.*s.%s", (int)sizeof e->field, in, e->field);
+    gh_strlcpy(e->field, f, sizeof e->field);
+}
+
+/* Every unknown, mistyped and missing field is reported at once (the
+ * problem's `errors`); the first one is the problem's code and field. */
 bool gh_json_check_in_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields, const char *in)
 {
-    gh_err e = {0};
+    gh_err all = {0}, e = {0};
     if (obj && !json_is_object(obj)) {
-        if (in) gh_fail_field(&e, GH_E_INVALID, "invalid_type", in, "'%s' must be an object", in);
-        else gh_fail(&e, GH_E_INVALID, "invalid_body", "the body must be a JSON object");
+        if (in) gh_fail_field(&all, GH_E_INVALID, "invalid_type", in, "'%s' must be an object", in);
+        else gh_fail(&all, GH_E_INVALID, "invalid_body", "the body must be a JSON object");
         goto fail;
     }
     if (obj) {
@@ -389,31 +433,24 @@ bool gh_json_check_in_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields, 
         json_object_foreach(obj, key, val) {
             const gh_jfield *f = fields;
             while (f->name && strcmp(f->name, key) != 0) f++;
-            if (!f->name) {
-                gh_fail_field(&e, GH_E_INVALID, "unknown_field", key, "unknown field '%s'", key);
-                goto fail;
-            }
-            if (!jtype_ok(val, f->type)) {
+            if (!f->name) gh_fail_field(&e, GH_E_INVALID, "unknown_field", key, "unknown field '%s'", key);
+            else if (!jtype_ok(val, f->type))
                 gh_fail_field(&e, GH_E_INVALID, "invalid_type", key, "'%s' must be %s", key, jtype_name(f->type));
-                goto fail;
-            }
+            field_in(&e, in);
+            gh_err_merge(&all, &e);
         }
     }
     for (const gh_jfield *f = fields; f->name; f++) {
         if (f->required && (!obj || !json_object_get(obj, f->name))) {
             gh_fail_field(&e, GH_E_INVALID, "missing_field", f->name, "'%s' is required", f->name);
-            goto fail;
+            field_in(&e, in);
+            gh_err_merge(&all, &e);
         }
     }
-    return true;
+    if (all.status == GH_OK) return true;
 fail:
-    if (in && e.field[0] && strcmp(e.field, in) != 0) {
-        char f[2 * sizeof e.field + 2];
-        snprintf(f, sizeof f, "%.*s.%s", (int)sizeof e.field, in, e.field);
-        gh_strlcpy(e.field, f, sizeof e.field);
-    }
-    gh_reply_err(r, &e);
-    gh_err_clear(&e);
+    gh_reply_err(r, &all);
+    gh_err_clear(&all);
     return false;
 }
 

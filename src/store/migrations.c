@@ -592,6 +592,14 @@ static const char *const migrations[] = {
      " DELETE FROM users_search WHERE rowid = (SELECT rid FROM user_search_ids WHERE user_id = old.id);"
      " DELETE FROM user_search_ids WHERE user_id = old.id;"
      " END;"),
+    /* 15: sessions of display (device) accounts have their own
+     * policy, apart from people's: device_idle_s 0 is no idle timeout (a
+     * wall screen in a hall is never touched), device_session_s their
+     * lifetime (30 days by default). sessions.device marks them, so that
+     * people's policy never clamps them and theirs never clamps people's. */
+    ("ALTER TABLE orgs ADD COLUMN device_idle_s INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE orgs ADD COLUMN device_session_s INTEGER NOT NULL DEFAULT 2592000;"
+     "ALTER TABLE sessions ADD COLUMN device INTEGER NOT NULL DEFAULT 0;"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

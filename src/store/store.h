@@ -40,6 +40,8 @@ typedef struct gh_org {
     int64_t created_at;
     char ip_allowlist[GH_IP_ALLOWLIST_TEXT_MAX]; /* canonical CIDRs, space-separated; "" = any */
     bool erase_deleted_names;      /* tombstones keep "deleted user", not the name */
+    int64_t device_idle_s;         /* display accounts' sessions: 0 = no idle timeout */
+    int64_t device_session_s;      /* their lifetime */
 } gh_org;
 
 int64_t gh_store_org_count(gh_db *db);
@@ -165,6 +167,7 @@ typedef struct gh_session {
     char device_id[GH_ID_MAX];
     bool pin_change_required;
     char mfa_pending[8];          /* "" full; "verify" or "enrol": second step due (core/mfa.h) */
+    bool device;                  /* a display (device) account's: the device policy */
 } gh_session;
 
 gh_status gh_store_session_insert(gh_db *db, const gh_session *s, gh_err *err);
@@ -179,7 +182,8 @@ gh_status gh_store_session_delete(gh_db *db, const char *org_id, const char *use
 /* Deletes all of a user's sessions except `keep_id` (may be NULL). */
 gh_status gh_store_session_delete_user(gh_db *db, const char *org_id, const char *user_id,
                                        const char *keep_id, int64_t *deleted, gh_err *err);
-/* Shortens the org's open sessions of one kind ('office' or 'kiosk') to at
+/* Shortens the org's open sessions of one kind ('office' or 'kiosk' for
+ * people, 'device' for display accounts, whose idle_s 0 is none) to at
  * most idle_s of idleness and max_s of lifetime counted from their start;
  * never lengthens one. */
 gh_status gh_store_session_clamp(gh_db *db, const char *org_id, const char *kind, int64_t idle_s, int64_t max_s,
