@@ -1046,7 +1046,7 @@ gh_status gh_user_end_session(gh_ctx *ctx, const char *id, const char *session_i
     if ((st = gh_audit(ctx, NULL, "user.session_revoked", "user", u->id, json_pack("{s:s}", "session_id", session_id))) !=
         GH_OK)
         goto fail;
-    st = gh_tx_commit(ctx);
+    st = gh_tx_commit_and_refresh(ctx);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
