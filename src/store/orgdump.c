@@ -34,6 +34,8 @@ static const dump_table tables[] = {
     {"order_assignees", BY_ORG, "order_ref, user_id", false},
     {"user_tombstones", BY_ORG, "id", false},
     {"checkins", BY_ORG, "id", false},
+    {"webhooks", BY_ORG, "id", false},
+    {"webhook_deliveries", BY_ORG, "seq", true},
     {"activity", BY_ORG, "seq", true},
     {"audit", BY_ORG, "seq", true},
 };

@@ -97,6 +97,8 @@ const SCOPES_MIGRATION = 9;
 
 // Winding the schema back to 8 must also undo the migrations after 9.
 const UNDO_AFTER_9 = [
+  // 12 (issue 19): webhooks
+  'DROP TABLE webhook_deliveries; DROP TABLE webhooks;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
   ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']
