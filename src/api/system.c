@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/webhooks.h"
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/health.h"
@@ -100,6 +101,14 @@ static double mail_backlog(void *unused)
     return n < 0 ? NAN : (double)n;
 }
 
+static double webhook_backlog(void *unused)
+{
+    (void)unused;
+    gh_db *db = gh_db_thread();
+    int64_t n = db ? gh_store_whdelivery_backlog(db) : -1;
+    return n < 0 ? NAN : (double)n;
+}
+
 static double draining_gauge(void *unused)
 {
     (void)unused;
@@ -111,6 +120,9 @@ void gh_api_metrics_register(void)
     gh_metric_gauge_fn("gatehouse_sessions_open", "sessions neither expired nor idle, all organizations", sessions_open,
                        NULL);
     gh_metric_gauge_fn("gatehouse_mail_backlog", "mails waiting in the outbox", mail_backlog, NULL);
+    gh_metric_gauge_fn("gatehouse_webhook_backlog", "webhook deliveries waiting (queued, deferred or being sent)",
+                       webhook_backlog, NULL);
+    gh_webhooks_register_metrics();
     gh_metric_gauge_fn("gatehouse_draining", "1 from SIGTERM on", draining_gauge, NULL);
     /* Listed from the start, before their first event. */
     gh_api_metric_signins();

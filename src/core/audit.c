@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/mail.h"
+#include "core/webhooks.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -37,7 +38,12 @@ gh_status gh_audit(gh_ctx *ctx, const char *org_id, const char *action, const ch
         .detail_json = text,
         .at = gh_now(),
     };
+    gh_id_new("evt", row.id);
     gh_status st = gh_store_audit_insert(ctx->db, &row, &ctx->err);
+    /* The webhook events this change stands for, in the same transaction. */
+    if (st == GH_OK)
+        st = gh_webhooks_on_audit(ctx, row.org_id, row.id, action, row.actor_type, row.actor_id, target_type,
+                                  target_id, text, row.at);
     free(text);
     return st;
 }

@@ -110,6 +110,15 @@ void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const 
  * closed when the answer is done, on every path). */
 void gh_reply_stream(gh_req *r, unsigned status, const char *content_type, FILE *f);
 
+/* Streams what fn produces: fn(arg, buf, max) fills up to max bytes and
+ * returns how many, 0 at the end, -1 on an error (the connection is cut).
+ * It runs on the HTTP thread while libmicrohttpd sends, so the answer is
+ * never held whole. done(arg) runs once when the answer is over, on every
+ * path (also when this call fails). */
+typedef long (*gh_stream_fn)(void *arg, char *buf, size_t max);
+void gh_reply_callback(gh_req *r, unsigned status, const char *content_type, gh_stream_fn fn, void *arg,
+                       void (*done)(void *arg));
+
 /* ---- deferral -------------------------------------------------------------- */
 /* Runs work(arg) on the hashing pool, then cont(r) on an HTTP thread. The
  * handler returns right after. If the pool is full the request is answered

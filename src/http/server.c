@@ -221,6 +221,48 @@ void gh_reply_stream(gh_req *r, unsigned status, const char *content_type, FILE 
     if (content_type) MHD_add_response_header(r->resp, "Content-Type", content_type);
 }
 
+typedef struct cb_stream {
+    gh_stream_fn fn;
+    void *arg;
+    void (*done)(void *arg);
+} cb_stream;
+
+static ssize_t cb_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    cb_stream *s = cls;
+    long n = s->fn(s->arg, buf, max);
+    if (n > 0) return (ssize_t)n;
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void cb_free(void *cls)
+{
+    cb_stream *s = cls;
+    if (s->done) s->done(s->arg);
+    free(s);
+}
+
+void gh_reply_callback(gh_req *r, unsigned status, const char *content_type, gh_stream_fn fn, void *arg,
+                       void (*done)(void *arg))
+{
+    if (r->resp) MHD_destroy_response(r->resp);
+    r->resp = NULL;
+    cb_stream *s = malloc(sizeof *s);
+    if (!s) {
+        if (done) done(arg);
+        return; /* no answer: the dispatcher answers 500 */
+    }
+    *s = (cb_stream){fn, arg, done};
+    r->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, cb_read, s, cb_free);
+    if (!r->resp) {
+        cb_free(s);
+        return;
+    }
+    r->status = status;
+    if (content_type) MHD_add_response_header(r->resp, "Content-Type", content_type);
+}
+
 static void reply_json_typed(gh_req *r, unsigned status, json_t *body, const char *type)
 {
     char *text = body ? gh_json_dump(body, JSON_COMPACT) : NULL;

@@ -600,6 +600,42 @@ static const char *const migrations[] = {
     ("ALTER TABLE orgs ADD COLUMN device_idle_s INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE orgs ADD COLUMN device_session_s INTEGER NOT NULL DEFAULT 2592000;"
      "ALTER TABLE sessions ADD COLUMN device INTEGER NOT NULL DEFAULT 0;"),
+    /* 16: webhooks. An endpoint per row (events: space-separated
+     * event names or "group.*"-style patterns; secret sealed by the secret
+     * box); its deliveries are a second kind of outbox row, written in the
+     * transaction of the change and claimed with a lease like mails
+     * ('queued', 'sending', 'delivered', 'deferred', 'failed'). Only an
+     * excerpt of each reply is kept. */
+    ("CREATE TABLE webhooks ("
+     " id TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " url TEXT NOT NULL,"
+     " description TEXT NOT NULL DEFAULT '',"
+     " events TEXT NOT NULL,"
+     " enabled INTEGER NOT NULL DEFAULT 1,"
+     " secret TEXT NOT NULL,"
+     " created_by TEXT,"
+     " created_at INTEGER NOT NULL,"
+     " updated_at INTEGER NOT NULL);"
+     "CREATE INDEX webhooks_org ON webhooks(org_id, enabled);"
+     "CREATE TABLE webhook_deliveries ("
+     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+     " id TEXT NOT NULL UNIQUE,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+     " event TEXT NOT NULL,"
+     " payload TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL,"
+     " status TEXT NOT NULL DEFAULT 'queued',"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+     " lease_until INTEGER NOT NULL DEFAULT 0,"
+     " response_status INTEGER NOT NULL DEFAULT 0,"
+     " response_excerpt TEXT NOT NULL DEFAULT '',"
+     " last_error TEXT NOT NULL DEFAULT '',"
+     " delivered_at INTEGER);"
+     "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);"
+     "CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, seq);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -107,6 +107,8 @@ const UNDO_AFTER_9 = [
   'DROP TABLE users_search; DROP TABLE user_search_ids; ALTER TABLE users DROP COLUMN search_key;',
   // 15: the device session policy
   'ALTER TABLE sessions DROP COLUMN device; ALTER TABLE orgs DROP COLUMN device_idle_s; ALTER TABLE orgs DROP COLUMN device_session_s;',
+  // 16: webhooks
+  'DROP TABLE webhook_deliveries; DROP TABLE webhooks;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
   ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']

@@ -6,6 +6,7 @@ import { h, field, checkbox, showError, clearErrors, busy, toast, badge, table }
 import { can, catalog, org } from '/console/state.js';
 import { seatStats } from '/console/pages/users.js';
 import { ssoSection } from '/console/pages/sso.js';
+import { webhooksSection } from '/console/pages/webhooks.js';
 
 /* Settings edited in a friendlier unit than the API's seconds. */
 function numberField(label, name, value, unit, scale, min, max, hint) {
@@ -187,6 +188,7 @@ export async function render({ main }) {
       h('p', { class: 'muted' }, 'A backup of this organization only: its people (with their passwords), roles, groups, views, shop floor records and audit log, encrypted with your passphrase. The server operator restores it with gatehouse org import.'),
       bkForm));
     await ssoSection(main);
+    await webhooksSection(main);
   }
 
   const modRows = cat.modules.map((m) => h('tr', null,
