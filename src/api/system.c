@@ -105,7 +105,7 @@ static double webhook_backlog(void *unused)
 {
     (void)unused;
     gh_db *db = gh_db_thread();
-    int64_t n = db ? gh_store_whdelivery_backlog(db) : -1;
+    int64_t n = db ? gh_health_webhook_backlog(db) : -1;
     return n < 0 ? NAN : (double)n;
 }
 

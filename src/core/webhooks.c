@@ -69,7 +69,7 @@ static const char *const access_keys[] = {"modules", "grants", "office_access", 
                                           NULL};
 
 /* The webhook events an audit action stands for (at most 3). */
-static int events_of(const char *action, const char *detail_json, const char *out[3])
+static int events_of(const char *action, const json_t *detail, const char *out[3])
 {
     static const char *const same[] = {"user.created", "user.locked", "user.unlocked", "user.deleted",
                                        "group.created", "group.updated", "group.deleted", "group.member_added",
@@ -82,14 +82,13 @@ static int events_of(const char *action, const char *detail_json, const char *ou
         out[n++] = "session.revoked";
     } else if (strcmp(action, "user.updated") == 0) {
         out[n++] = "user.updated";
-        json_t *d = detail_json ? json_loads(detail_json, 0, NULL) : NULL;
+        const json_t *d = detail;
         if (d && json_object_get(d, "role")) out[n++] = "user.role_changed";
         for (size_t i = 0; d && access_keys[i]; i++)
             if (json_object_get(d, access_keys[i])) {
                 out[n++] = "user.access_changed";
                 break;
             }
-        json_decref(d);
     }
     return n;
 }
@@ -122,26 +121,32 @@ static char *payload_of(const char *event, int64_t at, json_t *data)
 
 gh_status gh_webhooks_on_audit(gh_ctx *ctx, const char *org_id, const char *audit_id, const char *action,
                                const char *actor_type, const char *actor_id, const char *target_type,
-                               const char *target_id, const char *detail_json, int64_t at)
+                               const char *target_id, json_t *detail, int64_t at)
 {
     const char *evs[3];
     if (!org_id || !*org_id) return GH_OK;
-    int n = events_of(action, detail_json, evs);
-    for (int i = 0; i < n; i++) {
-        json_t *detail = detail_json ? json_loads(detail_json, 0, NULL) : NULL;
-        json_t *data = json_pack("{s:s, s:s, s:s, s:{s:s, s:s?}, s:{s:s?, s:s?}, s:o}", "event_id", audit_id,
+    int n = events_of(action, detail, evs);
+    if (n == 0) return GH_OK;
+    json_t *empty = detail ? NULL : json_object();
+    if (!detail && !empty) return gh_ctx_oom(ctx);
+    gh_status st = GH_OK;
+    for (int i = 0; i < n && st == GH_OK; i++) {
+        json_t *data = json_pack("{s:s, s:s, s:s, s:{s:s, s:s?}, s:{s:s?, s:s?}, s:O}", "event_id", audit_id,
                                  "org_id", org_id, "action", action, "actor", "type", actor_type, "id", actor_id,
                                  "target", "type", target_type, "id", target_id, "detail",
-                                 detail ? detail : json_object());
+                                 detail ? detail : empty);
         char *payload = data ? payload_of(evs[i], at, data) : NULL;
-        if (!payload) return gh_ctx_oom(ctx);
+        if (!payload) {
+            st = gh_ctx_oom(ctx);
+            break;
+        }
         enqueue_arg a = {.ctx = ctx, .event = evs[i], .payload = payload, .at = at, .st = GH_OK};
-        gh_status st = gh_store_webhook_each(ctx->db, org_id, true, enqueue_one, &a, &ctx->err);
+        st = gh_store_webhook_each(ctx->db, org_id, true, enqueue_one, &a, &ctx->err);
         free(payload);
-        if (st != GH_OK) return st;
-        if (a.st != GH_OK) return a.st;
+        if (st == GH_OK) st = a.st;
     }
-    return GH_OK;
+    json_decref(empty);
+    return st;
 }
 
 /* ---- secrets and signatures ------------------------------------------------------- */

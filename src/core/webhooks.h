@@ -37,7 +37,7 @@ extern const char *const gh_webhook_events[];
 /* Called by gh_audit inside the caller's transaction. */
 gh_status gh_webhooks_on_audit(gh_ctx *ctx, const char *org_id, const char *audit_id, const char *action,
                                const char *actor_type, const char *actor_id, const char *target_type,
-                               const char *target_id, const char *detail_json, int64_t at);
+                               const char *target_id, json_t *detail, int64_t at);
 
 /* The API (it.operations; org-scoped to ctx's actor). body fields: url,
  * events (array of names or "group.*"-style patterns, "*" for all),
