@@ -86,7 +86,8 @@ crash: build-test
 	CRASH_CYCLES=$(CRASH_CYCLES) GATEHOUSE_BIN=$(CURDIR)/$(TEST_BUILD)/gatehouse node --test tests/crash/
 
 torture: build-test
-	CRASH_CYCLES=1000 GATEHOUSE_BIN=$(CURDIR)/$(TEST_BUILD)/gatehouse node --test tests/crash/
+	CRASH_CYCLES=1000 CRASH_PROGRESS=$${CRASH_PROGRESS:-$(CURDIR)/$(TEST_BUILD)/torture-progress.log} \
+	  GATEHOUSE_BIN=$(CURDIR)/$(TEST_BUILD)/gatehouse node --test tests/crash/
 
 unit: build-test
 	cd $(TEST_BUILD) && ctest --output-on-failure -j4
