@@ -102,7 +102,7 @@ browser: build-test
 # phases of scripts/test.sh; the TSan build runs beside the first phases.
 test: build-test clang build
 	@TEST_BUILD=$(TEST_BUILD) CLANG_BUILD=$(CLANG_BUILD) TSAN_BUILD=$(TSAN_BUILD) CRASH_CYCLES=$(CRASH_CYCLES) \
-	  FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) TSAN_TESTS="$(TSAN_TESTS)" MAKE="$(MAKE)" scripts/test.sh
+	  FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) TSAN_TESTS="$(TSAN_TESTS)" scripts/test.sh
 
 # The packaged binary (gatehouse_pkg: reads /etc/gatehouse/gatehouse.conf)
 # links the release build's objects; only cli.c is compiled again.

@@ -16,7 +16,9 @@ cd "$here"
 : "${CRASH_CYCLES:=30}" "${FUZZ_SMOKE_SECONDS:=3}" "${MAKE:=make}"
 : "${TSAN_TESTS:?}"
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+# Interrupted: stop the background build and fuzzers too.
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$logs"' EXIT
+trap 'exit 130' INT TERM
 status=0
 summary=()
 now() { date +%s.%N; }
