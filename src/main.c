@@ -33,6 +33,7 @@
 #include "http/http.h"
 #include "http/router.h"
 #include "store/backup.h"
+#include "store/iofault.h"
 #include "util/assets.h"
 #include "util/log.h"
 
@@ -729,6 +730,17 @@ int main(int argc, char **argv)
             rc = 2;
         } else {
             gh_secret_set_cost(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
+        }
+    }
+    /* The I/O fault shim likewise (store/iofault.h): registered before the
+     * first database is opened. */
+    if (rc == 0 && gh_cli_flag(&cli, GH_OPT_TEST_IO_FAULTS)) {
+        if (!gh_cli_flag(&cli, GH_OPT_TEST_CLOCK)) {
+            fputs("gatehouse: --test-io-faults is for tests only and needs --test-clock\n", stderr);
+            rc = 2;
+        } else if (gh_iofault_enable() != 0) {
+            fputs("gatehouse: cannot install the I/O fault shim\n", stderr);
+            rc = 1;
         }
     }
     if (rc == 0) rc = run(&cli);
