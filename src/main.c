@@ -26,6 +26,7 @@
 #include "core/roles.h"
 #include "core/secret.h"
 #include "core/idphttp.h"
+#include "core/saml.h"
 #include "core/secretbox.h"
 #include "http/http.h"
 #include "http/router.h"
@@ -298,7 +299,8 @@ static int cmd_serve(gh_cli *o)
         char kpath[4096], kerr[512];
         if (kf && *kf) gh_strlcpy(kpath, kf, sizeof kpath);
         else snprintf(kpath, sizeof kpath, "%s.secret-key", gh_db_path());
-        if (gh_secretbox_init(kpath, kerr, sizeof kerr) != 0 || gh_idphttp_init(S(IDP_CA_FILE), kerr, sizeof kerr) != 0) {
+        if (gh_secretbox_init(kpath, kerr, sizeof kerr) != 0 || gh_idphttp_init(S(IDP_CA_FILE), kerr, sizeof kerr) != 0 ||
+            gh_saml_init(kerr, sizeof kerr) != 0) {
             fprintf(stderr, "gatehouse: %s\n", kerr);
             shutdown_all(db, cat);
             if (demo) remove_demo_dir(demo_dir, demo_db);

@@ -34,6 +34,7 @@ static const dump_table tables[] = {
     {"order_assignees", BY_ORG, "order_ref, user_id", false},
     {"user_tombstones", BY_ORG, "id", false},
     {"checkins", BY_ORG, "id", false},
+    {"saml_sp_keys", BY_ORG, "org_id", false},
     {"activity", BY_ORG, "seq", true},
     {"audit", BY_ORG, "seq", true},
 };

@@ -97,6 +97,8 @@ const SCOPES_MIGRATION = 9;
 
 // Winding the schema back to 8 must also undo the migrations after 9.
 const UNDO_AFTER_9 = [
+  // 12 (issue 16): SAML service-provider keys and seen assertion ids
+  'DROP TABLE saml_seen; DROP TABLE saml_sp_keys;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
   ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']
