@@ -667,6 +667,17 @@ static bool in_window(gh_saml_flow *f, const char *what, const char *nb, const c
     return true;
 }
 
+/* Does the assertion as received carry its own XML signature? */
+static bool assertion_signed(LassoSaml2Assertion *a)
+{
+    xmlNode *n = lasso_node_get_original_xmlnode(LASSO_NODE(a));
+    for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && c->ns && c->ns->href && xmlStrEqual(c->name, BAD_CAST "Signature") &&
+            xmlStrEqual(c->ns->href, BAD_CAST "http://www.w3.org/2000/09/xmldsig#"))
+            return true;
+    return false;
+}
+
 static void check_response(gh_saml_flow *f, LassoLogin *login)
 {
     LassoProfile *p = LASSO_PROFILE(login);
@@ -674,10 +685,6 @@ static void check_response(gh_saml_flow *f, LassoLogin *login)
     if (!LASSO_IS_SAMLP2_RESPONSE(p->response)) { flow_fail(f, "response_invalid", "this is not a SAML response"); return; }
     LassoSamlp2Response *resp = LASSO_SAMLP2_RESPONSE(p->response);
     LassoSamlp2StatusResponse *sr = LASSO_SAMLP2_STATUS_RESPONSE(p->response);
-    if (lasso_profile_get_signature_status(p) != 0) {
-        flow_fail(f, "unsigned", "neither the response nor the assertion carries a valid signature of the IdP");
-        return;
-    }
     if (sr->Destination && strcmp(sr->Destination, f->acs_url) != 0) {
         flow_fail(f, "destination_mismatch", "the response is addressed to %s, not to %s", sr->Destination, f->acs_url);
         return;
@@ -695,6 +702,15 @@ static void check_response(gh_saml_flow *f, LassoLogin *login)
         return;
     }
     LassoSaml2Assertion *a = LASSO_SAML2_ASSERTION(resp->Assertion->data);
+    /* lasso verified the response's signature (status 0) or, when the
+     * response is not signed, the assertion's (it fails the message when
+     * neither is signed or a signature does not verify); checked again
+     * here so nothing unsigned passes whatever lasso's defaults become. */
+    int sig = lasso_profile_get_signature_status(p);
+    if (sig != 0 && !(sig == LASSO_DS_ERROR_SIGNATURE_NOT_FOUND && assertion_signed(a))) {
+        flow_fail(f, "unsigned", "neither the response nor the assertion carries a valid signature of the IdP");
+        return;
+    }
     if (!a->Issuer || !a->Issuer->content || strcmp(a->Issuer->content, f->idp_entity_id) != 0) {
         flow_fail(f, "issuer_mismatch", "the assertion was issued by %s, not by %s",
                   a->Issuer && a->Issuer->content ? a->Issuer->content : "nobody", f->idp_entity_id);
