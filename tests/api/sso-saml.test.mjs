@@ -197,3 +197,36 @@ test('SAML re-authentication asks for ForceAuthn and proves the same person', as
     await s.stop();
   }
 });
+
+test('required SSO: an invitation cannot be accepted with a password; the invitee signs in with SSO', async () => {
+  const s = await startServer();
+  const idp = samlIdp();
+  try {
+    const admin = await s.login();
+    const adminId = (await s.api('/v1/me', { token: admin })).body.id;
+    const r = await configure(s, admin, { protocol: 'saml', display_name: 'Acme IdP', idp_metadata_xml: idp.metadata,
+      required: true, break_glass: [adminId], jit: { enabled: true, default_role: 'user', domains: ['acme.test'] } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const inv = await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['casey@acme.test'], role: 'user' } });
+    assert.equal(inv.status, 200, JSON.stringify(inv.body));
+    const token = s.lastToken('casey@acme.test', 'invite');
+    const before = (await s.api('/v1/users', { token: admin })).body.items.length;
+    const acc = await s.api('/v1/invites/accept', { method: 'POST',
+      body: { token, name: 'Casey', password: 'a long enough passphrase 42' } });
+    assertProblem(acc, 403, 'sso_required');
+    assert.equal(acc.body.sso_start_url, '/v1/auth/sso/start?org=acme');
+    assert.equal((await s.api('/v1/users', { token: admin })).body.items.length, before, 'nothing created');
+    // The invitee signs in with the company account instead.
+    const sso = await signIn(s, idp, { email: 'casey@acme.test' });
+    assert.equal(sso.status, 200, JSON.stringify(sso.body));
+    assert.equal(sso.body.user.email, 'casey@acme.test');
+    // Without required SSO, the same kind of invitation is accepted with a password.
+    assert.equal((await configure(s, admin, { protocol: 'saml', display_name: 'Acme IdP', idp_metadata_xml: idp.metadata })).status, 200);
+    await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['dana@acme.test'], role: 'user' } });
+    const ok = await s.api('/v1/invites/accept', { method: 'POST',
+      body: { token: s.lastToken('dana@acme.test', 'invite'), name: 'Dana', password: 'a long enough passphrase 42' } });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  } finally {
+    await s.stop();
+  }
+});
