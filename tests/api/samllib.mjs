@@ -4,6 +4,7 @@
 // (wrong audience, expired, tampered after signing, or not signed at all)
 // to test that gatehouse refuses each.
 import { spawnSync } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,19 +114,35 @@ export function samlIdp({ entityID = 'https://idp.acme.test/saml', keys = keyPai
   };
 }
 
-/** Posts a response to gatehouse's ACS as the browser would. */
-export async function postAcs(ghUrl, org, { SAMLResponse, RelayState }, accept = 'application/json') {
-  const body = new URLSearchParams();
-  if (SAMLResponse !== undefined) body.set('SAMLResponse', SAMLResponse);
-  if (RelayState !== undefined) body.set('RelayState', RelayState);
-  const res = await fetch(`${ghUrl}/v1/auth/sso/${org}/saml/acs`, {
-    method: 'POST', redirect: 'manual', body,
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: accept },
+/**
+ * Posts a response to gatehouse's ACS as the browser would, on a new
+ * connection (building a response can take longer than the server keeps an
+ * idle keep-alive connection, and a reused one may be closed under us).
+ */
+export function postAcs(ghUrl, org, { SAMLResponse, RelayState }, accept = 'application/json') {
+  const form = new URLSearchParams();
+  if (SAMLResponse !== undefined) form.set('SAMLResponse', SAMLResponse);
+  if (RelayState !== undefined) form.set('RelayState', RelayState);
+  const body = Buffer.from(form.toString());
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${ghUrl}/v1/auth/sso/${org}/saml/acs`, {
+      method: 'POST', agent: false,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: accept, 'Content-Length': body.length },
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json = null;
+        try { json = JSON.parse(text); } catch { json = text; }
+        const raw = res.headers;
+        const headers = { get: (k) => raw[k.toLowerCase()] ?? null, getSetCookie: () => [].concat(raw['set-cookie'] || []) };
+        resolve({ status: res.statusCode, body: json, headers });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
   });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { json = text; }
-  return { status: res.status, body: json, headers: res.headers };
 }
 
 /** Starts a SAML sign-in at gatehouse: the IdP URL it redirects to. */
