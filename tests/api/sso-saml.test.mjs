@@ -49,7 +49,7 @@ test('SAML sign-in against a samlify IdP: metadata, signed request, link, JIT, g
     assert.equal(await spMetadata(s), md);
     assert.ok(!/PRIVATE KEY/.test(md));
 
-    // Test connection reads the IdP metadata through lasso.
+    // Test connection checks the IdP metadata.
     const t = await s.api('/v1/org/sso/test', { method: 'POST', token: admin });
     assert.equal(t.status, 200);
     assert.equal(t.body.ok, true, JSON.stringify(t.body));
