@@ -592,6 +592,38 @@ static const char *const migrations[] = {
      " DELETE FROM users_search WHERE rowid = (SELECT rid FROM user_search_ids WHERE user_id = old.id);"
      " DELETE FROM user_search_ids WHERE user_id = old.id;"
      " END;"),
+    /* 15: electronic signatures (core/esign.h): the accounts that may sign,
+     * the signatures (append-only, a hash chain per organization) and the
+     * chain's head beside them, so removing the newest rows shows too. */
+    ("CREATE TABLE esign_accounts ("
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+     " enabled_by TEXT NOT NULL DEFAULT '',"
+     " enabled_at INTEGER NOT NULL);"
+     "CREATE INDEX esign_accounts_org ON esign_accounts(org_id);"
+     "CREATE TABLE signatures ("
+     " id TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " seq INTEGER NOT NULL,"
+     " signer_id TEXT NOT NULL,"
+     " signer_name TEXT NOT NULL,"
+     " signer_email TEXT NOT NULL,"
+     " on_behalf_id TEXT NOT NULL DEFAULT '',"
+     " on_behalf_name TEXT NOT NULL DEFAULT '',"
+     " record_type TEXT NOT NULL,"
+     " record_ref TEXT NOT NULL,"
+     " content_hash TEXT NOT NULL DEFAULT '',"
+     " meaning TEXT NOT NULL,"
+     " method TEXT NOT NULL,"
+     " signed_at INTEGER NOT NULL,"
+     " prev_hash TEXT NOT NULL,"
+     " hash TEXT NOT NULL,"
+     " UNIQUE (org_id, seq));"
+     "CREATE INDEX signatures_ref ON signatures(org_id, record_ref, seq);"
+     "CREATE TABLE signature_heads ("
+     " org_id TEXT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,"
+     " seq INTEGER NOT NULL,"
+     " hash TEXT NOT NULL);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

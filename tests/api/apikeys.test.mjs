@@ -105,6 +105,9 @@ const UNDO_AFTER_9 = [
   // 14: the user search index
   'DROP TRIGGER users_search_ins; DROP TRIGGER users_search_upd; DROP TRIGGER users_search_del;',
   'DROP TABLE users_search; DROP TABLE user_search_ids; ALTER TABLE users DROP COLUMN search_key;',
+  // 15: electronic signatures
+  'DROP TABLE signature_heads; DROP INDEX signatures_ref; DROP TABLE signatures;',
+  'DROP INDEX esign_accounts_org; DROP TABLE esign_accounts;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
   ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']
