@@ -26,6 +26,8 @@ const ACTIONS = {
   'screen.created': 'Created an agenda screen', 'users.imported': 'Imported users', 'view.updated': 'Changed a view',
   'checkin.opened': 'Checked in', 'checkin.closed': 'Checked out',
   'access.denied': 'Was refused',
+  'signature.created': 'Signed electronically', 'user.esign_enabled': 'Enabled an e-signature',
+  'user.esign_disabled': 'Disabled an e-signature', 'auth.reauth_failed': 'Gave a wrong password',
 };
 const AREAS = [
   { value: '', label: 'Any action' }, { value: 'auth', label: 'Sign-in and sign-out' }, { value: 'user', label: 'Users' },
@@ -33,7 +35,7 @@ const AREAS = [
   { value: 'view', label: 'Views and dashboards' }, { value: 'org', label: 'Organization' }, { value: 'api_key', label: 'API keys' },
   { value: 'session', label: 'Sessions' }, { value: 'kiosk', label: 'Kiosk' }, { value: 'device', label: 'Kiosk devices' },
   { value: 'task', label: 'Tasks' }, { value: 'checkin', label: 'Check-ins' },
-  { value: 'access', label: 'Refusals (no permission)' },
+  { value: 'access', label: 'Refusals (no permission)' }, { value: 'signature', label: 'Electronic signatures' },
 ];
 
 /** An event's detail as "key: value" lines. */

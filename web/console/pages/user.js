@@ -69,6 +69,26 @@ export async function render(ctx) {
     } catch (e) { mfaHost.append(h('p', { class: 'muted' }, e.detail || 'Not available.')); }
   }
 
+  /* ---- electronic signature: whether the person may sign (users.manage turns it on and off) ---- */
+  if (u.office_access && hasFeature('/v1/users/{id}/esignature')) {
+    const esHost = h('section', { class: 'card', 'aria-labelledby': 'esig-h', 'data-testid': 'user-esignature' });
+    main.append(esHost);
+    try {
+      const es = await api(`/v1/users/${encodeURIComponent(u.id)}/esignature`);
+      const toggle = manage ? h('button', { type: 'button', class: es.enabled ? 'btn danger' : 'btn', onclick: () => busy(toggle, async () => {
+        try {
+          await api(`/v1/users/${encodeURIComponent(u.id)}/esignature`, { method: 'PUT', body: { enabled: !es.enabled } });
+          toast(es.enabled ? `${who} can no longer sign electronically.` : `${who} can now sign electronically.`);
+          await redraw();
+        } catch (err) { toast(err.detail || err.message, 'error'); }
+      }) }, es.enabled ? 'Disable e-signature' : 'Enable e-signature') : null;
+      esHost.append(h('h2', { id: 'esig-h' }, 'Electronic signature'),
+        h('p', null, 'E-signature: ', es.enabled ? badge('enabled', 'ok') : badge('not enabled', 'outline'),
+          h('span', { class: 'sub' }, 'Signs records with their own password (and code); signatures made stay as they are.')),
+        toggle);
+    } catch (e) { esHost.append(h('p', { class: 'muted' }, e.detail || 'Not available.')); }
+  }
+
   /* ---- account details ---- */
   const email = field({ label: 'Email', name: 'email', type: 'email', value: u.email || '', disabled: !manage,
     hint: u.office_access && !u.email_verified ? 'Not confirmed yet.' : undefined });
