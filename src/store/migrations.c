@@ -624,6 +624,28 @@ static const char *const migrations[] = {
      " org_id TEXT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,"
      " seq INTEGER NOT NULL,"
      " hash TEXT NOT NULL);"),
+    /* 16: passkeys and security keys (core/webauthn.h): the public key of
+     * each registered credential with its sign counter, and the single-use
+     * challenges (stored hashed) of registrations and assertions. */
+    ("CREATE TABLE webauthn_credentials ("
+     " id TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     " cred_id TEXT NOT NULL,"
+     " cose_type INTEGER NOT NULL,"
+     " public_key TEXT NOT NULL,"
+     " sign_count INTEGER NOT NULL DEFAULT 0,"
+     " name TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL,"
+     " last_used_at INTEGER NOT NULL DEFAULT 0,"
+     " UNIQUE (org_id, cred_id));"
+     "CREATE INDEX webauthn_credentials_user ON webauthn_credentials(org_id, user_id);"
+     "CREATE TABLE webauthn_challenges ("
+     " hash TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " user_id TEXT NOT NULL,"
+     " purpose TEXT NOT NULL,"
+     " expires_at INTEGER NOT NULL);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -41,6 +41,7 @@ static const dump_table tables[] = {
     {"esign_accounts", BY_ORG, "user_id", false},
     {"signatures", BY_ORG, "seq", false},
     {"signature_heads", BY_ORG, "org_id", false},
+    {"webauthn_credentials", BY_ORG, "id", false},
     {"checkins", BY_ORG, "id", false},
     {"activity", BY_ORG, "seq", true},
     {"audit", BY_ORG, "seq", true},

@@ -108,6 +108,8 @@ const UNDO_AFTER_9 = [
   // 15: electronic signatures
   'DROP TABLE signature_heads; DROP INDEX signatures_ref; DROP TABLE signatures;',
   'DROP INDEX esign_accounts_org; DROP TABLE esign_accounts;',
+  // 16: passkeys
+  'DROP TABLE webauthn_challenges; DROP INDEX webauthn_credentials_user; DROP TABLE webauthn_credentials;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
   ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']
