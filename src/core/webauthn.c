@@ -54,9 +54,12 @@ bool gh_webauthn_rp(const char *base_url, char *rpid, size_t rpcap, char *origin
     if (hlen == 0 || hlen + 1 > rpcap) return false;
     memcpy(rpid, host, hlen);
     rpid[hlen] = '\0';
-    for (char *c = rpid; *c; c++)
+    bool numeric = true;
+    for (char *c = rpid; *c; c++) {
         if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
-    return true;
+        if (!((*c >= '0' && *c <= '9') || *c == '.')) numeric = false;
+    }
+    return !numeric; /* an IPv4 address is not a relying-party id either */
 }
 
 static gh_status rp_of(gh_ctx *ctx, char rpid[256], char origin[512])
