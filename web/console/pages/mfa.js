@@ -124,7 +124,13 @@ export async function secondStep({ main, query, navigate }) {
         } catch (err) { showError(f, err.name === 'NotAllowedError' ? { detail: 'The passkey was not used. Try again.' } : err); }
       }));
       f.querySelector('h1').after(pkForm);
-      if (!st.totp) { code.hidden = true; f.querySelector('button[type=submit]').hidden = true; f.querySelector('p.muted').textContent = `Signed in as ${state.me.email}. Confirm with your passkey or security key.`; }
+      if (!st.totp) { // no app: the passkey, or a recovery code
+        const submit = f.querySelector('button[type=submit]');
+        code.hidden = true;
+        submit.hidden = true;
+        f.querySelector('p.muted').textContent = `Signed in as ${state.me.email}. Confirm with your passkey or security key.`;
+        toggle.addEventListener('click', () => { submit.hidden = rec.hidden; code.hidden = true; });
+      }
       pk.focus();
     } else {
       code.input.focus();
