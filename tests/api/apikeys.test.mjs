@@ -105,10 +105,16 @@ const UNDO_AFTER_9 = [
   // 14: the user search index
   'DROP TRIGGER users_search_ins; DROP TRIGGER users_search_upd; DROP TRIGGER users_search_del;',
   'DROP TABLE users_search; DROP TABLE user_search_ids; ALTER TABLE users DROP COLUMN search_key;',
-  // 15: electronic signatures
+  // 15: the device session policy
+  'ALTER TABLE sessions DROP COLUMN device; ALTER TABLE orgs DROP COLUMN device_idle_s; ALTER TABLE orgs DROP COLUMN device_session_s;',
+  // 16: webhooks
+  'DROP TABLE webhook_deliveries; DROP TABLE webhooks;',
+  // 17: SAML service-provider keys and seen assertion ids
+  'DROP TABLE saml_seen; DROP TABLE saml_sp_keys;',
+  // 18: electronic signatures
   'DROP TABLE signature_heads; DROP INDEX signatures_ref; DROP TABLE signatures;',
   'DROP INDEX esign_accounts_org; DROP TABLE esign_accounts;',
-  // 16: passkeys
+  // 19: passkeys
   'DROP TABLE webauthn_challenges; DROP INDEX webauthn_credentials_user; DROP TABLE webauthn_credentials;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
