@@ -111,6 +111,11 @@ const UNDO_AFTER_9 = [
   'DROP TABLE webhook_deliveries; DROP TABLE webhooks;',
   // 17: SAML service-provider keys and seen assertion ids
   'DROP TABLE saml_seen; DROP TABLE saml_sp_keys;',
+  // 18: electronic signatures
+  'DROP TABLE signature_heads; DROP INDEX signatures_ref; DROP TABLE signatures;',
+  'DROP INDEX esign_accounts_org; DROP TABLE esign_accounts;',
+  // 19: passkeys
+  'DROP TABLE webauthn_challenges; DROP INDEX webauthn_credentials_user; DROP TABLE webauthn_credentials;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
   ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']
