@@ -33,6 +33,10 @@
 #include "util/json.h"
 #include "util/log.h"
 
+/* The SP URLs: the base URL (< 512), "/v1/auth/sso/", a slug (< 64) and
+ * "/saml/metadata" always fit. */
+#define GH_SAML_URL_MAX 640
+
 #define REQUEST_ID_MAX 128
 #define ASSERTION_ID_MAX 256
 #define SP_KEY_BITS 2048
@@ -46,7 +50,7 @@ struct gh_saml_flow {
     char *sp_metadata;
     char *cert_pem;
     char *key_pem;                       /* wiped in gh_saml_flow_free */
-    char sp_entity_id[600], acs_url[600];
+    char sp_entity_id[GH_SAML_URL_MAX], acs_url[GH_SAML_URL_MAX];
     bool reauth;
     char purpose[64];
     char user_id[GH_ID_MAX];
@@ -253,7 +257,7 @@ static void sp_urls(const gh_org *o, char *entity, size_t ecap, char *acs, size_
 
 static char *build_sp_metadata(const gh_org *o, const char *cert_pem)
 {
-    char entity[600], acs[600];
+    char entity[GH_SAML_URL_MAX], acs[GH_SAML_URL_MAX];
     sp_urls(o, entity, sizeof entity, acs, sizeof acs);
     char *cert = cert_body(cert_pem);
     if (!cert) return NULL;

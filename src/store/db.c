@@ -27,7 +27,9 @@ const gh_store_ops *gh_store_backend_for(const char *path, char *err, size_t err
 {
     /* A URL scheme names another backend; none is built in yet. */
     if (strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0) {
-        snprintf(err, errlen, "%s: this gatehouse has no PostgreSQL backend", path);
+        /* A long URL is cut short in the message (the return value is the
+         * length it wanted; truncation is acceptable here). */
+        if (snprintf(err, errlen, "%s: this gatehouse has no PostgreSQL backend", path) < 0 && errlen) err[0] = '\0';
         return NULL;
     }
     return &gh_store_sqlite_ops;
