@@ -18,6 +18,7 @@
 #include "util/hash.h"
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,7 @@ struct az_user {
     uint64_t modules; /* the user's own mask, masked to the catalog */
     gh_permset grants;
     bool active;
+    bool gone; /* deleted by gh_authz_apply: never found, allows nothing */
 };
 
 /* One hash table slot: idx + 1 (0 = empty) and the key's hash. */
@@ -63,8 +65,41 @@ struct gh_authz {
     struct az_role *roles;
     struct az_user *users;
     struct map user_map;
-    char *strings; /* every id and key above points in here */
+    struct strblock *strings; /* every id and key above points in here */
+    size_t cap_users;         /* allocated rows of users and bits */
+    size_t ngone;             /* users deleted by gh_authz_apply */
+    size_t depth;             /* gh_authz_apply steps since gh_authz_build */
 };
+
+/* The ids and keys, shared between a snapshot and those gh_authz_apply
+ * derives from it: each derived snapshot adds one block for its new
+ * strings in front of its base's chain and takes a reference to it. */
+struct strblock {
+    atomic_uint refs;
+    struct strblock *next;
+    char data[];
+};
+
+static struct strblock *strblock_new(size_t n, struct strblock *next)
+{
+    struct strblock *b = malloc(sizeof *b + (n ? n : 1));
+    if (!b)
+        return NULL;
+    atomic_init(&b->refs, 1);
+    b->next = next;
+    if (next)
+        atomic_fetch_add(&next->refs, 1);
+    return b;
+}
+
+static void strblock_release(struct strblock *b)
+{
+    while (b && atomic_fetch_sub(&b->refs, 1) == 1) {
+        struct strblock *next = b->next;
+        free(b);
+        b = next;
+    }
+}
 
 static const char *const reason_names[] = {
     [GH_AUTHZ_GRANTED_BY_ROLE] = "granted_by_role",
@@ -284,11 +319,12 @@ int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t no
     az->cat = cat;
     az->nperm = gh_catalog_perm_count(cat);
     az->words = (az->nperm + 63) / 64 ? (az->nperm + 63) / 64 : 1;
-    az->strings = malloc(strbytes);
+    az->strings = strblock_new(strbytes, NULL);
     az->orgs = alloc_array(norgs, sizeof *az->orgs);
     az->roles = alloc_array(nroles, sizeof *az->roles);
     az->users = alloc_array(nusers, sizeof *az->users);
     az->bits = alloc_array(nusers, az->words * sizeof *az->bits);
+    az->cap_users = nusers;
     if (!az->strings || !az->orgs || !az->roles || !az->users || !az->bits ||
         map_init(&org_map, norgs) || map_init(&role_map, nroles) ||
         map_init(&az->user_map, nusers))
@@ -298,7 +334,7 @@ int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t no
     uint64_t all_modules = gh_catalog_all_modules(cat), all_addons = gh_catalog_all_addons(cat);
     for (size_t i = 0; i < norgs; i++) {
         struct az_org *o = &az->orgs[i];
-        o->org_id = put_str(az->strings, &pos, orgs[i].org_id);
+        o->org_id = put_str(az->strings->data, &pos, orgs[i].org_id);
         o->modules = (orgs[i].modules & all_modules) | gh_catalog_always_on_modules(cat);
         o->addons = orgs[i].addons & all_addons;
         if (gh_permset_has_beyond(&orgs[i].open, az->nperm))
@@ -313,7 +349,7 @@ int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t no
         int org = map_find(az, &org_map, K_ORG, roles[i].org_id, "");
         if (org < 0 || gh_permset_has_beyond(&roles[i].perms, az->nperm))
             goto out;
-        r->key = put_str(az->strings, &pos, roles[i].key);
+        r->key = put_str(az->strings->data, &pos, roles[i].key);
         r->org = (uint32_t)org;
         r->device = roles[i].device;
         r->perms = roles[i].perms;
@@ -330,7 +366,7 @@ int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t no
                                                        in->role_key);
         if (org < 0 || (in->role_key && role < 0) || gh_permset_has_beyond(&in->grants, az->nperm))
             goto out;
-        u->user_id = put_str(az->strings, &pos, in->user_id);
+        u->user_id = put_str(az->strings->data, &pos, in->user_id);
         u->org = (uint32_t)org;
         u->role = role;
         u->modules = in->modules & all_modules;
@@ -360,6 +396,221 @@ out:
     return rc;
 }
 
+/* ---- incremental steps ------------------------------------------------------ */
+
+static int org_find(const gh_authz *az, const char *org_id)
+{
+    for (size_t i = 0; i < az->norgs; i++)
+        if (strcmp(az->orgs[i].org_id, org_id) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int role_find(const gh_authz *az, uint32_t org, const char *key)
+{
+    for (size_t i = 0; i < az->nroles; i++)
+        if (az->roles[i].org == org && strcmp(az->roles[i].key, key) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Recomputes user i's row from its cold data. */
+static void compile_user(gh_authz *az, size_t i)
+{
+    const struct az_user *u = &az->users[i];
+    uint64_t *row = az->bits + i * az->words;
+    memset(row, 0, az->words * sizeof *row);
+    if (!u->active || u->gone)
+        return;
+    const struct az_org *o = &az->orgs[u->org];
+    const struct az_role *r = u->role >= 0 ? &az->roles[u->role] : NULL;
+    gh_permset eff;
+    gh_authz_effective_set(az->cat, o->modules, o->addons, &o->open, r ? &r->perms : NULL,
+                           r && r->device, u->modules, &u->grants, &eff);
+    for (size_t w = 0; w < az->words && w < GH_PERMSET_WORDS; w++)
+        row[w] = eff.w[w];
+}
+
+static void *dup_array(const void *src, size_t n, size_t cap, size_t size)
+{
+    void *d = alloc_array(cap, size);
+    if (d && n)
+        memcpy(d, src, n * size);
+    return d;
+}
+
+/* Rehashes every user into a table sized for cap users. */
+static int map_regrow(gh_authz *az, size_t cap)
+{
+    struct map m = {0};
+    if (map_init(&m, cap))
+        return -1;
+    for (size_t i = 0; i < az->nusers; i++) {
+        const char *a, *b;
+        keys_of(az, K_USER, i, &a, &b);
+        uint32_t h = hash_pair(a, b);
+        size_t j = h & m.mask;
+        while (m.slots[j].idx1)
+            j = (j + 1) & m.mask;
+        m.slots[j].hash = h;
+        m.slots[j].idx1 = (uint32_t)i + 1;
+    }
+    free(az->user_map.slots);
+    az->user_map = m;
+    return 0;
+}
+
+static size_t apply_strbytes(const gh_authz_change *ch, bool *ok)
+{
+    size_t total = 1;
+    *ok = true;
+    for (size_t i = 0; i < ch->nroles; i++)
+        if (!ch->roles[i].org_id || !ch->roles[i].key || !add_len(&total, ch->roles[i].key))
+            *ok = false;
+    for (size_t i = 0; i < ch->nusers; i++)
+        if (!ch->users[i].org_id || !ch->users[i].user_id || !add_len(&total, ch->users[i].user_id))
+            *ok = false;
+    for (size_t i = 0; i < ch->ngone; i++)
+        if (!ch->gone[i].org_id || !ch->gone[i].user_id)
+            *ok = false;
+    return total;
+}
+
+int gh_authz_apply(const gh_authz *base, const gh_authz_change *ch, gh_authz **out)
+{
+    gh_authz *az = NULL;
+    size_t pos = 0;
+    bool ok;
+    int rc = GH_AUTHZ_ENOMEM;
+
+    *out = NULL;
+    if (!base || !ch || (ch->nroles && !ch->roles) || (ch->nusers && !ch->users) ||
+        (ch->ngone && !ch->gone)) {
+        rc = GH_AUTHZ_EINVAL;
+        goto out;
+    }
+    size_t strbytes = apply_strbytes(ch, &ok);
+    if (!ok) {
+        rc = GH_AUTHZ_EINVAL;
+        goto out;
+    }
+    if (ch->nroles > INT_MAX - base->nroles || ch->nusers > INT_MAX - base->nusers)
+        goto out;
+    size_t cap = base->nusers + ch->nusers;
+    if (cap > base->cap_users && cap < base->cap_users + base->cap_users / 8)
+        cap = base->cap_users + base->cap_users / 8; /* room for the next few creates */
+    if (cap < base->cap_users)
+        cap = base->cap_users;
+    az = calloc(1, sizeof *az);
+    if (!az)
+        goto out;
+    *az = *base;
+    az->bits = NULL;
+    az->orgs = NULL;
+    az->roles = NULL;
+    az->users = NULL;
+    az->user_map.slots = NULL;
+    az->strings = NULL;
+    az->cap_users = cap;
+    az->depth = base->depth + 1;
+    az->strings = strblock_new(strbytes, base->strings);
+    az->orgs = dup_array(base->orgs, base->norgs, base->norgs, sizeof *az->orgs);
+    az->roles = dup_array(base->roles, base->nroles, base->nroles + ch->nroles, sizeof *az->roles);
+    az->users = dup_array(base->users, base->nusers, cap, sizeof *az->users);
+    az->bits = dup_array(base->bits, base->nusers * base->words, cap * base->words,
+                         sizeof *az->bits);
+    az->user_map.slots = dup_array(base->user_map.slots, base->user_map.mask + 1,
+                                   base->user_map.mask + 1, sizeof *az->user_map.slots);
+    if (!az->strings || !az->orgs || !az->roles || !az->users || !az->bits || !az->user_map.slots)
+        goto out;
+    if ((base->nusers + ch->nusers) > (az->user_map.mask + 1) / 2 &&
+        map_regrow(az, 2 * (base->nusers + ch->nusers)))
+        goto out;
+
+    rc = GH_AUTHZ_EINVAL;
+    uint64_t all_modules = gh_catalog_all_modules(az->cat);
+    /* Roles first: a new user may hold a new role. */
+    for (size_t i = 0; i < ch->nroles; i++) {
+        const gh_authz_role_in *in = &ch->roles[i];
+        int org = org_find(az, in->org_id);
+        if (org < 0 || gh_permset_has_beyond(&in->perms, az->nperm))
+            goto out;
+        int r = role_find(az, (uint32_t)org, in->key);
+        if (r < 0) {
+            r = (int)az->nroles++;
+            az->roles[r].key = put_str(az->strings->data, &pos, in->key);
+            az->roles[r].org = (uint32_t)org;
+        }
+        az->roles[r].perms = in->perms;
+        az->roles[r].device = in->device;
+        for (size_t u = 0; u < az->nusers; u++)
+            if (az->users[u].role == r)
+                compile_user(az, u);
+    }
+    for (size_t i = 0; i < ch->ngone; i++) {
+        int u = gh_authz_user_index(az, ch->gone[i].org_id, ch->gone[i].user_id);
+        if (u < 0)
+            continue; /* never compiled, or already gone */
+        az->users[u].gone = true;
+        az->users[u].active = false;
+        az->ngone++;
+        compile_user(az, (size_t)u);
+    }
+    for (size_t i = 0; i < ch->nusers; i++) {
+        const gh_authz_user_in *in = &ch->users[i];
+        int org = org_find(az, in->org_id);
+        int role = org < 0 || !in->role_key ? -1 : role_find(az, (uint32_t)org, in->role_key);
+        if (org < 0 || (in->role_key && role < 0) || gh_permset_has_beyond(&in->grants, az->nperm))
+            goto out;
+        int u = map_find(az, &az->user_map, K_USER, in->org_id, in->user_id);
+        if (u < 0) {
+            u = (int)az->nusers++;
+            az->users[u].user_id = put_str(az->strings->data, &pos, in->user_id);
+            az->users[u].org = (uint32_t)org;
+            if (!map_add(az, &az->user_map, K_USER, (size_t)u))
+                goto out;
+        } else if (az->users[u].gone) {
+            az->users[u].gone = false; /* back under the same id */
+            az->ngone--;
+        }
+        struct az_user *x = &az->users[u];
+        x->role = role;
+        x->modules = in->modules & all_modules;
+        x->grants = in->grants;
+        x->active = in->active;
+        compile_user(az, (size_t)u);
+    }
+    *out = az;
+    az = NULL;
+    rc = GH_AUTHZ_OK;
+out:
+    gh_authz_free(az);
+    return rc;
+}
+
+bool gh_authz_worn(const gh_authz *az)
+{
+    return az && (az->depth >= 4096 || az->ngone > 64 + az->nusers / 8);
+}
+
+size_t gh_authz_memory(const gh_authz *az)
+{
+    if (!az)
+        return 0;
+    size_t n = sizeof *az + az->cap_users * (sizeof *az->users + az->words * sizeof *az->bits) +
+               az->norgs * sizeof *az->orgs + az->nroles * sizeof *az->roles +
+               (az->user_map.mask + 1) * sizeof *az->user_map.slots;
+    for (const struct strblock *b = az->strings; b; b = b->next)
+        n += sizeof *b; /* block headers; the text is counted below */
+    for (size_t i = 0; i < az->norgs; i++)
+        n += strlen(az->orgs[i].org_id) + 1;
+    for (size_t i = 0; i < az->nroles; i++)
+        n += strlen(az->roles[i].key) + 1;
+    for (size_t i = 0; i < az->nusers; i++)
+        n += strlen(az->users[i].user_id) + 1;
+    return n;
+}
+
 void gh_authz_free(gh_authz *az)
 {
     if (!az)
@@ -369,7 +620,7 @@ void gh_authz_free(gh_authz *az)
     free(az->roles);
     free(az->users);
     free(az->user_map.slots);
-    free(az->strings);
+    strblock_release(az->strings);
     free(az);
 }
 
@@ -383,7 +634,8 @@ int gh_authz_user_index(const gh_authz *az, const char *org_id, const char *user
 {
     if (!az || !org_id || !user_id)
         return -1;
-    return map_find(az, &az->user_map, K_USER, org_id, user_id);
+    int i = map_find(az, &az->user_map, K_USER, org_id, user_id);
+    return i >= 0 && az->users[i].gone ? -1 : i;
 }
 
 bool gh_authz_allowed(const gh_authz *az, int user_idx, int perm_idx)
@@ -401,7 +653,9 @@ bool gh_authz_allowed(const gh_authz *az, int user_idx, int perm_idx)
 
 static const struct az_user *user_at(const gh_authz *az, int user_idx)
 {
-    return az && user_idx >= 0 && (size_t)user_idx < az->nusers ? &az->users[user_idx] : NULL;
+    return az && user_idx >= 0 && (size_t)user_idx < az->nusers && !az->users[user_idx].gone
+               ? &az->users[user_idx]
+               : NULL;
 }
 
 gh_authz_reason gh_authz_reason_of(const gh_authz *az, int user_idx, int perm_idx)
