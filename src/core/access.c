@@ -44,6 +44,7 @@ static pthread_mutex_t rebuild_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_t poller;
 static bool poller_running;
+static uint64_t updates_incremental, updates_full; /* under rebuild_mu */
 static unsigned refresh_failures;   /* consecutive failed rebuilds (under rebuild_mu) */
 static pthread_mutex_t poll_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t poll_cv = PTHREAD_COND_INITIALIZER;
@@ -289,6 +290,7 @@ int gh_access_refresh(gh_db *db, bool force)
             pthread_rwlock_unlock(&snap_lock);
             gh_authz_free(old);
             fresh = NULL;
+            updates_incremental++;
             gh_metric_inc(gh_metric_counter("gatehouse_snapshot_updates_total",
                                             "authorization snapshot updates, by kind (incremental, full)", "kind"),
                           (const char *const[]){"incremental"});
@@ -328,6 +330,7 @@ int gh_access_refresh(gh_db *db, bool force)
     gh_authz_free(old);
     free(old_nets);
     fresh = NULL;
+    updates_full++;
     gh_metric_inc(gh_metric_counter("gatehouse_snapshot_updates_total",
                                     "authorization snapshot updates, by kind (incremental, full)", "kind"),
                   (const char *const[]){"full"});
@@ -372,6 +375,23 @@ static void prune_changes(gh_db *db)
     if (gen > CHANGES_KEPT && gh_store_changes_prune(db, gen - CHANGES_KEPT, &err) != GH_OK)
         gh_logf(GH_LOG_WARN, "cannot prune the authorization change log: %s", err.detail);
     gh_err_clear(&err);
+}
+
+void gh_access_update_counts(uint64_t *incremental, uint64_t *full)
+{
+    pthread_mutex_lock(&rebuild_mu);
+    *incremental = updates_incremental;
+    *full = updates_full;
+    pthread_mutex_unlock(&rebuild_mu);
+}
+
+size_t gh_access_snapshot_memory(size_t *users)
+{
+    pthread_rwlock_rdlock(&snap_lock);
+    size_t n = gh_authz_memory(current);
+    *users = current ? gh_authz_user_count(current) : 0;
+    pthread_rwlock_unlock(&snap_lock);
+    return n;
 }
 
 static void *poll_loop(void *unused)
