@@ -19,6 +19,7 @@
 
 #include <limits.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,14 @@ struct gh_authz {
     size_t cap_users;         /* allocated rows of users and bits */
     size_t ngone;             /* users deleted by gh_authz_apply */
     size_t depth;             /* gh_authz_apply steps since gh_authz_build */
+    /* An overlay snapshot (from gh_authz_apply) shares a flat one, `base`,
+     * and holds only the users changed since: user index i < base_n is
+     * base's row i (unless overridden: then the id finds the overlay row),
+     * i >= base_n is own row i - base_n. A flat snapshot has base NULL and
+     * base_n 0. users, bits and user_map above are the own rows. */
+    struct gh_authz *base;
+    size_t base_n;
+    atomic_uint refs; /* the holder's, plus one per overlay sharing this */
 };
 
 /* The ids and keys, shared between a snapshot and those gh_authz_apply
@@ -316,6 +325,7 @@ int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t no
     az = calloc(1, sizeof *az);
     if (!az)
         goto out;
+    atomic_init(&az->refs, 1);
     az->cat = cat;
     az->nperm = gh_catalog_perm_count(cat);
     az->words = (az->nperm + 63) / 64 ? (az->nperm + 63) / 64 : 1;
@@ -476,7 +486,8 @@ static size_t apply_strbytes(const gh_authz_change *ch, bool *ok)
     return total;
 }
 
-int gh_authz_apply(const gh_authz *base, const gh_authz_change *ch, gh_authz **out)
+/* apply on a flat base: copies its arrays whole. */
+static int apply_flat(const gh_authz *base, const gh_authz_change *ch, gh_authz **out)
 {
     gh_authz *az = NULL;
     size_t pos = 0;
@@ -484,11 +495,6 @@ int gh_authz_apply(const gh_authz *base, const gh_authz_change *ch, gh_authz **o
     int rc = GH_AUTHZ_ENOMEM;
 
     *out = NULL;
-    if (!base || !ch || (ch->nroles && !ch->roles) || (ch->nusers && !ch->users) ||
-        (ch->ngone && !ch->gone)) {
-        rc = GH_AUTHZ_EINVAL;
-        goto out;
-    }
     size_t strbytes = apply_strbytes(ch, &ok);
     if (!ok) {
         rc = GH_AUTHZ_EINVAL;
@@ -497,14 +503,11 @@ int gh_authz_apply(const gh_authz *base, const gh_authz_change *ch, gh_authz **o
     if (ch->nroles > INT_MAX - base->nroles || ch->nusers > INT_MAX - base->nusers)
         goto out;
     size_t cap = base->nusers + ch->nusers;
-    if (cap > base->cap_users && cap < base->cap_users + base->cap_users / 8)
-        cap = base->cap_users + base->cap_users / 8; /* room for the next few creates */
-    if (cap < base->cap_users)
-        cap = base->cap_users;
     az = calloc(1, sizeof *az);
     if (!az)
         goto out;
-    *az = *base;
+    memcpy(az, base, offsetof(gh_authz, base));
+    atomic_init(&az->refs, 1);
     az->bits = NULL;
     az->orgs = NULL;
     az->roles = NULL;
@@ -588,16 +591,182 @@ out:
     return rc;
 }
 
+/* The overlay rows as a change to the flat base (to merge them into it). */
+static int flatten(const gh_authz *ov, gh_authz **out)
+{
+    int rc = GH_AUTHZ_ENOMEM;
+    gh_authz_user_in *users = alloc_array(ov->nusers, sizeof *users);
+    gh_authz_user_ref *gone = alloc_array(ov->nusers, sizeof *gone);
+    gh_authz_change ch = {NULL, 0, gone, 0, users, 0};
+    *out = NULL;
+    if (!users || !gone)
+        goto out;
+    for (size_t i = 0; i < ov->nusers; i++) {
+        const struct az_user *u = &ov->users[i];
+        const char *org = ov->orgs[u->org].org_id;
+        if (u->gone) {
+            gone[ch.ngone++] = (gh_authz_user_ref){org, u->user_id};
+            continue;
+        }
+        users[ch.nusers++] = (gh_authz_user_in){org, u->user_id,
+                                                 u->role >= 0 ? ov->roles[u->role].key : NULL,
+                                                 u->modules, u->grants, u->active};
+    }
+    rc = apply_flat(ov->base, &ch, out);
+out:
+    free(users);
+    free(gone);
+    return rc;
+}
+
+/* Overlay row j for (org, id) in ov's own rows, or -1. */
+static int overlay_find(const gh_authz *ov, const char *org_id, const char *user_id)
+{
+    return map_find(ov, &ov->user_map, K_USER, org_id, user_id);
+}
+
+/* apply as an overlay on S's flat base: copies S's overlay rows (few) and
+ * adds the changed users. No role changes (those go flat). */
+static int apply_overlay(const gh_authz *s, const gh_authz_change *ch, gh_authz **out)
+{
+    gh_authz *az = NULL;
+    gh_authz *flat = s->base ? s->base : (gh_authz *)s;
+    size_t pos = 0, own = s->base ? s->nusers : 0;
+    bool ok;
+    int rc = GH_AUTHZ_ENOMEM;
+
+    *out = NULL;
+    size_t strbytes = apply_strbytes(ch, &ok);
+    if (!ok) {
+        rc = GH_AUTHZ_EINVAL;
+        goto out;
+    }
+    size_t cap = own + ch->nusers + ch->ngone;
+    az = calloc(1, sizeof *az);
+    if (!az)
+        goto out;
+    memcpy(az, s, offsetof(gh_authz, base));
+    atomic_init(&az->refs, 1);
+    az->bits = NULL;
+    az->orgs = NULL;
+    az->roles = NULL;
+    az->users = NULL;
+    az->user_map.slots = NULL;
+    az->strings = NULL;
+    az->nusers = own;
+    az->cap_users = cap;
+    az->depth = s->depth + 1;
+    az->base = flat;
+    az->base_n = flat->nusers;
+    atomic_fetch_add(&flat->refs, 1);
+    az->strings = strblock_new(strbytes, s->strings);
+    /* orgs and roles are the flat base's (role changes go flat) */
+    az->orgs = dup_array(s->orgs, s->norgs, s->norgs, sizeof *az->orgs);
+    az->roles = dup_array(s->roles, s->nroles, s->nroles, sizeof *az->roles);
+    az->users = dup_array(s->base ? s->users : NULL, own, cap, sizeof *az->users);
+    az->bits = dup_array(s->base ? s->bits : NULL, own * s->words, cap * s->words,
+                         sizeof *az->bits);
+    if (!az->strings || !az->orgs || !az->roles || !az->users || !az->bits)
+        goto out;
+    if (s->base && (cap <= (s->user_map.mask + 1) / 2)) {
+        az->user_map.slots = dup_array(s->user_map.slots, s->user_map.mask + 1,
+                                       s->user_map.mask + 1, sizeof *az->user_map.slots);
+        az->user_map.mask = s->user_map.mask;
+        if (!az->user_map.slots)
+            goto out;
+    } else if (map_regrow(az, 2 * cap)) {
+        goto out;
+    }
+
+    rc = GH_AUTHZ_EINVAL;
+    uint64_t all_modules = gh_catalog_all_modules(az->cat);
+    for (size_t i = 0; i < ch->ngone; i++) {
+        const char *org_id = ch->gone[i].org_id, *user_id = ch->gone[i].user_id;
+        int j = overlay_find(az, org_id, user_id);
+        if (j < 0) {
+            int b = map_find(flat, &flat->user_map, K_USER, org_id, user_id);
+            if (b < 0 || flat->users[b].gone)
+                continue; /* never compiled, or already gone */
+            j = (int)az->nusers++;
+            az->users[j] = flat->users[b]; /* its id lives in flat's strings */
+            if (!map_add(az, &az->user_map, K_USER, (size_t)j))
+                goto out;
+        } else if (az->users[j].gone) {
+            continue;
+        }
+        az->users[j].gone = true;
+        az->users[j].active = false;
+        compile_user(az, (size_t)j);
+    }
+    for (size_t i = 0; i < ch->nusers; i++) {
+        const gh_authz_user_in *in = &ch->users[i];
+        int org = org_find(az, in->org_id);
+        int role = org < 0 || !in->role_key ? -1 : role_find(az, (uint32_t)org, in->role_key);
+        if (org < 0 || (in->role_key && role < 0) || gh_permset_has_beyond(&in->grants, az->nperm))
+            goto out;
+        int j = overlay_find(az, in->org_id, in->user_id);
+        if (j < 0) {
+            j = (int)az->nusers++;
+            az->users[j].user_id = put_str(az->strings->data, &pos, in->user_id);
+            az->users[j].org = (uint32_t)org;
+            if (!map_add(az, &az->user_map, K_USER, (size_t)j))
+                goto out;
+        }
+        struct az_user *x = &az->users[j];
+        x->gone = false;
+        x->role = role;
+        x->modules = in->modules & all_modules;
+        x->grants = in->grants;
+        x->active = in->active;
+        compile_user(az, (size_t)j);
+    }
+    *out = az;
+    az = NULL;
+    rc = GH_AUTHZ_OK;
+out:
+    gh_authz_free(az);
+    return rc;
+}
+
+/* Overlay rows kept before they are merged into a new flat snapshot. */
+static size_t overlay_max(const gh_authz *flat) { return 1024 + flat->nusers / 64; }
+
+int gh_authz_apply(const gh_authz *base, const gh_authz_change *ch, gh_authz **out)
+{
+    gh_authz *merged = NULL;
+    int rc;
+    *out = NULL;
+    if (!base || !ch || (ch->nroles && !ch->roles) || (ch->nusers && !ch->users) ||
+        (ch->ngone && !ch->gone))
+        return GH_AUTHZ_EINVAL;
+    const gh_authz *flat = base->base ? base->base : base;
+    size_t own = base->base ? base->nusers : 0;
+    if (!ch->nroles && own + ch->nusers + ch->ngone <= overlay_max(flat))
+        return apply_overlay(base, ch, out);
+    /* Role changes (their holders may be everyone) and a full overlay:
+     * merge into a new flat snapshot. */
+    if (base->base) {
+        rc = flatten(base, &merged);
+        if (rc != GH_AUTHZ_OK)
+            return rc;
+        base = merged;
+    }
+    rc = apply_flat(base, ch, out);
+    gh_authz_free(merged);
+    return rc;
+}
+
 bool gh_authz_worn(const gh_authz *az)
 {
-    return az && (az->depth >= 4096 || az->ngone > 64 + az->nusers / 8);
+    const gh_authz *flat = az && az->base ? az->base : az;
+    return flat && (flat->depth >= 4096 || flat->ngone > 64 + flat->nusers / 8);
 }
 
 size_t gh_authz_memory(const gh_authz *az)
 {
     if (!az)
         return 0;
-    size_t n = sizeof *az + az->cap_users * (sizeof *az->users + az->words * sizeof *az->bits) +
+    size_t n = gh_authz_memory(az->base) + sizeof *az + az->cap_users * (sizeof *az->users + az->words * sizeof *az->bits) +
                az->norgs * sizeof *az->orgs + az->nroles * sizeof *az->roles +
                (az->user_map.mask + 1) * sizeof *az->user_map.slots;
     for (const struct strblock *b = az->strings; b; b = b->next)
@@ -613,8 +782,9 @@ size_t gh_authz_memory(const gh_authz *az)
 
 void gh_authz_free(gh_authz *az)
 {
-    if (!az)
+    if (!az || atomic_fetch_sub(&az->refs, 1) != 1)
         return;
+    gh_authz_free(az->base);
     free(az->bits);
     free(az->orgs);
     free(az->roles);
@@ -628,34 +798,43 @@ void gh_authz_free(gh_authz *az)
 
 const gh_catalog *gh_authz_catalog(const gh_authz *az) { return az->cat; }
 
-size_t gh_authz_user_count(const gh_authz *az) { return az->nusers; }
+size_t gh_authz_user_count(const gh_authz *az) { return az->base_n + az->nusers; }
 
 int gh_authz_user_index(const gh_authz *az, const char *org_id, const char *user_id)
 {
     if (!az || !org_id || !user_id)
         return -1;
     int i = map_find(az, &az->user_map, K_USER, org_id, user_id);
-    return i >= 0 && az->users[i].gone ? -1 : i;
+    if (i >= 0)
+        return az->users[i].gone ? -1 : (int)(az->base_n + (size_t)i);
+    if (!az->base)
+        return -1;
+    i = map_find(az->base, &az->base->user_map, K_USER, org_id, user_id);
+    return i >= 0 && az->base->users[i].gone ? -1 : i;
 }
 
 bool gh_authz_allowed(const gh_authz *az, int user_idx, int perm_idx)
 {
     size_t bit;
-    if (!az || user_idx < 0 || (size_t)user_idx >= az->nusers)
+    if (!az || user_idx < 0 || (size_t)user_idx >= az->base_n + az->nusers)
         return false;
     if (perm_idx >= 0 && (size_t)perm_idx < az->nperm)
         bit = (size_t)perm_idx;
     else
         return false; /* fail closed: a key the catalog does not list */
-    const uint64_t *row = az->bits + (size_t)user_idx * az->words;
+    size_t i = (size_t)user_idx;
+    const uint64_t *row = i < az->base_n ? az->base->bits + i * az->words
+                                         : az->bits + (i - az->base_n) * az->words;
     return (row[bit / 64] >> (bit % 64)) & 1u;
 }
 
 static const struct az_user *user_at(const gh_authz *az, int user_idx)
 {
-    return az && user_idx >= 0 && (size_t)user_idx < az->nusers && !az->users[user_idx].gone
-               ? &az->users[user_idx]
-               : NULL;
+    if (!az || user_idx < 0 || (size_t)user_idx >= az->base_n + az->nusers)
+        return NULL;
+    size_t i = (size_t)user_idx;
+    const struct az_user *u = i < az->base_n ? &az->base->users[i] : &az->users[i - az->base_n];
+    return u->gone ? NULL : u;
 }
 
 gh_authz_reason gh_authz_reason_of(const gh_authz *az, int user_idx, int perm_idx)
@@ -740,7 +919,9 @@ void gh_authz_user_perms(const gh_authz *az, int user_idx, gh_permset *out)
     gh_permset_clear(out);
     if (!user_at(az, user_idx))
         return;
-    const uint64_t *row = az->bits + (size_t)user_idx * az->words;
+    size_t i = (size_t)user_idx;
+    const uint64_t *row = i < az->base_n ? az->base->bits + i * az->words
+                                         : az->bits + (i - az->base_n) * az->words;
     for (size_t w = 0; w < az->words && w < GH_PERMSET_WORDS; w++)
         out->w[w] = row[w];
 }

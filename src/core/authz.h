@@ -136,7 +136,11 @@ void gh_authz_free(gh_authz *az);
 
 /* The catalog the snapshot was built on. */
 const gh_catalog *gh_authz_catalog(const gh_authz *az);
-/* Number of users; user indexes are 0..count-1 in input order. */
+/* Number of user rows; user indexes are 0..count-1 (in input order for
+ * gh_authz_build). After gh_authz_apply the rows of deleted and replaced
+ * users stay (unreachable by id) until a merge, so count them as an index
+ * range, not as people. An index is only meaningful with the snapshot that
+ * gave it. */
 size_t gh_authz_user_count(const gh_authz *az);
 /* Index of a user of an org (hash lookup), or -1 if unknown in that org. */
 int gh_authz_user_index(const gh_authz *az, const char *org_id, const char *user_id);
