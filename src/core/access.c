@@ -4,8 +4,11 @@
  * snapshot (a few hash lookups and bit tests); a rebuild compiles a new
  * snapshot outside the lock and swaps the pointer in under the write lock.
  *
- * A rebuild reads the generation counter and every org, role and user in
- * one read transaction, so the snapshot and its generation always agree.
+ * A refresh reads the generation counter and, in the same read
+ * transaction, either the change log past the snapshot's generation and the
+ * users and roles it names (applied with gh_authz_apply: the incremental
+ * path) or every org, role and user (a full rebuild), so the snapshot and its
+ * generation always agree.
  *
  * Slightly over 600 lines: the snapshot holder (rebuild, poller,
  * questions), with key-scope parsing and template roles beside it.
