@@ -25,6 +25,7 @@ extern const gh_route gh_api_routes_mfa[];     /* second factors (issue 20) */
 struct gh_session;
 void gh_api_session_cookies(gh_req *r, const char *token, const char *csrf, const struct gh_session *s);
 extern const gh_route gh_api_routes_audit[];   /* audit trail */
+extern const gh_route gh_api_routes_webhooks[];/* webhooks (issue 19) */
 extern const gh_route gh_api_routes_access[];  /* permission checks */
 extern const gh_route gh_api_routes_groups[];  /* user groups */
 extern const gh_route gh_api_routes_views[];   /* saved views and their sharing */

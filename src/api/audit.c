@@ -4,6 +4,7 @@
 
 #include "api/api.h"
 #include "core/audit.h"
+#include "core/auditexport.h"
 
 static bool time_param(gh_req *r, const char *name, int64_t *out)
 {
@@ -43,7 +44,30 @@ static void list_audit(gh_req *r)
     gh_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next ? json_string(c) : json_null()));
 }
 
+static long export_read(void *arg, char *buf, size_t max) { return gh_audit_export_read(arg, buf, max); }
+static void export_done(void *arg) { gh_audit_export_close(arg); }
+
+/* GET /v1/audit/export: the whole trail (or the filtered part), streamed
+ * (core/auditexport.h). */
+static void export_audit(gh_req *r)
+{
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_audit_filter f = {.actor_id = gh_req_query(r, "actor"), .action = gh_req_query(r, "action"),
+                         .target_id = gh_req_query(r, "target")};
+    if (!time_param(r, "from", &f.from) || !time_param(r, "to", &f.to)) return;
+    const char *format = gh_req_query(r, "format");
+    gh_audit_export *x = NULL;
+    if (gh_api_failed(r, gh_audit_export_open(ctx, format ? format : "csv", &f, &x))) return;
+    bool csv = !format || strcmp(format, "csv") == 0;
+    char cd[96];
+    snprintf(cd, sizeof cd, "attachment; filename=\"audit.%s\"", csv ? "csv" : "ndjson");
+    gh_reply_header(r, "Content-Disposition", cd);
+    gh_reply_header(r, "Cache-Control", "no-store");
+    gh_reply_callback(r, 200, csv ? "text/csv; charset=utf-8" : "application/x-ndjson", export_read, x, export_done);
+}
+
 const gh_route gh_api_routes_audit[] = {
     {"GET", "/v1/audit", list_audit, GH_AUTH_ANY, 0, "users.view"},
+    {"GET", "/v1/audit/export", export_audit, GH_AUTH_ANY, 0, "users.view"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -37,7 +37,8 @@ static void patch_org(gh_req *r)
         {"session_max_lifetime_s", GH_J_INT, false}, {"kiosk_pin_min_length", GH_J_INT, false},
         {"kiosk_enrolled_devices_only", GH_J_BOOL, false}, {"kiosk_idle_timeout_s", GH_J_INT, false},
         {"kiosk_session_max_s", GH_J_INT, false}, {"ip_allowlist", GH_J_ARRAY, false},
-        {"erase_deleted_names", GH_J_BOOL, false}, {NULL, 0, false}};
+        {"erase_deleted_names", GH_J_BOOL, false}, {"device_idle_timeout_s", GH_J_INT, false},
+        {"device_session_max_days", GH_J_INT, false}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     gh_org_patch p = {.name = gh_jstr(b, "name"), .ip_allowlist = json_object_get(b, "ip_allowlist")};
@@ -53,6 +54,8 @@ static void patch_org(gh_req *r)
     int_field(b, "kiosk_pin_min_length", &p.has_pin_min, &p.pin_min);
     int_field(b, "kiosk_idle_timeout_s", &p.has_kiosk_idle, &p.kiosk_idle_s);
     int_field(b, "kiosk_session_max_s", &p.has_kiosk_max, &p.kiosk_max_s);
+    int_field(b, "device_idle_timeout_s", &p.has_device_idle, &p.device_idle_s);
+    int_field(b, "device_session_max_days", &p.has_device_days, &p.device_days);
     gh_ctx *ctx = gh_req_ctx(r);
     gh_org o;
     if (gh_api_failed(r, gh_org_update(ctx, &p, &o))) return;

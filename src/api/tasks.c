@@ -33,7 +33,7 @@ static void list_tasks(gh_req *r)
     json_t *items;
     char *next = NULL;
     if (gh_api_failed(r, gh_task_list(gh_req_ctx(r), gh_req_query(r, "status"), gh_req_query(r, "order_ref"),
-                                      gh_req_query(r, "cursor"), limit, &items, &next)))
+                                      gh_req_query(r, "q"), gh_req_query(r, "cursor"), limit, &items, &next)))
         return;
     gh_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next ? json_string(next) : json_null()));
     free(next);

@@ -191,6 +191,92 @@ static void lock_common(gh_req *r, bool lock)
 static void lock_user(gh_req *r) { lock_common(r, true); }
 static void unlock_user(gh_req *r) { lock_common(r, false); }
 
+/* Bulk actions on many people: each item goes through the same core call
+ * (and so the same guard, audit and invariants) as the one-user route, in
+ * its own transaction; the answer has one result per id, in order. */
+#define BULK_MAX 200
+
+static void bulk_users(gh_req *r)
+{
+    static const gh_jfield f[] = {{"action", GH_J_STRING, true}, {"ids", GH_J_ARRAY, true},
+                                  {"role", GH_J_STRING, false}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    gh_ctx *ctx = gh_req_ctx(r);
+    const char *action = gh_jstr(b, "action"), *role = gh_jstr(b, "role");
+    json_t *ids = json_object_get(b, "ids");
+    gh_err all = {0};
+    bool is_lock = strcmp(action, "lock") == 0, is_unlock = strcmp(action, "unlock") == 0,
+         is_delete = strcmp(action, "delete") == 0, is_role = strcmp(action, "set_role") == 0;
+    if (!is_lock && !is_unlock && !is_delete && !is_role) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_action", "action", "action is lock, unlock, set_role or delete");
+        gh_err_merge(&all, &ctx->err);
+    }
+    if (is_role && (!role || !*role)) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "role", "'role' is required to change the role");
+        gh_err_merge(&all, &ctx->err);
+    } else if (!is_role && role) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "unknown_field", "role", "'role' is only for action set_role");
+        gh_err_merge(&all, &ctx->err);
+    }
+    size_t n = json_array_size(ids);
+    if (n == 0 || n > BULK_MAX) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_ids", "ids", "ids lists 1 to %d user ids", BULK_MAX);
+        gh_err_merge(&all, &ctx->err);
+    }
+    for (size_t i = 0; i < n && i < BULK_MAX; i++) {
+        json_t *v = json_array_get(ids, i);
+        bool dup = false;
+        for (size_t j = 0; j < i && json_is_string(v); j++)
+            if (json_equal(v, json_array_get(ids, j))) dup = true;
+        if (!json_is_string(v) || dup) {
+            gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_ids", "ids", "ids must be distinct user ids (item %zu)", i + 1);
+            gh_err_merge(&all, &ctx->err);
+            break;
+        }
+    }
+    if (all.status != GH_OK) {
+        gh_reply_err(r, &all);
+        gh_err_clear(&all);
+        return;
+    }
+    json_t *results = json_array();
+    if (!results) { gh_api_failed(r, GH_E_INTERNAL); return; }
+    int done = 0, failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_string_value(json_array_get(ids, i));
+        gh_user u;
+        gh_status st;
+        gh_err_clear(&ctx->err);
+        if (is_delete) st = gh_user_delete(ctx, id);
+        else if (is_role) {
+            gh_user_patch p = {.role = role};
+            st = gh_user_update(ctx, id, &p, &u);
+        } else st = gh_user_lock(ctx, id, is_lock, &u);
+        json_t *item;
+        if (st == GH_OK) {
+            done++;
+            item = json_pack("{s:s, s:b}", "id", id, "ok", 1);
+            if (item && !is_delete) json_object_set_new(item, "user", gh_user_json(&u));
+        } else {
+            failed++;
+            if (ctx->err.status == GH_OK) gh_fail(&ctx->err, st, "internal", "internal error");
+            char d[sizeof ctx->err.detail + 2];
+            gh_err_sentence(ctx->err.detail, d, sizeof d);
+            item = json_pack("{s:s, s:b, s:s, s:s}", "id", id, "ok", 0, "code", ctx->err.code, "detail", d);
+        }
+        if (!item || json_array_append_new(results, item) != 0) {
+            json_decref(results);
+            gh_err_clear(&ctx->err);
+            gh_api_failed(r, GH_E_INTERNAL);
+            return;
+        }
+    }
+    gh_err_clear(&ctx->err);
+    gh_reply_json(r, 200, json_pack("{s:s, s:i, s:i, s:o}", "action", action, "done", done, "failed", failed,
+                                    "results", results));
+}
+
 static void reset_user(gh_req *r)
 {
     if (!gh_api_no_fields_or_reply(r)) return;
@@ -213,6 +299,20 @@ static void revoke_user(gh_req *r)
     gh_reply_json(r, 200, json_pack("{s:I}", "sessions_revoked", (json_int_t)n));
 }
 
+static void user_sessions(gh_req *r)
+{
+    json_t *items;
+    if (gh_api_failed(r, gh_user_sessions(gh_req_ctx(r), gh_req_param(r, "id"), &items))) return;
+    gh_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+static void end_user_session(gh_req *r)
+{
+    if (!gh_api_no_fields_or_reply(r)) return;
+    if (gh_api_failed(r, gh_user_end_session(gh_req_ctx(r), gh_req_param(r, "id"), gh_req_param(r, "sid")))) return;
+    gh_reply_empty(r);
+}
+
 static void user_permissions(gh_req *r)
 {
     gh_ctx *ctx = gh_req_ctx(r);
@@ -228,6 +328,7 @@ static void user_permissions(gh_req *r)
 const gh_route gh_api_routes_users[] = {
     {"GET", "/v1/users", list_users, GH_AUTH_ANY, GH_R_OR_MANAGE, "users.view"},
     {"POST", "/v1/users", create_user, GH_AUTH_USER, 0, "users.manage"},
+    {"POST", "/v1/users/bulk", bulk_users, GH_AUTH_USER, 0, "users.manage"},
     {"GET", "/v1/users/{id}", get_user, GH_AUTH_ANY, GH_R_OR_MANAGE, "users.view"},
     {"PATCH", "/v1/users/{id}", patch_user, GH_AUTH_USER, GH_R_SECRET, "users.manage"},
     {"DELETE", "/v1/users/{id}", delete_user, GH_AUTH_USER, 0, "users.manage"},
@@ -236,6 +337,8 @@ const gh_route gh_api_routes_users[] = {
     {"POST", "/v1/users/{id}/password-reset", reset_user, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/users/{id}/resend-verification", resend_verification, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/users/{id}/revoke-sessions", revoke_user, GH_AUTH_USER, 0, "users.manage"},
+    {"GET", "/v1/users/{id}/sessions", user_sessions, GH_AUTH_USER, 0, "users.manage"},
+    {"DELETE", "/v1/users/{id}/sessions/{sid}", end_user_session, GH_AUTH_USER, 0, "users.manage"},
     {"GET", "/v1/users/{id}/permissions", user_permissions, GH_AUTH_ANY, GH_R_OR_MANAGE, "users.view"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -318,6 +318,8 @@ gh_status gh_org_create(gh_ctx *ctx, const gh_org_new *n, gh_org *out_org, gh_us
     o.kiosk_pin_min = 6;
     o.kiosk_idle_s = 120;
     o.kiosk_session_s = 12 * 3600;
+    o.device_idle_s = 0;
+    o.device_session_s = 30 * 86400;
     o.created_at = now;
     if ((st = gh_store_org_insert(ctx->db, &o, &ctx->err)) != GH_OK) goto fail;
     for (size_t i = 0; i < nroles; i++) {
@@ -416,7 +418,11 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o)
         "kiosk_idle_timeout_s", (json_int_t)o->kiosk_idle_s, "kiosk_session_max_s", (json_int_t)o->kiosk_session_s,
         "ip_allowlist", gh_json_keylist(o->ip_allowlist), "created_at", gh_json_time(o->created_at));
     json_t *settings = j ? json_object_get(j, "settings") : NULL;
-    if (settings) json_object_set_new(settings, "erase_deleted_names", json_boolean(o->erase_deleted_names));
+    if (settings) {
+        json_object_set_new(settings, "erase_deleted_names", json_boolean(o->erase_deleted_names));
+        json_object_set_new(settings, "device_idle_timeout_s", json_integer((json_int_t)o->device_idle_s));
+        json_object_set_new(settings, "device_session_max_days", json_integer((json_int_t)(o->device_session_s / 86400)));
+    }
     if (j) json_object_set_new(j, "mail_configured", json_boolean(gh_delivery_configured()));
     return j;
 }
@@ -560,19 +566,30 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
                                        " factory_access and a badge instead)");
         goto out;
     }
-    if ((n->office_access || has_email) && (st = check_email(ctx, n->email, "email")) != GH_OK) goto out;
+    /* Every invalid field is reported at once (the problem's `errors`). */
+    gh_err all = {0};
+    if ((n->office_access || has_email) && check_email(ctx, n->email, "email") != GH_OK) gh_err_merge(&all, &ctx->err);
     if (n->badge && !gh_badge_valid(n->badge)) {
-        st = gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_badge", "badge",
-                           "a badge is 1 to %d letters, digits, '-', '_' or '.'", GH_BADGE_MAX);
-        goto out;
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_badge", "badge",
+                      "a badge is 1 to %d letters, digits, '-', '_' or '.'", GH_BADGE_MAX);
+        gh_err_merge(&all, &ctx->err);
     }
     if (n->factory_access && !n->badge) {
-        st = gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "badge", "factory access needs a badge (employee code)");
+        gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "badge", "factory access needs a badge (employee code)");
+        gh_err_merge(&all, &ctx->err);
+    }
+    if (check_name(ctx, n->name, "name") != GH_OK) gh_err_merge(&all, &ctx->err);
+    if (n->mobile && check_mobile(ctx, n->mobile) != GH_OK) gh_err_merge(&all, &ctx->err);
+    if (!n->role || !*n->role) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "role", "'role' is required");
+        gh_err_merge(&all, &ctx->err);
+    }
+    if (all.status != GH_OK) {
+        gh_err_clear(&ctx->err);
+        ctx->err = all;
+        st = all.status;
         goto out;
     }
-    if ((st = check_name(ctx, n->name, "name")) != GH_OK) goto out;
-    if (n->mobile && (st = check_mobile(ctx, n->mobile)) != GH_OK) goto out;
-    if (!n->role || !*n->role) { st = gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "role", "'role' is required"); goto out; }
     int64_t now = gh_now();
     gh_id_new("usr", u->id);
     gh_strlcpy(u->org_id, ctx->actor.org_id, sizeof u->org_id);
@@ -647,17 +664,28 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     bool provisioning = ctx->actor.type == GH_ACTOR_API_KEY && (ctx->actor.key_services & GH_SCOPE_SCIM);
     gh_user_scim scim_before;
     if (!u || !before) { st = gh_ctx_oom(ctx); goto out; }
-    if ((p->name || p->mobile) && !self && !provisioning) {
-        st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "profile_owner_only", p->name ? "name" : "mobile",
-                           "only the user can change their own name and mobile number");
+    /* Office users' name and mobile are theirs alone (their profile); a
+     * factory worker has no profile, so users.manage corrects their name;
+     * a SCIM provisioning client may set both
+     * (checked on the row below, once it is known which one it is). */
+    if (p->mobile && !self && !provisioning) {
+        st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "profile_owner_only", "mobile",
+                           "Only the user can change their own name and mobile number.");
         goto out;
     }
-    if (p->email && (st = check_email(ctx, p->email, "email")) != GH_OK) goto out;
-    if (p->name && (st = check_name(ctx, p->name, "name")) != GH_OK) goto out;
-    if (p->mobile && (st = check_mobile(ctx, p->mobile)) != GH_OK) goto out;
+    gh_err all = {0};
+    if (p->email && check_email(ctx, p->email, "email") != GH_OK) gh_err_merge(&all, &ctx->err);
+    if (p->name && check_name(ctx, p->name, "name") != GH_OK) gh_err_merge(&all, &ctx->err);
+    if (p->mobile && check_mobile(ctx, p->mobile) != GH_OK) gh_err_merge(&all, &ctx->err);
     if (p->badge_set && p->badge && *p->badge && !gh_badge_valid(p->badge)) {
-        st = gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_badge", "badge",
-                           "a badge is 1 to %d letters, digits, '-', '_' or '.'", GH_BADGE_MAX);
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_badge", "badge",
+                      "a badge is 1 to %d letters, digits, '-', '_' or '.'", GH_BADGE_MAX);
+        gh_err_merge(&all, &ctx->err);
+    }
+    if (all.status != GH_OK) {
+        gh_err_clear(&ctx->err);
+        ctx->err = all;
+        st = all.status;
         goto out;
     }
     if ((st = begin(ctx)) != GH_OK) goto out;
@@ -666,6 +694,12 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
     /* Whoever the actor may not act on (someone above) is left alone. */
     if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
+    if (p->name && !self && !provisioning && (u->office_access || !gh_guard_actor_holds(ctx, "users.manage"))) {
+        st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "profile_owner_only", "name",
+                           "Only the user can change their own name and mobile number; administrators correct the "
+                           "names of factory workers without office access.");
+        goto fail;
+    }
     if (gh_user_patch_needs_reauth(ctx, u, p)) {
         if (!p->reauth_hash) {
             st = gh_fail_field(&ctx->err, GH_E_INVALID, "current_password_required", "current_password",
@@ -971,6 +1005,56 @@ out:
     return st;
 }
 
+typedef struct { json_t *items; const char *current; } sess_acc;
+static void sess_visit(const gh_session *s, void *arg);
+
+gh_status gh_user_sessions(gh_ctx *ctx, const char *id, json_t **items)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    sess_acc a = {json_array(), ctx->actor.session_id};
+    gh_status st;
+    gh_org o;
+    if (!u || !a.items) { st = gh_ctx_oom(ctx); goto out; }
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto out;
+    if ((st = gh_store_session_list(ctx->db, ctx->actor.org_id, u->id, sess_visit, &a, &ctx->err)) != GH_OK) goto out;
+    *items = a.items;
+    a.items = NULL;
+out:
+    json_decref(a.items);
+    free(u);
+    return st;
+}
+
+gh_status gh_user_end_session(gh_ctx *ctx, const char *id, const char *session_id)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    gh_status st;
+    gh_org o;
+    int64_t n = 0;
+    if (!u) return gh_ctx_oom(ctx);
+    if ((st = begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, id, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
+    if ((st = gh_store_session_delete(ctx->db, o.id, u->id, session_id, &n, &ctx->err)) != GH_OK) goto fail;
+    if (n == 0) {
+        st = gh_fail(&ctx->err, GH_E_NOT_FOUND, "session_not_found", "no such session");
+        goto fail;
+    }
+    if ((st = gh_audit(ctx, NULL, "user.session_revoked", "user", u->id, json_pack("{s:s}", "session_id", session_id))) !=
+        GH_OK)
+        goto fail;
+    st = gh_tx_commit_and_refresh(ctx);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+out:
+    free(u);
+    return st;
+}
+
 /* Inside the open transaction: the person an administrator mails a link
  * to (reset, verification): of the actor's org, not above the actor, and
  * signing in with an e-mail. */
@@ -1125,13 +1209,13 @@ out:
 
 json_t *gh_session_json(const gh_session *s, const char *current_id)
 {
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:b}", "id", s->id, "kind", s->kind,
-                     "created_at", gh_json_time(s->created_at), "last_seen_at", gh_json_time(s->last_seen_at),
-                     "expires_at", gh_json_time(s->expires_at), "ip", s->ip, "user_agent", s->user_agent,
-                     "current", current_id && strcmp(current_id, s->id) == 0);
+    return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:s, s:s, s:b}", "id", s->id, "kind", s->kind,
+                     "device", s->device, "created_at", gh_json_time(s->created_at), "last_seen_at",
+                     gh_json_time(s->last_seen_at), "expires_at", gh_json_time(s->expires_at), "idle_timeout_s",
+                     (json_int_t)s->idle_s, "ip", s->ip, "user_agent", s->user_agent, "current",
+                     current_id && strcmp(current_id, s->id) == 0);
 }
 
-typedef struct { json_t *items; const char *current; } sess_acc;
 static void sess_visit(const gh_session *s, void *arg)
 {
     sess_acc *a = arg;

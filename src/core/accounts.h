@@ -107,6 +107,11 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
 gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out);
 gh_status gh_user_delete(gh_ctx *ctx, const char *id);
 gh_status gh_user_revoke_sessions(gh_ctx *ctx, const char *id, int64_t *revoked);
+/* A person's or display account's open sessions (users.manage), and ending
+ * one of them: a display account signed in on several screens is revoked
+ * screen by screen. Never someone above the actor. */
+gh_status gh_user_sessions(gh_ctx *ctx, const char *id, json_t **items);
+gh_status gh_user_end_session(gh_ctx *ctx, const char *id, const char *session_id);
 gh_status gh_user_send_reset(gh_ctx *ctx, const char *id);
 /* Mails a new verification link to an office user whose address is not yet
  * confirmed (the previous link stops working). 409 no_office_access,

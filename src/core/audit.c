@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/mail.h"
+#include "core/webhooks.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -23,8 +24,10 @@ gh_status gh_audit(gh_ctx *ctx, const char *org_id, const char *action, const ch
                    const char *target_id, json_t *detail)
 {
     char *text = detail ? json_dumps(detail, JSON_COMPACT) : strdup("{}");
-    json_decref(detail);
-    if (!text) return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory");
+    if (!text) {
+        json_decref(detail);
+        return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory");
+    }
     gh_audit_row row = {
         .org_id = org_id ? org_id : ctx->actor.org_id,
         .actor_type = actor_type_name(ctx->actor.type),
@@ -37,7 +40,13 @@ gh_status gh_audit(gh_ctx *ctx, const char *org_id, const char *action, const ch
         .detail_json = text,
         .at = gh_now(),
     };
+    gh_id_new("evt", row.id);
     gh_status st = gh_store_audit_insert(ctx->db, &row, &ctx->err);
+    /* The webhook events this change stands for, in the same transaction. */
+    if (st == GH_OK)
+        st = gh_webhooks_on_audit(ctx, row.org_id, row.id, action, row.actor_type, row.actor_id, target_type,
+                                  target_id, detail, row.at);
+    json_decref(detail);
     free(text);
     return st;
 }

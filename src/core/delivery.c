@@ -12,6 +12,7 @@
 
 #include "core/mail.h"
 #include "core/outbound.h"
+#include "core/webhooks.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -396,6 +397,13 @@ static void *dispatch_loop(void *unused)
                 pthread_mutex_unlock(&mu);
                 if (s) break;
             }
+            /* Webhook deliveries: the second kind of outbox row (core/webhooks.h). */
+            while (gh_webhooks_dispatch_one(db)) {
+                pthread_mutex_lock(&mu);
+                bool s = stop_flag;
+                pthread_mutex_unlock(&mu);
+                if (s) break;
+            }
         }
         pthread_mutex_lock(&mu);
         struct timespec ts;
@@ -415,6 +423,8 @@ int gh_delivery_start(void)
         deliveries_metric = gh_metric_counter("gatehouse_mail_deliveries_total",
                                               "mail delivery attempts recorded, by result (sent, deferred, failed)",
                                               "result");
+    gh_webhooks_register_metrics();
+    gh_webhooks_abort(false);
     pthread_mutex_lock(&mu);
     stop_flag = false;
     atomic_store(&aborting, false);
@@ -438,6 +448,7 @@ void gh_delivery_stop(void)
     /* Sends in flight give up at once; their rows become due again. The
      * caller stops the outbound workers next, which waits for them. */
     atomic_store(&aborting, true);
+    gh_webhooks_abort(true);
     pthread_mutex_lock(&mu);
     running = false;
     pthread_mutex_unlock(&mu);

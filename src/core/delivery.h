@@ -18,7 +18,8 @@
  * Without SMTP configured, mails are marked 'logged' and stay readable with
  * `gatehouse outbox` (development). Once a mail is sent or failed, or its
  * link expired, the token is scrubbed from the stored body, HTML and link.
- * Webhooks later add their own kind of row and sender here.
+ * Webhook deliveries (core/webhooks.h) are a second kind of row, claimed
+ * the same way by the same dispatcher and sent by their own sender.
  */
 #ifndef GH_DELIVERY_H
 #define GH_DELIVERY_H

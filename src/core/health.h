@@ -19,6 +19,7 @@ int64_t gh_health_stored_schema_version(gh_db *db);
 /* Sessions open at `now`, and mails waiting in the outbox; -1 on error. */
 int64_t gh_health_sessions_open(gh_db *db, int64_t now);
 int64_t gh_health_mail_backlog(gh_db *db);
+int64_t gh_health_webhook_backlog(gh_db *db);
 /* Registers the database's own metrics so they are listed from the start. */
 void gh_health_metrics_register(void);
 

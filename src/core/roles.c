@@ -250,7 +250,7 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
 {
     char allow[GH_IP_ALLOWLIST_TEXT_MAX];
     bool it_fields = p->has_idle || p->has_max || p->has_pin_min || p->has_enrolled_only || p->has_kiosk_idle ||
-                     p->has_kiosk_max || p->ip_allowlist;
+                     p->has_kiosk_max || p->ip_allowlist || p->has_device_idle || p->has_device_days;
     bool settings_fields = p->name || p->has_single_task || p->has_invite_ttl || p->has_erase_names;
     if (it_fields && !gh_access_allowed(ctx, "it.operations"))
         return gh_fail(&ctx->err, GH_E_FORBIDDEN, "permission_denied",
@@ -264,8 +264,12 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
         (p->has_max && bounded(ctx, p->max_s, 300, 90 * 86400, "session_max_lifetime_s")) ||
         (p->has_pin_min && bounded(ctx, p->pin_min, GH_PIN_POLICY_FLOOR, GH_PIN_MAX, "kiosk_pin_min_length")) ||
         (p->has_kiosk_idle && bounded(ctx, p->kiosk_idle_s, 15, 3600, "kiosk_idle_timeout_s")) ||
-        (p->has_kiosk_max && bounded(ctx, p->kiosk_max_s, 300, 86400, "kiosk_session_max_s")))
+        (p->has_kiosk_max && bounded(ctx, p->kiosk_max_s, 300, 86400, "kiosk_session_max_s")) ||
+        (p->has_device_days && bounded(ctx, p->device_days, 1, 365, "device_session_max_days")))
         return ctx->err.status;
+    if (p->has_device_idle && p->device_idle_s != 0 && bounded(ctx, p->device_idle_s, 60, 30 * 86400, "device_idle_timeout_s"))
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "out_of_range", "device_idle_timeout_s",
+                             "'device_idle_timeout_s' is 0 (no idle timeout) or between 60 and %d", 30 * 86400);
     if (p->ip_allowlist) {
         gh_cidr nets[GH_IP_ALLOWLIST_MAX];
         int n = 0;
@@ -307,6 +311,8 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
     SETB(p->has_enrolled_only, kiosk_enrolled_devices_only, p->enrolled_only, "kiosk_enrolled_devices_only");
     SET(p->has_kiosk_idle, kiosk_idle_s, p->kiosk_idle_s, "kiosk_idle_timeout_s");
     SET(p->has_kiosk_max, kiosk_session_s, p->kiosk_max_s, "kiosk_session_max_s");
+    SET(p->has_device_idle, device_idle_s, p->device_idle_s, "device_idle_timeout_s");
+    SET(p->has_device_days, device_session_s, p->device_days * 86400, "device_session_max_s");
     if (p->ip_allowlist && strcmp(allow, o.ip_allowlist) != 0) {
         json_object_set_new(changes, "ip_allowlist",
                             json_pack("{s:o, s:o}", "from", gh_json_keylist(o.ip_allowlist), "to", gh_json_keylist(allow)));
@@ -330,6 +336,11 @@ gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out)
     }
     if ((p->has_kiosk_idle || p->has_kiosk_max) &&
         (st = gh_store_session_clamp(ctx->db, o.id, "kiosk", o.kiosk_idle_s, o.kiosk_session_s, &ctx->err)) != GH_OK) {
+        json_decref(changes);
+        goto fail;
+    }
+    if ((p->has_device_idle || p->has_device_days) &&
+        (st = gh_store_session_clamp(ctx->db, o.id, "device", o.device_idle_s, o.device_session_s, &ctx->err)) != GH_OK) {
         json_decref(changes);
         goto fail;
     }

@@ -37,6 +37,9 @@ typedef struct gh_org_patch {
     bool has_enrolled_only, enrolled_only;
     bool has_kiosk_idle; int64_t kiosk_idle_s;
     bool has_kiosk_max; int64_t kiosk_max_s;
+    /* Display (device) accounts' sessions: idle timeout (0 = none) and lifetime in days. */
+    bool has_device_idle; int64_t device_idle_s;
+    bool has_device_days; int64_t device_days;
     const json_t *ip_allowlist;  /* NULL: unchanged; an array of CIDR strings ([] = any address) */
 } gh_org_patch;
 gh_status gh_org_update(gh_ctx *ctx, const gh_org_patch *p, gh_org *out);

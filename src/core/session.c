@@ -131,6 +131,12 @@ gh_status gh_session_authenticate(gh_ctx *ctx, const char *token, char csrf_hash
     if (strlen(token) != GH_TOKEN_LEN) goto unauth;
     gh_token_hash(token, h);
     gh_status st = gh_store_session_get_by_hash(ctx->db, h, &s, &ignored);
+    if (st != GH_OK && st != GH_E_NOT_FOUND && ignored.code[0]) {
+        /* The store's own answer (database_busy, storage_error...). */
+        gh_err_clear(&ctx->err);
+        ctx->err = ignored;
+        return st;
+    }
     gh_err_clear(&ignored);
     if (st == GH_E_NOT_FOUND) goto unauth;
     if (st != GH_OK) return gh_fail(&ctx->err, st, "internal", "cannot check the session");
@@ -138,7 +144,7 @@ gh_status gh_session_authenticate(gh_ctx *ctx, const char *token, char csrf_hash
     int64_t pending = touch_pending_at(s.id);
     if (pending < 0) goto unauth; /* expired, its removal queued */
     if (pending > s.last_seen_at) s.last_seen_at = pending;
-    if (now >= s.expires_at || now - s.last_seen_at > s.idle_s) {
+    if (now >= s.expires_at || (s.idle_s > 0 && now - s.last_seen_at > s.idle_s)) {
         touch_enqueue(TOUCH_SESSION_DELETE, s.id, s.org_id, s.user_id, now);
         return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "session_expired", "the session has expired; sign in again");
     }
@@ -289,6 +295,18 @@ static gh_status session_open(gh_ctx *ctx, const gh_org *o, const gh_user *u, co
     s.created_at = s.last_seen_at = now;
     s.idle_s = kiosk ? o->kiosk_idle_s : o->session_idle_s;
     s.expires_at = now + (kiosk ? o->kiosk_session_s : o->session_max_s);
+    /* A display (device) account's session follows the device policy: by
+     * default no idle timeout (idle_s 0) and a lifetime in days. */
+    if (!kiosk) {
+        gh_role r;
+        gh_err ignored = {0};
+        if (gh_store_role_get(ctx->db, o->id, u->role_key, &r, &ignored) == GH_OK && r.device) {
+            s.device = true;
+            s.idle_s = o->device_idle_s;
+            s.expires_at = now + o->device_session_s;
+        }
+        gh_err_clear(&ignored);
+    }
     gh_strlcpy(s.ip, ctx->ip ? ctx->ip : "", sizeof s.ip);
     gh_strlcpy(s.user_agent, ctx->user_agent ? ctx->user_agent : "", sizeof s.user_agent);
     s.pin_change_required = kiosk && u->pin_temporary;

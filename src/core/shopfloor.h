@@ -41,7 +41,7 @@ typedef struct gh_task_new {
 } gh_task_new;
 gh_status gh_task_create(gh_ctx *ctx, const gh_task_new *n, json_t **out);
 /* Needs tasks.assign or users.view. cursor: from a previous next_cursor. */
-gh_status gh_task_list(gh_ctx *ctx, const char *status, const char *order_ref, const char *cursor, int limit,
+gh_status gh_task_list(gh_ctx *ctx, const char *status, const char *order_ref, const char *q, const char *cursor, int limit,
                        json_t **items, char **next_cursor);
 /* A change to a task; absent fields are left alone. The ref is the
  * embedding product's key and does not change. */

@@ -152,7 +152,7 @@ static void task_visit(const gh_task *t, void *arg)
     a->n++;
 }
 
-gh_status gh_task_list(gh_ctx *ctx, const char *status, const char *order_ref, const char *cursor, int limit,
+gh_status gh_task_list(gh_ctx *ctx, const char *status, const char *order_ref, const char *q, const char *cursor, int limit,
                        json_t **items, char **next_cursor)
 {
     gh_status st = gh_require_any(ctx, "tasks.assign", "users.view");
@@ -161,6 +161,14 @@ gh_status gh_task_list(gh_ctx *ctx, const char *status, const char *order_ref, c
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_filter", "status", "status is open or done");
     char after[GH_REF_MAX + 1];
     gh_task_filter f = {.status = status, .order_ref = order_ref, .limit = limit};
+    /* Searching by ref or title (pickers search on the server, never in a
+     * downloaded list): ASCII case-insensitive. */
+    char ql[GH_NAME_MAX + 1];
+    if (q && *q) {
+        if (!gh_ascii_lower(ql, q, sizeof ql))
+            return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_filter", "q", "q is at most %d characters", GH_NAME_MAX);
+        f.q = ql;
+    }
     if (f.limit <= 0) f.limit = PAGE_DEFAULT;
     if (f.limit > PAGE_MAX) f.limit = PAGE_MAX;
     if (cursor) {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "core/ctx.h"
+#include "http/bodycheck.h"
 
 typedef struct gh_req gh_req;
 typedef void (*gh_handler)(gh_req *r);
@@ -110,6 +111,15 @@ void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const 
  * closed when the answer is done, on every path). */
 void gh_reply_stream(gh_req *r, unsigned status, const char *content_type, FILE *f);
 
+/* Streams what fn produces: fn(arg, buf, max) fills up to max bytes and
+ * returns how many, 0 at the end, -1 on an error (the connection is cut).
+ * It runs on the HTTP thread while libmicrohttpd sends, so the answer is
+ * never held whole. done(arg) runs once when the answer is over, on every
+ * path (also when this call fails). */
+typedef long (*gh_stream_fn)(void *arg, char *buf, size_t max);
+void gh_reply_callback(gh_req *r, unsigned status, const char *content_type, gh_stream_fn fn, void *arg,
+                       void (*done)(void *arg));
+
 /* ---- deferral -------------------------------------------------------------- */
 /* Runs work(arg) on the hashing pool, then cont(r) on an HTTP thread. The
  * handler returns right after. If the pool is full the request is answered
@@ -134,12 +144,7 @@ void gh_req_set_state(gh_req *r, void *state);
 void *gh_req_state(gh_req *r);
 
 /* ---- JSON input validation ----------------------------------------------- */
-typedef enum { GH_J_STRING, GH_J_BOOL, GH_J_INT, GH_J_OBJECT, GH_J_ARRAY, GH_J_ANY, GH_J_STRING_OR_NULL, GH_J_INT_OR_NULL } gh_jtype;
-typedef struct gh_jfield {
-    const char *name;
-    gh_jtype type;
-    bool required;
-} gh_jfield;
+/* gh_jtype and gh_jfield: http/bodycheck.h. */
 /* Checks that obj is an object with only the listed fields, of the listed
  * types, and the required ones present. On failure answers 400 naming the
  * field and returns false. A NULL obj (no body) counts as {}. */

@@ -49,7 +49,6 @@
 
 #define BODY_MAX (1u << 20)        /* 1 MiB for JSON bodies */
 #define BIG_BODY_MAX (16u << 20)   /* 16 MiB for imports */
-#define JSON_DEPTH_MAX 32
 /* Body bytes that requests nobody has authenticated (public routes: sign-in,
  * setup, links) may hold at once, over all connections. */
 #define UNAUTH_BODY_BUDGET (32u << 20)
@@ -221,6 +220,48 @@ void gh_reply_stream(gh_req *r, unsigned status, const char *content_type, FILE 
     if (content_type) MHD_add_response_header(r->resp, "Content-Type", content_type);
 }
 
+typedef struct cb_stream {
+    gh_stream_fn fn;
+    void *arg;
+    void (*done)(void *arg);
+} cb_stream;
+
+static ssize_t cb_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    cb_stream *s = cls;
+    long n = s->fn(s->arg, buf, max);
+    if (n > 0) return (ssize_t)n;
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void cb_free(void *cls)
+{
+    cb_stream *s = cls;
+    if (s->done) s->done(s->arg);
+    free(s);
+}
+
+void gh_reply_callback(gh_req *r, unsigned status, const char *content_type, gh_stream_fn fn, void *arg,
+                       void (*done)(void *arg))
+{
+    if (r->resp) MHD_destroy_response(r->resp);
+    r->resp = NULL;
+    cb_stream *s = malloc(sizeof *s);
+    if (!s) {
+        if (done) done(arg);
+        return; /* no answer: the dispatcher answers 500 */
+    }
+    *s = (cb_stream){fn, arg, done};
+    r->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, cb_read, s, cb_free);
+    if (!r->resp) {
+        cb_free(s);
+        return;
+    }
+    r->status = status;
+    if (content_type) MHD_add_response_header(r->resp, "Content-Type", content_type);
+}
+
 static void reply_json_typed(gh_req *r, unsigned status, json_t *body, const char *type)
 {
     char *text = body ? gh_json_dump(body, JSON_COMPACT) : NULL;
@@ -280,6 +321,33 @@ void gh_reply_scim(gh_req *r, unsigned status, json_t *body)
  * message (RFC 7644 §3.12) that keeps gatehouse's stable code. */
 static bool scim_path(const gh_req *r) { return strncmp(r->path, "/scim/", 6) == 0; }
 
+/* The `errors` list of a problem whose fields were checked together, or a
+ * one-item list for a problem about one field, with every detail
+ * sentence-cased. */
+static json_t *problem_errors(const gh_err *err)
+{
+    json_t *given = err->extra ? json_object_get(err->extra, "errors") : NULL;
+    json_t *list = json_array();
+    if (!list) return NULL;
+    char d[sizeof err->detail + 2];
+    if (json_is_array(given)) {
+        size_t i;
+        json_t *it;
+        json_array_foreach(given, i, it) {
+            const char *detail = json_string_value(json_object_get(it, "detail"));
+            gh_err_sentence(detail ? detail : "", d, sizeof d);
+            json_array_append_new(list, json_pack("{s:O, s:O, s:s}", "field", json_object_get(it, "field"), "code",
+                                                  json_object_get(it, "code"), "detail", d));
+        }
+    } else if (err->field[0]) {
+        gh_err_sentence(err->detail, d, sizeof d);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "field", err->field, "code",
+                                              err->code[0] ? err->code : "error", "detail", d));
+    }
+    if (json_array_size(list) == 0) { json_decref(list); return NULL; }
+    return list;
+}
+
 void gh_reply_err(gh_req *r, const gh_err *err)
 {
     gh_status st = err->status > GH_OK && err->status < GH_STATUS_COUNT ? err->status : GH_E_INTERNAL;
@@ -293,11 +361,17 @@ void gh_reply_err(gh_req *r, const gh_err *err)
         json_object_set_new(p, "title", json_string(status_table[st].title));
         json_object_set_new(p, "status", json_integer(status_table[st].http));
         json_object_set_new(p, "code", json_string(err->code[0] ? err->code : "error"));
-        if (err->detail[0]) json_object_set_new(p, "detail", json_string(err->detail));
+        if (err->detail[0]) {
+            char d[sizeof err->detail + 2];
+            gh_err_sentence(err->detail, d, sizeof d);
+            json_object_set_new(p, "detail", json_string(d));
+        }
         if (err->field[0]) json_object_set_new(p, "field", json_string(err->field));
         json_object_set_new(p, "instance", json_string(r->path));
         json_object_set_new(p, "request_id", json_string(r->request_id));
         if (err->extra) json_object_update(p, err->extra);
+        json_t *errors = problem_errors(err);
+        if (errors) json_object_set_new(p, "errors", errors);
     }
     if (st == GH_E_FORBIDDEN) {
         gh_strlcpy(r->denied_code, err->code[0] ? err->code : "error", sizeof r->denied_code);
@@ -341,77 +415,18 @@ static void deferred_done(void *arg)
     MHD_resume_connection(r->conn);
 }
 
-/* ---- JSON input ------------------------------------------------------------- */
-static const char *jtype_name(gh_jtype t)
-{
-    switch (t) {
-    case GH_J_STRING: return "a string";
-    case GH_J_STRING_OR_NULL: return "a string or null";
-    case GH_J_BOOL: return "a boolean";
-    case GH_J_INT: return "an integer";
-    case GH_J_INT_OR_NULL: return "an integer or null";
-    case GH_J_OBJECT: return "an object";
-    case GH_J_ARRAY: return "an array";
-    default: return "a value";
-    }
-}
-
-static bool jtype_ok(json_t *v, gh_jtype t)
-{
-    switch (t) {
-    case GH_J_STRING: return json_is_string(v);
-    case GH_J_STRING_OR_NULL: return json_is_string(v) || json_is_null(v);
-    case GH_J_BOOL: return json_is_boolean(v);
-    case GH_J_INT: return json_is_integer(v);
-    case GH_J_INT_OR_NULL: return json_is_integer(v) || json_is_null(v);
-    case GH_J_OBJECT: return json_is_object(v);
-    case GH_J_ARRAY: return json_is_array(v);
-    default: return true;
-    }
-}
-
+/* ---- JSON input (the checks: http/bodycheck.c) ----------------------------- */
 bool gh_json_check_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields)
 {
     return gh_json_check_in_or_reply(r, obj, fields, NULL);
 }
 
+/* Every unknown, mistyped and missing field is reported at once (the
+ * problem's `errors`); the first one is the problem's code and field. */
 bool gh_json_check_in_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields, const char *in)
 {
     gh_err e = {0};
-    if (obj && !json_is_object(obj)) {
-        if (in) gh_fail_field(&e, GH_E_INVALID, "invalid_type", in, "'%s' must be an object", in);
-        else gh_fail(&e, GH_E_INVALID, "invalid_body", "the body must be a JSON object");
-        goto fail;
-    }
-    if (obj) {
-        const char *key;
-        json_t *val;
-        json_object_foreach(obj, key, val) {
-            const gh_jfield *f = fields;
-            while (f->name && strcmp(f->name, key) != 0) f++;
-            if (!f->name) {
-                gh_fail_field(&e, GH_E_INVALID, "unknown_field", key, "unknown field '%s'", key);
-                goto fail;
-            }
-            if (!jtype_ok(val, f->type)) {
-                gh_fail_field(&e, GH_E_INVALID, "invalid_type", key, "'%s' must be %s", key, jtype_name(f->type));
-                goto fail;
-            }
-        }
-    }
-    for (const gh_jfield *f = fields; f->name; f++) {
-        if (f->required && (!obj || !json_object_get(obj, f->name))) {
-            gh_fail_field(&e, GH_E_INVALID, "missing_field", f->name, "'%s' is required", f->name);
-            goto fail;
-        }
-    }
-    return true;
-fail:
-    if (in && e.field[0] && strcmp(e.field, in) != 0) {
-        char f[2 * sizeof e.field + 2];
-        snprintf(f, sizeof f, "%.*s.%s", (int)sizeof e.field, in, e.field);
-        gh_strlcpy(e.field, f, sizeof e.field);
-    }
+    if (gh_body_check_fields(obj, fields, in, &e)) return true;
     gh_reply_err(r, &e);
     gh_err_clear(&e);
     return false;
@@ -426,35 +441,6 @@ bool gh_jbool(json_t *obj, const char *name, bool dflt)
 }
 
 /* ---- dispatch ----------------------------------------------------------------- */
-/* Nesting depth of a JSON text, ignoring brackets inside strings. */
-static int json_depth(const char *s, size_t n)
-{
-    int depth = 0, maxd = 0;
-    bool in_str = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = false;
-        } else if (c == '"') in_str = true;
-        else if (c == '{' || c == '[') { if (++depth > maxd) maxd = depth; }
-        else if (c == '}' || c == ']') depth--;
-    }
-    return maxd;
-}
-
-/* A JSON body's Content-Type: absent (lenient), application/json or any
- * application/...+json, parameters such as charset allowed. */
-static bool json_content_type(const char *ct)
-{
-    if (!ct) return true;
-    while (*ct == ' ' || *ct == '\t') ct++;
-    size_t n = strcspn(ct, ";");
-    while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
-    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0) return true;
-    return n > 17 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
-}
-
 static bool unsafe_method(const char *m)
 {
     return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0;
@@ -699,36 +685,15 @@ static void dispatch(gh_req *r)
         return;
     }
     if (r->body.len > 0 && !(rt->flags & GH_R_RAW_BODY)) {
-        if (!json_content_type(gh_req_header(r, "Content-Type"))) {
+        if (!gh_body_content_type_ok(gh_req_header(r, "Content-Type"))) {
             reply_fail(r, GH_E_UNSUPPORTED_TYPE, "unsupported_media_type",
                        "send the body as Content-Type: application/json");
             return;
         }
-        if (json_depth(r->body.data, r->body.len) > JSON_DEPTH_MAX) {
-            reply_fail(r, GH_E_INVALID, "invalid_json", "JSON nested too deeply");
-            return;
-        }
-        json_error_t jerr;
-        r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
-        /* jansson reports some allocation failures as syntax errors (its
-         * lexer's buffers): a second read tells a transient failure from
-         * a malformed body, which fails again at the same place. */
-        if (!r->json) r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!r->json && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0])) {
-            /* Not the client's fault: no "malformed JSON" for it (jansson
-             * leaves the text empty when it cannot even start reading). */
-            reply_fail(r, GH_E_INTERNAL, "internal", "out of memory");
-            return;
-        }
-        if (!r->json) {
-            gh_err e = {0};
-            gh_fail(&e, GH_E_INVALID, "invalid_json", "malformed JSON at line %d column %d: %s",
-                    jerr.line, jerr.column, jerr.text);
+        gh_err e = {0};
+        if (gh_body_parse(r->body.data, r->body.len, &r->json, &e) != GH_OK) {
             gh_reply_err(r, &e);
-            return;
-        }
-        if (!json_is_object(r->json)) {
-            reply_fail(r, GH_E_INVALID, "invalid_body", "the body must be a JSON object");
+            gh_err_clear(&e);
             return;
         }
     }

@@ -10,7 +10,8 @@
 /* ---- orgs ---------------------------------------------------------------------- */
 #define ORG_COLS "id, slug, name, template, modules, addons, seats_office, seats_factory," \
     " session_idle_s, session_max_s, invite_ttl_s, single_task_checkin, kiosk_pin_min," \
-    " kiosk_enrolled_devices_only, kiosk_idle_s, kiosk_session_s, created_at, ip_allowlist, erase_deleted_names"
+    " kiosk_enrolled_devices_only, kiosk_idle_s, kiosk_session_s, created_at, ip_allowlist, erase_deleted_names," \
+    " device_idle_s, device_session_s"
 
 static void org_row(sqlite3_stmt *st, gh_org *o)
 {
@@ -30,6 +31,8 @@ static void org_row(sqlite3_stmt *st, gh_org *o)
     o->created_at = sqlite3_column_int64(st, 16);
     CP(o->ip_allowlist, 17);
     o->erase_deleted_names = sqlite3_column_int64(st, 18) != 0;
+    o->device_idle_s = sqlite3_column_int64(st, 19);
+    o->device_session_s = sqlite3_column_int64(st, 20);
 }
 
 static void bind_seats(sqlite3_stmt *st, int i, int64_t v)
@@ -49,6 +52,7 @@ static void org_bind(sqlite3_stmt *st, const gh_org *o)
     gh_bind_i64(st, 15, o->kiosk_idle_s); gh_bind_i64(st, 16, o->kiosk_session_s);
     gh_bind_i64(st, 17, o->created_at); gh_bind_text(st, 18, o->ip_allowlist);
     gh_bind_i64(st, 19, o->erase_deleted_names);
+    gh_bind_i64(st, 20, o->device_idle_s); gh_bind_i64(st, 21, o->device_session_s);
 }
 
 int64_t gh_store_org_count(gh_db *db)
@@ -62,7 +66,7 @@ int64_t gh_store_org_count(gh_db *db)
 
 gh_status gh_store_org_insert(gh_db *db, const gh_org *o, gh_err *err)
 {
-    PREP(db, st, "INSERT INTO orgs (" ORG_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)", err);
+    PREP(db, st, "INSERT INTO orgs (" ORG_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)", err);
     org_bind(st, o);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
@@ -110,7 +114,8 @@ gh_status gh_store_org_update(gh_db *db, const gh_org *o, gh_err *err)
                  " seats_office = ?7, seats_factory = ?8, session_idle_s = ?9, session_max_s = ?10,"
                  " invite_ttl_s = ?11, single_task_checkin = ?12, kiosk_pin_min = ?13,"
                  " kiosk_enrolled_devices_only = ?14, kiosk_idle_s = ?15, kiosk_session_s = ?16,"
-                 " ip_allowlist = ?18, erase_deleted_names = ?19 WHERE id = ?1 AND created_at = ?17", err);
+                 " ip_allowlist = ?18, erase_deleted_names = ?19, device_idle_s = ?20, device_session_s = ?21"
+                 " WHERE id = ?1 AND created_at = ?17", err);
     org_bind(st, o);
     STEP_DONE(db, st, err, "org update");
     return GH_OK;
@@ -604,7 +609,7 @@ gh_status gh_store_user_each(gh_db *db, const char *org_id, void (*fn)(const gh_
 
 /* ---- sessions ------------------------------------------------------------------- */
 #define SESSION_COLS "id, org_id, user_id, token_hash, csrf_hash, kind, created_at, last_seen_at," \
-    " idle_s, expires_at, ip, user_agent, device_id, pin_change_required, mfa_pending"
+    " idle_s, expires_at, ip, user_agent, device_id, pin_change_required, mfa_pending, device"
 
 static void session_row(sqlite3_stmt *st, gh_session *s)
 {
@@ -618,11 +623,12 @@ static void session_row(sqlite3_stmt *st, gh_session *s)
     CP(s->ip, 10); CP(s->user_agent, 11); CP(s->device_id, 12);
     s->pin_change_required = sqlite3_column_int64(st, 13) != 0;
     CP(s->mfa_pending, 14);
+    s->device = sqlite3_column_int64(st, 15) != 0;
 }
 
 gh_status gh_store_session_insert(gh_db *db, const gh_session *s, gh_err *err)
 {
-    PREP(db, st, "INSERT INTO sessions (" SESSION_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)", err);
+    PREP(db, st, "INSERT INTO sessions (" SESSION_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)", err);
     gh_bind_text(st, 1, s->id); gh_bind_text(st, 2, s->org_id); gh_bind_text(st, 3, s->user_id);
     gh_bind_text(st, 4, s->token_hash); gh_bind_text(st, 5, s->csrf_hash); gh_bind_text(st, 6, s->kind);
     gh_bind_i64(st, 7, s->created_at); gh_bind_i64(st, 8, s->last_seen_at);
@@ -630,6 +636,7 @@ gh_status gh_store_session_insert(gh_db *db, const gh_session *s, gh_err *err)
     gh_bind_text(st, 11, s->ip); gh_bind_text(st, 12, s->user_agent);
     gh_bind_text(st, 13, gh_sql_null_if_empty(s->device_id)); gh_bind_i64(st, 14, s->pin_change_required);
     gh_bind_text(st, 15, s->mfa_pending);
+    gh_bind_i64(st, 16, s->device);
     STEP_DONE(db, st, err, "session insert");
     return GH_OK;
 }
@@ -673,9 +680,18 @@ gh_status gh_store_session_touch(gh_db *db, const char *id, int64_t at, gh_err *
 gh_status gh_store_session_clamp(gh_db *db, const char *org_id, const char *kind, int64_t idle_s, int64_t max_s,
                                  gh_err *err)
 {
-    PREP(db, st,
-         "UPDATE sessions SET idle_s = min(idle_s, ?3), expires_at = min(expires_at, created_at + ?4)"
-         " WHERE org_id = ?1 AND kind = ?2 AND (idle_s > ?3 OR expires_at > created_at + ?4)", err);
+    bool device = strcmp(kind, "device") == 0;
+    /* A device session's idle_s 0 is no idle timeout: a policy with one
+     * gives it one. People's sessions (device = 0) are never touched by the
+     * device policy, nor device sessions by people's. */
+    sqlite3_stmt *st = gh_db_stmt(db, device
+        ? "UPDATE sessions SET idle_s = CASE WHEN ?3 > 0 AND (idle_s = 0 OR idle_s > ?3) THEN ?3 ELSE idle_s END,"
+          " expires_at = min(expires_at, created_at + ?4)"
+          " WHERE org_id = ?1 AND device = 1 AND ?2 = 'device'"
+          " AND ((?3 > 0 AND (idle_s = 0 OR idle_s > ?3)) OR expires_at > created_at + ?4)"
+        : "UPDATE sessions SET idle_s = min(idle_s, ?3), expires_at = min(expires_at, created_at + ?4)"
+          " WHERE org_id = ?1 AND kind = ?2 AND device = 0 AND (idle_s > ?3 OR expires_at > created_at + ?4)");
+    if (!st) return gh_db_fail(db, err, "prepare");
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, kind);
     gh_bind_i64(st, 3, idle_s);

@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 #define GEN_BUMP "UPDATE meta SET value = value + 1 WHERE key = 'generation';"
-/* Logs what a bump was for (migration 15): kind 'user' or 'role'. */
+/* Logs what a bump was for (migration 18): kind 'user' or 'role'. */
 #define CHANGE(kind, org, id) \
     " INSERT INTO authz_changes (gen, kind, org_id, id) SELECT value, '" kind "', " org ", " id \
     " FROM meta WHERE key = 'generation';"
@@ -596,7 +596,66 @@ static const char *const migrations[] = {
      " DELETE FROM users_search WHERE rowid = (SELECT rid FROM user_search_ids WHERE user_id = old.id);"
      " DELETE FROM user_search_ids WHERE user_id = old.id;"
      " END;"),
-    /* 15: the generation triggers on users and roles also say what changed:
+    /* 15: sessions of display (device) accounts have their own
+     * policy, apart from people's: device_idle_s 0 is no idle timeout (a
+     * wall screen in a hall is never touched), device_session_s their
+     * lifetime (30 days by default). sessions.device marks them, so that
+     * people's policy never clamps them and theirs never clamps people's. */
+    ("ALTER TABLE orgs ADD COLUMN device_idle_s INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE orgs ADD COLUMN device_session_s INTEGER NOT NULL DEFAULT 2592000;"
+     "ALTER TABLE sessions ADD COLUMN device INTEGER NOT NULL DEFAULT 0;"),
+    /* 16: webhooks. An endpoint per row (events: space-separated
+     * event names or "group.*"-style patterns; secret sealed by the secret
+     * box); its deliveries are a second kind of outbox row, written in the
+     * transaction of the change and claimed with a lease like mails
+     * ('queued', 'sending', 'delivered', 'deferred', 'failed'). Only an
+     * excerpt of each reply is kept. */
+    ("CREATE TABLE webhooks ("
+     " id TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " url TEXT NOT NULL,"
+     " description TEXT NOT NULL DEFAULT '',"
+     " events TEXT NOT NULL,"
+     " enabled INTEGER NOT NULL DEFAULT 1,"
+     " secret TEXT NOT NULL,"
+     " created_by TEXT,"
+     " created_at INTEGER NOT NULL,"
+     " updated_at INTEGER NOT NULL);"
+     "CREATE INDEX webhooks_org ON webhooks(org_id, enabled);"
+     "CREATE TABLE webhook_deliveries ("
+     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+     " id TEXT NOT NULL UNIQUE,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,"
+     " event TEXT NOT NULL,"
+     " payload TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL,"
+     " status TEXT NOT NULL DEFAULT 'queued',"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+     " lease_until INTEGER NOT NULL DEFAULT 0,"
+     " response_status INTEGER NOT NULL DEFAULT 0,"
+     " response_excerpt TEXT NOT NULL DEFAULT '',"
+     " last_error TEXT NOT NULL DEFAULT '',"
+     " delivered_at INTEGER);"
+     "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);"
+     "CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, seq);"),
+    /* 17: SAML 2.0. Each org's service-provider signing key
+     * (generated on first use; the private key sealed by core/secretbox.c)
+     * and certificate; the assertion ids already accepted, until they
+     * expire, so an assertion is never accepted twice. */
+    ("CREATE TABLE saml_sp_keys ("
+     " org_id TEXT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,"
+     " cert_pem TEXT NOT NULL,"
+     " key_sealed TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL);"
+     "CREATE TABLE saml_seen ("
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " assertion_id TEXT NOT NULL,"
+     " expires_at INTEGER NOT NULL,"
+     " PRIMARY KEY (org_id, assertion_id));"
+     "CREATE INDEX saml_seen_expiry ON saml_seen(expires_at);"),
+    /* 18: the generation triggers on users and roles also say what changed:
      * one authz_changes row (generation, kind, org, id) per bump, in the
      * same transaction, so a snapshot holder applies only those changes
      * (core/access.c). A bump without a row (orgs, allowlists, anything

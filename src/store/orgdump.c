@@ -39,6 +39,9 @@ static const dump_table tables[] = {
     {"mfa_recovery_codes", BY_ORG, "user_id, code_hash", false},
     {"scim_users", BY_ORG, "user_id", false},
     {"checkins", BY_ORG, "id", false},
+    {"webhooks", BY_ORG, "id", false},
+    {"webhook_deliveries", BY_ORG, "seq", true},
+    {"saml_sp_keys", BY_ORG, "org_id", false},
     {"activity", BY_ORG, "seq", true},
     {"audit", BY_ORG, "seq", true},
 };

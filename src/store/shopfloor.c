@@ -228,12 +228,15 @@ gh_status gh_store_task_list(gh_db *db, const char *org_id, const gh_task_filter
 {
     PREP(db, st, "SELECT " TASK_COLS " FROM tasks t WHERE t.org_id = ?1"
                  " AND (?2 IS NULL OR t.status = ?2) AND (?3 IS NULL OR t.order_ref = ?3)"
-                 " AND (?4 IS NULL OR t.ref > ?4) ORDER BY t.ref LIMIT ?5", err);
+                 " AND (?4 IS NULL OR t.ref > ?4)"
+                 " AND (?6 IS NULL OR instr(lower(t.ref), ?6) > 0 OR instr(lower(t.title), ?6) > 0)"
+                 " ORDER BY t.ref LIMIT ?5", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, f->status);
     gh_bind_text(st, 3, f->order_ref);
     gh_bind_text(st, 4, f->after_ref);
     gh_bind_i64(st, 5, f->limit);
+    gh_bind_text(st, 6, f->q);
     task_cb cb = {fn, arg};
     return each_row(db, st, task_visit, &cb, err, "task list");
 }

@@ -70,6 +70,7 @@ typedef struct gh_task_filter {
     const char *status;      /* NULL = any */
     const char *order_ref;   /* NULL = any */
     const char *after_ref;   /* keyset cursor: refs > after_ref; NULL = start */
+    const char *q;           /* lower-case text in the ref or title; NULL = any */
     int limit;
 } gh_task_filter;
 /* Tasks in ref order. */

@@ -40,6 +40,8 @@ typedef struct gh_org {
     int64_t created_at;
     char ip_allowlist[GH_IP_ALLOWLIST_TEXT_MAX]; /* canonical CIDRs, space-separated; "" = any */
     bool erase_deleted_names;      /* tombstones keep "deleted user", not the name */
+    int64_t device_idle_s;         /* display accounts' sessions: 0 = no idle timeout */
+    int64_t device_session_s;      /* their lifetime */
 } gh_org;
 
 int64_t gh_store_org_count(gh_db *db);
@@ -165,6 +167,7 @@ typedef struct gh_session {
     char device_id[GH_ID_MAX];
     bool pin_change_required;
     char mfa_pending[8];          /* "" full; "verify" or "enrol": second step due (core/mfa.h) */
+    bool device;                  /* a display (device) account's: the device policy */
 } gh_session;
 
 gh_status gh_store_session_insert(gh_db *db, const gh_session *s, gh_err *err);
@@ -179,7 +182,8 @@ gh_status gh_store_session_delete(gh_db *db, const char *org_id, const char *use
 /* Deletes all of a user's sessions except `keep_id` (may be NULL). */
 gh_status gh_store_session_delete_user(gh_db *db, const char *org_id, const char *user_id,
                                        const char *keep_id, int64_t *deleted, gh_err *err);
-/* Shortens the org's open sessions of one kind ('office' or 'kiosk') to at
+/* Shortens the org's open sessions of one kind ('office' or 'kiosk' for
+ * people, 'device' for display accounts, whose idle_s 0 is none) to at
  * most idle_s of idleness and max_s of lifetime counted from their start;
  * never lengthens one. */
 gh_status gh_store_session_clamp(gh_db *db, const char *org_id, const char *kind, int64_t idle_s, int64_t max_s,
@@ -235,6 +239,7 @@ json_t *gh_store_outbox_latest(gh_db *db, const char *org_id, const char *kind, 
 
 /* ---- audit ----------------------------------------------------------------------- */
 typedef struct gh_audit_row {
+    char id[GH_ID_MAX]; /* "" = a new one */
     const char *org_id, *actor_type, *actor_id, *action, *target_type, *target_id, *ip, *request_id;
     const char *detail_json;
     int64_t at;
@@ -339,6 +344,10 @@ gh_status gh_store_sso_state_insert(gh_db *db, const gh_sso_state *s, gh_err *er
  * GH_E_NOT_FOUND when unknown; *s->used_at tells a replay (non-zero:
  * it was used before this call). */
 gh_status gh_store_sso_state_take(gh_db *db, const char *state_hash, int64_t now, gh_sso_state *s, gh_err *err);
+/* SAML: the state remembers the AuthnRequest's id (in verifier). */
+gh_status gh_store_sso_state_set_verifier(gh_db *db, const char *state_hash, const char *verifier, gh_err *err);
+/* Reads the state without marking it. */
+gh_status gh_store_sso_state_get(gh_db *db, const char *state_hash, gh_sso_state *s, gh_err *err);
 /* Records that the re-authentication of this state succeeded at `at`. */
 gh_status gh_store_sso_state_prove(gh_db *db, const char *state_hash, int64_t at, gh_err *err);
 /* Consumes the newest proof of user_id for purpose proved at or after
@@ -347,5 +356,72 @@ gh_status gh_store_sso_reauth_consume(gh_db *db, const char *org_id, const char 
                                       int64_t since, bool *found, gh_err *err);
 /* Forgets states that expired before `before`. */
 gh_status gh_store_sso_state_purge(gh_db *db, int64_t before, gh_err *err);
+
+
+/* ---- webhooks ----------------------------------------------------------- */
+#define GH_WEBHOOK_URL_MAX 2048
+#define GH_WEBHOOK_EVENTS_MAX 1024 /* space-separated names and patterns */
+#define GH_WEBHOOK_SEALED_MAX 512   /* the sealed signing secret */
+typedef struct gh_webhook {
+    char id[GH_ID_MAX];
+    char org_id[GH_ID_MAX];
+    char url[GH_WEBHOOK_URL_MAX + 1];
+    char description[GH_NAME_MAX + 1];
+    char events[GH_WEBHOOK_EVENTS_MAX];
+    bool enabled;
+    char secret[GH_WEBHOOK_SEALED_MAX];
+    char created_by[GH_ID_MAX];
+    int64_t created_at, updated_at;
+} gh_webhook;
+gh_status gh_store_webhook_insert(gh_db *db, const gh_webhook *w, gh_err *err);
+/* Writes url, description, events, enabled, secret and updated_at. */
+gh_status gh_store_webhook_update(gh_db *db, const gh_webhook *w, gh_err *err);
+gh_status gh_store_webhook_get(gh_db *db, const char *org_id, const char *id, gh_webhook *w, gh_err *err);
+gh_status gh_store_webhook_delete(gh_db *db, const char *org_id, const char *id, gh_err *err);
+/* The org's endpoints in creation order (only the enabled ones when
+ * enabled_only); fn returns false to stop. */
+gh_status gh_store_webhook_each(gh_db *db, const char *org_id, bool enabled_only,
+                                bool (*fn)(const gh_webhook *, void *), void *arg, gh_err *err);
+/* Queues one delivery (id = the message id, "msg_..."). */
+gh_status gh_store_whdelivery_insert(gh_db *db, const char *id, const char *org_id, const char *webhook_id,
+                                     const char *event, const char *payload, int64_t at, gh_err *err);
+/* Claims the oldest due delivery like gh_store_outbox_claim. *out (caller
+ * frees) is {id, org_id, webhook_id, event, payload, attempts, created_at}
+ * or NULL when nothing is due. */
+gh_status gh_store_whdelivery_claim(gh_db *db, int64_t now, int64_t lease_s, json_t **out, gh_err *err);
+/* Outcome of a claimed delivery: status 'delivered', 'deferred' (next_at)
+ * or 'failed'; the reply's status (0: none) and excerpt, error or NULL. */
+gh_status gh_store_whdelivery_finish(gh_db *db, const char *id, const char *status, int64_t now, int64_t next_at,
+                                     long http_status, const char *excerpt, const char *error, gh_err *err);
+/* The endpoint's newest `limit` deliveries, newest first, without payload. */
+json_t *gh_store_whdelivery_list(gh_db *db, const char *org_id, const char *webhook_id, int limit, gh_err *err);
+/* Deliveries waiting (queued, deferred or sending), every org. -1 on error. */
+int64_t gh_store_whdelivery_backlog(gh_db *db);
+
+/* ---- audit export -------------------------------------------------------- */
+typedef struct gh_audit_export_row {
+    int64_t seq, at;
+    const char *id, *actor_type, *actor_id, *actor_name, *action, *target_type, *target_id, *target_name, *ip,
+        *request_id, *detail; /* NULL when absent; valid during the callback only */
+} gh_audit_export_row;
+/* Calls fn for at most `limit` rows of the org's trail matching f (limit
+ * and before_seq unused) with after_seq < seq <= upto_seq, oldest first;
+ * *last gets the last seq seen (unchanged when none). fn returns false to
+ * stop. One short statement per call: the caller pages with after_seq. */
+gh_status gh_store_audit_export_page(gh_db *db, const char *org_id, const gh_audit_filter *f, int64_t after_seq,
+                                     int64_t upto_seq, int limit,
+                                     bool (*fn)(const gh_audit_export_row *, void *), void *arg, int64_t *last,
+                                     gh_err *err);
+/* SAML: the org's service-provider certificate (PEM) and sealed private
+ * key, both malloc'd. GH_E_NOT_FOUND saml_key_missing before the first. */
+gh_status gh_store_saml_key_get(gh_db *db, const char *org_id, char **cert_pem, char **key_sealed, gh_err *err);
+/* Stores the org's key unless it has one already (a concurrent first use:
+ * the caller reads it back). */
+gh_status gh_store_saml_key_insert(gh_db *db, const char *org_id, const char *cert_pem, const char *key_sealed,
+                                   int64_t at, gh_err *err);
+/* Records an accepted assertion id until expires_at (forgetting expired
+ * ones); *fresh is false when it was already recorded (a replay). */
+gh_status gh_store_saml_seen(gh_db *db, const char *org_id, const char *assertion_id, int64_t now, int64_t expires_at,
+                             bool *fresh, gh_err *err);
 
 #endif

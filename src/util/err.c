@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "util/util.h"
 
@@ -50,6 +51,41 @@ void gh_err_clear(gh_err *err)
 {
     json_decref(err->extra);
     *err = (gh_err){0};
+}
+
+void gh_err_sentence(const char *in, char *out, size_t cap)
+{
+    if (cap == 0) return;
+    gh_strlcpy(out, in ? in : "", cap);
+    size_t n = strlen(out);
+    if (n == 0) return;
+    size_t w = strcspn(out, " :,;");
+    bool ident = (w < 2 && out[0] != 'a') || out[0] < 'a' || out[0] > 'z';
+    for (size_t i = 0; i < w && !ident; i++)
+        if (!(out[i] >= 'a' && out[i] <= 'z') && out[i] != '-' && out[i] != '\'') ident = true;
+    if (!ident) out[0] = (char)(out[0] - 'a' + 'A');
+    char last = out[n - 1];
+    if (last != '.' && last != '!' && last != '?' && last != ':' && n + 1 < cap) {
+        out[n] = '.';
+        out[n + 1] = '\0';
+    }
+}
+
+void gh_err_merge(gh_err *all, gh_err *one)
+{
+    if (one->status == GH_OK) return;
+    json_t *item = json_pack("{s:s, s:s, s:s}", "field", one->field, "code", one->code, "detail", one->detail);
+    if (all->status == GH_OK) {
+        *all = *one;
+        *one = (gh_err){0};
+    } else {
+        gh_err_clear(one);
+    }
+    if (!all->extra) all->extra = json_object();
+    json_t *list = all->extra ? json_object_get(all->extra, "errors") : NULL;
+    if (all->extra && !list && json_object_set_new(all->extra, "errors", list = json_array()) != 0) list = NULL;
+    if (item && list) json_array_append(list, item);
+    json_decref(item);
 }
 
 gh_status gh_check_text(gh_err *err, const char *code, const char *field, const char *s, size_t min, size_t max)

@@ -48,6 +48,16 @@ gh_status gh_fail_field(gh_err *err, gh_status status, const char *code, const c
 /* Adds an extra member (reference stolen) to the problem document. */
 void gh_err_extra(gh_err *err, const char *key, json_t *value);
 void gh_err_clear(gh_err *err);
+/* A plant manager reads a problem's detail: out is in starting with a
+ * capital letter and ending with a full stop. A first word that is an
+ * identifier (a field or parameter such as `q`, `order_ref`,
+ * `it.operations`) stays as the client spells it. */
+void gh_err_sentence(const char *in, char *out, size_t cap);
+/* Every invalid field at once: adds one's {field, code, detail} to the
+ * `errors` list of all; the first problem added also becomes all's status,
+ * code, field and detail (the stable top-level code clients read), and its
+ * extra members are kept. one is cleared. */
+void gh_err_merge(gh_err *all, gh_err *one);
 
 /* The one check for names and other one-line texts people type:
  * fills err with GH_E_INVALID `code` on `field`, and a detail that names the

@@ -179,7 +179,7 @@ test('office accounts and sessions', async () => {
       const current = list.body.items.filter((x) => x.current);
       assert.equal(current.length, 1);
       for (const x of list.body.items) {
-        assert.deepEqual(Object.keys(x).sort(), ['created_at', 'current', 'expires_at', 'id', 'ip', 'kind', 'last_seen_at', 'user_agent']);
+        assert.deepEqual(Object.keys(x).sort(), ['created_at', 'current', 'device', 'expires_at', 'id', 'idle_timeout_s', 'ip', 'kind', 'last_seen_at', 'user_agent']);
         assert.equal(x.kind, 'office');
         assert.equal(x.ip, '127.0.0.1');
       }

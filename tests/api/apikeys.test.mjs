@@ -98,7 +98,7 @@ const SCOPES_MIGRATION = 9;
 // Winding the schema back to 8 must also undo the migrations after 9.
 const BUMP = "UPDATE meta SET value = value + 1 WHERE key = 'generation';";
 const UNDO_AFTER_9 = [
-  // 15: the change log behind incremental snapshots; the triggers as 8 left them
+  // 18: the change log behind incremental snapshots; the triggers as 8 left them
   'DROP TRIGGER gen_users_i; DROP TRIGGER gen_users_u; DROP TRIGGER gen_users_d;',
   'DROP TRIGGER gen_roles_i; DROP TRIGGER gen_roles_u; DROP TRIGGER gen_roles_d;',
   'DROP TABLE authz_changes;',
@@ -122,6 +122,12 @@ const UNDO_AFTER_9 = [
   // 14: the user search index
   'DROP TRIGGER users_search_ins; DROP TRIGGER users_search_upd; DROP TRIGGER users_search_del;',
   'DROP TABLE users_search; DROP TABLE user_search_ids; ALTER TABLE users DROP COLUMN search_key;',
+  // 15: the device session policy
+  'ALTER TABLE sessions DROP COLUMN device; ALTER TABLE orgs DROP COLUMN device_idle_s; ALTER TABLE orgs DROP COLUMN device_session_s;',
+  // 16: webhooks
+  'DROP TABLE webhook_deliveries; DROP TABLE webhooks;',
+  // 17: SAML service-provider keys and seen assertion ids
+  'DROP TABLE saml_seen; DROP TABLE saml_sp_keys;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
   ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']

@@ -103,7 +103,9 @@ test('audit trail', async () => {
           (!requestId || x.request_id === requestId));
         assert.ok(e, `no ${action} event for ${target} (request ${requestId})`);
         assert.equal(e.actor_id, actor, `${action}: actor`);
-        assert.deepEqual(Object.keys(e).sort(), ['action', 'actor_id', 'actor_type', 'at', 'detail', 'id', 'ip', 'request_id', 'target_id', 'target_type']);
+        // Names beside the ids (issue 19): actor_name, target_name.
+        assert.deepEqual(Object.keys(e).sort(), ['action', 'actor_id', 'actor_name', 'actor_type', 'at', 'detail', 'id', 'ip', 'request_id', 'target_id', 'target_name', 'target_type']);
+        if (actor === adminId) assert.equal(e.actor_name, 'Ada Admin', `${action}: actor name`);
         assert.equal(e.ip, action === 'org.modules_set' ? '' : '127.0.0.1');
         assert.ok(Date.parse(e.at) > Date.now() - 600e3, e.at);
       }

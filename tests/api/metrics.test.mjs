@@ -24,7 +24,8 @@ test('metrics: the text format, and counters move as requests are made', async (
     const before = await scrape(s);
     for (const name of ['gatehouse_http_requests_total', 'gatehouse_http_request_duration_seconds', 'gatehouse_hash_queue_depth',
       'gatehouse_hash_queue_wait_seconds', 'gatehouse_snapshot_generation', 'gatehouse_snapshot_rebuild_seconds',
-      'gatehouse_sessions_open', 'gatehouse_mail_backlog', 'gatehouse_throttled_total', 'gatehouse_draining']) {
+      'gatehouse_sessions_open', 'gatehouse_mail_backlog', 'gatehouse_throttled_total', 'gatehouse_draining',
+      'gatehouse_webhook_backlog']) {
       assert.ok(before.has(name), `${name} is exposed`);
     }
     for (const name of before.keys()) assert.match(name, /^gatehouse_/);

@@ -37,7 +37,7 @@ test('organization settings and concurrency', async () => {
       assert.deepEqual(sec.body.settings, {
         session_idle_timeout_s: 600, session_max_lifetime_s: 3600, invite_ttl_s: 86400, single_task_checkin: false,
         kiosk_pin_min_length: 8, kiosk_enrolled_devices_only: true, kiosk_idle_timeout_s: 60, kiosk_session_max_s: 3600,
-        ip_allowlist: [], erase_deleted_names: false,
+        ip_allowlist: [], erase_deleted_names: false, device_idle_timeout_s: 0, device_session_max_days: 30,
       });
       assert.equal(sec.body.name, 'Acme Works');
       // Bounds; a refused patch changes nothing, even its valid fields.

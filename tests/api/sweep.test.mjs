@@ -47,7 +47,7 @@ test('every route answers junk with a 4xx problem (or a success), never a 5xx', 
     const admin = await s.login();
     const user = await s.makeUser(admin, 'plain@acme.test', 'user');
     const key = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'sweep',
-      scopes: ['authz.check', 'activity.write', 'tasks.write', 'users.view'] } })).body.key;
+      scopes: ['authz.check', 'activity.write', 'tasks.write', 'users.view', 'it.operations'] } })).body.key;
     assert.ok(key, 'an API key for the sweep');
     const callers = [['admin', admin], ['user', user.token], ['api key', key], ['nobody', undefined]];
     // SCIM routes answer only keys with the scim scope: one more caller there.
@@ -126,6 +126,7 @@ async function resources(s, admin, tag, plainRole = 'user') {
   const screen = ok(await s.api('/v1/screens', { method: 'POST', token: admin, body: { name: `S ${tag}` } }), 'screen');
   const key = ok(await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: `k ${tag}` } }), 'api key');
   const device = ok(await s.api('/v1/kiosk-devices', { method: 'POST', token: admin, body: { name: `d ${tag}` } }), 'device');
+  const webhook = ok(await s.api('/v1/webhooks', { method: 'POST', token: admin, body: { url: `https://${tag}.example/hook`, events: ['*'] } }), 'webhook');
   ok(await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: [`invited-${tag}@${tag}.test`], role: plainRole } }), 'invite');
   const invite = (await s.api('/v1/invites', { token: admin })).body.items[0];
   ok(await s.api(`/v1/tasks/${task.id}/assignees/${worker.id}`, { method: 'PUT', token: admin }), 'assign');
@@ -136,7 +137,7 @@ async function resources(s, admin, tag, plainRole = 'user') {
     ids: {
       '/v1/me/sessions/': session.id, '/v1/invites/': invite.id, '/v1/users/': worker.id, '/v1/roles/': role.key,
       '/v1/api-keys/': key.id, '/v1/groups/': group.id, '/v1/views/': view.id, '/v1/kiosk-devices/': device.id,
-      '/v1/tasks/': task.id, '/v1/screens/': screen.id, '/v1/checkins/': checkin.id,
+      '/v1/tasks/': task.id, '/v1/screens/': screen.id, '/v1/checkins/': checkin.id, '/v1/webhooks/': webhook.id,
       '/scim/v2/Users/': worker.id, '/scim/v2/Groups/': group.id,
       user_id: worker.id, task_id: task.id,
     },
@@ -176,7 +177,7 @@ test('every route refuses: 401 for nobody, 403 without the permission or the key
     const scimKey = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'scim', scopes: ['scim'] } })).body.key;
     // A key holding every scope (to show the refusal is the scope's, not the key's).
     const allKey = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'all',
-      scopes: ['authz.check', 'activity.write', 'tasks.write', 'users.view'] } })).body.key;
+      scopes: ['authz.check', 'activity.write', 'tasks.write', 'users.view', 'it.operations'] } })).body.key;
     // A key for the SCIM routes (whose scope is scim): it may read and change people and groups.
     const scimAllKey = (await s.api('/v1/api-keys', { method: 'POST', token: admin, body: { name: 'scim all',
       scopes: ['scim', 'users.manage', 'groups.manage'] } })).body.key;

@@ -34,6 +34,10 @@ test('console and kiosk pages have no WCAG 2.1 A/AA violations that axe finds', 
     await page.getByRole('dialog', { name: 'Invite others' }).waitFor();
     await audit(page, 'users: invite dialog');
     await page.keyboard.press('Escape');
+    await page.getByRole('checkbox', { name: 'Select Wanda Kowalski' }).check();
+    await page.getByRole('region', { name: 'Bulk actions' }).getByText('1 selected').waitFor();
+    await audit(page, 'users: bulk actions');
+    await page.getByRole('checkbox', { name: 'Select Wanda Kowalski' }).uncheck();
     await page.getByRole('tab', { name: /Invitations/ }).click();
     await page.getByRole('region', { name: 'Pending invitations' }).waitFor();
     await audit(page, 'users: invitations');
@@ -43,6 +47,7 @@ test('console and kiosk pages have no WCAG 2.1 A/AA violations that axe finds', 
     await page.getByRole('heading', { name: 'Wanda Kowalski', level: 1 }).waitFor();
     await page.locator('.chart').waitFor();
     await page.getByRole('table', { name: 'Time records' }).waitFor();
+    await page.getByRole('table', { name: 'Open sessions', exact: true }).waitFor();
     await audit(page, 'user page');
 
     const pages = [
@@ -109,6 +114,15 @@ test('console and kiosk pages have no WCAG 2.1 A/AA violations that axe finds', 
     await kiosk.keyboard.press('Enter');
     await kiosk.getByRole('heading', { name: /Hello, Wanda/ }).waitFor();
     await audit(kiosk, 'kiosk: tasks');
+    await kiosk.getByRole('button', { name: 'My time' }).click();
+    await kiosk.getByRole('heading', { name: 'My time, last 7 days' }).waitFor();
+    await audit(kiosk, 'kiosk: my time');
+    await kiosk.getByRole('button', { name: 'Back to my tasks' }).click();
+    await kiosk.getByRole('button', { name: 'Change PIN' }).click();
+    await kiosk.getByRole('heading', { name: 'Change your PIN' }).waitFor();
+    await audit(kiosk, 'kiosk: change PIN');
+    await kiosk.getByRole('button', { name: 'Cancel' }).click();
+    await kiosk.getByRole('heading', { name: /Hello, Wanda/ }).waitFor();
     await kiosk.getByRole('button', { name: /Check in: Drill|Check in: Final/ }).first().click();
     await kiosk.getByRole('dialog', { name: 'Finish your other task first' }).waitFor();
     await audit(kiosk, 'kiosk: single-task prompt');

@@ -364,8 +364,13 @@ test('groups and dashboards: members added and removed; a dashboard shared with 
     const nv = page.getByRole('dialog', { name: 'New view' });
     await nv.getByLabel('Name').fill('Line 3 OEE');
     assert.equal(await nv.getByLabel('Kind').inputValue(), 'dashboard');
-    await nv.getByLabel('Configuration (JSON object)').fill('{"widgets": [{"type": "oee", "line": 3}]}');
+    // The configuration is a form (issue 22): a widget, its type and its settings.
+    await nv.getByRole('button', { name: 'Add widget' }).click();
+    await nv.getByLabel('Widget 1: type').fill('oee');
+    await nv.getByLabel('Widget 1: settings').fill('line = 3');
     await expectToast(page, 'Line 3 OEE created.', () => nv.getByRole('button', { name: 'Create' }).click());
+    const made = (await s.api('/v1/views?include_config=true', { token: admin })).body.items.find((x) => x.name === 'Line 3 OEE');
+    assert.deepEqual(made.config, { widgets: [{ type: 'oee', line: 3 }] });
     const views = page.getByRole('region', { name: 'Views and dashboards' });
     const row = views.getByRole('row', { name: /Line 3 OEE/ });
     assert.match(await row.textContent(), /Dashboard.*Ada Admin.*Personal.*Owner/);

@@ -219,7 +219,10 @@ export async function render() {
     if (seq !== renderSeq) return;
     clear(shell.main);
     document.title = `${route.title} · gatehouse`;
-    await mod[route.fn]({ main: shell.main, params, query, navigate, state, refreshMe, isCurrent: () => seq === renderSeq });
+    const stopSkeleton = skeleton(shell.main, route.title);
+    try {
+      await mod[route.fn]({ main: shell.main, params, query, navigate, state, refreshMe, isCurrent: () => seq === renderSeq });
+    } finally { stopSkeleton(); }
     if (seq === renderSeq) focusHeading(shell.main);
   } catch (e) {
     if (e.status === 401) return; // onUnauthenticated has taken over
@@ -230,6 +233,29 @@ export async function render() {
   } finally {
     if (seq === renderSeq) app.setAttribute('aria-busy', 'false');
   }
+}
+
+/**
+ * A page that has shown nothing after 300 ms gets a skeleton of a page head
+ * and a few rows (and a status saying what loads), which goes away as soon
+ * as the page puts its own content in. Returns the function that ends it.
+ */
+function skeleton(main, title) {
+  let el = null;
+  const timer = setTimeout(() => {
+    if (main.childElementCount) return;
+    el = h('div', { class: 'skeleton', 'data-skeleton': '' },
+      h('p', { class: 'visually-hidden', role: 'status' }, `Loading ${title.toLowerCase()}…`),
+      h('div', { class: 'sk-line sk-title', 'aria-hidden': 'true' }),
+      h('div', { class: 'sk-line sk-sub', 'aria-hidden': 'true' }),
+      ...Array.from({ length: 6 }, () => h('div', { class: 'sk-line sk-row', 'aria-hidden': 'true' })));
+    main.append(el);
+  }, 300);
+  const obs = new MutationObserver(() => {
+    if (el && [...main.children].some((c) => c !== el)) { el.remove(); el = null; obs.disconnect(); }
+  });
+  obs.observe(main, { childList: true });
+  return () => { clearTimeout(timer); obs.disconnect(); el?.remove(); el = null; };
 }
 
 function showMessage(title, text) {

@@ -84,30 +84,35 @@ export function clearErrors(form) {
 }
 
 /**
- * Shows an API error in a form: next to the input named by the problem's
- * `field` (the input's name, or a data-field wrapper), else at the top.
+ * Shows an API error in a form: every invalid field the problem lists in
+ * `errors` (or the one `field`) next to its input (the input's name, or a
+ * data-field wrapper), the first one focused; what has no place in the form
+ * at the top.
  */
 export function showError(form, err) {
   clearErrors(form);
-  const detail = err?.detail || err?.message || 'Something went wrong.';
-  let target = null;
-  if (err?.field) {
-    const f = err.field;
-    target = form.querySelector(`.field[data-field="${CSS.escape(f)}"]`) ||
-      form.querySelector(`.field[data-field="${CSS.escape(f.split('.').pop())}"]`);
-  }
-  if (target) {
+  const list = Array.isArray(err?.body?.errors) && err.body.errors.length ? err.body.errors
+    : [{ field: err?.field, detail: err?.detail || err?.message || 'Something went wrong.' }];
+  const findField = (f) => (f ? form.querySelector(`.field[data-field="${CSS.escape(f)}"]`) ||
+    form.querySelector(`.field[data-field="${CSS.escape(f.split('.').pop())}"]`) : null);
+  let first = null;
+  const loose = [];
+  for (const e of list) {
+    const target = findField(e.field);
+    if (!target) { loose.push(e.detail); continue; }
     const slot = target.querySelector('.error');
-    slot.textContent = detail;
+    slot.textContent = slot.hidden ? e.detail : `${slot.textContent} ${e.detail}`;
     slot.hidden = false;
     const input = target.querySelector('input, select, textarea');
-    if (input) { input.setAttribute('aria-invalid', 'true'); input.focus(); }
-    return;
+    if (input) { input.setAttribute('aria-invalid', 'true'); if (!first) first = input; }
   }
-  const box = h('div', { class: 'form-error', role: 'alert', tabindex: '-1' }, detail);
-  const head = form.firstElementChild;
-  if (head && /^H[1-3]$/.test(head.tagName)) head.after(box); else form.prepend(box);
-  box.focus();
+  if (loose.length) {
+    const box = h('div', { class: 'form-error', role: 'alert', tabindex: '-1' }, loose.join(' '));
+    const head = form.firstElementChild;
+    if (head && /^H[1-3]$/.test(head.tagName)) head.after(box); else form.prepend(box);
+    if (!first) first = box;
+  }
+  first?.focus();
 }
 
 /** Runs fn while a button shows it is busy; returns fn's result. */

@@ -227,7 +227,7 @@ function newPinScreen(first = '', message) {
         S.pin = '';
         await homeScreen('Your new PIN is saved. Use it next time.');
       } catch (e) {
-        if (e.code === 'pin_too_weak' || e.code === 'pin_invalid') { newPinScreen('', e.detail[0].toUpperCase() + e.detail.slice(1) + '.'); return; }
+        if (e.code === 'pin_too_weak' || e.code === 'pin_invalid') { newPinScreen('', e.detail); return; }
         fail(e.detail);
       }
     },
@@ -235,6 +235,57 @@ function newPinScreen(first = '', message) {
   if (message) card.querySelector('.k-dots').before(errorBox(message));
   clear(main, h('div', { class: 'k-center' }, card));
   focusFirst(card.querySelector('h1'));
+}
+
+/* ---- 3b. a PIN change the worker asks for: current PIN, new PIN, the new PIN again ---- */
+function changePinScreen(step = 'current', current = '', first = '', message) {
+  armIdle();
+  const text = {
+    current: ['Change your PIN', 'First enter your current PIN.', 'Next'],
+    new: ['Choose a new PIN', 'Digits only, not easy to guess, and not the one you have now.', 'Next'],
+    repeat: ['Repeat your new PIN', 'Enter the same PIN again.', 'Save'],
+  }[step];
+  const card = pinPad({
+    title: text[0], sub: text[1], submitLabel: text[2],
+    onBack: () => homeScreen(), backLabel: 'Cancel',
+    onSubmit: async (pin, fail) => {
+      if (step === 'current') { changePinScreen('new', pin); return; }
+      if (step === 'new') { changePinScreen('repeat', current, pin); return; }
+      if (pin !== first) { changePinScreen('new', current, '', 'The two PINs were different. Choose your new PIN again.'); return; }
+      try {
+        await api('/v1/kiosk/pin', { method: 'POST', body: { current_pin: current, new_pin: pin } });
+        await homeScreen('Your new PIN is saved. Use it next time.');
+      } catch (e) {
+        if (e.code === 'invalid_current_pin' || e.code === 'pin_changed') { changePinScreen('current', '', '', 'Your current PIN was not correct. Start again.'); return; }
+        if (e.field === 'current_pin') { changePinScreen('current', '', '', e.detail); return; }
+        if (e.code === 'pin_too_weak' || e.code === 'pin_invalid') { changePinScreen('new', current, '', e.detail); return; }
+        fail(e.detail);
+      }
+    },
+  });
+  if (message) card.querySelector('.k-dots').before(errorBox(message));
+  clear(main, h('div', { class: 'k-center' }, card));
+  focusFirst(card.querySelector('h1'));
+}
+
+/* ---- 3c. the worker's own time records of the last 7 days ---- */
+async function myTimeScreen() {
+  armIdle();
+  const sheet = await api('/v1/timesheets');
+  if (!S.user) return;
+  const days = (sheet.days || []).slice().reverse();
+  clear(main,
+    h('div', { class: 'k-head' },
+      h('h1', { tabindex: '-1' }, 'My time, last 7 days'),
+      h('div', { class: 'k-today' }, h('span', { class: 'label' }, 'Total'), h('span', { class: 'value', 'data-testid': 'week-total' }, fmtDur(sheet.total_s || 0)))),
+    h('p', { class: 'muted' }, 'Finished check-ins per day (UTC). A task you are checked into counts once you pause or complete it.'),
+    days.length ? h('ul', { class: 'k-days', 'aria-label': 'My time per day' }, days.map((d) => h('li', { class: 'k-day' },
+      h('div', { class: 'k-day-head' }, h('span', { class: 'title' }, new Date(`${d.date}T00:00:00Z`).toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' })),
+        h('span', { class: 'value' }, fmtDur(d.total_s))),
+      h('ul', { class: 'k-day-tasks' }, d.tasks.map((t) => h('li', null, h('span', null, `${t.ref} · ${t.title}`), h('span', { class: 'value' }, fmtDur(t.seconds))))))))
+      : h('p', { class: 'k-empty' }, 'No time recorded in the last 7 days. Check in to a task to start.'),
+    h('div', { class: 'k-actions' }, h('button', { type: 'button', class: 'k-btn primary', onclick: () => homeScreen() }, 'Back to my tasks')));
+  focusFirst(main.querySelector('h1'));
 }
 
 /* ---- 4. tasks, agenda, check-ins ---- */
@@ -312,7 +363,10 @@ async function homeScreen(message) {
     h('div', { id: 'k-msg' }),
     current,
     h('h2', null, 'My tasks'),
-    list);
+    list,
+    h('div', { class: 'k-actions k-more' },
+      h('button', { type: 'button', class: 'k-btn', onclick: () => guarded(myTimeScreen) }, 'My time'),
+      h('button', { type: 'button', class: 'k-btn', onclick: () => changePinScreen() }, 'Change PIN')));
   focusFirst(main.querySelector('h1'));
 }
 

@@ -26,7 +26,21 @@ const ACTIONS = {
   'screen.created': 'Created an agenda screen', 'users.imported': 'Imported users', 'view.updated': 'Changed a view',
   'checkin.opened': 'Checked in', 'checkin.closed': 'Checked out',
   'access.denied': 'Was refused',
+  'auth.reauthenticated': 'Confirmed their identity', 'auth.sso_failed': 'Company sign-in failed', 'identity.linked': 'Linked a company account',
+  'org.backup_exported': 'Downloaded a backup', 'org.backup_imported': 'Restored a backup', 'org.ip_allowlist_set': 'Set the allowed networks',
+  'sso.updated': 'Changed company sign-in', 'sso.removed': 'Removed company sign-in', 'sso.tested': 'Tested company sign-in',
+  'task.updated': 'Changed a task', 'task.deleted': 'Deleted a task', 'order.assigned': 'Assigned an order',
+  'screen.renamed': 'Renamed an agenda screen', 'screen.deleted': 'Deleted an agenda screen',
+  'webhook.created': 'Added a webhook', 'webhook.updated': 'Changed a webhook', 'webhook.deleted': 'Deleted a webhook',
+  'webhook.tested': 'Sent a webhook test event',
 };
+/** A readable label for any action key, also one this page does not know yet. */
+export function actionLabel(key) {
+  if (ACTIONS[key]) return ACTIONS[key];
+  const [area, what = ''] = String(key).split('.');
+  const words = what.replace(/_/g, ' ');
+  return `${area.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase())}: ${words}`;
+}
 const AREAS = [
   { value: '', label: 'Any action' }, { value: 'auth', label: 'Sign-in and sign-out' }, { value: 'user', label: 'Users' },
   { value: 'invite', label: 'Invitations' }, { value: 'role', label: 'Roles' }, { value: 'group', label: 'Groups' },
@@ -63,20 +77,40 @@ export async function render({ main, query }) {
     h('button', { type: 'submit', class: 'btn primary' }, 'Filter'));
   const host = h('div');
   const foot = h('div', { class: 'table-foot' });
-  main.append(form, host, foot);
+  // Download: the server streams the whole filtered trail (GET /v1/audit/export).
+  const exportHref = (format) => {
+    const sp = new URLSearchParams(Object.entries({ format, actor: actor.input.value, action: action.input.value, target: target.input.value.trim(),
+      from: from.input.value ? `${from.input.value}T00:00:00Z` : '', to: to.input.value ? `${to.input.value}T23:59:59Z` : '' }).filter(([, v]) => v));
+    return `/v1/audit/export?${sp}`;
+  };
+  const csvLink = h('a', { class: 'btn', href: exportHref('csv'), download: 'audit.csv', 'data-testid': 'audit-download' }, 'Download CSV');
+  const ndLink = h('a', { class: 'btn', href: exportHref('ndjson'), download: 'audit.ndjson' }, 'Download NDJSON');
+  const refreshLinks = () => { csvLink.href = exportHref('csv'); ndLink.href = exportHref('ndjson'); };
+  [actor, action, target, from, to].forEach((f) => f.input.addEventListener('input', refreshLinks));
+  [actor, action, from, to].forEach((f) => f.input.addEventListener('change', refreshLinks));
+  main.append(form, h('div', { class: 'row', role: 'group', 'aria-label': 'Download the audit log' }, csvLink, ndLink), host, foot);
   let cursor = null, rows = [];
 
-  const who = (e) => e.actor_type === 'system' ? 'System' : e.actor_type === 'api_key' ? `API key ${e.actor_id}` : names.get(e.actor_id) || e.actor_id || '—';
+  // Names come from the server (actor_name, target_name); ids stay in the tooltip.
+  const who = (e) => {
+    if (e.actor_type === 'system') return 'System';
+    if (e.actor_type === 'anonymous' || !e.actor_id) return 'Someone not signed in';
+    const name = e.actor_name || names.get(e.actor_id);
+    return h('span', { title: e.actor_id }, e.actor_type === 'api_key' ? `API key ${name || 'that was deleted'}` : name || 'a deleted person');
+  };
   const targetCell = (e) => {
     if (!e.target_id) return '—';
-    if (e.target_type === 'user') return h('a', { href: `/console/users/${encodeURIComponent(e.target_id)}` }, names.get(e.target_id) || e.target_id);
+    const name = e.target_name || (e.target_type === 'user' ? names.get(e.target_id) : null);
+    const kind = e.target_type ? `${e.target_type.replace(/_/g, ' ')} ` : '';
+    if (e.target_type === 'user') return h('a', { href: `/console/users/${encodeURIComponent(e.target_id)}`, title: e.target_id }, name || 'a deleted person');
+    if (name) return h('span', { title: e.target_id }, kind, name);
     const short = e.target_id.length > 14 ? `${e.target_id.slice(0, 12)}…` : e.target_id;
-    return h('span', { title: e.target_id }, e.target_type ? `${e.target_type.replace(/_/g, ' ')} ` : '', h('code', null, short));
+    return h('span', { title: e.target_id }, kind, h('code', null, short));
   };
   const rowOf = (e) => h('tr', null,
     h('td', { class: 'small' }, fmtTime(e.at)),
     h('td', null, who(e)),
-    h('td', null, ACTIONS[e.action] || e.action, h('span', { class: 'sub mono' }, e.action)),
+    h('td', { title: e.action }, actionLabel(e.action)),
     h('td', null, targetCell(e)),
     h('td', { class: 'wrap' }, detailList(e.detail)),
     h('td', { class: 'small' }, e.ip || ''));

@@ -4,6 +4,7 @@
 import { api, apiAll } from '/console/api.js';
 import { h, clear, field, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, fmtTime, table } from '/console/dom.js';
 import { state, can } from '/console/state.js';
+import { personPicker } from '/console/pages/tasks.js';
 
 export async function render(ctx) {
   const { main, navigate } = ctx;
@@ -52,31 +53,17 @@ export async function renderOne(ctx) {
   const memberIds = new Set(members.map((m) => m.id));
   const card = h('section', { class: 'card', 'aria-labelledby': 'm-h' }, h('h2', { id: 'm-h' }, 'Members'));
   if (manage) {
-    let users = [];
-    try { users = await apiAll('/v1/users', {}, 2000); } catch { /* needs users.view; adding by list then is not possible */ }
-    const candidates = users.filter((u) => !memberIds.has(u.id));
-    if (users.length) {
-      const pick = field({ label: 'Add a person', name: 'user_id', type: 'select', value: '',
-        options: [{ value: '', label: candidates.length ? 'Choose someone…' : 'Everyone is already a member' },
-          ...candidates.map((u) => ({ value: u.id, label: `${u.name}${u.email ? ` (${u.email})` : u.badge ? ` (badge ${u.badge})` : ''}` }))] });
-      const form = h('form', { class: 'filters', novalidate: true }, pick, h('button', { type: 'submit', class: 'btn primary' }, 'Add to group'));
-      form.addEventListener('submit', async (e) => {
-        e.preventDefault();
-        clearErrors(form);
-        if (!pick.input.value) { showError(form, { field: 'user_id', detail: 'Choose someone to add.' }); return; }
-        await busy(e.submitter, async () => {
-          try {
-            await api(`/v1/groups/${encodeURIComponent(g.id)}/members/${encodeURIComponent(pick.input.value)}`, { method: 'PUT' });
-            toast('Added to the group.');
-            await redraw();
-          } catch (err) { showError(form, err); }
-        });
-      });
-      card.append(form);
-    }
+    // People are found on the server as one types (any size of plant), never from a downloaded list.
+    card.append(await personPicker({ button: 'Add to group', label: `Add people to ${g.name}`, exclude: memberIds,
+      pickLabel: 'Add a person', empty: 'Everyone is already a member',
+      onAdd: async (id) => {
+        await api(`/v1/groups/${encodeURIComponent(g.id)}/members/${encodeURIComponent(id)}`, { method: 'PUT' });
+        toast('Added to the group.');
+        await redraw();
+      } }));
   }
   card.append(table({
-    caption: 'Members', empty: 'Nobody is in this group yet.',
+    caption: 'Members', empty: 'Nobody is in this group yet. Find people above and add them.',
     columns: [{ label: 'Name' }, { label: 'Email' }, { label: 'Added' }, ...(manage ? [{ label: '' }] : [])],
     rows: members.map((m) => h('tr', null,
       h('td', null, can('users.view') ? h('a', { href: `/console/users/${encodeURIComponent(m.id)}` }, m.name) : m.name, m.id === state.me.id ? ' (you)' : ''),

@@ -57,11 +57,18 @@ export async function render({ main }) {
     const q = new URLSearchParams();
     if (dry) q.set('dry_run', '1');
     if (allOrNothing.input.checked) q.set('all_or_nothing', '1');
+    // The server checks or imports every row in one request: a progress bar
+    // (indeterminate: the server does not report per row) says it is working.
+    const rowsN = Math.max(0, csv.split(/\r?\n/).filter((l) => l.trim()).length - 1);
+    const what = `${dry ? 'Checking' : 'Importing'} ${rowsN} row${rowsN === 1 ? '' : 's'}…`;
+    clear(out, h('div', { class: 'import-progress', role: 'status' },
+      h('label', { for: 'import-progress' }, what), h('progress', { id: 'import-progress', 'aria-label': what })));
     try {
       const report = await api(`/v1/users/import?${q}`, { method: 'POST', raw: csv, contentType: 'text/csv; charset=utf-8' });
       return { report, csv };
     } catch (e) {
       if (e.code === 'import_rejected' && e.body.rows) return { report: { ...e.body, rejected: true }, csv };
+      clear(out);
       throw e;
     }
   }

@@ -2,10 +2,10 @@
 // tasks on their agenda (at the kiosk) and may check in to them. Holders of
 // tasks.assign create, rename and delete screens and put tasks and people
 // on them.
-import { api, apiAll } from '/console/api.js';
+import { api } from '/console/api.js';
 import { h, clear, field, showError, clearErrors, busy, openDialog, confirmDialog, toast, fmtTime, table } from '/console/dom.js';
 import { can } from '/console/state.js';
-import { personPicker, taskStatusBadge, taskHref } from '/console/pages/tasks.js';
+import { personPicker, taskPicker, taskStatusBadge, taskHref } from '/console/pages/tasks.js';
 
 const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const screenHref = (s) => `/console/screens/${encodeURIComponent(s.id)}`;
@@ -29,10 +29,10 @@ export async function render({ main, navigate }) {
 
 export async function renderOne(ctx) {
   const { main, params, navigate } = ctx;
-  const [s, tasks] = await Promise.all([
-    api(`/v1/screens/${encodeURIComponent(params.id)}`),
-    apiAll('/v1/tasks', {}, 2000),
-  ]);
+  const s = await api(`/v1/screens/${encodeURIComponent(params.id)}`);
+  // Only the screen's own tasks are read (their titles and status), never the plant's whole task list.
+  const shown = await Promise.all(s.tasks.slice(0, 200).map((x) => api(`/v1/tasks/${encodeURIComponent(x.id)}`).catch(() => null)));
+  const tasks = shown.filter(Boolean);
   const redraw = async () => { clear(main); await renderOne(ctx); };
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const counts = `${plural(s.tasks.length, 'task')} · ${plural(s.members.length, 'member')}`;
@@ -53,29 +53,16 @@ export async function renderOne(ctx) {
 
   /* tasks */
   const onScreen = new Set(s.tasks.map((t) => t.id));
-  const candidates = tasks.filter((t) => t.status === 'open' && !onScreen.has(t.id));
-  const pick = field({ label: 'Task', name: 'task_id', type: 'select', value: '',
-    options: [{ value: '', label: candidates.length ? 'Choose an open task…' : 'Every open task is on this screen' },
-      ...candidates.map((t) => ({ value: t.id, label: `${t.ref}: ${t.title}` }))] });
-  const taskForm = h('form', { class: 'filters', novalidate: true, 'aria-label': `Put a task on ${s.name}` }, pick,
-    h('button', { type: 'submit', class: 'btn primary' }, 'Add task'));
-  taskForm.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    clearErrors(taskForm);
-    if (!pick.input.value) { showError(taskForm, { field: 'task_id', detail: 'Choose a task to add.' }); return; }
-    const t = byId.get(pick.input.value);
-    await busy(e.submitter, async () => {
-      try {
-        await api(`/v1/screens/${encodeURIComponent(s.id)}/tasks/${encodeURIComponent(t.id)}`, { method: 'PUT' });
-        toast(`${t.ref} is on ${s.name}.`);
-        await redraw();
-      } catch (err) { showError(taskForm, err); }
-    });
-  });
+  const taskForm = await taskPicker({ button: 'Add task', label: `Put a task on ${s.name}`, exclude: onScreen,
+    onAdd: async (id, text) => {
+      await api(`/v1/screens/${encodeURIComponent(s.id)}/tasks/${encodeURIComponent(id)}`, { method: 'PUT' });
+      toast(`${text.split(':')[0]} is on ${s.name}.`);
+      await redraw();
+    } });
   main.append(h('section', { class: 'card', 'aria-labelledby': 'st-h' }, h('h2', { id: 'st-h' }, 'Tasks on this screen'),
     taskForm,
     table({
-      caption: 'Tasks on this screen', empty: 'No tasks on this screen yet.',
+      caption: 'Tasks on this screen', empty: 'No tasks on this screen yet. Find one above and add it.',
       columns: [{ label: 'Ref' }, { label: 'Title' }, { label: 'Status' }, { label: 'Actions' }],
       rows: s.tasks.map((x) => {
         const t = byId.get(x.id);

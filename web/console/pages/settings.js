@@ -6,6 +6,7 @@ import { h, field, checkbox, showError, clearErrors, busy, toast, badge, table }
 import { can, catalog, org } from '/console/state.js';
 import { seatStats } from '/console/pages/users.js';
 import { ssoSection } from '/console/pages/sso.js';
+import { webhooksSection } from '/console/pages/webhooks.js';
 
 /* Settings edited in a friendlier unit than the API's seconds. */
 function numberField(label, name, value, unit, scale, min, max, hint) {
@@ -96,6 +97,24 @@ export async function render({ main }) {
     });
     main.append(h('section', { class: 'card', 'aria-labelledby': 'sec-h' }, h('h2', { id: 'sec-h' }, 'Sessions and kiosk security'), form));
 
+    // Display (device) accounts: wall screens are never touched, so their sessions have their own policy.
+    if (s.device_session_max_days !== undefined) {
+      const dIdle = numberField('Sign a display screen out after inactivity of', 'device_idle_timeout_s', s.device_idle_timeout_s, 'minutes', 60, 0, 30 * 86400,
+        '0 means never: a screen in a hall is not touched for hours. Otherwise from 1 to 43200 minutes.');
+      dIdle.rangeText = 'Enter 0 (never) or a number from 1 to 43200 minutes.';
+      const dDays = numberField('Display screen sessions last at most', 'device_session_max_days', s.device_session_max_days, 'days', 1, 1, 365, 'From 1 to 365 days. A screen signs in again after that.');
+      const dForm = sectionForm([h('div', { class: 'grid-2' }, dIdle, dDays)], () => {
+        const cur = o.settings, body = {};
+        if (dIdle.read() !== cur.device_idle_timeout_s) body.device_idle_timeout_s = dIdle.read();
+        if (dDays.read() !== cur.device_session_max_days) body.device_session_max_days = dDays.read();
+        if (!Object.keys(body).length) { toast('Nothing changed.'); return null; }
+        return save(body, 'Display screen sessions');
+      });
+      main.append(h('section', { class: 'card', 'aria-labelledby': 'dev-h' }, h('h2', { id: 'dev-h' }, 'Display screens'),
+        h('p', { class: 'muted small' }, 'Shared display accounts (roles marked as a display) follow these limits instead of the office ones. To sign one screen out, end its session on the display account’s page.'),
+        dForm));
+    }
+
     // IP allowlist (IT Operations > IP addresses): one network per line.
     const nets = field({ label: 'Allowed networks', name: 'ip_allowlist', type: 'textarea', value: (s.ip_allowlist || []).join('\n'),
       attrs: { rows: '4', spellcheck: 'false', autocomplete: 'off' },
@@ -169,6 +188,7 @@ export async function render({ main }) {
       h('p', { class: 'muted' }, 'A backup of this organization only: its people (with their passwords), roles, groups, views, shop floor records and audit log, encrypted with your passphrase. The server operator restores it with gatehouse org import.'),
       bkForm));
     await ssoSection(main);
+    await webhooksSection(main);
   }
 
   const modRows = cat.modules.map((m) => h('tr', null,

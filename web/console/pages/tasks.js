@@ -41,43 +41,64 @@ export function userLabel(u) {
 }
 
 /**
- * A form to pick one person found by GET /v1/users?q= and add them:
- * "Find a person" narrows the "Person" list as one types. exclude: ids not
- * offered (already added). Resolves to the form, or to a note when the
- * viewer may not list users.
+ * A form to pick one entry found on the server (never a downloaded list):
+ * "Find …" narrows the list as one types, 50 at a time, and says so when
+ * more match than are shown. opts: path, query (fixed filters), label
+ * texts, labelOf(item), exclude (ids not offered), onAdd(id, label).
  */
-export async function personPicker({ button, exclude = new Set(), onAdd, label = button }) {
-  const q = field({ label: 'Find a person', name: 'q', type: 'search', attrs: { autocomplete: 'off', placeholder: 'Name, email or badge' } });
-  const pick = field({ label: 'Person', name: 'user_id', type: 'select', options: [] });
-  const status = h('span', { class: 'visually-hidden', role: 'status' });
+export async function searchPicker({ path, query = {}, findLabel, placeholder, pickLabel, fieldName, button, label = button,
+  labelOf, exclude = new Set(), onAdd, none = 'Nobody matches', empty = 'Nobody left to add', choose = 'Choose someone to add.' }) {
+  const q = field({ label: findLabel, name: 'q', type: 'search', attrs: { autocomplete: 'off', placeholder } });
+  const pick = field({ label: pickLabel, name: fieldName, type: 'select', options: [] });
+  const status = h('span', { class: 'muted small', role: 'status' });
   const form = h('form', { class: 'filters', novalidate: true, 'aria-label': label }, q, pick,
     h('button', { type: 'submit', class: 'btn primary' }, button), status);
   let seq = 0;
   async function search() {
     const mine = ++seq;
     const text = q.input.value.trim();
-    const page = await api('/v1/users', { query: { q: text, limit: 50 } });
+    const page = await api(path, { query: { ...query, q: text || undefined, limit: 50 } });
     if (mine !== seq) return;
-    const list = page.items.filter((u) => !exclude.has(u.id));
-    clear(pick.input, list.length ? null : h('option', { value: '' }, text ? 'Nobody matches' : 'Nobody left to add'),
-      list.map((u) => h('option', { value: u.id }, userLabel(u))));
-    status.textContent = text ? `${plural(list.length, 'person', 'people')} found` : '';
+    const list = page.items.filter((x) => !exclude.has(x.id));
+    clear(pick.input, list.length ? null : h('option', { value: '' }, text ? none : empty),
+      list.map((x) => h('option', { value: x.id }, labelOf(x))));
+    status.textContent = page.next_cursor ? `The first ${page.items.length} matches are shown: type more to narrow them.`
+      : text ? `${list.length} found.` : '';
   }
-  try { await search(); } catch (e) {
-    if (e.status === 403) return h('p', { class: 'muted' }, 'Adding people needs the “View user management page” permission, to find them.');
-    throw e;
-  }
+  await search();
   q.input.addEventListener('input', debounce(() => search().catch((e) => showError(form, e)), 250));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
-    if (!pick.input.value) { showError(form, { field: 'user_id', detail: 'Choose someone to add.' }); return; }
+    if (!pick.input.value) { showError(form, { field: fieldName, detail: choose }); return; }
     const name = pick.input.selectedOptions[0]?.textContent || '';
     await busy(e.submitter, async () => {
       try { await onAdd(pick.input.value, name); } catch (err) { showError(form, err); }
     });
   });
   return form;
+}
+
+/**
+ * A form to pick one person found by GET /v1/users?q= and add them.
+ * exclude: ids not offered (already added). Resolves to the form, or to a
+ * note when the viewer may not list users.
+ */
+export async function personPicker({ button, exclude = new Set(), onAdd, label = button, pickLabel = 'Person', empty = 'Nobody left to add' }) {
+  try {
+    return await searchPicker({ path: '/v1/users', findLabel: 'Find a person', placeholder: 'Name, email or badge', pickLabel,
+      fieldName: 'user_id', button, label, labelOf: userLabel, exclude, onAdd, empty });
+  } catch (e) {
+    if (e.status === 403) return h('p', { class: 'muted' }, 'Adding people needs the “View user management page” permission, to find them.');
+    throw e;
+  }
+}
+
+/** A form to pick one open task found by GET /v1/tasks?q= (reference or title). */
+export function taskPicker({ button, exclude = new Set(), onAdd, label = button }) {
+  return searchPicker({ path: '/v1/tasks', query: { status: 'open' }, findLabel: 'Find a task', placeholder: 'Reference or title', pickLabel: 'Task',
+    fieldName: 'task_id', button, label, labelOf: (t) => `${t.ref}: ${t.title}`, exclude, onAdd,
+    none: 'No open task matches', empty: 'Every open task is on this screen', choose: 'Choose a task to add.' });
 }
 
 /** The New task dialog; after(task) runs once it is created. */

@@ -4,7 +4,7 @@
 // the person's activity per day (000) and their time records (check-ins per
 // day and task, 000).
 import { api } from '/console/api.js';
-import { h, clear, field, checkbox, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, copyText, table, fmtTime, fmtDuration } from '/console/dom.js';
+import { h, clear, append, field, checkbox, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, copyText, table, fmtTime, fmtDuration } from '/console/dom.js';
 import { state, can, catalog, roles, org } from '/console/state.js';
 import { hasFeature, refreshMe } from '/console/app.js';
 import { statusBadge, accessBadges } from '/console/pages/users.js';
@@ -72,7 +72,10 @@ export async function render(ctx) {
   /* ---- account details ---- */
   const email = field({ label: 'Email', name: 'email', type: 'email', value: u.email || '', disabled: !manage,
     hint: u.office_access && !u.email_verified ? 'Not confirmed yet.' : undefined });
-  const name = field({ label: 'Name', name: 'name', value: u.name, readonly: true, hint: self ? 'Change it in My profile.' : 'Only they can change it, in their profile.' });
+  // A factory worker without office access has no profile: users.manage corrects their name here.
+  const nameEditable = manage && !self && !u.office_access;
+  const name = field({ label: 'Name', name: 'name', value: u.name || '', readonly: !nameEditable,
+    hint: self ? 'Change it in My profile.' : nameEditable ? 'Factory workers have no profile of their own: correct their name here.' : 'Only they can change it, in their profile.' });
   const mobile = field({ label: 'Mobile', name: 'mobile', value: u.mobile || '', readonly: true, hint: self ? 'Change it in My profile.' : 'Only they can change it, in their profile.' });
   const role = field({ label: 'Role', name: 'role', type: 'select', value: u.role, disabled: !manage,
     options: r.items.map((x) => ({ value: x.key, label: x.device ? `${x.name} (shared display)` : x.name })) });
@@ -92,6 +95,7 @@ export async function render(ctx) {
     e.preventDefault();
     clearErrors(accountForm);
     const body = {};
+    if (nameEditable && name.input.value.trim() !== (u.name || '')) body.name = name.input.value.trim();
     if ((email.input.value.trim() || '') !== (u.email || '')) body.email = email.input.value.trim();
     if (body.email !== undefined && current && current.input.value) body.current_password = current.input.value;
     if (role.input.value !== u.role) body.role = role.input.value;
@@ -208,6 +212,13 @@ export async function render(ctx) {
     timeCard(card, u, who).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
   }
 
+  /* ---- open sessions, ended one by one (a display account has one per screen) ---- */
+  if (manage && !self && hasFeature('/v1/users/{id}/sessions')) {
+    const card = h('section', { class: 'card', 'aria-labelledby': 'sess-h' }, h('h2', { id: 'sess-h' }, 'Open sessions'));
+    main.append(card);
+    sessionsCard(card, u, who, r).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
+  }
+
   /* ---- account actions ---- */
   if (manage) {
     const actions = h('section', { class: 'card', 'aria-labelledby': 'danger-h' },
@@ -253,7 +264,8 @@ async function timeCard(card, u, who) {
     api('/v1/checkins', { query: { user_id: u.id, open: 1, limit: 20 } }).catch(() => ({ items: [] })),
   ]);
   const taskLink = (t) => h('a', { href: `/console/tasks/${encodeURIComponent(t.task_id || t.id)}` }, t.ref);
-  card.append(
+  // dom.js append skips what is absent (the DOM's own append would write "null").
+  append(card, [
     h('p', { class: 'muted' }, `Closed check-ins of ${who} in the last 7 days, per UTC day and task. Open check-ins count once checked out.`),
     h('div', { class: 'stats' }, h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Last 7 days'), h('span', { class: 'value' }, fmtDuration(ts.total_s)))),
     open.items.length ? h('p', { class: 'notice', 'data-testid': 'open-checkins' }, `Checked in now: `,
@@ -265,7 +277,35 @@ async function timeCard(card, u, who) {
         h('th', { scope: 'row', class: 'nowrap' }, d.date),
         h('td', { class: 'wrap' }, h('ul', { class: 'plain' }, d.tasks.map((t) => h('li', null, taskLink(t), ` ${t.title}: ${fmtDuration(t.seconds)}`)))),
         h('td', { class: 'num nowrap' }, fmtDuration(d.total_s)))),
+    })]);
+}
+
+/** The person's (or display account's) open sessions, each with its own end button. */
+async function sessionsCard(card, u, who, r) {
+  const device = !!r.items.find((x) => x.key === u.role)?.device;
+  const host = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading sessions…'));
+  card.append(h('p', { class: 'muted small' }, device
+    ? 'A display account stays signed in without an idle timeout for the device session lifetime set in Settings. Each screen has its own session: end one to sign that screen out.'
+    : `End a session to sign ${who} out of that browser or kiosk.`), host);
+  const draw = async () => {
+    const list = await api(`/v1/users/${encodeURIComponent(u.id)}/sessions`);
+    host.removeAttribute('aria-busy');
+    clear(host, table({
+      caption: 'Open sessions', empty: `${who} is not signed in anywhere.`,
+      columns: [{ label: 'Where' }, { label: 'Started' }, { label: 'Last seen' }, { label: 'Ends' }, { label: 'Actions' }],
+      rows: list.items.map((x) => h('tr', { 'data-session': x.id },
+        h('td', { class: 'wrap' }, x.kind === 'kiosk' ? 'Kiosk' : (x.device ? 'Display' : 'Console'), h('span', { class: 'sub' }, [x.ip, x.user_agent].filter(Boolean).join(' · '))),
+        h('td', { class: 'small' }, fmtTime(x.created_at)),
+        h('td', { class: 'small' }, fmtTime(x.last_seen_at)),
+        h('td', { class: 'small' }, fmtTime(x.expires_at), x.idle_timeout_s === 0 ? h('span', { class: 'sub' }, 'No idle timeout') : null),
+        h('td', null, h('button', { type: 'button', class: 'btn small danger', 'aria-label': `End the session started ${fmtTime(x.created_at)}`, onclick: async (e) => {
+          await busy(e.target, async () => {
+            try { await api(`/v1/users/${encodeURIComponent(u.id)}/sessions/${encodeURIComponent(x.id)}`, { method: 'DELETE' }); toast('Session ended.'); await draw(); } catch (err) { toast(err.detail, 'error'); }
+          });
+        } }, 'End session')))),
     }));
+  };
+  await draw();
 }
 
 function actionRow(title, text, button) {

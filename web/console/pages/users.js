@@ -77,8 +77,57 @@ export async function render({ main, query, navigate }) {
   const foot = h('div', { class: 'table-foot' });
   let cursor = null, rows = [];
 
-  const columns = [{ label: 'Name' }, { label: 'Email' }, { label: 'Mobile' }, { label: 'Role' }, { label: 'Status' }, { label: 'Access' }, { label: 'Last sign-in' }];
+  /* ---- bulk actions: a selection of the rows shown, each person through the same rules ---- */
+  const bulkOn = manage && hasFeature('/v1/users/bulk');
+  const selected = new Set();
+  const bulkBar = h('div', { class: 'bulk-bar', role: 'region', 'aria-label': 'Bulk actions', hidden: true });
+  const bulkResults = h('div', { 'aria-live': 'polite' });
+  const drawBulk = () => {
+    bulkBar.hidden = selected.size === 0;
+    if (!selected.size) { clear(bulkBar); return; }
+    const roleSel = field({ label: 'New role', name: 'bulk_role', type: 'select', value: '',
+      options: [{ value: '', label: 'Choose a role' }, ...r.items.map((x) => ({ value: x.key, label: x.device ? `${x.name} (shared display)` : x.name }))] });
+    clear(bulkBar,
+      h('span', { role: 'status', class: 'bulk-count' }, `${selected.size} selected`),
+      h('button', { type: 'button', class: 'btn small', onclick: (e) => bulk(e.target, 'lock') }, 'Lock'),
+      h('button', { type: 'button', class: 'btn small', onclick: (e) => bulk(e.target, 'unlock') }, 'Unlock'),
+      roleSel,
+      h('button', { type: 'button', class: 'btn small', onclick: (e) => {
+        if (!roleSel.input.value) { toast('Choose the new role first.', 'error'); roleSel.input.focus(); return; }
+        bulk(e.target, 'set_role', roleSel.input.value);
+      } }, 'Change role'),
+      h('button', { type: 'button', class: 'btn small danger', onclick: (e) => bulk(e.target, 'delete') }, 'Delete…'),
+      h('button', { type: 'button', class: 'btn small', onclick: () => { selected.clear(); tableHost.querySelectorAll('input[name=pick]').forEach((c) => { c.checked = false; }); drawBulk(); } }, 'Clear selection'));
+  };
+  const VERB = { lock: 'locked', unlock: 'unlocked', set_role: 'given the new role', delete: 'deleted' };
+  async function bulk(btn, action, newRole) {
+    const ids = [...selected];
+    const names = new Map(rows.map((u) => [u.id, u.name || u.email || u.id]));
+    if (action === 'delete') {
+      const ok = await confirmDialog({ title: `Delete ${ids.length} user${ids.length === 1 ? '' : 's'}?`,
+        message: `This permanently deletes ${ids.length === 1 ? names.get(ids[0]) : `${ids.length} people`}. Their time records and the audit trail stay. To suspend people for a season, lock them instead.`,
+        confirmLabel: `Delete ${ids.length}`, danger: true });
+      if (!ok) return;
+    }
+    await busy(btn, async () => {
+      try {
+        const out = await api('/v1/users/bulk', { method: 'POST', body: newRole ? { action, ids, role: newRole } : { action, ids } });
+        const failed = out.results.filter((x) => !x.ok);
+        clear(bulkResults, h('div', { class: failed.length ? 'notice warn' : 'notice ok', role: 'status' },
+          `${out.done} of ${ids.length} ${VERB[action]}.`,
+          failed.length ? h('ul', { class: 'plain' }, failed.map((x) => h('li', null, `${names.get(x.id) || x.id}: ${x.detail}`))) : null));
+        selected.clear();
+        failed.forEach((x) => selected.add(x.id));
+        await load();
+      } catch (err) { toast(err.detail, 'error'); }
+    });
+  }
+
+  const columns = [...(bulkOn ? [{ label: h('span', { class: 'visually-hidden' }, 'Select') }] : []),
+    { label: 'Name' }, { label: 'Email' }, { label: 'Mobile' }, { label: 'Role' }, { label: 'Status' }, { label: 'Access' }, { label: 'Last sign-in' }];
   const rowOf = (u) => h('tr', { 'data-user': u.id },
+    bulkOn ? h('td', { class: 'pick' }, h('input', { type: 'checkbox', name: 'pick', value: u.id, checked: selected.has(u.id),
+      'aria-label': `Select ${u.name || u.email}`, onchange: (e) => { if (e.target.checked) selected.add(u.id); else selected.delete(u.id); drawBulk(); } })) : null,
     h('td', null, h('a', { href: `/console/users/${encodeURIComponent(u.id)}` }, u.name || '(no name)'), u.badge ? h('span', { class: 'sub' }, `Badge ${u.badge}`) : null),
     h('td', null, u.email || h('span', { class: 'muted' }, '—')),
     h('td', { class: 'phone' }, u.mobile || h('span', { class: 'muted' }, '—')),
@@ -106,14 +155,19 @@ export async function render({ main, query, navigate }) {
     if (mine !== seq) return;
     rows = more ? rows.concat(page.items) : page.items;
     cursor = page.next_cursor;
-    clear(tableHost, table({ columns, rows: rows.map(rowOf), caption: 'Users', empty: 'No users match these filters.' }));
+    for (const id of [...selected]) if (!rows.some((u) => u.id === id)) selected.delete(id);
+    drawBulk();
+    clear(tableHost, table({ columns, rows: rows.map(rowOf), caption: 'Users',
+      empty: q.input.value.trim() || role.input.value || status.input.value || access.input.value
+        ? 'No users match these filters. Clear the search or pick another filter.'
+        : (manage ? 'Nobody here yet. Add a staff member, invite people or import a CSV file.' : 'Nobody here yet.') }));
     clear(foot, h('span', { role: 'status' }, `${rows.length} user${rows.length === 1 ? '' : 's'} shown`),
       cursor ? h('button', { type: 'button', class: 'btn small', onclick: (e) => busy(e.target, () => load(true)) }, 'Load more') : null);
   }
   const reload = debounce(() => load().catch((e) => toast(e.detail, 'error')), 250);
   q.input.addEventListener('input', reload);
   [role, status, access].forEach((f) => f.input.addEventListener('change', reload));
-  const usersPanel = h('div', null, filters, tableHost, foot);
+  const usersPanel = h('div', null, filters, bulkResults, bulkBar, tableHost, foot);
 
   /* ---- invitations table ---- */
   const invHost = h('div');

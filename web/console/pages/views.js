@@ -57,16 +57,146 @@ export async function render({ main, query }) {
   await load();
 }
 
+/* ---- the structured editor of a view's configuration ----
+ * A dashboard's documented settings are its widgets (a type and its own
+ * settings each); a view template's are its columns and its filter. Keys
+ * the editor does not know are kept as they are. JSON stays available as
+ * the "advanced" view, checked with line-numbered errors. */
+
+/** "true", "12", "x" -> true, 12, "x": settings typed as text keep their JSON types. */
+function typed(text) {
+  const t = text.trim();
+  if (t === 'true') return true;
+  if (t === 'false') return false;
+  if (t !== '' && /^-?\d+(\.\d+)?$/.test(t)) return Number(t);
+  return t;
+}
+const pairsText = (o) => Object.entries(o || {}).map(([k, v]) => `${k} = ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n');
+/** "key = value" lines -> object; throws naming the line that is not one. */
+function parsePairs(text, what) {
+  const out = {};
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    const m = line.match(/^\s*([^=]+?)\s*=\s*(.*)$/);
+    if (!m) throw new Error(`${what}, line ${i + 1}: write it as name = value.`);
+    let v = m[2];
+    if (/^[[{]/.test(v.trim())) { try { v = JSON.parse(v); } catch { v = typed(v); } } else v = typed(v);
+    out[m[1]] = v;
+  });
+  return out;
+}
+
+/** Where JSON.parse failed, as "line L, column C" of text. */
+export function jsonErrorAt(text, err) {
+  const lc = /line (\d+) column (\d+)/.exec(err.message);
+  if (lc) return `line ${lc[1]}, column ${lc[2]}`;
+  const pos = /position (\d+)/.exec(err.message);
+  if (!pos) return 'the end of the text';
+  const upto = text.slice(0, Number(pos[1]));
+  const line = upto.split('\n').length;
+  return `line ${line}, column ${upto.length - upto.lastIndexOf('\n')}`;
+}
+
+function configEditor(kindOf, initial) {
+  let base = initial && typeof initial === 'object' && !Array.isArray(initial) ? structuredClone(initial) : {};
+  const widgetsHost = h('div', { class: 'stack' });
+  const widgetRows = [];
+  const addWidget = (w = { type: '' }) => {
+    const { type, ...rest } = w || {};
+    const n = widgetRows.length + 1;
+    const t = field({ label: `Widget ${n}: type`, name: `widgets.${n - 1}.type`, value: type ?? '', hint: 'For example output, oee or alerts.', attrs: { autocomplete: 'off' } });
+    const set = field({ label: `Widget ${n}: settings`, name: `widgets.${n - 1}.settings`, type: 'textarea', value: pairsText(rest),
+      hint: 'One setting per line, as line = L1 or period = shift.', attrs: { rows: '2', spellcheck: 'false' } });
+    const row = h('fieldset', { class: 'widget-row' }, h('legend', null, `Widget ${n}`), h('div', { class: 'grid-2' }, t, set),
+      h('button', { type: 'button', class: 'btn small', onclick: () => { row.remove(); widgetRows.splice(widgetRows.indexOf(entry), 1); } }, `Remove widget ${n}`));
+    const entry = { row, t, set };
+    widgetRows.push(entry);
+    widgetsHost.append(row);
+  };
+  const dash = h('div', { class: 'cfg-dashboard' },
+    h('h3', null, 'Widgets'), widgetsHost,
+    h('button', { type: 'button', class: 'btn small', onclick: () => addWidget() }, 'Add widget'));
+  const columns = field({ label: 'Columns', name: 'columns', type: 'textarea', hint: 'One column per line, in the order they are shown.', attrs: { rows: '4', spellcheck: 'false' } });
+  const filter = field({ label: 'Filter', name: 'filter', type: 'textarea', hint: 'One condition per line, as status = open or late = true.', attrs: { rows: '3', spellcheck: 'false' } });
+  const tmpl = h('div', { class: 'cfg-template' }, columns, filter);
+  const json = field({ label: 'Configuration as JSON', name: 'config', type: 'textarea', attrs: { rows: '10', spellcheck: 'false', class: 'mono' },
+    hint: 'For settings the form does not offer. Checked before saving.' });
+  const advanced = checkbox({ label: 'Edit as JSON (advanced)', name: 'advanced' });
+  const fill = (cfg) => {
+    base = cfg;
+    widgetRows.splice(0).forEach((x) => x.row.remove());
+    (Array.isArray(cfg.widgets) ? cfg.widgets : []).forEach((w) => addWidget(w && typeof w === 'object' ? w : { type: String(w) }));
+    columns.input.value = (Array.isArray(cfg.columns) ? cfg.columns : []).join('\n');
+    filter.input.value = pairsText(cfg.filter && typeof cfg.filter === 'object' ? cfg.filter : {});
+  };
+  /** The configuration from the form fields; throws an Error with .field on bad input. */
+  const fromForm = () => {
+    const cfg = structuredClone(base);
+    if (kindOf() === 'dashboard') {
+      cfg.widgets = widgetRows.map((x, i) => {
+        const type = x.t.input.value.trim();
+        if (!type) throw Object.assign(new Error(`Widget ${i + 1} needs a type.`), { field: `widgets.${i}.type` });
+        try { return { type, ...parsePairs(x.set.input.value, `Widget ${i + 1} settings`) }; } catch (e) { throw Object.assign(e, { field: `widgets.${i}.settings` }); }
+      });
+    } else {
+      cfg.columns = columns.input.value.split('\n').map((c) => c.trim()).filter(Boolean);
+      try { cfg.filter = parsePairs(filter.input.value, 'Filter'); } catch (e) { throw Object.assign(e, { field: 'filter' }); }
+    }
+    return cfg;
+  };
+  const fromJson = () => {
+    let cfg;
+    try { cfg = JSON.parse(json.input.value); } catch (e) {
+      throw Object.assign(new Error(`Not valid JSON at ${jsonErrorAt(json.input.value, e)}: ${e.message.replace(/ in JSON at position.*$/, '')}.`), { field: 'config' });
+    }
+    if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) throw Object.assign(new Error('The configuration must be a JSON object: { … }.'), { field: 'config' });
+    return cfg;
+  };
+  const structured = h('div', null, dash, tmpl);
+  const showKind = () => { dash.hidden = kindOf() !== 'dashboard'; tmpl.hidden = kindOf() === 'dashboard'; };
+  advanced.input.addEventListener('change', () => {
+    const form = advanced.closest('form');
+    if (form) clearErrors(form);
+    try {
+      if (advanced.input.checked) json.input.value = JSON.stringify(fromForm(), null, 2);
+      else fill(fromJson());
+    } catch (e) {
+      advanced.input.checked = !advanced.input.checked;
+      if (form) showError(form, { field: e.field, detail: e.message });
+      return;
+    }
+    structured.hidden = advanced.input.checked;
+    json.hidden = !advanced.input.checked;
+  });
+  fill(base);
+  json.hidden = true;
+  showKind();
+  const el = h('fieldset', { class: 'cfg' }, h('legend', null, 'Configuration'), structured, json,
+    h('div', { class: 'field', 'data-field': 'advanced' }, advanced));
+  return { el, showKind, read: () => (advanced.input.checked ? fromJson() : fromForm()) };
+}
+
 async function editView(v, after) {
   let full = v;
   if (v) full = await api(`/v1/views/${encodeURIComponent(v.id)}`);
+  const sharer = can('dashboards.manage');
   const name = field({ label: 'Name', name: 'name', required: true, value: full?.name || '' });
   const kind = v ? null : field({ label: 'Kind', name: 'kind', type: 'select', value: 'dashboard',
     options: [{ value: 'dashboard', label: 'Dashboard' }, { value: 'template', label: 'View template' }] });
-  const config = field({ label: 'Configuration (JSON object)', name: 'config', type: 'textarea',
-    value: JSON.stringify(full?.config ?? { widgets: [] }, null, 2),
-    hint: 'Stored as given for the product that shows it (columns, filters, widgets…).', attrs: { spellcheck: 'false', class: 'mono' } });
-  const form = h('form', { id: 'view-form', novalidate: true }, name, kind, config);
+  const kindOf = () => (v ? full.kind : kind.input.value);
+  const cfg = configEditor(kindOf, full?.config ?? {});
+  kind?.input.addEventListener('change', cfg.showKind);
+  // Sharing, in the same form: the groups one belongs to (and those it is shared with already).
+  let boxes = [];
+  const shared = new Set((full?.shared_with || []).map((g) => g.id));
+  if (sharer && (!v || full.access?.owner || full.access?.editable)) {
+    const groups = await apiAll('/v1/groups').catch(() => []);
+    boxes = groups.filter((g) => g.is_member || shared.has(g.id)).map((g) => checkbox({ label: g.name, name: 'group', value: g.id, checked: shared.has(g.id),
+      desc: g.is_member ? `${g.member_count} member${g.member_count === 1 ? '' : 's'}` : 'Shared already; only a member can share with it again.' }));
+  }
+  const sharing = boxes.length ? h('fieldset', { class: 'field', 'data-field': 'group_ids' }, h('legend', null, 'Shared with'),
+    h('p', { class: 'muted small' }, 'Members of these groups see it; nobody else does unless it is yours.'), boxes, h('div', { class: 'error', hidden: true })) : null;
+  const form = h('form', { id: 'view-form', novalidate: true }, h('div', { class: 'grid-2' }, name, kind), cfg.el, sharing);
   await openDialog({
     title: v ? `Edit ${v.name}` : 'New view', body: form, wide: true,
     actions: [{ label: 'Cancel' }, { label: v ? 'Save' : 'Create', kind: 'primary', submit: true, form: 'view-form' }],
@@ -75,13 +205,16 @@ async function editView(v, after) {
       form.addEventListener('submit', async (e) => {
         e.preventDefault();
         clearErrors(form);
-        let cfg;
-        try { cfg = JSON.parse(config.input.value); } catch (err) { showError(form, { field: 'config', detail: `Not valid JSON: ${err.message}` }); return; }
-        const body = { name: name.input.value.trim(), config: cfg };
+        let config;
+        try { config = cfg.read(); } catch (err) { showError(form, { field: err.field, detail: err.message }); return; }
+        const body = { name: name.input.value.trim(), config };
         if (!v) body.kind = kind.input.value;
+        const ids = boxes.filter((b) => b.input.checked).map((b) => b.input.value);
+        const sharingChanged = boxes.length && (ids.length !== shared.size || ids.some((id) => !shared.has(id)));
         await busy(dlg.querySelector('button[type=submit]'), async () => {
           try {
-            await api(v ? `/v1/views/${encodeURIComponent(v.id)}` : '/v1/views', { method: v ? 'PATCH' : 'POST', body });
+            const out = await api(v ? `/v1/views/${encodeURIComponent(v.id)}` : '/v1/views', { method: v ? 'PATCH' : 'POST', body });
+            if (sharingChanged) await api(`/v1/views/${encodeURIComponent(out.id || v.id)}/shares`, { method: 'PUT', body: { group_ids: ids } });
             dlg.finish(true); toast(v ? 'Saved.' : `${body.name} created.`); await after();
           } catch (err) { showError(form, err); }
         });
