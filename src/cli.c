@@ -38,6 +38,9 @@ const gh_cmd gh_cmds[] = {
      "send a test message with the mail settings and print the server's answer"},
     {"check", GH_C_CHECK, "--db PATH --org SLUG --user EMAIL|ID --permission KEY",
      "does the user hold the permission? (exit 0 allowed, 3 denied)"},
+    {"signatures", GH_C_SIGNATURES, "verify --db PATH --org SLUG",
+     "verify the organization's chain of electronic signatures: prints OK or the first broken link, and the "
+     "chain head (exit 0 intact, 4 broken)"},
     {"backup", GH_C_BACKUP, "--db PATH --to FILE", "write a consistent copy of the whole database (the server may run)"},
     {"restore", GH_C_RESTORE, "--from FILE --db PATH [--force]",
      "check a backup (integrity, schema version) and install it as the database"},

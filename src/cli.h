@@ -45,10 +45,11 @@ enum {
     GH_C_HELP = 1u << 9,
     GH_C_OPTIONS = 1u << 10,
     GH_C_MAIL = 1u << 11,
+    GH_C_SIGNATURES = 1u << 12,
 };
 /* Commands that open a database. */
-#define GH_C_DB (GH_C_SERVE | GH_C_INIT | GH_C_ORG | GH_C_OUTBOX | GH_C_CHECK | GH_C_BACKUP | GH_C_RESTORE | GH_C_MAIL)
-#define GH_C_ALL 0xfffu
+#define GH_C_DB (GH_C_SERVE | GH_C_INIT | GH_C_ORG | GH_C_OUTBOX | GH_C_CHECK | GH_C_BACKUP | GH_C_RESTORE | GH_C_MAIL | GH_C_SIGNATURES)
+#define GH_C_ALL 0x1fffu
 
 typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
 
@@ -97,7 +98,7 @@ typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
       "let POST /v1/test/io-fault fail database reads, writes and syncs (tests only; needs --test-clock)")       \
     X(QUIET, "quiet", GH_K_FLAG, GH_C_SERVE, NULL, 0, "log warnings and errors only")                             \
     X(DEMO, "demo", GH_K_FLAG, GH_C_SERVE, NULL, 0, "serve a demo plant from a throw-away database")              \
-    X(ORG, "org", GH_K_STR, GH_C_INIT | GH_C_ORG | GH_C_CHECK, "SLUG", 0, "the organization")                     \
+    X(ORG, "org", GH_K_STR, GH_C_INIT | GH_C_ORG | GH_C_CHECK | GH_C_SIGNATURES, "SLUG", 0, "the organization")                     \
     X(ORG_NAME, "org-name", GH_K_STR, GH_C_INIT, "NAME", 0, "display name of the new organization")              \
     X(ADMIN_EMAIL, "admin-email", GH_K_STR, GH_C_INIT, "EMAIL", 0, "e-mail of the first administrator")         \
     X(ADMIN_NAME, "admin-name", GH_K_STR, GH_C_INIT, "NAME", 0, "name of the first administrator")              \

@@ -21,6 +21,7 @@
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/backups.h"
+#include "core/esign.h"
 #include "core/catalog.h"
 #include "core/delivery.h"
 #include "core/demo.h"
@@ -631,6 +632,33 @@ out:
     return rc;
 }
 
+/* signatures verify: walks the org's signature chain (core/esign.h). Exit 0
+ * intact, 4 broken. */
+static int cmd_signatures(gh_cli *o)
+{
+    if (o->nargs != 1 || strcmp(o->args[0], "verify") != 0 || !S(DB) || !S(ORG)) return usage(o);
+    gh_db *db = NULL;
+    gh_catalog *cat = boot(o, false, &db);
+    if (!cat) return 1;
+    gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}};
+    gh_org org;
+    gh_esign_verdict v;
+    int rc = 1;
+    if (report(&ctx, gh_store_org_get_by_slug(db, S(ORG), &org, &ctx.err))) goto out;
+    if (report(&ctx, gh_esign_verify(db, org.id, &v, &ctx.err))) goto out;
+    if (v.ok) {
+        printf("OK\t%lld signature%s\n", (long long)v.count, v.count == 1 ? "" : "s");
+        rc = 0;
+    } else {
+        printf("BROKEN\tseq %lld\t%s\t%s\n", (long long)v.broken_seq, v.reason, v.broken_id[0] ? v.broken_id : "-");
+        rc = 4;
+    }
+    printf("head\t%lld\t%s\n", (long long)v.head_seq, v.head_hash[0] ? v.head_hash : "-");
+out:
+    shutdown_all(db, cat);
+    return rc;
+}
+
 static int cmd_backup(gh_cli *o)
 {
     if (!S(DB) || !S(TO)) return usage(o);
@@ -698,7 +726,8 @@ static int run(gh_cli *o)
 {
     const char *cmd = o->cmd->name;
     if (o->help) { gh_cli_help(stdout, o->cmd); return 0; }
-    if (o->cmd->bit != GH_C_ORG && o->cmd->bit != GH_C_HELP && o->cmd->bit != GH_C_MAIL && o->nargs > 0) {
+    if (o->cmd->bit != GH_C_ORG && o->cmd->bit != GH_C_HELP && o->cmd->bit != GH_C_MAIL &&
+        o->cmd->bit != GH_C_SIGNATURES && o->nargs > 0) {
         fprintf(stderr, "gatehouse %s: unexpected argument '%s'\n", cmd, o->args[0]);
         return usage(o);
     }
@@ -708,6 +737,7 @@ static int run(gh_cli *o)
     if (strcmp(cmd, "outbox") == 0) return cmd_outbox(o);
     if (strcmp(cmd, "mail") == 0) return cmd_mail(o);
     if (strcmp(cmd, "check") == 0) return cmd_check(o);
+    if (strcmp(cmd, "signatures") == 0) return cmd_signatures(o);
     if (strcmp(cmd, "backup") == 0) return cmd_backup(o);
     if (strcmp(cmd, "restore") == 0) return cmd_restore(o);
     if (strcmp(cmd, "routes") == 0) { gh_router_each(print_route, NULL); return 0; }

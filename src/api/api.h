@@ -21,6 +21,7 @@ extern const gh_route gh_api_routes_users[];   /* user administration */
 extern const gh_route gh_api_routes_org[];     /* org settings, roles, api keys */
 extern const gh_route gh_api_routes_sso[];     /* company sign-in (issue 16) */
 extern const gh_route gh_api_routes_mfa[];     /* second factors (issue 20) */
+extern const gh_route gh_api_routes_signatures[]; /* electronic signatures */
 /* Sets the session cookies as a sign-in does (api/auth.c). */
 struct gh_session;
 void gh_api_session_cookies(gh_req *r, const char *token, const char *csrf, const struct gh_session *s);

@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "core/accounts.h"
 #include "core/mfa.h"
+#include "core/webauthn.h"
 
 void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const gh_session *s, json_t *user);
 
@@ -130,8 +131,91 @@ static void put_policy(gh_req *r)
     gh_reply_json(r, 200, out);
 }
 
+/* ---- passkeys and security keys (core/webauthn.h) ---- */
+static void wa_register_options(gh_req *r)
+{
+    if (!gh_api_no_fields_or_reply(r)) return;
+    json_t *out;
+    if (gh_api_failed(r, gh_webauthn_register_begin(gh_req_ctx(r), &out))) return;
+    gh_reply_json(r, 200, json_pack("{s:o}", "publicKey", out));
+}
+
+static void wa_register(gh_req *r)
+{
+    static const gh_jfield f[] = {{"name", GH_J_STRING, false}, {"client_data", GH_J_STRING, true},
+                                  {"attestation_object", GH_J_STRING, true}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    json_t *out;
+    if (gh_api_failed(r, gh_webauthn_register_finish(gh_req_ctx(r), gh_jstr(b, "name"), gh_jstr(b, "client_data"),
+                                                     gh_jstr(b, "attestation_object"), &out)))
+        return;
+    gh_reply_json(r, 201, out);
+}
+
+static void wa_list(gh_req *r)
+{
+    json_t *items;
+    if (gh_api_failed(r, gh_webauthn_list(gh_req_ctx(r), &items))) return;
+    gh_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+static void wa_rename(gh_req *r)
+{
+    static const gh_jfield f[] = {{"name", GH_J_STRING, true}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    if (gh_api_failed(r, gh_webauthn_rename(gh_req_ctx(r), gh_req_param(r, "id"), gh_jstr(b, "name")))) return;
+    gh_reply_empty(r);
+}
+
+static void wa_remove(gh_req *r)
+{
+    if (!gh_api_no_fields_or_reply(r)) return;
+    if (gh_api_failed(r, gh_webauthn_remove(gh_req_ctx(r), gh_req_param(r, "id")))) return;
+    gh_reply_empty(r);
+}
+
+static void wa_assert_options(gh_req *r)
+{
+    if (!gh_api_no_fields_or_reply(r)) return;
+    gh_ctx *ctx = gh_req_ctx(r);
+    if (strcmp(ctx->actor.mfa_pending, "verify") != 0) {
+        gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_not_pending", "this session is not waiting for a second factor");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    json_t *out;
+    if (gh_api_failed(r, gh_webauthn_assert_begin(ctx, &out))) return;
+    gh_reply_json(r, 200, json_pack("{s:o}", "publicKey", out));
+}
+
+/* POST /v1/auth/mfa/webauthn: completes a pending sign-in with a passkey. */
+static void wa_verify(gh_req *r)
+{
+    static const gh_jfield f[] = {{"id", GH_J_STRING, true}, {"client_data", GH_J_STRING, true},
+                                  {"authenticator_data", GH_J_STRING, true}, {"signature", GH_J_STRING, true},
+                                  {"user_handle", GH_J_STRING_OR_NULL, false}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    gh_mfa_result *res = calloc(1, sizeof *res);
+    if (!res) { gh_api_failed(r, gh_ctx_oom(gh_req_ctx(r))); return; }
+    if (!gh_api_failed(r, gh_mfa_verify_webauthn(gh_req_ctx(r), gh_jstr(b, "id"), gh_jstr(b, "client_data"),
+                                                 gh_jstr(b, "authenticator_data"), gh_jstr(b, "signature"), res)))
+        gh_api_session_answer(r, res->token, res->csrf, &res->session, gh_user_json(&res->user));
+    gh_mfa_result_wipe(res);
+    free(res);
+}
+
 const gh_route gh_api_routes_mfa[] = {
     {"POST", "/v1/auth/mfa", verify, GH_AUTH_USER, GH_R_OFFICE | GH_R_MFA_STEP | GH_R_SECRET, NULL},
+    {"POST", "/v1/auth/mfa/webauthn/options", wa_assert_options, GH_AUTH_USER, GH_R_OFFICE | GH_R_MFA_STEP, NULL},
+    {"POST", "/v1/auth/mfa/webauthn", wa_verify, GH_AUTH_USER, GH_R_OFFICE | GH_R_MFA_STEP, NULL},
+    {"POST", "/v1/me/mfa/webauthn/options", wa_register_options, GH_AUTH_USER, GH_R_OFFICE, NULL},
+    {"POST", "/v1/me/mfa/webauthn", wa_register, GH_AUTH_USER, GH_R_OFFICE, NULL},
+    {"GET", "/v1/me/mfa/webauthn", wa_list, GH_AUTH_USER, GH_R_OFFICE, NULL},
+    {"PATCH", "/v1/me/mfa/webauthn/{id}", wa_rename, GH_AUTH_USER, GH_R_OFFICE, NULL},
+    {"DELETE", "/v1/me/mfa/webauthn/{id}", wa_remove, GH_AUTH_USER, GH_R_OFFICE, NULL},
     {"GET", "/v1/me/mfa", my_status, GH_AUTH_USER, GH_R_OFFICE | GH_R_MFA_STEP, NULL},
     {"POST", "/v1/me/mfa/totp", totp_begin, GH_AUTH_USER, GH_R_OFFICE | GH_R_MFA_STEP, NULL},
     {"POST", "/v1/me/mfa/totp/confirm", totp_confirm, GH_AUTH_USER, GH_R_OFFICE | GH_R_MFA_STEP | GH_R_SECRET, NULL},

@@ -14,6 +14,7 @@
 #include "core/session.h"
 #include "core/throttle.h"
 #include "core/totp.h"
+#include "core/webauthn.h"
 #include "store/mfa.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -146,6 +147,7 @@ gh_status gh_mfa_signin_step(gh_ctx *ctx, const gh_org *o, const gh_user *u, con
     if (idp_claims && p.sso_counts && gh_mfa_idp_asserted(idp_claims, p.sso_acr)) goto out; /* the IdP did it */
     bool has = has_confirmed_totp(ctx, o->id, u->id, f, &st);
     if (st != GH_OK) goto out;
+    if (!has) has = gh_store_wa_cred_count(ctx->db, o->id, u->id) > 0; /* a passkey or security key */
     if (has) { gh_strlcpy(pending, "verify", 8); goto out; }
     if ((st = required_for(ctx, o, u, &p, &req)) != GH_OK) goto out;
     if (req) gh_strlcpy(pending, "enrol", 8);
@@ -340,6 +342,42 @@ out:
     guard_leave(&g, failed);
     if (st != GH_OK) gh_mfa_result_wipe(res);
     if (f) { sodium_memzero(f, sizeof *f); free(f); }
+    return st;
+}
+
+gh_status gh_mfa_verify_webauthn(gh_ctx *ctx, const char *cred_id, const char *client_data, const char *auth_data,
+                                 const char *sig, gh_mfa_result *res)
+{
+    mfa_guard g = {0};
+    gh_status st;
+    bool failed = false;
+    memset(res, 0, sizeof *res);
+    if (strcmp(ctx->actor.mfa_pending, "verify") != 0)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_not_pending", "this session is not waiting for a second factor");
+    if ((st = guard_enter(ctx, &g)) != GH_OK) return st;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_webauthn_assert_check(ctx, cred_id, client_data, auth_data, sig)) != GH_OK) {
+        failed = st == GH_E_INVALID || st == GH_E_FORBIDDEN;
+        /* The challenge was taken: keep that even though the answer is refused. */
+        if (failed) {
+            gh_err keep = ctx->err;
+            ctx->err = (gh_err){0};
+            if (gh_db_commit(ctx->db, &ctx->err) != GH_OK) gh_db_rollback(ctx->db);
+            gh_err_clear(&ctx->err);
+            ctx->err = keep;
+            failure_audit(ctx, "sign_in", "webauthn", ctx->err.code);
+            goto out;
+        }
+        goto fail;
+    }
+    if ((st = upgrade_session(ctx, "webauthn", res)) != GH_OK) goto fail;
+    st = gh_tx_commit_and_refresh(ctx);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+out:
+    guard_leave(&g, failed);
+    if (st != GH_OK) gh_mfa_result_wipe(res);
     return st;
 }
 
@@ -553,8 +591,9 @@ gh_status gh_mfa_status(gh_ctx *ctx, const char *user_id, json_t **out)
     size_t i;
     json_t *v;
     json_array_foreach(factors, i, v) if (strcmp(json_string_value(json_object_get(v, "kind")), "totp") == 0) totp = true;
-    *out = json_pack("{s:o, s:b, s:I, s:b, s:s}", "factors", factors, "totp", totp, "recovery_codes_left",
-                     (json_int_t)gh_store_mfa_recovery_left(ctx->db, o.id, u->id), "required", req, "policy", p.policy);
+    *out = json_pack("{s:o, s:b, s:I, s:b, s:s, s:I}", "factors", factors, "totp", totp, "recovery_codes_left",
+                     (json_int_t)gh_store_mfa_recovery_left(ctx->db, o.id, u->id), "required", req, "policy", p.policy,
+                     "passkeys", (json_int_t)gh_store_wa_cred_count(ctx->db, o.id, u->id));
     factors = NULL;
     if (!*out) st = gh_ctx_oom(ctx);
 out:
@@ -581,6 +620,9 @@ gh_status gh_mfa_reset(gh_ctx *ctx, const char *user_id)
     if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
     if ((st = gh_store_mfa_factor_delete(ctx->db, o.id, u->id, NULL, false, &n, &ctx->err)) != GH_OK) goto fail;
     if ((st = gh_store_mfa_recovery_delete(ctx->db, o.id, u->id, &ctx->err)) != GH_OK) goto fail;
+    int64_t keys = 0;
+    if ((st = gh_store_wa_cred_delete(ctx->db, o.id, u->id, NULL, &keys, &ctx->err)) != GH_OK) goto fail;
+    n += keys;
     if ((st = gh_audit(ctx, NULL, "user.mfa_reset", "user", u->id, json_pack("{s:I}", "factors", (json_int_t)n))) != GH_OK)
         goto fail;
     if ((st = mail_person(ctx, u->id, "mfa_reset")) != GH_OK) goto fail;

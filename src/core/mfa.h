@@ -1,8 +1,8 @@
 /*
  * Second factors (issue 20): the second step of sign-in and the factors
- * that complete it. Factor kinds: "totp" (core/totp.h) and "recovery_code";
- * "webauthn" is meant to plug in beside them (one more branch in
- * check_factor in mfa.c and its enrolment routes).
+ * that complete it. Factor kinds: "totp" (core/totp.h), "recovery_code" and
+ * "webauthn" (passkeys and security keys, core/webauthn.h; any registered
+ * one makes sign-in ask for a factor).
  *
  * The second step: a sign-in (password or SSO) that has passed its first
  * step asks gh_mfa_signin_step, inside the transaction that opens the
@@ -70,6 +70,14 @@ void gh_mfa_result_wipe(gh_mfa_result *r);
 /* The second step of a pending "verify" session: a TOTP code or a recovery
  * code (exactly one). Opens the full session into res. */
 gh_status gh_mfa_verify(gh_ctx *ctx, const char *code, const char *recovery_code, gh_mfa_result *res);
+
+/* The second step with a passkey or security key (core/webauthn.h): an
+ * assertion over the challenge of POST /v1/auth/mfa/webauthn/options.
+ * Throttled and audited like a code; a refused answer still uses up its
+ * challenge; a sign counter that went backwards is refused (403
+ * webauthn_counter_regression) and audited auth.mfa_failed. */
+gh_status gh_mfa_verify_webauthn(gh_ctx *ctx, const char *cred_id, const char *client_data, const char *auth_data,
+                                 const char *sig, gh_mfa_result *res);
 
 /* TOTP enrolment for the acting person: a new secret (any earlier
  * unconfirmed one is dropped); 409 mfa_already_enrolled when a confirmed one

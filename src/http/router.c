@@ -15,6 +15,7 @@ static const gh_route *const tables[] = {
     gh_api_routes_auth,
     gh_api_routes_me,
     gh_api_routes_mfa, /* before users: /v1/users/{id}/mfa */
+    gh_api_routes_signatures, /* before users: /v1/users/{id}/esignature */
     gh_api_routes_invites,
     gh_api_routes_import, /* before users: /v1/users/import is literal */
     gh_api_routes_users,
@@ -108,6 +109,7 @@ static const struct { const char *method, *pattern, *params; } query_params[] = 
     {"GET", "/v1/auth/sso/oidc/callback", "state code iss session_state error error_description error_uri"},
     {"GET", "/v1/users", "limit cursor status q role access"},
     {"GET", "/v1/users/{id}/permissions", "explain"},
+    {"GET", "/v1/signatures", "record_ref"},
     {"GET", "/v1/audit", "actor action target from to limit cursor"},
     {"GET", "/v1/audit/export", "format actor action target from to"},
     {"GET", "/v1/webhooks/{id}/deliveries", "limit"},

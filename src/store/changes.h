@@ -1,5 +1,5 @@
 /*
- * The authorization change log (migration 18): the generation triggers on
+ * The authorization change log (migration 20): the generation triggers on
  * users and roles write one row (generation, kind, org, id) per change, in
  * the changing transaction. A snapshot holder reads the rows past its
  * generation and applies only those (core/access.c).

@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 #define GEN_BUMP "UPDATE meta SET value = value + 1 WHERE key = 'generation';"
-/* Logs what a bump was for (migration 18): kind 'user' or 'role'. */
+/* Logs what a bump was for (migration 20): kind 'user' or 'role'. */
 #define CHANGE(kind, org, id) \
     " INSERT INTO authz_changes (gen, kind, org_id, id) SELECT value, '" kind "', " org ", " id \
     " FROM meta WHERE key = 'generation';"
@@ -655,7 +655,61 @@ static const char *const migrations[] = {
      " expires_at INTEGER NOT NULL,"
      " PRIMARY KEY (org_id, assertion_id));"
      "CREATE INDEX saml_seen_expiry ON saml_seen(expires_at);"),
-    /* 18: the generation triggers on users and roles also say what changed:
+    /* 18: electronic signatures (core/esign.h): the accounts that may sign,
+     * the signatures (append-only, a hash chain per organization) and the
+     * chain's head beside them, so removing the newest rows shows too. */
+    ("CREATE TABLE esign_accounts ("
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+     " enabled_by TEXT NOT NULL DEFAULT '',"
+     " enabled_at INTEGER NOT NULL);"
+     "CREATE INDEX esign_accounts_org ON esign_accounts(org_id);"
+     "CREATE TABLE signatures ("
+     " id TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " seq INTEGER NOT NULL,"
+     " signer_id TEXT NOT NULL,"
+     " signer_name TEXT NOT NULL,"
+     " signer_email TEXT NOT NULL,"
+     " on_behalf_id TEXT NOT NULL DEFAULT '',"
+     " on_behalf_name TEXT NOT NULL DEFAULT '',"
+     " record_type TEXT NOT NULL,"
+     " record_ref TEXT NOT NULL,"
+     " content_hash TEXT NOT NULL DEFAULT '',"
+     " meaning TEXT NOT NULL,"
+     " method TEXT NOT NULL,"
+     " signed_at INTEGER NOT NULL,"
+     " prev_hash TEXT NOT NULL,"
+     " hash TEXT NOT NULL,"
+     " UNIQUE (org_id, seq));"
+     "CREATE INDEX signatures_ref ON signatures(org_id, record_ref, seq);"
+     "CREATE TABLE signature_heads ("
+     " org_id TEXT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,"
+     " seq INTEGER NOT NULL,"
+     " hash TEXT NOT NULL);"),
+    /* 19: passkeys and security keys (core/webauthn.h): the public key of
+     * each registered credential with its sign counter, and the single-use
+     * challenges (stored hashed) of registrations and assertions. */
+    ("CREATE TABLE webauthn_credentials ("
+     " id TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     " cred_id TEXT NOT NULL,"
+     " cose_type INTEGER NOT NULL,"
+     " public_key TEXT NOT NULL,"
+     " sign_count INTEGER NOT NULL DEFAULT 0,"
+     " name TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL,"
+     " last_used_at INTEGER NOT NULL DEFAULT 0,"
+     " UNIQUE (org_id, cred_id));"
+     "CREATE INDEX webauthn_credentials_user ON webauthn_credentials(org_id, user_id);"
+     "CREATE TABLE webauthn_challenges ("
+     " hash TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " user_id TEXT NOT NULL,"
+     " purpose TEXT NOT NULL,"
+     " expires_at INTEGER NOT NULL);"),
+    /* 20: the generation triggers on users and roles also say what changed:
      * one authz_changes row (generation, kind, org, id) per bump, in the
      * same transaction, so a snapshot holder applies only those changes
      * (core/access.c). A bump without a row (orgs, allowlists, anything

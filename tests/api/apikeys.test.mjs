@@ -98,7 +98,7 @@ const SCOPES_MIGRATION = 9;
 // Winding the schema back to 8 must also undo the migrations after 9.
 const BUMP = "UPDATE meta SET value = value + 1 WHERE key = 'generation';";
 const UNDO_AFTER_9 = [
-  // 18: the change log behind incremental snapshots; the triggers as 8 left them
+  // 20: the change log behind incremental snapshots; the triggers as 8 left them
   'DROP TRIGGER gen_users_i; DROP TRIGGER gen_users_u; DROP TRIGGER gen_users_d;',
   'DROP TRIGGER gen_roles_i; DROP TRIGGER gen_roles_u; DROP TRIGGER gen_roles_d;',
   'DROP TABLE authz_changes;',
@@ -128,6 +128,11 @@ const UNDO_AFTER_9 = [
   'DROP TABLE webhook_deliveries; DROP TABLE webhooks;',
   // 17: SAML service-provider keys and seen assertion ids
   'DROP TABLE saml_seen; DROP TABLE saml_sp_keys;',
+  // 18: electronic signatures
+  'DROP TABLE signature_heads; DROP INDEX signatures_ref; DROP TABLE signatures;',
+  'DROP INDEX esign_accounts_org; DROP TABLE esign_accounts;',
+  // 19: passkeys
+  'DROP TABLE webauthn_challenges; DROP INDEX webauthn_credentials_user; DROP TABLE webauthn_credentials;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
   ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']

@@ -75,7 +75,7 @@ export async function startServer(opts = {}) {
     const r = cli(db, a, { GATEHOUSE_ADMIN_PASSWORD: PASSWORD });
     assert.equal(r.status, 0, `init failed: ${r.stderr}`);
   }
-  const port = await freePort();
+  const port = opts.port || await freePort(); // a given port: for --base-url in args
   const url = `http://127.0.0.1:${port}`;
   const create = init ? [] : ['--create']; // a new database only on purpose
   const proc = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--test-clock',

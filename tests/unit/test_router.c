@@ -48,7 +48,8 @@ const gh_route gh_api_routes_auth[] = {END}, gh_api_routes_me[] = {END}, gh_api_
                gh_api_routes_sso[] = {END}, gh_api_routes_org[] = {END}, gh_api_routes_audit[] = {END},
                gh_api_routes_access[] = {END}, gh_api_routes_groups[] = {END}, gh_api_routes_views[] = {END},
                gh_api_routes_kiosk[] = {END}, gh_api_routes_checkins[] = {END},
-               gh_api_routes_mfa[] = {END}, gh_api_routes_scim[] = {END}, gh_api_routes_webhooks[] = {END};
+               gh_api_routes_mfa[] = {END}, gh_api_routes_signatures[] = {END}, gh_api_routes_scim[] = {END},
+               gh_api_routes_webhooks[] = {END};
 
 static const char *param(const gh_match *m, const char *name)
 {

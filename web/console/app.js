@@ -33,6 +33,7 @@ const routes = [
   { path: '/settings', page: 'settings.js', fn: 'render', allow: () => can('settings.manage') || can('it.operations'), title: 'Organization settings', nav: 'settings' },
   { path: '/kiosk-devices', page: 'devices.js', fn: 'render', allow: () => can('it.operations'), title: 'Kiosk devices', nav: 'devices' },
   { path: '/api-keys', page: 'apikeys.js', fn: 'render', allow: () => can('it.operations'), title: 'API keys', nav: 'api-keys' },
+  { path: '/signatures', page: 'signatures.js', fn: 'render', allow: () => true, title: 'Electronic signatures', nav: 'signatures' },
   { path: '/audit', page: 'audit.js', fn: 'render', allow: () => can('users.view'), title: 'Audit log', nav: 'audit' },
   { path: '/profile', page: 'profile.js', fn: 'render', allow: () => true, title: 'My profile', nav: 'profile' },
 ];
@@ -51,6 +52,7 @@ const nav = [
   { id: 'devices', label: 'Kiosk devices', href: '/kiosk-devices', feature: '/v1/kiosk-devices' },
   { id: 'api-keys', label: 'API keys', href: '/api-keys' },
   { id: 'audit', label: 'Audit log', href: '/audit' },
+  { id: 'signatures', label: 'Signatures', href: '/signatures', feature: '/v1/signatures' },
   { id: 'profile', label: 'My profile', href: '/profile', section: 'You' },
 ];
 

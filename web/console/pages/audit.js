@@ -33,6 +33,8 @@ const ACTIONS = {
   'screen.renamed': 'Renamed an agenda screen', 'screen.deleted': 'Deleted an agenda screen',
   'webhook.created': 'Added a webhook', 'webhook.updated': 'Changed a webhook', 'webhook.deleted': 'Deleted a webhook',
   'webhook.tested': 'Sent a webhook test event',
+  'signature.created': 'Signed electronically', 'user.esign_enabled': 'Enabled an e-signature',
+  'user.esign_disabled': 'Disabled an e-signature', 'auth.reauth_failed': 'Gave a wrong password',
 };
 /** A readable label for any action key, also one this page does not know yet. */
 export function actionLabel(key) {
@@ -47,7 +49,7 @@ const AREAS = [
   { value: 'view', label: 'Views and dashboards' }, { value: 'org', label: 'Organization' }, { value: 'api_key', label: 'API keys' },
   { value: 'session', label: 'Sessions' }, { value: 'kiosk', label: 'Kiosk' }, { value: 'device', label: 'Kiosk devices' },
   { value: 'task', label: 'Tasks' }, { value: 'checkin', label: 'Check-ins' },
-  { value: 'access', label: 'Refusals (no permission)' },
+  { value: 'access', label: 'Refusals (no permission)' }, { value: 'signature', label: 'Electronic signatures' },
 ];
 
 /** An event's detail as "key: value" lines. */

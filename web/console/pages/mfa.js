@@ -33,6 +33,31 @@ function recoveryCodes(codes) {
       'Keep them somewhere safe: they are shown only now.'), list, copy);
 }
 
+/* ---- passkeys and security keys (WebAuthn) ---- */
+const b64u = {
+  enc: (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
+  dec: (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4)), (c) => c.charCodeAt(0)),
+};
+
+/** Registers a new passkey or security key for the signed-in person. */
+export async function addPasskey(name) {
+  const { publicKey: o } = await api('/v1/me/mfa/webauthn/options', { method: 'POST' });
+  const cred = await navigator.credentials.create({ publicKey: {
+    ...o, challenge: b64u.dec(o.challenge), user: { ...o.user, id: b64u.dec(o.user.id) },
+    excludeCredentials: o.excludeCredentials.map((c) => ({ ...c, id: b64u.dec(c.id) })) } });
+  return api('/v1/me/mfa/webauthn', { method: 'POST', body: { name,
+    client_data: b64u.enc(cred.response.clientDataJSON), attestation_object: b64u.enc(cred.response.attestationObject) } });
+}
+
+/** The second step with a passkey: an assertion over the server's challenge. */
+async function usePasskey() {
+  const { publicKey: o } = await api('/v1/auth/mfa/webauthn/options', { method: 'POST' });
+  const a = await navigator.credentials.get({ publicKey: {
+    ...o, challenge: b64u.dec(o.challenge), allowCredentials: o.allowCredentials.map((c) => ({ ...c, id: b64u.dec(c.id) })) } });
+  return api('/v1/auth/mfa/webauthn', { method: 'POST', body: { id: a.id, client_data: b64u.enc(a.response.clientDataJSON),
+    authenticator_data: b64u.enc(a.response.authenticatorData), signature: b64u.enc(a.response.signature) } });
+}
+
 /** Enrolment: QR code and secret, then a first code. done(result) gets the confirmation's answer. */
 export async function enrolForm(host, done) {
   const e = await api('/v1/me/mfa/totp', { method: 'POST' });
@@ -85,7 +110,31 @@ export async function secondStep({ main, query, navigate }) {
     h('p', { class: 'muted' }, `Signed in as ${state.me.email}. Enter the code your authenticator app shows for ${state.me.org?.name || 'gatehouse'}.`),
     code, rec, h('button', { type: 'submit', class: 'btn primary' }, 'Continue'), toggle);
     main.append(f, cancel);
-    code.input.focus();
+    let st = null;
+    try { st = await api('/v1/me/mfa'); } catch { /* the code form still works */ }
+    if (st?.passkeys > 0 && window.PublicKeyCredential) {
+      const pk = h('button', { type: 'button', class: 'btn primary' }, 'Use a passkey or security key');
+      const pkForm = h('div', { class: 'passkey-step' }, pk);
+      pk.addEventListener('click', () => busy(pk, async () => {
+        clearErrors(f);
+        try {
+          await usePasskey();
+          await loadMe();
+          navigate(next, { replace: true });
+        } catch (err) { showError(f, err.name === 'NotAllowedError' ? { detail: 'The passkey was not used. Try again.' } : err); }
+      }));
+      f.querySelector('h1').after(pkForm);
+      if (!st.totp) { // no app: the passkey, or a recovery code
+        const submit = f.querySelector('button[type=submit]');
+        code.hidden = true;
+        submit.hidden = true;
+        f.querySelector('p.muted').textContent = `Signed in as ${state.me.email}. Confirm with your passkey or security key.`;
+        toggle.addEventListener('click', () => { submit.hidden = rec.hidden; code.hidden = true; });
+      }
+      pk.focus();
+    } else {
+      code.input.focus();
+    }
     return;
   }
   // enrol: the organization requires a second factor this person does not have yet.
@@ -102,11 +151,51 @@ export async function secondStep({ main, query, navigate }) {
   });
 }
 
+/** The person's passkeys: list, rename, remove, add. */
+async function passkeySection(host, redraw) {
+  const { items } = await api('/v1/me/mfa/webauthn');
+  const name = field({ label: 'Name of the new passkey', name: 'name', value: 'Passkey', attrs: { maxlength: '100' } });
+  const add = h('button', { type: 'submit', class: 'btn' }, 'Add a passkey or security key');
+  const f = h('form', { novalidate: true }, name, h('div', { class: 'form-actions' }, add));
+  f.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(f);
+    await busy(add, async () => {
+      try {
+        await addPasskey(name.input.value.trim() || 'Passkey');
+        toast('Passkey added.');
+        await redraw();
+      } catch (err) { showError(f, err.name === 'NotAllowedError' ? { detail: 'The passkey was not created.' } : err); }
+    });
+  });
+  const rows = items.map((k) => h('li', { 'data-testid': 'passkey' }, h('strong', null, k.name),
+    h('span', { class: 'sub' }, `added ${fmtTime(k.created_at)}`, k.last_used_at ? `; last used ${fmtTime(k.last_used_at)}` : ''),
+    h('button', { type: 'button', class: 'btn small', 'aria-label': `Rename ${k.name}`, onclick: async (ev) => {
+      const n = prompt('New name', k.name);
+      if (!n) return;
+      await busy(ev.currentTarget, async () => {
+        try { await api(`/v1/me/mfa/webauthn/${encodeURIComponent(k.id)}`, { method: 'PATCH', body: { name: n } }); await redraw(); }
+        catch (err) { toast(err.detail || err.message, 'error'); }
+      });
+    } }, 'Rename'),
+    h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Remove ${k.name}`, onclick: async (ev) => {
+      await busy(ev.currentTarget, async () => {
+        try { await api(`/v1/me/mfa/webauthn/${encodeURIComponent(k.id)}`, { method: 'DELETE' }); toast(`${k.name} removed.`); await redraw(); }
+        catch (err) { toast(err.detail || err.message, 'error'); }
+      });
+    } }, 'Remove')));
+  clear(host, h('h3', null, 'Passkeys and security keys'),
+    items.length ? h('ul', { class: 'plain' }, rows) : h('p', { class: 'muted small' }, 'None yet. A passkey (on this device or a security key) can replace the six-digit code at sign-in.'),
+    window.PublicKeyCredential ? f : h('p', { class: 'muted small' }, 'This browser cannot use passkeys.'));
+}
+
 /** My profile -> Security. */
 export async function securitySection(host) {
   const st = await api('/v1/me/mfa');
   const body = h('div');
-  clear(host, h('h2', { id: 'sec-h' }, 'Security'), body);
+  const keys = h('div', { 'data-testid': 'passkeys' });
+  clear(host, h('h2', { id: 'sec-h' }, 'Security'), body, keys);
+  await passkeySection(keys, () => securitySection(host));
   const status = h('p', null, 'Authenticator app: ', st.totp ? badge('set up', 'ok') : badge('not set up', 'outline'),
     st.required ? h('span', { class: 'sub' }, 'Your organization requires one.') : null);
   if (!st.totp) {

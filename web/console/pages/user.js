@@ -53,10 +53,10 @@ export async function render(ctx) {
     main.append(mfaHost);
     try {
       const m = await api(`/v1/users/${encodeURIComponent(u.id)}/mfa`);
-      const reset = manage && !self && (m.totp || m.recovery_codes_left > 0)
+      const reset = manage && !self && (m.totp || m.recovery_codes_left > 0 || m.passkeys > 0)
         ? h('button', { type: 'button', class: 'btn danger', onclick: async () => {
           const ok = await confirmDialog({ title: `Reset ${who}'s second factor?`,
-            message: `${who}'s authenticator app and recovery codes stop working, and ${who} is told by mail. Do this when the phone is lost.`,
+            message: `${who}'s authenticator app, passkeys and recovery codes stop working, and ${who} is told by mail. Do this when the phone is lost.`,
             confirmLabel: 'Reset', danger: true,
             action: () => api(`/v1/users/${encodeURIComponent(u.id)}/mfa/reset`, { method: 'POST' }) });
           if (ok) { toast(`${who}'s second factor was reset.`); await redraw(); }
@@ -64,9 +64,30 @@ export async function render(ctx) {
       mfaHost.append(h('h2', { id: 'mfa-h' }, 'Second factor'),
         h('p', null, 'Authenticator app: ', m.totp ? badge('set up', 'ok') : badge('none', 'outline'),
           m.totp ? ` · ${m.recovery_codes_left} of 10 recovery codes left` : '',
+          ' · Passkeys: ', m.passkeys > 0 ? badge(String(m.passkeys), 'ok') : badge('none', 'outline'),
           m.required && !m.totp ? h('span', { class: 'sub' }, 'Required by the organization: set up at the next sign-in.') : null),
         reset);
     } catch (e) { mfaHost.append(h('p', { class: 'muted' }, e.detail || 'Not available.')); }
+  }
+
+  /* ---- electronic signature: whether the person may sign (users.manage turns it on and off) ---- */
+  if (u.office_access && hasFeature('/v1/users/{id}/esignature')) {
+    const esHost = h('section', { class: 'card', 'aria-labelledby': 'esig-h', 'data-testid': 'user-esignature' });
+    main.append(esHost);
+    try {
+      const es = await api(`/v1/users/${encodeURIComponent(u.id)}/esignature`);
+      const toggle = manage ? h('button', { type: 'button', class: es.enabled ? 'btn danger' : 'btn', onclick: () => busy(toggle, async () => {
+        try {
+          await api(`/v1/users/${encodeURIComponent(u.id)}/esignature`, { method: 'PUT', body: { enabled: !es.enabled } });
+          toast(es.enabled ? `${who} can no longer sign electronically.` : `${who} can now sign electronically.`);
+          await redraw();
+        } catch (err) { toast(err.detail || err.message, 'error'); }
+      }) }, es.enabled ? 'Disable e-signature' : 'Enable e-signature') : null;
+      esHost.append(h('h2', { id: 'esig-h' }, 'Electronic signature'),
+        h('p', null, 'E-signature: ', es.enabled ? badge('enabled', 'ok') : badge('not enabled', 'outline'),
+          h('span', { class: 'sub' }, 'Signs records with their own password (and code); signatures made stay as they are.')),
+        toggle);
+    } catch (e) { esHost.append(h('p', { class: 'muted' }, e.detail || 'Not available.')); }
   }
 
   /* ---- account details ---- */
