@@ -203,6 +203,54 @@ int main(int argc, char **argv)
     }
     double check_s = now_s() - t0;
 
+    /* Incremental updates (issue 17): one user's grants change, one user is
+     * created, one role is edited (recompiling its ~90% holders); each a new
+     * snapshot derived from the last, the old one freed, as the server does. */
+    double apply_user_s = 0, apply_create_s = 0, apply_role_s = 0;
+    enum { N_APPLY = 200 };
+    static char new_ids[N_APPLY][ID_LEN];
+    for (int k = 0; k < N_APPLY; k++) {
+        gh_authz *next = NULL;
+        gh_authz_user_in u = users[rnd() % NUSERS];
+        gh_permset_set(&u.grants, rnd() % nperm);
+        gh_authz_change ch = {.users = &u, .nusers = 1};
+        t0 = now_s();
+        int arc = gh_authz_apply(az, &ch, &next);
+        gh_authz_free(az);
+        apply_user_s += now_s() - t0;
+        az = next;
+        snprintf(new_ids[k], ID_LEN, "n%06d", k);
+        u.user_id = new_ids[k];
+        t0 = now_s();
+        arc |= gh_authz_apply(az, &ch, &next);
+        gh_authz_free(az);
+        apply_create_s += now_s() - t0;
+        az = next;
+        if (arc != GH_AUTHZ_OK || !az) {
+            fprintf(stderr, "bench_authz: apply failed\n");
+            goto out;
+        }
+    }
+    for (int k = 0; k < 20; k++) {
+        gh_authz *next = NULL;
+        gh_authz_role_in r = roles[0];
+        gh_permset_set(&r.perms, rnd() % nperm);
+        gh_authz_change ch = {.roles = &r, .nroles = 1};
+        t0 = now_s();
+        int arc = gh_authz_apply(az, &ch, &next);
+        gh_authz_free(az);
+        apply_role_s += now_s() - t0;
+        az = next;
+        if (arc != GH_AUTHZ_OK || !az)
+            goto out;
+    }
+    printf("{\"bench\":\"authz_apply\",\"users\":%d,\"user_change_ms\":%.3f,"
+           "\"create_one_ms\":%.3f,\"role_edit_ms\":%.3f,\"full_build_ms\":%.1f,"
+           "\"counted_bytes_per_user\":%.0f}\n",
+           NUSERS, apply_user_s * 1e3 / N_APPLY, apply_create_s * 1e3 / N_APPLY,
+           apply_role_s * 1e3 / 20, build_s * 1e3,
+           (double)gh_authz_memory(az) / (double)gh_authz_user_count(az));
+
     printf("{\"bench\":\"authz\",\"snapshot_bytes\":%zu,\"snapshot_bytes_per_user\":%.0f,", snap_bytes,
            (double)snap_bytes / NUSERS);
     printf("\"users\":%d,\"permissions\":%zu,\"build_ms\":%.1f,"

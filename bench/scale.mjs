@@ -74,6 +74,12 @@ const rss = (pid) => {
   return m ? Number(m[1]) * 1024 : 0;
 };
 
+async function gauge(s, name) {
+  const t = await (await fetch(`${s.url}/metrics`)).text();
+  const m = new RegExp(`^${name} ([\\d.e+-]+)`, 'm').exec(t);
+  return m ? Number(m[1]) : null;
+}
+
 async function metric(s, name) {
   const t = await (await fetch(`${s.url}/metrics`)).text();
   const sum = new RegExp(`^${name}_sum\\S* ([\\d.e+-]+)`, 'm').exec(t);
@@ -117,13 +123,20 @@ async function runSize(n) {
     for (let t = 0; t < 200; t++) await api(s, '/v1/tasks', { method: 'POST', token: key, body: { ref: `T${t}`, title: `Task ${t}` } }).catch(() => {});
 
     const reb0 = await metric(s, 'gatehouse_snapshot_rebuild_seconds');
-    // Creating people one by one (each commit rebuilds the snapshot today).
+    const upd0 = await metric(s, 'gatehouse_snapshot_update_seconds');
+    // Creating people one by one (each commit applies one user to the snapshot).
     const create = await load(40, 1, (k) => api(s, '/v1/users', { method: 'POST', token: admin, body: { name: `New Person ${k}`, badge: `NEW${k}`, factory_access: true, role: 'user' } }));
     out.create_per_s = +(1000 / create.p50).toFixed(1);
     out.create_p99_ms = create.p99;
     const reb1 = await metric(s, 'gatehouse_snapshot_rebuild_seconds');
     if (reb0 && reb1 && reb1.count > reb0.count)
       out.snapshot_rebuild_ms = +(((reb1.sum - reb0.sum) / (reb1.count - reb0.count)) * 1000).toFixed(1);
+    const upd1 = await metric(s, 'gatehouse_snapshot_update_seconds');
+    if (upd1 && upd1.count > (upd0 ? upd0.count : 0))
+      out.snapshot_update_ms = +(((upd1.sum - (upd0 ? upd0.sum : 0)) / (upd1.count - (upd0 ? upd0.count : 0))) * 1000).toFixed(3);
+    const snapBytes = await gauge(s, 'gatehouse_snapshot_bytes');
+    const snapUsers = await gauge(s, 'gatehouse_snapshot_users');
+    if (snapBytes && snapUsers) out.snapshot_bytes_per_user = Math.round(snapBytes / snapUsers);
     let cursor = null;
     const list = await load(300, 4, async () => {
       const r = await api(s, `/v1/users?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: admin });
@@ -156,6 +169,8 @@ console.log('\n' + 'people'.padEnd(28) + results.map((r) => String(r.people).pad
 row('import 10k rows (s)', (r) => r.import_last_chunk_s);
 row('create one by one (/s)', (r) => r.create_per_s);
 row('snapshot rebuild (ms)', (r) => r.snapshot_rebuild_ms ?? '-');
+row('snapshot update (ms)', (r) => r.snapshot_update_ms ?? '-');
+row('snapshot bytes per user', (r) => r.snapshot_bytes_per_user ?? '-');
 row('list 100 (req/s)', (r) => r.list100.rps);
 row('list 100 p99 (ms)', (r) => r.list100.p99);
 row('search (req/s)', (r) => r.search.rps);

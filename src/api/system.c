@@ -116,8 +116,27 @@ static double draining_gauge(void *unused)
     return gh_server_draining() ? 1 : 0;
 }
 
+static double snapshot_bytes(void *unused)
+{
+    (void)unused;
+    size_t users;
+    return (double)gh_access_snapshot_memory(&users);
+}
+
+static double snapshot_users(void *unused)
+{
+    (void)unused;
+    size_t users;
+    gh_access_snapshot_memory(&users);
+    return (double)users;
+}
+
 void gh_api_metrics_register(void)
 {
+    gh_metric_gauge_fn("gatehouse_snapshot_bytes", "bytes the authorization snapshot in use holds", snapshot_bytes,
+                       NULL);
+    gh_metric_gauge_fn("gatehouse_snapshot_users", "user rows of the authorization snapshot in use (deleted ones until the next full rebuild)",
+                       snapshot_users, NULL);
     gh_metric_gauge_fn("gatehouse_sessions_open", "sessions neither expired nor idle, all organizations", sessions_open,
                        NULL);
     gh_metric_gauge_fn("gatehouse_mail_backlog", "mails waiting in the outbox", mail_backlog, NULL);

@@ -4,8 +4,11 @@
  * snapshot (a few hash lookups and bit tests); a rebuild compiles a new
  * snapshot outside the lock and swaps the pointer in under the write lock.
  *
- * A rebuild reads the generation counter and every org, role and user in
- * one read transaction, so the snapshot and its generation always agree.
+ * A refresh reads the generation counter and, in the same read
+ * transaction, either the change log past the snapshot's generation and the
+ * users and roles it names (applied with gh_authz_apply: the incremental
+ * path) or every org, role and user (a full rebuild), so the snapshot and its
+ * generation always agree.
  *
  * Slightly over 600 lines: the snapshot holder (rebuild, poller,
  * questions), with key-scope parsing and template roles beside it.
@@ -23,6 +26,7 @@
 #include "core/denials.h"
 #include "core/authz.h"
 #include "core/session.h"
+#include "store/changes.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/util.h"
@@ -43,6 +47,7 @@ static pthread_mutex_t rebuild_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_t poller;
 static bool poller_running;
+static uint64_t updates_incremental, updates_full; /* under rebuild_mu */
 static unsigned refresh_failures;   /* consecutive failed rebuilds (under rebuild_mu) */
 static pthread_mutex_t poll_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t poll_cv = PTHREAD_COND_INITIALIZER;
@@ -164,6 +169,9 @@ typedef struct {
     gh_authz_role_in *roles; size_t nroles, croles;
     gh_authz_user_in *users; size_t nusers, cusers;
     org_nets *nets; size_t nnets, cnets;
+    gh_authz_user_ref *gone; size_t ngone, cgone;
+    gh_db *db;        /* incremental path: where changed rows are read */
+    bool full;        /* incremental path: give up, rebuild everything */
     gh_arena *strings;
     bool oom;
 } build_in;
@@ -214,6 +222,47 @@ static void user_in(const gh_user *u, void *arg)
     PUSH(b->users, b->nusers, b->cusers, x, b);
 }
 
+/* One authz_changes row: read what the row names now, as the snapshot
+ * needs it (inside the refresh's read transaction). */
+static void change_in(gh_change_kind kind, const char *org_id, const char *id, void *arg)
+{
+    build_in *b = arg;
+    gh_err err = {0};
+    if (b->full || b->oom) return;
+    if (kind == GH_CHANGE_ROLE) {
+        gh_role r;
+        if (gh_store_role_get(b->db, org_id, id, &r, &err) == GH_OK) role_in(&r, b);
+        else b->full = true; /* a deleted or renamed role: its holders changed too */
+    } else {
+        gh_user *u = malloc(sizeof *u); /* a few KB: not on the stack */
+        gh_status st = u ? gh_store_user_get(b->db, org_id, id, u, &err) : GH_E_INTERNAL;
+        if (st == GH_OK) user_in(u, b);
+        free(u);
+        if (st == GH_E_NOT_FOUND) {
+            gh_authz_user_ref ref = {keep(b, org_id), keep(b, id)};
+            PUSH(b->gone, b->ngone, b->cgone, ref, b);
+        } else if (st != GH_OK) b->full = true;
+    }
+    gh_err_clear(&err);
+}
+
+/* The incremental path: applies the logged changes past the snapshot's
+ * generation to it. 1 = done (*fresh set), 0 = rebuild everything (a
+ * generation without a logged change: an org, allowlist or catalog change,
+ * or a pruned log), -1 = the database failed. Runs inside the read
+ * transaction, under rebuild_mu. */
+static int refresh_incremental(gh_db *db, const gh_authz *base, int64_t from, int64_t to,
+                               build_in *b, gh_authz **fresh, gh_err *err)
+{
+    int64_t gens = 0;
+    b->db = db;
+    if (gh_store_changes_since(db, from, to, change_in, b, &gens, err) != GH_OK) return -1;
+    if (b->oom) return -1;
+    if (b->full || gens != to - from) return 0;
+    gh_authz_change ch = {b->roles, b->nroles, b->gone, b->ngone, b->users, b->nusers};
+    return gh_authz_apply(base, &ch, fresh) == GH_AUTHZ_OK ? 1 : 0;
+}
+
 int gh_access_refresh(gh_db *db, bool force)
 {
     int rc = -1;
@@ -228,7 +277,39 @@ int gh_access_refresh(gh_db *db, bool force)
     if (gh_db_begin_read(db, &err) != GH_OK) goto out;
     gen = gh_db_generation(db);
     b.strings = gh_arena_new();
-    if (!b.strings || gh_store_org_each(db, org_in, &b, &err) != GH_OK ||
+    if (!b.strings) { gh_db_end_read(db); goto out; }
+    pthread_rwlock_rdlock(&snap_lock);
+    const gh_authz *base = current; /* only this thread (under rebuild_mu) replaces it */
+    pthread_rwlock_unlock(&snap_lock);
+    if (!force && base && current_gen >= 0 && gen > current_gen && !gh_authz_worn(base)) {
+        int inc = refresh_incremental(db, base, current_gen, gen, &b, &fresh, &err);
+        if (inc < 0) { gh_db_end_read(db); goto out; }
+        if (inc > 0) {
+            gh_db_end_read(db);
+            pthread_rwlock_wrlock(&snap_lock);
+            gh_authz *old = current;
+            current = fresh;
+            current_gen = gen;
+            pthread_rwlock_unlock(&snap_lock);
+            gh_authz_free(old);
+            fresh = NULL;
+            updates_incremental++;
+            gh_metric_inc(gh_metric_counter("gatehouse_snapshot_updates_total",
+                                            "authorization snapshot updates, by kind (incremental, full)", "kind"),
+                          (const char *const[]){"incremental"});
+            gh_metric_observe(gh_metric_histogram("gatehouse_snapshot_update_seconds",
+                                                  "time to read and apply changed users and roles to the snapshot", NULL, NULL, 0),
+                              NULL, (gh_mono_ms() - t0) / 1000.0);
+            rc = 0;
+            goto set_gen;
+        }
+        /* Start over with everything. */
+        gh_arena_free(b.strings);
+        free(b.roles); free(b.users); free(b.gone);
+        memset(&b, 0, sizeof b);
+        if (!(b.strings = gh_arena_new())) { gh_db_end_read(db); goto out; }
+    }
+    if (gh_store_org_each(db, org_in, &b, &err) != GH_OK ||
         gh_store_role_each(db, NULL, role_in, &b, &err) != GH_OK ||
         gh_store_user_each(db, NULL, user_in, &b, &err) != GH_OK || b.oom) {
         gh_db_end_read(db);
@@ -252,12 +333,17 @@ int gh_access_refresh(gh_db *db, bool force)
     gh_authz_free(old);
     free(old_nets);
     fresh = NULL;
-    gh_metric_set(gh_metric_gauge("gatehouse_snapshot_generation", "generation of the authorization snapshot in use", NULL),
-                  NULL, gen);
+    updates_full++;
+    gh_metric_inc(gh_metric_counter("gatehouse_snapshot_updates_total",
+                                    "authorization snapshot updates, by kind (incremental, full)", "kind"),
+                  (const char *const[]){"full"});
     gh_metric_observe(gh_metric_histogram("gatehouse_snapshot_rebuild_seconds",
                                           "time to read and compile the authorization snapshot", NULL, NULL, 0),
                       NULL, (gh_mono_ms() - t0) / 1000.0);
     rc = 0;
+set_gen:
+    gh_metric_set(gh_metric_gauge("gatehouse_snapshot_generation", "generation of the authorization snapshot in use", NULL),
+                  NULL, gen);
 out:
     /* A failed rebuild leaves the old snapshot and its generation in place,
      * so the poller retries on its next tick; the first failure of a streak
@@ -276,8 +362,39 @@ out:
     free(b.orgs);
     free(b.roles);
     free(b.users);
+    free(b.gone);
     free(b.nets);
     return rc;
+}
+
+/* The change log keeps the last CHANGES_KEPT generations: a process further
+ * behind (a node back from a long pause) rebuilds everything instead. */
+#define CHANGES_KEPT 10000
+
+static void prune_changes(gh_db *db)
+{
+    gh_err err = {0};
+    int64_t gen = gh_db_generation(db);
+    if (gen > CHANGES_KEPT && gh_store_changes_prune(db, gen - CHANGES_KEPT, &err) != GH_OK)
+        gh_logf(GH_LOG_WARN, "cannot prune the authorization change log: %s", err.detail);
+    gh_err_clear(&err);
+}
+
+void gh_access_update_counts(uint64_t *incremental, uint64_t *full)
+{
+    pthread_mutex_lock(&rebuild_mu);
+    *incremental = updates_incremental;
+    *full = updates_full;
+    pthread_mutex_unlock(&rebuild_mu);
+}
+
+size_t gh_access_snapshot_memory(size_t *users)
+{
+    pthread_rwlock_rdlock(&snap_lock);
+    size_t n = gh_authz_memory(current);
+    *users = current ? gh_authz_user_count(current) : 0;
+    pthread_rwlock_unlock(&snap_lock);
+    return n;
 }
 
 static void *poll_loop(void *unused)
@@ -289,10 +406,12 @@ static void *poll_loop(void *unused)
         gh_logf(GH_LOG_ERROR, "poller: %s", err);
         return NULL;
     }
+    unsigned ticks = 0;
     pthread_mutex_lock(&poll_mu);
     while (!poll_stop) {
         pthread_mutex_unlock(&poll_mu);
         gh_access_refresh(db, false);
+        if (++ticks % 240 == 0) prune_changes(db); /* about once a minute */
         gh_session_touches_flush(db);
         gh_denials_flush(db);
         pthread_mutex_lock(&poll_mu);

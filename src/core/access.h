@@ -18,9 +18,16 @@
 
 int gh_access_init(const gh_catalog *cat);
 void gh_access_shutdown(void);
-/* Rebuilds the snapshot if the generation moved (always when force). On
+/* Brings the snapshot up to the database's generation: applies the logged
+ * user and role changes past its own (store/changes.h) when it can, else
+ * (force, org or catalog changes, a pruned log) compiles everything. On
  * failure (logged) the previous snapshot stays and the poller retries. */
 int gh_access_refresh(gh_db *db, bool force);
+/* How many refreshes applied logged user and role changes to the snapshot
+ * (incremental) and how many compiled everything (full), since start. */
+void gh_access_update_counts(uint64_t *incremental, uint64_t *full);
+/* Bytes the snapshot in use holds, and its user rows (deleted ones too). */
+size_t gh_access_snapshot_memory(size_t *users);
 /* Wakes the poller to retry a rebuild now. */
 void gh_access_refresh_soon(void);
 /* Has a snapshot been built? (readiness) */

@@ -18,6 +18,8 @@
 #include "util/hash.h"
 
 #include <limits.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +43,7 @@ struct az_user {
     uint64_t modules; /* the user's own mask, masked to the catalog */
     gh_permset grants;
     bool active;
+    bool gone; /* deleted by gh_authz_apply: never found, allows nothing */
 };
 
 /* One hash table slot: idx + 1 (0 = empty) and the key's hash. */
@@ -63,8 +66,49 @@ struct gh_authz {
     struct az_role *roles;
     struct az_user *users;
     struct map user_map;
-    char *strings; /* every id and key above points in here */
+    struct strblock *strings; /* every id and key above points in here */
+    size_t cap_users;         /* allocated rows of users and bits */
+    size_t ngone;             /* users deleted by gh_authz_apply */
+    size_t depth;             /* gh_authz_apply steps since gh_authz_build */
+    /* An overlay snapshot (from gh_authz_apply) shares a flat one, `base`,
+     * and holds only the users changed since: user index i < base_n is
+     * base's row i (unless overridden: then the id finds the overlay row),
+     * i >= base_n is own row i - base_n. A flat snapshot has base NULL and
+     * base_n 0. users, bits and user_map above are the own rows. */
+    struct gh_authz *base;
+    size_t base_n;
+    atomic_uint refs; /* the holder's, plus one per overlay sharing this */
 };
+
+/* The ids and keys, shared between a snapshot and those gh_authz_apply
+ * derives from it: each derived snapshot adds one block for its new
+ * strings in front of its base's chain and takes a reference to it. */
+struct strblock {
+    atomic_uint refs;
+    struct strblock *next;
+    char data[];
+};
+
+static struct strblock *strblock_new(size_t n, struct strblock *next)
+{
+    struct strblock *b = malloc(sizeof *b + (n ? n : 1));
+    if (!b)
+        return NULL;
+    atomic_init(&b->refs, 1);
+    b->next = next;
+    if (next)
+        atomic_fetch_add(&next->refs, 1);
+    return b;
+}
+
+static void strblock_release(struct strblock *b)
+{
+    while (b && atomic_fetch_sub(&b->refs, 1) == 1) {
+        struct strblock *next = b->next;
+        free(b);
+        b = next;
+    }
+}
 
 static const char *const reason_names[] = {
     [GH_AUTHZ_GRANTED_BY_ROLE] = "granted_by_role",
@@ -281,14 +325,16 @@ int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t no
     az = calloc(1, sizeof *az);
     if (!az)
         goto out;
+    atomic_init(&az->refs, 1);
     az->cat = cat;
     az->nperm = gh_catalog_perm_count(cat);
     az->words = (az->nperm + 63) / 64 ? (az->nperm + 63) / 64 : 1;
-    az->strings = malloc(strbytes);
+    az->strings = strblock_new(strbytes, NULL);
     az->orgs = alloc_array(norgs, sizeof *az->orgs);
     az->roles = alloc_array(nroles, sizeof *az->roles);
     az->users = alloc_array(nusers, sizeof *az->users);
     az->bits = alloc_array(nusers, az->words * sizeof *az->bits);
+    az->cap_users = nusers;
     if (!az->strings || !az->orgs || !az->roles || !az->users || !az->bits ||
         map_init(&org_map, norgs) || map_init(&role_map, nroles) ||
         map_init(&az->user_map, nusers))
@@ -298,7 +344,7 @@ int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t no
     uint64_t all_modules = gh_catalog_all_modules(cat), all_addons = gh_catalog_all_addons(cat);
     for (size_t i = 0; i < norgs; i++) {
         struct az_org *o = &az->orgs[i];
-        o->org_id = put_str(az->strings, &pos, orgs[i].org_id);
+        o->org_id = put_str(az->strings->data, &pos, orgs[i].org_id);
         o->modules = (orgs[i].modules & all_modules) | gh_catalog_always_on_modules(cat);
         o->addons = orgs[i].addons & all_addons;
         if (gh_permset_has_beyond(&orgs[i].open, az->nperm))
@@ -313,7 +359,7 @@ int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t no
         int org = map_find(az, &org_map, K_ORG, roles[i].org_id, "");
         if (org < 0 || gh_permset_has_beyond(&roles[i].perms, az->nperm))
             goto out;
-        r->key = put_str(az->strings, &pos, roles[i].key);
+        r->key = put_str(az->strings->data, &pos, roles[i].key);
         r->org = (uint32_t)org;
         r->device = roles[i].device;
         r->perms = roles[i].perms;
@@ -330,7 +376,7 @@ int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t no
                                                        in->role_key);
         if (org < 0 || (in->role_key && role < 0) || gh_permset_has_beyond(&in->grants, az->nperm))
             goto out;
-        u->user_id = put_str(az->strings, &pos, in->user_id);
+        u->user_id = put_str(az->strings->data, &pos, in->user_id);
         u->org = (uint32_t)org;
         u->role = role;
         u->modules = in->modules & all_modules;
@@ -360,16 +406,391 @@ out:
     return rc;
 }
 
-void gh_authz_free(gh_authz *az)
+/* ---- incremental steps ------------------------------------------------------ */
+
+static int org_find(const gh_authz *az, const char *org_id)
+{
+    for (size_t i = 0; i < az->norgs; i++)
+        if (strcmp(az->orgs[i].org_id, org_id) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int role_find(const gh_authz *az, uint32_t org, const char *key)
+{
+    for (size_t i = 0; i < az->nroles; i++)
+        if (az->roles[i].org == org && strcmp(az->roles[i].key, key) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Recomputes user i's row from its cold data. */
+static void compile_user(gh_authz *az, size_t i)
+{
+    const struct az_user *u = &az->users[i];
+    uint64_t *row = az->bits + i * az->words;
+    memset(row, 0, az->words * sizeof *row);
+    if (!u->active || u->gone)
+        return;
+    const struct az_org *o = &az->orgs[u->org];
+    const struct az_role *r = u->role >= 0 ? &az->roles[u->role] : NULL;
+    gh_permset eff;
+    gh_authz_effective_set(az->cat, o->modules, o->addons, &o->open, r ? &r->perms : NULL,
+                           r && r->device, u->modules, &u->grants, &eff);
+    for (size_t w = 0; w < az->words && w < GH_PERMSET_WORDS; w++)
+        row[w] = eff.w[w];
+}
+
+static void *dup_array(const void *src, size_t n, size_t cap, size_t size)
+{
+    void *d = alloc_array(cap, size);
+    if (d && n)
+        memcpy(d, src, n * size);
+    return d;
+}
+
+/* Rehashes every user into a table sized for cap users. */
+static int map_regrow(gh_authz *az, size_t cap)
+{
+    struct map m = {0};
+    if (map_init(&m, cap))
+        return -1;
+    for (size_t i = 0; i < az->nusers; i++) {
+        const char *a, *b;
+        keys_of(az, K_USER, i, &a, &b);
+        uint32_t h = hash_pair(a, b);
+        size_t j = h & m.mask;
+        while (m.slots[j].idx1)
+            j = (j + 1) & m.mask;
+        m.slots[j].hash = h;
+        m.slots[j].idx1 = (uint32_t)i + 1;
+    }
+    free(az->user_map.slots);
+    az->user_map = m;
+    return 0;
+}
+
+static size_t apply_strbytes(const gh_authz_change *ch, bool *ok)
+{
+    size_t total = 1;
+    *ok = true;
+    for (size_t i = 0; i < ch->nroles; i++)
+        if (!ch->roles[i].org_id || !ch->roles[i].key || !add_len(&total, ch->roles[i].key))
+            *ok = false;
+    for (size_t i = 0; i < ch->nusers; i++)
+        if (!ch->users[i].org_id || !ch->users[i].user_id || !add_len(&total, ch->users[i].user_id))
+            *ok = false;
+    for (size_t i = 0; i < ch->ngone; i++)
+        if (!ch->gone[i].org_id || !ch->gone[i].user_id)
+            *ok = false;
+    return total;
+}
+
+/* apply on a flat base: copies its arrays whole. */
+static int apply_flat(const gh_authz *base, const gh_authz_change *ch, gh_authz **out)
+{
+    gh_authz *az = NULL;
+    size_t pos = 0;
+    bool ok;
+    int rc = GH_AUTHZ_ENOMEM;
+
+    *out = NULL;
+    size_t strbytes = apply_strbytes(ch, &ok);
+    if (!ok) {
+        rc = GH_AUTHZ_EINVAL;
+        goto out;
+    }
+    if (ch->nroles > INT_MAX - base->nroles || ch->nusers > INT_MAX - base->nusers)
+        goto out;
+    size_t cap = base->nusers + ch->nusers;
+    az = calloc(1, sizeof *az);
+    if (!az)
+        goto out;
+    memcpy(az, base, offsetof(gh_authz, base));
+    atomic_init(&az->refs, 1);
+    az->bits = NULL;
+    az->orgs = NULL;
+    az->roles = NULL;
+    az->users = NULL;
+    az->user_map.slots = NULL;
+    az->strings = NULL;
+    az->cap_users = cap;
+    az->depth = base->depth + 1;
+    az->strings = strblock_new(strbytes, base->strings);
+    az->orgs = dup_array(base->orgs, base->norgs, base->norgs, sizeof *az->orgs);
+    az->roles = dup_array(base->roles, base->nroles, base->nroles + ch->nroles, sizeof *az->roles);
+    az->users = dup_array(base->users, base->nusers, cap, sizeof *az->users);
+    az->bits = dup_array(base->bits, base->nusers * base->words, cap * base->words,
+                         sizeof *az->bits);
+    az->user_map.slots = dup_array(base->user_map.slots, base->user_map.mask + 1,
+                                   base->user_map.mask + 1, sizeof *az->user_map.slots);
+    if (!az->strings || !az->orgs || !az->roles || !az->users || !az->bits || !az->user_map.slots)
+        goto out;
+    if ((base->nusers + ch->nusers) > (az->user_map.mask + 1) / 2 &&
+        map_regrow(az, 2 * (base->nusers + ch->nusers)))
+        goto out;
+
+    rc = GH_AUTHZ_EINVAL;
+    uint64_t all_modules = gh_catalog_all_modules(az->cat);
+    /* Roles first: a new user may hold a new role. */
+    for (size_t i = 0; i < ch->nroles; i++) {
+        const gh_authz_role_in *in = &ch->roles[i];
+        int org = org_find(az, in->org_id);
+        if (org < 0 || gh_permset_has_beyond(&in->perms, az->nperm))
+            goto out;
+        int r = role_find(az, (uint32_t)org, in->key);
+        if (r < 0) {
+            r = (int)az->nroles++;
+            az->roles[r].key = put_str(az->strings->data, &pos, in->key);
+            az->roles[r].org = (uint32_t)org;
+        }
+        az->roles[r].perms = in->perms;
+        az->roles[r].device = in->device;
+        for (size_t u = 0; u < az->nusers; u++)
+            if (az->users[u].role == r)
+                compile_user(az, u);
+    }
+    for (size_t i = 0; i < ch->ngone; i++) {
+        int u = gh_authz_user_index(az, ch->gone[i].org_id, ch->gone[i].user_id);
+        if (u < 0)
+            continue; /* never compiled, or already gone */
+        az->users[u].gone = true;
+        az->users[u].active = false;
+        az->ngone++;
+        compile_user(az, (size_t)u);
+    }
+    for (size_t i = 0; i < ch->nusers; i++) {
+        const gh_authz_user_in *in = &ch->users[i];
+        int org = org_find(az, in->org_id);
+        int role = org < 0 || !in->role_key ? -1 : role_find(az, (uint32_t)org, in->role_key);
+        if (org < 0 || (in->role_key && role < 0) || gh_permset_has_beyond(&in->grants, az->nperm))
+            goto out;
+        int u = map_find(az, &az->user_map, K_USER, in->org_id, in->user_id);
+        if (u < 0) {
+            u = (int)az->nusers++;
+            az->users[u].user_id = put_str(az->strings->data, &pos, in->user_id);
+            az->users[u].org = (uint32_t)org;
+            if (!map_add(az, &az->user_map, K_USER, (size_t)u))
+                goto out;
+        } else if (az->users[u].gone) {
+            az->users[u].gone = false; /* back under the same id */
+            az->ngone--;
+        }
+        struct az_user *x = &az->users[u];
+        x->role = role;
+        x->modules = in->modules & all_modules;
+        x->grants = in->grants;
+        x->active = in->active;
+        compile_user(az, (size_t)u);
+    }
+    *out = az;
+    az = NULL;
+    rc = GH_AUTHZ_OK;
+out:
+    gh_authz_free(az);
+    return rc;
+}
+
+/* The overlay rows as a change to the flat base (to merge them into it). */
+static int flatten(const gh_authz *ov, gh_authz **out)
+{
+    int rc = GH_AUTHZ_ENOMEM;
+    gh_authz_user_in *users = alloc_array(ov->nusers, sizeof *users);
+    gh_authz_user_ref *gone = alloc_array(ov->nusers, sizeof *gone);
+    gh_authz_change ch = {NULL, 0, gone, 0, users, 0};
+    *out = NULL;
+    if (!users || !gone)
+        goto out;
+    for (size_t i = 0; i < ov->nusers; i++) {
+        const struct az_user *u = &ov->users[i];
+        const char *org = ov->orgs[u->org].org_id;
+        if (u->gone) {
+            gone[ch.ngone++] = (gh_authz_user_ref){org, u->user_id};
+            continue;
+        }
+        users[ch.nusers++] = (gh_authz_user_in){org, u->user_id,
+                                                 u->role >= 0 ? ov->roles[u->role].key : NULL,
+                                                 u->modules, u->grants, u->active};
+    }
+    rc = apply_flat(ov->base, &ch, out);
+out:
+    free(users);
+    free(gone);
+    return rc;
+}
+
+/* Overlay row j for (org, id) in ov's own rows, or -1. */
+static int overlay_find(const gh_authz *ov, const char *org_id, const char *user_id)
+{
+    return map_find(ov, &ov->user_map, K_USER, org_id, user_id);
+}
+
+/* apply as an overlay on S's flat base: copies S's overlay rows (few) and
+ * adds the changed users. No role changes (those go flat). */
+static int apply_overlay(const gh_authz *s, const gh_authz_change *ch, gh_authz **out)
+{
+    gh_authz *az = NULL;
+    gh_authz *flat = s->base ? s->base : (gh_authz *)s;
+    size_t pos = 0, own = s->base ? s->nusers : 0;
+    bool ok;
+    int rc = GH_AUTHZ_ENOMEM;
+
+    *out = NULL;
+    size_t strbytes = apply_strbytes(ch, &ok);
+    if (!ok) {
+        rc = GH_AUTHZ_EINVAL;
+        goto out;
+    }
+    size_t cap = own + ch->nusers + ch->ngone;
+    az = calloc(1, sizeof *az);
+    if (!az)
+        goto out;
+    memcpy(az, s, offsetof(gh_authz, base));
+    atomic_init(&az->refs, 1);
+    az->bits = NULL;
+    az->orgs = NULL;
+    az->roles = NULL;
+    az->users = NULL;
+    az->user_map.slots = NULL;
+    az->strings = NULL;
+    az->nusers = own;
+    az->cap_users = cap;
+    az->depth = s->depth + 1;
+    az->base = flat;
+    az->base_n = flat->nusers;
+    atomic_fetch_add(&flat->refs, 1);
+    az->strings = strblock_new(strbytes, s->strings);
+    /* orgs and roles are the flat base's (role changes go flat) */
+    az->orgs = dup_array(s->orgs, s->norgs, s->norgs, sizeof *az->orgs);
+    az->roles = dup_array(s->roles, s->nroles, s->nroles, sizeof *az->roles);
+    az->users = dup_array(s->base ? s->users : NULL, own, cap, sizeof *az->users);
+    az->bits = dup_array(s->base ? s->bits : NULL, own * s->words, cap * s->words,
+                         sizeof *az->bits);
+    if (!az->strings || !az->orgs || !az->roles || !az->users || !az->bits)
+        goto out;
+    if (s->base && (cap <= (s->user_map.mask + 1) / 2)) {
+        az->user_map.slots = dup_array(s->user_map.slots, s->user_map.mask + 1,
+                                       s->user_map.mask + 1, sizeof *az->user_map.slots);
+        az->user_map.mask = s->user_map.mask;
+        if (!az->user_map.slots)
+            goto out;
+    } else if (map_regrow(az, 2 * cap)) {
+        goto out;
+    }
+
+    rc = GH_AUTHZ_EINVAL;
+    uint64_t all_modules = gh_catalog_all_modules(az->cat);
+    for (size_t i = 0; i < ch->ngone; i++) {
+        const char *org_id = ch->gone[i].org_id, *user_id = ch->gone[i].user_id;
+        int j = overlay_find(az, org_id, user_id);
+        if (j < 0) {
+            int b = map_find(flat, &flat->user_map, K_USER, org_id, user_id);
+            if (b < 0 || flat->users[b].gone)
+                continue; /* never compiled, or already gone */
+            j = (int)az->nusers++;
+            az->users[j] = flat->users[b]; /* its id lives in flat's strings */
+            if (!map_add(az, &az->user_map, K_USER, (size_t)j))
+                goto out;
+        } else if (az->users[j].gone) {
+            continue;
+        }
+        az->users[j].gone = true;
+        az->users[j].active = false;
+        compile_user(az, (size_t)j);
+    }
+    for (size_t i = 0; i < ch->nusers; i++) {
+        const gh_authz_user_in *in = &ch->users[i];
+        int org = org_find(az, in->org_id);
+        int role = org < 0 || !in->role_key ? -1 : role_find(az, (uint32_t)org, in->role_key);
+        if (org < 0 || (in->role_key && role < 0) || gh_permset_has_beyond(&in->grants, az->nperm))
+            goto out;
+        int j = overlay_find(az, in->org_id, in->user_id);
+        if (j < 0) {
+            j = (int)az->nusers++;
+            az->users[j].user_id = put_str(az->strings->data, &pos, in->user_id);
+            az->users[j].org = (uint32_t)org;
+            if (!map_add(az, &az->user_map, K_USER, (size_t)j))
+                goto out;
+        }
+        struct az_user *x = &az->users[j];
+        x->gone = false;
+        x->role = role;
+        x->modules = in->modules & all_modules;
+        x->grants = in->grants;
+        x->active = in->active;
+        compile_user(az, (size_t)j);
+    }
+    *out = az;
+    az = NULL;
+    rc = GH_AUTHZ_OK;
+out:
+    gh_authz_free(az);
+    return rc;
+}
+
+/* Overlay rows kept before they are merged into a new flat snapshot. */
+static size_t overlay_max(const gh_authz *flat) { return 1024 + flat->nusers / 64; }
+
+int gh_authz_apply(const gh_authz *base, const gh_authz_change *ch, gh_authz **out)
+{
+    gh_authz *merged = NULL;
+    int rc;
+    *out = NULL;
+    if (!base || !ch || (ch->nroles && !ch->roles) || (ch->nusers && !ch->users) ||
+        (ch->ngone && !ch->gone))
+        return GH_AUTHZ_EINVAL;
+    const gh_authz *flat = base->base ? base->base : base;
+    size_t own = base->base ? base->nusers : 0;
+    if (!ch->nroles && own + ch->nusers + ch->ngone <= overlay_max(flat))
+        return apply_overlay(base, ch, out);
+    /* Role changes (their holders may be everyone) and a full overlay:
+     * merge into a new flat snapshot. */
+    if (base->base) {
+        rc = flatten(base, &merged);
+        if (rc != GH_AUTHZ_OK)
+            return rc;
+        base = merged;
+    }
+    rc = apply_flat(base, ch, out);
+    gh_authz_free(merged);
+    return rc;
+}
+
+bool gh_authz_worn(const gh_authz *az)
+{
+    const gh_authz *flat = az && az->base ? az->base : az;
+    return flat && (flat->depth >= 4096 || flat->ngone > 64 + flat->nusers / 8);
+}
+
+size_t gh_authz_memory(const gh_authz *az)
 {
     if (!az)
+        return 0;
+    size_t n = gh_authz_memory(az->base) + sizeof *az + az->cap_users * (sizeof *az->users + az->words * sizeof *az->bits) +
+               az->norgs * sizeof *az->orgs + az->nroles * sizeof *az->roles +
+               (az->user_map.mask + 1) * sizeof *az->user_map.slots;
+    for (const struct strblock *b = az->strings; b; b = b->next)
+        n += sizeof *b; /* block headers; the text is counted below */
+    for (size_t i = 0; i < az->norgs; i++)
+        n += strlen(az->orgs[i].org_id) + 1;
+    for (size_t i = 0; i < az->nroles; i++)
+        n += strlen(az->roles[i].key) + 1;
+    for (size_t i = 0; i < az->nusers; i++)
+        n += strlen(az->users[i].user_id) + 1;
+    return n;
+}
+
+void gh_authz_free(gh_authz *az)
+{
+    if (!az || atomic_fetch_sub(&az->refs, 1) != 1)
         return;
+    gh_authz_free(az->base);
     free(az->bits);
     free(az->orgs);
     free(az->roles);
     free(az->users);
     free(az->user_map.slots);
-    free(az->strings);
+    strblock_release(az->strings);
     free(az);
 }
 
@@ -377,31 +798,43 @@ void gh_authz_free(gh_authz *az)
 
 const gh_catalog *gh_authz_catalog(const gh_authz *az) { return az->cat; }
 
-size_t gh_authz_user_count(const gh_authz *az) { return az->nusers; }
+size_t gh_authz_user_count(const gh_authz *az) { return az->base_n + az->nusers; }
 
 int gh_authz_user_index(const gh_authz *az, const char *org_id, const char *user_id)
 {
     if (!az || !org_id || !user_id)
         return -1;
-    return map_find(az, &az->user_map, K_USER, org_id, user_id);
+    int i = map_find(az, &az->user_map, K_USER, org_id, user_id);
+    if (i >= 0)
+        return az->users[i].gone ? -1 : (int)(az->base_n + (size_t)i);
+    if (!az->base)
+        return -1;
+    i = map_find(az->base, &az->base->user_map, K_USER, org_id, user_id);
+    return i >= 0 && az->base->users[i].gone ? -1 : i;
 }
 
 bool gh_authz_allowed(const gh_authz *az, int user_idx, int perm_idx)
 {
     size_t bit;
-    if (!az || user_idx < 0 || (size_t)user_idx >= az->nusers)
+    if (!az || user_idx < 0 || (size_t)user_idx >= az->base_n + az->nusers)
         return false;
     if (perm_idx >= 0 && (size_t)perm_idx < az->nperm)
         bit = (size_t)perm_idx;
     else
         return false; /* fail closed: a key the catalog does not list */
-    const uint64_t *row = az->bits + (size_t)user_idx * az->words;
+    size_t i = (size_t)user_idx;
+    const uint64_t *row = i < az->base_n ? az->base->bits + i * az->words
+                                         : az->bits + (i - az->base_n) * az->words;
     return (row[bit / 64] >> (bit % 64)) & 1u;
 }
 
 static const struct az_user *user_at(const gh_authz *az, int user_idx)
 {
-    return az && user_idx >= 0 && (size_t)user_idx < az->nusers ? &az->users[user_idx] : NULL;
+    if (!az || user_idx < 0 || (size_t)user_idx >= az->base_n + az->nusers)
+        return NULL;
+    size_t i = (size_t)user_idx;
+    const struct az_user *u = i < az->base_n ? &az->base->users[i] : &az->users[i - az->base_n];
+    return u->gone ? NULL : u;
 }
 
 gh_authz_reason gh_authz_reason_of(const gh_authz *az, int user_idx, int perm_idx)
@@ -486,7 +919,9 @@ void gh_authz_user_perms(const gh_authz *az, int user_idx, gh_permset *out)
     gh_permset_clear(out);
     if (!user_at(az, user_idx))
         return;
-    const uint64_t *row = az->bits + (size_t)user_idx * az->words;
+    size_t i = (size_t)user_idx;
+    const uint64_t *row = i < az->base_n ? az->base->bits + i * az->words
+                                         : az->bits + (i - az->base_n) * az->words;
     for (size_t w = 0; w < az->words && w < GH_PERMSET_WORDS; w++)
         out->w[w] = row[w];
 }

@@ -6,7 +6,8 @@
  * into the plain *_in structs below and calls gh_authz_build(); the snapshot
  * copies what it needs, so the inputs may be freed right after. A snapshot
  * is never modified: any change to a role, grant, module, add-on, membership
- * or account status builds a new one, which the server swaps in; readers on
+ * or account status builds a new one (gh_authz_apply derives it from
+ * the previous one for user and role changes), which the server swaps in; readers on
  * any thread may use a snapshot concurrently without locks for as long as
  * they hold it. A snapshot borrows its catalog, which must outlive it.
  *
@@ -100,12 +101,46 @@ const char *gh_authz_reason_str(gh_authz_reason reason);
 int gh_authz_build(const gh_catalog *cat, const gh_authz_org_in *orgs, size_t norgs,
                    const gh_authz_role_in *roles, size_t nroles, const gh_authz_user_in *users,
                    size_t nusers, gh_authz **out);
+/* A change to apply to a snapshot: roles to add or replace (their holders
+ * are recompiled), users to delete and users to add or replace. */
+typedef struct gh_authz_user_ref {
+    const char *org_id;
+    const char *user_id;
+} gh_authz_user_ref;
+typedef struct gh_authz_change {
+    const gh_authz_role_in *roles;
+    size_t nroles;
+    const gh_authz_user_ref *gone; /* deleted (unknown ones are ignored) */
+    size_t ngone;
+    const gh_authz_user_in *users;
+    size_t nusers;
+} gh_authz_change;
+
+/* The incremental path: a new snapshot equal to what gh_authz_build would
+ * compile from base's inputs with ch applied (roles, then deletions, then
+ * users), leaving base untouched and usable. It copies base's flat arrays
+ * (memcpy) and recompiles only the changed users and the holders of changed
+ * roles; ids are shared with base by reference counts, so base may be freed
+ * first. Orgs cannot change this way: a role or user naming an org (or a
+ * user a role) base does not know gives GH_AUTHZ_EINVAL, and the caller
+ * rebuilds. Deleted users stay as unreachable rows until the next build. */
+int gh_authz_apply(const gh_authz *base, const gh_authz_change *ch, gh_authz **out);
+/* True when enough deleted rows or apply steps piled up that the holder
+ * should rebuild from scratch. */
+bool gh_authz_worn(const gh_authz *az);
+/* Bytes the snapshot holds (arrays, hash table, ids), for the figures. */
+size_t gh_authz_memory(const gh_authz *az);
+
 /* Frees a snapshot (NULL is fine). */
 void gh_authz_free(gh_authz *az);
 
 /* The catalog the snapshot was built on. */
 const gh_catalog *gh_authz_catalog(const gh_authz *az);
-/* Number of users; user indexes are 0..count-1 in input order. */
+/* Number of user rows; user indexes are 0..count-1 (in input order for
+ * gh_authz_build). After gh_authz_apply the rows of deleted and replaced
+ * users stay (unreachable by id) until a merge, so count them as an index
+ * range, not as people. An index is only meaningful with the snapshot that
+ * gave it. */
 size_t gh_authz_user_count(const gh_authz *az);
 /* Index of a user of an org (hash lookup), or -1 if unknown in that org. */
 int gh_authz_user_index(const gh_authz *az, const char *org_id, const char *user_id);

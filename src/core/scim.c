@@ -1219,7 +1219,7 @@ gh_status gh_scim_bulk(gh_ctx *ctx, const json_t *in, json_t **out)
         if (!entry) { json_decref(copy); json_decref(res); st = GH_E_INTERNAL; goto done; }
         if (method) json_object_set_new(entry, "method", json_string(method));
         if (bulk_id) json_object_set_new(entry, "bulkId", json_string(bulk_id));
-        char status[8];
+        char status[12]; /* any unsigned: -O2 builds warn otherwise */
         if (s == GH_OK) {
             snprintf(status, sizeof status, "%u", ok_status);
             const char *rid = json_string_value(json_object_get(res, "id"));

@@ -14,6 +14,10 @@
 #include <stddef.h>
 
 #define GEN_BUMP "UPDATE meta SET value = value + 1 WHERE key = 'generation';"
+/* Logs what a bump was for (migration 20): kind 'user' or 'role'. */
+#define CHANGE(kind, org, id) \
+    " INSERT INTO authz_changes (gen, kind, org_id, id) SELECT value, '" kind "', " org ", " id \
+    " FROM meta WHERE key = 'generation';"
 
 static const char *const migrations[] = {
     /* 1: organizations, roles, users, sessions, single-use tokens, outbox,
@@ -705,6 +709,35 @@ static const char *const migrations[] = {
      " user_id TEXT NOT NULL,"
      " purpose TEXT NOT NULL,"
      " expires_at INTEGER NOT NULL);"),
+    /* 20: the generation triggers on users and roles also say what changed:
+     * one authz_changes row (generation, kind, org, id) per bump, in the
+     * same transaction, so a snapshot holder applies only those changes
+     * (core/access.c). A bump without a row (orgs, allowlists, anything
+     * older) means "rebuild everything"; a user moving between orgs or a
+     * role renamed logs both the old and the new name. The poller prunes
+     * old rows. */
+    ("CREATE TABLE authz_changes ("
+     " gen INTEGER NOT NULL,"
+     " kind TEXT NOT NULL CHECK (kind IN ('user', 'role')),"
+     " org_id TEXT NOT NULL,"
+     " id TEXT NOT NULL);"
+     "CREATE INDEX authz_changes_gen ON authz_changes(gen);"
+     "DROP TRIGGER gen_users_i; DROP TRIGGER gen_users_u; DROP TRIGGER gen_users_d;"
+     "DROP TRIGGER gen_roles_i; DROP TRIGGER gen_roles_u; DROP TRIGGER gen_roles_d;"
+     "CREATE TRIGGER gen_users_i AFTER INSERT ON users BEGIN " GEN_BUMP CHANGE("user", "NEW.org_id", "NEW.id") " END;"
+     "CREATE TRIGGER gen_users_u AFTER UPDATE ON users WHEN"
+     " OLD.org_id IS NOT NEW.org_id OR OLD.role_key IS NOT NEW.role_key OR OLD.status IS NOT NEW.status"
+     " OR OLD.modules IS NOT NEW.modules OR OLD.grants IS NOT NEW.grants"
+     " OR OLD.office_access IS NOT NEW.office_access OR OLD.factory_access IS NOT NEW.factory_access"
+     " OR OLD.id IS NOT NEW.id"
+     " BEGIN " GEN_BUMP CHANGE("user", "NEW.org_id", "NEW.id") CHANGE("user", "OLD.org_id", "OLD.id") " END;"
+     "CREATE TRIGGER gen_users_d AFTER DELETE ON users BEGIN " GEN_BUMP CHANGE("user", "OLD.org_id", "OLD.id") " END;"
+     "CREATE TRIGGER gen_roles_i AFTER INSERT ON roles BEGIN " GEN_BUMP CHANGE("role", "NEW.org_id", "NEW.key") " END;"
+     "CREATE TRIGGER gen_roles_u AFTER UPDATE ON roles WHEN"
+     " OLD.org_id IS NOT NEW.org_id OR OLD.key IS NOT NEW.key OR OLD.permissions IS NOT NEW.permissions"
+     " OR OLD.device IS NOT NEW.device"
+     " BEGIN " GEN_BUMP CHANGE("role", "NEW.org_id", "NEW.key") CHANGE("role", "OLD.org_id", "OLD.key") " END;"
+     "CREATE TRIGGER gen_roles_d AFTER DELETE ON roles BEGIN " GEN_BUMP CHANGE("role", "OLD.org_id", "OLD.key") " END;"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -96,7 +96,24 @@ test('API key scopes: default, subset, escalation, refusals', async () => {
 const SCOPES_MIGRATION = 9;
 
 // Winding the schema back to 8 must also undo the migrations after 9.
+const BUMP = "UPDATE meta SET value = value + 1 WHERE key = 'generation';";
 const UNDO_AFTER_9 = [
+  // 20: the change log behind incremental snapshots; the triggers as 8 left them
+  'DROP TRIGGER gen_users_i; DROP TRIGGER gen_users_u; DROP TRIGGER gen_users_d;',
+  'DROP TRIGGER gen_roles_i; DROP TRIGGER gen_roles_u; DROP TRIGGER gen_roles_d;',
+  'DROP TABLE authz_changes;',
+  `CREATE TRIGGER gen_users_i AFTER INSERT ON users BEGIN ${BUMP} END;`,
+  `CREATE TRIGGER gen_users_d AFTER DELETE ON users BEGIN ${BUMP} END;`,
+  `CREATE TRIGGER gen_roles_i AFTER INSERT ON roles BEGIN ${BUMP} END;`,
+  `CREATE TRIGGER gen_roles_d AFTER DELETE ON roles BEGIN ${BUMP} END;`,
+  'CREATE TRIGGER gen_users_u AFTER UPDATE ON users WHEN' +
+    ' OLD.org_id IS NOT NEW.org_id OR OLD.role_key IS NOT NEW.role_key OR OLD.status IS NOT NEW.status' +
+    ' OR OLD.modules IS NOT NEW.modules OR OLD.grants IS NOT NEW.grants' +
+    ' OR OLD.office_access IS NOT NEW.office_access OR OLD.factory_access IS NOT NEW.factory_access' +
+    ` BEGIN ${BUMP} END;`,
+  'CREATE TRIGGER gen_roles_u AFTER UPDATE ON roles WHEN' +
+    ' OLD.org_id IS NOT NEW.org_id OR OLD.key IS NOT NEW.key OR OLD.permissions IS NOT NEW.permissions' +
+    ` OR OLD.device IS NOT NEW.device BEGIN ${BUMP} END;`,
   // 12: second factors
   'ALTER TABLE sessions DROP COLUMN mfa_pending;',
   'DROP TABLE org_mfa; DROP TABLE mfa_recovery_codes; DROP INDEX mfa_factors_user; DROP TABLE mfa_factors;',

@@ -60,6 +60,11 @@ test('metrics: the text format, and counters move as requests are made', async (
     assert.ok(sample(after, 'gatehouse_snapshot_generation', 'gatehouse_snapshot_generation') >= 1);
     assert.ok(sample(after, 'gatehouse_snapshot_rebuild_seconds', 'gatehouse_snapshot_rebuild_seconds_count') >= 1);
     assert.ok(sample(after, 'gatehouse_mail_backlog', 'gatehouse_mail_backlog') >= 0);
+    // the create was applied to the snapshot incrementally, not rebuilt
+    const updates = (f, kind) => sample(f, 'gatehouse_snapshot_updates_total', 'gatehouse_snapshot_updates_total', { kind });
+    assert.ok(updates(after, 'incremental') >= 1, 'the new user was applied incrementally');
+    assert.ok(sample(after, 'gatehouse_snapshot_bytes', 'gatehouse_snapshot_bytes') > 0);
+    assert.ok(sample(after, 'gatehouse_snapshot_users', 'gatehouse_snapshot_users') >= 2);
     // paths are counted under their route, never raw (bounded labels)
     await s.api(`/v1/users/${u.body.id}`, { token: admin });
     await s.api('/v1/no/such/path/123');
