@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the libFuzzer targets built in $FUZZ_BUILD (default build-fuzz).
+# Runs the libFuzzer targets built in $FUZZ_BUILD (default build-clang: make
+# clang builds them with the rest).
 #   scripts/fuzz.sh SECONDS   replay fuzz/corpus/T and fuzz/regressions/T for
 #                             every target T, then fuzz each for SECONDS
 # New inputs go to $FUZZ_BUILD/corpus/T (not into the repository); a crash
@@ -7,7 +8,7 @@
 # once fixed. Prints executions per target.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-build=${FUZZ_BUILD:-$here/build-fuzz}
+build=${FUZZ_BUILD:-$here/build-clang}
 seconds=${1:-3}
 status=0
 for src in "$here"/fuzz/fuzz_*.c; do

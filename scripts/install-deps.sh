@@ -15,7 +15,7 @@ want_test=0
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
       libsqlite3-dev libsodium-dev libunistring-dev john-data scdoc
       libgnutls28-dev libsystemd-dev libcurl4-openssl-dev libcjose-dev
-      liboath-dev libqrencode-dev)
+      liboath-dev libqrencode-dev liblasso3-dev)
 if [ "$want_test" = 1 ]; then
   pkgs+=(libcmocka-dev chromium wrk nginx-light nodejs npm sqlite3 clang libclang-rt-14-dev openssl)
 fi

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds gatehouse_VERSION_ARCH.deb from a release build directory:
-#   scripts/make-deb.sh BUILD_DIR OUT_DIR
+#   scripts/make-deb.sh BUILD_DIR OUT_DIR [BINARY]   (BINARY: default gatehouse;
+#   make deb passes gatehouse_pkg, the release binary that reads the packaged
+#   configuration file)
 # The binary in /usr/sbin (built with GH_DEFAULT_CONFIG=/etc/gatehouse/gatehouse.conf),
 # gatehouse(8), the systemd unit, the configuration file (a conffile), the
 # sample alerts and Grafana dashboard in /usr/share/doc/gatehouse. Depends are
@@ -9,11 +11,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$1" && pwd)
 out=$(mkdir -p "$2" && cd "$2" && pwd)
+bin=${3:-gatehouse}
 version=$(sed -n 's/^project(gatehouse VERSION \([0-9.]*\).*/\1/p' "$here/CMakeLists.txt")
 arch=$(dpkg --print-architecture)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-install -D -m 0755 "$build/gatehouse" "$stage/usr/sbin/gatehouse"
+install -D -m 0755 "$build/$bin" "$stage/usr/sbin/gatehouse"
 strip --strip-unneeded "$stage/usr/sbin/gatehouse"
 install -d -m 0755 "$stage/usr/share/man/man8"
 gzip -9n < "$build/gatehouse.8" > "$stage/usr/share/man/man8/gatehouse.8.gz"

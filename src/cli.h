@@ -93,6 +93,8 @@ typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
     X(TEST_CLOCK, "test-clock", GH_K_FLAG, GH_C_DB, NULL, 0, "accept X-Test-Now (tests only)")                   \
     X(TEST_COST, "test-cost", GH_K_FLAG, GH_C_DB, NULL, 0,                                                         \
       "hash passwords at argon2id's minimum cost (tests only; needs --test-clock)")                             \
+    X(TEST_IO_FAULTS, "test-io-faults", GH_K_FLAG, GH_C_DB, NULL, 0,                                               \
+      "let POST /v1/test/io-fault fail database reads, writes and syncs (tests only; needs --test-clock)")       \
     X(QUIET, "quiet", GH_K_FLAG, GH_C_SERVE, NULL, 0, "log warnings and errors only")                             \
     X(DEMO, "demo", GH_K_FLAG, GH_C_SERVE, NULL, 0, "serve a demo plant from a throw-away database")              \
     X(ORG, "org", GH_K_STR, GH_C_INIT | GH_C_ORG | GH_C_CHECK, "SLUG", 0, "the organization")                     \

@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "core/accounts.h"
 #include "core/oidc.h"
+#include "core/saml.h"
 #include "core/sso.h"
 #include "util/json.h"
 
@@ -68,6 +69,8 @@ static void test_sso(gh_req *r)
 }
 
 /* ---- OIDC sign-in: /v1/auth/sso/start and /v1/auth/sso/oidc/callback ---- */
+static bool browser_failure(gh_req *r, const char *org_slug);
+void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const gh_session *s, json_t *user);
 #define STATE_COOKIE "gh_sso_state"
 
 static void set_state_cookie(gh_req *r, const char *state)
@@ -135,8 +138,120 @@ static void reauth_started(gh_req *r)
     free(location);
 }
 
+/* ---- SAML: start, metadata, ACS ---- */
+static void saml_start_done(gh_req *r)
+{
+    char *location = NULL;
+    if (gh_api_failed(r, gh_saml_start_finish(gh_req_ctx(r), gh_req_state(r), &location))) return;
+    const char *accept = gh_req_header(r, "Accept");
+    if (accept && strstr(accept, "application/json") && !strstr(accept, "text/html"))
+        gh_reply_json(r, 200, json_pack("{s:s}", "authorization_url", location));
+    else
+        redirect_to(r, location);
+    free(location);
+}
+
+static void saml_reauth_started(gh_req *r)
+{
+    char *location = NULL;
+    if (gh_api_failed(r, gh_saml_start_finish(gh_req_ctx(r), gh_req_state(r), &location))) return;
+    gh_reply_json(r, 200, json_pack("{s:s}", "authorization_url", location));
+    free(location);
+}
+
+static void saml_start(gh_req *r, const char *why, gh_handler done)
+{
+    gh_saml_flow *f;
+    if (gh_api_failed(r, gh_saml_start_prepare(gh_req_ctx(r), gh_req_query(r, "org"), why, &f))) return;
+    gh_req_set_state(r, f);
+    gh_req_on_done(r, gh_saml_flow_free, f);
+    gh_req_defer_idp(r, gh_saml_start_run, f, done);
+}
+
+static void saml_metadata(gh_req *r)
+{
+    char *xml = NULL;
+    if (gh_api_failed(r, gh_saml_metadata(gh_req_ctx(r), gh_req_param(r, "org"), &xml))) return;
+    gh_reply_bytes(r, 200, "application/samlmetadata+xml", xml, strlen(xml), true);
+    free(xml);
+}
+
+/* The value of field `name` of an application/x-www-form-urlencoded body
+ * (malloc'd, decoded), or NULL. */
+static char *form_value(const char *body, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < len;) {
+        size_t e = i;
+        while (e < len && body[e] != '&') e++;
+        if (e - i > n && memcmp(body + i, name, n) == 0 && body[i + n] == '=') {
+            size_t vl = e - i - n - 1;
+            char *raw = malloc(vl + 1);
+            if (!raw) return NULL;
+            for (size_t k = 0; k < vl; k++) raw[k] = body[i + n + 1 + k] == '+' ? ' ' : body[i + n + 1 + k];
+            raw[vl] = '\0';
+            int outlen = 0;
+            char *dec = curl_easy_unescape(NULL, raw, (int)vl, &outlen);
+            free(raw);
+            if (!dec) return NULL;
+            char *v = NULL;
+            if ((size_t)outlen == strlen(dec)) v = strdup(dec);
+            curl_free(dec);
+            return v;
+        }
+        i = e + 1;
+    }
+    return NULL;
+}
+
+static void saml_acs_done(gh_req *r)
+{
+    gh_oidc_signin *in = calloc(1, sizeof *in);
+    if (!in) { gh_api_failed(r, gh_ctx_oom(gh_req_ctx(r))); return; }
+    gh_status st = gh_saml_acs_finish(gh_req_ctx(r), gh_req_state(r), in);
+    if (st != GH_OK && browser_failure(r, gh_saml_flow_org_slug(gh_req_state(r)))) {
+        /* answered */
+    } else if (!gh_api_failed(r, st)) {
+        const char *accept = gh_req_header(r, "Accept");
+        if (in->reauth) {
+            if (accept && strstr(accept, "text/html")) redirect_to(r, "/console/?reauthenticated=1");
+            else gh_reply_json(r, 200, json_pack("{s:b, s:s}", "reauthenticated", 1, "purpose", in->purpose));
+        } else if (accept && strstr(accept, "text/html")) {
+            redirect_to(r, "/console/");
+            gh_api_session_cookies(r, in->token, in->csrf, &in->session);
+        } else {
+            gh_api_session_answer(r, in->token, in->csrf, &in->session, gh_user_json(&in->user));
+        }
+    }
+    sodium_memzero(in, sizeof *in);
+    free(in);
+}
+
+static void saml_acs(gh_req *r)
+{
+    size_t len = 0;
+    const char *body = gh_req_body(r, &len);
+    char *resp = body ? form_value(body, len, "SAMLResponse") : NULL;
+    char *relay = body ? form_value(body, len, "RelayState") : NULL;
+    gh_saml_flow *f = NULL;
+    gh_status st = gh_saml_acs_prepare(gh_req_ctx(r), gh_req_param(r, "org"), resp, relay, &f);
+    free(resp);
+    free(relay);
+    if (st != GH_OK) {
+        if (!browser_failure(r, gh_req_param(r, "org"))) gh_api_failed(r, st);
+        return;
+    }
+    gh_req_set_state(r, f);
+    gh_req_on_done(r, gh_saml_flow_free, f);
+    gh_req_defer_idp(r, gh_saml_acs_run, f, saml_acs_done);
+}
+
 static void sso_start(gh_req *r)
 {
+    if (gh_saml_org_uses_saml(gh_req_ctx(r), gh_req_query(r, "org"))) {
+        saml_start(r, NULL, saml_start_done);
+        return;
+    }
     gh_oidc_flow *f;
     if (gh_api_failed(r, gh_oidc_start_prepare(gh_req_ctx(r), gh_req_query(r, "org"), &f))) return;
     gh_req_set_state(r, f);
@@ -168,7 +283,6 @@ static bool browser_failure(gh_req *r, const char *org_slug)
     return true;
 }
 
-void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const gh_session *s, json_t *user);
 
 static void callback_done(gh_req *r)
 {
@@ -224,6 +338,11 @@ static void reauth_sso(gh_req *r)
     static const gh_jfield fl[] = {{"purpose", GH_J_STRING, true}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, fl)) return;
+    if (gh_saml_org_id_uses_saml(gh_req_ctx(r), gh_req_ctx(r)->actor.org_id)) {
+        if (gh_api_failed(r, gh_oidc_reauth_check_purpose(gh_req_ctx(r), gh_jstr(b, "purpose")))) return;
+        saml_start(r, gh_jstr(b, "purpose"), saml_reauth_started);
+        return;
+    }
     gh_oidc_flow *f;
     if (gh_api_failed(r, gh_oidc_reauth_prepare(gh_req_ctx(r), gh_jstr(b, "purpose"), &f))) return;
     gh_req_set_state(r, f);
@@ -240,5 +359,7 @@ const gh_route gh_api_routes_sso[] = {
     {"POST", "/v1/me/reauth/sso", reauth_sso, GH_AUTH_USER, GH_R_OFFICE, NULL},
     {"GET", "/v1/auth/sso/start", sso_start, GH_AUTH_NONE, 0, NULL},
     {"GET", "/v1/auth/sso/oidc/callback", sso_callback, GH_AUTH_NONE, 0, NULL},
+    {"GET", "/v1/auth/sso/{org}/saml/metadata", saml_metadata, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/auth/sso/{org}/saml/acs", saml_acs, GH_AUTH_NONE, GH_R_RAW_BODY, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -8,6 +8,7 @@
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/health.h"
+#include "core/testhooks.h"
 #include "util/metrics.h"
 #include "util/assets.h"
 
@@ -240,6 +241,47 @@ static void test_clock(gh_req *r)
     gh_reply_json(r, 200, json_pack("{s:s}", "now", now));
 }
 
+/* Test-only (--test-io-faults): arms the I/O fault shim, store/iofault.h.
+ * {"ops": ["write", "sync"], "after": N, "count": M}: of the reads, writes
+ * or syncs named, the first N pass and the next M fail (-1: until the next
+ * call; ops [] disarms). Answers the faults injected so far. */
+static void test_io_fault(gh_req *r)
+{
+    static const gh_jfield f[] = {
+        {"ops", GH_J_ARRAY, true}, {"after", GH_J_INT, false}, {"count", GH_J_INT, false}, {NULL, 0, false}};
+    gh_ctx *ctx = gh_req_ctx(r);
+    if (!gh_test_iofault_enabled()) {
+        gh_fail(&ctx->err, GH_E_NOT_FOUND, "not_found", "no such resource");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    unsigned ops = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(b, "ops"), i, v) {
+        const char *op = json_string_value(v);
+        unsigned bit = !op ? 0 : !strcmp(op, "read") ? GH_TEST_IOFAULT_READ : !strcmp(op, "write") ? GH_TEST_IOFAULT_WRITE
+                               : !strcmp(op, "sync") ? GH_TEST_IOFAULT_SYNC : 0;
+        if (!bit) {
+            gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_value", "ops", "ops are read, write and sync");
+            gh_reply_ctx_err(r);
+            return;
+        }
+        ops |= bit;
+    }
+    json_t *after = json_object_get(b, "after"), *count = json_object_get(b, "count");
+    json_int_t a = after ? json_integer_value(after) : 0, c = count ? json_integer_value(count) : 1;
+    if (a < 0 || a > 1000000 || c < -1 || c > 1000000) {
+        gh_fail(&ctx->err, GH_E_INVALID, "out_of_range", "after is 0..1000000, count -1..1000000");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    gh_test_iofault_arm(ops, a, c);
+    gh_reply_json(r, 200, json_pack("{s:I}", "injected", (json_int_t)gh_test_iofault_injected()));
+}
+
 const gh_route gh_api_routes_system[] = {
     {"GET", "/healthz", healthz, GH_AUTH_NONE, GH_R_NO_DB, NULL},
     {"GET", "/readyz", readyz, GH_AUTH_NONE, GH_R_NO_DB, NULL},
@@ -248,6 +290,7 @@ const gh_route gh_api_routes_system[] = {
     {"POST", "/v1/setup", setup, GH_AUTH_NONE, GH_R_SECRET, NULL},
     {"GET", "/v1/openapi.json", openapi, GH_AUTH_NONE, 0, NULL},
     {"POST", "/v1/test/clock", test_clock, GH_AUTH_NONE, 0, NULL},
+    {"POST", "/v1/test/io-fault", test_io_fault, GH_AUTH_NONE, GH_R_NO_DB, NULL},
     {"GET", "/console/*", pages, GH_AUTH_NONE, 0, NULL},
     {"GET", "/kiosk/*", pages, GH_AUTH_NONE, 0, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},

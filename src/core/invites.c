@@ -21,6 +21,7 @@
 #include "core/session.h"
 #include "core/guard.h"
 #include "core/delivery.h"
+#include "core/sso.h"
 
 #define DEFAULT_TTL_S (7 * 86400)
 #define PAGE_DEFAULT 50
@@ -457,12 +458,32 @@ static gh_status check_name(gh_ctx *ctx, const char *name)
     return GH_OK;
 }
 
+/* An organization that requires company sign-in gives invitees no
+ * password: 403 sso_required, with where to sign in instead (the SSO
+ * sign-in then links or creates them). Break-glass accounts are existing
+ * people named by the administrator, never invitees. */
+static gh_status sso_refuses_password(gh_ctx *ctx, const gh_org *o)
+{
+    gh_status st = gh_sso_password_allowed(ctx, o->id, "");
+    if (st == GH_E_FORBIDDEN) {
+        char url[200];
+        snprintf(url, sizeof url, "/v1/auth/sso/start?org=%s", o->slug);
+        gh_err_clear(&ctx->err);
+        gh_fail(&ctx->err, GH_E_FORBIDDEN, "sso_required",
+                "%s signs in with its company account: no password is set; sign in with the company account instead",
+                o->name);
+        gh_err_extra(&ctx->err, "sso_start_url", json_string(url));
+    }
+    return st;
+}
+
 gh_status gh_invite_check(gh_ctx *ctx, const char *token, const char *name, const char *password)
 {
     gh_invite_link *l = malloc(sizeof *l);
     if (!l) return gh_ctx_oom(ctx);
     gh_status st = gh_invite_lookup(ctx, token, l);
     if (st == GH_OK && l->expired) st = refuse_expired(ctx, &l->invite);
+    if (st == GH_OK) st = sso_refuses_password(ctx, &l->org);
     if (st == GH_OK) st = check_name(ctx, name);
     if (st == GH_OK) {
         gh_pw_context pc = {.email = l->invite.email, .name = name, .org_name = l->org.name};
@@ -521,6 +542,7 @@ gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, con
     }
     if (st != GH_OK) goto fail;
     if ((st = inviter_still_allows(ctx, &l->org, v, existing)) != GH_OK) goto fail;
+    if ((st = sso_refuses_password(ctx, &l->org)) != GH_OK) goto fail;
     st = gh_store_user_get_by_email(ctx->db, v->org_id, v->email, existing, &ctx->err);
     if (st == GH_OK) {
         st = gh_fail(&ctx->err, GH_E_CONFLICT, "already_member", "a user with this address exists; sign in instead");

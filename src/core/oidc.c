@@ -41,6 +41,7 @@ struct gh_oidc_flow {
     char purpose[64];            /* login | reauth:<why> */
     char user_id[GH_ID_MAX];     /* reauth: who must prove themselves */
     bool reauth;
+    char kind[8];                /* oidc | saml: the identities it links */
     bool ok;
     char reason[48];
     char error[512];
@@ -181,20 +182,24 @@ out:
     return st;
 }
 
+gh_status gh_oidc_reauth_check_purpose(gh_ctx *ctx, const char *why)
+{
+    size_t n = why ? strlen(why) : 0;
+    bool ok = n > 0 && n <= 40;
+    for (size_t i = 0; ok && i < n; i++) ok = (why[i] >= 'a' && why[i] <= 'z') || why[i] == '_' || why[i] == '.';
+    if (!ok)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_purpose", "purpose",
+                             "purpose is 1 to 40 lowercase letters, '_' or '.' (e.g. e_signature)");
+    return GH_OK;
+}
+
 gh_status gh_oidc_reauth_prepare(gh_ctx *ctx, const char *why, gh_oidc_flow **out)
 {
     gh_oidc_flow *f = calloc(1, sizeof *f);
     gh_status st;
     *out = NULL;
     if (!f) return gh_ctx_oom(ctx);
-    size_t n = why ? strlen(why) : 0;
-    bool ok = n > 0 && n <= 40;
-    for (size_t i = 0; ok && i < n; i++) ok = (why[i] >= 'a' && why[i] <= 'z') || why[i] == '_' || why[i] == '.';
-    if (!ok) {
-        st = gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_purpose", "purpose",
-                           "purpose is 1 to 40 lowercase letters, '_' or '.' (e.g. e_signature)");
-        goto out;
-    }
+    if ((st = gh_oidc_reauth_check_purpose(ctx, why)) != GH_OK) goto out;
     if (ctx->actor.type != GH_ACTOR_USER) {
         st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "user_session_required", "only a person can re-authenticate");
         goto out;
@@ -597,7 +602,7 @@ static const char *mapped_role(const json_t *cfg, const json_t *claims)
 static gh_status resolve_user(gh_ctx *ctx, gh_oidc_flow *f, const char *sub, const char *email, gh_user *u)
 {
     gh_identity id;
-    gh_status st = gh_store_identity_find(ctx->db, f->org.id, "oidc", f->issuer, sub, &id, &ctx->err);
+    gh_status st = gh_store_identity_find(ctx->db, f->org.id, f->kind[0] ? f->kind : "oidc", f->issuer, sub, &id, &ctx->err);
     if (st == GH_OK) {
         st = gh_store_user_get(ctx->db, f->org.id, id.user_id, u, &ctx->err);
         if (st == GH_E_NOT_FOUND) return refuse(ctx, f->org.id, NULL, "account_deleted", "this account was deleted");
@@ -648,7 +653,7 @@ static gh_status resolve_user(gh_ctx *ctx, gh_oidc_flow *f, const char *sub, con
     gh_id_new("idn", link.id);
     gh_strlcpy(link.org_id, f->org.id, sizeof link.org_id);
     gh_strlcpy(link.user_id, u->id, sizeof link.user_id);
-    gh_strlcpy(link.kind, "oidc", sizeof link.kind);
+    gh_strlcpy(link.kind, f->kind[0] ? f->kind : "oidc", sizeof link.kind);
     gh_strlcpy(link.issuer, f->issuer, sizeof link.issuer);
     gh_strlcpy(link.subject, sub, sizeof link.subject);
     link.created_at = gh_now();
@@ -658,7 +663,7 @@ static gh_status resolve_user(gh_ctx *ctx, gh_oidc_flow *f, const char *sub, con
     if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
     if ((st = gh_store_identity_insert(c.db, &link, &c.err)) != GH_OK ||
         (st = gh_audit(&c, f->org.id, "identity.linked", "user", u->id,
-                       json_pack("{s:s, s:s, s:s, s:b}", "kind", "oidc", "issuer", f->issuer, "subject", sub, "created",
+                       json_pack("{s:s, s:s, s:s, s:b}", "kind", link.kind, "issuer", f->issuer, "subject", sub, "created",
                                  created))) != GH_OK) {
         gh_db_rollback(c.db);
         ctx->err = c.err;
@@ -673,7 +678,7 @@ static gh_status reauth_finish(gh_ctx *ctx, gh_oidc_flow *f, gh_oidc_signin *out
 {
     const char *sub = json_string_value(json_object_get(f->claims, "sub"));
     gh_identity id;
-    gh_status st = gh_store_identity_find(ctx->db, f->org.id, "oidc", f->issuer, sub, &id, &ctx->err);
+    gh_status st = gh_store_identity_find(ctx->db, f->org.id, f->kind[0] ? f->kind : "oidc", f->issuer, sub, &id, &ctx->err);
     if (st == GH_E_NOT_FOUND || (st == GH_OK && strcmp(id.user_id, f->user_id) != 0))
         return refuse(ctx, f->org.id, f->user_id, "reauth_wrong_person",
                       "the IdP signed in someone else, not the person who asked to re-authenticate");
@@ -765,4 +770,30 @@ out:
     if (st != GH_OK) { sodium_memzero(out->token, sizeof out->token); sodium_memzero(out->csrf, sizeof out->csrf); }
     free(u);
     return st;
+}
+
+gh_status gh_sso_signin_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_signin *out)
+{
+    gh_oidc_flow *f = calloc(1, sizeof *f);
+    if (!f) { memset(out, 0, sizeof *out); return gh_ctx_oom(ctx); }
+    f->org = *v->org;
+    f->cfg = json_incref((json_t *)v->cfg);
+    f->claims = json_incref((json_t *)v->claims);
+    gh_strlcpy(f->kind, v->kind, sizeof f->kind);
+    gh_strlcpy(f->issuer, v->issuer, sizeof f->issuer);
+    gh_strlcpy(f->state_hash, v->state_hash ? v->state_hash : "", sizeof f->state_hash);
+    gh_strlcpy(f->purpose, v->purpose ? v->purpose : "login", sizeof f->purpose);
+    gh_strlcpy(f->user_id, v->user_id ? v->user_id : "", sizeof f->user_id);
+    f->reauth = v->reauth;
+    f->ok = v->ok;
+    gh_strlcpy(f->reason, v->reason ? v->reason : "", sizeof f->reason);
+    gh_strlcpy(f->error, v->error ? v->error : "", sizeof f->error);
+    gh_status st = gh_oidc_callback_finish(ctx, f, out);
+    gh_oidc_flow_free(f);
+    return st;
+}
+
+gh_status gh_sso_refuse(gh_ctx *ctx, const char *org_id, const char *user_id, const char *reason, const char *detail)
+{
+    return refuse(ctx, org_id, user_id, reason, "%s", detail);
 }

@@ -67,8 +67,31 @@ gh_status gh_oidc_callback_finish(gh_ctx *ctx, gh_oidc_flow *f, gh_oidc_signin *
  * auth.reauthenticated) instead of opening a session. why: 1 to 40 of
  * a-z, '_', '.' ("e_signature"). */
 gh_status gh_oidc_reauth_prepare(gh_ctx *ctx, const char *why, gh_oidc_flow **out);
+/* 400 invalid_purpose unless why is 1 to 40 of a-z, '_', '.'. */
+gh_status gh_oidc_reauth_check_purpose(gh_ctx *ctx, const char *why);
 /* Inside the caller's write transaction: consumes the acting user's newest
  * proof for why that is at most max_age_s old (single use). 403
  * reauth_required when there is none. */
 gh_status gh_oidc_reauth_consume(gh_ctx *ctx, const char *why, int64_t max_age_s);
+
+/* ---- shared with SAML (core/saml.c) -------------------------------------------- */
+/* What an IdP vouched for, after its answer was verified (or why not):
+ * the same linking, JIT, role mapping, policy checks, session and audit as
+ * an OIDC callback. claims: {"sub": subject, <email_claim>: e-mail,
+ * <groups_claim>: groups, ...}. */
+typedef struct gh_sso_verified {
+    const gh_org *org;
+    const json_t *cfg;         /* the org's stored settings */
+    const char *kind;          /* oidc | saml */
+    const char *issuer;        /* SAML: the IdP's entity id */
+    const json_t *claims;
+    bool reauth;               /* re-authentication: user_id, state_hash, purpose */
+    const char *user_id, *state_hash, *purpose;
+    bool ok;                   /* false: refuse with reason and error */
+    const char *reason, *error;
+} gh_sso_verified;
+gh_status gh_sso_signin_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_signin *out);
+/* 401 sso_failed with reason, audited auth.sso_failed (in its own
+ * transaction). */
+gh_status gh_sso_refuse(gh_ctx *ctx, const char *org_id, const char *user_id, const char *reason, const char *detail);
 #endif

@@ -131,6 +131,12 @@ gh_status gh_session_authenticate(gh_ctx *ctx, const char *token, char csrf_hash
     if (strlen(token) != GH_TOKEN_LEN) goto unauth;
     gh_token_hash(token, h);
     gh_status st = gh_store_session_get_by_hash(ctx->db, h, &s, &ignored);
+    if (st != GH_OK && st != GH_E_NOT_FOUND && ignored.code[0]) {
+        /* The store's own answer (database_busy, storage_error...). */
+        gh_err_clear(&ctx->err);
+        ctx->err = ignored;
+        return st;
+    }
     gh_err_clear(&ignored);
     if (st == GH_E_NOT_FOUND) goto unauth;
     if (st != GH_OK) return gh_fail(&ctx->err, st, "internal", "cannot check the session");

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "core/ctx.h"
+#include "http/bodycheck.h"
 
 typedef struct gh_req gh_req;
 typedef void (*gh_handler)(gh_req *r);
@@ -143,12 +144,7 @@ void gh_req_set_state(gh_req *r, void *state);
 void *gh_req_state(gh_req *r);
 
 /* ---- JSON input validation ----------------------------------------------- */
-typedef enum { GH_J_STRING, GH_J_BOOL, GH_J_INT, GH_J_OBJECT, GH_J_ARRAY, GH_J_ANY, GH_J_STRING_OR_NULL, GH_J_INT_OR_NULL } gh_jtype;
-typedef struct gh_jfield {
-    const char *name;
-    gh_jtype type;
-    bool required;
-} gh_jfield;
+/* gh_jtype and gh_jfield: http/bodycheck.h. */
 /* Checks that obj is an object with only the listed fields, of the listed
  * types, and the required ones present. On failure answers 400 naming the
  * field and returns false. A NULL obj (no body) counts as {}. */

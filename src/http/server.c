@@ -49,7 +49,6 @@
 
 #define BODY_MAX (1u << 20)        /* 1 MiB for JSON bodies */
 #define BIG_BODY_MAX (16u << 20)   /* 16 MiB for imports */
-#define JSON_DEPTH_MAX 32
 /* Body bytes that requests nobody has authenticated (public routes: sign-in,
  * setup, links) may hold at once, over all connections. */
 #define UNAUTH_BODY_BUDGET (32u << 20)
@@ -416,83 +415,20 @@ static void deferred_done(void *arg)
     MHD_resume_connection(r->conn);
 }
 
-/* ---- JSON input ------------------------------------------------------------- */
-static const char *jtype_name(gh_jtype t)
-{
-    switch (t) {
-    case GH_J_STRING: return "a string";
-    case GH_J_STRING_OR_NULL: return "a string or null";
-    case GH_J_BOOL: return "a boolean";
-    case GH_J_INT: return "an integer";
-    case GH_J_INT_OR_NULL: return "an integer or null";
-    case GH_J_OBJECT: return "an object";
-    case GH_J_ARRAY: return "an array";
-    default: return "a value";
-    }
-}
-
-static bool jtype_ok(json_t *v, gh_jtype t)
-{
-    switch (t) {
-    case GH_J_STRING: return json_is_string(v);
-    case GH_J_STRING_OR_NULL: return json_is_string(v) || json_is_null(v);
-    case GH_J_BOOL: return json_is_boolean(v);
-    case GH_J_INT: return json_is_integer(v);
-    case GH_J_INT_OR_NULL: return json_is_integer(v) || json_is_null(v);
-    case GH_J_OBJECT: return json_is_object(v);
-    case GH_J_ARRAY: return json_is_array(v);
-    default: return true;
-    }
-}
-
+/* ---- JSON input (the checks: http/bodycheck.c) ----------------------------- */
 bool gh_json_check_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields)
 {
     return gh_json_check_in_or_reply(r, obj, fields, NULL);
-}
-
-/* Prefixes a field name with the object it is in ("org.name"). */
-static void field_in(gh_err *e, const char *in)
-{
-    if (!in || !e->field[0] || strcmp(e->field, in) == 0) return;
-    char f[2 * sizeof e->field + 2];
-    snprintf(f, sizeof f, "%.*s.%s", (int)sizeof e->field, in, e->field);
-    gh_strlcpy(e->field, f, sizeof e->field);
 }
 
 /* Every unknown, mistyped and missing field is reported at once (the
  * problem's `errors`); the first one is the problem's code and field. */
 bool gh_json_check_in_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields, const char *in)
 {
-    gh_err all = {0}, e = {0};
-    if (obj && !json_is_object(obj)) {
-        if (in) gh_fail_field(&all, GH_E_INVALID, "invalid_type", in, "'%s' must be an object", in);
-        else gh_fail(&all, GH_E_INVALID, "invalid_body", "the body must be a JSON object");
-        goto fail;
-    }
-    if (obj) {
-        const char *key;
-        json_t *val;
-        json_object_foreach(obj, key, val) {
-            const gh_jfield *f = fields;
-            while (f->name && strcmp(f->name, key) != 0) f++;
-            if (!f->name) gh_fail_field(&e, GH_E_INVALID, "unknown_field", key, "unknown field '%s'", key);
-            else if (!jtype_ok(val, f->type))
-                gh_fail_field(&e, GH_E_INVALID, "invalid_type", key, "'%s' must be %s", key, jtype_name(f->type));
-            field_in(&e, in);
-            gh_err_merge(&all, &e);
-        }
-    }
-    for (const gh_jfield *f = fields; f->name; f++) {
-        if (f->required && (!obj || !json_object_get(obj, f->name))) {
-            gh_fail_field(&e, GH_E_INVALID, "missing_field", f->name, "'%s' is required", f->name);
-            field_in(&e, in);
-            gh_err_merge(&all, &e);
-        }
-    }
-    if (all.status == GH_OK) return true;
-fail:
-    gh_reply_err(r, &all);
-    gh_err_clear(&all);
+    gh_err e = {0};
+    if (gh_body_check_fields(obj, fields, in, &e)) return true;
+    gh_reply_err(r, &e);
+    gh_err_clear(&e);
     return false;
 }
 
@@ -505,35 +441,6 @@ bool gh_jbool(json_t *obj, const char *name, bool dflt)
 }
 
 /* ---- dispatch ----------------------------------------------------------------- */
-/* Nesting depth of a JSON text, ignoring brackets inside strings. */
-static int json_depth(const char *s, size_t n)
-{
-    int depth = 0, maxd = 0;
-    bool in_str = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = false;
-        } else if (c == '"') in_str = true;
-        else if (c == '{' || c == '[') { if (++depth > maxd) maxd = depth; }
-        else if (c == '}' || c == ']') depth--;
-    }
-    return maxd;
-}
-
-/* A JSON body's Content-Type: absent (lenient), application/json or any
- * application/...+json, parameters such as charset allowed. */
-static bool json_content_type(const char *ct)
-{
-    if (!ct) return true;
-    while (*ct == ' ' || *ct == '\t') ct++;
-    size_t n = strcspn(ct, ";");
-    while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
-    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0) return true;
-    return n > 17 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
-}
-
 static bool unsafe_method(const char *m)
 {
     return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0;
@@ -778,36 +685,15 @@ static void dispatch(gh_req *r)
         return;
     }
     if (r->body.len > 0 && !(rt->flags & GH_R_RAW_BODY)) {
-        if (!json_content_type(gh_req_header(r, "Content-Type"))) {
+        if (!gh_body_content_type_ok(gh_req_header(r, "Content-Type"))) {
             reply_fail(r, GH_E_UNSUPPORTED_TYPE, "unsupported_media_type",
                        "send the body as Content-Type: application/json");
             return;
         }
-        if (json_depth(r->body.data, r->body.len) > JSON_DEPTH_MAX) {
-            reply_fail(r, GH_E_INVALID, "invalid_json", "JSON nested too deeply");
-            return;
-        }
-        json_error_t jerr;
-        r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
-        /* jansson reports some allocation failures as syntax errors (its
-         * lexer's buffers): a second read tells a transient failure from
-         * a malformed body, which fails again at the same place. */
-        if (!r->json) r->json = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!r->json && (json_error_code(&jerr) == json_error_out_of_memory || !jerr.text[0])) {
-            /* Not the client's fault: no "malformed JSON" for it (jansson
-             * leaves the text empty when it cannot even start reading). */
-            reply_fail(r, GH_E_INTERNAL, "internal", "out of memory");
-            return;
-        }
-        if (!r->json) {
-            gh_err e = {0};
-            gh_fail(&e, GH_E_INVALID, "invalid_json", "malformed JSON at line %d column %d: %s",
-                    jerr.line, jerr.column, jerr.text);
+        gh_err e = {0};
+        if (gh_body_parse(r->body.data, r->body.len, &r->json, &e) != GH_OK) {
             gh_reply_err(r, &e);
-            return;
-        }
-        if (!json_is_object(r->json)) {
-            reply_fail(r, GH_E_INVALID, "invalid_body", "the body must be a JSON object");
+            gh_err_clear(&e);
             return;
         }
     }

@@ -636,6 +636,21 @@ static const char *const migrations[] = {
      " delivered_at INTEGER);"
      "CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);"
      "CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, seq);"),
+    /* 17: SAML 2.0. Each org's service-provider signing key
+     * (generated on first use; the private key sealed by core/secretbox.c)
+     * and certificate; the assertion ids already accepted, until they
+     * expire, so an assertion is never accepted twice. */
+    ("CREATE TABLE saml_sp_keys ("
+     " org_id TEXT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,"
+     " cert_pem TEXT NOT NULL,"
+     " key_sealed TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL);"
+     "CREATE TABLE saml_seen ("
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " assertion_id TEXT NOT NULL,"
+     " expires_at INTEGER NOT NULL,"
+     " PRIMARY KEY (org_id, assertion_id));"
+     "CREATE INDEX saml_seen_expiry ON saml_seen(expires_at);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

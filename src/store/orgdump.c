@@ -41,6 +41,7 @@ static const dump_table tables[] = {
     {"checkins", BY_ORG, "id", false},
     {"webhooks", BY_ORG, "id", false},
     {"webhook_deliveries", BY_ORG, "seq", true},
+    {"saml_sp_keys", BY_ORG, "org_id", false},
     {"activity", BY_ORG, "seq", true},
     {"audit", BY_ORG, "seq", true},
 };

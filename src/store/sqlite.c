@@ -350,5 +350,11 @@ gh_status gh_db_fail(gh_db *db, gh_err *err, const char *what)
     /* A full disk is the operator's to fix; say so rather than "internal". */
     if ((code & 0xff) == SQLITE_FULL)
         return gh_fail(err, GH_E_INTERNAL, "storage_full", "the database cannot grow: its disk is full");
+    /* The disk failed a read, write or sync: nothing was written (SQLite
+     * rolled the transaction back); it may pass on a retry. */
+    if ((code & 0xff) == SQLITE_IOERR) {
+        err->retry_after = 5;
+        return gh_fail(err, GH_E_BUSY, "storage_error", "the database's disk failed to read or write; retry shortly");
+    }
     return gh_fail(err, GH_E_INTERNAL, "internal", "internal error");
 }

@@ -180,7 +180,7 @@ gh_status gh_store_sso_state_insert(gh_db *db, const gh_sso_state *s, gh_err *er
     return GH_OK;
 }
 
-gh_status gh_store_sso_state_take(gh_db *db, const char *state_hash, int64_t now, gh_sso_state *s, gh_err *err)
+gh_status gh_store_sso_state_get(gh_db *db, const char *state_hash, gh_sso_state *s, gh_err *err)
 {
     memset(s, 0, sizeof *s);
     {
@@ -198,7 +198,13 @@ gh_status gh_store_sso_state_take(gh_db *db, const char *state_hash, int64_t now
         if (r == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "sso_state_invalid", "unknown sign-in state");
         if (r != SQLITE_ROW) return gh_db_fail(db, err, "sso state get");
     }
-    if (s->used_at) return GH_OK;
+    return GH_OK;
+}
+
+gh_status gh_store_sso_state_take(gh_db *db, const char *state_hash, int64_t now, gh_sso_state *s, gh_err *err)
+{
+    gh_status rc = gh_store_sso_state_get(db, state_hash, s, err);
+    if (rc != GH_OK || s->used_at) return rc;
     PREP(db, up, "UPDATE sso_states SET used_at = ?2 WHERE state_hash = ?1 AND used_at = 0", err);
     gh_bind_text(up, 1, state_hash);
     gh_bind_i64(up, 2, now);
@@ -236,5 +242,69 @@ gh_status gh_store_sso_reauth_consume(gh_db *db, const char *org_id, const char 
     gh_bind_i64(st, 4, since);
     STEP_DONE(db, st, err, "sso reauth consume");
     *found = sqlite3_changes(gh_db_raw(db)) > 0;
+    return GH_OK;
+}
+
+/* ---- SAML service-provider keys and seen assertions ----------------------------- */
+gh_status gh_store_saml_key_get(gh_db *db, const char *org_id, char **cert_pem, char **key_sealed, gh_err *err)
+{
+    *cert_pem = *key_sealed = NULL;
+    PREP(db, st, "SELECT cert_pem, key_sealed FROM saml_sp_keys WHERE org_id = ?1", err);
+    gh_bind_text(st, 1, org_id);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        *cert_pem = strdup(gh_col_text(st, 0));
+        *key_sealed = strdup(gh_col_text(st, 1));
+    }
+    sqlite3_reset(st);
+    if (r == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "saml_key_missing", "no SAML signing key yet");
+    if (r != SQLITE_ROW) return gh_db_fail(db, err, "saml key get");
+    if (!*cert_pem || !*key_sealed) {
+        free(*cert_pem);
+        free(*key_sealed);
+        *cert_pem = *key_sealed = NULL;
+        return gh_fail(err, GH_E_INTERNAL, "out_of_memory", "out of memory");
+    }
+    return GH_OK;
+}
+
+gh_status gh_store_saml_key_insert(gh_db *db, const char *org_id, const char *cert_pem, const char *key_sealed,
+                                   int64_t at, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO saml_sp_keys (org_id, cert_pem, key_sealed, created_at) VALUES (?1, ?2, ?3, ?4)"
+                 " ON CONFLICT (org_id) DO NOTHING", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, cert_pem);
+    gh_bind_text(st, 3, key_sealed);
+    gh_bind_i64(st, 4, at);
+    STEP_DONE(db, st, err, "saml key insert");
+    return GH_OK;
+}
+
+gh_status gh_store_saml_seen(gh_db *db, const char *org_id, const char *assertion_id, int64_t now, int64_t expires_at,
+                             bool *fresh, gh_err *err)
+{
+    *fresh = false;
+    {
+        PREP(db, st, "DELETE FROM saml_seen WHERE expires_at < ?1", err);
+        gh_bind_i64(st, 1, now);
+        STEP_DONE(db, st, err, "saml seen purge");
+    }
+    PREP(db, st, "INSERT INTO saml_seen (org_id, assertion_id, expires_at) VALUES (?1, ?2, ?3)"
+                 " ON CONFLICT (org_id, assertion_id) DO NOTHING", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, assertion_id);
+    gh_bind_i64(st, 3, expires_at);
+    STEP_DONE(db, st, err, "saml seen");
+    *fresh = sqlite3_changes(gh_db_raw(db)) == 1;
+    return GH_OK;
+}
+
+gh_status gh_store_sso_state_set_verifier(gh_db *db, const char *state_hash, const char *verifier, gh_err *err)
+{
+    PREP(db, st, "UPDATE sso_states SET verifier = ?2 WHERE state_hash = ?1", err);
+    gh_bind_text(st, 1, state_hash);
+    gh_bind_text(st, 2, verifier);
+    STEP_DONE(db, st, err, "sso state verifier");
     return GH_OK;
 }

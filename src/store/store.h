@@ -344,6 +344,10 @@ gh_status gh_store_sso_state_insert(gh_db *db, const gh_sso_state *s, gh_err *er
  * GH_E_NOT_FOUND when unknown; *s->used_at tells a replay (non-zero:
  * it was used before this call). */
 gh_status gh_store_sso_state_take(gh_db *db, const char *state_hash, int64_t now, gh_sso_state *s, gh_err *err);
+/* SAML: the state remembers the AuthnRequest's id (in verifier). */
+gh_status gh_store_sso_state_set_verifier(gh_db *db, const char *state_hash, const char *verifier, gh_err *err);
+/* Reads the state without marking it. */
+gh_status gh_store_sso_state_get(gh_db *db, const char *state_hash, gh_sso_state *s, gh_err *err);
 /* Records that the re-authentication of this state succeeded at `at`. */
 gh_status gh_store_sso_state_prove(gh_db *db, const char *state_hash, int64_t at, gh_err *err);
 /* Consumes the newest proof of user_id for purpose proved at or after
@@ -354,7 +358,7 @@ gh_status gh_store_sso_reauth_consume(gh_db *db, const char *org_id, const char 
 gh_status gh_store_sso_state_purge(gh_db *db, int64_t before, gh_err *err);
 
 
-/* ---- webhooks (issue 19) ----------------------------------------------------------- */
+/* ---- webhooks ----------------------------------------------------------- */
 #define GH_WEBHOOK_URL_MAX 2048
 #define GH_WEBHOOK_EVENTS_MAX 1024 /* space-separated names and patterns */
 #define GH_WEBHOOK_SEALED_MAX 512   /* the sealed signing secret */
@@ -394,7 +398,7 @@ json_t *gh_store_whdelivery_list(gh_db *db, const char *org_id, const char *webh
 /* Deliveries waiting (queued, deferred or sending), every org. -1 on error. */
 int64_t gh_store_whdelivery_backlog(gh_db *db);
 
-/* ---- audit export (issue 19) -------------------------------------------------------- */
+/* ---- audit export -------------------------------------------------------- */
 typedef struct gh_audit_export_row {
     int64_t seq, at;
     const char *id, *actor_type, *actor_id, *actor_name, *action, *target_type, *target_id, *target_name, *ip,
@@ -408,5 +412,16 @@ gh_status gh_store_audit_export_page(gh_db *db, const char *org_id, const gh_aud
                                      int64_t upto_seq, int limit,
                                      bool (*fn)(const gh_audit_export_row *, void *), void *arg, int64_t *last,
                                      gh_err *err);
+/* SAML: the org's service-provider certificate (PEM) and sealed private
+ * key, both malloc'd. GH_E_NOT_FOUND saml_key_missing before the first. */
+gh_status gh_store_saml_key_get(gh_db *db, const char *org_id, char **cert_pem, char **key_sealed, gh_err *err);
+/* Stores the org's key unless it has one already (a concurrent first use:
+ * the caller reads it back). */
+gh_status gh_store_saml_key_insert(gh_db *db, const char *org_id, const char *cert_pem, const char *key_sealed,
+                                   int64_t at, gh_err *err);
+/* Records an accepted assertion id until expires_at (forgetting expired
+ * ones); *fresh is false when it was already recorded (a replay). */
+gh_status gh_store_saml_seen(gh_db *db, const char *org_id, const char *assertion_id, int64_t now, int64_t expires_at,
+                             bool *fresh, gh_err *err);
 
 #endif

@@ -109,6 +109,8 @@ const UNDO_AFTER_9 = [
   'ALTER TABLE sessions DROP COLUMN device; ALTER TABLE orgs DROP COLUMN device_idle_s; ALTER TABLE orgs DROP COLUMN device_session_s;',
   // 16: webhooks
   'DROP TABLE webhook_deliveries; DROP TABLE webhooks;',
+  // 17: SAML service-provider keys and seen assertion ids
+  'DROP TABLE saml_seen; DROP TABLE saml_sp_keys;',
   // 11 (issue 15): the delivery outbox's columns
   'DROP INDEX outbox_due;',
   ...['html', 'attempts', 'last_error', 'next_attempt_at', 'lease_until', 'link_expires_at', 'scrubbed']

@@ -7,6 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { startServer, assertProblem } from './lib.mjs';
+import { keyPair } from './samllib.mjs';
+
+// A real certificate: Test connection has lasso read the metadata.
+const IDP_CERT = keyPair('test idp').cert.replace(/-----[A-Z ]+-----|\s/g, '');
 
 // A small IdP on loopback: each first path segment is a variant.
 function fakeIdp() {
@@ -39,7 +43,7 @@ function fakeIdp() {
       res.writeHead(200, { 'Content-Type': 'application/samlmetadata+xml' });
       return res.end(variant === 'samlbad' ? '<html/>'
         : '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp"><md:IDPSSODescriptor>'
-          + '<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>MIIB</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>'
+          + `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${IDP_CERT}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`
           + '<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>');
     }
     res.writeHead(404);
