@@ -11,6 +11,7 @@
 #include "core/access.h"
 #include "core/audit.h"
 #include "core/guard.h"
+#include "core/mint.h"
 #include "core/session.h"
 #include "util/json.h"
 
@@ -96,12 +97,35 @@ static gh_status apikey_escalation_check(gh_ctx *ctx, const gh_apikey *k)
     return gh_guard_require_all(ctx, &need, "a key can only carry permissions its creator holds");
 }
 
+static void apikey_keep(void *row, const char *token, const char *hash)
+{
+    gh_apikey *k = row;
+    gh_strlcpy(k->key_hash, hash, sizeof k->key_hash);
+    snprintf(k->prefix, sizeof k->prefix, "%.12s", token);
+}
+
+static gh_status apikey_insert(gh_ctx *ctx, gh_tx *tx, void *row)
+{
+    gh_apikey *k = row;
+    gh_status st;
+    if ((st = apikey_escalation_check(ctx, k)) != GH_OK) return st;
+    if ((st = gh_store_apikey_insert(ctx->db, k, &ctx->err)) != GH_OK) return st;
+    tx->action = "api_key.created";
+    tx->target_type = "api_key";
+    tx->target_id = k->id;
+    tx->detail = json_pack("{s:s, s:o}", "name", k->name, "scopes", gh_json_keylist(k->scopes));
+    return GH_OK;
+}
+
+static json_t *apikey_view(const void *row) { return apikey_json(row); }
+
+static const gh_mint APIKEY_MINT = {GH_APIKEY_PREFIX, "key", apikey_keep, apikey_insert, apikey_view};
+
 gh_status gh_apikey_create(gh_ctx *ctx, const char *name, const json_t *scopes, int64_t expires_at, json_t **out)
 {
     if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return ctx->err.status;
     if (expires_at && expires_at <= gh_now())
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_expiry", "expires_at", "the expiry must be in the future");
-    char secret[GH_TOKEN_LEN + 1] = "", key[GH_TOKEN_LEN + 8] = "";
     gh_apikey *k = calloc(1, sizeof *k); /* 4 KiB of scopes: not on the stack */
     if (!k) return gh_ctx_oom(ctx);
     gh_status st = apikey_scopes_parse(ctx, scopes, k);
@@ -109,28 +133,11 @@ gh_status gh_apikey_create(gh_ctx *ctx, const char *name, const json_t *scopes, 
     gh_id_new("key", k->id);
     gh_strlcpy(k->org_id, ctx->actor.org_id, sizeof k->org_id);
     gh_strlcpy(k->name, name, sizeof k->name);
-    gh_token_new(secret);
-    snprintf(key, sizeof key, GH_APIKEY_PREFIX "%s", secret);
-    gh_token_hash(key, k->key_hash);
-    snprintf(k->prefix, sizeof k->prefix, "%.12s", key);
     if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(k->created_by, ctx->actor.id, sizeof k->created_by);
     k->created_at = gh_now();
     k->expires_at = expires_at;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = apikey_escalation_check(ctx, k)) != GH_OK) goto fail;
-    if ((st = gh_store_apikey_insert(ctx->db, k, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "api_key.created", "api_key", k->id,
-                       json_pack("{s:s, s:o}", "name", k->name, "scopes", gh_json_keylist(k->scopes)))) != GH_OK)
-        goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
-    *out = apikey_json(k);
-    json_object_set_new(*out, "key", json_string(key));
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
+    st = gh_mint_token(ctx, &APIKEY_MINT, k, out);
 out:
-    sodium_memzero(secret, sizeof secret);
-    sodium_memzero(key, sizeof key);
     free(k);
     return st;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/access.h"
+#include "core/audit.h"
 
 /* ---- pure parts ---------------------------------------------------------------- */
 bool gh_guard_missing(const gh_permset *held, const gh_permset *need, gh_permset *missing)
@@ -204,6 +205,29 @@ gh_status gh_tx_commit_and_refresh(gh_ctx *ctx)
      * (logged), the poller is woken to retry at once. */
     if (st == GH_OK && gh_access_refresh(ctx->db, false) != 0) gh_access_refresh_soon();
     return st;
+}
+
+gh_status gh_tx_run(gh_ctx *ctx, gh_tx_change_fn change, void *arg)
+{
+    gh_tx tx = {0};
+    gh_status st = gh_tx_begin(ctx);
+    if (st != GH_OK) return st;
+    st = change(ctx, &tx, arg);
+    if (st == GH_OK && tx.unchanged) {
+        json_decref(tx.detail);
+        gh_db_rollback(ctx->db);
+        return GH_OK;
+    }
+    if (st == GH_OK && tx.action) {
+        st = gh_audit(ctx, NULL, tx.action, tx.target_type, tx.target_id, tx.detail);
+        tx.detail = NULL; /* stolen */
+    }
+    if (st != GH_OK) {
+        json_decref(tx.detail);
+        return gh_ctx_rollback(ctx, st);
+    }
+    json_decref(tx.detail);
+    return gh_tx_commit_and_refresh(ctx);
 }
 
 gh_status gh_tx_begin(gh_ctx *ctx)

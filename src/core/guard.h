@@ -54,6 +54,24 @@ gh_status gh_tx_begin(gh_ctx *ctx);
  * kept and ctx->err says why. (store's gh_db_commit commits only.) */
 gh_status gh_tx_commit_and_refresh(gh_ctx *ctx);
 
+/* A change run by gh_tx_run. It reads and writes through ctx->db inside the
+ * open write transaction and may name the one audit event gh_tx_run writes
+ * after it (action NULL: the change wrote its own events, or none). */
+typedef struct gh_tx {
+    const char *action;      /* e.g. "user.locked"; NULL: none */
+    const char *target_type; /* e.g. "user" */
+    const char *target_id;   /* must outlive the change (point into arg) */
+    json_t *detail;          /* owned by the tx: written or released */
+    bool unchanged;          /* nothing to write: rolled back, answered GH_OK */
+} gh_tx;
+typedef gh_status (*gh_tx_change_fn)(gh_ctx *ctx, gh_tx *tx, void *arg);
+
+/* The transaction written once: gh_tx_begin, the change, its audit event
+ * (tx->action), then gh_tx_commit_and_refresh; on any failure (or when the
+ * change reports tx->unchanged) everything is rolled back and tx->detail
+ * released. ctx->err says why on failure. */
+gh_status gh_tx_run(gh_ctx *ctx, gh_tx_change_fn change, void *arg);
+
 /* Inside the open transaction: the actor's effective permissions from the
  * rows (the system and API keys: every catalog permission; anonymous:
  * none). */

@@ -21,6 +21,7 @@
 #include "core/session.h"
 #include "core/throttle.h"
 #include "core/guard.h"
+#include "core/mint.h"
 
 #define WORKER_FREE_FAILURES 2   /* then 1 s, 2 s, 4 s ... before the next try */
 #define ADDRESS_FREE_FAILURES 20 /* a shared kiosk serves many workers from one address */
@@ -575,34 +576,39 @@ static json_t *device_json(const gh_kiosk_device *d)
                      gh_json_time(d->created_at), "last_used_at", gh_json_time(d->last_used_at));
 }
 
+static void device_keep(void *row, const char *token, const char *hash)
+{
+    (void)token;
+    gh_kiosk_device *d = row;
+    gh_strlcpy(d->token_hash, hash, sizeof d->token_hash);
+}
+
+static gh_status device_insert(gh_ctx *ctx, gh_tx *tx, void *row)
+{
+    gh_kiosk_device *d = row;
+    gh_status st = gh_store_device_insert(ctx->db, d, &ctx->err);
+    if (st != GH_OK) return st;
+    tx->action = "device.enrolled";
+    tx->target_type = "kiosk_device";
+    tx->target_id = d->id;
+    tx->detail = json_pack("{s:s}", "name", d->name);
+    return GH_OK;
+}
+
+static json_t *device_view(const void *row) { return device_json(row); }
+
+static const gh_mint DEVICE_MINT = {GH_DEVICE_TOKEN_PREFIX, "token", device_keep, device_insert, device_view};
+
 gh_status gh_kiosk_device_enrol(gh_ctx *ctx, const char *name, json_t **out)
 {
     if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
     gh_kiosk_device d = {0};
-    char secret[GH_TOKEN_LEN + 1], token[GH_TOKEN_LEN + 8];
     gh_id_new("kdv", d.id);
     gh_strlcpy(d.org_id, ctx->actor.org_id, sizeof d.org_id);
     gh_strlcpy(d.name, name, sizeof d.name);
     if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(d.created_by, ctx->actor.id, sizeof d.created_by);
     d.created_at = gh_now();
-    gh_token_new(secret);
-    snprintf(token, sizeof token, GH_DEVICE_TOKEN_PREFIX "%s", secret);
-    gh_token_hash(token, d.token_hash);
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) goto out;
-    if ((st = gh_store_device_insert(ctx->db, &d, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "device.enrolled", "kiosk_device", d.id, json_pack("{s:s}", "name", d.name))) != GH_OK)
-        goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
-    *out = device_json(&d);
-    json_object_set_new(*out, "token", json_string(token));
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
-    sodium_memzero(secret, sizeof secret);
-    sodium_memzero(token, sizeof token);
-    return st;
+    return gh_mint_token(ctx, &DEVICE_MINT, &d, out);
 }
 
 static void device_visit(const gh_kiosk_device *d, void *arg) { json_array_append_new(arg, device_json(d)); }

@@ -12,6 +12,7 @@
  */
 #ifndef GH_STORE_SQLITE_INT_H
 #define GH_STORE_SQLITE_INT_H
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "store/db.h"
@@ -54,5 +55,37 @@ static inline void gh_sql_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int
 
 /* "" and NULL both bind as SQL NULL (optional text columns). */
 static inline const char *gh_sql_null_if_empty(const char *s) { return s && *s ? s : NULL; }
+
+/* A time column: 0 is stored as NULL. */
+static inline void gh_sql_bind_time(sqlite3_stmt *st, int i, int64_t t)
+{
+    if (t) gh_bind_i64(st, i, t);
+    else sqlite3_bind_null(st, i);
+}
+
+/* Steps a row-producing statement, calling row(st, arg) per row. */
+static inline gh_status gh_sql_each_row(gh_db *db, sqlite3_stmt *st, void (*row)(sqlite3_stmt *, void *), void *arg,
+                                        gh_err *err, const char *what)
+{
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) row(st, arg);
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, what);
+}
+
+/* A text column as a JSON string, NULL as JSON null. */
+static inline json_t *gh_sql_text_or_null(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? json_string((const char *)t) : json_null();
+}
+
+/* Rows of two text columns, passed to fn (with gh_sql_each_row). */
+typedef struct { void (*fn)(const char *, const char *, void *); void *arg; } gh_sql_pair_cb;
+static inline void gh_sql_pair_visit(sqlite3_stmt *st, void *arg)
+{
+    gh_sql_pair_cb *cb = arg;
+    cb->fn(gh_col_text(st, 0), gh_col_text(st, 1), cb->arg);
+}
 
 #endif

@@ -1,0 +1,220 @@
+/*
+ * Single-use links (e-mail verification, password reset): issuing a link
+ * token, the mails that carry links or notices, and using a link
+ * (core/accounts.h).
+ */
+#include "util/cursor.h"
+#include "core/ipallow.h"
+#include "core/accounts.h"
+#include "util/json.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/access.h"
+#include "core/audit.h"
+#include "core/delivery.h"
+#include "core/kiosk.h"
+#include "core/mfa.h"
+#include "core/seats.h"
+#include "core/secret.h"
+#include "core/session.h"
+#include "store/invites.h"
+#include "core/throttle.h"
+#include "core/guard.h"
+#include "core/sso.h"
+#include "core/accounts_int.h"
+
+/* Issues a single-use link token; `token` gets the secret. */
+gh_status acct_issue_token(gh_ctx *ctx, const char *org_id, const char *user_id, const char *purpose,
+                             const char *email, int64_t ttl, char token[GH_TOKEN_LEN + 1])
+{
+    gh_token t = {0};
+    int64_t now = gh_now();
+    gh_id_new("tok", t.id);
+    gh_strlcpy(t.org_id, org_id ? org_id : "", sizeof t.org_id);
+    gh_strlcpy(t.user_id, user_id ? user_id : "", sizeof t.user_id);
+    gh_strlcpy(t.purpose, purpose, sizeof t.purpose);
+    gh_strlcpy(t.email, email ? email : "", sizeof t.email);
+    gh_token_new(token);
+    gh_token_hash(token, t.token_hash);
+    t.created_at = now;
+    t.expires_at = now + ttl;
+    gh_status st = gh_store_token_supersede(ctx->db, org_id, user_id, purpose, now, &ctx->err);
+    if (st == GH_OK) st = gh_store_token_insert(ctx->db, &t, &ctx->err);
+    return st;
+}
+
+/* A mail carrying a single-use link: what it is for, where the link goes,
+ * and its template (mail/<kind>.txt). */
+typedef struct link_mail {
+    const char *purpose, *path, *kind;
+    int64_t ttl;
+} link_mail;
+
+static const link_mail MAIL_VERIFY = {"verify", "/console/verify-email", "verify_email", VERIFY_TTL_S};
+static const link_mail MAIL_RESET = {"reset", "/console/reset-password", "password_reset", RESET_TTL_S};
+
+static gh_status mail_link(gh_ctx *ctx, const gh_org *o, const gh_user *u, const link_mail *m)
+{
+    char token[GH_TOKEN_LEN + 1], link[1024];
+    gh_status st = acct_issue_token(ctx, o->id, u->id, m->purpose, u->email, m->ttl, token);
+    if (st != GH_OK) return st;
+    gh_link(link, sizeof link, m->path, token);
+    gh_mail_var vars[] = {{"org", o->name}, {"name", u->name}, {"link", link}, {NULL, NULL}};
+    st = gh_mail(ctx, o->id, m->kind, u->email, vars, link, gh_now() + m->ttl);
+    sodium_memzero(token, sizeof token);
+    sodium_memzero(link, sizeof link);
+    return st;
+}
+
+/* Notices without a link: "your e-mail address was changed" (to the old
+ * address) and "your password was changed". */
+gh_status acct_mail_notice(gh_ctx *ctx, const gh_org *o, const gh_user *u, const char *kind, const char *to,
+                             const char *new_email)
+{
+    if (!to || !*to) return GH_OK;
+    gh_mail_var vars[] = {{"org", o->name}, {"name", u->name}, {"email", new_email}, {NULL, NULL}};
+    return gh_mail(ctx, o->id, kind, to, vars, NULL, 0);
+}
+
+gh_status acct_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u) { return mail_link(ctx, o, u, &MAIL_VERIFY); }
+gh_status acct_mail_reset(gh_ctx *ctx, const gh_org *o, const gh_user *u) { return mail_link(ctx, o, u, &MAIL_RESET); }
+
+gh_status gh_accounts_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u) { return acct_mail_verify(ctx, o, u); }
+
+/* ---- links ------------------------------------------------------------------------------------ */
+gh_status gh_link_peek(gh_ctx *ctx, const char *token, const char *purpose, gh_link_use *lu)
+{
+    char h[GH_HASH_HEX_LEN + 1];
+    memset(lu, 0, sizeof *lu);
+    if (!token || strlen(token) != GH_TOKEN_LEN) goto invalid;
+    gh_token_hash(token, h);
+    gh_status st = gh_store_token_get_by_hash(ctx->db, h, &lu->token, &ctx->err);
+    if (st == GH_E_NOT_FOUND) { gh_err_clear(&ctx->err); goto invalid; }
+    if (st != GH_OK) return st;
+    if (strcmp(lu->token.purpose, purpose) != 0) goto invalid;
+    if (lu->token.used_at)
+        return gh_fail_field(&ctx->err, GH_E_GONE, "token_used", "token", "this link was already used or replaced by a newer one");
+    if (gh_now() >= lu->token.expires_at)
+        return gh_fail_field(&ctx->err, GH_E_GONE, "token_expired", "token", "this link has expired; ask for a new one");
+    if (lu->token.user_id[0]) {
+        st = gh_store_user_get(ctx->db, lu->token.org_id, lu->token.user_id, &lu->user, &ctx->err);
+        if (st == GH_E_NOT_FOUND) { gh_err_clear(&ctx->err); goto invalid; }
+        if (st != GH_OK) return st;
+        /* A link is for the address it was sent to: after an email change,
+         * links mailed to the old address prove nothing about the new one
+         * (a reset link would otherwise mark the new address verified and
+         * hand the account to whoever reads the old mailbox). */
+        if (lu->token.email[0] && strcasecmp(lu->user.email, lu->token.email) != 0) goto invalid;
+        lu->has_password = lu->user.password_hash[0] != '\0';
+    }
+    return GH_OK;
+invalid:
+    return gh_fail_field(&ctx->err, GH_E_NOT_FOUND, "token_invalid", "token", "this link is not valid");
+}
+
+gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_hash)
+{
+    gh_org o;
+    gh_link_use *lu = calloc(1, sizeof *lu);
+    gh_status st;
+    if (!lu) return gh_ctx_oom(ctx);
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_link_peek(ctx, token, "verify", lu)) != GH_OK) goto fail;
+    if (!lu->has_password && !password_hash) {
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "password_required", "password", "choose a password");
+        goto fail;
+    }
+    gh_user *u = &lu->user;
+    u->email_verified = true;
+    if (password_hash) gh_strlcpy(u->password_hash, password_hash, sizeof u->password_hash);
+    u->updated_at = gh_now();
+    ctx->actor.type = GH_ACTOR_USER;
+    gh_strlcpy(ctx->actor.org_id, u->org_id, sizeof ctx->actor.org_id);
+    gh_strlcpy(ctx->actor.id, u->id, sizeof ctx->actor.id);
+    if ((st = gh_store_token_mark_used(ctx->db, lu->token.id, gh_now(), &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, u->org_id, "user.email_verified", "user", u->id,
+                       json_pack("{s:s, s:b}", "email", u->email, "password_set", password_hash != NULL))) != GH_OK)
+        goto fail;
+    /* A password replacing an existing one is announced, as on /v1/me/password. */
+    if (password_hash && lu->has_password) {
+        if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) goto fail;
+        if ((st = acct_mail_notice(ctx, &o, u, "password_changed", u->email, NULL)) != GH_OK) goto fail;
+    }
+    st = gh_tx_commit_and_refresh(ctx);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+out:
+    free(lu);
+    return st;
+}
+
+gh_status gh_password_reset_request(gh_ctx *ctx, const char *org_slug, const char *email)
+{
+    gh_org o;
+    gh_user *u = calloc(1, sizeof *u);
+    gh_status st = GH_OK;
+    if (!u) return gh_ctx_oom(ctx);
+    gh_err ignored = {0};
+    gh_ctx probe = *ctx;
+    probe.err = ignored;
+    /* Whatever happens, the caller answers 202: nothing here may leak. */
+    if (gh_org_resolve(&probe, org_slug, &o) != GH_OK) goto out;
+    if (gh_store_user_get_by_email(ctx->db, o.id, email, u, &probe.err) != GH_OK) goto out;
+    if (!u->office_access || strcmp(u->status, "active") != 0) goto out;
+    char key[200];
+    int wait;
+    snprintf(key, sizeof key, "reset:%s", u->id);
+    if (!gh_throttle_allowed(key, gh_now(), &wait)) goto out; /* no mail-bombing */
+    gh_throttle_fail(key, gh_now(), 0);
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    gh_strlcpy(ctx->actor.org_id, o.id, sizeof ctx->actor.org_id);
+    if ((st = acct_mail_reset(ctx, &o, u)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, o.id, "auth.password_reset_requested", "user", u->id, NULL)) != GH_OK) goto fail;
+    st = gh_db_commit(ctx->db, &ctx->err);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+out:
+    gh_err_clear(&probe.err);
+    free(u);
+    return st;
+}
+
+gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *password_hash)
+{
+    gh_org o;
+    gh_link_use *lu = calloc(1, sizeof *lu);
+    gh_status st;
+    if (!lu) return gh_ctx_oom(ctx);
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_link_peek(ctx, token, "reset", lu)) != GH_OK) goto fail;
+    gh_user *u = &lu->user;
+    gh_strlcpy(u->password_hash, password_hash, sizeof u->password_hash);
+    u->email_verified = true; /* the link proved control of the address */
+    u->updated_at = gh_now();
+    int64_t ended = 0;
+    ctx->actor.type = GH_ACTOR_USER;
+    gh_strlcpy(ctx->actor.org_id, u->org_id, sizeof ctx->actor.org_id);
+    gh_strlcpy(ctx->actor.id, u->id, sizeof ctx->actor.id);
+    if ((st = gh_store_token_mark_used(ctx->db, lu->token.id, gh_now(), &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, NULL, &ended, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_audit(ctx, u->org_id, "user.password_reset", "user", u->id,
+                       json_pack("{s:I}", "sessions_ended", (json_int_t)ended))) != GH_OK)
+        goto fail;
+    if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = acct_mail_notice(ctx, &o, u, "password_changed", u->email, NULL)) != GH_OK) goto fail;
+    if ((st = gh_tx_commit_and_refresh(ctx)) == GH_OK) gh_pwguard_forget(u->org_id, u->email);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+out:
+    free(lu);
+    return st;
+}
