@@ -51,6 +51,11 @@ typedef struct gh_ctx {
      * actor's effective permissions read from the rows. */
     gh_permset actor_perms;
     bool actor_perms_ok;
+    /* Run once by the next gh_tx_begin, inside the write transaction, after
+     * the actor is re-checked: a caller's precondition that must hold at the
+     * moment of writing (SCIM's If-Match). Failing it rolls back. */
+    gh_status (*tx_precondition)(struct gh_ctx *ctx, void *arg);
+    void *tx_precondition_arg;
     gh_err err;
 } gh_ctx;
 

@@ -237,6 +237,11 @@ gh_status gh_tx_begin(gh_ctx *ctx)
     if (st != GH_OK) return st;
     if (ctx->actor.type == GH_ACTOR_USER && ctx->actor.session_id[0]) st = recheck_user(ctx);
     else if (ctx->actor.type == GH_ACTOR_API_KEY) st = recheck_key(ctx);
+    if (st == GH_OK && ctx->tx_precondition) {
+        gh_status (*pre)(gh_ctx *, void *) = ctx->tx_precondition;
+        ctx->tx_precondition = NULL; /* once: the first write of the request */
+        st = pre(ctx, ctx->tx_precondition_arg);
+    }
     if (st != GH_OK) {
         gh_db_rollback(ctx->db);
         if (ctx->err.status == GH_OK) gh_fail(&ctx->err, st, "internal", "internal error");

@@ -228,6 +228,39 @@ static gh_status user_load(gh_ctx *ctx, const char *id, json_t **out)
 
 gh_status gh_scim_user_get(gh_ctx *ctx, const char *id, json_t **out) { return user_load(ctx, id, out); }
 
+
+/* If-Match is checked twice: before the change is computed (a stale tag
+ * answers 412 at once) and again by the write guard inside the write
+ * transaction (gh_ctx.tx_precondition), so that of two concurrent writes
+ * carrying the same tag only the first can succeed. */
+typedef struct match_guard {
+    const char *id, *if_match;
+    gh_status (*load)(gh_ctx *, const char *, json_t **);
+} match_guard;
+
+static gh_status match_in_tx(gh_ctx *ctx, void *arg)
+{
+    const match_guard *g = arg;
+    json_t *now = NULL;
+    gh_status st = g->load(ctx, g->id, &now);
+    if (st == GH_OK) st = check_match(ctx, now, g->if_match);
+    json_decref(now);
+    return st;
+}
+
+static void match_arm(gh_ctx *ctx, match_guard *g)
+{
+    if (!g->if_match || !*g->if_match) return;
+    ctx->tx_precondition = match_in_tx;
+    ctx->tx_precondition_arg = g;
+}
+
+static void match_disarm(gh_ctx *ctx)
+{
+    ctx->tx_precondition = NULL;
+    ctx->tx_precondition_arg = NULL;
+}
+
 /* ---- users: SCIM -> gatehouse ----------------------------------------------------- */
 typedef struct user_in {
     const char *email, *name, *mobile, *role, *badge;
@@ -415,7 +448,11 @@ static gh_status user_apply(gh_ctx *ctx, const char *id, const json_t *in, const
     if (u->office_set) { p.office_access_set = true; p.office_access = u->office; }
     if (u->factory_set) { p.factory_access_set = true; p.factory_access = u->factory; }
     if (u->active_set) { p.status_set = true; p.locked = !u->active; }
-    if ((st = gh_user_update(ctx, id, &p, NULL)) != GH_OK) goto done;
+    match_guard mg = {.id = id, .if_match = if_match, .load = user_load};
+    match_arm(ctx, &mg);
+    st = gh_user_update(ctx, id, &p, NULL);
+    match_disarm(ctx);
+    if (st != GH_OK) goto done;
     st = user_load(ctx, id, out);
 done:
     json_decref(now);
@@ -664,8 +701,12 @@ static gh_status patch_common(gh_ctx *ctx, const char *id, const json_t *in, con
     *out = NULL;
     gh_status st = load(ctx, id, &now);
     if (st != GH_OK) return st;
-    if ((st = check_match(ctx, now, if_match)) == GH_OK && (st = patch_apply(ctx, now, in)) == GH_OK)
+    if ((st = check_match(ctx, now, if_match)) == GH_OK && (st = patch_apply(ctx, now, in)) == GH_OK) {
+        match_guard mg = {.id = id, .if_match = if_match, .load = load};
+        match_arm(ctx, &mg);
         st = apply(ctx, id, now, NULL, out);
+        match_disarm(ctx);
+    }
     json_decref(now);
     return st;
 }
@@ -681,7 +722,12 @@ gh_status gh_scim_user_delete(gh_ctx *ctx, const char *id, const char *if_match)
     gh_status st = user_load(ctx, id, &now);
     if (st == GH_OK) st = check_match(ctx, now, if_match);
     json_decref(now);
-    if (st == GH_OK) st = gh_user_delete(ctx, id);
+    match_guard mg = {.id = id, .if_match = if_match, .load = user_load};
+    if (st == GH_OK) {
+        match_arm(ctx, &mg);
+        st = gh_user_delete(ctx, id);
+        match_disarm(ctx);
+    }
     return st;
 }
 
@@ -1060,6 +1106,9 @@ static gh_status group_apply(gh_ctx *ctx, const char *id, const json_t *in, cons
     if (!(want = member_ids(ctx, in))) { st = ctx->err.status ? ctx->err.status : GH_E_INTERNAL; goto done; }
     if (!(have = member_ids(ctx, now))) { st = ctx->err.status ? ctx->err.status : GH_E_INTERNAL; goto done; }
     const char *cur = json_string_value(json_object_get(now, "displayName"));
+    /* The first write of the two (name, then members) checks If-Match. */
+    match_guard mg = {.id = id, .if_match = if_match, .load = group_load};
+    match_arm(ctx, &mg);
     if (!cur || strcmp(cur, name) != 0) {
         json_t *g = NULL;
         if ((st = gh_group_update(ctx, id, name, NULL, &g)) != GH_OK) goto done;
@@ -1068,6 +1117,7 @@ static gh_status group_apply(gh_ctx *ctx, const char *id, const json_t *in, cons
     if ((st = members_sync(ctx, id, have, want)) != GH_OK) goto done;
     st = group_load(ctx, id, out);
 done:
+    match_disarm(ctx);
     json_decref(have);
     json_decref(want);
     json_decref(now);
@@ -1090,7 +1140,12 @@ gh_status gh_scim_group_delete(gh_ctx *ctx, const char *id, const char *if_match
     gh_status st = group_load(ctx, id, &now);
     if (st == GH_OK) st = check_match(ctx, now, if_match);
     json_decref(now);
-    if (st == GH_OK) st = gh_group_delete(ctx, id);
+    match_guard mg = {.id = id, .if_match = if_match, .load = group_load};
+    if (st == GH_OK) {
+        match_arm(ctx, &mg);
+        st = gh_group_delete(ctx, id);
+        match_disarm(ctx);
+    }
     return st;
 }
 

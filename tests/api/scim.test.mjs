@@ -546,6 +546,32 @@ test('parallel creates of the same userName: exactly one wins, the others are 40
   }
 });
 
+test('parallel writes with the same If-Match: exactly one succeeds, the others are 412 and change nothing', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const scim = scimClient(s, await makeKey(s, admin, ['scim', 'users.manage', 'groups.manage', ...USER_ROLE]));
+    const u = (await scim('/Users', { method: 'POST', body: newUser('tag@acme.test') })).body;
+    const tag = u.meta.version;
+    // Eight PATCHes, each setting its own title, all carrying the tag they read.
+    const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => scim(`/Users/${u.id}`, { method: 'PATCH',
+      body: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: `T${i}` }] }, headers: { 'If-Match': tag } })));
+    const won = rs.filter((r) => r.status === 200);
+    assert.equal(won.length, 1, rs.map((r) => `${r.status} ${r.text}`).join('\n'));
+    for (const r of rs.filter((x) => x.status !== 200)) assertScimError(r, 412, undefined, 'version_mismatch');
+    const now = (await scim(`/Users/${u.id}`)).body;
+    assert.equal(now.title, won[0].body.title, 'the stored title is the winner\'s');
+    // Groups the same way (PUT renames).
+    const g = (await scim('/Groups', { method: 'POST', body: { schemas: [GROUP], displayName: 'Race' } })).body;
+    const gs = await Promise.all(Array.from({ length: 6 }, (_, i) => scim(`/Groups/${g.id}`, { method: 'PUT',
+      body: { schemas: [GROUP], displayName: `Race ${i}` }, headers: { 'If-Match': g.meta.version } })));
+    assert.equal(gs.filter((r) => r.status === 200).length, 1, gs.map((r) => `${r.status} ${r.text}`).join('\n'));
+    for (const r of gs.filter((x) => x.status !== 200)) assertScimError(r, 412, undefined, 'version_mismatch');
+  } finally {
+    await s.stop();
+  }
+});
+
 test('Bulk: bulkId references, failOnErrors, the 1,000-operation limit', async () => {
   const s = await startServer();
   try {
