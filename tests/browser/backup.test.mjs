@@ -30,7 +30,7 @@ test('settings: Download backup asks the passphrase twice and downloads an impor
     await card.getByLabel('Backup passphrase').fill('short');
     await card.getByLabel('Repeat the passphrase').fill('short');
     await card.getByRole('button', { name: 'Download backup' }).click();
-    await card.getByText(/a backup passphrase is 12 to 1024 characters/).waitFor();
+    await card.getByText(/A backup passphrase is 12 to 1024 characters/).waitFor();
 
     await card.getByLabel('Backup passphrase').fill('pass phrase number one');
     await card.getByLabel('Repeat the passphrase').fill('pass phrase number one');

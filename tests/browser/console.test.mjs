@@ -24,7 +24,7 @@ test('admin: invitations, role matrix changes a user\'s tabs, a locked user is r
 
     await signIn(admin, s.url, 'admin@acme.test', PASSWORD);
     assert.deepEqual(await navLabels(admin),
-      ['Users', 'Roles', 'Groups', 'Views & dashboards', 'Tasks', 'Agenda screens', 'Settings', 'Kiosk devices', 'API keys', 'Audit log', 'My profile']);
+      ['Users', 'Roles', 'Groups', 'Views & dashboards', 'Tasks', 'Agenda screens', 'Settings', 'Kiosk devices', 'API keys', 'Audit log', 'Signatures', 'My profile']);
     await admin.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
 
     const bobPage = await newPage(browser);
@@ -80,7 +80,7 @@ test('admin: invitations, role matrix changes a user\'s tabs, a locked user is r
     await admin.shot('console-04-users');
 
     // Bob, a plain user, sees no Users tab.
-    assert.deepEqual(await navLabels(bobPage), ['Views & dashboards', 'My profile']);
+    assert.deepEqual(await navLabels(bobPage), ['Views & dashboards', 'Signatures', 'My profile']);
     await bobPage.goto(`${s.url}/console/profile`);
     const tabs = bobPage.getByTestId('my-tabs');
     await tabs.waitFor();
@@ -113,7 +113,7 @@ test('admin: invitations, role matrix changes a user\'s tabs, a locked user is r
     // Bob's tabs change on his next page load.
     await bobPage.reload();
     await bobPage.getByRole('navigation', { name: 'Main' }).waitFor();
-    assert.deepEqual(await navLabels(bobPage), ['Users', 'Roles', 'Views & dashboards', 'Tasks', 'Audit log', 'My profile']);
+    assert.deepEqual(await navLabels(bobPage), ['Users', 'Roles', 'Views & dashboards', 'Tasks', 'Audit log', 'Signatures', 'My profile']);
     assert.match(await bobPage.getByTestId('my-tabs').textContent(), /Users/);
     // ... and he can look at users but not change them.
     await bobPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
