@@ -66,7 +66,7 @@ export async function render(ctx) {
           m.totp ? ` · ${m.recovery_codes_left} of 10 recovery codes left` : '',
           ' · Passkeys: ', m.passkeys > 0 ? badge(String(m.passkeys), 'ok') : badge('none', 'outline'),
           m.required && !m.totp ? h('span', { class: 'sub' }, 'Required by the organization: set up at the next sign-in.') : null),
-        reset);
+        ...(reset ? [reset] : [])); /* the DOM's append writes null as text */
     } catch (e) { mfaHost.append(h('p', { class: 'muted' }, e.detail || 'Not available.')); }
   }
 
@@ -86,7 +86,7 @@ export async function render(ctx) {
       esHost.append(h('h2', { id: 'esig-h' }, 'Electronic signature'),
         h('p', null, 'E-signature: ', es.enabled ? badge('enabled', 'ok') : badge('not enabled', 'outline'),
           h('span', { class: 'sub' }, 'Signs records with their own password (and code); signatures made stay as they are.')),
-        toggle);
+        ...(toggle ? [toggle] : []));
     } catch (e) { esHost.append(h('p', { class: 'muted' }, e.detail || 'Not available.')); }
   }
 
