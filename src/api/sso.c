@@ -28,7 +28,8 @@ static void put_sso(gh_req *r)
         {"email_claim", GH_J_STRING_OR_NULL, false}, {"groups_claim", GH_J_STRING_OR_NULL, false},
         {"idp_metadata_xml", GH_J_STRING, false}, {"idp_metadata_url", GH_J_STRING, false},
         {"jit", GH_J_OBJECT, false}, {"role_map", GH_J_OBJECT, false},
-        {"required", GH_J_BOOL, false}, {"break_glass", GH_J_ARRAY, false}, {NULL, 0, false}};
+        {"required", GH_J_BOOL, false}, {"break_glass", GH_J_ARRAY, false}, {"domains", GH_J_ARRAY, false},
+        {NULL, 0, false}};
     static const gh_jfield jit[] = {{"enabled", GH_J_BOOL, true}, {"default_role", GH_J_STRING_OR_NULL, false},
                                     {"domains", GH_J_ARRAY, false}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
@@ -159,10 +160,10 @@ static void saml_reauth_started(gh_req *r)
     free(location);
 }
 
-static void saml_start(gh_req *r, const char *why, gh_handler done)
+static void saml_start_org(gh_req *r, const char *org, const char *why, gh_handler done)
 {
     gh_saml_flow *f;
-    if (gh_api_failed(r, gh_saml_start_prepare(gh_req_ctx(r), gh_req_query(r, "org"), why, &f))) return;
+    if (gh_api_failed(r, gh_saml_start_prepare(gh_req_ctx(r), org, why, &f))) return;
     gh_req_set_state(r, f);
     gh_req_on_done(r, gh_saml_flow_free, f);
     gh_req_defer_idp(r, gh_saml_start_run, f, done);
@@ -246,14 +247,26 @@ static void saml_acs(gh_req *r)
     gh_req_defer_idp(r, gh_saml_acs_run, f, saml_acs_done);
 }
 
+/* ?org=SLUG, or ?email= (the org that declared the address's domain). */
 static void sso_start(gh_req *r)
 {
-    if (gh_saml_org_uses_saml(gh_req_ctx(r), gh_req_query(r, "org"))) {
-        saml_start(r, NULL, saml_start_done);
+    const char *org = gh_req_query(r, "org"), *email = gh_req_query(r, "email");
+    char slug[GH_SSO_SLUG_MAX];
+    if (email && org) {
+        gh_api_failed(r, gh_fail_field(&gh_req_ctx(r)->err, GH_E_INVALID, "invalid_query", "email",
+                                       "Give either org or email, not both"));
+        return;
+    }
+    if (email) {
+        if (gh_api_failed(r, gh_sso_org_for_email(gh_req_ctx(r), email, slug))) return;
+        org = slug;
+    }
+    if (gh_saml_org_uses_saml(gh_req_ctx(r), org)) {
+        saml_start_org(r, org, NULL, saml_start_done);
         return;
     }
     gh_oidc_flow *f;
-    if (gh_api_failed(r, gh_oidc_start_prepare(gh_req_ctx(r), gh_req_query(r, "org"), &f))) return;
+    if (gh_api_failed(r, gh_oidc_start_prepare(gh_req_ctx(r), org, &f))) return;
     gh_req_set_state(r, f);
     gh_req_on_done(r, gh_oidc_flow_free, f);
     gh_req_defer_idp(r, gh_oidc_start_run, f, start_done);
@@ -262,7 +275,7 @@ static void sso_start(gh_req *r)
 static void sso_discover(gh_req *r)
 {
     json_t *out;
-    if (gh_api_failed(r, gh_sso_discover(gh_req_ctx(r), gh_req_query(r, "org"), &out))) return;
+    if (gh_api_failed(r, gh_sso_discover(gh_req_ctx(r), gh_req_query(r, "org"), gh_req_query(r, "email"), &out))) return;
     gh_reply_json(r, 200, out);
 }
 
@@ -340,7 +353,7 @@ static void reauth_sso(gh_req *r)
     if (!gh_json_check_or_reply(r, b, fl)) return;
     if (gh_saml_org_id_uses_saml(gh_req_ctx(r), gh_req_ctx(r)->actor.org_id)) {
         if (gh_api_failed(r, gh_oidc_reauth_check_purpose(gh_req_ctx(r), gh_jstr(b, "purpose")))) return;
-        saml_start(r, gh_jstr(b, "purpose"), saml_reauth_started);
+        saml_start_org(r, NULL, gh_jstr(b, "purpose"), saml_reauth_started); /* the actor's org */
         return;
     }
     gh_oidc_flow *f;

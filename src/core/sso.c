@@ -3,6 +3,7 @@
  * policy of one feature share the sealed-secret handling. */
 #include "core/sso.h"
 
+#include <curl/curl.h>
 #include <sodium.h>
 #include <ctype.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include "core/secretbox.h"
 #include "store/store.h"
 #include "util/json.h"
+#include "util/util.h"
 #include "util/net.h"
 
 #define DISPLAY_NAME_MAX 80
@@ -280,6 +282,24 @@ static gh_status validate(gh_ctx *ctx, const json_t *b, json_t *cfg)
             return invalid(ctx, "missing_field", "jit.domains",
                            "creating people at first sign-in needs the e-mail domains they may come from");
     }
+    /* The e-mail domains that lead to this IdP (?email= at sign-in). */
+    const json_t *domains = json_object_get(b, "domains");
+    json_t *dl = json_array();
+    json_object_set_new(cfg, "domains", dl);
+    if (json_array_size(domains) > GH_SSO_DOMAINS_MAX) return invalid(ctx, "invalid_domain", "domains", "at most 50 domains");
+    size_t di;
+    const json_t *dv;
+    json_array_foreach(domains, di, dv) {
+        const char *d = json_string_value(dv);
+        if (!d || !gh_sso_domain_valid(d))
+            return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_domain", "domains",
+                                 "'%s' is not a domain name (lowercase, like acme.com)", d ? d : "");
+        size_t k;
+        const json_t *seen;
+        json_array_foreach(dl, k, seen) if (strcmp(json_string_value(seen), d) == 0)
+            return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_domain", "domains", "'%s' is listed twice", d);
+        json_array_append_new(dl, json_string(d));
+    }
     const json_t *map = json_object_get(b, "role_map");
     json_t *m = json_object();
     json_object_set_new(cfg, "role_map", m);
@@ -491,6 +511,13 @@ gh_status gh_sso_put(gh_ctx *ctx, const json_t *body, json_t **out)
     row->created_at = have_old ? old->created_at : now;
     row->updated_at = now;
     if ((st = gh_store_sso_put(ctx->db, row, &ctx->err)) != GH_OK) goto out;
+    /* The declared domains, unique across organizations (409 domain_taken). */
+    if ((st = gh_store_sso_domains_clear(ctx->db, o.id, &ctx->err)) != GH_OK) goto out;
+    size_t di;
+    json_t *dv;
+    json_array_foreach(json_object_get(cfg, "domains"), di, dv) {
+        if ((st = gh_store_sso_domain_add(ctx->db, o.id, json_string_value(dv), &ctx->err)) != GH_OK) goto out;
+    }
     /* Required SSO needs an active break-glass account that can manage users
      * (the same check every lock, delete and role change runs). */
     if ((st = gh_accounts_check_invariants(ctx, o.id, false)) != GH_OK) goto out;
@@ -503,6 +530,7 @@ gh_status gh_sso_put(gh_ctx *ctx, const json_t *body, json_t **out)
     if (where) json_object_set_new(detail, oidc ? "issuer" : "idp_metadata_url", json_string(where));
     if (dr) json_object_set_new(detail, "default_role", json_string(dr));
     json_object_set_new(detail, "role_map", json_copy(json_object_get(cfg, "role_map")));
+    json_object_set_new(detail, "domains", json_copy(json_object_get(cfg, "domains")));
     st = gh_audit(ctx, NULL, have_old ? "sso.updated" : "sso.configured", "org", o.id, detail);
     detail = NULL;
     if (st != GH_OK) goto out;
@@ -553,13 +581,41 @@ gh_status gh_sso_password_allowed(gh_ctx *ctx, const char *org_id, const char *u
     return GH_OK;
 }
 
-gh_status gh_sso_discover(gh_ctx *ctx, const char *slug, json_t **out)
+gh_status gh_sso_org_for_email(gh_ctx *ctx, const char *email, char slug[GH_SSO_SLUG_MAX])
+{
+    const char *at = email ? strrchr(email, '@') : NULL;
+    char domain[256];
+    gh_org o;
+    if (!email || !gh_email_valid(email) || !at || strlen(at + 1) >= sizeof domain)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_email", "email", "Give an e-mail address like ana@acme.com");
+    size_t n = 0;
+    for (const char *p = at + 1; *p; p++) domain[n++] = (char)tolower((unsigned char)*p);
+    domain[n] = '\0';
+    char org_id[GH_ID_MAX];
+    gh_status st = gh_store_sso_domain_org(ctx->db, domain, org_id, &ctx->err);
+    if (st == GH_OK) st = gh_store_org_get(ctx->db, org_id, &o, &ctx->err);
+    if (st == GH_E_NOT_FOUND) { /* the same answer as an org without SSO */
+        gh_err_clear(&ctx->err);
+        return gh_fail(&ctx->err, GH_E_NOT_FOUND, "sso_not_configured", "no company sign-in here");
+    }
+    if (st == GH_OK) gh_strlcpy(slug, o.slug, GH_SSO_SLUG_MAX);
+    return st;
+}
+
+gh_status gh_sso_discover(gh_ctx *ctx, const char *slug, const char *email, json_t **out)
 {
     gh_org o;
     gh_sso_row *row = calloc(1, sizeof *row);
-    gh_status st;
+    char by_email[GH_SSO_SLUG_MAX];
+    gh_status st = GH_OK;
     *out = NULL;
     if (!row) return gh_ctx_oom(ctx);
+    if (email && slug) {
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_query", "email", "Give either org or email, not both");
+        goto out;
+    }
+    if (email && (st = gh_sso_org_for_email(ctx, email, by_email)) != GH_OK) goto out;
+    if (email) slug = by_email;
     st = slug && *slug ? gh_store_org_get_by_slug(ctx->db, slug, &o, &ctx->err) : gh_store_org_get_single(ctx->db, &o, &ctx->err);
     if (st == GH_OK) st = gh_store_sso_get(ctx->db, o.id, row, &ctx->err);
     if (st == GH_E_NOT_FOUND) {
@@ -568,13 +624,26 @@ gh_status gh_sso_discover(gh_ctx *ctx, const char *slug, json_t **out)
     }
     if (st == GH_OK) {
         json_t *cfg = json_loads(row->config, 0, NULL);
-        char url[200];
-        snprintf(url, sizeof url, "/v1/auth/sso/start?org=%s", o.slug);
-        *out = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "org", o.slug, "org_name", o.name, "protocol", row->protocol,
-                         "display_name", json_string_value(json_object_get(cfg, "display_name")), "start_url", url);
+        const char *name = json_string_value(json_object_get(cfg, "display_name"));
+        if (email) {
+            /* by e-mail: the button's name only, not which organization */
+            char *q = curl_easy_escape(NULL, email, 0);
+            size_t cap = (q ? strlen(q) : 0) + 40;
+            char *url = q ? malloc(cap) : NULL;
+            if (url) snprintf(url, cap, "/v1/auth/sso/start?email=%s", q);
+            *out = url ? json_pack("{s:s?, s:s}", "display_name", name, "start_url", url) : NULL;
+            free(url);
+            curl_free(q);
+        } else {
+            char url[200];
+            snprintf(url, sizeof url, "/v1/auth/sso/start?org=%s", o.slug);
+            *out = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "org", o.slug, "org_name", o.name, "protocol", row->protocol,
+                             "display_name", name, "start_url", url);
+        }
         json_decref(cfg);
         if (!*out) st = gh_ctx_oom(ctx);
     }
+out:
     gh_sso_row_release(row);
     free(row);
     return st;

@@ -738,6 +738,14 @@ static const char *const migrations[] = {
      " OR OLD.device IS NOT NEW.device"
      " BEGIN " GEN_BUMP CHANGE("role", "NEW.org_id", "NEW.key") CHANGE("role", "OLD.org_id", "OLD.key") " END;"
      "CREATE TRIGGER gen_roles_d AFTER DELETE ON roles BEGIN " GEN_BUMP CHANGE("role", "OLD.org_id", "OLD.key") " END;"),
+    /* 21 (issue 16): the e-mail domains an organization's company sign-in
+     * declares, so /v1/auth/sso/start?email= finds its IdP. A domain
+     * belongs to one organization at most (the primary key); written with
+     * the SSO configuration and removed with it. */
+    ("CREATE TABLE sso_domains ("
+     " domain TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE);"
+     "CREATE INDEX sso_domains_org ON sso_domains(org_id);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -64,8 +64,45 @@ gh_status gh_store_sso_put(gh_db *db, const gh_sso_row *row, gh_err *err)
     return GH_OK;
 }
 
+gh_status gh_store_sso_domains_clear(gh_db *db, const char *org_id, gh_err *err)
+{
+    PREP(db, st, "DELETE FROM sso_domains WHERE org_id = ?1", err);
+    gh_bind_text(st, 1, org_id);
+    STEP_DONE(db, st, err, "sso domains clear");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_domain_add(gh_db *db, const char *org_id, const char *domain, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO sso_domains (domain, org_id) VALUES (?1, ?2)", err);
+    gh_bind_text(st, 1, domain);
+    gh_bind_text(st, 2, org_id);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (s == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return gh_fail_field(err, GH_E_CONFLICT, "domain_taken", "domains",
+                             "%s is already declared by another organization; a domain can lead to one IdP only",
+                             domain);
+    if (s != SQLITE_DONE) return gh_db_fail(db, err, "sso domain add");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_domain_org(gh_db *db, const char *domain, char org_id[GH_ID_MAX], gh_err *err)
+{
+    PREP(db, st, "SELECT org_id FROM sso_domains WHERE domain = ?1", err);
+    gh_bind_text(st, 1, domain);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) gh_sql_copy_text(org_id, GH_ID_MAX, st, 0);
+    sqlite3_reset(st);
+    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "sso_not_configured", "no company sign-in here");
+    if (s != SQLITE_ROW) return gh_db_fail(db, err, "sso domain find");
+    return GH_OK;
+}
+
 gh_status gh_store_sso_delete(gh_db *db, const char *org_id, gh_err *err)
 {
+    gh_status rc = gh_store_sso_domains_clear(db, org_id, err);
+    if (rc != GH_OK) return rc;
     PREP(db, st, "DELETE FROM org_sso WHERE org_id = ?1", err);
     gh_bind_text(st, 1, org_id);
     STEP_DONE(db, st, err, "sso delete");
@@ -115,7 +152,7 @@ gh_status gh_store_identity_insert(gh_db *db, const gh_identity *i, gh_err *err)
     gh_bind_i64(st, 8, i->last_used_at);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
-    if (s == SQLITE_CONSTRAINT)
+    if (s == SQLITE_CONSTRAINT_UNIQUE || s == SQLITE_CONSTRAINT_PRIMARYKEY) /* extended codes are on */
         return gh_fail(err, GH_E_CONFLICT, "identity_linked", "this outside identity is linked to someone already");
     if (s != SQLITE_DONE) return gh_db_fail(db, err, "identity insert");
     return GH_OK;

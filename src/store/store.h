@@ -307,6 +307,13 @@ gh_status gh_store_sso_get(gh_db *db, const char *org_id, gh_sso_row *row, gh_er
 /* Inserts or replaces the org's configuration. */
 gh_status gh_store_sso_put(gh_db *db, const gh_sso_row *row, gh_err *err);
 gh_status gh_store_sso_delete(gh_db *db, const char *org_id, gh_err *err);
+/* The org's declared e-mail domains (sso_domains): clear them all, add
+ * one (409 domain_taken when another org declared it), or find the org
+ * that declared one (GH_E_NOT_FOUND when none did). gh_store_sso_delete
+ * clears them too. */
+gh_status gh_store_sso_domains_clear(gh_db *db, const char *org_id, gh_err *err);
+gh_status gh_store_sso_domain_add(gh_db *db, const char *org_id, const char *domain, gh_err *err);
+gh_status gh_store_sso_domain_org(gh_db *db, const char *domain, char org_id[GH_ID_MAX], gh_err *err);
 /* Records the outcome of a connection test ("" = it worked). */
 gh_status gh_store_sso_set_test(gh_db *db, const char *org_id, int64_t at, const char *error, gh_err *err);
 /* The policy alone (no allocation): required and the break-glass ids

@@ -87,7 +87,9 @@ export async function signInVia(ghUrl, org, login, { accept = 'application/json'
     if (res.status !== 200) return { status: res.status, body: b };
     url = b.authorization_url;
   } else {
-    res = await go(`${ghUrl}/v1/auth/sso/start?org=${org}`);
+    // org: a slug, or an e-mail address (the org that declared its domain)
+    const q = org.includes('@') ? `email=${encodeURIComponent(org)}` : `org=${org}`;
+    res = await go(`${ghUrl}/v1/auth/sso/start?${q}`);
     if (res.status !== 302) return { status: res.status, body: await res.json().catch(() => null) };
     url = new URL(res.headers.get('location'), ghUrl).href;
   }
