@@ -363,12 +363,30 @@ static void reauth_sso(gh_req *r)
     gh_req_defer_idp(r, gh_oidc_start_run, f, reauth_started);
 }
 
+/* GET /v1/users/{id}/sign-in-methods, DELETE /v1/users/{id}/identities/{identity} */
+static void signin_methods(gh_req *r)
+{
+    json_t *out;
+    if (gh_api_failed(r, gh_sso_signin_methods(gh_req_ctx(r), gh_req_param(r, "id"), &out))) return;
+    gh_reply_json(r, 200, out);
+}
+
+static void unlink_identity(gh_req *r)
+{
+    if (!gh_api_no_fields_or_reply(r)) return;
+    if (gh_api_failed(r, gh_sso_identity_unlink(gh_req_ctx(r), gh_req_param(r, "id"), gh_req_param(r, "identity"))))
+        return;
+    gh_reply_empty(r);
+}
+
 const gh_route gh_api_routes_sso[] = {
     {"GET", "/v1/org/sso", get_sso, GH_AUTH_USER, 0, "it.operations"},
     {"PUT", "/v1/org/sso", put_sso, GH_AUTH_USER, 0, "it.operations"},
     {"DELETE", "/v1/org/sso", delete_sso, GH_AUTH_USER, 0, "it.operations"},
     {"POST", "/v1/org/sso/test", test_sso, GH_AUTH_USER, 0, "it.operations"},
     {"GET", "/v1/auth/sso/discover", sso_discover, GH_AUTH_NONE, 0, NULL},
+    {"GET", "/v1/users/{id}/sign-in-methods", signin_methods, GH_AUTH_USER, GH_R_OR_MANAGE, "users.view"},
+    {"DELETE", "/v1/users/{id}/identities/{identity}", unlink_identity, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/me/reauth/sso", reauth_sso, GH_AUTH_USER, GH_R_OFFICE, NULL},
     {"GET", "/v1/auth/sso/start", sso_start, GH_AUTH_NONE, 0, NULL},
     {"GET", "/v1/auth/sso/oidc/callback", sso_callback, GH_AUTH_NONE, 0, NULL},

@@ -75,6 +75,20 @@ gh_status gh_sso_discover(gh_ctx *ctx, const char *slug, const char *email, json
  * 404 sso_not_configured when none did, 400 invalid_email. */
 gh_status gh_sso_org_for_email(gh_ctx *ctx, const char *email, char slug[GH_SSO_SLUG_MAX]);
 
+/* ---- How a person signs in (core/ssoident.c) ------------------------------------ */
+/* GET /v1/users/{id}/sign-in-methods: {password: set or not,
+ * password_allowed: usable under the SSO policy, identities: [{id, kind,
+ * issuer, subject, created_at, last_used_at}]} (OIDC and SAML links; the
+ * provisioning ones are no way to sign in). 404 user_not_found outside the
+ * actor's org. */
+gh_status gh_sso_signin_methods(gh_ctx *ctx, const char *user_id, json_t **out);
+/* DELETE /v1/users/{id}/identities/{identity}: unlinks one OIDC or SAML
+ * identity (the next sign-in through it links again only as a first sign-in
+ * would); audited identity.unlinked. 404 user_not_found /
+ * identity_not_found; 409 last_admin when no administrator able to manage
+ * users could still sign in. */
+gh_status gh_sso_identity_unlink(gh_ctx *ctx, const char *user_id, const char *identity_id);
+
 /* ---- Test connection (POST /v1/org/sso/test) ----------------------------------- */
 /* Three phases, so the network never runs on an HTTP thread: prepare reads
  * the configuration (with the database), run makes the IdP calls (on the

@@ -202,6 +202,47 @@ int64_t gh_store_identity_count_for_user(gh_db *db, const char *org_id, const ch
     return n;
 }
 
+static void identity_row(sqlite3_stmt *st, gh_identity *i)
+{
+    CP(i->id, 0); CP(i->org_id, 1); CP(i->user_id, 2); CP(i->kind, 3);
+    CP(i->issuer, 4); CP(i->subject, 5);
+    i->created_at = sqlite3_column_int64(st, 6);
+    i->last_used_at = sqlite3_column_int64(st, 7);
+}
+
+gh_status gh_store_identity_list(gh_db *db, const char *org_id, const char *user_id, gh_identity *out, size_t cap,
+                                 size_t *n, gh_err *err)
+{
+    *n = 0;
+    PREP(db, st, "SELECT id, org_id, user_id, kind, issuer, subject, created_at, last_used_at FROM identities"
+                 " WHERE org_id = ?1 AND user_id = ?2 ORDER BY created_at, id", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, user_id);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW && *n < cap) identity_row(st, &out[(*n)++]);
+    sqlite3_reset(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE) return gh_db_fail(db, err, "identity list");
+    return GH_OK;
+}
+
+gh_status gh_store_identity_delete(gh_db *db, const char *org_id, const char *user_id, const char *id,
+                                   gh_identity *removed, gh_err *err)
+{
+    memset(removed, 0, sizeof *removed);
+    PREP(db, st, "DELETE FROM identities WHERE org_id = ?1 AND user_id = ?2 AND id = ?3"
+                 " RETURNING id, org_id, user_id, kind, issuer, subject, created_at, last_used_at", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, user_id);
+    gh_bind_text(st, 3, id);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) identity_row(st, removed);
+    int done = s == SQLITE_ROW ? sqlite3_step(st) : s;
+    sqlite3_reset(st);
+    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "identity_not_found", "this person has no such linked identity");
+    if (s != SQLITE_ROW || done != SQLITE_DONE) return gh_db_fail(db, err, "identity delete");
+    return GH_OK;
+}
+
 gh_status gh_store_sso_state_insert(gh_db *db, const gh_sso_state *s, gh_err *err)
 {
     PREP(db, st, "INSERT INTO sso_states (state_hash, org_id, verifier, purpose, user_id, created_at, expires_at)"

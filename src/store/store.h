@@ -337,6 +337,12 @@ gh_status gh_store_identity_find(gh_db *db, const char *org_id, const char *kind
 gh_status gh_store_identity_touch(gh_db *db, const char *org_id, const char *id, int64_t at, gh_err *err);
 /* How many identities link to user_id. */
 int64_t gh_store_identity_count_for_user(gh_db *db, const char *org_id, const char *user_id);
+/* A person's linked identities, oldest first, at most cap (*n of them). */
+gh_status gh_store_identity_list(gh_db *db, const char *org_id, const char *user_id, gh_identity *out, size_t cap,
+                                 size_t *n, gh_err *err);
+/* Removes one of user_id's identities; 404 identity_not_found otherwise. */
+gh_status gh_store_identity_delete(gh_db *db, const char *org_id, const char *user_id, const char *id,
+                                   gh_identity *removed, gh_err *err);
 
 typedef struct gh_sso_state {
     char state_hash[GH_HASH_HEX_LEN + 1];
