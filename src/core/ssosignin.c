@@ -10,6 +10,7 @@
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/audit.h"
+#include "core/invites.h"
 #include "core/guard.h"
 #include "core/mfa.h"
 #include "core/session.h"
@@ -84,6 +85,28 @@ static gh_status resolve_user(gh_ctx *ctx, const gh_sso_verified *v, const char 
         return gh_sso_refusef(ctx, v->org->id, NULL, "email_not_verified", "the IdP says %s is not verified", email);
     bool created = false;
     st = gh_store_user_get_by_email(ctx->db, v->org->id, email, u, &ctx->err);
+    bool invited = false;
+    if (st == GH_E_NOT_FOUND) {
+        /* A pending invitation of this address: the sign-in accepts it
+         * (the IdP vouched for the address the invitation was sent to). */
+        gh_err_clear(&ctx->err);
+        const char *iname = json_string_value(json_object_get(v->claims, "name"));
+        gh_ctx inv = *ctx;
+        memset(&inv.err, 0, sizeof inv.err);
+        st = gh_invite_accept_sso(&inv, v->org, email, iname && *iname ? iname : email, u);
+        if (st == GH_OK) {
+            invited = true;
+        } else if (st != GH_E_NOT_FOUND) {
+            char msg[400];
+            snprintf(msg, sizeof msg, "%s", inv.err.detail);
+            const char *why = strcmp(inv.err.code, "invite_expired") == 0 ? "invite_expired" : "invite_refused";
+            gh_err_clear(&inv.err);
+            return gh_sso_refusef(ctx, v->org->id, NULL, why, "the invitation of %s cannot be accepted: %s", email, msg);
+        } else {
+            gh_err_clear(&inv.err);
+            st = GH_E_NOT_FOUND;
+        }
+    }
     if (st == GH_E_NOT_FOUND) {
         gh_err_clear(&ctx->err);
         const json_t *jit = json_object_get(v->cfg, "jit");
@@ -130,8 +153,8 @@ static gh_status resolve_user(gh_ctx *ctx, const gh_sso_verified *v, const char 
     if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
     if ((st = gh_store_identity_insert(c.db, &link, &c.err)) != GH_OK ||
         (st = gh_audit(&c, v->org->id, "identity.linked", "user", u->id,
-                       json_pack("{s:s, s:s, s:s, s:b}", "kind", link.kind, "issuer", v->issuer, "subject", sub, "created",
-                                 created))) != GH_OK) {
+                       json_pack("{s:s, s:s, s:s, s:b, s:b}", "kind", link.kind, "issuer", v->issuer, "subject", sub, "created",
+                                 created, "invited", invited))) != GH_OK) {
         gh_db_rollback(c.db);
         ctx->err = c.err;
         return st;

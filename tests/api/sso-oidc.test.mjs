@@ -202,3 +202,53 @@ test('re-authentication by the IdP (prompt=login, max_age=0) for the same person
     await s.stop();
   }
 });
+
+test('required SSO: an invitee accepts the invitation by signing in with the IdP', async () => {
+  const s = await startServer();
+  const op = await realOp(s.url, {
+    'sub-casey': { email: 'Casey@acme.test', email_verified: true, name: 'Casey Invited' },
+    'sub-other': { email: 'other@acme.test', email_verified: true, name: 'Not Invited' },
+  });
+  try {
+    const admin = await s.login();
+    const adminId = (await s.api('/v1/me', { token: admin })).body.id;
+    assert.equal((await configure(s, admin, { protocol: 'oidc', display_name: 'Acme OP', issuer: op.issuer, client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET, required: true, break_glass: [adminId] })).status, 200);
+    const inv = await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['casey@acme.test'], role: 'admin' } });
+    assert.equal(inv.status, 200, JSON.stringify(inv.body));
+    const inviteId = inv.body.results[0].invite_id;
+    assertProblem(await s.api('/v1/invites/accept', { method: 'POST',
+      body: { token: s.lastToken('casey@acme.test', 'invite'), name: 'Casey', password: 'a long enough passphrase 42' } }), 403, 'sso_required');
+
+    // Someone the invitation was not sent to gets nothing (just-in-time creation is off).
+    const other = await signInVia(s.url, 'acme', 'sub-other');
+    assert.equal(other.status, 401, JSON.stringify(other.body));
+    assert.equal(other.body.reason, 'no_account');
+
+    // The invitee signs in with the IdP: the invitation is accepted with its role and the identity linked.
+    const casey = await signInVia(s.url, 'acme', 'sub-casey');
+    assert.equal(casey.status, 200, JSON.stringify(casey.body));
+    assert.equal(casey.body.user.email, 'casey@acme.test');
+    assert.equal(casey.body.user.role, 'admin');
+    assert.equal(casey.body.user.name, 'Casey Invited');
+    assert.ok(casey.body.token);
+    assert.equal((await s.api(`/v1/invites/${inviteId}`, { token: admin })).body.status, 'accepted');
+    const accepted = (await s.api('/v1/audit?action=invite.accepted', { token: admin })).body.items;
+    assert.equal(accepted.length, 1);
+    assert.equal(accepted[0].detail.method, 'sso');
+    assert.equal(accepted[0].detail.user_id, casey.body.user.id);
+    const linked = (await s.api('/v1/audit?action=identity.linked', { token: admin })).body.items;
+    assert.equal(linked[0].detail.invited, true);
+    const m = (await s.api(`/v1/users/${casey.body.user.id}/sign-in-methods`, { token: admin })).body;
+    assert.equal(m.password, false);
+    assert.equal(m.identities[0].subject, 'sub-casey');
+    // The next sign-in finds the same person; the invitation is not used twice.
+    const again = await signInVia(s.url, 'acme', 'sub-casey');
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.user.id, casey.body.user.id);
+    assert.equal((await s.api('/v1/audit?action=invite.accepted', { token: admin })).body.items.length, 1);
+  } finally {
+    op.close();
+    await s.stop();
+  }
+});
