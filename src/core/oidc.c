@@ -35,6 +35,8 @@ struct gh_oidc_flow {
     char verifier[GH_TOKEN_LEN + 1];
     char nonce[GH_TOKEN_LEN + 1];
     char *authz_ep, *token_ep, *jwks_uri;
+    char *end_session_ep;        /* RP-initiated logout, or NULL */
+    char *id_token;              /* the verified ID token (for id_token_hint); wiped in gh_oidc_flow_free */
     char *code;
     int64_t requested_at;
     char state_hash[GH_HASH_HEX_LEN + 1];
@@ -56,6 +58,8 @@ void gh_oidc_flow_free(void *flow)
     free(f->authz_ep);
     free(f->token_ep);
     free(f->jwks_uri);
+    free(f->end_session_ep);
+    if (f->id_token) { sodium_memzero(f->id_token, strlen(f->id_token)); free(f->id_token); }
     if (f->code) { sodium_memzero(f->code, strlen(f->code)); free(f->code); }
     sodium_memzero(f, sizeof *f);
     free(f);
@@ -235,7 +239,7 @@ gh_status gh_oidc_reauth_consume(gh_ctx *ctx, const char *why, int64_t max_age_s
 #define DISCOVERY_TTL_S 3600
 typedef struct cache_slot {
     char issuer[GH_SSO_URL_MAX + 1];
-    char *authz_ep, *token_ep, *jwks_uri, *jwks;
+    char *authz_ep, *token_ep, *jwks_uri, *jwks, *end_session_ep;
     int64_t fetched_at;
 } cache_slot;
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -279,6 +283,7 @@ static bool discover(gh_oidc_flow *f)
             f->authz_ep = dup(c->authz_ep);
             f->token_ep = dup(c->token_ep);
             f->jwks_uri = dup(c->jwks_uri);
+            f->end_session_ep = dup(c->end_session_ep);
         }
     }
     pthread_mutex_unlock(&cache_mu);
@@ -293,7 +298,9 @@ static bool discover(gh_oidc_flow *f)
     const char *a = json_string_value(json_object_get(d, "authorization_endpoint"));
     const char *t = json_string_value(json_object_get(d, "token_endpoint"));
     const char *j = json_string_value(json_object_get(d, "jwks_uri"));
+    const char *es = json_string_value(json_object_get(d, "end_session_endpoint"));
     char why[200];
+    if (es && !gh_sso_url_allowed(es, why, sizeof why)) es = NULL; /* optional: no RP-initiated logout then */
     bool ok = false;
     if (!iss || strcmp(iss, f->issuer) != 0)
         flow_fail(f, "issuer_mismatch", "the IdP names itself %s, not the configured issuer %s", iss ? iss : "nothing", f->issuer);
@@ -305,7 +312,8 @@ static bool discover(gh_oidc_flow *f)
         f->authz_ep = dup(a);
         f->token_ep = dup(t);
         f->jwks_uri = dup(j);
-        ok = f->authz_ep && f->token_ep && f->jwks_uri;
+        f->end_session_ep = dup(es);
+        ok = f->authz_ep && f->token_ep && f->jwks_uri && (!es || f->end_session_ep);
         if (!ok) flow_fail(f, "internal", "out of memory");
     }
     if (ok) {
@@ -316,11 +324,12 @@ static bool discover(gh_oidc_flow *f)
             if (cache[i].fetched_at < c->fetched_at) c = &cache[i];
         }
         if (strcmp(c->issuer, f->issuer) != 0) { free(c->jwks); c->jwks = NULL; }
-        free(c->authz_ep); free(c->token_ep); free(c->jwks_uri);
+        free(c->authz_ep); free(c->token_ep); free(c->jwks_uri); free(c->end_session_ep);
         gh_strlcpy(c->issuer, f->issuer, sizeof c->issuer);
         c->authz_ep = dup(a);
         c->token_ep = dup(t);
         c->jwks_uri = dup(j);
+        c->end_session_ep = dup(es);
         c->fetched_at = now;
         pthread_mutex_unlock(&cache_mu);
     }
@@ -537,7 +546,11 @@ void gh_oidc_callback_run(void *flow)
         free(jwks);
         if (!(jwks = jwks_for(f, attempt > 0))) goto out;
         gh_idt_result res = gh_idtoken_verify(id_token, jwks, &e, &f->claims, err, sizeof err);
-        if (res == GH_IDT_OK) goto out;
+        if (res == GH_IDT_OK) {
+            /* kept for RP-initiated logout's id_token_hint (sealed with the session) */
+            if (f->end_session_ep && strlen(id_token) <= GH_SECRETBOX_PLAIN_MAX) f->id_token = strdup(id_token);
+            goto out;
+        }
         if (res != GH_IDT_UNKNOWN_KID || attempt == 1) {
             flow_fail(f, gh_idtoken_reason(res), "%s", err);
             goto out;
@@ -556,6 +569,7 @@ gh_status gh_oidc_callback_finish(gh_ctx *ctx, gh_oidc_flow *f, gh_oidc_signin *
 {
     gh_sso_verified v = {.org = &f->org, .cfg = f->cfg, .kind = "oidc", .issuer = f->issuer, .claims = f->claims,
                          .reauth = f->reauth, .user_id = f->user_id, .state_hash = f->state_hash,
-                         .purpose = f->purpose, .ok = f->ok, .reason = f->reason, .error = f->error};
+                         .purpose = f->purpose, .ok = f->ok, .reason = f->reason, .error = f->error,
+                         .id_token = f->id_token, .end_session_ep = f->end_session_ep};
     return gh_sso_signin_finish(ctx, &v, out);
 }

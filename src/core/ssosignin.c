@@ -1,6 +1,7 @@
 /* The end of a company sign-in, shared by OIDC and SAML: see ssosignin.h. */
 #include "core/ssosignin.h"
 
+#include <curl/curl.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "core/invites.h"
 #include "core/guard.h"
 #include "core/mfa.h"
+#include "core/secretbox.h"
 #include "core/session.h"
 #include "core/sso.h"
 #include "util/json.h"
@@ -194,6 +196,72 @@ static gh_status reauth_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_si
     return GH_OK;
 }
 
+/* Inside the session's transaction: what RP-initiated logout needs, the
+ * ID token sealed under a context naming the session. */
+static gh_status remember_logout(gh_ctx *ctx, const gh_sso_verified *v, const char *session_id)
+{
+    char sctx[GH_ID_MAX + 32];
+    char *box = malloc(GH_SECRETBOX_SEALED_MAX);
+    if (!box) return gh_ctx_oom(ctx);
+    gh_sso_logout_context(session_id, sctx, sizeof sctx);
+    gh_status st = gh_secretbox_seal(sctx, v->id_token, strlen(v->id_token), box, GH_SECRETBOX_SEALED_MAX, &ctx->err);
+    if (st == GH_OK) st = gh_store_sso_session_insert(ctx->db, session_id, v->org->id, v->end_session_ep, box, &ctx->err);
+    free(box);
+    return st;
+}
+
+void gh_sso_logout_context(const char *session_id, char *out, size_t cap)
+{
+    snprintf(out, cap, "sso_session:%s:id_token", session_id);
+}
+
+gh_status gh_sso_logout_url(gh_ctx *ctx, char **url)
+{
+    char *endpoint = NULL, *sealed = NULL, *plain = NULL, sctx[GH_ID_MAX + 32];
+    json_t *cfg = NULL;
+    gh_sso_row *row = NULL;
+    *url = NULL;
+    if (ctx->actor.type != GH_ACTOR_USER || !ctx->actor.session_id[0]) return GH_OK;
+    gh_status st = gh_store_sso_session_get(ctx->db, ctx->actor.session_id, &endpoint, &sealed, &ctx->err);
+    if (st == GH_E_NOT_FOUND) { gh_err_clear(&ctx->err); return GH_OK; }
+    if (st != GH_OK) return st;
+    size_t n = 0;
+    if (!(plain = malloc(GH_SECRETBOX_PLAIN_MAX + 1)) || !(row = calloc(1, sizeof *row))) { st = gh_ctx_oom(ctx); goto out; }
+    gh_sso_logout_context(ctx->actor.session_id, sctx, sizeof sctx);
+    /* An unreadable token (the server key changed) or a removed
+     * configuration: the gatehouse session still ends, without the IdP. */
+    if (gh_secretbox_open(sctx, sealed, plain, GH_SECRETBOX_PLAIN_MAX + 1, &n, &ctx->err) != GH_OK ||
+        gh_store_sso_get(ctx->db, ctx->actor.org_id, row, &ctx->err) != GH_OK || !(cfg = json_loads(row->config, 0, NULL))) {
+        gh_logf(GH_LOG_WARN, "sso logout of session %s without the IdP: %s", ctx->actor.session_id, ctx->err.detail);
+        gh_err_clear(&ctx->err);
+        goto out;
+    }
+    plain[n < GH_SECRETBOX_PLAIN_MAX ? n : GH_SECRETBOX_PLAIN_MAX] = '\0';
+    char back[700];
+    snprintf(back, sizeof back, "%s/console/sign-in", gh_cfg()->base_url);
+    const char *client_id = json_string_value(json_object_get(cfg, "client_id"));
+    char *h = curl_easy_escape(NULL, plain, 0), *b = curl_easy_escape(NULL, back, 0),
+         *c = curl_easy_escape(NULL, client_id ? client_id : "", 0);
+    if (h && b && c) {
+        size_t cap = strlen(endpoint) + strlen(h) + strlen(b) + strlen(c) + 80;
+        if ((*url = malloc(cap)))
+            snprintf(*url, cap, "%s%cid_token_hint=%s&post_logout_redirect_uri=%s&client_id=%s", endpoint,
+                     strchr(endpoint, '?') ? '&' : '?', h, b, c);
+    }
+    if (h) { sodium_memzero(h, strlen(h)); curl_free(h); }
+    curl_free(b);
+    curl_free(c);
+    if (!*url) st = gh_ctx_oom(ctx);
+out:
+    if (plain) { sodium_memzero(plain, GH_SECRETBOX_PLAIN_MAX + 1); free(plain); }
+    if (row) gh_sso_row_release(row);
+    free(row);
+    json_decref(cfg);
+    free(endpoint);
+    free(sealed);
+    return st;
+}
+
 gh_status gh_sso_signin_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_signin *out)
 {
     memset(out, 0, sizeof *out);
@@ -244,6 +312,7 @@ gh_status gh_sso_signin_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_si
     char pending[8];
     if ((st = gh_mfa_signin_step(ctx, v->org, u, v->claims, pending)) != GH_OK) goto fail;
     if ((st = gh_session_open_pending(ctx, v->org, u, pending, out->token, out->csrf, &out->session)) != GH_OK) goto fail;
+    if (v->id_token && v->end_session_ep && (st = remember_logout(ctx, v, out->session.id)) != GH_OK) goto fail;
     gh_strlcpy(ctx->actor.session_id, out->session.id, sizeof ctx->actor.session_id);
     u->last_login_at = gh_now();
     if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK ||

@@ -46,8 +46,21 @@ typedef struct gh_sso_verified {
     const char *user_id, *state_hash, *purpose; /* purpose: login | reauth:<why> */
     bool ok;                   /* false: refuse with reason and error */
     const char *reason, *error;
+    /* OIDC, for RP-initiated logout (both or neither): the raw ID token and
+     * the IdP's end_session_endpoint; kept sealed with the session. */
+    const char *id_token, *end_session_ep;
 } gh_sso_verified;
 gh_status gh_sso_signin_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_signin *out);
+
+/* Logout (POST /v1/auth/logout), before the session ends: for a session
+ * opened by an OIDC sign-in whose IdP announces an end_session_endpoint,
+ * *url is where the browser goes to sign out at the IdP too (RP-initiated
+ * logout: id_token_hint, post_logout_redirect_uri <base>/console/sign-in,
+ * client_id; malloc'd); NULL otherwise, also when the ID token cannot be
+ * opened any more (the gatehouse session still ends). */
+gh_status gh_sso_logout_url(gh_ctx *ctx, char **url);
+/* The secret box context of a session's ID token. */
+void gh_sso_logout_context(const char *session_id, char *out, size_t cap);
 
 /* 401 sso_failed with reason, audited auth.sso_failed (in its own
  * transaction). */

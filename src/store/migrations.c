@@ -746,6 +746,15 @@ static const char *const migrations[] = {
      " domain TEXT PRIMARY KEY,"
      " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE);"
      "CREATE INDEX sso_domains_org ON sso_domains(org_id);"),
+    /* 22 (issue 16): what RP-initiated logout needs of a session opened by
+     * an OIDC sign-in: the IdP's end_session_endpoint and the ID token for
+     * id_token_hint, sealed (core/secretbox.h, per session). Goes with the
+     * session. */
+    ("CREATE TABLE sso_sessions ("
+     " session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " end_session_endpoint TEXT NOT NULL,"
+     " id_token TEXT NOT NULL);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

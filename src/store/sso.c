@@ -64,6 +64,42 @@ gh_status gh_store_sso_put(gh_db *db, const gh_sso_row *row, gh_err *err)
     return GH_OK;
 }
 
+gh_status gh_store_sso_session_insert(gh_db *db, const char *session_id, const char *org_id, const char *endpoint,
+                                      const char *id_token_sealed, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO sso_sessions (session_id, org_id, end_session_endpoint, id_token) VALUES (?1, ?2, ?3, ?4)",
+         err);
+    gh_bind_text(st, 1, session_id);
+    gh_bind_text(st, 2, org_id);
+    gh_bind_text(st, 3, endpoint);
+    gh_bind_text(st, 4, id_token_sealed);
+    STEP_DONE(db, st, err, "sso session insert");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_session_get(gh_db *db, const char *session_id, char **endpoint, char **id_token_sealed,
+                                   gh_err *err)
+{
+    *endpoint = *id_token_sealed = NULL;
+    PREP(db, st, "SELECT end_session_endpoint, id_token FROM sso_sessions WHERE session_id = ?1", err);
+    gh_bind_text(st, 1, session_id);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        *endpoint = strdup(gh_col_text(st, 0));
+        *id_token_sealed = strdup(gh_col_text(st, 1));
+    }
+    sqlite3_reset(st);
+    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "sso_session_not_found", "no IdP logout for this session");
+    if (s != SQLITE_ROW) return gh_db_fail(db, err, "sso session get");
+    if (!*endpoint || !*id_token_sealed) {
+        free(*endpoint);
+        free(*id_token_sealed);
+        *endpoint = *id_token_sealed = NULL;
+        return gh_fail(err, GH_E_INTERNAL, "out_of_memory", "out of memory");
+    }
+    return GH_OK;
+}
+
 gh_status gh_store_sso_domains_clear(gh_db *db, const char *org_id, gh_err *err)
 {
     PREP(db, st, "DELETE FROM sso_domains WHERE org_id = ?1", err);

@@ -311,6 +311,13 @@ gh_status gh_store_sso_delete(gh_db *db, const char *org_id, gh_err *err);
  * one (409 domain_taken when another org declared it), or find the org
  * that declared one (GH_E_NOT_FOUND when none did). gh_store_sso_delete
  * clears them too. */
+/* RP-initiated logout data of a session (sso_sessions): end_session_endpoint
+ * and the sealed ID token (both malloc'd). GH_E_NOT_FOUND when the session
+ * was not opened by an OIDC sign-in with logout. */
+gh_status gh_store_sso_session_insert(gh_db *db, const char *session_id, const char *org_id, const char *endpoint,
+                                      const char *id_token_sealed, gh_err *err);
+gh_status gh_store_sso_session_get(gh_db *db, const char *session_id, char **endpoint, char **id_token_sealed,
+                                   gh_err *err);
 gh_status gh_store_sso_domains_clear(gh_db *db, const char *org_id, gh_err *err);
 gh_status gh_store_sso_domain_add(gh_db *db, const char *org_id, const char *domain, gh_err *err);
 gh_status gh_store_sso_domain_org(gh_db *db, const char *domain, char org_id[GH_ID_MAX], gh_err *err);

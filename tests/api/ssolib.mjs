@@ -28,6 +28,7 @@ export async function realOp(ghUrl, accounts) {
   const provider = new Provider(issuer, {
     clients: [{
       client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${ghUrl}/v1/auth/sso/oidc/callback`],
+      post_logout_redirect_uris: [`${ghUrl}/console/sign-in`],
       grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic',
     }],
     jwks: { keys: [rsaJwk('op-key-1').jwk] },

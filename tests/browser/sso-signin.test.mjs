@@ -38,6 +38,13 @@ test('sign in with the company IdP through its login page', async () => {
     assert.equal(me.email, 'worker@acme.test');
     await page.screenshot({ path: `${import.meta.dirname}/screenshots/sso-02-signed-in.png` });
 
+    // Signing out goes through the IdP's sign-out page and back to the sign-in page.
+    await page.getByRole('button', { name: /Sign out/ }).first().click();
+    await page.waitForURL((u) => u.origin === new URL(op.issuer).origin);
+    await page.getByRole('button', { name: /sign me out/i }).click(); // the IdP's confirmation
+    await page.waitForURL(`${s.url}/console/sign-in**`);
+    assert.equal((await page.evaluate(async () => (await fetch('/v1/me')).status)), 401);
+
     // Signed out, a stranger is refused and told why on the sign-in page.
     await page.context().clearCookies();
     await through('sub-stranger');
