@@ -128,7 +128,26 @@ static json_t *sig_json(const gh_signature *s)
     return o;
 }
 
-gh_status gh_esign_sign(gh_ctx *ctx, gh_reauth *ra, bool password_ok, const gh_esign_req *req, json_t **out)
+/* Inside the open transaction: the signer's row u still matches the proof
+ * checked before the transaction (nothing changed meanwhile). */
+static gh_status proof_current(gh_ctx *ctx, const gh_esign_proof *p, const gh_user *u)
+{
+    switch (p->kind) {
+    case GH_ESIGN_PASSWORD:
+        if (!gh_secret_eq(u->password_hash, p->hash))
+            return gh_fail_field(&ctx->err, GH_E_CONFLICT, "password_changed", p->field,
+                                 "the password was changed meanwhile; sign again");
+        return GH_OK;
+    case GH_ESIGN_PIN:
+        if (strcmp(u->pin_hash, p->hash) != 0 || u->pin_blocked || u->pin_temporary || !u->factory_access)
+            return gh_fail_field(&ctx->err, GH_E_CONFLICT, "pin_changed", "credentials.pin",
+                                 "the PIN was changed or blocked meanwhile; sign again");
+        return GH_OK;
+    }
+    return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "internal error");
+}
+
+gh_status gh_esign_sign(gh_ctx *ctx, const gh_esign_proof *p, const gh_esign_req *req, json_t **out)
 {
     gh_user *u = calloc(2, sizeof *u);
     gh_signature *s = calloc(1, sizeof *s);
@@ -136,17 +155,14 @@ gh_status gh_esign_sign(gh_ctx *ctx, gh_reauth *ra, bool password_ok, const gh_e
     bool enabled = false;
     *out = NULL;
     if (!u || !s) {
-        gh_reauth_abandon(ra, true, password_ok);
         st = gh_ctx_oom(ctx);
         goto out;
     }
-    if ((st = gh_reauth_finish(ctx, ra, password_ok)) != GH_OK) goto out;
     if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, &u[0], &ctx->err)) != GH_OK) goto fail;
-    /* The password proven is the one stored now (not changed meanwhile). */
-    if (!gh_secret_eq(u[0].password_hash, ra->hash)) {
-        st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "password_changed", ra->field,
-                           "the password was changed meanwhile; sign again");
+    if ((st = proof_current(ctx, p, &u[0])) != GH_OK) goto fail;
+    if (strcmp(u[0].status, "active") != 0) {
+        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "account_locked", "this account is locked; ask an administrator");
         goto fail;
     }
     if ((st = gh_store_esign_enabled(ctx->db, ctx->actor.org_id, u[0].id, &enabled, &ctx->err)) != GH_OK) goto fail;
@@ -191,15 +207,14 @@ gh_status gh_esign_sign(gh_ctx *ctx, gh_reauth *ra, bool password_ok, const gh_e
     gh_strlcpy(s->record_ref, req->record_ref, sizeof s->record_ref);
     gh_strlcpy(s->content_hash, req->content_hash ? req->content_hash : "", sizeof s->content_hash);
     gh_strlcpy(s->meaning, req->meaning, sizeof s->meaning);
-    gh_strlcpy(s->method, req->with_otp ? "password+otp" : "password", sizeof s->method);
+    gh_strlcpy(s->method, p->method, sizeof s->method);
     s->signed_at = gh_now();
     gh_esign_link_hash(s, s->hash);
     if ((st = gh_store_sig_append(ctx->db, s, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "signature.created", "signature", s->id,
-                       json_pack("{s:s, s:s, s:s, s:I, s:s}", "record_ref", s->record_ref, "meaning", s->meaning,
-                                 "on_behalf_of", s->on_behalf_id, "seq", (json_int_t)s->seq, "method", s->method))) !=
-        GH_OK)
-        goto fail;
+    json_t *detail = json_pack("{s:s, s:s, s:s, s:I, s:s}", "record_ref", s->record_ref, "meaning", s->meaning,
+                               "on_behalf_of", s->on_behalf_id, "seq", (json_int_t)s->seq, "method", s->method);
+    if (detail && p->device_id && p->device_id[0]) json_object_set_new(detail, "device_id", json_string(p->device_id));
+    if ((st = gh_audit(ctx, NULL, "signature.created", "signature", s->id, detail)) != GH_OK) goto fail;
     if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
     if (!(*out = sig_json(s))) st = gh_ctx_oom(ctx);
     goto out;
