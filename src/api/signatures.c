@@ -113,13 +113,20 @@ static void sign(gh_req *r)
         gh_reply_ctx_err(r);
         return;
     }
-    if (gh_jstr(c, "sso_reauth")) {
-        gh_fail_field(&ctx->err, GH_E_INVALID, "unsupported_credentials", "credentials",
-                      "signing with an SSO re-authentication is not available yet; use the password");
+    const char *sso = gh_jstr(c, "sso_reauth");
+    if (sso && password) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_value", "credentials",
+                      "give either your password or your company sign-in (sso_reauth), not both");
         gh_reply_ctx_err(r);
         return;
     }
-    if (!password || !*password) {
+    if (sso && strcmp(sso, "esignature") != 0) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_value", "credentials.sso_reauth",
+                      "sso_reauth names the re-authentication's purpose, which is esignature");
+        gh_reply_ctx_err(r);
+        return;
+    }
+    if (!sso && (!password || !*password)) {
         /* Never with the session alone. */
         gh_fail_field(&ctx->err, GH_E_INVALID, "credentials_required", "credentials.password",
                       "a signature needs your password, given with it");
@@ -134,6 +141,22 @@ static void sign(gh_req *r)
     bool has_totp = json_is_true(json_object_get(mfa, "totp"));
     bool required = json_is_true(json_object_get(mfa, "required"));
     json_decref(mfa);
+    if (sso) {
+        /* The IdP re-authenticated the person just now (POST
+         * /v1/me/reauth/sso, purpose esignature); a second factor, when one
+         * is due, is a code given here or the IdP's MFA where it counts. */
+        bool otp_ok = false;
+        if (has_totp && otp) {
+            if (gh_api_failed(r, gh_mfa_reauth_check(ctx, otp, "credentials.otp"))) return;
+            otp_ok = true;
+        }
+        gh_esign_proof p = {.kind = GH_ESIGN_SSO, .method = otp_ok ? "sso+otp" : "sso",
+                            .need_idp_mfa = (required || has_totp) && !otp_ok};
+        json_t *out;
+        if (gh_api_failed(r, gh_esign_sign(ctx, &p, &s->req, &out))) return;
+        gh_reply_json(r, 201, out);
+        return;
+    }
     if (required && !has_totp) {
         gh_fail(&ctx->err, GH_E_FORBIDDEN, "mfa_enrolment_required",
                 "your organization requires a second factor: set one up under My profile, Security, then sign");

@@ -9,6 +9,7 @@
 #include "core/audit.h"
 #include "core/guard.h"
 #include "core/mfa.h"
+#include "core/oidc.h"
 #include "core/secret.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -128,11 +129,39 @@ static json_t *sig_json(const gh_signature *s)
     return o;
 }
 
-/* Inside the open transaction: the signer's row u still matches the proof
- * checked before the transaction (nothing changed meanwhile). */
-static gh_status proof_current(gh_ctx *ctx, const gh_esign_proof *p, const gh_user *u)
+/* Records a refused signing attempt in a transaction of its own. */
+static void audit_refusal(gh_ctx *ctx, const char *reason, const char *method)
 {
+    gh_ctx c = *ctx;
+    c.err = (gh_err){0};
+    if (gh_db_begin(c.db, &c.err) == GH_OK) {
+        if (gh_audit(&c, NULL, "signature.failed", "user", ctx->actor.id,
+                     json_pack("{s:s, s:s}", "reason", reason, "method", method)) != GH_OK ||
+            gh_db_commit(c.db, &c.err) != GH_OK)
+            gh_db_rollback(c.db);
+    }
+    gh_err_clear(&c.err);
+}
+
+/* Inside the open transaction: the signer's row u still matches the proof
+ * checked before the transaction (nothing changed meanwhile); an SSO
+ * re-authentication is taken here (single use). *method is what the
+ * signature records. */
+static gh_status proof_current(gh_ctx *ctx, const gh_esign_proof *p, const gh_user *u, const char **method)
+{
+    *method = p->method;
     switch (p->kind) {
+    case GH_ESIGN_SSO: {
+        bool mfa = false;
+        gh_status st = gh_oidc_reauth_consume(ctx, "esignature", GH_ESIGN_SSO_MAX_AGE_S, &mfa);
+        if (st != GH_OK) return st;
+        if (mfa) *method = "sso+mfa";
+        else if (p->need_idp_mfa)
+            return gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "sso_mfa_not_asserted", "credentials.sso_reauth",
+                                 "your organization requires a second factor and your company sign-in did not "
+                                 "assert one; give your authenticator code with it");
+        return GH_OK;
+    }
     case GH_ESIGN_PASSWORD:
         if (!gh_secret_eq(u->password_hash, p->hash))
             return gh_fail_field(&ctx->err, GH_E_CONFLICT, "password_changed", p->field,
@@ -158,9 +187,14 @@ gh_status gh_esign_sign(gh_ctx *ctx, const gh_esign_proof *p, const gh_esign_req
         st = gh_ctx_oom(ctx);
         goto out;
     }
+    const char *method = p->method;
+    bool refused = false;
     if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, &u[0], &ctx->err)) != GH_OK) goto fail;
-    if ((st = proof_current(ctx, p, &u[0])) != GH_OK) goto fail;
+    if ((st = proof_current(ctx, p, &u[0], &method)) != GH_OK) {
+        refused = true;
+        goto fail;
+    }
     if (strcmp(u[0].status, "active") != 0) {
         st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "account_locked", "this account is locked; ask an administrator");
         goto fail;
@@ -207,7 +241,7 @@ gh_status gh_esign_sign(gh_ctx *ctx, const gh_esign_proof *p, const gh_esign_req
     gh_strlcpy(s->record_ref, req->record_ref, sizeof s->record_ref);
     gh_strlcpy(s->content_hash, req->content_hash ? req->content_hash : "", sizeof s->content_hash);
     gh_strlcpy(s->meaning, req->meaning, sizeof s->meaning);
-    gh_strlcpy(s->method, p->method, sizeof s->method);
+    gh_strlcpy(s->method, method, sizeof s->method);
     s->signed_at = gh_now();
     gh_esign_link_hash(s, s->hash);
     if ((st = gh_store_sig_append(ctx->db, s, &ctx->err)) != GH_OK) goto fail;
@@ -220,6 +254,7 @@ gh_status gh_esign_sign(gh_ctx *ctx, const gh_esign_proof *p, const gh_esign_req
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
+    if (refused) audit_refusal(ctx, ctx->err.code, p->method);
 out:
     free(u);
     free(s);

@@ -38,13 +38,19 @@ typedef struct gh_esign_req {
 typedef enum gh_esign_proof_kind {
     GH_ESIGN_PASSWORD,   /* hash: the password hash verified (gh_reauth) */
     GH_ESIGN_PIN,        /* hash: the PIN hash verified (gh_kiosk_prove_*) */
+    GH_ESIGN_SSO,        /* the signer's SSO re-authentication for "esignature",
+                          * taken in the transaction (gh_oidc_reauth_consume) */
 } gh_esign_proof_kind;
+#define GH_ESIGN_SSO_MAX_AGE_S 300   /* how fresh an SSO re-authentication must be */
 typedef struct gh_esign_proof {
     gh_esign_proof_kind kind;
     const char *hash;
     const char *field;       /* the request field of the password */
-    const char *method;      /* recorded: "password", "password+otp", "badge+pin" */
+    const char *method;      /* recorded: "password", "password+otp", "badge+pin", "sso",
+                              * "sso+otp" ("sso+mfa" when the IdP's MFA counted) */
     const char *device_id;   /* badge+pin: the enrolled kiosk device (audited) */
+    bool need_idp_mfa;       /* sso: a second factor is due and no code was given, so the
+                              * IdP's MFA must have counted (403 sso_mfa_not_asserted) */
 } gh_esign_proof;
 
 /* Shape of a request (400 with the field at fault): record_type and

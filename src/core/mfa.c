@@ -134,6 +134,16 @@ static bool has_confirmed_totp(gh_ctx *ctx, const char *org_id, const char *user
     return f->confirmed;
 }
 
+gh_status gh_mfa_idp_counts(gh_ctx *ctx, const char *org_id, const json_t *claims, bool *counts)
+{
+    gh_mfa_policy p;
+    *counts = false;
+    gh_status st = gh_store_mfa_policy_get(ctx->db, org_id, &p, &ctx->err);
+    if (st != GH_OK) return st;
+    *counts = claims && p.sso_counts && gh_mfa_idp_asserted(claims, p.sso_acr);
+    return GH_OK;
+}
+
 gh_status gh_mfa_signin_step(gh_ctx *ctx, const gh_org *o, const gh_user *u, const json_t *idp_claims,
                              char pending[8])
 {

@@ -114,6 +114,10 @@ gh_status gh_mfa_policy_get(gh_ctx *ctx, json_t **out);
 gh_status gh_mfa_policy_set(gh_ctx *ctx, const char *policy, const json_t *sso_counts, const char *sso_acr,
                             json_t **out);
 
+/* Whether an IdP's claims count as the second factor in the org: its
+ * policy says SSO counts (sso_counts_as_mfa) and the IdP asserted MFA
+ * (gh_mfa_idp_asserted with the org's sso_acr). */
+gh_status gh_mfa_idp_counts(gh_ctx *ctx, const char *org_id, const json_t *claims, bool *counts);
 /* ---- pure parts (unit-tested) ------------------------------------------------ */
 /* Whether the policy requires a factor of someone holding (or not) users.manage
  * or it.operations. */

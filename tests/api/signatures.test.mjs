@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { PASSWORD, startServer, assertProblem } from './lib.mjs';
 import { totp, serverNow } from './totp.mjs';
 import { GOOD_PINS, kioskWorker, issuePin } from './shopfloor.mjs';
+import { CLIENT_ID, CLIENT_SECRET, forgeOp, signInVia } from './ssolib.mjs';
 
 const post = (s, path, token, body) => s.api(path, { method: 'POST', token, body });
 const put = (s, path, token, body) => s.api(path, { method: 'PUT', token, body });
@@ -335,6 +336,94 @@ test('signatures: badge and PIN at an enrolled kiosk device (throttled, audited,
     const l = await s.api('/v1/signatures?record_ref=LOT-7', { token: admin });
     assert.deepEqual(l.body.items.map((x) => x.method), ['badge+pin', 'badge+pin']);
   } finally {
+    await s.stop();
+  }
+});
+
+test('signatures: the SSO re-authentication (single use, fresh, same person, the IdP\'s MFA where the org requires one)', async () => {
+  const s = await startServer();
+  const op = await forgeOp(s.url);
+  try {
+    const admin = await s.login();
+    const una = await s.makeUser(admin, 'una@acme.test', 'user', 'Una User');
+    const fred = await s.makeUser(admin, 'fred@acme.test', 'user', 'Fred Other');
+    for (const p of [una, fred]) assert.equal((await put(s, `/v1/users/${p.id}/esignature`, admin, { enabled: true })).status, 200);
+    assert.equal((await put(s, '/v1/org/sso', admin, { protocol: 'oidc', display_name: 'Forge', issuer: op.issuer,
+      client_id: CLIENT_ID, client_secret: CLIENT_SECRET })).status, 200);
+    // The forging OP signs in whoever `who` names, now by the server's clock.
+    let who = { sub: 'una-sub', email: 'una@acme.test' };
+    let extra = {};
+    const idp = async () => {
+      const now = Math.floor(await serverNow(s));
+      op.mode = (claims) => ({ claims: { ...claims, ...who, iat: now, exp: now + 300, auth_time: now, ...extra } });
+    };
+    // First sign-ins link the IdP identities to the people (by e-mail).
+    for (const w of [{ sub: 'una-sub', email: 'una@acme.test' }, { sub: 'fred-sub', email: 'fred@acme.test' }]) {
+      who = w;
+      await idp();
+      assert.equal((await signInVia(s.url, 'acme', w.sub)).status, 200);
+    }
+    const reauth = async (person, token, purpose = 'esignature') => {
+      who = person;
+      await idp();
+      const r = await signInVia(s.url, 'acme', person.sub, { reauth: { token, purpose } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    };
+    const UNA = { sub: 'una-sub', email: 'una@acme.test' };
+    const FRED = { sub: 'fred-sub', email: 'fred@acme.test' };
+    const ssig = (extraCred = {}, more = {}) => sig({ credentials: { sso_reauth: 'esignature', ...extraCred }, ...more });
+    const count = () => Number(sql(s, 'SELECT count(*) FROM signatures'));
+
+    // Shape: the purpose is esignature; not with a password as well.
+    assertProblem(await post(s, '/v1/signatures', una.token, sig({ credentials: { sso_reauth: 'login' } })), 400, 'invalid_value', 'credentials.sso_reauth');
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig({ password: PASSWORD })), 400, 'invalid_value', 'credentials');
+    // No re-authentication yet (the session alone never signs): refused and audited.
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig()), 403, 'reauth_required');
+    assert.equal(audits(s, 'signature.failed'), 1);
+    // A re-authentication for another purpose does not count.
+    await reauth(UNA, una.token, 'e_signature');
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig()), 403, 'reauth_required');
+    // Somebody else's re-authentication does not count for Una.
+    await reauth(FRED, fred.token);
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig()), 403, 'reauth_required');
+
+    await reauth(UNA, una.token);
+    const a = await post(s, '/v1/signatures', una.token, ssig());
+    assert.equal(a.status, 201, JSON.stringify(a.body));
+    assert.equal(a.body.signer.id, una.id);
+    assert.equal(a.body.method, 'sso');
+    // Single use.
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig({}, { record_ref: 'INS-2' })), 403, 'reauth_required');
+    // Fred's own proof is still there for him.
+    const f = await post(s, '/v1/signatures', fred.token, ssig());
+    assert.equal(f.status, 201, JSON.stringify(f.body));
+    assert.equal(f.body.signer.id, fred.id);
+
+    // The org requires a second factor of everyone: the IdP must have asserted it, where the org lets it count.
+    assert.equal((await put(s, '/v1/org/mfa', admin, { policy: 'all' })).status, 200);
+    await reauth(UNA, una.token);
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig()), 403, 'sso_mfa_not_asserted', 'credentials.sso_reauth');
+    extra = { amr: ['pwd', 'mfa'] };
+    await reauth(UNA, una.token);
+    // Asserted, but the org does not count the IdP's MFA.
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig()), 403, 'sso_mfa_not_asserted');
+    assert.equal((await put(s, '/v1/org/mfa', admin, { sso_counts_as_mfa: true })).status, 200);
+    // The refused attempts left the proofs in place; counted now only for a new one.
+    await reauth(UNA, una.token);
+    const m = await post(s, '/v1/signatures', una.token, ssig({}, { record_ref: 'INS-3' }));
+    assert.equal(m.status, 201, JSON.stringify(m.body));
+    assert.equal(m.body.method, 'sso+mfa');
+    assert.ok(audits(s, 'signature.failed') >= 6);
+
+    // Fresh only: a proof older than five minutes is refused.
+    await reauth(UNA, una.token);
+    await s.advance(301);
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig({}, { record_ref: 'INS-4' })), 403, 'reauth_required');
+    assert.equal(count(), 3);
+    const v = verify(s);
+    assert.equal(v.status, 0, v.out + v.err);
+  } finally {
+    op.close();
     await s.stop();
   }
 });
