@@ -65,24 +65,54 @@ static bool read_request_or_reply(gh_req *r, json_t *b, gh_esign_req *req)
 }
 
 /* The credentials object checked member by member against cf (unknown
- * ones refused, every member a string); false when the answer was sent. */
+ * and mistyped ones refused, "credentials.x"), and a passkey assertion
+ * (credentials.webauthn) field by field; false when the answer was sent. */
 static bool check_credentials_or_reply(gh_req *r, json_t *c, const gh_jfield *cf)
 {
+    static const gh_jfield wf[] = {{"id", GH_J_STRING, true}, {"client_data", GH_J_STRING, true},
+                                   {"authenticator_data", GH_J_STRING, true}, {"signature", GH_J_STRING, true},
+                                   {"user_handle", GH_J_STRING_OR_NULL, false}, {NULL, 0, false}};
     gh_ctx *ctx = gh_req_ctx(r);
-    const char *key;
-    json_t *v;
-    json_object_foreach(c, key, v) {
-        bool known = false;
-        for (const gh_jfield *p = cf; p->name; p++)
-            if (strcmp(p->name, key) == 0) known = true;
-        if (!known || !json_is_string(v)) {
-            gh_fail_field(&ctx->err, GH_E_INVALID, known ? "invalid_type" : "unknown_field", "credentials",
-                          known ? "credentials hold strings" : "unknown member of credentials");
-            gh_reply_ctx_err(r);
-            return false;
-        }
+    json_t *w = json_object_get(c, "webauthn");
+    if (!gh_body_check_fields(c, cf, "credentials", &ctx->err) ||
+        (w && !gh_body_check_fields(w, wf, "credentials.webauthn", &ctx->err))) {
+        gh_reply_ctx_err(r);
+        return false;
     }
     return true;
+}
+
+/* The second factor given with a signature, when one is due: a current
+ * code (otp) or a passkey assertion (webauthn), checked, throttled and
+ * audited as at sign-in (core/mfa.h). *given: one was given and passed;
+ * *kind "otp" or "passkey". A person with a factor must give one (400
+ * otp_required / webauthn_required). */
+static gh_status second_factor(gh_ctx *ctx, json_t *c, bool has_totp, bool has_passkey, bool must, bool *given,
+                               const char **kind)
+{
+    json_t *w = json_object_get(c, "webauthn");
+    const char *otp = gh_jstr(c, "otp");
+    *given = false;
+    *kind = "";
+    if (w) {
+        gh_status st = gh_mfa_reauth_check_webauthn(ctx, gh_jstr(w, "id"), gh_jstr(w, "client_data"),
+                                                    gh_jstr(w, "authenticator_data"), gh_jstr(w, "signature"));
+        if (st != GH_OK) return st;
+        *given = true;
+        *kind = "passkey";
+        return GH_OK;
+    }
+    if (has_totp && (otp || must)) {
+        gh_status st = gh_mfa_reauth_check(ctx, otp, "credentials.otp");
+        if (st != GH_OK) return st;
+        *given = true;
+        *kind = "otp";
+        return GH_OK;
+    }
+    if (has_passkey && must)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "webauthn_required", "credentials.webauthn",
+                             "give your passkey or security key with it (options: POST /v1/me/reauth/webauthn/options)");
+    return GH_OK;
 }
 
 /* POST /v1/signatures */
@@ -93,8 +123,9 @@ static void sign(gh_req *r)
                                   {"on_behalf_of", GH_J_STRING, false}, {"credentials", GH_J_OBJECT, true},
                                   {NULL, 0, false}};
     static const gh_jfield cf[] = {{"password", GH_J_STRING, false}, {"otp", GH_J_STRING, false},
-                                   {"badge", GH_J_STRING, false}, {"pin", GH_J_STRING, false},
-                                   {"sso_reauth", GH_J_STRING, false}, {NULL, 0, false}};
+                                   {"webauthn", GH_J_OBJECT, false}, {"badge", GH_J_STRING, false},
+                                   {"pin", GH_J_STRING, false}, {"sso_reauth", GH_J_STRING, false},
+                                   {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     json_t *c = json_object_get(b, "credentials");
@@ -104,7 +135,7 @@ static void sign(gh_req *r)
     memset(s, 0, sizeof *s);
     if (!read_request_or_reply(r, b, &s->req)) return;
     if (!check_credentials_or_reply(r, c, cf)) return;
-    const char *password = gh_jstr(c, "password"), *otp = gh_jstr(c, "otp");
+    const char *password = gh_jstr(c, "password");
     if (gh_jstr(c, "badge") || gh_jstr(c, "pin")) {
         /* Badge and PIN prove a person only at an enrolled kiosk device,
          * which signs through its own route with its credential. */
@@ -139,32 +170,32 @@ static void sign(gh_req *r)
     json_t *mfa = NULL;
     if (gh_api_failed(r, gh_mfa_status(ctx, ctx->actor.id, &mfa))) return;
     bool has_totp = json_is_true(json_object_get(mfa, "totp"));
+    bool has_passkey = json_integer_value(json_object_get(mfa, "passkeys")) > 0;
     bool required = json_is_true(json_object_get(mfa, "required"));
     json_decref(mfa);
+    bool given = false;
+    const char *kind = "";
     if (sso) {
         /* The IdP re-authenticated the person just now (POST
          * /v1/me/reauth/sso, purpose esignature); a second factor, when one
-         * is due, is a code given here or the IdP's MFA where it counts. */
-        bool otp_ok = false;
-        if (has_totp && otp) {
-            if (gh_api_failed(r, gh_mfa_reauth_check(ctx, otp, "credentials.otp"))) return;
-            otp_ok = true;
-        }
-        gh_esign_proof p = {.kind = GH_ESIGN_SSO, .method = otp_ok ? "sso+otp" : "sso",
-                            .need_idp_mfa = (required || has_totp) && !otp_ok};
+         * is due, is one given here or the IdP's MFA where it counts. */
+        if (gh_api_failed(r, second_factor(ctx, c, has_totp, has_passkey, false, &given, &kind))) return;
+        gh_esign_proof p = {.kind = GH_ESIGN_SSO,
+                            .method = !given ? "sso" : strcmp(kind, "otp") == 0 ? "sso+otp" : "sso+passkey",
+                            .need_idp_mfa = (required || has_totp || has_passkey) && !given};
         json_t *out;
         if (gh_api_failed(r, gh_esign_sign(ctx, &p, &s->req, &out))) return;
         gh_reply_json(r, 201, out);
         return;
     }
-    if (required && !has_totp) {
+    if (required && !has_totp && !has_passkey) {
         gh_fail(&ctx->err, GH_E_FORBIDDEN, "mfa_enrolment_required",
                 "your organization requires a second factor: set one up under My profile, Security, then sign");
         gh_reply_ctx_err(r);
         return;
     }
-    if (gh_api_failed(r, gh_mfa_reauth_check(ctx, otp, "credentials.otp"))) return;
-    s->method = has_totp ? "password+otp" : "password";
+    if (gh_api_failed(r, second_factor(ctx, c, has_totp, has_passkey, true, &given, &kind))) return;
+    s->method = !given ? "password" : strcmp(kind, "otp") == 0 ? "password+otp" : "password+passkey";
     if (gh_api_failed(r, gh_reauth_prepare(ctx, "esignature", "credentials.password", &s->ra))) return;
     s->job = gh_api_hash_job_new(r, s->ra.hash, password, NULL);
     if (!s->job) {
@@ -221,7 +252,7 @@ static void kiosk_sign(gh_req *r)
                                   {"content_hash", GH_J_STRING, false}, {"meaning", GH_J_STRING, true},
                                   {"on_behalf_of", GH_J_STRING, false}, {"device_token", GH_J_STRING, true},
                                   {"credentials", GH_J_OBJECT, true}, {NULL, 0, false}};
-    static const gh_jfield cf[] = {{"badge", GH_J_STRING, true}, {"pin", GH_J_STRING, true}, {NULL, 0, false}};
+    static const gh_jfield cf[] = {{"badge", GH_J_STRING, false}, {"pin", GH_J_STRING, false}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     json_t *c = json_object_get(b, "credentials");

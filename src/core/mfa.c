@@ -293,6 +293,18 @@ static gh_status upgrade_session(gh_ctx *ctx, const char *factor, gh_mfa_result 
                     json_pack("{s:s, s:s}", "factor", factor, "pending_session", old));
 }
 
+gh_status gh_mfa_enrolment_complete(gh_ctx *ctx, const char *factor, gh_mfa_result *res)
+{
+    if (strcmp(ctx->actor.mfa_pending, "enrol") != 0) return GH_OK;
+    gh_status st = GH_OK;
+    /* A first factor set up at sign-in comes with recovery codes, as an
+     * authenticator app's does, unless the person still has some. */
+    if (gh_store_mfa_recovery_left(ctx->db, ctx->actor.org_id, ctx->actor.id) == 0 &&
+        (st = recovery_issue(ctx, res)) != GH_OK)
+        return st;
+    return upgrade_session(ctx, factor, res);
+}
+
 static gh_status mail_person(gh_ctx *ctx, const char *user_id, const char *kind)
 {
     gh_org o;
@@ -388,6 +400,40 @@ fail:
 out:
     guard_leave(&g, failed);
     if (st != GH_OK) gh_mfa_result_wipe(res);
+    return st;
+}
+
+gh_status gh_mfa_reauth_check_webauthn(gh_ctx *ctx, const char *cred_id, const char *client_data,
+                                       const char *auth_data, const char *sig)
+{
+    mfa_guard g = {0};
+    gh_status st;
+    bool failed = false;
+    if ((st = guard_enter(ctx, &g)) != GH_OK) return st;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_webauthn_assert_check(ctx, cred_id, client_data, auth_data, sig)) != GH_OK) {
+        failed = st == GH_E_INVALID || st == GH_E_FORBIDDEN;
+        /* The challenge was taken: keep that even though the answer is refused. */
+        if (failed) {
+            gh_err keep = ctx->err;
+            ctx->err = (gh_err){0};
+            if (gh_db_commit(ctx->db, &ctx->err) != GH_OK) gh_db_rollback(ctx->db);
+            gh_err_clear(&ctx->err);
+            ctx->err = keep;
+            failure_audit(ctx, "reauth", "webauthn", ctx->err.code);
+            goto out;
+        }
+        goto fail;
+    }
+    if ((st = gh_audit(ctx, NULL, "auth.mfa_verified", "user", ctx->actor.id,
+                       json_pack("{s:s, s:s}", "factor", "webauthn", "purpose", "reauth"))) != GH_OK)
+        goto fail;
+    st = gh_tx_commit_and_refresh(ctx);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+out:
+    guard_leave(&g, failed);
     return st;
 }
 

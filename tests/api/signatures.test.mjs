@@ -275,7 +275,7 @@ test('signatures: badge and PIN at an enrolled kiosk device (throttled, audited,
     400, 'credentials_required', 'credentials.pin');
     assertProblem(await ksig('B-100', GOOD_PINS[0], { device_token: undefined }), 400, 'missing_field', 'device_token');
     assertProblem(await ksig('B-100', GOOD_PINS[0], { credentials: { badge: 'B-100', pin: GOOD_PINS[0], password: PASSWORD } }),
-      400, 'unknown_field', 'credentials');
+      400, 'unknown_field', 'credentials.password');
     assertProblem(await ksig('B-100', GOOD_PINS[0], { meaning: 'liked' }), 400, 'invalid_value', 'meaning');
     assertProblem(await ksig('bad badge', GOOD_PINS[0]), 400, 'invalid_badge', 'badge');
     // Only at an enrolled device: none, a forged one, another org's.
