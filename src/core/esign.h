@@ -7,7 +7,10 @@
  * the signing request itself, never with the session alone: the password
  * (proven through core/reauth.h, so throttled and audited like every
  * re-authentication) and, when the signer has a second factor, a current
- * code (gh_mfa_reauth_check). Signing on behalf of another person (whose
+ * code or passkey assertion (core/mfa.h); or badge and PIN at an enrolled
+ * kiosk device (core/kiosk.h gh_kiosk_prove_*); or the signer's fresh SSO
+ * re-authentication (core/oidc.h), with the IdP's MFA where a second factor
+ * is due. Signing on behalf of another person (whose
  * e-signature must be enabled too) needs qc.inspections.manage and records
  * both; the signature is always the signer's.
  *
