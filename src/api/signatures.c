@@ -82,39 +82,6 @@ static bool check_credentials_or_reply(gh_req *r, json_t *c, const gh_jfield *cf
     return true;
 }
 
-/* The second factor given with a signature, when one is due: a current
- * code (otp) or a passkey assertion (webauthn), checked, throttled and
- * audited as at sign-in (core/mfa.h). *given: one was given and passed;
- * *kind "otp" or "passkey". A person with a factor must give one (400
- * otp_required / webauthn_required). */
-static gh_status second_factor(gh_ctx *ctx, json_t *c, bool has_totp, bool has_passkey, bool must, bool *given,
-                               const char **kind)
-{
-    json_t *w = json_object_get(c, "webauthn");
-    const char *otp = gh_jstr(c, "otp");
-    *given = false;
-    *kind = "";
-    if (w) {
-        gh_status st = gh_mfa_reauth_check_webauthn(ctx, gh_jstr(w, "id"), gh_jstr(w, "client_data"),
-                                                    gh_jstr(w, "authenticator_data"), gh_jstr(w, "signature"));
-        if (st != GH_OK) return st;
-        *given = true;
-        *kind = "passkey";
-        return GH_OK;
-    }
-    if (has_totp && (otp || must)) {
-        gh_status st = gh_mfa_reauth_check(ctx, otp, "credentials.otp");
-        if (st != GH_OK) return st;
-        *given = true;
-        *kind = "otp";
-        return GH_OK;
-    }
-    if (has_passkey && must)
-        return gh_fail_field(&ctx->err, GH_E_INVALID, "webauthn_required", "credentials.webauthn",
-                             "give your passkey or security key with it (options: POST /v1/me/reauth/webauthn/options)");
-    return GH_OK;
-}
-
 /* POST /v1/signatures */
 static void sign(gh_req *r)
 {
@@ -179,7 +146,10 @@ static void sign(gh_req *r)
         /* The IdP re-authenticated the person just now (POST
          * /v1/me/reauth/sso, purpose esignature); a second factor, when one
          * is due, is one given here or the IdP's MFA where it counts. */
-        if (gh_api_failed(r, second_factor(ctx, c, has_totp, has_passkey, false, &given, &kind))) return;
+        if (gh_api_failed(r, gh_mfa_reauth_factor(ctx, gh_jstr(c, "otp"), "credentials.otp", json_object_get(c, "webauthn"),
+                                                  "credentials.webauthn", false, &kind)))
+            return;
+        given = kind[0] != '\0';
         gh_esign_proof p = {.kind = GH_ESIGN_SSO,
                             .method = !given ? "sso" : strcmp(kind, "otp") == 0 ? "sso+otp" : "sso+passkey",
                             .need_idp_mfa = (required || has_totp || has_passkey) && !given};
@@ -194,7 +164,10 @@ static void sign(gh_req *r)
         gh_reply_ctx_err(r);
         return;
     }
-    if (gh_api_failed(r, second_factor(ctx, c, has_totp, has_passkey, true, &given, &kind))) return;
+    if (gh_api_failed(r, gh_mfa_reauth_factor(ctx, gh_jstr(c, "otp"), "credentials.otp", json_object_get(c, "webauthn"),
+                                              "credentials.webauthn", true, &kind)))
+        return;
+    given = kind[0] != '\0';
     s->method = !given ? "password" : strcmp(kind, "otp") == 0 ? "password+otp" : "password+passkey";
     if (gh_api_failed(r, gh_reauth_prepare(ctx, "esignature", "credentials.password", &s->ra))) return;
     s->job = gh_api_hash_job_new(r, s->ra.hash, password, NULL);

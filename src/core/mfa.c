@@ -437,6 +437,35 @@ out:
     return st;
 }
 
+gh_status gh_mfa_reauth_factor(gh_ctx *ctx, const char *otp, const char *otp_field, const json_t *webauthn,
+                               const char *wa_field, bool must, const char **kind)
+{
+    *kind = "";
+    if (webauthn) {
+        gh_status st = gh_mfa_reauth_check_webauthn(
+            ctx, json_string_value(json_object_get(webauthn, "id")), json_string_value(json_object_get(webauthn, "client_data")),
+            json_string_value(json_object_get(webauthn, "authenticator_data")),
+            json_string_value(json_object_get(webauthn, "signature")));
+        if (st == GH_OK) *kind = "passkey";
+        return st;
+    }
+    gh_mfa_factor *f = calloc(1, sizeof *f);
+    gh_status st;
+    if (!f) return gh_ctx_oom(ctx);
+    bool has_totp = has_confirmed_totp(ctx, ctx->actor.org_id, ctx->actor.id, f, &st);
+    sodium_memzero(f, sizeof *f);
+    free(f);
+    if (st != GH_OK) return st;
+    if (has_totp && (otp || must)) {
+        if ((st = gh_mfa_reauth_check(ctx, otp, otp_field)) == GH_OK) *kind = "otp";
+        return st;
+    }
+    if (must && gh_store_wa_cred_count(ctx->db, ctx->actor.org_id, ctx->actor.id) > 0)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "webauthn_required", wa_field,
+                             "give your passkey or security key with it (options: POST /v1/me/reauth/webauthn/options)");
+    return GH_OK;
+}
+
 /* ---- enrolment --------------------------------------------------------------------------------- */
 static gh_status not_while_verifying(gh_ctx *ctx)
 {

@@ -110,6 +110,15 @@ gh_status gh_mfa_reauth_check(gh_ctx *ctx, const char *code, const char *field);
  * webauthn_invalid, 403 webauthn_counter_regression. */
 gh_status gh_mfa_reauth_check_webauthn(gh_ctx *ctx, const char *cred_id, const char *client_data,
                                        const char *auth_data, const char *sig);
+/* Re-authentication's second factor, whichever the person gives: a passkey
+ * assertion (webauthn: {id, client_data, authenticator_data, signature},
+ * shape already checked) or a TOTP code. With `must`, a person with a
+ * factor has to give one (400 otp_required on otp_field when they have
+ * TOTP, else webauthn_required on wa_field when they have a passkey);
+ * without, only what is given is checked. *kind: "passkey", "otp" or ""
+ * (nothing given and nothing due). */
+gh_status gh_mfa_reauth_factor(gh_ctx *ctx, const char *otp, const char *otp_field, const json_t *webauthn,
+                               const char *wa_field, bool must, const char **kind);
 
 /* {factors: [...], totp, recovery_codes_left, required} for a person of the
  * acting org (never a secret). */

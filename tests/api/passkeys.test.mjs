@@ -187,6 +187,15 @@ test('passkeys (software key): forced enrolment with a passkey instead of TOTP; 
     assertProblem(await sig({ password: 'wrong password here', webauthn: key.assert(ro.body.publicKey, { signCount: 10 }) }, 'INS-4'), 403,
       'invalid_current_password');
     assert.equal(sql(s, 'SELECT count(*) FROM signatures'), '1');
+
+    // Step-up elsewhere: changing one's password asks for the passkey too.
+    const NEW = 'a much newer passphrase 42';
+    assertProblem(await post(s, '/v1/me/password', full, { current_password: PASSWORD, new_password: NEW }), 400, 'webauthn_required', 'webauthn');
+    assertProblem(await post(s, '/v1/me/password', full, { current_password: PASSWORD, new_password: NEW, webauthn: { id: key.id } }),
+      400, 'missing_field', 'webauthn.client_data');
+    ro = await post(s, '/v1/me/reauth/webauthn/options', full);
+    const pw = await post(s, '/v1/me/password', full, { current_password: PASSWORD, new_password: NEW, webauthn: key.assert(ro.body.publicKey, { signCount: 20 }) });
+    assert.ok(pw.status === 200 || pw.status === 204, JSON.stringify(pw.body));
   } finally {
     await s.stop();
   }
