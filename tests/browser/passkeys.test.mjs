@@ -143,6 +143,20 @@ test('console: forced enrolment with a passkey instead of an app; signing with p
     assert.match(await row.first().textContent(), /Password and passkey/);
     const items = (await s.api('/v1/signatures?record_ref=INS-9', { token: admin })).body.items;
     assert.deepEqual(items.map((x) => [x.signer.id, x.method]), [[uma.id, 'password+passkey']]);
+
+    // Changing one's password: the passkey is the second factor there too.
+    await page.goto(`${base}/console/profile`);
+    const pw = page.getByRole('region', { name: 'Password' });
+    const NEW = 'seven blue lanterns at dawn';
+    await pw.getByLabel('Current password').fill(PASSWORD);
+    await pw.getByLabel('New password', { exact: true }).fill(NEW);
+    await pw.getByLabel('Repeat the new password').fill(NEW);
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    await pw.locator('.field[data-field=webauthn] .error', { hasText: 'Give your passkey or security key with it' }).waitFor();
+    await pw.getByLabel('Confirm with my passkey or security key').check();
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed.').waitFor();
+    assert.equal((await s.api('/v1/auth/login', { method: 'POST', body: { email: 'uma@acme.test', password: NEW } })).status, 200);
     page.assertClean();
   } finally {
     await browser.close();
