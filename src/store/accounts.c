@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "store/store.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 /* ---- orgs ---------------------------------------------------------------------- */
 #define ORG_COLS "id, slug, name, template, modules, addons, seats_office, seats_factory," \
@@ -13,35 +13,35 @@
     " kiosk_enrolled_devices_only, kiosk_idle_s, kiosk_session_s, created_at, ip_allowlist, erase_deleted_names," \
     " device_idle_s, device_session_s"
 
-static void org_row(sqlite3_stmt *st, gh_org *o)
+static void org_row(gh_stmt *st, gh_org *o)
 {
     memset(o, 0, sizeof *o);
     CP(o->id, 0); CP(o->slug, 1); CP(o->name, 2); CP(o->template_set, 3);
     CP(o->modules, 4); CP(o->addons, 5);
-    o->seats_office = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 6);
-    o->seats_factory = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 7);
-    o->session_idle_s = sqlite3_column_int64(st, 8);
-    o->session_max_s = sqlite3_column_int64(st, 9);
-    o->invite_ttl_s = sqlite3_column_int64(st, 10);
-    o->single_task_checkin = sqlite3_column_int64(st, 11) != 0;
-    o->kiosk_pin_min = sqlite3_column_int64(st, 12);
-    o->kiosk_enrolled_devices_only = sqlite3_column_int64(st, 13) != 0;
-    o->kiosk_idle_s = sqlite3_column_int64(st, 14);
-    o->kiosk_session_s = sqlite3_column_int64(st, 15);
-    o->created_at = sqlite3_column_int64(st, 16);
+    o->seats_office = gh_col_is_null(st, 6) ? -1 : gh_col_i64(st, 6);
+    o->seats_factory = gh_col_is_null(st, 7) ? -1 : gh_col_i64(st, 7);
+    o->session_idle_s = gh_col_i64(st, 8);
+    o->session_max_s = gh_col_i64(st, 9);
+    o->invite_ttl_s = gh_col_i64(st, 10);
+    o->single_task_checkin = gh_col_i64(st, 11) != 0;
+    o->kiosk_pin_min = gh_col_i64(st, 12);
+    o->kiosk_enrolled_devices_only = gh_col_i64(st, 13) != 0;
+    o->kiosk_idle_s = gh_col_i64(st, 14);
+    o->kiosk_session_s = gh_col_i64(st, 15);
+    o->created_at = gh_col_i64(st, 16);
     CP(o->ip_allowlist, 17);
-    o->erase_deleted_names = sqlite3_column_int64(st, 18) != 0;
-    o->device_idle_s = sqlite3_column_int64(st, 19);
-    o->device_session_s = sqlite3_column_int64(st, 20);
+    o->erase_deleted_names = gh_col_i64(st, 18) != 0;
+    o->device_idle_s = gh_col_i64(st, 19);
+    o->device_session_s = gh_col_i64(st, 20);
 }
 
-static void bind_seats(sqlite3_stmt *st, int i, int64_t v)
+static void bind_seats(gh_stmt *st, int i, int64_t v)
 {
-    if (v < 0) sqlite3_bind_null(st, i);
+    if (v < 0) gh_bind_null(st, i);
     else gh_bind_i64(st, i, v);
 }
 
-static void org_bind(sqlite3_stmt *st, const gh_org *o)
+static void org_bind(gh_stmt *st, const gh_org *o)
 {
     gh_bind_text(st, 1, o->id); gh_bind_text(st, 2, o->slug); gh_bind_text(st, 3, o->name);
     gh_bind_text(st, 4, o->template_set); gh_bind_text(st, 5, o->modules); gh_bind_text(st, 6, o->addons);
@@ -57,10 +57,10 @@ static void org_bind(sqlite3_stmt *st, const gh_org *o)
 
 int64_t gh_store_org_count(gh_db *db)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM orgs");
+    gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM orgs");
     if (!st) return -1;
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    int64_t n = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : -1;
+    gh_reset(st);
     return n;
 }
 
@@ -68,21 +68,21 @@ gh_status gh_store_org_insert(gh_db *db, const gh_org *o, gh_err *err)
 {
     PREP(db, st, "INSERT INTO orgs (" ORG_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)", err);
     org_bind(st, o);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (s == SQLITE_CONSTRAINT_UNIQUE || s == SQLITE_CONSTRAINT_PRIMARYKEY)
+    int s = gh_step(st);
+    gh_reset(st);
+    if (s == GH_UNIQUE)
         return gh_fail_field(err, GH_E_CONFLICT, "org_exists", "org.slug", "an organization with this slug exists");
-    if (s != SQLITE_DONE) return gh_db_fail(db, err, "org insert");
+    if (s != GH_DONE) return gh_db_fail(db, err, "org insert");
     return GH_OK;
 }
 
-static gh_status org_get(gh_db *db, sqlite3_stmt *st, gh_org *o, gh_err *err)
+static gh_status org_get(gh_db *db, gh_stmt *st, gh_org *o, gh_err *err)
 {
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) org_row(st, o);
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW) return GH_OK;
-    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "org_not_found", "no such organization");
+    int s = gh_step(st);
+    if (s == GH_ROW) org_row(st, o);
+    gh_reset(st);
+    if (s == GH_ROW) return GH_OK;
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "org_not_found", "no such organization");
     return gh_db_fail(db, err, "org get");
 }
 
@@ -126,28 +126,28 @@ gh_status gh_store_org_each(gh_db *db, void (*fn)(const gh_org *, void *), void 
     PREP(db, st, "SELECT " ORG_COLS " FROM orgs ORDER BY slug", err);
     gh_org o;
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = gh_step(st)) == GH_ROW) {
         org_row(st, &o);
         fn(&o, arg);
     }
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "org each");
+    gh_reset(st);
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "org each");
 }
 
 /* ---- roles --------------------------------------------------------------------- */
 #define ROLE_COLS "org_id, key, name, description, permissions, device, from_template, created_at, updated_at"
 
-static void role_row(sqlite3_stmt *st, gh_role *r)
+static void role_row(gh_stmt *st, gh_role *r)
 {
     memset(r, 0, sizeof *r);
     CP(r->org_id, 0); CP(r->key, 1); CP(r->name, 2); CP(r->description, 3); CP(r->permissions, 4);
-    r->device = sqlite3_column_int64(st, 5) != 0;
-    r->from_template = sqlite3_column_int64(st, 6) != 0;
-    r->created_at = sqlite3_column_int64(st, 7);
-    r->updated_at = sqlite3_column_int64(st, 8);
+    r->device = gh_col_i64(st, 5) != 0;
+    r->from_template = gh_col_i64(st, 6) != 0;
+    r->created_at = gh_col_i64(st, 7);
+    r->updated_at = gh_col_i64(st, 8);
 }
 
-static void role_bind(sqlite3_stmt *st, const gh_role *r)
+static void role_bind(gh_stmt *st, const gh_role *r)
 {
     gh_bind_text(st, 1, r->org_id); gh_bind_text(st, 2, r->key); gh_bind_text(st, 3, r->name);
     gh_bind_text(st, 4, r->description); gh_bind_text(st, 5, r->permissions);
@@ -159,11 +159,11 @@ gh_status gh_store_role_insert(gh_db *db, const gh_role *r, gh_err *err)
 {
     PREP(db, st, "INSERT INTO roles (" ROLE_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", err);
     role_bind(st, r);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (s == SQLITE_CONSTRAINT_PRIMARYKEY || s == SQLITE_CONSTRAINT_UNIQUE)
+    int s = gh_step(st);
+    gh_reset(st);
+    if (s == GH_UNIQUE)
         return gh_fail_field(err, GH_E_CONFLICT, "role_exists", "key", "a role with this key exists");
-    if (s != SQLITE_DONE) return gh_db_fail(db, err, "role insert");
+    if (s != GH_DONE) return gh_db_fail(db, err, "role insert");
     return GH_OK;
 }
 
@@ -172,11 +172,11 @@ gh_status gh_store_role_get(gh_db *db, const char *org_id, const char *key, gh_r
     PREP(db, st, "SELECT " ROLE_COLS " FROM roles WHERE org_id = ?1 AND key = ?2", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, key);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) role_row(st, r);
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW) return GH_OK;
-    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "role_not_found", "no role '%s'", key);
+    int s = gh_step(st);
+    if (s == GH_ROW) role_row(st, r);
+    gh_reset(st);
+    if (s == GH_ROW) return GH_OK;
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "role_not_found", "no role '%s'", key);
     return gh_db_fail(db, err, "role get");
 }
 
@@ -194,11 +194,11 @@ gh_status gh_store_role_delete(gh_db *db, const char *org_id, const char *key, g
     PREP(db, st, "DELETE FROM roles WHERE org_id = ?1 AND key = ?2", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, key);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    if ((s & 0xff) == SQLITE_CONSTRAINT)
+    int s = gh_step(st);
+    gh_reset(st);
+    if (gh_step_refused(s))
         return gh_fail(err, GH_E_CONFLICT, "role_in_use", "the role is still assigned");
-    if (s != SQLITE_DONE) return gh_db_fail(db, err, "role delete");
+    if (s != GH_DONE) return gh_db_fail(db, err, "role delete");
     return GH_OK;
 }
 
@@ -209,22 +209,22 @@ gh_status gh_store_role_each(gh_db *db, const char *org_id, void (*fn)(const gh_
     gh_bind_text(st, 1, org_id);
     gh_role r;
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = gh_step(st)) == GH_ROW) {
         role_row(st, &r);
         fn(&r, arg);
     }
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "role each");
+    gh_reset(st);
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "role each");
 }
 
 int64_t gh_store_role_user_count(gh_db *db, const char *org_id, const char *key)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM users WHERE org_id = ?1 AND role_key = ?2");
+    gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM users WHERE org_id = ?1 AND role_key = ?2");
     if (!st) return -1;
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, key);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    int64_t n = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : -1;
+    gh_reset(st);
     return n;
 }
 
@@ -234,23 +234,23 @@ int64_t gh_store_role_user_count(gh_db *db, const char *org_id, const char *key)
  * user in the same transaction, so nothing is counted twice). */
 int64_t gh_store_office_seats_used(gh_db *db, const char *org_id, int64_t now)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT (SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND office_access = 1)"
+    gh_stmt *st = gh_db_stmt(db, "SELECT (SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND office_access = 1)"
                                       " + (SELECT count(*) FROM invites WHERE org_id = ?1 AND status = 'pending' AND expires_at > ?2)");
     if (!st) return -1;
     gh_bind_text(st, 1, org_id);
     gh_bind_i64(st, 2, now);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    int64_t n = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : -1;
+    gh_reset(st);
     return n;
 }
 
 int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND factory_access = 1");
+    gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND factory_access = 1");
     if (!st) return -1;
     gh_bind_text(st, 1, org_id);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    int64_t n = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : -1;
+    gh_reset(st);
     return n;
 }
 
@@ -258,27 +258,27 @@ int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id)
     " factory_access, password_hash, modules, grants, badge, pin_hash, pin_temporary, pin_failures," \
     " pin_blocked, checkin_exempt, created_at, updated_at, last_login_at"
 
-static void user_row(sqlite3_stmt *st, gh_user *u)
+static void user_row(gh_stmt *st, gh_user *u)
 {
     memset(u, 0, sizeof *u);
     CP(u->id, 0); CP(u->org_id, 1); CP(u->email, 2); CP(u->name, 3); CP(u->mobile, 4);
     CP(u->role_key, 5); CP(u->status, 6);
-    u->email_verified = sqlite3_column_int64(st, 7) != 0;
-    u->office_access = sqlite3_column_int64(st, 8) != 0;
-    u->factory_access = sqlite3_column_int64(st, 9) != 0;
+    u->email_verified = gh_col_i64(st, 7) != 0;
+    u->office_access = gh_col_i64(st, 8) != 0;
+    u->factory_access = gh_col_i64(st, 9) != 0;
     CP(u->password_hash, 10);
-    u->modules_all = sqlite3_column_type(st, 11) == SQLITE_NULL;
+    u->modules_all = gh_col_is_null(st, 11);
     CP(u->modules, 11); CP(u->grants, 12); CP(u->badge, 13); CP(u->pin_hash, 14);
-    u->pin_temporary = sqlite3_column_int64(st, 15) != 0;
-    u->pin_failures = sqlite3_column_int64(st, 16);
-    u->pin_blocked = sqlite3_column_int64(st, 17) != 0;
-    u->checkin_exempt = sqlite3_column_int64(st, 18) != 0;
-    u->created_at = sqlite3_column_int64(st, 19);
-    u->updated_at = sqlite3_column_int64(st, 20);
-    u->last_login_at = sqlite3_column_int64(st, 21);
+    u->pin_temporary = gh_col_i64(st, 15) != 0;
+    u->pin_failures = gh_col_i64(st, 16);
+    u->pin_blocked = gh_col_i64(st, 17) != 0;
+    u->checkin_exempt = gh_col_i64(st, 18) != 0;
+    u->created_at = gh_col_i64(st, 19);
+    u->updated_at = gh_col_i64(st, 20);
+    u->last_login_at = gh_col_i64(st, 21);
 }
 
-static void user_bind(sqlite3_stmt *st, const gh_user *u)
+static void user_bind(gh_stmt *st, const gh_user *u)
 {
     char email_norm[GH_EMAIL_MAX + 1], badge_norm[65];
     gh_ascii_lower(email_norm, u->email, sizeof email_norm);
@@ -296,25 +296,25 @@ static void user_bind(sqlite3_stmt *st, const gh_user *u)
     gh_bind_i64(st, 21, u->checkin_exempt); gh_bind_i64(st, 22, u->created_at);
     gh_bind_i64(st, 23, u->updated_at);
     if (u->last_login_at) gh_bind_i64(st, 24, u->last_login_at);
-    else sqlite3_bind_null(st, 24);
+    else gh_bind_null(st, 24);
     char key[GH_NAME_KEY_MAX];
     gh_name_sort_key(u->name, key, sizeof key);
-    sqlite3_bind_text(st, 25, key, -1, SQLITE_TRANSIENT);
+    gh_bind_text(st, 25, key);
     char skey[GH_SEARCH_KEY_MAX];
     gh_search_key(u->name, u->email, u->badge, skey, sizeof skey);
-    sqlite3_bind_text(st, 26, skey, -1, SQLITE_TRANSIENT);
+    gh_bind_text(st, 26, skey);
 }
 
 static gh_status user_write_result(gh_db *db, int s, gh_err *err)
 {
-    if (s == SQLITE_DONE) return GH_OK;
-    if (s == SQLITE_CONSTRAINT_UNIQUE) {
-        const char *msg = sqlite3_errmsg(gh_db_raw(db));
+    if (s == GH_DONE) return GH_OK;
+    if (s == GH_UNIQUE) {
+        const char *msg = gh_db_errmsg(db);
         if (strstr(msg, "badge"))
             return gh_fail_field(err, GH_E_CONFLICT, "badge_taken", "badge", "another staff member has this badge");
         return gh_fail_field(err, GH_E_CONFLICT, "email_taken", "email", "another user has this email");
     }
-    if (s == SQLITE_CONSTRAINT_FOREIGNKEY)
+    if (s == GH_FOREIGN_KEY)
         return gh_fail_field(err, GH_E_INVALID, "unknown_role", "role", "no such role");
     return gh_db_fail(db, err, "user write");
 }
@@ -327,18 +327,18 @@ gh_status gh_store_user_insert(gh_db *db, const gh_user *u, gh_err *err)
                  " created_at, updated_at, last_login_at, name_sort, search_key)"
                  " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26)", err);
     user_bind(st, u);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
+    int s = gh_step(st);
+    gh_reset(st);
     return user_write_result(db, s, err);
 }
 
-static gh_status user_get(gh_db *db, sqlite3_stmt *st, gh_user *u, gh_err *err)
+static gh_status user_get(gh_db *db, gh_stmt *st, gh_user *u, gh_err *err)
 {
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) user_row(st, u);
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW) return GH_OK;
-    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "user_not_found", "no such user");
+    int s = gh_step(st);
+    if (s == GH_ROW) user_row(st, u);
+    gh_reset(st);
+    if (s == GH_ROW) return GH_OK;
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "user_not_found", "no such user");
     return gh_db_fail(db, err, "user get");
 }
 
@@ -381,8 +381,8 @@ gh_status gh_store_user_update(gh_db *db, const gh_user *u, gh_err *err)
                  " checkin_exempt = ?21, updated_at = ?23, last_login_at = ?24, name_sort = ?25,"
                  " search_key = ?26 WHERE id = ?1 AND org_id = ?2 AND created_at = ?22", err);
     user_bind(st, u);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
+    int s = gh_step(st);
+    gh_reset(st);
     return user_write_result(db, s, err);
 }
 
@@ -411,17 +411,17 @@ gh_status gh_store_tombstone_get(gh_db *db, const char *org_id, const char *id, 
                  " WHERE org_id = ?1 AND id = ?2", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
+    int s = gh_step(st);
+    if (s == GH_ROW) {
         memset(t, 0, sizeof *t);
         CP(t->id, 0); CP(t->org_id, 1); CP(t->name, 2);
-        t->name_erased = sqlite3_column_int64(st, 3) != 0;
-        t->deleted_at = sqlite3_column_int64(st, 4);
+        t->name_erased = gh_col_i64(st, 3) != 0;
+        t->deleted_at = gh_col_i64(st, 4);
         CP(t->deleted_by, 5);
     }
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW) return GH_OK;
-    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "user_not_found", "no such user");
+    gh_reset(st);
+    if (s == GH_ROW) return GH_OK;
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "user_not_found", "no such user");
     return gh_db_fail(db, err, "tombstone get");
 }
 
@@ -432,7 +432,7 @@ gh_status gh_store_checkin_close_all_open(gh_db *db, const char *org_id, const c
                  " WHERE org_id = ?1 AND user_id = ?2 AND ended_at IS NULL", err);
     gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, user_id); gh_bind_i64(st, 3, at); gh_bind_text(st, 4, gh_sql_null_if_empty(by));
     STEP_DONE(db, st, err, "check-in close all");
-    *n = sqlite3_changes(gh_db_raw(db));
+    *n = gh_db_changes(db);
     return GH_OK;
 }
 
@@ -479,14 +479,14 @@ typedef struct user_query {
 /* How many people of org_id match the phrase, counting up to SEARCH_BROAD. */
 static int64_t search_count(gh_db *db, const char *org_id, const char *phrase)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM (SELECT 1 FROM users_search"
+    gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM (SELECT 1 FROM users_search"
                                       " WHERE k MATCH ?1 AND oid = ?2 LIMIT ?3)");
     if (!st) return -1;
-    sqlite3_bind_text(st, 1, phrase, -1, SQLITE_STATIC);
+    gh_bind_text(st, 1, phrase);
     gh_bind_text(st, 2, org_id);
-    sqlite3_bind_int64(st, 3, SEARCH_BROAD);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    gh_bind_i64(st, 3, SEARCH_BROAD);
+    int64_t n = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : -1;
+    gh_reset(st);
     return n;
 }
 
@@ -518,17 +518,17 @@ static const char *user_list_sql(gh_db *db, const char *org_id, const gh_user_fi
     }
 }
 
-static void user_list_bind(sqlite3_stmt *st, const char *org_id, const gh_user_filter *f, user_query *uq)
+static void user_list_bind(gh_stmt *st, const char *org_id, const gh_user_filter *f, user_query *uq)
 {
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, f->status);
     gh_bind_text(st, 3, f->role);
     if (uq->mode != UQ_ALL)
-        sqlite3_bind_text(st, 4, uq->mode == UQ_INDEXED ? uq->phrase : uq->q, -1, SQLITE_TRANSIENT);
+        gh_bind_text(st, 4, uq->mode == UQ_INDEXED ? uq->phrase : uq->q);
     gh_bind_i64(st, 5, f->access);
     if (f->after_name) {
         gh_name_sort_key(f->after_name, uq->after_key, sizeof uq->after_key);
-        sqlite3_bind_text(st, 6, uq->after_key, -1, SQLITE_TRANSIENT);
+        gh_bind_text(st, 6, uq->after_key);
         gh_bind_text(st, 7, f->after_id ? f->after_id : "");
     }
     gh_bind_i64(st, 8, f->limit);
@@ -538,27 +538,32 @@ gh_status gh_store_user_list_plan(gh_db *db, const char *org_id, const gh_user_f
                                   gh_err *err)
 {
     gh_status rc = GH_OK;
-    sqlite3_stmt *st = NULL;
+    gh_stmt *st = NULL;
     char *sql = NULL;
     user_query *uq = malloc(sizeof *uq);
     if (!uq) { rc = gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); goto done; }
     const char *q = user_list_sql(db, org_id, f, uq);
-    sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", q);
-    if (!sql || sqlite3_prepare_v2(gh_db_raw(db), sql, -1, &st, NULL) != SQLITE_OK) {
+    /* The backend's plan statement: its prefix, then the query. */
+    const gh_store_ops *ops = gh_db_ops(db);
+    size_t pl = strlen(ops->plan_prefix), ql = strlen(q);
+    if (!(sql = malloc(pl + ql + 1))) { rc = gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); goto done; }
+    memcpy(sql, ops->plan_prefix, pl);
+    memcpy(sql + pl, q, ql + 1);
+    if (!(st = gh_stmt_prepare(db, sql))) {
         rc = gh_db_fail(db, err, "plan");
         goto done;
     }
     user_list_bind(st, org_id, f, uq);
     size_t n = 0;
     if (cap) out[0] = '\0';
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int w = snprintf(out + n, cap - n, "%s\n", gh_col_text(st, 3));
+    while (gh_step(st) == GH_ROW) {
+        int w = snprintf(out + n, cap - n, "%s\n", gh_col_text(st, ops->plan_column));
         if (w < 0 || (size_t)w >= cap - n) break;
         n += (size_t)w;
     }
 done:
-    sqlite3_finalize(st);
-    sqlite3_free(sql);
+    gh_stmt_finalize(st);
+    free(sql);
     free(uq);
     return rc;
 }
@@ -574,20 +579,20 @@ gh_status gh_store_user_list(gh_db *db, const char *org_id, const gh_user_filter
 {
     user_query *uq = malloc(sizeof *uq);
     if (!uq) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
-    sqlite3_stmt *st = gh_db_stmt(db, user_list_sql(db, org_id, f, uq));
+    gh_stmt *st = gh_db_stmt(db, user_list_sql(db, org_id, f, uq));
     if (!st) { free(uq); return gh_db_fail(db, err, "prepare"); }
     user_list_bind(st, org_id, f, uq); /* bound as copies */
     free(uq);
     gh_user *u = malloc(sizeof *u);
-    if (!u) { sqlite3_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
+    if (!u) { gh_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = gh_step(st)) == GH_ROW) {
         user_row(st, u);
         fn(u, arg);
     }
-    sqlite3_reset(st);
+    gh_reset(st);
     free(u);
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "user list");
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "user list");
 }
 
 gh_status gh_store_user_each(gh_db *db, const char *org_id, void (*fn)(const gh_user *, void *),
@@ -596,34 +601,34 @@ gh_status gh_store_user_each(gh_db *db, const char *org_id, void (*fn)(const gh_
     PREP(db, st, "SELECT " USER_COLS " FROM users WHERE ?1 IS NULL OR org_id = ?1", err);
     gh_bind_text(st, 1, org_id);
     gh_user *u = malloc(sizeof *u);
-    if (!u) { sqlite3_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
+    if (!u) { gh_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = gh_step(st)) == GH_ROW) {
         user_row(st, u);
         fn(u, arg);
     }
-    sqlite3_reset(st);
+    gh_reset(st);
     free(u);
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "user each");
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "user each");
 }
 
 /* ---- sessions ------------------------------------------------------------------- */
 #define SESSION_COLS "id, org_id, user_id, token_hash, csrf_hash, kind, created_at, last_seen_at," \
     " idle_s, expires_at, ip, user_agent, device_id, pin_change_required, mfa_pending, device"
 
-static void session_row(sqlite3_stmt *st, gh_session *s)
+static void session_row(gh_stmt *st, gh_session *s)
 {
     memset(s, 0, sizeof *s);
     CP(s->id, 0); CP(s->org_id, 1); CP(s->user_id, 2); CP(s->token_hash, 3); CP(s->csrf_hash, 4);
     CP(s->kind, 5);
-    s->created_at = sqlite3_column_int64(st, 6);
-    s->last_seen_at = sqlite3_column_int64(st, 7);
-    s->idle_s = sqlite3_column_int64(st, 8);
-    s->expires_at = sqlite3_column_int64(st, 9);
+    s->created_at = gh_col_i64(st, 6);
+    s->last_seen_at = gh_col_i64(st, 7);
+    s->idle_s = gh_col_i64(st, 8);
+    s->expires_at = gh_col_i64(st, 9);
     CP(s->ip, 10); CP(s->user_agent, 11); CP(s->device_id, 12);
-    s->pin_change_required = sqlite3_column_int64(st, 13) != 0;
+    s->pin_change_required = gh_col_i64(st, 13) != 0;
     CP(s->mfa_pending, 14);
-    s->device = sqlite3_column_int64(st, 15) != 0;
+    s->device = gh_col_i64(st, 15) != 0;
 }
 
 gh_status gh_store_session_insert(gh_db *db, const gh_session *s, gh_err *err)
@@ -645,11 +650,11 @@ gh_status gh_store_session_get_by_hash(gh_db *db, const char *token_hash, gh_ses
 {
     PREP(db, st, "SELECT " SESSION_COLS " FROM sessions WHERE token_hash = ?1", err);
     gh_bind_text(st, 1, token_hash);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) session_row(st, s);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW) return GH_OK;
-    if (rc == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "session_not_found", "no such session");
+    int rc = gh_step(st);
+    if (rc == GH_ROW) session_row(st, s);
+    gh_reset(st);
+    if (rc == GH_ROW) return GH_OK;
+    if (rc == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "session_not_found", "no such session");
     return gh_db_fail(db, err, "session get");
 }
 
@@ -660,11 +665,11 @@ gh_status gh_store_session_get(gh_db *db, const char *org_id, const char *user_i
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
     gh_bind_text(st, 3, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) session_row(st, s);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW) return GH_OK;
-    if (rc == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "session_not_found", "no such session");
+    int rc = gh_step(st);
+    if (rc == GH_ROW) session_row(st, s);
+    gh_reset(st);
+    if (rc == GH_ROW) return GH_OK;
+    if (rc == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "session_not_found", "no such session");
     return gh_db_fail(db, err, "session get");
 }
 
@@ -684,7 +689,7 @@ gh_status gh_store_session_clamp(gh_db *db, const char *org_id, const char *kind
     /* A device session's idle_s 0 is no idle timeout: a policy with one
      * gives it one. People's sessions (device = 0) are never touched by the
      * device policy, nor device sessions by people's. */
-    sqlite3_stmt *st = gh_db_stmt(db, device
+    gh_stmt *st = gh_db_stmt(db, device
         ? "UPDATE sessions SET idle_s = CASE WHEN ?3 > 0 AND (idle_s = 0 OR idle_s > ?3) THEN ?3 ELSE idle_s END,"
           " expires_at = min(expires_at, created_at + ?4)"
           " WHERE org_id = ?1 AND device = 1 AND ?2 = 'device'"
@@ -717,7 +722,7 @@ gh_status gh_store_session_delete(gh_db *db, const char *org_id, const char *use
     gh_bind_text(st, 2, user_id);
     gh_bind_text(st, 3, id);
     STEP_DONE(db, st, err, "session delete");
-    if (deleted) *deleted = sqlite3_changes(gh_db_raw(db));
+    if (deleted) *deleted = gh_db_changes(db);
     return GH_OK;
 }
 
@@ -729,7 +734,7 @@ gh_status gh_store_session_delete_user(gh_db *db, const char *org_id, const char
     gh_bind_text(st, 2, user_id);
     gh_bind_text(st, 3, keep_id);
     STEP_DONE(db, st, err, "session delete user");
-    if (deleted) *deleted = sqlite3_changes(gh_db_raw(db));
+    if (deleted) *deleted = gh_db_changes(db);
     return GH_OK;
 }
 
@@ -741,12 +746,12 @@ gh_status gh_store_session_list(gh_db *db, const char *org_id, const char *user_
     gh_bind_text(st, 2, user_id);
     gh_session s;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = gh_step(st)) == GH_ROW) {
         session_row(st, &s);
         fn(&s, arg);
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "session list");
+    gh_reset(st);
+    return rc == GH_DONE ? GH_OK : gh_db_fail(db, err, "session list");
 }
 
 /* ---- tokens ------------------------------------------------------------------------ */
@@ -766,18 +771,18 @@ gh_status gh_store_token_get_by_hash(gh_db *db, const char *token_hash, gh_token
     PREP(db, st, "SELECT id, org_id, user_id, purpose, token_hash, email, created_at, expires_at, used_at"
                  " FROM tokens WHERE token_hash = ?1", err);
     gh_bind_text(st, 1, token_hash);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
+    int s = gh_step(st);
+    if (s == GH_ROW) {
         memset(t, 0, sizeof *t);
         CP(t->id, 0); CP(t->org_id, 1); CP(t->user_id, 2); CP(t->purpose, 3); CP(t->token_hash, 4);
         CP(t->email, 5);
-        t->created_at = sqlite3_column_int64(st, 6);
-        t->expires_at = sqlite3_column_int64(st, 7);
-        t->used_at = sqlite3_column_int64(st, 8);
+        t->created_at = gh_col_i64(st, 6);
+        t->expires_at = gh_col_i64(st, 7);
+        t->used_at = gh_col_i64(st, 8);
     }
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW) return GH_OK;
-    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "token_invalid", "this link is not valid");
+    gh_reset(st);
+    if (s == GH_ROW) return GH_OK;
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "token_invalid", "this link is not valid");
     return gh_db_fail(db, err, "token get");
 }
 
@@ -787,7 +792,7 @@ gh_status gh_store_token_mark_used(gh_db *db, const char *id, int64_t at, gh_err
     gh_bind_text(st, 1, id);
     gh_bind_i64(st, 2, at);
     STEP_DONE(db, st, err, "token use");
-    if (sqlite3_changes(gh_db_raw(db)) != 1)
+    if (gh_db_changes(db) != 1)
         return gh_fail(err, GH_E_GONE, "token_used", "this link was already used");
     return GH_OK;
 }
