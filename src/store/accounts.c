@@ -1,4 +1,4 @@
-/* SQLite implementation of store.h: organizations, roles, users, sessions and
+/* The store SQL (through store/stmt.h) of store.h: organizations, roles, users, sessions and
  * single-use tokens. */
 /* Over 600 lines: the SQL of the account tables (organizations, roles,
  * users, sessions, single-use tokens), one short function per query. */
@@ -309,8 +309,7 @@ static gh_status user_write_result(gh_db *db, int s, gh_err *err)
 {
     if (s == GH_DONE) return GH_OK;
     if (s == GH_UNIQUE) {
-        const char *msg = gh_db_errmsg(db);
-        if (strstr(msg, "badge"))
+        if (gh_db_conflict_names(db, "badge"))
             return gh_fail_field(err, GH_E_CONFLICT, "badge_taken", "badge", "another staff member has this badge");
         return gh_fail_field(err, GH_E_CONFLICT, "email_taken", "email", "another user has this email");
     }

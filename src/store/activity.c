@@ -1,4 +1,4 @@
-/* SQLite implementation of store/shopfloor.h: per-user activity. */
+/* The store SQL (through store/stmt.h) of store/shopfloor.h: per-user activity. */
 #include "store/shopfloor.h"
 #include "store/stmt.h"
 

@@ -1,4 +1,4 @@
-/* SQLite implementation of store.h: API keys. */
+/* The store SQL (through store/stmt.h) of store.h: API keys. */
 #include <string.h>
 
 #include "store/store.h"

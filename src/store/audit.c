@@ -1,4 +1,4 @@
-/* SQLite implementation of store.h: the audit trail. */
+/* The store SQL (through store/stmt.h) of store.h: the audit trail. */
 #include <string.h>
 
 #include "store/store.h"

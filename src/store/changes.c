@@ -1,4 +1,4 @@
-/* SQLite implementation of store/changes.h. */
+/* The store SQL (through store/stmt.h) of store/changes.h. */
 #include "store/changes.h"
 #include "store/stmt.h"
 

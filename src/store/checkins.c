@@ -1,4 +1,4 @@
-/* SQLite implementation of store/shopfloor.h: check-ins (time records). */
+/* The store SQL (through store/stmt.h) of store/shopfloor.h: check-ins (time records). */
 #include "store/shopfloor.h"
 #include "store/stmt.h"
 

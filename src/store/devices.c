@@ -1,4 +1,4 @@
-/* SQLite implementation of store/shopfloor.h: kiosk devices and kiosk sessions. */
+/* The store SQL (through store/stmt.h) of store/shopfloor.h: kiosk devices and kiosk sessions. */
 #include "store/shopfloor.h"
 #include "store/stmt.h"
 

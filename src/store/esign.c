@@ -1,4 +1,4 @@
-/* SQLite implementation of store/esign.h: e-signature accounts and the
+/* The store SQL (through store/stmt.h) of store/esign.h: e-signature accounts and the
  * per-organization signature chain. */
 #include "store/esign.h"
 #include "store/stmt.h"

@@ -1,4 +1,4 @@
-/* SQLite implementation of store/groups.h: groups, membership, views and
+/* The store SQL (through store/stmt.h) of store/groups.h: groups, membership, views and
  * shares. */
 #include "store/groups.h"
 #include "store/stmt.h"

@@ -1,4 +1,4 @@
-/* SQLite implementation of store/invites.h. */
+/* The store SQL (through store/stmt.h) of store/invites.h. */
 #include "store/invites.h"
 #include "store/stmt.h"
 

@@ -1,4 +1,4 @@
-/* SQLite implementation of store/mfa.h: second factors and the MFA policy. */
+/* The store SQL (through store/stmt.h) of store/mfa.h: second factors and the MFA policy. */
 #include "store/mfa.h"
 #include "store/stmt.h"
 

@@ -1,4 +1,4 @@
-/* SQLite implementation of store.h: the mail outbox. */
+/* The store SQL (through store/stmt.h) of store.h: the mail outbox. */
 #include <string.h>
 
 #include "store/store.h"
@@ -79,7 +79,7 @@ json_t *gh_store_outbox_list(gh_db *db, const char *org_id, int limit, gh_err *e
 json_t *gh_store_outbox_latest(gh_db *db, const char *org_id, const char *kind, const char *to, gh_err *err)
 {
     gh_stmt *st = gh_db_stmt(db, "SELECT " OUTBOX_COLS " FROM outbox WHERE org_id = ?1 AND kind = ?2"
-                                      " AND to_addr = ?3 COLLATE NOCASE ORDER BY seq DESC LIMIT 1");
+                                      " AND lower(to_addr) = lower(?3) ORDER BY seq DESC LIMIT 1");
     if (!st) { gh_db_fail(db, err, "prepare"); return NULL; }
     gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, kind); gh_bind_text(st, 3, to);
     json_t *arr = outbox_rows(db, st, "outbox latest", err);

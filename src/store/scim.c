@@ -1,4 +1,4 @@
-/* SQLite implementation of store/scim.h. */
+/* store/scim.h: SCIM attributes kept beside a user. */
 #include "store/scim.h"
 #include "store/stmt.h"
 
@@ -43,7 +43,11 @@ gh_status gh_store_user_scim_put(gh_db *db, const char *org_id, const char *user
         gh_reset(st);
         return r == GH_DONE ? GH_OK : gh_db_fail(db, err, "scim user delete");
     }
-    PREP(db, st, "INSERT OR REPLACE INTO scim_users (org_id, " SCIM_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", err);
+    PREP(db, st, "INSERT INTO scim_users (org_id, " SCIM_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+                 " ON CONFLICT (user_id) DO UPDATE SET org_id = excluded.org_id, external_id = excluded.external_id,"
+                 " title = excluded.title, given_name = excluded.given_name, family_name = excluded.family_name,"
+                 " employee_number = excluded.employee_number, department = excluded.department,"
+                 " manager_id = excluded.manager_id", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
     gh_bind_text(st, 3, s->external_id);

@@ -1,4 +1,4 @@
-/* SQLite implementation of store/shopfloor.h: agenda screens. */
+/* The store SQL (through store/stmt.h) of store/shopfloor.h: agenda screens. */
 #include "store/shopfloor.h"
 #include "store/stmt.h"
 

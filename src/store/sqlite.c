@@ -297,8 +297,8 @@ static void sqlite_stmt_finalize(gh_stmt *st)
     free(st);
 }
 
-/* len SIZE_MAX: up to the NUL. Longer than SQLite takes: bound as NULL,
- * which the step then refuses or the caller's constraints catch. */
+/* len SIZE_MAX: up to the NUL. (Text over SQLite's length limit stays
+ * unbound, so NULL, which the table's NOT NULL or the caller refuses.) */
 static void sqlite_bind_text(gh_stmt *st, int i, const char *s, size_t len)
 {
     if (!s) sqlite3_bind_null(st->raw, i);

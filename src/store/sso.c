@@ -1,4 +1,4 @@
-/* SQLite implementation of store.h: SSO configurations and linked identities. */
+/* The store SQL (through store/stmt.h) of store.h: SSO configurations and linked identities. */
 #include <stdlib.h>
 #include <string.h>
 

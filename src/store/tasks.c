@@ -1,4 +1,4 @@
-/* SQLite implementation of store/shopfloor.h: tasks, their assignees, order assignment and the agenda. */
+/* The store SQL (through store/stmt.h) of store/shopfloor.h: tasks, their assignees, order assignment and the agenda. */
 #include "store/shopfloor.h"
 #include "store/stmt.h"
 

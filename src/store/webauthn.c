@@ -1,4 +1,4 @@
-/* SQLite implementation of store/webauthn.h. */
+/* The store SQL (through store/stmt.h) of store/webauthn.h. */
 #include "store/webauthn.h"
 #include "store/stmt.h"
 

@@ -1,4 +1,4 @@
-/* SQLite implementation of store.h: webhook endpoints and their deliveries. */
+/* The store SQL (through store/stmt.h) of store.h: webhook endpoints and their deliveries. */
 #include <stdlib.h>
 #include <string.h>
 
