@@ -96,30 +96,23 @@ gh_status gh_store_mfa_factor_delete(gh_db *db, const char *org_id, const char *
     return GH_OK;
 }
 
+static json_t *factor_json(gh_stmt *st, void *unused)
+{
+    (void)unused;
+    int64_t used = gh_col_i64(st, 4);
+    return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", gh_col_text(st, 0), "kind", gh_col_text(st, 1), "label",
+                     gh_col_text(st, 2), "created_at", gh_json_time(gh_col_i64(st, 3)), "last_used_at",
+                     used ? gh_json_time(used) : json_null());
+}
+
 json_t *gh_store_mfa_factor_list(gh_db *db, const char *org_id, const char *user_id, gh_err *err)
 {
     gh_stmt *st = gh_db_stmt(db, "SELECT id, kind, label, created_at, last_used_at FROM mfa_factors"
-                                      " WHERE org_id = ?1 AND user_id = ?2 AND confirmed = 1 ORDER BY created_at, id");
+                                 " WHERE org_id = ?1 AND user_id = ?2 AND confirmed = 1 ORDER BY created_at, id");
     if (!st) { gh_db_fail(db, err, "prepare"); return NULL; }
-    json_t *items = json_array();
-    if (!items) { gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); return NULL; }
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
-    int rc;
-    while ((rc = gh_step(st)) == GH_ROW) {
-        int64_t used = gh_col_i64(st, 4);
-        json_t *it = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", gh_col_text(st, 0), "kind", gh_col_text(st, 1),
-                               "label", gh_col_text(st, 2), "created_at", gh_json_time(gh_col_i64(st, 3)),
-                               "last_used_at", used ? gh_json_time(used) : json_null());
-        if (!it || json_array_append_new(items, it) != 0) { rc = GH_STEP_ERROR; break; }
-    }
-    gh_reset(st);
-    if (rc != GH_DONE) {
-        json_decref(items);
-        gh_db_fail(db, err, "mfa factor list");
-        return NULL;
-    }
-    return items;
+    return gh_sql_json_rows(db, st, factor_json, NULL, err, "mfa factor list");
 }
 
 gh_status gh_store_mfa_recovery_insert(gh_db *db, const char *org_id, const char *user_id, const char *hash,
@@ -160,7 +153,7 @@ gh_status gh_store_mfa_recovery_delete(gh_db *db, const char *org_id, const char
 int64_t gh_store_mfa_recovery_left(gh_db *db, const char *org_id, const char *user_id)
 {
     gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM mfa_recovery_codes WHERE org_id = ?1 AND user_id = ?2"
-                                      " AND used_at = 0");
+                                 " AND used_at = 0");
     if (!st) return 0;
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);

@@ -25,8 +25,9 @@ gh_status gh_store_outbox_insert(gh_db *db, const gh_mail_row *m, int64_t at, gh
 #define OUTBOX_COLS "id, org_id, kind, to_addr, subject, body, link, created_at, status, attempts," \
                     " last_error, next_attempt_at, sent_at"
 
-static json_t *outbox_entry(gh_stmt *st)
+static json_t *outbox_entry(gh_stmt *st, void *unused)
 {
+    (void)unused;
     json_t *o = json_object();
     if (!o) return NULL;
     json_object_set_new(o, "id", json_string(gh_col_text(st, 0)));
@@ -50,26 +51,14 @@ static json_t *outbox_entry(gh_stmt *st)
 
 static json_t *outbox_rows(gh_db *db, gh_stmt *st, const char *what, gh_err *err)
 {
-    json_t *arr = json_array();
-    int s = GH_DONE;
-    while (arr && (s = gh_step(st)) == GH_ROW) {
-        if (json_array_append_new(arr, outbox_entry(st)) != 0) { json_decref(arr); arr = NULL; }
-    }
-    gh_reset(st);
-    if (!arr) { gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); return NULL; }
-    if (s != GH_DONE) {
-        json_decref(arr);
-        gh_db_fail(db, err, what);
-        return NULL;
-    }
-    return arr;
+    return gh_sql_json_rows(db, st, outbox_entry, NULL, err, what);
 }
 
 json_t *gh_store_outbox_list(gh_db *db, const char *org_id, int limit, gh_err *err)
 {
     gh_stmt *st = gh_db_stmt(db, "SELECT * FROM (SELECT " OUTBOX_COLS ", seq FROM outbox"
-                                      " WHERE (?1 IS NULL OR org_id = ?1) ORDER BY seq DESC LIMIT ?2)"
-                                      " ORDER BY seq");
+                                 " WHERE (?1 IS NULL OR org_id = ?1) ORDER BY seq DESC LIMIT ?2)"
+                                 " ORDER BY seq");
     if (!st) { gh_db_fail(db, err, "prepare"); return NULL; }
     gh_bind_text(st, 1, org_id);
     gh_bind_i64(st, 2, limit > 0 ? limit : -1);
@@ -79,7 +68,7 @@ json_t *gh_store_outbox_list(gh_db *db, const char *org_id, int limit, gh_err *e
 json_t *gh_store_outbox_latest(gh_db *db, const char *org_id, const char *kind, const char *to, gh_err *err)
 {
     gh_stmt *st = gh_db_stmt(db, "SELECT " OUTBOX_COLS " FROM outbox WHERE org_id = ?1 AND kind = ?2"
-                                      " AND lower(to_addr) = lower(?3) ORDER BY seq DESC LIMIT 1");
+                                 " AND lower(to_addr) = lower(?3) ORDER BY seq DESC LIMIT 1");
     if (!st) { gh_db_fail(db, err, "prepare"); return NULL; }
     gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, kind); gh_bind_text(st, 3, to);
     json_t *arr = outbox_rows(db, st, "outbox latest", err);
@@ -94,8 +83,8 @@ gh_status gh_store_outbox_claim(gh_db *db, int64_t now, int64_t lease_s, json_t 
     *out = NULL;
     /* A read first: most rounds find nothing due and take no write lock. */
     gh_stmt *due = gh_db_stmt(db, "SELECT 1 FROM outbox WHERE status = 'queued'"
-                                       " OR (status = 'deferred' AND next_attempt_at <= ?1)"
-                                       " OR (status = 'sending' AND lease_until <= ?1) LIMIT 1");
+                                  " OR (status = 'deferred' AND next_attempt_at <= ?1)"
+                                  " OR (status = 'sending' AND lease_until <= ?1) LIMIT 1");
     if (!due) return gh_db_fail(db, err, "prepare");
     gh_bind_i64(due, 1, now);
     int d = gh_step(due);

@@ -141,6 +141,11 @@ static inline gh_status gh_sql_each_row(gh_db *db, gh_stmt *st, void (*row)(gh_s
     return s == GH_DONE ? GH_OK : gh_db_fail(db, err, what);
 }
 
+/* Steps a row-producing statement into a JSON array, one element per row
+ * from row(st, arg) (NULL: out of memory). NULL with err on failure. */
+json_t *gh_sql_json_rows(gh_db *db, gh_stmt *st, json_t *(*row)(gh_stmt *, void *), void *arg, gh_err *err,
+                         const char *what);
+
 /* A text column as a JSON string, NULL as JSON null. */
 static inline json_t *gh_sql_text_or_null(gh_stmt *st, int col)
 {

@@ -47,27 +47,27 @@ gh_status gh_store_wa_cred_get(gh_db *db, const char *org_id, const char *user_i
     return gh_db_fail(db, err, "webauthn credential get");
 }
 
+/* arg: whether to show the credential ids (bool *). */
+static json_t *cred_json(gh_stmt *st, void *arg)
+{
+    int64_t used = gh_col_i64(st, 3);
+    json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "id", gh_col_text(st, 0), "name", gh_col_text(st, 1), "created_at",
+                          gh_json_time(gh_col_i64(st, 2)), "last_used_at", used ? gh_json_time(used) : json_null());
+    if (o && *(const bool *)arg && json_object_set_new(o, "cred_id", json_string(gh_col_text(st, 4))) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 json_t *gh_store_wa_cred_list(gh_db *db, const char *org_id, const char *user_id, bool cred_ids, gh_err *err)
 {
     gh_stmt *st = gh_db_stmt(db, "SELECT id, name, created_at, last_used_at, cred_id FROM webauthn_credentials"
-                                      " WHERE org_id = ?1 AND user_id = ?2 ORDER BY created_at, id");
+                                 " WHERE org_id = ?1 AND user_id = ?2 ORDER BY created_at, id");
     if (!st) { gh_db_fail(db, err, "prepare"); return NULL; }
-    json_t *a = json_array();
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
-    int rc;
-    while (a && (rc = gh_step(st)) == GH_ROW) {
-        int64_t used = gh_col_i64(st, 3);
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "id", gh_col_text(st, 0), "name", gh_col_text(st, 1), "created_at",
-                              gh_json_time(gh_col_i64(st, 2)), "last_used_at",
-                              used ? gh_json_time(used) : json_null());
-        if (o && cred_ids) json_object_set_new(o, "cred_id", json_string(gh_col_text(st, 4)));
-        if (!o || json_array_append_new(a, o) != 0) { json_decref(a); a = NULL; }
-    }
-    gh_reset(st);
-    if (!a) gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
-    else if (rc != GH_DONE) { json_decref(a); a = NULL; gh_db_fail(db, err, "webauthn credential list"); }
-    return a;
+    return gh_sql_json_rows(db, st, cred_json, &cred_ids, err, "webauthn credential list");
 }
 
 int64_t gh_store_wa_cred_count(gh_db *db, const char *org_id, const char *user_id)

@@ -157,48 +157,42 @@ gh_status gh_store_whdelivery_finish(gh_db *db, const char *id, const char *stat
     return GH_OK;
 }
 
+static json_t *delivery_json(gh_stmt *st, void *unused)
+{
+    (void)unused;
+    const char *status = gh_col_text(st, 3);
+    int64_t next = gh_col_i64(st, 5);
+    long code = (long)gh_col_i64(st, 6);
+    const char *excerpt = gh_col_text(st, 7), *error = gh_col_text(st, 8);
+    json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "id", gh_col_text(st, 0),
+                          "event", gh_col_text(st, 1), "created_at", gh_json_time(gh_col_i64(st, 2)),
+                          "status", status, "attempts", (json_int_t)gh_col_i64(st, 4),
+                          "next_attempt_at", next > 0 && !strcmp(status, "deferred") ? gh_json_time(next) : json_null(),
+                          "response_status", code ? json_integer(code) : json_null(),
+                          "response_excerpt", *excerpt ? json_string(excerpt) : json_null(),
+                          "last_error", *error ? json_string(error) : json_null(),
+                          "delivered_at", gh_col_is_null(st, 9)
+                                              ? json_null() : gh_json_time(gh_col_i64(st, 9)));
+    return o;
+}
+
 json_t *gh_store_whdelivery_list(gh_db *db, const char *org_id, const char *webhook_id, int limit, gh_err *err)
 {
     gh_stmt *st = gh_db_stmt(db, "SELECT id, event, created_at, status, attempts, next_attempt_at,"
-                                      " response_status, response_excerpt, last_error, delivered_at"
-                                      " FROM webhook_deliveries WHERE org_id = ?1 AND webhook_id = ?2"
-                                      " ORDER BY seq DESC LIMIT ?3");
+                                 " response_status, response_excerpt, last_error, delivered_at"
+                                 " FROM webhook_deliveries WHERE org_id = ?1 AND webhook_id = ?2"
+                                 " ORDER BY seq DESC LIMIT ?3");
     if (!st) { gh_db_fail(db, err, "prepare"); return NULL; }
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, webhook_id);
     gh_bind_i64(st, 3, limit > 0 ? limit : 100);
-    json_t *arr = json_array();
-    int s = GH_DONE;
-    while (arr && (s = gh_step(st)) == GH_ROW) {
-        const char *status = gh_col_text(st, 3);
-        int64_t next = gh_col_i64(st, 5);
-        long code = (long)gh_col_i64(st, 6);
-        const char *excerpt = gh_col_text(st, 7), *error = gh_col_text(st, 8);
-        json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "id", gh_col_text(st, 0),
-                              "event", gh_col_text(st, 1), "created_at", gh_json_time(gh_col_i64(st, 2)),
-                              "status", status, "attempts", (json_int_t)gh_col_i64(st, 4),
-                              "next_attempt_at", next > 0 && !strcmp(status, "deferred") ? gh_json_time(next) : json_null(),
-                              "response_status", code ? json_integer(code) : json_null(),
-                              "response_excerpt", *excerpt ? json_string(excerpt) : json_null(),
-                              "last_error", *error ? json_string(error) : json_null(),
-                              "delivered_at", gh_col_is_null(st, 9)
-                                                  ? json_null() : gh_json_time(gh_col_i64(st, 9)));
-        if (!o || json_array_append_new(arr, o) != 0) { json_decref(arr); arr = NULL; }
-    }
-    gh_reset(st);
-    if (!arr) { gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); return NULL; }
-    if (s != GH_DONE) {
-        json_decref(arr);
-        gh_db_fail(db, err, "webhook deliveries");
-        return NULL;
-    }
-    return arr;
+    return gh_sql_json_rows(db, st, delivery_json, NULL, err, "webhook deliveries");
 }
 
 int64_t gh_store_whdelivery_backlog(gh_db *db)
 {
     gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM webhook_deliveries"
-                                      " WHERE status IN ('queued', 'deferred', 'sending')");
+                                 " WHERE status IN ('queued', 'deferred', 'sending')");
     if (!st) return -1;
     int s = gh_step(st);
     int64_t n = s == GH_ROW ? gh_col_i64(st, 0) : -1;
