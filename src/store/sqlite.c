@@ -157,7 +157,6 @@ static void sqlite_close(gh_db *db)
 }
 
 sqlite3 *gh_db_raw(gh_db *db) { return db->conn; }
-sqlite3_stmt *gh_stmt_raw(gh_stmt *st) { return st->raw; }
 
 int gh_db_exec(gh_db *db, const char *sql)
 {

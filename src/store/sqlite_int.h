@@ -14,8 +14,6 @@
 
 /* The connection under a gh_db opened by the SQLite backend. */
 sqlite3 *gh_db_raw(gh_db *db);
-/* The prepared statement under a gh_stmt of the SQLite backend. */
-sqlite3_stmt *gh_stmt_raw(gh_stmt *st);
 /* Runs SQL with no parameters and no result rows. */
 int gh_db_exec(gh_db *db, const char *sql);
 
