@@ -67,7 +67,8 @@ typedef struct gh_store_ops {
     /* Whole-database operations. */
     /* Writes a consistent copy of the live database to a new file. */
     int (*copy_to)(gh_db *db, const char *path, char *err, size_t errlen);
-    /* Checks every page, index and constraint; 0, or -1 with err. */
+    /* Checks every page, index and constraint; 0, or -1 with err, a
+     * predicate for the database's name ("is not a readable ..."). */
     int (*check_integrity)(gh_db *db, char *err, size_t errlen);
     /* The query plan of sql: prefix prepended to the statement, and the
      * column of each result row that holds a line of the plan. */

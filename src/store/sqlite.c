@@ -383,7 +383,7 @@ static int sqlite_check_integrity(gh_db *db, char *err, size_t errlen)
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db->conn, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
-        snprintf(err, errlen, "not a readable SQLite database: %s", sqlite3_errmsg(db->conn));
+        snprintf(err, errlen, "is not a readable SQLite database: %s", sqlite3_errmsg(db->conn));
         goto out;
     }
     const char *verdict = (const char *)sqlite3_column_text(st, 0);
