@@ -115,7 +115,7 @@ gh_status gh_store_identity_insert(gh_db *db, const gh_identity *i, gh_err *err)
     gh_bind_i64(st, 8, i->last_used_at);
     int s = gh_step(st);
     gh_reset(st);
-    if (gh_step_refused(s))
+    if (s == GH_UNIQUE)
         return gh_fail(err, GH_E_CONFLICT, "identity_linked", "this outside identity is linked to someone already");
     if (s != GH_DONE) return gh_db_fail(db, err, "identity insert");
     return GH_OK;

@@ -17,7 +17,7 @@ gh_status gh_store_wa_cred_insert(gh_db *db, const gh_wa_cred *c, gh_err *err)
     gh_bind_i64(st, 10, c->last_used_at);
     int rc = gh_step(st);
     gh_reset(st);
-    if (gh_step_refused(rc))
+    if (rc == GH_UNIQUE)
         return gh_fail(err, GH_E_CONFLICT, "webauthn_already_registered", "this passkey or security key is registered already");
     if (rc != GH_DONE) return gh_db_fail(db, err, "webauthn credential insert");
     return GH_OK;

@@ -21,6 +21,7 @@
 #include "store/db.h"
 #include "store/stmt.h" /* white-box: the statement layer */
 #include "store/store.h"
+#include "store/webauthn.h"
 #include "util/util.h"
 
 static char dir[64], path[128];
@@ -363,6 +364,106 @@ static void stmt_json_rows(void **state)
     gh_db_close(db);
 }
 
+static void add_org(gh_db *db, const char *id)
+{
+    gh_org o = {0};
+    gh_err e = {0};
+    gh_strlcpy(o.id, id, sizeof o.id);
+    gh_strlcpy(o.slug, id, sizeof o.slug);
+    gh_strlcpy(o.name, id, sizeof o.name);
+    gh_strlcpy(o.template_set, "plant", sizeof o.template_set);
+    o.seats_office = o.seats_factory = -1;
+    o.session_idle_s = o.session_max_s = o.invite_ttl_s = 3600;
+    o.kiosk_pin_min = 6;
+    o.kiosk_idle_s = o.kiosk_session_s = 60;
+    o.created_at = 1;
+    assert_int_equal(gh_store_org_insert(db, &o, &e), GH_OK);
+    gh_role r = {0};
+    gh_strlcpy(r.org_id, id, sizeof r.org_id);
+    gh_strlcpy(r.key, "user", sizeof r.key);
+    gh_strlcpy(r.name, "User", sizeof r.name);
+    r.created_at = r.updated_at = 1;
+    assert_int_equal(gh_store_role_insert(db, &r, &e), GH_OK);
+}
+
+static gh_status put_user(gh_db *db, const char *id, const char *email, const char *badge, const char *role,
+                          gh_err *e)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    assert_non_null(u);
+    gh_strlcpy(u->id, id, sizeof u->id);
+    gh_strlcpy(u->org_id, "o1", sizeof u->org_id);
+    gh_strlcpy(u->name, id, sizeof u->name);
+    gh_strlcpy(u->email, email, sizeof u->email);
+    gh_strlcpy(u->badge, badge, sizeof u->badge);
+    gh_strlcpy(u->role_key, role, sizeof u->role_key);
+    gh_strlcpy(u->status, "active", sizeof u->status);
+    u->office_access = true;
+    u->modules_all = true;
+    u->created_at = u->updated_at = 1;
+    gh_status st = gh_store_user_insert(db, u, e);
+    free(u);
+    return st;
+}
+
+/* The store's refusals, told apart through the statement layer: which
+ * unique key was taken, a missing parent, a linked identity, a passkey
+ * registered twice; none leaves a row behind. */
+static void store_refusals(void **state)
+{
+    (void)state;
+    gh_db *db = open_migrated();
+    add_org(db, "o1");
+    gh_err e = {0};
+    assert_int_equal(put_user(db, "u1", "a@x.test", "B1", "user", &e), GH_OK);
+    assert_int_equal(put_user(db, "u2", "a@x.test", "B2", "user", &e), GH_E_CONFLICT);
+    assert_string_equal(e.code, "email_taken");
+    gh_err_clear(&e);
+    assert_int_equal(put_user(db, "u2", "b@x.test", "B1", "user", &e), GH_E_CONFLICT);
+    assert_string_equal(e.code, "badge_taken");
+    gh_err_clear(&e);
+    assert_int_equal(put_user(db, "u2", "b@x.test", "B2", "nosuchrole", &e), GH_E_INVALID);
+    assert_string_equal(e.code, "unknown_role");
+    gh_err_clear(&e);
+    gh_user *u = calloc(1, sizeof *u);
+    assert_non_null(u);
+    assert_int_equal(gh_store_user_get(db, "o1", "u2", u, &e), GH_E_NOT_FOUND);
+    gh_err_clear(&e);
+    free(u);
+
+    gh_identity id = {0};
+    gh_strlcpy(id.id, "i1", sizeof id.id);
+    gh_strlcpy(id.org_id, "o1", sizeof id.org_id);
+    gh_strlcpy(id.user_id, "u1", sizeof id.user_id);
+    gh_strlcpy(id.kind, "oidc", sizeof id.kind);
+    gh_strlcpy(id.issuer, "https://idp.test", sizeof id.issuer);
+    gh_strlcpy(id.subject, "s1", sizeof id.subject);
+    id.created_at = 1;
+    assert_int_equal(gh_store_identity_insert(db, &id, &e), GH_OK);
+    gh_strlcpy(id.id, "i2", sizeof id.id);
+    assert_int_equal(gh_store_identity_insert(db, &id, &e), GH_E_CONFLICT);
+    assert_string_equal(e.code, "identity_linked");
+    gh_err_clear(&e);
+
+    gh_wa_cred *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    gh_strlcpy(c->id, "w1", sizeof c->id);
+    gh_strlcpy(c->org_id, "o1", sizeof c->org_id);
+    gh_strlcpy(c->user_id, "u1", sizeof c->user_id);
+    gh_strlcpy(c->cred_id, "cred", sizeof c->cred_id);
+    gh_strlcpy(c->public_key, "pk", sizeof c->public_key);
+    gh_strlcpy(c->name, "key", sizeof c->name);
+    c->created_at = 1;
+    assert_int_equal(gh_store_wa_cred_insert(db, c, &e), GH_OK);
+    gh_strlcpy(c->id, "w2", sizeof c->id);
+    assert_int_equal(gh_store_wa_cred_insert(db, c, &e), GH_E_CONFLICT);
+    assert_string_equal(e.code, "webauthn_already_registered");
+    gh_err_clear(&e);
+    free(c);
+    assert_int_equal(gh_store_wa_cred_count(db, "o1", "u1"), 1);
+    gh_db_close(db);
+}
+
 int main(void)
 {
     if (gh_random_init() != 0) return 1;
@@ -375,6 +476,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(stmt_bind_step_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(stmt_refusals_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(stmt_json_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_refusals, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
