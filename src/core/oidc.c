@@ -220,13 +220,13 @@ out:
     return st;
 }
 
-gh_status gh_oidc_reauth_consume(gh_ctx *ctx, const char *why, int64_t max_age_s)
+gh_status gh_oidc_reauth_consume(gh_ctx *ctx, const char *why, int64_t max_age_s, bool *mfa)
 {
     char purpose[64];
     bool found = false;
     snprintf(purpose, sizeof purpose, "reauth:%s", why ? why : "");
     gh_status st = gh_store_sso_reauth_consume(ctx->db, ctx->actor.org_id, ctx->actor.id, purpose, gh_now() - max_age_s,
-                                               &found, &ctx->err);
+                                               &found, mfa, &ctx->err);
     if (st != GH_OK) return st;
     if (!found)
         return gh_fail(&ctx->err, GH_E_FORBIDDEN, "reauth_required",

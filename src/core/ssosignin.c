@@ -182,10 +182,13 @@ static gh_status reauth_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_si
     gh_strlcpy(c.actor.org_id, v->org->id, sizeof c.actor.org_id);
     gh_strlcpy(c.actor.id, v->user_id, sizeof c.actor.id);
     int64_t now = gh_now();
+    bool mfa = false;
     if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
-    if ((st = gh_store_sso_state_prove(c.db, v->state_hash, now, &c.err)) != GH_OK ||
+    if ((st = gh_mfa_idp_counts(&c, v->org->id, v->claims, &mfa)) != GH_OK ||
+        (st = gh_store_sso_state_prove(c.db, v->state_hash, now, mfa, &c.err)) != GH_OK ||
         (st = gh_audit(&c, v->org->id, "auth.reauthenticated", "user", v->user_id,
-                       json_pack("{s:s, s:s, s:s}", "method", "sso", "purpose", v->purpose + 7, "issuer", v->issuer))) != GH_OK) {
+                       json_pack("{s:s, s:s, s:s, s:b}", "method", "sso", "purpose", v->purpose + 7, "issuer", v->issuer,
+                                 "mfa", mfa))) != GH_OK) {
         gh_db_rollback(c.db);
         ctx->err = c.err;
         return st;

@@ -738,7 +738,11 @@ static const char *const migrations[] = {
      " OR OLD.device IS NOT NEW.device"
      " BEGIN " GEN_BUMP CHANGE("role", "NEW.org_id", "NEW.key") CHANGE("role", "OLD.org_id", "OLD.key") " END;"
      "CREATE TRIGGER gen_roles_d AFTER DELETE ON roles BEGIN " GEN_BUMP CHANGE("role", "OLD.org_id", "OLD.key") " END;"),
-    /* 21 (issue 16): the e-mail domains an organization's company sign-in
+    /* 21: an SSO re-authentication remembers whether the IdP's MFA counted
+     * (org_mfa's sso_counts_as_mfa and the amr/acr it asserted), for
+     * e-signatures where the org requires a second factor. */
+    ("ALTER TABLE sso_states ADD COLUMN proved_mfa INTEGER NOT NULL DEFAULT 0;"),
+    /* 22 (issue 16): the e-mail domains an organization's company sign-in
      * declares, so /v1/auth/sso/start?email= finds its IdP. A domain
      * belongs to one organization at most (the primary key); written with
      * the SSO configuration and removed with it. */
@@ -746,7 +750,7 @@ static const char *const migrations[] = {
      " domain TEXT PRIMARY KEY,"
      " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE);"
      "CREATE INDEX sso_domains_org ON sso_domains(org_id);"),
-    /* 22 (issue 16): what RP-initiated logout needs of a session opened by
+    /* 23 (issue 16): what RP-initiated logout needs of a session opened by
      * an OIDC sign-in: the IdP's end_session_endpoint and the ID token for
      * id_token_hint, sealed (core/secretbox.h, per session). Goes with the
      * session. */
