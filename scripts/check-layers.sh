@@ -2,7 +2,7 @@
 # The layer rules that the compiler cannot see (docs/ARCHITECTURE.md):
 #   - only src/store/ includes a database client header (sqlite3.h,
 #     libpq-fe.h) or the store's private headers (store/sqlite_int.h,
-#     store/backend.h);
+#     store/backend.h, store/pg.h);
 #   - src/store/ includes nothing from core/, api/ or http/;
 #   - src/util/ includes nothing from store/, core/, api/ or http/;
 #   - handlers (src/api/) and the HTTP layer call core, never gh_store_*.
@@ -13,7 +13,7 @@ cd "$root" || exit 2
 bad=0
 report() { echo "layer rule broken ($1):"; echo "$2"; bad=1; }
 
-out=$(grep -rnE '#[[:space:]]*include[[:space:]]*[<"](sqlite3\.h|libpq-fe\.h|store/sqlite_int\.h|store/backend\.h)[>"]' src \
+out=$(grep -rnE '#[[:space:]]*include[[:space:]]*[<"](sqlite3\.h|libpq-fe\.h|store/sqlite_int\.h|store/backend\.h|store/pg\.h)[>"]' src \
       --include='*.c' --include='*.h' | grep -v '^src/store/')
 [ -n "$out" ] && report "database headers outside src/store/" "$out"
 
