@@ -32,6 +32,10 @@ struct gh_db {
     gh_db_head head; /* first: the operations table (store/backend.h) */
     PGconn *conn;
     bool readonly;
+    /* A transaction was begun and not yet ended by its owner: a connection
+     * lost meanwhile is not re-established under it (the rest of the
+     * transaction would run outside it). */
+    bool tx_open;
     /* Bumped when the connection is re-established: statements prepared
      * on the old session are prepared again. */
     unsigned epoch;
@@ -353,7 +357,10 @@ static gh_status pg_begin_write(gh_db *db, bool wait, gh_err *err)
     if (!wait) {
         int64_t got = query_i64(db, "BEGIN ISOLATION LEVEL READ COMMITTED;"
                                     " SELECT pg_try_advisory_xact_lock(" LOCK_WRITER ")::int", -1);
-        if (got == 1) return GH_OK;
+        if (got == 1) {
+            db->tx_open = true;
+            return GH_OK;
+        }
         if (tx_status(db) != PQTRANS_IDLE && tx_status(db) != PQTRANS_UNKNOWN) gh_pg_exec(db, "ROLLBACK");
         if (got == 0) {
             err->retry_after = 1;
@@ -362,8 +369,10 @@ static gh_status pg_begin_write(gh_db *db, bool wait, gh_err *err)
         return gh_pg_fail(db, err, "begin");
     }
     if (gh_pg_exec(db, "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '" WRITE_WAIT "';"
-                       " SELECT pg_advisory_xact_lock(" LOCK_WRITER "); SET LOCAL lock_timeout = 0") == 0)
+                       " SELECT pg_advisory_xact_lock(" LOCK_WRITER "); SET LOCAL lock_timeout = 0") == 0) {
+        db->tx_open = true;
         return GH_OK;
+    }
     gh_status s = gh_pg_fail(db, err, "begin");
     if (tx_status(db) != PQTRANS_IDLE && tx_status(db) != PQTRANS_UNKNOWN) gh_pg_exec(db, "ROLLBACK");
     return s;
@@ -373,11 +382,13 @@ static gh_status pg_begin_read(gh_db *db, gh_err *err)
 {
     if (!ensure_connected(db) || gh_pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") != 0)
         return gh_pg_fail(db, err, "begin");
+    db->tx_open = true;
     return GH_OK;
 }
 
 static void pg_end_read(gh_db *db)
 {
+    db->tx_open = false;
     PGTransactionStatusType s = tx_status(db);
     if (s == PQTRANS_INTRANS) gh_pg_exec(db, "COMMIT");
     else if (s == PQTRANS_INERROR) gh_pg_exec(db, "ROLLBACK");
@@ -388,13 +399,15 @@ static gh_status pg_commit(gh_db *db, gh_err *err)
     /* A transaction a statement failed in cannot commit: PostgreSQL would
      * answer COMMIT with a rollback and no error. */
     if (tx_status(db) != PQTRANS_INTRANS) {
-        if (!db->errmsg[0]) set_error(db, "25P02", "commit of a failed or absent transaction", NULL);
+        if (PQstatus(db->conn) == CONNECTION_BAD) set_error(db, "08006", "the connection was lost in the transaction", NULL);
+        else set_error(db, "25P02", "commit of a failed or absent transaction", NULL);
         return gh_pg_fail(db, err, "commit");
     }
     PGresult *res = run(db, "COMMIT");
     if (!res) return gh_pg_fail(db, err, "commit");
     const bool committed = strcmp(PQcmdStatus(res), "COMMIT") == 0;
     PQclear(res);
+    db->tx_open = false;
     if (!committed) {
         set_error(db, "40000", "the transaction was rolled back at commit", NULL);
         return gh_pg_fail(db, err, "commit");
@@ -404,6 +417,7 @@ static gh_status pg_commit(gh_db *db, gh_err *err)
 
 static void pg_rollback(gh_db *db)
 {
+    db->tx_open = false;
     PGTransactionStatusType s = tx_status(db);
     if (s == PQTRANS_INTRANS || s == PQTRANS_INERROR) gh_pg_exec(db, "ROLLBACK");
 }
@@ -520,6 +534,13 @@ fail:
 static bool stmt_ready(gh_pg_stmt *st)
 {
     gh_db *db = st->db;
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        if (db->tx_open) {
+            set_error(db, "08006", "the connection was lost in the transaction", NULL);
+            return false;
+        }
+        if (!ensure_connected(db)) return false;
+    }
     if (st->epoch == db->epoch) return true;
     PGresult *res = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
     const bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
@@ -678,7 +699,13 @@ static int stmt_run(gh_pg_stmt *st)
         set_error(db, "25P02", "the transaction failed earlier", NULL);
         return GH_PG_ERROR;
     }
-    if (ts != PQTRANS_INTRANS && !ensure_connected(db)) return GH_PG_ERROR;
+    if (ts != PQTRANS_INTRANS) {
+        if (db->tx_open) {
+            set_error(db, "08006", "the connection was lost in the transaction", NULL);
+            return GH_PG_ERROR;
+        }
+        if (!ensure_connected(db)) return GH_PG_ERROR;
+    }
     if (!stmt_ready(st)) return GH_PG_ERROR;
     for (int i = 0; i < st->nparams; i++) {
         st->values[i] = st->params[i].value;

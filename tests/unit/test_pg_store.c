@@ -618,9 +618,37 @@ static void statements(void **state)
     assert_int_equal(gh_pg_step(st), GH_PG_ROW);
     assert_int_equal(gh_pg_col_i64(st, 0), 1);
     gh_pg_reset(st);
+
+    /* Lost inside a transaction: nothing runs outside it on a new session;
+     * the commit fails; after the rollback the connection comes back. */
     gh_err e = {0};
     assert_int_equal(gh_db_begin(db, &e), GH_OK);
-    gh_db_rollback(db);
+    gh_pg_stmt *ins = gh_pg_stmt_prepare(db, "INSERT INTO orgs (id, slug, name, template, created_at)"
+                                             " VALUES (?1, ?1, 'X', 'factory', 1)");
+    assert_non_null(ins);
+    pid = gh_pg_stmt_prepare(db, "SELECT pg_backend_pid()");
+    assert_non_null(pid);
+    assert_int_equal(gh_pg_step(pid), GH_PG_ROW);
+    snprintf(kill_sql, sizeof kill_sql, "SELECT pg_terminate_backend(%lld, 60000)", (long long)gh_pg_col_i64(pid, 0));
+    gh_pg_stmt_finalize(pid);
+    assert_int_equal(gh_pg_exec(admin, kill_sql), 0);
+    gh_pg_bind_text(ins, 1, "x", SIZE_MAX);
+    assert_int_equal(gh_pg_step(ins), GH_PG_ERROR);
+    gh_pg_reset(ins);
+    gh_pg_bind_text(ins, 1, "y", SIZE_MAX);
+    assert_int_equal(gh_pg_step(ins), GH_PG_ERROR);
+    assert_non_null(strstr(gh_pg_errmsg(db), "lost in the transaction"));
+    assert_null(gh_pg_stmt_prepare(db, "SELECT 1"));
+    gh_err ce = {0};
+    assert_int_equal(gh_db_commit(db, &ce), GH_E_BUSY);
+    assert_string_equal(ce.code, "store_unavailable");
+    assert_false(gh_db_in_tx(db));
+    assert_int_equal(scalar(db, "SELECT count(*) FROM orgs"), 0);
+    assert_int_equal(gh_db_begin(db, &e), GH_OK);
+    add_org(db, "z");
+    assert_int_equal(gh_db_commit(db, &e), GH_OK);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM orgs"), 1);
+    gh_pg_stmt_finalize(ins);
     gh_db_close(db);
 }
 
