@@ -21,10 +21,11 @@
 #define MAX_PARAMS 999
 #define PG_ERRLEN 512
 
-/* Advisory lock keys (64-bit, per database): "ghmigrat" serialises the
- * migrations of starting processes, "ghwriter" the write transactions. */
-#define LOCK_MIGRATE "7451613498232234356"
-#define LOCK_WRITER "7451613499201302898"
+/* Advisory lock keys (64-bit, per database; the ASCII of "ghmigrat" and
+ * "ghwriter" read as big-endian numbers): the first serialises the
+ * migrations of starting processes, the second the write transactions. */
+#define LOCK_MIGRATE "7451325882959028596"
+#define LOCK_WRITER "7451336916763698546"
 /* How long a write transaction waits for the writer lock (busy after). */
 #define WRITE_WAIT "5s"
 
@@ -369,7 +370,7 @@ static gh_status pg_begin_write(gh_db *db, bool wait, gh_err *err)
         return gh_pg_fail(db, err, "begin");
     }
     if (gh_pg_exec(db, "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '" WRITE_WAIT "';"
-                       " SELECT pg_advisory_xact_lock(" LOCK_WRITER "); SET LOCAL lock_timeout = 0") == 0) {
+                       " SELECT pg_advisory_xact_lock(" LOCK_WRITER "); SET LOCAL lock_timeout = DEFAULT") == 0) {
         db->tx_open = true;
         return GH_OK;
     }

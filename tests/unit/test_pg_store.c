@@ -422,6 +422,11 @@ static void transactions(void **state)
     assert_int_equal(gh_db_begin_nowait(other, &busy), GH_E_BUSY);
     assert_string_equal(busy.code, "database_busy");
     assert_false(gh_db_in_tx(other));
+    /* One that waits gives up after its wait (5 s), busy too. */
+    gh_err waited = {0};
+    assert_int_equal(gh_db_begin(other, &waited), GH_E_BUSY);
+    assert_string_equal(waited.code, "database_busy");
+    assert_false(gh_db_in_tx(other));
     assert_int_equal(scalar(other, "SELECT count(*) FROM orgs"), 0); /* not committed yet */
     assert_int_equal(gh_db_commit(db, &err), GH_OK);
     assert_int_equal(scalar(other, "SELECT count(*) FROM orgs"), 1);
