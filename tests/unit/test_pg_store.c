@@ -2,7 +2,8 @@
  * Unit tests for the PostgreSQL backend (store/pg.c) against a throw-away
  * cluster that ctest's pg_cluster fixture starts (scripts/pg-cluster.sh;
  * GH_PG_CLUSTER_DIR names its folder) and stops: opening from a URL (the
- * password from the URL or PGPASSWORD, and refused without it), migrating a
+ * password from the URL, PGPASSWORD or a password file, and refused
+ * without one or with a wrong one), migrating a
  * new database and migrating again, several processes migrating one new
  * database at once (the advisory lock), the schema against SQLite's (the
  * same tables, columns and types), transactions (commit, rollback, a failed
@@ -231,6 +232,23 @@ static void passwords(void **state)
     gh_db_close(db);
     unsetenv("PGPASSWORD");
 
+    /* From a password file (~/.pgpass, here PGPASSFILE; 0600). */
+    char pgpass[] = "/tmp/gh_test_pgpass_XXXXXX";
+    int fd = mkstemp(pgpass);
+    assert_true(fd >= 0);
+    char line[256];
+    int n = snprintf(line, sizeof line, "*:*:*:gatehouse:%s\n", pass);
+    assert_true(n > 0 && write(fd, line, (size_t)n) == n);
+    close(fd);
+    setenv("PGPASSFILE", pgpass, 1);
+    db = NULL;
+    int opened = gh_store_pg_ops.open(nopass, false, false, &db, err, sizeof err);
+    unlink(pgpass);
+    assert_int_equal(opened, 0);
+    assert_int_equal(scalar(db, "SELECT 6 * 7"), 42);
+    gh_db_close(db);
+    setenv("PGPASSFILE", "/nonexistent", 1);
+
     /* A read-only connection refuses writes. */
     assert_int_equal(gh_store_pg_ops.open(base_url, false, true, &db, err, sizeof err), 0);
     assert_int_not_equal(gh_pg_exec(db, "CREATE TABLE ro_probe (a int)"), 0);
@@ -297,18 +315,20 @@ static void concurrent_migrations(void **state)
     gh_db_close(db);
 }
 
-/* "table.column type" lines of each backend, sorted. */
+/* "table.column type null|not-null default" lines of each backend, sorted. */
 typedef struct { char **line; size_t n, cap; } lines;
 
-static void lines_add(lines *l, const char *table, const char *column, const char *type)
+static void lines_add(lines *l, const char *table, const char *column, const char *type, bool notnull,
+                      const char *dflt)
 {
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 64;
         l->line = realloc(l->line, l->cap * sizeof *l->line);
         assert_non_null(l->line);
     }
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s.%s %s", table, column, type);
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s.%s %s %s default %s", table, column, type, notnull ? "not-null" : "null",
+             dflt ? dflt : "none");
     l->line[l->n] = strdup(buf);
     assert_non_null(l->line[l->n]);
     l->n++;
@@ -349,7 +369,8 @@ static void schema_parity(void **state)
     bool seen[sizeof sqlite_only / sizeof sqlite_only[0]] = {0};
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(gh_db_raw(lite),
-                                        "SELECT m.name, p.name, upper(p.type) FROM sqlite_schema m,"
+                                        "SELECT m.name, p.name, upper(p.type), p.\"notnull\" OR p.pk > 0, p.dflt_value"
+                                        " FROM sqlite_schema m,"
                                         " pragma_table_info(m.name) p WHERE m.type = 'table'"
                                         " ORDER BY m.name, p.name", -1, &st, NULL), SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -361,7 +382,8 @@ static void schema_parity(void **state)
                 if (strcmp(t, sqlite_only[i]) == 0) seen[i] = true;
             continue;
         }
-        lines_add(&a, t, c, strcmp(ty, "INTEGER") == 0 ? "integer" : strcmp(ty, "TEXT") == 0 ? "text" : ty);
+        lines_add(&a, t, c, strcmp(ty, "INTEGER") == 0 ? "integer" : strcmp(ty, "TEXT") == 0 ? "text" : ty,
+                  sqlite3_column_int(st, 3) != 0, (const char *)sqlite3_column_text(st, 4));
     }
     sqlite3_finalize(st);
     /* The exceptions name tables that exist: nothing else is let off. */
@@ -378,14 +400,15 @@ static void schema_parity(void **state)
 
     char url[1024];
     gh_db *pg = open_migrated(url, sizeof url);
-    gh_pg_stmt *ps = gh_pg_stmt_prepare(pg, "SELECT table_name, column_name, data_type"
+    gh_pg_stmt *ps = gh_pg_stmt_prepare(pg, "SELECT table_name, column_name, data_type, is_nullable = 'NO',"
+                                            " regexp_replace(column_default, '::(text|bigint)$', '')"
                                             " FROM information_schema.columns WHERE table_schema = current_schema()"
                                             " ORDER BY table_name COLLATE \"C\", column_name COLLATE \"C\"");
     assert_non_null(ps);
     while (gh_pg_step(ps) == GH_PG_ROW) {
         const char *ty = gh_pg_col_text(ps, 2);
-        lines_add(&b, gh_pg_col_text(ps, 0), gh_pg_col_text(ps, 1),
-                  strcmp(ty, "bigint") == 0 ? "integer" : ty);
+        lines_add(&b, gh_pg_col_text(ps, 0), gh_pg_col_text(ps, 1), strcmp(ty, "bigint") == 0 ? "integer" : ty,
+                  gh_pg_col_i64(ps, 3) != 0, gh_pg_col_text(ps, 4));
     }
     gh_pg_stmt_finalize(ps);
     gh_db_close(pg);
