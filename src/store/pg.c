@@ -66,6 +66,7 @@ struct gh_pg_stmt {
     const char **values; /* for PQexecPrepared */
     int *lengths;
     PGresult *res;
+    PGresult *desc;     /* its columns, asked for before a first run */
     int row;            /* -1: not run since the last reset */
     bool write;         /* INSERT, UPDATE or DELETE */
     bool bind_failed;
@@ -241,6 +242,7 @@ static void stmt_free(gh_pg_stmt *st)
 {
     if (!st) return;
     PQclear(st->res);
+    PQclear(st->desc);
     for (int i = 0; i < st->nparams; i++) free(st->params[i].owned);
     free(st->params);
     free(st->values);
@@ -547,7 +549,11 @@ static bool stmt_ready(gh_pg_stmt *st)
     const bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok) error_from_result(db, res);
     PQclear(res);
-    if (ok) st->epoch = db->epoch;
+    if (ok) {
+        st->epoch = db->epoch;
+        PQclear(st->desc);
+        st->desc = NULL;
+    }
     return ok;
 }
 
@@ -826,11 +832,30 @@ size_t gh_pg_col_bytes(gh_pg_stmt *st, int i)
     return n > 0 ? (size_t)n : 0;
 }
 
-int gh_pg_col_count(gh_pg_stmt *st) { return st->res ? PQnfields(st->res) : 0; }
+/* The result that names the columns: the current run's, or (before a
+ * run, as SQLite answers from the prepared statement) the server's
+ * description of the statement, asked for once. */
+static const PGresult *columns_of(gh_pg_stmt *st)
+{
+    if (st->res) return st->res;
+    if (!st->desc && st->epoch == st->db->epoch && tx_status(st->db) != PQTRANS_INERROR) {
+        PGresult *d = PQdescribePrepared(st->db->conn, st->name);
+        if (d && PQresultStatus(d) == PGRES_COMMAND_OK) st->desc = d;
+        else PQclear(d);
+    }
+    return st->desc;
+}
+
+int gh_pg_col_count(gh_pg_stmt *st)
+{
+    const PGresult *r = columns_of(st);
+    return r ? PQnfields(r) : 0;
+}
 
 const char *gh_pg_col_name(gh_pg_stmt *st, int i)
 {
-    const char *n = st->res && i >= 0 && i < PQnfields(st->res) ? PQfname(st->res, i) : NULL;
+    const PGresult *r = columns_of(st);
+    const char *n = r && i >= 0 && i < PQnfields(r) ? PQfname(r, i) : NULL;
     return n ? n : "";
 }
 

@@ -575,6 +575,10 @@ static void statements(void **state)
     gh_pg_bind_i64(st, 1, INT64_MIN);
     gh_pg_bind_text(st, 2, "abcdef", 3);
     gh_pg_bind_double(st, 3, 2.5);
+    /* The columns are known before the first step, as in SQLite. */
+    assert_int_equal(gh_pg_col_count(st), 6);
+    assert_string_equal(gh_pg_col_name(st, 5), "u");
+    assert_string_equal(gh_pg_col_name(st, 6), "");
     assert_int_equal(gh_pg_step(st), GH_PG_ROW);
     assert_int_equal(gh_pg_col_count(st), 6);
     assert_string_equal(gh_pg_col_name(st, 1), "t");
