@@ -448,6 +448,7 @@ bool gh_pg_rewrite_placeholders(const char *sql, char *out, size_t cap, int *npa
     size_t o = 0;
     int max = 0;
     const char *p = sql;
+    if (cap == 0) return false;
 #define PUT(c) do { if (o + 1 >= cap) return false; out[o++] = (c); } while (0)
     while (*p) {
         if (*p == '\'' || *p == '"') {

@@ -16,7 +16,11 @@
  * functions are being moved to; they become that layer's entries in the
  * operations table when it lands. SQL text uses `?N` placeholders
  * (1-based), rewritten once per statement to PostgreSQL's `$N`; results
- * come back as text and are converted on read.
+ * come back as text and are converted on read. Unlike SQLite, the server
+ * infers each parameter's type from where it stands: every ?N from 1 to
+ * the highest must be used, and one whose type cannot be inferred (only
+ * in `?4 IS NULL`) needs a cast in the PostgreSQL text. Text cannot hold
+ * a NUL byte (binding one fails the step).
  *
  * Transactions, as the SQLite backend behaves:
  *   - a write transaction is READ COMMITTED and holds one transaction-level

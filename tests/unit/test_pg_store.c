@@ -163,6 +163,9 @@ static void placeholders(void **state)
     assert_false(gh_pg_rewrite_placeholders("SELECT ?1000", out, sizeof out, &n));
     assert_false(gh_pg_rewrite_placeholders("SELECT 'abc", out, sizeof out, &n));
     assert_false(gh_pg_rewrite_placeholders("SELECT ?1", out, 6, &n));
+    assert_false(gh_pg_rewrite_placeholders("", out, 0, &n));
+    assert_true(gh_pg_rewrite_placeholders("", out, 1, &n));
+    assert_string_equal(out, "");
 }
 
 static void migration_counts_match(void **state)
