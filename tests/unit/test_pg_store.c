@@ -168,6 +168,39 @@ static void placeholders(void **state)
     assert_string_equal(out, "");
 }
 
+/* serve and every command refuse a PostgreSQL URL until the backend is
+ * chosen (docs/postgresql.md), without repeating its password. */
+static void urls_refused_and_redacted(void **state)
+{
+    (void)state;
+    assert_true(gh_db_is_url("postgresql://u:pw@/db?host=/tmp"));
+    assert_true(gh_db_is_url("postgres://h/db"));
+    assert_false(gh_db_is_url("var/gatehouse.db"));
+    assert_false(gh_db_is_url("/srv/a://b.db"));
+    assert_false(gh_db_is_url("://x"));
+    char shown[64];
+    gh_db_redact_url("postgresql://u:pw@/db?host=/tmp", shown, sizeof shown);
+    assert_string_equal(shown, "postgresql://u:***@/db?host=/tmp");
+    gh_db_redact_url("postgresql://u@h/db", shown, sizeof shown);
+    assert_string_equal(shown, "postgresql://u@h/db");
+    gh_db_redact_url("postgresql:///db?host=/a:b@c", shown, sizeof shown);
+    assert_string_equal(shown, "postgresql:///db?host=/a:b@c");
+    gh_db_redact_url("postgresql://u:pw@h/db", shown, 8);
+    assert_string_equal(shown, "postgre");
+
+    gh_db *db = NULL;
+    char err[512] = "";
+    assert_int_not_equal(gh_db_open(base_url, &db, err, sizeof err), 0);
+    assert_null(db);
+    assert_non_null(strstr(err, "no PostgreSQL backend"));
+    assert_non_null(strstr(err, ":***@"));
+    const char *colon = strchr(base_url + strlen("postgresql://"), ':');
+    const char *at = strchr(base_url, '@');
+    char pass[128];
+    snprintf(pass, sizeof pass, "%.*s", (int)(at - colon - 1), colon + 1);
+    assert_null(strstr(err, pass));
+}
+
 static void migration_counts_match(void **state)
 {
     (void)state;
@@ -692,6 +725,7 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "--migrate-child") == 0) return migrate_child();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(placeholders),
+        cmocka_unit_test(urls_refused_and_redacted),
         cmocka_unit_test(migration_counts_match),
         cmocka_unit_test(open_migrate_and_again),
         cmocka_unit_test(passwords),
