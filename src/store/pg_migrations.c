@@ -641,6 +641,8 @@ static const char *const pg_migrations[] = {
      " OR OLD.permissions IS DISTINCT FROM NEW.permissions OR OLD.device IS DISTINCT FROM NEW.device)"
      " EXECUTE FUNCTION gh_authz_role();"
      "CREATE TRIGGER gen_roles_d AFTER DELETE ON roles FOR EACH ROW EXECUTE FUNCTION gh_authz_role();"),
+    /* 21: whether an SSO re-authentication's MFA counted */
+    ("ALTER TABLE sso_states ADD COLUMN proved_mfa BIGINT NOT NULL DEFAULT 0;"),
 };
 
 int gh_pg_migrations_count(void) { return (int)(sizeof pg_migrations / sizeof pg_migrations[0]); }
