@@ -133,8 +133,10 @@ static gh_catalog *boot(const gh_cli *o, bool may_create, gh_db **db)
     if (!cat) return NULL;
     gh_cfg()->catalog = cat;
     /* Create the database's folders (./var by default), like mkdir -p. */
+    /* A URL names a database server's database: no folder, no file. */
+    const bool is_file = !gh_db_is_url(path);
     char dir[4096];
-    if (may_create && gh_strlcpy(dir, path, sizeof dir)) {
+    if (is_file && may_create && gh_strlcpy(dir, path, sizeof dir)) {
         char *last = strrchr(dir, '/');
         for (char *p = dir + 1; last && p <= last; p++) {
             if (*p != '/') continue;
@@ -144,7 +146,7 @@ static gh_catalog *boot(const gh_cli *o, bool may_create, gh_db **db)
         }
     }
     struct stat sb;
-    if (!may_create && stat(path, &sb) != 0) {
+    if (is_file && !may_create && stat(path, &sb) != 0) {
         fprintf(stderr,
                 "gatehouse: the database %s does not exist%s\n", path,
                 o->cmd->bit == GH_C_SERVE ? " (serve --create makes a new one; check --db)" : " (check --db)");

@@ -47,6 +47,12 @@ const char *gh_db_path(void);
 gh_db *gh_db_thread(void);
 void gh_db_thread_close(void);
 
+/* Whether path is a URL (scheme://...: a database server's), not a file. */
+bool gh_db_is_url(const char *path);
+/* url with the password, if it names one, shown as *** (for messages and
+ * logs). */
+void gh_db_redact_url(const char *url, char *out, size_t cap);
+
 /* The backend's name ("sqlite"), for logs and the status page. */
 const char *gh_db_backend_name(gh_db *db);
 
