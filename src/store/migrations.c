@@ -738,6 +738,31 @@ static const char *const migrations[] = {
      " OR OLD.device IS NOT NEW.device"
      " BEGIN " GEN_BUMP CHANGE("role", "NEW.org_id", "NEW.key") CHANGE("role", "OLD.org_id", "OLD.key") " END;"
      "CREATE TRIGGER gen_roles_d AFTER DELETE ON roles BEGIN " GEN_BUMP CHANGE("role", "OLD.org_id", "OLD.key") " END;"),
+    /* 21: task search served by an index, like users' (14): tasks_search
+     * indexes the folded ref and title (gh_search_key, registered on every
+     * connection; the triggers compute it, so no task statement changes)
+     * with FTS5's trigram tokenizer. Rowids come from task_search_ids (an
+     * INTEGER PRIMARY KEY, which VACUUM keeps). Derived data: an org
+     * backup leaves it out and the triggers rebuild it on restore. */
+    ("CREATE TABLE task_search_ids (rid INTEGER PRIMARY KEY, task_id TEXT NOT NULL UNIQUE);"
+     "CREATE VIRTUAL TABLE tasks_search USING fts5(k, oid UNINDEXED, tokenize = 'trigram');"
+     "INSERT INTO task_search_ids (task_id) SELECT id FROM tasks ORDER BY org_id, ref;"
+     "INSERT INTO tasks_search (rowid, k, oid)"
+     " SELECT m.rid, gh_search_key(t.ref, t.title, NULL), t.org_id FROM task_search_ids m JOIN tasks t ON t.id = m.task_id;"
+     "CREATE TRIGGER tasks_search_ins AFTER INSERT ON tasks BEGIN"
+     " INSERT INTO task_search_ids (task_id) VALUES (new.id);"
+     " INSERT INTO tasks_search (rowid, k, oid)"
+     "  VALUES ((SELECT rid FROM task_search_ids WHERE task_id = new.id), gh_search_key(new.ref, new.title, NULL), new.org_id);"
+     " END;"
+     "CREATE TRIGGER tasks_search_upd AFTER UPDATE OF ref, title ON tasks"
+     " WHEN old.ref IS NOT new.ref OR old.title IS NOT new.title BEGIN"
+     " UPDATE tasks_search SET k = gh_search_key(new.ref, new.title, NULL)"
+     "  WHERE rowid = (SELECT rid FROM task_search_ids WHERE task_id = new.id);"
+     " END;"
+     "CREATE TRIGGER tasks_search_del AFTER DELETE ON tasks BEGIN"
+     " DELETE FROM tasks_search WHERE rowid = (SELECT rid FROM task_search_ids WHERE task_id = old.id);"
+     " DELETE FROM task_search_ids WHERE task_id = old.id;"
+     " END;"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
