@@ -3,16 +3,19 @@
 // API), in one run on the same machine, printed as ratios. Run through
 // bench/peers.sh; not part of `make test`.
 //
-//   node bench/peers.mjs [BIN] [PEOPLE] [CREATES]    e.g. node bench/peers.mjs build/gatehouse 10000 200
+//   node bench/peers.mjs [BIN] [PEOPLE] [SECONDS]    e.g. node bench/peers.mjs build/gatehouse 10000 5
 //
 // Both servers start on a fresh database holding PEOPLE people (gatehouse
 // through its CSV import, Glewlwyd by SQL into its g_user table, since its
-// API has no bulk import), then each is measured with the same client:
-//   - create: CREATES people one after another, one client (name, e-mail or
-//     badge; no password, no mail);
-//   - list 100: 400 first pages of 100 people, 4 clients;
-//   - get one: 1,000 reads of one person by id (gatehouse) or username
-//     (Glewlwyd), 4 clients;
+// API has no bulk import), then each is measured with the same client, wrk
+// (so the client's own cost does not flatten the ratios), SECONDS per step,
+// each step on one server and then the other:
+//   - create: one connection creating people one after another (a name and
+//     a badge or e-mail each; no password, no mail), then a check that
+//     every answer was a success;
+//   - list 100: the first page of 100 people, 4 connections;
+//   - get one: one person by id (gatehouse) or username (Glewlwyd),
+//     4 connections;
 //   - RSS of the server process at the end.
 // The ratios are gatehouse / Glewlwyd for throughput and Glewlwyd /
 // gatehouse for RSS (both: higher is better for gatehouse).
@@ -24,7 +27,7 @@ import net from 'node:net';
 
 const BIN = process.argv[2] || 'build/gatehouse';
 const PEOPLE = Number(process.argv[3] || 10000);
-const CREATES = Number(process.argv[4] || 200);
+const SECS = Number(process.argv[4] || 5);
 const PASSWORD = 'bench password 1234';
 const GLW_BIN = process.env.GLEWLWYD || '/usr/bin/glewlwyd';
 const GLW_CONF = process.env.GLEWLWYD_CONF || '/etc/glewlwyd/glewlwyd.conf';
@@ -63,17 +66,31 @@ async function call(url, { method = 'GET', body, headers = {}, raw, type } = {})
   return { r, json: text ? JSON.parse(text) : null };
 }
 
-/** n requests, c at a time: requests per second and latencies (ms). */
-async function load(n, c, fn) {
-  const lat = [];
-  let i = 0;
-  const t0 = ms();
-  await Promise.all(Array.from({ length: c }, async () => {
-    while (i < n) { const k = i++; const t = ms(); await fn(k); lat.push(ms() - t); }
-  }));
-  const secs = (ms() - t0) / 1000;
-  return { rps: +(n / secs).toFixed(1), p50: +pct(lat, 0.5).toFixed(2), p99: +pct(lat, 0.99).toFixed(2) };
+/** wrk for SECS on one URL: requests per second, p99 (ms), non-2xx answers.
+ * lua: a script that sets the method, headers and body (per request). */
+function wrk(url, conns, lua, dir) {
+  const script = join(dir, `wrk-${Math.random().toString(36).slice(2)}.lua`);
+  writeFileSync(script, lua);
+  const r = spawnSync('wrk', ['-t1', `-c${conns}`, `-d${SECS}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`wrk: ${r.stderr}`);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)[1]);
+  const [, v, u] = /99%\s+([\d.]+)(us|ms|s)/.exec(r.stdout);
+  const bad = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout);
+  const requests = Number(/(\d+) requests in/.exec(r.stdout)[1]);
+  return { rps: +rps.toFixed(1), p99_ms: +(u === 'us' ? v / 1000 : u === 's' ? v * 1000 : Number(v)).toFixed(2),
+    requests, non_2xx: bad ? Number(bad[1]) : 0 };
 }
+
+const luaStr = (x) => JSON.stringify(String(x)); // a Lua string literal for plain ASCII
+const luaHeaders = (h) => Object.entries(h).map(([k, v]) => `wrk.headers[${luaStr(k)}] = ${luaStr(v)}\n`).join('');
+/** A fixed request. */
+const luaFixed = (method, headers, body) =>
+  `wrk.method = ${luaStr(method)}\n${luaHeaders(headers)}${body ? `wrk.body = ${luaStr(body)}\n` : ''}`;
+/** POSTs whose body has a fresh number each time: body(n) is written with
+ * %d where the number goes, e.g. '{"name":"New %d"}'. */
+const luaCreate = (headers, bodyFormat, start) =>
+  `${luaHeaders(headers)}local n = ${start}\nrequest = function()\n  n = n + 1\n` +
+  `  return wrk.format("POST", nil, nil, string.format(${luaStr(bodyFormat)}, n, n, n))\nend\n`;
 
 const name = (i) => `Person ${i} Example`;
 
@@ -96,11 +113,12 @@ async function gatehouse(dir) {
     if (json.summary.error) throw new Error('gatehouse import had errors');
   }
   const ids = (await call(`${url}/v1/users?limit=100`, { headers: auth })).json.items.map((u) => u.id);
+  const json = { 'Content-Type': 'application/json' };
   return {
     name: 'gatehouse', proc,
-    create: (k) => call(`${url}/v1/users`, { method: 'POST', headers: auth, body: { name: `New Person ${k}`, badge: `NEW${k}`, factory_access: true, role: 'user' } }),
-    list: () => call(`${url}/v1/users?limit=100`, { headers: auth }).then(({ json }) => { if (json.items.length !== 100) throw new Error('short page'); }),
-    get: (k) => call(`${url}/v1/users/${ids[k % ids.length]}`, { headers: auth }),
+    create: () => wrk(`${url}/v1/users`, 1, luaCreate({ ...auth, ...json }, '{"name":"New Person %d","badge":"NEW%d","factory_access":true,"role":"user"}', 0), dir),
+    list: () => wrk(`${url}/v1/users?limit=100`, 4, luaFixed('GET', auth), dir),
+    get: () => wrk(`${url}/v1/users/${ids[1]}`, 4, luaFixed('GET', auth), dir),
   };
 }
 
@@ -135,20 +153,26 @@ async function glewlwyd(dir) {
   const cookie = (r.headers.getSetCookie ? r.headers.getSetCookie() : [r.headers.get('set-cookie')]).map((c) => c.split(';')[0]).join('; ');
   if (!cookie) throw new Error('glewlwyd gave no session cookie');
   const auth = { Cookie: cookie };
+  const json = { 'Content-Type': 'application/json' };
   return {
     name: 'glewlwyd', proc,
-    create: (k) => call(`${url}/user/`, { method: 'POST', headers: auth, body: { username: `new${k}`, name: `New Person ${k}`, email: `new${k}@bench.test`, scope: ['g_profile'], enabled: true } }),
-    list: () => call(`${url}/user/?offset=0&limit=100`, { headers: auth }).then(({ json }) => { if (json.length !== 100) throw new Error('short page'); }),
-    get: (k) => call(`${url}/user/p${k % 100}`, { headers: auth }),
+    create: () => wrk(`${url}/user/`, 1, luaCreate({ ...auth, ...json }, '{"username":"new%d","name":"New Person %d","email":"new%d@bench.test","scope":["g_profile"],"enabled":true}', 0), dir),
+    list: () => wrk(`${url}/user/?offset=0&limit=100`, 4, luaFixed('GET', auth), dir),
+    get: () => wrk(`${url}/user/p1`, 4, luaFixed('GET', auth), dir),
   };
 }
 
 /** Each step on one server and then the other, so that a change in the
- * machine's load falls on both. */
+ * machine's load falls on both. The first page and the person read are
+ * checked once with fetch beforehand (wrk only counts non-2xx answers). */
 async function measure(srvs) {
   const outs = srvs.map((s) => ({ server: s.name }));
-  for (const [key, n, c, fn] of [['create', CREATES, 1, 'create'], ['list100', 400, 4, 'list'], ['get_one', 1000, 4, 'get']])
-    for (let i = 0; i < srvs.length; i++) outs[i][key] = await load(n, c, srvs[i][fn]);
+  for (const key of ['create', 'list', 'get'])
+    for (let i = 0; i < srvs.length; i++) {
+      const r = srvs[i][key]();
+      if (r.non_2xx > 0) throw new Error(`${srvs[i].name} ${key}: ${r.non_2xx} answers were not 2xx`);
+      outs[i][key] = r;
+    }
   srvs.forEach((s, i) => { outs[i].rss_mb = +(rss(s.proc.pid) / 1048576).toFixed(1); });
   return outs;
 }
@@ -171,12 +195,12 @@ try {
   const [g, w] = await measure([gh, gw]);
   const ratio = (a, b) => +(a / b).toFixed(1);
   const res = {
-    bench: 'peers', people: PEOPLE, creates: CREATES, load_average: [+load0.toFixed(1), +loadavg()[0].toFixed(1)],
+    bench: 'peers', people: PEOPLE, seconds: SECS, load_average: [+load0.toFixed(1), +loadavg()[0].toFixed(1)],
     gatehouse: g, glewlwyd: w,
     ratio: {
       create: ratio(g.create.rps, w.create.rps),
-      list100: ratio(g.list100.rps, w.list100.rps),
-      get_one: ratio(g.get_one.rps, w.get_one.rps),
+      list100: ratio(g.list.rps, w.list.rps),
+      get_one: ratio(g.get.rps, w.get.rps),
       rss: ratio(w.rss_mb, g.rss_mb),
     },
   };
@@ -185,11 +209,11 @@ try {
   console.log(`\n${PEOPLE} people; load average ${res.load_average.join(' -> ')}`);
   console.log(`${''.padEnd(20)} ${'gatehouse'.padStart(10)} ${'glewlwyd'.padStart(10)}   ratio`);
   row('create (/s)', (x) => x.create.rps, `${res.ratio.create}x`);
-  row('create p99 (ms)', (x) => x.create.p99, '');
-  row('list 100 (req/s)', (x) => x.list100.rps, `${res.ratio.list100}x`);
-  row('list 100 p99 (ms)', (x) => x.list100.p99, '');
-  row('get one (req/s)', (x) => x.get_one.rps, `${res.ratio.get_one}x`);
-  row('get one p99 (ms)', (x) => x.get_one.p99, '');
+  row('create p99 (ms)', (x) => x.create.p99_ms, '');
+  row('list 100 (req/s)', (x) => x.list.rps, `${res.ratio.list100}x`);
+  row('list 100 p99 (ms)', (x) => x.list.p99_ms, '');
+  row('get one (req/s)', (x) => x.get.rps, `${res.ratio.get_one}x`);
+  row('get one p99 (ms)', (x) => x.get.p99_ms, '');
   row('RSS (MiB)', (x) => x.rss_mb, `${res.ratio.rss}x smaller`);
 } finally {
   for (const p of procs) await stop(p);

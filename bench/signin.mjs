@@ -59,20 +59,24 @@ const wrk = (lua) => {
   return { rps: Math.round(rps), p99_ms: +(u === 'us' ? v / 1000 : u === 's' ? v * 1000 : Number(v)).toFixed(3) };
 };
 
+const refusals = {}; // status -> count, reported
 /** Password sign-ins until stopAt with c clients, each its own account. */
 async function signins(c, stopAt) {
   let ok = 0, other = 0;
   await Promise.all(Array.from({ length: c }, async (_, i) => {
     while (Date.now() < stopAt) {
-      const r = await post('/v1/auth/login', { email: email(i), password: PASSWORD });
-      if (r.status === 200) ok++; else other++;
+      const r = await post('/v1/auth/login', { org: `bench${i}`, email: email(i), password: PASSWORD });
+      if (r.status === 200) ok++;
+      else { other++; refusals[r.status] = (refusals[r.status] || 0) + 1; }
     }
   }));
   return { ok, other };
 }
 
 try {
-  const admin = (await post('/v1/auth/login', { email: email(0), password: PASSWORD })).body.token;
+  const first = await post('/v1/auth/login', { org: 'bench0', email: email(0), password: PASSWORD });
+  if (first.status !== 200) throw new Error(`sign-in: ${first.status} ${JSON.stringify(first.body)}`);
+  const admin = first.body.token;
   const key = (await post('/v1/api-keys', { name: 'bench' }, admin)).body.key;
   const me = await (await fetch(`${url}/v1/me`, { headers: { Authorization: `Bearer ${admin}` } })).json();
   const lua = join(dir, 'post.lua');
@@ -90,7 +94,7 @@ try {
   const bgr = await bg;
   const out = {
     cores, clients: CLIENTS, load_average: loadavg().map((x) => +x.toFixed(1)), bare_hashes_per_s: +bare.per_second.toFixed(2), signins_per_s: +signinRate.toFixed(2),
-    signin_ratio: +(signinRate / bare.per_second).toFixed(2), signin_refused: s.other,
+    signin_ratio: +(signinRate / bare.per_second).toFixed(2), signin_refused: s.other, refusals,
     checks_unloaded: idle, checks_during_signins: loaded, checks_ratio: +(loaded.rps / idle.rps).toFixed(2),
     signins_during_checks: bgr.ok,
   };
