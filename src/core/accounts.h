@@ -180,6 +180,11 @@ gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *
  * transaction: self_lockout and last_admin. actor_had_manage is whether the
  * actor held users.manage before the change. */
 gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool actor_had_manage);
+/* Whether person u (as read or changed inside the transaction) counts for
+ * the lockout rules: active, with office access, and holding users.manage
+ * in o. A change to one person can break the rules only when it takes that
+ * away from them, so callers skip the org-wide check otherwise. */
+gh_status gh_accounts_user_manages(gh_ctx *ctx, const gh_org *o, const gh_user *u, bool *holds);
 /* (Whether the actor holds a permission, from the rows inside the write
  * transaction: gh_guard_actor_holds in core/guard.h.) */
 /* Inside the open transaction: mails u a link to confirm its address and

@@ -51,6 +51,7 @@ struct user_op {
     void *arg;
     bool invariants;
     bool forget; /* set by the change: forget_guesses() once committed */
+    bool gone;   /* set by the change: the person was deleted */
     gh_org o;
     gh_user u;
 };
@@ -64,7 +65,14 @@ static gh_status user_op_run(gh_ctx *ctx, gh_tx *tx, void *arg)
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, op->id, &op->u, &ctx->err)) != GH_OK) return st;
     /* Whoever the actor may not act on (someone above) is left alone. */
     if ((st = gh_guard_target(ctx, &op->o, &op->u)) != GH_OK) return st;
+    bool managed = false, manages = false;
+    if (op->invariants && (st = gh_accounts_user_manages(ctx, &op->o, &op->u, &managed)) != GH_OK) return st;
     if ((st = op->change(ctx, tx, op)) != GH_OK || tx->unchanged || !op->invariants) return st;
+    /* Only this person changed: unless they lost users.manage, nobody did,
+     * and the lockout rules (a scan of the whole org) cannot have broken. */
+    if (!managed) return GH_OK;
+    if (!op->gone && (st = gh_accounts_user_manages(ctx, &op->o, &op->u, &manages)) != GH_OK) return st;
+    if (manages) return GH_OK;
     return gh_accounts_check_invariants(ctx, op->o.id, had_manage);
 }
 
@@ -344,6 +352,7 @@ static gh_status user_delete_change(gh_ctx *ctx, gh_tx *tx, user_op *op)
         GH_OK)
         return st;
     if ((st = gh_store_user_delete(ctx->db, u->org_id, u->id, &ctx->err)) != GH_OK) return st;
+    op->gone = true;
     if ((st = gh_store_tombstone_insert(ctx->db, &t, &ctx->err)) != GH_OK) return st;
     tx->action = "user.deleted";
     tx->target_type = "user";

@@ -4,6 +4,7 @@
 #include "store/db.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -124,9 +125,21 @@ void gh_db_thread_close(void)
     }
 }
 
+static atomic_int write_waiters;
+
+bool gh_db_write_wanted(void) { return atomic_load_explicit(&write_waiters, memory_order_relaxed) > 0; }
+
 gh_status gh_db_begin(gh_db *db, gh_err *err)
 {
+    static const double bounds[] = {0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10};
+    double t0 = gh_mono_ms();
+    atomic_fetch_add_explicit(&write_waiters, 1, memory_order_relaxed);
     gh_status s = head(db)->ops->begin_write(db, true, err);
+    atomic_fetch_sub_explicit(&write_waiters, 1, memory_order_relaxed);
+    gh_metric_observe(gh_metric_histogram("gatehouse_db_write_wait_seconds",
+                                          "time a write transaction waited for the write lock (gh_db_begin)", NULL,
+                                          bounds, sizeof bounds / sizeof bounds[0]),
+                      NULL, (gh_mono_ms() - t0) / 1000.0);
     if (s == GH_OK) head(db)->in_tx = true;
     return s;
 }

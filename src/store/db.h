@@ -65,6 +65,14 @@ gh_status gh_db_begin(gh_db *db, gh_err *err);
 /* Begin without waiting: GH_E_BUSY at once (not logged) when
  * another connection holds the write lock. For work that may be skipped. */
 gh_status gh_db_begin_nowait(gh_db *db, gh_err *err);
+/* Whether a thread of this process is waiting in gh_db_begin for the write
+ * lock. Background loops that write in many short transactions (the mail
+ * and webhook dispatchers) stop their round when it is set: a request's
+ * busy handler polls the lock every few ms to 100 ms and would otherwise
+ * miss every gap between their commits until its 5 s budget ran out
+ * (503 database_busy on a CSV import while the mails of the previous one
+ * were being dispatched). */
+bool gh_db_write_wanted(void);
 gh_status gh_db_commit(gh_db *db, gh_err *err);
 /* A read transaction: one consistent view of the database across several
  * reads (the snapshot builder), ended by gh_db_end_read. */

@@ -643,6 +643,18 @@ static const char *const pg_migrations[] = {
      "CREATE TRIGGER gen_roles_d AFTER DELETE ON roles FOR EACH ROW EXECUTE FUNCTION gh_authz_role();"),
     /* 21: whether an SSO re-authentication's MFA counted */
     ("ALTER TABLE sso_states ADD COLUMN proved_mfa BIGINT NOT NULL DEFAULT 0;"),
+    /* 22: task search. SQLite's FTS5 table over gh_search_key(ref, title),
+     * filled by triggers that call that C function, becomes a pg_trgm GIN
+     * index over the task's ref and title; the folded key (accents) is the
+     * per-table function's to supply on this backend (docs/postgresql.md) */
+    ("CREATE INDEX tasks_search_trgm ON tasks USING gin ((lower(ref || ' ' || title)) gin_trgm_ops);"),
+    /* 23: group order and search. name_sort is written by SQLite triggers
+     * calling gh_name_key; here the store must write it with each row, as
+     * for users.name_sort (docs/postgresql.md); the same order index; a
+     * pg_trgm index for the search */
+    ("ALTER TABLE groups ADD COLUMN name_sort " T " NOT NULL DEFAULT '';"
+     "CREATE INDEX groups_org_order ON groups(org_id, name_sort, id);"
+     "CREATE INDEX groups_search_trgm ON groups USING gin ((lower(name)) gin_trgm_ops);"),
 };
 
 int gh_pg_migrations_count(void) { return (int)(sizeof pg_migrations / sizeof pg_migrations[0]); }

@@ -310,36 +310,26 @@ static void user_list_bind(gh_stmt *st, const char *org_id, const gh_user_filter
     gh_bind_i64(st, 8, f->limit);
 }
 
+typedef struct {
+    const char *org_id;
+    const gh_user_filter *f;
+    user_query *uq;
+} user_plan_args;
+
+static void user_plan_bind(gh_stmt *st, void *arg)
+{
+    user_plan_args *a = arg;
+    user_list_bind(st, a->org_id, a->f, a->uq);
+}
+
 gh_status gh_store_user_list_plan(gh_db *db, const char *org_id, const gh_user_filter *f, char *out, size_t cap,
                                   gh_err *err)
 {
-    gh_status rc = GH_OK;
-    gh_stmt *st = NULL;
-    char *sql = NULL;
     user_query *uq = malloc(sizeof *uq);
-    if (!uq) { rc = gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); goto done; }
-    const char *q = user_list_sql(db, org_id, f, uq);
-    /* The backend's plan statement: its prefix, then the query. */
-    const gh_store_ops *ops = gh_db_ops(db);
-    size_t pl = strlen(ops->plan_prefix), ql = strlen(q);
-    if (!(sql = malloc(pl + ql + 1))) { rc = gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); goto done; }
-    memcpy(sql, ops->plan_prefix, pl);
-    memcpy(sql + pl, q, ql + 1);
-    if (!(st = gh_stmt_prepare(db, sql))) {
-        rc = gh_db_fail(db, err, "plan");
-        goto done;
-    }
-    user_list_bind(st, org_id, f, uq);
-    size_t n = 0;
     if (cap) out[0] = '\0';
-    while (gh_step(st) == GH_ROW) {
-        int w = snprintf(out + n, cap - n, "%s\n", gh_col_text(st, ops->plan_column));
-        if (w < 0 || (size_t)w >= cap - n) break;
-        n += (size_t)w;
-    }
-done:
-    gh_stmt_finalize(st);
-    free(sql);
+    if (!uq) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    user_plan_args a = {org_id, f, uq};
+    gh_status rc = gh_sql_plan(db, user_list_sql(db, org_id, f, uq), user_plan_bind, &a, out, cap, err);
     free(uq);
     return rc;
 }

@@ -376,12 +376,17 @@ static void lines_free(lines *l)
     free(l->line);
 }
 
-/* SQLite-only tables: FTS5's search table (pg_trgm indexes users.search_key
- * in PostgreSQL, pg_migrations.c 14), its shadow tables, the rowid map it
+/* SQLite-only tables: FTS5's search tables (pg_trgm indexes in PostgreSQL,
+ * pg_migrations.c 14, 22, 23), their shadow tables, the rowid map it
  * needs, and AUTOINCREMENT's counters (identity columns in PostgreSQL). */
 static const char *const sqlite_only[] = {"users_search", "users_search_data", "users_search_idx",
                                           "users_search_content", "users_search_docsize",
-                                          "users_search_config", "user_search_ids", "sqlite_sequence"};
+                                          "users_search_config", "user_search_ids", "sqlite_sequence",
+                                          "tasks_search", "tasks_search_data", "tasks_search_idx",
+                                          "tasks_search_content", "tasks_search_docsize", "tasks_search_config",
+                                          "task_search_ids", "groups_search", "groups_search_data",
+                                          "groups_search_idx", "groups_search_content", "groups_search_docsize",
+                                          "groups_search_config", "group_search_ids"};
 
 static bool is_sqlite_only(const char *table)
 {
