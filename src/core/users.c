@@ -31,7 +31,8 @@
 json_t *gh_user_json(const gh_user *u)
 {
     return json_pack(
-        "{s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:b, s:b, s:b, s:o, s:o, s:o}",
+        "{s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:b, s:b, s:b, s:o, s:o, s:o,"
+        " s:o, s:b, s:o, s:o}",
         "id", u->id, "email", u->email[0] ? json_string(u->email) : json_null(), "name", u->name,
         "mobile", u->mobile, "role", u->role_key, "status", u->status, "email_verified", u->email_verified,
         "office_access", u->office_access, "factory_access", u->factory_access,
@@ -40,7 +41,8 @@ json_t *gh_user_json(const gh_user *u)
         "has_password", u->password_hash[0] != '\0', "kiosk_pin_set", u->pin_hash[0] != '\0',
         "kiosk_pin_blocked", u->pin_blocked, "checkin_exempt", u->checkin_exempt,
         "created_at", gh_json_time(u->created_at), "updated_at", gh_json_time(u->updated_at),
-        "last_login_at", gh_json_time(u->last_login_at));
+        "last_login_at", gh_json_time(u->last_login_at), "expires_at", gh_json_time(u->expires_at), "expired",
+        gh_user_expired(u, gh_now()), "lock_at", gh_json_time(u->lock_at), "unlock_at", gh_json_time(u->unlock_at));
 }
 
 json_t *gh_tombstone_json(const gh_tombstone *t)

@@ -234,7 +234,8 @@ int64_t gh_store_role_user_count(gh_db *db, const char *org_id, const char *key)
  * user in the same transaction, so nothing is counted twice). */
 int64_t gh_store_office_seats_used(gh_db *db, const char *org_id, int64_t now)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT (SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND office_access = 1)"
+    sqlite3_stmt *st = gh_db_stmt(db, "SELECT (SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND office_access = 1"
+                                      " AND (expires_at = 0 OR expires_at > ?2))"
                                       " + (SELECT count(*) FROM invites WHERE org_id = ?1 AND status = 'pending' AND expires_at > ?2)");
     if (!st) return -1;
     gh_bind_text(st, 1, org_id);
@@ -244,11 +245,13 @@ int64_t gh_store_office_seats_used(gh_db *db, const char *org_id, int64_t now)
     return n;
 }
 
-int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id)
+int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id, int64_t now)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND factory_access = 1");
+    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND factory_access = 1"
+                                      " AND (expires_at = 0 OR expires_at > ?2)");
     if (!st) return -1;
     gh_bind_text(st, 1, org_id);
+    gh_bind_i64(st, 2, now);
     int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_reset(st);
     return n;
@@ -256,7 +259,7 @@ int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id)
 
 #define USER_COLS "id, org_id, email, name, mobile, role_key, status, email_verified, office_access," \
     " factory_access, password_hash, modules, grants, badge, pin_hash, pin_temporary, pin_failures," \
-    " pin_blocked, checkin_exempt, created_at, updated_at, last_login_at"
+    " pin_blocked, checkin_exempt, created_at, updated_at, last_login_at, expires_at, lock_at, unlock_at"
 
 static void user_row(sqlite3_stmt *st, gh_user *u)
 {
@@ -276,6 +279,9 @@ static void user_row(sqlite3_stmt *st, gh_user *u)
     u->created_at = sqlite3_column_int64(st, 19);
     u->updated_at = sqlite3_column_int64(st, 20);
     u->last_login_at = sqlite3_column_int64(st, 21);
+    u->expires_at = sqlite3_column_int64(st, 22);
+    u->lock_at = sqlite3_column_int64(st, 23);
+    u->unlock_at = sqlite3_column_int64(st, 24);
 }
 
 static void user_bind(sqlite3_stmt *st, const gh_user *u)
@@ -303,6 +309,7 @@ static void user_bind(sqlite3_stmt *st, const gh_user *u)
     char skey[GH_SEARCH_KEY_MAX];
     gh_search_key(u->name, u->email, u->badge, skey, sizeof skey);
     sqlite3_bind_text(st, 26, skey, -1, SQLITE_TRANSIENT);
+    gh_bind_i64(st, 27, u->expires_at); gh_bind_i64(st, 28, u->lock_at); gh_bind_i64(st, 29, u->unlock_at);
 }
 
 static gh_status user_write_result(gh_db *db, int s, gh_err *err)
@@ -324,8 +331,9 @@ gh_status gh_store_user_insert(gh_db *db, const gh_user *u, gh_err *err)
     PREP(db, st, "INSERT INTO users (id, org_id, email, email_norm, name, mobile, role_key, status,"
                  " email_verified, office_access, factory_access, password_hash, modules, grants, badge,"
                  " badge_norm, pin_hash, pin_temporary, pin_failures, pin_blocked, checkin_exempt,"
-                 " created_at, updated_at, last_login_at, name_sort, search_key)"
-                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26)", err);
+                 " created_at, updated_at, last_login_at, name_sort, search_key, expires_at, lock_at, unlock_at)"
+                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,"
+                 "?27,?28,?29)", err);
     user_bind(st, u);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
@@ -379,7 +387,8 @@ gh_status gh_store_user_update(gh_db *db, const gh_user *u, gh_err *err)
                  " password_hash = ?12, modules = ?13, grants = ?14, badge = ?15, badge_norm = ?16,"
                  " pin_hash = ?17, pin_temporary = ?18, pin_failures = ?19, pin_blocked = ?20,"
                  " checkin_exempt = ?21, updated_at = ?23, last_login_at = ?24, name_sort = ?25,"
-                 " search_key = ?26 WHERE id = ?1 AND org_id = ?2 AND created_at = ?22", err);
+                 " search_key = ?26, expires_at = ?27, lock_at = ?28, unlock_at = ?29"
+                 " WHERE id = ?1 AND org_id = ?2 AND created_at = ?22", err);
     user_bind(st, u);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
@@ -588,6 +597,27 @@ gh_status gh_store_user_list(gh_db *db, const char *org_id, const gh_user_filter
     sqlite3_reset(st);
     free(u);
     return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "user list");
+}
+
+gh_status gh_store_user_schedule_due(gh_db *db, int64_t now, int limit, gh_user_due *out, int *n, gh_err *err)
+{
+    /* Each branch reads only its own partial index (migration 21). */
+    PREP(db, st, "SELECT org_id, id, 'expire' FROM users WHERE expires_at > 0 AND expires_at <= ?1 AND status = 'active'"
+                 " UNION ALL SELECT org_id, id, 'lock' FROM users WHERE lock_at > 0 AND lock_at <= ?1"
+                 " UNION ALL SELECT org_id, id, 'unlock' FROM users WHERE unlock_at > 0 AND unlock_at <= ?1"
+                 " LIMIT ?2", err);
+    gh_bind_i64(st, 1, now);
+    gh_bind_i64(st, 2, limit);
+    *n = 0;
+    int s;
+    while (*n < limit && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        gh_user_due *d = &out[*n];
+        CP(d->org_id, 0); CP(d->id, 1); CP(d->what, 2);
+        (*n)++;
+    }
+    if (*n == limit) s = SQLITE_DONE;
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "user schedule");
 }
 
 gh_status gh_store_user_each(gh_db *db, const char *org_id, void (*fn)(const gh_user *, void *),

@@ -738,6 +738,16 @@ static const char *const migrations[] = {
      " OR OLD.device IS NOT NEW.device"
      " BEGIN " GEN_BUMP CHANGE("role", "NEW.org_id", "NEW.key") CHANGE("role", "OLD.org_id", "OLD.key") " END;"
      "CREATE TRIGGER gen_roles_d AFTER DELETE ON roles BEGIN " GEN_BUMP CHANGE("role", "OLD.org_id", "OLD.key") " END;"),
+    /* 21: temporary and seasonal workers (003, issue 22): an account's expiry
+     * date and a scheduled lock or unlock (unix seconds, 0 = none), applied
+     * by the sweep (core/schedule.h); each partial index holds only the
+     * accounts that have one, so the sweep reads nothing else. */
+    ("ALTER TABLE users ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE users ADD COLUMN lock_at INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE users ADD COLUMN unlock_at INTEGER NOT NULL DEFAULT 0;"
+     "CREATE INDEX users_expires ON users(expires_at) WHERE expires_at > 0;"
+     "CREATE INDEX users_lock_at ON users(lock_at) WHERE lock_at > 0;"
+     "CREATE INDEX users_unlock_at ON users(unlock_at) WHERE unlock_at > 0;"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
