@@ -513,7 +513,8 @@ gh_status gh_demo_grow(gh_ctx *ctx, int64_t users, int64_t tasks)
     gh_org o;
     gh_status st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err);
     if (st != GH_OK) return st;
-    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) return st;
+    gh_db_cache_kib(ctx->db, 512 * 1024);
+    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) { gh_db_cache_kib(ctx->db, 0); return st; }
     int64_t now = gh_now();
     /* Bulk inserts in one transaction (not one API call per row): the rows
      * the API would write, without the per-row guard, for a throw-away
@@ -527,7 +528,9 @@ gh_status gh_demo_grow(gh_ctx *ctx, int64_t users, int64_t tasks)
                        json_pack("{s:I, s:I}", "workers", (json_int_t)users, "tasks", (json_int_t)tasks))) != GH_OK)
         goto fail;
     if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto fail;
+    gh_db_cache_kib(ctx->db, 0);
     return GH_OK;
 fail:
+    gh_db_cache_kib(ctx->db, 0);
     return gh_ctx_rollback(ctx, st);
 }
