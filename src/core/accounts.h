@@ -80,6 +80,8 @@ typedef struct gh_user_new {
     /* A provisioning client's attributes (SCIM), written in the same
      * transaction; NULL for none. */
     const gh_user_scim *scim;
+    /* A temporary or seasonal worker's expiry date (a future time; 0 none). */
+    int64_t expires_at;
 } gh_user_new;
 /* Creates a staff member: with office access (needs an email; mails a
  * verification link), factory access (needs a badge; signs in at the kiosk

@@ -213,6 +213,10 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
         gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "role", "'role' is required");
         gh_err_merge(&all, &ctx->err);
     }
+    if (n->expires_at != 0 && n->expires_at <= gh_now()) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "date_in_past", "expires_at", "Choose a date and time in the future.");
+        gh_err_merge(&all, &ctx->err);
+    }
     if (all.status != GH_OK) {
         gh_err_clear(&ctx->err);
         ctx->err = all;
@@ -231,6 +235,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     u->office_access = n->office_access;
     u->factory_access = n->factory_access;
     u->email_verified = n->email_verified;
+    u->expires_at = n->expires_at;
     if (n->password_hash) gh_strlcpy(u->password_hash, n->password_hash, sizeof u->password_hash);
     if ((st = acct_apply_modules(ctx, n->modules, u)) != GH_OK) goto out;
     if (n->grants && (st = gh_access_validate_keys(n->grants, GH_KEYS_PERMISSIONS, "grants", u->grants,

@@ -247,3 +247,25 @@ test('bad dates are refused all at once and change nothing; bulk schedule applie
     await s.stop();
   }
 });
+
+test('a temporary worker is created with an expiry date; a past or malformed one is refused with the other mistakes', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const t0 = await now(s);
+    const c = await s.api('/v1/users', { method: 'POST', token: admin, body: { name: 'Summer Help', badge: 'SUM-1', factory_access: true, role: 'user', expires_at: iso(t0 + 90 * DAY) } });
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+    assert.equal(c.body.expires_at, iso(t0 + 90 * DAY));
+    assert.equal(c.body.expired, false);
+    const bad = await s.api('/v1/users', { method: 'POST', token: admin, body: { name: ' ', badge: 'SUM-2', factory_access: true, role: 'user', expires_at: iso(t0 - DAY) } });
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+    const fields = bad.body.errors.map((e) => [e.field, e.code]);
+    assert.ok(fields.some(([f, code]) => f === 'expires_at' && code === 'date_in_past'), JSON.stringify(fields));
+    assert.ok(fields.some(([f]) => f === 'name'), JSON.stringify(fields));
+    assertProblem(await s.api('/v1/users', { method: 'POST', token: admin, body: { name: 'X', badge: 'SUM-3', factory_access: true, role: 'user', expires_at: 'soon' } }), 400, 'invalid_time', 'expires_at');
+    const list = (await s.api('/v1/users?q=SUM', { token: admin })).body.items;
+    assert.deepEqual(list.map((u) => u.badge), ['SUM-1']);
+  } finally {
+    await s.stop();
+  }
+});

@@ -329,7 +329,9 @@ async function addUser(r, navigate) {
     const f = kind.input.value === 'factory';
     badgeF.hidden = !f; email.hidden = f;
   });
-  const form = h('form', { id: 'add-user-form', novalidate: true }, name, kind, email, badgeF, role);
+  const expires = field({ label: 'Account expires (optional)', name: 'expires_at', type: 'datetime-local',
+    hint: 'For temporary and seasonal workers: after this date they cannot sign in and the account is locked.' });
+  const form = h('form', { id: 'add-user-form', novalidate: true }, name, kind, email, badgeF, role, expires);
   await openDialog({
     title: 'Add staff member', body: form,
     actions: [{ label: 'Cancel' }, { label: 'Add', kind: 'primary', submit: true, form: 'add-user-form' }],
@@ -341,6 +343,7 @@ async function addUser(r, navigate) {
         const factory = kind?.input.value === 'factory';
         const body = { name: name.input.value.trim(), role: role.input.value };
         if (factory) { body.badge = badgeF.input.value.trim(); body.factory_access = true; } else body.email = email.input.value.trim();
+        if (expires.input.value) body.expires_at = new Date(expires.input.value).toISOString();
         await busy(dlg.querySelector('button[type=submit]'), async () => {
           try {
             const u = await api('/v1/users', { method: 'POST', body });
