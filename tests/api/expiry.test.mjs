@@ -4,6 +4,7 @@
 // the tests wait for its result (a generous ceiling, not a deadline).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { startServer, assertProblem, PASSWORD } from './lib.mjs';
 import { kioskWorker, kioskLogin, makeTask, assign, GOOD_PINS } from './shopfloor.mjs';
 
@@ -267,5 +268,37 @@ test('a temporary worker is created with an expiry date; a past or malformed one
     assert.deepEqual(list.map((u) => u.badge), ['SUM-1']);
   } finally {
     await s.stop();
+  }
+});
+
+test('the sweep\'s lock of an expired account is a user.locked webhook event', async () => {
+  const got = [];
+  const srv = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { got.push(JSON.parse(body)); res.writeHead(200); res.end('ok'); });
+  });
+  await new Promise((res) => srv.listen(0, '127.0.0.1', res));
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const h = await s.api('/v1/webhooks', { method: 'POST', token: admin, body: { url: `http://127.0.0.1:${srv.address().port}/hook`, events: ['user.locked'] } });
+    assert.equal(h.status, 201, JSON.stringify(h.body));
+    const w = await kioskWorker(s, admin, 'WH-1', GOOD_PINS[4]);
+    const t0 = await now(s);
+    assert.equal((await patch(s, admin, w.id, { expires_at: iso(t0 + 60) })).status, 200);
+    await s.advance(61);
+    for (let i = 0; !got.some((e) => e.type === 'user.locked'); i++) {
+      assert.ok(i < 600, `no user.locked event arrived: ${JSON.stringify(got)}`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    const ev = got.find((e) => e.type === 'user.locked');
+    assert.equal(ev.data.target.id, w.id);
+    const trail = (await audit(s, admin, 'user.expired')).filter((e) => e.target_id === w.id);
+    assert.equal(ev.data.event_id, trail[0].id);
+  } finally {
+    await s.stop();
+    srv.closeAllConnections?.();
+    await new Promise((res) => srv.close(res));
   }
 });
