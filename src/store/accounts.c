@@ -601,7 +601,7 @@ gh_status gh_store_user_list(gh_db *db, const char *org_id, const gh_user_filter
 
 gh_status gh_store_user_schedule_due(gh_db *db, int64_t now, int limit, gh_user_due *out, int *n, gh_err *err)
 {
-    /* Each branch reads only its own partial index (migration 21). */
+    /* Each branch reads only its own partial index (migration 22). */
     PREP(db, st, "SELECT org_id, id, 'expire' FROM users WHERE expires_at > 0 AND expires_at <= ?1 AND status = 'active'"
                  " UNION ALL SELECT org_id, id, 'lock' FROM users WHERE lock_at > 0 AND lock_at <= ?1"
                  " UNION ALL SELECT org_id, id, 'unlock' FROM users WHERE unlock_at > 0 AND unlock_at <= ?1"

@@ -98,9 +98,11 @@ const SCOPES_MIGRATION = 9;
 // Winding the schema back to 8 must also undo the migrations after 9.
 const BUMP = "UPDATE meta SET value = value + 1 WHERE key = 'generation';";
 const UNDO_AFTER_9 = [
-  // 21: account expiry and the scheduled lock/unlock
+  // 22: account expiry and the scheduled lock/unlock
   'DROP INDEX users_expires; DROP INDEX users_lock_at; DROP INDEX users_unlock_at; DROP INDEX users_seats;',
   ...['expires_at', 'lock_at', 'unlock_at'].map((c) => `ALTER TABLE users DROP COLUMN ${c};`),
+  // 21: whether an SSO re-authentication's MFA counted
+  'ALTER TABLE sso_states DROP COLUMN proved_mfa;',
   // 20: the change log behind incremental snapshots; the triggers as 8 left them
   'DROP TRIGGER gen_users_i; DROP TRIGGER gen_users_u; DROP TRIGGER gen_users_d;',
   'DROP TRIGGER gen_roles_i; DROP TRIGGER gen_roles_u; DROP TRIGGER gen_roles_d;',
