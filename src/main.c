@@ -266,6 +266,10 @@ static int cmd_serve(gh_cli *o)
 {
     char demo_dir[64] = "", demo_db[128] = "";
     bool demo = F(DEMO);
+    if (gh_cli_num(o, GH_OPT_DEMO_SIZE) > 0 && !demo) {
+        fputs("gatehouse: --demo-size goes with --demo\n", stderr);
+        return 2;
+    }
     if (demo) {
         const char *tmp = getenv("TMPDIR");
         snprintf(demo_dir, sizeof demo_dir, "%s/gatehouse-demo-XXXXXX", tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
@@ -342,6 +346,13 @@ static int cmd_serve(gh_cli *o)
         gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}, .ip = "", .request_id = "demo"};
         json_t *sum = NULL;
         if (report(&ctx, gh_demo_load(&ctx, &sum))) goto out;
+        if (gh_cli_num(o, GH_OPT_DEMO_SIZE) > 0) {
+            int64_t n = gh_cli_num(o, GH_OPT_DEMO_SIZE);
+            double t0 = gh_mono_ms();
+            if (report(&ctx, gh_demo_grow(&ctx, n, n / 10))) { json_decref(sum); goto out; }
+            fprintf(stderr, "gatehouse: demo grown by %lld factory workers and %lld tasks in %.1f s\n", (long long)n,
+                    (long long)(n / 10), (gh_mono_ms() - t0) / 1000.0);
+        }
         print_demo(sum, cfg->base_url, demo_dir);
         json_decref(sum);
     } else if (gh_store_org_count(db) == 0) {

@@ -74,6 +74,10 @@ gh_status gh_db_begin_nowait(gh_db *db, gh_err *err);
  * were being dispatched). */
 bool gh_db_write_wanted(void);
 gh_status gh_db_commit(gh_db *db, gh_err *err);
+/* This connection's page cache in KiB (0: SQLite's default, 2 MB): a bulk
+ * write (serve --demo-size) keeps its pages in memory instead of spilling
+ * them to the WAL mid-transaction. */
+void gh_db_cache_kib(gh_db *db, int64_t kib);
 /* A read transaction: one consistent view of the database across several
  * reads (the snapshot builder), ended by gh_db_end_read. */
 gh_status gh_db_begin_read(gh_db *db, gh_err *err);

@@ -800,6 +800,20 @@ static const char *const migrations[] = {
      " DELETE FROM groups_search WHERE rowid = (SELECT rid FROM group_search_ids WHERE group_id = old.id);"
      " DELETE FROM group_search_ids WHERE group_id = old.id;"
      " END;"),
+    /* 24: temporary and seasonal workers (003): an account's expiry
+     * date and a scheduled lock or unlock (unix seconds, 0 = none), applied
+     * by the sweep (core/schedule.h); each partial index holds only the
+     * accounts that have one, so the sweep reads nothing else. And the
+     * index the seat counts read. */
+    ("ALTER TABLE users ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE users ADD COLUMN lock_at INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE users ADD COLUMN unlock_at INTEGER NOT NULL DEFAULT 0;"
+     "CREATE INDEX users_expires ON users(expires_at) WHERE expires_at > 0;"
+     "CREATE INDEX users_lock_at ON users(lock_at) WHERE lock_at > 0;"
+     "CREATE INDEX users_unlock_at ON users(unlock_at) WHERE unlock_at > 0;"
+     /* Seat counts (core/seats.h, every GET /v1/org) read this index alone
+      * instead of every user row: 2 s to a few ms at 100,000 workers. */
+     "CREATE INDEX users_seats ON users(org_id, status, office_access, factory_access, expires_at);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -655,6 +655,14 @@ static const char *const pg_migrations[] = {
     ("ALTER TABLE groups ADD COLUMN name_sort " T " NOT NULL DEFAULT '';"
      "CREATE INDEX groups_org_order ON groups(org_id, name_sort, id);"
      "CREATE INDEX groups_search_trgm ON groups USING gin ((lower(name)) gin_trgm_ops);"),
+    /* 24: account expiry and the scheduled lock/unlock; the seat-count index */
+    ("ALTER TABLE users ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE users ADD COLUMN lock_at BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE users ADD COLUMN unlock_at BIGINT NOT NULL DEFAULT 0;"
+     "CREATE INDEX users_expires ON users(expires_at) WHERE expires_at > 0;"
+     "CREATE INDEX users_lock_at ON users(lock_at) WHERE lock_at > 0;"
+     "CREATE INDEX users_unlock_at ON users(unlock_at) WHERE unlock_at > 0;"
+     "CREATE INDEX users_seats ON users(org_id, status, office_access, factory_access, expires_at);"),
 };
 
 int gh_pg_migrations_count(void) { return (int)(sizeof pg_migrations / sizeof pg_migrations[0]); }

@@ -74,7 +74,7 @@ static void open_migrate_and_backend(void **state)
     assert_int_equal(gh_db_stored_schema_version(db), gh_db_schema_version());
     assert_int_equal(gh_store_org_count(db), 0);
     assert_int_equal(gh_store_office_seats_used(db, "o_none", gh_now()), 0);
-    assert_int_equal(gh_store_factory_seats_used(db, "o_none"), 0);
+    assert_int_equal(gh_store_factory_seats_used(db, "o_none", 0), 0);
     gh_db_close(db);
     gh_db_close(NULL); /* safe */
 }
