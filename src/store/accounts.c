@@ -256,7 +256,7 @@ int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id)
 
 #define USER_COLS "id, org_id, email, name, mobile, role_key, status, email_verified, office_access," \
     " factory_access, password_hash, modules, grants, badge, pin_hash, pin_temporary, pin_failures," \
-    " pin_blocked, checkin_exempt, created_at, updated_at, last_login_at"
+    " pin_blocked, checkin_exempt, created_at, updated_at, last_login_at, language"
 
 static void user_row(sqlite3_stmt *st, gh_user *u)
 {
@@ -276,6 +276,7 @@ static void user_row(sqlite3_stmt *st, gh_user *u)
     u->created_at = sqlite3_column_int64(st, 19);
     u->updated_at = sqlite3_column_int64(st, 20);
     u->last_login_at = sqlite3_column_int64(st, 21);
+    CP(u->language, 22);
 }
 
 static void user_bind(sqlite3_stmt *st, const gh_user *u)
@@ -303,6 +304,7 @@ static void user_bind(sqlite3_stmt *st, const gh_user *u)
     char skey[GH_SEARCH_KEY_MAX];
     gh_search_key(u->name, u->email, u->badge, skey, sizeof skey);
     sqlite3_bind_text(st, 26, skey, -1, SQLITE_TRANSIENT);
+    gh_bind_text(st, 27, gh_sql_null_if_empty(u->language));
 }
 
 static gh_status user_write_result(gh_db *db, int s, gh_err *err)
@@ -324,8 +326,8 @@ gh_status gh_store_user_insert(gh_db *db, const gh_user *u, gh_err *err)
     PREP(db, st, "INSERT INTO users (id, org_id, email, email_norm, name, mobile, role_key, status,"
                  " email_verified, office_access, factory_access, password_hash, modules, grants, badge,"
                  " badge_norm, pin_hash, pin_temporary, pin_failures, pin_blocked, checkin_exempt,"
-                 " created_at, updated_at, last_login_at, name_sort, search_key)"
-                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26)", err);
+                 " created_at, updated_at, last_login_at, name_sort, search_key, language)"
+                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27)", err);
     user_bind(st, u);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
@@ -379,7 +381,7 @@ gh_status gh_store_user_update(gh_db *db, const gh_user *u, gh_err *err)
                  " password_hash = ?12, modules = ?13, grants = ?14, badge = ?15, badge_norm = ?16,"
                  " pin_hash = ?17, pin_temporary = ?18, pin_failures = ?19, pin_blocked = ?20,"
                  " checkin_exempt = ?21, updated_at = ?23, last_login_at = ?24, name_sort = ?25,"
-                 " search_key = ?26 WHERE id = ?1 AND org_id = ?2 AND created_at = ?22", err);
+                 " search_key = ?26, language = ?27 WHERE id = ?1 AND org_id = ?2 AND created_at = ?22", err);
     user_bind(st, u);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
