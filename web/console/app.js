@@ -4,7 +4,7 @@
 // export render(ctx).
 import { api, ApiError, onUnauthenticated } from '/console/api.js';
 import { h, clear, toast } from '/console/dom.js';
-import { t, setLanguage, pickLanguage, browserLanguage, language, errorText } from '/console/i18n.js';
+import { t, setLanguage, pickLanguage, browserLanguage, language, errorText, onLanguageChange } from '/console/i18n.js';
 import { state, loadMe, forget, can, hasTab } from '/console/state.js';
 
 const BASE = '/console';
@@ -306,5 +306,8 @@ onUnauthenticated(() => {
   navigate(`/sign-in?next=${encodeURIComponent(next)}`, { replace: true });
 });
 
+/* The page's own texts outside the app (index.html): the skip link. */
+onLanguageChange(() => { document.querySelector('.skip-link').textContent = t('shell.skipLink'); });
 await setLanguage(browserLanguage());
+document.querySelector('.skip-link').textContent = t('shell.skipLink');
 render();
