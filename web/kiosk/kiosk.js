@@ -42,15 +42,22 @@ const tickClock = () => { clockEl.textContent = new Date().toLocaleTimeString(un
 tickClock();
 setInterval(tickClock, 10000);
 
-/* ---- device enrolment: /kiosk/{org}/#device=kdt_... is stored and removed from the address ---- */
+/* ---- device enrolment: /kiosk/{org}/#device=kdt_...[&lang=es] is stored and removed from the address ---- */
 function takeDeviceToken() {
   const m = location.hash.match(/device=([A-Za-z0-9_-]+)/);
   if (!m) return;
-  try { localStorage.setItem(DEVICE_KEY, m[1]); } catch { /* private mode: sign-in works without */ }
+  const lang = location.hash.match(/[#&]lang=([a-z]{2})\b/);
+  try {
+    localStorage.setItem(DEVICE_KEY, m[1]);
+    if (lang) localStorage.setItem(DEVICE_LANG_KEY, lang[1]); else localStorage.removeItem(DEVICE_LANG_KEY);
+  } catch { /* private mode: sign-in works without */ }
   history.replaceState(null, '', location.pathname + location.search);
 }
 takeDeviceToken();
-window.addEventListener('hashchange', takeDeviceToken);
+window.addEventListener('hashchange', async () => {
+  takeDeviceToken();
+  if (!S.user) { await setLanguage(deviceLanguage()); chrome(); if (!S.badge) badgeScreen(); }
+});
 function deviceToken() { try { return localStorage.getItem(DEVICE_KEY) || undefined; } catch { return undefined; } }
 
 /* ---- language: the worker's, else the device's, else the browser's (i18n.js) ---- */

@@ -76,7 +76,7 @@ async function enrol(o, after) {
     },
   });
   if (!made) return;
-  const link = `${location.origin}/kiosk/${encodeURIComponent(o.slug)}/#device=${made.token}`;
+  const link = `${location.origin}/kiosk/${encodeURIComponent(o.slug)}/#device=${made.token}${made.language ? `&lang=${made.language}` : ''}`;
   const el = h('code', { class: 'secret' }, link);
   await openDialog({
     title: t('devices.enrolNamed', { name: made.name }),
