@@ -2,39 +2,40 @@
 // what, which target and when.
 import { api, apiAll } from '/console/api.js';
 import { h, clear, field, busy, fmtTime, table, toast } from '/console/dom.js';
+import { t as tr } from '/console/i18n.js';
 
 const ACTIONS = {
-  'auth.login': 'Signed in', 'auth.login_failed': 'Sign-in failed', 'auth.logout': 'Signed out',
-  'auth.password_reset_requested': 'Asked for a password reset', 'session.ended': 'Ended a session',
-  'user.created': 'Created a user', 'user.updated': 'Changed a user', 'user.deleted': 'Deleted a user',
-  'user.locked': 'Locked a user', 'user.unlocked': 'Unlocked a user', 'user.email_verified': 'Confirmed an email',
-  'user.password_changed': 'Changed a password', 'user.password_reset': 'Reset a password',
-  'user.password_reset_sent': 'Sent a password reset link', 'user.sessions_revoked': 'Revoked sessions',
-  'role.created': 'Created a role', 'role.updated': 'Changed a role', 'role.deleted': 'Deleted a role',
-  'org.created': 'Created the organization', 'org.settings_changed': 'Changed settings', 'org.modules_set': 'Set modules',
-  'org.addons_set': 'Set add-ons', 'org.seats_set': 'Set seats',
-  'api_key.created': 'Created an API key', 'api_key.revoked': 'Deleted an API key',
-  'invite.sent': 'Sent an invitation', 'invite.resent': 'Resent an invitation', 'invite.cancelled': 'Cancelled an invitation',
-  'invite.accepted': 'Accepted an invitation', 'invite.expired_use': 'Used an expired invitation',
-  'group.created': 'Created a group', 'group.updated': 'Changed a group', 'group.deleted': 'Deleted a group',
-  'group.member_added': 'Added a group member', 'group.member_removed': 'Removed a group member',
-  'view.shared': 'Shared a view', 'view.created': 'Created a view', 'view.deleted': 'Deleted a view',
-  'kiosk.login': 'Signed in at the kiosk', 'kiosk.login_failed': 'Kiosk sign-in failed',
-  'kiosk.pin_set': 'Set a temporary kiosk PIN', 'kiosk.pin_revoked': 'Revoked a kiosk PIN', 'kiosk.pin_changed': 'Chose a new kiosk PIN',
-  'kiosk.pin_blocked': 'Kiosk PIN blocked', 'device.enrolled': 'Enrolled a kiosk device', 'device.revoked': 'Revoked a kiosk device',
-  'task.created': 'Created a task', 'task.completed': 'Completed a task', 'task.assigned': 'Assigned a task', 'task.unassigned': 'Unassigned a task',
-  'screen.created': 'Created an agenda screen', 'users.imported': 'Imported users', 'view.updated': 'Changed a view',
-  'checkin.opened': 'Checked in', 'checkin.closed': 'Checked out',
-  'access.denied': 'Was refused',
-  'auth.reauthenticated': 'Confirmed their identity', 'auth.sso_failed': 'Company sign-in failed', 'identity.linked': 'Linked a company account',
-  'org.backup_exported': 'Downloaded a backup', 'org.backup_imported': 'Restored a backup', 'org.ip_allowlist_set': 'Set the allowed networks',
-  'sso.updated': 'Changed company sign-in', 'sso.removed': 'Removed company sign-in', 'sso.tested': 'Tested company sign-in',
-  'task.updated': 'Changed a task', 'task.deleted': 'Deleted a task', 'order.assigned': 'Assigned an order',
-  'screen.renamed': 'Renamed an agenda screen', 'screen.deleted': 'Deleted an agenda screen',
-  'webhook.created': 'Added a webhook', 'webhook.updated': 'Changed a webhook', 'webhook.deleted': 'Deleted a webhook',
-  'webhook.tested': 'Sent a webhook test event',
-  'signature.created': 'Signed electronically', 'user.esign_enabled': 'Enabled an e-signature',
-  'user.esign_disabled': 'Disabled an e-signature', 'auth.reauth_failed': 'Gave a wrong password',
+  get 'auth.login'() { return tr('audit.signedIn'); }, get 'auth.login_failed'() { return tr('audit.signInFailed'); }, get 'auth.logout'() { return tr('audit.signedOut'); },
+  get 'auth.password_reset_requested'() { return tr('audit.askedForAPasswordReset'); }, get 'session.ended'() { return tr('audit.endedASession'); },
+  get 'user.created'() { return tr('audit.createdAUser'); }, get 'user.updated'() { return tr('audit.changedAUser'); }, get 'user.deleted'() { return tr('audit.deletedAUser'); },
+  get 'user.locked'() { return tr('audit.lockedAUser'); }, get 'user.unlocked'() { return tr('audit.unlockedAUser'); }, get 'user.email_verified'() { return tr('audit.confirmedAnEmail'); },
+  get 'user.password_changed'() { return tr('audit.changedAPassword'); }, get 'user.password_reset'() { return tr('audit.resetAPassword'); },
+  get 'user.password_reset_sent'() { return tr('audit.sentAPasswordResetLink'); }, get 'user.sessions_revoked'() { return tr('audit.revokedSessions'); },
+  get 'role.created'() { return tr('audit.createdARole'); }, get 'role.updated'() { return tr('audit.changedARole'); }, get 'role.deleted'() { return tr('audit.deletedARole'); },
+  get 'org.created'() { return tr('audit.createdTheOrganization'); }, get 'org.settings_changed'() { return tr('audit.changedSettings'); }, get 'org.modules_set'() { return tr('audit.setModules'); },
+  get 'org.addons_set'() { return tr('audit.setAddOns'); }, get 'org.seats_set'() { return tr('audit.setSeats'); },
+  get 'api_key.created'() { return tr('audit.createdAnApiKey'); }, get 'api_key.revoked'() { return tr('audit.deletedAnApiKey'); },
+  get 'invite.sent'() { return tr('audit.sentAnInvitation'); }, get 'invite.resent'() { return tr('audit.resentAnInvitation'); }, get 'invite.cancelled'() { return tr('audit.cancelledAnInvitation'); },
+  get 'invite.accepted'() { return tr('audit.acceptedAnInvitation'); }, get 'invite.expired_use'() { return tr('audit.usedAnExpiredInvitation'); },
+  get 'group.created'() { return tr('audit.createdAGroup'); }, get 'group.updated'() { return tr('audit.changedAGroup'); }, get 'group.deleted'() { return tr('audit.deletedAGroup'); },
+  get 'group.member_added'() { return tr('audit.addedAGroupMember'); }, get 'group.member_removed'() { return tr('audit.removedAGroupMember'); },
+  get 'view.shared'() { return tr('audit.sharedAView'); }, get 'view.created'() { return tr('audit.createdAView'); }, get 'view.deleted'() { return tr('audit.deletedAView'); },
+  get 'kiosk.login'() { return tr('audit.signedInAtTheKiosk'); }, get 'kiosk.login_failed'() { return tr('audit.kioskSignInFailed'); },
+  get 'kiosk.pin_set'() { return tr('audit.setATemporaryKioskPin'); }, get 'kiosk.pin_revoked'() { return tr('audit.revokedAKioskPin'); }, get 'kiosk.pin_changed'() { return tr('audit.choseANewKioskPin'); },
+  get 'kiosk.pin_blocked'() { return tr('audit.kioskPinBlocked'); }, get 'device.enrolled'() { return tr('audit.enrolledAKioskDevice'); }, get 'device.revoked'() { return tr('audit.revokedAKioskDevice'); },
+  get 'task.created'() { return tr('audit.createdATask'); }, get 'task.completed'() { return tr('audit.completedATask'); }, get 'task.assigned'() { return tr('audit.assignedATask'); }, get 'task.unassigned'() { return tr('audit.unassignedATask'); },
+  get 'screen.created'() { return tr('audit.createdAnAgendaScreen'); }, get 'users.imported'() { return tr('audit.importedUsers'); }, get 'view.updated'() { return tr('audit.changedAView'); },
+  get 'checkin.opened'() { return tr('audit.checkedIn'); }, get 'checkin.closed'() { return tr('audit.checkedOut'); },
+  get 'access.denied'() { return tr('audit.wasRefused'); },
+  get 'auth.reauthenticated'() { return tr('audit.confirmedTheirIdentity'); }, get 'auth.sso_failed'() { return tr('audit.companySignInFailed'); }, get 'identity.linked'() { return tr('audit.linkedACompanyAccount'); },
+  get 'org.backup_exported'() { return tr('audit.downloadedABackup'); }, get 'org.backup_imported'() { return tr('audit.restoredABackup'); }, get 'org.ip_allowlist_set'() { return tr('audit.setTheAllowedNetworks'); },
+  get 'sso.updated'() { return tr('audit.changedCompanySignIn'); }, get 'sso.removed'() { return tr('audit.removedCompanySignIn'); }, get 'sso.tested'() { return tr('audit.testedCompanySignIn'); },
+  get 'task.updated'() { return tr('audit.changedATask'); }, get 'task.deleted'() { return tr('audit.deletedATask'); }, get 'order.assigned'() { return tr('audit.assignedAnOrder'); },
+  get 'screen.renamed'() { return tr('audit.renamedAnAgendaScreen'); }, get 'screen.deleted'() { return tr('audit.deletedAnAgendaScreen'); },
+  get 'webhook.created'() { return tr('audit.addedAWebhook'); }, get 'webhook.updated'() { return tr('audit.changedAWebhook'); }, get 'webhook.deleted'() { return tr('audit.deletedAWebhook'); },
+  get 'webhook.tested'() { return tr('audit.sentAWebhookTestEvent'); },
+  get 'signature.created'() { return tr('audit.signedElectronically'); }, get 'user.esign_enabled'() { return tr('audit.enabledAnESignature'); },
+  get 'user.esign_disabled'() { return tr('audit.disabledAnESignature'); }, get 'auth.reauth_failed'() { return tr('audit.gaveAWrongPassword'); },
 };
 /** A readable label for any action key, also one this page does not know yet. */
 export function actionLabel(key) {
@@ -44,12 +45,12 @@ export function actionLabel(key) {
   return `${area.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase())}: ${words}`;
 }
 const AREAS = [
-  { value: '', label: 'Any action' }, { value: 'auth', label: 'Sign-in and sign-out' }, { value: 'user', label: 'Users' },
-  { value: 'invite', label: 'Invitations' }, { value: 'role', label: 'Roles' }, { value: 'group', label: 'Groups' },
-  { value: 'view', label: 'Views and dashboards' }, { value: 'org', label: 'Organization' }, { value: 'api_key', label: 'API keys' },
-  { value: 'session', label: 'Sessions' }, { value: 'kiosk', label: 'Kiosk' }, { value: 'device', label: 'Kiosk devices' },
-  { value: 'task', label: 'Tasks' }, { value: 'checkin', label: 'Check-ins' },
-  { value: 'access', label: 'Refusals (no permission)' }, { value: 'signature', label: 'Electronic signatures' },
+  { value: '', get label() { return tr('audit.anyAction'); } }, { value: 'auth', get label() { return tr('audit.signInAndSignOut'); } }, { value: 'user', get label() { return tr('audit.users'); } },
+  { value: 'invite', get label() { return tr('audit.invitations'); } }, { value: 'role', get label() { return tr('audit.roles'); } }, { value: 'group', get label() { return tr('audit.groups'); } },
+  { value: 'view', get label() { return tr('audit.viewsAndDashboards'); } }, { value: 'org', get label() { return tr('audit.organization'); } }, { value: 'api_key', get label() { return tr('audit.apiKeys'); } },
+  { value: 'session', get label() { return tr('audit.sessions'); } }, { value: 'kiosk', get label() { return tr('audit.kiosk'); } }, { value: 'device', get label() { return tr('audit.kioskDevices'); } },
+  { value: 'task', get label() { return tr('audit.tasks'); } }, { value: 'checkin', get label() { return tr('audit.checkins'); } },
+  { value: 'access', get label() { return tr('audit.refusalsNoPermission'); } }, { value: 'signature', get label() { return tr('audit.electronicSignatures'); } },
 ];
 
 /** An event's detail as "key: value" lines. */
@@ -66,17 +67,17 @@ export async function render({ main, query }) {
   let users = [];
   try { users = await apiAll('/v1/users', {}, 1000); } catch { /* names are a nicety */ }
   const names = new Map(users.map((u) => [u.id, u.name || u.email]));
-  main.append(h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Audit log'),
-    h('p', { class: 'sub' }, 'Every change and sign-in in the organization, newest first. Entries cannot be edited or deleted.'))));
+  main.append(h('div', { class: 'page-head' }, h('div', null, h('h1', null, tr('audit.auditLog')),
+    h('p', { class: 'sub' }, tr('audit.everyChangeAndSignIn')))));
 
-  const actor = field({ label: 'Who', name: 'actor', type: 'select', value: query.actor || '',
-    options: [{ value: '', label: 'Anyone' }, ...users.map((u) => ({ value: u.id, label: u.name || u.email }))] });
-  const action = field({ label: 'Action', name: 'action', type: 'select', value: query.action || '', options: AREAS });
-  const target = field({ label: 'Target id', name: 'target', value: query.target || '', attrs: { placeholder: 'usr_…', autocomplete: 'off' } });
-  const from = field({ label: 'From', name: 'from', type: 'date', value: query.from || '' });
-  const to = field({ label: 'To', name: 'to', type: 'date', value: query.to || '' });
-  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter the audit log' }, actor, action, target, from, to,
-    h('button', { type: 'submit', class: 'btn primary' }, 'Filter'));
+  const actor = field({ label: tr('audit.who'), name: 'actor', type: 'select', value: query.actor || '',
+    options: [{ value: '', label: tr('audit.anyone') }, ...users.map((u) => ({ value: u.id, label: u.name || u.email }))] });
+  const action = field({ label: tr('audit.action'), name: 'action', type: 'select', value: query.action || '', options: AREAS });
+  const target = field({ label: tr('audit.targetId'), name: 'target', value: query.target || '', attrs: { placeholder: tr('audit.usr'), autocomplete: 'off' } });
+  const from = field({ label: tr('audit.from'), name: 'from', type: 'date', value: query.from || '' });
+  const to = field({ label: tr('audit.to'), name: 'to', type: 'date', value: query.to || '' });
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': tr('audit.filterTheAuditLog') }, actor, action, target, from, to,
+    h('button', { type: 'submit', class: 'btn primary' }, tr('audit.filter')));
   const host = h('div');
   const foot = h('div', { class: 'table-foot' });
   // Download: the server streams the whole filtered trail (GET /v1/audit/export).
@@ -85,20 +86,20 @@ export async function render({ main, query }) {
       from: from.input.value ? `${from.input.value}T00:00:00Z` : '', to: to.input.value ? `${to.input.value}T23:59:59Z` : '' }).filter(([, v]) => v));
     return `/v1/audit/export?${sp}`;
   };
-  const csvLink = h('a', { class: 'btn', href: exportHref('csv'), download: 'audit.csv', 'data-testid': 'audit-download' }, 'Download CSV');
-  const ndLink = h('a', { class: 'btn', href: exportHref('ndjson'), download: 'audit.ndjson' }, 'Download NDJSON');
+  const csvLink = h('a', { class: 'btn', href: exportHref('csv'), download: 'audit.csv', 'data-testid': 'audit-download' }, tr('audit.downloadCsv'));
+  const ndLink = h('a', { class: 'btn', href: exportHref('ndjson'), download: 'audit.ndjson' }, tr('audit.downloadNdjson'));
   const refreshLinks = () => { csvLink.href = exportHref('csv'); ndLink.href = exportHref('ndjson'); };
   [actor, action, target, from, to].forEach((f) => f.input.addEventListener('input', refreshLinks));
   [actor, action, from, to].forEach((f) => f.input.addEventListener('change', refreshLinks));
-  main.append(form, h('div', { class: 'row', role: 'group', 'aria-label': 'Download the audit log' }, csvLink, ndLink), host, foot);
+  main.append(form, h('div', { class: 'row', role: 'group', 'aria-label': tr('audit.downloadTheAuditLog') }, csvLink, ndLink), host, foot);
   let cursor = null, rows = [];
 
   // Names come from the server (actor_name, target_name); ids stay in the tooltip.
   const who = (e) => {
-    if (e.actor_type === 'system') return 'System';
-    if (e.actor_type === 'anonymous' || !e.actor_id) return 'Someone not signed in';
+    if (e.actor_type === 'system') return tr('audit.system');
+    if (e.actor_type === 'anonymous' || !e.actor_id) return tr('audit.anonymous');
     const name = e.actor_name || names.get(e.actor_id);
-    return h('span', { title: e.actor_id }, e.actor_type === 'api_key' ? `API key ${name || 'that was deleted'}` : name || 'a deleted person');
+    return h('span', { title: e.actor_id }, e.actor_type === 'api_key' ? (name ? tr('audit.apiKeyNamed', { name }) : tr('audit.apiKeyDeleted')) : name || tr('audit.deletedPerson'));
   };
   const targetCell = (e) => {
     if (!e.target_id) return '—';
@@ -132,11 +133,11 @@ export async function render({ main, query }) {
     if (mine !== seq) return;
     rows = more ? rows.concat(page.items) : page.items;
     cursor = page.next_cursor;
-    clear(host, table({ caption: 'Audit events', empty: 'No events match these filters.',
-      columns: [{ label: 'When' }, { label: 'Who' }, { label: 'Action' }, { label: 'Target' }, { label: 'Details' }, { label: 'Address' }],
+    clear(host, table({ caption: tr('audit.auditEvents'), empty: tr('audit.noEventsMatchTheseFilters'),
+      columns: [{ label: tr('audit.when') }, { label: tr('audit.who') }, { label: tr('audit.action') }, { label: tr('audit.target') }, { label: tr('audit.details') }, { label: tr('audit.address') }],
       rows: rows.map(rowOf) }));
-    clear(foot, h('span', { role: 'status' }, `${rows.length} event${rows.length === 1 ? '' : 's'} shown`),
-      cursor ? h('button', { type: 'button', class: 'btn small', onclick: (ev) => busy(ev.target, () => load(true)) }, 'Load more') : null);
+    clear(foot, h('span', { role: 'status' }, tr('audit.shown', { count: rows.length })),
+      cursor ? h('button', { type: 'button', class: 'btn small', onclick: (ev) => busy(ev.target, () => load(true)) }, tr('audit.loadMore')) : null);
   }
   form.addEventListener('submit', (e) => { e.preventDefault(); busy(e.submitter, () => load().catch((err) => toast(err.detail, 'error'))); });
   [actor, action].forEach((f) => f.input.addEventListener('change', () => load().catch((err) => toast(err.detail, 'error'))));

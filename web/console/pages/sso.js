@@ -6,54 +6,55 @@
 // shown (status, SP URLs) and set through the API for now.
 import { api } from '/console/api.js';
 import { h, field, checkbox, showError, clearErrors, busy, toast, badge, clear } from '/console/dom.js';
+import { t as tr } from '/console/i18n.js';
 
 const split = (v) => v.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
 
 function status(cfg) {
-  if (!cfg) return h('p', { class: 'muted' }, 'Company sign-in is not configured: everyone signs in with a password.');
+  if (!cfg) return h('p', { class: 'muted' }, tr('sso.companySignInIsNot'));
   const tested = cfg.last_test_at
-    ? (cfg.last_error ? [badge('Last test failed', 'warn'), ' ', cfg.last_error] : [badge('Last test passed', 'ok')])
-    : [badge('Not tested yet')];
+    ? (cfg.last_error ? [badge(tr('sso.lastTestFailed'), 'warn'), ' ', cfg.last_error] : [badge(tr('sso.lastTestPassed'), 'ok')])
+    : [badge(tr('sso.notTestedYet'))];
   return h('div', { class: 'sso-status' },
     h('p', null, `${cfg.protocol === 'oidc' ? 'OpenID Connect' : 'SAML 2.0'}: ${cfg.display_name}. `,
-      cfg.required ? 'Required for office users (break-glass accounts keep their password).' : 'Optional: passwords still work.'),
+      cfg.required ? tr('sso.requiredForOfficeUsersBreak') : tr('sso.optionalPasswordsStillWork')),
     h('p', { class: 'sso-test' }, tested),
-    cfg.redirect_uri ? h('p', { class: 'small' }, 'Redirect URI to register at the IdP: ', h('code', null, cfg.redirect_uri)) : null,
-    cfg.sp ? h('p', { class: 'small' }, 'Service provider entity id: ', h('code', null, cfg.sp.entity_id), ' · ACS URL: ', h('code', null, cfg.sp.acs_url)) : null);
+    cfg.redirect_uri ? h('p', { class: 'small' }, tr('sso.redirectUriToRegisterAt'), h('code', null, cfg.redirect_uri)) : null,
+    cfg.sp ? h('p', { class: 'small' }, tr('sso.serviceProviderEntityId'), h('code', null, cfg.sp.entity_id), tr('sso.acsUrl'), h('code', null, cfg.sp.acs_url)) : null);
 }
 
 export async function ssoSection(main) {
   let cfg = null;
   try { cfg = await api('/v1/org/sso'); } catch (err) { if (err.code !== 'sso_not_configured') throw err; }
   const roles = (await api('/v1/roles')).items.filter((r) => !r.device);
-  const section = h('section', { class: 'card', 'aria-labelledby': 'sso-h' }, h('h2', { id: 'sso-h' }, 'Company sign-in (SSO)'));
+  const section = h('section', { class: 'card', 'aria-labelledby': 'sso-h' }, h('h2', { id: 'sso-h' }, tr('sso.companySignInSso')));
   const statusHost = h('div', { 'aria-live': 'polite' }, status(cfg));
   const oidc = !cfg || cfg.protocol === 'oidc';
   const c = cfg || {};
-  const name = field({ label: 'Name on the sign-in button', name: 'display_name', value: c.display_name || '', required: true, hint: 'People see "Sign in with <name>".' });
-  const issuer = field({ label: 'Issuer URL', name: 'issuer', value: c.issuer || '', hint: 'Entra ID: https://login.microsoftonline.com/<tenant id>/v2.0 · Okta: https://<org>.okta.com · Keycloak: https://<host>/realms/<realm>', attrs: { spellcheck: 'false', autocomplete: 'off' } });
-  const clientId = field({ label: 'Client id', name: 'client_id', value: c.client_id || '', attrs: { spellcheck: 'false', autocomplete: 'off' } });
-  const secret = field({ label: 'Client secret', name: 'client_secret', type: 'password', value: '',
-    hint: c.client_secret_set ? 'A secret is stored. Leave empty to keep it; a new issuer needs it again.' : 'Stored encrypted; never shown again.', attrs: { autocomplete: 'new-password' } });
-  const scopes = field({ label: 'Scopes', name: 'scopes', value: (c.scopes || ['openid', 'email', 'profile']).join(' ') });
-  const emailClaim = field({ label: 'Claim with the e-mail address', name: 'email_claim', value: c.email_claim || 'email' });
-  const groupsClaim = field({ label: 'Claim with the groups (optional)', name: 'groups_claim', value: c.groups_claim || '' });
-  const jit = checkbox({ label: 'Create people at their first sign-in', name: 'jit.enabled', checked: !!c.jit?.enabled,
-    desc: 'Only from the e-mail domains below, with the default role, within the seats.' });
-  const role = field({ label: 'Default role for new people', name: 'jit.default_role', type: 'select', value: c.jit?.default_role || '',
+  const name = field({ label: tr('sso.nameOnTheSignIn'), name: 'display_name', value: c.display_name || '', required: true, hint: tr('sso.peopleSeeSignInWith') });
+  const issuer = field({ label: tr('sso.issuerUrl'), name: 'issuer', value: c.issuer || '', hint: 'Entra ID: https://login.microsoftonline.com/<tenant id>/v2.0 · Okta: https://<org>.okta.com · Keycloak: https://<host>/realms/<realm>', attrs: { spellcheck: 'false', autocomplete: 'off' } });
+  const clientId = field({ label: tr('sso.clientId'), name: 'client_id', value: c.client_id || '', attrs: { spellcheck: 'false', autocomplete: 'off' } });
+  const secret = field({ label: tr('sso.clientSecret'), name: 'client_secret', type: 'password', value: '',
+    hint: c.client_secret_set ? tr('sso.aSecretIsStoredLeave') : tr('sso.storedEncryptedNeverShownAgain'), attrs: { autocomplete: 'new-password' } });
+  const scopes = field({ label: tr('sso.scopes'), name: 'scopes', value: (c.scopes || ['openid', 'email', 'profile']).join(' ') });
+  const emailClaim = field({ label: tr('sso.claimWithTheEMail'), name: 'email_claim', value: c.email_claim || 'email' });
+  const groupsClaim = field({ label: tr('sso.claimWithTheGroupsOptional'), name: 'groups_claim', value: c.groups_claim || '' });
+  const jit = checkbox({ label: tr('sso.createPeopleAtTheirFirst'), name: 'jit.enabled', checked: !!c.jit?.enabled,
+    desc: tr('sso.onlyFromTheEMail') });
+  const role = field({ label: tr('sso.defaultRoleForNewPeople'), name: 'jit.default_role', type: 'select', value: c.jit?.default_role || '',
     options: [{ value: '', label: '—' }, ...roles.map((r) => ({ value: r.key, label: r.name }))] });
-  const domains = field({ label: 'E-mail domains', name: 'jit.domains', value: (c.jit?.domains || []).join(' '), hint: 'e.g. acme.com acme.de' });
-  const required = checkbox({ label: 'Require company sign-in for office users', name: 'required', checked: !!c.required,
-    desc: 'Passwords then work only for the break-glass accounts, which keep the organization reachable if the IdP fails.' });
-  const breakGlass = field({ label: 'Break-glass accounts (user ids)', name: 'break_glass', value: (c.break_glass || []).join(' ') });
-  const form = h('form', { novalidate: true, 'aria-label': 'Company sign-in settings' },
+  const domains = field({ label: tr('sso.eMailDomains'), name: 'jit.domains', value: (c.jit?.domains || []).join(' '), hint: tr('sso.eGAcmeComAcme') });
+  const required = checkbox({ label: tr('sso.requireCompanySignInFor'), name: 'required', checked: !!c.required,
+    desc: tr('sso.passwordsThenWorkOnlyFor') });
+  const breakGlass = field({ label: tr('sso.breakGlassAccountsUserIds'), name: 'break_glass', value: (c.break_glass || []).join(' ') });
+  const form = h('form', { novalidate: true, 'aria-label': tr('sso.companySignInSettings') },
     h('div', { class: 'grid-2' }, h('div', null, name, issuer, clientId, secret), h('div', null, scopes, emailClaim, groupsClaim)),
     h('div', { class: 'field', 'data-field': 'jit.enabled' }, jit), h('div', { class: 'grid-2' }, h('div', null, role), h('div', null, domains)),
     h('div', { class: 'field', 'data-field': 'required' }, required), breakGlass,
     h('div', { class: 'form-actions' },
-      h('button', { type: 'submit', class: 'btn primary' }, 'Save'),
-      h('button', { type: 'button', class: 'btn', name: 'test', disabled: !cfg }, 'Test connection'),
-      h('button', { type: 'button', class: 'btn danger', name: 'remove', disabled: !cfg }, 'Remove')));
+      h('button', { type: 'submit', class: 'btn primary' }, tr('common.save')),
+      h('button', { type: 'button', class: 'btn', name: 'test', disabled: !cfg }, tr('sso.testConnection')),
+      h('button', { type: 'button', class: 'btn danger', name: 'remove', disabled: !cfg }, tr('sso.remove'))));
   const testBtn = form.querySelector('button[name=test]'), removeBtn = form.querySelector('button[name=remove]');
   const refresh = (fresh) => {
     cfg = fresh;
@@ -74,7 +75,7 @@ export async function ssoSection(main) {
       try {
         refresh(await api('/v1/org/sso', { method: 'PUT', body }));
         secret.input.value = '';
-        toast('Company sign-in saved.');
+        toast(tr('sso.companySignInSaved'));
       } catch (err) { showError(form, err); }
     });
   });
@@ -83,16 +84,16 @@ export async function ssoSection(main) {
     try {
       const r = await api('/v1/org/sso/test', { method: 'POST' });
       refresh(await api('/v1/org/sso'));
-      toast(r.ok ? 'The connection works.' : `The connection test failed: ${r.error}`, r.ok ? '' : 'error');
+      toast(r.ok ? tr('sso.theConnectionWorks') : tr('sso.theConnectionTestFailedError', { error: r.error }), r.ok ? '' : 'error');
     } catch (err) { showError(form, err); }
   }));
   removeBtn.addEventListener('click', () => busy(removeBtn, async () => {
     try {
       await api('/v1/org/sso', { method: 'DELETE' });
       refresh(null);
-      toast('Company sign-in removed: everyone signs in with a password.');
+      toast(tr('sso.companySignInRemovedEveryone'));
     } catch (err) { showError(form, err); }
   }));
-  section.append(statusHost, oidc ? form : h('p', { class: 'muted' }, 'This SAML configuration is managed through the API (PUT /v1/org/sso).'));
+  section.append(statusHost, oidc ? form : h('p', { class: 'muted' }, tr('sso.thisSamlConfigurationIsManaged')));
   main.append(section);
 }
