@@ -14,10 +14,10 @@ const svg = (tag, attrs = {}, ...kids) => {
 };
 
 export const TYPES = [
-  { key: 'checkin', get label() { return tr('activity.checkInEvents'); }, one: 'check-in event', many: 'check-in events' },
-  { key: 'form', get label() { return tr('activity.forms'); }, one: 'form', many: 'forms' },
-  { key: 'order', get label() { return tr('activity.orderEvents'); }, one: 'order event', many: 'order events' },
-  { key: 'asset', get label() { return tr('activity.assetEvents'); }, one: 'asset event', many: 'asset events' },
+  { key: 'checkin', get label() { return tr('activity.checkInEvents'); } },
+  { key: 'form', get label() { return tr('activity.forms'); } },
+  { key: 'order', get label() { return tr('activity.orderEvents'); } },
+  { key: 'asset', get label() { return tr('activity.assetEvents'); } },
 ];
 
 /** Maps an API type name to one of the four series. */
@@ -63,7 +63,7 @@ export function chart(rows) {
       const v = r[t.key];
       if (!v) continue;
       const rect = svg('rect', { x, y: y(acc + v), width: bw, height: y(acc) - y(acc + v), class: `bar-${t.key}` },
-        svg('title', {}, `${r.day}: ${v} ${v === 1 ? t.one : t.many}`));
+        svg('title', {}, `${r.day}: ${tr(`activity.count.${t.key}`, { count: v })}`));
       g.append(rect);
       acc += v;
     }

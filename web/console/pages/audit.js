@@ -2,7 +2,7 @@
 // what, which target and when.
 import { api, apiAll } from '/console/api.js';
 import { h, clear, field, busy, fmtTime, table, toast } from '/console/dom.js';
-import { t as tr } from '/console/i18n.js';
+import { t as tr, has } from '/console/i18n.js';
 
 const ACTIONS = {
   get 'auth.login'() { return tr('audit.signedIn'); }, get 'auth.login_failed'() { return tr('audit.signInFailed'); }, get 'auth.logout'() { return tr('audit.signedOut'); },
@@ -104,8 +104,8 @@ export async function render({ main, query }) {
   const targetCell = (e) => {
     if (!e.target_id) return '—';
     const name = e.target_name || (e.target_type === 'user' ? names.get(e.target_id) : null);
-    const kind = e.target_type ? `${e.target_type.replace(/_/g, ' ')} ` : '';
-    if (e.target_type === 'user') return h('a', { href: `/console/users/${encodeURIComponent(e.target_id)}`, title: e.target_id }, name || 'a deleted person');
+    const kind = e.target_type ? `${has(`audit.type.${e.target_type}`) ? tr(`audit.type.${e.target_type}`) : e.target_type.replace(/_/g, ' ')} ` : '';
+    if (e.target_type === 'user') return h('a', { href: `/console/users/${encodeURIComponent(e.target_id)}`, title: e.target_id }, name || tr('audit.deletedPerson'));
     if (name) return h('span', { title: e.target_id }, kind, name);
     const short = e.target_id.length > 14 ? `${e.target_id.slice(0, 12)}…` : e.target_id;
     return h('span', { title: e.target_id }, kind, h('code', null, short));

@@ -24,7 +24,7 @@ export async function render(ctx) {
     main.append(h('div', { class: 'notice template-note' },
       h('strong', null, tr('roles.templateSetName', { name: tset.name })), h('span', { class: 'muted' }, tset.description),
       h('details', null, h('summary', null, tr('roles.theRolescountRolesOfThis', { rolesCount: tset.roles.length })),
-        h('ul', null, tset.roles.map((row) => h('li', null, h('strong', null, row.name), ` (${row.permissions.length} permission${row.permissions.length === 1 ? '' : 's'})${row.device ? ', shared display account' : ''}: `, row.description))))));
+        h('ul', null, tset.roles.map((row) => h('li', null, h('strong', null, row.name), ' ', tr(row.device ? 'roles.tplRoleDisplay' : 'roles.tplRole', { count: row.permissions.length }), ' ', row.description))))));
   }
 
   const status = h('p', { class: 'muted small', role: 'status', 'aria-live': 'polite', id: 'matrix-status' },

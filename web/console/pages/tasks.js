@@ -209,7 +209,7 @@ export async function renderOne(ctx) {
     await busy(btn, async () => {
       try {
         await api(`/v1/tasks/${encodeURIComponent(t.id)}`, { method: 'PATCH', body: { status: to } });
-        toast(to === 'done' ? `${t.ref} marked done.` : `${t.ref} reopened.`);
+        toast(tr(to === 'done' ? 'tasks.markedDone' : 'tasks.reopened', { ref: t.ref }));
         await redraw();
       } catch (e) { toast(e.detail, 'error'); }
     });

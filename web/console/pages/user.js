@@ -100,7 +100,7 @@ export async function render(ctx) {
     hint: self ? tr('user.changeItInMyProfile') : nameEditable ? tr('user.factoryWorkersHaveNoProfile') : tr('user.onlyTheyCanChangeIt') });
   const mobile = field({ label: tr('user.mobile'), name: 'mobile', value: u.mobile || '', readonly: true, hint: self ? tr('user.changeItInMyProfile') : tr('user.onlyTheyCanChangeIt') });
   const role = field({ label: tr('user.role'), name: 'role', type: 'select', value: u.role, disabled: !manage,
-    options: r.items.map((x) => ({ value: x.key, label: x.device ? `${x.name} (shared display)` : x.name })) });
+    options: r.items.map((x) => ({ value: x.key, label: x.device ? tr('user.sharedDisplay', { name: x.name }) : x.name })) });
   const office = checkbox({ label: tr('user.officeAccess'), name: 'office_access', checked: u.office_access, disabled: !manage,
     desc: tr('user.signsInToTheConsole') });
   const exempt = checkbox({ label: tr('user.exemptFromTheSingleTask'), name: 'checkin_exempt', checked: u.checkin_exempt, disabled: !manage,
@@ -185,7 +185,7 @@ export async function render(ctx) {
       h('div', { class: 'label' }, tr('user.directGrants')),
       h('p', { class: 'muted small' }, tr('user.permissionsGivenToWhoOn', { who })),
       h('details', { open: u.grants.length > 0 },
-        h('summary', null, u.grants.length ? `${u.grants.length} direct grant${u.grants.length === 1 ? '' : 's'}` : tr('user.noDirectGrantsShowAll')),
+        h('summary', null, u.grants.length ? tr('user.directGrantsN', { count: u.grants.length }) : tr('user.noDirectGrantsShowAll')),
         grantGroups),
       h('div', { class: 'error', hidden: true })),
     manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, tr('user.saveAccess'))) : null);

@@ -87,7 +87,7 @@ export async function render({ main, query, navigate }) {
     bulkBar.hidden = selected.size === 0;
     if (!selected.size) { clear(bulkBar); return; }
     const roleSel = field({ label: tr('users.newRole'), name: 'bulk_role', type: 'select', value: '',
-      options: [{ value: '', label: tr('users.chooseARole') }, ...r.items.map((x) => ({ value: x.key, label: x.device ? `${x.name} (shared display)` : x.name }))] });
+      options: [{ value: '', label: tr('users.chooseARole') }, ...r.items.map((x) => ({ value: x.key, label: x.device ? tr('users.sharedDisplayShort', { name: x.name }) : x.name }))] });
     clear(bulkBar,
       h('span', { role: 'status', class: 'bulk-count' }, tr('users.selectedN', { count: selected.size })),
       h('button', { type: 'button', class: 'btn small', onclick: (e) => bulk(e.target, 'lock') }, tr('users.lock')),
@@ -129,7 +129,7 @@ export async function render({ main, query, navigate }) {
   const rowOf = (u) => h('tr', { 'data-user': u.id },
     bulkOn ? h('td', { class: 'pick' }, h('input', { type: 'checkbox', name: 'pick', value: u.id, checked: selected.has(u.id),
       'aria-label': tr('users.selectEmail', { email: u.name || u.email }), onchange: (e) => { if (e.target.checked) selected.add(u.id); else selected.delete(u.id); drawBulk(); } })) : null,
-    h('td', null, h('a', { href: `/console/users/${encodeURIComponent(u.id)}` }, u.name || '(no name)'), u.badge ? h('span', { class: 'sub' }, tr('users.badgeBadge', { badge: u.badge })) : null),
+    h('td', null, h('a', { href: `/console/users/${encodeURIComponent(u.id)}` }, u.name || tr('users.noName')), u.badge ? h('span', { class: 'sub' }, tr('users.badgeBadge', { badge: u.badge })) : null),
     h('td', null, u.email || h('span', { class: 'muted' }, '—')),
     h('td', { class: 'phone' }, u.mobile || h('span', { class: 'muted' }, '—')),
     h('td', null, roleName(u.role)),
