@@ -54,7 +54,7 @@
 #define UNAUTH_BODY_BUDGET (32u << 20)
 #define CONN_MEMORY_LIMIT (32u << 10) /* per connection: headers and buffers */
 #define CONN_LIMIT 4096u
-#define DRAIN_MAX_MS 10000.0        /* SIGTERM: how long requests in flight may take */
+static double drain_max_ms; /* SIGTERM: how long requests in flight may take */
 
 typedef enum { ST_BODY, ST_DEFERRED, ST_DONE } req_state;
 
@@ -1208,12 +1208,14 @@ static void metrics_stop(void)
 }
 
 /* SIGTERM: no new connections; requests already accepted finish (at most
- * DRAIN_MAX_MS), answered with Connection: close. */
+ * --drain-timeout, default 30 s), answered with Connection: close. Past
+ * it the server stops anyway: a service manager's stop timeout is the
+ * outer bound. */
 static void drain(void)
 {
     MHD_socket lfd = MHD_quiesce_daemon(daemon_handle);
     if (lfd != MHD_INVALID_SOCKET) close(lfd);
-    double until = gh_mono_ms() + DRAIN_MAX_MS;
+    double until = gh_mono_ms() + drain_max_ms;
     unsigned left;
     while ((left = atomic_load(&requests_alive)) > 0 && gh_mono_ms() < until) {
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000000L};
@@ -1231,6 +1233,7 @@ int gh_server_run(const gh_server_opts *o)
     unsigned hash_threads = o->hash_threads ? o->hash_threads : (unsigned)cores;
     unsigned per_ip = o->per_ip_connections ? o->per_ip_connections : GH_PER_IP_CONNECTIONS_DEFAULT;
     deadline_s = o->request_deadline_s ? o->request_deadline_s : GH_REQUEST_DEADLINE_DEFAULT_S;
+    drain_max_ms = 1000.0 * (o->drain_timeout_s ? o->drain_timeout_s : GH_DRAIN_TIMEOUT_DEFAULT_S);
     struct sockaddr_storage addr;
     bool v6 = false;
     if (!listen_addr(o->host, o->port, &addr, &v6)) {
