@@ -8,7 +8,8 @@
  * A gh_db carries the operations table of the backend that opened it
  * (store/backend.h; SQLite in WAL mode with durable commits is the only one
  * today), so a second backend is added inside src/store/ without touching
- * core. Statements, bindings and <sqlite3.h> are private to src/store/
+ * core. Statements and bindings are private to src/store/ (store/stmt.h,
+ * backend-neutral); <sqlite3.h> is private to the SQLite backend's files
  * (store/sqlite_int.h).
  *
  * One gh_db is one connection and must only be used by one thread at a time;

@@ -1,6 +1,6 @@
-/* SQLite implementation of store/shopfloor.h: tasks, their assignees, order assignment and the agenda. */
+/* The store SQL (through store/stmt.h) of store/shopfloor.h: tasks, their assignees, order assignment and the agenda. */
 #include "store/shopfloor.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,14 +10,14 @@
     " t.due_at, t.created_at, t.completed_at"
 #define TASK_NCOLS 11
 
-static void task_row(sqlite3_stmt *st, gh_task *t)
+static void task_row(gh_stmt *st, gh_task *t)
 {
     memset(t, 0, sizeof *t);
     CP(t->id, 0); CP(t->org_id, 1); CP(t->ref, 2); CP(t->title, 3); CP(t->order_ref, 4); CP(t->status, 5);
     CP(t->created_by, 6); CP(t->completed_by, 7);
-    t->due_at = sqlite3_column_int64(st, 8);
-    t->created_at = sqlite3_column_int64(st, 9);
-    t->completed_at = sqlite3_column_int64(st, 10);
+    t->due_at = gh_col_i64(st, 8);
+    t->created_at = gh_col_i64(st, 9);
+    t->completed_at = gh_col_i64(st, 10);
 }
 
 gh_status gh_store_task_insert(gh_db *db, const gh_task *t, gh_err *err)
@@ -29,11 +29,11 @@ gh_status gh_store_task_insert(gh_db *db, const gh_task *t, gh_err *err)
     gh_bind_text(st, 6, t->status[0] ? t->status : "open"); gh_bind_text(st, 7, gh_sql_null_if_empty(t->created_by));
     gh_bind_text(st, 8, gh_sql_null_if_empty(t->completed_by)); gh_sql_bind_time(st, 9, t->due_at); gh_bind_i64(st, 10, t->created_at);
     gh_sql_bind_time(st, 11, t->completed_at);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (s == SQLITE_CONSTRAINT_UNIQUE)
+    int s = gh_step(st);
+    gh_reset(st);
+    if (s == GH_UNIQUE)
         return gh_fail_field(err, GH_E_CONFLICT, "task_ref_taken", "ref", "the organization already has a task with this ref");
-    if (s != SQLITE_DONE) return gh_db_fail(db, err, "task insert");
+    if (s != GH_DONE) return gh_db_fail(db, err, "task insert");
     return GH_OK;
 }
 
@@ -42,11 +42,11 @@ gh_status gh_store_task_get(gh_db *db, const char *org_id, const char *id, gh_ta
     PREP(db, st, "SELECT " TASK_COLS " FROM tasks t WHERE t.org_id = ?1 AND t.id = ?2", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) task_row(st, t);
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW) return GH_OK;
-    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "task_not_found", "no such task");
+    int s = gh_step(st);
+    if (s == GH_ROW) task_row(st, t);
+    gh_reset(st);
+    if (s == GH_ROW) return GH_OK;
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "task_not_found", "no such task");
     return gh_db_fail(db, err, "task get");
 }
 
@@ -66,10 +66,10 @@ gh_status gh_store_task_checkin_count(gh_db *db, const char *org_id, const char 
     PREP(db, st, "SELECT count(*) FROM checkins WHERE org_id = ?1 AND task_id = ?2", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return s == SQLITE_ROW ? GH_OK : gh_db_fail(db, err, "task check-in count");
+    int s = gh_step(st);
+    if (s == GH_ROW) *n = gh_col_i64(st, 0);
+    gh_reset(st);
+    return s == GH_ROW ? GH_OK : gh_db_fail(db, err, "task check-in count");
 }
 
 gh_status gh_store_task_delete(gh_db *db, const char *org_id, const char *id, gh_err *err)
@@ -78,7 +78,7 @@ gh_status gh_store_task_delete(gh_db *db, const char *org_id, const char *id, gh
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
     STEP_DONE(db, st, err, "task delete");
-    if (sqlite3_changes(gh_db_raw(db)) != 1) return gh_fail(err, GH_E_NOT_FOUND, "task_not_found", "no such task");
+    if (gh_db_changes(db) != 1) return gh_fail(err, GH_E_NOT_FOUND, "task_not_found", "no such task");
     return GH_OK;
 }
 
@@ -92,12 +92,12 @@ gh_status gh_store_task_complete(gh_db *db, const char *org_id, const char *id, 
     gh_bind_i64(st, 3, at);
     gh_bind_text(st, 4, gh_sql_null_if_empty(by));
     STEP_DONE(db, st, err, "task complete");
-    *changed = sqlite3_changes(gh_db_raw(db)) == 1;
+    *changed = gh_db_changes(db) == 1;
     return GH_OK;
 }
 
 typedef struct { void (*fn)(const gh_task *, void *); void *arg; } task_cb;
-static void task_visit(sqlite3_stmt *st, void *arg)
+static void task_visit(gh_stmt *st, void *arg)
 {
     task_cb *cb = arg;
     gh_task t;
@@ -126,7 +126,7 @@ gh_status gh_store_task_list(gh_db *db, const char *org_id, const gh_task_filter
 gh_status gh_store_task_assign(gh_db *db, const char *task_id, const char *user_id, bool add, int64_t at,
                                bool *changed, gh_err *err)
 {
-    sqlite3_stmt *st = add ? gh_db_stmt(db, "INSERT INTO task_assignees (task_id, user_id, created_at)"
+    gh_stmt *st = add ? gh_db_stmt(db, "INSERT INTO task_assignees (task_id, user_id, created_at)"
                                             " VALUES (?1, ?2, ?3) ON CONFLICT (task_id, user_id) DO NOTHING")
                            : gh_db_stmt(db, "DELETE FROM task_assignees WHERE task_id = ?1 AND user_id = ?2");
     if (!st) return gh_db_fail(db, err, "prepare");
@@ -134,7 +134,7 @@ gh_status gh_store_task_assign(gh_db *db, const char *task_id, const char *user_
     gh_bind_text(st, 2, user_id);
     if (add) gh_bind_i64(st, 3, at);
     STEP_DONE(db, st, err, "task assign");
-    *changed = sqlite3_changes(gh_db_raw(db)) == 1;
+    *changed = gh_db_changes(db) == 1;
     return GH_OK;
 }
 
@@ -164,19 +164,19 @@ gh_status gh_store_task_visibility(gh_db *db, const char *org_id, const char *ta
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, task_id);
     gh_bind_text(st, 3, user_id);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
-        *assigned = sqlite3_column_int64(st, 0) != 0;
-        *on_screen = sqlite3_column_int64(st, 1) != 0;
+    int s = gh_step(st);
+    if (s == GH_ROW) {
+        *assigned = gh_col_i64(st, 0) != 0;
+        *on_screen = gh_col_i64(st, 1) != 0;
     }
-    sqlite3_reset(st);
-    return s == SQLITE_ROW ? GH_OK : gh_db_fail(db, err, "task visibility");
+    gh_reset(st);
+    return s == GH_ROW ? GH_OK : gh_db_fail(db, err, "task visibility");
 }
 
 gh_status gh_store_order_assign(gh_db *db, const char *org_id, const char *order_ref, const char *user_id, bool add,
                                 int64_t at, bool *changed, gh_err *err)
 {
-    sqlite3_stmt *st = add ? gh_db_stmt(db, "INSERT INTO order_assignees (org_id, order_ref, user_id, created_at)"
+    gh_stmt *st = add ? gh_db_stmt(db, "INSERT INTO order_assignees (org_id, order_ref, user_id, created_at)"
                                             " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING")
                            : gh_db_stmt(db, "DELETE FROM order_assignees"
                                             " WHERE org_id = ?1 AND order_ref = ?2 AND user_id = ?3");
@@ -186,7 +186,7 @@ gh_status gh_store_order_assign(gh_db *db, const char *org_id, const char *order
     gh_bind_text(st, 3, user_id);
     if (add) gh_bind_i64(st, 4, at);
     STEP_DONE(db, st, err, "order assign");
-    *changed = sqlite3_changes(gh_db_raw(db)) == 1;
+    *changed = gh_db_changes(db) == 1;
     return GH_OK;
 }
 
@@ -202,11 +202,11 @@ gh_status gh_store_order_assignees(gh_db *db, const char *org_id, const char *or
 }
 
 typedef struct { void (*fn)(const gh_agenda_row *, void *); void *arg; gh_agenda_row row; } agenda_cb;
-static void agenda_visit(sqlite3_stmt *st, void *arg)
+static void agenda_visit(gh_stmt *st, void *arg)
 {
     agenda_cb *cb = arg;
     task_row(st, &cb->row.task);
-    cb->row.via = (gh_agenda_via)sqlite3_column_int64(st, TASK_NCOLS);
+    cb->row.via = (gh_agenda_via)gh_col_i64(st, TASK_NCOLS);
     gh_strlcpy(cb->row.screen_id, gh_col_text(st, TASK_NCOLS + 1), sizeof cb->row.screen_id);
     gh_strlcpy(cb->row.screen_name, gh_col_text(st, TASK_NCOLS + 2), sizeof cb->row.screen_name);
     cb->fn(&cb->row, cb->arg);
@@ -236,7 +236,7 @@ gh_status gh_store_agenda(gh_db *db, const char *org_id, const char *user_id, bo
     gh_bind_i64(st, 3, open_only);
     gh_bind_i64(st, 4, max_rows);
     agenda_cb *cb = calloc(1, sizeof *cb);
-    if (!cb) { sqlite3_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
+    if (!cb) { gh_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
     cb->fn = fn;
     cb->arg = arg;
     gh_status rc = gh_sql_each_row(db, st, agenda_visit, cb, err, "agenda");

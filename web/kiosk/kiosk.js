@@ -366,6 +366,8 @@ async function homeScreen(message) {
     h('div', { class: 'k-actions' },
       h('button', { type: 'button', class: 'k-btn', onclick: () => closeCheckin(open, 'paused') }, t('kiosk.pause')),
       h('button', { type: 'button', class: 'k-btn ok', onclick: () => closeCheckin(open, 'complete') }, t('kiosk.complete')),
+      // Signing needs an enrolled kiosk device (its credential goes with the signature).
+      deviceToken() ? h('button', { type: 'button', class: 'k-btn ok', onclick: () => signScreen(open) }, t('kiosk.completeAndSign')) : null,
       h('button', { type: 'button', class: 'k-btn danger', onclick: () => reportError(open) }, t('kiosk.errorButton')))) : null;
 
   const items = S.agenda.items || [];
@@ -425,6 +427,50 @@ function closeCheckin(open, status, note) {
     await api(`/v1/checkins/${encodeURIComponent(open.id)}/checkout`, { method: 'POST', body: note ? { status, note } : { status } });
     await homeScreen(t(`kiosk.closed.${status}`, { title: open.task.title }));
   });
+}
+
+/* ---- 4b. complete a task with an electronic signature ("performed") ----
+ * The worker proves themselves again with badge and PIN at the moment of
+ * signing (never the kiosk session alone), on an enrolled device whose
+ * credential goes with the request. The task is completed only once the
+ * signature is recorded. */
+function signScreen(open) {
+  armIdle();
+  const card = pinPad({
+    title: t('kiosk.signTitleAsPerformed', { title: open.task.title }),
+    sub: t('kiosk.taskRefYourNameThe', { ref: open.task.ref }),
+    submitLabel: t('kiosk.sign'),
+    onBack: () => homeScreen(),
+    backLabel: t('common.cancel'),
+    onSubmit: async (pin, fail) => {
+      let signed;
+      try {
+        signed = await api(`/v1/kiosk/${encodeURIComponent(slug)}/signatures`, { method: 'POST', quiet401: true, token: '',
+          body: { device_token: deviceToken(), record_type: 'task', record_ref: open.task.ref, meaning: 'performed',
+            credentials: { badge: S.badge, pin } } });
+      } catch (e) {
+        fail({
+          invalid_credentials: t('kiosk.thatPinIsNotCorrect'),
+          pin_blocked: t('kiosk.error.pin_blocked'),
+          too_many_attempts: t('kiosk.error.too_many_attempts'),
+          esign_not_enabled: t('kiosk.youAreNotEnabledFor'),
+          device_not_enrolled: t('kiosk.error.device_not_enrolled'),
+          pin_change_required: t('kiosk.chooseYourOwnPinFirst'),
+        }[e.code] || errorText(e));
+        return;
+      }
+      try {
+        await api(`/v1/checkins/${encodeURIComponent(open.id)}/checkout`, { method: 'POST', body: { status: 'complete' } });
+      } catch (e) {
+        if (e.status !== 401) await homeScreen(t('kiosk.signedButNotCompleted', { error: errorText(e) }));
+        return;
+      }
+      const at = new Date(signed.signed_at).toLocaleTimeString(language(), { hour: '2-digit', minute: '2-digit' });
+      await homeScreen(t('kiosk.completedAndSignedTitlePerformed', { title: open.task.title, name: signed.signer.name, at }));
+    },
+  });
+  clear(main, h('div', { class: 'k-center' }, card));
+  focusFirst(card.querySelector('h1'));
 }
 
 /* A kiosk dialog; resolves with the value of the button pressed (null for Esc). */

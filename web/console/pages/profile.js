@@ -4,7 +4,7 @@ import { api } from '/console/api.js';
 import { h, clear, field, showError, clearErrors, busy, toast, badge, fmtTime, table, confirmDialog } from '/console/dom.js';
 import { state, catalog, roles, tabName, moduleName } from '/console/state.js';
 import { refreshMe } from '/console/app.js';
-import { securitySection } from '/console/pages/mfa.js';
+import { securitySection, passkeyAssertion } from '/console/pages/mfa.js';
 import { t, LANGUAGES } from '/console/i18n.js';
 
 export async function render(ctx) {
@@ -43,10 +43,14 @@ export async function render(ctx) {
   const cur = field({ label: t('profile.currentPassword'), name: 'current_password', type: 'password', required: true, attrs: { autocomplete: 'current-password' } });
   const nw = field({ label: t('profile.newPassword'), name: 'new_password', type: 'password', required: true, hint: t('profile.newPasswordHint'), attrs: { autocomplete: 'new-password' } });
   const nw2 = field({ label: t('profile.repeatPassword'), name: 'new_password2', type: 'password', required: true, attrs: { autocomplete: 'new-password' } });
-  const otp = field({ label: t('profile.otp'), name: 'otp', hint: t('profile.otpHint'),
+  const otp = field({ label: t('profile.otp'), name: 'otp', hint: t('profile.onlyIfYouSetOne'),
     attrs: { autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: '6' } });
+  const withKey = h('input', { type: 'checkbox', name: 'with_passkey', id: 'pw-with-passkey', 'aria-describedby': 'pw-with-passkey-error' });
+  const keyRow = h('div', { class: 'field', 'data-field': 'webauthn' },
+    h('label', { for: 'pw-with-passkey' }, withKey, ' Confirm with my passkey or security key'),
+    h('div', { class: 'error', id: 'pw-with-passkey-error', hidden: true }));
   const pwf = h('form', { novalidate: true }, h('input', { type: 'text', name: 'username', value: me.email, autocomplete: 'username', hidden: true, readOnly: true }),
-    cur, nw, nw2, otp, h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, t('profile.changePassword'))));
+    cur, nw, nw2, otp, keyRow, h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, t('profile.changePassword'))));
   pwf.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(pwf);
@@ -55,6 +59,14 @@ export async function render(ctx) {
       try {
         const body = { current_password: cur.input.value, new_password: nw.input.value };
         if (otp.input.value.trim()) body.otp = otp.input.value.trim();
+        if (withKey.checked) {
+          try {
+            body.webauthn = await passkeyAssertion('/v1/me/reauth/webauthn/options');
+          } catch (err) {
+            showError(pwf, err.name === 'NotAllowedError' ? { field: 'webauthn', detail: t('profile.thePasskeyWasNotUsed') } : err);
+            return;
+          }
+        }
         await api('/v1/me/password', { method: 'POST', body });
         pwf.reset();
         toast(t('profile.passwordChanged'));
