@@ -2,7 +2,7 @@
 # The layer rules that the compiler cannot see (docs/ARCHITECTURE.md):
 #   - only src/store/ includes a database client header (sqlite3.h,
 #     libpq-fe.h) or the store's private headers (store/sqlite_int.h,
-#     store/backend.h, store/stmt.h);
+#     store/backend.h, store/stmt.h, store/pg.h);
 #   - inside src/store/, only the SQLite backend (sqlite.c, sqlite_int.h,
 #     iofault.c/h, migrations.c) includes sqlite3.h or store/sqlite_int.h or
 #     names a sqlite3_ or SQLITE_ symbol;
@@ -16,7 +16,7 @@ cd "$root" || exit 2
 bad=0
 report() { echo "layer rule broken ($1):"; echo "$2"; bad=1; }
 
-out=$(grep -rnE '#[[:space:]]*include[[:space:]]*[<"](sqlite3\.h|libpq-fe\.h|store/sqlite_int\.h|store/backend\.h|store/stmt\.h)[>"]' src \
+out=$(grep -rnE '#[[:space:]]*include[[:space:]]*[<"](sqlite3\.h|libpq-fe\.h|store/sqlite_int\.h|store/backend\.h|store/stmt\.h|store/pg\.h)[>"]' src \
       --include='*.c' --include='*.h' | grep -v '^src/store/')
 [ -n "$out" ] && report "database headers outside src/store/" "$out"
 

@@ -81,20 +81,89 @@ gh_status gh_store_group_delete(gh_db *db, const char *org_id, const char *id, g
     return GH_OK;
 }
 
-gh_status gh_store_group_list(gh_db *db, const char *org_id, const char *viewer_id, const char *after_name,
-                              const char *after_id, int limit, void (*fn)(const gh_group *, void *), void *arg,
-                              gh_err *err)
+/* A page of groups (issue 17): without q it walks groups_org_order
+ * (org_id, name_sort, id) from the cursor (name_sort is gh_name_key(name),
+ * written by triggers); with q (folded like
+ * users', a substring of the name) of three characters or more matching
+ * fewer than GROUP_SEARCH_BROAD groups, the matches come from the trigram
+ * index (groups_search, migration 22) and are sorted; broader and shorter
+ * ones walk the order index testing each name. */
+#define GROUP_SEARCH_BROAD 2000
+#define GROUP_AFTER " AND (?4 IS NULL OR (g.name_sort, g.id) > (gh_name_key(?4), ?5))"
+#define GROUP_ORDER " ORDER BY g.name_sort, g.id LIMIT ?6"
+
+typedef struct group_query {
+    char q[GH_SEARCH_KEY_MAX];
+    char phrase[2 * GH_SEARCH_KEY_MAX + 3];
+} group_query;
+
+static const char *group_list_sql(gh_db *db, const char *org_id, const char *q, group_query *gq)
 {
-    PREP(db, st, "SELECT " GROUP_COLS " FROM groups g WHERE g.org_id = ?1"
-                 " AND (?4 IS NULL OR g.name COLLATE gh_name > ?4 OR (g.name = ?4 AND g.id > ?5))"
-                 " ORDER BY g.name COLLATE gh_name, g.id LIMIT ?6", err);
+    size_t qn = q && *q ? gh_search_fold(q, gq->q, sizeof gq->q) : 0;
+    gq->phrase[0] = '\0';
+    if (qn == 0) {
+        gq->q[0] = '\0';
+        return "SELECT " GROUP_COLS " FROM groups g WHERE g.org_id = ?1" GROUP_AFTER GROUP_ORDER;
+    }
+    if (gh_search_chars(gq->q) >= 3) {
+        size_t n = 0;
+        gq->phrase[n++] = '"';
+        for (size_t i = 0; i < qn && n + 3 < sizeof gq->phrase; i++) {
+            if (gq->q[i] == '"') gq->phrase[n++] = '"';
+            gq->phrase[n++] = gq->q[i];
+        }
+        gq->phrase[n++] = '"';
+        gq->phrase[n] = '\0';
+        gh_stmt *c = gh_db_stmt(db, "SELECT count(*) FROM (SELECT 1 FROM groups_search"
+                                         " WHERE k MATCH ?1 AND oid = ?2 LIMIT ?3)");
+        int64_t matches = -1;
+        if (c) {
+            gh_bind_text(c, 1, gq->phrase);
+            gh_bind_text(c, 2, org_id);
+            gh_bind_i64(c, 3, GROUP_SEARCH_BROAD);
+            matches = gh_step(c) == GH_ROW ? gh_col_i64(c, 0) : -1;
+            gh_reset(c);
+        }
+        if (matches >= 0 && matches < GROUP_SEARCH_BROAD)
+            return "SELECT " GROUP_COLS " FROM groups_search s CROSS JOIN group_search_ids x CROSS JOIN groups g"
+                   " WHERE s.k MATCH ?8 AND s.oid = ?1 AND x.rid = s.rowid AND g.id = x.group_id AND g.org_id = ?1"
+                   GROUP_AFTER " AND instr(gh_search_key(g.name, NULL, NULL), ?7) > 0" GROUP_ORDER;
+    }
+    return "SELECT " GROUP_COLS " FROM groups g WHERE g.org_id = ?1" GROUP_AFTER
+           " AND instr(gh_search_key(g.name, NULL, NULL), ?7) > 0" GROUP_ORDER;
+}
+
+static void group_list_bind(gh_stmt *st, const char *org_id, const char *viewer_id, const char *after_name,
+                            const char *after_id, int limit, const group_query *gq)
+{
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 3, viewer_id);
     gh_bind_text(st, 4, after_name);
     gh_bind_text(st, 5, after_id ? after_id : "");
     gh_bind_i64(st, 6, limit);
+    if (gq->q[0]) gh_bind_text(st, 7, gq->q);
+    if (gq->phrase[0]) gh_bind_text(st, 8, gq->phrase);
+}
+
+gh_status gh_store_group_list(gh_db *db, const char *org_id, const char *viewer_id, const char *q,
+                              const char *after_name, const char *after_id, int limit,
+                              void (*fn)(const gh_group *, void *), void *arg, gh_err *err)
+{
+    group_query *gq = malloc(sizeof *gq);
     gh_group *g = malloc(sizeof *g);
-    if (!g) { gh_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
+    if (!gq || !g) {
+        free(gq);
+        free(g);
+        return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    }
+    gh_stmt *st = gh_db_stmt(db, group_list_sql(db, org_id, q, gq));
+    if (!st) {
+        free(gq);
+        free(g);
+        return gh_db_fail(db, err, "prepare");
+    }
+    group_list_bind(st, org_id, viewer_id, after_name, after_id, limit, gq); /* bound as copies */
+    free(gq);
     int s;
     while ((s = gh_step(st)) == GH_ROW) {
         group_row(st, g);
@@ -103,6 +172,29 @@ gh_status gh_store_group_list(gh_db *db, const char *org_id, const char *viewer_
     gh_reset(st);
     free(g);
     return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "group list");
+}
+
+typedef struct {
+    const char *org_id, *after_name, *after_id;
+    group_query *gq;
+} group_plan_args;
+
+static void group_plan_bind(gh_stmt *st, void *arg)
+{
+    group_plan_args *a = arg;
+    group_list_bind(st, a->org_id, NULL, a->after_name, a->after_id, 100, a->gq);
+}
+
+gh_status gh_store_group_list_plan(gh_db *db, const char *org_id, const char *q, const char *after_name,
+                                   const char *after_id, char *out, size_t cap, gh_err *err)
+{
+    group_query *gq = malloc(sizeof *gq);
+    if (cap) out[0] = '\0';
+    if (!gq) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    group_plan_args a = {org_id, after_name, after_id, gq};
+    gh_status rc = gh_sql_plan(db, group_list_sql(db, org_id, q, gq), group_plan_bind, &a, out, cap, err);
+    free(gq);
+    return rc;
 }
 
 int64_t gh_store_group_share_count(gh_db *db, const char *org_id, const char *group_id)

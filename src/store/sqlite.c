@@ -158,6 +158,13 @@ static void sqlite_close(gh_db *db)
 
 sqlite3 *gh_db_raw(gh_db *db) { return db->conn; }
 
+void gh_db_cache_kib(gh_db *db, int64_t kib)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)(kib > 0 ? -kib : -2000));
+    (void)gh_db_exec(db, sql);
+}
+
 int gh_db_exec(gh_db *db, const char *sql)
 {
     char *msg = NULL;

@@ -28,3 +28,35 @@ json_t *gh_sql_json_rows(gh_db *db, gh_stmt *st, json_t *(*row)(gh_stmt *, void 
     }
     return items;
 }
+
+gh_status gh_sql_plan(gh_db *db, const char *q, void (*bind)(gh_stmt *, void *), void *arg, char *out, size_t cap,
+                      gh_err *err)
+{
+    gh_status rc = GH_OK;
+    gh_stmt *st = NULL;
+    char *sql = NULL;
+    if (cap) out[0] = '\0';
+    const gh_store_ops *ops = gh_db_ops(db);
+    size_t pl = strlen(ops->plan_prefix), ql = strlen(q);
+    if (pl > SIZE_MAX - 1 - ql || !(sql = malloc(pl + ql + 1))) {
+        rc = gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+        goto done;
+    }
+    memcpy(sql, ops->plan_prefix, pl);
+    memcpy(sql + pl, q, ql + 1);
+    if (!(st = gh_stmt_prepare(db, sql))) {
+        rc = gh_db_fail(db, err, "plan");
+        goto done;
+    }
+    bind(st, arg);
+    size_t n = 0;
+    while (gh_step(st) == GH_ROW) {
+        int w = snprintf(out + n, cap - n, "%s\n", gh_col_text(st, ops->plan_column));
+        if (w < 0 || (size_t)w >= cap - n) break;
+        n += (size_t)w;
+    }
+done:
+    gh_stmt_finalize(st);
+    free(sql);
+    return rc;
+}

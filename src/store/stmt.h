@@ -153,6 +153,12 @@ static inline json_t *gh_sql_text_or_null(gh_stmt *st, int col)
     return t ? json_string(t) : json_null();
 }
 
+/* The backend's plan of query q (its plan prefix, then q), bound by
+ * bind(st, arg): one line per step of the plan into out (cut at cap). For
+ * tests that fail when a list falls back to a full scan. */
+gh_status gh_sql_plan(gh_db *db, const char *q, void (*bind)(gh_stmt *, void *), void *arg, char *out, size_t cap,
+                      gh_err *err);
+
 /* Rows of two text columns, passed to fn (with gh_sql_each_row). */
 typedef struct { void (*fn)(const char *, const char *, void *); void *arg; } gh_sql_pair_cb;
 static inline void gh_sql_pair_visit(gh_stmt *st, void *arg)

@@ -79,9 +79,10 @@ int64_t gh_store_role_user_count(gh_db *db, const char *org_id, const char *key)
 /* ---- users ------------------------------------------------------------------- */
 /* Seats in use (core/seats.h), inside the caller's transaction: office seats
  * are active users with office access plus pending invitations not expired
- * at `now`; factory seats are active users with factory access. -1 on error. */
+ * at `now`; factory seats are active users with factory access. An account
+ * past its expiry date holds no seat (as a locked one). -1 on error. */
 int64_t gh_store_office_seats_used(gh_db *db, const char *org_id, int64_t now);
-int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id);
+int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id, int64_t now);
 
 typedef struct gh_user {
     char id[GH_ID_MAX];
@@ -104,6 +105,11 @@ typedef struct gh_user {
     bool pin_blocked;
     bool checkin_exempt;
     int64_t created_at, updated_at, last_login_at; /* last_login_at 0 = never */
+    /* Temporary and seasonal workers (003): 0 = none. After expires_at the
+     * account cannot sign in and the sweep (core/schedule.h) locks it;
+     * lock_at / unlock_at are a scheduled lock or unlock, applied by the
+     * sweep and then cleared. */
+    int64_t expires_at, lock_at, unlock_at;
     char language[GH_LANG_MAX + 1];    /* "" when not set: the device's, then the browser's */
 } gh_user;
 
@@ -152,6 +158,15 @@ gh_status gh_store_user_list_plan(gh_db *db, const char *org_id, const gh_user_f
                                   gh_err *err);
 /* Every user of an org (or all orgs when org_id is NULL), for invariant checks
  * and the authz build: fn gets each user. */
+/* Accounts whose expiry, scheduled lock or scheduled unlock is due at
+ * `now` (what: "expire" for an active account past expires_at, "lock",
+ * "unlock"), at most limit of them into out; *n says how many. */
+typedef struct gh_user_due {
+    char org_id[GH_ID_MAX];
+    char id[GH_ID_MAX];
+    char what[8];
+} gh_user_due;
+gh_status gh_store_user_schedule_due(gh_db *db, int64_t now, int limit, gh_user_due *out, int *n, gh_err *err);
 gh_status gh_store_user_each(gh_db *db, const char *org_id, void (*fn)(const gh_user *, void *),
                              void *arg, gh_err *err);
 
@@ -309,6 +324,20 @@ gh_status gh_store_sso_get(gh_db *db, const char *org_id, gh_sso_row *row, gh_er
 /* Inserts or replaces the org's configuration. */
 gh_status gh_store_sso_put(gh_db *db, const gh_sso_row *row, gh_err *err);
 gh_status gh_store_sso_delete(gh_db *db, const char *org_id, gh_err *err);
+/* The org's declared e-mail domains (sso_domains): clear them all, add
+ * one (409 domain_taken when another org declared it), or find the org
+ * that declared one (GH_E_NOT_FOUND when none did). gh_store_sso_delete
+ * clears them too. */
+/* RP-initiated logout data of a session (sso_sessions): end_session_endpoint
+ * and the sealed ID token (both malloc'd). GH_E_NOT_FOUND when the session
+ * was not opened by an OIDC sign-in with logout. */
+gh_status gh_store_sso_session_insert(gh_db *db, const char *session_id, const char *org_id, const char *endpoint,
+                                      const char *id_token_sealed, gh_err *err);
+gh_status gh_store_sso_session_get(gh_db *db, const char *session_id, char **endpoint, char **id_token_sealed,
+                                   gh_err *err);
+gh_status gh_store_sso_domains_clear(gh_db *db, const char *org_id, gh_err *err);
+gh_status gh_store_sso_domain_add(gh_db *db, const char *org_id, const char *domain, gh_err *err);
+gh_status gh_store_sso_domain_org(gh_db *db, const char *domain, char org_id[GH_ID_MAX], gh_err *err);
 /* Records the outcome of a connection test ("" = it worked). */
 gh_status gh_store_sso_set_test(gh_db *db, const char *org_id, int64_t at, const char *error, gh_err *err);
 /* The policy alone (no allocation): required and the break-glass ids
@@ -332,6 +361,12 @@ gh_status gh_store_identity_find(gh_db *db, const char *org_id, const char *kind
 gh_status gh_store_identity_touch(gh_db *db, const char *org_id, const char *id, int64_t at, gh_err *err);
 /* How many identities link to user_id. */
 int64_t gh_store_identity_count_for_user(gh_db *db, const char *org_id, const char *user_id);
+/* A person's linked identities, oldest first, at most cap (*n of them). */
+gh_status gh_store_identity_list(gh_db *db, const char *org_id, const char *user_id, gh_identity *out, size_t cap,
+                                 size_t *n, gh_err *err);
+/* Removes one of user_id's identities; 404 identity_not_found otherwise. */
+gh_status gh_store_identity_delete(gh_db *db, const char *org_id, const char *user_id, const char *id,
+                                   gh_identity *removed, gh_err *err);
 
 typedef struct gh_sso_state {
     char state_hash[GH_HASH_HEX_LEN + 1];

@@ -105,22 +105,105 @@ static void task_visit(gh_stmt *st, void *arg)
     cb->fn(&t, cb->arg);
 }
 
-gh_status gh_store_task_list(gh_db *db, const char *org_id, const gh_task_filter *f,
-                             void (*fn)(const gh_task *, void *), void *arg, gh_err *err)
+/* Task search (issue 17), as users' (store/accounts.c): q folded for case
+ * and accents (util.h gh_search_fold) and matched as a substring of the
+ * folded ref and title. Three characters or more matching fewer than
+ * TASK_SEARCH_BROAD tasks: looked up in the trigram index (tasks_search,
+ * kept by triggers, migration 21) and sorted by ref; broader and shorter
+ * ones walk the ref index (UNIQUE (org_id, ref)) testing each task's key
+ * and stop at a page. Both stay flat in the number of tasks. */
+#define TASK_SEARCH_BROAD 2000
+#define TASK_FILTERS \
+    " AND (?2 IS NULL OR t.status = ?2) AND (?3 IS NULL OR t.order_ref = ?3) AND (?4 IS NULL OR t.ref > ?4)"
+#define TASK_KEY "gh_search_key(t.ref, t.title, NULL)"
+
+typedef struct task_query {
+    char q[GH_SEARCH_KEY_MAX];
+    char phrase[2 * GH_SEARCH_KEY_MAX + 3];
+} task_query;
+
+static const char *task_list_sql(gh_db *db, const char *org_id, const gh_task_filter *f, task_query *tq)
 {
-    PREP(db, st, "SELECT " TASK_COLS " FROM tasks t WHERE t.org_id = ?1"
-                 " AND (?2 IS NULL OR t.status = ?2) AND (?3 IS NULL OR t.order_ref = ?3)"
-                 " AND (?4 IS NULL OR t.ref > ?4)"
-                 " AND (?6 IS NULL OR instr(lower(t.ref), ?6) > 0 OR instr(lower(t.title), ?6) > 0)"
-                 " ORDER BY t.ref LIMIT ?5", err);
+    size_t qn = f->q && *f->q ? gh_search_fold(f->q, tq->q, sizeof tq->q) : 0;
+    tq->phrase[0] = '\0';
+    if (qn == 0) {
+        tq->q[0] = '\0';
+        return "SELECT " TASK_COLS " FROM tasks t WHERE t.org_id = ?1" TASK_FILTERS " ORDER BY t.ref LIMIT ?5";
+    }
+    if (gh_search_chars(tq->q) >= 3) {
+        size_t n = 0;
+        tq->phrase[n++] = '"';
+        for (size_t i = 0; i < qn && n + 3 < sizeof tq->phrase; i++) {
+            if (tq->q[i] == '"') tq->phrase[n++] = '"';
+            tq->phrase[n++] = tq->q[i];
+        }
+        tq->phrase[n++] = '"';
+        tq->phrase[n] = '\0';
+        gh_stmt *c = gh_db_stmt(db, "SELECT count(*) FROM (SELECT 1 FROM tasks_search"
+                                         " WHERE k MATCH ?1 AND oid = ?2 LIMIT ?3)");
+        int64_t matches = -1;
+        if (c) {
+            gh_bind_text(c, 1, tq->phrase);
+            gh_bind_text(c, 2, org_id);
+            gh_bind_i64(c, 3, TASK_SEARCH_BROAD);
+            matches = gh_step(c) == GH_ROW ? gh_col_i64(c, 0) : -1;
+            gh_reset(c);
+        }
+        if (matches >= 0 && matches < TASK_SEARCH_BROAD)
+            return "SELECT " TASK_COLS " FROM tasks_search s CROSS JOIN task_search_ids m CROSS JOIN tasks t"
+                   " WHERE s.k MATCH ?7 AND s.oid = ?1 AND m.rid = s.rowid AND t.id = m.task_id AND t.org_id = ?1"
+                   TASK_FILTERS " AND instr(" TASK_KEY ", ?6) > 0 ORDER BY t.ref LIMIT ?5";
+    }
+    return "SELECT " TASK_COLS " FROM tasks t WHERE t.org_id = ?1" TASK_FILTERS
+           " AND instr(" TASK_KEY ", ?6) > 0 ORDER BY t.ref LIMIT ?5";
+}
+
+static void task_list_bind(gh_stmt *st, const char *org_id, const gh_task_filter *f, const task_query *tq)
+{
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, f->status);
     gh_bind_text(st, 3, f->order_ref);
     gh_bind_text(st, 4, f->after_ref);
     gh_bind_i64(st, 5, f->limit);
-    gh_bind_text(st, 6, f->q);
+    if (tq->q[0]) gh_bind_text(st, 6, tq->q);
+    if (tq->phrase[0]) gh_bind_text(st, 7, tq->phrase);
+}
+
+gh_status gh_store_task_list(gh_db *db, const char *org_id, const gh_task_filter *f,
+                             void (*fn)(const gh_task *, void *), void *arg, gh_err *err)
+{
+    task_query *tq = malloc(sizeof *tq);
+    if (!tq) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    gh_stmt *st = gh_db_stmt(db, task_list_sql(db, org_id, f, tq));
+    if (!st) { free(tq); return gh_db_fail(db, err, "prepare"); }
+    task_list_bind(st, org_id, f, tq); /* bound as copies */
+    free(tq);
     task_cb cb = {fn, arg};
     return gh_sql_each_row(db, st, task_visit, &cb, err, "task list");
+}
+
+typedef struct {
+    const char *org_id;
+    const gh_task_filter *f;
+    task_query *tq;
+} task_plan_args;
+
+static void task_plan_bind(gh_stmt *st, void *arg)
+{
+    task_plan_args *a = arg;
+    task_list_bind(st, a->org_id, a->f, a->tq);
+}
+
+gh_status gh_store_task_list_plan(gh_db *db, const char *org_id, const gh_task_filter *f, char *out, size_t cap,
+                                  gh_err *err)
+{
+    task_query *tq = malloc(sizeof *tq);
+    if (cap) out[0] = '\0';
+    if (!tq) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    task_plan_args a = {org_id, f, tq};
+    gh_status rc = gh_sql_plan(db, task_list_sql(db, org_id, f, tq), task_plan_bind, &a, out, cap, err);
+    free(tq);
+    return rc;
 }
 
 gh_status gh_store_task_assign(gh_db *db, const char *task_id, const char *user_id, bool add, int64_t at,

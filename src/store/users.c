@@ -11,7 +11,8 @@
  * user in the same transaction, so nothing is counted twice). */
 int64_t gh_store_office_seats_used(gh_db *db, const char *org_id, int64_t now)
 {
-    gh_stmt *st = gh_db_stmt(db, "SELECT (SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND office_access = 1)"
+    gh_stmt *st = gh_db_stmt(db, "SELECT (SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND office_access = 1"
+                                      " AND (expires_at = 0 OR expires_at > ?2))"
                                  " + (SELECT count(*) FROM invites WHERE org_id = ?1 AND status = 'pending' AND expires_at > ?2)");
     if (!st) return -1;
     gh_bind_text(st, 1, org_id);
@@ -21,11 +22,13 @@ int64_t gh_store_office_seats_used(gh_db *db, const char *org_id, int64_t now)
     return n;
 }
 
-int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id)
+int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id, int64_t now)
 {
-    gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND factory_access = 1");
+    gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM users WHERE org_id = ?1 AND status = 'active' AND factory_access = 1"
+                                      " AND (expires_at = 0 OR expires_at > ?2)");
     if (!st) return -1;
     gh_bind_text(st, 1, org_id);
+    gh_bind_i64(st, 2, now);
     int64_t n = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : -1;
     gh_reset(st);
     return n;
@@ -33,7 +36,7 @@ int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id)
 
 #define USER_COLS "id, org_id, email, name, mobile, role_key, status, email_verified, office_access," \
     " factory_access, password_hash, modules, grants, badge, pin_hash, pin_temporary, pin_failures," \
-    " pin_blocked, checkin_exempt, created_at, updated_at, last_login_at, language"
+    " pin_blocked, checkin_exempt, created_at, updated_at, last_login_at, expires_at, lock_at, unlock_at, language"
 
 static void user_row(gh_stmt *st, gh_user *u)
 {
@@ -53,7 +56,10 @@ static void user_row(gh_stmt *st, gh_user *u)
     u->created_at = gh_col_i64(st, 19);
     u->updated_at = gh_col_i64(st, 20);
     u->last_login_at = gh_col_i64(st, 21);
-    CP(u->language, 22);
+    u->expires_at = gh_col_i64(st, 22);
+    u->lock_at = gh_col_i64(st, 23);
+    u->unlock_at = gh_col_i64(st, 24);
+    CP(u->language, 25);
 }
 
 static void user_bind(gh_stmt *st, const gh_user *u)
@@ -81,7 +87,10 @@ static void user_bind(gh_stmt *st, const gh_user *u)
     char skey[GH_SEARCH_KEY_MAX];
     gh_search_key(u->name, u->email, u->badge, skey, sizeof skey);
     gh_bind_text(st, 26, skey);
-    gh_bind_text(st, 27, gh_sql_null_if_empty(u->language));
+    gh_bind_i64(st, 27, u->expires_at);
+    gh_bind_i64(st, 28, u->lock_at);
+    gh_bind_i64(st, 29, u->unlock_at);
+    gh_bind_text(st, 30, gh_sql_null_if_empty(u->language));
 }
 
 static gh_status user_write_result(gh_db *db, int s, gh_err *err)
@@ -102,8 +111,9 @@ gh_status gh_store_user_insert(gh_db *db, const gh_user *u, gh_err *err)
     PREP(db, st, "INSERT INTO users (id, org_id, email, email_norm, name, mobile, role_key, status,"
                  " email_verified, office_access, factory_access, password_hash, modules, grants, badge,"
                  " badge_norm, pin_hash, pin_temporary, pin_failures, pin_blocked, checkin_exempt,"
-                 " created_at, updated_at, last_login_at, name_sort, search_key, language)"
-                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27)", err);
+                 " created_at, updated_at, last_login_at, name_sort, search_key, expires_at, lock_at, unlock_at, language)"
+                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,"
+                 "?27,?28,?29,?30)", err);
     user_bind(st, u);
     int s = gh_step(st);
     gh_reset(st);
@@ -157,7 +167,8 @@ gh_status gh_store_user_update(gh_db *db, const gh_user *u, gh_err *err)
                  " password_hash = ?12, modules = ?13, grants = ?14, badge = ?15, badge_norm = ?16,"
                  " pin_hash = ?17, pin_temporary = ?18, pin_failures = ?19, pin_blocked = ?20,"
                  " checkin_exempt = ?21, updated_at = ?23, last_login_at = ?24, name_sort = ?25,"
-                 " search_key = ?26, language = ?27 WHERE id = ?1 AND org_id = ?2 AND created_at = ?22", err);
+                 " search_key = ?26, expires_at = ?27, lock_at = ?28, unlock_at = ?29, language = ?30"
+                 " WHERE id = ?1 AND org_id = ?2 AND created_at = ?22", err);
     user_bind(st, u);
     int s = gh_step(st);
     gh_reset(st);
@@ -312,36 +323,26 @@ static void user_list_bind(gh_stmt *st, const char *org_id, const gh_user_filter
     gh_bind_i64(st, 8, f->limit);
 }
 
+typedef struct {
+    const char *org_id;
+    const gh_user_filter *f;
+    user_query *uq;
+} user_plan_args;
+
+static void user_plan_bind(gh_stmt *st, void *arg)
+{
+    user_plan_args *a = arg;
+    user_list_bind(st, a->org_id, a->f, a->uq);
+}
+
 gh_status gh_store_user_list_plan(gh_db *db, const char *org_id, const gh_user_filter *f, char *out, size_t cap,
                                   gh_err *err)
 {
-    gh_status rc = GH_OK;
-    gh_stmt *st = NULL;
-    char *sql = NULL;
     user_query *uq = malloc(sizeof *uq);
-    if (!uq) { rc = gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); goto done; }
-    const char *q = user_list_sql(db, org_id, f, uq);
-    /* The backend's plan statement: its prefix, then the query. */
-    const gh_store_ops *ops = gh_db_ops(db);
-    size_t pl = strlen(ops->plan_prefix), ql = strlen(q);
-    if (!(sql = malloc(pl + ql + 1))) { rc = gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); goto done; }
-    memcpy(sql, ops->plan_prefix, pl);
-    memcpy(sql + pl, q, ql + 1);
-    if (!(st = gh_stmt_prepare(db, sql))) {
-        rc = gh_db_fail(db, err, "plan");
-        goto done;
-    }
-    user_list_bind(st, org_id, f, uq);
-    size_t n = 0;
     if (cap) out[0] = '\0';
-    while (gh_step(st) == GH_ROW) {
-        int w = snprintf(out + n, cap - n, "%s\n", gh_col_text(st, ops->plan_column));
-        if (w < 0 || (size_t)w >= cap - n) break;
-        n += (size_t)w;
-    }
-done:
-    gh_stmt_finalize(st);
-    free(sql);
+    if (!uq) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    user_plan_args a = {org_id, f, uq};
+    gh_status rc = gh_sql_plan(db, user_list_sql(db, org_id, f, uq), user_plan_bind, &a, out, cap, err);
     free(uq);
     return rc;
 }
@@ -371,6 +372,29 @@ gh_status gh_store_user_list(gh_db *db, const char *org_id, const gh_user_filter
     gh_reset(st);
     free(u);
     return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "user list");
+}
+
+gh_status gh_store_user_schedule_due(gh_db *db, int64_t now, int limit, gh_user_due *out, int *n, gh_err *err)
+{
+    /* Each branch reads only its own partial index (migration 24). */
+    PREP(db, st, "SELECT org_id, id, 'expire' FROM users WHERE expires_at > 0 AND expires_at <= ?1 AND status = 'active'"
+                 " UNION ALL SELECT org_id, id, 'lock' FROM users WHERE lock_at > 0 AND lock_at <= ?1"
+                 " UNION ALL SELECT org_id, id, 'unlock' FROM users WHERE unlock_at > 0 AND unlock_at <= ?1"
+                 " LIMIT ?2", err);
+    gh_bind_i64(st, 1, now);
+    gh_bind_i64(st, 2, limit);
+    *n = 0;
+    int s = GH_DONE;
+    while (*n < limit && (s = gh_step(st)) == GH_ROW) {
+        gh_user_due *d = &out[*n];
+        CP(d->org_id, 0);
+        CP(d->id, 1);
+        CP(d->what, 2);
+        (*n)++;
+    }
+    if (*n == limit) s = GH_DONE;
+    gh_reset(st);
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "user schedule");
 }
 
 gh_status gh_store_user_each(gh_db *db, const char *org_id, void (*fn)(const gh_user *, void *),

@@ -3,17 +3,21 @@
  * backend behind its operations table): opening and migrating, the backend
  * chosen by path, write transactions (commit, rollback, a second writer
  * refused at once by begin_nowait), read transactions, the generation
- * counter, and a database that must exist; and the backend-neutral
- * statement layer (store/stmt.h): binds, steps, columns, reset, rows
- * changed, refused writes by kind, errors, the JSON row loop.
+ * counter, a database that must exist, and the signal that a thread is
+ * waiting for the write lock (gh_db_write_wanted, which background writers
+ * give way to); and the backend-neutral statement layer (store/stmt.h):
+ * binds, steps, columns, reset, rows changed, refused writes by kind,
+ * errors, the JSON row loop.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -70,7 +74,7 @@ static void open_migrate_and_backend(void **state)
     assert_int_equal(gh_db_stored_schema_version(db), gh_db_schema_version());
     assert_int_equal(gh_store_org_count(db), 0);
     assert_int_equal(gh_store_office_seats_used(db, "o_none", gh_now()), 0);
-    assert_int_equal(gh_store_factory_seats_used(db, "o_none"), 0);
+    assert_int_equal(gh_store_factory_seats_used(db, "o_none", 0), 0);
     gh_db_close(db);
     gh_db_close(NULL); /* safe */
 }
@@ -464,6 +468,46 @@ static void store_refusals(void **state)
     gh_db_close(db);
 }
 
+typedef struct { gh_db *db; gh_status st; } waiter;
+
+static void *wait_for_lock(void *arg)
+{
+    waiter *w = arg;
+    gh_err err = {0};
+    w->st = gh_db_begin(w->db, &err);
+    if (w->st == GH_OK) gh_db_rollback(w->db);
+    gh_err_clear(&err);
+    return NULL;
+}
+
+static void write_wanted_while_waiting(void **state)
+{
+    (void)state;
+    gh_db *a = open_migrated(), *b = open_migrated();
+    gh_err err = {0};
+    assert_false(gh_db_write_wanted());
+    assert_int_equal(gh_db_begin(a, &err), GH_OK);
+    assert_false(gh_db_write_wanted()); /* holding the lock is not wanting it */
+    waiter w = {.db = b, .st = GH_E_INTERNAL};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, wait_for_lock, &w), 0);
+    /* The waiter's busy handler keeps trying for up to 5 s: it shows as
+     * wanted meanwhile (polled, with a ceiling well inside those 5 s). */
+    bool seen = false;
+    for (int i = 0; i < 4000 && !seen; i++) {
+        seen = gh_db_write_wanted();
+        if (!seen) nanosleep(&(struct timespec){0, 1000000L}, NULL);
+    }
+    assert_true(seen);
+    gh_db_rollback(a); /* the waiter gets the lock */
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(w.st, GH_OK);
+    assert_false(gh_db_write_wanted());
+    gh_err_clear(&err);
+    gh_db_close(a);
+    gh_db_close(b);
+}
+
 int main(void)
 {
     if (gh_random_init() != 0) return 1;
@@ -477,6 +521,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(stmt_refusals_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(stmt_json_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(store_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(write_wanted_while_waiting, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,24 +31,27 @@ export async function ssoSection(main) {
   const statusHost = h('div', { 'aria-live': 'polite' }, status(cfg));
   const oidc = !cfg || cfg.protocol === 'oidc';
   const c = cfg || {};
-  const name = field({ label: tr('sso.nameOnTheSignIn'), name: 'display_name', value: c.display_name || '', required: true, hint: tr('sso.peopleSeeSignInWith') });
-  const issuer = field({ label: tr('sso.issuerUrl'), name: 'issuer', value: c.issuer || '', hint: 'Entra ID: https://login.microsoftonline.com/<tenant id>/v2.0 · Okta: https://<org>.okta.com · Keycloak: https://<host>/realms/<realm>', attrs: { spellcheck: 'false', autocomplete: 'off' } });
-  const clientId = field({ label: tr('sso.clientId'), name: 'client_id', value: c.client_id || '', attrs: { spellcheck: 'false', autocomplete: 'off' } });
-  const secret = field({ label: tr('sso.clientSecret'), name: 'client_secret', type: 'password', value: '',
-    hint: c.client_secret_set ? tr('sso.aSecretIsStoredLeave') : tr('sso.storedEncryptedNeverShownAgain'), attrs: { autocomplete: 'new-password' } });
-  const scopes = field({ label: tr('sso.scopes'), name: 'scopes', value: (c.scopes || ['openid', 'email', 'profile']).join(' ') });
-  const emailClaim = field({ label: tr('sso.claimWithTheEMail'), name: 'email_claim', value: c.email_claim || 'email' });
-  const groupsClaim = field({ label: tr('sso.claimWithTheGroupsOptional'), name: 'groups_claim', value: c.groups_claim || '' });
-  const jit = checkbox({ label: tr('sso.createPeopleAtTheirFirst'), name: 'jit.enabled', checked: !!c.jit?.enabled,
-    desc: tr('sso.onlyFromTheEMail') });
-  const role = field({ label: tr('sso.defaultRoleForNewPeople'), name: 'jit.default_role', type: 'select', value: c.jit?.default_role || '',
+  const name = field({ label: 'Name on the sign-in button', name: 'display_name', value: c.display_name || '', required: true, hint: 'People see "Sign in with <name>".' });
+  const signinDomains = field({ label: 'Sign-in domains', name: 'domains', value: (c.domains || []).join(' '),
+    hint: 'The sign-in page offers this IdP to addresses at these domains, e.g. acme.com. A domain belongs to one organization only.',
+    attrs: { spellcheck: 'false', autocomplete: 'off' } });
+  const issuer = field({ label: 'Issuer URL', name: 'issuer', value: c.issuer || '', hint: 'Entra ID: https://login.microsoftonline.com/<tenant id>/v2.0 · Okta: https://<org>.okta.com · Keycloak: https://<host>/realms/<realm>', attrs: { spellcheck: 'false', autocomplete: 'off' } });
+  const clientId = field({ label: 'Client id', name: 'client_id', value: c.client_id || '', attrs: { spellcheck: 'false', autocomplete: 'off' } });
+  const secret = field({ label: 'Client secret', name: 'client_secret', type: 'password', value: '',
+    hint: c.client_secret_set ? 'A secret is stored. Leave empty to keep it; a new issuer needs it again.' : 'Stored encrypted; never shown again.', attrs: { autocomplete: 'new-password' } });
+  const scopes = field({ label: 'Scopes', name: 'scopes', value: (c.scopes || ['openid', 'email', 'profile']).join(' ') });
+  const emailClaim = field({ label: 'Claim with the e-mail address', name: 'email_claim', value: c.email_claim || 'email' });
+  const groupsClaim = field({ label: 'Claim with the groups (optional)', name: 'groups_claim', value: c.groups_claim || '' });
+  const jit = checkbox({ label: 'Create people at their first sign-in', name: 'jit.enabled', checked: !!c.jit?.enabled,
+    desc: 'Only from the e-mail domains below, with the default role, within the seats.' });
+  const role = field({ label: 'Default role for new people', name: 'jit.default_role', type: 'select', value: c.jit?.default_role || '',
     options: [{ value: '', label: '—' }, ...roles.map((r) => ({ value: r.key, label: r.name }))] });
-  const domains = field({ label: tr('sso.eMailDomains'), name: 'jit.domains', value: (c.jit?.domains || []).join(' '), hint: tr('sso.eGAcmeComAcme') });
-  const required = checkbox({ label: tr('sso.requireCompanySignInFor'), name: 'required', checked: !!c.required,
-    desc: tr('sso.passwordsThenWorkOnlyFor') });
-  const breakGlass = field({ label: tr('sso.breakGlassAccountsUserIds'), name: 'break_glass', value: (c.break_glass || []).join(' ') });
-  const form = h('form', { novalidate: true, 'aria-label': tr('sso.companySignInSettings') },
-    h('div', { class: 'grid-2' }, h('div', null, name, issuer, clientId, secret), h('div', null, scopes, emailClaim, groupsClaim)),
+  const domains = field({ label: 'E-mail domains', name: 'jit.domains', value: (c.jit?.domains || []).join(' '), hint: 'e.g. acme.com acme.de' });
+  const required = checkbox({ label: 'Require company sign-in for office users', name: 'required', checked: !!c.required,
+    desc: 'Passwords then work only for the break-glass accounts, which keep the organization reachable if the IdP fails.' });
+  const breakGlass = field({ label: 'Break-glass accounts (user ids)', name: 'break_glass', value: (c.break_glass || []).join(' ') });
+  const form = h('form', { novalidate: true, 'aria-label': 'Company sign-in settings' },
+    h('div', { class: 'grid-2' }, h('div', null, name, issuer, clientId, secret), h('div', null, signinDomains, scopes, emailClaim, groupsClaim)),
     h('div', { class: 'field', 'data-field': 'jit.enabled' }, jit), h('div', { class: 'grid-2' }, h('div', null, role), h('div', null, domains)),
     h('div', { class: 'field', 'data-field': 'required' }, required), breakGlass,
     h('div', { class: 'form-actions' },
@@ -69,6 +72,7 @@ export async function ssoSection(main) {
       scopes: split(scopes.input.value), email_claim: emailClaim.input.value.trim() || null, groups_claim: groupsClaim.input.value.trim() || null,
       jit: { enabled: jit.input.checked, default_role: role.input.value || null, domains: split(domains.input.value) },
       role_map: cfg?.role_map || {}, required: required.input.checked, break_glass: split(breakGlass.input.value),
+      domains: split(signinDomains.input.value),
     };
     if (secret.input.value) body.client_secret = secret.input.value;
     await busy(e.submitter, async () => {

@@ -234,12 +234,23 @@ export async function render(ctx) {
     timeCard(card, u, who).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
   }
 
+  /* ---- how the person signs in: password, company sign-in identities (issue 16) ---- */
+  if ((can('users.view') || manage) && hasFeature('/v1/users/{id}/sign-in-methods')) {
+    const card = h('section', { class: 'card', 'aria-labelledby': 'signin-h', 'data-testid': 'user-signin-methods' },
+      h('h2', { id: 'signin-h' }, 'How they sign in'));
+    main.append(card);
+    signInMethodsCard(card, u, who, manage).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
+  }
+
   /* ---- open sessions, ended one by one (a display account has one per screen) ---- */
   if (manage && !self && hasFeature('/v1/users/{id}/sessions')) {
     const card = h('section', { class: 'card', 'aria-labelledby': 'sess-h' }, h('h2', { id: 'sess-h' }, tr('user.openSessions')));
     main.append(card);
     sessionsCard(card, u, who, r).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
   }
+
+  /* ---- temporary and seasonal workers (003): expiry date, scheduled lock and unlock ---- */
+  if (manage && !self && 'expires_at' in u) main.append(scheduleCard(u, who, redraw));
 
   /* ---- account actions ---- */
   if (manage) {
@@ -330,6 +341,38 @@ async function sessionsCard(card, u, who, r) {
   await draw();
 }
 
+/** Password and linked company sign-in identities; users.manage unlinks one. */
+async function signInMethodsCard(card, u, who, manage) {
+  const host = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
+  card.append(host);
+  const draw = async () => {
+    const m = await api(`/v1/users/${encodeURIComponent(u.id)}/sign-in-methods`);
+    host.removeAttribute('aria-busy');
+    const pw = !m.password ? 'No password set.'
+      : m.password_allowed ? 'Password: set.' : 'Password: set, but not usable while company sign-in is required (not a break-glass account).';
+    clear(host, h('p', { 'data-testid': 'password-state' }, pw), table({
+      caption: 'Company sign-in identities', empty: `${who} has not signed in with the company IdP yet.`,
+      columns: [{ label: 'Protocol' }, { label: 'Issuer' }, { label: 'Subject' }, { label: 'Linked' }, { label: 'Last used' }, ...(manage ? [{ label: 'Actions' }] : [])],
+      rows: m.identities.map((x) => h('tr', { 'data-identity': x.id },
+        h('td', null, x.kind === 'oidc' ? 'OpenID Connect' : 'SAML'),
+        h('td', { class: 'wrap' }, h('code', null, x.issuer)),
+        h('td', { class: 'wrap' }, h('code', null, x.subject)),
+        h('td', { class: 'small' }, fmtTime(x.created_at)),
+        h('td', { class: 'small' }, x.last_used_at ? fmtTime(x.last_used_at) : 'Never'),
+        manage ? h('td', null, h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Unlink ${x.subject}`, onclick: async () => {
+          const ok = await confirmDialog({
+            title: 'Unlink this identity?',
+            message: `${who} can no longer sign in as ${x.subject} at this IdP until a sign-in links them again (by the same e-mail address, as a first sign-in does).`,
+            confirmLabel: 'Unlink', danger: true,
+            action: () => api(`/v1/users/${encodeURIComponent(u.id)}/identities/${encodeURIComponent(x.id)}`, { method: 'DELETE' }),
+          });
+          if (ok) { toast('Identity unlinked.'); await draw(); }
+        } }, 'Unlink')) : null)),
+    }));
+  };
+  await draw();
+}
+
 function actionRow(title, text, button) {
   return h('div', { class: 'action-row' }, h('div', null, h('h3', null, title), h('p', { class: 'muted small' }, text)), button);
 }
@@ -408,4 +451,49 @@ function factoryCard(u, o, manage, who, redraw) {
     if (ok) { toast(tr('user.kioskPinRevokedForWho', { who })); await redraw(); }
   }
   return card;
+}
+
+/** A datetime-local value (the browser's time zone) from an RFC 3339 time, and back. */
+const pad2 = (n) => String(n).padStart(2, '0');
+function localValue(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+const isoValue = (v) => (v ? new Date(v).toISOString() : null);
+
+/** The account's dates: when it expires, and a scheduled lock and unlock, applied by the server. */
+function scheduleCard(u, who, redraw) {
+  const expires = field({ label: 'Account expires', name: 'expires_at', type: 'datetime-local', value: localValue(u.expires_at),
+    hint: 'After this date the person cannot sign in or check in, the account is locked and frees its seat. Leave empty for no end.' });
+  const lockAt = field({ label: 'Lock on', name: 'lock_at', type: 'datetime-local', value: localValue(u.lock_at),
+    hint: 'For the end of a season: the account is locked then.' });
+  const unlockAt = field({ label: 'Unlock on', name: 'unlock_at', type: 'datetime-local', value: localValue(u.unlock_at),
+    hint: 'For the return: the account is unlocked then, if a seat is free.' });
+  const status = u.expired
+    ? h('p', { class: 'notice warn', 'data-testid': 'expired-notice' }, `${who}'s account expired on ${fmtTime(u.expires_at)}. Set a later date or clear it, then unlock the account.`)
+    : null;
+  const form = h('form', { class: 'stack', novalidate: true, 'aria-labelledby': 'sched-h' }, expires, lockAt, unlockAt,
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save dates')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    const body = {};
+    for (const [f, key] of [[expires, 'expires_at'], [lockAt, 'lock_at'], [unlockAt, 'unlock_at']]) {
+      const was = localValue(u[key]);
+      if (f.input.value !== was) body[key] = isoValue(f.input.value);
+    }
+    if (!Object.keys(body).length) { toast('Nothing changed.'); return; }
+    await busy(form.querySelector('button[type=submit]'), async () => {
+      try {
+        await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body });
+        toast(`${who}'s dates are saved.`);
+        await redraw();
+      } catch (err) { showError(form, err); }
+    });
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'sched-h', 'data-testid': 'user-schedule' },
+    h('h2', { id: 'sched-h' }, 'Temporary access'),
+    h('p', { class: 'muted' }, 'For temporary and seasonal workers. The server applies these dates and records each change in the audit trail.'),
+    status, form);
 }

@@ -7,9 +7,10 @@ import { hasFeature } from '/console/app.js';
 import { t as tr } from '/console/i18n.js';
 
 export function statusBadge(u) {
-  if (u.status === 'locked') return badge(tr('users.locked'), 'danger');
-  if (u.status === 'active' && u.office_access && !u.email_verified && !u.has_password) return badge(tr('users.notConfirmed'), 'warn');
-  return badge(u.status === 'active' ? tr('users.active') : u.status, u.status === 'active' ? 'ok' : '');
+  if (u.expired) return badge('Expired', 'danger');
+  if (u.status === 'locked') return badge('Locked', 'danger');
+  if (u.status === 'active' && u.office_access && !u.email_verified && !u.has_password) return badge('Not confirmed', 'warn');
+  return badge(u.status === 'active' ? 'Active' : u.status, u.status === 'active' ? 'ok' : '');
 }
 
 /** Whether a mail went out (issue 15): `mail` of an invitation or an unconfirmed user. */
@@ -86,8 +87,9 @@ export async function render({ main, query, navigate }) {
   const drawBulk = () => {
     bulkBar.hidden = selected.size === 0;
     if (!selected.size) { clear(bulkBar); return; }
-    const roleSel = field({ label: tr('users.newRole'), name: 'bulk_role', type: 'select', value: '',
-      options: [{ value: '', label: tr('users.chooseARole') }, ...r.items.map((x) => ({ value: x.key, label: x.device ? tr('users.sharedDisplayShort', { name: x.name }) : x.name }))] });
+    const expiry = field({ label: 'Account expires', name: 'bulk_expires_at', type: 'datetime-local', value: '' });
+    const roleSel = field({ label: 'New role', name: 'bulk_role', type: 'select', value: '',
+      options: [{ value: '', label: 'Choose a role' }, ...r.items.map((x) => ({ value: x.key, label: x.device ? `${x.name} (shared display)` : x.name }))] });
     clear(bulkBar,
       h('span', { role: 'status', class: 'bulk-count' }, tr('users.selectedN', { count: selected.size })),
       h('button', { type: 'button', class: 'btn small', onclick: (e) => bulk(e.target, 'lock') }, tr('users.lock')),
@@ -96,12 +98,17 @@ export async function render({ main, query, navigate }) {
       h('button', { type: 'button', class: 'btn small', onclick: (e) => {
         if (!roleSel.input.value) { toast(tr('users.chooseTheNewRoleFirst'), 'error'); roleSel.input.focus(); return; }
         bulk(e.target, 'set_role', roleSel.input.value);
-      } }, tr('users.changeRole')),
-      h('button', { type: 'button', class: 'btn small danger', onclick: (e) => bulk(e.target, 'delete') }, tr('users.delete')),
-      h('button', { type: 'button', class: 'btn small', onclick: () => { selected.clear(); tableHost.querySelectorAll('input[name=pick]').forEach((c) => { c.checked = false; }); drawBulk(); } }, tr('users.clearSelection')));
+      } }, 'Change role'),
+      expiry,
+      h('button', { type: 'button', class: 'btn small', onclick: (e) => {
+        if (!expiry.input.value) { toast('Choose the expiry date first.', 'error'); expiry.input.focus(); return; }
+        bulk(e.target, 'schedule', null, { expires_at: new Date(expiry.input.value).toISOString() });
+      } }, 'Set expiry'),
+      h('button', { type: 'button', class: 'btn small danger', onclick: (e) => bulk(e.target, 'delete') }, 'Delete…'),
+      h('button', { type: 'button', class: 'btn small', onclick: () => { selected.clear(); tableHost.querySelectorAll('input[name=pick]').forEach((c) => { c.checked = false; }); drawBulk(); } }, 'Clear selection'));
   };
-  const VERB = { lock: 'users.verb.lock', unlock: 'users.verb.unlock', set_role: 'users.verb.set_role', delete: 'users.verb.delete' };
-  async function bulk(btn, action, newRole) {
+  const VERB = { lock: 'locked', unlock: 'unlocked', set_role: 'given the new role', delete: 'deleted', schedule: 'given the expiry date' };
+  async function bulk(btn, action, newRole, dates) {
     const ids = [...selected];
     const names = new Map(rows.map((u) => [u.id, u.name || u.email || u.id]));
     if (action === 'delete') {
@@ -112,10 +119,10 @@ export async function render({ main, query, navigate }) {
     }
     await busy(btn, async () => {
       try {
-        const out = await api('/v1/users/bulk', { method: 'POST', body: newRole ? { action, ids, role: newRole } : { action, ids } });
+        const out = await api('/v1/users/bulk', { method: 'POST', body: { action, ids, ...(newRole ? { role: newRole } : {}), ...(dates || {}) } });
         const failed = out.results.filter((x) => !x.ok);
         clear(bulkResults, h('div', { class: failed.length ? 'notice warn' : 'notice ok', role: 'status' },
-          tr(VERB[action], { done: out.done, total: ids.length }),
+          `${out.done} of ${ids.length} ${VERB[action]}.`,
           failed.length ? h('ul', { class: 'plain' }, failed.map((x) => h('li', null, `${names.get(x.id) || x.id}: ${x.detail}`))) : null));
         selected.clear();
         failed.forEach((x) => selected.add(x.id));
@@ -322,7 +329,9 @@ async function addUser(r, navigate) {
     const f = kind.input.value === 'factory';
     badgeF.hidden = !f; email.hidden = f;
   });
-  const form = h('form', { id: 'add-user-form', novalidate: true }, name, kind, email, badgeF, role);
+  const expires = field({ label: 'Account expires (optional)', name: 'expires_at', type: 'datetime-local',
+    hint: 'For temporary and seasonal workers: after this date they cannot sign in and the account is locked.' });
+  const form = h('form', { id: 'add-user-form', novalidate: true }, name, kind, email, badgeF, role, expires);
   await openDialog({
     title: tr('users.addStaffMember'), body: form,
     actions: [{ label: tr('common.cancel') }, { label: tr('users.add'), kind: 'primary', submit: true, form: 'add-user-form' }],
@@ -334,6 +343,7 @@ async function addUser(r, navigate) {
         const factory = kind?.input.value === 'factory';
         const body = { name: name.input.value.trim(), role: role.input.value };
         if (factory) { body.badge = badgeF.input.value.trim(); body.factory_access = true; } else body.email = email.input.value.trim();
+        if (expires.input.value) body.expires_at = new Date(expires.input.value).toISOString();
         await busy(dlg.querySelector('button[type=submit]'), async () => {
           try {
             const u = await api('/v1/users', { method: 'POST', body });
