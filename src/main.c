@@ -635,6 +635,14 @@ static int cmd_sso(gh_cli *o)
     char kpath[4096], kerr[512];
     if (kf && *kf) gh_strlcpy(kpath, kf, sizeof kpath);
     else snprintf(kpath, sizeof kpath, "%s.secret-key", gh_db_path());
+    /* The server's key, never a new one: a secret sealed under a key the
+     * server does not hold could not be opened at sign-in. */
+    struct stat ks;
+    if (stat(kpath, &ks) != 0) {
+        fprintf(stderr, "gatehouse: the secret key file %s does not exist: give the server's --secret-key-file "
+                        "(the server makes it at its first start)\n", kpath);
+        goto out;
+    }
     if (gh_secretbox_init(kpath, kerr, sizeof kerr) != 0 || gh_idphttp_init(S(IDP_CA_FILE), kerr, sizeof kerr) != 0 ||
         gh_saml_init(kerr, sizeof kerr) != 0) {
         fprintf(stderr, "gatehouse: %s\n", kerr);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, startServer } from './lib.mjs';
 import { CLIENT_ID, CLIENT_SECRET, realOp, signInVia } from './ssolib.mjs';
@@ -69,6 +69,11 @@ test('gatehouse sso: show, set (file or stdin), test, delete; audited; secret ne
     const badRole = await sso(['set', '--org', 'acme'], JSON.stringify({ ...cfg, jit: { enabled: true, default_role: 'nope', domains: ['acme.test'] } }));
     assert.equal(badRole.status, 1);
     assert.match(badRole.stderr, /unknown_role/);
+    // Never a new key: a secret sealed under it would not open on the server.
+    const noKey = await sso(['set', '--org', 'acme', '--secret-key-file', join(s.dir, 'other.key')], JSON.stringify(cfg));
+    assert.equal(noKey.status, 1);
+    assert.match(noKey.stderr, /secret key file .*other\.key does not exist/);
+    assert.ok(!existsSync(join(s.dir, 'other.key')), 'no key file is made');
     const missingFile = await sso(['set', join(s.dir, 'missing.json'), '--org', 'acme']);
     assert.equal(missingFile.status, 1);
     assert.match(missingFile.stderr, /cannot read/);
