@@ -71,6 +71,10 @@ typedef gh_status (*gh_tx_change_fn)(gh_ctx *ctx, gh_tx *tx, void *arg);
  * change reports tx->unchanged) everything is rolled back and tx->detail
  * released. ctx->err says why on failure. */
 gh_status gh_tx_run(gh_ctx *ctx, gh_tx_change_fn change, void *arg);
+/* The same for a change that touches nothing the authorization snapshot
+ * holds (sessions, single-use links, mail, setup tokens): it commits
+ * without refreshing the snapshot. */
+gh_status gh_tx_run_no_refresh(gh_ctx *ctx, gh_tx_change_fn change, void *arg);
 
 /* Inside the open transaction: the actor's effective permissions from the
  * rows (the system and API keys: every catalog permission; anonymous:
