@@ -153,15 +153,25 @@ static gh_status verify_email_change(gh_ctx *ctx, gh_tx *tx, void *arg)
     return GH_OK;
 }
 
-gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_hash)
+/* Uses a link: change runs inside gh_tx_run with the link's token and the
+ * password chosen; on success the sign-in guesses against the person are
+ * forgotten when forget says so. */
+static gh_status link_use(gh_ctx *ctx, const char *token, const char *password_hash, gh_tx_change_fn change,
+                          bool forget)
 {
     link_use_op *op = calloc(1, sizeof *op);
     if (!op) return gh_ctx_oom(ctx);
     op->token = token;
     op->password_hash = password_hash;
-    gh_status st = gh_tx_run(ctx, verify_email_change, op);
+    gh_status st = gh_tx_run(ctx, change, op);
+    if (st == GH_OK && forget) gh_pwguard_forget(op->lu.user.org_id, op->lu.user.email);
     free(op);
     return st;
+}
+
+gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_hash)
+{
+    return link_use(ctx, token, password_hash, verify_email_change, false);
 }
 
 typedef struct { const gh_org *o; const gh_user *u; } reset_request_op;
@@ -226,12 +236,5 @@ static gh_status reset_confirm_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 
 gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *password_hash)
 {
-    link_use_op *op = calloc(1, sizeof *op);
-    if (!op) return gh_ctx_oom(ctx);
-    op->token = token;
-    op->password_hash = password_hash;
-    gh_status st = gh_tx_run(ctx, reset_confirm_change, op);
-    if (st == GH_OK) gh_pwguard_forget(op->lu.user.org_id, op->lu.user.email);
-    free(op);
-    return st;
+    return link_use(ctx, token, password_hash, reset_confirm_change, true);
 }

@@ -458,25 +458,31 @@ gh_status gh_scim_user_put(gh_ctx *ctx, const char *id, const json_t *in, const 
     return user_apply(ctx, id, in, if_match, out);
 }
 
-
 gh_status gh_scim_user_patch(gh_ctx *ctx, const char *id, const json_t *in, const char *if_match, json_t **out)
 {
     return gh_scim_patch_common(ctx, id, in, if_match, out, user_load, user_apply);
 }
 
-gh_status gh_scim_user_delete(gh_ctx *ctx, const char *id, const char *if_match)
+gh_status gh_scim_delete_common(gh_ctx *ctx, const char *id, const char *if_match,
+                                gh_status (*load)(gh_ctx *, const char *, json_t **),
+                                gh_status (*del)(gh_ctx *, const char *))
 {
     json_t *now = NULL;
-    gh_status st = user_load(ctx, id, &now);
+    gh_status st = load(ctx, id, &now);
     if (st == GH_OK) st = gh_scim_check_match(ctx, now, if_match);
     json_decref(now);
-    gh_scim_match_guard mg = {.id = id, .if_match = if_match, .load = user_load};
+    gh_scim_match_guard mg = {.id = id, .if_match = if_match, .load = load};
     if (st == GH_OK) {
         gh_scim_match_arm(ctx, &mg);
-        st = gh_user_delete(ctx, id);
+        st = del(ctx, id);
         gh_scim_match_disarm(ctx);
     }
     return st;
+}
+
+gh_status gh_scim_user_delete(gh_ctx *ctx, const char *id, const char *if_match)
+{
+    return gh_scim_delete_common(ctx, id, if_match, user_load, gh_user_delete);
 }
 
 

@@ -229,16 +229,6 @@ gh_status gh_scim_group_patch(gh_ctx *ctx, const char *id, const json_t *in, con
 
 gh_status gh_scim_group_delete(gh_ctx *ctx, const char *id, const char *if_match)
 {
-    json_t *now = NULL;
-    gh_status st = group_load(ctx, id, &now);
-    if (st == GH_OK) st = gh_scim_check_match(ctx, now, if_match);
-    json_decref(now);
-    gh_scim_match_guard mg = {.id = id, .if_match = if_match, .load = group_load};
-    if (st == GH_OK) {
-        gh_scim_match_arm(ctx, &mg);
-        st = gh_group_delete(ctx, id);
-        gh_scim_match_disarm(ctx);
-    }
-    return st;
+    return gh_scim_delete_common(ctx, id, if_match, group_load, gh_group_delete);
 }
 

@@ -54,6 +54,11 @@ void gh_scim_match_disarm(gh_ctx *ctx);
 gh_status gh_scim_patch_common(gh_ctx *ctx, const char *id, const json_t *in, const char *if_match, json_t **out,
                                gh_status (*load)(gh_ctx *, const char *, json_t **),
                                gh_status (*apply)(gh_ctx *, const char *, const json_t *, const char *, json_t **));
+/* DELETE: loads the resource, checks If-Match, deletes it with del under
+ * the If-Match guard. */
+gh_status gh_scim_delete_common(gh_ctx *ctx, const char *id, const char *if_match,
+                                gh_status (*load)(gh_ctx *, const char *, json_t **),
+                                gh_status (*del)(gh_ctx *, const char *));
 /* The ListResponse of the resources in all (taken) for query q. */
 gh_status gh_scim_list_answer(gh_ctx *ctx, json_t *all, const gh_scim_query *q, json_t **out);
 
