@@ -182,14 +182,8 @@ static void guard_leave(mfa_guard *g, bool failed)
 /* A refused code, audited in its own transaction (the caller's was rolled back). */
 static void failure_audit(gh_ctx *ctx, const char *purpose, const char *factor, const char *reason)
 {
-    gh_ctx c = *ctx;
-    memset(&c.err, 0, sizeof c.err);
-    if (gh_db_begin(c.db, &c.err) != GH_OK) { gh_err_clear(&c.err); return; }
-    if (gh_audit(&c, NULL, "auth.mfa_failed", "user", ctx->actor.id,
-                 json_pack("{s:s, s:s, s:s}", "purpose", purpose, "factor", factor, "reason", reason)) != GH_OK ||
-        gh_db_commit(c.db, &c.err) != GH_OK)
-        gh_db_rollback(c.db);
-    gh_err_clear(&c.err);
+    gh_audit_alone(ctx, NULL, "auth.mfa_failed", "user", ctx->actor.id,
+                   json_pack("{s:s, s:s, s:s}", "purpose", purpose, "factor", factor, "reason", reason));
 }
 
 /* ---- checking a code (inside the open transaction) ----------------------------------- */

@@ -84,16 +84,10 @@ void gh_login_abandon(gh_login *l, bool verified, bool password_ok)
 static void login_failure_audit(gh_ctx *ctx, gh_login *l, const char *reason)
 {
     if (!l->org.id[0]) return;
-    gh_err e = {0};
     gh_ctx c = *ctx;
-    c.err = e;
     memset(&c.actor, 0, sizeof c.actor); /* a refused sign-in acts for nobody */
-    if (gh_db_begin(c.db, &c.err) != GH_OK) { gh_err_clear(&c.err); return; }
-    if (gh_audit(&c, l->org.id, "auth.login_failed", l->user_found ? "user" : NULL,
-                 l->user_found ? l->user.id : NULL, json_pack("{s:s}", "reason", reason)) != GH_OK ||
-        gh_db_commit(c.db, &c.err) != GH_OK)
-        gh_db_rollback(c.db);
-    gh_err_clear(&c.err);
+    gh_audit_alone(&c, l->org.id, "auth.login_failed", l->user_found ? "user" : NULL, l->user_found ? l->user.id : NULL,
+                   json_pack("{s:s}", "reason", reason));
 }
 
 /* Why a verified password still may not sign in, from the account's row. */
