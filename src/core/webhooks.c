@@ -267,6 +267,35 @@ static bool count_one(const gh_webhook *w, void *arg)
     return true;
 }
 
+/* An endpoint being written: the row, the new secret's text (wiped by the
+ * caller), and the request body of an update. */
+typedef struct webhook_op {
+    const char *id; /* an update's endpoint */
+    gh_webhook *w;
+    char *secret;
+    const json_t *body;
+    bool rotate;
+} webhook_op;
+
+static gh_status webhook_create_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const webhook_op *op = arg;
+    gh_webhook *w = op->w;
+    count_arg c = {0};
+    gh_status st = gh_store_webhook_each(ctx->db, w->org_id, false, count_one, &c, &ctx->err);
+    if (st != GH_OK) return st;
+    if (c.n >= GH_WEBHOOKS_PER_ORG_MAX)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "too_many_webhooks", "an organization has at most %d webhooks",
+                       GH_WEBHOOKS_PER_ORG_MAX);
+    if ((st = new_secret(ctx, w, op->secret)) != GH_OK) return st;
+    if ((st = gh_store_webhook_insert(ctx->db, w, &ctx->err)) != GH_OK) return st;
+    tx->action = "webhook.created";
+    tx->target_type = "webhook";
+    tx->target_id = w->id;
+    tx->detail = json_pack("{s:s, s:o}", "url", w->url, "events", gh_json_keylist(w->events));
+    return GH_OK;
+}
+
 gh_status gh_webhook_create(gh_ctx *ctx, const json_t *body, json_t **out)
 {
     char secret[SECRET_TEXT_MAX] = "";
@@ -281,29 +310,38 @@ gh_status gh_webhook_create(gh_ctx *ctx, const json_t *body, json_t **out)
     gh_strlcpy(w->org_id, ctx->actor.org_id, sizeof w->org_id);
     if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(w->created_by, ctx->actor.id, sizeof w->created_by);
     w->created_at = w->updated_at = gh_now();
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    count_arg c = {0};
-    if ((st = gh_store_webhook_each(ctx->db, w->org_id, false, count_one, &c, &ctx->err)) != GH_OK) goto fail;
-    if (c.n >= GH_WEBHOOKS_PER_ORG_MAX) {
-        st = gh_fail(&ctx->err, GH_E_CONFLICT, "too_many_webhooks", "an organization has at most %d webhooks",
-                     GH_WEBHOOKS_PER_ORG_MAX);
-        goto fail;
-    }
-    if ((st = new_secret(ctx, w, secret)) != GH_OK) goto fail;
-    if ((st = gh_store_webhook_insert(ctx->db, w, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "webhook.created", "webhook", w->id,
-                       json_pack("{s:s, s:o}", "url", w->url, "events", gh_json_keylist(w->events)))) != GH_OK)
-        goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
+    /* Webhooks are not in the authorization snapshot. */
+    if ((st = gh_tx_run_no_refresh(ctx, webhook_create_change, &(webhook_op){.w = w, .secret = secret})) != GH_OK)
+        goto out;
     *out = hook_json(w);
     if (*out) json_object_set_new(*out, "secret", json_string(secret));
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
 out:
     sodium_memzero(secret, sizeof secret);
     free(w);
     return st;
+}
+
+static gh_status webhook_update_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const webhook_op *op = arg;
+    gh_webhook *w = op->w;
+    gh_status st = gh_store_webhook_get(ctx->db, ctx->actor.org_id, op->id, w, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = apply_body(ctx, op->body, w)) != GH_OK) return st;
+    if (op->rotate && (st = new_secret(ctx, w, op->secret)) != GH_OK) return st;
+    w->updated_at = gh_now();
+    if ((st = gh_store_webhook_update(ctx->db, w, &ctx->err)) != GH_OK) return st;
+    json_t *changes = json_object();
+    if (!changes) return gh_ctx_oom(ctx);
+    static const char *const keys[] = {"url", "events", "description", "enabled", NULL};
+    for (size_t i = 0; keys[i]; i++)
+        if (json_object_get(op->body, keys[i])) json_object_set(changes, keys[i], json_object_get(op->body, keys[i]));
+    if (op->rotate) json_object_set_new(changes, "secret_rotated", json_true());
+    tx->action = "webhook.updated";
+    tx->target_type = "webhook";
+    tx->target_id = w->id;
+    tx->detail = changes;
+    return GH_OK;
 }
 
 gh_status gh_webhook_update(gh_ctx *ctx, const char *id, const json_t *body, json_t **out)
@@ -313,40 +351,33 @@ gh_status gh_webhook_update(gh_ctx *ctx, const char *id, const json_t *body, jso
     gh_status st;
     bool rotate = json_is_true(json_object_get(body, "rotate_secret"));
     if (!w) return gh_ctx_oom(ctx);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_webhook_get(ctx->db, ctx->actor.org_id, id, w, &ctx->err)) != GH_OK) goto fail;
-    if ((st = apply_body(ctx, body, w)) != GH_OK) goto fail;
-    if (rotate && (st = new_secret(ctx, w, secret)) != GH_OK) goto fail;
-    w->updated_at = gh_now();
-    if ((st = gh_store_webhook_update(ctx->db, w, &ctx->err)) != GH_OK) goto fail;
-    json_t *changes = json_object();
-    if (!changes) { st = gh_ctx_oom(ctx); goto fail; }
-    static const char *const keys[] = {"url", "events", "description", "enabled", NULL};
-    for (size_t i = 0; keys[i]; i++)
-        if (json_object_get(body, keys[i])) json_object_set(changes, keys[i], json_object_get(body, keys[i]));
-    if (rotate) json_object_set_new(changes, "secret_rotated", json_true());
-    if ((st = gh_audit(ctx, NULL, "webhook.updated", "webhook", w->id, changes)) != GH_OK) goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
-    *out = hook_json(w);
-    if (*out && rotate) json_object_set_new(*out, "secret", json_string(secret));
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
+    webhook_op op = {.id = id, .w = w, .secret = secret, .body = body, .rotate = rotate};
+    if ((st = gh_tx_run_no_refresh(ctx, webhook_update_change, &op)) == GH_OK) {
+        *out = hook_json(w);
+        if (*out && rotate) json_object_set_new(*out, "secret", json_string(secret));
+    }
     sodium_memzero(secret, sizeof secret);
     sodium_memzero(w->secret, sizeof w->secret);
     free(w);
     return st;
 }
 
+typedef struct { const char *id; } webhook_delete_op;
+
+static gh_status webhook_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const char *id = ((const webhook_delete_op *)arg)->id;
+    gh_status st = gh_store_webhook_delete(ctx->db, ctx->actor.org_id, id, &ctx->err);
+    if (st != GH_OK) return st;
+    tx->action = "webhook.deleted";
+    tx->target_type = "webhook";
+    tx->target_id = id;
+    return GH_OK;
+}
+
 gh_status gh_webhook_delete(gh_ctx *ctx, const char *id)
 {
-    gh_status st;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
-    if ((st = gh_store_webhook_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK ||
-        (st = gh_audit(ctx, NULL, "webhook.deleted", "webhook", id, NULL)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    return gh_tx_run_no_refresh(ctx, webhook_delete_change, &(webhook_delete_op){id});
 }
 
 gh_status gh_webhook_get(gh_ctx *ctx, const char *id, json_t **out)
