@@ -110,10 +110,8 @@ static gh_status apikey_insert(gh_ctx *ctx, gh_tx *tx, void *row)
     gh_status st;
     if ((st = apikey_escalation_check(ctx, k)) != GH_OK) return st;
     if ((st = gh_store_apikey_insert(ctx->db, k, &ctx->err)) != GH_OK) return st;
-    tx->action = "api_key.created";
-    tx->target_type = "api_key";
-    tx->target_id = k->id;
-    tx->detail = json_pack("{s:s, s:o}", "name", k->name, "scopes", gh_json_keylist(k->scopes));
+    gh_tx_event(tx, "api_key.created", "api_key", k->id,
+                json_pack("{s:s, s:o}", "name", k->name, "scopes", gh_json_keylist(k->scopes)));
     return GH_OK;
 }
 
@@ -159,9 +157,7 @@ static gh_status apikey_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
     const char *id = *(const char **)arg;
     gh_status st = gh_store_apikey_delete(ctx->db, ctx->actor.org_id, id, &ctx->err);
     if (st != GH_OK) return st;
-    tx->action = "api_key.revoked";
-    tx->target_type = "api_key";
-    tx->target_id = id;
+    gh_tx_event(tx, "api_key.revoked", "api_key", id, NULL);
     return GH_OK;
 }
 

@@ -115,10 +115,8 @@ static gh_status group_create_change(gh_ctx *ctx, gh_tx *tx, void *arg)
     const gh_group *g = arg;
     gh_status st = gh_store_group_insert(ctx->db, g, &ctx->err);
     if (st != GH_OK) return st;
-    tx->action = "group.created";
-    tx->target_type = "group";
-    tx->target_id = g->id;
-    tx->detail = json_pack("{s:s, s:s}", "name", g->name, "description", g->description);
+    gh_tx_event(tx, "group.created", "group", g->id,
+                json_pack("{s:s, s:s}", "name", g->name, "description", g->description));
     return GH_OK;
 }
 
@@ -163,9 +161,7 @@ static gh_status group_update_change(gh_ctx *ctx, gh_tx *tx, void *arg)
     }
     g.updated_at = gh_now();
     if ((st = gh_store_group_update(ctx->db, &g, &ctx->err)) != GH_OK) return st;
-    tx->action = "group.updated";
-    tx->target_type = "group";
-    tx->target_id = op->id;
+    gh_tx_event(tx, "group.updated", "group", op->id, changes);
     return GH_OK;
 }
 
@@ -188,11 +184,9 @@ static gh_status group_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
     if (st != GH_OK) return st;
     int64_t shares = gh_store_group_share_count(ctx->db, ctx->actor.org_id, g.id);
     if ((st = gh_store_group_delete(ctx->db, ctx->actor.org_id, g.id, &ctx->err)) != GH_OK) return st;
-    tx->action = "group.deleted";
-    tx->target_type = "group";
-    tx->target_id = id;
-    tx->detail = json_pack("{s:s, s:I, s:I}", "name", g.name, "member_count", (json_int_t)g.member_count,
-                           "views_unshared", (json_int_t)(shares < 0 ? 0 : shares));
+    gh_tx_event(tx, "group.deleted", "group", id,
+                json_pack("{s:s, s:I, s:I}", "name", g.name, "member_count", (json_int_t)g.member_count,
+                          "views_unshared", (json_int_t)(shares < 0 ? 0 : shares)));
     return GH_OK;
 }
 
@@ -224,10 +218,8 @@ static gh_status member_set_change(gh_ctx *ctx, gh_tx *tx, void *arg)
         tx->unchanged = true;
         return GH_OK;
     }
-    tx->action = op->member ? "group.member_added" : "group.member_removed";
-    tx->target_type = "group";
-    tx->target_id = op->group_id;
-    tx->detail = json_pack("{s:s, s:s, s:s}", "group_name", g.name, "user_id", u->id, "user_name", u->name);
+    gh_tx_event(tx, op->member ? "group.member_added" : "group.member_removed", "group", op->group_id,
+                json_pack("{s:s, s:s, s:s}", "group_name", g.name, "user_id", u->id, "user_name", u->name));
     return GH_OK;
 }
 

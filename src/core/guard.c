@@ -207,6 +207,15 @@ gh_status gh_tx_commit_and_refresh(gh_ctx *ctx)
     return st;
 }
 
+void gh_tx_event(gh_tx *tx, const char *action, const char *target_type, const char *target_id, json_t *detail)
+{
+    tx->action = action;
+    tx->target_type = target_type;
+    tx->target_id = target_id;
+    if (tx->detail != detail) json_decref(tx->detail); /* a second event replaces the first */
+    tx->detail = detail;
+}
+
 /* gh_tx_run and gh_tx_run_no_refresh: one skeleton, the commit differs. */
 static gh_status tx_run(gh_ctx *ctx, gh_tx_change_fn change, void *arg, bool refresh)
 {

@@ -65,6 +65,9 @@ typedef struct gh_tx {
     bool unchanged;          /* nothing to write: rolled back, answered GH_OK */
 } gh_tx;
 typedef gh_status (*gh_tx_change_fn)(gh_ctx *ctx, gh_tx *tx, void *arg);
+/* Names the one audit event of a change (detail stolen; target_id must
+ * outlive the change). */
+void gh_tx_event(gh_tx *tx, const char *action, const char *target_type, const char *target_id, json_t *detail);
 
 /* The transaction written once: gh_tx_begin, the change, its audit event
  * (tx->action), then gh_tx_commit_and_refresh; on any failure (or when the

@@ -576,10 +576,7 @@ static gh_status device_insert(gh_ctx *ctx, gh_tx *tx, void *row)
     gh_kiosk_device *d = row;
     gh_status st = gh_store_device_insert(ctx->db, d, &ctx->err);
     if (st != GH_OK) return st;
-    tx->action = "device.enrolled";
-    tx->target_type = "kiosk_device";
-    tx->target_id = d->id;
-    tx->detail = json_pack("{s:s}", "name", d->name);
+    gh_tx_event(tx, "device.enrolled", "kiosk_device", d->id, json_pack("{s:s}", "name", d->name));
     return GH_OK;
 }
 

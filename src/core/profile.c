@@ -115,9 +115,7 @@ static gh_status end_session_change(gh_ctx *ctx, gh_tx *tx, void *arg)
     gh_status st = gh_store_session_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, session_id, &n, &ctx->err);
     if (st != GH_OK) return st;
     if (n == 0) return gh_fail(&ctx->err, GH_E_NOT_FOUND, "session_not_found", "no such session");
-    tx->action = "session.ended";
-    tx->target_type = "session";
-    tx->target_id = session_id;
+    gh_tx_event(tx, "session.ended", "session", session_id, NULL);
     return GH_OK;
 }
 

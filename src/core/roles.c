@@ -97,11 +97,9 @@ static gh_status role_create_change(gh_ctx *ctx, gh_tx *tx, void *arg)
     gh_status st = gh_guard_role_perms(ctx, r->device, "", r->permissions);
     if (st == GH_OK) st = gh_store_role_insert(ctx->db, r, &ctx->err);
     if (st != GH_OK) return st;
-    tx->action = "role.created";
-    tx->target_type = "role";
-    tx->target_id = r->key;
-    tx->detail = json_pack("{s:s, s:o, s:b}", "name", r->name, "permissions", gh_json_keylist(r->permissions),
-                           "device", r->device);
+    gh_tx_event(tx, "role.created", "role", r->key,
+                json_pack("{s:s, s:o, s:b}", "name", r->name, "permissions", gh_json_keylist(r->permissions),
+                          "device", r->device));
     return GH_OK;
 }
 
@@ -170,9 +168,7 @@ static gh_status role_update_change(gh_ctx *ctx, gh_tx *tx, void *arg)
     r->updated_at = gh_now();
     if ((st = gh_store_role_update(ctx->db, r, &ctx->err)) != GH_OK) return st;
     if ((st = gh_accounts_check_invariants(ctx, ctx->actor.org_id, had_manage)) != GH_OK) return st;
-    tx->action = "role.updated";
-    tx->target_type = "role";
-    tx->target_id = r->key;
+    gh_tx_event(tx, "role.updated", "role", r->key, changes);
     return GH_OK;
 }
 
@@ -210,10 +206,7 @@ static gh_status role_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
         return st;
     }
     if ((st = gh_store_role_delete(ctx->db, ctx->actor.org_id, key, &ctx->err)) != GH_OK) return st;
-    tx->action = "role.deleted";
-    tx->target_type = "role";
-    tx->target_id = key;
-    tx->detail = json_pack("{s:s}", "name", r.name);
+    gh_tx_event(tx, "role.deleted", "role", key, json_pack("{s:s}", "name", r.name));
     return GH_OK;
 }
 

@@ -173,9 +173,7 @@ static gh_status logout_change(gh_ctx *ctx, gh_tx *tx, void *arg)
     gh_status st = gh_store_session_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, ctx->actor.session_id, &n,
                                            &ctx->err);
     if (st != GH_OK) return st;
-    tx->action = "auth.logout";
-    tx->target_type = "session";
-    tx->target_id = ctx->actor.session_id;
+    gh_tx_event(tx, "auth.logout", "session", ctx->actor.session_id, NULL);
     return GH_OK;
 }
 

@@ -289,10 +289,8 @@ static gh_status webhook_create_change(gh_ctx *ctx, gh_tx *tx, void *arg)
                        GH_WEBHOOKS_PER_ORG_MAX);
     if ((st = new_secret(ctx, w, op->secret)) != GH_OK) return st;
     if ((st = gh_store_webhook_insert(ctx->db, w, &ctx->err)) != GH_OK) return st;
-    tx->action = "webhook.created";
-    tx->target_type = "webhook";
-    tx->target_id = w->id;
-    tx->detail = json_pack("{s:s, s:o}", "url", w->url, "events", gh_json_keylist(w->events));
+    gh_tx_event(tx, "webhook.created", "webhook", w->id,
+                json_pack("{s:s, s:o}", "url", w->url, "events", gh_json_keylist(w->events)));
     return GH_OK;
 }
 
@@ -337,10 +335,7 @@ static gh_status webhook_update_change(gh_ctx *ctx, gh_tx *tx, void *arg)
     for (size_t i = 0; keys[i]; i++)
         if (json_object_get(op->body, keys[i])) json_object_set(changes, keys[i], json_object_get(op->body, keys[i]));
     if (op->rotate) json_object_set_new(changes, "secret_rotated", json_true());
-    tx->action = "webhook.updated";
-    tx->target_type = "webhook";
-    tx->target_id = w->id;
-    tx->detail = changes;
+    gh_tx_event(tx, "webhook.updated", "webhook", w->id, changes);
     return GH_OK;
 }
 
@@ -369,9 +364,7 @@ static gh_status webhook_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
     const char *id = ((const webhook_delete_op *)arg)->id;
     gh_status st = gh_store_webhook_delete(ctx->db, ctx->actor.org_id, id, &ctx->err);
     if (st != GH_OK) return st;
-    tx->action = "webhook.deleted";
-    tx->target_type = "webhook";
-    tx->target_id = id;
+    gh_tx_event(tx, "webhook.deleted", "webhook", id, NULL);
     return GH_OK;
 }
 
