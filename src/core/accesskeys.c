@@ -140,23 +140,25 @@ bool gh_access_would_hold(const gh_org *o, const gh_role *r, const gh_user *u, c
 {
     gh_permset rp = gh_access_perms_in(r->permissions), grants = gh_access_perms_in(u->grants);
     uint64_t um = u->modules_all ? GH_AUTHZ_ALL_MODULES : gh_access_modules_in(u->modules);
-    return gh_authz_effective_would_hold(gh_access_catalog(), gh_access_modules_in(o->modules), gh_access_addons_in(o->addons), open_of(o), &rp,
-                                         r->device, um, &grants, gh_catalog_perm_index(gh_access_catalog(), perm));
+    const gh_catalog *cat = gh_access_catalog();
+    return gh_authz_effective_would_hold(cat, gh_access_modules_in(o->modules), gh_access_addons_in(o->addons), open_of(o),
+                                         &rp, r->device, um, &grants, gh_catalog_perm_index(cat, perm));
 }
 
 void gh_access_rows_effective(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out)
 {
     gh_permset rp = gh_access_perms_in(r ? r->permissions : ""), grants = gh_access_perms_in(u->grants);
     uint64_t um = u->modules_all ? GH_AUTHZ_ALL_MODULES : gh_access_modules_in(u->modules);
-    gh_authz_effective_set(gh_access_catalog(), gh_access_modules_in(o->modules), gh_access_addons_in(o->addons), open_of(o), &rp, r && r->device, um,
-                           &grants, out);
+    gh_authz_effective_set(gh_access_catalog(), gh_access_modules_in(o->modules), gh_access_addons_in(o->addons),
+                           open_of(o), &rp, r && r->device, um, &grants, out);
 }
 
 void gh_access_rows_latent(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out)
 {
     gh_permset rp = gh_access_perms_in(r ? r->permissions : ""), grants = gh_access_perms_in(u->grants);
     uint64_t um = u->modules_all ? GH_AUTHZ_ALL_MODULES : gh_access_modules_in(u->modules);
-    gh_authz_effective_set(gh_access_catalog(), gh_catalog_all_modules(gh_access_catalog()), gh_catalog_all_addons(gh_access_catalog()), open_of(o), &rp,
+    const gh_catalog *cat = gh_access_catalog();
+    gh_authz_effective_set(cat, gh_catalog_all_modules(cat), gh_catalog_all_addons(cat), open_of(o), &rp,
                            r && r->device, um, &grants, out);
 }
 
