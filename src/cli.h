@@ -91,6 +91,8 @@ typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
       "open connections per client address (default 256)")                                                         \
     X(REQUEST_DEADLINE, "request-deadline", GH_K_NUM, GH_C_SERVE, "S", 3600,                                       \
       "seconds for the headers and body of one request (default 30)")                                              \
+    X(DRAIN_TIMEOUT, "drain-timeout", GH_K_NUM, GH_C_SERVE, "S", 3600,                                             \
+      "seconds the requests in flight may take after SIGTERM (default 30)")                                        \
     X(TEST_CLOCK, "test-clock", GH_K_FLAG, GH_C_DB, NULL, 0, "accept X-Test-Now (tests only)")                   \
     X(TEST_COST, "test-cost", GH_K_FLAG, GH_C_DB, NULL, 0,                                                         \
       "hash passwords at argon2id's minimum cost (tests only; needs --test-clock)")                             \

@@ -325,6 +325,7 @@ static int cmd_serve(gh_cli *o)
     gh_server_opts so = {.host = host, .port = (unsigned)port, .threads = gh_cli_num(o, GH_OPT_THREADS),
                          .per_ip_connections = gh_cli_num(o, GH_OPT_PER_IP_CONNECTIONS),
                          .request_deadline_s = gh_cli_num(o, GH_OPT_REQUEST_DEADLINE),
+                         .drain_timeout_s = gh_cli_num(o, GH_OPT_DRAIN_TIMEOUT),
                          .metrics_host = S(METRICS_LISTEN) ? mhost : NULL, .metrics_port = (unsigned)mport,
                          .tls_cert = S(TLS_CERT), .tls_key = S(TLS_KEY)};
     int rc = 1;

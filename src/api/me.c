@@ -75,15 +75,25 @@ static void password_cleanup(gh_hash_job *j, void *arg)
 static void change_password(gh_req *r)
 {
     static const gh_jfield f[] = {{"current_password", GH_J_STRING, true}, {"new_password", GH_J_STRING, true},
-                                  {"otp", GH_J_STRING, false}, {NULL, 0, false}};
+                                  {"otp", GH_J_STRING, false}, {"webauthn", GH_J_OBJECT, false}, {NULL, 0, false}};
+    static const gh_jfield wf[] = {{"id", GH_J_STRING, true}, {"client_data", GH_J_STRING, true},
+                                   {"authenticator_data", GH_J_STRING, true}, {"signature", GH_J_STRING, true},
+                                   {"user_handle", GH_J_STRING_OR_NULL, false}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
+    json_t *w = json_object_get(b, "webauthn");
+    if (w && !gh_body_check_fields(w, wf, "webauthn", &gh_req_ctx(r)->err)) {
+        gh_reply_ctx_err(r);
+        return;
+    }
     gh_ctx *ctx = gh_req_ctx(r);
     gh_user u;
     if (gh_api_failed(r, gh_user_get(ctx, ctx->actor.id, &u))) return;
     if (gh_api_failed(r, gh_password_check_user(ctx, gh_jstr(b, "new_password"), "new_password", &u))) return;
-    /* Who has a second factor re-authenticates with it too (core/mfa.h). */
-    if (gh_api_failed(r, gh_mfa_reauth_check(ctx, gh_jstr(b, "otp"), "otp"))) return;
+    /* Who has a second factor re-authenticates with it too: a code or a
+     * passkey assertion (core/mfa.h). */
+    const char *kind;
+    if (gh_api_failed(r, gh_mfa_reauth_factor(ctx, gh_jstr(b, "otp"), "otp", w, "webauthn", true, &kind))) return;
     password_state *s = gh_arena_alloc(gh_req_arena(r), sizeof *s);
     if (!s) { gh_api_failed(r, GH_E_INTERNAL); return; }
     s->finished = false;

@@ -147,10 +147,24 @@ static void wa_register(gh_req *r)
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     json_t *out;
-    if (gh_api_failed(r, gh_webauthn_register_finish(gh_req_ctx(r), gh_jstr(b, "name"), gh_jstr(b, "client_data"),
-                                                     gh_jstr(b, "attestation_object"), &out)))
-        return;
-    gh_reply_json(r, 201, out);
+    gh_mfa_result *res = calloc(1, sizeof *res);
+    if (!res) { gh_api_failed(r, gh_ctx_oom(gh_req_ctx(r))); return; }
+    if (!gh_api_failed(r, gh_webauthn_register_finish(gh_req_ctx(r), gh_jstr(b, "name"), gh_jstr(b, "client_data"),
+                                                      gh_jstr(b, "attestation_object"), &out, res))) {
+        if (res->session_opened) {
+            /* A forced enrolment at sign-in: the full session replaces the
+             * pending one, and the first factor brings recovery codes. */
+            char exp[32];
+            gh_time_fmt(res->session.expires_at, exp);
+            gh_api_session_cookies(r, res->token, res->csrf, &res->session);
+            json_object_set_new(out, "session", json_pack("{s:s, s:s, s:s, s:s}", "token", res->token, "csrf_token",
+                                                          res->csrf, "expires_at", exp, "session_id", res->session.id));
+            json_object_set_new(out, "recovery_codes", codes_json(res));
+        }
+        gh_reply_json(r, 201, out);
+    }
+    gh_mfa_result_wipe(res);
+    free(res);
 }
 
 static void wa_list(gh_req *r)
@@ -190,6 +204,16 @@ static void wa_assert_options(gh_req *r)
     gh_reply_json(r, 200, json_pack("{s:o}", "publicKey", out));
 }
 
+/* POST /v1/me/reauth/webauthn/options: assertion options for a
+ * re-authentication's second factor (e-signatures), for a full session. */
+static void wa_reauth_options(gh_req *r)
+{
+    if (!gh_api_no_fields_or_reply(r)) return;
+    json_t *out;
+    if (gh_api_failed(r, gh_webauthn_assert_begin(gh_req_ctx(r), &out))) return;
+    gh_reply_json(r, 200, json_pack("{s:o}", "publicKey", out));
+}
+
 /* POST /v1/auth/mfa/webauthn: completes a pending sign-in with a passkey. */
 static void wa_verify(gh_req *r)
 {
@@ -211,9 +235,10 @@ const gh_route gh_api_routes_mfa[] = {
     {"POST", "/v1/auth/mfa", verify, GH_AUTH_USER, GH_R_OFFICE | GH_R_MFA_STEP | GH_R_SECRET, NULL},
     {"POST", "/v1/auth/mfa/webauthn/options", wa_assert_options, GH_AUTH_USER, GH_R_OFFICE | GH_R_MFA_STEP, NULL},
     {"POST", "/v1/auth/mfa/webauthn", wa_verify, GH_AUTH_USER, GH_R_OFFICE | GH_R_MFA_STEP, NULL},
-    {"POST", "/v1/me/mfa/webauthn/options", wa_register_options, GH_AUTH_USER, GH_R_OFFICE, NULL},
-    {"POST", "/v1/me/mfa/webauthn", wa_register, GH_AUTH_USER, GH_R_OFFICE, NULL},
+    {"POST", "/v1/me/mfa/webauthn/options", wa_register_options, GH_AUTH_USER, GH_R_OFFICE | GH_R_MFA_STEP, NULL},
+    {"POST", "/v1/me/mfa/webauthn", wa_register, GH_AUTH_USER, GH_R_OFFICE | GH_R_MFA_STEP, NULL},
     {"GET", "/v1/me/mfa/webauthn", wa_list, GH_AUTH_USER, GH_R_OFFICE, NULL},
+    {"POST", "/v1/me/reauth/webauthn/options", wa_reauth_options, GH_AUTH_USER, GH_R_OFFICE, NULL},
     {"PATCH", "/v1/me/mfa/webauthn/{id}", wa_rename, GH_AUTH_USER, GH_R_OFFICE, NULL},
     {"DELETE", "/v1/me/mfa/webauthn/{id}", wa_remove, GH_AUTH_USER, GH_R_OFFICE, NULL},
     {"GET", "/v1/me/mfa", my_status, GH_AUTH_USER, GH_R_OFFICE | GH_R_MFA_STEP, NULL},

@@ -9,6 +9,7 @@
 #include "core/audit.h"
 #include "core/guard.h"
 #include "core/mfa.h"
+#include "core/oidc.h"
 #include "core/secret.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -128,7 +129,54 @@ static json_t *sig_json(const gh_signature *s)
     return o;
 }
 
-gh_status gh_esign_sign(gh_ctx *ctx, gh_reauth *ra, bool password_ok, const gh_esign_req *req, json_t **out)
+/* Records a refused signing attempt in a transaction of its own. */
+static void audit_refusal(gh_ctx *ctx, const char *reason, const char *method)
+{
+    gh_ctx c = *ctx;
+    c.err = (gh_err){0};
+    if (gh_db_begin(c.db, &c.err) == GH_OK) {
+        if (gh_audit(&c, NULL, "signature.failed", "user", ctx->actor.id,
+                     json_pack("{s:s, s:s}", "reason", reason, "method", method)) != GH_OK ||
+            gh_db_commit(c.db, &c.err) != GH_OK)
+            gh_db_rollback(c.db);
+    }
+    gh_err_clear(&c.err);
+}
+
+/* Inside the open transaction: the signer's row u still matches the proof
+ * checked before the transaction (nothing changed meanwhile); an SSO
+ * re-authentication is taken here (single use). *method is what the
+ * signature records. */
+static gh_status proof_current(gh_ctx *ctx, const gh_esign_proof *p, const gh_user *u, const char **method)
+{
+    *method = p->method;
+    switch (p->kind) {
+    case GH_ESIGN_SSO: {
+        bool mfa = false;
+        gh_status st = gh_oidc_reauth_consume(ctx, "esignature", GH_ESIGN_SSO_MAX_AGE_S, &mfa);
+        if (st != GH_OK) return st;
+        if (mfa) *method = "sso+mfa";
+        else if (p->need_idp_mfa)
+            return gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "sso_mfa_not_asserted", "credentials.sso_reauth",
+                                 "your organization requires a second factor and your company sign-in did not "
+                                 "assert one; give your authenticator code with it");
+        return GH_OK;
+    }
+    case GH_ESIGN_PASSWORD:
+        if (!gh_secret_eq(u->password_hash, p->hash))
+            return gh_fail_field(&ctx->err, GH_E_CONFLICT, "password_changed", p->field,
+                                 "the password was changed meanwhile; sign again");
+        return GH_OK;
+    case GH_ESIGN_PIN:
+        if (strcmp(u->pin_hash, p->hash) != 0 || u->pin_blocked || u->pin_temporary || !u->factory_access)
+            return gh_fail_field(&ctx->err, GH_E_CONFLICT, "pin_changed", "credentials.pin",
+                                 "the PIN was changed or blocked meanwhile; sign again");
+        return GH_OK;
+    }
+    return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "internal error");
+}
+
+gh_status gh_esign_sign(gh_ctx *ctx, const gh_esign_proof *p, const gh_esign_req *req, json_t **out)
 {
     gh_user *u = calloc(2, sizeof *u);
     gh_signature *s = calloc(1, sizeof *s);
@@ -136,17 +184,19 @@ gh_status gh_esign_sign(gh_ctx *ctx, gh_reauth *ra, bool password_ok, const gh_e
     bool enabled = false;
     *out = NULL;
     if (!u || !s) {
-        gh_reauth_abandon(ra, true, password_ok);
         st = gh_ctx_oom(ctx);
         goto out;
     }
-    if ((st = gh_reauth_finish(ctx, ra, password_ok)) != GH_OK) goto out;
+    const char *method = p->method;
+    bool refused = false;
     if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, &u[0], &ctx->err)) != GH_OK) goto fail;
-    /* The password proven is the one stored now (not changed meanwhile). */
-    if (!gh_secret_eq(u[0].password_hash, ra->hash)) {
-        st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "password_changed", ra->field,
-                           "the password was changed meanwhile; sign again");
+    if ((st = proof_current(ctx, p, &u[0], &method)) != GH_OK) {
+        refused = true;
+        goto fail;
+    }
+    if (strcmp(u[0].status, "active") != 0) {
+        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "account_locked", "this account is locked; ask an administrator");
         goto fail;
     }
     if ((st = gh_store_esign_enabled(ctx->db, ctx->actor.org_id, u[0].id, &enabled, &ctx->err)) != GH_OK) goto fail;
@@ -191,20 +241,20 @@ gh_status gh_esign_sign(gh_ctx *ctx, gh_reauth *ra, bool password_ok, const gh_e
     gh_strlcpy(s->record_ref, req->record_ref, sizeof s->record_ref);
     gh_strlcpy(s->content_hash, req->content_hash ? req->content_hash : "", sizeof s->content_hash);
     gh_strlcpy(s->meaning, req->meaning, sizeof s->meaning);
-    gh_strlcpy(s->method, req->with_otp ? "password+otp" : "password", sizeof s->method);
+    gh_strlcpy(s->method, method, sizeof s->method);
     s->signed_at = gh_now();
     gh_esign_link_hash(s, s->hash);
     if ((st = gh_store_sig_append(ctx->db, s, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "signature.created", "signature", s->id,
-                       json_pack("{s:s, s:s, s:s, s:I, s:s}", "record_ref", s->record_ref, "meaning", s->meaning,
-                                 "on_behalf_of", s->on_behalf_id, "seq", (json_int_t)s->seq, "method", s->method))) !=
-        GH_OK)
-        goto fail;
+    json_t *detail = json_pack("{s:s, s:s, s:s, s:I, s:s}", "record_ref", s->record_ref, "meaning", s->meaning,
+                               "on_behalf_of", s->on_behalf_id, "seq", (json_int_t)s->seq, "method", s->method);
+    if (detail && p->device_id && p->device_id[0]) json_object_set_new(detail, "device_id", json_string(p->device_id));
+    if ((st = gh_audit(ctx, NULL, "signature.created", "signature", s->id, detail)) != GH_OK) goto fail;
     if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
     if (!(*out = sig_json(s))) st = gh_ctx_oom(ctx);
     goto out;
 fail:
     gh_ctx_rollback(ctx, st);
+    if (refused) audit_refusal(ctx, ctx->err.code, p->method);
 out:
     free(u);
     free(s);

@@ -7,7 +7,10 @@
  * the signing request itself, never with the session alone: the password
  * (proven through core/reauth.h, so throttled and audited like every
  * re-authentication) and, when the signer has a second factor, a current
- * code (gh_mfa_reauth_check). Signing on behalf of another person (whose
+ * code or passkey assertion (core/mfa.h); or badge and PIN at an enrolled
+ * kiosk device (core/kiosk.h gh_kiosk_prove_*); or the signer's fresh SSO
+ * re-authentication (core/oidc.h), with the IdP's MFA where a second factor
+ * is due. Signing on behalf of another person (whose
  * e-signature must be enabled too) needs qc.inspections.manage and records
  * both; the signature is always the signer's.
  *
@@ -31,8 +34,27 @@
 
 typedef struct gh_esign_req {
     const char *record_type, *record_ref, *content_hash, *meaning, *on_behalf_of;
-    bool with_otp;   /* the second factor was given and checked */
 } gh_esign_req;
+
+/* What proved the signer, checked before gh_esign_sign's transaction and
+ * re-checked inside it against the signer's row as it is then. */
+typedef enum gh_esign_proof_kind {
+    GH_ESIGN_PASSWORD,   /* hash: the password hash verified (gh_reauth) */
+    GH_ESIGN_PIN,        /* hash: the PIN hash verified (gh_kiosk_prove_*) */
+    GH_ESIGN_SSO,        /* the signer's SSO re-authentication for "esignature",
+                          * taken in the transaction (gh_oidc_reauth_consume) */
+} gh_esign_proof_kind;
+#define GH_ESIGN_SSO_MAX_AGE_S 300   /* how fresh an SSO re-authentication must be */
+typedef struct gh_esign_proof {
+    gh_esign_proof_kind kind;
+    const char *hash;
+    const char *field;       /* the request field of the password */
+    const char *method;      /* recorded: "password", "password+otp", "badge+pin", "sso",
+                              * "sso+otp" ("sso+mfa" when the IdP's MFA counted) */
+    const char *device_id;   /* badge+pin: the enrolled kiosk device (audited) */
+    bool need_idp_mfa;       /* sso: a second factor is due and no code was given, so the
+                              * IdP's MFA must have counted (403 sso_mfa_not_asserted) */
+} gh_esign_proof;
 
 /* Shape of a request (400 with the field at fault): record_type and
  * record_ref 1..200 printable characters, meaning one of the known ones,
@@ -41,10 +63,12 @@ gh_status gh_esign_validate(gh_ctx *ctx, const gh_esign_req *req);
 /* Before the password is verified: the acting person must be an office
  * user whose e-signature is enabled (403 esign_not_enabled). */
 gh_status gh_esign_precheck(gh_ctx *ctx);
-/* Finishes the re-authentication (ra, password_ok) and, when it passed,
- * appends the signature in one transaction with its audit event;
+/* After the signer (the acting user) was proven by p: appends the
+ * signature in one transaction with its audit event, once the proof still
+ * matches the signer's row (409 password_changed / pin_changed), the
+ * signer is active and enabled, and on_behalf_of passes its rules;
  * *out is its JSON. */
-gh_status gh_esign_sign(gh_ctx *ctx, gh_reauth *ra, bool password_ok, const gh_esign_req *req, json_t **out);
+gh_status gh_esign_sign(gh_ctx *ctx, const gh_esign_proof *p, const gh_esign_req *req, json_t **out);
 /* The org's signatures on record_ref (NULL: all), oldest first. */
 gh_status gh_esign_list(gh_ctx *ctx, const char *record_ref, json_t **out);
 /* {seq, hash} of the org's chain head (administrators). */

@@ -150,8 +150,8 @@ void gh_kiosk_throttle_forget(const char *org_id, const char *badge)
 /* Counts a failed PIN attempt for the worker and blocks the PIN at the
  * limit (ending their kiosk sessions); *blocked tells whether the PIN is
  * blocked now. */
-static gh_status count_failure(gh_ctx *ctx, const char *org_id, const char *user_id, const char *reason,
-                               bool may_block, bool *blocked)
+static gh_status count_failure(gh_ctx *ctx, const char *org_id, const char *user_id, const char *action,
+                               const char *reason, bool may_block, bool *blocked)
 {
     gh_ctx c = *ctx;
     c.err = (gh_err){0};
@@ -175,7 +175,7 @@ static gh_status count_failure(gh_ctx *ctx, const char *org_id, const char *user
     u->updated_at = gh_now();
     int64_t ended = 0;
     if ((st = gh_store_user_update(c.db, u, &c.err)) != GH_OK) goto fail;
-    if ((st = gh_audit(&c, org_id, "kiosk.login_failed", "user", u->id,
+    if ((st = gh_audit(&c, org_id, action, "user", u->id,
                        json_pack("{s:s, s:I}", "reason", reason, "failures", (json_int_t)u->pin_failures))) != GH_OK)
         goto fail;
     if (*blocked) {
@@ -386,7 +386,7 @@ gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok, con
         gh_throttle_fail(l->throttle_ip, gh_now(), ADDRESS_FREE_FAILURES);
         bool blocked = false;
         if (eligible) {
-            if (count_failure(ctx, l->org.id, l->user.id, "invalid_credentials", false, &blocked) != GH_OK)
+            if (count_failure(ctx, l->org.id, l->user.id, "kiosk.login_failed", "invalid_credentials", false, &blocked) != GH_OK)
                 return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "internal error");
         } else if (l->org_found) {
             gh_audit_alone(ctx, l->org.id, "kiosk.login_failed", l->user_found ? "user" : NULL,
@@ -471,6 +471,67 @@ out:
     return st;
 }
 
+/* ---- badge and PIN as a signature's credentials ------------------------------------------------ */
+/* A refused signing attempt, audited signature.failed in its own transaction. */
+static void sign_refused(gh_ctx *ctx, gh_kiosk_login *l, const char *reason)
+{
+    if (!l->org_found) return;
+    gh_audit_alone(ctx, l->org.id, "signature.failed", l->user_found ? "user" : NULL, l->user_found ? l->user.id : NULL,
+                   json_pack("{s:s, s:s, s:s}", "reason", reason, "method", "badge+pin", "device_id", l->device_id));
+}
+
+gh_status gh_kiosk_prove_prepare(gh_ctx *ctx, const char *org_slug, const char *badge, const char *pin,
+                                 const char *device_token, gh_kiosk_login *l)
+{
+    gh_status st = gh_kiosk_login_prepare(ctx, org_slug, badge, pin, device_token, l);
+    if (st != GH_OK) return st;
+    if (!l->device_id[0]) {
+        gh_kiosk_login_abandon(l, false, false);
+        sign_refused(ctx, l, "device_not_enrolled");
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, "device_not_enrolled",
+                       "badge and PIN sign only at an enrolled kiosk device");
+    }
+    return GH_OK;
+}
+
+gh_status gh_kiosk_prove_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok)
+{
+    /* As at sign-in: every ineligible case reads like a wrong PIN. */
+    bool eligible = l->user_found && l->user.pin_hash[0] && l->user.factory_access;
+    if (!pin_ok || !eligible) {
+        gh_kiosk_login_abandon(l, true, false);
+        gh_throttle_fail(l->throttle_ip, gh_now(), ADDRESS_FREE_FAILURES);
+        bool blocked = false;
+        if (eligible) {
+            if (count_failure(ctx, l->org.id, l->user.id, "signature.failed", "invalid_credentials", false, &blocked) !=
+                GH_OK)
+                return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "internal error");
+        } else {
+            sign_refused(ctx, l, "invalid_credentials");
+        }
+        return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the badge or PIN is not correct");
+    }
+    gh_kiosk_login_abandon(l, true, true);
+    if (l->user.pin_blocked) {
+        sign_refused(ctx, l, "pin_blocked");
+        return blocked_answer(ctx);
+    }
+    if (strcmp(l->user.status, "active") != 0) {
+        sign_refused(ctx, l, "account_locked");
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, "account_locked", "this account is locked; ask an administrator");
+    }
+    if (l->user.pin_temporary) {
+        /* An administrator knows a temporary PIN: it proves nobody. */
+        sign_refused(ctx, l, "pin_change_required");
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, "pin_change_required",
+                       "choose your own PIN at the kiosk before signing");
+    }
+    ctx->actor = (gh_actor){.type = GH_ACTOR_USER, .kiosk = true};
+    gh_strlcpy(ctx->actor.org_id, l->org.id, sizeof ctx->actor.org_id);
+    gh_strlcpy(ctx->actor.id, l->user.id, sizeof ctx->actor.id);
+    return GH_OK;
+}
+
 /* ---- PIN change --------------------------------------------------------------------------------- */
 gh_status gh_kiosk_pin_change_prepare(gh_ctx *ctx, const char *current_pin, const char *new_pin,
                                       gh_pin_change *pc)
@@ -514,7 +575,8 @@ gh_status gh_kiosk_pin_change_finish(gh_ctx *ctx, gh_pin_change *pc, bool curren
     gh_kiosk_pin_change_abandon(pc, true, current_ok); /* counts a wrong current PIN */
     if (!current_ok) {
         bool blocked = false;
-        if (count_failure(ctx, ctx->actor.org_id, ctx->actor.id, "invalid_current_pin", true, &blocked) != GH_OK)
+        if (count_failure(ctx, ctx->actor.org_id, ctx->actor.id, "kiosk.login_failed", "invalid_current_pin", true,
+                          &blocked) != GH_OK)
             return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "internal error");
         if (blocked) return blocked_answer(ctx);
         return gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "invalid_current_pin", "current_pin",

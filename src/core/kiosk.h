@@ -103,6 +103,20 @@ void gh_kiosk_login_abandon(gh_kiosk_login *l, bool verified, bool pin_ok);
  * unlock or new PIN). */
 void gh_kiosk_throttle_forget(const char *org_id, const char *badge);
 
+/* ---- badge and PIN as an e-signature's credentials (core/esign.h) ---------------------------- */
+/* As gh_kiosk_login_prepare (same throttles, same answers), but only from
+ * an enrolled kiosk device whatever the org setting (403
+ * device_not_enrolled). The caller verifies pin against l->hash. */
+gh_status gh_kiosk_prove_prepare(gh_ctx *ctx, const char *org_slug, const char *badge, const char *pin,
+                                 const char *device_token, gh_kiosk_login *l);
+/* After the PIN's verification: 401 invalid_credentials (counted on the
+ * worker and the device as at sign-in), 403 pin_blocked / account_locked /
+ * pin_change_required (a temporary PIN proves nobody), each audited
+ * signature.failed; on success the worker becomes the acting user
+ * (ctx->actor, kiosk, no session). Opens no session. The caller still
+ * re-reads the worker inside its transaction (gh_esign_sign). */
+gh_status gh_kiosk_prove_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok);
+
 /* ---- PIN change (kiosk session) ------------------------------------------------------------ */
 typedef struct gh_pin_change {
     char hash[GH_PWHASH_MAX];          /* current PIN hash (or a dummy) */

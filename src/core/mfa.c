@@ -1,6 +1,10 @@
 /* Second factors: the sign-in's second step, TOTP, recovery codes (see
  * core/mfa.h for the rules). An administrator's side (status, reset, the
- * organization's policy): mfaadmin.c. */
+ * organization's policy): mfaadmin.c.
+ *
+ * Over 600 lines: the second step, enrolment and re-authentication share
+ * the throttle guard (mfa_guard) and the code checks made inside one open
+ * transaction; the WebAuthn parts could move beside webauthn.c next. */
 #include "core/mfa.h"
 #include "core/mfa_int.h"
 
@@ -134,6 +138,16 @@ static bool has_confirmed_totp(gh_ctx *ctx, const char *org_id, const char *user
     if (*st == GH_E_NOT_FOUND) { *st = GH_OK; gh_err_clear(&e); return false; }
     if (*st != GH_OK) { ctx->err = e; return false; }
     return f->confirmed;
+}
+
+gh_status gh_mfa_idp_counts(gh_ctx *ctx, const char *org_id, const json_t *claims, bool *counts)
+{
+    gh_mfa_policy p;
+    *counts = false;
+    gh_status st = gh_store_mfa_policy_get(ctx->db, org_id, &p, &ctx->err);
+    if (st != GH_OK) return st;
+    *counts = claims && p.sso_counts && gh_mfa_idp_asserted(claims, p.sso_acr);
+    return GH_OK;
 }
 
 gh_status gh_mfa_signin_step(gh_ctx *ctx, const gh_org *o, const gh_user *u, const json_t *idp_claims,
@@ -279,6 +293,18 @@ static gh_status upgrade_session(gh_ctx *ctx, const char *factor, gh_mfa_result 
                     json_pack("{s:s, s:s}", "factor", factor, "pending_session", old));
 }
 
+gh_status gh_mfa_enrolment_complete(gh_ctx *ctx, const char *factor, gh_mfa_result *res)
+{
+    if (strcmp(ctx->actor.mfa_pending, "enrol") != 0) return GH_OK;
+    gh_status st = GH_OK;
+    /* A first factor set up at sign-in comes with recovery codes, as an
+     * authenticator app's does, unless the person still has some. */
+    if (gh_store_mfa_recovery_left(ctx->db, ctx->actor.org_id, ctx->actor.id) == 0 &&
+        (st = recovery_issue(ctx, res)) != GH_OK)
+        return st;
+    return upgrade_session(ctx, factor, res);
+}
+
 gh_status gh_mfa_mail_person(gh_ctx *ctx, const char *user_id, const char *kind)
 {
     gh_org o;
@@ -375,6 +401,69 @@ out:
     guard_leave(&g, failed);
     if (st != GH_OK) gh_mfa_result_wipe(res);
     return st;
+}
+
+gh_status gh_mfa_reauth_check_webauthn(gh_ctx *ctx, const char *cred_id, const char *client_data,
+                                       const char *auth_data, const char *sig)
+{
+    mfa_guard g = {0};
+    gh_status st;
+    bool failed = false;
+    if ((st = guard_enter(ctx, &g)) != GH_OK) return st;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_webauthn_assert_check(ctx, cred_id, client_data, auth_data, sig)) != GH_OK) {
+        failed = st == GH_E_INVALID || st == GH_E_FORBIDDEN;
+        /* The challenge was taken: keep that even though the answer is refused. */
+        if (failed) {
+            gh_err keep = ctx->err;
+            ctx->err = (gh_err){0};
+            if (gh_db_commit(ctx->db, &ctx->err) != GH_OK) gh_db_rollback(ctx->db);
+            gh_err_clear(&ctx->err);
+            ctx->err = keep;
+            failure_audit(ctx, "reauth", "webauthn", ctx->err.code);
+            goto out;
+        }
+        goto fail;
+    }
+    if ((st = gh_audit(ctx, NULL, "auth.mfa_verified", "user", ctx->actor.id,
+                       json_pack("{s:s, s:s}", "factor", "webauthn", "purpose", "reauth"))) != GH_OK)
+        goto fail;
+    st = gh_tx_commit_and_refresh(ctx);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+out:
+    guard_leave(&g, failed);
+    return st;
+}
+
+gh_status gh_mfa_reauth_factor(gh_ctx *ctx, const char *otp, const char *otp_field, const json_t *webauthn,
+                               const char *wa_field, bool must, const char **kind)
+{
+    *kind = "";
+    if (webauthn) {
+        gh_status st = gh_mfa_reauth_check_webauthn(
+            ctx, json_string_value(json_object_get(webauthn, "id")), json_string_value(json_object_get(webauthn, "client_data")),
+            json_string_value(json_object_get(webauthn, "authenticator_data")),
+            json_string_value(json_object_get(webauthn, "signature")));
+        if (st == GH_OK) *kind = "passkey";
+        return st;
+    }
+    gh_mfa_factor *f = calloc(1, sizeof *f);
+    gh_status st;
+    if (!f) return gh_ctx_oom(ctx);
+    bool has_totp = has_confirmed_totp(ctx, ctx->actor.org_id, ctx->actor.id, f, &st);
+    sodium_memzero(f, sizeof *f);
+    free(f);
+    if (st != GH_OK) return st;
+    if (has_totp && (otp || must)) {
+        if ((st = gh_mfa_reauth_check(ctx, otp, otp_field)) == GH_OK) *kind = "otp";
+        return st;
+    }
+    if (must && gh_store_wa_cred_count(ctx->db, ctx->actor.org_id, ctx->actor.id) > 0)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "webauthn_required", wa_field,
+                             "give your passkey or security key with it (options: POST /v1/me/reauth/webauthn/options)");
+    return GH_OK;
 }
 
 /* ---- enrolment --------------------------------------------------------------------------------- */

@@ -79,6 +79,11 @@ gh_status gh_mfa_verify(gh_ctx *ctx, const char *code, const char *recovery_code
 gh_status gh_mfa_verify_webauthn(gh_ctx *ctx, const char *cred_id, const char *client_data, const char *auth_data,
                                  const char *sig, gh_mfa_result *res);
 
+/* Inside the transaction that stored a new factor of the acting person:
+ * when the session is a pending "enrol" one, issues recovery codes (if the
+ * person has none) and replaces the session with a full one (both in res);
+ * nothing otherwise. */
+gh_status gh_mfa_enrolment_complete(gh_ctx *ctx, const char *factor, gh_mfa_result *res);
 /* TOTP enrolment for the acting person: a new secret (any earlier
  * unconfirmed one is dropped); 409 mfa_already_enrolled when a confirmed one
  * exists. uri, secret and svg are malloc'd for the caller (wipe and free). */
@@ -98,6 +103,22 @@ gh_status gh_mfa_recovery_regenerate(gh_ctx *ctx, const char *code, gh_mfa_resul
  * has a TOTP factor, `code` must be a current one (400 otp_required when
  * missing). Throttled and audited like the sign-in step. */
 gh_status gh_mfa_reauth_check(gh_ctx *ctx, const char *code, const char *field);
+/* Re-authentication's second factor with a passkey or security key: an
+ * assertion over the challenge of POST /v1/me/reauth/webauthn/options.
+ * Same throttle and audit as a code (auth.mfa_verified / auth.mfa_failed,
+ * purpose reauth); a refused answer uses up its challenge; 400
+ * webauthn_invalid, 403 webauthn_counter_regression. */
+gh_status gh_mfa_reauth_check_webauthn(gh_ctx *ctx, const char *cred_id, const char *client_data,
+                                       const char *auth_data, const char *sig);
+/* Re-authentication's second factor, whichever the person gives: a passkey
+ * assertion (webauthn: {id, client_data, authenticator_data, signature},
+ * shape already checked) or a TOTP code. With `must`, a person with a
+ * factor has to give one (400 otp_required on otp_field when they have
+ * TOTP, else webauthn_required on wa_field when they have a passkey);
+ * without, only what is given is checked. *kind: "passkey", "otp" or ""
+ * (nothing given and nothing due). */
+gh_status gh_mfa_reauth_factor(gh_ctx *ctx, const char *otp, const char *otp_field, const json_t *webauthn,
+                               const char *wa_field, bool must, const char **kind);
 
 /* {factors: [...], totp, recovery_codes_left, required} for a person of the
  * acting org (never a secret). */
@@ -114,6 +135,10 @@ gh_status gh_mfa_policy_get(gh_ctx *ctx, json_t **out);
 gh_status gh_mfa_policy_set(gh_ctx *ctx, const char *policy, const json_t *sso_counts, const char *sso_acr,
                             json_t **out);
 
+/* Whether an IdP's claims count as the second factor in the org: its
+ * policy says SSO counts (sso_counts_as_mfa) and the IdP asserted MFA
+ * (gh_mfa_idp_asserted with the org's sso_acr). */
+gh_status gh_mfa_idp_counts(gh_ctx *ctx, const char *org_id, const json_t *claims, bool *counts);
 /* ---- pure parts (unit-tested) ------------------------------------------------ */
 /* Whether the policy requires a factor of someone holding (or not) users.manage
  * or it.operations. */

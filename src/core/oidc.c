@@ -217,13 +217,13 @@ out:
     return st;
 }
 
-gh_status gh_oidc_reauth_consume(gh_ctx *ctx, const char *why, int64_t max_age_s)
+gh_status gh_oidc_reauth_consume(gh_ctx *ctx, const char *why, int64_t max_age_s, bool *mfa)
 {
     char purpose[64];
     bool found = false;
     snprintf(purpose, sizeof purpose, "reauth:%s", why ? why : "");
     gh_status st = gh_store_sso_reauth_consume(ctx->db, ctx->actor.org_id, ctx->actor.id, purpose, gh_now() - max_age_s,
-                                               &found, &ctx->err);
+                                               &found, mfa, &ctx->err);
     if (st != GH_OK) return st;
     if (!found)
         return gh_fail(&ctx->err, GH_E_FORBIDDEN, "reauth_required",
@@ -690,10 +690,13 @@ static gh_status reauth_finish(gh_ctx *ctx, gh_oidc_flow *f, gh_oidc_signin *out
     gh_strlcpy(c.actor.org_id, f->org.id, sizeof c.actor.org_id);
     gh_strlcpy(c.actor.id, f->user_id, sizeof c.actor.id);
     int64_t now = gh_now();
+    bool mfa = false;
     if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
-    if ((st = gh_store_sso_state_prove(c.db, f->state_hash, now, &c.err)) != GH_OK ||
+    if ((st = gh_mfa_idp_counts(&c, f->org.id, f->claims, &mfa)) != GH_OK ||
+        (st = gh_store_sso_state_prove(c.db, f->state_hash, now, mfa, &c.err)) != GH_OK ||
         (st = gh_audit(&c, f->org.id, "auth.reauthenticated", "user", f->user_id,
-                       json_pack("{s:s, s:s, s:s}", "method", "sso", "purpose", f->purpose + 7, "issuer", f->issuer))) != GH_OK) {
+                       json_pack("{s:s, s:s, s:s, s:b}", "method", "sso", "purpose", f->purpose + 7, "issuer", f->issuer,
+                                 "mfa", mfa))) != GH_OK) {
         gh_db_rollback(c.db);
         ctx->err = c.err;
         return st;

@@ -71,8 +71,9 @@ gh_status gh_oidc_reauth_prepare(gh_ctx *ctx, const char *why, gh_oidc_flow **ou
 gh_status gh_oidc_reauth_check_purpose(gh_ctx *ctx, const char *why);
 /* Inside the caller's write transaction: consumes the acting user's newest
  * proof for why that is at most max_age_s old (single use). 403
- * reauth_required when there is none. */
-gh_status gh_oidc_reauth_consume(gh_ctx *ctx, const char *why, int64_t max_age_s);
+ * reauth_required when there is none. *mfa (may be NULL): whether the
+ * IdP's MFA counted for it (gh_mfa_idp_counts when it was recorded). */
+gh_status gh_oidc_reauth_consume(gh_ctx *ctx, const char *why, int64_t max_age_s, bool *mfa);
 
 /* ---- shared with SAML (core/saml.c) -------------------------------------------- */
 /* What an IdP vouched for, after its answer was verified (or why not):

@@ -167,12 +167,21 @@ static json_t *descriptors(json_t *creds)
     return a;
 }
 
+/* A pending "verify" session gives its factor first; "enrol" may register. */
+static gh_status not_while_verifying(gh_ctx *ctx)
+{
+    if (strcmp(ctx->actor.mfa_pending, "verify") == 0)
+        return gh_fail(&ctx->err, GH_E_PRECONDITION, "mfa_required", "give your second factor first");
+    return GH_OK;
+}
+
 gh_status gh_webauthn_register_begin(gh_ctx *ctx, json_t **out)
 {
     char rpid[256], origin[512], ch[64];
     gh_status st;
     json_t *creds = NULL, *ex = NULL;
     *out = NULL;
+    if ((st = not_while_verifying(ctx)) != GH_OK) return st;
     if ((st = rp_of(ctx, rpid, origin)) != GH_OK) return st;
     if (!(creds = gh_store_wa_cred_list(ctx->db, ctx->actor.org_id, ctx->actor.id, true, &ctx->err))) return GH_E_INTERNAL;
     ex = descriptors(creds);
@@ -246,7 +255,7 @@ static bool fmt_is(const att_parts *p, const char *s)
 }
 
 gh_status gh_webauthn_register_finish(gh_ctx *ctx, const char *name, const char *client_data, const char *att_obj,
-                                      json_t **out)
+                                      json_t **out, gh_mfa_result *enrolled)
 {
     char rpid[256], origin[512];
     unsigned char *cd = malloc(CLIENT_DATA_MAX), *att = malloc(ATT_OBJ_MAX);
@@ -259,6 +268,7 @@ gh_status gh_webauthn_register_finish(gh_ctx *ctx, const char *name, const char 
     bool tx = false;
     *out = NULL;
     if (!cd || !att || !c) { st = gh_ctx_oom(ctx); goto out; }
+    if ((st = not_while_verifying(ctx)) != GH_OK) goto out;
     if (!name || !*name) name = "Passkey";
     if (!name_ok(name)) {
         st = gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_value", "name", "a name of 1 to 100 characters");
@@ -343,6 +353,7 @@ gh_status gh_webauthn_register_finish(gh_ctx *ctx, const char *name, const char 
     if ((st = gh_audit(ctx, NULL, "mfa.webauthn_added", "user", ctx->actor.id,
                        json_pack("{s:s, s:s, s:i}", "credential", c->id, "name", c->name, "cose_type", type))) != GH_OK)
         goto fail;
+    if ((st = gh_mfa_enrolment_complete(ctx, "webauthn", enrolled)) != GH_OK) goto fail;
     tx = false;
     if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
     *out = json_pack("{s:s, s:s}", "id", c->id, "name", c->name);

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 
 #include "core/ctx.h"
+#include "core/mfa.h"
 #include "store/webauthn.h"
 
 #define GH_WA_CHALLENGE_S 300
@@ -33,12 +34,17 @@
 bool gh_webauthn_rp(const char *base_url, char *rpid, size_t rpcap, char *origin, size_t ocap);
 
 /* Options for navigator.credentials.create (publicKey member), for the
- * acting person; stores the challenge. */
+ * acting person; stores the challenge. Also for a pending "enrol" session
+ * (a passkey instead of an authenticator app); never for a pending
+ * "verify" one (428 mfa_required). */
 gh_status gh_webauthn_register_begin(gh_ctx *ctx, json_t **out);
 /* Verifies the authenticator's answer and stores the credential (name:
- * 1..100 characters, default "Passkey"). Audited mfa.webauthn_added. */
+ * 1..100 characters, default "Passkey"). Audited mfa.webauthn_added. For a
+ * pending "enrol" session this completes the forced enrolment
+ * (gh_mfa_enrolment_complete: recovery codes and the full session in
+ * enrolled). */
 gh_status gh_webauthn_register_finish(gh_ctx *ctx, const char *name, const char *client_data, const char *att_obj,
-                                      json_t **out);
+                                      json_t **out, gh_mfa_result *res);
 /* Options for navigator.credentials.get (publicKey member) for the acting
  * person's credentials; 409 mfa_not_enrolled when they have none. */
 gh_status gh_webauthn_assert_begin(gh_ctx *ctx, json_t **out);

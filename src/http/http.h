@@ -164,6 +164,7 @@ typedef struct gh_server_opts {
     unsigned hash_threads;/* hashing pool; 0 = number of cores */
     unsigned per_ip_connections; /* open connections per client address; 0 = default */
     unsigned request_deadline_s; /* headers + body of one request; 0 = default */
+    unsigned drain_timeout_s;    /* after SIGTERM, for the requests in flight; 0 = default */
     const char *metrics_host; /* non-NULL: GET /metrics (and /healthz) on this
                                * address only, not on the main one */
     unsigned metrics_port;
@@ -172,9 +173,10 @@ typedef struct gh_server_opts {
 
 #define GH_PER_IP_CONNECTIONS_DEFAULT 256u
 #define GH_REQUEST_DEADLINE_DEFAULT_S 30u
+#define GH_DRAIN_TIMEOUT_DEFAULT_S 30u
 
 /* Serves until SIGTERM/SIGINT, then stops accepting, lets the requests in
- * flight finish (at most 10 s) and returns 0. host is IPv4 or IPv6 ("::",
+ * flight finish (at most drain_timeout_s) and returns 0. host is IPv4 or IPv6 ("::",
  * "[::1]"); IPv6 listens dual-stack. */
 int gh_server_run(const gh_server_opts *opts);
 /* Blocks SIGINT, SIGTERM and SIGPIPE in the calling thread and the threads

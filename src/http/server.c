@@ -36,6 +36,7 @@
 static struct MHD_Daemon *daemon_handle;
 static _Atomic unsigned requests_alive;  /* gh_req objects not yet completed */
 static atomic_bool draining;
+static double drain_max_ms; /* SIGTERM: how long requests in flight may take */
 static char request_prefix[16];
 static void request_prefix_init(void)
 {
@@ -370,12 +371,14 @@ void gh_server_block_signals(void)
 }
 
 /* SIGTERM: no new connections; requests already accepted finish (at most
- * DRAIN_MAX_MS), answered with Connection: close. */
+ * --drain-timeout, default 30 s), answered with Connection: close. Past
+ * it the server stops anyway: a service manager's stop timeout is the
+ * outer bound. */
 static void drain(void)
 {
     MHD_socket lfd = MHD_quiesce_daemon(daemon_handle);
     if (lfd != MHD_INVALID_SOCKET) close(lfd);
-    double until = gh_mono_ms() + DRAIN_MAX_MS;
+    double until = gh_mono_ms() + drain_max_ms;
     unsigned left;
     while ((left = atomic_load(&requests_alive)) > 0 && gh_mono_ms() < until) {
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 20 * 1000000L};
@@ -393,6 +396,7 @@ int gh_server_run(const gh_server_opts *o)
     unsigned hash_threads = o->hash_threads ? o->hash_threads : (unsigned)cores;
     unsigned per_ip = o->per_ip_connections ? o->per_ip_connections : GH_PER_IP_CONNECTIONS_DEFAULT;
     unsigned deadline_s = o->request_deadline_s ? o->request_deadline_s : GH_REQUEST_DEADLINE_DEFAULT_S;
+    drain_max_ms = 1000.0 * (o->drain_timeout_s ? o->drain_timeout_s : GH_DRAIN_TIMEOUT_DEFAULT_S);
     struct sockaddr_storage addr;
     bool v6 = false;
     if (!gh_listen_addr(o->host, o->port, &addr, &v6)) {

@@ -32,7 +32,6 @@
 #define UNAUTH_BODY_BUDGET (32u << 20)
 #define CONN_MEMORY_LIMIT (32u << 10) /* per connection: headers and buffers */
 #define CONN_LIMIT 4096u
-#define DRAIN_MAX_MS 10000.0        /* SIGTERM: how long requests in flight may take */
 
 typedef enum { ST_BODY, ST_DEFERRED, ST_DONE } req_state;
 

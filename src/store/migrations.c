@@ -738,6 +738,10 @@ static const char *const migrations[] = {
      " OR OLD.device IS NOT NEW.device"
      " BEGIN " GEN_BUMP CHANGE("role", "NEW.org_id", "NEW.key") CHANGE("role", "OLD.org_id", "OLD.key") " END;"
      "CREATE TRIGGER gen_roles_d AFTER DELETE ON roles BEGIN " GEN_BUMP CHANGE("role", "OLD.org_id", "OLD.key") " END;"),
+    /* 21: an SSO re-authentication remembers whether the IdP's MFA counted
+     * (org_mfa's sso_counts_as_mfa and the amr/acr it asserted), for
+     * e-signatures where the org requires a second factor. */
+    ("ALTER TABLE sso_states ADD COLUMN proved_mfa INTEGER NOT NULL DEFAULT 0;"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

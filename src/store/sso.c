@@ -220,28 +220,36 @@ gh_status gh_store_sso_state_purge(gh_db *db, int64_t before, gh_err *err)
     return GH_OK;
 }
 
-gh_status gh_store_sso_state_prove(gh_db *db, const char *state_hash, int64_t at, gh_err *err)
+gh_status gh_store_sso_state_prove(gh_db *db, const char *state_hash, int64_t at, bool mfa, gh_err *err)
 {
-    PREP(db, st, "UPDATE sso_states SET proved_at = ?2 WHERE state_hash = ?1", err);
+    PREP(db, st, "UPDATE sso_states SET proved_at = ?2, proved_mfa = ?3 WHERE state_hash = ?1", err);
     gh_bind_text(st, 1, state_hash);
     gh_bind_i64(st, 2, at);
+    gh_bind_i64(st, 3, mfa ? 1 : 0);
     STEP_DONE(db, st, err, "sso state prove");
     return GH_OK;
 }
 
 gh_status gh_store_sso_reauth_consume(gh_db *db, const char *org_id, const char *user_id, const char *purpose,
-                                      int64_t since, bool *found, gh_err *err)
+                                      int64_t since, bool *found, bool *mfa, gh_err *err)
 {
     *found = false;
+    if (mfa) *mfa = false;
     PREP(db, st, "UPDATE sso_states SET proved_at = -1 WHERE state_hash = (SELECT state_hash FROM sso_states"
                  " WHERE org_id = ?1 AND user_id = ?2 AND purpose = ?3 AND proved_at > 0 AND proved_at >= ?4"
-                 " ORDER BY proved_at DESC LIMIT 1)", err);
+                 " ORDER BY proved_at DESC, rowid DESC LIMIT 1) RETURNING proved_mfa", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
     gh_bind_text(st, 3, purpose);
     gh_bind_i64(st, 4, since);
-    STEP_DONE(db, st, err, "sso reauth consume");
-    *found = sqlite3_changes(gh_db_raw(db)) > 0;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        *found = true;
+        if (mfa) *mfa = sqlite3_column_int64(st, 0) != 0;
+        r = sqlite3_step(st);
+    }
+    sqlite3_reset(st);
+    if (r != SQLITE_DONE) return gh_fail(err, GH_E_INTERNAL, "internal", "sso reauth consume failed");
     return GH_OK;
 }
 

@@ -348,12 +348,14 @@ gh_status gh_store_sso_state_take(gh_db *db, const char *state_hash, int64_t now
 gh_status gh_store_sso_state_set_verifier(gh_db *db, const char *state_hash, const char *verifier, gh_err *err);
 /* Reads the state without marking it. */
 gh_status gh_store_sso_state_get(gh_db *db, const char *state_hash, gh_sso_state *s, gh_err *err);
-/* Records that the re-authentication of this state succeeded at `at`. */
-gh_status gh_store_sso_state_prove(gh_db *db, const char *state_hash, int64_t at, gh_err *err);
+/* Records that the re-authentication of this state succeeded at `at`
+ * (mfa: the IdP's MFA counted, core/mfa.h). */
+gh_status gh_store_sso_state_prove(gh_db *db, const char *state_hash, int64_t at, bool mfa, gh_err *err);
 /* Consumes the newest proof of user_id for purpose proved at or after
- * `since` (proved_at becomes -1); *found says whether there was one. */
+ * `since` (proved_at becomes -1); *found says whether there was one and
+ * *mfa (may be NULL) whether its MFA counted. */
 gh_status gh_store_sso_reauth_consume(gh_db *db, const char *org_id, const char *user_id, const char *purpose,
-                                      int64_t since, bool *found, gh_err *err);
+                                      int64_t since, bool *found, bool *mfa, gh_err *err);
 /* Forgets states that expired before `before`. */
 gh_status gh_store_sso_state_purge(gh_db *db, int64_t before, gh_err *err);
 

@@ -98,6 +98,8 @@ const SCOPES_MIGRATION = 9;
 // Winding the schema back to 8 must also undo the migrations after 9.
 const BUMP = "UPDATE meta SET value = value + 1 WHERE key = 'generation';";
 const UNDO_AFTER_9 = [
+  // 21: whether an SSO re-authentication's MFA counted
+  'ALTER TABLE sso_states DROP COLUMN proved_mfa;',
   // 20: the change log behind incremental snapshots; the triggers as 8 left them
   'DROP TRIGGER gen_users_i; DROP TRIGGER gen_users_u; DROP TRIGGER gen_users_d;',
   'DROP TRIGGER gen_roles_i; DROP TRIGGER gen_roles_u; DROP TRIGGER gen_roles_d;',

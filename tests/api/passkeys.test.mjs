@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { startServer, freePort, assertProblem } from './lib.mjs';
+import { startServer, freePort, assertProblem, PASSWORD } from './lib.mjs';
+import { softKey } from './softkey.mjs';
 
 const post = (s, path, token, body) => s.api(path, { method: 'POST', token, body });
 const b64u = (x) => Buffer.from(x).toString('base64url');
@@ -120,6 +121,81 @@ test('passkeys: options, single-use challenges, malformed and replayed answers, 
     assert.equal(sql(s, "SELECT count(*) FROM audit WHERE action = 'mfa.webauthn_removed'"), '1');
     const q = await post(s, '/v1/auth/login', undefined, { email: 'uma@acme.test', password: 'correct horse battery staple' });
     assert.equal(q.body.mfa_pending, null);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('passkeys (software key): forced enrolment with a passkey instead of TOTP; a passkey as the second factor of a signature; counter regression refused', async () => {
+  const port = await freePort();
+  const base = `http://localhost:${port}`;
+  const s = await startServer({ port, args: ['--base-url', base] });
+  try {
+    const admin = await s.login();
+    const u = await s.makeUser(admin, 'uma@acme.test', 'user', 'Uma User');
+    assert.equal((await s.api(`/v1/users/${u.id}/esignature`, { method: 'PUT', token: admin, body: { enabled: true } })).status, 200);
+    assert.equal((await s.api('/v1/org/mfa', { method: 'PUT', token: admin, body: { policy: 'all' } })).status, 200);
+    const key = softKey(base);
+
+    // Sign-in must enrol: the pending session may register a passkey instead of an authenticator app.
+    const p = await post(s, '/v1/auth/login', undefined, { email: 'uma@acme.test', password: PASSWORD });
+    assert.equal(p.status, 200, JSON.stringify(p.body));
+    assert.equal(p.body.mfa_pending, 'enrol');
+    assertProblem(await s.api(`/v1/users/${u.id}`, { token: p.body.token }), 428, 'mfa_required');
+    assertProblem(await post(s, '/v1/me/reauth/webauthn/options', p.body.token), 428, 'mfa_required');
+    const o = await post(s, '/v1/me/mfa/webauthn/options', p.body.token);
+    assert.equal(o.status, 200, JSON.stringify(o.body));
+    const reg = await post(s, '/v1/me/mfa/webauthn', p.body.token, { name: 'Soft key', ...key.register(o.body.publicKey) });
+    assert.equal(reg.status, 201, JSON.stringify(reg.body));
+    assert.equal(reg.body.name, 'Soft key');
+    assert.equal(reg.body.recovery_codes.length, 10);
+    const full = reg.body.session.token;
+    assert.ok(full && full !== p.body.token);
+    // The pending session is gone; the new one is full.
+    assertProblem(await s.api('/v1/me', { token: p.body.token }), 401, 'unauthenticated');
+    assert.equal((await s.api('/v1/me', { token: full })).body.session.mfa_pending, null);
+    assert.equal(sql(s, "SELECT count(*) FROM audit WHERE action = 'auth.mfa_verified' AND detail LIKE '%webauthn%'"), '1');
+
+    // Next sign-in: the passkey is the second step.
+    const p2 = await post(s, '/v1/auth/login', undefined, { email: 'uma@acme.test', password: PASSWORD });
+    assert.equal(p2.body.mfa_pending, 'verify');
+    const ao = await post(s, '/v1/auth/mfa/webauthn/options', p2.body.token);
+    const v = await post(s, '/v1/auth/mfa/webauthn', p2.body.token, key.assert(ao.body.publicKey));
+    assert.equal(v.status, 200, JSON.stringify(v.body));
+
+    // Signing: the password and the passkey, in the same request.
+    const sig = (credentials, ref = 'INS-1') => post(s, '/v1/signatures', full, {
+      record_type: 'inspection', record_ref: ref, meaning: 'approved', credentials });
+    assertProblem(await sig({ password: PASSWORD }), 400, 'webauthn_required', 'credentials.webauthn');
+    assertProblem(await sig({ password: PASSWORD, webauthn: { id: key.id } }), 400, 'missing_field', 'credentials.webauthn.client_data');
+    let ro = await post(s, '/v1/me/reauth/webauthn/options', full);
+    assert.equal(ro.status, 200, JSON.stringify(ro.body));
+    assert.deepEqual(ro.body.publicKey.allowCredentials.map((c) => c.id), [key.id]);
+    const answer = key.assert(ro.body.publicKey);
+    const a = await sig({ password: PASSWORD, webauthn: answer });
+    assert.equal(a.status, 201, JSON.stringify(a.body));
+    assert.equal(a.body.method, 'password+passkey');
+    // The same answer again: its challenge is used up.
+    assertProblem(await sig({ password: PASSWORD, webauthn: answer }, 'INS-2'), 400, 'webauthn_invalid', 'client_data');
+    // A counter that goes backwards (a cloned key): refused and audited; nothing signed.
+    ro = await post(s, '/v1/me/reauth/webauthn/options', full);
+    assertProblem(await sig({ password: PASSWORD, webauthn: key.assert(ro.body.publicKey, { signCount: 1 }) }, 'INS-3'), 403,
+      'webauthn_counter_regression');
+    assert.equal(sql(s, "SELECT count(*) FROM audit WHERE action = 'auth.mfa_failed' AND detail LIKE '%counter%'"), '1');
+    // A wrong password after a good passkey: refused (both are needed).
+    ro = await post(s, '/v1/me/reauth/webauthn/options', full);
+    assertProblem(await sig({ password: 'wrong password here', webauthn: key.assert(ro.body.publicKey, { signCount: 10 }) }, 'INS-4'), 403,
+      'invalid_current_password');
+    assert.equal(sql(s, 'SELECT count(*) FROM signatures'), '1');
+
+    // Step-up elsewhere: changing one's password asks for the passkey too.
+    const NEW = 'a much newer passphrase 42';
+    assertProblem(await post(s, '/v1/me/password', full, { current_password: PASSWORD, new_password: NEW }), 400, 'webauthn_required', 'webauthn');
+    assertProblem(await post(s, '/v1/me/password', full, { current_password: PASSWORD, new_password: NEW, webauthn: { id: key.id } }),
+      400, 'missing_field', 'webauthn.client_data');
+    ro = await post(s, '/v1/me/reauth/webauthn/options', full);
+    const pw = await post(s, '/v1/me/password', full, { current_password: PASSWORD, new_password: NEW, webauthn: key.assert(ro.body.publicKey, { signCount: 20 }) });
+    assert.ok(pw.status === 200 || pw.status === 204, JSON.stringify(pw.body));
   } finally {
     await s.stop();
   }

@@ -41,6 +41,7 @@ export function readResponse(sock) {
     sock.on('data', (d) => { buf = Buffer.concat([buf, d]); finish(false); });
     sock.on('close', () => finish(true));
     sock.on('error', () => { /* the close event follows */ });
+    if (sock.destroyed) finish(true); // closed before it was asked: no event will come
   });
 }
 

@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { PASSWORD, startServer, assertProblem } from './lib.mjs';
 import { totp, serverNow } from './totp.mjs';
+import { GOOD_PINS, kioskWorker, issuePin } from './shopfloor.mjs';
+import { CLIENT_ID, CLIENT_SECRET, forgeOp, signInVia } from './ssolib.mjs';
 
 const post = (s, path, token, body) => s.api(path, { method: 'POST', token, body });
 const put = (s, path, token, body) => s.api(path, { method: 'PUT', token, body });
@@ -243,6 +245,185 @@ test('signatures: verify detects an edited row, a deleted row and removed newest
     }
     assert.ok(backup.length > 0);
   } finally {
+    await s.stop();
+  }
+});
+
+test('signatures: badge and PIN at an enrolled kiosk device (throttled, audited, on behalf, never the device alone)', async () => {
+  const s = await startServer({ template: 'quality' });
+  try {
+    const admin = await s.login();
+    const d = await post(s, '/v1/kiosk-devices', admin, { name: 'Line 1 tablet' });
+    assert.equal(d.status, 201, JSON.stringify(d.body));
+    const device = d.body.token;
+    const w = await kioskWorker(s, admin, 'B-100', GOOD_PINS[0]);
+    const lead = await kioskWorker(s, admin, 'B-200', GOOD_PINS[1], { role: 'editor', name: 'Lea Lead' });
+    const other = await kioskWorker(s, admin, 'B-300', GOOD_PINS[2], { name: 'Otto Other' });
+    const ksig = (badge, pin, extra = {}) => post(s, '/v1/kiosk/acme/signatures', undefined, {
+      record_type: 'batch', record_ref: 'LOT-7', meaning: 'performed', device_token: device,
+      credentials: { badge, pin }, ...extra,
+    });
+    const count = () => Number(sql(s, 'SELECT count(*) FROM signatures'));
+
+    // Not enabled: refused only after the PIN is proven (nothing learnt about the badge).
+    assertProblem(await ksig('B-100', GOOD_PINS[0]), 403, 'esign_not_enabled');
+    for (const p of [w, lead, other]) assert.equal((await put(s, `/v1/users/${p.id}/esignature`, admin, { enabled: true })).status, 200);
+
+    // Never with the device alone; bad input changes nothing.
+    assertProblem(await post(s, '/v1/kiosk/acme/signatures', undefined, {
+      record_type: 'batch', record_ref: 'LOT-7', meaning: 'performed', device_token: device, credentials: { badge: 'B-100' } }),
+    400, 'credentials_required', 'credentials.pin');
+    assertProblem(await ksig('B-100', GOOD_PINS[0], { device_token: undefined }), 400, 'missing_field', 'device_token');
+    assertProblem(await ksig('B-100', GOOD_PINS[0], { credentials: { badge: 'B-100', pin: GOOD_PINS[0], password: PASSWORD } }),
+      400, 'unknown_field', 'credentials.password');
+    assertProblem(await ksig('B-100', GOOD_PINS[0], { meaning: 'liked' }), 400, 'invalid_value', 'meaning');
+    assertProblem(await ksig('bad badge', GOOD_PINS[0]), 400, 'invalid_badge', 'badge');
+    // Only at an enrolled device: none, a forged one, another org's.
+    assertProblem(await ksig('B-100', GOOD_PINS[0], { device_token: 'ghd_forged' }), 403, 'device_not_enrolled');
+    assertProblem(await post(s, '/v1/kiosk/beta/signatures', undefined, {
+      record_type: 'batch', record_ref: 'LOT-7', meaning: 'performed', device_token: device,
+      credentials: { badge: 'B-100', pin: GOOD_PINS[0] } }), 403, 'device_not_enrolled');
+    // A kiosk session cannot use the office route, nor the office route badge and PIN.
+    assertProblem(await post(s, '/v1/signatures', w.token, sig()), 403, 'kiosk_scope');
+    assertProblem(await post(s, '/v1/signatures', admin, sig({ credentials: { badge: 'B-100', pin: GOOD_PINS[0] } })), 403, 'kiosk_required');
+    assert.equal(count(), 0);
+
+    const a = await ksig('B-100', GOOD_PINS[0]);
+    assert.equal(a.status, 201, JSON.stringify(a.body));
+    assert.equal(a.body.signer.id, w.id);
+    assert.equal(a.body.signer.name, 'Worker B-100');
+    assert.equal(a.body.method, 'badge+pin');
+    assert.equal(a.body.meaning, 'performed');
+    assert.equal(a.body.on_behalf_of, null);
+    const created = sql(s, `SELECT actor_id || '|' || detail FROM audit WHERE action = 'signature.created'`);
+    assert.ok(created.startsWith(`${w.id}|`), created);
+    assert.match(created, new RegExp(`"device_id":\\s*"${d.body.id}"`));
+    // The badge's letter case does not matter, the PIN does.
+    assertProblem(await ksig('b-100', GOOD_PINS[1]), 401, 'invalid_credentials');
+    // An unknown badge reads like a wrong PIN.
+    assertProblem(await ksig('B-999', GOOD_PINS[0]), 401, 'invalid_credentials');
+    const failed = Number(sql(s, "SELECT count(*) FROM audit WHERE action = 'signature.failed' AND detail LIKE '%invalid_credentials%'"));
+    assert.equal(failed, 2);
+
+    // On behalf: the signer needs qc.inspections.manage; both are recorded.
+    assertProblem(await ksig('B-100', GOOD_PINS[0], { on_behalf_of: other.id }), 403, 'permission_denied');
+    const ob = await ksig('B-200', GOOD_PINS[1], { on_behalf_of: other.id });
+    assert.equal(ob.status, 201, JSON.stringify(ob.body));
+    assert.equal(ob.body.signer.id, lead.id);
+    assert.deepEqual(ob.body.on_behalf_of, { id: other.id, name: 'Otto Other' });
+
+    // A temporary PIN (known to the administrator) proves nobody.
+    const temp = await issuePin(s, admin, other.id);
+    assertProblem(await ksig('B-300', temp.pin), 403, 'pin_change_required');
+
+    // Wrong PINs are throttled per badge (429 with Retry-After) and each is audited.
+    let throttled = null;
+    for (let i = 0; i < 10 && !throttled; i++) {
+      const r = await ksig('B-100', GOOD_PINS[3]);
+      if (r.status === 429) throttled = r;
+      else assertProblem(r, 401, 'invalid_credentials');
+    }
+    assert.ok(throttled, 'wrong PINs are throttled');
+    assertProblem(throttled, 429, 'too_many_attempts');
+    assert.ok(Number(throttled.headers.get('retry-after')) > 0);
+    assert.ok(Number(sql(s, `SELECT count(*) FROM audit WHERE action = 'signature.failed' AND target_id = '${w.id}'`)) >= 3);
+    // Meanwhile even the right PIN waits.
+    assertProblem(await ksig('B-100', GOOD_PINS[0]), 429, 'too_many_attempts');
+    assert.equal(count(), 2);
+    const v = verify(s);
+    assert.equal(v.status, 0, v.out + v.err);
+    // The chain covers kiosk signatures like any other: the list shows them on their record.
+    const l = await s.api('/v1/signatures?record_ref=LOT-7', { token: admin });
+    assert.deepEqual(l.body.items.map((x) => x.method), ['badge+pin', 'badge+pin']);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('signatures: the SSO re-authentication (single use, fresh, same person, the IdP\'s MFA where the org requires one)', async () => {
+  const s = await startServer();
+  const op = await forgeOp(s.url);
+  try {
+    const admin = await s.login();
+    const una = await s.makeUser(admin, 'una@acme.test', 'user', 'Una User');
+    const fred = await s.makeUser(admin, 'fred@acme.test', 'user', 'Fred Other');
+    for (const p of [una, fred]) assert.equal((await put(s, `/v1/users/${p.id}/esignature`, admin, { enabled: true })).status, 200);
+    assert.equal((await put(s, '/v1/org/sso', admin, { protocol: 'oidc', display_name: 'Forge', issuer: op.issuer,
+      client_id: CLIENT_ID, client_secret: CLIENT_SECRET })).status, 200);
+    // The forging OP signs in whoever `who` names, now by the server's clock.
+    let who = { sub: 'una-sub', email: 'una@acme.test' };
+    let extra = {};
+    const idp = async () => {
+      const now = Math.floor(await serverNow(s));
+      op.mode = (claims) => ({ claims: { ...claims, ...who, iat: now, exp: now + 300, auth_time: now, ...extra } });
+    };
+    // First sign-ins link the IdP identities to the people (by e-mail).
+    for (const w of [{ sub: 'una-sub', email: 'una@acme.test' }, { sub: 'fred-sub', email: 'fred@acme.test' }]) {
+      who = w;
+      await idp();
+      assert.equal((await signInVia(s.url, 'acme', w.sub)).status, 200);
+    }
+    const reauth = async (person, token, purpose = 'esignature') => {
+      who = person;
+      await idp();
+      const r = await signInVia(s.url, 'acme', person.sub, { reauth: { token, purpose } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    };
+    const UNA = { sub: 'una-sub', email: 'una@acme.test' };
+    const FRED = { sub: 'fred-sub', email: 'fred@acme.test' };
+    const ssig = (extraCred = {}, more = {}) => sig({ credentials: { sso_reauth: 'esignature', ...extraCred }, ...more });
+    const count = () => Number(sql(s, 'SELECT count(*) FROM signatures'));
+
+    // Shape: the purpose is esignature; not with a password as well.
+    assertProblem(await post(s, '/v1/signatures', una.token, sig({ credentials: { sso_reauth: 'login' } })), 400, 'invalid_value', 'credentials.sso_reauth');
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig({ password: PASSWORD })), 400, 'invalid_value', 'credentials');
+    // No re-authentication yet (the session alone never signs): refused and audited.
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig()), 403, 'reauth_required');
+    assert.equal(audits(s, 'signature.failed'), 1);
+    // A re-authentication for another purpose does not count.
+    await reauth(UNA, una.token, 'e_signature');
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig()), 403, 'reauth_required');
+    // Somebody else's re-authentication does not count for Una.
+    await reauth(FRED, fred.token);
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig()), 403, 'reauth_required');
+
+    await reauth(UNA, una.token);
+    const a = await post(s, '/v1/signatures', una.token, ssig());
+    assert.equal(a.status, 201, JSON.stringify(a.body));
+    assert.equal(a.body.signer.id, una.id);
+    assert.equal(a.body.method, 'sso');
+    // Single use.
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig({}, { record_ref: 'INS-2' })), 403, 'reauth_required');
+    // Fred's own proof is still there for him.
+    const f = await post(s, '/v1/signatures', fred.token, ssig());
+    assert.equal(f.status, 201, JSON.stringify(f.body));
+    assert.equal(f.body.signer.id, fred.id);
+
+    // The org requires a second factor of everyone: the IdP must have asserted it, where the org lets it count.
+    assert.equal((await put(s, '/v1/org/mfa', admin, { policy: 'all' })).status, 200);
+    await reauth(UNA, una.token);
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig()), 403, 'sso_mfa_not_asserted', 'credentials.sso_reauth');
+    extra = { amr: ['pwd', 'mfa'] };
+    await reauth(UNA, una.token);
+    // Asserted, but the org does not count the IdP's MFA.
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig()), 403, 'sso_mfa_not_asserted');
+    assert.equal((await put(s, '/v1/org/mfa', admin, { sso_counts_as_mfa: true })).status, 200);
+    // The refused attempts left the proofs in place; counted now only for a new one.
+    await reauth(UNA, una.token);
+    const m = await post(s, '/v1/signatures', una.token, ssig({}, { record_ref: 'INS-3' }));
+    assert.equal(m.status, 201, JSON.stringify(m.body));
+    assert.equal(m.body.method, 'sso+mfa');
+    assert.ok(audits(s, 'signature.failed') >= 6);
+
+    // Fresh only: a proof older than five minutes is refused.
+    await reauth(UNA, una.token);
+    await s.advance(301);
+    assertProblem(await post(s, '/v1/signatures', una.token, ssig({}, { record_ref: 'INS-4' })), 403, 'reauth_required');
+    assert.equal(count(), 3);
+    const v = verify(s);
+    assert.equal(v.status, 0, v.out + v.err);
+  } finally {
+    op.close();
     await s.stop();
   }
 });

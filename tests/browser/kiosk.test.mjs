@@ -222,3 +222,56 @@ test('kiosk: a sign-in in the same browser leaves its console session alone; a r
     await s.stop();
   }
 });
+
+test('kiosk: complete a task with an electronic signature (badge and PIN again) at an enrolled device', async () => {
+  const s = await startServer();
+  const browser = await launch();
+  try {
+    const { admin, worker, tempPin, tasks } = await plant(s);
+    const PIN = '274916';
+    // The worker's own PIN, the e-signature enabled, a check-in open, the device enrolled.
+    const l = await s.api('/v1/kiosk/acme/login', { method: 'POST', body: { badge: '1001', pin: tempPin } });
+    assert.equal(l.status, 200, JSON.stringify(l.body));
+    assert.equal((await s.api('/v1/kiosk/pin', { method: 'POST', token: l.body.token, body: { current_pin: tempPin, new_pin: PIN } })).status, 200);
+    assert.equal((await s.api('/v1/checkins', { method: 'POST', token: l.body.token, body: { task_id: tasks[0].id } })).status, 201);
+    assert.equal((await s.api(`/v1/users/${worker.id}/esignature`, { method: 'PUT', token: admin, body: { enabled: true } })).status, 200);
+    const d = await s.api('/v1/kiosk-devices', { method: 'POST', token: admin, body: { name: 'Line 1 tablet' } });
+    assert.equal(d.status, 201, JSON.stringify(d.body));
+
+    const page = await newPage(browser, { viewport: { width: 1024, height: 768 } });
+    // Without an enrolled device there is no signing.
+    await typeBadge(page, s.url, '1001');
+    await page.keyboard.type(PIN);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('current').filter({ hasText: 'Cut steel plates' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Complete and sign' }).count(), 0);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Badge or employee code').waitFor();
+
+    // The enrolment link makes this browser a kiosk device.
+    await page.goto(`${s.url}/kiosk/acme/#device=${d.body.token}`);
+    await typeBadge(page, s.url, '1001');
+    await page.keyboard.type(PIN);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('current').getByRole('button', { name: 'Complete and sign' }).click();
+    await page.getByRole('heading', { name: 'Sign “Cut steel plates” as performed' }).waitFor();
+    await page.shot('kiosk-06-sign');
+    // A wrong PIN signs nothing and completes nothing.
+    await page.keyboard.type('999999');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'That PIN is not correct' }).waitFor();
+    assert.equal((await s.api('/v1/signatures?record_ref=T-100', { token: admin })).body.items.length, 0);
+    await page.keyboard.type(PIN);
+    await page.keyboard.press('Enter');
+    await page.getByText('Completed and signed: Cut steel plates (performed, Wanda Weld').waitFor();
+
+    const sigs = (await s.api('/v1/signatures?record_ref=T-100', { token: admin })).body.items;
+    assert.equal(sigs.length, 1);
+    assert.deepEqual([sigs[0].signer.id, sigs[0].method, sigs[0].meaning, sigs[0].record_type], [worker.id, 'badge+pin', 'performed', 'task']);
+    assert.equal((await s.api(`/v1/tasks/${tasks[0].id}`, { token: admin })).body.status, 'done');
+    page.assertClean();
+  } finally {
+    await browser.close();
+    await s.stop();
+  }
+});

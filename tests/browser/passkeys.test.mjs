@@ -96,3 +96,70 @@ test('console: register a passkey, sign in with it, counter regression refused, 
     await s.stop();
   }
 });
+
+test('console: forced enrolment with a passkey instead of an app; signing with password and passkey', async () => {
+  const port = await freePort();
+  const base = `http://localhost:${port}`;
+  const s = await startServer({ port, args: ['--base-url', base] });
+  const browser = await launch();
+  try {
+    const admin = await s.login();
+    const uma = await s.makeUser(admin, 'uma@acme.test', 'user', 'Uma Signer');
+    assert.equal((await s.api(`/v1/users/${uma.id}/esignature`, { method: 'PUT', token: admin, body: { enabled: true } })).status, 200);
+    assert.equal((await s.api('/v1/org/mfa', { method: 'PUT', token: admin, body: { policy: 'all' } })).status, 200);
+    const page = await newPage(browser);
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: {
+      protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
+      isUserVerified: true, automaticPresenceSimulation: true } });
+
+    // Sign-in must enrol: a passkey does, and brings recovery codes.
+    await signInAt(page, base, 'uma@acme.test');
+    await page.getByRole('heading', { name: 'Set up a second factor' }).waitFor();
+    await page.getByRole('button', { name: 'Use a passkey or security key instead' }).click();
+    await page.getByTestId('recovery-codes').waitFor();
+    assert.equal(await page.getByTestId('recovery-codes').getByRole('listitem').count(), 10);
+    await page.shot('passkey-03-forced-enrolment');
+    await page.getByRole('button', { name: 'I saved my codes, continue' }).click();
+    await page.locator('nav#sidebar').waitFor({ state: 'attached' });
+    assert.equal(sql(s, 'SELECT count(*) FROM webauthn_credentials'), '1');
+    assert.equal(sql(s, "SELECT count(*) FROM sessions WHERE mfa_pending != ''"), '0');
+
+    // The signature dialog: password and passkey.
+    await page.goto(`${base}/console/signatures`);
+    await page.getByLabel('Record reference').fill('INS-9');
+    await page.getByRole('button', { name: 'Sign this record' }).click();
+    const dlg = page.getByRole('dialog', { name: 'Sign electronically' });
+    await dlg.getByLabel('Your password').fill(PASSWORD);
+    await dlg.getByRole('button', { name: 'Sign' }).click();
+    await dlg.getByText('Give your passkey or security key with it').waitFor();
+    await dlg.getByLabel('Your password').fill(PASSWORD);
+    await dlg.getByLabel('Confirm with my passkey or security key').check();
+    await dlg.getByRole('button', { name: 'Sign' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    const row = page.getByTestId('signature-row');
+    await row.first().waitFor();
+    assert.match(await row.first().textContent(), /Password and passkey/);
+    const items = (await s.api('/v1/signatures?record_ref=INS-9', { token: admin })).body.items;
+    assert.deepEqual(items.map((x) => [x.signer.id, x.method]), [[uma.id, 'password+passkey']]);
+
+    // Changing one's password: the passkey is the second factor there too.
+    await page.goto(`${base}/console/profile`);
+    const pw = page.getByRole('region', { name: 'Password' });
+    const NEW = 'seven blue lanterns at dawn';
+    await pw.getByLabel('Current password').fill(PASSWORD);
+    await pw.getByLabel('New password', { exact: true }).fill(NEW);
+    await pw.getByLabel('Repeat the new password').fill(NEW);
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    await pw.locator('.field[data-field=webauthn] .error', { hasText: 'Give your passkey or security key with it' }).waitFor();
+    await pw.getByLabel('Confirm with my passkey or security key').check();
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed.').waitFor();
+    assert.equal((await s.api('/v1/auth/login', { method: 'POST', body: { email: 'uma@acme.test', password: NEW } })).status, 200);
+    page.assertClean();
+  } finally {
+    await browser.close();
+    await s.stop();
+  }
+});

@@ -339,6 +339,8 @@ async function homeScreen(message) {
     h('div', { class: 'k-actions' },
       h('button', { type: 'button', class: 'k-btn', onclick: () => closeCheckin(open, 'paused') }, 'Pause'),
       h('button', { type: 'button', class: 'k-btn ok', onclick: () => closeCheckin(open, 'complete') }, 'Complete'),
+      // Signing needs an enrolled kiosk device (its credential goes with the signature).
+      deviceToken() ? h('button', { type: 'button', class: 'k-btn ok', onclick: () => signScreen(open) }, 'Complete and sign') : null,
       h('button', { type: 'button', class: 'k-btn danger', onclick: () => reportError(open) }, 'Error…'))) : null;
 
   const items = S.agenda.items || [];
@@ -399,6 +401,50 @@ function closeCheckin(open, status, note) {
     const verb = { paused: 'Paused', complete: 'Completed', error: 'Reported an error on' }[status];
     await homeScreen(`${verb}: ${open.task.title}`);
   });
+}
+
+/* ---- 4b. complete a task with an electronic signature ("performed") ----
+ * The worker proves themselves again with badge and PIN at the moment of
+ * signing (never the kiosk session alone), on an enrolled device whose
+ * credential goes with the request. The task is completed only once the
+ * signature is recorded. */
+function signScreen(open) {
+  armIdle();
+  const card = pinPad({
+    title: `Sign “${open.task.title}” as performed`,
+    sub: `Task ${open.task.ref}. Your name, the time and the meaning “performed” are recorded with your electronic signature. Enter your PIN to sign.`,
+    submitLabel: 'Sign',
+    onBack: () => homeScreen(),
+    backLabel: 'Cancel',
+    onSubmit: async (pin, fail) => {
+      let signed;
+      try {
+        signed = await api(`/v1/kiosk/${encodeURIComponent(slug)}/signatures`, { method: 'POST', quiet401: true, token: '',
+          body: { device_token: deviceToken(), record_type: 'task', record_ref: open.task.ref, meaning: 'performed',
+            credentials: { badge: S.badge, pin } } });
+      } catch (e) {
+        fail({
+          invalid_credentials: 'That PIN is not correct. Try again.',
+          pin_blocked: 'Your PIN is blocked after too many wrong attempts. Ask your supervisor for a new one.',
+          too_many_attempts: 'Too many attempts. Wait a minute and try again.',
+          esign_not_enabled: 'You are not enabled for electronic signatures. Ask your supervisor.',
+          device_not_enrolled: 'This device is not enrolled as a kiosk. Ask IT to enrol it.',
+          pin_change_required: 'Choose your own PIN first (Change PIN), then sign.',
+        }[e.code] || e.detail);
+        return;
+      }
+      try {
+        await api(`/v1/checkins/${encodeURIComponent(open.id)}/checkout`, { method: 'POST', body: { status: 'complete' } });
+      } catch (e) {
+        if (e.status !== 401) await homeScreen(`Signed, but not completed: ${e.detail || e}`);
+        return;
+      }
+      const at = new Date(signed.signed_at).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+      await homeScreen(`Completed and signed: ${open.task.title} (performed, ${signed.signer.name}, ${at})`);
+    },
+  });
+  clear(main, h('div', { class: 'k-center' }, card));
+  focusFirst(card.querySelector('h1'));
 }
 
 /* A kiosk dialog; resolves with the value of the button pressed (null for Esc). */

@@ -49,13 +49,18 @@ export async function addPasskey(name) {
     client_data: b64u.enc(cred.response.clientDataJSON), attestation_object: b64u.enc(cred.response.attestationObject) } });
 }
 
-/** The second step with a passkey: an assertion over the server's challenge. */
-async function usePasskey() {
-  const { publicKey: o } = await api('/v1/auth/mfa/webauthn/options', { method: 'POST' });
+/** A passkey assertion over the challenge of optionsPath, as the API takes it. */
+export async function passkeyAssertion(optionsPath) {
+  const { publicKey: o } = await api(optionsPath, { method: 'POST' });
   const a = await navigator.credentials.get({ publicKey: {
     ...o, challenge: b64u.dec(o.challenge), allowCredentials: o.allowCredentials.map((c) => ({ ...c, id: b64u.dec(c.id) })) } });
-  return api('/v1/auth/mfa/webauthn', { method: 'POST', body: { id: a.id, client_data: b64u.enc(a.response.clientDataJSON),
-    authenticator_data: b64u.enc(a.response.authenticatorData), signature: b64u.enc(a.response.signature) } });
+  return { id: a.id, client_data: b64u.enc(a.response.clientDataJSON),
+    authenticator_data: b64u.enc(a.response.authenticatorData), signature: b64u.enc(a.response.signature) };
+}
+
+/** The second step with a passkey: an assertion over the server's challenge. */
+async function usePasskey() {
+  return api('/v1/auth/mfa/webauthn', { method: 'POST', body: await passkeyAssertion('/v1/auth/mfa/webauthn/options') });
 }
 
 /** Enrolment: QR code and secret, then a first code. done(result) gets the confirmation's answer. */
@@ -139,16 +144,26 @@ export async function secondStep({ main, query, navigate }) {
   }
   // enrol: the organization requires a second factor this person does not have yet.
   const host = h('div');
+  const saved = (r) => clear(host, r.recovery_codes ? recoveryCodes(r.recovery_codes) : null,
+    h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn primary', onclick: async () => {
+      await loadMe();
+      navigate(next, { replace: true });
+    } }, r.recovery_codes ? 'I saved my codes, continue' : 'Continue')));
+  // Instead of an authenticator app: a passkey or security key (it completes the enrolment too).
+  const pkErr = h('div');
+  const pkBtn = h('button', { type: 'button', class: 'btn' }, 'Use a passkey or security key instead');
+  pkBtn.addEventListener('click', () => busy(pkBtn, async () => {
+    clear(pkErr);
+    try {
+      saved(await addPasskey('Passkey'));
+    } catch (err) {
+      clear(pkErr, h('div', { class: 'error', role: 'alert' }, err.name === 'NotAllowedError' ? 'The passkey was not created.' : (err.detail || String(err))));
+    }
+  }));
   main.append(h('h1', null, 'Set up a second factor'),
-    h('p', { class: 'muted' }, `${state.me.org?.name || 'Your organization'} asks for a code from an authenticator app at every sign-in. Set one up to continue.`),
-    host, cancel);
-  await enrolForm(host, async (r) => {
-    clear(host, recoveryCodes(r.recovery_codes),
-      h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn primary', onclick: async () => {
-        await loadMe();
-        navigate(next, { replace: true });
-      } }, 'I saved my codes, continue')));
-  });
+    h('p', { class: 'muted' }, `${state.me.org?.name || 'Your organization'} asks for a second factor at every sign-in: a code from an authenticator app, or a passkey or security key. Set one up to continue.`),
+    host, h('div', { class: 'form-actions' }, pkBtn), pkErr, cancel);
+  await enrolForm(host, saved);
 }
 
 /** The person's passkeys: list, rename, remove, add. */

@@ -4,7 +4,7 @@ import { api } from '/console/api.js';
 import { h, clear, field, showError, clearErrors, busy, toast, badge, fmtTime, table, confirmDialog } from '/console/dom.js';
 import { state, catalog, roles, tabName, moduleName } from '/console/state.js';
 import { refreshMe } from '/console/app.js';
-import { securitySection } from '/console/pages/mfa.js';
+import { securitySection, passkeyAssertion } from '/console/pages/mfa.js';
 
 export async function render(ctx) {
   const { main } = ctx;
@@ -35,10 +35,14 @@ export async function render(ctx) {
   const cur = field({ label: 'Current password', name: 'current_password', type: 'password', required: true, attrs: { autocomplete: 'current-password' } });
   const nw = field({ label: 'New password', name: 'new_password', type: 'password', required: true, hint: 'At least 8 characters; a long phrase is best. Common passwords are refused.', attrs: { autocomplete: 'new-password' } });
   const nw2 = field({ label: 'Repeat the new password', name: 'new_password2', type: 'password', required: true, attrs: { autocomplete: 'new-password' } });
-  const otp = field({ label: 'Code from your authenticator app', name: 'otp', hint: 'Only if you set one up (Security, below).',
+  const otp = field({ label: 'Code from your authenticator app', name: 'otp', hint: 'Only if you set one up (Security, below). With a passkey or security key, tick the box below instead.',
     attrs: { autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: '6' } });
+  const withKey = h('input', { type: 'checkbox', name: 'with_passkey', id: 'pw-with-passkey', 'aria-describedby': 'pw-with-passkey-error' });
+  const keyRow = h('div', { class: 'field', 'data-field': 'webauthn' },
+    h('label', { for: 'pw-with-passkey' }, withKey, ' Confirm with my passkey or security key'),
+    h('div', { class: 'error', id: 'pw-with-passkey-error', hidden: true }));
   const pwf = h('form', { novalidate: true }, h('input', { type: 'text', name: 'username', value: me.email, autocomplete: 'username', hidden: true, readOnly: true }),
-    cur, nw, nw2, otp, h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Change password')));
+    cur, nw, nw2, otp, keyRow, h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Change password')));
   pwf.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(pwf);
@@ -47,6 +51,14 @@ export async function render(ctx) {
       try {
         const body = { current_password: cur.input.value, new_password: nw.input.value };
         if (otp.input.value.trim()) body.otp = otp.input.value.trim();
+        if (withKey.checked) {
+          try {
+            body.webauthn = await passkeyAssertion('/v1/me/reauth/webauthn/options');
+          } catch (err) {
+            showError(pwf, err.name === 'NotAllowedError' ? { field: 'webauthn', detail: 'The passkey was not used.' } : err);
+            return;
+          }
+        }
         await api('/v1/me/password', { method: 'POST', body });
         pwf.reset();
         toast('Password changed. Your other sessions were signed out.');

@@ -6,9 +6,15 @@
 import { api } from '/console/api.js';
 import { h, clear, field, showError, clearErrors, busy, toast, badge, fmtTime, table, openDialog } from '/console/dom.js';
 import { state, can } from '/console/state.js';
+import { passkeyAssertion } from '/console/pages/mfa.js';
 
 export const MEANINGS = ['reviewed', 'approved', 'released', 'performed', 'verified', 'rejected', 'authored', 'witnessed'];
 const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+const METHODS = {
+  password: 'Password', 'password+otp': 'Password and code', 'password+passkey': 'Password and passkey',
+  'badge+pin': 'Badge and PIN (kiosk)', sso: 'Company sign-in', 'sso+mfa': 'Company sign-in with its second factor',
+  'sso+otp': 'Company sign-in and code', 'sso+passkey': 'Company sign-in and passkey',
+};
 
 /**
  * The signature dialog. record: {record_type, record_ref, content_hash?,
@@ -26,12 +32,17 @@ export async function signatureDialog(record, { meanings = MEANINGS, onBehalf = 
   const password = field({ label: 'Your password', name: 'credentials.password', type: 'password', required: true,
     attrs: { autocomplete: 'current-password' } });
   const otp = field({ label: 'Code from your authenticator app', name: 'credentials.otp',
-    hint: 'Only if you set one up.', attrs: { autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: '6' } });
+    hint: 'Only if you set one up. With a passkey or security key, tick the box below instead.',
+    attrs: { autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: '6' } });
+  const withKey = h('input', { type: 'checkbox', name: 'with_passkey', id: 'sig-with-passkey', 'aria-describedby': 'sig-with-passkey-error' });
+  const keyRow = h('div', { class: 'field', 'data-field': 'credentials.webauthn' },
+    h('label', { for: 'sig-with-passkey' }, withKey, ' Confirm with my passkey or security key'),
+    h('div', { class: 'error', id: 'sig-with-passkey-error', hidden: true }));
   const form = h('form', { id: 'sig-form', novalidate: true, 'data-testid': 'signature-dialog' },
     h('dl', { class: 'sig-record' },
       h('dt', null, 'Record'), h('dd', null, record.title || `${record.record_type} ${record.record_ref}`),
       h('dt', null, 'Signer'), h('dd', null, `${state.me?.name || ''} (${state.me?.email || ''})`)),
-    meaning, behalf, password, otp,
+    meaning, behalf, password, otp, keyRow,
     h('p', { class: 'small muted' }, 'Your signature is recorded with your name, the time and its meaning, and is the legal ',
       'equivalent of your handwritten signature. Nobody else may use your password.'));
   let made = null;
@@ -45,6 +56,14 @@ export async function signatureDialog(record, { meanings = MEANINGS, onBehalf = 
         clearErrors(form);
         const credentials = { password: password.input.value };
         if (otp.input.value.trim()) credentials.otp = otp.input.value.trim();
+        if (withKey.checked) {
+          try {
+            credentials.webauthn = await passkeyAssertion('/v1/me/reauth/webauthn/options');
+          } catch (err) {
+            showError(form, err.name === 'NotAllowedError' ? { field: 'credentials.webauthn', detail: 'The passkey was not used.' } : err);
+            return;
+          }
+        }
         const body = { record_type: record.record_type, record_ref: record.record_ref, meaning: meaning.input.value, credentials };
         if (record.content_hash) body.content_hash = record.content_hash;
         if (behalf?.input.value) body.on_behalf_of = behalf.input.value;
@@ -76,7 +95,7 @@ export async function signatureList(recordRef) {
       h('td', null, badge(cap(s.meaning), 'ok')),
       h('td', { class: 'small', title: s.signed_at }, `${s.signed_at.replace('T', ' ').replace('Z', '')} (${fmtTime(s.signed_at)})`),
       h('td', { class: 'small' }, `${s.record_type} ${s.record_ref}`, s.content_hash ? h('span', { class: 'sub mono' }, s.content_hash) : null),
-      h('td', { class: 'small' }, s.method === 'password+otp' ? 'Password and code' : 'Password'))),
+      h('td', { class: 'small' }, METHODS[s.method] || s.method))),
   });
 }
 
