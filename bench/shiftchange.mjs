@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
+import os from 'node:os';
 
 const BIN = process.argv[2] || 'build/gatehouse';
 const WORKERS = Number(process.argv[3] || 100);
@@ -80,10 +81,11 @@ try {
     const t = ms();
     const l = await api('/v1/kiosk/plant/login', { method: 'POST', body: { badge: w.badge, pin: w.pin, device_token: devices[i % KIOSKS] } });
     if (l.status !== 200) return { status: l.status, ms: ms() - t };
+    const signedIn = ms() - t;
     // On a shared tablet the next sign-in signs the previous worker out
     // (quick switching): their task list may then answer 401, counted apart.
     const tasks = await api('/v1/me/tasks', { token: l.body.token });
-    return { status: 200, tasks: tasks.status, ms: ms() - t };
+    return { status: 200, tasks: tasks.status, ms: ms() - t, signin: signedIn, list: ms() - t - signedIn };
   }));
   const wall = ms() - t0;
   const lat = results.map((r) => r.ms);
@@ -106,7 +108,12 @@ try {
   const out = {
     workers: WORKERS, kiosks: KIOSKS, signin_statuses: statuses, signed_out_by_next_on_tablet: replaced, wall_s: +(wall / 1000).toFixed(2),
     submit_to_tasks_ms: { p50: Math.round(pct(lat, 0.5)), p99: Math.round(pct(lat, 0.99)), max: Math.round(Math.max(...lat)) },
+    // Where the time goes: the sign-in answer, then the task list.
+    signin_ms: { p50: Math.round(pct(results.map((r) => r.signin ?? r.ms), 0.5)), p99: Math.round(pct(results.map((r) => r.signin ?? r.ms), 0.99)) },
+    task_list_ms: { p50: Math.round(pct(results.filter((r) => r.list !== undefined).map((r) => r.list), 0.5)),
+      p99: Math.round(pct(results.filter((r) => r.list !== undefined).map((r) => r.list), 0.99)) },
     handover_ms: { p50: Math.round(pct(hand, 0.5)), max: Math.round(Math.max(...hand)) },
+    loadavg: os.loadavg().map((x) => +x.toFixed(1)),
   };
   console.log(JSON.stringify(out));
 } finally {

@@ -107,4 +107,5 @@ for (const n of SIZES) {
 if (results.length > 1) {
   const a = results[0], b = results[results.length - 1];
   console.log(`create one: ${b.people} vs ${a.people} people: ${(b.create_median_ms / a.create_median_ms).toFixed(2)}x`);
+  console.log(`change one (PATCH grants): ${b.people} vs ${a.people} people: ${(b.change_median_ms / a.change_median_ms).toFixed(2)}x`);
 }

@@ -6,7 +6,11 @@
 #                                    nginx, sqlite3 CLI, clang (and libFuzzer:
 #                                    libclang-rt-14-dev) for the second
 #                                    compiler's warnings, node packages for
-#                                    tests/; ThreadSanitizer comes with gcc)
+#                                    tests/, Debian's PostgreSQL server for
+#                                    the throw-away test clusters of
+#                                    scripts/pg-cluster.sh (its own service
+#                                    is not used); ThreadSanitizer comes
+#                                    with gcc)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 want_test=0
@@ -15,9 +19,10 @@ want_test=0
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
       libsqlite3-dev libsodium-dev libunistring-dev john-data scdoc
       libgnutls28-dev libsystemd-dev libcurl4-openssl-dev libcjose-dev
-      liboath-dev libqrencode-dev liblasso3-dev libfido2-dev libcbor-dev)
+      liboath-dev libqrencode-dev liblasso3-dev libfido2-dev libcbor-dev libpq-dev)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(libcmocka-dev chromium wrk nginx-light nodejs npm sqlite3 clang libclang-rt-14-dev openssl)
+  pkgs+=(libcmocka-dev chromium wrk nginx-light nodejs npm sqlite3 clang libclang-rt-14-dev openssl
+         postgresql)
 fi
 
 missing=()

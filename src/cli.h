@@ -100,6 +100,8 @@ typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
       "let POST /v1/test/io-fault fail database reads, writes and syncs (tests only; needs --test-clock)")       \
     X(QUIET, "quiet", GH_K_FLAG, GH_C_SERVE, NULL, 0, "log warnings and errors only")                             \
     X(DEMO, "demo", GH_K_FLAG, GH_C_SERVE, NULL, 0, "serve a demo plant from a throw-away database")              \
+    X(DEMO_SIZE, "demo-size", GH_K_NUM, GH_C_SERVE, "N", 1000000,                                                \
+      "with --demo: add N factory workers and N/10 tasks (bulk inserts; for benchmarks)")                        \
     X(ORG, "org", GH_K_STR, GH_C_INIT | GH_C_ORG | GH_C_CHECK | GH_C_SIGNATURES, "SLUG", 0, "the organization")                     \
     X(ORG_NAME, "org-name", GH_K_STR, GH_C_INIT, "NAME", 0, "display name of the new organization")              \
     X(ADMIN_EMAIL, "admin-email", GH_K_STR, GH_C_INIT, "EMAIL", 0, "e-mail of the first administrator")         \

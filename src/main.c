@@ -133,8 +133,10 @@ static gh_catalog *boot(const gh_cli *o, bool may_create, gh_db **db)
     if (!cat) return NULL;
     gh_cfg()->catalog = cat;
     /* Create the database's folders (./var by default), like mkdir -p. */
+    /* A URL names a database server's database: no folder, no file. */
+    const bool is_file = !gh_db_is_url(path);
     char dir[4096];
-    if (may_create && gh_strlcpy(dir, path, sizeof dir)) {
+    if (is_file && may_create && gh_strlcpy(dir, path, sizeof dir)) {
         char *last = strrchr(dir, '/');
         for (char *p = dir + 1; last && p <= last; p++) {
             if (*p != '/') continue;
@@ -144,7 +146,7 @@ static gh_catalog *boot(const gh_cli *o, bool may_create, gh_db **db)
         }
     }
     struct stat sb;
-    if (!may_create && stat(path, &sb) != 0) {
+    if (is_file && !may_create && stat(path, &sb) != 0) {
         fprintf(stderr,
                 "gatehouse: the database %s does not exist%s\n", path,
                 o->cmd->bit == GH_C_SERVE ? " (serve --create makes a new one; check --db)" : " (check --db)");
@@ -264,6 +266,10 @@ static int cmd_serve(gh_cli *o)
 {
     char demo_dir[64] = "", demo_db[128] = "";
     bool demo = F(DEMO);
+    if (gh_cli_num(o, GH_OPT_DEMO_SIZE) > 0 && !demo) {
+        fputs("gatehouse: --demo-size goes with --demo\n", stderr);
+        return 2;
+    }
     if (demo) {
         const char *tmp = getenv("TMPDIR");
         snprintf(demo_dir, sizeof demo_dir, "%s/gatehouse-demo-XXXXXX", tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
@@ -340,6 +346,13 @@ static int cmd_serve(gh_cli *o)
         gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}, .ip = "", .request_id = "demo"};
         json_t *sum = NULL;
         if (report(&ctx, gh_demo_load(&ctx, &sum))) goto out;
+        if (gh_cli_num(o, GH_OPT_DEMO_SIZE) > 0) {
+            int64_t n = gh_cli_num(o, GH_OPT_DEMO_SIZE);
+            double t0 = gh_mono_ms();
+            if (report(&ctx, gh_demo_grow(&ctx, n, n / 10))) { json_decref(sum); goto out; }
+            fprintf(stderr, "gatehouse: demo grown by %lld factory workers and %lld tasks in %.1f s\n", (long long)n,
+                    (long long)(n / 10), (gh_mono_ms() - t0) / 1000.0);
+        }
         print_demo(sum, cfg->base_url, demo_dir);
         json_decref(sum);
     } else if (gh_store_org_count(db) == 0) {

@@ -11,7 +11,9 @@ static void list_groups(gh_req *r)
     if (!gh_api_limit_or_reply(r, 200, &limit)) return;
     json_t *items;
     char *next = NULL;
-    if (gh_api_failed(r, gh_group_list(gh_req_ctx(r), gh_req_query(r, "cursor"), limit, &items, &next))) return;
+    if (gh_api_failed(r, gh_group_list(gh_req_ctx(r), gh_req_query(r, "q"), gh_req_query(r, "cursor"), limit, &items,
+                                       &next)))
+        return;
     gh_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next ? json_string(next) : json_null()));
     free(next);
 }

@@ -239,7 +239,7 @@ static void root(gh_req *r)
 
 static void test_clock(gh_req *r)
 {
-    static const gh_jfield f[] = {{"advance_s", GH_J_INT, true}, {NULL, 0, false}};
+    static const gh_jfield f[] = {{"advance_s", GH_J_INT, true}, {"freeze", GH_J_BOOL, false}, {NULL, 0, false}};
     gh_ctx *ctx = gh_req_ctx(r);
     if (!gh_cfg()->test_clock) {
         gh_fail(&ctx->err, GH_E_NOT_FOUND, "not_found", "no such resource");
@@ -254,6 +254,8 @@ static void test_clock(gh_req *r)
         gh_reply_ctx_err(r);
         return;
     }
+    json_t *freeze = json_object_get(b, "freeze");
+    if (freeze) gh_clock_freeze(json_is_true(freeze));
     gh_clock_advance(s);
     char now[32];
     gh_time_fmt(gh_now(), now);

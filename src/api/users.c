@@ -59,15 +59,47 @@ static bool modules_ok(gh_req *r, json_t *b, const char *field)
     return false;
 }
 
+/* An account's dates (expires_at, lock_at, unlock_at): an RFC 3339 time,
+ * or null to clear. A malformed one is noted in *all. */
+static void sched_field(gh_ctx *ctx, const json_t *b, const char *key, bool *set, int64_t *at, gh_err *all)
+{
+    json_t *v = json_object_get(b, key);
+    *set = v != NULL;
+    *at = 0;
+    if (!v || json_is_null(v)) return;
+    if (!json_is_string(v) || !gh_time_parse(json_string_value(v), at) || *at <= 0) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_time", key,
+                      "Give a date and time such as 2026-12-31T18:00:00Z, or null to clear it.");
+        gh_err_merge(all, &ctx->err);
+        *set = false;
+    }
+}
+
+/* Fills p's dates from b; false (answered) if one is malformed. */
+static bool sched_fields(gh_req *r, const json_t *b, gh_user_patch *p)
+{
+    gh_ctx *ctx = gh_req_ctx(r);
+    gh_err all = {0};
+    sched_field(ctx, b, "expires_at", &p->expires_at_set, &p->expires_at, &all);
+    sched_field(ctx, b, "lock_at", &p->lock_at_set, &p->lock_at, &all);
+    sched_field(ctx, b, "unlock_at", &p->unlock_at_set, &p->unlock_at, &all);
+    if (all.status == GH_OK) return true;
+    gh_reply_err(r, &all);
+    gh_err_clear(&all);
+    return false;
+}
+
 static void create_user(gh_req *r)
 {
     static const gh_jfield f[] = {
         {"email", GH_J_STRING, false}, {"name", GH_J_STRING, true}, {"role", GH_J_STRING, true},
         {"mobile", GH_J_STRING, false}, {"modules", GH_J_ANY, false}, {"grants", GH_J_ARRAY, false},
         {"badge", GH_J_STRING, false}, {"office_access", GH_J_BOOL, false}, {"factory_access", GH_J_BOOL, false},
-        {NULL, 0, false}};
+        {"expires_at", GH_J_STRING_OR_NULL, false}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f) || !modules_ok(r, b, "modules")) return;
+    gh_user_patch dates = {0};
+    if (!sched_fields(r, b, &dates)) return;
     /* Office access is the default when an email is given (002: factory
      * workers may have none). */
     gh_user_new n = {
@@ -75,6 +107,7 @@ static void create_user(gh_req *r)
         .mobile = gh_jstr(b, "mobile"), .office_access = gh_jbool(b, "office_access", gh_jhas(b, "email")),
         .badge = gh_jstr(b, "badge"), .factory_access = gh_jbool(b, "factory_access", false),
         .modules = json_object_get(b, "modules"), .grants = json_object_get(b, "grants"),
+        .expires_at = dates.expires_at,
     };
     gh_user u;
     if (gh_api_failed(r, gh_user_create(gh_req_ctx(r), &n, &u))) return;
@@ -131,7 +164,8 @@ static void patch_user(gh_req *r)
         {"mobile", GH_J_STRING, false}, {"modules", GH_J_ANY, false}, {"grants", GH_J_ARRAY, false},
         {"office_access", GH_J_BOOL, false}, {"checkin_exempt", GH_J_BOOL, false},
         {"badge", GH_J_STRING_OR_NULL, false}, {"factory_access", GH_J_BOOL, false},
-        {"current_password", GH_J_STRING, false}, {NULL, 0, false}};
+        {"current_password", GH_J_STRING, false}, {"expires_at", GH_J_STRING_OR_NULL, false},
+        {"lock_at", GH_J_STRING_OR_NULL, false}, {"unlock_at", GH_J_STRING_OR_NULL, false}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f) || !modules_ok(r, b, "modules")) return;
     gh_user_patch p = {
@@ -143,6 +177,7 @@ static void patch_user(gh_req *r)
         .badge_set = gh_jhas(b, "badge"), .badge = gh_jstr(b, "badge"),
         .factory_access_set = gh_jhas(b, "factory_access"), .factory_access = gh_jbool(b, "factory_access", false),
     };
+    if (!sched_fields(r, b, &p)) return;
     gh_ctx *ctx = gh_req_ctx(r);
     const char *current = gh_jstr(b, "current_password");
     gh_user u;
@@ -199,7 +234,9 @@ static void unlock_user(gh_req *r) { lock_common(r, false); }
 static void bulk_users(gh_req *r)
 {
     static const gh_jfield f[] = {{"action", GH_J_STRING, true}, {"ids", GH_J_ARRAY, true},
-                                  {"role", GH_J_STRING, false}, {NULL, 0, false}};
+                                  {"role", GH_J_STRING, false}, {"expires_at", GH_J_STRING_OR_NULL, false},
+                                  {"lock_at", GH_J_STRING_OR_NULL, false}, {"unlock_at", GH_J_STRING_OR_NULL, false},
+                                  {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     gh_ctx *ctx = gh_req_ctx(r);
@@ -207,9 +244,26 @@ static void bulk_users(gh_req *r)
     json_t *ids = json_object_get(b, "ids");
     gh_err all = {0};
     bool is_lock = strcmp(action, "lock") == 0, is_unlock = strcmp(action, "unlock") == 0,
-         is_delete = strcmp(action, "delete") == 0, is_role = strcmp(action, "set_role") == 0;
-    if (!is_lock && !is_unlock && !is_delete && !is_role) {
-        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_action", "action", "action is lock, unlock, set_role or delete");
+         is_delete = strcmp(action, "delete") == 0, is_role = strcmp(action, "set_role") == 0,
+         is_schedule = strcmp(action, "schedule") == 0;
+    if (!is_lock && !is_unlock && !is_delete && !is_role && !is_schedule) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_action", "action",
+                      "action is lock, unlock, set_role, schedule or delete");
+        gh_err_merge(&all, &ctx->err);
+    }
+    /* schedule: the dates given (expires_at, lock_at, unlock_at) for each. */
+    gh_user_patch sched = {0};
+    sched_field(ctx, b, "expires_at", &sched.expires_at_set, &sched.expires_at, &all);
+    sched_field(ctx, b, "lock_at", &sched.lock_at_set, &sched.lock_at, &all);
+    sched_field(ctx, b, "unlock_at", &sched.unlock_at_set, &sched.unlock_at, &all);
+    bool any_date = gh_jhas(b, "expires_at") || gh_jhas(b, "lock_at") || gh_jhas(b, "unlock_at");
+    if (is_schedule && !any_date) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "expires_at",
+                      "Give at least one of expires_at, lock_at and unlock_at to schedule.");
+        gh_err_merge(&all, &ctx->err);
+    } else if (!is_schedule && any_date) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "unknown_field", "expires_at",
+                      "expires_at, lock_at and unlock_at are only for action schedule");
         gh_err_merge(&all, &ctx->err);
     }
     if (is_role && (!role || !*role)) {
@@ -252,7 +306,8 @@ static void bulk_users(gh_req *r)
         else if (is_role) {
             gh_user_patch p = {.role = role};
             st = gh_user_update(ctx, id, &p, &u);
-        } else st = gh_user_lock(ctx, id, is_lock, &u);
+        } else if (is_schedule) st = gh_user_update(ctx, id, &sched, &u);
+        else st = gh_user_lock(ctx, id, is_lock, &u);
         json_t *item;
         if (st == GH_OK) {
             done++;

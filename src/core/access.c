@@ -15,6 +15,7 @@
 #include "core/ipallow.h"
 #include "core/access.h"
 #include "core/access_int.h"
+#include "core/schedule.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -330,11 +331,16 @@ static void *poll_loop(void *unused)
         return NULL;
     }
     unsigned ticks = 0;
+    int64_t swept_at = 0;
     pthread_mutex_lock(&poll_mu);
     while (!poll_stop) {
         pthread_mutex_unlock(&poll_mu);
         gh_access_refresh(db, false);
         if (++ticks % 240 == 0) prune_changes(db); /* about once a minute */
+        /* Expiry dates and scheduled locks (core/schedule.h): once per second
+         * of the clock (which tests move), a batch at a time. */
+        int64_t now = gh_now();
+        if (now != swept_at && gh_schedule_sweep(db) < 100) swept_at = now;
         gh_session_touches_flush(db);
         gh_denials_flush(db);
         pthread_mutex_lock(&poll_mu);

@@ -12,6 +12,9 @@
 #ifndef GH_ACCOUNTS_H
 #define GH_ACCOUNTS_H
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "core/ctx.h"
 #include "core/reauth.h"
@@ -44,6 +47,17 @@ json_t *gh_org_json(gh_ctx *ctx, const gh_org *o);
 
 /* ---- users -------------------------------------------------------------------- */
 json_t *gh_user_json(const gh_user *u);
+/* Whether u is past its expiry date at `now` (003: temporary and seasonal
+ * workers): it cannot sign in, check in or be unlocked, and holds no seat. */
+static inline bool gh_user_expired(const gh_user *u, int64_t now)
+{
+    return u->expires_at > 0 && u->expires_at <= now;
+}
+/* Whether u may act at `now`: not locked and not expired. */
+static inline bool gh_user_usable(const gh_user *u, int64_t now)
+{
+    return strcmp(u->status, "active") == 0 && !gh_user_expired(u, now);
+}
 /* GH_E_NOT_FOUND for a deleted person too; the problem then carries
  * `deleted_user` (the tombstone) so a client can say whose records remain. */
 gh_status gh_user_get(gh_ctx *ctx, const char *id, gh_user *u);
@@ -66,6 +80,8 @@ typedef struct gh_user_new {
     /* A provisioning client's attributes (SCIM), written in the same
      * transaction; NULL for none. */
     const gh_user_scim *scim;
+    /* A temporary or seasonal worker's expiry date (a future time; 0 none). */
+    int64_t expires_at;
 } gh_user_new;
 /* Creates a staff member: with office access (needs an email; mails a
  * verification link), factory access (needs a badge; signs in at the kiosk
@@ -96,6 +112,11 @@ typedef struct gh_user_patch {
      * the same transaction, audited user.locked / user.unlocked as
      * gh_user_lock does; for provisioning, whose one change may carry both. */
     bool status_set, locked;
+    /* Temporary and seasonal workers: an expiry date and a scheduled lock
+     * and unlock (unix seconds; 0 clears). A date must be in the future;
+     * an unlock must come before the expiry. */
+    bool expires_at_set, lock_at_set, unlock_at_set;
+    int64_t expires_at, lock_at, unlock_at;
 } gh_user_patch;
 /* Whether p changes the e-mail of user u on the actor's own account, so
  * that gh_user_update needs p->reauth_hash. */
@@ -106,6 +127,13 @@ bool gh_user_patch_needs_reauth(const gh_ctx *ctx, const gh_user *u, const gh_us
 gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh_user *out);
 gh_status gh_user_lock(gh_ctx *ctx, const char *id, bool lock, gh_user *out);
 gh_status gh_user_delete(gh_ctx *ctx, const char *id);
+/* The sweep's change to one account whose date is due (what: "expire",
+ * "lock" or "unlock"; core/schedule.h), as the system: expiry locks the
+ * account (user.expired), a scheduled lock or unlock is applied
+ * (user.locked / user.unlocked, detail scheduled) and cleared. A scheduled
+ * change the rules refuse (last_admin, seat_limit_reached, account_expired)
+ * is cleared and audited user.schedule_skipped with the reason. */
+gh_status gh_user_schedule_apply(gh_ctx *ctx, const char *id, const char *what);
 gh_status gh_user_revoke_sessions(gh_ctx *ctx, const char *id, int64_t *revoked);
 /* A person's or display account's open sessions (users.manage), and ending
  * one of them: a display account signed in on several screens is revoked
@@ -180,6 +208,11 @@ gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *
  * transaction: self_lockout and last_admin. actor_had_manage is whether the
  * actor held users.manage before the change. */
 gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool actor_had_manage);
+/* Whether person u (as read or changed inside the transaction) counts for
+ * the lockout rules: active, with office access, and holding users.manage
+ * in o. A change to one person can break the rules only when it takes that
+ * away from them, so callers skip the org-wide check otherwise. */
+gh_status gh_accounts_user_manages(gh_ctx *ctx, const gh_org *o, const gh_user *u, bool *holds);
 /* (Whether the actor holds a permission, from the rows inside the write
  * transaction: gh_guard_actor_holds in core/guard.h.) */
 /* Inside the open transaction: mails u a link to confirm its address and

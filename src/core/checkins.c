@@ -86,6 +86,10 @@ gh_status gh_checkin_open(gh_ctx *ctx, const char *task_id, const char *user_id,
         st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "user_locked", "user_id", "this user is locked");
         goto fail;
     }
+    if (gh_user_expired(u, gh_now())) {
+        st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "user_expired", "user_id", "This account has expired.");
+        goto fail;
+    }
     bool works = true; /* the worker's permission from the row, not the snapshot */
     if (for_other && (st = gh_guard_user_holds(ctx, &o, u, "tasks.work", &works)) != GH_OK) goto fail;
     if (!works) {

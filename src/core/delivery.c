@@ -391,14 +391,16 @@ static void *dispatch_loop(void *unused)
                 gh_err_clear(&err);
                 last_scrub = now;
             }
-            while (dispatch_one(db)) {
+            /* One mail is two short write transactions: between them a
+             * request waiting for the write lock goes first. */
+            while (!gh_db_write_wanted() && dispatch_one(db)) {
                 pthread_mutex_lock(&mu);
                 bool s = stop_flag;
                 pthread_mutex_unlock(&mu);
                 if (s) break;
             }
             /* Webhook deliveries: the second kind of outbox row (core/webhooks.h). */
-            while (gh_webhooks_dispatch_one(db)) {
+            while (!gh_db_write_wanted() && gh_webhooks_dispatch_one(db)) {
                 pthread_mutex_lock(&mu);
                 bool s = stop_flag;
                 pthread_mutex_unlock(&mu);

@@ -1,10 +1,12 @@
 /* The demo plant: see demo.h. Everything goes through the core functions. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/accounts.h"
 #include "core/apikeys.h"
+#include "core/audit.h"
 #include "core/demo.h"
 #include "core/groups.h"
 #include "core/invites.h"
@@ -448,4 +450,87 @@ out:
     json_decref(accounts);
     json_decref(key);
     return st;
+}
+
+/* ---- the demo at the size of a large plant (--demo-size) ------------------- */
+static const char *const grow_first[] = {"Aleksandra", "Bruno", "Chiara", "Dmitri", "Elena", "Farid", "Greta",
+                                         "Hugo", "Ines", "Jonas", "Katarzyna", "Lars", "Marta", "Nikola",
+                                         "Olivia", "Pavel", "Rosa", "Stefan", "Tamara", "Yusuf"};
+static const char *const grow_last[] = {"Almeida", "Becker", "Costa", "Dvorak", "Eriksen", "Fischer", "Garcia",
+                                        "Horvat", "Ivanova", "Jensen", "Kowalski", "Lindqvist", "Moreau",
+                                        "Novak", "Oliveira", "Petrov", "Rossi", "Schmidt", "Tanaka", "Weber"};
+#define NFIRST (sizeof grow_first / sizeof grow_first[0])
+#define NLAST (sizeof grow_last / sizeof grow_last[0])
+
+static gh_status grow_rows(gh_ctx *ctx, const gh_org *o, int64_t users, int64_t tasks, int64_t now)
+{
+    gh_status st = GH_OK;
+    gh_user *u = calloc(1, sizeof *u);
+    char(*ids)[GH_ID_MAX] = users > 0 ? calloc((size_t)users, GH_ID_MAX) : NULL;
+    if (!u || (users > 0 && !ids)) { st = oom(ctx); goto out; }
+    for (int64_t i = 0; i < users; i++) {
+        memset(u, 0, sizeof *u);
+        gh_id_new("usr", u->id);
+        gh_strlcpy(u->org_id, o->id, sizeof u->org_id);
+        snprintf(u->name, sizeof u->name, "%s %s %06lld", grow_first[(size_t)i % NFIRST],
+                 grow_last[(size_t)(i / (int64_t)NFIRST) % NLAST], (long long)(i + 1));
+        gh_strlcpy(u->role_key, "operator", sizeof u->role_key);
+        gh_strlcpy(u->status, "active", sizeof u->status);
+        u->factory_access = true;
+        u->modules_all = true;
+        snprintf(u->badge, sizeof u->badge, "G%06lld", (long long)(i + 1));
+        u->created_at = u->updated_at = now;
+        if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) goto out;
+        memcpy(ids[i], u->id, GH_ID_MAX);
+    }
+    for (int64_t i = 0; i < tasks; i++) {
+        gh_task t = {0};
+        gh_id_new("tsk", t.id);
+        gh_strlcpy(t.org_id, o->id, sizeof t.org_id);
+        snprintf(t.ref, sizeof t.ref, "G-%05lld", (long long)(i + 1));
+        snprintf(t.title, sizeof t.title, "Machining batch %lld", (long long)(i + 1));
+        snprintf(t.order_ref, sizeof t.order_ref, "SO-G%04lld", (long long)(i / 20 + 1));
+        gh_strlcpy(t.status, "open", sizeof t.status);
+        t.created_at = now;
+        t.due_at = now + (i % 14 + 1) * DAY;
+        if ((st = gh_store_task_insert(ctx->db, &t, &ctx->err)) != GH_OK) goto out;
+        /* Each task to one generated worker, so kiosk task lists are not empty. */
+        bool changed = false;
+        if (users > 0 &&
+            (st = gh_store_task_assign(ctx->db, t.id, ids[(size_t)(i % users)], true, now, &changed, &ctx->err)) != GH_OK)
+            goto out;
+    }
+out:
+    free(ids);
+    free(u);
+    return st;
+}
+
+gh_status gh_demo_grow(gh_ctx *ctx, int64_t users, int64_t tasks)
+{
+    if (users < 0 || users > GH_DEMO_SIZE_MAX || tasks < 0 || tasks > GH_DEMO_SIZE_MAX)
+        return gh_fail(&ctx->err, GH_E_INVALID, "out_of_range", "the demo size is 0 to %d", GH_DEMO_SIZE_MAX);
+    gh_org o;
+    gh_status st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err);
+    if (st != GH_OK) return st;
+    gh_db_cache_kib(ctx->db, 512 * 1024);
+    if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) { gh_db_cache_kib(ctx->db, 0); return st; }
+    int64_t now = gh_now();
+    /* Bulk inserts in one transaction (not one API call per row): the rows
+     * the API would write, without the per-row guard, for a throw-away
+     * database only. The subscription grows with them; one audit row. */
+    if ((st = grow_rows(ctx, &o, users, tasks, now)) != GH_OK) goto fail;
+    if (o.seats_factory >= 0) {
+        o.seats_factory += users;
+        if ((st = gh_store_org_update(ctx->db, &o, &ctx->err)) != GH_OK) goto fail;
+    }
+    if ((st = gh_audit(ctx, o.id, "demo.generated", "org", o.id,
+                       json_pack("{s:I, s:I}", "workers", (json_int_t)users, "tasks", (json_int_t)tasks))) != GH_OK)
+        goto fail;
+    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto fail;
+    gh_db_cache_kib(ctx->db, 0);
+    return GH_OK;
+fail:
+    gh_db_cache_kib(ctx->db, 0);
+    return gh_ctx_rollback(ctx, st);
 }

@@ -24,4 +24,15 @@
  */
 gh_status gh_demo_load(gh_ctx *ctx, json_t **summary);
 
+/*
+ * `serve --demo --demo-size N`: after gh_demo_load (ctx->actor.org_id is the
+ * demo organization), adds `users` factory workers (role operator, badges
+ * G000001...) and `tasks` open tasks (G-00001..., 20 to an order, each
+ * assigned to one of the new workers) with bulk inserts in one transaction,
+ * raises the factory seats by as many and writes one demo.generated audit
+ * row. For benchmarks of the console and kiosk at the size of a large plant.
+ */
+#define GH_DEMO_SIZE_MAX 1000000
+gh_status gh_demo_grow(gh_ctx *ctx, int64_t users, int64_t tasks);
+
 #endif

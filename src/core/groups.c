@@ -50,18 +50,20 @@ static void list_visit(const gh_group *g, void *arg)
     a->n++;
 }
 
-gh_status gh_group_list(gh_ctx *ctx, const char *cursor, int limit, json_t **items, char **next_cursor)
+gh_status gh_group_list(gh_ctx *ctx, const char *q, const char *cursor, int limit, json_t **items, char **next_cursor)
 {
     char name[GH_NAME_MAX + 1], id[GH_ID_MAX];
     gh_status st;
     *next_cursor = NULL;
+    if (q && strlen(q) > GH_NAME_MAX)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_filter", "q", "q is at most %d characters", GH_NAME_MAX);
     if (limit <= 0) limit = PAGE_DEFAULT;
     if (limit > PAGE_MAX) limit = PAGE_MAX;
     if (cursor && !gh_cursor_decode(cursor, name, sizeof name, id, sizeof id))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_cursor", "cursor", "the cursor is not valid");
     list_acc *a = calloc(1, sizeof *a);
     if (!a || !(a->items = json_array())) { free(a); return gh_ctx_oom(ctx); }
-    st = gh_store_group_list(ctx->db, ctx->actor.org_id, viewer(ctx), cursor ? name : NULL, cursor ? id : NULL,
+    st = gh_store_group_list(ctx->db, ctx->actor.org_id, viewer(ctx), q, cursor ? name : NULL, cursor ? id : NULL,
                              limit, list_visit, a, &ctx->err);
     if (st == GH_OK && a->n == limit) {
         char *c = malloc(GH_CURSOR_MAX);

@@ -23,7 +23,7 @@
 /* Lists groups in (name, id) order with member_count and is_member (of the
  * acting user). cursor may be NULL; *next_cursor (malloc, may be NULL) is
  * set when more may follow. */
-gh_status gh_group_list(gh_ctx *ctx, const char *cursor, int limit, json_t **items, char **next_cursor);
+gh_status gh_group_list(gh_ctx *ctx, const char *q, const char *cursor, int limit, json_t **items, char **next_cursor);
 /* One group; with its members when the actor may see them. */
 gh_status gh_group_get(gh_ctx *ctx, const char *id, json_t **out);
 gh_status gh_group_create(gh_ctx *ctx, const char *name, const char *description, json_t **out);

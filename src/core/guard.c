@@ -1,6 +1,7 @@
 /* The write guard: fresh-row re-checks at BEGIN and the no-escalation rule.
  * See guard.h for the rules. */
 #include "core/guard.h"
+#include "core/accounts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,7 @@ static gh_status recheck_user(gh_ctx *ctx)
     if (st == GH_E_NOT_FOUND) { st = gone(ctx, "unauthenticated", "this account no longer exists"); goto out; }
     if (st != GH_OK) goto out;
     if (strcmp(u->status, "active") != 0) { st = gone(ctx, "unauthenticated", "this account is locked"); goto out; }
+    if (gh_user_expired(u, gh_now())) { st = gone(ctx, "unauthenticated", "this account has expired"); goto out; }
     st = gh_store_session_get(ctx->db, a->org_id, a->id, a->session_id, &s, &ctx->err);
     if (st == GH_E_NOT_FOUND) { st = gone(ctx, "unauthenticated", "this session has ended; sign in again"); goto out; }
     if (st != GH_OK) goto out;

@@ -97,6 +97,21 @@ static gh_status scan_managers(gh_ctx *ctx, const char *org_id, manager_scan *s,
     return gh_store_user_each(ctx->db, org_id, manager_visit, s, &ctx->err);
 }
 
+gh_status gh_accounts_user_manages(gh_ctx *ctx, const gh_org *o, const gh_user *u, bool *holds)
+{
+    *holds = false;
+    if (strcmp(u->status, "active") != 0 || !u->office_access) return GH_OK;
+    gh_role r;
+    gh_status st = gh_store_role_get(ctx->db, o->id, u->role_key, &r, &ctx->err);
+    if (st == GH_E_NOT_FOUND) { /* as user_holds: a person without a known role manages nobody */
+        gh_err_clear(&ctx->err);
+        return GH_OK;
+    }
+    if (st != GH_OK) return st;
+    *holds = gh_access_would_hold(o, &r, u, "users.manage");
+    return GH_OK;
+}
+
 gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool actor_had_manage)
 {
     manager_scan s = {0};

@@ -9,6 +9,7 @@
  */
 #include "core/ipallow.h"
 #include "core/kiosk.h"
+#include "core/accounts.h"
 #include "util/json.h"
 
 #include <stdio.h>
@@ -403,6 +404,10 @@ gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok, con
         gh_audit_alone(ctx, l->org.id, "kiosk.login_failed", "user", l->user.id, json_pack("{s:s}", "reason", "account_locked"));
         return gh_fail(&ctx->err, GH_E_FORBIDDEN, "account_locked", "this account is locked; ask an administrator");
     }
+    if (gh_user_expired(&l->user, gh_now())) {
+        gh_audit_alone(ctx, l->org.id, "kiosk.login_failed", "user", l->user.id, json_pack("{s:s}", "reason", "account_expired"));
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, "account_expired", "This account has expired; ask an administrator.");
+    }
     ctx->actor.type = GH_ACTOR_USER;
     gh_strlcpy(ctx->actor.org_id, l->org.id, sizeof ctx->actor.org_id);
     gh_strlcpy(ctx->actor.id, l->user.id, sizeof ctx->actor.id);
@@ -422,7 +427,7 @@ gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok, con
     if (st != GH_OK) goto fail;
     /* Changed while the PIN was checked (new PIN, revoked, blocked, locked,
      * sessions revoked)? */
-    if (ended || strcmp(u->pin_hash, l->user.pin_hash) != 0 || !u->factory_access || strcmp(u->status, "active") != 0) {
+    if (ended || strcmp(u->pin_hash, l->user.pin_hash) != 0 || !u->factory_access || !gh_user_usable(u, gh_now())) {
         st = gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the badge or PIN is not correct");
         goto fail;
     }

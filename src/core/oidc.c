@@ -741,12 +741,15 @@ gh_status gh_oidc_callback_finish(gh_ctx *ctx, gh_oidc_flow *f, gh_oidc_signin *
     gh_strlcpy(ctx->actor.id, u->id, sizeof ctx->actor.id);
     if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = gh_store_user_get(ctx->db, f->org.id, u->id, u, &ctx->err)) != GH_OK) { gh_ctx_rollback(ctx, st); goto out; }
-    const char *why = strcmp(u->status, "active") != 0 ? "account_locked" : !u->office_access ? "no_office_access"
+    const char *why = strcmp(u->status, "active") != 0 ? "account_locked"
+                      : gh_user_expired(u, gh_now())   ? "account_expired"
+                      : !u->office_access              ? "no_office_access"
                       : !gh_access_ip_allowed(f->org.id, ctx->ip) ? "ip_not_allowed" : NULL;
     if (why) {
         gh_db_rollback(ctx->db);
         st = refuse(ctx, f->org.id, u->id, why,
-                    strcmp(why, "account_locked") == 0 ? "this account is locked; ask an administrator"
+                    strcmp(why, "account_locked") == 0    ? "this account is locked; ask an administrator"
+                    : strcmp(why, "account_expired") == 0 ? "this account has expired; ask an administrator"
                     : strcmp(why, "no_office_access") == 0 ? "this account has no office access"
                                                            : "sign-in is not allowed from this network");
         goto out;

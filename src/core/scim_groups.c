@@ -70,7 +70,7 @@ gh_status gh_scim_groups_list(gh_ctx *ctx, const gh_scim_query *q, json_t **out)
     for (;;) {
         json_t *items = NULL;
         char *next = NULL;
-        st = gh_group_list(ctx, cursor, 200, &items, &next);
+        st = gh_group_list(ctx, NULL, cursor, 200, &items, &next);
         free(cursor);
         cursor = next;
         if (st != GH_OK) break;

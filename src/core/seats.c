@@ -4,7 +4,7 @@
 int64_t gh_seats_used(gh_db *db, const char *org_id, gh_seat_kind kind)
 {
     return kind == GH_SEAT_OFFICE ? gh_store_office_seats_used(db, org_id, gh_now())
-                                  : gh_store_factory_seats_used(db, org_id);
+                                  : gh_store_factory_seats_used(db, org_id, gh_now());
 }
 
 gh_status gh_seats_require_n(gh_ctx *ctx, const gh_org *o, gh_seat_kind kind, int64_t added)

@@ -94,6 +94,7 @@ static void login_failure_audit(gh_ctx *ctx, gh_login *l, const char *reason)
 static const char *login_refusal(const gh_user *u, const char **detail)
 {
     if (strcmp(u->status, "active") != 0) { *detail = "this account is locked; ask an administrator"; return "account_locked"; }
+    if (gh_user_expired(u, gh_now())) { *detail = "this account has expired; ask an administrator"; return "account_expired"; }
     if (!u->office_access) { *detail = "this account has no office access"; return "no_office_access"; }
     if (!u->email_verified) { *detail = "confirm your email address first (see the mail we sent)"; return "email_not_verified"; }
     return NULL;

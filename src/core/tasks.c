@@ -162,7 +162,8 @@ gh_status gh_task_list(gh_ctx *ctx, const char *status, const char *order_ref, c
     char after[GH_REF_MAX + 1];
     gh_task_filter f = {.status = status, .order_ref = order_ref, .limit = limit};
     /* Searching by ref or title (pickers search on the server, never in a
-     * downloaded list): ASCII case-insensitive. */
+     * downloaded list): case- and accent-insensitive, served by the store's
+     * trigram index (store/tasks.c). */
     char ql[GH_NAME_MAX + 1];
     if (q && *q) {
         if (!gh_ascii_lower(ql, q, sizeof ql))

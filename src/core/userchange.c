@@ -51,6 +51,7 @@ struct user_op {
     void *arg;
     bool invariants;
     bool forget; /* set by the change: forget_guesses() once committed */
+    bool gone;   /* set by the change: the person was deleted */
     gh_org o;
     gh_user u;
 };
@@ -64,7 +65,14 @@ static gh_status user_op_run(gh_ctx *ctx, gh_tx *tx, void *arg)
     if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, op->id, &op->u, &ctx->err)) != GH_OK) return st;
     /* Whoever the actor may not act on (someone above) is left alone. */
     if ((st = gh_guard_target(ctx, &op->o, &op->u)) != GH_OK) return st;
+    bool managed = false, manages = false;
+    if (op->invariants && (st = gh_accounts_user_manages(ctx, &op->o, &op->u, &managed)) != GH_OK) return st;
     if ((st = op->change(ctx, tx, op)) != GH_OK || tx->unchanged || !op->invariants) return st;
+    /* Only this person changed: unless they lost users.manage, nobody did,
+     * and the lockout rules (a scan of the whole org) cannot have broken. */
+    if (!managed) return GH_OK;
+    if (!op->gone && (st = gh_accounts_user_manages(ctx, &op->o, &op->u, &manages)) != GH_OK) return st;
+    if (manages) return GH_OK;
     return gh_accounts_check_invariants(ctx, op->o.id, had_manage);
 }
 
@@ -192,6 +200,22 @@ static gh_status user_update_change(gh_ctx *ctx, gh_tx *tx, user_op *op)
         else json_decref(f);
         if (!f) oom = true;
     }
+    const struct { bool set; int64_t to; int64_t *at; const char *key; } sched[] = {
+        {p->expires_at_set, p->expires_at, &u->expires_at, "expires_at"},
+        {p->lock_at_set, p->lock_at, &u->lock_at, "lock_at"},
+        {p->unlock_at_set, p->unlock_at, &u->unlock_at, "unlock_at"},
+    };
+    for (size_t i = 0; i < sizeof sched / sizeof sched[0]; i++) {
+        if (!sched[i].set || sched[i].to == *sched[i].at) continue;
+        note(&oom, changes, sched[i].key, json_pack("{s:o, s:o}", "from", gh_json_time(*sched[i].at), "to",
+                                                    gh_json_time(sched[i].to)));
+        *sched[i].at = sched[i].to;
+    }
+    if ((p->expires_at_set || p->unlock_at_set) && u->expires_at && u->unlock_at && u->unlock_at >= u->expires_at) {
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "unlock_after_expiry", "unlock_at",
+                           "The scheduled unlock must come before the account's expiry date.");
+        goto done;
+    }
     if ((p->badge_set || p->factory_access_set) && u->factory_access && !u->badge[0]) {
         st = gh_fail_field(&ctx->err, GH_E_INVALID, "badge_required", "badge", "factory access needs a badge (employee code)");
         goto done;
@@ -262,6 +286,22 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
                       "a badge is 1 to %d letters, digits, '-', '_' or '.'", GH_BADGE_MAX);
         gh_err_merge(&all, &ctx->err);
     }
+    const struct { bool set; int64_t at; const char *key; } sched[] = {
+        {p->expires_at_set, p->expires_at, "expires_at"},
+        {p->lock_at_set, p->lock_at, "lock_at"},
+        {p->unlock_at_set, p->unlock_at, "unlock_at"},
+    };
+    int64_t now = gh_now();
+    for (size_t i = 0; i < sizeof sched / sizeof sched[0]; i++)
+        if (sched[i].set && sched[i].at != 0 && sched[i].at <= now) {
+            gh_fail_field(&ctx->err, GH_E_INVALID, "date_in_past", sched[i].key, "Choose a date and time in the future.");
+            gh_err_merge(&all, &ctx->err);
+        }
+    if (p->lock_at_set && p->unlock_at_set && p->lock_at && p->lock_at == p->unlock_at) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "lock_unlock_same_time", "unlock_at",
+                      "The scheduled lock and unlock cannot be at the same time.");
+        gh_err_merge(&all, &ctx->err);
+    }
     if (all.status != GH_OK) {
         gh_err_clear(&ctx->err);
         ctx->err = all;
@@ -270,10 +310,15 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     return with_user(ctx, id, true, user_update_change, &a, out);
 }
 
-/* Unlocking gives the user's seats back to them: there must be room. */
+/* Unlocking gives the user's seats back to them: there must be room, and
+ * the account must not be past its expiry date (extend or clear it first,
+ * in the same change or before). */
 static gh_status unlock_seats(gh_ctx *ctx, const gh_user *u)
 {
     gh_org o;
+    if (gh_user_expired(u, gh_now()))
+        return gh_fail_field(&ctx->err, GH_E_CONFLICT, "account_expired", "expires_at",
+                             "This account has expired. Set a later expiry date or clear it to unlock the account.");
     gh_status st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err);
     if (st == GH_OK && u->office_access) st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE);
     if (st == GH_OK && u->factory_access) st = gh_seats_require(ctx, &o, GH_SEAT_FACTORY);
@@ -342,6 +387,7 @@ static gh_status user_delete_change(gh_ctx *ctx, gh_tx *tx, user_op *op)
         GH_OK)
         return st;
     if ((st = gh_store_user_delete(ctx->db, u->org_id, u->id, &ctx->err)) != GH_OK) return st;
+    op->gone = true;
     if ((st = gh_store_tombstone_insert(ctx->db, &t, &ctx->err)) != GH_OK) return st;
     gh_tx_event(tx, "user.deleted", "user", u->id,
                 json_pack("{s:s?, s:s, s:s, s:I, s:b, s:I}", "email", u->email[0] ? u->email : NULL, "name", u->name,
@@ -447,4 +493,77 @@ static gh_status user_resend_verification_change(gh_ctx *ctx, gh_tx *tx, user_op
 gh_status gh_user_resend_verification(gh_ctx *ctx, const char *id)
 {
     return with_user(ctx, id, false, user_resend_verification_change, NULL, NULL);
+}
+
+/* ---- expiry and the scheduled lock and unlock (core/schedule.h) ----------- */
+typedef struct { const char *what; const char *skip_reason; } schedule_arg;
+
+static gh_status user_schedule_change(gh_ctx *ctx, gh_tx *tx, user_op *op)
+{
+    const schedule_arg *a = op->arg;
+    gh_user *u = &op->u;
+    gh_status st;
+    int64_t now = gh_now();
+    bool expire = strcmp(a->what, "expire") == 0, lock = strcmp(a->what, "lock") == 0;
+    /* Due still? (An administrator may have changed it since it was read.) */
+    int64_t at = expire ? u->expires_at : lock ? u->lock_at : u->unlock_at;
+    if (at <= 0 || at > now || (expire && strcmp(u->status, "active") != 0)) {
+        tx->unchanged = true;
+        return GH_OK;
+    }
+    tx->target_type = "user";
+    tx->target_id = u->id;
+    u->updated_at = now;
+    if (!expire) {
+        if (lock) u->lock_at = 0;
+        else u->unlock_at = 0;
+    }
+    if (a->skip_reason) { /* the change was refused: only the schedule is spent */
+        if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return st;
+        tx->action = "user.schedule_skipped";
+        tx->detail = json_pack("{s:s, s:o, s:s}", "what", a->what, "at", gh_json_time(at), "reason", a->skip_reason);
+        return GH_OK;
+    }
+    const char *want = expire || lock ? "locked" : "active";
+    bool status_change = strcmp(u->status, want) != 0;
+    if (status_change) gh_strlcpy(u->status, want, sizeof u->status);
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return st;
+    int64_t ended = 0;
+    if (status_change && (expire || lock) &&
+        (st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, NULL, &ended, &ctx->err)) != GH_OK)
+        return st;
+    if (status_change && !expire && !lock && (st = unlock_seats(ctx, u)) != GH_OK) return st;
+    op->forget = status_change && !expire && !lock;
+    if (expire) {
+        tx->action = "user.expired";
+        tx->detail = json_pack("{s:o, s:I}", "expires_at", gh_json_time(at), "sessions_ended", (json_int_t)ended);
+    } else if (status_change) {
+        tx->action = lock ? "user.locked" : "user.unlocked";
+        tx->detail = lock ? json_pack("{s:b, s:o, s:I}", "scheduled", true, "at", gh_json_time(at), "sessions_ended",
+                                      (json_int_t)ended)
+                          : json_pack("{s:b, s:o}", "scheduled", true, "at", gh_json_time(at));
+    } else {
+        tx->action = "user.schedule_skipped";
+        tx->detail = json_pack("{s:s, s:o, s:s}", "what", a->what, "at", gh_json_time(at), "reason",
+                               lock ? "already_locked" : "already_active");
+    }
+    return GH_OK;
+}
+
+gh_status gh_user_schedule_apply(gh_ctx *ctx, const char *id, const char *what)
+{
+    schedule_arg a = {.what = what};
+    /* An expired account can no longer sign in whatever its status: the
+     * lock records what already holds, so the lockout rules do not stop it. */
+    bool expire = strcmp(what, "expire") == 0;
+    gh_status st = with_user(ctx, id, !expire, user_schedule_change, &a, NULL);
+    if (st != GH_E_CONFLICT || expire) return st;
+    /* A lock that would leave nobody to manage users, an unlock without a
+     * free seat or past the expiry date: the schedule is spent and the
+     * refusal audited, so it is not retried every second. */
+    char reason[64];
+    gh_strlcpy(reason, ctx->err.code, sizeof reason);
+    gh_err_clear(&ctx->err);
+    a.skip_reason = reason;
+    return with_user(ctx, id, false, user_schedule_change, &a, NULL);
 }

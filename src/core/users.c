@@ -31,7 +31,8 @@
 json_t *gh_user_json(const gh_user *u)
 {
     return json_pack(
-        "{s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:b, s:b, s:b, s:o, s:o, s:o}",
+        "{s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:b, s:b, s:b, s:o, s:o, s:o,"
+        " s:o, s:b, s:o, s:o}",
         "id", u->id, "email", u->email[0] ? json_string(u->email) : json_null(), "name", u->name,
         "mobile", u->mobile, "role", u->role_key, "status", u->status, "email_verified", u->email_verified,
         "office_access", u->office_access, "factory_access", u->factory_access,
@@ -40,7 +41,8 @@ json_t *gh_user_json(const gh_user *u)
         "has_password", u->password_hash[0] != '\0', "kiosk_pin_set", u->pin_hash[0] != '\0',
         "kiosk_pin_blocked", u->pin_blocked, "checkin_exempt", u->checkin_exempt,
         "created_at", gh_json_time(u->created_at), "updated_at", gh_json_time(u->updated_at),
-        "last_login_at", gh_json_time(u->last_login_at));
+        "last_login_at", gh_json_time(u->last_login_at), "expires_at", gh_json_time(u->expires_at), "expired",
+        gh_user_expired(u, gh_now()), "lock_at", gh_json_time(u->lock_at), "unlock_at", gh_json_time(u->unlock_at));
 }
 
 json_t *gh_tombstone_json(const gh_tombstone *t)
@@ -211,6 +213,10 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
         gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "role", "'role' is required");
         gh_err_merge(&all, &ctx->err);
     }
+    if (n->expires_at != 0 && n->expires_at <= gh_now()) {
+        gh_fail_field(&ctx->err, GH_E_INVALID, "date_in_past", "expires_at", "Choose a date and time in the future.");
+        gh_err_merge(&all, &ctx->err);
+    }
     if (all.status != GH_OK) {
         gh_err_clear(&ctx->err);
         ctx->err = all;
@@ -229,6 +235,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     u->office_access = n->office_access;
     u->factory_access = n->factory_access;
     u->email_verified = n->email_verified;
+    u->expires_at = n->expires_at;
     if (n->password_hash) gh_strlcpy(u->password_hash, n->password_hash, sizeof u->password_hash);
     if ((st = acct_apply_modules(ctx, n->modules, u)) != GH_OK) goto out;
     if (n->grants && (st = gh_access_validate_keys(n->grants, GH_KEYS_PERMISSIONS, "grants", u->grants,

@@ -73,6 +73,8 @@ static int events_of(const char *action, const json_t *detail, const char *out[3
     int n = 0;
     if (in_list(same, action)) {
         out[n++] = action;
+    } else if (strcmp(action, "user.expired") == 0) {
+        out[n++] = "user.locked"; /* the sweep locked an account past its expiry date */
     } else if (strcmp(action, "user.sessions_revoked") == 0 || strcmp(action, "session.ended") == 0) {
         out[n++] = "session.revoked";
     } else if (strcmp(action, "user.updated") == 0) {

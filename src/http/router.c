@@ -113,7 +113,7 @@ static const struct { const char *method, *pattern, *params; } query_params[] = 
     {"GET", "/v1/audit", "actor action target from to limit cursor"},
     {"GET", "/v1/audit/export", "format actor action target from to"},
     {"GET", "/v1/webhooks/{id}/deliveries", "limit"},
-    {"GET", "/v1/groups", "limit cursor"},
+    {"GET", "/v1/groups", "q limit cursor"},
     {"GET", "/v1/views", "kind all include_config limit cursor"},
     {"GET", "/v1/invites", "limit cursor"},
     {"GET", "/v1/outbox", "limit"},

@@ -1,6 +1,6 @@
-/* SQLite implementation of store/shopfloor.h: per-user activity. */
+/* The store SQL (through store/stmt.h) of store/shopfloor.h: per-user activity. */
 #include "store/shopfloor.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +18,13 @@ gh_status gh_store_activity_insert(gh_db *db, const gh_activity *a, gh_err *err)
 }
 
 typedef struct { void (*fn)(const gh_activity *, void *); void *arg; } activity_cb;
-static void activity_visit(sqlite3_stmt *st, void *arg)
+static void activity_visit(gh_stmt *st, void *arg)
 {
     activity_cb *cb = arg;
     gh_activity a = {0};
     CP(a.id, 0); CP(a.org_id, 1); CP(a.user_id, 2); CP(a.type, 3); CP(a.ref, 4);
-    a.at = sqlite3_column_int64(st, 5);
-    a.seq = sqlite3_column_int64(st, 6);
+    a.at = gh_col_i64(st, 5);
+    a.seq = gh_col_i64(st, 6);
     a.detail_json = gh_col_text(st, 7);
     cb->fn(&a, cb->arg);
 }
@@ -49,10 +49,10 @@ gh_status gh_store_activity_list(gh_db *db, const char *org_id, const gh_activit
 }
 
 typedef struct { void (*fn)(int64_t, const char *, int64_t, void *); void *arg; } count_cb;
-static void count_visit(sqlite3_stmt *st, void *arg)
+static void count_visit(gh_stmt *st, void *arg)
 {
     count_cb *cb = arg;
-    cb->fn(sqlite3_column_int64(st, 0), gh_col_text(st, 1), sqlite3_column_int64(st, 2), cb->arg);
+    cb->fn(gh_col_i64(st, 0), gh_col_text(st, 1), gh_col_i64(st, 2), cb->arg);
 }
 
 gh_status gh_store_activity_day_counts(gh_db *db, const char *org_id, const gh_activity_filter *f,

@@ -1,14 +1,14 @@
-/* SQLite implementation of store.h: API keys. */
+/* The store SQL (through store/stmt.h) of store.h: API keys. */
 #include <string.h>
 
 #include "store/store.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 #include "util/json.h"
 
 /* ---- API keys ------------------------------------------------------------------- */
 #define KEY_COLS "id, org_id, name, key_hash, prefix, created_by, created_at, expires_at, last_used_at, scopes"
 
-static void key_row(sqlite3_stmt *st, gh_apikey *k)
+static void key_row(gh_stmt *st, gh_apikey *k)
 {
     memset(k, 0, sizeof *k);
     gh_strlcpy(k->id, gh_col_text(st, 0), sizeof k->id);
@@ -17,9 +17,9 @@ static void key_row(sqlite3_stmt *st, gh_apikey *k)
     gh_strlcpy(k->key_hash, gh_col_text(st, 3), sizeof k->key_hash);
     gh_strlcpy(k->prefix, gh_col_text(st, 4), sizeof k->prefix);
     gh_strlcpy(k->created_by, gh_col_text(st, 5), sizeof k->created_by);
-    k->created_at = sqlite3_column_int64(st, 6);
-    k->expires_at = sqlite3_column_int64(st, 7);
-    k->last_used_at = sqlite3_column_int64(st, 8);
+    k->created_at = gh_col_i64(st, 6);
+    k->expires_at = gh_col_i64(st, 7);
+    k->last_used_at = gh_col_i64(st, 8);
     gh_strlcpy(k->scopes, gh_col_text(st, 9), sizeof k->scopes);
 }
 
@@ -30,19 +30,19 @@ gh_status gh_store_apikey_insert(gh_db *db, const gh_apikey *k, gh_err *err)
     gh_bind_text(st, 4, k->key_hash); gh_bind_text(st, 5, k->prefix); gh_bind_text(st, 6, gh_sql_null_if_empty(k->created_by));
     gh_bind_i64(st, 7, k->created_at);
     if (k->expires_at) gh_bind_i64(st, 8, k->expires_at);
-    else sqlite3_bind_null(st, 8);
+    else gh_bind_null(st, 8);
     gh_bind_text(st, 9, k->scopes);
     STEP_DONE(db, st, err, "apikey insert");
     return GH_OK;
 }
 
-static gh_status key_get(gh_db *db, sqlite3_stmt *st, gh_apikey *k, gh_err *err)
+static gh_status key_get(gh_db *db, gh_stmt *st, gh_apikey *k, gh_err *err)
 {
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) key_row(st, k);
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW) return GH_OK;
-    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "api_key_not_found", "no such API key");
+    int s = gh_step(st);
+    if (s == GH_ROW) key_row(st, k);
+    gh_reset(st);
+    if (s == GH_ROW) return GH_OK;
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "api_key_not_found", "no such API key");
     return gh_db_fail(db, err, "apikey get");
 }
 
@@ -76,7 +76,7 @@ gh_status gh_store_apikey_delete(gh_db *db, const char *org_id, const char *id, 
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
     STEP_DONE(db, st, err, "apikey delete");
-    if (sqlite3_changes(gh_db_raw(db)) != 1)
+    if (gh_db_changes(db) != 1)
         return gh_fail(err, GH_E_NOT_FOUND, "api_key_not_found", "no such API key");
     return GH_OK;
 }
@@ -88,10 +88,10 @@ gh_status gh_store_apikey_list(gh_db *db, const char *org_id, void (*fn)(const g
     gh_bind_text(st, 1, org_id);
     gh_apikey k;
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = gh_step(st)) == GH_ROW) {
         key_row(st, &k);
         fn(&k, arg);
     }
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "apikey list");
+    gh_reset(st);
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "apikey list");
 }

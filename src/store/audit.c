@@ -1,8 +1,8 @@
-/* SQLite implementation of store.h: the audit trail. */
+/* The store SQL (through store/stmt.h) of store.h: the audit trail. */
 #include <string.h>
 
 #include "store/store.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 #include "util/json.h"
 
 /* ---- audit ---------------------------------------------------------------------- */
@@ -25,10 +25,10 @@ gh_status gh_store_audit_insert(gh_db *db, const gh_audit_row *a, gh_err *err)
 gh_status gh_store_audit_last_seq(gh_db *db, int64_t *seq, gh_err *err)
 {
     PREP(db, st, "SELECT coalesce(max(seq), 0) FROM audit", err);
-    int s = sqlite3_step(st);
-    *seq = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (s != SQLITE_ROW) return gh_db_fail(db, err, "audit last seq");
+    int s = gh_step(st);
+    *seq = s == GH_ROW ? gh_col_i64(st, 0) : 0;
+    gh_reset(st);
+    if (s != GH_ROW) return gh_db_fail(db, err, "audit last seq");
     return GH_OK;
 }
 
@@ -41,10 +41,10 @@ gh_status gh_store_audit_signin_ended_since(gh_db *db, const char *org_id, const
     gh_bind_i64(st, 1, seq);
     gh_bind_text(st, 2, org_id);
     gh_bind_text(st, 3, user_id);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (s != SQLITE_ROW && s != SQLITE_DONE) return gh_db_fail(db, err, "audit since");
-    *ended = s == SQLITE_ROW;
+    int s = gh_step(st);
+    gh_reset(st);
+    if (s != GH_ROW && s != GH_DONE) return gh_db_fail(db, err, "audit since");
+    *ended = s == GH_ROW;
     return GH_OK;
 }
 
@@ -85,19 +85,19 @@ gh_status gh_store_audit_export_page(gh_db *db, const char *org_id, const gh_aud
     gh_bind_text(st, 4, f->target_id); gh_bind_i64(st, 5, f->from); gh_bind_i64(st, 6, f->to);
     gh_bind_i64(st, 7, after_seq); gh_bind_i64(st, 8, upto_seq); gh_bind_i64(st, 9, limit);
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = gh_step(st)) == GH_ROW) {
         const char *c[13] = {0};
         for (int i = 1; i < 13; i++)
-            if (i != 2) c[i] = (const char *)sqlite3_column_text(st, i);
-        gh_audit_export_row row = {.seq = sqlite3_column_int64(st, 0), .id = c[1], .at = sqlite3_column_int64(st, 2),
+            if (i != 2) c[i] = gh_col_text_or_null(st, i);
+        gh_audit_export_row row = {.seq = gh_col_i64(st, 0), .id = c[1], .at = gh_col_i64(st, 2),
                                    .actor_type = c[3], .actor_id = c[4], .action = c[5], .target_type = c[6],
                                    .target_id = c[7], .ip = c[8], .request_id = c[9], .detail = c[10],
                                    .actor_name = c[11], .target_name = c[12]};
         *last = row.seq;
-        if (!fn(&row, arg)) { s = SQLITE_DONE; break; }
+        if (!fn(&row, arg)) { s = GH_DONE; break; }
     }
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "audit export");
+    gh_reset(st);
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "audit export");
 }
 
 gh_status gh_store_audit_list(gh_db *db, const char *org_id, const gh_audit_filter *f,
@@ -116,13 +116,13 @@ gh_status gh_store_audit_list(gh_db *db, const char *org_id, const gh_audit_filt
     int s, n = 0;
     int64_t last = 0;
     *next_seq = 0;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = gh_step(st)) == GH_ROW) {
         if (n == f->limit) { *next_seq = last; break; }
-        last = sqlite3_column_int64(st, 0);
+        last = gh_col_i64(st, 0);
         json_t *o = json_object();
         if (!o) break;
         json_object_set_new(o, "id", json_string(gh_col_text(st, 1)));
-        json_object_set_new(o, "at", gh_json_time(sqlite3_column_int64(st, 2)));
+        json_object_set_new(o, "at", gh_json_time(gh_col_i64(st, 2)));
         json_object_set_new(o, "actor_type", json_string(gh_col_text(st, 3)));
         json_object_set_new(o, "actor_id", gh_sql_text_or_null(st, 4));
         json_object_set_new(o, "action", json_string(gh_col_text(st, 5)));
@@ -137,7 +137,6 @@ gh_status gh_store_audit_list(gh_db *db, const char *org_id, const gh_audit_filt
         json_array_append_new(items, o);
         n++;
     }
-    if (s == SQLITE_ROW || s == SQLITE_DONE) s = SQLITE_OK;
-    sqlite3_reset(st);
-    return s == SQLITE_OK ? GH_OK : gh_db_fail(db, err, "audit list");
+    gh_reset(st);
+    return s == GH_ROW || s == GH_DONE ? GH_OK : gh_db_fail(db, err, "audit list");
 }

@@ -1,6 +1,6 @@
 /* Whole-database backup and restore (see backup.h). */
 #include "store/backup.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,18 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static int vacuum_into(gh_db *db, const char *to, char *err, size_t errlen)
+/* A consistent copy through the backend (VACUUM INTO for SQLite). */
+static int copy_to(gh_db *db, const char *to, char *err, size_t errlen)
 {
-    int rc = -1;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(gh_db_raw(db), "VACUUM INTO ?1", -1, &st, NULL) != SQLITE_OK) goto out;
-    sqlite3_bind_text(st, 1, to, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_DONE) goto out;
-    rc = 0;
-out:
-    if (rc) snprintf(err, errlen, "cannot write %s: %s", to, sqlite3_errmsg(gh_db_raw(db)));
-    sqlite3_finalize(st);
-    return rc;
+    return gh_db_ops(db)->copy_to(db, to, err, errlen);
 }
 
 int gh_store_backup_write(gh_db *db, const char *to, char *err, size_t errlen)
@@ -28,23 +20,21 @@ int gh_store_backup_write(gh_db *db, const char *to, char *err, size_t errlen)
         snprintf(err, errlen, "%s exists already; a backup never overwrites a file", to);
         return -1;
     }
-    return vacuum_into(db, to, err, errlen);
+    return copy_to(db, to, err, errlen);
 }
 
 static int64_t count(gh_db *db, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
+    gh_stmt *st = gh_stmt_prepare(db, sql);
     int64_t n = -1;
-    if (sqlite3_prepare_v2(gh_db_raw(db), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if (st && gh_step(st) == GH_ROW) n = gh_col_i64(st, 0);
+    gh_stmt_finalize(st);
     return n;
 }
 
 int gh_store_backup_inspect(const char *path, gh_backup_info *info, char *err, size_t errlen)
 {
     gh_db *db = NULL;
-    sqlite3_stmt *st = NULL;
     int rc = -1;
     memset(info, 0, sizeof *info);
     if (access(path, R_OK) != 0) {
@@ -53,14 +43,9 @@ int gh_store_backup_inspect(const char *path, gh_backup_info *info, char *err, s
     }
     if (gh_db_open_existing(path, true, &db, err, errlen) != 0) goto out;
     /* The whole check: every page, index and constraint. */
-    if (sqlite3_prepare_v2(gh_db_raw(db), "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        snprintf(err, errlen, "%s is not a readable SQLite database: %s", path, sqlite3_errmsg(gh_db_raw(db)));
-        goto out;
-    }
-    const char *verdict = (const char *)sqlite3_column_text(st, 0);
-    if (!verdict || strcmp(verdict, "ok") != 0) {
-        snprintf(err, errlen, "%s failed the integrity check: %s", path, verdict ? verdict : "(no answer)");
+    char why[512];
+    if (gh_db_ops(db)->check_integrity(db, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s %s", path, why);
         goto out;
     }
     info->schema_version = count(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema_version'");
@@ -78,7 +63,6 @@ int gh_store_backup_inspect(const char *path, gh_backup_info *info, char *err, s
     }
     rc = 0;
 out:
-    sqlite3_finalize(st);
     gh_db_close(db);
     return rc;
 }
@@ -94,7 +78,7 @@ int gh_store_backup_install(const char *from, const char *to, char *err, size_t 
     }
     unlink(tmp); /* a leftover of an interrupted restore */
     if (gh_db_open_existing(from, true, &src, err, errlen) != 0) goto out;
-    if (vacuum_into(src, tmp, err, errlen) != 0) goto out;
+    if (copy_to(src, tmp, err, errlen) != 0) goto out;
     int fd = open(tmp, O_RDONLY);
     if (fd < 0 || fsync(fd) != 0) {
         snprintf(err, errlen, "cannot sync %s: %s", tmp, strerror(errno));

@@ -1,6 +1,6 @@
-/* SQLite implementation of store/changes.h. */
+/* The store SQL (through store/stmt.h) of store/changes.h. */
 #include "store/changes.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <string.h>
 
@@ -15,8 +15,8 @@ gh_status gh_store_changes_since(gh_db *db, int64_t from, int64_t to,
     gh_bind_i64(st, 2, to);
     int s;
     int64_t last = from;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t g = sqlite3_column_int64(st, 0);
+    while ((s = gh_step(st)) == GH_ROW) {
+        int64_t g = gh_col_i64(st, 0);
         if (g != last) {
             (*gens)++;
             last = g;
@@ -25,8 +25,8 @@ gh_status gh_store_changes_since(gh_db *db, int64_t from, int64_t to,
         fn(strcmp(kind, "role") == 0 ? GH_CHANGE_ROLE : GH_CHANGE_USER, gh_col_text(st, 2),
            gh_col_text(st, 3), arg);
     }
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "changes since");
+    gh_reset(st);
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "changes since");
 }
 
 gh_status gh_store_changes_prune(gh_db *db, int64_t upto, gh_err *err)

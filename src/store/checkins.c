@@ -1,6 +1,6 @@
-/* SQLite implementation of store/shopfloor.h: check-ins (time records). */
+/* The store SQL (through store/stmt.h) of store/shopfloor.h: check-ins (time records). */
 #include "store/shopfloor.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,14 +9,14 @@
 #define CHECKIN_COLS "c.id, c.org_id, c.user_id, c.task_id, c.status, c.note, c.created_by, c.ended_by," \
     " c.started_at, c.ended_at, c.single_task, t.ref, t.title"
 
-static void checkin_row(sqlite3_stmt *st, gh_checkin *c)
+static void checkin_row(gh_stmt *st, gh_checkin *c)
 {
     memset(c, 0, sizeof *c);
     CP(c->id, 0); CP(c->org_id, 1); CP(c->user_id, 2); CP(c->task_id, 3); CP(c->status, 4); CP(c->note, 5);
     CP(c->created_by, 6); CP(c->ended_by, 7);
-    c->started_at = sqlite3_column_int64(st, 8);
-    c->ended_at = sqlite3_column_int64(st, 9);
-    c->single = sqlite3_column_int64(st, 10) != 0;
+    c->started_at = gh_col_i64(st, 8);
+    c->ended_at = gh_col_i64(st, 9);
+    c->single = gh_col_i64(st, 10) != 0;
     CP(c->task_ref, 11); CP(c->task_title, 12);
 }
 
@@ -27,15 +27,15 @@ gh_status gh_store_checkin_insert(gh_db *db, const gh_checkin *c, gh_err *err)
     gh_bind_text(st, 1, c->id); gh_bind_text(st, 2, c->org_id); gh_bind_text(st, 3, c->user_id);
     gh_bind_text(st, 4, c->task_id); gh_bind_text(st, 5, gh_sql_null_if_empty(c->created_by)); gh_bind_i64(st, 6, c->started_at);
     gh_bind_i64(st, 7, c->single);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (s == SQLITE_CONSTRAINT_UNIQUE) {
-        if (strstr(sqlite3_errmsg(gh_db_raw(db)), "task_id"))
+    int s = gh_step(st);
+    gh_reset(st);
+    if (s == GH_UNIQUE) {
+        if (gh_db_conflict_names(db, "task_id"))
             return gh_fail_field(err, GH_E_CONFLICT, "already_checked_in", "task_id",
                                  "the worker is already checked in to this task");
         return gh_fail(err, GH_E_CONFLICT, "checkin_limit", "the worker is checked in to another task");
     }
-    if (s != SQLITE_DONE) return gh_db_fail(db, err, "checkin insert");
+    if (s != GH_DONE) return gh_db_fail(db, err, "checkin insert");
     return GH_OK;
 }
 
@@ -45,11 +45,11 @@ gh_status gh_store_checkin_get(gh_db *db, const char *org_id, const char *id, gh
                  " WHERE c.org_id = ?1 AND c.id = ?2", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) checkin_row(st, c);
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW) return GH_OK;
-    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "checkin_not_found", "no such check-in");
+    int s = gh_step(st);
+    if (s == GH_ROW) checkin_row(st, c);
+    gh_reset(st);
+    if (s == GH_ROW) return GH_OK;
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "checkin_not_found", "no such check-in");
     return gh_db_fail(db, err, "checkin get");
 }
 
@@ -60,24 +60,24 @@ gh_status gh_store_checkin_close(gh_db *db, const gh_checkin *c, gh_err *err)
     gh_bind_text(st, 1, c->org_id); gh_bind_text(st, 2, c->id); gh_bind_text(st, 3, c->status);
     gh_bind_text(st, 4, gh_sql_null_if_empty(c->note)); gh_bind_i64(st, 5, c->ended_at); gh_bind_text(st, 6, gh_sql_null_if_empty(c->ended_by));
     STEP_DONE(db, st, err, "checkin close");
-    if (sqlite3_changes(gh_db_raw(db)) != 1)
+    if (gh_db_changes(db) != 1)
         return gh_fail(err, GH_E_CONFLICT, "checkin_closed", "this check-in is already closed");
     return GH_OK;
 }
 
 typedef struct { void (*fn)(const gh_checkin *, void *); void *arg; gh_checkin c; } checkin_cb;
-static void checkin_visit(sqlite3_stmt *st, void *arg)
+static void checkin_visit(gh_stmt *st, void *arg)
 {
     checkin_cb *cb = arg;
     checkin_row(st, &cb->c);
     cb->fn(&cb->c, cb->arg);
 }
 
-static gh_status checkin_rows(gh_db *db, sqlite3_stmt *st, void (*fn)(const gh_checkin *, void *), void *arg,
+static gh_status checkin_rows(gh_db *db, gh_stmt *st, void (*fn)(const gh_checkin *, void *), void *arg,
                               gh_err *err, const char *what)
 {
     checkin_cb *cb = calloc(1, sizeof *cb);
-    if (!cb) { sqlite3_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
+    if (!cb) { gh_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
     cb->fn = fn;
     cb->arg = arg;
     gh_status rc = gh_sql_each_row(db, st, checkin_visit, cb, err, what);

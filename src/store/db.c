@@ -4,6 +4,7 @@
 #include "store/db.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,13 +24,47 @@ static void thread_init(void) { pthread_key_create(&thread_key, thread_dtor); }
 /* Every backend's connection begins with a gh_db_head. */
 static gh_db_head *head(gh_db *db) { return (gh_db_head *)db; }
 
+bool gh_db_is_url(const char *path)
+{
+    const char *p = path;
+    while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '+' ||
+           *p == '-' || *p == '.')
+        p++;
+    return p > path && strncmp(p, "://", 3) == 0;
+}
+
+void gh_db_redact_url(const char *url, char *out, size_t cap)
+{
+    if (cap == 0) return;
+    /* The user information ends at the '@' of the authority, which ends
+     * at the first '/', '?' or '#'. */
+    const char *auth = strstr(url, "://");
+    const char *at = NULL, *colon = NULL;
+    if (auth) {
+        auth += 3;
+        const size_t n = strcspn(auth, "/?#");
+        for (size_t i = 0; i < n; i++)
+            if (auth[i] == '@') at = auth + i; /* the last: a password may hold '@' */
+    }
+    if (at) colon = memchr(auth, ':', (size_t)(at - auth));
+    if (!colon) {
+        gh_strlcpy(out, url, cap);
+        return;
+    }
+    /* scheme://user: + *** + @rest (cut short if out is small). */
+    if (snprintf(out, cap, "%.*s***%s", (int)(colon + 1 - url), url, at) < 0) out[0] = '\0';
+}
+
 const gh_store_ops *gh_store_backend_for(const char *path, char *err, size_t errlen)
 {
-    /* A URL scheme names another backend; none is built in yet. */
+    /* A URL scheme names another backend: PostgreSQL's (store/pg.c) is
+     * built but not yet chosen (docs/postgresql.md). */
     if (strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0) {
+        char shown[512];
+        gh_db_redact_url(path, shown, sizeof shown);
         /* A long URL is cut short in the message (the return value is the
          * length it wanted; truncation is acceptable here). */
-        if (snprintf(err, errlen, "%s: this gatehouse has no PostgreSQL backend", path) < 0 && errlen) err[0] = '\0';
+        if (snprintf(err, errlen, "%s: this gatehouse has no PostgreSQL backend", shown) < 0 && errlen) err[0] = '\0';
         return NULL;
     }
     return &gh_store_sqlite_ops;
@@ -90,9 +125,21 @@ void gh_db_thread_close(void)
     }
 }
 
+static atomic_int write_waiters;
+
+bool gh_db_write_wanted(void) { return atomic_load_explicit(&write_waiters, memory_order_relaxed) > 0; }
+
 gh_status gh_db_begin(gh_db *db, gh_err *err)
 {
+    static const double bounds[] = {0.001, 0.01, 0.1, 0.5, 1, 2.5, 5, 10};
+    double t0 = gh_mono_ms();
+    atomic_fetch_add_explicit(&write_waiters, 1, memory_order_relaxed);
     gh_status s = head(db)->ops->begin_write(db, true, err);
+    atomic_fetch_sub_explicit(&write_waiters, 1, memory_order_relaxed);
+    gh_metric_observe(gh_metric_histogram("gatehouse_db_write_wait_seconds",
+                                          "time a write transaction waited for the write lock (gh_db_begin)", NULL,
+                                          bounds, sizeof bounds / sizeof bounds[0]),
+                      NULL, (gh_mono_ms() - t0) / 1000.0);
     if (s == GH_OK) head(db)->in_tx = true;
     return s;
 }

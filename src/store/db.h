@@ -8,7 +8,8 @@
  * A gh_db carries the operations table of the backend that opened it
  * (store/backend.h; SQLite in WAL mode with durable commits is the only one
  * today), so a second backend is added inside src/store/ without touching
- * core. Statements, bindings and <sqlite3.h> are private to src/store/
+ * core. Statements and bindings are private to src/store/ (store/stmt.h,
+ * backend-neutral); <sqlite3.h> is private to the SQLite backend's files
  * (store/sqlite_int.h).
  *
  * One gh_db is one connection and must only be used by one thread at a time;
@@ -46,6 +47,12 @@ const char *gh_db_path(void);
 gh_db *gh_db_thread(void);
 void gh_db_thread_close(void);
 
+/* Whether path is a URL (scheme://...: a database server's), not a file. */
+bool gh_db_is_url(const char *path);
+/* url with the password, if it names one, shown as *** (for messages and
+ * logs). */
+void gh_db_redact_url(const char *url, char *out, size_t cap);
+
 /* The backend's name ("sqlite"), for logs and the status page. */
 const char *gh_db_backend_name(gh_db *db);
 
@@ -58,7 +65,19 @@ gh_status gh_db_begin(gh_db *db, gh_err *err);
 /* Begin without waiting: GH_E_BUSY at once (not logged) when
  * another connection holds the write lock. For work that may be skipped. */
 gh_status gh_db_begin_nowait(gh_db *db, gh_err *err);
+/* Whether a thread of this process is waiting in gh_db_begin for the write
+ * lock. Background loops that write in many short transactions (the mail
+ * and webhook dispatchers) stop their round when it is set: a request's
+ * busy handler polls the lock every few ms to 100 ms and would otherwise
+ * miss every gap between their commits until its 5 s budget ran out
+ * (503 database_busy on a CSV import while the mails of the previous one
+ * were being dispatched). */
+bool gh_db_write_wanted(void);
 gh_status gh_db_commit(gh_db *db, gh_err *err);
+/* This connection's page cache in KiB (0: SQLite's default, 2 MB): a bulk
+ * write (serve --demo-size) keeps its pages in memory instead of spilling
+ * them to the WAL mid-transaction. */
+void gh_db_cache_kib(gh_db *db, int64_t kib);
 /* A read transaction: one consistent view of the database across several
  * reads (the snapshot builder), ended by gh_db_end_read. */
 gh_status gh_db_begin_read(gh_db *db, gh_err *err);

@@ -1,6 +1,6 @@
-/* SQLite implementation of store/shopfloor.h: kiosk devices and kiosk sessions. */
+/* The store SQL (through store/stmt.h) of store/shopfloor.h: kiosk devices and kiosk sessions. */
 #include "store/shopfloor.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +8,12 @@
 /* ---- kiosk devices ------------------------------------------------------------------- */
 #define DEVICE_COLS "id, org_id, name, token_hash, created_by, created_at, last_used_at"
 
-static void device_row(sqlite3_stmt *st, gh_kiosk_device *d)
+static void device_row(gh_stmt *st, gh_kiosk_device *d)
 {
     memset(d, 0, sizeof *d);
     CP(d->id, 0); CP(d->org_id, 1); CP(d->name, 2); CP(d->token_hash, 3); CP(d->created_by, 4);
-    d->created_at = sqlite3_column_int64(st, 5);
-    d->last_used_at = sqlite3_column_int64(st, 6);
+    d->created_at = gh_col_i64(st, 5);
+    d->last_used_at = gh_col_i64(st, 6);
 }
 
 gh_status gh_store_device_insert(gh_db *db, const gh_kiosk_device *d, gh_err *err)
@@ -31,11 +31,11 @@ gh_status gh_store_device_get_by_hash(gh_db *db, const char *org_id, const char 
     PREP(db, st, "SELECT " DEVICE_COLS " FROM kiosk_devices WHERE org_id = ?1 AND token_hash = ?2", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, token_hash);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) device_row(st, d);
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW) return GH_OK;
-    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "device_not_found", "no such kiosk device");
+    int s = gh_step(st);
+    if (s == GH_ROW) device_row(st, d);
+    gh_reset(st);
+    if (s == GH_ROW) return GH_OK;
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "device_not_found", "no such kiosk device");
     return gh_db_fail(db, err, "device get");
 }
 
@@ -54,13 +54,13 @@ gh_status gh_store_device_delete(gh_db *db, const char *org_id, const char *id, 
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
     STEP_DONE(db, st, err, "device delete");
-    if (sqlite3_changes(gh_db_raw(db)) != 1)
+    if (gh_db_changes(db) != 1)
         return gh_fail(err, GH_E_NOT_FOUND, "device_not_found", "no such kiosk device");
     return GH_OK;
 }
 
 typedef struct { void (*fn)(const gh_kiosk_device *, void *); void *arg; } device_cb;
-static void device_visit(sqlite3_stmt *st, void *arg)
+static void device_visit(gh_stmt *st, void *arg)
 {
     device_cb *cb = arg;
     gh_kiosk_device d;
@@ -100,6 +100,6 @@ gh_status gh_store_session_delete_kiosk(gh_db *db, const char *org_id, const cha
     gh_bind_text(st, 3, gh_sql_null_if_empty(device_id));
     gh_bind_text(st, 4, gh_sql_null_if_empty(keep_id));
     STEP_DONE(db, st, err, "kiosk session delete");
-    if (deleted) *deleted = sqlite3_changes(gh_db_raw(db));
+    if (deleted) *deleted = gh_db_changes(db);
     return GH_OK;
 }

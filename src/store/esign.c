@@ -1,7 +1,7 @@
-/* SQLite implementation of store/esign.h: e-signature accounts and the
+/* The store SQL (through store/stmt.h) of store/esign.h: e-signature accounts and the
  * per-organization signature chain. */
 #include "store/esign.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <string.h>
 
@@ -10,10 +10,10 @@ gh_status gh_store_esign_enabled(gh_db *db, const char *org_id, const char *user
     PREP(db, st, "SELECT 1 FROM esign_accounts WHERE org_id = ?1 AND user_id = ?2", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return gh_db_fail(db, err, "esign enabled");
-    *enabled = rc == SQLITE_ROW;
+    int rc = gh_step(st);
+    gh_reset(st);
+    if (rc != GH_ROW && rc != GH_DONE) return gh_db_fail(db, err, "esign enabled");
+    *enabled = rc == GH_ROW;
     return GH_OK;
 }
 
@@ -34,7 +34,7 @@ gh_status gh_store_esign_set(gh_db *db, const char *org_id, const char *user_id,
         gh_bind_text(st, 2, user_id);
         STEP_DONE(db, st, err, "esign disable");
     }
-    *changed = sqlite3_changes(gh_db_raw(db)) == 1;
+    *changed = gh_db_changes(db) == 1;
     return GH_OK;
 }
 
@@ -42,15 +42,15 @@ gh_status gh_store_sig_head(gh_db *db, const char *org_id, int64_t *seq, char ha
 {
     PREP(db, st, "SELECT seq, hash FROM signature_heads WHERE org_id = ?1", err);
     gh_bind_text(st, 1, org_id);
-    int rc = sqlite3_step(st);
+    int rc = gh_step(st);
     *seq = 0;
     hash[0] = '\0';
-    if (rc == SQLITE_ROW) {
-        *seq = sqlite3_column_int64(st, 0);
+    if (rc == GH_ROW) {
+        *seq = gh_col_i64(st, 0);
         gh_sql_copy_text(hash, GH_SIG_HASH_HEX, st, 1);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return gh_db_fail(db, err, "signature head");
+    gh_reset(st);
+    if (rc != GH_ROW && rc != GH_DONE) return gh_db_fail(db, err, "signature head");
     return GH_OK;
 }
 
@@ -80,13 +80,13 @@ gh_status gh_store_sig_append(gh_db *db, const gh_signature *s, gh_err *err)
     return GH_OK;
 }
 
-static void row(sqlite3_stmt *st, gh_signature *s)
+static void row(gh_stmt *st, gh_signature *s)
 {
     memset(s, 0, sizeof *s);
-    CP(s->id, 0); CP(s->org_id, 1); s->seq = sqlite3_column_int64(st, 2);
+    CP(s->id, 0); CP(s->org_id, 1); s->seq = gh_col_i64(st, 2);
     CP(s->signer_id, 3); CP(s->signer_name, 4); CP(s->signer_email, 5);
     CP(s->on_behalf_id, 6); CP(s->on_behalf_name, 7); CP(s->record_type, 8); CP(s->record_ref, 9);
-    CP(s->content_hash, 10); CP(s->meaning, 11); CP(s->method, 12); s->signed_at = sqlite3_column_int64(st, 13);
+    CP(s->content_hash, 10); CP(s->meaning, 11); CP(s->method, 12); s->signed_at = gh_col_i64(st, 13);
     CP(s->prev_hash, 14); CP(s->hash, 15);
 }
 
@@ -99,11 +99,11 @@ gh_status gh_store_sig_each(gh_db *db, const char *org_id, const char *record_re
     gh_bind_text(st, 2, record_ref);
     gh_signature s;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = gh_step(st)) == GH_ROW) {
         row(st, &s);
-        if (!fn(&s, arg)) { rc = SQLITE_DONE; break; }
+        if (!fn(&s, arg)) { rc = GH_DONE; break; }
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return gh_db_fail(db, err, "signature list");
+    gh_reset(st);
+    if (rc != GH_DONE) return gh_db_fail(db, err, "signature list");
     return GH_OK;
 }

@@ -1,7 +1,7 @@
-/* SQLite implementation of store/groups.h: groups, membership, views and
+/* The store SQL (through store/stmt.h) of store/groups.h: groups, membership, views and
  * shares. */
 #include "store/groups.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,20 +11,20 @@
     " (SELECT count(*) FROM group_members m WHERE m.group_id = g.id)," \
     " (SELECT count(*) FROM group_members m WHERE m.group_id = g.id AND m.user_id = ?3)"
 
-static void group_row(sqlite3_stmt *st, gh_group *g)
+static void group_row(gh_stmt *st, gh_group *g)
 {
     memset(g, 0, sizeof *g);
     CP(g->id, 0); CP(g->org_id, 1); CP(g->name, 2); CP(g->description, 3);
-    g->created_at = sqlite3_column_int64(st, 4);
-    g->updated_at = sqlite3_column_int64(st, 5);
-    g->member_count = sqlite3_column_int64(st, 6);
-    g->is_member = sqlite3_column_int64(st, 7) > 0;
+    g->created_at = gh_col_i64(st, 4);
+    g->updated_at = gh_col_i64(st, 5);
+    g->member_count = gh_col_i64(st, 6);
+    g->is_member = gh_col_i64(st, 7) > 0;
 }
 
 static gh_status group_write_result(gh_db *db, int s, gh_err *err)
 {
-    if (s == SQLITE_DONE) return GH_OK;
-    if (s == SQLITE_CONSTRAINT_UNIQUE)
+    if (s == GH_DONE) return GH_OK;
+    if (s == GH_UNIQUE)
         return gh_fail_field(err, GH_E_CONFLICT, "group_name_taken", "name", "another group has this name");
     return gh_db_fail(db, err, "group write");
 }
@@ -38,8 +38,8 @@ gh_status gh_store_group_insert(gh_db *db, const gh_group *g, gh_err *err)
     gh_bind_text(st, 1, g->id); gh_bind_text(st, 2, g->org_id); gh_bind_text(st, 3, g->name);
     gh_bind_text(st, 4, norm); gh_bind_text(st, 5, g->description);
     gh_bind_i64(st, 6, g->created_at); gh_bind_i64(st, 7, g->updated_at);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
+    int s = gh_step(st);
+    gh_reset(st);
     return group_write_result(db, s, err);
 }
 
@@ -51,8 +51,8 @@ gh_status gh_store_group_update(gh_db *db, const gh_group *g, gh_err *err)
                  " WHERE org_id = ?1 AND id = ?2", err);
     gh_bind_text(st, 1, g->org_id); gh_bind_text(st, 2, g->id); gh_bind_text(st, 3, g->name);
     gh_bind_text(st, 4, norm); gh_bind_text(st, 5, g->description); gh_bind_i64(st, 6, g->updated_at);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
+    int s = gh_step(st);
+    gh_reset(st);
     return group_write_result(db, s, err);
 }
 
@@ -63,11 +63,11 @@ gh_status gh_store_group_get(gh_db *db, const char *org_id, const char *id, cons
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
     gh_bind_text(st, 3, viewer_id);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) group_row(st, g);
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW) return GH_OK;
-    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "group_not_found", "no such group");
+    int s = gh_step(st);
+    if (s == GH_ROW) group_row(st, g);
+    gh_reset(st);
+    if (s == GH_ROW) return GH_OK;
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "group_not_found", "no such group");
     return gh_db_fail(db, err, "group get");
 }
 
@@ -77,42 +77,134 @@ gh_status gh_store_group_delete(gh_db *db, const char *org_id, const char *id, g
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
     STEP_DONE(db, st, err, "group delete");
-    if (sqlite3_changes(gh_db_raw(db)) != 1) return gh_fail(err, GH_E_NOT_FOUND, "group_not_found", "no such group");
+    if (gh_db_changes(db) != 1) return gh_fail(err, GH_E_NOT_FOUND, "group_not_found", "no such group");
     return GH_OK;
 }
 
-gh_status gh_store_group_list(gh_db *db, const char *org_id, const char *viewer_id, const char *after_name,
-                              const char *after_id, int limit, void (*fn)(const gh_group *, void *), void *arg,
-                              gh_err *err)
+/* A page of groups (issue 17): without q it walks groups_org_order
+ * (org_id, name_sort, id) from the cursor (name_sort is gh_name_key(name),
+ * written by triggers); with q (folded like
+ * users', a substring of the name) of three characters or more matching
+ * fewer than GROUP_SEARCH_BROAD groups, the matches come from the trigram
+ * index (groups_search, migration 22) and are sorted; broader and shorter
+ * ones walk the order index testing each name. */
+#define GROUP_SEARCH_BROAD 2000
+#define GROUP_AFTER " AND (?4 IS NULL OR (g.name_sort, g.id) > (gh_name_key(?4), ?5))"
+#define GROUP_ORDER " ORDER BY g.name_sort, g.id LIMIT ?6"
+
+typedef struct group_query {
+    char q[GH_SEARCH_KEY_MAX];
+    char phrase[2 * GH_SEARCH_KEY_MAX + 3];
+} group_query;
+
+static const char *group_list_sql(gh_db *db, const char *org_id, const char *q, group_query *gq)
 {
-    PREP(db, st, "SELECT " GROUP_COLS " FROM groups g WHERE g.org_id = ?1"
-                 " AND (?4 IS NULL OR g.name COLLATE gh_name > ?4 OR (g.name = ?4 AND g.id > ?5))"
-                 " ORDER BY g.name COLLATE gh_name, g.id LIMIT ?6", err);
+    size_t qn = q && *q ? gh_search_fold(q, gq->q, sizeof gq->q) : 0;
+    gq->phrase[0] = '\0';
+    if (qn == 0) {
+        gq->q[0] = '\0';
+        return "SELECT " GROUP_COLS " FROM groups g WHERE g.org_id = ?1" GROUP_AFTER GROUP_ORDER;
+    }
+    if (gh_search_chars(gq->q) >= 3) {
+        size_t n = 0;
+        gq->phrase[n++] = '"';
+        for (size_t i = 0; i < qn && n + 3 < sizeof gq->phrase; i++) {
+            if (gq->q[i] == '"') gq->phrase[n++] = '"';
+            gq->phrase[n++] = gq->q[i];
+        }
+        gq->phrase[n++] = '"';
+        gq->phrase[n] = '\0';
+        gh_stmt *c = gh_db_stmt(db, "SELECT count(*) FROM (SELECT 1 FROM groups_search"
+                                         " WHERE k MATCH ?1 AND oid = ?2 LIMIT ?3)");
+        int64_t matches = -1;
+        if (c) {
+            gh_bind_text(c, 1, gq->phrase);
+            gh_bind_text(c, 2, org_id);
+            gh_bind_i64(c, 3, GROUP_SEARCH_BROAD);
+            matches = gh_step(c) == GH_ROW ? gh_col_i64(c, 0) : -1;
+            gh_reset(c);
+        }
+        if (matches >= 0 && matches < GROUP_SEARCH_BROAD)
+            return "SELECT " GROUP_COLS " FROM groups_search s CROSS JOIN group_search_ids x CROSS JOIN groups g"
+                   " WHERE s.k MATCH ?8 AND s.oid = ?1 AND x.rid = s.rowid AND g.id = x.group_id AND g.org_id = ?1"
+                   GROUP_AFTER " AND instr(gh_search_key(g.name, NULL, NULL), ?7) > 0" GROUP_ORDER;
+    }
+    return "SELECT " GROUP_COLS " FROM groups g WHERE g.org_id = ?1" GROUP_AFTER
+           " AND instr(gh_search_key(g.name, NULL, NULL), ?7) > 0" GROUP_ORDER;
+}
+
+static void group_list_bind(gh_stmt *st, const char *org_id, const char *viewer_id, const char *after_name,
+                            const char *after_id, int limit, const group_query *gq)
+{
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 3, viewer_id);
     gh_bind_text(st, 4, after_name);
     gh_bind_text(st, 5, after_id ? after_id : "");
     gh_bind_i64(st, 6, limit);
+    if (gq->q[0]) gh_bind_text(st, 7, gq->q);
+    if (gq->phrase[0]) gh_bind_text(st, 8, gq->phrase);
+}
+
+gh_status gh_store_group_list(gh_db *db, const char *org_id, const char *viewer_id, const char *q,
+                              const char *after_name, const char *after_id, int limit,
+                              void (*fn)(const gh_group *, void *), void *arg, gh_err *err)
+{
+    group_query *gq = malloc(sizeof *gq);
     gh_group *g = malloc(sizeof *g);
-    if (!g) { sqlite3_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
+    if (!gq || !g) {
+        free(gq);
+        free(g);
+        return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    }
+    gh_stmt *st = gh_db_stmt(db, group_list_sql(db, org_id, q, gq));
+    if (!st) {
+        free(gq);
+        free(g);
+        return gh_db_fail(db, err, "prepare");
+    }
+    group_list_bind(st, org_id, viewer_id, after_name, after_id, limit, gq); /* bound as copies */
+    free(gq);
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = gh_step(st)) == GH_ROW) {
         group_row(st, g);
         fn(g, arg);
     }
-    sqlite3_reset(st);
+    gh_reset(st);
     free(g);
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "group list");
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "group list");
+}
+
+typedef struct {
+    const char *org_id, *after_name, *after_id;
+    group_query *gq;
+} group_plan_args;
+
+static void group_plan_bind(gh_stmt *st, void *arg)
+{
+    group_plan_args *a = arg;
+    group_list_bind(st, a->org_id, NULL, a->after_name, a->after_id, 100, a->gq);
+}
+
+gh_status gh_store_group_list_plan(gh_db *db, const char *org_id, const char *q, const char *after_name,
+                                   const char *after_id, char *out, size_t cap, gh_err *err)
+{
+    group_query *gq = malloc(sizeof *gq);
+    if (cap) out[0] = '\0';
+    if (!gq) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    group_plan_args a = {org_id, after_name, after_id, gq};
+    gh_status rc = gh_sql_plan(db, group_list_sql(db, org_id, q, gq), group_plan_bind, &a, out, cap, err);
+    free(gq);
+    return rc;
 }
 
 int64_t gh_store_group_share_count(gh_db *db, const char *org_id, const char *group_id)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM view_shares WHERE org_id = ?1 AND group_id = ?2");
+    gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM view_shares WHERE org_id = ?1 AND group_id = ?2");
     if (!st) return -1;
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, group_id);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    int64_t n = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : -1;
+    gh_reset(st);
     return n;
 }
 
@@ -125,7 +217,7 @@ gh_status gh_store_group_member_add(gh_db *db, const char *org_id, const char *g
     gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, group_id); gh_bind_text(st, 3, user_id);
     gh_bind_i64(st, 4, at); gh_bind_text(st, 5, gh_sql_null_if_empty(added_by));
     STEP_DONE(db, st, err, "group member add");
-    *changed = sqlite3_changes(gh_db_raw(db)) == 1;
+    *changed = gh_db_changes(db) == 1;
     return GH_OK;
 }
 
@@ -135,7 +227,7 @@ gh_status gh_store_group_member_remove(gh_db *db, const char *org_id, const char
     PREP(db, st, "DELETE FROM group_members WHERE org_id = ?1 AND group_id = ?2 AND user_id = ?3", err);
     gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, group_id); gh_bind_text(st, 3, user_id);
     STEP_DONE(db, st, err, "group member remove");
-    *changed = sqlite3_changes(gh_db_raw(db)) == 1;
+    *changed = gh_db_changes(db) == 1;
     return GH_OK;
 }
 
@@ -144,10 +236,10 @@ gh_status gh_store_group_is_member(gh_db *db, const char *org_id, const char *gr
 {
     PREP(db, st, "SELECT count(*) FROM group_members WHERE org_id = ?1 AND group_id = ?2 AND user_id = ?3", err);
     gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, group_id); gh_bind_text(st, 3, user_id);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) *member = sqlite3_column_int64(st, 0) > 0;
-    sqlite3_reset(st);
-    return s == SQLITE_ROW ? GH_OK : gh_db_fail(db, err, "group member check");
+    int s = gh_step(st);
+    if (s == GH_ROW) *member = gh_col_i64(st, 0) > 0;
+    gh_reset(st);
+    return s == GH_ROW ? GH_OK : gh_db_fail(db, err, "group member check");
 }
 
 gh_status gh_store_group_members(gh_db *db, const char *org_id, const char *group_id,
@@ -160,14 +252,14 @@ gh_status gh_store_group_members(gh_db *db, const char *org_id, const char *grou
     gh_bind_text(st, 2, group_id);
     gh_group_member m;
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = gh_step(st)) == GH_ROW) {
         memset(&m, 0, sizeof m);
         CP(m.user_id, 0); CP(m.name, 1); CP(m.email, 2);
-        m.added_at = sqlite3_column_int64(st, 3);
+        m.added_at = gh_col_i64(st, 3);
         fn(&m, arg);
     }
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "group members");
+    gh_reset(st);
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "group members");
 }
 
 gh_status gh_store_groups_of_user(gh_db *db, const char *org_id, const char *user_id,
@@ -178,18 +270,18 @@ gh_status gh_store_groups_of_user(gh_db *db, const char *org_id, const char *use
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
     gh_group *g = malloc(sizeof *g);
-    if (!g) { sqlite3_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
+    if (!g) { gh_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = gh_step(st)) == GH_ROW) {
         memset(g, 0, sizeof *g);
         CP(g->id, 0); CP(g->name, 1);
         gh_strlcpy(g->org_id, org_id, sizeof g->org_id);
         g->is_member = true;
         fn(g, arg);
     }
-    sqlite3_reset(st);
+    gh_reset(st);
     free(g);
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "groups of user");
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "groups of user");
 }
 
 /* ---- views ------------------------------------------------------------------- */
@@ -205,15 +297,15 @@ void gh_view_release(gh_view *v)
     config_expr ", v.created_at, v.updated_at FROM views v LEFT JOIN users u ON u.id = v.owner_id"
 
 /* Fills v from a row; config is copied (malloc) when present. false on OOM. */
-static bool view_row(sqlite3_stmt *st, gh_view *v)
+static bool view_row(gh_stmt *st, gh_view *v)
 {
     memset(v, 0, sizeof *v);
     CP(v->id, 0); CP(v->org_id, 1); CP(v->owner_id, 2); CP(v->owner_name, 3); CP(v->kind, 4); CP(v->name, 5);
-    v->created_at = sqlite3_column_int64(st, 7);
-    v->updated_at = sqlite3_column_int64(st, 8);
-    if (sqlite3_column_type(st, 6) == SQLITE_NULL) return true;
-    const unsigned char *c = sqlite3_column_text(st, 6);
-    size_t n = (size_t)sqlite3_column_bytes(st, 6);
+    v->created_at = gh_col_i64(st, 7);
+    v->updated_at = gh_col_i64(st, 8);
+    if (gh_col_is_null(st, 6)) return true;
+    const char *c = gh_col_text_or_null(st, 6);
+    size_t n = gh_col_bytes(st, 6);
     if (!c || !(v->config = malloc(n + 1))) return false;
     memcpy(v->config, c, n);
     v->config[n] = '\0';
@@ -237,7 +329,7 @@ gh_status gh_store_view_update(gh_db *db, const gh_view *v, gh_err *err)
     gh_bind_text(st, 1, v->org_id); gh_bind_text(st, 2, v->id); gh_bind_text(st, 3, v->name);
     gh_bind_text(st, 4, v->config ? v->config : "{}"); gh_bind_i64(st, 5, v->updated_at);
     STEP_DONE(db, st, err, "view update");
-    if (sqlite3_changes(gh_db_raw(db)) != 1) return gh_fail(err, GH_E_NOT_FOUND, "view_not_found", "no such view");
+    if (gh_db_changes(db) != 1) return gh_fail(err, GH_E_NOT_FOUND, "view_not_found", "no such view");
     return GH_OK;
 }
 
@@ -247,7 +339,7 @@ gh_status gh_store_view_delete(gh_db *db, const char *org_id, const char *id, gh
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
     STEP_DONE(db, st, err, "view delete");
-    if (sqlite3_changes(gh_db_raw(db)) != 1) return gh_fail(err, GH_E_NOT_FOUND, "view_not_found", "no such view");
+    if (gh_db_changes(db) != 1) return gh_fail(err, GH_E_NOT_FOUND, "view_not_found", "no such view");
     return GH_OK;
 }
 
@@ -256,12 +348,12 @@ gh_status gh_store_view_get(gh_db *db, const char *org_id, const char *id, gh_vi
     PREP(db, st, "SELECT " VIEW_COLS("v.config") " WHERE v.org_id = ?1 AND v.id = ?2", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
-    int s = sqlite3_step(st);
-    bool ok = s != SQLITE_ROW || view_row(st, v);
-    sqlite3_reset(st);
+    int s = gh_step(st);
+    bool ok = s != GH_ROW || view_row(st, v);
+    gh_reset(st);
     if (!ok) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
-    if (s == SQLITE_ROW) return GH_OK;
-    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "view_not_found", "no such view");
+    if (s == GH_ROW) return GH_OK;
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "view_not_found", "no such view");
     return gh_db_fail(db, err, "view get");
 }
 
@@ -284,18 +376,18 @@ gh_status gh_store_view_list(gh_db *db, const char *org_id, const gh_view_filter
     gh_bind_i64(st, 7, f->with_config);
     gh_bind_i64(st, 8, f->limit);
     gh_view *v = malloc(sizeof *v);
-    if (!v) { sqlite3_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
+    if (!v) { gh_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
     int s;
     bool ok = true;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = gh_step(st)) == GH_ROW) {
         if (!(ok = view_row(st, v))) break;
         fn(v, arg);
         gh_view_release(v);
     }
-    sqlite3_reset(st);
+    gh_reset(st);
     free(v);
     if (!ok) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "view list");
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "view list");
 }
 
 /* ---- shares ------------------------------------------------------------------ */
@@ -310,10 +402,10 @@ gh_status gh_store_view_shares(gh_db *db, const char *org_id, const char *view_i
     gh_bind_text(st, 2, view_id);
     gh_bind_text(st, 3, user_id);
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW)
-        fn(gh_col_text(st, 0), gh_col_text(st, 1), sqlite3_column_int64(st, 2) > 0, arg);
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "view shares");
+    while ((s = gh_step(st)) == GH_ROW)
+        fn(gh_col_text(st, 0), gh_col_text(st, 1), gh_col_i64(st, 2) > 0, arg);
+    gh_reset(st);
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "view shares");
 }
 
 gh_status gh_store_view_share_add(gh_db *db, const char *org_id, const char *view_id, const char *group_id,

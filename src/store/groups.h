@@ -34,10 +34,15 @@ gh_status gh_store_group_get(gh_db *db, const char *org_id, const char *id, cons
 /* Deleting a group drops its memberships and shares (cascade). */
 gh_status gh_store_group_delete(gh_db *db, const char *org_id, const char *id, gh_err *err);
 /* Groups of an org in (name, id) order after the keyset cursor (after_name
- * NULL = from the start), at most limit. */
-gh_status gh_store_group_list(gh_db *db, const char *org_id, const char *viewer_id, const char *after_name,
-                              const char *after_id, int limit, void (*fn)(const gh_group *, void *), void *arg,
-                              gh_err *err);
+ * NULL = from the start), at most limit; q (NULL = all): text in the name,
+ * any case and accents. */
+gh_status gh_store_group_list(gh_db *db, const char *org_id, const char *viewer_id, const char *q,
+                              const char *after_name, const char *after_id, int limit,
+                              void (*fn)(const gh_group *, void *), void *arg, gh_err *err);
+/* The query plan (EXPLAIN QUERY PLAN detail lines, one per line) of that
+ * list, for tests that refuse a full scan or a sort of the whole org. */
+gh_status gh_store_group_list_plan(gh_db *db, const char *org_id, const char *q, const char *after_name,
+                                   const char *after_id, char *out, size_t cap, gh_err *err);
 /* How many views the group is shared with. */
 int64_t gh_store_group_share_count(gh_db *db, const char *org_id, const char *group_id);
 

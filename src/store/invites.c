@@ -1,14 +1,14 @@
-/* SQLite implementation of store/invites.h. */
+/* The store SQL (through store/stmt.h) of store/invites.h. */
 #include "store/invites.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static void bind_time(sqlite3_stmt *st, int i, int64_t t)
+static void bind_time(gh_stmt *st, int i, int64_t t)
 {
     if (t) gh_bind_i64(st, i, t);
-    else sqlite3_bind_null(st, i);
+    else gh_bind_null(st, i);
 }
 
 /* Columns of every SELECT below; the inviter's name comes from a join. */
@@ -16,16 +16,16 @@ static void bind_time(sqlite3_stmt *st, int i, int64_t t)
     " i.status, i.created_at, i.sent_at, i.expires_at, i.accepted_at, i.cancelled_at, i.user_id"
 #define INVITE_FROM " FROM invites i LEFT JOIN users u ON u.id = i.invited_by"
 
-static void invite_row(sqlite3_stmt *st, gh_invite *v)
+static void invite_row(gh_stmt *st, gh_invite *v)
 {
     memset(v, 0, sizeof *v);
     CP(v->id, 0); CP(v->org_id, 1); CP(v->email, 2); CP(v->role_key, 3); CP(v->invited_by, 4);
     CP(v->invited_by_name, 5); CP(v->token_hash, 6); CP(v->status, 7);
-    v->created_at = sqlite3_column_int64(st, 8);
-    v->sent_at = sqlite3_column_int64(st, 9);
-    v->expires_at = sqlite3_column_int64(st, 10);
-    v->accepted_at = sqlite3_column_int64(st, 11);
-    v->cancelled_at = sqlite3_column_int64(st, 12);
+    v->created_at = gh_col_i64(st, 8);
+    v->sent_at = gh_col_i64(st, 9);
+    v->expires_at = gh_col_i64(st, 10);
+    v->accepted_at = gh_col_i64(st, 11);
+    v->cancelled_at = gh_col_i64(st, 12);
     CP(v->user_id, 13);
 }
 
@@ -41,11 +41,11 @@ gh_status gh_store_invite_insert(gh_db *db, const gh_invite *v, gh_err *err)
     gh_bind_text(st, 7, v->token_hash); gh_bind_text(st, 8, v->status[0] ? v->status : "pending");
     gh_bind_i64(st, 9, v->created_at); gh_bind_i64(st, 10, v->sent_at); gh_bind_i64(st, 11, v->expires_at);
     bind_time(st, 12, v->accepted_at); bind_time(st, 13, v->cancelled_at); gh_bind_text(st, 14, gh_sql_null_if_empty(v->user_id));
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (s == SQLITE_CONSTRAINT_UNIQUE)
+    int s = gh_step(st);
+    gh_reset(st);
+    if (s == GH_UNIQUE)
         return gh_fail_field(err, GH_E_CONFLICT, "already_invited", "email", "this address already has a pending invitation");
-    if (s != SQLITE_DONE) return gh_db_fail(db, err, "invite insert");
+    if (s != GH_DONE) return gh_db_fail(db, err, "invite insert");
     return GH_OK;
 }
 
@@ -58,12 +58,12 @@ gh_status gh_store_invite_update(gh_db *db, const gh_invite *v, gh_err *err)
     gh_bind_text(st, 4, gh_sql_null_if_empty(v->invited_by)); gh_bind_text(st, 5, v->token_hash); gh_bind_text(st, 6, v->status);
     gh_bind_i64(st, 7, v->sent_at); gh_bind_i64(st, 8, v->expires_at); bind_time(st, 9, v->accepted_at);
     bind_time(st, 10, v->cancelled_at); gh_bind_text(st, 11, gh_sql_null_if_empty(v->user_id));
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (s == SQLITE_CONSTRAINT_UNIQUE)
+    int s = gh_step(st);
+    gh_reset(st);
+    if (s == GH_UNIQUE)
         return gh_fail_field(err, GH_E_CONFLICT, "already_invited", "email", "this address already has a pending invitation");
-    if (s != SQLITE_DONE) return gh_db_fail(db, err, "invite update");
-    if (sqlite3_changes(gh_db_raw(db)) != 1)
+    if (s != GH_DONE) return gh_db_fail(db, err, "invite update");
+    if (gh_db_changes(db) != 1)
         return gh_fail(err, GH_E_NOT_FOUND, "invite_not_found", "no such invitation");
     return GH_OK;
 }
@@ -74,20 +74,20 @@ gh_status gh_store_invite_cancel_by_inviter(gh_db *db, const char *org_id, const
     PREP(db, st, "UPDATE invites SET status = 'cancelled', cancelled_at = ?3"
                  " WHERE org_id = ?1 AND invited_by = ?2 AND status = 'pending'", err);
     gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, user_id); gh_bind_i64(st, 3, at);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (s != SQLITE_DONE) return gh_db_fail(db, err, "invite cancel");
-    *n = sqlite3_changes(gh_db_raw(db));
+    int s = gh_step(st);
+    gh_reset(st);
+    if (s != GH_DONE) return gh_db_fail(db, err, "invite cancel");
+    *n = gh_db_changes(db);
     return GH_OK;
 }
 
-static gh_status invite_get(gh_db *db, sqlite3_stmt *st, gh_invite *v, gh_err *err)
+static gh_status invite_get(gh_db *db, gh_stmt *st, gh_invite *v, gh_err *err)
 {
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) invite_row(st, v);
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW) return GH_OK;
-    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "invite_not_found", "no such invitation");
+    int s = gh_step(st);
+    if (s == GH_ROW) invite_row(st, v);
+    gh_reset(st);
+    if (s == GH_ROW) return GH_OK;
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "invite_not_found", "no such invitation");
     return gh_db_fail(db, err, "invite get");
 }
 
@@ -129,13 +129,13 @@ gh_status gh_store_invite_list_pending(gh_db *db, const char *org_id, const gh_i
     gh_bind_text(st, 3, f->after_id);
     gh_bind_i64(st, 4, f->limit);
     gh_invite *v = malloc(sizeof *v);
-    if (!v) { sqlite3_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
+    if (!v) { gh_reset(st); return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); }
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = gh_step(st)) == GH_ROW) {
         invite_row(st, v);
         fn(v, arg);
     }
-    sqlite3_reset(st);
+    gh_reset(st);
     free(v);
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "invite list");
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "invite list");
 }

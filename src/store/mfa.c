@@ -1,6 +1,6 @@
-/* SQLite implementation of store/mfa.h: second factors and the MFA policy. */
+/* The store SQL (through store/stmt.h) of store/mfa.h: second factors and the MFA policy. */
 #include "store/mfa.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <string.h>
 
@@ -27,19 +27,19 @@ gh_status gh_store_mfa_factor_get(gh_db *db, const char *org_id, const char *use
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
     gh_bind_text(st, 3, kind);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc = gh_step(st);
+    if (rc == GH_ROW) {
         memset(f, 0, sizeof *f);
         CP(f->id, 0); CP(f->org_id, 1); CP(f->user_id, 2); CP(f->kind, 3); CP(f->label, 4);
         CP(f->secret, 5); CP(f->secret_kid, 6);
-        f->confirmed = sqlite3_column_int64(st, 7) != 0;
-        f->last_step = sqlite3_column_int64(st, 8);
-        f->created_at = sqlite3_column_int64(st, 9);
-        f->last_used_at = sqlite3_column_int64(st, 10);
+        f->confirmed = gh_col_i64(st, 7) != 0;
+        f->last_step = gh_col_i64(st, 8);
+        f->created_at = gh_col_i64(st, 9);
+        f->last_used_at = gh_col_i64(st, 10);
     }
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW) return GH_OK;
-    if (rc == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "mfa_not_enrolled", "no such factor");
+    gh_reset(st);
+    if (rc == GH_ROW) return GH_OK;
+    if (rc == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "mfa_not_enrolled", "no such factor");
     return gh_db_fail(db, err, "mfa factor get");
 }
 
@@ -66,7 +66,7 @@ gh_status gh_store_mfa_factor_use_step(gh_db *db, const char *org_id, const char
     gh_bind_i64(st, 3, step);
     gh_bind_i64(st, 4, at);
     STEP_DONE(db, st, err, "mfa factor use");
-    *won = sqlite3_changes(gh_db_raw(db)) == 1;
+    *won = gh_db_changes(db) == 1;
     return GH_OK;
 }
 
@@ -92,34 +92,27 @@ gh_status gh_store_mfa_factor_delete(gh_db *db, const char *org_id, const char *
     gh_bind_text(st, 3, kind);
     gh_bind_i64(st, 4, unconfirmed_only);
     STEP_DONE(db, st, err, "mfa factor delete");
-    if (n) *n = sqlite3_changes(gh_db_raw(db));
+    if (n) *n = gh_db_changes(db);
     return GH_OK;
+}
+
+static json_t *factor_json(gh_stmt *st, void *unused)
+{
+    (void)unused;
+    int64_t used = gh_col_i64(st, 4);
+    return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", gh_col_text(st, 0), "kind", gh_col_text(st, 1), "label",
+                     gh_col_text(st, 2), "created_at", gh_json_time(gh_col_i64(st, 3)), "last_used_at",
+                     used ? gh_json_time(used) : json_null());
 }
 
 json_t *gh_store_mfa_factor_list(gh_db *db, const char *org_id, const char *user_id, gh_err *err)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT id, kind, label, created_at, last_used_at FROM mfa_factors"
-                                      " WHERE org_id = ?1 AND user_id = ?2 AND confirmed = 1 ORDER BY created_at, id");
+    gh_stmt *st = gh_db_stmt(db, "SELECT id, kind, label, created_at, last_used_at FROM mfa_factors"
+                                 " WHERE org_id = ?1 AND user_id = ?2 AND confirmed = 1 ORDER BY created_at, id");
     if (!st) { gh_db_fail(db, err, "prepare"); return NULL; }
-    json_t *items = json_array();
-    if (!items) { gh_fail(err, GH_E_INTERNAL, "internal", "out of memory"); return NULL; }
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t used = sqlite3_column_int64(st, 4);
-        json_t *it = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", gh_col_text(st, 0), "kind", gh_col_text(st, 1),
-                               "label", gh_col_text(st, 2), "created_at", gh_json_time(sqlite3_column_int64(st, 3)),
-                               "last_used_at", used ? gh_json_time(used) : json_null());
-        if (!it || json_array_append_new(items, it) != 0) { rc = SQLITE_NOMEM; break; }
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        json_decref(items);
-        gh_db_fail(db, err, "mfa factor list");
-        return NULL;
-    }
-    return items;
+    return gh_sql_json_rows(db, st, factor_json, NULL, err, "mfa factor list");
 }
 
 gh_status gh_store_mfa_recovery_insert(gh_db *db, const char *org_id, const char *user_id, const char *hash,
@@ -144,7 +137,7 @@ gh_status gh_store_mfa_recovery_use(gh_db *db, const char *org_id, const char *u
     gh_bind_text(st, 3, hash);
     gh_bind_i64(st, 4, at);
     STEP_DONE(db, st, err, "recovery code use");
-    *won = sqlite3_changes(gh_db_raw(db)) == 1;
+    *won = gh_db_changes(db) == 1;
     return GH_OK;
 }
 
@@ -159,13 +152,13 @@ gh_status gh_store_mfa_recovery_delete(gh_db *db, const char *org_id, const char
 
 int64_t gh_store_mfa_recovery_left(gh_db *db, const char *org_id, const char *user_id)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM mfa_recovery_codes WHERE org_id = ?1 AND user_id = ?2"
-                                      " AND used_at = 0");
+    gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM mfa_recovery_codes WHERE org_id = ?1 AND user_id = ?2"
+                                 " AND used_at = 0");
     if (!st) return 0;
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    int64_t n = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : 0;
+    gh_reset(st);
     return n;
 }
 
@@ -175,15 +168,15 @@ gh_status gh_store_mfa_policy_get(gh_db *db, const char *org_id, gh_mfa_policy *
     gh_strlcpy(p->policy, "optional", sizeof p->policy);
     PREP(db, st, "SELECT policy, sso_counts, sso_acr, updated_at FROM org_mfa WHERE org_id = ?1", err);
     gh_bind_text(st, 1, org_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc = gh_step(st);
+    if (rc == GH_ROW) {
         CP(p->policy, 0);
-        p->sso_counts = sqlite3_column_int64(st, 1) != 0;
+        p->sso_counts = gh_col_i64(st, 1) != 0;
         CP(p->sso_acr, 2);
-        p->updated_at = sqlite3_column_int64(st, 3);
+        p->updated_at = gh_col_i64(st, 3);
     }
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE) return GH_OK;
+    gh_reset(st);
+    if (rc == GH_ROW || rc == GH_DONE) return GH_OK;
     return gh_db_fail(db, err, "mfa policy get");
 }
 

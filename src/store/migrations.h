@@ -9,4 +9,9 @@ int gh_migrations_count(void);
 /* SQL of migration v (1-based). */
 const char *gh_migration_sql(int v);
 
+/* The same migrations for PostgreSQL (store/pg_migrations.c): as many, in
+ * the same order. */
+int gh_pg_migrations_count(void);
+const char *gh_pg_migration_sql(int v);
+
 #endif

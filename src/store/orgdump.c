@@ -1,6 +1,6 @@
 /* One organization's rows out and in (see orgdump.h). */
 #include "store/orgdump.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -58,14 +58,16 @@ static const dump_table *find_table(const char *name)
     return NULL;
 }
 
-static json_t *column_value(sqlite3_stmt *st, int i)
+static json_t *column_value(gh_stmt *st, int i)
 {
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL: return json_null();
-    case SQLITE_INTEGER: return json_integer((json_int_t)sqlite3_column_int64(st, i));
-    case SQLITE_FLOAT: return json_real(sqlite3_column_double(st, i));
-    case SQLITE_TEXT:
-        return json_stringn((const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
+    switch (gh_col_type(st, i)) {
+    case GH_COL_NULL: return json_null();
+    case GH_COL_INT: return json_integer((json_int_t)gh_col_i64(st, i));
+    case GH_COL_REAL: return json_real(gh_col_double(st, i));
+    case GH_COL_TEXT: {
+        const char *t = gh_col_text(st, i);
+        return json_stringn(t, gh_col_bytes(st, i));
+    }
     default: return NULL; /* no table stores blobs */
     }
 }
@@ -73,8 +75,7 @@ static json_t *column_value(sqlite3_stmt *st, int i)
 int gh_store_org_dump(gh_db *db, const char *org_id, int (*emit)(const char *table, json_t *row, void *arg),
                       void *arg, char *err, size_t errlen)
 {
-    sqlite3 *h = gh_db_raw(db);
-    sqlite3_stmt *st = NULL;
+    gh_stmt *st = NULL;
     json_t *row = NULL;
     int rc = -1;
     for (size_t t = 0; t < NTABLES; t++) {
@@ -82,13 +83,13 @@ int gh_store_org_dump(gh_db *db, const char *org_id, int (*emit)(const char *tab
         int n = snprintf(sql, sizeof sql, "SELECT * FROM %s WHERE %s ORDER BY %s", tables[t].name, tables[t].where,
                          tables[t].order);
         if (n < 0 || (size_t)n >= sizeof sql) { snprintf(err, errlen, "query too long"); goto out; }
-        if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) goto sqlerr;
-        sqlite3_bind_text(st, 1, org_id, -1, SQLITE_STATIC);
+        if (!(st = gh_stmt_prepare(db, sql))) goto sqlerr;
+        gh_bind_text(st, 1, org_id);
         int s;
-        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        while ((s = gh_step(st)) == GH_ROW) {
             if (!(row = json_object())) { snprintf(err, errlen, "out of memory"); goto out; }
-            for (int i = 0; i < sqlite3_column_count(st); i++) {
-                const char *col = sqlite3_column_name(st, i);
+            for (int i = 0; i < gh_col_count(st); i++) {
+                const char *col = gh_col_name(st, i);
                 if (tables[t].new_seq && strcmp(col, "seq") == 0) continue;
                 json_t *v = column_value(st, i);
                 if (!v || json_object_set_new(row, col, v) != 0) {
@@ -100,17 +101,17 @@ int gh_store_org_dump(gh_db *db, const char *org_id, int (*emit)(const char *tab
             json_decref(row);
             row = NULL;
         }
-        if (s != SQLITE_DONE) goto sqlerr;
-        sqlite3_finalize(st);
+        if (s != GH_DONE) goto sqlerr;
+        gh_stmt_finalize(st);
         st = NULL;
     }
     rc = 0;
     goto out;
 sqlerr:
-    snprintf(err, errlen, "export failed: %s", sqlite3_errmsg(h));
+    snprintf(err, errlen, "export failed: %s", gh_db_errmsg(db));
 out:
     json_decref(row);
-    sqlite3_finalize(st);
+    gh_stmt_finalize(st);
     return rc;
 }
 
@@ -144,14 +145,14 @@ static int refs_in_org(gh_db *db, const char *org_id, const char *table, json_t 
         if (!v || json_is_null(v)) continue;
         char sql[160];
         snprintf(sql, sizeof sql, "SELECT 1 FROM %s WHERE id = ?1 AND org_id = ?2", refs[i].parent);
-        sqlite3_stmt *st = NULL;
-        bool ok = json_is_string(v) && sqlite3_prepare_v2(gh_db_raw(db), sql, -1, &st, NULL) == SQLITE_OK;
+        gh_stmt *st = NULL;
+        bool ok = json_is_string(v) && (st = gh_stmt_prepare(db, sql)) != NULL;
         if (ok) {
-            sqlite3_bind_text(st, 1, json_string_value(v), -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, org_id, -1, SQLITE_STATIC);
-            ok = sqlite3_step(st) == SQLITE_ROW;
+            gh_bind_text(st, 1, json_string_value(v));
+            gh_bind_text(st, 2, org_id);
+            ok = gh_step(st) == GH_ROW;
         }
-        sqlite3_finalize(st);
+        gh_stmt_finalize(st);
         if (!ok) {
             snprintf(err, errlen, "%s.%s names a %s row that is not this organization's", table, refs[i].column,
                      refs[i].parent);
@@ -163,8 +164,7 @@ static int refs_in_org(gh_db *db, const char *org_id, const char *table, json_t 
 
 int gh_store_org_load(gh_db *db, const char *org_id, const char *table, json_t *row, char *err, size_t errlen)
 {
-    sqlite3 *h = gh_db_raw(db);
-    sqlite3_stmt *st = NULL;
+    gh_stmt *st = NULL;
     int rc = -1;
     const dump_table *t = find_table(table);
     if (!t || !json_is_object(row) || json_object_size(row) == 0 || json_object_size(row) > 64) {
@@ -195,31 +195,31 @@ int gh_store_org_load(gh_db *db, const char *org_id, const char *table, json_t *
     }
     n = snprintf(sql + sl, sizeof sql - sl, ") VALUES (%s)", vals);
     if (n < 0 || (size_t)n >= sizeof sql - sl) { snprintf(err, errlen, "%s: row too wide", t->name); return -1; }
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", t->name, sqlite3_errmsg(h));
+    if (!(st = gh_stmt_prepare(db, sql))) {
+        snprintf(err, errlen, "%s: %s", t->name, gh_db_errmsg(db));
         goto out;
     }
     k = 0;
     json_object_foreach(row, col, v) {
         k++;
-        if (json_is_null(v)) sqlite3_bind_null(st, k);
-        else if (json_is_integer(v)) sqlite3_bind_int64(st, k, (sqlite3_int64)json_integer_value(v));
-        else if (json_is_real(v)) sqlite3_bind_double(st, k, json_real_value(v));
-        else if (json_is_string(v)) sqlite3_bind_text(st, k, json_string_value(v), (int)json_string_length(v), SQLITE_STATIC);
+        if (json_is_null(v)) gh_bind_null(st, k);
+        else if (json_is_integer(v)) gh_bind_i64(st, k, (int64_t)json_integer_value(v));
+        else if (json_is_real(v)) gh_bind_double(st, k, json_real_value(v));
+        else if (json_is_string(v)) gh_bind_textn(st, k, json_string_value(v), json_string_length(v));
         else { snprintf(err, errlen, "%s.%s: unexpected value", t->name, col); goto out; }
     }
-    if (sqlite3_step(st) != SQLITE_DONE) {
+    int s = gh_step(st);
+    if (s != GH_DONE) {
         json_t *id = json_object_get(row, "id");
-        int ec = sqlite3_extended_errcode(h);
-        if (ec == SQLITE_CONSTRAINT_PRIMARYKEY || ec == SQLITE_CONSTRAINT_UNIQUE)
+        if (s == GH_UNIQUE)
             snprintf(err, errlen, "%s %s collides with a row already in this database (%s)", t->name,
-                     json_is_string(id) ? json_string_value(id) : "row", sqlite3_errmsg(h));
+                     json_is_string(id) ? json_string_value(id) : "row", gh_db_errmsg(db));
         else
-            snprintf(err, errlen, "%s: %s", t->name, sqlite3_errmsg(h));
+            snprintf(err, errlen, "%s: %s", t->name, gh_db_errmsg(db));
         goto out;
     }
     rc = 0;
 out:
-    sqlite3_finalize(st);
+    gh_stmt_finalize(st);
     return rc;
 }

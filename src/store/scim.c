@@ -1,12 +1,12 @@
-/* SQLite implementation of store/scim.h. */
+/* store/scim.h: SCIM attributes kept beside a user. */
 #include "store/scim.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <string.h>
 
 #define SCIM_COLS "user_id, external_id, title, given_name, family_name, employee_number, department, manager_id"
 
-static void scim_row(sqlite3_stmt *st, gh_user_scim *s)
+static void scim_row(gh_stmt *st, gh_user_scim *s)
 {
     memset(s, 0, sizeof *s);
     CP(s->external_id, 1); CP(s->title, 2); CP(s->given_name, 3); CP(s->family_name, 4);
@@ -19,10 +19,10 @@ gh_status gh_store_user_scim_get(gh_db *db, const char *org_id, const char *user
     PREP(db, st, "SELECT " SCIM_COLS " FROM scim_users WHERE org_id = ?1 AND user_id = ?2", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) scim_row(st, out);
-    sqlite3_reset(st);
-    if (s == SQLITE_ROW || s == SQLITE_DONE) return GH_OK;
+    int s = gh_step(st);
+    if (s == GH_ROW) scim_row(st, out);
+    gh_reset(st);
+    if (s == GH_ROW || s == GH_DONE) return GH_OK;
     return gh_db_fail(db, err, "scim user get");
 }
 
@@ -39,23 +39,27 @@ gh_status gh_store_user_scim_put(gh_db *db, const char *org_id, const char *user
         PREP(db, st, "DELETE FROM scim_users WHERE org_id = ?1 AND user_id = ?2", err);
         gh_bind_text(st, 1, org_id);
         gh_bind_text(st, 2, user_id);
-        int r = sqlite3_step(st);
-        sqlite3_reset(st);
-        return r == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "scim user delete");
+        int r = gh_step(st);
+        gh_reset(st);
+        return r == GH_DONE ? GH_OK : gh_db_fail(db, err, "scim user delete");
     }
-    PREP(db, st, "INSERT OR REPLACE INTO scim_users (org_id, " SCIM_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", err);
+    PREP(db, st, "INSERT INTO scim_users (org_id, " SCIM_COLS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+                 " ON CONFLICT (user_id) DO UPDATE SET org_id = excluded.org_id, external_id = excluded.external_id,"
+                 " title = excluded.title, given_name = excluded.given_name, family_name = excluded.family_name,"
+                 " employee_number = excluded.employee_number, department = excluded.department,"
+                 " manager_id = excluded.manager_id", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
-    sqlite3_bind_text(st, 3, s->external_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, s->title, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, s->given_name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 6, s->family_name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 7, s->employee_number, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 8, s->department, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 9, s->manager_id, -1, SQLITE_TRANSIENT);
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    return r == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "scim user write");
+    gh_bind_text(st, 3, s->external_id);
+    gh_bind_text(st, 4, s->title);
+    gh_bind_text(st, 5, s->given_name);
+    gh_bind_text(st, 6, s->family_name);
+    gh_bind_text(st, 7, s->employee_number);
+    gh_bind_text(st, 8, s->department);
+    gh_bind_text(st, 9, s->manager_id);
+    int r = gh_step(st);
+    gh_reset(st);
+    return r == GH_DONE ? GH_OK : gh_db_fail(db, err, "scim user write");
 }
 
 gh_status gh_store_user_scim_each(gh_db *db, const char *org_id,
@@ -65,13 +69,13 @@ gh_status gh_store_user_scim_each(gh_db *db, const char *org_id,
     PREP(db, st, "SELECT " SCIM_COLS " FROM scim_users WHERE org_id = ?1", err);
     gh_bind_text(st, 1, org_id);
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = gh_step(st)) == GH_ROW) {
         gh_user_scim row;
         scim_row(st, &row);
         char uid[GH_ID_MAX];
         gh_strlcpy(uid, gh_col_text(st, 0), sizeof uid);
         fn(uid, &row, arg);
     }
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? GH_OK : gh_db_fail(db, err, "scim user list");
+    gh_reset(st);
+    return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "scim user list");
 }

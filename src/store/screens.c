@@ -1,16 +1,16 @@
-/* SQLite implementation of store/shopfloor.h: agenda screens. */
+/* The store SQL (through store/stmt.h) of store/shopfloor.h: agenda screens. */
 #include "store/shopfloor.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- screens ------------------------------------------------------------------------------------ */
-static void screen_row(sqlite3_stmt *st, gh_screen *s)
+static void screen_row(gh_stmt *st, gh_screen *s)
 {
     memset(s, 0, sizeof *s);
     CP(s->id, 0); CP(s->org_id, 1); CP(s->name, 2);
-    s->created_at = sqlite3_column_int64(st, 3);
+    s->created_at = gh_col_i64(st, 3);
 }
 
 gh_status gh_store_screen_insert(gh_db *db, const gh_screen *s, gh_err *err)
@@ -27,11 +27,11 @@ gh_status gh_store_screen_get(gh_db *db, const char *org_id, const char *id, gh_
     PREP(db, st, "SELECT id, org_id, name, created_at FROM screens WHERE org_id = ?1 AND id = ?2", err);
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) screen_row(st, s);
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW) return GH_OK;
-    if (rc == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "screen_not_found", "no such agenda screen");
+    int rc = gh_step(st);
+    if (rc == GH_ROW) screen_row(st, s);
+    gh_reset(st);
+    if (rc == GH_ROW) return GH_OK;
+    if (rc == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "screen_not_found", "no such agenda screen");
     return gh_db_fail(db, err, "screen get");
 }
 
@@ -51,13 +51,13 @@ gh_status gh_store_screen_delete(gh_db *db, const char *org_id, const char *id, 
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, id);
     STEP_DONE(db, st, err, "screen delete");
-    if (sqlite3_changes(gh_db_raw(db)) != 1)
+    if (gh_db_changes(db) != 1)
         return gh_fail(err, GH_E_NOT_FOUND, "screen_not_found", "no such agenda screen");
     return GH_OK;
 }
 
 typedef struct { void (*fn)(const gh_screen *, void *); void *arg; } screen_cb;
-static void screen_visit(sqlite3_stmt *st, void *arg)
+static void screen_visit(gh_stmt *st, void *arg)
 {
     screen_cb *cb = arg;
     gh_screen s;
@@ -77,7 +77,7 @@ gh_status gh_store_screen_list(gh_db *db, const char *org_id, void (*fn)(const g
 gh_status gh_store_screen_link(gh_db *db, gh_screen_link_kind kind, const char *screen_id, const char *other_id,
                                bool add, bool *changed, gh_err *err)
 {
-    sqlite3_stmt *st;
+    gh_stmt *st;
     if (kind == GH_SCREEN_TASKS)
         st = add ? gh_db_stmt(db, "INSERT INTO screen_tasks (screen_id, task_id) VALUES (?1, ?2)"
                                   " ON CONFLICT (screen_id, task_id) DO NOTHING")
@@ -90,14 +90,14 @@ gh_status gh_store_screen_link(gh_db *db, gh_screen_link_kind kind, const char *
     gh_bind_text(st, 1, screen_id);
     gh_bind_text(st, 2, other_id);
     STEP_DONE(db, st, err, "screen link");
-    *changed = sqlite3_changes(gh_db_raw(db)) == 1;
+    *changed = gh_db_changes(db) == 1;
     return GH_OK;
 }
 
 gh_status gh_store_screen_links(gh_db *db, gh_screen_link_kind kind, const char *screen_id,
                                 void (*fn)(const char *, const char *, void *), void *arg, gh_err *err)
 {
-    sqlite3_stmt *st = kind == GH_SCREEN_TASKS
+    gh_stmt *st = kind == GH_SCREEN_TASKS
         ? gh_db_stmt(db, "SELECT t.id, t.ref FROM screen_tasks l JOIN tasks t ON t.id = l.task_id"
                          " WHERE l.screen_id = ?1 ORDER BY t.ref")
         : gh_db_stmt(db, "SELECT u.id, u.name FROM screen_members l JOIN users u ON u.id = l.user_id"

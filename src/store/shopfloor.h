@@ -70,12 +70,16 @@ typedef struct gh_task_filter {
     const char *status;      /* NULL = any */
     const char *order_ref;   /* NULL = any */
     const char *after_ref;   /* keyset cursor: refs > after_ref; NULL = start */
-    const char *q;           /* lower-case text in the ref or title; NULL = any */
+    const char *q;           /* text in the ref or title, any case and accents; NULL = any */
     int limit;
 } gh_task_filter;
 /* Tasks in ref order. */
 gh_status gh_store_task_list(gh_db *db, const char *org_id, const gh_task_filter *f,
                              void (*fn)(const gh_task *, void *), void *arg, gh_err *err);
+/* The query plan (EXPLAIN QUERY PLAN detail lines, one per line) of the
+ * list above with these filters, for tests that refuse a full scan. */
+gh_status gh_store_task_list_plan(gh_db *db, const char *org_id, const gh_task_filter *f, char *out, size_t cap,
+                                  gh_err *err);
 
 /* Adds (add) or removes a task assignee; *changed tells whether a row was
  * written. The caller has checked that task and user belong to the org. */

@@ -1,7 +1,7 @@
 /* The SQLite backend of the store (store/backend.h): connections in WAL
- * mode with durable commits, migrations, the statement cache,
- * transactions, the generation counter, and the helpers of
- * store/sqlite_int.h that the SQL files share. */
+ * mode with durable commits, migrations, the statement cache and the
+ * statement calls of store/stmt.h, transactions, the generation counter,
+ * and the whole-database operations (VACUUM INTO, integrity_check). */
 #include "store/sqlite_int.h"
 
 #include <stdint.h>
@@ -17,10 +17,17 @@
 
 #define STMT_CACHE 1024 /* power of two; distinct SQL statements in the program */
 
+/* A statement: the operations table first (store/backend.h). Cached ones
+ * live in their connection's cache; gh_stmt_prepare allocates one. */
+struct gh_stmt {
+    gh_stmt_head head;
+    sqlite3_stmt *raw;
+};
+
 struct gh_db {
     gh_db_head head; /* first: the operations table (store/backend.h) */
     sqlite3 *conn;
-    struct { const char *sql; sqlite3_stmt *st; } cache[STMT_CACHE];
+    struct { const char *sql; gh_stmt stmt; } cache[STMT_CACHE];
 };
 
 /* Waiting for another connection's lock: SQLite's own busy_timeout schedule
@@ -84,6 +91,7 @@ static void search_key_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
 }
 
 static void sqlite_close(gh_db *db);
+static gh_status sqlite_fail(gh_db *db, gh_err *err, const char *what);
 
 static int sqlite_open(const char *path, bool create, bool readonly, gh_db **out, char *err, size_t errlen)
 {
@@ -143,12 +151,19 @@ static void sqlite_close(gh_db *db)
 {
     if (!db) return;
     for (size_t i = 0; i < STMT_CACHE; i++)
-        if (db->cache[i].st) sqlite3_finalize(db->cache[i].st);
+        if (db->cache[i].stmt.raw) sqlite3_finalize(db->cache[i].stmt.raw);
     sqlite3_close(db->conn);
     free(db);
 }
 
 sqlite3 *gh_db_raw(gh_db *db) { return db->conn; }
+
+void gh_db_cache_kib(gh_db *db, int64_t kib)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)(kib > 0 ? -kib : -2000));
+    (void)gh_db_exec(db, sql);
+}
 
 int gh_db_exec(gh_db *db, const char *sql)
 {
@@ -165,22 +180,22 @@ int gh_db_exec(gh_db *db, const char *sql)
 /* A meta value; 0 if absent, -1 if it cannot be read. */
 static int64_t meta_get(gh_db *db, const char *key)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT value FROM meta WHERE key = ?1");
+    gh_stmt *st = gh_db_stmt(db, "SELECT value FROM meta WHERE key = ?1");
     if (!st) return -1;
     gh_bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
-    sqlite3_reset(st);
+    int rc = gh_step(st);
+    int64_t v = rc == GH_ROW ? gh_col_i64(st, 0) : rc == GH_DONE ? 0 : -1;
+    gh_reset(st);
     return v;
 }
 
 static int64_t sqlite_stored_schema_version(gh_db *db)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT value FROM meta WHERE key = 'schema_version'");
+    gh_stmt *st = gh_db_stmt(db, "SELECT value FROM meta WHERE key = 'schema_version'");
     if (!st) return -1;
-    int rc = sqlite3_step(st);
-    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
-    sqlite3_reset(st);
+    int rc = gh_step(st);
+    int64_t v = rc == GH_ROW ? gh_col_i64(st, 0) : rc == GH_DONE ? 0 : -1;
+    gh_reset(st);
     return v;
 }
 
@@ -220,13 +235,13 @@ static int sqlite_migrate(gh_db *db, char *err, size_t errlen)
             sqlite3_free(msg);
             goto fail;
         }
-        sqlite3_stmt *st = gh_db_stmt(db, "INSERT INTO meta(key, value) VALUES ('schema_version', ?1) "
-                                          "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+        gh_stmt *st = gh_db_stmt(db, "INSERT INTO meta(key, value) VALUES ('schema_version', ?1) "
+                                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
         if (!st) { snprintf(err, errlen, "migration %d: cannot record version", v); goto fail; }
         gh_bind_i64(st, 1, v);
-        int s = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (s != SQLITE_DONE || gh_db_exec(db, "COMMIT") != 0) {
+        int s = gh_step(st);
+        gh_reset(st);
+        if (s != GH_DONE || gh_db_exec(db, "COMMIT") != 0) {
             snprintf(err, errlen, "migration %d: cannot record version", v);
             goto fail;
         }
@@ -237,7 +252,7 @@ fail:
     return -1;
 }
 
-sqlite3_stmt *gh_db_stmt(gh_db *db, const char *sql)
+static gh_stmt *sqlite_stmt_cached(gh_db *db, const char *sql)
 {
     uintptr_t h = (uintptr_t)sql;
     h ^= h >> 17;
@@ -245,24 +260,148 @@ sqlite3_stmt *gh_db_stmt(gh_db *db, const char *sql)
     size_t i = (size_t)(h >> 20) & (STMT_CACHE - 1);
     for (size_t probe = 0; probe < STMT_CACHE; probe++, i = (i + 1) & (STMT_CACHE - 1)) {
         if (db->cache[i].sql == sql) {
-            sqlite3_stmt *st = db->cache[i].st;
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
+            gh_stmt *st = &db->cache[i].stmt;
+            sqlite3_reset(st->raw);
+            sqlite3_clear_bindings(st->raw);
             return st;
         }
         if (!db->cache[i].sql) {
-            sqlite3_stmt *st = NULL;
-            if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+            sqlite3_stmt *raw = NULL;
+            if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, NULL) != SQLITE_OK) {
                 gh_logf(GH_LOG_ERROR, "sql prepare failed: %s: %s", sqlite3_errmsg(db->conn), sql);
                 return NULL;
             }
             db->cache[i].sql = sql;
-            db->cache[i].st = st;
-            return st;
+            db->cache[i].stmt.head.ops = &gh_store_sqlite_ops;
+            db->cache[i].stmt.raw = raw;
+            return &db->cache[i].stmt;
         }
     }
     gh_logf(GH_LOG_ERROR, "statement cache full");
     return NULL;
+}
+
+static gh_stmt *sqlite_stmt_prepare(gh_db *db, const char *sql)
+{
+    gh_stmt *st = calloc(1, sizeof *st);
+    if (!st) {
+        gh_logf(GH_LOG_ERROR, "sql prepare failed: out of memory");
+        return NULL;
+    }
+    st->head.ops = &gh_store_sqlite_ops;
+    if (sqlite3_prepare_v2(db->conn, sql, -1, &st->raw, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st->raw);
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static void sqlite_stmt_finalize(gh_stmt *st)
+{
+    sqlite3_finalize(st->raw);
+    free(st);
+}
+
+/* len SIZE_MAX: up to the NUL. (Text over SQLite's length limit stays
+ * unbound, so NULL, which the table's NOT NULL or the caller refuses.) */
+static void sqlite_bind_text(gh_stmt *st, int i, const char *s, size_t len)
+{
+    if (!s) sqlite3_bind_null(st->raw, i);
+    else if (len == SIZE_MAX) sqlite3_bind_text(st->raw, i, s, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_text64(st->raw, i, s, len, SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+static void sqlite_bind_i64(gh_stmt *st, int i, int64_t v) { sqlite3_bind_int64(st->raw, i, v); }
+static void sqlite_bind_double(gh_stmt *st, int i, double v) { sqlite3_bind_double(st->raw, i, v); }
+static void sqlite_bind_null(gh_stmt *st, int i) { sqlite3_bind_null(st->raw, i); }
+
+/* Extended result codes are on (sqlite_open), so a refused write says which
+ * constraint refused it. */
+static int sqlite_step(gh_stmt *st)
+{
+    int rc = sqlite3_step(st->raw);
+    switch (rc) {
+    case SQLITE_ROW: return GH_ROW;
+    case SQLITE_DONE: return GH_DONE;
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY: return GH_UNIQUE;
+    case SQLITE_CONSTRAINT_FOREIGNKEY: return GH_FOREIGN_KEY;
+    default: return (rc & 0xff) == SQLITE_CONSTRAINT ? GH_CONSTRAINT : GH_STEP_ERROR;
+    }
+}
+
+static void sqlite_reset(gh_stmt *st) { sqlite3_reset(st->raw); }
+
+static int sqlite_col_type(gh_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st->raw, i)) {
+    case SQLITE_INTEGER: return GH_COL_INT;
+    case SQLITE_FLOAT: return GH_COL_REAL;
+    case SQLITE_TEXT: return GH_COL_TEXT;
+    case SQLITE_BLOB: return GH_COL_BLOB;
+    default: return GH_COL_NULL;
+    }
+}
+
+static int64_t sqlite_col_i64(gh_stmt *st, int i) { return sqlite3_column_int64(st->raw, i); }
+static double sqlite_col_double(gh_stmt *st, int i) { return sqlite3_column_double(st->raw, i); }
+static const char *sqlite_col_text(gh_stmt *st, int i) { return (const char *)sqlite3_column_text(st->raw, i); }
+static size_t sqlite_col_bytes(gh_stmt *st, int i)
+{
+    int n = sqlite3_column_bytes(st->raw, i);
+    return n > 0 ? (size_t)n : 0;
+}
+static int sqlite_col_count(gh_stmt *st) { return sqlite3_column_count(st->raw); }
+static const char *sqlite_col_name(gh_stmt *st, int i)
+{
+    const char *n = sqlite3_column_name(st->raw, i);
+    return n ? n : "";
+}
+
+static int64_t sqlite_changes(gh_db *db) { return sqlite3_changes64(db->conn); }
+
+/* SQLite names the columns of a failed unique constraint in its message:
+ * "UNIQUE constraint failed: users.org_id, users.badge_norm". */
+static bool sqlite_conflict_names(gh_db *db, const char *column)
+{
+    return strstr(sqlite3_errmsg(db->conn), column) != NULL;
+}
+
+static const char *sqlite_errmsg(gh_db *db) { return sqlite3_errmsg(db->conn); }
+
+static int sqlite_copy_to(gh_db *db, const char *path, char *err, size_t errlen)
+{
+    int rc = -1;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->conn, "VACUUM INTO ?1", -1, &st, NULL) != SQLITE_OK) goto out;
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE) goto out;
+    rc = 0;
+out:
+    if (rc) snprintf(err, errlen, "cannot write %s: %s", path, sqlite3_errmsg(db->conn));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sqlite_check_integrity(gh_db *db, char *err, size_t errlen)
+{
+    int rc = -1;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->conn, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        snprintf(err, errlen, "is not a readable SQLite database: %s", sqlite3_errmsg(db->conn));
+        goto out;
+    }
+    const char *verdict = (const char *)sqlite3_column_text(st, 0);
+    if (!verdict || strcmp(verdict, "ok") != 0) {
+        snprintf(err, errlen, "failed the integrity check: %s", verdict ? verdict : "(no answer)");
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    return rc;
 }
 
 /* BEGIN IMMEDIATE takes the write lock at once, so a transaction that
@@ -278,13 +417,13 @@ static gh_status sqlite_begin_write(gh_db *db, bool wait, gh_err *err)
         err->retry_after = 1;
         return gh_fail(err, GH_E_BUSY, "database_busy", "another writer holds the database");
     }
-    return gh_db_fail(db, err, "begin");
+    return sqlite_fail(db, err, "begin");
 }
 
 /* A deferred transaction: one WAL snapshot for all the reads inside it. */
 static gh_status sqlite_begin_read(gh_db *db, gh_err *err)
 {
-    if (gh_db_exec(db, "BEGIN") != 0) return gh_db_fail(db, err, "begin");
+    if (gh_db_exec(db, "BEGIN") != 0) return sqlite_fail(db, err, "begin");
     return GH_OK;
 }
 
@@ -295,7 +434,7 @@ static void sqlite_end_read(gh_db *db)
 
 static gh_status sqlite_commit(gh_db *db, gh_err *err)
 {
-    if (sqlite3_exec(db->conn, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) return gh_db_fail(db, err, "commit");
+    if (sqlite3_exec(db->conn, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) return sqlite_fail(db, err, "commit");
     return GH_OK;
 }
 
@@ -319,23 +458,33 @@ const gh_store_ops gh_store_sqlite_ops = {
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .generation = sqlite_generation,
+    .stmt_cached = sqlite_stmt_cached,
+    .stmt_prepare = sqlite_stmt_prepare,
+    .stmt_finalize = sqlite_stmt_finalize,
+    .bind_text = sqlite_bind_text,
+    .bind_i64 = sqlite_bind_i64,
+    .bind_double = sqlite_bind_double,
+    .bind_null = sqlite_bind_null,
+    .step = sqlite_step,
+    .reset = sqlite_reset,
+    .col_type = sqlite_col_type,
+    .col_i64 = sqlite_col_i64,
+    .col_double = sqlite_col_double,
+    .col_text = sqlite_col_text,
+    .col_bytes = sqlite_col_bytes,
+    .col_count = sqlite_col_count,
+    .col_name = sqlite_col_name,
+    .changes = sqlite_changes,
+    .conflict_names = sqlite_conflict_names,
+    .errmsg = sqlite_errmsg,
+    .db_fail = sqlite_fail,
+    .copy_to = sqlite_copy_to,
+    .check_integrity = sqlite_check_integrity,
+    .plan_prefix = "EXPLAIN QUERY PLAN ",
+    .plan_column = 3,
 };
 
-void gh_bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s) sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else sqlite3_bind_null(st, i);
-}
-
-void gh_bind_i64(sqlite3_stmt *st, int i, int64_t v) { sqlite3_bind_int64(st, i, v); }
-
-const char *gh_col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
-}
-
-gh_status gh_db_fail(gh_db *db, gh_err *err, const char *what)
+static gh_status sqlite_fail(gh_db *db, gh_err *err, const char *what)
 {
     int code = sqlite3_extended_errcode(db->conn);
     gh_logf(GH_LOG_ERROR, "database error in %s: %s", what, sqlite3_errmsg(db->conn));

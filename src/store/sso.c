@@ -1,9 +1,9 @@
-/* SQLite implementation of store.h: SSO configurations and linked identities. */
+/* The store SQL (through store/stmt.h) of store.h: SSO configurations and linked identities. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/store.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 void gh_sso_row_release(gh_sso_row *row)
 {
@@ -17,13 +17,13 @@ gh_status gh_store_sso_get(gh_db *db, const char *org_id, gh_sso_row *row, gh_er
     PREP(db, st, "SELECT org_id, protocol, config, client_secret, secret_kid, required, break_glass,"
                  " last_test_at, last_error, created_at, updated_at FROM org_sso WHERE org_id = ?1", err);
     gh_bind_text(st, 1, org_id);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_DONE) {
-        sqlite3_reset(st);
+    int s = gh_step(st);
+    if (s == GH_DONE) {
+        gh_reset(st);
         return gh_fail(err, GH_E_NOT_FOUND, "sso_not_configured", "this organization has no company sign-in");
     }
-    if (s != SQLITE_ROW) {
-        sqlite3_reset(st);
+    if (s != GH_ROW) {
+        gh_reset(st);
         return gh_db_fail(db, err, "sso get");
     }
     CP(row->org_id, 0);
@@ -31,13 +31,13 @@ gh_status gh_store_sso_get(gh_db *db, const char *org_id, gh_sso_row *row, gh_er
     row->config = strdup(gh_col_text(st, 2));
     CP(row->client_secret, 3);
     CP(row->secret_kid, 4);
-    row->required = sqlite3_column_int64(st, 5) != 0;
+    row->required = gh_col_i64(st, 5) != 0;
     CP(row->break_glass, 6);
-    row->last_test_at = sqlite3_column_int64(st, 7);
+    row->last_test_at = gh_col_i64(st, 7);
     CP(row->last_error, 8);
-    row->created_at = sqlite3_column_int64(st, 9);
-    row->updated_at = sqlite3_column_int64(st, 10);
-    sqlite3_reset(st);
+    row->created_at = gh_col_i64(st, 9);
+    row->updated_at = gh_col_i64(st, 10);
+    gh_reset(st);
     if (!row->config) return gh_fail(err, GH_E_INTERNAL, "out_of_memory", "out of memory");
     return GH_OK;
 }
@@ -69,7 +69,7 @@ gh_status gh_store_sso_delete(gh_db *db, const char *org_id, gh_err *err)
     PREP(db, st, "DELETE FROM org_sso WHERE org_id = ?1", err);
     gh_bind_text(st, 1, org_id);
     STEP_DONE(db, st, err, "sso delete");
-    if (sqlite3_changes(gh_db_raw(db)) == 0)
+    if (gh_db_changes(db) == 0)
         return gh_fail(err, GH_E_NOT_FOUND, "sso_not_configured", "this organization has no company sign-in");
     return GH_OK;
 }
@@ -91,13 +91,13 @@ gh_status gh_store_sso_policy(gh_db *db, const char *org_id, bool *required,
     break_glass[0] = '\0';
     PREP(db, st, "SELECT required, break_glass FROM org_sso WHERE org_id = ?1", err);
     gh_bind_text(st, 1, org_id);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
-        *required = sqlite3_column_int64(st, 0) != 0;
+    int s = gh_step(st);
+    if (s == GH_ROW) {
+        *required = gh_col_i64(st, 0) != 0;
         gh_strlcpy(break_glass, gh_col_text(st, 1), GH_SSO_BREAK_GLASS_MAX * GH_ID_MAX);
     }
-    sqlite3_reset(st);
-    if (s != SQLITE_ROW && s != SQLITE_DONE) return gh_db_fail(db, err, "sso policy");
+    gh_reset(st);
+    if (s != GH_ROW && s != GH_DONE) return gh_db_fail(db, err, "sso policy");
     return GH_OK;
 }
 
@@ -113,11 +113,11 @@ gh_status gh_store_identity_insert(gh_db *db, const gh_identity *i, gh_err *err)
     gh_bind_text(st, 6, i->subject);
     gh_bind_i64(st, 7, i->created_at);
     gh_bind_i64(st, 8, i->last_used_at);
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (s == SQLITE_CONSTRAINT)
+    int s = gh_step(st);
+    gh_reset(st);
+    if (s == GH_UNIQUE)
         return gh_fail(err, GH_E_CONFLICT, "identity_linked", "this outside identity is linked to someone already");
-    if (s != SQLITE_DONE) return gh_db_fail(db, err, "identity insert");
+    if (s != GH_DONE) return gh_db_fail(db, err, "identity insert");
     return GH_OK;
 }
 
@@ -131,16 +131,16 @@ gh_status gh_store_identity_find(gh_db *db, const char *org_id, const char *kind
     gh_bind_text(st, 2, kind);
     gh_bind_text(st, 3, issuer);
     gh_bind_text(st, 4, subject);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
+    int s = gh_step(st);
+    if (s == GH_ROW) {
         CP(i->id, 0); CP(i->org_id, 1); CP(i->user_id, 2); CP(i->kind, 3);
         CP(i->issuer, 4); CP(i->subject, 5);
-        i->created_at = sqlite3_column_int64(st, 6);
-        i->last_used_at = sqlite3_column_int64(st, 7);
+        i->created_at = gh_col_i64(st, 6);
+        i->last_used_at = gh_col_i64(st, 7);
     }
-    sqlite3_reset(st);
-    if (s == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "identity_not_found", "nobody is linked to this identity");
-    if (s != SQLITE_ROW) return gh_db_fail(db, err, "identity find");
+    gh_reset(st);
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "identity_not_found", "nobody is linked to this identity");
+    if (s != GH_ROW) return gh_db_fail(db, err, "identity find");
     return GH_OK;
 }
 
@@ -156,12 +156,12 @@ gh_status gh_store_identity_touch(gh_db *db, const char *org_id, const char *id,
 
 int64_t gh_store_identity_count_for_user(gh_db *db, const char *org_id, const char *user_id)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM identities WHERE org_id = ?1 AND user_id = ?2");
+    gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM identities WHERE org_id = ?1 AND user_id = ?2");
     if (!st) return -1;
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    int64_t n = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : -1;
+    gh_reset(st);
     return n;
 }
 
@@ -187,16 +187,16 @@ gh_status gh_store_sso_state_get(gh_db *db, const char *state_hash, gh_sso_state
         PREP(db, st, "SELECT state_hash, org_id, verifier, purpose, user_id, created_at, expires_at, used_at"
                      " FROM sso_states WHERE state_hash = ?1", err);
         gh_bind_text(st, 1, state_hash);
-        int r = sqlite3_step(st);
-        if (r == SQLITE_ROW) {
+        int r = gh_step(st);
+        if (r == GH_ROW) {
             CP(s->state_hash, 0); CP(s->org_id, 1); CP(s->verifier, 2); CP(s->purpose, 3); CP(s->user_id, 4);
-            s->created_at = sqlite3_column_int64(st, 5);
-            s->expires_at = sqlite3_column_int64(st, 6);
-            s->used_at = sqlite3_column_int64(st, 7);
+            s->created_at = gh_col_i64(st, 5);
+            s->expires_at = gh_col_i64(st, 6);
+            s->used_at = gh_col_i64(st, 7);
         }
-        sqlite3_reset(st);
-        if (r == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "sso_state_invalid", "unknown sign-in state");
-        if (r != SQLITE_ROW) return gh_db_fail(db, err, "sso state get");
+        gh_reset(st);
+        if (r == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "sso_state_invalid", "unknown sign-in state");
+        if (r != GH_ROW) return gh_db_fail(db, err, "sso state get");
     }
     return GH_OK;
 }
@@ -242,14 +242,14 @@ gh_status gh_store_sso_reauth_consume(gh_db *db, const char *org_id, const char 
     gh_bind_text(st, 2, user_id);
     gh_bind_text(st, 3, purpose);
     gh_bind_i64(st, 4, since);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
+    int r = gh_step(st);
+    if (r == GH_ROW) {
         *found = true;
-        if (mfa) *mfa = sqlite3_column_int64(st, 0) != 0;
-        r = sqlite3_step(st);
+        if (mfa) *mfa = gh_col_i64(st, 0) != 0;
+        r = gh_step(st);
     }
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE) return gh_fail(err, GH_E_INTERNAL, "internal", "sso reauth consume failed");
+    gh_reset(st);
+    if (r != GH_DONE) return gh_fail(err, GH_E_INTERNAL, "internal", "sso reauth consume failed");
     return GH_OK;
 }
 
@@ -259,14 +259,14 @@ gh_status gh_store_saml_key_get(gh_db *db, const char *org_id, char **cert_pem, 
     *cert_pem = *key_sealed = NULL;
     PREP(db, st, "SELECT cert_pem, key_sealed FROM saml_sp_keys WHERE org_id = ?1", err);
     gh_bind_text(st, 1, org_id);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
+    int r = gh_step(st);
+    if (r == GH_ROW) {
         *cert_pem = strdup(gh_col_text(st, 0));
         *key_sealed = strdup(gh_col_text(st, 1));
     }
-    sqlite3_reset(st);
-    if (r == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "saml_key_missing", "no SAML signing key yet");
-    if (r != SQLITE_ROW) return gh_db_fail(db, err, "saml key get");
+    gh_reset(st);
+    if (r == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "saml_key_missing", "no SAML signing key yet");
+    if (r != GH_ROW) return gh_db_fail(db, err, "saml key get");
     if (!*cert_pem || !*key_sealed) {
         free(*cert_pem);
         free(*key_sealed);
@@ -304,7 +304,7 @@ gh_status gh_store_saml_seen(gh_db *db, const char *org_id, const char *assertio
     gh_bind_text(st, 2, assertion_id);
     gh_bind_i64(st, 3, expires_at);
     STEP_DONE(db, st, err, "saml seen");
-    *fresh = sqlite3_changes(gh_db_raw(db)) == 1;
+    *fresh = gh_db_changes(db) == 1;
     return GH_OK;
 }
 

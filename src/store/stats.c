@@ -1,20 +1,20 @@
 /* Counts for the metrics (see stats.h). */
 #include "store/stats.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
-static int64_t one_count(gh_db *db, sqlite3_stmt *st)
+static int64_t one_count(gh_db *db, gh_stmt *st)
 {
     if (!st) return -1;
-    int rc = sqlite3_step(st);
-    int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    int rc = gh_step(st);
+    int64_t n = rc == GH_ROW ? gh_col_i64(st, 0) : -1;
+    gh_reset(st);
     (void)db;
     return n;
 }
 
 int64_t gh_store_sessions_open(gh_db *db, int64_t now)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM sessions WHERE expires_at > ?1 AND last_seen_at + idle_s > ?1");
+    gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM sessions WHERE expires_at > ?1 AND last_seen_at + idle_s > ?1");
     if (!st) return -1;
     gh_bind_i64(st, 1, now);
     return one_count(db, st);

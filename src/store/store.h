@@ -78,9 +78,10 @@ int64_t gh_store_role_user_count(gh_db *db, const char *org_id, const char *key)
 /* ---- users ------------------------------------------------------------------- */
 /* Seats in use (core/seats.h), inside the caller's transaction: office seats
  * are active users with office access plus pending invitations not expired
- * at `now`; factory seats are active users with factory access. -1 on error. */
+ * at `now`; factory seats are active users with factory access. An account
+ * past its expiry date holds no seat (as a locked one). -1 on error. */
 int64_t gh_store_office_seats_used(gh_db *db, const char *org_id, int64_t now);
-int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id);
+int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id, int64_t now);
 
 typedef struct gh_user {
     char id[GH_ID_MAX];
@@ -103,6 +104,11 @@ typedef struct gh_user {
     bool pin_blocked;
     bool checkin_exempt;
     int64_t created_at, updated_at, last_login_at; /* last_login_at 0 = never */
+    /* Temporary and seasonal workers (003): 0 = none. After expires_at the
+     * account cannot sign in and the sweep (core/schedule.h) locks it;
+     * lock_at / unlock_at are a scheduled lock or unlock, applied by the
+     * sweep and then cleared. */
+    int64_t expires_at, lock_at, unlock_at;
 } gh_user;
 
 gh_status gh_store_user_insert(gh_db *db, const gh_user *u, gh_err *err);
@@ -150,6 +156,15 @@ gh_status gh_store_user_list_plan(gh_db *db, const char *org_id, const gh_user_f
                                   gh_err *err);
 /* Every user of an org (or all orgs when org_id is NULL), for invariant checks
  * and the authz build: fn gets each user. */
+/* Accounts whose expiry, scheduled lock or scheduled unlock is due at
+ * `now` (what: "expire" for an active account past expires_at, "lock",
+ * "unlock"), at most limit of them into out; *n says how many. */
+typedef struct gh_user_due {
+    char org_id[GH_ID_MAX];
+    char id[GH_ID_MAX];
+    char what[8];
+} gh_user_due;
+gh_status gh_store_user_schedule_due(gh_db *db, int64_t now, int limit, gh_user_due *out, int *n, gh_err *err);
 gh_status gh_store_user_each(gh_db *db, const char *org_id, void (*fn)(const gh_user *, void *),
                              void *arg, gh_err *err);
 

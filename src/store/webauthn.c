@@ -1,6 +1,6 @@
-/* SQLite implementation of store/webauthn.h. */
+/* The store SQL (through store/stmt.h) of store/webauthn.h. */
 #include "store/webauthn.h"
-#include "store/sqlite_int.h"
+#include "store/stmt.h"
 
 #include <string.h>
 
@@ -15,11 +15,11 @@ gh_status gh_store_wa_cred_insert(gh_db *db, const gh_wa_cred *c, gh_err *err)
     gh_bind_text(st, 4, c->cred_id); gh_bind_i64(st, 5, c->cose_type); gh_bind_text(st, 6, c->public_key);
     gh_bind_i64(st, 7, c->sign_count); gh_bind_text(st, 8, c->name); gh_bind_i64(st, 9, c->created_at);
     gh_bind_i64(st, 10, c->last_used_at);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_CONSTRAINT)
+    int rc = gh_step(st);
+    gh_reset(st);
+    if (rc == GH_UNIQUE)
         return gh_fail(err, GH_E_CONFLICT, "webauthn_already_registered", "this passkey or security key is registered already");
-    if (rc != SQLITE_DONE) return gh_db_fail(db, err, "webauthn credential insert");
+    if (rc != GH_DONE) return gh_db_fail(db, err, "webauthn credential insert");
     return GH_OK;
 }
 
@@ -30,54 +30,54 @@ gh_status gh_store_wa_cred_get(gh_db *db, const char *org_id, const char *user_i
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
     gh_bind_text(st, 3, cred_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc = gh_step(st);
+    if (rc == GH_ROW) {
         memset(c, 0, sizeof *c);
         CP(c->id, 0); CP(c->org_id, 1); CP(c->user_id, 2); CP(c->cred_id, 3);
-        c->cose_type = sqlite3_column_int(st, 4);
+        c->cose_type = gh_col_int(st, 4);
         CP(c->public_key, 5);
-        c->sign_count = sqlite3_column_int64(st, 6);
+        c->sign_count = gh_col_i64(st, 6);
         CP(c->name, 7);
-        c->created_at = sqlite3_column_int64(st, 8);
-        c->last_used_at = sqlite3_column_int64(st, 9);
+        c->created_at = gh_col_i64(st, 8);
+        c->last_used_at = gh_col_i64(st, 9);
     }
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW) return GH_OK;
-    if (rc == SQLITE_DONE) return gh_fail(err, GH_E_NOT_FOUND, "webauthn_unknown_credential", "no such passkey");
+    gh_reset(st);
+    if (rc == GH_ROW) return GH_OK;
+    if (rc == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "webauthn_unknown_credential", "no such passkey");
     return gh_db_fail(db, err, "webauthn credential get");
+}
+
+/* arg: whether to show the credential ids (bool *). */
+static json_t *cred_json(gh_stmt *st, void *arg)
+{
+    int64_t used = gh_col_i64(st, 3);
+    json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "id", gh_col_text(st, 0), "name", gh_col_text(st, 1), "created_at",
+                          gh_json_time(gh_col_i64(st, 2)), "last_used_at", used ? gh_json_time(used) : json_null());
+    if (o && *(const bool *)arg && json_object_set_new(o, "cred_id", json_string(gh_col_text(st, 4))) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 json_t *gh_store_wa_cred_list(gh_db *db, const char *org_id, const char *user_id, bool cred_ids, gh_err *err)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT id, name, created_at, last_used_at, cred_id FROM webauthn_credentials"
-                                      " WHERE org_id = ?1 AND user_id = ?2 ORDER BY created_at, id");
+    gh_stmt *st = gh_db_stmt(db, "SELECT id, name, created_at, last_used_at, cred_id FROM webauthn_credentials"
+                                 " WHERE org_id = ?1 AND user_id = ?2 ORDER BY created_at, id");
     if (!st) { gh_db_fail(db, err, "prepare"); return NULL; }
-    json_t *a = json_array();
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
-    int rc;
-    while (a && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t used = sqlite3_column_int64(st, 3);
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "id", gh_col_text(st, 0), "name", gh_col_text(st, 1), "created_at",
-                              gh_json_time(sqlite3_column_int64(st, 2)), "last_used_at",
-                              used ? gh_json_time(used) : json_null());
-        if (o && cred_ids) json_object_set_new(o, "cred_id", json_string(gh_col_text(st, 4)));
-        if (!o || json_array_append_new(a, o) != 0) { json_decref(a); a = NULL; }
-    }
-    sqlite3_reset(st);
-    if (!a) gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
-    else if (rc != SQLITE_DONE) { json_decref(a); a = NULL; gh_db_fail(db, err, "webauthn credential list"); }
-    return a;
+    return gh_sql_json_rows(db, st, cred_json, &cred_ids, err, "webauthn credential list");
 }
 
 int64_t gh_store_wa_cred_count(gh_db *db, const char *org_id, const char *user_id)
 {
-    sqlite3_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM webauthn_credentials WHERE org_id = ?1 AND user_id = ?2");
+    gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM webauthn_credentials WHERE org_id = ?1 AND user_id = ?2");
     if (!st) return -1;
     gh_bind_text(st, 1, org_id);
     gh_bind_text(st, 2, user_id);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
+    int64_t n = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : -1;
+    gh_reset(st);
     return n;
 }
 
@@ -92,7 +92,7 @@ gh_status gh_store_wa_cred_use(gh_db *db, const char *org_id, const char *id, in
     gh_bind_i64(st, 4, count);
     gh_bind_i64(st, 5, at);
     STEP_DONE(db, st, err, "webauthn credential use");
-    *won = sqlite3_changes(gh_db_raw(db)) == 1;
+    *won = gh_db_changes(db) == 1;
     return GH_OK;
 }
 
@@ -105,7 +105,7 @@ gh_status gh_store_wa_cred_rename(gh_db *db, const char *org_id, const char *use
     gh_bind_text(st, 3, id);
     gh_bind_text(st, 4, name);
     STEP_DONE(db, st, err, "webauthn credential rename");
-    if (sqlite3_changes(gh_db_raw(db)) != 1) return gh_fail(err, GH_E_NOT_FOUND, "webauthn_unknown_credential", "no such passkey");
+    if (gh_db_changes(db) != 1) return gh_fail(err, GH_E_NOT_FOUND, "webauthn_unknown_credential", "no such passkey");
     return GH_OK;
 }
 
@@ -117,7 +117,7 @@ gh_status gh_store_wa_cred_delete(gh_db *db, const char *org_id, const char *use
     gh_bind_text(st, 2, user_id);
     gh_bind_text(st, 3, id);
     STEP_DONE(db, st, err, "webauthn credential delete");
-    *n = sqlite3_changes(gh_db_raw(db));
+    *n = gh_db_changes(db);
     return GH_OK;
 }
 
@@ -146,7 +146,7 @@ gh_status gh_store_wa_challenge_take(gh_db *db, const char *hash, const char *or
         gh_bind_text(st, 4, purpose);
         gh_bind_i64(st, 5, now);
         STEP_DONE(db, st, err, "webauthn challenge take");
-        *ok = sqlite3_changes(gh_db_raw(db)) == 1;
+        *ok = gh_db_changes(db) == 1;
     }
     PREP(db, st, "DELETE FROM webauthn_challenges WHERE expires_at <= ?1", err);
     gh_bind_i64(st, 1, now);

@@ -10,15 +10,34 @@
 #include <time.h>
 
 static _Atomic int64_t clock_offset;
+static _Atomic int64_t clock_frozen_at; /* 0: the clock runs */
 
-int64_t gh_now(void)
+static int64_t real_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec + atomic_load(&clock_offset);
+    return (int64_t)ts.tv_sec;
+}
+
+int64_t gh_now(void)
+{
+    int64_t frozen = atomic_load(&clock_frozen_at);
+    return (frozen ? frozen : real_seconds()) + atomic_load(&clock_offset);
 }
 
 void gh_clock_advance(int64_t seconds) { atomic_fetch_add(&clock_offset, seconds); }
+
+void gh_clock_freeze(bool frozen)
+{
+    int64_t at = atomic_load(&clock_frozen_at);
+    if (frozen && !at) atomic_store(&clock_frozen_at, real_seconds());
+    else if (!frozen && at) {
+        /* Runs on from the time it showed: the seconds it stood still are
+         * taken off the offset. */
+        atomic_fetch_add(&clock_offset, at - real_seconds());
+        atomic_store(&clock_frozen_at, 0);
+    }
+}
 
 double gh_mono_ms(void)
 {

@@ -16,6 +16,10 @@
  * server was started with --test-clock). */
 int64_t gh_now(void);
 void gh_clock_advance(int64_t seconds);
+/* Stops the clock where it is (true) or lets it run on from there (false):
+ * tests of pauses measured in seconds, on a machine too loaded to act within
+ * them. Advancing still works while frozen. */
+void gh_clock_freeze(bool frozen);
 /* Monotonic milliseconds, for latency measurement only. */
 double gh_mono_ms(void);
 

@@ -98,6 +98,16 @@ const SCOPES_MIGRATION = 9;
 // Winding the schema back to 8 must also undo the migrations after 9.
 const BUMP = "UPDATE meta SET value = value + 1 WHERE key = 'generation';";
 const UNDO_AFTER_9 = [
+  // 24: account expiry and the scheduled lock/unlock
+  'DROP INDEX users_expires; DROP INDEX users_lock_at; DROP INDEX users_unlock_at; DROP INDEX users_seats;',
+  ...['expires_at', 'lock_at', 'unlock_at'].map((c) => `ALTER TABLE users DROP COLUMN ${c};`),
+  // 23: the group order index and search index
+  'DROP TRIGGER groups_search_ins; DROP TRIGGER groups_search_upd; DROP TRIGGER groups_search_del;',
+  'DROP TABLE groups_search; DROP TABLE group_search_ids; DROP TRIGGER groups_sort_ins; DROP TRIGGER groups_sort_upd;',
+  'DROP INDEX groups_org_order; ALTER TABLE groups DROP COLUMN name_sort;',
+  // 22: the task search index
+  'DROP TRIGGER tasks_search_ins; DROP TRIGGER tasks_search_upd; DROP TRIGGER tasks_search_del;',
+  'DROP TABLE tasks_search; DROP TABLE task_search_ids;',
   // 21: whether an SSO re-authentication's MFA counted
   'ALTER TABLE sso_states DROP COLUMN proved_mfa;',
   // 20: the change log behind incremental snapshots; the triggers as 8 left them

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { startServer, assertProblem } from './lib.mjs';
+import { spawnSync } from 'node:child_process';
+import { startServer, assertProblem, BIN } from './lib.mjs';
 
 const DEMO_PASSWORD = 'demo-plant-password';
 
@@ -94,4 +95,42 @@ test('serve --demo loads a plant, prints how to sign in, and cleans up', async (
     await s.stop();
   }
   assert.ok(!existsSync(dir), 'the demo database is deleted when the server stops');
+});
+
+test('serve --demo --demo-size N adds N workers and N/10 tasks in bulk, audited, within the seats; alone it is refused', async () => {
+  const s = await startServer({ init: false, args: ['--demo', '--demo-size', '250'] });
+  try {
+    assert.match(s.log(), /demo grown by 250 factory workers and 25 tasks in [\d.]+ s/);
+    const token = await s.login('ada@riverside.example', DEMO_PASSWORD, 'riverside');
+    const found = await s.api('/v1/users?q=G000250', { token });
+    assert.equal(found.status, 200);
+    assert.equal(found.body.items.length, 1, JSON.stringify(found.body));
+    const w = found.body.items[0];
+    assert.equal(w.badge, 'G000250');
+    assert.equal(w.factory_access, true);
+    assert.equal(w.office_access, false);
+    assert.equal(w.role, 'operator');
+    assert.equal(w.status, 'active');
+    // Every generated worker is listed (pages of 200), the tasks by reference.
+    let n = 0;
+    let cursor;
+    do {
+      const p = await s.api(`/v1/users?q=G0&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token });
+      n += p.body.items.filter((u) => /^G\d{6}$/.test(u.badge || '')).length;
+      cursor = p.body.next_cursor;
+    } while (cursor);
+    assert.equal(n, 250);
+    const tasks = await s.api('/v1/tasks?q=G-000&limit=200', { token });
+    assert.equal(tasks.body.items.filter((t) => /^G-\d{5}$/.test(t.ref)).length, 25, JSON.stringify(tasks.body).slice(0, 300));
+    const org = (await s.api('/v1/org', { token })).body;
+    assert.ok(org.seats.factory.limit === null || org.seats.factory.used <= org.seats.factory.limit, JSON.stringify(org.seats));
+    const audit = (await s.api('/v1/audit?action=demo.generated', { token })).body.items;
+    assert.equal(audit.length, 1);
+    assert.deepEqual(audit[0].detail, { workers: 250, tasks: 25 });
+  } finally {
+    await s.stop();
+  }
+  const r = spawnSync(BIN, ['serve', '--demo-size', '10', '--db', '/nonexistent/x.db'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--demo-size goes with --demo/);
 });

@@ -274,3 +274,39 @@ test('groups are scoped to their organization', async () => {
     await s.stop();
   }
 });
+
+test('q finds groups by any part of the name, ignoring case and accents, in name order, paged by cursor', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    const names = ['Fräserei Süd', 'Schweißerei', 'émaillage', 'Montage', 'Fraserei Nord'];
+    const ids = {};
+    for (const n of names) ids[n] = (await group(s, admin, n)).id;
+    const list = async (qs) => {
+      const r = await s.api(`/v1/groups?${qs}`, { token: admin });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body;
+    };
+    const names_ = (b) => b.items.map((g) => g.name);
+    assert.deepEqual(names_(await list('q=FRASEREI')), ['Fraserei Nord', 'Fräserei Süd']);
+    assert.deepEqual(names_(await list(`q=${encodeURIComponent('émail')}`)), ['émaillage']);
+    assert.deepEqual(names_(await list('q=ei')), ['Fraserei Nord', 'Fräserei Süd', 'Schweißerei']); // short: walked
+    assert.deepEqual(names_(await list('q=nothing-like-this')), []);
+    // Pages of a search continue by cursor.
+    const p1 = await list('q=erei&limit=2');
+    assert.deepEqual(names_(p1), ['Fraserei Nord', 'Fräserei Süd']);
+    assert.ok(p1.next_cursor);
+    const p2 = await list(`q=erei&limit=2&cursor=${encodeURIComponent(p1.next_cursor)}`);
+    assert.deepEqual(names_(p2), ['Schweißerei']);
+    // A rename is found under its new name only.
+    const r = await s.api(`/v1/groups/${ids.Montage}`, { method: 'PATCH', token: admin, body: { name: 'Endmontage' } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(names_(await list('q=endmon')), ['Endmontage']);
+    // Bad input changes nothing and says why.
+    const long = await s.api(`/v1/groups?q=${'x'.repeat(201)}`, { token: admin });
+    assertProblem(long, 400, 'invalid_filter');
+    assert.equal(long.body.errors[0].field, 'q');
+  } finally {
+    await s.stop();
+  }
+});

@@ -119,6 +119,9 @@ test('signatures: wrong passwords are throttled', async () => {
     const admin = await s.login();
     const u = await s.makeUser(admin, 'una@acme.test', 'user');
     assert.equal((await put(s, `/v1/users/${u.id}/esignature`, admin, { enabled: true })).status, 200);
+    // The pauses are seconds long: the clock stands still so that a loaded
+    // machine cannot outwait one between two requests.
+    assert.equal((await s.api('/v1/test/clock', { method: 'POST', body: { advance_s: 0, freeze: true } })).status, 200);
     let throttled = null;
     for (let i = 0; i < 30 && !throttled; i++) {
       const r = await post(s, '/v1/signatures', u.token, sig({ credentials: { password: `wrong password ${i}` } }));
@@ -132,6 +135,10 @@ test('signatures: wrong passwords are throttled', async () => {
     assertProblem(await post(s, '/v1/signatures', u.token, sig()), 429, 'too_many_attempts');
     assert.equal(Number(sql(s, 'SELECT count(*) FROM signatures')), 0);
     assert.ok(Number(sql(s, "SELECT count(*) FROM audit WHERE action = 'auth.reauth_refused'")) >= 1);
+    // Once the pause is over, the right password signs.
+    const wait = Number(throttled.headers.get('retry-after'));
+    assert.equal((await s.api('/v1/test/clock', { method: 'POST', body: { advance_s: wait + 60, freeze: false } })).status, 200);
+    assert.equal((await post(s, '/v1/signatures', u.token, sig())).status, 201);
   } finally {
     await s.stop();
   }

@@ -259,3 +259,70 @@ test('display screens: their own session policy, and one screen signed out at a 
     await s.stop();
   }
 });
+
+test('temporary workers: expiry date and scheduled lock on the user page, bulk expiry, expired shown', async () => {
+  const s = await startServer();
+  const browser = await launch();
+  try {
+    const admin = await s.login();
+    assert.equal(s.cli(['org', 'seats', '--org', 'acme', '--factory', '10']).status, 0);
+    const w = await makeWorker(s, admin, 'T1', { name: 'Tess Temp' });
+    const w2 = await makeWorker(s, admin, 'T2', { name: 'Sam Season' });
+    const pad = (n) => String(n).padStart(2, '0');
+    // datetime-local values in the browser's (this machine's) time zone, whole minutes.
+    const local = (ms) => { const d = new Date(ms); return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`; };
+    const minute = (ms) => Math.floor(ms / 60000) * 60000;
+    const page = await newPage(browser);
+    await signIn(page, s.url, 'admin@acme.test', PASSWORD);
+    await page.goto(`${s.url}/console/users/${w.id}`);
+    await page.getByRole('heading', { name: 'Tess Temp', level: 1 }).waitFor();
+    const card = page.getByRole('region', { name: 'Temporary access' });
+    // A date in the past and an unlock after the expiry: each said beside its field.
+    await card.getByLabel('Account expires').fill(local(Date.now() - 2 * 86400000));
+    await card.getByRole('button', { name: 'Save dates' }).click();
+    await card.locator('.field[data-field=expires_at] .error:not([hidden])').filter({ hasText: 'Choose a date and time in the future.' }).waitFor();
+    const expires = minute(Date.now() + 4 * 60000);
+    await card.getByLabel('Account expires').fill(local(expires));
+    await card.getByLabel('Unlock on', { exact: true }).fill(local(Date.now() + 30 * 86400000));
+    await card.getByRole('button', { name: 'Save dates' }).click();
+    await card.locator('.field[data-field=unlock_at] .error:not([hidden])').filter({ hasText: 'The scheduled unlock must come before the account\'s expiry date.' }).waitFor();
+    assert.equal((await s.api(`/v1/users/${w.id}`, { token: admin })).body.expires_at, null);
+    await card.getByLabel('Unlock on', { exact: true }).fill('');
+    const lockAt = minute(Date.now() + 2 * 86400000);
+    await card.getByLabel('Lock on', { exact: true }).fill(local(lockAt));
+    await expectToast(page, 'Tess Temp\'s dates are saved.', () => card.getByRole('button', { name: 'Save dates' }).click());
+    let u = (await s.api(`/v1/users/${w.id}`, { token: admin })).body;
+    assert.equal(Date.parse(u.expires_at), expires);
+    assert.equal(Date.parse(u.lock_at), lockAt);
+    assert.equal(u.unlock_at, null);
+
+    // Bulk: one expiry date for both.
+    await page.goto(`${s.url}/console/users`);
+    await page.getByRole('checkbox', { name: 'Select Tess Temp' }).check();
+    await page.getByRole('checkbox', { name: 'Select Sam Season' }).check();
+    const bar = page.getByRole('region', { name: 'Bulk actions' });
+    await bar.getByLabel('Account expires').fill(local(expires));
+    await bar.getByRole('button', { name: 'Set expiry' }).click();
+    await page.getByText('2 of 2 given the expiry date.').waitFor();
+    assert.equal(Date.parse((await s.api(`/v1/users/${w2.id}`, { token: admin })).body.expires_at), expires);
+
+    // After the date: the sweep locks both; the console says expired.
+    await s.advance(5 * 60);
+    for (let i = 0; ; i++) {
+      u = (await s.api(`/v1/users/${w2.id}`, { token: admin })).body;
+      if (u.status === 'locked') break;
+      assert.ok(i < 600, 'the sweep did not lock the expired account');
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    await page.goto(`${s.url}/console/users/${w2.id}`);
+    await page.getByRole('heading', { name: 'Sam Season', level: 1 }).waitFor();
+    await page.getByTestId('expired-notice').waitFor();
+    await page.locator('.page-head .badges').getByText('Expired').waitFor();
+    await page.goto(`${s.url}/console/users?status=locked`);
+    await page.locator(`tr[data-user="${w.id}"]`).getByText('Expired').waitFor();
+    page.assertClean();
+  } finally {
+    await browser.close();
+    await s.stop();
+  }
+});

@@ -4,7 +4,10 @@
  * badge, answered from the trigram index (the query plan never scans the
  * organization's users for a query of three characters or more, nor for a
  * page without q); the index follows inserts, renames and deletes; name
- * order ignores case and accents.
+ * order ignores case and accents. Tasks (migration 21) the same way: ref
+ * and title, any case and accents, from their own trigram index, in ref
+ * order, never a full scan; groups (migration 22) by name, in name order
+ * from an index (no sort of the whole org).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +24,8 @@
 
 #include "store/db.h"
 #include "store/store.h"
+#include "store/shopfloor.h"
+#include "store/groups.h"
 #include "store/sqlite_int.h"
 
 typedef struct fx {
@@ -190,6 +195,179 @@ static void broad_search_pages_in_name_order(void **state)
     assert_null(strstr(plan, "TEMP B-TREE"));
 }
 
+/* ---- tasks ---------------------------------------------------------------------- */
+static void add_task(gh_db *db, const char *org, const char *id, const char *ref, const char *title)
+{
+    gh_task t = {0};
+    gh_err e = {0};
+    gh_strlcpy(t.id, id, sizeof t.id);
+    gh_strlcpy(t.org_id, org, sizeof t.org_id);
+    gh_strlcpy(t.ref, ref, sizeof t.ref);
+    gh_strlcpy(t.title, title, sizeof t.title);
+    gh_strlcpy(t.status, "open", sizeof t.status);
+    t.created_at = 1;
+    assert_int_equal(gh_store_task_insert(db, &t, &e), GH_OK);
+}
+
+static void collect_task(const gh_task *t, void *arg)
+{
+    hits *h = arg;
+    size_t n = strlen(h->ids);
+    snprintf(h->ids + n, sizeof h->ids - n, "%s%s", n ? "," : "", t->id);
+}
+
+static const char *find_task(fx *f, const char *org, const char *q)
+{
+    static hits h;
+    gh_err e = {0};
+    memset(&h, 0, sizeof h);
+    gh_task_filter fl = {.q = q, .limit = 100};
+    assert_int_equal(gh_store_task_list(f->db, org, &fl, collect_task, &h, &e), GH_OK);
+    return h.ids;
+}
+
+static void add_tasks(fx *f)
+{
+    add_task(f->db, "org_a", "tsk_1", "PO-1001", "Fräsen Gehäuse");
+    add_task(f->db, "org_a", "tsk_2", "PO-1002", "Montage Élément");
+    add_task(f->db, "org_a", "tsk_3", "QC-7", "Prüfung");
+    add_task(f->db, "org_b", "tsk_b1", "PO-1001", "Fräsen other org");
+}
+
+static void task_search_ignores_case_and_accents(void **state)
+{
+    fx *f = *state;
+    add_tasks(f);
+    assert_string_equal(find_task(f, "org_a", "FRASEN"), "tsk_1");          /* indexed, folded */
+    assert_string_equal(find_task(f, "org_a", "gehäu"), "tsk_1");
+    assert_string_equal(find_task(f, "org_a", "element"), "tsk_2");
+    assert_string_equal(find_task(f, "org_a", "po-100"), "tsk_1,tsk_2");     /* in ref order */
+    assert_string_equal(find_task(f, "org_a", "qc"), "tsk_3");               /* short: walks the refs */
+    assert_string_equal(find_task(f, "org_a", "RÜ"), "tsk_3");               /* short and folded */
+    assert_string_equal(find_task(f, "org_a", "other"), "");                 /* never another org's */
+    assert_string_equal(find_task(f, "org_a", NULL), "tsk_1,tsk_2,tsk_3");
+    /* The index follows renames and deletes. */
+    gh_task t;
+    gh_err e = {0};
+    assert_int_equal(gh_store_task_get(f->db, "org_a", "tsk_3", &t, &e), GH_OK);
+    gh_strlcpy(t.title, "Endkontrolle", sizeof t.title);
+    assert_int_equal(gh_store_task_update(f->db, &t, &e), GH_OK);
+    assert_string_equal(find_task(f, "org_a", "prufung"), "");
+    assert_string_equal(find_task(f, "org_a", "kontroll"), "tsk_3");
+    assert_int_equal(gh_store_task_delete(f->db, "org_a", "tsk_3", &e), GH_OK);
+    assert_string_equal(find_task(f, "org_a", "kontroll"), "");
+}
+
+static void task_searches_use_the_index(void **state)
+{
+    fx *f = *state;
+    add_tasks(f);
+    gh_task_filter pages[] = {
+        {.limit = 100},
+        {.limit = 100, .after_ref = "PO-1001"},
+        {.q = "fräsen", .limit = 100},
+        {.q = "po-1", .limit = 100, .status = "open", .after_ref = "PO-1001"},
+        {.q = "qc", .limit = 100},
+    };
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        char plan[2048];
+        gh_err e = {0};
+        assert_int_equal(gh_store_task_list_plan(f->db, "org_a", &pages[i], plan, sizeof plan, &e), GH_OK);
+        assert_true(plan[0] != '\0');
+        /* A full scan is "SCAN t" without an index; three characters or
+         * more are looked up in the trigram index, not walked. */
+        for (char *line = plan; *line;) {
+            char *nl = strchr(line, '\n');
+            if (nl) *nl = '\0';
+            if (strncmp(line, "SCAN ", 5) == 0 && !strstr(line, "USING INDEX") &&
+                !strstr(line, "USING COVERING INDEX") && !strstr(line, "VIRTUAL TABLE INDEX"))
+                fail_msg("full scan in the task plan for q=%s: %s", pages[i].q ? pages[i].q : "(none)", line);
+            if (!nl) break;
+            line = nl + 1;
+        }
+        bool indexed = strstr(plan, "VIRTUAL TABLE INDEX") != NULL;
+        assert_int_equal(indexed, pages[i].q && strlen(pages[i].q) >= 3);
+    }
+}
+
+/* ---- groups --------------------------------------------------------------------- */
+static void add_group(gh_db *db, const char *org, const char *id, const char *name)
+{
+    gh_group g = {0};
+    gh_err e = {0};
+    gh_strlcpy(g.id, id, sizeof g.id);
+    gh_strlcpy(g.org_id, org, sizeof g.org_id);
+    gh_strlcpy(g.name, name, sizeof g.name);
+    g.created_at = g.updated_at = 1;
+    assert_int_equal(gh_store_group_insert(db, &g, &e), GH_OK);
+}
+
+static void collect_group(const gh_group *g, void *arg)
+{
+    hits *h = arg;
+    size_t n = strlen(h->ids);
+    snprintf(h->ids + n, sizeof h->ids - n, "%s%s", n ? "," : "", g->id);
+}
+
+static const char *find_group(fx *f, const char *q, const char *after_name, const char *after_id, int limit)
+{
+    static hits h;
+    gh_err e = {0};
+    memset(&h, 0, sizeof h);
+    assert_int_equal(gh_store_group_list(f->db, "org_a", NULL, q, after_name, after_id, limit, collect_group, &h, &e),
+                     GH_OK);
+    return h.ids;
+}
+
+static void group_search_and_order(void **state)
+{
+    fx *f = *state;
+    add_group(f->db, "org_a", "grp_1", "Schweißerei");
+    add_group(f->db, "org_a", "grp_2", "émaillage");
+    add_group(f->db, "org_a", "grp_3", "Fräserei Süd");
+    add_group(f->db, "org_a", "grp_4", "Montage");
+    add_group(f->db, "org_b", "grp_b1", "Fräserei Nord");
+    /* Name order ignores case and accents; pages continue by cursor. */
+    assert_string_equal(find_group(f, NULL, NULL, NULL, 100), "grp_2,grp_3,grp_4,grp_1");
+    assert_string_equal(find_group(f, NULL, "Fräserei Süd", "grp_3", 100), "grp_4,grp_1");
+    assert_string_equal(find_group(f, "FRASEREI", NULL, NULL, 100), "grp_3");   /* indexed, one org */
+    assert_string_equal(find_group(f, "ei", NULL, NULL, 100), "grp_3,grp_1");   /* short: walks the order */
+    assert_string_equal(find_group(f, "EMAIL", NULL, NULL, 100), "grp_2");
+    assert_string_equal(find_group(f, "erei", "Fräserei Süd", "grp_3", 100), "grp_1");
+    /* The index follows renames and deletes. */
+    gh_group g = {0};
+    gh_err e = {0};
+    gh_strlcpy(g.id, "grp_4", sizeof g.id);
+    gh_strlcpy(g.org_id, "org_a", sizeof g.org_id);
+    gh_strlcpy(g.name, "Endmontage", sizeof g.name);
+    g.updated_at = 2;
+    assert_int_equal(gh_store_group_update(f->db, &g, &e), GH_OK);
+    assert_string_equal(find_group(f, "endmon", NULL, NULL, 100), "grp_4");
+    assert_int_equal(gh_store_group_delete(f->db, "org_a", "grp_4", &e), GH_OK);
+    assert_string_equal(find_group(f, "endmon", NULL, NULL, 100), "");
+    /* No plan scans the table, and a page without q is an index walk
+     * (no sort of the whole org). */
+    const struct { const char *q, *after_name, *after_id; } cases[] = {
+        {NULL, NULL, NULL}, {NULL, "Montage", "grp_4"}, {"fräserei", NULL, NULL}, {"ei", "Fräserei Süd", "grp_3"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char plan[2048];
+        assert_int_equal(gh_store_group_list_plan(f->db, "org_a", cases[i].q, cases[i].after_name, cases[i].after_id,
+                                                  plan, sizeof plan, &e), GH_OK);
+        assert_true(plan[0] != '\0');
+        for (char *line = plan; *line;) {
+            char *nl = strchr(line, '\n');
+            if (nl) *nl = '\0';
+            if (strncmp(line, "SCAN ", 5) == 0 && !strstr(line, "USING INDEX") &&
+                !strstr(line, "USING COVERING INDEX") && !strstr(line, "VIRTUAL TABLE INDEX"))
+                fail_msg("full scan in the group plan for q=%s: %s", cases[i].q ? cases[i].q : "(none)", line);
+            if (!nl) break;
+            line = nl + 1;
+        }
+        if (!cases[i].q || strlen(cases[i].q) < 3) assert_null(strstr(plan, "TEMP B-TREE"));
+        else assert_non_null(strstr(plan, "VIRTUAL TABLE INDEX"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +376,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(name_order_ignores_case_and_accents, setup, teardown),
         cmocka_unit_test_setup_teardown(searches_use_the_index, setup, teardown),
         cmocka_unit_test_setup_teardown(broad_search_pages_in_name_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(task_search_ignores_case_and_accents, setup, teardown),
+        cmocka_unit_test_setup_teardown(task_searches_use_the_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(group_search_and_order, setup, teardown),
     };
     return cmocka_run_group_tests_name("user search store", tests, NULL, NULL) ? 1 : 0;
 }

@@ -191,6 +191,7 @@ function pinScreen() {
           pin_blocked: 'Your PIN is blocked after too many wrong attempts. Ask your supervisor for a new one.',
           too_many_attempts: 'Too many attempts. Wait a minute and try again.',
           account_locked: 'Your account is locked. Ask your supervisor.',
+          account_expired: 'Your account has expired. Ask your supervisor.',
           device_not_enrolled: 'This device is not enrolled as a kiosk. Ask IT to enrol it.',
           no_factory_access: 'You do not have factory access. Ask your supervisor.',
         }[e.code] || e.detail;

@@ -8,6 +8,8 @@ const ACTIONS = {
   'auth.password_reset_requested': 'Asked for a password reset', 'session.ended': 'Ended a session',
   'user.created': 'Created a user', 'user.updated': 'Changed a user', 'user.deleted': 'Deleted a user',
   'user.locked': 'Locked a user', 'user.unlocked': 'Unlocked a user', 'user.email_verified': 'Confirmed an email',
+  'user.expired': 'Locked an expired account', 'user.schedule_skipped': 'Skipped a scheduled lock or unlock',
+  'demo.generated': 'Generated demo workers and tasks',
   'user.password_changed': 'Changed a password', 'user.password_reset': 'Reset a password',
   'user.password_reset_sent': 'Sent a password reset link', 'user.sessions_revoked': 'Revoked sessions',
   'role.created': 'Created a role', 'role.updated': 'Changed a role', 'role.deleted': 'Deleted a role',

@@ -240,6 +240,9 @@ export async function render(ctx) {
     sessionsCard(card, u, who, r).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
   }
 
+  /* ---- temporary and seasonal workers (003): expiry date, scheduled lock and unlock ---- */
+  if (manage && !self && 'expires_at' in u) main.append(scheduleCard(u, who, redraw));
+
   /* ---- account actions ---- */
   if (manage) {
     const actions = h('section', { class: 'card', 'aria-labelledby': 'danger-h' },
@@ -407,4 +410,49 @@ function factoryCard(u, o, manage, who, redraw) {
     if (ok) { toast(`Kiosk PIN revoked for ${who}.`); await redraw(); }
   }
   return card;
+}
+
+/** A datetime-local value (the browser's time zone) from an RFC 3339 time, and back. */
+const pad2 = (n) => String(n).padStart(2, '0');
+function localValue(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+const isoValue = (v) => (v ? new Date(v).toISOString() : null);
+
+/** The account's dates: when it expires, and a scheduled lock and unlock, applied by the server. */
+function scheduleCard(u, who, redraw) {
+  const expires = field({ label: 'Account expires', name: 'expires_at', type: 'datetime-local', value: localValue(u.expires_at),
+    hint: 'After this date the person cannot sign in or check in, the account is locked and frees its seat. Leave empty for no end.' });
+  const lockAt = field({ label: 'Lock on', name: 'lock_at', type: 'datetime-local', value: localValue(u.lock_at),
+    hint: 'For the end of a season: the account is locked then.' });
+  const unlockAt = field({ label: 'Unlock on', name: 'unlock_at', type: 'datetime-local', value: localValue(u.unlock_at),
+    hint: 'For the return: the account is unlocked then, if a seat is free.' });
+  const status = u.expired
+    ? h('p', { class: 'notice warn', 'data-testid': 'expired-notice' }, `${who}'s account expired on ${fmtTime(u.expires_at)}. Set a later date or clear it, then unlock the account.`)
+    : null;
+  const form = h('form', { class: 'stack', novalidate: true, 'aria-labelledby': 'sched-h' }, expires, lockAt, unlockAt,
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save dates')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    const body = {};
+    for (const [f, key] of [[expires, 'expires_at'], [lockAt, 'lock_at'], [unlockAt, 'unlock_at']]) {
+      const was = localValue(u[key]);
+      if (f.input.value !== was) body[key] = isoValue(f.input.value);
+    }
+    if (!Object.keys(body).length) { toast('Nothing changed.'); return; }
+    await busy(form.querySelector('button[type=submit]'), async () => {
+      try {
+        await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body });
+        toast(`${who}'s dates are saved.`);
+        await redraw();
+      } catch (err) { showError(form, err); }
+    });
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'sched-h', 'data-testid': 'user-schedule' },
+    h('h2', { id: 'sched-h' }, 'Temporary access'),
+    h('p', { class: 'muted' }, 'For temporary and seasonal workers. The server applies these dates and records each change in the audit trail.'),
+    status, form);
 }

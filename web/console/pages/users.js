@@ -6,6 +6,7 @@ import { can, roles, org } from '/console/state.js';
 import { hasFeature } from '/console/app.js';
 
 export function statusBadge(u) {
+  if (u.expired) return badge('Expired', 'danger');
   if (u.status === 'locked') return badge('Locked', 'danger');
   if (u.status === 'active' && u.office_access && !u.email_verified && !u.has_password) return badge('Not confirmed', 'warn');
   return badge(u.status === 'active' ? 'Active' : u.status, u.status === 'active' ? 'ok' : '');
@@ -85,6 +86,7 @@ export async function render({ main, query, navigate }) {
   const drawBulk = () => {
     bulkBar.hidden = selected.size === 0;
     if (!selected.size) { clear(bulkBar); return; }
+    const expiry = field({ label: 'Account expires', name: 'bulk_expires_at', type: 'datetime-local', value: '' });
     const roleSel = field({ label: 'New role', name: 'bulk_role', type: 'select', value: '',
       options: [{ value: '', label: 'Choose a role' }, ...r.items.map((x) => ({ value: x.key, label: x.device ? `${x.name} (shared display)` : x.name }))] });
     clear(bulkBar,
@@ -96,11 +98,16 @@ export async function render({ main, query, navigate }) {
         if (!roleSel.input.value) { toast('Choose the new role first.', 'error'); roleSel.input.focus(); return; }
         bulk(e.target, 'set_role', roleSel.input.value);
       } }, 'Change role'),
+      expiry,
+      h('button', { type: 'button', class: 'btn small', onclick: (e) => {
+        if (!expiry.input.value) { toast('Choose the expiry date first.', 'error'); expiry.input.focus(); return; }
+        bulk(e.target, 'schedule', null, { expires_at: new Date(expiry.input.value).toISOString() });
+      } }, 'Set expiry'),
       h('button', { type: 'button', class: 'btn small danger', onclick: (e) => bulk(e.target, 'delete') }, 'Delete…'),
       h('button', { type: 'button', class: 'btn small', onclick: () => { selected.clear(); tableHost.querySelectorAll('input[name=pick]').forEach((c) => { c.checked = false; }); drawBulk(); } }, 'Clear selection'));
   };
-  const VERB = { lock: 'locked', unlock: 'unlocked', set_role: 'given the new role', delete: 'deleted' };
-  async function bulk(btn, action, newRole) {
+  const VERB = { lock: 'locked', unlock: 'unlocked', set_role: 'given the new role', delete: 'deleted', schedule: 'given the expiry date' };
+  async function bulk(btn, action, newRole, dates) {
     const ids = [...selected];
     const names = new Map(rows.map((u) => [u.id, u.name || u.email || u.id]));
     if (action === 'delete') {
@@ -111,7 +118,7 @@ export async function render({ main, query, navigate }) {
     }
     await busy(btn, async () => {
       try {
-        const out = await api('/v1/users/bulk', { method: 'POST', body: newRole ? { action, ids, role: newRole } : { action, ids } });
+        const out = await api('/v1/users/bulk', { method: 'POST', body: { action, ids, ...(newRole ? { role: newRole } : {}), ...(dates || {}) } });
         const failed = out.results.filter((x) => !x.ok);
         clear(bulkResults, h('div', { class: failed.length ? 'notice warn' : 'notice ok', role: 'status' },
           `${out.done} of ${ids.length} ${VERB[action]}.`,
@@ -322,7 +329,9 @@ async function addUser(r, navigate) {
     const f = kind.input.value === 'factory';
     badgeF.hidden = !f; email.hidden = f;
   });
-  const form = h('form', { id: 'add-user-form', novalidate: true }, name, kind, email, badgeF, role);
+  const expires = field({ label: 'Account expires (optional)', name: 'expires_at', type: 'datetime-local',
+    hint: 'For temporary and seasonal workers: after this date they cannot sign in and the account is locked.' });
+  const form = h('form', { id: 'add-user-form', novalidate: true }, name, kind, email, badgeF, role, expires);
   await openDialog({
     title: 'Add staff member', body: form,
     actions: [{ label: 'Cancel' }, { label: 'Add', kind: 'primary', submit: true, form: 'add-user-form' }],
@@ -334,6 +343,7 @@ async function addUser(r, navigate) {
         const factory = kind?.input.value === 'factory';
         const body = { name: name.input.value.trim(), role: role.input.value };
         if (factory) { body.badge = badgeF.input.value.trim(); body.factory_access = true; } else body.email = email.input.value.trim();
+        if (expires.input.value) body.expires_at = new Date(expires.input.value).toISOString();
         await busy(dlg.querySelector('button[type=submit]'), async () => {
           try {
             const u = await api('/v1/users', { method: 'POST', body });
