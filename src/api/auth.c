@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "core/accounts.h"
+#include "core/ssosignin.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -116,10 +117,14 @@ static void login(gh_req *r)
 
 static void logout(gh_req *r)
 {
+    char *idp = NULL; /* RP-initiated logout at the IdP (issue 16), read before the session ends */
     if (!gh_api_no_fields_or_reply(r)) return;
-    if (gh_api_failed(r, gh_logout(gh_req_ctx(r)))) return;
+    if (gh_api_failed(r, gh_sso_logout_url(gh_req_ctx(r), &idp))) return;
+    if (gh_api_failed(r, gh_logout(gh_req_ctx(r)))) { free(idp); return; }
     set_cookies(r, NULL, NULL, -1);
-    gh_reply_empty(r);
+    if (idp) gh_reply_json(r, 200, json_pack("{s:s}", "idp_logout_url", idp));
+    else gh_reply_empty(r);
+    free(idp);
 }
 
 /* verify-email and reset-confirm share the shape {token, password}. */

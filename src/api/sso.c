@@ -28,7 +28,8 @@ static void put_sso(gh_req *r)
         {"email_claim", GH_J_STRING_OR_NULL, false}, {"groups_claim", GH_J_STRING_OR_NULL, false},
         {"idp_metadata_xml", GH_J_STRING, false}, {"idp_metadata_url", GH_J_STRING, false},
         {"jit", GH_J_OBJECT, false}, {"role_map", GH_J_OBJECT, false},
-        {"required", GH_J_BOOL, false}, {"break_glass", GH_J_ARRAY, false}, {NULL, 0, false}};
+        {"required", GH_J_BOOL, false}, {"break_glass", GH_J_ARRAY, false}, {"domains", GH_J_ARRAY, false},
+        {NULL, 0, false}};
     static const gh_jfield jit[] = {{"enabled", GH_J_BOOL, true}, {"default_role", GH_J_STRING_OR_NULL, false},
                                     {"domains", GH_J_ARRAY, false}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
@@ -159,10 +160,10 @@ static void saml_reauth_started(gh_req *r)
     free(location);
 }
 
-static void saml_start(gh_req *r, const char *why, gh_handler done)
+static void saml_start_org(gh_req *r, const char *org, const char *why, gh_handler done)
 {
     gh_saml_flow *f;
-    if (gh_api_failed(r, gh_saml_start_prepare(gh_req_ctx(r), gh_req_query(r, "org"), why, &f))) return;
+    if (gh_api_failed(r, gh_saml_start_prepare(gh_req_ctx(r), org, why, &f))) return;
     gh_req_set_state(r, f);
     gh_req_on_done(r, gh_saml_flow_free, f);
     gh_req_defer_idp(r, gh_saml_start_run, f, done);
@@ -246,14 +247,26 @@ static void saml_acs(gh_req *r)
     gh_req_defer_idp(r, gh_saml_acs_run, f, saml_acs_done);
 }
 
+/* ?org=SLUG, or ?email= (the org that declared the address's domain). */
 static void sso_start(gh_req *r)
 {
-    if (gh_saml_org_uses_saml(gh_req_ctx(r), gh_req_query(r, "org"))) {
-        saml_start(r, NULL, saml_start_done);
+    const char *org = gh_req_query(r, "org"), *email = gh_req_query(r, "email");
+    char slug[GH_SSO_SLUG_MAX];
+    if (email && org) {
+        gh_api_failed(r, gh_fail_field(&gh_req_ctx(r)->err, GH_E_INVALID, "invalid_query", "email",
+                                       "Give either org or email, not both"));
+        return;
+    }
+    if (email) {
+        if (gh_api_failed(r, gh_sso_org_for_email(gh_req_ctx(r), email, slug))) return;
+        org = slug;
+    }
+    if (gh_saml_org_uses_saml(gh_req_ctx(r), org)) {
+        saml_start_org(r, org, NULL, saml_start_done);
         return;
     }
     gh_oidc_flow *f;
-    if (gh_api_failed(r, gh_oidc_start_prepare(gh_req_ctx(r), gh_req_query(r, "org"), &f))) return;
+    if (gh_api_failed(r, gh_oidc_start_prepare(gh_req_ctx(r), org, &f))) return;
     gh_req_set_state(r, f);
     gh_req_on_done(r, gh_oidc_flow_free, f);
     gh_req_defer_idp(r, gh_oidc_start_run, f, start_done);
@@ -262,7 +275,7 @@ static void sso_start(gh_req *r)
 static void sso_discover(gh_req *r)
 {
     json_t *out;
-    if (gh_api_failed(r, gh_sso_discover(gh_req_ctx(r), gh_req_query(r, "org"), &out))) return;
+    if (gh_api_failed(r, gh_sso_discover(gh_req_ctx(r), gh_req_query(r, "org"), gh_req_query(r, "email"), &out))) return;
     gh_reply_json(r, 200, out);
 }
 
@@ -340,7 +353,7 @@ static void reauth_sso(gh_req *r)
     if (!gh_json_check_or_reply(r, b, fl)) return;
     if (gh_saml_org_id_uses_saml(gh_req_ctx(r), gh_req_ctx(r)->actor.org_id)) {
         if (gh_api_failed(r, gh_oidc_reauth_check_purpose(gh_req_ctx(r), gh_jstr(b, "purpose")))) return;
-        saml_start(r, gh_jstr(b, "purpose"), saml_reauth_started);
+        saml_start_org(r, NULL, gh_jstr(b, "purpose"), saml_reauth_started); /* the actor's org */
         return;
     }
     gh_oidc_flow *f;
@@ -350,12 +363,30 @@ static void reauth_sso(gh_req *r)
     gh_req_defer_idp(r, gh_oidc_start_run, f, reauth_started);
 }
 
+/* GET /v1/users/{id}/sign-in-methods, DELETE /v1/users/{id}/identities/{identity} */
+static void signin_methods(gh_req *r)
+{
+    json_t *out;
+    if (gh_api_failed(r, gh_sso_signin_methods(gh_req_ctx(r), gh_req_param(r, "id"), &out))) return;
+    gh_reply_json(r, 200, out);
+}
+
+static void unlink_identity(gh_req *r)
+{
+    if (!gh_api_no_fields_or_reply(r)) return;
+    if (gh_api_failed(r, gh_sso_identity_unlink(gh_req_ctx(r), gh_req_param(r, "id"), gh_req_param(r, "identity"))))
+        return;
+    gh_reply_empty(r);
+}
+
 const gh_route gh_api_routes_sso[] = {
     {"GET", "/v1/org/sso", get_sso, GH_AUTH_USER, 0, "it.operations"},
     {"PUT", "/v1/org/sso", put_sso, GH_AUTH_USER, 0, "it.operations"},
     {"DELETE", "/v1/org/sso", delete_sso, GH_AUTH_USER, 0, "it.operations"},
     {"POST", "/v1/org/sso/test", test_sso, GH_AUTH_USER, 0, "it.operations"},
     {"GET", "/v1/auth/sso/discover", sso_discover, GH_AUTH_NONE, 0, NULL},
+    {"GET", "/v1/users/{id}/sign-in-methods", signin_methods, GH_AUTH_USER, GH_R_OR_MANAGE, "users.view"},
+    {"DELETE", "/v1/users/{id}/identities/{identity}", unlink_identity, GH_AUTH_USER, 0, "users.manage"},
     {"POST", "/v1/me/reauth/sso", reauth_sso, GH_AUTH_USER, GH_R_OFFICE, NULL},
     {"GET", "/v1/auth/sso/start", sso_start, GH_AUTH_NONE, 0, NULL},
     {"GET", "/v1/auth/sso/oidc/callback", sso_callback, GH_AUTH_NONE, 0, NULL},

@@ -265,11 +265,14 @@ static void test_clock(gh_req *r)
 /* Test-only (--test-io-faults): arms the I/O fault shim, store/iofault.h.
  * {"ops": ["write", "sync"], "after": N, "count": M}: of the reads, writes
  * or syncs named, the first N pass and the next M fail (-1: until the next
- * call; ops [] disarms). Answers the faults injected so far. */
+ * call; ops [] disarms). With "marked": true only the I/O of requests that
+ * carry the Gatehouse-Test-Io-Fault header counts, not that of other
+ * requests or background threads. Answers the faults injected so far. */
 static void test_io_fault(gh_req *r)
 {
     static const gh_jfield f[] = {
-        {"ops", GH_J_ARRAY, true}, {"after", GH_J_INT, false}, {"count", GH_J_INT, false}, {NULL, 0, false}};
+        {"ops", GH_J_ARRAY, true}, {"after", GH_J_INT, false}, {"count", GH_J_INT, false},
+        {"marked", GH_J_BOOL, false}, {NULL, 0, false}};
     gh_ctx *ctx = gh_req_ctx(r);
     if (!gh_test_iofault_enabled()) {
         gh_fail(&ctx->err, GH_E_NOT_FOUND, "not_found", "no such resource");
@@ -299,7 +302,7 @@ static void test_io_fault(gh_req *r)
         gh_reply_ctx_err(r);
         return;
     }
-    gh_test_iofault_arm(ops, a, c);
+    gh_test_iofault_arm(ops, a, c, json_is_true(json_object_get(b, "marked")));
     gh_reply_json(r, 200, json_pack("{s:I}", "injected", (json_int_t)gh_test_iofault_injected()));
 }
 

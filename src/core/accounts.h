@@ -208,6 +208,11 @@ gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *
  * transaction: self_lockout and last_admin. actor_had_manage is whether the
  * actor held users.manage before the change. */
 gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool actor_had_manage);
+/* Inside the open transaction, after an SSO identity was unlinked: at
+ * least one active holder of users.manage must still have a way in, a
+ * password the SSO policy lets them use or (with SSO configured) a linked
+ * identity. 409 last_admin otherwise. */
+gh_status gh_accounts_check_reachable(gh_ctx *ctx, const char *org_id);
 /* Whether person u (as read or changed inside the transaction) counts for
  * the lockout rules: active, with office access, and holding users.manage
  * in o. A change to one person can break the rules only when it takes that

@@ -143,3 +143,54 @@ gh_status gh_accounts_check_invariants(gh_ctx *ctx, const char *org_id, bool act
                        " and able to manage users");
     return GH_OK;
 }
+
+/* ---- reachability after an SSO identity is unlinked (issue 16) --------------------- */
+typedef struct {
+    gh_ctx *ctx;
+    const gh_org *org;
+    const role_vec *roles;
+    bool sso_configured, sso_required;
+    const char *break_glass;
+    int64_t reachable;
+    bool failed;
+} reach_scan;
+
+static void reach_visit(const gh_user *u, void *arg)
+{
+    reach_scan *s = arg;
+    if (s->reachable > 0 || !user_holds(s->org, s->roles, u, "users.manage")) return;
+    bool password = u->password_hash[0] && (!s->sso_required || gh_sso_id_listed(s->break_glass, u->id));
+    int64_t ids = s->sso_configured && !password ? gh_store_identity_count_for_user(s->ctx->db, s->org->id, u->id) : 0;
+    if (ids < 0) s->failed = true;
+    if (password || ids > 0) s->reachable++;
+}
+
+gh_status gh_accounts_check_reachable(gh_ctx *ctx, const char *org_id)
+{
+    gh_org org;
+    role_vec roles = {0};
+    char break_glass[GH_SSO_BREAK_GLASS_MAX * GH_ID_MAX] = "";
+    reach_scan s = {.ctx = ctx, .org = &org, .roles = &roles, .break_glass = break_glass};
+    gh_status st = gh_sso_policy(ctx, org_id, &s.sso_required, break_glass, sizeof break_glass);
+    if (st == GH_OK) st = gh_store_org_get(ctx->db, org_id, &org, &ctx->err);
+    if (st == GH_OK) st = gh_store_role_each(ctx->db, org_id, role_push, &roles, &ctx->err);
+    if (st == GH_OK && roles.failed)
+        st = gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory while checking the organization's roles");
+    if (st == GH_OK) {
+        gh_sso_row *row = calloc(1, sizeof *row);
+        if (!row) st = gh_ctx_oom(ctx);
+        else if ((st = gh_store_sso_get(ctx->db, org_id, row, &ctx->err)) == GH_OK) s.sso_configured = true;
+        else if (st == GH_E_NOT_FOUND) { gh_err_clear(&ctx->err); st = GH_OK; }
+        if (row) gh_sso_row_release(row);
+        free(row);
+    }
+    if (st == GH_OK) st = gh_store_user_each(ctx->db, org_id, reach_visit, &s, &ctx->err);
+    free(roles.roles);
+    if (st != GH_OK) return st;
+    if (s.failed) return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "the linked identities could not be counted");
+    if (s.reachable == 0)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "last_admin",
+                       "nobody able to manage users could sign in any more: this is the last way in of the last"
+                       " administrator (give someone else users.manage, or set a password, first)");
+    return GH_OK;
+}

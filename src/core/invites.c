@@ -509,12 +509,92 @@ static gh_status inviter_still_allows(gh_ctx *ctx, const gh_org *o, const gh_inv
                                "whoever sent this invitation may no longer give its permissions; ask for a new one");
 }
 
+/* Inside the accepting transaction: the role still exists and the inviter
+ * still vouches for it, nobody has the address yet; creates the user
+ * (password_hash "" for a company sign-in), marks the invitation accepted,
+ * takes its seat and audits invite.accepted and user.created as the new
+ * user (ctx->actor becomes them). existing is scratch the caller owns. */
+static gh_status accept_in_tx(gh_ctx *ctx, const gh_org *o, gh_invite *v, const char *name, const char *password_hash,
+                              gh_user *existing, gh_user *u)
+{
+    gh_role r;
+    int64_t now = gh_now();
+    gh_status st = gh_store_role_get(ctx->db, v->org_id, v->role_key, &r, &ctx->err);
+    if (st == GH_E_NOT_FOUND) {
+        gh_err_clear(&ctx->err);
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "invite_role_missing",
+                       "the role of this invitation no longer exists; ask for a new invitation");
+    }
+    if (st != GH_OK) return st;
+    if ((st = inviter_still_allows(ctx, o, v, existing)) != GH_OK) return st;
+    st = gh_store_user_get_by_email(ctx->db, v->org_id, v->email, existing, &ctx->err);
+    if (st == GH_OK) return gh_fail(&ctx->err, GH_E_CONFLICT, "already_member", "a user with this address exists; sign in instead");
+    if (st != GH_E_NOT_FOUND) return st;
+    gh_err_clear(&ctx->err);
+
+    memset(u, 0, sizeof *u);
+    gh_id_new("usr", u->id);
+    gh_strlcpy(u->org_id, v->org_id, sizeof u->org_id);
+    gh_strlcpy(u->email, v->email, sizeof u->email);
+    gh_strlcpy(u->name, name, sizeof u->name);
+    gh_strlcpy(u->role_key, v->role_key, sizeof u->role_key);
+    gh_strlcpy(u->status, "active", sizeof u->status);
+    gh_strlcpy(u->password_hash, password_hash, sizeof u->password_hash);
+    u->email_verified = true; /* the link reached the address, or the IdP vouched for it */
+    u->office_access = true;
+    u->modules_all = true;
+    u->created_at = u->updated_at = u->last_login_at = now;
+    if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) return st;
+    gh_strlcpy(v->status, "accepted", sizeof v->status);
+    v->accepted_at = now;
+    gh_strlcpy(v->user_id, u->id, sizeof v->user_id);
+    if ((st = gh_store_invite_update(ctx->db, v, &ctx->err)) != GH_OK) return st;
+    /* The invitation's seat became the user's: this only fails when the
+     * seats were lowered below the count since the invitation was sent. */
+    if ((st = gh_seats_require(ctx, o, GH_SEAT_OFFICE)) != GH_OK) return st;
+    ctx->actor = (gh_actor){.type = GH_ACTOR_USER};
+    gh_strlcpy(ctx->actor.org_id, u->org_id, sizeof ctx->actor.org_id);
+    gh_strlcpy(ctx->actor.id, u->id, sizeof ctx->actor.id);
+    if ((st = gh_audit(ctx, NULL, "invite.accepted", "invite", v->id,
+                       json_pack("{s:s, s:s, s:s, s:s}", "email", v->email, "role", v->role_key, "user_id", u->id,
+                                 "method", password_hash[0] ? "password" : "sso"))) != GH_OK)
+        return st;
+    return gh_audit(ctx, NULL, "user.created", "user", u->id,
+                    json_pack("{s:s, s:s, s:s, s:b}", "email", u->email, "role", u->role_key, "invite_id", v->id,
+                              "device", r.device));
+}
+
+gh_status gh_invite_accept_sso(gh_ctx *ctx, const gh_org *o, const char *email, const char *name, gh_user *out)
+{
+    gh_invite *v = malloc(sizeof *v);
+    gh_user *scratch = malloc(sizeof *scratch);
+    gh_status st;
+    memset(out, 0, sizeof *out);
+    if (!v || !scratch) { st = gh_ctx_oom(ctx); goto out; }
+    if ((st = check_name(ctx, name)) != GH_OK) goto out;
+    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    if ((st = gh_store_invite_get_pending(ctx->db, o->id, email, v, &ctx->err)) != GH_OK) goto fail;
+    if (is_expired(v, gh_now())) {
+        gh_db_rollback(ctx->db);
+        st = refuse_expired(ctx, v);
+        goto out;
+    }
+    if ((st = accept_in_tx(ctx, o, v, name, "", scratch, out)) != GH_OK) goto fail;
+    st = gh_tx_commit_and_refresh(ctx);
+    goto out;
+fail:
+    gh_ctx_rollback(ctx, st);
+out:
+    free(v);
+    free(scratch);
+    return st;
+}
+
 gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, const char *password_hash,
                            gh_invite_accepted *out)
 {
     gh_invite_link *l = malloc(sizeof *l);
     gh_user *existing = malloc(sizeof *existing);
-    gh_role r;
     gh_status st;
     memset(out, 0, sizeof *out);
     if (!l || !existing) { st = gh_ctx_oom(ctx); goto out; }
@@ -527,54 +607,9 @@ gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, con
         st = refuse_expired(ctx, v);
         goto out;
     }
-    int64_t now = gh_now();
-    st = gh_store_role_get(ctx->db, v->org_id, v->role_key, &r, &ctx->err);
-    if (st == GH_E_NOT_FOUND) {
-        gh_err_clear(&ctx->err);
-        st = gh_fail(&ctx->err, GH_E_CONFLICT, "invite_role_missing",
-                     "the role of this invitation no longer exists; ask for a new invitation");
-    }
-    if (st != GH_OK) goto fail;
-    if ((st = inviter_still_allows(ctx, &l->org, v, existing)) != GH_OK) goto fail;
     if ((st = sso_refuses_password(ctx, &l->org)) != GH_OK) goto fail;
-    st = gh_store_user_get_by_email(ctx->db, v->org_id, v->email, existing, &ctx->err);
-    if (st == GH_OK) {
-        st = gh_fail(&ctx->err, GH_E_CONFLICT, "already_member", "a user with this address exists; sign in instead");
-        goto fail;
-    }
-    if (st != GH_E_NOT_FOUND) goto fail;
-    gh_err_clear(&ctx->err);
-
     gh_user *u = &out->user;
-    gh_id_new("usr", u->id);
-    gh_strlcpy(u->org_id, v->org_id, sizeof u->org_id);
-    gh_strlcpy(u->email, v->email, sizeof u->email);
-    gh_strlcpy(u->name, name, sizeof u->name);
-    gh_strlcpy(u->role_key, v->role_key, sizeof u->role_key);
-    gh_strlcpy(u->status, "active", sizeof u->status);
-    gh_strlcpy(u->password_hash, password_hash, sizeof u->password_hash);
-    u->email_verified = true; /* the link reached the address */
-    u->office_access = true;
-    u->modules_all = true;
-    u->created_at = u->updated_at = u->last_login_at = now;
-    if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
-    gh_strlcpy(v->status, "accepted", sizeof v->status);
-    v->accepted_at = now;
-    gh_strlcpy(v->user_id, u->id, sizeof v->user_id);
-    if ((st = gh_store_invite_update(ctx->db, v, &ctx->err)) != GH_OK) goto fail;
-    /* The invitation's seat became the user's: this only fails when the
-     * seats were lowered below the count since the invitation was sent. */
-    if ((st = gh_seats_require(ctx, &l->org, GH_SEAT_OFFICE)) != GH_OK) goto fail;
-    ctx->actor = (gh_actor){.type = GH_ACTOR_USER};
-    gh_strlcpy(ctx->actor.org_id, u->org_id, sizeof ctx->actor.org_id);
-    gh_strlcpy(ctx->actor.id, u->id, sizeof ctx->actor.id);
-    if ((st = gh_audit(ctx, NULL, "invite.accepted", "invite", v->id,
-                       json_pack("{s:s, s:s, s:s}", "email", v->email, "role", v->role_key, "user_id", u->id))) != GH_OK)
-        goto fail;
-    if ((st = gh_audit(ctx, NULL, "user.created", "user", u->id,
-                       json_pack("{s:s, s:s, s:s, s:b}", "email", u->email, "role", u->role_key, "invite_id", v->id,
-                                 "device", r.device))) != GH_OK)
-        goto fail;
+    if ((st = accept_in_tx(ctx, &l->org, v, name, password_hash, existing, u)) != GH_OK) goto fail;
     /* Where the org requires a second factor, the new person sets one up
      * before getting a full session (core/mfa.h). */
     char pending[8];

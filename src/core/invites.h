@@ -82,6 +82,15 @@ typedef struct gh_invite_accepted {
 gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, const char *password_hash,
                            gh_invite_accepted *out);
 
+/* Company sign-in (issue 16, core/ssosignin.c): the IdP vouched for email
+ * and nobody in o has it: accepts the pending invitation of that address
+ * (the e-mail is the match) by creating the user with the invited role, no
+ * password and name; audited invite.accepted (method sso) and
+ * user.created. 404 invite_not_found when no invitation is pending for
+ * the address, 410 invite_expired, and the conflicts of gh_invite_accept.
+ * The caller links the identity and opens the session. */
+gh_status gh_invite_accept_sso(gh_ctx *ctx, const gh_org *o, const char *email, const char *name, gh_user *out);
+
 /* ---- for the bulk import ---------------------------------------------------------- */
 /* Inside the caller's open transaction: invites `email` with role r, or
  * renews `expired` (the address's expired pending invitation) when not

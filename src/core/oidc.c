@@ -35,13 +35,14 @@ struct gh_oidc_flow {
     char verifier[GH_TOKEN_LEN + 1];
     char nonce[GH_TOKEN_LEN + 1];
     char *authz_ep, *token_ep, *jwks_uri;
+    char *end_session_ep;        /* RP-initiated logout, or NULL */
+    char *id_token;              /* the verified ID token (for id_token_hint); wiped in gh_oidc_flow_free */
     char *code;
     int64_t requested_at;
     char state_hash[GH_HASH_HEX_LEN + 1];
     char purpose[64];            /* login | reauth:<why> */
     char user_id[GH_ID_MAX];     /* reauth: who must prove themselves */
     bool reauth;
-    char kind[8];                /* oidc | saml: the identities it links */
     bool ok;
     char reason[48];
     char error[512];
@@ -57,6 +58,8 @@ void gh_oidc_flow_free(void *flow)
     free(f->authz_ep);
     free(f->token_ep);
     free(f->jwks_uri);
+    free(f->end_session_ep);
+    if (f->id_token) { sodium_memzero(f->id_token, strlen(f->id_token)); free(f->id_token); }
     if (f->code) { sodium_memzero(f->code, strlen(f->code)); free(f->code); }
     sodium_memzero(f, sizeof *f);
     free(f);
@@ -236,7 +239,7 @@ gh_status gh_oidc_reauth_consume(gh_ctx *ctx, const char *why, int64_t max_age_s
 #define DISCOVERY_TTL_S 3600
 typedef struct cache_slot {
     char issuer[GH_SSO_URL_MAX + 1];
-    char *authz_ep, *token_ep, *jwks_uri, *jwks;
+    char *authz_ep, *token_ep, *jwks_uri, *jwks, *end_session_ep;
     int64_t fetched_at;
 } cache_slot;
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -280,6 +283,7 @@ static bool discover(gh_oidc_flow *f)
             f->authz_ep = dup(c->authz_ep);
             f->token_ep = dup(c->token_ep);
             f->jwks_uri = dup(c->jwks_uri);
+            f->end_session_ep = dup(c->end_session_ep);
         }
     }
     pthread_mutex_unlock(&cache_mu);
@@ -294,7 +298,9 @@ static bool discover(gh_oidc_flow *f)
     const char *a = json_string_value(json_object_get(d, "authorization_endpoint"));
     const char *t = json_string_value(json_object_get(d, "token_endpoint"));
     const char *j = json_string_value(json_object_get(d, "jwks_uri"));
+    const char *es = json_string_value(json_object_get(d, "end_session_endpoint"));
     char why[200];
+    if (es && !gh_sso_url_allowed(es, why, sizeof why)) es = NULL; /* optional: no RP-initiated logout then */
     bool ok = false;
     if (!iss || strcmp(iss, f->issuer) != 0)
         flow_fail(f, "issuer_mismatch", "the IdP names itself %s, not the configured issuer %s", iss ? iss : "nothing", f->issuer);
@@ -306,7 +312,8 @@ static bool discover(gh_oidc_flow *f)
         f->authz_ep = dup(a);
         f->token_ep = dup(t);
         f->jwks_uri = dup(j);
-        ok = f->authz_ep && f->token_ep && f->jwks_uri;
+        f->end_session_ep = dup(es);
+        ok = f->authz_ep && f->token_ep && f->jwks_uri && (!es || f->end_session_ep);
         if (!ok) flow_fail(f, "internal", "out of memory");
     }
     if (ok) {
@@ -317,11 +324,12 @@ static bool discover(gh_oidc_flow *f)
             if (cache[i].fetched_at < c->fetched_at) c = &cache[i];
         }
         if (strcmp(c->issuer, f->issuer) != 0) { free(c->jwks); c->jwks = NULL; }
-        free(c->authz_ep); free(c->token_ep); free(c->jwks_uri);
+        free(c->authz_ep); free(c->token_ep); free(c->jwks_uri); free(c->end_session_ep);
         gh_strlcpy(c->issuer, f->issuer, sizeof c->issuer);
         c->authz_ep = dup(a);
         c->token_ep = dup(t);
         c->jwks_uri = dup(j);
+        c->end_session_ep = dup(es);
         c->fetched_at = now;
         pthread_mutex_unlock(&cache_mu);
     }
@@ -415,36 +423,6 @@ gh_status gh_oidc_start_finish(gh_ctx *ctx, gh_oidc_flow *f, char **location, ch
 }
 
 /* ---- callback ---------------------------------------------------------------------- */
-/* Audits a refused SSO sign-in in its own transaction, as nobody. */
-static void audit_failure(gh_ctx *ctx, const char *org_id, const char *user_id, const char *reason, const char *error)
-{
-    gh_ctx c = *ctx;
-    memset(&c.err, 0, sizeof c.err);
-    memset(&c.actor, 0, sizeof c.actor);
-    if (!org_id || !*org_id || gh_db_begin(c.db, &c.err) != GH_OK) { gh_err_clear(&c.err); return; }
-    if (gh_audit(&c, org_id, "auth.sso_failed", user_id ? "user" : NULL, user_id,
-                 json_pack("{s:s, s:s}", "reason", reason, "error", error)) != GH_OK ||
-        gh_db_commit(c.db, &c.err) != GH_OK)
-        gh_db_rollback(c.db);
-    gh_err_clear(&c.err);
-}
-
-static gh_status refuse(gh_ctx *ctx, const char *org_id, const char *user_id, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static gh_status refuse(gh_ctx *ctx, const char *org_id, const char *user_id, const char *reason, const char *fmt, ...)
-{
-    char detail[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    audit_failure(ctx, org_id, user_id, reason, detail);
-    gh_err_clear(&ctx->err);
-    gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "sso_failed", "%s", detail);
-    gh_err_extra(&ctx->err, "reason", json_string(reason));
-    return GH_E_UNAUTHENTICATED;
-}
-
 gh_status gh_oidc_callback_prepare(gh_ctx *ctx, const char *state, const char *cookie_state, const char *code,
                                    const char *iss, const char *idp_error, gh_oidc_flow **out)
 {
@@ -454,7 +432,7 @@ gh_status gh_oidc_callback_prepare(gh_ctx *ctx, const char *state, const char *c
     *out = NULL;
     if (!f || !s) { st = gh_ctx_oom(ctx); goto out; }
     if (!state || strlen(state) != GH_TOKEN_LEN) {
-        st = refuse(ctx, NULL, NULL, "state_invalid", "this sign-in link is not valid; start again from the sign-in page");
+        st = gh_sso_refusef(ctx, NULL, NULL, "state_invalid", "this sign-in link is not valid; start again from the sign-in page");
         goto out;
     }
     char state_hash[GH_HASH_HEX_LEN + 1];
@@ -465,20 +443,20 @@ gh_status gh_oidc_callback_prepare(gh_ctx *ctx, const char *state, const char *c
     if (st == GH_OK) st = gh_db_commit(ctx->db, &ctx->err);
     else gh_db_rollback(ctx->db);
     if (st == GH_E_NOT_FOUND) {
-        st = refuse(ctx, NULL, NULL, "state_invalid", "this sign-in link is not valid; start again from the sign-in page");
+        st = gh_sso_refusef(ctx, NULL, NULL, "state_invalid", "this sign-in link is not valid; start again from the sign-in page");
         goto out;
     }
     if (st != GH_OK) goto out;
     if (s->used_at) {
-        st = refuse(ctx, s->org_id, NULL, "state_replayed", "this sign-in was already used; start again from the sign-in page");
+        st = gh_sso_refusef(ctx, s->org_id, NULL, "state_replayed", "this sign-in was already used; start again from the sign-in page");
         goto out;
     }
     if (now > s->expires_at) {
-        st = refuse(ctx, s->org_id, NULL, "state_expired", "this sign-in took longer than 10 minutes; start again");
+        st = gh_sso_refusef(ctx, s->org_id, NULL, "state_expired", "this sign-in took longer than 10 minutes; start again");
         goto out;
     }
     if (!cookie_state || strlen(cookie_state) != GH_TOKEN_LEN || !gh_secret_eq(cookie_state, state)) {
-        st = refuse(ctx, s->org_id, NULL, "state_cookie_mismatch",
+        st = gh_sso_refusef(ctx, s->org_id, NULL, "state_cookie_mismatch",
                     "this sign-in was started in another browser; start again from the sign-in page");
         goto out;
     }
@@ -487,19 +465,19 @@ gh_status gh_oidc_callback_prepare(gh_ctx *ctx, const char *state, const char *c
         if (st != GH_E_INTERNAL) goto out;
         char msg[300];
         gh_strlcpy(msg, ctx->err.detail, sizeof msg);
-        st = refuse(ctx, f->org.id, NULL, "secret_unreadable", "%s; enter the client secret again in the SSO settings", msg);
+        st = gh_sso_refusef(ctx, f->org.id, NULL, "secret_unreadable", "%s; enter the client secret again in the SSO settings", msg);
         goto out;
     }
     if (idp_error) {
-        st = refuse(ctx, f->org.id, NULL, "idp_error", "the IdP refused the sign-in: %s", idp_error);
+        st = gh_sso_refusef(ctx, f->org.id, NULL, "idp_error", "the IdP refused the sign-in: %s", idp_error);
         goto out;
     }
     if (iss && strcmp(iss, f->issuer) != 0) {
-        st = refuse(ctx, f->org.id, NULL, "issuer_mismatch", "the answer came from %s, not from %s", iss, f->issuer);
+        st = gh_sso_refusef(ctx, f->org.id, NULL, "issuer_mismatch", "the answer came from %s, not from %s", iss, f->issuer);
         goto out;
     }
     if (!code || !*code || strlen(code) > 2048) {
-        st = refuse(ctx, f->org.id, NULL, "code_missing", "the IdP sent no authorization code");
+        st = gh_sso_refusef(ctx, f->org.id, NULL, "code_missing", "the IdP sent no authorization code");
         goto out;
     }
     char sctx[GH_HASH_HEX_LEN + 40];
@@ -568,7 +546,11 @@ void gh_oidc_callback_run(void *flow)
         free(jwks);
         if (!(jwks = jwks_for(f, attempt > 0))) goto out;
         gh_idt_result res = gh_idtoken_verify(id_token, jwks, &e, &f->claims, err, sizeof err);
-        if (res == GH_IDT_OK) goto out;
+        if (res == GH_IDT_OK) {
+            /* kept for RP-initiated logout's id_token_hint (sealed with the session) */
+            if (f->end_session_ep && strlen(id_token) <= GH_SECRETBOX_PLAIN_MAX) f->id_token = strdup(id_token);
+            goto out;
+        }
         if (res != GH_IDT_UNKNOWN_KID || attempt == 1) {
             flow_fail(f, gh_idtoken_reason(res), "%s", err);
             goto out;
@@ -581,225 +563,13 @@ out:
     free(jwks);
 }
 
-/* The role the group mapping gives (NULL: no group matched). */
-static const char *mapped_role(const json_t *cfg, const json_t *claims)
-{
-    const char *claim = json_string_value(json_object_get(cfg, "groups_claim"));
-    const json_t *groups = claim ? json_object_get(claims, claim) : NULL;
-    const char *group;
-    const json_t *role;
-    json_object_foreach((json_t *)json_object_get(cfg, "role_map"), group, role) {
-        size_t i;
-        const json_t *g;
-        if (json_is_string(groups) && strcmp(json_string_value(groups), group) == 0) return json_string_value(role);
-        json_array_foreach(groups, i, g) if (json_is_string(g) && strcmp(json_string_value(g), group) == 0)
-            return json_string_value(role);
-    }
-    return NULL;
-}
-
-/* Finds, links or creates the person; fills u. */
-static gh_status resolve_user(gh_ctx *ctx, gh_oidc_flow *f, const char *sub, const char *email, gh_user *u)
-{
-    gh_identity id;
-    gh_status st = gh_store_identity_find(ctx->db, f->org.id, f->kind[0] ? f->kind : "oidc", f->issuer, sub, &id, &ctx->err);
-    if (st == GH_OK) {
-        st = gh_store_user_get(ctx->db, f->org.id, id.user_id, u, &ctx->err);
-        if (st == GH_E_NOT_FOUND) return refuse(ctx, f->org.id, NULL, "account_deleted", "this account was deleted");
-        return st;
-    }
-    if (st != GH_E_NOT_FOUND) return st;
-    gh_err_clear(&ctx->err);
-    if (!email || !*email)
-        return refuse(ctx, f->org.id, NULL, "email_missing", "the IdP sent no e-mail address in the '%s' claim",
-                      json_string_value(json_object_get(f->cfg, "email_claim")));
-    const json_t *verified = json_object_get(f->claims, "email_verified");
-    if (json_is_false(verified))
-        return refuse(ctx, f->org.id, NULL, "email_not_verified", "the IdP says %s is not verified", email);
-    bool created = false;
-    st = gh_store_user_get_by_email(ctx->db, f->org.id, email, u, &ctx->err);
-    if (st == GH_E_NOT_FOUND) {
-        gh_err_clear(&ctx->err);
-        const json_t *jit = json_object_get(f->cfg, "jit");
-        if (!json_is_true(json_object_get(jit, "enabled")))
-            return refuse(ctx, f->org.id, NULL, "no_account", "%s has no account in %s (creating people at first sign-in is off)",
-                          email, f->org.name);
-        if (!gh_sso_email_domain_allowed(email, json_object_get(jit, "domains")))
-            return refuse(ctx, f->org.id, NULL, "domain_not_allowed", "%s is not from a domain allowed to create accounts",
-                          email);
-        const char *name = json_string_value(json_object_get(f->claims, "name"));
-        gh_ctx sys = *ctx;
-        memset(&sys.err, 0, sizeof sys.err);
-        memset(&sys.actor, 0, sizeof sys.actor);
-        sys.actor.type = GH_ACTOR_SYSTEM;
-        gh_strlcpy(sys.actor.org_id, f->org.id, sizeof sys.actor.org_id);
-        sys.required_perm = sys.required_alt = NULL;
-        gh_user_new n = {.email = email, .name = name && *name ? name : email,
-                         .role = json_string_value(json_object_get(jit, "default_role")), .office_access = true,
-                         .email_verified = true};
-        st = gh_user_create(&sys, &n, u);
-        if (st != GH_OK) {
-            char msg[400];
-            snprintf(msg, sizeof msg, "%s", sys.err.detail);
-            gh_err_clear(&sys.err);
-            return refuse(ctx, f->org.id, NULL, "jit_refused", "%s could not be created: %s", email, msg);
-        }
-        created = true;
-    } else if (st != GH_OK) {
-        return st;
-    }
-    /* Link once; from now on (issuer, sub) finds them, whatever the e-mail. */
-    gh_identity link = {0};
-    gh_id_new("idn", link.id);
-    gh_strlcpy(link.org_id, f->org.id, sizeof link.org_id);
-    gh_strlcpy(link.user_id, u->id, sizeof link.user_id);
-    gh_strlcpy(link.kind, f->kind[0] ? f->kind : "oidc", sizeof link.kind);
-    gh_strlcpy(link.issuer, f->issuer, sizeof link.issuer);
-    gh_strlcpy(link.subject, sub, sizeof link.subject);
-    link.created_at = gh_now();
-    gh_ctx c = *ctx;
-    memset(&c.err, 0, sizeof c.err);
-    memset(&c.actor, 0, sizeof c.actor);
-    if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
-    if ((st = gh_store_identity_insert(c.db, &link, &c.err)) != GH_OK ||
-        (st = gh_audit(&c, f->org.id, "identity.linked", "user", u->id,
-                       json_pack("{s:s, s:s, s:s, s:b}", "kind", link.kind, "issuer", f->issuer, "subject", sub, "created",
-                                 created))) != GH_OK) {
-        gh_db_rollback(c.db);
-        ctx->err = c.err;
-        return st;
-    }
-    if ((st = gh_db_commit(c.db, &c.err)) != GH_OK) ctx->err = c.err;
-    return st;
-}
-
-/* A re-authentication: the IdP signed in again the person who asked. */
-static gh_status reauth_finish(gh_ctx *ctx, gh_oidc_flow *f, gh_oidc_signin *out)
-{
-    const char *sub = json_string_value(json_object_get(f->claims, "sub"));
-    gh_identity id;
-    gh_status st = gh_store_identity_find(ctx->db, f->org.id, f->kind[0] ? f->kind : "oidc", f->issuer, sub, &id, &ctx->err);
-    if (st == GH_E_NOT_FOUND || (st == GH_OK && strcmp(id.user_id, f->user_id) != 0))
-        return refuse(ctx, f->org.id, f->user_id, "reauth_wrong_person",
-                      "the IdP signed in someone else, not the person who asked to re-authenticate");
-    if (st != GH_OK) return st;
-    gh_ctx c = *ctx;
-    memset(&c.err, 0, sizeof c.err);
-    memset(&c.actor, 0, sizeof c.actor);
-    c.actor.type = GH_ACTOR_USER;
-    gh_strlcpy(c.actor.org_id, f->org.id, sizeof c.actor.org_id);
-    gh_strlcpy(c.actor.id, f->user_id, sizeof c.actor.id);
-    int64_t now = gh_now();
-    bool mfa = false;
-    if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
-    if ((st = gh_mfa_idp_counts(&c, f->org.id, f->claims, &mfa)) != GH_OK ||
-        (st = gh_store_sso_state_prove(c.db, f->state_hash, now, mfa, &c.err)) != GH_OK ||
-        (st = gh_audit(&c, f->org.id, "auth.reauthenticated", "user", f->user_id,
-                       json_pack("{s:s, s:s, s:s, s:b}", "method", "sso", "purpose", f->purpose + 7, "issuer", f->issuer,
-                                 "mfa", mfa))) != GH_OK) {
-        gh_db_rollback(c.db);
-        ctx->err = c.err;
-        return st;
-    }
-    if ((st = gh_db_commit(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
-    out->reauth = true;
-    gh_strlcpy(out->purpose, f->purpose + 7, sizeof out->purpose);
-    return GH_OK;
-}
-
+/* The verified ID token, handed to the sign-in shared with SAML
+ * (core/ssosignin.h). */
 gh_status gh_oidc_callback_finish(gh_ctx *ctx, gh_oidc_flow *f, gh_oidc_signin *out)
 {
-    memset(out, 0, sizeof *out);
-    if (!f->ok) return refuse(ctx, f->org.id, f->reauth ? f->user_id : NULL, f->reason, "%s", f->error);
-    if (f->reauth) return reauth_finish(ctx, f, out);
-    const char *sub = json_string_value(json_object_get(f->claims, "sub"));
-    const char *email_claim = json_string_value(json_object_get(f->cfg, "email_claim"));
-    const char *email = json_string_value(json_object_get(f->claims, email_claim ? email_claim : "email"));
-    gh_user *u = calloc(1, sizeof *u);
-    gh_status st;
-    if (!u) return gh_ctx_oom(ctx);
-    if ((st = resolve_user(ctx, f, sub, email, u)) != GH_OK) goto out;
-    /* Group mapping, as the system (the roles were measured against the
-     * configuration's author when it was written). */
-    const char *role = mapped_role(f->cfg, f->claims);
-    if (role && strcmp(role, u->role_key) != 0) {
-        gh_ctx sys = *ctx;
-        memset(&sys.err, 0, sizeof sys.err);
-        memset(&sys.actor, 0, sizeof sys.actor);
-        sys.actor.type = GH_ACTOR_SYSTEM;
-        gh_strlcpy(sys.actor.org_id, f->org.id, sizeof sys.actor.org_id);
-        sys.required_perm = sys.required_alt = NULL;
-        gh_user_patch p = {.role = role};
-        gh_user after;
-        if (gh_user_update(&sys, u->id, &p, &after) == GH_OK) *u = after;
-        else gh_logf(GH_LOG_WARN, "sso role mapping for %s to %s refused: %s", u->id, role, sys.err.detail);
-        gh_err_clear(&sys.err);
-    }
-    /* The session, on the row as it is now (like a password sign-in). */
-    ctx->actor.type = GH_ACTOR_USER;
-    gh_strlcpy(ctx->actor.org_id, f->org.id, sizeof ctx->actor.org_id);
-    gh_strlcpy(ctx->actor.id, u->id, sizeof ctx->actor.id);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_user_get(ctx->db, f->org.id, u->id, u, &ctx->err)) != GH_OK) { gh_ctx_rollback(ctx, st); goto out; }
-    const char *why = strcmp(u->status, "active") != 0 ? "account_locked"
-                      : gh_user_expired(u, gh_now())   ? "account_expired"
-                      : !u->office_access              ? "no_office_access"
-                      : !gh_access_ip_allowed(f->org.id, ctx->ip) ? "ip_not_allowed" : NULL;
-    if (why) {
-        gh_db_rollback(ctx->db);
-        st = refuse(ctx, f->org.id, u->id, why,
-                    strcmp(why, "account_locked") == 0    ? "this account is locked; ask an administrator"
-                    : strcmp(why, "account_expired") == 0 ? "this account has expired; ask an administrator"
-                    : strcmp(why, "no_office_access") == 0 ? "this account has no office access"
-                                                           : "sign-in is not allowed from this network");
-        goto out;
-    }
-    if (!u->email_verified) u->email_verified = true; /* the IdP vouched for it */
-    /* The second step, unless the IdP's MFA counts (core/mfa.h). */
-    char pending[8];
-    if ((st = gh_mfa_signin_step(ctx, &f->org, u, f->claims, pending)) != GH_OK) goto fail;
-    if ((st = gh_session_open_pending(ctx, &f->org, u, pending, out->token, out->csrf, &out->session)) != GH_OK) goto fail;
-    gh_strlcpy(ctx->actor.session_id, out->session.id, sizeof ctx->actor.session_id);
-    u->last_login_at = gh_now();
-    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
-    json_t *detail = json_pack("{s:s, s:s, s:s}", "method", "sso", "idp",
-                               json_string_value(json_object_get(f->cfg, "display_name")), "issuer", f->issuer);
-    if (detail && pending[0]) json_object_set_new(detail, "mfa_pending", json_string(pending));
-    if ((st = gh_audit(ctx, f->org.id, "auth.login", "session", out->session.id, detail)) != GH_OK)
-        goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
-    out->user = *u;
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
-    if (st != GH_OK) { sodium_memzero(out->token, sizeof out->token); sodium_memzero(out->csrf, sizeof out->csrf); }
-    free(u);
-    return st;
-}
-
-gh_status gh_sso_signin_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_signin *out)
-{
-    gh_oidc_flow *f = calloc(1, sizeof *f);
-    if (!f) { memset(out, 0, sizeof *out); return gh_ctx_oom(ctx); }
-    f->org = *v->org;
-    f->cfg = json_incref((json_t *)v->cfg);
-    f->claims = json_incref((json_t *)v->claims);
-    gh_strlcpy(f->kind, v->kind, sizeof f->kind);
-    gh_strlcpy(f->issuer, v->issuer, sizeof f->issuer);
-    gh_strlcpy(f->state_hash, v->state_hash ? v->state_hash : "", sizeof f->state_hash);
-    gh_strlcpy(f->purpose, v->purpose ? v->purpose : "login", sizeof f->purpose);
-    gh_strlcpy(f->user_id, v->user_id ? v->user_id : "", sizeof f->user_id);
-    f->reauth = v->reauth;
-    f->ok = v->ok;
-    gh_strlcpy(f->reason, v->reason ? v->reason : "", sizeof f->reason);
-    gh_strlcpy(f->error, v->error ? v->error : "", sizeof f->error);
-    gh_status st = gh_oidc_callback_finish(ctx, f, out);
-    gh_oidc_flow_free(f);
-    return st;
-}
-
-gh_status gh_sso_refuse(gh_ctx *ctx, const char *org_id, const char *user_id, const char *reason, const char *detail)
-{
-    return refuse(ctx, org_id, user_id, reason, "%s", detail);
+    gh_sso_verified v = {.org = &f->org, .cfg = f->cfg, .kind = "oidc", .issuer = f->issuer, .claims = f->claims,
+                         .reauth = f->reauth, .user_id = f->user_id, .state_hash = f->state_hash,
+                         .purpose = f->purpose, .ok = f->ok, .reason = f->reason, .error = f->error,
+                         .id_token = f->id_token, .end_session_ep = f->end_session_ep};
+    return gh_sso_signin_finish(ctx, &v, out);
 }

@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "core/ctx.h"
+#include "core/ssosignin.h"
 #include "store/store.h"
 
 #define GH_OIDC_STATE_TTL_S 600
@@ -48,14 +49,6 @@ gh_status gh_oidc_start_finish(gh_ctx *ctx, gh_oidc_flow *f, char **location, ch
 gh_status gh_oidc_callback_prepare(gh_ctx *ctx, const char *state, const char *cookie_state, const char *code,
                                    const char *iss, const char *idp_error, gh_oidc_flow **out);
 void gh_oidc_callback_run(void *flow);
-typedef struct gh_oidc_signin {
-    char token[GH_TOKEN_LEN + 1];
-    char csrf[GH_TOKEN_LEN + 1];
-    gh_session session;
-    gh_user user;
-    bool reauth;          /* a re-authentication: no session, only the proof */
-    char purpose[64];
-} gh_oidc_signin;
 gh_status gh_oidc_callback_finish(gh_ctx *ctx, gh_oidc_flow *f, gh_oidc_signin *out);
 /* Re-authentication by the IdP (DESIGN.md "Re-authentication"; for
  * e-signatures and other "this person, just now" checks), next to
@@ -75,24 +68,4 @@ gh_status gh_oidc_reauth_check_purpose(gh_ctx *ctx, const char *why);
  * IdP's MFA counted for it (gh_mfa_idp_counts when it was recorded). */
 gh_status gh_oidc_reauth_consume(gh_ctx *ctx, const char *why, int64_t max_age_s, bool *mfa);
 
-/* ---- shared with SAML (core/saml.c) -------------------------------------------- */
-/* What an IdP vouched for, after its answer was verified (or why not):
- * the same linking, JIT, role mapping, policy checks, session and audit as
- * an OIDC callback. claims: {"sub": subject, <email_claim>: e-mail,
- * <groups_claim>: groups, ...}. */
-typedef struct gh_sso_verified {
-    const gh_org *org;
-    const json_t *cfg;         /* the org's stored settings */
-    const char *kind;          /* oidc | saml */
-    const char *issuer;        /* SAML: the IdP's entity id */
-    const json_t *claims;
-    bool reauth;               /* re-authentication: user_id, state_hash, purpose */
-    const char *user_id, *state_hash, *purpose;
-    bool ok;                   /* false: refuse with reason and error */
-    const char *reason, *error;
-} gh_sso_verified;
-gh_status gh_sso_signin_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_signin *out);
-/* 401 sso_failed with reason, audited auth.sso_failed (in its own
- * transaction). */
-gh_status gh_sso_refuse(gh_ctx *ctx, const char *org_id, const char *user_id, const char *reason, const char *detail);
 #endif

@@ -1,8 +1,6 @@
 /* SAML 2.0 sign-in through lasso: see saml.h. */
 #include "core/saml.h"
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <lasso/lasso.h>
 #include <lasso/xml/misc_text_node.h>
 #include <lasso/xml/saml-2.0/saml2_assertion.h>
@@ -27,19 +25,16 @@
 
 #include "core/audit.h"
 #include "core/idphttp.h"
+#include "core/samlsp.h"
 #include "core/secretbox.h"
 #include "core/sso.h"
 #include "store/store.h"
 #include "util/json.h"
 #include "util/log.h"
 
-/* The SP URLs: the base URL (< 512), "/v1/auth/sso/", a slug (< 64) and
- * "/saml/metadata" always fit. */
-#define GH_SAML_URL_MAX 640
 
 #define REQUEST_ID_MAX 128
 #define ASSERTION_ID_MAX 256
-#define SP_KEY_BITS 2048
 #define METADATA_TTL_S 3600
 
 struct gh_saml_flow {
@@ -110,178 +105,6 @@ static void flow_fail(gh_saml_flow *f, const char *reason, const char *fmt, ...)
     va_end(ap);
 }
 
-/* ---- pure parts ------------------------------------------------------------------ */
-int64_t gh_saml_parse_time(const char *s)
-{
-    int y, mo, d, h, mi, se, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 || n != 19) return -1;
-    const char *p = s + n;
-    if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9') return -1;
-        while (*p >= '0' && *p <= '9') p++;
-    }
-    if (strcmp(p, "Z") != 0) return -1;
-    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return -1;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = se};
-    return (int64_t)timegm(&tm);
-}
-
-/* ---- the org's SP key and metadata ---------------------------------------------- */
-static void key_context(const char *org_id, char *out, size_t cap)
-{
-    snprintf(out, cap, "saml_sp:%s:private_key", org_id);
-}
-
-/* A new RSA key and a self-signed certificate for the org (PEM, malloc'd). */
-static bool make_key(const gh_org *o, char **cert_pem, char **key_pem, char *why, size_t cap)
-{
-    gnutls_x509_privkey_t key = NULL;
-    gnutls_x509_crt_t crt = NULL;
-    gnutls_datum_t kd = {0}, cd = {0};
-    bool ok = false;
-    int rc;
-    *cert_pem = *key_pem = NULL;
-    if ((rc = gnutls_x509_privkey_init(&key)) < 0 ||
-        (rc = gnutls_x509_privkey_generate(key, GNUTLS_PK_RSA, SP_KEY_BITS, 0)) < 0 ||
-        (rc = gnutls_x509_crt_init(&crt)) < 0 || (rc = gnutls_x509_crt_set_key(crt, key)) < 0 ||
-        (rc = gnutls_x509_crt_set_version(crt, 3)) < 0)
-        goto out;
-    unsigned char serial[16];
-    randombytes_buf(serial, sizeof serial);
-    serial[0] &= 0x7f;
-    char cn[200];
-    snprintf(cn, sizeof cn, "gatehouse SAML SP %s", o->slug);
-    time_t now = (time_t)gh_now();
-    if ((rc = gnutls_x509_crt_set_serial(crt, serial, sizeof serial)) < 0 ||
-        (rc = gnutls_x509_crt_set_activation_time(crt, now - 3600)) < 0 ||
-        (rc = gnutls_x509_crt_set_expiration_time(crt, now + 20 * 365 * 86400LL)) < 0 ||
-        (rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn, (unsigned)strlen(cn))) < 0 ||
-        (rc = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
-        (rc = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0)) < 0 ||
-        (rc = gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &kd)) < 0 ||
-        (rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cd)) < 0)
-        goto out;
-    *key_pem = strndup((const char *)kd.data, kd.size);
-    *cert_pem = strndup((const char *)cd.data, cd.size);
-    if (!*key_pem || !*cert_pem) { snprintf(why, cap, "out of memory"); goto out; }
-    ok = true;
-out:
-    if (!ok && rc < 0) snprintf(why, cap, "cannot make the SAML signing key: %s", gnutls_strerror(rc));
-    if (!ok) {
-        if (*key_pem) sodium_memzero(*key_pem, strlen(*key_pem));
-        free(*key_pem);
-        free(*cert_pem);
-        *key_pem = *cert_pem = NULL;
-    }
-    if (kd.data) { sodium_memzero(kd.data, kd.size); gnutls_free(kd.data); }
-    if (cd.data) gnutls_free(cd.data);
-    if (crt) gnutls_x509_crt_deinit(crt);
-    if (key) gnutls_x509_privkey_deinit(key);
-    return ok;
-}
-
-/* The org's certificate and (when key_pem) private key, made on first use. */
-static gh_status load_key(gh_ctx *ctx, const gh_org *o, char **cert_pem, char **key_pem)
-{
-    char *sealed = NULL, kctx[GH_ID_MAX + 40];
-    gh_status st;
-    *cert_pem = NULL;
-    if (key_pem) *key_pem = NULL;
-    key_context(o->id, kctx, sizeof kctx);
-    st = gh_store_saml_key_get(ctx->db, o->id, cert_pem, &sealed, &ctx->err);
-    if (st == GH_E_NOT_FOUND) {
-        gh_err_clear(&ctx->err);
-        char *cert = NULL, *key = NULL, why[200];
-        char *box = malloc(GH_SECRETBOX_SEALED_MAX);
-        if (!box) return gh_ctx_oom(ctx);
-        if (!make_key(o, &cert, &key, why, sizeof why)) {
-            free(box);
-            return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "%s", why);
-        }
-        st = gh_secretbox_seal(kctx, key, strlen(key), box, GH_SECRETBOX_SEALED_MAX, &ctx->err);
-        sodium_memzero(key, strlen(key));
-        free(key);
-        if (st == GH_OK && (st = gh_db_begin(ctx->db, &ctx->err)) == GH_OK) {
-            if ((st = gh_store_saml_key_insert(ctx->db, o->id, cert, box, gh_now(), &ctx->err)) == GH_OK)
-                st = gh_db_commit(ctx->db, &ctx->err);
-            else
-                gh_db_rollback(ctx->db);
-        }
-        free(cert);
-        free(box);
-        if (st != GH_OK) return st;
-        /* read back: a concurrent first use may have stored its own */
-        st = gh_store_saml_key_get(ctx->db, o->id, cert_pem, &sealed, &ctx->err);
-    }
-    if (st != GH_OK) return st;
-    if (key_pem) {
-        char *plain = malloc(GH_SECRETBOX_PLAIN_MAX + 1);
-        size_t n = 0;
-        if (!plain) { st = gh_ctx_oom(ctx); goto out; }
-        st = gh_secretbox_open(kctx, sealed, plain, GH_SECRETBOX_PLAIN_MAX + 1, &n, &ctx->err);
-        if (st == GH_OK) {
-            plain[n < GH_SECRETBOX_PLAIN_MAX ? n : GH_SECRETBOX_PLAIN_MAX] = '\0';
-            *key_pem = plain;
-        } else {
-            sodium_memzero(plain, GH_SECRETBOX_PLAIN_MAX + 1);
-            free(plain);
-        }
-    }
-out:
-    free(sealed);
-    if (st != GH_OK) { free(*cert_pem); *cert_pem = NULL; }
-    return st;
-}
-
-/* The certificate's base64 body (no PEM armor, no line breaks). */
-static char *cert_body(const char *pem)
-{
-    const char *b = strstr(pem, "-----BEGIN CERTIFICATE-----"), *e = strstr(pem, "-----END CERTIFICATE-----");
-    if (!b || !e || e < b) return NULL;
-    b += strlen("-----BEGIN CERTIFICATE-----");
-    char *out = malloc((size_t)(e - b) + 1);
-    if (!out) return NULL;
-    size_t n = 0;
-    for (const char *p = b; p < e; p++)
-        if (*p != '\n' && *p != '\r' && *p != ' ') out[n++] = *p;
-    out[n] = '\0';
-    return out;
-}
-
-static void sp_urls(const gh_org *o, char *entity, size_t ecap, char *acs, size_t acap)
-{
-    snprintf(entity, ecap, "%s/v1/auth/sso/%s/saml/metadata", gh_cfg()->base_url, o->slug);
-    snprintf(acs, acap, "%s/v1/auth/sso/%s/saml/acs", gh_cfg()->base_url, o->slug);
-}
-
-static char *build_sp_metadata(const gh_org *o, const char *cert_pem)
-{
-    char entity[GH_SAML_URL_MAX], acs[GH_SAML_URL_MAX];
-    sp_urls(o, entity, sizeof entity, acs, sizeof acs);
-    char *cert = cert_body(cert_pem);
-    if (!cert) return NULL;
-    static const char fmt[] =
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" "
-        "xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" entityID=\"%s\">\n"
-        " <md:SPSSODescriptor AuthnRequestsSigned=\"true\" WantAssertionsSigned=\"true\" "
-        "protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\n"
-        "  <md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s"
-        "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\n"
-        "  <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>\n"
-        "  <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>\n"
-        "  <md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
-        "Location=\"%s\" index=\"0\" isDefault=\"true\"/>\n"
-        " </md:SPSSODescriptor>\n"
-        "</md:EntityDescriptor>\n";
-    size_t cap = sizeof fmt + strlen(entity) + strlen(cert) + strlen(acs) + 1;
-    char *xml = malloc(cap);
-    if (xml) snprintf(xml, cap, fmt, entity, cert, acs);
-    free(cert);
-    return xml;
-}
-
 /* Loads the org (by slug) and its SAML configuration into f. */
 static gh_status load_org(gh_ctx *ctx, gh_saml_flow *f, const char *org_slug, const char *org_id)
 {
@@ -303,7 +126,7 @@ static gh_status load_org(gh_ctx *ctx, gh_saml_flow *f, const char *org_slug, co
     const char *x = json_string_value(json_object_get(f->cfg, "idp_metadata_xml"));
     const char *u = json_string_value(json_object_get(f->cfg, "idp_metadata_url"));
     if ((x && !(f->idp_xml = strdup(x))) || (u && !(f->idp_url = strdup(u)))) { st = gh_ctx_oom(ctx); goto out; }
-    sp_urls(&f->org, f->sp_entity_id, sizeof f->sp_entity_id, f->acs_url, sizeof f->acs_url);
+    gh_saml_sp_urls(&f->org, f->sp_entity_id, sizeof f->sp_entity_id, f->acs_url, sizeof f->acs_url);
     st = GH_OK;
 out:
     gh_sso_row_release(row);
@@ -338,8 +161,8 @@ gh_status gh_saml_metadata(gh_ctx *ctx, const char *org_slug, char **xml)
     *xml = NULL;
     if (!f) return gh_ctx_oom(ctx);
     if ((st = load_org(ctx, f, org_slug, NULL)) != GH_OK) goto out;
-    if ((st = load_key(ctx, &f->org, &cert, NULL)) != GH_OK) goto out;
-    if (!(*xml = build_sp_metadata(&f->org, cert))) st = gh_ctx_oom(ctx);
+    if ((st = gh_saml_sp_key(ctx, &f->org, &cert, NULL)) != GH_OK) goto out;
+    if (!(*xml = gh_saml_sp_metadata_xml(&f->org, cert))) st = gh_ctx_oom(ctx);
 out:
     free(cert);
     gh_saml_flow_free(f);
@@ -413,6 +236,11 @@ static const char *only_provider(LassoServer *s, size_t *count)
 static LassoServer *make_server(gh_saml_flow *f)
 {
     if (!idp_metadata(f)) return NULL;
+    char why[300];
+    if (!gh_saml_metadata_safe(f->idp_xml, why, sizeof why)) { /* lasso would crash on it (samlsp.h) */
+        flow_fail(f, "idp_metadata_invalid", "the IdP's metadata cannot be used: %s", why);
+        return NULL;
+    }
     LassoServer *s = lasso_server_new_from_buffers(f->sp_metadata, f->key_pem, NULL, f->cert_pem);
     if (!s) {
         flow_fail(f, "internal", "gatehouse's SAML service provider could not be set up");
@@ -429,25 +257,6 @@ static LassoServer *make_server(gh_saml_flow *f)
     }
     gh_strlcpy(f->idp_entity_id, id, sizeof f->idp_entity_id);
     return s;
-}
-
-bool gh_saml_check_idp_metadata(const char *xml, char *entity_id, size_t idcap, char *why, size_t cap)
-{
-    LassoProvider *p = lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_IDP, xml, NULL, NULL);
-    bool ok = false;
-    if (!p) {
-        snprintf(why, cap, "lasso cannot read this metadata as an identity provider's");
-        return false;
-    }
-    char *sso = lasso_provider_get_metadata_one(p, "SingleSignOnService HTTP-Redirect");
-    gh_strlcpy(entity_id, p->ProviderID ? p->ProviderID : "", idcap);
-    if (!sso) snprintf(why, cap, "the IdP has no single sign-on service with the HTTP-Redirect binding");
-    else if (!strstr(xml, "X509Certificate")) snprintf(why, cap, "the metadata has no signing certificate");
-    else ok = true;
-    if (ok) snprintf(why, cap, "%s, single sign-on at %s", entity_id, sso);
-    g_free(sso);
-    g_object_unref(p);
-    return ok;
 }
 
 /* ---- start --------------------------------------------------------------------- */
@@ -499,8 +308,8 @@ gh_status gh_saml_start_prepare(gh_ctx *ctx, const char *org_slug, const char *w
         gh_strlcpy(f->purpose, "login", sizeof f->purpose);
     }
     if (st != GH_OK) goto out;
-    if ((st = load_key(ctx, &f->org, &f->cert_pem, &f->key_pem)) != GH_OK) goto out;
-    if (!(f->sp_metadata = build_sp_metadata(&f->org, f->cert_pem))) { st = gh_ctx_oom(ctx); goto out; }
+    if ((st = gh_saml_sp_key(ctx, &f->org, &f->cert_pem, &f->key_pem)) != GH_OK) goto out;
+    if (!(f->sp_metadata = gh_saml_sp_metadata_xml(&f->org, f->cert_pem))) { st = gh_ctx_oom(ctx); goto out; }
     if ((st = new_state(ctx, f)) != GH_OK) goto out;
     *out = f;
     f = NULL;
@@ -604,8 +413,8 @@ gh_status gh_saml_acs_prepare(gh_ctx *ctx, const char *org_slug, const char *sam
     gh_strlcpy(f->user_id, s->user_id, sizeof f->user_id);
     f->reauth = strncmp(s->purpose, "reauth:", 7) == 0;
     f->requested_at = s->created_at;
-    if ((st = load_key(ctx, &f->org, &f->cert_pem, &f->key_pem)) != GH_OK) goto out;
-    if (!(f->sp_metadata = build_sp_metadata(&f->org, f->cert_pem)) || !(f->response = strdup(saml_response))) {
+    if ((st = gh_saml_sp_key(ctx, &f->org, &f->cert_pem, &f->key_pem)) != GH_OK) goto out;
+    if (!(f->sp_metadata = gh_saml_sp_metadata_xml(&f->org, f->cert_pem)) || !(f->response = strdup(saml_response))) {
         st = gh_ctx_oom(ctx);
         goto out;
     }

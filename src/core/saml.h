@@ -18,7 +18,7 @@
  *   expires so it is never accepted twice. The e-mail is the NameID or a
  *   configured attribute; transient NameIDs are refused (they cannot link).
  * - Then the same linking, JIT, role mapping, policy, session and audit as
- *   OIDC (gh_sso_signin_finish, core/oidc.h), with (entity id, NameID) as
+ *   OIDC (gh_sso_signin_finish, core/ssosignin.h), with (entity id, NameID) as
  *   the identity. Re-authentication sends ForceAuthn and requires an
  *   AuthnInstant after the request.
  *

@@ -24,6 +24,7 @@
 #define GH_SSO_SCOPES_MAX 20
 #define GH_SSO_METADATA_XML_MAX (512 * 1024)
 #define GH_SSO_URL_MAX 1000
+#define GH_SSO_SLUG_MAX 64 /* gh_org.slug */
 
 /* The org's configuration as the API shows it (never the secret), with
  * the URLs the IdP must be told (redirect URI; SAML entity id, ACS and
@@ -62,11 +63,31 @@ bool gh_sso_domain_valid(const char *d);
 bool gh_sso_email_domain_allowed(const char *email, const json_t *domains);
 /* Is id one of the space-separated ids of list? */
 bool gh_sso_id_listed(const char *list, const char *id);
-/* For the sign-in page: the org (by slug, or the only one when slug is
- * NULL) and its IdP's name: {org, org_name, protocol, display_name,
- * start_url}. 404 sso_not_configured otherwise. Public: reveals only what
- * the sign-in button shows. */
-gh_status gh_sso_discover(gh_ctx *ctx, const char *slug, json_t **out);
+/* For the sign-in page: the org (by slug, or the only one when slug and
+ * email are NULL) and its IdP's name: {org, org_name, protocol,
+ * display_name, start_url}; by email (the org that declared its domain):
+ * {display_name, start_url} only. 404 sso_not_configured otherwise, the
+ * same for an unknown domain as for an org without SSO. Public: reveals
+ * only what the sign-in button shows. 400 invalid_email, invalid_query
+ * (both org and email). */
+gh_status gh_sso_discover(gh_ctx *ctx, const char *slug, const char *email, json_t **out);
+/* The slug of the org that declared email's domain (case-insensitive);
+ * 404 sso_not_configured when none did, 400 invalid_email. */
+gh_status gh_sso_org_for_email(gh_ctx *ctx, const char *email, char slug[GH_SSO_SLUG_MAX]);
+
+/* ---- How a person signs in (core/ssoident.c) ------------------------------------ */
+/* GET /v1/users/{id}/sign-in-methods: {password: set or not,
+ * password_allowed: usable under the SSO policy, identities: [{id, kind,
+ * issuer, subject, created_at, last_used_at}]} (OIDC and SAML links; the
+ * provisioning ones are no way to sign in). 404 user_not_found outside the
+ * actor's org. */
+gh_status gh_sso_signin_methods(gh_ctx *ctx, const char *user_id, json_t **out);
+/* DELETE /v1/users/{id}/identities/{identity}: unlinks one OIDC or SAML
+ * identity (the next sign-in through it links again only as a first sign-in
+ * would); audited identity.unlinked. 404 user_not_found /
+ * identity_not_found; 409 last_admin when no administrator able to manage
+ * users could still sign in. */
+gh_status gh_sso_identity_unlink(gh_ctx *ctx, const char *user_id, const char *identity_id);
 
 /* ---- Test connection (POST /v1/org/sso/test) ----------------------------------- */
 /* Three phases, so the network never runs on an HTTP thread: prepare reads

@@ -104,8 +104,8 @@ void gh_router_match(const char *method, const char *path, gh_match *m)
  * compares this table with each operation's documented query parameters. */
 static const struct { const char *method, *pattern, *params; } query_params[] = {
     {"GET", "/v1/auth/link", "purpose token"},
-    {"GET", "/v1/auth/sso/start", "org"},
-    {"GET", "/v1/auth/sso/discover", "org"},
+    {"GET", "/v1/auth/sso/start", "org email"},
+    {"GET", "/v1/auth/sso/discover", "org email"},
     {"GET", "/v1/auth/sso/oidc/callback", "state code iss session_state error error_description error_uri"},
     {"GET", "/v1/users", "limit cursor status q role access"},
     {"GET", "/v1/users/{id}/permissions", "explain"},

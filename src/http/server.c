@@ -26,6 +26,7 @@
 
 #include "api/api.h"
 #include "core/denials.h"
+#include "core/testhooks.h"
 #include "http/idpcall.h"
 #include "http/server_int.h"
 #include "http/tls.h"
@@ -277,9 +278,9 @@ static enum MHD_Result answer_no_memory(struct MHD_Connection *c)
     return ret;
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
-                                 const char *method, const char *version, const char *upload_data,
-                                 size_t *upload_size, void **con_cls)
+static enum MHD_Result access_step(void *cls, struct MHD_Connection *c, const char *url,
+                                   const char *method, const char *version, const char *upload_data,
+                                   size_t *upload_size, void **con_cls)
 {
     (void)cls;
     (void)version;
@@ -332,6 +333,21 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         return MHD_YES;
     }
     return queue_answer(r);
+}
+
+/* One step of a request (access_step). Under --test-io-faults, a request
+ * that carries GH_TEST_IOFAULT_HEADER marks its thread for the step, so
+ * that faults armed for marked requests only hit what it does itself. */
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_size, void **con_cls)
+{
+    bool mark = gh_test_iofault_enabled() &&
+                MHD_lookup_connection_value(c, MHD_HEADER_KIND, GH_TEST_IOFAULT_HEADER) != NULL;
+    if (mark) gh_test_iofault_mark(true);
+    enum MHD_Result ret = access_step(cls, c, url, method, version, upload_data, upload_size, con_cls);
+    if (mark) gh_test_iofault_mark(false);
+    return ret;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,

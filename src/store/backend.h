@@ -1,6 +1,7 @@
 /*
  * Private to src/store/: the operations table behind a gh_db. Each backend
- * (store/sqlite.c for SQLite; PostgreSQL is planned) fills one gh_store_ops
+ * (store/sqlite.c for SQLite; store/pg.c for PostgreSQL, not yet chosen by
+ * gh_store_backend_for) fills one gh_store_ops
  * and puts a gh_db_head first in its connection struct and a gh_stmt_head
  * first in its statement struct, so the public functions of store/db.h and
  * the statement calls of store/stmt.h dispatch on the table without knowing

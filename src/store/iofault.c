@@ -22,19 +22,23 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned armed_ops;   /* under mu */
 static int64_t pass_left;    /* under mu */
 static int64_t fail_left;    /* under mu; < 0: until disarmed */
+static bool marked_only;     /* under mu */
+static _Thread_local bool thread_marked;
 static _Atomic int64_t injected;
 static atomic_uint armed_fast; /* armed_ops, read without the lock */
 
-void gh_iofault_arm(unsigned ops, int64_t after, int64_t count)
+void gh_iofault_arm(unsigned ops, int64_t after, int64_t count, bool only_marked)
 {
     pthread_mutex_lock(&mu);
     armed_ops = count == 0 ? 0 : ops;
+    marked_only = only_marked;
     pass_left = after < 0 ? 0 : after;
     fail_left = count;
     atomic_store(&armed_fast, armed_ops);
     pthread_mutex_unlock(&mu);
 }
 
+void gh_iofault_mark(bool on) { thread_marked = on; }
 int64_t gh_iofault_injected(void) { return atomic_load(&injected); }
 bool gh_iofault_enabled(void) { return atomic_load(&enabled); }
 
@@ -44,7 +48,7 @@ static bool fault_now(unsigned op)
     if (!(atomic_load(&armed_fast) & op)) return false;
     bool hit = false;
     pthread_mutex_lock(&mu);
-    if (armed_ops & op) {
+    if ((armed_ops & op) && (!marked_only || thread_marked)) {
         if (pass_left > 0) {
             pass_left--;
         } else {

@@ -21,8 +21,14 @@ int gh_iofault_enable(void);
 bool gh_iofault_enabled(void);
 /* Arms the shim: of the operations in `ops` (GH_IOFAULT_* bits) on any
  * database file, the first `after` pass and the next `count` fail
- * (count < 0: every one until disarmed). ops == 0 disarms. */
-void gh_iofault_arm(unsigned ops, int64_t after, int64_t count);
+ * (count < 0: every one until disarmed). ops == 0 disarms. With
+ * `marked_only`, only operations of a thread inside gh_iofault_mark count
+ * (pass or fail): a test aims the faults at the request under test, and
+ * other threads' I/O (background writers, the authz snapshot) is left
+ * alone and does not use them up. */
+void gh_iofault_arm(unsigned ops, int64_t after, int64_t count, bool marked_only);
+/* Marks (true) or unmarks the calling thread, see gh_iofault_arm. */
+void gh_iofault_mark(bool on);
 /* Faults injected since start. */
 int64_t gh_iofault_injected(void);
 

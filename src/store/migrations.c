@@ -814,6 +814,23 @@ static const char *const migrations[] = {
      /* Seat counts (core/seats.h, every GET /v1/org) read this index alone
       * instead of every user row: 2 s to a few ms at 100,000 workers. */
      "CREATE INDEX users_seats ON users(org_id, status, office_access, factory_access, expires_at);"),
+    /* 25: the e-mail domains an organization's company sign-in
+     * declares, so /v1/auth/sso/start?email= finds its IdP. A domain
+     * belongs to one organization at most (the primary key); written with
+     * the SSO configuration and removed with it. */
+    ("CREATE TABLE sso_domains ("
+     " domain TEXT PRIMARY KEY,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE);"
+     "CREATE INDEX sso_domains_org ON sso_domains(org_id);"),
+    /* 26: what RP-initiated logout needs of a session opened by
+     * an OIDC sign-in: the IdP's end_session_endpoint and the ID token for
+     * id_token_hint, sealed (core/secretbox.h, per session). Goes with the
+     * session. */
+    ("CREATE TABLE sso_sessions ("
+     " session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,"
+     " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " end_session_endpoint TEXT NOT NULL,"
+     " id_token TEXT NOT NULL);"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

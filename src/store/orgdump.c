@@ -46,6 +46,9 @@ static const dump_table tables[] = {
     {"webhooks", BY_ORG, "id", false},
     {"webhook_deliveries", BY_ORG, "seq", true},
     {"saml_sp_keys", BY_ORG, "org_id", false},
+    {"org_sso", BY_ORG, "org_id", false},
+    {"sso_domains", BY_ORG, "domain", false},
+    {"identities", BY_ORG, "id", false},
     {"activity", BY_ORG, "seq", true},
     {"audit", BY_ORG, "seq", true},
 };

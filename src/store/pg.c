@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "store/migrations.h"
+#include "store/stmt.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/util.h"
@@ -41,7 +42,7 @@ struct gh_db {
      * on the old session are prepared again. */
     unsigned epoch;
     unsigned next_name; /* names of prepared statements: g1, g2, ... */
-    struct { const char *sql; gh_pg_stmt *st; } cache[STMT_CACHE];
+    struct { const char *sql; gh_stmt *st; } cache[STMT_CACHE];
     int64_t changes;
     char sqlstate[6];
     char errmsg[PG_ERRLEN];
@@ -56,7 +57,8 @@ typedef struct pg_param {
     int length;
 } pg_param;
 
-struct gh_pg_stmt {
+struct gh_stmt {
+    gh_stmt_head head; /* first: the operations table (store/backend.h) */
     gh_db *db;
     char *sql;          /* the rewritten text ($N) */
     char name[16];
@@ -73,6 +75,7 @@ struct gh_pg_stmt {
 };
 
 static void pg_close(gh_db *db);
+static void pg_reset(gh_stmt *st);
 
 /* ---- errors ---------------------------------------------------------- */
 
@@ -102,11 +105,11 @@ static void error_from_result(gh_db *db, const PGresult *res)
 
 static bool state_is(const gh_db *db, const char *prefix) { return strncmp(db->sqlstate, prefix, strlen(prefix)) == 0; }
 
-const char *gh_pg_errmsg(gh_db *db) { return db->errmsg[0] ? db->errmsg : "no error"; }
+static const char *pg_errmsg(gh_db *db) { return db->errmsg[0] ? db->errmsg : "no error"; }
 
-gh_status gh_pg_fail(gh_db *db, gh_err *err, const char *what)
+static gh_status pg_fail(gh_db *db, gh_err *err, const char *what)
 {
-    gh_logf(GH_LOG_ERROR, "database error in %s: %s%s%s", what, gh_pg_errmsg(db), db->detail[0] ? ": " : "",
+    gh_logf(GH_LOG_ERROR, "database error in %s: %s%s%s", what, pg_errmsg(db), db->detail[0] ? ": " : "",
             db->detail);
     gh_metric *errors = gh_db_metric_errors();
     /* Serialization failure, deadlock, lock timeout, a cancelled statement,
@@ -146,7 +149,7 @@ int gh_pg_exec(gh_db *db, const char *sql)
 {
     PGresult *res = run(db, sql);
     if (!res) {
-        gh_logf(GH_LOG_ERROR, "sql exec failed: %s", gh_pg_errmsg(db));
+        gh_logf(GH_LOG_ERROR, "sql exec failed: %s", pg_errmsg(db));
         return -1;
     }
     PQclear(res);
@@ -238,7 +241,7 @@ out:
     return rc;
 }
 
-static void stmt_free(gh_pg_stmt *st)
+static void stmt_free(gh_stmt *st)
 {
     if (!st) return;
     PQclear(st->res);
@@ -302,16 +305,16 @@ static int pg_migrate(gh_db *db, char *err, size_t errlen)
         if (!ensure_connected(db) ||
             gh_pg_exec(db, "BEGIN ISOLATION LEVEL READ COMMITTED;"
                            " SELECT pg_advisory_xact_lock(" LOCK_MIGRATE ")") != 0) {
-            snprintf(err, errlen, "cannot begin migration: %s", gh_pg_errmsg(db));
+            snprintf(err, errlen, "cannot begin migration: %s", pg_errmsg(db));
             goto fail;
         }
         if (gh_pg_exec(db, "CREATE TABLE IF NOT EXISTS meta"
                            " (key TEXT COLLATE \"C\" PRIMARY KEY, value BIGINT NOT NULL)") != 0) {
-            snprintf(err, errlen, "cannot create meta table: %s", gh_pg_errmsg(db));
+            snprintf(err, errlen, "cannot create meta table: %s", pg_errmsg(db));
             goto fail;
         }
         int64_t current = meta_get(db, "schema_version");
-        if (current < 0) { snprintf(err, errlen, "cannot read schema version: %s", gh_pg_errmsg(db)); goto fail; }
+        if (current < 0) { snprintf(err, errlen, "cannot read schema version: %s", pg_errmsg(db)); goto fail; }
         if (current > target) {
             snprintf(err, errlen,
                      "database schema version %lld is newer than this gatehouse (%d): "
@@ -321,14 +324,14 @@ static int pg_migrate(gh_db *db, char *err, size_t errlen)
         }
         if (current == target) {
             if (gh_pg_exec(db, "COMMIT") != 0) {
-                snprintf(err, errlen, "cannot end migration: %s", gh_pg_errmsg(db));
+                snprintf(err, errlen, "cannot end migration: %s", pg_errmsg(db));
                 goto fail;
             }
             return 0;
         }
         const int v = (int)current + 1;
         if (gh_pg_exec(db, gh_pg_migration_sql(v)) != 0) {
-            snprintf(err, errlen, "migration %d failed: %s", v, gh_pg_errmsg(db));
+            snprintf(err, errlen, "migration %d failed: %s", v, pg_errmsg(db));
             goto fail;
         }
         char vtext[16];
@@ -342,7 +345,7 @@ static int pg_migrate(gh_db *db, char *err, size_t errlen)
         if (!recorded) error_from_result(db, res);
         PQclear(res);
         if (!recorded || gh_pg_exec(db, "COMMIT") != 0) {
-            snprintf(err, errlen, "migration %d: cannot record version: %s", v, gh_pg_errmsg(db));
+            snprintf(err, errlen, "migration %d: cannot record version: %s", v, pg_errmsg(db));
             goto fail;
         }
         gh_logf(GH_LOG_INFO, "applied schema migration %d (postgresql)", v);
@@ -356,7 +359,7 @@ fail:
 
 static gh_status pg_begin_write(gh_db *db, bool wait, gh_err *err)
 {
-    if (!ensure_connected(db)) return gh_pg_fail(db, err, "begin");
+    if (!ensure_connected(db)) return pg_fail(db, err, "begin");
     if (!wait) {
         int64_t got = query_i64(db, "BEGIN ISOLATION LEVEL READ COMMITTED;"
                                     " SELECT pg_try_advisory_xact_lock(" LOCK_WRITER ")::int", -1);
@@ -369,14 +372,14 @@ static gh_status pg_begin_write(gh_db *db, bool wait, gh_err *err)
             err->retry_after = 1;
             return gh_fail(err, GH_E_BUSY, "database_busy", "another writer holds the database");
         }
-        return gh_pg_fail(db, err, "begin");
+        return pg_fail(db, err, "begin");
     }
     if (gh_pg_exec(db, "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '" WRITE_WAIT "';"
                        " SELECT pg_advisory_xact_lock(" LOCK_WRITER "); SET LOCAL lock_timeout = DEFAULT") == 0) {
         db->tx_open = true;
         return GH_OK;
     }
-    gh_status s = gh_pg_fail(db, err, "begin");
+    gh_status s = pg_fail(db, err, "begin");
     if (tx_status(db) != PQTRANS_IDLE && tx_status(db) != PQTRANS_UNKNOWN) gh_pg_exec(db, "ROLLBACK");
     return s;
 }
@@ -384,7 +387,7 @@ static gh_status pg_begin_write(gh_db *db, bool wait, gh_err *err)
 static gh_status pg_begin_read(gh_db *db, gh_err *err)
 {
     if (!ensure_connected(db) || gh_pg_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") != 0)
-        return gh_pg_fail(db, err, "begin");
+        return pg_fail(db, err, "begin");
     db->tx_open = true;
     return GH_OK;
 }
@@ -404,16 +407,16 @@ static gh_status pg_commit(gh_db *db, gh_err *err)
     if (tx_status(db) != PQTRANS_INTRANS) {
         if (PQstatus(db->conn) == CONNECTION_BAD) set_error(db, "08006", "the connection was lost in the transaction", NULL);
         else set_error(db, "25P02", "commit of a failed or absent transaction", NULL);
-        return gh_pg_fail(db, err, "commit");
+        return pg_fail(db, err, "commit");
     }
     PGresult *res = run(db, "COMMIT");
-    if (!res) return gh_pg_fail(db, err, "commit");
+    if (!res) return pg_fail(db, err, "commit");
     const bool committed = strcmp(PQcmdStatus(res), "COMMIT") == 0;
     PQclear(res);
     db->tx_open = false;
     if (!committed) {
         set_error(db, "40000", "the transaction was rolled back at commit", NULL);
-        return gh_pg_fail(db, err, "commit");
+        return pg_fail(db, err, "commit");
     }
     return GH_OK;
 }
@@ -427,19 +430,6 @@ static void pg_rollback(gh_db *db)
 
 static int64_t pg_generation(gh_db *db) { return meta_get(db, "generation"); }
 
-const gh_store_ops gh_store_pg_ops = {
-    .name = "postgresql",
-    .open = pg_open,
-    .close = pg_close,
-    .migrate = pg_migrate,
-    .stored_schema_version = pg_stored_schema_version,
-    .begin_write = pg_begin_write,
-    .begin_read = pg_begin_read,
-    .end_read = pg_end_read,
-    .commit = pg_commit,
-    .rollback = pg_rollback,
-    .generation = pg_generation,
-};
 
 /* ---- statements -------------------------------------------------------- */
 
@@ -502,15 +492,16 @@ static bool is_write(const char *sql)
            strncasecmp(sql, "DELETE", 6) == 0;
 }
 
-static gh_pg_stmt *stmt_new(gh_db *db, const char *sql)
+static gh_stmt *stmt_new(gh_db *db, const char *sql)
 {
-    gh_pg_stmt *st = calloc(1, sizeof *st);
+    gh_stmt *st = calloc(1, sizeof *st);
     size_t cap = strlen(sql) + 1;
     /* Each `?N` becomes `$N`: the same length. */
     if (!st || !(st->sql = malloc(cap))) {
         set_error(db, "53200", "out of memory", NULL);
         goto fail;
     }
+    st->head.ops = &gh_store_pg_ops;
     st->db = db;
     st->row = -1;
     if (!gh_pg_rewrite_placeholders(sql, st->sql, cap, &st->nparams)) {
@@ -535,7 +526,7 @@ fail:
 }
 
 /* Prepares st on the current session (again after a reconnect). */
-static bool stmt_ready(gh_pg_stmt *st)
+static bool stmt_ready(gh_stmt *st)
 {
     gh_db *db = st->db;
     if (PQstatus(db->conn) != CONNECTION_OK) {
@@ -558,7 +549,7 @@ static bool stmt_ready(gh_pg_stmt *st)
     return ok;
 }
 
-static void clear_bindings(gh_pg_stmt *st)
+static void clear_bindings(gh_stmt *st)
 {
     for (int i = 0; i < st->nparams; i++) {
         free(st->params[i].owned);
@@ -569,7 +560,7 @@ static void clear_bindings(gh_pg_stmt *st)
     st->bind_failed = false;
 }
 
-gh_pg_stmt *gh_pg_stmt_cached(gh_db *db, const char *sql)
+static gh_stmt *pg_stmt_cached(gh_db *db, const char *sql)
 {
     uintptr_t h = (uintptr_t)sql;
     h ^= h >> 17;
@@ -577,15 +568,15 @@ gh_pg_stmt *gh_pg_stmt_cached(gh_db *db, const char *sql)
     size_t i = (size_t)(h >> 20) & (STMT_CACHE - 1);
     for (size_t probe = 0; probe < STMT_CACHE; probe++, i = (i + 1) & (STMT_CACHE - 1)) {
         if (db->cache[i].sql == sql) {
-            gh_pg_stmt *st = db->cache[i].st;
-            gh_pg_reset(st);
+            gh_stmt *st = db->cache[i].st;
+            pg_reset(st);
             clear_bindings(st);
             return st;
         }
         if (!db->cache[i].sql) {
-            gh_pg_stmt *st = stmt_new(db, sql);
+            gh_stmt *st = stmt_new(db, sql);
             if (!st || ((tx_status(db) == PQTRANS_IDLE || tx_status(db) == PQTRANS_INTRANS) && !stmt_ready(st))) {
-                gh_logf(GH_LOG_ERROR, "sql prepare failed: %s: %s", gh_pg_errmsg(db), sql);
+                gh_logf(GH_LOG_ERROR, "sql prepare failed: %s: %s", pg_errmsg(db), sql);
                 stmt_free(st);
                 return NULL;
             }
@@ -598,9 +589,9 @@ gh_pg_stmt *gh_pg_stmt_cached(gh_db *db, const char *sql)
     return NULL;
 }
 
-gh_pg_stmt *gh_pg_stmt_prepare(gh_db *db, const char *sql)
+static gh_stmt *pg_stmt_prepare(gh_db *db, const char *sql)
 {
-    gh_pg_stmt *st = stmt_new(db, sql);
+    gh_stmt *st = stmt_new(db, sql);
     if (!st) return NULL;
     if (!stmt_ready(st)) {
         stmt_free(st);
@@ -609,7 +600,7 @@ gh_pg_stmt *gh_pg_stmt_prepare(gh_db *db, const char *sql)
     return st;
 }
 
-void gh_pg_stmt_finalize(gh_pg_stmt *st)
+static void pg_stmt_finalize(gh_stmt *st)
 {
     if (!st) return;
     gh_db *db = st->db;
@@ -623,7 +614,7 @@ void gh_pg_stmt_finalize(gh_pg_stmt *st)
     stmt_free(st);
 }
 
-static pg_param *param_at(gh_pg_stmt *st, int i)
+static pg_param *param_at(gh_stmt *st, int i)
 {
     if (i < 1 || i > st->nparams) {
         st->bind_failed = true;
@@ -638,7 +629,7 @@ static pg_param *param_at(gh_pg_stmt *st, int i)
     return p;
 }
 
-void gh_pg_bind_text(gh_pg_stmt *st, int i, const char *s, size_t len)
+static void pg_bind_text(gh_stmt *st, int i, const char *s, size_t len)
 {
     pg_param *p = param_at(st, i);
     if (!p || !s) return;
@@ -662,7 +653,7 @@ void gh_pg_bind_text(gh_pg_stmt *st, int i, const char *s, size_t len)
     p->length = (int)len;
 }
 
-void gh_pg_bind_i64(gh_pg_stmt *st, int i, int64_t v)
+static void pg_bind_i64(gh_stmt *st, int i, int64_t v)
 {
     pg_param *p = param_at(st, i);
     if (!p) return;
@@ -671,7 +662,7 @@ void gh_pg_bind_i64(gh_pg_stmt *st, int i, int64_t v)
     p->length = n;
 }
 
-void gh_pg_bind_double(gh_pg_stmt *st, int i, double v)
+static void pg_bind_double(gh_stmt *st, int i, double v)
 {
     pg_param *p = param_at(st, i);
     if (!p) return;
@@ -684,43 +675,43 @@ void gh_pg_bind_double(gh_pg_stmt *st, int i, double v)
     p->length = n;
 }
 
-void gh_pg_bind_null(gh_pg_stmt *st, int i) { (void)param_at(st, i); }
+static void pg_bind_null(gh_stmt *st, int i) { (void)param_at(st, i); }
 
 /* A refused write, by SQLSTATE: unique, foreign key, other integrity
  * constraints (23xxx) and a trigger's refusal (restrict_violation is 23001;
  * RAISE EXCEPTION without a code is P0001). */
 static int step_error(gh_db *db)
 {
-    if (state_is(db, "23505")) return GH_PG_UNIQUE;
-    if (state_is(db, "23503")) return GH_PG_FOREIGN_KEY;
-    if (state_is(db, "23") || state_is(db, "P0001")) return GH_PG_CONSTRAINT;
-    return GH_PG_ERROR;
+    if (state_is(db, "23505")) return GH_UNIQUE;
+    if (state_is(db, "23503")) return GH_FOREIGN_KEY;
+    if (state_is(db, "23") || state_is(db, "P0001")) return GH_CONSTRAINT;
+    return GH_STEP_ERROR;
 }
 
 /* Runs the statement; st->res holds its rows. */
-static int stmt_run(gh_pg_stmt *st)
+static int stmt_run(gh_stmt *st)
 {
     gh_db *db = st->db;
-    if (st->bind_failed) return GH_PG_ERROR;
+    if (st->bind_failed) return GH_STEP_ERROR;
     const PGTransactionStatusType ts = tx_status(db);
     if (ts == PQTRANS_INERROR) {
         set_error(db, "25P02", "the transaction failed earlier", NULL);
-        return GH_PG_ERROR;
+        return GH_STEP_ERROR;
     }
     if (ts != PQTRANS_INTRANS) {
         if (db->tx_open) {
             set_error(db, "08006", "the connection was lost in the transaction", NULL);
-            return GH_PG_ERROR;
+            return GH_STEP_ERROR;
         }
-        if (!ensure_connected(db)) return GH_PG_ERROR;
+        if (!ensure_connected(db)) return GH_STEP_ERROR;
     }
-    if (!stmt_ready(st)) return GH_PG_ERROR;
+    if (!stmt_ready(st)) return GH_STEP_ERROR;
     for (int i = 0; i < st->nparams; i++) {
         st->values[i] = st->params[i].value;
         st->lengths[i] = st->params[i].length;
     }
     const bool savepoint = st->write && ts == PQTRANS_INTRANS;
-    if (savepoint && gh_pg_exec(db, "SAVEPOINT gh_stmt") != 0) return GH_PG_ERROR;
+    if (savepoint && gh_pg_exec(db, "SAVEPOINT gh_stmt") != 0) return GH_STEP_ERROR;
     PGresult *res = PQexecPrepared(db->conn, st->name, st->nparams, st->values, st->lengths, NULL, 0);
     ExecStatusType s = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
@@ -733,37 +724,37 @@ static int stmt_run(gh_pg_stmt *st)
             gh_strlcpy(state, db->sqlstate, sizeof state);
             gh_strlcpy(msg, db->errmsg, sizeof msg);
             gh_strlcpy(detail, db->detail, sizeof detail);
-            if (gh_pg_exec(db, "ROLLBACK TO SAVEPOINT gh_stmt; RELEASE SAVEPOINT gh_stmt") != 0) return GH_PG_ERROR;
+            if (gh_pg_exec(db, "ROLLBACK TO SAVEPOINT gh_stmt; RELEASE SAVEPOINT gh_stmt") != 0) return GH_STEP_ERROR;
             set_error(db, state, msg, detail);
         }
         return r;
     }
     if (savepoint && gh_pg_exec(db, "RELEASE SAVEPOINT gh_stmt") != 0) {
         PQclear(res);
-        return GH_PG_ERROR;
+        return GH_STEP_ERROR;
     }
     const char *n = PQcmdTuples(res);
     int64_t changed;
     if (st->write && n && *n && gh_parse_i64(n, 0, INT64_MAX, &changed)) db->changes = changed;
     st->res = res;
-    return GH_PG_DONE;
+    return GH_DONE;
 }
 
-int gh_pg_step(gh_pg_stmt *st)
+static int pg_step(gh_stmt *st)
 {
     if (st->row < 0) {
         PQclear(st->res);
         st->res = NULL;
         st->row = 0;
         int r = stmt_run(st);
-        if (r != GH_PG_DONE) return r;
+        if (r != GH_DONE) return r;
     } else if (st->res && st->row < PQntuples(st->res)) {
         st->row++;
     }
-    return st->res && st->row < PQntuples(st->res) ? GH_PG_ROW : GH_PG_DONE;
+    return st->res && st->row < PQntuples(st->res) ? GH_ROW : GH_DONE;
 }
 
-void gh_pg_reset(gh_pg_stmt *st)
+static void pg_reset(gh_stmt *st)
 {
     PQclear(st->res);
     st->res = NULL;
@@ -771,7 +762,7 @@ void gh_pg_reset(gh_pg_stmt *st)
 }
 
 /* Whether column i of the current row exists. */
-static bool has_col(gh_pg_stmt *st, int i)
+static bool has_col(gh_stmt *st, int i)
 {
     return st->res && st->row >= 0 && st->row < PQntuples(st->res) && i >= 0 && i < PQnfields(st->res);
 }
@@ -780,19 +771,19 @@ static bool has_col(gh_pg_stmt *st, int i)
 enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
        OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_NUMERIC = 1700 };
 
-int gh_pg_col_type(gh_pg_stmt *st, int i)
+static int pg_col_type(gh_stmt *st, int i)
 {
-    if (!has_col(st, i) || PQgetisnull(st->res, st->row, i)) return GH_PG_COL_NULL;
+    if (!has_col(st, i) || PQgetisnull(st->res, st->row, i)) return GH_COL_NULL;
     switch (PQftype(st->res, i)) {
-    case OID_BOOL: case OID_INT8: case OID_INT2: case OID_INT4: case OID_OID: return GH_PG_COL_INT;
-    case OID_FLOAT4: case OID_FLOAT8: case OID_NUMERIC: return GH_PG_COL_REAL;
-    case OID_BYTEA: return GH_PG_COL_BLOB;
-    default: return GH_PG_COL_TEXT;
+    case OID_BOOL: case OID_INT8: case OID_INT2: case OID_INT4: case OID_OID: return GH_COL_INT;
+    case OID_FLOAT4: case OID_FLOAT8: case OID_NUMERIC: return GH_COL_REAL;
+    case OID_BYTEA: return GH_COL_BLOB;
+    default: return GH_COL_TEXT;
     }
 }
 
 /* As SQLite converts: the leading number of the text, 0 if none. */
-int64_t gh_pg_col_i64(gh_pg_stmt *st, int i)
+static int64_t pg_col_i64(gh_stmt *st, int i)
 {
     if (!has_col(st, i) || PQgetisnull(st->res, st->row, i)) return 0;
     const char *v = PQgetvalue(st->res, st->row, i);
@@ -811,7 +802,7 @@ int64_t gh_pg_col_i64(gh_pg_stmt *st, int i)
     return errno == ERANGE ? (n < 0 ? INT64_MIN : INT64_MAX) : (int64_t)n;
 }
 
-double gh_pg_col_double(gh_pg_stmt *st, int i)
+static double pg_col_double(gh_stmt *st, int i)
 {
     if (!has_col(st, i) || PQgetisnull(st->res, st->row, i)) return 0.0;
     const char *v = PQgetvalue(st->res, st->row, i);
@@ -820,13 +811,13 @@ double gh_pg_col_double(gh_pg_stmt *st, int i)
     return end == v ? 0.0 : d;
 }
 
-const char *gh_pg_col_text(gh_pg_stmt *st, int i)
+static const char *pg_col_text(gh_stmt *st, int i)
 {
     if (!has_col(st, i) || PQgetisnull(st->res, st->row, i)) return NULL;
     return PQgetvalue(st->res, st->row, i);
 }
 
-size_t gh_pg_col_bytes(gh_pg_stmt *st, int i)
+static size_t pg_col_bytes(gh_stmt *st, int i)
 {
     if (!has_col(st, i) || PQgetisnull(st->res, st->row, i)) return 0;
     int n = PQgetlength(st->res, st->row, i);
@@ -836,7 +827,7 @@ size_t gh_pg_col_bytes(gh_pg_stmt *st, int i)
 /* The result that names the columns: the current run's, or (before a
  * run, as SQLite answers from the prepared statement) the server's
  * description of the statement, asked for once. */
-static const PGresult *columns_of(gh_pg_stmt *st)
+static const PGresult *columns_of(gh_stmt *st)
 {
     if (st->res) return st->res;
     if (!st->desc && st->epoch == st->db->epoch && tx_status(st->db) != PQTRANS_INERROR) {
@@ -847,25 +838,25 @@ static const PGresult *columns_of(gh_pg_stmt *st)
     return st->desc;
 }
 
-int gh_pg_col_count(gh_pg_stmt *st)
+static int pg_col_count(gh_stmt *st)
 {
     const PGresult *r = columns_of(st);
     return r ? PQnfields(r) : 0;
 }
 
-const char *gh_pg_col_name(gh_pg_stmt *st, int i)
+static const char *pg_col_name(gh_stmt *st, int i)
 {
     const PGresult *r = columns_of(st);
     const char *n = r && i >= 0 && i < PQnfields(r) ? PQfname(r, i) : NULL;
     return n ? n : "";
 }
 
-int64_t gh_pg_changes(gh_db *db) { return db->changes; }
+static int64_t pg_changes(gh_db *db) { return db->changes; }
 
 /* PostgreSQL names the columns of a unique violation in its detail:
  * "Key (org_id, email_norm)=(o1, a@b) already exists." Only the key part
  * is searched (the values are the caller's data). */
-bool gh_pg_conflict_names(gh_db *db, const char *column)
+static bool pg_conflict_names(gh_db *db, const char *column)
 {
     const char *open = strchr(db->detail, '(');
     const char *close = open ? strchr(open, ')') : NULL;
@@ -879,3 +870,64 @@ bool gh_pg_conflict_names(gh_db *db, const char *column)
     }
     return false;
 }
+
+/* ---- whole-database operations ------------------------------------------ */
+
+/* A consistent copy and an integrity check are the server's own tools'
+ * work on PostgreSQL (pg_dump; pg_amcheck): gatehouse refuses them with a
+ * message that says so, rather than writing a file that is not a backup. */
+static int pg_copy_to(gh_db *db, const char *path, char *err, size_t errlen)
+{
+    (void)db;
+    (void)path;
+    snprintf(err, errlen, "a PostgreSQL database is not copied by gatehouse: back it up with pg_dump "
+                          "(docs/postgresql.md)");
+    return -1;
+}
+
+static int pg_check_integrity(gh_db *db, char *err, size_t errlen)
+{
+    (void)db;
+    snprintf(err, errlen, "is a PostgreSQL database, which gatehouse does not check: use pg_amcheck, "
+                          "and pg_dump for backups (docs/postgresql.md)");
+    return -1;
+}
+
+const gh_store_ops gh_store_pg_ops = {
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .migrate = pg_migrate,
+    .stored_schema_version = pg_stored_schema_version,
+    .begin_write = pg_begin_write,
+    .begin_read = pg_begin_read,
+    .end_read = pg_end_read,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .generation = pg_generation,
+    .stmt_cached = pg_stmt_cached,
+    .stmt_prepare = pg_stmt_prepare,
+    .stmt_finalize = pg_stmt_finalize,
+    .bind_text = pg_bind_text,
+    .bind_i64 = pg_bind_i64,
+    .bind_double = pg_bind_double,
+    .bind_null = pg_bind_null,
+    .step = pg_step,
+    .reset = pg_reset,
+    .col_type = pg_col_type,
+    .col_i64 = pg_col_i64,
+    .col_double = pg_col_double,
+    .col_text = pg_col_text,
+    .col_bytes = pg_col_bytes,
+    .col_count = pg_col_count,
+    .col_name = pg_col_name,
+    .changes = pg_changes,
+    .conflict_names = pg_conflict_names,
+    .errmsg = pg_errmsg,
+    .db_fail = pg_fail,
+    .copy_to = pg_copy_to,
+    .check_integrity = pg_check_integrity,
+    /* EXPLAIN answers one column, one line of the plan per row. */
+    .plan_prefix = "EXPLAIN ",
+    .plan_column = 0,
+};

@@ -663,6 +663,17 @@ static const char *const pg_migrations[] = {
      "CREATE INDEX users_lock_at ON users(lock_at) WHERE lock_at > 0;"
      "CREATE INDEX users_unlock_at ON users(unlock_at) WHERE unlock_at > 0;"
      "CREATE INDEX users_seats ON users(org_id, status, office_access, factory_access, expires_at);"),
+    /* 25: the e-mail domains of company sign-in, one organization each */
+    ("CREATE TABLE sso_domains ("
+     " domain " T " PRIMARY KEY,"
+     " org_id " T " NOT NULL REFERENCES orgs(id) ON DELETE CASCADE);"
+     "CREATE INDEX sso_domains_org ON sso_domains(org_id);"),
+    /* 26: RP-initiated logout data of a session opened by OIDC sign-in */
+    ("CREATE TABLE sso_sessions ("
+     " session_id " T " PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,"
+     " org_id " T " NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
+     " end_session_endpoint " T " NOT NULL,"
+     " id_token " T " NOT NULL);"),
 };
 
 int gh_pg_migrations_count(void) { return (int)(sizeof pg_migrations / sizeof pg_migrations[0]); }

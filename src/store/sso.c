@@ -64,8 +64,81 @@ gh_status gh_store_sso_put(gh_db *db, const gh_sso_row *row, gh_err *err)
     return GH_OK;
 }
 
+gh_status gh_store_sso_session_insert(gh_db *db, const char *session_id, const char *org_id, const char *endpoint,
+                                      const char *id_token_sealed, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO sso_sessions (session_id, org_id, end_session_endpoint, id_token) VALUES (?1, ?2, ?3, ?4)",
+         err);
+    gh_bind_text(st, 1, session_id);
+    gh_bind_text(st, 2, org_id);
+    gh_bind_text(st, 3, endpoint);
+    gh_bind_text(st, 4, id_token_sealed);
+    STEP_DONE(db, st, err, "sso session insert");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_session_get(gh_db *db, const char *session_id, char **endpoint, char **id_token_sealed,
+                                   gh_err *err)
+{
+    *endpoint = *id_token_sealed = NULL;
+    PREP(db, st, "SELECT end_session_endpoint, id_token FROM sso_sessions WHERE session_id = ?1", err);
+    gh_bind_text(st, 1, session_id);
+    int s = gh_step(st);
+    if (s == GH_ROW) {
+        *endpoint = strdup(gh_col_text(st, 0));
+        *id_token_sealed = strdup(gh_col_text(st, 1));
+    }
+    gh_reset(st);
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "sso_session_not_found", "no IdP logout for this session");
+    if (s != GH_ROW) return gh_db_fail(db, err, "sso session get");
+    if (!*endpoint || !*id_token_sealed) {
+        free(*endpoint);
+        free(*id_token_sealed);
+        *endpoint = *id_token_sealed = NULL;
+        return gh_fail(err, GH_E_INTERNAL, "out_of_memory", "out of memory");
+    }
+    return GH_OK;
+}
+
+gh_status gh_store_sso_domains_clear(gh_db *db, const char *org_id, gh_err *err)
+{
+    PREP(db, st, "DELETE FROM sso_domains WHERE org_id = ?1", err);
+    gh_bind_text(st, 1, org_id);
+    STEP_DONE(db, st, err, "sso domains clear");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_domain_add(gh_db *db, const char *org_id, const char *domain, gh_err *err)
+{
+    PREP(db, st, "INSERT INTO sso_domains (domain, org_id) VALUES (?1, ?2)", err);
+    gh_bind_text(st, 1, domain);
+    gh_bind_text(st, 2, org_id);
+    int s = gh_step(st);
+    gh_reset(st);
+    if (s == GH_UNIQUE)
+        return gh_fail_field(err, GH_E_CONFLICT, "domain_taken", "domains",
+                             "%s is already declared by another organization; a domain can lead to one IdP only",
+                             domain);
+    if (s != GH_DONE) return gh_db_fail(db, err, "sso domain add");
+    return GH_OK;
+}
+
+gh_status gh_store_sso_domain_org(gh_db *db, const char *domain, char org_id[GH_ID_MAX], gh_err *err)
+{
+    PREP(db, st, "SELECT org_id FROM sso_domains WHERE domain = ?1", err);
+    gh_bind_text(st, 1, domain);
+    int s = gh_step(st);
+    if (s == GH_ROW) gh_sql_copy_text(org_id, GH_ID_MAX, st, 0);
+    gh_reset(st);
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "sso_not_configured", "no company sign-in here");
+    if (s != GH_ROW) return gh_db_fail(db, err, "sso domain find");
+    return GH_OK;
+}
+
 gh_status gh_store_sso_delete(gh_db *db, const char *org_id, gh_err *err)
 {
+    gh_status rc = gh_store_sso_domains_clear(db, org_id, err);
+    if (rc != GH_OK) return rc;
     PREP(db, st, "DELETE FROM org_sso WHERE org_id = ?1", err);
     gh_bind_text(st, 1, org_id);
     STEP_DONE(db, st, err, "sso delete");
@@ -163,6 +236,47 @@ int64_t gh_store_identity_count_for_user(gh_db *db, const char *org_id, const ch
     int64_t n = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : -1;
     gh_reset(st);
     return n;
+}
+
+static void identity_row(gh_stmt *st, gh_identity *i)
+{
+    CP(i->id, 0); CP(i->org_id, 1); CP(i->user_id, 2); CP(i->kind, 3);
+    CP(i->issuer, 4); CP(i->subject, 5);
+    i->created_at = gh_col_i64(st, 6);
+    i->last_used_at = gh_col_i64(st, 7);
+}
+
+gh_status gh_store_identity_list(gh_db *db, const char *org_id, const char *user_id, gh_identity *out, size_t cap,
+                                 size_t *n, gh_err *err)
+{
+    *n = 0;
+    PREP(db, st, "SELECT id, org_id, user_id, kind, issuer, subject, created_at, last_used_at FROM identities"
+                 " WHERE org_id = ?1 AND user_id = ?2 ORDER BY created_at, id", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, user_id);
+    int s;
+    while ((s = gh_step(st)) == GH_ROW && *n < cap) identity_row(st, &out[(*n)++]);
+    gh_reset(st);
+    if (s != GH_ROW && s != GH_DONE) return gh_db_fail(db, err, "identity list");
+    return GH_OK;
+}
+
+gh_status gh_store_identity_delete(gh_db *db, const char *org_id, const char *user_id, const char *id,
+                                   gh_identity *removed, gh_err *err)
+{
+    memset(removed, 0, sizeof *removed);
+    PREP(db, st, "DELETE FROM identities WHERE org_id = ?1 AND user_id = ?2 AND id = ?3"
+                 " RETURNING id, org_id, user_id, kind, issuer, subject, created_at, last_used_at", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, user_id);
+    gh_bind_text(st, 3, id);
+    int s = gh_step(st);
+    if (s == GH_ROW) identity_row(st, removed);
+    int done = s == GH_ROW ? gh_step(st) : s;
+    gh_reset(st);
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "identity_not_found", "this person has no such linked identity");
+    if (s != GH_ROW || done != GH_DONE) return gh_db_fail(db, err, "identity delete");
+    return GH_OK;
 }
 
 gh_status gh_store_sso_state_insert(gh_db *db, const gh_sso_state *s, gh_err *err)

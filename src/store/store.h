@@ -322,6 +322,20 @@ gh_status gh_store_sso_get(gh_db *db, const char *org_id, gh_sso_row *row, gh_er
 /* Inserts or replaces the org's configuration. */
 gh_status gh_store_sso_put(gh_db *db, const gh_sso_row *row, gh_err *err);
 gh_status gh_store_sso_delete(gh_db *db, const char *org_id, gh_err *err);
+/* The org's declared e-mail domains (sso_domains): clear them all, add
+ * one (409 domain_taken when another org declared it), or find the org
+ * that declared one (GH_E_NOT_FOUND when none did). gh_store_sso_delete
+ * clears them too. */
+/* RP-initiated logout data of a session (sso_sessions): end_session_endpoint
+ * and the sealed ID token (both malloc'd). GH_E_NOT_FOUND when the session
+ * was not opened by an OIDC sign-in with logout. */
+gh_status gh_store_sso_session_insert(gh_db *db, const char *session_id, const char *org_id, const char *endpoint,
+                                      const char *id_token_sealed, gh_err *err);
+gh_status gh_store_sso_session_get(gh_db *db, const char *session_id, char **endpoint, char **id_token_sealed,
+                                   gh_err *err);
+gh_status gh_store_sso_domains_clear(gh_db *db, const char *org_id, gh_err *err);
+gh_status gh_store_sso_domain_add(gh_db *db, const char *org_id, const char *domain, gh_err *err);
+gh_status gh_store_sso_domain_org(gh_db *db, const char *domain, char org_id[GH_ID_MAX], gh_err *err);
 /* Records the outcome of a connection test ("" = it worked). */
 gh_status gh_store_sso_set_test(gh_db *db, const char *org_id, int64_t at, const char *error, gh_err *err);
 /* The policy alone (no allocation): required and the break-glass ids
@@ -345,6 +359,12 @@ gh_status gh_store_identity_find(gh_db *db, const char *org_id, const char *kind
 gh_status gh_store_identity_touch(gh_db *db, const char *org_id, const char *id, int64_t at, gh_err *err);
 /* How many identities link to user_id. */
 int64_t gh_store_identity_count_for_user(gh_db *db, const char *org_id, const char *user_id);
+/* A person's linked identities, oldest first, at most cap (*n of them). */
+gh_status gh_store_identity_list(gh_db *db, const char *org_id, const char *user_id, gh_identity *out, size_t cap,
+                                 size_t *n, gh_err *err);
+/* Removes one of user_id's identities; 404 identity_not_found otherwise. */
+gh_status gh_store_identity_delete(gh_db *db, const char *org_id, const char *user_id, const char *id,
+                                   gh_identity *removed, gh_err *err);
 
 typedef struct gh_sso_state {
     char state_hash[GH_HASH_HEX_LEN + 1];

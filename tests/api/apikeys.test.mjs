@@ -98,6 +98,9 @@ const SCOPES_MIGRATION = 9;
 // Winding the schema back to 8 must also undo the migrations after 9.
 const BUMP = "UPDATE meta SET value = value + 1 WHERE key = 'generation';";
 const UNDO_AFTER_9 = [
+  // 26: RP-initiated logout data of SSO sessions; 25: the e-mail domains of company sign-in
+  'DROP TABLE sso_sessions;',
+  'DROP TABLE sso_domains;',
   // 24: account expiry and the scheduled lock/unlock
   'DROP INDEX users_expires; DROP INDEX users_lock_at; DROP INDEX users_unlock_at; DROP INDEX users_seats;',
   ...['expires_at', 'lock_at', 'unlock_at'].map((c) => `ALTER TABLE users DROP COLUMN ${c};`),

@@ -45,46 +45,47 @@ const arm = async (s, body) => {
 };
 
 /**
- * The writes tried under each fault: each sends one change (unique by i)
- * and says whether it is in the database, with its audit row.
+ * The writes tried under each fault: each sends one change (unique by i),
+ * with the given headers, and says whether it is in the database, with its
+ * audit row.
  */
 function writes(s, admin, ids) {
   const count = (q) => Number(sql(s.db, q));
   return [
     {
       name: 'create a user',
-      send: (i) => s.api('/v1/users', { method: 'POST', token: admin, body: { email: `io${i}@acme.test`, name: `Io ${i}`, role: 'user' } }),
+      send: (i, headers) => s.api('/v1/users', { method: 'POST', token: admin, headers, body: { email: `io${i}@acme.test`, name: `Io ${i}`, role: 'user' } }),
       ok: 201,
       present: (i) => count(`SELECT count(*) FROM users u JOIN audit a ON a.target_id = u.id AND a.action = 'user.created' WHERE u.email = 'io${i}@acme.test'`) === 1,
     },
     {
       name: 'update a user',
       // i differs from the last acknowledged one by one: the flag flips.
-      send: (i) => s.api(`/v1/users/${ids.user}`, { method: 'PATCH', token: admin, body: { checkin_exempt: i % 2 === 1 } }),
+      send: (i, headers) => s.api(`/v1/users/${ids.user}`, { method: 'PATCH', token: admin, headers, body: { checkin_exempt: i % 2 === 1 } }),
       ok: 200,
       present: (i) => count(`SELECT count(*) FROM users WHERE id = '${ids.user}' AND checkin_exempt = ${i % 2}`) === 1,
     },
     {
       name: 'rename a group',
-      send: (i) => s.api(`/v1/groups/${ids.group}`, { method: 'PATCH', token: admin, body: { name: `Renamed ${i}` } }),
+      send: (i, headers) => s.api(`/v1/groups/${ids.group}`, { method: 'PATCH', token: admin, headers, body: { name: `Renamed ${i}` } }),
       ok: 200,
       present: (i) => count(`SELECT count(*) FROM groups WHERE id = '${ids.group}' AND name = 'Renamed ${i}'`) === 1,
     },
     {
       name: 'create a group',
-      send: (i) => s.api('/v1/groups', { method: 'POST', token: admin, body: { name: `Group ${i}` } }),
+      send: (i, headers) => s.api('/v1/groups', { method: 'POST', token: admin, headers, body: { name: `Group ${i}` } }),
       ok: 201,
       present: (i) => count(`SELECT count(*) FROM groups WHERE name = 'Group ${i}'`) === 1,
     },
     {
       name: 'invite',
-      send: (i) => s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: [`inv${i}@acme.test`], role: 'user' } }),
+      send: (i, headers) => s.api('/v1/invites', { method: 'POST', token: admin, headers, body: { emails: [`inv${i}@acme.test`], role: 'user' } }),
       ok: 200,
       present: (i) => count(`SELECT count(*) FROM invites WHERE email = 'inv${i}@acme.test'`) === 1,
     },
     {
       name: 'create a role',
-      send: (i) => s.api('/v1/roles', { method: 'POST', token: admin, body: { key: `io-role-${i}`, name: `Io role ${i}`, permissions: ['users.view'] } }),
+      send: (i, headers) => s.api('/v1/roles', { method: 'POST', token: admin, headers, body: { key: `io-role-${i}`, name: `Io role ${i}`, permissions: ['users.view'] } }),
       ok: 201,
       present: (i) => count(`SELECT count(*) FROM roles WHERE key = 'io-role-${i}'`) === 1,
     },
@@ -114,6 +115,20 @@ test('a failing disk: each write answers as usual or 503 storage_error and chang
     const ids = { user: u.body.id, group: g.body.id };
     assertProblem(await s.api('/v1/test/io-fault', { method: 'POST', body: { ops: ['disk'] } }), 400, 'invalid_value', 'ops');
     assertProblem(await s.api('/v1/test/io-fault', { method: 'POST', body: { ops: ['write'], count: -2 } }), 400, 'out_of_range');
+    // Faults aimed at one request ("marked"): only the I/O of requests that
+    // carry the header counts, so background writers (denials, mail,
+    // sweeper, authz snapshot) neither use them up nor are hit.
+    const MARK = { 'Gatehouse-Test-Io-Fault': '1' };
+    const [probe] = writes(s, admin, ids);
+    let injected = await arm(s, { ops: ['write', 'sync'], count: -1, marked: true });
+    const unmarked = await probe.send(900);
+    assert.equal(unmarked.status, probe.ok, unmarked.text);
+    assert.ok(probe.present(900));
+    assert.equal(await arm(s, { ops: ['write', 'sync'], count: -1, marked: true }), injected, 'an unmarked request was hit');
+    assertStorageError(await probe.send(901, MARK), 'a marked request');
+    injected = await arm(s, { ops: [] });
+    assert.ok(!probe.present(901));
+    assertProblem(await s.api('/v1/test/io-fault', { method: 'POST', body: { ops: ['write'], marked: 1 } }), 400, 'invalid_type');
     // Faults at chosen points: the first, second... write, fsync or read
     // of the request fails once.
     const faults = [];
@@ -125,8 +140,8 @@ test('a failing disk: each write answers as usual or 503 storage_error and chang
       for (const f of faults) {
         i++;
         const before = snapshot(s.db);
-        const injected = await arm(s, f);
-        const r = await w.send(i);
+        const injected = await arm(s, { ...f, marked: true });
+        const r = await w.send(i, MARK);
         const hit = (await arm(s, { ops: [] })) - injected;
         const what = `${w.name} with ${JSON.stringify(f)}`;
         if (r.status === w.ok) {

@@ -5,32 +5,9 @@
 // 127.0.0.2, which reaches the server on 127.0.0.1 through the loopback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { startServer, assertProblem, PASSWORD } from './lib.mjs';
 import { makeWorker, issuePin, apiKey, auditActions } from './shopfloor.mjs';
-
-/** Like s.api, but from a chosen local address. */
-function apiFrom(s, localAddress, path, { method = 'GET', body, token } = {}) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers = {};
-    if (payload) headers['Content-Type'] = 'application/json';
-    if (token) headers.Authorization = `Bearer ${token}`;
-    const req = request(`${s.url}${path}`, { method, headers, localAddress }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => {
-        let json = null;
-        try { json = text ? JSON.parse(text) : null; } catch { json = text; }
-        resolve({ status: res.statusCode, body: json, headers: new Headers(res.headers), text });
-      });
-    });
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
+import { apiFrom } from './raw.mjs';
 
 const patchOrg = (s, token, body) => s.api('/v1/org', { method: 'PATCH', token, body });
 

@@ -1,6 +1,7 @@
 // Raw TCP helpers for tests that need to control exactly which bytes reach
 // the server (headers without a body, slow senders) and from which local
 // address (127.0.0.2 is another client on Linux's loopback network).
+import { request } from 'node:http';
 import { connect } from 'node:net';
 
 /** Connects; resolves with the socket once connected. */
@@ -53,4 +54,27 @@ export async function send(port, text, opts = {}) {
   const r = await answer;
   sock.destroy();
   return r;
+}
+
+/** Like s.api, but from a chosen local address. */
+export function apiFrom(s, localAddress, path, { method = 'GET', body, token } = {}) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers = {};
+    if (payload) headers['Content-Type'] = 'application/json';
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const req = request(`${s.url}${path}`, { method, headers, localAddress }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => {
+        let json = null;
+        try { json = text ? JSON.parse(text) : null; } catch { json = text; }
+        resolve({ status: res.statusCode, body: json, headers: new Headers(res.headers), text });
+      });
+    });
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
 }

@@ -202,3 +202,99 @@ test('re-authentication by the IdP (prompt=login, max_age=0) for the same person
     await s.stop();
   }
 });
+
+test('required SSO: an invitee accepts the invitation by signing in with the IdP', async () => {
+  const s = await startServer();
+  const op = await realOp(s.url, {
+    'sub-casey': { email: 'Casey@acme.test', email_verified: true, name: 'Casey Invited' },
+    'sub-other': { email: 'other@acme.test', email_verified: true, name: 'Not Invited' },
+  });
+  try {
+    const admin = await s.login();
+    const adminId = (await s.api('/v1/me', { token: admin })).body.id;
+    assert.equal((await configure(s, admin, { protocol: 'oidc', display_name: 'Acme OP', issuer: op.issuer, client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET, required: true, break_glass: [adminId] })).status, 200);
+    const inv = await s.api('/v1/invites', { method: 'POST', token: admin, body: { emails: ['casey@acme.test'], role: 'admin' } });
+    assert.equal(inv.status, 200, JSON.stringify(inv.body));
+    const inviteId = inv.body.results[0].invite_id;
+    assertProblem(await s.api('/v1/invites/accept', { method: 'POST',
+      body: { token: s.lastToken('casey@acme.test', 'invite'), name: 'Casey', password: 'a long enough passphrase 42' } }), 403, 'sso_required');
+
+    // Someone the invitation was not sent to gets nothing (just-in-time creation is off).
+    const other = await signInVia(s.url, 'acme', 'sub-other');
+    assert.equal(other.status, 401, JSON.stringify(other.body));
+    assert.equal(other.body.reason, 'no_account');
+
+    // The invitee signs in with the IdP: the invitation is accepted with its role and the identity linked.
+    const casey = await signInVia(s.url, 'acme', 'sub-casey');
+    assert.equal(casey.status, 200, JSON.stringify(casey.body));
+    assert.equal(casey.body.user.email, 'casey@acme.test');
+    assert.equal(casey.body.user.role, 'admin');
+    assert.equal(casey.body.user.name, 'Casey Invited');
+    assert.ok(casey.body.token);
+    assert.equal((await s.api(`/v1/invites/${inviteId}`, { token: admin })).body.status, 'accepted');
+    const accepted = (await s.api('/v1/audit?action=invite.accepted', { token: admin })).body.items;
+    assert.equal(accepted.length, 1);
+    assert.equal(accepted[0].detail.method, 'sso');
+    assert.equal(accepted[0].detail.user_id, casey.body.user.id);
+    const linked = (await s.api('/v1/audit?action=identity.linked', { token: admin })).body.items;
+    assert.equal(linked[0].detail.invited, true);
+    const m = (await s.api(`/v1/users/${casey.body.user.id}/sign-in-methods`, { token: admin })).body;
+    assert.equal(m.password, false);
+    assert.equal(m.identities[0].subject, 'sub-casey');
+    // The next sign-in finds the same person; the invitation is not used twice.
+    const again = await signInVia(s.url, 'acme', 'sub-casey');
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.user.id, casey.body.user.id);
+    assert.equal((await s.api('/v1/audit?action=invite.accepted', { token: admin })).body.items.length, 1);
+  } finally {
+    op.close();
+    await s.stop();
+  }
+});
+
+test('logout: the gatehouse session ends and the IdP is offered RP-initiated logout', async () => {
+  const s = await startServer();
+  const op = await realOp(s.url, { 'sub-worker': { email: 'worker@acme.test', email_verified: true, name: 'Walt' } });
+  try {
+    const admin = await s.login();
+    await s.makeUser(admin, 'worker@acme.test', 'user');
+    assert.equal((await configure(s, admin, { protocol: 'oidc', display_name: 'Acme OP', issuer: op.issuer, client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET })).status, 200);
+    const disco = await (await fetch(`${op.issuer}/.well-known/openid-configuration`)).json();
+    assert.ok(disco.end_session_endpoint, 'oidc-provider announces RP-initiated logout');
+
+    const signed = await signInVia(s.url, 'acme', 'sub-worker');
+    assert.equal(signed.status, 200, JSON.stringify(signed.body));
+    const out = await s.api('/v1/auth/logout', { method: 'POST', token: signed.body.token });
+    assert.equal(out.status, 200, JSON.stringify(out.body));
+    const url = new URL(out.body.idp_logout_url);
+    assert.equal(`${url.origin}${url.pathname}`, disco.end_session_endpoint);
+    assert.equal(url.searchParams.get('post_logout_redirect_uri'), `${s.url}/console/sign-in`);
+    assert.equal(url.searchParams.get('client_id'), CLIENT_ID);
+    const hint = url.searchParams.get('id_token_hint');
+    assert.equal(hint.split('.').length, 3);
+    assert.equal(JSON.parse(Buffer.from(hint.split('.')[1], 'base64url')).sub, 'sub-worker');
+    assertProblem(await s.api('/v1/me', { token: signed.body.token }), 401, 'unauthenticated');
+    // The IdP accepts the request (its sign-out confirmation page, not an error).
+    const page = await fetch(url, { redirect: 'manual' });
+    const html = await page.text();
+    assert.equal(page.status, 200, html);
+    assert.match(html, /<form/);
+    assert.equal((await s.api('/v1/audit?action=auth.logout', { token: admin })).body.items.length, 1);
+
+    // A password session has nothing to do at the IdP.
+    const pw = await s.login();
+    const plain = await s.api('/v1/auth/logout', { method: 'POST', token: pw });
+    assert.equal(plain.status, 204);
+    // Nor has an SSO session once the configuration is gone.
+    const again = await signInVia(s.url, 'acme', 'sub-worker');
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal((await s.api('/v1/org/sso', { method: 'DELETE', token: admin })).status, 204);
+    assert.equal((await s.api('/v1/auth/logout', { method: 'POST', token: again.body.token })).status, 204);
+    assertProblem(await s.api('/v1/me', { token: again.body.token }), 401, 'unauthenticated');
+  } finally {
+    op.close();
+    await s.stop();
+  }
+});

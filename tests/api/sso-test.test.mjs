@@ -41,8 +41,11 @@ function fakeIdp() {
     }
     if (tail === 'saml-metadata') {
       res.writeHead(200, { 'Content-Type': 'application/samlmetadata+xml' });
+      // samlnopse: no protocolSupportEnumeration, which crashes lasso 2.8
+      // (it must be refused before lasso reads it, on any thread).
+      const pse = variant === 'samlnopse' ? '' : ' protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"';
       return res.end(variant === 'samlbad' ? '<html/>'
-        : '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp"><md:IDPSSODescriptor>'
+        : `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp"><md:IDPSSODescriptor${pse}>`
           + `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${IDP_CERT}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`
           + '<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>');
     }
@@ -131,7 +134,7 @@ test('Test connection: SAML metadata from a URL', async () => {
   try {
     const admin = await s.login();
     const base = `http://127.0.0.1:${idp.address().port}`;
-    for (const [variant, ok] of [['samlgood', true], ['samlbad', false]]) {
+    for (const [variant, ok] of [['samlgood', true], ['samlbad', false], ['samlnopse', false], ['samlgood', true]]) {
       const r = await s.api('/v1/org/sso', {
         method: 'PUT', token: admin,
         body: { protocol: 'saml', display_name: 'ADFS', idp_metadata_url: `${base}/${variant}/saml-metadata` },
@@ -140,7 +143,21 @@ test('Test connection: SAML metadata from a URL', async () => {
       const t = await s.api('/v1/org/sso/test', { method: 'POST', token: admin });
       assert.equal(t.status, 200);
       assert.equal(t.body.ok, ok, JSON.stringify(t.body));
+      if (variant === 'samlgood') {
+        const lasso = t.body.checks.find((c) => c.name === 'lasso');
+        assert.equal(lasso?.ok, true, JSON.stringify(t.body));
+        assert.match(lasso.detail, /https:\/\/idp, single sign-on at https:\/\/idp\/sso/);
+      }
+      if (variant === 'samlnopse') assert.match(t.body.error, /IDPSSODescriptor has no protocolSupportEnumeration/);
     }
+    // The same metadata pasted inline is refused when saved, naming the field.
+    const xml = await (await fetch(`${base}/samlnopse/saml-metadata`)).text();
+    const bad = await s.api('/v1/org/sso', { method: 'PUT', token: admin,
+      body: { protocol: 'saml', display_name: 'ADFS', idp_metadata_xml: xml } });
+    assertProblem(bad, 400, 'invalid_idp_metadata');
+    assert.equal(bad.body.errors[0].field, 'idp_metadata_xml');
+    assert.match(bad.body.errors[0].detail, /^The metadata's IDPSSODescriptor has no protocolSupportEnumeration/);
+    assert.equal((await s.api('/v1/org/sso', { token: admin })).body.idp_metadata_url, `${base}/samlgood/saml-metadata`);
   } finally {
     await s.stop();
     idp.close();

@@ -28,6 +28,7 @@ export async function realOp(ghUrl, accounts) {
   const provider = new Provider(issuer, {
     clients: [{
       client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${ghUrl}/v1/auth/sso/oidc/callback`],
+      post_logout_redirect_uris: [`${ghUrl}/console/sign-in`],
       grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic',
     }],
     jwks: { keys: [rsaJwk('op-key-1').jwk] },
@@ -87,7 +88,9 @@ export async function signInVia(ghUrl, org, login, { accept = 'application/json'
     if (res.status !== 200) return { status: res.status, body: b };
     url = b.authorization_url;
   } else {
-    res = await go(`${ghUrl}/v1/auth/sso/start?org=${org}`);
+    // org: a slug, or an e-mail address (the org that declared its domain)
+    const q = org.includes('@') ? `email=${encodeURIComponent(org)}` : `org=${org}`;
+    res = await go(`${ghUrl}/v1/auth/sso/start?${q}`);
     if (res.status !== 302) return { status: res.status, body: await res.json().catch(() => null) };
     url = new URL(res.headers.get('location'), ghUrl).href;
   }

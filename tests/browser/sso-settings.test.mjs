@@ -46,6 +46,10 @@ test('settings: company sign-in (SSO) section with Test connection', async () =>
     await sec.getByRole('button', { name: 'Save' }).click();
     await sec.locator('.field[data-field=client_secret] .error').filter({ hasText: 'client_secret is required' }).waitFor();
     await sec.getByLabel('Client secret').fill('s3cret-from-keycloak');
+    await sec.getByLabel('Sign-in domains').fill('ACME.test');
+    await sec.getByRole('button', { name: 'Save' }).click();
+    await sec.locator('.field[data-field=domains] .error').filter({ hasText: "'ACME.test' is not a domain name" }).waitFor();
+    await sec.getByLabel('Sign-in domains').fill('acme.test');
     await sec.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Company sign-in saved.').waitFor();
     assert.equal(await sec.getByLabel('Client secret').inputValue(), '', 'the secret is not shown back');
@@ -54,6 +58,7 @@ test('settings: company sign-in (SSO) section with Test connection', async () =>
     const stored = (await s.api('/v1/org/sso', { token: admin })).body;
     assert.equal(stored.display_name, 'Acme Keycloak');
     assert.equal(stored.client_secret_set, true);
+    assert.deepEqual(stored.domains, ['acme.test']);
 
     await sec.getByRole('button', { name: 'Test connection' }).click();
     await page.getByText('The connection works.').waitFor();

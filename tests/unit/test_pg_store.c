@@ -10,8 +10,12 @@
  * statement, the single writer, a read snapshot), the generation triggers
  * and their change log, refused writes (unique, foreign key, the
  * append-only audit trail) that leave the transaction usable, and the
- * statement calls (placeholders, types, rows, bindings, a connection that
- * drops between statements). Each test works in a database of its own.
+ * statement layer of store/stmt.h on a PostgreSQL connection, through its
+ * public calls (gh_db_stmt, gh_bind_*, gh_step, gh_col_*): placeholders,
+ * types, rows, bindings, a connection that drops between statements, the
+ * cases test_store.c runs on SQLite (binds, columns, the cache, changes,
+ * refusals, errors, JSON rows), the query plan, and the refused copy and
+ * integrity check. Each test works in a database of its own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +33,7 @@
 #include "store/migrations.h"
 #include "store/pg.h"
 #include "store/sqlite_int.h"
+#include "store/stmt.h"
 #include "util/util.h"
 
 static char base_url[1024]; /* the cluster's gatehouse database */
@@ -102,21 +107,21 @@ static gh_db *open_migrated(char *url, size_t cap)
 /* The first column of the first row of sql, as a number (-999 if none). */
 static int64_t scalar(gh_db *db, const char *sql)
 {
-    gh_pg_stmt *st = gh_pg_stmt_prepare(db, sql);
-    if (!st) fail_msg("prepare %s: %s", sql, gh_pg_errmsg(db));
-    int64_t v = gh_pg_step(st) == GH_PG_ROW ? gh_pg_col_i64(st, 0) : -999;
-    gh_pg_stmt_finalize(st);
+    gh_stmt *st = gh_stmt_prepare(db, sql);
+    if (!st) fail_msg("prepare %s: %s", sql, gh_db_errmsg(db));
+    int64_t v = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : -999;
+    gh_stmt_finalize(st);
     return v;
 }
 
 /* Runs one write with text parameters; the step result. */
 static int write_sql(gh_db *db, const char *sql, int n, const char *const *args)
 {
-    gh_pg_stmt *st = gh_pg_stmt_prepare(db, sql);
-    if (!st) fail_msg("prepare %s: %s", sql, gh_pg_errmsg(db));
-    for (int i = 0; i < n; i++) gh_pg_bind_text(st, i + 1, args[i], SIZE_MAX);
-    int r = gh_pg_step(st);
-    gh_pg_stmt_finalize(st);
+    gh_stmt *st = gh_stmt_prepare(db, sql);
+    if (!st) fail_msg("prepare %s: %s", sql, gh_db_errmsg(db));
+    for (int i = 0; i < n; i++) gh_bind_text(st, i + 1, args[i]);
+    int r = gh_step(st);
+    gh_stmt_finalize(st);
     return r;
 }
 
@@ -124,14 +129,14 @@ static void add_org(gh_db *db, const char *id)
 {
     const char *a[] = {id, id};
     assert_int_equal(write_sql(db, "INSERT INTO orgs (id, slug, name, template, created_at)"
-                                   " VALUES (?1, ?2, 'Plant', 'factory', 1)", 2, a), GH_PG_DONE);
+                                   " VALUES (?1, ?2, 'Plant', 'factory', 1)", 2, a), GH_DONE);
 }
 
 static void add_role(gh_db *db, const char *org, const char *key)
 {
     const char *a[] = {org, key};
     assert_int_equal(write_sql(db, "INSERT INTO roles (org_id, key, name, created_at, updated_at)"
-                                   " VALUES (?1, ?2, 'Role', 1, 1)", 2, a), GH_PG_DONE);
+                                   " VALUES (?1, ?2, 'Role', 1, 1)", 2, a), GH_DONE);
 }
 
 static int add_user(gh_db *db, const char *org, const char *id, const char *email)
@@ -441,17 +446,17 @@ static void schema_parity(void **state)
 
     char url[1024];
     gh_db *pg = open_migrated(url, sizeof url);
-    gh_pg_stmt *ps = gh_pg_stmt_prepare(pg, "SELECT table_name, column_name, data_type, is_nullable = 'NO',"
+    gh_stmt *ps = gh_stmt_prepare(pg, "SELECT table_name, column_name, data_type, is_nullable = 'NO',"
                                             " regexp_replace(column_default, '::(text|bigint)$', '')"
                                             " FROM information_schema.columns WHERE table_schema = current_schema()"
                                             " ORDER BY table_name COLLATE \"C\", column_name COLLATE \"C\"");
     assert_non_null(ps);
-    while (gh_pg_step(ps) == GH_PG_ROW) {
-        const char *ty = gh_pg_col_text(ps, 2);
-        lines_add(&b, gh_pg_col_text(ps, 0), gh_pg_col_text(ps, 1), strcmp(ty, "bigint") == 0 ? "integer" : ty,
-                  gh_pg_col_i64(ps, 3) != 0, gh_pg_col_text(ps, 4));
+    while (gh_step(ps) == GH_ROW) {
+        const char *ty = gh_col_text(ps, 2);
+        lines_add(&b, gh_col_text(ps, 0), gh_col_text(ps, 1), strcmp(ty, "bigint") == 0 ? "integer" : ty,
+                  gh_col_i64(ps, 3) != 0, gh_col_text_or_null(ps, 4));
     }
-    gh_pg_stmt_finalize(ps);
+    gh_stmt_finalize(ps);
     gh_db_close(pg);
 
     assert_true(a.n > 100);
@@ -500,10 +505,10 @@ static void transactions(void **state)
     /* A statement that fails (not a refused write) fails the commit. */
     assert_int_equal(gh_db_begin(db, &err), GH_OK);
     add_org(db, "lost");
-    gh_pg_stmt *bad = gh_pg_stmt_prepare(db, "SELECT 1 / (count(*) - count(*)) FROM orgs");
+    gh_stmt *bad = gh_stmt_prepare(db, "SELECT 1 / (count(*) - count(*)) FROM orgs");
     assert_non_null(bad);
-    assert_int_equal(gh_pg_step(bad), GH_PG_ERROR);
-    gh_pg_stmt_finalize(bad);
+    assert_int_equal(gh_step(bad), GH_STEP_ERROR);
+    gh_stmt_finalize(bad);
     gh_err cerr = {0};
     assert_int_equal(gh_db_commit(db, &cerr), GH_E_INTERNAL);
     assert_false(gh_db_in_tx(db));
@@ -522,12 +527,12 @@ static void transactions(void **state)
 
 static int64_t changes_for(gh_db *db, const char *kind)
 {
-    gh_pg_stmt *st = gh_pg_stmt_prepare(db, "SELECT count(*) FROM authz_changes WHERE kind = ?1");
+    gh_stmt *st = gh_stmt_prepare(db, "SELECT count(*) FROM authz_changes WHERE kind = ?1");
     assert_non_null(st);
-    gh_pg_bind_text(st, 1, kind, SIZE_MAX);
-    assert_int_equal(gh_pg_step(st), GH_PG_ROW);
-    int64_t n = gh_pg_col_i64(st, 0);
-    gh_pg_stmt_finalize(st);
+    gh_bind_text(st, 1, kind);
+    assert_int_equal(gh_step(st), GH_ROW);
+    int64_t n = gh_col_i64(st, 0);
+    gh_stmt_finalize(st);
     return n;
 }
 
@@ -542,26 +547,26 @@ static void generation_triggers(void **state)
     add_role(db, "o1", "worker");
     assert_int_equal(gh_db_generation(db), ++g);
     assert_int_equal(changes_for(db, "role"), 1);
-    assert_int_equal(add_user(db, "o1", "u1", "ann@example.com"), GH_PG_DONE);
+    assert_int_equal(add_user(db, "o1", "u1", "ann@example.com"), GH_DONE);
     assert_int_equal(gh_db_generation(db), ++g);
     assert_int_equal(changes_for(db, "user"), 1);
     assert_int_equal(scalar(db, "SELECT gen FROM authz_changes WHERE kind = 'user'"), g);
 
     /* A value no check depends on: no bump. */
     const char *u1[] = {"u1"};
-    assert_int_equal(write_sql(db, "UPDATE users SET mobile = '+1 555' WHERE id = ?1", 1, u1), GH_PG_DONE);
-    assert_int_equal(gh_pg_changes(db), 1);
+    assert_int_equal(write_sql(db, "UPDATE users SET mobile = '+1 555' WHERE id = ?1", 1, u1), GH_DONE);
+    assert_int_equal(gh_db_changes(db), 1);
     assert_int_equal(gh_db_generation(db), g);
     /* One it does: a bump, the new and the old row logged. */
-    assert_int_equal(write_sql(db, "UPDATE users SET status = 'locked' WHERE id = ?1", 1, u1), GH_PG_DONE);
+    assert_int_equal(write_sql(db, "UPDATE users SET status = 'locked' WHERE id = ?1", 1, u1), GH_DONE);
     assert_int_equal(gh_db_generation(db), ++g);
     assert_int_equal(changes_for(db, "user"), 3);
-    assert_int_equal(write_sql(db, "UPDATE orgs SET name = 'Renamed' WHERE id = 'o1'", 0, NULL), GH_PG_DONE);
+    assert_int_equal(write_sql(db, "UPDATE orgs SET name = 'Renamed' WHERE id = 'o1'", 0, NULL), GH_DONE);
     assert_int_equal(gh_db_generation(db), g);
     assert_int_equal(write_sql(db, "UPDATE orgs SET ip_allowlist = '10.0.0.0/8' WHERE id = 'o1'", 0, NULL),
-                     GH_PG_DONE);
+                     GH_DONE);
     assert_int_equal(gh_db_generation(db), ++g);
-    assert_int_equal(write_sql(db, "DELETE FROM users WHERE id = ?1", 1, u1), GH_PG_DONE);
+    assert_int_equal(write_sql(db, "DELETE FROM users WHERE id = ?1", 1, u1), GH_DONE);
     assert_int_equal(gh_db_generation(db), ++g);
     assert_int_equal(changes_for(db, "user"), 4);
     gh_db_close(db);
@@ -576,30 +581,30 @@ static void refused_writes(void **state)
     add_role(db, "o1", "worker");
     gh_err err = {0};
     assert_int_equal(gh_db_begin(db, &err), GH_OK);
-    assert_int_equal(add_user(db, "o1", "u1", "ann@example.com"), GH_PG_DONE);
+    assert_int_equal(add_user(db, "o1", "u1", "ann@example.com"), GH_DONE);
     /* The e-mail is taken: refused, naming its columns; the transaction
      * goes on (the write ran under a savepoint). */
-    assert_int_equal(add_user(db, "o1", "u2", "ann@example.com"), GH_PG_UNIQUE);
-    assert_true(gh_pg_conflict_names(db, "email_norm"));
-    assert_true(gh_pg_conflict_names(db, "org_id"));
-    assert_false(gh_pg_conflict_names(db, "badge_norm"));
-    assert_false(gh_pg_conflict_names(db, "email"));
+    assert_int_equal(add_user(db, "o1", "u2", "ann@example.com"), GH_UNIQUE);
+    assert_true(gh_db_conflict_names(db, "email_norm"));
+    assert_true(gh_db_conflict_names(db, "org_id"));
+    assert_false(gh_db_conflict_names(db, "badge_norm"));
+    assert_false(gh_db_conflict_names(db, "email"));
     /* No such organization. */
-    assert_int_equal(add_user(db, "nowhere", "u3", "bo@example.com"), GH_PG_FOREIGN_KEY);
+    assert_int_equal(add_user(db, "nowhere", "u3", "bo@example.com"), GH_FOREIGN_KEY);
     /* A CHECK constraint. */
-    assert_int_equal(write_sql(db, "UPDATE users SET status = 'gone' WHERE id = 'u1'", 0, NULL), GH_PG_CONSTRAINT);
+    assert_int_equal(write_sql(db, "UPDATE users SET status = 'gone' WHERE id = 'u1'", 0, NULL), GH_CONSTRAINT);
     /* The audit trail is append-only (a trigger refuses). */
     assert_int_equal(write_sql(db, "INSERT INTO audit (id, at, actor_type, action) VALUES ('a1', 1, 'system', 'x')",
-                               0, NULL), GH_PG_DONE);
-    assert_int_equal(write_sql(db, "UPDATE audit SET action = 'y'", 0, NULL), GH_PG_CONSTRAINT);
-    assert_non_null(strstr(gh_pg_errmsg(db), "append-only"));
-    assert_int_equal(write_sql(db, "DELETE FROM audit", 0, NULL), GH_PG_CONSTRAINT);
+                               0, NULL), GH_DONE);
+    assert_int_equal(write_sql(db, "UPDATE audit SET action = 'y'", 0, NULL), GH_CONSTRAINT);
+    assert_non_null(strstr(gh_db_errmsg(db), "append-only"));
+    assert_int_equal(write_sql(db, "DELETE FROM audit", 0, NULL), GH_CONSTRAINT);
     assert_int_equal(gh_db_commit(db, &err), GH_OK);
     assert_int_equal(scalar(db, "SELECT count(*) FROM users"), 1);
     assert_int_equal(scalar(db, "SELECT count(*) FROM audit"), 1);
     /* The same refusals outside a transaction. */
-    assert_int_equal(add_user(db, "o1", "u4", "ann@example.com"), GH_PG_UNIQUE);
-    assert_int_equal(write_sql(db, "DELETE FROM audit", 0, NULL), GH_PG_CONSTRAINT);
+    assert_int_equal(add_user(db, "o1", "u4", "ann@example.com"), GH_UNIQUE);
+    assert_int_equal(write_sql(db, "DELETE FROM audit", 0, NULL), GH_CONSTRAINT);
     gh_db_close(db);
 }
 
@@ -610,108 +615,108 @@ static void statements(void **state)
     gh_db *db = open_migrated(url, sizeof url);
 
     /* Types, names and text of a row. */
-    gh_pg_stmt *st = gh_pg_stmt_prepare(db, "SELECT ?1::bigint AS n, ?2::text AS t, NULL AS z, ?3::float8 AS d,"
+    gh_stmt *st = gh_stmt_prepare(db, "SELECT ?1::bigint AS n, ?2::text AS t, NULL AS z, ?3::float8 AS d,"
                                             " true AS b, 'caf\xc3\xa9'::text AS u");
     assert_non_null(st);
-    gh_pg_bind_i64(st, 1, INT64_MIN);
-    gh_pg_bind_text(st, 2, "abcdef", 3);
-    gh_pg_bind_double(st, 3, 2.5);
+    gh_bind_i64(st, 1, INT64_MIN);
+    gh_bind_textn(st, 2, "abcdef", 3);
+    gh_bind_double(st, 3, 2.5);
     /* The columns are known before the first step, as in SQLite. */
-    assert_int_equal(gh_pg_col_count(st), 6);
-    assert_string_equal(gh_pg_col_name(st, 5), "u");
-    assert_string_equal(gh_pg_col_name(st, 6), "");
-    assert_int_equal(gh_pg_step(st), GH_PG_ROW);
-    assert_int_equal(gh_pg_col_count(st), 6);
-    assert_string_equal(gh_pg_col_name(st, 1), "t");
-    assert_int_equal(gh_pg_col_type(st, 0), GH_PG_COL_INT);
-    assert_true(gh_pg_col_i64(st, 0) == INT64_MIN);
-    assert_int_equal(gh_pg_col_type(st, 1), GH_PG_COL_TEXT);
-    assert_string_equal(gh_pg_col_text(st, 1), "abc");
-    assert_int_equal(gh_pg_col_type(st, 2), GH_PG_COL_NULL);
-    assert_null(gh_pg_col_text(st, 2));
-    assert_int_equal(gh_pg_col_type(st, 3), GH_PG_COL_REAL);
-    assert_true(gh_pg_col_double(st, 3) == 2.5);
-    assert_int_equal(gh_pg_col_i64(st, 4), 1);
-    assert_int_equal(gh_pg_col_bytes(st, 5), 5);
-    assert_null(gh_pg_col_text(st, 9));
-    assert_int_equal(gh_pg_step(st), GH_PG_DONE);
-    assert_int_equal(gh_pg_step(st), GH_PG_DONE);
+    assert_int_equal(gh_col_count(st), 6);
+    assert_string_equal(gh_col_name(st, 5), "u");
+    assert_string_equal(gh_col_name(st, 6), "");
+    assert_int_equal(gh_step(st), GH_ROW);
+    assert_int_equal(gh_col_count(st), 6);
+    assert_string_equal(gh_col_name(st, 1), "t");
+    assert_int_equal(gh_col_type(st, 0), GH_COL_INT);
+    assert_true(gh_col_i64(st, 0) == INT64_MIN);
+    assert_int_equal(gh_col_type(st, 1), GH_COL_TEXT);
+    assert_string_equal(gh_col_text(st, 1), "abc");
+    assert_int_equal(gh_col_type(st, 2), GH_COL_NULL);
+    assert_null(gh_col_text_or_null(st, 2));
+    assert_int_equal(gh_col_type(st, 3), GH_COL_REAL);
+    assert_true(gh_col_double(st, 3) == 2.5);
+    assert_int_equal(gh_col_i64(st, 4), 1);
+    assert_int_equal(gh_col_bytes(st, 5), 5);
+    assert_null(gh_col_text_or_null(st, 9));
+    assert_int_equal(gh_step(st), GH_DONE);
+    assert_int_equal(gh_step(st), GH_DONE);
     /* Reset keeps the bindings: the same row again. */
-    gh_pg_reset(st);
-    assert_int_equal(gh_pg_step(st), GH_PG_ROW);
-    assert_string_equal(gh_pg_col_text(st, 1), "abc");
-    gh_pg_stmt_finalize(st);
+    gh_reset(st);
+    assert_int_equal(gh_step(st), GH_ROW);
+    assert_string_equal(gh_col_text(st, 1), "abc");
+    gh_stmt_finalize(st);
 
     /* Several rows, in order; a cached statement comes back cleared. */
     static const char *const series = "SELECT g FROM generate_series(1, ?1::int) g ORDER BY g";
-    st = gh_pg_stmt_cached(db, series);
+    st = gh_db_stmt(db, series);
     assert_non_null(st);
-    gh_pg_bind_i64(st, 1, 3);
+    gh_bind_i64(st, 1, 3);
     for (int i = 1; i <= 3; i++) {
-        assert_int_equal(gh_pg_step(st), GH_PG_ROW);
-        assert_int_equal(gh_pg_col_i64(st, 0), i);
+        assert_int_equal(gh_step(st), GH_ROW);
+        assert_int_equal(gh_col_i64(st, 0), i);
     }
-    assert_int_equal(gh_pg_step(st), GH_PG_DONE);
-    assert_ptr_equal(gh_pg_stmt_cached(db, series), st);
-    assert_int_equal(gh_pg_step(st), GH_PG_DONE); /* ?1 is NULL now: no rows */
+    assert_int_equal(gh_step(st), GH_DONE);
+    assert_ptr_equal(gh_db_stmt(db, series), st);
+    assert_int_equal(gh_step(st), GH_DONE); /* ?1 is NULL now: no rows */
 
     /* Bad bindings fail the step, not the program. */
-    gh_pg_stmt *b = gh_pg_stmt_prepare(db, "SELECT ?1::text");
+    gh_stmt *b = gh_stmt_prepare(db, "SELECT ?1::text");
     assert_non_null(b);
-    gh_pg_bind_text(b, 2, "x", SIZE_MAX);
-    assert_int_equal(gh_pg_step(b), GH_PG_ERROR);
-    gh_pg_reset(b);
-    gh_pg_bind_text(b, 1, "a\0b", 3);
-    assert_int_equal(gh_pg_step(b), GH_PG_ERROR);
-    gh_pg_stmt_finalize(b);
-    assert_null(gh_pg_stmt_prepare(db, "SELECT ?"));
-    assert_null(gh_pg_stmt_prepare(db, "SELECT FROM nowhere_at_all"));
+    gh_bind_text(b, 2, "x");
+    assert_int_equal(gh_step(b), GH_STEP_ERROR);
+    gh_reset(b);
+    gh_bind_textn(b, 1, "a\0b", 3);
+    assert_int_equal(gh_step(b), GH_STEP_ERROR);
+    gh_stmt_finalize(b);
+    assert_null(gh_stmt_prepare(db, "SELECT ?"));
+    assert_null(gh_stmt_prepare(db, "SELECT FROM nowhere_at_all"));
 
     /* The connection drops between statements (a restart, a proxy): the
      * next statement reconnects and prepares its statement again. */
-    gh_pg_stmt *pid = gh_pg_stmt_prepare(db, "SELECT pg_backend_pid()");
+    gh_stmt *pid = gh_stmt_prepare(db, "SELECT pg_backend_pid()");
     assert_non_null(pid);
-    assert_int_equal(gh_pg_step(pid), GH_PG_ROW);
+    assert_int_equal(gh_step(pid), GH_ROW);
     char kill_sql[96];
-    snprintf(kill_sql, sizeof kill_sql, "SELECT pg_terminate_backend(%lld, 60000)", (long long)gh_pg_col_i64(pid, 0));
-    gh_pg_stmt_finalize(pid);
-    gh_pg_reset(st);
-    gh_pg_bind_i64(st, 1, 2);
-    assert_int_equal(gh_pg_step(st), GH_PG_ROW);
-    gh_pg_reset(st);
+    snprintf(kill_sql, sizeof kill_sql, "SELECT pg_terminate_backend(%lld, 60000)", (long long)gh_col_i64(pid, 0));
+    gh_stmt_finalize(pid);
+    gh_reset(st);
+    gh_bind_i64(st, 1, 2);
+    assert_int_equal(gh_step(st), GH_ROW);
+    gh_reset(st);
     assert_int_equal(gh_pg_exec(admin, kill_sql), 0);
     /* The first use finds the connection gone (the kill waited for the
      * session to end) ... */
-    assert_int_equal(gh_pg_step(st), GH_PG_ERROR);
-    gh_pg_reset(st);
+    assert_int_equal(gh_step(st), GH_STEP_ERROR);
+    gh_reset(st);
     gh_err gone = {0};
-    assert_int_equal(gh_pg_fail(db, &gone, "probe"), GH_E_BUSY);
+    assert_int_equal(gh_db_fail(db, &gone, "probe"), GH_E_BUSY);
     assert_string_equal(gone.code, "store_unavailable");
     /* ... and the next works again, on a new session. */
-    assert_int_equal(gh_pg_step(st), GH_PG_ROW);
-    assert_int_equal(gh_pg_col_i64(st, 0), 1);
-    gh_pg_reset(st);
+    assert_int_equal(gh_step(st), GH_ROW);
+    assert_int_equal(gh_col_i64(st, 0), 1);
+    gh_reset(st);
 
     /* Lost inside a transaction: nothing runs outside it on a new session;
      * the commit fails; after the rollback the connection comes back. */
     gh_err e = {0};
     assert_int_equal(gh_db_begin(db, &e), GH_OK);
-    gh_pg_stmt *ins = gh_pg_stmt_prepare(db, "INSERT INTO orgs (id, slug, name, template, created_at)"
+    gh_stmt *ins = gh_stmt_prepare(db, "INSERT INTO orgs (id, slug, name, template, created_at)"
                                              " VALUES (?1, ?1, 'X', 'factory', 1)");
     assert_non_null(ins);
-    pid = gh_pg_stmt_prepare(db, "SELECT pg_backend_pid()");
+    pid = gh_stmt_prepare(db, "SELECT pg_backend_pid()");
     assert_non_null(pid);
-    assert_int_equal(gh_pg_step(pid), GH_PG_ROW);
-    snprintf(kill_sql, sizeof kill_sql, "SELECT pg_terminate_backend(%lld, 60000)", (long long)gh_pg_col_i64(pid, 0));
-    gh_pg_stmt_finalize(pid);
+    assert_int_equal(gh_step(pid), GH_ROW);
+    snprintf(kill_sql, sizeof kill_sql, "SELECT pg_terminate_backend(%lld, 60000)", (long long)gh_col_i64(pid, 0));
+    gh_stmt_finalize(pid);
     assert_int_equal(gh_pg_exec(admin, kill_sql), 0);
-    gh_pg_bind_text(ins, 1, "x", SIZE_MAX);
-    assert_int_equal(gh_pg_step(ins), GH_PG_ERROR);
-    gh_pg_reset(ins);
-    gh_pg_bind_text(ins, 1, "y", SIZE_MAX);
-    assert_int_equal(gh_pg_step(ins), GH_PG_ERROR);
-    assert_non_null(strstr(gh_pg_errmsg(db), "lost in the transaction"));
-    assert_null(gh_pg_stmt_prepare(db, "SELECT 1"));
+    gh_bind_text(ins, 1, "x");
+    assert_int_equal(gh_step(ins), GH_STEP_ERROR);
+    gh_reset(ins);
+    gh_bind_text(ins, 1, "y");
+    assert_int_equal(gh_step(ins), GH_STEP_ERROR);
+    assert_non_null(strstr(gh_db_errmsg(db), "lost in the transaction"));
+    assert_null(gh_stmt_prepare(db, "SELECT 1"));
     gh_err ce = {0};
     assert_int_equal(gh_db_commit(db, &ce), GH_E_BUSY);
     assert_string_equal(ce.code, "store_unavailable");
@@ -721,7 +726,293 @@ static void statements(void **state)
     add_org(db, "z");
     assert_int_equal(gh_db_commit(db, &e), GH_OK);
     assert_int_equal(scalar(db, "SELECT count(*) FROM orgs"), 1);
-    gh_pg_stmt_finalize(ins);
+    gh_stmt_finalize(ins);
+    gh_db_close(db);
+}
+
+/* ---- the statement layer's cases of test_store.c, on PostgreSQL ---------- */
+
+/* Runs SQL with no rows through an uncached statement. */
+static void run_sql(gh_db *db, const char *sql)
+{
+    gh_stmt *st = gh_stmt_prepare(db, sql);
+    if (!st) fail_msg("prepare %s: %s", sql, gh_db_errmsg(db));
+    assert_int_equal(gh_step(st), GH_DONE);
+    gh_stmt_finalize(st);
+}
+
+static const char *const INSERT_T = "INSERT INTO t (id, label, n, r, note, parent) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char *const SELECT_T = "SELECT id, label, n, r, note, parent FROM t WHERE id >= ?1 ORDER BY id";
+
+/* test_store.c's scratch table, in PostgreSQL's types. */
+static gh_db *scratch_db(void)
+{
+    char url[1024];
+    gh_db *db = open_migrated(url, sizeof url);
+    run_sql(db, "CREATE TABLE t (id BIGINT PRIMARY KEY, label TEXT UNIQUE, n BIGINT NOT NULL CHECK (n >= 0),"
+                " r DOUBLE PRECISION, note TEXT, parent BIGINT REFERENCES t(id))");
+    return db;
+}
+
+static void stmt_bind_step_columns(void **state)
+{
+    (void)state;
+    gh_db *db = scratch_db();
+    gh_stmt *ins = gh_db_stmt(db, INSERT_T);
+    assert_non_null(ins);
+    /* The statement is this backend's: the calls dispatch on its table. */
+    assert_ptr_equal(gh_stmt_ops(ins), &gh_store_pg_ops);
+    gh_bind_i64(ins, 1, 1);
+    gh_bind_text(ins, 2, "\xc3\x89mile");
+    gh_bind_i64(ins, 3, INT64_MAX);
+    gh_bind_double(ins, 4, 2.5);
+    gh_bind_text(ins, 5, NULL); /* NULL text binds SQL NULL */
+    gh_bind_null(ins, 6);
+    assert_int_equal(gh_step(ins), GH_DONE);
+    gh_reset(ins);
+    assert_int_equal(gh_db_changes(db), 1);
+    /* the cache hands back the same statement, its bindings cleared */
+    assert_ptr_equal(gh_db_stmt(db, INSERT_T), ins);
+    gh_bind_i64(ins, 1, 2);
+    gh_bind_textn(ins, 2, "abcdef", 3); /* a length, no NUL needed */
+    gh_bind_i64(ins, 3, 0);
+    gh_bind_textn(ins, 5, "x;y", 3);    /* (PostgreSQL text holds no NUL: statements() refuses one) */
+    gh_bind_i64(ins, 6, 1);
+    assert_int_equal(gh_step(ins), GH_DONE);
+    gh_reset(ins);
+
+    gh_stmt *sel = gh_db_stmt(db, SELECT_T);
+    assert_non_null(sel);
+    gh_bind_i64(sel, 1, 1);
+    assert_int_equal(gh_col_count(sel), 6);
+    assert_string_equal(gh_col_name(sel, 1), "label");
+    assert_int_equal(gh_step(sel), GH_ROW);
+    assert_int_equal(gh_col_type(sel, 0), GH_COL_INT);
+    assert_int_equal(gh_col_i64(sel, 0), 1);
+    assert_int_equal(gh_col_type(sel, 1), GH_COL_TEXT);
+    assert_string_equal(gh_col_text(sel, 1), "\xc3\x89mile");
+    assert_int_equal(gh_col_bytes(sel, 1), strlen("\xc3\x89mile"));
+    assert_true(gh_col_i64(sel, 2) == INT64_MAX);
+    assert_int_equal(gh_col_type(sel, 3), GH_COL_REAL);
+    assert_true(gh_col_double(sel, 3) == 2.5);
+    assert_true(gh_col_is_null(sel, 4));
+    assert_null(gh_col_text_or_null(sel, 4));
+    assert_string_equal(gh_col_text(sel, 4), ""); /* NULL reads as "" */
+    assert_true(gh_col_is_null(sel, 5));
+    assert_int_equal(gh_step(sel), GH_ROW);
+    assert_string_equal(gh_col_text(sel, 1), "abc");
+    assert_int_equal(gh_col_bytes(sel, 1), 3);
+    assert_false(gh_col_is_null(sel, 4));
+    assert_int_equal(gh_col_bytes(sel, 4), 3);
+    assert_memory_equal(gh_col_text(sel, 4), "x;y", 3);
+    assert_int_equal(gh_col_int(sel, 5), 1);
+    assert_int_equal(gh_step(sel), GH_DONE);
+    /* reset keeps the bindings: the same rows again */
+    gh_reset(sel);
+    assert_int_equal(gh_step(sel), GH_ROW);
+    assert_int_equal(gh_col_i64(sel, 0), 1);
+    gh_reset(sel);
+    gh_bind_i64(sel, 1, 2);
+    assert_int_equal(gh_step(sel), GH_ROW);
+    assert_int_equal(gh_col_i64(sel, 0), 2);
+    gh_reset(sel);
+    /* fetched again from the cache: bindings cleared, ?1 is NULL, no row */
+    assert_ptr_equal(gh_db_stmt(db, SELECT_T), sel);
+    assert_int_equal(gh_step(sel), GH_DONE);
+    gh_reset(sel);
+
+    /* rows changed by the last write, still there after reset */
+    gh_stmt *up = gh_db_stmt(db, "UPDATE t SET n = n WHERE id > ?1");
+    assert_non_null(up);
+    gh_bind_i64(up, 1, 0);
+    assert_int_equal(gh_step(up), GH_DONE);
+    gh_reset(up);
+    assert_int_equal(gh_db_changes(db), 2);
+    gh_bind_i64(up, 1, 5);
+    assert_int_equal(gh_step(up), GH_DONE);
+    assert_int_equal(gh_db_changes(db), 0);
+    gh_reset(up);
+    /* a read does not change the count of the last write */
+    gh_bind_i64(sel, 1, 1);
+    assert_int_equal(gh_step(sel), GH_ROW);
+    gh_reset(sel);
+    assert_int_equal(gh_db_changes(db), 0);
+    gh_db_close(db);
+}
+
+static void stmt_refusals_and_errors(void **state)
+{
+    (void)state;
+    gh_db *db = scratch_db();
+    gh_stmt *ins = gh_db_stmt(db, INSERT_T);
+    assert_non_null(ins);
+    gh_bind_i64(ins, 1, 1);
+    gh_bind_text(ins, 2, "one");
+    gh_bind_i64(ins, 3, 1);
+    assert_int_equal(gh_step(ins), GH_DONE);
+    gh_reset(ins);
+    /* the same primary key: a unique refusal */
+    gh_bind_text(ins, 2, "two");
+    assert_int_equal(gh_step(ins), GH_UNIQUE);
+    gh_reset(ins);
+    assert_true(gh_db_conflict_names(db, "id"));
+    assert_false(gh_db_conflict_names(db, "label"));
+    /* the same label: unique, naming its column */
+    gh_bind_i64(ins, 1, 2);
+    gh_bind_text(ins, 2, "one");
+    int s = gh_step(ins);
+    gh_reset(ins);
+    assert_int_equal(s, GH_UNIQUE);
+    assert_true(gh_step_refused(s));
+    assert_true(gh_db_conflict_names(db, "label"));
+    assert_false(gh_db_conflict_names(db, "parent"));
+    assert_false(gh_db_conflict_names(db, "one")); /* the value, not a column */
+    /* a parent that does not exist: foreign key */
+    gh_bind_text(ins, 2, "two");
+    gh_bind_i64(ins, 6, 99);
+    assert_int_equal(gh_step(ins), GH_FOREIGN_KEY);
+    gh_reset(ins);
+    /* CHECK and NOT NULL: another constraint */
+    gh_bind_null(ins, 6);
+    gh_bind_i64(ins, 3, -1);
+    assert_int_equal(gh_step(ins), GH_CONSTRAINT);
+    gh_reset(ins);
+    gh_bind_null(ins, 3);
+    s = gh_step(ins);
+    gh_reset(ins);
+    assert_int_equal(s, GH_CONSTRAINT);
+    /* a refused write is reported as internal by gh_db_fail when a caller
+     * does not handle it (never as busy) */
+    gh_err err = {0};
+    assert_int_equal(gh_db_fail(db, &err, "test"), GH_E_INTERNAL);
+    gh_err_clear(&err);
+    /* nothing of the refused writes was kept */
+    gh_stmt *cnt = gh_db_stmt(db, "SELECT count(*) FROM t");
+    assert_non_null(cnt);
+    assert_int_equal(gh_step(cnt), GH_ROW);
+    assert_int_equal(gh_col_i64(cnt, 0), 1);
+    gh_reset(cnt);
+
+    /* a runtime error: GH_STEP_ERROR, reported as internal */
+    gh_stmt *bad = gh_stmt_prepare(db, "SELECT abs(-9223372036854775807 - ?1::bigint)");
+    assert_non_null(bad);
+    gh_bind_i64(bad, 1, 1);
+    assert_int_equal(gh_step(bad), GH_STEP_ERROR);
+    gh_reset(bad);
+    assert_int_equal(gh_db_fail(db, &err, "test"), GH_E_INTERNAL);
+    assert_string_equal(err.code, "internal");
+    assert_non_null(strstr(gh_db_errmsg(db), "out of range"));
+    gh_err_clear(&err);
+    gh_stmt_finalize(bad);
+    gh_stmt_finalize(NULL); /* safe */
+    /* SQL that does not prepare: NULL, cached or not */
+    assert_null(gh_stmt_prepare(db, "SELEC nonsense"));
+    assert_non_null(strstr(gh_db_errmsg(db), "syntax error"));
+    static const char *const missing = "SELECT no_such_column FROM t";
+    assert_null(gh_db_stmt(db, missing));
+    assert_non_null(strstr(gh_db_errmsg(db), "no_such_column"));
+    assert_null(gh_db_stmt(db, missing)); /* not cached as a success */
+    /* the connection is fine afterwards */
+    assert_int_equal(scalar(db, "SELECT count(*) FROM t"), 1);
+    gh_db_close(db);
+}
+
+static json_t *row_json(gh_stmt *st, void *arg)
+{
+    int *calls = arg;
+    (*calls)++;
+    return json_pack("{s:I, s:s}", "id", (json_int_t)gh_col_i64(st, 0), "label", gh_col_text(st, 1));
+}
+
+static void count_row(gh_stmt *st, void *arg)
+{
+    (void)st;
+    (*(int *)arg)++;
+}
+
+static json_t *row_oom(gh_stmt *st, void *arg)
+{
+    (void)st;
+    (void)arg;
+    return NULL;
+}
+
+static void stmt_json_rows(void **state)
+{
+    (void)state;
+    gh_db *db = scratch_db();
+    run_sql(db, "INSERT INTO t (id, label, n) VALUES (1, 'a', 0), (2, 'b', 0), (3, 'c', 0)");
+    gh_err err = {0};
+    int calls = 0;
+    gh_stmt *sel = gh_db_stmt(db, SELECT_T);
+    assert_non_null(sel);
+    gh_bind_i64(sel, 1, 2);
+    json_t *rows = gh_sql_json_rows(db, sel, row_json, &calls, &err, "rows");
+    assert_non_null(rows);
+    assert_int_equal(json_array_size(rows), 2);
+    assert_int_equal(calls, 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 1), "label")), "c");
+    json_decref(rows);
+    /* the statement was reset: it runs again at once */
+    assert_int_equal(gh_step(sel), GH_ROW);
+    gh_reset(sel);
+    /* a row that cannot be built: NULL, out of memory */
+    assert_null(gh_sql_json_rows(db, sel, row_oom, NULL, &err, "rows"));
+    assert_int_equal(err.status, GH_E_INTERNAL);
+    gh_err_clear(&err);
+    /* a failing step: NULL, the database error (PostgreSQL fails the whole
+     * statement before its first row, where SQLite fails at the second) */
+    gh_stmt *bad = gh_stmt_prepare(db, "SELECT 1::bigint, 'x' UNION ALL SELECT abs(-9223372036854775807 - ?1::bigint), 'y'");
+    assert_non_null(bad);
+    gh_bind_i64(bad, 1, 1);
+    calls = 0;
+    assert_null(gh_sql_json_rows(db, bad, row_json, &calls, &err, "rows"));
+    assert_int_equal(calls, 0);
+    assert_string_equal(err.code, "internal");
+    gh_err_clear(&err);
+    gh_stmt_finalize(bad);
+    /* gh_sql_each_row over the same statement layer */
+    gh_bind_i64(sel, 1, 1);
+    calls = 0;
+    assert_int_equal(gh_sql_each_row(db, sel, count_row, &calls, &err, "rows"), GH_OK);
+    assert_int_equal(calls, 3);
+    gh_db_close(db);
+}
+
+static void bind_label(gh_stmt *st, void *arg) { gh_bind_text(st, 1, arg); }
+
+/* The plan of a query is PostgreSQL's EXPLAIN (with its parameters); a
+ * consistent copy and an integrity check are refused, naming pg_dump. */
+static void plan_and_whole_database(void **state)
+{
+    (void)state;
+    gh_db *db = scratch_db();
+    gh_err err = {0};
+    char plan[2048];
+    assert_int_equal(gh_sql_plan(db, "SELECT id FROM t WHERE label = ?1", bind_label, "a", plan, sizeof plan, &err),
+                     GH_OK);
+    assert_non_null(strstr(plan, " on t"));
+    assert_non_null(strstr(plan, "Scan"));
+    assert_non_null(strchr(plan, '\n'));
+    /* cut at the buffer, never past it */
+    char small[8];
+    assert_int_equal(gh_sql_plan(db, "SELECT id FROM t WHERE label = ?1", bind_label, "a", small, sizeof small, &err),
+                     GH_OK);
+    assert_true(strlen(small) < sizeof small);
+    /* a query that does not prepare */
+    assert_int_equal(gh_sql_plan(db, "SELECT nothing FROM nowhere WHERE x = ?1", bind_label, "a", plan, sizeof plan,
+                                 &err), GH_E_INTERNAL);
+    assert_string_equal(plan, "");
+    gh_err_clear(&err);
+
+    char msg[256] = "";
+    assert_int_not_equal(gh_db_ops(db)->copy_to(db, "/tmp/gh_pg_never_written.db", msg, sizeof msg), 0);
+    assert_non_null(strstr(msg, "pg_dump"));
+    assert_int_equal(access("/tmp/gh_pg_never_written.db", F_OK), -1);
+    msg[0] = '\0';
+    assert_int_not_equal(gh_db_ops(db)->check_integrity(db, msg, sizeof msg), 0);
+    assert_non_null(strstr(msg, "is a PostgreSQL database"));
+    assert_non_null(strstr(msg, "pg_dump"));
     gh_db_close(db);
 }
 
@@ -740,6 +1031,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(generation_triggers),
         cmocka_unit_test(refused_writes),
         cmocka_unit_test(statements),
+        cmocka_unit_test(stmt_bind_step_columns),
+        cmocka_unit_test(stmt_refusals_and_errors),
+        cmocka_unit_test(stmt_json_rows),
+        cmocka_unit_test(plan_and_whole_database),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

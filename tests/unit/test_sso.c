@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "core/samlsp.h"
 #include "core/sso.h"
 
 static void urls(void **state)
@@ -69,12 +70,49 @@ static void id_lists(void **state)
     assert_false(gh_sso_id_listed("usr_a", ""));
 }
 
+/* IdP metadata that would crash lasso 2.8 (a role descriptor without
+ * protocolSupportEnumeration) is refused before lasso sees it. */
+static void saml_metadata_safe(void **state)
+{
+    (void)state;
+    char why[300];
+#define MD "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"https://idp\">"
+#define PSE " protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\""
+    assert_true(gh_saml_metadata_safe(MD "<md:IDPSSODescriptor" PSE "/></md:EntityDescriptor>", why, sizeof why));
+    /* a whitespace-only value does not crash lasso; a missing one does */
+    assert_true(gh_saml_metadata_safe(MD "<md:IDPSSODescriptor protocolSupportEnumeration=\" \"/></md:EntityDescriptor>",
+                                      why, sizeof why));
+    assert_false(gh_saml_metadata_safe(MD "<md:IDPSSODescriptor/></md:EntityDescriptor>", why, sizeof why));
+    assert_string_equal(why, "the metadata's IDPSSODescriptor has no protocolSupportEnumeration attribute");
+    assert_false(gh_saml_metadata_safe(MD "<md:IDPSSODescriptor" PSE "/><md:AttributeAuthorityDescriptor/>"
+                                       "</md:EntityDescriptor>", why, sizeof why));
+    assert_false(gh_saml_metadata_safe(MD "<md:SPSSODescriptor/><md:IDPSSODescriptor" PSE "/></md:EntityDescriptor>",
+                                       why, sizeof why));
+    /* inside an EntitiesDescriptor too */
+    assert_false(gh_saml_metadata_safe("<md:EntitiesDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\">"
+                                       "<md:EntityDescriptor entityID=\"x\"><md:PDPDescriptor/></md:EntityDescriptor>"
+                                       "</md:EntitiesDescriptor>", why, sizeof why));
+    /* descriptors that have no such attribute in the schema are fine */
+    assert_true(gh_saml_metadata_safe(MD "<md:IDPSSODescriptor" PSE "><md:KeyDescriptor use=\"signing\"/>"
+                                      "</md:IDPSSODescriptor><md:AffiliationDescriptor affiliationOwnerID=\"x\"/>"
+                                      "</md:EntityDescriptor>", why, sizeof why));
+    assert_false(gh_saml_metadata_safe("<html/>", why, sizeof why));
+    assert_string_equal(why, "the metadata's root is html, not an EntityDescriptor");
+    assert_false(gh_saml_metadata_safe(MD "<md:IDPSSODescriptor", why, sizeof why));
+    assert_string_equal(why, "the metadata is not well-formed XML");
+    assert_false(gh_saml_metadata_safe("", why, sizeof why));
+    assert_false(gh_saml_metadata_safe(NULL, why, sizeof why));
+#undef MD
+#undef PSE
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(urls),
         cmocka_unit_test(domains),
         cmocka_unit_test(id_lists),
+        cmocka_unit_test(saml_metadata_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -146,9 +146,12 @@ function markNav(id) {
 }
 
 async function doSignOut() {
-  try { await api('/v1/auth/logout', { method: 'POST', quiet401: true }); } catch { /* gone already */ }
+  let r = null;
+  try { r = await api('/v1/auth/logout', { method: 'POST', quiet401: true }); } catch { /* gone already */ }
   forget();
   shell = null;
+  // Signed in through the company IdP: sign out there too (it sends the browser back to the sign-in page).
+  if (r && r.idp_logout_url) { location.assign(r.idp_logout_url); return; }
   navigate('/sign-in', { replace: true });
 }
 

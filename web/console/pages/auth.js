@@ -71,12 +71,38 @@ export async function signIn({ main, query, navigate }) {
   if (query.sso_error) {
     main.prepend(h('div', { class: 'form-error', role: 'alert' }, ssoErrorText(query.sso_error)));
   }
+  let bySlug = false;
   try {
     const sso = await api('/v1/auth/sso/discover', { query: { org: query.org }, quiet401: true });
     main.prepend(h('div', { class: 'sso-signin' },
       h('a', { class: 'btn primary block', href: sso.start_url }, `Sign in with ${sso.display_name}`),
       h('p', { class: 'muted small' }, `or with your ${sso.org_name} password:`)));
-  } catch { /* no company sign-in: passwords only */ }
+    bySlug = true;
+  } catch { /* no company sign-in named by the address: perhaps by the e-mail's domain */ }
+  if (!bySlug) {
+    // The organization whose company sign-in declared the e-mail's domain
+    // offers its IdP as soon as the address is typed.
+    const box = h('div', { class: 'sso-signin', hidden: true, 'aria-live': 'polite' });
+    email.after(box);
+    let asked = '';
+    let timer;
+    const look = async () => {
+      const addr = email.input.value.trim();
+      if (addr === asked) return;
+      asked = addr;
+      let sso = null;
+      if (/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(addr)) {
+        try { sso = await api('/v1/auth/sso/discover', { query: { email: addr }, quiet401: true }); } catch { sso = null; }
+      }
+      if (asked !== addr) return; // a newer address is being looked up
+      box.replaceChildren(...(sso ? [
+        h('a', { class: 'btn primary block', href: sso.start_url }, `Sign in with ${sso.display_name}`),
+        h('p', { class: 'muted small' }, 'or with your password:')] : []));
+      box.hidden = !sso;
+    };
+    email.input.addEventListener('change', look);
+    email.input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(look, 400); });
+  }
   if (state.me) {
     main.prepend(h('div', { class: 'notice', role: 'status' }, `You are signed in as ${state.me.email}. `,
       h('a', { href: '/console/' }, 'Go to the console')));

@@ -31,6 +31,9 @@ export async function ssoSection(main) {
   const oidc = !cfg || cfg.protocol === 'oidc';
   const c = cfg || {};
   const name = field({ label: 'Name on the sign-in button', name: 'display_name', value: c.display_name || '', required: true, hint: 'People see "Sign in with <name>".' });
+  const signinDomains = field({ label: 'Sign-in domains', name: 'domains', value: (c.domains || []).join(' '),
+    hint: 'The sign-in page offers this IdP to addresses at these domains, e.g. acme.com. A domain belongs to one organization only.',
+    attrs: { spellcheck: 'false', autocomplete: 'off' } });
   const issuer = field({ label: 'Issuer URL', name: 'issuer', value: c.issuer || '', hint: 'Entra ID: https://login.microsoftonline.com/<tenant id>/v2.0 · Okta: https://<org>.okta.com · Keycloak: https://<host>/realms/<realm>', attrs: { spellcheck: 'false', autocomplete: 'off' } });
   const clientId = field({ label: 'Client id', name: 'client_id', value: c.client_id || '', attrs: { spellcheck: 'false', autocomplete: 'off' } });
   const secret = field({ label: 'Client secret', name: 'client_secret', type: 'password', value: '',
@@ -47,7 +50,7 @@ export async function ssoSection(main) {
     desc: 'Passwords then work only for the break-glass accounts, which keep the organization reachable if the IdP fails.' });
   const breakGlass = field({ label: 'Break-glass accounts (user ids)', name: 'break_glass', value: (c.break_glass || []).join(' ') });
   const form = h('form', { novalidate: true, 'aria-label': 'Company sign-in settings' },
-    h('div', { class: 'grid-2' }, h('div', null, name, issuer, clientId, secret), h('div', null, scopes, emailClaim, groupsClaim)),
+    h('div', { class: 'grid-2' }, h('div', null, name, issuer, clientId, secret), h('div', null, signinDomains, scopes, emailClaim, groupsClaim)),
     h('div', { class: 'field', 'data-field': 'jit.enabled' }, jit), h('div', { class: 'grid-2' }, h('div', null, role), h('div', null, domains)),
     h('div', { class: 'field', 'data-field': 'required' }, required), breakGlass,
     h('div', { class: 'form-actions' },
@@ -68,6 +71,7 @@ export async function ssoSection(main) {
       scopes: split(scopes.input.value), email_claim: emailClaim.input.value.trim() || null, groups_claim: groupsClaim.input.value.trim() || null,
       jit: { enabled: jit.input.checked, default_role: role.input.value || null, domains: split(domains.input.value) },
       role_map: cfg?.role_map || {}, required: required.input.checked, break_glass: split(breakGlass.input.value),
+      domains: split(signinDomains.input.value),
     };
     if (secret.input.value) body.client_secret = secret.input.value;
     await busy(e.submitter, async () => {

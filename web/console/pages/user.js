@@ -233,6 +233,14 @@ export async function render(ctx) {
     timeCard(card, u, who).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
   }
 
+  /* ---- how the person signs in: password, company sign-in identities (issue 16) ---- */
+  if ((can('users.view') || manage) && hasFeature('/v1/users/{id}/sign-in-methods')) {
+    const card = h('section', { class: 'card', 'aria-labelledby': 'signin-h', 'data-testid': 'user-signin-methods' },
+      h('h2', { id: 'signin-h' }, 'How they sign in'));
+    main.append(card);
+    signInMethodsCard(card, u, who, manage).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
+  }
+
   /* ---- open sessions, ended one by one (a display account has one per screen) ---- */
   if (manage && !self && hasFeature('/v1/users/{id}/sessions')) {
     const card = h('section', { class: 'card', 'aria-labelledby': 'sess-h' }, h('h2', { id: 'sess-h' }, 'Open sessions'));
@@ -327,6 +335,38 @@ async function sessionsCard(card, u, who, r) {
             try { await api(`/v1/users/${encodeURIComponent(u.id)}/sessions/${encodeURIComponent(x.id)}`, { method: 'DELETE' }); toast('Session ended.'); await draw(); } catch (err) { toast(err.detail, 'error'); }
           });
         } }, 'End session')))),
+    }));
+  };
+  await draw();
+}
+
+/** Password and linked company sign-in identities; users.manage unlinks one. */
+async function signInMethodsCard(card, u, who, manage) {
+  const host = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
+  card.append(host);
+  const draw = async () => {
+    const m = await api(`/v1/users/${encodeURIComponent(u.id)}/sign-in-methods`);
+    host.removeAttribute('aria-busy');
+    const pw = !m.password ? 'No password set.'
+      : m.password_allowed ? 'Password: set.' : 'Password: set, but not usable while company sign-in is required (not a break-glass account).';
+    clear(host, h('p', { 'data-testid': 'password-state' }, pw), table({
+      caption: 'Company sign-in identities', empty: `${who} has not signed in with the company IdP yet.`,
+      columns: [{ label: 'Protocol' }, { label: 'Issuer' }, { label: 'Subject' }, { label: 'Linked' }, { label: 'Last used' }, ...(manage ? [{ label: 'Actions' }] : [])],
+      rows: m.identities.map((x) => h('tr', { 'data-identity': x.id },
+        h('td', null, x.kind === 'oidc' ? 'OpenID Connect' : 'SAML'),
+        h('td', { class: 'wrap' }, h('code', null, x.issuer)),
+        h('td', { class: 'wrap' }, h('code', null, x.subject)),
+        h('td', { class: 'small' }, fmtTime(x.created_at)),
+        h('td', { class: 'small' }, x.last_used_at ? fmtTime(x.last_used_at) : 'Never'),
+        manage ? h('td', null, h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Unlink ${x.subject}`, onclick: async () => {
+          const ok = await confirmDialog({
+            title: 'Unlink this identity?',
+            message: `${who} can no longer sign in as ${x.subject} at this IdP until a sign-in links them again (by the same e-mail address, as a first sign-in does).`,
+            confirmLabel: 'Unlink', danger: true,
+            action: () => api(`/v1/users/${encodeURIComponent(u.id)}/identities/${encodeURIComponent(x.id)}`, { method: 'DELETE' }),
+          });
+          if (ok) { toast('Identity unlinked.'); await draw(); }
+        } }, 'Unlink')) : null)),
     }));
   };
   await draw();
