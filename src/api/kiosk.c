@@ -58,11 +58,12 @@ static void login_done(gh_req *r)
                                                   s->job->upgraded ? s->job->new_hash : NULL))) goto out;
     char exp[32];
     gh_time_fmt(l->session.expires_at, exp);
-    gh_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o}", "token", l->token, "csrf_token",
+    gh_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:o, s:o, s:o}", "token", l->token, "csrf_token",
                                     l->csrf, "expires_at", exp, "session_id", l->session.id, "kind", "kiosk",
                                     "idle_timeout_s", (json_int_t)l->session.idle_s, "pin_change_required",
                                     l->session.pin_change_required, "device_id",
-                                    l->device_id[0] ? json_string(l->device_id) : json_null(), "user",
+                                    l->device_id[0] ? json_string(l->device_id) : json_null(), "device_language",
+                                    l->device_language[0] ? json_string(l->device_language) : json_null(), "user",
                                     gh_user_json(&l->user)));
 out:
     sodium_memzero(l->token, sizeof l->token);
@@ -162,12 +163,26 @@ static void list_devices(gh_req *r)
 
 static void enrol_device(gh_req *r)
 {
-    static const gh_jfield f[] = {{"name", GH_J_STRING, true}, {NULL, 0, false}};
+    static const gh_jfield f[] = {{"name", GH_J_STRING, true}, {"language", GH_J_STRING_OR_NULL, false},
+                                  {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     json_t *out;
-    if (gh_api_failed(r, gh_kiosk_device_enrol(gh_req_ctx(r), gh_jstr(b, "name"), &out))) return;
+    if (gh_api_failed(r, gh_kiosk_device_enrol(gh_req_ctx(r), gh_jstr(b, "name"), gh_jstr(b, "language"), &out)))
+        return;
     gh_reply_json(r, 201, out);
+}
+
+static void patch_device(gh_req *r)
+{
+    static const gh_jfield f[] = {{"language", GH_J_STRING_OR_NULL, true}, {NULL, 0, false}};
+    json_t *b = gh_req_json(r);
+    if (!gh_json_check_or_reply(r, b, f)) return;
+    json_t *out;
+    if (gh_api_failed(r, gh_kiosk_device_set_language(gh_req_ctx(r), gh_req_param(r, "id"), gh_jstr(b, "language"),
+                                                      &out)))
+        return;
+    gh_reply_json(r, 200, out);
 }
 
 static void revoke_device(gh_req *r)
@@ -183,6 +198,7 @@ const gh_route gh_api_routes_kiosk[] = {
     {"DELETE", "/v1/users/{id}/pin", revoke_pin, GH_AUTH_USER, 0, "users.manage"},
     {"GET", "/v1/kiosk-devices", list_devices, GH_AUTH_USER, 0, "it.operations"},
     {"POST", "/v1/kiosk-devices", enrol_device, GH_AUTH_USER, 0, "it.operations"},
+    {"PATCH", "/v1/kiosk-devices/{id}", patch_device, GH_AUTH_USER, 0, "it.operations"},
     {"DELETE", "/v1/kiosk-devices/{id}", revoke_device, GH_AUTH_USER, 0, "it.operations"},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -38,12 +38,15 @@ static void get_me(gh_req *r)
 
 static void patch_me(gh_req *r)
 {
-    static const gh_jfield f[] = {{"name", GH_J_STRING, false}, {"mobile", GH_J_STRING, false}, {NULL, 0, false}};
+    static const gh_jfield f[] = {{"name", GH_J_STRING, false}, {"mobile", GH_J_STRING, false},
+                                  {"language", GH_J_STRING_OR_NULL, false}, {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f)) return;
     gh_ctx *ctx = gh_req_ctx(r);
     gh_user u;
-    if (gh_api_failed(r, gh_me_update(ctx, gh_jstr(b, "name"), gh_jstr(b, "mobile"), &u))) return;
+    if (gh_api_failed(r, gh_me_update_profile(ctx, gh_jstr(b, "name"), gh_jstr(b, "mobile"), gh_jhas(b, "language"),
+                                              gh_jstr(b, "language"), &u)))
+        return;
     gh_reply_json(r, 200, me_json(ctx, &u));
 }
 

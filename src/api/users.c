@@ -95,7 +95,8 @@ static void create_user(gh_req *r)
         {"email", GH_J_STRING, false}, {"name", GH_J_STRING, true}, {"role", GH_J_STRING, true},
         {"mobile", GH_J_STRING, false}, {"modules", GH_J_ANY, false}, {"grants", GH_J_ARRAY, false},
         {"badge", GH_J_STRING, false}, {"office_access", GH_J_BOOL, false}, {"factory_access", GH_J_BOOL, false},
-        {"expires_at", GH_J_STRING_OR_NULL, false}, {NULL, 0, false}};
+        {"expires_at", GH_J_STRING_OR_NULL, false}, {"language", GH_J_STRING_OR_NULL, false},
+        {NULL, 0, false}};
     json_t *b = gh_req_json(r);
     if (!gh_json_check_or_reply(r, b, f) || !modules_ok(r, b, "modules")) return;
     gh_user_patch dates = {0};
@@ -108,6 +109,7 @@ static void create_user(gh_req *r)
         .badge = gh_jstr(b, "badge"), .factory_access = gh_jbool(b, "factory_access", false),
         .modules = json_object_get(b, "modules"), .grants = json_object_get(b, "grants"),
         .expires_at = dates.expires_at,
+        .language = gh_jstr(b, "language"),
     };
     gh_user u;
     if (gh_api_failed(r, gh_user_create(gh_req_ctx(r), &n, &u))) return;
@@ -162,6 +164,7 @@ static void patch_user(gh_req *r)
     static const gh_jfield f[] = {
         {"email", GH_J_STRING, false}, {"role", GH_J_STRING, false}, {"name", GH_J_STRING, false},
         {"mobile", GH_J_STRING, false}, {"modules", GH_J_ANY, false}, {"grants", GH_J_ARRAY, false},
+        {"language", GH_J_STRING_OR_NULL, false},
         {"office_access", GH_J_BOOL, false}, {"checkin_exempt", GH_J_BOOL, false},
         {"badge", GH_J_STRING_OR_NULL, false}, {"factory_access", GH_J_BOOL, false},
         {"current_password", GH_J_STRING, false}, {"expires_at", GH_J_STRING_OR_NULL, false},
@@ -171,6 +174,7 @@ static void patch_user(gh_req *r)
     gh_user_patch p = {
         .email = gh_jstr(b, "email"), .role = gh_jstr(b, "role"), .name = gh_jstr(b, "name"),
         .mobile = gh_jstr(b, "mobile"), .modules = json_object_get(b, "modules"),
+        .language_set = gh_jhas(b, "language"), .language = gh_jstr(b, "language"),
         .modules_set = gh_jhas(b, "modules"), .grants = json_object_get(b, "grants"),
         .office_access_set = gh_jhas(b, "office_access"), .office_access = gh_jbool(b, "office_access", false),
         .checkin_exempt_set = gh_jhas(b, "checkin_exempt"), .checkin_exempt = gh_jbool(b, "checkin_exempt", false),

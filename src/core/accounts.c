@@ -49,6 +49,21 @@ gh_status acct_check_email(gh_ctx *ctx, const char *email, const char *field)
     return GH_OK;
 }
 
+bool gh_language_supported(const char *lang)
+{
+    static const char *const langs[] = {"en", "es", "de"};
+    for (size_t i = 0; lang && i < sizeof langs / sizeof langs[0]; i++)
+        if (strcmp(lang, langs[i]) == 0) return true;
+    return false;
+}
+
+gh_status gh_language_check(gh_err *err, const char *lang, const char *field)
+{
+    if (!lang || !*lang || gh_language_supported(lang)) return GH_OK;
+    return gh_fail_field(err, GH_E_INVALID, "unsupported_language", field,
+                         "The language must be one of " GH_LANGUAGES ".");
+}
+
 gh_status acct_check_mobile(gh_ctx *ctx, const char *m)
 {
     size_t n = gh_strnlen_max(m, 40);

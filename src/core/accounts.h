@@ -69,8 +69,17 @@ json_t *gh_tombstone_json(const gh_tombstone *t);
  * activity, which outlive the account. */
 gh_status gh_person_check(gh_ctx *ctx, const char *id, gh_tombstone *t, bool *deleted);
 
+/* The languages of the console, kiosk and mail catalogues (web/console/i18n,
+ * mail/<lang>/): a user's or kiosk device's `language` is one of these, or
+ * unset (NULL / "": the next in line decides). */
+#define GH_LANGUAGES "en, es, de"
+bool gh_language_supported(const char *lang);
+/* 400 unsupported_language on `field` unless lang is NULL, "" or supported. */
+gh_status gh_language_check(gh_err *err, const char *lang, const char *field);
+
 typedef struct gh_user_new {
     const char *email, *name, *mobile, *role;
+    const char *language;         /* NULL or "": not set */
     const char *badge;
     bool office_access, factory_access;
     bool email_verified;          /* CLI/seed, and SCIM under required SSO (no invitation mail) */
@@ -91,6 +100,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out);
 /* A patch from an administrator: NULL/absent members are left alone. */
 typedef struct gh_user_patch {
     const char *email, *role, *name, *mobile;
+    bool language_set; const char *language; /* NULL or "" clears; the same owners as the name */
     const json_t *modules;        /* array, or json null for "all" */
     bool modules_set;
     const json_t *grants;
@@ -152,6 +162,9 @@ gh_status gh_user_list(gh_ctx *ctx, const gh_user_filter *f, json_t **items, cha
  * e-mail and name and the org's name. */
 gh_status gh_password_check_user(gh_ctx *ctx, const char *pw, const char *field, const gh_user *u);
 gh_status gh_me_update(gh_ctx *ctx, const char *name, const char *mobile, gh_user *out);
+/* One's own profile; language_set false leaves the language alone. */
+gh_status gh_me_update_profile(gh_ctx *ctx, const char *name, const char *mobile, bool language_set,
+                               const char *language, gh_user *out);
 /* Sets a new password (hash), ending one's other sessions. ra is the
  * re-authentication from gh_reauth_prepare, whose hash the caller verified
  * on the hashing pool (current_ok); it is finished here (throttle, audit).

@@ -354,7 +354,7 @@ static gh_status demo_floor(gh_ctx *ctx, char (*office)[GH_ID_MAX], json_t *acco
     json_decref(res);
     if (st != GH_OK) { ctx->err = as_ada.err; return st; }
 
-    if ((st = gh_kiosk_device_enrol(ctx, "Line 1 tablet", &o)) != GH_OK) return st;
+    if ((st = gh_kiosk_device_enrol(ctx, "Line 1 tablet", NULL, &o)) != GH_OK) return st;
     json_decref(o);
     return GH_OK;
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/access.h"
+#include "core/accounts.h"
 #include "core/audit.h"
 #include "core/secret.h"
 #include "core/session.h"
@@ -324,7 +325,10 @@ gh_status gh_kiosk_login_prepare(gh_ctx *ctx, const char *org_slug, const char *
         gh_token_hash(device_token, h);
         st = gh_store_device_get_by_hash(ctx->db, l->org.id, h, &d, &ignored);
         gh_err_clear(&ignored);
-        if (st == GH_OK) gh_strlcpy(l->device_id, d.id, sizeof l->device_id);
+        if (st == GH_OK) {
+            gh_strlcpy(l->device_id, d.id, sizeof l->device_id);
+            gh_strlcpy(l->device_language, d.language, sizeof l->device_language);
+        }
         else if (st != GH_E_NOT_FOUND) return gh_fail(&ctx->err, st, "internal", "internal error");
     }
     /* Two throttles: the badge (one attempt in flight at a time, growing
@@ -626,9 +630,10 @@ out:
 /* ---- devices -------------------------------------------------------------------------------------- */
 static json_t *device_json(const gh_kiosk_device *d)
 {
-    return json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", d->id, "name", d->name, "created_by",
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "id", d->id, "name", d->name, "created_by",
                      d->created_by[0] ? json_string(d->created_by) : json_null(), "created_at",
-                     gh_json_time(d->created_at), "last_used_at", gh_json_time(d->last_used_at));
+                     gh_json_time(d->created_at), "last_used_at", gh_json_time(d->last_used_at), "language",
+                     d->language[0] ? json_string(d->language) : json_null());
 }
 
 static void device_keep(void *row, const char *token, const char *hash)
@@ -643,7 +648,8 @@ static gh_status device_insert(gh_ctx *ctx, gh_tx *tx, void *row)
     gh_kiosk_device *d = row;
     gh_status st = gh_store_device_insert(ctx->db, d, &ctx->err);
     if (st != GH_OK) return st;
-    gh_tx_event(tx, "device.enrolled", "kiosk_device", d->id, json_pack("{s:s}", "name", d->name));
+    gh_tx_event(tx, "device.enrolled", "kiosk_device", d->id,
+                json_pack("{s:s, s:s}", "name", d->name, "language", d->language));
     return GH_OK;
 }
 
@@ -651,10 +657,18 @@ static json_t *device_view(const void *row) { return device_json(row); }
 
 static const gh_mint DEVICE_MINT = {GH_DEVICE_TOKEN_PREFIX, "token", device_keep, device_insert, device_view};
 
-gh_status gh_kiosk_device_enrol(gh_ctx *ctx, const char *name, json_t **out)
+gh_status gh_kiosk_device_enrol(gh_ctx *ctx, const char *name, const char *language, json_t **out)
 {
-    if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
+    gh_err all = {0};
+    if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) gh_err_merge(&all, &ctx->err);
+    if (gh_language_check(&ctx->err, language, "language") != GH_OK) gh_err_merge(&all, &ctx->err);
+    if (all.status != GH_OK) {
+        gh_err_clear(&ctx->err);
+        ctx->err = all;
+        return all.status;
+    }
     gh_kiosk_device d = {0};
+    gh_strlcpy(d.language, language ? language : "", sizeof d.language);
     gh_id_new("kdv", d.id);
     gh_strlcpy(d.org_id, ctx->actor.org_id, sizeof d.org_id);
     gh_strlcpy(d.name, name, sizeof d.name);
@@ -673,6 +687,23 @@ gh_status gh_kiosk_device_list(gh_ctx *ctx, json_t **items)
     if (st != GH_OK) { json_decref(a); return st; }
     *items = a;
     return GH_OK;
+}
+
+gh_status gh_kiosk_device_set_language(gh_ctx *ctx, const char *id, const char *language, json_t **out)
+{
+    if (gh_language_check(&ctx->err, language, "language") != GH_OK) return GH_E_INVALID;
+    gh_status st = gh_tx_begin(ctx);
+    if (st != GH_OK) return st;
+    gh_kiosk_device d;
+    if ((st = gh_store_device_set_language(ctx->db, ctx->actor.org_id, id, language, &ctx->err)) != GH_OK ||
+        (st = gh_store_device_get(ctx->db, ctx->actor.org_id, id, &d, &ctx->err)) != GH_OK)
+        return gh_ctx_rollback(ctx, st);
+    if ((st = gh_audit(ctx, NULL, "device.updated", "kiosk_device", id,
+                       json_pack("{s:s}", "language", d.language))) != GH_OK)
+        return gh_ctx_rollback(ctx, st);
+    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
+    *out = device_json(&d);
+    return *out ? GH_OK : gh_ctx_oom(ctx);
 }
 
 gh_status gh_kiosk_device_revoke(gh_ctx *ctx, const char *id)

@@ -77,6 +77,7 @@ typedef struct gh_kiosk_login {
     gh_user user;
     bool user_found;
     char device_id[GH_ID_MAX];         /* "" when not from an enrolled device */
+    char device_language[GH_LANG_MAX + 1]; /* the enrolled device's language, "" when none */
     char hash[GH_PWHASH_MAX];          /* the worker's PIN hash, or a dummy one */
     char throttle_worker[320], throttle_ip[96];   /* the badge; the device or address */
     bool held_worker;                  /* the badge's attempt is reserved */
@@ -137,7 +138,9 @@ void gh_kiosk_pin_change_abandon(gh_pin_change *pc, bool verified, bool current_
 /* ---- enrolled kiosk devices ------------------------------------------------------------------ */
 #define GH_DEVICE_TOKEN_PREFIX "ghd_"
 /* Enrols a device; *out holds the device and, once, its credential `token`. */
-gh_status gh_kiosk_device_enrol(gh_ctx *ctx, const char *name, json_t **out);
+gh_status gh_kiosk_device_enrol(gh_ctx *ctx, const char *name, const char *language, json_t **out);
+/* Sets the device's language (NULL or "" clears: the browser's decides), audited device.updated. */
+gh_status gh_kiosk_device_set_language(gh_ctx *ctx, const char *id, const char *language, json_t **out);
 gh_status gh_kiosk_device_list(gh_ctx *ctx, json_t **items);
 /* Revokes the device and ends the kiosk sessions opened on it. */
 gh_status gh_kiosk_device_revoke(gh_ctx *ctx, const char *id);

@@ -64,7 +64,7 @@ static gh_status mail_link(gh_ctx *ctx, const gh_org *o, const gh_user *u, const
     if (st != GH_OK) return st;
     gh_link(link, sizeof link, m->path, token);
     gh_mail_var vars[] = {{"org", o->name}, {"name", u->name}, {"link", link}, {NULL, NULL}};
-    st = gh_mail(ctx, o->id, m->kind, u->email, vars, link, gh_now() + m->ttl);
+    st = gh_mail_lang(ctx, o->id, m->kind, u->email, u->language, vars, link, gh_now() + m->ttl);
     sodium_memzero(token, sizeof token);
     sodium_memzero(link, sizeof link);
     return st;
@@ -77,7 +77,7 @@ gh_status acct_mail_notice(gh_ctx *ctx, const gh_org *o, const gh_user *u, const
 {
     if (!to || !*to) return GH_OK;
     gh_mail_var vars[] = {{"org", o->name}, {"name", u->name}, {"email", new_email}, {NULL, NULL}};
-    return gh_mail(ctx, o->id, kind, to, vars, NULL, 0);
+    return gh_mail_lang(ctx, o->id, kind, to, u->language, vars, NULL, 0);
 }
 
 gh_status acct_mail_verify(gh_ctx *ctx, const gh_org *o, const gh_user *u) { return mail_link(ctx, o, u, &MAIL_VERIFY); }

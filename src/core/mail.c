@@ -17,6 +17,21 @@ static const gh_asset *find_template(const char *file)
     return NULL;
 }
 
+/* mail/<lang>/<file> when lang is a language with its own templates and
+ * that file exists, else mail/<file> (English). */
+static const gh_asset *find_localized(const char *lang, const char *file)
+{
+    if (lang && *lang && strcmp(lang, "en") != 0 && strlen(lang) <= 8 && !strchr(lang, '/') && !strchr(lang, '.')) {
+        char path[96];
+        int n = snprintf(path, sizeof path, "%s/%s", lang, file);
+        if (n > 0 && (size_t)n < sizeof path) {
+            const gh_asset *a = find_template(path);
+            if (a) return a;
+        }
+    }
+    return find_template(file);
+}
+
 bool gh_mail_template_exists(const char *kind)
 {
     char file[80];
@@ -106,13 +121,13 @@ void gh_mail_text_free(gh_mail_text *t)
     }
 }
 
-static int wrap_html(gh_buf *h, const char *subject, const char *org, const char *text)
+static int wrap_html(gh_buf *h, const char *lang, const char *subject, const char *org, const char *text)
 {
     gh_buf c;
     gh_buf_init(&c, GH_MAIL_MAX);
     c.wipe = true;
     int rc = -1;
-    const gh_asset *layout = find_template("layout.html");
+    const gh_asset *layout = find_localized(lang, "layout.html");
     if (!layout) goto out;
     text_to_html(&c, text);
     if (!gh_buf_ok(&c)) goto out;
@@ -135,17 +150,22 @@ char *gh_mail_html_of_text(const char *subject, const char *org, const char *tex
     gh_buf h;
     gh_buf_init(&h, GH_MAIL_MAX);
     h.wipe = true;
-    char *r = wrap_html(&h, subject, org ? org : "", text) == 0 ? gh_buf_take(&h) : NULL;
+    char *r = wrap_html(&h, NULL, subject, org ? org : "", text) == 0 ? gh_buf_take(&h) : NULL;
     gh_buf_release(&h);
     return r;
 }
 
 int gh_mail_render(const char *kind, const gh_mail_var *vars, gh_mail_text *out)
 {
+    return gh_mail_render_lang(kind, NULL, vars, out);
+}
+
+int gh_mail_render_lang(const char *kind, const char *lang, const gh_mail_var *vars, gh_mail_text *out)
+{
     memset(out, 0, sizeof *out);
     char file[80];
     if (snprintf(file, sizeof file, "%s.txt", kind) >= (int)sizeof file) return -1;
-    const gh_asset *t = find_template(file);
+    const gh_asset *t = find_localized(lang, file);
     if (!t) return -1;
     const char *src = (const char *)t->data;
     if (t->len < 10 || strncmp(src, "Subject: ", 9) != 0) return -1;
@@ -164,7 +184,7 @@ int gh_mail_render(const char *kind, const gh_mail_var *vars, gh_mail_text *out)
     if (!gh_buf_ok(&s) || !gh_buf_ok(&x)) goto out;
     /* Header injection: a subject is one line. */
     for (size_t i = 0; i < s.len; i++) if (s.data[i] == '\r' || s.data[i] == '\n') s.data[i] = ' ';
-    if (wrap_html(&h, s.data, var_of(vars, "org", 3), x.data) != 0) goto out;
+    if (wrap_html(&h, lang, s.data, var_of(vars, "org", 3), x.data) != 0) goto out;
     out->subject = gh_buf_take(&s);
     out->text = gh_buf_take(&x);
     out->html = gh_buf_take(&h);

@@ -30,6 +30,10 @@ typedef struct gh_mail_text {
  * placeholder with no variable renders empty. 0 on success; -1 when there is
  * no such template or memory ran out. */
 int gh_mail_render(const char *kind, const gh_mail_var *vars, gh_mail_text *out);
+/* The same in the recipient's language: mail/<lang>/<kind>.txt and
+ * mail/<lang>/layout.html where they exist, else the English ones (lang NULL,
+ * "" or "en": English). */
+int gh_mail_render_lang(const char *kind, const char *lang, const gh_mail_var *vars, gh_mail_text *out);
 void gh_mail_text_free(gh_mail_text *t);
 /* The HTML part for a plain text (mail/layout.html around the text's
  * paragraphs). malloc'd, NULL on out of memory. */

@@ -316,7 +316,7 @@ gh_status gh_mfa_mail_person(gh_ctx *ctx, const char *user_id, const char *kind)
         char left[24];
         snprintf(left, sizeof left, "%lld", (long long)gh_store_mfa_recovery_left(ctx->db, o.id, u->id));
         gh_mail_var vars[] = {{"org", o.name}, {"name", u->name}, {"left", left}, {NULL, NULL}};
-        st = gh_mail(ctx, o.id, kind, u->email, vars, NULL, 0);
+        st = gh_mail_lang(ctx, o.id, kind, u->email, u->language, vars, NULL, 0);
     }
     free(u);
     return st;

@@ -18,6 +18,11 @@
 gh_status gh_mail(gh_ctx *ctx, const char *org_id, const char *kind, const char *to,
                   const gh_mail_var *vars, const char *link, int64_t link_expires_at);
 
+/* gh_mail in the recipient's language (core/mail.h gh_mail_render_lang;
+ * NULL or "" is English). */
+gh_status gh_mail_lang(gh_ctx *ctx, const char *org_id, const char *kind, const char *to, const char *lang,
+                       const gh_mail_var *vars, const char *link, int64_t link_expires_at);
+
 /* Builds "{base_url}{path}?token={token}" into out. */
 void gh_link(char *out, size_t cap, const char *path, const char *token);
 

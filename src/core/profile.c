@@ -29,7 +29,13 @@
 /* ---- self-service ---------------------------------------------------------------------- */
 gh_status gh_me_update(gh_ctx *ctx, const char *name, const char *mobile, gh_user *out)
 {
-    gh_user_patch p = {.name = name, .mobile = mobile};
+    return gh_me_update_profile(ctx, name, mobile, false, NULL, out);
+}
+
+gh_status gh_me_update_profile(gh_ctx *ctx, const char *name, const char *mobile, bool language_set,
+                               const char *language, gh_user *out)
+{
+    gh_user_patch p = {.name = name, .mobile = mobile, .language_set = language_set, .language = language};
     return gh_user_update(ctx, ctx->actor.id, &p, out);
 }
 

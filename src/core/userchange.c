@@ -107,6 +107,11 @@ static gh_status user_update_change(gh_ctx *ctx, gh_tx *tx, user_op *op)
         return gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "profile_owner_only", "name",
                              "Only the user can change their own name and mobile number; administrators correct the "
                              "names of factory workers without office access.");
+    if (p->language_set && !a->self && !a->provisioning &&
+        (u->office_access || !gh_guard_actor_holds(ctx, "users.manage")))
+        return gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "profile_owner_only", "language",
+                             "Office users choose their own language in their profile; administrators set it "
+                             "for factory workers without office access.");
     if (gh_user_patch_needs_reauth(ctx, u, p)) {
         if (!p->reauth_hash)
             return gh_fail_field(&ctx->err, GH_E_INVALID, "current_password_required", "current_password",
@@ -138,6 +143,10 @@ static gh_status user_update_change(gh_ctx *ctx, gh_tx *tx, user_op *op)
         if ((st = acct_role_exists(ctx, p->role, &r)) != GH_OK) goto done;
         note(&oom, changes, "role", json_pack("{s:s, s:s}", "from", u->role_key, "to", p->role));
         gh_strlcpy(u->role_key, p->role, sizeof u->role_key);
+    }
+    if (p->language_set && strcmp(p->language ? p->language : "", u->language) != 0) {
+        note(&oom, changes, "language", json_pack("{s:s, s:s}", "from", u->language, "to", p->language ? p->language : ""));
+        gh_strlcpy(u->language, p->language ? p->language : "", sizeof u->language);
     }
     if (p->name && strcmp(p->name, u->name) != 0) {
         note(&oom, changes, "name", json_true());
@@ -281,6 +290,8 @@ gh_status gh_user_update(gh_ctx *ctx, const char *id, const gh_user_patch *p, gh
     if (p->email && acct_check_email(ctx, p->email, "email") != GH_OK) gh_err_merge(&all, &ctx->err);
     if (p->name && acct_check_name(ctx, p->name, "name") != GH_OK) gh_err_merge(&all, &ctx->err);
     if (p->mobile && acct_check_mobile(ctx, p->mobile) != GH_OK) gh_err_merge(&all, &ctx->err);
+    if (p->language_set && gh_language_check(&ctx->err, p->language, "language") != GH_OK)
+        gh_err_merge(&all, &ctx->err);
     if (p->badge_set && p->badge && *p->badge && !gh_badge_valid(p->badge)) {
         gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_badge", "badge",
                       "a badge is 1 to %d letters, digits, '-', '_' or '.'", GH_BADGE_MAX);

@@ -32,7 +32,7 @@ json_t *gh_user_json(const gh_user *u)
 {
     return json_pack(
         "{s:s, s:o, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:o, s:o, s:o, s:b, s:b, s:b, s:b, s:o, s:o, s:o,"
-        " s:o, s:b, s:o, s:o}",
+        " s:o, s:b, s:o, s:o, s:o}",
         "id", u->id, "email", u->email[0] ? json_string(u->email) : json_null(), "name", u->name,
         "mobile", u->mobile, "role", u->role_key, "status", u->status, "email_verified", u->email_verified,
         "office_access", u->office_access, "factory_access", u->factory_access,
@@ -42,7 +42,8 @@ json_t *gh_user_json(const gh_user *u)
         "kiosk_pin_blocked", u->pin_blocked, "checkin_exempt", u->checkin_exempt,
         "created_at", gh_json_time(u->created_at), "updated_at", gh_json_time(u->updated_at),
         "last_login_at", gh_json_time(u->last_login_at), "expires_at", gh_json_time(u->expires_at), "expired",
-        gh_user_expired(u, gh_now()), "lock_at", gh_json_time(u->lock_at), "unlock_at", gh_json_time(u->unlock_at));
+        gh_user_expired(u, gh_now()), "lock_at", gh_json_time(u->lock_at), "unlock_at", gh_json_time(u->unlock_at),
+        "language", u->language[0] ? json_string(u->language) : json_null());
 }
 
 json_t *gh_tombstone_json(const gh_tombstone *t)
@@ -209,6 +210,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     }
     if (acct_check_name(ctx, n->name, "name") != GH_OK) gh_err_merge(&all, &ctx->err);
     if (n->mobile && acct_check_mobile(ctx, n->mobile) != GH_OK) gh_err_merge(&all, &ctx->err);
+    if (gh_language_check(&ctx->err, n->language, "language") != GH_OK) gh_err_merge(&all, &ctx->err);
     if (!n->role || !*n->role) {
         gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "role", "'role' is required");
         gh_err_merge(&all, &ctx->err);
@@ -229,6 +231,7 @@ gh_status gh_user_create(gh_ctx *ctx, const gh_user_new *n, gh_user *out)
     gh_strlcpy(u->email, has_email ? n->email : "", sizeof u->email);
     gh_strlcpy(u->name, n->name, sizeof u->name);
     gh_strlcpy(u->mobile, n->mobile ? n->mobile : "", sizeof u->mobile);
+    gh_strlcpy(u->language, n->language ? n->language : "", sizeof u->language);
     gh_strlcpy(u->role_key, n->role, sizeof u->role_key);
     gh_strlcpy(u->status, "active", sizeof u->status);
     gh_strlcpy(u->badge, n->badge ? n->badge : "", sizeof u->badge);

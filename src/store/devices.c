@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* ---- kiosk devices ------------------------------------------------------------------- */
-#define DEVICE_COLS "id, org_id, name, token_hash, created_by, created_at, last_used_at"
+#define DEVICE_COLS "id, org_id, name, token_hash, created_by, created_at, last_used_at, language"
 
 static void device_row(gh_stmt *st, gh_kiosk_device *d)
 {
@@ -14,13 +14,15 @@ static void device_row(gh_stmt *st, gh_kiosk_device *d)
     CP(d->id, 0); CP(d->org_id, 1); CP(d->name, 2); CP(d->token_hash, 3); CP(d->created_by, 4);
     d->created_at = gh_col_i64(st, 5);
     d->last_used_at = gh_col_i64(st, 6);
+    CP(d->language, 7);
 }
 
 gh_status gh_store_device_insert(gh_db *db, const gh_kiosk_device *d, gh_err *err)
 {
-    PREP(db, st, "INSERT INTO kiosk_devices (" DEVICE_COLS ") VALUES (?1,?2,?3,?4,?5,?6,NULL)", err);
+    PREP(db, st, "INSERT INTO kiosk_devices (" DEVICE_COLS ") VALUES (?1,?2,?3,?4,?5,?6,NULL,?7)", err);
     gh_bind_text(st, 1, d->id); gh_bind_text(st, 2, d->org_id); gh_bind_text(st, 3, d->name);
     gh_bind_text(st, 4, d->token_hash); gh_bind_text(st, 5, gh_sql_null_if_empty(d->created_by)); gh_bind_i64(st, 6, d->created_at);
+    gh_bind_text(st, 7, gh_sql_null_if_empty(d->language));
     STEP_DONE(db, st, err, "device insert");
     return GH_OK;
 }
@@ -37,6 +39,32 @@ gh_status gh_store_device_get_by_hash(gh_db *db, const char *org_id, const char 
     if (s == GH_ROW) return GH_OK;
     if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "device_not_found", "no such kiosk device");
     return gh_db_fail(db, err, "device get");
+}
+
+gh_status gh_store_device_get(gh_db *db, const char *org_id, const char *id, gh_kiosk_device *d, gh_err *err)
+{
+    PREP(db, st, "SELECT " DEVICE_COLS " FROM kiosk_devices WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    int s = gh_step(st);
+    if (s == GH_ROW) device_row(st, d);
+    gh_reset(st);
+    if (s == GH_ROW) return GH_OK;
+    if (s == GH_DONE) return gh_fail(err, GH_E_NOT_FOUND, "device_not_found", "no such kiosk device");
+    return gh_db_fail(db, err, "device get");
+}
+
+gh_status gh_store_device_set_language(gh_db *db, const char *org_id, const char *id, const char *language,
+                                       gh_err *err)
+{
+    PREP(db, st, "UPDATE kiosk_devices SET language = ?3 WHERE org_id = ?1 AND id = ?2", err);
+    gh_bind_text(st, 1, org_id);
+    gh_bind_text(st, 2, id);
+    gh_bind_text(st, 3, gh_sql_null_if_empty(language));
+    STEP_DONE(db, st, err, "device language");
+    if (gh_db_changes(db) != 1)
+        return gh_fail(err, GH_E_NOT_FOUND, "device_not_found", "no such kiosk device");
+    return GH_OK;
 }
 
 gh_status gh_store_device_touch(gh_db *db, const char *id, int64_t at, gh_err *err)

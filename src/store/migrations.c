@@ -831,6 +831,11 @@ static const char *const migrations[] = {
      " org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
      " end_session_endpoint TEXT NOT NULL,"
      " id_token TEXT NOT NULL);"),
+    /* 27: languages (issue 22): a person's language for the console, the
+     * kiosk and their mail, and a kiosk device's for whoever has none; NULL
+     * follows the next in line (device, then browser, then English). */
+    "ALTER TABLE users ADD COLUMN language TEXT;"
+    "ALTER TABLE kiosk_devices ADD COLUMN language TEXT;",
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

@@ -674,6 +674,9 @@ static const char *const pg_migrations[] = {
      " org_id " T " NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
      " end_session_endpoint " T " NOT NULL,"
      " id_token " T " NOT NULL);"),
+    /* 27: languages (issue 22) of people and kiosk devices; NULL = not chosen */
+    ("ALTER TABLE users ADD COLUMN language " T ";"
+     "ALTER TABLE kiosk_devices ADD COLUMN language " T ";"),
 };
 
 int gh_pg_migrations_count(void) { return (int)(sizeof pg_migrations / sizeof pg_migrations[0]); }

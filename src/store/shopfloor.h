@@ -20,11 +20,17 @@ typedef struct gh_kiosk_device {
     char token_hash[GH_HASH_HEX_LEN + 1];
     char created_by[GH_ID_MAX];      /* "" when not a user */
     int64_t created_at, last_used_at; /* last_used_at 0 = never */
+    char language[GH_LANG_MAX + 1];   /* "" when not set: the browser's */
 } gh_kiosk_device;
 
 gh_status gh_store_device_insert(gh_db *db, const gh_kiosk_device *d, gh_err *err);
 gh_status gh_store_device_get_by_hash(gh_db *db, const char *org_id, const char *token_hash,
                                       gh_kiosk_device *d, gh_err *err);
+/* GH_E_NOT_FOUND "device_not_found" when id is no device of org_id. */
+gh_status gh_store_device_get(gh_db *db, const char *org_id, const char *id, gh_kiosk_device *d, gh_err *err);
+/* Sets the device's language ("" clears). GH_E_NOT_FOUND "device_not_found". */
+gh_status gh_store_device_set_language(gh_db *db, const char *org_id, const char *id, const char *language,
+                                       gh_err *err);
 gh_status gh_store_device_touch(gh_db *db, const char *id, int64_t at, gh_err *err);
 /* GH_E_NOT_FOUND "device_not_found" when there is no such device. */
 gh_status gh_store_device_delete(gh_db *db, const char *org_id, const char *id, gh_err *err);

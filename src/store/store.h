@@ -22,6 +22,7 @@
 #define GH_IP_ALLOWLIST_TEXT_MAX (GH_IP_ALLOWLIST_MAX * 50)
 #define GH_NAME_MAX 200
 #define GH_EMAIL_MAX 254
+#define GH_LANG_MAX 7        /* a language tag of the supported list (core/accounts.h) */
 
 /* ---- organizations ----------------------------------------------------------- */
 typedef struct gh_org {
@@ -109,6 +110,7 @@ typedef struct gh_user {
      * lock_at / unlock_at are a scheduled lock or unlock, applied by the
      * sweep and then cleared. */
     int64_t expires_at, lock_at, unlock_at;
+    char language[GH_LANG_MAX + 1];    /* "" when not set: the device's, then the browser's */
 } gh_user;
 
 gh_status gh_store_user_insert(gh_db *db, const gh_user *u, gh_err *err);

@@ -36,7 +36,7 @@ int64_t gh_store_factory_seats_used(gh_db *db, const char *org_id, int64_t now)
 
 #define USER_COLS "id, org_id, email, name, mobile, role_key, status, email_verified, office_access," \
     " factory_access, password_hash, modules, grants, badge, pin_hash, pin_temporary, pin_failures," \
-    " pin_blocked, checkin_exempt, created_at, updated_at, last_login_at, expires_at, lock_at, unlock_at"
+    " pin_blocked, checkin_exempt, created_at, updated_at, last_login_at, expires_at, lock_at, unlock_at, language"
 
 static void user_row(gh_stmt *st, gh_user *u)
 {
@@ -59,6 +59,7 @@ static void user_row(gh_stmt *st, gh_user *u)
     u->expires_at = gh_col_i64(st, 22);
     u->lock_at = gh_col_i64(st, 23);
     u->unlock_at = gh_col_i64(st, 24);
+    CP(u->language, 25);
 }
 
 static void user_bind(gh_stmt *st, const gh_user *u)
@@ -89,6 +90,7 @@ static void user_bind(gh_stmt *st, const gh_user *u)
     gh_bind_i64(st, 27, u->expires_at);
     gh_bind_i64(st, 28, u->lock_at);
     gh_bind_i64(st, 29, u->unlock_at);
+    gh_bind_text(st, 30, gh_sql_null_if_empty(u->language));
 }
 
 static gh_status user_write_result(gh_db *db, int s, gh_err *err)
@@ -109,9 +111,9 @@ gh_status gh_store_user_insert(gh_db *db, const gh_user *u, gh_err *err)
     PREP(db, st, "INSERT INTO users (id, org_id, email, email_norm, name, mobile, role_key, status,"
                  " email_verified, office_access, factory_access, password_hash, modules, grants, badge,"
                  " badge_norm, pin_hash, pin_temporary, pin_failures, pin_blocked, checkin_exempt,"
-                 " created_at, updated_at, last_login_at, name_sort, search_key, expires_at, lock_at, unlock_at)"
+                 " created_at, updated_at, last_login_at, name_sort, search_key, expires_at, lock_at, unlock_at, language)"
                  " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,"
-                 "?27,?28,?29)", err);
+                 "?27,?28,?29,?30)", err);
     user_bind(st, u);
     int s = gh_step(st);
     gh_reset(st);
@@ -165,7 +167,7 @@ gh_status gh_store_user_update(gh_db *db, const gh_user *u, gh_err *err)
                  " password_hash = ?12, modules = ?13, grants = ?14, badge = ?15, badge_norm = ?16,"
                  " pin_hash = ?17, pin_temporary = ?18, pin_failures = ?19, pin_blocked = ?20,"
                  " checkin_exempt = ?21, updated_at = ?23, last_login_at = ?24, name_sort = ?25,"
-                 " search_key = ?26, expires_at = ?27, lock_at = ?28, unlock_at = ?29"
+                 " search_key = ?26, expires_at = ?27, lock_at = ?28, unlock_at = ?29, language = ?30"
                  " WHERE id = ?1 AND org_id = ?2 AND created_at = ?22", err);
     user_bind(st, u);
     int s = gh_step(st);

@@ -98,6 +98,8 @@ const SCOPES_MIGRATION = 9;
 // Winding the schema back to 8 must also undo the migrations after 9.
 const BUMP = "UPDATE meta SET value = value + 1 WHERE key = 'generation';";
 const UNDO_AFTER_9 = [
+  // 27: languages
+  'ALTER TABLE users DROP COLUMN language; ALTER TABLE kiosk_devices DROP COLUMN language;',
   // 26: RP-initiated logout data of SSO sessions; 25: the e-mail domains of company sign-in
   'DROP TABLE sso_sessions;',
   'DROP TABLE sso_domains;',

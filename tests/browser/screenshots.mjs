@@ -109,6 +109,30 @@ try {
   await kiosk.getByRole('dialog', { name: 'Finish your other task first' }).waitFor();
   await shot(kiosk, 'kiosk-single-task');
 
+  // The kiosk in each language (issue 22): Wanda's own language setting
+  // decides once she is signed in; before, the browser's.
+  const admin = await s.login('ada@riverside.example', PASSWORD);
+  const wanda = (await s.api('/v1/users?q=Wanda', { token: admin })).body.items[0];
+  const words = { es: ['Iniciar sesión', 'Introduce tu PIN', /Hola, Wanda/], de: ['Anmelden', 'PIN eingeben', /Hallo, Wanda/] };
+  for (const [lang, [signInTitle, pinTitle, hello]] of Object.entries(words)) {
+    const r = await s.api(`/v1/users/${wanda.id}`, { method: 'PATCH', token: admin, body: { language: lang } });
+    if (r.status !== 200) throw new Error(`language ${lang}: ${JSON.stringify(r.body)}`);
+    const k = await newPage(browser, { context: { locale: lang } });
+    await k.goto(`${s.url}/kiosk/riverside/`);
+    await k.getByRole('heading', { name: signInTitle, level: 1 }).waitFor();
+    await shot(k, `kiosk-sign-in-${lang}`);
+    await k.locator('#k-badge').fill(wBadge);
+    await k.keyboard.press('Enter');
+    await k.getByRole('heading', { name: pinTitle }).waitFor();
+    await k.keyboard.type(wPin);
+    await k.keyboard.press('Enter');
+    await k.getByRole('heading', { name: hello }).waitFor();
+    await k.mouse.click(5, 740);
+    await shot(k, `kiosk-tasks-${lang}`);
+    k.assertClean();
+  }
+  await s.api(`/v1/users/${wanda.id}`, { method: 'PATCH', token: admin, body: { language: null } });
+
   // The newcomer with a temporary PIN must choose his own.
   const [, jBadge, jPin] = badge('Jonas Keller');
   const k2 = await newPage(browser, { viewport: { width: 375, height: 740 } });

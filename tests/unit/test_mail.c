@@ -106,14 +106,14 @@ static void test_mailbox_and_from(void **state)
     gh_buf_release(&b);
 }
 
-static void check_template(const char *kind, bool has_link)
+static void check_template_lang(const char *kind, const char *lang, bool has_link)
 {
     const char *link = "https://gate.test/console/x?token=TOKEN123";
     gh_mail_var vars[] = {{"org", "Zoë's <Fräswerk>"}, {"name", "Bob & Co"}, {"link", link}, {"inviter", "Ada"},
                           {"role", "Operator"}, {"expires", "2026-12-09T00:00:00Z"}, {"email", "new@p.test"},
-                          {NULL, NULL}};
+                          {"left", "7"}, {NULL, NULL}};
     gh_mail_text t;
-    assert_int_equal(gh_mail_render(kind, vars, &t), 0);
+    assert_int_equal(gh_mail_render_lang(kind, lang, vars, &t), 0);
     assert_non_null(strstr(t.subject, "Zoë's <Fräswerk>"));     /* org name in the subject */
     assert_non_null(strstr(t.text, "Zoë's <Fräswerk>"));        /* and in the body */
     assert_non_null(strstr(t.html, "Zoë&#39;s &lt;Fräswerk&gt;")); /* escaped in HTML */
@@ -128,6 +128,39 @@ static void check_template(const char *kind, bool has_link)
         assert_null(strstr(t.text, "TOKEN123"));
     }
     gh_mail_text_free(&t);
+}
+
+static void check_template(const char *kind, bool has_link)
+{
+    static const char *const langs[] = {NULL, "es", "de"};
+    for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++) check_template_lang(kind, langs[i], has_link);
+}
+
+/* Issue 22: the recipient's language picks mail/<lang>/; English otherwise. */
+static void test_languages(void **state)
+{
+    (void)state;
+    gh_mail_var v[] = {{"org", "Acme"}, {"name", "Ana"}, {"link", "https://x.test/?token=T"}, {NULL, NULL}};
+    const struct { const char *lang, *subject, *html_lang; } cases[] = {
+        {"es", "Restablece tu contraseña de Acme", "<html lang=\"es\">"},
+        {"de", "Passwort für Acme zurücksetzen", "<html lang=\"de\">"},
+        {"en", "Reset your password for Acme", "<html lang=\"en\">"},
+        {NULL, "Reset your password for Acme", "<html lang=\"en\">"},
+        {"", "Reset your password for Acme", "<html lang=\"en\">"},
+        {"fr", "Reset your password for Acme", "<html lang=\"en\">"},     /* no French templates: English */
+        {"../es", "Reset your password for Acme", "<html lang=\"en\">"},  /* never a path */
+        {"es/..", "Reset your password for Acme", "<html lang=\"en\">"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gh_mail_text t;
+        assert_int_equal(gh_mail_render_lang("password_reset", cases[i].lang, v, &t), 0);
+        assert_string_equal(t.subject, cases[i].subject);
+        assert_non_null(strstr(t.html, cases[i].html_lang));
+        gh_mail_text_free(&t);
+    }
+    gh_mail_text t;
+    assert_int_equal(gh_mail_render_lang("no_such_kind", "es", v, &t), -1);
+    assert_int_equal(gh_mail_render_lang("../layout", "de", v, &t), -1);
 }
 
 static void test_templates(void **state)
@@ -276,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_header_words),
         cmocka_unit_test(test_mailbox_and_from),
         cmocka_unit_test(test_templates),
+        cmocka_unit_test(test_languages),
         cmocka_unit_test(test_build),
         cmocka_unit_test(test_outbox_claims),
     };

@@ -4,13 +4,15 @@
 // are RFC 9457 problem+json documents, thrown as ApiError with their code,
 // detail and field.
 
+import { t } from '/console/i18n.js';
+
 export class ApiError extends Error {
   constructor(status, body) {
     const p = body && typeof body === 'object' ? body : {};
     super(p.detail || p.title || `HTTP ${status}`);
     this.status = status;
     this.code = p.code || 'error';
-    this.detail = p.detail || p.title || `The server answered ${status}.`;
+    this.detail = p.detail || p.title || t('error.httpStatus', { status });
     this.field = p.field || null;
     this.body = p;
   }
@@ -56,7 +58,7 @@ export async function api(path, opts = {}) {
   try {
     res = await fetch(url, { method, headers, body, credentials: opts.token ? 'omit' : 'same-origin' });
   } catch {
-    throw new ApiError(0, { code: 'network', detail: 'The server cannot be reached. Check the connection and try again.' });
+    throw new ApiError(0, { code: 'network', detail: t('error.network') });
   }
   if (opts.blob && res.ok) return res.blob(); // a download (the organization backup)
   const text = await res.text();

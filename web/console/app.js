@@ -4,6 +4,7 @@
 // export render(ctx).
 import { api, ApiError, onUnauthenticated } from '/console/api.js';
 import { h, clear, toast } from '/console/dom.js';
+import { t, setLanguage, pickLanguage, browserLanguage, language, errorText, onLanguageChange } from '/console/i18n.js';
 import { state, loadMe, forget, can, hasTab } from '/console/state.js';
 
 const BASE = '/console';
@@ -11,49 +12,49 @@ const BASE = '/console';
 /* Each route: path pattern, page module, whether it needs a session, and the
  * check that decides whether the signed-in user may open it. */
 const routes = [
-  { path: '/sign-in', page: 'auth.js', fn: 'signIn', public: true, title: 'Sign in' },
-  { path: '/forgot-password', page: 'auth.js', fn: 'forgotPassword', public: true, title: 'Forgot password' },
-  { path: '/reset-password', page: 'auth.js', fn: 'resetPassword', public: true, title: 'Choose a new password' },
-  { path: '/verify-email', page: 'auth.js', fn: 'verifyEmail', public: true, title: 'Confirm your email' },
-  { path: '/accept-invite', page: 'auth.js', fn: 'acceptInvite', public: true, title: 'Accept invitation' },
-  { path: '/setup', page: 'auth.js', fn: 'setup', public: true, title: 'Set up gatehouse' },
-  { path: '/second-step', page: 'mfa.js', fn: 'secondStep', public: true, title: 'Second step' },
-  { path: '/users', page: 'users.js', fn: 'render', allow: () => hasTab('users'), title: 'Users', nav: 'users' },
-  { path: '/users/import', page: 'import.js', fn: 'render', allow: () => can('users.manage'), title: 'Import users', nav: 'users' },
-  { path: '/users/:id', page: 'user.js', fn: 'render', allow: () => hasTab('users'), title: 'User', nav: 'users' },
-  { path: '/roles', page: 'roles.js', fn: 'render', allow: () => can('users.view') || can('users.manage'), title: 'Roles', nav: 'roles' },
-  { path: '/groups', page: 'groups.js', fn: 'render', allow: () => can('groups.manage'), title: 'Groups', nav: 'groups' },
-  { path: '/groups/:id', page: 'groups.js', fn: 'renderOne', allow: () => can('groups.manage'), title: 'Group', nav: 'groups' },
-  { path: '/tasks', page: 'tasks.js', fn: 'render', allow: () => can('tasks.assign') || can('users.view'), title: 'Tasks', nav: 'tasks' },
-  { path: '/tasks/:id', page: 'tasks.js', fn: 'renderOne', allow: () => can('tasks.assign') || can('users.view'), title: 'Task', nav: 'tasks' },
-  { path: '/orders', page: 'tasks.js', fn: 'renderOrder', allow: () => can('tasks.assign') || can('users.view'), title: 'Order', nav: 'tasks' },
-  { path: '/screens', page: 'screens.js', fn: 'render', allow: () => can('tasks.assign'), title: 'Agenda screens', nav: 'screens' },
-  { path: '/screens/:id', page: 'screens.js', fn: 'renderOne', allow: () => can('tasks.assign'), title: 'Agenda screen', nav: 'screens' },
-  { path: '/views', page: 'views.js', fn: 'render', allow: () => true, title: 'Views and dashboards', nav: 'views' },
-  { path: '/settings', page: 'settings.js', fn: 'render', allow: () => can('settings.manage') || can('it.operations'), title: 'Organization settings', nav: 'settings' },
-  { path: '/kiosk-devices', page: 'devices.js', fn: 'render', allow: () => can('it.operations'), title: 'Kiosk devices', nav: 'devices' },
-  { path: '/api-keys', page: 'apikeys.js', fn: 'render', allow: () => can('it.operations'), title: 'API keys', nav: 'api-keys' },
-  { path: '/signatures', page: 'signatures.js', fn: 'render', allow: () => true, title: 'Electronic signatures', nav: 'signatures' },
-  { path: '/audit', page: 'audit.js', fn: 'render', allow: () => can('users.view'), title: 'Audit log', nav: 'audit' },
-  { path: '/profile', page: 'profile.js', fn: 'render', allow: () => true, title: 'My profile', nav: 'profile' },
+  { path: '/sign-in', page: 'auth.js', fn: 'signIn', public: true, title: 'page.signIn' },
+  { path: '/forgot-password', page: 'auth.js', fn: 'forgotPassword', public: true, title: 'page.forgotPassword' },
+  { path: '/reset-password', page: 'auth.js', fn: 'resetPassword', public: true, title: 'page.resetPassword' },
+  { path: '/verify-email', page: 'auth.js', fn: 'verifyEmail', public: true, title: 'page.verifyEmail' },
+  { path: '/accept-invite', page: 'auth.js', fn: 'acceptInvite', public: true, title: 'page.acceptInvite' },
+  { path: '/setup', page: 'auth.js', fn: 'setup', public: true, title: 'page.setup' },
+  { path: '/second-step', page: 'mfa.js', fn: 'secondStep', public: true, title: 'page.secondStep' },
+  { path: '/users', page: 'users.js', fn: 'render', allow: () => hasTab('users'), title: 'page.users', nav: 'users' },
+  { path: '/users/import', page: 'import.js', fn: 'render', allow: () => can('users.manage'), title: 'page.import', nav: 'users' },
+  { path: '/users/:id', page: 'user.js', fn: 'render', allow: () => hasTab('users'), title: 'page.user', nav: 'users' },
+  { path: '/roles', page: 'roles.js', fn: 'render', allow: () => can('users.view') || can('users.manage'), title: 'page.roles', nav: 'roles' },
+  { path: '/groups', page: 'groups.js', fn: 'render', allow: () => can('groups.manage'), title: 'page.groups', nav: 'groups' },
+  { path: '/groups/:id', page: 'groups.js', fn: 'renderOne', allow: () => can('groups.manage'), title: 'page.group', nav: 'groups' },
+  { path: '/tasks', page: 'tasks.js', fn: 'render', allow: () => can('tasks.assign') || can('users.view'), title: 'page.tasks', nav: 'tasks' },
+  { path: '/tasks/:id', page: 'tasks.js', fn: 'renderOne', allow: () => can('tasks.assign') || can('users.view'), title: 'page.task', nav: 'tasks' },
+  { path: '/orders', page: 'tasks.js', fn: 'renderOrder', allow: () => can('tasks.assign') || can('users.view'), title: 'page.order', nav: 'tasks' },
+  { path: '/screens', page: 'screens.js', fn: 'render', allow: () => can('tasks.assign'), title: 'page.screens', nav: 'screens' },
+  { path: '/screens/:id', page: 'screens.js', fn: 'renderOne', allow: () => can('tasks.assign'), title: 'page.screen', nav: 'screens' },
+  { path: '/views', page: 'views.js', fn: 'render', allow: () => true, title: 'page.views', nav: 'views' },
+  { path: '/settings', page: 'settings.js', fn: 'render', allow: () => can('settings.manage') || can('it.operations'), title: 'page.settings', nav: 'settings' },
+  { path: '/kiosk-devices', page: 'devices.js', fn: 'render', allow: () => can('it.operations'), title: 'page.devices', nav: 'devices' },
+  { path: '/api-keys', page: 'apikeys.js', fn: 'render', allow: () => can('it.operations'), title: 'page.apiKeys', nav: 'api-keys' },
+  { path: '/signatures', page: 'signatures.js', fn: 'render', allow: () => true, title: 'page.signatures', nav: 'signatures' },
+  { path: '/audit', page: 'audit.js', fn: 'render', allow: () => can('users.view'), title: 'page.audit', nav: 'audit' },
+  { path: '/profile', page: 'profile.js', fn: 'render', allow: () => true, title: 'page.profile', nav: 'profile' },
 ];
 
 /* Navigation entries, shown only when their route is allowed. Entries whose
  * API has not landed yet are marked with `feature` and hidden until the
  * server lists the route in its OpenAPI document. */
 const nav = [
-  { id: 'users', label: 'Users', href: '/users' },
-  { id: 'roles', label: 'Roles', href: '/roles' },
-  { id: 'groups', label: 'Groups', href: '/groups', feature: '/v1/groups' },
-  { id: 'views', label: 'Views & dashboards', href: '/views', feature: '/v1/views' },
-  { id: 'tasks', label: 'Tasks', href: '/tasks', section: 'Shop floor', feature: '/v1/tasks' },
-  { id: 'screens', label: 'Agenda screens', href: '/screens', feature: '/v1/screens' },
-  { id: 'settings', label: 'Settings', href: '/settings', section: 'Organization' },
-  { id: 'devices', label: 'Kiosk devices', href: '/kiosk-devices', feature: '/v1/kiosk-devices' },
-  { id: 'api-keys', label: 'API keys', href: '/api-keys' },
-  { id: 'audit', label: 'Audit log', href: '/audit' },
-  { id: 'signatures', label: 'Signatures', href: '/signatures', feature: '/v1/signatures' },
-  { id: 'profile', label: 'My profile', href: '/profile', section: 'You' },
+  { id: 'users', label: 'nav.users', href: '/users' },
+  { id: 'roles', label: 'nav.roles', href: '/roles' },
+  { id: 'groups', label: 'nav.groups', href: '/groups', feature: '/v1/groups' },
+  { id: 'views', label: 'nav.views', href: '/views', feature: '/v1/views' },
+  { id: 'tasks', label: 'nav.tasks', href: '/tasks', section: 'nav.section.shopFloor', feature: '/v1/tasks' },
+  { id: 'screens', label: 'nav.screens', href: '/screens', feature: '/v1/screens' },
+  { id: 'settings', label: 'nav.settings', href: '/settings', section: 'nav.section.organization' },
+  { id: 'devices', label: 'nav.devices', href: '/kiosk-devices', feature: '/v1/kiosk-devices' },
+  { id: 'api-keys', label: 'nav.apiKeys', href: '/api-keys' },
+  { id: 'audit', label: 'nav.audit', href: '/audit' },
+  { id: 'signatures', label: 'nav.signatures', href: '/signatures', feature: '/v1/signatures' },
+  { id: 'profile', label: 'nav.profile', href: '/profile', section: 'nav.section.you' },
 ];
 
 let features = null; // set of API paths the server offers
@@ -106,15 +107,15 @@ function brand() {
 
 function buildShell() {
   const me = state.me;
-  const sidebar = h('nav', { class: 'sidebar', id: 'sidebar', 'aria-label': 'Main' });
+  const sidebar = h('nav', { class: 'sidebar', id: 'sidebar', 'aria-label': t('shell.mainNav') });
   const toggle = h('button', {
     type: 'button', class: 'btn small menu-toggle', 'aria-controls': 'sidebar', 'aria-expanded': 'false',
     onclick: () => {
       const open = sidebar.classList.toggle('open');
       toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
     },
-  }, 'Menu');
-  const signOut = h('button', { type: 'button', class: 'btn small', onclick: doSignOut }, 'Sign out');
+  }, t('shell.menu'));
+  const signOut = h('button', { type: 'button', class: 'btn small', onclick: doSignOut }, t('common.signOut'));
   const main = h('main', { id: 'main', tabindex: '-1' });
   const header = h('header', { class: 'topbar' }, toggle, brand(),
     h('span', { class: 'org-name' }, me.org?.name || ''),
@@ -132,8 +133,8 @@ function fillNav() {
     const r = routes.find((x) => x.path === n.href);
     if (r?.allow && !r.allow()) continue;
     if (n.feature && !hasFeature(n.feature)) continue;
-    if (n.section) list.append(h('li', { class: 'nav-section', 'aria-hidden': 'true' }, n.section));
-    list.append(h('li', null, h('a', { href: BASE + n.href, 'data-nav': n.id }, n.label)));
+    if (n.section) list.append(h('li', { class: 'nav-section', 'aria-hidden': 'true' }, t(n.section)));
+    list.append(h('li', null, h('a', { href: BASE + n.href, 'data-nav': n.id }, t(n.label))));
   }
   clear(shell.sidebar, list);
 }
@@ -155,10 +156,19 @@ async function doSignOut() {
   navigate('/sign-in', { replace: true });
 }
 
-/** Reloads the signed-in user (after changing one's own access) and the nav. */
+/** Reloads the signed-in user (after changing one's own access or language) and the nav. */
 export async function refreshMe() {
   await loadMe();
+  await applyLanguage(); // a new language drops the shell: the next render builds it again
   if (shell) fillNav();
+}
+
+/* The person's language, else the browser's, else English (i18n.js); before
+ * anyone is signed in, the browser's. */
+async function applyLanguage() {
+  const before = language();
+  await setLanguage(pickLanguage(state.me?.language, browserLanguage()));
+  if (language() !== before) shell = null; // the shell's texts are in the old language
 }
 
 let renderSeq = 0;
@@ -181,6 +191,7 @@ export async function render() {
           throw e;
         }
       }
+      await applyLanguage();
       if (state.me.session?.mfa_pending) {
         // A sign-in whose second step is due can do nothing else (core/mfa.h).
         const next = url.pathname + url.search;
@@ -196,7 +207,7 @@ export async function render() {
     if (!route) {
       if (state.me && (url.pathname === BASE || url.pathname === `${BASE}/`)) { navigate(homePath(), { replace: true }); return; }
       if (!shell) buildShell();
-      showMessage('Page not found', 'There is no such page in the console.');
+      showMessage(t('shell.notFound'), t('shell.notFoundText'));
       return;
     }
     if (route.public) {
@@ -207,7 +218,7 @@ export async function render() {
       const main = h('main', { id: 'main', class: 'auth-card', tabindex: '-1' });
       root.append(main);
       clear(app, root);
-      document.title = `${route.title} · gatehouse`;
+      document.title = t('shell.docTitle', { page: t(route.title) });
       await mod[route.fn]({ main, params, query, navigate, state });
       focusHeading(main);
       return;
@@ -217,14 +228,14 @@ export async function render() {
     shell.toggle.setAttribute('aria-expanded', 'false');
     markNav(route.nav);
     if (route.allow && !route.allow()) {
-      showMessage('Not available', 'Your role does not include this page. Ask an administrator if you need it.');
+      showMessage(t('shell.notAvailable'), t('shell.notAvailableText'));
       return;
     }
     const mod = await import(`${BASE}/pages/${route.page}`);
     if (seq !== renderSeq) return;
     clear(shell.main);
-    document.title = `${route.title} · gatehouse`;
-    const stopSkeleton = skeleton(shell.main, route.title);
+    document.title = t('shell.docTitle', { page: t(route.title) });
+    const stopSkeleton = skeleton(shell.main, t(route.title));
     try {
       await mod[route.fn]({ main: shell.main, params, query, navigate, state, refreshMe, isCurrent: () => seq === renderSeq });
     } finally { stopSkeleton(); }
@@ -233,8 +244,8 @@ export async function render() {
     if (e.status === 401) return; // onUnauthenticated has taken over
     if (!(e instanceof ApiError)) console.error(e);
     if (!shell && state.me) buildShell();
-    if (shell) showMessage('Something went wrong', e.detail || e.message);
-    else toast(e.detail || e.message, 'error');
+    if (shell) showMessage(t('shell.wentWrong'), errorText(e));
+    else toast(errorText(e), 'error');
   } finally {
     if (seq === renderSeq) app.setAttribute('aria-busy', 'false');
   }
@@ -250,7 +261,7 @@ function skeleton(main, title) {
   const timer = setTimeout(() => {
     if (main.childElementCount) return;
     el = h('div', { class: 'skeleton', 'data-skeleton': '' },
-      h('p', { class: 'visually-hidden', role: 'status' }, `Loading ${title.toLowerCase()}…`),
+      h('p', { class: 'visually-hidden', role: 'status' }, t('shell.loadingPage', { page: title })),
       h('div', { class: 'sk-line sk-title', 'aria-hidden': 'true' }),
       h('div', { class: 'sk-line sk-sub', 'aria-hidden': 'true' }),
       ...Array.from({ length: 6 }, () => h('div', { class: 'sk-line sk-row', 'aria-hidden': 'true' })));
@@ -265,7 +276,7 @@ function skeleton(main, title) {
 
 function showMessage(title, text) {
   clear(shell.main, h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, title)),
-    h('p', null, text), h('p', null, h('a', { href: `${BASE}/` }, 'Back to the console')));
+    h('p', null, text), h('p', null, h('a', { href: `${BASE}/` }, t('shell.backToConsole'))));
   focusHeading(shell.main);
 }
 
@@ -293,9 +304,13 @@ onUnauthenticated(() => {
   if (!state.me) return;
   forget();
   shell = null;
-  toast('Your session has ended. Sign in again.');
+  toast(t('shell.sessionEnded'));
   const next = location.pathname + location.search;
   navigate(`/sign-in?next=${encodeURIComponent(next)}`, { replace: true });
 });
 
+/* The page's own texts outside the app (index.html): the skip link. */
+onLanguageChange(() => { document.querySelector('.skip-link').textContent = t('shell.skipLink'); });
+await setLanguage(browserLanguage());
+document.querySelector('.skip-link').textContent = t('shell.skipLink');
 render();

@@ -2,6 +2,8 @@
 // of data goes in as text), and the small set of widgets every page shares:
 // form fields with error slots, dialogs, confirmations and toasts.
 
+import { t, errorText, language } from '/console/i18n.js';
+
 let idSeq = 0;
 export const uid = (p = 'f') => `${p}-${++idSeq}`;
 
@@ -87,17 +89,19 @@ export function clearErrors(form) {
  * Shows an API error in a form: every invalid field the problem lists in
  * `errors` (or the one `field`) next to its input (the input's name, or a
  * data-field wrapper), the first one focused; what has no place in the form
- * at the top.
+ * at the top. Each text is the catalogue's "error.<code>" in the person's
+ * language when there is one, else the server's (English) detail.
  */
 export function showError(form, err) {
   clearErrors(form);
   const list = Array.isArray(err?.body?.errors) && err.body.errors.length ? err.body.errors
-    : [{ field: err?.field, detail: err?.detail || err?.message || 'Something went wrong.' }];
+    : [{ field: err?.field, code: err?.code, detail: err?.detail || err?.message }];
   const findField = (f) => (f ? form.querySelector(`.field[data-field="${CSS.escape(f)}"]`) ||
     form.querySelector(`.field[data-field="${CSS.escape(f.split('.').pop())}"]`) : null);
   let first = null;
   const loose = [];
-  for (const e of list) {
+  for (const item of list) {
+    const e = { ...item, detail: errorText(item) };
     const target = findField(e.field);
     if (!target) { loose.push(e.detail); continue; }
     const slot = target.querySelector('.error');
@@ -161,19 +165,19 @@ export function openDialog({ title, body, actions = [], wide = false, onOpen, la
 }
 
 /** A confirmation naming what will happen. Resolves true when confirmed. */
-export async function confirmDialog({ title, message, confirmLabel = 'Confirm', danger = false, action }) {
+export async function confirmDialog({ title, message, confirmLabel = t('common.confirm'), danger = false, action }) {
   let error = null;
   const body = h('div', null, Array.isArray(message) ? message : h('p', null, message));
   const r = await openDialog({
     title, body,
     actions: [
-      { label: 'Cancel', value: false },
+      { label: t('common.cancel'), value: false },
       {
         label: confirmLabel, kind: danger ? 'danger solid' : 'primary', value: true,
         onClick: action ? async () => {
           try { await action(); return true; } catch (e) {
             error?.remove();
-            error = h('div', { class: 'form-error', role: 'alert' }, e.detail || e.message);
+            error = h('div', { class: 'form-error', role: 'alert' }, errorText(e));
             body.prepend(error);
             return false;
           }
@@ -205,20 +209,20 @@ export function fmtTime(iso) {
 export function fmtDate(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(language(), { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
 export function fmtDuration(seconds) {
   const s = Math.max(0, Math.round(seconds || 0));
   const hrs = Math.floor(s / 3600), min = Math.floor((s % 3600) / 60);
-  return hrs ? `${hrs} h ${String(min).padStart(2, '0')} min` : `${min} min`;
+  return hrs ? t('common.hoursMinutes', { h: hrs, min: String(min).padStart(2, '0') }) : t('common.minutes', { min });
 }
 
 /** A table in a scroll container with sticky headers. columns: [{label, class}] */
-export function table({ columns, rows, empty = 'Nothing to show.', caption, className = '' }) {
+export function table({ columns, rows, empty = t('common.nothingToShow'), caption, className = '' }) {
   const tbody = h('tbody', null, rows);
   if (!rows.length) tbody.append(h('tr', null, h('td', { colspan: columns.length, class: 'empty' }, empty)));
-  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption || 'table' },
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption || t('common.table') },
     h('table', { class: className },
       caption ? h('caption', { class: 'visually-hidden' }, caption) : null,
       h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', class: c.class || '' }, c.label)))),
@@ -227,7 +231,7 @@ export function table({ columns, rows, empty = 'Nothing to show.', caption, clas
 
 /** Copies text to the clipboard, falling back to selecting it. */
 export async function copyText(text, el) {
-  try { await navigator.clipboard.writeText(text); toast('Copied to the clipboard'); } catch {
+  try { await navigator.clipboard.writeText(text); toast(t('common.copied')); } catch {
     if (el) { const r = document.createRange(); r.selectNodeContents(el); getSelection().removeAllRanges(); getSelection().addRange(r); }
   }
 }

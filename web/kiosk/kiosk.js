@@ -7,6 +7,7 @@
 // everything, so the next worker starts fresh.
 import { api as apiCall, onUnauthenticated } from '/console/api.js';
 import { h, clear } from '/console/dom.js';
+import { t, setLanguage, pickLanguage, browserLanguage, language, errorText } from '/console/i18n.js';
 
 const slug = decodeURIComponent(location.pathname.split('/')[2] || '');
 const main = document.getElementById('k-main');
@@ -15,6 +16,9 @@ const orgEl = document.getElementById('k-org');
 const signOutBtn = document.getElementById('k-signout');
 const idleBar = document.getElementById('k-idle');
 const DEVICE_KEY = `gh_kiosk_device:${slug}`;
+/* The enrolled device's language, as the last sign-in on it reported it: the
+ * language of the sign-in screens until a worker with their own signs in. */
+const DEVICE_LANG_KEY = `gh_kiosk_device_lang:${slug}`;
 
 /* Everything about the signed-in worker lives here and only here. */
 let S = fresh();
@@ -38,16 +42,42 @@ const tickClock = () => { clockEl.textContent = new Date().toLocaleTimeString(un
 tickClock();
 setInterval(tickClock, 10000);
 
-/* ---- device enrolment: /kiosk/{org}/#device=kdt_... is stored and removed from the address ---- */
+/* ---- device enrolment: /kiosk/{org}/#device=kdt_...[&lang=es] is stored and removed from the address ---- */
 function takeDeviceToken() {
   const m = location.hash.match(/device=([A-Za-z0-9_-]+)/);
   if (!m) return;
-  try { localStorage.setItem(DEVICE_KEY, m[1]); } catch { /* private mode: sign-in works without */ }
+  const lang = location.hash.match(/[#&]lang=([a-z]{2})\b/);
+  try {
+    localStorage.setItem(DEVICE_KEY, m[1]);
+    if (lang) localStorage.setItem(DEVICE_LANG_KEY, lang[1]); else localStorage.removeItem(DEVICE_LANG_KEY);
+  } catch { /* private mode: sign-in works without */ }
   history.replaceState(null, '', location.pathname + location.search);
 }
 takeDeviceToken();
-window.addEventListener('hashchange', takeDeviceToken);
+window.addEventListener('hashchange', async () => {
+  takeDeviceToken();
+  if (!S.user) { await setLanguage(deviceLanguage()); chrome(); if (!S.badge) badgeScreen(); }
+});
 function deviceToken() { try { return localStorage.getItem(DEVICE_KEY) || undefined; } catch { return undefined; } }
+
+/* ---- language: the worker's, else the device's, else the browser's (i18n.js) ---- */
+function deviceLanguage() {
+  let d = null;
+  try { d = deviceToken() ? localStorage.getItem(DEVICE_LANG_KEY) : null; } catch { /* private mode */ }
+  return pickLanguage(d, browserLanguage());
+}
+function rememberDeviceLanguage(r) {
+  try {
+    if (r.device_id && r.device_language) localStorage.setItem(DEVICE_LANG_KEY, r.device_language);
+    else localStorage.removeItem(DEVICE_LANG_KEY);
+  } catch { /* private mode */ }
+}
+/* The texts outside main: header, title, and what index.html says while loading. */
+function chrome() {
+  document.title = t('kiosk.pageTitle');
+  orgEl.textContent = S.orgName || (slug ? t('kiosk.orgLabel', { slug }) : t('kiosk.name'));
+  signOutBtn.textContent = t('common.signOut');
+}
 
 /* ---- idle sign-out ---- */
 let idleTimer = null, warnTimer = null, countdown = null;
@@ -59,11 +89,11 @@ function armIdle() {
   const warn = Math.min(10000, ms / 3);
   warnTimer = setTimeout(() => {
     let left = Math.round(warn / 1000);
-    idleBar.textContent = `Signing out in ${left} s. Touch the screen to stay.`;
+    idleBar.textContent = t('kiosk.idleWarning', { seconds: left });
     idleBar.hidden = false;
-    countdown = setInterval(() => { left -= 1; idleBar.textContent = `Signing out in ${Math.max(0, left)} s. Touch the screen to stay.`; }, 1000);
+    countdown = setInterval(() => { left -= 1; idleBar.textContent = t('kiosk.idleWarning', { seconds: Math.max(0, left) }); }, 1000);
   }, ms - warn);
-  idleTimer = setTimeout(() => signOut('You were signed out after a while without activity.'), ms);
+  idleTimer = setTimeout(() => signOut(() => t('kiosk.signedOutIdle')), ms);
 }
 ['pointerdown', 'keydown'].forEach((ev) => document.addEventListener(ev, () => { if (S.user || S.badge) armIdle(); }, { capture: true }));
 
@@ -79,14 +109,15 @@ async function signOut(message) {
   document.querySelectorAll('dialog').forEach((d) => d.remove());
   whoEl.hidden = true; whoEl.textContent = '';
   document.body.classList.remove('signed-in');
-  orgEl.textContent = slug ? `Kiosk · ${slug}` : 'Kiosk';
   signOutBtn.hidden = true;
   clear(main);
   if (hadSession && token) { try { await api('/v1/auth/logout', { method: 'POST', quiet401: true, token }); } catch { /* gone already */ } }
-  badgeScreen(message);
+  await setLanguage(deviceLanguage());
+  chrome();
+  badgeScreen(typeof message === 'function' ? message() : message);
 }
-signOutBtn.addEventListener('click', () => signOut('You are signed out.'));
-onUnauthenticated(() => { if (S.user) signOut('Your session ended. Sign in again.'); });
+signOutBtn.addEventListener('click', () => signOut(() => t('kiosk.signedOut')));
+onUnauthenticated(() => { if (S.user) signOut(() => t('kiosk.sessionEnded')); });
 
 function focusFirst(el) { requestAnimationFrame(() => el?.focus()); }
 
@@ -99,34 +130,34 @@ function badgeScreen(message) {
   const input = h('input', { id: 'k-badge', name: 'badge', type: 'text', autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false', inputmode: 'text', enterkeyhint: 'next', required: true });
   const err = h('div');
   const form = h('form', { class: 'k-card', novalidate: true },
-    h('div', { class: 'k-field' }, h('label', { for: 'k-badge' }, 'Badge or employee code'), input),
+    h('div', { class: 'k-field' }, h('label', { for: 'k-badge' }, t('kiosk.badgeLabel')), input),
     err,
-    h('div', { class: 'k-actions' }, h('button', { type: 'submit', class: 'k-btn primary wide' }, 'Next')));
+    h('div', { class: 'k-actions' }, h('button', { type: 'submit', class: 'k-btn primary wide' }, t('common.next'))));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const b = input.value.trim();
-    if (!b) { clear(err, errorBox('Scan or type your badge.')); input.setAttribute('aria-invalid', 'true'); input.focus(); return; }
+    if (!b) { clear(err, errorBox(t('kiosk.badgeMissing'))); input.setAttribute('aria-invalid', 'true'); input.focus(); return; }
     S.badge = b;
     pinScreen();
   });
   clear(main,
     h('div', { class: 'k-center' },
-      h('h1', null, 'Sign in'),
-      h('p', { class: 'muted' }, 'Scan your badge or type your code, then press Enter.'),
+      h('h1', null, t('kiosk.signIn')),
+      h('p', { class: 'muted' }, t('kiosk.badgeHint')),
       message ? h('div', { class: 'k-note', role: 'status' }, message) : null,
       form));
   focusFirst(input);
 }
 
 /* ---- the PIN pad, shared by sign-in and the PIN change ---- */
-function pinPad({ title, sub, submitLabel = 'OK', onSubmit, onBack, backLabel = 'Back', maxLen = 12 }) {
+function pinPad({ title, sub, submitLabel = t('kiosk.ok'), onSubmit, onBack, backLabel = t('common.back'), maxLen = 12 }) {
   let value = '';
   const dotsEl = h('div', { class: 'k-dots', 'aria-hidden': 'true' });
   const live = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
   const err = h('div');
   const draw = () => {
     clear(dotsEl, Array.from({ length: Math.max(4, value.length) }, (_, i) => h('span', { class: `k-dot${i < value.length ? ' filled' : ''}` })));
-    live.textContent = `${value.length} digit${value.length === 1 ? '' : 's'} entered`;
+    live.textContent = t('kiosk.digitsEntered', { count: value.length });
   };
   const press = (d) => { if (value.length < maxLen) { value += d; draw(); } };
   const back = () => { value = value.slice(0, -1); draw(); };
@@ -134,7 +165,7 @@ function pinPad({ title, sub, submitLabel = 'OK', onSubmit, onBack, backLabel = 
   let busy = false;
   const submit = async () => {
     if (busy) return;
-    if (!value) { clear(err, errorBox('Enter your PIN.')); return; }
+    if (!value) { clear(err, errorBox(t('kiosk.pinMissing'))); return; }
     busy = true;
     pad.querySelectorAll('button').forEach((b) => { b.disabled = true; });
     try {
@@ -150,9 +181,9 @@ function pinPad({ title, sub, submitLabel = 'OK', onSubmit, onBack, backLabel = 
     }
   };
   const key = (label, fn, cls = '', aria) => h('button', { type: 'button', class: `k-key ${cls}`, 'aria-label': aria || label, onclick: fn }, label);
-  const pad = h('div', { class: 'k-pad', role: 'group', 'aria-label': 'PIN pad' },
+  const pad = h('div', { class: 'k-pad', role: 'group', 'aria-label': t('kiosk.pinPad') },
     ['1', '2', '3', '4', '5', '6', '7', '8', '9'].map((d) => key(d, () => press(d))),
-    key('Clear', reset, 'fn', 'Clear the PIN'), key('0', () => press('0')), key(submitLabel, submit, 'go'));
+    key(t('kiosk.clear'), reset, 'fn', t('kiosk.clearPin')), key('0', () => press('0')), key(submitLabel, submit, 'go'));
   const onKey = (e) => {
     if (!card.isConnected) { document.removeEventListener('keydown', onKey); return; }
     if (document.querySelector('dialog[open]')) return;
@@ -172,10 +203,10 @@ function pinPad({ title, sub, submitLabel = 'OK', onSubmit, onBack, backLabel = 
 function pinScreen() {
   armIdle();
   const card = pinPad({
-    title: 'Enter your PIN',
-    sub: `Badge ${S.badge}. Type the digits or use the pad.`,
+    title: t('kiosk.pinTitle'),
+    sub: t('kiosk.pinSub', { badge: S.badge }),
     onBack: () => badgeScreen(),
-    backLabel: 'Not you? Change badge',
+    backLabel: t('kiosk.changeBadge'),
     onSubmit: async (pin, fail) => {
       try {
         const r = await api(`/v1/kiosk/${encodeURIComponent(slug)}/login`, { method: 'POST', quiet401: true,
@@ -183,6 +214,9 @@ function pinScreen() {
         keepToken(r.token);
         S.user = r.user;
         S.idleS = r.idle_timeout_s || 120;
+        rememberDeviceLanguage(r);
+        await setLanguage(pickLanguage(r.user?.language, r.device_language, browserLanguage()));
+        chrome();
         showWho();
         if (r.pin_change_required) { S.pin = pin; newPinScreen(); } else { S.pin = ''; await homeScreen(); }
       } catch (e) {
@@ -215,21 +249,21 @@ function newPinScreen(first = '', message) {
   armIdle();
   const repeat = !!first;
   const card = pinPad({
-    title: repeat ? 'Repeat your new PIN' : 'Choose your own PIN',
-    sub: repeat ? 'Enter the same PIN again.' : 'Your PIN was temporary. Choose a new one that only you know: digits only, not easy to guess.',
-    submitLabel: repeat ? 'Save' : 'Next',
-    onBack: () => signOut('You are signed out.'),
-    backLabel: 'Cancel and sign out',
+    title: repeat ? t('kiosk.repeatPin') : t('kiosk.ownPin'),
+    sub: repeat ? t('kiosk.repeatPinSub') : t('kiosk.ownPinSub'),
+    submitLabel: repeat ? t('common.save') : t('common.next'),
+    onBack: () => signOut(() => t('kiosk.signedOut')),
+    backLabel: t('kiosk.cancelSignOut'),
     onSubmit: async (pin, fail) => {
       if (!repeat) { newPinScreen(pin); return; }
-      if (pin !== first) { newPinScreen('', 'The two PINs were different. Start again.'); return; }
+      if (pin !== first) { newPinScreen('', t('kiosk.pinsDiffer')); return; }
       try {
         await api('/v1/kiosk/pin', { method: 'POST', body: { current_pin: S.pin, new_pin: pin } });
         S.pin = '';
-        await homeScreen('Your new PIN is saved. Use it next time.');
+        await homeScreen(t('kiosk.pinSaved'));
       } catch (e) {
-        if (e.code === 'pin_too_weak' || e.code === 'pin_invalid') { newPinScreen('', e.detail); return; }
-        fail(e.detail);
+        if (e.code === 'pin_too_weak' || e.code === 'pin_invalid') { newPinScreen('', errorText(e)); return; }
+        fail(errorText(e));
       }
     },
   });
@@ -242,25 +276,25 @@ function newPinScreen(first = '', message) {
 function changePinScreen(step = 'current', current = '', first = '', message) {
   armIdle();
   const text = {
-    current: ['Change your PIN', 'First enter your current PIN.', 'Next'],
-    new: ['Choose a new PIN', 'Digits only, not easy to guess, and not the one you have now.', 'Next'],
-    repeat: ['Repeat your new PIN', 'Enter the same PIN again.', 'Save'],
+    current: [t('kiosk.changePin'), t('kiosk.changePinSub'), t('common.next')],
+    new: [t('kiosk.newPin'), t('kiosk.newPinSub'), t('common.next')],
+    repeat: [t('kiosk.repeatPin'), t('kiosk.repeatPinSub'), t('common.save')],
   }[step];
   const card = pinPad({
     title: text[0], sub: text[1], submitLabel: text[2],
-    onBack: () => homeScreen(), backLabel: 'Cancel',
+    onBack: () => homeScreen(), backLabel: t('common.cancel'),
     onSubmit: async (pin, fail) => {
       if (step === 'current') { changePinScreen('new', pin); return; }
       if (step === 'new') { changePinScreen('repeat', current, pin); return; }
-      if (pin !== first) { changePinScreen('new', current, '', 'The two PINs were different. Choose your new PIN again.'); return; }
+      if (pin !== first) { changePinScreen('new', current, '', t('kiosk.pinsDifferAgain')); return; }
       try {
         await api('/v1/kiosk/pin', { method: 'POST', body: { current_pin: current, new_pin: pin } });
-        await homeScreen('Your new PIN is saved. Use it next time.');
+        await homeScreen(t('kiosk.pinSaved'));
       } catch (e) {
-        if (e.code === 'invalid_current_pin' || e.code === 'pin_changed') { changePinScreen('current', '', '', 'Your current PIN was not correct. Start again.'); return; }
-        if (e.field === 'current_pin') { changePinScreen('current', '', '', e.detail); return; }
-        if (e.code === 'pin_too_weak' || e.code === 'pin_invalid') { changePinScreen('new', current, '', e.detail); return; }
-        fail(e.detail);
+        if (e.code === 'invalid_current_pin' || e.code === 'pin_changed') { changePinScreen('current', '', '', t('kiosk.currentPinWrong')); return; }
+        if (e.field === 'current_pin') { changePinScreen('current', '', '', errorText(e)); return; }
+        if (e.code === 'pin_too_weak' || e.code === 'pin_invalid') { changePinScreen('new', current, '', errorText(e)); return; }
+        fail(errorText(e));
       }
     },
   });
@@ -277,15 +311,15 @@ async function myTimeScreen() {
   const days = (sheet.days || []).slice().reverse();
   clear(main,
     h('div', { class: 'k-head' },
-      h('h1', { tabindex: '-1' }, 'My time, last 7 days'),
-      h('div', { class: 'k-today' }, h('span', { class: 'label' }, 'Total'), h('span', { class: 'value', 'data-testid': 'week-total' }, fmtDur(sheet.total_s || 0)))),
-    h('p', { class: 'muted' }, 'Finished check-ins per day (UTC). A task you are checked into counts once you pause or complete it.'),
-    days.length ? h('ul', { class: 'k-days', 'aria-label': 'My time per day' }, days.map((d) => h('li', { class: 'k-day' },
-      h('div', { class: 'k-day-head' }, h('span', { class: 'title' }, new Date(`${d.date}T00:00:00Z`).toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' })),
+      h('h1', { tabindex: '-1' }, t('kiosk.myTimeTitle')),
+      h('div', { class: 'k-today' }, h('span', { class: 'label' }, t('kiosk.total')), h('span', { class: 'value', 'data-testid': 'week-total' }, fmtDur(sheet.total_s || 0)))),
+    h('p', { class: 'muted' }, t('kiosk.myTimeSub')),
+    days.length ? h('ul', { class: 'k-days', 'aria-label': t('kiosk.myTimePerDay') }, days.map((d) => h('li', { class: 'k-day' },
+      h('div', { class: 'k-day-head' }, h('span', { class: 'title' }, new Date(`${d.date}T00:00:00Z`).toLocaleDateString(language(), { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' })),
         h('span', { class: 'value' }, fmtDur(d.total_s))),
-      h('ul', { class: 'k-day-tasks' }, d.tasks.map((t) => h('li', null, h('span', null, `${t.ref} · ${t.title}`), h('span', { class: 'value' }, fmtDur(t.seconds))))))))
-      : h('p', { class: 'k-empty' }, 'No time recorded in the last 7 days. Check in to a task to start.'),
-    h('div', { class: 'k-actions' }, h('button', { type: 'button', class: 'k-btn primary', onclick: () => homeScreen() }, 'Back to my tasks')));
+      h('ul', { class: 'k-day-tasks' }, d.tasks.map((x) => h('li', null, h('span', null, `${x.ref} · ${x.title}`), h('span', { class: 'value' }, fmtDur(x.seconds))))))))
+      : h('p', { class: 'k-empty' }, t('kiosk.myTimeEmpty')),
+    h('div', { class: 'k-actions' }, h('button', { type: 'button', class: 'k-btn primary', onclick: () => homeScreen() }, t('kiosk.backToTasks'))));
   focusFirst(main.querySelector('h1'));
 }
 
@@ -293,7 +327,7 @@ async function myTimeScreen() {
 const fmtDur = (s) => {
   s = Math.max(0, Math.floor(s));
   const hh = Math.floor(s / 3600), mm = Math.floor((s % 3600) / 60);
-  return hh ? `${hh} h ${String(mm).padStart(2, '0')} min` : `${mm} min`;
+  return hh ? t('common.hoursMinutes', { h: hh, min: String(mm).padStart(2, '0') }) : t('common.minutes', { min: mm });
 };
 const fmtClock = (s) => {
   s = Math.max(0, Math.floor(s));
@@ -334,48 +368,48 @@ async function homeScreen(message) {
   S.timers.push(setInterval(tick, 1000));
 
   const current = open ? h('section', { class: 'k-card k-current', 'aria-labelledby': 'k-cur-title', 'data-testid': 'current' },
-    h('div', { class: 'status' }, 'Checked in'),
+    h('div', { class: 'status' }, t('kiosk.checkedIn')),
     h('div', { class: 'title', id: 'k-cur-title' }, open.task.title),
-    h('div', { class: 'muted' }, `${open.task.ref} · since ${new Date(open.started_at).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })} · `, elapsed),
+    h('div', { class: 'muted' }, `${open.task.ref} · ${t('kiosk.since', { time: new Date(open.started_at).toLocaleTimeString(language(), { hour: '2-digit', minute: '2-digit' }) })} · `, elapsed),
     h('div', { class: 'k-actions' },
-      h('button', { type: 'button', class: 'k-btn', onclick: () => closeCheckin(open, 'paused') }, 'Pause'),
-      h('button', { type: 'button', class: 'k-btn ok', onclick: () => closeCheckin(open, 'complete') }, 'Complete'),
+      h('button', { type: 'button', class: 'k-btn', onclick: () => closeCheckin(open, 'paused') }, t('kiosk.pause')),
+      h('button', { type: 'button', class: 'k-btn ok', onclick: () => closeCheckin(open, 'complete') }, t('kiosk.complete')),
       // Signing needs an enrolled kiosk device (its credential goes with the signature).
-      deviceToken() ? h('button', { type: 'button', class: 'k-btn ok', onclick: () => signScreen(open) }, 'Complete and sign') : null,
-      h('button', { type: 'button', class: 'k-btn danger', onclick: () => reportError(open) }, 'Error…'))) : null;
+      deviceToken() ? h('button', { type: 'button', class: 'k-btn ok', onclick: () => signScreen(open) }, t('kiosk.completeAndSign')) : null,
+      h('button', { type: 'button', class: 'k-btn danger', onclick: () => reportError(open) }, t('kiosk.errorButton')))) : null;
 
   const items = S.agenda.items || [];
-  const list = items.length ? h('ul', { class: 'k-tasks', 'aria-label': 'My tasks' }, items.map((t) => {
-    const isOpen = !!t.open_checkin_id;
-    const where = [t.assigned ? h('span', { class: 'k-tag' }, t.order_assigned && t.order_ref ? `Your order ${t.order_ref}` : 'Assigned to you') : null,
-      ...(t.screens || []).map((s) => h('span', { class: 'k-tag' }, s.name))];
-    return h('li', { class: `k-task${isOpen ? ' active' : ''}`, 'data-task': t.ref },
+  const list = items.length ? h('ul', { class: 'k-tasks', 'aria-label': t('kiosk.myTasks') }, items.map((task) => {
+    const isOpen = !!task.open_checkin_id;
+    const where = [task.assigned ? h('span', { class: 'k-tag' }, task.order_assigned && task.order_ref ? t('kiosk.yourOrder', { ref: task.order_ref }) : t('kiosk.assignedToYou')) : null,
+      ...(task.screens || []).map((s) => h('span', { class: 'k-tag' }, s.name))];
+    return h('li', { class: `k-task${isOpen ? ' active' : ''}`, 'data-task': task.ref },
       h('div', { class: 'info' },
-        h('div', { class: 'title' }, t.title),
-        h('div', { class: 'meta' }, [t.ref, t.order_ref ? `order ${t.order_ref}` : null, t.due ? `due ${new Date(t.due).toLocaleDateString()}` : null].filter(Boolean).join(' · ')),
+        h('div', { class: 'title' }, task.title),
+        h('div', { class: 'meta' }, [task.ref, task.order_ref ? t('kiosk.order', { ref: task.order_ref }) : null, task.due ? t('kiosk.due', { date: new Date(task.due).toLocaleDateString(language()) }) : null].filter(Boolean).join(' · ')),
         h('div', null, where)),
-      isOpen ? h('span', { class: 'k-tag ok' }, 'Checked in')
-        : h('button', { type: 'button', class: 'k-btn primary', 'aria-label': `Check in: ${t.title}`, onclick: () => checkIn(t) }, 'Check in'));
-  })) : h('p', { class: 'k-empty' }, 'No tasks for you right now. Ask your supervisor.');
+      isOpen ? h('span', { class: 'k-tag ok' }, t('kiosk.checkedIn'))
+        : h('button', { type: 'button', class: 'k-btn primary', 'aria-label': t('kiosk.checkInTo', { title: task.title }), onclick: () => checkIn(task) }, t('kiosk.checkIn')));
+  })) : h('p', { class: 'k-empty' }, t('kiosk.noTasks'));
 
   clear(main,
     h('div', { class: 'k-head' },
-      h('h1', { tabindex: '-1' }, `Hello, ${S.user.name.split(' ')[0]}`),
-      h('div', { class: 'k-today' }, h('span', { class: 'label' }, 'Today'), todayValue)),
+      h('h1', { tabindex: '-1' }, t('kiosk.hello', { name: S.user.name.split(' ')[0] })),
+      h('div', { class: 'k-today' }, h('span', { class: 'label' }, t('kiosk.today')), todayValue)),
     message ? h('div', { class: 'k-note', role: 'status' }, message) : null,
     h('div', { id: 'k-msg' }),
     current,
-    h('h2', null, 'My tasks'),
+    h('h2', null, t('kiosk.myTasks')),
     list,
     h('div', { class: 'k-actions k-more' },
-      h('button', { type: 'button', class: 'k-btn', onclick: () => guarded(myTimeScreen) }, 'My time'),
-      h('button', { type: 'button', class: 'k-btn', onclick: () => changePinScreen() }, 'Change PIN')));
+      h('button', { type: 'button', class: 'k-btn', onclick: () => guarded(myTimeScreen) }, t('kiosk.myTime')),
+      h('button', { type: 'button', class: 'k-btn', onclick: () => changePinScreen() }, t('kiosk.changePinButton'))));
   focusFirst(main.querySelector('h1'));
 }
 
 function showError(e) {
   const slot = document.getElementById('k-msg');
-  if (slot) clear(slot, errorBox(e.detail || String(e)));
+  if (slot) clear(slot, errorBox(errorText(e)));
 }
 
 async function guarded(fn) {
@@ -392,15 +426,14 @@ function checkIn(task) {
       if (e.code === 'checkin_limit' && e.body.open_checkin) { S.busy = false; await singleTaskPrompt(e.body.open_checkin, task); return; }
       throw e;
     }
-    await homeScreen(`Checked in: ${task.title}`);
+    await homeScreen(t('kiosk.checkedInTo', { title: task.title }));
   });
 }
 
 function closeCheckin(open, status, note) {
   return guarded(async () => {
     await api(`/v1/checkins/${encodeURIComponent(open.id)}/checkout`, { method: 'POST', body: note ? { status, note } : { status } });
-    const verb = { paused: 'Paused', complete: 'Completed', error: 'Reported an error on' }[status];
-    await homeScreen(`${verb}: ${open.task.title}`);
+    await homeScreen(t(`kiosk.closed.${status}`, { title: open.task.title }));
   });
 }
 
@@ -412,11 +445,11 @@ function closeCheckin(open, status, note) {
 function signScreen(open) {
   armIdle();
   const card = pinPad({
-    title: `Sign “${open.task.title}” as performed`,
-    sub: `Task ${open.task.ref}. Your name, the time and the meaning “performed” are recorded with your electronic signature. Enter your PIN to sign.`,
-    submitLabel: 'Sign',
+    title: t('kiosk.signTitleAsPerformed', { title: open.task.title }),
+    sub: t('kiosk.taskRefYourNameThe', { ref: open.task.ref }),
+    submitLabel: t('kiosk.sign'),
     onBack: () => homeScreen(),
-    backLabel: 'Cancel',
+    backLabel: t('common.cancel'),
     onSubmit: async (pin, fail) => {
       let signed;
       try {
@@ -425,23 +458,23 @@ function signScreen(open) {
             credentials: { badge: S.badge, pin } } });
       } catch (e) {
         fail({
-          invalid_credentials: 'That PIN is not correct. Try again.',
-          pin_blocked: 'Your PIN is blocked after too many wrong attempts. Ask your supervisor for a new one.',
-          too_many_attempts: 'Too many attempts. Wait a minute and try again.',
-          esign_not_enabled: 'You are not enabled for electronic signatures. Ask your supervisor.',
-          device_not_enrolled: 'This device is not enrolled as a kiosk. Ask IT to enrol it.',
-          pin_change_required: 'Choose your own PIN first (Change PIN), then sign.',
-        }[e.code] || e.detail);
+          invalid_credentials: t('kiosk.thatPinIsNotCorrect'),
+          pin_blocked: t('kiosk.error.pin_blocked'),
+          too_many_attempts: t('kiosk.error.too_many_attempts'),
+          esign_not_enabled: t('kiosk.youAreNotEnabledFor'),
+          device_not_enrolled: t('kiosk.error.device_not_enrolled'),
+          pin_change_required: t('kiosk.chooseYourOwnPinFirst'),
+        }[e.code] || errorText(e));
         return;
       }
       try {
         await api(`/v1/checkins/${encodeURIComponent(open.id)}/checkout`, { method: 'POST', body: { status: 'complete' } });
       } catch (e) {
-        if (e.status !== 401) await homeScreen(`Signed, but not completed: ${e.detail || e}`);
+        if (e.status !== 401) await homeScreen(t('kiosk.signedButNotCompleted', { error: errorText(e) }));
         return;
       }
-      const at = new Date(signed.signed_at).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-      await homeScreen(`Completed and signed: ${open.task.title} (performed, ${signed.signer.name}, ${at})`);
+      const at = new Date(signed.signed_at).toLocaleTimeString(language(), { hour: '2-digit', minute: '2-digit' });
+      await homeScreen(t('kiosk.completedAndSignedTitlePerformed', { title: open.task.title, name: signed.signer.name, at }));
     },
   });
   clear(main, h('div', { class: 'k-center' }, card));
@@ -462,31 +495,32 @@ function ask(title, text, buttons, extra) {
 
 /* 000: "they will be prompted to resolve the status of the previous task first". */
 async function singleTaskPrompt(open, next) {
-  const choice = await ask('Finish your other task first',
-    `You are still checked into “${open.task.title}”. Only one task at a time: pause it, complete it or report an error, then you are checked into “${next.title}”.`,
-    [{ label: `Pause “${open.task.title}”`, value: 'paused', kind: 'primary' },
-      { label: `Complete “${open.task.title}”`, value: 'complete', kind: 'ok' },
-      { label: 'Report an error', value: 'error', kind: 'danger' },
-      { label: 'Cancel', value: 'cancel' }]);
+  const choice = await ask(t('kiosk.finishFirst'),
+    t('kiosk.finishFirstText', { open: open.task.title, next: next.title }),
+    [{ label: t('kiosk.pauseTask', { title: open.task.title }), value: 'paused', kind: 'primary' },
+      { label: t('kiosk.completeTask', { title: open.task.title }), value: 'complete', kind: 'ok' },
+      { label: t('kiosk.reportAnError'), value: 'error', kind: 'danger' },
+      { label: t('common.cancel'), value: 'cancel' }]);
   if (!choice) return;
   await guarded(async () => {
     await api(`/v1/checkins/${encodeURIComponent(open.id)}/checkout`, { method: 'POST', body: { status: choice } });
     await api('/v1/checkins', { method: 'POST', body: { task_id: next.id } });
-    await homeScreen(`Checked in: ${next.title}`);
+    await homeScreen(t('kiosk.checkedInTo', { title: next.title }));
   });
 }
 
 async function reportError(open) {
   const note = h('textarea', { id: 'k-note', maxlength: '500', rows: '3', class: 'k-textarea' });
-  const extra = h('div', { class: 'k-field' }, h('label', { for: 'k-note' }, 'What went wrong? (optional)'), note);
-  const v = await ask(`Report an error on “${open.task.title}”`, 'You are checked out of the task and it is marked as having an error.',
-    [{ label: 'Report error', value: 'error', kind: 'danger' }, { label: 'Cancel', value: 'cancel' }], extra);
+  const extra = h('div', { class: 'k-field' }, h('label', { for: 'k-note' }, t('kiosk.whatWentWrong')), note);
+  const v = await ask(t('kiosk.reportErrorTitle', { title: open.task.title }), t('kiosk.reportErrorText'),
+    [{ label: t('kiosk.reportError'), value: 'error', kind: 'danger' }, { label: t('common.cancel'), value: 'cancel' }], extra);
   if (v === 'error') await closeCheckin(open, 'error', note.value.trim() || undefined);
 }
 
 /* ---- start: never resume a previous worker's session ---- */
 (async function start() {
-  orgEl.textContent = slug ? `Kiosk · ${slug}` : 'Kiosk';
+  await setLanguage(deviceLanguage());
+  chrome();
   let left = '';
   try { left = sessionStorage.getItem(TOKEN_KEY) || ''; } catch { /* private mode */ }
   keepToken('');

@@ -3,6 +3,7 @@
 // with the same numbers in a table for screen readers, and the latest events.
 import { api } from '/console/api.js';
 import { h, clear, field, table, fmtTime, fmtDuration } from '/console/dom.js';
+import { t as tr } from '/console/i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const svg = (tag, attrs = {}, ...kids) => {
@@ -13,10 +14,10 @@ const svg = (tag, attrs = {}, ...kids) => {
 };
 
 export const TYPES = [
-  { key: 'checkin', label: 'Check-in events', one: 'check-in event', many: 'check-in events' },
-  { key: 'form', label: 'Forms', one: 'form', many: 'forms' },
-  { key: 'order', label: 'Order events', one: 'order event', many: 'order events' },
-  { key: 'asset', label: 'Asset events', one: 'asset event', many: 'asset events' },
+  { key: 'checkin', get label() { return tr('activity.checkInEvents'); } },
+  { key: 'form', get label() { return tr('activity.forms'); } },
+  { key: 'order', get label() { return tr('activity.orderEvents'); } },
+  { key: 'asset', get label() { return tr('activity.assetEvents'); } },
 ];
 
 /** Maps an API type name to one of the four series. */
@@ -62,7 +63,7 @@ export function chart(rows) {
       const v = r[t.key];
       if (!v) continue;
       const rect = svg('rect', { x, y: y(acc + v), width: bw, height: y(acc) - y(acc + v), class: `bar-${t.key}` },
-        svg('title', {}, `${r.day}: ${v} ${v === 1 ? t.one : t.many}`));
+        svg('title', {}, `${r.day}: ${tr(`activity.count.${t.key}`, { count: v })}`));
       g.append(rect);
       acc += v;
     }
@@ -73,17 +74,17 @@ export function chart(rows) {
   const ticks = [0, Math.round(max / 2), max].filter((v, i, a) => a.indexOf(v) === i);
   const axis = svg('g', {}, svg('line', { x1: padL, x2: W, y1: y(0), y2: y(0), class: 'axis' }),
     ticks.map((v) => svg('text', { x: padL - 6, y: y(v) + 4, 'text-anchor': 'end' }, document.createTextNode(String(v)))));
-  return svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': 'Activity per day (the table below has the numbers)' }, axis, g);
+  return svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': tr('activity.activityPerDayTheTable') }, axis, g);
 }
 
 export async function activityCard(card, u) {
   const today = new Date();
   const to = isoDay(today);
   const from14 = isoDay(new Date(today.getTime() - 13 * 86400000));
-  const range = field({ label: 'Period', name: 'range', type: 'select', value: '14', attrs: { class: 'narrow' }, options: [
-    { value: '7', label: 'Last 7 days' }, { value: '14', label: 'Last 14 days' }, { value: '30', label: 'Last 30 days' }] });
+  const range = field({ label: tr('activity.period'), name: 'range', type: 'select', value: '14', attrs: { class: 'narrow' }, options: [
+    { value: '7', label: tr('activity.last7Days') }, { value: '14', label: tr('activity.last14Days') }, { value: '30', label: tr('activity.last30Days') }] });
   const host = h('div');
-  card.append(h('p', { class: 'muted' }, 'Time checked in, and check-ins and check-outs, form submissions, order events and asset events per day (UTC).'), range, host);
+  card.append(h('p', { class: 'muted' }, tr('activity.timeCheckedInAndCheck')), range, host);
   async function load() {
     const n = Number(range.input.value);
     const from = n === 14 ? from14 : isoDay(new Date(today.getTime() - (n - 1) * 86400000));
@@ -95,15 +96,15 @@ export async function activityCard(card, u) {
     try { worked = (await api('/v1/timesheets', { query: { user_id: u.id, from, to } })).total_s; } catch { /* needs users.view or tasks.assign */ }
     clear(host, 
       h('div', { class: 'stats' },
-        worked !== null ? h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Time checked in'), h('span', { class: 'value' }, fmtDuration(worked))) : null,
+        worked !== null ? h('div', { class: 'stat' }, h('span', { class: 'label' }, tr('activity.timeCheckedIn')), h('span', { class: 'value' }, fmtDuration(worked))) : null,
         TYPES.map((t) => h('div', { class: 'stat' }, h('span', { class: 'label' }, t.label), h('span', { class: 'value' }, String(total(t.key)))))),
       chart(rows),
       h('div', { class: 'legend', 'aria-hidden': 'true' }, TYPES.map((t) => h('span', null, h('span', { class: `swatch ${t.key}` }), t.label))),
-      h('details', null, h('summary', null, 'Numbers per day'),
-        table({ columns: [{ label: 'Day' }, ...TYPES.map((t) => ({ label: t.label, class: 'num' }))], caption: 'Activity per day',
+      h('details', null, h('summary', null, tr('activity.numbersPerDay')),
+        table({ columns: [{ label: tr('activity.day') }, ...TYPES.map((t) => ({ label: t.label, class: 'num' }))], caption: tr('activity.activityPerDay'),
           rows: rows.map((r) => h('tr', null, h('th', { scope: 'row' }, r.day), TYPES.map((t) => h('td', { class: 'num' }, String(r[t.key]))))) })),
-      h('details', null, h('summary', null, `Latest events (${events.length})`),
-        table({ columns: [{ label: 'When' }, { label: 'Type' }, { label: 'Reference' }], caption: 'Latest events', empty: 'No events in this period.',
+      h('details', null, h('summary', null, tr('activity.latestEventsEventscount', { eventsCount: events.length })),
+        table({ columns: [{ label: tr('activity.when') }, { label: tr('activity.type') }, { label: tr('activity.reference') }], caption: tr('activity.latestEvents'), empty: tr('activity.noEventsInThisPeriod'),
           rows: events.slice(0, 100).map((ev) => h('tr', null, h('td', { class: 'small' }, fmtTime(ev.at || ev.occurred_at)), h('td', null, ev.type), h('td', null, ev.ref || ev.reference || ''))) })));
   }
   range.input.addEventListener('change', () => load().catch((e) => host.replaceChildren(h('p', { class: 'form-error' }, e.detail))));

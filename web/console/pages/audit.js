@@ -2,6 +2,7 @@
 // what, which target and when.
 import { api, apiAll } from '/console/api.js';
 import { h, clear, field, busy, fmtTime, table, toast } from '/console/dom.js';
+import { t as tr, has } from '/console/i18n.js';
 
 const ACTIONS = {
   'auth.login': 'Signed in', 'auth.login_failed': 'Sign-in failed', 'auth.logout': 'Signed out',
@@ -46,12 +47,12 @@ export function actionLabel(key) {
   return `${area.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase())}: ${words}`;
 }
 const AREAS = [
-  { value: '', label: 'Any action' }, { value: 'auth', label: 'Sign-in and sign-out' }, { value: 'user', label: 'Users' },
-  { value: 'invite', label: 'Invitations' }, { value: 'role', label: 'Roles' }, { value: 'group', label: 'Groups' },
-  { value: 'view', label: 'Views and dashboards' }, { value: 'org', label: 'Organization' }, { value: 'api_key', label: 'API keys' },
-  { value: 'session', label: 'Sessions' }, { value: 'kiosk', label: 'Kiosk' }, { value: 'device', label: 'Kiosk devices' },
-  { value: 'task', label: 'Tasks' }, { value: 'checkin', label: 'Check-ins' },
-  { value: 'access', label: 'Refusals (no permission)' }, { value: 'signature', label: 'Electronic signatures' },
+  { value: '', get label() { return tr('audit.anyAction'); } }, { value: 'auth', get label() { return tr('audit.signInAndSignOut'); } }, { value: 'user', get label() { return tr('audit.users'); } },
+  { value: 'invite', get label() { return tr('audit.invitations'); } }, { value: 'role', get label() { return tr('audit.roles'); } }, { value: 'group', get label() { return tr('audit.groups'); } },
+  { value: 'view', get label() { return tr('audit.viewsAndDashboards'); } }, { value: 'org', get label() { return tr('audit.organization'); } }, { value: 'api_key', get label() { return tr('audit.apiKeys'); } },
+  { value: 'session', get label() { return tr('audit.sessions'); } }, { value: 'kiosk', get label() { return tr('audit.kiosk'); } }, { value: 'device', get label() { return tr('audit.kioskDevices'); } },
+  { value: 'task', get label() { return tr('audit.tasks'); } }, { value: 'checkin', get label() { return tr('audit.checkins'); } },
+  { value: 'access', get label() { return tr('audit.refusalsNoPermission'); } }, { value: 'signature', get label() { return tr('audit.electronicSignatures'); } },
 ];
 
 /** An event's detail as "key: value" lines. */
@@ -68,17 +69,17 @@ export async function render({ main, query }) {
   let users = [];
   try { users = await apiAll('/v1/users', {}, 1000); } catch { /* names are a nicety */ }
   const names = new Map(users.map((u) => [u.id, u.name || u.email]));
-  main.append(h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Audit log'),
-    h('p', { class: 'sub' }, 'Every change and sign-in in the organization, newest first. Entries cannot be edited or deleted.'))));
+  main.append(h('div', { class: 'page-head' }, h('div', null, h('h1', null, tr('audit.auditLog')),
+    h('p', { class: 'sub' }, tr('audit.everyChangeAndSignIn')))));
 
-  const actor = field({ label: 'Who', name: 'actor', type: 'select', value: query.actor || '',
-    options: [{ value: '', label: 'Anyone' }, ...users.map((u) => ({ value: u.id, label: u.name || u.email }))] });
-  const action = field({ label: 'Action', name: 'action', type: 'select', value: query.action || '', options: AREAS });
-  const target = field({ label: 'Target id', name: 'target', value: query.target || '', attrs: { placeholder: 'usr_…', autocomplete: 'off' } });
-  const from = field({ label: 'From', name: 'from', type: 'date', value: query.from || '' });
-  const to = field({ label: 'To', name: 'to', type: 'date', value: query.to || '' });
-  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter the audit log' }, actor, action, target, from, to,
-    h('button', { type: 'submit', class: 'btn primary' }, 'Filter'));
+  const actor = field({ label: tr('audit.who'), name: 'actor', type: 'select', value: query.actor || '',
+    options: [{ value: '', label: tr('audit.anyone') }, ...users.map((u) => ({ value: u.id, label: u.name || u.email }))] });
+  const action = field({ label: tr('audit.action'), name: 'action', type: 'select', value: query.action || '', options: AREAS });
+  const target = field({ label: tr('audit.targetId'), name: 'target', value: query.target || '', attrs: { placeholder: tr('audit.usr'), autocomplete: 'off' } });
+  const from = field({ label: tr('audit.from'), name: 'from', type: 'date', value: query.from || '' });
+  const to = field({ label: tr('audit.to'), name: 'to', type: 'date', value: query.to || '' });
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': tr('audit.filterTheAuditLog') }, actor, action, target, from, to,
+    h('button', { type: 'submit', class: 'btn primary' }, tr('audit.filter')));
   const host = h('div');
   const foot = h('div', { class: 'table-foot' });
   // Download: the server streams the whole filtered trail (GET /v1/audit/export).
@@ -87,26 +88,26 @@ export async function render({ main, query }) {
       from: from.input.value ? `${from.input.value}T00:00:00Z` : '', to: to.input.value ? `${to.input.value}T23:59:59Z` : '' }).filter(([, v]) => v));
     return `/v1/audit/export?${sp}`;
   };
-  const csvLink = h('a', { class: 'btn', href: exportHref('csv'), download: 'audit.csv', 'data-testid': 'audit-download' }, 'Download CSV');
-  const ndLink = h('a', { class: 'btn', href: exportHref('ndjson'), download: 'audit.ndjson' }, 'Download NDJSON');
+  const csvLink = h('a', { class: 'btn', href: exportHref('csv'), download: 'audit.csv', 'data-testid': 'audit-download' }, tr('audit.downloadCsv'));
+  const ndLink = h('a', { class: 'btn', href: exportHref('ndjson'), download: 'audit.ndjson' }, tr('audit.downloadNdjson'));
   const refreshLinks = () => { csvLink.href = exportHref('csv'); ndLink.href = exportHref('ndjson'); };
   [actor, action, target, from, to].forEach((f) => f.input.addEventListener('input', refreshLinks));
   [actor, action, from, to].forEach((f) => f.input.addEventListener('change', refreshLinks));
-  main.append(form, h('div', { class: 'row', role: 'group', 'aria-label': 'Download the audit log' }, csvLink, ndLink), host, foot);
+  main.append(form, h('div', { class: 'row', role: 'group', 'aria-label': tr('audit.downloadTheAuditLog') }, csvLink, ndLink), host, foot);
   let cursor = null, rows = [];
 
   // Names come from the server (actor_name, target_name); ids stay in the tooltip.
   const who = (e) => {
-    if (e.actor_type === 'system') return 'System';
-    if (e.actor_type === 'anonymous' || !e.actor_id) return 'Someone not signed in';
+    if (e.actor_type === 'system') return tr('audit.system');
+    if (e.actor_type === 'anonymous' || !e.actor_id) return tr('audit.anonymous');
     const name = e.actor_name || names.get(e.actor_id);
-    return h('span', { title: e.actor_id }, e.actor_type === 'api_key' ? `API key ${name || 'that was deleted'}` : name || 'a deleted person');
+    return h('span', { title: e.actor_id }, e.actor_type === 'api_key' ? (name ? tr('audit.apiKeyNamed', { name }) : tr('audit.apiKeyDeleted')) : name || tr('audit.deletedPerson'));
   };
   const targetCell = (e) => {
     if (!e.target_id) return '—';
     const name = e.target_name || (e.target_type === 'user' ? names.get(e.target_id) : null);
-    const kind = e.target_type ? `${e.target_type.replace(/_/g, ' ')} ` : '';
-    if (e.target_type === 'user') return h('a', { href: `/console/users/${encodeURIComponent(e.target_id)}`, title: e.target_id }, name || 'a deleted person');
+    const kind = e.target_type ? `${has(`audit.type.${e.target_type}`) ? tr(`audit.type.${e.target_type}`) : e.target_type.replace(/_/g, ' ')} ` : '';
+    if (e.target_type === 'user') return h('a', { href: `/console/users/${encodeURIComponent(e.target_id)}`, title: e.target_id }, name || tr('audit.deletedPerson'));
     if (name) return h('span', { title: e.target_id }, kind, name);
     const short = e.target_id.length > 14 ? `${e.target_id.slice(0, 12)}…` : e.target_id;
     return h('span', { title: e.target_id }, kind, h('code', null, short));
@@ -134,11 +135,11 @@ export async function render({ main, query }) {
     if (mine !== seq) return;
     rows = more ? rows.concat(page.items) : page.items;
     cursor = page.next_cursor;
-    clear(host, table({ caption: 'Audit events', empty: 'No events match these filters.',
-      columns: [{ label: 'When' }, { label: 'Who' }, { label: 'Action' }, { label: 'Target' }, { label: 'Details' }, { label: 'Address' }],
+    clear(host, table({ caption: tr('audit.auditEvents'), empty: tr('audit.noEventsMatchTheseFilters'),
+      columns: [{ label: tr('audit.when') }, { label: tr('audit.who') }, { label: tr('audit.action') }, { label: tr('audit.target') }, { label: tr('audit.details') }, { label: tr('audit.address') }],
       rows: rows.map(rowOf) }));
-    clear(foot, h('span', { role: 'status' }, `${rows.length} event${rows.length === 1 ? '' : 's'} shown`),
-      cursor ? h('button', { type: 'button', class: 'btn small', onclick: (ev) => busy(ev.target, () => load(true)) }, 'Load more') : null);
+    clear(foot, h('span', { role: 'status' }, tr('audit.shown', { count: rows.length })),
+      cursor ? h('button', { type: 'button', class: 'btn small', onclick: (ev) => busy(ev.target, () => load(true)) }, tr('audit.loadMore')) : null);
   }
   form.addEventListener('submit', (e) => { e.preventDefault(); busy(e.submitter, () => load().catch((err) => toast(err.detail, 'error'))); });
   [actor, action].forEach((f) => f.input.addEventListener('change', () => load().catch((err) => toast(err.detail, 'error'))));

@@ -4,6 +4,7 @@
 import { api } from '/console/api.js';
 import { h, field, showError, clearErrors, busy } from '/console/dom.js';
 import { state, loadMe } from '/console/state.js';
+import { t as tr, language } from '/console/i18n.js';
 
 function form(onSubmit, ...children) {
   const f = h('form', { novalidate: true }, children);
@@ -21,22 +22,22 @@ function safeNext(next) {
 }
 
 const SSO_ERRORS = {
-  no_account: 'Your company account has no gatehouse account here yet. Ask an administrator to invite you.',
-  domain_not_allowed: 'Accounts from your e-mail domain are not created automatically here. Ask an administrator.',
-  account_locked: 'This account is locked. Ask an administrator.',
-  ip_not_allowed: 'Sign-in is not allowed from this network.',
-  state_replayed: 'That sign-in was already used. Start again.',
-  state_expired: 'That sign-in took too long. Start again.',
-  state_cookie_mismatch: 'That sign-in was started in another browser. Start again.',
+  get no_account() { return tr('auth.yourCompanyAccountHasNo'); },
+  get domain_not_allowed() { return tr('auth.accountsFromYourEMail'); },
+  get account_locked() { return tr('auth.thisAccountIsLockedAsk'); },
+  get ip_not_allowed() { return tr('auth.signInIsNotAllowed'); },
+  get state_replayed() { return tr('auth.thatSignInWasAlready'); },
+  get state_expired() { return tr('auth.thatSignInTookToo'); },
+  get state_cookie_mismatch() { return tr('auth.thatSignInWasStarted'); },
 };
 function ssoErrorText(reason) {
-  return SSO_ERRORS[reason] || `Company sign-in failed (${reason}). An administrator can see the details in the audit log.`;
+  return SSO_ERRORS[reason] || tr('auth.ssoFailed', { reason });
 }
 
 export async function signIn({ main, query, navigate }) {
-  const email = field({ label: 'Email', name: 'email', type: 'email', required: true, attrs: { autocomplete: 'username', autofocus: true } });
-  const password = field({ label: 'Password', name: 'password', type: 'password', required: true, attrs: { autocomplete: 'current-password' } });
-  const org = field({ label: 'Organization', name: 'org', hint: 'The short name of your organization, e.g. acme.', attrs: { autocomplete: 'organization' } });
+  const email = field({ label: tr('auth.email'), name: 'email', type: 'email', required: true, attrs: { autocomplete: 'username', autofocus: true } });
+  const password = field({ label: tr('auth.password'), name: 'password', type: 'password', required: true, attrs: { autocomplete: 'current-password' } });
+  const org = field({ label: tr('auth.organization'), name: 'org', hint: tr('auth.theShortNameOfYour'), attrs: { autocomplete: 'organization' } });
   if (query.org) org.input.value = query.org;
   else org.hidden = true;
   const f = form(async () => {
@@ -57,15 +58,15 @@ export async function signIn({ main, query, navigate }) {
     await loadMe();
     navigate(safeNext(query.next), { replace: true });
   },
-  h('h1', null, 'Sign in'),
-  query.reset === '1' ? h('div', { class: 'notice ok', role: 'status' }, 'Your password was changed. Sign in with the new one.') : null,
-  query.verified === '1' ? h('div', { class: 'notice ok', role: 'status' }, 'Your email is confirmed. Sign in to continue.') : null,
+  h('h1', null, tr('auth.signIn')),
+  query.reset === '1' ? h('div', { class: 'notice ok', role: 'status' }, tr('auth.yourPasswordWasChangedSign')) : null,
+  query.verified === '1' ? h('div', { class: 'notice ok', role: 'status' }, tr('auth.yourEmailIsConfirmedSign')) : null,
   email, password, org,
-  h('button', { type: 'submit', class: 'btn primary' }, 'Sign in'));
+  h('button', { type: 'submit', class: 'btn primary' }, tr('auth.signIn')));
   main.append(f,
     h('div', { class: 'auth-links' },
-      h('a', { href: '/console/forgot-password' }, 'Forgot your password?')),
-    h('p', { class: 'muted small' }, 'Shop-floor workers sign in at the kiosk with their badge and PIN.'));
+      h('a', { href: '/console/forgot-password' }, tr('auth.forgotYourPassword'))),
+    h('p', { class: 'muted small' }, tr('auth.shopFloorWorkersSignIn')));
   // Company sign-in (issue 16): "Sign in with <IdP>" for the organization
   // named in the address (?org=slug), or the only one.
   if (query.sso_error) {
@@ -104,51 +105,53 @@ export async function signIn({ main, query, navigate }) {
     email.input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(look, 400); });
   }
   if (state.me) {
-    main.prepend(h('div', { class: 'notice', role: 'status' }, `You are signed in as ${state.me.email}. `,
-      h('a', { href: '/console/' }, 'Go to the console')));
+    main.prepend(h('div', { class: 'notice', role: 'status' }, tr('auth.youAreSignedInAs', { email: state.me.email }),
+      h('a', { href: '/console/' }, tr('auth.goToTheConsole'))));
   }
 }
 
 export async function forgotPassword({ main }) {
-  const email = field({ label: 'Email', name: 'email', type: 'email', required: true, attrs: { autocomplete: 'username' } });
-  const org = field({ label: 'Organization (if you belong to several)', name: 'org', attrs: { autocomplete: 'organization' } });
+  const email = field({ label: tr('auth.email'), name: 'email', type: 'email', required: true, attrs: { autocomplete: 'username' } });
+  const org = field({ label: tr('auth.organizationIfYouBelongTo'), name: 'org', attrs: { autocomplete: 'organization' } });
   const done = h('div', { class: 'notice ok', role: 'status', hidden: true });
   const f = form(async () => {
     const body = { email: email.input.value.trim() };
     if (org.input.value.trim()) body.org = org.input.value.trim();
-    const r = await api('/v1/auth/password-reset', { method: 'POST', body });
-    done.textContent = `${r.status[0].toUpperCase()}${r.status.slice(1)}. Check your inbox.`;
+    // The answer is the same whether or not the account exists.
+    await api('/v1/auth/password-reset', { method: 'POST', body });
+    done.textContent = tr('auth.resetSent');
     done.hidden = false;
-    f.querySelector('button[type=submit]').textContent = 'Send again';
+    f.querySelector('button[type=submit]').textContent = tr('auth.sendAgain');
   },
-  h('h1', null, 'Forgot your password?'),
-  h('p', { class: 'muted' }, 'Enter your email and we will send you a link to choose a new password.'),
+  h('h1', null, tr('auth.forgotYourPassword')),
+  h('p', { class: 'muted' }, tr('auth.enterYourEmailAndWe')),
   done, email, org,
-  h('button', { type: 'submit', class: 'btn primary' }, 'Send reset link'));
-  main.append(f, h('div', { class: 'auth-links' }, h('a', { href: '/console/sign-in' }, 'Back to sign in')));
+  h('button', { type: 'submit', class: 'btn primary' }, tr('auth.sendResetLink')));
+  main.append(f, h('div', { class: 'auth-links' }, h('a', { href: '/console/sign-in' }, tr('auth.backToSignIn'))));
 }
 
-function badLink(main, e, what) {
+/* kind: 'reset' (a password reset link) or 'confirm' (an e-mail confirmation link). */
+function badLink(main, e, kind) {
   const msgs = {
-    token_expired: `This ${what} link has expired.`,
-    token_used: `This ${what} link was already used.`,
-    token_invalid: `This ${what} link is not valid.`,
+    token_expired: tr(`auth.link.${kind}.expired`),
+    token_used: tr(`auth.link.${kind}.used`),
+    token_invalid: tr(`auth.link.${kind}.invalid`),
   };
-  main.append(h('h1', null, 'Link not valid'),
+  main.append(h('h1', null, tr('auth.linkNotValid')),
     h('div', { class: 'form-error', role: 'alert' }, msgs[e.code] || e.detail),
-    h('p', null, what === 'password reset'
-      ? h('a', { href: '/console/forgot-password' }, 'Request a new reset link')
-      : 'Ask your administrator to send you a new link.'),
-    h('div', { class: 'auth-links' }, h('a', { href: '/console/sign-in' }, 'Go to sign in')));
+    h('p', null, kind === 'reset'
+      ? h('a', { href: '/console/forgot-password' }, tr('auth.requestANewResetLink'))
+      : tr('auth.askYourAdministratorToSend')),
+    h('div', { class: 'auth-links' }, h('a', { href: '/console/sign-in' }, tr('auth.goToSignIn'))));
 }
 
 function newPasswordFields() {
-  const pw = field({ label: 'New password', name: 'password', type: 'password', required: true,
-    hint: 'At least 8 characters; a long phrase is best. Common passwords are refused.', attrs: { autocomplete: 'new-password', minlength: '8' } });
-  const pw2 = field({ label: 'Repeat the new password', name: 'password2', type: 'password', required: true, attrs: { autocomplete: 'new-password' } });
+  const pw = field({ label: tr('auth.newPassword'), name: 'password', type: 'password', required: true,
+    hint: tr('auth.atLeast8CharactersA'), attrs: { autocomplete: 'new-password', minlength: '8' } });
+  const pw2 = field({ label: tr('auth.repeatTheNewPassword'), name: 'password2', type: 'password', required: true, attrs: { autocomplete: 'new-password' } });
   const check = () => {
     if (pw.input.value !== pw2.input.value) {
-      const e = new Error('The two passwords differ.');
+      const e = new Error(tr('auth.theTwoPasswordsDiffer'));
       e.detail = e.message; e.field = 'password2';
       throw e;
     }
@@ -160,29 +163,29 @@ function newPasswordFields() {
 export async function resetPassword({ main, query, navigate }) {
   const token = query.token || '';
   let info;
-  try { info = await api('/v1/auth/link', { query: { purpose: 'reset', token } }); } catch (e) { badLink(main, e, 'password reset'); return; }
+  try { info = await api('/v1/auth/link', { query: { purpose: 'reset', token } }); } catch (e) { badLink(main, e, 'reset'); return; }
   const { pw, pw2, check } = newPasswordFields();
   const f = form(async () => {
     await api('/v1/auth/password-reset/confirm', { method: 'POST', body: { token, password: check() } });
     navigate('/sign-in?reset=1', { replace: true });
   },
-  h('h1', null, 'Choose a new password'),
-  h('p', { class: 'muted' }, `For ${info.name} (${info.email}). Signing in with the new password ends your other sessions.`),
+  h('h1', null, tr('auth.chooseANewPassword')),
+  h('p', { class: 'muted' }, tr('auth.forNameEmailSigningIn', { name: info.name, email: info.email })),
   h('input', { type: 'text', name: 'username', value: info.email, autocomplete: 'username', hidden: true, readOnly: true }),
-  pw, pw2, h('button', { type: 'submit', class: 'btn primary' }, 'Save password'));
+  pw, pw2, h('button', { type: 'submit', class: 'btn primary' }, tr('auth.savePassword')));
   main.append(f);
 }
 
 export async function verifyEmail({ main, query, navigate }) {
   const token = query.token || '';
   let info;
-  try { info = await api('/v1/auth/link', { query: { purpose: 'verify', token } }); } catch (e) { badLink(main, e, 'confirmation'); return; }
-  const parts = [h('h1', null, 'Confirm your email'),
-    h('p', { class: 'muted' }, `Hello ${info.name}. Confirm ${info.email}${info.has_password ? '' : ' and choose a password'} to finish setting up your account.`),
+  try { info = await api('/v1/auth/link', { query: { purpose: 'verify', token } }); } catch (e) { badLink(main, e, 'confirm'); return; }
+  const parts = [h('h1', null, tr('auth.confirmYourEmail')),
+    h('p', { class: 'muted' }, tr(info.has_password ? 'auth.helloConfirm' : 'auth.helloConfirmPassword', { name: info.name, email: info.email })),
     h('input', { type: 'text', name: 'username', value: info.email, autocomplete: 'username', hidden: true, readOnly: true })];
   let pwf = null;
   if (!info.has_password) { pwf = newPasswordFields(); parts.push(pwf.pw, pwf.pw2); }
-  parts.push(h('button', { type: 'submit', class: 'btn primary' }, info.has_password ? 'Confirm email' : 'Confirm and save password'));
+  parts.push(h('button', { type: 'submit', class: 'btn primary' }, info.has_password ? tr('auth.confirmEmail') : tr('auth.confirmAndSavePassword')));
   const f = form(async () => {
     const body = { token };
     if (pwf) body.password = pwf.check();
@@ -197,55 +200,55 @@ export async function acceptInvite({ main, query, navigate }) {
   let info;
   try { info = await api('/v1/invites/lookup', { query: { token } }); } catch (e) {
     const msgs = {
-      invite_cancelled: 'This invitation was cancelled.',
-      invite_used: 'This invitation was already accepted. Sign in instead.',
-      token_invalid: 'This invitation link is not valid. It may have been replaced by a newer one: check your latest mail.',
+      invite_cancelled: tr('auth.thisInvitationWasCancelled'),
+      invite_used: tr('auth.thisInvitationWasAlreadyAccepted'),
+      token_invalid: tr('auth.thisInvitationLinkIsNot'),
     };
-    main.append(h('h1', null, 'Invitation not valid'), h('div', { class: 'form-error', role: 'alert' }, msgs[e.code] || e.detail),
-      h('p', null, 'Ask the person who invited you to send a new invitation.'),
-      h('div', { class: 'auth-links' }, h('a', { href: '/console/sign-in' }, 'Go to sign in')));
+    main.append(h('h1', null, tr('auth.invitationNotValid')), h('div', { class: 'form-error', role: 'alert' }, msgs[e.code] || e.detail),
+      h('p', null, tr('auth.askThePersonWhoInvited')),
+      h('div', { class: 'auth-links' }, h('a', { href: '/console/sign-in' }, tr('auth.goToSignIn'))));
     return;
   }
   if (info.expired) {
-    main.append(h('h1', null, 'Invitation expired'),
-      h('div', { class: 'form-error', role: 'alert' }, `This invitation to ${info.org.name} expired on ${new Date(info.expires_at).toLocaleDateString()}.`),
-      h('p', null, `Ask ${info.invited_by || 'the person who invited you'} to send it again.`));
+    main.append(h('h1', null, tr('auth.invitationExpired')),
+      h('div', { class: 'form-error', role: 'alert' }, tr('auth.thisInvitationToNameExpired', { name: info.org.name, date: new Date(info.expires_at).toLocaleDateString(language()) })),
+      h('p', null, info.invited_by ? tr('auth.askToResend', { name: info.invited_by }) : tr('auth.askInviterToResend')));
     return;
   }
-  const name = field({ label: 'Your name', name: 'name', required: true, attrs: { autocomplete: 'name', autofocus: true } });
+  const name = field({ label: tr('auth.yourName'), name: 'name', required: true, attrs: { autocomplete: 'name', autofocus: true } });
   const { pw, pw2, check } = newPasswordFields();
   const f = form(async () => {
     await api('/v1/invites/accept', { method: 'POST', quiet401: true, body: { token, name: name.input.value.trim(), password: check() } });
     await loadMe();
     navigate('/', { replace: true });
   },
-  h('h1', null, `Join ${info.org.name}`),
-  h('p', { class: 'muted' }, `${info.invited_by ? `${info.invited_by} invited you` : 'You were invited'} as ${info.email}, with the role ${info.role.name}. Choose your name and a password.`),
+  h('h1', null, tr('auth.joinName', { name: info.org.name })),
+  h('p', { class: 'muted' }, tr(info.invited_by ? 'auth.invitedBy' : 'auth.invited', { name: info.invited_by, email: info.email, role: info.role.name })),
   h('input', { type: 'text', name: 'username', value: info.email, autocomplete: 'username', hidden: true, readOnly: true }),
-  name, pw, pw2, h('button', { type: 'submit', class: 'btn primary' }, 'Create my account'));
+  name, pw, pw2, h('button', { type: 'submit', class: 'btn primary' }, tr('auth.createMyAccount')));
   main.append(f);
 }
 
 export async function setup({ main, query, navigate }) {
-  const token = field({ label: 'Setup token', name: 'token', required: true, value: query.token || '',
-    hint: 'Printed by gatehouse on its first start.' });
+  const token = field({ label: tr('auth.setupToken'), name: 'token', required: true, value: query.token || '',
+    hint: tr('auth.printedByGatehouseOnIts') });
   if (query.token) token.hidden = true;
-  const orgName = field({ label: 'Organization name', name: 'org.name', required: true, attrs: { autocomplete: 'organization' } });
-  const slug = field({ label: 'Short name', name: 'org.slug', required: true,
-    hint: 'Lowercase letters, digits and dashes; used in kiosk links (/kiosk/short-name/).' });
+  const orgName = field({ label: tr('auth.organizationName'), name: 'org.name', required: true, attrs: { autocomplete: 'organization' } });
+  const slug = field({ label: tr('auth.shortName'), name: 'org.slug', required: true,
+    hint: tr('auth.lowercaseLettersDigitsAndDashes') });
   let slugTouched = false;
   slug.input.addEventListener('input', () => { slugTouched = true; });
   orgName.input.addEventListener('input', () => {
     if (!slugTouched) slug.input.value = orgName.input.value.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
   });
-  const template = field({ label: 'Starting roles', name: 'template', type: 'select', value: 'plant', options: [
-    { value: 'plant', label: 'Plant: users and admins (default)' },
-    { value: 'quality', label: 'Quality: read-only, user, editor, admin' },
-    { value: 'monitoring', label: 'Machine monitoring: executive, manager, IT admin, supervisor, kiosk' },
-    { value: 'oee', label: 'OEE: admin, manager, staff, read-only' },
-  ], hint: 'You can edit these roles and add your own later.' });
-  const name = field({ label: 'Your name', name: 'admin.name', required: true, attrs: { autocomplete: 'name' } });
-  const email = field({ label: 'Your email', name: 'admin.email', type: 'email', required: true, attrs: { autocomplete: 'username' } });
+  const template = field({ label: tr('auth.startingRoles'), name: 'template', type: 'select', value: 'plant', options: [
+    { value: 'plant', label: tr('auth.plantUsersAndAdminsDefault') },
+    { value: 'quality', label: tr('auth.qualityReadOnlyUserEditor') },
+    { value: 'monitoring', label: tr('auth.machineMonitoringExecutiveManagerIt') },
+    { value: 'oee', label: tr('auth.oeeAdminManagerStaffRead') },
+  ], hint: tr('auth.youCanEditTheseRoles') });
+  const name = field({ label: tr('auth.yourName'), name: 'admin.name', required: true, attrs: { autocomplete: 'name' } });
+  const email = field({ label: tr('auth.yourEmail'), name: 'admin.email', type: 'email', required: true, attrs: { autocomplete: 'username' } });
   const { pw, pw2, check } = newPasswordFields();
   pw.dataset.field = 'admin.password';
   const f = form(async () => {
@@ -259,9 +262,9 @@ export async function setup({ main, query, navigate }) {
     await loadMe();
     navigate('/users', { replace: true });
   },
-  h('h1', null, 'Set up gatehouse'),
-  h('p', { class: 'muted' }, 'Create your organization and its first administrator.'),
+  h('h1', null, tr('auth.setUpGatehouse')),
+  h('p', { class: 'muted' }, tr('auth.createYourOrganizationAndIts')),
   token, orgName, slug, template, name, email, pw, pw2,
-  h('button', { type: 'submit', class: 'btn primary' }, 'Create organization'));
+  h('button', { type: 'submit', class: 'btn primary' }, tr('auth.createOrganization')));
   main.append(f);
 }

@@ -3,36 +3,37 @@
 // grant, module or add-on that gives or withholds each permission and tab.
 import { h, clear, field, badge, table } from '/console/dom.js';
 import { permName, moduleName, addonName, tabName } from '/console/state.js';
+import { t as tr } from '/console/i18n.js';
 
 /** One permission's answer: {allowed, text}. */
 export function explainPermission(ex, p, cat, roleName, who) {
   const perm = `“${permName(cat, p.key)}”`;
   const mod = moduleName(cat, p.module);
-  const Role = `The role ${roleName(ex.role)}`;
+  const Role = tr('explain.theRole', { role: roleName(ex.role) });
   const both = p.via_role && p.via_grant;
   switch (p.reason) {
     case 'granted_by_role':
-      return { allowed: true, text: `Yes. ${Role} includes ${perm}${both ? ', and a direct grant gives it too' : ''}.` };
+      return { allowed: true, text: tr(both ? 'explain.roleIncludesBoth' : 'explain.roleIncludes', { Role, perm }) };
     case 'granted_by_grant':
-      return { allowed: true, text: `Yes. ${Role} does not include ${perm}, but a direct grant to ${who} gives it.` };
+      return { allowed: true, text: tr('explain.yesRoleDoesNotInclude', { Role, perm, who }) };
     case 'open':
-      return { allowed: true, text: `Yes. ${perm} is open to everyone in the organization: every active person has it, whatever their role.` };
+      return { allowed: true, text: tr('explain.yesPermIsOpenTo', { perm }) };
     case 'unknown_permission':
-      return { allowed: false, text: `No. ${perm} is not in the catalog, and a permission the catalog does not list is never granted.` };
+      return { allowed: false, text: tr('explain.noPermIsNotIn', { perm }) };
     case 'not_granted':
-      return { allowed: false, text: `No. ${Role} does not include ${perm}, and ${who} has no direct grant for it. Add it to the role on the Roles page, or give a direct grant on this page.` };
+      return { allowed: false, text: tr('explain.noRoleDoesNotInclude', { Role, perm, who }) };
     case 'module_disabled_for_org':
-      return { allowed: false, text: `No. ${perm} belongs to the ${mod} module, which the organization's subscription does not include${p.via_role || p.via_grant ? ` (${p.via_role ? 'the role' : 'a direct grant'} would give it otherwise)` : ''}.` };
+      return { allowed: false, text: tr(p.via_role ? 'explain.orgModuleRole' : p.via_grant ? 'explain.orgModuleGrant' : 'explain.orgModule', { perm, mod }) };
     case 'module_disabled_for_user':
-      return { allowed: false, text: `No. ${perm} belongs to the ${mod} module, which is turned off for ${who}. Turn the module on under Modules${p.via_role || p.via_grant ? '' : ', and add the permission to the role or grant it'}.` };
+      return { allowed: false, text: tr(p.via_role || p.via_grant ? 'explain.userModule' : 'explain.userModuleAdd', { perm, mod, who }) };
     case 'addon_missing':
-      return { allowed: false, text: `No. ${perm} needs the ${addonName(cat, p.addon)} add-on, which the organization does not have.` };
+      return { allowed: false, text: tr('explain.noPermNeedsTheAddon', { perm, addon: addonName(cat, p.addon) }) };
     case 'device_read_only':
-      return { allowed: false, text: `No. ${who} is a shared display account, which can only read; no role or grant can change that.` };
+      return { allowed: false, text: tr('explain.noWhoIsAShared', { who }) };
     case 'user_inactive':
-      return { allowed: false, text: `No. The account is locked, so it can do nothing until it is unlocked.` };
+      return { allowed: false, text: tr('explain.noTheAccountIsLocked') };
     default:
-      return { allowed: !!p.allowed, text: `${p.allowed ? 'Yes' : 'No'} (${p.reason}).` };
+      return { allowed: !!p.allowed, text: `${p.allowed ? tr('explain.yes') : tr('explain.no')} (${p.reason}).` };
   }
 }
 
@@ -40,27 +41,27 @@ export function explainPermission(ex, p, cat, roleName, who) {
 export function explainTab(ex, t, cat, roleName, who) {
   const m = cat.modules.find((x) => x.key === t.module);
   const tab = m?.tabs.find((x) => x.key === t.key);
-  const name = `the ${tabName(cat, t.module, t.key)} tab`;
+  const name = tr('explain.theTab', { tab: tabName(cat, t.module, t.key) });
   const needs = (tab?.any_of || []).map((k) => `“${permName(cat, k)}”`);
-  const needText = needs.length ? `, and needs ${needs.join(' or ')}` : '';
+  const needText = needs.length ? tr('explain.andNeeds', { perms: needs.join(tr('explain.or')) }) : '';
   const mod = moduleName(cat, t.module);
   if (t.visible) {
     const held = (tab?.any_of || []).filter((k) => ex.permissions.find((p) => p.key === k)?.allowed).map((k) => `“${permName(cat, k)}”`);
-    return { allowed: true, text: `Yes. ${cap(name)} comes with the ${mod} module, which ${who} has${held.length ? `, and ${who} holds ${held.join(' and ')}` : ''}.` };
+    return { allowed: true, text: held.length ? tr('explain.tabYesHolds', { name: cap(name), mod, who, perms: held.join(tr('explain.and')) }) : tr('explain.tabYes', { name: cap(name), mod, who }) };
   }
   switch (t.reason) {
     case 'module_disabled_for_org':
-      return { allowed: false, text: `No. ${cap(name)} belongs to the ${mod} module, which the organization's subscription does not include.` };
+      return { allowed: false, text: tr('explain.noNameBelongsToThe', { name: cap(name), mod }) };
     case 'module_disabled_for_user':
-      return { allowed: false, text: `No. ${cap(name)} belongs to the ${mod} module, which is turned off for ${who}. Turn it on under Modules.` };
+      return { allowed: false, text: tr('explain.noNameBelongsToThe2', { name: cap(name), mod, who }) };
     case 'not_granted':
-      return { allowed: false, text: `No. ${cap(name)} shows only to people with ${needs.join(' or ') || 'a permission'}; ${roleName(ex.role) ? `the role ${roleName(ex.role)}` : 'the role'} has none of them and there is no direct grant.` };
+      return { allowed: false, text: tr('explain.tabNotGranted', { name: cap(name), perms: needs.join(tr('explain.or')) || tr('explain.aPermission'), role: roleName(ex.role) ? tr('explain.theRoleLower', { role: roleName(ex.role) }) : tr('explain.theRoleBare') }) };
     case 'user_inactive':
-      return { allowed: false, text: 'No. The account is locked.' };
+      return { allowed: false, text: tr('explain.noTheAccountIsLocked2') };
     case 'device_read_only':
-      return { allowed: false, text: `No. ${who} is a shared display account${needText}.` };
+      return { allowed: false, text: tr('explain.noWhoIsAShared2', { who, needText }) };
     default:
-      return { allowed: false, text: `No (${t.reason}).` };
+      return { allowed: false, text: tr('explain.noReason', { reason: t.reason }) };
   }
 }
 
@@ -73,17 +74,17 @@ const cap = (s) => s[0].toUpperCase() + s.slice(1);
 export function explainCard(ex, cat, roleName, who) {
   const tabKey = (t) => `tab:${t.module}:${t.key}`;
   const options = [];
-  const tabOpts = ex.tabs.map((t) => ({ value: tabKey(t), label: `see the ${tabName(cat, t.module, t.key)} tab${t.visible ? '' : ' (hidden)'}` }));
-  const permOpts = ex.permissions.map((p) => ({ value: `perm:${p.key}`, label: `${permName(cat, p.key)}${p.allowed ? '' : ' (not allowed)'}` }));
+  const tabOpts = ex.tabs.map((t) => ({ value: tabKey(t), label: tr(t.visible ? 'explain.seeTab' : 'explain.seeTabHidden', { tab: tabName(cat, t.module, t.key) }) }));
+  const permOpts = ex.permissions.map((p) => ({ value: `perm:${p.key}`, label: p.allowed ? permName(cat, p.key) : tr('explain.permNotAllowed', { perm: permName(cat, p.key) }) }));
   options.push(...tabOpts, ...permOpts);
   const firstDenied = ex.tabs.find((t) => !t.visible);
-  const question = field({ label: `Why can or can't ${who}…`, name: 'why', type: 'select', options,
+  const question = field({ label: tr('explain.whyCanOrCanT', { who }), name: 'why', type: 'select', options,
     value: firstDenied ? tabKey(firstDenied) : options[0]?.value });
   // Group the options for scanning.
   const sel = question.input;
   clear(sel);
-  const og1 = h('optgroup', { label: 'Tabs' }, tabOpts.map((o) => h('option', { value: o.value }, o.label)));
-  const og2 = h('optgroup', { label: 'Permissions' });
+  const og1 = h('optgroup', { label: tr('explain.tabs') }, tabOpts.map((o) => h('option', { value: o.value }, o.label)));
+  const og2 = h('optgroup', { label: tr('explain.permissions') });
   for (const m of cat.modules) {
     const ps = ex.permissions.filter((p) => p.module === m.key);
     for (const p of ps) og2.append(h('option', { value: `perm:${p.key}` }, `do: ${permName(cat, p.key)}${p.allowed ? '' : ' (not allowed)'}`));
@@ -113,32 +114,32 @@ export function explainCard(ex, cat, roleName, who) {
     const deny = onlyDenied.checked;
     const tabRows = ex.tabs.filter((t) => !deny || !t.visible).map((t) => {
       const a = explainTab(ex, t, cat, roleName, who);
-      return h('tr', null, h('th', { scope: 'row' }, `${tabName(cat, t.module, t.key)} tab`, h('span', { class: 'sub' }, moduleName(cat, t.module))),
-        h('td', null, a.allowed ? h('span', { class: 'yes' }, 'Visible') : h('span', { class: 'no' }, 'Hidden')),
+      return h('tr', null, h('th', { scope: 'row' }, tr('explain.keyTab', { key: tabName(cat, t.module, t.key) }), h('span', { class: 'sub' }, moduleName(cat, t.module))),
+        h('td', null, a.allowed ? h('span', { class: 'yes' }, tr('explain.visible')) : h('span', { class: 'no' }, tr('explain.hidden'))),
         h('td', { class: 'small' }, a.text));
     });
     const permRows = ex.permissions.filter((p) => !deny || !p.allowed).map((p) => {
       const a = explainPermission(ex, p, cat, roleName, who);
       return h('tr', null, h('th', { scope: 'row' }, permName(cat, p.key), h('span', { class: 'sub mono' }, p.key)),
-        h('td', null, a.allowed ? h('span', { class: 'yes' }, 'Allowed') : h('span', { class: 'no' }, 'Not allowed')),
+        h('td', null, a.allowed ? h('span', { class: 'yes' }, tr('explain.allowed')) : h('span', { class: 'no' }, tr('explain.notAllowed'))),
         h('td', { class: 'small' }, a.text));
     });
-    const cols = [{ label: 'Tab or permission' }, { label: 'Answer' }, { label: 'Why' }];
+    const cols = [{ label: tr('explain.tabOrPermission') }, { label: tr('explain.answer') }, { label: tr('explain.why') }];
     clear(listHost, 
-      h('h3', null, 'Tabs'), table({ columns: cols, rows: tabRows, caption: 'Tabs', empty: 'None.' }),
-      h('h3', { class: 'mt' }, 'Permissions'), table({ columns: cols, rows: permRows, caption: 'Permissions', empty: 'None.' }));
+      h('h3', null, tr('explain.tabs')), table({ columns: cols, rows: tabRows, caption: tr('explain.tabs'), empty: tr('explain.none') }),
+      h('h3', { class: 'mt' }, tr('explain.permissions')), table({ columns: cols, rows: permRows, caption: tr('explain.permissions'), empty: tr('explain.none') }));
   };
   onlyDenied.addEventListener('change', drawList);
   drawList();
 
   const allowedCount = ex.permissions.filter((p) => p.allowed).length;
   return h('section', { class: 'card', 'aria-labelledby': 'why-h', id: 'why' },
-    h('div', { class: 'card-head' }, h('h2', { id: 'why-h' }, 'Access explained'),
-      h('span', { class: 'badges' }, badge(`${allowedCount} of ${ex.permissions.length} permissions`, 'outline'),
-        badge(`${ex.tabs.filter((t) => t.visible).length} of ${ex.tabs.length} tabs`, 'outline'))),
-    h('p', { class: 'muted' }, 'A permission counts when the role or a direct grant gives it and its module is on for both the organization and the person; some need an add-on.'),
+    h('div', { class: 'card-head' }, h('h2', { id: 'why-h' }, tr('explain.accessExplained')),
+      h('span', { class: 'badges' }, badge(tr('explain.allowedcountOfPermissionscountPermissions', { allowedCount, permissionsCount: ex.permissions.length }), 'outline'),
+        badge(tr('explain.visiblecountOfTabscountTabs', { visibleCount: ex.tabs.filter((t) => t.visible).length, tabsCount: ex.tabs.length }), 'outline'))),
+    h('p', { class: 'muted' }, tr('explain.aPermissionCountsWhenThe')),
     question, answer,
-    h('details', null, h('summary', null, 'Every tab and permission'),
-      h('label', { class: 'check', for: 'why-only-denied' }, onlyDenied, h('span', null, 'Show only what is not allowed')),
+    h('details', null, h('summary', null, tr('explain.everyTabAndPermission')),
+      h('label', { class: 'check', for: 'why-only-denied' }, onlyDenied, h('span', null, tr('explain.showOnlyWhatIsNot'))),
       listHost));
 }

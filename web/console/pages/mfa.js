@@ -4,6 +4,7 @@
 import { api } from '/console/api.js';
 import { h, clear, field, showError, clearErrors, busy, toast, badge, fmtTime, copyText } from '/console/dom.js';
 import { state, loadMe, forget } from '/console/state.js';
+import { t as tr } from '/console/i18n.js';
 
 function safeNext(next) {
   return next && next.startsWith('/console/') && !next.startsWith('//') && !next.includes('/sign-in') ? next : '/console/';
@@ -20,17 +21,16 @@ function form(onSubmit, ...children) {
   return f;
 }
 
-const codeField = (label = 'Code from your authenticator app') => field({ label, name: 'code', required: true,
+const codeField = (label = tr('mfa.codeLabel')) => field({ label, name: 'code', required: true,
   attrs: { autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: '6' } });
 
 /** The recovery codes, shown once, with a copy button. */
 function recoveryCodes(codes) {
   const list = h('ol', { class: 'recovery-codes', 'data-testid': 'recovery-codes' }, codes.map((c) => h('li', null, h('code', null, c))));
-  const copy = h('button', { type: 'button', class: 'btn small' }, 'Copy codes');
+  const copy = h('button', { type: 'button', class: 'btn small' }, tr('mfa.copyCodes'));
   copy.addEventListener('click', () => copyText(codes.join('\n'), copy));
   return h('div', { class: 'notice', role: 'status' },
-    h('p', null, h('strong', null, 'Your recovery codes. '), 'Each works once, instead of a code from the app, if you lose your phone. ',
-      'Keep them somewhere safe: they are shown only now.'), list, copy);
+    h('p', null, h('strong', null, tr('mfa.yourRecoveryCodes')), tr('mfa.eachWorksOnceInsteadOf')), list, copy);
 }
 
 /* ---- passkeys and security keys (WebAuthn) ---- */
@@ -67,17 +67,17 @@ async function usePasskey() {
 export async function enrolForm(host, done) {
   const e = await api('/v1/me/mfa/totp', { method: 'POST' });
   const qr = h('img', { class: 'qr', src: `data:image/svg+xml;base64,${btoa(e.qr_svg)}`, width: 216, height: 216,
-    alt: 'QR code to scan with your authenticator app' });
+    alt: tr('mfa.qrCodeToScanWith') });
   const code = codeField();
   const f = form(async () => {
     const r = await api('/v1/me/mfa/totp/confirm', { method: 'POST', body: { code: code.input.value.trim() } });
     await done(r);
   },
   h('ol', { class: 'steps' },
-    h('li', null, 'Open your authenticator app (for example FreeOTP, Google Authenticator or Microsoft Authenticator) and scan this code:'),
-    h('li', null, qr, h('p', { class: 'small' }, 'Cannot scan it? Enter this key instead: ', h('code', { 'data-testid': 'totp-secret' }, e.secret))),
-    h('li', null, 'Enter the six-digit code the app shows.')),
-  code, h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Confirm')));
+    h('li', null, tr('mfa.openYourAuthenticatorAppFor')),
+    h('li', null, qr, h('p', { class: 'small' }, tr('mfa.cannotScanItEnterThis'), h('code', { 'data-testid': 'totp-secret' }, e.secret))),
+    h('li', null, tr('mfa.enterTheSixDigitCode'))),
+  code, h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, tr('common.confirm'))));
   clear(host, f);
 }
 
@@ -92,17 +92,17 @@ export async function secondStep({ main, query, navigate }) {
     try { await api('/v1/auth/logout', { method: 'POST', quiet401: true }); } catch { /* gone */ }
     forget();
     navigate('/sign-in', { replace: true });
-  } }, 'Cancel and sign in as someone else'));
+  } }, tr('mfa.cancelAndSignInAs')));
   if (pending === 'verify') {
     const code = codeField();
-    const rec = field({ label: 'Recovery code', name: 'recovery_code', hint: 'One of the ten codes you saved when you set up the app.',
+    const rec = field({ label: tr('mfa.recoveryCode'), name: 'recovery_code', hint: tr('mfa.oneOfTheTenCodes'),
       attrs: { autocomplete: 'off' } });
     rec.hidden = true;
-    const toggle = h('button', { type: 'button', class: 'btn link' }, 'Use a recovery code instead');
+    const toggle = h('button', { type: 'button', class: 'btn link' }, tr('mfa.useARecoveryCodeInstead'));
     toggle.addEventListener('click', () => {
       const useRec = rec.hidden;
       rec.hidden = !useRec; code.hidden = useRec;
-      toggle.textContent = useRec ? 'Use the authenticator app instead' : 'Use a recovery code instead';
+      toggle.textContent = useRec ? tr('mfa.useTheAuthenticatorAppInstead') : tr('mfa.useARecoveryCodeInstead');
       (useRec ? rec : code).input.focus();
     });
     const f = form(async () => {
@@ -111,14 +111,14 @@ export async function secondStep({ main, query, navigate }) {
       await loadMe();
       navigate(next, { replace: true });
     },
-    h('h1', null, 'Second step'),
-    h('p', { class: 'muted' }, `Signed in as ${state.me.email}. Enter the code your authenticator app shows for ${state.me.org?.name || 'gatehouse'}.`),
-    code, rec, h('button', { type: 'submit', class: 'btn primary' }, 'Continue'), toggle);
+    h('h1', null, tr('mfa.secondStep')),
+    h('p', { class: 'muted' }, tr('mfa.signedInAs', { email: state.me.email, org: state.me.org?.name || 'gatehouse' })),
+    code, rec, h('button', { type: 'submit', class: 'btn primary' }, tr('mfa.continue')), toggle);
     main.append(f, cancel);
     let st = null;
     try { st = await api('/v1/me/mfa'); } catch { /* the code form still works */ }
     if (st?.passkeys > 0 && window.PublicKeyCredential) {
-      const pk = h('button', { type: 'button', class: 'btn primary' }, 'Use a passkey or security key');
+      const pk = h('button', { type: 'button', class: 'btn primary' }, tr('mfa.useAPasskeyOrSecurity'));
       const pkForm = h('div', { class: 'passkey-step' }, pk);
       pk.addEventListener('click', () => busy(pk, async () => {
         clearErrors(f);
@@ -126,14 +126,14 @@ export async function secondStep({ main, query, navigate }) {
           await usePasskey();
           await loadMe();
           navigate(next, { replace: true });
-        } catch (err) { showError(f, err.name === 'NotAllowedError' ? { detail: 'The passkey was not used. Try again.' } : err); }
+        } catch (err) { showError(f, err.name === 'NotAllowedError' ? { detail: tr('mfa.thePasskeyWasNotUsed') } : err); }
       }));
       f.querySelector('h1').after(pkForm);
       if (!st.totp) { // no app: the passkey, or a recovery code
         const submit = f.querySelector('button[type=submit]');
         code.hidden = true;
         submit.hidden = true;
-        f.querySelector('p.muted').textContent = `Signed in as ${state.me.email}. Confirm with your passkey or security key.`;
+        f.querySelector('p.muted').textContent = tr('mfa.signedInAsEmailConfirm', { email: state.me.email });
         toggle.addEventListener('click', () => { submit.hidden = rec.hidden; code.hidden = true; });
       }
       pk.focus();
@@ -148,20 +148,20 @@ export async function secondStep({ main, query, navigate }) {
     h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn primary', onclick: async () => {
       await loadMe();
       navigate(next, { replace: true });
-    } }, r.recovery_codes ? 'I saved my codes, continue' : 'Continue')));
+    } }, r.recovery_codes ? tr('mfa.iSavedMyCodesContinue') : tr('mfa.continue'))));
   // Instead of an authenticator app: a passkey or security key (it completes the enrolment too).
   const pkErr = h('div');
-  const pkBtn = h('button', { type: 'button', class: 'btn' }, 'Use a passkey or security key instead');
+  const pkBtn = h('button', { type: 'button', class: 'btn' }, tr('mfa.useAPasskeyOrSecurity2'));
   pkBtn.addEventListener('click', () => busy(pkBtn, async () => {
     clear(pkErr);
     try {
       saved(await addPasskey('Passkey'));
     } catch (err) {
-      clear(pkErr, h('div', { class: 'error', role: 'alert' }, err.name === 'NotAllowedError' ? 'The passkey was not created.' : (err.detail || String(err))));
+      clear(pkErr, h('div', { class: 'error', role: 'alert' }, err.name === 'NotAllowedError' ? tr('mfa.thePasskeyWasNotCreated') : (err.detail || String(err))));
     }
   }));
-  main.append(h('h1', null, 'Set up a second factor'),
-    h('p', { class: 'muted' }, `${state.me.org?.name || 'Your organization'} asks for a second factor at every sign-in: a code from an authenticator app, or a passkey or security key. Set one up to continue.`),
+  main.append(h('h1', null, tr('mfa.setUpASecondFactor')),
+    h('p', { class: 'muted' }, state.me.org?.name ? tr('mfa.orgAsks', { org: state.me.org.name }) : tr('mfa.yourOrgAsks')),
     host, h('div', { class: 'form-actions' }, pkBtn), pkErr, cancel);
   await enrolForm(host, saved);
 }
@@ -169,39 +169,39 @@ export async function secondStep({ main, query, navigate }) {
 /** The person's passkeys: list, rename, remove, add. */
 async function passkeySection(host, redraw) {
   const { items } = await api('/v1/me/mfa/webauthn');
-  const name = field({ label: 'Name of the new passkey', name: 'name', value: 'Passkey', attrs: { maxlength: '100' } });
-  const add = h('button', { type: 'submit', class: 'btn' }, 'Add a passkey or security key');
+  const name = field({ label: tr('mfa.nameOfTheNewPasskey'), name: 'name', value: tr('mfa.passkey'), attrs: { maxlength: '100' } });
+  const add = h('button', { type: 'submit', class: 'btn' }, tr('mfa.addAPasskeyOrSecurity'));
   const f = h('form', { novalidate: true }, name, h('div', { class: 'form-actions' }, add));
   f.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(f);
     await busy(add, async () => {
       try {
-        await addPasskey(name.input.value.trim() || 'Passkey');
-        toast('Passkey added.');
+        await addPasskey(name.input.value.trim() || tr('mfa.passkey'));
+        toast(tr('mfa.passkeyAdded'));
         await redraw();
-      } catch (err) { showError(f, err.name === 'NotAllowedError' ? { detail: 'The passkey was not created.' } : err); }
+      } catch (err) { showError(f, err.name === 'NotAllowedError' ? { detail: tr('mfa.thePasskeyWasNotCreated') } : err); }
     });
   });
   const rows = items.map((k) => h('li', { 'data-testid': 'passkey' }, h('strong', null, k.name),
-    h('span', { class: 'sub' }, `added ${fmtTime(k.created_at)}`, k.last_used_at ? `; last used ${fmtTime(k.last_used_at)}` : ''),
-    h('button', { type: 'button', class: 'btn small', 'aria-label': `Rename ${k.name}`, onclick: async (ev) => {
-      const n = prompt('New name', k.name);
+    h('span', { class: 'sub' }, tr('mfa.addedCreatedAt', { created_at: fmtTime(k.created_at) }), k.last_used_at ? tr('mfa.lastUsedSuffix', { time: fmtTime(k.last_used_at) }) : ''),
+    h('button', { type: 'button', class: 'btn small', 'aria-label': tr('mfa.renameName', { name: k.name }), onclick: async (ev) => {
+      const n = prompt(tr('mfa.newName'), k.name);
       if (!n) return;
       await busy(ev.currentTarget, async () => {
         try { await api(`/v1/me/mfa/webauthn/${encodeURIComponent(k.id)}`, { method: 'PATCH', body: { name: n } }); await redraw(); }
         catch (err) { toast(err.detail || err.message, 'error'); }
       });
-    } }, 'Rename'),
-    h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Remove ${k.name}`, onclick: async (ev) => {
+    } }, tr('mfa.rename')),
+    h('button', { type: 'button', class: 'btn small danger', 'aria-label': tr('mfa.removeName', { name: k.name }), onclick: async (ev) => {
       await busy(ev.currentTarget, async () => {
-        try { await api(`/v1/me/mfa/webauthn/${encodeURIComponent(k.id)}`, { method: 'DELETE' }); toast(`${k.name} removed.`); await redraw(); }
+        try { await api(`/v1/me/mfa/webauthn/${encodeURIComponent(k.id)}`, { method: 'DELETE' }); toast(tr('mfa.nameRemoved', { name: k.name })); await redraw(); }
         catch (err) { toast(err.detail || err.message, 'error'); }
       });
-    } }, 'Remove')));
-  clear(host, h('h3', null, 'Passkeys and security keys'),
-    items.length ? h('ul', { class: 'plain' }, rows) : h('p', { class: 'muted small' }, 'None yet. A passkey (on this device or a security key) can replace the six-digit code at sign-in.'),
-    window.PublicKeyCredential ? f : h('p', { class: 'muted small' }, 'This browser cannot use passkeys.'));
+    } }, tr('mfa.remove'))));
+  clear(host, h('h3', null, tr('mfa.passkeysAndSecurityKeys')),
+    items.length ? h('ul', { class: 'plain' }, rows) : h('p', { class: 'muted small' }, tr('mfa.noneYetAPasskeyOn')),
+    window.PublicKeyCredential ? f : h('p', { class: 'muted small' }, tr('mfa.thisBrowserCannotUsePasskeys')));
 }
 
 /** My profile -> Security. */
@@ -209,31 +209,31 @@ export async function securitySection(host) {
   const st = await api('/v1/me/mfa');
   const body = h('div');
   const keys = h('div', { 'data-testid': 'passkeys' });
-  clear(host, h('h2', { id: 'sec-h' }, 'Security'), body, keys);
+  clear(host, h('h2', { id: 'sec-h' }, tr('mfa.security')), body, keys);
   await passkeySection(keys, () => securitySection(host));
-  const status = h('p', null, 'Authenticator app: ', st.totp ? badge('set up', 'ok') : badge('not set up', 'outline'),
-    st.required ? h('span', { class: 'sub' }, 'Your organization requires one.') : null);
+  const status = h('p', null, tr('mfa.authenticatorApp'), st.totp ? badge(tr('mfa.setUp'), 'ok') : badge(tr('mfa.notSetUp'), 'outline'),
+    st.required ? h('span', { class: 'sub' }, tr('mfa.yourOrganizationRequiresOne')) : null);
   if (!st.totp) {
-    const start = h('button', { type: 'button', class: 'btn primary' }, 'Set up an authenticator app');
+    const start = h('button', { type: 'button', class: 'btn primary' }, tr('mfa.setUpAnAuthenticatorApp'));
     const area = h('div');
     start.addEventListener('click', () => busy(start, async () => {
       start.hidden = true;
       await enrolForm(area, async (r) => {
-        toast('Authenticator app set up.');
+        toast(tr('mfa.authenticatorAppSetUp'));
         await securitySection(host);
         host.append(recoveryCodes(r.recovery_codes));
       });
     }));
-    clear(body, status, h('p', { class: 'muted small' }, 'With an app on your phone, signing in needs your password and a six-digit code.'), start, area);
+    clear(body, status, h('p', { class: 'muted small' }, tr('mfa.withAnAppOnYour')), start, area);
     return;
   }
   const used = st.factors.find((f) => f.kind === 'totp');
-  const code = codeField('Current code from your app');
+  const code = codeField(tr('mfa.currentCodeFromYourApp'));
   const out = h('div');
   const f = h('form', { novalidate: true }, code,
     h('div', { class: 'form-actions' },
-      h('button', { type: 'submit', class: 'btn', value: 'codes' }, 'New recovery codes'),
-      h('button', { type: 'submit', class: 'btn danger', value: 'remove' }, 'Remove the app')));
+      h('button', { type: 'submit', class: 'btn', value: 'codes' }, tr('mfa.newRecoveryCodes')),
+      h('button', { type: 'submit', class: 'btn danger', value: 'remove' }, tr('mfa.removeTheApp'))));
   f.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(f);
@@ -241,7 +241,7 @@ export async function securitySection(host) {
       try {
         if (e.submitter.value === 'remove') {
           await api('/v1/me/mfa/totp', { method: 'DELETE', body: { code: code.input.value.trim() } });
-          toast('Authenticator app removed.');
+          toast(tr('mfa.authenticatorAppRemoved'));
           await securitySection(host);
         } else {
           const r = await api('/v1/me/mfa/recovery-codes', { method: 'POST', body: { code: code.input.value.trim() } });
@@ -252,7 +252,7 @@ export async function securitySection(host) {
     });
   });
   clear(body, status,
-    h('p', { class: 'small' }, `Set up ${fmtTime(used?.created_at)}`, used?.last_used_at ? `; last used ${fmtTime(used.last_used_at)}` : '',
-      `. ${st.recovery_codes_left} of 10 recovery codes left.`),
+    h('p', { class: 'small' }, tr('mfa.setUpAt', { time: fmtTime(used?.created_at) }), used?.last_used_at ? tr('mfa.lastUsedSuffix', { time: fmtTime(used.last_used_at) }) : '',
+      tr('mfa.recoveryLeft', { n: st.recovery_codes_left })),
     f, out);
 }

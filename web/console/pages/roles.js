@@ -6,6 +6,7 @@ import { api } from '/console/api.js';
 import { h, clear, field, checkbox, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, debounce } from '/console/dom.js';
 import { state, can, catalog, roles } from '/console/state.js';
 import { refreshMe } from '/console/app.js';
+import { t as tr } from '/console/i18n.js';
 
 export async function render(ctx) {
   const { main } = ctx;
@@ -15,20 +16,20 @@ export async function render(ctx) {
   const redraw = async () => { clear(main); await render(ctx); };
 
   main.append(h('div', { class: 'page-head' },
-    h('div', null, h('h1', null, 'Roles'),
-      h('p', { class: 'sub' }, 'A role is a set of permissions. Permissions are not hierarchical: holding one never implies another.')),
-    manage ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn primary', onclick: () => createRole(r, cat, redraw) }, 'New role')) : null));
+    h('div', null, h('h1', null, tr('roles.roles')),
+      h('p', { class: 'sub' }, tr('roles.aRoleIsASet'))),
+    manage ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn primary', onclick: () => createRole(r, cat, redraw) }, tr('roles.newRole'))) : null));
 
   if (tset) {
     main.append(h('div', { class: 'notice template-note' },
-      h('strong', null, `Template set: ${tset.name}`), h('span', { class: 'muted' }, tset.description),
-      h('details', null, h('summary', null, `The ${tset.roles.length} roles of this template`),
-        h('ul', null, tset.roles.map((tr) => h('li', null, h('strong', null, tr.name), ` (${tr.permissions.length} permission${tr.permissions.length === 1 ? '' : 's'})${tr.device ? ', shared display account' : ''}: `, tr.description))))));
+      h('strong', null, tr('roles.templateSetName', { name: tset.name })), h('span', { class: 'muted' }, tset.description),
+      h('details', null, h('summary', null, tr('roles.theRolescountRolesOfThis', { rolesCount: tset.roles.length })),
+        h('ul', null, tset.roles.map((row) => h('li', null, h('strong', null, row.name), ' ', tr(row.device ? 'roles.tplRoleDisplay' : 'roles.tplRole', { count: row.permissions.length }), ' ', row.description))))));
   }
 
   const status = h('p', { class: 'muted small', role: 'status', 'aria-live': 'polite', id: 'matrix-status' },
-    manage ? 'Changes are saved as you click. People with a role get its new permissions on their next request.' : 'You can look at the roles; changing them needs the “Manage users” permission.');
-  const search = field({ label: 'Find a permission', name: 'perm-q', type: 'search', attrs: { placeholder: 'e.g. gage, reports, users', autocomplete: 'off' } });
+    manage ? tr('roles.changesAreSavedAsYou') : tr('roles.youCanLookAtThe'));
+  const search = field({ label: tr('roles.findAPermission'), name: 'perm-q', type: 'search', attrs: { placeholder: tr('roles.eGGageReportsUsers'), autocomplete: 'off' } });
   search.classList.add('grow');
   main.append(h('div', { class: 'filters' }, search), status);
 
@@ -36,19 +37,19 @@ export async function render(ctx) {
   const perRole = new Map(items.map((x) => [x.key, new Set(x.permissions)]));
   const queues = new Map();
 
-  const headCells = [h('th', { scope: 'col' }, 'Permission')];
+  const headCells = [h('th', { scope: 'col' }, tr('roles.permission'))];
   for (const role of items) {
     const tpl = tset?.roles.find((t) => t.key === role.key);
     const modified = tpl && (tpl.permissions.length !== role.permissions.length || tpl.permissions.some((p) => !role.permissions.includes(p)));
     headCells.push(h('th', { scope: 'col', class: 'role-col', 'data-role': role.key },
       role.name, h('span', { class: 'role-key' }, role.key),
       h('span', { class: 'badges' },
-        role.device ? badge('display', 'warn') : null,
-        !role.from_template ? badge('custom', 'accent') : modified ? badge('modified', 'outline') : null,
-        badge(`${role.user_count} user${role.user_count === 1 ? '' : 's'}`)),
+        role.device ? badge(tr('roles.display'), 'warn') : null,
+        !role.from_template ? badge(tr('roles.custom'), 'accent') : modified ? badge(tr('roles.modified'), 'outline') : null,
+        badge(tr('roles.usersN', { count: role.user_count }))),
       manage ? h('span', { class: 'role-actions' },
-        h('button', { type: 'button', class: 'btn link small', 'aria-label': `Rename role ${role.name}`, onclick: () => renameRole(role, redraw) }, 'Rename'),
-        h('button', { type: 'button', class: 'btn link small', 'aria-label': `Delete role ${role.name}`, onclick: () => deleteRole(role, redraw) }, 'Delete')) : null));
+        h('button', { type: 'button', class: 'btn link small', 'aria-label': tr('roles.renameRoleName', { name: role.name }), onclick: () => renameRole(role, redraw) }, tr('roles.rename')),
+        h('button', { type: 'button', class: 'btn link small', 'aria-label': tr('roles.deleteRoleName', { name: role.name }), onclick: () => deleteRole(role, redraw) }, tr('roles.delete'))) : null));
   }
 
   const body = h('tbody');
@@ -68,19 +69,19 @@ export async function render(ctx) {
         input.addEventListener('change', () => toggle(role, p, input));
         return h('td', { class: 'cell' }, input);
       });
-      const tr = h('tr', { 'data-perm': p.key },
+      const row = h('tr', { 'data-perm': p.key },
         h('th', { scope: 'row' }, p.name, h('span', { class: 'perm-key' }, p.key),
-          p.addon ? h('span', { class: 'badges' }, badge(`add-on: ${cat.addons.find((a) => a.key === p.addon)?.name || p.addon}`, 'outline')) : null),
+          p.addon ? h('span', { class: 'badges' }, badge(tr('roles.addon', { name: cat.addons.find((a) => a.key === p.addon)?.name || p.addon }), 'outline')) : null),
         cells);
-      tr.searchText = `${p.name} ${p.key} ${p.description} ${m.name}`.toLowerCase();
-      group.rows.push(tr);
-      body.append(tr);
+      row.searchText = `${p.name} ${p.key} ${p.description} ${m.name}`.toLowerCase();
+      group.rows.push(row);
+      body.append(row);
     }
     rowsByPerm.push(group);
   }
-  const matrix = h('div', { class: 'table-wrap matrix-wrap', tabindex: '0', role: 'region', 'aria-label': 'Role permissions matrix' },
+  const matrix = h('div', { class: 'table-wrap matrix-wrap', tabindex: '0', role: 'region', 'aria-label': tr('roles.rolePermissionsMatrix') },
     h('table', { class: 'matrix', id: 'roles-matrix' },
-      h('caption', { class: 'visually-hidden' }, 'Permissions by role; each checkbox gives the permission to the role.'),
+      h('caption', { class: 'visually-hidden' }, tr('roles.permissionsByRoleEachCheckbox')),
       h('thead', null, h('tr', null, headCells)), body));
   main.append(matrix);
 
@@ -88,7 +89,7 @@ export async function render(ctx) {
     const q = search.input.value.trim().toLowerCase();
     for (const g of rowsByPerm) {
       let any = false;
-      for (const tr of g.rows) { const show = !q || tr.searchText.includes(q); tr.hidden = !show; any ||= show; }
+      for (const row of g.rows) { const show = !q || row.searchText.includes(q); row.hidden = !show; any ||= show; }
       g.mrow.hidden = !any;
     }
   }, 150));
@@ -99,17 +100,17 @@ export async function render(ctx) {
     const want = [...set];
     const prev = queues.get(role.key) || Promise.resolve();
     const next = prev.then(async () => {
-      status.textContent = `Saving ${role.name}…`;
+      status.textContent = tr('roles.savingName', { name: role.name });
       try {
         const saved = await api(`/v1/roles/${encodeURIComponent(role.key)}`, { method: 'PATCH', body: { permissions: want } });
         role.permissions = saved.permissions;
-        status.textContent = `Saved: ${role.name} ${input.checked ? 'now includes' : 'no longer includes'} “${p.name}”.`;
+        status.textContent = tr(input.checked ? 'roles.savedIncludes' : 'roles.savedExcludes', { role: role.name, perm: p.name });
         if (state.me.role === role.key) await refreshMe();
       } catch (e) {
         // Put the box back the way the server has it.
         if (input.checked) set.delete(p.key); else set.add(p.key);
         input.checked = !input.checked;
-        status.textContent = `Not saved: ${e.detail}`;
+        status.textContent = tr('roles.notSavedDetail', { detail: e.detail });
         toast(e.detail, 'error');
       }
     });
@@ -122,19 +123,19 @@ function keyFrom(name) {
 }
 
 async function createRole(r, cat, after) {
-  const name = field({ label: 'Name', name: 'name', required: true });
-  const key = field({ label: 'Key', name: 'key', required: true, hint: 'Stable identifier used by the API: lowercase letters, digits and dashes.' });
+  const name = field({ label: tr('roles.name'), name: 'name', required: true });
+  const key = field({ label: tr('roles.key'), name: 'key', required: true, hint: tr('roles.stableIdentifierUsedByThe') });
   let keyTouched = false;
   key.input.addEventListener('input', () => { keyTouched = true; });
   name.input.addEventListener('input', () => { if (!keyTouched) key.input.value = keyFrom(name.input.value); });
-  const desc = field({ label: 'Description', name: 'description', type: 'textarea' });
-  const from = field({ label: 'Start with the permissions of', name: 'from', type: 'select', value: '',
-    options: [{ value: '', label: 'No permissions' }, ...r.items.map((x) => ({ value: x.key, label: x.name }))] });
-  const device = checkbox({ label: 'Shared display account', name: 'device', desc: 'For monitors on the shop floor: can only read dashboards and reports, whatever permissions the role has.' });
+  const desc = field({ label: tr('roles.description'), name: 'description', type: 'textarea' });
+  const from = field({ label: tr('roles.startWithThePermissionsOf'), name: 'from', type: 'select', value: '',
+    options: [{ value: '', label: tr('roles.noPermissions') }, ...r.items.map((x) => ({ value: x.key, label: x.name }))] });
+  const device = checkbox({ label: tr('roles.sharedDisplayAccount'), name: 'device', desc: tr('roles.forMonitorsOnTheShop') });
   const form = h('form', { id: 'role-form', novalidate: true }, name, key, desc, from, h('div', { class: 'field', 'data-field': 'device' }, device));
   await openDialog({
-    title: 'New role', body: form,
-    actions: [{ label: 'Cancel' }, { label: 'Create role', kind: 'primary', submit: true, form: 'role-form' }],
+    title: tr('roles.newRole'), body: form,
+    actions: [{ label: tr('common.cancel') }, { label: tr('roles.createRole'), kind: 'primary', submit: true, form: 'role-form' }],
     onOpen: (dlg) => {
       name.input.focus();
       form.addEventListener('submit', async (e) => {
@@ -144,7 +145,7 @@ async function createRole(r, cat, after) {
           permissions: from.input.value ? r.items.find((x) => x.key === from.input.value).permissions : [] };
         if (desc.input.value.trim()) body.description = desc.input.value.trim();
         await busy(dlg.querySelector('button[type=submit]'), async () => {
-          try { await api('/v1/roles', { method: 'POST', body }); dlg.finish(true); toast(`Role ${body.name} created.`); await after(); } catch (err) { showError(form, err); }
+          try { await api('/v1/roles', { method: 'POST', body }); dlg.finish(true); toast(tr('roles.roleNameCreated', { name: body.name })); await after(); } catch (err) { showError(form, err); }
         });
       });
     },
@@ -152,12 +153,12 @@ async function createRole(r, cat, after) {
 }
 
 async function renameRole(role, after) {
-  const name = field({ label: 'Name', name: 'name', required: true, value: role.name });
-  const desc = field({ label: 'Description', name: 'description', type: 'textarea', value: role.description || '' });
-  const form = h('form', { id: 'rename-form', novalidate: true }, h('p', { class: 'muted' }, `Key: ${role.key} (does not change)`), name, desc);
+  const name = field({ label: tr('roles.name'), name: 'name', required: true, value: role.name });
+  const desc = field({ label: tr('roles.description'), name: 'description', type: 'textarea', value: role.description || '' });
+  const form = h('form', { id: 'rename-form', novalidate: true }, h('p', { class: 'muted' }, tr('roles.keyKeyDoesNotChange', { key: role.key })), name, desc);
   await openDialog({
-    title: `Rename ${role.name}`, body: form,
-    actions: [{ label: 'Cancel' }, { label: 'Save', kind: 'primary', submit: true, form: 'rename-form' }],
+    title: tr('roles.renameName', { name: role.name }), body: form,
+    actions: [{ label: tr('common.cancel') }, { label: tr('common.save'), kind: 'primary', submit: true, form: 'rename-form' }],
     onOpen: (dlg) => {
       name.input.focus();
       form.addEventListener('submit', async (e) => {
@@ -166,7 +167,7 @@ async function renameRole(role, after) {
         await busy(dlg.querySelector('button[type=submit]'), async () => {
           try {
             await api(`/v1/roles/${encodeURIComponent(role.key)}`, { method: 'PATCH', body: { name: name.input.value.trim(), description: desc.input.value.trim() } });
-            dlg.finish(true); toast('Role saved.'); await after();
+            dlg.finish(true); toast(tr('roles.roleSaved')); await after();
           } catch (err) { showError(form, err); }
         });
       });
@@ -176,11 +177,11 @@ async function renameRole(role, after) {
 
 async function deleteRole(role, after) {
   const ok = await confirmDialog({
-    title: `Delete the role ${role.name}?`,
-    message: role.user_count ? `${role.user_count} user${role.user_count === 1 ? ' has' : 's have'} this role; give them another role first.` : `Nobody has the role ${role.name}. Deleting it cannot be undone.`,
-    confirmLabel: `Delete ${role.name}`, danger: true,
+    title: tr('roles.deleteTheRoleName', { name: role.name }),
+    message: role.user_count ? tr('roles.usersHaveRole', { count: role.user_count }) : tr('roles.nobodyHasTheRoleName', { name: role.name }),
+    confirmLabel: tr('roles.deleteName', { name: role.name }), danger: true,
     action: () => api(`/v1/roles/${encodeURIComponent(role.key)}`, { method: 'DELETE' }),
   });
-  if (ok) { toast(`Role ${role.name} deleted.`); await after(); }
+  if (ok) { toast(tr('roles.roleNameDeleted', { name: role.name })); await after(); }
 }
 

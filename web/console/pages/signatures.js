@@ -7,13 +7,14 @@ import { api } from '/console/api.js';
 import { h, clear, field, showError, clearErrors, busy, toast, badge, fmtTime, table, openDialog } from '/console/dom.js';
 import { state, can } from '/console/state.js';
 import { passkeyAssertion } from '/console/pages/mfa.js';
+import { t as tr } from '/console/i18n.js';
 
 export const MEANINGS = ['reviewed', 'approved', 'released', 'performed', 'verified', 'rejected', 'authored', 'witnessed'];
 const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 const METHODS = {
-  password: 'Password', 'password+otp': 'Password and code', 'password+passkey': 'Password and passkey',
-  'badge+pin': 'Badge and PIN (kiosk)', sso: 'Company sign-in', 'sso+mfa': 'Company sign-in with its second factor',
-  'sso+otp': 'Company sign-in and code', 'sso+passkey': 'Company sign-in and passkey',
+  password: tr('signatures.password'), 'password+otp': tr('signatures.passwordAndCode'), 'password+passkey': tr('signatures.passwordAndPasskey'),
+  'badge+pin': tr('signatures.badgeAndPinKiosk'), sso: tr('signatures.companySignIn'), 'sso+mfa': tr('signatures.companySignInWithIts'),
+  'sso+otp': tr('signatures.companySignInAndCode'), 'sso+passkey': tr('signatures.companySignInAndPasskey'),
 };
 
 /**
@@ -23,16 +24,16 @@ const METHODS = {
  * signature itself and never kept.
  */
 export async function signatureDialog(record, { meanings = MEANINGS, onBehalf = [] } = {}) {
-  const meaning = field({ label: 'Meaning of this signature', name: 'meaning', type: 'select', value: meanings[0],
+  const meaning = field({ label: tr('signatures.meaningOfThisSignature'), name: 'meaning', type: 'select', value: meanings[0],
     options: meanings.map((m) => ({ value: m, label: cap(m) })) });
   const behalf = onBehalf.length && can('qc.inspections.manage')
-    ? field({ label: 'On behalf of', name: 'on_behalf_of', type: 'select', value: '',
-      options: [{ value: '', label: 'Myself' }, ...onBehalf.map((p) => ({ value: p.id, label: p.name }))],
-      hint: 'Signing for someone else records both of you; the signature is yours.' }) : null;
-  const password = field({ label: 'Your password', name: 'credentials.password', type: 'password', required: true,
+    ? field({ label: tr('signatures.onBehalfOf'), name: 'on_behalf_of', type: 'select', value: '',
+      options: [{ value: '', label: tr('signatures.myself') }, ...onBehalf.map((p) => ({ value: p.id, label: p.name }))],
+      hint: tr('signatures.signingForSomeoneElseRecords') }) : null;
+  const password = field({ label: tr('signatures.yourPassword'), name: 'credentials.password', type: 'password', required: true,
     attrs: { autocomplete: 'current-password' } });
-  const otp = field({ label: 'Code from your authenticator app', name: 'credentials.otp',
-    hint: 'Only if you set one up. With a passkey or security key, tick the box below instead.',
+  const otp = field({ label: tr('signatures.codeFromYourAuthenticatorApp'), name: 'credentials.otp',
+    hint: tr('signatures.onlyIfYouSetOne2'),
     attrs: { autocomplete: 'one-time-code', inputmode: 'numeric', maxlength: '6' } });
   const withKey = h('input', { type: 'checkbox', name: 'with_passkey', id: 'sig-with-passkey', 'aria-describedby': 'sig-with-passkey-error' });
   const keyRow = h('div', { class: 'field', 'data-field': 'credentials.webauthn' },
@@ -40,15 +41,14 @@ export async function signatureDialog(record, { meanings = MEANINGS, onBehalf = 
     h('div', { class: 'error', id: 'sig-with-passkey-error', hidden: true }));
   const form = h('form', { id: 'sig-form', novalidate: true, 'data-testid': 'signature-dialog' },
     h('dl', { class: 'sig-record' },
-      h('dt', null, 'Record'), h('dd', null, record.title || `${record.record_type} ${record.record_ref}`),
-      h('dt', null, 'Signer'), h('dd', null, `${state.me?.name || ''} (${state.me?.email || ''})`)),
+      h('dt', null, tr('signatures.record')), h('dd', null, record.title || `${record.record_type} ${record.record_ref}`),
+      h('dt', null, tr('signatures.signer')), h('dd', null, `${state.me?.name || ''} (${state.me?.email || ''})`)),
     meaning, behalf, password, otp, keyRow,
-    h('p', { class: 'small muted' }, 'Your signature is recorded with your name, the time and its meaning, and is the legal ',
-      'equivalent of your handwritten signature. Nobody else may use your password.'));
+    h('p', { class: 'small muted' }, tr('signatures.yourSignatureIsRecordedWith')));
   let made = null;
   await openDialog({
-    title: 'Sign electronically', body: form, label: 'Sign electronically',
-    actions: [{ label: 'Cancel' }, { label: 'Sign', kind: 'primary', submit: true, form: 'sig-form' }],
+    title: tr('signatures.signElectronically'), body: form, label: tr('signatures.signElectronically'),
+    actions: [{ label: tr('common.cancel') }, { label: tr('signatures.sign'), kind: 'primary', submit: true, form: 'sig-form' }],
     onOpen: (dlg) => {
       password.input.focus();
       form.addEventListener('submit', async (e) => {
@@ -60,7 +60,7 @@ export async function signatureDialog(record, { meanings = MEANINGS, onBehalf = 
           try {
             credentials.webauthn = await passkeyAssertion('/v1/me/reauth/webauthn/options');
           } catch (err) {
-            showError(form, err.name === 'NotAllowedError' ? { field: 'credentials.webauthn', detail: 'The passkey was not used.' } : err);
+            showError(form, err.name === 'NotAllowedError' ? { field: 'credentials.webauthn', detail: tr('signatures.thePasskeyWasNotUsed') } : err);
             return;
           }
         }
@@ -87,11 +87,11 @@ export async function signatureList(recordRef) {
   const q = recordRef ? `?record_ref=${encodeURIComponent(recordRef)}` : '';
   const { items } = await api(`/v1/signatures${q}`);
   return table({
-    caption: recordRef ? `Signatures on ${recordRef}` : 'Signatures', empty: 'Not signed yet.',
-    columns: [{ label: 'Signed by' }, { label: 'Meaning' }, { label: 'Time (UTC)' }, { label: 'Record' }, { label: 'Method' }],
+    caption: recordRef ? tr('signatures.signaturesOnRecordref', { recordRef }) : tr('signatures.signatures'), empty: tr('signatures.notSignedYet'),
+    columns: [{ label: tr('signatures.signedBy') }, { label: tr('signatures.meaning') }, { label: tr('signatures.timeUtc') }, { label: tr('signatures.record') }, { label: tr('signatures.method') }],
     rows: items.map((s) => h('tr', { 'data-testid': 'signature-row' },
       h('td', null, s.signer.name, h('span', { class: 'sub' }, s.signer.email),
-        s.on_behalf_of ? h('span', { class: 'sub' }, `on behalf of ${s.on_behalf_of.name}`) : null),
+        s.on_behalf_of ? h('span', { class: 'sub' }, tr('signatures.onBehalfOfName', { name: s.on_behalf_of.name })) : null),
       h('td', null, badge(cap(s.meaning), 'ok')),
       h('td', { class: 'small', title: s.signed_at }, `${s.signed_at.replace('T', ' ').replace('Z', '')} (${fmtTime(s.signed_at)})`),
       h('td', { class: 'small' }, `${s.record_type} ${s.record_ref}`, s.content_hash ? h('span', { class: 'sub mono' }, s.content_hash) : null),
@@ -101,29 +101,29 @@ export async function signatureList(recordRef) {
 
 /** /console/signatures */
 export async function render({ main, query }) {
-  const ref = field({ label: 'Record reference', name: 'record_ref', value: query.record_ref || '', hint: 'For example INS-2031.' });
-  const type = field({ label: 'Record type', name: 'record_type', value: query.record_type || 'inspection' });
+  const ref = field({ label: tr('signatures.recordReference'), name: 'record_ref', value: query.record_ref || '', hint: tr('signatures.forExampleIns2031') });
+  const type = field({ label: tr('signatures.recordType'), name: 'record_type', value: query.record_type || 'inspection' });
   const list = h('div', { 'data-testid': 'signature-list' });
-  const signBtn = h('button', { type: 'button', class: 'btn primary' }, 'Sign this record');
+  const signBtn = h('button', { type: 'button', class: 'btn primary' }, tr('signatures.signThisRecord'));
   async function load() { clear(list, await signatureList(ref.input.value.trim())); }
-  const f = h('form', { novalidate: true, class: 'row' }, ref, type, h('button', { type: 'submit', class: 'btn' }, 'Show'));
+  const f = h('form', { novalidate: true, class: 'row' }, ref, type, h('button', { type: 'submit', class: 'btn' }, tr('signatures.show')));
   f.addEventListener('submit', async (e) => { e.preventDefault(); clearErrors(f); try { await load(); } catch (err) { showError(f, err); } });
   signBtn.addEventListener('click', () => busy(signBtn, async () => {
-    if (!ref.input.value.trim()) { showError(f, { field: 'record_ref', detail: 'Name the record to sign.' }); return; }
+    if (!ref.input.value.trim()) { showError(f, { field: 'record_ref', detail: tr('signatures.nameTheRecordToSign') }); return; }
     const s = await signatureDialog({ record_type: type.input.value.trim(), record_ref: ref.input.value.trim() });
-    if (s) { toast(`Signed: ${cap(s.meaning)}.`); await load(); }
+    if (s) { toast(tr('signatures.signedMeaning', { meaning: cap(s.meaning) })); await load(); }
   }));
-  main.append(h('h1', null, 'Electronic signatures'),
-    h('section', { class: 'card' }, h('p', { class: 'muted' }, 'The signatures on a record, and signing it with your own password.'), f,
+  main.append(h('h1', null, tr('signatures.electronicSignatures')),
+    h('section', { class: 'card' }, h('p', { class: 'muted' }, tr('signatures.theSignaturesOnARecord')), f,
       h('div', { class: 'form-actions' }, signBtn), list));
   if (can('users.manage')) {
     const hd = await api('/v1/signatures/head');
     main.append(h('section', { class: 'card', 'aria-labelledby': 'chain-h', 'data-testid': 'signature-chain' },
-      h('h2', { id: 'chain-h' }, 'Signature chain'),
-      h('p', null, hd.intact ? badge('Intact', 'ok') : badge(`Broken at signature ${hd.broken?.seq} (${hd.broken?.reason})`, 'danger'),
-        ` ${hd.count} signature${hd.count === 1 ? '' : 's'}.`),
-      h('p', { class: 'small' }, 'Chain head: ', h('code', { class: 'mono' }, `${hd.seq} ${hd.hash || '-'}`)),
-      h('p', { class: 'small muted' }, 'Write the head down from time to time, or keep it in another system: gatehouse signatures verify prints it too.')));
+      h('h2', { id: 'chain-h' }, tr('signatures.signatureChain')),
+      h('p', null, hd.intact ? badge(tr('signatures.intact'), 'ok') : badge(tr('signatures.brokenAt', { seq: hd.broken?.seq, reason: hd.broken?.reason }), 'danger'),
+        ' ', tr('signatures.countN', { count: hd.count })),
+      h('p', { class: 'small' }, tr('signatures.chainHead'), h('code', { class: 'mono' }, `${hd.seq} ${hd.hash || '-'}`)),
+      h('p', { class: 'small muted' }, tr('signatures.writeTheHeadDownFrom'))));
   }
   await load();
 }

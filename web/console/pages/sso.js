@@ -6,27 +6,28 @@
 // shown (status, SP URLs) and set through the API for now.
 import { api } from '/console/api.js';
 import { h, field, checkbox, showError, clearErrors, busy, toast, badge, clear } from '/console/dom.js';
+import { t as tr } from '/console/i18n.js';
 
 const split = (v) => v.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
 
 function status(cfg) {
-  if (!cfg) return h('p', { class: 'muted' }, 'Company sign-in is not configured: everyone signs in with a password.');
+  if (!cfg) return h('p', { class: 'muted' }, tr('sso.companySignInIsNot'));
   const tested = cfg.last_test_at
-    ? (cfg.last_error ? [badge('Last test failed', 'warn'), ' ', cfg.last_error] : [badge('Last test passed', 'ok')])
-    : [badge('Not tested yet')];
+    ? (cfg.last_error ? [badge(tr('sso.lastTestFailed'), 'warn'), ' ', cfg.last_error] : [badge(tr('sso.lastTestPassed'), 'ok')])
+    : [badge(tr('sso.notTestedYet'))];
   return h('div', { class: 'sso-status' },
     h('p', null, `${cfg.protocol === 'oidc' ? 'OpenID Connect' : 'SAML 2.0'}: ${cfg.display_name}. `,
-      cfg.required ? 'Required for office users (break-glass accounts keep their password).' : 'Optional: passwords still work.'),
+      cfg.required ? tr('sso.requiredForOfficeUsersBreak') : tr('sso.optionalPasswordsStillWork')),
     h('p', { class: 'sso-test' }, tested),
-    cfg.redirect_uri ? h('p', { class: 'small' }, 'Redirect URI to register at the IdP: ', h('code', null, cfg.redirect_uri)) : null,
-    cfg.sp ? h('p', { class: 'small' }, 'Service provider entity id: ', h('code', null, cfg.sp.entity_id), ' · ACS URL: ', h('code', null, cfg.sp.acs_url)) : null);
+    cfg.redirect_uri ? h('p', { class: 'small' }, tr('sso.redirectUriToRegisterAt'), h('code', null, cfg.redirect_uri)) : null,
+    cfg.sp ? h('p', { class: 'small' }, tr('sso.serviceProviderEntityId'), h('code', null, cfg.sp.entity_id), tr('sso.acsUrl'), h('code', null, cfg.sp.acs_url)) : null);
 }
 
 export async function ssoSection(main) {
   let cfg = null;
   try { cfg = await api('/v1/org/sso'); } catch (err) { if (err.code !== 'sso_not_configured') throw err; }
   const roles = (await api('/v1/roles')).items.filter((r) => !r.device);
-  const section = h('section', { class: 'card', 'aria-labelledby': 'sso-h' }, h('h2', { id: 'sso-h' }, 'Company sign-in (SSO)'));
+  const section = h('section', { class: 'card', 'aria-labelledby': 'sso-h' }, h('h2', { id: 'sso-h' }, tr('sso.companySignInSso')));
   const statusHost = h('div', { 'aria-live': 'polite' }, status(cfg));
   const oidc = !cfg || cfg.protocol === 'oidc';
   const c = cfg || {};
@@ -54,9 +55,9 @@ export async function ssoSection(main) {
     h('div', { class: 'field', 'data-field': 'jit.enabled' }, jit), h('div', { class: 'grid-2' }, h('div', null, role), h('div', null, domains)),
     h('div', { class: 'field', 'data-field': 'required' }, required), breakGlass,
     h('div', { class: 'form-actions' },
-      h('button', { type: 'submit', class: 'btn primary' }, 'Save'),
-      h('button', { type: 'button', class: 'btn', name: 'test', disabled: !cfg }, 'Test connection'),
-      h('button', { type: 'button', class: 'btn danger', name: 'remove', disabled: !cfg }, 'Remove')));
+      h('button', { type: 'submit', class: 'btn primary' }, tr('common.save')),
+      h('button', { type: 'button', class: 'btn', name: 'test', disabled: !cfg }, tr('sso.testConnection')),
+      h('button', { type: 'button', class: 'btn danger', name: 'remove', disabled: !cfg }, tr('sso.remove'))));
   const testBtn = form.querySelector('button[name=test]'), removeBtn = form.querySelector('button[name=remove]');
   const refresh = (fresh) => {
     cfg = fresh;
@@ -78,7 +79,7 @@ export async function ssoSection(main) {
       try {
         refresh(await api('/v1/org/sso', { method: 'PUT', body }));
         secret.input.value = '';
-        toast('Company sign-in saved.');
+        toast(tr('sso.companySignInSaved'));
       } catch (err) { showError(form, err); }
     });
   });
@@ -87,16 +88,16 @@ export async function ssoSection(main) {
     try {
       const r = await api('/v1/org/sso/test', { method: 'POST' });
       refresh(await api('/v1/org/sso'));
-      toast(r.ok ? 'The connection works.' : `The connection test failed: ${r.error}`, r.ok ? '' : 'error');
+      toast(r.ok ? tr('sso.theConnectionWorks') : tr('sso.theConnectionTestFailedError', { error: r.error }), r.ok ? '' : 'error');
     } catch (err) { showError(form, err); }
   }));
   removeBtn.addEventListener('click', () => busy(removeBtn, async () => {
     try {
       await api('/v1/org/sso', { method: 'DELETE' });
       refresh(null);
-      toast('Company sign-in removed: everyone signs in with a password.');
+      toast(tr('sso.companySignInRemovedEveryone'));
     } catch (err) { showError(form, err); }
   }));
-  section.append(statusHost, oidc ? form : h('p', { class: 'muted' }, 'This SAML configuration is managed through the API (PUT /v1/org/sso).'));
+  section.append(statusHost, oidc ? form : h('p', { class: 'muted' }, tr('sso.thisSamlConfigurationIsManaged')));
   main.append(section);
 }

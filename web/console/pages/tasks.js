@@ -7,6 +7,7 @@
 import { api } from '/console/api.js';
 import { h, clear, field, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, fmtTime, table, debounce } from '/console/dom.js';
 import { can } from '/console/state.js';
+import { t as tr } from '/console/i18n.js';
 
 const pad = (n) => String(n).padStart(2, '0');
 
@@ -27,7 +28,7 @@ export function fromLocalInput(v) {
 }
 
 export function taskStatusBadge(t) {
-  return t.status === 'done' ? badge('Done', 'ok') : badge('Open', 'accent');
+  return t.status === 'done' ? badge(tr('common.done'), 'ok') : badge(tr('tasks.open'), 'accent');
 }
 
 export const taskHref = (t) => `/console/tasks/${encodeURIComponent(t.id || t.task_id)}`;
@@ -36,8 +37,9 @@ const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** How a person is named in pickers: name and email or badge. */
 export function userLabel(u) {
-  const extra = u.email || (u.badge ? `badge ${u.badge}` : '');
-  return `${u.name || u.email}${extra && extra !== u.name ? ` (${extra})` : ''}${u.status === 'locked' ? ', locked' : ''}`;
+  const extra = u.email || (u.badge ? tr('tasks.badgeN', { badge: u.badge }) : '');
+  const label = extra && extra !== u.name ? tr('tasks.nameExtra', { name: u.name || u.email, extra }) : u.name || u.email;
+  return u.status === 'locked' ? tr('tasks.nameLocked', { name: label }) : label;
 }
 
 /**
@@ -47,7 +49,7 @@ export function userLabel(u) {
  * texts, labelOf(item), exclude (ids not offered), onAdd(id, label).
  */
 export async function searchPicker({ path, query = {}, findLabel, placeholder, pickLabel, fieldName, button, label = button,
-  labelOf, exclude = new Set(), onAdd, none = 'Nobody matches', empty = 'Nobody left to add', choose = 'Choose someone to add.' }) {
+  labelOf, exclude = new Set(), onAdd, none = tr('tasks.nobodyMatches'), empty = tr('tasks.nobodyLeft'), choose = tr('tasks.chooseSomeone') }) {
   const q = field({ label: findLabel, name: 'q', type: 'search', attrs: { autocomplete: 'off', placeholder } });
   const pick = field({ label: pickLabel, name: fieldName, type: 'select', options: [] });
   const status = h('span', { class: 'muted small', role: 'status' });
@@ -62,7 +64,7 @@ export async function searchPicker({ path, query = {}, findLabel, placeholder, p
     const list = page.items.filter((x) => !exclude.has(x.id));
     clear(pick.input, list.length ? null : h('option', { value: '' }, text ? none : empty),
       list.map((x) => h('option', { value: x.id }, labelOf(x))));
-    status.textContent = page.next_cursor ? `The first ${page.items.length} matches are shown: type more to narrow them.`
+    status.textContent = page.next_cursor ? tr('tasks.theFirstCountMatchesAre', { count: page.items.length })
       : text ? `${list.length} found.` : '';
   }
   await search();
@@ -84,50 +86,50 @@ export async function searchPicker({ path, query = {}, findLabel, placeholder, p
  * exclude: ids not offered (already added). Resolves to the form, or to a
  * note when the viewer may not list users.
  */
-export async function personPicker({ button, exclude = new Set(), onAdd, label = button, pickLabel = 'Person', empty = 'Nobody left to add' }) {
+export async function personPicker({ button, exclude = new Set(), onAdd, label = button, pickLabel = tr('tasks.person'), empty = tr('tasks.nobodyLeft') }) {
   try {
-    return await searchPicker({ path: '/v1/users', findLabel: 'Find a person', placeholder: 'Name, email or badge', pickLabel,
+    return await searchPicker({ path: '/v1/users', findLabel: tr('tasks.findAPerson'), placeholder: tr('tasks.nameEmailOrBadge'), pickLabel,
       fieldName: 'user_id', button, label, labelOf: userLabel, exclude, onAdd, empty });
   } catch (e) {
-    if (e.status === 403) return h('p', { class: 'muted' }, 'Adding people needs the “View user management page” permission, to find them.');
+    if (e.status === 403) return h('p', { class: 'muted' }, tr('tasks.addingPeopleNeedsTheView'));
     throw e;
   }
 }
 
 /** A form to pick one open task found by GET /v1/tasks?q= (reference or title). */
 export function taskPicker({ button, exclude = new Set(), onAdd, label = button }) {
-  return searchPicker({ path: '/v1/tasks', query: { status: 'open' }, findLabel: 'Find a task', placeholder: 'Reference or title', pickLabel: 'Task',
+  return searchPicker({ path: '/v1/tasks', query: { status: 'open' }, findLabel: tr('tasks.findATask'), placeholder: tr('tasks.referenceOrTitle'), pickLabel: tr('tasks.task'),
     fieldName: 'task_id', button, label, labelOf: (t) => `${t.ref}: ${t.title}`, exclude, onAdd,
-    none: 'No open task matches', empty: 'Every open task is on this screen', choose: 'Choose a task to add.' });
+    none: tr('tasks.noOpenTaskMatches'), empty: tr('tasks.everyOpenTaskIsOn'), choose: tr('tasks.chooseATaskToAdd') });
 }
 
 /** The New task dialog; after(task) runs once it is created. */
 export async function newTask(after, { orderRef = '' } = {}) {
-  const ref = field({ label: 'Reference', name: 'ref', required: true, hint: 'Your key for the task, unique in the plant, e.g. T-2050.', attrs: { autocomplete: 'off' } });
-  const title = field({ label: 'Title', name: 'title', required: true, attrs: { autocomplete: 'off' } });
-  const order = field({ label: 'Order reference', name: 'order_ref', value: orderRef, hint: 'Optional. People assigned to the order work on all its tasks.', attrs: { autocomplete: 'off' } });
-  const due = field({ label: 'Due', name: 'due', type: 'datetime-local', hint: 'Optional. Your local time.' });
+  const ref = field({ label: tr('tasks.reference'), name: 'ref', required: true, hint: tr('tasks.yourKeyForTheTask'), attrs: { autocomplete: 'off' } });
+  const title = field({ label: tr('tasks.title'), name: 'title', required: true, attrs: { autocomplete: 'off' } });
+  const order = field({ label: tr('tasks.orderReference'), name: 'order_ref', value: orderRef, hint: tr('tasks.optionalPeopleAssignedToThe'), attrs: { autocomplete: 'off' } });
+  const due = field({ label: tr('tasks.due'), name: 'due', type: 'datetime-local', hint: tr('tasks.optionalYourLocalTime') });
   const form = h('form', { id: 'task-form', novalidate: true }, ref, title, order, due);
   await openDialog({
-    title: 'New task', body: form,
-    actions: [{ label: 'Cancel' }, { label: 'Create task', kind: 'primary', submit: true, form: 'task-form' }],
+    title: tr('tasks.newTask'), body: form,
+    actions: [{ label: tr('common.cancel') }, { label: tr('tasks.createTask'), kind: 'primary', submit: true, form: 'task-form' }],
     onOpen: (dlg) => {
       ref.input.focus();
       form.addEventListener('submit', async (e) => {
         e.preventDefault();
         clearErrors(form);
         const body = { ref: ref.input.value.trim(), title: title.input.value.trim() };
-        if (!body.ref) { showError(form, { field: 'ref', detail: 'Enter a reference.' }); return; }
-        if (!body.title) { showError(form, { field: 'title', detail: 'Enter a title.' }); return; }
+        if (!body.ref) { showError(form, { field: 'ref', detail: tr('tasks.enterAReference') }); return; }
+        if (!body.title) { showError(form, { field: 'title', detail: tr('tasks.enterATitle') }); return; }
         if (order.input.value.trim()) body.order_ref = order.input.value.trim();
         const when = fromLocalInput(due.input.value);
-        if (when === undefined) { showError(form, { field: 'due', detail: 'Enter a date and time, or leave it empty.' }); return; }
+        if (when === undefined) { showError(form, { field: 'due', detail: tr('tasks.enterADateAndTime') }); return; }
         if (when) body.due = when;
         await busy(dlg.querySelector('button[type=submit]'), async () => {
           try {
             const t = await api('/v1/tasks', { method: 'POST', body });
             dlg.finish(true);
-            toast(`Task ${t.ref} created.`);
+            toast(tr('tasks.taskRefCreated', { ref: t.ref }));
             await after(t);
           } catch (err) { showError(form, err); }
         });
@@ -140,29 +142,29 @@ function taskRow(t, { order = true } = {}) {
   return h('tr', { 'data-task': t.id },
     h('td', { class: 'nowrap' }, h('a', { href: taskHref(t) }, t.ref)),
     h('td', { class: 'wrap' }, t.title),
-    order ? h('td', { class: 'nowrap' }, t.order_ref ? h('a', { href: orderHref(t.order_ref), 'aria-label': `Order ${t.order_ref}` }, t.order_ref) : h('span', { class: 'muted' }, '—')) : null,
+    order ? h('td', { class: 'nowrap' }, t.order_ref ? h('a', { href: orderHref(t.order_ref), 'aria-label': tr('tasks.orderOrderRef', { order_ref: t.order_ref }) }, t.order_ref) : h('span', { class: 'muted' }, '—')) : null,
     h('td', { class: 'small' }, fmtTime(t.due)),
     h('td', null, taskStatusBadge(t)));
 }
-const taskColumns = (order = true) => [{ label: 'Ref' }, { label: 'Title' }, ...(order ? [{ label: 'Order' }] : []), { label: 'Due' }, { label: 'Status' }];
+const taskColumns = (order = true) => [{ label: tr('tasks.ref') }, { label: tr('tasks.title') }, ...(order ? [{ label: tr('tasks.order') }] : []), { label: tr('tasks.due') }, { label: tr('tasks.status') }];
 
 /* ---- the Tasks page ------------------------------------------------------------- */
 export async function render({ main, query, navigate }) {
   const manage = can('tasks.assign');
   main.append(h('div', { class: 'page-head' },
-    h('div', null, h('h1', null, 'Tasks'),
-      h('p', { class: 'sub' }, 'Work items of the shop floor. People see a task on their agenda when they are assigned to it or to its order, or when it is on one of their agenda screens.')),
-    manage ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn primary', onclick: () => newTask((t) => navigate(`/tasks/${encodeURIComponent(t.id)}`)) }, 'New task')) : null));
+    h('div', null, h('h1', null, tr('tasks.tasks')),
+      h('p', { class: 'sub' }, tr('tasks.workItemsOfTheShop'))),
+    manage ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn primary', onclick: () => newTask((t) => navigate(`/tasks/${encodeURIComponent(t.id)}`)) }, tr('tasks.newTask'))) : null));
 
-  const status = field({ label: 'Status', name: 'status', type: 'select', value: query.status ?? 'open',
-    options: [{ value: 'open', label: 'Open' }, { value: 'done', label: 'Done' }, { value: 'all', label: 'Open and done' }] });
-  const order = field({ label: 'Order', name: 'order_ref', value: query.order_ref || '', attrs: { autocomplete: 'off', placeholder: 'Exact reference, e.g. SO-1042' } });
+  const status = field({ label: tr('tasks.status'), name: 'status', type: 'select', value: query.status ?? 'open',
+    options: [{ value: 'open', label: tr('tasks.open') }, { value: 'done', label: tr('common.done') }, { value: 'all', label: tr('tasks.openAndDone') }] });
+  const order = field({ label: tr('tasks.order'), name: 'order_ref', value: query.order_ref || '', attrs: { autocomplete: 'off', placeholder: tr('tasks.exactReferenceEGSo') } });
   const openOrder = h('button', { type: 'button', class: 'btn', onclick: () => {
     const ref = order.input.value.trim();
-    if (!ref) { showError(filters, { field: 'order_ref', detail: 'Enter an order reference to open it.' }); return; }
+    if (!ref) { showError(filters, { field: 'order_ref', detail: tr('tasks.enterAnOrderReferenceTo') }); return; }
     navigate(`/orders?ref=${encodeURIComponent(ref)}`);
-  } }, 'Open order');
-  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter tasks', novalidate: true, onsubmit: (e) => { e.preventDefault(); load().catch((err) => showError(filters, err)); } },
+  } }, tr('tasks.openOrder'));
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': tr('tasks.filterTasks'), novalidate: true, onsubmit: (e) => { e.preventDefault(); load().catch((err) => showError(filters, err)); } },
     status, order, h('div', { class: 'field' }, openOrder));
   const host = h('div');
   const foot = h('div', { class: 'table-foot' });
@@ -184,10 +186,10 @@ export async function render({ main, query, navigate }) {
     clearErrors(filters);
     rows = more ? rows.concat(page.items) : page.items;
     cursor = page.next_cursor;
-    clear(host, table({ caption: 'Tasks', columns: taskColumns(), rows: rows.map((t) => taskRow(t)),
-      empty: params.order_ref || st !== 'open' ? 'No tasks match these filters.' : 'No open tasks. Create one with New task, or let your ERP add them.' }));
-    clear(foot, h('span', { role: 'status' }, `${plural(rows.length, 'task')} shown`),
-      cursor ? h('button', { type: 'button', class: 'btn small', onclick: (e) => busy(e.target, () => load(true).catch((err) => toast(err.detail, 'error'))) }, 'Load more') : null);
+    clear(host, table({ caption: tr('tasks.tasks'), columns: taskColumns(), rows: rows.map((t) => taskRow(t)),
+      empty: params.order_ref || st !== 'open' ? tr('tasks.noTasksMatchTheseFilters') : tr('tasks.noOpenTasksCreateOne') }));
+    clear(foot, h('span', { role: 'status' }, tr('tasks.shown', { count: rows.length })),
+      cursor ? h('button', { type: 'button', class: 'btn small', onclick: (e) => busy(e.target, () => load(true).catch((err) => toast(err.detail, 'error'))) }, tr('tasks.loadMore')) : null);
   }
   const reload = debounce(() => load().catch((e) => showError(filters, e)), 250);
   status.input.addEventListener('change', reload);
@@ -207,42 +209,42 @@ export async function renderOne(ctx) {
     await busy(btn, async () => {
       try {
         await api(`/v1/tasks/${encodeURIComponent(t.id)}`, { method: 'PATCH', body: { status: to } });
-        toast(to === 'done' ? `${t.ref} marked done.` : `${t.ref} reopened.`);
+        toast(tr(to === 'done' ? 'tasks.markedDone' : 'tasks.reopened', { ref: t.ref }));
         await redraw();
       } catch (e) { toast(e.detail, 'error'); }
     });
   }
   async function remove() {
     const ok = await confirmDialog({
-      title: `Delete the task ${t.ref}?`,
-      message: [h('p', null, 'This deletes ', h('strong', null, `${t.ref} ${t.title}`), ' with its assignments and its places on agenda screens. It cannot be undone.'),
-        h('p', { class: 'muted' }, 'A task people have checked in to keeps their time records and cannot be deleted: mark it done instead.')],
-      confirmLabel: `Delete ${t.ref}`, danger: true,
+      title: tr('tasks.deleteTheTaskRef', { ref: t.ref }),
+      message: [h('p', null, tr('tasks.thisDeletes'), h('strong', null, `${t.ref} ${t.title}`), tr('tasks.thisDeletesEnd')),
+        h('p', { class: 'muted' }, tr('tasks.aTaskPeopleHaveChecked'))],
+      confirmLabel: tr('tasks.deleteRef', { ref: t.ref }), danger: true,
       action: () => api(`/v1/tasks/${encodeURIComponent(t.id)}`, { method: 'DELETE' }),
     });
-    if (ok) { toast(`Task ${t.ref} deleted.`); navigate('/tasks'); }
+    if (ok) { toast(tr('tasks.taskRefDeleted', { ref: t.ref })); navigate('/tasks'); }
   }
 
   main.append(
-    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '/console/tasks' }, 'Tasks'), ' / ', t.ref),
+    h('nav', { class: 'crumbs', 'aria-label': tr('tasks.breadcrumb') }, h('a', { href: '/console/tasks' }, tr('tasks.tasks')), ' / ', t.ref),
     h('div', { class: 'page-head' },
       h('div', null, h('h1', null, `${t.ref}: ${t.title}`),
-        h('p', { class: 'sub' }, t.order_ref ? ['Order ', h('a', { href: orderHref(t.order_ref) }, t.order_ref)] : 'No order', ` · due ${fmtTime(t.due)}`),
-        h('div', { class: 'badges' }, taskStatusBadge(t), done && t.completed_at ? badge(`Done ${fmtTime(t.completed_at)}`, 'outline') : null)),
+        h('p', { class: 'sub' }, t.order_ref ? [tr('tasks.order2'), h('a', { href: orderHref(t.order_ref) }, t.order_ref)] : tr('tasks.noOrder'), tr('tasks.dueSuffix', { time: fmtTime(t.due) })),
+        h('div', { class: 'badges' }, taskStatusBadge(t), done && t.completed_at ? badge(tr('tasks.doneCompletedAt', { completed_at: fmtTime(t.completed_at) }), 'outline') : null)),
       manage ? h('div', { class: 'actions' },
-        done ? h('button', { type: 'button', class: 'btn', onclick: (e) => setStatus(e.currentTarget, 'open') }, 'Reopen')
-          : h('button', { type: 'button', class: 'btn primary', onclick: (e) => setStatus(e.currentTarget, 'done') }, 'Mark done'),
-        h('button', { type: 'button', class: 'btn danger', onclick: remove }, 'Delete')) : null));
+        done ? h('button', { type: 'button', class: 'btn', onclick: (e) => setStatus(e.currentTarget, 'open') }, tr('tasks.reopen'))
+          : h('button', { type: 'button', class: 'btn primary', onclick: (e) => setStatus(e.currentTarget, 'done') }, tr('tasks.markDone')),
+        h('button', { type: 'button', class: 'btn danger', onclick: remove }, tr('tasks.delete'))) : null));
 
   /* details */
-  const ref = field({ label: 'Reference', name: 'ref', value: t.ref, readonly: true, hint: 'The reference is the key of the task and does not change.' });
-  const title = field({ label: 'Title', name: 'title', value: t.title, disabled: !manage, required: true });
-  const order = field({ label: 'Order reference', name: 'order_ref', value: t.order_ref || '', disabled: !manage,
-    hint: 'Leave empty for no order. Moving the task to another order changes who works on it through orders at once.', attrs: { autocomplete: 'off' } });
-  const due = field({ label: 'Due', name: 'due', type: 'datetime-local', value: toLocalInput(t.due), disabled: !manage, hint: 'Your local time. Leave empty for no due time.' });
+  const ref = field({ label: tr('tasks.reference'), name: 'ref', value: t.ref, readonly: true, hint: tr('tasks.theReferenceIsTheKey') });
+  const title = field({ label: tr('tasks.title'), name: 'title', value: t.title, disabled: !manage, required: true });
+  const order = field({ label: tr('tasks.orderReference'), name: 'order_ref', value: t.order_ref || '', disabled: !manage,
+    hint: tr('tasks.leaveEmptyForNoOrder'), attrs: { autocomplete: 'off' } });
+  const due = field({ label: tr('tasks.due'), name: 'due', type: 'datetime-local', value: toLocalInput(t.due), disabled: !manage, hint: tr('tasks.yourLocalTimeLeaveEmpty') });
   const form = h('form', { novalidate: true, 'aria-labelledby': 'task-h' },
     h('div', { class: 'grid-2' }, ref, title, order, due),
-    manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save changes')) : null);
+    manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, tr('tasks.saveChanges'))) : null);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
@@ -252,56 +254,56 @@ export async function renderOne(ctx) {
     const o = order.input.value.trim();
     if (o !== (t.order_ref || '')) body.order_ref = o || null;
     const when = fromLocalInput(due.input.value);
-    if (when === undefined) { showError(form, { field: 'due', detail: 'Enter a date and time, or leave it empty.' }); return; }
+    if (when === undefined) { showError(form, { field: 'due', detail: tr('tasks.enterADateAndTime') }); return; }
     if (due.input.value !== toLocalInput(t.due)) body.due = when;
-    if (!Object.keys(body).length) { toast('Nothing changed.'); return; }
+    if (!Object.keys(body).length) { toast(tr('tasks.nothingChanged')); return; }
     await busy(e.submitter, async () => {
       try {
         await api(`/v1/tasks/${encodeURIComponent(t.id)}`, { method: 'PATCH', body });
-        toast('Task saved.');
+        toast(tr('tasks.taskSaved'));
         await redraw();
       } catch (err) { showError(form, err); }
     });
   });
-  main.append(h('section', { class: 'card', 'aria-labelledby': 'task-h' }, h('h2', { id: 'task-h' }, 'Task'), form));
+  main.append(h('section', { class: 'card', 'aria-labelledby': 'task-h' }, h('h2', { id: 'task-h' }, tr('tasks.task')), form));
 
   /* assignees */
   const assignees = t.assignees || [];
-  const card = h('section', { class: 'card', 'aria-labelledby': 'asg-h' }, h('h2', { id: 'asg-h' }, 'Assigned people'),
-    h('p', { class: 'muted' }, 'They see the task on their agenda and may check in to it.'));
+  const card = h('section', { class: 'card', 'aria-labelledby': 'asg-h' }, h('h2', { id: 'asg-h' }, tr('tasks.assignedPeople')),
+    h('p', { class: 'muted' }, tr('tasks.theySeeTheTaskOn')));
   if (manage) {
     card.append(await personPicker({
-      button: 'Assign', label: `Assign someone to ${t.ref}`, exclude: new Set(assignees.map((a) => a.id)),
+      button: tr('tasks.assign'), label: tr('tasks.assignSomeoneToRef', { ref: t.ref }), exclude: new Set(assignees.map((a) => a.id)),
       onAdd: async (id, name) => {
         await api(`/v1/tasks/${encodeURIComponent(t.id)}/assignees/${encodeURIComponent(id)}`, { method: 'PUT' });
-        toast(`${name} assigned to ${t.ref}.`);
+        toast(tr('tasks.nameAssignedToRef', { name, ref: t.ref }));
         await redraw();
       },
     }));
   }
   card.append(table({
-    caption: 'Assigned people', empty: 'Nobody is assigned to this task directly.',
-    columns: [{ label: 'Name' }, ...(manage ? [{ label: 'Actions' }] : [])],
+    caption: tr('tasks.assignedPeople'), empty: tr('tasks.nobodyIsAssignedToThis'),
+    columns: [{ label: tr('tasks.name') }, ...(manage ? [{ label: tr('tasks.actions') }] : [])],
     rows: assignees.map((a) => h('tr', null,
       h('td', null, personLink(a)),
-      manage ? h('td', null, h('button', { type: 'button', class: 'btn small', 'aria-label': `Unassign ${a.name} from ${t.ref}`, onclick: async () => {
-        const ok = await confirmDialog({ title: `Unassign ${a.name}?`,
-          message: `${t.ref} leaves the agenda of ${a.name}, unless they reach it through its order or an agenda screen. A check-in of theirs that is open stays open until they check out.`,
-          confirmLabel: 'Unassign', danger: true,
+      manage ? h('td', null, h('button', { type: 'button', class: 'btn small', 'aria-label': tr('tasks.unassignNameFromRef', { name: a.name, ref: t.ref }), onclick: async () => {
+        const ok = await confirmDialog({ title: tr('tasks.unassignName', { name: a.name }),
+          message: tr('tasks.refLeavesTheAgendaOf', { ref: t.ref, name: a.name }),
+          confirmLabel: tr('tasks.unassign'), danger: true,
           action: () => api(`/v1/tasks/${encodeURIComponent(t.id)}/assignees/${encodeURIComponent(a.id)}`, { method: 'DELETE' }) });
-        if (ok) { toast(`${a.name} unassigned from ${t.ref}.`); await redraw(); }
-      } }, 'Unassign')) : null)),
+        if (ok) { toast(tr('tasks.nameUnassignedFromRef', { name: a.name, ref: t.ref })); await redraw(); }
+      } }, tr('tasks.unassign'))) : null)),
   }));
   main.append(card);
 
   /* through the order */
   const viaOrder = t.order_assignees || [];
   main.append(h('section', { class: 'card', 'aria-labelledby': 'via-h' },
-    h('div', { class: 'card-head' }, h('h2', { id: 'via-h' }, 'Assigned through the order'),
-      t.order_ref ? h('div', { class: 'actions' }, h('a', { class: 'btn small', href: orderHref(t.order_ref) }, manage ? `Manage order ${t.order_ref}` : `Open order ${t.order_ref}`)) : null),
-    !t.order_ref ? h('p', { class: 'muted' }, 'This task belongs to no order.')
-      : viaOrder.length ? h('ul', { class: 'badges plain', 'aria-label': `People assigned to order ${t.order_ref}` }, viaOrder.map((a) => h('li', null, badge(a.name, 'accent'))))
-        : h('p', { class: 'muted' }, `Nobody is assigned to order ${t.order_ref}.`)));
+    h('div', { class: 'card-head' }, h('h2', { id: 'via-h' }, tr('tasks.assignedThroughTheOrder')),
+      t.order_ref ? h('div', { class: 'actions' }, h('a', { class: 'btn small', href: orderHref(t.order_ref) }, manage ? tr('tasks.manageOrderOrderRef', { order_ref: t.order_ref }) : tr('tasks.openOrderOrderRef', { order_ref: t.order_ref }))) : null),
+    !t.order_ref ? h('p', { class: 'muted' }, tr('tasks.thisTaskBelongsToNo'))
+      : viaOrder.length ? h('ul', { class: 'badges plain', 'aria-label': tr('tasks.peopleAssignedToOrderOrder', { order_ref: t.order_ref }) }, viaOrder.map((a) => h('li', null, badge(a.name, 'accent'))))
+        : h('p', { class: 'muted' }, tr('tasks.nobodyIsAssignedToOrder', { order_ref: t.order_ref }))));
 }
 
 function personLink(u) {
@@ -313,56 +315,56 @@ export async function renderOrder(ctx) {
   const { main, query, navigate } = ctx;
   const manage = can('tasks.assign');
   const ref = (query.ref || '').trim();
-  const crumbs = h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '/console/tasks' }, 'Tasks'), ' / ', ref ? `Order ${ref}` : 'Orders');
+  const crumbs = h('nav', { class: 'crumbs', 'aria-label': tr('tasks.breadcrumb') }, h('a', { href: '/console/tasks' }, tr('tasks.tasks')), ' / ', ref ? tr('tasks.orderRef', { ref }) : tr('tasks.orders'));
   if (!ref) {
-    const f = field({ label: 'Order reference', name: 'order_ref', required: true, attrs: { autocomplete: 'off', placeholder: 'e.g. SO-1042' } });
-    const form = h('form', { class: 'filters', novalidate: true, 'aria-label': 'Open an order' }, f, h('button', { type: 'submit', class: 'btn primary' }, 'Open order'));
+    const f = field({ label: tr('tasks.orderReference'), name: 'order_ref', required: true, attrs: { autocomplete: 'off', placeholder: tr('tasks.eGSo1042') } });
+    const form = h('form', { class: 'filters', novalidate: true, 'aria-label': tr('tasks.openAnOrder') }, f, h('button', { type: 'submit', class: 'btn primary' }, tr('tasks.openOrder')));
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const v = f.input.value.trim();
-      if (!v) { showError(form, { field: 'order_ref', detail: 'Enter an order reference.' }); return; }
+      if (!v) { showError(form, { field: 'order_ref', detail: tr('tasks.enterAnOrderReference') }); return; }
       navigate(`/orders?ref=${encodeURIComponent(v)}`);
     });
-    main.append(crumbs, h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Orders'),
-      h('p', { class: 'sub' }, 'Orders come from your ERP; gatehouse knows them by the order reference of their tasks.'))), form);
+    main.append(crumbs, h('div', { class: 'page-head' }, h('div', null, h('h1', null, tr('tasks.orders')),
+      h('p', { class: 'sub' }, tr('tasks.ordersComeFromYourErp')))), form);
     return;
   }
   const o = await api('/v1/orders/assignees', { query: { order_ref: ref } });
   const redraw = async () => { clear(main); await renderOrder(ctx); };
   main.append(crumbs, h('div', { class: 'page-head' },
-    h('div', null, h('h1', null, `Order ${o.order_ref}`),
-      h('p', { class: 'sub' }, `${plural(o.tasks.length, 'task')}${o.tasks_truncated ? ' or more' : ''} · ${plural(o.assignees.length, 'person', 'people')} assigned to the whole order`)),
-    manage ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: () => newTask(redraw, { orderRef: o.order_ref }) }, 'New task in this order')) : null));
+    h('div', null, h('h1', null, tr('tasks.orderOrderRef', { order_ref: o.order_ref })),
+      h('p', { class: 'sub' }, tr(o.tasks_truncated ? 'tasks.orderSummaryMore' : 'tasks.orderSummary', { tasks: tr('tasks.tasksN', { count: o.tasks.length }), people: tr('tasks.peopleN', { count: o.assignees.length }) }))),
+    manage ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn', onclick: () => newTask(redraw, { orderRef: o.order_ref }) }, tr('tasks.newTaskInThisOrder'))) : null));
 
-  const card = h('section', { class: 'card', 'aria-labelledby': 'oa-h' }, h('h2', { id: 'oa-h' }, 'People assigned to the order'),
-    h('p', { class: 'muted' }, 'They work on every task of this order, those there now and those added later.'));
+  const card = h('section', { class: 'card', 'aria-labelledby': 'oa-h' }, h('h2', { id: 'oa-h' }, tr('tasks.peopleAssignedToTheOrder')),
+    h('p', { class: 'muted' }, tr('tasks.theyWorkOnEveryTask')));
   if (manage) {
     card.append(await personPicker({
-      button: 'Assign to order', exclude: new Set(o.assignees.map((a) => a.id)),
+      button: tr('tasks.assignToOrder'), exclude: new Set(o.assignees.map((a) => a.id)),
       onAdd: async (id, name) => {
         await api('/v1/orders/assignees', { method: 'PUT', body: { order_ref: o.order_ref, user_id: id } });
-        toast(`${name} assigned to order ${o.order_ref}.`);
+        toast(tr('tasks.nameAssignedToOrderOrder', { name, order_ref: o.order_ref }));
         await redraw();
       },
     }));
   }
   card.append(table({
-    caption: 'People assigned to the order', empty: 'Nobody is assigned to this order.',
-    columns: [{ label: 'Name' }, ...(manage ? [{ label: 'Actions' }] : [])],
+    caption: tr('tasks.peopleAssignedToTheOrder'), empty: tr('tasks.nobodyIsAssignedToThis2'),
+    columns: [{ label: tr('tasks.name') }, ...(manage ? [{ label: tr('tasks.actions') }] : [])],
     rows: o.assignees.map((a) => h('tr', null,
       h('td', null, personLink(a)),
-      manage ? h('td', null, h('button', { type: 'button', class: 'btn small', 'aria-label': `Unassign ${a.name} from order ${o.order_ref}`, onclick: async () => {
-        const ok = await confirmDialog({ title: `Unassign ${a.name} from order ${o.order_ref}?`,
-          message: `The order's tasks leave the agenda of ${a.name} at once (tasks they are assigned to directly stay). A check-in of theirs that is open stays open until they check out.`,
-          confirmLabel: 'Unassign', danger: true,
+      manage ? h('td', null, h('button', { type: 'button', class: 'btn small', 'aria-label': tr('tasks.unassignNameFromOrderOrder', { name: a.name, order_ref: o.order_ref }), onclick: async () => {
+        const ok = await confirmDialog({ title: tr('tasks.unassignNameFromOrderOrder2', { name: a.name, order_ref: o.order_ref }),
+          message: tr('tasks.theOrderSTasksLeave', { name: a.name }),
+          confirmLabel: tr('tasks.unassign'), danger: true,
           action: () => api('/v1/orders/assignees', { method: 'DELETE', query: { order_ref: o.order_ref, user_id: a.id } }) });
-        if (ok) { toast(`${a.name} unassigned from order ${o.order_ref}.`); await redraw(); }
-      } }, 'Unassign')) : null)),
+        if (ok) { toast(tr('tasks.nameUnassignedFromOrderOrder', { name: a.name, order_ref: o.order_ref })); await redraw(); }
+      } }, tr('tasks.unassign'))) : null)),
   }));
   main.append(card);
 
-  main.append(h('section', { class: 'card', 'aria-labelledby': 'ot-h' }, h('h2', { id: 'ot-h' }, 'Tasks of the order'),
-    table({ caption: 'Tasks of the order', columns: taskColumns(false), rows: o.tasks.map((t) => taskRow(t, { order: false })),
-      empty: 'No task has this order reference (yet). People assigned to the order get its tasks as they are added.' }),
-    o.tasks_truncated ? h('p', null, h('a', { href: `/console/tasks?status=all&order_ref=${encodeURIComponent(o.order_ref)}` }, 'All the tasks of this order')) : null));
+  main.append(h('section', { class: 'card', 'aria-labelledby': 'ot-h' }, h('h2', { id: 'ot-h' }, tr('tasks.tasksOfTheOrder')),
+    table({ caption: tr('tasks.tasksOfTheOrder'), columns: taskColumns(false), rows: o.tasks.map((t) => taskRow(t, { order: false })),
+      empty: tr('tasks.noTaskHasThisOrder') }),
+    o.tasks_truncated ? h('p', null, h('a', { href: `/console/tasks?status=all&order_ref=${encodeURIComponent(o.order_ref)}` }, tr('tasks.allTheTasksOfThis'))) : null));
 }

@@ -10,6 +10,7 @@ import { hasFeature, refreshMe } from '/console/app.js';
 import { statusBadge, accessBadges } from '/console/pages/users.js';
 import { explainCard } from '/console/pages/explain.js';
 import { activityCard } from '/console/pages/activity.js';
+import { t as tr } from '/console/i18n.js';
 
 export async function render(ctx) {
   const { main, params, navigate } = ctx;
@@ -18,19 +19,19 @@ export async function render(ctx) {
   const manage = can('users.manage');
   const self = u.id === state.me.id;
   const roleName = (k) => r.items.find((x) => x.key === k)?.name || k || '(none)';
-  const who = u.name || u.email || 'this person';
+  const who = u.name || u.email || tr('user.thisPerson');
   const redraw = () => { clear(main); return render(ctx); };
 
   main.append(
-    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '/console/users' }, 'Users'), ' / ', u.name),
+    h('nav', { class: 'crumbs', 'aria-label': tr('user.breadcrumb') }, h('a', { href: '/console/users' }, tr('user.users')), ' / ', u.name),
     h('div', { class: 'page-head' },
       h('div', null,
         h('h1', null, u.name || u.email),
         h('p', { class: 'sub' }, [u.email, roleName(u.role)].filter(Boolean).join(' · ')),
-        h('div', { class: 'badges' }, statusBadge(u), accessBadges(u), self ? badge('You', 'outline') : null)),
+        h('div', { class: 'badges' }, statusBadge(u), accessBadges(u), self ? badge(tr('user.you'), 'outline') : null)),
       manage ? h('div', { class: 'actions' }, u.status === 'locked'
-        ? h('button', { type: 'button', class: 'btn', onclick: (e) => act(e.target, 'unlock', `${who} can sign in again.`) }, 'Unlock')
-        : h('button', { type: 'button', class: 'btn', onclick: () => lockUser() }, 'Lock')) : null));
+        ? h('button', { type: 'button', class: 'btn', onclick: (e) => act(e.target, 'unlock', tr('user.canSignInAgain', { who })) }, tr('user.unlock'))
+        : h('button', { type: 'button', class: 'btn', onclick: () => lockUser() }, tr('user.lock'))) : null));
 
   async function act(btn, verb, msg) {
     await busy(btn, async () => {
@@ -39,12 +40,12 @@ export async function render(ctx) {
   }
   async function lockUser() {
     const ok = await confirmDialog({
-      title: `Lock ${who}?`,
-      message: `${who} is signed out everywhere and cannot sign in until unlocked. Use this for temporary or seasonal workers; their data stays.`,
-      confirmLabel: 'Lock account', danger: true,
+      title: tr('user.lockWho', { who }),
+      message: tr('user.whoIsSignedOutEverywhere', { who }),
+      confirmLabel: tr('user.lockAccount'), danger: true,
       action: () => api(`/v1/users/${encodeURIComponent(u.id)}/lock`, { method: 'POST' }),
     });
-    if (ok) { toast(`${who} is locked.`); await redraw(); }
+    if (ok) { toast(tr('user.whoIsLocked', { who })); await redraw(); }
   }
 
   /* ---- second factors: which ones, and a reset (never the factors themselves) ---- */
@@ -55,19 +56,19 @@ export async function render(ctx) {
       const m = await api(`/v1/users/${encodeURIComponent(u.id)}/mfa`);
       const reset = manage && !self && (m.totp || m.recovery_codes_left > 0 || m.passkeys > 0)
         ? h('button', { type: 'button', class: 'btn danger', onclick: async () => {
-          const ok = await confirmDialog({ title: `Reset ${who}'s second factor?`,
-            message: `${who}'s authenticator app, passkeys and recovery codes stop working, and ${who} is told by mail. Do this when the phone is lost.`,
-            confirmLabel: 'Reset', danger: true,
+          const ok = await confirmDialog({ title: tr('user.resetWhoSSecondFactor', { who }),
+            message: tr('user.whoSAuthenticatorAppPasskeys', { who }),
+            confirmLabel: tr('user.reset'), danger: true,
             action: () => api(`/v1/users/${encodeURIComponent(u.id)}/mfa/reset`, { method: 'POST' }) });
-          if (ok) { toast(`${who}'s second factor was reset.`); await redraw(); }
-        } }, 'Reset second factor') : null;
-      mfaHost.append(h('h2', { id: 'mfa-h' }, 'Second factor'),
-        h('p', null, 'Authenticator app: ', m.totp ? badge('set up', 'ok') : badge('none', 'outline'),
-          m.totp ? ` · ${m.recovery_codes_left} of 10 recovery codes left` : '',
-          ' · Passkeys: ', m.passkeys > 0 ? badge(String(m.passkeys), 'ok') : badge('none', 'outline'),
-          m.required && !m.totp ? h('span', { class: 'sub' }, 'Required by the organization: set up at the next sign-in.') : null),
+          if (ok) { toast(tr('user.whoSSecondFactorWas', { who })); await redraw(); }
+        } }, tr('user.resetSecondFactor')) : null;
+      mfaHost.append(h('h2', { id: 'mfa-h' }, tr('user.secondFactor')),
+        h('p', null, tr('user.authenticatorApp'), m.totp ? badge(tr('user.setUp'), 'ok') : badge(tr('user.none'), 'outline'),
+          m.totp ? tr('user.recoveryLeft', { n: m.recovery_codes_left }) : '',
+          tr('user.passkeysLabel'), m.passkeys > 0 ? badge(String(m.passkeys), 'ok') : badge(tr('user.none'), 'outline'),
+          m.required && !m.totp ? h('span', { class: 'sub' }, tr('user.requiredByTheOrganizationSet')) : null),
         ...(reset ? [reset] : [])); /* the DOM's append writes null as text */
-    } catch (e) { mfaHost.append(h('p', { class: 'muted' }, e.detail || 'Not available.')); }
+    } catch (e) { mfaHost.append(h('p', { class: 'muted' }, e.detail || tr('user.notAvailable'))); }
   }
 
   /* ---- electronic signature: whether the person may sign (users.manage turns it on and off) ---- */
@@ -79,39 +80,39 @@ export async function render(ctx) {
       const toggle = manage ? h('button', { type: 'button', class: es.enabled ? 'btn danger' : 'btn', onclick: () => busy(toggle, async () => {
         try {
           await api(`/v1/users/${encodeURIComponent(u.id)}/esignature`, { method: 'PUT', body: { enabled: !es.enabled } });
-          toast(es.enabled ? `${who} can no longer sign electronically.` : `${who} can now sign electronically.`);
+          toast(tr(es.enabled ? 'user.esignOff' : 'user.esignOn', { who }));
           await redraw();
         } catch (err) { toast(err.detail || err.message, 'error'); }
-      }) }, es.enabled ? 'Disable e-signature' : 'Enable e-signature') : null;
-      esHost.append(h('h2', { id: 'esig-h' }, 'Electronic signature'),
-        h('p', null, 'E-signature: ', es.enabled ? badge('enabled', 'ok') : badge('not enabled', 'outline'),
-          h('span', { class: 'sub' }, 'Signs records with their own password (and code); signatures made stay as they are.')),
+      }) }, es.enabled ? tr('user.disableESignature') : tr('user.enableESignature')) : null;
+      esHost.append(h('h2', { id: 'esig-h' }, tr('user.electronicSignature')),
+        h('p', null, tr('user.eSignature'), es.enabled ? badge(tr('user.enabled'), 'ok') : badge(tr('user.notEnabled'), 'outline'),
+          h('span', { class: 'sub' }, tr('user.signsRecordsWithTheirOwn'))),
         ...(toggle ? [toggle] : []));
-    } catch (e) { esHost.append(h('p', { class: 'muted' }, e.detail || 'Not available.')); }
+    } catch (e) { esHost.append(h('p', { class: 'muted' }, e.detail || tr('user.notAvailable'))); }
   }
 
   /* ---- account details ---- */
-  const email = field({ label: 'Email', name: 'email', type: 'email', value: u.email || '', disabled: !manage,
-    hint: u.office_access && !u.email_verified ? 'Not confirmed yet.' : undefined });
+  const email = field({ label: tr('user.email'), name: 'email', type: 'email', value: u.email || '', disabled: !manage,
+    hint: u.office_access && !u.email_verified ? tr('user.notConfirmedYet') : undefined });
   // A factory worker without office access has no profile: users.manage corrects their name here.
   const nameEditable = manage && !self && !u.office_access;
-  const name = field({ label: 'Name', name: 'name', value: u.name || '', readonly: !nameEditable,
-    hint: self ? 'Change it in My profile.' : nameEditable ? 'Factory workers have no profile of their own: correct their name here.' : 'Only they can change it, in their profile.' });
-  const mobile = field({ label: 'Mobile', name: 'mobile', value: u.mobile || '', readonly: true, hint: self ? 'Change it in My profile.' : 'Only they can change it, in their profile.' });
-  const role = field({ label: 'Role', name: 'role', type: 'select', value: u.role, disabled: !manage,
-    options: r.items.map((x) => ({ value: x.key, label: x.device ? `${x.name} (shared display)` : x.name })) });
-  const office = checkbox({ label: 'Office access', name: 'office_access', checked: u.office_access, disabled: !manage,
-    desc: 'Signs in to the console with email and password. Uses an office seat.' });
-  const exempt = checkbox({ label: 'Exempt from the single-task check-in limit', name: 'checkin_exempt', checked: u.checkin_exempt, disabled: !manage,
-    desc: 'For people who run batch operations or several tasks at once.' });
+  const name = field({ label: tr('user.name'), name: 'name', value: u.name || '', readonly: !nameEditable,
+    hint: self ? tr('user.changeItInMyProfile') : nameEditable ? tr('user.factoryWorkersHaveNoProfile') : tr('user.onlyTheyCanChangeIt') });
+  const mobile = field({ label: tr('user.mobile'), name: 'mobile', value: u.mobile || '', readonly: true, hint: self ? tr('user.changeItInMyProfile') : tr('user.onlyTheyCanChangeIt') });
+  const role = field({ label: tr('user.role'), name: 'role', type: 'select', value: u.role, disabled: !manage,
+    options: r.items.map((x) => ({ value: x.key, label: x.device ? tr('user.sharedDisplay', { name: x.name }) : x.name })) });
+  const office = checkbox({ label: tr('user.officeAccess'), name: 'office_access', checked: u.office_access, disabled: !manage,
+    desc: tr('user.signsInToTheConsole') });
+  const exempt = checkbox({ label: tr('user.exemptFromTheSingleTask'), name: 'checkin_exempt', checked: u.checkin_exempt, disabled: !manage,
+    desc: tr('user.forPeopleWhoRunBatch') });
   // Changing one's own e-mail address re-authenticates (the server asks for the password).
-  const current = self && manage ? field({ label: 'Current password', name: 'current_password', type: 'password',
-    hint: 'Needed only to change your own email address.', attrs: { autocomplete: 'current-password' } }) : null;
+  const current = self && manage ? field({ label: tr('user.currentPassword'), name: 'current_password', type: 'password',
+    hint: tr('user.neededOnlyToChangeYour'), attrs: { autocomplete: 'current-password' } }) : null;
   const accountForm = h('form', { novalidate: true, 'aria-labelledby': 'acct-h' },
     h('div', { class: 'grid-2' }, name, mobile, email, role, current),
     h('div', { class: 'field', 'data-field': 'office_access' }, office, h('div', { class: 'error', hidden: true })),
     h('div', { class: 'field', 'data-field': 'checkin_exempt' }, exempt, h('div', { class: 'error', hidden: true })),
-    manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save changes')) : null);
+    manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, tr('user.saveChanges'))) : null);
   accountForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(accountForm);
@@ -122,31 +123,31 @@ export async function render(ctx) {
     if (role.input.value !== u.role) body.role = role.input.value;
     if (office.input.checked !== u.office_access) body.office_access = office.input.checked;
     if (exempt.input.checked !== u.checkin_exempt) body.checkin_exempt = exempt.input.checked;
-    if (!Object.keys(body).length) { toast('Nothing changed.'); return; }
+    if (!Object.keys(body).length) { toast(tr('user.nothingChanged')); return; }
     await busy(e.submitter, async () => {
       try {
         await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body });
         if (current) current.input.value = '';
-        toast('Changes saved.');
+        toast(tr('user.changesSaved'));
         if (self) await refreshMe();
         await redraw();
       } catch (err) { showError(accountForm, err); }
     });
   });
-  main.append(h('section', { class: 'card', 'aria-labelledby': 'acct-h' }, h('h2', { id: 'acct-h' }, 'Account'), accountForm));
+  main.append(h('section', { class: 'card', 'aria-labelledby': 'acct-h' }, h('h2', { id: 'acct-h' }, tr('user.account')), accountForm));
 
   /* ---- explanation ---- */
   try {
     const ex = await api(`/v1/users/${encodeURIComponent(u.id)}/permissions`, { query: { explain: 1 } });
     main.append(explainCard(ex, cat, roleName, who));
-  } catch (e) { main.append(h('section', { class: 'card' }, h('h2', null, 'Access explained'), h('p', { class: 'form-error' }, e.detail))); }
+  } catch (e) { main.append(h('section', { class: 'card' }, h('h2', null, tr('user.accessExplained')), h('p', { class: 'form-error' }, e.detail))); }
 
   /* ---- modules and direct grants ---- */
   const orgModules = o.modules;
   const allMods = h('input', { type: 'radio', name: 'modmode', id: 'mods-all', value: 'all', checked: u.modules === null, disabled: !manage });
   const someMods = h('input', { type: 'radio', name: 'modmode', id: 'mods-some', value: 'some', checked: u.modules !== null, disabled: !manage });
   const modBoxes = cat.modules.filter((m) => orgModules.includes(m.key)).map((m) => checkbox({
-    label: m.name, name: 'module', value: m.key, desc: m.always_on ? 'Always on.' : m.tabs.map((t) => t.name).join(', '),
+    label: m.name, name: 'module', value: m.key, desc: m.always_on ? tr('user.alwaysOn') : m.tabs.map((t) => t.name).join(', '),
     checked: m.always_on || u.modules === null || u.modules.includes(m.key), disabled: !manage || m.always_on || u.modules === null,
   }));
   const syncMods = () => modBoxes.forEach((b) => {
@@ -166,28 +167,28 @@ export async function render(ctx) {
     return h('fieldset', null, h('legend', null, m.name),
       h('div', { class: 'checks-grid' }, perms.map((p) => {
         const b = checkbox({ label: p.name, name: 'grant', value: p.key, checked: u.grants.includes(p.key), disabled: !manage,
-          desc: rolePerms.has(p.key) ? `Already in the role ${roleName(u.role)}.` : (p.addon ? `Needs the ${cat.addons.find((a) => a.key === p.addon)?.name || p.addon} add-on.` : null) });
+          desc: rolePerms.has(p.key) ? tr('user.alreadyInTheRoleRole', { role: roleName(u.role) }) : (p.addon ? tr('user.needsAddon', { addon: cat.addons.find((a) => a.key === p.addon)?.name || p.addon }) : null) });
         grantBoxes.push(b);
         return b;
       })));
   });
   const accessForm = h('form', { novalidate: true },
     h('fieldset', { class: 'field', 'data-field': 'modules' },
-      h('legend', null, 'Modules'),
-      h('p', { class: 'muted small' }, 'Only the tabs of these modules are shown to the person, and only their permissions count.'),
-      h('label', { class: 'check', for: 'mods-all' }, allMods, h('span', null, 'All the organization’s modules (new modules included)')),
-      h('label', { class: 'check', for: 'mods-some' }, someMods, h('span', null, 'Only these modules:')),
+      h('legend', null, tr('user.modules')),
+      h('p', { class: 'muted small' }, tr('user.onlyTheTabsOfThese')),
+      h('label', { class: 'check', for: 'mods-all' }, allMods, h('span', null, tr('user.allTheOrganizationSModules'))),
+      h('label', { class: 'check', for: 'mods-some' }, someMods, h('span', null, tr('user.onlyTheseModules'))),
       h('div', { class: 'checks-grid' }, modBoxes),
-      notInOrg.length ? h('p', { class: 'muted small' }, `Not in the organization’s subscription: ${notInOrg.join(', ')}.`) : null,
+      notInOrg.length ? h('p', { class: 'muted small' }, tr('user.notInSubscription', { modules: notInOrg.join(', ') })) : null,
       h('div', { class: 'error', hidden: true })),
     h('div', { class: 'field', 'data-field': 'grants' },
-      h('div', { class: 'label' }, 'Direct grants'),
-      h('p', { class: 'muted small' }, `Permissions given to ${who} on top of the role. Permissions are not hierarchical: each one stands alone.`),
+      h('div', { class: 'label' }, tr('user.directGrants')),
+      h('p', { class: 'muted small' }, tr('user.permissionsGivenToWhoOn', { who })),
       h('details', { open: u.grants.length > 0 },
-        h('summary', null, u.grants.length ? `${u.grants.length} direct grant${u.grants.length === 1 ? '' : 's'}` : 'No direct grants: show all permissions'),
+        h('summary', null, u.grants.length ? tr('user.directGrantsN', { count: u.grants.length }) : tr('user.noDirectGrantsShowAll')),
         grantGroups),
       h('div', { class: 'error', hidden: true })),
-    manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save access')) : null);
+    manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, tr('user.saveAccess'))) : null);
   accessForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(accessForm);
@@ -198,13 +199,13 @@ export async function render(ctx) {
     await busy(e.submitter, async () => {
       try {
         await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body });
-        toast('Access saved.');
+        toast(tr('user.accessSaved'));
         if (self) await refreshMe();
         await redraw();
       } catch (err) { showError(accessForm, err); }
     });
   });
-  main.append(h('section', { class: 'card', 'aria-labelledby': 'access-h' }, h('h2', { id: 'access-h' }, 'Modules and direct grants'), accessForm));
+  main.append(h('section', { class: 'card', 'aria-labelledby': 'access-h' }, h('h2', { id: 'access-h' }, tr('user.modulesAndDirectGrants')), accessForm));
 
   /* ---- factory access (kiosk PIN) ---- */
   if (hasFeature('/v1/users/{id}/pin')) main.append(factoryCard(u, o, manage, who, redraw));
@@ -212,23 +213,23 @@ export async function render(ctx) {
   /* ---- groups ---- */
   if (Array.isArray(u.groups)) {
     main.append(h('section', { class: 'card', 'aria-labelledby': 'groups-h' },
-      h('div', { class: 'card-head' }, h('h2', { id: 'groups-h' }, 'Groups'),
-        can('groups.manage') ? h('div', { class: 'actions' }, h('a', { class: 'btn small', href: '/console/groups' }, 'Manage groups')) : null),
+      h('div', { class: 'card-head' }, h('h2', { id: 'groups-h' }, tr('user.groups')),
+        can('groups.manage') ? h('div', { class: 'actions' }, h('a', { class: 'btn small', href: '/console/groups' }, tr('user.manageGroups'))) : null),
       u.groups.length ? h('ul', { class: 'badges plain' }, u.groups.map((g) => h('li', null,
         can('groups.manage') ? h('a', { class: 'badge accent', href: `/console/groups/${encodeURIComponent(g.id)}` }, g.name) : badge(g.name, 'accent'))))
-        : h('p', { class: 'muted' }, `${who} is in no group. Groups share view templates and dashboards.`)));
+        : h('p', { class: 'muted' }, tr('user.whoIsInNoGroup', { who }))));
   }
 
   /* ---- activity ---- */
   if (hasFeature('/v1/users/{id}/activity')) {
-    const card = h('section', { class: 'card', 'aria-labelledby': 'act-h' }, h('h2', { id: 'act-h' }, 'Activity'));
+    const card = h('section', { class: 'card', 'aria-labelledby': 'act-h' }, h('h2', { id: 'act-h' }, tr('user.activity')));
     main.append(card);
     activityCard(card, u).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
   }
 
   /* ---- time records (check-ins) ---- */
   if (hasFeature('/v1/timesheets') && (can('tasks.assign') || can('users.view'))) {
-    const card = h('section', { class: 'card', 'aria-labelledby': 'time-h' }, h('h2', { id: 'time-h' }, 'Time records'));
+    const card = h('section', { class: 'card', 'aria-labelledby': 'time-h' }, h('h2', { id: 'time-h' }, tr('user.timeRecords')));
     main.append(card);
     timeCard(card, u, who).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
   }
@@ -243,7 +244,7 @@ export async function render(ctx) {
 
   /* ---- open sessions, ended one by one (a display account has one per screen) ---- */
   if (manage && !self && hasFeature('/v1/users/{id}/sessions')) {
-    const card = h('section', { class: 'card', 'aria-labelledby': 'sess-h' }, h('h2', { id: 'sess-h' }, 'Open sessions'));
+    const card = h('section', { class: 'card', 'aria-labelledby': 'sess-h' }, h('h2', { id: 'sess-h' }, tr('user.openSessions')));
     main.append(card);
     sessionsCard(card, u, who, r).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
   }
@@ -254,38 +255,38 @@ export async function render(ctx) {
   /* ---- account actions ---- */
   if (manage) {
     const actions = h('section', { class: 'card', 'aria-labelledby': 'danger-h' },
-      h('h2', { id: 'danger-h' }, 'Sign-in and account'),
+      h('h2', { id: 'danger-h' }, tr('user.signInAndAccount')),
       h('div', { class: 'stack' },
-        actionRow('Reset password', `Mails ${u.email || 'the person'} a link to choose a new password.`,
-          h('button', { type: 'button', class: 'btn', disabled: !u.email, onclick: (e) => act(e.target, 'password-reset', `A password reset link was mailed to ${u.email}.`) }, 'Send reset link')),
-        actionRow('Revoke all sessions', `Signs ${who} out of every browser and device now. Use it when a device is lost or compromised.`,
+        actionRow(tr('user.resetPassword'), tr('user.mailsResetLink', { email: u.email || tr('user.thePerson') }),
+          h('button', { type: 'button', class: 'btn', disabled: !u.email, onclick: (e) => act(e.target, 'password-reset', tr('user.aPasswordResetLinkWas', { email: u.email })) }, tr('user.sendResetLink'))),
+        actionRow(tr('user.revokeAllSessions'), tr('user.signsWhoOutOfEvery', { who }),
           h('button', { type: 'button', class: 'btn', onclick: async (e) => {
             await busy(e.target, async () => {
               try {
                 const res = await api(`/v1/users/${encodeURIComponent(u.id)}/revoke-sessions`, { method: 'POST' });
-                toast(`${res.sessions_revoked} session${res.sessions_revoked === 1 ? '' : 's'} ended.`);
+                toast(tr('user.sessionsEnded', { count: res.sessions_revoked }));
                 if (self) location.assign('/console/sign-in');
               } catch (err) { toast(err.detail, 'error'); }
             });
-          } }, 'Revoke sessions')),
+          } }, tr('user.revokeSessions'))),
         u.status === 'locked'
-          ? actionRow('Unlock account', `${who} can sign in again.`, h('button', { type: 'button', class: 'btn', onclick: (e) => act(e.target, 'unlock', `${who} can sign in again.`) }, 'Unlock'))
-          : actionRow('Lock account', 'For temporary or seasonal workers: they cannot sign in until unlocked, and nothing is lost.',
-            h('button', { type: 'button', class: 'btn', onclick: () => lockUser() }, 'Lock')),
-        actionRow('Delete user', 'Removes the account for good; it cannot be restored. To suspend someone for a while, lock the account instead.',
-          h('button', { type: 'button', class: 'btn danger', onclick: () => deleteUser() }, 'Delete user…'))));
+          ? actionRow(tr('user.unlockAccount'), tr('user.canSignInAgain', { who }), h('button', { type: 'button', class: 'btn', onclick: (e) => act(e.target, 'unlock', tr('user.canSignInAgain', { who })) }, tr('user.unlock')))
+          : actionRow(tr('user.lockAccount'), tr('user.forTemporaryOrSeasonalWorkers'),
+            h('button', { type: 'button', class: 'btn', onclick: () => lockUser() }, tr('user.lock'))),
+        actionRow(tr('user.deleteUser'), tr('user.removesTheAccountForGood'),
+          h('button', { type: 'button', class: 'btn danger', onclick: () => deleteUser() }, tr('user.deleteUser2')))));
     main.append(actions);
   }
 
   async function deleteUser() {
     const ok = await confirmDialog({
-      title: `Delete ${who}?`,
-      message: [h('p', null, `This permanently deletes `, h('strong', null, who), u.email ? ` (${u.email})` : '', '. It cannot be undone.'),
-        h('p', { class: 'muted' }, 'Their audit trail stays. To suspend them for a while, lock the account instead.')],
-      confirmLabel: `Delete ${who}`, danger: true,
+      title: tr('user.deleteWho', { who }),
+      message: [h('p', null, tr('user.thisPermanentlyDeletes'), h('strong', null, who), u.email ? ` (${u.email})` : '', '. It cannot be undone.'),
+        h('p', { class: 'muted' }, tr('user.theirAuditTrailStaysTo'))],
+      confirmLabel: tr('user.deleteWho2', { who }), danger: true,
       action: () => api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'DELETE' }),
     });
-    if (ok) { toast(`${who} was deleted.`); navigate('/users'); }
+    if (ok) { toast(tr('user.whoWasDeleted', { who })); navigate('/users'); }
   }
 }
 
@@ -298,13 +299,13 @@ async function timeCard(card, u, who) {
   const taskLink = (t) => h('a', { href: `/console/tasks/${encodeURIComponent(t.task_id || t.id)}` }, t.ref);
   // dom.js append skips what is absent (the DOM's own append would write "null").
   append(card, [
-    h('p', { class: 'muted' }, `Closed check-ins of ${who} in the last 7 days, per UTC day and task. Open check-ins count once checked out.`),
-    h('div', { class: 'stats' }, h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Last 7 days'), h('span', { class: 'value' }, fmtDuration(ts.total_s)))),
-    open.items.length ? h('p', { class: 'notice', 'data-testid': 'open-checkins' }, `Checked in now: `,
+    h('p', { class: 'muted' }, tr('user.closedCheckInsOfWho', { who })),
+    h('div', { class: 'stats' }, h('div', { class: 'stat' }, h('span', { class: 'label' }, tr('user.last7Days')), h('span', { class: 'value' }, fmtDuration(ts.total_s)))),
+    open.items.length ? h('p', { class: 'notice', 'data-testid': 'open-checkins' }, tr('user.checkedInNow'),
       open.items.map((c, i) => [i ? ', ' : '', taskLink(c.task), ` ${c.task.title} since ${fmtTime(c.started_at)}`])) : null,
     table({
-      caption: 'Time records', empty: `No time recorded in the last 7 days.`,
-      columns: [{ label: 'Day (UTC)' }, { label: 'Tasks' }, { label: 'Total', class: 'num' }],
+      caption: tr('user.timeRecords'), empty: tr('user.noTimeRecordedInThe'),
+      columns: [{ label: tr('user.dayUtc') }, { label: tr('user.tasks') }, { label: tr('user.total'), class: 'num' }],
       rows: (ts.days || []).map((d) => h('tr', null,
         h('th', { scope: 'row', class: 'nowrap' }, d.date),
         h('td', { class: 'wrap' }, h('ul', { class: 'plain' }, d.tasks.map((t) => h('li', null, taskLink(t), ` ${t.title}: ${fmtDuration(t.seconds)}`)))),
@@ -315,26 +316,26 @@ async function timeCard(card, u, who) {
 /** The person's (or display account's) open sessions, each with its own end button. */
 async function sessionsCard(card, u, who, r) {
   const device = !!r.items.find((x) => x.key === u.role)?.device;
-  const host = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading sessions…'));
+  const host = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, tr('user.loadingSessions')));
   card.append(h('p', { class: 'muted small' }, device
-    ? 'A display account stays signed in without an idle timeout for the device session lifetime set in Settings. Each screen has its own session: end one to sign that screen out.'
-    : `End a session to sign ${who} out of that browser or kiosk.`), host);
+    ? tr('user.aDisplayAccountStaysSigned')
+    : tr('user.endASessionToSign', { who })), host);
   const draw = async () => {
     const list = await api(`/v1/users/${encodeURIComponent(u.id)}/sessions`);
     host.removeAttribute('aria-busy');
     clear(host, table({
-      caption: 'Open sessions', empty: `${who} is not signed in anywhere.`,
-      columns: [{ label: 'Where' }, { label: 'Started' }, { label: 'Last seen' }, { label: 'Ends' }, { label: 'Actions' }],
+      caption: tr('user.openSessions'), empty: tr('user.whoIsNotSignedIn', { who }),
+      columns: [{ label: tr('user.where') }, { label: tr('user.started') }, { label: tr('user.lastSeen') }, { label: tr('user.ends') }, { label: tr('user.actions') }],
       rows: list.items.map((x) => h('tr', { 'data-session': x.id },
-        h('td', { class: 'wrap' }, x.kind === 'kiosk' ? 'Kiosk' : (x.device ? 'Display' : 'Console'), h('span', { class: 'sub' }, [x.ip, x.user_agent].filter(Boolean).join(' · '))),
+        h('td', { class: 'wrap' }, x.kind === 'kiosk' ? tr('user.kiosk') : (x.device ? tr('user.display') : tr('user.console')), h('span', { class: 'sub' }, [x.ip, x.user_agent].filter(Boolean).join(' · '))),
         h('td', { class: 'small' }, fmtTime(x.created_at)),
         h('td', { class: 'small' }, fmtTime(x.last_seen_at)),
-        h('td', { class: 'small' }, fmtTime(x.expires_at), x.idle_timeout_s === 0 ? h('span', { class: 'sub' }, 'No idle timeout') : null),
-        h('td', null, h('button', { type: 'button', class: 'btn small danger', 'aria-label': `End the session started ${fmtTime(x.created_at)}`, onclick: async (e) => {
+        h('td', { class: 'small' }, fmtTime(x.expires_at), x.idle_timeout_s === 0 ? h('span', { class: 'sub' }, tr('user.noIdleTimeout')) : null),
+        h('td', null, h('button', { type: 'button', class: 'btn small danger', 'aria-label': tr('user.endTheSessionStartedCreated', { created_at: fmtTime(x.created_at) }), onclick: async (e) => {
           await busy(e.target, async () => {
-            try { await api(`/v1/users/${encodeURIComponent(u.id)}/sessions/${encodeURIComponent(x.id)}`, { method: 'DELETE' }); toast('Session ended.'); await draw(); } catch (err) { toast(err.detail, 'error'); }
+            try { await api(`/v1/users/${encodeURIComponent(u.id)}/sessions/${encodeURIComponent(x.id)}`, { method: 'DELETE' }); toast(tr('user.sessionEnded')); await draw(); } catch (err) { toast(err.detail, 'error'); }
           });
-        } }, 'End session')))),
+        } }, tr('user.endSession'))))),
     }));
   };
   await draw();
@@ -380,16 +381,16 @@ function actionRow(title, text, button) {
 function factoryCard(u, o, manage, who, redraw) {
   const kioskLink = `${location.origin}/kiosk/${encodeURIComponent(o.slug)}/`;
   const personal = u.badge ? `${kioskLink}?badge=${encodeURIComponent(u.badge)}` : kioskLink;
-  const pinState = !u.factory_access ? 'No factory access.'
-    : u.kiosk_pin_blocked ? 'Blocked after too many wrong attempts. Set a new PIN to unblock.'
-      : u.kiosk_pin_set ? 'Set.' : 'Not set yet: set one so they can sign in at the kiosk.';
-  const factory = checkbox({ label: 'Factory access', name: 'factory_access', checked: u.factory_access, disabled: !manage,
-    desc: 'Signs in at the kiosk with badge and PIN. Uses a factory seat.' });
-  const badgeF = field({ label: 'Badge or employee code', name: 'badge', value: u.badge || '', disabled: !manage,
-    hint: 'Typed or scanned at the kiosk. Unique in the organization.', attrs: { autocomplete: 'off' } });
+  const pinState = !u.factory_access ? tr('user.noFactoryAccess')
+    : u.kiosk_pin_blocked ? tr('user.blockedAfterTooManyWrong')
+      : u.kiosk_pin_set ? tr('user.set') : tr('user.notSetYetSetOne');
+  const factory = checkbox({ label: tr('user.factoryAccess'), name: 'factory_access', checked: u.factory_access, disabled: !manage,
+    desc: tr('user.signsInAtTheKiosk') });
+  const badgeF = field({ label: tr('user.badgeOrEmployeeCode'), name: 'badge', value: u.badge || '', disabled: !manage,
+    hint: tr('user.typedOrScannedAtThe'), attrs: { autocomplete: 'off' } });
   const form = h('form', { novalidate: true },
     h('div', { class: 'field', 'data-field': 'factory_access' }, factory, h('div', { class: 'error', hidden: true })), badgeF,
-    manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn' }, 'Save factory access')) : null);
+    manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn' }, tr('user.saveFactoryAccess'))) : null);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
@@ -397,28 +398,28 @@ function factoryCard(u, o, manage, who, redraw) {
     if (factory.input.checked !== u.factory_access) body.factory_access = factory.input.checked;
     const b = badgeF.input.value.trim();
     if (b !== (u.badge || '')) body.badge = b || null;
-    if (!Object.keys(body).length) { toast('Nothing changed.'); return; }
+    if (!Object.keys(body).length) { toast(tr('user.nothingChanged')); return; }
     await busy(e.submitter, async () => {
-      try { await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body }); toast('Factory access saved.'); await redraw(); } catch (err) { showError(form, err); }
+      try { await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body }); toast(tr('user.factoryAccessSaved')); await redraw(); } catch (err) { showError(form, err); }
     });
   });
   const card = h('section', { class: 'card', 'aria-labelledby': 'factory-h' },
-    h('div', { class: 'card-head' }, h('h2', { id: 'factory-h' }, 'Factory access'),
+    h('div', { class: 'card-head' }, h('h2', { id: 'factory-h' }, tr('user.factoryAccess')),
       manage && u.factory_access ? h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'btn primary', onclick: setPin, disabled: !u.badge }, u.kiosk_pin_set ? 'Reset kiosk PIN' : 'Set kiosk PIN'),
-        u.kiosk_pin_set ? h('button', { type: 'button', class: 'btn danger', onclick: revoke }, 'Revoke PIN') : null) : null),
+        h('button', { type: 'button', class: 'btn primary', onclick: setPin, disabled: !u.badge }, u.kiosk_pin_set ? tr('user.resetKioskPin') : tr('user.setKioskPin')),
+        u.kiosk_pin_set ? h('button', { type: 'button', class: 'btn danger', onclick: revoke }, tr('user.revokePin')) : null) : null),
     h('div', { class: 'grid-2' },
       form,
       h('dl', { class: 'dl' },
-        h('dt', null, 'Kiosk PIN'), h('dd', { 'data-testid': 'pin-state' }, pinState),
-        h('dt', null, 'Kiosk link'), h('dd', null, h('a', { href: personal }, personal)))));
+        h('dt', null, tr('user.kioskPin')), h('dd', { 'data-testid': 'pin-state' }, pinState),
+        h('dt', null, tr('user.kioskLink')), h('dd', null, h('a', { href: personal }, personal)))));
   async function setPin() {
     let result = null;
     const go = await openDialog({
-      title: 'Set a temporary kiosk PIN',
-      body: h('div', null, h('p', null, `gatehouse makes a temporary PIN for ${who}. It is shown once. At the kiosk they enter it and must then choose their own PIN.`),
-        u.kiosk_pin_set ? h('p', { class: 'notice warn' }, 'Their current PIN stops working and any kiosk session of theirs ends.') : null),
-      actions: [{ label: 'Cancel', value: false }, { label: 'Create PIN', kind: 'primary', value: true, onClick: async (dlg) => {
+      title: tr('user.setATemporaryKioskPin'),
+      body: h('div', null, h('p', null, tr('user.gatehouseMakesATemporaryPin', { who })),
+        u.kiosk_pin_set ? h('p', { class: 'notice warn' }, tr('user.theirCurrentPinStopsWorking')) : null),
+      actions: [{ label: tr('common.cancel'), value: false }, { label: tr('user.createPin'), kind: 'primary', value: true, onClick: async (dlg) => {
         try { result = await api(`/v1/users/${encodeURIComponent(u.id)}/pin`, { method: 'POST', body: {} }); return true; } catch (e) {
           dlg.querySelector('.dlg-body').prepend(h('div', { class: 'form-error', role: 'alert' }, e.detail));
           return false;
@@ -430,24 +431,24 @@ function factoryCard(u, o, manage, who, redraw) {
     const pinEl = h('code', { class: 'secret big', 'data-testid': 'temp-pin' }, result.pin);
     const linkEl = h('code', { class: 'secret' }, link);
     await openDialog({
-      title: 'Temporary PIN',
+      title: tr('user.temporaryPin'),
       body: h('div', null,
-        h('p', null, `Give ${who} this PIN and the kiosk link. It is shown only now.`),
-        h('div', { class: 'field' }, h('div', { class: 'label' }, 'Temporary PIN'), pinEl),
-        h('div', { class: 'field' }, h('div', { class: 'label' }, 'Kiosk link'), linkEl,
-          h('p', { class: 'hint' }, `They sign in with badge ${u.badge} and this PIN, then choose their own PIN.`)),
+        h('p', null, tr('user.giveWhoThisPinAnd', { who })),
+        h('div', { class: 'field' }, h('div', { class: 'label' }, tr('user.temporaryPin')), pinEl),
+        h('div', { class: 'field' }, h('div', { class: 'label' }, tr('user.kioskLink')), linkEl,
+          h('p', { class: 'hint' }, tr('user.theySignInWithBadge', { badge: u.badge }))),
         h('div', { class: 'row' },
-          h('button', { type: 'button', class: 'btn small', onclick: () => copyText(`Kiosk: ${link}\nTemporary PIN: ${result.pin}`, pinEl) }, 'Copy link and PIN'))),
+          h('button', { type: 'button', class: 'btn small', onclick: () => copyText(tr('user.kioskLinkNtemporaryPinPin', { link, pin: result.pin }), pinEl) }, tr('user.copyLinkAndPin')))),
       actions: [{ label: 'OK', kind: 'primary', value: true }],
     });
     await redraw();
   }
   async function revoke() {
-    const ok = await confirmDialog({ title: `Revoke the kiosk PIN of ${who}?`,
-      message: `${who} can no longer sign in at the kiosk until you set a new PIN; any kiosk session of theirs ends. To free their factory seat, also untick Factory access.`,
-      confirmLabel: 'Revoke PIN', danger: true,
+    const ok = await confirmDialog({ title: tr('user.revokeTheKioskPinOf', { who }),
+      message: tr('user.whoCanNoLongerSign', { who }),
+      confirmLabel: tr('user.revokePin'), danger: true,
       action: () => api(`/v1/users/${encodeURIComponent(u.id)}/pin`, { method: 'DELETE' }) });
-    if (ok) { toast(`Kiosk PIN revoked for ${who}.`); await redraw(); }
+    if (ok) { toast(tr('user.kioskPinRevokedForWho', { who })); await redraw(); }
   }
   return card;
 }

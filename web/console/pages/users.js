@@ -4,6 +4,7 @@ import { api } from '/console/api.js';
 import { h, clear, field, showError, clearErrors, openDialog, confirmDialog, toast, badge, fmtTime, table, debounce, tabs, busy, copyText } from '/console/dom.js';
 import { can, roles, org } from '/console/state.js';
 import { hasFeature } from '/console/app.js';
+import { t as tr } from '/console/i18n.js';
 
 export function statusBadge(u) {
   if (u.expired) return badge('Expired', 'danger');
@@ -17,20 +18,20 @@ export function mailBadge(mail, configured) {
   if (!mail) return null;
   const err = mail.last_error ? ` (${mail.last_error})` : '';
   switch (mail.status) {
-    case 'sent': return badge('Mail sent', 'ok');
-    case 'queued': case 'sending': return badge('Mail being sent', 'outline');
-    case 'deferred': return h('span', { title: `Will retry${err}` }, badge(`Mail delayed${err}`, 'warn'));
-    case 'failed': return h('span', { title: mail.last_error || '' }, badge(`Mail failed${err}`, 'danger'));
-    case 'logged': return badge(configured ? 'Mail not sent' : 'Mail not sent: mail is not configured', 'warn');
+    case 'sent': return badge(tr('users.mailSent'), 'ok');
+    case 'queued': case 'sending': return badge(tr('users.mailBeingSent'), 'outline');
+    case 'deferred': return h('span', { title: tr('users.willRetryErr', { err }) }, badge(tr('users.mailDelayedErr', { err }), 'warn'));
+    case 'failed': return h('span', { title: mail.last_error || '' }, badge(tr('users.mailFailedErr', { err }), 'danger'));
+    case 'logged': return badge(configured ? tr('users.mailNotSent') : tr('users.mailNotSentMailIs'), 'warn');
     default: return badge(mail.status);
   }
 }
 
 export function accessBadges(u) {
   const b = [];
-  if (u.office_access) b.push(badge('Office', 'accent'));
-  if (u.factory_access) b.push(badge(u.kiosk_pin_blocked ? 'Factory (PIN blocked)' : 'Factory', u.kiosk_pin_blocked ? 'danger' : 'outline'));
-  if (!b.length) b.push(badge('No access'));
+  if (u.office_access) b.push(badge(tr('users.office'), 'accent'));
+  if (u.factory_access) b.push(badge(u.kiosk_pin_blocked ? tr('users.factoryPinBlocked') : tr('users.factory'), u.kiosk_pin_blocked ? 'danger' : 'outline'));
+  if (!b.length) b.push(badge(tr('users.noAccess')));
   return h('span', { class: 'badges' }, b);
 }
 
@@ -39,11 +40,11 @@ export function seatStats(o) {
     const full = s.limit !== null && s.available !== null && s.available <= 0;
     return h('div', { class: `stat${full ? ' full' : ''}` },
       h('span', { class: 'label' }, label),
-      h('span', { class: 'value' }, s.limit === null ? `${s.used} used · unlimited` : `${s.used} of ${s.limit} used`),
-      s.limit !== null ? h('span', { class: 'sub muted small' }, ` ${Math.max(0, s.available)} available`) : null);
+      h('span', { class: 'value' }, s.limit === null ? tr('users.usedUnlimited', { used: s.used }) : tr('users.usedOf', { used: s.used, limit: s.limit })),
+      s.limit !== null ? h('span', { class: 'sub muted small' }, tr('users.availableAvailable', { available: Math.max(0, s.available) })) : null);
   };
-  return h('div', { class: 'stats', role: 'group', 'aria-label': 'Seats' },
-    stat('Office seats', o.seats.office), stat('Factory seats', o.seats.factory));
+  return h('div', { class: 'stats', role: 'group', 'aria-label': tr('users.seats') },
+    stat(tr('users.officeSeats'), o.seats.office), stat(tr('users.factorySeats'), o.seats.factory));
 }
 
 export async function render({ main, query, navigate }) {
@@ -55,25 +56,25 @@ export async function render({ main, query, navigate }) {
   const roleName = (k) => r.items.find((x) => x.key === k)?.name || k;
 
   const actions = h('div', { class: 'actions' });
-  if (manage && importOn) actions.append(h('a', { class: 'btn', href: '/console/users/import' }, 'Import CSV'));
-  if (manage) actions.append(h('button', { type: 'button', class: 'btn', onclick: () => addUser(r, navigate) }, 'Add staff member'));
-  if (manage && invitesOn) actions.append(h('button', { type: 'button', class: 'btn primary', onclick: () => invite(r, reloadAll) }, 'Invite others'));
+  if (manage && importOn) actions.append(h('a', { class: 'btn', href: '/console/users/import' }, tr('users.importCsv')));
+  if (manage) actions.append(h('button', { type: 'button', class: 'btn', onclick: () => addUser(r, navigate) }, tr('users.addStaffMember')));
+  if (manage && invitesOn) actions.append(h('button', { type: 'button', class: 'btn primary', onclick: () => invite(r, reloadAll) }, tr('users.inviteOthers')));
 
   const stats = h('div', null, seatStats(o));
   main.append(h('div', { class: 'page-head' },
-    h('div', null, h('h1', null, 'Users'), h('p', { class: 'sub' }, 'Everyone who can sign in to the console or the kiosk.')),
+    h('div', null, h('h1', null, tr('users.users')), h('p', { class: 'sub' }, tr('users.everyoneWhoCanSignIn'))),
     actions), stats);
 
   /* ---- users table ---- */
-  const q = field({ label: 'Search', name: 'q', type: 'search', value: query.q || '', attrs: { placeholder: 'Name or email', autocomplete: 'off' } });
+  const q = field({ label: tr('users.search'), name: 'q', type: 'search', value: query.q || '', attrs: { placeholder: tr('users.nameOrEmail'), autocomplete: 'off' } });
   q.classList.add('grow');
-  const role = field({ label: 'Role', name: 'role', type: 'select', value: query.role || '',
-    options: [{ value: '', label: 'All roles' }, ...r.items.map((x) => ({ value: x.key, label: x.name }))] });
-  const status = field({ label: 'Status', name: 'status', type: 'select', value: query.status || '',
-    options: [{ value: '', label: 'Any status' }, { value: 'active', label: 'Active' }, { value: 'locked', label: 'Locked' }] });
-  const access = field({ label: 'Access', name: 'access', type: 'select', value: query.access || '',
-    options: [{ value: '', label: 'Any access' }, { value: 'office', label: 'Office' }, { value: 'factory', label: 'Factory' }] });
-  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter users', onsubmit: (e) => { e.preventDefault(); load(); } }, q, role, status, access);
+  const role = field({ label: tr('users.role'), name: 'role', type: 'select', value: query.role || '',
+    options: [{ value: '', label: tr('users.allRoles') }, ...r.items.map((x) => ({ value: x.key, label: x.name }))] });
+  const status = field({ label: tr('users.status'), name: 'status', type: 'select', value: query.status || '',
+    options: [{ value: '', label: tr('users.anyStatus') }, { value: 'active', label: tr('users.active') }, { value: 'locked', label: tr('users.locked') }] });
+  const access = field({ label: tr('users.access'), name: 'access', type: 'select', value: query.access || '',
+    options: [{ value: '', label: tr('users.anyAccess') }, { value: 'office', label: tr('users.office') }, { value: 'factory', label: tr('users.factory') }] });
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': tr('users.filterUsers'), onsubmit: (e) => { e.preventDefault(); load(); } }, q, role, status, access);
   const tableHost = h('div');
   const foot = h('div', { class: 'table-foot' });
   let cursor = null, rows = [];
@@ -81,7 +82,7 @@ export async function render({ main, query, navigate }) {
   /* ---- bulk actions: a selection of the rows shown, each person through the same rules ---- */
   const bulkOn = manage && hasFeature('/v1/users/bulk');
   const selected = new Set();
-  const bulkBar = h('div', { class: 'bulk-bar', role: 'region', 'aria-label': 'Bulk actions', hidden: true });
+  const bulkBar = h('div', { class: 'bulk-bar', role: 'region', 'aria-label': tr('users.bulkActions'), hidden: true });
   const bulkResults = h('div', { 'aria-live': 'polite' });
   const drawBulk = () => {
     bulkBar.hidden = selected.size === 0;
@@ -90,12 +91,12 @@ export async function render({ main, query, navigate }) {
     const roleSel = field({ label: 'New role', name: 'bulk_role', type: 'select', value: '',
       options: [{ value: '', label: 'Choose a role' }, ...r.items.map((x) => ({ value: x.key, label: x.device ? `${x.name} (shared display)` : x.name }))] });
     clear(bulkBar,
-      h('span', { role: 'status', class: 'bulk-count' }, `${selected.size} selected`),
-      h('button', { type: 'button', class: 'btn small', onclick: (e) => bulk(e.target, 'lock') }, 'Lock'),
-      h('button', { type: 'button', class: 'btn small', onclick: (e) => bulk(e.target, 'unlock') }, 'Unlock'),
+      h('span', { role: 'status', class: 'bulk-count' }, tr('users.selectedN', { count: selected.size })),
+      h('button', { type: 'button', class: 'btn small', onclick: (e) => bulk(e.target, 'lock') }, tr('users.lock')),
+      h('button', { type: 'button', class: 'btn small', onclick: (e) => bulk(e.target, 'unlock') }, tr('users.unlock')),
       roleSel,
       h('button', { type: 'button', class: 'btn small', onclick: (e) => {
-        if (!roleSel.input.value) { toast('Choose the new role first.', 'error'); roleSel.input.focus(); return; }
+        if (!roleSel.input.value) { toast(tr('users.chooseTheNewRoleFirst'), 'error'); roleSel.input.focus(); return; }
         bulk(e.target, 'set_role', roleSel.input.value);
       } }, 'Change role'),
       expiry,
@@ -111,9 +112,9 @@ export async function render({ main, query, navigate }) {
     const ids = [...selected];
     const names = new Map(rows.map((u) => [u.id, u.name || u.email || u.id]));
     if (action === 'delete') {
-      const ok = await confirmDialog({ title: `Delete ${ids.length} user${ids.length === 1 ? '' : 's'}?`,
-        message: `This permanently deletes ${ids.length === 1 ? names.get(ids[0]) : `${ids.length} people`}. Their time records and the audit trail stay. To suspend people for a season, lock them instead.`,
-        confirmLabel: `Delete ${ids.length}`, danger: true });
+      const ok = await confirmDialog({ title: tr('users.deleteUsersQ', { count: ids.length }),
+        message: tr('users.deleteUsersText', { who: ids.length === 1 ? names.get(ids[0]) : tr('users.peopleN', { count: ids.length }) }),
+        confirmLabel: tr('users.deleteIdscount', { idsCount: ids.length }), danger: true });
       if (!ok) return;
     }
     await busy(btn, async () => {
@@ -130,21 +131,21 @@ export async function render({ main, query, navigate }) {
     });
   }
 
-  const columns = [...(bulkOn ? [{ label: h('span', { class: 'visually-hidden' }, 'Select') }] : []),
-    { label: 'Name' }, { label: 'Email' }, { label: 'Mobile' }, { label: 'Role' }, { label: 'Status' }, { label: 'Access' }, { label: 'Last sign-in' }];
+  const columns = [...(bulkOn ? [{ label: h('span', { class: 'visually-hidden' }, tr('users.select')) }] : []),
+    { label: tr('users.name') }, { label: tr('users.email') }, { label: tr('users.mobile') }, { label: tr('users.role') }, { label: tr('users.status') }, { label: tr('users.access') }, { label: tr('users.lastSignIn') }];
   const rowOf = (u) => h('tr', { 'data-user': u.id },
     bulkOn ? h('td', { class: 'pick' }, h('input', { type: 'checkbox', name: 'pick', value: u.id, checked: selected.has(u.id),
-      'aria-label': `Select ${u.name || u.email}`, onchange: (e) => { if (e.target.checked) selected.add(u.id); else selected.delete(u.id); drawBulk(); } })) : null,
-    h('td', null, h('a', { href: `/console/users/${encodeURIComponent(u.id)}` }, u.name || '(no name)'), u.badge ? h('span', { class: 'sub' }, `Badge ${u.badge}`) : null),
+      'aria-label': tr('users.selectEmail', { email: u.name || u.email }), onchange: (e) => { if (e.target.checked) selected.add(u.id); else selected.delete(u.id); drawBulk(); } })) : null,
+    h('td', null, h('a', { href: `/console/users/${encodeURIComponent(u.id)}` }, u.name || tr('users.noName')), u.badge ? h('span', { class: 'sub' }, tr('users.badgeBadge', { badge: u.badge })) : null),
     h('td', null, u.email || h('span', { class: 'muted' }, '—')),
     h('td', { class: 'phone' }, u.mobile || h('span', { class: 'muted' }, '—')),
     h('td', null, roleName(u.role)),
     h('td', null, statusBadge(u), u.mail !== undefined && !u.email_verified ? h('span', { class: 'sub' }, mailBadge(u.mail, mailOn),
-      manage && u.office_access ? h('button', { type: 'button', class: 'btn small', 'aria-label': `Resend verification mail to ${u.email}`, onclick: async (e) => {
+      manage && u.office_access ? h('button', { type: 'button', class: 'btn small', 'aria-label': tr('users.resendVerificationMailToEmail', { email: u.email }), onclick: async (e) => {
         await busy(e.target, async () => {
-          try { await api(`/v1/users/${encodeURIComponent(u.id)}/resend-verification`, { method: 'POST' }); toast(`Verification mail queued again for ${u.email}`); await load(); } catch (err) { toast(err.detail, 'error'); }
+          try { await api(`/v1/users/${encodeURIComponent(u.id)}/resend-verification`, { method: 'POST' }); toast(tr('users.verificationMailQueuedAgainFor', { email: u.email })); await load(); } catch (err) { toast(err.detail, 'error'); }
         });
-      } }, 'Resend') : null) : null),
+      } }, tr('users.resend')) : null) : null),
     h('td', null, accessBadges(u)),
     h('td', { class: 'small' }, fmtTime(u.last_login_at)));
 
@@ -164,12 +165,12 @@ export async function render({ main, query, navigate }) {
     cursor = page.next_cursor;
     for (const id of [...selected]) if (!rows.some((u) => u.id === id)) selected.delete(id);
     drawBulk();
-    clear(tableHost, table({ columns, rows: rows.map(rowOf), caption: 'Users',
+    clear(tableHost, table({ columns, rows: rows.map(rowOf), caption: tr('users.users'),
       empty: q.input.value.trim() || role.input.value || status.input.value || access.input.value
-        ? 'No users match these filters. Clear the search or pick another filter.'
-        : (manage ? 'Nobody here yet. Add a staff member, invite people or import a CSV file.' : 'Nobody here yet.') }));
-    clear(foot, h('span', { role: 'status' }, `${rows.length} user${rows.length === 1 ? '' : 's'} shown`),
-      cursor ? h('button', { type: 'button', class: 'btn small', onclick: (e) => busy(e.target, () => load(true)) }, 'Load more') : null);
+        ? tr('users.noUsersMatchTheseFilters')
+        : (manage ? tr('users.nobodyHereYetAddA') : tr('users.nobodyHereYet')) }));
+    clear(foot, h('span', { role: 'status' }, tr('users.shown', { count: rows.length })),
+      cursor ? h('button', { type: 'button', class: 'btn small', onclick: (e) => busy(e.target, () => load(true)) }, tr('users.loadMore')) : null);
   }
   const reload = debounce(() => load().catch((e) => toast(e.detail, 'error')), 250);
   q.input.addEventListener('input', reload);
@@ -183,34 +184,34 @@ export async function render({ main, query, navigate }) {
     const page = await api('/v1/invites', { query: { limit: 200 } });
     const items = page.items || [];
     const irow = (inv) => h('tr', { 'data-invite': inv.id },
-      h('td', null, inv.email, (inv.invited_by?.name || inv.invited_by_name) ? h('span', { class: 'sub' }, `invited by ${inv.invited_by?.name || inv.invited_by_name}`) : null),
+      h('td', null, inv.email, (inv.invited_by?.name || inv.invited_by_name) ? h('span', { class: 'sub' }, tr('users.invitedBy', { name: inv.invited_by?.name || inv.invited_by_name })) : null),
       h('td', null, roleName(inv.role)),
       h('td', { class: 'small' }, fmtTime(inv.sent_at || inv.created_at)),
       h('td', null, mailBadge(inv.mail, mailOn)),
-      h('td', { class: 'small' }, inv.expired ? badge('Expired', 'warn') : fmtTime(inv.expires_at)),
+      h('td', { class: 'small' }, inv.expired ? badge(tr('users.expired'), 'warn') : fmtTime(inv.expires_at)),
       h('td', null, manage ? h('span', { class: 'row' },
-        h('button', { type: 'button', class: 'btn small', 'aria-label': `Resend invitation to ${inv.email}`, onclick: async (e) => {
+        h('button', { type: 'button', class: 'btn small', 'aria-label': tr('users.resendInvitationToEmail', { email: inv.email }), onclick: async (e) => {
           await busy(e.target, async () => {
             try {
               const again = await api(`/v1/invites/${encodeURIComponent(inv.id)}/resend`, { method: 'POST' });
               // Issue 15: without mail the server hands the new link to copy instead.
               if (again.link) await showInviteLink(inv.email, again.link);
-              else toast(`Invitation sent again to ${inv.email}`);
+              else toast(tr('users.invitationSentAgainToEmail', { email: inv.email }));
               await loadInvites();
             } catch (err) { toast(err.detail, 'error'); }
           });
-        } }, 'Resend'),
-        h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Cancel invitation to ${inv.email}`, onclick: async () => {
-          const ok = await confirmDialog({ title: 'Cancel invitation', message: `Cancel the invitation to ${inv.email}? The link in their mail stops working.`,
-            confirmLabel: 'Cancel invitation', danger: true,
+        } }, tr('users.resend')),
+        h('button', { type: 'button', class: 'btn small danger', 'aria-label': tr('users.cancelInvitationToEmail', { email: inv.email }), onclick: async () => {
+          const ok = await confirmDialog({ title: tr('users.cancelInvitation'), message: tr('users.cancelTheInvitationToEmail', { email: inv.email }),
+            confirmLabel: tr('users.cancelInvitation'), danger: true,
             action: () => api(`/v1/invites/${encodeURIComponent(inv.id)}`, { method: 'DELETE' }) });
-          if (ok) { toast(`Invitation to ${inv.email} cancelled`); await reloadAll(); }
-        } }, 'Cancel')) : null));
+          if (ok) { toast(tr('users.invitationToEmailCancelled', { email: inv.email })); await reloadAll(); }
+        } }, tr('common.cancel'))) : null));
     clear(invHost, table({
-      columns: [{ label: 'Email' }, { label: 'Role' }, { label: 'Invited' }, { label: 'Mail' }, { label: 'Expires' }, { label: 'Actions' }],
-      rows: items.map(irow), caption: 'Pending invitations', empty: 'No invitations are waiting.',
+      columns: [{ label: tr('users.email') }, { label: tr('users.role') }, { label: tr('users.invited') }, { label: tr('users.mail') }, { label: tr('users.expires') }, { label: tr('users.actions') }],
+      rows: items.map(irow), caption: tr('users.pendingInvitations'), empty: tr('users.noInvitationsAreWaiting'),
     }), manage ? h('div', { class: 'table-foot' }, h('span', { class: 'spacer' }),
-      h('button', { type: 'button', class: 'btn primary', onclick: () => invite(r, reloadAll) }, 'Invite others')) : null);
+      h('button', { type: 'button', class: 'btn primary', onclick: () => invite(r, reloadAll) }, tr('users.inviteOthers'))) : null);
     if (tabsEl) tabsEl.querySelector('[data-count=invites]').textContent = String(items.length);
   }
 
@@ -223,8 +224,8 @@ export async function render({ main, query, navigate }) {
   let tabsEl = null;
   if (invitesOn) {
     tabsEl = tabs([
-      { id: 'users', label: h('span', null, 'Users'), panel: usersPanel },
-      { id: 'invites', label: h('span', null, 'Invitations', h('span', { class: 'badge count', 'data-count': 'invites' }, '…')), panel: invHost },
+      { id: 'users', label: h('span', null, tr('users.users')), panel: usersPanel },
+      { id: 'invites', label: h('span', null, tr('users.invitations'), h('span', { class: 'badge count', 'data-count': 'invites' }, '…')), panel: invHost },
     ], query.tab === 'invites' ? 'invites' : 'users');
     main.append(tabsEl);
   } else {
@@ -235,20 +236,20 @@ export async function render({ main, query, navigate }) {
 
 /** "Invite others" (003): one email per line, one role for all. */
 export async function invite(r, after) {
-  const emails = field({ label: 'Email addresses', name: 'emails', type: 'textarea', required: true,
-    hint: 'One email address per line. Everyone invited together gets the same role.', attrs: { autocomplete: 'off', spellcheck: 'false' } });
+  const emails = field({ label: tr('users.emailAddresses'), name: 'emails', type: 'textarea', required: true,
+    hint: tr('users.oneEmailAddressPerLine'), attrs: { autocomplete: 'off', spellcheck: 'false' } });
   const assignable = r.items;
-  const role = field({ label: 'Role', name: 'role', type: 'select', required: true,
+  const role = field({ label: tr('users.role'), name: 'role', type: 'select', required: true,
     value: assignable.find((x) => !x.permissions.includes('users.manage') && !x.device)?.key || assignable[0]?.key,
-    options: assignable.map((x) => ({ value: x.key, label: x.device ? `${x.name} (shared display account)` : x.name })) });
+    options: assignable.map((x) => ({ value: x.key, label: x.device ? tr('users.sharedDisplay', { name: x.name }) : x.name })) });
   const results = h('div', { 'aria-live': 'polite' });
   const form = h('form', { id: 'invite-form', novalidate: true }, emails, role, results);
   let sent = false;
   await openDialog({
-    title: 'Invite others', body: form, label: 'Invite others',
+    title: tr('users.inviteOthers'), body: form, label: tr('users.inviteOthers'),
     actions: [
-      { label: 'Close', value: null },
-      { label: 'Send invitations', kind: 'primary', submit: true, form: 'invite-form' },
+      { label: tr('users.close'), value: null },
+      { label: tr('users.sendInvitations'), kind: 'primary', submit: true, form: 'invite-form' },
     ],
     onOpen: (dlg) => {
       emails.input.focus();
@@ -256,7 +257,7 @@ export async function invite(r, after) {
         e.preventDefault();
         clearErrors(form);
         const list = emails.input.value.split(/[\n,;]+/).map((s) => s.trim()).filter(Boolean);
-        if (!list.length) { showError(form, { field: 'emails', detail: 'Enter at least one email address.' }); return; }
+        if (!list.length) { showError(form, { field: 'emails', detail: tr('users.enterAtLeastOneEmail') }); return; }
         const btn = dlg.querySelector('button[type=submit]');
         await busy(btn, async () => {
           try {
@@ -272,22 +273,22 @@ export async function invite(r, after) {
 }
 
 const REASONS = {
-  invalid_email: 'not a valid email address', malformed: 'not a valid email address',
-  already_member: 'already a member', already_invited: 'already invited', duplicate: 'listed twice',
-  seat_limit_reached: 'no office seat left',
+  get invalid_email() { return tr('users.reason.invalidEmail'); }, get malformed() { return tr('users.reason.invalidEmail'); },
+  get already_member() { return tr('users.reason.alreadyMember'); }, get already_invited() { return tr('users.reason.alreadyInvited'); },
+  get duplicate() { return tr('users.reason.duplicate'); }, get seat_limit_reached() { return tr('users.reason.noSeat'); },
 };
 
 /** An invitation link to copy (issue 15: only offered when mail is not configured). */
 function inviteLinkBox(email, link) {
   const el = h('code', { class: 'secret' }, link);
-  return h('div', { 'data-invite-link': email }, h('p', { class: 'small' }, `Mail is not configured: copy this link and send it to ${email}.`), el,
-    h('div', { class: 'row mt' }, h('button', { type: 'button', class: 'btn small', 'aria-label': `Copy the invitation link for ${email}`, onclick: () => copyText(link, el) }, 'Copy')));
+  return h('div', { 'data-invite-link': email }, h('p', { class: 'small' }, tr('users.mailIsNotConfiguredCopy', { email })), el,
+    h('div', { class: 'row mt' }, h('button', { type: 'button', class: 'btn small', 'aria-label': tr('users.copyTheInvitationLinkFor', { email }), onclick: () => copyText(link, el) }, tr('users.copy'))));
 }
 
 async function showInviteLink(email, link) {
   await openDialog({
-    title: 'Copy the invitation link', body: inviteLinkBox(email, link),
-    actions: [{ label: 'Done', kind: 'primary' }],
+    title: tr('users.copyTheInvitationLink'), body: inviteLinkBox(email, link),
+    actions: [{ label: tr('common.done'), kind: 'primary' }],
   });
 }
 
@@ -298,16 +299,15 @@ async function showInviteResults(host, out, emailsField) {
     const good = x.status === 'invited' || x.invited === true;
     return h('tr', { class: good ? '' : 'row-error' },
       h('td', null, x.email),
-      h('td', null, good ? badge('Invited', 'ok') : badge('Not invited', 'danger')),
+      h('td', null, good ? badge(tr('users.invited'), 'ok') : badge(tr('users.notInvited'), 'danger')),
       h('td', { class: 'small wrap' }, good ? (x.link ? inviteLinkBox(x.email, x.link) : '') : (x.detail || REASONS[x.code || x.status] || x.code || x.status)));
   });
   // Issue 15: "sent" only when mail can leave; otherwise say plainly that it cannot.
   const mailOn = (await org()).mail_configured !== false;
   clear(host,
     h('div', { class: ok.length === items.length ? 'notice ok' : 'notice warn', role: 'status' },
-      mailOn ? `${ok.length} of ${items.length} invitation${items.length === 1 ? '' : 's'} queued for mailing; the Invitations tab shows when each mail went out.`
-        : `${ok.length} of ${items.length} invitation${items.length === 1 ? '' : 's'} created. Mail is not configured on this server, so no mail was sent: copy each link below and send it to the person invited.`),
-    table({ columns: [{ label: 'Email' }, { label: 'Result' }, { label: mailOn ? 'Why not' : 'Link, or why not' }], rows, caption: 'Invitation results' }));
+      tr(mailOn ? 'users.invitesQueued' : 'users.invitesCreated', { ok: ok.length, count: items.length })),
+    table({ columns: [{ label: tr('users.email') }, { label: tr('users.result') }, { label: mailOn ? tr('users.whyNot') : tr('users.linkOrWhyNot') }], rows, caption: tr('users.invitationResults') }));
   // Leave only the addresses that failed, to fix and send again.
   emailsField.input.value = items.filter((x) => !(x.status === 'invited' || x.invited === true)).map((x) => x.email).join('\n');
 }
@@ -315,15 +315,15 @@ async function showInviteResults(host, out, emailsField) {
 /** Adds one staff member: an office user (mailed a confirmation link) or, with factory access, a worker with a badge. */
 async function addUser(r, navigate) {
   const factoryOn = hasFeature('/v1/users/{id}/pin');
-  const name = field({ label: 'Name', name: 'name', required: true, attrs: { autocomplete: 'off' } });
-  const email = field({ label: 'Email', name: 'email', type: 'email', hint: 'They get a link to confirm it and choose a password.', attrs: { autocomplete: 'off' } });
-  const role = field({ label: 'Role', name: 'role', type: 'select', value: r.items.find((x) => !x.permissions.includes('users.manage'))?.key,
+  const name = field({ label: tr('users.name'), name: 'name', required: true, attrs: { autocomplete: 'off' } });
+  const email = field({ label: tr('users.email'), name: 'email', type: 'email', hint: tr('users.theyGetALinkTo'), attrs: { autocomplete: 'off' } });
+  const role = field({ label: tr('users.role'), name: 'role', type: 'select', value: r.items.find((x) => !x.permissions.includes('users.manage'))?.key,
     options: r.items.filter((x) => !x.device).map((x) => ({ value: x.key, label: x.name })) });
-  const kind = factoryOn ? field({ label: 'Access', name: 'kind', type: 'select', value: 'office', options: [
-    { value: 'office', label: 'Office: signs in with email and password' },
-    { value: 'factory', label: 'Factory: signs in at the kiosk with badge and PIN' },
+  const kind = factoryOn ? field({ label: tr('users.access'), name: 'kind', type: 'select', value: 'office', options: [
+    { value: 'office', label: tr('users.officeSignsInWithEmail') },
+    { value: 'factory', label: tr('users.factorySignsInAtThe') },
   ] }) : null;
-  const badgeF = field({ label: 'Badge or employee code', name: 'badge', hint: 'Typed or scanned at the kiosk.', attrs: { autocomplete: 'off' } });
+  const badgeF = field({ label: tr('users.badgeOrEmployeeCode'), name: 'badge', hint: tr('users.typedOrScannedAtThe'), attrs: { autocomplete: 'off' } });
   badgeF.hidden = true;
   if (kind) kind.input.addEventListener('change', () => {
     const f = kind.input.value === 'factory';
@@ -333,8 +333,8 @@ async function addUser(r, navigate) {
     hint: 'For temporary and seasonal workers: after this date they cannot sign in and the account is locked.' });
   const form = h('form', { id: 'add-user-form', novalidate: true }, name, kind, email, badgeF, role, expires);
   await openDialog({
-    title: 'Add staff member', body: form,
-    actions: [{ label: 'Cancel' }, { label: 'Add', kind: 'primary', submit: true, form: 'add-user-form' }],
+    title: tr('users.addStaffMember'), body: form,
+    actions: [{ label: tr('common.cancel') }, { label: tr('users.add'), kind: 'primary', submit: true, form: 'add-user-form' }],
     onOpen: (dlg) => {
       name.input.focus();
       form.addEventListener('submit', async (e) => {
@@ -348,7 +348,7 @@ async function addUser(r, navigate) {
           try {
             const u = await api('/v1/users', { method: 'POST', body });
             dlg.finish(u);
-            toast(factory ? `${u.name} added. Set a kiosk PIN to let them sign in.` : `${u.name} added; a confirmation link was mailed to ${u.email}.`);
+            toast(factory ? tr('users.addedWorker', { name: u.name }) : tr('users.addedOffice', { name: u.name, email: u.email }));
             navigate(`/users/${encodeURIComponent(u.id)}`);
           } catch (err) { showError(form, err); }
         });

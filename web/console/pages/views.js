@@ -6,21 +6,22 @@
 import { api, apiAll } from '/console/api.js';
 import { h, clear, field, checkbox, showError, clearErrors, busy, openDialog, confirmDialog, toast, badge, fmtDate, table } from '/console/dom.js';
 import { can } from '/console/state.js';
+import { t as tr } from '/console/i18n.js';
 
-const KIND = { template: 'View template', dashboard: 'Dashboard' };
+const KIND = { get template() { return tr('views.viewTemplate'); }, get dashboard() { return tr('views.dashboard'); } };
 
 export async function render({ main, query }) {
   const manageAny = can('dashboards.manage_any');
   const sharer = can('dashboards.manage');
-  const kind = field({ label: 'Kind', name: 'kind', type: 'select', value: query.kind || '',
-    options: [{ value: '', label: 'Templates and dashboards' }, { value: 'template', label: 'View templates' }, { value: 'dashboard', label: 'Dashboards' }] });
-  const all = manageAny ? checkbox({ label: 'Every view in the organization', name: 'all', checked: query.all === '1' }) : null;
+  const kind = field({ label: tr('views.kind'), name: 'kind', type: 'select', value: query.kind || '',
+    options: [{ value: '', label: tr('views.templatesAndDashboards') }, { value: 'template', label: tr('views.viewTemplates') }, { value: 'dashboard', label: tr('views.dashboards') }] });
+  const all = manageAny ? checkbox({ label: tr('views.everyViewInTheOrganization'), name: 'all', checked: query.all === '1' }) : null;
   const host = h('div');
   main.append(h('div', { class: 'page-head' },
-    h('div', null, h('h1', null, 'Views and dashboards'),
-      h('p', { class: 'sub' }, 'Your own views and those shared with your groups. Shared views are read-only unless you may edit them; changes show on the next page load.')),
+    h('div', null, h('h1', null, tr('views.viewsAndDashboards')),
+      h('p', { class: 'sub' }, tr('views.yourOwnViewsAndThose'))),
     // 004: creating dashboards and view templates needs dashboards.manage.
-    sharer ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn primary', onclick: () => editView(null, load) }, 'New view')) : null),
+    sharer ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn primary', onclick: () => editView(null, load) }, tr('views.newView'))) : null),
   h('div', { class: 'filters' }, kind, all ? h('div', { class: 'field' }, all) : null), host);
 
   let groups = null;
@@ -30,25 +31,25 @@ export async function render({ main, query }) {
     history.replaceState(null, '', `/console/views${sp.toString() ? `?${sp}` : ''}`);
     const items = await apiAll('/v1/views', q);
     clear(host, table({
-      caption: 'Views and dashboards', empty: sharer ? 'No views yet. Create one, or ask an administrator to share one with your group.' : 'No views yet. Ask an administrator to share one with your group.',
-      columns: [{ label: 'Name' }, { label: 'Owner' }, { label: 'Shared with' }, { label: 'Your access' }, { label: 'Actions' }],
+      caption: tr('views.viewsAndDashboards'), empty: sharer ? tr('views.noViewsYetCreateOne') : tr('views.noViewsYetAskAn'),
+      columns: [{ label: tr('views.name') }, { label: tr('views.owner') }, { label: tr('views.sharedWith') }, { label: tr('views.yourAccess') }, { label: tr('views.actions') }],
       rows: items.map((v) => {
         const acc = v.access || {};
-        const how = acc.owner ? badge('Owner', 'accent') : acc.editable ? badge('Can edit', 'ok') : badge('Read-only');
+        const how = acc.owner ? badge(tr('views.owner'), 'accent') : acc.editable ? badge(tr('views.canEdit'), 'ok') : badge(tr('views.readOnly'));
         return h('tr', { 'data-view': v.id },
-          h('td', null, v.name, h('span', { class: 'sub' }, `${KIND[v.kind] || v.kind} · updated ${fmtDate(v.updated_at)}`)),
+          h('td', null, v.name, h('span', { class: 'sub' }, tr('views.kindUpdatedUpdatedAt', { kind: KIND[v.kind] || v.kind, updated_at: fmtDate(v.updated_at) }))),
           h('td', null, v.owner?.name || '—'),
-          h('td', null, v.shared_with?.length ? h('span', { class: 'badges' }, v.shared_with.map((g) => badge(g.name, 'outline'))) : h('span', { class: 'muted' }, 'Personal')),
+          h('td', null, v.shared_with?.length ? h('span', { class: 'badges' }, v.shared_with.map((g) => badge(g.name, 'outline'))) : h('span', { class: 'muted' }, tr('views.personal'))),
           h('td', null, how),
           h('td', null, h('span', { class: 'row' },
-            acc.editable ? h('button', { type: 'button', class: 'btn small', 'aria-label': `Edit ${v.name}`, onclick: () => editView(v, load) }, 'Edit') : null,
-            sharer && (acc.owner || acc.editable) ? h('button', { type: 'button', class: 'btn small', 'aria-label': `Share ${v.name}`, onclick: async () => { groups ||= await apiAll('/v1/groups'); await shareView(v, groups, load); } }, 'Share') : null,
-            acc.deletable ? h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Delete ${v.name}`, onclick: async () => {
-              const ok = await confirmDialog({ title: `Delete ${v.name}?`,
-                message: v.shared_with?.length ? `It is shared with ${v.shared_with.map((g) => g.name).join(', ')}; they lose it too.` : 'This cannot be undone.',
-                confirmLabel: 'Delete', danger: true, action: () => api(`/v1/views/${encodeURIComponent(v.id)}`, { method: 'DELETE' }) });
-              if (ok) { toast(`${v.name} deleted.`); await load(); }
-            } }, 'Delete') : null)));
+            acc.editable ? h('button', { type: 'button', class: 'btn small', 'aria-label': tr('views.editName', { name: v.name }), onclick: () => editView(v, load) }, tr('views.edit')) : null,
+            sharer && (acc.owner || acc.editable) ? h('button', { type: 'button', class: 'btn small', 'aria-label': tr('views.shareName', { name: v.name }), onclick: async () => { groups ||= await apiAll('/v1/groups'); await shareView(v, groups, load); } }, tr('views.share')) : null,
+            acc.deletable ? h('button', { type: 'button', class: 'btn small danger', 'aria-label': tr('views.deleteName', { name: v.name }), onclick: async () => {
+              const ok = await confirmDialog({ title: tr('views.deleteName2', { name: v.name }),
+                message: v.shared_with?.length ? tr('views.sharedLoseIt', { groups: v.shared_with.map((g) => g.name).join(', ') }) : tr('views.thisCannotBeUndone'),
+                confirmLabel: tr('views.delete'), danger: true, action: () => api(`/v1/views/${encodeURIComponent(v.id)}`, { method: 'DELETE' }) });
+              if (ok) { toast(tr('views.nameDeleted', { name: v.name })); await load(); }
+            } }, tr('views.delete')) : null)));
       }),
     }));
   }
@@ -78,7 +79,7 @@ function parsePairs(text, what) {
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return;
     const m = line.match(/^\s*([^=]+?)\s*=\s*(.*)$/);
-    if (!m) throw new Error(`${what}, line ${i + 1}: write it as name = value.`);
+    if (!m) throw new Error(tr('views.pairLine', { what, line: i + 1 }));
     let v = m[2];
     if (/^[[{]/.test(v.trim())) { try { v = JSON.parse(v); } catch { v = typed(v); } } else v = typed(v);
     out[m[1]] = v;
@@ -89,12 +90,12 @@ function parsePairs(text, what) {
 /** Where JSON.parse failed, as "line L, column C" of text. */
 export function jsonErrorAt(text, err) {
   const lc = /line (\d+) column (\d+)/.exec(err.message);
-  if (lc) return `line ${lc[1]}, column ${lc[2]}`;
+  if (lc) return tr('views.lineColumn', { line: lc[1], column: lc[2] });
   const pos = /position (\d+)/.exec(err.message);
-  if (!pos) return 'the end of the text';
+  if (!pos) return tr('views.endOfText');
   const upto = text.slice(0, Number(pos[1]));
   const line = upto.split('\n').length;
-  return `line ${line}, column ${upto.length - upto.lastIndexOf('\n')}`;
+  return tr('views.lineColumn', { line, column: upto.length - upto.lastIndexOf('\n') });
 }
 
 function configEditor(kindOf, initial) {
@@ -104,24 +105,24 @@ function configEditor(kindOf, initial) {
   const addWidget = (w = { type: '' }) => {
     const { type, ...rest } = w || {};
     const n = widgetRows.length + 1;
-    const t = field({ label: `Widget ${n}: type`, name: `widgets.${n - 1}.type`, value: type ?? '', hint: 'For example output, oee or alerts.', attrs: { autocomplete: 'off' } });
-    const set = field({ label: `Widget ${n}: settings`, name: `widgets.${n - 1}.settings`, type: 'textarea', value: pairsText(rest),
-      hint: 'One setting per line, as line = L1 or period = shift.', attrs: { rows: '2', spellcheck: 'false' } });
-    const row = h('fieldset', { class: 'widget-row' }, h('legend', null, `Widget ${n}`), h('div', { class: 'grid-2' }, t, set),
-      h('button', { type: 'button', class: 'btn small', onclick: () => { row.remove(); widgetRows.splice(widgetRows.indexOf(entry), 1); } }, `Remove widget ${n}`));
+    const t = field({ label: tr('views.widgetNType', { n }), name: `widgets.${n - 1}.type`, value: type ?? '', hint: tr('views.forExampleOutputOeeOr'), attrs: { autocomplete: 'off' } });
+    const set = field({ label: tr('views.widgetNSettings', { n }), name: `widgets.${n - 1}.settings`, type: 'textarea', value: pairsText(rest),
+      hint: tr('views.oneSettingPerLineAs'), attrs: { rows: '2', spellcheck: 'false' } });
+    const row = h('fieldset', { class: 'widget-row' }, h('legend', null, tr('views.widgetN', { n })), h('div', { class: 'grid-2' }, t, set),
+      h('button', { type: 'button', class: 'btn small', onclick: () => { row.remove(); widgetRows.splice(widgetRows.indexOf(entry), 1); } }, tr('views.removeWidgetN', { n })));
     const entry = { row, t, set };
     widgetRows.push(entry);
     widgetsHost.append(row);
   };
   const dash = h('div', { class: 'cfg-dashboard' },
-    h('h3', null, 'Widgets'), widgetsHost,
-    h('button', { type: 'button', class: 'btn small', onclick: () => addWidget() }, 'Add widget'));
-  const columns = field({ label: 'Columns', name: 'columns', type: 'textarea', hint: 'One column per line, in the order they are shown.', attrs: { rows: '4', spellcheck: 'false' } });
-  const filter = field({ label: 'Filter', name: 'filter', type: 'textarea', hint: 'One condition per line, as status = open or late = true.', attrs: { rows: '3', spellcheck: 'false' } });
+    h('h3', null, tr('views.widgets')), widgetsHost,
+    h('button', { type: 'button', class: 'btn small', onclick: () => addWidget() }, tr('views.addWidget')));
+  const columns = field({ label: tr('views.columns'), name: 'columns', type: 'textarea', hint: tr('views.oneColumnPerLineIn'), attrs: { rows: '4', spellcheck: 'false' } });
+  const filter = field({ label: tr('views.filter'), name: 'filter', type: 'textarea', hint: tr('views.oneConditionPerLineAs'), attrs: { rows: '3', spellcheck: 'false' } });
   const tmpl = h('div', { class: 'cfg-template' }, columns, filter);
-  const json = field({ label: 'Configuration as JSON', name: 'config', type: 'textarea', attrs: { rows: '10', spellcheck: 'false', class: 'mono' },
-    hint: 'For settings the form does not offer. Checked before saving.' });
-  const advanced = checkbox({ label: 'Edit as JSON (advanced)', name: 'advanced' });
+  const json = field({ label: tr('views.configurationAsJson'), name: 'config', type: 'textarea', attrs: { rows: '10', spellcheck: 'false', class: 'mono' },
+    hint: tr('views.forSettingsTheFormDoes') });
+  const advanced = checkbox({ label: tr('views.editAsJsonAdvanced'), name: 'advanced' });
   const fill = (cfg) => {
     base = cfg;
     widgetRows.splice(0).forEach((x) => x.row.remove());
@@ -135,21 +136,21 @@ function configEditor(kindOf, initial) {
     if (kindOf() === 'dashboard') {
       cfg.widgets = widgetRows.map((x, i) => {
         const type = x.t.input.value.trim();
-        if (!type) throw Object.assign(new Error(`Widget ${i + 1} needs a type.`), { field: `widgets.${i}.type` });
-        try { return { type, ...parsePairs(x.set.input.value, `Widget ${i + 1} settings`) }; } catch (e) { throw Object.assign(e, { field: `widgets.${i}.settings` }); }
+        if (!type) throw Object.assign(new Error(tr('views.widgetINeedsAType', { i: i + 1 })), { field: `widgets.${i}.type` });
+        try { return { type, ...parsePairs(x.set.input.value, tr('views.widgetISettings', { i: i + 1 })) }; } catch (e) { throw Object.assign(e, { field: `widgets.${i}.settings` }); }
       });
     } else {
       cfg.columns = columns.input.value.split('\n').map((c) => c.trim()).filter(Boolean);
-      try { cfg.filter = parsePairs(filter.input.value, 'Filter'); } catch (e) { throw Object.assign(e, { field: 'filter' }); }
+      try { cfg.filter = parsePairs(filter.input.value, tr('views.filter')); } catch (e) { throw Object.assign(e, { field: 'filter' }); }
     }
     return cfg;
   };
   const fromJson = () => {
     let cfg;
     try { cfg = JSON.parse(json.input.value); } catch (e) {
-      throw Object.assign(new Error(`Not valid JSON at ${jsonErrorAt(json.input.value, e)}: ${e.message.replace(/ in JSON at position.*$/, '')}.`), { field: 'config' });
+      throw Object.assign(new Error(tr('views.notValidJson', { where: jsonErrorAt(json.input.value, e), error: e.message.replace(/ in JSON at position.*$/, '') })), { field: 'config' });
     }
-    if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) throw Object.assign(new Error('The configuration must be a JSON object: { … }.'), { field: 'config' });
+    if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) throw Object.assign(new Error(tr('views.theConfigurationMustBeA')), { field: 'config' });
     return cfg;
   };
   const structured = h('div', null, dash, tmpl);
@@ -171,7 +172,7 @@ function configEditor(kindOf, initial) {
   fill(base);
   json.hidden = true;
   showKind();
-  const el = h('fieldset', { class: 'cfg' }, h('legend', null, 'Configuration'), structured, json,
+  const el = h('fieldset', { class: 'cfg' }, h('legend', null, tr('views.configuration')), structured, json,
     h('div', { class: 'field', 'data-field': 'advanced' }, advanced));
   return { el, showKind, read: () => (advanced.input.checked ? fromJson() : fromForm()) };
 }
@@ -180,9 +181,9 @@ async function editView(v, after) {
   let full = v;
   if (v) full = await api(`/v1/views/${encodeURIComponent(v.id)}`);
   const sharer = can('dashboards.manage');
-  const name = field({ label: 'Name', name: 'name', required: true, value: full?.name || '' });
-  const kind = v ? null : field({ label: 'Kind', name: 'kind', type: 'select', value: 'dashboard',
-    options: [{ value: 'dashboard', label: 'Dashboard' }, { value: 'template', label: 'View template' }] });
+  const name = field({ label: tr('views.name'), name: 'name', required: true, value: full?.name || '' });
+  const kind = v ? null : field({ label: tr('views.kind'), name: 'kind', type: 'select', value: 'dashboard',
+    options: [{ value: 'dashboard', label: tr('views.dashboard') }, { value: 'template', label: tr('views.viewTemplate') }] });
   const kindOf = () => (v ? full.kind : kind.input.value);
   const cfg = configEditor(kindOf, full?.config ?? {});
   kind?.input.addEventListener('change', cfg.showKind);
@@ -192,14 +193,14 @@ async function editView(v, after) {
   if (sharer && (!v || full.access?.owner || full.access?.editable)) {
     const groups = await apiAll('/v1/groups').catch(() => []);
     boxes = groups.filter((g) => g.is_member || shared.has(g.id)).map((g) => checkbox({ label: g.name, name: 'group', value: g.id, checked: shared.has(g.id),
-      desc: g.is_member ? `${g.member_count} member${g.member_count === 1 ? '' : 's'}` : 'Shared already; only a member can share with it again.' }));
+      desc: g.is_member ? `${g.member_count} member${g.member_count === 1 ? '' : 's'}` : tr('views.sharedAlreadyOnlyAMember') }));
   }
-  const sharing = boxes.length ? h('fieldset', { class: 'field', 'data-field': 'group_ids' }, h('legend', null, 'Shared with'),
-    h('p', { class: 'muted small' }, 'Members of these groups see it; nobody else does unless it is yours.'), boxes, h('div', { class: 'error', hidden: true })) : null;
+  const sharing = boxes.length ? h('fieldset', { class: 'field', 'data-field': 'group_ids' }, h('legend', null, tr('views.sharedWith')),
+    h('p', { class: 'muted small' }, tr('views.membersOfTheseGroupsSee')), boxes, h('div', { class: 'error', hidden: true })) : null;
   const form = h('form', { id: 'view-form', novalidate: true }, h('div', { class: 'grid-2' }, name, kind), cfg.el, sharing);
   await openDialog({
-    title: v ? `Edit ${v.name}` : 'New view', body: form, wide: true,
-    actions: [{ label: 'Cancel' }, { label: v ? 'Save' : 'Create', kind: 'primary', submit: true, form: 'view-form' }],
+    title: v ? tr('views.editName', { name: v.name }) : tr('views.newView'), body: form, wide: true,
+    actions: [{ label: tr('common.cancel') }, { label: v ? tr('common.save') : tr('views.create'), kind: 'primary', submit: true, form: 'view-form' }],
     onOpen: (dlg) => {
       name.input.focus();
       form.addEventListener('submit', async (e) => {
@@ -215,7 +216,7 @@ async function editView(v, after) {
           try {
             const out = await api(v ? `/v1/views/${encodeURIComponent(v.id)}` : '/v1/views', { method: v ? 'PATCH' : 'POST', body });
             if (sharingChanged) await api(`/v1/views/${encodeURIComponent(out.id || v.id)}/shares`, { method: 'PUT', body: { group_ids: ids } });
-            dlg.finish(true); toast(v ? 'Saved.' : `${body.name} created.`); await after();
+            dlg.finish(true); toast(v ? tr('views.saved') : `${body.name} created.`); await after();
           } catch (err) { showError(form, err); }
         });
       });
@@ -228,13 +229,13 @@ async function shareView(v, groups, after) {
   const boxes = groups.map((g) => checkbox({ label: g.name, name: 'group', value: g.id, checked: shared.has(g.id),
     disabled: !g.is_member && !shared.has(g.id),
     desc: g.is_member ? `${g.member_count} member${g.member_count === 1 ? '' : 's'}`
-      : shared.has(g.id) ? 'Shared already. You can stop sharing, but only a member can share with it again.' : 'Only members of this group can share with it.' }));
+      : shared.has(g.id) ? tr('views.sharedAlreadyYouCanStop') : tr('views.onlyMembersOfThisGroup') }));
   const form = h('form', { id: 'share-form', novalidate: true },
-    h('p', { class: 'muted' }, 'Members of these groups see it read-only; admins of these groups who manage dashboards can edit it.'),
-    h('div', { class: 'field', 'data-field': 'group_ids' }, groups.length ? boxes : h('p', null, 'There are no groups yet.'), h('div', { class: 'error', hidden: true })));
+    h('p', { class: 'muted' }, tr('views.membersOfTheseGroupsSee2')),
+    h('div', { class: 'field', 'data-field': 'group_ids' }, groups.length ? boxes : h('p', null, tr('views.thereAreNoGroupsYet')), h('div', { class: 'error', hidden: true })));
   await openDialog({
-    title: `Share ${v.name}`, body: form,
-    actions: [{ label: 'Cancel' }, { label: 'Save sharing', kind: 'primary', submit: true, form: 'share-form' }],
+    title: tr('views.shareName', { name: v.name }), body: form,
+    actions: [{ label: tr('common.cancel') }, { label: tr('views.saveSharing'), kind: 'primary', submit: true, form: 'share-form' }],
     onOpen: (dlg) => {
       form.addEventListener('submit', async (e) => {
         e.preventDefault();
@@ -243,7 +244,7 @@ async function shareView(v, groups, after) {
         await busy(dlg.querySelector('button[type=submit]'), async () => {
           try {
             await api(`/v1/views/${encodeURIComponent(v.id)}/shares`, { method: 'PUT', body: { group_ids: ids } });
-            dlg.finish(true); toast('Sharing saved.'); await after();
+            dlg.finish(true); toast(tr('views.sharingSaved')); await after();
           } catch (err) { showError(form, err); }
         });
       });
