@@ -161,6 +161,7 @@ static gh_status count_failure(gh_ctx *ctx, const char *org_id, const char *user
     gh_status st;
     *blocked = false;
     if (!u) return GH_E_INTERNAL;
+    /* Not gh_tx_run: counted on a copy of the context whose errors never reach the answer. */
     if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) goto out;
     if ((st = gh_store_user_get(c.db, org_id, user_id, u, &c.err)) != GH_OK) {
         if (st == GH_E_NOT_FOUND) st = GH_OK; /* deleted meanwhile: nothing to count */
@@ -231,47 +232,63 @@ gh_status gh_kiosk_pin_issue_prepare(gh_ctx *ctx, const char *user_id, gh_pin_is
     return GH_OK;
 }
 
-gh_status gh_kiosk_pin_issue_finish(gh_ctx *ctx, gh_pin_issue *pi, const char *pin_hash)
+typedef struct {
+    gh_pin_issue *pi;
+    const char *pin_hash;
+} pin_issue_op;
+
+static gh_status pin_issue_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
+    pin_issue_op *op = arg;
+    gh_pin_issue *pi = op->pi;
     gh_user *u = &pi->user;
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
+    gh_status st;
     /* Re-read: the account may have changed while the PIN was hashed. */
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, u->id, u, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &pi->org, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_guard_target(ctx, &pi->org, u)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = pin_eligible(ctx, u)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, u->id, u, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &pi->org, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_guard_target(ctx, &pi->org, u)) != GH_OK) return st;
+    if ((st = pin_eligible(ctx, u)) != GH_OK) return st;
     bool was_blocked = u->pin_blocked;
-    gh_strlcpy(u->pin_hash, pin_hash, sizeof u->pin_hash);
+    gh_strlcpy(u->pin_hash, op->pin_hash, sizeof u->pin_hash);
     u->pin_temporary = true;
     u->pin_failures = 0;
     u->pin_blocked = false;
     u->updated_at = gh_now();
     int64_t ended = 0;
-    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return st;
     if ((st = gh_store_session_delete_kiosk(ctx->db, u->org_id, u->id, NULL, NULL, &ended, &ctx->err)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "kiosk.pin_set", "user", u->id,
-                       json_pack("{s:b, s:b, s:I}", "temporary", 1, "unblocked", was_blocked, "sessions_ended",
-                                 (json_int_t)ended))) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) return st;
+        return st;
+    gh_tx_event(tx, "kiosk.pin_set", "user", u->id,
+                json_pack("{s:b, s:b, s:I}", "temporary", 1, "unblocked", was_blocked, "sessions_ended",
+                          (json_int_t)ended));
+    return GH_OK;
+}
+
+gh_status gh_kiosk_pin_issue_finish(gh_ctx *ctx, gh_pin_issue *pi, const char *pin_hash)
+{
+    pin_issue_op op = {.pi = pi, .pin_hash = pin_hash};
+    gh_status st = gh_tx_run(ctx, pin_issue_change, &op);
+    if (st != GH_OK) return st;
     char key[320];
-    worker_key(key, sizeof key, u->org_id, u->badge);
+    worker_key(key, sizeof key, pi->user.org_id, pi->user.badge);
     gh_throttle_reset(key);
     return GH_OK;
 }
 
-gh_status gh_kiosk_pin_revoke(gh_ctx *ctx, const char *user_id, gh_user *out)
+typedef struct {
+    const char *user_id;
+    gh_user *u;
+} pin_revoke_op;
+
+static gh_status pin_revoke_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
-    gh_user *u = calloc(1, sizeof *u);
-    gh_status st;
-    if (!u) return gh_ctx_oom(ctx);
+    pin_revoke_op *op = arg;
+    gh_user *u = op->u;
     gh_org o;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
+    gh_status st;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, op->user_id, u, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) return st;
     bool had_pin = u->pin_hash[0] != '\0';
     u->pin_hash[0] = '\0';
     u->pin_temporary = false;
@@ -279,19 +296,22 @@ gh_status gh_kiosk_pin_revoke(gh_ctx *ctx, const char *user_id, gh_user *out)
     u->pin_blocked = false;
     u->updated_at = gh_now();
     int64_t ended = 0;
-    if (had_pin && (st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    if (had_pin && (st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return st;
     if ((st = gh_store_session_delete_kiosk(ctx->db, u->org_id, u->id, NULL, NULL, &ended, &ctx->err)) != GH_OK)
-        goto fail;
-    if ((had_pin || ended) &&
-        (st = gh_audit(ctx, NULL, "kiosk.pin_revoked", "user", u->id,
-                       json_pack("{s:b, s:I}", "had_pin", had_pin, "sessions_ended", (json_int_t)ended))) != GH_OK)
-        goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
-    if (out) *out = *u;
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
+        return st;
+    if (had_pin || ended)
+        gh_tx_event(tx, "kiosk.pin_revoked", "user", u->id,
+                    json_pack("{s:b, s:I}", "had_pin", had_pin, "sessions_ended", (json_int_t)ended));
+    return GH_OK;
+}
+
+gh_status gh_kiosk_pin_revoke(gh_ctx *ctx, const char *user_id, gh_user *out)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    if (!u) return gh_ctx_oom(ctx);
+    pin_revoke_op op = {.user_id = user_id, .u = u};
+    gh_status st = gh_tx_run(ctx, pin_revoke_change, &op);
+    if (st == GH_OK && out) *out = *u;
     free(u);
     return st;
 }
@@ -689,33 +709,48 @@ gh_status gh_kiosk_device_list(gh_ctx *ctx, json_t **items)
     return GH_OK;
 }
 
+typedef struct {
+    const char *id;
+    const char *language;
+    gh_kiosk_device d;
+} device_language_op;
+
+static gh_status device_language_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    device_language_op *op = arg;
+    gh_status st;
+    if ((st = gh_store_device_set_language(ctx->db, ctx->actor.org_id, op->id, op->language, &ctx->err)) != GH_OK ||
+        (st = gh_store_device_get(ctx->db, ctx->actor.org_id, op->id, &op->d, &ctx->err)) != GH_OK)
+        return st;
+    gh_tx_event(tx, "device.updated", "kiosk_device", op->id, json_pack("{s:s}", "language", op->d.language));
+    return GH_OK;
+}
+
 gh_status gh_kiosk_device_set_language(gh_ctx *ctx, const char *id, const char *language, json_t **out)
 {
     if (gh_language_check(&ctx->err, language, "language") != GH_OK) return GH_E_INVALID;
-    gh_status st = gh_tx_begin(ctx);
+    device_language_op op = {.id = id, .language = language};
+    /* Devices are not in the authorization snapshot: no refresh. */
+    gh_status st = gh_tx_run_no_refresh(ctx, device_language_change, &op);
     if (st != GH_OK) return st;
-    gh_kiosk_device d;
-    if ((st = gh_store_device_set_language(ctx->db, ctx->actor.org_id, id, language, &ctx->err)) != GH_OK ||
-        (st = gh_store_device_get(ctx->db, ctx->actor.org_id, id, &d, &ctx->err)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "device.updated", "kiosk_device", id,
-                       json_pack("{s:s}", "language", d.language))) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
-    *out = device_json(&d);
+    *out = device_json(&op.d);
     return *out ? GH_OK : gh_ctx_oom(ctx);
+}
+
+static gh_status device_revoke_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const char *id = arg;
+    int64_t ended = 0;
+    gh_status st;
+    if ((st = gh_store_device_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_session_delete_kiosk(ctx->db, ctx->actor.org_id, NULL, id, NULL, &ended, &ctx->err)) != GH_OK)
+        return st;
+    gh_tx_event(tx, "device.revoked", "kiosk_device", id, json_pack("{s:I}", "sessions_ended", (json_int_t)ended));
+    return GH_OK;
 }
 
 gh_status gh_kiosk_device_revoke(gh_ctx *ctx, const char *id)
 {
-    int64_t ended = 0;
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
-    if ((st = gh_store_device_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_store_session_delete_kiosk(ctx->db, ctx->actor.org_id, NULL, id, NULL, &ended, &ctx->err)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "device.revoked", "kiosk_device", id,
-                       json_pack("{s:I}", "sessions_ended", (json_int_t)ended))) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    /* Devices and kiosk sessions are not in the authorization snapshot. */
+    return gh_tx_run_no_refresh(ctx, device_revoke_change, (void *)id);
 }
