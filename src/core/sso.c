@@ -548,14 +548,19 @@ out:
     return st;
 }
 
+static gh_status sso_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    (void)arg;
+    gh_status st = gh_store_sso_delete(ctx->db, ctx->actor.org_id, &ctx->err);
+    if (st != GH_OK) return st;
+    gh_tx_event(tx, "sso.removed", "org", ctx->actor.org_id, NULL);
+    return GH_OK;
+}
+
 gh_status gh_sso_delete(gh_ctx *ctx)
 {
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
-    if ((st = gh_store_sso_delete(ctx->db, ctx->actor.org_id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "sso.removed", "org", ctx->actor.org_id, NULL)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    /* SSO settings are not in the authorization snapshot: no refresh (as before). */
+    return gh_tx_run_no_refresh(ctx, sso_delete_change, NULL);
 }
 
 gh_status gh_sso_policy(gh_ctx *ctx, const char *org_id, bool *required, char *break_glass, size_t cap)
