@@ -265,6 +265,50 @@ out:
     return st;
 }
 
+typedef struct {
+    const gh_sso_verified *v;
+    gh_user *u;
+    const char *identity_id;
+    gh_oidc_signin *out;
+    const char *why; /* refused: nothing kept, the caller answers */
+} signin_op;
+
+/* The session, on the row as it is now (like a password sign-in). Sessions
+ * are not in the authorization snapshot: run without a refresh. */
+static gh_status signin_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    signin_op *op = arg;
+    const gh_sso_verified *v = op->v;
+    gh_user *u = op->u;
+    gh_oidc_signin *out = op->out;
+    gh_status st;
+    if ((st = gh_store_user_get(ctx->db, v->org->id, u->id, u, &ctx->err)) != GH_OK) return st;
+    op->why = strcmp(u->status, "active") != 0 ? "account_locked"
+              : gh_user_expired(u, gh_now())   ? "account_expired"
+              : !u->office_access              ? "no_office_access"
+              : !gh_access_ip_allowed(v->org->id, ctx->ip) ? "ip_not_allowed" : NULL;
+    if (op->why) {
+        tx->unchanged = true;
+        return GH_OK;
+    }
+    if (!u->email_verified) u->email_verified = true; /* the IdP vouched for it */
+    /* The second step, unless the IdP's MFA counts (core/mfa.h). */
+    char pending[8];
+    if ((st = gh_mfa_signin_step(ctx, v->org, u, v->claims, pending)) != GH_OK) return st;
+    if ((st = gh_session_open_pending(ctx, v->org, u, pending, out->token, out->csrf, &out->session)) != GH_OK) return st;
+    if (v->id_token && v->end_session_ep && (st = remember_logout(ctx, v, out->session.id)) != GH_OK) return st;
+    gh_strlcpy(ctx->actor.session_id, out->session.id, sizeof ctx->actor.session_id);
+    u->last_login_at = gh_now();
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK ||
+        (st = gh_store_identity_touch(ctx->db, v->org->id, op->identity_id, u->last_login_at, &ctx->err)) != GH_OK)
+        return st;
+    json_t *detail = json_pack("{s:s, s:s, s:s}", "method", "sso", "idp",
+                               json_string_value(json_object_get(v->cfg, "display_name")), "issuer", v->issuer);
+    if (detail && pending[0]) json_object_set_new(detail, "mfa_pending", json_string(pending));
+    gh_tx_event(tx, "auth.login", "session", out->session.id, detail);
+    return GH_OK;
+}
+
 gh_status gh_sso_signin_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_signin *out)
 {
     memset(out, 0, sizeof *out);
@@ -298,42 +342,17 @@ gh_status gh_sso_signin_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_si
     ctx->actor.type = GH_ACTOR_USER;
     gh_strlcpy(ctx->actor.org_id, v->org->id, sizeof ctx->actor.org_id);
     gh_strlcpy(ctx->actor.id, u->id, sizeof ctx->actor.id);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_user_get(ctx->db, v->org->id, u->id, u, &ctx->err)) != GH_OK) { gh_ctx_rollback(ctx, st); goto out; }
-    const char *why = strcmp(u->status, "active") != 0 ? "account_locked"
-                      : gh_user_expired(u, gh_now())   ? "account_expired"
-                      : !u->office_access              ? "no_office_access"
-                      : !gh_access_ip_allowed(v->org->id, ctx->ip) ? "ip_not_allowed" : NULL;
-    if (why) {
-        gh_db_rollback(ctx->db);
-        st = gh_sso_refusef(ctx, v->org->id, u->id, why,
-                    strcmp(why, "account_locked") == 0    ? "this account is locked; ask an administrator"
-                    : strcmp(why, "account_expired") == 0 ? "this account has expired; ask an administrator"
-                    : strcmp(why, "no_office_access") == 0 ? "this account has no office access"
-                                                           : "sign-in is not allowed from this network");
+    signin_op op = {.v = v, .u = u, .identity_id = identity_id, .out = out};
+    if ((st = gh_tx_run_no_refresh(ctx, signin_change, &op)) != GH_OK) goto out;
+    if (op.why) {
+        st = gh_sso_refusef(ctx, v->org->id, u->id, op.why,
+                    strcmp(op.why, "account_locked") == 0    ? "this account is locked; ask an administrator"
+                    : strcmp(op.why, "account_expired") == 0 ? "this account has expired; ask an administrator"
+                    : strcmp(op.why, "no_office_access") == 0 ? "this account has no office access"
+                                                              : "sign-in is not allowed from this network");
         goto out;
     }
-    if (!u->email_verified) u->email_verified = true; /* the IdP vouched for it */
-    /* The second step, unless the IdP's MFA counts (core/mfa.h). */
-    char pending[8];
-    if ((st = gh_mfa_signin_step(ctx, v->org, u, v->claims, pending)) != GH_OK) goto fail;
-    if ((st = gh_session_open_pending(ctx, v->org, u, pending, out->token, out->csrf, &out->session)) != GH_OK) goto fail;
-    if (v->id_token && v->end_session_ep && (st = remember_logout(ctx, v, out->session.id)) != GH_OK) goto fail;
-    gh_strlcpy(ctx->actor.session_id, out->session.id, sizeof ctx->actor.session_id);
-    u->last_login_at = gh_now();
-    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK ||
-        (st = gh_store_identity_touch(ctx->db, v->org->id, identity_id, u->last_login_at, &ctx->err)) != GH_OK)
-        goto fail;
-    json_t *detail = json_pack("{s:s, s:s, s:s}", "method", "sso", "idp",
-                               json_string_value(json_object_get(v->cfg, "display_name")), "issuer", v->issuer);
-    if (detail && pending[0]) json_object_set_new(detail, "mfa_pending", json_string(pending));
-    if ((st = gh_audit(ctx, v->org->id, "auth.login", "session", out->session.id, detail)) != GH_OK)
-        goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
     out->user = *u;
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
 out:
     if (st != GH_OK) { sodium_memzero(out->token, sizeof out->token); sodium_memzero(out->csrf, sizeof out->csrf); }
     free(u);
