@@ -20,17 +20,26 @@
 #include "util/json.h"
 #include "util/log.h"
 
+typedef struct {
+    const char *org_id, *user_id, *reason, *error;
+} failure_op;
+
+static gh_status failure_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    (void)tx; /* as nobody, in the org named: gh_audit itself */
+    const failure_op *op = arg;
+    return gh_audit(ctx, op->org_id, "auth.sso_failed", op->user_id ? "user" : NULL, op->user_id,
+                    json_pack("{s:s, s:s}", "reason", op->reason, "error", op->error));
+}
+
 /* Audits a refused SSO sign-in in its own transaction, as nobody. */
 static void audit_failure(gh_ctx *ctx, const char *org_id, const char *user_id, const char *reason, const char *error)
 {
     gh_ctx c = *ctx;
     memset(&c.err, 0, sizeof c.err);
     memset(&c.actor, 0, sizeof c.actor);
-    if (!org_id || !*org_id || gh_db_begin(c.db, &c.err) != GH_OK) { gh_err_clear(&c.err); return; }
-    if (gh_audit(&c, org_id, "auth.sso_failed", user_id ? "user" : NULL, user_id,
-                 json_pack("{s:s, s:s}", "reason", reason, "error", error)) != GH_OK ||
-        gh_db_commit(c.db, &c.err) != GH_OK)
-        gh_db_rollback(c.db);
+    failure_op op = {.org_id = org_id, .user_id = user_id, .reason = reason, .error = error};
+    if (org_id && *org_id) (void)gh_tx_run_no_refresh(&c, failure_change, &op);
     gh_err_clear(&c.err);
 }
 
@@ -63,6 +72,25 @@ static const char *mapped_role(const json_t *cfg, const json_t *claims)
             return json_string_value(role);
     }
     return NULL;
+}
+
+typedef struct {
+    const gh_identity *link;
+    const gh_sso_verified *v;
+    const gh_user *u;
+    const char *sub;
+    bool created, invited;
+} link_op;
+
+static gh_status link_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    (void)tx; /* written as nobody, in the org named: gh_audit itself */
+    const link_op *op = arg;
+    gh_status st = gh_store_identity_insert(ctx->db, op->link, &ctx->err);
+    if (st != GH_OK) return st;
+    return gh_audit(ctx, op->v->org->id, "identity.linked", "user", op->u->id,
+                    json_pack("{s:s, s:s, s:s, s:b, s:b}", "kind", op->link->kind, "issuer", op->v->issuer, "subject",
+                              op->sub, "created", op->created, "invited", op->invited));
 }
 
 /* Finds, links or creates the person; fills u and the identity's id. */
@@ -152,17 +180,30 @@ static gh_status resolve_user(gh_ctx *ctx, const gh_sso_verified *v, const char 
     gh_ctx c = *ctx;
     memset(&c.err, 0, sizeof c.err);
     memset(&c.actor, 0, sizeof c.actor);
-    if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
-    if ((st = gh_store_identity_insert(c.db, &link, &c.err)) != GH_OK ||
-        (st = gh_audit(&c, v->org->id, "identity.linked", "user", u->id,
-                       json_pack("{s:s, s:s, s:s, s:b, s:b}", "kind", link.kind, "issuer", v->issuer, "subject", sub, "created",
-                                 created, "invited", invited))) != GH_OK) {
-        gh_db_rollback(c.db);
-        ctx->err = c.err;
-        return st;
-    }
-    if ((st = gh_db_commit(c.db, &c.err)) != GH_OK) ctx->err = c.err;
+    link_op op = {.link = &link, .v = v, .u = u, .sub = sub, .created = created, .invited = invited};
+    /* As nobody; identities are not in the authorization snapshot: no refresh. */
+    if ((st = gh_tx_run_no_refresh(&c, link_change, &op)) != GH_OK) ctx->err = c.err;
     return st;
+}
+
+typedef struct {
+    const gh_sso_verified *v;
+    int64_t now;
+} reauth_op;
+
+static gh_status reauth_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const reauth_op *op = arg;
+    const gh_sso_verified *v = op->v;
+    bool mfa = false;
+    gh_status st;
+    if ((st = gh_mfa_idp_counts(ctx, v->org->id, v->claims, &mfa)) != GH_OK ||
+        (st = gh_store_sso_state_prove(ctx->db, v->state_hash, op->now, mfa, &ctx->err)) != GH_OK)
+        return st;
+    gh_tx_event(tx, "auth.reauthenticated", "user", v->user_id,
+                json_pack("{s:s, s:s, s:s, s:b}", "method", "sso", "purpose", v->purpose + 7, "issuer", v->issuer,
+                          "mfa", mfa));
+    return GH_OK;
 }
 
 /* A re-authentication: the IdP signed in again the person who asked. */
@@ -181,19 +222,9 @@ static gh_status reauth_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_si
     c.actor.type = GH_ACTOR_USER;
     gh_strlcpy(c.actor.org_id, v->org->id, sizeof c.actor.org_id);
     gh_strlcpy(c.actor.id, v->user_id, sizeof c.actor.id);
-    int64_t now = gh_now();
-    bool mfa = false;
-    if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
-    if ((st = gh_mfa_idp_counts(&c, v->org->id, v->claims, &mfa)) != GH_OK ||
-        (st = gh_store_sso_state_prove(c.db, v->state_hash, now, mfa, &c.err)) != GH_OK ||
-        (st = gh_audit(&c, v->org->id, "auth.reauthenticated", "user", v->user_id,
-                       json_pack("{s:s, s:s, s:s, s:b}", "method", "sso", "purpose", v->purpose + 7, "issuer", v->issuer,
-                                 "mfa", mfa))) != GH_OK) {
-        gh_db_rollback(c.db);
-        ctx->err = c.err;
-        return st;
-    }
-    if ((st = gh_db_commit(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
+    reauth_op op = {.v = v, .now = gh_now()};
+    /* The proof is on the sign-in state, not in the authorization snapshot: no refresh. */
+    if ((st = gh_tx_run_no_refresh(&c, reauth_change, &op)) != GH_OK) { ctx->err = c.err; return st; }
     out->reauth = true;
     gh_strlcpy(out->purpose, v->purpose + 7, sizeof out->purpose);
     return GH_OK;
