@@ -7,10 +7,10 @@ import { hasFeature } from '/console/app.js';
 import { t as tr } from '/console/i18n.js';
 
 export function statusBadge(u) {
-  if (u.expired) return badge('Expired', 'danger');
-  if (u.status === 'locked') return badge('Locked', 'danger');
-  if (u.status === 'active' && u.office_access && !u.email_verified && !u.has_password) return badge('Not confirmed', 'warn');
-  return badge(u.status === 'active' ? 'Active' : u.status, u.status === 'active' ? 'ok' : '');
+  if (u.expired) return badge(tr('users.expired'), 'danger');
+  if (u.status === 'locked') return badge(tr('users.locked'), 'danger');
+  if (u.status === 'active' && u.office_access && !u.email_verified && !u.has_password) return badge(tr('users.notConfirmed'), 'warn');
+  return badge(u.status === 'active' ? tr('users.active') : u.status, u.status === 'active' ? 'ok' : '');
 }
 
 /** Whether a mail went out (issue 15): `mail` of an invitation or an unconfirmed user. */
@@ -107,7 +107,7 @@ export async function render({ main, query, navigate }) {
       h('button', { type: 'button', class: 'btn small danger', onclick: (e) => bulk(e.target, 'delete') }, 'Delete…'),
       h('button', { type: 'button', class: 'btn small', onclick: () => { selected.clear(); tableHost.querySelectorAll('input[name=pick]').forEach((c) => { c.checked = false; }); drawBulk(); } }, 'Clear selection'));
   };
-  const VERB = { lock: 'locked', unlock: 'unlocked', set_role: 'given the new role', delete: 'deleted', schedule: 'given the expiry date' };
+  const VERB = { lock: 'users.verb.lock', unlock: 'users.verb.unlock', set_role: 'users.verb.set_role', delete: 'users.verb.delete', schedule: 'users.verb.schedule' };
   async function bulk(btn, action, newRole, dates) {
     const ids = [...selected];
     const names = new Map(rows.map((u) => [u.id, u.name || u.email || u.id]));
@@ -122,7 +122,7 @@ export async function render({ main, query, navigate }) {
         const out = await api('/v1/users/bulk', { method: 'POST', body: { action, ids, ...(newRole ? { role: newRole } : {}), ...(dates || {}) } });
         const failed = out.results.filter((x) => !x.ok);
         clear(bulkResults, h('div', { class: failed.length ? 'notice warn' : 'notice ok', role: 'status' },
-          `${out.done} of ${ids.length} ${VERB[action]}.`,
+          tr(VERB[action], { done: out.done, total: ids.length }),
           failed.length ? h('ul', { class: 'plain' }, failed.map((x) => h('li', null, `${names.get(x.id) || x.id}: ${x.detail}`))) : null));
         selected.clear();
         failed.forEach((x) => selected.add(x.id));
