@@ -98,7 +98,7 @@ export async function signIn({ main, query, navigate }) {
       if (asked !== addr) return; // a newer address is being looked up
       box.replaceChildren(...(sso ? [
         h('a', { class: 'btn primary block', href: sso.start_url }, tr('auth.signInWithDisplayName', { display_name: sso.display_name })),
-        h('p', { class: 'muted small' }, 'or with your password:')] : []));
+        h('p', { class: 'muted small' }, tr('auth.orWithYourPassword'))] : []));
       box.hidden = !sso;
     };
     email.input.addEventListener('change', look);
