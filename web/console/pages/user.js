@@ -10,7 +10,7 @@ import { hasFeature, refreshMe } from '/console/app.js';
 import { statusBadge, accessBadges } from '/console/pages/users.js';
 import { explainCard } from '/console/pages/explain.js';
 import { activityCard } from '/console/pages/activity.js';
-import { t as tr } from '/console/i18n.js';
+import { t as tr, LANGUAGES } from '/console/i18n.js';
 
 export async function render(ctx) {
   const { main, params, navigate } = ctx;
@@ -388,8 +388,13 @@ function factoryCard(u, o, manage, who, redraw) {
     desc: tr('user.signsInAtTheKiosk') });
   const badgeF = field({ label: tr('user.badgeOrEmployeeCode'), name: 'badge', value: u.badge || '', disabled: !manage,
     hint: tr('user.typedOrScannedAtThe'), attrs: { autocomplete: 'off' } });
+  // A factory worker without office access has no profile page of their own:
+  // users.manage sets their language (office users choose it themselves).
+  const langF = u.office_access ? null : field({ label: tr('user.language'), name: 'language', type: 'select', value: u.language || '',
+    disabled: !manage, hint: tr('user.languageHint'),
+    options: [{ value: '', label: tr('user.languageDefault') }, ...LANGUAGES.map((l) => ({ value: l.code, label: l.name }))] });
   const form = h('form', { novalidate: true },
-    h('div', { class: 'field', 'data-field': 'factory_access' }, factory, h('div', { class: 'error', hidden: true })), badgeF,
+    h('div', { class: 'field', 'data-field': 'factory_access' }, factory, h('div', { class: 'error', hidden: true })), badgeF, langF,
     manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn' }, tr('user.saveFactoryAccess'))) : null);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -398,6 +403,7 @@ function factoryCard(u, o, manage, who, redraw) {
     if (factory.input.checked !== u.factory_access) body.factory_access = factory.input.checked;
     const b = badgeF.input.value.trim();
     if (b !== (u.badge || '')) body.badge = b || null;
+    if (langF && langF.input.value !== (u.language || '')) body.language = langF.input.value || null;
     if (!Object.keys(body).length) { toast(tr('user.nothingChanged')); return; }
     await busy(e.submitter, async () => {
       try { await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body }); toast(tr('user.factoryAccessSaved')); await redraw(); } catch (err) { showError(form, err); }
