@@ -41,6 +41,9 @@ const gh_cmd gh_cmds[] = {
     {"signatures", GH_C_SIGNATURES, "verify --db PATH --org SLUG",
      "verify the organization's chain of electronic signatures: prints OK or the first broken link, and the "
      "chain head (exit 0 intact, 4 broken)"},
+    {"sso", GH_C_SSO, "show|set [FILE|-]|delete|test --db PATH --org SLUG [options]",
+     "show, replace (a JSON file or standard input, fields as PUT /v1/org/sso), remove or test an "
+     "organization's company sign-in; audited, the client secret is never printed"},
     {"backup", GH_C_BACKUP, "--db PATH --to FILE", "write a consistent copy of the whole database (the server may run)"},
     {"restore", GH_C_RESTORE, "--from FILE --db PATH [--force]",
      "check a backup (integrity, schema version) and install it as the database"},

@@ -46,10 +46,11 @@ enum {
     GH_C_OPTIONS = 1u << 10,
     GH_C_MAIL = 1u << 11,
     GH_C_SIGNATURES = 1u << 12,
+    GH_C_SSO = 1u << 13,
 };
 /* Commands that open a database. */
-#define GH_C_DB (GH_C_SERVE | GH_C_INIT | GH_C_ORG | GH_C_OUTBOX | GH_C_CHECK | GH_C_BACKUP | GH_C_RESTORE | GH_C_MAIL | GH_C_SIGNATURES)
-#define GH_C_ALL 0x1fffu
+#define GH_C_DB (GH_C_SERVE | GH_C_INIT | GH_C_ORG | GH_C_OUTBOX | GH_C_CHECK | GH_C_BACKUP | GH_C_RESTORE | GH_C_MAIL | GH_C_SIGNATURES | GH_C_SSO)
+#define GH_C_ALL 0x3fffu
 
 typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
 
@@ -66,9 +67,9 @@ typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
     X(TLS_CERT, "tls-cert", GH_K_STR, GH_C_SERVE, "FILE", 0,                                                       \
       "serve HTTPS with this PEM certificate chain (with --tls-key; SIGHUP reloads both)")                         \
     X(TLS_KEY, "tls-key", GH_K_STR, GH_C_SERVE, "FILE", 0, "the PEM private key of --tls-cert")                   \
-    X(SECRET_KEY_FILE, "secret-key-file", GH_K_STR, GH_C_SERVE, "FILE", 0,                                         \
+    X(SECRET_KEY_FILE, "secret-key-file", GH_K_STR, GH_C_SERVE | GH_C_SSO, "FILE", 0,                                         \
       "the secret box key file (default: the database path + .secret-key; created 0600)")                         \
-    X(IDP_CA_FILE, "idp-ca-file", GH_K_STR, GH_C_SERVE, "FILE", 0,                                                 \
+    X(IDP_CA_FILE, "idp-ca-file", GH_K_STR, GH_C_SERVE | GH_C_SSO, "FILE", 0,                                                 \
       "CA certificates that identity providers' TLS is verified against (default: the system's)")               \
     X(SMTP_URL, "smtp-url", GH_K_STR, GH_C_SERVE | GH_C_MAIL, "URL", 0,                                          \
       "mail relay: smtp://HOST:587 (STARTTLS required) or smtps://HOST:465; none: mails stay in the outbox")      \
@@ -84,7 +85,7 @@ typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
     X(BACKUP_EVERY, "backup-every", GH_K_STR, GH_C_SERVE, "DURATION", 0, "interval of scheduled backups: 90s, 30m, 24h, 7d") \
     X(BACKUP_KEEP, "backup-keep", GH_K_NUM, GH_C_SERVE, "N", 10000, "scheduled backups kept (default 14)")         \
     X(CREATE, "create", GH_K_FLAG, GH_C_SERVE, NULL, 0, "create the database if it does not exist")               \
-    X(BASE_URL, "base-url", GH_K_STR, GH_C_SERVE | GH_C_ORG, "URL", 0,                                             \
+    X(BASE_URL, "base-url", GH_K_STR, GH_C_SERVE | GH_C_ORG | GH_C_SSO, "URL", 0,                                             \
       "public URL of the server, for links in mails (default http://LISTEN)")                                      \
     X(THREADS, "threads", GH_K_NUM, GH_C_SERVE, "N", 256, "HTTP worker threads (default: one per core)")          \
     X(PER_IP_CONNECTIONS, "per-ip-connections", GH_K_NUM, GH_C_SERVE, "N", 4096,                                   \
@@ -102,7 +103,7 @@ typedef enum { GH_K_FLAG, GH_K_STR, GH_K_NUM, GH_K_SECRET } gh_opt_kind;
     X(DEMO, "demo", GH_K_FLAG, GH_C_SERVE, NULL, 0, "serve a demo plant from a throw-away database")              \
     X(DEMO_SIZE, "demo-size", GH_K_NUM, GH_C_SERVE, "N", 1000000,                                                \
       "with --demo: add N factory workers and N/10 tasks (bulk inserts; for benchmarks)")                        \
-    X(ORG, "org", GH_K_STR, GH_C_INIT | GH_C_ORG | GH_C_CHECK | GH_C_SIGNATURES, "SLUG", 0, "the organization")                     \
+    X(ORG, "org", GH_K_STR, GH_C_INIT | GH_C_ORG | GH_C_CHECK | GH_C_SIGNATURES | GH_C_SSO, "SLUG", 0, "the organization")                     \
     X(ORG_NAME, "org-name", GH_K_STR, GH_C_INIT, "NAME", 0, "display name of the new organization")              \
     X(ADMIN_EMAIL, "admin-email", GH_K_STR, GH_C_INIT, "EMAIL", 0, "e-mail of the first administrator")         \
     X(ADMIN_NAME, "admin-name", GH_K_STR, GH_C_INIT, "NAME", 0, "name of the first administrator")              \

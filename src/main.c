@@ -32,11 +32,14 @@
 #include "core/idphttp.h"
 #include "core/saml.h"
 #include "core/secretbox.h"
+#include "core/sso.h"
+#include "api/api.h"
 #include "http/http.h"
 #include "http/router.h"
 #include "store/backup.h"
 #include "store/iofault.h"
 #include "util/assets.h"
+#include "util/json.h"
 #include "util/log.h"
 
 /* LeakSanitizer (test builds): xmlsec1 (under lasso) leaks one BIO each time
@@ -571,6 +574,120 @@ out:
     return rc;
 }
 
+/* Reads the JSON of `sso set` from path ("-" or NULL: standard input), at
+ * most 1 MiB. NULL after a message. */
+static json_t *read_sso_json(const char *path)
+{
+    bool use_stdin = !path || strcmp(path, "-") == 0;
+    FILE *in = use_stdin ? stdin : fopen(path, "rb");
+    if (!in) {
+        fprintf(stderr, "gatehouse: cannot read %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    json_error_t je;
+    json_t *b = json_loadf(in, JSON_REJECT_DUPLICATES, &je);
+    if (!use_stdin) fclose(in);
+    if (!b) {
+        fprintf(stderr, "gatehouse: %s is not JSON: %s (line %d)\n", use_stdin ? "standard input" : path, je.text,
+                je.line);
+        return NULL;
+    }
+    if (!json_is_object(b)) {
+        fprintf(stderr, "gatehouse: the configuration is a JSON object (fields as PUT /v1/org/sso)\n");
+        gh_json_wipe_strings(b);
+        json_decref(b);
+        return NULL;
+    }
+    return b;
+}
+
+static void print_json(json_t *v)
+{
+    char *s = v ? json_dumps(v, JSON_INDENT(2)) : NULL;
+    if (s) puts(s);
+    free(s);
+}
+
+/* sso show|set [FILE|-]|delete|test: the org's company sign-in, as
+ * GET/PUT/DELETE /v1/org/sso and POST /v1/org/sso/test do it, by the
+ * operator (the system actor, audited like the API's writes). The client
+ * secret is sealed in the secret box and never printed. */
+static int cmd_sso(gh_cli *o)
+{
+    if (o->nargs < 1 || !S(DB) || !S(ORG)) return usage(o);
+    const char *sub = o->args[0];
+    bool is_set = strcmp(sub, "set") == 0;
+    if (o->nargs > (is_set ? 2 : 1) ||
+        (!is_set && strcmp(sub, "show") != 0 && strcmp(sub, "delete") != 0 && strcmp(sub, "test") != 0)) {
+        fprintf(stderr, "gatehouse sso: unknown subcommand or argument '%s'\n", o->args[o->nargs > 1 ? 1 : 0]);
+        return usage(o);
+    }
+    json_t *body = NULL, *out = NULL;
+    gh_sso_test *t = NULL;
+    if (is_set && !(body = read_sso_json(o->nargs > 1 ? o->args[1] : NULL))) return 1;
+    gh_db *db = NULL;
+    gh_catalog *cat = boot(o, false, &db);
+    int rc = 1;
+    if (!cat) goto done;
+    gh_ctx ctx = {.db = db, .actor = {.type = GH_ACTOR_SYSTEM}, .ip = "", .request_id = "cli"};
+    gh_org org;
+    const char *kf = S(SECRET_KEY_FILE), *base = S(BASE_URL);
+    char kpath[4096], kerr[512];
+    if (kf && *kf) gh_strlcpy(kpath, kf, sizeof kpath);
+    else snprintf(kpath, sizeof kpath, "%s.secret-key", gh_db_path());
+    /* The server's key, never a new one: a secret sealed under a key the
+     * server does not hold could not be opened at sign-in. */
+    struct stat ks;
+    if (stat(kpath, &ks) != 0) {
+        fprintf(stderr, "gatehouse: the secret key file %s does not exist: give the server's --secret-key-file "
+                        "(the server makes it at its first start)\n", kpath);
+        goto out;
+    }
+    if (gh_secretbox_init(kpath, kerr, sizeof kerr) != 0 || gh_idphttp_init(S(IDP_CA_FILE), kerr, sizeof kerr) != 0 ||
+        gh_saml_init(kerr, sizeof kerr) != 0) {
+        fprintf(stderr, "gatehouse: %s\n", kerr);
+        goto out;
+    }
+    /* The URLs the IdP is told (redirect URI, SAML entity id): the server's. */
+    gh_config *cfg = gh_cfg();
+    gh_strlcpy(cfg->base_url, base && *base ? base : "http://127.0.0.1:8080", sizeof cfg->base_url);
+    size_t bl = strlen(cfg->base_url);
+    while (bl > 0 && cfg->base_url[bl - 1] == '/') cfg->base_url[--bl] = '\0';
+    if (report(&ctx, gh_store_org_get_by_slug(db, S(ORG), &org, &ctx.err))) goto out;
+    gh_strlcpy(ctx.actor.org_id, org.id, sizeof ctx.actor.org_id);
+    if (strcmp(sub, "show") == 0) {
+        if (report(&ctx, gh_sso_get(&ctx, &out))) goto out;
+        print_json(out);
+        rc = 0;
+    } else if (is_set) {
+        if (!gh_api_sso_body_check(body, &ctx.err)) { rc = report(&ctx, GH_E_INVALID); goto out; }
+        if (report(&ctx, gh_sso_put(&ctx, body, &out))) goto out;
+        print_json(out);
+        rc = 0;
+    } else if (strcmp(sub, "delete") == 0) {
+        if (report(&ctx, gh_sso_delete(&ctx))) goto out;
+        printf("company sign-in of %s removed\n", org.slug);
+        rc = 0;
+    } else {
+        /* The IdP calls run here, on this thread: no HTTP request waits. */
+        if (report(&ctx, gh_sso_test_prepare(&ctx, &t))) goto out;
+        gh_sso_test_run(t);
+        if (report(&ctx, gh_sso_test_finish(&ctx, t, &out))) goto out;
+        print_json(out);
+        rc = json_is_true(json_object_get(out, "ok")) ? 0 : 5;
+    }
+out:
+    if (t) gh_sso_test_free(t);
+    shutdown_all(db, cat);
+done:
+    json_decref(out);
+    if (body) {
+        gh_json_wipe_strings(body);
+        json_decref(body);
+    }
+    return rc;
+}
+
 static int cmd_outbox(gh_cli *o)
 {
     if (!S(DB)) return usage(o);
@@ -741,7 +858,7 @@ static int run(gh_cli *o)
     const char *cmd = o->cmd->name;
     if (o->help) { gh_cli_help(stdout, o->cmd); return 0; }
     if (o->cmd->bit != GH_C_ORG && o->cmd->bit != GH_C_HELP && o->cmd->bit != GH_C_MAIL &&
-        o->cmd->bit != GH_C_SIGNATURES && o->nargs > 0) {
+        o->cmd->bit != GH_C_SIGNATURES && o->cmd->bit != GH_C_SSO && o->nargs > 0) {
         fprintf(stderr, "gatehouse %s: unexpected argument '%s'\n", cmd, o->args[0]);
         return usage(o);
     }
@@ -752,6 +869,7 @@ static int run(gh_cli *o)
     if (strcmp(cmd, "mail") == 0) return cmd_mail(o);
     if (strcmp(cmd, "check") == 0) return cmd_check(o);
     if (strcmp(cmd, "signatures") == 0) return cmd_signatures(o);
+    if (strcmp(cmd, "sso") == 0) return cmd_sso(o);
     if (strcmp(cmd, "backup") == 0) return cmd_backup(o);
     if (strcmp(cmd, "restore") == 0) return cmd_restore(o);
     if (strcmp(cmd, "routes") == 0) { gh_router_each(print_route, NULL); return 0; }

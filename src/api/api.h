@@ -77,4 +77,8 @@ bool gh_api_no_fields_or_reply(gh_req *r);
 /* Parses an optional limit query parameter (1..max). */
 bool gh_api_limit_or_reply(gh_req *r, int max, int *out);
 
+/* The body of PUT /v1/org/sso type-checked (unknown, mistyped, missing
+ * fields, also inside jit), for the API and `gatehouse sso set`. In sso.c. */
+bool gh_api_sso_body_check(json_t *b, gh_err *err);
+
 #endif

@@ -12,7 +12,7 @@
 /* Sets the session and CSRF cookies. max_age < 0 clears them. Served over
  * https (a https base URL) they carry the __Host- prefix, which browsers
  * accept only with Secure, Path=/ and no Domain, so a sibling subdomain
- * cannot plant or shadow them; server.c then reads only the prefixed one. */
+ * cannot plant or shadow them; http/gate.c then reads only the prefixed one. */
 static void set_cookies(gh_req *r, const char *token, const char *csrf, int64_t max_age)
 {
     char c[256];

@@ -19,7 +19,10 @@ static void get_sso(gh_req *r)
     gh_reply_json(r, 200, out);
 }
 
-static void put_sso(gh_req *r)
+/* The body of PUT /v1/org/sso, type-checked: every unknown, mistyped and
+ * missing field (of it and of jit) into err. The API and `gatehouse sso set`
+ * both check with it before gh_sso_put. */
+bool gh_api_sso_body_check(json_t *b, gh_err *err)
 {
     static const gh_jfield f[] = {
         {"protocol", GH_J_STRING, true}, {"display_name", GH_J_STRING, true},
@@ -32,11 +35,21 @@ static void put_sso(gh_req *r)
         {NULL, 0, false}};
     static const gh_jfield jit[] = {{"enabled", GH_J_BOOL, true}, {"default_role", GH_J_STRING_OR_NULL, false},
                                     {"domains", GH_J_ARRAY, false}, {NULL, 0, false}};
+    if (!gh_body_check_fields(b, f, NULL, err)) return false;
+    json_t *j = json_object_get(b, "jit");
+    return !j || gh_body_check_fields(j, jit, "jit", err);
+}
+
+static void put_sso(gh_req *r)
+{
     json_t *b = gh_req_json(r);
     json_t *out = NULL;
-    if (!gh_json_check_or_reply(r, b, f)) goto out;
-    json_t *j = json_object_get(b, "jit");
-    if (j && !gh_json_check_in_or_reply(r, j, jit, "jit")) goto out;
+    gh_err e = {0};
+    if (!gh_api_sso_body_check(b, &e)) {
+        gh_reply_err(r, &e);
+        gh_err_clear(&e);
+        goto out;
+    }
     if (gh_api_failed(r, gh_sso_put(gh_req_ctx(r), b, &out))) goto out;
     gh_reply_json(r, 200, out);
 out:

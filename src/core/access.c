@@ -10,11 +10,11 @@
  * path) or every org, role and user (a full rebuild), so the snapshot and its
  * generation always agree.
  *
- * Slightly over 600 lines: the snapshot holder (rebuild, poller,
- * questions), with key-scope parsing and template roles beside it.
+ * Key lists, API key scopes, key validation and template roles: accesskeys.c.
  */
 #include "core/ipallow.h"
 #include "core/access.h"
+#include "core/access_int.h"
 #include "core/schedule.h"
 
 #include <pthread.h>
@@ -87,83 +87,6 @@ bool gh_access_ip_allowed(const char *org_id, const char *ip)
     return ok;
 }
 
-/* ---- key lists ------------------------------------------------------------------ */
-typedef void (*key_fn)(const char *key, size_t n, void *arg);
-
-static void each_key(const char *list, key_fn fn, void *arg)
-{
-    const char *p = list;
-    while (p && *p) {
-        while (*p == ' ') p++;
-        const char *e = strchr(p, ' ');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n) fn(p, n, arg);
-        p += n;
-    }
-}
-
-static void add_perm(const char *k, size_t n, void *arg)
-{
-    char key[GH_CATALOG_KEY_MAX + 1];
-    if (n > GH_CATALOG_KEY_MAX) return;
-    memcpy(key, k, n);
-    key[n] = '\0';
-    int i = gh_catalog_perm_index(catalog, key);
-    if (i >= 0) gh_permset_set(arg, (size_t)i); /* keys a replaced catalog dropped are ignored */
-}
-
-static void add_module(const char *k, size_t n, void *arg)
-{
-    char key[GH_CATALOG_KEY_MAX + 1];
-    if (n > GH_CATALOG_KEY_MAX) return;
-    memcpy(key, k, n);
-    key[n] = '\0';
-    int i = gh_catalog_module_index(catalog, key);
-    if (i >= 0) *(uint64_t *)arg |= (uint64_t)1 << i;
-}
-
-static void add_addon(const char *k, size_t n, void *arg)
-{
-    char key[GH_CATALOG_KEY_MAX + 1];
-    if (n > GH_CATALOG_KEY_MAX) return;
-    memcpy(key, k, n);
-    key[n] = '\0';
-    int i = gh_catalog_addon_index(catalog, key);
-    if (i >= 0) *(uint64_t *)arg |= (uint64_t)1 << i;
-}
-
-static gh_permset perms_of(const char *list)
-{
-    gh_permset s;
-    memset(&s, 0, sizeof s);
-    each_key(list, add_perm, &s);
-    return s;
-}
-
-static uint64_t modules_of(const char *list)
-{
-    uint64_t m = gh_catalog_always_on_modules(catalog);
-    each_key(list, add_module, &m);
-    return m;
-}
-
-static uint64_t addons_of(const char *list)
-{
-    uint64_t m = 0;
-    each_key(list, add_addon, &m);
-    return m;
-}
-
-/* The permissions open to everyone of an org: its template set's (the
- * catalog's own open ones for a set the catalog no longer lists). */
-static const gh_permset *open_of(const gh_org *o)
-{
-    int s = gh_catalog_set_index(catalog, o->template_set);
-    return s >= 0 ? gh_catalog_set_open(catalog, (size_t)s) : gh_catalog_open_perms(catalog);
-}
-
-const gh_permset *gh_access_org_open(const gh_org *o) { return open_of(o); }
-
 /* ---- rebuild -------------------------------------------------------------------- */
 typedef struct {
     gh_authz_org_in *orgs; size_t norgs, corgs;
@@ -192,7 +115,7 @@ static const char *keep(build_in *b, const char *s)
 static void org_in(const gh_org *o, void *arg)
 {
     build_in *b = arg;
-    gh_authz_org_in x = {keep(b, o->id), modules_of(o->modules), addons_of(o->addons), *open_of(o)};
+    gh_authz_org_in x = {keep(b, o->id), gh_access_modules_in(o->modules), gh_access_addons_in(o->addons), *gh_access_org_open(o)};
     PUSH(b->orgs, b->norgs, b->corgs, x, b);
     if (!o->ip_allowlist[0]) return;
     org_nets nets = {.n = 0};
@@ -210,7 +133,7 @@ static void org_in(const gh_org *o, void *arg)
 static void role_in(const gh_role *r, void *arg)
 {
     build_in *b = arg;
-    gh_authz_role_in x = {keep(b, r->org_id), keep(b, r->key), perms_of(r->permissions), r->device};
+    gh_authz_role_in x = {keep(b, r->org_id), keep(b, r->key), gh_access_perms_in(r->permissions), r->device};
     PUSH(b->roles, b->nroles, b->croles, x, b);
 }
 
@@ -218,7 +141,7 @@ static void user_in(const gh_user *u, void *arg)
 {
     build_in *b = arg;
     gh_authz_user_in x = {keep(b, u->org_id), keep(b, u->id), keep(b, u->role_key),
-                          u->modules_all ? GH_AUTHZ_ALL_MODULES : modules_of(u->modules), perms_of(u->grants),
+                          u->modules_all ? GH_AUTHZ_ALL_MODULES : gh_access_modules_in(u->modules), gh_access_perms_in(u->grants),
                           strcmp(u->status, "active") == 0};
     PUSH(b->users, b->nusers, b->cusers, x, b);
 }
@@ -469,51 +392,6 @@ void gh_access_stop_poller(void)
 }
 
 /* ---- questions ---------------------------------------------------------------------- */
-static const char *const service_scopes[] = {"authz.check", "activity.write", "tasks.write", "scim"};
-
-const char *gh_scope_service_name(unsigned bit)
-{
-    for (size_t i = 0; i < sizeof service_scopes / sizeof service_scopes[0]; i++)
-        if (bit == 1u << i) return service_scopes[i];
-    return NULL;
-}
-
-unsigned gh_scope_service_bit(const char *name)
-{
-    for (size_t i = 0; name && i < sizeof service_scopes / sizeof service_scopes[0]; i++)
-        if (strcmp(service_scopes[i], name) == 0) return 1u << i;
-    return 0;
-}
-
-static void add_scope(const char *k, size_t n, void *arg)
-{
-    gh_actor *a = arg;
-    char key[GH_CATALOG_KEY_MAX + 1];
-    if (n > GH_CATALOG_KEY_MAX) return;
-    memcpy(key, k, n);
-    key[n] = '\0';
-    unsigned bit = gh_scope_service_bit(key);
-    int i = bit ? -1 : gh_catalog_perm_index(catalog, key);
-    a->key_services |= bit;
-    if (i >= 0) gh_permset_set(&a->key_perms, (size_t)i);
-}
-
-void gh_access_key_scopes(const char *list, gh_actor *a)
-{
-    gh_permset_clear(&a->key_perms);
-    a->key_services = 0;
-    each_key(list, add_scope, a);
-}
-
-bool gh_access_key_holds(const gh_actor *a, const char *scope)
-{
-    if (a->type != GH_ACTOR_API_KEY || !scope) return false;
-    unsigned bit = gh_scope_service_bit(scope);
-    if (bit) return (a->key_services & bit) != 0;
-    int i = gh_catalog_perm_index(catalog, scope);
-    return i >= 0 && gh_permset_test(&a->key_perms, (size_t)i);
-}
-
 bool gh_access_allowed(gh_ctx *ctx, const char *perm)
 {
     if (ctx->actor.type == GH_ACTOR_SYSTEM) return true;
@@ -584,146 +462,3 @@ json_t *gh_access_explain(const char *org_id, const char *user_id)
     return o;
 }
 
-bool gh_access_would_hold(const gh_org *o, const gh_role *r, const gh_user *u, const char *perm)
-{
-    gh_permset rp = perms_of(r->permissions), grants = perms_of(u->grants);
-    uint64_t um = u->modules_all ? GH_AUTHZ_ALL_MODULES : modules_of(u->modules);
-    return gh_authz_effective_would_hold(catalog, modules_of(o->modules), addons_of(o->addons), open_of(o), &rp,
-                                         r->device, um, &grants, gh_catalog_perm_index(catalog, perm));
-}
-
-void gh_access_rows_effective(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out)
-{
-    gh_permset rp = perms_of(r ? r->permissions : ""), grants = perms_of(u->grants);
-    uint64_t um = u->modules_all ? GH_AUTHZ_ALL_MODULES : modules_of(u->modules);
-    gh_authz_effective_set(catalog, modules_of(o->modules), addons_of(o->addons), open_of(o), &rp, r && r->device, um,
-                           &grants, out);
-}
-
-void gh_access_rows_latent(const gh_org *o, const gh_role *r, const gh_user *u, gh_permset *out)
-{
-    gh_permset rp = perms_of(r ? r->permissions : ""), grants = perms_of(u->grants);
-    uint64_t um = u->modules_all ? GH_AUTHZ_ALL_MODULES : modules_of(u->modules);
-    gh_authz_effective_set(catalog, gh_catalog_all_modules(catalog), gh_catalog_all_addons(catalog), open_of(o), &rp,
-                           r && r->device, um, &grants, out);
-}
-
-void gh_access_perms_of(const char *list, gh_permset *out) { *out = perms_of(list); }
-
-gh_status gh_access_validate_keys(const json_t *array, gh_key_kind kind, const char *field, char *out_list,
-                                  size_t cap, gh_err *err)
-{
-    static const char *const codes[] = {"unknown_permissions", "unknown_modules", "unknown_addons"};
-    static const char *const nouns[] = {"permission", "module", "add-on"};
-    gh_buf out, bad;
-    gh_buf_init(&out, cap ? cap - 1 : 0);
-    gh_buf_init(&bad, 1024);
-    json_t *unknown = json_array();
-    size_t i;
-    json_t *v;
-    gh_status st = GH_OK;
-    if (!json_is_array(array)) {
-        st = gh_fail_field(err, GH_E_INVALID, "invalid_type", field, "'%s' must be an array of keys", field);
-        goto out;
-    }
-    json_array_foreach(array, i, v) {
-        const char *k = json_string_value(v);
-        if (!k) {
-            st = gh_fail_field(err, GH_E_INVALID, "invalid_type", field, "'%s' must contain only strings", field);
-            goto out;
-        }
-        int idx = kind == GH_KEYS_PERMISSIONS ? gh_catalog_perm_index(catalog, k)
-                  : kind == GH_KEYS_MODULES   ? gh_catalog_module_index(catalog, k)
-                                              : gh_catalog_addon_index(catalog, k);
-        if (idx < 0) {
-            json_array_append_new(unknown, json_string(k));
-            gh_buf_printf(&bad, "%s'%s'", bad.len ? ", " : "", k);
-            continue;
-        }
-        if (kind == GH_KEYS_MODULES && gh_catalog_module_always_on(catalog, (size_t)idx)) continue;
-        /* skip duplicates */
-        bool dup = false;
-        if (out.data) {
-            size_t kl = strlen(k);
-            const char *p = out.data;
-            while ((p = strstr(p, k)) != NULL) {
-                bool start = p == out.data || p[-1] == ' ';
-                bool end = p[kl] == '\0' || p[kl] == ' ';
-                if (start && end) { dup = true; break; }
-                p += kl;
-            }
-        }
-        if (dup) continue;
-        if (out.len) gh_buf_puts(&out, " ");
-        gh_buf_puts(&out, k);
-    }
-    if (json_array_size(unknown) > 0) {
-        st = gh_fail_field(err, GH_E_INVALID, codes[kind], field, "unknown %s key(s): %s", nouns[kind],
-                           gh_buf_ok(&bad) ? bad.data : "(many)");
-        gh_err_extra(err, "unknown", unknown);
-        unknown = NULL;
-        goto out;
-    }
-    if (!gh_buf_ok(&out)) {
-        st = gh_fail_field(err, GH_E_INVALID, "too_many_keys", field, "too many keys in '%s'", field);
-        goto out;
-    }
-    gh_strlcpy(out_list, out.data ? out.data : "", cap);
-out:
-    json_decref(unknown);
-    gh_buf_release(&out);
-    gh_buf_release(&bad);
-    return st;
-}
-
-gh_status gh_access_template_roles(const char *set, gh_template_role **roles, size_t *n, const char **owner,
-                                   gh_err *err)
-{
-    int s = gh_catalog_set_index(catalog, set);
-    *roles = NULL;
-    *n = 0;
-    if (s < 0)
-        return gh_fail_field(err, GH_E_INVALID, "unknown_template", "template", "no template set '%s'", set);
-    size_t count = gh_catalog_role_count(catalog, (size_t)s);
-    gh_template_role *out = calloc(count ? count : 1, sizeof *out);
-    if (!out) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
-    for (size_t r = 0; r < count; r++) {
-        out[r].key = gh_catalog_role_key(catalog, (size_t)s, r);
-        out[r].name = gh_catalog_role_name(catalog, (size_t)s, r);
-        out[r].description = gh_catalog_role_description(catalog, (size_t)s, r);
-        out[r].device = gh_catalog_role_device(catalog, (size_t)s, r);
-        const gh_permset *ps = gh_catalog_role_perms(catalog, (size_t)s, r);
-        gh_buf b;
-        gh_buf_init(&b, sizeof out[r].permissions - 1);
-        for (size_t p = 0; p < gh_catalog_perm_count(catalog); p++) {
-            if (!gh_permset_test(ps, p)) continue;
-            if (b.len) gh_buf_puts(&b, " ");
-            gh_buf_puts(&b, gh_catalog_perm_key(catalog, p));
-        }
-        gh_strlcpy(out[r].permissions, b.data ? b.data : "", sizeof out[r].permissions);
-        gh_buf_release(&b);
-    }
-    *roles = out;
-    *n = count;
-    *owner = gh_catalog_set_owner_role(catalog, (size_t)s);
-    return GH_OK;
-}
-
-const char *gh_access_default_template(void) { return gh_catalog_default_template(catalog); }
-
-static void all_keys(char *out, size_t cap, bool modules)
-{
-    gh_buf b;
-    gh_buf_init(&b, cap - 1);
-    size_t n = modules ? gh_catalog_module_count(catalog) : gh_catalog_addon_count(catalog);
-    for (size_t i = 0; i < n; i++) {
-        if (modules && gh_catalog_module_always_on(catalog, i)) continue;
-        if (b.len) gh_buf_puts(&b, " ");
-        gh_buf_puts(&b, modules ? gh_catalog_module_key(catalog, i) : gh_catalog_addon_key(catalog, i));
-    }
-    gh_strlcpy(out, b.data ? b.data : "", cap);
-    gh_buf_release(&b);
-}
-
-void gh_access_all_modules(char *out, size_t cap) { all_keys(out, cap, true); }
-void gh_access_all_addons(char *out, size_t cap) { all_keys(out, cap, false); }

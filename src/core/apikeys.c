@@ -110,10 +110,8 @@ static gh_status apikey_insert(gh_ctx *ctx, gh_tx *tx, void *row)
     gh_status st;
     if ((st = apikey_escalation_check(ctx, k)) != GH_OK) return st;
     if ((st = gh_store_apikey_insert(ctx->db, k, &ctx->err)) != GH_OK) return st;
-    tx->action = "api_key.created";
-    tx->target_type = "api_key";
-    tx->target_id = k->id;
-    tx->detail = json_pack("{s:s, s:o}", "name", k->name, "scopes", gh_json_keylist(k->scopes));
+    gh_tx_event(tx, "api_key.created", "api_key", k->id,
+                json_pack("{s:s, s:o}", "name", k->name, "scopes", gh_json_keylist(k->scopes)));
     return GH_OK;
 }
 
@@ -154,13 +152,18 @@ gh_status gh_apikey_list(gh_ctx *ctx, json_t **items)
     return GH_OK;
 }
 
+static gh_status apikey_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const char *id = *(const char **)arg;
+    gh_status st = gh_store_apikey_delete(ctx->db, ctx->actor.org_id, id, &ctx->err);
+    if (st != GH_OK) return st;
+    gh_tx_event(tx, "api_key.revoked", "api_key", id, NULL);
+    return GH_OK;
+}
+
 gh_status gh_apikey_delete(gh_ctx *ctx, const char *id)
 {
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
-    if ((st = gh_store_apikey_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "api_key.revoked", "api_key", id, NULL)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    st = gh_db_commit(ctx->db, &ctx->err);
-    gh_apikey_cache_clear();
+    gh_status st = gh_tx_run_no_refresh(ctx, apikey_delete_change, &id);
+    if (st == GH_OK) gh_apikey_cache_clear(); /* a revoked key authenticates no more */
     return st;
 }

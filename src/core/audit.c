@@ -51,6 +51,21 @@ gh_status gh_audit(gh_ctx *ctx, const char *org_id, const char *action, const ch
     return st;
 }
 
+void gh_audit_alone(gh_ctx *ctx, const char *org_id, const char *action, const char *target_type,
+                    const char *target_id, json_t *detail)
+{
+    gh_ctx c = *ctx;
+    c.err = (gh_err){0};
+    if (gh_db_begin(c.db, &c.err) != GH_OK) {
+        json_decref(detail);
+        gh_err_clear(&c.err);
+        return;
+    }
+    if (gh_audit(&c, org_id, action, target_type, target_id, detail) != GH_OK || gh_db_commit(c.db, &c.err) != GH_OK)
+        gh_db_rollback(c.db);
+    gh_err_clear(&c.err);
+}
+
 gh_status gh_audit_list(gh_ctx *ctx, const gh_audit_filter *f, json_t *items, int64_t *next_seq)
 {
     return gh_store_audit_list(ctx->db, ctx->actor.org_id, f, items, next_seq, &ctx->err);

@@ -17,6 +17,13 @@
  * (NULL: the actor's org). detail (stolen, may be NULL) must hold no secrets. */
 gh_status gh_audit(gh_ctx *ctx, const char *org_id, const char *action, const char *target_type,
                    const char *target_id, json_t *detail);
+/* The same in a write transaction of its own, for an attempt that was
+ * refused (whose own transaction, if any, was rolled back): a failed
+ * sign-in, PIN or code, an expired link. It cannot fail the caller: the
+ * refusal stands whether or not the row is written, and ctx->err is left
+ * alone. detail is stolen. */
+void gh_audit_alone(gh_ctx *ctx, const char *org_id, const char *action, const char *target_type,
+                    const char *target_id, json_t *detail);
 
 /* The actor's organization's audit trail, newest first, filtered by f,
  * appended to items; *next_seq is the cursor of the next page (0: none). */

@@ -112,6 +112,16 @@ static gh_status group_out(gh_ctx *ctx, const char *id, json_t **out)
 gh_status gh_group_get(gh_ctx *ctx, const char *id, json_t **out) { return group_out(ctx, id, out); }
 
 /* ---- changes ----------------------------------------------------------------------- */
+static gh_status group_create_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const gh_group *g = arg;
+    gh_status st = gh_store_group_insert(ctx->db, g, &ctx->err);
+    if (st != GH_OK) return st;
+    gh_tx_event(tx, "group.created", "group", g->id,
+                json_pack("{s:s, s:s}", "name", g->name, "description", g->description));
+    return GH_OK;
+}
+
 gh_status gh_group_create(gh_ctx *ctx, const char *name, const char *description, json_t **out)
 {
     gh_group g = {0};
@@ -123,103 +133,103 @@ gh_status gh_group_create(gh_ctx *ctx, const char *name, const char *description
     gh_strlcpy(g.name, name, sizeof g.name);
     gh_strlcpy(g.description, description ? description : "", sizeof g.description);
     g.created_at = g.updated_at = gh_now();
-    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
-    if ((st = gh_store_group_insert(ctx->db, &g, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "group.created", "group", g.id,
-                       json_pack("{s:s, s:s}", "name", g.name, "description", g.description))) != GH_OK)
-        goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) return st;
+    if ((st = gh_tx_run(ctx, group_create_change, &g)) != GH_OK) return st;
     return group_out(ctx, g.id, out);
-fail:
-    gh_db_rollback(ctx->db);
-    return st;
+}
+
+typedef struct { const char *id, *name, *description; } group_update_op;
+
+static gh_status group_update_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const group_update_op *op = arg;
+    gh_group g;
+    gh_status st = gh_store_group_get(ctx->db, ctx->actor.org_id, op->id, NULL, &g, &ctx->err);
+    if (st != GH_OK) return st;
+    json_t *changes = json_object();
+    if (!changes) return gh_ctx_oom(ctx);
+    tx->detail = changes; /* the tx's from here on */
+    if (op->name && strcmp(op->name, g.name) != 0) {
+        json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", g.name, "to", op->name));
+        gh_strlcpy(g.name, op->name, sizeof g.name);
+    }
+    if (op->description && strcmp(op->description, g.description) != 0) {
+        json_object_set_new(changes, "description",
+                            json_pack("{s:s, s:s}", "from", g.description, "to", op->description));
+        gh_strlcpy(g.description, op->description, sizeof g.description);
+    }
+    if (json_object_size(changes) == 0) {
+        tx->unchanged = true;
+        return GH_OK;
+    }
+    g.updated_at = gh_now();
+    if ((st = gh_store_group_update(ctx->db, &g, &ctx->err)) != GH_OK) return st;
+    gh_tx_event(tx, "group.updated", "group", op->id, changes);
+    return GH_OK;
 }
 
 gh_status gh_group_update(gh_ctx *ctx, const char *id, const char *name, const char *description, json_t **out)
 {
-    gh_group g;
     gh_status st;
-    json_t *changes = NULL;
     if (name && check_name(ctx, name) != GH_OK) return ctx->err.status;
     if (description && check_description(ctx, description) != GH_OK) return ctx->err.status;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
-    if ((st = gh_store_group_get(ctx->db, ctx->actor.org_id, id, NULL, &g, &ctx->err)) != GH_OK) goto fail;
-    if (!(changes = json_object())) { st = gh_ctx_oom(ctx); goto fail; }
-    if (name && strcmp(name, g.name) != 0) {
-        json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", g.name, "to", name));
-        gh_strlcpy(g.name, name, sizeof g.name);
-    }
-    if (description && strcmp(description, g.description) != 0) {
-        json_object_set_new(changes, "description", json_pack("{s:s, s:s}", "from", g.description, "to", description));
-        gh_strlcpy(g.description, description, sizeof g.description);
-    }
-    if (json_object_size(changes) == 0) {
-        json_decref(changes);
-        gh_db_rollback(ctx->db);
-        return group_out(ctx, id, out);
-    }
-    g.updated_at = gh_now();
-    if ((st = gh_store_group_update(ctx->db, &g, &ctx->err)) != GH_OK) goto fail;
-    st = gh_audit(ctx, NULL, "group.updated", "group", g.id, changes);
-    changes = NULL; /* stolen */
-    if (st != GH_OK) goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) return st;
+    if ((st = gh_tx_run(ctx, group_update_change, &(group_update_op){id, name, description})) != GH_OK) return st;
     return group_out(ctx, id, out);
-fail:
-    json_decref(changes);
-    gh_db_rollback(ctx->db);
-    return st;
+}
+
+typedef struct { const char *id; } group_delete_op;
+
+static gh_status group_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const char *id = ((const group_delete_op *)arg)->id;
+    gh_group g;
+    gh_status st = gh_store_group_get(ctx->db, ctx->actor.org_id, id, NULL, &g, &ctx->err);
+    if (st != GH_OK) return st;
+    int64_t shares = gh_store_group_share_count(ctx->db, ctx->actor.org_id, g.id);
+    if ((st = gh_store_group_delete(ctx->db, ctx->actor.org_id, g.id, &ctx->err)) != GH_OK) return st;
+    gh_tx_event(tx, "group.deleted", "group", id,
+                json_pack("{s:s, s:I, s:I}", "name", g.name, "member_count", (json_int_t)g.member_count,
+                          "views_unshared", (json_int_t)(shares < 0 ? 0 : shares)));
+    return GH_OK;
 }
 
 gh_status gh_group_delete(gh_ctx *ctx, const char *id)
 {
-    gh_group g;
-    gh_status st;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
-    if ((st = gh_store_group_get(ctx->db, ctx->actor.org_id, id, NULL, &g, &ctx->err)) != GH_OK) goto fail;
-    int64_t shares = gh_store_group_share_count(ctx->db, ctx->actor.org_id, g.id);
-    if ((st = gh_store_group_delete(ctx->db, ctx->actor.org_id, g.id, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "group.deleted", "group", g.id,
-                       json_pack("{s:s, s:I, s:I}", "name", g.name, "member_count", (json_int_t)g.member_count,
-                                 "views_unshared", (json_int_t)(shares < 0 ? 0 : shares)))) != GH_OK)
-        goto fail;
-    return gh_tx_commit_and_refresh(ctx);
-fail:
-    gh_db_rollback(ctx->db);
-    return st;
+    return gh_tx_run(ctx, group_delete_change, &(group_delete_op){id});
 }
 
-gh_status gh_group_member_set(gh_ctx *ctx, const char *group_id, const char *user_id, bool member)
+typedef struct { const char *group_id, *user_id; bool member; gh_user *u; } member_op;
+
+static gh_status member_set_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
+    const member_op *op = arg;
+    gh_user *u = op->u;
     gh_group g;
-    gh_user *u = calloc(1, sizeof *u);
-    gh_status st;
     bool changed = false;
-    if (!u) return gh_ctx_oom(ctx);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_group_get(ctx->db, ctx->actor.org_id, group_id, NULL, &g, &ctx->err)) != GH_OK) goto fail;
+    gh_status st = gh_store_group_get(ctx->db, ctx->actor.org_id, op->group_id, NULL, &g, &ctx->err);
+    if (st != GH_OK) return st;
     /* A user of another org reads as unknown: nothing leaks across orgs. */
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err)) != GH_OK) goto fail;
-    if (member)
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, op->user_id, u, &ctx->err)) != GH_OK) return st;
+    if (op->member)
         st = gh_store_group_member_add(ctx->db, ctx->actor.org_id, g.id, u->id,
                                        ctx->actor.type == GH_ACTOR_NONE ? NULL : ctx->actor.id, gh_now(), &changed,
                                        &ctx->err);
     else
         st = gh_store_group_member_remove(ctx->db, ctx->actor.org_id, g.id, u->id, &changed, &ctx->err);
-    if (st != GH_OK) goto fail;
-    if (!changed) {  /* idempotent: nothing to record */
-        gh_db_rollback(ctx->db);
-        goto out;
+    if (st != GH_OK) return st;
+    if (!changed) { /* idempotent: nothing to record */
+        tx->unchanged = true;
+        return GH_OK;
     }
-    if ((st = gh_audit(ctx, NULL, member ? "group.member_added" : "group.member_removed", "group", g.id,
-                       json_pack("{s:s, s:s, s:s}", "group_name", g.name, "user_id", u->id, "user_name",
-                                 u->name))) != GH_OK)
-        goto fail;
-    st = gh_tx_commit_and_refresh(ctx);
-    goto out;
-fail:
-    gh_db_rollback(ctx->db);
-out:
+    gh_tx_event(tx, op->member ? "group.member_added" : "group.member_removed", "group", op->group_id,
+                json_pack("{s:s, s:s, s:s}", "group_name", g.name, "user_id", u->id, "user_name", u->name));
+    return GH_OK;
+}
+
+gh_status gh_group_member_set(gh_ctx *ctx, const char *group_id, const char *user_id, bool member)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    if (!u) return gh_ctx_oom(ctx);
+    gh_status st = gh_tx_run(ctx, member_set_change, &(member_op){group_id, user_id, member, u});
     free(u);
     return st;
 }

@@ -209,7 +209,17 @@ gh_status gh_tx_commit_and_refresh(gh_ctx *ctx)
     return st;
 }
 
-gh_status gh_tx_run(gh_ctx *ctx, gh_tx_change_fn change, void *arg)
+void gh_tx_event(gh_tx *tx, const char *action, const char *target_type, const char *target_id, json_t *detail)
+{
+    tx->action = action;
+    tx->target_type = target_type;
+    tx->target_id = target_id;
+    if (tx->detail != detail) json_decref(tx->detail); /* a second event replaces the first */
+    tx->detail = detail;
+}
+
+/* gh_tx_run and gh_tx_run_no_refresh: one skeleton, the commit differs. */
+static gh_status tx_run(gh_ctx *ctx, gh_tx_change_fn change, void *arg, bool refresh)
 {
     gh_tx tx = {0};
     gh_status st = gh_tx_begin(ctx);
@@ -229,7 +239,14 @@ gh_status gh_tx_run(gh_ctx *ctx, gh_tx_change_fn change, void *arg)
         return gh_ctx_rollback(ctx, st);
     }
     json_decref(tx.detail);
-    return gh_tx_commit_and_refresh(ctx);
+    return refresh ? gh_tx_commit_and_refresh(ctx) : gh_db_commit(ctx->db, &ctx->err);
+}
+
+gh_status gh_tx_run(gh_ctx *ctx, gh_tx_change_fn change, void *arg) { return tx_run(ctx, change, arg, true); }
+
+gh_status gh_tx_run_no_refresh(gh_ctx *ctx, gh_tx_change_fn change, void *arg)
+{
+    return tx_run(ctx, change, arg, false);
 }
 
 gh_status gh_tx_begin(gh_ctx *ctx)

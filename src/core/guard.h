@@ -65,12 +65,19 @@ typedef struct gh_tx {
     bool unchanged;          /* nothing to write: rolled back, answered GH_OK */
 } gh_tx;
 typedef gh_status (*gh_tx_change_fn)(gh_ctx *ctx, gh_tx *tx, void *arg);
+/* Names the one audit event of a change (detail stolen; target_id must
+ * outlive the change). */
+void gh_tx_event(gh_tx *tx, const char *action, const char *target_type, const char *target_id, json_t *detail);
 
 /* The transaction written once: gh_tx_begin, the change, its audit event
  * (tx->action), then gh_tx_commit_and_refresh; on any failure (or when the
  * change reports tx->unchanged) everything is rolled back and tx->detail
  * released. ctx->err says why on failure. */
 gh_status gh_tx_run(gh_ctx *ctx, gh_tx_change_fn change, void *arg);
+/* The same for a change that touches nothing the authorization snapshot
+ * holds (sessions, single-use links, mail, setup tokens): it commits
+ * without refreshing the snapshot. */
+gh_status gh_tx_run_no_refresh(gh_ctx *ctx, gh_tx_change_fn change, void *arg);
 
 /* Inside the open transaction: the actor's effective permissions from the
  * rows (the system and API keys: every catalog permission; anonymous:

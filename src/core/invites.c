@@ -433,16 +433,10 @@ gh_status gh_invite_lookup(gh_ctx *ctx, const char *token, gh_invite_link *out)
  * attempt itself changes nothing). */
 static void audit_expired_use(gh_ctx *ctx, const gh_invite *v)
 {
-    gh_ctx c = *ctx;
-    c.err = (gh_err){0};
-    if (gh_db_begin(c.db, &c.err) != GH_OK) { gh_err_clear(&c.err); return; }
     char exp[32];
     gh_time_fmt(v->expires_at, exp);
-    if (gh_audit(&c, v->org_id, "invite.expired_use", "invite", v->id,
-                 json_pack("{s:s, s:s}", "email", v->email, "expired_at", exp)) != GH_OK ||
-        gh_db_commit(c.db, &c.err) != GH_OK)
-        gh_db_rollback(c.db);
-    gh_err_clear(&c.err);
+    gh_audit_alone(ctx, v->org_id, "invite.expired_use", "invite", v->id,
+                   json_pack("{s:s, s:s}", "email", v->email, "expired_at", exp));
 }
 
 static gh_status refuse_expired(gh_ctx *ctx, const gh_invite *v)

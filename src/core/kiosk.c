@@ -149,18 +149,6 @@ void gh_kiosk_throttle_forget(const char *org_id, const char *badge)
     gh_throttle_forget(key, gh_now());
 }
 
-/* Records an audit event in a transaction of its own (failed attempts). */
-static void audit_alone(gh_ctx *ctx, const char *org_id, const char *action, const char *target_type,
-                        const char *target_id, json_t *detail)
-{
-    gh_ctx c = *ctx;
-    c.err = (gh_err){0};
-    if (gh_db_begin(c.db, &c.err) != GH_OK) { json_decref(detail); gh_err_clear(&c.err); return; }
-    if (gh_audit(&c, org_id, action, target_type, target_id, detail) != GH_OK || gh_db_commit(c.db, &c.err) != GH_OK)
-        gh_db_rollback(c.db);
-    gh_err_clear(&c.err);
-}
-
 /* Counts a failed PIN attempt for the worker and blocks the PIN at the
  * limit (ending their kiosk sessions); *blocked tells whether the PIN is
  * blocked now. */
@@ -311,7 +299,7 @@ out:
 /* ---- kiosk sign-in ----------------------------------------------------------------------------- */
 static gh_status device_not_enrolled(gh_ctx *ctx, gh_kiosk_login *l)
 {
-    audit_alone(ctx, l->org.id, "kiosk.login_failed", NULL, NULL, json_pack("{s:s}", "reason", "device_not_enrolled"));
+    gh_audit_alone(ctx, l->org.id, "kiosk.login_failed", NULL, NULL, json_pack("{s:s}", "reason", "device_not_enrolled"));
     return gh_fail(&ctx->err, GH_E_FORBIDDEN, "device_not_enrolled",
                    "this organization accepts PIN sign-in only from enrolled kiosk devices");
 }
@@ -362,7 +350,7 @@ gh_status gh_kiosk_login_prepare(gh_ctx *ctx, const char *org_slug, const char *
     if (l->org_found && !gh_access_ip_allowed(l->org.id, ctx->ip)) {
         gh_kiosk_login_abandon(l, false, false);
         gh_throttle_fail(l->throttle_ip, gh_now(), ADDRESS_FREE_FAILURES);
-        audit_alone(ctx, l->org.id, "kiosk.login_failed", NULL, NULL, json_pack("{s:s}", "reason", "ip_not_allowed"));
+        gh_audit_alone(ctx, l->org.id, "kiosk.login_failed", NULL, NULL, json_pack("{s:s}", "reason", "ip_not_allowed"));
         return gh_ip_refused(ctx);
     }
     if (l->org_found && l->org.kiosk_enrolled_devices_only && !l->device_id[0]) {
@@ -406,22 +394,22 @@ gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok, con
             if (count_failure(ctx, l->org.id, l->user.id, "kiosk.login_failed", "invalid_credentials", false, &blocked) != GH_OK)
                 return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "internal error");
         } else if (l->org_found) {
-            audit_alone(ctx, l->org.id, "kiosk.login_failed", l->user_found ? "user" : NULL,
+            gh_audit_alone(ctx, l->org.id, "kiosk.login_failed", l->user_found ? "user" : NULL,
                         l->user_found ? l->user.id : NULL, json_pack("{s:s}", "reason", "invalid_credentials"));
         }
         return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the badge or PIN is not correct");
     }
     gh_kiosk_login_abandon(l, true, true);
     if (l->user.pin_blocked) {
-        audit_alone(ctx, l->org.id, "kiosk.login_failed", "user", l->user.id, json_pack("{s:s}", "reason", "pin_blocked"));
+        gh_audit_alone(ctx, l->org.id, "kiosk.login_failed", "user", l->user.id, json_pack("{s:s}", "reason", "pin_blocked"));
         return blocked_answer(ctx);
     }
     if (strcmp(l->user.status, "active") != 0) {
-        audit_alone(ctx, l->org.id, "kiosk.login_failed", "user", l->user.id, json_pack("{s:s}", "reason", "account_locked"));
+        gh_audit_alone(ctx, l->org.id, "kiosk.login_failed", "user", l->user.id, json_pack("{s:s}", "reason", "account_locked"));
         return gh_fail(&ctx->err, GH_E_FORBIDDEN, "account_locked", "this account is locked; ask an administrator");
     }
     if (gh_user_expired(&l->user, gh_now())) {
-        audit_alone(ctx, l->org.id, "kiosk.login_failed", "user", l->user.id, json_pack("{s:s}", "reason", "account_expired"));
+        gh_audit_alone(ctx, l->org.id, "kiosk.login_failed", "user", l->user.id, json_pack("{s:s}", "reason", "account_expired"));
         return gh_fail(&ctx->err, GH_E_FORBIDDEN, "account_expired", "This account has expired; ask an administrator.");
     }
     ctx->actor.type = GH_ACTOR_USER;
@@ -497,8 +485,8 @@ out:
 static void sign_refused(gh_ctx *ctx, gh_kiosk_login *l, const char *reason)
 {
     if (!l->org_found) return;
-    audit_alone(ctx, l->org.id, "signature.failed", l->user_found ? "user" : NULL, l->user_found ? l->user.id : NULL,
-                json_pack("{s:s, s:s, s:s}", "reason", reason, "method", "badge+pin", "device_id", l->device_id));
+    gh_audit_alone(ctx, l->org.id, "signature.failed", l->user_found ? "user" : NULL, l->user_found ? l->user.id : NULL,
+                   json_pack("{s:s, s:s, s:s}", "reason", reason, "method", "badge+pin", "device_id", l->device_id));
 }
 
 gh_status gh_kiosk_prove_prepare(gh_ctx *ctx, const char *org_slug, const char *badge, const char *pin,
@@ -660,10 +648,8 @@ static gh_status device_insert(gh_ctx *ctx, gh_tx *tx, void *row)
     gh_kiosk_device *d = row;
     gh_status st = gh_store_device_insert(ctx->db, d, &ctx->err);
     if (st != GH_OK) return st;
-    tx->action = "device.enrolled";
-    tx->target_type = "kiosk_device";
-    tx->target_id = d->id;
-    tx->detail = json_pack("{s:s, s:s}", "name", d->name, "language", d->language);
+    gh_tx_event(tx, "device.enrolled", "kiosk_device", d->id,
+                json_pack("{s:s, s:s}", "name", d->name, "language", d->language));
     return GH_OK;
 }
 

@@ -116,18 +116,23 @@ invalid:
     return gh_fail_field(&ctx->err, GH_E_NOT_FOUND, "token_invalid", "token", "this link is not valid");
 }
 
-gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_hash)
+/* A link being used: its token, the password chosen with it (NULL: none),
+ * and the token and person read inside the transaction. */
+typedef struct link_use_op {
+    const char *token, *password_hash;
+    gh_link_use lu;
+} link_use_op;
+
+static gh_status verify_email_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
+    link_use_op *op = arg;
+    gh_link_use *lu = &op->lu;
+    const char *password_hash = op->password_hash;
     gh_org o;
-    gh_link_use *lu = calloc(1, sizeof *lu);
     gh_status st;
-    if (!lu) return gh_ctx_oom(ctx);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_link_peek(ctx, token, "verify", lu)) != GH_OK) goto fail;
-    if (!lu->has_password && !password_hash) {
-        st = gh_fail_field(&ctx->err, GH_E_INVALID, "password_required", "password", "choose a password");
-        goto fail;
-    }
+    if ((st = gh_link_peek(ctx, op->token, "verify", lu)) != GH_OK) return st;
+    if (!lu->has_password && !password_hash)
+        return gh_fail_field(&ctx->err, GH_E_INVALID, "password_required", "password", "choose a password");
     gh_user *u = &lu->user;
     u->email_verified = true;
     if (password_hash) gh_strlcpy(u->password_hash, password_hash, sizeof u->password_hash);
@@ -135,23 +140,49 @@ gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_h
     ctx->actor.type = GH_ACTOR_USER;
     gh_strlcpy(ctx->actor.org_id, u->org_id, sizeof ctx->actor.org_id);
     gh_strlcpy(ctx->actor.id, u->id, sizeof ctx->actor.id);
-    if ((st = gh_store_token_mark_used(ctx->db, lu->token.id, gh_now(), &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_token_mark_used(ctx->db, lu->token.id, gh_now(), &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return st;
     if ((st = gh_audit(ctx, u->org_id, "user.email_verified", "user", u->id,
                        json_pack("{s:s, s:b}", "email", u->email, "password_set", password_hash != NULL))) != GH_OK)
-        goto fail;
+        return st;
     /* A password replacing an existing one is announced, as on /v1/me/password. */
     if (password_hash && lu->has_password) {
-        if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) goto fail;
-        if ((st = acct_mail_notice(ctx, &o, u, "password_changed", u->email, NULL)) != GH_OK) goto fail;
+        if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) return st;
+        return acct_mail_notice(ctx, &o, u, "password_changed", u->email, NULL);
     }
-    st = gh_tx_commit_and_refresh(ctx);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
-    free(lu);
+    return GH_OK;
+}
+
+/* Uses a link: change runs inside gh_tx_run with the link's token and the
+ * password chosen; on success the sign-in guesses against the person are
+ * forgotten when forget says so. */
+static gh_status link_use(gh_ctx *ctx, const char *token, const char *password_hash, gh_tx_change_fn change,
+                          bool forget)
+{
+    link_use_op *op = calloc(1, sizeof *op);
+    if (!op) return gh_ctx_oom(ctx);
+    op->token = token;
+    op->password_hash = password_hash;
+    gh_status st = gh_tx_run(ctx, change, op);
+    if (st == GH_OK && forget) gh_pwguard_forget(op->lu.user.org_id, op->lu.user.email);
+    free(op);
     return st;
+}
+
+gh_status gh_verify_email(gh_ctx *ctx, const char *token, const char *password_hash)
+{
+    return link_use(ctx, token, password_hash, verify_email_change, false);
+}
+
+typedef struct { const gh_org *o; const gh_user *u; } reset_request_op;
+
+static gh_status reset_request_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const reset_request_op *op = arg;
+    gh_status st;
+    gh_strlcpy(ctx->actor.org_id, op->o->id, sizeof ctx->actor.org_id);
+    if ((st = acct_mail_reset(ctx, op->o, op->u)) != GH_OK) return st;
+    return gh_audit(ctx, op->o->id, "auth.password_reset_requested", "user", op->u->id, NULL);
 }
 
 gh_status gh_password_reset_request(gh_ctx *ctx, const char *org_slug, const char *email)
@@ -172,49 +203,38 @@ gh_status gh_password_reset_request(gh_ctx *ctx, const char *org_slug, const cha
     snprintf(key, sizeof key, "reset:%s", u->id);
     if (!gh_throttle_allowed(key, gh_now(), &wait)) goto out; /* no mail-bombing */
     gh_throttle_fail(key, gh_now(), 0);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    gh_strlcpy(ctx->actor.org_id, o.id, sizeof ctx->actor.org_id);
-    if ((st = acct_mail_reset(ctx, &o, u)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, o.id, "auth.password_reset_requested", "user", u->id, NULL)) != GH_OK) goto fail;
-    st = gh_db_commit(ctx->db, &ctx->err);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
+    st = gh_tx_run_no_refresh(ctx, reset_request_change, &(reset_request_op){&o, u});
 out:
     gh_err_clear(&probe.err);
     free(u);
     return st;
 }
 
-gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *password_hash)
+static gh_status reset_confirm_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
+    link_use_op *op = arg;
     gh_org o;
-    gh_link_use *lu = calloc(1, sizeof *lu);
     gh_status st;
-    if (!lu) return gh_ctx_oom(ctx);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_link_peek(ctx, token, "reset", lu)) != GH_OK) goto fail;
-    gh_user *u = &lu->user;
-    gh_strlcpy(u->password_hash, password_hash, sizeof u->password_hash);
+    if ((st = gh_link_peek(ctx, op->token, "reset", &op->lu)) != GH_OK) return st;
+    gh_user *u = &op->lu.user;
+    gh_strlcpy(u->password_hash, op->password_hash, sizeof u->password_hash);
     u->email_verified = true; /* the link proved control of the address */
     u->updated_at = gh_now();
     int64_t ended = 0;
     ctx->actor.type = GH_ACTOR_USER;
     gh_strlcpy(ctx->actor.org_id, u->org_id, sizeof ctx->actor.org_id);
     gh_strlcpy(ctx->actor.id, u->id, sizeof ctx->actor.id);
-    if ((st = gh_store_token_mark_used(ctx->db, lu->token.id, gh_now(), &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, NULL, &ended, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_token_mark_used(ctx->db, op->lu.token.id, gh_now(), &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, NULL, &ended, &ctx->err)) != GH_OK) return st;
     if ((st = gh_audit(ctx, u->org_id, "user.password_reset", "user", u->id,
                        json_pack("{s:I}", "sessions_ended", (json_int_t)ended))) != GH_OK)
-        goto fail;
-    if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) goto fail;
-    if ((st = acct_mail_notice(ctx, &o, u, "password_changed", u->email, NULL)) != GH_OK) goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) == GH_OK) gh_pwguard_forget(u->org_id, u->email);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
-    free(lu);
-    return st;
+        return st;
+    if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) return st;
+    return acct_mail_notice(ctx, &o, u, "password_changed", u->email, NULL);
+}
+
+gh_status gh_password_reset_confirm(gh_ctx *ctx, const char *token, const char *password_hash)
+{
+    return link_use(ctx, token, password_hash, reset_confirm_change, true);
 }

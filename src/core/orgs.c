@@ -84,94 +84,110 @@ bad:
                          "the setup link is not valid, already used or expired");
 }
 
-gh_status gh_org_create(gh_ctx *ctx, const gh_org_new *n, gh_org *out_org, gh_user *out_user)
+/* A new organization: the request, its template set's roles, and the org
+ * and first administrator written. */
+typedef struct org_create_op {
+    const gh_org_new *n;
+    const char *set, *owner;
+    const gh_template_role *roles;
+    size_t nroles;
+    gh_org o;
+    gh_user *u;
+} org_create_op;
+
+static gh_status org_create_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
-    gh_template_role *roles = NULL;
-    size_t nroles = 0;
-    const char *owner = NULL;
-    const char *set = n->template_set ? n->template_set : gh_access_default_template();
-    gh_status st = gh_org_validate_new(ctx, n);
-    if (st != GH_OK) return st;
-    st = gh_access_template_roles(set, &roles, &nroles, &owner, &ctx->err);
-    if (st != GH_OK) return st;
-    gh_org o = {0};
-    gh_user *u = calloc(1, sizeof *u);
-    if (!u) { free(roles); return gh_ctx_oom(ctx); }
+    org_create_op *op = arg;
+    const gh_org_new *n = op->n;
+    gh_org *o = &op->o;
+    gh_user *u = op->u;
     int64_t now = gh_now();
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if (ctx->actor.type != GH_ACTOR_SYSTEM && (st = use_setup_token(ctx, n->setup_token)) != GH_OK) goto fail;
-    gh_id_new("org", o.id);
-    gh_strlcpy(o.slug, n->slug, sizeof o.slug);
-    gh_strlcpy(o.name, n->name, sizeof o.name);
-    gh_strlcpy(o.template_set, set, sizeof o.template_set);
-    gh_access_all_modules(o.modules, sizeof o.modules);
-    gh_access_all_addons(o.addons, sizeof o.addons);
-    o.seats_office = o.seats_factory = -1;
-    o.session_idle_s = 1800;
-    o.session_max_s = 12 * 3600;
-    o.invite_ttl_s = 7 * 86400;
-    o.single_task_checkin = true;
-    o.kiosk_pin_min = 6;
-    o.kiosk_idle_s = 120;
-    o.kiosk_session_s = 12 * 3600;
-    o.device_idle_s = 0;
-    o.device_session_s = 30 * 86400;
-    o.created_at = now;
-    if ((st = gh_store_org_insert(ctx->db, &o, &ctx->err)) != GH_OK) goto fail;
-    for (size_t i = 0; i < nroles; i++) {
+    gh_status st;
+    if (ctx->actor.type != GH_ACTOR_SYSTEM && (st = use_setup_token(ctx, n->setup_token)) != GH_OK) return st;
+    gh_id_new("org", o->id);
+    gh_strlcpy(o->slug, n->slug, sizeof o->slug);
+    gh_strlcpy(o->name, n->name, sizeof o->name);
+    gh_strlcpy(o->template_set, op->set, sizeof o->template_set);
+    gh_access_all_modules(o->modules, sizeof o->modules);
+    gh_access_all_addons(o->addons, sizeof o->addons);
+    o->seats_office = o->seats_factory = -1;
+    o->session_idle_s = 1800;
+    o->session_max_s = 12 * 3600;
+    o->invite_ttl_s = 7 * 86400;
+    o->single_task_checkin = true;
+    o->kiosk_pin_min = 6;
+    o->kiosk_idle_s = 120;
+    o->kiosk_session_s = 12 * 3600;
+    o->device_idle_s = 0;
+    o->device_session_s = 30 * 86400;
+    o->created_at = now;
+    if ((st = gh_store_org_insert(ctx->db, o, &ctx->err)) != GH_OK) return st;
+    for (size_t i = 0; i < op->nroles; i++) {
+        const gh_template_role *t = &op->roles[i];
         gh_role r = {0};
-        gh_strlcpy(r.org_id, o.id, sizeof r.org_id);
-        gh_strlcpy(r.key, roles[i].key, sizeof r.key);
-        gh_strlcpy(r.name, roles[i].name, sizeof r.name);
-        gh_strlcpy(r.description, roles[i].description ? roles[i].description : "", sizeof r.description);
-        gh_strlcpy(r.permissions, roles[i].permissions, sizeof r.permissions);
-        r.device = roles[i].device;
+        gh_strlcpy(r.org_id, o->id, sizeof r.org_id);
+        gh_strlcpy(r.key, t->key, sizeof r.key);
+        gh_strlcpy(r.name, t->name, sizeof r.name);
+        gh_strlcpy(r.description, t->description ? t->description : "", sizeof r.description);
+        gh_strlcpy(r.permissions, t->permissions, sizeof r.permissions);
+        r.device = t->device;
         r.from_template = true;
         r.created_at = r.updated_at = now;
-        if ((st = gh_store_role_insert(ctx->db, &r, &ctx->err)) != GH_OK) goto fail;
+        if ((st = gh_store_role_insert(ctx->db, &r, &ctx->err)) != GH_OK) return st;
     }
     gh_id_new("usr", u->id);
-    gh_strlcpy(u->org_id, o.id, sizeof u->org_id);
+    gh_strlcpy(u->org_id, o->id, sizeof u->org_id);
     gh_strlcpy(u->email, n->admin_email, sizeof u->email);
     gh_strlcpy(u->name, n->admin_name, sizeof u->name);
-    gh_strlcpy(u->role_key, owner, sizeof u->role_key);
+    gh_strlcpy(u->role_key, op->owner, sizeof u->role_key);
     gh_strlcpy(u->status, "active", sizeof u->status);
     gh_strlcpy(u->password_hash, n->admin_password_hash, sizeof u->password_hash);
     u->email_verified = true; /* proven by the setup link or the operator's shell */
     u->office_access = true;
     u->modules_all = true;
     u->created_at = u->updated_at = now;
-    if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
-    gh_strlcpy(ctx->actor.org_id, o.id, sizeof ctx->actor.org_id);
-    if ((st = gh_audit(ctx, o.id, "org.created", "org", o.id,
-                       json_pack("{s:s, s:s, s:s}", "slug", o.slug, "name", o.name, "template", set))) != GH_OK)
-        goto fail;
-    if ((st = gh_audit(ctx, o.id, "user.created", "user", u->id,
-                       json_pack("{s:s, s:s, s:b}", "email", u->email, "role", u->role_key, "first_admin", 1))) != GH_OK)
-        goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
-    if (out_org) *out_org = o;
-    if (out_user) *out_user = *u;
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
+    if ((st = gh_store_user_insert(ctx->db, u, &ctx->err)) != GH_OK) return st;
+    gh_strlcpy(ctx->actor.org_id, o->id, sizeof ctx->actor.org_id);
+    if ((st = gh_audit(ctx, o->id, "org.created", "org", o->id,
+                       json_pack("{s:s, s:s, s:s}", "slug", o->slug, "name", o->name, "template", op->set))) != GH_OK)
+        return st;
+    return gh_audit(ctx, o->id, "user.created", "user", u->id,
+                    json_pack("{s:s, s:s, s:b}", "email", u->email, "role", u->role_key, "first_admin", 1));
+}
+
+gh_status gh_org_create(gh_ctx *ctx, const gh_org_new *n, gh_org *out_org, gh_user *out_user)
+{
+    gh_template_role *roles = NULL;
+    org_create_op op = {.n = n, .set = n->template_set ? n->template_set : gh_access_default_template()};
+    gh_status st = gh_org_validate_new(ctx, n);
+    if (st != GH_OK) return st;
+    st = gh_access_template_roles(op.set, &roles, &op.nroles, &op.owner, &ctx->err);
+    if (st != GH_OK) return st;
+    op.roles = roles;
+    op.u = calloc(1, sizeof *op.u);
+    if (!op.u) { free(roles); return gh_ctx_oom(ctx); }
+    if ((st = gh_tx_run(ctx, org_create_change, &op)) == GH_OK) {
+        if (out_org) *out_org = op.o;
+        if (out_user) *out_user = *op.u;
+    }
     free(roles);
-    free(u);
+    free(op.u);
     return st;
+}
+
+typedef struct { bool another; char *token; } setup_token_op;
+
+static gh_status setup_token_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const setup_token_op *op = arg;
+    if (!op->another && gh_store_org_count(ctx->db) != 0)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "already_set_up", "an organization exists");
+    return acct_issue_token(ctx, NULL, NULL, op->another ? "setup_another" : "setup", NULL, SETUP_TTL_S, op->token);
 }
 
 gh_status gh_setup_token_issue(gh_ctx *ctx, bool another, char token[GH_TOKEN_LEN + 1])
 {
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
-    if (!another && gh_store_org_count(ctx->db) != 0) {
-        gh_db_rollback(ctx->db);
-        return gh_fail(&ctx->err, GH_E_CONFLICT, "already_set_up", "an organization exists");
-    }
-    if ((st = acct_issue_token(ctx, NULL, NULL, another ? "setup_another" : "setup", NULL, SETUP_TTL_S, token)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    return gh_tx_run_no_refresh(ctx, setup_token_change, &(setup_token_op){another, token});
 }
 
 gh_status gh_org_resolve(gh_ctx *ctx, const char *slug, gh_org *o)

@@ -49,37 +49,40 @@ gh_status gh_password_check_user(gh_ctx *ctx, const char *pw, const char *field,
     return gh_password_check_for(pw, field, &pc, &ctx->err);
 }
 
+typedef struct { const gh_reauth *ra; const char *new_hash; gh_user *u; } set_password_op;
+
+static gh_status set_password_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const set_password_op *op = arg;
+    gh_user *u = op->u;
+    gh_org o;
+    gh_status st;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) return st;
+    /* The password proven is the one stored now (not changed meanwhile). */
+    if (!gh_secret_eq(u->password_hash, op->ra->hash)) {
+        return gh_fail_field(&ctx->err, GH_E_CONFLICT, "password_changed", op->ra->field,
+                             "the password was changed meanwhile; sign in again");
+    }
+    gh_strlcpy(u->password_hash, op->new_hash, sizeof u->password_hash);
+    u->updated_at = gh_now();
+    int64_t ended = 0;
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, ctx->actor.session_id, &ended, &ctx->err)) != GH_OK)
+        return st;
+    if ((st = gh_audit(ctx, NULL, "user.password_changed", "user", u->id,
+                       json_pack("{s:I, s:b}", "other_sessions_ended", (json_int_t)ended, "reauthenticated", 1))) != GH_OK)
+        return st;
+    if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) return st;
+    return acct_mail_notice(ctx, &o, u, "password_changed", u->email, NULL);
+}
+
 gh_status gh_me_set_password(gh_ctx *ctx, gh_reauth *ra, bool current_ok, const char *new_hash)
 {
-    gh_org o;
     gh_user *u = calloc(1, sizeof *u);
     gh_status st;
     if (!u) { gh_reauth_abandon(ra, true, current_ok); return gh_ctx_oom(ctx); }
-    if ((st = gh_reauth_finish(ctx, ra, current_ok)) != GH_OK) goto out;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) goto fail;
-    /* The password proven is the one stored now (not changed meanwhile). */
-    if (!gh_secret_eq(u->password_hash, ra->hash)) {
-        st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "password_changed", ra->field,
-                           "the password was changed meanwhile; sign in again");
-        goto fail;
-    }
-    gh_strlcpy(u->password_hash, new_hash, sizeof u->password_hash);
-    u->updated_at = gh_now();
-    int64_t ended = 0;
-    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, ctx->actor.session_id, &ended, &ctx->err)) != GH_OK)
-        goto fail;
-    if ((st = gh_audit(ctx, NULL, "user.password_changed", "user", u->id,
-                       json_pack("{s:I, s:b}", "other_sessions_ended", (json_int_t)ended, "reauthenticated", 1))) != GH_OK)
-        goto fail;
-    if ((st = gh_store_org_get(ctx->db, u->org_id, &o, &ctx->err)) != GH_OK) goto fail;
-    if ((st = acct_mail_notice(ctx, &o, u, "password_changed", u->email, NULL)) != GH_OK) goto fail;
-    st = gh_tx_commit_and_refresh(ctx);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
+    if ((st = gh_reauth_finish(ctx, ra, current_ok)) == GH_OK)
+        st = gh_tx_run(ctx, set_password_change, &(set_password_op){ra, new_hash, u});
     free(u);
     return st;
 }
@@ -109,18 +112,20 @@ gh_status gh_me_sessions(gh_ctx *ctx, json_t **items)
     return GH_OK;
 }
 
+typedef struct { const char *session_id; } end_session_op;
+
+static gh_status end_session_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const char *session_id = ((const end_session_op *)arg)->session_id;
+    int64_t n = 0;
+    gh_status st = gh_store_session_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, session_id, &n, &ctx->err);
+    if (st != GH_OK) return st;
+    if (n == 0) return gh_fail(&ctx->err, GH_E_NOT_FOUND, "session_not_found", "no such session");
+    gh_tx_event(tx, "session.ended", "session", session_id, NULL);
+    return GH_OK;
+}
+
 gh_status gh_me_end_session(gh_ctx *ctx, const char *session_id)
 {
-    int64_t n = 0;
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
-    if ((st = gh_store_session_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, session_id, &n, &ctx->err)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if (n == 0) {
-        gh_db_rollback(ctx->db);
-        return gh_fail(&ctx->err, GH_E_NOT_FOUND, "session_not_found", "no such session");
-    }
-    if ((st = gh_audit(ctx, NULL, "session.ended", "session", session_id, NULL)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_tx_commit_and_refresh(ctx);
+    return gh_tx_run(ctx, end_session_change, &(end_session_op){session_id});
 }

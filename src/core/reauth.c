@@ -75,14 +75,10 @@ void gh_pwguard_forget(const char *org_id, const char *email)
 }
 
 /* ---- re-authentication --------------------------------------------------------- */
+/* A refused re-authentication, audited on its own. */
 static void audit_alone(gh_ctx *ctx, const char *action, json_t *detail)
 {
-    gh_ctx c = *ctx;
-    c.err = (gh_err){0};
-    if (gh_db_begin(c.db, &c.err) != GH_OK) { json_decref(detail); gh_err_clear(&c.err); return; }
-    if (gh_audit(&c, NULL, action, "user", ctx->actor.id, detail) != GH_OK || gh_db_commit(c.db, &c.err) != GH_OK)
-        gh_db_rollback(c.db);
-    gh_err_clear(&c.err);
+    gh_audit_alone(ctx, NULL, action, "user", ctx->actor.id, detail);
 }
 
 gh_status gh_reauth_prepare(gh_ctx *ctx, const char *purpose, const char *field, gh_reauth *ra)

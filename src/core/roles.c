@@ -91,6 +91,18 @@ static gh_status device_perms_check(gh_ctx *ctx, const char *list)
     return GH_E_INVALID;
 }
 
+static gh_status role_create_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const gh_role *r = arg;
+    gh_status st = gh_guard_role_perms(ctx, r->device, "", r->permissions);
+    if (st == GH_OK) st = gh_store_role_insert(ctx->db, r, &ctx->err);
+    if (st != GH_OK) return st;
+    gh_tx_event(tx, "role.created", "role", r->key,
+                json_pack("{s:s, s:o, s:b}", "name", r->name, "permissions", gh_json_keylist(r->permissions),
+                          "device", r->device));
+    return GH_OK;
+}
+
 gh_status gh_role_create(gh_ctx *ctx, const char *key, const char *name, const char *description,
                          const json_t *permissions, bool device, json_t **out)
 {
@@ -112,25 +124,57 @@ gh_status gh_role_create(gh_ctx *ctx, const char *key, const char *name, const c
     gh_strlcpy(r.description, description ? description : "", sizeof r.description);
     r.device = device;
     r.created_at = r.updated_at = gh_now();
-    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
-    if ((st = gh_guard_role_perms(ctx, r.device, "", r.permissions)) != GH_OK) goto fail;
-    if ((st = gh_store_role_insert(ctx->db, &r, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "role.created", "role", r.key,
-                       json_pack("{s:s, s:o, s:b}", "name", r.name, "permissions", gh_json_keylist(r.permissions),
-                                 "device", r.device))) != GH_OK)
-        goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) return st;
+    if ((st = gh_tx_run(ctx, role_create_change, &r)) != GH_OK) return st;
     *out = gh_role_json(ctx, &r);
     return GH_OK;
-fail:
-    gh_db_rollback(ctx->db);
-    return st;
+}
+
+typedef struct role_update_op {
+    const char *key, *name, *description;
+    const char *perms; /* NULL: unchanged */
+    gh_role r;         /* the role as written (or as it is, when unchanged) */
+} role_update_op;
+
+static gh_status role_update_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    role_update_op *op = arg;
+    gh_role *r = &op->r;
+    const char *perms = op->perms;
+    bool had_manage = gh_guard_actor_holds(ctx, "users.manage");
+    gh_status st = gh_store_role_get(ctx->db, ctx->actor.org_id, op->key, r, &ctx->err);
+    if (st != GH_OK) return st;
+    if (perms && r->device && (st = device_perms_check(ctx, perms)) != GH_OK) return st;
+    if (perms && (st = gh_guard_role_perms(ctx, r->device, r->permissions, perms)) != GH_OK) return st;
+    json_t *changes = json_object();
+    if (!changes) return gh_ctx_oom(ctx);
+    tx->detail = changes; /* the tx's from here on */
+    if (op->name && strcmp(op->name, r->name) != 0) {
+        json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", r->name, "to", op->name));
+        gh_strlcpy(r->name, op->name, sizeof r->name);
+    }
+    if (op->description && strcmp(op->description, r->description) != 0) {
+        json_object_set_new(changes, "description", json_true());
+        gh_strlcpy(r->description, op->description, sizeof r->description);
+    }
+    if (perms && strcmp(perms, r->permissions) != 0) {
+        json_object_set_new(changes, "permissions",
+                            json_pack("{s:o, s:o}", "from", gh_json_keylist(r->permissions), "to", gh_json_keylist(perms)));
+        gh_strlcpy(r->permissions, perms, sizeof r->permissions);
+    }
+    if (json_object_size(changes) == 0) {
+        tx->unchanged = true;
+        return GH_OK;
+    }
+    r->updated_at = gh_now();
+    if ((st = gh_store_role_update(ctx->db, r, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_accounts_check_invariants(ctx, ctx->actor.org_id, had_manage)) != GH_OK) return st;
+    gh_tx_event(tx, "role.updated", "role", r->key, changes);
+    return GH_OK;
 }
 
 gh_status gh_role_update(gh_ctx *ctx, const char *key, const char *name, const char *description,
                          const json_t *permissions, json_t **out)
 {
-    gh_role r;
     gh_status st;
     char perms[GH_KEYLIST_MAX];
     if (name && gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
@@ -139,62 +183,36 @@ gh_status gh_role_update(gh_ctx *ctx, const char *key, const char *name, const c
     if (permissions && gh_access_validate_keys(permissions, GH_KEYS_PERMISSIONS, "permissions", perms, sizeof perms,
                                                &ctx->err) != GH_OK)
         return ctx->err.status;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
-    bool had_manage = gh_guard_actor_holds(ctx, "users.manage");
-    if ((st = gh_store_role_get(ctx->db, ctx->actor.org_id, key, &r, &ctx->err)) != GH_OK) goto fail;
-    if (permissions && r.device && (st = device_perms_check(ctx, perms)) != GH_OK) goto fail;
-    if (permissions && (st = gh_guard_role_perms(ctx, r.device, r.permissions, perms)) != GH_OK) goto fail;
-    json_t *changes = json_object();
-    if (!changes) { st = gh_ctx_oom(ctx); goto fail; }
-    if (name && strcmp(name, r.name) != 0) {
-        json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", r.name, "to", name));
-        gh_strlcpy(r.name, name, sizeof r.name);
-    }
-    if (description && strcmp(description, r.description) != 0) {
-        json_object_set_new(changes, "description", json_true());
-        gh_strlcpy(r.description, description, sizeof r.description);
-    }
-    if (permissions && strcmp(perms, r.permissions) != 0) {
-        json_object_set_new(changes, "permissions",
-                            json_pack("{s:o, s:o}", "from", gh_json_keylist(r.permissions), "to", gh_json_keylist(perms)));
-        gh_strlcpy(r.permissions, perms, sizeof r.permissions);
-    }
-    if (json_object_size(changes) == 0) {
-        json_decref(changes);
-        gh_db_rollback(ctx->db);
-        *out = gh_role_json(ctx, &r);
-        return GH_OK;
-    }
-    r.updated_at = gh_now();
-    if ((st = gh_store_role_update(ctx->db, &r, &ctx->err)) != GH_OK) { json_decref(changes); goto fail; }
-    if ((st = gh_audit(ctx, NULL, "role.updated", "role", r.key, changes)) != GH_OK) goto fail;
-    if ((st = gh_accounts_check_invariants(ctx, ctx->actor.org_id, had_manage)) != GH_OK) goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) return st;
-    *out = gh_role_json(ctx, &r);
-    return GH_OK;
-fail:
-    gh_db_rollback(ctx->db);
+    role_update_op *op = calloc(1, sizeof *op);
+    if (!op) return gh_ctx_oom(ctx);
+    *op = (role_update_op){.key = key, .name = name, .description = description, .perms = permissions ? perms : NULL};
+    if ((st = gh_tx_run(ctx, role_update_change, op)) == GH_OK) *out = gh_role_json(ctx, &op->r);
+    free(op);
     return st;
 }
 
-gh_status gh_role_delete(gh_ctx *ctx, const char *key)
+typedef struct { const char *key; } role_delete_op;
+
+static gh_status role_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
+    const char *key = ((const role_delete_op *)arg)->key;
     gh_role r;
-    gh_status st = gh_tx_begin(ctx);
+    gh_status st = gh_store_role_get(ctx->db, ctx->actor.org_id, key, &r, &ctx->err);
     if (st != GH_OK) return st;
-    if ((st = gh_store_role_get(ctx->db, ctx->actor.org_id, key, &r, &ctx->err)) != GH_OK) goto fail;
     int64_t users = gh_store_role_user_count(ctx->db, ctx->actor.org_id, key);
     if (users != 0) {
         st = gh_fail(&ctx->err, GH_E_CONFLICT, "role_in_use", "the role is assigned to %lld user(s)", (long long)users);
         gh_err_extra(&ctx->err, "user_count", json_integer(users));
-        goto fail;
+        return st;
     }
-    if ((st = gh_store_role_delete(ctx->db, ctx->actor.org_id, key, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "role.deleted", "role", key, json_pack("{s:s}", "name", r.name))) != GH_OK) goto fail;
-    return gh_tx_commit_and_refresh(ctx);
-fail:
-    gh_db_rollback(ctx->db);
-    return st;
+    if ((st = gh_store_role_delete(ctx->db, ctx->actor.org_id, key, &ctx->err)) != GH_OK) return st;
+    gh_tx_event(tx, "role.deleted", "role", key, json_pack("{s:s}", "name", r.name));
+    return GH_OK;
+}
+
+gh_status gh_role_delete(gh_ctx *ctx, const char *key)
+{
+    return gh_tx_run(ctx, role_delete_change, &(role_delete_op){key});
 }
 
 static gh_status bounded(gh_ctx *ctx, int64_t v, int64_t lo, int64_t hi, const char *field)

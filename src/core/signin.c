@@ -84,16 +84,10 @@ void gh_login_abandon(gh_login *l, bool verified, bool password_ok)
 static void login_failure_audit(gh_ctx *ctx, gh_login *l, const char *reason)
 {
     if (!l->org.id[0]) return;
-    gh_err e = {0};
     gh_ctx c = *ctx;
-    c.err = e;
     memset(&c.actor, 0, sizeof c.actor); /* a refused sign-in acts for nobody */
-    if (gh_db_begin(c.db, &c.err) != GH_OK) { gh_err_clear(&c.err); return; }
-    if (gh_audit(&c, l->org.id, "auth.login_failed", l->user_found ? "user" : NULL,
-                 l->user_found ? l->user.id : NULL, json_pack("{s:s}", "reason", reason)) != GH_OK ||
-        gh_db_commit(c.db, &c.err) != GH_OK)
-        gh_db_rollback(c.db);
-    gh_err_clear(&c.err);
+    gh_audit_alone(&c, l->org.id, "auth.login_failed", l->user_found ? "user" : NULL, l->user_found ? l->user.id : NULL,
+                   json_pack("{s:s}", "reason", reason));
 }
 
 /* Why a verified password still may not sign in, from the account's row. */
@@ -106,81 +100,85 @@ static const char *login_refusal(const gh_user *u, const char **detail)
     return NULL;
 }
 
-gh_status gh_login_finish(gh_ctx *ctx, gh_login *l, bool password_ok)
+/* The sign-in decided inside the transaction that opens the session. */
+typedef struct login_op {
+    gh_login *l;
+    gh_user *u;
+    const char *refused; /* why the row refused: audited once rolled back */
+} login_op;
+
+static gh_status login_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
-    gh_status st;
-    if (!password_ok || !l->user_found || !l->user.password_hash[0]) {
-        gh_pwguard_leave(&l->guard, GH_PWGUARD_FAILED);
-        gh_throttle_fail(l->throttle_ip, gh_now(), LOGIN_FREE_PER_IP);
-        login_failure_audit(ctx, l, "invalid_credentials");
-        return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the email or password is not correct");
-    }
-    const char *refusal = NULL, *detail = NULL;
-    gh_user *u = calloc(1, sizeof *u);
-    if (!u) { gh_pwguard_leave(&l->guard, GH_PWGUARD_ABANDONED); return gh_ctx_oom(ctx); }
-    gh_strlcpy(ctx->actor.org_id, l->org.id, sizeof ctx->actor.org_id);
-    ctx->actor.type = GH_ACTOR_USER;
-    gh_strlcpy(ctx->actor.id, l->user.id, sizeof ctx->actor.id);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    login_op *op = arg;
+    gh_login *l = op->l;
+    gh_user *u = op->u;
+    const char *detail = NULL;
     /* Decide on the row as it is now, inside the transaction that opens the
      * session: whatever committed while the hash was verified wins. */
-    st = gh_store_user_get(ctx->db, l->org.id, l->user.id, u, &ctx->err);
+    gh_status st = gh_store_user_get(ctx->db, l->org.id, l->user.id, u, &ctx->err);
     bool ended = false;
     if (st == GH_OK)
         st = gh_store_audit_signin_ended_since(ctx->db, l->org.id, l->user.id, l->audit_mark, &ended, &ctx->err);
     if (st == GH_E_NOT_FOUND || (st == GH_OK && (ended || !gh_secret_eq(u->password_hash, l->user.password_hash)))) {
         /* Deleted, password changed or sessions revoked meanwhile. */
         gh_err_clear(&ctx->err);
-        gh_db_rollback(ctx->db);
-        login_failure_audit(ctx, l, st == GH_E_NOT_FOUND ? "account_deleted" : "changed_during_sign_in");
-        st = gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the email or password is not correct");
-        goto out;
+        op->refused = st == GH_E_NOT_FOUND ? "account_deleted" : "changed_during_sign_in";
+        return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the email or password is not correct");
     }
-    if (st != GH_OK) goto fail;
-    if ((refusal = login_refusal(u, &detail)) != NULL) {
-        gh_db_rollback(ctx->db);
-        login_failure_audit(ctx, l, refusal);
-        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, refusal, "%s", detail);
-        goto out;
-    }
+    if (st != GH_OK) return st;
+    if ((op->refused = login_refusal(u, &detail)) != NULL)
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, op->refused, "%s", detail);
     /* Required company sign-in: only break-glass accounts use a password. */
     if ((st = gh_sso_password_allowed(ctx, l->org.id, u->id)) != GH_OK) {
-        if (st != GH_E_FORBIDDEN) goto fail;
-        gh_db_rollback(ctx->db);
-        login_failure_audit(ctx, l, "sso_required");
-        goto out;
+        if (st == GH_E_FORBIDDEN) op->refused = "sso_required";
+        return st;
     }
     l->user = *u;
     /* The second step, if one is due, on a pending session (core/mfa.h). */
     char pending[8];
-    if ((st = gh_mfa_signin_step(ctx, &l->org, &l->user, NULL, pending)) != GH_OK) goto fail;
-    if ((st = gh_session_open_pending(ctx, &l->org, &l->user, pending, l->token, l->csrf, &l->session)) != GH_OK) goto fail;
+    if ((st = gh_mfa_signin_step(ctx, &l->org, &l->user, NULL, pending)) != GH_OK) return st;
+    if ((st = gh_session_open_pending(ctx, &l->org, &l->user, pending, l->token, l->csrf, &l->session)) != GH_OK)
+        return st;
     gh_strlcpy(ctx->actor.session_id, l->session.id, sizeof ctx->actor.session_id);
     l->user.last_login_at = gh_now();
-    if ((st = gh_store_user_touch_login(ctx->db, l->user.id, l->user.last_login_at, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_user_touch_login(ctx->db, l->user.id, l->user.last_login_at, &ctx->err)) != GH_OK) return st;
     json_t *audit_detail = json_pack("{s:s}", "method", "password");
     if (audit_detail && pending[0]) json_object_set_new(audit_detail, "mfa_pending", json_string(pending));
-    if ((st = gh_audit(ctx, l->org.id, "auth.login", "session", l->session.id, audit_detail)) != GH_OK)
-        goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
-    gh_pwguard_leave(&l->guard, GH_PWGUARD_OK);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
+    return gh_audit(ctx, l->org.id, "auth.login", "session", l->session.id, audit_detail);
+}
+
+gh_status gh_login_finish(gh_ctx *ctx, gh_login *l, bool password_ok)
+{
+    if (!password_ok || !l->user_found || !l->user.password_hash[0]) {
+        gh_pwguard_leave(&l->guard, GH_PWGUARD_FAILED);
+        gh_throttle_fail(l->throttle_ip, gh_now(), LOGIN_FREE_PER_IP);
+        login_failure_audit(ctx, l, "invalid_credentials");
+        return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the email or password is not correct");
+    }
+    login_op op = {.l = l, .u = calloc(1, sizeof *op.u)};
+    if (!op.u) { gh_pwguard_leave(&l->guard, GH_PWGUARD_ABANDONED); return gh_ctx_oom(ctx); }
+    gh_strlcpy(ctx->actor.org_id, l->org.id, sizeof ctx->actor.org_id);
+    ctx->actor.type = GH_ACTOR_USER;
+    gh_strlcpy(ctx->actor.id, l->user.id, sizeof ctx->actor.id);
+    gh_status st = gh_tx_run_no_refresh(ctx, login_change, &op);
+    if (st == GH_OK) gh_pwguard_leave(&l->guard, GH_PWGUARD_OK);
+    else if (op.refused) login_failure_audit(ctx, l, op.refused);
     gh_pwguard_leave(&l->guard, GH_PWGUARD_ABANDONED); /* no-op after OK */
-    free(u);
+    free(op.u);
     return st;
+}
+
+static gh_status logout_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    int64_t n = 0;
+    gh_status st = gh_store_session_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, ctx->actor.session_id, &n,
+                                           &ctx->err);
+    if (st != GH_OK) return st;
+    gh_tx_event(tx, "auth.logout", "session", ctx->actor.session_id, NULL);
+    return GH_OK;
 }
 
 gh_status gh_logout(gh_ctx *ctx)
 {
-    gh_status st = gh_tx_begin(ctx);
-    int64_t n = 0;
-    if (st != GH_OK) return st;
-    if ((st = gh_store_session_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, ctx->actor.session_id, &n, &ctx->err)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "auth.logout", "session", ctx->actor.session_id, NULL)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    return gh_tx_run_no_refresh(ctx, logout_change, NULL);
 }

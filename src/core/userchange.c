@@ -362,10 +362,8 @@ static gh_status user_lock_change(gh_ctx *ctx, gh_tx *tx, user_op *op)
     if (!lock && (st = unlock_seats(ctx, u)) != GH_OK) return st;
     if (lock && (st = gh_store_session_delete_user(ctx->db, u->org_id, u->id, NULL, &ended, &ctx->err)) != GH_OK)
         return st;
-    tx->action = lock ? "user.locked" : "user.unlocked";
-    tx->target_type = "user";
-    tx->target_id = u->id;
-    tx->detail = lock ? json_pack("{s:I}", "sessions_ended", (json_int_t)ended) : NULL;
+    gh_tx_event(tx, lock ? "user.locked" : "user.unlocked", "user", u->id,
+                lock ? json_pack("{s:I}", "sessions_ended", (json_int_t)ended) : NULL);
     return GH_OK;
 }
 
@@ -402,12 +400,10 @@ static gh_status user_delete_change(gh_ctx *ctx, gh_tx *tx, user_op *op)
     if ((st = gh_store_user_delete(ctx->db, u->org_id, u->id, &ctx->err)) != GH_OK) return st;
     op->gone = true;
     if ((st = gh_store_tombstone_insert(ctx->db, &t, &ctx->err)) != GH_OK) return st;
-    tx->action = "user.deleted";
-    tx->target_type = "user";
-    tx->target_id = u->id;
-    tx->detail = json_pack("{s:s?, s:s, s:s, s:I, s:b, s:I}", "email", u->email[0] ? u->email : NULL, "name", u->name,
-                           "role", u->role_key, "checkins_closed", (json_int_t)closed, "name_erased",
-                           o->erase_deleted_names, "invites_cancelled", (json_int_t)invites_cancelled);
+    gh_tx_event(tx, "user.deleted", "user", u->id,
+                json_pack("{s:s?, s:s, s:s, s:I, s:b, s:I}", "email", u->email[0] ? u->email : NULL, "name", u->name,
+                          "role", u->role_key, "checkins_closed", (json_int_t)closed, "name_erased",
+                          o->erase_deleted_names, "invites_cancelled", (json_int_t)invites_cancelled));
     return GH_OK;
 }
 
@@ -423,10 +419,8 @@ static gh_status user_revoke_sessions_change(gh_ctx *ctx, gh_tx *tx, user_op *op
     int64_t *revoked = op->arg;
     gh_status st = gh_store_session_delete_user(ctx->db, op->u.org_id, op->u.id, NULL, revoked, &ctx->err);
     if (st != GH_OK) return st;
-    tx->action = "user.sessions_revoked";
-    tx->target_type = "user";
-    tx->target_id = op->u.id;
-    tx->detail = json_pack("{s:I}", "sessions_ended", (json_int_t)*revoked);
+    gh_tx_event(tx, "user.sessions_revoked", "user", op->u.id,
+                json_pack("{s:I}", "sessions_ended", (json_int_t)*revoked));
     return GH_OK;
 }
 
@@ -462,10 +456,7 @@ static gh_status user_end_session_change(gh_ctx *ctx, gh_tx *tx, user_op *op)
     gh_status st = gh_store_session_delete(ctx->db, op->o.id, op->u.id, session_id, &n, &ctx->err);
     if (st != GH_OK) return st;
     if (n == 0) return gh_fail(&ctx->err, GH_E_NOT_FOUND, "session_not_found", "no such session");
-    tx->action = "user.session_revoked";
-    tx->target_type = "user";
-    tx->target_id = op->u.id;
-    tx->detail = json_pack("{s:s}", "session_id", session_id);
+    gh_tx_event(tx, "user.session_revoked", "user", op->u.id, json_pack("{s:s}", "session_id", session_id));
     return GH_OK;
 }
 
@@ -489,9 +480,7 @@ static gh_status user_send_reset_change(gh_ctx *ctx, gh_tx *tx, user_op *op)
     gh_status st;
     if ((st = office_target(ctx, &op->u)) != GH_OK) return st;
     if ((st = acct_mail_reset(ctx, &op->o, &op->u)) != GH_OK) return st;
-    tx->action = "user.password_reset_sent";
-    tx->target_type = "user";
-    tx->target_id = op->u.id;
+    gh_tx_event(tx, "user.password_reset_sent", "user", op->u.id, NULL);
     op->forget = true;
     return GH_OK;
 }
@@ -508,9 +497,7 @@ static gh_status user_resend_verification_change(gh_ctx *ctx, gh_tx *tx, user_op
     if (op->u.email_verified)
         return gh_fail(&ctx->err, GH_E_CONFLICT, "email_already_verified", "this user's email address is confirmed");
     if ((st = acct_mail_verify(ctx, &op->o, &op->u)) != GH_OK) return st;
-    tx->action = "user.verification_resent";
-    tx->target_type = "user";
-    tx->target_id = op->u.id;
+    gh_tx_event(tx, "user.verification_resent", "user", op->u.id, NULL);
     return GH_OK;
 }
 

@@ -1,5 +1,7 @@
-/* Webhooks: endpoints, events from the audit trail, signed delivery (see webhooks.h). */
+/* Webhooks: endpoints, events from the audit trail, secrets and signatures
+ * (see webhooks.h). Delivery: webhookdelivery.c. */
 #include "core/webhooks.h"
+#include "core/webhooks_int.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -22,15 +24,8 @@
 #include "util/metrics.h"
 #include "util/util.h"
 
-#define SEND_TIMEOUT_S 15
-#define LEASE_S (SEND_TIMEOUT_S + 120)
-#define MAX_INFLIGHT 4
-#define BACKOFF_FIRST_S 5
-#define BACKOFF_MAX_S 3600
-#define GIVE_UP_AFTER_S (24 * 3600)
 #define SECRET_BYTES 32
 #define SECRET_PREFIX "whsec_"
-#define SECRET_TEXT_MAX 64 /* "whsec_" + base64 of 32 bytes (44) + NUL */
 
 const char *const gh_webhook_events[] = {
     "user.created", "user.updated", "user.locked", "user.unlocked", "user.deleted", "user.role_changed",
@@ -152,7 +147,7 @@ gh_status gh_webhooks_on_audit(gh_ctx *ctx, const char *org_id, const char *audi
 }
 
 /* ---- secrets and signatures ------------------------------------------------------- */
-static void seal_context(const gh_webhook *w, char *out, size_t cap)
+void gh_webhook_seal_context(const gh_webhook *w, char *out, size_t cap)
 {
     snprintf(out, cap, "webhook:%s:%s:secret", w->org_id, w->id);
 }
@@ -167,7 +162,7 @@ static gh_status new_secret(gh_ctx *ctx, gh_webhook *w, char secret[SECRET_TEXT_
                       sodium_base64_VARIANT_ORIGINAL);
     sodium_memzero(raw, sizeof raw);
     char context[160];
-    seal_context(w, context, sizeof context);
+    gh_webhook_seal_context(w, context, sizeof context);
     return gh_secretbox_seal(context, secret, strlen(secret), w->secret, sizeof w->secret, &ctx->err);
 }
 
@@ -274,6 +269,33 @@ static bool count_one(const gh_webhook *w, void *arg)
     return true;
 }
 
+/* An endpoint being written: the row, the new secret's text (wiped by the
+ * caller), and the request body of an update. */
+typedef struct webhook_op {
+    const char *id; /* an update's endpoint */
+    gh_webhook *w;
+    char *secret;
+    const json_t *body;
+    bool rotate;
+} webhook_op;
+
+static gh_status webhook_create_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const webhook_op *op = arg;
+    gh_webhook *w = op->w;
+    count_arg c = {0};
+    gh_status st = gh_store_webhook_each(ctx->db, w->org_id, false, count_one, &c, &ctx->err);
+    if (st != GH_OK) return st;
+    if (c.n >= GH_WEBHOOKS_PER_ORG_MAX)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "too_many_webhooks", "an organization has at most %d webhooks",
+                       GH_WEBHOOKS_PER_ORG_MAX);
+    if ((st = new_secret(ctx, w, op->secret)) != GH_OK) return st;
+    if ((st = gh_store_webhook_insert(ctx->db, w, &ctx->err)) != GH_OK) return st;
+    gh_tx_event(tx, "webhook.created", "webhook", w->id,
+                json_pack("{s:s, s:o}", "url", w->url, "events", gh_json_keylist(w->events)));
+    return GH_OK;
+}
+
 gh_status gh_webhook_create(gh_ctx *ctx, const json_t *body, json_t **out)
 {
     char secret[SECRET_TEXT_MAX] = "";
@@ -288,29 +310,35 @@ gh_status gh_webhook_create(gh_ctx *ctx, const json_t *body, json_t **out)
     gh_strlcpy(w->org_id, ctx->actor.org_id, sizeof w->org_id);
     if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(w->created_by, ctx->actor.id, sizeof w->created_by);
     w->created_at = w->updated_at = gh_now();
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    count_arg c = {0};
-    if ((st = gh_store_webhook_each(ctx->db, w->org_id, false, count_one, &c, &ctx->err)) != GH_OK) goto fail;
-    if (c.n >= GH_WEBHOOKS_PER_ORG_MAX) {
-        st = gh_fail(&ctx->err, GH_E_CONFLICT, "too_many_webhooks", "an organization has at most %d webhooks",
-                     GH_WEBHOOKS_PER_ORG_MAX);
-        goto fail;
-    }
-    if ((st = new_secret(ctx, w, secret)) != GH_OK) goto fail;
-    if ((st = gh_store_webhook_insert(ctx->db, w, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "webhook.created", "webhook", w->id,
-                       json_pack("{s:s, s:o}", "url", w->url, "events", gh_json_keylist(w->events)))) != GH_OK)
-        goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
+    /* Webhooks are not in the authorization snapshot. */
+    if ((st = gh_tx_run_no_refresh(ctx, webhook_create_change, &(webhook_op){.w = w, .secret = secret})) != GH_OK)
+        goto out;
     *out = hook_json(w);
     if (*out) json_object_set_new(*out, "secret", json_string(secret));
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
 out:
     sodium_memzero(secret, sizeof secret);
     free(w);
     return st;
+}
+
+static gh_status webhook_update_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const webhook_op *op = arg;
+    gh_webhook *w = op->w;
+    gh_status st = gh_store_webhook_get(ctx->db, ctx->actor.org_id, op->id, w, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = apply_body(ctx, op->body, w)) != GH_OK) return st;
+    if (op->rotate && (st = new_secret(ctx, w, op->secret)) != GH_OK) return st;
+    w->updated_at = gh_now();
+    if ((st = gh_store_webhook_update(ctx->db, w, &ctx->err)) != GH_OK) return st;
+    json_t *changes = json_object();
+    if (!changes) return gh_ctx_oom(ctx);
+    static const char *const keys[] = {"url", "events", "description", "enabled", NULL};
+    for (size_t i = 0; keys[i]; i++)
+        if (json_object_get(op->body, keys[i])) json_object_set(changes, keys[i], json_object_get(op->body, keys[i]));
+    if (op->rotate) json_object_set_new(changes, "secret_rotated", json_true());
+    gh_tx_event(tx, "webhook.updated", "webhook", w->id, changes);
+    return GH_OK;
 }
 
 gh_status gh_webhook_update(gh_ctx *ctx, const char *id, const json_t *body, json_t **out)
@@ -320,40 +348,31 @@ gh_status gh_webhook_update(gh_ctx *ctx, const char *id, const json_t *body, jso
     gh_status st;
     bool rotate = json_is_true(json_object_get(body, "rotate_secret"));
     if (!w) return gh_ctx_oom(ctx);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_webhook_get(ctx->db, ctx->actor.org_id, id, w, &ctx->err)) != GH_OK) goto fail;
-    if ((st = apply_body(ctx, body, w)) != GH_OK) goto fail;
-    if (rotate && (st = new_secret(ctx, w, secret)) != GH_OK) goto fail;
-    w->updated_at = gh_now();
-    if ((st = gh_store_webhook_update(ctx->db, w, &ctx->err)) != GH_OK) goto fail;
-    json_t *changes = json_object();
-    if (!changes) { st = gh_ctx_oom(ctx); goto fail; }
-    static const char *const keys[] = {"url", "events", "description", "enabled", NULL};
-    for (size_t i = 0; keys[i]; i++)
-        if (json_object_get(body, keys[i])) json_object_set(changes, keys[i], json_object_get(body, keys[i]));
-    if (rotate) json_object_set_new(changes, "secret_rotated", json_true());
-    if ((st = gh_audit(ctx, NULL, "webhook.updated", "webhook", w->id, changes)) != GH_OK) goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
-    *out = hook_json(w);
-    if (*out && rotate) json_object_set_new(*out, "secret", json_string(secret));
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
+    webhook_op op = {.id = id, .w = w, .secret = secret, .body = body, .rotate = rotate};
+    if ((st = gh_tx_run_no_refresh(ctx, webhook_update_change, &op)) == GH_OK) {
+        *out = hook_json(w);
+        if (*out && rotate) json_object_set_new(*out, "secret", json_string(secret));
+    }
     sodium_memzero(secret, sizeof secret);
     sodium_memzero(w->secret, sizeof w->secret);
     free(w);
     return st;
 }
 
+typedef struct { const char *id; } webhook_delete_op;
+
+static gh_status webhook_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const char *id = ((const webhook_delete_op *)arg)->id;
+    gh_status st = gh_store_webhook_delete(ctx->db, ctx->actor.org_id, id, &ctx->err);
+    if (st != GH_OK) return st;
+    gh_tx_event(tx, "webhook.deleted", "webhook", id, NULL);
+    return GH_OK;
+}
+
 gh_status gh_webhook_delete(gh_ctx *ctx, const char *id)
 {
-    gh_status st;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
-    if ((st = gh_store_webhook_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK ||
-        (st = gh_audit(ctx, NULL, "webhook.deleted", "webhook", id, NULL)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    return gh_tx_run_no_refresh(ctx, webhook_delete_change, &(webhook_delete_op){id});
 }
 
 gh_status gh_webhook_get(gh_ctx *ctx, const char *id, json_t **out)
@@ -420,247 +439,4 @@ out:
     free(payload);
     free(w);
     return st;
-}
-
-/* ---- delivery ------------------------------------------------------------------------ */
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static unsigned inflight;
-static atomic_bool aborting;
-static gh_metric *deliveries_metric;
-
-void gh_webhooks_abort(bool on) { atomic_store(&aborting, on); }
-
-void gh_webhooks_register_metrics(void)
-{
-    if (!deliveries_metric)
-        deliveries_metric = gh_metric_counter("gatehouse_webhook_deliveries_total",
-                                              "webhook delivery attempts recorded, by result (delivered, deferred, "
-                                              "failed)", "result");
-}
-
-typedef struct hook_job {
-    char id[GH_ID_MAX], webhook_id[GH_ID_MAX];
-    char url[GH_WEBHOOK_URL_MAX + 1];
-    char secret[SECRET_TEXT_MAX];
-    char *payload;
-    int64_t created_at, attempts;
-} hook_job;
-
-typedef struct reply {
-    long code;
-    char excerpt[GH_WEBHOOK_EXCERPT_MAX + 1];
-    size_t len;
-    char error[300];
-    int outcome; /* 0 delivered, 1 try again, 3 not attempted (shutdown) */
-} reply;
-
-static size_t write_cb(char *data, size_t size, size_t nitems, void *arg)
-{
-    reply *r = arg;
-    size_t n = size * nitems, room = GH_WEBHOOK_EXCERPT_MAX - r->len, take = n < room ? n : room;
-    for (size_t i = 0; i < take; i++) {
-        unsigned char c = (unsigned char)data[i];
-        r->excerpt[r->len++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
-    }
-    r->excerpt[r->len] = '\0';
-    return n; /* the rest is read and dropped */
-}
-
-static int progress_cb(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-    (void)arg; (void)a; (void)b; (void)c; (void)d;
-    return atomic_load(&aborting) ? 1 : 0;
-}
-
-static void post(const hook_job *j, reply *r)
-{
-    CURL *h = curl_easy_init();
-    struct curl_slist *hdr = NULL;
-    char sig[128], line[256], errbuf[CURL_ERROR_SIZE] = "";
-    int64_t ts = gh_now();
-    size_t blen = strlen(j->payload);
-    r->outcome = 1;
-    if (!h) { gh_strlcpy(r->error, "out of memory", sizeof r->error); goto out; }
-    if (gh_webhook_sign(j->secret, j->id, ts, j->payload, blen, sig, sizeof sig) != 0) {
-        gh_strlcpy(r->error, "the signing secret is unreadable", sizeof r->error);
-        goto out;
-    }
-    const char *fixed[] = {"Content-Type: application/json", "User-Agent: gatehouse-webhooks", "Expect:"};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-        struct curl_slist *t = curl_slist_append(hdr, fixed[i]);
-        if (!t) goto oom;
-        hdr = t;
-    }
-    snprintf(line, sizeof line, "webhook-id: %s", j->id);
-    struct curl_slist *t = curl_slist_append(hdr, line);
-    if (!t) goto oom;
-    hdr = t;
-    snprintf(line, sizeof line, "webhook-timestamp: %lld", (long long)ts);
-    if (!(t = curl_slist_append(hdr, line))) goto oom;
-    hdr = t;
-    snprintf(line, sizeof line, "webhook-signature: %s", sig);
-    if (!(t = curl_slist_append(hdr, line))) goto oom;
-    hdr = t;
-    gh_outbound_curl_setup(h, SEND_TIMEOUT_S, NULL);
-    curl_easy_setopt(h, CURLOPT_URL, j->url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, strncmp(j->url, "https:", 6) == 0 ? "https" : "http");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->payload);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_cb);
-    CURLcode rc = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->code);
-    if (rc != CURLE_OK) {
-        r->outcome = rc == CURLE_ABORTED_BY_CALLBACK || atomic_load(&aborting) ? 3 : 1;
-        snprintf(r->error, sizeof r->error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
-    } else if (r->code >= 200 && r->code < 300) {
-        r->outcome = 0;
-    } else if (r->code >= 300 && r->code < 400) {
-        snprintf(r->error, sizeof r->error, "HTTP %ld: redirects are not followed", r->code);
-    } else {
-        snprintf(r->error, sizeof r->error, "HTTP %ld", r->code);
-    }
-    goto out;
-oom:
-    gh_strlcpy(r->error, "out of memory", sizeof r->error);
-out:
-    curl_slist_free_all(hdr);
-    if (h) curl_easy_cleanup(h);
-    sodium_memzero(sig, sizeof sig);
-}
-
-static int64_t backoff_s(int64_t attempts)
-{
-    int64_t d = BACKOFF_FIRST_S;
-    for (int64_t i = 1; i < attempts && d < BACKOFF_MAX_S; i++) d *= 2;
-    if (d > BACKOFF_MAX_S) d = BACKOFF_MAX_S;
-    return d / 2 + (int64_t)randombytes_uniform((uint32_t)(d / 2 + 1));
-}
-
-static void record(const hook_job *j, const reply *r)
-{
-    for (int i = 0; i < 5; i++) {
-        gh_db *db = gh_db_thread();
-        if (!db) return; /* the lease runs out and it is claimed again */
-        gh_err err = {0};
-        int64_t now = gh_now(), next = 0;
-        const char *status = "delivered";
-        const char *error = r->error[0] ? r->error : NULL;
-        char msg[400];
-        if (r->outcome == 3) {
-            status = "deferred";
-            next = now;
-            error = "interrupted by shutdown";
-        } else if (r->outcome != 0) {
-            next = now + backoff_s(j->attempts);
-            status = "deferred";
-            if (next > j->created_at + GIVE_UP_AFTER_S) {
-                snprintf(msg, sizeof msg, "gave up after %lld attempts: %s", (long long)j->attempts, r->error);
-                status = "failed";
-                error = msg;
-            }
-        }
-        gh_status st = gh_store_whdelivery_finish(db, j->id, status, now, next, r->code, r->excerpt, error, &err);
-        gh_err_clear(&err);
-        if (st == GH_OK) {
-            if (deliveries_metric) gh_metric_inc(deliveries_metric, (const char *[]){status});
-            gh_log(r->outcome == 0 ? GH_LOG_INFO : GH_LOG_WARN, NULL, "webhook delivery",
-                   json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "delivery_id", j->id, "webhook_id", j->webhook_id,
-                             "status", status, "attempts", (json_int_t)j->attempts, "http_status",
-                             (json_int_t)r->code, "error", r->error));
-            return;
-        }
-        if (st != GH_E_BUSY) break;
-        struct timespec ts = {0, 100 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    gh_logf(GH_LOG_ERROR, "cannot record webhook delivery %s; it is sent again after its lease", j->id);
-}
-
-static void job_free(hook_job *j)
-{
-    sodium_memzero(j->secret, sizeof j->secret);
-    free(j->payload);
-    free(j);
-}
-
-static void job_run(void *arg)
-{
-    hook_job *j = arg;
-    reply r = {.outcome = 3};
-    if (!gh_outbound_cancelled() && !atomic_load(&aborting)) post(j, &r);
-    record(j, &r);
-    job_free(j);
-    pthread_mutex_lock(&mu);
-    inflight--;
-    pthread_mutex_unlock(&mu);
-}
-
-bool gh_webhooks_dispatch_one(void *dbp)
-{
-    gh_db *db = dbp;
-    pthread_mutex_lock(&mu);
-    bool room = inflight < MAX_INFLIGHT;
-    pthread_mutex_unlock(&mu);
-    if (!room || atomic_load(&aborting)) return false;
-    gh_err err = {0};
-    json_t *m = NULL;
-    int64_t now = gh_now();
-    if (gh_store_whdelivery_claim(db, now, LEASE_S, &m, &err) != GH_OK || !m) {
-        gh_err_clear(&err);
-        return false;
-    }
-    const char *id = json_string_value(json_object_get(m, "id"));
-    const char *org = json_string_value(json_object_get(m, "org_id"));
-    const char *hook = json_string_value(json_object_get(m, "webhook_id"));
-    gh_webhook *w = calloc(1, sizeof *w);
-    hook_job *j = calloc(1, sizeof *j);
-    const char *why = "could not start the delivery";
-    bool give_up = false;
-    if (!w || !j) goto defer;
-    if (gh_store_webhook_get(db, org, hook, w, &err) != GH_OK) goto defer; /* deleted: its rows went with it */
-    if (!w->enabled) {
-        why = "the endpoint is disabled";
-        give_up = true;
-        goto defer;
-    }
-    char context[160];
-    size_t n = 0;
-    seal_context(w, context, sizeof context);
-    if (gh_secretbox_open(context, w->secret, j->secret, sizeof j->secret, &n, &err) != GH_OK) {
-        why = "the signing secret is unreadable";
-        goto defer;
-    }
-    gh_strlcpy(j->id, id, sizeof j->id);
-    gh_strlcpy(j->webhook_id, hook, sizeof j->webhook_id);
-    gh_strlcpy(j->url, w->url, sizeof j->url);
-    j->created_at = json_integer_value(json_object_get(m, "created_at"));
-    j->attempts = json_integer_value(json_object_get(m, "attempts"));
-    if (!(j->payload = strdup(json_string_value(json_object_get(m, "payload"))))) goto defer;
-    pthread_mutex_lock(&mu);
-    inflight++;
-    pthread_mutex_unlock(&mu);
-    if (gh_outbound_submit(job_run, j) != 0) {
-        pthread_mutex_lock(&mu);
-        inflight--;
-        pthread_mutex_unlock(&mu);
-        goto defer;
-    }
-    j = NULL;
-    goto out;
-defer:
-    gh_err_clear(&err);
-    gh_store_whdelivery_finish(db, id, give_up ? "failed" : "deferred", now, now + BACKOFF_FIRST_S, 0, NULL, why, &err);
-out:
-    if (j) job_free(j);
-    if (w) sodium_memzero(w->secret, sizeof w->secret);
-    free(w);
-    json_decref(m);
-    gh_err_clear(&err);
-    return true;
 }

@@ -1,24 +1,16 @@
 /*
- * libmicrohttpd glue: the access handler matches the route and, on the
- * headers alone (before any body byte is read), refuses an over-limit
- * Content-Length, authenticates and checks the route's permission; then it
- * collects the body, dispatches to the handler, suspends the connection
- * while slow work runs on the hashing pool, and queues the answer. One arena
- * per request, freed when the request completes.
- *
- * Connections are tracked from accept to close (conn_slot) so that a reaper
- * can close those still sending headers or body after an absolute deadline
- * (libmicrohttpd's own timeout restarts with every byte), and so that a
- * SIGTERM can let the requests in flight finish before the daemon stops.
- *
- * Over 600 lines: the libmicrohttpd life cycle of one request (first call,
- * body, dispatch, answer, completion) is one state machine, and its
- * static helpers share the request struct; the next split is the JSON body
- * checker and the problem+json renderer into files of their own.
+ * libmicrohttpd glue: the life cycle of one request. The access handler
+ * builds the request and, on the headers alone (before any body byte is
+ * read), lets the gate (gate.c) refuse an over-limit Content-Length,
+ * authenticate and check the route's permission; then it collects the body,
+ * dispatches to the handler, suspends the connection while slow work runs
+ * on the hashing pool, and queues the answer (set through reply.c). One
+ * arena per request, freed when the request completes. gh_server_run starts
+ * the daemon and, on SIGTERM, lets the requests in flight finish before it
+ * stops. Connections and their deadline: conns.c; addresses and the metrics
+ * listener: listen.c.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,93 +22,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/access.h"
-#include "core/apikeys.h"
-#include "core/denials.h"
-#include "core/scim.h"
-#include "core/session.h"
-#include "core/testhooks.h"
-#include "http/http.h"
-#include "http/idpcall.h"
-#include "http/pool.h"
-#include "http/router.h"
-#include "http/tls.h"
-
 #include <systemd/sd-daemon.h>
+
 #include "api/api.h"
+#include "core/denials.h"
+#include "core/testhooks.h"
+#include "http/idpcall.h"
+#include "http/server_int.h"
+#include "http/tls.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
-#define BODY_MAX (1u << 20)        /* 1 MiB for JSON bodies */
-#define BIG_BODY_MAX (16u << 20)   /* 16 MiB for imports */
-/* Body bytes that requests nobody has authenticated (public routes: sign-in,
- * setup, links) may hold at once, over all connections. */
-#define UNAUTH_BODY_BUDGET (32u << 20)
-#define CONN_MEMORY_LIMIT (32u << 10) /* per connection: headers and buffers */
-#define CONN_LIMIT 4096u
-static double drain_max_ms; /* SIGTERM: how long requests in flight may take */
-
-typedef enum { ST_BODY, ST_DEFERRED, ST_DONE } req_state;
-
-/* A connection from accept to close. phase says whether it is still sending
- * (headers or body: subject to the absolute deadline) or being answered. */
-typedef enum { PH_RECEIVING, PH_ANSWERING } conn_phase;
-typedef struct conn_slot {
-    struct conn_slot *prev, *next;
-    int fd;
-    double since_ms;   /* start of the current request (or of the connection) */
-    conn_phase phase;
-    bool reaped;
-} conn_slot;
-
-struct gh_req {
-    struct MHD_Connection *conn;
-    gh_arena *arena;
-    gh_ctx ctx;
-    char method[16];
-    char *path;
-    gh_match match;
-    req_state state;
-    gh_buf body;
-    bool too_large;
-    bool authed;          /* authenticated and authorized on the headers */
-    bool over_budget;     /* a body without Content-Length outgrew the budget */
-    size_t reserved;      /* bytes of UNAUTH_BODY_BUDGET this request holds */
-    json_t *json;
-    /* answer */
-    struct MHD_Response *resp;
-    unsigned status;
-    struct reply_header *headers, **headers_end; /* in the arena, in order */
-    bool headers_lost;    /* one could not be kept: the answer becomes a 500 */
-    /* deferral */
-    gh_work_fn work;
-    void *work_arg;
-    gh_handler cont;
-    void *state_ptr;
-    gh_work_fn on_done;
-    void *on_done_arg;
-    gh_pool_tag tag;    /* who the deferred work is for (fair share) */
-    bool idp_call;      /* the deferred work calls an IdP: http/idpcall.h, not the hashing pool */
-    double started_ms;
-    char request_id[GH_ID_MAX];
-    char ip[INET6_ADDRSTRLEN];
-    /* the last 403 answer's code and permission, for gh_denial_note */
-    char denied_code[48];
-    char denied_perm[128];
-};
-
-struct reply_header {
-    struct reply_header *next;
-    char *name, *value;
-};
-
 static struct MHD_Daemon *daemon_handle;
-static _Atomic size_t unauth_bytes;      /* reserved from UNAUTH_BODY_BUDGET */
 static _Atomic unsigned requests_alive;  /* gh_req objects not yet completed */
 static atomic_bool draining;
-static pthread_mutex_t conns_mu = PTHREAD_MUTEX_INITIALIZER;
-static conn_slot *conns;                 /* every open connection */
+static double drain_max_ms; /* SIGTERM: how long requests in flight may take */
 static char request_prefix[16];
 static void request_prefix_init(void)
 {
@@ -126,542 +47,10 @@ static void request_prefix_init(void)
 }
 static unsigned bound_port;
 
-/* ---- request accessors ------------------------------------------------------ */
-gh_ctx *gh_req_ctx(gh_req *r) { return &r->ctx; }
-const char *gh_req_method(gh_req *r) { return r->method; }
-const char *gh_req_path(gh_req *r) { return r->path; }
-gh_arena *gh_req_arena(gh_req *r) { return r->arena; }
-json_t *gh_req_json(gh_req *r) { return r->json; }
-void gh_req_set_state(gh_req *r, void *s) { r->state_ptr = s; }
-void *gh_req_state(gh_req *r) { return r->state_ptr; }
-void gh_req_defer_for(gh_req *r, const gh_pool_tag *tag) { r->tag = *tag; }
-void gh_req_on_done(gh_req *r, gh_work_fn fn, void *arg)
-{
-    r->on_done = fn;
-    r->on_done_arg = arg;
-}
-
-const char *gh_req_body(gh_req *r, size_t *len)
-{
-    if (len) *len = r->body.len;
-    return r->body.data ? r->body.data : "";
-}
-
-const char *gh_req_param(gh_req *r, const char *name)
-{
-    size_t n = strlen(name);
-    for (int i = 0; i < r->match.nparams; i++)
-        if (r->match.params[i].name_len == n && memcmp(r->match.params[i].name, name, n) == 0)
-            return r->match.params[i].value;
-    return NULL;
-}
-
-const char *gh_req_query(gh_req *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-const char *gh_req_header(gh_req *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-/* ---- answers ---------------------------------------------------------------- */
-void gh_reply_header(gh_req *r, const char *name, const char *value)
-{
-    /* As many as the handler sets; one that cannot be kept is not dropped
-     * silently: queue_answer answers 500 instead of a partial answer. */
-    struct reply_header *h = gh_arena_alloc(r->arena, sizeof *h);
-    if (h) {
-        h->next = NULL;
-        h->name = gh_arena_strdup(r->arena, name);
-        h->value = gh_arena_strdup(r->arena, value);
-    }
-    if (!h || !h->name || !h->value) {
-        r->headers_lost = true;
-        return;
-    }
-    if (!r->headers_end) r->headers_end = &r->headers;
-    *r->headers_end = h;
-    r->headers_end = &h->next;
-}
-
-void gh_reply_bytes(gh_req *r, unsigned status, const char *content_type, const void *data,
-                    size_t len, bool copy)
-{
-    if (r->resp) MHD_destroy_response(r->resp);
-    r->resp = MHD_create_response_from_buffer(len, (void *)data,
-                                              copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
-    r->status = status;
-    if (r->resp && content_type) MHD_add_response_header(r->resp, "Content-Type", content_type);
-}
-
-/* Streams the rest of a file: the callback reads it chunk by chunk while
- * libmicrohttpd sends, so the answer is never held in memory whole. */
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    (void)pos;
-    FILE *f = cls;
-    size_t n = fread(buf, 1, max, f);
-    if (n > 0) return (ssize_t)n;
-    return ferror(f) ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
-}
-
-static void stream_free(void *cls) { fclose(cls); }
-
-void gh_reply_stream(gh_req *r, unsigned status, const char *content_type, FILE *f)
-{
-    if (r->resp) MHD_destroy_response(r->resp);
-    r->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, f, stream_free);
-    if (!r->resp) {
-        fclose(f); /* no answer: the dispatcher answers 500 */
-        return;
-    }
-    r->status = status;
-    if (content_type) MHD_add_response_header(r->resp, "Content-Type", content_type);
-}
-
-typedef struct cb_stream {
-    gh_stream_fn fn;
-    void *arg;
-    void (*done)(void *arg);
-} cb_stream;
-
-static ssize_t cb_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    (void)pos;
-    cb_stream *s = cls;
-    long n = s->fn(s->arg, buf, max);
-    if (n > 0) return (ssize_t)n;
-    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
-}
-
-static void cb_free(void *cls)
-{
-    cb_stream *s = cls;
-    if (s->done) s->done(s->arg);
-    free(s);
-}
-
-void gh_reply_callback(gh_req *r, unsigned status, const char *content_type, gh_stream_fn fn, void *arg,
-                       void (*done)(void *arg))
-{
-    if (r->resp) MHD_destroy_response(r->resp);
-    r->resp = NULL;
-    cb_stream *s = malloc(sizeof *s);
-    if (!s) {
-        if (done) done(arg);
-        return; /* no answer: the dispatcher answers 500 */
-    }
-    *s = (cb_stream){fn, arg, done};
-    r->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, cb_read, s, cb_free);
-    if (!r->resp) {
-        cb_free(s);
-        return;
-    }
-    r->status = status;
-    if (content_type) MHD_add_response_header(r->resp, "Content-Type", content_type);
-}
-
-static void reply_json_typed(gh_req *r, unsigned status, json_t *body, const char *type)
-{
-    char *text = body ? gh_json_dump(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (r->resp) MHD_destroy_response(r->resp);
-    r->resp = NULL;
-    if (!text) {
-        static const char oom[] = "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500,\"code\":\"internal\"}";
-        r->resp = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
-        r->status = 500;
-        type = "application/problem+json";
-    } else {
-        r->resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-        if (!r->resp) free(text);
-        r->status = status;
-    }
-    if (r->resp) MHD_add_response_header(r->resp, "Content-Type", type);
-}
-
-void gh_reply_json(gh_req *r, unsigned status, json_t *body)
-{
-    reply_json_typed(r, status, body, "application/json");
-}
-
-void gh_reply_empty(gh_req *r)
-{
-    if (r->resp) MHD_destroy_response(r->resp);
-    r->resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    r->status = 204;
-}
-
-/* The one table from gh_status to HTTP. */
-static const struct { unsigned http; const char *title; } status_table[GH_STATUS_COUNT] = {
-    [GH_OK] = {200, "OK"},
-    [GH_E_INVALID] = {400, "Bad Request"},
-    [GH_E_UNAUTHENTICATED] = {401, "Unauthorized"},
-    [GH_E_FORBIDDEN] = {403, "Forbidden"},
-    [GH_E_NOT_FOUND] = {404, "Not Found"},
-    [GH_E_METHOD] = {405, "Method Not Allowed"},
-    [GH_E_CONFLICT] = {409, "Conflict"},
-    [GH_E_GONE] = {410, "Gone"},
-    [GH_E_TOO_LARGE] = {413, "Content Too Large"},
-    [GH_E_UNSUPPORTED_TYPE] = {415, "Unsupported Media Type"},
-    [GH_E_PRECONDITION] = {428, "Precondition Required"},
-    [GH_E_THROTTLED] = {429, "Too Many Requests"},
-    [GH_E_INTERNAL] = {500, "Internal Server Error"},
-    [GH_E_BUSY] = {503, "Service Unavailable"},
-    [GH_E_STALE] = {412, "Precondition Failed"},
-};
-
-void gh_reply_scim(gh_req *r, unsigned status, json_t *body)
-{
-    reply_json_typed(r, status, body, "application/scim+json");
-}
-
-/* Under /scim/ every refusal, the dispatcher's too, is a SCIM Error
- * message (RFC 7644 §3.12) that keeps gatehouse's stable code. */
-static bool scim_path(const gh_req *r) { return strncmp(r->path, "/scim/", 6) == 0; }
-
-/* The `errors` list of a problem whose fields were checked together, or a
- * one-item list for a problem about one field, with every detail
- * sentence-cased. */
-static json_t *problem_errors(const gh_err *err)
-{
-    json_t *given = err->extra ? json_object_get(err->extra, "errors") : NULL;
-    json_t *list = json_array();
-    if (!list) return NULL;
-    char d[sizeof err->detail + 2];
-    if (json_is_array(given)) {
-        size_t i;
-        json_t *it;
-        json_array_foreach(given, i, it) {
-            const char *detail = json_string_value(json_object_get(it, "detail"));
-            gh_err_sentence(detail ? detail : "", d, sizeof d);
-            json_array_append_new(list, json_pack("{s:O, s:O, s:s}", "field", json_object_get(it, "field"), "code",
-                                                  json_object_get(it, "code"), "detail", d));
-        }
-    } else if (err->field[0]) {
-        gh_err_sentence(err->detail, d, sizeof d);
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "field", err->field, "code",
-                                              err->code[0] ? err->code : "error", "detail", d));
-    }
-    if (json_array_size(list) == 0) { json_decref(list); return NULL; }
-    return list;
-}
-
-void gh_reply_err(gh_req *r, const gh_err *err)
-{
-    gh_status st = err->status > GH_OK && err->status < GH_STATUS_COUNT ? err->status : GH_E_INTERNAL;
-    bool scim = scim_path(r);
-    json_t *p = scim ? gh_scim_error_json(err, status_table[st].http) : json_object();
-    if (p && scim) json_object_set_new(p, "request_id", json_string(r->request_id));
-    if (p && !scim) {
-        char type[128];
-        snprintf(type, sizeof type, "https://gatehouse.dev/problems/%s", err->code[0] ? err->code : "error");
-        json_object_set_new(p, "type", json_string(type));
-        json_object_set_new(p, "title", json_string(status_table[st].title));
-        json_object_set_new(p, "status", json_integer(status_table[st].http));
-        json_object_set_new(p, "code", json_string(err->code[0] ? err->code : "error"));
-        if (err->detail[0]) {
-            char d[sizeof err->detail + 2];
-            gh_err_sentence(err->detail, d, sizeof d);
-            json_object_set_new(p, "detail", json_string(d));
-        }
-        if (err->field[0]) json_object_set_new(p, "field", json_string(err->field));
-        json_object_set_new(p, "instance", json_string(r->path));
-        json_object_set_new(p, "request_id", json_string(r->request_id));
-        if (err->extra) json_object_update(p, err->extra);
-        json_t *errors = problem_errors(err);
-        if (errors) json_object_set_new(p, "errors", errors);
-    }
-    if (st == GH_E_FORBIDDEN) {
-        gh_strlcpy(r->denied_code, err->code[0] ? err->code : "error", sizeof r->denied_code);
-        const char *perm = err->extra ? json_string_value(json_object_get(err->extra, "permission")) : NULL;
-        gh_strlcpy(r->denied_perm, perm ? perm : "", sizeof r->denied_perm);
-    }
-    reply_json_typed(r, status_table[st].http, p, scim ? "application/scim+json" : "application/problem+json");
-    if (err->retry_after > 0) {
-        char ra[16];
-        snprintf(ra, sizeof ra, "%d", err->retry_after);
-        gh_reply_header(r, "Retry-After", ra);
-    }
-}
-
-void gh_reply_ctx_err(gh_req *r) { gh_reply_err(r, &r->ctx.err); }
-
-static void reply_fail(gh_req *r, gh_status st, const char *code, const char *detail)
-{
-    gh_err e = {0};
-    gh_fail(&e, st, code, "%s", detail);
-    gh_reply_err(r, &e);
-}
-
-/* ---- deferral ------------------------------------------------------------------ */
-void gh_req_defer(gh_req *r, gh_work_fn work, void *arg, gh_handler cont)
-{
-    r->work = work;
-    r->work_arg = arg;
-    r->cont = cont;
-}
-
-void gh_req_defer_idp(gh_req *r, gh_work_fn work, void *arg, gh_handler cont)
-{
-    gh_req_defer(r, work, arg, cont);
-    r->idp_call = true;
-}
-
 static void deferred_done(void *arg)
 {
     gh_req *r = arg;
     MHD_resume_connection(r->conn);
-}
-
-/* ---- JSON input (the checks: http/bodycheck.c) ----------------------------- */
-bool gh_json_check_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields)
-{
-    return gh_json_check_in_or_reply(r, obj, fields, NULL);
-}
-
-/* Every unknown, mistyped and missing field is reported at once (the
- * problem's `errors`); the first one is the problem's code and field. */
-bool gh_json_check_in_or_reply(gh_req *r, json_t *obj, const gh_jfield *fields, const char *in)
-{
-    gh_err e = {0};
-    if (gh_body_check_fields(obj, fields, in, &e)) return true;
-    gh_reply_err(r, &e);
-    gh_err_clear(&e);
-    return false;
-}
-
-const char *gh_jstr(json_t *obj, const char *name) { return json_string_value(json_object_get(obj, name)); }
-bool gh_jhas(json_t *obj, const char *name) { return obj && json_object_get(obj, name) != NULL; }
-bool gh_jbool(json_t *obj, const char *name, bool dflt)
-{
-    json_t *v = json_object_get(obj, name);
-    return json_is_boolean(v) ? json_is_true(v) : dflt;
-}
-
-/* ---- dispatch ----------------------------------------------------------------- */
-static bool unsafe_method(const char *m)
-{
-    return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0;
-}
-
-/* Finds the session token (bearer or cookie) or API key and authenticates. */
-static bool authenticate_or_reply(gh_req *r, const gh_route *rt)
-{
-    gh_ctx *ctx = &r->ctx;
-    /* Public routes act for nobody: a session cookie the browser sends along
-     * (say, to sign in as someone else) is neither used nor CSRF-checked. */
-    if (rt->auth == GH_AUTH_NONE) return true;
-    const char *authz = gh_req_header(r, "Authorization");
-    const char *token = NULL;
-    bool from_cookie = false;
-    if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
-        token = authz + 7;
-    } else if (!authz) {
-        /* Over https only the __Host- cookie counts (api/auth.c set_cookies). */
-        token = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
-                                            gh_cfg()->secure_cookies ? "__Host-gh_session" : "gh_session");
-        from_cookie = token != NULL;
-    }
-    if (!token || !*token) {
-        reply_fail(r, GH_E_UNAUTHENTICATED, "unauthenticated", "sign in first");
-        return false;
-    }
-    gh_status st;
-    char csrf_hash[GH_HASH_HEX_LEN + 1] = "";
-    /* An API key is the prefix and a token; a session token is a bare token,
-     * which may itself start with "ghk_" (1 in 16.7 million): the length
-     * tells them apart. */
-    if (!from_cookie && strncmp(token, GH_APIKEY_PREFIX, strlen(GH_APIKEY_PREFIX)) == 0 &&
-        strlen(token) != GH_TOKEN_LEN) {
-        st = gh_apikey_authenticate(ctx, token);
-    } else {
-        st = gh_session_authenticate(ctx, token, csrf_hash);
-    }
-    if (st != GH_OK) {
-        gh_reply_ctx_err(r);
-        return false;
-    }
-    ctx->actor.cookie_auth = from_cookie;
-    if (from_cookie && unsafe_method(r->method)) {
-        const char *hdr = gh_req_header(r, "X-CSRF-Token");
-        char h[GH_HASH_HEX_LEN + 1];
-        if (!hdr) { reply_fail(r, GH_E_FORBIDDEN, "csrf_failed", "missing X-CSRF-Token header"); return false; }
-        gh_token_hash(hdr, h);
-        if (!gh_secret_eq(h, csrf_hash)) {
-            reply_fail(r, GH_E_FORBIDDEN, "csrf_failed", "X-CSRF-Token does not match the session");
-            return false;
-        }
-    }
-    return true;
-}
-
-const char *gh_route_perm_alt(const gh_route *rt)
-{
-    static const struct { const char *view, *manage; } pairs[] = {{"users.view", "users.manage"}};
-    if (!rt->perm || !(rt->flags & GH_R_OR_MANAGE)) return NULL;
-    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
-        if (strcmp(rt->perm, pairs[i].view) == 0) return pairs[i].manage;
-    return NULL;
-}
-
-static bool authorize_or_reply(gh_req *r, const gh_route *rt)
-{
-    gh_ctx *ctx = &r->ctx;
-    gh_actor *a = &ctx->actor;
-    if (rt->auth == GH_AUTH_NONE) return true;
-    /* Checked here against the snapshot, and again from the rows when the
-     * handler's write takes the write lock (gh_tx_begin, core/guard.h). */
-    ctx->required_perm = rt->perm;
-    ctx->required_alt = gh_route_perm_alt(rt);
-    if (a->type == GH_ACTOR_API_KEY) {
-        if (!(rt->auth & GH_AUTH_KEY)) {
-            reply_fail(r, GH_E_FORBIDDEN, "user_session_required", "this endpoint needs a user session, not an API key");
-            return false;
-        }
-        /* A key acts for its organization's integration, within its scopes. */
-        const char *need = gh_route_key_scope(rt);
-        if (!gh_access_key_holds(a, need)) {
-            gh_err e = {0};
-            gh_fail(&e, GH_E_FORBIDDEN, "scope_missing", "this API key lacks the '%s' scope",
-                    need ? need : "(none)");
-            if (need) gh_err_extra(&e, "scope", json_string(need));
-            gh_reply_err(r, &e);
-            gh_err_clear(&e);
-            return false;
-        }
-        return true;
-    }
-    if (a->type != GH_ACTOR_USER || !(rt->auth & GH_AUTH_USER)) {
-        reply_fail(r, GH_E_FORBIDDEN, "api_key_required", "this endpoint needs an API key");
-        return false;
-    }
-    unsigned fl = rt->flags;
-    if (a->kiosk && !(fl & GH_R_KIOSK)) {
-        reply_fail(r, GH_E_FORBIDDEN, "kiosk_scope", "a kiosk session cannot do this");
-        return false;
-    }
-    if (!a->kiosk && (fl & GH_R_KIOSK) && !(fl & GH_R_OFFICE)) {
-        reply_fail(r, GH_E_FORBIDDEN, "kiosk_only", "this needs a kiosk session");
-        return false;
-    }
-    if (a->mfa_pending[0] && !(fl & GH_R_MFA_STEP)) {
-        reply_fail(r, GH_E_PRECONDITION, "mfa_required",
-                   strcmp(a->mfa_pending, "enrol") == 0 ? "set up a second factor first" : "give your second factor first");
-        return false;
-    }
-    if (a->pin_change_required && !(fl & GH_R_PIN_CHANGE)) {
-        reply_fail(r, GH_E_PRECONDITION, "pin_change_required", "set a new PIN first");
-        return false;
-    }
-    if (unsafe_method(r->method) && !(fl & GH_R_DEVICE_OK) && gh_access_is_device(ctx)) {
-        reply_fail(r, GH_E_FORBIDDEN, "device_read_only", "a shared display account can only read");
-        return false;
-    }
-    const char *alt = gh_route_perm_alt(rt);
-    if (rt->perm && !gh_access_allowed(ctx, rt->perm) && !(alt && gh_access_allowed(ctx, alt))) {
-        gh_err e = {0};
-        if (alt)
-            gh_fail(&e, GH_E_FORBIDDEN, "permission_denied", "this needs the '%s' or the '%s' permission", rt->perm, alt);
-        else
-            gh_fail(&e, GH_E_FORBIDDEN, "permission_denied", "this needs the '%s' permission", rt->perm);
-        gh_err_extra(&e, "permission", json_string(rt->perm));
-        gh_reply_err(r, &e);
-        gh_err_clear(&e);
-        return false;
-    }
-    return true;
-}
-
-typedef struct { const gh_route *rt; const char *unknown; } query_scan;
-
-static enum MHD_Result scan_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-    (void)kind;
-    (void)value;
-    query_scan *q = cls;
-    if (!gh_route_takes_query(q->rt, key ? key : "")) {
-        q->unknown = key ? key : "";
-        return MHD_NO;
-    }
-    return MHD_YES;
-}
-
-/* Unknown query parameters are refused the same way on every route (issue
- * 11), from the one table in router.c, before the handler runs. */
-static bool query_known_or_reply(gh_req *r, const gh_route *rt)
-{
-    query_scan q = {rt, NULL};
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, scan_query, &q);
-    if (!q.unknown) return true;
-    const char *takes = gh_route_query_params(rt);
-    gh_err e = {0};
-    char name[64];
-    gh_strlcpy(name, q.unknown, sizeof name);
-    if (takes && *takes)
-        gh_fail_field(&e, GH_E_INVALID, "unknown_parameter", name, "unknown query parameter '%s'; this takes: %s",
-                      name, takes);
-    else
-        gh_fail_field(&e, GH_E_INVALID, "unknown_parameter", name, "unknown query parameter '%s'; this takes none",
-                      name);
-    gh_reply_err(r, &e);
-    gh_err_clear(&e);
-    return false;
-}
-
-/* Takes n bytes from the budget for unauthenticated bodies; false when it
- * is spent (the request is refused, nothing is buffered). */
-static bool unauth_reserve(gh_req *r, size_t n)
-{
-    size_t cur = atomic_load(&unauth_bytes);
-    do {
-        if (n > UNAUTH_BODY_BUDGET - cur) return false;
-    } while (!atomic_compare_exchange_weak(&unauth_bytes, &cur, cur + n));
-    r->reserved += n;
-    return true;
-}
-
-static void reply_budget_spent(gh_req *r)
-{
-    gh_err e = {.retry_after = 1};
-    gh_fail(&e, GH_E_BUSY, "server_busy", "too many unauthenticated uploads in progress; retry shortly");
-    gh_reply_err(r, &e);
-}
-
-/* Everything decided on the request line and headers, before any body byte
- * is read: the route, the declared size, authentication, permission, and a
- * share of the unauthenticated body budget. Answers and returns false to
- * refuse. */
-static bool admit_or_reply(gh_req *r, uint64_t declared)
-{
-    const gh_route *rt = r->match.route;
-    if (!rt) {
-        if (r->match.path_known) {
-            gh_reply_header(r, "Allow", r->match.allow);
-            reply_fail(r, GH_E_METHOD, "method_not_allowed", "method not allowed on this resource");
-        } else {
-            reply_fail(r, GH_E_NOT_FOUND, "not_found", "no such resource");
-        }
-        return false;
-    }
-    if (r->too_large) {
-        reply_fail(r, GH_E_TOO_LARGE, "body_too_large", "the request body is too large");
-        return false;
-    }
-    r->ctx.db = gh_db_thread();
-    if (!r->ctx.db && !(rt->flags & GH_R_NO_DB)) {
-        reply_fail(r, GH_E_BUSY, "database_unavailable", "the database is unavailable");
-        return false;
-    }
-    if (!authenticate_or_reply(r, rt) || !authorize_or_reply(r, rt) || !query_known_or_reply(r, rt)) return false;
-    if (rt->auth == GH_AUTH_NONE && declared > 0 && !unauth_reserve(r, (size_t)declared)) {
-        reply_budget_spent(r);
-        return false;
-    }
-    r->authed = true;
-    return true;
 }
 
 /* The body is complete: parse it and run the handler. */
@@ -669,25 +58,25 @@ static void dispatch(gh_req *r)
 {
     const gh_route *rt = r->match.route;
     if (r->too_large) {
-        reply_fail(r, GH_E_TOO_LARGE, "body_too_large", "the request body is too large");
+        gh_reply_fail(r, GH_E_TOO_LARGE, "body_too_large", "the request body is too large");
         return;
     }
     if (r->over_budget) {
-        reply_budget_spent(r);
+        gh_reply_budget_spent(r);
         return;
     }
     if (!gh_buf_ok(&r->body)) {
-        reply_fail(r, GH_E_INTERNAL, "internal", "out of memory");
+        gh_reply_fail(r, GH_E_INTERNAL, "internal", "out of memory");
         return;
     }
     r->ctx.db = gh_db_thread();
     if (!r->ctx.db && !(rt->flags & GH_R_NO_DB)) {
-        reply_fail(r, GH_E_BUSY, "database_unavailable", "the database is unavailable");
+        gh_reply_fail(r, GH_E_BUSY, "database_unavailable", "the database is unavailable");
         return;
     }
     if (r->body.len > 0 && !(rt->flags & GH_R_RAW_BODY)) {
         if (!gh_body_content_type_ok(gh_req_header(r, "Content-Type"))) {
-            reply_fail(r, GH_E_UNSUPPORTED_TYPE, "unsupported_media_type",
+            gh_reply_fail(r, GH_E_UNSUPPORTED_TYPE, "unsupported_media_type",
                        "send the body as Content-Type: application/json");
             return;
         }
@@ -762,14 +151,14 @@ static bool add_reply_headers(gh_req *r)
 
 static enum MHD_Result queue_answer(gh_req *r)
 {
-    if (!r->resp) reply_fail(r, GH_E_INTERNAL, "internal", "no answer was produced");
+    if (!r->resp) gh_reply_fail(r, GH_E_INTERNAL, "internal", "no answer was produced");
     if (r->resp && !add_reply_headers(r)) {
         /* A partial answer (a lost Set-Cookie, Retry-After or Location)
          * would mislead the client: a clean 500 without them instead. */
         r->headers = NULL;
         r->headers_end = NULL;
         r->headers_lost = false;
-        reply_fail(r, GH_E_INTERNAL, "internal", "out of memory");
+        gh_reply_fail(r, GH_E_INTERNAL, "internal", "out of memory");
         if (r->resp && !add_reply_headers(r)) {
             MHD_destroy_response(r->resp);
             r->resp = NULL;
@@ -849,22 +238,6 @@ static gh_req *req_new(struct MHD_Connection *c, const char *url, const char *me
     return r;
 }
 
-static conn_slot *conn_slot_of(struct MHD_Connection *c)
-{
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci ? ci->socket_context : NULL;
-}
-
-static void conn_phase_set(struct MHD_Connection *c, conn_phase ph, bool restart)
-{
-    conn_slot *s = conn_slot_of(c);
-    if (!s) return;
-    pthread_mutex_lock(&conns_mu);
-    s->phase = ph;
-    if (restart) s->since_ms = gh_mono_ms();
-    pthread_mutex_unlock(&conns_mu);
-}
-
 /* Appends a piece of the body; false if it cannot be kept. */
 static void body_append(gh_req *r, const char *data, size_t n)
 {
@@ -876,7 +249,7 @@ static void body_append(gh_req *r, const char *data, size_t n)
             gh_buf_release(&r->body);
             return;
         }
-        if (!unauth_reserve(r, r->body.len + n - r->reserved)) {
+        if (!gh_unauth_reserve(r, r->body.len + n - r->reserved)) {
             r->over_budget = true;
             gh_buf_release(&r->body);
             return;
@@ -918,8 +291,8 @@ static enum MHD_Result access_step(void *cls, struct MHD_Connection *c, const ch
         r = req_new(c, url, method, &declared);
         if (!r) return answer_no_memory(c);
         *con_cls = r;
-        if (!admit_or_reply(r, declared)) {
-            conn_phase_set(c, PH_ANSWERING, false);
+        if (!gh_admit_or_reply(r, declared)) {
+            gh_conn_phase_set(c, PH_ANSWERING, false);
             return queue_answer(r);
         }
         return MHD_YES;
@@ -930,7 +303,7 @@ static enum MHD_Result access_step(void *cls, struct MHD_Connection *c, const ch
             *upload_size = 0;
             return MHD_YES;
         }
-        conn_phase_set(c, PH_ANSWERING, false);
+        gh_conn_phase_set(c, PH_ANSWERING, false);
         dispatch(r);
     } else if (r->state == ST_DEFERRED) {
         r->ctx.db = gh_db_thread();
@@ -991,114 +364,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     gh_err_clear(&r->ctx.err);
     gh_buf_release(&r->body);
     gh_arena_free(r->arena);
-    if (r->reserved) atomic_fetch_sub(&unauth_bytes, r->reserved);
+    gh_unauth_release(r->reserved);
     free(r);
     *con_cls = NULL;
     /* A kept-alive connection starts its next request's deadline now. */
-    conn_phase_set(c, PH_RECEIVING, true);
+    gh_conn_phase_set(c, PH_RECEIVING, true);
     atomic_fetch_sub(&requests_alive, 1);
-}
-
-/* Registers connections from accept to close (libmicrohttpd calls CLOSED
- * before it closes the socket, so a slot's fd is open while listed). */
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
-{
-    (void)cls;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        conn_slot *s = calloc(1, sizeof *s);
-        if (!s) return; /* untracked: only MHD's idle timeout applies */
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        s->fd = ci ? ci->connect_fd : -1;
-        s->since_ms = gh_mono_ms();
-        s->phase = PH_RECEIVING;
-        pthread_mutex_lock(&conns_mu);
-        s->next = conns;
-        if (conns) conns->prev = s;
-        conns = s;
-        pthread_mutex_unlock(&conns_mu);
-        *socket_context = s;
-    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-        conn_slot *s = *socket_context;
-        if (!s) return;
-        pthread_mutex_lock(&conns_mu);
-        if (s->prev) s->prev->next = s->next;
-        else conns = s->next;
-        if (s->next) s->next->prev = s->prev;
-        pthread_mutex_unlock(&conns_mu);
-        free(s);
-        *socket_context = NULL;
-    }
-}
-
-/* ---- the reaper: an absolute deadline for headers and body ------------------- */
-static pthread_t reaper;
-static bool reaper_running;
-static pthread_mutex_t reaper_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t reaper_cv = PTHREAD_COND_INITIALIZER;
-static bool reaper_stop;
-static unsigned deadline_s;
-
-/* Shuts down (does not close: libmicrohttpd owns the descriptor) every
- * connection that has been sending one request's headers or body for longer
- * than the deadline; libmicrohttpd then sees the end of the stream and
- * closes it. */
-static unsigned reap_once(void)
-{
-    unsigned n = 0;
-    double now = gh_mono_ms(), limit = (double)deadline_s * 1000.0;
-    pthread_mutex_lock(&conns_mu);
-    for (conn_slot *s = conns; s; s = s->next) {
-        if (s->reaped || s->fd < 0 || s->phase != PH_RECEIVING || now - s->since_ms < limit) continue;
-        shutdown(s->fd, SHUT_RDWR);
-        s->reaped = true;
-        n++;
-    }
-    pthread_mutex_unlock(&conns_mu);
-    return n;
-}
-
-static void *reaper_loop(void *unused)
-{
-    (void)unused;
-    pthread_mutex_lock(&reaper_mu);
-    while (!reaper_stop) {
-        pthread_mutex_unlock(&reaper_mu);
-        unsigned n = reap_once();
-        if (n) gh_log(GH_LOG_WARN, NULL, "closed connections past the request deadline",
-                      json_pack("{s:i, s:i}", "connections", (int)n, "deadline_s", (int)deadline_s));
-        pthread_mutex_lock(&reaper_mu);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 250 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-        if (!reaper_stop) pthread_cond_timedwait(&reaper_cv, &reaper_mu, &ts);
-    }
-    pthread_mutex_unlock(&reaper_mu);
-    return NULL;
-}
-
-static void reaper_end(void)
-{
-    if (!reaper_running) return;
-    pthread_mutex_lock(&reaper_mu);
-    reaper_stop = true;
-    pthread_cond_signal(&reaper_cv);
-    pthread_mutex_unlock(&reaper_mu);
-    pthread_join(reaper, NULL);
-    reaper_running = false;
-}
-
-/* libmicrohttpd's messages are printf formats of its own. */
-__attribute__((format(printf, 2, 0)))
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    size_t n = strlen(msg);
-    while (n && (msg[n - 1] == '\n')) msg[--n] = '\0';
-    gh_log(GH_LOG_WARN, NULL, msg, json_pack("{s:s}", "source", "libmicrohttpd"));
 }
 
 unsigned gh_server_port(void) { return bound_port; }
@@ -1113,114 +384,6 @@ void gh_server_block_signals(void)
     sigaddset(&set, SIGPIPE);
     sigaddset(&set, SIGHUP); /* taken by sigwait: reloads the TLS pair */
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads created later inherit the mask */
-}
-
-/* "127.0.0.1", "::", "[::1]" into a socket address with port. */
-static bool listen_addr(const char *host, unsigned port, struct sockaddr_storage *ss, bool *v6)
-{
-    char h[INET6_ADDRSTRLEN + 2];
-    size_t n = strlen(host);
-    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-        if (n - 2 >= sizeof h) return false;
-        memcpy(h, host + 1, n - 2);
-        h[n - 2] = '\0';
-    } else if (!gh_strlcpy(h, host, sizeof h)) {
-        return false;
-    }
-    memset(ss, 0, sizeof *ss);
-    struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)ss;
-    if (inet_pton(AF_INET, h, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)port);
-        *v6 = false;
-        return true;
-    }
-    if (inet_pton(AF_INET6, h, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        *v6 = true;
-        return true;
-    }
-    return false;
-}
-
-/* ---- the metrics address (--metrics-listen) ---------------------------------- */
-static struct MHD_Daemon *metrics_daemon;
-static atomic_bool metrics_separate;
-static unsigned metrics_bound_port;
-
-bool gh_server_metrics_separate(void) { return atomic_load(&metrics_separate); }
-unsigned gh_server_metrics_port(void) { return metrics_bound_port; }
-
-/* GET|HEAD /metrics and /healthz; everything else 404, no body read. */
-static enum MHD_Result on_metrics_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                         const char *version, const char *upload, size_t *upload_size, void **con_cls)
-{
-    (void)cls;
-    (void)version;
-    (void)upload;
-    if (*con_cls == NULL) { *con_cls = c; return MHD_YES; } /* headers only, first call */
-    if (*upload_size) { *upload_size = 0; return MHD_YES; } /* discard any body */
-    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    unsigned status = 404;
-    const char *type = "text/plain; charset=utf-8";
-    gh_buf b;
-    gh_buf_init(&b, 8u << 20);
-    if (get && strcmp(url, "/metrics") == 0) {
-        gh_metrics_render(&b);
-        status = gh_buf_ok(&b) ? 200 : 500;
-        type = "text/plain; version=0.0.4; charset=utf-8";
-    } else if (get && strcmp(url, "/healthz") == 0) {
-        gh_buf_puts(&b, "ok\n");
-        status = 200;
-    } else {
-        gh_buf_puts(&b, "not found: this address serves /metrics and /healthz\n");
-    }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(gh_buf_ok(&b) ? b.len : 0, b.data ? b.data : (void *)"", MHD_RESPMEM_MUST_COPY);
-    gh_buf_release(&b);
-    if (!resp) return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", type);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    enum MHD_Result ret = MHD_queue_response(c, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static bool metrics_start(const gh_server_opts *o)
-{
-    struct sockaddr_storage addr;
-    bool v6 = false;
-    if (!listen_addr(o->metrics_host, o->metrics_port, &addr, &v6)) {
-        gh_logf(GH_LOG_ERROR, "cannot listen on %s for metrics: not an IPv4 or IPv6 address", o->metrics_host);
-        return false;
-    }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_DUAL_STACK : 0);
-    metrics_daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_metrics_access, NULL,
-                                      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-                                      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                                      MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-                                      MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)0,
-                                      MHD_OPTION_END);
-    if (!metrics_daemon) {
-        gh_logf(GH_LOG_ERROR, "cannot listen on %s:%u for metrics: the address is in use or not available",
-                o->metrics_host, o->metrics_port);
-        return false;
-    }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(metrics_daemon, MHD_DAEMON_INFO_BIND_PORT);
-    metrics_bound_port = di ? di->port : o->metrics_port;
-    gh_log(GH_LOG_INFO, NULL, "metrics listening",
-           json_pack("{s:s, s:i}", "host", o->metrics_host, "port", (int)metrics_bound_port));
-    return true;
-}
-
-static void metrics_stop(void)
-{
-    if (!metrics_daemon) return;
-    MHD_stop_daemon(metrics_daemon);
-    metrics_daemon = NULL;
 }
 
 /* SIGTERM: no new connections; requests already accepted finish (at most
@@ -1248,17 +411,17 @@ int gh_server_run(const gh_server_opts *o)
     unsigned threads = o->threads ? o->threads : (unsigned)cores;
     unsigned hash_threads = o->hash_threads ? o->hash_threads : (unsigned)cores;
     unsigned per_ip = o->per_ip_connections ? o->per_ip_connections : GH_PER_IP_CONNECTIONS_DEFAULT;
-    deadline_s = o->request_deadline_s ? o->request_deadline_s : GH_REQUEST_DEADLINE_DEFAULT_S;
+    unsigned deadline_s = o->request_deadline_s ? o->request_deadline_s : GH_REQUEST_DEADLINE_DEFAULT_S;
     drain_max_ms = 1000.0 * (o->drain_timeout_s ? o->drain_timeout_s : GH_DRAIN_TIMEOUT_DEFAULT_S);
     struct sockaddr_storage addr;
     bool v6 = false;
-    if (!listen_addr(o->host, o->port, &addr, &v6)) {
+    if (!gh_listen_addr(o->host, o->port, &addr, &v6)) {
         gh_logf(GH_LOG_ERROR, "cannot listen on %s: not an IPv4 or IPv6 address (IPv6 in brackets: [::]:8080)", o->host);
         return 1;
     }
     atomic_store(&draining, false);
     register_metrics();
-    atomic_store(&metrics_separate, o->metrics_host != NULL);
+    gh_metrics_set_separate(o->metrics_host != NULL);
     gh_server_block_signals();
     if (gh_pool_start(hash_threads, hash_threads * 16) != 0) {
         gh_logf(GH_LOG_ERROR, "cannot start the hashing pool");
@@ -1285,11 +448,11 @@ int gh_server_run(const gh_server_opts *o)
     }
     daemon_handle = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, NULL,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, gh_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, gh_conn_notify, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
@@ -1307,14 +470,12 @@ int gh_server_run(const gh_server_opts *o)
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
     bound_port = di ? di->port : o->port;
-    if (o->metrics_host && !metrics_start(o)) {
+    if (o->metrics_host && !gh_metrics_listen_start(o)) {
         MHD_stop_daemon(daemon_handle);
         daemon_handle = NULL;
         goto out;
     }
-    reaper_stop = false;
-    if (pthread_create(&reaper, NULL, reaper_loop, NULL) == 0) reaper_running = true;
-    else gh_logf(GH_LOG_WARN, "cannot start the connection reaper; only the idle timeout applies");
+    if (!gh_reaper_start(deadline_s)) gh_logf(GH_LOG_WARN, "cannot start the connection reaper; only the idle timeout applies");
     gh_log(GH_LOG_INFO, NULL, "listening",
            json_pack("{s:s, s:i, s:i, s:i, s:i}", "host", o->host, "port", (int)bound_port, "threads", (int)threads,
                      "per_ip_connections", (int)per_ip, "request_deadline_s", (int)deadline_s));
@@ -1342,16 +503,16 @@ int gh_server_run(const gh_server_opts *o)
     atomic_store(&draining, true); /* /readyz answers 503 from here on */
     gh_log(GH_LOG_INFO, NULL, "shutting down", json_pack("{s:i}", "signal", sig));
     drain();
-    reaper_end();
+    gh_reaper_stop();
     gh_pool_stop(); /* finishes queued hashes, which resume their connections */
     gh_idpcall_stop(); /* likewise for IdP calls (each bounded by its timeouts) */
     MHD_stop_daemon(daemon_handle);
     daemon_handle = NULL;
     rc = 0;
 out:
-    metrics_stop();
+    gh_metrics_listen_stop();
     gh_tls_shutdown();
-    reaper_end();
+    gh_reaper_stop();
     gh_pool_stop();
     gh_idpcall_stop();
     return rc;

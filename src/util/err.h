@@ -5,7 +5,7 @@
  * offending field. It lives in util/ so every layer, the store included,
  * can use it without depending on anything above. The HTTP layer maps
  * gh_status to an HTTP status in exactly one table (status_table in
- * http/server.c) and renders the gh_err as RFC 9457 problem+json.
+ * http/reply.c) and renders the gh_err as RFC 9457 problem+json.
  */
 #ifndef GH_ERR_H
 #define GH_ERR_H

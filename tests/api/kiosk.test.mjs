@@ -197,6 +197,9 @@ test('PIN throttling with growing delays, never a permanent block from sign-in',
     const w = await kioskWorker(s, admin, 'B-100', GOOD_PINS[0]);
     const other = await kioskWorker(s, admin, 'B-200', GOOD_PINS[1]);
     const bad = GOOD_PINS[2];
+    // The pauses are seconds long: the clock stands still so that a loaded
+    // machine cannot outwait one between two requests (advance moves it).
+    assert.equal((await s.api('/v1/test/clock', { method: 'POST', body: { advance_s: 0, freeze: true } })).status, 200);
     assertProblem(await kioskLogin(s, 'B-100', bad), 401, 'invalid_credentials');
     assertProblem(await kioskLogin(s, 'B-100', bad), 401, 'invalid_credentials');
     assertProblem(await kioskLogin(s, 'B-100', bad), 401, 'invalid_credentials');

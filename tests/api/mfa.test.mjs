@@ -288,6 +288,9 @@ test('wrong codes are throttled; re-authentication asks for the second factor', 
     const e = await enrol(s, user.token);
     const p = await signIn(s, 'uma@acme.test');
     const step = await freshStep(s, 60);
+    // The pauses are seconds long: the clock stands still so that a loaded
+    // machine cannot outwait one between two requests (advance moves it).
+    assert.equal((await s.api('/v1/test/clock', { method: 'POST', body: { advance_s: 0, freeze: true } })).status, 200);
     // Five free failures, then a pause, in which even the right code waits.
     for (let i = 0; i < 5; i++) assertProblem(await post(s, '/v1/auth/mfa', p.token, { code: '000000' }), 400, 'invalid_code', 'code');
     assertProblem(await post(s, '/v1/auth/mfa', p.token, { code: '000000' }), 400, 'invalid_code', 'code');

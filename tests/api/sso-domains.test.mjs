@@ -38,6 +38,21 @@ test('e-mail domains: declared once, found by address, no enumeration', async ()
     assert.equal(d.status, 200, JSON.stringify(d.body));
     assert.deepEqual(d.body, { display_name: 'Acme OP', start_url: '/v1/auth/sso/start?email=Walt%40ACME.test' });
 
+    // The domain is found whatever its case (domains are case-insensitive),
+    // and the address is passed on as typed.
+    for (const addr of ['x@ACME.TEST', 'X@Acme.Test', 'walt@acme-CORP.test']) {
+      const u = await s.api(`/v1/auth/sso/discover?email=${encodeURIComponent(addr)}`);
+      assert.equal(u.status, 200, `${addr}: ${JSON.stringify(u.body)}`);
+      assert.equal(u.body.display_name, 'Acme OP');
+      assert.equal(u.body.start_url, `/v1/auth/sso/start?email=${encodeURIComponent(addr)}`);
+      const st = await fetch(`${s.url}/v1/auth/sso/start?email=${encodeURIComponent(addr)}`, { redirect: 'manual' });
+      assert.equal(st.status, 302, addr);
+      assert.ok(st.headers.get('location').startsWith(`${op.issuer}/`), `${addr} goes to Acme's IdP`);
+    }
+    // Case does not make an unknown domain known.
+    assertProblem(await s.api('/v1/auth/sso/discover?email=x%40NOWHERE.test'), 404, 'sso_not_configured');
+    assertProblem(await s.api('/v1/auth/sso/start?email=x%40NOWHERE.test'), 404, 'sso_not_configured');
+
     // An unknown domain answers exactly like an organization without SSO.
     const beta = await s.otherOrg('beta');
     const unknown = await s.api('/v1/auth/sso/discover?email=someone%40nowhere.test');
@@ -54,6 +69,10 @@ test('e-mail domains: declared once, found by address, no enumeration', async ()
     const signed = await signInVia(s.url, 'worker@acme.test', 'sub-worker');
     assert.equal(signed.status, 200, JSON.stringify(signed.body));
     assert.equal(signed.body.user.id, worker.id);
+    // The same from an address typed with capitals.
+    const upper = await signInVia(s.url, 'Worker@ACME.Test', 'sub-worker');
+    assert.equal(upper.status, 200, JSON.stringify(upper.body));
+    assert.equal(upper.body.user.id, worker.id);
 
     // Another organization cannot declare a domain that is taken.
     const betaBase = { ...base, display_name: 'Beta OP' };

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { startServer, PASSWORD } from '../api/lib.mjs';
+import { samlIdp } from '../api/samllib.mjs';
 import { launch, newPage, signIn } from './lib.mjs';
 
 function fakeIdp() {
@@ -80,5 +81,88 @@ test('settings: company sign-in (SSO) section with Test connection', async () =>
     await browser.close();
     await s.stop();
     idp.close();
+  }
+});
+
+test('settings: a SAML configuration from the IdP metadata, with Test connection', async () => {
+  const idp = samlIdp();
+  const meta = createServer((req, res) => {
+    if (req.url !== '/metadata') { res.writeHead(404); return res.end(); }
+    res.writeHead(200, { 'Content-Type': 'application/samlmetadata+xml' });
+    res.end(idp.metadata);
+  });
+  await new Promise((r) => meta.listen(0, '127.0.0.1', r));
+  const s = await startServer();
+  const browser = await launch();
+  try {
+    const admin = await s.login();
+    const page = await newPage(browser);
+    await signIn(page, s.url, 'admin@acme.test', PASSWORD);
+    await page.goto(`${s.url}/console/settings`);
+    const sec = page.getByRole('region', { name: 'Company sign-in (SSO)' });
+    await sec.getByText('Company sign-in is not configured').waitFor();
+    // The protocol choice shows its own fields.
+    assert.equal(await sec.getByLabel('IdP metadata URL').isVisible(), false);
+    await sec.getByLabel('Protocol').selectOption('saml');
+    await sec.getByLabel('IdP metadata URL').waitFor();
+    assert.equal(await sec.getByLabel('Issuer URL').isVisible(), false);
+    assert.equal(await sec.getByLabel('Client secret').isVisible(), false);
+
+    await sec.getByLabel('Name on the sign-in button').fill('Acme ADFS');
+    await sec.getByLabel('Claim with the e-mail address').fill('');
+    // Pasted metadata that is not an IdP's is refused on its field; nothing is stored.
+    await sec.getByLabel('IdP metadata XML').fill('<html>not metadata</html>');
+    await sec.getByRole('button', { name: 'Save' }).click();
+    await sec.locator('.field[data-field=idp_metadata_xml] .error').waitFor();
+    assert.equal((await s.api('/v1/org/sso', { token: admin })).status, 404);
+
+    // The pasted XML of the IdP is accepted.
+    await sec.getByLabel('IdP metadata XML').fill(idp.metadata);
+    await sec.getByLabel('Sign-in domains').fill('acme.test');
+    await sec.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Company sign-in saved.').waitFor();
+    let stored = (await s.api('/v1/org/sso', { token: admin })).body;
+    assert.equal(stored.protocol, 'saml');
+    assert.equal(stored.display_name, 'Acme ADFS');
+    assert.ok(stored.idp_metadata_xml.includes(idp.entityID));
+    assert.deepEqual(stored.domains, ['acme.test']);
+    assert.equal(stored.email_claim ?? null, null, 'empty: the NameID');
+    await sec.getByText(`${s.url}/v1/auth/sso/acme/saml/acs`).waitFor();
+    await sec.getByText('SAML 2.0: Acme ADFS').waitFor();
+
+    // Then by URL (the URL wins over pasted XML), and the test fetches it.
+    await sec.getByLabel('IdP metadata URL').fill(`http://127.0.0.1:${meta.address().port}/metadata`);
+    await sec.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Company sign-in saved.').first().waitFor();
+    stored = (await s.api('/v1/org/sso', { token: admin })).body;
+    assert.equal(stored.idp_metadata_url, `http://127.0.0.1:${meta.address().port}/metadata`);
+    assert.equal(stored.idp_metadata_xml, undefined);
+    await sec.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText('The connection works.').waitFor();
+    await sec.getByText('Last test passed').waitFor();
+
+    // A URL that answers nothing useful: the test fails and says so.
+    await sec.getByLabel('IdP metadata URL').fill(`http://127.0.0.1:${meta.address().port}/gone`);
+    await sec.getByRole('button', { name: 'Save' }).click();
+    // Saved once the API answers the new URL (no fixed wait).
+    for (let i = 0; ; i++) {
+      const now = (await s.api('/v1/org/sso', { token: admin })).body.idp_metadata_url;
+      if (now.endsWith('/gone')) break;
+      assert.ok(i < 600, `the new URL was never saved (${now})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await sec.getByRole('button', { name: 'Test connection' }).click();
+    await sec.getByText('Last test failed').waitFor();
+    await page.screenshot({ path: `${import.meta.dirname}/screenshots/sso-02-saml.png` });
+
+    // Reloaded, the page shows the SAML fields of the stored configuration.
+    await page.reload();
+    await sec.getByLabel('IdP metadata URL').waitFor();
+    assert.equal(await sec.getByLabel('Protocol').inputValue(), 'saml');
+    assert.equal(await sec.getByLabel('IdP metadata URL').inputValue(), `http://127.0.0.1:${meta.address().port}/gone`);
+  } finally {
+    await browser.close();
+    await s.stop();
+    meta.close();
   }
 });

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "dbfixture.h"
+
 #include "core/authz.h"
 #include "core/catalog.h"
 
@@ -29,19 +31,7 @@ static gh_catalog *cat; /* the default catalog, loaded once */
 static int load_catalog(void **state)
 {
     (void)state;
-    const char *dir = getenv("GH_SOURCE_DIR");
-    char path[4096], err[512];
-    int n = snprintf(path, sizeof path, "%s/catalog/default.json", dir && *dir ? dir : ".");
-    assert_true(n > 0 && (size_t)n < sizeof path);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s (set GH_SOURCE_DIR to the source tree)", path);
-    static char text[1 << 20];
-    size_t len = fread(text, 1, sizeof text, f);
-    fclose(f);
-    assert_true(len > 0 && len < sizeof text);
-    if (gh_catalog_parse(text, len, "default.json", &cat, err, sizeof err))
-        fail_msg("%s", err);
+    cat = gh_fx_catalog_load();
     return 0;
 }
 

@@ -16,52 +16,16 @@
 
 #include <cmocka.h>
 
+#include "dbfixture.h"
+
 #include "store/groups.h"
 #include "util/cursor.h"
 
 typedef struct fx {
-    char path[64];
-    gh_db *db;
+    gh_fx_db d;
+    gh_db *db; /* d.db */
     gh_err err;
 } fx;
-
-static void add_org(gh_db *db, const char *id, const char *slug)
-{
-    gh_org o = {0};
-    gh_err e = {0};
-    gh_strlcpy(o.id, id, sizeof o.id);
-    gh_strlcpy(o.slug, slug, sizeof o.slug);
-    gh_strlcpy(o.name, slug, sizeof o.name);
-    gh_strlcpy(o.template_set, "plant", sizeof o.template_set);
-    o.seats_office = o.seats_factory = -1;
-    o.session_idle_s = o.session_max_s = o.invite_ttl_s = 3600;
-    o.kiosk_pin_min = 6;
-    o.kiosk_idle_s = o.kiosk_session_s = 60;
-    o.created_at = 1;
-    assert_int_equal(gh_store_org_insert(db, &o, &e), GH_OK);
-    gh_role r = {0};
-    gh_strlcpy(r.org_id, id, sizeof r.org_id);
-    gh_strlcpy(r.key, "user", sizeof r.key);
-    gh_strlcpy(r.name, "User", sizeof r.name);
-    r.created_at = r.updated_at = 1;
-    assert_int_equal(gh_store_role_insert(db, &r, &e), GH_OK);
-}
-
-static void add_user(gh_db *db, const char *org, const char *id)
-{
-    gh_user *u = calloc(1, sizeof *u);
-    gh_err e = {0};
-    assert_non_null(u);
-    gh_strlcpy(u->id, id, sizeof u->id);
-    gh_strlcpy(u->org_id, org, sizeof u->org_id);
-    gh_strlcpy(u->name, id, sizeof u->name);
-    gh_strlcpy(u->role_key, "user", sizeof u->role_key);
-    u->office_access = true;
-    u->modules_all = true;
-    u->created_at = u->updated_at = 1;
-    assert_int_equal(gh_store_user_insert(db, u, &e), GH_OK);
-    free(u);
-}
 
 static void add_group(gh_db *db, const char *org, const char *id, const char *name)
 {
@@ -91,18 +55,14 @@ static void add_view(gh_db *db, const char *org, const char *id, const char *own
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    char msg[256];
     assert_non_null(f);
-    assert_int_equal(gh_random_init(), 0);
-    snprintf(f->path, sizeof f->path, "/tmp/gh-unit-groups-%d.db", (int)getpid());
-    unlink(f->path);
-    assert_int_equal(gh_db_open(f->path, &f->db, msg, sizeof msg), 0);
-    assert_int_equal(gh_db_migrate(f->db, msg, sizeof msg), 0);
-    add_org(f->db, "org_a", "a");
-    add_org(f->db, "org_b", "b");
-    add_user(f->db, "org_a", "usr_a1");
-    add_user(f->db, "org_a", "usr_a2");
-    add_user(f->db, "org_b", "usr_b1");
+    gh_fx_db_open(&f->d, "groups");
+    f->db = f->d.db;
+    gh_fx_add_org(f->db, "org_a", "a");
+    gh_fx_add_org(f->db, "org_b", "b");
+    gh_fx_add_user(f->db, "org_a", "usr_a1", NULL, NULL, NULL);
+    gh_fx_add_user(f->db, "org_a", "usr_a2", NULL, NULL, NULL);
+    gh_fx_add_user(f->db, "org_b", "usr_b1", NULL, NULL, NULL);
     add_group(f->db, "org_a", "grp_a", "Assembly");
     add_group(f->db, "org_b", "grp_b", "Assembly");
     *state = f;
@@ -113,13 +73,7 @@ static int teardown(void **state)
 {
     fx *f = *state;
     gh_err_clear(&f->err);
-    gh_db_close(f->db);
-    char wal[80], shm[80];
-    snprintf(wal, sizeof wal, "%s-wal", f->path);
-    snprintf(shm, sizeof shm, "%s-shm", f->path);
-    unlink(f->path);
-    unlink(wal);
-    unlink(shm);
+    gh_fx_db_remove(&f->d);
     free(f);
     return 0;
 }

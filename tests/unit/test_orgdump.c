@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "dbfixture.h"
 #include <jansson.h>
 
 #include "store/orgdump.h"
@@ -23,48 +25,9 @@
 #include "store/sqlite_int.h" /* white-box: reads rows directly */
 
 typedef struct fx {
-    char path[64], path2[64];
-    gh_db *db, *db2;
+    gh_fx_db d, d2;
+    gh_db *db, *db2; /* d.db, d2.db */
 } fx;
-
-static void add_org(gh_db *db, const char *id, const char *slug)
-{
-    gh_org o = {0};
-    gh_err e = {0};
-    gh_strlcpy(o.id, id, sizeof o.id);
-    gh_strlcpy(o.slug, slug, sizeof o.slug);
-    gh_strlcpy(o.name, slug, sizeof o.name);
-    gh_strlcpy(o.template_set, "plant", sizeof o.template_set);
-    o.seats_office = o.seats_factory = -1;
-    o.session_idle_s = o.session_max_s = o.invite_ttl_s = 3600;
-    o.kiosk_pin_min = 6;
-    o.kiosk_idle_s = o.kiosk_session_s = 60;
-    o.created_at = 1;
-    assert_int_equal(gh_store_org_insert(db, &o, &e), GH_OK);
-    gh_role r = {0};
-    gh_strlcpy(r.org_id, id, sizeof r.org_id);
-    gh_strlcpy(r.key, "user", sizeof r.key);
-    gh_strlcpy(r.name, "User", sizeof r.name);
-    r.created_at = r.updated_at = 1;
-    assert_int_equal(gh_store_role_insert(db, &r, &e), GH_OK);
-}
-
-static void add_user(gh_db *db, const char *org, const char *id)
-{
-    gh_user *u = calloc(1, sizeof *u);
-    gh_err e = {0};
-    assert_non_null(u);
-    gh_strlcpy(u->id, id, sizeof u->id);
-    gh_strlcpy(u->org_id, org, sizeof u->org_id);
-    gh_strlcpy(u->name, id, sizeof u->name);
-    gh_strlcpy(u->role_key, "user", sizeof u->role_key);
-    u->office_access = true;
-    u->modules_all = true;
-    u->created_at = u->updated_at = 1;
-    assert_int_equal(gh_store_user_insert(db, u, &e), GH_OK);
-    free(u);
-}
-
 
 static void exec(gh_db *db, const char *sql)
 {
@@ -75,27 +38,18 @@ static void exec(gh_db *db, const char *sql)
     assert_int_equal(rc, SQLITE_OK);
 }
 
-static void open_db(const char *path, gh_db **db)
-{
-    char msg[256];
-    unlink(path);
-    assert_int_equal(gh_db_open(path, db, msg, sizeof msg), 0);
-    assert_int_equal(gh_db_migrate(*db, msg, sizeof msg), 0);
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    assert_int_equal(gh_random_init(), 0);
-    snprintf(f->path, sizeof f->path, "/tmp/gh-unit-dump-%d.db", (int)getpid());
-    snprintf(f->path2, sizeof f->path2, "/tmp/gh-unit-dump2-%d.db", (int)getpid());
-    open_db(f->path, &f->db);
-    open_db(f->path2, &f->db2);
-    add_org(f->db, "org_a", "a");
-    add_org(f->db, "org_b", "b");
-    add_user(f->db, "org_a", "usr_a1");
-    add_user(f->db, "org_b", "usr_b1");
+    gh_fx_db_open(&f->d, "dump");
+    gh_fx_db_open(&f->d2, "dump2");
+    f->db = f->d.db;
+    f->db2 = f->d2.db;
+    gh_fx_add_org(f->db, "org_a", "a");
+    gh_fx_add_org(f->db, "org_b", "b");
+    gh_fx_add_user(f->db, "org_a", "usr_a1", NULL, NULL, NULL);
+    gh_fx_add_user(f->db, "org_b", "usr_b1", NULL, NULL, NULL);
     exec(f->db, "INSERT INTO tasks(id, org_id, ref, title, created_at) VALUES ('tsk_a', 'org_a', 'A-1', 'Cut', 1),"
                 " ('tsk_b', 'org_b', 'B-1', 'Weld', 1);"
                 "INSERT INTO task_assignees(task_id, user_id, created_at) VALUES ('tsk_a', 'usr_a1', 1), ('tsk_b', 'usr_b1', 1);"
@@ -112,22 +66,11 @@ static int setup(void **state)
     return 0;
 }
 
-static void rm_db(gh_db *db, const char *path)
-{
-    gh_db_close(db);
-    char x[80];
-    unlink(path);
-    snprintf(x, sizeof x, "%s-wal", path);
-    unlink(x);
-    snprintf(x, sizeof x, "%s-shm", path);
-    unlink(x);
-}
-
 static int teardown(void **state)
 {
     fx *f = *state;
-    rm_db(f->db, f->path);
-    rm_db(f->db2, f->path2);
+    gh_fx_db_remove(&f->d);
+    gh_fx_db_remove(&f->d2);
     free(f);
     return 0;
 }

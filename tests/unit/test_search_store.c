@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "dbfixture.h"
+
 #include "store/db.h"
 #include "store/store.h"
 #include "store/shopfloor.h"
@@ -27,70 +29,25 @@
 #include "store/sqlite_int.h"
 
 typedef struct fx {
-    char path[64];
-    gh_db *db;
+    gh_fx_db d;
+    gh_db *db; /* d.db */
 } fx;
-
-static void add_org(gh_db *db, const char *id, const char *slug)
-{
-    gh_org o = {0};
-    gh_err e = {0};
-    gh_strlcpy(o.id, id, sizeof o.id);
-    gh_strlcpy(o.slug, slug, sizeof o.slug);
-    gh_strlcpy(o.name, slug, sizeof o.name);
-    gh_strlcpy(o.template_set, "plant", sizeof o.template_set);
-    o.seats_office = o.seats_factory = -1;
-    o.session_idle_s = o.session_max_s = o.invite_ttl_s = 3600;
-    o.kiosk_pin_min = 6;
-    o.kiosk_idle_s = o.kiosk_session_s = 60;
-    o.created_at = 1;
-    assert_int_equal(gh_store_org_insert(db, &o, &e), GH_OK);
-    gh_role r = {0};
-    gh_strlcpy(r.org_id, id, sizeof r.org_id);
-    gh_strlcpy(r.key, "user", sizeof r.key);
-    gh_strlcpy(r.name, "User", sizeof r.name);
-    r.created_at = r.updated_at = 1;
-    assert_int_equal(gh_store_role_insert(db, &r, &e), GH_OK);
-}
-
-static void add_user(gh_db *db, const char *org, const char *id, const char *name, const char *email,
-                     const char *badge)
-{
-    gh_user *u = calloc(1, sizeof *u);
-    gh_err e = {0};
-    assert_non_null(u);
-    gh_strlcpy(u->id, id, sizeof u->id);
-    gh_strlcpy(u->org_id, org, sizeof u->org_id);
-    gh_strlcpy(u->name, name, sizeof u->name);
-    if (email) gh_strlcpy(u->email, email, sizeof u->email);
-    if (badge) gh_strlcpy(u->badge, badge, sizeof u->badge);
-    gh_strlcpy(u->role_key, "user", sizeof u->role_key);
-    u->office_access = true;
-    u->modules_all = true;
-    u->created_at = u->updated_at = 1;
-    assert_int_equal(gh_store_user_insert(db, u, &e), GH_OK);
-    free(u);
-}
 
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    char msg[256];
     assert_non_null(f);
-    assert_int_equal(gh_random_init(), 0);
-    snprintf(f->path, sizeof f->path, "/tmp/gh-unit-search-%d.db", (int)getpid());
-    unlink(f->path);
-    assert_int_equal(gh_db_open(f->path, &f->db, msg, sizeof msg), 0);
-    assert_int_equal(gh_db_migrate(f->db, msg, sizeof msg), 0);
-    add_org(f->db, "org_a", "a");
-    add_org(f->db, "org_b", "b");
-    add_user(f->db, "org_a", "usr_1", "Émile Zola", "emile.zola@plant.test", "B-1001");
-    add_user(f->db, "org_a", "usr_2", "José Núñez", "JNunez@Plant.test", NULL);
-    add_user(f->db, "org_a", "usr_3", "eve Adams", NULL, "X77-Ärger");
+    gh_fx_db_open(&f->d, "search");
+    f->db = f->d.db;
+    gh_fx_add_org(f->db, "org_a", "a");
+    gh_fx_add_org(f->db, "org_b", "b");
+    gh_fx_add_user(f->db, "org_a", "usr_1", "Émile Zola", "emile.zola@plant.test", "B-1001");
+    gh_fx_add_user(f->db, "org_a", "usr_2", "José Núñez", "JNunez@Plant.test", NULL);
+    gh_fx_add_user(f->db, "org_a", "usr_3", "eve Adams", NULL, "X77-Ärger");
     /* "Zoë" with a combining diaeresis (decomposed input). */
-    add_user(f->db, "org_a", "usr_4", "Zoe\xCC\x88 Schmidt", "zoe@plant.test", NULL);
-    add_user(f->db, "org_a", "usr_5", "élodie Martin", NULL, NULL);
-    add_user(f->db, "org_b", "usr_b1", "Emile Other", "emile@other.test", "B-1001");
+    gh_fx_add_user(f->db, "org_a", "usr_4", "Zoe\xCC\x88 Schmidt", "zoe@plant.test", NULL);
+    gh_fx_add_user(f->db, "org_a", "usr_5", "élodie Martin", NULL, NULL);
+    gh_fx_add_user(f->db, "org_b", "usr_b1", "Emile Other", "emile@other.test", "B-1001");
     *state = f;
     return 0;
 }
@@ -98,13 +55,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    gh_db_close(f->db);
-    char wal[80], shm[80];
-    snprintf(wal, sizeof wal, "%s-wal", f->path);
-    snprintf(shm, sizeof shm, "%s-shm", f->path);
-    unlink(f->path);
-    unlink(wal);
-    unlink(shm);
+    gh_fx_db_remove(&f->d);
     free(f);
     return 0;
 }
@@ -224,7 +175,7 @@ static void broad_search_pages_in_name_order(void **state)
     for (int i = 0; i < 2100; i++) {
         snprintf(id, sizeof id, "usr_c%04d", i);
         snprintf(name, sizeof name, "Common Person %d", 2099 - i);
-        add_user(f->db, "org_a", id, name, NULL, NULL);
+        gh_fx_add_user(f->db, "org_a", id, name, NULL, NULL);
     }
     assert_int_equal(gh_db_exec(f->db, "COMMIT"), 0);
     hits h = {0};

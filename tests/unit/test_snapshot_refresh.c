@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "dbfixture.h"
 #include <jansson.h>
 
 #include "core/access.h"
@@ -24,24 +26,9 @@
 #include "store/changes.h"
 #include "store/store.h"
 
-static char dir[64], path[128];
+static gh_fx_db fxdb;
 static gh_catalog *cat;
 static gh_db *db, *db2;
-
-static gh_catalog *load_catalog(void)
-{
-    const char *d = getenv("GH_SOURCE_DIR");
-    char p[4096], err[512];
-    snprintf(p, sizeof p, "%s/catalog/default.json", d && *d ? d : ".");
-    FILE *f = fopen(p, "rb");
-    if (!f) fail_msg("cannot open %s", p);
-    static char text[1 << 20];
-    size_t len = fread(text, 1, sizeof text, f);
-    fclose(f);
-    gh_catalog *c = NULL;
-    if (gh_catalog_parse(text, len, "default.json", &c, err, sizeof err)) fail_msg("%s", err);
-    return c;
-}
 
 static void add_role(const char *org, const char *key, const char *perms)
 {
@@ -155,14 +142,10 @@ static void assert_equals_full_rebuild(void)
 static int setup(void **state)
 {
     (void)state;
-    char err[256];
-    snprintf(dir, sizeof dir, "/tmp/gh_test_snap_XXXXXX");
-    if (!mkdtemp(dir)) return -1;
-    snprintf(path, sizeof path, "%s/g.db", dir);
-    cat = load_catalog();
-    if (gh_db_open(path, &db, err, sizeof err) || gh_db_migrate(db, err, sizeof err) ||
-        gh_db_open(path, &db2, err, sizeof err))
-        fail_msg("%s", err);
+    cat = gh_fx_catalog_load();
+    gh_fx_db_open(&fxdb, "snap");
+    db = fxdb.db;
+    db2 = gh_fx_db_connect(&fxdb);
     gh_access_init(cat);
     add_org("o1");
     add_org("o2");
@@ -182,16 +165,9 @@ static int teardown(void **state)
 {
     (void)state;
     gh_access_shutdown();
-    gh_db_close(db);
     gh_db_close(db2);
+    gh_fx_db_remove(&fxdb);
     gh_catalog_free(cat);
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        char p[160];
-        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(dir);
     return 0;
 }
 

@@ -14,88 +14,29 @@
 
 #include <cmocka.h>
 
+#include "dbfixture.h"
+
 #include "core/access.h"
 #include "core/accounts.h"
 #include "core/catalog.h"
 #include "core/secret.h"
 #include "store/store.h"
 
-typedef struct fx {
-    char dir[64], path[96];
-    gh_db *db;
-    gh_catalog *cat;
-    gh_org org;
-    gh_user admin;
-} fx;
-
-static gh_catalog *load_catalog(void)
-{
-    const char *dir = getenv("GH_SOURCE_DIR");
-    char path[4096], err[512];
-    int n = snprintf(path, sizeof path, "%s/catalog/default.json", dir && *dir ? dir : ".");
-    assert_true(n > 0 && (size_t)n < sizeof path);
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("cannot open %s (set GH_SOURCE_DIR to the source tree)", path);
-    static char text[1 << 20];
-    size_t len = fread(text, 1, sizeof text, f);
-    fclose(f);
-    assert_true(len > 0 && len < sizeof text);
-    gh_catalog *cat = NULL;
-    if (gh_catalog_parse(text, len, "default.json", &cat, err, sizeof err)) fail_msg("%s", err);
-    return cat;
-}
+typedef gh_fx_org fx;
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    char err[512];
-    snprintf(f->dir, sizeof f->dir, "/tmp/gh-txpre-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/g.db", f->dir);
-    assert_int_equal(gh_random_init(), 0);
-    gh_secret_set_cost(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN);
-    assert_int_equal(gh_secret_init(), 0);
-    f->cat = load_catalog();
-    gh_cfg()->catalog = f->cat;
-    gh_db_set_path(f->path);
-    if (gh_db_open(f->path, &f->db, err, sizeof err) != 0 || gh_db_migrate(f->db, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    assert_int_equal(gh_access_init(f->cat), 0);
-    char hash[GH_PWHASH_MAX];
-    assert_int_equal(gh_secret_hash("correct horse battery staple", hash), 0);
-    gh_ctx ctx = {.db = f->db, .actor = {.type = GH_ACTOR_SYSTEM}, .ip = "", .request_id = "t"};
-    gh_org_new n = {.slug = "acme", .name = "Acme", .admin_email = "ada@acme.test", .admin_name = "Ada",
-                    .admin_password_hash = hash};
-    if (gh_org_create(&ctx, &n, &f->org, &f->admin) != GH_OK) fail_msg("%s", ctx.err.detail);
-    assert_int_equal(gh_access_refresh(f->db, true), 0);
-    *state = f;
+    *state = gh_fx_org_new("txpre");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fx *f = *state;
-    gh_access_shutdown();
-    gh_db_close(f->db);
-    gh_catalog_free(f->cat);
-    unlink(f->path);
-    char side[128];
-    snprintf(side, sizeof side, "%s-wal", f->path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", f->path);
-    unlink(side);
-    rmdir(f->dir);
-    free(f);
+    gh_fx_org_free(*state);
     return 0;
 }
 
-static gh_ctx sys_ctx(const fx *f)
-{
-    gh_ctx ctx = {.db = f->db, .actor = {.type = GH_ACTOR_SYSTEM}, .ip = "", .request_id = "t"};
-    gh_strlcpy(ctx.actor.org_id, f->org.id, sizeof ctx.actor.org_id);
-    return ctx;
-}
+static gh_ctx sys_ctx(const fx *f) { return gh_fx_sys_ctx(f); }
 
 static int calls;
 

@@ -2,8 +2,9 @@
 // holders of it.operations: the OpenID Connect settings, the redirect URI to
 // register at the IdP, the outcome of the last connection test and a "Test
 // connection" button. The client secret is write-only: the field stays
-// empty, and leaving it empty keeps the stored one. SAML configurations are
-// shown (status, SP URLs) and set through the API for now.
+// empty, and leaving it empty keeps the stored one. The protocol choice
+// shows either the OpenID Connect fields or the SAML 2.0 ones (the IdP's
+// metadata as a URL or pasted XML, and the SP URLs to give the IdP).
 import { api } from '/console/api.js';
 import { h, field, checkbox, showError, clearErrors, busy, toast, badge, clear } from '/console/dom.js';
 import { t as tr } from '/console/i18n.js';
@@ -29,8 +30,14 @@ export async function ssoSection(main) {
   const roles = (await api('/v1/roles')).items.filter((r) => !r.device);
   const section = h('section', { class: 'card', 'aria-labelledby': 'sso-h' }, h('h2', { id: 'sso-h' }, tr('sso.companySignInSso')));
   const statusHost = h('div', { 'aria-live': 'polite' }, status(cfg));
-  const oidc = !cfg || cfg.protocol === 'oidc';
   const c = cfg || {};
+  const protocol = field({ label: 'Protocol', name: 'protocol', type: 'select', value: c.protocol || 'oidc',
+    options: [{ value: 'oidc', label: 'OpenID Connect' }, { value: 'saml', label: 'SAML 2.0' }] });
+  const metaUrl = field({ label: 'IdP metadata URL', name: 'idp_metadata_url', value: c.idp_metadata_url || '',
+    hint: 'Entra ID: App federation metadata URL · Okta: Metadata URL · Keycloak: https://<host>/realms/<realm>/protocol/saml/descriptor. Or paste the XML below.',
+    attrs: { spellcheck: 'false', autocomplete: 'off' } });
+  const metaXml = field({ label: 'IdP metadata XML', name: 'idp_metadata_xml', type: 'textarea', value: c.idp_metadata_xml || '',
+    hint: 'Used when no URL is given.', attrs: { spellcheck: 'false', rows: 6 } });
   const name = field({ label: 'Name on the sign-in button', name: 'display_name', value: c.display_name || '', required: true, hint: 'People see "Sign in with <name>".' });
   const signinDomains = field({ label: 'Sign-in domains', name: 'domains', value: (c.domains || []).join(' '),
     hint: 'The sign-in page offers this IdP to addresses at these domains, e.g. acme.com. A domain belongs to one organization only.',
@@ -40,7 +47,8 @@ export async function ssoSection(main) {
   const secret = field({ label: 'Client secret', name: 'client_secret', type: 'password', value: '',
     hint: c.client_secret_set ? 'A secret is stored. Leave empty to keep it; a new issuer needs it again.' : 'Stored encrypted; never shown again.', attrs: { autocomplete: 'new-password' } });
   const scopes = field({ label: 'Scopes', name: 'scopes', value: (c.scopes || ['openid', 'email', 'profile']).join(' ') });
-  const emailClaim = field({ label: 'Claim with the e-mail address', name: 'email_claim', value: c.email_claim || 'email' });
+  const emailClaim = field({ label: 'Claim with the e-mail address', name: 'email_claim',
+    value: c.email_claim ?? (c.protocol === 'saml' ? '' : 'email'), hint: 'SAML: the attribute\'s name; empty: the NameID.' });
   const groupsClaim = field({ label: 'Claim with the groups (optional)', name: 'groups_claim', value: c.groups_claim || '' });
   const jit = checkbox({ label: 'Create people at their first sign-in', name: 'jit.enabled', checked: !!c.jit?.enabled,
     desc: 'Only from the e-mail domains below, with the default role, within the seats.' });
@@ -51,7 +59,10 @@ export async function ssoSection(main) {
     desc: 'Passwords then work only for the break-glass accounts, which keep the organization reachable if the IdP fails.' });
   const breakGlass = field({ label: 'Break-glass accounts (user ids)', name: 'break_glass', value: (c.break_glass || []).join(' ') });
   const form = h('form', { novalidate: true, 'aria-label': 'Company sign-in settings' },
-    h('div', { class: 'grid-2' }, h('div', null, name, issuer, clientId, secret), h('div', null, signinDomains, scopes, emailClaim, groupsClaim)),
+    h('div', { class: 'grid-2' }, h('div', null, protocol, name), h('div', null, signinDomains)),
+    h('div', { class: 'grid-2', 'data-protocol': 'oidc' }, h('div', null, issuer, clientId, secret), h('div', null, scopes)),
+    h('div', { 'data-protocol': 'saml' }, metaUrl, metaXml),
+    h('div', { class: 'grid-2' }, h('div', null, emailClaim), h('div', null, groupsClaim)),
     h('div', { class: 'field', 'data-field': 'jit.enabled' }, jit), h('div', { class: 'grid-2' }, h('div', null, role), h('div', null, domains)),
     h('div', { class: 'field', 'data-field': 'required' }, required), breakGlass,
     h('div', { class: 'form-actions' },
@@ -59,6 +70,11 @@ export async function ssoSection(main) {
       h('button', { type: 'button', class: 'btn', name: 'test', disabled: !cfg }, tr('sso.testConnection')),
       h('button', { type: 'button', class: 'btn danger', name: 'remove', disabled: !cfg }, tr('sso.remove'))));
   const testBtn = form.querySelector('button[name=test]'), removeBtn = form.querySelector('button[name=remove]');
+  const showProtocol = () => {
+    for (const g of form.querySelectorAll('[data-protocol]')) g.hidden = g.dataset.protocol !== protocol.input.value;
+  };
+  protocol.input.addEventListener('change', showProtocol);
+  showProtocol();
   const refresh = (fresh) => {
     cfg = fresh;
     clear(statusHost, status(cfg));
@@ -67,14 +83,22 @@ export async function ssoSection(main) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
+    const saml = protocol.input.value === 'saml';
     const body = {
-      protocol: 'oidc', display_name: name.input.value.trim(), issuer: issuer.input.value.trim(), client_id: clientId.input.value.trim(),
-      scopes: split(scopes.input.value), email_claim: emailClaim.input.value.trim() || null, groups_claim: groupsClaim.input.value.trim() || null,
+      protocol: protocol.input.value, display_name: name.input.value.trim(),
+      email_claim: emailClaim.input.value.trim() || null, groups_claim: groupsClaim.input.value.trim() || null,
       jit: { enabled: jit.input.checked, default_role: role.input.value || null, domains: split(domains.input.value) },
       role_map: cfg?.role_map || {}, required: required.input.checked, break_glass: split(breakGlass.input.value),
       domains: split(signinDomains.input.value),
     };
-    if (secret.input.value) body.client_secret = secret.input.value;
+    if (saml) {
+      // One source of metadata: the URL when given, else the pasted XML.
+      if (metaUrl.input.value.trim()) body.idp_metadata_url = metaUrl.input.value.trim();
+      else body.idp_metadata_xml = metaXml.input.value;
+    } else {
+      Object.assign(body, { issuer: issuer.input.value.trim(), client_id: clientId.input.value.trim(), scopes: split(scopes.input.value) });
+      if (secret.input.value) body.client_secret = secret.input.value;
+    }
     await busy(e.submitter, async () => {
       try {
         refresh(await api('/v1/org/sso', { method: 'PUT', body }));
@@ -98,6 +122,6 @@ export async function ssoSection(main) {
       toast(tr('sso.companySignInRemovedEveryone'));
     } catch (err) { showError(form, err); }
   }));
-  section.append(statusHost, oidc ? form : h('p', { class: 'muted' }, tr('sso.thisSamlConfigurationIsManaged')));
+  section.append(statusHost, form);
   main.append(section);
 }
