@@ -196,8 +196,7 @@ static gh_status esign_sign_change(gh_ctx *ctx, gh_tx *tx, void *arg)
         return st;
     }
     if (strcmp(u[0].status, "active") != 0) {
-        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "account_locked", "this account is locked; ask an administrator");
-        return st;
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, "account_locked", "this account is locked; ask an administrator");
     }
     if ((st = gh_store_esign_enabled(ctx->db, ctx->actor.org_id, u[0].id, &enabled, &ctx->err)) != GH_OK) return st;
     if (!enabled) {
