@@ -1,4 +1,8 @@
-/* SAML 2.0 sign-in through lasso: see saml.h. */
+/* SAML 2.0 sign-in through lasso: see saml.h.
+ *
+ * Over 600 lines: the lasso calls of one sign-in (the request, the checks
+ * of the response, reading the assertion) share lasso's objects and their
+ * one cleanup path; the SP keys and metadata are in core/samlsp.c. */
 #include "core/saml.h"
 
 #include <lasso/lasso.h>

@@ -1,5 +1,6 @@
 /*
- * Schema migrations. SQL here stays in the subset SQLite and PostgreSQL share
+ * Schema migrations (over 600 lines: every schema version, in order; the
+ * list only grows, and each entry is read beside its neighbours). SQL here stays in the subset SQLite and PostgreSQL share
  * where it can; times are INTEGER unix seconds (UTC); public ids are TEXT.
  * Sets of keys (modules, grants, role permissions) are stored as one
  * space-separated TEXT value: they are always read and written whole, and the

@@ -1,4 +1,5 @@
 /*
+ * (Over 600 lines: every schema version, in order, as store/migrations.c.)
  * The schema in PostgreSQL: the migrations of store/migrations.c, one for
  * one and numbered alike (tests/unit/test_pg_store.c checks that the two
  * lists are as long and that a migrated database of each backend has the

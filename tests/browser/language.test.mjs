@@ -158,3 +158,49 @@ test('kiosk: the worker\'s language, then the device\'s, then the browser\'s', a
     await s.stop();
   }
 });
+
+test('console: an administrator sets a factory worker\'s language on their page; office users choose their own', async () => {
+  const s = await startServer();
+  const browser = await launch();
+  try {
+    const admin = await s.login();
+    const w = await s.api('/v1/users', { method: 'POST', token: admin, body: { name: 'Wanda Weld', role: 'user', badge: '5001', factory_access: true } });
+    assert.equal(w.status, 201, JSON.stringify(w.body));
+    assert.equal(w.body.language, null);
+    const olga = await s.makeUser(admin, 'olga@acme.test', 'user', 'Olga Office');
+
+    const page = await newPage(browser, { context: { locale: 'en-US' } });
+    await signIn(page, s.url, 'admin@acme.test', PASSWORD);
+    await page.goto(`${s.url}/console/users/${w.body.id}`);
+    await page.getByRole('heading', { name: 'Wanda Weld', level: 1 }).waitFor();
+    const card = page.getByRole('region', { name: 'Factory access' });
+    const lang = card.getByLabel('Language');
+    assert.equal(await lang.inputValue(), '', 'no language of her own yet');
+    await lang.selectOption('es');
+    await card.getByRole('button', { name: 'Save factory access' }).click();
+    await page.locator('#toasts .toast').getByText('Factory access saved.', { exact: true }).waitFor();
+    const got = async () => (await s.api(`/v1/users/${w.body.id}`, { token: admin })).body.language;
+    assert.equal(await got(), 'es');
+    // The page drew again with her language; the console itself stays English.
+    assert.equal(await page.getByRole('region', { name: 'Factory access' }).getByLabel('Language').inputValue(), 'es');
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+
+    // Back to the kiosk's or the browser's language: null on the server.
+    await page.getByRole('region', { name: 'Factory access' }).getByLabel('Language').selectOption('');
+    await page.evaluate(() => document.querySelectorAll('#toasts .toast').forEach((t) => t.remove()));
+    await page.getByRole('region', { name: 'Factory access' }).getByRole('button', { name: 'Save factory access' }).click();
+    await page.locator('#toasts .toast').getByText('Factory access saved.', { exact: true }).waitFor();
+    assert.equal(await got(), null);
+
+    // An office user's page offers no language: she chooses it in her profile.
+    await page.goto(`${s.url}/console/users/${olga.id}`);
+    await page.getByRole('heading', { name: 'Olga Office', level: 1 }).waitFor();
+    const olgaCard = page.getByRole('region', { name: 'Factory access' });
+    await olgaCard.getByLabel('Badge or employee code').waitFor();
+    assert.equal(await olgaCard.getByLabel('Language').count(), 0);
+    assert.equal(await page.getByLabel('Language').count(), 0);
+  } finally {
+    await browser.close();
+    await s.stop();
+  }
+});

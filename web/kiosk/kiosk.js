@@ -220,16 +220,8 @@ function pinScreen() {
         showWho();
         if (r.pin_change_required) { S.pin = pin; newPinScreen(); } else { S.pin = ''; await homeScreen(); }
       } catch (e) {
-        const msg = {
-          invalid_credentials: 'That badge and PIN do not match. Try again.',
-          pin_blocked: 'Your PIN is blocked after too many wrong attempts. Ask your supervisor for a new one.',
-          too_many_attempts: 'Too many attempts. Wait a minute and try again.',
-          account_locked: 'Your account is locked. Ask your supervisor.',
-          account_expired: 'Your account has expired. Ask your supervisor.',
-          device_not_enrolled: 'This device is not enrolled as a kiosk. Ask IT to enrol it.',
-          no_factory_access: 'You do not have factory access. Ask your supervisor.',
-        }[e.code] || e.detail;
-        fail(msg);
+        fail(['invalid_credentials', 'pin_blocked', 'too_many_attempts', 'account_locked', 'account_expired', 'device_not_enrolled',
+          'no_factory_access'].includes(e.code) ? t(`kiosk.error.${e.code}`) : errorText(e));
       }
     },
   });

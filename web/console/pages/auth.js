@@ -76,8 +76,8 @@ export async function signIn({ main, query, navigate }) {
   try {
     const sso = await api('/v1/auth/sso/discover', { query: { org: query.org }, quiet401: true });
     main.prepend(h('div', { class: 'sso-signin' },
-      h('a', { class: 'btn primary block', href: sso.start_url }, `Sign in with ${sso.display_name}`),
-      h('p', { class: 'muted small' }, `or with your ${sso.org_name} password:`)));
+      h('a', { class: 'btn primary block', href: sso.start_url }, tr('auth.signInWithDisplayName', { display_name: sso.display_name })),
+      h('p', { class: 'muted small' }, tr('auth.orWithYourOrgName', { org_name: sso.org_name }))));
     bySlug = true;
   } catch { /* no company sign-in named by the address: perhaps by the e-mail's domain */ }
   if (!bySlug) {
@@ -97,8 +97,8 @@ export async function signIn({ main, query, navigate }) {
       }
       if (asked !== addr) return; // a newer address is being looked up
       box.replaceChildren(...(sso ? [
-        h('a', { class: 'btn primary block', href: sso.start_url }, `Sign in with ${sso.display_name}`),
-        h('p', { class: 'muted small' }, 'or with your password:')] : []));
+        h('a', { class: 'btn primary block', href: sso.start_url }, tr('auth.signInWithDisplayName', { display_name: sso.display_name })),
+        h('p', { class: 'muted small' }, tr('auth.orWithYourPassword'))] : []));
       box.hidden = !sso;
     };
     email.input.addEventListener('change', look);

@@ -31,34 +31,34 @@ export async function ssoSection(main) {
   const section = h('section', { class: 'card', 'aria-labelledby': 'sso-h' }, h('h2', { id: 'sso-h' }, tr('sso.companySignInSso')));
   const statusHost = h('div', { 'aria-live': 'polite' }, status(cfg));
   const c = cfg || {};
-  const protocol = field({ label: 'Protocol', name: 'protocol', type: 'select', value: c.protocol || 'oidc',
+  const protocol = field({ label: tr('user.protocol'), name: 'protocol', type: 'select', value: c.protocol || 'oidc',
     options: [{ value: 'oidc', label: 'OpenID Connect' }, { value: 'saml', label: 'SAML 2.0' }] });
-  const metaUrl = field({ label: 'IdP metadata URL', name: 'idp_metadata_url', value: c.idp_metadata_url || '',
+  const metaUrl = field({ label: tr('sso.idpMetadataUrl'), name: 'idp_metadata_url', value: c.idp_metadata_url || '',
     hint: 'Entra ID: App federation metadata URL · Okta: Metadata URL · Keycloak: https://<host>/realms/<realm>/protocol/saml/descriptor. Or paste the XML below.',
     attrs: { spellcheck: 'false', autocomplete: 'off' } });
-  const metaXml = field({ label: 'IdP metadata XML', name: 'idp_metadata_xml', type: 'textarea', value: c.idp_metadata_xml || '',
-    hint: 'Used when no URL is given.', attrs: { spellcheck: 'false', rows: 6 } });
-  const name = field({ label: 'Name on the sign-in button', name: 'display_name', value: c.display_name || '', required: true, hint: 'People see "Sign in with <name>".' });
-  const signinDomains = field({ label: 'Sign-in domains', name: 'domains', value: (c.domains || []).join(' '),
-    hint: 'The sign-in page offers this IdP to addresses at these domains, e.g. acme.com. A domain belongs to one organization only.',
+  const metaXml = field({ label: tr('sso.idpMetadataXml'), name: 'idp_metadata_xml', type: 'textarea', value: c.idp_metadata_xml || '',
+    hint: tr('sso.usedWhenNoUrlIs'), attrs: { spellcheck: 'false', rows: 6 } });
+  const name = field({ label: tr('sso.nameOnTheSignIn'), name: 'display_name', value: c.display_name || '', required: true, hint: tr('sso.peopleSeeSignInWith') });
+  const signinDomains = field({ label: tr('sso.signInDomains'), name: 'domains', value: (c.domains || []).join(' '),
+    hint: tr('sso.theSignInPageOffers'),
     attrs: { spellcheck: 'false', autocomplete: 'off' } });
-  const issuer = field({ label: 'Issuer URL', name: 'issuer', value: c.issuer || '', hint: 'Entra ID: https://login.microsoftonline.com/<tenant id>/v2.0 · Okta: https://<org>.okta.com · Keycloak: https://<host>/realms/<realm>', attrs: { spellcheck: 'false', autocomplete: 'off' } });
-  const clientId = field({ label: 'Client id', name: 'client_id', value: c.client_id || '', attrs: { spellcheck: 'false', autocomplete: 'off' } });
-  const secret = field({ label: 'Client secret', name: 'client_secret', type: 'password', value: '',
-    hint: c.client_secret_set ? 'A secret is stored. Leave empty to keep it; a new issuer needs it again.' : 'Stored encrypted; never shown again.', attrs: { autocomplete: 'new-password' } });
-  const scopes = field({ label: 'Scopes', name: 'scopes', value: (c.scopes || ['openid', 'email', 'profile']).join(' ') });
-  const emailClaim = field({ label: 'Claim with the e-mail address', name: 'email_claim',
-    value: c.email_claim ?? (c.protocol === 'saml' ? '' : 'email'), hint: 'SAML: the attribute\'s name; empty: the NameID.' });
-  const groupsClaim = field({ label: 'Claim with the groups (optional)', name: 'groups_claim', value: c.groups_claim || '' });
-  const jit = checkbox({ label: 'Create people at their first sign-in', name: 'jit.enabled', checked: !!c.jit?.enabled,
-    desc: 'Only from the e-mail domains below, with the default role, within the seats.' });
-  const role = field({ label: 'Default role for new people', name: 'jit.default_role', type: 'select', value: c.jit?.default_role || '',
+  const issuer = field({ label: tr('sso.issuerUrl'), name: 'issuer', value: c.issuer || '', hint: 'Entra ID: https://login.microsoftonline.com/<tenant id>/v2.0 · Okta: https://<org>.okta.com · Keycloak: https://<host>/realms/<realm>', attrs: { spellcheck: 'false', autocomplete: 'off' } });
+  const clientId = field({ label: tr('sso.clientId'), name: 'client_id', value: c.client_id || '', attrs: { spellcheck: 'false', autocomplete: 'off' } });
+  const secret = field({ label: tr('sso.clientSecret'), name: 'client_secret', type: 'password', value: '',
+    hint: c.client_secret_set ? tr('sso.aSecretIsStoredLeave') : tr('sso.storedEncryptedNeverShownAgain'), attrs: { autocomplete: 'new-password' } });
+  const scopes = field({ label: tr('sso.scopes'), name: 'scopes', value: (c.scopes || ['openid', 'email', 'profile']).join(' ') });
+  const emailClaim = field({ label: tr('sso.claimWithTheEMail'), name: 'email_claim',
+    value: c.email_claim ?? (c.protocol === 'saml' ? '' : 'email'), hint: tr('sso.samlTheAttributeSName') });
+  const groupsClaim = field({ label: tr('sso.claimWithTheGroupsOptional'), name: 'groups_claim', value: c.groups_claim || '' });
+  const jit = checkbox({ label: tr('sso.createPeopleAtTheirFirst'), name: 'jit.enabled', checked: !!c.jit?.enabled,
+    desc: tr('sso.onlyFromTheEMail') });
+  const role = field({ label: tr('sso.defaultRoleForNewPeople'), name: 'jit.default_role', type: 'select', value: c.jit?.default_role || '',
     options: [{ value: '', label: '—' }, ...roles.map((r) => ({ value: r.key, label: r.name }))] });
-  const domains = field({ label: 'E-mail domains', name: 'jit.domains', value: (c.jit?.domains || []).join(' '), hint: 'e.g. acme.com acme.de' });
-  const required = checkbox({ label: 'Require company sign-in for office users', name: 'required', checked: !!c.required,
-    desc: 'Passwords then work only for the break-glass accounts, which keep the organization reachable if the IdP fails.' });
-  const breakGlass = field({ label: 'Break-glass accounts (user ids)', name: 'break_glass', value: (c.break_glass || []).join(' ') });
-  const form = h('form', { novalidate: true, 'aria-label': 'Company sign-in settings' },
+  const domains = field({ label: tr('sso.eMailDomains'), name: 'jit.domains', value: (c.jit?.domains || []).join(' '), hint: tr('sso.eGAcmeComAcme') });
+  const required = checkbox({ label: tr('sso.requireCompanySignInFor'), name: 'required', checked: !!c.required,
+    desc: tr('sso.passwordsThenWorkOnlyFor') });
+  const breakGlass = field({ label: tr('sso.breakGlassAccountsUserIds'), name: 'break_glass', value: (c.break_glass || []).join(' ') });
+  const form = h('form', { novalidate: true, 'aria-label': tr('sso.companySignInSettings') },
     h('div', { class: 'grid-2' }, h('div', null, protocol, name), h('div', null, signinDomains)),
     h('div', { class: 'grid-2', 'data-protocol': 'oidc' }, h('div', null, issuer, clientId, secret), h('div', null, scopes)),
     h('div', { 'data-protocol': 'saml' }, metaUrl, metaXml),

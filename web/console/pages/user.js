@@ -10,7 +10,7 @@ import { hasFeature, refreshMe } from '/console/app.js';
 import { statusBadge, accessBadges } from '/console/pages/users.js';
 import { explainCard } from '/console/pages/explain.js';
 import { activityCard } from '/console/pages/activity.js';
-import { t as tr } from '/console/i18n.js';
+import { t as tr, LANGUAGES } from '/console/i18n.js';
 
 export async function render(ctx) {
   const { main, params, navigate } = ctx;
@@ -237,7 +237,7 @@ export async function render(ctx) {
   /* ---- how the person signs in: password, company sign-in identities (issue 16) ---- */
   if ((can('users.view') || manage) && hasFeature('/v1/users/{id}/sign-in-methods')) {
     const card = h('section', { class: 'card', 'aria-labelledby': 'signin-h', 'data-testid': 'user-signin-methods' },
-      h('h2', { id: 'signin-h' }, 'How they sign in'));
+      h('h2', { id: 'signin-h' }, tr('user.howTheySignIn')));
     main.append(card);
     signInMethodsCard(card, u, who, manage).catch((e) => card.append(h('p', { class: 'form-error' }, e.detail || e.message)));
   }
@@ -343,31 +343,31 @@ async function sessionsCard(card, u, who, r) {
 
 /** Password and linked company sign-in identities; users.manage unlinks one. */
 async function signInMethodsCard(card, u, who, manage) {
-  const host = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
+  const host = h('div', { 'aria-busy': 'true' }, h('p', { class: 'muted' }, tr('user.loading')));
   card.append(host);
   const draw = async () => {
     const m = await api(`/v1/users/${encodeURIComponent(u.id)}/sign-in-methods`);
     host.removeAttribute('aria-busy');
-    const pw = !m.password ? 'No password set.'
-      : m.password_allowed ? 'Password: set.' : 'Password: set, but not usable while company sign-in is required (not a break-glass account).';
+    const pw = !m.password ? tr('user.noPasswordSet')
+      : m.password_allowed ? tr('user.passwordSet') : tr('user.passwordSetButNotUsable');
     clear(host, h('p', { 'data-testid': 'password-state' }, pw), table({
-      caption: 'Company sign-in identities', empty: `${who} has not signed in with the company IdP yet.`,
-      columns: [{ label: 'Protocol' }, { label: 'Issuer' }, { label: 'Subject' }, { label: 'Linked' }, { label: 'Last used' }, ...(manage ? [{ label: 'Actions' }] : [])],
+      caption: tr('user.companySignInIdentities'), empty: tr('user.whoHasNotSignedIn', { who }),
+      columns: [{ label: tr('user.protocol') }, { label: tr('user.issuer') }, { label: tr('user.subject') }, { label: tr('user.linked') }, { label: tr('user.lastUsed') }, ...(manage ? [{ label: tr('user.actions') }] : [])],
       rows: m.identities.map((x) => h('tr', { 'data-identity': x.id },
         h('td', null, x.kind === 'oidc' ? 'OpenID Connect' : 'SAML'),
         h('td', { class: 'wrap' }, h('code', null, x.issuer)),
         h('td', { class: 'wrap' }, h('code', null, x.subject)),
         h('td', { class: 'small' }, fmtTime(x.created_at)),
-        h('td', { class: 'small' }, x.last_used_at ? fmtTime(x.last_used_at) : 'Never'),
-        manage ? h('td', null, h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Unlink ${x.subject}`, onclick: async () => {
+        h('td', { class: 'small' }, x.last_used_at ? fmtTime(x.last_used_at) : tr('user.never')),
+        manage ? h('td', null, h('button', { type: 'button', class: 'btn small danger', 'aria-label': tr('user.unlinkSubject', { subject: x.subject }), onclick: async () => {
           const ok = await confirmDialog({
-            title: 'Unlink this identity?',
-            message: `${who} can no longer sign in as ${x.subject} at this IdP until a sign-in links them again (by the same e-mail address, as a first sign-in does).`,
-            confirmLabel: 'Unlink', danger: true,
+            title: tr('user.unlinkThisIdentity'),
+            message: tr('user.whoCanNoLongerSignAt', { who, subject: x.subject }),
+            confirmLabel: tr('user.unlink'), danger: true,
             action: () => api(`/v1/users/${encodeURIComponent(u.id)}/identities/${encodeURIComponent(x.id)}`, { method: 'DELETE' }),
           });
-          if (ok) { toast('Identity unlinked.'); await draw(); }
-        } }, 'Unlink')) : null)),
+          if (ok) { toast(tr('user.identityUnlinked')); await draw(); }
+        } }, tr('user.unlink'))) : null)),
     }));
   };
   await draw();
@@ -388,8 +388,13 @@ function factoryCard(u, o, manage, who, redraw) {
     desc: tr('user.signsInAtTheKiosk') });
   const badgeF = field({ label: tr('user.badgeOrEmployeeCode'), name: 'badge', value: u.badge || '', disabled: !manage,
     hint: tr('user.typedOrScannedAtThe'), attrs: { autocomplete: 'off' } });
+  // A factory worker without office access has no profile page of their own:
+  // users.manage sets their language (office users choose it themselves).
+  const langF = u.office_access ? null : field({ label: tr('user.language'), name: 'language', type: 'select', value: u.language || '',
+    disabled: !manage, hint: tr('user.languageHint'),
+    options: [{ value: '', label: tr('user.languageDefault') }, ...LANGUAGES.map((l) => ({ value: l.code, label: l.name }))] });
   const form = h('form', { novalidate: true },
-    h('div', { class: 'field', 'data-field': 'factory_access' }, factory, h('div', { class: 'error', hidden: true })), badgeF,
+    h('div', { class: 'field', 'data-field': 'factory_access' }, factory, h('div', { class: 'error', hidden: true })), badgeF, langF,
     manage ? h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn' }, tr('user.saveFactoryAccess'))) : null);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -398,6 +403,7 @@ function factoryCard(u, o, manage, who, redraw) {
     if (factory.input.checked !== u.factory_access) body.factory_access = factory.input.checked;
     const b = badgeF.input.value.trim();
     if (b !== (u.badge || '')) body.badge = b || null;
+    if (langF && langF.input.value !== (u.language || '')) body.language = langF.input.value || null;
     if (!Object.keys(body).length) { toast(tr('user.nothingChanged')); return; }
     await busy(e.submitter, async () => {
       try { await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body }); toast(tr('user.factoryAccessSaved')); await redraw(); } catch (err) { showError(form, err); }
@@ -464,17 +470,17 @@ const isoValue = (v) => (v ? new Date(v).toISOString() : null);
 
 /** The account's dates: when it expires, and a scheduled lock and unlock, applied by the server. */
 function scheduleCard(u, who, redraw) {
-  const expires = field({ label: 'Account expires', name: 'expires_at', type: 'datetime-local', value: localValue(u.expires_at),
-    hint: 'After this date the person cannot sign in or check in, the account is locked and frees its seat. Leave empty for no end.' });
-  const lockAt = field({ label: 'Lock on', name: 'lock_at', type: 'datetime-local', value: localValue(u.lock_at),
-    hint: 'For the end of a season: the account is locked then.' });
-  const unlockAt = field({ label: 'Unlock on', name: 'unlock_at', type: 'datetime-local', value: localValue(u.unlock_at),
-    hint: 'For the return: the account is unlocked then, if a seat is free.' });
+  const expires = field({ label: tr('user.accountExpires'), name: 'expires_at', type: 'datetime-local', value: localValue(u.expires_at),
+    hint: tr('user.afterThisDateThePerson') });
+  const lockAt = field({ label: tr('user.lockOn'), name: 'lock_at', type: 'datetime-local', value: localValue(u.lock_at),
+    hint: tr('user.forTheEndOfA') });
+  const unlockAt = field({ label: tr('user.unlockOn'), name: 'unlock_at', type: 'datetime-local', value: localValue(u.unlock_at),
+    hint: tr('user.forTheReturnTheAccount') });
   const status = u.expired
-    ? h('p', { class: 'notice warn', 'data-testid': 'expired-notice' }, `${who}'s account expired on ${fmtTime(u.expires_at)}. Set a later date or clear it, then unlock the account.`)
+    ? h('p', { class: 'notice warn', 'data-testid': 'expired-notice' }, tr('user.whoSAccountExpiredOn', { who, expires_at: fmtTime(u.expires_at) }))
     : null;
   const form = h('form', { class: 'stack', novalidate: true, 'aria-labelledby': 'sched-h' }, expires, lockAt, unlockAt,
-    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'btn primary' }, 'Save dates')));
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'btn primary' }, tr('user.saveDates'))));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
@@ -483,17 +489,17 @@ function scheduleCard(u, who, redraw) {
       const was = localValue(u[key]);
       if (f.input.value !== was) body[key] = isoValue(f.input.value);
     }
-    if (!Object.keys(body).length) { toast('Nothing changed.'); return; }
+    if (!Object.keys(body).length) { toast(tr('user.nothingChanged')); return; }
     await busy(form.querySelector('button[type=submit]'), async () => {
       try {
         await api(`/v1/users/${encodeURIComponent(u.id)}`, { method: 'PATCH', body });
-        toast(`${who}'s dates are saved.`);
+        toast(tr('user.whoSDatesAreSaved', { who }));
         await redraw();
       } catch (err) { showError(form, err); }
     });
   });
   return h('section', { class: 'card', 'aria-labelledby': 'sched-h', 'data-testid': 'user-schedule' },
-    h('h2', { id: 'sched-h' }, 'Temporary access'),
-    h('p', { class: 'muted' }, 'For temporary and seasonal workers. The server applies these dates and records each change in the audit trail.'),
+    h('h2', { id: 'sched-h' }, tr('user.temporaryAccess')),
+    h('p', { class: 'muted' }, tr('user.forTemporaryAndSeasonalWorkers')),
     status, form);
 }
