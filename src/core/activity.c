@@ -62,6 +62,29 @@ gh_status gh_activity_add(gh_ctx *ctx, const char *user_id, const char *type, co
     return add(ctx, user_id, type, ref, gh_now(), detail, NULL);
 }
 
+/* A product event being recorded for someone: what is asked, the person
+ * read inside the transaction and the row written. */
+typedef struct {
+    const char *user_id, *type, *ref;
+    int64_t at;
+    json_t *d; /* the detail: the caller's reference */
+    gh_user u;
+    gh_activity a;
+} activity_op;
+
+/* Activity is not in the authorization snapshot and has no audit event of
+ * its own (it is a record itself): committed without a refresh. */
+static gh_status record_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    activity_op *op = arg;
+    gh_status st = gh_store_user_get(ctx->db, ctx->actor.org_id, op->user_id ? op->user_id : "", &op->u, &ctx->err);
+    if (st != GH_OK) {
+        if (st == GH_E_NOT_FOUND) gh_strlcpy(ctx->err.field, "user_id", sizeof ctx->err.field);
+        return st;
+    }
+    return add(ctx, op->u.id, op->type, op->ref, op->at, json_incref(op->d), &op->a);
+}
+
 gh_status gh_activity_record(gh_ctx *ctx, const char *user_id, const char *type, const char *ref, int64_t at,
                              const json_t *detail, json_t **out)
 {
@@ -88,25 +111,18 @@ gh_status gh_activity_record(gh_ctx *ctx, const char *user_id, const char *type,
         gh_err_extra(&ctx->err, "max_bytes", json_integer(GH_ACTIVITY_DETAIL_MAX));
         return GH_E_INVALID;
     }
-    gh_user *u = calloc(1, sizeof *u);
-    gh_activity a;
+    activity_op *op = calloc(1, sizeof *op);
     gh_status st;
-    if (!u) { json_decref(d); return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
-    if ((st = gh_tx_begin(ctx)) != GH_OK) { json_decref(d); goto out; }
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id ? user_id : "", u, &ctx->err)) != GH_OK) {
+    if (!op) { json_decref(d); return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "out of memory"); }
+    *op = (activity_op){.user_id = user_id, .type = type, .ref = ref, .at = at, .d = d};
+    if ((st = gh_tx_run_no_refresh(ctx, record_change, op)) == GH_OK) {
+        const gh_activity *a = &op->a;
+        *out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", a->id, "user_id", a->user_id, "type", a->type, "ref",
+                         a->ref, "at", gh_json_time(a->at), "detail", d);
+    } else {
         json_decref(d);
-        if (st == GH_E_NOT_FOUND) gh_strlcpy(ctx->err.field, "user_id", sizeof ctx->err.field);
-        goto fail;
     }
-    if ((st = add(ctx, u->id, type, ref, at, json_incref(d), &a)) != GH_OK) { json_decref(d); goto fail; }
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) { json_decref(d); goto out; }
-    *out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", a.id, "user_id", a.user_id, "type", a.type, "ref", a.ref,
-                     "at", gh_json_time(a.at), "detail", d);
-    goto out;
-fail:
-    gh_db_rollback(ctx->db);
-out:
-    free(u);
+    free(op);
     return st;
 }
 

@@ -47,85 +47,82 @@ static gh_status refuse_with_open(gh_ctx *ctx, const char *code, const char *det
     return GH_E_CONFLICT;
 }
 
-gh_status gh_checkin_open(gh_ctx *ctx, const char *task_id, const char *user_id, json_t **out)
+/* A check-in being opened: what is asked, and the buffers the change fills
+ * (the caller's allocations). */
+typedef struct {
+    const char *task_id, *uid;
+    bool for_other;
+    gh_user *u;
+    checkin_vec open;
+    gh_checkin *c;
+} checkin_open_op;
+
+/* gh_tx_begin's BEGIN IMMEDIATE: concurrent check-ins of one worker run one
+ * after the other, so the second sees the first's row. */
+static gh_status checkin_open_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
-    bool for_other = other_user(ctx, user_id);
-    if (for_other && !gh_access_allowed(ctx, "tasks.assign")) {
-        gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "permission_denied", "user_id",
-                      "checking in someone else needs the 'tasks.assign' permission");
-        gh_err_extra(&ctx->err, "permission", json_string("tasks.assign"));
-        return GH_E_FORBIDDEN;
-    }
-    const char *uid = user_id ? user_id : ctx->actor.id;
+    checkin_open_op *op = arg;
+    const char *task_id = op->task_id, *uid = op->uid;
+    bool for_other = op->for_other;
+    gh_user *u = op->u;
+    checkin_vec open = op->open;
+    gh_checkin *c = op->c;
     gh_org o;
     gh_task t;
-    gh_user *u = calloc(1, sizeof *u);
-    checkin_vec open = {calloc(OPEN_SCAN_MAX, sizeof(gh_checkin)), 0, OPEN_SCAN_MAX};
-    gh_checkin *c = calloc(1, sizeof *c);
-    gh_status st;
-    if (!u || !open.items || !c) { st = gh_ctx_oom(ctx); goto out; }
-    /* BEGIN IMMEDIATE: concurrent check-ins of one worker run one after the
-     * other, so the second sees the first's row. */
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    /* The snapshot answered above; the rows decide. */
+    gh_status st = GH_OK;
+    /* The snapshot answered in gh_checkin_open; the rows decide. */
     if (for_other && !gh_guard_actor_holds(ctx, "tasks.assign")) {
         st = gh_guard_require_perm(ctx, "tasks.assign");
         gh_strlcpy(ctx->err.field, "user_id", sizeof ctx->err.field);
-        goto fail;
+        return st;
     }
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) return st;
     if ((st = gh_store_task_get(ctx->db, o.id, task_id, &t, &ctx->err)) != GH_OK) {
         if (st == GH_E_NOT_FOUND) gh_strlcpy(ctx->err.field, "task_id", sizeof ctx->err.field);
-        goto fail;
+        return st;
     }
     if ((st = gh_store_user_get(ctx->db, o.id, uid, u, &ctx->err)) != GH_OK) {
         if (st == GH_E_NOT_FOUND) gh_strlcpy(ctx->err.field, "user_id", sizeof ctx->err.field);
-        goto fail;
+        return st;
     }
     if (strcmp(u->status, "active") != 0) {
-        st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "user_locked", "user_id", "this user is locked");
-        goto fail;
+        return gh_fail_field(&ctx->err, GH_E_CONFLICT, "user_locked", "user_id", "this user is locked");
     }
     if (gh_user_expired(u, gh_now())) {
-        st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "user_expired", "user_id", "This account has expired.");
-        goto fail;
+        return gh_fail_field(&ctx->err, GH_E_CONFLICT, "user_expired", "user_id", "This account has expired.");
     }
     bool works = true; /* the worker's permission from the row, not the snapshot */
-    if (for_other && (st = gh_guard_user_holds(ctx, &o, u, "tasks.work", &works)) != GH_OK) goto fail;
+    if (for_other && (st = gh_guard_user_holds(ctx, &o, u, "tasks.work", &works)) != GH_OK) return st;
     if (!works) {
         st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "worker_not_permitted", "user_id",
                            "this user does not have the 'tasks.work' permission");
         gh_err_extra(&ctx->err, "permission", json_string("tasks.work"));
-        goto fail;
+        return st;
     }
     bool assigned = false, on_screen = false;
     if ((st = gh_store_task_visibility(ctx->db, o.id, t.id, u->id, &assigned, &on_screen, &ctx->err)) != GH_OK)
-        goto fail;
+        return st;
     if (!assigned && !on_screen) {
-        st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "task_not_visible", "task_id",
-                           "the worker is not assigned to this task and does not see it on an agenda screen");
-        goto fail;
+        return gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "task_not_visible", "task_id",
+                             "the worker is not assigned to this task and does not see it on an agenda screen");
     }
     if (strcmp(t.status, "open") != 0) {
-        st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "task_done", "task_id", "this task is already complete");
-        goto fail;
+        return gh_fail_field(&ctx->err, GH_E_CONFLICT, "task_done", "task_id", "this task is already complete");
     }
     gh_checkin_filter f = {.user_id = u->id, .open_only = true, .limit = OPEN_SCAN_MAX};
-    if ((st = gh_store_checkin_list(ctx->db, o.id, &f, vec_push, &open, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_checkin_list(ctx->db, o.id, &f, vec_push, &open, &ctx->err)) != GH_OK) return st;
     for (size_t i = 0; i < open.n; i++) {
         if (strcmp(open.items[i].task_id, t.id) == 0) {
-            st = refuse_with_open(ctx, "already_checked_in", "the worker is already checked in to this task",
-                                  &open.items[i]);
-            goto fail;
+            return refuse_with_open(ctx, "already_checked_in", "the worker is already checked in to this task",
+                                    &open.items[i]);
         }
     }
     bool limited = o.single_task_checkin && !u->checkin_exempt;
     if (limited && open.n > 0) {
-        st = refuse_with_open(ctx, "checkin_limit",
-                              "the worker is checked in to another task: check out of it (paused, complete or"
-                              " error) first",
-                              &open.items[0]);
-        goto fail;
+        return refuse_with_open(ctx, "checkin_limit",
+                                "the worker is checked in to another task: check out of it (paused, complete or"
+                                " error) first",
+                                &open.items[0]);
     }
     gh_id_new("chk", c->id);
     gh_strlcpy(c->org_id, o.id, sizeof c->org_id);
@@ -137,20 +134,35 @@ gh_status gh_checkin_open(gh_ctx *ctx, const char *task_id, const char *user_id,
     gh_strlcpy(c->task_title, t.title, sizeof c->task_title);
     c->started_at = gh_now();
     c->single = limited;
-    if ((st = gh_store_checkin_insert(ctx->db, c, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_checkin_insert(ctx->db, c, &ctx->err)) != GH_OK) return st;
     if ((st = gh_activity_add(ctx, u->id, "checkin", t.ref,
                               json_pack("{s:s, s:s, s:s}", "event", "checkin", "checkin_id", c->id, "task_id",
                                         t.id))) != GH_OK)
-        goto fail;
-    if ((st = gh_audit(ctx, NULL, "checkin.opened", "checkin", c->id,
-                       json_pack("{s:s, s:s, s:s, s:b}", "user_id", u->id, "task_id", t.id, "ref", t.ref,
-                                 "single_task_limit", limited))) != GH_OK)
-        goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
+        return st;
+    gh_tx_event(tx, "checkin.opened", "checkin", c->id,
+                json_pack("{s:s, s:s, s:s, s:b}", "user_id", u->id, "task_id", t.id, "ref", t.ref,
+                          "single_task_limit", limited));
+    return GH_OK;
+}
+
+gh_status gh_checkin_open(gh_ctx *ctx, const char *task_id, const char *user_id, json_t **out)
+{
+    bool for_other = other_user(ctx, user_id);
+    if (for_other && !gh_access_allowed(ctx, "tasks.assign")) {
+        gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "permission_denied", "user_id",
+                      "checking in someone else needs the 'tasks.assign' permission");
+        gh_err_extra(&ctx->err, "permission", json_string("tasks.assign"));
+        return GH_E_FORBIDDEN;
+    }
+    const char *uid = user_id ? user_id : ctx->actor.id;
+    gh_user *u = calloc(1, sizeof *u);
+    checkin_vec open = {calloc(OPEN_SCAN_MAX, sizeof(gh_checkin)), 0, OPEN_SCAN_MAX};
+    gh_checkin *c = calloc(1, sizeof *c);
+    gh_status st;
+    if (!u || !open.items || !c) { st = gh_ctx_oom(ctx); goto out; }
+    checkin_open_op op = {task_id, uid, for_other, u, open, c};
+    if ((st = gh_tx_run_no_refresh(ctx, checkin_open_change, &op)) != GH_OK) goto out;
     *out = gh_checkin_json(c);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
 out:
     free(u);
     free(open.items);
@@ -173,58 +185,73 @@ static gh_status check_note(gh_ctx *ctx, const char *note)
     return gh_check_text(&ctx->err, "invalid_note", "note", buf, 0, GH_NOTE_MAX);
 }
 
+/* A check-in being closed: what is asked, the row the change read and
+ * closed, and whether that completed its task. */
+typedef struct {
+    const char *id, *status, *note;
+    bool completed;
+    gh_checkin c;
+} checkin_close_op;
+
+/* Writes checkin.closed itself and names task.completed, when the task is
+ * completed, as the event that follows it. */
+static gh_status checkin_close_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    checkin_close_op *op = arg;
+    gh_checkin *c = &op->c;
+    gh_status st;
+    if ((st = gh_store_checkin_get(ctx->db, ctx->actor.org_id, op->id, c, &ctx->err)) != GH_OK) return st;
+    /* Someone else's check-in only for tasks.assign holders; others do not
+     * learn that it exists. */
+    if (other_user(ctx, c->user_id) && !gh_guard_actor_holds(ctx, "tasks.assign")) {
+        return gh_fail(&ctx->err, GH_E_NOT_FOUND, "checkin_not_found", "no such check-in");
+    }
+    if (c->ended_at) {
+        st = gh_fail(&ctx->err, GH_E_CONFLICT, "checkin_closed", "this check-in is already closed (%s)", c->status);
+        gh_err_extra(&ctx->err, "checkin", gh_checkin_json(c));
+        return st;
+    }
+    gh_strlcpy(c->status, op->status, sizeof c->status);
+    gh_strlcpy(c->note, op->note ? op->note : "", sizeof c->note);
+    gh_strlcpy(c->ended_by, ctx->actor.id, sizeof c->ended_by);
+    c->ended_at = gh_now();
+    if (c->ended_at <= c->started_at) c->ended_at = c->started_at; /* a clock step back never gives negative time */
+    if ((st = gh_store_checkin_close(ctx->db, c, &ctx->err)) != GH_OK) return st;
+    if (strcmp(op->status, "complete") == 0 &&
+        (st = gh_store_task_complete(ctx->db, c->org_id, c->task_id, c->ended_at, c->user_id, &op->completed,
+                                     &ctx->err)) != GH_OK)
+        return st;
+    if ((st = gh_activity_add(ctx, c->user_id, "checkin", c->task_ref,
+                              json_pack("{s:s, s:s, s:s, s:s, s:I}", "event", "checkout", "checkin_id", c->id,
+                                        "task_id", c->task_id, "status", op->status, "duration_s",
+                                        (json_int_t)(c->ended_at - c->started_at)))) != GH_OK)
+        return st;
+    if ((st = gh_audit(ctx, NULL, "checkin.closed", "checkin", c->id,
+                       json_pack("{s:s, s:s, s:s, s:I}", "user_id", c->user_id, "task_id", c->task_id, "status",
+                                 op->status, "duration_s", (json_int_t)(c->ended_at - c->started_at)))) != GH_OK)
+        return st;
+    if (op->completed)
+        gh_tx_event(tx, "task.completed", "task", c->task_id,
+                    json_pack("{s:s, s:s}", "by", c->user_id, "checkin_id", c->id));
+    return GH_OK;
+}
+
 gh_status gh_checkin_close(gh_ctx *ctx, const char *id, const char *status, const char *note, json_t **out)
 {
     if (!status || (strcmp(status, "paused") != 0 && strcmp(status, "complete") != 0 && strcmp(status, "error") != 0))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_status", "status", "status is paused, complete or error");
     if (note && check_note(ctx, note) != GH_OK) return GH_E_INVALID;
-    gh_checkin *c = calloc(1, sizeof *c);
+    checkin_close_op *op = calloc(1, sizeof *op);
     gh_status st;
-    if (!c) return gh_ctx_oom(ctx);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_checkin_get(ctx->db, ctx->actor.org_id, id, c, &ctx->err)) != GH_OK) goto fail;
-    /* Someone else's check-in only for tasks.assign holders; others do not
-     * learn that it exists. */
-    if (other_user(ctx, c->user_id) && !gh_guard_actor_holds(ctx, "tasks.assign")) {
-        st = gh_fail(&ctx->err, GH_E_NOT_FOUND, "checkin_not_found", "no such check-in");
-        goto fail;
+    if (!op) return gh_ctx_oom(ctx);
+    op->id = id;
+    op->status = status;
+    op->note = note;
+    if ((st = gh_tx_run_no_refresh(ctx, checkin_close_change, op)) == GH_OK) {
+        *out = gh_checkin_json(&op->c);
+        json_object_set_new(*out, "task_completed", json_boolean(op->completed));
     }
-    if (c->ended_at) {
-        st = gh_fail(&ctx->err, GH_E_CONFLICT, "checkin_closed", "this check-in is already closed (%s)", c->status);
-        gh_err_extra(&ctx->err, "checkin", gh_checkin_json(c));
-        goto fail;
-    }
-    gh_strlcpy(c->status, status, sizeof c->status);
-    gh_strlcpy(c->note, note ? note : "", sizeof c->note);
-    gh_strlcpy(c->ended_by, ctx->actor.id, sizeof c->ended_by);
-    c->ended_at = gh_now();
-    if (c->ended_at <= c->started_at) c->ended_at = c->started_at; /* a clock step back never gives negative time */
-    if ((st = gh_store_checkin_close(ctx->db, c, &ctx->err)) != GH_OK) goto fail;
-    bool completed = false;
-    if (strcmp(status, "complete") == 0 &&
-        (st = gh_store_task_complete(ctx->db, c->org_id, c->task_id, c->ended_at, c->user_id, &completed,
-                                     &ctx->err)) != GH_OK)
-        goto fail;
-    if ((st = gh_activity_add(ctx, c->user_id, "checkin", c->task_ref,
-                              json_pack("{s:s, s:s, s:s, s:s, s:I}", "event", "checkout", "checkin_id", c->id,
-                                        "task_id", c->task_id, "status", status, "duration_s",
-                                        (json_int_t)(c->ended_at - c->started_at)))) != GH_OK)
-        goto fail;
-    if ((st = gh_audit(ctx, NULL, "checkin.closed", "checkin", c->id,
-                       json_pack("{s:s, s:s, s:s, s:I}", "user_id", c->user_id, "task_id", c->task_id, "status",
-                                 status, "duration_s", (json_int_t)(c->ended_at - c->started_at)))) != GH_OK)
-        goto fail;
-    if (completed && (st = gh_audit(ctx, NULL, "task.completed", "task", c->task_id,
-                                    json_pack("{s:s, s:s}", "by", c->user_id, "checkin_id", c->id))) != GH_OK)
-        goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
-    *out = gh_checkin_json(c);
-    json_object_set_new(*out, "task_completed", json_boolean(completed));
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
-    free(c);
+    free(op);
     return st;
 }
 

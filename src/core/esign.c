@@ -132,15 +132,8 @@ static json_t *sig_json(const gh_signature *s)
 /* Records a refused signing attempt in a transaction of its own. */
 static void audit_refusal(gh_ctx *ctx, const char *reason, const char *method)
 {
-    gh_ctx c = *ctx;
-    c.err = (gh_err){0};
-    if (gh_db_begin(c.db, &c.err) == GH_OK) {
-        if (gh_audit(&c, NULL, "signature.failed", "user", ctx->actor.id,
-                     json_pack("{s:s, s:s}", "reason", reason, "method", method)) != GH_OK ||
-            gh_db_commit(c.db, &c.err) != GH_OK)
-            gh_db_rollback(c.db);
-    }
-    gh_err_clear(&c.err);
+    gh_audit_alone(ctx, NULL, "signature.failed", "user", ctx->actor.id,
+                   json_pack("{s:s, s:s}", "reason", reason, "method", method));
 }
 
 /* Inside the open transaction: the signer's row u still matches the proof
@@ -176,57 +169,60 @@ static gh_status proof_current(gh_ctx *ctx, const gh_esign_proof *p, const gh_us
     return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "internal error");
 }
 
-gh_status gh_esign_sign(gh_ctx *ctx, const gh_esign_proof *p, const gh_esign_req *req, json_t **out)
+/* A signature being made: the proof checked before the transaction, what
+ * is signed, and the rows the change reads and writes. refused: the proof
+ * no longer holds (the caller records the attempt once rolled back). */
+typedef struct {
+    const gh_esign_proof *p;
+    const gh_esign_req *req;
+    const char *method; /* what the signature records */
+    bool refused;
+    gh_user u[2];       /* the signer; the person signed for */
+    gh_signature s;
+} esign_sign_op;
+
+static gh_status esign_sign_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
-    gh_user *u = calloc(2, sizeof *u);
-    gh_signature *s = calloc(1, sizeof *s);
-    gh_status st;
+    esign_sign_op *op = arg;
+    const gh_esign_proof *p = op->p;
+    const gh_esign_req *req = op->req;
+    gh_user *u = op->u;
+    gh_signature *s = &op->s;
     bool enabled = false;
-    *out = NULL;
-    if (!u || !s) {
-        st = gh_ctx_oom(ctx);
-        goto out;
-    }
-    const char *method = p->method;
-    bool refused = false;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, &u[0], &ctx->err)) != GH_OK) goto fail;
-    if ((st = proof_current(ctx, p, &u[0], &method)) != GH_OK) {
-        refused = true;
-        goto fail;
+    gh_status st;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, &u[0], &ctx->err)) != GH_OK) return st;
+    if ((st = proof_current(ctx, p, &u[0], &op->method)) != GH_OK) {
+        op->refused = true;
+        return st;
     }
     if (strcmp(u[0].status, "active") != 0) {
-        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "account_locked", "this account is locked; ask an administrator");
-        goto fail;
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, "account_locked", "this account is locked; ask an administrator");
     }
-    if ((st = gh_store_esign_enabled(ctx->db, ctx->actor.org_id, u[0].id, &enabled, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_esign_enabled(ctx->db, ctx->actor.org_id, u[0].id, &enabled, &ctx->err)) != GH_OK) return st;
     if (!enabled) {
-        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "esign_not_enabled",
-                     "your account is not enabled for electronic signatures");
-        goto fail;
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, "esign_not_enabled",
+                       "your account is not enabled for electronic signatures");
     }
     if (req->on_behalf_of) {
-        if ((st = gh_guard_require_perm(ctx, "qc.inspections.manage")) != GH_OK) goto fail;
+        if ((st = gh_guard_require_perm(ctx, "qc.inspections.manage")) != GH_OK) return st;
         if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, req->on_behalf_of, &u[1], &ctx->err)) != GH_OK) {
             if (st == GH_E_NOT_FOUND) {
                 gh_err_clear(&ctx->err);
                 st = gh_fail_field(&ctx->err, GH_E_INVALID, "user_not_found", "on_behalf_of", "no such person");
             }
-            goto fail;
+            return st;
         }
         if (strcmp(u[1].id, u[0].id) == 0) {
-            st = gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_value", "on_behalf_of",
-                               "leave on_behalf_of out to sign for yourself");
-            goto fail;
+            return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_value", "on_behalf_of",
+                                 "leave on_behalf_of out to sign for yourself");
         }
-        if ((st = gh_store_esign_enabled(ctx->db, ctx->actor.org_id, u[1].id, &enabled, &ctx->err)) != GH_OK) goto fail;
+        if ((st = gh_store_esign_enabled(ctx->db, ctx->actor.org_id, u[1].id, &enabled, &ctx->err)) != GH_OK) return st;
         if (!enabled) {
-            st = gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "esign_not_enabled", "on_behalf_of",
-                               "that person's account is not enabled for electronic signatures");
-            goto fail;
+            return gh_fail_field(&ctx->err, GH_E_FORBIDDEN, "esign_not_enabled", "on_behalf_of",
+                                 "that person's account is not enabled for electronic signatures");
         }
     }
-    if ((st = gh_store_sig_head(ctx->db, ctx->actor.org_id, &s->seq, s->prev_hash, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_sig_head(ctx->db, ctx->actor.org_id, &s->seq, s->prev_hash, &ctx->err)) != GH_OK) return st;
     s->seq++;
     gh_id_new("sig", s->id);
     gh_strlcpy(s->org_id, ctx->actor.org_id, sizeof s->org_id);
@@ -241,23 +237,32 @@ gh_status gh_esign_sign(gh_ctx *ctx, const gh_esign_proof *p, const gh_esign_req
     gh_strlcpy(s->record_ref, req->record_ref, sizeof s->record_ref);
     gh_strlcpy(s->content_hash, req->content_hash ? req->content_hash : "", sizeof s->content_hash);
     gh_strlcpy(s->meaning, req->meaning, sizeof s->meaning);
-    gh_strlcpy(s->method, method, sizeof s->method);
+    gh_strlcpy(s->method, op->method, sizeof s->method);
     s->signed_at = gh_now();
     gh_esign_link_hash(s, s->hash);
-    if ((st = gh_store_sig_append(ctx->db, s, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_sig_append(ctx->db, s, &ctx->err)) != GH_OK) return st;
     json_t *detail = json_pack("{s:s, s:s, s:s, s:I, s:s}", "record_ref", s->record_ref, "meaning", s->meaning,
                                "on_behalf_of", s->on_behalf_id, "seq", (json_int_t)s->seq, "method", s->method);
     if (detail && p->device_id && p->device_id[0]) json_object_set_new(detail, "device_id", json_string(p->device_id));
-    if ((st = gh_audit(ctx, NULL, "signature.created", "signature", s->id, detail)) != GH_OK) goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
-    if (!(*out = sig_json(s))) st = gh_ctx_oom(ctx);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-    if (refused) audit_refusal(ctx, ctx->err.code, p->method);
-out:
-    free(u);
-    free(s);
+    gh_tx_event(tx, "signature.created", "signature", s->id, detail);
+    return GH_OK;
+}
+
+gh_status gh_esign_sign(gh_ctx *ctx, const gh_esign_proof *p, const gh_esign_req *req, json_t **out)
+{
+    esign_sign_op *op = calloc(1, sizeof *op);
+    gh_status st;
+    *out = NULL;
+    if (!op) return gh_ctx_oom(ctx);
+    op->p = p;
+    op->req = req;
+    op->method = p->method;
+    if ((st = gh_tx_run(ctx, esign_sign_change, op)) == GH_OK) {
+        if (!(*out = sig_json(&op->s))) st = gh_ctx_oom(ctx);
+    } else if (op->refused) {
+        audit_refusal(ctx, ctx->err.code, p->method);
+    }
+    free(op);
     return st;
 }
 
@@ -335,30 +340,43 @@ gh_status gh_esign_verify(gh_db *db, const char *org_id, gh_esign_verdict *v, gh
     return GH_OK;
 }
 
+/* Someone's signing being enabled or disabled, and their row. */
+typedef struct {
+    const char *user_id;
+    bool enabled;
+    gh_user u;
+} esign_set_op;
+
+/* Commits even when nothing changed (no event then), as it always did. */
+static gh_status esign_set_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    esign_set_op *op = arg;
+    gh_user *u = &op->u;
+    gh_org o;
+    bool changed = false;
+    gh_status st;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, op->user_id, u, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) return st;
+    if ((st = gh_store_esign_set(ctx->db, o.id, u->id, op->enabled, ctx->actor.id, gh_now(), &changed, &ctx->err)) !=
+        GH_OK)
+        return st;
+    if (changed) gh_tx_event(tx, op->enabled ? "user.esign_enabled" : "user.esign_disabled", "user", u->id, NULL);
+    return GH_OK;
+}
+
 gh_status gh_esign_set(gh_ctx *ctx, const char *user_id, bool enabled, json_t **out)
 {
-    gh_org o;
-    gh_user *u = calloc(1, sizeof *u);
+    esign_set_op *op = calloc(1, sizeof *op);
     gh_status st;
-    bool changed = false;
     *out = NULL;
-    if (!u) return gh_ctx_oom(ctx);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
-    if ((st = gh_store_esign_set(ctx->db, o.id, u->id, enabled, ctx->actor.id, gh_now(), &changed, &ctx->err)) != GH_OK)
-        goto fail;
-    if (changed && (st = gh_audit(ctx, NULL, enabled ? "user.esign_enabled" : "user.esign_disabled", "user", u->id,
-                                  NULL)) != GH_OK)
-        goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
-    if (!(*out = json_pack("{s:s, s:b}", "user_id", u->id, "enabled", enabled))) st = gh_ctx_oom(ctx);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
-    free(u);
+    if (!op) return gh_ctx_oom(ctx);
+    op->user_id = user_id;
+    op->enabled = enabled;
+    if ((st = gh_tx_run(ctx, esign_set_change, op)) == GH_OK &&
+        !(*out = json_pack("{s:s, s:b}", "user_id", op->u.id, "enabled", enabled)))
+        st = gh_ctx_oom(ctx);
+    free(op);
     return st;
 }
 

@@ -1,8 +1,8 @@
 /*
  * Invitations: see invites.h for the rules. Every change runs in one
- * transaction with its audit events and mails and commits through
- * gh_tx_commit_and_refresh(), so the authorization snapshot knows an accepted user
- * before the answer leaves.
+ * transaction with its audit events and mails through gh_tx_run(), which
+ * refreshes the authorization snapshot on commit, so it knows an accepted
+ * user before the answer leaves.
  */
 #include "core/invites.h"
 #include "core/secret.h"
@@ -161,6 +161,86 @@ static gh_status role_for_invite(gh_ctx *ctx, const char *key, gh_role *r)
     return st;
 }
 
+/* Invitations being sent: the addresses and role asked for, and what the
+ * change fills (the caller's buffers, released and wiped by it). */
+typedef struct {
+    const json_t *emails;
+    size_t n;
+    const char *role;
+    gh_org o;
+    gh_role r;
+    char inviter[GH_NAME_MAX + 1], link[GH_INVITE_LINK_MAX];
+    char (*seen)[GH_EMAIL_MAX + 1]; /* normalized addresses so far, for duplicates within the request */
+    size_t nseen;
+    gh_user *u;
+    gh_invite *pending;
+    json_t *out; /* one result per address */
+    int64_t added, now;
+} invite_create_op;
+
+/* Issues an invitation per new address; nothing is written when every
+ * address was skipped (unchanged). */
+static gh_status invite_create_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    invite_create_op *op = arg;
+    gh_org *o = &op->o;
+    gh_role *r = &op->r;
+    int64_t now = op->now;
+    gh_status st;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, o, &ctx->err)) != GH_OK) return st;
+    if ((st = role_for_invite(ctx, op->role, r)) != GH_OK) return st;
+    if ((st = may_invite_as(ctx, o, r->key)) != GH_OK) return st;
+    gh_invite_inviter_name(ctx, o, op->inviter);
+    for (size_t i = 0; i < op->n; i++) {
+        const char *raw = json_string_value(json_array_get(op->emails, i));
+        char email[GH_EMAIL_MAX + 1], norm[GH_EMAIL_MAX + 1];
+        if (!trim_into(raw, email, sizeof email) || !gh_email_valid(email)) {
+            json_array_append_new(op->out, skipped(raw, "malformed", "not a valid email address"));
+            continue;
+        }
+        gh_ascii_lower(norm, email, sizeof norm);
+        bool dup = false;
+        for (size_t k = 0; k < op->nseen && !dup; k++) dup = strcmp(op->seen[k], norm) == 0;
+        if (dup) {
+            json_array_append_new(op->out, skipped(email, "duplicate", "this address is listed more than once"));
+            continue;
+        }
+        memcpy(op->seen[op->nseen++], norm, sizeof op->seen[0]);
+        st = gh_store_user_get_by_email(ctx->db, o->id, email, op->u, &ctx->err);
+        if (st == GH_OK) {
+            json_t *s = skipped(email, "already_member", "a user with this address exists");
+            json_object_set_new(s, "user_id", json_string(op->u->id));
+            json_array_append_new(op->out, s);
+            continue;
+        }
+        if (st != GH_E_NOT_FOUND) return st;
+        gh_err_clear(&ctx->err);
+        st = gh_store_invite_get_pending(ctx->db, o->id, email, op->pending, &ctx->err);
+        if (st != GH_OK && st != GH_E_NOT_FOUND) return st;
+        gh_err_clear(&ctx->err);
+        bool renew = st == GH_OK;
+        if (renew && !is_expired(op->pending, now)) {
+            json_t *s = skipped(email, "already_invited", "this address has a pending invitation; resend it instead");
+            json_object_set_new(s, "invite_id", json_string(op->pending->id));
+            json_array_append_new(op->out, s);
+            continue;
+        }
+        gh_invite v;
+        st = gh_invite_issue(ctx, o, r, email, renew ? op->pending : NULL, op->inviter, "invite", &v, op->link);
+        if (st != GH_OK) return st;
+        op->added++;
+        json_t *ok = json_pack("{s:s, s:s, s:s, s:o}", "email", v.email, "status", "invited", "invite_id", v.id,
+                               "expires_at", gh_json_time(v.expires_at));
+        if (!ok) return gh_ctx_oom(ctx);
+        if (renew) json_object_set_new(ok, "renewed", json_true());
+        if (op->link[0]) json_object_set_new(ok, "link", json_string(op->link));
+        json_array_append_new(op->out, ok);
+    }
+    if ((st = gh_seats_require_n(ctx, o, GH_SEAT_OFFICE, op->added)) != GH_OK) return st;
+    tx->unchanged = op->added == 0;
+    return GH_OK;
+}
+
 gh_status gh_invite_create(gh_ctx *ctx, const json_t *emails, const char *role, json_t **results)
 {
     size_t n = json_array_size(emails);
@@ -178,82 +258,29 @@ gh_status gh_invite_create(gh_ctx *ctx, const json_t *emails, const char *role, 
     }
     if (!role || !*role) return gh_fail_field(&ctx->err, GH_E_INVALID, "missing_field", "role", "'role' is required");
 
-    gh_org o;
-    gh_role r;
+    invite_create_op *op = calloc(1, sizeof *op);
     gh_status st;
-    char inviter[GH_NAME_MAX + 1], link[GH_INVITE_LINK_MAX] = "";
-    /* Normalized addresses seen so far, for duplicates within the request. */
-    char (*seen)[GH_EMAIL_MAX + 1] = calloc(n, sizeof *seen);
-    gh_user *u = malloc(sizeof *u);
-    gh_invite *pending = malloc(sizeof *pending);
-    json_t *out = json_array();
-    size_t nseen = 0;
-    int64_t added = 0, now = gh_now();
-    if (!seen || !u || !pending || !out) { st = gh_ctx_oom(ctx); goto out; }
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
-    if ((st = role_for_invite(ctx, role, &r)) != GH_OK) goto fail;
-    if ((st = may_invite_as(ctx, &o, r.key)) != GH_OK) goto fail;
-    gh_invite_inviter_name(ctx, &o, inviter);
-    for (size_t i = 0; i < n; i++) {
-        const char *raw = json_string_value(json_array_get(emails, i));
-        char email[GH_EMAIL_MAX + 1], norm[GH_EMAIL_MAX + 1];
-        if (!trim_into(raw, email, sizeof email) || !gh_email_valid(email)) {
-            json_array_append_new(out, skipped(raw, "malformed", "not a valid email address"));
-            continue;
-        }
-        gh_ascii_lower(norm, email, sizeof norm);
-        bool dup = false;
-        for (size_t k = 0; k < nseen && !dup; k++) dup = strcmp(seen[k], norm) == 0;
-        if (dup) {
-            json_array_append_new(out, skipped(email, "duplicate", "this address is listed more than once"));
-            continue;
-        }
-        memcpy(seen[nseen++], norm, sizeof seen[0]);
-        st = gh_store_user_get_by_email(ctx->db, o.id, email, u, &ctx->err);
-        if (st == GH_OK) {
-            json_t *s = skipped(email, "already_member", "a user with this address exists");
-            json_object_set_new(s, "user_id", json_string(u->id));
-            json_array_append_new(out, s);
-            continue;
-        }
-        if (st != GH_E_NOT_FOUND) goto fail;
-        gh_err_clear(&ctx->err);
-        st = gh_store_invite_get_pending(ctx->db, o.id, email, pending, &ctx->err);
-        if (st != GH_OK && st != GH_E_NOT_FOUND) goto fail;
-        gh_err_clear(&ctx->err);
-        bool renew = st == GH_OK;
-        if (renew && !is_expired(pending, now)) {
-            json_t *s = skipped(email, "already_invited", "this address has a pending invitation; resend it instead");
-            json_object_set_new(s, "invite_id", json_string(pending->id));
-            json_array_append_new(out, s);
-            continue;
-        }
-        gh_invite v;
-        st = gh_invite_issue(ctx, &o, &r, email, renew ? pending : NULL, inviter, "invite", &v, link);
-        if (st != GH_OK) goto fail;
-        added++;
-        json_t *ok = json_pack("{s:s, s:s, s:s, s:o}", "email", v.email, "status", "invited", "invite_id", v.id,
-                               "expires_at", gh_json_time(v.expires_at));
-        if (!ok) { st = gh_ctx_oom(ctx); goto fail; }
-        if (renew) json_object_set_new(ok, "renewed", json_true());
-        if (link[0]) json_object_set_new(ok, "link", json_string(link));
-        json_array_append_new(out, ok);
+    if (!op) return gh_ctx_oom(ctx);
+    op->emails = emails;
+    op->n = n;
+    op->role = role;
+    op->now = gh_now();
+    op->seen = calloc(n, sizeof *op->seen);
+    op->u = malloc(sizeof *op->u);
+    op->pending = malloc(sizeof *op->pending);
+    op->out = json_array();
+    if (!op->seen || !op->u || !op->pending || !op->out) st = gh_ctx_oom(ctx);
+    else st = gh_tx_run(ctx, invite_create_change, op);
+    if (st == GH_OK) {
+        *results = op->out;
+        op->out = NULL;
     }
-    if ((st = gh_seats_require_n(ctx, &o, GH_SEAT_OFFICE, added)) != GH_OK) goto fail;
-    if (added > 0 && (st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
-    if (added == 0) gh_db_rollback(ctx->db);
-    *results = out;
-    out = NULL;
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
-    json_decref(out);
-    sodium_memzero(link, sizeof link);
-    free(seen);
-    free(u);
-    free(pending);
+    json_decref(op->out);
+    sodium_memzero(op->link, sizeof op->link);
+    free(op->seen);
+    free(op->u);
+    free(op->pending);
+    free(op);
     return st;
 }
 
@@ -329,71 +356,93 @@ static gh_status require_pending(gh_ctx *ctx, const gh_invite *v)
     return GH_OK;
 }
 
-gh_status gh_invite_resend(gh_ctx *ctx, const char *id, gh_invite *out, char *shown_link)
-{
+/* One invitation being resent or cancelled: its id, the link shown to the
+ * actor (resend; NULL: none), and what the change read and wrote. */
+typedef struct {
+    const char *id;
+    char *shown_link;
     gh_invite v;
+    char token[GH_TOKEN_LEN + 1]; /* the new link's token: wiped by the caller */
+} invite_op;
+
+static gh_status invite_resend_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    invite_op *op = arg;
+    gh_invite *v = &op->v;
+    char *shown_link = op->shown_link;
     gh_org o;
     gh_role r;
-    char token[GH_TOKEN_LEN + 1], inviter[GH_NAME_MAX + 1];
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_invite_get(ctx->db, o.id, id, &v, &ctx->err)) != GH_OK) goto fail;
-    if ((st = require_pending(ctx, &v)) != GH_OK) goto fail;
-    st = gh_store_role_get(ctx->db, o.id, v.role_key, &r, &ctx->err);
+    char inviter[GH_NAME_MAX + 1];
+    gh_status st;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_invite_get(ctx->db, o.id, op->id, v, &ctx->err)) != GH_OK) return st;
+    if ((st = require_pending(ctx, v)) != GH_OK) return st;
+    st = gh_store_role_get(ctx->db, o.id, v->role_key, &r, &ctx->err);
     if (st == GH_E_NOT_FOUND) {
         gh_err_clear(&ctx->err);
         st = gh_fail(&ctx->err, GH_E_CONFLICT, "invite_role_missing",
-                     "the role '%s' of this invitation no longer exists; cancel it and invite again", v.role_key);
+                     "the role '%s' of this invitation no longer exists; cancel it and invite again", v->role_key);
     }
-    if (st != GH_OK) goto fail;
+    if (st != GH_OK) return st;
     /* Resending vouches for the invitation anew: the resender must be
      * allowed to give its role, and acceptance is checked against them. */
-    if ((st = may_invite_as(ctx, &o, v.role_key)) != GH_OK) goto fail;
-    if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(v.invited_by, ctx->actor.id, sizeof v.invited_by);
-    bool was_expired = is_expired(&v, gh_now());
-    v.sent_at = gh_now();
-    v.expires_at = v.sent_at + ttl_of(&o);
-    gh_token_new(token);
-    gh_token_hash(token, v.token_hash); /* the old link stops working */
+    if ((st = may_invite_as(ctx, &o, v->role_key)) != GH_OK) return st;
+    if (ctx->actor.type == GH_ACTOR_USER) gh_strlcpy(v->invited_by, ctx->actor.id, sizeof v->invited_by);
+    bool was_expired = is_expired(v, gh_now());
+    v->sent_at = gh_now();
+    v->expires_at = v->sent_at + ttl_of(&o);
+    gh_token_new(op->token);
+    gh_token_hash(op->token, v->token_hash); /* the old link stops working */
     gh_invite_inviter_name(ctx, &o, inviter);
-    if ((st = gh_store_invite_update(ctx->db, &v, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_invite_update(ctx->db, v, &ctx->err)) != GH_OK) return st;
     /* An expired invitation held no seat; resent, it holds one again. */
-    if (was_expired && (st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE)) != GH_OK) goto fail;
-    if ((st = mail_invite(ctx, &o, &r, &v, token, inviter, shown_link)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "invite.resent", "invite", v.id,
-                       json_pack("{s:s, s:s, s:b, s:b}", "email", v.email, "role", v.role_key, "was_expired", was_expired,
-                                 "link_shown", shown_link && shown_link[0]))) != GH_OK)
-        goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
-    if (out) *out = v;
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-    if (shown_link) sodium_memzero(shown_link, GH_INVITE_LINK_MAX);
-out:
-    sodium_memzero(token, sizeof token);
+    if (was_expired && (st = gh_seats_require(ctx, &o, GH_SEAT_OFFICE)) != GH_OK) return st;
+    if ((st = mail_invite(ctx, &o, &r, v, op->token, inviter, shown_link)) != GH_OK) return st;
+    gh_tx_event(tx, "invite.resent", "invite", v->id,
+                json_pack("{s:s, s:s, s:b, s:b}", "email", v->email, "role", v->role_key, "was_expired", was_expired,
+                          "link_shown", shown_link && shown_link[0]));
+    return GH_OK;
+}
+
+gh_status gh_invite_resend(gh_ctx *ctx, const char *id, gh_invite *out, char *shown_link)
+{
+    invite_op *op = calloc(1, sizeof *op);
+    if (!op) return gh_ctx_oom(ctx);
+    op->id = id;
+    op->shown_link = shown_link;
+    gh_status st = gh_tx_run(ctx, invite_resend_change, op);
+    if (st == GH_OK && out) *out = op->v;
+    /* A failed commit also wipes the link that was not sent. */
+    if (st != GH_OK && shown_link) sodium_memzero(shown_link, GH_INVITE_LINK_MAX);
+    sodium_memzero(op->token, sizeof op->token);
+    free(op);
     return st;
+}
+
+static gh_status invite_cancel_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    invite_op *op = arg;
+    gh_invite *v = &op->v;
+    gh_status st;
+    if ((st = gh_store_invite_get(ctx->db, ctx->actor.org_id, op->id, v, &ctx->err)) != GH_OK) return st;
+    if ((st = require_pending(ctx, v)) != GH_OK) return st;
+    bool was_expired = is_expired(v, gh_now());
+    gh_strlcpy(v->status, "cancelled", sizeof v->status);
+    v->cancelled_at = gh_now();
+    if ((st = gh_store_invite_update(ctx->db, v, &ctx->err)) != GH_OK) return st;
+    gh_tx_event(tx, "invite.cancelled", "invite", v->id,
+                json_pack("{s:s, s:s, s:b}", "email", v->email, "role", v->role_key, "was_expired", was_expired));
+    return GH_OK;
 }
 
 gh_status gh_invite_cancel(gh_ctx *ctx, const char *id)
 {
-    gh_invite v;
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
-    if ((st = gh_store_invite_get(ctx->db, ctx->actor.org_id, id, &v, &ctx->err)) != GH_OK) goto fail;
-    if ((st = require_pending(ctx, &v)) != GH_OK) goto fail;
-    bool was_expired = is_expired(&v, gh_now());
-    gh_strlcpy(v.status, "cancelled", sizeof v.status);
-    v.cancelled_at = gh_now();
-    if ((st = gh_store_invite_update(ctx->db, &v, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "invite.cancelled", "invite", v.id,
-                       json_pack("{s:s, s:s, s:b}", "email", v.email, "role", v.role_key, "was_expired", was_expired))) !=
-        GH_OK)
-        goto fail;
-    return gh_tx_commit_and_refresh(ctx);
-fail:
-    return gh_ctx_rollback(ctx, st);
+    invite_op *op = calloc(1, sizeof *op);
+    if (!op) return gh_ctx_oom(ctx);
+    op->id = id;
+    gh_status st = gh_tx_run(ctx, invite_cancel_change, op);
+    free(op);
+    return st;
 }
 
 /* ---- the invitee's side ---------------------------------------------------------------- */
@@ -564,71 +613,86 @@ static gh_status accept_in_tx(gh_ctx *ctx, const gh_org *o, gh_invite *v, const 
                               "device", r.device));
 }
 
+/* An invitation being accepted: what is asked, and what the change read.
+ * expired: the invitation had expired; nothing was written, and the caller
+ * refuses once the transaction is rolled back (refuse_expired records the
+ * attempt in its own). */
+typedef struct {
+    const gh_org *o;   /* through SSO: the org signed in to */
+    const char *email; /* through SSO: the address it vouched for */
+    const char *token; /* through a link */
+    const char *name, *password_hash;
+    bool expired;
+    gh_invite v;
+    gh_invite_link l;
+    gh_user scratch;   /* an existing account with that address, if any */
+    gh_user *user;     /* out: the person created */
+    gh_invite_accepted *accepted; /* through a link: also the session opened */
+} accept_op;
+
+static gh_status accept_sso_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    accept_op *op = arg;
+    gh_status st = gh_store_invite_get_pending(ctx->db, op->o->id, op->email, &op->v, &ctx->err);
+    if (st != GH_OK) return st;
+    if (is_expired(&op->v, gh_now())) {
+        op->expired = tx->unchanged = true;
+        return GH_OK;
+    }
+    return accept_in_tx(ctx, op->o, &op->v, op->name, "", &op->scratch, op->user);
+}
+
 gh_status gh_invite_accept_sso(gh_ctx *ctx, const gh_org *o, const char *email, const char *name, gh_user *out)
 {
-    gh_invite *v = malloc(sizeof *v);
-    gh_user *scratch = malloc(sizeof *scratch);
+    accept_op *op = malloc(sizeof *op);
     gh_status st;
     memset(out, 0, sizeof *out);
-    if (!v || !scratch) { st = gh_ctx_oom(ctx); goto out; }
-    if ((st = check_name(ctx, name)) != GH_OK) goto out;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_invite_get_pending(ctx->db, o->id, email, v, &ctx->err)) != GH_OK) goto fail;
-    if (is_expired(v, gh_now())) {
-        gh_db_rollback(ctx->db);
-        st = refuse_expired(ctx, v);
-        goto out;
-    }
-    if ((st = accept_in_tx(ctx, o, v, name, "", scratch, out)) != GH_OK) goto fail;
-    st = gh_tx_commit_and_refresh(ctx);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
-    free(v);
-    free(scratch);
+    if (!op) return gh_ctx_oom(ctx);
+    *op = (accept_op){.o = o, .email = email, .name = name, .user = out};
+    if ((st = check_name(ctx, name)) == GH_OK && (st = gh_tx_run(ctx, accept_sso_change, op)) == GH_OK && op->expired)
+        st = refuse_expired(ctx, &op->v);
+    free(op);
     return st;
+}
+
+static gh_status accept_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    accept_op *op = arg;
+    gh_invite_link *l = &op->l;
+    gh_invite_accepted *out = op->accepted;
+    gh_status st = gh_invite_lookup(ctx, op->token, l);
+    if (st != GH_OK) return st;
+    if (l->expired) {
+        op->expired = tx->unchanged = true;
+        return GH_OK;
+    }
+    if ((st = sso_refuses_password(ctx, &l->org)) != GH_OK) return st;
+    gh_user *u = &out->user;
+    if ((st = accept_in_tx(ctx, &l->org, &l->invite, op->name, op->password_hash, &op->scratch, u)) != GH_OK) return st;
+    /* Where the org requires a second factor, the new person sets one up
+     * before getting a full session (core/mfa.h). */
+    char pending[8];
+    if ((st = gh_mfa_signin_step(ctx, &l->org, u, NULL, pending)) != GH_OK) return st;
+    if ((st = gh_session_open_pending(ctx, &l->org, u, pending, out->token, out->csrf, &out->session)) != GH_OK) return st;
+    gh_strlcpy(ctx->actor.session_id, out->session.id, sizeof ctx->actor.session_id);
+    gh_tx_event(tx, "auth.login", "session", out->session.id, json_pack("{s:s}", "method", "invite"));
+    return GH_OK;
 }
 
 gh_status gh_invite_accept(gh_ctx *ctx, const char *token, const char *name, const char *password_hash,
                            gh_invite_accepted *out)
 {
-    gh_invite_link *l = malloc(sizeof *l);
-    gh_user *existing = malloc(sizeof *existing);
+    accept_op *op = malloc(sizeof *op);
     gh_status st;
     memset(out, 0, sizeof *out);
-    if (!l || !existing) { st = gh_ctx_oom(ctx); goto out; }
-    if ((st = check_name(ctx, name)) != GH_OK) goto out;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_invite_lookup(ctx, token, l)) != GH_OK) goto fail;
-    gh_invite *v = &l->invite;
-    if (l->expired) {
-        gh_db_rollback(ctx->db);
-        st = refuse_expired(ctx, v);
-        goto out;
-    }
-    if ((st = sso_refuses_password(ctx, &l->org)) != GH_OK) goto fail;
-    gh_user *u = &out->user;
-    if ((st = accept_in_tx(ctx, &l->org, v, name, password_hash, existing, u)) != GH_OK) goto fail;
-    /* Where the org requires a second factor, the new person sets one up
-     * before getting a full session (core/mfa.h). */
-    char pending[8];
-    if ((st = gh_mfa_signin_step(ctx, &l->org, u, NULL, pending)) != GH_OK) goto fail;
-    if ((st = gh_session_open_pending(ctx, &l->org, u, pending, out->token, out->csrf, &out->session)) != GH_OK) goto fail;
-    gh_strlcpy(ctx->actor.session_id, out->session.id, sizeof ctx->actor.session_id);
-    if ((st = gh_audit(ctx, NULL, "auth.login", "session", out->session.id, json_pack("{s:s}", "method", "invite"))) !=
-        GH_OK)
-        goto fail;
-    st = gh_tx_commit_and_refresh(ctx);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
+    if (!op) return gh_ctx_oom(ctx);
+    *op = (accept_op){.token = token, .name = name, .password_hash = password_hash, .accepted = out};
+    if ((st = check_name(ctx, name)) == GH_OK && (st = gh_tx_run(ctx, accept_change, op)) == GH_OK && op->expired)
+        st = refuse_expired(ctx, &op->l.invite);
     if (st != GH_OK) {
         sodium_memzero(out->token, sizeof out->token);
         sodium_memzero(out->csrf, sizeof out->csrf);
     }
-    free(l);
-    free(existing);
+    free(op);
     return st;
 }

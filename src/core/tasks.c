@@ -35,6 +35,24 @@ static json_t *task_json(const gh_task *t)
 }
 
 /* ---- tasks -------------------------------------------------------------------------- */
+/* Tasks, screens and orders are not in the authorization snapshot: their
+ * changes commit without refreshing it (gh_tx_run_no_refresh). */
+
+/* The audit detail naming a task (created, deleted). */
+static json_t *task_detail(const gh_task *t)
+{
+    return json_pack("{s:s, s:s, s:s?}", "ref", t->ref, "title", t->title, "order_ref",
+                     t->order_ref[0] ? t->order_ref : NULL);
+}
+
+static gh_status task_create_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    gh_task *t = arg;
+    gh_status st = gh_store_task_insert(ctx->db, t, &ctx->err);
+    if (st == GH_OK) gh_tx_event(tx, "task.created", "task", t->id, task_detail(t));
+    return st;
+}
+
 gh_status gh_task_create(gh_ctx *ctx, const gh_task_new *n, json_t **out)
 {
     if (gh_check_text(&ctx->err, "invalid_ref", "ref", n->ref, 1, GH_REF_MAX) != GH_OK) return GH_E_INVALID;
@@ -53,16 +71,58 @@ gh_status gh_task_create(gh_ctx *ctx, const gh_task_new *n, json_t **out)
     gh_strlcpy(t.created_by, ctx->actor.id, sizeof t.created_by);
     t.due_at = n->due_at;
     t.created_at = gh_now();
-    gh_status st = gh_tx_begin(ctx);
+    gh_status st = gh_tx_run_no_refresh(ctx, task_create_change, &t);
     if (st != GH_OK) return st;
-    if ((st = gh_store_task_insert(ctx->db, &t, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "task.created", "task", t.id,
-                       json_pack("{s:s, s:s, s:s?}", "ref", t.ref, "title", t.title, "order_ref",
-                                 t.order_ref[0] ? t.order_ref : NULL))) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
     *out = task_json(&t);
     return GH_OK;
+}
+
+typedef struct {
+    const char *id;
+    const gh_task_patch *p;
+    gh_task t; /* read inside the transaction */
+} task_update_op;
+
+/* Applies the patch to the task read now; unchanged when it changes nothing. */
+static gh_status task_update_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    task_update_op *op = arg;
+    const gh_task_patch *p = op->p;
+    gh_task *t = &op->t;
+    gh_status st = gh_store_task_get(ctx->db, ctx->actor.org_id, op->id, t, &ctx->err);
+    if (st != GH_OK) return st;
+    json_t *changes = json_object();
+    if (!changes) return gh_ctx_oom(ctx);
+    if (p->title && strcmp(p->title, t->title) != 0) {
+        json_object_set_new(changes, "title", json_pack("{s:s, s:s}", "from", t->title, "to", p->title));
+        gh_strlcpy(t->title, p->title, sizeof t->title);
+    }
+    const char *new_order = p->order_ref ? p->order_ref : "";
+    if (p->order_ref_set && strcmp(new_order, t->order_ref) != 0) {
+        json_object_set_new(changes, "order_ref", json_pack("{s:o, s:o}", "from", gh_json_str_or_null(t->order_ref),
+                                                            "to", gh_json_str_or_null(new_order)));
+        gh_strlcpy(t->order_ref, new_order, sizeof t->order_ref);
+    }
+    if (p->due_set && p->due_at != t->due_at) {
+        json_object_set_new(changes, "due", json_pack("{s:o, s:o}", "from", gh_json_time(t->due_at), "to",
+                                                      gh_json_time(p->due_at)));
+        t->due_at = p->due_at;
+    }
+    if (p->status && strcmp(p->status, t->status) != 0) {
+        json_object_set_new(changes, "status", json_pack("{s:s, s:s}", "from", t->status, "to", p->status));
+        gh_strlcpy(t->status, p->status, sizeof t->status);
+        bool done = strcmp(p->status, "done") == 0;
+        t->completed_at = done ? gh_now() : 0;
+        gh_strlcpy(t->completed_by, done ? ctx->actor.id : "", sizeof t->completed_by);
+    }
+    if (json_object_size(changes) == 0) {
+        json_decref(changes);
+        tx->unchanged = true;
+        return GH_OK;
+    }
+    json_object_set_new(changes, "ref", json_string(t->ref));
+    gh_tx_event(tx, "task.updated", "task", t->id, changes);
+    return gh_store_task_update(ctx->db, t, &ctx->err);
 }
 
 gh_status gh_task_update(gh_ctx *ctx, const char *id, const gh_task_patch *p, json_t **out)
@@ -76,71 +136,39 @@ gh_status gh_task_update(gh_ctx *ctx, const char *id, const gh_task_patch *p, js
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_time", "due", "due must be after 1970");
     if (p->status && strcmp(p->status, "open") != 0 && strcmp(p->status, "done") != 0)
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_status", "status", "status is open or done");
-    gh_task t;
-    gh_status st = gh_tx_begin(ctx);
+    gh_status st = gh_tx_run_no_refresh(ctx, task_update_change, &(task_update_op){.id = id, .p = p});
     if (st != GH_OK) return st;
-    if ((st = gh_store_task_get(ctx->db, ctx->actor.org_id, id, &t, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    json_t *changes = json_object();
-    if (!changes) return gh_ctx_rollback(ctx, gh_ctx_oom(ctx));
-    if (p->title && strcmp(p->title, t.title) != 0) {
-        json_object_set_new(changes, "title", json_pack("{s:s, s:s}", "from", t.title, "to", p->title));
-        gh_strlcpy(t.title, p->title, sizeof t.title);
-    }
-    const char *new_order = p->order_ref ? p->order_ref : "";
-    if (p->order_ref_set && strcmp(new_order, t.order_ref) != 0) {
-        json_object_set_new(changes, "order_ref", json_pack("{s:o, s:o}", "from", gh_json_str_or_null(t.order_ref),
-                                                            "to", gh_json_str_or_null(new_order)));
-        gh_strlcpy(t.order_ref, new_order, sizeof t.order_ref);
-    }
-    if (p->due_set && p->due_at != t.due_at) {
-        json_object_set_new(changes, "due", json_pack("{s:o, s:o}", "from", gh_json_time(t.due_at), "to",
-                                                      gh_json_time(p->due_at)));
-        t.due_at = p->due_at;
-    }
-    if (p->status && strcmp(p->status, t.status) != 0) {
-        json_object_set_new(changes, "status", json_pack("{s:s, s:s}", "from", t.status, "to", p->status));
-        gh_strlcpy(t.status, p->status, sizeof t.status);
-        bool done = strcmp(p->status, "done") == 0;
-        t.completed_at = done ? gh_now() : 0;
-        gh_strlcpy(t.completed_by, done ? ctx->actor.id : "", sizeof t.completed_by);
-    }
-    if (json_object_size(changes) == 0) {
-        json_decref(changes);
-        gh_db_rollback(ctx->db);
-        return gh_task_get(ctx, id, out);
-    }
-    json_object_set_new(changes, "ref", json_string(t.ref));
-    if ((st = gh_store_task_update(ctx->db, &t, &ctx->err)) != GH_OK) {
-        json_decref(changes);
-        return gh_ctx_rollback(ctx, st);
-    }
-    if ((st = gh_audit(ctx, NULL, "task.updated", "task", t.id, changes)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
     return gh_task_get(ctx, id, out);
 }
 
-gh_status gh_task_delete(gh_ctx *ctx, const char *id)
-{
+/* A task and what the change read of it (id: the one asked for). */
+typedef struct {
+    const char *id;
     gh_task t;
+} task_op;
+
+static gh_status task_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    task_op *op = arg;
+    gh_task *t = &op->t;
     int64_t n = 0;
-    gh_status st = gh_tx_begin(ctx);
+    gh_status st = gh_store_task_get(ctx->db, ctx->actor.org_id, op->id, t, &ctx->err);
     if (st != GH_OK) return st;
-    if ((st = gh_store_task_get(ctx->db, ctx->actor.org_id, id, &t, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_store_task_checkin_count(ctx->db, t.org_id, t.id, &n, &ctx->err)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
+    if ((st = gh_store_task_checkin_count(ctx->db, t->org_id, t->id, &n, &ctx->err)) != GH_OK) return st;
     if (n > 0) {
-        gh_db_rollback(ctx->db);
         gh_fail(&ctx->err, GH_E_CONFLICT, "task_has_checkins",
                 "people have checked in to this task and their check-ins are time records: mark it done instead");
         gh_err_extra(&ctx->err, "checkins", json_integer((json_int_t)n));
         return GH_E_CONFLICT;
     }
-    if ((st = gh_store_task_delete(ctx->db, t.org_id, t.id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "task.deleted", "task", t.id,
-                       json_pack("{s:s, s:s, s:s?}", "ref", t.ref, "title", t.title, "order_ref",
-                                 t.order_ref[0] ? t.order_ref : NULL))) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    if ((st = gh_store_task_delete(ctx->db, t->org_id, t->id, &ctx->err)) != GH_OK) return st;
+    gh_tx_event(tx, "task.deleted", "task", t->id, task_detail(t));
+    return GH_OK;
+}
+
+gh_status gh_task_delete(gh_ctx *ctx, const char *id)
+{
+    return gh_tx_run_no_refresh(ctx, task_delete_change, &(task_op){.id = id});
 }
 
 typedef struct { json_t *items; char last_ref[GH_REF_MAX + 1]; int n; } task_acc;
@@ -240,25 +268,38 @@ static gh_status user_in_org(gh_ctx *ctx, const char *user_id)
     return st;
 }
 
-gh_status gh_task_assign(gh_ctx *ctx, const char *task_id, const char *user_id, bool add)
-{
+/* Assigning or unassigning someone (to a task or an order, on a screen):
+ * what is asked, and the rows the change read. */
+typedef struct {
+    const char *id, *other_id; /* the task, order or screen; the person or task */
+    bool add;
     gh_task t;
+    gh_screen s;
+} assign_op;
+
+static gh_status task_assign_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    assign_op *op = arg;
+    gh_task *t = &op->t;
     bool changed = false;
-    gh_status st = gh_tx_begin(ctx);
+    gh_status st = gh_store_task_get(ctx->db, ctx->actor.org_id, op->id, t, &ctx->err);
     if (st != GH_OK) return st;
-    if ((st = gh_store_task_get(ctx->db, ctx->actor.org_id, task_id, &t, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = user_in_org(ctx, user_id)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_store_task_assign(ctx->db, t.id, user_id, add, gh_now(), &changed, &ctx->err)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
+    if ((st = user_in_org(ctx, op->other_id)) != GH_OK) return st;
+    if ((st = gh_store_task_assign(ctx->db, t->id, op->other_id, op->add, gh_now(), &changed, &ctx->err)) != GH_OK)
+        return st;
     if (!changed) {
-        gh_db_rollback(ctx->db);
-        if (add) return GH_OK; /* already assigned: PUT is idempotent */
+        tx->unchanged = op->add; /* already assigned: PUT is idempotent */
+        if (op->add) return GH_OK;
         return gh_fail_field(&ctx->err, GH_E_NOT_FOUND, "not_assigned", "user_id", "this user is not assigned to the task");
     }
-    if ((st = gh_audit(ctx, NULL, add ? "task.assigned" : "task.unassigned", "task", t.id,
-                       json_pack("{s:s, s:s}", "user_id", user_id, "ref", t.ref))) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    gh_tx_event(tx, op->add ? "task.assigned" : "task.unassigned", "task", t->id,
+                json_pack("{s:s, s:s}", "user_id", op->other_id, "ref", t->ref));
+    return GH_OK;
+}
+
+gh_status gh_task_assign(gh_ctx *ctx, const char *task_id, const char *user_id, bool add)
+{
+    return gh_tx_run_no_refresh(ctx, task_assign_change, &(assign_op){.id = task_id, .other_id = user_id, .add = add});
 }
 
 /* ---- orders ------------------------------------------------------------------------------ */
@@ -268,26 +309,31 @@ static gh_status check_order_ref(gh_ctx *ctx, const char *order_ref)
     return GH_OK;
 }
 
-gh_status gh_order_assign(gh_ctx *ctx, const char *order_ref, const char *user_id, bool add)
+static gh_status order_assign_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
+    assign_op *op = arg;
     bool changed = false;
-    gh_status st = check_order_ref(ctx, order_ref);
+    gh_status st = user_in_org(ctx, op->other_id);
     if (st != GH_OK) return st;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
-    if ((st = user_in_org(ctx, user_id)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_store_order_assign(ctx->db, ctx->actor.org_id, order_ref, user_id, add, gh_now(), &changed,
+    if ((st = gh_store_order_assign(ctx->db, ctx->actor.org_id, op->id, op->other_id, op->add, gh_now(), &changed,
                                     &ctx->err)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
+        return st;
     if (!changed) {
-        gh_db_rollback(ctx->db);
-        if (add) return GH_OK; /* already assigned: PUT is idempotent */
+        tx->unchanged = op->add; /* already assigned: PUT is idempotent */
+        if (op->add) return GH_OK;
         return gh_fail_field(&ctx->err, GH_E_NOT_FOUND, "not_assigned", "user_id",
                              "this user is not assigned to the order");
     }
-    if ((st = gh_audit(ctx, NULL, add ? "order.assigned" : "order.unassigned", "order", order_ref,
-                       json_pack("{s:s}", "user_id", user_id))) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    gh_tx_event(tx, op->add ? "order.assigned" : "order.unassigned", "order", op->id,
+                json_pack("{s:s}", "user_id", op->other_id));
+    return GH_OK;
+}
+
+gh_status gh_order_assign(gh_ctx *ctx, const char *order_ref, const char *user_id, bool add)
+{
+    gh_status st = check_order_ref(ctx, order_ref);
+    if (st != GH_OK) return st;
+    return gh_tx_run_no_refresh(ctx, order_assign_change, &(assign_op){.id = order_ref, .other_id = user_id, .add = add});
 }
 
 gh_status gh_order_get(gh_ctx *ctx, const char *order_ref, json_t **out)
@@ -319,6 +365,14 @@ static json_t *screen_json(const gh_screen *s)
     return json_pack("{s:s, s:s, s:o}", "id", s->id, "name", s->name, "created_at", gh_json_time(s->created_at));
 }
 
+static gh_status screen_create_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    gh_screen *s = arg;
+    gh_status st = gh_store_screen_insert(ctx->db, s, &ctx->err);
+    if (st == GH_OK) gh_tx_event(tx, "screen.created", "screen", s->id, json_pack("{s:s}", "name", s->name));
+    return st;
+}
+
 gh_status gh_screen_create(gh_ctx *ctx, const char *name, json_t **out)
 {
     if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
@@ -327,12 +381,8 @@ gh_status gh_screen_create(gh_ctx *ctx, const char *name, json_t **out)
     gh_strlcpy(s.org_id, ctx->actor.org_id, sizeof s.org_id);
     gh_strlcpy(s.name, name, sizeof s.name);
     s.created_at = gh_now();
-    gh_status st = gh_tx_begin(ctx);
+    gh_status st = gh_tx_run_no_refresh(ctx, screen_create_change, &s);
     if (st != GH_OK) return st;
-    if ((st = gh_store_screen_insert(ctx->db, &s, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "screen.created", "screen", s.id, json_pack("{s:s}", "name", s.name))) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
     *out = screen_json(&s);
     json_object_set_new(*out, "tasks", json_array());
     json_object_set_new(*out, "members", json_array());
@@ -388,53 +438,71 @@ gh_status gh_screen_get(gh_ctx *ctx, const char *id, json_t **out)
     return GH_OK;
 }
 
+/* A screen: its id, the new name (rename), and the row the change read. */
+typedef struct {
+    const char *id, *name;
+    gh_screen s;
+} screen_op;
+
+static gh_status screen_rename_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    screen_op *op = arg;
+    gh_screen *s = &op->s;
+    gh_status st = gh_store_screen_get(ctx->db, ctx->actor.org_id, op->id, s, &ctx->err);
+    if (st != GH_OK) return st;
+    if (strcmp(s->name, op->name) == 0) {
+        tx->unchanged = true;
+        return GH_OK;
+    }
+    if ((st = gh_store_screen_rename(ctx->db, s->org_id, s->id, op->name, &ctx->err)) != GH_OK) return st;
+    gh_tx_event(tx, "screen.renamed", "screen", s->id, json_pack("{s:s, s:s}", "from", s->name, "to", op->name));
+    return GH_OK;
+}
+
 gh_status gh_screen_rename(gh_ctx *ctx, const char *id, const char *name, json_t **out)
 {
     if (gh_check_text(&ctx->err, "invalid_name", "name", name, 1, GH_NAME_MAX) != GH_OK) return GH_E_INVALID;
-    gh_screen s;
-    gh_status st = gh_tx_begin(ctx);
+    gh_status st = gh_tx_run_no_refresh(ctx, screen_rename_change, &(screen_op){.id = id, .name = name});
     if (st != GH_OK) return st;
-    if ((st = gh_store_screen_get(ctx->db, ctx->actor.org_id, id, &s, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if (strcmp(s.name, name) == 0) {
-        gh_db_rollback(ctx->db);
-        return gh_screen_get(ctx, id, out);
-    }
-    if ((st = gh_store_screen_rename(ctx->db, s.org_id, s.id, name, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "screen.renamed", "screen", s.id, json_pack("{s:s, s:s}", "from", s.name, "to", name))) !=
-        GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
     return gh_screen_get(ctx, id, out);
+}
+
+static gh_status screen_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    screen_op *op = arg;
+    gh_screen *s = &op->s;
+    gh_status st = gh_store_screen_get(ctx->db, ctx->actor.org_id, op->id, s, &ctx->err);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_screen_delete(ctx->db, s->org_id, s->id, &ctx->err)) != GH_OK) return st;
+    gh_tx_event(tx, "screen.deleted", "screen", s->id, json_pack("{s:s}", "name", s->name));
+    return GH_OK;
 }
 
 gh_status gh_screen_delete(gh_ctx *ctx, const char *id)
 {
-    gh_screen s;
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
-    if ((st = gh_store_screen_get(ctx->db, ctx->actor.org_id, id, &s, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_store_screen_delete(ctx->db, s.org_id, s.id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "screen.deleted", "screen", s.id, json_pack("{s:s}", "name", s.name))) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    return gh_tx_run_no_refresh(ctx, screen_delete_change, &(screen_op){.id = id});
 }
 
-gh_status gh_screen_link(gh_ctx *ctx, const char *screen_id, gh_screen_link_kind kind, const char *other_id, bool add)
+/* A screen's tasks or members: kind says which. */
+typedef struct {
+    assign_op a; /* id: the screen; other_id: the task or person */
+    gh_screen_link_kind kind;
+} screen_link_op;
+
+static gh_status screen_link_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
-    gh_screen s;
-    gh_task t;
-    bool changed = false;
-    bool tasks = kind == GH_SCREEN_TASKS;
-    gh_status st = gh_tx_begin(ctx);
+    screen_link_op *op = arg;
+    gh_screen *s = &op->a.s;
+    const char *other_id = op->a.other_id;
+    bool add = op->a.add, changed = false, tasks = op->kind == GH_SCREEN_TASKS;
+    gh_status st = gh_store_screen_get(ctx->db, ctx->actor.org_id, op->a.id, s, &ctx->err);
     if (st != GH_OK) return st;
-    if ((st = gh_store_screen_get(ctx->db, ctx->actor.org_id, screen_id, &s, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if (tasks) st = gh_store_task_get(ctx->db, ctx->actor.org_id, other_id, &t, &ctx->err);
+    if (tasks) st = gh_store_task_get(ctx->db, ctx->actor.org_id, other_id, &op->a.t, &ctx->err);
     else st = user_in_org(ctx, other_id);
-    if (st != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_store_screen_link(ctx->db, kind, s.id, other_id, add, &changed, &ctx->err)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
+    if (st != GH_OK) return st;
+    if ((st = gh_store_screen_link(ctx->db, op->kind, s->id, other_id, add, &changed, &ctx->err)) != GH_OK) return st;
     if (!changed) {
-        gh_db_rollback(ctx->db);
+        tx->unchanged = add;
         if (add) return GH_OK;
         return tasks ? gh_fail_field(&ctx->err, GH_E_NOT_FOUND, "not_on_screen", "task_id", "the task is not on this screen")
                      : gh_fail_field(&ctx->err, GH_E_NOT_FOUND, "not_a_member", "user_id",
@@ -442,10 +510,14 @@ gh_status gh_screen_link(gh_ctx *ctx, const char *screen_id, gh_screen_link_kind
     }
     const char *action = tasks ? (add ? "screen.task_added" : "screen.task_removed")
                                : (add ? "screen.member_added" : "screen.member_removed");
-    if ((st = gh_audit(ctx, NULL, action, "screen", s.id,
-                       json_pack("{s:s}", tasks ? "task_id" : "user_id", other_id))) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    gh_tx_event(tx, action, "screen", s->id, json_pack("{s:s}", tasks ? "task_id" : "user_id", other_id));
+    return GH_OK;
+}
+
+gh_status gh_screen_link(gh_ctx *ctx, const char *screen_id, gh_screen_link_kind kind, const char *other_id, bool add)
+{
+    screen_link_op op = {.a = {.id = screen_id, .other_id = other_id, .add = add}, .kind = kind};
+    return gh_tx_run_no_refresh(ctx, screen_link_change, &op);
 }
 
 /* ---- agenda ------------------------------------------------------------------------------------- */

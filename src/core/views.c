@@ -260,6 +260,21 @@ gh_status gh_view_get(gh_ctx *ctx, const char *id, json_t **out)
     return *out ? GH_OK : gh_ctx_oom(ctx);
 }
 
+/* ---- writes ------------------------------------------------------------------------- */
+/* The authorization snapshot holds no views: their changes commit without
+ * refreshing it (gh_tx_run_no_refresh). */
+
+static gh_status view_create_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    gh_view *v = arg;
+    gh_status st = gh_store_view_insert(ctx->db, v, &ctx->err);
+    if (st == GH_OK)
+        gh_tx_event(tx, "view.created", "view", v->id,
+                    json_pack("{s:s, s:s, s:I}", "name", v->name, "kind", v->kind, "config_bytes",
+                              (json_int_t)strlen(v->config)));
+    return st;
+}
+
 gh_status gh_view_create(gh_ctx *ctx, const char *name, const char *kind, const json_t *config, json_t **out)
 {
     gh_view v = {0};
@@ -276,108 +291,108 @@ gh_status gh_view_create(gh_ctx *ctx, const char *name, const char *kind, const 
     gh_strlcpy(v.kind, kind, sizeof v.kind);
     gh_strlcpy(v.name, name, sizeof v.name);
     v.created_at = v.updated_at = gh_now();
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_view_insert(ctx->db, &v, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "view.created", "view", v.id,
-                       json_pack("{s:s, s:s, s:I}", "name", v.name, "kind", v.kind, "config_bytes",
-                                 (json_int_t)strlen(v.config)))) != GH_OK)
-        goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
-    st = gh_view_get(ctx, v.id, out);
-    goto out;
-fail:
-    gh_db_rollback(ctx->db);
-out:
+    if ((st = gh_tx_run_no_refresh(ctx, view_create_change, &v)) == GH_OK) st = gh_view_get(ctx, v.id, out);
     gh_view_release(&v);
     return st;
+}
+
+/* One view being changed: what is asked, and what the change read and
+ * holds (released by the caller, whatever happened). */
+typedef struct view_op {
+    const char *id, *name;
+    char *text;                 /* the new configuration (moved into v when it changes) */
+    const json_t *wanted;       /* sharing: the groups asked for */
+    json_t *current, *added, *removed; /* sharing: what it was, what was added and removed */
+    gh_view v;
+    access a;
+} view_op;
+
+static void view_op_release(view_op *op)
+{
+    free(op->text);
+    json_decref(op->current);
+    json_decref(op->added);
+    json_decref(op->removed);
+    access_release(&op->a);
+    gh_view_release(&op->v);
+}
+
+/* Loads the view inside the transaction and refuses when the actor may not
+ * change it. */
+static gh_status view_load_editable(gh_ctx *ctx, view_op *op)
+{
+    caps c = actor_caps_tx(ctx);
+    gh_status st = view_load(ctx, &c, op->id, &op->v, &op->a);
+    if (st != GH_OK) return st;
+    if (!op->a.editable) return refuse_change(ctx, &c);
+    return GH_OK;
+}
+
+static gh_status view_update_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    view_op *op = arg;
+    gh_view *v = &op->v;
+    gh_status st = view_load_editable(ctx, op);
+    if (st != GH_OK) return st;
+    json_t *changes = json_object();
+    if (!changes) return gh_ctx_oom(ctx);
+    if (op->name && strcmp(op->name, v->name) != 0) {
+        json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", v->name, "to", op->name));
+        gh_strlcpy(v->name, op->name, sizeof v->name);
+    }
+    if (op->text && strcmp(op->text, v->config) != 0) {
+        json_object_set_new(changes, "config_bytes", json_pack("{s:I, s:I}", "from", (json_int_t)strlen(v->config),
+                                                               "to", (json_int_t)strlen(op->text)));
+        free(v->config);
+        v->config = op->text;
+        op->text = NULL;
+    }
+    if (json_object_size(changes) == 0) { /* nothing to write or record */
+        json_decref(changes);
+        tx->unchanged = true;
+        return GH_OK;
+    }
+    json_object_set_new(changes, "owner_id", v->owner_id[0] ? json_string(v->owner_id) : json_null());
+    v->updated_at = gh_now();
+    gh_tx_event(tx, "view.updated", "view", v->id, changes);
+    return gh_store_view_update(ctx->db, v, &ctx->err);
 }
 
 gh_status gh_view_update(gh_ctx *ctx, const char *id, const char *name, const json_t *config, json_t **out)
 {
-    gh_view v = {0};
-    access a = {0};
-    char *text = NULL;
-    json_t *changes = NULL;
+    view_op op = {.id = id, .name = name};
     gh_status st;
     if ((st = need_user(ctx)) != GH_OK) return st;
     if (name && check_name(ctx, name) != GH_OK) return ctx->err.status;
-    if (config && (st = config_text(ctx, config, &text)) != GH_OK) return st;
-    caps c;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    c = actor_caps_tx(ctx);
-    if ((st = view_load(ctx, &c, id, &v, &a)) != GH_OK) goto fail;
-    if (!a.editable) {
-        st = refuse_change(ctx, &c);
-        goto fail;
-    }
-    if (!(changes = json_object())) { st = gh_ctx_oom(ctx); goto fail; }
-    if (name && strcmp(name, v.name) != 0) {
-        json_object_set_new(changes, "name", json_pack("{s:s, s:s}", "from", v.name, "to", name));
-        gh_strlcpy(v.name, name, sizeof v.name);
-    }
-    if (text && strcmp(text, v.config) != 0) {
-        json_object_set_new(changes, "config_bytes", json_pack("{s:I, s:I}", "from", (json_int_t)strlen(v.config),
-                                                               "to", (json_int_t)strlen(text)));
-        free(v.config);
-        v.config = text;
-        text = NULL;
-    }
-    if (json_object_size(changes) == 0) {  /* nothing to write or record */
-        gh_db_rollback(ctx->db);
-        st = gh_view_get(ctx, id, out);
-        goto out;
-    }
-    json_object_set_new(changes, "owner_id", v.owner_id[0] ? json_string(v.owner_id) : json_null());
-    v.updated_at = gh_now();
-    if ((st = gh_store_view_update(ctx->db, &v, &ctx->err)) != GH_OK) goto fail;
-    st = gh_audit(ctx, NULL, "view.updated", "view", v.id, changes);
-    changes = NULL; /* stolen */
-    if (st != GH_OK) goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
-    st = gh_view_get(ctx, id, out);
-    goto out;
-fail:
-    gh_db_rollback(ctx->db);
-out:
-    json_decref(changes);
-    free(text);
-    access_release(&a);
-    gh_view_release(&v);
+    if (config && (st = config_text(ctx, config, &op.text)) != GH_OK) return st;
+    if ((st = gh_tx_run_no_refresh(ctx, view_update_change, &op)) == GH_OK) st = gh_view_get(ctx, id, out);
+    view_op_release(&op);
     return st;
+}
+
+static gh_status view_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    view_op *op = arg;
+    gh_view *v = &op->v;
+    gh_status st = view_load_editable(ctx, op);
+    if (st != GH_OK) return st;
+    if (!op->a.deletable)
+        return gh_fail(&ctx->err, GH_E_FORBIDDEN, "view_not_owner",
+                       "only the owner or a holder of 'dashboards.manage_any' can delete this view");
+    if ((st = gh_store_view_delete(ctx->db, ctx->actor.org_id, v->id, &ctx->err)) != GH_OK) return st;
+    gh_tx_event(tx, "view.deleted", "view", v->id,
+                json_pack("{s:s, s:s, s:o, s:O}", "name", v->name, "kind", v->kind, "owner_id",
+                          v->owner_id[0] ? json_string(v->owner_id) : json_null(), "shared_with", op->a.shared_with));
+    return GH_OK;
 }
 
 gh_status gh_view_delete(gh_ctx *ctx, const char *id)
 {
-    gh_view v = {0};
-    access a = {0};
-    gh_status st;
-    if ((st = need_user(ctx)) != GH_OK) return st;
-    caps c;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
-    c = actor_caps_tx(ctx);
-    if ((st = view_load(ctx, &c, id, &v, &a)) != GH_OK) goto fail;
-    if (!a.editable) {
-        st = refuse_change(ctx, &c);
-        goto fail;
-    }
-    if (!a.deletable) {
-        st = gh_fail(&ctx->err, GH_E_FORBIDDEN, "view_not_owner",
-                     "only the owner or a holder of 'dashboards.manage_any' can delete this view");
-        goto fail;
-    }
-    if ((st = gh_store_view_delete(ctx->db, ctx->actor.org_id, v.id, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "view.deleted", "view", v.id,
-                       json_pack("{s:s, s:s, s:o, s:O}", "name", v.name, "kind", v.kind, "owner_id",
-                                 v.owner_id[0] ? json_string(v.owner_id) : json_null(), "shared_with",
-                                 a.shared_with))) != GH_OK)
-        goto fail;
-    st = gh_tx_commit_and_refresh(ctx);
-    goto out;
-fail:
-    gh_db_rollback(ctx->db);
-out:
-    access_release(&a);
-    gh_view_release(&v);
+    view_op op = {.id = id};
+    gh_status st = need_user(ctx);
+    if (st != GH_OK) return st;
+    st = gh_tx_run_no_refresh(ctx, view_delete_change, &op);
+    view_op_release(&op);
     return st;
 }
 
@@ -465,64 +480,54 @@ out:
     return st;
 }
 
-gh_status gh_view_share(gh_ctx *ctx, const char *id, const json_t *group_ids, json_t **out)
+static gh_status view_share_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
-    gh_view v = {0};
-    access a = {0};
-    json_t *wanted = NULL, *current = NULL, *added = NULL, *removed = NULL;
+    view_op *op = arg;
+    gh_view *v = &op->v;
     size_t i;
     json_t *x;
+    gh_status st = view_load_editable(ctx, op);
+    if (st != GH_OK) return st;
+    json_array_foreach(op->a.shared_with, i, x) json_array_append_new(op->current, json_incref(json_object_get(x, "id")));
+    if ((st = check_share_targets(ctx, op->wanted, op->current)) != GH_OK) return st;
+    int64_t now = gh_now();
+    json_array_foreach(op->current, i, x) {
+        if (in_array(op->wanted, json_string_value(x))) continue;
+        if ((st = gh_store_view_share_remove(ctx->db, ctx->actor.org_id, v->id, json_string_value(x), &ctx->err)))
+            return st;
+        json_array_append(op->removed, x);
+    }
+    json_array_foreach(op->wanted, i, x) {
+        if (in_array(op->current, json_string_value(x))) continue;
+        if ((st = gh_store_view_share_add(ctx->db, ctx->actor.org_id, v->id, json_string_value(x), ctx->actor.id,
+                                          now, &ctx->err)))
+            return st;
+        json_array_append(op->added, x);
+    }
+    if (json_array_size(op->added) == 0 && json_array_size(op->removed) == 0) {
+        tx->unchanged = true;
+        return GH_OK;
+    }
+    gh_tx_event(tx, "view.shared", "view", v->id,
+                json_pack("{s:s, s:O, s:O, s:O}", "name", v->name, "group_ids", op->wanted, "added", op->added,
+                          "removed", op->removed));
+    return GH_OK;
+}
+
+gh_status gh_view_share(gh_ctx *ctx, const char *id, const json_t *group_ids, json_t **out)
+{
+    view_op op = {.id = id};
+    json_t *wanted = NULL;
     gh_status st;
     if ((st = need_user(ctx)) != GH_OK) return st;
     if ((st = wanted_groups(ctx, group_ids, &wanted)) != GH_OK) return st;
-    caps c;
-    current = json_array();
-    added = json_array();
-    removed = json_array();
-    if (!current || !added || !removed) { st = gh_ctx_oom(ctx); goto out; }
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    c = actor_caps_tx(ctx);
-    if ((st = view_load(ctx, &c, id, &v, &a)) != GH_OK) goto fail;
-    if (!a.editable) {
-        st = refuse_change(ctx, &c);
-        goto fail;
-    }
-    json_array_foreach(a.shared_with, i, x) json_array_append_new(current, json_incref(json_object_get(x, "id")));
-    if ((st = check_share_targets(ctx, wanted, current)) != GH_OK) goto fail;
-    int64_t now = gh_now();
-    json_array_foreach(current, i, x) {
-        if (in_array(wanted, json_string_value(x))) continue;
-        if ((st = gh_store_view_share_remove(ctx->db, ctx->actor.org_id, v.id, json_string_value(x), &ctx->err)))
-            goto fail;
-        json_array_append(removed, x);
-    }
-    json_array_foreach(wanted, i, x) {
-        if (in_array(current, json_string_value(x))) continue;
-        if ((st = gh_store_view_share_add(ctx->db, ctx->actor.org_id, v.id, json_string_value(x), ctx->actor.id,
-                                          now, &ctx->err)))
-            goto fail;
-        json_array_append(added, x);
-    }
-    if (json_array_size(added) == 0 && json_array_size(removed) == 0) {
-        gh_db_rollback(ctx->db);
-        st = gh_view_get(ctx, id, out);
-        goto out;
-    }
-    if ((st = gh_audit(ctx, NULL, "view.shared", "view", v.id,
-                       json_pack("{s:s, s:O, s:O, s:O}", "name", v.name, "group_ids", wanted, "added", added,
-                                 "removed", removed))) != GH_OK)
-        goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
-    st = gh_view_get(ctx, id, out);
-    goto out;
-fail:
-    gh_db_rollback(ctx->db);
-out:
+    op.wanted = wanted;
+    op.current = json_array();
+    op.added = json_array();
+    op.removed = json_array();
+    if (!op.current || !op.added || !op.removed) st = gh_ctx_oom(ctx);
+    else if ((st = gh_tx_run_no_refresh(ctx, view_share_change, &op)) == GH_OK) st = gh_view_get(ctx, id, out);
     json_decref(wanted);
-    json_decref(current);
-    json_decref(added);
-    json_decref(removed);
-    access_release(&a);
-    gh_view_release(&v);
+    view_op_release(&op);
     return st;
 }
