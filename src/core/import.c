@@ -572,13 +572,52 @@ static json_t *summary(const importer *im)
 }
 
 /* ---- the whole import --------------------------------------------------------------------- */
+typedef struct {
+    importer *im;
+    gh_user *u;
+    gh_invite *pending;
+    const gh_import_opts *opts;
+    bool rejected; /* all_or_nothing and some row has an error */
+    bool applied;  /* the invitations and accounts were written */
+} import_op;
+
+/* Decides every row against the org's rows, and applies them unless this
+ * is a dry run, rejected, or has nothing to do (then nothing is kept). The
+ * rows' own events are written by apply. */
+static gh_status import_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    import_op *op = arg;
+    importer *im = op->im;
+    gh_status st;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &im->org, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_role_each(ctx->db, im->org.id, role_push, im, &ctx->err)) != GH_OK) return st;
+    if (im->roles_oom) return gh_ctx_oom(ctx);
+    im->limit[0] = im->org.seats_office;
+    im->limit[1] = im->org.seats_factory;
+    im->used[0] = gh_seats_used(ctx->db, im->org.id, GH_SEAT_OFFICE);
+    im->used[1] = gh_seats_used(ctx->db, im->org.id, GH_SEAT_FACTORY);
+    if (im->used[0] < 0 || im->used[1] < 0) return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "cannot count seats");
+    for (size_t i = 0; i < im->nrows; i++) {
+        if ((st = decide(im, &im->rows[i], op->u, op->pending)) != GH_OK) return st;
+        im->counts[im->rows[i].act]++;
+    }
+    if ((st = refuse_escalation(im, op->u)) != GH_OK) return st;
+    op->rejected = op->opts->all_or_nothing && im->counts[ACT_ERROR] > 0;
+    bool changes = im->counts[ACT_INVITE] + im->counts[ACT_CREATE] > 0;
+    op->applied = !op->opts->dry_run && !op->rejected && changes;
+    if (!op->applied) {
+        tx->unchanged = true;
+        return GH_OK;
+    }
+    return apply(im, op->u);
+}
+
 gh_status gh_users_import(gh_ctx *ctx, const char *data, size_t len, const gh_import_opts *opts, json_t **report)
 {
     importer *im = calloc(1, sizeof *im);
     gh_user *u = malloc(sizeof *u);
     gh_invite *pending = malloc(sizeof *pending);
     gh_csv c = {0};
-    bool in_tx = false;
     gh_status st;
     *report = NULL;
     if (!im || !u || !pending || !(im->arena = gh_arena_new())) { st = gh_ctx_oom(ctx); goto out; }
@@ -591,32 +630,9 @@ gh_status gh_users_import(gh_ctx *ctx, const char *data, size_t len, const gh_im
     if ((st = read_rows(im, &c)) != GH_OK) goto out;
     if (!strset_init(&im->emails, im->nrows) || !strset_init(&im->badges, im->nrows)) { st = gh_ctx_oom(ctx); goto out; }
 
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    in_tx = true;
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &im->org, &ctx->err)) != GH_OK) goto out;
-    if ((st = gh_store_role_each(ctx->db, im->org.id, role_push, im, &ctx->err)) != GH_OK) goto out;
-    if (im->roles_oom) { st = gh_ctx_oom(ctx); goto out; }
-    im->limit[0] = im->org.seats_office;
-    im->limit[1] = im->org.seats_factory;
-    im->used[0] = gh_seats_used(ctx->db, im->org.id, GH_SEAT_OFFICE);
-    im->used[1] = gh_seats_used(ctx->db, im->org.id, GH_SEAT_FACTORY);
-    if (im->used[0] < 0 || im->used[1] < 0) {
-        st = gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "cannot count seats");
-        goto out;
-    }
-    for (size_t i = 0; i < im->nrows; i++) {
-        if ((st = decide(im, &im->rows[i], u, pending)) != GH_OK) goto out;
-        im->counts[im->rows[i].act]++;
-    }
-    if ((st = refuse_escalation(im, u)) != GH_OK) goto out;
-    bool rejected = opts->all_or_nothing && im->counts[ACT_ERROR] > 0;
-    bool changes = im->counts[ACT_INVITE] + im->counts[ACT_CREATE] > 0;
-    bool applied = !opts->dry_run && !rejected && changes;
-    if (applied) {
-        if ((st = apply(im, u)) != GH_OK) goto out;
-        in_tx = false;
-        if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
-    }
+    import_op op = {.im = im, .u = u, .pending = pending, .opts = opts};
+    if ((st = gh_tx_run(ctx, import_change, &op)) != GH_OK) goto out;
+    bool rejected = op.rejected, applied = op.applied;
     if (rejected && !opts->dry_run) {
         st = gh_fail(&ctx->err, GH_E_CONFLICT, "import_rejected",
                      "%zu row(s) have errors; with all_or_nothing nothing was imported", im->counts[ACT_ERROR]);
@@ -629,7 +645,6 @@ gh_status gh_users_import(gh_ctx *ctx, const char *data, size_t len, const gh_im
                         "rows", report_rows(im, applied));
     if (!*report) st = gh_ctx_oom(ctx);
 out:
-    if (in_tx) gh_db_rollback(ctx->db);
     if (st != GH_OK && ctx->err.status == GH_OK) gh_fail(&ctx->err, st, "internal", "internal error");
     gh_csv_release(&c);
     if (im) {

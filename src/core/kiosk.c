@@ -161,6 +161,7 @@ static gh_status count_failure(gh_ctx *ctx, const char *org_id, const char *user
     gh_status st;
     *blocked = false;
     if (!u) return GH_E_INTERNAL;
+    /* Not gh_tx_run: counted on a copy of the context whose errors never reach the answer. */
     if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) goto out;
     if ((st = gh_store_user_get(c.db, org_id, user_id, u, &c.err)) != GH_OK) {
         if (st == GH_E_NOT_FOUND) st = GH_OK; /* deleted meanwhile: nothing to count */
@@ -231,47 +232,63 @@ gh_status gh_kiosk_pin_issue_prepare(gh_ctx *ctx, const char *user_id, gh_pin_is
     return GH_OK;
 }
 
-gh_status gh_kiosk_pin_issue_finish(gh_ctx *ctx, gh_pin_issue *pi, const char *pin_hash)
+typedef struct {
+    gh_pin_issue *pi;
+    const char *pin_hash;
+} pin_issue_op;
+
+static gh_status pin_issue_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
+    pin_issue_op *op = arg;
+    gh_pin_issue *pi = op->pi;
     gh_user *u = &pi->user;
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
+    gh_status st;
     /* Re-read: the account may have changed while the PIN was hashed. */
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, u->id, u, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &pi->org, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_guard_target(ctx, &pi->org, u)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = pin_eligible(ctx, u)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, u->id, u, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &pi->org, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_guard_target(ctx, &pi->org, u)) != GH_OK) return st;
+    if ((st = pin_eligible(ctx, u)) != GH_OK) return st;
     bool was_blocked = u->pin_blocked;
-    gh_strlcpy(u->pin_hash, pin_hash, sizeof u->pin_hash);
+    gh_strlcpy(u->pin_hash, op->pin_hash, sizeof u->pin_hash);
     u->pin_temporary = true;
     u->pin_failures = 0;
     u->pin_blocked = false;
     u->updated_at = gh_now();
     int64_t ended = 0;
-    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return st;
     if ((st = gh_store_session_delete_kiosk(ctx->db, u->org_id, u->id, NULL, NULL, &ended, &ctx->err)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "kiosk.pin_set", "user", u->id,
-                       json_pack("{s:b, s:b, s:I}", "temporary", 1, "unblocked", was_blocked, "sessions_ended",
-                                 (json_int_t)ended))) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) return st;
+        return st;
+    gh_tx_event(tx, "kiosk.pin_set", "user", u->id,
+                json_pack("{s:b, s:b, s:I}", "temporary", 1, "unblocked", was_blocked, "sessions_ended",
+                          (json_int_t)ended));
+    return GH_OK;
+}
+
+gh_status gh_kiosk_pin_issue_finish(gh_ctx *ctx, gh_pin_issue *pi, const char *pin_hash)
+{
+    pin_issue_op op = {.pi = pi, .pin_hash = pin_hash};
+    gh_status st = gh_tx_run(ctx, pin_issue_change, &op);
+    if (st != GH_OK) return st;
     char key[320];
-    worker_key(key, sizeof key, u->org_id, u->badge);
+    worker_key(key, sizeof key, pi->user.org_id, pi->user.badge);
     gh_throttle_reset(key);
     return GH_OK;
 }
 
-gh_status gh_kiosk_pin_revoke(gh_ctx *ctx, const char *user_id, gh_user *out)
+typedef struct {
+    const char *user_id;
+    gh_user *u;
+} pin_revoke_op;
+
+static gh_status pin_revoke_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
-    gh_user *u = calloc(1, sizeof *u);
-    gh_status st;
-    if (!u) return gh_ctx_oom(ctx);
+    pin_revoke_op *op = arg;
+    gh_user *u = op->u;
     gh_org o;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
+    gh_status st;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, op->user_id, u, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) return st;
     bool had_pin = u->pin_hash[0] != '\0';
     u->pin_hash[0] = '\0';
     u->pin_temporary = false;
@@ -279,19 +296,22 @@ gh_status gh_kiosk_pin_revoke(gh_ctx *ctx, const char *user_id, gh_user *out)
     u->pin_blocked = false;
     u->updated_at = gh_now();
     int64_t ended = 0;
-    if (had_pin && (st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
+    if (had_pin && (st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return st;
     if ((st = gh_store_session_delete_kiosk(ctx->db, u->org_id, u->id, NULL, NULL, &ended, &ctx->err)) != GH_OK)
-        goto fail;
-    if ((had_pin || ended) &&
-        (st = gh_audit(ctx, NULL, "kiosk.pin_revoked", "user", u->id,
-                       json_pack("{s:b, s:I}", "had_pin", had_pin, "sessions_ended", (json_int_t)ended))) != GH_OK)
-        goto fail;
-    if ((st = gh_tx_commit_and_refresh(ctx)) != GH_OK) goto out;
-    if (out) *out = *u;
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
+        return st;
+    if (had_pin || ended)
+        gh_tx_event(tx, "kiosk.pin_revoked", "user", u->id,
+                    json_pack("{s:b, s:I}", "had_pin", had_pin, "sessions_ended", (json_int_t)ended));
+    return GH_OK;
+}
+
+gh_status gh_kiosk_pin_revoke(gh_ctx *ctx, const char *user_id, gh_user *out)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    if (!u) return gh_ctx_oom(ctx);
+    pin_revoke_op op = {.user_id = user_id, .u = u};
+    gh_status st = gh_tx_run(ctx, pin_revoke_change, &op);
+    if (st == GH_OK && out) *out = *u;
     free(u);
     return st;
 }
@@ -379,6 +399,64 @@ void gh_kiosk_login_abandon(gh_kiosk_login *l, bool verified, bool pin_ok)
     gh_throttle_release(l->throttle_worker, gh_now(), verified && !pin_ok, WORKER_FREE_FAILURES);
 }
 
+typedef struct {
+    gh_kiosk_login *l;
+    gh_user *u;
+    const char *new_pin_hash;
+} login_op;
+
+/* The kiosk sign-in's write: re-reads the worker, opens the session (and
+ * signs out the device's previous worker), audited kiosk.login. Sessions
+ * are not in the authorization snapshot: run without a refresh. */
+static gh_status login_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    login_op *op = arg;
+    gh_kiosk_login *l = op->l;
+    gh_user *u = op->u;
+    gh_status st = gh_store_user_get(ctx->db, l->org.id, l->user.id, u, &ctx->err);
+    bool ended = false;
+    if (st == GH_OK)
+        st = gh_store_audit_signin_ended_since(ctx->db, l->org.id, l->user.id, l->audit_mark, &ended, &ctx->err);
+    if (st == GH_E_NOT_FOUND) {
+        gh_err_clear(&ctx->err);
+        return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the badge or PIN is not correct");
+    }
+    if (st != GH_OK) return st;
+    /* Changed while the PIN was checked (new PIN, revoked, blocked, locked,
+     * sessions revoked)? */
+    if (ended || strcmp(u->pin_hash, l->user.pin_hash) != 0 || !u->factory_access || !gh_user_usable(u, gh_now()))
+        return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the badge or PIN is not correct");
+    if (u->pin_blocked) return blocked_answer(ctx);
+    /* A right PIN under a stale hash (before the pepper, an older key):
+     * stored again under the current one, in this transaction. */
+    bool rehashed = op->new_pin_hash && *op->new_pin_hash;
+    if (u->pin_failures || rehashed) {
+        u->pin_failures = 0;
+        if (rehashed) gh_strlcpy(u->pin_hash, op->new_pin_hash, sizeof u->pin_hash);
+        if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return st;
+    }
+    if ((st = gh_session_open(ctx, &l->org, u, "kiosk", l->token, l->csrf, &l->session)) != GH_OK) return st;
+    gh_strlcpy(ctx->actor.session_id, l->session.id, sizeof ctx->actor.session_id);
+    int64_t replaced = 0;
+    if (l->device_id[0]) {
+        /* Quick switching: the device's previous worker is signed out. */
+        gh_strlcpy(l->session.device_id, l->device_id, sizeof l->session.device_id);
+        if ((st = gh_store_session_set_device(ctx->db, l->session.id, l->device_id, &ctx->err)) != GH_OK) return st;
+        if ((st = gh_store_session_delete_kiosk(ctx->db, l->org.id, NULL, l->device_id, l->session.id, &replaced,
+                                                &ctx->err)) != GH_OK)
+            return st;
+        if ((st = gh_store_device_touch(ctx->db, l->device_id, gh_now(), &ctx->err)) != GH_OK) return st;
+    }
+    u->last_login_at = gh_now();
+    if ((st = gh_store_user_touch_login(ctx->db, u->id, u->last_login_at, &ctx->err)) != GH_OK) return st;
+    gh_tx_event(tx, "kiosk.login", "session", l->session.id,
+                json_pack("{s:s, s:s, s:o, s:b, s:I, s:b}", "method", "pin", "user_id", u->id, "device_id",
+                          l->device_id[0] ? json_string(l->device_id) : json_null(), "pin_change_required",
+                          l->session.pin_change_required, "device_sessions_ended", (json_int_t)replaced,
+                          "pin_rehashed", rehashed));
+    return GH_OK;
+}
+
 gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok, const char *new_pin_hash)
 {
     /* Only a worker with factory access and a PIN can sign in here; every
@@ -418,64 +496,16 @@ gh_status gh_kiosk_login_finish(gh_ctx *ctx, gh_kiosk_login *l, bool pin_ok, con
     ctx->actor.kiosk = true;
     gh_user *u = calloc(1, sizeof *u);
     if (!u) return gh_ctx_oom(ctx);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    st = gh_store_user_get(ctx->db, l->org.id, l->user.id, u, &ctx->err);
-    bool ended = false;
-    if (st == GH_OK)
-        st = gh_store_audit_signin_ended_since(ctx->db, l->org.id, l->user.id, l->audit_mark, &ended, &ctx->err);
-    if (st == GH_E_NOT_FOUND) {
-        gh_err_clear(&ctx->err);
-        st = gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the badge or PIN is not correct");
-        goto fail;
+    login_op op = {.l = l, .u = u, .new_pin_hash = new_pin_hash};
+    if ((st = gh_tx_run_no_refresh(ctx, login_change, &op)) == GH_OK) {
+        /* A shared kiosk serves a whole shift from one address: a success
+         * clears the address's count too, so a day's typos do not slow down
+         * everyone. Each worker stays bounded by their own throttle and block. */
+        gh_throttle_reset(l->throttle_worker);
+        gh_throttle_reset(l->throttle_ip);
+        ctx->actor.pin_change_required = l->session.pin_change_required;
+        l->user = *u;
     }
-    if (st != GH_OK) goto fail;
-    /* Changed while the PIN was checked (new PIN, revoked, blocked, locked,
-     * sessions revoked)? */
-    if (ended || strcmp(u->pin_hash, l->user.pin_hash) != 0 || !u->factory_access || !gh_user_usable(u, gh_now())) {
-        st = gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "invalid_credentials", "the badge or PIN is not correct");
-        goto fail;
-    }
-    if (u->pin_blocked) { st = blocked_answer(ctx); goto fail; }
-    /* A right PIN under a stale hash (before the pepper, an older key):
-     * stored again under the current one, in this transaction. */
-    bool rehashed = new_pin_hash && *new_pin_hash;
-    if (u->pin_failures || rehashed) {
-        u->pin_failures = 0;
-        if (rehashed) gh_strlcpy(u->pin_hash, new_pin_hash, sizeof u->pin_hash);
-        if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
-    }
-    if ((st = gh_session_open(ctx, &l->org, u, "kiosk", l->token, l->csrf, &l->session)) != GH_OK) goto fail;
-    gh_strlcpy(ctx->actor.session_id, l->session.id, sizeof ctx->actor.session_id);
-    int64_t replaced = 0;
-    if (l->device_id[0]) {
-        /* Quick switching: the device's previous worker is signed out. */
-        gh_strlcpy(l->session.device_id, l->device_id, sizeof l->session.device_id);
-        if ((st = gh_store_session_set_device(ctx->db, l->session.id, l->device_id, &ctx->err)) != GH_OK) goto fail;
-        if ((st = gh_store_session_delete_kiosk(ctx->db, l->org.id, NULL, l->device_id, l->session.id, &replaced,
-                                                &ctx->err)) != GH_OK)
-            goto fail;
-        if ((st = gh_store_device_touch(ctx->db, l->device_id, gh_now(), &ctx->err)) != GH_OK) goto fail;
-    }
-    u->last_login_at = gh_now();
-    if ((st = gh_store_user_touch_login(ctx->db, u->id, u->last_login_at, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, l->org.id, "kiosk.login", "session", l->session.id,
-                       json_pack("{s:s, s:s, s:o, s:b, s:I, s:b}", "method", "pin", "user_id", u->id, "device_id",
-                                 l->device_id[0] ? json_string(l->device_id) : json_null(), "pin_change_required",
-                                 l->session.pin_change_required, "device_sessions_ended", (json_int_t)replaced,
-                                 "pin_rehashed", rehashed))) != GH_OK)
-        goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
-    /* A shared kiosk serves a whole shift from one address: a success
-     * clears the address's count too, so a day's typos do not slow down
-     * everyone. Each worker stays bounded by their own throttle and block. */
-    gh_throttle_reset(l->throttle_worker);
-    gh_throttle_reset(l->throttle_ip);
-    ctx->actor.pin_change_required = l->session.pin_change_required;
-    l->user = *u;
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
     free(u);
     return st;
 }
@@ -578,6 +608,38 @@ void gh_kiosk_pin_change_abandon(gh_pin_change *pc, bool verified, bool current_
     gh_throttle_release(pc->throttle_worker, gh_now(), verified && !current_ok, WORKER_FREE_FAILURES);
 }
 
+typedef struct {
+    const gh_pin_change *pc;
+    const char *new_hash;
+    gh_user *u;
+} pin_change_op;
+
+static gh_status pin_change_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    pin_change_op *op = arg;
+    gh_user *u = op->u;
+    gh_status st;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) return st;
+    if (u->pin_blocked) return blocked_answer(ctx);
+    if (strcmp(u->pin_hash, op->pc->hash) != 0)
+        return gh_fail_field(&ctx->err, GH_E_CONFLICT, "pin_changed", "current_pin",
+                             "the PIN was changed meanwhile; sign in again");
+    bool was_temporary = u->pin_temporary;
+    gh_strlcpy(u->pin_hash, op->new_hash, sizeof u->pin_hash);
+    u->pin_temporary = false;
+    u->pin_failures = 0;
+    u->updated_at = gh_now();
+    int64_t ended = 0;
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_session_set_pin_change(ctx->db, ctx->actor.session_id, false, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_session_delete_kiosk(ctx->db, u->org_id, u->id, NULL, ctx->actor.session_id, &ended,
+                                            &ctx->err)) != GH_OK)
+        return st;
+    gh_tx_event(tx, "kiosk.pin_changed", "user", u->id,
+                json_pack("{s:b, s:I}", "was_temporary", was_temporary, "other_sessions_ended", (json_int_t)ended));
+    return GH_OK;
+}
+
 gh_status gh_kiosk_pin_change_finish(gh_ctx *ctx, gh_pin_change *pc, bool current_ok, const char *new_hash)
 {
     gh_status st;
@@ -593,36 +655,12 @@ gh_status gh_kiosk_pin_change_finish(gh_ctx *ctx, gh_pin_change *pc, bool curren
     }
     gh_user *u = calloc(1, sizeof *u);
     if (!u) return gh_ctx_oom(ctx);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) goto fail;
-    if (u->pin_blocked) { st = blocked_answer(ctx); goto fail; }
-    if (strcmp(u->pin_hash, pc->hash) != 0) {
-        st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "pin_changed", "current_pin",
-                           "the PIN was changed meanwhile; sign in again");
-        goto fail;
+    pin_change_op op = {.pc = pc, .new_hash = new_hash, .u = u};
+    /* The PIN and kiosk sessions are not in the authorization snapshot: no refresh (as before). */
+    if ((st = gh_tx_run_no_refresh(ctx, pin_change_change, &op)) == GH_OK) {
+        gh_throttle_reset(pc->throttle_worker);
+        ctx->actor.pin_change_required = false;
     }
-    bool was_temporary = u->pin_temporary;
-    gh_strlcpy(u->pin_hash, new_hash, sizeof u->pin_hash);
-    u->pin_temporary = false;
-    u->pin_failures = 0;
-    u->updated_at = gh_now();
-    int64_t ended = 0;
-    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_session_set_pin_change(ctx->db, ctx->actor.session_id, false, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_session_delete_kiosk(ctx->db, u->org_id, u->id, NULL, ctx->actor.session_id, &ended,
-                                            &ctx->err)) != GH_OK)
-        goto fail;
-    if ((st = gh_audit(ctx, NULL, "kiosk.pin_changed", "user", u->id,
-                       json_pack("{s:b, s:I}", "was_temporary", was_temporary, "other_sessions_ended",
-                                 (json_int_t)ended))) != GH_OK)
-        goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
-    gh_throttle_reset(pc->throttle_worker);
-    ctx->actor.pin_change_required = false;
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
     free(u);
     return st;
 }
@@ -689,33 +727,48 @@ gh_status gh_kiosk_device_list(gh_ctx *ctx, json_t **items)
     return GH_OK;
 }
 
+typedef struct {
+    const char *id;
+    const char *language;
+    gh_kiosk_device d;
+} device_language_op;
+
+static gh_status device_language_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    device_language_op *op = arg;
+    gh_status st;
+    if ((st = gh_store_device_set_language(ctx->db, ctx->actor.org_id, op->id, op->language, &ctx->err)) != GH_OK ||
+        (st = gh_store_device_get(ctx->db, ctx->actor.org_id, op->id, &op->d, &ctx->err)) != GH_OK)
+        return st;
+    gh_tx_event(tx, "device.updated", "kiosk_device", op->id, json_pack("{s:s}", "language", op->d.language));
+    return GH_OK;
+}
+
 gh_status gh_kiosk_device_set_language(gh_ctx *ctx, const char *id, const char *language, json_t **out)
 {
     if (gh_language_check(&ctx->err, language, "language") != GH_OK) return GH_E_INVALID;
-    gh_status st = gh_tx_begin(ctx);
+    device_language_op op = {.id = id, .language = language};
+    /* Devices are not in the authorization snapshot: no refresh. */
+    gh_status st = gh_tx_run_no_refresh(ctx, device_language_change, &op);
     if (st != GH_OK) return st;
-    gh_kiosk_device d;
-    if ((st = gh_store_device_set_language(ctx->db, ctx->actor.org_id, id, language, &ctx->err)) != GH_OK ||
-        (st = gh_store_device_get(ctx->db, ctx->actor.org_id, id, &d, &ctx->err)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "device.updated", "kiosk_device", id,
-                       json_pack("{s:s}", "language", d.language))) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) return st;
-    *out = device_json(&d);
+    *out = device_json(&op.d);
     return *out ? GH_OK : gh_ctx_oom(ctx);
+}
+
+static gh_status device_revoke_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const char *id = arg;
+    int64_t ended = 0;
+    gh_status st;
+    if ((st = gh_store_device_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_session_delete_kiosk(ctx->db, ctx->actor.org_id, NULL, id, NULL, &ended, &ctx->err)) != GH_OK)
+        return st;
+    gh_tx_event(tx, "device.revoked", "kiosk_device", id, json_pack("{s:I}", "sessions_ended", (json_int_t)ended));
+    return GH_OK;
 }
 
 gh_status gh_kiosk_device_revoke(gh_ctx *ctx, const char *id)
 {
-    int64_t ended = 0;
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
-    if ((st = gh_store_device_delete(ctx->db, ctx->actor.org_id, id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_store_session_delete_kiosk(ctx->db, ctx->actor.org_id, NULL, id, NULL, &ended, &ctx->err)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "device.revoked", "kiosk_device", id,
-                       json_pack("{s:I}", "sessions_ended", (json_int_t)ended))) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    /* Devices and kiosk sessions are not in the authorization snapshot. */
+    return gh_tx_run_no_refresh(ctx, device_revoke_change, (void *)id);
 }

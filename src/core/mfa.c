@@ -323,12 +323,47 @@ gh_status gh_mfa_mail_person(gh_ctx *ctx, const char *user_id, const char *kind)
 }
 
 /* ---- the second step ---------------------------------------------------------------------- */
+typedef struct {
+    const char *code;
+    const char *recovery_code;
+    const char *factor;
+    gh_mfa_factor *f;
+    gh_mfa_result *res;
+    bool failed; /* the code was wrong */
+} verify_op;
+
+static gh_status verify_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    (void)tx; /* its events are written in order with the mail notice */
+    verify_op *op = arg;
+    gh_status st;
+    if (op->recovery_code) {
+        st = check_recovery(ctx, op->recovery_code, "recovery_code");
+    } else {
+        bool has = has_confirmed_totp(ctx, ctx->actor.org_id, ctx->actor.id, op->f, &st);
+        if (st == GH_OK && !has)
+            st = gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_not_enrolled", "there is no authenticator app to check");
+        if (st == GH_OK) st = check_totp(ctx, op->f, op->code, "code", CHECK_USE);
+    }
+    if (st != GH_OK) {
+        op->failed = st == GH_E_INVALID;
+        return st;
+    }
+    if (op->recovery_code) {
+        if ((st = gh_audit(ctx, NULL, "mfa.recovery_code_used", "user", ctx->actor.id,
+                           json_pack("{s:I}", "left", (json_int_t)gh_store_mfa_recovery_left(ctx->db, ctx->actor.org_id,
+                                                                                               ctx->actor.id)))) != GH_OK)
+            return st;
+        if ((st = gh_mfa_mail_person(ctx, ctx->actor.id, "mfa_recovery_used")) != GH_OK) return st;
+    }
+    return upgrade_session(ctx, op->factor, op->res);
+}
+
 gh_status gh_mfa_verify(gh_ctx *ctx, const char *code, const char *recovery_code, gh_mfa_result *res)
 {
     mfa_guard g = {0};
     gh_mfa_factor *f = NULL;
     gh_status st;
-    bool failed = false;
     const char *factor = recovery_code ? "recovery_code" : "totp";
     memset(res, 0, sizeof *res);
     if ((code == NULL) == (recovery_code == NULL))
@@ -336,34 +371,15 @@ gh_status gh_mfa_verify(gh_ctx *ctx, const char *code, const char *recovery_code
     if (strcmp(ctx->actor.mfa_pending, "verify") != 0)
         return gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_not_pending", "this session is not waiting for a second factor");
     if (!(f = calloc(1, sizeof *f))) return gh_ctx_oom(ctx);
-    if ((st = guard_enter(ctx, &g)) != GH_OK) goto out;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if (recovery_code) {
-        st = check_recovery(ctx, recovery_code, "recovery_code");
-    } else {
-        bool has = has_confirmed_totp(ctx, ctx->actor.org_id, ctx->actor.id, f, &st);
-        if (st == GH_OK && !has)
-            st = gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_not_enrolled", "there is no authenticator app to check");
-        if (st == GH_OK) st = check_totp(ctx, f, code, "code", CHECK_USE);
+    verify_op op = {.code = code, .recovery_code = recovery_code, .factor = factor, .f = f, .res = res};
+    if ((st = guard_enter(ctx, &g)) == GH_OK) {
+        st = gh_tx_run(ctx, verify_change, &op);
+        if (op.failed) failure_audit(ctx, "sign_in", factor, ctx->err.code);
     }
-    if (st != GH_OK) { failed = st == GH_E_INVALID; goto fail; }
-    if (recovery_code) {
-        if ((st = gh_audit(ctx, NULL, "mfa.recovery_code_used", "user", ctx->actor.id,
-                           json_pack("{s:I}", "left", (json_int_t)gh_store_mfa_recovery_left(ctx->db, ctx->actor.org_id,
-                                                                                               ctx->actor.id)))) != GH_OK)
-            goto fail;
-        if ((st = gh_mfa_mail_person(ctx, ctx->actor.id, "mfa_recovery_used")) != GH_OK) goto fail;
-    }
-    if ((st = upgrade_session(ctx, factor, res)) != GH_OK) goto fail;
-    st = gh_tx_commit_and_refresh(ctx);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-    if (failed) failure_audit(ctx, "sign_in", factor, ctx->err.code);
-out:
-    guard_leave(&g, failed);
+    guard_leave(&g, op.failed);
     if (st != GH_OK) gh_mfa_result_wipe(res);
-    if (f) { sodium_memzero(f, sizeof *f); free(f); }
+    sodium_memzero(f, sizeof *f);
+    free(f);
     return st;
 }
 
@@ -377,6 +393,7 @@ gh_status gh_mfa_verify_webauthn(gh_ctx *ctx, const char *cred_id, const char *c
     if (strcmp(ctx->actor.mfa_pending, "verify") != 0)
         return gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_not_pending", "this session is not waiting for a second factor");
     if ((st = guard_enter(ctx, &g)) != GH_OK) return st;
+    /* Not gh_tx_run: a refused answer commits the challenge it used up (below). */
     if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = gh_webauthn_assert_check(ctx, cred_id, client_data, auth_data, sig)) != GH_OK) {
         failed = st == GH_E_INVALID || st == GH_E_FORBIDDEN;
@@ -410,6 +427,7 @@ gh_status gh_mfa_reauth_check_webauthn(gh_ctx *ctx, const char *cred_id, const c
     gh_status st;
     bool failed = false;
     if ((st = guard_enter(ctx, &g)) != GH_OK) return st;
+    /* Not gh_tx_run: a refused answer commits the challenge it used up (below). */
     if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     if ((st = gh_webauthn_assert_check(ctx, cred_id, client_data, auth_data, sig)) != GH_OK) {
         failed = st == GH_E_INVALID || st == GH_E_FORBIDDEN;
@@ -474,27 +492,29 @@ static gh_status not_while_verifying(gh_ctx *ctx)
     return GH_OK;
 }
 
-gh_status gh_mfa_totp_begin(gh_ctx *ctx, gh_mfa_enrolment *out)
+typedef struct {
+    gh_mfa_factor *f, *cur;
+    gh_user *u;
+    gh_mfa_enrolment *out;
+} totp_begin_op;
+
+static gh_status totp_begin_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
+    totp_begin_op *op = arg;
+    gh_mfa_factor *f = op->f;
+    gh_user *u = op->u;
+    gh_mfa_enrolment *out = op->out;
     unsigned char secret[GH_TOTP_SECRET_LEN];
     char b32[GH_TOTP_B32_MAX], sctx[3 * GH_ID_MAX + 16];
-    gh_mfa_factor *f = calloc(1, sizeof *f), *cur = calloc(1, sizeof *cur);
-    gh_user *u = calloc(1, sizeof *u);
     gh_org o;
     gh_status st;
-    memset(out, 0, sizeof *out);
-    if (!f || !cur || !u) { st = gh_ctx_oom(ctx); goto out; }
-    if ((st = not_while_verifying(ctx)) != GH_OK) goto out;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if (has_confirmed_totp(ctx, ctx->actor.org_id, ctx->actor.id, cur, &st)) {
-        st = gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_already_enrolled",
-                     "an authenticator app is set up already; remove it first");
-        goto fail;
-    }
-    if (st != GH_OK) goto fail;
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_mfa_factor_delete(ctx->db, o.id, u->id, "totp", true, NULL, &ctx->err)) != GH_OK) goto fail;
+    if (has_confirmed_totp(ctx, ctx->actor.org_id, ctx->actor.id, op->cur, &st))
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_already_enrolled",
+                       "an authenticator app is set up already; remove it first");
+    if (st != GH_OK) return st;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, ctx->actor.id, u, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_mfa_factor_delete(ctx->db, o.id, u->id, "totp", true, NULL, &ctx->err)) != GH_OK) return st;
     randombytes_buf(secret, sizeof secret);
     gh_id_new("mfa", f->id);
     gh_strlcpy(f->org_id, o.id, sizeof f->org_id);
@@ -503,23 +523,32 @@ gh_status gh_mfa_totp_begin(gh_ctx *ctx, gh_mfa_enrolment *out)
     gh_strlcpy(f->label, "Authenticator app", sizeof f->label);
     f->created_at = gh_now();
     seal_context(f, sctx, sizeof sctx);
-    if ((st = gh_secretbox_seal(sctx, secret, sizeof secret, f->secret, sizeof f->secret, &ctx->err)) != GH_OK) goto fail;
-    gh_strlcpy(f->secret_kid, gh_secretbox_current_kid(), sizeof f->secret_kid);
-    if ((st = gh_store_mfa_factor_insert(ctx->db, f, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "mfa.totp_enrolment_started", "user", u->id, NULL)) != GH_OK) goto fail;
-    if (gh_totp_base32(secret, sizeof secret, b32) != 0 || !(out->secret = strdup(b32)) ||
-        !(out->uri = gh_totp_uri(o.name, u->email[0] ? u->email : u->name, b32)) || !(out->qr_svg = gh_qr_svg(out->uri))) {
-        st = gh_ctx_oom(ctx);
-        goto fail;
+    st = gh_secretbox_seal(sctx, secret, sizeof secret, f->secret, sizeof f->secret, &ctx->err);
+    if (st == GH_OK) {
+        gh_strlcpy(f->secret_kid, gh_secretbox_current_kid(), sizeof f->secret_kid);
+        st = gh_store_mfa_factor_insert(ctx->db, f, &ctx->err);
     }
-    st = gh_tx_commit_and_refresh(ctx);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
-    if (st != GH_OK) gh_mfa_enrolment_free(out);
+    if (st == GH_OK) st = gh_audit(ctx, NULL, "mfa.totp_enrolment_started", "user", u->id, NULL);
+    if (st == GH_OK &&
+        (gh_totp_base32(secret, sizeof secret, b32) != 0 || !(out->secret = strdup(b32)) ||
+         !(out->uri = gh_totp_uri(o.name, u->email[0] ? u->email : u->name, b32)) || !(out->qr_svg = gh_qr_svg(out->uri))))
+        st = gh_ctx_oom(ctx);
+    (void)tx; /* its event is written before the answer is built, as always */
     sodium_memzero(secret, sizeof secret);
     sodium_memzero(b32, sizeof b32);
+    return st;
+}
+
+gh_status gh_mfa_totp_begin(gh_ctx *ctx, gh_mfa_enrolment *out)
+{
+    gh_mfa_factor *f = calloc(1, sizeof *f), *cur = calloc(1, sizeof *cur);
+    gh_user *u = calloc(1, sizeof *u);
+    gh_status st;
+    memset(out, 0, sizeof *out);
+    totp_begin_op op = {.f = f, .cur = cur, .u = u, .out = out};
+    if (!f || !cur || !u) st = gh_ctx_oom(ctx);
+    else if ((st = not_while_verifying(ctx)) == GH_OK) st = gh_tx_run(ctx, totp_begin_change, &op);
+    if (st != GH_OK) gh_mfa_enrolment_free(out);
     if (f) sodium_memzero(f, sizeof *f);
     if (cur) sodium_memzero(cur, sizeof *cur);
     free(f);
@@ -528,19 +557,19 @@ out:
     return st;
 }
 
-gh_status gh_mfa_totp_confirm(gh_ctx *ctx, const char *code, gh_mfa_result *res)
+typedef struct {
+    const char *code;
+    gh_mfa_factor *f;
+    gh_mfa_result *res;
+    bool failed; /* the code was wrong */
+} totp_confirm_op;
+
+static gh_status totp_confirm_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
-    mfa_guard g = {0};
-    gh_mfa_factor *f = calloc(1, sizeof *f);
-    gh_status st;
-    bool failed = false;
-    memset(res, 0, sizeof *res);
-    if (!f) return gh_ctx_oom(ctx);
-    if ((st = not_while_verifying(ctx)) != GH_OK) goto out;
-    if ((st = guard_enter(ctx, &g)) != GH_OK) goto out;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
+    totp_confirm_op *op = arg;
+    gh_mfa_factor *f = op->f;
     gh_err e = {0};
-    st = gh_store_mfa_factor_get(ctx->db, ctx->actor.org_id, ctx->actor.id, "totp", f, &e);
+    gh_status st = gh_store_mfa_factor_get(ctx->db, ctx->actor.org_id, ctx->actor.id, "totp", f, &e);
     if (st == GH_OK && f->confirmed)
         st = gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_already_enrolled", "this authenticator app is confirmed already");
     else if (st == GH_E_NOT_FOUND)
@@ -548,90 +577,125 @@ gh_status gh_mfa_totp_confirm(gh_ctx *ctx, const char *code, gh_mfa_result *res)
     else if (st != GH_OK)
         ctx->err = e, e = (gh_err){0};
     gh_err_clear(&e);
-    if (st != GH_OK) goto fail;
-    if ((st = check_totp(ctx, f, code, "code", CHECK_CONFIRM)) != GH_OK) { failed = st == GH_E_INVALID; goto fail; }
-    if ((st = recovery_issue(ctx, res)) != GH_OK) goto fail;
+    if (st != GH_OK) return st;
+    if ((st = check_totp(ctx, f, op->code, "code", CHECK_CONFIRM)) != GH_OK) {
+        op->failed = st == GH_E_INVALID;
+        return st;
+    }
+    if ((st = recovery_issue(ctx, op->res)) != GH_OK) return st;
+    /* Its event is written before the session is upgraded, as always. */
+    (void)tx;
     if ((st = gh_audit(ctx, NULL, "mfa.totp_enrolled", "user", ctx->actor.id,
-                       json_pack("{s:I}", "recovery_codes", (json_int_t)res->ncodes))) != GH_OK)
-        goto fail;
-    if (strcmp(ctx->actor.mfa_pending, "enrol") == 0 && (st = upgrade_session(ctx, "totp", res)) != GH_OK) goto fail;
-    st = gh_tx_commit_and_refresh(ctx);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-    if (failed) failure_audit(ctx, "enrolment", "totp", ctx->err.code);
-out:
-    guard_leave(&g, failed);
+                       json_pack("{s:I}", "recovery_codes", (json_int_t)op->res->ncodes))) != GH_OK)
+        return st;
+    if (strcmp(ctx->actor.mfa_pending, "enrol") == 0) return upgrade_session(ctx, "totp", op->res);
+    return GH_OK;
+}
+
+gh_status gh_mfa_totp_confirm(gh_ctx *ctx, const char *code, gh_mfa_result *res)
+{
+    mfa_guard g = {0};
+    gh_mfa_factor *f = calloc(1, sizeof *f);
+    gh_status st;
+    memset(res, 0, sizeof *res);
+    if (!f) return gh_ctx_oom(ctx);
+    totp_confirm_op op = {.code = code, .f = f, .res = res};
+    if ((st = not_while_verifying(ctx)) == GH_OK && (st = guard_enter(ctx, &g)) == GH_OK) {
+        st = gh_tx_run(ctx, totp_confirm_change, &op);
+        if (op.failed) failure_audit(ctx, "enrolment", "totp", ctx->err.code);
+    }
+    guard_leave(&g, op.failed);
     if (st != GH_OK) gh_mfa_result_wipe(res);
     sodium_memzero(f, sizeof *f);
     free(f);
     return st;
 }
 
-/* Opens a transaction in which the actor proved a current TOTP code. */
-static gh_status begin_with_code(gh_ctx *ctx, const char *code, const char *field, const char *purpose, mfa_guard *g,
-                                 bool *failed)
+/* A change that first asks the actor for a current TOTP code. */
+typedef struct {
+    const char *code;
+    const char *field;
+    gh_tx_change_fn then;
+    void *arg;
+    bool failed; /* the code was wrong */
+} code_op;
+
+static gh_status code_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
+    code_op *op = arg;
     gh_mfa_factor *f = calloc(1, sizeof *f);
     gh_status st;
-    *failed = false;
     if (!f) return gh_ctx_oom(ctx);
-    if ((st = not_while_verifying(ctx)) != GH_OK) goto out;
-    if ((st = guard_enter(ctx, g)) != GH_OK) goto out;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     bool has = has_confirmed_totp(ctx, ctx->actor.org_id, ctx->actor.id, f, &st);
     if (st == GH_OK && !has)
         st = gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_not_enrolled", "no authenticator app is set up");
-    if (st == GH_OK && !code)
-        st = gh_fail_field(&ctx->err, GH_E_INVALID, "otp_required", field, "give a current code of your authenticator app");
-    if (st == GH_OK && (st = check_totp(ctx, f, code, field, CHECK_USE)) != GH_OK) *failed = st == GH_E_INVALID;
-    if (st != GH_OK) {
-        gh_ctx_rollback(ctx, st);
-        if (*failed) failure_audit(ctx, purpose, "totp", ctx->err.code);
-    }
-out:
+    if (st == GH_OK && !op->code)
+        st = gh_fail_field(&ctx->err, GH_E_INVALID, "otp_required", op->field,
+                           "give a current code of your authenticator app");
+    if (st == GH_OK && (st = check_totp(ctx, f, op->code, op->field, CHECK_USE)) != GH_OK) op->failed = st == GH_E_INVALID;
     sodium_memzero(f, sizeof *f);
     free(f);
+    if (st != GH_OK) return st;
+    return op->then(ctx, tx, op->arg);
+}
+
+/* Runs change in a transaction in which the actor proved a current TOTP
+ * code (a wrong one is audited after the rollback, and counted). */
+static gh_status run_with_code(gh_ctx *ctx, const char *code, const char *field, const char *purpose,
+                               gh_tx_change_fn change, void *arg)
+{
+    mfa_guard g = {0};
+    code_op op = {.code = code, .field = field, .then = change, .arg = arg};
+    gh_status st;
+    if ((st = not_while_verifying(ctx)) == GH_OK && (st = guard_enter(ctx, &g)) == GH_OK) {
+        st = gh_tx_run(ctx, code_change, &op);
+        if (op.failed) failure_audit(ctx, purpose, "totp", ctx->err.code);
+    }
+    guard_leave(&g, op.failed);
     return st;
+}
+
+static gh_status totp_remove_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    (void)arg;
+    int64_t n = 0;
+    gh_status st;
+    if ((st = gh_store_mfa_factor_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, "totp", false, &n, &ctx->err)) != GH_OK ||
+        (st = gh_store_mfa_recovery_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, &ctx->err)) != GH_OK)
+        return st;
+    gh_tx_event(tx, "mfa.totp_removed", "user", ctx->actor.id, NULL);
+    return GH_OK;
 }
 
 gh_status gh_mfa_totp_remove(gh_ctx *ctx, const char *code)
 {
-    mfa_guard g = {0};
-    bool failed = false;
-    int64_t n = 0;
-    gh_status st = begin_with_code(ctx, code, "code", "remove", &g, &failed);
-    if (st != GH_OK) goto out;
-    if ((st = gh_store_mfa_factor_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, "totp", false, &n, &ctx->err)) != GH_OK ||
-        (st = gh_store_mfa_recovery_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, &ctx->err)) != GH_OK ||
-        (st = gh_audit(ctx, NULL, "mfa.totp_removed", "user", ctx->actor.id, NULL)) != GH_OK) {
-        gh_ctx_rollback(ctx, st);
-        goto out;
-    }
-    st = gh_tx_commit_and_refresh(ctx);
-out:
-    guard_leave(&g, failed);
-    return st;
+    return run_with_code(ctx, code, "code", "remove", totp_remove_change, NULL);
+}
+
+static gh_status recovery_regenerate_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    gh_mfa_result *res = arg;
+    gh_status st = recovery_issue(ctx, res);
+    if (st != GH_OK) return st;
+    gh_tx_event(tx, "mfa.recovery_codes_generated", "user", ctx->actor.id,
+                json_pack("{s:I}", "recovery_codes", (json_int_t)res->ncodes));
+    return GH_OK;
 }
 
 gh_status gh_mfa_recovery_regenerate(gh_ctx *ctx, const char *code, gh_mfa_result *res)
 {
-    mfa_guard g = {0};
-    bool failed = false;
     memset(res, 0, sizeof *res);
-    gh_status st = begin_with_code(ctx, code, "code", "recovery_codes", &g, &failed);
-    if (st != GH_OK) goto out;
-    if ((st = recovery_issue(ctx, res)) != GH_OK ||
-        (st = gh_audit(ctx, NULL, "mfa.recovery_codes_generated", "user", ctx->actor.id,
-                       json_pack("{s:I}", "recovery_codes", (json_int_t)res->ncodes))) != GH_OK) {
-        gh_ctx_rollback(ctx, st);
-        goto out;
-    }
-    st = gh_tx_commit_and_refresh(ctx);
-out:
-    guard_leave(&g, failed);
+    gh_status st = run_with_code(ctx, code, "code", "recovery_codes", recovery_regenerate_change, res);
     if (st != GH_OK) gh_mfa_result_wipe(res);
     return st;
+}
+
+static gh_status reauth_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    (void)arg;
+    gh_tx_event(tx, "auth.mfa_verified", "user", ctx->actor.id,
+                json_pack("{s:s, s:s}", "factor", "totp", "purpose", "reauth"));
+    return GH_OK;
 }
 
 gh_status gh_mfa_reauth_check(gh_ctx *ctx, const char *code, const char *field)
@@ -643,15 +707,5 @@ gh_status gh_mfa_reauth_check(gh_ctx *ctx, const char *code, const char *field)
     sodium_memzero(f, sizeof *f);
     free(f);
     if (st != GH_OK || !has) return st;
-    mfa_guard g = {0};
-    bool failed = false;
-    if ((st = begin_with_code(ctx, code, field, "reauth", &g, &failed)) == GH_OK) {
-        if ((st = gh_audit(ctx, NULL, "auth.mfa_verified", "user", ctx->actor.id,
-                           json_pack("{s:s, s:s}", "factor", "totp", "purpose", "reauth"))) != GH_OK)
-            gh_ctx_rollback(ctx, st);
-        else
-            st = gh_tx_commit_and_refresh(ctx);
-    }
-    guard_leave(&g, failed);
-    return st;
+    return run_with_code(ctx, code, field, "reauth", reauth_change, NULL);
 }

@@ -45,35 +45,41 @@ out:
     return st;
 }
 
-gh_status gh_mfa_reset(gh_ctx *ctx, const char *user_id)
+typedef struct {
+    const char *user_id;
+    gh_user *u;
+} reset_op;
+
+static gh_status reset_change(gh_ctx *ctx, gh_tx *tx, void *arg)
 {
+    (void)tx; /* its event is written before the mail notice, as always */
+    reset_op *op = arg;
+    gh_user *u = op->u;
     gh_org o;
-    gh_user *u = calloc(1, sizeof *u);
     gh_status st;
     int64_t n = 0;
-    if (!u) return gh_ctx_oom(ctx);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, user_id, u, &ctx->err)) != GH_OK) goto fail;
-    if (ctx->actor.type == GH_ACTOR_USER && strcmp(u->id, ctx->actor.id) == 0) {
-        st = gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_reset_self",
-                     "you cannot reset your own factors here; remove them under My profile, Security");
-        goto fail;
-    }
-    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) goto fail;
-    if ((st = gh_store_mfa_factor_delete(ctx->db, o.id, u->id, NULL, false, &n, &ctx->err)) != GH_OK) goto fail;
-    if ((st = gh_store_mfa_recovery_delete(ctx->db, o.id, u->id, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_user_get(ctx->db, ctx->actor.org_id, op->user_id, u, &ctx->err)) != GH_OK) return st;
+    if (ctx->actor.type == GH_ACTOR_USER && strcmp(u->id, ctx->actor.id) == 0)
+        return gh_fail(&ctx->err, GH_E_CONFLICT, "mfa_reset_self",
+                       "you cannot reset your own factors here; remove them under My profile, Security");
+    if ((st = gh_guard_target(ctx, &o, u)) != GH_OK) return st;
+    if ((st = gh_store_mfa_factor_delete(ctx->db, o.id, u->id, NULL, false, &n, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_store_mfa_recovery_delete(ctx->db, o.id, u->id, &ctx->err)) != GH_OK) return st;
     int64_t keys = 0;
-    if ((st = gh_store_wa_cred_delete(ctx->db, o.id, u->id, NULL, &keys, &ctx->err)) != GH_OK) goto fail;
+    if ((st = gh_store_wa_cred_delete(ctx->db, o.id, u->id, NULL, &keys, &ctx->err)) != GH_OK) return st;
     n += keys;
     if ((st = gh_audit(ctx, NULL, "user.mfa_reset", "user", u->id, json_pack("{s:I}", "factors", (json_int_t)n))) != GH_OK)
-        goto fail;
-    if ((st = gh_mfa_mail_person(ctx, u->id, "mfa_reset")) != GH_OK) goto fail;
-    st = gh_tx_commit_and_refresh(ctx);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
+        return st;
+    return gh_mfa_mail_person(ctx, u->id, "mfa_reset");
+}
+
+gh_status gh_mfa_reset(gh_ctx *ctx, const char *user_id)
+{
+    gh_user *u = calloc(1, sizeof *u);
+    if (!u) return gh_ctx_oom(ctx);
+    reset_op op = {.user_id = user_id, .u = u};
+    gh_status st = gh_tx_run(ctx, reset_change, &op);
     free(u);
     return st;
 }
@@ -93,6 +99,35 @@ gh_status gh_mfa_policy_get(gh_ctx *ctx, json_t **out)
     return GH_OK;
 }
 
+typedef struct {
+    const char *policy;
+    const json_t *sso_counts;
+    const char *sso_acr;
+    json_t *after; /* the answer (owned by the caller of gh_tx_run) */
+} policy_op;
+
+static gh_status policy_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    policy_op *op = arg;
+    gh_mfa_policy p;
+    gh_status st;
+    if ((st = gh_store_mfa_policy_get(ctx->db, ctx->actor.org_id, &p, &ctx->err)) != GH_OK) return st;
+    json_t *before = policy_json(&p);
+    if (op->policy) gh_strlcpy(p.policy, op->policy, sizeof p.policy);
+    if (op->sso_counts) p.sso_counts = json_is_true(op->sso_counts);
+    if (op->sso_acr) gh_strlcpy(p.sso_acr, op->sso_acr, sizeof p.sso_acr);
+    p.updated_at = gh_now();
+    op->after = policy_json(&p);
+    if ((st = gh_store_mfa_policy_put(ctx->db, ctx->actor.org_id, &p, &ctx->err)) != GH_OK) {
+        json_decref(before);
+        return st;
+    }
+    gh_tx_event(tx, "org.mfa_policy_changed", "org", ctx->actor.org_id,
+                json_pack("{s:o, s:O}", "before", before ? before : json_null(), "after",
+                          op->after ? op->after : json_null()));
+    return GH_OK;
+}
+
 gh_status gh_mfa_policy_set(gh_ctx *ctx, const char *policy, const json_t *sso_counts, const char *sso_acr,
                             json_t **out)
 {
@@ -104,28 +139,8 @@ gh_status gh_mfa_policy_set(gh_ctx *ctx, const char *policy, const json_t *sso_c
                              "policy is optional, privileged or all");
     if (sso_acr && *sso_acr && gh_check_text(&ctx->err, "invalid_acr", "sso_acr", sso_acr, 0, sizeof p.sso_acr - 1) != GH_OK)
         return GH_E_INVALID;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) return st;
-    if ((st = gh_store_mfa_policy_get(ctx->db, ctx->actor.org_id, &p, &ctx->err)) != GH_OK) goto fail;
-    json_t *before = policy_json(&p);
-    if (policy) gh_strlcpy(p.policy, policy, sizeof p.policy);
-    if (sso_counts) p.sso_counts = json_is_true(sso_counts);
-    if (sso_acr) gh_strlcpy(p.sso_acr, sso_acr, sizeof p.sso_acr);
-    p.updated_at = gh_now();
-    json_t *after = policy_json(&p);
-    if ((st = gh_store_mfa_policy_put(ctx->db, ctx->actor.org_id, &p, &ctx->err)) != GH_OK) {
-        json_decref(before);
-        json_decref(after);
-        goto fail;
-    }
-    if ((st = gh_audit(ctx, NULL, "org.mfa_policy_changed", "org", ctx->actor.org_id,
-                       json_pack("{s:o, s:O}", "before", before ? before : json_null(), "after",
-                                 after ? after : json_null()))) != GH_OK) {
-        json_decref(after);
-        goto fail;
-    }
-    if ((st = gh_tx_commit_and_refresh(ctx)) == GH_OK) *out = after;
-    else json_decref(after);
+    policy_op op = {.policy = policy, .sso_counts = sso_counts, .sso_acr = sso_acr};
+    if ((st = gh_tx_run(ctx, policy_change, &op)) == GH_OK) *out = op.after;
+    else json_decref(op.after);
     return st;
-fail:
-    return gh_ctx_rollback(ctx, st);
 }

@@ -146,6 +146,7 @@ static gh_status new_state(gh_ctx *ctx, gh_oidc_flow *f)
     state_context(s->state_hash, sctx, sizeof sctx);
     if ((st = gh_secretbox_seal(sctx, f->verifier, strlen(f->verifier), s->verifier, sizeof s->verifier, &ctx->err)) != GH_OK)
         goto out;
+    /* Not gh_tx_run: the flow's state row only, with no actor re-check (as a re-auth start needs). */
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
     if ((st = gh_store_sso_state_purge(ctx->db, f->requested_at, &ctx->err)) != GH_OK ||
         (st = gh_store_sso_state_insert(ctx->db, s, &ctx->err)) != GH_OK) {
@@ -438,6 +439,7 @@ gh_status gh_oidc_callback_prepare(gh_ctx *ctx, const char *state, const char *c
     char state_hash[GH_HASH_HEX_LEN + 1];
     gh_token_hash(state, state_hash);
     int64_t now = gh_now();
+    /* Not gh_tx_run: a missing state is answered after the rollback, with no actor re-check. */
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
     st = gh_store_sso_state_take(ctx->db, state_hash, now, s, &ctx->err);
     if (st == GH_OK) st = gh_db_commit(ctx->db, &ctx->err);

@@ -131,6 +131,45 @@ void gh_orgbackup_derive(gh_orgbackup_key *k, const char *passphrase)
                           crypto_pwhash_ALG_ARGON2ID13);
 }
 
+typedef struct {
+    writer *w;
+    const unsigned char *header;
+} export_op;
+
+/* The export, read inside one transaction (a consistent copy) that keeps
+ * only its own event. */
+static gh_status export_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    (void)tx; /* audited first, so the backup holds its own export event */
+    export_op *op = arg;
+    writer *w = op->w;
+    FILE *out = w->out;
+    gh_org org;
+    gh_status st;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &org, &ctx->err)) != GH_OK) return st;
+    if ((st = gh_audit(ctx, org.id, "org.backup_exported", "org", org.id,
+                       json_pack("{s:s, s:i}", "format", "gatehouse-org-backup", "version", (int)FORMAT_VERSION))) !=
+        GH_OK)
+        return st;
+    if (fwrite(w->params, 1, sizeof w->params, out) != sizeof w->params ||
+        fwrite(op->header, 1, crypto_secretstream_xchacha20poly1305_HEADERBYTES, out) !=
+            crypto_secretstream_xchacha20poly1305_HEADERBYTES)
+        goto io;
+    json_t *meta = json_pack("{s:s, s:i, s:I, s:s, s:s, s:I}", "format", "gatehouse-org-backup", "version",
+                             (int)FORMAT_VERSION, "schema", (json_int_t)gh_db_schema_version(), "org_id", org.id,
+                             "slug", org.slug, "exported_at", (json_int_t)time(NULL));
+    int mrc = meta ? write_line(w, meta) : -1;
+    json_decref(meta);
+    if (mrc != 0) goto io;
+    char err[256];
+    if (gh_store_org_dump(ctx->db, org.id, emit_row, w, err, sizeof err) != 0)
+        return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "%s", err);
+    if (push(w, crypto_secretstream_xchacha20poly1305_TAG_FINAL) != 0 || fflush(out) != 0 || ferror(out)) goto io;
+    return GH_OK;
+io:
+    return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "cannot write the backup");
+}
+
 gh_status gh_orgbackup_export(gh_ctx *ctx, const gh_orgbackup_key *k, FILE *out)
 {
     if (k->rc != 0) return gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "cannot derive the backup key");
@@ -140,39 +179,10 @@ gh_status gh_orgbackup_export(gh_ctx *ctx, const gh_orgbackup_key *k, FILE *out)
     w->out = out;
     memcpy(w->params, k->params, sizeof w->params);
     unsigned char header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
-    gh_status st = GH_OK;
-    bool in_tx = false;
     crypto_secretstream_xchacha20poly1305_init_push(&w->ss, header, k->key);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    in_tx = true;
-    gh_org org;
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &org, &ctx->err)) != GH_OK) goto out;
-    /* Audited first, so the backup holds its own export event. */
-    if ((st = gh_audit(ctx, org.id, "org.backup_exported", "org", org.id,
-                       json_pack("{s:s, s:i}", "format", "gatehouse-org-backup", "version", (int)FORMAT_VERSION))) !=
-        GH_OK)
-        goto out;
-    if (fwrite(w->params, 1, sizeof w->params, out) != sizeof w->params || fwrite(header, 1, sizeof header, out) != sizeof header)
-        goto io;
-    json_t *meta = json_pack("{s:s, s:i, s:I, s:s, s:s, s:I}", "format", "gatehouse-org-backup", "version",
-                             (int)FORMAT_VERSION, "schema", (json_int_t)gh_db_schema_version(), "org_id", org.id,
-                             "slug", org.slug, "exported_at", (json_int_t)time(NULL));
-    int mrc = meta ? write_line(w, meta) : -1;
-    json_decref(meta);
-    if (mrc != 0) goto io;
-    char err[256];
-    if (gh_store_org_dump(ctx->db, org.id, emit_row, w, err, sizeof err) != 0) {
-        st = gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "%s", err);
-        goto out;
-    }
-    if (push(w, crypto_secretstream_xchacha20poly1305_TAG_FINAL) != 0 || fflush(out) != 0 || ferror(out)) goto io;
-    st = gh_db_commit(ctx->db, &ctx->err);
-    in_tx = false;
-    goto out;
-io:
-    st = gh_fail(&ctx->err, GH_E_INTERNAL, "internal", "cannot write the backup");
-out:
-    if (in_tx) gh_ctx_rollback(ctx, st);
+    export_op op = {.w = w, .header = header};
+    /* Nothing the authorization snapshot holds changes: no refresh (as before). */
+    gh_status st = gh_tx_run_no_refresh(ctx, export_change, &op);
     sodium_free(w);
     return st;
 }
@@ -348,6 +358,7 @@ gh_status gh_orgbackup_import(gh_ctx *ctx, FILE *in, const char *passphrase, con
         st = bad(ctx, damaged);
         goto out;
     }
+    /* Not gh_tx_run: a long restore that reads and checks the file inside its transaction. */
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
     in_tx = true;
     while (!final) {

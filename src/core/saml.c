@@ -280,6 +280,7 @@ static gh_status new_state(gh_ctx *ctx, gh_saml_flow *f)
     s->expires_at = f->requested_at + GH_OIDC_STATE_TTL_S;
     /* the request id is known after run: stored in finish */
     s->verifier[0] = '\0';
+    /* Not gh_tx_run: the flow's state row only, with no actor re-check (as a re-auth start needs). */
     if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) goto out;
     if ((st = gh_store_sso_state_purge(ctx->db, f->requested_at, &ctx->err)) != GH_OK ||
         (st = gh_store_sso_state_insert(ctx->db, s, &ctx->err)) != GH_OK) {
@@ -370,6 +371,7 @@ gh_status gh_saml_start_finish(gh_ctx *ctx, gh_saml_flow *f, char **location)
     if (!f->ok)
         return gh_fail(&ctx->err, GH_E_UNAUTHENTICATED, "sso_failed", "the company sign-in cannot start: %s", f->error);
     /* the state remembers the request, for InResponseTo */
+    /* Not gh_tx_run: the flow's state row only, with no actor re-check. */
     gh_status st = gh_db_begin(ctx->db, &ctx->err);
     if (st != GH_OK) return st;
     if ((st = gh_store_sso_state_set_verifier(ctx->db, f->state_hash, f->request_id, &ctx->err)) != GH_OK)
@@ -662,6 +664,7 @@ gh_status gh_saml_acs_finish(gh_ctx *ctx, gh_saml_flow *f, gh_oidc_signin *out)
         bool fresh = false;
         if (!s) return gh_ctx_oom(ctx);
         int64_t now = gh_now();
+        /* Not gh_tx_run: single-use checks answered after the rollback, with no actor re-check. */
         if ((st = gh_db_begin(ctx->db, &ctx->err)) != GH_OK) { free(s); return st; }
         st = gh_store_saml_seen(ctx->db, f->org.id, f->assertion_id, now,
                                 f->assertion_expires > now ? f->assertion_expires : now + 3600, &fresh, &ctx->err);

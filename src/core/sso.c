@@ -429,37 +429,44 @@ out:
     return st;
 }
 
-gh_status gh_sso_put(gh_ctx *ctx, const json_t *body, json_t **out)
-{
-    gh_sso_row *old = calloc(1, sizeof *old), *row = calloc(1, sizeof *row);
-    json_t *cfg = json_object(), *detail = NULL;
-    char sctx[GH_ID_MAX + 40];
+typedef struct {
+    const json_t *body;
+    json_t *cfg;       /* validated */
+    gh_sso_row *old;   /* the stored configuration, if any */
+    gh_sso_row *row;   /* the new one */
     gh_org o;
-    gh_status st = GH_E_INTERNAL;
-    bool have_old = false, secret_changed = false, in_tx = false;
-    *out = NULL;
-    if (!old || !row || !cfg) { st = gh_ctx_oom(ctx); goto out; }
-    if ((st = validate(ctx, body, cfg)) != GH_OK) goto out;
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    in_tx = true;
-    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, &o, &ctx->err)) != GH_OK) goto out;
-    st = gh_store_sso_get(ctx->db, o.id, old, &ctx->err);
+} put_op;
+
+/* Writes the validated configuration with its domains, audited
+ * sso.configured or sso.updated. */
+static gh_status put_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    put_op *op = arg;
+    const json_t *body = op->body;
+    json_t *cfg = op->cfg, *detail = NULL;
+    gh_sso_row *old = op->old, *row = op->row;
+    gh_org *o = &op->o;
+    char sctx[GH_ID_MAX + 40];
+    gh_status st;
+    bool have_old = false, secret_changed = false;
+    if ((st = gh_store_org_get(ctx->db, ctx->actor.org_id, o, &ctx->err)) != GH_OK) return st;
+    st = gh_store_sso_get(ctx->db, o->id, old, &ctx->err);
     if (st == GH_E_NOT_FOUND) gh_err_clear(&ctx->err);
-    else if (st != GH_OK) goto out;
+    else if (st != GH_OK) return st;
     else have_old = true;
     bool oidc = strcmp(json_string_value(json_object_get(cfg, "protocol")), "oidc") == 0;
-    gh_strlcpy(row->org_id, o.id, sizeof row->org_id);
+    gh_strlcpy(row->org_id, o->id, sizeof row->org_id);
     gh_strlcpy(row->protocol, oidc ? "oidc" : "saml", sizeof row->protocol);
     /* The client secret: a new one is sealed; an absent one keeps the stored
      * one only while the issuer stays the same, so whoever repoints the
      * configuration at another server cannot make it send the old secret there. */
     if (oidc) {
         const json_t *secret = json_object_get(body, "client_secret");
-        secret_context(o.id, sctx, sizeof sctx);
+        secret_context(o->id, sctx, sizeof sctx);
         if (secret) {
             if ((st = gh_secretbox_seal(sctx, json_string_value(secret), json_string_length(secret), row->client_secret,
                                         sizeof row->client_secret, &ctx->err)) != GH_OK)
-                goto out;
+                return st;
             gh_strlcpy(row->secret_kid, gh_secretbox_current_kid(), sizeof row->secret_kid);
             secret_changed = true;
         } else {
@@ -471,7 +478,7 @@ gh_status gh_sso_put(gh_ctx *ctx, const json_t *body, json_t **out)
             if (!same) {
                 st = invalid(ctx, "client_secret_required", "client_secret",
                              have_old ? "a new issuer needs its client secret" : "client_secret is required");
-                goto out;
+                return st;
             }
             gh_strlcpy(row->client_secret, old->client_secret, sizeof row->client_secret);
             gh_strlcpy(row->secret_kid, old->secret_kid, sizeof row->secret_kid);
@@ -480,63 +487,71 @@ gh_status gh_sso_put(gh_ctx *ctx, const json_t *body, json_t **out)
     /* Roles a sign-in may give: they exist, and the author could give them. */
     json_t *jit = json_object_get(cfg, "jit");
     const char *dr = json_string_value(json_object_get(jit, "default_role"));
-    if (dr && (st = check_role(ctx, &o, dr, "jit.default_role")) != GH_OK) goto out;
+    if (dr && (st = check_role(ctx, o, dr, "jit.default_role")) != GH_OK) return st;
     const char *group;
     json_t *role;
     json_object_foreach(json_object_get(cfg, "role_map"), group, role) {
-        if ((st = check_role(ctx, &o, json_string_value(role), "role_map")) != GH_OK) goto out;
+        if ((st = check_role(ctx, o, json_string_value(role), "role_map")) != GH_OK) return st;
     }
     if ((st = break_glass_list(ctx, json_object_get(body, "break_glass"), row->break_glass,
                                sizeof row->break_glass)) != GH_OK)
-        goto out;
+        return st;
     row->required = json_is_true(json_object_get(body, "required"));
     if (row->required && ctx->actor.type == GH_ACTOR_USER && !gh_sso_id_listed(row->break_glass, ctx->actor.id) &&
-        gh_store_identity_count_for_user(ctx->db, o.id, ctx->actor.id) <= 0) {
+        gh_store_identity_count_for_user(ctx->db, o->id, ctx->actor.id) <= 0) {
         st = gh_fail_field(&ctx->err, GH_E_CONFLICT, "self_lockout", "required",
                            "you would lose password sign-in before you have signed in with this IdP once:"
                            " add yourself to break_glass, or sign in with SSO first");
-        goto out;
+        return st;
     }
     json_object_set_new(cfg, "configured_by", json_string(ctx->actor.id));
     row->config = gh_json_dump(cfg, JSON_COMPACT);
-    if (!row->config) { st = gh_ctx_oom(ctx); goto out; }
+    if (!row->config) return gh_ctx_oom(ctx);
     if (strlen(row->config) > GH_SSO_CONFIG_MAX) {
         st = gh_fail(&ctx->err, GH_E_TOO_LARGE, "sso_config_too_large", "the configuration is too large");
-        goto out;
+        return st;
     }
     int64_t now = gh_now();
     row->created_at = have_old ? old->created_at : now;
     row->updated_at = now;
-    if ((st = gh_store_sso_put(ctx->db, row, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_store_sso_put(ctx->db, row, &ctx->err)) != GH_OK) return st;
     /* The declared domains, unique across organizations (409 domain_taken). */
-    if ((st = gh_store_sso_domains_clear(ctx->db, o.id, &ctx->err)) != GH_OK) goto out;
+    if ((st = gh_store_sso_domains_clear(ctx->db, o->id, &ctx->err)) != GH_OK) return st;
     size_t di;
     json_t *dv;
     json_array_foreach(json_object_get(cfg, "domains"), di, dv) {
-        if ((st = gh_store_sso_domain_add(ctx->db, o.id, json_string_value(dv), &ctx->err)) != GH_OK) goto out;
+        if ((st = gh_store_sso_domain_add(ctx->db, o->id, json_string_value(dv), &ctx->err)) != GH_OK) return st;
     }
     /* Required SSO needs an active break-glass account that can manage users
      * (the same check every lock, delete and role change runs). */
-    if ((st = gh_accounts_check_invariants(ctx, o.id, false)) != GH_OK) goto out;
+    if ((st = gh_accounts_check_invariants(ctx, o->id, false)) != GH_OK) return st;
     detail = json_pack("{s:s, s:s, s:b, s:b, s:b, s:o}", "protocol", row->protocol, "display_name",
                        json_string_value(json_object_get(cfg, "display_name")), "required", row->required,
                        "jit", json_is_true(json_object_get(jit, "enabled")), "secret_changed", secret_changed,
                        "break_glass", gh_json_keylist(row->break_glass));
-    if (!detail) { st = gh_ctx_oom(ctx); goto out; }
+    if (!detail) return gh_ctx_oom(ctx);
     const char *where = json_string_value(json_object_get(cfg, oidc ? "issuer" : "idp_metadata_url"));
     if (where) json_object_set_new(detail, oidc ? "issuer" : "idp_metadata_url", json_string(where));
     if (dr) json_object_set_new(detail, "default_role", json_string(dr));
     json_object_set_new(detail, "role_map", json_copy(json_object_get(cfg, "role_map")));
     json_object_set_new(detail, "domains", json_copy(json_object_get(cfg, "domains")));
-    st = gh_audit(ctx, NULL, have_old ? "sso.updated" : "sso.configured", "org", o.id, detail);
-    detail = NULL;
-    if (st != GH_OK) goto out;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) { in_tx = false; goto out; }
-    in_tx = false;
-    if (!(*out = row_json(&o, row))) st = gh_ctx_oom(ctx);
+    gh_tx_event(tx, have_old ? "sso.updated" : "sso.configured", "org", o->id, detail);
+    return GH_OK;
+}
+
+gh_status gh_sso_put(gh_ctx *ctx, const json_t *body, json_t **out)
+{
+    gh_sso_row *old = calloc(1, sizeof *old), *row = calloc(1, sizeof *row);
+    json_t *cfg = json_object();
+    gh_status st = GH_E_INTERNAL;
+    *out = NULL;
+    if (!old || !row || !cfg) { st = gh_ctx_oom(ctx); goto out; }
+    if ((st = validate(ctx, body, cfg)) != GH_OK) goto out;
+    put_op op = {.body = body, .cfg = cfg, .old = old, .row = row};
+    /* SSO settings are not in the authorization snapshot: no refresh (as before). */
+    if ((st = gh_tx_run_no_refresh(ctx, put_change, &op)) != GH_OK) goto out;
+    if (!(*out = row_json(&op.o, row))) st = gh_ctx_oom(ctx);
 out:
-    if (in_tx) gh_ctx_rollback(ctx, st);
-    json_decref(detail);
     json_decref(cfg);
     if (row) {
         sodium_memzero(row->client_secret, sizeof row->client_secret);
@@ -548,14 +563,19 @@ out:
     return st;
 }
 
+static gh_status sso_delete_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    (void)arg;
+    gh_status st = gh_store_sso_delete(ctx->db, ctx->actor.org_id, &ctx->err);
+    if (st != GH_OK) return st;
+    gh_tx_event(tx, "sso.removed", "org", ctx->actor.org_id, NULL);
+    return GH_OK;
+}
+
 gh_status gh_sso_delete(gh_ctx *ctx)
 {
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
-    if ((st = gh_store_sso_delete(ctx->db, ctx->actor.org_id, &ctx->err)) != GH_OK) return gh_ctx_rollback(ctx, st);
-    if ((st = gh_audit(ctx, NULL, "sso.removed", "org", ctx->actor.org_id, NULL)) != GH_OK)
-        return gh_ctx_rollback(ctx, st);
-    return gh_db_commit(ctx->db, &ctx->err);
+    /* SSO settings are not in the authorization snapshot: no refresh (as before). */
+    return gh_tx_run_no_refresh(ctx, sso_delete_change, NULL);
 }
 
 gh_status gh_sso_policy(gh_ctx *ctx, const char *org_id, bool *required, char *break_glass, size_t cap)

@@ -48,31 +48,38 @@ out:
     return st;
 }
 
+typedef struct {
+    const char *user_id;
+    const char *identity_id;
+    gh_user *u;
+} unlink_op;
+
+static gh_status unlink_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    unlink_op *op = arg;
+    gh_user *u = op->u;
+    gh_identity gone;
+    gh_status st;
+    if ((st = gh_user_get(ctx, op->user_id, u)) != GH_OK) return st;
+    if ((st = gh_store_identity_delete(ctx->db, ctx->actor.org_id, u->id, op->identity_id, &gone, &ctx->err)) != GH_OK)
+        return st;
+    if (!sign_in_kind(gone.kind)) /* provisioning links are not shown, nor removed here */
+        return gh_fail(&ctx->err, GH_E_NOT_FOUND, "identity_not_found", "this person has no such linked identity");
+    if ((st = gh_accounts_check_reachable(ctx, ctx->actor.org_id)) != GH_OK) return st;
+    gh_tx_event(tx, "identity.unlinked", "user", u->id,
+                json_pack("{s:s, s:s, s:s, s:s}", "identity", gone.id, "kind", gone.kind, "issuer", gone.issuer,
+                          "subject", gone.subject));
+    return GH_OK;
+}
+
 gh_status gh_sso_identity_unlink(gh_ctx *ctx, const char *user_id, const char *identity_id)
 {
     gh_user *u = calloc(1, sizeof *u);
-    gh_identity gone;
-    gh_status st;
     if (!u) return gh_ctx_oom(ctx);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_user_get(ctx, user_id, u)) != GH_OK) goto fail;
-    if ((st = gh_store_identity_delete(ctx->db, ctx->actor.org_id, u->id, identity_id, &gone, &ctx->err)) != GH_OK)
-        goto fail;
-    if (!sign_in_kind(gone.kind)) { /* provisioning links are not shown, nor removed here */
-        st = gh_fail(&ctx->err, GH_E_NOT_FOUND, "identity_not_found", "this person has no such linked identity");
-        goto fail;
-    }
-    if ((st = gh_accounts_check_reachable(ctx, ctx->actor.org_id)) != GH_OK) goto fail;
-    if ((st = gh_audit(ctx, NULL, "identity.unlinked", "user", u->id,
-                       json_pack("{s:s, s:s, s:s, s:s}", "identity", gone.id, "kind", gone.kind, "issuer", gone.issuer,
-                                 "subject", gone.subject))) != GH_OK)
-        goto fail;
-    st = gh_db_commit(ctx->db, &ctx->err);
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
-out:
-    if (u) memset(u->password_hash, 0, sizeof u->password_hash);
+    unlink_op op = {.user_id = user_id, .identity_id = identity_id, .u = u};
+    /* Linked identities are not in the authorization snapshot: no refresh (as before). */
+    gh_status st = gh_tx_run_no_refresh(ctx, unlink_change, &op);
+    memset(u->password_hash, 0, sizeof u->password_hash);
     free(u);
     return st;
 }

@@ -20,17 +20,26 @@
 #include "util/json.h"
 #include "util/log.h"
 
+typedef struct {
+    const char *org_id, *user_id, *reason, *error;
+} failure_op;
+
+static gh_status failure_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    (void)tx; /* as nobody, in the org named: gh_audit itself */
+    const failure_op *op = arg;
+    return gh_audit(ctx, op->org_id, "auth.sso_failed", op->user_id ? "user" : NULL, op->user_id,
+                    json_pack("{s:s, s:s}", "reason", op->reason, "error", op->error));
+}
+
 /* Audits a refused SSO sign-in in its own transaction, as nobody. */
 static void audit_failure(gh_ctx *ctx, const char *org_id, const char *user_id, const char *reason, const char *error)
 {
     gh_ctx c = *ctx;
     memset(&c.err, 0, sizeof c.err);
     memset(&c.actor, 0, sizeof c.actor);
-    if (!org_id || !*org_id || gh_db_begin(c.db, &c.err) != GH_OK) { gh_err_clear(&c.err); return; }
-    if (gh_audit(&c, org_id, "auth.sso_failed", user_id ? "user" : NULL, user_id,
-                 json_pack("{s:s, s:s}", "reason", reason, "error", error)) != GH_OK ||
-        gh_db_commit(c.db, &c.err) != GH_OK)
-        gh_db_rollback(c.db);
+    failure_op op = {.org_id = org_id, .user_id = user_id, .reason = reason, .error = error};
+    if (org_id && *org_id) (void)gh_tx_run_no_refresh(&c, failure_change, &op);
     gh_err_clear(&c.err);
 }
 
@@ -63,6 +72,25 @@ static const char *mapped_role(const json_t *cfg, const json_t *claims)
             return json_string_value(role);
     }
     return NULL;
+}
+
+typedef struct {
+    const gh_identity *link;
+    const gh_sso_verified *v;
+    const gh_user *u;
+    const char *sub;
+    bool created, invited;
+} link_op;
+
+static gh_status link_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    (void)tx; /* written as nobody, in the org named: gh_audit itself */
+    const link_op *op = arg;
+    gh_status st = gh_store_identity_insert(ctx->db, op->link, &ctx->err);
+    if (st != GH_OK) return st;
+    return gh_audit(ctx, op->v->org->id, "identity.linked", "user", op->u->id,
+                    json_pack("{s:s, s:s, s:s, s:b, s:b}", "kind", op->link->kind, "issuer", op->v->issuer, "subject",
+                              op->sub, "created", op->created, "invited", op->invited));
 }
 
 /* Finds, links or creates the person; fills u and the identity's id. */
@@ -152,17 +180,30 @@ static gh_status resolve_user(gh_ctx *ctx, const gh_sso_verified *v, const char 
     gh_ctx c = *ctx;
     memset(&c.err, 0, sizeof c.err);
     memset(&c.actor, 0, sizeof c.actor);
-    if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
-    if ((st = gh_store_identity_insert(c.db, &link, &c.err)) != GH_OK ||
-        (st = gh_audit(&c, v->org->id, "identity.linked", "user", u->id,
-                       json_pack("{s:s, s:s, s:s, s:b, s:b}", "kind", link.kind, "issuer", v->issuer, "subject", sub, "created",
-                                 created, "invited", invited))) != GH_OK) {
-        gh_db_rollback(c.db);
-        ctx->err = c.err;
-        return st;
-    }
-    if ((st = gh_db_commit(c.db, &c.err)) != GH_OK) ctx->err = c.err;
+    link_op op = {.link = &link, .v = v, .u = u, .sub = sub, .created = created, .invited = invited};
+    /* As nobody; identities are not in the authorization snapshot: no refresh. */
+    if ((st = gh_tx_run_no_refresh(&c, link_change, &op)) != GH_OK) ctx->err = c.err;
     return st;
+}
+
+typedef struct {
+    const gh_sso_verified *v;
+    int64_t now;
+} reauth_op;
+
+static gh_status reauth_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const reauth_op *op = arg;
+    const gh_sso_verified *v = op->v;
+    bool mfa = false;
+    gh_status st;
+    if ((st = gh_mfa_idp_counts(ctx, v->org->id, v->claims, &mfa)) != GH_OK ||
+        (st = gh_store_sso_state_prove(ctx->db, v->state_hash, op->now, mfa, &ctx->err)) != GH_OK)
+        return st;
+    gh_tx_event(tx, "auth.reauthenticated", "user", v->user_id,
+                json_pack("{s:s, s:s, s:s, s:b}", "method", "sso", "purpose", v->purpose + 7, "issuer", v->issuer,
+                          "mfa", mfa));
+    return GH_OK;
 }
 
 /* A re-authentication: the IdP signed in again the person who asked. */
@@ -181,19 +222,9 @@ static gh_status reauth_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_si
     c.actor.type = GH_ACTOR_USER;
     gh_strlcpy(c.actor.org_id, v->org->id, sizeof c.actor.org_id);
     gh_strlcpy(c.actor.id, v->user_id, sizeof c.actor.id);
-    int64_t now = gh_now();
-    bool mfa = false;
-    if ((st = gh_db_begin(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
-    if ((st = gh_mfa_idp_counts(&c, v->org->id, v->claims, &mfa)) != GH_OK ||
-        (st = gh_store_sso_state_prove(c.db, v->state_hash, now, mfa, &c.err)) != GH_OK ||
-        (st = gh_audit(&c, v->org->id, "auth.reauthenticated", "user", v->user_id,
-                       json_pack("{s:s, s:s, s:s, s:b}", "method", "sso", "purpose", v->purpose + 7, "issuer", v->issuer,
-                                 "mfa", mfa))) != GH_OK) {
-        gh_db_rollback(c.db);
-        ctx->err = c.err;
-        return st;
-    }
-    if ((st = gh_db_commit(c.db, &c.err)) != GH_OK) { ctx->err = c.err; return st; }
+    reauth_op op = {.v = v, .now = gh_now()};
+    /* The proof is on the sign-in state, not in the authorization snapshot: no refresh. */
+    if ((st = gh_tx_run_no_refresh(&c, reauth_change, &op)) != GH_OK) { ctx->err = c.err; return st; }
     out->reauth = true;
     gh_strlcpy(out->purpose, v->purpose + 7, sizeof out->purpose);
     return GH_OK;
@@ -265,6 +296,50 @@ out:
     return st;
 }
 
+typedef struct {
+    const gh_sso_verified *v;
+    gh_user *u;
+    const char *identity_id;
+    gh_oidc_signin *out;
+    const char *why; /* refused: nothing kept, the caller answers */
+} signin_op;
+
+/* The session, on the row as it is now (like a password sign-in). Sessions
+ * are not in the authorization snapshot: run without a refresh. */
+static gh_status signin_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    signin_op *op = arg;
+    const gh_sso_verified *v = op->v;
+    gh_user *u = op->u;
+    gh_oidc_signin *out = op->out;
+    gh_status st;
+    if ((st = gh_store_user_get(ctx->db, v->org->id, u->id, u, &ctx->err)) != GH_OK) return st;
+    op->why = strcmp(u->status, "active") != 0 ? "account_locked"
+              : gh_user_expired(u, gh_now())   ? "account_expired"
+              : !u->office_access              ? "no_office_access"
+              : !gh_access_ip_allowed(v->org->id, ctx->ip) ? "ip_not_allowed" : NULL;
+    if (op->why) {
+        tx->unchanged = true;
+        return GH_OK;
+    }
+    if (!u->email_verified) u->email_verified = true; /* the IdP vouched for it */
+    /* The second step, unless the IdP's MFA counts (core/mfa.h). */
+    char pending[8];
+    if ((st = gh_mfa_signin_step(ctx, v->org, u, v->claims, pending)) != GH_OK) return st;
+    if ((st = gh_session_open_pending(ctx, v->org, u, pending, out->token, out->csrf, &out->session)) != GH_OK) return st;
+    if (v->id_token && v->end_session_ep && (st = remember_logout(ctx, v, out->session.id)) != GH_OK) return st;
+    gh_strlcpy(ctx->actor.session_id, out->session.id, sizeof ctx->actor.session_id);
+    u->last_login_at = gh_now();
+    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK ||
+        (st = gh_store_identity_touch(ctx->db, v->org->id, op->identity_id, u->last_login_at, &ctx->err)) != GH_OK)
+        return st;
+    json_t *detail = json_pack("{s:s, s:s, s:s}", "method", "sso", "idp",
+                               json_string_value(json_object_get(v->cfg, "display_name")), "issuer", v->issuer);
+    if (detail && pending[0]) json_object_set_new(detail, "mfa_pending", json_string(pending));
+    gh_tx_event(tx, "auth.login", "session", out->session.id, detail);
+    return GH_OK;
+}
+
 gh_status gh_sso_signin_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_signin *out)
 {
     memset(out, 0, sizeof *out);
@@ -298,42 +373,17 @@ gh_status gh_sso_signin_finish(gh_ctx *ctx, const gh_sso_verified *v, gh_oidc_si
     ctx->actor.type = GH_ACTOR_USER;
     gh_strlcpy(ctx->actor.org_id, v->org->id, sizeof ctx->actor.org_id);
     gh_strlcpy(ctx->actor.id, u->id, sizeof ctx->actor.id);
-    if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
-    if ((st = gh_store_user_get(ctx->db, v->org->id, u->id, u, &ctx->err)) != GH_OK) { gh_ctx_rollback(ctx, st); goto out; }
-    const char *why = strcmp(u->status, "active") != 0 ? "account_locked"
-                      : gh_user_expired(u, gh_now())   ? "account_expired"
-                      : !u->office_access              ? "no_office_access"
-                      : !gh_access_ip_allowed(v->org->id, ctx->ip) ? "ip_not_allowed" : NULL;
-    if (why) {
-        gh_db_rollback(ctx->db);
-        st = gh_sso_refusef(ctx, v->org->id, u->id, why,
-                    strcmp(why, "account_locked") == 0    ? "this account is locked; ask an administrator"
-                    : strcmp(why, "account_expired") == 0 ? "this account has expired; ask an administrator"
-                    : strcmp(why, "no_office_access") == 0 ? "this account has no office access"
-                                                           : "sign-in is not allowed from this network");
+    signin_op op = {.v = v, .u = u, .identity_id = identity_id, .out = out};
+    if ((st = gh_tx_run_no_refresh(ctx, signin_change, &op)) != GH_OK) goto out;
+    if (op.why) {
+        st = gh_sso_refusef(ctx, v->org->id, u->id, op.why,
+                    strcmp(op.why, "account_locked") == 0    ? "this account is locked; ask an administrator"
+                    : strcmp(op.why, "account_expired") == 0 ? "this account has expired; ask an administrator"
+                    : strcmp(op.why, "no_office_access") == 0 ? "this account has no office access"
+                                                              : "sign-in is not allowed from this network");
         goto out;
     }
-    if (!u->email_verified) u->email_verified = true; /* the IdP vouched for it */
-    /* The second step, unless the IdP's MFA counts (core/mfa.h). */
-    char pending[8];
-    if ((st = gh_mfa_signin_step(ctx, v->org, u, v->claims, pending)) != GH_OK) goto fail;
-    if ((st = gh_session_open_pending(ctx, v->org, u, pending, out->token, out->csrf, &out->session)) != GH_OK) goto fail;
-    if (v->id_token && v->end_session_ep && (st = remember_logout(ctx, v, out->session.id)) != GH_OK) goto fail;
-    gh_strlcpy(ctx->actor.session_id, out->session.id, sizeof ctx->actor.session_id);
-    u->last_login_at = gh_now();
-    if ((st = gh_store_user_update(ctx->db, u, &ctx->err)) != GH_OK ||
-        (st = gh_store_identity_touch(ctx->db, v->org->id, identity_id, u->last_login_at, &ctx->err)) != GH_OK)
-        goto fail;
-    json_t *detail = json_pack("{s:s, s:s, s:s}", "method", "sso", "idp",
-                               json_string_value(json_object_get(v->cfg, "display_name")), "issuer", v->issuer);
-    if (detail && pending[0]) json_object_set_new(detail, "mfa_pending", json_string(pending));
-    if ((st = gh_audit(ctx, v->org->id, "auth.login", "session", out->session.id, detail)) != GH_OK)
-        goto fail;
-    if ((st = gh_db_commit(ctx->db, &ctx->err)) != GH_OK) goto out;
     out->user = *u;
-    goto out;
-fail:
-    gh_ctx_rollback(ctx, st);
 out:
     if (st != GH_OK) { sodium_memzero(out->token, sizeof out->token); sodium_memzero(out->csrf, sizeof out->csrf); }
     free(u);

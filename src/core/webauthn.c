@@ -88,6 +88,19 @@ static void sha256_hex(const void *p, size_t n, char out[65])
     sodium_bin2hex(out, 65, d, sizeof d);
 }
 
+typedef struct {
+    const char *hash;
+    const char *purpose;
+} challenge_op;
+
+static gh_status challenge_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    (void)tx;
+    const challenge_op *op = arg;
+    return gh_store_wa_challenge_insert(ctx->db, op->hash, ctx->actor.org_id, ctx->actor.id, op->purpose,
+                                        gh_now() + GH_WA_CHALLENGE_S, &ctx->err);
+}
+
 /* A new challenge for the actor and purpose: stored hashed, in its own transaction. */
 static gh_status new_challenge(gh_ctx *ctx, const char *purpose, char out[64])
 {
@@ -96,14 +109,8 @@ static gh_status new_challenge(gh_ctx *ctx, const char *purpose, char out[64])
     randombytes_buf(raw, sizeof raw);
     b64url_encode(raw, sizeof raw, out, 64);
     sha256_hex(out, strlen(out), hash);
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
-    if ((st = gh_store_wa_challenge_insert(ctx->db, hash, ctx->actor.org_id, ctx->actor.id, purpose,
-                                           gh_now() + GH_WA_CHALLENGE_S, &ctx->err)) != GH_OK) {
-        gh_ctx_rollback(ctx, st);
-        return st;
-    }
-    return gh_tx_commit_and_refresh(ctx);
+    challenge_op op = {.hash = hash, .purpose = purpose};
+    return gh_tx_run(ctx, challenge_change, &op);
 }
 
 /* Checks clientDataJSON (decoded into cd) inside the open transaction: type,
@@ -277,6 +284,7 @@ gh_status gh_webauthn_register_finish(gh_ctx *ctx, const char *name, const char 
     if ((st = rp_of(ctx, rpid, origin)) != GH_OK) goto out;
     if (!b64url_decode(client_data, cd, CLIENT_DATA_MAX, &cdn)) { st = invalid(ctx, "client_data", "not base64url"); goto out; }
     if (!b64url_decode(att_obj, att, ATT_OBJ_MAX, &attn)) { st = invalid(ctx, "attestation_object", "not base64url"); goto out; }
+    /* Not gh_tx_run: a refused answer commits the used-up challenge (below). */
     if ((st = gh_tx_begin(ctx)) != GH_OK) goto out;
     tx = true;
     /* The challenge is taken first: a wrong answer still uses it up. */
@@ -474,32 +482,41 @@ gh_status gh_webauthn_list(gh_ctx *ctx, json_t **out)
     return *out ? GH_OK : GH_E_INTERNAL;
 }
 
+typedef struct {
+    const char *id;
+    const char *name;
+} rename_op;
+
+static gh_status rename_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const rename_op *op = arg;
+    gh_status st = gh_store_wa_cred_rename(ctx->db, ctx->actor.org_id, ctx->actor.id, op->id, op->name, &ctx->err);
+    if (st != GH_OK) return st;
+    gh_tx_event(tx, "mfa.webauthn_renamed", "user", ctx->actor.id,
+                json_pack("{s:s, s:s}", "credential", op->id, "name", op->name));
+    return GH_OK;
+}
+
 gh_status gh_webauthn_rename(gh_ctx *ctx, const char *id, const char *name)
 {
     if (!name_ok(name))
         return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_value", "name", "a name of 1 to 100 characters");
-    gh_status st = gh_tx_begin(ctx);
+    rename_op op = {.id = id, .name = name};
+    return gh_tx_run(ctx, rename_change, &op);
+}
+
+static gh_status remove_change(gh_ctx *ctx, gh_tx *tx, void *arg)
+{
+    const char *id = arg;
+    int64_t n = 0;
+    gh_status st = gh_store_wa_cred_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, id, &n, &ctx->err);
     if (st != GH_OK) return st;
-    if ((st = gh_store_wa_cred_rename(ctx->db, ctx->actor.org_id, ctx->actor.id, id, name, &ctx->err)) != GH_OK ||
-        (st = gh_audit(ctx, NULL, "mfa.webauthn_renamed", "user", ctx->actor.id,
-                       json_pack("{s:s, s:s}", "credential", id, "name", name))) != GH_OK) {
-        gh_ctx_rollback(ctx, st);
-        return st;
-    }
-    return gh_tx_commit_and_refresh(ctx);
+    if (n == 0) return gh_fail(&ctx->err, GH_E_NOT_FOUND, "webauthn_unknown_credential", "no such passkey");
+    gh_tx_event(tx, "mfa.webauthn_removed", "user", ctx->actor.id, json_pack("{s:s}", "credential", id));
+    return GH_OK;
 }
 
 gh_status gh_webauthn_remove(gh_ctx *ctx, const char *id)
 {
-    int64_t n = 0;
-    gh_status st = gh_tx_begin(ctx);
-    if (st != GH_OK) return st;
-    if ((st = gh_store_wa_cred_delete(ctx->db, ctx->actor.org_id, ctx->actor.id, id, &n, &ctx->err)) != GH_OK) goto fail;
-    if (n == 0) { st = gh_fail(&ctx->err, GH_E_NOT_FOUND, "webauthn_unknown_credential", "no such passkey"); goto fail; }
-    if ((st = gh_audit(ctx, NULL, "mfa.webauthn_removed", "user", ctx->actor.id, json_pack("{s:s}", "credential", id))) != GH_OK)
-        goto fail;
-    return gh_tx_commit_and_refresh(ctx);
-fail:
-    gh_ctx_rollback(ctx, st);
-    return st;
+    return gh_tx_run(ctx, remove_change, (void *)id);
 }
