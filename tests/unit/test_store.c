@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "dbfixture.h"
 #include "store/db.h"
 #include "store/stmt.h" /* white-box: the statement layer */
 #include "store/store.h"
@@ -368,28 +369,6 @@ static void stmt_json_rows(void **state)
     gh_db_close(db);
 }
 
-static void add_org(gh_db *db, const char *id)
-{
-    gh_org o = {0};
-    gh_err e = {0};
-    gh_strlcpy(o.id, id, sizeof o.id);
-    gh_strlcpy(o.slug, id, sizeof o.slug);
-    gh_strlcpy(o.name, id, sizeof o.name);
-    gh_strlcpy(o.template_set, "plant", sizeof o.template_set);
-    o.seats_office = o.seats_factory = -1;
-    o.session_idle_s = o.session_max_s = o.invite_ttl_s = 3600;
-    o.kiosk_pin_min = 6;
-    o.kiosk_idle_s = o.kiosk_session_s = 60;
-    o.created_at = 1;
-    assert_int_equal(gh_store_org_insert(db, &o, &e), GH_OK);
-    gh_role r = {0};
-    gh_strlcpy(r.org_id, id, sizeof r.org_id);
-    gh_strlcpy(r.key, "user", sizeof r.key);
-    gh_strlcpy(r.name, "User", sizeof r.name);
-    r.created_at = r.updated_at = 1;
-    assert_int_equal(gh_store_role_insert(db, &r, &e), GH_OK);
-}
-
 static gh_status put_user(gh_db *db, const char *id, const char *email, const char *badge, const char *role,
                           gh_err *e)
 {
@@ -417,7 +396,7 @@ static void store_refusals(void **state)
 {
     (void)state;
     gh_db *db = open_migrated();
-    add_org(db, "o1");
+    gh_fx_add_org(db, "o1", "o1");
     gh_err e = {0};
     assert_int_equal(put_user(db, "u1", "a@x.test", "B1", "user", &e), GH_OK);
     assert_int_equal(put_user(db, "u2", "a@x.test", "B2", "user", &e), GH_E_CONFLICT);
