@@ -159,7 +159,7 @@ function pathWith(pattern, own, other, foreign) {
 // so that the cross-organization call reaches the lookup.
 const BODIES = { 'PUT /v1/views/{id}/shares': { group_ids: [] }, 'PATCH /v1/screens/{id}': { name: 'x' },
   'POST /v1/checkins/{id}/checkout': { status: 'complete' }, 'PATCH /v1/me/mfa/webauthn/{id}': { name: 'x' },
-  'PUT /v1/users/{id}/esignature': { enabled: true } };
+  'PUT /v1/users/{id}/esignature': { enabled: true }, 'PATCH /v1/kiosk-devices/{id}': { language: 'es' } };
 
 // Routes whose {param} is not an id of the organization's records.
 const NOT_ORG_SCOPED = new Set(['POST /v1/kiosk/{org}/login', 'GET /scim/v2/ResourceTypes/{id}', 'GET /scim/v2/Schemas/{id}']);
