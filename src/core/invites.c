@@ -3,6 +3,10 @@
  * transaction with its audit events and mails through gh_tx_run(), which
  * refreshes the authorization snapshot on commit, so it knows an accepted
  * user before the answer leaves.
+ *
+ * Over 600 lines: sending, renewing, bulk sending, cancelling and accepting
+ * (by link and through SSO) share the invitation's checks (seats, the
+ * no-escalation rule, expiry) and the one step that creates the person.
  */
 #include "core/invites.h"
 #include "core/secret.h"
