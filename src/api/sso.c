@@ -218,6 +218,24 @@ static char *form_value(const char *body, size_t len, const char *name)
     return NULL;
 }
 
+/* The answer to a finished SSO sign-in (OIDC callback or SAML ACS): the
+ * same cookies and answer as a password sign-in, a browser (Accept:
+ * text/html) sent on to the console; a re-authentication says so. */
+static void signed_in(gh_req *r, const gh_oidc_signin *in)
+{
+    const char *accept = gh_req_header(r, "Accept");
+    bool html = accept && strstr(accept, "text/html");
+    if (in->reauth) {
+        if (html) redirect_to(r, "/console/?reauthenticated=1");
+        else gh_reply_json(r, 200, json_pack("{s:b, s:s}", "reauthenticated", 1, "purpose", in->purpose));
+    } else if (html) {
+        redirect_to(r, "/console/");
+        gh_api_session_cookies(r, in->token, in->csrf, &in->session);
+    } else {
+        gh_api_session_answer(r, in->token, in->csrf, &in->session, gh_user_json(&in->user));
+    }
+}
+
 static void saml_acs_done(gh_req *r)
 {
     gh_oidc_signin *in = calloc(1, sizeof *in);
@@ -226,16 +244,7 @@ static void saml_acs_done(gh_req *r)
     if (st != GH_OK && browser_failure(r, gh_saml_flow_org_slug(gh_req_state(r)))) {
         /* answered */
     } else if (!gh_api_failed(r, st)) {
-        const char *accept = gh_req_header(r, "Accept");
-        if (in->reauth) {
-            if (accept && strstr(accept, "text/html")) redirect_to(r, "/console/?reauthenticated=1");
-            else gh_reply_json(r, 200, json_pack("{s:b, s:s}", "reauthenticated", 1, "purpose", in->purpose));
-        } else if (accept && strstr(accept, "text/html")) {
-            redirect_to(r, "/console/");
-            gh_api_session_cookies(r, in->token, in->csrf, &in->session);
-        } else {
-            gh_api_session_answer(r, in->token, in->csrf, &in->session, gh_user_json(&in->user));
-        }
+        signed_in(r, in);
     }
     sodium_memzero(in, sizeof *in);
     free(in);
@@ -319,18 +328,7 @@ static void callback_done(gh_req *r)
     if (st != GH_OK && browser_failure(r, gh_oidc_flow_org_slug(gh_req_state(r)))) {
         /* answered */
     } else if (!gh_api_failed(r, st)) {
-        /* The same cookies and answer as a password sign-in; a browser
-         * (Accept: text/html) is sent on to the console. */
-        const char *accept = gh_req_header(r, "Accept");
-        if (in->reauth) {
-            if (accept && strstr(accept, "text/html")) redirect_to(r, "/console/?reauthenticated=1");
-            else gh_reply_json(r, 200, json_pack("{s:b, s:s}", "reauthenticated", 1, "purpose", in->purpose));
-        } else if (accept && strstr(accept, "text/html")) {
-            redirect_to(r, "/console/");
-            gh_api_session_cookies(r, in->token, in->csrf, &in->session);
-        } else {
-            gh_api_session_answer(r, in->token, in->csrf, &in->session, gh_user_json(&in->user));
-        }
+        signed_in(r, in);
     }
     sodium_memzero(in, sizeof *in);
     free(in);
