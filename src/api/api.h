@@ -76,6 +76,9 @@ void gh_api_session_answer(gh_req *r, const char *token, const char *csrf, const
 bool gh_api_no_fields_or_reply(gh_req *r);
 /* Parses an optional limit query parameter (1..max). */
 bool gh_api_limit_or_reply(gh_req *r, int max, int *out);
+/* An optional search term q (NULL is fine): at most GH_NAME_MAX
+ * characters, else invalid_filter (400, answered) and false. */
+bool gh_api_q_or_reply(gh_req *r, const char *q);
 
 /* The body of PUT /v1/org/sso type-checked (unknown, mistyped, missing
  * fields, also inside jit), for the API and `gatehouse sso set`. In sso.c. */

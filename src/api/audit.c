@@ -22,8 +22,8 @@ static void list_audit(gh_req *r)
 {
     gh_ctx *ctx = gh_req_ctx(r);
     gh_audit_filter f = {.actor_id = gh_req_query(r, "actor"), .action = gh_req_query(r, "action"),
-                         .target_id = gh_req_query(r, "target")};
-    if (!gh_api_limit_or_reply(r, 500, &f.limit)) return;
+                         .target_id = gh_req_query(r, "target"), .q = gh_req_query(r, "q")};
+    if (!gh_api_limit_or_reply(r, 500, &f.limit) || !gh_api_q_or_reply(r, f.q)) return;
     if (!f.limit) f.limit = 100;
     if (!time_param(r, "from", &f.from) || !time_param(r, "to", &f.to)) return;
     const char *cursor = gh_req_query(r, "cursor");

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/accounts.h" /* GH_NAME_MAX */
 
 bool gh_api_failed(gh_req *r, gh_status st)
 {
@@ -65,6 +66,16 @@ bool gh_api_no_fields_or_reply(gh_req *r)
 {
     static const gh_jfield none[] = {{NULL, 0, false}};
     return gh_json_check_or_reply(r, gh_req_json(r), none);
+}
+
+bool gh_api_q_or_reply(gh_req *r, const char *q)
+{
+    if (!q || gh_strnlen_max(q, GH_NAME_MAX) <= GH_NAME_MAX) return true;
+    /* The store could not fold it and would drop the filter. */
+    gh_err e = {0};
+    gh_fail_field(&e, GH_E_INVALID, "invalid_filter", "q", "q is at most %d characters", GH_NAME_MAX);
+    gh_reply_err(r, &e);
+    return false;
 }
 
 bool gh_api_limit_or_reply(gh_req *r, int max, int *out)

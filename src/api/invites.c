@@ -15,9 +15,11 @@ static void list_invites(gh_req *r)
     gh_ctx *ctx = gh_req_ctx(r);
     int limit;
     if (!gh_api_limit_or_reply(r, 200, &limit)) return;
+    const char *q = gh_req_query(r, "q");
+    if (!gh_api_q_or_reply(r, q)) return;
     json_t *items;
     char *next = NULL;
-    if (gh_api_failed(r, gh_invite_list(ctx, limit, gh_req_query(r, "cursor"), &items, &next))) return;
+    if (gh_api_failed(r, gh_invite_list(ctx, limit, gh_req_query(r, "cursor"), q, &items, &next))) return;
     gh_delivery_annotate(ctx, items, "invite", "email", NULL);
     gh_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next ? json_string(next) : json_null()));
     free(next);

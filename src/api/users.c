@@ -20,12 +20,7 @@ static void list_users(gh_req *r)
     f.q = gh_req_query(r, "q");
     f.after_name = gh_req_query(r, "cursor");
     const char *access = gh_req_query(r, "access");
-    if (f.q && gh_strnlen_max(f.q, GH_NAME_MAX) > GH_NAME_MAX) {
-        /* The store could not lower-case it and would drop the filter. */
-        gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_filter", "q", "q is at most %d characters", GH_NAME_MAX);
-        gh_reply_ctx_err(r);
-        return;
-    }
+    if (!gh_api_q_or_reply(r, f.q)) return;
     if (f.status && strcmp(f.status, "active") != 0 && strcmp(f.status, "locked") != 0) {
         gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_filter", "status", "status is active or locked");
         gh_reply_ctx_err(r);

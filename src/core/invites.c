@@ -316,10 +316,10 @@ static void list_visit(const gh_invite *v, void *arg)
     a->n++;
 }
 
-gh_status gh_invite_list(gh_ctx *ctx, int limit, const char *cursor, json_t **items, char **next_cursor)
+gh_status gh_invite_list(gh_ctx *ctx, int limit, const char *cursor, const char *q, json_t **items, char **next_cursor)
 {
     char after_id[GH_ID_MAX];
-    gh_invite_filter f = {.limit = limit <= 0 ? PAGE_DEFAULT : limit > PAGE_MAX ? PAGE_MAX : limit};
+    gh_invite_filter f = {.limit = limit <= 0 ? PAGE_DEFAULT : limit > PAGE_MAX ? PAGE_MAX : limit, .q = q};
     if (cursor) {
         if (!cursor_parse(cursor, &f.after_created, after_id))
             return gh_fail_field(&ctx->err, GH_E_INVALID, "invalid_cursor", "cursor", "the cursor is not valid");

@@ -40,7 +40,7 @@ json_t *gh_invite_json(const gh_invite *v);
 gh_status gh_invite_create(gh_ctx *ctx, const json_t *emails, const char *role, json_t **results);
 /* Pending invitations (expired ones included, flagged), oldest first.
  * limit 0 = default; cursor from the previous page or NULL. */
-gh_status gh_invite_list(gh_ctx *ctx, int limit, const char *cursor, json_t **items, char **next_cursor);
+gh_status gh_invite_list(gh_ctx *ctx, int limit, const char *cursor, const char *q, json_t **items, char **next_cursor);
 gh_status gh_invite_get(gh_ctx *ctx, const char *id, gh_invite *out);
 /* Mails a fresh link (the old one stops working) and restarts the expiry.
  * Without mail configured (gh_delivery_configured), the acceptance link is

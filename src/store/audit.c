@@ -1,6 +1,8 @@
 /* The store SQL (through store/stmt.h) of store.h: the audit trail. */
 #include <string.h>
+#include <stdlib.h>
 
+#include "store/migrations.h"
 #include "store/store.h"
 #include "store/stmt.h"
 #include "util/json.h"
@@ -19,6 +21,11 @@ gh_status gh_store_audit_insert(gh_db *db, const gh_audit_row *a, gh_err *err)
     gh_bind_text(st, 9, a->ip ? a->ip : ""); gh_bind_text(st, 10, a->request_id ? a->request_id : "");
     gh_bind_text(st, 11, a->detail_json ? a->detail_json : "{}");
     STEP_DONE(db, st, err, "audit insert");
+    /* Its search key (migration 28), in the same transaction. */
+    PREP(db, ix, "INSERT INTO audit_search (rowid, k, oid) SELECT a.seq, " GH_AUDIT_SEARCH_KEY ", a.org_id"
+                 " FROM audit a WHERE a.id = ?1", err);
+    gh_bind_text(ix, 1, id);
+    STEP_DONE(db, ix, err, "audit search insert");
     return GH_OK;
 }
 
@@ -100,19 +107,79 @@ gh_status gh_store_audit_export_page(gh_db *db, const char *org_id, const gh_aud
     return s == GH_DONE ? GH_OK : gh_db_fail(db, err, "audit export");
 }
 
-gh_status gh_store_audit_list(gh_db *db, const char *org_id, const gh_audit_filter *f,
-                              json_t *items, int64_t *next_seq, gh_err *err)
+/* The audit list, newest first. Without q it walks audit_org (or the
+ * actor's or action's index) from the cursor down. A q of three characters
+ * or more reads audit_search (migration 28), whose rowid is the event's
+ * seq, newest first from the cursor: its matches come out of the index in
+ * the list's order, so a page costs its own rows whatever the trail's size.
+ * A shorter q walks the trail testing each event's key. */
+#define AUDIT_COLS "SELECT seq, id, at, actor_type, actor_id, action, target_type, target_id, ip, request_id, detail," \
+    " " AUDIT_ACTOR_NAME ", " AUDIT_TARGET_NAME
+#define AUDIT_FILTERS \
+    " AND (?2 IS NULL OR actor_id = ?2) AND (?3 IS NULL OR action = ?3 OR action LIKE ?3 || '.%')" \
+    " AND (?4 IS NULL OR target_id = ?4) AND (?5 = 0 OR at >= ?5) AND (?6 = 0 OR at < ?6)"
+#define AUDIT_SQL_ALL AUDIT_COLS " FROM audit a WHERE org_id = ?1" AUDIT_FILTERS " AND (?7 = 0 OR seq < ?7)" \
+    " ORDER BY seq DESC LIMIT ?8"
+#define AUDIT_SQL_SEARCH AUDIT_COLS " FROM audit_search s CROSS JOIN audit a" \
+    " WHERE s.k MATCH ?9 AND s.oid = ?1 AND (?7 = 0 OR s.rowid < ?7) AND a.seq = s.rowid AND a.org_id = ?1" \
+    AUDIT_FILTERS " ORDER BY s.rowid DESC LIMIT ?8"
+#define AUDIT_SQL_WALK AUDIT_COLS " FROM audit a WHERE org_id = ?1" AUDIT_FILTERS " AND (?7 = 0 OR seq < ?7)" \
+    " AND instr((SELECT k FROM audit_search WHERE rowid = a.seq), ?9) > 0 ORDER BY seq DESC LIMIT ?8"
+
+typedef struct audit_query {
+    char q[GH_SEARCH_KEY_MAX];
+    char phrase[2 * GH_SEARCH_KEY_MAX + 3];
+    size_t qn;
+    bool indexed;
+} audit_query;
+
+static const char *audit_list_sql(const gh_audit_filter *f, audit_query *aq)
 {
-    PREP(db, st, "SELECT seq, id, at, actor_type, actor_id, action, target_type, target_id, ip, request_id, detail,"
-                 " " AUDIT_ACTOR_NAME ", " AUDIT_TARGET_NAME
-                 " FROM audit a WHERE org_id = ?1"
-                 " AND (?2 IS NULL OR actor_id = ?2) AND (?3 IS NULL OR action = ?3 OR action LIKE ?3 || '.%')"
-                 " AND (?4 IS NULL OR target_id = ?4)"
-                 " AND (?5 = 0 OR at >= ?5) AND (?6 = 0 OR at < ?6) AND (?7 = 0 OR seq < ?7)"
-                 " ORDER BY seq DESC LIMIT ?8", err);
+    aq->indexed = gh_sql_search_phrase(f->q, aq->q, sizeof aq->q, &aq->qn, aq->phrase, sizeof aq->phrase);
+    return aq->indexed ? AUDIT_SQL_SEARCH : aq->qn ? AUDIT_SQL_WALK : AUDIT_SQL_ALL;
+}
+
+static void audit_list_bind(gh_stmt *st, const char *org_id, const gh_audit_filter *f, const audit_query *aq)
+{
     gh_bind_text(st, 1, org_id); gh_bind_text(st, 2, f->actor_id); gh_bind_text(st, 3, f->action);
     gh_bind_text(st, 4, f->target_id); gh_bind_i64(st, 5, f->from); gh_bind_i64(st, 6, f->to);
     gh_bind_i64(st, 7, f->before_seq); gh_bind_i64(st, 8, (int64_t)f->limit + 1);
+    if (aq->qn) gh_bind_text(st, 9, aq->indexed ? aq->phrase : aq->q);
+}
+
+typedef struct {
+    const char *org_id;
+    const gh_audit_filter *f;
+    const audit_query *aq;
+} audit_plan_args;
+
+static void audit_plan_bind(gh_stmt *st, void *arg)
+{
+    audit_plan_args *a = arg;
+    audit_list_bind(st, a->org_id, a->f, a->aq);
+}
+
+gh_status gh_store_audit_list_plan(gh_db *db, const char *org_id, const gh_audit_filter *f, char *out, size_t cap,
+                                   gh_err *err)
+{
+    audit_query *aq = malloc(sizeof *aq);
+    if (cap) out[0] = '\0';
+    if (!aq) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    audit_plan_args a = {org_id, f, aq};
+    gh_status rc = gh_sql_plan(db, audit_list_sql(f, aq), audit_plan_bind, &a, out, cap, err);
+    free(aq);
+    return rc;
+}
+
+gh_status gh_store_audit_list(gh_db *db, const char *org_id, const gh_audit_filter *f,
+                              json_t *items, int64_t *next_seq, gh_err *err)
+{
+    audit_query *aq = malloc(sizeof *aq);
+    if (!aq) return gh_fail(err, GH_E_INTERNAL, "internal", "out of memory");
+    gh_stmt *st = gh_db_stmt(db, audit_list_sql(f, aq));
+    if (!st) { free(aq); return gh_db_fail(db, err, "prepare"); }
+    audit_list_bind(st, org_id, f, aq); /* bound as copies */
+    free(aq);
     int s, n = 0;
     int64_t last = 0;
     *next_seq = 0;

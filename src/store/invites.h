@@ -45,10 +45,14 @@ gh_status gh_store_invite_get_pending(gh_db *db, const char *org_id, const char 
 typedef struct gh_invite_filter {
     int64_t after_created;   /* keyset cursor (created_at, id); after_id NULL = start */
     const char *after_id;
+    const char *q;           /* a substring of the address, any case and accents; NULL = any */
     int limit;
 } gh_invite_filter;
 /* Pending invitations (expired ones included) in (created_at, id) order. */
 gh_status gh_store_invite_list_pending(gh_db *db, const char *org_id, const gh_invite_filter *f,
                                        void (*fn)(const gh_invite *, void *), void *arg, gh_err *err);
+/* The query plan of that list (EXPLAIN QUERY PLAN lines), for tests. */
+gh_status gh_store_invite_list_plan(gh_db *db, const char *org_id, const gh_invite_filter *f, char *out, size_t cap,
+                                    gh_err *err);
 
 #endif

@@ -837,6 +837,46 @@ static const char *const migrations[] = {
      * follows the next in line (device, then browser, then English). */
     "ALTER TABLE users ADD COLUMN language TEXT;"
     "ALTER TABLE kiosk_devices ADD COLUMN language TEXT;",
+    /* 28: lists and searches that stay flat at 100,000 people (issue 17).
+     * users_org_name also holds search_key, so a broad search walking the
+     * name order tests each key in the index and reads only the matching
+     * rows; each list filter has an index in name order (status, role,
+     * office and factory access), so a rare one (status=locked) reads its
+     * rows only. Invitations: invites_search indexes the folded e-mail
+     * (rowids from invite_search_ids, written by triggers, as users' 14).
+     * Audit: audit_search indexes the folded action, actor name and target
+     * name as they were at the event; its rowid is the event's seq, so a
+     * search reads its matches newest first straight from the index. The
+     * store writes it with each event (store/audit.c; no trigger, so rows
+     * written by other tools are simply not searchable), and this fills it
+     * for the trail so far. */
+    ("DROP INDEX users_org_name;"
+     "CREATE INDEX users_org_name ON users(org_id, name_sort, id, search_key);"
+     "CREATE INDEX users_org_status_name ON users(org_id, status, name_sort, id);"
+     "DROP INDEX users_org_role;"
+     "CREATE INDEX users_org_role_name ON users(org_id, role_key, name_sort, id);"
+     "CREATE INDEX users_org_office_name ON users(org_id, name_sort, id) WHERE office_access = 1;"
+     "CREATE INDEX users_org_factory_name ON users(org_id, name_sort, id) WHERE factory_access = 1;"
+     "CREATE TABLE invite_search_ids (rid INTEGER PRIMARY KEY, invite_id TEXT NOT NULL UNIQUE);"
+     "CREATE VIRTUAL TABLE invites_search USING fts5(k, oid UNINDEXED, tokenize = 'trigram');"
+     "INSERT INTO invite_search_ids (invite_id) SELECT id FROM invites ORDER BY org_id, created_at, id;"
+     "INSERT INTO invites_search (rowid, k, oid)"
+     " SELECT x.rid, gh_search_key(i.email, NULL, NULL), i.org_id FROM invite_search_ids x JOIN invites i ON i.id = x.invite_id;"
+     "CREATE TRIGGER invites_search_ins AFTER INSERT ON invites BEGIN"
+     " INSERT INTO invite_search_ids (invite_id) VALUES (new.id);"
+     " INSERT INTO invites_search (rowid, k, oid)"
+     "  VALUES ((SELECT rid FROM invite_search_ids WHERE invite_id = new.id), gh_search_key(new.email, NULL, NULL), new.org_id);"
+     " END;"
+     "CREATE TRIGGER invites_search_upd AFTER UPDATE OF email ON invites WHEN old.email IS NOT new.email BEGIN"
+     " UPDATE invites_search SET k = gh_search_key(new.email, NULL, NULL)"
+     "  WHERE rowid = (SELECT rid FROM invite_search_ids WHERE invite_id = new.id);"
+     " END;"
+     "CREATE TRIGGER invites_search_del AFTER DELETE ON invites BEGIN"
+     " DELETE FROM invites_search WHERE rowid = (SELECT rid FROM invite_search_ids WHERE invite_id = old.id);"
+     " DELETE FROM invite_search_ids WHERE invite_id = old.id;"
+     " END;"
+     "CREATE VIRTUAL TABLE audit_search USING fts5(k, oid UNINDEXED, tokenize = 'trigram');"
+     "INSERT INTO audit_search (rowid, k, oid) SELECT a.seq, " GH_AUDIT_SEARCH_KEY ", a.org_id FROM audit a;"),
 };
 
 int gh_migrations_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

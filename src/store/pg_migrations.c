@@ -678,6 +678,20 @@ static const char *const pg_migrations[] = {
     /* 27: languages (issue 22) of people and kiosk devices; NULL = not chosen */
     ("ALTER TABLE users ADD COLUMN language " T ";"
      "ALTER TABLE kiosk_devices ADD COLUMN language " T ";"),
+    /* 28: list filters in name order, and invitation and audit search.
+     * SQLite's FTS5 tables (invites_search, audit_search, with
+     * invite_search_ids) become pg_trgm GIN indexes: the invited address,
+     * and the audit action (the names in SQLite's audit key are other
+     * tables' rows, which an index expression cannot read) */
+    ("DROP INDEX users_org_name;"
+     "CREATE INDEX users_org_name ON users(org_id, name_sort, id, search_key);"
+     "CREATE INDEX users_org_status_name ON users(org_id, status, name_sort, id);"
+     "DROP INDEX users_org_role;"
+     "CREATE INDEX users_org_role_name ON users(org_id, role_key, name_sort, id);"
+     "CREATE INDEX users_org_office_name ON users(org_id, name_sort, id) WHERE office_access = 1;"
+     "CREATE INDEX users_org_factory_name ON users(org_id, name_sort, id) WHERE factory_access = 1;"
+     "CREATE INDEX invites_search_trgm ON invites USING gin ((lower(email)) gin_trgm_ops);"
+     "CREATE INDEX audit_search_trgm ON audit USING gin ((lower(action)) gin_trgm_ops);"),
 };
 
 int gh_pg_migrations_count(void) { return (int)(sizeof pg_migrations / sizeof pg_migrations[0]); }

@@ -60,3 +60,30 @@ done:
     free(sql);
     return rc;
 }
+
+bool gh_sql_search_phrase(const char *q, char *fold, size_t fcap, size_t *foldn, char *phrase, size_t pcap)
+{
+    *foldn = q && *q ? gh_search_fold(q, fold, fcap) : 0;
+    if (pcap < 3 || *foldn == 0 || gh_search_chars(fold) < 3) return false;
+    size_t n = 0;
+    phrase[n++] = '"';
+    for (size_t i = 0; i < *foldn && n + 3 < pcap; i++) {
+        if (fold[i] == '"') phrase[n++] = '"';
+        phrase[n++] = fold[i];
+    }
+    phrase[n++] = '"';
+    phrase[n] = '\0';
+    return true;
+}
+
+int64_t gh_sql_search_count(gh_db *db, const char *sql, const char *org_id, const char *phrase, int64_t upto)
+{
+    gh_stmt *st = gh_db_stmt(db, sql);
+    if (!st) return -1;
+    gh_bind_text(st, 1, phrase);
+    gh_bind_text(st, 2, org_id);
+    gh_bind_i64(st, 3, upto);
+    int64_t n = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : -1;
+    gh_reset(st);
+    return n;
+}

@@ -159,6 +159,17 @@ static inline json_t *gh_sql_text_or_null(gh_stmt *st, int col)
 gh_status gh_sql_plan(gh_db *db, const char *q, void (*bind)(gh_stmt *, void *), void *arg, char *out, size_t cap,
                       gh_err *err);
 
+/* Search (issue 17): q folded like the stored keys (util.h gh_search_fold)
+ * into fold; when it has three characters or more (what a trigram index
+ * can answer), also as one FTS5 phrase, its quotes doubled, into phrase
+ * (pcap at least 2 * fcap + 3), and returns true. *foldn is fold's length
+ * (0 for no q). */
+bool gh_sql_search_phrase(const char *q, char *fold, size_t fcap, size_t *foldn, char *phrase, size_t pcap);
+/* How many rows of org_id an FTS5 search table has for the phrase, counted
+ * up to `upto`: sql binds ?1 the phrase, ?2 the org, ?3 upto and returns the
+ * count. -1 on error. */
+int64_t gh_sql_search_count(gh_db *db, const char *sql, const char *org_id, const char *phrase, int64_t upto);
+
 /* Rows of two text columns, passed to fn (with gh_sql_each_row). */
 typedef struct { void (*fn)(const char *, const char *, void *); void *arg; } gh_sql_pair_cb;
 static inline void gh_sql_pair_visit(gh_stmt *st, void *arg)

@@ -267,6 +267,7 @@ typedef struct gh_audit_filter {
     const char *actor_id, *action, *target_id;
     int64_t from, to;        /* 0 = open */
     int64_t before_seq;      /* cursor: rows with seq < before_seq; 0 = newest */
+    const char *q;           /* list only: a substring of the action, actor or target name, any case and accents */
     int limit;
 } gh_audit_filter;
 /* The newest audit sequence number (0 for none): a mark taken before slow
@@ -281,6 +282,9 @@ gh_status gh_store_audit_signin_ended_since(gh_db *db, const char *org_id, const
 /* Newest first; appends to `items` and sets *next_seq (0 when no more). */
 gh_status gh_store_audit_list(gh_db *db, const char *org_id, const gh_audit_filter *f,
                               json_t *items, int64_t *next_seq, gh_err *err);
+/* The query plan of that list (EXPLAIN QUERY PLAN lines), for tests. */
+gh_status gh_store_audit_list_plan(gh_db *db, const char *org_id, const gh_audit_filter *f, char *out, size_t cap,
+                                   gh_err *err);
 
 /* ---- API keys ------------------------------------------------------------------- */
 typedef struct gh_apikey {

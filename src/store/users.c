@@ -236,7 +236,8 @@ gh_status gh_store_user_touch_login(gh_db *db, const char *id, int64_t at, gh_er
 
 /* The filters every user list shares (?1 org, ?2 status, ?3 role, ?5 access),
  * then the name order and ?8 the page size. With a cursor, the row value
- * (name_sort, id) > (?6, ?7) seeks in users_org_name instead of walking to it. */
+ * (name_sort, id) > (?6, ?7) seeks in the driving index instead of walking
+ * to it. */
 #define USER_FILTERS \
     " AND (?2 IS NULL OR status = ?2)" \
     " AND (?3 IS NULL OR role_key = ?3)" \
@@ -251,11 +252,27 @@ gh_status gh_store_user_touch_login(gh_db *db, const char *id, int64_t at, gh_er
 
 /* A search of three characters or more that matches fewer people than this
  * is answered from the trigram index (the matches sorted by name); one that
- * matches more walks the name order and tests each key, which finds a page
- * of 100 within about 100 * N / SEARCH_BROAD rows. Both stay flat in N. */
+ * matches more walks the name order and tests each key (users_org_name
+ * holds search_key, so only matching rows are read), which finds a page
+ * of 100 within about 100 * N / SEARCH_BROAD index entries. */
 #define SEARCH_BROAD 2000
 
 typedef enum { UQ_ALL, UQ_INDEXED, UQ_WALK } uq_mode;
+
+/* The index a list walks in name order (migration 28): the whole org's,
+ * or the one of a filter, so a rare filter value reads only its rows. */
+typedef enum { BY_NAME, BY_STATUS, BY_ROLE, BY_OFFICE, BY_FACTORY, BY_COUNT } user_by;
+#define USER_WALKS(w) \
+    {USER_FROM_INDEX w USER_FILTERS USER_ORDER, USER_FROM_INDEX w USER_FILTERS USER_AFTER USER_ORDER, \
+     USER_FROM_INDEX w USER_KEY_HAS USER_FILTERS USER_ORDER, \
+     USER_FROM_INDEX w USER_KEY_HAS USER_FILTERS USER_AFTER USER_ORDER}
+static const char *const user_walk_sql[BY_COUNT][4] = {
+    USER_WALKS(""),
+    USER_WALKS(" AND status = ?2"),
+    USER_WALKS(" AND role_key = ?3"),
+    USER_WALKS(" AND office_access = 1"),
+    USER_WALKS(" AND factory_access = 1"),
+};
 
 typedef struct user_query {
     char q[GH_SEARCH_KEY_MAX];
@@ -265,46 +282,32 @@ typedef struct user_query {
     uq_mode mode;
 } user_query;
 
-/* How many people of org_id match the phrase, counting up to SEARCH_BROAD. */
-static int64_t search_count(gh_db *db, const char *org_id, const char *phrase)
+static user_by user_list_by(const gh_user_filter *f)
 {
-    gh_stmt *st = gh_db_stmt(db, "SELECT count(*) FROM (SELECT 1 FROM users_search"
-                                 " WHERE k MATCH ?1 AND oid = ?2 LIMIT ?3)");
-    if (!st) return -1;
-    gh_bind_text(st, 1, phrase);
-    gh_bind_text(st, 2, org_id);
-    gh_bind_i64(st, 3, SEARCH_BROAD);
-    int64_t n = gh_step(st) == GH_ROW ? gh_col_i64(st, 0) : -1;
-    gh_reset(st);
-    return n;
+    /* Most people are active: a role says more than status=active. */
+    if (f->status && strcmp(f->status, "active") != 0) return BY_STATUS;
+    if (f->role) return BY_ROLE;
+    if (f->status) return BY_STATUS;
+    if (f->access == 1) return BY_OFFICE;
+    if (f->access == 2) return BY_FACTORY;
+    return BY_NAME;
 }
 
 static const char *user_list_sql(gh_db *db, const char *org_id, const gh_user_filter *f, user_query *uq)
 {
-    uq->qn = f->q && *f->q ? gh_search_fold(f->q, uq->q, sizeof uq->q) : 0;
-    uq->mode = uq->qn == 0 ? UQ_ALL : UQ_WALK;
-    if (uq->qn > 0 && gh_search_chars(uq->q) >= 3) {
-        size_t n = 0;
-        uq->phrase[n++] = '"';
-        for (size_t i = 0; i < uq->qn && n + 3 < sizeof uq->phrase; i++) {
-            if (uq->q[i] == '"') uq->phrase[n++] = '"';
-            uq->phrase[n++] = uq->q[i];
-        }
-        uq->phrase[n++] = '"';
-        uq->phrase[n] = '\0';
-        int64_t matches = search_count(db, org_id, uq->phrase);
-        if (matches >= 0 && matches < SEARCH_BROAD) uq->mode = UQ_INDEXED;
+    uq->mode = UQ_ALL;
+    if (gh_sql_search_phrase(f->q, uq->q, sizeof uq->q, &uq->qn, uq->phrase, sizeof uq->phrase)) {
+        int64_t matches = gh_sql_search_count(db, "SELECT count(*) FROM (SELECT 1 FROM users_search"
+                                                  " WHERE k MATCH ?1 AND oid = ?2 LIMIT ?3)",
+                                              org_id, uq->phrase, SEARCH_BROAD);
+        uq->mode = matches >= 0 && matches < SEARCH_BROAD ? UQ_INDEXED : UQ_WALK;
+    } else if (uq->qn > 0) {
+        uq->mode = UQ_WALK;
     }
     bool after = f->after_name != NULL;
-    switch (uq->mode) {
-    case UQ_INDEXED:
+    if (uq->mode == UQ_INDEXED)
         return after ? USER_FROM_SEARCH USER_FILTERS USER_AFTER USER_ORDER : USER_FROM_SEARCH USER_FILTERS USER_ORDER;
-    case UQ_WALK:
-        return after ? USER_FROM_INDEX USER_KEY_HAS USER_FILTERS USER_AFTER USER_ORDER
-                     : USER_FROM_INDEX USER_KEY_HAS USER_FILTERS USER_ORDER;
-    default:
-        return after ? USER_FROM_INDEX USER_FILTERS USER_AFTER USER_ORDER : USER_FROM_INDEX USER_FILTERS USER_ORDER;
-    }
+    return user_walk_sql[user_list_by(f)][(uq->mode == UQ_WALK ? 2 : 0) + (after ? 1 : 0)];
 }
 
 static void user_list_bind(gh_stmt *st, const char *org_id, const gh_user_filter *f, user_query *uq)

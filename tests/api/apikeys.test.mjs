@@ -98,6 +98,12 @@ const SCOPES_MIGRATION = 9;
 // Winding the schema back to 8 must also undo the migrations after 9.
 const BUMP = "UPDATE meta SET value = value + 1 WHERE key = 'generation';";
 const UNDO_AFTER_9 = [
+  // 28: list filters in name order, invitation and audit search
+  'DROP TRIGGER invites_search_ins; DROP TRIGGER invites_search_upd; DROP TRIGGER invites_search_del;',
+  'DROP TABLE invites_search; DROP TABLE invite_search_ids; DROP TABLE audit_search;',
+  'DROP INDEX users_org_status_name; DROP INDEX users_org_role_name; DROP INDEX users_org_office_name; DROP INDEX users_org_factory_name;',
+  'CREATE INDEX users_org_role ON users(org_id, role_key);',
+  'DROP INDEX users_org_name; CREATE INDEX users_org_name ON users(org_id, name_sort, id);',
   // 27: languages
   'ALTER TABLE users DROP COLUMN language; ALTER TABLE kiosk_devices DROP COLUMN language;',
   // 26: RP-initiated logout data of SSO sessions; 25: the e-mail domains of company sign-in

@@ -494,3 +494,40 @@ test('creating an account for an invited address is refused while the invitation
     await s.stop();
   }
 });
+
+test('invitations and the audit trail are searched with q (any case and accents), pages by cursor', async () => {
+  const s = await startServer();
+  try {
+    const admin = await s.login();
+    await invite(s, admin, ['Jose.Nunez@plant.test', 'anna@office.test', 'mia@plant.test']);
+    const q = async (path) => {
+      const r = await s.api(path, { token: admin });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body;
+    };
+    // One request: the same created_at, so the order is by id.
+    const both = (await q('/v1/invites?q=PLANT')).items.map((i) => i.email);
+    assert.deepEqual([...both].sort(), ['Jose.Nunez@plant.test', 'mia@plant.test']);
+    assert.deepEqual((await q(`/v1/invites?q=${encodeURIComponent('núñez')}`)).items.map((i) => i.email), ['Jose.Nunez@plant.test']);
+    const first = await q('/v1/invites?q=plant&limit=1');
+    assert.deepEqual(first.items.map((i) => i.email), [both[0]]);
+    const next = await q(`/v1/invites?q=plant&limit=1&cursor=${encodeURIComponent(first.next_cursor)}`);
+    assert.deepEqual(next.items.map((i) => i.email), [both[1]]);
+    assert.deepEqual((await q('/v1/invites?q=nobody')).items, []);
+    // The audit trail: by action, newest first, and by the target's name.
+    const sent = await q('/v1/audit?q=INVITE.SENT');
+    assert.ok(sent.items.length >= 3 && sent.items.every((e) => e.action === 'invite.sent'), JSON.stringify(sent.items));
+    const seqs = sent.items.map((e) => e.at);
+    assert.deepEqual(seqs, [...seqs].sort().reverse());
+    const page = await q('/v1/audit?q=invite.sent&limit=1');
+    assert.equal(page.items.length, 1);
+    const rest = await q(`/v1/audit?q=invite.sent&cursor=${page.next_cursor}`);
+    assert.equal(rest.items.length, sent.items.length - 1);
+    assert.ok(!rest.items.some((e) => e.id === page.items[0].id));
+    // A term over the limit is refused, and changes nothing.
+    await assertProblem(await s.api(`/v1/invites?q=${'x'.repeat(201)}`, { token: admin }), 400, 'invalid_filter');
+    await assertProblem(await s.api(`/v1/audit?q=${'x'.repeat(201)}`, { token: admin }), 400, 'invalid_filter');
+  } finally {
+    await s.stop();
+  }
+});

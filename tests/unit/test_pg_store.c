@@ -391,7 +391,11 @@ static const char *const sqlite_only[] = {"users_search", "users_search_data", "
                                           "tasks_search_content", "tasks_search_docsize", "tasks_search_config",
                                           "task_search_ids", "groups_search", "groups_search_data",
                                           "groups_search_idx", "groups_search_content", "groups_search_docsize",
-                                          "groups_search_config", "group_search_ids"};
+                                          "groups_search_config", "group_search_ids", "invites_search",
+                                          "invites_search_data", "invites_search_idx", "invites_search_content",
+                                          "invites_search_docsize", "invites_search_config", "invite_search_ids",
+                                          "audit_search", "audit_search_data", "audit_search_idx",
+                                          "audit_search_content", "audit_search_docsize", "audit_search_config"};
 
 static bool is_sqlite_only(const char *table)
 {

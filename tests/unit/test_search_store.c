@@ -26,6 +26,7 @@
 #include "store/store.h"
 #include "store/shopfloor.h"
 #include "store/groups.h"
+#include "store/invites.h"
 #include "store/sqlite_int.h"
 
 typedef struct fx {
@@ -368,6 +369,178 @@ static void group_search_and_order(void **state)
     }
 }
 
+/* ---- list filters, invitations and audit (migration 28) -------------------------- */
+/* A plan fails on a full scan of any table, and on a sort of the whole
+ * list when `sorted_ok` is false; `want` must appear in it. */
+static void assert_plan(const char *what, char *plan, const char *want, bool sorted_ok)
+{
+    if (want && !strstr(plan, want)) fail_msg("%s: the plan does not use %s:\n%s", what, want, plan);
+    if (!sorted_ok && strstr(plan, "TEMP B-TREE")) fail_msg("%s: the plan sorts the list:\n%s", what, plan);
+    for (char *line = plan; *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        if (strncmp(line, "SCAN ", 5) == 0 && !strstr(line, "USING INDEX") && !strstr(line, "USING COVERING INDEX") &&
+            !strstr(line, "VIRTUAL TABLE INDEX"))
+            fail_msg("%s: full scan in the plan: %s", what, line);
+        if (!nl) break;
+        line = nl + 1;
+    }
+}
+
+/* Each filter of GET /v1/users walks an index in name order: a rare value
+ * (status=locked) reads only its own rows, and nothing sorts the org. */
+static void user_filters_walk_their_index(void **state)
+{
+    fx *f = *state;
+    gh_err e = {0};
+    char plan[2048];
+    const struct { gh_user_filter fl; const char *index; } cases[] = {
+        {{.status = "locked", .limit = 100}, "users_org_status_name"},
+        {{.status = "active", .limit = 100, .after_name = "eve Adams", .after_id = "usr_3"}, "users_org_status_name"},
+        {{.role = "user", .limit = 100}, "users_org_role_name"},
+        {{.role = "user", .status = "active", .limit = 100}, "users_org_role_name"},
+        {{.access = 1, .limit = 100}, "users_org_office_name"},
+        {{.access = 2, .limit = 100, .after_name = "eve Adams", .after_id = "usr_3"}, "users_org_factory_name"},
+        {{.q = "ad", .limit = 100}, "users_org_name"},
+        {{.limit = 100}, "users_org_name"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(gh_store_user_list_plan(f->db, "org_a", &cases[i].fl, plan, sizeof plan, &e), GH_OK);
+        assert_plan(cases[i].index, plan, cases[i].index, false);
+    }
+    /* And they answer as the filters say. */
+    gh_user u = {0};
+    assert_int_equal(gh_store_user_get(f->db, "org_a", "usr_2", &u, &e), GH_OK);
+    gh_strlcpy(u.status, "locked", sizeof u.status);
+    assert_int_equal(gh_store_user_update(f->db, &u, &e), GH_OK);
+    hits h = {0};
+    gh_user_filter locked = {.status = "locked", .limit = 100};
+    assert_int_equal(gh_store_user_list(f->db, "org_a", &locked, collect, &h, &e), GH_OK);
+    assert_string_equal(h.ids, "usr_2");
+    memset(&h, 0, sizeof h);
+    gh_user_filter active = {.status = "active", .role = "user", .q = "e", .limit = 100};
+    assert_int_equal(gh_store_user_list(f->db, "org_a", &active, collect, &h, &e), GH_OK);
+    assert_string_equal(h.ids, "usr_5,usr_1,usr_3,usr_4");
+}
+
+static void add_invite(gh_db *db, const char *org, const char *id, const char *email, int64_t at)
+{
+    gh_invite v = {0};
+    gh_err e = {0};
+    gh_strlcpy(v.id, id, sizeof v.id);
+    gh_strlcpy(v.org_id, org, sizeof v.org_id);
+    gh_strlcpy(v.email, email, sizeof v.email);
+    gh_strlcpy(v.role_key, "user", sizeof v.role_key);
+    snprintf(v.token_hash, sizeof v.token_hash, "hash_%s", id);
+    gh_strlcpy(v.status, "pending", sizeof v.status);
+    v.created_at = v.sent_at = at;
+    v.expires_at = at + 3600;
+    assert_int_equal(gh_store_invite_insert(db, &v, &e), GH_OK);
+}
+
+static void collect_invite(const gh_invite *v, void *arg)
+{
+    hits *h = arg;
+    size_t n = strlen(h->ids);
+    snprintf(h->ids + n, sizeof h->ids - n, "%s%s", n ? "," : "", v->id);
+}
+
+static const char *find_invite(fx *f, const char *q, int64_t after_at, const char *after_id)
+{
+    static hits h;
+    gh_err e = {0};
+    memset(&h, 0, sizeof h);
+    gh_invite_filter fl = {.q = q, .after_created = after_at, .after_id = after_id, .limit = 100};
+    assert_int_equal(gh_store_invite_list_pending(f->db, "org_a", &fl, collect_invite, &h, &e), GH_OK);
+    char plan[2048];
+    assert_int_equal(gh_store_invite_list_plan(f->db, "org_a", &fl, plan, sizeof plan, &e), GH_OK);
+    assert_plan("invitations", plan, q && strlen(q) >= 3 ? "VIRTUAL TABLE INDEX" : "invites_org_status",
+                q && strlen(q) >= 3);
+    return h.ids;
+}
+
+/* GET /v1/invites?q=: a substring of the address, any case, from the
+ * trigram index; in (created_at, id) order; the cursor continues it. */
+static void invite_search(void **state)
+{
+    fx *f = *state;
+    add_invite(f->db, "org_a", "inv_1", "Jose.Nunez@Plant.test", 10);
+    add_invite(f->db, "org_a", "inv_2", "anna@office.test", 20);
+    add_invite(f->db, "org_a", "inv_3", "mia@plant.test", 30);
+    add_invite(f->db, "org_b", "inv_b1", "other@plant.test", 5);
+    assert_string_equal(find_invite(f, NULL, 0, NULL), "inv_1,inv_2,inv_3");
+    assert_string_equal(find_invite(f, "PLANT", 0, NULL), "inv_1,inv_3");
+    assert_string_equal(find_invite(f, "núñez", 0, NULL), "inv_1");
+    assert_string_equal(find_invite(f, "plant", 10, "inv_1"), "inv_3");
+    assert_string_equal(find_invite(f, "a@", 0, NULL), "inv_2,inv_3"); /* short: walks the list */
+    assert_string_equal(find_invite(f, "nobody", 0, NULL), "");
+    /* An accepted invitation leaves the list; a deleted one the index. */
+    gh_err e = {0};
+    gh_invite v = {0};
+    assert_int_equal(gh_store_invite_get(f->db, "org_a", "inv_3", &v, &e), GH_OK);
+    gh_strlcpy(v.status, "accepted", sizeof v.status);
+    v.accepted_at = 40;
+    assert_int_equal(gh_store_invite_update(f->db, &v, &e), GH_OK);
+    assert_string_equal(find_invite(f, "plant", 0, NULL), "inv_1");
+    assert_int_equal(gh_db_exec(f->db, "DELETE FROM invites WHERE id = 'inv_1'"), 0);
+    assert_string_equal(find_invite(f, "nunez", 0, NULL), "");
+}
+
+static void add_event(gh_db *db, const char *org, const char *actor, const char *action, const char *target_type,
+                      const char *target, const char *detail)
+{
+    gh_err e = {0};
+    gh_audit_row a = {.org_id = org, .actor_type = actor ? "user" : "system", .actor_id = actor, .action = action,
+                      .target_type = target_type, .target_id = target, .ip = "", .request_id = "",
+                      .detail_json = detail, .at = 1};
+    assert_int_equal(gh_store_audit_insert(db, &a, &e), GH_OK);
+}
+
+static const char *find_event(fx *f, const char *q, int64_t before, int limit, int64_t *next)
+{
+    static char out[512];
+    gh_err e = {0};
+    gh_audit_filter fl = {.q = q, .before_seq = before, .limit = limit};
+    json_t *items = json_array();
+    assert_non_null(items);
+    assert_int_equal(gh_store_audit_list(f->db, "org_a", &fl, items, next, &e), GH_OK);
+    out[0] = '\0';
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        size_t n = strlen(out);
+        snprintf(out + n, sizeof out - n, "%s%s", n ? "," : "", json_string_value(json_object_get(it, "action")));
+    }
+    json_decref(items);
+    char plan[4096];
+    assert_int_equal(gh_store_audit_list_plan(f->db, "org_a", &fl, plan, sizeof plan, &e), GH_OK);
+    assert_plan("audit", plan, q && strlen(q) >= 3 ? "VIRTUAL TABLE INDEX" : "audit_org", false);
+    return out;
+}
+
+/* GET /v1/audit?q=: the action, the actor's name or the target's (as
+ * they were at the event), any case and accents, newest first, from the
+ * trigram index whose rowids are the events' seq (no sort). */
+static void audit_search(void **state)
+{
+    fx *f = *state;
+    int64_t next = 0;
+    add_event(f->db, "org_a", "usr_1", "user.created", "user", "usr_2", "{}");
+    add_event(f->db, "org_a", "usr_2", "group.created", "group", "grp_x", "{\"name\":\"Fräserei\"}");
+    add_event(f->db, "org_a", NULL, "user.locked", "user", "usr_4", "{}");
+    add_event(f->db, "org_b", "usr_b1", "user.created", "user", "usr_b1", "{}");
+    assert_string_equal(find_event(f, NULL, 0, 100, &next), "user.locked,group.created,user.created");
+    assert_string_equal(find_event(f, "emile zola", 0, 100, &next), "user.created");      /* actor */
+    assert_string_equal(find_event(f, "NUNEZ", 0, 100, &next), "group.created,user.created"); /* actor, target */
+    assert_string_equal(find_event(f, "fraserei", 0, 100, &next), "group.created");       /* name in detail */
+    assert_string_equal(find_event(f, "zoë", 0, 100, &next), "user.locked");
+    assert_string_equal(find_event(f, "created", 0, 1, &next), "group.created");
+    assert_true(next > 0);
+    assert_string_equal(find_event(f, "created", next, 1, &next), "user.created");
+    assert_string_equal(find_event(f, "ZO", 0, 100, &next), "user.locked,user.created"); /* short: walks */
+    assert_int_equal(next, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +552,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(task_search_ignores_case_and_accents, setup, teardown),
         cmocka_unit_test_setup_teardown(task_searches_use_the_index, setup, teardown),
         cmocka_unit_test_setup_teardown(group_search_and_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(user_filters_walk_their_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(invite_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_search, setup, teardown),
     };
     return cmocka_run_group_tests_name("user search store", tests, NULL, NULL) ? 1 : 0;
 }
